@@ -1,0 +1,329 @@
+"""ConfigDef: each plugin declares its keys once; parsing, defaults, validation and the REST views come from it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Iterable, Mapping
+
+from ..errors import ConfigError
+
+
+class ConfigType(str, Enum):
+    BOOLEAN = "BOOLEAN"
+    STRING = "STRING"
+    INT = "INT"
+    SHORT = "SHORT"
+    LONG = "LONG"
+    DOUBLE = "DOUBLE"
+    LIST = "LIST"
+    CLASS = "CLASS"
+    PASSWORD = "PASSWORD"
+
+
+class Importance(str, Enum):
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class Width(str, Enum):
+    NONE = "NONE"
+    SHORT = "SHORT"
+    MEDIUM = "MEDIUM"
+    LONG = "LONG"
+
+
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
+class Password:
+    """A secret value; never printed."""
+
+    __slots__ = ("value",)
+    HIDDEN = "[hidden]"
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return self.HIDDEN
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Password) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+# A validator raises ConfigError(name, value, reason) for a bad parsed value; str() of it shows in /config docs.
+Validator = Callable[[str, Any], None]
+# A recommender returns the values a UI should offer, given the other parsed values.
+Recommender = Callable[[str, Mapping[str, Any]], list[Any]]
+
+_INT_RANGES = {ConfigType.INT: (-2**31, 2**31 - 1), ConfigType.SHORT: (-2**15, 2**15 - 1),
+               ConfigType.LONG: (-2**63, 2**63 - 1)}
+
+
+def parse_type(name: str, value: Any, type: ConfigType) -> Any:
+    """Turns a raw value (usually a string) into the declared type, with Kafka's error texts."""
+    if value is None:
+        return None
+    try:
+        if type == ConfigType.BOOLEAN:
+            if isinstance(value, bool):
+                return value
+            s = str(value).strip().lower()
+            if s in ("true", "false"):
+                return s == "true"
+            raise ConfigError(name, value, "Expected value to be either true or false")
+        if type == ConfigType.PASSWORD:
+            return value if isinstance(value, Password) else Password(str(value))
+        if type in (ConfigType.STRING, ConfigType.CLASS):
+            return str(value).strip() if type == ConfigType.CLASS else str(value)
+        if type in _INT_RANGES:
+            if isinstance(value, bool):
+                raise ValueError
+            n = value if isinstance(value, int) else int(str(value).strip())
+            lo, hi = _INT_RANGES[type]
+            if not lo <= n <= hi:
+                raise ValueError
+            return n
+        if type == ConfigType.DOUBLE:
+            return float(value) if isinstance(value, (int, float)) else float(str(value).strip())
+        if type == ConfigType.LIST:
+            if isinstance(value, (list, tuple)):
+                return [str(v) for v in value]
+            s = str(value).strip()
+            return [p.strip() for p in s.split(",")] if s else []
+    except (ValueError, TypeError):
+        raise ConfigError(name, value, f"Not a number of type {type.value}") from None
+    raise ConfigError(name, value, f"Unknown type {type}")
+
+
+def render_value(value: Any, type: ConfigType | None = None) -> str | None:
+    """A parsed value as Connect prints it in REST bodies (lists comma-joined, passwords hidden)."""
+    if value is None:
+        return None
+    if isinstance(value, Password) or type == ConfigType.PASSWORD:
+        return Password.HIDDEN
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class ConfigKey:
+    name: str
+    type: ConfigType
+    default: Any = NO_DEFAULT
+    validator: Validator | None = None
+    importance: Importance = Importance.MEDIUM
+    documentation: str = ""
+    group: str | None = None
+    order_in_group: int = -1
+    width: Width = Width.NONE
+    display_name: str | None = None
+    dependents: list[str] = field(default_factory=list)
+    recommender: Recommender | None = None
+    internal: bool = False
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_DEFAULT
+
+    def info(self) -> dict[str, Any]:
+        """The ConfigKeyInfo JSON object, fields in Connect's order."""
+        return {
+            "name": self.name,
+            "type": self.type.value,
+            "required": not self.has_default,
+            "default_value": render_value(self.default, None) if self.has_default else None,
+            "importance": self.importance.value,
+            "documentation": self.documentation,
+            "group": self.group,
+            "width": self.width.value,
+            "display_name": self.display_name or self.name,
+            "dependents": list(self.dependents),
+            "order": self.order_in_group,
+        }
+
+
+@dataclass
+class ConfigValue:
+    name: str
+    value: Any = None
+    recommended_values: list[Any] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    visible: bool = True
+
+    def info(self, type: ConfigType | None = None) -> dict[str, Any]:
+        return {"name": self.name, "value": render_value(self.value, type),
+                "recommended_values": [render_value(v) for v in self.recommended_values],
+                "errors": list(self.errors), "visible": self.visible}
+
+
+class ConfigDef:
+    """An ordered set of ConfigKeys. `define` chains, like Kafka's ConfigDef."""
+
+    def __init__(self, keys: Iterable[ConfigKey] = ()):
+        self.keys: dict[str, ConfigKey] = {}
+        for k in keys:
+            self.keys[k.name] = k
+
+    def define(self, name: str, type: ConfigType, default: Any = NO_DEFAULT, validator: Validator | None = None,
+               importance: Importance = Importance.MEDIUM, documentation: str = "", group: str | None = None,
+               order_in_group: int = -1, width: Width = Width.NONE, display_name: str | None = None,
+               dependents: list[str] | None = None, recommender: Recommender | None = None,
+               internal: bool = False) -> ConfigDef:
+        if name in self.keys:
+            raise ValueError(f"Configuration {name} is defined twice.")
+        if default is not NO_DEFAULT and default is not None:
+            default = parse_type(name, default, type)
+            if validator is not None:
+                validator(name, default)
+        self.keys[name] = ConfigKey(name, type, default, validator, importance, documentation, group,
+                                    order_in_group, width, display_name, list(dependents or []), recommender,
+                                    internal)
+        return self
+
+    def merge(self, other: ConfigDef) -> ConfigDef:
+        """A new ConfigDef with self's keys, then other's keys not already defined."""
+        merged = ConfigDef(self.keys.values())
+        for k in other.keys.values():
+            merged.keys.setdefault(k.name, k)
+        return merged
+
+    @property
+    def groups(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for k in self.keys.values():
+            if k.group:
+                seen.setdefault(k.group, None)
+        return list(seen)
+
+    def parse(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Parsed values for every defined key; raises ConfigError on the first bad or missing one."""
+        out: dict[str, Any] = {}
+        for key in self.keys.values():
+            if key.name in props:
+                value = parse_type(key.name, props[key.name], key.type)
+            elif key.has_default:
+                value = key.default
+            else:
+                raise ConfigError(message=f'Missing required configuration "{key.name}" which has no default value.')
+            if key.validator is not None and not (value is None and key.has_default and key.default is None):
+                key.validator(key.name, value)
+            out[key.name] = value
+        return out
+
+    def validate(self, props: Mapping[str, Any]) -> dict[str, ConfigValue]:
+        """Every key's ConfigValue with all its errors, for /config/validate. Never raises for bad values."""
+        values: dict[str, ConfigValue] = {}
+        parsed: dict[str, Any] = {}
+        for key in self.keys.values():
+            cv = ConfigValue(key.name)
+            values[key.name] = cv
+            if key.name in props:
+                raw = props[key.name]
+                if raw is None:
+                    cv.errors.append("Null value can not be supplied as the configuration value.")
+                    continue
+                try:
+                    cv.value = parse_type(key.name, raw, key.type)
+                except ConfigError as e:
+                    cv.errors.append(str(e))
+                    cv.value = raw
+                    continue
+            elif key.has_default:
+                cv.value = key.default
+            else:
+                cv.errors.append(f'Missing required configuration "{key.name}" which has no default value.')
+                continue
+            parsed[key.name] = cv.value
+            if key.validator is not None and cv.value is not None:
+                try:
+                    key.validator(key.name, cv.value)
+                except ConfigError as e:
+                    cv.errors.append(str(e))
+        for key in self.keys.values():
+            if key.recommender is not None:
+                try:
+                    values[key.name].recommended_values = list(key.recommender(key.name, parsed))
+                except Exception:  # a recommender must not break validation
+                    pass
+        return values
+
+
+# -- validators (texts as Kafka's ConfigDef validators print them) -------------------------------------
+class _Validator:
+    def __init__(self, check: Callable[[Any], str | None], text: str):
+        self._check, self._text = check, text
+
+    def __call__(self, name: str, value: Any) -> None:
+        if value is None:
+            return
+        reason = self._check(value)
+        if reason:
+            raise ConfigError(name, value, reason)
+
+    def __str__(self) -> str:
+        return self._text
+
+
+def at_least(minimum: float) -> Validator:
+    return _Validator(lambda v: None if v >= minimum else f"Value must be at least {minimum}", f"[{minimum},...]")
+
+
+def between(lo: float, hi: float) -> Validator:
+    return _Validator(lambda v: None if lo <= v <= hi else f"Value must be no more than {hi}"
+                      if v > hi else f"Value must be at least {lo}", f"[{lo},...,{hi}]")
+
+
+def one_of(*options: str, case_sensitive: bool = False) -> Validator:
+    norm = (lambda s: s) if case_sensitive else (lambda s: str(s).lower())
+    allowed = {norm(o) for o in options}
+    text = f"[{', '.join(options)}]"
+    return _Validator(lambda v: None if norm(v) in allowed else f"String must be one of: {', '.join(options)}"
+                      if case_sensitive else f"String must be one of (case insensitive): {', '.join(options)}", text)
+
+
+def list_of(*options: str) -> Validator:
+    def check(values: list[str]) -> str | None:
+        bad = [v for v in values if v not in options]
+        return f"Invalid value(s) {', '.join(bad)}; must be one of: {', '.join(options)}" if bad else None
+    return _Validator(check, f"[{', '.join(options)}]")
+
+
+def non_empty_string() -> Validator:
+    return _Validator(lambda v: "String may not be empty" if not str(v) else None, "non-empty string")
+
+
+def non_empty_string_without_control_chars() -> Validator:
+    def check(v: str) -> str | None:
+        if not v:
+            return "String may not be empty"
+        bad = [str(ord(c)) for c in v if ord(c) < 32 or 127 <= ord(c) <= 159]
+        if bad:
+            return f"String may not contain control sequences but had the following ASCII chars: {', '.join(bad)}"
+        return None
+    return _Validator(check, "non-empty string without ISO control characters")
+
+
+def matches(pattern: str, text: str | None = None) -> Validator:
+    rx = re.compile(pattern)
+    return _Validator(lambda v: None if rx.fullmatch(str(v)) else f"does not match {text or pattern}",
+                      text or pattern)
+
+
+def recommend(*values: Any) -> Recommender:
+    return lambda name, parsed: list(values)

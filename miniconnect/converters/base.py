@@ -1,0 +1,26 @@
+"""The Converter contract: Connect data <-> the bytes stored in the log."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Mapping
+
+from ..config.configdef import ConfigDef
+from ..data.records import Headers
+from ..data.schema import Schema
+
+
+class Converter(ABC):
+    class_name: ClassVar[str]  # the Java name users configure, e.g. org.apache.kafka.connect.json.JsonConverter
+    config_def: ClassVar[ConfigDef] = ConfigDef()
+
+    @abstractmethod
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        """configs: the converter's own options, the `key.converter.` / `value.converter.` prefix removed."""
+
+    @abstractmethod
+    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
+                          headers: Headers | None = None) -> bytes | None: ...
+
+    @abstractmethod
+    def to_connect_data(self, topic: str, data: bytes | None,
+                        headers: Headers | None = None) -> tuple[Schema | None, Any]: ...

@@ -1,0 +1,58 @@
+"""Records as connectors see them: SourceRecord (from a SourceTask) and SinkRecord (to a SinkTask)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .schema import Schema
+
+Headers = list[tuple[str, bytes | None]]
+
+
+class ConnectRecord:
+    __slots__ = ("topic", "kafka_partition", "key_schema", "key", "value_schema", "value", "timestamp", "headers")
+
+    def __init__(self, topic: str, kafka_partition: int | None, key_schema: Schema | None, key: Any,
+                 value_schema: Schema | None, value: Any, timestamp: int | None = None,
+                 headers: Headers | None = None):
+        self.topic = topic
+        self.kafka_partition = kafka_partition
+        self.key_schema = key_schema
+        self.key = key
+        self.value_schema = value_schema
+        self.value = value
+        self.timestamp = timestamp
+        self.headers = headers if headers is not None else []
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(topic={self.topic!r}, partition={self.kafka_partition}, key={self.key!r}, "
+                f"value={self.value!r}, timestamp={self.timestamp})")
+
+
+class SourceRecord(ConnectRecord):
+    """source_partition/source_offset are the connector-defined maps the framework stores as offsets."""
+
+    __slots__ = ("source_partition", "source_offset")
+
+    def __init__(self, source_partition: dict[str, Any] | None, source_offset: dict[str, Any] | None,
+                 topic: str, kafka_partition: int | None = None, key_schema: Schema | None = None,
+                 key: Any = None, value_schema: Schema | None = None, value: Any = None,
+                 timestamp: int | None = None, headers: Headers | None = None):
+        super().__init__(topic, kafka_partition, key_schema, key, value_schema, value, timestamp, headers)
+        self.source_partition = source_partition
+        self.source_offset = source_offset
+
+
+class SinkRecord(ConnectRecord):
+    __slots__ = ("kafka_offset", "timestamp_type")
+
+    def __init__(self, topic: str, kafka_partition: int, key_schema: Schema | None, key: Any,
+                 value_schema: Schema | None, value: Any, kafka_offset: int, timestamp: int | None = None,
+                 timestamp_type: str = "CreateTime", headers: Headers | None = None):
+        super().__init__(topic, kafka_partition, key_schema, key, value_schema, value, timestamp, headers)
+        self.kafka_offset = kafka_offset
+        self.timestamp_type = timestamp_type
+
+    @property
+    def coordinates(self) -> str:
+        """How error messages name a record: topic, partition and offset."""
+        return f"topic '{self.topic}', partition {self.kafka_partition}, offset {self.kafka_offset}"

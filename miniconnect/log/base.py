@@ -1,0 +1,154 @@
+"""The record transport behind one interface: the embedded log and Kafka (through aiokafka) implement it.
+
+The worker only speaks bytes here; converters turn Connect data into bytes before `Producer.send_batch` and
+back after `Consumer.poll`.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Mapping
+
+from ..connector import TopicPartition
+
+Headers = list[tuple[str, bytes | None]]
+
+
+@dataclass(slots=True)
+class ProducerRecord:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    partition: int | None = None  # None: chosen from the key hash (murmur2 like Kafka), round robin without key
+    timestamp: int | None = None  # epoch ms; None: now
+    headers: Headers = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ConsumerRecord:
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers = field(default_factory=list)
+    timestamp_type: str = "CreateTime"
+
+
+@dataclass(slots=True)
+class RecordMetadata:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class NewTopic:
+    name: str
+    partitions: int = 1
+    replication_factor: int = 1
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+# Rebalance callbacks of a consumer: called with the partitions revoked / assigned.
+RebalanceCallback = Callable[[list[TopicPartition]], Awaitable[None]]
+
+
+class Producer(ABC):
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Flushes what was sent; safe to call twice and after a failed start."""
+
+    @abstractmethod
+    async def send_batch(self, records: list[ProducerRecord]) -> list[RecordMetadata]:
+        """Returns once every record is durable (embedded log: written; Kafka: acks=all), in input order."""
+
+
+class Consumer(ABC):
+    """A member of a consumer group. Positions are committed explicitly, never automatically."""
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Leaves the group (the revoke callback runs first); safe to call twice."""
+
+    @abstractmethod
+    async def subscribe(self, topics: list[str] | None = None, pattern: str | None = None,
+                        on_assigned: RebalanceCallback | None = None,
+                        on_revoked: RebalanceCallback | None = None) -> None:
+        """Subscribe to topic names or a regex (matched in full against topic names, also ones created later)."""
+
+    @abstractmethod
+    async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
+        """Records after the current positions of the assigned, non-paused partitions; [] after timeout.
+        Without a committed position a partition starts at `auto.offset.reset` (default earliest)."""
+
+    @abstractmethod
+    def assignment(self) -> set[TopicPartition]: ...
+
+    @abstractmethod
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit next-offsets-to-read for the group. Raises if the partitions are no longer assigned."""
+
+    @abstractmethod
+    def seek(self, tp: TopicPartition, offset: int) -> None: ...
+
+    @abstractmethod
+    def pause(self, partitions: list[TopicPartition]) -> None: ...
+
+    @abstractmethod
+    def resume(self, partitions: list[TopicPartition]) -> None: ...
+
+
+class Transport(ABC):
+    """A cluster: the embedded log or Kafka. Creates producers, consumers and answers admin questions."""
+
+    kind: str  # "embedded" or "kafka"
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    def producer(self, config: Mapping[str, Any] | None = None) -> Producer:
+        """config: client settings (worker `producer.*` plus connector `producer.override.*`, prefixes removed)."""
+
+    @abstractmethod
+    def consumer(self, group_id: str, config: Mapping[str, Any] | None = None) -> Consumer: ...
+
+    @abstractmethod
+    async def cluster_id(self) -> str | None: ...
+
+    @abstractmethod
+    async def list_topics(self) -> dict[str, int]:
+        """Topic name -> partition count."""
+
+    @abstractmethod
+    async def create_topics(self, topics: list[NewTopic]) -> list[str]:
+        """Creates the topics that do not exist yet; returns the names it created."""
+
+    @abstractmethod
+    async def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]: ...
+
+    @abstractmethod
+    async def alter_committed_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int | None]) -> None:
+        """Set (or, for None, delete) committed offsets. Raises GroupNotEmpty while the group has members."""
+
+    @abstractmethod
+    async def delete_group(self, group_id: str) -> None:
+        """Deletes the group's offsets; a group that does not exist is fine. Raises GroupNotEmpty."""
+
+    @abstractmethod
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]: ...
+
+
+class GroupNotEmpty(Exception):
+    """The consumer group still has active members."""

@@ -1,0 +1,1 @@
+"""Backing stores: source offsets, connector configs and statuses."""

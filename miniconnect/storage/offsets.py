@@ -1,0 +1,72 @@
+"""Source offsets per connector and source partition, flushed only for records the log has accepted."""
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any, Mapping
+
+import orjson
+
+
+def partition_key(partition: Mapping[str, Any]) -> str:
+    """Canonical JSON of a source partition map (sorted keys), used to key offsets."""
+    return orjson.dumps(dict(partition), option=orjson.OPT_SORT_KEYS).decode()
+
+
+class FileOffsetStore:
+    """Standalone mode's `offset.storage.file.filename`: JSON of connector -> partition key -> offset.
+
+    Writes go to a temp file that replaces the old one atomically, so a crash never leaves a torn file.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._data: dict[str, dict[str, dict[str, Any] | None]] = {}
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        if os.path.exists(self.path):
+            with open(self.path, "rb") as f:
+                raw = f.read()
+            self._data = orjson.loads(raw) if raw.strip() else {}
+
+    async def stop(self) -> None:
+        pass
+
+    def get(self, connector: str, partitions: list[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
+        stored = self._data.get(connector, {})
+        return {k: stored.get(k) for k in map(partition_key, partitions)}
+
+    def all(self, connector: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(partition, offset) for every partition with a non-null offset."""
+        return [(orjson.loads(k), v) for k, v in self._data.get(connector, {}).items() if v is not None]
+
+    async def put(self, connector: str, offsets: Mapping[str, dict[str, Any] | None]) -> None:
+        """offsets: partition key -> offset (None removes the partition). Durable when this returns."""
+        if not offsets:
+            return
+        async with self._lock:
+            stored = self._data.setdefault(connector, {})
+            for k, v in offsets.items():
+                if v is None:
+                    stored.pop(k, None)
+                else:
+                    stored[k] = v
+            if not stored:
+                self._data.pop(connector, None)
+            await asyncio.to_thread(self._write, orjson.dumps(self._data))
+
+    async def delete_connector(self, connector: str) -> None:
+        if connector in self._data:
+            async with self._lock:
+                self._data.pop(connector, None)
+                await asyncio.to_thread(self._write, orjson.dumps(self._data))
+
+    def _write(self, data: bytes) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        tmp = f"{self.path}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
