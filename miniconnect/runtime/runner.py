@@ -1,0 +1,120 @@
+"""The lifecycle shared by source and sink task runners: start, pause/resume, bounded stop, failure traces."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from abc import ABC, abstractmethod
+from typing import Any
+
+from ..connector import Task, TaskContext
+from .states import State, TaskId
+
+log = logging.getLogger(__name__)
+
+
+def format_trace(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+class TaskRunner(ABC):
+    def __init__(self, task_id: TaskId, task: Task, task_config: dict[str, str], worker: Any):
+        self.id = task_id
+        self.task = task
+        self.task_config = task_config
+        self.worker = worker
+        self.context = self.make_context()
+        task.context = self.context  # type: ignore[attr-defined]
+        self.resumed = asyncio.Event()
+        self.resumed.set()
+        self._main: asyncio.Task[None] | None = None
+        self.failed = False
+
+    @abstractmethod
+    def make_context(self) -> TaskContext: ...
+
+    @abstractmethod
+    async def execute(self) -> None:
+        """The task's main loop; returns when context.stopping is set."""
+
+    async def shutdown(self) -> None:
+        """Final flush/commit after the loop ended (also after a failure)."""
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def start(self, paused: bool) -> None:
+        if paused:
+            self.resumed.clear()
+        self._main = asyncio.create_task(self._run(), name=f"task-{self.id}")
+
+    async def _run(self) -> None:
+        try:
+            await self.task.start(dict(self.task_config))
+            self.report(State.PAUSED if not self.resumed.is_set() else State.RUNNING)
+            await self.execute()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # noqa: BLE001 - any task failure becomes a FAILED state, never a crash
+            self.failed = True
+            log.error("Task %s threw an uncaught and unrecoverable exception. Task is being killed and will "
+                      "not recover until manually restarted", self.id, exc_info=e)
+            self.report(State.FAILED, format_trace(e))
+        finally:
+            await self._finish()
+
+    async def _finish(self) -> None:
+        try:
+            await self.shutdown()
+        except Exception as e:  # noqa: BLE001
+            log.error("Task %s failed during shutdown", self.id, exc_info=e)
+        try:
+            await self.task.stop()
+        except Exception as e:  # noqa: BLE001
+            log.error("Task %s failed in stop()", self.id, exc_info=e)
+
+    def report(self, state: State, trace: str | None = None) -> None:
+        self.worker.report_task(self.id, state, trace)
+
+    async def wait_if_paused(self) -> bool:
+        """Blocks while paused; False when the task is being stopped."""
+        if self.resumed.is_set():
+            return True
+        stop = asyncio.ensure_future(self.context.stopping.wait())
+        resume = asyncio.ensure_future(self.resumed.wait())
+        try:
+            await asyncio.wait({stop, resume}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            resume.cancel()
+        return not self.context.stopping.is_set()
+
+    def pause(self) -> None:
+        if self.resumed.is_set():
+            self.resumed.clear()
+            self.on_pause()
+            if not self.failed:
+                self.report(State.PAUSED)
+
+    def resume(self) -> None:
+        if not self.resumed.is_set():
+            self.resumed.set()
+            self.on_resume()
+            if not self.failed:
+                self.report(State.RUNNING)
+
+    def on_pause(self) -> None:
+        pass
+
+    def on_resume(self) -> None:
+        pass
+
+    async def stop(self, timeout: float) -> None:
+        """Signals the task to stop, waits up to `timeout` s for a graceful end, then cancels it."""
+        self.context.stopping.set()
+        self.resumed.set()
+        if self._main is None:
+            return
+        done, _ = await asyncio.wait({self._main}, timeout=timeout)
+        if not done:
+            log.warning("Graceful stop of task %s failed within %.1f s; cancelling it", self.id, timeout)
+            self._main.cancel()
+            await asyncio.wait({self._main}, timeout=max(timeout, 1.0))

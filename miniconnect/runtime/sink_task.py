@@ -1,0 +1,147 @@
+"""Runs one SinkTask: consume in group connect-<name>, convert, put, and commit positions only after flush."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from ..connector import SinkTask, SinkTaskContext, TopicPartition
+from ..converters.base import Converter
+from ..data.records import SinkRecord
+from ..errors import ConnectError, RetriableError
+from ..log.base import ConsumerRecord, Transport
+from .runner import TaskRunner
+from .states import TaskId
+
+log = logging.getLogger(__name__)
+
+
+def sink_group_id(connector: str, connector_config: dict[str, str]) -> str:
+    return connector_config.get("consumer.override.group.id") or f"connect-{connector}"
+
+
+class RecordConversionError(ConnectError):
+    pass
+
+
+class SinkTaskRunner(TaskRunner):
+    def __init__(self, task_id: TaskId, task: SinkTask, task_config: dict[str, str],
+                 connector_config: dict[str, str], worker: Any, key_converter: Converter,
+                 value_converter: Converter, transport: Transport, consumer_config: dict[str, Any]):
+        super().__init__(task_id, task, task_config, worker)
+        self.task: SinkTask = task
+        self.connector_config = connector_config
+        self.key_converter, self.value_converter = key_converter, value_converter
+        self.consumer = transport.consumer(sink_group_id(task_id.connector, connector_config), consumer_config)
+        self.max_records = int(consumer_config.get("max.poll.records", 500))
+        self.current: dict[TopicPartition, int] = {}    # next offset to read, per partition, after put()
+        self.committed: dict[TopicPartition, int] = {}
+        self.known_topics: set[str] = set()
+        self.commit_interval = worker.config["offset.flush.interval.ms"] / 1000
+        self.last_commit = time.monotonic()
+        self.started_consumer = False
+        self.closing = False  # set at shutdown: the revoke callback from consumer.stop() has nothing left to do
+
+    def make_context(self) -> SinkTaskContext:
+        return SinkTaskContext(self.id.connector, self.id.task, self.task_config)
+
+    async def execute(self) -> None:
+        await self.consumer.start()
+        self.started_consumer = True
+        topics = [t.strip() for t in self.connector_config.get("topics", "").split(",") if t.strip()]
+        pattern = self.connector_config.get("topics.regex") or None
+        await self.consumer.subscribe(topics or None, None if topics else pattern,
+                                      on_assigned=self._on_assigned, on_revoked=self._on_revoked)
+        ctx = self.context
+        while not ctx.stopping.is_set():
+            if not await self.wait_if_paused():
+                break
+            self._apply_context()
+            raw = await self.consumer.poll(self.max_records, 500)
+            if raw:
+                records = self._convert(raw)
+                await self._deliver(records)
+                for r in raw:
+                    self.current[TopicPartition(r.topic, r.partition)] = r.offset + 1
+            if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
+                ctx.commit_requested = False
+                await self.commit()
+
+    def _apply_context(self) -> None:
+        ctx = self.context
+        if ctx.rewinds:
+            for tp, offset in ctx.rewinds.items():
+                self.consumer.seek(tp, offset)
+                self.current[tp] = offset
+            ctx.rewinds.clear()
+        assigned = self.consumer.assignment()
+        self.consumer.pause([tp for tp in ctx.paused if tp in assigned])
+        self.consumer.resume([tp for tp in assigned if tp not in ctx.paused])
+
+    def _convert(self, raw: list[ConsumerRecord]) -> list[SinkRecord]:
+        out: list[SinkRecord] = []
+        kc, vc = self.key_converter, self.value_converter
+        for r in raw:
+            if r.topic not in self.known_topics:
+                self.known_topics.add(r.topic)
+                self.worker.topic_used(self.id.connector, r.topic)
+            try:
+                ks, k = kc.to_connect_data(r.topic, r.key, r.headers)
+                vs, v = vc.to_connect_data(r.topic, r.value, r.headers)
+            except Exception as e:
+                raise RecordConversionError(
+                    f"Failed to convert the record at topic '{r.topic}', partition {r.partition}, offset "
+                    f"{r.offset}: {e}") from e
+            out.append(SinkRecord(r.topic, r.partition, ks, k, vs, v, r.offset, r.timestamp,
+                                  r.timestamp_type, r.headers))
+        return out
+
+    async def _deliver(self, records: list[SinkRecord]) -> None:
+        """put(), redelivering the same batch after a RetriableError as Kafka's WorkerSinkTask does."""
+        while True:
+            try:
+                await self.task.put(records)
+                return
+            except RetriableError as e:
+                wait_ms = self.context.retry_timeout_ms or 1000
+                self.context.retry_timeout_ms = None
+                log.warning("Task %s: retriable error in put(), redelivering %d records in %d ms: %s",
+                            self.id, len(records), wait_ms, e)
+                if await self.context.wait(wait_ms / 1000):
+                    raise ConnectError(f"Task {self.id} stopped while retrying: {e}") from e
+
+    async def commit(self, partitions: set[TopicPartition] | None = None) -> None:
+        """pre_commit (which flushes) and commit what the task says is safe, for the given or all partitions."""
+        self.last_commit = time.monotonic()
+        current = {tp: o for tp, o in self.current.items() if partitions is None or tp in partitions}
+        if not current:
+            return
+        safe = await self.task.pre_commit(dict(current))
+        safe = {tp: o for tp, o in safe.items() if tp in current and self.committed.get(tp) != o}
+        if safe:
+            await self.consumer.commit(safe)
+            self.committed.update(safe)
+
+    async def _on_assigned(self, partitions: list[TopicPartition]) -> None:
+        self.context.assignment.update(partitions)
+        await self.task.open(list(partitions))
+
+    async def _on_revoked(self, partitions: list[TopicPartition]) -> None:
+        if self.closing:
+            return
+        if not self.failed:
+            await self.commit(set(partitions))
+        for tp in partitions:
+            self.current.pop(tp, None)
+            self.committed.pop(tp, None)
+        self.context.assignment.difference_update(partitions)
+        await self.task.close(list(partitions))
+
+    async def shutdown(self) -> None:
+        try:
+            if self.started_consumer and not self.failed:
+                await self.commit()
+                await self.task.close(sorted(self.context.assignment))
+        finally:
+            self.closing = True
+            await self.consumer.stop()

@@ -1,0 +1,119 @@
+"""Runs one SourceTask: poll, convert, send to the log, and flush source offsets only for acknowledged records."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Mapping
+
+from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
+from ..converters.base import Converter
+from ..data.records import SourceRecord
+from ..log.base import ProducerRecord, Transport
+from ..storage.offsets import FileOffsetStore, partition_key
+from .runner import TaskRunner
+from .states import TaskId
+
+log = logging.getLogger(__name__)
+
+
+class StoreOffsetReader(OffsetStorageReader):
+    def __init__(self, store: FileOffsetStore, connector: str):
+        self.store, self.connector = store, connector
+
+    async def offsets(self, partitions: list[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
+        return self.store.get(self.connector, partitions)
+
+
+class SourceTaskRunner(TaskRunner):
+    def __init__(self, task_id: TaskId, task: SourceTask, task_config: dict[str, str],
+                 connector_config: dict[str, str], worker: Any, key_converter: Converter,
+                 value_converter: Converter, transport: Transport, offsets: FileOffsetStore,
+                 producer_config: dict[str, Any], topic_creation: Any):
+        super().__init__(task_id, task, task_config, worker)
+        self.task: SourceTask = task
+        self.connector_config = connector_config
+        self.key_converter, self.value_converter = key_converter, value_converter
+        self.transport = transport
+        self.offset_store = offsets
+        self.producer = transport.producer(producer_config)
+        self.topic_creation = topic_creation
+        self.known_topics: set[str] = set()
+        self.acked: dict[str, dict[str, Any] | None] = {}  # partition key -> offset of acknowledged records
+        self.flush_interval = worker.config["offset.flush.interval.ms"] / 1000
+        self.last_flush = time.monotonic()
+        self._flush_lock = asyncio.Lock()
+        self.reader = StoreOffsetReader(offsets, task_id.connector)
+
+    def make_context(self) -> SourceTaskContext:
+        return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
+
+    async def execute(self) -> None:
+        await self.producer.start()
+        in_flight: asyncio.Task[None] | None = None
+        try:
+            while not self.context.stopping.is_set():
+                if not await self.wait_if_paused():
+                    break
+                records = await self.task.poll()
+                if records:
+                    batch = await self._convert(records)
+                    if in_flight is not None:
+                        await in_flight  # keep one batch in flight: poll the next while this one is acked
+                    in_flight = asyncio.create_task(self._send(records, batch))
+                if time.monotonic() - self.last_flush >= self.flush_interval:
+                    if in_flight is not None:
+                        await in_flight
+                        in_flight = None
+                    await self.flush_offsets()
+            if in_flight is not None:
+                await in_flight
+        finally:
+            if in_flight is not None and not in_flight.done():
+                in_flight.cancel()
+
+    async def _convert(self, records: list[SourceRecord]) -> list[ProducerRecord]:
+        out = []
+        kc, vc = self.key_converter, self.value_converter
+        for r in records:
+            if r.topic not in self.known_topics:
+                await self._new_topic(r.topic)
+            headers = r.headers
+            out.append(ProducerRecord(r.topic, kc.from_connect_data(r.topic, r.key_schema, r.key, headers),
+                                      vc.from_connect_data(r.topic, r.value_schema, r.value, headers),
+                                      r.kafka_partition, r.timestamp, headers))
+        return out
+
+    async def _new_topic(self, topic: str) -> None:
+        if self.topic_creation is not None:
+            new = self.topic_creation.new_topic_for(topic)
+            if new is not None:
+                created = await self.transport.create_topics([new])
+                if created:
+                    log.info("Created topic %s with %d partitions for connector %s", topic, new.partitions,
+                             self.id.connector)
+        self.known_topics.add(topic)
+        self.worker.topic_used(self.id.connector, topic)
+
+    async def _send(self, records: list[SourceRecord], batch: list[ProducerRecord]) -> None:
+        metadata = await self.producer.send_batch(batch)
+        for r in records:
+            if r.source_partition is not None:
+                self.acked[partition_key(r.source_partition)] = r.source_offset
+        for r, m in zip(records, metadata):
+            await self.task.commit_record(r, (m.topic, m.partition, m.offset))
+
+    async def flush_offsets(self) -> None:
+        async with self._flush_lock:
+            self.last_flush = time.monotonic()
+            if not self.acked:
+                return
+            pending, self.acked = self.acked, {}
+            await self.offset_store.put(self.id.connector, pending)
+        await self.task.commit()
+
+    async def shutdown(self) -> None:
+        try:
+            await self.flush_offsets()
+        finally:
+            await self.producer.stop()

@@ -1,0 +1,206 @@
+"""The Worker runs connectors and tasks; the herder decides which. Failures become states, never crashes."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ..connector import (Connector, ConnectorContext, SinkConnector, SinkTask, SourceConnector,
+                         SourceConnectorContext, SourceTask)
+from ..errors import ConnectError
+from ..log.base import Transport
+from ..storage.offsets import FileOffsetStore
+from .converting import converter_for
+from .runner import TaskRunner, format_trace
+from .sink_task import SinkTaskRunner
+from .source_task import SourceTaskRunner, StoreOffsetReader
+from .states import State, StatusListener, TargetState, TaskId
+
+log = logging.getLogger(__name__)
+
+
+class _NullListener:
+    def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None: ...
+    def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None: ...
+    def on_topic_used(self, connector: str, topic: str) -> None: ...
+    def on_reconfigure_request(self, connector: str) -> None: ...
+
+
+class WorkerConnector:
+    def __init__(self, name: str, config: dict[str, str], instance: Connector | None, context: ConnectorContext | None):
+        self.name, self.config, self.instance, self.context = name, config, instance, context
+        self.started = False
+        self.watcher: asyncio.Task[None] | None = None
+
+
+class Worker:
+    def __init__(self, config: Any, plugins: Any, transport: Transport, offsets: FileOffsetStore,
+                 listener: StatusListener | None = None):
+        self.config = config
+        self.plugins = plugins
+        self.transport = transport
+        self.offsets = offsets
+        self.listener: StatusListener = listener or _NullListener()
+        self.worker_id: str = config.worker_id_host_port()
+        self.connectors: dict[str, WorkerConnector] = {}
+        self.tasks: dict[TaskId, TaskRunner] = {}
+        self.graceful_timeout = config["task.shutdown.graceful.timeout.ms"] / 1000
+
+    async def start(self) -> None:
+        log.info("Worker %s started", self.worker_id)
+
+    async def stop(self) -> None:
+        """Stops every task (flushing offsets and committing positions) and connector, within bounded time."""
+        await self.stop_tasks(list(self.tasks))
+        await asyncio.gather(*(self.stop_connector(n) for n in list(self.connectors)))
+
+    # -- reports from runners ----------------------------------------------------------------------
+    def report_task(self, task: TaskId, state: State, trace: str | None = None) -> None:
+        if task in self.tasks:
+            self.listener.on_task_state(task, state, trace)
+
+    def topic_used(self, connector: str, topic: str) -> None:
+        self.listener.on_topic_used(connector, topic)
+
+    # -- connectors ---------------------------------------------------------------------------------
+    async def start_connector(self, name: str, config: dict[str, str], target: TargetState) -> None:
+        if name in self.connectors:
+            await self.stop_connector(name)
+        try:
+            cls = self.plugins.resolve_connector(config.get("connector.class", ""))
+            instance: Connector = cls()
+            if issubclass(cls, SourceConnector):
+                context: ConnectorContext = SourceConnectorContext(name, StoreOffsetReader(self.offsets, name))
+            else:
+                context = ConnectorContext(name)
+            instance.context = context
+        except Exception as e:
+            self.listener.on_connector_state(name, State.FAILED, format_trace(e))
+            raise ConnectError(f"Failed to start connector {name}: {e}") from e
+        wc = WorkerConnector(name, dict(config), instance, context)
+        self.connectors[name] = wc
+        if target == TargetState.STOPPED:
+            self.listener.on_connector_state(name, State.STOPPED)
+            return
+        try:
+            await instance.start(dict(config))
+            wc.started = True
+        except Exception as e:
+            log.error("Connector %s failed to start", name, exc_info=e)
+            self.listener.on_connector_state(name, State.FAILED, format_trace(e))
+            raise ConnectError(f"Failed to transition connector {name} to state STARTED") from e
+        wc.watcher = asyncio.create_task(self._watch(wc), name=f"connector-{name}")
+        self.listener.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
+
+    async def _watch(self, wc: WorkerConnector) -> None:
+        """Forwards the connector's reconfiguration requests and background errors to the herder."""
+        assert wc.context is not None
+        while True:
+            await wc.context.reconfiguration_requested.wait()
+            wc.context.reconfiguration_requested.clear()
+            if wc.context.error is not None:
+                self.listener.on_connector_state(wc.name, State.FAILED, format_trace(wc.context.error))
+                return
+            self.listener.on_reconfigure_request(wc.name)
+
+    async def stop_connector(self, name: str) -> None:
+        wc = self.connectors.pop(name, None)
+        if wc is None:
+            return
+        if wc.watcher is not None:
+            wc.watcher.cancel()
+        if wc.started and wc.instance is not None:
+            try:
+                await asyncio.wait_for(wc.instance.stop(), self.graceful_timeout)
+            except Exception as e:  # noqa: BLE001
+                log.error("Connector %s failed to stop cleanly", name, exc_info=e)
+
+    def is_running(self, name: str) -> bool:
+        wc = self.connectors.get(name)
+        return wc is not None and wc.started
+
+    def connector_instance(self, name: str) -> Connector | None:
+        wc = self.connectors.get(name)
+        return wc.instance if wc else None
+
+    async def task_configs(self, name: str) -> list[dict[str, str]]:
+        wc = self.connectors.get(name)
+        if wc is None or wc.instance is None or not wc.started:
+            raise ConnectError(f"Connector {name} is not running")
+        max_tasks = int(wc.config.get("tasks.max", "1"))
+        configs = await wc.instance.task_configs(max_tasks)
+        enforce = wc.config.get("tasks.max.enforce", "true").lower() != "false"
+        if len(configs) > max_tasks and enforce:
+            raise ConnectError(f"The connector {name} has generated {len(configs)} tasks, which is greater than "
+                               f"{max_tasks}, the maximum number of tasks it is configured to create. This "
+                               f"behaviour should be considered a bug and is disallowed. If necessary, it can be "
+                               f"permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; "
+                               f"however, this option will be removed in a future release of Kafka Connect.")
+        task_class = wc.instance.task_class.class_name
+        return [{"task.class": task_class, **{k: str(v) for k, v in c.items()}} for c in configs]
+
+    def connector_tasks(self, name: str) -> list[TaskId]:
+        return sorted(t for t in self.tasks if t.connector == name)
+
+    def connector_type(self, connector_class: str) -> str:
+        return self.plugins.connector_type(connector_class)
+
+    async def set_target_state(self, name: str, target: TargetState) -> None:
+        wc = self.connectors.get(name)
+        for tid in self.connector_tasks(name):
+            runner = self.tasks[tid]
+            runner.pause() if target == TargetState.PAUSED else runner.resume()
+        if wc is not None and wc.started:
+            self.listener.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
+
+    # -- tasks --------------------------------------------------------------------------------------
+    async def start_task(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str],
+                         target: TargetState) -> None:
+        if task in self.tasks:
+            await self.stop_tasks([task])
+        try:
+            runner = self._build_runner(task, connector_config, task_config)
+        except Exception as e:  # noqa: BLE001
+            log.error("Failed to start task %s", task, exc_info=e)
+            self.listener.on_task_state(task, State.FAILED, format_trace(e))
+            return
+        self.tasks[task] = runner
+        runner.start(paused=target == TargetState.PAUSED)
+
+    def _build_runner(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str]) -> TaskRunner:
+        cls = self.plugins.resolve_connector(connector_config.get("connector.class", ""))
+        instance = cls.task_class()
+        key_conv = converter_for(self.plugins, self.config, connector_config, "key")
+        value_conv = converter_for(self.plugins, self.config, connector_config, "value")
+        if isinstance(instance, SourceTask):
+            producer_config = {**self.config.with_prefix("producer."),
+                               **_prefixed(connector_config, "producer.override.")}
+            return SourceTaskRunner(task, instance, task_config, connector_config, self, key_conv, value_conv,
+                                    self.transport, self.offsets, producer_config,
+                                    self._topic_creation(connector_config))
+        if isinstance(instance, SinkTask):
+            consumer_config = {**self.config.with_prefix("consumer."),
+                               **_prefixed(connector_config, "consumer.override.")}
+            return SinkTaskRunner(task, instance, task_config, connector_config, self, key_conv, value_conv,
+                                  self.transport, consumer_config)
+        raise ConnectError(f"{type(instance).__name__} is neither a SourceTask nor a SinkTask")
+
+    def _topic_creation(self, connector_config: dict[str, str]) -> Any:
+        try:
+            from .topic_creation import TopicCreation
+        except ImportError:
+            return None
+        return TopicCreation(bool(self.config["topic.creation.enable"]), connector_config)
+
+    async def stop_tasks(self, tasks: list[TaskId]) -> None:
+        runners = [self.tasks[t] for t in tasks if t in self.tasks]
+        await asyncio.gather(*(r.stop(self.graceful_timeout) for r in runners))
+        for t in tasks:
+            self.tasks.pop(t, None)
+
+
+def _prefixed(config: dict[str, str], prefix: str) -> dict[str, str]:
+    return {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)}
+
+
+__all__ = ["Worker", "SinkConnector", "SourceConnector"]
