@@ -1,0 +1,157 @@
+"""Opens and closes raw driver connections (asyncpg, aiomysql, aiosqlite) from a parsed JDBC URL, with retries.
+
+`open_connection` retries `attempts` times (connection.attempts) sleeping `backoff_ms` (connection.backoff.ms)
+between tries, like the Java connector's CachedConnectionProvider; the last failure becomes a ConnectError whose
+message names the redacted URL and the driver's reason. Returned connections are not in autocommit mode for
+MySQL (the caller commits); asyncpg and aiosqlite are used with explicit transactions by the caller.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl as _ssl
+from typing import Any, Awaitable, Callable
+
+from miniconnect.errors import ConnectError
+
+from .url import JdbcUrl
+
+log = logging.getLogger(__name__)
+
+LOGIN_TIMEOUT_S = 40.0  # the Java connector's DriverManager login timeout
+
+
+def _pg_ssl(jdbc: JdbcUrl) -> Any:
+    mode = jdbc.param("sslmode")
+    if mode:
+        return mode.lower()  # asyncpg accepts the libpq names: disable, allow, prefer, require, verify-ca, verify-full
+    if (jdbc.param("ssl") or "").lower() == "true":
+        # pgjdbc's ssl=true means verify-full unless a non-validating factory is named
+        return "require" if "NonValidating" in (jdbc.param("sslfactory") or "") else "verify-full"
+    return None
+
+
+def _mysql_ssl(jdbc: JdbcUrl) -> _ssl.SSLContext | None:
+    mode = (jdbc.param("sslMode") or "").upper()
+    use = (jdbc.param("useSSL") or jdbc.param("useSsl") or jdbc.param("sslMode") and "true" or "").lower()
+    if mode == "DISABLED" or use in ("", "false"):
+        return None
+    ctx = _ssl.create_default_context()
+    verify = mode in ("VERIFY_CA", "VERIFY_IDENTITY") or (jdbc.param("verifyServerCertificate") or "").lower() == "true"
+    if not verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = _ssl.CERT_NONE
+    elif mode == "VERIFY_CA":
+        ctx.check_hostname = False
+    return ctx
+
+
+async def _connect_once(jdbc: JdbcUrl) -> Any:
+    if jdbc.dialect == "postgresql":
+        import asyncpg
+        settings = {}
+        schema = jdbc.param("currentSchema")
+        if schema:
+            settings["search_path"] = schema
+        app = jdbc.param("ApplicationName")
+        if app:
+            settings["application_name"] = app
+        return await asyncpg.connect(host=jdbc.host, port=jdbc.port, user=jdbc.user, password=jdbc.password,
+                                     database=jdbc.database, ssl=_pg_ssl(jdbc), timeout=LOGIN_TIMEOUT_S,
+                                     server_settings=settings or None)
+    if jdbc.dialect == "mysql":
+        import aiomysql
+        return await aiomysql.connect(host=jdbc.host, port=jdbc.port, user=jdbc.user or "",
+                                      password=jdbc.password or "", db=jdbc.database, charset="utf8mb4",
+                                      autocommit=False, ssl=_mysql_ssl(jdbc), connect_timeout=LOGIN_TIMEOUT_S)
+    if jdbc.dialect == "sqlite":
+        import aiosqlite
+        path = jdbc.path or ":memory:"
+        uri = path.startswith("file:")
+        if not uri and path != ":memory:" and jdbc.param("open_mode", "").lower() == "readonly":
+            path, uri = f"file:{path}?mode=ro", True
+        if not uri and path != ":memory:":
+            path = os.path.expanduser(path)
+        # isolation_level=None: the caller issues BEGIN/COMMIT itself, so reads never hold a stale snapshot
+        return await aiosqlite.connect(path, uri=uri, isolation_level=None)
+    raise ConnectError(f"Unsupported database dialect {jdbc.dialect!r}")
+
+
+async def open_connection(jdbc: JdbcUrl, attempts: int = 3, backoff_ms: int = 10000,
+                          wait: Callable[[float], Awaitable[bool]] | None = None) -> Any:
+    """A new raw driver connection: asyncpg.Connection, aiomysql.Connection (autocommit off, utf8mb4) or
+    aiosqlite.Connection. Tries `attempts` times, sleeping `backoff_ms` between tries; `wait(seconds)` (e.g. a task
+    context's `wait`) replaces the sleep and aborts the retries when it returns True (the task is stopping)."""
+    attempts = max(1, int(attempts))
+    last: BaseException | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _connect_once(jdbc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # driver errors, OSError, timeouts: all worth another try
+            last = e
+            log.info("Unable to connect to database on attempt %d/%d (%s): %s. %s", attempt, attempts,
+                     jdbc.redacted(), _reason(e), "Will retry." if attempt < attempts else "Giving up.")
+            if attempt < attempts:
+                if wait is not None:
+                    if await wait(backoff_ms / 1000):
+                        break
+                else:
+                    await asyncio.sleep(backoff_ms / 1000)
+    raise ConnectError(f"Could not connect to database {jdbc.redacted()} after {attempts} attempt(s): "
+                       f"{_reason(last)}") from last
+
+
+def _reason(e: BaseException | None) -> str:
+    if e is None:
+        return "stopped"
+    text = str(e) or type(e).__name__
+    return f"{type(e).__name__}: {text}" if type(e).__name__ not in text else text
+
+
+async def close_connection(conn: Any) -> None:
+    """Closes any connection open_connection returned; safe to call twice or with None; never raises."""
+    if conn is None:
+        return
+    try:
+        mod = type(conn).__module__
+        if mod.startswith("aiomysql"):
+            if not conn.closed:
+                try:
+                    await asyncio.wait_for(conn.ensure_closed(), 5)
+                except Exception:
+                    conn.close()
+        elif mod.startswith("asyncpg"):
+            if not conn.is_closed():
+                try:
+                    await asyncio.wait_for(conn.close(), 5)
+                except Exception:
+                    conn.terminate()
+        else:
+            await conn.close()
+    except Exception as e:  # closing is best effort; the caller is already on a shutdown or failure path
+        log.debug("Ignoring error while closing a connection: %s", e)
+
+
+async def is_valid(conn: Any, timeout: float = 5.0) -> bool:
+    """Connection.isValid(5): a trivial round trip."""
+    if conn is None:
+        return False
+    try:
+        mod = type(conn).__module__
+        if mod.startswith("aiomysql"):
+            if conn.closed:
+                return False
+            await asyncio.wait_for(conn.ping(reconnect=False), timeout)
+        elif mod.startswith("asyncpg"):
+            if conn.is_closed():
+                return False
+            await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout)
+        else:
+            async with conn.execute("SELECT 1") as cur:
+                await cur.fetchone()
+        return True
+    except Exception:
+        return False

@@ -1,0 +1,149 @@
+"""SQL dialect facts shared by the JDBC source and sink: identifier quoting, table ids, placeholders, clock SQL.
+
+Functions take the dialect family as a string ("postgresql" | "mysql" | "sqlite", i.e. `JdbcUrl.dialect`) or a
+`Dialect`. Quoting follows Confluent's connector: `"` for PostgreSQL (and sqlite-jdbc, which reports `"`),
+`` ` `` for MySQL/MariaDB; embedded quote characters are not escaped (Java parity).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from miniconnect.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Dialect:
+    kind: str             # "postgresql" | "mysql" | "sqlite"
+    java_name: str        # the `dialect.name` value, e.g. "PostgreSqlDatabaseDialect"
+    quote: str            # identifier quote character
+    now_sql: str          # statement returning the database clock (one row, one column)
+
+    @property
+    def name(self) -> str:
+        """Connect's `dialect.name()`: the class name minus `DatabaseDialect` (e.g. `PostgreSql`)."""
+        return self.java_name.removesuffix("DatabaseDialect")
+
+
+POSTGRESQL = Dialect("postgresql", "PostgreSqlDatabaseDialect", '"', "SELECT CURRENT_TIMESTAMP")
+MYSQL = Dialect("mysql", "MySqlDatabaseDialect", "`", "SELECT CURRENT_TIMESTAMP(6)")
+SQLITE = Dialect("sqlite", "SqliteDatabaseDialect", '"', "SELECT strftime('%Y-%m-%d %H:%M:%f','now')")
+_BY_KIND = {d.kind: d for d in (POSTGRESQL, MYSQL, SQLITE)}
+
+# Every value Confluent's `dialect.name` accepts (validator list); only three have an implementation here.
+DIALECT_NAMES = ["", "GenericDatabaseDialect", "Db2DatabaseDialect", "DerbyDatabaseDialect", "OracleDatabaseDialect",
+                 "SqliteDatabaseDialect", "PostgreSqlDatabaseDialect", "MySqlDatabaseDialect",
+                 "SqlServerDatabaseDialect", "SapHanaDatabaseDialect", "SybaseDatabaseDialect",
+                 "VerticaDatabaseDialect"]
+
+
+def get_dialect(dialect: str | Dialect) -> Dialect:
+    if isinstance(dialect, Dialect):
+        return dialect
+    try:
+        return _BY_KIND[dialect]
+    except KeyError:
+        raise ConfigError(message=f"Unsupported dialect '{dialect}'") from None
+
+
+def resolve_dialect(url_dialect: str, dialect_name: str | None = None) -> Dialect:
+    """The dialect for a URL family, or the one `dialect.name` forces (exact name, then case-insensitive)."""
+    if not dialect_name:
+        return get_dialect(url_dialect)
+    by_name = {d.java_name: d for d in _BY_KIND.values()}
+    d = by_name.get(dialect_name) or next((v for k, v in by_name.items() if k.lower() == dialect_name.lower()), None)
+    if d is None:
+        available = ", ".join(n for n in DIALECT_NAMES if n)
+        raise ConfigError(message=f"Unable to find dialect with name '{dialect_name}' in the available dialects: "
+                                  f"[{available}] (this worker implements {', '.join(by_name)})")
+    return d
+
+
+def quote_identifier(dialect: str | Dialect, name: str, quote: bool = True) -> str:
+    """`"name"` / `` `name` `` (quote.sql.identifiers=always) or the bare name (never)."""
+    if not quote:
+        return name
+    q = get_dialect(dialect).quote
+    return f"{q}{name}{q}"
+
+
+def current_timestamp_sql(dialect: str | Dialect) -> str:
+    """SQL that reads the database clock. PostgreSQL returns timestamptz (transaction start when it is the first
+    statement of a transaction); MySQL a zone-less DATETIME in the session zone; SQLite UTC text."""
+    return get_dialect(dialect).now_sql
+
+
+def placeholder(dialect: str | Dialect, index: int) -> str:
+    """The bind marker for the index-th (1-based) parameter: `$1` (asyncpg), `%s` (aiomysql), `?` (sqlite)."""
+    kind = dialect.kind if isinstance(dialect, Dialect) else dialect
+    if kind == "postgresql":
+        return f"${index}"
+    return "%s" if kind == "mysql" else "?"
+
+
+def placeholders(dialect: str | Dialect, count: int, start: int = 1) -> list[str]:
+    return [placeholder(dialect, i) for i in range(start, start + count)]
+
+
+class TableId(NamedTuple):
+    """(catalog, schema, table); absent parts are None. PostgreSQL ids have no catalog, MySQL ids use the
+    database as catalog, SQLite ids are a bare table."""
+
+    catalog: str | None
+    schema: str | None
+    table: str
+
+    @property
+    def fqn(self) -> str:
+        """Unquoted `cat.sch.tbl` (absent parts skipped): used by regex filters and offset partitions."""
+        return ".".join(p for p in self if p is not None)
+
+    def sql(self, dialect: str | Dialect, quote: bool = True) -> str:
+        """Rendered for SQL / task configs: `"public"."orders"`, `` `shop`.`orders` ``."""
+        return ".".join(quote_identifier(dialect, p, quote) for p in self if p is not None)
+
+    def __str__(self) -> str:
+        return self.fqn
+
+
+def split_identifier(dialect: str | Dialect, text: str) -> list[str]:
+    """Splits `a.b.c` on dots, honouring quoted segments (`"a.b".c`). Errors like the Java ExpressionBuilder."""
+    q = get_dialect(dialect).quote
+    quotes = {q, '"', "`"}
+    parts: list[str] = []
+    i, n = 0, len(text)
+    while i <= n:
+        if i < n and text[i] in quotes:
+            end = text.find(text[i], i + 1)
+            if end < 0:
+                raise ConfigError(message=f"Expecting a closing quote character {text[i]} in '{text}'")
+            parts.append(text[i + 1:end])
+            i = end + 1
+            if i < n and text[i] != ".":
+                raise ConfigError(message=f"Expecting '.' after the quoted segment in '{text}'")
+            i += 1
+            if i == n:
+                raise ConfigError(message=f"The name '{text}' ends in the delimiter '.'")
+            continue
+        end = text.find(".", i)
+        if end < 0:
+            parts.append(text[i:])
+            break
+        parts.append(text[i:end])
+        i = end + 1
+        if i == n:
+            raise ConfigError(message=f"The name '{text}' ends in the delimiter '.'")
+    return parts
+
+
+def parse_table_id(dialect: str | Dialect, text: str) -> TableId:
+    """`t` → table; `s.t` → schema.table (PostgreSQL) / database.table (MySQL, as catalog); `c.s.t` → all three."""
+    d = get_dialect(dialect)
+    parts = split_identifier(d, text.strip())
+    if len(parts) == 1:
+        return TableId(None, None, parts[0])
+    if len(parts) == 2:
+        if d.kind == "mysql":
+            return TableId(parts[0], None, parts[1])
+        return TableId(None, parts[0], parts[1])
+    return TableId(parts[-3], parts[-2], parts[-1])
