@@ -1,0 +1,50 @@
+"""FileStreamSink: writes each record's value as a line to a file (or stdout); flush makes it durable."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from miniconnect.config.configdef import ConfigDef, ConfigType, Importance
+from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
+from miniconnect.data.records import SinkRecord
+
+
+def _text(value: Any) -> str:
+    """Java's String.valueOf: null prints as "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class FileStreamSinkTask(SinkTask):
+    class_name = "org.apache.kafka.connect.file.FileStreamSinkTask"
+
+    async def start(self, props: dict[str, str]) -> None:
+        self.filename = props.get("file") or None
+        self.stream: Any = open(self.filename, "a", encoding="utf-8") if self.filename else sys.stdout
+
+    async def put(self, records: list[SinkRecord]) -> None:
+        self.stream.write("".join(_text(r.value) + "\n" for r in records))
+
+    async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
+        self.stream.flush()
+        if self.filename:
+            os.fsync(self.stream.fileno())
+
+    async def stop(self) -> None:
+        if self.filename and self.stream is not None and not self.stream.closed:
+            self.stream.close()
+
+
+class FileStreamSinkConnector(SinkConnector):
+    class_name = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+    task_class = FileStreamSinkTask
+    config_def = ConfigDef().define("file", ConfigType.STRING, None, None, Importance.HIGH,
+                                    "Destination filename. If not specified, the standard output will be used")
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        cfg = {k: v for k, v in self.props.items() if k == "file"}
+        return [dict(cfg) for _ in range(max_tasks)]

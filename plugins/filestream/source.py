@@ -1,0 +1,116 @@
+"""FileStreamSource: each line of a file (or stdin) becomes a string record; the offset is the byte position."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from typing import Any
+
+from miniconnect.config.configdef import ConfigDef, ConfigType, Importance, at_least
+from miniconnect.connector import SourceConnector, SourceTask
+from miniconnect.data.records import SourceRecord
+from miniconnect.data.schema import STRING_SCHEMA
+from miniconnect.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+FILENAME_FIELD = "filename"
+POSITION_FIELD = "position"
+
+
+class FileStreamSourceTask(SourceTask):
+    class_name = "org.apache.kafka.connect.file.FileStreamSourceTask"
+
+    async def start(self, props: dict[str, str]) -> None:
+        self.filename = props.get("file") or None
+        self.topic = props["topic"]
+        self.batch_size = int(props.get("batch.size", "2000"))
+        self.position = 0
+        self.buffer = b""
+        self.stream: Any = None
+        if self.filename:
+            offset = await self.context.offset_storage_reader.offset({FILENAME_FIELD: self.filename})
+            if offset and isinstance(offset.get(POSITION_FIELD), int):
+                self.position = offset[POSITION_FIELD]
+                log.debug("Found previous offset %d for %s", self.position, self.filename)
+
+    def _open(self) -> bool:
+        if self.stream is not None:
+            return True
+        if not self.filename:
+            self.stream = sys.stdin.buffer
+            return True
+        try:
+            self.stream = open(self.filename, "rb")
+        except FileNotFoundError:
+            log.warning("Couldn't find file %s for FileStreamSourceTask, sleeping to wait for it to be created",
+                        self.filename)
+            return False
+        self.stream.seek(self.position)
+        return True
+
+    async def poll(self) -> list[SourceRecord] | None:
+        if not self._open():
+            await self.context.wait(1.0)
+            return None
+        chunk = await asyncio.to_thread(self.stream.read, 1 << 20) if self.filename is None else self.stream.read(1 << 20)
+        if chunk:
+            self.buffer += chunk
+        records = self._lines()
+        if not records and not chunk:
+            await self.context.wait(1.0)  # at EOF: wait for the file to grow, like Kafka's task
+        return records
+
+    def _lines(self) -> list[SourceRecord]:
+        records: list[SourceRecord] = []
+        buf = self.buffer
+        start = 0
+        partition = {FILENAME_FIELD: self.filename} if self.filename else None
+        while len(records) < self.batch_size:
+            nl = buf.find(b"\n", start)
+            if nl < 0:
+                break
+            end = nl - 1 if nl > start and buf[nl - 1:nl] == b"\r" else nl
+            line = buf[start:end].decode("utf-8", errors="replace")
+            self.position += nl + 1 - start
+            start = nl + 1
+            offset = {POSITION_FIELD: self.position} if self.filename else None
+            records.append(SourceRecord(partition, offset, self.topic, None, None, None, STRING_SCHEMA, line,
+                                        None))
+        self.buffer = buf[start:]
+        return records
+
+    async def stop(self) -> None:
+        if self.stream is not None and self.filename:
+            self.stream.close()
+        self.stream = None
+
+
+def _single_topic(name: str, value: Any) -> None:
+    if value is not None and "," in str(value):
+        raise ConfigError(name, value, "'topic' in FileStreamSourceConnector configuration requires definition of a single topic")
+
+
+class FileStreamSourceConnector(SourceConnector):
+    class_name = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+    task_class = FileStreamSourceTask
+    config_def = (ConfigDef()
+                  .define("file", ConfigType.STRING, None, None, Importance.HIGH,
+                          "Source filename. If not specified, the standard input will be used")
+                  .define("topic", ConfigType.STRING, validator=_single_topic, importance=Importance.HIGH,
+                          documentation="The topic to publish data to")
+                  .define("batch.size", ConfigType.INT, 2000, at_least(1), Importance.LOW,
+                          "The maximum number of records the source task can read from the file each time it is polled"))
+
+    async def start(self, props: dict[str, str]) -> None:
+        parsed = self.config_def.parse(props)
+        _single_topic("topic", parsed["topic"])
+        self.props = dict(props)
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        # Only one input stream makes sense.
+        cfg = {"topic": self.props["topic"], "batch.size": self.props.get("batch.size", "2000")}
+        if self.props.get("file"):
+            cfg["file"] = self.props["file"]
+        return [cfg]
