@@ -1,0 +1,183 @@
+"""Commands: `standalone`, `distributed` and `topics`, like Kafka's connect-*.sh and console tools."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from typing import Any, Sequence
+
+from . import __version__
+from .errors import ConnectError
+
+log = logging.getLogger("miniconnect")
+STARTED = time.monotonic()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="miniconnect", description="A light asyncio Kafka Connect worker.")
+    p.add_argument("--version", action="version", version=f"miniconnect {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def worker_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("worker_properties", help="worker .properties file")
+        sp.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a worker property (repeatable)")
+        sp.add_argument("--log-level", default=os.environ.get("MINICONNECT_LOG_LEVEL", "INFO"))
+
+    sa = sub.add_parser("standalone", help="run a standalone worker")
+    worker_args(sa)
+    sa.add_argument("connectors", nargs="*", help="connector .json or .properties files to create at start")
+    da = sub.add_parser("distributed", help="run a distributed worker (needs Kafka)")
+    worker_args(da)
+
+    tp = sub.add_parser("topics", help="look inside and feed the worker's log (embedded or Kafka)")
+    worker_args(tp)
+    tsub = tp.add_subparsers(dest="action", required=True)
+    tsub.add_parser("list", help="list topics")
+    c = tsub.add_parser("consume", help="print records' values, one per line")
+    c.add_argument("topic")
+    c.add_argument("--from-beginning", action="store_true")
+    c.add_argument("--max-messages", type=int)
+    c.add_argument("--timeout-ms", type=int, help="stop after this long without a record")
+    c.add_argument("--print-key", action="store_true")
+    pr = tsub.add_parser("produce", help="send lines from stdin as records")
+    pr.add_argument("topic")
+    pr.add_argument("--key-separator", help="split each line into key and value at this separator")
+    return p
+
+
+def load_worker_config(path: str, overrides: Sequence[str]) -> Any:
+    from .config.properties import load_properties
+    from .config.worker_config import WorkerConfig
+
+    props = load_properties(path)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--override expects KEY=VALUE, got {item!r}")
+        props[key.strip()] = value
+    return WorkerConfig(props)
+
+
+def make_transport(config: Any) -> Any:
+    """Kafka when `bootstrap.servers` is set, else the embedded log."""
+    servers = config["bootstrap.servers"]
+    if isinstance(servers, list):
+        servers = ",".join(servers)
+    if servers:
+        from .log.kafka import KafkaTransport
+        return KafkaTransport(servers, config.with_prefix("producer."), config.with_prefix("consumer."),
+                              config.with_prefix("admin."))
+    from .log.embedded import EmbeddedLog
+    retention_bytes = config["embedded.log.retention.bytes"]
+    retention_ms = config["embedded.log.retention.ms"]
+    return EmbeddedLog(config["embedded.log.dir"],
+                       retention_bytes=retention_bytes if retention_bytes and retention_bytes > 0 else None,
+                       retention_ms=retention_ms if retention_ms and retention_ms > 0 else None,
+                       default_partitions=config["embedded.log.partitions"])
+
+
+async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
+    from .config.properties import load_connector_file
+    from .plugins import Plugins
+    from .rest.server import RestServer
+    from .runtime.standalone import StandaloneHerder
+    from .runtime.worker import Worker
+    from .storage.offsets import FileOffsetStore
+
+    connectors = [load_connector_file(f) for f in connector_files]  # fail fast on a bad file
+    plugins = Plugins(config)
+    transport = make_transport(config)
+    offsets = FileOffsetStore(config["offset.storage.file.filename"])
+    worker = Worker(config, plugins, transport, offsets)
+    herder = StandaloneHerder(config, worker, plugins, transport, offsets)
+    rest = RestServer(herder, config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await transport.start()
+        await offsets.start()
+        await worker.start()
+        await rest.start()
+        await herder.start()
+        log.info("Ready in %.2f s; REST API at %s", time.monotonic() - STARTED, rest.advertised_url)
+        for name, cfg in connectors:
+            try:
+                await herder.put_connector_config(name, cfg, allow_replace=True)
+            except Exception as e:  # noqa: BLE001 - like Kafka: log and keep the worker up
+                log.error("Failed to create connector %s from the command line: %s", name, e)
+        await stop.wait()
+        log.info("Shutting down")
+    finally:
+        await _stop_all(herder, rest, transport, offsets)
+    return 0
+
+
+async def _stop_all(herder: Any, rest: Any, transport: Any, offsets: Any) -> None:
+    for part in (rest, herder, offsets, transport):
+        try:
+            await part.stop()
+        except Exception as e:  # noqa: BLE001 - keep stopping the rest
+            log.error("Error while stopping %s: %s", type(part).__name__, e)
+
+
+async def run_distributed(config: Any) -> int:
+    servers = config["bootstrap.servers"]
+    if not servers:
+        log.error("Distributed mode needs Kafka: set bootstrap.servers in the worker properties "
+                  "(or use `miniconnect standalone`, which runs on the embedded log).")
+        return 2
+    log.error("Distributed mode is not available yet in this version; use `miniconnect standalone` with "
+              "bootstrap.servers=%s to run on Kafka.", servers)
+    return 2
+
+
+async def run_topics(config: Any, args: argparse.Namespace) -> int:
+    from . import topics
+
+    transport = make_transport(config)
+    await transport.start()
+    try:
+        if args.action == "list":
+            for line in await topics.list_topics(transport):
+                print(line)
+        elif args.action == "consume":
+            await topics.consume(transport, args.topic, args.from_beginning, sys.stdout,
+                                 max_messages=args.max_messages, timeout_ms=args.timeout_ms,
+                                 print_key=args.print_key)
+        else:
+            n = await topics.produce(transport, args.topic, sys.stdin, key_separator=args.key_separator)
+            print(f"Produced {n} records to {args.topic}", file=sys.stderr)
+    finally:
+        await transport.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)")
+    try:
+        config = load_worker_config(args.worker_properties, args.override)
+        if args.command == "standalone":
+            code = asyncio.run(run_standalone(config, args.connectors))
+        elif args.command == "distributed":
+            code = asyncio.run(run_distributed(config))
+        else:
+            code = asyncio.run(run_topics(config, args))
+    except KeyboardInterrupt:
+        code = 130
+    except (OSError, ValueError, ConnectError) as e:
+        log.error("%s", e)
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
