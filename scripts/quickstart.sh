@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs miniconnect and runs Kafka's FileStream quick start on the embedded log: no Kafka, no JVM.
+# A file source reads /tmp/miniconnect/test.txt into the topic connect-test; a file sink writes that topic
+# to /tmp/miniconnect/test.sink.txt. The worker keeps running (REST API on :8083) until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install -q . 2>&1 | grep -v "Running pip as the 'root' user" || true
+mkdir -p /tmp/miniconnect
+printf 'foo\nbar\nhello miniconnect\n' >> /tmp/miniconnect/test.txt
+miniconnect standalone config/connect-standalone.properties \
+  config/quickstart/connect-file-source.properties config/quickstart/connect-file-sink.properties &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid' EXIT INT TERM
+for _ in $(seq 1 50); do
+  if [ -s /tmp/miniconnect/test.sink.txt ]; then break; fi
+  sleep 0.2
+done
+echo "--- /tmp/miniconnect/test.sink.txt:"
+cat /tmp/miniconnect/test.sink.txt || true
+echo "--- connectors:"
+curl -s localhost:8083/connectors?expand=status; echo
+echo "--- append lines with: echo more >> /tmp/miniconnect/test.txt ; Ctrl-C stops the worker"
+wait $pid
