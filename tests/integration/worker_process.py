@@ -1,0 +1,95 @@
+"""Runs a real `miniconnect standalone` process for end-to-end tests, driven through its REST API."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WorkerProcess:
+    def __init__(self, workdir: Path, extra: dict[str, str] | None = None, connector_files: list[str] | None = None,
+                 port: int | None = None):
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.props = workdir / "worker.properties"
+        lines = {
+            "offset.storage.file.filename": str(workdir / "connect.offsets"),
+            "embedded.log.dir": str(workdir / "log"),
+            "offset.flush.interval.ms": "500",
+            "listeners": f"http://127.0.0.1:{self.port}",
+            **(extra or {}),
+        }
+        self.props.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
+        self.connector_files = connector_files or []
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "worker.log"
+
+    def start(self, timeout: float = 20.0) -> float:
+        """Starts the process and returns the seconds until the REST API answered."""
+        t0 = time.monotonic()
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "miniconnect.cli", "standalone", str(self.props),
+                                      *self.connector_files], stdout=log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(self.url + "/", timeout=0.5).status_code == 200:
+                    return time.monotonic() - t0
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        raise TimeoutError(f"worker did not answer within {timeout} s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def rest(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        return httpx.request(method, self.url + path, json=json, timeout=30)
+
+    def wait_for(self, predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise TimeoutError(f"timed out waiting for {what}\n--- worker log:\n{self.log()[-5000:]}")
+
+    def wait_running(self, name: str, tasks: int = 1, timeout: float = 30.0) -> dict[str, Any]:
+        def ok() -> Any:
+            r = self.rest("GET", f"/connectors/{name}/status")
+            if r.status_code != 200:
+                return None
+            body = r.json()
+            states = [t["state"] for t in body["tasks"]]
+            return body if body["connector"]["state"] == "RUNNING" and states == ["RUNNING"] * tasks else None
+        return self.wait_for(ok, timeout, f"{name} RUNNING with {tasks} tasks")
