@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs what the integration tests need: PostgreSQL and MariaDB server binaries (Debian packages, services
+# not left running), the Python package with its test extras, and an Apache Kafka broker resolved from Maven
+# Central into a cache outside the repo. Idempotent and fast when everything is already there.
+set -euo pipefail
+
+KAFKA_VERSION="${MINICONNECT_KAFKA_VERSION:-4.1.1}"
+CACHE_DIR="${MINICONNECT_CACHE_DIR:-$HOME/.cache/miniconnect}"
+KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+log() { echo "[test-deps] $*"; }
+
+# --- database servers (Debian packages) -----------------------------------------------------------------
+need_pkgs=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
+{ command -v mariadbd || [ -x /usr/sbin/mariadbd ]; } >/dev/null 2>&1 || need_pkgs+=(mariadb-server)
+{ command -v mariadb-install-db || [ -x /usr/bin/mariadb-install-db ]; } >/dev/null 2>&1 \
+  || [[ " ${need_pkgs[*]-} " == *" mariadb-server "* ]] || need_pkgs+=(mariadb-server)
+command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jre-headless)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${need_pkgs[*]}"
+  # Keep the packages' init scripts from starting system-wide servers: the tests start their own.
+  policy_created=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    policy_created=1
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}"
+  if [ "$policy_created" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+  # In case a service was started anyway (no policy-rc.d honoured), stop it.
+  for svc in postgresql mariadb; do $SUDO service "$svc" stop >/dev/null 2>&1 || true; done
+else
+  log "database server packages present"
+fi
+
+# --- python package --------------------------------------------------------------------------------------
+if ! python3 -c 'import miniconnect, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx' \
+    >/dev/null 2>&1; then
+  log "pip install -e '.[test]'"
+  python3 -m pip install -q -e "$REPO_DIR[test]"
+else
+  log "python package and test extras present"
+fi
+
+# --- Apache Kafka from Maven Central ---------------------------------------------------------------------
+if [ -f "$KAFKA_HOME/.complete" ]; then
+  log "kafka $KAFKA_VERSION present in $KAFKA_HOME"
+else
+  log "resolving kafka $KAFKA_VERSION from Maven Central into $KAFKA_HOME"
+  mkdir -p "$KAFKA_HOME"
+  rm -rf "$KAFKA_HOME/libs"
+  cat >"$KAFKA_HOME/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>miniconnect.test</groupId>
+  <artifactId>kafka-broker</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-storage</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+POM
+  (cd "$KAFKA_HOME" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=libs)
+  cat >"$KAFKA_HOME/log4j2.properties" <<'L4J'
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka.server.KafkaRaftServer
+logger.kafka.level = INFO
+L4J
+  touch "$KAFKA_HOME/.complete"
+  log "kafka $KAFKA_VERSION: $(ls "$KAFKA_HOME/libs" | wc -l) jars"
+fi
+echo "$KAFKA_HOME"

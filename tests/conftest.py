@@ -1,0 +1,114 @@
+"""Session fixtures for real servers (see tests/servers): each starts only when a test asks for it, in a temp
+dir on a free loopback port, and stops at session end (also on failure).
+
+- kafka_bootstrap -> "127.0.0.1:PORT" (single KRaft node). Override: MINICONNECT_TEST_KAFKA=host:port
+- pg / mysql -> DbServer for the session server. Override: MINICONNECT_TEST_PG=postgresql://u:pw@host:port/db,
+  MINICONNECT_TEST_MYSQL=mysql://u:pw@host:port/db
+- pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
+Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from servers import DbServer, KafkaServer, MariaDbServer, PostgresServer, parse_db_url, run_async  # noqa: E402
+
+_MARKERS = {"kafka_bootstrap": "kafka", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
+            "mysql_db": "mysql"}
+_startup_times: dict[str, float] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, marker in _MARKERS.items():
+            if fixture in names and not item.get_closest_marker(marker):
+                item.add_marker(marker)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+    if _startup_times:
+        terminalreporter.write_line("server start-up: " + ", ".join(
+            f"{name} {secs:.1f}s" for name, secs in _startup_times.items()))
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    override = os.environ.get("MINICONNECT_TEST_KAFKA")
+    if override:
+        yield override
+        return
+    server = KafkaServer()
+    try:
+        bootstrap = server.start()
+        _startup_times["kafka"] = server.startup_seconds
+        yield bootstrap
+    finally:
+        server.stop()
+
+
+def _session_db(env: str, server_cls: type) -> DbServer:
+    override = os.environ.get(env)
+    if override:
+        yield parse_db_url(override)
+        return
+    server = server_cls()
+    try:
+        db = server.start()
+        _startup_times[db.kind] = server.startup_seconds
+        yield db
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg() -> DbServer:
+    yield from _session_db("MINICONNECT_TEST_PG", PostgresServer)
+
+
+@pytest.fixture(scope="session")
+def mysql() -> DbServer:
+    yield from _session_db("MINICONNECT_TEST_MYSQL", MariaDbServer)
+
+
+def _fresh_database(server: DbServer) -> DbServer:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    quote = '"' if server.kind == "postgresql" else "`"
+
+    async def execute(sql: str) -> None:
+        conn = await server.connect()
+        try:
+            if server.kind == "postgresql":
+                await conn.execute(sql)
+            else:
+                async with conn.cursor() as cur:
+                    await cur.execute(sql)
+        finally:
+            if server.kind == "postgresql":
+                await conn.close()
+            else:
+                conn.close()
+
+    run_async(lambda: execute(f"CREATE DATABASE {quote}{name}{quote}"))
+    try:
+        yield server.with_database(name)
+    finally:
+        force = " WITH (FORCE)" if server.kind == "postgresql" else ""
+        run_async(lambda: execute(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{force}"))
+
+
+@pytest.fixture
+def pg_db(pg: DbServer) -> DbServer:
+    yield from _fresh_database(pg)
+
+
+@pytest.fixture
+def mysql_db(mysql: DbServer) -> DbServer:
+    yield from _fresh_database(mysql)

@@ -1,0 +1,65 @@
+"""The real servers the integration tests use answer like the real thing."""
+import asyncio
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+async def test_postgres_answers_queries(pg_db):
+    conn = await pg_db.connect()
+    try:
+        await conn.execute("CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL)")
+        await conn.executemany("INSERT INTO t (name) VALUES ($1)", [("a",), ("b",)])
+        assert await conn.fetchval("SELECT current_database()") == pg_db.database
+        assert [r["name"] for r in await conn.fetch("SELECT name FROM t ORDER BY id")] == ["a", "b"]
+    finally:
+        await conn.close()
+    assert pg_db.jdbc_url() == f"jdbc:postgresql://{pg_db.host}:{pg_db.port}/{pg_db.database}"
+
+
+async def test_postgres_databases_are_fresh_per_test(pg_db, pg):
+    assert pg_db.database != pg.database
+    conn = await pg_db.connect()
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+    finally:
+        await conn.close()
+
+
+async def test_mariadb_answers_queries(mysql_db):
+    conn = await mysql_db.connect()
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) NOT NULL)")
+            await cur.executemany("INSERT INTO t (name) VALUES (%s)", [("a",), ("b",)])
+            await cur.execute("SELECT DATABASE()")
+            assert (await cur.fetchone())[0] == mysql_db.database
+            await cur.execute("SELECT name FROM t ORDER BY id")
+            assert [r[0] for r in await cur.fetchall()] == ["a", "b"]
+    finally:
+        conn.close()
+    assert mysql_db.jdbc_url(scheme="mariadb").startswith("jdbc:mariadb://127.0.0.1:")
+
+
+async def test_kafka_accepts_produce_and_consume(kafka_bootstrap):
+    topic = f"servers-{uuid.uuid4().hex[:8]}"
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for i in range(3):
+            await producer.send(topic, key=b"k", value=f"v{i}".encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=f"g-{topic}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        values: list[bytes] = []
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(values) < 3 and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                values += [r.value for r in records]
+        assert values == [b"v0", b"v1", b"v2"]
+    finally:
+        await consumer.stop()

@@ -1,0 +1,135 @@
+"""A throwaway single-node Apache Kafka broker in KRaft mode, run from the jars that scripts/test-deps.sh
+resolves from Maven Central into ~/.cache/miniconnect/kafka-<version>/libs. Tuned to start in seconds."""
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from .proc import ServerProcess, free_port, port_open, remove_tree
+
+_LOG4J = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.raft.name = kafka.server.KafkaRaftServer
+logger.raft.level = INFO
+"""
+
+# Small heap, serial GC and C1 only: the broker serves test traffic on a small shared machine, so start-up
+# time and footprint matter more than peak throughput.
+_JVM_OPTS = ["-Xms128m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+             "-Djava.awt.headless=true"]
+
+
+def _version_key(path: Path) -> tuple:
+    return tuple(int(p) if p.isdigit() else 0 for p in re.split(r"[.-]", path.name.removeprefix("kafka-")))
+
+
+def kafka_home() -> Path:
+    env = os.environ.get("MINICONNECT_KAFKA_HOME")
+    if env:
+        return Path(env)
+    cache = Path(os.environ.get("MINICONNECT_CACHE_DIR", Path.home() / ".cache" / "miniconnect"))
+    homes = sorted((p.parent for p in cache.glob("kafka-*/.complete")), key=_version_key)
+    if not homes:
+        raise RuntimeError(f"no Kafka found in {cache}: run scripts/test-deps.sh")
+    return homes[-1]
+
+
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and os.access(Path(java_home) / "bin" / "java", os.X_OK):
+        return str(Path(java_home) / "bin" / "java")
+    found = shutil.which("java")
+    if not found:
+        raise RuntimeError("java not found: run scripts/test-deps.sh")
+    return found
+
+
+class KafkaServer:
+    def __init__(self, extra_config: dict[str, str] | None = None) -> None:
+        self.extra_config = extra_config or {}
+        self.dir: Path | None = None
+        self.proc: ServerProcess | None = None
+        self.bootstrap: str | None = None
+        self.startup_seconds = 0.0
+
+    def _properties(self, port: int, controller_port: int) -> dict[str, str]:
+        assert self.dir is not None
+        return {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.dir / "data"),
+            "auto.create.topics.enable": "true",
+            "num.partitions": "1",
+            "default.replication.factor": "1",
+            "min.insync.replicas": "1",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "4",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "4",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "group.min.session.timeout.ms": "500",
+            "num.network.threads": "2",
+            "num.io.threads": "4",
+            "num.recovery.threads.per.data.dir": "1",
+            "log.retention.check.interval.ms": "3600000",
+            **self.extra_config,
+        }
+
+    def start(self, timeout: float = 120) -> str:
+        t0 = time.monotonic()
+        home = kafka_home()
+        self.dir = Path(tempfile.mkdtemp(prefix="miniconnect-kafka-"))
+        port, controller_port = free_port(), free_port()
+        while controller_port == port:
+            controller_port = free_port()
+        props = self.dir / "server.properties"
+        props.write_text("".join(f"{k}={v}\n" for k, v in self._properties(port, controller_port).items()))
+        (self.dir / "log4j2.properties").write_text(_LOG4J)
+        base = [_java(), *_JVM_OPTS, f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+                "-cp", f"{home / 'libs'}/*"]
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        fmt = subprocess.run([*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props),
+                              "--standalone"], cwd=self.dir, capture_output=True, text=True, timeout=timeout)
+        if fmt.returncode != 0:
+            raise RuntimeError(f"kafka storage format failed ({fmt.returncode}):\n{fmt.stdout}\n{fmt.stderr}")
+        # SIGKILL at the end: the data dir is thrown away, so a controlled shutdown would only cost time.
+        self.proc = ServerProcess("kafka", [*base, "kafka.Kafka", str(props)], self.dir,
+                                  stop_signal=signal.SIGKILL)
+        self.proc.start()
+        self.proc.wait_until(lambda: port_open("127.0.0.1", port)
+                             and "Kafka Server started" in self.proc.log_path.read_text(errors="replace"),
+                             timeout, "started")
+        self.bootstrap = f"127.0.0.1:{port}"
+        self.startup_seconds = time.monotonic() - t0
+        return self.bootstrap
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+        if self.dir is not None:
+            remove_tree(self.dir)
+            self.dir = None
