@@ -152,3 +152,7 @@ class Transport(ABC):
 
 class GroupNotEmpty(Exception):
     """The consumer group still has active members."""
+
+
+class CommitFailed(Exception):
+    """A commit named partitions this consumer no longer owns (the group rebalanced meanwhile)."""

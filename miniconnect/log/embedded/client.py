@@ -1,0 +1,263 @@
+"""Producer and consumer of the embedded log."""
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ...connector import TopicPartition
+from ..base import CommitFailed, Consumer, ConsumerRecord, Producer, ProducerRecord, RebalanceCallback, \
+    RecordMetadata
+from .partitioner import partition_for_key
+from .segment import Segment, encode_records
+
+if TYPE_CHECKING:
+    from .log import EmbeddedLog
+
+POLL_INTERVAL = 0.15  # how often a waiting consumer looks for data appended by another process
+TOPIC_REFRESH = 1.0  # how often it looks for topics created by another process
+
+
+class EmbeddedProducer(Producer):
+    def __init__(self, log: EmbeddedLog, config: Mapping[str, Any] | None = None):
+        self._log = log
+        self._sticky: dict[str, int] = {}
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass  # send_batch returns only once durable: nothing is buffered
+
+    def _sticky_partition(self, topic: str, n: int) -> int:
+        # Kafka's sticky partitioner: records without key fill one partition per batch, then move on
+        p = self._sticky.get(topic)
+        p = random.randrange(n) if p is None else (p + 1) % n
+        self._sticky[topic] = p
+        return p
+
+    async def send_batch(self, records: list[ProducerRecord]) -> list[RecordMetadata]:
+        if not records:
+            return []
+        log = self._log
+        log._check_open()
+        now = int(time.time() * 1000)
+        groups: dict[tuple[str, int], list[int]] = {}
+        counts: dict[str, int] = {}
+        sticky: dict[str, int] = {}
+        for i, r in enumerate(records):
+            topic = r.topic
+            n = counts.get(topic)
+            if n is None:
+                n = counts[topic] = log._ensure_topic(topic)
+            p = r.partition
+            if p is None:
+                if r.key is None:
+                    p = sticky.get(topic)
+                    if p is None:
+                        p = sticky[topic] = self._sticky_partition(topic, n)
+                else:
+                    p = partition_for_key(r.key, n)
+            elif not 0 <= p < n:
+                raise ValueError(f"Partition {p} of topic {topic} does not exist ({n} partitions)")
+            g = groups.get((topic, p))
+            if g is None:
+                groups[(topic, p)] = [i]
+            else:
+                g.append(i)
+        metas: list[RecordMetadata] = [None] * len(records)  # type: ignore[list-item]
+        segments: list[Segment] = []
+        for (topic, p), idx in groups.items():
+            batch = records if len(groups) == 1 else [records[i] for i in idx]
+            body, max_ts = encode_records(batch, now)
+            base, seg = log._partition(topic, p).append(body, len(idx), max_ts, now)
+            for off, i in enumerate(idx, base):
+                metas[i] = RecordMetadata(topic, p, off)
+            segments.append(seg)
+        await log._group_commit.sync(segments)
+        log._notify()
+        return metas
+
+
+class EmbeddedConsumer(Consumer):
+    def __init__(self, log: EmbeddedLog, group_id: str, config: Mapping[str, Any] | None = None):
+        config = config or {}
+        self._log = log
+        self._group_id = group_id
+        self._latest = str(config.get("auto.offset.reset", "earliest")).lower() == "latest"
+        self._wakeup = asyncio.Event()
+        self._coord = None
+        self._member = None
+        self._positions: dict[TopicPartition, int] = {}
+        self._paused: set[TopicPartition] = set()
+        self._order: list[TopicPartition] = []
+        self._rr = 0
+        self._last_topic_refresh = 0.0
+        self._stopped = False
+
+    async def start(self) -> None:
+        self._log._check_open()
+
+    async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        m, coord = self._member, self._coord
+        if m is None:
+            return
+        try:
+            if m.owned and m.on_revoked is not None:
+                await m.on_revoked(sorted(m.owned))
+        finally:
+            coord.leave(m, self._log._topics)
+            self._log._waiters.discard(self._wakeup)
+            self._member = None
+            self._order = []
+
+    async def subscribe(self, topics: list[str] | None = None, pattern: str | None = None,
+                        on_assigned: RebalanceCallback | None = None,
+                        on_revoked: RebalanceCallback | None = None) -> None:
+        log = self._log
+        log._check_open()
+        if self._member is None:
+            self._coord = log._coordinator(self._group_id)
+            self._member = self._coord.new_member(self._wakeup)
+            log._waiters.add(self._wakeup)
+        m = self._member
+        m.topics = frozenset(topics or ())
+        m.pattern = re.compile(pattern) if pattern is not None else None
+        m.on_assigned = on_assigned
+        m.on_revoked = on_revoked
+        if pattern is not None or not m.topics.issubset(log._topics):
+            log._refresh_topics()
+        self._coord.join(m, log._topics)
+
+    # -- group membership ---------------------------------------------------------------------------------------
+
+    async def _sync_group(self) -> None:
+        """Moves partitions as the coordinator decided: revoke first (callback awaited), then take what is free."""
+        m = self._member
+        if m is None or m.settled:
+            return
+        revoke = m.owned - m.target
+        if revoke:
+            if m.on_revoked is not None:
+                await m.on_revoked(sorted(revoke))
+            self._coord.release(m, revoke)
+            for tp in revoke:
+                self._positions.pop(tp, None)
+                self._paused.discard(tp)
+        gained = self._coord.claim(m)
+        self._order = sorted(m.owned)
+        if gained:
+            if m.on_assigned is not None:
+                await m.on_assigned(sorted(gained))
+            for tp in gained:  # the callback may have seeked; else committed position or auto.offset.reset
+                if tp not in self._positions and tp in m.owned:
+                    self._positions[tp] = self._initial_position(tp)
+
+    def _initial_position(self, tp: TopicPartition) -> int:
+        committed = self._coord.committed.get(tp) if self._coord is not None else None
+        if committed is not None:
+            return committed
+        plog = self._log._partition(tp.topic, tp.partition)
+        plog.refresh()
+        return plog.end if self._latest else plog.log_start
+
+    # -- fetching -----------------------------------------------------------------------------------------------
+
+    async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_ms / 1000
+        while True:
+            self._wakeup.clear()  # before looking, so an append during the fetch still wakes the wait below
+            await self._sync_group()
+            records = self._fetch(max_records)
+            if records:
+                return records
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self._stopped:
+                return []
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), min(remaining, POLL_INTERVAL))
+            except TimeoutError:
+                self._refresh_from_disk(loop.time())
+
+    def _refresh_from_disk(self, now: float) -> None:
+        """Data, segments and topics written by another process (a `topics produce` CLI) become visible."""
+        log = self._log
+        for tp in self._order:
+            log._partition(tp.topic, tp.partition).refresh()
+        if now - self._last_topic_refresh >= TOPIC_REFRESH:
+            self._last_topic_refresh = now
+            log._refresh_topics()
+
+    def _fetch(self, max_records: int) -> list[ConsumerRecord]:
+        order = self._order
+        n = len(order)
+        if not n:
+            return []
+        log = self._log
+        positions = self._positions
+        paused = self._paused
+        out: list[ConsumerRecord] = []
+        start = self._rr % n  # fairness: start at the next partition each poll
+        self._rr += 1
+        for k in range(n):
+            tp = order[(start + k) % n]
+            if tp in paused:
+                continue
+            plog = log._partition(tp.topic, tp.partition)
+            pos = positions.get(tp)
+            if pos is None:
+                pos = self._initial_position(tp)
+            if pos < plog.log_start:  # retention removed what was not read yet: continue at the log start
+                pos = plog.log_start
+            elif pos > plog.end:
+                plog.refresh()
+                if pos > plog.end:  # out of range (log truncated): auto.offset.reset
+                    pos = plog.end if self._latest else plog.log_start
+            positions[tp] = pos
+            if pos >= plog.end:
+                continue
+            recs = plog.read(pos, max_records - len(out))
+            if recs:
+                positions[tp] = recs[-1].offset + 1
+                if out:
+                    out.extend(recs)
+                else:
+                    out = recs
+                if len(out) >= max_records:
+                    break
+        return out
+
+    # -- positions ----------------------------------------------------------------------------------------------
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._member.owned) if self._member is not None else set()
+
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        m = self._member
+        if m is None:
+            raise CommitFailed(f"Consumer of group {self._group_id} is not subscribed")
+        lost = [tp for tp in offsets if tp not in m.owned]
+        if lost:
+            raise CommitFailed(f"Partitions {sorted(lost)} are not assigned to this member of group "
+                               f"{self._group_id} any more (rebalanced)")
+        await self._coord.commit(offsets)
+
+    def position(self, tp: TopicPartition) -> int | None:
+        return self._positions.get(tp)
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self._positions[tp] = offset
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self._paused.update(partitions)
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self._paused.difference_update(partitions)
+        if partitions:
+            self._wakeup.set()
