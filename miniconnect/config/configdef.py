@@ -243,6 +243,10 @@ class ConfigDef:
                 except ConfigError as e:
                     cv.errors.append(str(e))
                     cv.value = raw
+                    # Kafka then runs the validator on the null parse result: a Range adds a second error.
+                    reason = getattr(key.validator, "null_reason", None)
+                    if reason:
+                        cv.errors.append(str(ConfigError(key.name, "null", reason)))
                     continue
             elif key.has_default:
                 cv.value = key.default
@@ -265,28 +269,42 @@ class ConfigDef:
 
 
 # -- validators (texts as Kafka's ConfigDef validators print them) -------------------------------------
+def java_str(value: Any) -> str:
+    """A parsed value as Java's toString prints it inside "Invalid value X for configuration k" messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(java_str(v) for v in value) + "]"
+    return str(value)
+
+
+_NON_NULL = "Value must be non-null"  # Range's complaint when a value did not parse (Kafka validates null then)
+
 class _Validator:
-    def __init__(self, check: Callable[[Any], str | None], text: str):
-        self._check, self._text = check, text
+    def __init__(self, check: Callable[[Any], str | None], text: str, null_reason: str | None = None):
+        self._check, self._text, self.null_reason = check, text, null_reason
 
     def __call__(self, name: str, value: Any) -> None:
         if value is None:
             return
         reason = self._check(value)
         if reason:
-            raise ConfigError(name, value, reason)
+            raise ConfigError(name, java_str(value), reason)
 
     def __str__(self) -> str:
         return self._text
 
 
 def at_least(minimum: float) -> Validator:
-    return _Validator(lambda v: None if v >= minimum else f"Value must be at least {minimum}", f"[{minimum},...]")
+    return _Validator(lambda v: None if v >= minimum else f"Value must be at least {minimum}", f"[{minimum},...]",
+                      _NON_NULL)
 
 
 def between(lo: float, hi: float) -> Validator:
     return _Validator(lambda v: None if lo <= v <= hi else f"Value must be no more than {hi}"
-                      if v > hi else f"Value must be at least {lo}", f"[{lo},...,{hi}]")
+                      if v > hi else f"Value must be at least {lo}", f"[{lo},...,{hi}]", _NON_NULL)
 
 
 def one_of(*options: str, case_sensitive: bool = False) -> Validator:
@@ -305,7 +323,7 @@ def list_of(*options: str) -> Validator:
 
 
 def non_empty_string() -> Validator:
-    return _Validator(lambda v: "String may not be empty" if not str(v) else None, "non-empty string")
+    return _Validator(lambda v: "String must be non-empty" if not str(v) else None, "non-empty string")
 
 
 def non_empty_string_without_control_chars() -> Validator:
@@ -323,6 +341,11 @@ def matches(pattern: str, text: str | None = None) -> Validator:
     rx = re.compile(pattern)
     return _Validator(lambda v: None if rx.fullmatch(str(v)) else f"does not match {text or pattern}",
                       text or pattern)
+
+
+def custom(check: Callable[[Any], str | None], text: str) -> Validator:
+    """A validator from a check returning the error reason (or None) for a non-null value."""
+    return _Validator(check, text)
 
 
 def recommend(*values: Any) -> Recommender:
