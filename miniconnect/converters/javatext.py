@@ -1,0 +1,101 @@
+"""Java's text for numbers and values (Double.toString, Float.toString, Object.toString), so our bytes match Kafka's."""
+from __future__ import annotations
+
+import decimal
+import struct as _struct
+from typing import Any
+
+from ..data.schema import Struct
+
+_pack_f = _struct.Struct("<f")
+
+
+def _java_from_digits(negative: bool, digits: str, exp: int) -> str:
+    """Java's layout for the decimal digits*10**exp: plain in [1e-3, 1e7), else d.dddE±n; always a '.'."""
+    if digits == "0":
+        return "-0.0" if negative else "0.0"
+    sci = len(digits) - 1 + exp
+    sign = "-" if negative else ""
+    if -3 <= sci < 7:
+        point = sci + 1  # digits before the decimal point
+        if point <= 0:
+            return f"{sign}0.{'0' * -point}{digits}"
+        if point >= len(digits):
+            return f"{sign}{digits}{'0' * (point - len(digits))}.0"
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{sci}"
+
+
+def _split(text: str) -> tuple[bool, str, int]:
+    sign, digits, exp = decimal.Decimal(text).as_tuple()
+    ds = "".join(map(str, digits))
+    stripped = ds.rstrip("0")
+    return bool(sign), stripped or "0", int(exp) + (len(ds) - len(stripped) if stripped else 0)
+
+
+def java_double(x: float) -> str:
+    """Double.toString(x) (JDK 19+, shortest digits); NaN/Infinity as Java spells them, unquoted."""
+    if x != x:
+        return "NaN"
+    if x in (float("inf"), float("-inf")):
+        return "Infinity" if x > 0 else "-Infinity"
+    a = abs(x)
+    if a == 0.0 or 1e-3 <= a < 1e7:
+        return repr(x)  # Python's repr is already plain with a '.0' in this range
+    neg, digits, exp = _split(repr(x))
+    return _java_from_digits(neg, digits, exp)
+
+
+def to_float32(x: float) -> float:
+    """The nearest float32, as a Python float (OverflowError beyond float32's range)."""
+    return _pack_f.unpack(_pack_f.pack(x))[0]
+
+
+def java_float(x: float) -> str:
+    """Float.toString(x): the shortest digits that round-trip through float32."""
+    if x != x or x in (float("inf"), float("-inf")):
+        return java_double(x)
+    try:
+        f = to_float32(x)
+    except OverflowError:
+        return "Infinity" if x > 0 else "-Infinity"
+    if f == 0.0:
+        return repr(f)
+    for precision in range(9):  # float32 never needs more than 9 significant digits
+        text = f"{f:.{precision}e}"
+        if to_float32(float(text)) == f:
+            break
+    neg, digits, exp = _split(text)
+    return _java_from_digits(neg, digits, exp)
+
+
+def java_json_double(x: float) -> bytes:
+    """A double as Jackson writes it in JSON: Double.toString, with NaN/Infinity quoted."""
+    text = java_double(x)
+    return f'"{text}"'.encode() if text[-1] in "Ny" else text.encode()
+
+
+def java_json_float(x: float) -> bytes:
+    text = java_float(x)
+    return f'"{text}"'.encode() if text[-1] in "Ny" else text.encode()
+
+
+def java_to_string(value: Any) -> str:
+    """Object.toString() of the Java value Connect would hold: true/false, 1.0E20, [a, b], {k=v}, Struct{a=1,b=x}."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, Struct):
+        parts = [f"{f.name}={java_to_string(value.values[f.index])}" for f in value.schema.fields
+                 if value.values[f.index] is not None]
+        return "Struct{" + ",".join(parts) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(java_to_string(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{java_to_string(k)}={java_to_string(v)}" for k, v in value.items()) + "}"
+    return str(value)
