@@ -133,6 +133,7 @@ class EmbeddedConsumer(Consumer):
         if pattern is not None or not m.topics.issubset(log._topics):
             log._refresh_topics()
         self._coord.join(m, log._topics)
+        await self._sync_group()  # alone in its group a member owns its partitions (and positions) right away
 
     # -- group membership ---------------------------------------------------------------------------------------
 

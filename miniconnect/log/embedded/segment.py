@@ -165,10 +165,10 @@ class Segment:
                 if max_ts > self.max_ts:
                     self.max_ts = max_ts
                 p += total
+                self.size = pos + p
             if p == 0:
                 return False  # fewer bytes than a batch header: torn or in flight
             pos += p
-            self.size = pos
         return True
 
     def append(self, body: bytes, count: int, max_ts: int) -> int:
