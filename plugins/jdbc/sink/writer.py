@@ -1,0 +1,304 @@
+"""Dialect writers: table metadata, DDL, and batched DML inside one transaction (reference 8.5-8.7).
+
+PostgreSQL: insert through binary COPY, upsert through `INSERT ... SELECT * FROM unnest($1::t[], ...) ON CONFLICT
+... DO UPDATE` (one statement per batch; duplicate keys in a batch collapse to the last record, which is what
+upserting them one after another leaves). MySQL/MariaDB: multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
+SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, which resets other columns).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..connection import close_connection, open_connection
+from ..dialects import TableId, parse_table_id, placeholder, quote_identifier
+from ..url import JdbcUrl
+
+
+@dataclass
+class TableInfo:
+    columns: dict[str, str]          # column name → database type name (lower-case)
+    kind: str                        # "TABLE", "VIEW", "PARTITIONED TABLE"
+
+    def find(self, name: str) -> str | None:
+        """The table's column matching `name` exactly, else case-insensitively (Java's rule)."""
+        if name in self.columns:
+            return name
+        low = name.lower()
+        return next((c for c in self.columns if c.lower() == low), None)
+
+
+class Writer:
+    dialect = ""
+
+    def __init__(self, jdbc: JdbcUrl, quote: bool, attempts: int = 3, backoff_ms: int = 10000):
+        self.jdbc, self.quote = jdbc, quote
+        self.attempts, self.backoff_ms = attempts, backoff_ms
+        self.conn: Any = None
+        self.default_catalog: str | None = None
+        self.default_schema: str | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    async def connect(self, wait: Any = None) -> None:
+        if self.conn is None:
+            self.conn = await open_connection(self.jdbc, self.attempts, self.backoff_ms, wait)
+            await self._after_connect()
+
+    async def _after_connect(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        conn, self.conn = self.conn, None
+        await close_connection(conn)
+
+    # -- names ----------------------------------------------------------------------------------------------
+    def q(self, name: str) -> str:
+        return quote_identifier(self.dialect, name, self.quote)
+
+    def table_id(self, text: str) -> TableId:
+        tid = parse_table_id(self.dialect, text)
+        return TableId(tid.catalog or self.default_catalog, tid.schema or self.default_schema, tid.table)
+
+    def table_sql(self, tid: TableId) -> str:
+        return tid.sql(self.dialect, self.quote)
+
+    def display(self, tid: TableId) -> str:
+        """Java's rendering in messages: every part double-quoted."""
+        return ".".join(f'"{p}"' for p in tid if p is not None)
+
+    # -- transactions ---------------------------------------------------------------------------------------
+    async def begin(self) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+    # -- metadata and DDL -----------------------------------------------------------------------------------
+    async def table_info(self, tid: TableId) -> TableInfo | None:
+        raise NotImplementedError
+
+    async def execute_ddl(self, sql: str) -> None:
+        raise NotImplementedError
+
+    # -- DML ------------------------------------------------------------------------------------------------
+    async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
+        raise NotImplementedError
+
+    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
+                     info: TableInfo) -> None:
+        raise NotImplementedError
+
+    def update_sql(self, tid: TableId, keys: list[str], values: list[str]) -> str:
+        sets = ", ".join(f"{self.q(c)} = {placeholder(self.dialect, i + 1)}" for i, c in enumerate(values))
+        sql = f"UPDATE {self.table_sql(tid)} SET {sets}"
+        if keys:
+            sql += " WHERE " + " AND ".join(f"{self.q(c)} = {placeholder(self.dialect, len(values) + i + 1)}"
+                                            for i, c in enumerate(keys))
+        return sql
+
+    def delete_sql(self, tid: TableId, keys: list[str]) -> str:
+        return f"DELETE FROM {self.table_sql(tid)} WHERE " + " AND ".join(
+            f"{self.q(c)} = {placeholder(self.dialect, i + 1)}" for i, c in enumerate(keys))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+
+class PostgresWriter(Writer):
+    dialect = "postgresql"
+
+    async def _after_connect(self) -> None:
+        self.default_catalog, self.default_schema = None, await self.conn.fetchval("SELECT current_schema()")
+        self.database = await self.conn.fetchval("SELECT current_database()")
+        self._tx: Any = None
+        self._upsert_sql: dict[Any, str] = {}
+
+    def table_id(self, text: str) -> TableId:
+        tid = parse_table_id(self.dialect, text)
+        table = tid.table[:63]
+        if not self.quote:
+            table = table.lower()
+        return TableId(None, tid.schema or self.default_schema, table)
+
+    def display(self, tid: TableId) -> str:
+        return ".".join(f'"{p}"' for p in (self.database, tid.schema, tid.table) if p is not None)
+
+    def q(self, name: str) -> str:
+        return quote_identifier(self.dialect, name, self.quote)
+
+    async def begin(self) -> None:
+        self._tx = self.conn.transaction()
+        await self._tx.start()
+
+    async def commit(self) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            await tx.commit()
+
+    async def rollback(self) -> None:
+        tx, self._tx = self._tx, None
+        if tx is not None and self.conn is not None and not self.conn.is_closed():
+            await tx.rollback()
+
+    async def table_info(self, tid: TableId) -> TableInfo | None:
+        rows = await self.conn.fetch(
+            "SELECT c.relkind, a.attname, format_type(a.atttypid, a.atttypmod) AS t FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f') ORDER BY a.attnum",
+            tid.schema, tid.table)
+        if not rows:
+            return None
+        kind = {"r": "TABLE", "p": "PARTITIONED TABLE", "f": "TABLE"}.get(rows[0]["relkind"], "VIEW")
+        return TableInfo({r["attname"]: r["t"] for r in rows if r["attname"] is not None}, kind)
+
+    async def execute_ddl(self, sql: str) -> None:
+        await self.conn.execute(sql)
+
+    async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
+        if self.quote:
+            await self.conn.copy_records_to_table(tid.table, records=rows, columns=cols, schema_name=tid.schema)
+        else:  # asyncpg quotes COPY names: give it the folded ones
+            await self.conn.copy_records_to_table(tid.table, records=rows, columns=[c.lower() for c in cols],
+                                                  schema_name=tid.schema)
+
+    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
+                     info: TableInfo) -> None:
+        # ON CONFLICT cannot touch a row twice in one statement: keep the last record of each key.
+        if nkeys == 1:
+            dedup = {r[0]: r for r in rows}
+        else:
+            dedup = {tuple(r[:nkeys]): r for r in rows}
+        if len(dedup) != len(rows):
+            rows = list(dedup.values())
+        types = [info.columns.get(info.find(c) or c, "text") for c in cols]
+        key = (tid, tuple(cols), nkeys, tuple(types))
+        sql = self._upsert_sql.get(key)
+        if sql is None:
+            sql = self._make_upsert(tid, cols, nkeys, types)
+            self._upsert_sql[key] = sql
+        if "[]" in "".join(types):  # unnest would flatten array columns: bind row by row instead
+            await self.conn.executemany(sql, rows)
+            return
+        await self.conn.execute(sql, *[list(c) for c in zip(*rows)])
+
+    def _make_upsert(self, tid: TableId, cols: list[str], nkeys: int, types: list[str]) -> str:
+        q = self.q
+        names = ",".join(q(c) for c in cols)
+        keys = ",".join(q(c) for c in cols[:nkeys])
+        if "[]" in "".join(types):
+            source = "VALUES (" + ",".join(f"${i + 1}" for i in range(len(cols))) + ")"
+        else:
+            source = "SELECT * FROM unnest(" + ",".join(f"${i + 1}::{t}[]" for i, t in enumerate(types)) + ")"
+        sql = f"INSERT INTO {self.table_sql(tid)} ({names}) {source} ON CONFLICT ({keys}) "
+        rest = cols[nkeys:]
+        if not rest:
+            return sql + "DO NOTHING"
+        return sql + "DO UPDATE SET " + ",".join(f"{q(c)}=EXCLUDED.{q(c)}" for c in rest)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.conn.executemany(sql, rows)
+
+
+class MySqlWriter(Writer):
+    dialect = "mysql"
+
+    async def _after_connect(self) -> None:
+        async with self.conn.cursor() as cur:
+            await cur.execute("SELECT DATABASE()")
+            self.default_catalog = (await cur.fetchone())[0]
+        await self.conn.commit()
+
+    async def begin(self) -> None:
+        await self.conn.begin()
+
+    async def commit(self) -> None:
+        await self.conn.commit()
+
+    async def rollback(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            await self.conn.rollback()
+
+    async def table_info(self, tid: TableId) -> TableInfo | None:
+        await self.conn.commit()  # metadata outside any old snapshot
+        async with self.conn.cursor() as cur:
+            await cur.execute("SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND "
+                              "TABLE_NAME = %s", (tid.catalog, tid.table))
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            await cur.execute("SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "
+                              "TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+                              (tid.catalog, tid.table))
+            cols = {r[0]: str(r[1]).lower() for r in await cur.fetchall()}
+        await self.conn.commit()
+        return TableInfo(cols, "VIEW" if "VIEW" in str(row[0]).upper() else "TABLE")
+
+    async def execute_ddl(self, sql: str) -> None:
+        async with self.conn.cursor() as cur:
+            await cur.execute(sql)
+        await self.conn.commit()
+
+    def _insert_sql(self, tid: TableId, cols: list[str]) -> str:
+        return (f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
+                f"VALUES({','.join(['%s'] * len(cols))})")
+
+    async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
+        await self.executemany(self._insert_sql(tid, cols), rows)
+
+    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
+                     info: TableInfo) -> None:
+        update = cols[nkeys:] or cols[:nkeys]
+        sql = self._insert_sql(tid, cols) + " ON DUPLICATE KEY UPDATE " + ",".join(
+            f"{self.q(c)}=VALUES({self.q(c)})" for c in update)
+        await self.executemany(sql, rows)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        async with self.conn.cursor() as cur:
+            await cur.executemany(sql, rows)  # aiomysql rewrites INSERT ... VALUES into multi-row statements
+
+
+class SqliteWriter(Writer):
+    dialect = "sqlite"
+
+    async def begin(self) -> None:
+        await self.conn.execute("BEGIN")
+
+    async def commit(self) -> None:
+        await self.conn.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        if self.conn is not None and self.conn.in_transaction:
+            await self.conn.execute("ROLLBACK")
+
+    async def table_info(self, tid: TableId) -> TableInfo | None:
+        async with self.conn.execute("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table','view')",
+                                     (tid.table,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        async with self.conn.execute(f"PRAGMA table_info({quote_identifier('sqlite', tid.table)})") as cur:
+            cols = {r[1]: str(r[2]).lower() for r in await cur.fetchall()}
+        return TableInfo(cols, "VIEW" if row[0] == "view" else "TABLE")
+
+    async def execute_ddl(self, sql: str) -> None:
+        await self.conn.execute(sql)
+
+    def _insert_sql(self, tid: TableId, cols: list[str]) -> str:
+        return (f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
+                f"VALUES({','.join(['?'] * len(cols))})")
+
+    async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
+        await self.executemany(self._insert_sql(tid, cols), rows)
+
+    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
+                     info: TableInfo) -> None:
+        keys = ",".join(self.q(c) for c in cols[:nkeys])
+        rest = cols[nkeys:]
+        action = "DO UPDATE SET " + ",".join(f"{self.q(c)}=excluded.{self.q(c)}" for c in rest) if rest \
+            else "DO NOTHING"
+        await self.executemany(self._insert_sql(tid, cols) + f" ON CONFLICT ({keys}) {action}", rows)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.conn.executemany(sql, rows)
+
+
+WRITERS = {"postgresql": PostgresWriter, "mysql": MySqlWriter, "sqlite": SqliteWriter}
