@@ -139,10 +139,13 @@ class Plugins:
             log.warning("Entry point %s (%s) is not a Connector or Converter class; skipped", ep.name, ep.value)
 
     def _load_matching(self, name: str) -> None:
-        """Loads the entry points that could be `name`: their entry-point name is its simple name or alias."""
+        """Loads the entry points that could be `name`. Convention: an entry point is named after the simple
+        class name of its plugin, so every candidate for an alias is found without importing the others.
+        plugin.path is scanned first: its class names are unknown until imported."""
         simple = _simple_name(name)
         wanted = {simple, simple + "Connector", simple + "Converter"}
         with self._lock:
+            self._scan_plugin_path()
             for key in [k for k, ep in self._pending.items() if ep.name in wanted or ep.value.endswith(":" + simple)]:
                 self._load_entry_point(key)
 
@@ -151,10 +154,13 @@ class Plugins:
         with self._lock:
             for key in list(self._pending):
                 self._load_entry_point(key)
-            if not self._path_scanned:
-                self._path_scanned = True
-                for directory in self._plugin_path:
-                    self._scan_directory(directory)
+            self._scan_plugin_path()
+
+    def _scan_plugin_path(self) -> None:
+        if not self._path_scanned:
+            self._path_scanned = True
+            for directory in self._plugin_path:
+                self._scan_directory(directory)
 
     def _scan_directory(self, directory: str) -> None:
         if not os.path.isdir(directory):

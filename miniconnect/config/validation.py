@@ -1,0 +1,242 @@
+"""Connector config validation for create, update and /config/validate, shaped as Kafka's AbstractHerder
+builds ConfigInfos (framework keys, the connector's own validate(), converter keys, sink and topic-creation rules)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from ..errors import BadRequest, ConfigError
+from .configdef import ConfigDef, ConfigKey, ConfigType, ConfigValue, java_str, parse_type
+from .connector_config import (CONNECTOR_CLASS_CONFIG, DEFAULT_TOPIC_CREATION_GROUP, DLQ_TOPIC_NAME_CONFIG,
+                               TOPIC_CREATION_GROUPS_CONFIG, TOPICS_CONFIG, TOPICS_REGEX_CONFIG, framework_config,
+                               topic_creation_config, uses_topic_creation)
+
+NULL_VALUE_ERROR = "Null value can not be supplied as the configuration value."
+_CONVERTER_KEYS = (("header", "header.converter"), ("key", "key.converter"), ("value", "value.converter"))
+
+
+def java_map_str(d: Mapping[str, Any]) -> str:
+    """A map as Java's AbstractMap.toString prints it: {k1=v1, k2=v2}."""
+    return "{" + ", ".join(f"{k}={'null' if v is None else v}" for k, v in d.items()) + "}"
+
+
+def _is_blank(s: Any) -> bool:
+    return s is None or not str(s).strip()
+
+
+def _add_error(values: dict[str, ConfigValue], name: str, value: Any, message: str) -> None:
+    cv = values.get(name)
+    if cv is None:
+        cv = values[name] = ConfigValue(name, value)
+    cv.errors.append(message)
+
+
+def validate_sink_topics(props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
+    """SinkConnectorConfig.validate: exactly one of topics / topics.regex, and the DLQ topic not consumed."""
+    topics, regex = props.get(TOPICS_CONFIG), props.get(TOPICS_REGEX_CONFIG)
+    dlq = str(props.get(DLQ_TOPIC_NAME_CONFIG) or "").strip()
+    has_topics, has_regex = not _is_blank(topics), not _is_blank(regex)
+    if has_topics and has_regex:
+        msg = f"{TOPICS_CONFIG} and {TOPICS_REGEX_CONFIG} are mutually exclusive options, but both are set."
+        _add_error(values, TOPICS_CONFIG, topics, msg)
+        _add_error(values, TOPICS_REGEX_CONFIG, regex, msg)
+    if not has_topics and not has_regex:
+        msg = f"Must configure one of {TOPICS_CONFIG} or {TOPICS_REGEX_CONFIG}"
+        _add_error(values, TOPICS_CONFIG, topics, msg)
+        _add_error(values, TOPICS_REGEX_CONFIG, regex, msg)
+    if dlq:
+        if has_topics:
+            listed = list(dict.fromkeys(t for t in parse_type(TOPICS_CONFIG, topics, ConfigType.LIST) if t))
+            if dlq in listed:
+                _add_error(values, TOPICS_CONFIG, topics,
+                           f"The DLQ topic '{dlq}' may not be included in the list of topics "
+                           f"('{TOPICS_CONFIG}={java_str(listed)}') consumed by the connector")
+        if has_regex:
+            try:
+                matched = re.fullmatch(str(regex), dlq) is not None
+            except re.error:
+                matched = False  # already reported as "Invalid regex" by the key's validator
+            if matched:
+                _add_error(values, TOPICS_REGEX_CONFIG, regex,
+                           f"The DLQ topic '{dlq}' may not be matched by the regex for the topics "
+                           f"('{TOPICS_REGEX_CONFIG}={regex}') consumed by the connector")
+
+
+def topic_creation_def(props: Mapping[str, Any]) -> ConfigDef:
+    """The `topic.creation.<group>.*` keys for the default group and each group of topic.creation.groups;
+    other groups inherit replication.factor and partitions from the default group."""
+    d = topic_creation_config(DEFAULT_TOPIC_CREATION_GROUP)
+    defaults = d.validate(props)
+    inherited = []
+    for key in ("replication.factor", "partitions"):
+        cv = defaults[f"topic.creation.{DEFAULT_TOPIC_CREATION_GROUP}.{key}"]
+        inherited.append(cv.value if not cv.errors and cv.value is not None else None)
+    try:
+        groups = parse_type(TOPIC_CREATION_GROUPS_CONFIG, props.get(TOPIC_CREATION_GROUPS_CONFIG), ConfigType.LIST)
+    except ConfigError:
+        groups = []
+    for group in dict.fromkeys(groups or []):
+        if group == DEFAULT_TOPIC_CREATION_GROUP or not group:
+            continue  # "default" always exists and need not be listed
+        d = d.merge(topic_creation_config(group, *inherited))
+    return d
+
+
+def _key_info(key: ConfigKey, prefix: str = "") -> dict[str, Any]:
+    info = key.info()
+    if prefix:
+        info["name"] = prefix + info["name"]
+    return info
+
+
+def generate_result(conn_type: str, keys: Mapping[str, ConfigKey], values: list[ConfigValue],
+                    groups: list[str]) -> dict[str, Any]:
+    """AbstractHerder.generateResult: values without a definition first, then every defined key (with its
+    value if one was validated). A later value of the same name replaces an earlier one."""
+    error_count = 0
+    configs: list[dict[str, Any]] = []
+    by_name: dict[str, ConfigValue] = {}
+    for cv in values:
+        by_name[cv.name] = cv
+        if cv.name not in keys:
+            configs.append({"definition": None, "value": cv.info(None)})
+            error_count += len(cv.errors)
+    for name, key in keys.items():
+        cv = by_name.get(name)
+        if cv is not None:
+            error_count += len(cv.errors)
+        configs.append({"definition": key.info(), "value": cv.info(key.type) if cv is not None else None})
+    return {"name": conn_type, "error_count": error_count, "groups": list(groups), "configs": configs}
+
+
+def _prefixed_infos(config_def: ConfigDef, values: list[ConfigValue], prefix: str) -> dict[str, Any]:
+    """AbstractHerder.prefixedConfigInfos: one entry per value, names prefixed; error_count counts entries."""
+    error_count, groups, configs = 0, [], []
+    for cv in values:
+        key = config_def.keys.get(cv.name)
+        if key is not None and key.group and key.group not in groups:
+            groups.append(key.group)
+        if cv.errors:
+            error_count += 1
+        value = ConfigValue(prefix + cv.name, cv.value, cv.recommended_values, cv.errors, cv.visible)
+        configs.append({"definition": _key_info(key, prefix) if key is not None else None,
+                        "value": value.info(key.type if key is not None else None)})
+    return {"name": "", "error_count": error_count, "groups": groups, "configs": configs}
+
+
+def _merge(conn_type: str, *infos: dict[str, Any] | None) -> dict[str, Any]:
+    error_count, groups, configs = 0, [], []
+    for info in infos:
+        if info is None:
+            continue
+        error_count += info["error_count"]
+        configs.extend(info["configs"])
+        groups.extend(g for g in info["groups"] if g not in groups)
+    return {"name": conn_type, "error_count": error_count, "groups": groups, "configs": configs}
+
+
+def _check_converter_classes(plugins: Any, props: Mapping[str, Any], values: dict[str, ConfigValue]) -> dict:
+    """Resolves the converters the connector names; a class that cannot be found is a key error (as a CLASS
+    key fails to parse in Kafka). Returns {config key: converter class} for the resolvable ones."""
+    found = {}
+    for _, key in _CONVERTER_KEYS:
+        name = props.get(key)
+        cv = values.get(key)
+        if _is_blank(name) or cv is None or cv.errors:
+            continue
+        try:
+            found[key] = plugins.resolve_converter(str(name).strip())
+        except Exception:  # noqa: BLE001 - unknown or ambiguous: reported on the key
+            cv.errors.append(f"Invalid value {str(name).strip()} for configuration {key}: "
+                             f"Class {str(name).strip()} could not be found.")
+    return found
+
+
+def _converter_infos(props: Mapping[str, Any], converters: dict[str, type]) -> list[dict[str, Any]]:
+    out = []
+    for kind, key in _CONVERTER_KEYS:
+        cls = converters.get(key)
+        config_def = getattr(cls, "config_def", None) if cls is not None else None
+        if config_def is None:
+            continue
+        prefix = key + "."
+        options = {k[len(prefix):]: v for k, v in props.items() if k.startswith(prefix)}
+        options.setdefault("converter.type", kind)
+        try:
+            values = list(config_def.validate(options).values())
+        except Exception as e:  # noqa: BLE001
+            raise BadRequest(f"Failed to validate the {kind} converter configuration: {e}") from e
+        out.append(_prefixed_infos(config_def, values, prefix))
+    return out
+
+
+def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_config: Any = None) -> dict[str, Any]:
+    """The ConfigInfos JSON of PUT /connector-plugins/{p}/config/validate, also run before create and update.
+
+    Raises BadRequest when connector.class is missing, PluginNotFound (or ConnectError for an ambiguous alias)
+    when it names no known connector. Errors in values are reported in the result, never raised."""
+    props = dict(props)
+    conn_type = props.get(CONNECTOR_CLASS_CONFIG)
+    if conn_type is None:
+        raise BadRequest(f"Connector config {java_map_str(props)} contains no connector type")
+    cls = plugins.resolve_connector(str(conn_type))
+    connector_type = cls.type
+
+    config_def = framework_config(connector_type)
+    topic_creation_enabled = True if worker_config is None else bool(_get(worker_config, "topic.creation.enable", True))
+    if connector_type == "source" and topic_creation_enabled and uses_topic_creation(props):
+        config_def = config_def.merge(topic_creation_def(props))
+    values = config_def.validate(props)
+    if connector_type == "sink":
+        validate_sink_topics(props, values)
+    converters = _check_converter_classes(plugins, props, values)
+    for k, v in props.items():
+        if v is None and k not in values:
+            _add_error(values, k, None, NULL_VALUE_ERROR)
+
+    connector = cls()
+    own = connector.validate(props)
+    if own is None:
+        raise BadRequest(f"{cls.class_name}.validate() must return a Config that is not null.")
+    keys: dict[str, ConfigKey] = dict(config_def.keys)
+    keys.update(cls.config_def.keys)  # the connector's definition wins, at the framework key's position
+    groups = list(config_def.groups)
+    groups.extend(g for g in cls.config_def.groups if g not in groups)
+    own_values = list(own.values()) if isinstance(own, Mapping) else list(own)
+    connector_info = generate_result(str(conn_type), keys, list(values.values()) + own_values, groups)
+    return _merge(str(conn_type), connector_info, *_converter_infos(props, converters))
+
+
+def _get(config: Any, key: str, default: Any) -> Any:
+    try:
+        return config[key]
+    except (KeyError, TypeError):
+        return default
+
+
+def invalid_config_message(infos: Mapping[str, Any]) -> str | None:
+    """The 400 message for create/update when validation found errors (AbstractHerder.maybeAddConfigErrors)."""
+    count = infos.get("error_count", 0)
+    if not count:
+        return None
+    lines = [f"Connector configuration is invalid and contains the following {count} error(s):"]
+    for entry in infos.get("configs", []):
+        value = entry.get("value")
+        if value:
+            lines.extend(value.get("errors") or [])
+    lines.append("You can also find the above list of errors at the endpoint "
+                 "`/connector-plugins/{connectorType}/config/validate`")
+    return "\n".join(lines)
+
+
+def validate_or_raise(plugins: Any, props: Mapping[str, Any], worker_config: Any = None) -> dict[str, Any]:
+    """Create/update path: the ConfigInfos if valid, else BadRequest with Connect's multi-line message."""
+    infos = validate_connector_config(plugins, props, worker_config)
+    message = invalid_config_message(infos)
+    if message is not None:
+        raise BadRequest(message)
+    return infos
+
+
+__all__ = ["java_map_str", "validate_connector_config", "invalid_config_message", "validate_or_raise",
+           "validate_sink_topics", "generate_result", "NULL_VALUE_ERROR"]
