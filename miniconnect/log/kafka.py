@@ -1,0 +1,584 @@
+"""Kafka transport: the log/base.py interface over aiokafka.
+
+Client settings arrive in Kafka's Java naming (`linger.ms`, `sasl.jaas.config`, ...) and are mapped to aiokafka
+keyword arguments here, in one place; settings aiokafka has no equivalent for are logged and ignored.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import Any, Awaitable, Callable, Mapping, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import TopicPartition as AioTP
+from aiokafka import errors as kerrors
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import NewTopic as AioNewTopic
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.commit import OffsetCommitRequest
+from aiokafka.protocol.admin import DeleteGroupsRequest
+from aiokafka.protocol.types import Array, Int16, Int32, Schema, String
+
+from ..connector import TopicPartition
+from ..errors import ConnectError, RetriableError
+from .base import (ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
+                   RebalanceCallback, RecordMetadata, Transport)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# --- configuration mapping ---------------------------------------------------------------------------------
+
+
+def _int(v: Any) -> int:
+    return int(v)
+
+
+def _bool(v: Any) -> bool:
+    return v if isinstance(v, bool) else str(v).strip().lower() == "true"
+
+
+def _acks(v: Any) -> Any:
+    s = str(v).strip().lower()
+    return "all" if s in ("all", "-1") else int(s)
+
+
+def _compression(v: Any) -> str | None:
+    s = str(v).strip().lower()
+    return None if s in ("none", "") else s
+
+
+def _assignors(v: Any) -> tuple:
+    from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+    from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+    from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+    names = v if isinstance(v, (list, tuple)) else str(v).split(",")
+    out = []
+    for name in names:
+        simple = name.strip().rsplit(".", 1)[-1]
+        cls = {"RangeAssignor": RangePartitionAssignor, "RoundRobinAssignor": RoundRobinPartitionAssignor,
+               "StickyAssignor": StickyPartitionAssignor,
+               "CooperativeStickyAssignor": StickyPartitionAssignor}.get(simple)
+        if cls is None:
+            log.warning("Ignoring unsupported partition.assignment.strategy %s", name.strip())
+        elif cls not in out:
+            out.append(cls)
+    return tuple(out) or (RangePartitionAssignor,)
+
+
+_COMMON = {
+    "client.id": ("client_id", str),
+    "request.timeout.ms": ("request_timeout_ms", _int),
+    "retry.backoff.ms": ("retry_backoff_ms", _int),
+    "metadata.max.age.ms": ("metadata_max_age_ms", _int),
+    "connections.max.idle.ms": ("connections_max_idle_ms", _int),
+    "security.protocol": ("security_protocol", lambda v: str(v).upper()),
+    "sasl.mechanism": ("sasl_mechanism", lambda v: str(v).upper()),
+    "sasl.kerberos.service.name": ("sasl_kerberos_service_name", str),
+}
+_PRODUCER = {
+    **_COMMON,
+    "acks": ("acks", _acks),
+    "linger.ms": ("linger_ms", _int),
+    "batch.size": ("max_batch_size", _int),
+    "compression.type": ("compression_type", _compression),
+    "max.request.size": ("max_request_size", _int),
+    "enable.idempotence": ("enable_idempotence", _bool),
+    "transaction.timeout.ms": ("transaction_timeout_ms", _int),
+}
+_CONSUMER = {
+    **_COMMON,
+    "auto.offset.reset": ("auto_offset_reset", lambda v: str(v).lower()),
+    "fetch.max.wait.ms": ("fetch_max_wait_ms", _int),
+    "fetch.min.bytes": ("fetch_min_bytes", _int),
+    "fetch.max.bytes": ("fetch_max_bytes", _int),
+    "max.partition.fetch.bytes": ("max_partition_fetch_bytes", _int),
+    "max.poll.interval.ms": ("max_poll_interval_ms", _int),
+    "session.timeout.ms": ("session_timeout_ms", _int),
+    "heartbeat.interval.ms": ("heartbeat_interval_ms", _int),
+    "isolation.level": ("isolation_level", lambda v: str(v).lower()),
+    "partition.assignment.strategy": ("partition_assignment_strategy", _assignors),
+    "client.rack": ("client_rack", str),
+    "check.crcs": ("check_crcs", _bool),
+    "exclude.internal.topics": ("exclude_internal_topics", _bool),
+    "group.instance.id": ("group_instance_id", str),
+}
+_ADMIN = dict(_COMMON)
+
+# Java settings that have no aiokafka equivalent or that we handle ourselves: ignored without a warning.
+_QUIET = {
+    "bootstrap.servers", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
+    "group.id", "enable.auto.commit", "auto.commit.interval.ms", "buffer.memory", "retries",
+    "delivery.timeout.ms", "max.in.flight.requests.per.connection", "max.block.ms", "default.api.timeout.ms",
+    "max.poll.records", "send.buffer.bytes", "receive.buffer.bytes", "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms", "retry.backoff.max.ms", "interceptor.classes", "metric.reporters",
+    "metrics.num.samples", "metrics.sample.window.ms", "metrics.recording.level", "client.dns.lookup",
+    "partitioner.class", "partitioner.ignore.keys", "partitioner.adaptive.partitioning.enable",
+    "socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms", "auto.include.jmx.reporter",
+    "ssl.truststore.type", "ssl.keystore.type", "ssl.protocol", "ssl.enabled.protocols", "ssl.keymanager.algorithm",
+    "ssl.trustmanager.algorithm", "ssl.secure.random.implementation", "ssl.provider", "ssl.engine.factory.class",
+}
+_warned: set[str] = set()
+
+# Throughput defaults (Connect's own producer overrides are similar): batches fill for a few ms before sending.
+PRODUCER_DEFAULTS = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "max_batch_size": 262144,
+                     "max_request_size": 1048576}
+CONSUMER_DEFAULTS = {"auto_offset_reset": "earliest", "enable_auto_commit": False}
+
+_JAAS_OPTION = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _value(v: Any) -> Any:
+    return getattr(v, "value", v) if type(v).__name__ == "Password" else v
+
+
+def _ssl_context(cfg: Mapping[str, Any]) -> Any:
+    from aiokafka.helpers import create_ssl_context
+
+    def pem(key: str) -> str | None:
+        v = cfg.get(key)
+        return str(_value(v)) if v not in (None, "") else None
+
+    ctx = create_ssl_context(cafile=pem("ssl.truststore.location"), certfile=pem("ssl.keystore.location"),
+                             keyfile=pem("ssl.key.location"), password=pem("ssl.key.password"),
+                             cadata=pem("ssl.truststore.certificates"))
+    if str(cfg.get("ssl.endpoint.identification.algorithm", "https")).strip() == "":
+        ctx.check_hostname = False
+    return ctx
+
+
+def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[str, Callable[[Any], Any]]],
+                  role: str) -> dict[str, Any]:
+    """Maps Java-named client settings to aiokafka keyword arguments; warns once about unknown ones."""
+    cfg = {k: _value(v) for k, v in (config or {}).items() if v is not None}
+    out: dict[str, Any] = {}
+    for key, raw in cfg.items():
+        if key in table:
+            name, conv = table[key]
+            try:
+                out[name] = conv(raw)
+            except (TypeError, ValueError) as e:
+                raise ConnectError(f"Invalid value {raw} for {role} configuration {key}: {e}") from None
+        elif key == "sasl.jaas.config":
+            opts = {k: re.sub(r"\\(.)", r"\1", v) for k, v in _JAAS_OPTION.findall(str(raw))}
+            if "username" in opts:
+                out["sasl_plain_username"] = opts["username"]
+            if "password" in opts:
+                out["sasl_plain_password"] = opts["password"]
+        elif key.startswith("ssl.") or key in _QUIET:
+            continue
+        elif key not in _warned:
+            _warned.add(key)
+            log.warning("Ignoring %s setting %s: not supported by the Kafka client", role, key)
+    if any(k.startswith("ssl.") for k in cfg) and str(cfg.get("security.protocol", "")).upper() in (
+            "SSL", "SASL_SSL"):
+        out["ssl_context"] = _ssl_context(cfg)
+    return out
+
+
+# --- startup retry -----------------------------------------------------------------------------------------
+
+
+async def _retry(what: str, bootstrap: str, fn: Callable[[], Awaitable[T]], timeout_s: float | None) -> T:
+    """Retries `fn` while the cluster cannot be reached, with backoff capped at 10 s; gives up after
+    timeout_s (None: never). Other errors propagate at once."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    delay, attempt = 0.5, 1
+    while True:
+        try:
+            return await fn()
+        except (kerrors.KafkaConnectionError, kerrors.KafkaTimeoutError, kerrors.NoBrokersAvailable,
+                kerrors.NodeNotReadyError, kerrors.GroupCoordinatorNotAvailableError,
+                kerrors.CoordinatorNotAvailableError, kerrors.RequestTimedOutError, OSError) as e:
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise RetriableError(f"{what}: Kafka at {bootstrap} unreachable after {timeout_s:g}s: {e!r}") from e
+            log.warning("%s: Kafka at %s not reachable (attempt %d: %r); retrying in %.1fs", what, bootstrap,
+                        attempt, e, delay)
+            await asyncio.sleep(delay)
+            delay, attempt = min(delay * 2, 10.0), attempt + 1
+
+
+# --- producer ----------------------------------------------------------------------------------------------
+
+
+class KafkaProducer(Producer):
+    def __init__(self, bootstrap_servers: str, config: Mapping[str, Any] | None = None):
+        self.bootstrap = bootstrap_servers
+        kwargs = {**PRODUCER_DEFAULTS, **client_kwargs(config, _PRODUCER, "producer")}
+        if kwargs.get("acks") != "all":
+            kwargs["enable_idempotence"] = False  # idempotence requires acks=all
+        self._kwargs = kwargs
+        self._start_timeout = int((config or {}).get("max.block.ms", 60000)) / 1000
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        if self._producer is not None:
+            return
+
+        async def attempt() -> AIOKafkaProducer:
+            p = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **self._kwargs)
+            try:
+                await p.start()
+            except BaseException:
+                await p.stop()
+                raise
+            return p
+
+        self._producer = await _retry("producer", self.bootstrap, attempt, self._start_timeout)
+
+    async def stop(self) -> None:
+        p, self._producer = self._producer, None
+        if p is not None:
+            await p.stop()  # flushes pending batches
+
+    async def _enqueue(self, r: ProducerRecord) -> asyncio.Future:
+        p = self._producer
+        headers = r.headers or None
+        if r.key is None and r.value is None:
+            # aiokafka's send() refuses a record with neither key nor value; Kafka accepts it.
+            await p.client._wait_on_metadata(r.topic)
+            partition = p._partition(r.topic, r.partition, None, None, None, None)
+            return await p._message_accumulator.add_message(
+                AioTP(r.topic, partition), None, None, p._request_timeout_ms / 1000,
+                timestamp_ms=r.timestamp, headers=headers or [])
+        return await p.send(r.topic, r.value, r.key, r.partition, r.timestamp, headers)
+
+    async def send_batch(self, records: list[ProducerRecord]) -> list[RecordMetadata]:
+        if self._producer is None:
+            raise ConnectError("producer is not started")
+        # Enqueue everything first so the accumulator batches per partition, then wait for all acks.
+        enqueue = self._enqueue
+        futures = [await enqueue(r) for r in records]
+        results = await asyncio.gather(*futures)
+        return [RecordMetadata(m.topic, m.partition, m.offset) for m in results]
+
+
+# --- consumer ----------------------------------------------------------------------------------------------
+
+
+class _Listener(ConsumerRebalanceListener):
+    def __init__(self, consumer: "KafkaConsumer"):
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        if revoked and self.consumer.on_revoked is not None:
+            await self.consumer.on_revoked([TopicPartition(tp.topic, tp.partition) for tp in revoked])
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        if self.consumer.on_assigned is not None:
+            await self.consumer.on_assigned([TopicPartition(tp.topic, tp.partition) for tp in assigned])
+
+
+_TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+
+
+class KafkaConsumer(Consumer):
+    def __init__(self, bootstrap_servers: str, group_id: str, config: Mapping[str, Any] | None = None):
+        self.bootstrap = bootstrap_servers
+        self.group_id = group_id
+        self._kwargs = {**CONSUMER_DEFAULTS, **client_kwargs(config, _CONSUMER, "consumer"),
+                        "enable_auto_commit": False}
+        self._start_timeout = int((config or {}).get("default.api.timeout.ms", 60000)) / 1000
+        self._consumer: AIOKafkaConsumer | None = None
+        self._subscription: tuple[list[str] | None, str | None] | None = None
+        self.on_assigned: RebalanceCallback | None = None
+        self.on_revoked: RebalanceCallback | None = None
+
+    async def start(self) -> None:
+        if self._consumer is not None:
+            return
+
+        async def attempt() -> AIOKafkaConsumer:
+            c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group_id, **self._kwargs)
+            try:
+                await c.start()
+            except BaseException:
+                await c.stop()
+                raise
+            return c
+
+        self._consumer = await _retry(f"consumer {self.group_id}", self.bootstrap, attempt, self._start_timeout)
+        if self._subscription is not None:
+            self._apply_subscription()
+
+    async def stop(self) -> None:
+        c, self._consumer = self._consumer, None
+        if c is None:
+            return
+        try:
+            assigned = c.assignment()
+            if assigned and self.on_revoked is not None:
+                # aiokafka leaves the group without telling the listener; Connect's contract revokes first.
+                try:
+                    await self.on_revoked([TopicPartition(tp.topic, tp.partition) for tp in assigned])
+                except Exception:
+                    log.exception("Revoke callback of group %s failed on stop", self.group_id)
+        finally:
+            await c.stop()
+
+    async def subscribe(self, topics: list[str] | None = None, pattern: str | None = None,
+                        on_assigned: RebalanceCallback | None = None,
+                        on_revoked: RebalanceCallback | None = None) -> None:
+        if not topics and not pattern:
+            raise ConnectError("subscribe needs topics or a pattern")
+        self.on_assigned, self.on_revoked = on_assigned, on_revoked
+        self._subscription = (list(topics) if topics else None, pattern)
+        if self._consumer is not None:
+            self._apply_subscription()
+
+    def _apply_subscription(self) -> None:
+        topics, pattern = self._subscription
+        if topics:
+            self._consumer.subscribe(topics=topics, listener=_Listener(self))
+        else:
+            # aiokafka matches from the start only; Connect's topics.regex must match the whole name.
+            self._consumer.subscribe(pattern=f"(?:{pattern})\\Z", listener=_Listener(self))
+
+    async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        out: list[ConsumerRecord] = []
+        append = out.append
+        types = _TIMESTAMP_TYPES
+        for records in batches.values():
+            for r in records:
+                append(ConsumerRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value,
+                                      list(r.headers) if r.headers else [], types[r.timestamp_type]))
+        return out
+
+    def assignment(self) -> set[TopicPartition]:
+        if self._consumer is None:
+            return set()
+        return {TopicPartition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        if offsets:
+            await self._consumer.commit({AioTP(tp[0], tp[1]): off for tp, off in offsets.items()})
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self._consumer.seek(AioTP(tp[0], tp[1]), offset)
+
+    def pause(self, partitions: list[TopicPartition]) -> None:
+        self._consumer.pause(*(AioTP(tp[0], tp[1]) for tp in partitions))
+
+    def resume(self, partitions: list[TopicPartition]) -> None:
+        self._consumer.resume(*(AioTP(tp[0], tp[1]) for tp in partitions))
+
+
+# --- admin protocol pieces aiokafka lacks ------------------------------------------------------------------
+
+
+class _OffsetDeleteResponse_v0(Response):
+    API_KEY = 47
+    API_VERSION = 0
+    SCHEMA = Schema(
+        ("error_code", Int16), ("throttle_time_ms", Int32),
+        ("topics", Array(("name", String("utf-8")),
+                         ("partitions", Array(("partition_index", Int32), ("error_code", Int16))))))
+
+
+class _OffsetDeleteRequest_v0(RequestStruct):
+    API_KEY = 47
+    API_VERSION = 0
+    RESPONSE_TYPE = _OffsetDeleteResponse_v0
+    SCHEMA = Schema(("group_id", String("utf-8")),
+                    ("topics", Array(("name", String("utf-8")), ("partitions", Array(Int32)))))
+
+
+class _OffsetDeleteRequest(Request[_OffsetDeleteRequest_v0]):
+    API_KEY = 47
+
+    def __init__(self, group_id: str, topics: list[tuple[str, list[int]]]):
+        self._group_id, self._topics = group_id, topics
+
+    def build(self, request_struct_class: type[_OffsetDeleteRequest_v0]) -> _OffsetDeleteRequest_v0:
+        return request_struct_class(self._group_id, self._topics)
+
+
+_NON_EMPTY_GROUP = 68
+_GROUP_ID_NOT_FOUND = 69
+_GROUP_SUBSCRIBED_TO_TOPIC = 86
+_UNKNOWN_MEMBER_ID = 25
+_ILLEGAL_GENERATION = 22
+_TOPIC_ALREADY_EXISTS = 36
+
+
+def _by_topic(partitions: Any) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for item in partitions:
+        out.setdefault(item[0][0], []).append(item)
+    return out
+
+
+# --- transport ---------------------------------------------------------------------------------------------
+
+
+class KafkaTransport(Transport):
+    kind = "kafka"
+
+    def __init__(self, bootstrap_servers: str, producer_config: Mapping[str, Any] | None = None,
+                 consumer_config: Mapping[str, Any] | None = None, admin_config: Mapping[str, Any] | None = None,
+                 *, startup_timeout_s: float | None = None):
+        """startup_timeout_s: how long start() keeps retrying an unreachable cluster (None: until it answers)."""
+        self.bootstrap = bootstrap_servers
+        self.producer_config = dict(producer_config or {})
+        self.consumer_config = dict(consumer_config or {})
+        self.admin_config = dict(admin_config or {})
+        self.startup_timeout_s = startup_timeout_s
+        self._admin: AIOKafkaAdminClient | None = None
+        self._offsets_client: AIOKafkaConsumer | None = None  # group-less consumer answering end_offsets
+        self._lock = asyncio.Lock()
+
+    # lifecycle
+
+    async def start(self) -> None:
+        if self._admin is not None:
+            return
+        kwargs = client_kwargs(self.admin_config, _ADMIN, "admin")
+
+        async def attempt() -> AIOKafkaAdminClient:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **kwargs)
+            try:
+                await admin.start()
+                await admin.describe_cluster()  # bootstrap alone may succeed against a half-started broker
+            except BaseException:
+                await admin.close()
+                raise
+            return admin
+
+        self._admin = await _retry("worker", self.bootstrap, attempt, self.startup_timeout_s)
+        log.info("Connected to Kafka at %s (cluster %s)", self.bootstrap, await self.cluster_id())
+
+    async def stop(self) -> None:
+        admin, self._admin = self._admin, None
+        offsets, self._offsets_client = self._offsets_client, None
+        if offsets is not None:
+            await offsets.stop()
+        if admin is not None:
+            await admin.close()
+
+    def _require(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            raise ConnectError("Kafka transport is not started")
+        return self._admin
+
+    # clients
+
+    def producer(self, config: Mapping[str, Any] | None = None) -> Producer:
+        return KafkaProducer(self.bootstrap, {**self.producer_config, **(config or {})})
+
+    def consumer(self, group_id: str, config: Mapping[str, Any] | None = None) -> Consumer:
+        return KafkaConsumer(self.bootstrap, group_id, {**self.consumer_config, **(config or {})})
+
+    # admin
+
+    async def cluster_id(self) -> str | None:
+        return (await self._require().describe_cluster()).get("cluster_id")
+
+    async def list_topics(self) -> dict[str, int]:
+        topics = await self._require().describe_topics()
+        return {t["topic"]: len(t["partitions"]) for t in topics if not t.get("is_internal")}
+
+    async def describe_topic_configs(self, topic: str) -> dict[str, str]:
+        """Effective configs of a topic (an addition to the Transport interface, for checks and tooling)."""
+        from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+        responses = await self._require().describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        out: dict[str, str] = {}
+        for resp in responses:
+            for resource in resp.resources:
+                error_code, error_message = resource[0], resource[1]
+                if error_code:
+                    raise kerrors.for_code(error_code)(error_message)
+                for entry in resource[4]:
+                    out[entry[0]] = entry[1]
+        return out
+
+    async def create_topics(self, topics: list[NewTopic]) -> list[str]:
+        if not topics:
+            return []
+        resp = await self._require().create_topics(
+            [AioNewTopic(t.name, t.partitions, t.replication_factor, topic_configs=dict(t.configs))
+             for t in topics])
+        created: list[str] = []
+        for item in resp.topic_errors:
+            name, code = item[0], item[1]
+            message = item[2] if len(item) > 2 else None
+            if code == 0:
+                created.append(name)
+            elif code != _TOPIC_ALREADY_EXISTS:
+                raise ConnectError(f"Could not create topic {name}: {kerrors.for_code(code).__name__}"
+                                   f"{': ' + message if message else ''}")
+        return created
+
+    async def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        offsets = await self._require().list_consumer_group_offsets(group_id)
+        return {TopicPartition(tp.topic, tp.partition): om.offset for tp, om in offsets.items()
+                if om.offset >= 0}
+
+    async def _group_members(self, group_id: str) -> int:
+        for resp in await self._require().describe_consumer_groups([group_id]):
+            for group in resp.groups:
+                # (error_code, group_id, state, protocol_type, protocol, members, ...)
+                if group[1] == group_id:
+                    return len(group[5])
+        return 0
+
+    async def alter_committed_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int | None]) -> None:
+        admin = self._require()
+        if await self._group_members(group_id):
+            raise GroupNotEmpty(f"Consumer group {group_id} has active members")
+        coordinator = await admin.find_coordinator(group_id)
+        to_set = [(tp, off) for tp, off in offsets.items() if off is not None]
+        to_delete = [tp for tp, off in offsets.items() if off is None]
+        if to_set:
+            # A commit outside the group's generation is accepted only while the group is empty.
+            topics = [(t, [(tp[1], off, "") for tp, off in items]) for t, items in _by_topic(to_set).items()]
+            req = OffsetCommitRequest(group_id, OffsetCommitRequest.DEFAULT_GENERATION_ID, "",
+                                      OffsetCommitRequest.DEFAULT_RETENTION_TIME, topics)
+            resp = await admin._send_request(req, coordinator)
+            for topic, partitions in resp.topics:
+                for partition, code in partitions:
+                    self._raise_group_error(group_id, code, f"{topic}-{partition}")
+        if to_delete:
+            topics = [(t, [p for _, p in items]) for t, items in
+                      _by_topic([(tp, tp[1]) for tp in to_delete]).items()]
+            resp = await admin._send_request(_OffsetDeleteRequest(group_id, topics), coordinator)
+            if resp.error_code != _GROUP_ID_NOT_FOUND:
+                self._raise_group_error(group_id, resp.error_code, group_id)
+            for topic, partitions in resp.topics:
+                for partition, code in partitions:
+                    self._raise_group_error(group_id, code, f"{topic}-{partition}")
+
+    @staticmethod
+    def _raise_group_error(group_id: str, code: int, what: str) -> None:
+        if code == 0:
+            return
+        if code in (_NON_EMPTY_GROUP, _GROUP_SUBSCRIBED_TO_TOPIC, _UNKNOWN_MEMBER_ID, _ILLEGAL_GENERATION):
+            raise GroupNotEmpty(f"Consumer group {group_id} has active members")
+        raise ConnectError(f"Offset change for {what} in group {group_id} failed: "
+                           f"{kerrors.for_code(code).__name__}")
+
+    async def delete_group(self, group_id: str) -> None:
+        admin = self._require()
+        coordinator = await admin.find_coordinator(group_id)
+        resp = await admin._send_request(DeleteGroupsRequest([group_id]), coordinator)
+        for gid, code in resp.results:
+            if code in (0, _GROUP_ID_NOT_FOUND):
+                continue
+            if code == _NON_EMPTY_GROUP:
+                raise GroupNotEmpty(f"Consumer group {gid} has active members")
+            raise ConnectError(f"Deleting consumer group {gid} failed: {kerrors.for_code(code).__name__}")
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        if not partitions:
+            return {}
+        async with self._lock:
+            if self._offsets_client is None:
+                kwargs = client_kwargs(self.consumer_config, _CONSUMER, "consumer")
+                kwargs.pop("group_instance_id", None)
+                c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, **kwargs)
+                await c.start()
+                self._offsets_client = c
+        ends = await self._offsets_client.end_offsets([AioTP(tp[0], tp[1]) for tp in partitions])
+        return {TopicPartition(tp.topic, tp.partition): off for tp, off in ends.items()}

@@ -1,0 +1,236 @@
+"""KafkaTransport against a real broker."""
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from miniconnect.connector import TopicPartition
+from miniconnect.errors import RetriableError
+from miniconnect.log.base import GroupNotEmpty, NewTopic, ProducerRecord
+from miniconnect.log.kafka import KafkaTransport, client_kwargs, _PRODUCER
+
+# The fixtures' clients live on the session loop, so the tests must run there too.
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def transport(kafka_bootstrap):
+    t = KafkaTransport(kafka_bootstrap, {"linger.ms": "2"}, {"session.timeout.ms": "6000",
+                                                             "heartbeat.interval.ms": "500"}, {})
+    await t.start()
+    try:
+        yield t
+    finally:
+        await t.stop()
+
+
+async def _poll_until(consumer, count: int, timeout: float = 30) -> list:
+    out: list = []
+    deadline = time.monotonic() + timeout
+    while len(out) < count and time.monotonic() < deadline:
+        out += await consumer.poll(timeout_ms=500)
+    return out
+
+
+async def _create(transport, name: str, partitions: int = 1) -> None:
+    assert await transport.create_topics([NewTopic(name, partitions)]) == [name]
+
+
+async def test_send_batch_returns_metadata_in_order_and_records_are_consumed(transport):
+    topic = _name("batch")
+    await _create(transport, topic, partitions=3)
+    producer = transport.producer({"compression.type": "gzip"})
+    await producer.start()
+    try:
+        records = [ProducerRecord(topic, f"k{i % 5}".encode(), f"v{i}".encode(), headers=[("h", b"x")])
+                   for i in range(200)]
+        records.append(ProducerRecord(topic, b"k0", None, partition=2, timestamp=1_700_000_000_000))
+        meta = await producer.send_batch(records)
+    finally:
+        await producer.stop()
+        await producer.stop()  # safe twice
+    assert len(meta) == 201 and {m.topic for m in meta} == {topic}
+    # Same key -> same partition; offsets grow per partition in input order.
+    by_key: dict[bytes, set[int]] = {}
+    for r, m in zip(records, meta):
+        by_key.setdefault(r.key, set()).add(m.partition)
+    assert all(len(parts) == 1 for k, parts in by_key.items() if k != b"k0")
+    per_partition: dict[int, list[int]] = {}
+    for m in meta:
+        per_partition.setdefault(m.partition, []).append(m.offset)
+    assert all(offs == sorted(offs) and len(set(offs)) == len(offs) for offs in per_partition.values())
+    assert meta[-1].partition == 2
+
+    consumer = transport.consumer(_name("g"))
+    await consumer.subscribe([topic])
+    await consumer.start()
+    try:
+        got = await _poll_until(consumer, 201)
+    finally:
+        await consumer.stop()
+    assert sorted(r.value for r in got if r.value) == sorted(f"v{i}".encode() for i in range(200))
+    tombstone = [r for r in got if r.value is None]
+    assert len(tombstone) == 1 and tombstone[0].timestamp == 1_700_000_000_000 and tombstone[0].partition == 2
+    assert got[0].headers == [("h", b"x")] and got[0].timestamp_type == "CreateTime"
+    ends = await transport.end_offsets([TopicPartition(topic, p) for p in range(3)])
+    assert sum(ends.values()) == 201
+
+
+async def test_group_commit_is_read_back_and_next_member_resumes_there(transport):
+    topic, group = _name("commit"), _name("g")
+    await _create(transport, topic)
+    producer = transport.producer()
+    await producer.start()
+    await producer.send_batch([ProducerRecord(topic, None, f"v{i}".encode()) for i in range(10)])
+    await producer.stop()
+
+    consumer = transport.consumer(group)
+    await consumer.subscribe([topic])
+    await consumer.start()
+    try:
+        got = await _poll_until(consumer, 10)
+        assert [r.offset for r in got] == list(range(10))
+        await consumer.commit({TopicPartition(topic, 0): 4})
+        assert consumer.assignment() == {TopicPartition(topic, 0)}
+    finally:
+        await consumer.stop()
+    assert await transport.committed_offsets(group) == {TopicPartition(topic, 0): 4}
+
+    again = transport.consumer(group)
+    await again.subscribe([topic])
+    await again.start()
+    try:
+        got = await _poll_until(again, 6)
+        assert [r.value for r in got] == [f"v{i}".encode() for i in range(4, 10)]
+        again.seek(TopicPartition(topic, 0), 8)
+        assert [r.offset for r in await _poll_until(again, 2)] == [8, 9]
+        again.pause([TopicPartition(topic, 0)])
+        again.seek(TopicPartition(topic, 0), 0)
+        assert await again.poll(timeout_ms=300) == []
+        again.resume([TopicPartition(topic, 0)])
+        assert (await _poll_until(again, 1))[0].offset == 0
+    finally:
+        await again.stop()
+
+
+async def test_pattern_subscription_matches_whole_names_including_new_topics(kafka_bootstrap):
+    transport = KafkaTransport(kafka_bootstrap, {}, {"metadata.max.age.ms": "500"}, {})
+    await transport.start()
+    prefix = _name("pat")
+    await _create(transport, f"{prefix}.a")
+    await _create(transport, f"{prefix}.a-extra.x")  # only a prefix match: must not be consumed
+    producer = transport.producer()
+    await producer.start()
+    consumer = transport.consumer(_name("g"))
+    await consumer.subscribe(pattern=rf"{prefix}\.[a-z]")
+    await consumer.start()
+    try:
+        await producer.send_batch([ProducerRecord(f"{prefix}.a", None, b"1"),
+                                   ProducerRecord(f"{prefix}.a-extra.x", None, b"no")])
+        got = await _poll_until(consumer, 1)
+        await consumer.commit({TopicPartition(f"{prefix}.a", 0): 1})  # the rebalance below resumes there
+        await _create(transport, f"{prefix}.b")  # created after subscribing
+        await producer.send_batch([ProducerRecord(f"{prefix}.b", None, b"2")])
+        got += await _poll_until(consumer, 1)
+        got += await consumer.poll(timeout_ms=500)
+        assert sorted((r.topic, r.value) for r in got) == [(f"{prefix}.a", b"1"), (f"{prefix}.b", b"2")]
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await transport.stop()
+
+
+async def test_two_members_rebalance_with_callbacks(transport):
+    topic, group = _name("rebal"), _name("g")
+    await _create(transport, topic, partitions=4)
+    events: list[tuple[str, str, frozenset]] = []
+
+    def callbacks(name):
+        async def assigned(tps):
+            events.append((name, "assigned", frozenset(tps)))
+
+        async def revoked(tps):
+            await asyncio.sleep(0.05)  # awaited: the rebalance waits for us
+            events.append((name, "revoked", frozenset(tps)))
+        return assigned, revoked
+
+    a, b = transport.consumer(group), transport.consumer(group)
+    a_assigned, a_revoked = callbacks("a")
+    await a.subscribe([topic], on_assigned=a_assigned, on_revoked=a_revoked)
+    await a.start()
+    all_tps = {TopicPartition(topic, p) for p in range(4)}
+    try:
+        deadline = time.monotonic() + 30
+        while a.assignment() != all_tps and time.monotonic() < deadline:
+            await a.poll(timeout_ms=200)
+        assert a.assignment() == all_tps
+        b_assigned, b_revoked = callbacks("b")
+        await b.subscribe([topic], on_assigned=b_assigned, on_revoked=b_revoked)
+        await b.start()
+        deadline = time.monotonic() + 30
+        while (len(a.assignment()) != 2 or len(b.assignment()) != 2) and time.monotonic() < deadline:
+            await asyncio.gather(a.poll(timeout_ms=200), b.poll(timeout_ms=200))
+        assert a.assignment() | b.assignment() == all_tps and not a.assignment() & b.assignment()
+        assert ("a", "revoked", frozenset(all_tps)) in events
+        revoked_at = events.index(("a", "revoked", frozenset(all_tps)))
+        assert ("a", "assigned", frozenset(a.assignment())) in events[revoked_at:]
+        with pytest.raises(GroupNotEmpty):
+            await transport.delete_group(group)
+        with pytest.raises(GroupNotEmpty):
+            await transport.alter_committed_offsets(group, {TopicPartition(topic, 0): 1})
+        b_had = b.assignment()
+        await b.stop()
+        assert events[-1] == ("b", "revoked", frozenset(b_had))
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def test_create_topics_with_partitions_and_config(transport):
+    topic = _name("created")
+    new = NewTopic(topic, partitions=3, replication_factor=1,
+                   configs={"cleanup.policy": "compact", "retention.ms": "123456"})
+    assert await transport.create_topics([new]) == [topic]
+    assert await transport.create_topics([new]) == []  # already exists: fine, nothing created
+    assert (await transport.list_topics())[topic] == 3
+    configs = await transport.describe_topic_configs(topic)
+    assert configs["cleanup.policy"] == "compact" and configs["retention.ms"] == "123456"
+    assert await transport.cluster_id()
+
+
+async def test_alter_and_delete_group_offsets(transport):
+    topic, group = _name("offs"), _name("g")
+    await _create(transport, topic, partitions=2)
+    tp0, tp1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    await transport.alter_committed_offsets(group, {tp0: 5, tp1: 7})
+    assert await transport.committed_offsets(group) == {tp0: 5, tp1: 7}
+    await transport.alter_committed_offsets(group, {tp0: None})
+    assert await transport.committed_offsets(group) == {tp1: 7}
+    await transport.delete_group(group)
+    assert await transport.committed_offsets(group) == {}
+    await transport.delete_group(group)  # a group that does not exist is fine
+
+
+async def test_unreachable_cluster_is_retried_then_reported():
+    transport = KafkaTransport("127.0.0.1:1", {}, {}, {"request.timeout.ms": "1000"}, startup_timeout_s=1.5)
+    started = time.monotonic()
+    with pytest.raises(RetriableError, match="unreachable"):
+        await transport.start()
+    assert time.monotonic() - started < 15
+    await transport.stop()
+
+
+async def test_java_client_settings_map_to_aiokafka():
+    kwargs = client_kwargs({"acks": "1", "linger.ms": "10", "batch.size": "32768", "compression.type": "none",
+                            "client.id": "c", "security.protocol": "sasl_plaintext", "sasl.mechanism": "PLAIN",
+                            "sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule '
+                                                'required username="u" password="p\\"w";',
+                            "key.serializer": "x", "no.such.setting": "y"}, _PRODUCER, "producer")
+    assert kwargs == {"acks": 1, "linger_ms": 10, "max_batch_size": 32768, "compression_type": None,
+                      "client_id": "c", "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "PLAIN",
+                      "sasl_plain_username": "u", "sasl_plain_password": 'p"w'}
