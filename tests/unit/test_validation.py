@@ -1,0 +1,253 @@
+"""Connector config validation: the ConfigInfos of /config/validate and the 400 message of create/update."""
+import pytest
+
+from miniconnect.config.configdef import ConfigDef, ConfigType, ConfigValue, Importance, one_of
+from miniconnect.config.connector_config import COMMON_CONFIG, SINK_CONFIG, SOURCE_CONFIG, plugin_config_keys
+from miniconnect.config.validation import (invalid_config_message, java_map_str, validate_connector_config,
+                                           validate_or_raise)
+from miniconnect.config.worker_config import WorkerConfig
+from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
+from miniconnect.converters.base import Converter
+from miniconnect.errors import BadRequest, ConnectError
+from miniconnect.plugins import Plugins, PluginNotFound
+
+
+class _SrcTask(SourceTask):
+    async def start(self, props):
+        pass
+
+    async def poll(self):
+        return None
+
+
+class _SinkTask(SinkTask):
+    async def start(self, props):
+        pass
+
+    async def put(self, records):
+        pass
+
+
+class DemoSourceConnector(SourceConnector):
+    class_name = "com.example.DemoSourceConnector"
+    task_class = _SrcTask
+    config_def = (ConfigDef()
+                  .define("topic", ConfigType.STRING, importance=Importance.HIGH, documentation="Target topic",
+                          group="Demo")
+                  .define("mode", ConfigType.STRING, "bulk", one_of("bulk", "incrementing"), documentation="Mode",
+                          group="Demo"))
+
+    def validate(self, props):
+        values = super().validate(props)
+        if props.get("mode") == "incrementing" and not props.get("column"):
+            values["column"] = ConfigValue("column", None, errors=["column is required in incrementing mode"])
+        return values
+
+    async def task_configs(self, max_tasks):
+        return [{}]
+
+
+class DemoSinkConnector(SinkConnector):
+    class_name = "com.example.DemoSinkConnector"
+    task_class = _SinkTask
+
+    async def task_configs(self, max_tasks):
+        return [{}]
+
+
+class LoudConverter(Converter):
+    class_name = "com.example.LoudConverter"
+    config_def = (ConfigDef()
+                  .define("converter.type", ConfigType.STRING, validator=one_of("key", "value", "header"),
+                          documentation="type")
+                  .define("volume", ConfigType.INT, 1, documentation="how loud", group="Loudness"))
+
+    def configure(self, configs, is_key):
+        pass
+
+    def from_connect_data(self, topic, schema, value, headers=None):
+        return None
+
+    def to_connect_data(self, topic, data, headers=None):
+        return None, None
+
+
+@pytest.fixture
+def plugins():
+    p = Plugins(plugin_path=[], entry_points=[])
+    for cls in (DemoSourceConnector, DemoSinkConnector, LoudConverter):
+        p.register(cls)
+    return p
+
+
+def errors_of(infos):
+    return {c["value"]["name"]: c["value"]["errors"] for c in infos["configs"] if c["value"] and c["value"]["errors"]}
+
+
+def entry(infos, name):
+    return next(c for c in infos["configs"] if (c["value"] or c["definition"])["name"] == name)
+
+
+def test_framework_config_defs_match_kafka():
+    common = [k.name for k in COMMON_CONFIG.keys.values()]
+    assert common == ["name", "connector.class", "tasks.max", "tasks.max.enforce", "key.converter",
+                      "value.converter", "header.converter", "transforms", "predicates", "config.action.reload",
+                      "errors.retry.timeout", "errors.retry.delay.max.ms", "errors.tolerance", "errors.log.enable",
+                      "errors.log.include.messages"]
+    assert COMMON_CONFIG.keys["tasks.max"].info() == {
+        "name": "tasks.max", "type": "INT", "required": False, "default_value": "1", "importance": "HIGH",
+        "documentation": "Maximum number of tasks to use for this connector.", "group": "Common", "width": "SHORT",
+        "display_name": "Tasks max", "dependents": [], "order": 3}
+    assert SOURCE_CONFIG.groups == ["Common", "Transforms", "Predicates", "Error Handling", "Topic Creation",
+                                    "Exactly Once Support", "offsets.topic"]
+    assert list(SINK_CONFIG.keys)[-5:] == ["topics", "topics.regex", "errors.deadletterqueue.topic.name",
+                                          "errors.deadletterqueue.topic.replication.factor",
+                                          "errors.deadletterqueue.context.headers.enable"]
+    assert SINK_CONFIG.keys["topics"].info()["default_value"] == ""
+    assert SOURCE_CONFIG.keys["transaction.boundary"].default == "poll"
+    assert SOURCE_CONFIG.keys["exactly.once.support"].default == "requested"
+
+
+def test_plugin_config_keys_own_keys_first():
+    names = [k["name"] for k in plugin_config_keys(DemoSourceConnector)]
+    assert names[:3] == ["topic", "mode", "name"] and "topics" not in names
+    assert len(names) == len(set(names))
+
+
+def test_missing_connector_class_is_bad_request(plugins):
+    with pytest.raises(BadRequest) as e:
+        validate_connector_config(plugins, {"topics": "t", "name": "x"})
+    assert str(e.value) == "Connector config {topics=t, name=x} contains no connector type"
+
+
+def test_unknown_connector_class(plugins):
+    with pytest.raises(PluginNotFound, match="Failed to find any class that implements Connector and which name "
+                                             "matches Nope, available connectors are: "):
+        validate_connector_config(plugins, {"connector.class": "Nope", "name": "x"})
+
+
+def test_valid_source_config(plugins):
+    infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "src", "topic": "t",
+                                                "tasks.max": "2"})
+    assert infos["name"] == "DemoSource" and infos["error_count"] == 0
+    assert infos["groups"] == ["Common", "Transforms", "Predicates", "Error Handling", "Topic Creation",
+                               "Exactly Once Support", "offsets.topic", "Demo"]
+    assert entry(infos, "tasks.max")["value"] == {"name": "tasks.max", "value": "2", "recommended_values": [],
+                                                  "errors": [], "visible": True}
+    assert entry(infos, "topic")["definition"]["group"] == "Demo"
+    assert invalid_config_message(infos) is None
+    assert validate_or_raise(plugins, {"connector.class": "DemoSource", "name": "src", "topic": "t"}) is not None
+
+
+def test_errors_and_message(plugins):
+    props = {"connector.class": "DemoSource", "name": "", "tasks.max": "0", "mode": "incrementing",
+             "undeclared": None}
+    infos = validate_connector_config(plugins, props)
+    errs = errors_of(infos)
+    assert errs["name"] == ["Invalid value  for configuration name: String may not be empty"]
+    assert errs["tasks.max"] == ["Invalid value 0 for configuration tasks.max: Value must be at least 1"]
+    assert errs["topic"] == ['Missing required configuration "topic" which has no default value.']
+    assert errs["undeclared"] == ["Null value can not be supplied as the configuration value."]
+    assert errs["column"] == ["column is required in incrementing mode"]
+    # values without a definition come first
+    assert infos["configs"][0]["definition"] is None
+    assert infos["error_count"] == 5
+    message = invalid_config_message(infos)
+    lines = message.split("\n")
+    assert lines[0] == "Connector configuration is invalid and contains the following 5 error(s):"
+    assert lines[-1] == ("You can also find the above list of errors at the endpoint "
+                         "`/connector-plugins/{connectorType}/config/validate`")
+    assert set(lines[1:-1]) == {e for es in errs.values() for e in es}
+    with pytest.raises(BadRequest) as e:
+        validate_or_raise(plugins, props)
+    assert str(e.value) == message
+
+
+def test_control_characters_in_name(plugins):
+    infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "a\nb\x7f", "topic": "t"})
+    assert errors_of(infos)["name"] == ["Invalid value a\nb\x7f for configuration name: String may not contain "
+                                        "control sequences but had the following ASCII chars: 10, 127"]
+
+
+def test_unparseable_int_reports_like_kafka(plugins):
+    infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "n", "topic": "t",
+                                                "tasks.max": "abc"})
+    assert errors_of(infos)["tasks.max"] == ["Invalid value abc for configuration tasks.max: Not a number of type INT",
+                                             "Invalid value null for configuration tasks.max: Value must be non-null"]
+
+
+def test_sink_needs_topics_or_regex(plugins):
+    base = {"connector.class": "com.example.DemoSinkConnector", "name": "s"}
+    errs = errors_of(validate_connector_config(plugins, base))
+    assert errs["topics"] == errs["topics.regex"] == ["Must configure one of topics or topics.regex"]
+    errs = errors_of(validate_connector_config(plugins, {**base, "topics": "a", "topics.regex": "b.*"}))
+    assert errs["topics"] == ["topics and topics.regex are mutually exclusive options, but both are set."]
+    assert errs["topics.regex"] == ["topics and topics.regex are mutually exclusive options, but both are set."]
+    assert validate_connector_config(plugins, {**base, "topics": "a"})["error_count"] == 0
+    assert validate_connector_config(plugins, {**base, "topics.regex": "a.*"})["error_count"] == 0
+
+
+def test_sink_bad_regex_and_dlq_rules(plugins):
+    base = {"connector.class": "DemoSink", "name": "s"}
+    errs = errors_of(validate_connector_config(plugins, {**base, "topics.regex": "["}))
+    assert errs["topics.regex"][0].startswith("Invalid value [ for configuration topics.regex: Invalid regex: ")
+    errs = errors_of(validate_connector_config(plugins, {**base, "topics": "a, dlq,a",
+                                                        "errors.deadletterqueue.topic.name": "dlq"}))
+    assert errs["topics"] == ["The DLQ topic 'dlq' may not be included in the list of topics ('topics=[a, dlq]') "
+                              "consumed by the connector"]
+    errs = errors_of(validate_connector_config(plugins, {**base, "topics.regex": "d.*",
+                                                        "errors.deadletterqueue.topic.name": "dlq"}))
+    assert errs["topics.regex"] == ["The DLQ topic 'dlq' may not be matched by the regex for the topics "
+                                    "('topics.regex=d.*') consumed by the connector"]
+
+
+def test_topic_creation_groups(plugins):
+    base = {"connector.class": "DemoSource", "name": "s", "topic": "t"}
+    assert validate_connector_config(plugins, base)["error_count"] == 0  # no topic.creation.* keys: not checked
+    infos = validate_connector_config(plugins, {**base, "topic.creation.default.partitions": "0",
+                                                "topic.creation.groups": "compacted",
+                                                "topic.creation.compacted.include": "c.*"})
+    errs = errors_of(infos)
+    assert errs == {
+        "topic.creation.default.replication.factor":
+            ['Missing required configuration "topic.creation.default.replication.factor" which has no default value.'],
+        "topic.creation.default.partitions":
+            ["Invalid value 0 for configuration topic.creation.default.partitions: Value must be -1 or at least 1"]}
+    assert entry(infos, "topic.creation.compacted.include")["value"]["value"] == "c.*"
+    ok = validate_connector_config(plugins, {**base, "topic.creation.default.partitions": "3",
+                                             "topic.creation.default.replication.factor": "-1",
+                                             "topic.creation.groups": "compacted"})
+    assert ok["error_count"] == 0
+    assert entry(ok, "topic.creation.compacted.partitions")["value"]["value"] == "3"  # inherited from default
+    # worker with topic.creation.enable=false ignores these keys
+    off = WorkerConfig({"topic.creation.enable": "false"})
+    assert validate_connector_config(plugins, {**base, "topic.creation.default.partitions": "0"}, off)[
+        "error_count"] == 0
+
+
+def test_converter_keys_validated_with_prefix(plugins):
+    infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "n", "topic": "t",
+                                                "value.converter": "Loud", "value.converter.volume": "x",
+                                                "key.converter": "Missing"})
+    errs = errors_of(infos)
+    assert errs["key.converter"] == ["Invalid value Missing for configuration key.converter: "
+                                     "Class Missing could not be found."]
+    assert errs["value.converter.volume"] == ["Invalid value x for configuration volume: Not a number of type INT"]
+    vol = entry(infos, "value.converter.volume")
+    assert vol["definition"]["name"] == "value.converter.volume"
+    assert entry(infos, "value.converter.converter.type")["value"]["value"] == "value"
+    assert "Loudness" in infos["groups"]
+    assert infos["error_count"] == 2
+
+
+def test_ambiguous_class_raises(plugins):
+    class OtherDemoSourceConnector(DemoSourceConnector):
+        class_name = "org.other.DemoSourceConnector"
+    plugins.register(OtherDemoSourceConnector)
+    with pytest.raises(ConnectError, match="More than one connector matches alias DemoSource"):
+        validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "x"})
+
+
+def test_java_map_str():
+    assert java_map_str({"a": "1", "b": None, "c": "x y"}) == "{a=1, b=null, c=x y}"
+    assert java_map_str({}) == "{}"
