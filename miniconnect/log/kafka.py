@@ -411,6 +411,13 @@ def _by_topic(partitions: Any) -> dict[str, list[Any]]:
     return out
 
 
+def _aio_new_topic(t: NewTopic) -> AioNewTopic:
+    nt = AioNewTopic(t.name, 1, 1, topic_configs={k: str(v) for k, v in t.configs.items()})
+    # -1 asks for the broker default (KIP-464); aiokafka's constructor only allows it with explicit replicas.
+    nt.num_partitions, nt.replication_factor = t.partitions, t.replication_factor
+    return nt
+
+
 # --- transport ---------------------------------------------------------------------------------------------
 
 
@@ -497,9 +504,7 @@ class KafkaTransport(Transport):
     async def create_topics(self, topics: list[NewTopic]) -> list[str]:
         if not topics:
             return []
-        resp = await self._require().create_topics(
-            [AioNewTopic(t.name, t.partitions, t.replication_factor, topic_configs=dict(t.configs))
-             for t in topics])
+        resp = await self._require().create_topics([_aio_new_topic(t) for t in topics])
         created: list[str] = []
         for item in resp.topic_errors:
             name, code = item[0], item[1]

@@ -201,6 +201,9 @@ async def test_create_topics_with_partitions_and_config(transport):
     configs = await transport.describe_topic_configs(topic)
     assert configs["cleanup.policy"] == "compact" and configs["retention.ms"] == "123456"
     assert await transport.cluster_id()
+    broker_default = _name("brokerdefault")
+    assert await transport.create_topics([NewTopic(broker_default, -1, -1)]) == [broker_default]
+    assert (await transport.list_topics())[broker_default] == 1  # the test broker's num.partitions
 
 
 async def test_alter_and_delete_group_offsets(transport):
