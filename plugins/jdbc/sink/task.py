@@ -12,6 +12,7 @@ So everything put() received is durable when it returns (flush() has nothing lef
 """
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import logging
 import sqlite3
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from miniconnect.connector import SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord
-from miniconnect.data.schema import DataError, Schema, Struct, Type
+from miniconnect.data.schema import DATE, DECIMAL, TIME, TIMESTAMP, DataError, Schema, Struct, Type
 from miniconnect.errors import ConnectError, RetriableError
 
 from ..dialects import TableId, resolve_dialect
@@ -59,6 +60,7 @@ class Plan:
         self.db_cols: list[str] = []       # table column names (as the table spells them), keys first
         self.convs: list[tuple[int, Any, Any]] = []  # (column index, converter or None, default)
         self.key_convs: list[tuple[int, Any, Any]] = []
+        self.checks: list[tuple[int, tuple[type, ...]]] = []  # classes allowed per column (MySQL, SQLite)
         self.bound = False
         self.skip = False                  # deletes against a table that does not exist: nothing to do
 
@@ -397,6 +399,10 @@ class JdbcSinkTask(SinkTask):
             if conv is not None or default is not None:
                 plan.convs.append((i, conv, default))
         plan.key_convs = [t for t in plan.convs if t[0] < len(plan.keys)]
+        # asyncpg rejects a value of the wrong class; aiomysql and sqlite3 would store it as text: check first
+        plan.checks = [] if (w.dialect == "postgresql" or plan.schemaless) else [
+            (i, _CLASSES[c.schema.name or c.schema.type]) for i, c in enumerate(cols)
+            if not c.timestamp_field and (c.schema.name or c.schema.type) in _CLASSES]
         plan.bound = True
 
     # -- step 3: DML --------------------------------------------------------------------------------------------
@@ -429,6 +435,8 @@ class JdbcSinkTask(SinkTask):
                         rows = _convert(rows, plan.key_convs)
                     await w.executemany(w.delete_sql(st.tid, keys), rows)
                     continue
+                if plan.checks:
+                    _check(rows, plan.checks)
                 if plan.convs:
                     rows = _convert(rows, plan.convs)
                 mode = cfg.insert_mode
@@ -466,6 +474,21 @@ class JdbcSinkTask(SinkTask):
         first, last = seg.records[lo], seg.records[hi - 1]
         return RecordError(f"Records from {first.coordinates} to offset {last.kafka_offset} could not be written "
                            f"to table {table}: {exception_chain(e)}", first)
+
+
+_INT = (int,)
+_CLASSES: dict[Any, tuple[type, ...]] = {
+    Type.INT8: _INT, Type.INT16: _INT, Type.INT32: _INT, Type.INT64: _INT, Type.FLOAT32: (float, int),
+    Type.FLOAT64: (float, int), Type.BOOLEAN: (bool,), Type.STRING: (str,), Type.BYTES: (bytes, bytearray, memoryview),
+    DECIMAL: (decimal.Decimal,), DATE: (dt.date,), TIME: (dt.time,), TIMESTAMP: (dt.datetime,)}
+
+
+def _check(rows: list[Any], checks: list[tuple[int, tuple[type, ...]]]) -> None:
+    for row in rows:
+        for i, classes in checks:
+            v = row[i]
+            if v is not None and v.__class__ not in classes and not isinstance(v, classes):
+                raise DataError(f"value {v!r} of class {type(v).__name__} in column {i + 1}")
 
 
 def _convert(rows: list[Any], convs: list[tuple[int, Any, Any]]) -> list[Any]:
