@@ -75,6 +75,7 @@ def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end:
     `limit` of them; returns the number appended. The per-record hot path of every read."""
     unpack = REC.unpack_from
     append = out.append
+    record = ConsumerRecord
     n = 0
     while p < end:
         ts, kl, vl, hc = unpack(buf, p)
@@ -89,21 +90,24 @@ def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end:
             p += vl
         else:
             value = None
-        headers = []
-        for _ in range(hc):
-            (nl,) = _HKEY.unpack_from(buf, p)
-            p += 2
-            name = buf[p:p + nl].decode()
-            p += nl
-            (hl,) = _HVAL.unpack_from(buf, p)
-            p += 4
-            if hl >= 0:
-                headers.append((name, buf[p:p + hl]))
-                p += hl
-            else:
-                headers.append((name, None))
+        if hc:
+            headers = []
+            for _ in range(hc):
+                (nl,) = _HKEY.unpack_from(buf, p)
+                p += 2
+                name = buf[p:p + nl].decode()
+                p += nl
+                (hl,) = _HVAL.unpack_from(buf, p)
+                p += 4
+                if hl >= 0:
+                    headers.append((name, buf[p:p + hl]))
+                    p += hl
+                else:
+                    headers.append((name, None))
+        else:
+            headers = []
         if offset >= first:
-            append(ConsumerRecord(topic, partition, offset, ts, key, value, headers))
+            append(record(topic, partition, offset, ts, key, value, headers))
             n += 1
             if n >= limit:
                 break
@@ -115,7 +119,7 @@ class Segment:
     """One file of a partition, starting at `base`. `size` and `next_offset` cover complete batches only."""
 
     __slots__ = ("base", "path", "fd", "size", "next_offset", "max_ts", "_idx_off", "_idx_pos", "_last_idx",
-                 "closed")
+                 "closed", "_rbuf", "_rbuf_pos")
 
     def __init__(self, directory: str, base: int, create: bool = False):
         self.base = base
@@ -129,6 +133,8 @@ class Segment:
         self._idx_pos: list[int] = []
         self._last_idx = -INDEX_INTERVAL
         self.closed = False
+        self._rbuf = b""
+        self._rbuf_pos = 0
 
     def _indexed(self, base: int, pos: int) -> None:
         if pos - self._last_idx >= INDEX_INTERVAL:
@@ -189,35 +195,30 @@ class Segment:
         return base
 
     def read_into(self, out: list, topic: str, partition: int, first: int, limit: int, max_bytes: int) -> int:
-        """Appends records with offset >= first (at most `limit`); returns how many."""
+        """Appends records with offset >= first (at most `limit`); returns how many. Reads go through a chunk
+        buffer kept between calls, so a consumer polling 500 records at a time costs one pread per chunk."""
         i = bisect_right(self._idx_off, first) - 1
         pos = self._idx_pos[i] if i >= 0 else 0
         end = self.size
         got = 0
-        read_bytes = 0
-        while pos < end and got < limit and read_bytes < max_bytes:
-            buf = os.pread(self.fd, min(max_bytes, end - pos), pos)
-            n = len(buf)
-            p = 0
-            while p + BATCH_SIZE <= n and got < limit:
-                length, crc, base, count, _ = BATCH.unpack_from(buf, p)
-                total = 4 + length
-                if p + total > n:
-                    if p == 0:  # a batch larger than max_bytes: read it whole
-                        buf = os.pread(self.fd, total, pos)
-                        n = len(buf)
-                        continue
-                    break
-                if base + count > first:
-                    if zlib.crc32(memoryview(buf)[p + 8:p + total]) != crc:
-                        raise CorruptLog(f"CRC mismatch in {self.path} at byte {pos + p} (offset {base})")
-                    got += _decode_into(out, topic, partition, buf, p + BATCH_SIZE, p + total, base, first,
-                                        limit - got)
-                p += total
-            if p == 0:
-                break
-            pos += p
-            read_bytes += p
+        scanned = 0
+        buf, bpos = self._rbuf, self._rbuf_pos
+        while pos < end and got < limit and scanned < max_bytes:
+            p = pos - bpos
+            if p < 0 or p + BATCH_SIZE > len(buf):
+                buf, bpos, p = os.pread(self.fd, min(READ_CHUNK, end - pos), pos), pos, 0
+            length, crc, base, count, _ = BATCH.unpack_from(buf, p)
+            total = 4 + length
+            if p + total > len(buf):  # the batch continues past the buffer
+                buf, bpos, p = os.pread(self.fd, max(total, min(READ_CHUNK, end - pos)), pos), pos, 0
+            if base + count > first:
+                if zlib.crc32(memoryview(buf)[p + 8:p + total]) != crc:
+                    raise CorruptLog(f"CRC mismatch in {self.path} at byte {pos} (offset {base})")
+                got += _decode_into(out, topic, partition, buf, p + BATCH_SIZE, p + total, base, first,
+                                    limit - got)
+            pos += total
+            scanned += total
+        self._rbuf, self._rbuf_pos = buf, bpos
         return got
 
     def truncate_tail(self) -> None:
