@@ -76,18 +76,29 @@ class Plugins:
             if isinstance(plugin_path, str):
                 plugin_path = [p.strip() for p in plugin_path.split(",") if p.strip()]
         self._plugin_path = [str(p) for p in (plugin_path or [])]
-        if entry_points is None:
-            from importlib.metadata import entry_points as _eps
-            entry_points = _eps(group=ENTRY_POINT_GROUP)
-        # Unloaded entry points; a plugin that fails to load is logged once and forgotten.
-        self._pending: dict[str, Any] = {}
-        for ep in entry_points:
-            self._pending.setdefault(f"{ep.name}={ep.value}", ep)
+        # Unloaded entry points, read on first use (reading every distribution's metadata costs tens of ms);
+        # a plugin that fails to load is logged once and forgotten.
+        self._entry_points = entry_points
+        self._pending_eps: dict[str, Any] | None = None
         self._path_scanned = not self._plugin_path
         self._lock = threading.RLock()
         self._classes: dict[str, dict[str, type]] = {"connector": {}, "converter": {}}  # class_name -> class
         self._by_name: dict[str, dict[str, type]] = {"connector": {}, "converter": {}}  # full names and aliases
         self._ambiguous: dict[str, dict[str, list[str]]] = {"connector": {}, "converter": {}}
+
+    @property
+    def _pending(self) -> dict[str, Any]:
+        with self._lock:
+            if self._pending_eps is None:
+                eps = self._entry_points
+                if eps is None:
+                    from importlib.metadata import entry_points as _eps
+                    eps = _eps(group=ENTRY_POINT_GROUP)
+                pending: dict[str, Any] = {}
+                for ep in eps:
+                    pending.setdefault(f"{ep.name}={ep.value}", ep)
+                self._pending_eps = pending
+            return self._pending_eps
 
     # -- registration ---------------------------------------------------------------------------------------
     def register(self, cls: type) -> bool:
