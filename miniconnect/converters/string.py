@@ -1,0 +1,68 @@
+"""StringConverter: any value -> its string form in bytes; bytes -> (OPTIONAL_STRING_SCHEMA, str). Kafka's semantics."""
+from __future__ import annotations
+
+import codecs
+from typing import Any, Mapping
+
+from ..config.configdef import ConfigType, Importance, Width
+from ..data.records import Headers
+from ..data.schema import OPTIONAL_STRING_SCHEMA, DataError, Schema
+from ..errors import ConfigError
+from .base import Converter
+from .javatext import java_to_string
+from .json import CONVERTER_TYPE_CONFIG, converter_config_def
+
+ENCODING_CONFIG = "converter.encoding"
+
+
+def _string_config_def():
+    return converter_config_def().define(
+        ENCODING_CONFIG, ConfigType.STRING, "UTF-8", importance=Importance.HIGH,
+        documentation="The name of the Java character set to use for encoding strings as byte arrays.",
+        width=Width.MEDIUM, display_name="Encoding")
+
+
+class StringConverter(Converter):
+    """Encodes str(value) (Java's toString: true/false, 1.0E20, Struct{a=1}) ignoring the schema; decodes to an optional
+    string. Undecodable bytes become U+FFFD and unencodable characters '?', as Java's String/getBytes do."""
+
+    class_name = "org.apache.kafka.connect.storage.StringConverter"
+    config_def = _string_config_def()
+
+    def __init__(self) -> None:
+        self.configure({}, False)
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        props = dict(configs)
+        props[CONVERTER_TYPE_CONFIG] = "key" if is_key else "value"
+        parsed = self.config_def.parse(props)
+        encoding = parsed[ENCODING_CONFIG]
+        try:
+            self.encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise ConfigError(ENCODING_CONFIG, encoding, "Unsupported encoding") from None
+        self._utf8 = self.encoding == "utf-8"
+
+    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
+                          headers: Headers | None = None) -> bytes | None:
+        if value is None:
+            return None
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)  # already bytes: pass them through rather than print "b'...'"
+        text = value if value.__class__ is str else java_to_string(value)
+        try:
+            return text.encode(self.encoding, "replace")
+        except Exception as e:  # noqa: BLE001 - any codec failure is the user's data problem
+            raise DataError(f"Failed to serialize to a string: {e}") from e
+
+    def to_connect_data(self, topic: str, data: bytes | None,
+                        headers: Headers | None = None) -> tuple[Schema | None, Any]:
+        if data is None:
+            return OPTIONAL_STRING_SCHEMA, None
+        try:
+            return OPTIONAL_STRING_SCHEMA, (data.decode() if self._utf8 and data.__class__ is bytes
+                                            else bytes(data).decode(self.encoding, "replace"))
+        except UnicodeDecodeError:
+            return OPTIONAL_STRING_SCHEMA, bytes(data).decode(self.encoding, "replace")
+        except Exception as e:  # noqa: BLE001
+            raise DataError(f"Failed to deserialize string: {e}") from e
