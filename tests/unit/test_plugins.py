@@ -256,3 +256,15 @@ def test_bundled_entry_points_resolve_filestream_and_json():
         "org.apache.kafka.connect.file.FileStreamSourceConnector"
     assert plugins.resolve_connector("org.apache.kafka.connect.file.FileStreamSinkConnector").type == "sink"
     assert plugins.resolve_converter("org.apache.kafka.connect.json.JsonConverter").__name__ == "JsonConverter"
+
+
+def test_resolving_filestream_does_not_import_database_drivers():
+    import subprocess
+    code = ("import sys\n"
+            "from miniconnect.plugins import Plugins\n"
+            "p = Plugins({})\n"
+            "p.resolve_connector('FileStreamSource'); p.resolve_converter('JsonConverter')\n"
+            "print(sorted(m for m in ('sqlalchemy', 'asyncpg', 'aiomysql', 'aiokafka') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
