@@ -47,35 +47,50 @@ class EmbeddedProducer(Producer):
         groups: dict[tuple[str, int], list[int]] = {}
         counts: dict[str, int] = {}
         sticky: dict[str, int] = {}
+        cur_topic: str | None = None
+        cur_p = -1
+        cur: list[int] = []
+        n = 0
+        sticky_p: int | None = None
         for i, r in enumerate(records):
             topic = r.topic
-            n = counts.get(topic)
-            if n is None:
-                n = counts[topic] = log._ensure_topic(topic)
+            if topic != cur_topic:
+                n = counts.get(topic)  # type: ignore[assignment]
+                if n is None:
+                    n = counts[topic] = log._ensure_topic(topic)
+                sticky_p = sticky.get(topic)
             p = r.partition
             if p is None:
-                if r.key is None:
-                    p = sticky.get(topic)
-                    if p is None:
-                        p = sticky[topic] = self._sticky_partition(topic, n)
+                key = r.key
+                if key is None:
+                    if sticky_p is None:
+                        sticky_p = sticky[topic] = self._sticky_partition(topic, n)
+                    p = sticky_p
                 else:
-                    p = partition_for_key(r.key, n)
+                    p = partition_for_key(key, n)
             elif not 0 <= p < n:
                 raise ValueError(f"Partition {p} of topic {topic} does not exist ({n} partitions)")
-            g = groups.get((topic, p))
-            if g is None:
-                groups[(topic, p)] = [i]
-            else:
-                g.append(i)
-        metas: list[RecordMetadata] = [None] * len(records)  # type: ignore[list-item]
+            if p != cur_p or topic != cur_topic:  # runs of one partition skip the dict
+                cur = groups.get((topic, p))  # type: ignore[assignment]
+                if cur is None:
+                    cur = groups[(topic, p)] = []
+                cur_topic, cur_p = topic, p
+            cur.append(i)
         segments: list[Segment] = []
-        for (topic, p), idx in groups.items():
-            batch = records if len(groups) == 1 else [records[i] for i in idx]
-            body, max_ts = encode_records(batch, now)
-            base, seg = log._partition(topic, p).append(body, len(idx), max_ts, now)
-            for off, i in enumerate(idx, base):
-                metas[i] = RecordMetadata(topic, p, off)
+        if len(groups) == 1:
+            ((topic, p),) = groups
+            body, max_ts = encode_records(records, now)
+            base, seg = log._partition(topic, p).append(body, len(records), max_ts, now)
+            metas = [RecordMetadata(topic, p, off) for off in range(base, base + len(records))]
             segments.append(seg)
+        else:
+            metas = [None] * len(records)  # type: ignore[list-item]
+            for (topic, p), idx in groups.items():
+                body, max_ts = encode_records([records[i] for i in idx], now)
+                base, seg = log._partition(topic, p).append(body, len(idx), max_ts, now)
+                for off, i in enumerate(idx, base):
+                    metas[i] = RecordMetadata(topic, p, off)
+                segments.append(seg)
         await log._group_commit.sync(segments)
         log._notify()
         return metas

@@ -51,7 +51,10 @@ def encode_records(records: Sequence[ProducerRecord], now_ms: int) -> tuple[byte
         k = r.key
         v = r.value
         h = r.headers
-        append(pack(ts, -1 if k is None else len(k), -1 if v is None else len(v), len(h) if h else 0))
+        if h:
+            append(pack(ts, -1 if k is None else len(k), -1 if v is None else len(v), len(h)))
+        else:
+            append(pack(ts, -1 if k is None else len(k), -1 if v is None else len(v), 0))
         if k:
             append(k)
         if v:
