@@ -244,7 +244,7 @@ class Struct:
     __slots__ = ("schema", "values")
 
     def __init__(self, schema: Schema, values: list[Any] | None = None):
-        if schema.type != Type.STRUCT:
+        if schema.type is not Type.STRUCT:  # identity: Enum equality is slow on this per-record path
             raise DataError(f"Not a struct schema: {schema!r}")
         self.schema = schema
         self.values = values if values is not None else [None] * len(schema.fields)
