@@ -48,6 +48,32 @@ def _epoch_fraction(nanos: bool, tz: ZoneInfo) -> Conv:
     return conv
 
 
+class MySqlBinary:
+    """BYTES for aiomysql, written as an X'..' literal: aiomysql 0.3 cannot escape bytes with PyMySQL >= 1.1."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: Any):
+        self.data = bytes(data)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MySqlBinary) and other.data == self.data
+
+    def __hash__(self) -> int:
+        return hash(self.data)
+
+
+def _register_mysql_binary() -> None:
+    try:
+        from pymysql.converters import encoders
+    except ImportError:  # pragma: no cover - aiomysql depends on PyMySQL
+        return
+    encoders[MySqlBinary] = lambda v, mapping=None: "X'" + v.data.hex() + "'"
+
+
+_register_mysql_binary()
+
+
 def converter(dialect: str, col: Column, db_type: str | None, tz: ZoneInfo, nanos: bool = False) -> Conv | None:
     """The converter for a column, or None when the driver takes the Connect value as it is.
     `db_type` is the existing column's type name as the database reports it (lower-case)."""
@@ -83,6 +109,8 @@ def converter(dialect: str, col: Column, db_type: str | None, tz: ZoneInfo, nano
             return None
     if dialect == "mysql" and s.type == Type.BOOLEAN:
         return int
+    if dialect == "mysql" and s.type == Type.BYTES:
+        return MySqlBinary
     return None
 
 
@@ -138,6 +166,8 @@ _COERCE = {Type.STRING: (str, _to_text), Type.INT64: (int, _to_int), Type.FLOAT6
 def schemaless_converter(dialect: str, t: Type) -> Conv:
     exact, coerce = _COERCE.get(t, (bytes, bytes))
     post: Conv | None = int if (t == Type.BOOLEAN and dialect != "postgresql") else None
+    if t == Type.BYTES and dialect == "mysql":
+        post = MySqlBinary
 
     def conv(v: Any) -> Any:
         if type(v) is not exact:

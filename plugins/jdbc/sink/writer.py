@@ -140,7 +140,7 @@ class PostgresWriter(Writer):
 
     async def table_info(self, tid: TableId) -> TableInfo | None:
         rows = await self.conn.fetch(
-            "SELECT c.relkind, a.attname, format_type(a.atttypid, a.atttypmod) AS t FROM pg_class c "
+            "SELECT c.relkind::text AS relkind, a.attname, format_type(a.atttypid, a.atttypmod) AS t FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
             "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f') ORDER BY a.attnum",
