@@ -11,6 +11,7 @@ import binascii
 import datetime as dt
 import decimal
 import json as stdjson
+import re
 from collections import OrderedDict
 from typing import Any, Callable, Mapping
 
@@ -236,6 +237,8 @@ class _Encoders:
             if not v.is_finite():
                 raise DataError(f"Decimal value {v} cannot be represented in JSON")
             if numeric:
+                if v.is_zero() and v.is_signed():
+                    v = v.copy_abs()  # BigDecimal has no negative zero
                 return _Fragment(str(v).encode())  # BigDecimal.toString() and Decimal.__str__ agree
             return base64.b64encode(decimal_to_bytes(v, scale)).decode("ascii")
         return enc_decimal
@@ -317,6 +320,16 @@ class _Encoders:
         if isinstance(v, Struct):
             raise DataError("Mismatching schema.")  # Kafka: a Struct needs its schema to be converted
         raise DataError(f"Java class {_java_class(v)} does not have corresponding schema type.")
+
+
+# orjson writes control characters as \u001f, Jackson as \u001F. The pattern consumes escaped backslashes first so
+# that a literal backslash followed by "u00.." in a string is left alone.
+_ESCAPES = re.compile(rb'\\\\|\\u00([01][0-9a-f])')
+
+
+def _jackson_escapes(json: bytes) -> bytes:
+    """Upper-cases the hex digits of u00XX escapes; only ever needed when a string holds a control character."""
+    return _ESCAPES.sub(lambda m: b"\\u00" + m.group(1).upper() if m.group(1) else m.group(0), json)
 
 
 def _enc_bytes(v: Any) -> str:
@@ -686,6 +699,8 @@ class JsonConverter(Converter):
         c = cache.get(schema)
         if c is None:
             schema_json = _dumps(schema_to_json(schema, self._encoders))
+            if b"\\u00" in schema_json:
+                schema_json = _jackson_escapes(schema_json)
             c = _Compiled(_ENVELOPE_HEAD + schema_json + _ENVELOPE_MID, self._encoders.get(schema))
             cache[schema] = c
             if len(cache) > self.cache_size:
@@ -700,13 +715,20 @@ class JsonConverter(Converter):
         if schema is None:
             if value is None:
                 return None
-            payload = _dumps(self._encoders.schemaless(value))
+            try:
+                payload = _dumps(self._encoders.schemaless(value))
+            except orjson.JSONEncodeError as e:
+                raise DataError(f"Converting Kafka Connect data to byte[] failed due to serialization error: {e}") from e
+            if b"\\u00" in payload:
+                payload = _jackson_escapes(payload)
             return _NULL_SCHEMA_PREFIX + payload + b"}" if self.schemas_enable else payload
         c = self._last_compiled if schema is self._last_schema else self._compiled(schema)
         try:
             payload = _dumps(c.encode(value))  # type: ignore[union-attr]
         except orjson.JSONEncodeError as e:
             raise DataError(f"Converting Kafka Connect data to byte[] failed due to serialization error: {e}") from e
+        if b"\\u00" in payload:
+            payload = _jackson_escapes(payload)
         return c.prefix + payload + b"}" if self.schemas_enable else payload  # type: ignore[union-attr]
 
     def from_connect_batch(self, topic: str, schema_value_pairs: Any) -> list[bytes | None]:
@@ -727,6 +749,8 @@ class JsonConverter(Converter):
             except orjson.JSONEncodeError as e:
                 raise DataError("Converting Kafka Connect data to byte[] failed due to serialization error: "
                                 f"{e}") from e
+            if b"\\u00" in payload:
+                payload = _jackson_escapes(payload)
             append(prefix + payload + b"}" if envelope else payload)
         return out
 

@@ -505,3 +505,19 @@ def test_public_schema_helpers():
     assert js["fields"][0] == {"type": "string", "optional": True, "field": "order_id"}
     assert c.as_connect_schema(js) == ORDERS
     assert c.as_json_schema(None) is None and c.as_connect_schema(None) is None
+
+
+def test_control_characters_are_escaped_like_jackson():
+    c = conv(schemas_enable="false")
+    assert c.from_connect_data("t", STRING_SCHEMA, "\x1f\x0b\n\t\"\\é") == b'"\\u001F\\u000B\\n\\t\\"\\\\\xc3\xa9"'
+    literal = "\\u001f"  # a backslash then 'u001f': not an escape, must stay lower case
+    assert c.from_connect_data("t", STRING_SCHEMA, literal) == b'"\\\\u001f"'
+    for text in ("\x1f\x0b", literal, "\\\x1e"):
+        assert c.to_connect_data("t", c.from_connect_data("t", STRING_SCHEMA, text)) == (None, text)
+    s = Schema.struct([("a\x1f", STRING_SCHEMA)])
+    assert b'"field":"a\\u001F"' in conv().from_connect_data("t", s, Struct(s, ["x"]))
+
+
+def test_numeric_negative_zero_decimal_is_written_as_zero():
+    assert conv(decimal_format="NUMERIC").from_connect_data("t", decimal_schema(2), D("-0.00")).endswith(
+        b'"payload":0.00}')
