@@ -30,6 +30,7 @@ class SourceTaskRunner(TaskRunner):
                  connector_config: dict[str, str], worker: Any, key_converter: Converter,
                  value_converter: Converter, transport: Transport, offsets: FileOffsetStore,
                  producer_config: dict[str, Any], topic_creation: Any):
+        self.reader = StoreOffsetReader(offsets, task_id.connector)
         super().__init__(task_id, task, task_config, worker)
         self.task: SourceTask = task
         self.connector_config = connector_config
@@ -43,7 +44,6 @@ class SourceTaskRunner(TaskRunner):
         self.flush_interval = worker.config["offset.flush.interval.ms"] / 1000
         self.last_flush = time.monotonic()
         self._flush_lock = asyncio.Lock()
-        self.reader = StoreOffsetReader(offsets, task_id.connector)
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)

@@ -1,0 +1,220 @@
+"""The Worker on the real embedded log: states, offsets only after acks, commits only after flush, isolation."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from miniconnect.config.worker_config import WorkerConfig
+from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask, TopicPartition
+from miniconnect.data.records import SinkRecord, SourceRecord
+from miniconnect.data.schema import INT64_SCHEMA, STRING_SCHEMA
+from miniconnect.log.embedded import EmbeddedLog
+from miniconnect.plugins import Plugins
+from miniconnect.runtime.states import State, TargetState, TaskId
+from miniconnect.runtime.worker import Worker
+from miniconnect.storage.offsets import FileOffsetStore
+
+SINK_SEEN: list[str] = []
+FLUSHED: list[dict[TopicPartition, int]] = []
+
+
+class CountingSourceTask(SourceTask):
+    async def start(self, props: dict[str, str]) -> None:
+        self.topic, self.limit = props["topic"], int(props["count"])
+        stored = await self.context.offset_storage_reader.offset({"source": self.topic})
+        self.next = stored["n"] if stored else 0
+        if props.get("fail") == "start":
+            raise RuntimeError("boom in start")
+
+    async def poll(self) -> list[SourceRecord] | None:
+        if self.next >= self.limit:
+            await self.context.wait(0.05)
+            return None
+        batch = []
+        for n in range(self.next, min(self.next + 100, self.limit)):
+            batch.append(SourceRecord({"source": self.topic}, {"n": n + 1}, self.topic, None,
+                                      STRING_SCHEMA, str(n), INT64_SCHEMA, n))
+        self.next += len(batch)
+        return batch
+
+
+class CountingSource(SourceConnector):
+    task_class = CountingSourceTask
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+
+class RecordingSinkTask(SinkTask):
+    async def start(self, props: dict[str, str]) -> None:
+        self.buffer: list[str] = []
+        self.fail_at = int(props.get("fail.at", "-1"))
+
+    async def put(self, records: list[SinkRecord]) -> None:
+        for r in records:
+            if r.value == self.fail_at:
+                raise RuntimeError(f"cannot write {r.coordinates}")
+            self.buffer.append(f"{r.key}={r.value}")
+
+    async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
+        SINK_SEEN.extend(self.buffer)
+        self.buffer.clear()
+        FLUSHED.append(dict(current_offsets))
+
+
+class RecordingSink(SinkConnector):
+    task_class = RecordingSinkTask
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props) for _ in range(max_tasks)]
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.connectors: dict[str, tuple[State, str | None]] = {}
+        self.tasks: dict[TaskId, tuple[State, str | None]] = {}
+        self.topics: set[tuple[str, str]] = set()
+
+    def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
+        self.connectors[connector] = (state, trace)
+
+    def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None:
+        self.tasks[task] = (state, trace)
+
+    def on_topic_used(self, connector: str, topic: str) -> None:
+        self.topics.add((connector, topic))
+
+    def on_reconfigure_request(self, connector: str) -> None:
+        pass
+
+
+async def eventually(check: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def worker(tmp_path: Path) -> Any:
+    config = WorkerConfig({"offset.storage.file.filename": str(tmp_path / "offsets"),
+                           "embedded.log.dir": str(tmp_path / "log"), "offset.flush.interval.ms": "100",
+                           "task.shutdown.graceful.timeout.ms": "2000"})
+    plugins = Plugins(config)
+    plugins.register(CountingSource)
+    plugins.register(RecordingSink)
+    log = EmbeddedLog(str(tmp_path / "log"))
+    offsets = FileOffsetStore(str(tmp_path / "offsets"))
+    await log.start()
+    await offsets.start()
+    w = Worker(config, plugins, log, offsets, Listener())
+    await w.start()
+    SINK_SEEN.clear()
+    FLUSHED.clear()
+    yield w
+    await w.stop()
+    await log.stop()
+
+
+async def start_connector(w: Worker, name: str, config: dict[str, str]) -> list[TaskId]:
+    await w.start_connector(name, config, TargetState.STARTED)
+    ids = []
+    for i, tc in enumerate(await w.task_configs(name)):
+        tid = TaskId(name, i)
+        await w.start_task(tid, config, tc, TargetState.STARTED)
+        ids.append(tid)
+    return ids
+
+
+SOURCE = {"connector.class": "CountingSource", "topic": "numbers", "count": "1000",
+          "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+          "key.converter": "org.apache.kafka.connect.storage.StringConverter"}
+SINK = {"connector.class": "RecordingSink", "topics": "numbers",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter"}
+
+
+async def test_source_to_sink_with_offsets_and_commits(worker: Worker) -> None:
+    listener: Listener = worker.listener  # type: ignore[assignment]
+    await start_connector(worker, "src", SOURCE)
+    await start_connector(worker, "sink", SINK)
+    assert listener.connectors["src"][0] == State.RUNNING
+    await eventually(lambda: len(SINK_SEEN) == 1000)
+    assert SINK_SEEN == [f"{n}={n}" for n in range(1000)]
+    await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 1000})])
+    committed = await worker.transport.committed_offsets("connect-sink")
+    await eventually(lambda: FLUSHED and FLUSHED[-1].get(TopicPartition("numbers", 0)) == 1000)
+    committed = await worker.transport.committed_offsets("connect-sink")
+    assert committed[TopicPartition("numbers", 0)] <= 1000
+    assert ("src", "numbers") in listener.topics and ("sink", "numbers") in listener.topics
+    assert listener.tasks[TaskId("src", 0)] == (State.RUNNING, None)
+
+
+async def test_source_resumes_from_stored_offsets(worker: Worker) -> None:
+    await start_connector(worker, "src", {**SOURCE, "count": "300"})
+    await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 300})])
+    await worker.stop_tasks(worker.connector_tasks("src"))
+    await worker.stop_connector("src")
+    await start_connector(worker, "src", {**SOURCE, "count": "500"})
+    await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 500})])
+    assert (await worker.transport.end_offsets([TopicPartition("numbers", 0)]))[TopicPartition("numbers", 0)] == 500
+
+
+async def test_failing_task_is_isolated_and_reports_a_trace(worker: Worker) -> None:
+    listener: Listener = worker.listener  # type: ignore[assignment]
+    await start_connector(worker, "bad", {**SOURCE, "topic": "other", "fail": "start"})
+    await start_connector(worker, "src", SOURCE)
+    await eventually(lambda: listener.tasks.get(TaskId("bad", 0), (None,))[0] == State.FAILED)
+    state, trace = listener.tasks[TaskId("bad", 0)]
+    assert trace and "RuntimeError: boom in start" in trace
+    await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 1000})])
+    assert listener.tasks[TaskId("src", 0)][0] == State.RUNNING
+
+
+async def test_sink_failure_commits_nothing_after_the_bad_record(worker: Worker) -> None:
+    listener: Listener = worker.listener  # type: ignore[assignment]
+    await start_connector(worker, "src", SOURCE)
+    await start_connector(worker, "sink", {**SINK, "fail.at": "500"})
+    await eventually(lambda: listener.tasks.get(TaskId("sink", 0), (None,))[0] == State.FAILED)
+    assert "cannot write topic 'numbers', partition 0, offset 500" in listener.tasks[TaskId("sink", 0)][1]
+    committed = await worker.transport.committed_offsets("connect-sink")
+    assert committed.get(TopicPartition("numbers", 0), 0) <= 500
+
+
+async def test_pause_and_resume(worker: Worker) -> None:
+    listener: Listener = worker.listener  # type: ignore[assignment]
+    await start_connector(worker, "src", {**SOURCE, "count": "1000000000"})
+    await worker.set_target_state("src", TargetState.PAUSED)
+    assert listener.connectors["src"][0] == State.PAUSED
+    assert listener.tasks[TaskId("src", 0)][0] == State.PAUSED
+    tp = TopicPartition("numbers", 0)
+    await asyncio.sleep(0.2)
+    before = (await worker.transport.end_offsets([tp])).get(tp, 0)
+    await asyncio.sleep(0.3)
+    assert (await worker.transport.end_offsets([tp])).get(tp, 0) == before
+    await worker.set_target_state("src", TargetState.STARTED)
+    assert listener.tasks[TaskId("src", 0)][0] == State.RUNNING
+    await eventually(lambda: listener.tasks[TaskId("src", 0)][0] == State.RUNNING)
+    await asyncio.sleep(0.2)
+    assert (await worker.transport.end_offsets([tp]))[tp] > before
+
+
+async def test_stop_is_bounded_for_a_task_that_ignores_stop(worker: Worker) -> None:
+    class StuckTask(CountingSourceTask):
+        async def poll(self) -> list[SourceRecord] | None:
+            await asyncio.sleep(3600)
+            return None
+
+    class Stuck(CountingSource):
+        task_class = StuckTask
+
+    worker.plugins.register(Stuck)
+    ids = await start_connector(worker, "stuck", {**SOURCE, "connector.class": "Stuck"})
+    await asyncio.sleep(0.1)
+    t0 = asyncio.get_running_loop().time()
+    await worker.stop_tasks(ids)
+    assert asyncio.get_running_loop().time() - t0 < 5
