@@ -1,0 +1,238 @@
+"""The Starlette app: Connect's REST resources, CORS, configured response headers, admin endpoints."""
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import re
+import time
+from functools import lru_cache
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.requests import Request
+from starlette.routing import Route as StarletteRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from ..errors import ConfigError
+from . import connectors, loggers, plugins
+from . import entities as E
+from .routing import Route, RestRequest, Router
+
+HEALTH_TIMEOUT_S = 10.0
+
+
+@lru_cache(maxsize=1)
+def build_commit() -> str:
+    """The 16-character git id of this checkout, or "unknown" for an installed build."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    git = os.path.join(root, ".git")
+    try:
+        with open(os.path.join(git, "HEAD")) as f:
+            head = f.read().strip()
+        if head.startswith("ref: "):
+            ref = head[5:]
+            path = os.path.join(git, ref)
+            if os.path.exists(path):
+                with open(path) as f:
+                    head = f.read().strip()
+            else:
+                with open(os.path.join(git, "packed-refs")) as f:
+                    head = next(line.split()[0] for line in f if line.rstrip().endswith(" " + ref))
+        return head[:16] if re.fullmatch(r"[0-9a-f]{40,64}", head) else "unknown"
+    except (OSError, StopIteration):
+        return "unknown"
+
+
+async def server_info(req: RestRequest) -> Response:
+    return E.json_response({"version": __version__, "commit": build_commit(),
+                            "kafka_cluster_id": await req.herder.kafka_cluster_id()})
+
+
+async def health(req: RestRequest) -> Response:
+    herder = req.herder
+    if not herder.ready:
+        return E.json_response({"status": "starting", "message": "Worker is still starting up."}, 503)
+    try:
+        await asyncio.wait_for(herder.health_check(), HEALTH_TIMEOUT_S)
+    except TimeoutError:
+        if not herder.ready:
+            return E.json_response({"status": "starting", "message": "Worker is still starting up."}, 503)
+        return E.json_response({"status": "unhealthy", "message": "Worker was unable to handle this request and may "
+                                "be unable to handle other requests."}, 500)
+    return E.json_response({"status": "healthy",
+                            "message": "Worker has completed startup and is ready to handle requests."})
+
+
+ROOT_ROUTES = [
+    Route("/", {"GET": server_info}, consumes_json=False),
+    Route("/health", {"GET": health}, consumes_json=False),
+]
+
+
+# -- response headers (response.http.headers.config) -------------------------------------------------------
+def _csv_split(value: str) -> list[str]:
+    """Jetty's StringUtil.csvSplit: commas separate items unless inside double quotes."""
+    items, buf, quoted, escaped = [], [], False, False
+    for c in value:
+        if escaped:
+            buf.append(c)
+            escaped = False
+        elif quoted and c == "\\":
+            escaped = True
+        elif c == '"':
+            quoted = not quoted
+        elif c == "," and not quoted:
+            items.append("".join(buf).strip())
+            buf = []
+        else:
+            buf.append(c)
+    items.append("".join(buf).strip())
+    return [i for i in items if i]
+
+
+def parse_header_rules(value: str | None) -> list[tuple[str, str, str]]:
+    """`[set|add|setDate|addDate] Name: value, ...` as (action, name, value); ConfigError when malformed."""
+    rules = []
+    for item in _csv_split(value or ""):
+        m = re.fullmatch(r"(set|add|setDate|addDate)\s+([^:\s]+)\s*:\s*(.*)", item, re.S)
+        if not m:
+            raise ConfigError("response.http.headers.config", value,
+                              f"Invalid format of header config '{item}'. Expected: '[action] [header name]:"
+                              f"[header value]'")
+        rules.append((m.group(1), m.group(2), m.group(3).strip()))
+    return rules
+
+
+class ResponseHeaders:
+    """Applies the configured header rules to every response (Jetty's HeaderFilter)."""
+
+    def __init__(self, app: ASGIApp, rules: list[tuple[str, str, str]]):
+        self.app = app
+        self.rules = rules
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                for action, name, value in self.rules:
+                    if action.endswith("Date"):
+                        value = email.utils.formatdate(time.time() + int(value) / 1000, usegmt=True)
+                    raw = name.lower().encode("latin-1")
+                    if action.startswith("set"):
+                        headers = [h for h in headers if h[0].lower() != raw]
+                    headers.append((name.encode("latin-1"), value.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# -- CORS (Jetty's CrossOriginFilter with Connect's settings) -----------------------------------------------
+class CrossOrigin:
+    """Adds Access-Control-* headers for allowed origins; pre-flight requests still go to the routes, so an
+    OPTIONS on an unknown path is a 404 that carries the CORS headers, as with Connect."""
+
+    ALLOWED_HEADERS = ["X-Requested-With", "Content-Type", "Accept", "Origin"]
+
+    def __init__(self, app: ASGIApp, origins: str, methods: str | None):
+        self.app = app
+        self.origins = [o.strip() for o in origins.split(",") if o.strip()]
+        self.any_origin = "*" in self.origins
+        self.patterns = [re.compile(".*".join(re.escape(p) for p in o.split("*"))) for o in self.origins]
+        self.methods = [m.strip() for m in (methods or "").split(",") if m.strip()] or ["GET", "POST", "HEAD"]
+
+    def _origin_allowed(self, origin: str) -> bool:
+        if self.any_origin:
+            return True
+        return any(p.fullmatch(o) for o in origin.split() for p in self.patterns)
+
+    def _cors_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        origin = headers.get(b"origin")
+        if origin is None:
+            return []
+        origin_text = origin.decode("latin-1")
+        if not self._origin_allowed(origin_text):
+            return []
+        request_method = headers.get(b"access-control-request-method")
+        out = [(b"access-control-allow-origin", origin)]
+        if not self.any_origin:
+            out.append((b"vary", b"Origin"))
+        out.append((b"access-control-allow-credentials", b"true"))
+        if scope["method"] == "OPTIONS" and request_method is not None:  # pre-flight
+            if request_method.decode("latin-1") not in self.methods:
+                return []
+            requested = [h.strip() for h in headers.get(b"access-control-request-headers", b"").decode(
+                "latin-1").split(",") if h.strip()]
+            allowed = {h.lower() for h in self.ALLOWED_HEADERS}
+            if any(h.lower() not in allowed for h in requested):
+                return []
+            out.append((b"access-control-max-age", b"1800"))
+            out.append((b"access-control-allow-methods", ",".join(self.methods).encode()))
+            out.append((b"access-control-allow-headers", ",".join(self.ALLOWED_HEADERS).encode()))
+        return out
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = self._cors_headers(scope)
+        if not extra:
+            return await self.app(scope, receive, send)
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+class _Endpoint:
+    """The router as a plain ASGI app, so Starlette lets every method through to it."""
+
+    def __init__(self, router: Router):
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.router(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def _get(config: Any, key: str, default: Any = None) -> Any:
+    try:
+        value = config[key]
+    except KeyError:
+        return default
+    return default if value is None else value
+
+
+def admin_enabled_on_main(config: Any) -> bool:
+    """admin.listeners unset: admin endpoints on the normal listeners; "" or URLs: not there."""
+    return _get(config, "admin.listeners") is None
+
+
+def create_app(herder: Any, config: Any, admin: bool | None = None, main: bool = True) -> Starlette:
+    """The REST app. admin: serve /admin/loggers (default: as `admin.listeners` says for the normal
+    listeners); main=False gives an app with only the admin endpoints (for separate admin listeners)."""
+    if admin is None:
+        admin = admin_enabled_on_main(config)
+    routes: list[Route] = []
+    if main:
+        routes += ROOT_ROUTES + connectors.ROUTES + plugins.ROUTES
+    if admin:
+        routes += loggers.ROUTES
+    router = Router(routes, herder)
+    app = Starlette(routes=[StarletteRoute("/{path:path}", _Endpoint(router))])
+    rules = parse_header_rules(_get(config, "response.http.headers.config", ""))
+    if rules:
+        app.add_middleware(ResponseHeaders, rules=rules)
+    origins = _get(config, "access.control.allow.origin", "")
+    if origins and origins.strip():
+        app.add_middleware(CrossOrigin, origins=origins, methods=_get(config, "access.control.allow.methods", ""))
+    return app

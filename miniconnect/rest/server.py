@@ -1,0 +1,100 @@
+"""RestServer: uvicorn servers in the current event loop, one per listener (plus admin listeners)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from typing import Any, Iterator
+
+import uvicorn
+
+from ..config.worker_config import parse_listeners
+from ..errors import ConfigError
+from .app import create_app
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the CLI owns SIGINT/SIGTERM; uvicorn must not take them over
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class RestServer:
+    """Serves the REST API on every `listeners` entry (default http://:8083, all interfaces); admin endpoints
+    follow `admin.listeners` (unset: on the normal listeners, "": nowhere, URLs: only there)."""
+
+    def __init__(self, herder: Any, config: Any):
+        self.herder = herder
+        self.config = config
+        self._servers: list[tuple[_Server, asyncio.Task[None]]] = []
+        self._bound: list[tuple[str, str, int]] = []  # (scheme, host, actual port)
+
+    def _plan(self) -> list[tuple[Any, tuple[str, str, int]]]:
+        listeners = parse_listeners(self.config["listeners"])
+        admin_value = self.config["admin.listeners"]
+        admin = None if admin_value is None else parse_listeners(admin_value)
+        plan = [(create_app(self.herder, self.config, admin=admin is None), listener) for listener in listeners]
+        if admin:
+            admin_app = create_app(self.herder, self.config, admin=True, main=False)
+            plan += [(admin_app, listener) for listener in admin]
+        return plan
+
+    async def start(self) -> None:
+        if self._servers:
+            return
+        try:
+            for app, (scheme, host, port) in self._plan():
+                if scheme != "http":
+                    raise ConfigError(message=f"HTTPS listeners are not supported yet: {scheme}://{host}:{port}")
+                sock = _bind(host or "0.0.0.0", port)
+                actual_port = sock.getsockname()[1]
+                server = _Server(uvicorn.Config(app, lifespan="off", log_config=None, access_log=False,
+                                                server_header=False, date_header=True))
+                task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),
+                                                              name=f"rest-{host}:{actual_port}")
+                self._servers.append((server, task))
+                while not server.started and not task.done():
+                    await asyncio.sleep(0.01)
+                if task.done():
+                    task.result()  # raises the startup failure
+                self._bound.append((scheme, host, actual_port))
+                log.info("REST server listening at %s://%s:%d/", scheme, host or "0.0.0.0", actual_port)
+        except BaseException:
+            await self.stop()
+            raise
+
+    @property
+    def advertised_url(self) -> str:
+        """The URL other workers and users are given (`rest.advertised.*`, else the first listener)."""
+        url = self.config.rest_url()
+        if self._bound and url.rstrip("/").endswith(":0"):
+            url = f"{url.rstrip('/')[:-2]}:{self._bound[0][2]}/"
+        return url
+
+    @property
+    def ports(self) -> list[int]:
+        return [p for _, _, p in self._bound]
+
+    async def stop(self) -> None:
+        servers, self._servers = self._servers, []
+        for server, _ in servers:
+            server.should_exit = True
+        for _, task in servers:
+            try:
+                await asyncio.wait_for(task, 10)
+            except (Exception, asyncio.CancelledError) as e:  # noqa: BLE001 - keep stopping the others
+                log.debug("REST server stopped with %r", e)
+        self._bound.clear()

@@ -1,0 +1,309 @@
+"""StandaloneHerder: one worker decides and runs everything; connector configs are kept in a local file."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Mapping
+
+from ..errors import AlreadyExists, BadRequest, ConnectError, NotFound
+from ..log.base import Transport
+from ..storage.configs import FileConfigStore
+from ..storage.offsets import FileOffsetStore
+from ..storage.status import Status
+from .herder import ConnectorInfo, ConnectorStateInfo, Created, Herder, OffsetEntries, StateInfo, TaskInfo, \
+    TaskStateInfo
+from .states import State, TargetState, TaskId
+
+log = logging.getLogger(__name__)
+
+
+class StandaloneHerder(Herder):
+    """Every change runs under one lock, so operations on a connector never interleave; a failure of one
+    connector is turned into its FAILED state and never stops another."""
+
+    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: FileOffsetStore):
+        super().__init__(config, worker, plugins, transport, offsets)
+        self.configs = FileConfigStore(config["config.storage.file.filename"])
+        self._lock = asyncio.Lock()
+        self._ready = False
+        self._stopped = False
+        self._background: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Loads the stored connectors and starts them (each in its target state) with their tasks."""
+        await self.configs.start()
+        await self.kafka_cluster_id()
+        async with self._lock:
+            for name in self.configs.connectors():
+                try:
+                    await self._start_stored(name)
+                except Exception as e:  # noqa: BLE001 - one broken connector must not keep the others down
+                    log.error("Failed to start connector %s", name, exc_info=e)
+        self._ready = True
+        log.info("Standalone herder started with %d connectors", len(self.configs.connectors()))
+
+    async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._ready = False
+        for t in list(self._background):
+            t.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        async with self._lock:
+            await self.worker.stop()
+        await self.configs.stop()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    async def health_check(self) -> None:
+        async with self._lock:  # a no-op through the request path: blocked while an operation hangs
+            pass
+
+    # -- reads --------------------------------------------------------------------------------------
+    def raw_config(self, name: str) -> dict[str, str] | None:
+        return self.configs.config(name)
+
+    def connectors(self) -> list[str]:
+        return self.configs.connectors()
+
+    def _task_ids(self, name: str) -> list[TaskId]:
+        return [TaskId(name, i) for i in range(len(self.configs.task_configs(name)))]
+
+    def connector_info(self, name: str) -> ConnectorInfo:
+        config = self._require_config(name)
+        return ConnectorInfo(name, dict(config), self._task_ids(name), self.connector_type(config))
+
+    def connector_config(self, name: str) -> dict[str, str]:
+        return dict(self._require_config(name))
+
+    def task_configs(self, name: str) -> list[TaskInfo]:
+        self._require_config(name)
+        return [TaskInfo(TaskId(name, i), dict(c)) for i, c in enumerate(self.configs.task_configs(name))]
+
+    def tasks_config(self, name: str) -> dict[TaskId, dict[str, str]]:
+        configs = self.configs.task_configs(name)
+        if not configs:  # standalone quirk: also for an existing connector without tasks
+            raise NotFound(f"Connector {name} not found")
+        return {TaskId(name, i): dict(c) for i, c in enumerate(configs)}
+
+    # -- configs ------------------------------------------------------------------------------------
+    async def put_connector_config(self, name: str, config: dict[str, str], allow_replace: bool,
+                                   initial_state: TargetState | None = None) -> Created:
+        """Validates first, then checks existence (409 unless allow_replace), stores and (re)starts."""
+        config = dict(config)
+        config.setdefault("name", name)
+        self._validate_or_raise(config)
+        async with self._lock:
+            created = not self.configs.contains(name)
+            if not created:
+                if not allow_replace:
+                    raise AlreadyExists(f"Connector {name} already exists")
+                await self.worker.stop_connector(name)
+            await self.configs.put_connector_config(name, config, initial_state if created else None)
+            await self._start_connector(name)
+            await self._update_connector_tasks(name)
+            return Created(created, self.connector_info(name))
+
+    async def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
+        current = self._require_config(name)
+        merged = dict(current)
+        for key, value in patch.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return (await self.put_connector_config(name, merged, allow_replace=True)).info
+
+    async def delete_connector(self, name: str) -> None:
+        async with self._lock:
+            self._require_config(name)
+            await self._remove_tasks(name)
+            await self.worker.stop_connector(name)
+            await self.configs.remove_connector(name)
+            self.status.remove_connector(name)
+
+    # -- target states ------------------------------------------------------------------------------
+    async def pause_connector(self, name: str) -> None:
+        async with self._lock:
+            if not self.configs.contains(name):
+                raise NotFound(f"Unknown connector {name}")
+            await self._transition(name, TargetState.PAUSED)
+
+    async def resume_connector(self, name: str) -> None:
+        async with self._lock:
+            if not self.configs.contains(name):
+                raise NotFound(f"Unknown connector {name}")
+            await self._transition(name, TargetState.STARTED)
+
+    async def stop_connector(self, name: str) -> None:
+        async with self._lock:
+            if not self.configs.contains(name):
+                raise ConnectError(f"No connector `{name}` configured")  # standalone's 500, as Kafka answers
+            await self._transition(name, TargetState.STOPPED)
+
+    async def _transition(self, name: str, target: TargetState) -> None:
+        previous = self.configs.target_state(name)
+        config = self.configs.config(name)
+        assert config is not None
+        if target == TargetState.STOPPED:
+            # Stopping writes an empty task list first, so offsets can be modified safely afterwards.
+            await self._remove_tasks(name)
+            await self.configs.put_task_configs(name, [])
+            await self.configs.put_target_state(name, target)
+            await self.worker.stop_connector(name)
+            await self._start_connector_quietly(name, config, target)
+            return
+        await self.configs.put_target_state(name, target)
+        if previous == TargetState.STOPPED:
+            await self._start_connector_quietly(name, config, target)
+        else:
+            await self.worker.set_target_state(name, target)
+        if target == TargetState.STARTED:
+            await self._update_connector_tasks(name)
+
+    # -- restarts -----------------------------------------------------------------------------------
+    async def restart_connector(self, name: str) -> None:
+        async with self._lock:
+            self._require_config(name)
+            await self.worker.stop_connector(name)
+            await self._start_connector(name)
+
+    async def restart_connector_and_tasks(self, name: str, include_tasks: bool,
+                                          only_failed: bool) -> ConnectorStateInfo:
+        async with self._lock:
+            if not self.configs.contains(name):
+                raise NotFound(f"Unknown connector: {name}")
+            status = self.status.get_connector(name)
+            if status is None:
+                raise NotFound(f"Status for connector {name} not found")
+            restart_connector = not only_failed or status.state == State.FAILED
+            tasks = [(n, s) for n, s in self.status.tasks(name)
+                     if include_tasks and (not only_failed or s.state == State.FAILED)]
+            restart_ids = [TaskId(name, n) for n, _ in tasks]
+            # The answer shows the plan: chosen instances RESTARTING, the others as they are now.
+            plan = ConnectorStateInfo(
+                name,
+                StateInfo(State.RESTARTING.value if restart_connector else status.state.value, status.worker_id,
+                          status.trace),
+                [TaskStateInfo(n, State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
+                               s.worker_id, s.trace) for n, s in self.status.tasks(name)],
+                self.connector_type(self.configs.config(name)))
+            if restart_connector:
+                await self.worker.stop_connector(name)
+                self.status.put_connector(name, Status(State.RESTARTING, self.worker_id))
+            if restart_ids:
+                await self.worker.stop_tasks(restart_ids)
+                for tid in restart_ids:
+                    self.status.put_task(tid, Status(State.RESTARTING, self.worker_id))
+            if restart_connector:
+                try:
+                    await self._start_connector(name)
+                except ConnectError as e:
+                    log.error("Connector '%s' restart failed: %s", name, e)
+            config = self.configs.config(name)
+            assert config is not None
+            target = self.configs.target_state(name) or TargetState.STARTED
+            task_configs = self.configs.task_configs(name)
+            for tid in restart_ids:
+                if tid.task < len(task_configs):
+                    await self.worker.start_task(tid, config, task_configs[tid.task], target)
+            return plan
+
+    async def restart_task(self, task: TaskId) -> None:
+        async with self._lock:
+            config = self.configs.config(task.connector)
+            if config is None:  # standalone answers 500 here (Kafka's quirk), not 404
+                raise ConnectError(f"Connector {task.connector} not found")
+            task_configs = self.configs.task_configs(task.connector)
+            if not 0 <= task.task < len(task_configs):
+                raise NotFound(f"Task {task} not found")
+            await self.worker.stop_tasks([task])
+            await self.worker.start_task(task, config, task_configs[task.task],
+                                         self.configs.target_state(task.connector) or TargetState.STARTED)
+
+    # -- offsets ------------------------------------------------------------------------------------
+    def _check_stopped(self, name: str) -> dict[str, str]:
+        config = self._require_config(name)
+        if self.configs.target_state(name) != TargetState.STOPPED or self.configs.task_configs(name):
+            raise BadRequest(f"Connectors must be in the STOPPED state before their offsets can be modified. This "
+                             f"can be done for the specified connector by issuing a 'PUT' request to the "
+                             f"'/connectors/{name}/stop' endpoint")
+        return config
+
+    async def alter_connector_offsets(self, name: str, entries: OffsetEntries) -> str:
+        async with self._lock:
+            return await self._modify_offsets(name, self._check_stopped(name), entries)
+
+    async def reset_connector_offsets(self, name: str) -> str:
+        async with self._lock:
+            return await self._modify_offsets(name, self._check_stopped(name), None)
+
+    # -- reconfiguration ----------------------------------------------------------------------------
+    def on_reconfigure_request(self, connector: str) -> None:
+        if self._stopped:
+            return
+        t = asyncio.get_running_loop().create_task(self._reconfigure(connector), name=f"reconfigure-{connector}")
+        self._background.add(t)
+        t.add_done_callback(self._background.discard)
+
+    async def _reconfigure(self, name: str) -> None:
+        async with self._lock:
+            if self.configs.contains(name):
+                await self._update_connector_tasks(name)
+
+    # -- internals (called with the lock held) ------------------------------------------------------
+    async def _start_connector(self, name: str) -> None:
+        """Starts the connector in its target state; raises ConnectError when its start() failed."""
+        config = self.configs.config(name)
+        target = self.configs.target_state(name)
+        assert config is not None and target is not None
+        await self.worker.start_connector(name, dict(config), target)
+
+    async def _start_connector_quietly(self, name: str, config: dict[str, str], target: TargetState) -> None:
+        try:
+            await self.worker.start_connector(name, dict(config), target)
+        except ConnectError as e:  # the FAILED state with its trace was reported
+            log.error("Failed to start connector %s: %s", name, e)
+
+    async def _start_stored(self, name: str) -> None:
+        config = self.configs.config(name)
+        target = self.configs.target_state(name)
+        assert config is not None and target is not None
+        await self._start_connector_quietly(name, config, target)
+        if target == TargetState.STOPPED:
+            return
+        for i, task_config in enumerate(self.configs.task_configs(name)):
+            await self.worker.start_task(TaskId(name, i), dict(config), dict(task_config), target)
+        await self._update_connector_tasks(name)
+
+    async def _update_connector_tasks(self, name: str) -> None:
+        """Asks the running connector for its task configs; replaces the tasks only if the configs changed."""
+        if self.configs.target_state(name) != TargetState.STARTED or not self.worker.is_running(name):
+            return
+        try:
+            new = await self.worker.task_configs(name)
+        except Exception as e:  # noqa: BLE001 - the connector fails, the herder goes on
+            log.error("Failed to generate task configs for connector %s", name, exc_info=e)
+            from .runner import format_trace
+            self.on_connector_state(name, State.FAILED, format_trace(e))
+            return
+        if new == self.configs.task_configs(name) and len(self.worker.connector_tasks(name)) == len(new):
+            return
+        await self._remove_tasks(name)
+        await self.configs.put_task_configs(name, new)
+        config = self.configs.config(name)
+        assert config is not None
+        for i, task_config in enumerate(new):
+            await self.worker.start_task(TaskId(name, i), dict(config), dict(task_config), TargetState.STARTED)
+
+    async def _remove_tasks(self, name: str) -> None:
+        """Stops every task of the connector and forgets their statuses."""
+        ids = set(self.worker.connector_tasks(name)) | {TaskId(name, n) for n, _ in self.status.tasks(name)}
+        if ids:
+            await self.worker.stop_tasks(sorted(ids))
+            for tid in ids:
+                self.status.remove_task(tid)
