@@ -79,22 +79,35 @@ class SinkTaskRunner(TaskRunner):
         self.consumer.resume([tp for tp in assigned if tp not in ctx.paused])
 
     def _convert(self, raw: list[ConsumerRecord]) -> list[SinkRecord]:
-        out: list[SinkRecord] = []
+        topics = {r.topic for r in raw}
+        for topic in topics - self.known_topics:
+            self.known_topics.add(topic)
+            self.worker.topic_used(self.id.connector, topic)
         kc, vc = self.key_converter, self.value_converter
+        try:
+            if len(topics) == 1:  # the usual case: one converter call per batch
+                topic = raw[0].topic
+                keys = kc.to_connect_batch(topic, [r.key for r in raw])
+                values = vc.to_connect_batch(topic, [r.value for r in raw])
+            else:
+                keys = [kc.to_connect_data(r.topic, r.key, r.headers) for r in raw]
+                values = [vc.to_connect_data(r.topic, r.value, r.headers) for r in raw]
+        except Exception:
+            self._raise_conversion_error(raw)
+            raise
+        return [SinkRecord(r.topic, r.partition, ks, k, vs, v, r.offset, r.timestamp, r.timestamp_type, r.headers)
+                for r, (ks, k), (vs, v) in zip(raw, keys, values)]
+
+    def _raise_conversion_error(self, raw: list[ConsumerRecord]) -> None:
+        """Finds the first record that does not convert and names its coordinates."""
         for r in raw:
-            if r.topic not in self.known_topics:
-                self.known_topics.add(r.topic)
-                self.worker.topic_used(self.id.connector, r.topic)
-            try:
-                ks, k = kc.to_connect_data(r.topic, r.key, r.headers)
-                vs, v = vc.to_connect_data(r.topic, r.value, r.headers)
-            except Exception as e:
-                raise RecordConversionError(
-                    f"Failed to convert the record at topic '{r.topic}', partition {r.partition}, offset "
-                    f"{r.offset}: {e}") from e
-            out.append(SinkRecord(r.topic, r.partition, ks, k, vs, v, r.offset, r.timestamp,
-                                  r.timestamp_type, r.headers))
-        return out
+            for conv, data, what in ((self.key_converter, r.key, "key"), (self.value_converter, r.value, "value")):
+                try:
+                    conv.to_connect_data(r.topic, data, r.headers)
+                except Exception as e:
+                    raise RecordConversionError(
+                        f"Failed to convert the {what} of the record at topic '{r.topic}', partition "
+                        f"{r.partition}, offset {r.offset}: {e}") from e
 
     async def _deliver(self, records: list[SinkRecord]) -> None:
         """put(), redelivering the same batch after a RetriableError as Kafka's WorkerSinkTask does."""

@@ -73,16 +73,19 @@ class SourceTaskRunner(TaskRunner):
                 in_flight.cancel()
 
     async def _convert(self, records: list[SourceRecord]) -> list[ProducerRecord]:
-        out = []
+        topics = {r.topic for r in records}
+        for topic in topics - self.known_topics:
+            await self._new_topic(topic)
         kc, vc = self.key_converter, self.value_converter
-        for r in records:
-            if r.topic not in self.known_topics:
-                await self._new_topic(r.topic)
-            headers = r.headers
-            out.append(ProducerRecord(r.topic, kc.from_connect_data(r.topic, r.key_schema, r.key, headers),
-                                      vc.from_connect_data(r.topic, r.value_schema, r.value, headers),
-                                      r.kafka_partition, r.timestamp, headers))
-        return out
+        if len(topics) == 1:  # the usual case: one converter call per batch
+            topic = records[0].topic
+            keys = kc.from_connect_batch(topic, [(r.key_schema, r.key) for r in records])
+            values = vc.from_connect_batch(topic, [(r.value_schema, r.value) for r in records])
+        else:
+            keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
+            values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]
+        return [ProducerRecord(r.topic, k, v, r.kafka_partition, r.timestamp, r.headers)
+                for r, k, v in zip(records, keys, values)]
 
     async def _new_topic(self, topic: str) -> None:
         if self.topic_creation is not None:

@@ -218,3 +218,19 @@ async def test_stop_is_bounded_for_a_task_that_ignores_stop(worker: Worker) -> N
     t0 = asyncio.get_running_loop().time()
     await worker.stop_tasks(ids)
     assert asyncio.get_running_loop().time() - t0 < 5
+
+
+async def test_sink_fails_on_a_record_it_cannot_convert_and_names_it(worker: Worker) -> None:
+    from miniconnect.log.base import ProducerRecord
+    listener: Listener = worker.listener  # type: ignore[assignment]
+    producer = worker.transport.producer()
+    await producer.start()
+    await producer.send_batch([ProducerRecord("raw", b"k", b'{"schema":null,"payload":1}'),
+                               ProducerRecord("raw", b"k", b'{"not json')])
+    await producer.stop()
+    await start_connector(worker, "sink", {**SINK, "topics": "raw"})
+    await eventually(lambda: listener.tasks.get(TaskId("sink", 0), (None,))[0] == State.FAILED)
+    trace = listener.tasks[TaskId("sink", 0)][1]
+    assert "Failed to convert the value of the record at topic 'raw', partition 0, offset 1" in trace
+    assert SINK_SEEN == []
+    assert await worker.transport.committed_offsets("connect-sink") == {}
