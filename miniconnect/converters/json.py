@@ -3,6 +3,16 @@
 Hot paths are compiled once per schema and cached: the schema's envelope prefix
 (b'{"schema":<schema json>,"payload":') is serialized once, each value is turned into orjson-ready objects by a
 generated per-schema function, and decoding recognises a known envelope prefix so that only the payload is parsed.
+
+Known differences from Kafka (Jackson), all at the edges:
+- doubles are printed like JDK 19+ Double.toString (shortest round-trip digits); older JDKs sometimes print more.
+- float32 payloads decode to the Python float of the JSON text, not rounded to float32.
+- decode is strict where Jackson coerces silently (a string for an int32 field is a DataError, not 0); numbers are
+  still coerced between int and float like Jackson's intValue()/doubleValue().
+- BASE64 decimals whose scale differs from the schema's are rescaled (half up) where Kafka raises.
+- replace.null.with.default=false also keeps nulls of struct fields (some Kafka versions still apply the default
+  there through Struct.get).
+- schemaless integers beyond 64 bits decode as floats (orjson); map entries keep insertion order.
 """
 from __future__ import annotations
 
