@@ -203,6 +203,11 @@ async def _retry(what: str, bootstrap: str, fn: Callable[[], Awaitable[T]], time
 # --- producer ----------------------------------------------------------------------------------------------
 
 
+def _consume_outcome(f: asyncio.Future) -> None:
+    if not f.cancelled():
+        f.exception()  # retrieved: no "exception was never retrieved" noise for the records after a failure
+
+
 class KafkaProducer(Producer):
     def __init__(self, bootstrap_servers: str, config: Mapping[str, Any] | None = None):
         self.bootstrap = bootstrap_servers
@@ -251,8 +256,22 @@ class KafkaProducer(Producer):
         # Enqueue everything first so the accumulator batches per partition, then wait for all acks.
         enqueue = self._enqueue
         futures = [await enqueue(r) for r in records]
-        results = await asyncio.gather(*futures)
-        return [RecordMetadata(m.topic, m.partition, m.offset) for m in results]
+        # Awaiting in order instead of gather(): a partition's futures complete together, so after the first
+        # wait the rest are already done and cost no callback each.
+        out: list[RecordMetadata] = []
+        append = out.append
+        try:
+            for f in futures:
+                m = f.result() if f.done() else await f
+                append(RecordMetadata(m.topic, m.partition, m.offset))
+        except BaseException:
+            for f in futures:
+                if not f.done():
+                    f.add_done_callback(_consume_outcome)
+                else:
+                    _consume_outcome(f)
+            raise
+        return out
 
 
 # --- consumer ----------------------------------------------------------------------------------------------

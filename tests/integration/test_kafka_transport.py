@@ -228,6 +228,43 @@ async def test_unreachable_cluster_is_retried_then_reported():
     await transport.stop()
 
 
+async def test_start_waits_for_a_broker_that_comes_up_later(kafka_bootstrap, caplog):
+    # A forwarder on a free port stands in for a broker that is still down when the worker starts.
+    host, port = kafka_bootstrap.rsplit(":", 1)
+
+    async def pipe(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def forward(client_reader, client_writer):
+        broker_reader, broker_writer = await asyncio.open_connection(host, int(port))
+        await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
+
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        late_port = s.getsockname()[1]
+    transport = KafkaTransport(f"127.0.0.1:{late_port}", {}, {}, {"request.timeout.ms": "2000"},
+                               startup_timeout_s=60)
+    starting = asyncio.create_task(transport.start())
+    await asyncio.sleep(1.5)
+    assert not starting.done()
+    server = await asyncio.start_server(forward, "127.0.0.1", late_port)
+    try:
+        await asyncio.wait_for(starting, 30)
+        assert await transport.cluster_id()
+        assert "not reachable" in caplog.text
+    finally:
+        await transport.stop()
+        server.close()
+
+
 async def test_java_client_settings_map_to_aiokafka():
     kwargs = client_kwargs({"acks": "1", "linger.ms": "10", "batch.size": "32768", "compression.type": "none",
                             "client.id": "c", "security.protocol": "sasl_plaintext", "sasl.mechanism": "PLAIN",

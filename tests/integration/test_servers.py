@@ -63,3 +63,16 @@ async def test_kafka_accepts_produce_and_consume(kafka_bootstrap):
         assert values == [b"v0", b"v1", b"v2"]
     finally:
         await consumer.stop()
+
+
+def test_server_urls_parse_into_db_servers():
+    from servers import parse_db_url
+    pg = parse_db_url("postgresql://u%40x:p%3Aw@db.local:6543/app")
+    assert (pg.kind, pg.host, pg.port, pg.user, pg.password, pg.database) == (
+        "postgresql", "db.local", 6543, "u@x", "p:w", "app")
+    assert pg.jdbc_url() == "jdbc:postgresql://db.local:6543/app"
+    assert pg.dsn("other") == "postgresql://u%40x:p%3Aw@db.local:6543/other"
+    my = parse_db_url("mysql://test:test@127.0.0.1/shop")
+    assert my.port == 3306 and my.jdbc_url(scheme="mariadb") == "jdbc:mariadb://127.0.0.1:3306/shop"
+    assert my.connection_config() == {"connection.url": "jdbc:mysql://127.0.0.1:3306/shop",
+                                      "connection.user": "test", "connection.password": "test"}
