@@ -403,7 +403,7 @@ from miniconnect.log.embedded import EmbeddedLog
 from miniconnect.log.base import ProducerRecord
 
 async def main():
-    log = EmbeddedLog(sys.argv[1])
+    log = EmbeddedLog(sys.argv[1], segment_bytes=int(sys.argv[2]))
     await log.start()
     producer = log.producer()
     for b in range(10):
@@ -417,13 +417,14 @@ asyncio.run(main())
 """
 
 
-async def test_another_process_appends_while_this_one_consumes_and_appends(tmp_path):
-    log = await open_log(tmp_path)
+@pytest.mark.parametrize("segment_bytes", [64 << 20, 3000], ids=["one-segment", "rolling-segments"])
+async def test_another_process_appends_while_this_one_consumes_and_appends(tmp_path, segment_bytes):
+    log = await open_log(tmp_path, segment_bytes=segment_bytes)
     try:
         await log.create_topics([NewTopic("shared")])
         consumer = log.consumer("worker")
         await consumer.subscribe(pattern="shared|fromchild")
-        child = await asyncio.create_subprocess_exec(sys.executable, "-c", CHILD, str(tmp_path))
+        child = await asyncio.create_subprocess_exec(sys.executable, "-c", CHILD, str(tmp_path), str(segment_bytes))
         producer = log.producer()
         for b in range(10):
             await producer.send_batch([ProducerRecord("shared", None, b"int-%d-%d" % (b, i), partition=0)
@@ -439,5 +440,15 @@ async def test_another_process_appends_while_this_one_consumes_and_appends(tmp_p
         assert ext == sorted(ext, key=lambda v: tuple(int(x) for x in v.split(b"-")[1:]))
         assert [(r.topic, r.value) for r in got if r.topic == "fromchild"] == [("fromchild", b"hello")]
         await consumer.stop()
+        if segment_bytes < 1 << 20:
+            assert len(segment_files(tmp_path, "shared")) > 5
+        reopened = await open_log(tmp_path)  # what both processes wrote reads back whole after a restart
+        try:
+            again = reopened.consumer("other")
+            await again.subscribe(topics=["shared"])
+            assert [r.value for r in await drain(again, 1000)] == values
+            await again.stop()
+        finally:
+            await reopened.stop()
     finally:
         await log.stop()

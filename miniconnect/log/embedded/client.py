@@ -159,12 +159,14 @@ class EmbeddedConsumer(Consumer):
             return
         revoke = m.owned - m.target
         if revoke:
-            if m.on_revoked is not None:
-                await m.on_revoked(sorted(revoke))
-            self._coord.release(m, revoke)
-            for tp in revoke:
-                self._positions.pop(tp, None)
-                self._paused.discard(tp)
+            try:
+                if m.on_revoked is not None:
+                    await m.on_revoked(sorted(revoke))
+            finally:  # even if the callback failed: the other members must get these partitions
+                self._coord.release(m, revoke)
+                for tp in revoke:
+                    self._positions.pop(tp, None)
+                    self._paused.discard(tp)
         gained = self._coord.claim(m)
         self._order = sorted(m.owned)
         if gained:
@@ -188,6 +190,8 @@ class EmbeddedConsumer(Consumer):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ms / 1000
         while True:
+            if not self._log._started:  # the log is shutting down under us
+                return []
             self._wakeup.clear()  # before looking, so an append during the fetch still wakes the wait below
             await self._sync_group()
             records = self._fetch(max_records)
