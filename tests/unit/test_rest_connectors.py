@@ -1,9 +1,11 @@
 """/connectors endpoints through the real app, StandaloneHerder and Worker (embedded log, test connectors)."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from miniconnect.connector import TopicPartition
+from miniconnect.log.base import NewTopic
 from rest_testkit import IdleSourceConnector, rest_env, sink_config, source_config
 
 JSON = {"Content-Type": "application/json"}
@@ -313,7 +315,7 @@ async def test_sink_offsets_and_format_errors(tmp_path: Path) -> None:
     async with rest_env(tmp_path) as env:
         c = env.client
         await c.post("/connectors", json={"name": "snk", "config": sink_config(), "initial_state": "STOPPED"})
-        await env.transport.create_topics([__import__("miniconnect.log.base", fromlist=["NewTopic"]).NewTopic("t1")])
+        await env.transport.create_topics([NewTopic("t1")])
         await env.transport.alter_committed_offsets("connect-snk", {TopicPartition("t1", 0): 5})
         assert (await c.get("/connectors/snk/offsets")).json() == {
             "offsets": [{"partition": {"kafka_topic": "t1", "kafka_partition": 0}, "offset": {"kafka_offset": 5}}]}
@@ -344,3 +346,23 @@ async def test_sink_offsets_and_format_errors(tmp_path: Path) -> None:
         r = await c.delete("/connectors/snk/offsets")
         assert r.status_code == 200 and "reset successfully" in r.json()["message"]
         assert (await c.get("/connectors/snk/offsets")).json() == {"offsets": []}
+
+
+async def test_reconfiguration_request_regenerates_tasks(tmp_path: Path) -> None:
+    async with rest_env(tmp_path) as env:
+        c = env.client
+        await c.post("/connectors", json={"name": "src", "config": source_config(value="old")})
+        await env.wait_state("src", "RUNNING", ["RUNNING", "RUNNING"])
+        connector = env.herder.worker.connector_instance("src")
+        connector.props["value"] = "new"  # the source system changed
+        connector.context.request_task_reconfiguration()
+
+        async def values() -> list[str]:
+            return [t["config"]["value"] for t in (await c.get("/connectors/src/tasks")).json()]
+
+        for _ in range(250):
+            if await values() == ["new", "new"]:
+                break
+            await asyncio.sleep(0.02)
+        assert await values() == ["new", "new"]
+        await env.wait_state("src", "RUNNING", ["RUNNING", "RUNNING"])
