@@ -94,12 +94,19 @@ async def test_topic_auto_created_with_default_partitions(tmp_path):
         await log.stop()
 
 
-async def test_create_topics_honours_partitions_and_creates_once(log):
-    created = await log.create_topics([NewTopic("a", partitions=3, replication_factor=3,
-                                                configs={"cleanup.policy": "delete"}), NewTopic("b")])
-    assert created == ["a", "b"]
-    assert await log.create_topics([NewTopic("a", partitions=7)]) == []
-    assert await log.list_topics() == {"a": 3, "b": 1}
+async def test_create_topics_honours_partitions_and_creates_once(tmp_path):
+    log = await open_log(tmp_path, default_partitions=2)
+    try:
+        created = await log.create_topics([NewTopic("a", partitions=3, replication_factor=3,
+                                                    configs={"cleanup.policy": "delete"}), NewTopic("b"),
+                                           NewTopic("c", partitions=-1, replication_factor=-1)])
+        assert created == ["a", "b", "c"]
+        assert await log.create_topics([NewTopic("a", partitions=7)]) == []
+        assert await log.list_topics() == {"a": 3, "b": 1, "c": 2}
+        with pytest.raises(InvalidTopic):
+            await log.create_topics([NewTopic("d", partitions=0)])
+    finally:
+        await log.stop()
 
 
 # -- partitioner -----------------------------------------------------------------------------------------------

@@ -307,7 +307,8 @@ class EmbeddedLog(Transport):
         self._refresh_topics()
         created = []
         for t in topics:
-            if t.name not in self._topics and self._create_topic(t.name, t.partitions, t.configs):
+            partitions = self.default_partitions if t.partitions == -1 else t.partitions  # -1: broker default
+            if t.name not in self._topics and self._create_topic(t.name, partitions, t.configs):
                 created.append(t.name)
         return created
 
