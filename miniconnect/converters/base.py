@@ -26,7 +26,8 @@ class Converter(ABC):
                         headers: Headers | None = None) -> tuple[Schema | None, Any]: ...
 
     # -- batch fast paths (optional): converters with per-record setup to amortize override these ----------
-    def from_connect_batch(self, topic: str, schema_value_pairs: Iterable[tuple[Schema | None, Any]]) -> list[bytes | None]:
+    def from_connect_batch(self, topic: str,
+                           schema_value_pairs: Iterable[tuple[Schema | None, Any]]) -> list[bytes | None]:
         """from_connect_data for many (schema, value) pairs of one topic, in order."""
         return [self.from_connect_data(topic, schema, value) for schema, value in schema_value_pairs]
 

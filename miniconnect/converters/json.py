@@ -431,7 +431,8 @@ def json_to_schema(js: Any, replace_null_with_default: bool = True) -> Schema | 
             if fname in seen:
                 raise DataError(f"Cannot create field because of field name duplication {fname}")
             seen.add(fname)
-            fields.append(Field(fname, len(fields), json_to_schema(fj, replace_null_with_default)))  # type: ignore[arg-type]
+            field_schema = json_to_schema(fj, replace_null_with_default)
+            fields.append(Field(fname, len(fields), field_schema))  # type: ignore[arg-type]
         kw["fields"] = fields
     optional = js.get("optional")
     kw["optional"] = optional is True
@@ -698,7 +699,9 @@ class JsonConverter(Converter):
 
     # -- public schema helpers (Kafka's asJsonSchema / asConnectSchema) --------------------------------------------
     def as_json_schema(self, schema: Schema | None) -> dict[str, Any] | None:
-        return None if schema is None else orjson.loads(self._compiled(schema).prefix[len(_ENVELOPE_HEAD):-len(_ENVELOPE_MID)])
+        if schema is None:
+            return None
+        return orjson.loads(self._compiled(schema).prefix[len(_ENVELOPE_HEAD):-len(_ENVELOPE_MID)])
 
     def as_connect_schema(self, json_schema: Any) -> Schema | None:
         return json_to_schema(json_schema, self.replace_null_with_default)
@@ -728,7 +731,8 @@ class JsonConverter(Converter):
             try:
                 payload = _dumps(self._encoders.schemaless(value))
             except orjson.JSONEncodeError as e:
-                raise DataError(f"Converting Kafka Connect data to byte[] failed due to serialization error: {e}") from e
+                raise DataError("Converting Kafka Connect data to byte[] failed due to serialization error: "
+                                f"{e}") from e
             if b"\\u00" in payload:
                 payload = _jackson_escapes(payload)
             return _NULL_SCHEMA_PREFIX + payload + b"}" if self.schemas_enable else payload
