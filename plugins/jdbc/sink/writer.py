@@ -135,6 +135,7 @@ class PostgresWriter(Writer):
 
     async def rollback(self) -> None:
         tx, self._tx = self._tx, None
+        self._upsert_sql.clear()  # staging tables created in the rolled-back transaction are gone
         if tx is not None and self.conn is not None and not self.conn.is_closed():
             await tx.rollback()
 
@@ -169,30 +170,37 @@ class PostgresWriter(Writer):
             dedup = {tuple(r[:nkeys]): r for r in rows}
         if len(dedup) != len(rows):
             rows = list(dedup.values())
-        types = [info.columns.get(info.find(c) or c, "text") for c in cols]
-        key = (tid, tuple(cols), nkeys, tuple(types))
-        sql = self._upsert_sql.get(key)
-        if sql is None:
-            sql = self._make_upsert(tid, cols, nkeys, types)
-            self._upsert_sql[key] = sql
-        if "[]" in "".join(types):  # unnest would flatten array columns: bind row by row instead
+        types = tuple(info.columns.get(info.find(c) or c, "text") for c in cols)
+        key = (tid, tuple(cols), nkeys, types)
+        stmt = self._upsert_sql.get(key)
+        if stmt is None:
+            stmt = self._upsert_sql[key] = await self._prepare_upsert(tid, cols, nkeys, types)
+        stage, sql = stmt
+        if stage is None:  # array columns: bind row by row
             await self.conn.executemany(sql, rows)
             return
-        await self.conn.execute(sql, *[list(c) for c in zip(*rows)])
+        # binary COPY into a session temp table (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT
+        await self.conn.copy_records_to_table(stage, records=rows)
+        await self.conn.execute(sql)
+        await self.conn.execute(f'TRUNCATE "{stage}"')
 
-    def _make_upsert(self, tid: TableId, cols: list[str], nkeys: int, types: list[str]) -> str:
+    async def _prepare_upsert(self, tid: TableId, cols: list[str], nkeys: int,
+                              types: tuple[str, ...]) -> tuple[str | None, str]:
         q = self.q
         names = ",".join(q(c) for c in cols)
         keys = ",".join(q(c) for c in cols[:nkeys])
-        if "[]" in "".join(types):
-            source = "VALUES (" + ",".join(f"${i + 1}" for i in range(len(cols))) + ")"
-        else:
-            source = "SELECT * FROM unnest(" + ",".join(f"${i + 1}::{t}[]" for i, t in enumerate(types)) + ")"
-        sql = f"INSERT INTO {self.table_sql(tid)} ({names}) {source} ON CONFLICT ({keys}) "
         rest = cols[nkeys:]
-        if not rest:
-            return sql + "DO NOTHING"
-        return sql + "DO UPDATE SET " + ",".join(f"{q(c)}=EXCLUDED.{q(c)}" for c in rest)
+        action = ("DO UPDATE SET " + ",".join(f"{q(c)}=EXCLUDED.{q(c)}" for c in rest)) if rest else "DO NOTHING"
+        if any(t.endswith("]") for t in types):
+            values = ",".join(f"${i + 1}" for i in range(len(cols)))
+            return None, f"INSERT INTO {self.table_sql(tid)} ({names}) VALUES ({values}) ON CONFLICT ({keys}) {action}"
+        stage = f"__miniconnect_stage_{len(self._upsert_sql)}"
+        coldefs = ",".join(f'"c{i}" {t}' for i, t in enumerate(types))
+        await self.conn.execute(f'DROP TABLE IF EXISTS pg_temp."{stage}"')
+        await self.conn.execute(f'CREATE TEMP TABLE "{stage}" ({coldefs}) ON COMMIT DELETE ROWS')
+        select = ",".join(f'"c{i}"' for i in range(len(cols)))
+        return stage, (f"INSERT INTO {self.table_sql(tid)} ({names}) SELECT {select} FROM pg_temp.\"{stage}\" "
+                       f"ON CONFLICT ({keys}) {action}")
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self.conn.executemany(sql, rows)
@@ -239,7 +247,7 @@ class MySqlWriter(Writer):
 
     def _insert_sql(self, tid: TableId, cols: list[str]) -> str:
         return (f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
-                f"VALUES({','.join(['%s'] * len(cols))})")
+                f"VALUES ({','.join(['%s'] * len(cols))})")
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
         await self.executemany(self._insert_sql(tid, cols), rows)

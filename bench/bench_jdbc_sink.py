@@ -1,0 +1,132 @@
+"""Rows/s for the JDBC sink: 1,000,000 seed-format order records put into PostgreSQL and MariaDB, insert and upsert.
+
+Run: python bench/bench_jdbc_sink.py [N] [PUT_SIZE]   (defaults 1000000 and 3000 = batch.size)
+Throwaway servers are started from tests/servers (or use MINICONNECT_TEST_PG / MINICONNECT_TEST_MYSQL URLs).
+Each case drives JdbcSinkTask.put directly with PUT_SIZE records per call (one transaction per put), into a fresh
+table created by auto.create; "json" cases also decode each record's seed-format envelope with JsonConverter
+(schemas.enable=true) first, as the worker would. Upsert uses pk.mode=record_value, pk.fields=order_id, with 20%
+of the keys repeated (updates of existing rows).
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from servers import MariaDbServer, PostgresServer, parse_db_url  # noqa: E402
+
+from miniconnect.connector import SinkTaskContext  # noqa: E402
+from miniconnect.converters.json import JsonConverter  # noqa: E402
+from miniconnect.data.records import SinkRecord  # noqa: E402
+from miniconnect.data.schema import OPTIONAL_INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, Schema, Struct  # noqa: E402
+from miniconnect_plugins.jdbc.sink import JdbcSinkTask  # noqa: E402
+
+ORDERS = Schema.struct([("order_id", OPTIONAL_STRING_SCHEMA), ("user_id", OPTIONAL_STRING_SCHEMA),
+                        ("product_id", OPTIONAL_STRING_SCHEMA), ("qty", OPTIONAL_INT32_SCHEMA),
+                        ("unit_price", OPTIONAL_INT32_SCHEMA), ("total_price", OPTIONAL_INT32_SCHEMA)],
+                       name="orders")
+
+
+def make_records(n: int, repeat_every: int = 0) -> list[SinkRecord]:
+    out = []
+    for i in range(n):
+        k = i - i % 5 if repeat_every and i % 5 == 4 else i  # every 5th record re-uses the previous key
+        qty, price = i % 50 + 1, (i % 7 + 1) * 1000
+        v = Struct(ORDERS, [str(uuid.UUID(int=k * 7919 + 1)), str(uuid.UUID(int=i * 104729)),
+                            f"CATALOG-{i % 1000:03d}", qty, price, qty * price])
+        out.append(SinkRecord("orders", i % 4, None, None, ORDERS, v, i))
+    return out
+
+
+def encode(records: list[SinkRecord]) -> list[bytes]:
+    conv = JsonConverter()
+    conv.configure({"schemas.enable": "true"}, False)
+    return [conv.from_connect_data("orders", r.value_schema, r.value) for r in records]
+
+
+async def run_case(label: str, props: dict[str, str], records: list[SinkRecord], put_size: int,
+                   raw: list[bytes] | None, drop: callable) -> None:
+    await drop()
+    task = JdbcSinkTask()
+    task.context = SinkTaskContext("bench", 0, props)
+    await task.start(props)
+    conv = JsonConverter()
+    conv.configure({"schemas.enable": "true"}, False)
+    gc.collect()
+    t0 = time.perf_counter()
+    for lo in range(0, len(records), put_size):
+        if raw is not None:
+            chunk = []
+            for j, data in enumerate(raw[lo:lo + put_size], lo):
+                s, v = conv.to_connect_data("orders", data)
+                chunk.append(SinkRecord("orders", j % 4, None, None, s, v, j))
+        else:
+            chunk = records[lo:lo + put_size]
+        await task.put(chunk)
+    await task.flush({})
+    secs = time.perf_counter() - t0
+    await task.stop()
+    print(f"{label:<48} {len(records) / secs:>10,.0f} rows/s  ({secs:.1f} s)", flush=True)
+
+
+async def bench_db(kind: str, server, n: int, put_size: int, records, upserts, raw, raw_up) -> None:
+    base = {"name": "bench", "topics": "orders", "auto.create": "true", **server.connection_config(
+        scheme="mariadb" if kind == "mysql" else None)}
+    q = '"' if kind == "postgresql" else "`"
+
+    async def drop() -> None:
+        conn = await server.connect()
+        try:
+            sql = f"DROP TABLE IF EXISTS {q}orders{q}"
+            if kind == "postgresql":
+                await conn.execute(sql)
+            else:
+                async with conn.cursor() as cur:
+                    await cur.execute(sql)
+        finally:
+            if kind == "postgresql":
+                await conn.close()
+            else:
+                conn.close()
+
+    name = "PostgreSQL" if kind == "postgresql" else "MariaDB"
+    up = {**base, "insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"}
+    await run_case(f"{name} insert, Structs", base, records, put_size, None, drop)
+    await run_case(f"{name} upsert, Structs", up, upserts, put_size, None, drop)
+    await run_case(f"{name} insert, JsonConverter decode + put", base, records, put_size, raw, drop)
+    await run_case(f"{name} upsert, JsonConverter decode + put", up, upserts, put_size, raw_up, drop)
+    if put_size != 500:
+        await run_case(f"{name} insert, Structs, 500 per put", base, records, 500, None, drop)
+        await run_case(f"{name} upsert, Structs, 500 per put", up, upserts, 500, None, drop)
+    await drop()
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    put_size = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
+    records, upserts = make_records(n), make_records(n, repeat_every=5)
+    raw, raw_up = encode(records), encode(upserts)
+    print(f"{n:,} seed-format records, {put_size} per put(), batch.size 3000")
+    for kind, env, cls in (("postgresql", "MINICONNECT_TEST_PG", PostgresServer),
+                           ("mysql", "MINICONNECT_TEST_MYSQL", MariaDbServer)):
+        server_proc = None
+        if os.environ.get(env):
+            server = parse_db_url(os.environ[env])
+        else:
+            server_proc = cls()
+            server = server_proc.start()
+        try:
+            asyncio.run(bench_db(kind, server, n, put_size, records, upserts, raw, raw_up))
+        finally:
+            if server_proc is not None:
+                server_proc.stop()
+
+
+if __name__ == "__main__":
+    main()
