@@ -109,7 +109,8 @@ class PostgresWriter(Writer):
         self.default_catalog, self.default_schema = None, await self.conn.fetchval("SELECT current_schema()")
         self.database = await self.conn.fetchval("SELECT current_database()")
         self._tx: Any = None
-        self._upsert_sql: dict[Any, str] = {}
+        self._upsert_sql: dict[Any, Any] = {}
+        self._staged: set[str] = set()  # staging tables holding rows in the current transaction
 
     def table_id(self, text: str) -> TableId:
         tid = parse_table_id(self.dialect, text)
@@ -125,6 +126,7 @@ class PostgresWriter(Writer):
         return quote_identifier(self.dialect, name, self.quote)
 
     async def begin(self) -> None:
+        self._staged.clear()
         self._tx = self.conn.transaction()
         await self._tx.start()
 
@@ -180,9 +182,11 @@ class PostgresWriter(Writer):
             await self.conn.executemany(sql, rows)
             return
         # binary COPY into a session temp table (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT
+        if stage in self._staged:
+            await self.conn.execute(f'DELETE FROM pg_temp."{stage}"')
         await self.conn.copy_records_to_table(stage, records=rows)
         await self.conn.execute(sql)
-        await self.conn.execute(f'TRUNCATE "{stage}"')
+        self._staged.add(stage)
 
     async def _prepare_upsert(self, tid: TableId, cols: list[str], nkeys: int,
                               types: tuple[str, ...]) -> tuple[str | None, str]:
