@@ -1,0 +1,411 @@
+"""Per-database source access: table listing, column metadata, the clock, open transactions, streamed reads.
+
+One `SourceDb` per connector (table monitor) or task (queriers) owns one cached connection. Queriers hand it
+SQL with dialect placeholders and aware-datetime parameters; it converts the parameters to what each driver
+and column type expects (PostgreSQL timestamp vs timestamptz, MySQL wall-clock, SQLite text) and streams rows
+`fetch` at a time through a server-side cursor inside one transaction, committed at the end (reference §3.4).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any, AsyncIterator
+
+from miniconnect.errors import ConnectError
+
+from ..connection import close_connection, is_valid, open_connection
+from ..dialects import TableId, get_dialect
+from ..types import UTC, Column, mysql_column, parse_zone, pg_column, sqlite_column
+from ..url import JdbcUrl
+
+log = logging.getLogger(__name__)
+
+_PG_KINDS = {"TABLE": "r", "VIEW": "v"}
+_MY_TYPES = {"TABLE": "BASE TABLE", "VIEW": "VIEW", "SYSTEM TABLE": "SYSTEM VIEW"}
+_MY_SYSTEM = ("information_schema", "mysql", "performance_schema", "sys")
+_ISOLATION_SQL = {"READ_UNCOMMITTED": "READ UNCOMMITTED", "READ_COMMITTED": "READ COMMITTED",
+                  "REPEATABLE_READ": "REPEATABLE READ", "SERIALIZABLE": "SERIALIZABLE"}
+
+
+class Stream:
+    """Result of `SourceDb.query`: the result columns, then row chunks from `chunks()`."""
+
+    def __init__(self, columns: list[Column], chunks: AsyncIterator[list[Any]]):
+        self.columns = columns
+        self._chunks = chunks
+
+    def chunks(self) -> AsyncIterator[list[Any]]:
+        return self._chunks
+
+
+class SourceDb:
+    def __init__(self, jdbc: JdbcUrl, attempts: int = 3, backoff_ms: int = 10000, tz: str = "UTC",
+                 isolation: str = "DEFAULT", wait: Any = None):
+        self.jdbc = jdbc
+        self.kind = jdbc.dialect
+        self.dialect = get_dialect(jdbc.dialect)
+        self.attempts, self.backoff_ms, self.wait = attempts, backoff_ms, wait
+        self.tz = parse_zone(tz)
+        self.isolation = isolation
+        self.conn: Any = None
+        self._isolation_applied = False
+        self._pg_types: dict[int, tuple[str, str]] = {}
+
+    # -- connection ------------------------------------------------------------------------------------
+    async def connection(self) -> Any:
+        """The cached connection, re-opened when it is no longer valid (Connection.isValid)."""
+        if self.conn is not None and await is_valid(self.conn):
+            return self.conn
+        await close_connection(self.conn)
+        self.conn = None
+        self.conn = await open_connection(self.jdbc, self.attempts, self.backoff_ms, self.wait)
+        if not self._isolation_applied:  # Java applies it once, to the first connection only
+            self._isolation_applied = True
+            await self._apply_isolation()
+        return self.conn
+
+    async def close(self) -> None:
+        conn, self.conn = self.conn, None
+        await close_connection(conn)
+
+    async def _apply_isolation(self) -> None:
+        level = _ISOLATION_SQL.get(self.isolation)
+        if self.isolation in ("DEFAULT", ""):
+            return
+        try:
+            if self.kind == "postgresql" and level:
+                await self.conn.execute(f"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {level}")
+            elif self.kind == "mysql" and level:
+                async with self.conn.cursor() as cur:
+                    await cur.execute(f"SET SESSION TRANSACTION ISOLATION LEVEL {level}")
+            elif self.kind == "sqlite" and self.isolation == "READ_UNCOMMITTED":
+                await self.conn.execute("PRAGMA read_uncommitted = 1")
+            elif self.kind == "sqlite" and self.isolation == "SERIALIZABLE":
+                pass  # SQLite transactions are always serializable
+            else:
+                raise ValueError("not supported")
+        except Exception as e:
+            log.warning("Transaction isolation level %s is not supported by the database; using the default (%s)",
+                        self.isolation, e)
+
+    async def _scalar(self, sql: str, *args: Any) -> Any:
+        conn = await self.connection()
+        if self.kind == "postgresql":
+            return await conn.fetchval(sql, *args)
+        if self.kind == "mysql":
+            async with conn.cursor() as cur:
+                await cur.execute(sql, args or None)
+                row = await cur.fetchone()
+            return row[0] if row else None
+        async with conn.execute(sql, args) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def _rows(self, sql: str, *args: Any) -> list[tuple]:
+        conn = await self.connection()
+        if self.kind == "postgresql":
+            return [tuple(r) for r in await conn.fetch(sql, *args)]
+        if self.kind == "mysql":
+            async with conn.cursor() as cur:
+                await cur.execute(sql, args or None)
+                rows = list(await cur.fetchall())
+            await conn.commit()
+            return rows
+        async with conn.execute(sql, args) as cur:
+            return list(await cur.fetchall())
+
+    # -- metadata ----------------------------------------------------------------------------------------
+    async def list_tables(self, catalog_pattern: str | None, schema_pattern: str | None,
+                          types: list[str]) -> list[TableId]:
+        """DatabaseMetaData.getTables(catalog, schema, "%", types) in the driver's order."""
+        types = [t.strip().upper() for t in types]
+        if self.kind == "postgresql":
+            kinds = [_PG_KINDS[t] for t in types if t in _PG_KINDS]
+            system = "SYSTEM TABLE" in types
+            if catalog_pattern == "" or (not kinds and not system):
+                return []
+            sql = ("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                   "ON n.oid = c.relnamespace WHERE ((c.relkind = ANY($1::\"char\"[]) AND n.nspname NOT IN "
+                   "('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)') OR ($2 AND "
+                   "c.relkind = 'r' AND n.nspname IN ('pg_catalog', 'information_schema')))")
+            args: list[Any] = [kinds, system]
+            if schema_pattern is not None:
+                sql += " AND n.nspname LIKE $3"
+                args.append(schema_pattern)
+            sql += " ORDER BY c.relkind, n.nspname, c.relname"
+            return [TableId(None, s, t) for s, t in await self._rows(sql, *args)]
+        if self.kind == "mysql":
+            my_types = [_MY_TYPES[t] for t in types if t in _MY_TYPES]
+            if not my_types or schema_pattern == "":
+                pass
+            marks = ",".join(["%s"] * len(my_types)) or "NULL"
+            sql = f"SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE IN ({marks})"
+            args = list(my_types)
+            if catalog_pattern is not None:
+                sql += " AND TABLE_SCHEMA LIKE %s"
+                args.append(catalog_pattern)
+            elif self.jdbc.database:
+                # MariaDB Connector/J (nullCatalogMeansCurrent): no pattern = the URL's database
+                sql += " AND TABLE_SCHEMA = %s"
+                args.append(self.jdbc.database)
+            else:
+                sql += " AND TABLE_SCHEMA NOT IN ('information_schema','mysql','performance_schema','sys')"
+            sql += " ORDER BY TABLE_TYPE, TABLE_SCHEMA, TABLE_NAME"
+            return [TableId(s, None, t) for s, t in await self._rows(sql, *args)]
+        sq_types = [t.lower() for t in types if t in ("TABLE", "VIEW")]
+        if not sq_types or catalog_pattern or schema_pattern:
+            return []
+        marks = ",".join("?" * len(sq_types))
+        rows = await self._rows(f"SELECT name FROM sqlite_master WHERE type IN ({marks}) AND name NOT LIKE "
+                                f"'sqlite\\_%' ESCAPE '\\' ORDER BY type, name", *sq_types)
+        return [TableId(None, None, r[0]) for r in rows]
+
+    async def table_columns(self, table: TableId) -> list[Column]:
+        """The table's columns with nullability and auto-increment (for validation and autodetection)."""
+        if self.kind == "postgresql":
+            rows = await self._rows(
+                "SELECT a.attname, t.typname, t.typtype, t.typcategory, a.atttypmod, a.attnotnull, "
+                "(a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)) "
+                "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d "
+                "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
+                "AND NOT a.attisdropped ORDER BY a.attnum", table.sql("postgresql"))
+            return [pg_column(n, tn, _pg_kind(tt, tc), mod, not nn, bool(ai)) for n, tn, tt, tc, mod, nn, ai in rows]
+        if self.kind == "mysql":
+            conn = await self.connection()
+            async with conn.cursor() as cur:
+                await cur.execute(f"SELECT * FROM {table.sql('mysql')} LIMIT 0")
+                fields = list(cur._result.fields)
+            await conn.commit()
+            return [mysql_column(f) for f in fields]
+        return await self._sqlite_columns(table.sql("sqlite"))
+
+    async def _sqlite_columns(self, rendered: str) -> list[Column]:
+        rows = await self._rows(f"PRAGMA table_info({rendered})")
+        name = rendered.strip('"`')
+        ddl = await self._scalar("SELECT sql FROM sqlite_master WHERE name = ?", name) or ""
+        auto = bool(re.search(r"AUTOINCREMENT", ddl, re.I))
+        # an INTEGER PRIMARY KEY is the rowid: never null, whatever PRAGMA's notnull says
+        return [sqlite_column(r[1], r[2], bool(r[3]) or (bool(r[5]) and (r[2] or "").upper() == "INTEGER"),
+                              auto and bool(r[5]) and "INT" in (r[2] or "").upper()) for r in rows]
+
+    async def query_columns(self, sql: str) -> dict[str, Column]:
+        """Column details of a custom query that the result metadata lacks (PG numeric typmod, SQLite declared
+        types), read through a temporary view; empty when the query cannot be wrapped."""
+        try:
+            if self.kind == "postgresql":
+                conn = await self.connection()
+                async with conn.transaction():
+                    await conn.execute(f"CREATE TEMP VIEW __miniconnect_q AS {sql}")
+                    cols = await self.table_columns(TableId(None, None, "__miniconnect_q"))
+                    raise _Rollback(cols)
+            if self.kind == "sqlite":
+                conn = await self.connection()
+                await conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS __miniconnect_q AS {sql}")
+                try:
+                    cols = await self._sqlite_columns('"__miniconnect_q"')
+                finally:
+                    await conn.execute("DROP VIEW IF EXISTS temp.__miniconnect_q")
+                return {c.name: c for c in cols}
+        except _Rollback as r:
+            return {c.name: Column(c.name, c.jdbc, c.type_name, c.precision, c.scale, c.signed, None,
+                                   c.auto_increment, c.aware) for c in r.cols}
+        except Exception as e:
+            log.debug("Could not describe the query through a view: %s", e)
+        return {}
+
+    # -- clock and open transactions ----------------------------------------------------------------------
+    async def now(self) -> dt.datetime:
+        """The database's current time as an aware datetime (zone-less clocks read in db.timezone)."""
+        v = await self._scalar(self.dialect.now_sql)
+        if isinstance(v, str):
+            v = dt.datetime.fromisoformat(v).replace(tzinfo=UTC)  # SQLite strftime('now') is UTC
+        if v.tzinfo is None:
+            v = v.replace(tzinfo=self.tz)
+        return v
+
+    async def oldest_open_transaction(self) -> tuple[bool, dt.datetime | None, str]:
+        """(visible, start of the oldest other open transaction or None, why not visible)."""
+        try:
+            if self.kind == "postgresql":
+                row = (await self._rows(
+                    "SELECT min(xact_start) FILTER (WHERE state IS NOT NULL), "
+                    "count(*) FILTER (WHERE state IS NULL AND backend_type = 'client backend') "
+                    "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()"))[0]
+                if row[1]:
+                    return False, None, (f"{row[1]} session(s) in pg_stat_activity are not visible to this user "
+                                         f"(grant pg_read_all_stats)")
+                return True, row[0], ""
+            if self.kind == "mysql":
+                v = await self._scalar("SELECT MIN(trx_started) FROM information_schema.innodb_trx "
+                                       "WHERE trx_mysql_thread_id <> CONNECTION_ID()")
+                if v is not None and v.tzinfo is None:
+                    v = v.replace(tzinfo=self.tz)
+                return True, v, ""
+        except Exception as e:  # e.g. MySQL without the PROCESS privilege
+            return False, None, str(e).strip() or type(e).__name__
+        return False, None, "not supported for this database"
+
+    # -- streaming reads ----------------------------------------------------------------------------------
+    async def begin(self) -> None:
+        """Starts the transaction one query run happens in (clock reads, then the rows)."""
+        conn = await self.connection()
+        if self.kind == "postgresql":
+            self._tr = conn.transaction()
+            await self._tr.start()
+        elif self.kind == "sqlite":
+            await conn.execute("BEGIN")
+
+    async def end(self, commit: bool = True) -> None:
+        """COMMIT (releases locks and the snapshot) or ROLLBACK after a failure; never raises on rollback."""
+        conn = self.conn
+        if conn is None:
+            return
+        try:
+            if self.kind == "postgresql":
+                tr, self._tr = getattr(self, "_tr", None), None
+                if tr is not None:
+                    await (tr.commit() if commit else tr.rollback())
+            elif self.kind == "mysql":
+                await (conn.commit() if commit else conn.rollback())
+            elif conn.in_transaction:
+                await conn.execute("COMMIT" if commit else "ROLLBACK")
+        except Exception:
+            if commit:
+                raise
+
+    async def query(self, sql: str, params: list[Any], fetch: int, table: TableId | None,
+                    base_query: str | None = None) -> Stream:
+        """Executes `sql` (dialect placeholders) and returns its columns and a chunk iterator (inside begin/end)."""
+        conn = await self.connection()
+        if self.kind == "postgresql":
+            stmt = await conn.prepare(sql)
+            params = [self._pg_param(p, t.name) for p, t in zip(params, stmt.get_parameters())]
+            columns = await self._pg_columns(stmt, table, base_query)
+            cursor = await stmt.cursor(*params)
+
+            async def pg_chunks() -> AsyncIterator[list[Any]]:
+                while True:
+                    rows = await cursor.fetch(fetch)
+                    if not rows:
+                        return
+                    yield rows
+                    if len(rows) < fetch:
+                        return
+            return Stream(columns, pg_chunks())
+        if self.kind == "mysql":
+            import aiomysql
+            cur = await conn.cursor(aiomysql.SSCursor)
+            if params:
+                await cur.execute(sql.replace("%", "%%").replace("%%s", "%s"), [self._wall(p) for p in params])
+            else:
+                await cur.execute(sql)
+            columns = [mysql_column(f) for f in cur._result.fields]
+
+            async def my_chunks() -> AsyncIterator[list[Any]]:
+                try:
+                    while True:
+                        rows = await cur.fetchmany(fetch)
+                        if not rows:
+                            return
+                        yield rows
+                finally:
+                    await cur.close()
+            return Stream(columns, my_chunks())
+        cur = await conn.execute(sql, [self._sqlite_param(p) for p in params])
+        if table is not None:
+            columns = await self._sqlite_columns(table.sql("sqlite"))
+            by_name = {c.name: c for c in columns}
+        else:
+            by_name = await self._cached_query_columns(base_query)
+        first = await cur.fetchmany(fetch)
+        names = [d[0] for d in cur.description or ()]
+        columns = [by_name.get(n) or sqlite_column(n, "", False, sample=first[0][i] if first else None)
+                   for i, n in enumerate(names)]
+        columns = [c if c.name == n else Column(n, c.jdbc, c.type_name, c.precision, c.scale, c.signed, c.nullable)
+                   for c, n in zip(columns, names)]
+
+        async def sq_chunks() -> AsyncIterator[list[Any]]:
+            try:
+                rows = first
+                while rows:
+                    yield rows
+                    rows = await cur.fetchmany(fetch)
+            finally:
+                await cur.close()
+        return Stream(columns, sq_chunks())
+
+    async def _cached_query_columns(self, base: str | None) -> dict[str, Column]:
+        cache = self.__dict__.setdefault("_qcols", {})
+        if not base:
+            return {}
+        if base not in cache:
+            cache[base] = await self.query_columns(base)
+        return cache[base]
+
+    async def _pg_columns(self, stmt: Any, table: TableId | None, base_query: str | None) -> list[Column]:
+        attrs = stmt.get_attributes()
+        if table is not None:
+            details = {c.name: c for c in await self.table_columns(table)}
+        else:
+            details = await self._cached_query_columns(base_query)
+        unknown = [a.type.oid for a in attrs if a.type.oid not in self._pg_types and a.type.oid >= 10000]
+        if unknown:
+            for oid, tt, tc in await self._rows("SELECT oid::int, typtype, typcategory FROM pg_type "
+                                                "WHERE oid = ANY($1::oid[])", unknown):
+                self._pg_types[oid] = (tt, tc)
+        cols = []
+        for a in attrs:
+            d = details.get(a.name)
+            if d is not None and d.type_name == a.type.name:
+                cols.append(d)
+                continue
+            kind = a.type.kind
+            if a.type.oid in self._pg_types:
+                kind = _pg_kind(*self._pg_types[a.type.oid])
+            cols.append(pg_column(a.name, a.type.name, kind))
+        return cols
+
+    def _pg_param(self, value: Any, type_name: str) -> Any:
+        if isinstance(value, dt.datetime):
+            if type_name == "timestamptz":
+                return value
+            if type_name == "timestamp":
+                return value.astimezone(self.tz).replace(tzinfo=None)
+            if type_name == "date":
+                return value.astimezone(self.tz).date()
+        return value
+
+    def _wall(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            return value.astimezone(self.tz).replace(tzinfo=None)
+        return value
+
+    def _sqlite_param(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            v = self._wall(value)
+            if v.microsecond == 0:
+                return v.strftime("%Y-%m-%d %H:%M:%S")
+            if v.microsecond % 1000 == 0:
+                return v.strftime("%Y-%m-%d %H:%M:%S.") + f"{v.microsecond // 1000:03d}"
+            return v.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+
+class _Rollback(Exception):
+    def __init__(self, cols: list[Column]):
+        self.cols = cols
+
+
+def _pg_kind(typtype: str, typcategory: str) -> str:
+    if typcategory == "A":
+        return "array"
+    return {"e": "enum", "d": "domain", "c": "composite", "r": "range"}.get(typtype, "scalar")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth a retry on the next poll (Java retries every SQLException except SQLNonTransient)."""
+    if isinstance(exc, (OSError, TimeoutError, ConnectError)):
+        return True
+    mod = type(exc).__module__
+    return mod.startswith(("asyncpg", "pymysql", "aiomysql", "sqlite3"))

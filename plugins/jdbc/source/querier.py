@@ -1,0 +1,297 @@
+"""One querier per table (or custom query): builds the Java connector's SQL, binds offsets, turns rows into records.
+
+Offsets live in memory between runs (reference §3.7): incrementing and timestamp+incrementing carry each row's
+own position; timestamp mode is conservative (a row's timestamp is committed only once the next row is later).
+The upper timestamp bound is the database clock minus `timestamp.delay.interval.ms`, further capped by the start
+of the oldest open transaction when the database shows it (so a late commit of an early row is never skipped).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+from typing import Any, Awaitable, Callable
+
+from miniconnect.data.records import SourceRecord
+from miniconnect.data.schema import Schema, Struct
+from miniconnect.errors import ConnectError
+
+from ..dialects import TableId, placeholder, quote_identifier
+from ..types import UTC, Column, TypeMapper, epoch_nanos, to_instant
+from .db import SourceDb
+
+log = logging.getLogger(__name__)
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+QUERY_PARTITION = {"query": "query"}
+
+
+def nanos_to_datetime(ns: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=ns // 1000)
+
+
+def offset_to_state(offset: dict[str, Any] | None) -> tuple[int | None, int | None]:
+    """(timestamp epoch-nanos, incrementing) from a stored offset map; tolerant of any key order and gaps."""
+    if not offset:
+        return None, None
+    ts = offset.get("timestamp")
+    nanos = offset.get("timestamp_nanos")
+    ts_ns = None
+    if ts is not None:
+        ts = int(ts)
+        ts_ns = (ts // 1000) * 1_000_000_000 + int(nanos) if nanos is not None else ts * 1_000_000
+    inc = offset.get("incrementing")
+    return ts_ns, (int(inc) if inc is not None else None)
+
+
+def state_to_offset(ts_ns: int | None, inc: int | None) -> dict[str, Any]:
+    """The Java map (keys in Java's HashMap order: timestamp_nanos, incrementing, timestamp)."""
+    out: dict[str, Any] = {}
+    if ts_ns is not None:
+        out["timestamp_nanos"] = ts_ns % 1_000_000_000
+    if inc is not None:
+        out["incrementing"] = inc
+    if ts_ns is not None:
+        out["timestamp"] = ts_ns // 1_000_000
+    return out
+
+
+class Querier:
+    def __init__(self, *, db: SourceDb, mode: str, table: TableId | None, query: str | None, topic: str,
+                 mapper: TypeMapper, ts_columns: list[str], inc_column: str, quote: bool, suffix: str,
+                 batch_max_rows: int, delay_ms: int, offset: dict[str, Any] | None, bound_by_transactions: bool):
+        self.db, self.mode, self.table, self.query = db, mode, table, query
+        self.topic, self.mapper, self.quote = topic, mapper, quote
+        self.ts_columns, self.inc_column = ts_columns, inc_column
+        self.suffix = suffix.strip()
+        self.batch = batch_max_rows
+        self.delay = dt.timedelta(milliseconds=delay_ms)
+        self.bound_by_transactions = bound_by_transactions
+        self.ts_ns, self.inc = offset_to_state(offset)
+        if mode == "bulk":
+            self.partition: dict[str, Any] = {"table": table.table} if table else dict(QUERY_PARTITION)
+        else:
+            self.partition = {"protocol": "1", "table": table.fqn} if table else dict(QUERY_PARTITION)
+        self.schema_name = table.table if table else None
+        self.last_update = 0.0   # loop.time() of the end of the last run
+        self.failures = 0
+        self._sql: tuple[str, str] | None = None
+        self._logged_sql: str | None = None
+        self._bound_kind: str | None = None
+        self._plan_key: tuple[Column, ...] | None = None
+        self._plan: Any = None
+        self._autodetected = False
+
+    # -- SQL -------------------------------------------------------------------------------------------------
+    def _col(self, name: str) -> str:
+        q = quote_identifier(self.db.dialect, name, self.quote)
+        return f"{self.table.sql(self.db.dialect, self.quote)}.{q}" if self.table is not None else q
+
+    def build_sql(self) -> tuple[str, str]:
+        """(the statement as the Java connector logs it, with `?`; the same with the driver's placeholders)."""
+        if self._sql is not None:
+            return self._sql
+        base = self.query if self.table is None else f"SELECT * FROM {self.table.sql(self.db.dialect, self.quote)}"
+        sfx = f" {self.suffix}" if self.suffix else ""
+        mode = self.mode
+        if mode in ("timestamp", "timestamp+incrementing"):
+            cols = [self._col(c) for c in self.ts_columns]
+            ts = cols[0] if len(cols) == 1 else f"COALESCE({','.join(cols)})"
+        inc = self._col(self.inc_column) if self.inc_column else None
+
+        def render(ph: Callable[[int], str]) -> str:
+            if mode == "incrementing" and inc:
+                return f"{base} WHERE {inc} > {ph(1)} ORDER BY {inc} ASC{sfx}"
+            if mode == "timestamp":
+                return f"{base} WHERE {ts} > {ph(1)} AND {ts} < {ph(2)} ORDER BY {ts} ASC{sfx}"
+            if mode == "timestamp+incrementing" and inc:
+                return (f"{base} WHERE {ts} < {ph(1)} AND (({ts} = {ph(2)} AND {inc} > {ph(3)}) OR {ts} > {ph(4)}) "
+                        f"ORDER BY {ts},{inc} ASC{sfx}")
+            if mode == "timestamp+incrementing":  # no incrementing column found: timestamp criteria only
+                return f"{base} WHERE {ts} > {ph(1)} AND {ts} < {ph(2)} ORDER BY {ts} ASC{sfx}"
+            return f"{base}{sfx}"
+        self._sql = (render(lambda i: "?"), render(lambda i: placeholder(self.db.dialect, i)))
+        return self._sql
+
+    # -- bounds ---------------------------------------------------------------------------------------------
+    async def upper_bound(self) -> dt.datetime:
+        """Database clock − delay, capped by the oldest open transaction's start when that is visible."""
+        end = await self.db.now() - self.delay
+        kind, detail = "delay", ""
+        if self.bound_by_transactions:
+            visible, oldest, why = await self.db.oldest_open_transaction()
+            if visible:
+                kind = "transactions"
+                if oldest is not None and oldest < end:
+                    end = oldest
+            else:
+                detail = why
+        if kind != self._bound_kind:
+            self._bound_kind = kind
+            name = self.table.fqn if self.table else "query"
+            if kind == "transactions":
+                log.info("Upper timestamp bound for %s: the start of the oldest open transaction (and database time "
+                         "minus timestamp.delay.interval.ms=%d)", name, self.delay // dt.timedelta(milliseconds=1))
+            else:
+                log.info("Upper timestamp bound for %s: database time minus timestamp.delay.interval.ms=%d "
+                         "(open transactions not visible: %s)", name, self.delay // dt.timedelta(milliseconds=1),
+                         detail or "not supported")
+        return end
+
+    def _params(self, end: dt.datetime | None) -> list[Any]:
+        begin = nanos_to_datetime(self.ts_ns) if self.ts_ns is not None else EPOCH
+        last = self.inc if self.inc is not None else -1
+        if self.mode == "incrementing":
+            return [last] if self.inc_column else []
+        if self.mode == "timestamp" or (self.mode == "timestamp+incrementing" and not self.inc_column):
+            return [begin, end]
+        if self.mode == "timestamp+incrementing":
+            return [end, begin, last, begin]
+        return []
+
+    # -- rows → records -----------------------------------------------------------------------------------------
+    def _make_plan(self, columns: list[Column]) -> Any:
+        fields, keep, convs = [], [], []
+        for i, c in enumerate(columns):
+            mapped = self.mapper.map(c)
+            if mapped is None:
+                log.warning("JDBC type %s (%s) not currently supported", c.jdbc, c.type_name or c.jdbc)
+                continue
+            fields.append((c.name, mapped[0]))
+            keep.append(i)
+            convs.append(mapped[1])
+        schema = Schema.struct(fields, name=self.schema_name)
+        identity = keep == list(range(len(columns))) and all(c is None for c in convs)
+        names = [c.name for c in columns]
+        ts_idx = [self._find(names, n, "Timestamp") for n in self.ts_columns] if self.mode in (
+            "timestamp", "timestamp+incrementing") else []
+        inc_idx = self._find(names, self.inc_column, "Incrementing") if self.inc_column and self.mode in (
+            "incrementing", "timestamp+incrementing") else None
+        return schema, identity, list(zip(keep, convs)), ts_idx, inc_idx, (columns[inc_idx] if inc_idx is not None
+                                                                          else None)
+
+    @staticmethod
+    def _find(names: list[str], name: str, what: str) -> int:
+        if name in names:
+            return names.index(name)
+        low = [i for i, n in enumerate(names) if n.lower() == name.lower()]
+        if len(low) == 1:
+            return low[0]
+        if low:
+            raise ConnectError(f"{what} column {name} is ambiguous in {','.join(names)}")
+        raise ConnectError(f"{what} column {name} not found in {','.join(names)}")
+
+    def _inc_value(self, v: Any, col: Column) -> int:
+        if type(v) is int:
+            return v
+        if v is None:
+            raise ConnectError(f"Null value for incrementing column of type: {col.jdbc}")
+        if isinstance(v, decimal.Decimal):
+            if v.as_tuple().exponent > 0 or v != v.to_integral_value():
+                raise ConnectError("Scale of Decimal value for incrementing column must be 0")
+            if v > 2**63 - 1:
+                raise ConnectError("Decimal value for incrementing column exceeded Long.MAX_VALUE")
+            return int(v)
+        if isinstance(v, (int, str)):
+            return int(v)
+        raise ConnectError(f"Invalid type for incrementing column: {col.jdbc}")
+
+    async def autodetect(self) -> None:
+        """Table mode with an empty incrementing.column.name: the first auto-increment column."""
+        if self._autodetected or self.table is None or self.inc_column or self.mode not in (
+                "incrementing", "timestamp+incrementing"):
+            return
+        self._autodetected = True
+        for c in await self.db.table_columns(self.table):
+            if c.auto_increment:
+                self.inc_column = c.name
+                log.info("Using auto-detected incrementing column %s for %s", c.name, self.table.fqn)
+                break
+        else:
+            log.warning("No incrementing column was configured or detected for %s: the whole table will be read on "
+                        "every poll", self.table.fqn)
+        self._sql = None
+
+    async def run(self, emit: Callable[[list[SourceRecord]], Awaitable[None]]) -> int:
+        """One query run in one transaction: stream every row, emit records in batches, commit. Row count."""
+        await self.autodetect()
+        java_sql, sql = self.build_sql()
+        if java_sql != self._logged_sql:
+            self._logged_sql = java_sql
+            log.info("Begin using SQL query: %s", java_sql)
+        db = self.db
+        await db.begin()
+        ok = False
+        try:
+            end = await self.upper_bound() if self.mode in ("timestamp", "timestamp+incrementing") else None
+            stream = await db.query(sql, self._params(end), self.batch, self.table,
+                                    base_query=self.query if self.table is None else None)
+            key = tuple(stream.columns)
+            if key != self._plan_key:
+                self._plan_key, self._plan = key, self._make_plan(stream.columns)
+            count = await self._emit_rows(stream, emit)
+            ok = True
+            return count
+        finally:
+            await db.end(commit=ok)
+
+    async def _emit_rows(self, stream: Any, emit: Callable[[list[SourceRecord]], Awaitable[None]]) -> int:
+        schema, identity, plan, ts_idx, inc_idx, inc_col = self._plan
+        topic, partition, mode = self.topic, self.partition, self.mode
+        inst = to_instant(self.mapper.tz)
+        count = 0
+        pending: tuple[Any, int] | None = None  # timestamp mode: (struct, its ts) awaiting the next row
+        committable = state_to_offset(self.ts_ns, None) if self.ts_ns is not None else {}
+
+        def ts_of(row: Any) -> int | None:
+            for i in ts_idx:
+                v = row[i]
+                if v is not None:
+                    v = inst(v)
+                    if v is not None:
+                        return epoch_nanos(v)
+            return None
+
+        async for rows in stream.chunks():
+            out: list[SourceRecord] = []
+            append = out.append
+            for r in rows:
+                values = list(r) if identity else [r[i] if c is None else c(r[i]) for i, c in plan]
+                struct = Struct(schema, values)
+                if mode == "bulk":
+                    append(SourceRecord(partition, None, topic, None, None, None, schema, struct))
+                    continue
+                if mode == "incrementing":
+                    if inc_idx is not None:
+                        self.inc = self._inc_value(r[inc_idx], inc_col)
+                    append(SourceRecord(partition, {"incrementing": self.inc} if self.inc is not None else {},
+                                        topic, None, None, None, schema, struct))
+                    continue
+                ts = ts_of(r)
+                if mode == "timestamp+incrementing" and inc_idx is not None:
+                    self.inc = self._inc_value(r[inc_idx], inc_col)
+                    if ts is not None:
+                        self.ts_ns = ts
+                    append(SourceRecord(partition, state_to_offset(self.ts_ns, self.inc), topic, None, None, None,
+                                        schema, struct))
+                    continue
+                # timestamp mode: conservative offsets
+                if pending is not None:
+                    p_struct, p_ts = pending
+                    if ts is not None and p_ts is not None and ts > p_ts:
+                        committable = state_to_offset(p_ts, None)
+                    append(SourceRecord(partition, committable, topic, None, None, None, schema, p_struct))
+                pending = (struct, ts)
+                if ts is not None:
+                    self.ts_ns = ts
+            if pending is not None and not out and len(rows) == 0:
+                break
+            count += len(rows)
+            if out:
+                await emit(out)
+        if pending is not None:
+            p_struct, p_ts = pending
+            if p_ts is not None:
+                committable = state_to_offset(p_ts, None)
+            await emit([SourceRecord(partition, committable, topic, None, None, None, schema, p_struct)])
+        return count
