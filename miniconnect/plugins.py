@@ -26,6 +26,17 @@ from .errors import BadRequest, ConnectError, NotFound
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "miniconnect.plugins"
+# Bundled plugins are always there, even when the installed entry-point metadata is stale or missing
+# (a source checkout on sys.path, an old editable install).
+BUILTIN_PLUGINS = {
+    "FileStreamSourceConnector": "miniconnect_plugins.filestream.source:FileStreamSourceConnector",
+    "FileStreamSinkConnector": "miniconnect_plugins.filestream.sink:FileStreamSinkConnector",
+    "JdbcSourceConnector": "miniconnect_plugins.jdbc.source:JdbcSourceConnector",
+    "JdbcSinkConnector": "miniconnect_plugins.jdbc.sink:JdbcSinkConnector",
+    "JsonConverter": "miniconnect.converters.json:JsonConverter",
+    "StringConverter": "miniconnect.converters.string:StringConverter",
+    "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
+}
 PLUGIN_TYPES = "sink, source, converter, header_converter, transformation, predicate"
 _SUFFIXES = {"connector": "Connector", "converter": "Converter"}
 
@@ -97,6 +108,10 @@ class Plugins:
                 pending: dict[str, Any] = {}
                 for ep in eps:
                     pending.setdefault(f"{ep.name}={ep.value}", ep)
+                if self._entry_points is None:
+                    from importlib.metadata import EntryPoint
+                    for name, value in BUILTIN_PLUGINS.items():
+                        pending.setdefault(f"{name}={value}", EntryPoint(name, value, ENTRY_POINT_GROUP))
                 self._pending_eps = pending
             return self._pending_eps
 

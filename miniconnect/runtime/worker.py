@@ -90,6 +90,8 @@ class Worker:
             self.listener.on_connector_state(name, State.FAILED, format_trace(e))
             raise ConnectError(f"Failed to transition connector {name} to state STARTED") from e
         wc.watcher = asyncio.create_task(self._watch(wc), name=f"connector-{name}")
+        log.info("Connector %s (%s) started%s", name, config.get("connector.class"),
+                 " and paused" if target == TargetState.PAUSED else "")
         self.listener.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
 
     async def _watch(self, wc: WorkerConnector) -> None:
@@ -114,6 +116,7 @@ class Worker:
                 await asyncio.wait_for(wc.instance.stop(), self.graceful_timeout)
             except Exception as e:  # noqa: BLE001
                 log.error("Connector %s failed to stop cleanly", name, exc_info=e)
+        log.info("Connector %s stopped", name)
 
     def is_running(self, name: str) -> bool:
         wc = self.connectors.get(name)
@@ -166,6 +169,8 @@ class Worker:
             return
         self.tasks[task] = runner
         runner.start(paused=target == TargetState.PAUSED)
+        log.info("Task %s (%s) started%s", task, task_config.get("task.class"),
+                 " and paused" if target == TargetState.PAUSED else "")
 
     def _build_runner(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str]) -> TaskRunner:
         cls = self.plugins.resolve_connector(connector_config.get("connector.class", ""))
@@ -196,7 +201,8 @@ class Worker:
         runners = [self.tasks[t] for t in tasks if t in self.tasks]
         await asyncio.gather(*(r.stop(self.graceful_timeout) for r in runners))
         for t in tasks:
-            self.tasks.pop(t, None)
+            if self.tasks.pop(t, None) is not None:
+                log.info("Task %s stopped", t)
 
 
 def _prefixed(config: dict[str, str], prefix: str) -> dict[str, str]:
