@@ -126,7 +126,7 @@ class SourceDb:
             if catalog_pattern == "" or (not kinds and not system):
                 return []
             sql = ("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                   "ON n.oid = c.relnamespace WHERE ((c.relkind = ANY($1::\"char\"[]) AND n.nspname NOT IN "
+                   "ON n.oid = c.relnamespace WHERE ((c.relkind::text = ANY($1::text[]) AND n.nspname NOT IN "
                    "('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)') OR ($2 AND "
                    "c.relkind = 'r' AND n.nspname IN ('pg_catalog', 'information_schema')))")
             args: list[Any] = [kinds, system]
@@ -165,7 +165,7 @@ class SourceDb:
         """The table's columns with nullability and auto-increment (for validation and autodetection)."""
         if self.kind == "postgresql":
             rows = await self._rows(
-                "SELECT a.attname, t.typname, t.typtype, t.typcategory, a.atttypmod, a.attnotnull, "
+                "SELECT a.attname, t.typname, t.typtype::text, t.typcategory::text, a.atttypmod, a.attnotnull, "
                 "(a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)) "
                 "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d "
                 "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
@@ -237,11 +237,20 @@ class SourceDb:
                                          f"(grant pg_read_all_stats)")
                 return True, row[0], ""
             if self.kind == "mysql":
-                v = await self._scalar("SELECT MIN(trx_started) FROM information_schema.innodb_trx "
-                                       "WHERE trx_mysql_thread_id <> CONNECTION_ID()")
-                if v is not None and v.tzinfo is None:
-                    v = v.replace(tzinfo=self.tz)
-                return True, v, ""
+                # Not information_schema.innodb_trx: InnoDB serves it from a cache that is only refreshed when
+                # nobody read it in the last 100 ms, so frequent polling would keep seeing a stale list.
+                conn = await self.connection()
+                async with conn.cursor() as cur:
+                    await cur.execute("SELECT CONNECTION_ID(), CURRENT_TIMESTAMP(6)")
+                    me, now = await cur.fetchone()
+                    await cur.execute("SHOW ENGINE INNODB STATUS")
+                    status = (await cur.fetchone())[2]
+                oldest = _innodb_oldest_active(status, me)
+                if oldest is None:
+                    return True, None, ""
+                now = now.replace(tzinfo=self.tz) if now.tzinfo is None else now
+                # ACTIVE N sec is floored: the transaction began within (N+1) s
+                return True, now - dt.timedelta(seconds=oldest + 1), ""
         except Exception as e:  # e.g. MySQL without the PROCESS privilege
             return False, None, str(e).strip() or type(e).__name__
         return False, None, "not supported for this database"
@@ -351,7 +360,7 @@ class SourceDb:
             details = await self._cached_query_columns(base_query)
         unknown = [a.type.oid for a in attrs if a.type.oid not in self._pg_types and a.type.oid >= 10000]
         if unknown:
-            for oid, tt, tc in await self._rows("SELECT oid::int, typtype, typcategory FROM pg_type "
+            for oid, tt, tc in await self._rows("SELECT oid::int, typtype::text, typcategory::text FROM pg_type "
                                                 "WHERE oid = ANY($1::oid[])", unknown):
                 self._pg_types[oid] = (tt, tc)
         cols = []
@@ -395,6 +404,24 @@ class SourceDb:
 class _Rollback(Exception):
     def __init__(self, cols: list[Column]):
         self.cols = cols
+
+
+_TRX_LINE = re.compile(r"^---TRANSACTION \S+, ACTIVE (?:\(PREPARED\) )?(\d+) sec", re.M)
+_THREAD = re.compile(r"(?:MySQL|MariaDB) thread id (\d+)")
+
+
+def _innodb_oldest_active(status: str, own_thread: int) -> int | None:
+    """Seconds the oldest other active transaction has run, from SHOW ENGINE INNODB STATUS."""
+    oldest = None
+    matches = list(_TRX_LINE.finditer(status))
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(status)
+        thread = _THREAD.search(status, m.end(), end)
+        if thread and int(thread.group(1)) == own_thread:
+            continue
+        secs = int(m.group(1))
+        oldest = secs if oldest is None else max(oldest, secs)
+    return oldest
 
 
 def _pg_kind(typtype: str, typcategory: str) -> str:

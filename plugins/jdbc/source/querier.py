@@ -116,7 +116,8 @@ class Querier:
     # -- bounds ---------------------------------------------------------------------------------------------
     async def upper_bound(self) -> dt.datetime:
         """Database clock − delay, capped by the oldest open transaction's start when that is visible."""
-        end = await self.db.now() - self.delay
+        now = await self.db.now()
+        end = now - self.delay
         kind, detail = "delay", ""
         if self.bound_by_transactions:
             visible, oldest, why = await self.db.oldest_open_transaction()

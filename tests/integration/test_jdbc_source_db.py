@@ -1,0 +1,323 @@
+"""JdbcSourceTask against real PostgreSQL and MariaDB: modes, query mode, restarts, types, seed configs, tasks."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import decimal
+import uuid
+
+import pytest
+
+from miniconnect.data import schema as S
+from test_jdbc_source_common import Harness, connector_for, values
+
+UTC = dt.timezone.utc
+
+
+class Sql:
+    """Autocommit statements on the test server (a separate session from the connector's)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.conn = None
+
+    async def __aenter__(self):
+        self.conn = await self.server.connect()
+        return self
+
+    async def __aexit__(self, *exc):
+        if self.server.kind == "postgresql":
+            await self.conn.close()
+        else:
+            self.conn.close()
+
+    async def run(self, *statements: str, args=None):
+        for s in statements:
+            if self.server.kind == "postgresql":
+                await self.conn.execute(s, *(args or ()))
+            else:
+                async with self.conn.cursor() as cur:
+                    await cur.execute(s, args)
+
+
+@pytest.fixture(params=["pg", "mysql"])
+def server(request):
+    return request.getfixturevalue("pg_db" if request.param == "pg" else "mysql_db")
+
+
+def conf(server, table: str | None, **kw) -> dict:
+    cfg = {**server.connection_config(), "topic.prefix": "t-", "poll.interval.ms": 50, "poll.linger.ms": 100}
+    if table is not None:
+        rendered = f'"public"."{table}"' if server.kind == "postgresql" else f"`{server.database}`.`{table}`"
+        cfg.update({"tables": rendered, "tables.fetched": "true"})
+    cfg.update(kw)
+    return cfg
+
+
+def fqn(server, table: str) -> str:
+    return f"public.{table}" if server.kind == "postgresql" else f"{server.database}.{table}"
+
+
+def serial(server) -> str:
+    return "SERIAL PRIMARY KEY" if server.kind == "postgresql" else "INT AUTO_INCREMENT PRIMARY KEY"
+
+
+def ts_type(server) -> str:
+    return "TIMESTAMP(6)" if server.kind == "postgresql" else "DATETIME(6)"
+
+
+async def test_incrementing_restart_without_loss_or_repeat(server, tmp_path):
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE orders (id {serial(server)}, name VARCHAR(20) NOT NULL)")
+        for i in range(7):
+            await db.run(f"INSERT INTO orders (name) VALUES ('n{i}')")
+        cfg = conf(server, "orders", mode="incrementing", **{"incrementing.column.name": "id", "batch.max.rows": 3})
+        task = await h.start_task(cfg)
+        recs = await h.poll(task, 7)
+        assert values(recs) == list(range(1, 8))
+        assert recs[0].source_partition == {"protocol": "1", "table": fqn(server, "orders")}
+        assert recs[0].topic == "t-orders" and recs[0].value_schema.name == "orders"
+        q = '"' if server.kind == "postgresql" else "`"
+        t = f'{q}public{q}.{q}orders{q}' if server.kind == "postgresql" else f"`{server.database}`.`orders`"
+        assert task.queriers[0].build_sql()[0] == f"SELECT * FROM {t} WHERE {t}.{q}id{q} > ? ORDER BY {t}.{q}id{q} ASC"
+        task = await h.restart(cfg)
+        await db.run("INSERT INTO orders (name) VALUES ('late')")
+        assert values(await h.poll(task, 1)) == [8]
+        assert h.stored() == [({"protocol": "1", "table": fqn(server, "orders")}, {"incrementing": 8})]
+
+
+async def test_timestamp_incrementing_updates_and_equal_timestamps(server, tmp_path):
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE ev (id INT PRIMARY KEY, ts {ts_type(server)} NOT NULL, v VARCHAR(10))")
+        for i in range(1, 6):
+            await db.run(f"INSERT INTO ev VALUES ({i}, '2024-01-02 03:04:05.123456', 'v{i}')")
+        cfg = conf(server, "ev", mode="timestamp+incrementing", **{
+            "incrementing.column.name": "id", "timestamp.column.name": "ts", "batch.max.rows": 2})
+        task = await h.start_task(cfg)
+        recs = await h.poll(task, 5)
+        assert values(recs) == [1, 2, 3, 4, 5]
+        ms = int(dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()) * 1000 + 123
+        assert recs[4].source_offset == {"timestamp_nanos": 123456000, "incrementing": 5, "timestamp": ms}
+        await db.run("UPDATE ev SET ts = '2024-01-02 03:04:06', v = 'new' WHERE id = 2")
+        recs = await h.poll(task, 1)
+        assert values(recs) == [2] and recs[0].value.get("v") == "new"
+        # restart in the middle of an equal-timestamp group
+        await h.store.put("src", {next(iter(h.store._data["src"])): {
+            "timestamp_nanos": 123456000, "incrementing": 3, "timestamp": ms}})
+        task = await h.restart(cfg)
+        assert values(await h.poll(task, 3)) == [4, 5, 2]
+
+
+async def test_timestamp_mode_and_delay(server, tmp_path):
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE e (id INT, ts {ts_type(server)} NOT NULL)")
+        await db.run("INSERT INTO e VALUES (1, '2024-01-01 00:00:01'), (2, '2024-01-01 00:00:01'), "
+                     "(3, '2024-01-01 00:00:02')")
+        cfg = conf(server, "e", mode="timestamp", **{"timestamp.column.name": "ts", "batch.max.rows": 1})
+        task = await h.start_task(cfg)
+        recs = await h.poll(task, 3)
+        assert values(recs) == [1, 2, 3]
+        assert [r.source_offset.get("timestamp") for r in recs] == [None, 1704067201000, 1704067202000]
+        await h.stop()
+        # a row from "now" is held back while it is younger than timestamp.delay.interval.ms
+        now = "now()" if server.kind == "postgresql" else "UTC_TIMESTAMP(6)"
+        await db.run(f"INSERT INTO e VALUES (4, {now})")
+        task = await h.start_task({**cfg, "timestamp.delay.interval.ms": 1500})
+        assert await h.poll(task, 1, timeout=0.8, quiet=0) == []
+        assert values(await h.poll(task, 1, timeout=4)) == [4]
+
+
+async def test_bulk_and_query_mode(server, tmp_path):
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run("CREATE TABLE b (id INT NOT NULL, v VARCHAR(5))", "INSERT INTO b VALUES (1, 'a'), (2, 'b')")
+        task = await h.start_task(conf(server, "b", mode="bulk"))
+        recs = await h.poll(task, 4, timeout=3)
+        assert values(recs)[:4] == [1, 2, 1, 2] and recs[0].source_partition == {"table": "b"}
+        await h.stop()
+        cfg = conf(server, None, mode="incrementing", query="SELECT id, v FROM b",
+                   **{"incrementing.column.name": "id", "topic.prefix": "only-topic"})
+        task = await h.start_task(cfg)
+        recs = await h.poll(task, 2)
+        assert values(recs) == [1, 2] and recs[0].topic == "only-topic" and recs[0].value_schema.name is None
+        assert recs[1].source_partition == {"query": "query"} and recs[1].source_offset == {"incrementing": 2}
+
+
+async def test_several_tasks_and_include_exclude(server, tmp_path):
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        for t in ("t1", "t2", "t3", "other"):
+            await db.run(f"CREATE TABLE {t} (id INT PRIMARY KEY)", f"INSERT INTO {t} VALUES (1)")
+        schema = "public" if server.kind == "postgresql" else server.database
+        c = await connector_for({**conf(server, None, mode="incrementing"),
+                                 "table.include.list": f"{schema}\\.t.*", "table.exclude.list": f".*t2",
+                                 "incrementing.column.mapping": ".*:id"})
+        try:
+            cfgs = await c.task_configs(2)
+        finally:
+            await c.stop()
+        assert len(cfgs) == 2
+        recs = []
+        for i, cfg in enumerate(cfgs):
+            task = await h.start_task(cfg, task_id=i)
+            recs += await h.poll(task, 1)
+        assert sorted(r.topic for r in recs) == ["t-t1", "t-t3"]
+
+
+async def test_validate_non_null_on_server(server, tmp_path):
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE n (id INT, ts {ts_type(server)} NULL)")
+        with pytest.raises(Exception) as e:
+            await h.start_task(conf(server, "n", mode="timestamp", **{"timestamp.column.name": "ts"}))
+        assert str(e.value) == (f"Cannot make incremental queries using timestamp columns ts on {fqn(server, 'n')} "
+                                f"because all of these columns are nullable.")
+
+
+async def test_postgres_types(pg_db, tmp_path):
+    async with Sql(pg_db) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run("CREATE TYPE mood AS ENUM ('ok', 'sad')")
+        await db.run("""CREATE TABLE ty (id serial PRIMARY KEY, i2 smallint NOT NULL, i4 integer, i8 bigint,
+            r real, d double precision, m money, n102 numeric(10,2), n100 numeric(10,0), n4 numeric(4), nu numeric,
+            b boolean, c char(3), vc varchar(9), tx text, js json, jb jsonb, u uuid, by bytea, dt date, tm time,
+            ts timestamp, tz timestamptz, arr int[], iv interval, e mood)""")
+        u = uuid.uuid4()
+        await db.run("""INSERT INTO ty (i2,i4,i8,r,d,m,n102,n100,n4,nu,b,c,vc,tx,js,jb,u,by,dt,tm,ts,tz,arr,iv,e) VALUES
+            (1, 2, 3, 1.5, 2.25, 12.34, 123.45, 1234567890, 12, 183.9382, true, 'ab', 'hello', 'text', '{"a": 1}',
+             '{"b": 2}', $1, '\\x0102', '2023-11-14', '01:02:03.456', '2023-11-14 22:13:20.123456',
+             '2023-11-14 22:13:20.123+00', '{1,2}', '1 day', 'ok')""", args=[u])
+        task = await h.start_task(conf(pg_db, "ty", mode="incrementing", **{"incrementing.column.name": "id"}))
+        (r,) = await h.poll(task, 1)
+        sch = {f.name: f.schema for f in r.value_schema.fields}
+        v = r.value
+        assert "arr" not in sch and "iv" not in sch  # arrays and intervals are dropped, as in Java
+        assert sch["id"] == S.INT32_SCHEMA and sch["i2"] == S.INT16_SCHEMA and sch["i4"] == S.OPTIONAL_INT32_SCHEMA
+        assert sch["i8"] == S.OPTIONAL_INT64_SCHEMA and sch["r"] == S.OPTIONAL_FLOAT32_SCHEMA
+        assert sch["d"] == S.OPTIONAL_FLOAT64_SCHEMA and sch["m"] == S.OPTIONAL_FLOAT64_SCHEMA and v.get("m") == 12.34
+        assert sch["n102"] == S.decimal_schema(2, True, 10) and v.get("n102") == decimal.Decimal("123.45")
+        assert sch["n100"] == S.decimal_schema(0, True, 10) and sch["n4"] == S.decimal_schema(0, True, 4)
+        assert sch["nu"] == S.decimal_schema(127, True, 0)
+        assert sch["b"] == S.OPTIONAL_BOOLEAN_SCHEMA and v.get("b") is True
+        for k, want in (("c", "ab "), ("vc", "hello"), ("tx", "text"), ("js", '{"a": 1}'), ("jb", '{"b": 2}'),
+                        ("u", str(u)), ("e", "ok")):
+            assert sch[k] == S.OPTIONAL_STRING_SCHEMA and v.get(k) == want, k
+        assert sch["by"] == S.OPTIONAL_BYTES_SCHEMA and v.get("by") == b"\x01\x02"
+        assert sch["dt"] == S.date_schema(True) and S.date_to_days(v.get("dt")) == 19675
+        assert sch["tm"] == S.time_schema(True) and S.time_to_millis(v.get("tm")) == 3723456
+        assert sch["ts"] == S.timestamp_schema(True) and S.timestamp_to_millis(v.get("ts")) == 1700000000123
+        assert S.timestamp_to_millis(v.get("tz")) == 1700000000123
+        v.validate()
+        await h.stop()
+        # unconstrained numeric under best_fit maps to INT8 and a fractional value fails, as in Java (#480)
+        task = await h.start_task(conf(pg_db, "ty", mode="bulk", **{"numeric.mapping": "best_fit"}))
+        with pytest.raises(Exception, match="Bad value for type byte : 183.9382"):
+            await h.poll(task, 1)
+        await h.stop()
+        await db.run("ALTER TABLE ty DROP COLUMN nu")
+        task = await h.start_task(conf(pg_db, "ty", mode="bulk", **{"numeric.mapping": "best_fit"}))
+        (r,) = (await h.poll(task, 1))[:1]
+        sch = {f.name: f.schema for f in r.value_schema.fields}
+        assert sch["n102"] == S.OPTIONAL_FLOAT64_SCHEMA and r.value.get("n102") == 123.45
+        assert sch["n100"] == S.OPTIONAL_INT64_SCHEMA and r.value.get("n100") == 1234567890
+        assert sch["n4"] == S.OPTIONAL_INT16_SCHEMA
+
+
+async def test_mariadb_types(mysql_db, tmp_path):
+    async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run("""CREATE TABLE ty (id INT AUTO_INCREMENT PRIMARY KEY, t1 TINYINT(1), ti TINYINT NOT NULL,
+            tu TINYINT UNSIGNED, su SMALLINT UNSIGNED, iu INT UNSIGNED, bi BIGINT UNSIGNED, f FLOAT, d DOUBLE,
+            de DECIMAL(10,2), vc VARCHAR(10), tx TEXT, js JSON, bl BLOB, vb VARBINARY(4), bt BIT(1),
+            dt DATE, tm TIME(3), dtm DATETIME(3), tsp TIMESTAMP(3) NULL, yr YEAR, en ENUM('a','b'))""")
+        await db.run("""INSERT INTO ty (t1,ti,tu,su,iu,bi,f,d,de,vc,tx,js,bl,vb,bt,dt,tm,dtm,tsp,yr,en) VALUES
+            (1, -5, 200, 60000, 4000000000, 5, 1.5, 2.25, 123.45, 'hi', 'long', '{"a":1}', x'0102', x'03', b'1',
+             '2023-11-14', '01:02:03.456', '2023-11-14 22:13:20.123', '2023-11-14 22:13:20.123', 2023, 'b')""")
+        task = await h.start_task(conf(mysql_db, "ty", mode="incrementing", **{"numeric.mapping": "best_fit"}))
+        (r,) = await h.poll(task, 1)
+        sch = {f.name: f.schema for f in r.value_schema.fields}
+        v = r.value
+        assert sch["id"] == S.INT32_SCHEMA and task.queriers[0].inc_column == "id"
+        assert sch["t1"] == S.OPTIONAL_INT8_SCHEMA and v.get("t1") == 1
+        assert sch["ti"] == S.INT8_SCHEMA and v.get("ti") == -5
+        assert sch["tu"] == S.OPTIONAL_INT16_SCHEMA and sch["su"] == S.OPTIONAL_INT32_SCHEMA
+        assert sch["iu"] == S.OPTIONAL_INT64_SCHEMA and v.get("iu") == 4000000000
+        assert sch["bi"] == S.OPTIONAL_INT64_SCHEMA
+        assert sch["f"] == S.OPTIONAL_FLOAT32_SCHEMA and sch["d"] == S.OPTIONAL_FLOAT64_SCHEMA
+        assert sch["de"] == S.decimal_schema(2, True, 10) and v.get("de") == decimal.Decimal("123.45")
+        for k, want in (("vc", "hi"), ("tx", "long"), ("en", "b")):
+            assert sch[k] == S.OPTIONAL_STRING_SCHEMA and v.get(k) == want, k
+        assert sch["js"] == S.OPTIONAL_STRING_SCHEMA and v.get("js").replace(" ", "") == '{"a":1}'
+        assert sch["bl"] == S.OPTIONAL_BYTES_SCHEMA and v.get("bl") == b"\x01\x02" and v.get("vb") == b"\x03"
+        assert sch["bt"] == S.OPTIONAL_INT8_SCHEMA and v.get("bt") == 1
+        assert sch["dt"] == S.date_schema(True) and S.date_to_days(v.get("dt")) == 19675
+        assert sch["yr"] == S.date_schema(True) and v.get("yr") == dt.date(2023, 1, 1)
+        assert sch["tm"] == S.time_schema(True) and S.time_to_millis(v.get("tm")) == 3723456
+        assert sch["dtm"] == S.timestamp_schema(True) and S.timestamp_to_millis(v.get("dtm")) == 1700000000123
+        assert S.timestamp_to_millis(v.get("tsp")) == 1700000000123
+        v.validate()
+
+
+async def test_seed_configs_verbatim(mysql_db, tmp_path):
+    """The two configs of issue 4, pointed at the test server (url, user, password replaced)."""
+    seeds = [
+        {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+         "connection.url": "jdbc:mysql://127.0.0.1:3306/testdb", "connection.user": "root",
+         "connection.password": "passwd", "mode": "incrementing", "incrementing.column.name": "id",
+         "table.whitelist": "test", "topic.prefix": "my_connect_", "tasks.max": "3"},
+        {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+         "connection.url": "jdbc:mysql://localhost:3306/kafka_test", "connection.user": "root",
+         "connection.password": "qwer1234", "topic.prefix": "topic_", "poll.interval.ms": 2000,
+         "table.whitelist": "tb_iv_member_join", "mode": "timestamp+incrementing",
+         "incrementing.column.name": "mem_uno", "timestamp.column.name": "mem_join_date",
+         "topic.creation.default.replication.factor": 1, "topic.creation.default.partitions": 1,
+         "validate.non.null": "false"}]
+    async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run("CREATE TABLE test (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(10))",
+                     "INSERT INTO test (msg) VALUES ('a'), ('b')",
+                     "CREATE TABLE tb_iv_member_join (mem_uno BIGINT AUTO_INCREMENT PRIMARY KEY, "
+                     "mem_join_date DATETIME NULL, name VARCHAR(10))",
+                     "INSERT INTO tb_iv_member_join (mem_join_date, name) VALUES ('2024-01-01 10:00:00', 'x'), "
+                     "('2024-01-01 10:00:00', 'y')")
+        for seed, topic in zip(seeds, ("my_connect_test", "topic_tb_iv_member_join")):
+            seed = {**seed, **mysql_db.connection_config()}
+            c = await connector_for(seed)
+            assert not any(v.errors for v in c.validate(seed).values())
+            try:
+                cfgs = await c.task_configs(int(seed.get("tasks.max", 1)))
+            finally:
+                await c.stop()
+            assert len(cfgs) == 1
+            task = await h.start_task(cfgs[0])
+            recs = await h.poll(task, 2, timeout=6)
+            assert [r.topic for r in recs] == [topic, topic]
+            await h.stop()
+
+
+@pytest.mark.parametrize("kind", ["pg", "mysql"])
+async def test_late_commit_is_not_missed(kind, request, tmp_path):
+    """T1 inserts first (earlier timestamp) but commits after T2; the task polls throughout; no row is missed."""
+    server = request.getfixturevalue("pg_db" if kind == "pg" else "mysql_db")
+    now = "clock_timestamp()" if kind == "pg" else "NOW(6)"
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE lc (id {serial(server)}, ts {ts_type(server)} NOT NULL)")
+        cfg = conf(server, "lc", mode="timestamp+incrementing",
+                   **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "poll.interval.ms": 20})
+        task = await h.start_task(cfg)
+        t1, t2 = await server.connect(), await server.connect()
+        seen: list[int] = []
+        try:
+            async def ex(conn, sql):
+                if kind == "pg":
+                    await conn.execute(sql)
+                else:
+                    async with conn.cursor() as cur:
+                        await cur.execute(sql)
+            await ex(t1, "BEGIN")
+            await ex(t1, f"INSERT INTO lc (ts) VALUES ({now})")          # id 1, earlier timestamp
+            await asyncio.sleep(0.05)
+            await ex(t2, "BEGIN")
+            await ex(t2, f"INSERT INTO lc (ts) VALUES ({now})")          # id 2, later timestamp
+            await ex(t2, "COMMIT")
+            seen += values(await h.poll(task, 1, timeout=1.5, quiet=0))   # T2 committed, T1 still open
+            await ex(t1, "COMMIT")
+            seen += values(await h.poll(task, 2 - len(seen), timeout=4))
+        finally:
+            for c in (t1, t2):
+                await c.close() if kind == "pg" else c.close()
+        assert sorted(seen) == [1, 2]
