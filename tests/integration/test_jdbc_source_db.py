@@ -321,3 +321,32 @@ async def test_late_commit_is_not_missed(kind, request, tmp_path):
             for c in (t1, t2):
                 await c.close() if kind == "pg" else c.close()
         assert sorted(seen) == [1, 2]
+
+
+async def test_postgres_row_envelope_as_kafka_connect_writes_it(pg_db, tmp_path):
+    """Reference §6.3: the JsonConverter bytes of a PostgreSQL row, byte for byte."""
+    from miniconnect.converters.json import JsonConverter
+    async with Sql(pg_db) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run("CREATE TABLE orders (id serial PRIMARY KEY, customer varchar(50) NOT NULL, amount numeric(10,2), "
+                     "created_at timestamp NOT NULL, ship_date date, active boolean, doc jsonb, uid uuid)")
+        await db.run("INSERT INTO orders (customer, amount, created_at, ship_date, active, doc, uid) VALUES "
+                     "('alice', 123.45, '2023-11-14 22:13:20.123', '2023-11-14', true, '{\"a\": 1}', "
+                     "'5f0c0000-0000-4000-8000-000000000001')")
+        task = await h.start_task(conf(pg_db, "orders", mode="incrementing", **{"topic.prefix": "pg-"}))
+        (r,) = await h.poll(task, 1)
+        assert r.topic == "pg-orders"
+        data = JsonConverter().from_connect_data(r.topic, r.value_schema, r.value)
+        assert data == (
+            b'{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},'
+            b'{"type":"string","optional":false,"field":"customer"},'
+            b'{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,'
+            b'"parameters":{"scale":"2","connect.decimal.precision":"10"},"field":"amount"},'
+            b'{"type":"int64","optional":false,"name":"org.apache.kafka.connect.data.Timestamp","version":1,'
+            b'"field":"created_at"},'
+            b'{"type":"int32","optional":true,"name":"org.apache.kafka.connect.data.Date","version":1,'
+            b'"field":"ship_date"},{"type":"boolean","optional":true,"field":"active"},'
+            b'{"type":"string","optional":true,"field":"doc"},{"type":"string","optional":true,"field":"uid"}],'
+            b'"optional":false,"name":"orders"},"payload":{"id":1,"customer":"alice","amount":"MDk=",'
+            b'"created_at":1700000000123,"ship_date":19675,"active":true,"doc":"{\\"a\\": 1}",'
+            b'"uid":"5f0c0000-0000-4000-8000-000000000001"}}')
+        assert h.stored() == [({"protocol": "1", "table": "public.orders"}, {"incrementing": 1})]
