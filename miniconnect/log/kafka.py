@@ -25,6 +25,7 @@ from ..connector import TopicPartition
 from ..errors import ConnectError, RetriableError
 from .base import (ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
                    RebalanceCallback, RecordMetadata, Transport)
+from .embedded.partitioner import partition_for_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -217,6 +218,8 @@ class KafkaProducer(Producer):
         self._kwargs = kwargs
         self._start_timeout = int((config or {}).get("max.block.ms", 60000)) / 1000
         self._producer: AIOKafkaProducer | None = None
+        self._ready_topics: set[str] = set()
+        self._round_robin = 0
 
     async def start(self) -> None:
         if self._producer is not None:
@@ -238,40 +241,62 @@ class KafkaProducer(Producer):
         if p is not None:
             await p.stop()  # flushes pending batches
 
-    async def _enqueue(self, r: ProducerRecord) -> asyncio.Future:
-        p = self._producer
-        headers = r.headers or None
-        if r.key is None and r.value is None:
-            # aiokafka's send() refuses a record with neither key nor value; Kafka accepts it.
-            await p.client._wait_on_metadata(r.topic)
-            partition = p._partition(r.topic, r.partition, None, None, None, None)
-            return await p._message_accumulator.add_message(
-                AioTP(r.topic, partition), None, None, p._request_timeout_ms / 1000,
-                timestamp_ms=r.timestamp, headers=headers or [])
-        return await p.send(r.topic, r.value, r.key, r.partition, r.timestamp, headers)
-
     async def send_batch(self, records: list[ProducerRecord]) -> list[RecordMetadata]:
-        if self._producer is None:
+        """Builds one record batch per partition (aiokafka's BatchBuilder) instead of one send() per record,
+        which costs several Python calls and a future per record; offsets follow from each batch's base."""
+        p = self._producer
+        if p is None:
             raise ConnectError("producer is not started")
-        # Enqueue everything first so the accumulator batches per partition, then wait for all acks.
-        enqueue = self._enqueue
-        futures = [await enqueue(r) for r in records]
-        # Awaiting in order instead of gather(): a partition's futures complete together, so after the first
-        # wait the rest are already done and cost no callback each.
-        out: list[RecordMetadata] = []
-        append = out.append
+        by_partition: dict[tuple[str, int], list[int]] = {}
+        sticky: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for i, r in enumerate(records):
+            part = r.partition
+            if part is None:
+                if r.topic not in self._ready_topics:
+                    await p.client._wait_on_metadata(r.topic)
+                    self._ready_topics.add(r.topic)
+                if r.key is not None:  # Kafka's default partitioner: murmur2 of the key over all partitions
+                    count = counts.get(r.topic)
+                    if count is None:
+                        count = counts[r.topic] = len(p.client.cluster.partitions_for_topic(r.topic))
+                    part = partition_for_key(r.key, count)
+                else:  # sticky per call for keyless records, as Kafka's producer does per batch
+                    part = sticky.get(r.topic)
+                    if part is None:
+                        parts = sorted(p.client.cluster.available_partitions_for_topic(r.topic)
+                                       or p.client.cluster.partitions_for_topic(r.topic))
+                        self._round_robin += 1
+                        part = sticky[r.topic] = parts[self._round_robin % len(parts)]
+            by_partition.setdefault((r.topic, part), []).append(i)
+        pending: list[tuple[asyncio.Future, list[int]]] = []
         try:
-            for f in futures:
-                m = f.result() if f.done() else await f
-                append(RecordMetadata(m.topic, m.partition, m.offset))
+            for (topic, part), indices in by_partition.items():
+                batch, members = p.create_batch(), []
+                for i in indices:
+                    r = records[i]
+                    if batch.append(timestamp=r.timestamp, key=r.key, value=r.value, headers=r.headers) is None:
+                        pending.append((await p.send_batch(batch, topic, partition=part), members))
+                        batch, members = p.create_batch(), []
+                        if batch.append(timestamp=r.timestamp, key=r.key, value=r.value,
+                                        headers=r.headers) is None:
+                            raise ConnectError(f"A record for topic {topic} is larger than the producer's "
+                                               f"batch.size / max.request.size")
+                    members.append(i)
+                pending.append((await p.send_batch(batch, topic, partition=part), members))
+            out: list[RecordMetadata | None] = [None] * len(records)
+            for future, members in pending:
+                m = await future
+                for j, i in enumerate(members):
+                    out[i] = RecordMetadata(m.topic, m.partition, m.offset + j)
         except BaseException:
-            for f in futures:
-                if not f.done():
-                    f.add_done_callback(_consume_outcome)
+            for future, _ in pending:
+                if not future.done():
+                    future.add_done_callback(_consume_outcome)
                 else:
-                    _consume_outcome(f)
+                    _consume_outcome(future)
             raise
-        return out
+        return out  # type: ignore[return-value]
 
 
 # --- consumer ----------------------------------------------------------------------------------------------
@@ -304,6 +329,7 @@ class KafkaConsumer(Consumer):
         self._subscription: tuple[list[str] | None, str | None] | None = None
         self.on_assigned: RebalanceCallback | None = None
         self.on_revoked: RebalanceCallback | None = None
+        self._next_refresh = 0.0  # monotonic time of the next metadata refresh for missing subscribed topics
 
     async def start(self) -> None:
         if self._consumer is not None:
@@ -355,7 +381,21 @@ class KafkaConsumer(Consumer):
             # aiokafka matches from the start only; Connect's topics.regex must match the whole name.
             self._consumer.subscribe(pattern=f"(?:{pattern})\\Z", listener=_Listener(self))
 
+    def _refresh_missing_topics(self) -> None:
+        """aiokafka refreshes metadata only every metadata.max.age.ms (5 min), so a sink subscribed before its
+        topic exists (or while the broker still creates it) would stay without partitions that long. Like the
+        Java client, ask again every second while a subscribed topic has no partitions yet."""
+        now = time.monotonic()
+        if now < self._next_refresh:
+            return
+        self._next_refresh = now + 1.0
+        topics = self._subscription[0] if self._subscription else None
+        client = self._consumer._client
+        if topics and any(client.cluster.partitions_for_topic(t) is None for t in topics):
+            client.force_metadata_update()
+
     async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
+        self._refresh_missing_topics()
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         out: list[ConsumerRecord] = []
         append = out.append
