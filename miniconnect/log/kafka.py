@@ -392,7 +392,7 @@ class KafkaConsumer(Consumer):
         topics = self._subscription[0] if self._subscription else None
         client = self._consumer._client
         if topics and any(client.cluster.partitions_for_topic(t) is None for t in topics):
-            client.force_metadata_update()
+            client.force_metadata_update().add_done_callback(_consume_outcome)
 
     async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
         self._refresh_missing_topics()

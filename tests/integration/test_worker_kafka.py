@@ -1,0 +1,162 @@
+"""The worker on a real Kafka broker, end to end: a real `miniconnect standalone` process driven through REST.
+
+Each test uses its own topic and connector names, so they share the session broker."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from servers import run_async
+from worker_process import WorkerProcess
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+async def _with_admin(bootstrap: str, fn: Callable[[AIOKafkaAdminClient], Awaitable[Any]]) -> Any:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return await fn(admin)
+    finally:
+        await admin.close()
+
+
+def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+    async def go(admin: AIOKafkaAdminClient) -> dict[tuple[str, int], int]:
+        offsets = await admin.list_consumer_group_offsets(group)
+        return {(tp.topic, tp.partition): om.offset for tp, om in offsets.items() if om.offset >= 0}
+    return run_async(lambda: _with_admin(bootstrap, go))
+
+
+def list_groups(bootstrap: str) -> set[str]:
+    async def go(admin: AIOKafkaAdminClient) -> set[str]:
+        return {g[0] for g in await admin.list_consumer_groups()}
+    return run_async(lambda: _with_admin(bootstrap, go))
+
+
+def describe_topics(bootstrap: str, topics: list[str]) -> dict[str, int]:
+    async def go(admin: AIOKafkaAdminClient) -> dict[str, int]:
+        return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(topics) if not t["error_code"]}
+    return run_async(lambda: _with_admin(bootstrap, go))
+
+
+def topic_configs(bootstrap: str, topic: str) -> dict[str, str]:
+    async def go(admin: AIOKafkaAdminClient) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for resp in await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)]):
+            for resource in resp.resources:
+                for entry in resource[4]:
+                    out[entry[0]] = entry[1]
+        return out
+    return run_async(lambda: _with_admin(bootstrap, go))
+
+
+def batch_compressions(bootstrap: str, topic: str) -> set[int]:
+    """The compression codecs of the record batches stored in partition 0 (raw Fetch: clients hide them)."""
+    from aiokafka.protocol.fetch import FetchRequest
+    from aiokafka.record.memory_records import MemoryRecords
+
+    async def go(admin: AIOKafkaAdminClient) -> set[int]:
+        node = next(iter(admin._client.cluster.brokers())).nodeId
+        resp = await admin._send_request_to_node(node, FetchRequest(100, 1, 1 << 22, 0, [(topic, [(0, 0, 1 << 22)])]))
+        codecs: set[int] = set()
+        for _, partitions in resp.topics:
+            for part in partitions:
+                records = MemoryRecords(part[-1])
+                while (batch := records.next_batch()) is not None:
+                    codecs.add(batch.compression_type)
+        return codecs
+    return run_async(lambda: _with_admin(bootstrap, go))
+
+
+def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20) -> list[Any]:
+    """Raw records (with their batch attributes) of a topic, read from the beginning without a group."""
+    async def go() -> list[Any]:
+        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             enable_auto_commit=False)
+        await c.start()
+        out: list[Any] = []
+        try:
+            deadline = time.monotonic() + timeout
+            while len(out) < count and time.monotonic() < deadline:
+                for records in (await c.getmany(timeout_ms=500)).values():
+                    out += records
+        finally:
+            await c.stop()
+        return out
+    return run_async(go)
+
+
+def test_file_source_to_file_sink_on_kafka_survives_graceful_restart(tmp_path: Path, kafka_bootstrap: str) -> None:
+    uid = _uid()
+    topic, source, sink = f"lines-{uid}", f"file-source-{uid}", f"file-sink-{uid}"
+    src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+    first = [f"line {i}" for i in range(1000)]
+    src.write_text("".join(f"{line}\n" for line in first))
+    # A worker-level consumer setting and a connector-level override, both seen in effect below.
+    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap, "consumer.max.poll.records": "100"})
+    worker.start()
+    try:
+        r = worker.rest("POST", "/connectors", {"name": source, "config": {
+            "connector.class": "FileStreamSource", "tasks.max": "1", "file": str(src), "topic": topic,
+            "producer.override.compression.type": "gzip"}})
+        assert r.status_code == 201, r.text
+        r = worker.rest("PUT", f"/connectors/{sink}/config", {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": "1",
+            "file": str(dst), "topics": topic})
+        assert r.status_code == 201, r.text
+        worker.wait_running(source)
+        worker.wait_running(sink)
+        worker.wait_for(lambda: len(_lines(dst)) >= len(first), what="first lines in the sink file")
+        assert worker.stop() == 0
+    finally:
+        worker.stop()
+    assert "Kafka" in worker.log()
+
+    # The sink's group is connect-<name>, and it committed exactly what the file holds.
+    assert f"connect-{sink}" in list_groups(kafka_bootstrap)
+    assert group_offsets(kafka_bootstrap, f"connect-{sink}") == {(topic, 0): len(first)}
+    # producer.override.compression.type=gzip: the broker holds gzip batches.
+    assert batch_compressions(kafka_bootstrap, topic) == {1}  # 1: gzip
+
+    with src.open("a") as f:
+        f.write("".join(f"after {i}\n" for i in range(500)))
+    restarted = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap}, port=worker.port)
+    restarted.start()
+    try:
+        assert sorted(restarted.rest("GET", "/connectors").json()) == sorted([sink, source])
+        restarted.wait_running(source)
+        restarted.wait_running(sink)
+        expected = first + [f"after {i}" for i in range(500)]
+        restarted.wait_for(lambda: len(_lines(dst)) >= len(expected), what="all lines after the restart")
+        assert _lines(dst) == expected  # nothing lost, nothing written twice, in order
+        expected_offsets = {"offsets": [{"partition": {"filename": str(src)},
+                                         "offset": {"position": src.stat().st_size}}]}
+        restarted.wait_for(lambda: restarted.rest("GET", f"/connectors/{source}/offsets").json()
+                           == expected_offsets, what="source offsets flushed")
+        sink_offsets = {"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
+                                     "offset": {"kafka_offset": len(expected)}}]}
+        restarted.wait_for(lambda: restarted.rest("GET", f"/connectors/{sink}/offsets").json() == sink_offsets,
+                           what="sink offsets committed")
+        assert group_offsets(kafka_bootstrap, f"connect-{sink}") == {(topic, 0): len(expected)}
+    finally:
+        assert restarted.stop() == 0
