@@ -77,9 +77,7 @@ def _rescale(scale: int) -> Converter:
             return None
         if not isinstance(v, decimal.Decimal):
             v = decimal.Decimal(str(v))
-        if v.as_tuple().exponent == -scale:
-            return v
-        return v.quantize(quantum, rounding=decimal.ROUND_HALF_UP, context=_DEC_CTX)
+        return v.quantize(quantum, decimal.ROUND_HALF_UP, _DEC_CTX)
     return conv
 
 
@@ -229,6 +227,7 @@ def _int_for_precision(p: int) -> Type:
     return Type.INT64 if p > 9 else Type.INT32 if p > 4 else Type.INT16 if p > 2 else Type.INT8
 
 
+_NATIVE_OK = {Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.STRING, Type.BOOLEAN}
 _PRIMITIVE = {t: (Schema(t), Schema(t, optional=True)) for t in Type if t.is_primitive}
 
 
@@ -248,7 +247,11 @@ class TypeMapper:
         optional = col.nullable is not False
         j = col.jdbc
 
+        native = self.dialect in ("postgresql", "mysql") and col.type_name not in ("money", "uuid", "bit")
+
         def prim(t: Type, conv: Converter | None = None) -> tuple[Schema, Converter | None]:
+            if native and t in _NATIVE_OK:  # asyncpg/aiomysql already return int, float, str, bool
+                conv = None
             return _PRIMITIVE[t][1 if optional else 0], conv
 
         if self.dialect == "postgresql" and j == "BIT":  # PG override: bit(1)/boolean → BOOLEAN
@@ -261,8 +264,8 @@ class TypeMapper:
             return prim(Type.STRING, None if col.type_name != "uuid" else _to_str)
         if j == "BOOLEAN":
             return prim(Type.BOOLEAN, _to_bool if self.dialect == "sqlite" else None)
-        if j == "BIT":
-            return prim(Type.INT8, _to_int("byte"))
+        if j == "BIT":  # MySQL BIT(1) arrives as bytes, TINYINT(1) as int
+            return _PRIMITIVE[Type.INT8][1 if optional else 0], _to_int("byte")
         if j == "TINYINT":
             return prim(Type.INT8 if col.signed else Type.INT16, _to_int("byte"))
         if j == "SMALLINT":

@@ -56,6 +56,20 @@ def state_to_offset(ts_ns: int | None, inc: int | None) -> dict[str, Any]:
     return out
 
 
+def _compile_row(keep: list[int], convs: list[Any]) -> Callable[[Any], list[Any]]:
+    """A row → Struct values function with the kept columns and converters unrolled (no per-column loop)."""
+    env: dict[str, Any] = {}
+    items = []
+    for n, (i, c) in enumerate(zip(keep, convs)):
+        if c is None:
+            items.append(f"r[{i}]")
+        else:
+            env[f"c{n}"] = c
+            items.append(f"c{n}(r[{i}])")
+    exec(f"def convert(r):\n    return [{', '.join(items)}]", env)
+    return env["convert"]
+
+
 class Querier:
     def __init__(self, *, db: SourceDb, mode: str, table: TableId | None, query: str | None, topic: str,
                  mapper: TypeMapper, ts_columns: list[str], inc_column: str, quote: bool, suffix: str,
@@ -163,13 +177,13 @@ class Querier:
             convs.append(mapped[1])
         schema = Schema.struct(fields, name=self.schema_name)
         identity = keep == list(range(len(columns))) and all(c is None for c in convs)
+        convert = None if identity else _compile_row(keep, convs)
         names = [c.name for c in columns]
         ts_idx = [self._find(names, n, "Timestamp") for n in self.ts_columns] if self.mode in (
             "timestamp", "timestamp+incrementing") else []
         inc_idx = self._find(names, self.inc_column, "Incrementing") if self.inc_column and self.mode in (
             "incrementing", "timestamp+incrementing") else None
-        return schema, identity, list(zip(keep, convs)), ts_idx, inc_idx, (columns[inc_idx] if inc_idx is not None
-                                                                          else None)
+        return schema, identity, convert, ts_idx, inc_idx, (columns[inc_idx] if inc_idx is not None else None)
 
     @staticmethod
     def _find(names: list[str], name: str, what: str) -> int:
@@ -237,7 +251,7 @@ class Querier:
             await db.end(commit=ok)
 
     async def _emit_rows(self, stream: Any, emit: Callable[[list[SourceRecord]], Awaitable[None]]) -> int:
-        schema, identity, plan, ts_idx, inc_idx, inc_col = self._plan
+        schema, identity, convert, ts_idx, inc_idx, inc_col = self._plan
         topic, partition, mode = self.topic, self.partition, self.mode
         inst = to_instant(self.mapper.tz)
         count = 0
@@ -257,14 +271,15 @@ class Querier:
             out: list[SourceRecord] = []
             append = out.append
             for r in rows:
-                values = list(r) if identity else [r[i] if c is None else c(r[i]) for i, c in plan]
+                values = list(r) if identity else convert(r)
                 struct = Struct(schema, values)
                 if mode == "bulk":
                     append(SourceRecord(partition, None, topic, None, None, None, schema, struct))
                     continue
                 if mode == "incrementing":
                     if inc_idx is not None:
-                        self.inc = self._inc_value(r[inc_idx], inc_col)
+                        v = r[inc_idx]
+                        self.inc = v if type(v) is int else self._inc_value(v, inc_col)
                     append(SourceRecord(partition, {"incrementing": self.inc} if self.inc is not None else {},
                                         topic, None, None, None, schema, struct))
                     continue
