@@ -350,3 +350,27 @@ async def test_postgres_row_envelope_as_kafka_connect_writes_it(pg_db, tmp_path)
             b'"created_at":1700000000123,"ship_date":19675,"active":true,"doc":"{\\"a\\": 1}",'
             b'"uid":"5f0c0000-0000-4000-8000-000000000001"}}')
         assert h.stored() == [({"protocol": "1", "table": "public.orders"}, {"incrementing": 1})]
+
+
+async def test_table_monitor_new_dropped_and_duplicate_tables(pg_db):
+    async with Sql(pg_db) as db:
+        await db.run("CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT PRIMARY KEY)")
+        c = await connector_for({**conf(pg_db, None, mode="bulk"), "table.blacklist": "public.zzz",
+                                 "table.poll.interval.ms": 100})
+        try:
+            assert [x["tables"] for x in await c.task_configs(4)] == ['"public"."a"', '"public"."b"']
+            await db.run("CREATE TABLE c (id INT PRIMARY KEY)")
+            await asyncio.wait_for(c.context.reconfiguration_requested.wait(), 5)
+            assert [x["tables"] for x in await c.task_configs(2)] == ['"public"."a","public"."b"', '"public"."c"']
+            c.context.reconfiguration_requested.clear()
+            await db.run("DROP TABLE a")
+            await asyncio.wait_for(c.context.reconfiguration_requested.wait(), 5)
+            assert [x["tables"] for x in await c.task_configs(2)] == ['"public"."b"', '"public"."c"']
+            await db.run("CREATE SCHEMA other", "CREATE TABLE other.b (id INT)")
+            for _ in range(50):
+                if c.context.error is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert "duplicate unqualified table names" in str(c.context.error)
+        finally:
+            await c.stop()
