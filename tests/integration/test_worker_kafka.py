@@ -70,17 +70,18 @@ def topic_configs(bootstrap: str, topic: str) -> dict[str, str]:
     return run_async(lambda: _with_admin(bootstrap, go))
 
 
-def batch_compressions(bootstrap: str, topic: str) -> set[int]:
-    """The compression codecs of the record batches stored in partition 0 (raw Fetch: clients hide them)."""
+def batch_compressions(bootstrap: str, topic: str, partitions: int = 1) -> set[int]:
+    """The compression codecs of the record batches stored in the topic (raw Fetch: clients hide them)."""
     from aiokafka.protocol.fetch import FetchRequest
     from aiokafka.record.memory_records import MemoryRecords
 
     async def go(admin: AIOKafkaAdminClient) -> set[int]:
         node = next(iter(admin._client.cluster.brokers())).nodeId
-        resp = await admin._send_request_to_node(node, FetchRequest(100, 1, 1 << 22, 0, [(topic, [(0, 0, 1 << 22)])]))
+        fetch = [(topic, [(p, 0, 1 << 22) for p in range(partitions)])]
+        resp = await admin._send_request_to_node(node, FetchRequest(100, 1, 1 << 22, 0, fetch))
         codecs: set[int] = set()
-        for _, partitions in resp.topics:
-            for part in partitions:
+        for _, parts in resp.topics:
+            for part in parts:
                 records = MemoryRecords(part[-1])
                 while (batch := records.next_batch()) is not None:
                     codecs.add(batch.compression_type)
@@ -160,3 +161,87 @@ def test_file_source_to_file_sink_on_kafka_survives_graceful_restart(tmp_path: P
         assert group_offsets(kafka_bootstrap, f"connect-{sink}") == {(topic, 0): len(expected)}
     finally:
         assert restarted.stop() == 0
+
+
+def _cli(props: Path, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "miniconnect.cli", "topics", str(props), *args], input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_topics_cli_and_a_topics_regex_sink_on_kafka(tmp_path: Path, kafka_bootstrap: str) -> None:
+    uid = _uid()
+    props = tmp_path / "cli.properties"
+    props.write_text(f"bootstrap.servers={kafka_bootstrap}\n")
+    a, b, other = f"re-{uid}-a", f"re-{uid}-b", f"re-{uid}-ab"
+    for topic, n in ((a, 30), (b, 20), (other, 5)):
+        r = _cli(props, "produce", topic, stdin="".join(f"{topic} {i}\n" for i in range(n)))
+        assert r.returncode == 0, r.stderr
+        assert f"Produced {n} records to {topic}" in r.stderr
+    listed = _cli(props, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert {f"{a}\t1", f"{b}\t1", f"{other}\t1"} <= set(listed.stdout.splitlines())
+    consumed = _cli(props, "consume", a, "--from-beginning", "--max-messages", "30", "--timeout-ms", "20000")
+    assert consumed.returncode == 0, consumed.stderr
+    assert consumed.stdout.splitlines() == [f"{a} {i}" for i in range(30)]
+
+    # topics.regex must match the whole name: re-<uid>-ab stays out. The StringConverter keeps the text as is.
+    dst = tmp_path / "out.txt"
+    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap})
+    worker.start()
+    sink = f"regex-sink-{uid}"
+    try:
+        r = worker.rest("PUT", f"/connectors/{sink}/config", {
+            "connector.class": "FileStreamSink", "tasks.max": "1", "file": str(dst),
+            "topics.regex": f"re-{uid}-[ab]", "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "consumer.override.max.poll.records": "7"})
+        assert r.status_code == 201, r.text
+        worker.wait_running(sink)
+        worker.wait_for(lambda: len(_lines(dst)) >= 50, what="both matching topics in the sink file")
+        expected = {(a, 0): 30, (b, 0): 20}
+        worker.wait_for(lambda: group_offsets(kafka_bootstrap, f"connect-{sink}") == expected,
+                        what="offsets of both topics committed")
+        assert sorted(_lines(dst)) == sorted([f"{a} {i}" for i in range(30)] + [f"{b} {i}" for i in range(20)])
+        body = worker.rest("GET", f"/connectors/{sink}/offsets").json()
+        assert sorted((o["partition"]["kafka_topic"], o["offset"]["kafka_offset"]) for o in body["offsets"]) \
+            == [(a, 30), (b, 20)]
+        assert sorted(worker.rest("GET", f"/connectors/{sink}/topics").json()[sink]["topics"]) == [a, b]
+    finally:
+        assert worker.stop() == 0
+
+
+def test_source_topics_are_created_with_the_configured_partitions_and_configs(
+        tmp_path: Path, kafka_bootstrap: str) -> None:
+    uid = _uid()
+    plain, compacted = f"tc-{uid}-plain", f"tc-{uid}-compacted"
+    creation = {"topic.creation.default.replication.factor": "1", "topic.creation.default.partitions": "3",
+                "topic.creation.groups": "compacted", "topic.creation.compacted.include": r"tc-.*-compacted",
+                "topic.creation.compacted.cleanup.policy": "compact",
+                "topic.creation.compacted.min.compaction.lag.ms": "60000",
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+    # A worker-level producer setting applies to every source task.
+    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap,
+                                            "producer.compression.type": "gzip"})
+    worker.start()
+    try:
+        for topic in (plain, compacted):
+            src = tmp_path / f"{topic}.txt"
+            src.write_text("".join(f"k{i}\n" for i in range(10)))
+            r = worker.rest("PUT", f"/connectors/src-{topic}/config", {
+                "connector.class": "FileStreamSource", "file": str(src), "topic": topic, **creation})
+            assert r.status_code == 201, r.text
+        for topic in (plain, compacted):
+            worker.wait_running(f"src-{topic}")
+        worker.wait_for(lambda: describe_topics(kafka_bootstrap, [plain, compacted]) == {plain: 3, compacted: 3},
+                        what="both topics created with 3 partitions")
+        assert topic_configs(kafka_bootstrap, plain)["cleanup.policy"] == "delete"
+        cfg = topic_configs(kafka_bootstrap, compacted)
+        assert (cfg["cleanup.policy"], cfg["min.compaction.lag.ms"]) == ("compact", "60000")
+        assert "Created topic " + compacted in worker.log()
+        assert sorted(r.value for r in read_topic(kafka_bootstrap, plain, 10)) \
+            == sorted(f"k{i}".encode() for i in range(10))
+        # As on Kafka Connect, a compacted topic refuses FileStreamSource's key-less records: the task fails.
+        worker.wait_for(lambda: worker.rest("GET", f"/connectors/src-{compacted}/status").json()["tasks"][0]["state"]
+                        == "FAILED", what="the compacted topic's source task FAILED")
+    finally:
+        assert worker.stop() == 0
+    assert batch_compressions(kafka_bootstrap, plain, 3) == {1}  # gzip
