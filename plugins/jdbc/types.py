@@ -301,7 +301,10 @@ class TypeMapper:
         scale = 127 if col.scale == -127 else col.scale
         if self.dialect == "postgresql" and col.precision == 0 and col.scale == 0:
             scale = 127  # unconstrained numeric
-        return S.decimal_schema(scale, optional, col.precision), _rescale(scale)
+        # PostgreSQL numeric(p,s) and MySQL DECIMAL(p,s) text always carries exactly s digits after the point, so
+        # the driver's Decimal already has the schema scale: no per-value rescale needed
+        exact = self.dialect in ("postgresql", "mysql") and col.precision > 0 and scale == col.scale
+        return S.decimal_schema(scale, optional, col.precision), None if exact else _rescale(scale)
 
     def _numeric(self, col: Column, optional: bool) -> tuple[Schema, Converter]:
         p, s, mode = col.precision, col.scale, self.numeric_mapping

@@ -113,8 +113,11 @@ def test_numeric_mapping(mode, p, s, want):
 
 
 def test_decimal_type_ignores_numeric_mapping_and_values_rescale():
-    schema, conv = TypeMapper("best_fit", dialect="mysql").map(Column("d", "DECIMAL", "decimal", 10, 2))
+    schema, _ = TypeMapper("best_fit", dialect="mysql").map(Column("d", "DECIMAL", "decimal", 10, 2))
+    assert schema == S.decimal_schema(2, True, 10)
+    schema, conv = TypeMapper("best_fit", dialect="sqlite").map(Column("d", "DECIMAL", "decimal", 10, 2))
     assert schema == S.decimal_schema(2, True, 10) and conv(decimal.Decimal("1.5")) == decimal.Decimal("1.50")
+    assert str(conv(1.5)) == "1.50" and conv(None) is None
     _, conv = TypeMapper("best_fit", dialect="postgresql").map(pg_column("n", "numeric", "scalar", -1))
     with pytest.raises(DataError, match="Bad value for type byte : 183.9382"):
         conv(decimal.Decimal("183.9382"))
