@@ -374,3 +374,40 @@ async def test_table_monitor_new_dropped_and_duplicate_tables(pg_db):
             assert "duplicate unqualified table names" in str(c.context.error)
         finally:
             await c.stop()
+
+
+@pytest.mark.parametrize("kind", ["pg", "mysql"])
+async def test_many_writers_committing_out_of_order(kind, request, tmp_path):
+    """20 concurrent writers each insert at a different moment and commit after a random pause, while the task
+    polls every 20 ms in timestamp+incrementing mode: every row arrives exactly once."""
+    import random
+    server = request.getfixturevalue("pg_db" if kind == "pg" else "mysql_db")
+    now = "clock_timestamp()" if kind == "pg" else "NOW(6)"
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE w (id {serial(server)}, ts {ts_type(server)} NOT NULL)")
+        task = await h.start_task(conf(server, "w", mode="timestamp+incrementing", **{
+            "incrementing.column.name": "id", "timestamp.column.name": "ts", "poll.interval.ms": 20}))
+        rnd = random.Random(4)
+
+        async def writer(i: int) -> None:
+            await asyncio.sleep(i * 0.03)
+            conn = await server.connect()
+            try:
+                if kind == "pg":
+                    async with conn.transaction():
+                        await conn.execute(f"INSERT INTO w (ts) VALUES ({now})")
+                        await asyncio.sleep(rnd.uniform(0, 0.6))
+                else:
+                    async with conn.cursor() as cur:
+                        await cur.execute("BEGIN")
+                        await cur.execute(f"INSERT INTO w (ts) VALUES ({now})")
+                        await asyncio.sleep(rnd.uniform(0, 0.6))
+                        await cur.execute("COMMIT")
+            finally:
+                await conn.close() if kind == "pg" else conn.close()
+
+        writers = asyncio.gather(*(writer(i) for i in range(20)))
+        recs = await h.poll(task, 20, timeout=15, quiet=1.5)
+        await writers
+        got = values(recs)
+        assert sorted(got) == list(range(1, 21)), got
