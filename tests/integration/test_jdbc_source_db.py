@@ -411,3 +411,37 @@ async def test_many_writers_committing_out_of_order(kind, request, tmp_path):
         await writers
         got = values(recs)
         assert sorted(got) == list(range(1, 21)), got
+
+
+async def test_mariadb_url_isolation_and_query_retries(mysql_db, tmp_path):
+    async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run("CREATE TABLE m (id INT PRIMARY KEY)", "INSERT INTO m VALUES (1)")
+        cfg = {**conf(mysql_db, "m", mode="incrementing", **{"incrementing.column.name": "id",
+                                                            "transaction.isolation.mode": "READ_COMMITTED",
+                                                            "query.retry.attempts": 2}),
+               "connection.url": mysql_db.jdbc_url(scheme="mariadb")}
+        task = await h.start_task(cfg)
+        assert values(await h.poll(task, 1)) == [1]
+        await db.run("DROP TABLE m")
+        with pytest.raises(Exception, match="Failed to query table after retries"):
+            await h.poll(task, 1, timeout=5)
+
+
+async def test_timestamp_mode_restart_from_conservative_offset(server, tmp_path):
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE r (id INT, ts {ts_type(server)} NOT NULL)")
+        await db.run("INSERT INTO r VALUES (1, '2024-01-01 00:00:01'), (2, '2024-01-01 00:00:01'), "
+                     "(3, '2024-01-01 00:00:02')")
+        cfg = conf(server, "r", mode="timestamp", **{"timestamp.column.name": "ts", "batch.max.rows": 1,
+                                                     "transaction.isolation.mode": "REPEATABLE_READ"})
+        task = await h.start_task(cfg)
+        recs = await h.poll(task, 3)
+        assert values(recs) == [1, 2, 3]
+        # the worker had only flushed the first record's offset ({}): a restart re-reads, never skips
+        await h.store.put("src", {next(iter(h.store._data["src"])): recs[0].source_offset})
+        task = await h.restart(cfg)
+        assert values(await h.poll(task, 3)) == [1, 2, 3]
+        # offset of record 2 (= ts of row 1, complete): the restart continues after that timestamp
+        await h.store.put("src", {next(iter(h.store._data["src"])): recs[1].source_offset})
+        task = await h.restart(cfg)
+        assert values(await h.poll(task, 1)) == [3]
