@@ -445,3 +445,14 @@ async def test_timestamp_mode_restart_from_conservative_offset(server, tmp_path)
         await h.store.put("src", {next(iter(h.store._data["src"])): recs[1].source_offset})
         task = await h.restart(cfg)
         assert values(await h.poll(task, 1)) == [3]
+
+
+async def test_schema_pattern_narrows_listing(pg_db):
+    async with Sql(pg_db) as db:
+        await db.run("CREATE SCHEMA sales", "CREATE TABLE sales.orders (id INT)", "CREATE TABLE public.misc (id INT)")
+        c = await connector_for({**conf(pg_db, None, mode="bulk"), "schema.pattern": "sal%",
+                                 "table.include.list": ".*"})
+        try:
+            assert [x["tables"] for x in await c.task_configs(2)] == ['"sales"."orders"']
+        finally:
+            await c.stop()

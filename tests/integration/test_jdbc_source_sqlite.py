@@ -237,3 +237,21 @@ async def test_query_mode_single_task_and_validation(db):
     ok = c.validate(base(path, mode="incrementing", **{"table.whitelist": "x", "poll.interval.ms": 2000,
                                                         "validate.non.null": False}))
     assert not any(v.errors for v in ok.values())
+
+
+async def test_legacy_v0_offsets_and_views(db, tmp_path):
+    path, con = db
+    con.execute("CREATE TABLE old (id INTEGER PRIMARY KEY, v TEXT)")
+    con.executemany("INSERT INTO old VALUES (?, ?)", [(i, "x") for i in range(1, 5)])
+    con.execute("CREATE VIEW old_view AS SELECT * FROM old")
+    cfg = cfg_for(path, '"old"', mode="incrementing", **{"incrementing.column.name": "id"})
+    async with Harness(str(tmp_path / "off.json")) as h:
+        await h.store.put("src", {'{"table":"old"}': {"incrementing": 2}})  # written by a pre-CP-5.0 connector
+        task = await h.start_task(cfg)
+        recs = await h.poll(task, 2)
+        assert values(recs) == [3, 4] and recs[0].source_partition == {"protocol": "1", "table": "old"}
+    c = await connector_for(base(path, mode="bulk", **{"table.whitelist": "old,old_view", "table.types": "VIEW"}))
+    try:
+        assert [x["tables"] for x in await c.task_configs(3)] == ['"old_view"']
+    finally:
+        await c.stop()
