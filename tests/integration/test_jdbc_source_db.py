@@ -456,3 +456,27 @@ async def test_schema_pattern_narrows_listing(pg_db):
             assert [x["tables"] for x in await c.task_configs(2)] == ['"sales"."orders"']
         finally:
             await c.stop()
+
+
+async def test_bound_falls_back_to_delay_without_privileges(mysql_db, tmp_path, caplog):
+    """A user without PROCESS cannot see open transactions: the delay bound is used and the log says so."""
+    import logging
+    user = f"np{uuid.uuid4().hex[:8]}"
+    async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'",
+                     f"GRANT ALL ON `{mysql_db.database}`.* TO '{user}'@'%'",
+                     "CREATE TABLE f (id INT PRIMARY KEY, ts DATETIME(6) NOT NULL)",
+                     "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')")
+        try:
+            cfg = {**conf(mysql_db, "f", mode="timestamp+incrementing", **{
+                "incrementing.column.name": "id", "timestamp.column.name": "ts",
+                "timestamp.delay.interval.ms": 100}), "connection.user": user, "connection.password": "pw"}
+            with caplog.at_level(logging.INFO, logger="miniconnect_plugins.jdbc.source.querier"):
+                task = await h.start_task(cfg)
+                assert values(await h.poll(task, 1)) == [1]
+            msgs = [r.getMessage() for r in caplog.records if "Upper timestamp bound" in r.getMessage()]
+            assert len(msgs) == 1 and "timestamp.delay.interval.ms=100 (open transactions not visible" in msgs[0]
+            assert "PROCESS" in msgs[0]
+        finally:
+            await h.stop()
+            await db.run(f"DROP USER '{user}'@'%'")
