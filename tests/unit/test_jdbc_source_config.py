@@ -144,3 +144,12 @@ def test_table_filters_grouping_and_mappings():
     assert column_mapping(["public\\.a:[u|c]", ".*[b-e]:[m]"], ts, "timestamp", True)["public.a"] == ["u", "c"]
     with pytest.raises(Exception, match="does not match any of the provided regexes"):
         column_mapping(["public\\.a:id"], ts, "incrementing", False)
+
+
+def test_connection_properties_pass_through():
+    cfg = SourceConfig.parse({"connection.url": "jdbc:postgresql://h/db?ApplicationName=x",
+                              "connection.user": "u", "connection.password": "p", "connection.sslmode": "require",
+                              "connection.ApplicationName": "ignored"})
+    jdbc = cfg.jdbc_url()
+    assert (jdbc.user, jdbc.password) == ("u", "p")
+    assert jdbc.param("sslmode") == "require" and jdbc.param("ApplicationName") == "x"

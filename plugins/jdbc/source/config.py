@@ -274,6 +274,18 @@ class SourceConfig:
     def uses_incrementing(self) -> bool:
         return self.mode in ("incrementing", "timestamp+incrementing")
 
+    def jdbc_url(self) -> Any:
+        """The parsed connection.url with connection.user/password and every undefined `connection.<prop>` key
+        passed as a driver property (prefix stripped; URL parameters win), as the Java connector does."""
+        from ..url import parse_jdbc_url
+        jdbc = parse_jdbc_url(self.values["connection.url"], self.values["connection.user"], self.password)
+        for k, v in self.originals.items():
+            if k.startswith("connection.") and k not in CONFIG_DEF.keys and v is not None:
+                prop = k[len("connection."):]
+                if jdbc.param(prop) is None:
+                    jdbc.params[prop] = str(v).strip()
+        return jdbc
+
     def present(self, key: str) -> bool:
         v = self.originals.get(key)
         return v is not None and str(v).strip() != ""

@@ -11,7 +11,6 @@ from miniconnect.connector import SourceConnector
 from miniconnect.errors import ConfigError
 
 from ..dialects import TableId
-from ..url import parse_jdbc_url
 from .config import CONFIG_DEF, SourceConfig, stringify, validate
 from .db import SourceDb
 from .tables import check_duplicates, filter_tables, group_partitions
@@ -35,7 +34,7 @@ class JdbcSourceConnector(SourceConnector):
     async def start(self, props: dict[str, str]) -> None:
         self.props = stringify(props)
         cfg = self.cfg = SourceConfig.parse(self.props)
-        self.jdbc = parse_jdbc_url(cfg["connection.url"], cfg["connection.user"], cfg.password)
+        self.jdbc = cfg.jdbc_url()
         if cfg.query:
             if any(cfg.present(k) for k in ("table.whitelist", "table.blacklist", "table.include.list",
                                             "table.exclude.list")):

@@ -13,10 +13,9 @@ from miniconnect.storage.offsets import partition_key
 
 from ..dialects import TableId, parse_table_id, resolve_dialect
 from ..types import TypeMapper
-from ..url import parse_jdbc_url
 from .config import SourceConfig
 from .db import SourceDb, is_transient
-from .querier import QUERY_PARTITION, Querier, nanos_to_datetime
+from .querier import QUERY_PARTITION, Querier
 from .tables import column_mapping
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ class JdbcSourceTask(SourceTask):
             log.warning("Mode is empty: this task creates no querier")
             self._queue = asyncio.Queue(1)
             return
-        jdbc = parse_jdbc_url(cfg["connection.url"], cfg["connection.user"], cfg.password)
+        jdbc = cfg.jdbc_url()
         dialect = resolve_dialect(jdbc.dialect, cfg["dialect.name"])
         if dialect.kind != jdbc.dialect:
             raise ConfigError(message=f"dialect.name {cfg['dialect.name']} cannot be used with a "
