@@ -480,3 +480,15 @@ async def test_bound_falls_back_to_delay_without_privileges(mysql_db, tmp_path, 
         finally:
             await h.stop()
             await db.run(f"DROP USER '{user}'@'%'")
+
+
+async def test_timestamp_initial_current_time_skips_history(server, tmp_path):
+    now = "clock_timestamp()" if server.kind == "postgresql" else "NOW(6)"
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE hi (id INT PRIMARY KEY, ts {ts_type(server)} NOT NULL)",
+                     "INSERT INTO hi VALUES (1, '2020-01-01 00:00:00'), (2, '2021-01-01 00:00:00')")
+        task = await h.start_task(conf(server, "hi", mode="timestamp+incrementing", **{
+            "incrementing.column.name": "id", "timestamp.column.name": "ts", "timestamp.initial": -1}))
+        await asyncio.sleep(0.05)
+        await db.run(f"INSERT INTO hi VALUES (3, {now})")
+        assert values(await h.poll(task, 1, timeout=4)) == [3]
