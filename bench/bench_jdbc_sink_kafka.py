@@ -1,0 +1,226 @@
+"""Rows/s of the JDBC sink through a real worker: N seed-format records from Kafka (and from the embedded log) into
+PostgreSQL and MariaDB, insert and upsert.
+
+Run: python bench/bench_jdbc_sink_kafka.py [N] [--only kafka|embedded] [--db postgresql|mariadb] [--override K=V ...]
+     (N defaults to 1,000,000; --override adds worker properties, e.g. consumer.max.poll.records=500)
+Servers: MINICONNECT_TEST_KAFKA=host:port, MINICONNECT_TEST_PG=postgresql://..., MINICONNECT_TEST_MYSQL=mysql://...
+name servers to use; otherwise throwaway ones are started from tests/servers and stopped at the end.
+
+The records are produced first (aiokafka, large batches; the embedded log's own producer), so each figure is the
+sink alone: a `miniconnect standalone` process gets the connector through POST /connectors (a fresh group, a fresh
+table created by auto.create) and the clock runs from the POST until the table holds all N rows. Values are the
+seed message's JsonConverter envelope with unique order ids; upsert is pk.mode=record_value, pk.fields=order_id.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+from servers import KafkaServer, MariaDbServer, PostgresServer, parse_db_url  # noqa: E402
+from worker_process import WorkerProcess  # noqa: E402
+
+from miniconnect.log.base import ProducerRecord  # noqa: E402
+
+SCHEMA = ('{"type": "struct", "fields": [{"type": "string", "optional": true, "field": "order_id"}, '
+          '{"type": "string", "optional": true, "field": "user_id"}, {"type": "string", "optional": true, "field": '
+          '"product_id"}, {"type": "int32", "optional": true, "field": "qty"}, {"type": "int32", "optional": true, '
+          '"field": "unit_price"}, {"type": "int32", "optional": true, "field": "total_price"}], "optional": false, '
+          '"name": "orders"}')
+PARTITIONS = 4
+
+
+def values(n: int, spaced: bool) -> list[bytes]:
+    """The seed message's envelope, one order per record: compact as Kafka's JsonConverter writes it, or spaced
+    exactly like the seed message (as Python's json.dumps writes it)."""
+    out = []
+    for i in range(n):
+        qty, price = i % 50 + 1, (i % 7 + 1) * 1000
+        out.append((f'{{"schema": {SCHEMA}, "payload": {{"order_id": "{uuid.UUID(int=i * 7919 + 1)}", '
+                    f'"user_id": "{uuid.UUID(int=i * 104729)}", "product_id": "CATALOG-{i % 1000:03d}", '
+                    f'"qty": {qty}, "unit_price": {price}, "total_price": {qty * price}}}}}').encode())
+    if not spaced:
+        out = [orjson.dumps(orjson.loads(v)) for v in out]
+    return out
+
+
+async def produce_kafka(bootstrap: str, topic: str, data: list[bytes]) -> float:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=50, max_batch_size=1 << 20)
+    await producer.start()
+    t0 = time.perf_counter()
+    try:
+        for lo in range(0, len(data), 50_000):  # batches built by hand: far cheaper than one send() per record
+            futures = []
+            batch = producer.create_batch()
+            p = 0
+            for v in data[lo:lo + 50_000]:
+                if batch.append(key=None, value=v, timestamp=None) is None:
+                    futures.append(await producer.send_batch(batch, topic, partition=p))
+                    p = (p + 1) % PARTITIONS
+                    batch = producer.create_batch()
+                    batch.append(key=None, value=v, timestamp=None)
+            futures.append(await producer.send_batch(batch, topic, partition=p))
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - t0
+
+
+async def produce_embedded(log_dir: Path, topic: str, data: list[bytes]) -> float:
+    from miniconnect.log.base import NewTopic
+    from miniconnect.log.embedded import EmbeddedLog
+    log = EmbeddedLog(str(log_dir), default_partitions=PARTITIONS)
+    await log.start()
+    t0 = time.perf_counter()
+    try:
+        await log.create_topics([NewTopic(topic, PARTITIONS, 1)])
+        producer = log.producer({})
+        await producer.start()
+        try:
+            for lo in range(0, len(data), 500):  # 500 per batch, as `topics produce` and source tasks write
+                await producer.send_batch([ProducerRecord(topic, None, v, partition=(lo // 500) % PARTITIONS)
+                                           for v in data[lo:lo + 500]])
+        finally:
+            await producer.stop()
+    finally:
+        await log.stop()
+    return time.perf_counter() - t0
+
+
+class Db:
+    def __init__(self, label: str, server) -> None:  # noqa: ANN001
+        self.label, self.server = label, server
+        self.pg = server.kind == "postgresql"
+
+    async def _run(self, sql: str):  # noqa: ANN202
+        conn = await self.server.connect()
+        try:
+            if self.pg:
+                return await conn.fetchval(sql)
+            async with conn.cursor() as cur:
+                await cur.execute(sql)
+                row = await cur.fetchone()
+                return row[0] if row else None
+        finally:
+            await conn.close() if self.pg else conn.close()
+
+    def count(self, table: str) -> int:
+        try:
+            return asyncio.run(self._run(f"SELECT COUNT(*) FROM {table}")) or 0
+        except Exception:
+            return 0
+
+    def drop(self, table: str) -> None:
+        asyncio.run(self._run(f"DROP TABLE IF EXISTS {table}"))
+
+    def connection(self) -> dict[str, str]:
+        return self.server.connection_config(scheme=None if self.pg else "mariadb")
+
+
+def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str) -> None:
+    table = f"bench_{uuid.uuid4().hex[:8]}"
+    name = f"sink-{table}"
+    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
+              "table.name.format": table, "auto.create": "true", **db.connection()}
+    if mode == "upsert":
+        config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
+    t0 = time.perf_counter()
+    r = worker.rest("POST", "/connectors", {"name": name, "config": config})
+    assert r.status_code == 201, r.text
+    last, last_change = 0, time.monotonic()
+    while True:
+        count = db.count(table)
+        if count >= n:
+            break
+        if count != last:
+            last, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change > 60:
+            raise SystemExit(f"{label}: stuck at {count} rows\n{worker.log()[-3000:]}")
+        time.sleep(0.05)
+    secs = time.perf_counter() - t0
+    print(f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s)", flush=True)
+    worker.rest("DELETE", f"/connectors/{name}")
+    time.sleep(0.5)
+    db.drop(table)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", nargs="?", type=int, default=1_000_000)
+    ap.add_argument("--only", choices=["kafka", "embedded"])
+    ap.add_argument("--db", choices=["postgresql", "mariadb"])
+    ap.add_argument("--mode", choices=["insert", "upsert"])
+    ap.add_argument("--override", action="append", default=[])
+    ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
+    args = ap.parse_args()
+    n = args.n
+    extra = dict(o.split("=", 1) for o in args.override)
+    started = []
+    try:
+        dbs = []
+        for label, env, cls in (("PostgreSQL", "MINICONNECT_TEST_PG", PostgresServer),
+                                ("MariaDB", "MINICONNECT_TEST_MYSQL", MariaDbServer)):
+            if args.db and args.db != label.lower():
+                continue
+            if os.environ.get(env):
+                dbs.append(Db(label, parse_db_url(os.environ[env])))
+            else:
+                proc = cls()
+                started.append(proc)
+                dbs.append(Db(label, proc.start()))
+        modes = [args.mode] if args.mode else ["insert", "upsert"]
+        data = values(n, args.spaced)
+        print(f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
+              f"{'spaced' if args.spaced else 'compact'} JSON, 1 task"
+              f"{', ' + ', '.join(args.override) if args.override else ''}", flush=True)
+        transports = [args.only] if args.only else ["kafka", "embedded"]
+        for transport in transports:
+            with tempfile.TemporaryDirectory(prefix="bench-jdbc-") as tmp:
+                workdir = Path(tmp)
+                topic = f"orders_{uuid.uuid4().hex[:6]}"
+                wextra = dict(extra)
+                if transport == "kafka":
+                    bootstrap = os.environ.get("MINICONNECT_TEST_KAFKA")
+                    if not bootstrap:
+                        kafka = KafkaServer()
+                        started.append(kafka)
+                        bootstrap = kafka.start()
+                    wextra["bootstrap.servers"] = bootstrap
+                    secs = asyncio.run(produce_kafka(bootstrap, topic, data))
+                else:
+                    secs = asyncio.run(produce_embedded(workdir / "log", topic, data))
+                print(f"{transport}: produced in {secs:.1f} s", flush=True)
+                worker = WorkerProcess(workdir, extra={"offset.flush.interval.ms": "10000", **wextra})
+                worker.start()
+                try:
+                    for db in dbs:
+                        for mode in modes:
+                            run_case(worker, db, topic, n, mode, f"{transport} -> {db.label} {mode}")
+                finally:
+                    worker.stop()
+    finally:
+        for proc in reversed(started):
+            proc.stop()
+
+
+if __name__ == "__main__":
+    main()

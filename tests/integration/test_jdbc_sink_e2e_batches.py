@@ -1,0 +1,118 @@
+"""How the worker sizes put() batches for sinks such as JDBC (one transaction per put): while records are already
+waiting, a full poll is followed by more non-waiting polls, up to PUT_BATCH_POLLS × max.poll.records; a trickle is
+delivered as it comes. Every record is delivered once, in order, and positions are committed after put()."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from miniconnect.config.worker_config import WorkerConfig
+from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
+from miniconnect.data.records import SinkRecord
+from miniconnect.log.base import ProducerRecord
+from miniconnect.log.embedded import EmbeddedLog
+from miniconnect.plugins import Plugins
+from miniconnect.runtime.sink_task import PUT_BATCH_POLLS, sink_group_id
+from miniconnect.runtime.states import TargetState, TaskId
+from miniconnect.runtime.worker import Worker
+from miniconnect.storage.offsets import FileOffsetStore
+
+PUTS: list[list[int]] = []
+
+
+class BatchRecordingTask(SinkTask):
+    async def start(self, props: dict[str, str]) -> None:
+        pass
+
+    async def put(self, records: list[SinkRecord]) -> None:
+        if records:
+            PUTS.append([r.kafka_offset for r in records])
+
+    async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
+        pass
+
+
+class BatchRecordingSink(SinkConnector):
+    task_class = BatchRecordingTask
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+
+class Listener:
+    def on_connector_state(self, *args: Any) -> None: ...
+    def on_task_state(self, *args: Any) -> None: ...
+    def on_topic_used(self, *args: Any) -> None: ...
+    def on_reconfigure_request(self, *args: Any) -> None: ...
+
+
+async def eventually(check: Any, timeout: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> Any:
+    config = WorkerConfig({"offset.storage.file.filename": str(tmp_path / "offsets"),
+                           "embedded.log.dir": str(tmp_path / "log"), "offset.flush.interval.ms": "100",
+                           "consumer.max.poll.records": "100"})
+    plugins = Plugins(config)
+    plugins.register(BatchRecordingSink)
+    log = EmbeddedLog(str(tmp_path / "log"), default_partitions=1)
+    offsets = FileOffsetStore(str(tmp_path / "offsets"))
+    await log.start()
+    await offsets.start()
+    worker = Worker(config, plugins, log, offsets, Listener())
+    await worker.start()
+    PUTS.clear()
+    yield worker, log
+    await worker.stop()
+    await log.stop()
+
+
+async def produce(log: EmbeddedLog, n: int, start: int = 0) -> None:
+    producer = log.producer({})
+    await producer.start()
+    await producer.send_batch([ProducerRecord("t", None, str(i).encode(), partition=0) for i in range(start, start + n)])
+    await producer.stop()
+
+
+async def run_sink(worker: Worker) -> None:
+    config = {"connector.class": "BatchRecordingSink", "topics": "t",
+              "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+    await worker.start_connector("batches", config, TargetState.STARTED)
+    tc = (await worker.task_configs("batches"))[0]
+    await worker.start_task(TaskId("batches", 0), config, tc, TargetState.STARTED)
+
+
+async def test_waiting_records_reach_put_in_bigger_batches(setup: Any) -> None:
+    worker, log = setup
+    await produce(log, 5000)
+    await run_sink(worker)
+    await eventually(lambda: sum(map(len, PUTS)) >= 5000)
+    sizes = [len(p) for p in PUTS]
+    assert [o for p in PUTS for o in p] == list(range(5000))  # once each, in order
+    assert 100 < max(sizes) <= 100 * PUT_BATCH_POLLS  # bigger than one poll (max.poll.records=100), and bounded
+    assert len(PUTS) <= 5000 // (100 * PUT_BATCH_POLLS) + 1
+    # positions follow put(): the whole topic is committed
+    tp = TopicPartition("t", 0)
+    for _ in range(500):
+        if (await log.committed_offsets(sink_group_id("batches", {}))).get(tp) == 5000:
+            break
+        await asyncio.sleep(0.02)
+    assert (await log.committed_offsets(sink_group_id("batches", {}))).get(tp) == 5000
+
+
+async def test_a_trickle_is_delivered_as_it_comes(setup: Any) -> None:
+    worker, log = setup
+    await run_sink(worker)
+    for i in range(5):
+        await produce(log, 30, i * 30)
+        await eventually(lambda: sum(map(len, PUTS)) >= (i + 1) * 30)
+    assert [o for p in PUTS for o in p] == list(range(150))
+    assert all(len(p) <= 30 for p in PUTS)  # nothing waited for more records
