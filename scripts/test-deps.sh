@@ -41,7 +41,7 @@ fi
 
 # --- python package --------------------------------------------------------------------------------------
 # The tests must import this checkout, not an older copy installed by `pip install .` (e.g. the quick start).
-installed="$(python3 -c 'import os, miniconnect, miniconnect_plugins, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx; print(os.path.dirname(os.path.dirname(os.path.abspath(miniconnect.__file__))))' 2>/dev/null || true)"
+installed="$(cd / && python3 -c 'import os, miniconnect_plugins, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx; print(os.path.dirname(os.path.dirname(os.path.abspath(miniconnect_plugins.__file__))))' 2>/dev/null || true)"
 if [ "$installed" != "$REPO_DIR" ]; then
   log "pip install -e '.[test]'"
   python3 -m pip install -q -e "$REPO_DIR[test]" 2>&1 | grep -v "Running pip as the 'root' user" || true
