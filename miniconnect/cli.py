@@ -101,7 +101,9 @@ async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await transport.start()
+        if not await _until_stopped(transport.start(), stop):
+            log.info("Shutting down before Kafka answered")
+            return 0
         await offsets.start()
         await worker.start()
         await rest.start()
@@ -117,6 +119,23 @@ async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
     finally:
         await _stop_all(herder, rest, transport, offsets)
     return 0
+
+
+async def _until_stopped(coro: Any, stop: asyncio.Event) -> bool:
+    """Runs `coro` unless a stop signal comes first (the transport may wait for an unreachable Kafka for as
+    long as it takes): True when it finished, False when stopped."""
+    work = asyncio.ensure_future(coro)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not work.done():
+        work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        return False
+    work.result()
+    return True
 
 
 async def _stop_all(herder: Any, rest: Any, transport: Any, offsets: Any) -> None:

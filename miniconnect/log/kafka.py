@@ -23,7 +23,7 @@ from aiokafka.protocol.types import Array, Int16, Int32, Schema, String
 
 from ..connector import TopicPartition
 from ..errors import ConnectError, RetriableError
-from .base import (ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
+from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
                    RebalanceCallback, RecordMetadata, Transport)
 from .embedded.partitioner import partition_for_key
 
@@ -183,8 +183,8 @@ def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[st
 
 
 async def _retry(what: str, bootstrap: str, fn: Callable[[], Awaitable[T]], timeout_s: float | None) -> T:
-    """Retries `fn` while the cluster cannot be reached, with backoff capped at 10 s; gives up after
-    timeout_s (None: never). Other errors propagate at once."""
+    """Retries `fn` while the cluster cannot be reached, with backoff capped at 4 s (a broker that comes up is
+    used within seconds); gives up after timeout_s (None: never). Other errors propagate at once."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     delay, attempt = 0.5, 1
     while True:
@@ -198,7 +198,7 @@ async def _retry(what: str, bootstrap: str, fn: Callable[[], Awaitable[T]], time
             log.warning("%s: Kafka at %s not reachable (attempt %d: %r); retrying in %.1fs", what, bootstrap,
                         attempt, e, delay)
             await asyncio.sleep(delay)
-            delay, attempt = min(delay * 2, 10.0), attempt + 1
+            delay, attempt = min(delay * 2, 4.0), attempt + 1
 
 
 # --- producer ----------------------------------------------------------------------------------------------
@@ -316,6 +316,8 @@ class _Listener(ConsumerRebalanceListener):
 
 
 _TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+_LOST_MEMBERSHIP = (kerrors.CommitFailedError, kerrors.UnknownMemberIdError, kerrors.IllegalGenerationError,
+                    kerrors.RebalanceInProgressError)
 
 
 class KafkaConsumer(Consumer):
@@ -412,8 +414,17 @@ class KafkaConsumer(Consumer):
         return {TopicPartition(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
     async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
-        if offsets:
+        if not offsets:
+            return
+        try:
             await self._consumer.commit({AioTP(tp[0], tp[1]): off for tp, off in offsets.items()})
+        except _LOST_MEMBERSHIP as e:
+            # The group moved on without us (rebalance, or a broker restart expired the session).
+            raise CommitFailed(f"Commit of group {self.group_id} failed: {e!r}") from e
+        except kerrors.KafkaError as e:
+            if isinstance(e, kerrors.KafkaConnectionError) or getattr(e, "retriable", False):
+                raise RetriableError(f"Commit of group {self.group_id} failed: {e!r}") from e
+            raise
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self._consumer.seek(AioTP(tp[0], tp[1]), offset)

@@ -9,7 +9,7 @@ from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter
 from ..data.records import SinkRecord
 from ..errors import ConnectError, RetriableError
-from ..log.base import ConsumerRecord, Transport
+from ..log.base import CommitFailed, ConsumerRecord, Transport
 from .runner import TaskRunner
 from .states import TaskId
 
@@ -156,7 +156,13 @@ class SinkTaskRunner(TaskRunner):
         safe = await self.task.pre_commit(dict(current))
         safe = {tp: o for tp, o in safe.items() if tp in current and self.committed.get(tp) != o}
         if safe:
-            await self.consumer.commit(safe)
+            try:
+                await self.consumer.commit(safe)
+            except (CommitFailed, RetriableError) as e:
+                # Like Kafka's WorkerSinkTask: the records stay uncommitted and are delivered again after a
+                # rebalance, or committed at the next interval; the task keeps running.
+                log.warning("Task %s: commit of offsets failed (%s); will retry", self.id, e)
+                return
             self.committed.update(safe)
 
     async def _on_assigned(self, partitions: list[TopicPartition]) -> None:

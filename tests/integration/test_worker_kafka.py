@@ -4,6 +4,8 @@ Each test uses its own topic and connector names, so they share the session brok
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import json
 import os
 import signal
 import socket
@@ -20,7 +22,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from servers import run_async
+from servers import KafkaServer, run_async
 from worker_process import WorkerProcess
 
 
@@ -251,10 +253,10 @@ def test_source_topics_are_created_with_the_configured_partitions_and_configs(
 class _Writer(threading.Thread):
     """Appends numbered fixed-width lines to the source file in small chunks, as a live log would grow."""
 
-    def __init__(self, path: Path, total: int, chunk: int = 100, pause: float = 0.01):
+    def __init__(self, path: Path, total: int, chunk: int = 100, pause: float = 0.01, first: int = 0):
         super().__init__(daemon=True)
         self.path, self.total, self.chunk, self.pause = path, total, chunk, pause
-        self.written = 0
+        self.written = first  # lines first..total-1 are written
 
     def run(self) -> None:
         with self.path.open("a") as f:
@@ -349,3 +351,99 @@ def test_sigkill_mid_stream_loses_no_line(tmp_path: Path, kafka_bootstrap: str) 
     assert duplicates < total
     # Lines repeat only after the last committed offsets.
     assert all(int(line[1:]) >= committed for line, n in counts.items() if n > 1)
+
+
+class _RestartableBroker:
+    """A second, private broker on ports chosen up front: the worker can point at it before it runs, and it
+    can be killed and started again on the same ports and data."""
+
+    def __init__(self) -> None:
+        from servers.proc import free_port
+        self.port, self.controller_port = free_port(), free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.server = KafkaServer()
+
+    def start(self) -> None:
+        import servers.kafka
+        ports = iter([self.port, self.controller_port])
+        pick = servers.kafka.free_port
+        servers.kafka.free_port = lambda: next(ports)  # the harness picks its ports itself: hand it ours
+        try:
+            self.server.start()
+        finally:
+            servers.kafka.free_port = pick
+
+    def kill(self) -> None:
+        self.server.proc.stop()  # SIGKILL
+
+    def restart(self, timeout: float = 60) -> None:
+        from servers.proc import ServerProcess, port_open
+        old = self.server.proc
+        started = old.log_path.read_text(errors="replace").count("Kafka Server started")
+        old.stop()
+        proc = ServerProcess("kafka", old.args, self.server.dir, stop_signal=signal.SIGKILL)
+        self.server.proc = proc
+        proc.start()
+        proc.wait_until(lambda: port_open("127.0.0.1", self.port) and proc.log_path.read_text(
+            errors="replace").count("Kafka Server started") > started, timeout, "restarted")
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _task_states(worker: WorkerProcess, *names: str) -> list[str]:
+    return [t["state"] for n in names for t in worker.rest("GET", f"/connectors/{n}/status").json()["tasks"]]
+
+
+def test_broker_down_at_start_and_restarting_mid_stream(tmp_path: Path, kafka_bootstrap: str) -> None:
+    broker = _RestartableBroker()
+    uid = _uid()
+    src, dst = tmp_path / "in.txt", tmp_path / "out.txt"
+    first = 2000
+    src.write_text("".join(f"L{i:07d}\n" for i in range(first)))
+    string = {"value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+    source, sink = f"outage-source-{uid}", f"outage-sink-{uid}"
+    files = []
+    for name, cfg in ((source, {"connector.class": "FileStreamSource", "file": str(src), "topic": f"o-{uid}"}),
+                      (sink, {"connector.class": "FileStreamSink", "file": str(dst), "topics": f"o-{uid}"})):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"name": name, "config": {**cfg, **string}}))
+        files.append(str(path))
+    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": broker.bootstrap,
+                                            "consumer.session.timeout.ms": "3000",
+                                            "consumer.heartbeat.interval.ms": "500"}, connector_files=files)
+    writer = _Writer(src, 8000, chunk=50, pause=0.02, first=first)
+    starting = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        # The broker is down: the worker says so and waits for it, then creates the connectors from the files.
+        # (The broker starts from this thread: it dies with the thread that started it.)
+        answered = starting.submit(worker.start, 90)
+        worker.wait_for(lambda: worker.log().count("not reachable") >= 2, timeout=30, what="the retry log lines")
+        assert not answered.done()
+        broker.start()
+        answered.result()
+        worker.wait_running(source)
+        worker.wait_running(sink)
+        worker.wait_for(lambda: len(_lines(dst)) >= first, what="the first lines in the sink file")
+
+        # The broker dies mid-stream and comes back: the tasks wait, say why, and carry on by themselves.
+        writer.start()
+        worker.wait_for(lambda: len(_lines(dst)) >= first + 500, what="streaming")
+        broker.kill()
+        outage = time.monotonic()
+        time.sleep(3)
+        assert _task_states(worker, source, sink) == ["RUNNING", "RUNNING"]
+        broker.restart()
+        print(f"broker down for {time.monotonic() - outage:.1f}s")
+        writer.join(60)
+        expected = {f"L{i:07d}" for i in range(writer.total)}
+        worker.wait_for(lambda: set(_sink_lines(dst)[0]) >= expected, timeout=60, what="every line after the outage")
+        assert _task_states(worker, source, sink) == ["RUNNING", "RUNNING"]
+        lines = _sink_lines(dst)[0]
+        print(f"duplicates after the broker restart: {len(lines) - len(set(lines))}")
+        assert set(lines) == expected
+    finally:
+        starting.shutdown()
+        writer.join(30)
+        worker.stop()
+        broker.stop()
