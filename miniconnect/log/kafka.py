@@ -179,6 +179,44 @@ def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[st
     return out
 
 
+# --- log noise while the cluster is unreachable -----------------------------------------------------------
+
+
+class _RepeatFilter(logging.Filter):
+    """aiokafka logs each failed reconnect, metadata, fetch and produce attempt (hundreds of lines a second
+    while a broker restarts). Lets each distinct warning or error through once per `window_s`, and notes how
+    often it repeated meanwhile, so an outage reads as a few clear lines."""
+
+    def __init__(self, window_s: float = 10.0):
+        super().__init__()
+        self.window_s = window_s
+        self._seen: dict[tuple, list] = {}  # key -> [last emitted (monotonic), suppressed count]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.msg, str(record.args))
+        now = time.monotonic()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self.window_s:
+            seen[1] += 1
+            return False
+        if seen is not None and seen[1]:
+            record.msg = f"{record.getMessage()} (repeated {seen[1]} times in the last {now - seen[0]:.0f}s)"
+            record.args = None
+        if len(self._seen) > 1000:
+            self._seen.clear()
+        self._seen[key] = [now, 0]
+        return True
+
+
+_REPEATS = _RepeatFilter()
+for _name in ("aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.admin.client", "aiokafka.producer.producer",
+              "aiokafka.producer.sender", "aiokafka.consumer.consumer", "aiokafka.consumer.fetcher",
+              "aiokafka.consumer.group_coordinator"):
+    logging.getLogger(_name).addFilter(_REPEATS)
+
+
 # --- startup retry -----------------------------------------------------------------------------------------
 
 
