@@ -3,12 +3,9 @@
 Each test uses its own topic and connector names, so they share the session broker."""
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -450,3 +447,20 @@ def test_broker_down_at_start_and_restarting_mid_stream(tmp_path: Path, kafka_bo
         writer.join(30)
         worker.stop()
         broker.stop()
+
+
+def test_sigterm_stops_a_worker_still_waiting_for_kafka(tmp_path: Path) -> None:
+    from servers.proc import free_port
+    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": f"127.0.0.1:{free_port()}"})
+    with worker.log_path.open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "miniconnect.cli", "standalone", str(worker.props)],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        worker.wait_for(lambda: "not reachable" in worker.log(), timeout=30, what="the retry log line")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Shutting down before Kafka answered" in worker.log()
