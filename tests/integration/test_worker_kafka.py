@@ -443,10 +443,13 @@ def test_broker_down_at_start_and_restarting_mid_stream(tmp_path: Path, kafka_bo
         print(f"duplicates after the broker restart: {len(lines) - len(set(lines))}")
         assert set(lines) == expected
     finally:
-        starting.shutdown()
-        writer.join(30)
-        worker.stop()
-        broker.stop()
+        try:
+            worker.stop()
+        finally:
+            broker.stop()
+            starting.shutdown()
+            if writer.is_alive():
+                writer.join(30)
 
 
 def test_sigterm_stops_a_worker_still_waiting_for_kafka(tmp_path: Path) -> None:
