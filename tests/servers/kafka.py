@@ -111,7 +111,7 @@ class KafkaServer:
         base = [_java(), *_JVM_OPTS, f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
                 "-cp", f"{home / 'libs'}/*"]
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        fmt = subprocess.run([*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props),
+        fmt = subprocess.run([*base, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props),
                               "--standalone"], cwd=self.dir, capture_output=True, text=True, timeout=timeout)
         if fmt.returncode != 0:
             raise RuntimeError(f"kafka storage format failed ({fmt.returncode}):\n{fmt.stdout}\n{fmt.stderr}")
