@@ -136,6 +136,12 @@ class Db:
         return self.server.connection_config(scheme=None if self.pg else "mariadb")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str) -> None:
     table = f"bench_{uuid.uuid4().hex[:8]}"
     name = f"sink-{table}"
@@ -143,6 +149,7 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
               "table.name.format": table, "auto.create": "true", **db.connection()}
     if mode == "upsert":
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
+    cpu0 = cpu_seconds(worker.proc.pid)
     t0 = time.perf_counter()
     r = worker.rest("POST", "/connectors", {"name": name, "config": config})
     assert r.status_code == 201, r.text
@@ -157,7 +164,9 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
             raise SystemExit(f"{label}: stuck at {count} rows\n{worker.log()[-3000:]}")
         time.sleep(0.05)
     secs = time.perf_counter() - t0
-    print(f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s)", flush=True)
+    cpu = cpu_seconds(worker.proc.pid) - cpu0
+    print(f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
+          f"{cpu / n * 1e6:.1f} us/row)", flush=True)
     worker.rest("DELETE", f"/connectors/{name}")
     time.sleep(0.5)
     db.drop(table)
