@@ -1,0 +1,143 @@
+"""Rows/s of the JDBC source through a real `miniconnect standalone` worker, into Kafka and into the embedded log,
+beside raw reading of the same table with the driver.
+
+Usage: python bench/bench_jdbc_source_e2e.py [--rows N] [--mysql-rows N] [--only pg|mysql]
+                                             [--transport kafka|embedded] [--batch-max-rows N]
+Starts throwaway PostgreSQL / MariaDB / Kafka from tests/servers unless MINICONNECT_TEST_PG / MINICONNECT_TEST_MYSQL /
+MINICONNECT_TEST_KAFKA point at yours. Per database: the table bench_src (bigint id, text, numeric(10,2), timestamp,
+boolean) is loaded once; then
+  raw driver   server-side cursor (asyncpg) / SSCursor (aiomysql), 1000 rows per fetch, rows discarded
+  worker       a JdbcSourceConnector (mode incrementing, JsonConverter) POSTed to a fresh worker process; the time
+               from the POST until the topic's end offset reaches the row count (end offsets read through the
+               transport's admin API every 50 ms); also the worker process's CPU seconds over that time, since
+               wall-clock figures on a shared machine mostly measure the other processes' load
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_jdbc_source import load, raw  # noqa: E402
+from servers import KafkaServer, MariaDbServer, PostgresServer, parse_db_url  # noqa: E402
+from worker_process import WorkerProcess  # noqa: E402
+
+from miniconnect.connector import TopicPartition  # noqa: E402
+
+
+def transport_for(bootstrap: str | None, log_dir: Path):
+    if bootstrap:
+        from miniconnect.log.kafka import KafkaTransport
+        return KafkaTransport(bootstrap)
+    from miniconnect.log.embedded import EmbeddedLog
+    return EmbeddedLog(str(log_dir))
+
+
+async def records_in(transport, topic: str) -> int:
+    n = (await transport.list_topics()).get(topic)
+    if not n:
+        return 0
+    return sum((await transport.end_offsets([TopicPartition(topic, p) for p in range(n)])).values())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (Linux /proc), to tell the worker's own cost from the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def through_worker(server, rows: int, bootstrap: str | None, batch_max_rows: int | None) -> tuple[float, float]:
+    with tempfile.TemporaryDirectory(prefix="bench-jdbc-src-") as tmp:
+        workdir = Path(tmp)
+        extra = {"bootstrap.servers": bootstrap} if bootstrap else {}
+        worker = WorkerProcess(workdir, extra={**extra, "offset.flush.interval.ms": "10000"})
+        worker.start()
+        transport = transport_for(bootstrap, workdir / "log")
+        await transport.start()
+        prefix = f"bench-{uuid.uuid4().hex[:6]}-"
+        config = {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector", **server.connection_config(),
+                  "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "bench_src",
+                  "topic.prefix": prefix, "tasks.max": "1"}
+        if batch_max_rows:
+            config["batch.max.rows"] = str(batch_max_rows)
+        topic = prefix + "bench_src"
+        try:
+            cpu0 = cpu_seconds(worker.proc.pid)
+            t0 = time.perf_counter()
+            r = await asyncio.to_thread(worker.rest, "POST", "/connectors", {"name": "bench", "config": config})
+            assert r.status_code == 201, r.text
+            deadline = t0 + 1800
+            while (n := await records_in(transport, topic)) < rows:
+                if time.perf_counter() > deadline or worker.proc.poll() is not None:
+                    raise RuntimeError(f"{n:,} of {rows:,} records; worker log:\n{worker.log()[-3000:]}")
+                await asyncio.sleep(0.05)
+            secs = time.perf_counter() - t0
+            cpu = cpu_seconds(worker.proc.pid) - cpu0
+        finally:
+            await transport.stop()
+            worker.stop()
+        return secs, cpu
+
+
+async def bench(server, rows: int, bootstrap: str | None, transports: list[str], batch_max_rows: int | None) -> None:
+    await load(server, rows)
+    t0 = time.perf_counter()
+    n = await raw(server, 1000)
+    secs = time.perf_counter() - t0
+    print(f"  {'raw driver':<22} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s", flush=True)
+    for name in transports:
+        secs, cpu = await through_worker(server, rows, bootstrap if name == "kafka" else None, batch_max_rows)
+        label = f"worker -> {name}"
+        print(f"  {label:<22} {rows:>9,} rows  {secs:6.2f} s  {rows / secs:>9,.0f} rows/s   (worker CPU {cpu:.1f} s, "
+              f"{rows / cpu:,.0f} rows per CPU-second)", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000, help="PostgreSQL table rows")
+    ap.add_argument("--mysql-rows", type=int, default=500_000, help="MariaDB table rows")
+    ap.add_argument("--only", choices=["pg", "mysql"])
+    ap.add_argument("--transport", choices=["kafka", "embedded"])
+    ap.add_argument("--batch-max-rows", type=int, help="connector batch.max.rows (default: the connector's, 1000)")
+    args = ap.parse_args()
+    transports = [args.transport] if args.transport else ["kafka", "embedded"]
+    kafka = None
+    bootstrap = os.environ.get("MINICONNECT_TEST_KAFKA")
+    try:
+        if "kafka" in transports and not bootstrap:
+            kafka = KafkaServer()
+            bootstrap = kafka.start()
+        for kind, env, cls, rows in (("pg", "MINICONNECT_TEST_PG", PostgresServer, args.rows),
+                                     ("mysql", "MINICONNECT_TEST_MYSQL", MariaDbServer, args.mysql_rows)):
+            if args.only and args.only != kind:
+                continue
+            proc = None
+            if os.environ.get(env):
+                server = parse_db_url(os.environ[env])
+            else:
+                proc = cls()
+                server = proc.start()
+            try:
+                print(f"{'PostgreSQL' if kind == 'pg' else 'MariaDB'} ({rows:,} rows, batch.max.rows="
+                      f"{args.batch_max_rows or 'default'})", flush=True)
+                asyncio.run(bench(server, rows, bootstrap, transports, args.batch_max_rows))
+            finally:
+                if proc is not None:
+                    proc.stop()
+    finally:
+        if kafka is not None:
+            kafka.stop()
+
+
+if __name__ == "__main__":
+    main()
