@@ -143,15 +143,17 @@ def kafka_produce(bootstrap: str, topic: str, values: list[bytes], keys: list[by
 
 def delete_group(bootstrap: str, group: str) -> None:
     async def run() -> None:
+        from aiokafka.errors import GroupCoordinatorNotAvailableError
+
         from miniconnect.log.kafka import GroupNotEmpty, KafkaTransport
         transport = KafkaTransport(bootstrap)
         await transport.start()
         try:
-            for _ in range(100):  # a consumer that just left may still count as a member for a moment
+            for _ in range(100):
                 try:
                     await transport.delete_group(group)
                     return
-                except GroupNotEmpty:
+                except (GroupNotEmpty, GroupCoordinatorNotAvailableError):  # left just now / no offsets topic yet
                     await asyncio.sleep(0.2)
             raise TimeoutError(f"group {group} stayed non-empty")
         finally:
@@ -188,15 +190,16 @@ def test_seed_scenario_on_kafka(kafka_bootstrap: str, request: pytest.FixtureReq
     worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap})
     worker.start()
     try:
-        for i, kind in enumerate(("mariadb", "postgresql", "sqlite")):
-            if i:
-                delete_group(kafka_bootstrap, "connect-my-order-sink-connect")
+        for kind in ("mariadb", "postgresql", "sqlite"):
+            delete_group(kafka_bootstrap, "connect-my-order-sink-connect")
             table = make_table(kind, request, tmp_path)
             r = worker.rest("POST", "/connectors", seed_connector(table))
             assert r.status_code == 201, r.text
             worker.wait_running("my-order-sink-connect")
             wait_rows(worker, table, 1)
-            assert table.rows() == [SEED_ROW], kind
+            # a Kafka named by MINICONNECT_TEST_KAFKA keeps the seed messages of earlier runs: each is this row
+            rows = table.rows()
+            assert rows and set(rows) == {SEED_ROW}, kind
             assert worker.rest("DELETE", "/connectors/my-order-sink-connect").status_code == 204
             worker.wait_for(lambda: worker.rest("GET", "/connectors").json() == [], what="connector deleted")
     finally:
