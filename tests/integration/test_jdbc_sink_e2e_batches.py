@@ -25,11 +25,15 @@ PUTS: list[list[int]] = []
 
 class BatchRecordingTask(SinkTask):
     async def start(self, props: dict[str, str]) -> None:
-        pass
+        self.rewind_at = int(props.get("rewind.at", "-1"))  # at this offset: rewind to 0 (once)
 
     async def put(self, records: list[SinkRecord]) -> None:
         if records:
             PUTS.append([r.kafka_offset for r in records])
+            if self.rewind_at in PUTS[-1]:
+                self.rewind_at = -1
+                self.context.offset({TopicPartition("t", 0): 0})
+            await asyncio.sleep(0.01)  # a database round trip
 
     async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
         pass
@@ -82,8 +86,8 @@ async def produce(log: EmbeddedLog, n: int, start: int = 0) -> None:
     await producer.stop()
 
 
-async def run_sink(worker: Worker) -> None:
-    config = {"connector.class": "BatchRecordingSink", "topics": "t",
+async def run_sink(worker: Worker, **extra: str) -> None:
+    config = {**extra, "connector.class": "BatchRecordingSink", "topics": "t",
               "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
     await worker.start_connector("batches", config, TargetState.STARTED)
     tc = (await worker.task_configs("batches"))[0]
@@ -116,3 +120,17 @@ async def test_a_trickle_is_delivered_as_it_comes(setup: Any) -> None:
         await eventually(lambda: sum(map(len, PUTS)) >= (i + 1) * 30)
     assert [o for p in PUTS for o in p] == list(range(150))
     assert all(len(p) <= 30 for p in PUTS)  # nothing waited for more records
+
+
+async def test_a_rewind_in_put_restarts_from_the_rewound_offset(setup: Any) -> None:
+    """put() rewinds to 0 in the middle of the stream, with batches of several polls: the next put() starts at 0
+    again and nothing is skipped (and no records polled before the rewind are delivered after it)."""
+    worker, log = setup
+    await produce(log, 3000)
+    await run_sink(worker, **{"rewind.at": "1000"})
+    await eventually(lambda: PUTS and PUTS[-1][-1] == 2999 and sum(map(len, PUTS)) > 3000)
+    offsets = [o for p in PUTS for o in p]
+    restart = offsets.index(0, 1)
+    assert 1000 in offsets[:restart] and offsets[restart - 1] < 1000 + 100 * PUT_BATCH_POLLS
+    assert offsets[:restart] == list(range(restart))  # in order up to the rewind
+    assert offsets[restart:] == list(range(3000))  # then everything again from 0
