@@ -77,8 +77,14 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
             r = await asyncio.to_thread(worker.rest, "POST", "/connectors", {"name": "bench", "config": config})
             assert r.status_code == 201, r.text
             deadline = t0 + 1800
+            checked = t0
             while (n := await records_in(transport, topic)) < rows:
-                if time.perf_counter() > deadline or worker.proc.poll() is not None:
+                failed = time.perf_counter() > deadline or worker.proc.poll() is not None
+                if not failed and time.perf_counter() - checked > 2:  # a failed task would never get there
+                    checked = time.perf_counter()
+                    status = (await asyncio.to_thread(worker.rest, "GET", "/connectors/bench/status")).json()
+                    failed = "FAILED" in [status["connector"]["state"], *(t["state"] for t in status["tasks"])]
+                if failed:
                     raise RuntimeError(f"{n:,} of {rows:,} records; worker log:\n{worker.log()[-3000:]}")
                 await asyncio.sleep(0.05)
             secs = time.perf_counter() - t0
