@@ -4,6 +4,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from ..errors import BadRequest, ConnectError
+from ..plugins import PluginNotFound
 from . import entities as E
 from .connectors import string_map
 from .errors import java_exception_text
@@ -30,6 +31,9 @@ async def validate(req: RestRequest) -> Response:
         raise BadRequest(f"Included connector type {included} does not match request type {plugin}")
     try:
         infos = req.herder.validate_connector_config(config)
+    except (BadRequest, PluginNotFound) as e:
+        # Kafka answers these user mistakes (no or unknown connector.class) with 500; we say 400, as on create.
+        raise BadRequest(str(e)) from e
     except Exception as e:  # noqa: BLE001 - Connect does not unwrap here: 500 "<exception class>: <message>"
         raise ConnectError(java_exception_text(e)) from e
     return E.json_response(infos)
