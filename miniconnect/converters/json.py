@@ -842,6 +842,10 @@ class JsonConverter(Converter):
         prefix = _ENVELOPE_HEAD + key + _ENVELOPE_MID
         if data.startswith(prefix):  # written compactly, like Kafka and we do: decode later ones by prefix
             self._remember_prefix(prefix, schema, dec)
+        else:  # written with other spacing (Python's json.dumps, pretty printers): remember those bytes instead
+            raw = _raw_prefix(data, js)
+            if raw is not None:
+                self._remember_prefix(raw, schema, dec)
         try:
             return schema, dec(env["payload"])
         except _NeedExactNumbers:
@@ -852,6 +856,39 @@ class JsonConverter(Converter):
         ps.insert(0, (prefix, len(prefix), schema, dec))
         del ps[_MAX_PREFIXES:]
         self._prefixes = ps
+
+
+_JSON_SPACE = (b" ", b"\t", b"\n", b"\r")
+
+
+def _raw_prefix(data: bytes, schema_json: Any) -> bytes | None:
+    """The exact bytes before the payload value of an envelope {"schema": S, "payload": P} written with any
+    spacing, or None. A candidate "payload" key is accepted only if what precedes it parses as {"schema": S}, so
+    a "payload" string inside the schema cannot be taken for the key."""
+    start = 0
+    for _ in range(8):
+        i = data.find(b'"payload"', start)
+        if i < 0:
+            return None
+        start = i + 1
+        head = data[:i].rstrip()
+        if not head.endswith(b","):
+            continue
+        try:
+            if _loads(head[:-1] + b"}") != {"schema": schema_json}:
+                continue
+        except _JSONDecodeError:
+            continue
+        j = i + len(b'"payload"')
+        while data[j:j + 1] in _JSON_SPACE:
+            j += 1
+        if data[j:j + 1] != b":":
+            return None
+        j += 1
+        while data[j:j + 1] in _JSON_SPACE:
+            j += 1
+        return data[:j]
+    return None
 
 
 def _exact_loads(data: bytes) -> Any:

@@ -521,3 +521,25 @@ def test_control_characters_are_escaped_like_jackson():
 def test_numeric_negative_zero_decimal_is_written_as_zero():
     assert conv(decimal_format="NUMERIC").from_connect_data("t", decimal_schema(2), D("-0.00")).endswith(
         b'"payload":0.00}')
+
+
+def test_envelopes_written_with_spaces_decode_by_their_own_prefix() -> None:
+    """Python's json.dumps writes ', ' and ': ': such envelopes take the fast path after the first one."""
+    import json as stdjson
+    conv = JsonConverter()
+    conv.configure({}, False)
+    schema = {"type": "struct", "fields": [{"type": "string", "optional": True, "field": "payload"},
+                                           {"type": "int32", "optional": True, "field": "qty"}],
+              "optional": False, "name": "payload"}
+    datas = [stdjson.dumps({"schema": schema, "payload": {"payload": f"p{i}", "qty": i}}).encode()
+             for i in range(3)]
+    decoded = conv.to_connect_batch("t", datas)
+    assert [v.get("qty") for _, v in decoded] == [0, 1, 2]
+    assert [v.get("payload") for _, v in decoded] == ["p0", "p1", "p2"]
+    assert conv._prefixes and conv._prefixes[0][0].endswith(b'"payload": ')
+    # same prefix, but not a valid envelope after it: still Kafka's error, not a wrong value
+    bad = datas[0][:-1] + b', "extra": 1}'
+    with pytest.raises(DataError):
+        conv.to_connect_data("t", bad)
+    with pytest.raises(DataError):
+        conv.to_connect_data("t", datas[0][:-2] + b'"}}')
