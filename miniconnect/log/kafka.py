@@ -123,8 +123,8 @@ _QUIET = {
 }
 _warned: set[str] = set()
 
-# Throughput defaults (Connect's own producer overrides are similar): batches fill for a few ms before sending.
-PRODUCER_DEFAULTS = {"acks": "all", "enable_idempotence": True, "linger_ms": 5, "max_batch_size": 262144,
+# send_batch hands aiokafka whole record batches, so lingering would only add latency.
+PRODUCER_DEFAULTS = {"acks": "all", "enable_idempotence": True, "linger_ms": 0, "max_batch_size": 262144,
                      "max_request_size": 1048576}
 CONSUMER_DEFAULTS = {"auto_offset_reset": "earliest", "enable_auto_commit": False}
 
@@ -285,56 +285,72 @@ class KafkaProducer(Producer):
         p = self._producer
         if p is None:
             raise ConnectError("producer is not started")
-        by_partition: dict[tuple[str, int], list[int]] = {}
-        sticky: dict[str, int] = {}
-        counts: dict[str, int] = {}
-        for i, r in enumerate(records):
-            part = r.partition
-            if part is None:
-                if r.topic not in self._ready_topics:
-                    await p.client._wait_on_metadata(r.topic)
-                    self._ready_topics.add(r.topic)
-                if r.key is not None:  # Kafka's default partitioner: murmur2 of the key over all partitions
-                    count = counts.get(r.topic)
-                    if count is None:
-                        count = counts[r.topic] = len(p.client.cluster.partitions_for_topic(r.topic))
-                    part = partition_for_key(r.key, count)
-                else:  # sticky per call for keyless records, as Kafka's producer does per batch
-                    part = sticky.get(r.topic)
-                    if part is None:
-                        parts = sorted(p.client.cluster.available_partitions_for_topic(r.topic)
-                                       or p.client.cluster.partitions_for_topic(r.topic))
-                        self._round_robin += 1
-                        part = sticky[r.topic] = parts[self._round_robin % len(parts)]
-            by_partition.setdefault((r.topic, part), []).append(i)
-        pending: list[tuple[asyncio.Future, list[int]]] = []
+        pending: list[tuple[asyncio.Future, str, list[int]]] = []
         try:
-            for (topic, part), indices in by_partition.items():
-                batch, members = p.create_batch(), []
+            for (topic, part), indices in (await self._partitioned(p, records)).items():
+                batch, members, n = p.create_batch(), [], 0
+                append = batch._builder.append  # the C builder itself: BatchBuilder.append adds a call per record
                 for i in indices:
                     r = records[i]
-                    if batch.append(timestamp=r.timestamp, key=r.key, value=r.value, headers=r.headers) is None:
-                        pending.append((await p.send_batch(batch, topic, partition=part), members))
-                        batch, members = p.create_batch(), []
-                        if batch.append(timestamp=r.timestamp, key=r.key, value=r.value,
-                                        headers=r.headers) is None:
+                    if append(n, r.timestamp, r.key, r.value, r.headers) is None:
+                        batch._relative_offset = n
+                        pending.append((await p.send_batch(batch, topic, partition=part), topic, members))
+                        batch, members, n = p.create_batch(), [], 0
+                        append = batch._builder.append
+                        if append(0, r.timestamp, r.key, r.value, r.headers) is None:
                             raise ConnectError(f"A record for topic {topic} is larger than the producer's "
                                                f"batch.size / max.request.size")
                     members.append(i)
-                pending.append((await p.send_batch(batch, topic, partition=part), members))
+                    n += 1
+                batch._relative_offset = n
+                pending.append((await p.send_batch(batch, topic, partition=part), topic, members))
             out: list[RecordMetadata | None] = [None] * len(records)
-            for future, members in pending:
+            for future, topic, members in pending:
                 m = await future
+                base, partition = m.offset, m.partition
                 for j, i in enumerate(members):
-                    out[i] = RecordMetadata(m.topic, m.partition, m.offset + j)
+                    out[i] = RecordMetadata(topic, partition, base + j)
         except BaseException:
-            for future, _ in pending:
+            for future, _, _ in pending:
                 if not future.done():
                     future.add_done_callback(_consume_outcome)
                 else:
                     _consume_outcome(future)
             raise
         return out  # type: ignore[return-value]
+
+    async def _partitioned(self, p: AIOKafkaProducer, records: list[ProducerRecord]) -> dict[tuple[str, int], list[int]]:
+        """Record indices per (topic, partition): explicit partition, else murmur2 of the key like Kafka's default
+        partitioner, else one partition per call and topic (sticky, round robin across calls)."""
+        topic = records[0].topic if records else ""
+        for t in {r.topic for r in records if r.partition is None} - self._ready_topics:
+            await p.client._wait_on_metadata(t)
+            self._ready_topics.add(t)
+        if all(r.topic == topic and r.partition is None and r.key is None for r in records):
+            return {(topic, self._sticky(p, topic)): list(range(len(records)))}  # the common keyless batch
+        by_partition: dict[tuple[str, int], list[int]] = {}
+        sticky: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for i, r in enumerate(records):
+            part = r.partition
+            if part is None:
+                if r.key is not None:
+                    count = counts.get(r.topic)
+                    if count is None:
+                        count = counts[r.topic] = len(p.client.cluster.partitions_for_topic(r.topic))
+                    part = partition_for_key(r.key, count)
+                else:
+                    part = sticky.get(r.topic)
+                    if part is None:
+                        part = sticky[r.topic] = self._sticky(p, r.topic)
+            by_partition.setdefault((r.topic, part), []).append(i)
+        return by_partition
+
+    def _sticky(self, p: AIOKafkaProducer, topic: str) -> int:
+        parts = sorted(p.client.cluster.available_partitions_for_topic(topic)
+                       or p.client.cluster.partitions_for_topic(topic))
+        self._round_robin += 1
+        return parts[self._round_robin % len(parts)]
 
 
 # --- consumer ----------------------------------------------------------------------------------------------
