@@ -229,8 +229,10 @@ class SourceDb:
         try:
             if self.kind == "postgresql":
                 row = (await self._rows(
+                    # A backend still starting up also shows state NULL, but it has no transaction yet: only
+                    # rows hidden for lack of privilege (query '<insufficient privilege>') make the bound unusable.
                     "SELECT min(xact_start) FILTER (WHERE state IS NOT NULL), "
-                    "count(*) FILTER (WHERE state IS NULL AND backend_type = 'client backend') "
+                    "count(*) FILTER (WHERE query = '<insufficient privilege>' AND backend_type = 'client backend') "
                     "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()"))[0]
                 if row[1]:
                     return False, None, (f"{row[1]} session(s) in pg_stat_activity are not visible to this user "
