@@ -482,6 +482,31 @@ async def test_bound_falls_back_to_delay_without_privileges(mysql_db, tmp_path, 
             await db.run(f"DROP USER '{user}'@'%'")
 
 
+async def test_pg_bound_falls_back_to_delay_when_sessions_are_hidden(pg_db, tmp_path, caplog):
+    """Without pg_read_all_stats another user's session shows '<insufficient privilege>': the delay bound is used
+    and the log says so (a backend that is merely starting up must not cause this; see the writers test)."""
+    import logging
+    user = f"np{uuid.uuid4().hex[:8]}"
+    async with Sql(pg_db) as db, Harness(str(tmp_path / "o.json")) as h:  # db: a superuser session, hidden
+        await db.run(f"CREATE ROLE {user} LOGIN PASSWORD 'pw'",
+                     "CREATE TABLE f (id INT PRIMARY KEY, ts TIMESTAMP(6) NOT NULL)",
+                     "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')",
+                     f"GRANT SELECT ON f TO {user}")
+        try:
+            cfg = {**conf(pg_db, "f", mode="timestamp+incrementing", **{
+                "incrementing.column.name": "id", "timestamp.column.name": "ts",
+                "timestamp.delay.interval.ms": 100}), "connection.user": user, "connection.password": "pw"}
+            with caplog.at_level(logging.INFO, logger="miniconnect_plugins.jdbc.source.querier"):
+                task = await h.start_task(cfg)
+                assert values(await h.poll(task, 1)) == [1]
+            msgs = [r.getMessage() for r in caplog.records if "Upper timestamp bound" in r.getMessage()]
+            assert len(msgs) == 1 and "timestamp.delay.interval.ms=100 (open transactions not visible" in msgs[0]
+            assert "pg_read_all_stats" in msgs[0]
+        finally:
+            await h.stop()
+            await db.run(f"DROP OWNED BY {user}", f"DROP ROLE {user}")
+
+
 async def test_timestamp_initial_current_time_skips_history(server, tmp_path):
     now = "clock_timestamp()" if server.kind == "postgresql" else "NOW(6)"
     async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:

@@ -229,10 +229,10 @@ class SourceDb:
         try:
             if self.kind == "postgresql":
                 row = (await self._rows(
-                    # A backend still starting up also shows state NULL, but it has no transaction yet: only
-                    # rows hidden for lack of privilege (query '<insufficient privilege>') make the bound unusable.
+                    # Rows hidden for lack of privilege show query '<insufficient privilege>' and NULL state and
+                    # backend_type. A backend still starting up also has state NULL but no transaction yet.
                     "SELECT min(xact_start) FILTER (WHERE state IS NOT NULL), "
-                    "count(*) FILTER (WHERE query = '<insufficient privilege>' AND backend_type = 'client backend') "
+                    "count(*) FILTER (WHERE query = '<insufficient privilege>') "
                     "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()"))[0]
                 if row[1]:
                     return False, None, (f"{row[1]} session(s) in pg_stat_activity are not visible to this user "
