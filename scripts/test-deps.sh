@@ -12,6 +12,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 log() { echo "[test-deps] $*"; }
+# Debian's own python3 marks itself externally managed (PEP 668); this lets pip install there as well.
+export PIP_BREAK_SYSTEM_PACKAGES=1
 
 # --- database servers (Debian packages) -----------------------------------------------------------------
 need_pkgs=()
