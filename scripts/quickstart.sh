@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian's own python3 marks itself externally managed (PEP 668); this lets pip install there as well.
 export PIP_BREAK_SYSTEM_PACKAGES=1
+python3 -m pip --version >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-pip; }
 python3 -m pip install -q . 2>&1 | grep -v "Running pip as the 'root' user" || true
 mkdir -p /tmp/miniconnect
 printf 'foo\nbar\nhello miniconnect\n' >> /tmp/miniconnect/test.txt

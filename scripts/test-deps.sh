@@ -22,6 +22,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
 { command -v mariadb-install-db || [ -x /usr/bin/mariadb-install-db ]; } >/dev/null 2>&1 \
   || [[ " ${need_pkgs[*]-} " == *" mariadb-server "* ]] || need_pkgs+=(mariadb-server)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
+python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
 command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jre-headless)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
