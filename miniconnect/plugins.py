@@ -254,27 +254,22 @@ class Plugins:
                 cls = self._by_name[kind].get(name)
         return cls
 
-    def resolve_connector(self, name: str) -> type[Connector]:
+    def _resolve(self, kind: str, name: str) -> type:
         name = (name or "").strip()
-        cls = self._find("connector", name)
+        cls = self._find(kind, name)
         if cls is not None:
-            return cls  # type: ignore[return-value]
-        if name in self._ambiguous["connector"]:
-            raise ConnectError(f"More than one connector matches alias {name}. Please use full package and class "
-                               f"name instead. Classes found: {', '.join(self._ambiguous['connector'][name])}")
-        raise PluginNotFound(f"Failed to find any class that implements Connector and which name matches {name}, "
-                             f"available connectors are: {', '.join(sorted(self._classes['connector']))}")
+            return cls
+        if name in self._ambiguous[kind]:
+            raise ConnectError(f"More than one {kind} matches alias {name}. Please use full package and class "
+                               f"name instead. Classes found: {', '.join(self._ambiguous[kind][name])}")
+        raise PluginNotFound(f"Failed to find any class that implements {kind.capitalize()} and which name matches "
+                             f"{name}, available {kind}s are: {', '.join(sorted(self._classes[kind]))}")
+
+    def resolve_connector(self, name: str) -> type[Connector]:
+        return self._resolve("connector", name)
 
     def resolve_converter(self, name: str) -> type[Converter]:
-        name = (name or "").strip()
-        cls = self._find("converter", name)
-        if cls is not None:
-            return cls  # type: ignore[return-value]
-        if name in self._ambiguous["converter"]:
-            raise ConnectError(f"More than one converter matches alias {name}. Please use full package and class "
-                               f"name instead. Classes found: {', '.join(self._ambiguous['converter'][name])}")
-        raise PluginNotFound(f"Failed to find any class that implements Converter and which name matches {name}, "
-                             f"available converters are: {', '.join(sorted(self._classes['converter']))}")
+        return self._resolve("converter", name)
 
     def connector_type(self, name: str | None) -> str:
         """"source", "sink", or "unknown" when the class cannot be resolved."""

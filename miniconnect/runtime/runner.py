@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import traceback
 from abc import ABC, abstractmethod
@@ -11,6 +12,19 @@ from ..connector import Task, TaskContext
 from .states import State, TaskId
 
 log = logging.getLogger(__name__)
+
+
+GC_GEN0_THRESHOLD = 50_000
+
+
+def relax_gc() -> None:
+    """Raises the cyclic GC's generation-0 threshold from CPython's default 700 (left alone if someone changed it).
+    A task keeps thousands of records in flight (reader queue, batch being converted, batch being acked):
+    at 700 net allocations the GC ran every ~100 rows and re-traversed every buffered record into the older
+    generations, about a quarter of the worker's CPU on a JDBC source. Records hold no cycles and die by refcount."""
+    t0, t1, t2 = gc.get_threshold()
+    if t0 == 700:
+        gc.set_threshold(GC_GEN0_THRESHOLD, t1, t2)
 
 
 def format_trace(exc: BaseException) -> str:
@@ -48,6 +62,7 @@ class TaskRunner(ABC):
 
     async def _run(self) -> None:
         try:
+            relax_gc()
             await self.task.start(dict(self.task_config))
             self.report(State.PAUSED if not self.resumed.is_set() else State.RUNNING)
             await self.execute()

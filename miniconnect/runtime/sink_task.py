@@ -11,7 +11,6 @@ from ..data.records import SinkRecord
 from ..errors import ConnectError, RetriableError
 from ..log.base import CommitFailed, ConsumerRecord, Transport
 from .runner import TaskRunner
-from .source_task import relax_gc
 from .states import TaskId
 
 log = logging.getLogger(__name__)
@@ -54,7 +53,6 @@ class SinkTaskRunner(TaskRunner):
         return SinkTaskContext(self.id.connector, self.id.task, self.task_config)
 
     async def execute(self) -> None:
-        relax_gc()  # records in flight hold no cycles; see source_task.relax_gc
         await self.consumer.start()
         self.started_consumer = True
         topics = [t.strip() for t in self.connector_config.get("topics", "").split(",") if t.strip()]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from typing import Any, Mapping
@@ -12,23 +11,10 @@ from ..converters.base import Converter
 from ..data.records import SourceRecord
 from ..log.base import ProducerRecord, Transport
 from ..storage.offsets import FileOffsetStore, partition_key
-from .runner import TaskRunner
+from .runner import GC_GEN0_THRESHOLD, TaskRunner, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
 log = logging.getLogger(__name__)
-
-
-GC_GEN0_THRESHOLD = 50_000
-
-
-def relax_gc() -> None:
-    """Raises the cyclic GC's generation-0 threshold from CPython's default 700 (left alone if someone changed it).
-    A source task keeps thousands of records in flight (reader queue, batch being converted, batch being acked):
-    at 700 net allocations the GC ran every ~100 rows and re-traversed every buffered record into the older
-    generations, about a quarter of the worker's CPU on a JDBC source. Records hold no cycles and die by refcount."""
-    t0, t1, t2 = gc.get_threshold()
-    if t0 == 700:
-        gc.set_threshold(GC_GEN0_THRESHOLD, t1, t2)
 
 
 class StoreOffsetReader(OffsetStorageReader):
@@ -65,7 +51,6 @@ class SourceTaskRunner(TaskRunner):
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
 
     async def execute(self) -> None:
-        relax_gc()
         await self.producer.start()
         in_flight: asyncio.Task[None] | None = None
         try:
