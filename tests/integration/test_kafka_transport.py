@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from miniconnect.connector import TopicPartition
-from miniconnect.errors import RetriableError
+from miniconnect.errors import ConnectError, RetriableError
 from miniconnect.log.base import GroupNotEmpty, NewTopic, ProducerRecord
 from miniconnect.log.kafka import KafkaTransport, client_kwargs, _PRODUCER
 
@@ -79,6 +79,43 @@ async def test_send_batch_returns_metadata_in_order_and_records_are_consumed(tra
     assert got[0].headers == [("h", b"x")] and got[0].timestamp_type == "CreateTime"
     ends = await transport.end_offsets([TopicPartition(topic, p) for p in range(3)])
     assert sum(ends.values()) == 201
+
+
+async def test_keyless_batch_split_across_producer_batches_keeps_order(transport):
+    topic = _name("split")
+    await _create(transport, topic, partitions=2)
+    producer = transport.producer({"batch.size": "4096"})
+    await producer.start()
+    try:
+        records = [ProducerRecord(topic, None, b"%05d" % i + b"x" * 200) for i in range(300)]
+        meta = await producer.send_batch(records)
+    finally:
+        await producer.stop()
+    assert len({m.partition for m in meta}) == 1  # one sticky partition per call
+    assert [m.offset for m in meta] == list(range(meta[0].offset, meta[0].offset + 300))
+    consumer = transport.consumer(_name("g"))
+    await consumer.subscribe([topic])
+    await consumer.start()
+    try:
+        got = await _poll_until(consumer, 300)
+    finally:
+        await consumer.stop()
+    assert [r.value for r in got] == [r.value for r in records]
+    assert [r.offset for r in got] == [m.offset for m in meta]
+
+
+async def test_batch_over_the_topics_max_message_bytes_fails_with_a_clear_error(transport):
+    topic = _name("small")
+    assert await transport.create_topics([NewTopic(topic, 1, configs={"max.message.bytes": "2000"})]) == [topic]
+    producer = transport.producer({})
+    await producer.start()
+    try:
+        await producer.send_batch([ProducerRecord(topic, None, b"x" * 500)])  # one small record fits
+        with pytest.raises(ConnectError, match=r"batch of 10 records \(\d+ bytes\) for topic .* too large.*"
+                                               r"max.message.bytes.*producer.batch.size"):
+            await producer.send_batch([ProducerRecord(topic, None, b"x" * 500) for _ in range(10)])
+    finally:
+        await producer.stop()
 
 
 async def test_group_commit_is_read_back_and_next_member_resumes_there(transport):
