@@ -50,7 +50,7 @@ def main() -> None:
     pairs = batches([(ORDERS, r) for r in records])
     source = JsonConverter()
     source.configure({"schemas.enable": "true"}, False)
-    encoded = [b for batch in pairs for b in source.from_connect_batch("orders", batch)]
+    encoded = [b for batch in pairs for b in source.from_connect_batch("orders", *zip(*batch))]
     print(f"{n} records, {len(encoded[0])} bytes each, e.g. {encoded[0][:80].decode()}...")
 
     def encode_each() -> None:
@@ -59,7 +59,7 @@ def main() -> None:
 
     def encode_batch() -> None:
         for batch in pairs:
-            source.from_connect_batch("orders", batch)
+            source.from_connect_batch("orders", *zip(*batch))
 
     sink = JsonConverter()
     sink.configure({}, False)

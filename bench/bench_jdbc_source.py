@@ -94,7 +94,7 @@ async def task_run(server, rows: int, batch: int, json: bool) -> int:
                 continue
             n += len(recs)
             if conv is not None:
-                conv.from_connect_batch(recs[0].topic, [(r.value_schema, r.value) for r in recs])
+                conv.from_connect_batch(recs[0].topic, [r.value_schema for r in recs], [r.value for r in recs])
     finally:
         task.context.stopping.set()
         await task.stop()

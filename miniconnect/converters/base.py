@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Iterable, Mapping
+from typing import Any, ClassVar, Iterable, Mapping, Sequence
 
 from ..config.configdef import ConfigDef
 from ..data.records import Headers
@@ -26,10 +26,10 @@ class Converter(ABC):
                         headers: Headers | None = None) -> tuple[Schema | None, Any]: ...
 
     # -- batch fast paths (optional): converters with per-record setup to amortize override these ----------
-    def from_connect_batch(self, topic: str,
-                           schema_value_pairs: Iterable[tuple[Schema | None, Any]]) -> list[bytes | None]:
-        """from_connect_data for many (schema, value) pairs of one topic, in order."""
-        return [self.from_connect_data(topic, schema, value) for schema, value in schema_value_pairs]
+    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None],
+                           values: Sequence[Any]) -> list[bytes | None]:
+        """from_connect_data for many values of one topic (schemas[i] is the schema of values[i]), in order."""
+        return [self.from_connect_data(topic, schema, value) for schema, value in zip(schemas, values)]
 
     def to_connect_batch(self, topic: str, datas: Iterable[bytes | None]) -> list[tuple[Schema | None, Any]]:
         """to_connect_data for many serialized values of one topic, in order."""

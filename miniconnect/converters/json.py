@@ -23,13 +23,13 @@ import decimal
 import json as stdjson
 import re
 from collections import OrderedDict
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import orjson
 
 from ..config.configdef import ConfigDef, ConfigType, Importance, Width, one_of
 from ..data.records import Headers
-from ..data.schema import (DATE, DECIMAL, TIME, TIMESTAMP, DataError, Field, Schema, Struct, Type, date_to_days,
+from ..data.schema import (DATE, DECIMAL, EXACT, TIME, TIMESTAMP, DataError, Field, Schema, Struct, Type, date_to_days,
                            days_to_date, decimal_from_bytes, decimal_scale, decimal_to_bytes, millis_to_time,
                            millis_to_timestamp, time_to_millis, timestamp_to_millis)
 from .base import Converter
@@ -124,6 +124,10 @@ def _is_plain_float(v: float) -> bool:
 # plain-range floats, Fragment for everything whose text orjson would spell differently).
 # ---------------------------------------------------------------------------------------------------------------
 Encoder = Callable[[Any], Any]
+BatchEncoder = Callable[[Any, Callable[[bytes | None], None]], None]
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 class _Encoders:
@@ -269,40 +273,90 @@ class _Encoders:
 
     def _struct(self, schema: Schema) -> Encoder:
         """Generates a function that turns a Struct of exactly this schema into a dict, checking each field's type
-        inline and handing anything unusual (None, subclasses, logical types, nesting) to the field's encoder."""
+        inline and handing anything unusual (None, subclasses, nesting) to the field's encoder."""
+        env, lines, body = self._struct_code(schema)
+        code = ["def enc_struct(s):",
+                "    if s.__class__ is not Struct and not isinstance(s, Struct):",
+                "        raise DataError(f'Invalid type for STRUCT: {_java_class(s)}')",
+                "    if s.schema is not SCHEMA and s.schema != SCHEMA:",
+                "        raise DataError('Mismatching schema.')",
+                *("    " + line for line in lines),
+                f"    return {body}"]
+        exec("\n".join(code), env)  # noqa: S102 - code built from repr()'d field names only
+        return env["enc_struct"]
+
+    def struct_batch(self, schema: Schema, prefix: bytes, one: Callable[[Any], bytes | None]) -> BatchEncoder:
+        """Generates the converter's batch loop for a top-level struct schema: each Struct of exactly this schema
+        is encoded inline (no call per record or per field on the usual types) and serialized with its envelope
+        prefix; anything else goes through `one`, the single-value path."""
+        env, lines, body = self._struct_code(schema)
+        env.update(one=one, PREFIX=prefix, dumps=_dumps, esc=_jackson_escapes)
+        out = "PREFIX + p + b'}'" if prefix else "p"
+        code = ["def enc_batch(values, append):",
+                "    for s in values:",
+                "        if s.__class__ is not Struct or s.schema is not SCHEMA:",
+                "            append(one(s))",
+                "            continue",
+                *("        " + line for line in lines),
+                f"        p = dumps({body})",
+                "        if b'\\\\u00' in p:",
+                "            p = esc(p)",
+                f"        append({out})"]
+        exec("\n".join(code), env)  # noqa: S102 - code built from repr()'d field names only
+        return env["enc_batch"]
+
+    def _struct_code(self, schema: Schema) -> tuple[dict[str, Any], list[str], str]:
+        """The statements that turn `s.values` into locals v0..vN ready for orjson, and the dict literal of them."""
         fields = schema.fields
-        env: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema, "DataError": DataError, "_java_class": _java_class}
-        lines = ["def enc_struct(s):",
-                 "    if s.__class__ is not Struct and not isinstance(s, Struct):",
-                 "        raise DataError(f'Invalid type for STRUCT: {_java_class(s)}')",
-                 "    if s.schema is not SCHEMA and s.schema != SCHEMA:",
-                 "        raise DataError('Mismatching schema.')"]
-        n = len(fields)
-        if n:
-            names = ", ".join(f"v{i}" for i in range(n))
-            lines.append(f"    {names}, = s.values")
+        env: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema, "DataError": DataError, "_java_class": _java_class,
+                               "datetime": dt.datetime, "date": dt.date, "Decimal": decimal.Decimal,
+                               "EPOCH_NAIVE": _EPOCH_NAIVE, "EPOCH_UTC": _EPOCH_UTC, "EPOCH_ORDINAL": _EPOCH_ORDINAL,
+                               "EXACT": EXACT, "b64": binascii.b2a_base64}
+        lines: list[str] = []
+        if fields:
+            lines.append(f"{', '.join(f'v{f.index}' for f in fields)}, = s.values")
         for f in fields:
             i, fs = f.index, f.schema
             env[f"e{i}"] = self.get(fs)
-            check = None
+            v = f"v{i}"
+            check, inline = None, None
             if fs.name is None:
                 if fs.type is Type.STRING:
-                    check = f"v{i}.__class__ is not str"
+                    check = f"{v}.__class__ is not str"
                 elif fs.type in _INT_TYPES:
-                    check = f"v{i}.__class__ is not int"
+                    check = f"{v}.__class__ is not int"
                 elif fs.type is Type.BOOLEAN:
-                    check = f"v{i}.__class__ is not bool"
+                    check = f"{v}.__class__ is not bool"
                 elif fs.type is Type.FLOAT64:
-                    check = (f"v{i}.__class__ is not float or not (1e-3 <= v{i} < 1e7 or -1e7 < v{i} <= -1e-3 "
-                             f"or v{i} == 0.0)")
+                    check = f"{v}.__class__ is not float or not (1e-3 <= {v} < 1e7 or -1e7 < {v} <= -1e-3 or {v} == 0.0)"
+            elif fs.name == TIMESTAMP and fs.type is Type.INT64:
+                # timestamp_to_millis inlined: naive = UTC
+                inline = (f"{v}.__class__ is datetime", [
+                    f"d = {v} - (EPOCH_NAIVE if {v}.tzinfo is None else EPOCH_UTC)",
+                    f"{v} = (d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000"])
+            elif fs.name == DATE and fs.type is Type.INT32:
+                inline = (f"{v}.__class__ is date", [f"{v} = {v}.toordinal() - EPOCH_ORDINAL"])
+            elif fs.name == DECIMAL and fs.type is Type.BYTES and not self.numeric_decimals:
+                # decimal_to_bytes + base64 inlined; inexact (more digits than the scale) and non-finite values
+                # take the field encoder's path
+                env[f"s{i}"] = decimal_scale(fs)
+                inline = (f"{v}.__class__ is Decimal and {v}.is_finite()", [
+                    f"u = {v}.scaleb(s{i}, EXACT)",
+                    f"n = int(u)",
+                    f"if n != u: {v} = e{i}({v})",
+                    f"else: {v} = b64(n.to_bytes((n + (n < 0)).bit_length() // 8 + 1, 'big', signed=True), "
+                    f"newline=False).decode()"])
             if check:
-                lines.append(f"    if {check}: v{i} = e{i}(v{i})")
+                lines.append(f"if {check}: {v} = e{i}({v})")
+            elif inline:
+                cond, stmts = inline
+                lines.append(f"if {cond}:")
+                lines += ["    " + st for st in stmts]
+                lines.append(f"else: {v} = e{i}({v})")
             else:
-                lines.append(f"    v{i} = e{i}(v{i})")
-        body = ", ".join(f"{f.name!r}: v{f.index}" for f in fields)
-        lines.append(f"    return {{{body}}}")
-        exec("\n".join(lines), env)  # noqa: S102 - code built from repr()'d field names only
-        return env["enc_struct"]
+                lines.append(f"{v} = e{i}({v})")
+        body = "{" + ", ".join(f"{f.name!r}: v{f.index}" for f in fields) + "}"
+        return env, lines, body
 
     # -- no schema: the value's Python type decides, like ConnectSchema.schemaType(value.getClass()) --------------
     def schemaless(self, v: Any) -> Any:
@@ -665,10 +719,11 @@ _MAX_PREFIXES = 8  # envelope prefixes tried on the decode fast path (most recen
 class _Compiled:
     """Everything cached for one schema on the encode side."""
 
-    __slots__ = ("prefix", "encode")
+    __slots__ = ("prefix", "encode", "batch")
 
     def __init__(self, prefix: bytes, encode: Encoder):
         self.prefix, self.encode = prefix, encode
+        self.batch: BatchEncoder | None = None  # built on the first batch of a struct schema
 
 
 class JsonConverter(Converter):
@@ -745,13 +800,28 @@ class JsonConverter(Converter):
             payload = _jackson_escapes(payload)
         return c.prefix + payload + b"}" if self.schemas_enable else payload  # type: ignore[union-attr]
 
-    def from_connect_batch(self, topic: str, schema_value_pairs: Any) -> list[bytes | None]:
+    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None],
+                           values: Sequence[Any]) -> list[bytes | None]:
         out: list[bytes | None] = []
+        schema = schemas[0] if schemas else None
+        if schema is not None and schema.type is Type.STRUCT and schemas.count(schema) == len(schemas):
+            c = self._last_compiled if schema is self._last_schema else self._compiled(schema)
+            batch = c.batch  # type: ignore[union-attr]
+            if batch is None:
+                batch = c.batch = self._encoders.struct_batch(  # type: ignore[union-attr]
+                    schema, c.prefix if self.schemas_enable else b"",  # type: ignore[union-attr]
+                    lambda v: self.from_connect_data("", schema, v))  # the topic plays no part
+            try:
+                batch(values, out.append)
+            except orjson.JSONEncodeError as e:
+                raise DataError("Converting Kafka Connect data to byte[] failed due to serialization error: "
+                                f"{e}") from e
+            return out
         append = out.append
         last_schema: Any = object()
         prefix, encode = b"", None
         envelope = self.schemas_enable
-        for schema, value in schema_value_pairs:
+        for schema, value in zip(schemas, values):
             if schema is None:
                 append(self.from_connect_data(topic, None, value))
                 continue

@@ -186,9 +186,13 @@ EPOCH_DATE = dt.date(1970, 1, 1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
+# scaleb rounds to the context's precision (28 digits by default); NUMERIC columns hold up to 1000 digits.
+EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
 def decimal_to_bytes(value: decimal.Decimal, scale: int) -> bytes:
     """Unscaled two's-complement big-endian bytes, as java.math.BigInteger.toByteArray()."""
-    scaled = value.scaleb(scale)
+    scaled = value.scaleb(scale, EXACT)
     unscaled = int(scaled)
     if scaled != unscaled:  # more fractional digits than the scale: round (rare, so checked rather than always done)
         unscaled = int(scaled.to_integral_value(rounding=decimal.ROUND_HALF_UP))
@@ -197,7 +201,7 @@ def decimal_to_bytes(value: decimal.Decimal, scale: int) -> bytes:
 
 
 def decimal_from_bytes(data: bytes, scale: int) -> decimal.Decimal:
-    return decimal.Decimal(int.from_bytes(data, "big", signed=True)).scaleb(-scale)
+    return decimal.Decimal(int.from_bytes(data, "big", signed=True)).scaleb(-scale, EXACT)
 
 
 def date_to_days(value: dt.date) -> int:

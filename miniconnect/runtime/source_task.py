@@ -83,8 +83,8 @@ class SourceTaskRunner(TaskRunner):
             topic = records[0].topic
             keys = self._null_keys(topic, records)
             if keys is None:
-                keys = kc.from_connect_batch(topic, [(r.key_schema, r.key) for r in records])
-            values = vc.from_connect_batch(topic, [(r.value_schema, r.value) for r in records])
+                keys = kc.from_connect_batch(topic, [r.key_schema for r in records], [r.key for r in records])
+            values = vc.from_connect_batch(topic, [r.value_schema for r in records], [r.value for r in records])
         else:
             keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
             values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]

@@ -66,7 +66,6 @@ class Column:
 
 
 # -- value conversions -------------------------------------------------------------------------------
-_DEC_CTX = decimal.Context(prec=400)
 
 
 def _rescale(scale: int) -> Converter:
@@ -77,7 +76,7 @@ def _rescale(scale: int) -> Converter:
             return None
         if not isinstance(v, decimal.Decimal):
             v = decimal.Decimal(str(v))
-        return v.quantize(quantum, decimal.ROUND_HALF_UP, _DEC_CTX)
+        return v.quantize(quantum, decimal.ROUND_HALF_UP, S.EXACT)
     return conv
 
 

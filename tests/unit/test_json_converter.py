@@ -420,7 +420,7 @@ def test_schemas_disabled_reads_and_writes_plain_json():
     assert c.from_connect_data("t", None, ["connector", {"file": "/tmp/x", "n": 1.5e-9}]) == (
         b'["connector",{"file":"/tmp/x","n":1.5E-9}]')
     assert c.from_connect_data("orders", ORDERS, ORDER) == ORDERS_BYTES[ORDERS_BYTES.index(b'"payload":') + 10:-1]
-    assert c.from_connect_batch("t", [(INT32_SCHEMA, 1), (None, "x")]) == [b"1", b'"x"']
+    assert c.from_connect_batch("t", [INT32_SCHEMA, None], [1, "x"]) == [b"1", b'"x"']
 
 
 # -- caches, batches, config ---------------------------------------------------------------------------------------
@@ -435,7 +435,7 @@ def test_schema_is_serialized_once_and_equal_schemas_share_the_bytes(monkeypatch
         assert c.from_connect_data("t", ORDERS, ORDER) == first
     twin = Schema.struct([(f.name, f.schema) for f in ORDERS.fields], name="orders")
     assert twin is not ORDERS and c.from_connect_data("t", twin, Struct(twin, list(ORDER.values))) == first
-    c.from_connect_batch("t", [(ORDERS, ORDER)] * 10)
+    c.from_connect_batch("t", [ORDERS] * 10, [ORDER] * 10)
     assert len(calls) == 7  # never again
     c.from_connect_data("t", OPTIONAL_BOOLEAN_SCHEMA, True)
     assert len(calls) == 8
@@ -473,7 +473,7 @@ def test_batches_match_record_by_record_conversion():
     c = conv()
     pairs = [(ORDERS, ORDER), (None, {"a": 1}), (INT32_SCHEMA, 5), (ORDERS, ORDER), (OPTIONAL_INT32_SCHEMA, None),
              (None, None)]
-    encoded = c.from_connect_batch("t", pairs)
+    encoded = c.from_connect_batch("t", [s for s, _ in pairs], [v for _, v in pairs])
     assert encoded == [c.from_connect_data("t", s, v) for s, v in pairs]
     encoded[-1] = None
     assert c.to_connect_batch("t", encoded) == [conv().to_connect_data("t", d) for d in encoded]
@@ -543,3 +543,72 @@ def test_envelopes_written_with_spaces_decode_by_their_own_prefix() -> None:
         conv.to_connect_data("t", bad)
     with pytest.raises(DataError):
         conv.to_connect_data("t", datas[0][:-2] + b'"}}')
+
+
+# -- the generated struct encoders (batch loop and single value) against the per-type encoders ----------------------
+WIDE = Schema.struct([
+    ("i8", INT8_SCHEMA), ("i64", INT64_SCHEMA), ("f32", FLOAT32_SCHEMA), ("f64", FLOAT64_SCHEMA),
+    ("flag", OPTIONAL_BOOLEAN_SCHEMA), ("text", OPTIONAL_STRING_SCHEMA), ("raw", BYTES_SCHEMA),
+    ("amount", decimal_schema(3, optional=True)), ("big", decimal_schema(40)),
+    ("day", date_schema(optional=True)), ("clock", time_schema()), ("at", timestamp_schema()),
+    ("at_opt", timestamp_schema(optional=True)),
+    ("dflt", Schema(Type.INT32, optional=True, default=7)),
+    ("tags", Schema.array(STRING_SCHEMA, optional=True)),
+    ("nested", Schema.struct([("x", INT32_SCHEMA)], name="inner", optional=True)),
+], name="wide")
+INNER = WIDE.field("nested").schema
+
+
+def _wide_rows() -> list[Struct]:
+    aware = dt.datetime(2024, 3, 1, 12, 0, 0, 999, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    rows = [
+        [1, 2, 1.5, 0.1, True, "a\x01b", b"\x00\xff", D("1.234"), D("1" * 35 + "." + "9" * 40), dt.date(2024, 2, 29),
+         dt.time(23, 59, 59, 999000), dt.datetime(2024, 1, 1, 0, 0, 0, 1500), None, None, ["x"], Struct(INNER, [3])],
+        [-1, -2**63, -0.0, 1e300, None, None, b"", D("-1.2345"), D("-0." + "0" * 39 + "1"), None,
+         dt.time(0, 0), dt.datetime(1969, 12, 31, 23, 59, 59, 999999), aware, 5, None, None],
+        [0, 0, 3, 12345678.5, False, "é", b"\x80", D("-0.001"), D(0), dt.datetime(1900, 1, 1, 5, 0),
+         dt.time(1, 2, 3), aware, dt.datetime(1, 1, 1), None, [], None],
+        [127, 2**63 - 1, float("inf"), -1e-5, True, "", b"z", D("123456789012345678901234567890.5"),
+         D("0.1"), dt.date(1, 1, 1), dt.time(12, 0), dt.datetime(9999, 12, 31, 23, 59, 59, 999999), None, 0,
+         None, Struct(INNER, [-1])],
+    ]
+    return [Struct(WIDE, r) for r in rows]
+
+
+@pytest.mark.parametrize("options", [{}, {"schemas_enable": False}, {"decimal_format": "NUMERIC"},
+                                     {"replace_null_with_default": False}])
+def test_struct_batch_and_single_encoders_agree_with_the_field_encoders(options):
+    c = conv(**options)
+    plain = conv(**{**options, "schemas_enable": False})
+    rows = _wide_rows()
+    batch = c.from_connect_batch("t", [WIDE] * len(rows), rows)
+    assert batch == [c.from_connect_data("t", WIDE, r) for r in rows]
+    for row, data in zip(rows, batch):
+        payload = data[data.index(b',"payload":') + 11:-1] if options.get("schemas_enable", True) else data
+        fields = jc.orjson.loads(payload)
+        assert list(fields) == [f.name for f in WIDE.fields]
+        for f in WIDE.fields:  # each field as a top-level value: the per-type encoders, nothing inlined
+            expected = plain.from_connect_data("t", f.schema, row.values[f.index])
+            assert jc.orjson.loads(expected) == fields[f.name], f.name
+            assert expected in payload, f.name  # same spelling too (float texts, escapes)
+
+
+def test_struct_batch_falls_back_for_other_values_and_reports_the_same_errors():
+    c = conv()
+    twin = Schema.struct([(f.name, f.schema) for f in ORDERS.fields], name="orders")
+    assert c.from_connect_batch("t", [ORDERS, twin], [ORDER, Struct(twin, list(ORDER.values))]) == [ORDERS_BYTES] * 2
+    with pytest.raises(DataError, match="null value for field that is required"):
+        c.from_connect_batch("t", [ORDERS, ORDERS], [ORDER, None])
+    bad_rows = [(WIDE, lambda r: r.values.__setitem__(11, None), "null value for field that is required"),
+                (WIDE, lambda r: r.values.__setitem__(8, D("NaN")), "cannot be represented in JSON"),
+                (WIDE, lambda r: r.values.__setitem__(11, "2024-01-01"), "Invalid type for Timestamp"),
+                (WIDE, lambda r: r.values.__setitem__(7, 1.5), "Invalid type for Decimal")]
+    for schema, spoil, message in bad_rows:
+        rows = _wide_rows()
+        spoil(rows[1])
+        with pytest.raises(DataError, match=message):
+            c.from_connect_batch("t", [schema] * len(rows), rows)
+        with pytest.raises(DataError, match=message):
+            c.from_connect_data("t", schema, rows[1])
+    with pytest.raises(DataError, match="Invalid type for STRUCT"):
+        c.from_connect_batch("t", [ORDERS, ORDERS], [ORDER, {"order_id": "x"}])

@@ -67,6 +67,10 @@ def test_validation_messages():
     (D("-1.28"), 2, b"\x80"),
     (D("-1.29"), 2, b"\xff\x7f"),
     (D("12345678901234567890.123"), 3, (12345678901234567890123).to_bytes(10, "big", signed=True)),
+    # beyond the default context's 28 digits: nothing may be rounded away (PostgreSQL numeric holds 1000)
+    (D("1234567890123456789012345678901234.56"), 2,
+     (123456789012345678901234567890123456).to_bytes(15, "big", signed=True)),
+    (D("-" + "9" * 60 + "." + "1" * 40), 40, (-int("9" * 60 + "1" * 40)).to_bytes(42, "big", signed=True)),
 ])
 def test_decimal_bytes_are_javas_big_integer_bytes(value, scale, raw):
     assert decimal_to_bytes(value, scale) == raw

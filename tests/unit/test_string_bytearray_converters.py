@@ -68,7 +68,7 @@ def test_byte_array_converter_passes_bytes_through():
     assert c.from_connect_data("t", None, None) is None
     assert c.to_connect_data("t", b"\x00\x01") == (OPTIONAL_BYTES_SCHEMA, b"\x00\x01")
     assert c.to_connect_data("t", None) == (OPTIONAL_BYTES_SCHEMA, None)
-    assert c.from_connect_batch("t", [(None, b"a"), (BYTES_SCHEMA, b"b")]) == [b"a", b"b"]
+    assert c.from_connect_batch("t", [None, BYTES_SCHEMA], [b"a", b"b"]) == [b"a", b"b"]
     assert c.to_connect_batch("t", [b"a", None]) == [(OPTIONAL_BYTES_SCHEMA, b"a"), (OPTIONAL_BYTES_SCHEMA, None)]
 
 
