@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 
 class Type(str, Enum):
@@ -248,21 +248,38 @@ def decimal_scale(schema: Schema) -> int:
 
 
 class Struct:
-    """A structured record value. Values are kept by field index."""
+    """A structured record value. Values are kept by field index: a list, or any sequence (a driver's row) that
+    is copied into a list on the first put()."""
 
     __slots__ = ("schema", "values")
 
-    def __init__(self, schema: Schema, values: list[Any] | None = None):
-        if schema.type is not Type.STRUCT:  # identity: Enum equality is slow on this per-record path
+    def __init__(self, schema: Schema, values: Sequence[Any] | None = None):
+        if schema.type is not _STRUCT:  # identity: Enum equality is slow on this per-record path
             raise DataError(f"Not a struct schema: {schema!r}")
         self.schema = schema
         self.values = values if values is not None else [None] * len(schema.fields)
+
+    @staticmethod
+    def many(schema: Schema, rows: Iterable[Sequence[Any]]) -> list[Struct]:
+        """One Struct per row, all of one struct schema: the per-record constructor call and check left out."""
+        if schema.type is not _STRUCT:
+            raise DataError(f"Not a struct schema: {schema!r}")
+        out = []
+        append = out.append
+        for row in rows:
+            s = _new(Struct)
+            s.schema = schema
+            s.values = row
+            append(s)
+        return out
 
     def put(self, name: str, value: Any) -> Struct:
         f = self.schema.field(name)
         if f is None:
             raise DataError(f"{name} is not a valid field name")
-        self.values[f.index] = value
+        if self.values.__class__ is not list:
+            self.values = list(self.values)
+        self.values[f.index] = value  # type: ignore[index]
         return self
 
     def get(self, name: str) -> Any:
@@ -283,11 +300,14 @@ class Struct:
             validate_value(f.schema, self.values[f.index], f.name)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Struct) and self.schema == other.schema and self.values == other.values
+        return isinstance(other, Struct) and self.schema == other.schema and list(self.values) == list(other.values)
 
     def __repr__(self) -> str:
         return f"Struct{{{', '.join(f'{f.name}={self.values[f.index]!r}' for f in self.schema.fields)}}}"
 
+
+_STRUCT = Type.STRUCT
+_new = object.__new__
 
 _PY_TYPES: dict[Type, tuple[type, ...]] = {
     Type.INT8: (int,), Type.INT16: (int,), Type.INT32: (int,), Type.INT64: (int,),

@@ -26,6 +26,7 @@ from ..errors import ConnectError, RetriableError
 from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
                    RebalanceCallback, RecordMetadata, Transport)
 from .embedded.partitioner import partition_for_key
+from .kafka_wire import install as _install_produce_encoder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -122,6 +123,7 @@ _QUIET = {
     "ssl.trustmanager.algorithm", "ssl.secure.random.implementation", "ssl.provider", "ssl.engine.factory.class",
 }
 _warned: set[str] = set()
+_install_produce_encoder()
 
 # send_batch hands aiokafka whole record batches, so lingering would only add latency. A poll's worth of records
 # goes out as one batch of up to ~1 MB (Kafka's default max.message.bytes is 1048588): compared with 256 KiB

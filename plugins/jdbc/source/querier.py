@@ -270,36 +270,39 @@ class Querier:
         async for rows in stream.chunks():
             out: list[SourceRecord] = []
             append = out.append
-            for r in rows:
-                values = list(r) if identity else convert(r)
-                struct = Struct(schema, values)
-                if mode == "bulk":
-                    append(SourceRecord(partition, None, topic, None, None, None, schema, struct))
-                    continue
-                if mode == "incrementing":
-                    if inc_idx is not None:
-                        v = r[inc_idx]
-                        self.inc = v if type(v) is int else self._inc_value(v, inc_col)
-                    append(SourceRecord(partition, {"incrementing": self.inc} if self.inc is not None else {},
-                                        topic, None, None, None, schema, struct))
-                    continue
-                ts = ts_of(r)
-                if mode == "timestamp+incrementing" and inc_idx is not None:
-                    self.inc = self._inc_value(r[inc_idx], inc_col)
+            structs = Struct.many(schema, rows if identity else map(convert, rows))  # driver rows kept as values
+            if mode == "bulk":
+                out = [SourceRecord(partition, None, topic, None, None, None, schema, s) for s in structs]
+            elif mode == "incrementing" and inc_idx is not None:
+                inc = self.inc
+                for r, struct in zip(rows, structs):
+                    inc = r[inc_idx]
+                    if inc.__class__ is not int:
+                        inc = self._inc_value(inc, inc_col)
+                    append(SourceRecord(partition, {"incrementing": inc}, topic, None, None, None, schema, struct))
+                self.inc = inc
+            elif mode == "incrementing":  # no incrementing column (query mode without one): last offset repeated
+                offset = {"incrementing": self.inc} if self.inc is not None else {}
+                out = [SourceRecord(partition, offset, topic, None, None, None, schema, s) for s in structs]
+            else:  # timestamp modes
+                for r, struct in zip(rows, structs):
+                    ts = ts_of(r)
+                    if mode == "timestamp+incrementing" and inc_idx is not None:
+                        self.inc = self._inc_value(r[inc_idx], inc_col)
+                        if ts is not None:
+                            self.ts_ns = ts
+                        append(SourceRecord(partition, state_to_offset(self.ts_ns, self.inc), topic, None, None, None,
+                                            schema, struct))
+                        continue
+                    # timestamp mode: conservative offsets
+                    if pending is not None:
+                        p_struct, p_ts = pending
+                        if ts is not None and p_ts is not None and ts > p_ts:
+                            committable = state_to_offset(p_ts, None)
+                        append(SourceRecord(partition, committable, topic, None, None, None, schema, p_struct))
+                    pending = (struct, ts)
                     if ts is not None:
                         self.ts_ns = ts
-                    append(SourceRecord(partition, state_to_offset(self.ts_ns, self.inc), topic, None, None, None,
-                                        schema, struct))
-                    continue
-                # timestamp mode: conservative offsets
-                if pending is not None:
-                    p_struct, p_ts = pending
-                    if ts is not None and p_ts is not None and ts > p_ts:
-                        committable = state_to_offset(p_ts, None)
-                    append(SourceRecord(partition, committable, topic, None, None, None, schema, p_struct))
-                pending = (struct, ts)
-                if ts is not None:
-                    self.ts_ns = ts
             if pending is not None and not out and len(rows) == 0:
                 break
             count += len(rows)
