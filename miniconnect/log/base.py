@@ -7,21 +7,32 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from functools import partial
+from typing import Any, Awaitable, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from ..connector import TopicPartition
 
 Headers = list[tuple[str, bytes | None]]
 
 
-@dataclass(slots=True)
-class ProducerRecord:
+class ProducerRecord(NamedTuple):
+    """A tuple, so that a batch of them is built in C: see `producer_records`."""
     topic: str
     key: bytes | None
     value: bytes | None
     partition: int | None = None  # None: chosen from the key hash (murmur2 like Kafka), round robin without key
     timestamp: int | None = None  # epoch ms; None: now
-    headers: Headers = field(default_factory=list)
+    headers: Sequence[tuple[str, bytes | None]] = ()
+
+
+_new_producer_record = partial(tuple.__new__, ProducerRecord)
+
+
+def producer_records(topics: Iterable[str], keys: Iterable[bytes | None], values: Iterable[bytes | None],
+                     partitions: Iterable[int | None], timestamps: Iterable[int | None],
+                     headers: Iterable[Sequence[tuple[str, bytes | None]]]) -> list[ProducerRecord]:
+    """ProducerRecords from columns, without a Python call per record (a third of the per-record constructor)."""
+    return list(map(_new_producer_record, zip(topics, keys, values, partitions, timestamps, headers)))
 
 
 @dataclass(slots=True)

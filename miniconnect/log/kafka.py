@@ -296,13 +296,16 @@ class KafkaProducer(Producer):
                 append = batch._builder.append  # the C builder itself: BatchBuilder.append adds a call per record
                 for i in indices:
                     r = records[i]
-                    if append(n, r.timestamp, r.key, r.value, r.headers) is None:
+                    headers = r.headers
+                    if headers.__class__ is not list:  # the C builder takes lists only
+                        headers = list(headers)
+                    if append(n, r.timestamp, r.key, r.value, headers) is None:
                         batch._relative_offset = n
                         future = await p.send_batch(batch, topic, partition=part)
                         pending.append((future, topic, indices[start:start + n], batch.size()))
                         batch, start, n = p.create_batch(), start + n, 0
                         append = batch._builder.append
-                        if append(0, r.timestamp, r.key, r.value, r.headers) is None:
+                        if append(0, r.timestamp, r.key, r.value, headers) is None:
                             raise ConnectError(f"A record for topic {topic} is larger than the producer's "
                                                f"batch.size / max.request.size")
                     n += 1

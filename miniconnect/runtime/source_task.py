@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter
 from ..data.records import SourceRecord
-from ..log.base import ProducerRecord, Transport
+from ..log.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
 from .runner import GC_GEN0_THRESHOLD, TaskRunner, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
@@ -88,8 +88,8 @@ class SourceTaskRunner(TaskRunner):
         else:
             keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
             values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]
-        return [ProducerRecord(r.topic, k, v, r.kafka_partition, r.timestamp, r.headers)
-                for r, k, v in zip(records, keys, values)]
+        return producer_records([r.topic for r in records], keys, values, [r.kafka_partition for r in records],
+                                [r.timestamp for r in records], [r.headers for r in records])
 
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch
@@ -113,14 +113,19 @@ class SourceTaskRunner(TaskRunner):
     async def _send(self, records: list[SourceRecord], batch: list[ProducerRecord]) -> None:
         metadata = await self.producer.send_batch(batch)
         acked = self.acked
-        last_partition: Any = None
-        key = ""
-        for r in records:
-            sp = r.source_partition
-            if sp is not None:
-                if sp is not last_partition:  # connectors usually share one partition map per table: key it once
-                    last_partition, key = sp, partition_key(sp)
-                acked[key] = r.source_offset
+        partitions = [r.source_partition for r in records]
+        first = partitions[0] if partitions else None
+        if partitions.count(first) == len(partitions):  # the usual batch: one source partition (a table, a file)
+            if first is not None:
+                acked[partition_key(first)] = records[-1].source_offset
+        else:
+            last_partition: Any = None
+            key = ""
+            for sp, r in zip(partitions, records):
+                if sp is not None:
+                    if sp is not last_partition:  # connectors usually share one partition map per table
+                        last_partition, key = sp, partition_key(sp)
+                    acked[key] = r.source_offset
         if self._commits_records:
             for r, m in zip(records, metadata):
                 await self.task.commit_record(r, (m.topic, m.partition, m.offset))
