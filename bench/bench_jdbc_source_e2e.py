@@ -57,7 +57,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def through_worker(server, rows: int, bootstrap: str | None, batch_max_rows: int | None,
-                         worker_props: dict[str, str]) -> tuple[float, float]:
+                         worker_props: dict[str, str], connector_props: dict[str, str]) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="bench-jdbc-src-") as tmp:
         workdir = Path(tmp)
         extra = {"bootstrap.servers": bootstrap} if bootstrap else {}
@@ -71,6 +71,7 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
                   "topic.prefix": prefix, "tasks.max": "1"}
         if batch_max_rows:
             config["batch.max.rows"] = str(batch_max_rows)
+        config.update(connector_props)
         topic = prefix + "bench_src"
         try:
             cpu0 = cpu_seconds(worker.proc.pid)
@@ -97,7 +98,8 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
 
 
 async def bench(server, rows: int, bootstrap: str | None, transports: list[str], batch_max_rows: int | None,
-                worker_props: dict[str, str], skip_raw: bool = False) -> None:
+                worker_props: dict[str, str], skip_raw: bool = False,
+                connector_props: dict[str, str] | None = None) -> None:
     await load(server, rows)
     if not skip_raw:
         t0 = time.perf_counter()
@@ -106,7 +108,7 @@ async def bench(server, rows: int, bootstrap: str | None, transports: list[str],
         print(f"  {'raw driver':<22} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s", flush=True)
     for name in transports:
         secs, cpu = await through_worker(server, rows, bootstrap if name == "kafka" else None, batch_max_rows,
-                                         worker_props)
+                                         worker_props, connector_props or {})
         label = f"worker -> {name}"
         print(f"  {label:<22} {rows:>9,} rows  {secs:6.2f} s  {rows / secs:>9,.0f} rows/s   (worker CPU {cpu:.1f} s, "
               f"{rows / cpu:,.0f} rows per CPU-second)", flush=True)
@@ -121,9 +123,12 @@ def main() -> None:
     ap.add_argument("--batch-max-rows", type=int, help="connector batch.max.rows (default: the connector's, 1000)")
     ap.add_argument("--worker-prop", action="append", default=[], metavar="KEY=VALUE",
                     help="an extra worker property (repeatable), e.g. producer.batch.size=65536")
+    ap.add_argument("--connector-prop", action="append", default=[], metavar="KEY=VALUE",
+                    help="an extra connector property (repeatable), e.g. max.buffer.size=1000")
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw driver read")
     args = ap.parse_args()
     worker_props = dict(p.split("=", 1) for p in args.worker_prop)
+    connector_props = dict(p.split("=", 1) for p in args.connector_prop)
     transports = [args.transport] if args.transport else ["kafka", "embedded"]
     kafka = None
     bootstrap = os.environ.get("MINICONNECT_TEST_KAFKA")
@@ -144,7 +149,8 @@ def main() -> None:
             try:
                 print(f"{'PostgreSQL' if kind == 'pg' else 'MariaDB'} ({rows:,} rows, batch.max.rows="
                       f"{args.batch_max_rows or 'default'})", flush=True)
-                asyncio.run(bench(server, rows, bootstrap, transports, args.batch_max_rows, worker_props, args.skip_raw))
+                asyncio.run(bench(server, rows, bootstrap, transports, args.batch_max_rows, worker_props, args.skip_raw,
+                                  connector_props))
             finally:
                 if proc is not None:
                     proc.stop()

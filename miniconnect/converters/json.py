@@ -290,8 +290,8 @@ class _Encoders:
         is encoded inline (no call per record or per field on the usual types) and serialized with its envelope
         prefix; anything else goes through `one`, the single-value path."""
         env, lines, body = self._struct_code(schema)
-        env.update(one=one, PREFIX=prefix, dumps=_dumps, esc=_jackson_escapes)
-        out = "PREFIX + p + b'}'" if prefix else "p"
+        env.update(one=one, PREFIX=prefix, dumps=_dumps, esc=_jackson_escapes, join=b"".join)
+        out = "join((PREFIX, p, b'}'))" if prefix else "p"  # one copy where + makes two
         code = ["def enc_batch(values, append):",
                 "    for s in values:",
                 "        if s.__class__ is not Struct or s.schema is not SCHEMA:",
