@@ -1,6 +1,7 @@
 """Runs one SinkTask: consume in group connect-<name>, convert, put, and commit positions only after flush."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 # transactions under load, and nothing waits for records that have not arrived, so latency stays that of one poll.
 PUT_BATCH_POLLS = 8
 PUT_BATCH_BYTES = 16 << 20
+READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 
 
 def sink_group_id(connector: str, connector_config: dict[str, str]) -> str:
@@ -48,6 +50,7 @@ class SinkTaskRunner(TaskRunner):
         self.last_commit = time.monotonic()
         self.started_consumer = False
         self.closing = False  # set at shutdown: the revoke callback from consumer.stop() has nothing left to do
+        self._put: asyncio.Future[None] | None = None  # put() in flight while the next batch is read ahead
 
     def make_context(self) -> SinkTaskContext:
         return SinkTaskContext(self.id.connector, self.id.task, self.task_config)
@@ -60,20 +63,96 @@ class SinkTaskRunner(TaskRunner):
         await self.consumer.subscribe(topics or None, None if topics else pattern,
                                       on_assigned=self._on_assigned, on_revoked=self._on_revoked)
         ctx = self.context
+        ahead: tuple[list[ConsumerRecord], list[SinkRecord] | None] | None = None
         while not ctx.stopping.is_set():
             if not await self.wait_if_paused():
                 break
             self._apply_context()
-            raw = await self._poll()
+            if ahead is not None:
+                (raw, records), ahead = ahead, None
+            else:
+                raw = await self._poll()
+                records = self._convert(raw) if raw else None
             if raw:
-                records = self._convert(raw)
-                await self._deliver(records)
-                current = self.current
-                for (topic, partition), offset in {(r.topic, r.partition): r.offset for r in raw}.items():
-                    current[TopicPartition(topic, partition)] = offset + 1
+                ahead = await self._put_and_read_ahead(raw, records if records is not None else self._convert(raw))
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
                 ctx.commit_requested = False
                 await self.commit()
+
+    async def _put_and_read_ahead(self, raw: list[ConsumerRecord], records: list[SinkRecord]
+                                  ) -> tuple[list[ConsumerRecord], list[SinkRecord] | None] | None:
+        """put() this batch while the next one is polled and converted, so that a sink waiting on its database
+        and the worker's decoding overlap. Reading ahead goes on while put() runs and, once it returned, while
+        records are there, up to a full batch (see _poll). What was read ahead is kept only for partitions that
+        are still assigned, not paused and not rewound once put() returned (see _still_wanted)."""
+        put = self._put = asyncio.ensure_future(self._deliver_tracked(raw, records))
+        ahead: list[ConsumerRecord] = []
+        converted: list[SinkRecord] | None = []
+        try:
+            try:
+                limit = self.max_batch
+                while len(ahead) < limit:
+                    want = min(self.max_records, limit - len(ahead))
+                    chunk = await self.consumer.poll(want, 0 if put.done() else READ_AHEAD_WAIT_MS)
+                    if not chunk:
+                        if put.done():
+                            break
+                        continue
+                    if not ahead:
+                        limit = self._batch_limit(chunk)
+                    ahead += chunk
+                    if converted is not None:
+                        try:
+                            converted += self._convert(chunk)
+                        except RecordConversionError:
+                            converted = None  # converted again next round, after this batch is safely delivered
+                    if put.done() and len(chunk) < want:
+                        break
+            except asyncio.CancelledError:
+                put.cancel()
+                raise
+            except BaseException:
+                await asyncio.wait([put])  # the batch in flight still lands (and is tracked) before the error
+                raise
+            await put
+        finally:
+            self._put = None
+        return self._still_wanted(ahead, converted) if ahead else None
+
+    def _still_wanted(self, raw: list[ConsumerRecord], records: list[SinkRecord] | None
+                      ) -> tuple[list[ConsumerRecord], list[SinkRecord] | None] | None:
+        ctx = self.context
+        assigned = self.consumer.assignment()
+        drop = {tp for tp in {TopicPartition(r.topic, r.partition) for r in raw}
+                if tp not in assigned or tp in ctx.paused or tp in ctx.rewinds}
+        if not drop:
+            return raw, records
+        keep = [i for i, r in enumerate(raw) if TopicPartition(r.topic, r.partition) not in drop]
+        first: dict[TopicPartition, int] = {}
+        for r in raw:
+            tp = TopicPartition(r.topic, r.partition)
+            if tp in drop and tp not in first:
+                first[tp] = r.offset
+        for tp, offset in first.items():
+            if tp in assigned and tp not in ctx.rewinds:  # paused: read again from here once resumed
+                self.consumer.seek(tp, offset)
+        if not keep:
+            return None
+        return [raw[i] for i in keep], None if records is None else [records[i] for i in keep]
+
+    async def _deliver_tracked(self, raw: list[ConsumerRecord], records: list[SinkRecord]) -> None:
+        await self._deliver(records)
+        current = self.current
+        for (topic, partition), offset in {(r.topic, r.partition): r.offset for r in raw}.items():
+            current[TopicPartition(topic, partition)] = offset + 1
+
+    async def _settle_put(self) -> bool:
+        """Waits for a put() in flight (rebalance callbacks run inside the read-ahead poll); False if it failed."""
+        put = self._put
+        if put is None:
+            return True
+        await asyncio.wait([put])
+        return not put.cancelled() and put.exception() is None
 
     async def _poll(self) -> list[ConsumerRecord]:
         """One poll, extended by non-waiting polls while each came back full (see PUT_BATCH_POLLS)."""
@@ -81,15 +160,19 @@ class SinkTaskRunner(TaskRunner):
         raw = await self.consumer.poll(want, 500)
         if len(raw) < want or self.max_batch <= want:
             return raw
-        # the byte bound, in records, from the first poll's sizes (measuring every record would cost more)
-        size = sum([len(r.value or b"") + len(r.key or b"") for r in raw]) or 1
-        limit = min(self.max_batch, max(want, PUT_BATCH_BYTES * len(raw) // size))
+        limit = self._batch_limit(raw)
         last, raw = raw, list(raw)
         while len(last) >= want and len(raw) < limit:
             want = min(self.max_records, limit - len(raw))
             last = await self.consumer.poll(want, 0)
             raw += last
         return raw
+
+    def _batch_limit(self, first: list[ConsumerRecord]) -> int:
+        """Records per put(): PUT_BATCH_POLLS polls' worth, or PUT_BATCH_BYTES judged by the first poll's sizes
+        (measuring every record would cost more)."""
+        size = sum([len(r.value or b"") + len(r.key or b"") for r in first]) or 1
+        return min(self.max_batch, max(self.max_records, PUT_BATCH_BYTES * len(first) // size))
 
     def _apply_context(self) -> None:
         ctx = self.context
@@ -166,13 +249,15 @@ class SinkTaskRunner(TaskRunner):
             self.committed.update(safe)
 
     async def _on_assigned(self, partitions: list[TopicPartition]) -> None:
+        await self._settle_put()
         self.context.assignment.update(partitions)
         await self.task.open(list(partitions))
 
     async def _on_revoked(self, partitions: list[TopicPartition]) -> None:
         if self.closing:
             return
-        if not self.failed:
+        delivered = await self._settle_put()
+        if not self.failed and delivered:
             await self.commit(set(partitions))
         for tp in partitions:
             self.current.pop(tp, None)

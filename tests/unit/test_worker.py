@@ -234,3 +234,55 @@ async def test_sink_fails_on_a_record_it_cannot_convert_and_names_it(worker: Wor
     assert "Failed to convert the value of the record at topic 'raw', partition 0, offset 1" in trace
     assert SINK_SEEN == []
     assert await worker.transport.committed_offsets("connect-sink") == {}
+
+
+class SteeringSinkTask(SinkTask):
+    """Slow puts (the runner reads the next batch meanwhile) that rewind once and pause once, like a sink that
+    resets its position or applies back-pressure from inside put()."""
+    seen: list[int] = []
+
+    async def start(self, props: dict[str, str]) -> None:
+        self.puts = 0
+
+    async def put(self, records: list[SinkRecord]) -> None:
+        self.puts += 1
+        SteeringSinkTask.seen += [r.value for r in records]
+        tp = TopicPartition(records[0].topic, records[0].kafka_partition)
+        await asyncio.sleep(0.05)  # the read-ahead poll runs now
+        if self.puts == 2:
+            self.context.offset({tp: 100})
+        if self.puts == 4:
+            self.context.pause(tp)
+
+            async def resume_later() -> None:
+                await asyncio.sleep(0.3)
+                self.context.resume(tp)
+            asyncio.get_running_loop().create_task(resume_later())
+
+
+class SteeringSink(SinkConnector):
+    task_class = SteeringSinkTask
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+
+async def test_records_read_ahead_during_put_respect_rewinds_and_pauses_from_put(worker: Worker) -> None:
+    from miniconnect.log.base import ProducerRecord
+    SteeringSinkTask.seen = []
+    worker.plugins.register(SteeringSink)
+    producer = worker.transport.producer()
+    await producer.start()
+    await producer.send_batch([ProducerRecord("steer", None, str(i).encode()) for i in range(10000)])
+    await producer.stop()
+    await start_connector(worker, "steer", {"connector.class": "SteeringSink", "topics": "steer",
+                                            "consumer.override.max.poll.records": "200",
+                                            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                                            "value.converter.schemas.enable": "false"})
+    # to the rewind (from inside the 2nd put), then from 100 to the end, through the pause (from the 4th)
+    seen = SteeringSinkTask.seen
+    await eventually(lambda: seen.count(100) == 2 and seen[-1] == 9999, timeout=20)  # to the end, rewound, again
+    await asyncio.sleep(0.3)
+    restart = seen.index(100, seen.index(100) + 1)  # the rewind: 100 delivered again right after the 2nd put
+    assert seen[:restart] == list(range(len(seen[:restart])))
+    assert seen[restart:] == list(range(100, 10000))  # after it: no gap, no repeat, pause or not
