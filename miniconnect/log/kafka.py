@@ -394,6 +394,7 @@ class _Listener(ConsumerRebalanceListener):
 
 
 _TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+_NO_HEADERS: Any = ()  # shared by every record without headers (immutable, so no list per record)
 _LOST_MEMBERSHIP = (kerrors.CommitFailedError, kerrors.UnknownMemberIdError, kerrors.IllegalGenerationError,
                     kerrors.RebalanceInProgressError)
 
@@ -483,7 +484,7 @@ class KafkaConsumer(Consumer):
         for records in batches.values():
             for r in records:
                 append(ConsumerRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value,
-                                      list(r.headers) if r.headers else [], types[r.timestamp_type]))
+                                      list(r.headers) if r.headers else _NO_HEADERS, types[r.timestamp_type]))
         return out
 
     def assignment(self) -> set[TopicPartition]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from operator import attrgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 # transactions under load, and nothing waits for records that have not arrived, so latency stays that of one poll.
 PUT_BATCH_POLLS = 8
 PUT_BATCH_BYTES = 16 << 20
+_TOPIC_PARTITION = attrgetter("topic", "partition")
+_OFFSET = attrgetter("offset")
 READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 
 
@@ -51,6 +54,7 @@ class SinkTaskRunner(TaskRunner):
         self.started_consumer = False
         self.closing = False  # set at shutdown: the revoke callback from consumer.stop() has nothing left to do
         self._put: asyncio.Future[None] | None = None  # put() in flight while the next batch is read ahead
+        self._rebalances = 0  # assignment changes so far
 
     def make_context(self) -> SinkTaskContext:
         return SinkTaskContext(self.id.connector, self.id.task, self.task_config)
@@ -86,6 +90,7 @@ class SinkTaskRunner(TaskRunner):
         records are there, up to a full batch (see _poll). What was read ahead is kept only for partitions that
         are still assigned, not paused and not rewound once put() returned (see _still_wanted)."""
         put = self._put = asyncio.ensure_future(self._deliver_tracked(raw, records))
+        rebalances = self._rebalances
         ahead: list[ConsumerRecord] = []
         converted: list[SinkRecord] | None = []
         try:
@@ -117,13 +122,15 @@ class SinkTaskRunner(TaskRunner):
             await put
         finally:
             self._put = None
-        return self._still_wanted(ahead, converted) if ahead else None
+        return self._still_wanted(ahead, converted, rebalances) if ahead else None
 
-    def _still_wanted(self, raw: list[ConsumerRecord], records: list[SinkRecord] | None
+    def _still_wanted(self, raw: list[ConsumerRecord], records: list[SinkRecord] | None, rebalances: int
                       ) -> tuple[list[ConsumerRecord], list[SinkRecord] | None] | None:
         ctx = self.context
+        if not ctx.paused and not ctx.rewinds and self._rebalances == rebalances:
+            return raw, records  # the usual case, decided without looking at every record
         assigned = self.consumer.assignment()
-        drop = {tp for tp in {TopicPartition(r.topic, r.partition) for r in raw}
+        drop = {tp for tp in map(TopicPartition._make, map(_TOPIC_PARTITION, raw))
                 if tp not in assigned or tp in ctx.paused or tp in ctx.rewinds}
         if not drop:
             return raw, records
@@ -143,8 +150,9 @@ class SinkTaskRunner(TaskRunner):
     async def _deliver_tracked(self, raw: list[ConsumerRecord], records: list[SinkRecord]) -> None:
         await self._deliver(records)
         current = self.current
-        for (topic, partition), offset in {(r.topic, r.partition): r.offset for r in raw}.items():
-            current[TopicPartition(topic, partition)] = offset + 1
+        # the last offset per partition: dict() keeps the last value per key, built without a Python call per record
+        for tp, offset in dict(zip(map(_TOPIC_PARTITION, raw), map(_OFFSET, raw))).items():
+            current[TopicPartition(*tp)] = offset + 1
 
     async def _settle_put(self) -> bool:
         """Waits for a put() in flight (rebalance callbacks run inside the read-ahead poll); False if it failed."""
@@ -249,6 +257,7 @@ class SinkTaskRunner(TaskRunner):
             self.committed.update(safe)
 
     async def _on_assigned(self, partitions: list[TopicPartition]) -> None:
+        self._rebalances += 1
         await self._settle_put()
         self.context.assignment.update(partitions)
         await self.task.open(list(partitions))
@@ -256,6 +265,7 @@ class SinkTaskRunner(TaskRunner):
     async def _on_revoked(self, partitions: list[TopicPartition]) -> None:
         if self.closing:
             return
+        self._rebalances += 1
         delivered = await self._settle_put()
         if not self.failed and delivered:
             await self.commit(set(partitions))
