@@ -76,3 +76,28 @@ def test_server_urls_parse_into_db_servers():
     assert my.port == 3306 and my.jdbc_url(scheme="mariadb") == "jdbc:mariadb://127.0.0.1:3306/shop"
     assert my.connection_config() == {"connection.url": "jdbc:mysql://127.0.0.1:3306/shop",
                                       "connection.user": "test", "connection.password": "test"}
+
+
+def test_server_dirs_of_dead_sessions_are_swept(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import tempfile
+    import time
+
+    from servers.proc import server_dir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid is free now
+    (tmp_path / "miniconnect-kafka-dead").mkdir()
+    (tmp_path / "miniconnect-kafka-dead" / ".owner-pid").write_text(str(dead.pid))
+    (tmp_path / "miniconnect-pg-live").mkdir()
+    (tmp_path / "miniconnect-pg-live" / ".owner-pid").write_text(str(os.getpid()))
+    for name, age in (("miniconnect-mariadb-old", 2 * 86400), ("miniconnect-mariadb-recent", 60)):
+        (tmp_path / name).mkdir()
+        os.utime(tmp_path / name, (time.time() - age, time.time() - age))
+    (tmp_path / "other-dir").mkdir()
+    fresh = server_dir("kafka")
+    assert (fresh / ".owner-pid").read_text() == str(os.getpid())
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [fresh.name, "miniconnect-pg-live", "miniconnect-mariadb-recent", "other-dir"])

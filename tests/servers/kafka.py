@@ -8,12 +8,11 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from .proc import ServerProcess, free_port, port_open, remove_tree
+from .proc import ServerProcess, free_port, port_open, remove_tree, server_dir
 
 _LOG4J = """\
 status = warn
@@ -101,7 +100,7 @@ class KafkaServer:
     def start(self, timeout: float = 120) -> str:
         t0 = time.monotonic()
         home = kafka_home()
-        self.dir = Path(tempfile.mkdtemp(prefix="miniconnect-kafka-"))
+        self.dir = server_dir("kafka")
         port, controller_port = free_port(), free_port()
         while controller_port == port:
             controller_port = free_port()

@@ -6,12 +6,11 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from .db import DbServer
-from .proc import ServerProcess, free_port, port_open, remove_tree, run_async
+from .proc import ServerProcess, free_port, port_open, remove_tree, run_async, server_dir
 
 USER = PASSWORD = DATABASE = "test"
 ROOT_PASSWORD = "root"
@@ -34,7 +33,7 @@ class MariaDbServer:
 
     def start(self, timeout: float = 60) -> DbServer:
         t0 = time.monotonic()
-        self.dir = Path(tempfile.mkdtemp(prefix="miniconnect-mariadb-"))
+        self.dir = server_dir("mariadb")
         datadir, sock = self.dir / "data", self.dir / "mysqld.sock"
         user = ["--user=root"] if os.geteuid() == 0 else []
         init = subprocess.run(

@@ -7,12 +7,11 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from .db import DbServer
-from .proc import ServerProcess, chown_tree, free_port, port_open, remove_tree, run_async
+from .proc import ServerProcess, chown_tree, free_port, port_open, remove_tree, run_async, server_dir
 
 USER = PASSWORD = DATABASE = "test"
 
@@ -40,7 +39,7 @@ class PostgresServer:
     def start(self, timeout: float = 60) -> DbServer:
         t0 = time.monotonic()
         bindir = _bin_dir()
-        self.dir = Path(tempfile.mkdtemp(prefix="miniconnect-pg-"))
+        self.dir = server_dir("pg")
         run_as = "postgres" if os.geteuid() == 0 else None
         pwfile = self.dir / "pw"
         pwfile.write_text(PASSWORD + "\n")
