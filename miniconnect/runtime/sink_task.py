@@ -97,6 +97,8 @@ class SinkTaskRunner(TaskRunner):
             try:
                 limit = self.max_batch
                 while len(ahead) < limit:
+                    if put.done() and (put.cancelled() or put.exception() is not None):
+                        break  # the task is failing: no use reading further
                     want = min(self.max_records, limit - len(ahead))
                     chunk = await self.consumer.poll(want, 0 if put.done() else READ_AHEAD_WAIT_MS)
                     if not chunk:
