@@ -663,7 +663,23 @@ class KafkaTransport(Transport):
             elif code != _TOPIC_ALREADY_EXISTS:
                 raise ConnectError(f"Could not create topic {name}: {kerrors.for_code(code).__name__}"
                                    f"{': ' + message if message else ''}")
+        await self._await_visible(created)
         return created
+
+    async def _await_visible(self, names: list[str], timeout_s: float = 10.0) -> None:
+        """Metadata reaches the brokers after CreateTopics answers: wait (bounded) until the new topics are listed,
+        so that what a caller does next (list, describe, produce) sees them, as with the embedded log."""
+        deadline = time.monotonic() + timeout_s
+        delay = 0.02
+        while names:
+            listed = await self.list_topics()
+            names = [n for n in names if n not in listed]
+            if not names or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        if names:
+            log.warning("Topics %s created but not yet visible in the cluster metadata after %.0f s", names, timeout_s)
 
     async def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:
         offsets = await self._require().list_consumer_group_offsets(group_id)
