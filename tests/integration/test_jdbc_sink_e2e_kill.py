@@ -1,4 +1,4 @@
-"""A worker killed with SIGKILL in the middle of a JDBC sink stream loses no row: positions are committed only after
+"""A worker killed with SIGKILL in the middle of a JDBC sink stream (PostgreSQL, MariaDB) loses no row: positions are committed only after
 the rows are in the database, so the restarted worker redelivers whatever was not committed (insert mode: at least
 once, duplicates counted; upsert: exactly one row per key, holding the key's last value)."""
 from __future__ import annotations
@@ -48,10 +48,24 @@ def stream(updates: int) -> list[tuple[str, str]]:
 
 
 class Counter:
-    """Polls COUNT(*) of a PostgreSQL table on one connection, every few milliseconds, in its own thread."""
+    """Polls COUNT(*) of a table (PostgreSQL or MariaDB) on one connection, every few milliseconds, in its own
+    thread."""
 
     def __init__(self, server: DbServer, table: str):
         self.server, self.table = server, table
+
+    async def _rows(self, conn, sql: str) -> list[tuple]:  # noqa: ANN001
+        if self.server.kind == "postgresql":
+            return [tuple(r) for r in await conn.fetch(sql)]
+        async with conn.cursor() as cur:
+            await cur.execute(sql)
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def _close(self, conn) -> None:  # noqa: ANN001
+        if self.server.kind == "postgresql":
+            await conn.close()
+        else:
+            conn.close()
 
     def wait_at_least(self, n: int, timeout: float) -> int:
         async def run() -> int:
@@ -60,7 +74,7 @@ class Counter:
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline:
                     try:
-                        count = await conn.fetchval(f'SELECT COUNT(*) FROM "{self.table}"')
+                        count = (await self._rows(conn, f"SELECT COUNT(*) FROM {self.table}"))[0][0]
                     except Exception:  # not created yet
                         count = 0
                     if count >= n:
@@ -68,23 +82,25 @@ class Counter:
                     await asyncio.sleep(0.005)
                 raise TimeoutError(f"fewer than {n} rows in {self.table} after {timeout} s")
             finally:
-                await conn.close()
+                await self._close(conn)
         return run_async(run, timeout=timeout + 10)
 
     def fetch(self, sql: str) -> list[tuple]:
         async def run() -> list[tuple]:
             conn = await self.server.connect()
             try:
-                return [tuple(r) for r in await conn.fetch(sql)]
+                return await self._rows(conn, sql)
             finally:
-                await conn.close()
+                await self._close(conn)
         return run_async(run)
 
 
-@pytest.mark.parametrize("transport,mode", [("kafka", "insert"), ("kafka", "upsert"), ("embedded", "insert"),
-                                            ("embedded", "upsert")])
-def test_sigkill_mid_stream_loses_no_row(transport: str, mode: str, pg_db: DbServer,
-                                         request: pytest.FixtureRequest, tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport,mode,db", [("kafka", "insert", "pg_db"), ("kafka", "upsert", "pg_db"),
+                                               ("embedded", "insert", "pg_db"), ("embedded", "upsert", "pg_db"),
+                                               ("kafka", "insert", "mysql_db"), ("kafka", "upsert", "mysql_db")])
+def test_sigkill_mid_stream_loses_no_row(transport: str, mode: str, db: str, request: pytest.FixtureRequest,
+                                         tmp_path: Path) -> None:
+    server: DbServer = request.getfixturevalue(db)
     topic = f"orders_{transport}_{mode}_{uuid.uuid4().hex[:6]}"
     records = stream(UPDATES if mode == "upsert" else 0)
     extra = {}
@@ -96,12 +112,13 @@ def test_sigkill_mid_stream_loses_no_row(transport: str, mode: str, pg_db: DbSer
     worker = WorkerProcess(tmp_path, extra=extra)
     if transport == "embedded":
         topics_produce(worker, topic, [f"{k}\t{v}" for k, v in records], key_separator="\t")
+    scheme = "mariadb" if server.kind == "mysql" else None  # jdbc:mariadb:, as in the seed config
     config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
-              "table.name.format": "orders", "auto.create": "true", **pg_db.connection_config()}
+              "table.name.format": "orders", "auto.create": "true", **server.connection_config(scheme=scheme)}
     if mode == "upsert":
         # record_key on the key's order_id (a string key); record_value would do the same for these records
         config.update({"insert.mode": "upsert", "pk.mode": "record_key", "pk.fields": "order_id"})
-    counter = Counter(pg_db, "orders")
+    counter = Counter(server, "orders")
 
     worker.start()
     try:
@@ -127,7 +144,7 @@ def test_sigkill_mid_stream_loses_no_row(transport: str, mode: str, pg_db: DbSer
         total, distinct = counter.fetch("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM orders")[0]
         assert distinct == N
         if mode == "insert":
-            print(f"\n{transport} insert: {total - N} duplicate rows after SIGKILL at {at_kill} rows")
+            print(f"\n{transport} insert into {server.kind}: {total - N} duplicate rows after SIGKILL at {at_kill}")
             assert total >= N
         else:
             assert total == N  # exactly one row per key
