@@ -1,6 +1,6 @@
-"""A worker killed with SIGKILL in the middle of a JDBC sink stream (PostgreSQL, MariaDB) loses no row: positions are committed only after
-the rows are in the database, so the restarted worker redelivers whatever was not committed (insert mode: at least
-once, duplicates counted; upsert: exactly one row per key, holding the key's last value)."""
+"""A worker killed with SIGKILL in the middle of a JDBC sink stream (PostgreSQL, MariaDB) loses no row: positions
+are committed only after the rows are in the database, so the restarted worker redelivers whatever was not committed
+(insert mode: at least once, duplicates counted; upsert: exactly one row per key, holding the key's last value)."""
 from __future__ import annotations
 
 import asyncio
