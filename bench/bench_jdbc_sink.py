@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import sys
 import time
 import uuid
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from servers import MariaDbServer, PostgresServer, parse_db_url  # noqa: E402
+from servers import db_server  # noqa: E402
 
 from miniconnect.connector import SinkTaskContext  # noqa: E402
 from miniconnect.converters.json import JsonConverter  # noqa: E402
@@ -113,19 +112,9 @@ def main() -> None:
     records, upserts = make_records(n), make_records(n, repeat_every=5)
     raw, raw_up = encode(records), encode(upserts)
     print(f"{n:,} seed-format records, {put_size} per put(), batch.size 3000")
-    for kind, env, cls in (("postgresql", "MINICONNECT_TEST_PG", PostgresServer),
-                           ("mysql", "MINICONNECT_TEST_MYSQL", MariaDbServer)):
-        server_proc = None
-        if os.environ.get(env):
-            server = parse_db_url(os.environ[env])
-        else:
-            server_proc = cls()
-            server = server_proc.start()
-        try:
+    for kind in ("postgresql", "mysql"):
+        with db_server(kind) as server:
             asyncio.run(bench_db(kind, server, n, put_size, records, upserts, raw, raw_up))
-        finally:
-            if server_proc is not None:
-                server_proc.stop()
 
 
 if __name__ == "__main__":

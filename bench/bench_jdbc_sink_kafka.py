@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -23,12 +22,13 @@ import uuid
 from pathlib import Path
 
 import orjson
+from contextlib import ExitStack
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
-from servers import KafkaServer, MariaDbServer, PostgresServer, parse_db_url  # noqa: E402
+from servers import db_server, kafka_server  # noqa: E402
 from worker_process import WorkerProcess  # noqa: E402
 
 from miniconnect.log.base import ProducerRecord  # noqa: E402
@@ -136,12 +136,6 @@ class Db:
         return self.server.connection_config(scheme=None if self.pg else "mariadb")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str) -> None:
     table = f"bench_{uuid.uuid4().hex[:8]}"
     name = f"sink-{table}"
@@ -149,7 +143,7 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
               "table.name.format": table, "auto.create": "true", **db.connection()}
     if mode == "upsert":
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
-    cpu0 = cpu_seconds(worker.proc.pid)
+    cpu0 = worker.cpu_seconds()
     t0 = time.perf_counter()
     r = worker.rest("POST", "/connectors", {"name": name, "config": config})
     assert r.status_code == 201, r.text
@@ -168,7 +162,7 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
         remaining = (n - count) * elapsed / count if count else 1.0
         time.sleep(min(1.0, max(0.05, remaining / 2)))
     secs = time.perf_counter() - t0
-    cpu = cpu_seconds(worker.proc.pid) - cpu0
+    cpu = worker.cpu_seconds() - cpu0
     print(f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
           f"{cpu / n * 1e6:.1f} us/row)", flush=True)
     worker.rest("DELETE", f"/connectors/{name}")
@@ -187,19 +181,12 @@ def main() -> None:
     args = ap.parse_args()
     n = args.n
     extra = dict(o.split("=", 1) for o in args.override)
-    started = []
-    try:
+    with ExitStack() as servers:
         dbs = []
-        for label, env, cls in (("PostgreSQL", "MINICONNECT_TEST_PG", PostgresServer),
-                                ("MariaDB", "MINICONNECT_TEST_MYSQL", MariaDbServer)):
+        for label, kind in (("PostgreSQL", "postgresql"), ("MariaDB", "mysql")):
             if args.db and args.db != label.lower():
                 continue
-            if os.environ.get(env):
-                dbs.append(Db(label, parse_db_url(os.environ[env])))
-            else:
-                proc = cls()
-                started.append(proc)
-                dbs.append(Db(label, proc.start()))
+            dbs.append(Db(label, servers.enter_context(db_server(kind))))
         modes = [args.mode] if args.mode else ["insert", "upsert"]
         data = values(n, args.spaced)
         print(f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
@@ -212,11 +199,7 @@ def main() -> None:
                 topic = f"orders_{uuid.uuid4().hex[:6]}"
                 wextra = dict(extra)
                 if transport == "kafka":
-                    bootstrap = os.environ.get("MINICONNECT_TEST_KAFKA")
-                    if not bootstrap:
-                        kafka = KafkaServer()
-                        started.append(kafka)
-                        bootstrap = kafka.start()
+                    bootstrap = servers.enter_context(kafka_server())
                     wextra["bootstrap.servers"] = bootstrap
                     secs = asyncio.run(produce_kafka(bootstrap, topic, data))
                 else:
@@ -230,9 +213,6 @@ def main() -> None:
                             run_case(worker, db, topic, n, mode, f"{transport} -> {db.label} {mode}")
                 finally:
                     worker.stop()
-    finally:
-        for proc in reversed(started):
-            proc.stop()
 
 
 if __name__ == "__main__":

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from servers import MariaDbServer, PostgresServer, parse_db_url  # noqa: E402
+from servers import db_server  # noqa: E402
 
 from miniconnect.connector import OffsetStorageReader, SourceTaskContext  # noqa: E402
 from miniconnect_plugins.jdbc.source import JdbcSourceTask  # noqa: E402
@@ -117,22 +116,12 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--only", choices=["pg", "mysql"])
     args = ap.parse_args()
-    for kind, env, cls in (("pg", "MINICONNECT_TEST_PG", PostgresServer),
-                           ("mysql", "MINICONNECT_TEST_MYSQL", MariaDbServer)):
+    for kind, db, label in (("pg", "postgresql", "PostgreSQL"), ("mysql", "mysql", "MariaDB")):
         if args.only and args.only != kind:
             continue
-        server_proc = None
-        if os.environ.get(env):
-            server = parse_db_url(os.environ[env])
-        else:
-            server_proc = cls()
-            server = server_proc.start()
-        try:
-            print(f"{'PostgreSQL' if kind == 'pg' else 'MariaDB'} ({args.rows:,} rows, batch.max.rows={args.batch})")
+        with db_server(db) as server:
+            print(f"{label} ({args.rows:,} rows, batch.max.rows={args.batch})")
             asyncio.run(bench(server, args.rows, args.batch))
-        finally:
-            if server_proc is not None:
-                server_proc.stop()
 
 
 if __name__ == "__main__":

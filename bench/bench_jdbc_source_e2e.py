@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_jdbc_source import load, raw  # noqa: E402
-from servers import KafkaServer, MariaDbServer, PostgresServer, parse_db_url  # noqa: E402
+from servers import db_server, kafka_server  # noqa: E402
 from worker_process import WorkerProcess  # noqa: E402
 
 from miniconnect.connector import TopicPartition  # noqa: E402
@@ -50,12 +50,6 @@ async def records_in(transport, topic: str) -> int:
     return sum((await transport.end_offsets([TopicPartition(topic, p) for p in range(n)])).values())
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a live process (Linux /proc), to tell the worker's own cost from the machine's load."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def through_worker(server, rows: int, bootstrap: str | None, batch_max_rows: int | None,
                          worker_props: dict[str, str], connector_props: dict[str, str]) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="bench-jdbc-src-") as tmp:
@@ -74,7 +68,7 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
         config.update(connector_props)
         topic = prefix + "bench_src"
         try:
-            cpu0 = cpu_seconds(worker.proc.pid)
+            cpu0 = worker.cpu_seconds()
             t0 = time.perf_counter()
             r = await asyncio.to_thread(worker.rest, "POST", "/connectors", {"name": "bench", "config": config})
             assert r.status_code == 201, r.text
@@ -90,7 +84,7 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
                     raise RuntimeError(f"{n:,} of {rows:,} records; worker log:\n{worker.log()[-3000:]}")
                 await asyncio.sleep(0.05)
             secs = time.perf_counter() - t0
-            cpu = cpu_seconds(worker.proc.pid) - cpu0
+            cpu = worker.cpu_seconds() - cpu0
         finally:
             await transport.stop()
             worker.stop()
@@ -130,33 +124,16 @@ def main() -> None:
     worker_props = dict(p.split("=", 1) for p in args.worker_prop)
     connector_props = dict(p.split("=", 1) for p in args.connector_prop)
     transports = [args.transport] if args.transport else ["kafka", "embedded"]
-    kafka = None
-    bootstrap = os.environ.get("MINICONNECT_TEST_KAFKA")
-    try:
-        if "kafka" in transports and not bootstrap:
-            kafka = KafkaServer()
-            bootstrap = kafka.start()
-        for kind, env, cls, rows in (("pg", "MINICONNECT_TEST_PG", PostgresServer, args.rows),
-                                     ("mysql", "MINICONNECT_TEST_MYSQL", MariaDbServer, args.mysql_rows)):
+    with ExitStack() as servers:
+        bootstrap = servers.enter_context(kafka_server()) if "kafka" in transports else None
+        for kind, db, label, rows in (("pg", "postgresql", "PostgreSQL", args.rows),
+                                      ("mysql", "mysql", "MariaDB", args.mysql_rows)):
             if args.only and args.only != kind:
                 continue
-            proc = None
-            if os.environ.get(env):
-                server = parse_db_url(os.environ[env])
-            else:
-                proc = cls()
-                server = proc.start()
-            try:
-                print(f"{'PostgreSQL' if kind == 'pg' else 'MariaDB'} ({rows:,} rows, batch.max.rows="
-                      f"{args.batch_max_rows or 'default'})", flush=True)
-                asyncio.run(bench(server, rows, bootstrap, transports, args.batch_max_rows, worker_props, args.skip_raw,
-                                  connector_props))
-            finally:
-                if proc is not None:
-                    proc.stop()
-    finally:
-        if kafka is not None:
-            kafka.stop()
+            with db_server(db) as server:
+                print(f"{label} ({rows:,} rows, batch.max.rows={args.batch_max_rows or 'default'})", flush=True)
+                asyncio.run(bench(server, rows, bootstrap, transports, args.batch_max_rows, worker_props,
+                                  args.skip_raw, connector_props))
 
 
 if __name__ == "__main__":

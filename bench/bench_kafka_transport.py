@@ -6,7 +6,6 @@ Usage: python bench/bench_kafka_transport.py [RECORDS] [BATCH]
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 import uuid
@@ -53,17 +52,9 @@ async def run(bootstrap: str, n: int, batch: int) -> None:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500_000
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-    bootstrap = os.environ.get("MINICONNECT_TEST_KAFKA")
-    server = None
-    if not bootstrap:
-        from servers import KafkaServer
-        server = KafkaServer()
-        bootstrap = server.start()
-    try:
+    from servers import kafka_server
+    with kafka_server() as bootstrap:
         asyncio.run(run(bootstrap, n, batch))
-    finally:
-        if server is not None:
-            server.stop()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not
 """
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import DbServer, KafkaServer, MariaDbServer, PostgresServer, parse_db_url, run_async  # noqa: E402
+from servers import DbServer, db_server, kafka_server, run_async  # noqa: E402
 
 _MARKERS = {"kafka_bootstrap": "kafka", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
             "mysql_db": "mysql"}
@@ -41,41 +40,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
-    override = os.environ.get("MINICONNECT_TEST_KAFKA")
-    if override:
-        yield override
-        return
-    server = KafkaServer()
-    try:
-        bootstrap = server.start()
-        _startup_times["kafka"] = server.startup_seconds
+    with kafka_server(_startup_times) as bootstrap:
         yield bootstrap
-    finally:
-        server.stop()
-
-
-def _session_db(env: str, server_cls: type) -> DbServer:
-    override = os.environ.get(env)
-    if override:
-        yield parse_db_url(override)
-        return
-    server = server_cls()
-    try:
-        db = server.start()
-        _startup_times[db.kind] = server.startup_seconds
-        yield db
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
 def pg() -> DbServer:
-    yield from _session_db("MINICONNECT_TEST_PG", PostgresServer)
+    with db_server("postgresql", _startup_times) as db:
+        yield db
 
 
 @pytest.fixture(scope="session")
 def mysql() -> DbServer:
-    yield from _session_db("MINICONNECT_TEST_MYSQL", MariaDbServer)
+    with db_server("mysql", _startup_times) as db:
+        yield db
 
 
 def _fresh_database(server: DbServer) -> DbServer:

@@ -148,7 +148,7 @@ async def test_several_tasks_and_include_exclude(server, tmp_path):
             await db.run(f"CREATE TABLE {t} (id INT PRIMARY KEY)", f"INSERT INTO {t} VALUES (1)")
         schema = "public" if server.kind == "postgresql" else server.database
         c = await connector_for({**conf(server, None, mode="incrementing"),
-                                 "table.include.list": f"{schema}\\.t.*", "table.exclude.list": f".*t2",
+                                 "table.include.list": f"{schema}\\.t.*", "table.exclude.list": ".*t2",
                                  "incrementing.column.mapping": ".*:id"})
         try:
             cfgs = await c.task_configs(2)
@@ -458,9 +458,23 @@ async def test_schema_pattern_narrows_listing(pg_db):
             await c.stop()
 
 
+async def _delay_bound_is_used(h, server, user: str, caplog, hint: str) -> None:  # noqa: ANN001
+    """Table f read by `user`, who cannot see other sessions: the row arrives, bounded by the delay, and the one
+    log line about the bound says why, naming `hint` (the privilege that is missing)."""
+    import logging
+    cfg = {**conf(server, "f", mode="timestamp+incrementing", **{
+        "incrementing.column.name": "id", "timestamp.column.name": "ts",
+        "timestamp.delay.interval.ms": 100}), "connection.user": user, "connection.password": "pw"}
+    with caplog.at_level(logging.INFO, logger="miniconnect_plugins.jdbc.source.querier"):
+        task = await h.start_task(cfg)
+        assert values(await h.poll(task, 1)) == [1]
+    msgs = [r.getMessage() for r in caplog.records if "Upper timestamp bound" in r.getMessage()]
+    assert len(msgs) == 1 and "timestamp.delay.interval.ms=100 (open transactions not visible" in msgs[0]
+    assert hint in msgs[0]
+
+
 async def test_bound_falls_back_to_delay_without_privileges(mysql_db, tmp_path, caplog):
     """A user without PROCESS cannot see open transactions: the delay bound is used and the log says so."""
-    import logging
     user = f"np{uuid.uuid4().hex[:8]}"
     async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
         await db.run(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'",
@@ -468,15 +482,7 @@ async def test_bound_falls_back_to_delay_without_privileges(mysql_db, tmp_path, 
                      "CREATE TABLE f (id INT PRIMARY KEY, ts DATETIME(6) NOT NULL)",
                      "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')")
         try:
-            cfg = {**conf(mysql_db, "f", mode="timestamp+incrementing", **{
-                "incrementing.column.name": "id", "timestamp.column.name": "ts",
-                "timestamp.delay.interval.ms": 100}), "connection.user": user, "connection.password": "pw"}
-            with caplog.at_level(logging.INFO, logger="miniconnect_plugins.jdbc.source.querier"):
-                task = await h.start_task(cfg)
-                assert values(await h.poll(task, 1)) == [1]
-            msgs = [r.getMessage() for r in caplog.records if "Upper timestamp bound" in r.getMessage()]
-            assert len(msgs) == 1 and "timestamp.delay.interval.ms=100 (open transactions not visible" in msgs[0]
-            assert "PROCESS" in msgs[0]
+            await _delay_bound_is_used(h, mysql_db, user, caplog, "PROCESS")
         finally:
             await h.stop()
             await db.run(f"DROP USER '{user}'@'%'")
@@ -485,7 +491,6 @@ async def test_bound_falls_back_to_delay_without_privileges(mysql_db, tmp_path, 
 async def test_pg_bound_falls_back_to_delay_when_sessions_are_hidden(pg_db, tmp_path, caplog):
     """Without pg_read_all_stats another user's session shows '<insufficient privilege>': the delay bound is used
     and the log says so (a backend that is merely starting up must not cause this; see the writers test)."""
-    import logging
     user = f"np{uuid.uuid4().hex[:8]}"
     async with Sql(pg_db) as db, Harness(str(tmp_path / "o.json")) as h:  # db: a superuser session, hidden
         await db.run(f"CREATE ROLE {user} LOGIN PASSWORD 'pw'",
@@ -493,15 +498,7 @@ async def test_pg_bound_falls_back_to_delay_when_sessions_are_hidden(pg_db, tmp_
                      "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')",
                      f"GRANT SELECT ON f TO {user}")
         try:
-            cfg = {**conf(pg_db, "f", mode="timestamp+incrementing", **{
-                "incrementing.column.name": "id", "timestamp.column.name": "ts",
-                "timestamp.delay.interval.ms": 100}), "connection.user": user, "connection.password": "pw"}
-            with caplog.at_level(logging.INFO, logger="miniconnect_plugins.jdbc.source.querier"):
-                task = await h.start_task(cfg)
-                assert values(await h.poll(task, 1)) == [1]
-            msgs = [r.getMessage() for r in caplog.records if "Upper timestamp bound" in r.getMessage()]
-            assert len(msgs) == 1 and "timestamp.delay.interval.ms=100 (open transactions not visible" in msgs[0]
-            assert "pg_read_all_stats" in msgs[0]
+            await _delay_bound_is_used(h, pg_db, user, caplog, "pg_read_all_stats")
         finally:
             await h.stop()
             await db.run(f"DROP OWNED BY {user}", f"DROP ROLE {user}")

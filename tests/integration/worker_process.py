@@ -72,6 +72,13 @@ class WorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the running process so far (Linux /proc): benchmarks tell the worker's own cost
+        from the load of the other processes on a shared machine with it."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rest(self, method: str, path: str, json: Any = None) -> httpx.Response:
         return httpx.request(method, self.url + path, json=json, timeout=30)
 

@@ -6,9 +6,11 @@ MINICONNECT_TEST_KAFKA=host:port, MINICONNECT_TEST_PG=postgresql://user:pw@host:
 MINICONNECT_TEST_MYSQL=mysql://user:pw@host:port/db.
 """
 from .db import DbServer, parse_db_url
+from .env import db_server, kafka_server
 from .kafka import KafkaServer
 from .mariadb import MariaDbServer
 from .postgres import PostgresServer
 from .proc import run_async
 
-__all__ = ["DbServer", "parse_db_url", "KafkaServer", "MariaDbServer", "PostgresServer", "run_async"]
+__all__ = ["DbServer", "parse_db_url", "KafkaServer", "MariaDbServer", "PostgresServer", "run_async", "db_server",
+           "kafka_server"]
