@@ -26,6 +26,7 @@ from ..errors import ConnectError, RetriableError
 from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
                    RebalanceCallback, RecordMetadata, Transport)
 from .embedded.partitioner import partition_for_key
+from . import kafka_fetch
 from .kafka_wire import install as _install_produce_encoder
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ _QUIET = {
 }
 _warned: set[str] = set()
 _install_produce_encoder()
+kafka_fetch.install()
 
 # send_batch hands aiokafka whole record batches, so lingering would only add latency. A poll's worth of records
 # goes out as one batch of up to ~1 MB (Kafka's default max.message.bytes is 1048588): compared with 256 KiB
@@ -393,7 +395,6 @@ class _Listener(ConsumerRebalanceListener):
             await self.consumer.on_assigned([TopicPartition(tp.topic, tp.partition) for tp in assigned])
 
 
-_TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
 _NO_HEADERS: Any = ()  # shared by every record without headers (immutable, so no list per record)
 _LOST_MEMBERSHIP = (kerrors.CommitFailedError, kerrors.UnknownMemberIdError, kerrors.IllegalGenerationError,
                     kerrors.RebalanceInProgressError)
@@ -478,9 +479,18 @@ class KafkaConsumer(Consumer):
     async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
         self._refresh_missing_topics()
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-        out: list[ConsumerRecord] = []
+        if not batches:
+            return []
+        if kafka_fetch.installed:  # already our records (see kafka_fetch)
+            if len(batches) == 1:
+                return next(iter(batches.values()))
+            out: list[ConsumerRecord] = []
+            for records in batches.values():
+                out += records
+            return out
+        out = []
         append = out.append
-        types = _TIMESTAMP_TYPES
+        types = kafka_fetch.TIMESTAMP_TYPES
         for records in batches.values():
             for r in records:
                 append(ConsumerRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value,

@@ -4,12 +4,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter
-from ..data.records import SinkRecord
+from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..log.base import CommitFailed, ConsumerRecord, Transport
 from .runner import TaskRunner
@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 PUT_BATCH_POLLS = 8
 PUT_BATCH_BYTES = 16 << 20
 _TOPIC_PARTITION = attrgetter("topic", "partition")
-_OFFSET = attrgetter("offset")
+_TOPIC, _PARTITION, _OFFSET = attrgetter("topic"), attrgetter("partition"), attrgetter("offset")
+_TIMESTAMP, _TIMESTAMP_TYPE, _HEADERS = attrgetter("timestamp"), attrgetter("timestamp_type"), attrgetter("headers")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 
 
@@ -212,8 +214,10 @@ class SinkTaskRunner(TaskRunner):
         except Exception:
             self._raise_conversion_error(raw)
             raise
-        return [SinkRecord(r.topic, r.partition, ks, k, vs, v, r.offset, r.timestamp, r.timestamp_type, r.headers)
-                for r, (ks, k), (vs, v) in zip(raw, keys, values)]
+        return list(map(new_sink_record, zip(map(_TOPIC, raw), map(_PARTITION, raw), map(_FIRST, keys),
+                                             map(_SECOND, keys), map(_FIRST, values), map(_SECOND, values),
+                                             map(_OFFSET, raw), map(_TIMESTAMP, raw), map(_TIMESTAMP_TYPE, raw),
+                                             map(_HEADERS, raw))))
 
     def _raise_conversion_error(self, raw: list[ConsumerRecord]) -> None:
         """Finds the first record that does not convert and names its coordinates."""

@@ -4,10 +4,12 @@ import time
 import uuid
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from miniconnect.connector import TopicPartition
 from miniconnect.errors import ConnectError, RetriableError
 from miniconnect.log.base import GroupNotEmpty, NewTopic, ProducerRecord
+from miniconnect.log import kafka_fetch
 from miniconnect.log.kafka import KafkaTransport, client_kwargs, _PRODUCER
 
 # The fixtures' clients live on the session loop, so the tests must run there too.
@@ -79,6 +81,73 @@ async def test_send_batch_returns_metadata_in_order_and_records_are_consumed(tra
     assert got[0].headers == [("h", b"x")] and got[0].timestamp_type == "CreateTime"
     ends = await transport.end_offsets([TopicPartition(topic, p) for p in range(3)])
     assert sum(ends.values()) == 201
+
+
+async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_record(transport):
+    """The consumer hands out records batch by batch (log/kafka_fetch.py): polls smaller than a batch, a seek into
+    the middle of one, headers and timestamps all come out as from aiokafka's own record-by-record path."""
+    assert kafka_fetch.installed  # the aiokafka in use has the internals the batch path was written against
+    topic = _name("slices")
+    await _create(transport, topic)
+    producer = transport.producer()
+    await producer.start()
+    try:  # one batch of 1000, then one of 500 with headers
+        await producer.send_batch([ProducerRecord(topic, None, f"a{i}".encode(), partition=0) for i in range(1000)])
+        await producer.send_batch([ProducerRecord(topic, b"k", f"b{i}".encode(), partition=0, timestamp=1_000 + i,
+                                                  headers=[("n", str(i).encode()), ("empty", None)])
+                                   for i in range(500)])
+    finally:
+        await producer.stop()
+    consumer = transport.consumer(_name("g"), {"auto.offset.reset": "earliest"})
+    await consumer.subscribe([topic])
+    await consumer.start()
+    try:
+        got: list = []
+        deadline = time.monotonic() + 30
+        while len(got) < 1500 and time.monotonic() < deadline:
+            chunk = await consumer.poll(max_records=300, timeout_ms=500)
+            assert len(chunk) <= 300
+            got += chunk
+        assert [r.offset for r in got] == list(range(1500))
+        assert [r.value for r in got] == [f"a{i}".encode() for i in range(1000)] + [f"b{i}".encode() for i in range(500)]
+        last = got[-1]
+        assert (last.key, last.timestamp, last.timestamp_type) == (b"k", 1_499, "CreateTime")
+        assert list(last.headers) == [("n", b"499"), ("empty", None)] and list(got[0].headers) == []
+        consumer.seek(TopicPartition(topic, 0), 437)  # inside the first batch
+        again = await _poll_until(consumer, 1500 - 437)
+        assert [r.offset for r in again] == list(range(437, 1500))
+    finally:
+        await consumer.stop()
+
+
+async def test_log_append_time_and_aborted_transactions_are_honoured(transport, kafka_bootstrap):
+    topic = _name("appendtime")
+    assert await transport.create_topics([NewTopic(topic, 1, 1, {"message.timestamp.type": "LogAppendTime"})])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id=_name("tx"))
+    await producer.start()
+    try:
+        async with producer.transaction():
+            await producer.send_and_wait(topic, b"committed-1", timestamp_ms=1_000)
+        await producer.begin_transaction()
+        await producer.send_and_wait(topic, b"aborted", timestamp_ms=1_000)
+        await producer.abort_transaction()
+        async with producer.transaction():
+            await producer.send_and_wait(topic, b"committed-2", timestamp_ms=1_000)
+    finally:
+        await producer.stop()
+    for isolation, expected in (("read_committed", [b"committed-1", b"committed-2"]),
+                                ("read_uncommitted", [b"committed-1", b"aborted", b"committed-2"])):
+        consumer = transport.consumer(_name("g"), {"auto.offset.reset": "earliest", "isolation.level": isolation})
+        await consumer.subscribe([topic])
+        await consumer.start()
+        try:
+            got = await _poll_until(consumer, len(expected))
+            await asyncio.sleep(0.5)
+            got += await consumer.poll(timeout_ms=200)  # nothing more: the control records are not handed out
+        finally:
+            await consumer.stop()
+        assert [r.value for r in got] == expected, isolation
+        assert all(r.timestamp_type == "LogAppendTime" and r.timestamp > 1_000 for r in got)
 
 
 async def test_keyless_batch_split_across_producer_batches_keeps_order(transport):

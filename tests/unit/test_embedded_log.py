@@ -62,7 +62,7 @@ async def test_records_round_trip_in_order_with_dense_offsets(log):
     await consumer.subscribe(topics=["orders"])
     got = await drain(consumer, 150)
     assert [r.offset for r in got] == list(range(150))
-    assert [(r.key, r.value, r.headers) for r in got] == [(s.key, s.value, s.headers) for s in sent]
+    assert [(r.key, r.value, list(r.headers)) for r in got] == [(s.key, s.value, list(s.headers)) for s in sent]
     now_ms = time.time() * 1000
     for s, r in zip(sent, got):
         if s.timestamp is not None:

@@ -374,11 +374,24 @@ def test_bad_schemas_are_reported_like_kafka(schema_json, message):
     ('{"type":"int32","name":"org.apache.kafka.connect.data.Date"}', '"x"',
      "Invalid type for Date, underlying representation should be integer but was STRING"),
     ('{"type":"int64"}', "null", "Invalid null value for required INT64 field"),
+    ('{"type":"struct","fields":[{"field":"a","type":"int32"}]}', "null",
+     "Invalid null value for required STRUCT field"),
+    ('{"type":"struct","fields":[{"field":"s","type":"struct","fields":[]}]}', '{"s":null}',
+     "Invalid null value for required STRUCT field"),
+    ('{"type":"struct","fields":[]}', "[]", "Structs should be encoded as JSON objects, but found ARRAY"),
 ])
 def test_bad_payloads_are_reported_like_kafka(schema_json, payload, message):
     with pytest.raises(DataError) as e:
         conv().to_connect_data("t", env(schema_json, payload))
     assert str(e.value) == message
+
+
+def test_an_optional_struct_may_be_null_at_the_top_and_inside():
+    inner = '{"field":"s","type":"struct","optional":true,"fields":[{"field":"a","type":"int32"}]}'
+    schema, value = conv().to_connect_data("t", env('{"type":"struct","fields":[' + inner + "]}", '{"s":null}'))
+    assert value.get("s") is None
+    schema, value = conv().to_connect_data("t", env('{"type":"struct","optional":true,"fields":[]}', "null"))
+    assert schema.optional and value is None
 
 
 def test_values_that_do_not_fit_the_schema_are_data_errors():

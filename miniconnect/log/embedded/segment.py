@@ -18,7 +18,7 @@ from bisect import bisect_right
 from typing import Sequence
 
 from ...errors import ConnectError
-from ..base import ConsumerRecord, ProducerRecord
+from ..base import ConsumerRecord, ProducerRecord, new_consumer_record
 
 BATCH = struct.Struct(">IIqIq")
 BATCH_SIZE = BATCH.size  # 28
@@ -78,7 +78,7 @@ def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end:
     `limit` of them; returns the number appended. The per-record hot path of every read."""
     unpack = REC.unpack_from
     append = out.append
-    record = ConsumerRecord
+    record = new_consumer_record
     n = 0
     while p < end:
         ts, kl, vl, hc = unpack(buf, p)
@@ -108,9 +108,9 @@ def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end:
                 else:
                     headers.append((name, None))
         else:
-            headers = []
+            headers = ()
         if offset >= first:
-            append(record(topic, partition, offset, ts, key, value, headers))
+            append(record((topic, partition, offset, ts, key, value, headers, "CreateTime")))
             n += 1
             if n >= limit:
                 break

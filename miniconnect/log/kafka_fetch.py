@@ -1,0 +1,137 @@
+"""miniconnect ConsumerRecords straight from aiokafka's fetched record batches.
+
+aiokafka hands records out one by one: a generator step, a Python call and a dataclass per record, which a sink then
+copies into our ConsumerRecord. Here a fetched batch is decoded by aiokafka's C batch reader in one go and sliced
+into our records with C-level maps, so no Python code runs per record. The batch-level rules (CRC check, control
+batches, aborted transactions under read_committed) are aiokafka's own, repeated from PartitionRecords.
+
+install() replaces aiokafka's PartitionRecords and FetchResult.getall in the fetcher module; when aiokafka's
+internals are not the ones this was written against it installs nothing, and KafkaConsumer converts records the
+slow way (see `installed`).
+"""
+from __future__ import annotations
+
+import sys
+from itertools import repeat
+from operator import attrgetter
+from typing import Any
+
+from .base import ConsumerRecord, consumer_records
+
+try:
+    import aiokafka.errors as _errors
+    from aiokafka.consumer import fetcher as _fetcher
+except ImportError:  # pragma: no cover - aiokafka is a dependency
+    _fetcher = None
+
+TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+_OFFSET = attrgetter("offset")
+_TIMESTAMP = attrgetter("timestamp")
+_KEY = attrgetter("key")
+_VALUE = attrgetter("value")
+_HEADERS = attrgetter("headers")
+_REQUIRED = ("PartitionRecords", "FetchResult", "READ_COMMITTED")
+_REQUIRED_RECORDS = ("_consume_aborted_up_to", "_contains_abort_marker")
+
+installed = False
+
+
+def install() -> bool:
+    """Puts the batch path in place (once per process); True when it is in use."""
+    global installed
+    if installed:
+        return True
+    if _fetcher is None or not all(hasattr(_fetcher, n) for n in _REQUIRED) \
+            or not all(hasattr(_fetcher.PartitionRecords, n) for n in _REQUIRED_RECORDS) \
+            or not hasattr(_fetcher.FetchResult, "getall"):
+        return False
+    stock_getall = _fetcher.FetchResult.getall
+    base = _fetcher.PartitionRecords
+    read_committed = _fetcher.READ_COMMITTED
+
+    class BatchPartitionRecords(base):  # type: ignore[misc, valid-type]
+        """PartitionRecords that also hands out slices of whole batches (take)."""
+
+        def __init__(self, tp: Any, *args: Any, **kwargs: Any):
+            super().__init__(tp, *args, **kwargs)
+            self._pending: list[Any] = []  # records of the current batch not handed out yet
+            self._batch_end = 0  # next_offset of the current batch
+            self._types: str | list[str] = ""  # the current batch's timestamp type, or one per record (v0/v1)
+            self.plain = self._key_deserializer is None and self._value_deserializer is None
+
+        def take(self, n: int) -> tuple[list[ConsumerRecord], bool]:
+            """Up to n records from the fetch position on, and whether the fetched data is used up."""
+            out: list[ConsumerRecord] = []
+            while True:
+                pending, types = self._pending, self._types
+                if pending:
+                    need = n - len(out)
+                    if need < len(pending):
+                        chunk, self._pending = pending[:need], pending[need:]
+                        if types.__class__ is list:
+                            types, self._types = types[:need], types[need:]
+                        self.next_fetch_offset = chunk[-1].offset + 1
+                    else:
+                        chunk, self._pending = pending, []
+                        self.next_fetch_offset = self._batch_end
+                    out += self._build(chunk, types)
+                    if len(out) >= n:
+                        return out, not self._pending and not self._records.has_next()
+                if not self._load_batch():
+                    return out, True
+
+        def _build(self, chunk: list[Any], types: str | list[str]) -> list[ConsumerRecord]:
+            tp = self._tp
+            return consumer_records(repeat(tp.topic), repeat(tp.partition), map(_OFFSET, chunk),
+                                    map(_TIMESTAMP, chunk), map(_KEY, chunk), map(_VALUE, chunk),
+                                    map(_HEADERS, chunk), repeat(types) if types.__class__ is str else types)
+
+        def _load_batch(self) -> bool:
+            """The next batch with data for this consumer into _pending; False at the end of the fetched data."""
+            records = self._records
+            while records.has_next():
+                batch = records.next_batch()
+                if self._check_crcs and not batch.validate_crc():
+                    raise _errors.CorruptRecordException(f"Invalid CRC - {self._tp}")
+                if self._isolation_level == read_committed and batch.producer_id is not None:
+                    self._consume_aborted_up_to(batch.base_offset)
+                    if batch.is_control_batch and self._contains_abort_marker(batch):
+                        self._aborted_producers.discard(batch.producer_id)
+                    if batch.is_transactional and batch.producer_id in self._aborted_producers:
+                        self.next_fetch_offset = batch.next_offset
+                        continue
+                if batch.is_control_batch:
+                    self.next_fetch_offset = batch.next_offset
+                    continue
+                recs = list(batch)
+                first = self.next_fetch_offset
+                if recs and recs[0].offset < first:  # a fetch from inside a batch, or a compressed v0/v1 set
+                    recs = [r for r in recs if r.offset >= first]
+                self._batch_end = batch.next_offset
+                if not recs:
+                    self.next_fetch_offset = batch.next_offset
+                    continue
+                if batch.magic >= 2:
+                    self._types = TIMESTAMP_TYPES[batch.timestamp_type]
+                else:  # message format v0/v1: the type is per record (None in v0)
+                    self._types = [TIMESTAMP_TYPES[r.timestamp_type or 0] for r in recs]
+                self._pending = recs
+                return True
+            return False
+
+    def getall(self: Any, max_records: int | None = None) -> list[Any]:
+        records = self._partition_records
+        if records is None or not getattr(records, "plain", False):
+            return stock_getall(self, max_records)
+        if not self.check_assignment(self._topic_partition) or not self.has_more():
+            return []
+        out, used_up = records.take(max_records or sys.maxsize)
+        self._update_position()
+        if used_up:
+            self._partition_records = None
+        return out
+
+    _fetcher.PartitionRecords = BatchPartitionRecords
+    _fetcher.FetchResult.getall = getall
+    installed = True
+    return True
