@@ -342,7 +342,7 @@ class _Encoders:
                 env[f"s{i}"] = decimal_scale(fs)
                 inline = (f"{v}.__class__ is Decimal and {v}.is_finite()", [
                     f"u = {v}.scaleb(s{i}, EXACT)",
-                    f"n = int(u)",
+                    "n = int(u)",
                     f"if n != u: {v} = e{i}({v})",
                     f"else: {v} = b64(n.to_bytes((n + (n < 0)).bit_length() // 8 + 1, 'big', signed=True), "
                     f"newline=False).decode()"])
