@@ -1,4 +1,4 @@
 """Connect's data model."""
-from .records import ConnectRecord, Headers, SinkRecord, SourceRecord
+from .records import Headers, SinkRecord, SourceRecord
 from .schema import *  # noqa: F401,F403
 from .schema import DataError, Field, Schema, Struct, Type

@@ -58,11 +58,13 @@ def consumer_records(topics: Iterable[str], partitions: Iterable[int], offsets: 
                                               timestamp_types)))
 
 
-@dataclass(slots=True)
-class RecordMetadata:
+class RecordMetadata(NamedTuple):
     topic: str
     partition: int
     offset: int
+
+
+new_record_metadata = partial(tuple.__new__, RecordMetadata)  # from one (topic, partition, offset) tuple, in C
 
 
 @dataclass

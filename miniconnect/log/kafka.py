@@ -9,6 +9,9 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Sized
+from itertools import count, repeat
+from operator import attrgetter
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
@@ -24,7 +27,7 @@ from aiokafka.protocol.types import Array, Int16, Int32, Schema, String
 from ..connector import TopicPartition
 from ..errors import ConnectError, RetriableError
 from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
-                   RebalanceCallback, RecordMetadata, Transport)
+                   RebalanceCallback, RecordMetadata, Transport, new_record_metadata as _new_record_metadata)
 from .embedded.partitioner import partition_for_key
 from . import kafka_fetch
 from .kafka_wire import install as _install_produce_encoder
@@ -296,11 +299,17 @@ class KafkaProducer(Producer):
             for (topic, part), indices in (await self._partitioned(p, records)).items():
                 batch, start, n = p.create_batch(), 0, 0
                 append = batch._builder.append  # the C builder itself: BatchBuilder.append adds a call per record
-                for i in indices:
+                if indices.__class__ is range and self._fits_whole(records):
+                    # all records, in order, into this one batch: appended by map(), no Python code per record
+                    if None in list(map(append, count(), map(_TIMESTAMP, records), map(_KEY, records),
+                                        map(_VALUE, records), repeat(_NO_HEADERS_LIST))):
+                        raise ConnectError("Internal error: a record batch refused a record it should have held")
+                    n = len(records)
+                for i in (() if n else indices):
                     r = records[i]
                     headers = r.headers
                     if headers.__class__ is not list:  # the C builder takes lists only
-                        headers = list(headers)
+                        headers = list(headers) if headers else _NO_HEADERS_LIST
                     if append(n, r.timestamp, r.key, r.value, headers) is None:
                         batch._relative_offset = n
                         future = await p.send_batch(batch, topic, partition=part)
@@ -314,16 +323,14 @@ class KafkaProducer(Producer):
                 batch._relative_offset = n
                 future = await p.send_batch(batch, topic, partition=part)
                 pending.append((future, topic, indices[start:start + n], batch.size()))
+            if len(pending) == 1 and pending[0][2] == range(len(records)):  # one batch: offsets base, base+1, ...
+                future, topic, members, size = pending[0]
+                m = await self._acked(future, topic, members, size)
+                return list(map(_new_record_metadata, zip(repeat(topic), repeat(m.partition),
+                                                          range(m.offset, m.offset + len(records)))))
             out: list[RecordMetadata | None] = [None] * len(records)
             for future, topic, members, size in pending:
-                try:
-                    m = await future
-                except kerrors.MessageSizeTooLargeError as e:
-                    raise ConnectError(
-                        f"Kafka refused a batch of {len(members)} records ({size} bytes) for topic {topic} as too "
-                        f"large: the topic's max.message.bytes (or the broker's message.max.bytes) is smaller. "
-                        f"Set producer.batch.size (worker) or producer.override.batch.size (connector) below it; "
-                        f"it is now {self._kwargs['max_batch_size']}.") from e
+                m = await self._acked(future, topic, members, size)
                 base, partition = m.offset, m.partition
                 for j, i in enumerate(members):
                     out[i] = RecordMetadata(topic, partition, base + j)
@@ -335,6 +342,28 @@ class KafkaProducer(Producer):
                     _consume_outcome(future)
             raise
         return out  # type: ignore[return-value]
+
+    async def _acked(self, future: asyncio.Future, topic: str, members: Sized, size: int) -> Any:
+        """The broker's answer for one batch (its base offset and partition)."""
+        try:
+            return await future
+        except kerrors.MessageSizeTooLargeError as e:
+            raise ConnectError(
+                f"Kafka refused a batch of {len(members)} records ({size} bytes) for topic {topic} as too "
+                f"large: the topic's max.message.bytes (or the broker's message.max.bytes) is smaller. "
+                f"Set producer.batch.size (worker) or producer.override.batch.size (connector) below it; "
+                f"it is now {self._kwargs['max_batch_size']}.") from e
+
+    def _fits_whole(self, records: list[ProducerRecord]) -> bool:
+        """Whether these records, none with headers, surely fit one batch: values and keys plus the most a record's
+        framing takes (length, attributes, timestamp and offset deltas, key and value lengths, header count)."""
+        if any(map(_HEADERS, records)):
+            return False
+        try:
+            size = sum(map(len, map(_VALUE, records))) + sum(map(len, filter(None, map(_KEY, records))))
+        except TypeError:  # a null value (tombstone)
+            return False
+        return size + 32 * len(records) + BATCH_OVERHEAD <= self._kwargs["max_batch_size"]
 
     async def _partitioned(self, p: AIOKafkaProducer,
                            records: list[ProducerRecord]) -> dict[tuple[str, int], list[int] | range]:
@@ -396,6 +425,9 @@ class _Listener(ConsumerRebalanceListener):
 
 
 _NO_HEADERS: Any = ()  # shared by every record without headers (immutable, so no list per record)
+_NO_HEADERS_LIST: list = []  # the same for the C batch builder, which takes lists only (and never changes them)
+BATCH_OVERHEAD = 61  # a v2 record batch's header
+_TIMESTAMP, _KEY, _VALUE, _HEADERS = (attrgetter(a) for a in ("timestamp", "key", "value", "headers"))
 _LOST_MEMBERSHIP = (kerrors.CommitFailedError, kerrors.UnknownMemberIdError, kerrors.IllegalGenerationError,
                     kerrors.RebalanceInProgressError)
 

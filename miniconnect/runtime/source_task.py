@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from itertools import repeat
+from operator import attrgetter, is_not
 from typing import Any, Mapping
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
@@ -13,6 +15,10 @@ from ..log.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
 from .runner import GC_GEN0_THRESHOLD, TaskRunner, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
+
+_TOPIC, _PARTITION, _TIMESTAMP, _HEADERS = (attrgetter(a) for a in ("topic", "kafka_partition", "timestamp", "headers"))
+_KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA = (attrgetter(a) for a in ("key", "key_schema", "value", "value_schema"))
+_SOURCE_PARTITION = attrgetter("source_partition")
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ class SourceTaskRunner(TaskRunner):
                 in_flight.cancel()
 
     async def _convert(self, records: list[SourceRecord]) -> list[ProducerRecord]:
-        topics = {r.topic for r in records}
+        topics = set(map(_TOPIC, records))
         for topic in topics - self.known_topics:
             await self._new_topic(topic)
         kc, vc = self.key_converter, self.value_converter
@@ -83,20 +89,20 @@ class SourceTaskRunner(TaskRunner):
             topic = records[0].topic
             keys = self._null_keys(topic, records)
             if keys is None:
-                keys = kc.from_connect_batch(topic, [r.key_schema for r in records], [r.key for r in records])
-            values = vc.from_connect_batch(topic, [r.value_schema for r in records], [r.value for r in records])
+                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)))
+            values = vc.from_connect_batch(topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)))
         else:
             keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
             values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]
-        return producer_records([r.topic for r in records], keys, values, [r.kafka_partition for r in records],
-                                [r.timestamp for r in records], [r.headers for r in records])
+        return producer_records(map(_TOPIC, records), keys, values, map(_PARTITION, records),
+                                map(_TIMESTAMP, records), map(_HEADERS, records))
 
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch
         instead of once per record; None when some record has a key or key schema."""
-        for r in records:
-            if r.key is not None or r.key_schema is not None:
-                return None
+        none = repeat(None)
+        if any(map(is_not, map(_KEY, records), none)) or any(map(is_not, map(_KEY_SCHEMA, records), none)):
+            return None
         return [self.key_converter.from_connect_data(topic, None, None)] * len(records)
 
     async def _new_topic(self, topic: str) -> None:
@@ -113,7 +119,7 @@ class SourceTaskRunner(TaskRunner):
     async def _send(self, records: list[SourceRecord], batch: list[ProducerRecord]) -> None:
         metadata = await self.producer.send_batch(batch)
         acked = self.acked
-        partitions = [r.source_partition for r in records]
+        partitions = list(map(_SOURCE_PARTITION, records))
         first = partitions[0] if partitions else None
         if partitions.count(first) == len(partitions):  # the usual batch: one source partition (a table, a file)
             if first is not None:

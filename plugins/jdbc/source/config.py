@@ -51,7 +51,7 @@ def _zone(name: str, value: str) -> None:
     try:
         parse_zone(str(value).strip())
     except ValueError:
-        raise ConfigError(name, value, f"Invalid time zone identifier") from None
+        raise ConfigError(name, value, "Invalid time zone identifier") from None
 
 
 def _topic_prefix(name: str, value: str) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import logging
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Awaitable, Callable
 
-from miniconnect.data.records import SourceRecord
+from miniconnect.data.records import SourceRecord, new_source_record
 from miniconnect.data.schema import Schema, Struct
 from miniconnect.errors import ConnectError
 
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 QUERY_PARTITION = {"query": "query"}
+_INT = {int}
 
 
 def nanos_to_datetime(ns: int) -> dt.datetime:
@@ -274,13 +277,17 @@ class Querier:
             if mode == "bulk":
                 out = [SourceRecord(partition, None, topic, None, None, None, schema, s) for s in structs]
             elif mode == "incrementing" and inc_idx is not None:
-                inc = self.inc
-                for r, struct in zip(rows, structs):
-                    inc = r[inc_idx]
-                    if inc.__class__ is not int:
-                        inc = self._inc_value(inc, inc_col)
-                    append(SourceRecord(partition, {"incrementing": inc}, topic, None, None, None, schema, struct))
-                self.inc = inc
+                incs = list(map(itemgetter(inc_idx), rows))
+                if not set(map(type, incs)) <= _INT:
+                    incs = [self._inc_value(v, inc_col) for v in incs]
+                if incs:
+                    self.inc = incs[-1]
+                # SourceRecord(partition, {"incrementing": inc}, topic, None, None, None, schema, struct) per row,
+                # built without a Python call per row: zip(zip(keys, values)) feeds dict() one (key, value) pair
+                offsets = map(dict, zip(zip(repeat("incrementing"), incs)))
+                none = repeat(None)
+                out = list(map(new_source_record, zip(repeat(partition), offsets, repeat(topic), none, none, none,
+                                                      repeat(schema), structs, none, repeat(()))))
             elif mode == "incrementing":  # no incrementing column (query mode without one): last offset repeated
                 offset = {"incrementing": self.inc} if self.inc is not None else {}
                 out = [SourceRecord(partition, offset, topic, None, None, None, schema, s) for s in structs]
