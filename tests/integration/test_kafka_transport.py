@@ -150,13 +150,22 @@ async def test_log_append_time_and_aborted_transactions_are_honoured(transport, 
         assert all(r.timestamp_type == "LogAppendTime" and r.timestamp > 1_000 for r in got)
 
 
-async def test_keyless_batch_split_across_producer_batches_keeps_order(transport):
-    topic = _name("split")
+@pytest.mark.parametrize("batch_size, tombstone, headers", [
+    ("4096", False, False),  # split across producer batches
+    ("1000000", False, False),  # one batch, appended all at once (KafkaProducer._fits_whole)
+    ("1000000", True, False),  # a null value and headers take the record-by-record path
+    ("1000000", False, True),
+])
+async def test_keyless_batch_keeps_order_in_one_partition(transport, batch_size, tombstone, headers):
+    topic = _name("keyless")
     await _create(transport, topic, partitions=2)
-    producer = transport.producer({"batch.size": "4096"})
+    producer = transport.producer({"batch.size": batch_size})
     await producer.start()
     try:
-        records = [ProducerRecord(topic, None, b"%05d" % i + b"x" * 200) for i in range(300)]
+        records = [ProducerRecord(topic, None, b"%05d" % i + b"x" * 200, timestamp=1_000 + i,
+                                  headers=[("h", b"%d" % i)] if headers else ()) for i in range(300)]
+        if tombstone:
+            records[150] = ProducerRecord(topic, None, None, timestamp=1_150)
         meta = await producer.send_batch(records)
     finally:
         await producer.stop()
@@ -171,6 +180,8 @@ async def test_keyless_batch_split_across_producer_batches_keeps_order(transport
         await consumer.stop()
     assert [r.value for r in got] == [r.value for r in records]
     assert [r.offset for r in got] == [m.offset for m in meta]
+    assert [r.timestamp for r in got] == list(range(1_000, 1_300))
+    assert [list(r.headers) for r in got] == [list(r.headers) for r in records]
 
 
 async def test_batch_over_the_topics_max_message_bytes_fails_with_a_clear_error(transport):
