@@ -6,7 +6,7 @@ in schema order, optionally behind the Kafka coordinates) are special-cased so a
 """
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, Callable
 
 from miniconnect.data.records import SinkRecord
@@ -119,7 +119,7 @@ def row_builder(sources: list[tuple[str, Any]], value_len: int | None) -> RowFn:
     idx = [s[1] for s in sources]
     if kinds and all(k == "valf" for k in kinds):
         if idx == list(range(value_len or 0)):
-            return lambda r: r.value.values
+            return attrgetter("value.values")
         if len(idx) == 1:
             i0 = idx[0]
             return lambda r: (r.value.values[i0],)
