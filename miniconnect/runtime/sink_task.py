@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from operator import attrgetter, itemgetter
+from itertools import repeat
+from operator import attrgetter, eq, itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
@@ -155,6 +156,12 @@ class SinkTaskRunner(TaskRunner):
         await self._deliver(records)
         current = self.current
         # the last offset per partition: dict() keeps the last value per key, built without a Python call per record
+        # (keyed by the partition number alone, a cheaper hash, when the batch holds one topic)
+        topic = raw[0].topic
+        if raw[-1].topic == topic and all(map(eq, map(_TOPIC, raw), repeat(topic))):
+            for partition, offset in dict(zip(map(_PARTITION, raw), map(_OFFSET, raw))).items():
+                current[TopicPartition(topic, partition)] = offset + 1
+            return
         for tp, offset in dict(zip(map(_TOPIC_PARTITION, raw), map(_OFFSET, raw))).items():
             current[TopicPartition(*tp)] = offset + 1
 
@@ -198,7 +205,7 @@ class SinkTaskRunner(TaskRunner):
         self.consumer.resume([tp for tp in assigned if tp not in ctx.paused])
 
     def _convert(self, raw: list[ConsumerRecord]) -> list[SinkRecord]:
-        topics = {r.topic for r in raw}
+        topics = set(map(_TOPIC, raw))
         for topic in topics - self.known_topics:
             self.known_topics.add(topic)
             self.worker.topic_used(self.id.connector, topic)
