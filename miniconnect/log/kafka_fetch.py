@@ -108,10 +108,10 @@ def install() -> bool:
                 if recs and recs[0].offset < first:  # a fetch from inside a batch, or a compressed v0/v1 set
                     recs = [r for r in recs if r.offset >= first]
                 self._batch_end = batch.next_offset
-                if not recs:
-                    self.next_fetch_offset = batch.next_offset
+                if not recs:  # all before the fetch position: skip the batch, never moving the position back
+                    self.next_fetch_offset = max(first, batch.next_offset)
                     continue
-                if batch.magic >= 2:
+                if getattr(batch, "magic", 0) >= 2:  # v0/v1 batches (LegacyRecordBatch) may not say
                     self._types = TIMESTAMP_TYPES[batch.timestamp_type]
                 else:  # message format v0/v1: the type is per record (None in v0)
                     self._types = [TIMESTAMP_TYPES[r.timestamp_type or 0] for r in recs]

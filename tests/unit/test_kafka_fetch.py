@@ -1,0 +1,68 @@
+"""Records from fetched batches (log/kafka_fetch.py) without a broker: slicing, fetch positions, v0/v1 sets, CRCs."""
+import pytest
+from aiokafka.consumer import fetcher
+from aiokafka.errors import CorruptRecordException
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+from aiokafka.record.legacy_records import LegacyRecordBatchBuilder
+from aiokafka.record.memory_records import MemoryRecords
+from aiokafka.structs import TopicPartition
+
+from miniconnect.log import kafka_fetch
+from miniconnect.log.base import ConsumerRecord
+
+TP = TopicPartition("t", 3)
+
+
+def _v2(base: int, n: int, log_append: bool = False) -> bytes:
+    b = DefaultRecordBatchBuilder(2, 0, 0, -1, -1, -1, 10**6)
+    for i in range(n):
+        b.append(i, 1_000 + base + i, b"k" if i % 2 else None, b"v%d" % (base + i), [("h", b"%d" % i)] if i else [])
+    data = bytearray(b.build())
+    data[0:8] = base.to_bytes(8, "big")  # the broker assigns the base offset
+    if log_append:
+        data[22] |= 0x08  # attributes bit 3: timestamp type LogAppendTime (the CRC covers it: not checked here)
+    return bytes(data)
+
+
+def _records(data: bytes, position: int, check_crcs: bool = False):
+    assert kafka_fetch.install()
+    return fetcher.PartitionRecords(TP, MemoryRecords(data), [], position, None, None, check_crcs, 0)
+
+
+def test_take_slices_batches_and_tracks_the_fetch_position():
+    pr = _records(_v2(0, 5) + _v2(5, 5), 0)
+    first, used_up = pr.take(3)
+    assert [r.offset for r in first] == [0, 1, 2] and not used_up and pr.next_fetch_offset == 3
+    rest, used_up = pr.take(100)
+    assert [r.offset for r in rest] == list(range(3, 10)) and used_up and pr.next_fetch_offset == 10
+    r = rest[3]
+    assert r == ConsumerRecord("t", 3, 6, 1_006, b"k", b"v6", [("h", b"1")], "CreateTime")
+    assert list(first[0].headers) == []
+
+
+def test_a_fetch_from_inside_a_batch_starts_at_the_position():
+    records, used_up = _records(_v2(0, 5) + _v2(5, 5), 7).take(100)
+    assert [r.offset for r in records] == [7, 8, 9] and used_up
+
+
+def test_log_append_time_is_named():
+    records, _ = _records(_v2(0, 2, log_append=True), 0).take(10)
+    assert {r.timestamp_type for r in records} == {"LogAppendTime"}
+
+
+def test_message_format_v1_sets_are_read_too():
+    b = LegacyRecordBatchBuilder(1, 0, 10**6)
+    for i in range(5):
+        b.append(i, 1_000 + i, None, b"v%d" % i)
+    pr = _records(bytes(b.build()), 2)
+    records, used_up = pr.take(10)
+    assert [(r.offset, r.value, r.timestamp_type) for r in records] == [
+        (2, b"v2", "CreateTime"), (3, b"v3", "CreateTime"), (4, b"v4", "CreateTime")]
+    assert used_up and pr.next_fetch_offset == 5
+
+
+def test_a_corrupt_batch_is_refused_when_crcs_are_checked():
+    data = bytearray(_v2(0, 3))
+    data[-1] ^= 0xFF
+    with pytest.raises(CorruptRecordException):
+        _records(bytes(data), 0, check_crcs=True).take(10)
