@@ -204,6 +204,9 @@ class _RepeatFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
+        if record.msg == _UNKNOWN_TOPIC and record.levelno == logging.ERROR:
+            # a topic being created or not created yet: Kafka's Java client says so at WARN, not ERROR
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         key = (record.name, record.msg, str(record.args))
         now = time.monotonic()
         seen = self._seen.get(key)
@@ -219,6 +222,7 @@ class _RepeatFilter(logging.Filter):
         return True
 
 
+_UNKNOWN_TOPIC = "Topic %s not found in cluster metadata"  # aiokafka.cluster's ERROR line
 _REPEATS = _RepeatFilter()
 for _name in ("aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.admin.client", "aiokafka.producer.producer",
               "aiokafka.producer.sender", "aiokafka.consumer.consumer", "aiokafka.consumer.fetcher",
