@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
-from servers import db_server, kafka_server  # noqa: E402
+from servers import db_server, delete_topics, kafka_server  # noqa: E402
 from worker_process import WorkerProcess  # noqa: E402
 
 from miniconnect.log.base import ProducerRecord  # noqa: E402
@@ -213,6 +213,8 @@ def main() -> None:
                             run_case(worker, db, topic, n, mode, f"{transport} -> {db.label} {mode}")
                 finally:
                     worker.stop()
+                    if transport == "kafka":
+                        asyncio.run(delete_topics(bootstrap, [topic]))
 
 
 if __name__ == "__main__":

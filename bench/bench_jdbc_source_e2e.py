@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_jdbc_source import load, raw  # noqa: E402
-from servers import db_server, kafka_server  # noqa: E402
+from servers import db_server, delete_topics, kafka_server  # noqa: E402
 from worker_process import WorkerProcess  # noqa: E402
 
 from miniconnect.connector import TopicPartition  # noqa: E402
@@ -88,6 +88,8 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
         finally:
             await transport.stop()
             worker.stop()
+            if bootstrap:
+                await delete_topics(bootstrap, [topic])
         return secs, cpu
 
 

@@ -7,10 +7,10 @@ MINICONNECT_TEST_MYSQL=mysql://user:pw@host:port/db.
 """
 from .db import DbServer, parse_db_url
 from .env import db_server, kafka_server
-from .kafka import KafkaServer
+from .kafka import KafkaServer, delete_topics
 from .mariadb import MariaDbServer
 from .postgres import PostgresServer
 from .proc import run_async
 
 __all__ = ["DbServer", "parse_db_url", "KafkaServer", "MariaDbServer", "PostgresServer", "run_async", "db_server",
-           "kafka_server"]
+           "kafka_server", "delete_topics"]

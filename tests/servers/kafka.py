@@ -132,3 +132,14 @@ class KafkaServer:
         if self.dir is not None:
             remove_tree(self.dir)
             self.dir = None
+
+
+async def delete_topics(bootstrap: str, topics: list[str]) -> None:
+    """Deletes topics a benchmark wrote (a million records each: left behind, they fill a named server's disk)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics(topics)
+    finally:
+        await admin.close()
