@@ -5,7 +5,7 @@ import asyncio
 import logging
 import time
 from itertools import repeat
-from operator import attrgetter, eq, itemgetter
+from operator import attrgetter, eq, is_not, itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
@@ -27,6 +27,7 @@ _TOPIC_PARTITION = attrgetter("topic", "partition")
 _TOPIC, _PARTITION, _OFFSET = attrgetter("topic"), attrgetter("partition"), attrgetter("offset")
 _TIMESTAMP, _TIMESTAMP_TYPE, _HEADERS = attrgetter("timestamp"), attrgetter("timestamp_type"), attrgetter("headers")
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_KEY, _VALUE = attrgetter("key"), attrgetter("value")
 READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 
 
@@ -213,8 +214,12 @@ class SinkTaskRunner(TaskRunner):
         try:
             if len(topics) == 1:  # the usual case: one converter call per batch
                 topic = raw[0].topic
-                keys = kc.to_connect_batch(topic, [r.key for r in raw])
-                values = vc.to_connect_batch(topic, [r.value for r in raw])
+                raw_keys = list(map(_KEY, raw))
+                if any(map(is_not, raw_keys, repeat(None))):
+                    keys: Any = kc.to_connect_batch(topic, raw_keys)
+                else:  # keyless records (most JSON pipelines): the converter's answer for a null key, once
+                    keys = repeat(kc.to_connect_data(topic, None))
+                values = vc.to_connect_batch(topic, list(map(_VALUE, raw)))
             else:
                 keys = [kc.to_connect_data(r.topic, r.key, r.headers) for r in raw]
                 values = [vc.to_connect_data(r.topic, r.value, r.headers) for r in raw]

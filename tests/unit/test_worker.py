@@ -10,7 +10,7 @@ import pytest
 from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask, TopicPartition
 from miniconnect.data.records import SinkRecord, SourceRecord
-from miniconnect.data.schema import INT64_SCHEMA, STRING_SCHEMA
+from miniconnect.data.schema import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA
 from miniconnect.log.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.runtime.states import State, TargetState, TaskId
@@ -19,11 +19,13 @@ from miniconnect.storage.offsets import FileOffsetStore
 
 SINK_SEEN: list[str] = []
 FLUSHED: list[dict[TopicPartition, int]] = []
+SINK_KEYS: set[tuple[Any, Any]] = set()
 
 
 class CountingSourceTask(SourceTask):
     async def start(self, props: dict[str, str]) -> None:
         self.topic, self.limit = props["topic"], int(props["count"])
+        self.keyless = props.get("keyless") == "true"
         stored = await self.context.offset_storage_reader.offset({"source": self.topic})
         self.next = stored["n"] if stored else 0
         if props.get("fail") == "start":
@@ -35,8 +37,9 @@ class CountingSourceTask(SourceTask):
             return None
         batch = []
         for n in range(self.next, min(self.next + 100, self.limit)):
+            key_schema, key = (None, None) if self.keyless else (STRING_SCHEMA, str(n))
             batch.append(SourceRecord({"source": self.topic}, {"n": n + 1}, self.topic, None,
-                                      STRING_SCHEMA, str(n), INT64_SCHEMA, n))
+                                      key_schema, key, INT64_SCHEMA, n))
         self.next += len(batch)
         return batch
 
@@ -58,6 +61,7 @@ class RecordingSinkTask(SinkTask):
             if r.value == self.fail_at:
                 raise RuntimeError(f"cannot write {r.coordinates}")
             self.buffer.append(f"{r.key}={r.value}")
+            SINK_KEYS.add((r.key_schema, r.key))
 
     async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
         SINK_SEEN.extend(self.buffer)
@@ -115,6 +119,7 @@ async def worker(tmp_path: Path) -> Any:
     await w.start()
     SINK_SEEN.clear()
     FLUSHED.clear()
+    SINK_KEYS.clear()
     yield w
     await w.stop()
     await log.stop()
@@ -145,6 +150,7 @@ async def test_source_to_sink_with_offsets_and_commits(worker: Worker) -> None:
     assert listener.connectors["src"][0] == State.RUNNING
     await eventually(lambda: len(SINK_SEEN) == 1000)
     assert SINK_SEEN == [f"{n}={n}" for n in range(1000)]
+    assert SINK_KEYS == {(OPTIONAL_STRING_SCHEMA, str(n)) for n in range(1000)}
     await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 1000})])
     committed = await worker.transport.committed_offsets("connect-sink")
     await eventually(lambda: FLUSHED and FLUSHED[-1].get(TopicPartition("numbers", 0)) == 1000)
@@ -152,6 +158,17 @@ async def test_source_to_sink_with_offsets_and_commits(worker: Worker) -> None:
     assert committed[TopicPartition("numbers", 0)] <= 1000
     assert ("src", "numbers") in listener.topics and ("sink", "numbers") in listener.topics
     assert listener.tasks[TaskId("src", 0)] == (State.RUNNING, None)
+
+
+@pytest.mark.parametrize("key_converter, expected", [
+    ("org.apache.kafka.connect.storage.StringConverter", (OPTIONAL_STRING_SCHEMA, None)),
+    ("org.apache.kafka.connect.json.JsonConverter", (None, None)),
+])
+async def test_keyless_records_get_the_key_converters_null(worker: Worker, key_converter: str, expected: Any) -> None:
+    await start_connector(worker, "src", {**SOURCE, "count": "300", "keyless": "true"})
+    await start_connector(worker, "sink", {**SINK, "key.converter": key_converter})
+    await eventually(lambda: len(SINK_SEEN) == 300)
+    assert SINK_KEYS == {expected}
 
 
 async def test_source_resumes_from_stored_offsets(worker: Worker) -> None:
