@@ -2,11 +2,14 @@
 PostgreSQL and MariaDB, insert and upsert.
 
 Run: python bench/bench_jdbc_sink_kafka.py [N] [--only kafka|embedded] [--db postgresql|mariadb] [--override K=V ...]
+     [--skip-raw]
      (N defaults to 1,000,000; --override adds worker properties, e.g. consumer.max.poll.records=500)
 Servers: MINICONNECT_TEST_KAFKA=host:port, MINICONNECT_TEST_PG=postgresql://..., MINICONNECT_TEST_MYSQL=mysql://...
 name servers to use; otherwise throwaway ones are started from tests/servers and stopped at the end.
 
-The records are produced first (aiokafka, large batches; the embedded log's own producer), so each figure is the
+First, unless --skip-raw, the database's own ceiling: asyncpg alone writes the same rows to PostgreSQL (COPY;
+upsert through a temp table) in 4,000-row transactions.
+Then the records are produced (aiokafka, large batches; the embedded log's own producer), so each figure is the
 sink alone: a `miniconnect standalone` process gets the connector through POST /connectors (a fresh group, a fresh
 table created by auto.create) and the clock runs from the POST until the table holds all N rows. Values are the
 seed message's JsonConverter envelope with unique order ids; upsert is pk.mode=record_value, pk.fields=order_id.
@@ -170,6 +173,40 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
     db.drop(table)
 
 
+async def raw_postgres(db: Db, data: list[bytes], batch: int = 4000) -> None:
+    """The database's own ceiling for the same rows: asyncpg alone (no Kafka, no JSON, no worker) writes the
+    payloads in transactions of `batch` rows the way the sink does (binary COPY; upsert through a temp table and
+    INSERT ... ON CONFLICT), twice for upsert: new keys, then the same keys again."""
+    rows = [tuple(orjson.loads(v)["payload"].values()) for v in data]
+    conn = await db.server.connect()
+    table = f"bench_raw_{uuid.uuid4().hex[:8]}"
+    try:
+        await conn.execute(f"CREATE TABLE {table} (order_id text PRIMARY KEY, user_id text, product_id text, "
+                           "qty int, unit_price int, total_price int)")
+        await conn.execute("CREATE TEMP TABLE bench_stage (c0 text, c1 text, c2 text, c3 int, c4 int, c5 int) "
+                           "ON COMMIT DELETE ROWS")
+        upsert = (f"INSERT INTO {table} SELECT * FROM bench_stage ON CONFLICT (order_id) DO UPDATE SET "
+                  "user_id=EXCLUDED.user_id, product_id=EXCLUDED.product_id, qty=EXCLUDED.qty, "
+                  "unit_price=EXCLUDED.unit_price, total_price=EXCLUDED.total_price")
+        for label in ("insert (COPY)", "upsert, new keys", "upsert, same keys"):
+            if label.startswith("upsert, new"):
+                await conn.execute(f"TRUNCATE {table}")
+            t0 = time.perf_counter()
+            for lo in range(0, len(rows), batch):
+                async with conn.transaction():
+                    if label.startswith("insert"):
+                        await conn.copy_records_to_table(table, records=rows[lo:lo + batch])
+                    else:
+                        await conn.copy_records_to_table("bench_stage", records=rows[lo:lo + batch])
+                        await conn.execute(upsert)
+            secs = time.perf_counter() - t0
+            print(f"{'raw asyncpg -> PostgreSQL ' + label:<40} {len(rows) / secs:>10,.0f} rows/s  ({secs:.1f} s)",
+                  flush=True)
+    finally:
+        await conn.execute(f"DROP TABLE IF EXISTS {table}")
+        await conn.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=1_000_000)
@@ -178,6 +215,7 @@ def main() -> None:
     ap.add_argument("--mode", choices=["insert", "upsert"])
     ap.add_argument("--override", action="append", default=[])
     ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
+    ap.add_argument("--skip-raw", action="store_true", help="skip the raw-driver baseline (PostgreSQL)")
     args = ap.parse_args()
     n = args.n
     extra = dict(o.split("=", 1) for o in args.override)
@@ -192,6 +230,10 @@ def main() -> None:
         print(f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
               f"{'spaced' if args.spaced else 'compact'} JSON, 1 task"
               f"{', ' + ', '.join(args.override) if args.override else ''}", flush=True)
+        if not args.skip_raw:
+            for db in dbs:
+                if db.pg:
+                    asyncio.run(raw_postgres(db, data))
         transports = [args.only] if args.only else ["kafka", "embedded"]
         for transport in transports:
             with tempfile.TemporaryDirectory(prefix="bench-jdbc-") as tmp:
