@@ -6,7 +6,9 @@ import gc
 import logging
 import traceback
 from abc import ABC, abstractmethod
-from typing import Any
+from itertools import repeat
+from operator import is_not
+from typing import Any, Iterable
 
 from ..connector import Task, TaskContext
 from .states import State, TaskId
@@ -25,6 +27,11 @@ def relax_gc() -> None:
     t0, t1, t2 = gc.get_threshold()
     if t0 == 700:
         gc.set_threshold(GC_GEN0_THRESHOLD, t1, t2)
+
+
+def all_null(items: Iterable[Any]) -> bool:
+    """Whether every item is None, checked in C (the runners' test for a keyless batch)."""
+    return not any(map(is_not, items, repeat(None)))
 
 
 def format_trace(exc: BaseException) -> str:

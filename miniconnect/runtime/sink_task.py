@@ -5,7 +5,7 @@ import asyncio
 import logging
 import time
 from itertools import repeat
-from operator import attrgetter, eq, is_not, itemgetter
+from operator import attrgetter, eq, itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
@@ -13,7 +13,7 @@ from ..converters.base import Converter
 from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..log.base import CommitFailed, ConsumerRecord, Transport
-from .runner import TaskRunner
+from .runner import TaskRunner, all_null
 from .states import TaskId
 
 log = logging.getLogger(__name__)
@@ -215,10 +215,10 @@ class SinkTaskRunner(TaskRunner):
             if len(topics) == 1:  # the usual case: one converter call per batch
                 topic = raw[0].topic
                 raw_keys = list(map(_KEY, raw))
-                if any(map(is_not, raw_keys, repeat(None))):
-                    keys: Any = kc.to_connect_batch(topic, raw_keys)
-                else:  # keyless records (most JSON pipelines): the converter's answer for a null key, once
-                    keys = repeat(kc.to_connect_data(topic, None))
+                if all_null(raw_keys):  # keyless records (most JSON pipelines): the converter's null key, once
+                    keys: Any = repeat(kc.to_connect_data(topic, None))
+                else:
+                    keys = kc.to_connect_batch(topic, raw_keys)
                 values = vc.to_connect_batch(topic, list(map(_VALUE, raw)))
             else:
                 keys = [kc.to_connect_data(r.topic, r.key, r.headers) for r in raw]

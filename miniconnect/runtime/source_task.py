@@ -4,8 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from itertools import repeat
-from operator import attrgetter, is_not
+from operator import attrgetter
 from typing import Any, Mapping
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
@@ -13,7 +12,7 @@ from ..converters.base import Converter
 from ..data.records import SourceRecord
 from ..log.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
-from .runner import GC_GEN0_THRESHOLD, TaskRunner, relax_gc  # noqa: F401 (re-exported)
+from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
 _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS = (attrgetter(a) for a in ("topic", "kafka_partition", "timestamp", "headers"))
@@ -100,8 +99,7 @@ class SourceTaskRunner(TaskRunner):
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch
         instead of once per record; None when some record has a key or key schema."""
-        none = repeat(None)
-        if any(map(is_not, map(_KEY, records), none)) or any(map(is_not, map(_KEY_SCHEMA, records), none)):
+        if not (all_null(map(_KEY, records)) and all_null(map(_KEY_SCHEMA, records))):
             return None
         return [self.key_converter.from_connect_data(topic, None, None)] * len(records)
 
