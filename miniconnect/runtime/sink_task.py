@@ -28,6 +28,7 @@ _TOPIC, _PARTITION, _OFFSET = attrgetter("topic"), attrgetter("partition"), attr
 _TIMESTAMP, _TIMESTAMP_TYPE, _HEADERS = attrgetter("timestamp"), attrgetter("timestamp_type"), attrgetter("headers")
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _KEY, _VALUE = attrgetter("key"), attrgetter("value")
+READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
 READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 
 
@@ -112,11 +113,15 @@ class SinkTaskRunner(TaskRunner):
                     if not ahead:
                         limit = self._batch_limit(chunk)
                     ahead += chunk
-                    if converted is not None:
+                    # converted in slices, yielding between them: a poll that finds records does not yield, and
+                    # put()'s database round trips would otherwise wait for a whole batch to be converted
+                    for lo in range(0, len(chunk) if converted is not None else 0, READ_AHEAD_SLICE):
                         try:
-                            converted += self._convert(chunk)
+                            converted += self._convert(chunk[lo:lo + READ_AHEAD_SLICE])  # type: ignore[operator]
                         except RecordConversionError:
                             converted = None  # converted again next round, after this batch is safely delivered
+                            break
+                        await asyncio.sleep(0)
                     if put.done() and len(chunk) < want:
                         break
             except asyncio.CancelledError:

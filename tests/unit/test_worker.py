@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from miniconnect.config.worker_config import WorkerConfig
+from miniconnect.converters.string import StringConverter
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask, TopicPartition
 from miniconnect.data.records import SinkRecord, SourceRecord
 from miniconnect.data.schema import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA
@@ -303,3 +304,65 @@ async def test_records_read_ahead_during_put_respect_rewinds_and_pauses_from_put
     restart = seen.index(100, seen.index(100) + 1)  # the rewind: 100 delivered again right after the 2nd put
     assert seen[:restart] == list(range(len(seen[:restart])))
     assert seen[restart:] == list(range(100, 10000))  # after it: no gap, no repeat, pause or not
+
+
+class CountingConverter(StringConverter):
+    """Counts the values the runner converts, so that a sink can see how far the read-ahead got."""
+    class_name = "test.CountingConverter"
+    converted = 0
+
+    def to_connect_batch(self, topic: str, datas: Any) -> list[tuple[Any, Any]]:
+        CountingConverter.converted += len(datas)
+        return super().to_connect_batch(topic, datas)
+
+
+class RoundTripSinkTask(SinkTask):
+    """A put() made of many small round trips, like a database transaction; notes how many records the runner had
+    converted at each of them."""
+    steps: list[int] = []
+
+    async def start(self, props: dict[str, str]) -> None:
+        pass
+
+    async def put(self, records: list[SinkRecord]) -> None:
+        loop = asyncio.get_running_loop()
+        start = CountingConverter.converted
+        for _ in range(200):  # until the runner reads ahead (it has nothing left to read after the last batch)
+            if CountingConverter.converted != start:
+                break
+            await asyncio.sleep(0.001)
+        for _ in range(20):
+            reply = loop.create_future()
+            loop.call_soon(reply.set_result, None)  # answered at once, like a fast database
+            await reply
+            RoundTripSinkTask.steps.append(CountingConverter.converted)
+        RoundTripSinkTask.steps.append(-1)  # end of this put
+
+
+class RoundTripSink(SinkConnector):
+    task_class = RoundTripSinkTask
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+
+async def test_read_ahead_leaves_room_for_the_round_trips_of_put(worker: Worker) -> None:
+    """The next batch is converted in slices while put() runs: each of put()'s round trips waits for at most
+    about one slice of conversion, not for the whole read-ahead (a poll that finds records does not yield)."""
+    from miniconnect.log.base import ProducerRecord
+    from miniconnect.runtime.sink_task import READ_AHEAD_SLICE
+    RoundTripSinkTask.steps, CountingConverter.converted = [], 0
+    worker.plugins.register(RoundTripSink)
+    worker.plugins.register(CountingConverter)
+    producer = worker.transport.producer()
+    await producer.start()
+    await producer.send_batch([ProducerRecord("trips", None, str(i).encode()) for i in range(12000)])
+    await producer.stop()
+    await start_connector(worker, "trips", {"connector.class": "RoundTripSink", "topics": "trips",
+                                            "value.converter": "test.CountingConverter"})
+    await eventually(lambda: CountingConverter.converted >= 12000 and RoundTripSinkTask.steps.count(-1) >= 3,
+                     timeout=20)
+    steps = RoundTripSinkTask.steps
+    jumps = [b - a for a, b in zip(steps, steps[1:]) if a >= 0 and b >= 0]
+    assert max(jumps) <= 2 * READ_AHEAD_SLICE, jumps
+    assert sum(jumps) >= 1000  # and the read-ahead did go on while put() ran
