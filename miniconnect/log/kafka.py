@@ -29,7 +29,7 @@ from ..errors import ConnectError, RetriableError
 from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
                    RebalanceCallback, RecordMetadata, Transport, new_record_metadata as _new_record_metadata)
 from .embedded.partitioner import partition_for_key
-from . import kafka_fetch
+from . import kafka_fetch, kafka_reader
 from .kafka_wire import install as _install_produce_encoder
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,7 @@ _QUIET = {
 _warned: set[str] = set()
 _install_produce_encoder()
 kafka_fetch.install()
+kafka_reader.install()
 
 # send_batch hands aiokafka whole record batches, so lingering would only add latency. A poll's worth of records
 # goes out as one batch of up to ~1 MB (Kafka's default max.message.bytes is 1048588): compared with 256 KiB

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaProducer
 from miniconnect.connector import TopicPartition
 from miniconnect.errors import ConnectError, RetriableError
 from miniconnect.log.base import GroupNotEmpty, NewTopic, ProducerRecord
-from miniconnect.log import kafka_fetch
+from miniconnect.log import kafka_fetch, kafka_reader
 from miniconnect.log.kafka import KafkaTransport, client_kwargs, _PRODUCER
 
 # The fixtures' clients live on the session loop, so the tests must run there too.
@@ -118,6 +118,36 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
         assert [r.offset for r in again] == list(range(437, 1500))
     finally:
         await consumer.stop()
+
+
+async def test_megabyte_responses_come_through_the_chunked_reader_byte_for_byte(transport):
+    """Fetch responses of megabytes arrive in many socket chunks; the connections read them with ChunkedReader
+    (log/kafka_reader.py), which joins each frame's chunks once: every value comes out exactly as sent."""
+    import os
+    assert kafka_reader.installed
+    topic = _name("big")
+    await _create(transport, topic, partitions=2)
+    values = [os.urandom(3000 + i % 997) for i in range(4000)]  # ~14 MB in fetch responses of up to 1 MB/partition
+    producer = transport.producer()
+    await producer.start()
+    try:
+        for lo in range(0, len(values), 250):
+            await producer.send_batch([ProducerRecord(topic, None, v, partition=(lo // 250) % 2)
+                                       for v in values[lo:lo + 250]])
+    finally:
+        await producer.stop()
+    consumer = transport.consumer(_name("g"), {"auto.offset.reset": "earliest"})
+    await consumer.subscribe([topic])
+    await consumer.start()
+    try:
+        got = await _poll_until(consumer, len(values))
+        conns = list(consumer._consumer._client._conns.values())
+        assert conns and all(isinstance(c._reader, kafka_reader.ChunkedReader) for c in conns if c._reader)
+    finally:
+        await consumer.stop()
+    by_partition = {p: [v for i, v in enumerate(values) if (i // 250) % 2 == p] for p in (0, 1)}
+    for p in (0, 1):
+        assert [r.value for r in got if r.partition == p] == by_partition[p]
 
 
 async def test_log_append_time_and_aborted_transactions_are_honoured(transport, kafka_bootstrap):
