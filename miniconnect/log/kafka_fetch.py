@@ -3,7 +3,9 @@
 aiokafka hands records out one by one: a generator step, a Python call and a dataclass per record, which a sink then
 copies into our ConsumerRecord. Here a fetched batch is decoded by aiokafka's C batch reader in one go and sliced
 into our records with C-level maps, so no Python code runs per record. The batch-level rules (CRC check, control
-batches, aborted transactions under read_committed) are aiokafka's own, repeated from PartitionRecords.
+batches, aborted transactions under read_committed) are aiokafka's own, repeated from PartitionRecords. The CRC-32C
+of v2 batches is checked with the `crc32c` package (SSE 4.2 / ARMv8 instructions, ~25 ns per 573-byte record)
+instead of aiokafka's table-driven code (~340 ns): the fetched bytes are kept beside aiokafka's MemoryRecords.
 
 install() replaces aiokafka's PartitionRecords and FetchResult.getall in the fetcher module; when aiokafka's
 internals are not the ones this was written against it installs nothing, and KafkaConsumer converts records the
@@ -18,11 +20,15 @@ from typing import Any
 
 from .base import ConsumerRecord, consumer_records
 
+from crc32c import crc32c
+
 try:
     import aiokafka.errors as _errors
     from aiokafka.consumer import fetcher as _fetcher
 except ImportError:  # pragma: no cover - aiokafka is a dependency
     _fetcher = None
+
+_LENGTH_AT, _CRC_FROM, _LOG_OVERHEAD = 8, 21, 12  # a v2 batch: length field, CRC-covered part, offset + length
 
 TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
 _OFFSET = attrgetter("offset")
@@ -30,7 +36,7 @@ _TIMESTAMP = attrgetter("timestamp")
 _KEY = attrgetter("key")
 _VALUE = attrgetter("value")
 _HEADERS = attrgetter("headers")
-_REQUIRED = ("PartitionRecords", "FetchResult", "READ_COMMITTED")
+_REQUIRED = ("PartitionRecords", "FetchResult", "READ_COMMITTED", "MemoryRecords")
 _REQUIRED_RECORDS = ("_consume_aborted_up_to", "_contains_abort_marker")
 
 installed = False
@@ -49,6 +55,13 @@ def install() -> bool:
     base = _fetcher.PartitionRecords
     read_committed = _fetcher.READ_COMMITTED
 
+    class KeptMemoryRecords(_fetcher.MemoryRecords):  # type: ignore[misc, name-defined]
+        """aiokafka's MemoryRecords, keeping the fetched bytes for the CRC check."""
+
+        def __init__(self, data: bytes):
+            super().__init__(data)
+            self.data = data
+
     class BatchPartitionRecords(base):  # type: ignore[misc, valid-type]
         """PartitionRecords that also hands out slices of whole batches (take)."""
 
@@ -58,6 +71,9 @@ def install() -> bool:
             self._batch_end = 0  # next_offset of the current batch
             self._types: str | list[str] = ""  # the current batch's timestamp type, or one per record (v0/v1)
             self.plain = self._key_deserializer is None and self._value_deserializer is None
+            data = getattr(self._records, "data", None)
+            self._view = memoryview(data) if data.__class__ is bytes else None  # type: ignore[arg-type]
+            self._pos = 0  # where the next batch starts in it
 
         def take(self, n: int) -> tuple[list[ConsumerRecord], bool]:
             """Up to n records from the fetch position on, and whether the fetched data is used up."""
@@ -89,9 +105,17 @@ def install() -> bool:
         def _load_batch(self) -> bool:
             """The next batch with data for this consumer into _pending; False at the end of the fetched data."""
             records = self._records
+            view = self._view
             while records.has_next():
                 batch = records.next_batch()
-                if self._check_crcs and not batch.validate_crc():
+                if view is not None:
+                    start = self._pos
+                    length = int.from_bytes(view[start + _LENGTH_AT:start + _LOG_OVERHEAD], "big")
+                    end = self._pos = start + _LOG_OVERHEAD + length
+                    if self._check_crcs and (crc32c(view[start + _CRC_FROM:end]) != batch.crc
+                                             if getattr(batch, "magic", 0) >= 2 else not batch.validate_crc()):
+                        raise _errors.CorruptRecordException(f"Invalid CRC - {self._tp}")
+                elif self._check_crcs and not batch.validate_crc():
                     raise _errors.CorruptRecordException(f"Invalid CRC - {self._tp}")
                 if self._isolation_level == read_committed and batch.producer_id is not None:
                     self._consume_aborted_up_to(batch.base_offset)
@@ -132,6 +156,7 @@ def install() -> bool:
         return out
 
     _fetcher.PartitionRecords = BatchPartitionRecords
+    _fetcher.MemoryRecords = KeptMemoryRecords
     _fetcher.FetchResult.getall = getall
     installed = True
     return True

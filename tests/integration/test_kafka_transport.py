@@ -87,6 +87,8 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
     """The consumer hands out records batch by batch (log/kafka_fetch.py): polls smaller than a batch, a seek into
     the middle of one, headers and timestamps all come out as from aiokafka's own record-by-record path."""
     assert kafka_fetch.installed  # the aiokafka in use has the internals the batch path was written against
+    from aiokafka.consumer import fetcher  # and fetched bytes are kept for the CRC-32C check (aiokafka's default)
+    assert fetcher.MemoryRecords.__name__ == "KeptMemoryRecords"
     topic = _name("slices")
     await _create(transport, topic)
     producer = transport.producer()

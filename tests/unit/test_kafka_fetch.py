@@ -24,9 +24,11 @@ def _v2(base: int, n: int, log_append: bool = False) -> bytes:
     return bytes(data)
 
 
-def _records(data: bytes, position: int, check_crcs: bool = False):
+def _records(data: bytes, position: int, check_crcs: bool = False, stock: bool = False):
+    """As the fetcher builds them (its MemoryRecords keeps the bytes once installed), or from aiokafka's own."""
     assert kafka_fetch.install()
-    return fetcher.PartitionRecords(TP, MemoryRecords(data), [], position, None, None, check_crcs, 0)
+    records = MemoryRecords(data) if stock else fetcher.MemoryRecords(data)
+    return fetcher.PartitionRecords(TP, records, [], position, None, None, check_crcs, 0)
 
 
 def test_take_slices_batches_and_tracks_the_fetch_position():
@@ -61,8 +63,30 @@ def test_message_format_v1_sets_are_read_too():
     assert used_up and pr.next_fetch_offset == 5
 
 
-def test_a_corrupt_batch_is_refused_when_crcs_are_checked():
+def test_crcs_of_every_batch_are_checked_by_crc32c_and_a_corrupt_one_is_refused():
+    good = _v2(0, 3) + _v2(3, 4) + _v2(7, 2)
+    records, used_up = _records(good, 0, check_crcs=True).take(100)
+    assert [r.offset for r in records] == list(range(9)) and used_up
+    for where in (len(_v2(0, 3)) + 30, len(good) - 1):  # in the second batch's header part, in the last record
+        data = bytearray(good)
+        data[where] ^= 0xFF
+        pr = _records(bytes(data), 0, check_crcs=True)
+        with pytest.raises(CorruptRecordException):
+            pr.take(100)
+        assert len(_records(bytes(data), 0, check_crcs=False).take(100)[0]) == 9  # check.crcs=false: not looked at
+
+
+def test_crcs_without_the_kept_bytes_and_of_v1_sets_are_aiokafkas():
     data = bytearray(_v2(0, 3))
     data[-1] ^= 0xFF
     with pytest.raises(CorruptRecordException):
-        _records(bytes(data), 0, check_crcs=True).take(10)
+        _records(bytes(data), 0, check_crcs=True, stock=True).take(10)
+    b = LegacyRecordBatchBuilder(1, 0, 10**6)
+    for i in range(3):
+        b.append(i, 1_000 + i, None, b"v%d" % i)
+    v1 = bytes(b.build())
+    assert len(_records(v1, 0, check_crcs=True).take(10)[0]) == 3
+    bad = bytearray(v1)
+    bad[-1] ^= 0xFF
+    with pytest.raises(CorruptRecordException):
+        _records(bytes(bad), 0, check_crcs=True).take(10)
