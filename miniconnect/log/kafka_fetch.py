@@ -18,9 +18,9 @@ from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
-from .base import ConsumerRecord, consumer_records
-
 from crc32c import crc32c
+
+from .base import ConsumerRecord, consumer_records
 
 try:
     import aiokafka.errors as _errors
@@ -102,20 +102,22 @@ def install() -> bool:
                                     map(_TIMESTAMP, chunk), map(_KEY, chunk), map(_VALUE, chunk),
                                     map(_HEADERS, chunk), repeat(types) if types.__class__ is str else types)
 
+        def _crc_ok(self, batch: Any, start: int, end: int) -> bool:
+            view = self._view
+            if view is not None and getattr(batch, "magic", 0) >= 2:
+                return crc32c(view[start + _CRC_FROM:end]) == batch.crc
+            return batch.validate_crc()  # v0/v1 message sets, or records built without the fetched bytes
+
         def _load_batch(self) -> bool:
             """The next batch with data for this consumer into _pending; False at the end of the fetched data."""
             records = self._records
             view = self._view
             while records.has_next():
                 batch = records.next_batch()
-                if view is not None:
-                    start = self._pos
-                    length = int.from_bytes(view[start + _LENGTH_AT:start + _LOG_OVERHEAD], "big")
-                    end = self._pos = start + _LOG_OVERHEAD + length
-                    if self._check_crcs and (crc32c(view[start + _CRC_FROM:end]) != batch.crc
-                                             if getattr(batch, "magic", 0) >= 2 else not batch.validate_crc()):
-                        raise _errors.CorruptRecordException(f"Invalid CRC - {self._tp}")
-                elif self._check_crcs and not batch.validate_crc():
+                start = self._pos
+                if view is not None:  # where the batch ends in the fetched bytes: its length field says
+                    self._pos += _LOG_OVERHEAD + int.from_bytes(view[start + _LENGTH_AT:start + _LOG_OVERHEAD], "big")
+                if self._check_crcs and not self._crc_ok(batch, start, self._pos):
                     raise _errors.CorruptRecordException(f"Invalid CRC - {self._tp}")
                 if self._isolation_level == read_committed and batch.producer_id is not None:
                     self._consume_aborted_up_to(batch.base_offset)

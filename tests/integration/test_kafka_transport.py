@@ -39,6 +39,14 @@ async def _poll_until(consumer, count: int, timeout: float = 30) -> list:
     return out
 
 
+async def _reader_from_start(transport, topic: str):
+    """A started consumer in a new group, subscribed to the topic from its first record."""
+    consumer = transport.consumer(_name("g"), {"auto.offset.reset": "earliest"})
+    await consumer.subscribe([topic])
+    await consumer.start()
+    return consumer
+
+
 async def _create(transport, name: str, partitions: int = 1) -> None:
     assert await transport.create_topics([NewTopic(name, partitions)]) == [name]
 
@@ -100,9 +108,7 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
                                    for i in range(500)])
     finally:
         await producer.stop()
-    consumer = transport.consumer(_name("g"), {"auto.offset.reset": "earliest"})
-    await consumer.subscribe([topic])
-    await consumer.start()
+    consumer = await _reader_from_start(transport, topic)
     try:
         got: list = []
         deadline = time.monotonic() + 30
@@ -138,9 +144,7 @@ async def test_megabyte_responses_come_through_the_chunked_reader_byte_for_byte(
                                        for v in values[lo:lo + 250]])
     finally:
         await producer.stop()
-    consumer = transport.consumer(_name("g"), {"auto.offset.reset": "earliest"})
-    await consumer.subscribe([topic])
-    await consumer.start()
+    consumer = await _reader_from_start(transport, topic)
     try:
         got = await _poll_until(consumer, len(values))
         conns = list(consumer._consumer._client._conns.values())

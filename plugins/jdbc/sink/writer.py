@@ -1,8 +1,8 @@
 """Dialect writers: table metadata, DDL, and batched DML inside one transaction (reference 8.5-8.7).
 
-PostgreSQL: insert through binary COPY, upsert through `INSERT ... SELECT * FROM unnest($1::t[], ...) ON CONFLICT
-... DO UPDATE` (one statement per batch; duplicate keys in a batch collapse to the last record, which is what
-upserting them one after another leaves). MySQL/MariaDB: multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
+PostgreSQL: insert through binary COPY, upsert through a binary COPY into a session temp table and one
+`INSERT ... SELECT ... ON CONFLICT ... DO UPDATE` per batch (duplicate keys in a batch collapse to the last record,
+which is what upserting them one after another leaves; array columns are bound row by row instead). MySQL/MariaDB: multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
 SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, which resets other columns).
 """
 from __future__ import annotations
