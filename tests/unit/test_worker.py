@@ -12,6 +12,7 @@ from miniconnect.converters.string import StringConverter
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask, TopicPartition
 from miniconnect.data.records import SinkRecord, SourceRecord
 from miniconnect.data.schema import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA
+from miniconnect.log.base import ProducerRecord
 from miniconnect.log.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.runtime.states import State, TargetState, TaskId
@@ -124,6 +125,14 @@ async def worker(tmp_path: Path) -> Any:
     yield w
     await w.stop()
     await log.stop()
+
+
+async def produce(w: Worker, records: list[ProducerRecord]) -> None:
+    """Writes records into the worker's log, as another client would."""
+    producer = w.transport.producer()
+    await producer.start()
+    await producer.send_batch(records)
+    await producer.stop()
 
 
 async def start_connector(w: Worker, name: str, config: dict[str, str]) -> list[TaskId]:
@@ -239,13 +248,9 @@ async def test_stop_is_bounded_for_a_task_that_ignores_stop(worker: Worker) -> N
 
 
 async def test_sink_fails_on_a_record_it_cannot_convert_and_names_it(worker: Worker) -> None:
-    from miniconnect.log.base import ProducerRecord
     listener: Listener = worker.listener  # type: ignore[assignment]
-    producer = worker.transport.producer()
-    await producer.start()
-    await producer.send_batch([ProducerRecord("raw", b"k", b'{"schema":null,"payload":1}'),
-                               ProducerRecord("raw", b"k", b'{"not json')])
-    await producer.stop()
+    await produce(worker, [ProducerRecord("raw", b"k", b'{"schema":null,"payload":1}'),
+                           ProducerRecord("raw", b"k", b'{"not json')])
     await start_connector(worker, "sink", {**SINK, "topics": "raw"})
     await eventually(lambda: listener.tasks.get(TaskId("sink", 0), (None,))[0] == State.FAILED)
     trace = listener.tasks[TaskId("sink", 0)][1]
@@ -278,21 +283,21 @@ class SteeringSinkTask(SinkTask):
             asyncio.get_running_loop().create_task(resume_later())
 
 
-class SteeringSink(SinkConnector):
-    task_class = SteeringSinkTask
+class OneTaskSink(SinkConnector):
+    """A sink connector that runs its task_class once, with the connector's own config."""
 
     async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         return [dict(self.props)]
 
 
+class SteeringSink(OneTaskSink):
+    task_class = SteeringSinkTask
+
+
 async def test_records_read_ahead_during_put_respect_rewinds_and_pauses_from_put(worker: Worker) -> None:
-    from miniconnect.log.base import ProducerRecord
     SteeringSinkTask.seen = []
     worker.plugins.register(SteeringSink)
-    producer = worker.transport.producer()
-    await producer.start()
-    await producer.send_batch([ProducerRecord("steer", None, str(i).encode()) for i in range(10000)])
-    await producer.stop()
+    await produce(worker, [ProducerRecord("steer", None, str(i).encode()) for i in range(10000)])
     await start_connector(worker, "steer", {"connector.class": "SteeringSink", "topics": "steer",
                                             "consumer.override.max.poll.records": "200",
                                             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
@@ -339,25 +344,18 @@ class RoundTripSinkTask(SinkTask):
         RoundTripSinkTask.steps.append(-1)  # end of this put
 
 
-class RoundTripSink(SinkConnector):
+class RoundTripSink(OneTaskSink):
     task_class = RoundTripSinkTask
-
-    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self.props)]
 
 
 async def test_read_ahead_leaves_room_for_the_round_trips_of_put(worker: Worker) -> None:
     """The next batch is converted in slices while put() runs: each of put()'s round trips waits for at most
     about one slice of conversion, not for the whole read-ahead (a poll that finds records does not yield)."""
-    from miniconnect.log.base import ProducerRecord
     from miniconnect.runtime.sink_task import READ_AHEAD_SLICE
     RoundTripSinkTask.steps, CountingConverter.converted = [], 0
     worker.plugins.register(RoundTripSink)
     worker.plugins.register(CountingConverter)
-    producer = worker.transport.producer()
-    await producer.start()
-    await producer.send_batch([ProducerRecord("trips", None, str(i).encode()) for i in range(12000)])
-    await producer.stop()
+    await produce(worker, [ProducerRecord("trips", None, str(i).encode()) for i in range(12000)])
     await start_connector(worker, "trips", {"connector.class": "RoundTripSink", "topics": "trips",
                                             "value.converter": "test.CountingConverter"})
     await eventually(lambda: CountingConverter.converted >= 12000 and RoundTripSinkTask.steps.count(-1) >= 3,
