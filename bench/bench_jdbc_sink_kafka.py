@@ -13,6 +13,7 @@ Then the records are produced (aiokafka, large batches; the embedded log's own p
 sink alone: a `miniconnect standalone` process gets the connector through POST /connectors (a fresh group, a fresh
 table created by auto.create) and the clock runs from the POST until the table holds all N rows. Values are the
 seed message's JsonConverter envelope with unique order ids; upsert is pk.mode=record_value, pk.fields=order_id.
+Each line also gives the worker's CPU per row and its resident memory after the case and at its peak so far.
 """
 from __future__ import annotations
 
@@ -166,8 +167,9 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
         time.sleep(min(1.0, max(0.05, remaining / 2)))
     secs = time.perf_counter() - t0
     cpu = worker.cpu_seconds() - cpu0
+    rss, peak = worker.memory_mb()
     print(f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
-          f"{cpu / n * 1e6:.1f} us/row)", flush=True)
+          f"{cpu / n * 1e6:.1f} us/row; RSS {rss:.0f} MB, peak {peak:.0f} MB)", flush=True)
     worker.rest("DELETE", f"/connectors/{name}")
     time.sleep(0.5)
     db.drop(table)

@@ -85,12 +85,13 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
                 await asyncio.sleep(0.05)
             secs = time.perf_counter() - t0
             cpu = worker.cpu_seconds() - cpu0
+            peak = worker.memory_mb()[1]
         finally:
             await transport.stop()
             worker.stop()
             if bootstrap:
                 await delete_topics(bootstrap, [topic])
-        return secs, cpu
+        return secs, cpu, peak
 
 
 async def bench(server, rows: int, bootstrap: str | None, transports: list[str], batch_max_rows: int | None,
@@ -103,11 +104,11 @@ async def bench(server, rows: int, bootstrap: str | None, transports: list[str],
         secs = time.perf_counter() - t0
         print(f"  {'raw driver':<22} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s", flush=True)
     for name in transports:
-        secs, cpu = await through_worker(server, rows, bootstrap if name == "kafka" else None, batch_max_rows,
+        secs, cpu, peak = await through_worker(server, rows, bootstrap if name == "kafka" else None, batch_max_rows,
                                          worker_props, connector_props or {})
         label = f"worker -> {name}"
         print(f"  {label:<22} {rows:>9,} rows  {secs:6.2f} s  {rows / secs:>9,.0f} rows/s   (worker CPU {cpu:.1f} s, "
-              f"{rows / cpu:,.0f} rows per CPU-second)", flush=True)
+              f"{rows / cpu:,.0f} rows per CPU-second; peak RSS {peak:.0f} MB)", flush=True)
 
 
 def main() -> None:

@@ -79,6 +79,12 @@ class WorkerProcess:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def memory_mb(self) -> tuple[float, float]:
+        """Resident memory of the running process now and at its peak, in MB (Linux /proc)."""
+        assert self.proc is not None
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines())
+        return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
     def rest(self, method: str, path: str, json: Any = None) -> httpx.Response:
         return httpx.request(method, self.url + path, json=json, timeout=30)
 
