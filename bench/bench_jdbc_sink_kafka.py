@@ -2,7 +2,7 @@
 PostgreSQL and MariaDB, insert and upsert.
 
 Run: python bench/bench_jdbc_sink_kafka.py [N] [--only kafka|embedded] [--db postgresql|mariadb] [--override K=V ...]
-     [--skip-raw]
+     [--skip-raw] [--tasks N]
      (N defaults to 1,000,000; --override adds worker properties, e.g. consumer.max.poll.records=500)
 Servers: MINICONNECT_TEST_KAFKA=host:port, MINICONNECT_TEST_PG=postgresql://..., MINICONNECT_TEST_MYSQL=mysql://...
 name servers to use; otherwise throwaway ones are started from tests/servers and stopped at the end.
@@ -140,10 +140,10 @@ class Db:
         return self.server.connection_config(scheme=None if self.pg else "mariadb")
 
 
-def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str) -> None:
+def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str, tasks: int = 1) -> None:
     table = f"bench_{uuid.uuid4().hex[:8]}"
     name = f"sink-{table}"
-    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
+    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": str(tasks), "topics": topic,
               "table.name.format": table, "auto.create": "true", **db.connection()}
     if mode == "upsert":
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
@@ -216,6 +216,7 @@ def main() -> None:
     ap.add_argument("--db", choices=["postgresql", "mariadb"])
     ap.add_argument("--mode", choices=["insert", "upsert"])
     ap.add_argument("--override", action="append", default=[])
+    ap.add_argument("--tasks", type=int, default=1, help="tasks.max (the seed config and the targets: 1)")
     ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw-driver baseline (PostgreSQL)")
     args = ap.parse_args()
@@ -230,7 +231,7 @@ def main() -> None:
         modes = [args.mode] if args.mode else ["insert", "upsert"]
         data = values(n, args.spaced)
         print(f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
-              f"{'spaced' if args.spaced else 'compact'} JSON, 1 task"
+              f"{'spaced' if args.spaced else 'compact'} JSON, {args.tasks} task{'s' if args.tasks > 1 else ''}"
               f"{', ' + ', '.join(args.override) if args.override else ''}", flush=True)
         if not args.skip_raw:
             for db in dbs:
@@ -254,7 +255,7 @@ def main() -> None:
                 try:
                     for db in dbs:
                         for mode in modes:
-                            run_case(worker, db, topic, n, mode, f"{transport} -> {db.label} {mode}")
+                            run_case(worker, db, topic, n, mode, f"{transport} -> {db.label} {mode}", args.tasks)
                 finally:
                     worker.stop()
                     if transport == "kafka":
