@@ -11,7 +11,6 @@ import re
 import time
 from collections.abc import Sized
 from itertools import count, repeat
-from operator import attrgetter
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
@@ -25,6 +24,7 @@ from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.types import Array, Int16, Int32, Schema, String
 
 from ..connector import TopicPartition
+from ..data.records import field_getter
 from ..errors import ConnectError, RetriableError
 from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
                    RebalanceCallback, RecordMetadata, Transport, new_record_metadata as _new_record_metadata)
@@ -432,7 +432,7 @@ class _Listener(ConsumerRebalanceListener):
 _NO_HEADERS: Any = ()  # shared by every record without headers (immutable, so no list per record)
 _NO_HEADERS_LIST: list = []  # the same for the C batch builder, which takes lists only (and never changes them)
 BATCH_OVERHEAD = 61  # a v2 record batch's header
-_TIMESTAMP, _KEY, _VALUE, _HEADERS = (attrgetter(a) for a in ("timestamp", "key", "value", "headers"))
+_TIMESTAMP, _KEY, _VALUE, _HEADERS = (field_getter(ProducerRecord, n) for n in ("timestamp", "key", "value", "headers"))
 _LOST_MEMBERSHIP = (kerrors.CommitFailedError, kerrors.UnknownMemberIdError, kerrors.IllegalGenerationError,
                     kerrors.RebalanceInProgressError)
 

@@ -5,12 +5,12 @@ import asyncio
 import logging
 import time
 from itertools import repeat
-from operator import attrgetter, eq, itemgetter
+from operator import eq, itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter
-from ..data.records import SinkRecord, new_sink_record
+from ..data.records import SinkRecord, field_getter, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..log.base import CommitFailed, ConsumerRecord, Transport
 from .runner import TaskRunner, all_null
@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 # transactions under load, and nothing waits for records that have not arrived, so latency stays that of one poll.
 PUT_BATCH_POLLS = 8
 PUT_BATCH_BYTES = 16 << 20
-_TOPIC_PARTITION = attrgetter("topic", "partition")
-_TOPIC, _PARTITION, _OFFSET = attrgetter("topic"), attrgetter("partition"), attrgetter("offset")
-_TIMESTAMP, _TIMESTAMP_TYPE, _HEADERS = attrgetter("timestamp"), attrgetter("timestamp_type"), attrgetter("headers")
+_TOPIC_PARTITION = field_getter(ConsumerRecord, "topic", "partition")
+_TOPIC, _PARTITION, _OFFSET, _TIMESTAMP, _TIMESTAMP_TYPE, _HEADERS, _KEY, _VALUE = (
+    field_getter(ConsumerRecord, n) for n in ("topic", "partition", "offset", "timestamp", "timestamp_type", "headers",
+                                              "key", "value"))
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
-_KEY, _VALUE = attrgetter("key"), attrgetter("value")
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
 READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 
@@ -217,24 +217,29 @@ class SinkTaskRunner(TaskRunner):
             self.worker.topic_used(self.id.connector, topic)
         kc, vc = self.key_converter, self.value_converter
         try:
-            if len(topics) == 1:  # the usual case: one converter call per batch
+            if len(topics) == 1:  # the usual case: one converter call per batch, constant columns repeated
                 topic = raw[0].topic
+                topic_column: Any = repeat(topic)
                 raw_keys = list(map(_KEY, raw))
                 if all_null(raw_keys):  # keyless records (most JSON pipelines): the converter's null key, once
-                    keys: Any = repeat(kc.to_connect_data(topic, None))
+                    key_schema, key = kc.to_connect_data(topic, None)
+                    key_schemas: Any = repeat(key_schema)
+                    key_column: Any = repeat(key)
                 else:
                     keys = kc.to_connect_batch(topic, raw_keys)
+                    key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
                 values = vc.to_connect_batch(topic, list(map(_VALUE, raw)))
             else:
+                topic_column = map(_TOPIC, raw)
                 keys = [kc.to_connect_data(r.topic, r.key, r.headers) for r in raw]
+                key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
                 values = [vc.to_connect_data(r.topic, r.value, r.headers) for r in raw]
         except Exception:
             self._raise_conversion_error(raw)
             raise
-        return list(map(new_sink_record, zip(map(_TOPIC, raw), map(_PARTITION, raw), map(_FIRST, keys),
-                                             map(_SECOND, keys), map(_FIRST, values), map(_SECOND, values),
-                                             map(_OFFSET, raw), map(_TIMESTAMP, raw), map(_TIMESTAMP_TYPE, raw),
-                                             map(_HEADERS, raw))))
+        return list(map(new_sink_record, zip(topic_column, map(_PARTITION, raw), key_schemas, key_column,
+                                             map(_FIRST, values), map(_SECOND, values), map(_OFFSET, raw),
+                                             map(_TIMESTAMP, raw), map(_TIMESTAMP_TYPE, raw), map(_HEADERS, raw))))
 
     def _raise_conversion_error(self, raw: list[ConsumerRecord]) -> None:
         """Finds the first record that does not convert and names its coordinates."""

@@ -4,20 +4,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from operator import attrgetter
 from typing import Any, Mapping
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter
-from ..data.records import SourceRecord
+from ..data.records import SourceRecord, field_getter
 from ..log.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
 from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
-_TOPIC, _PARTITION, _TIMESTAMP, _HEADERS = (attrgetter(a) for a in ("topic", "kafka_partition", "timestamp", "headers"))
-_KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA = (attrgetter(a) for a in ("key", "key_schema", "value", "value_schema"))
-_SOURCE_PARTITION = attrgetter("source_partition")
+_TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA, _SOURCE_PARTITION = (
+    field_getter(SourceRecord, n) for n in ("topic", "kafka_partition", "timestamp", "headers", "key", "key_schema",
+                                            "value", "value_schema", "source_partition"))
 
 log = logging.getLogger(__name__)
 

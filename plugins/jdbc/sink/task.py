@@ -22,7 +22,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from miniconnect.connector import SinkTask, TopicPartition
-from miniconnect.data.records import SinkRecord
+from miniconnect.data.records import SinkRecord, field_getter
 from miniconnect.data.schema import DATE, DECIMAL, TIME, TIMESTAMP, DataError, Schema, Struct, Type
 from miniconnect.errors import ConnectError, RetriableError
 
@@ -37,8 +37,9 @@ from .writer import WRITERS, TableInfo, Writer
 
 log = logging.getLogger(__name__)
 
-_TOPIC, _VALUE, _SCHEMA = attrgetter("topic"), attrgetter("value"), attrgetter("schema")
-_VALUE_SCHEMA, _KEY_SCHEMA = attrgetter("value_schema"), attrgetter("key_schema")
+_TOPIC, _VALUE, _VALUE_SCHEMA, _KEY_SCHEMA = (field_getter(SinkRecord, n) for n in ("topic", "value", "value_schema",
+                                                                                     "key_schema"))
+_SCHEMA = attrgetter("schema")  # of a Struct
 _STRUCT = {Struct}
 _JAVA_CLASS = {dict: "HashMap", list: "ArrayList", str: "String", int: "Long", float: "Double", bool: "Boolean",
                bytes: "byte[]", Struct: "Struct"}
