@@ -2,7 +2,8 @@
 
 Hot paths are compiled once per schema and cached: the schema's envelope prefix
 (b'{"schema":<schema json>,"payload":') is serialized once, each value is turned into orjson-ready objects by a
-generated per-schema function, and decoding recognises a known envelope prefix so that only the payload is parsed.
+generated per-schema function, and decoding recognises a known envelope prefix so that only the payload is parsed
+(for plain structs, straight into the field values by msgspec: see json_plain).
 
 Known differences from Kafka (Jackson), all at the edges:
 - doubles are printed like JDK 19+ Double.toString (shortest round-trip digits); older JDKs sometimes print more.
@@ -34,6 +35,7 @@ from ..data.schema import (DATE, DECIMAL, EXACT, TIME, TIMESTAMP, DataError, Fie
                            millis_to_timestamp, time_to_millis, timestamp_to_millis)
 from .base import Converter
 from .javatext import java_json_double, java_json_float
+from .json_plain import PlainDecoder, RefusedError, astuple, plain_struct_decoder
 
 CONVERTER_TYPE_CONFIG = "converter.type"
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
@@ -757,7 +759,8 @@ class JsonConverter(Converter):
         self._last_compiled: _Compiled | None = None
         # decode side: serialized schema JSON -> (Schema, decoder) (LRU), and known envelope prefixes
         self._to_cache: OrderedDict[bytes, tuple[Schema, Decoder]] = OrderedDict()
-        self._prefixes: list[tuple[bytes, int, Schema, Decoder]] = []
+        self._prefixes: list[tuple[bytes, int, Schema, Decoder, PlainDecoder | None]] = []
+        self._plain: dict[Schema, PlainDecoder | None] = {}  # see json_plain
 
     # -- public schema helpers (Kafka's asJsonSchema / asConnectSchema) --------------------------------------------
     def as_json_schema(self, schema: Schema | None) -> dict[str, Any] | None:
@@ -860,7 +863,7 @@ class JsonConverter(Converter):
             except _JSONDecodeError as e:
                 raise DataError(_DESER_ERROR + str(e)) from e
         if data[-1:] == b"}":
-            for prefix, n, schema, dec in self._prefixes:
+            for prefix, n, schema, dec, _ in self._prefixes:
                 if data.startswith(prefix):
                     try:
                         payload = _loads(data[n:-1])  # copying ~payload bytes beats a memoryview here
@@ -877,9 +880,19 @@ class JsonConverter(Converter):
             return [self.to_connect_data(topic, d) for d in datas]
         out: list[tuple[Schema | None, Any]] = []
         append = out.append
-        prefix, n, schema, dec = b"\x00", 0, None, None
+        new = _new_struct
+        prefix, n, schema, dec, plain = b"\x00", 0, None, None, None
         for data in datas:
             if data.__class__ is bytes and data.startswith(prefix) and data[-1:] == b"}":
+                if plain is not None:
+                    try:
+                        values = astuple(plain(data[n:-1]))
+                        s = new(Struct)
+                        s.schema, s.values = schema, values
+                        append((schema, s))
+                        continue
+                    except RefusedError:
+                        pass
                 try:
                     payload = _loads(data[n:-1])
                     append((schema, dec(payload)))  # type: ignore[misc]
@@ -888,7 +901,7 @@ class JsonConverter(Converter):
                     pass
             append(self.to_connect_data(topic, data))
             if self._prefixes:
-                prefix, n, schema, dec = self._prefixes[0]
+                prefix, n, schema, dec, plain = self._prefixes[0]
         return out
 
     def _decode_slow(self, data: bytes) -> tuple[Schema | None, Any]:
@@ -929,8 +942,13 @@ class JsonConverter(Converter):
             return schema, dec(_exact_loads(data)["payload"])
 
     def _remember_prefix(self, prefix: bytes, schema: Schema, dec: Decoder) -> None:
+        plain = self._plain.get(schema, False)
+        if plain is False:
+            if len(self._plain) > 10_000:
+                self._plain.clear()
+            plain = self._plain[schema] = plain_struct_decoder(schema)
         ps = [p for p in self._prefixes if p[0] != prefix]
-        ps.insert(0, (prefix, len(prefix), schema, dec))
+        ps.insert(0, (prefix, len(prefix), schema, dec, plain))  # type: ignore[arg-type]
         del ps[_MAX_PREFIXES:]
         self._prefixes = ps
 

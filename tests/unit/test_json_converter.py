@@ -625,3 +625,61 @@ def test_struct_batch_falls_back_for_other_values_and_reports_the_same_errors():
             c.from_connect_data("t", schema, rows[1])
     with pytest.raises(DataError, match="Invalid type for STRUCT"):
         c.from_connect_batch("t", [ORDERS, ORDERS], [ORDER, {"order_id": "x"}])
+
+
+PLAIN = Schema.struct([("s", OPTIONAL_STRING_SCHEMA), ("req", STRING_SCHEMA), ("i8", INT8_SCHEMA),
+                       ("i64", Schema(Type.INT64, optional=True)), ("b", OPTIONAL_BOOLEAN_SCHEMA),
+                       ("f", Schema(Type.FLOAT64, optional=True)), ("class", OPTIONAL_INT32_SCHEMA)], name="plain")
+PLAIN_PAYLOADS = [
+    '{"s":"a","req":"b","i8":1,"i64":-9223372036854775808,"b":true,"f":1.5,"class":7}',
+    '{"req":"\\u00e9\\n","i8":-3}',  # missing optional fields, escapes
+    '{"s":null,"req":"","i8":0,"i64":null,"b":null,"f":null,"class":null,"unknown":[1,{"x":2}]}',
+    '{"req":"x","i8":2,"f":3}',  # an integer for a float field
+    '{"req":"x","i8":2,"i8":5}',  # a repeated key: the last one
+    '{"req":"x","i8":1.9}',  # a float for an integer field: truncated, as Jackson's intValue()
+    '{"req":"x","i8":1,"i64":99999999999999999999}',  # beyond 64 bits
+    '{"req":"x","i8":1,"i64":1e3}',
+]
+PLAIN_BAD = [
+    '{"s":"a","i8":1}',  # a required field missing
+    '{"req":null,"i8":1}',
+    '{"req":"x","i8":true}',
+    '{"req":"x","i8":"1"}',
+    '{"req":1,"i8":1}',
+    '{"req":"x","i8":1,"b":1}',
+    '{"req":"x","i8":1,"f":"1.5"}',
+    '{"req":"x","i8":1',
+    '[1]',
+    'null',
+]
+
+
+def _outcome(fn, *args):
+    try:
+        return fn(*args)
+    except DataError as e:
+        return ("error", str(e))
+
+
+def test_plain_structs_decode_in_c_and_agree_with_the_general_decoder():
+    """Plain struct payloads go through msgspec (json_plain); whatever it refuses goes to the general decoder:
+    values and errors are those of the record-by-record path, which never takes the plain one."""
+    c = conv()
+    schema_json = jc.orjson.dumps(c.as_json_schema(PLAIN)).decode()
+    for payload in PLAIN_PAYLOADS + PLAIN_BAD:
+        data = env(schema_json, payload)
+        one_by_one = _outcome(lambda: [conv().to_connect_data("t", data)] * 2)
+        assert _outcome(c.to_connect_batch, "t", [data, data]) == one_by_one, payload
+    assert c._prefixes[0][4] is not None  # the schema got its plain decoder
+    _, (schema, value) = c.to_connect_batch("t", [env(schema_json, PLAIN_PAYLOADS[0])] * 2)  # the 1st finds the prefix
+    assert value.values == ("a", "b", 1, -9223372036854775808, True, 1.5, 7)  # a tuple: decoded in C
+    assert schema == PLAIN and value == Struct(PLAIN, ["a", "b", 1, -(1 << 63), True, 1.5, 7])
+
+
+@pytest.mark.parametrize("field", [date_schema(), decimal_schema(2), Schema(Type.INT32, optional=True, default=3),
+                                   BYTES_SCHEMA, Schema.struct([("x", INT32_SCHEMA)]), Schema.array(INT32_SCHEMA)])
+def test_structs_with_other_fields_keep_the_general_decoder(field):
+    from miniconnect.converters.json_plain import plain_struct_decoder
+    assert plain_struct_decoder(Schema.struct([("a", OPTIONAL_STRING_SCHEMA), ("b", field)])) is None
+    assert plain_struct_decoder(PLAIN) is not None
+    assert plain_struct_decoder(INT32_SCHEMA) is None
