@@ -1,10 +1,10 @@
-"""The payload decoder of plain struct schemas: JSON bytes -> the field values as a tuple, in C (msgspec).
+"""The payload decoder of plain struct schemas: JSON bytes -> the field values, in C (msgspec).
 
 A plain struct has only string, integer, boolean and floating-point fields, none with a logical type or a default:
 the shape of most JSON envelopes written by services (the seed's orders, for one). msgspec parses the payload and
 checks each field's type in one C call, about a third of the instructions of orjson's dict plus the generated
 per-field checks (see JsonConverter._decoders). Anything it refuses (a null or missing required field, a float for
-an integer, an integer beyond 64 bits, bad JSON) goes to the general decoder, which gives the result or the error
+an integer, an integer beyond 64 bits, bad JSON or UTF-8) goes to the general decoder, which gives the result or the error
 JsonConverter always gave, so the two paths cannot disagree on a value they both accept.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import msgspec
 from ..data.schema import Schema, Type
 
 PlainDecoder = Callable[[bytes], Any]  # -> an object whose field values astuple() gives
-RefusedError = (msgspec.ValidationError, msgspec.DecodeError)
+RefusedError = (msgspec.DecodeError, ValueError)  # ValidationError is a DecodeError; bad UTF-8 a ValueError
 astuple = msgspec.structs.astuple
 
 _INT64 = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]  # beyond: orjson's float, and its rules

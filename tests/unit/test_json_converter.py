@@ -649,6 +649,8 @@ PLAIN_BAD = [
     '{"req":"x","i8":1,"b":1}',
     '{"req":"x","i8":1,"f":"1.5"}',
     '{"req":"x","i8":1',
+    b'{"req":"\xff","i8":1}',  # not UTF-8
+    '{"req":"\\ud800","i8":1}',  # a lone surrogate
     '[1]',
     'null',
 ]
@@ -667,9 +669,10 @@ def test_plain_structs_decode_in_c_and_agree_with_the_general_decoder():
     c = conv()
     schema_json = jc.orjson.dumps(c.as_json_schema(PLAIN)).decode()
     for payload in PLAIN_PAYLOADS + PLAIN_BAD:
-        data = env(schema_json, payload)
-        one_by_one = _outcome(lambda: [conv().to_connect_data("t", data)] * 2)
-        assert _outcome(c.to_connect_batch, "t", [data, data]) == one_by_one, payload
+        data = env(schema_json, payload) if isinstance(payload, str) else env(schema_json, "")[:-1] + payload + b"}"
+        good = env(schema_json, PLAIN_PAYLOADS[0])  # the first of a batch finds the prefix, the next ones use it
+        one_by_one = _outcome(lambda: [conv().to_connect_data("t", d) for d in (good, data)])
+        assert _outcome(c.to_connect_batch, "t", [good, data]) == one_by_one, payload
     assert c._prefixes[0][4] is not None  # the schema got its plain decoder
     _, (schema, value) = c.to_connect_batch("t", [env(schema_json, PLAIN_PAYLOADS[0])] * 2)  # the 1st finds the prefix
     assert value.values == ("a", "b", 1, -9223372036854775808, True, 1.5, 7)  # a tuple: decoded in C
