@@ -16,7 +16,8 @@ import msgspec
 from ..data.schema import Schema, Type
 
 PlainDecoder = Callable[[bytes], Any]  # -> an object whose field values astuple() gives
-RefusedError = (msgspec.DecodeError, ValueError)  # ValidationError is a DecodeError; bad UTF-8 a ValueError
+# msgspec.DecodeError and ValidationError are ValueErrors, so is bad UTF-8; very deep nesting is a RecursionError
+RefusedError = (ValueError, RecursionError)
 astuple = msgspec.structs.astuple
 
 _INT64 = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]  # beyond: orjson's float, and its rules

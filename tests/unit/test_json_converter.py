@@ -651,6 +651,7 @@ PLAIN_BAD = [
     '{"req":"x","i8":1',
     b'{"req":"\xff","i8":1}',  # not UTF-8
     '{"req":"\\ud800","i8":1}',  # a lone surrogate
+    '{"req":"x","i8":1,"deep":' + '[' * 5000 + ']' * 5000 + '}',  # nested beyond both parsers' limits
     '[1]',
     'null',
 ]
