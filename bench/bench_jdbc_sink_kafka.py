@@ -143,8 +143,8 @@ class Db:
 def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str, tasks: int = 1) -> None:
     table = f"bench_{uuid.uuid4().hex[:8]}"
     name = f"sink-{table}"
-    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": str(tasks), "topics": topic,
-              "table.name.format": table, "auto.create": "true", **db.connection()}
+    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": str(tasks),
+              "topics": topic, "table.name.format": table, "auto.create": "true", **db.connection()}
     if mode == "upsert":
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
     cpu0 = worker.cpu_seconds()

@@ -757,10 +757,10 @@ class JsonConverter(Converter):
         self._from_cache: OrderedDict[Schema, _Compiled] = OrderedDict()
         self._last_schema: Schema | None = None
         self._last_compiled: _Compiled | None = None
-        # decode side: serialized schema JSON -> (Schema, decoder) (LRU), and known envelope prefixes
-        self._to_cache: OrderedDict[bytes, tuple[Schema, Decoder]] = OrderedDict()
+        # decode side: serialized schema JSON -> (Schema, decoder, plain decoder or None: see json_plain) (LRU), and
+        # known envelope prefixes with the same
+        self._to_cache: OrderedDict[bytes, tuple[Schema, Decoder, PlainDecoder | None]] = OrderedDict()
         self._prefixes: list[tuple[bytes, int, Schema, Decoder, PlainDecoder | None]] = []
-        self._plain: dict[Schema, PlainDecoder | None] = {}  # see json_plain
 
     # -- public schema helpers (Kafka's asJsonSchema / asConnectSchema) --------------------------------------------
     def as_json_schema(self, schema: Schema | None) -> dict[str, Any] | None:
@@ -922,33 +922,28 @@ class JsonConverter(Converter):
         if entry is None:
             # parse the schema from exact numbers, so that NUMERIC decimal defaults keep their digits
             schema = json_to_schema(_exact_loads(data)["schema"], self.replace_null_with_default)
-            entry = (schema, self._decoders.get(schema))  # type: ignore[arg-type]
+            entry = (schema, self._decoders.get(schema), plain_struct_decoder(schema))  # type: ignore[arg-type]
             cache[key] = entry
             if len(cache) > self.cache_size:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
-        schema, dec = entry
+        schema, dec, plain = entry
         prefix = _ENVELOPE_HEAD + key + _ENVELOPE_MID
         if data.startswith(prefix):  # written compactly, like Kafka and we do: decode later ones by prefix
-            self._remember_prefix(prefix, schema, dec)
+            self._remember_prefix(prefix, schema, dec, plain)
         else:  # written with other spacing (Python's json.dumps, pretty printers): remember those bytes instead
             raw = _raw_prefix(data, js)
             if raw is not None:
-                self._remember_prefix(raw, schema, dec)
+                self._remember_prefix(raw, schema, dec, plain)
         try:
             return schema, dec(env["payload"])
         except _NeedExactNumbers:
             return schema, dec(_exact_loads(data)["payload"])
 
-    def _remember_prefix(self, prefix: bytes, schema: Schema, dec: Decoder) -> None:
-        plain = self._plain.get(schema, False)
-        if plain is False:
-            if len(self._plain) > 10_000:
-                self._plain.clear()
-            plain = self._plain[schema] = plain_struct_decoder(schema)
+    def _remember_prefix(self, prefix: bytes, schema: Schema, dec: Decoder, plain: PlainDecoder | None) -> None:
         ps = [p for p in self._prefixes if p[0] != prefix]
-        ps.insert(0, (prefix, len(prefix), schema, dec, plain))  # type: ignore[arg-type]
+        ps.insert(0, (prefix, len(prefix), schema, dec, plain))
         del ps[_MAX_PREFIXES:]
         self._prefixes = ps
 

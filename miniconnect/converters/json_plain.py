@@ -4,8 +4,8 @@ A plain struct has only string, integer, boolean and floating-point fields, none
 the shape of most JSON envelopes written by services (the seed's orders, for one). msgspec parses the payload and
 checks each field's type in one C call, about a third of the instructions of orjson's dict plus the generated
 per-field checks (see JsonConverter._decoders). Anything it refuses (a null or missing required field, a float for
-an integer, an integer beyond 64 bits, bad JSON or UTF-8) goes to the general decoder, which gives the result or the error
-JsonConverter always gave, so the two paths cannot disagree on a value they both accept.
+an integer, an integer beyond 64 bits, bad JSON or UTF-8) goes to the general decoder, which gives the result or
+the error JsonConverter always gave, so the two paths cannot disagree on a value they both accept.
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 PostgreSQL: insert through binary COPY, upsert through a binary COPY into a session temp table and one
 `INSERT ... SELECT ... ON CONFLICT ... DO UPDATE` per batch (duplicate keys in a batch collapse to the last record,
-which is what upserting them one after another leaves; array columns are bound row by row instead). MySQL/MariaDB: multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
+which is what upserting them one after another leaves; array columns are bound row by row instead).
+MySQL/MariaDB: multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
 SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, which resets other columns).
 """
 from __future__ import annotations
