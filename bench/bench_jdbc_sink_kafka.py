@@ -219,6 +219,8 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=1, help="tasks.max (the seed config and the targets: 1)")
     ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw-driver baseline (PostgreSQL)")
+    ap.add_argument("--start-timeout", type=float, default=20.0, help="seconds for the worker to answer (a worker "
+                    "under valgrind needs minutes)")
     args = ap.parse_args()
     n = args.n
     extra = dict(o.split("=", 1) for o in args.override)
@@ -251,7 +253,7 @@ def main() -> None:
                     secs = asyncio.run(produce_embedded(workdir / "log", topic, data))
                 print(f"{transport}: produced in {secs:.1f} s", flush=True)
                 worker = WorkerProcess(workdir, extra={"offset.flush.interval.ms": "10000", **wextra})
-                worker.start()
+                worker.start(args.start_timeout)
                 try:
                     for db in dbs:
                         for mode in modes:

@@ -2,7 +2,9 @@
 with the machine's speed, for judging a change on a shared or virtual machine whose timings swing.
 
 Run: python bench/bench_sink_instructions.py [--small 20000] [--large 100000] [--mode insert|upsert]
-     [--only kafka|embedded] [--db postgresql|mariadb]
+     [--only kafka|embedded] [--db postgresql|mariadb] [--cache-sim]
+With --cache-sim cachegrind also simulates the caches (several times slower) and the data cache misses per record
+are printed too, first level and last level: the memory traffic that instruction counts do not show.
 Needs valgrind (apt-get install valgrind). bench_jdbc_sink_kafka.py runs twice, with --small and --large records,
 its worker re-executed under cachegrind (a sitecustomize on PYTHONPATH does it); the difference of the two counts
 over the difference of the record counts is the worker's cost per record, start-up excluded. The runs start from a
@@ -25,17 +27,20 @@ SITECUSTOMIZE = """
 import os, sys
 if "standalone" in sys.argv and not os.environ.get("MINICONNECT_UNDER_VALGRIND"):
     os.environ["MINICONNECT_UNDER_VALGRIND"] = "1"
-    os.execv({valgrind!r}, ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+    os.execv({valgrind!r}, ["valgrind", "--tool=cachegrind", "--cache-sim=" + os.environ["MINICONNECT_CACHE_SIM"],
                             "--cachegrind-out-file=" + os.environ["MINICONNECT_CACHEGRIND_OUT"],
                             {python!r}, "-m", "miniconnect.cli", *sys.argv[1:]])
 """
 
 
-def instructions(out: Path) -> int:
-    for line in out.read_text().splitlines():
-        if line.startswith("summary:"):
-            return int(line.split()[1])
-    raise SystemExit(f"no summary in {out}")
+def totals(out: Path) -> dict[str, int]:
+    """cachegrind's summary: event name (Ir, D1mr, DLmw, ...) -> count."""
+    lines = out.read_text().splitlines()
+    events = next((ln.split()[1:] for ln in lines if ln.startswith("events:")), None)
+    summary = next((ln.split()[1:] for ln in lines if ln.startswith("summary:")), None)
+    if events is None or summary is None:
+        raise SystemExit(f"no summary in {out}")
+    return dict(zip(events, map(int, summary)))
 
 
 def main() -> None:
@@ -45,6 +50,7 @@ def main() -> None:
     ap.add_argument("--mode", choices=["insert", "upsert"], default="insert")
     ap.add_argument("--only", choices=["kafka", "embedded"], default="kafka")
     ap.add_argument("--db", choices=["postgresql", "mariadb"], default="postgresql")
+    ap.add_argument("--cache-sim", action="store_true", help="also count data cache misses (slower)")
     args = ap.parse_args()
     valgrind = shutil.which("valgrind")
     if valgrind is None:
@@ -58,16 +64,24 @@ def main() -> None:
         for n in (args.small, args.large):
             out = Path(tmp) / f"cachegrind.{n}"
             env = {**os.environ, "MINICONNECT_CACHEGRIND_OUT": str(out),
+                   "MINICONNECT_CACHE_SIM": "yes" if args.cache_sim else "no",
                    "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
             cmd = [sys.executable, str(ROOT / "bench" / "bench_jdbc_sink_kafka.py"), str(n), "--only", args.only,
-                   "--db", args.db, "--mode", args.mode, "--skip-raw"]
+                   "--db", args.db, "--mode", args.mode, "--skip-raw", "--start-timeout", "600"]
             run = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
             if run.returncode != 0 or not out.exists():
                 raise SystemExit(f"{' '.join(cmd)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
-            counts.append(instructions(out))
-        per = (counts[1] - counts[0]) / (args.large - args.small)
-        print(f"{args.only} -> {args.db} {args.mode}: {per:,.0f} instructions per record "
+            counts.append(totals(out))
+
+        def per(*events: str) -> float:
+            return sum(counts[1][e] - counts[0][e] for e in events) / (args.large - args.small)
+
+        print(f"{args.only} -> {args.db} {args.mode}: {per('Ir'):,.0f} instructions per record "
               f"(worker under cachegrind, {args.small:,} and {args.large:,} records)", flush=True)
+        if args.cache_sim:
+            print(f"  data cache misses per record: first level {per('D1mr', 'D1mw'):,.1f} "
+                  f"(reads {per('D1mr'):,.1f}), last level {per('DLmr', 'DLmw'):,.1f} (reads {per('DLmr'):,.1f})",
+                  flush=True)
 
 
 if __name__ == "__main__":

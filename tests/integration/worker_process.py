@@ -54,6 +54,8 @@ class WorkerProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.02)
+        self.proc.kill()  # not left running behind the error
+        self.proc.wait()
         raise TimeoutError(f"worker did not answer within {timeout} s:\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
