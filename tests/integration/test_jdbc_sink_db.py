@@ -298,6 +298,36 @@ async def test_upsert_keeps_one_row_per_key_across_batches(db: Db) -> None:
     assert rows == [(k, f"v{950 + k}", 950 + k) for k in range(50)]
 
 
+async def test_a_put_failing_in_its_last_batch_leaves_nothing_and_the_next_put_works(db: Db) -> None:
+    """The last upsert batch of a put goes to PostgreSQL with the COMMIT, the others with emptying the stage: when
+    the database rejects the last one, the put's earlier batches and its other table are rolled back with it, and the
+    task writes the next put as usual."""
+    await db.execute('CREATE TABLE "items" ("id" INT NOT NULL PRIMARY KEY, "name" VARCHAR(32), '
+                     '"qty" INT CHECK ("qty" < 100))')
+    task = await started(db, **{"insert.mode": "upsert", "pk.mode": "record_key", "batch.size": "10",
+                                "topics": "other,items", "max.retries": "0"})
+
+    def other(offset: int, id_: int) -> SinkRecord:
+        return SinkRecord("other", 0, KEY, Struct(KEY, [id_]), ITEM, Struct(ITEM, [id_, "o", 1]), offset)
+
+    try:
+        await task.put([item(0, 1, "a"), other(0, 1)])
+        # "other" first, then 25 records of "items" in batches of 10, 10 and 5: key 1 changes in the first batch,
+        # and the last record breaks the CHECK constraint
+        records = [other(1 + i, 10 + i) for i in range(3)] + [item(1, 1, "changed")] + \
+            [item(2 + i, 100 + i, "new", i) for i in range(23)] + [item(25, 200, "bad", 100)]
+        with pytest.raises(ConnectError):
+            await task.put(records)
+        assert await db.rows('SELECT "id", "name", "qty" FROM "items"') == [(1, "a", 1)]
+        assert await db.rows('SELECT "id" FROM "other"') == [(1,)]
+        await task.put(records[:-1])
+    finally:
+        await task.stop()
+    assert len(await db.rows('SELECT "id" FROM "items"')) == 24
+    assert await db.rows('SELECT "name" FROM "items" WHERE "id" = 1') == [("changed",)]
+    assert sorted(await db.rows('SELECT "id" FROM "other"')) == [(1,), (10,), (11,), (12,)]
+
+
 async def test_insert_bigger_than_batch_size(db: Db) -> None:
     task = await started(db, **{"batch.size": "7"})
     try:

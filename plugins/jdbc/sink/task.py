@@ -143,7 +143,7 @@ class JdbcSinkTask(SinkTask):
                 await self._ensure_table(seg_plan.table, seg_plan.plan)
             await writer.begin()
             for seg in segments:
-                await self._write_segment(seg)
+                await self._write_segment(seg, seg is segments[-1])
             await writer.commit()
         except (RecordError, TableAlterOrCreateError):
             await self._rollback()
@@ -445,21 +445,22 @@ class JdbcSinkTask(SinkTask):
         plan.bound = True
 
     # -- step 3: DML --------------------------------------------------------------------------------------------
-    async def _write_segment(self, seg: Segment) -> None:
+    async def _write_segment(self, seg: Segment, last: bool) -> None:
+        """last: the put's last segment, whose last statement may commit the transaction (see Writer.upsert)."""
         plan = seg.plan
         if plan.skip:
             return
         if not seg.has_deletes:
-            await self._write_run(seg, 0, len(seg.rows), False)
+            await self._write_run(seg, 0, len(seg.rows), False, last)
             return
         ops = seg.ops
         start = 0
         for i in range(1, len(ops) + 1):
             if i == len(ops) or ops[i] != ops[start]:
-                await self._write_run(seg, start, i, ops[start])
+                await self._write_run(seg, start, i, ops[start], last and i == len(ops))
                 start = i
 
-    async def _write_run(self, seg: Segment, start: int, end: int, delete: bool) -> None:
+    async def _write_run(self, seg: Segment, start: int, end: int, delete: bool, last: bool) -> None:
         cfg, w, plan, st = self.cfg, self.writer, seg.plan, seg.table
         assert cfg is not None and w is not None and st.info is not None
         size = cfg.batch_size or (end - start) or 1
@@ -485,7 +486,7 @@ class JdbcSinkTask(SinkTask):
                     if not keys:
                         raise ConnectError(f"Write to table '{w.display(st.tid)}' in UPSERT mode requires key field "
                                            f"names to be known, check the primary key configuration")
-                    await w.upsert(st.tid, plan.db_cols, nkeys, rows, st.info)
+                    await w.upsert(st.tid, plan.db_cols, nkeys, rows, st.info, last and hi == end)
                 else:
                     await w.executemany(w.update_sql(st.tid, keys, values),
                                         [tuple(r[nkeys:]) + tuple(r[:nkeys]) for r in rows])

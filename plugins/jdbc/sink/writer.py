@@ -2,7 +2,8 @@
 
 PostgreSQL: insert through binary COPY, upsert through a binary COPY into a session temp table and one
 `INSERT ... SELECT ... ON CONFLICT ... DO UPDATE` per batch (duplicate keys in a batch collapse to the last record,
-which is what upserting them one after another leaves; array columns are bound row by row instead).
+which is what upserting them one after another leaves; array columns are bound row by row instead). The INSERT
+goes in one round trip with what follows it: emptying the stage for the next batch, or the COMMIT after the last.
 MySQL/MariaDB: multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
 SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, which resets other columns).
 """
@@ -84,7 +85,9 @@ class Writer:
         raise NotImplementedError
 
     async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo) -> None:
+                     info: TableInfo, last: bool = False) -> None:
+        """last: nothing else follows in this transaction, so a writer may commit it with this statement (commit()
+        then has nothing left to do)."""
         raise NotImplementedError
 
     def update_sql(self, tid: TableId, keys: list[str], values: list[str]) -> str:
@@ -109,9 +112,8 @@ class PostgresWriter(Writer):
     async def _after_connect(self) -> None:
         self.default_catalog, self.default_schema = None, await self.conn.fetchval("SELECT current_schema()")
         self.database = await self.conn.fetchval("SELECT current_database()")
-        self._tx: Any = None
+        self._open = False  # a transaction begun and not yet committed
         self._upsert_sql: dict[Any, Any] = {}
-        self._staged: set[str] = set()  # staging tables holding rows in the current transaction
 
     def table_id(self, text: str) -> TableId:
         tid = parse_table_id(self.dialect, text)
@@ -127,20 +129,19 @@ class PostgresWriter(Writer):
         return quote_identifier(self.dialect, name, self.quote)
 
     async def begin(self) -> None:
-        self._staged.clear()
-        self._tx = self.conn.transaction()
-        await self._tx.start()
+        await self.conn.execute("BEGIN")  # by hand, not asyncpg's Transaction: upsert() may send the COMMIT
+        self._open = True
 
     async def commit(self) -> None:
-        tx, self._tx = self._tx, None
-        if tx is not None:
-            await tx.commit()
+        if self._open:
+            self._open = False
+            await self.conn.execute("COMMIT")
 
     async def rollback(self) -> None:
-        tx, self._tx = self._tx, None
+        self._open = False
         self._upsert_sql.clear()  # staging tables created in the rolled-back transaction are gone
-        if tx is not None and self.conn is not None and not self.conn.is_closed():
-            await tx.rollback()
+        if self.conn is not None and not self.conn.is_closed() and self.conn.is_in_transaction():
+            await self.conn.execute("ROLLBACK")
 
     async def table_info(self, tid: TableId) -> TableInfo | None:
         rows = await self.conn.fetch(
@@ -165,7 +166,7 @@ class PostgresWriter(Writer):
                                                   schema_name=tid.schema)
 
     async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo) -> None:
+                     info: TableInfo, last: bool = False) -> None:
         # ON CONFLICT cannot touch a row twice in one statement: keep the last record of each key.
         if nkeys == 1:
             dedup = {r[0]: r for r in rows}
@@ -182,12 +183,14 @@ class PostgresWriter(Writer):
         if stage is None:  # array columns: bind row by row
             await self.conn.executemany(sql, rows)
             return
-        # binary COPY into a session temp table (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT
-        if stage in self._staged:
-            await self.conn.execute(f'DELETE FROM pg_temp."{stage}"')
+        # binary COPY into a session temp table (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT,
+        # sent with the COMMIT after the transaction's last batch, else with emptying the stage for the next one
         await self.conn.copy_records_to_table(stage, records=rows)
-        await self.conn.execute(sql)
-        self._staged.add(stage)
+        if last and self._open:
+            await self.conn.execute(sql + "; COMMIT")
+            self._open = False
+        else:
+            await self.conn.execute(f'{sql}; DELETE FROM pg_temp."{stage}"')
 
     async def _prepare_upsert(self, tid: TableId, cols: list[str], nkeys: int,
                               types: tuple[str, ...]) -> tuple[str | None, str]:
@@ -258,7 +261,7 @@ class MySqlWriter(Writer):
         await self.executemany(self._insert_sql(tid, cols), rows)
 
     async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo) -> None:
+                     info: TableInfo, last: bool = False) -> None:
         update = cols[nkeys:] or cols[:nkeys]
         sql = self._insert_sql(tid, cols) + " ON DUPLICATE KEY UPDATE " + ",".join(
             f"{self.q(c)}=VALUES({self.q(c)})" for c in update)
@@ -303,7 +306,7 @@ class SqliteWriter(Writer):
         await self.executemany(self._insert_sql(tid, cols), rows)
 
     async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo) -> None:
+                     info: TableInfo, last: bool = False) -> None:
         keys = ",".join(self.q(c) for c in cols[:nkeys])
         rest = cols[nkeys:]
         action = "DO UPDATE SET " + ",".join(f"{self.q(c)}=excluded.{self.q(c)}" for c in rest) if rest \
