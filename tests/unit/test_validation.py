@@ -251,3 +251,33 @@ def test_ambiguous_class_raises(plugins):
 def test_java_map_str():
     assert java_map_str({"a": "1", "b": None, "c": "x y"}) == "{a=1, b=null, c=x y}"
     assert java_map_str({}) == "{}"
+
+
+def test_transformation_and_predicate_aliases_need_a_class_none_is_installed(plugins):
+    """ConnectorConfig.enrich: each alias gets a required `<transforms|predicates>.<alias>.type` key. miniconnect
+    has no transformations yet, so a named class is refused as Connect refuses one not installed, instead of the
+    records being written untransformed."""
+    props = {"connector.class": "DemoSink", "name": "s", "topics": "t", "transforms": "route,unwrap",
+             "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+             "transforms.route.regex": ".*", "predicates": "isT"}
+    infos = validate_connector_config(plugins, props)
+    errs = errors_of(infos)
+    assert errs == {
+        "transforms.route.type": ["Invalid value org.apache.kafka.connect.transforms.RegexRouter for configuration "
+                                  "transforms.route.type: Class org.apache.kafka.connect.transforms.RegexRouter "
+                                  "could not be found (miniconnect has no transformations or predicates yet)."],
+        "transforms.unwrap.type": ['Missing required configuration "transforms.unwrap.type" which has no default '
+                                   'value.'],
+        "predicates.isT.type": ['Missing required configuration "predicates.isT.type" which has no default value.']}
+    assert infos["error_count"] == 3
+    definition = entry(infos, "transforms.route.type")["definition"]
+    assert (definition["group"], definition["display_name"], definition["required"]) == (
+        "Transforms: route", "Transformation type for route", True)
+    assert entry(infos, "predicates.isT.type")["definition"]["group"] == "Predicates: isT"
+    assert infos["groups"] == ["Common", "Transforms", "Predicates", "Error Handling", "Transforms: route",
+                               "Transforms: unwrap", "Predicates: isT"]
+    with pytest.raises(BadRequest, match=r"contains the following 3 error\(s\)"):
+        validate_or_raise(plugins, props)
+    # no aliases, no alias keys: an empty list is valid
+    plain = {k: v for k, v in props.items() if not k.startswith(("transforms", "predicates"))}
+    assert validate_connector_config(plugins, {**plain, "transforms": ""})["error_count"] == 0
