@@ -2,14 +2,16 @@
 with the machine's speed, for judging a change on a shared or virtual machine whose timings swing.
 
 Run: python bench/bench_sink_instructions.py [--small 20000] [--large 100000] [--mode insert|upsert]
-     [--only kafka|embedded] [--db postgresql|mariadb] [--cache-sim]
+     [--only kafka|embedded] [--db postgresql|mariadb] [--cache-sim] [--tree DIR]
 With --cache-sim cachegrind also simulates the caches (several times slower) and the data cache misses per record
 are printed too, first level and last level: the memory traffic that instruction counts do not show.
 Needs valgrind (apt-get install valgrind). bench_jdbc_sink_kafka.py runs twice, with --small and --large records,
 its worker re-executed under cachegrind (a sitecustomize on PYTHONPATH does it); the difference of the two counts
 over the difference of the record counts is the worker's cost per record, start-up excluded. The runs start from a
 scratch directory: `python -m` puts the working directory first on sys.path, so a worker started from the
-repository would import the repository's package whatever PYTHONPATH says (compare trees with PYTHONPATH=tree).
+repository would import the repository's package whatever PYTHONPATH says. To measure another checkout, give
+--tree DIR: its `miniconnect/` and its `plugins/` (imported as `miniconnect_plugins`, which an editable install
+otherwise maps to the installed checkout whatever PYTHONPATH says) go first on the worker's path.
 Servers as for bench_jdbc_sink_kafka.py (MINICONNECT_TEST_* or throwaway ones).
 """
 from __future__ import annotations
@@ -51,6 +53,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["kafka", "embedded"], default="kafka")
     ap.add_argument("--db", choices=["postgresql", "mariadb"], default="postgresql")
     ap.add_argument("--cache-sim", action="store_true", help="also count data cache misses (slower)")
+    ap.add_argument("--tree", type=Path, help="a checkout whose runtime and plugins the worker runs")
     args = ap.parse_args()
     valgrind = shutil.which("valgrind")
     if valgrind is None:
@@ -60,6 +63,12 @@ def main() -> None:
         site = Path(tmp) / "site"
         site.mkdir()
         (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(valgrind=valgrind, python=python))
+        if args.tree is not None:
+            tree = args.tree.resolve()
+            for name, target in (("miniconnect", tree / "miniconnect"), ("miniconnect_plugins", tree / "plugins")):
+                if not target.is_dir():
+                    raise SystemExit(f"--tree {tree}: no {target.name}/ there")
+                (site / name).symlink_to(target)
         counts = []
         for n in (args.small, args.large):
             out = Path(tmp) / f"cachegrind.{n}"
