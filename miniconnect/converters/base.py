@@ -26,11 +26,17 @@ class Converter(ABC):
                         headers: Headers | None = None) -> tuple[Schema | None, Any]: ...
 
     # -- batch fast paths (optional): converters with per-record setup to amortize override these ----------
-    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None],
-                           values: Sequence[Any]) -> list[bytes | None]:
+    # headers: each record's headers, in order; the runners pass None when no record of the batch has any.
+    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None], values: Sequence[Any],
+                           headers: Sequence[Headers] | None = None) -> list[bytes | None]:
         """from_connect_data for many values of one topic (schemas[i] is the schema of values[i]), in order."""
+        if headers is not None:
+            return [self.from_connect_data(topic, s, v, h) for s, v, h in zip(schemas, values, headers)]
         return [self.from_connect_data(topic, schema, value) for schema, value in zip(schemas, values)]
 
-    def to_connect_batch(self, topic: str, datas: Iterable[bytes | None]) -> list[tuple[Schema | None, Any]]:
+    def to_connect_batch(self, topic: str, datas: Iterable[bytes | None],
+                         headers: Sequence[Headers] | None = None) -> list[tuple[Schema | None, Any]]:
         """to_connect_data for many serialized values of one topic, in order."""
+        if headers is not None:
+            return [self.to_connect_data(topic, data, h) for data, h in zip(datas, headers)]
         return [self.to_connect_data(topic, data) for data in datas]

@@ -810,8 +810,8 @@ class JsonConverter(Converter):
             payload = _jackson_escapes(payload)
         return c.prefix + payload + b"}" if self.schemas_enable else payload  # type: ignore[union-attr]
 
-    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None],
-                           values: Sequence[Any]) -> list[bytes | None]:
+    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None], values: Sequence[Any],
+                           headers: Any = None) -> list[bytes | None]:  # JsonConverter ignores headers, as Kafka's
         out: list[bytes | None] = []
         schema = schemas[0] if schemas else None
         if schema is not None and schema.type is Type.STRUCT and schemas.count(schema) == len(schemas):
@@ -875,7 +875,7 @@ class JsonConverter(Converter):
                         return schema, dec(_exact_loads(data)["payload"])
         return self._decode_slow(data)
 
-    def to_connect_batch(self, topic: str, datas: Any) -> list[tuple[Schema | None, Any]]:
+    def to_connect_batch(self, topic: str, datas: Any, headers: Any = None) -> list[tuple[Schema | None, Any]]:
         if not self.schemas_enable:
             return [self.to_connect_data(topic, d) for d in datas]
         out: list[tuple[Schema | None, Any]] = []

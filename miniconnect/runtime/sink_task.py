@@ -221,14 +221,17 @@ class SinkTaskRunner(TaskRunner):
                 topic = raw[0].topic
                 topic_column: Any = repeat(topic)
                 raw_keys = list(map(_KEY, raw))
-                if all_null(raw_keys):  # keyless records (most JSON pipelines): the converter's null key, once
-                    key_schema, key = kc.to_connect_data(topic, None)
+                headers: Any = list(map(_HEADERS, raw))
+                if not any(headers):
+                    headers = None
+                if headers is None and all_null(raw_keys):  # keyless records (most JSON pipelines): the null key
+                    key_schema, key = kc.to_connect_data(topic, None)  # converted once
                     key_schemas: Any = repeat(key_schema)
                     key_column: Any = repeat(key)
                 else:
-                    keys = kc.to_connect_batch(topic, raw_keys)
+                    keys = kc.to_connect_batch(topic, raw_keys, headers)
                     key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
-                values = vc.to_connect_batch(topic, list(map(_VALUE, raw)))
+                values = vc.to_connect_batch(topic, list(map(_VALUE, raw)), headers)
             else:
                 topic_column = map(_TOPIC, raw)
                 keys = [kc.to_connect_data(r.topic, r.key, r.headers) for r in raw]

@@ -85,10 +85,15 @@ class SourceTaskRunner(TaskRunner):
         kc, vc = self.key_converter, self.value_converter
         if len(topics) == 1:  # the usual case: one converter call per batch
             topic = records[0].topic
-            keys = self._null_keys(topic, records)
+            headers: Any = list(map(_HEADERS, records))
+            if not any(headers):
+                headers = None
+            keys = self._null_keys(topic, records) if headers is None else None
             if keys is None:
-                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)))
-            values = vc.from_connect_batch(topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)))
+                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)),
+                                             headers)
+            values = vc.from_connect_batch(topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)),
+                                           headers)
         else:
             keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
             values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]

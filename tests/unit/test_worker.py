@@ -28,6 +28,7 @@ class CountingSourceTask(SourceTask):
     async def start(self, props: dict[str, str]) -> None:
         self.topic, self.limit = props["topic"], int(props["count"])
         self.keyless = props.get("keyless") == "true"
+        self.headers = props.get("headers") == "true"  # from the 2nd batch on, even records have a header
         stored = await self.context.offset_storage_reader.offset({"source": self.topic})
         self.next = stored["n"] if stored else 0
         if props.get("fail") == "start":
@@ -40,8 +41,9 @@ class CountingSourceTask(SourceTask):
         batch = []
         for n in range(self.next, min(self.next + 100, self.limit)):
             key_schema, key = (None, None) if self.keyless else (STRING_SCHEMA, str(n))
+            headers = [("h", b"x")] if self.headers and n >= 100 and n % 2 == 0 else None
             batch.append(SourceRecord({"source": self.topic}, {"n": n + 1}, self.topic, None,
-                                      key_schema, key, INT64_SCHEMA, n))
+                                      key_schema, key, INT64_SCHEMA, n, headers=headers))
         self.next += len(batch)
         return batch
 
@@ -181,6 +183,34 @@ async def test_keyless_records_get_the_key_converters_null(worker: Worker, key_c
     assert SINK_KEYS == {expected}
 
 
+class HeaderTagConverter(StringConverter):
+    """Appends the names of the record's headers it is given ("-" for none) to every value it converts."""
+    class_name = "test.HeaderTagConverter"
+
+    @staticmethod
+    def tag(headers: Any) -> str:
+        return ",".join(k for k, _ in headers) if headers else "-"
+
+    def from_connect_data(self, topic: str, schema: Any, value: Any, headers: Any = None) -> bytes | None:
+        return None if value is None else f"{value}|{self.tag(headers)}".encode()
+
+    def to_connect_data(self, topic: str, data: bytes | None, headers: Any = None) -> tuple[Any, Any]:
+        if data is None:
+            return OPTIONAL_STRING_SCHEMA, f"null|{self.tag(headers)}" if headers else None
+        return OPTIONAL_STRING_SCHEMA, f"{data.decode()}|{self.tag(headers)}"
+
+
+async def test_converters_get_each_records_headers_in_batches(worker: Worker) -> None:
+    """As Kafka's runners call Converter.fromConnectData/toConnectData with the record's headers, the batch paths
+    hand each record's headers on (a converter may read them); batches without any take the header-less path."""
+    worker.plugins.register(HeaderTagConverter)
+    tagged = {"key.converter": "test.HeaderTagConverter", "value.converter": "test.HeaderTagConverter"}
+    await start_connector(worker, "src", {**SOURCE, **tagged, "count": "300", "keyless": "true", "headers": "true"})
+    await start_connector(worker, "sink", {**SINK, **tagged})
+    await eventually(lambda: len(SINK_SEEN) == 300)
+    assert SINK_SEEN == [f"null|h={n}|h|h" if n >= 100 and n % 2 == 0 else f"None={n}|-|-" for n in range(300)]
+
+
 async def test_source_resumes_from_stored_offsets(worker: Worker) -> None:
     await start_connector(worker, "src", {**SOURCE, "count": "300"})
     await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 300})])
@@ -316,9 +346,9 @@ class CountingConverter(StringConverter):
     class_name = "test.CountingConverter"
     converted = 0
 
-    def to_connect_batch(self, topic: str, datas: Any) -> list[tuple[Any, Any]]:
+    def to_connect_batch(self, topic: str, datas: Any, headers: Any = None) -> list[tuple[Any, Any]]:
         CountingConverter.converted += len(datas)
-        return super().to_connect_batch(topic, datas)
+        return super().to_connect_batch(topic, datas, headers)
 
 
 class RoundTripSinkTask(SinkTask):
