@@ -221,9 +221,7 @@ class SinkTaskRunner(TaskRunner):
                 topic = raw[0].topic
                 topic_column: Any = repeat(topic)
                 raw_keys = list(map(_KEY, raw))
-                headers: Any = list(map(_HEADERS, raw))
-                if not any(headers):
-                    headers = None
+                headers: Any = list(map(_HEADERS, raw)) if any(map(_HEADERS, raw)) else None
                 if headers is None and all_null(raw_keys):  # keyless records (most JSON pipelines): the null key
                     key_schema, key = kc.to_connect_data(topic, None)  # converted once
                     key_schemas: Any = repeat(key_schema)

@@ -85,9 +85,7 @@ class SourceTaskRunner(TaskRunner):
         kc, vc = self.key_converter, self.value_converter
         if len(topics) == 1:  # the usual case: one converter call per batch
             topic = records[0].topic
-            headers: Any = list(map(_HEADERS, records))
-            if not any(headers):
-                headers = None
+            headers: Any = list(map(_HEADERS, records)) if any(map(_HEADERS, records)) else None
             keys = self._null_keys(topic, records) if headers is None else None
             if keys is None:
                 keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)),
