@@ -12,6 +12,9 @@ from ..data.schema import Schema
 class Converter(ABC):
     class_name: ClassVar[str]  # the Java name users configure, e.g. org.apache.kafka.connect.json.JsonConverter
     config_def: ClassVar[ConfigDef] = ConfigDef()
+    # True in the body of a class whose own conversion methods never look at headers; inherited values do not count
+    # (see reads_headers). Converter's batch methods only pass headers on.
+    ignores_headers: ClassVar[bool] = True
 
     @abstractmethod
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
@@ -40,3 +43,14 @@ class Converter(ABC):
         if headers is not None:
             return [self.to_connect_data(topic, data, h) for data, h in zip(datas, headers)]
         return [self.to_connect_data(topic, data) for data in datas]
+
+
+_METHODS = ("to_connect_data", "to_connect_batch", "from_connect_data", "from_connect_batch")
+
+
+def reads_headers(converter: Converter) -> bool:
+    """Whether the runners must hand this converter the records' headers: False when each of its conversion methods
+    comes from a class that says it ignores them (the bundled converters, as Kafka's ignore them; Converter's own
+    batch methods only pass them on), so a subclass that overrides one of them gets the headers."""
+    mro = type(converter).__mro__
+    return not all(next(c for c in mro if m in c.__dict__).__dict__.get("ignores_headers", False) for m in _METHODS)

@@ -11,6 +11,7 @@ from .json import converter_config_def
 
 class ByteArrayConverter(Converter):
     class_name = "org.apache.kafka.connect.converters.ByteArrayConverter"
+    ignores_headers = True
     config_def = converter_config_def()
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:

@@ -737,6 +737,7 @@ class _Compiled:
 
 class JsonConverter(Converter):
     class_name = "org.apache.kafka.connect.json.JsonConverter"
+    ignores_headers = True
     config_def = _json_config_def()
 
     def __init__(self) -> None:

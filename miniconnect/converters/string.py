@@ -27,6 +27,7 @@ class StringConverter(Converter):
     string. Undecodable bytes become U+FFFD and unencodable characters '?', as Java's String/getBytes do."""
 
     class_name = "org.apache.kafka.connect.storage.StringConverter"
+    ignores_headers = True
     config_def = _string_config_def()
 
     def __init__(self) -> None:

@@ -9,7 +9,7 @@ from operator import eq, itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
-from ..converters.base import Converter
+from ..converters.base import Converter, reads_headers
 from ..data.records import SinkRecord, field_getter, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..log.base import CommitFailed, ConsumerRecord, Transport
@@ -48,6 +48,7 @@ class SinkTaskRunner(TaskRunner):
         self.task: SinkTask = task
         self.connector_config = connector_config
         self.key_converter, self.value_converter = key_converter, value_converter
+        self.headers_wanted = reads_headers(key_converter) or reads_headers(value_converter)
         self.consumer = transport.consumer(sink_group_id(task_id.connector, connector_config), consumer_config)
         self.max_records = int(consumer_config.get("max.poll.records", 500))
         self.max_batch = self.max_records * PUT_BATCH_POLLS
@@ -221,7 +222,7 @@ class SinkTaskRunner(TaskRunner):
                 topic = raw[0].topic
                 topic_column: Any = repeat(topic)
                 raw_keys = list(map(_KEY, raw))
-                headers: Any = list(map(_HEADERS, raw)) if any(map(_HEADERS, raw)) else None
+                headers: Any = list(map(_HEADERS, raw)) if self.headers_wanted and any(map(_HEADERS, raw)) else None
                 if headers is None and all_null(raw_keys):  # keyless records (most JSON pipelines): the null key
                     key_schema, key = kc.to_connect_data(topic, None)  # converted once
                     key_schemas: Any = repeat(key_schema)

@@ -7,7 +7,7 @@ import time
 from typing import Any, Mapping
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
-from ..converters.base import Converter
+from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
 from ..log.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
@@ -39,6 +39,7 @@ class SourceTaskRunner(TaskRunner):
         self.task: SourceTask = task
         self.connector_config = connector_config
         self.key_converter, self.value_converter = key_converter, value_converter
+        self.headers_wanted = reads_headers(key_converter) or reads_headers(value_converter)
         self.transport = transport
         self.offset_store = offsets
         self.producer = transport.producer(producer_config)
@@ -85,7 +86,8 @@ class SourceTaskRunner(TaskRunner):
         kc, vc = self.key_converter, self.value_converter
         if len(topics) == 1:  # the usual case: one converter call per batch
             topic = records[0].topic
-            headers: Any = list(map(_HEADERS, records)) if any(map(_HEADERS, records)) else None
+            headers: Any = (list(map(_HEADERS, records))
+                            if self.headers_wanted and any(map(_HEADERS, records)) else None)
             keys = self._null_keys(topic, records) if headers is None else None
             if keys is None:
                 keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)),

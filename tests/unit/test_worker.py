@@ -211,6 +211,22 @@ async def test_converters_get_each_records_headers_in_batches(worker: Worker) ->
     assert SINK_SEEN == [f"null|h={n}|h|h" if n >= 100 and n % 2 == 0 else f"None={n}|-|-" for n in range(300)]
 
 
+def test_only_converters_that_may_read_headers_are_given_them() -> None:
+    from miniconnect.converters.base import reads_headers
+    from miniconnect.converters.bytearray import ByteArrayConverter
+    from miniconnect.converters.json import JsonConverter
+
+    class QuietJson(JsonConverter):  # changes nothing that converts: still header-blind
+        class_name = "test.QuietJson"
+
+    class OwnBatch(ByteArrayConverter):  # its own batch method may look at them
+        def to_connect_batch(self, topic: str, datas: Any, headers: Any = None) -> list[tuple[Any, Any]]:
+            return super().to_connect_batch(topic, datas, headers)
+
+    assert not any(reads_headers(c()) for c in (StringConverter, ByteArrayConverter, JsonConverter, QuietJson))
+    assert reads_headers(HeaderTagConverter()) and reads_headers(OwnBatch())
+
+
 async def test_source_resumes_from_stored_offsets(worker: Worker) -> None:
     await start_connector(worker, "src", {**SOURCE, "count": "300"})
     await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 300})])
