@@ -42,7 +42,9 @@ class WorkerProcess:
         """Starts the process and returns the seconds until the REST API answered."""
         t0 = time.monotonic()
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "miniconnect.cli", "standalone", str(self.props),
+        # -P: the caller's working directory does not go on sys.path, where a `miniconnect/` directory (the quick
+        # start's /tmp/miniconnect, another checkout) would shadow the installed package
+        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "miniconnect.cli", "standalone", str(self.props),
                                       *self.connector_files], stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         while time.monotonic() - t0 < timeout:
