@@ -231,17 +231,31 @@ class SinkTaskRunner(TaskRunner):
                     keys = kc.to_connect_batch(topic, raw_keys, headers)
                     key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
                 values = vc.to_connect_batch(topic, list(map(_VALUE, raw)), headers)
-            else:
+            else:  # records of several topics: one batch call per topic, the results put back in record order
                 topic_column = map(_TOPIC, raw)
-                keys = [kc.to_connect_data(r.topic, r.key, r.headers) for r in raw]
+                keys, values = self._convert_by_topic(raw)
                 key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
-                values = [vc.to_connect_data(r.topic, r.value, r.headers) for r in raw]
         except Exception:
             self._raise_conversion_error(raw)
             raise
         return list(map(new_sink_record, zip(topic_column, map(_PARTITION, raw), key_schemas, key_column,
                                              map(_FIRST, values), map(_SECOND, values), map(_OFFSET, raw),
                                              map(_TIMESTAMP, raw), map(_TIMESTAMP_TYPE, raw), map(_HEADERS, raw))))
+
+    def _convert_by_topic(self, raw: list[ConsumerRecord]) -> tuple[list[Any], list[Any]]:
+        positions: dict[str, list[int]] = {}
+        for i, topic in enumerate(map(_TOPIC, raw)):
+            positions.setdefault(topic, []).append(i)
+        headers = list(map(_HEADERS, raw)) if self.headers_wanted and any(map(_HEADERS, raw)) else None
+        keys: list[Any] = [None] * len(raw)
+        values: list[Any] = [None] * len(raw)
+        for topic, at in positions.items():
+            part = [raw[i] for i in at]
+            part_headers = None if headers is None else [headers[i] for i in at]
+            for i, k, v in zip(at, self.key_converter.to_connect_batch(topic, list(map(_KEY, part)), part_headers),
+                               self.value_converter.to_connect_batch(topic, list(map(_VALUE, part)), part_headers)):
+                keys[i], values[i] = k, v
+        return keys, values
 
     def _raise_conversion_error(self, raw: list[ConsumerRecord]) -> None:
         """Finds the first record that does not convert and names its coordinates."""

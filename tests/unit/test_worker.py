@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +304,62 @@ async def test_sink_fails_on_a_record_it_cannot_convert_and_names_it(worker: Wor
     assert "Failed to convert the value of the record at topic 'raw', partition 0, offset 1" in trace
     assert SINK_SEEN == []
     assert await worker.transport.committed_offsets("connect-sink") == {}
+
+
+class TopicRecordingSinkTask(SinkTask):
+    """Keeps (topic, offset, key schema, key, value schema, value) of every record, and whether a put mixed topics."""
+    seen: list[tuple[Any, ...]] = []
+    mixed_puts = 0
+
+    async def start(self, props: dict[str, str]) -> None:
+        pass
+
+    async def put(self, records: list[SinkRecord]) -> None:
+        TopicRecordingSinkTask.mixed_puts += len({r.topic for r in records}) > 1
+        TopicRecordingSinkTask.seen += [(r.topic, r.kafka_offset, r.key_schema, r.key, r.value_schema, r.value)
+                                        for r in records]
+
+
+class TopicRecordingSink(SinkConnector):
+    task_class = TopicRecordingSinkTask
+
+    async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [{}]
+
+
+async def test_a_batch_of_several_topics_converts_each_record_as_alone(worker: Worker) -> None:
+    """Records of several topics in one batch are converted one batch call per topic and put back in order: each
+    record ends up with exactly what converting it alone gives (two envelopes per topic, keys only in one topic)."""
+    from miniconnect.converters.json import JsonConverter
+
+    def env(field: str, kind: str, value: Any) -> bytes:
+        schema = {"type": "struct", "fields": [{"type": kind, "optional": True, "field": field}], "optional": False}
+        return json.dumps({"schema": schema, "payload": {field: value}}).encode()
+
+    records = []
+    for i in range(400):
+        records.append(ProducerRecord("ta", f'"k{i}"'.encode(), env("n", "int32", i) if i % 3 else env("s", "string",
+                                                                                                        str(i))))
+        records.append(ProducerRecord("tb", None, env("x", "string", f"b{i}") if i % 2 else env("y", "int64", i)))
+    await produce(worker, records)
+    worker.plugins.register(TopicRecordingSink)
+    TopicRecordingSinkTask.seen, TopicRecordingSinkTask.mixed_puts = [], 0
+    await start_connector(worker, "sink", {"connector.class": "TopicRecordingSink", "topics": "ta,tb",
+                                           "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+                                           "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+                                           "key.converter.schemas.enable": "false"})
+    await eventually(lambda: len(TopicRecordingSinkTask.seen) == 800)
+    assert TopicRecordingSinkTask.mixed_puts > 0
+    keys, values = JsonConverter(), JsonConverter()
+    keys.configure({"schemas.enable": "false"}, True)
+    values.configure({}, False)
+    by_topic = {"ta": [r for r in records if r.topic == "ta"], "tb": [r for r in records if r.topic == "tb"]}
+    for topic, offset, key_schema, key, value_schema, value in TopicRecordingSinkTask.seen:
+        sent = by_topic[topic][offset]
+        assert (key_schema, key) == keys.to_connect_data(topic, sent.key)
+        assert (value_schema, value) == values.to_connect_data(topic, sent.value)
+    for topic in ("ta", "tb"):
+        assert [o for t, o, *_ in TopicRecordingSinkTask.seen if t == topic] == list(range(400))
 
 
 class SteeringSinkTask(SinkTask):
