@@ -17,6 +17,7 @@ from .config import DEFAULT_KAFKA_PK_NAMES, SinkConfig
 from .ddl import Column
 
 RowFn = Callable[[SinkRecord], Any]
+VALUE_VALUES: RowFn = attrgetter("value.values")  # the row is the value's fields, in order (see row_builder)
 
 
 def extract_columns(cfg: SinkConfig, table: str, key_schema: Schema | None,
@@ -119,7 +120,7 @@ def row_builder(sources: list[tuple[str, Any]], value_len: int | None) -> RowFn:
     idx = [s[1] for s in sources]
     if kinds and all(k == "valf" for k in kinds):
         if idx == list(range(value_len or 0)):
-            return attrgetter("value.values")
+            return VALUE_VALUES
         if len(idx) == 1:
             i0 = idx[0]
             return lambda r: (r.value.values[i0],)

@@ -31,7 +31,7 @@ from ..url import parse_jdbc_url
 from . import binding
 from .config import SinkConfig
 from .ddl import Column, TableAlterOrCreateError, alter_table_sql, create_table_sql
-from .fields import create_order, extract_columns, row_builder
+from .fields import VALUE_VALUES, create_order, extract_columns, row_builder
 from .schemaless import InferredSchema
 from .writer import WRITERS, TableInfo, Writer
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 _TOPIC, _VALUE, _VALUE_SCHEMA, _KEY_SCHEMA = (field_getter(SinkRecord, n) for n in ("topic", "value", "value_schema",
                                                                                      "key_schema"))
-_SCHEMA = attrgetter("schema")  # of a Struct
+_SCHEMA, _FIELD_VALUES = attrgetter("schema"), attrgetter("values")  # of a Struct
 _STRUCT = {Struct}
 _JAVA_CLASS = {dict: "HashMap", list: "ArrayList", str: "String", int: "Long", float: "Double", bool: "Boolean",
                bytes: "byte[]", Struct: "Struct"}
@@ -204,8 +204,8 @@ class JdbcSinkTask(SinkTask):
                 or not all(map(is_, map(_SCHEMA, values), repeat(vs)))
                 or not all(map(is_, map(_KEY_SCHEMA, rest), repeat(ks)))):
             return False
-        try:
-            rows = list(map(p.row, rest))
+        try:  # the usual row, the value's fields, read from the values already at hand
+            rows = list(map(_FIELD_VALUES, values)) if p.row is VALUE_VALUES else list(map(p.row, rest))
         except Exception:
             return False
         seg.rows += rows
