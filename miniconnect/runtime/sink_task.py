@@ -13,7 +13,7 @@ from ..converters.base import Converter, reads_headers
 from ..data.records import SinkRecord, field_getter, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..log.base import CommitFailed, ConsumerRecord, Transport
-from .runner import TaskRunner, all_null
+from .runner import TaskRunner, all_null, headers_column
 from .states import TaskId
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class SinkTaskRunner(TaskRunner):
                 topic = raw[0].topic
                 topic_column: Any = repeat(topic)
                 raw_keys = list(map(_KEY, raw))
-                headers: Any = list(map(_HEADERS, raw)) if self.headers_wanted and any(map(_HEADERS, raw)) else None
+                headers = headers_column(raw, _HEADERS, self.headers_wanted)
                 if headers is None and all_null(raw_keys):  # keyless records (most JSON pipelines): the null key
                     key_schema, key = kc.to_connect_data(topic, None)  # converted once
                     key_schemas: Any = repeat(key_schema)
@@ -246,7 +246,7 @@ class SinkTaskRunner(TaskRunner):
         positions: dict[str, list[int]] = {}
         for i, topic in enumerate(map(_TOPIC, raw)):
             positions.setdefault(topic, []).append(i)
-        headers = list(map(_HEADERS, raw)) if self.headers_wanted and any(map(_HEADERS, raw)) else None
+        headers = headers_column(raw, _HEADERS, self.headers_wanted)
         keys: list[Any] = [None] * len(raw)
         values: list[Any] = [None] * len(raw)
         for topic, at in positions.items():

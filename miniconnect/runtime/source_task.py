@@ -11,7 +11,7 @@ from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
 from ..log.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
-from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, relax_gc  # noqa: F401 (re-exported)
+from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, headers_column, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
 _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA, _SOURCE_PARTITION = (
@@ -86,8 +86,7 @@ class SourceTaskRunner(TaskRunner):
         kc, vc = self.key_converter, self.value_converter
         if len(topics) == 1:  # the usual case: one converter call per batch
             topic = records[0].topic
-            headers: Any = (list(map(_HEADERS, records))
-                            if self.headers_wanted and any(map(_HEADERS, records)) else None)
+            headers = headers_column(records, _HEADERS, self.headers_wanted)
             keys = self._null_keys(topic, records) if headers is None else None
             if keys is None:
                 keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)),
