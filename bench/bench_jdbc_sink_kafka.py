@@ -1,19 +1,22 @@
 """Rows/s of the JDBC sink through a real worker: N seed-format records from Kafka (and from the embedded log) into
-PostgreSQL and MariaDB, insert and upsert.
+PostgreSQL and MariaDB: insert, upsert of new keys, and upsert of the same keys again with new values.
 
-Run: python bench/bench_jdbc_sink_kafka.py [N] [--only kafka|embedded] [--db postgresql|mariadb] [--override K=V ...]
-     [--skip-raw] [--tasks N]
+Run: python bench/bench_jdbc_sink_kafka.py [N] [--only kafka|embedded] [--db postgresql|mariadb]
+     [--mode insert|upsert|upsert-existing] [--override K=V ...] [--skip-raw] [--tasks N]
      (N defaults to 1,000,000; --override adds worker properties, e.g. consumer.max.poll.records=500)
 Servers: MINICONNECT_TEST_KAFKA=host:port, MINICONNECT_TEST_PG=postgresql://..., MINICONNECT_TEST_MYSQL=mysql://...
 name servers to use; otherwise throwaway ones are started from tests/servers and stopped at the end.
 
-First, unless --skip-raw, the database's own ceiling: asyncpg alone writes the same rows to PostgreSQL (COPY;
-upsert through a temp table) in 4,000-row transactions.
+First, unless --skip-raw, the database's own figures: asyncpg alone writes the same rows to PostgreSQL in 4,000-row
+transactions, by COPY and by ON CONFLICT through a temp table (the sink's upsert of batches that meet existing keys;
+batches of new keys it writes by COPY).
 Then the records are produced (aiokafka, large batches; the embedded log's own producer), so each figure is the
 sink alone: a `miniconnect standalone` process gets the connector through POST /connectors (a fresh group, a fresh
 table created by auto.create) and the clock runs from the POST until the table holds all N rows. Values are the
 seed message's JsonConverter envelope with unique order ids; upsert is pk.mode=record_value, pk.fields=order_id.
-Each line also gives the worker's CPU per row and its resident memory after the case and at its peak so far.
+"upsert, existing keys" then upserts a second topic of the same orders with other quantities onto the table the
+new-key upsert filled, until every row has changed. Each line also gives the worker's CPU per row and its
+resident memory after the case and at its peak so far.
 """
 from __future__ import annotations
 
@@ -45,12 +48,13 @@ SCHEMA = ('{"type": "struct", "fields": [{"type": "string", "optional": true, "f
 PARTITIONS = 4
 
 
-def values(n: int, spaced: bool) -> list[bytes]:
+def values(n: int, spaced: bool, changed: bool = False) -> list[bytes]:
     """The seed message's envelope, one order per record: compact as Kafka's JsonConverter writes it, or spaced
-    exactly like the seed message (as Python's json.dumps writes it)."""
+    exactly like the seed message (as Python's json.dumps writes it). changed: the same orders with other
+    quantities (over 1,000), for upserts onto existing keys."""
     out = []
     for i in range(n):
-        qty, price = i % 50 + 1, (i % 7 + 1) * 1000
+        qty, price = i % 50 + 1 + (1000 if changed else 0), (i % 7 + 1) * 1000
         out.append((f'{{"schema": {SCHEMA}, "payload": {{"order_id": "{uuid.UUID(int=i * 7919 + 1)}", '
                     f'"user_id": "{uuid.UUID(int=i * 104729)}", "product_id": "CATALOG-{i % 1000:03d}", '
                     f'"qty": {qty}, "unit_price": {price}, "total_price": {qty * price}}}}}').encode())
@@ -127,9 +131,9 @@ class Db:
         finally:
             await conn.close() if self.pg else conn.close()
 
-    def count(self, table: str) -> int:
+    def count(self, sql: str) -> int:
         try:
-            return asyncio.run(self._run(f"SELECT COUNT(*) FROM {table}")) or 0
+            return asyncio.run(self._run(sql)) or 0
         except Exception:
             return 0
 
@@ -140,12 +144,17 @@ class Db:
         return self.server.connection_config(scheme=None if self.pg else "mariadb")
 
 
-def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str, tasks: int = 1) -> None:
-    table = f"bench_{uuid.uuid4().hex[:8]}"
-    name = f"sink-{table}"
+def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str, tasks: int = 1,
+             table: str | None = None, keep: bool = False) -> str:
+    """One sink connector over the topic until the table holds its n records; with `table`, the rows of that
+    table are all updated (mode upsert-existing: the topic holds the same keys with quantities over 1,000)."""
+    existing = table is not None
+    table = table or f"bench_{uuid.uuid4().hex[:8]}"
+    name = f"sink-{table}-{mode}"
+    done_sql = f"SELECT COUNT(*) FROM {table}" + (" WHERE qty > 1000" if existing else "")
     config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": str(tasks),
               "topics": topic, "table.name.format": table, "auto.create": "true", **db.connection()}
-    if mode == "upsert":
+    if mode.startswith("upsert"):
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
     cpu0 = worker.cpu_seconds()
     t0 = time.perf_counter()
@@ -153,7 +162,7 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
     assert r.status_code == 201, r.text
     last, last_change = 0, time.monotonic()
     while True:
-        count = db.count(table)
+        count = db.count(done_sql)
         if count >= n:
             break
         if count != last:
@@ -172,7 +181,9 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
           f"{cpu / n * 1e6:.1f} us/row; RSS {rss:.0f} MB, peak {peak:.0f} MB)", flush=True)
     worker.rest("DELETE", f"/connectors/{name}")
     time.sleep(0.5)
-    db.drop(table)
+    if not keep:
+        db.drop(table)
+    return table
 
 
 async def raw_postgres(db: Db, data: list[bytes], batch: int = 4000) -> None:
@@ -190,7 +201,7 @@ async def raw_postgres(db: Db, data: list[bytes], batch: int = 4000) -> None:
         upsert = (f"INSERT INTO {table} SELECT * FROM bench_stage ON CONFLICT (order_id) DO UPDATE SET "
                   "user_id=EXCLUDED.user_id, product_id=EXCLUDED.product_id, qty=EXCLUDED.qty, "
                   "unit_price=EXCLUDED.unit_price, total_price=EXCLUDED.total_price")
-        for label in ("insert (COPY)", "upsert, new keys", "upsert, same keys"):
+        for label in ("insert (COPY)", "upsert (ON CONFLICT), new keys", "upsert (ON CONFLICT), same keys"):
             if label.startswith("upsert, new"):
                 await conn.execute(f"TRUNCATE {table}")
             t0 = time.perf_counter()
@@ -214,7 +225,8 @@ def main() -> None:
     ap.add_argument("n", nargs="?", type=int, default=1_000_000)
     ap.add_argument("--only", choices=["kafka", "embedded"])
     ap.add_argument("--db", choices=["postgresql", "mariadb"])
-    ap.add_argument("--mode", choices=["insert", "upsert"])
+    ap.add_argument("--mode", choices=["insert", "upsert", "upsert-existing"],
+                    help="upsert: new keys into a fresh table; upsert-existing: then each key again, new values")
     ap.add_argument("--override", action="append", default=[])
     ap.add_argument("--tasks", type=int, default=1, help="tasks.max (the seed config and the targets: 1)")
     ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
@@ -230,8 +242,9 @@ def main() -> None:
             if args.db and args.db != label.lower():
                 continue
             dbs.append(Db(label, servers.enter_context(db_server(kind))))
-        modes = [args.mode] if args.mode else ["insert", "upsert"]
+        modes = [args.mode] if args.mode else ["insert", "upsert-existing"]  # the latter runs upsert first
         data = values(n, args.spaced)
+        changed = values(n, args.spaced, changed=True) if "upsert-existing" in modes else []
         print(f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
               f"{'spaced' if args.spaced else 'compact'} JSON, {args.tasks} task{'s' if args.tasks > 1 else ''}"
               f"{', ' + ', '.join(args.override) if args.override else ''}", flush=True)
@@ -244,24 +257,35 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="bench-jdbc-") as tmp:
                 workdir = Path(tmp)
                 topic = f"orders_{uuid.uuid4().hex[:6]}"
+                topics = {topic: data, f"{topic}_changed": changed} if changed else {topic: data}
                 wextra = dict(extra)
+                secs = 0.0
                 if transport == "kafka":
                     bootstrap = servers.enter_context(kafka_server())
                     wextra["bootstrap.servers"] = bootstrap
-                    secs = asyncio.run(produce_kafka(bootstrap, topic, data))
+                    for t, d in topics.items():
+                        secs += asyncio.run(produce_kafka(bootstrap, t, d))
                 else:
-                    secs = asyncio.run(produce_embedded(workdir / "log", topic, data))
-                print(f"{transport}: produced in {secs:.1f} s", flush=True)
+                    for t, d in topics.items():
+                        secs += asyncio.run(produce_embedded(workdir / "log", t, d))
+                print(f"{transport}: produced {len(topics) * n:,} records in {secs:.1f} s", flush=True)
                 worker = WorkerProcess(workdir, extra={"offset.flush.interval.ms": "10000", **wextra})
                 worker.start(args.start_timeout)
                 try:
                     for db in dbs:
                         for mode in modes:
-                            run_case(worker, db, topic, n, mode, f"{transport} -> {db.label} {mode}", args.tasks)
+                            label = f"{transport} -> {db.label} "
+                            if mode != "upsert-existing":
+                                run_case(worker, db, topic, n, mode, label + mode, args.tasks)
+                                continue
+                            filled = run_case(worker, db, topic, n, "upsert", label + "upsert, new keys",
+                                              args.tasks, keep=True)
+                            run_case(worker, db, f"{topic}_changed", n, mode, label + "upsert, existing keys",
+                                     args.tasks, table=filled)
                 finally:
                     worker.stop()
                     if transport == "kafka":
-                        asyncio.run(delete_topics(bootstrap, [topic]))
+                        asyncio.run(delete_topics(bootstrap, list(topics)))
 
 
 if __name__ == "__main__":

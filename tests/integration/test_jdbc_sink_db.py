@@ -298,6 +298,50 @@ async def test_upsert_keeps_one_row_per_key_across_batches(db: Db) -> None:
     assert rows == [(k, f"v{950 + k}", 950 + k) for k in range(50)]
 
 
+async def stages(db: Db) -> int:
+    """PostgreSQL: the upsert staging tables that exist (temp tables of every session are in pg_class)."""
+    return (await db.rows("SELECT COUNT(*) FROM pg_class WHERE relname LIKE '__miniconnect_stage%'"))[0][0]
+
+
+async def test_upsert_of_new_and_existing_keys_mixed_in_puts_and_batches(db: Db) -> None:
+    """PostgreSQL tries each upsert batch as a COPY into the table first and, when it meets an existing key, rolls
+    back to before it (the whole transaction when it was the first statement, else a savepoint) and upserts the
+    batch through ON CONFLICT. Whatever path each batch takes, the table ends with the last value of every key and
+    a put's earlier batches survive a later batch's fallback, while a put that fails still leaves nothing."""
+    await db.execute('CREATE TABLE "items" ("id" INT NOT NULL PRIMARY KEY, "name" VARCHAR(32), '
+                     '"qty" INT CHECK ("qty" < 100))')
+    task = await started(db, **{"insert.mode": "upsert", "pk.mode": "record_key", "batch.size": "10",
+                                "topics": "items", "max.retries": "0"})
+    try:
+        await task.put([item(i, i, "new", i) for i in range(20)])  # two batches of new keys
+        if db.kind == "postgresql":
+            assert await stages(db) == 0  # written by COPY alone: no staging table was needed
+        with pytest.raises(ConnectError):  # a batch with an existing key first, then one the table refuses
+            await task.put([item(20 + i, 500 + i, "lost", i) for i in range(9)] + [item(29, 1, "lost", 1)] +
+                           [item(30, 600, "bad", 100)])
+        assert await db.rows('SELECT "id" FROM "items" WHERE "name" IN (\'lost\', \'bad\')') == []
+        # first batch: new keys and, last, an existing one (fails as a COPY at the end, as the transaction's first
+        # statement); second batch: new keys; third: new keys then an existing key again (a savepoint's case)
+        await task.put([item(20 + i, 100 + i, "b1", i) for i in range(9)] + [item(29, 3, "b1-changed", 3)] +
+                       [item(30 + i, 200 + i, "b2", i) for i in range(10)] +
+                       [item(40 + i, 300 + i, "b3", i) for i in range(9)] + [item(49, 7, "b3-changed", 7)])
+        changed = dict(await db.rows('SELECT "id", "name" FROM "items" WHERE "id" < 20 AND "name" <> \'new\''))
+        assert changed == {3: "b1-changed", 7: "b3-changed"}
+        for n in range(6):  # later puts of new keys, then of existing ones, whatever the tries' back-off does
+            await task.put([item(50 + 10 * n + i, 400 + 10 * n + i, f"p{n}", i) for i in range(10)])
+        await task.put([item(110 + i, i, "again", i) for i in range(20)])
+    finally:
+        await task.stop()
+    rows = dict((r[0], r[1]) for r in await db.rows('SELECT "id", "name" FROM "items"'))
+    expected = {i: "again" for i in range(20)}
+    expected.update({100 + i: "b1" for i in range(9)})
+    expected.update({200 + i: "b2" for i in range(10)})
+    expected.update({300 + i: "b3" for i in range(9)})
+    expected.update({400 + 10 * n + i: f"p{n}" for n in range(6) for i in range(10)})
+    assert rows == expected
+    assert len(await db.rows('SELECT "id" FROM "items"')) == len(expected)
+
+
 async def test_a_put_failing_in_its_last_batch_leaves_nothing_and_the_next_put_works(db: Db) -> None:
     """The last upsert batch of a put goes to PostgreSQL with the COMMIT, the others with emptying the stage: when
     the database rejects the last one, the put's earlier batches and its other table are rolled back with it, and the

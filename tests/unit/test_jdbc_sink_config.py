@@ -12,6 +12,7 @@ from miniconnect_plugins.jdbc.sink import JdbcSinkConnector, JdbcSinkTask
 from miniconnect_plugins.jdbc.sink.config import CONFIG_DEF, SinkConfig
 from miniconnect_plugins.jdbc.sink.ddl import Column, alter_table_sql, create_table_sql, sql_type
 from miniconnect_plugins.jdbc.sink.fields import extract_columns
+from miniconnect_plugins.jdbc.sink.writer import CopyFirst
 
 URL = {"connection.url": "jdbc:sqlite::memory:"}
 UTC = ZoneInfo("UTC")
@@ -104,3 +105,24 @@ def test_ddl_text_per_dialect() -> None:
     assert sql_type("mysql", Column("k", STRING_SCHEMA, True)) == "VARCHAR(255)"  # TEXT cannot be a MySQL key
     with pytest.raises(ConnectError, match=r"\(STRUCT\) type doesn't have a mapping to the SQL database column"):
         sql_type("postgresql", Column("s", VALUE, False))
+
+
+def test_copy_first_backs_off_after_conflicts_and_stops_after_other_errors() -> None:
+    tries = CopyFirst()
+    pattern = []
+    for batch in range(40):
+        wanted = tries.wanted()
+        pattern.append(wanted)
+        if wanted:
+            tries.conflicted()  # every try meets an existing key
+    assert [i for i, w in enumerate(pattern) if w] == [0, 2, 5, 10, 19, 36]  # skips of 1, 2, 4, 8, 16
+    for _ in range(20):
+        tries.conflicted()
+    assert tries.skip == CopyFirst.MAX_SKIP
+    tries.skip = 0
+    assert tries.wanted()
+    tries.succeeded()  # a COPY that worked: the next failure skips one batch again
+    tries.conflicted()
+    assert tries.skip == 1
+    tries.enabled = False
+    assert not any(tries.wanted() for _ in range(300))
