@@ -381,6 +381,44 @@ async def test_insert_bigger_than_batch_size(db: Db) -> None:
     assert await db.rows('SELECT COUNT(*), SUM("qty") FROM "orders"') == [(100, sum(range(100)))]
 
 
+TEXTS = ["it's", 'say "hi"', "back\\slash \\' \\\\", "line\nbreak\r\n", "ctrl-z \x1a", "100% %s %(x)s", "é€😀",
+         "", "sep \x01 inside"]
+TEXT = Schema.struct([("id", INT32_SCHEMA), ("text", OPTIONAL_STRING_SCHEMA), ("n", Schema(Type.INT64, optional=True)),
+                      ("ok", Schema(Type.BOOLEAN, optional=True))])
+
+
+async def check_texts(db: Db, session_sql: str | None = None) -> None:
+    task = await started(db, **{"topics": "texts", "batch.size": "5"})
+    texts = TEXTS + ["\0 nul"] if db.kind != "postgresql" else TEXTS  # PostgreSQL text refuses NUL
+    values = texts + [None] + [t + "!" for t in texts]
+    records = [SinkRecord("texts", 0, None, None, TEXT, Struct(TEXT, [i, v, (-1) ** i * 2 ** 62 + i, i % 2 == 0]), i)
+               for i, v in enumerate(values)]
+    try:
+        if session_sql is not None:
+            await task.writer.connect()  # type: ignore[union-attr]
+            async with task.writer.conn.cursor() as cur:  # type: ignore[union-attr]
+                await cur.execute(session_sql)
+        await task.put(records)
+    finally:
+        await task.stop()
+    rows = sorted(await db.rows('SELECT "id", "text", "n", "ok" FROM "texts"'))
+    assert [(r[0], r[1], r[2], bool(r[3])) for r in rows] == [
+        (i, v, (-1) ** i * 2 ** 62 + i, i % 2 == 0) for i, v in enumerate(values)]
+
+
+async def test_strings_quotes_backslashes_and_control_characters_arrive_as_sent(db: Db) -> None:
+    """MySQL rows are written as SQL literals made a column at a time (mysql_values): every special character,
+    NULLs among strings, big integers and booleans must arrive unchanged; the last batch holds the joining
+    separator itself."""
+    await check_texts(db)
+
+
+async def test_mysql_strings_arrive_as_sent_under_no_backslash_escapes(mysql_db: Any) -> None:
+    """sql_mode NO_BACKSLASH_ESCAPES: a backslash is an ordinary character and a quote is doubled."""
+    db = Db("mysql", mysql_db.connection_config(scheme="mariadb"), mysql_db)
+    await check_texts(db, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')")
+
+
 async def test_bad_record_fails_with_coordinates_and_writes_nothing(db: Db) -> None:
     task = await started(db)
     bad = Struct(ORDER, ["o5", "u", "P", "not-a-number", 1, 1])

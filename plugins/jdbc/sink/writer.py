@@ -6,7 +6,8 @@ which is what upserting them one after another leaves; array columns are bound r
 goes in one round trip with what follows it: emptying the stage for the next batch, or the COMMIT after the last.
 An upsert batch is first tried as a plain binary COPY into the table itself (see CopyFirst): when none of its keys
 is there yet, which is most batches of insert-mostly streams, that is all it costs, at insert speed.
-MySQL/MariaDB: multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
+MySQL/MariaDB: multi-row `INSERT ... VALUES` (upsert: `... ON DUPLICATE KEY UPDATE`), literals made a column at a
+time (see mysql_values).
 SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, which resets other columns).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Sequence
 from ..connection import close_connection, open_connection
 from ..dialects import TableId, parse_table_id, placeholder, quote_identifier
 from ..url import JdbcUrl
+from .mysql_values import values_statements
 
 
 @dataclass
@@ -282,6 +284,9 @@ class PostgresWriter(Writer):
         await self.conn.executemany(sql, rows)
 
 
+_NO_BACKSLASH_ESCAPES = 512  # the server status flag (pymysql.constants.SERVER_STATUS): sql_mode has it
+
+
 class MySqlWriter(Writer):
     dialect = "mysql"
 
@@ -321,23 +326,29 @@ class MySqlWriter(Writer):
             await cur.execute(sql)
         await self.conn.commit()
 
-    def _insert_sql(self, tid: TableId, cols: list[str]) -> str:
-        return (f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
-                f"VALUES ({','.join(['%s'] * len(cols))})")
+    def _insert_head(self, tid: TableId, cols: list[str]) -> str:
+        return f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) VALUES "
+
+    async def _insert_rows(self, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+        """Multi-row statements of at most aiomysql's max_stmt_length characters (see mysql_values)."""
+        conn = self.conn
+        plain_quotes = bool(conn.server_status & _NO_BACKSLASH_ESCAPES)
+        async with conn.cursor() as cur:
+            for sql in values_statements(head, tail, rows, conn.escape, plain_quotes, cur.max_stmt_length):
+                await cur.execute(sql)
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
-        await self.executemany(self._insert_sql(tid, cols), rows)
+        await self._insert_rows(self._insert_head(tid, cols), rows)
 
     async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
                      info: TableInfo, last: bool = False) -> None:
         update = cols[nkeys:] or cols[:nkeys]
-        sql = self._insert_sql(tid, cols) + " ON DUPLICATE KEY UPDATE " + ",".join(
-            f"{self.q(c)}=VALUES({self.q(c)})" for c in update)
-        await self.executemany(sql, rows)
+        await self._insert_rows(self._insert_head(tid, cols), rows, " ON DUPLICATE KEY UPDATE " + ",".join(
+            f"{self.q(c)}=VALUES({self.q(c)})" for c in update))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         async with self.conn.cursor() as cur:
-            await cur.executemany(sql, rows)  # aiomysql rewrites INSERT ... VALUES into multi-row statements
+            await cur.executemany(sql, rows)
 
 
 class SqliteWriter(Writer):
