@@ -8,7 +8,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Awaitable, Callable, Iterable, Mapping, NamedTuple, Sequence
+from itertools import groupby, repeat
+from operator import itemgetter
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..connector import TopicPartition
 
@@ -56,6 +58,67 @@ def consumer_records(topics: Iterable[str], partitions: Iterable[int], offsets: 
     """ConsumerRecords from columns, without a Python call per record."""
     return list(map(new_consumer_record, zip(topics, partitions, offsets, timestamps, keys, values, headers,
                                               timestamp_types)))
+
+
+_TOPIC_PARTITION = itemgetter(0, 1)
+_OFFSET, _TIMESTAMP, _KEY, _VALUE, _HEADERS, _TIMESTAMP_TYPE = (itemgetter(i) for i in range(2, 8))
+
+
+class RecordBatch:
+    """Consumed records of one partition, in offset order, as columns: what a sink runner converts in one go
+    without a ConsumerRecord per record. timestamp_types is one type for all records or a list of them."""
+
+    __slots__ = ("topic", "partition", "offsets", "timestamps", "keys", "values", "headers", "timestamp_types")
+
+    def __init__(self, topic: str, partition: int, offsets: list[int], timestamps: list[int],
+                 keys: list[bytes | None], values: list[bytes | None], headers: list[Sequence[tuple[str, bytes | None]]],
+                 timestamp_types: str | list[str]):
+        self.topic, self.partition = topic, partition
+        self.offsets, self.timestamps, self.keys, self.values, self.headers = offsets, timestamps, keys, values, headers
+        self.timestamp_types = timestamp_types
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __iter__(self) -> Iterator[ConsumerRecord]:
+        """The records one by one (for code that gets these from aiokafka's getmany in a worker process, where
+        kafka_fetch replaced its lists of records)."""
+        return iter(self.records())
+
+    def __repr__(self) -> str:
+        return (f"RecordBatch({self.topic!r}, {self.partition}, offsets {self.offsets[0]}..{self.offsets[-1]})"
+                if self.offsets else f"RecordBatch({self.topic!r}, {self.partition}, empty)")
+
+    def types_column(self) -> Iterable[str]:
+        types = self.timestamp_types
+        return repeat(types, len(self.offsets)) if types.__class__ is str else types  # type: ignore[return-value]
+
+    def slice(self, lo: int, hi: int) -> RecordBatch:
+        types = self.timestamp_types
+        return RecordBatch(self.topic, self.partition, self.offsets[lo:hi], self.timestamps[lo:hi], self.keys[lo:hi],
+                           self.values[lo:hi], self.headers[lo:hi], types if types.__class__ is str else types[lo:hi])
+
+    def records(self) -> list[ConsumerRecord]:
+        return consumer_records(repeat(self.topic), repeat(self.partition), self.offsets, self.timestamps, self.keys,
+                                self.values, self.headers, self.types_column())
+
+
+def batches_of(records: Sequence[ConsumerRecord]) -> list[RecordBatch]:
+    """Runs of records of the same partition, as RecordBatches in the same order."""
+    out = []
+    for (topic, partition), run in groupby(records, _TOPIC_PARTITION):
+        rs = list(run)
+        out.append(RecordBatch(topic, partition, list(map(_OFFSET, rs)), list(map(_TIMESTAMP, rs)),
+                               list(map(_KEY, rs)), list(map(_VALUE, rs)), list(map(_HEADERS, rs)),
+                               list(map(_TIMESTAMP_TYPE, rs))))
+    return out
+
+
+def records_of(batches: Iterable[RecordBatch]) -> list[ConsumerRecord]:
+    out: list[ConsumerRecord] = []
+    for batch in batches:
+        out += batch.records()
+    return out
 
 
 class RecordMetadata(NamedTuple):
@@ -112,6 +175,10 @@ class Consumer(ABC):
     async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
         """Records after the current positions of the assigned, non-paused partitions; [] after timeout.
         Without a committed position a partition starts at `auto.offset.reset` (default earliest)."""
+
+    async def poll_batches(self, max_records: int = 500, timeout_ms: int = 1000) -> list[RecordBatch]:
+        """poll(), as one RecordBatch per run of records of the same partition."""
+        return batches_of(await self.poll(max_records, timeout_ms))
 
     @abstractmethod
     def assignment(self) -> set[TopicPartition]: ...

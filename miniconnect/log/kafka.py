@@ -27,7 +27,8 @@ from ..connector import TopicPartition
 from ..data.records import field_getter
 from ..errors import ConnectError, RetriableError
 from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
-                   RebalanceCallback, RecordMetadata, Transport, new_record_metadata as _new_record_metadata)
+                   RebalanceCallback, RecordBatch, RecordMetadata, Transport, records_of,
+                   new_record_metadata as _new_record_metadata)
 from .embedded.partitioner import partition_for_key
 from . import kafka_fetch, kafka_reader
 from .kafka_wire import install as _install_produce_encoder
@@ -437,6 +438,16 @@ _LOST_MEMBERSHIP = (kerrors.CommitFailedError, kerrors.UnknownMemberIdError, ker
                     kerrors.RebalanceInProgressError)
 
 
+def _stock_batch(records: list[Any]) -> RecordBatch:
+    """aiokafka's own records of one partition as a RecordBatch (where kafka_fetch is not in place)."""
+    types = kafka_fetch.TIMESTAMP_TYPES
+    first = records[0]
+    return RecordBatch(first.topic, first.partition, [r.offset for r in records], [r.timestamp for r in records],
+                       [r.key for r in records], [r.value for r in records],
+                       [list(r.headers) if r.headers else _NO_HEADERS for r in records],
+                       [types[r.timestamp_type] for r in records])
+
+
 class KafkaConsumer(Consumer):
     def __init__(self, bootstrap_servers: str, group_id: str, config: Mapping[str, Any] | None = None):
         self.bootstrap = bootstrap_servers
@@ -514,25 +525,13 @@ class KafkaConsumer(Consumer):
             client.force_metadata_update().add_done_callback(_consume_outcome)
 
     async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
+        return records_of(await self.poll_batches(max_records, timeout_ms))
+
+    async def poll_batches(self, max_records: int = 500, timeout_ms: int = 1000) -> list[RecordBatch]:
         self._refresh_missing_topics()
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-        if not batches:
-            return []
-        if kafka_fetch.installed:  # already our records (see kafka_fetch)
-            if len(batches) == 1:
-                return next(iter(batches.values()))
-            out: list[ConsumerRecord] = []
-            for records in batches.values():
-                out += records
-            return out
-        out = []
-        append = out.append
-        types = kafka_fetch.TIMESTAMP_TYPES
-        for records in batches.values():
-            for r in records:
-                append(ConsumerRecord(r.topic, r.partition, r.offset, r.timestamp, r.key, r.value,
-                                      list(r.headers) if r.headers else _NO_HEADERS, types[r.timestamp_type]))
-        return out
+        fetched = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        # RecordBatches already (see kafka_fetch), unless it could not install itself
+        return [b if b.__class__ is RecordBatch else _stock_batch(b) for b in fetched.values()]
 
     def assignment(self) -> set[TopicPartition]:
         if self._consumer is None:

@@ -1,11 +1,13 @@
-"""miniconnect ConsumerRecords straight from aiokafka's fetched record batches.
+"""miniconnect RecordBatches straight from aiokafka's fetched record batches.
 
 aiokafka hands records out one by one: a generator step, a Python call and a dataclass per record, which a sink then
-copies into our ConsumerRecord. Here a fetched batch is decoded by aiokafka's C batch reader in one go and sliced
-into our records with C-level maps, so no Python code runs per record. The batch-level rules (CRC check, control
-batches, aborted transactions under read_committed) are aiokafka's own, repeated from PartitionRecords. The CRC-32C
-of v2 batches is checked with the `crc32c` package (SSE 4.2 / ARMv8 instructions, ~25 ns per 573-byte record)
-instead of aiokafka's table-driven code (~340 ns): the fetched bytes are kept beside aiokafka's MemoryRecords.
+copied into our ConsumerRecord. Here a fetched batch is decoded by aiokafka's C batch reader in one go and its
+records' fields are copied into the columns of a RecordBatch with C-level maps, so no Python code runs per record,
+and a sink runner builds its SinkRecords from those columns without a ConsumerRecord per record. The batch-level
+rules (CRC check, control batches, aborted transactions under read_committed) are aiokafka's own, repeated from
+PartitionRecords. The CRC-32C of v2 batches is checked with the `crc32c` package (SSE 4.2 / ARMv8 instructions,
+~25 ns per 573-byte record) instead of aiokafka's table-driven code (~340 ns): the fetched bytes are kept beside
+aiokafka's MemoryRecords.
 
 install() replaces aiokafka's PartitionRecords and FetchResult.getall in the fetcher module; when aiokafka's
 internals are not the ones this was written against it installs nothing, and KafkaConsumer converts records the
@@ -14,13 +16,12 @@ slow way (see `installed`).
 from __future__ import annotations
 
 import sys
-from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
 from crc32c import crc32c
 
-from .base import ConsumerRecord, consumer_records
+from .base import RecordBatch
 
 try:
     import aiokafka.errors as _errors
@@ -40,6 +41,25 @@ _REQUIRED = ("PartitionRecords", "FetchResult", "READ_COMMITTED", "MemoryRecords
 _REQUIRED_RECORDS = ("_consume_aborted_up_to", "_contains_abort_marker")
 
 installed = False
+
+
+def _extend(batch: RecordBatch, chunk: list[Any], types: str | list[str]) -> None:
+    """Appends aiokafka records (of one record batch, whose timestamp type is `types` or one per record)."""
+    n = len(batch.offsets)
+    batch.offsets += map(_OFFSET, chunk)
+    batch.timestamps += map(_TIMESTAMP, chunk)
+    batch.keys += map(_KEY, chunk)
+    batch.values += map(_VALUE, chunk)
+    batch.headers += map(_HEADERS, chunk)
+    have = batch.timestamp_types
+    if not n:
+        batch.timestamp_types = types if types.__class__ is str else list(types)
+    elif have.__class__ is str and types.__class__ is str and have == types:
+        pass
+    else:  # types that differ between the record batches of one take: one per record
+        if have.__class__ is str:
+            batch.timestamp_types = have = [have] * n  # type: ignore[assignment]
+        have += [types] * len(chunk) if types.__class__ is str else types  # type: ignore[operator]
 
 
 def install() -> bool:
@@ -86,9 +106,10 @@ def install() -> bool:
                 self._records_iterator = self._unpack_records()
             return super().__next__()
 
-        def take(self, n: int) -> tuple[list[ConsumerRecord], bool]:
+        def take(self, n: int) -> tuple[RecordBatch, bool]:
             """Up to n records from the fetch position on, and whether the fetched data is used up."""
-            out: list[ConsumerRecord] = []
+            tp = self._tp
+            out = RecordBatch(tp.topic, tp.partition, [], [], [], [], [], "")
             while True:
                 pending, types = self._pending, self._types
                 if pending:
@@ -101,17 +122,11 @@ def install() -> bool:
                     else:
                         chunk, self._pending = pending, []
                         self.next_fetch_offset = self._batch_end
-                    out += self._build(chunk, types)
+                    _extend(out, chunk, types)
                     if len(out) >= n:
                         return out, not self._pending and not self._records.has_next()
                 if not self._load_batch():
                     return out, True
-
-        def _build(self, chunk: list[Any], types: str | list[str]) -> list[ConsumerRecord]:
-            tp = self._tp
-            return consumer_records(repeat(tp.topic), repeat(tp.partition), map(_OFFSET, chunk),
-                                    map(_TIMESTAMP, chunk), map(_KEY, chunk), map(_VALUE, chunk),
-                                    map(_HEADERS, chunk), repeat(types) if types.__class__ is str else types)
 
         def _crc_ok(self, batch: Any, start: int, end: int) -> bool:
             view = self._view
@@ -156,7 +171,7 @@ def install() -> bool:
                 return True
             return False
 
-    def getall(self: Any, max_records: int | None = None) -> list[Any]:
+    def getall(self: Any, max_records: int | None = None) -> list[Any] | RecordBatch:
         records = self._partition_records
         if records is None or not getattr(records, "plain", False):
             return stock_getall(self, max_records)

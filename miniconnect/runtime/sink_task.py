@@ -4,16 +4,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from itertools import repeat
-from operator import eq, itemgetter
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
-from ..data.records import SinkRecord, field_getter, new_sink_record
+from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
-from ..log.base import CommitFailed, ConsumerRecord, Transport
-from .runner import TaskRunner, all_null, headers_column
+from ..log.base import CommitFailed, RecordBatch, Transport
+from .runner import TaskRunner, all_null
 from .states import TaskId
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,6 @@ log = logging.getLogger(__name__)
 # transactions under load, and nothing waits for records that have not arrived, so latency stays that of one poll.
 PUT_BATCH_POLLS = 8
 PUT_BATCH_BYTES = 16 << 20
-_TOPIC_PARTITION = field_getter(ConsumerRecord, "topic", "partition")
-_TOPIC, _PARTITION, _OFFSET, _TIMESTAMP, _TIMESTAMP_TYPE, _HEADERS, _KEY, _VALUE = (
-    field_getter(ConsumerRecord, n) for n in ("topic", "partition", "offset", "timestamp", "timestamp_type", "headers",
-                                              "key", "value"))
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
 READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
@@ -73,7 +69,7 @@ class SinkTaskRunner(TaskRunner):
         await self.consumer.subscribe(topics or None, None if topics else pattern,
                                       on_assigned=self._on_assigned, on_revoked=self._on_revoked)
         ctx = self.context
-        ahead: tuple[list[ConsumerRecord], list[SinkRecord] | None] | None = None
+        ahead: tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None = None
         while not ctx.stopping.is_set():
             if not await self.wait_if_paused():
                 break
@@ -82,48 +78,47 @@ class SinkTaskRunner(TaskRunner):
                 (raw, records), ahead = ahead, None
             else:
                 raw = await self._poll()
-                records = self._convert(raw) if raw else None
+                records = None
             if raw:
-                ahead = await self._put_and_read_ahead(raw, records if records is not None else self._convert(raw))
+                ahead = await self._put_and_read_ahead(raw, records if records is not None else
+                                                       list(map(self._convert, raw)))
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
                 ctx.commit_requested = False
                 await self.commit()
 
-    async def _put_and_read_ahead(self, raw: list[ConsumerRecord], records: list[SinkRecord]
-                                  ) -> tuple[list[ConsumerRecord], list[SinkRecord] | None] | None:
+    async def _put_and_read_ahead(self, raw: list[RecordBatch], records: list[list[SinkRecord]]
+                                  ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
         """put() this batch while the next one is polled and converted, so that a sink waiting on its database
         and the worker's decoding overlap. Reading ahead goes on while put() runs and, once it returned, while
         records are there, up to a full batch (see _poll). What was read ahead is kept only for partitions that
         are still assigned, not paused and not rewound once put() returned (see _still_wanted)."""
-        put = self._put = asyncio.ensure_future(self._deliver_tracked(raw, records))
+        put = self._put = asyncio.ensure_future(self._deliver_tracked(raw, list(chain.from_iterable(records))))
         rebalances = self._rebalances
-        ahead: list[ConsumerRecord] = []
-        converted: list[SinkRecord] | None = []
+        ahead: list[RecordBatch] = []
+        count = 0
+        converted: list[list[SinkRecord]] | None = []
         try:
             try:
                 limit = self.max_batch
-                while len(ahead) < limit:
+                while count < limit:
                     if put.done() and (put.cancelled() or put.exception() is not None):
                         break  # the task is failing: no use reading further
-                    want = min(self.max_records, limit - len(ahead))
-                    chunk = await self.consumer.poll(want, 0 if put.done() else READ_AHEAD_WAIT_MS)
-                    if not chunk:
+                    want = min(self.max_records, limit - count)
+                    chunk = await self.consumer.poll_batches(want, 0 if put.done() else READ_AHEAD_WAIT_MS)
+                    got = sum(map(len, chunk))
+                    if not got:
                         if put.done():
                             break
                         continue
                     if not ahead:
                         limit = self._batch_limit(chunk)
                     ahead += chunk
+                    count += got
                     # converted in slices, yielding between them: a poll that finds records does not yield, and
                     # put()'s database round trips would otherwise wait for a whole batch to be converted
-                    for lo in range(0, len(chunk) if converted is not None else 0, READ_AHEAD_SLICE):
-                        try:
-                            converted += self._convert(chunk[lo:lo + READ_AHEAD_SLICE])  # type: ignore[operator]
-                        except RecordConversionError:
-                            converted = None  # converted again next round, after this batch is safely delivered
-                            break
-                        await asyncio.sleep(0)
-                    if put.done() and len(chunk) < want:
+                    if converted is not None:
+                        converted = await self._convert_sliced(chunk, converted)
+                    if put.done() and got < want:
                         break
             except asyncio.CancelledError:
                 put.cancel()
@@ -136,22 +131,42 @@ class SinkTaskRunner(TaskRunner):
             self._put = None
         return self._still_wanted(ahead, converted, rebalances) if ahead else None
 
-    def _still_wanted(self, raw: list[ConsumerRecord], records: list[SinkRecord] | None, rebalances: int
-                      ) -> tuple[list[ConsumerRecord], list[SinkRecord] | None] | None:
+    async def _convert_sliced(self, batches: list[RecordBatch], converted: list[list[SinkRecord]]
+                              ) -> list[list[SinkRecord]] | None:
+        """Appends the batches' SinkRecords to `converted`, READ_AHEAD_SLICE records between two yields; None when
+        a record does not convert (converted again next round, after the batch in flight is safely delivered)."""
+        for batch in batches:
+            n = len(batch)
+            try:
+                if n <= READ_AHEAD_SLICE:
+                    converted.append(self._convert(batch))
+                    await asyncio.sleep(0)
+                    continue
+                out: list[SinkRecord] = []
+                for lo in range(0, n, READ_AHEAD_SLICE):
+                    out += self._convert(batch.slice(lo, lo + READ_AHEAD_SLICE))
+                    await asyncio.sleep(0)
+                converted.append(out)
+            except RecordConversionError:
+                return None
+        return converted
+
+    def _still_wanted(self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, rebalances: int
+                      ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
         ctx = self.context
         if not ctx.paused and not ctx.rewinds and self._rebalances == rebalances:
             return raw, records  # the usual case, decided without looking at every record
         assigned = self.consumer.assignment()
-        drop = {tp for tp in map(TopicPartition._make, map(_TOPIC_PARTITION, raw))
+        drop = {tp for tp in (TopicPartition(b.topic, b.partition) for b in raw)
                 if tp not in assigned or tp in ctx.paused or tp in ctx.rewinds}
         if not drop:
             return raw, records
-        keep = [i for i, r in enumerate(raw) if TopicPartition(r.topic, r.partition) not in drop]
+        keep = [i for i, b in enumerate(raw) if TopicPartition(b.topic, b.partition) not in drop]
         first: dict[TopicPartition, int] = {}
-        for r in raw:
-            tp = TopicPartition(r.topic, r.partition)
+        for b in raw:
+            tp = TopicPartition(b.topic, b.partition)
             if tp in drop and tp not in first:
-                first[tp] = r.offset
+                first[tp] = b.offsets[0]
         for tp, offset in first.items():
             if tp in assigned and tp not in ctx.rewinds:  # paused: read again from here once resumed
                 self.consumer.seek(tp, offset)
@@ -159,18 +174,11 @@ class SinkTaskRunner(TaskRunner):
             return None
         return [raw[i] for i in keep], None if records is None else [records[i] for i in keep]
 
-    async def _deliver_tracked(self, raw: list[ConsumerRecord], records: list[SinkRecord]) -> None:
+    async def _deliver_tracked(self, raw: list[RecordBatch], records: list[SinkRecord]) -> None:
         await self._deliver(records)
         current = self.current
-        # the last offset per partition: dict() keeps the last value per key, built without a Python call per record
-        # (keyed by the partition number alone, a cheaper hash, when the batch holds one topic)
-        topic = raw[0].topic
-        if raw[-1].topic == topic and all(map(eq, map(_TOPIC, raw), repeat(topic))):
-            for partition, offset in dict(zip(map(_PARTITION, raw), map(_OFFSET, raw))).items():
-                current[TopicPartition(topic, partition)] = offset + 1
-            return
-        for tp, offset in dict(zip(map(_TOPIC_PARTITION, raw), map(_OFFSET, raw))).items():
-            current[TopicPartition(*tp)] = offset + 1
+        for batch in raw:  # a partition's batches come in offset order: the last one's end wins
+            current[TopicPartition(batch.topic, batch.partition)] = batch.offsets[-1] + 1
 
     async def _settle_put(self) -> bool:
         """Waits for a put() in flight (rebalance callbacks run inside the read-ahead poll); False if it failed."""
@@ -180,25 +188,29 @@ class SinkTaskRunner(TaskRunner):
         await asyncio.wait([put])
         return not put.cancelled() and put.exception() is None
 
-    async def _poll(self) -> list[ConsumerRecord]:
+    async def _poll(self) -> list[RecordBatch]:
         """One poll, extended by non-waiting polls while each came back full (see PUT_BATCH_POLLS)."""
         want = self.max_records
-        raw = await self.consumer.poll(want, 500)
-        if len(raw) < want or self.max_batch <= want:
+        raw = await self.consumer.poll_batches(want, 500)
+        got = count = sum(map(len, raw))
+        if count < want or self.max_batch <= want:
             return raw
         limit = self._batch_limit(raw)
-        last, raw = raw, list(raw)
-        while len(last) >= want and len(raw) < limit:
-            want = min(self.max_records, limit - len(raw))
-            last = await self.consumer.poll(want, 0)
+        raw = list(raw)
+        while got >= want and count < limit:
+            want = min(self.max_records, limit - count)
+            last = await self.consumer.poll_batches(want, 0)
+            got = sum(map(len, last))
+            count += got
             raw += last
         return raw
 
-    def _batch_limit(self, first: list[ConsumerRecord]) -> int:
+    def _batch_limit(self, first: list[RecordBatch]) -> int:
         """Records per put(): PUT_BATCH_POLLS polls' worth, or PUT_BATCH_BYTES judged by the first poll's sizes
         (measuring every record would cost more)."""
-        size = sum([len(r.value or b"") + len(r.key or b"") for r in first]) or 1
-        return min(self.max_batch, max(self.max_records, PUT_BATCH_BYTES * len(first) // size))
+        n = sum(map(len, first))
+        size = sum(sum(map(len, filter(None, b.values))) + sum(map(len, filter(None, b.keys))) for b in first) or 1
+        return min(self.max_batch, max(self.max_records, PUT_BATCH_BYTES * n // size))
 
     def _apply_context(self) -> None:
         ctx = self.context
@@ -211,62 +223,41 @@ class SinkTaskRunner(TaskRunner):
         self.consumer.pause([tp for tp in ctx.paused if tp in assigned])
         self.consumer.resume([tp for tp in assigned if tp not in ctx.paused])
 
-    def _convert(self, raw: list[ConsumerRecord]) -> list[SinkRecord]:
-        topics = set(map(_TOPIC, raw))
-        for topic in topics - self.known_topics:
+    def _convert(self, batch: RecordBatch) -> list[SinkRecord]:
+        """One partition's records converted with one converter batch call each for keys and values (the null key
+        of keyless records converted once), and built into SinkRecords from the columns."""
+        topic = batch.topic
+        if topic not in self.known_topics:
             self.known_topics.add(topic)
             self.worker.topic_used(self.id.connector, topic)
         kc, vc = self.key_converter, self.value_converter
+        headers = batch.headers if self.headers_wanted and any(batch.headers) else None
         try:
-            if len(topics) == 1:  # the usual case: one converter call per batch, constant columns repeated
-                topic = raw[0].topic
-                topic_column: Any = repeat(topic)
-                raw_keys = list(map(_KEY, raw))
-                headers = headers_column(raw, _HEADERS, self.headers_wanted)
-                if headers is None and all_null(raw_keys):  # keyless records (most JSON pipelines): the null key
-                    key_schema, key = kc.to_connect_data(topic, None)  # converted once
-                    key_schemas: Any = repeat(key_schema)
-                    key_column: Any = repeat(key)
-                else:
-                    keys = kc.to_connect_batch(topic, raw_keys, headers)
-                    key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
-                values = vc.to_connect_batch(topic, list(map(_VALUE, raw)), headers)
-            else:  # records of several topics: one batch call per topic, the results put back in record order
-                topic_column = map(_TOPIC, raw)
-                keys, values = self._convert_by_topic(raw)
+            if headers is None and all_null(batch.keys):
+                key_schema, key = kc.to_connect_data(topic, None)
+                key_schemas: Any = repeat(key_schema)
+                key_column: Any = repeat(key)
+            else:
+                keys = kc.to_connect_batch(topic, batch.keys, headers)
                 key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
+            values = vc.to_connect_batch(topic, batch.values, headers)
         except Exception:
-            self._raise_conversion_error(raw)
+            self._raise_conversion_error(batch)
             raise
-        return list(map(new_sink_record, zip(topic_column, map(_PARTITION, raw), key_schemas, key_column,
-                                             map(_FIRST, values), map(_SECOND, values), map(_OFFSET, raw),
-                                             map(_TIMESTAMP, raw), map(_TIMESTAMP_TYPE, raw), map(_HEADERS, raw))))
+        return list(map(new_sink_record, zip(repeat(topic), repeat(batch.partition), key_schemas, key_column,
+                                             map(_FIRST, values), map(_SECOND, values), batch.offsets,
+                                             batch.timestamps, batch.types_column(), batch.headers)))
 
-    def _convert_by_topic(self, raw: list[ConsumerRecord]) -> tuple[list[Any], list[Any]]:
-        positions: dict[str, list[int]] = {}
-        for i, topic in enumerate(map(_TOPIC, raw)):
-            positions.setdefault(topic, []).append(i)
-        headers = headers_column(raw, _HEADERS, self.headers_wanted)
-        keys: list[Any] = [None] * len(raw)
-        values: list[Any] = [None] * len(raw)
-        for topic, at in positions.items():
-            part = [raw[i] for i in at]
-            part_headers = None if headers is None else [headers[i] for i in at]
-            for i, k, v in zip(at, self.key_converter.to_connect_batch(topic, list(map(_KEY, part)), part_headers),
-                               self.value_converter.to_connect_batch(topic, list(map(_VALUE, part)), part_headers)):
-                keys[i], values[i] = k, v
-        return keys, values
-
-    def _raise_conversion_error(self, raw: list[ConsumerRecord]) -> None:
+    def _raise_conversion_error(self, batch: RecordBatch) -> None:
         """Finds the first record that does not convert and names its coordinates."""
-        for r in raw:
-            for conv, data, what in ((self.key_converter, r.key, "key"), (self.value_converter, r.value, "value")):
+        for offset, key, value, headers in zip(batch.offsets, batch.keys, batch.values, batch.headers):
+            for conv, data, what in ((self.key_converter, key, "key"), (self.value_converter, value, "value")):
                 try:
-                    conv.to_connect_data(r.topic, data, r.headers)
+                    conv.to_connect_data(batch.topic, data, headers)
                 except Exception as e:
                     raise RecordConversionError(
-                        f"Failed to convert the {what} of the record at topic '{r.topic}', partition "
-                        f"{r.partition}, offset {r.offset}: {e}") from e
+                        f"Failed to convert the {what} of the record at topic '{batch.topic}', partition "
+                        f"{batch.partition}, offset {offset}: {e}") from e
 
     async def _deliver(self, records: list[SinkRecord]) -> None:
         """put(), redelivering the same batch after a RetriableError as Kafka's WorkerSinkTask does."""

@@ -8,7 +8,7 @@ from aiokafka import AIOKafkaProducer
 
 from miniconnect.connector import TopicPartition
 from miniconnect.errors import ConnectError, RetriableError
-from miniconnect.log.base import GroupNotEmpty, NewTopic, ProducerRecord
+from miniconnect.log.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
 from miniconnect.log import kafka_fetch, kafka_reader
 from miniconnect.log.kafka import KafkaTransport, client_kwargs, _PRODUCER
 
@@ -124,6 +124,14 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
         consumer.seek(TopicPartition(topic, 0), 437)  # inside the first batch
         again = await _poll_until(consumer, 1500 - 437)
         assert [r.offset for r in again] == list(range(437, 1500))
+        consumer.seek(TopicPartition(topic, 0), 0)  # as a sink runner reads: columns of one partition each
+        batches: list = []
+        while sum(map(len, batches)) < 1500 and time.monotonic() < deadline + 30:
+            chunk = await consumer.poll_batches(max_records=300, timeout_ms=500)
+            assert all(isinstance(b, RecordBatch) and (b.topic, b.partition) == (topic, 0) for b in chunk)
+            assert sum(map(len, chunk)) <= 300
+            batches += chunk
+        assert records_of(batches) == got
     finally:
         await consumer.stop()
 
