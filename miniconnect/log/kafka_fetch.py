@@ -54,9 +54,7 @@ def _extend(batch: RecordBatch, chunk: list[Any], types: str | list[str]) -> Non
     have = batch.timestamp_types
     if not n:
         batch.timestamp_types = types if types.__class__ is str else list(types)
-    elif have.__class__ is str and types.__class__ is str and have == types:
-        pass
-    else:  # types that differ between the record batches of one take: one per record
+    elif have.__class__ is not str or types != have:  # types that differ within one take: one per record
         if have.__class__ is str:
             batch.timestamp_types = have = [have] * n  # type: ignore[assignment]
         have += [types] * len(chunk) if types.__class__ is str else types  # type: ignore[operator]

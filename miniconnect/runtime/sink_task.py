@@ -137,18 +137,16 @@ class SinkTaskRunner(TaskRunner):
         a record does not convert (converted again next round, after the batch in flight is safely delivered)."""
         for batch in batches:
             n = len(batch)
-            try:
-                if n <= READ_AHEAD_SLICE:
-                    converted.append(self._convert(batch))
-                    await asyncio.sleep(0)
-                    continue
-                out: list[SinkRecord] = []
-                for lo in range(0, n, READ_AHEAD_SLICE):
-                    out += self._convert(batch.slice(lo, lo + READ_AHEAD_SLICE))
-                    await asyncio.sleep(0)
-                converted.append(out)
-            except RecordConversionError:
-                return None
+            slices = [batch] if n <= READ_AHEAD_SLICE else \
+                [batch.slice(lo, lo + READ_AHEAD_SLICE) for lo in range(0, n, READ_AHEAD_SLICE)]
+            out: list[SinkRecord] = []
+            for part in slices:
+                try:
+                    out += self._convert(part)
+                except RecordConversionError:
+                    return None
+                await asyncio.sleep(0)
+            converted.append(out)
         return converted
 
     def _still_wanted(self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, rebalances: int

@@ -45,11 +45,11 @@ def _literals(col: Sequence[Any], kinds: set[type], escape: Callable[[Any], str]
               ) -> list[str]:
     """The SQL literal of each value of a column that is not all strings or all integers."""
     plain = kinds - {_NONE}
-    if plain == {str}:
+    if plain == _STR:
         present = [v for v in col if v is not None]
         it = iter(_escaped(present, no_backslash_escapes))
         return ["NULL" if v is None else "'" + next(it) + "'" for v in col]
-    if plain == {int}:  # exactly int: bool is an int subclass that MySQL wants as 1/0 (escape does that)
+    if plain == _INT:  # exactly int: bool is an int subclass that MySQL wants as 1/0 (escape does that)
         return ["NULL" if v is None else int.__repr__(v) for v in col]
     if not plain:
         return ["NULL"] * len(col)

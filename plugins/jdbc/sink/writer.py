@@ -213,6 +213,7 @@ class PostgresWriter(Writer):
             rows = list(dedup.values())
         if info.local and await self._copy_new_keys(tid, cols, rows, info):
             return
+        self._clean = False  # whichever way below: the stage is made, or rows are written, in this transaction
         types = tuple(info.columns.get(info.find(c) or c, "text") for c in cols)
         key = (tid, tuple(cols), nkeys, types)
         stmt = self._upsert_sql.get(key)
@@ -220,10 +221,8 @@ class PostgresWriter(Writer):
             stmt = self._upsert_sql[key] = await self._prepare_upsert(tid, cols, nkeys, types)
         stage, sql = stmt
         if stage is None:  # array columns: bind row by row
-            self._clean = False
             await self.conn.executemany(sql, rows)
             return
-        self._clean = False
         # binary COPY into a session temp table (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT,
         # sent with the COMMIT after the transaction's last batch, else with emptying the stage for the next one
         await self.conn.copy_records_to_table(stage, records=rows)
@@ -272,7 +271,6 @@ class PostgresWriter(Writer):
             return None, f"INSERT INTO {self.table_sql(tid)} ({names}) VALUES ({values}) ON CONFLICT ({keys}) {action}"
         stage = f"__miniconnect_stage_{len(self._upsert_sql)}"
         coldefs = ",".join(f'"c{i}" {t}' for i, t in enumerate(types))
-        self._clean = False
         await self.conn.execute(f'DROP TABLE IF EXISTS pg_temp."{stage}"')
         await self.conn.execute(f'CREATE TEMP TABLE "{stage}" ({coldefs}) ON COMMIT DELETE ROWS')
         select = ",".join(f'"c{i}"' for i in range(len(cols)))
