@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Installs miniconnect and runs Kafka's FileStream quick start on the embedded log: no Kafka, no JVM.
-# A file source reads /tmp/miniconnect/test.txt into the topic connect-test; a file sink writes that topic
-# to /tmp/miniconnect/test.sink.txt. The worker keeps running (REST API on :8083) until Ctrl-C.
+# Installs miniconnect into the checkout's virtual environment (.venv) and runs Kafka's FileStream quick start
+# on the embedded log: no Kafka, no JVM. A file source reads /tmp/miniconnect/test.txt into the topic
+# connect-test; a file sink writes that topic to /tmp/miniconnect/test.sink.txt. The worker keeps running
+# (REST API on :8083) until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Debian's own python3 marks itself externally managed (PEP 668); this lets pip install there as well.
-export PIP_BREAK_SYSTEM_PACKAGES=1
-python3 -m pip --version >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-pip; }
-python3 -m pip install -q . 2>&1 | grep -v "Running pip as the 'root' user" || true
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  SUDO=""; if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q -e .
 mkdir -p /tmp/miniconnect
 printf 'foo\nbar\nhello miniconnect\n' >> /tmp/miniconnect/test.txt
-miniconnect standalone config/connect-standalone.properties \
+.venv/bin/miniconnect standalone config/connect-standalone.properties \
   config/quickstart/connect-file-source.properties config/quickstart/connect-file-sink.properties &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid' EXIT INT TERM

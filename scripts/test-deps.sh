@@ -12,8 +12,6 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 log() { echo "[test-deps] $*"; }
-# Debian's own python3 marks itself externally managed (PEP 668); this lets pip install there as well.
-export PIP_BREAK_SYSTEM_PACKAGES=1
 
 # --- database servers (Debian packages) -----------------------------------------------------------------
 need_pkgs=()
@@ -22,7 +20,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
 { command -v mariadb-install-db || [ -x /usr/bin/mariadb-install-db ]; } >/dev/null 2>&1 \
   || [[ " ${need_pkgs[*]-} " == *" mariadb-server "* ]] || need_pkgs+=(mariadb-server)
 command -v mvn >/dev/null 2>&1 || need_pkgs+=(maven)
-python3 -m pip --version >/dev/null 2>&1 || need_pkgs+=(python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jre-headless)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
@@ -42,14 +40,21 @@ else
   log "database server packages present"
 fi
 
-# --- python package --------------------------------------------------------------------------------------
+# --- python package, in the checkout's own virtual environment ---------------------------------------------
+# Never into the system interpreter: everything goes into .venv (made here if missing).
+VENV="$REPO_DIR/.venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV"
+  python3 -m venv "$VENV"
+fi
 # The tests must import this checkout, not an older copy installed by `pip install .` (e.g. the quick start).
-installed="$(cd / && python3 -c 'import os, miniconnect_plugins, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx; print(os.path.dirname(os.path.dirname(os.path.abspath(miniconnect_plugins.__file__))))' 2>/dev/null || true)"
+installed="$(cd / && "$VENV/bin/python" -c 'import os, miniconnect_plugins, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx, hypothesis; print(os.path.dirname(os.path.dirname(os.path.abspath(miniconnect_plugins.__file__))))' 2>/dev/null || true)"
 if [ "$installed" != "$REPO_DIR" ]; then
-  log "pip install -e '.[test]'"
-  python3 -m pip install -q -e "$REPO_DIR[test]" 2>&1 | grep -v "Running pip as the 'root' user" || true
+  log "pip install -e '.[test]' into $VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  "$VENV/bin/python" -m pip install -q -e "$REPO_DIR[test]"
 else
-  log "python package (editable, this checkout) and test extras present"
+  log "python package (editable, this checkout) and test extras present in $VENV"
 fi
 
 # --- Apache Kafka from Maven Central ---------------------------------------------------------------------
@@ -89,5 +94,36 @@ logger.kafka.level = INFO
 L4J
   touch "$KAFKA_HOME/.complete"
   log "kafka $KAFKA_VERSION: $(ls "$KAFKA_HOME/libs" | wc -l) jars"
+fi
+
+# --- Apache Kafka Connect's own worker (the JVM reference the differential and mixed-cluster tests run) -------
+CONNECT_HOME="$CACHE_DIR/connect-$KAFKA_VERSION"
+if [ -f "$CONNECT_HOME/.complete" ]; then
+  log "kafka connect $KAFKA_VERSION present in $CONNECT_HOME"
+else
+  log "resolving kafka connect $KAFKA_VERSION from Maven Central into $CONNECT_HOME"
+  mkdir -p "$CONNECT_HOME"
+  rm -rf "$CONNECT_HOME/libs"
+  cat >"$CONNECT_HOME/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>miniconnect.test</groupId>
+  <artifactId>kafka-connect</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-file</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-json</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-transforms</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
+  </dependencies>
+</project>
+POM
+  (cd "$CONNECT_HOME" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=libs)
+  touch "$CONNECT_HOME/.complete"
+  log "kafka connect $KAFKA_VERSION: $(ls "$CONNECT_HOME/libs" | wc -l) jars"
 fi
 echo "$KAFKA_HOME"
