@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from ..files import tighten, write_atomically
 from ..runtime.states import TargetState
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ class ConnectorEntry:
 
 
 class FileConfigStore:
-    """Every change is written to a temp file that atomically replaces the old one (after fsync)."""
+    """Every change is written to a temp file that atomically replaces the old one (after fsync); the file is
+    owner-only (0600), as connector configs hold passwords."""
 
     def __init__(self, path: str | None):
         self.path = path or None
@@ -35,6 +37,7 @@ class FileConfigStore:
     async def start(self) -> None:
         if not self.path or not os.path.exists(self.path):
             return
+        tighten(self.path)
         raw = await asyncio.to_thread(_read, self.path)
         data = orjson.loads(raw) if raw.strip() else {}
         for name, e in data.get("connectors", {}).items():
@@ -97,28 +100,9 @@ class FileConfigStore:
             data = orjson.dumps({"connectors": {
                 n: {"config": e.config, "target_state": e.target_state.value, "tasks": e.tasks}
                 for n, e in self._entries.items()}})
-            await asyncio.to_thread(_write_atomically, self.path, data)
+            await asyncio.to_thread(write_atomically, self.path, data)
 
 
 def _read(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    try:  # make the rename itself durable
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass

@@ -7,6 +7,8 @@ from typing import Any, Mapping
 
 import orjson
 
+from ..files import tighten, write_atomically
+
 
 def partition_key(partition: Mapping[str, Any]) -> str:
     """Canonical JSON of a source partition map (sorted keys), used to key offsets."""
@@ -16,7 +18,8 @@ def partition_key(partition: Mapping[str, Any]) -> str:
 class FileOffsetStore:
     """Standalone mode's `offset.storage.file.filename`: JSON of connector -> partition key -> offset.
 
-    Writes go to a temp file that replaces the old one atomically, so a crash never leaves a torn file.
+    Writes go to an owner-only temp file that replaces the old one atomically, so a crash never leaves a torn
+    file (source partitions and offsets can name tables and positions that are nobody else's business).
     """
 
     def __init__(self, path: str):
@@ -26,6 +29,7 @@ class FileOffsetStore:
 
     async def start(self) -> None:
         if os.path.exists(self.path):
+            tighten(self.path)
             with open(self.path, "rb") as f:
                 raw = f.read()
             self._data = orjson.loads(raw) if raw.strip() else {}
@@ -54,19 +58,10 @@ class FileOffsetStore:
                     stored[k] = v
             if not stored:
                 self._data.pop(connector, None)
-            await asyncio.to_thread(self._write, orjson.dumps(self._data))
+            await asyncio.to_thread(write_atomically, self.path, orjson.dumps(self._data))
 
     async def delete_connector(self, connector: str) -> None:
         if connector in self._data:
             async with self._lock:
                 self._data.pop(connector, None)
-                await asyncio.to_thread(self._write, orjson.dumps(self._data))
-
-    def _write(self, data: bytes) -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        tmp = f"{self.path}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+                await asyncio.to_thread(write_atomically, self.path, orjson.dumps(self._data))

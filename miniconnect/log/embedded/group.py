@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from ...connector import TopicPartition
 from ..base import GroupNotEmpty, RebalanceCallback
-from .segment import fsync_dir
+from ...files import write_atomically
 
 def group_path(directory: str, group_id: str) -> str:
     return os.path.join(directory, quote(group_id, safe="-_.") + ".json")
@@ -36,13 +36,7 @@ def write_committed(path: str, offsets: Mapping[TopicPartition, int]) -> None:
     data: dict[str, dict[str, int]] = {}
     for tp, off in sorted(offsets.items()):
         data.setdefault(tp.topic, {})[str(tp.partition)] = off
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(json.dumps(data).encode())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path))
+    write_atomically(path, json.dumps(data).encode())
 
 
 class Member:
