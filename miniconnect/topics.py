@@ -1,10 +1,11 @@
-"""The logic of `miniconnect topics list|consume|produce`, for any Transport (embedded log or Kafka)."""
+"""The logic of `miniconnect topics list|consume|produce|verify`, for any Transport (verify: the embedded log)."""
 from __future__ import annotations
 
 import uuid
 from typing import Iterable, TextIO
 
 from .log.base import ProducerRecord, Transport
+from .log.embedded.recovery import verify_log
 
 PRODUCE_BATCH = 500
 
@@ -77,3 +78,17 @@ async def produce(transport: Transport, topic: str, lines: Iterable[str], key_se
     finally:
         await producer.stop()
     return count
+
+
+def verify(directory: str, topics: list[str], out: TextIO) -> bool:
+    """Checks every batch of the embedded log in `directory` (only `topics` when given) and prints a line per
+    partition; changes nothing. True when the log is intact."""
+    intact = True
+    for topic, partition, end, damage in verify_log(directory, topics or None):
+        if damage is None:
+            out.write(f"{topic}-{partition}\tok\t{end} records\n")
+        else:
+            intact = False
+            kind = "torn" if damage.torn else "damaged"
+            out.write(f"{topic}-{partition}\t{kind}\t{damage.describe(topic, partition)}\n")
+    return intact

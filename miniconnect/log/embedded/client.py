@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 import time
@@ -15,6 +16,8 @@ from .segment import Segment, encode_records
 
 if TYPE_CHECKING:
     from .log import EmbeddedLog
+
+logger = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.15  # how often a waiting consumer looks for data appended by another process
 TOPIC_REFRESH = 1.0  # how often it looks for topics created by another process
@@ -237,8 +240,12 @@ class EmbeddedConsumer(Consumer):
                 pos = plog.log_start
             elif pos > plog.end:
                 plog.refresh()
-                if pos > plog.end:  # out of range (log truncated): auto.offset.reset
-                    pos = plog.end if self._latest else plog.log_start
+                if pos > plog.end:  # out of range (log truncated): auto.offset.reset, said as Kafka's client does
+                    reset = plog.end if self._latest else plog.log_start
+                    logger.warning("Fetch position %d is out of range for partition %s-%d of group %s (log start %d, "
+                                "end %d), resetting offset to %d (auto.offset.reset=%s)", pos, tp.topic, tp.partition,
+                                self._group_id, plog.log_start, plog.end, reset, "latest" if self._latest else "earliest")
+                    pos = reset
             positions[tp] = pos
             if pos >= plog.end:
                 continue

@@ -12,12 +12,14 @@ import asyncio
 import base64
 import fcntl
 import json
+import logging
 import os
 import re
 import shutil
 import time
 import uuid
 from typing import Any, Mapping
+from urllib.parse import unquote
 
 from ...connector import TopicPartition
 from ...errors import BadRequest, ConnectError
@@ -25,6 +27,8 @@ from ..base import Consumer, NewTopic, Producer, Transport
 from .client import EmbeddedConsumer, EmbeddedProducer
 from .group import GroupCoordinator, group_path, read_committed
 from .segment import PartitionLog, Segment, fsync_dir
+
+log = logging.getLogger(__name__)
 
 _LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 RETENTION_CHECK_S = 30.0
@@ -273,7 +277,23 @@ class EmbeddedLog(Transport):
                                 _config_int(configs, "retention.bytes", self.retention_bytes),
                                 _config_int(configs, "retention.ms", self.retention_ms))
             self._partitions[(topic, partition)] = plog
+            self._warn_committed_beyond_end(plog)
         return plog
+
+    def _warn_committed_beyond_end(self, plog: PartitionLog) -> None:
+        """A group whose committed offset lies past the log end (the log was cut by recovery, or its files were
+        removed) would see new records given offsets it has committed already: say so, naming everything."""
+        tp = TopicPartition(plog.topic, plog.partition)
+        end = plog.end
+        for name in sorted(os.listdir(self._groups_dir)):
+            if not name.endswith(".json"):
+                continue
+            committed = read_committed(os.path.join(self._groups_dir, name)).get(tp)
+            if committed is not None and committed > end:
+                log.warning("Consumer group %s has committed offset %d for %s-%d, beyond the log end %d: records "
+                            "appended from now on get offsets %d..%d again, and the group's consumers reset their "
+                            "position by auto.offset.reset when they fetch", unquote(name[:-5]), committed,
+                            plog.topic, plog.partition, end, end, committed - 1)
 
     # -- retention ----------------------------------------------------------------------------------------------
 

@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import fcntl
 import os
-import struct
 import zlib
 from bisect import bisect_right
 from typing import Sequence
 
 from ...errors import ConnectError
+from ...files import fsync_dir
 from ..base import ConsumerRecord, ProducerRecord, new_consumer_record
+from .batch import _CRC_TAIL, _HKEY, _HVAL, BATCH, BATCH_SIZE, REC, REC_SIZE
+from .recovery import Damage, check_partition, repair
 
-BATCH = struct.Struct(">IIqIq")
-BATCH_SIZE = BATCH.size  # 28
-_CRC_TAIL = struct.Struct(">qIq")  # base_offset, count, max_timestamp: covered by the crc with the body
-REC = struct.Struct(">qiiH")
-REC_SIZE = REC.size  # 18
-_HKEY = struct.Struct(">H")
-_HVAL = struct.Struct(">i")
 INDEX_INTERVAL = 4096  # bytes between sparse index entries (like Kafka's index.interval.bytes)
 READ_CHUNK = 1 << 20
 SCAN_CHUNK = 4 << 20
@@ -238,14 +233,6 @@ class Segment:
             os.close(self.fd)
 
 
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class PartitionLog:
     """The segments of one partition, shared by every producer and consumer of this process."""
 
@@ -264,7 +251,16 @@ class PartitionLog:
         self._names: list[str] = []
         self.closed = False
         with self.locked():
+            self.damage = self._recover()
             self._sync_segments(locked=True)
+
+    def _recover(self) -> "Damage | None":
+        """Checks every batch of the partition once per process, as Kafka's log recovery does after an unclean
+        stop (a process cannot tell whether another one stopped cleanly), and cuts the log at the first bad one."""
+        _, damage = check_partition(self.dir)
+        if damage is not None:
+            repair(self.dir, self.topic, self.partition, damage)
+        return damage
 
     # -- locking and syncing with other processes --------------------------------------------------------------
 
@@ -402,7 +398,12 @@ class PartitionLog:
         while i < len(segs) and len(out) < max_records:
             seg = segs[i]
             if offset < seg.next_offset:
-                seg.read_into(out, self.topic, self.partition, offset, max_records - len(out), max_bytes)
+                try:
+                    seg.read_into(out, self.topic, self.partition, offset, max_records - len(out), max_bytes)
+                except CorruptLog as e:
+                    raise CorruptLog(f"Embedded log {self.topic}-{self.partition}: {e}; `miniconnect topics "
+                                     f"WORKER.properties verify {self.topic}` reports the damage, and the "
+                                     f"partition is cut there when the worker opens it next") from None
                 if out:
                     offset = out[-1].offset + 1
                 if offset < seg.next_offset:

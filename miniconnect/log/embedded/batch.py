@@ -1,0 +1,12 @@
+"""The embedded log's batch and record layout on disk (see segment.py for the full description)."""
+from __future__ import annotations
+
+import struct
+
+BATCH = struct.Struct(">IIqIq")
+BATCH_SIZE = BATCH.size  # 28
+_CRC_TAIL = struct.Struct(">qIq")  # base_offset, count, max_timestamp: covered by the crc with the body
+REC = struct.Struct(">qiiH")
+REC_SIZE = REC.size  # 18
+_HKEY = struct.Struct(">H")
+_HVAL = struct.Struct(">i")
