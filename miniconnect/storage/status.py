@@ -13,6 +13,7 @@ class Status:
     state: State
     worker_id: str
     trace: str | None = None
+    generation: int | None = None  # the group generation the worker reported it in (distributed mode)
 
 
 class MemoryStatusStore:
