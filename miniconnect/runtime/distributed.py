@@ -94,6 +94,7 @@ class DistributedHerder(Herder):
         self._task_updates: set[TaskId] = set()
         self._restart_requests: dict[str, Any] = {}
         self._reconfigure_requests: set[str] = set()
+        self._reconfigure_backoff: dict[str, float] = {}
         self._requests: deque[_Request] = deque()
         self._wake = asyncio.Event()
         self._can_read_configs = True
@@ -129,7 +130,13 @@ class DistributedHerder(Herder):
         log.info("Herder starting")
         try:
             while not self._stopping:
-                await self._tick()
+                try:
+                    await self._tick()
+                except (ConnectError, OSError, TimeoutError) as e:
+                    # Kafka or a store failed under us: go round again (rejoining if needed) after a pause.
+                    log.error("Herder tick failed; retrying: %s", e, exc_info=e)
+                    await asyncio.sleep(1.0)
+                    continue
                 if not self._ready and not self._stopping:
                     self._ready = True
                     log.info("Herder started")
@@ -413,11 +420,26 @@ class DistributedHerder(Herder):
             self.on_connector_state(name, State.FAILED, format_trace(e))
             return
         if not self._task_configs_changed(name, new):
+            self._reconfigure_backoff.pop(name, None)
             return
         if self._is_leader():
-            await self._write_task_configs(name, new)
+            try:
+                await self._write_task_configs(name, new)
+            except Exception as e:  # noqa: BLE001 - retried with backoff, as Kafka does
+                log.error("Failed to write task configs of connector %s: %s", name, e)
+                self._retry_reconfigure(name)
             return
         self._spawn(self._forward_task_configs(name, new), f"forward-tasks-{name}")
+
+    def _retry_reconfigure(self, name: str) -> None:
+        """reconfigureConnectorTasksWithExponentialBackoffRetries: 250 ms doubling up to a minute."""
+        delay = self._reconfigure_backoff.get(name, 0.125) * 2
+        self._reconfigure_backoff[name] = min(delay, 60.0)
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            self.on_reconfigure_request(name)
+        self._spawn(later(), f"reconfigure-retry-{name}")
 
     def _task_configs_changed(self, name: str, new: list[dict[str, str]]) -> bool:
         current = [self._state.task_configs.get(t) for t in self._state.tasks(name)]
@@ -435,12 +457,14 @@ class DistributedHerder(Herder):
         if not leader:
             log.error("Request to leader to reconfigure connector tasks failed because the URL of the leader's "
                       "REST interface is empty!")
+            self._retry_reconfigure(name)
             return
         url = f"{leader.rstrip('/')}/connectors/{_quote(name)}/tasks"
         try:
             await self.internal_request("POST", url, configs)
-        except Exception as e:  # noqa: BLE001 - retried on the next reconfiguration, as in Kafka
+        except Exception as e:  # noqa: BLE001 - retried with backoff, as Kafka does
             log.error("Request to leader to reconfigure connector tasks failed: %s", e)
+            self._retry_reconfigure(name)
 
     async def internal_request(self, method: str, url: str, body: Any) -> httpx.Response:
         """RestClient.httpRequest for worker-to-worker calls, signed with the session key in `sessioned` mode."""
