@@ -173,11 +173,14 @@ async def run_distributed(config: Any) -> int:
         await rest.start()
         await herder.start()
         log.info("Ready in %.2f s; REST API at %s", time.monotonic() - STARTED, rest.advertised_url)
-        await stop.wait()
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(herder.stopped.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
         log.info("Shutting down")
     finally:
         await _stop_all(*(p for p in (rest, herder, offsets) if p is not None), transport)
-    return 0
+    return 1 if herder is not None and herder.fatal is not None else 0
 
 
 async def run_topics(config: Any, args: argparse.Namespace) -> int:

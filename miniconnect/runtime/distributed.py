@@ -29,7 +29,6 @@ from ..log.base import Transport
 from ..storage.status import Status
 from .herder import ConnectorInfo, ConnectorStateInfo, Created, Herder, OffsetEntries, TaskInfo, \
     check_offsets_modifiable, patched_config
-from .runner import format_trace
 from .states import State, TargetState, TaskId
 
 log = logging.getLogger(__name__)
@@ -104,6 +103,8 @@ class DistributedHerder(Herder):
         self._ready = False
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
+        self.stopped = asyncio.Event()  # the tick loop ended: stopped, or `fatal` says why it could not go on
+        self.fatal: BaseException | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.sync_timeout_s = int(_setting(config, "worker.sync.timeout.ms", 3000)) / 1000
         self.unsync_backoff_s = int(_setting(config, "worker.unsync.backoff.ms", 300000)) / 1000
@@ -143,8 +144,10 @@ class DistributedHerder(Herder):
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - like Kafka: the worker cannot go on without its tick thread
-            log.critical("Uncaught exception in herder work thread, exiting", exc_info=e)
-            os._exit(1)
+            log.critical("Uncaught exception in herder work thread, exiting: %s", e, exc_info=e)
+            self.fatal = e
+        finally:
+            self.stopped.set()
 
     async def stop(self) -> None:
         if self._stopping:
@@ -413,11 +416,8 @@ class DistributedHerder(Herder):
         """reconfigureConnector: the running connector's task configs, written by the leader or sent to it."""
         if self._state.target_state(name) != TargetState.STARTED or not self.worker.is_running(name):
             return
-        try:
-            new = await self.worker.task_configs(name)
-        except Exception as e:  # noqa: BLE001 - the connector fails, the herder goes on
-            log.error("Failed to reconfigure connector's tasks (%s)", name, exc_info=e)
-            self.on_connector_state(name, State.FAILED, format_trace(e))
+        new = await self.generate_task_configs(name)
+        if new is None:
             return
         if not self._task_configs_changed(name, new):
             self._reconfigure_backoff.pop(name, None)

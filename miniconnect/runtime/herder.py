@@ -21,6 +21,7 @@ from ..plugins import PluginNotFound
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..storage.status import MemoryStatusStore, Status
 from .loggers import LoggerLevel, Loggers
+from .runner import format_trace
 from .sink_task import sink_group_id
 from .states import State, TargetState, TaskId
 
@@ -358,6 +359,15 @@ class Herder(ABC):
                            s.worker_id, s.trace) for n, s in task_states],
             self.connector_type(self.raw_config(name)))
         return RestartPlan(answer, restart_connector, restart_ids)
+
+    async def generate_task_configs(self, name: str) -> list[dict[str, str]] | None:
+        """The running connector's task configs; None when it failed to give them (it is then FAILED)."""
+        try:
+            return await self.worker.task_configs(name)
+        except Exception as e:  # noqa: BLE001 - the connector fails, the herder goes on
+            log.error("Failed to generate task configs for connector %s", name, exc_info=e)
+            self.on_connector_state(name, State.FAILED, format_trace(e))
+            return None
 
     # -- topic tracking -----------------------------------------------------------------------------
     def connector_active_topics(self, name: str) -> list[str]:

@@ -262,12 +262,8 @@ class StandaloneHerder(Herder):
         """Asks the running connector for its task configs; replaces the tasks only if the configs changed."""
         if self.configs.target_state(name) != TargetState.STARTED or not self.worker.is_running(name):
             return
-        try:
-            new = await self.worker.task_configs(name)
-        except Exception as e:  # noqa: BLE001 - the connector fails, the herder goes on
-            log.error("Failed to generate task configs for connector %s", name, exc_info=e)
-            from .runner import format_trace
-            self.on_connector_state(name, State.FAILED, format_trace(e))
+        new = await self.generate_task_configs(name)
+        if new is None:
             return
         if new == self.configs.task_configs(name) and len(self.worker.connector_tasks(name)) == len(new):
             return

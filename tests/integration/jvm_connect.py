@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from worker_process import free_port
+from worker_process import WorkerProcess, free_port
 
 LIBS = Path(os.environ.get("MINICONNECT_CONNECT_LIBS", Path.home() / ".cache/miniconnect/connect-4.1.1/libs"))
 LOG4J2 = """status = error
@@ -37,20 +35,22 @@ def connect_libs() -> Path | None:
     return LIBS
 
 
-class JvmConnectWorker:
+class JvmConnectWorker(WorkerProcess):
+    """stop/kill/rest/log/wait_for as WorkerProcess; the process is Connect's JVM worker."""
+
     def __init__(self, workdir: Path, props: dict[str, str], port: int | None = None, mode: str = "distributed"):
-        self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.props_path = workdir / "jvm-worker.properties"
-        props = {"listeners": f"http://127.0.0.1:{self.port}", **props}
+        port = port or free_port()
+        props = {"listeners": f"http://127.0.0.1:{port}", **props}
         if mode == "standalone":
             props.setdefault("offset.storage.file.filename", str(workdir / "jvm.offsets"))
-        self.props_path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        self.workdir, self.port, self.mode = workdir, port, mode
+        self.url = f"http://127.0.0.1:{port}"
+        self.props = workdir / "jvm-worker.properties"
+        self.props.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (workdir / "log4j2.properties").write_text(LOG4J2)
-        self.main = f"org.apache.kafka.connect.cli.Connect{mode.capitalize()}"
         self.log_path = workdir / "jvm-worker.log"
+        self.connector_files: list[str] = []
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> float:
@@ -60,8 +60,10 @@ class JvmConnectWorker:
         t0 = time.monotonic()
         out = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            ["java", "-Xmx512m", "-XX:TieredStopAtLevel=1", f"-Dlog4j2.configurationFile={self.workdir}/log4j2.properties",
-             "-cp", f"{libs}/*", self.main, str(self.props_path)], stdout=out, stderr=subprocess.STDOUT)
+            ["java", "-Xmx512m", "-XX:TieredStopAtLevel=1",
+             f"-Dlog4j2.configurationFile={self.workdir}/log4j2.properties", "-cp", f"{libs}/*",
+             f"org.apache.kafka.connect.cli.Connect{self.mode.capitalize()}", str(self.props)],
+            stdout=out, stderr=subprocess.STDOUT)
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"JVM worker exited with {self.proc.returncode}:\n{self.log()[-5000:]}")
@@ -73,22 +75,3 @@ class JvmConnectWorker:
             time.sleep(0.2)
         self.kill()
         raise TimeoutError(f"JVM worker did not answer within {timeout} s:\n{self.log()[-5000:]}")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60.0) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def rest(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        return httpx.request(method, self.url + path, json=json, timeout=60)

@@ -15,20 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-import httpx
 import orjson
 
 from miniconnect.distributed.state import ClusterConfigState, SessionKey
-from miniconnect.log.embedded import EmbeddedLog
-from miniconnect.plugins import Plugins
-from miniconnect.rest.app import create_app
 from miniconnect.runtime.distributed import DistributedHerder
 from miniconnect.runtime.states import TargetState, TaskId
-from miniconnect.runtime.worker import Worker
-from miniconnect.storage.offsets import FileOffsetStore
 from miniconnect.storage.status import MemoryStatusStore
 
-from rest_testkit import TEST_CONNECTORS, Env, source_config, worker_config
+from rest_testkit import Env, rest_env, source_config
 
 URL = "http://127.0.0.1:8083/"
 
@@ -185,34 +179,15 @@ class Statuses(MemoryStatusStore):
 
 @asynccontextmanager
 async def cluster_of_one(tmp: Path, protocol_version: int = 2) -> AsyncIterator[Env]:
-    config = worker_config(tmp)
-    plugins = Plugins(config)
-    for cls in TEST_CONNECTORS:
-        plugins.register(cls)
-    transport = EmbeddedLog(str(tmp / "log"))
-    offsets = FileOffsetStore(str(tmp / "offsets.json"))
-    await transport.start()
-    await offsets.start()
-    worker = Worker(config, plugins, transport, offsets)
-    herder = DistributedHerder(config, worker, plugins, transport, offsets, configs_factory=ConfigLog,
-                               status=Statuses(), member_factory=lambda h: GroupOfOne(h, protocol_version),
-                               url=URL)
-    try:
-        await herder.start()
-        for _ in range(200):
-            if herder.ready:
-                break
-            await asyncio.sleep(0.01)
-        app = create_app(herder, config)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-            yield Env(config, herder, client, transport, offsets)  # type: ignore[arg-type]
-    finally:
-        await herder.stop()
-        await offsets.stop()
-        await transport.stop()
+    def herder(config: Any, worker: Any, plugins: Any, transport: Any, offsets: Any) -> DistributedHerder:
+        return DistributedHerder(config, worker, plugins, transport, offsets, configs_factory=ConfigLog,
+                                 status=Statuses(), member_factory=lambda h: GroupOfOne(h, protocol_version), url=URL)
+    async with rest_env(tmp, herder_factory=herder) as env:
+        await env.wait_for(lambda: env.herder.ready)
+        yield env
 
 
-async def _retry(env: Env, method: str, path: str, **kw: Any) -> httpx.Response:
+async def _retry(env: Env, method: str, path: str, **kw: Any) -> Any:
     for _ in range(200):
         r = await env.client.request(method, path, **kw)
         if not (r.status_code == 500 and "rebalance is expected" in r.text):
