@@ -9,11 +9,7 @@ RequestTargetError naming the leader's URL and the REST layer forwards the reque
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
-import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,8 +18,10 @@ from typing import Any, Awaitable, Callable, Mapping
 import httpx
 import orjson
 
+from ..distributed.signing import MACS, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER, check_signature, key_bytes, \
+    new_session_key, signature_headers
 from ..distributed.state import ClusterConfigState, SessionKey
-from ..errors import AlreadyExists, BadRequest, ConnectError, Forbidden, NotFound, RebalanceNeeded, \
+from ..errors import AlreadyExists, BadRequest, ConnectError, NotFound, RebalanceNeeded, \
     RequestTargetError, ServiceUnavailable
 from ..log.base import Transport
 from ..storage.status import Status
@@ -33,22 +31,7 @@ from .states import State, TargetState, TaskId
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Connect-Authorization"
-SIGNATURE_ALGORITHM_HEADER = "X-Connect-Request-Signature-Algorithm"
-_MACS = {"HmacSHA1": hashlib.sha1, "HmacSHA224": hashlib.sha224, "HmacSHA256": hashlib.sha256,
-         "HmacSHA384": hashlib.sha384, "HmacSHA512": hashlib.sha512, "HmacMD5": hashlib.md5}
-# javax.crypto.KeyGenerator's default key size (bytes) per HMAC algorithm, used when inter.worker.key.size is unset
-_DEFAULT_KEY_BYTES = {"HmacSHA1": 64, "HmacSHA224": 28, "HmacSHA256": 32, "HmacSHA384": 48, "HmacSHA512": 64,
-                      "HmacMD5": 64}
 FORWARD_TIMEOUT_S = 90.0
-
-
-def sign(key: bytes, algorithm: str, body: bytes) -> str:
-    """InternalRequestSignature.addToRequest: base64 of the body's HMAC under the session key."""
-    digest = _MACS.get(algorithm)
-    if digest is None:
-        raise ConnectError(f"Algorithm {algorithm} not available")
-    return base64.b64encode(hmac.new(key, body, digest).digest()).decode()
 
 
 @dataclass
@@ -111,7 +94,7 @@ class DistributedHerder(Herder):
         self.key_ttl_ms = int(_setting(config, "inter.worker.key.ttl.ms", 3600000))
         self.key_algorithm = str(_setting(config, "inter.worker.key.generation.algorithm", "HmacSHA256"))
         key_size = _setting(config, "inter.worker.key.size", None)
-        self.key_bytes = int(key_size) // 8 if key_size else _DEFAULT_KEY_BYTES.get(self.key_algorithm, 32)
+        self.key_size_bits = int(key_size) if key_size else None
         self.signature_algorithm = str(_setting(config, "inter.worker.signature.algorithm", "HmacSHA256"))
         verification = _setting(config, "inter.worker.verification.algorithms", ["HmacSHA256"])
         self.verification_algorithms = [v.strip() for v in verification.split(",")] if isinstance(
@@ -193,7 +176,7 @@ class DistributedHerder(Herder):
         now = _now_ms()
         if self._check_key_rotation(now):
             self._key_expiration = float("inf")
-            key = SessionKey(os.urandom(self.key_bytes), self.key_algorithm, now)
+            key = new_session_key(self.key_algorithm, self.key_size_bits, now)
             try:
                 await self.configs.put_session_key(key)
             except Exception as e:  # noqa: BLE001
@@ -474,8 +457,7 @@ class DistributedHerder(Herder):
             headers["Content-Type"] = "application/json"
         key = self._session_key
         if key is not None and self._request_signing_enabled():
-            headers[SIGNATURE_HEADER] = sign(key.key, self.signature_algorithm, data or b"")
-            headers[SIGNATURE_ALGORITHM_HEADER] = self.signature_algorithm
+            headers.update(signature_headers(key.key, self.signature_algorithm, data))
         async with httpx.AsyncClient(timeout=FORWARD_TIMEOUT_S) as client:
             response = await client.request(method, url, content=data, headers=headers)
         if response.status_code >= 400:
@@ -585,7 +567,7 @@ class DistributedHerder(Herder):
         if self._key_expiration <= now:
             log.debug("Existing key has expired. Distributing new key now.")
             return True
-        if key.algorithm != self.key_algorithm or len(key.key) != self.key_bytes:
+        if key.algorithm != self.key_algorithm or len(key.key) != key_bytes(self.key_algorithm, self.key_size_bits):
             log.debug("Previously-distributed key uses different algorithm/key size than required by current "
                       "worker configuration. Distributing new key now.")
             return True
@@ -599,7 +581,7 @@ class DistributedHerder(Herder):
         signature = headers.get(SIGNATURE_HEADER)
         if algorithm is None or signature is None:
             raise BadRequest("Internal request missing required signature")
-        if algorithm not in _MACS:
+        if algorithm not in MACS:  # fromHeaders: Mac.getInstance fails first
             raise BadRequest(f"Algorithm {algorithm} not available")
         if algorithm not in self.verification_algorithms:
             raise BadRequest(f"This worker does not support the '{algorithm}' key signing algorithm used by other "
@@ -611,12 +593,7 @@ class DistributedHerder(Herder):
         if key is None:
             raise ServiceUnavailable("This worker is still starting up and has not been able to read a session key "
                                      "from the config topic yet")
-        try:
-            given = base64.b64decode(signature, validate=True)
-        except ValueError as e:
-            raise BadRequest(str(e)) from e
-        if not hmac.compare_digest(base64.b64decode(sign(key.key, algorithm, body)), given):
-            raise Forbidden("Internal request contained invalid signature.")
+        check_signature(key.key, algorithm, signature, body)
 
     # -- requests -------------------------------------------------------------------------------------
     async def _submit(self, action: Callable[[], Awaitable[Any]], delay_s: float = 0.0) -> Any:
