@@ -362,6 +362,8 @@ class DistributedHerder(Herder):
         if owned and (target == TargetState.STOPPED or previous == TargetState.STOPPED):
             await self.worker.stop_connector(name)
             await self._start_connector(name)  # a stopped connector is instantiated but not started
+        elif target == TargetState.STOPPED:
+            return  # its tasks here go with the empty task configs written before the target state
         else:
             await self.worker.set_target_state(name, target)
             if owned:
