@@ -228,19 +228,19 @@ class DistributedHerder(Herder):
             return True
         a = self._assignment
         needs_read = needs_rejoin = False
-        if a.error != 0:
+        if a.failed():
             needs_rejoin = True
             if self._is_leader():
                 log.warning("Join group completed, but assignment failed and we are the leader. Reading to end of "
                             "config and retrying.")
                 needs_read = True
-            elif self._state.offset < a.config_offset:
+            elif self._state.offset < a.offset:
                 log.warning("Join group completed, but assignment failed and we are lagging. Reading to end of "
                             "config and retrying.")
                 needs_read = True
             else:
                 log.warning("Join group completed, but assignment failed. We were up to date, so just retrying.")
-        elif self._state.offset < a.config_offset:
+        elif self._state.offset < a.offset:
             log.warning("Catching up to assignment's config offset.")
             needs_read = True
         if self._scheduled_rebalance <= _now_ms():
@@ -256,9 +256,9 @@ class DistributedHerder(Herder):
         if needs_rejoin:
             self.member.request_rejoin()
             return False
-        if self._state.offset != a.config_offset:
+        if self._state.offset != a.offset:
             log.info("Current config state offset %d does not match group assignment %d. Forcing rebalance.",
-                     self._state.offset, a.config_offset)
+                     self._state.offset, a.offset)
             self.member.request_rejoin()
             return False
         await self._start_work()
@@ -296,7 +296,7 @@ class DistributedHerder(Herder):
 
     async def _start_work(self) -> None:
         a = self._assignment
-        log.info("Starting connectors and tasks using config offset %d", a.config_offset)
+        log.info("Starting connectors and tasks using config offset %d", a.offset)
         self._running_tasks -= self._tasks_to_restart
         self._tasks_to_restart.clear()
         for name in a.connectors:

@@ -122,12 +122,15 @@ class Assignment:
     error: int
     leader: str
     leader_url: str
-    config_offset: int
+    offset: int
     connectors: list[str]
     tasks: list[TaskId]
     revoked_connectors: list[str] = field(default_factory=list)
     revoked_tasks: list[TaskId] = field(default_factory=list)
     delay: int = 0
+
+    def failed(self) -> bool:
+        return self.error != 0
 
 
 class GroupOfOne:
