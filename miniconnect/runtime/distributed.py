@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable, Mapping
 import httpx
 import orjson
 
+from ..distributed.member import GroupError
 from ..distributed.signing import MACS, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER, check_signature, key_bytes, \
     new_session_key, signature_headers
 from ..distributed.state import ClusterConfigState, SessionKey
@@ -116,6 +117,8 @@ class DistributedHerder(Herder):
             while not self._stopping:
                 try:
                     await self._tick()
+                except GroupError:
+                    raise  # the coordinator refused this worker for good (e.g. the group.id is a consumer group's)
                 except (ConnectError, OSError, TimeoutError) as e:
                     # Kafka or a store failed under us: go round again (rejoining if needed) after a pause.
                     log.error("Herder tick failed; retrying: %s", e, exc_info=e)
@@ -220,7 +223,8 @@ class DistributedHerder(Herder):
                 pass
         self._wake.clear()
 
-    def _wakeup(self) -> None:
+    def wakeup(self) -> None:
+        """member.wakeup(): something for the tick loop to do (a request, a config update, a rebalance)."""
         self._wake.set()
 
     async def _handle_rebalance_completed(self) -> bool:
@@ -498,7 +502,7 @@ class DistributedHerder(Herder):
         self._rebalance_resolved = False
         if self._is_leader():
             self._forget_deleted_statuses()
-        self._wakeup()
+        self.wakeup()
 
     def _forget_deleted_statuses(self) -> None:
         """updateDeletedConnectorStatus / updateDeletedTaskStatus: tombstones for what the config topic lost."""
@@ -519,7 +523,7 @@ class DistributedHerder(Herder):
             self._needs_reconfig_rebalance = True
         else:
             self._connector_updates.add(name)
-        self._wakeup()
+        self.wakeup()
 
     def on_connector_config_remove(self, name: str) -> None:
         log.info("Connector %s config removed", name)
@@ -527,18 +531,18 @@ class DistributedHerder(Herder):
             self._needs_reconfig_rebalance = True
         else:
             self._connector_updates.add(name)
-        self._wakeup()
+        self.wakeup()
 
     def on_task_config_update(self, tasks: list[TaskId]) -> None:
         log.info("Tasks %s configs updated", [str(t) for t in tasks])
         self._needs_reconfig_rebalance = True
         self._task_updates.update(tasks)
-        self._wakeup()
+        self.wakeup()
 
     def on_connector_target_state_change(self, name: str) -> None:
         log.info("Connector %s target state change", name)
         self._target_state_changes.add(name)
-        self._wakeup()
+        self.wakeup()
 
     def on_session_key_update(self, key: SessionKey) -> None:
         log.info("Session key updated")
@@ -549,7 +553,7 @@ class DistributedHerder(Herder):
     def on_restart_request(self, request: Any) -> None:
         log.info("Received and enqueuing %s", request)
         self._restart_requests[_restart_connector(request)] = request
-        self._wakeup()
+        self.wakeup()
 
     # -- session keys (KIP-507) -------------------------------------------------------------------------
     def _request_signing_enabled(self) -> bool:
@@ -605,7 +609,7 @@ class DistributedHerder(Herder):
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         request = _Request(time.monotonic() + delay_s, action, future)
         self._requests.append(request)
-        self._wakeup()
+        self.wakeup()
         return await future
 
     async def _run_request(self, request: _Request) -> None:
@@ -823,7 +827,7 @@ class DistributedHerder(Herder):
         """The connector asked for new task configs (requestTaskReconfiguration)."""
         if not self._stopping:
             self._reconfigure_requests.add(connector)
-            self._wakeup()
+            self.wakeup()
 
     # -- offsets ----------------------------------------------------------------------------------------
     async def connector_offsets(self, name: str) -> list[dict[str, Any]]:

@@ -43,7 +43,7 @@ async def build_distributed(config: Any, plugins: Any, transport: Any) -> tuple[
             rebalance_timeout_ms=int(_setting(config, "rebalance.timeout.ms", 60000)),
             scheduled_rebalance_max_delay_ms=int(_setting(config, "scheduled.rebalance.max.delay.ms", 300000)),
             protocol=str(_setting(config, "connect.protocol", "sessioned")), url=url,
-            config_snapshot=herder.configs.snapshot, listener=herder)
+            config_snapshot=herder.configs.snapshot, listener=herder, on_rejoin_needed=herder.wakeup)
 
     herder = DistributedHerder(config, worker, plugins, transport, offsets, configs_factory=configs, status=status,
                                member_factory=member, url=url)
