@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..runtime.states import TaskId
-from .java_order import hash_map_order
+from .java_order import hash_map_order, hash_set_copy_order
 from .protocol import (CONFIG_MISMATCH, CONNECT_PROTOCOL_V2, NO_ERROR, ConnectProtocolCompatibility,
                        ExtendedAssignment, ExtendedWorkerState, deserialize_metadata, serialize_assignment,
                        serialize_assignment_v0)
@@ -182,8 +182,9 @@ def _add_all(base: dict[str, ConnectorsAndTasks], to_add: dict[str, ConnectorsAn
 
 
 def _intersection(ct: ConnectorsAndTasks, assignments: dict[str, ConnectorsAndTasks]) -> dict[str, ConnectorsAndTasks]:
-    return {w: ConnectorsAndTasks.of([c for c in a.connectors if c in ct.connectors],
-                                     [t for t in a.tasks if t in ct.tasks])
+    """Each worker's share of `ct`, in the order Kafka's `new HashSet<>(assigned).retainAll(ct)` leaves it."""
+    return {w: ConnectorsAndTasks.of([c for c in hash_set_copy_order(a.connectors) if c in ct.connectors],
+                                     [t for t in hash_set_copy_order(a.tasks) if t in ct.tasks])
             for w, a in assignments.items()}
 
 

@@ -1,8 +1,13 @@
-"""Java 17's HashMap/HashSet iteration order for string keys, so that what we write and decide matches a JVM
-worker's byte for byte (Kafka builds assignments and picks revocations by iterating hash-based collections)."""
+"""Java 17's HashMap/HashSet iteration order for strings and task ids, so that what we write and decide matches a
+JVM worker's byte for byte (Kafka builds assignments and picks revocations by iterating hash-based collections)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
+
+from ..runtime.states import TaskId
+
+K = TypeVar("K", str, TaskId)
 
 
 def string_hash(s: str) -> int:
@@ -14,19 +19,26 @@ def string_hash(s: str) -> int:
     return h
 
 
-def _ordered(keys: list[str], capacity: int) -> list[str]:
-    buckets: dict[int, list[str]] = {}
+def java_hash(key: str | TaskId) -> int:
+    """hashCode of a String, or of Kafka's ConnectorTaskId record (31 * connector.hashCode() + task)."""
+    if isinstance(key, str):
+        return string_hash(key)
+    return (31 * string_hash(key.connector) + key.task) & 0xFFFFFFFF
+
+
+def _ordered(keys: list[K], capacity: int) -> list[K]:
+    buckets: dict[int, list[K]] = {}
     for s in keys:
-        h = string_hash(s)
+        h = java_hash(s)
         buckets.setdefault((h ^ (h >> 16)) & (capacity - 1), []).append(s)
     return [s for b in sorted(buckets) for s in buckets[b]]
 
 
-def _distinct(keys: Iterable[str]) -> list[str]:
+def _distinct(keys: Iterable[K]) -> list[K]:
     return list(dict.fromkeys(keys))
 
 
-def hash_set_copy_order(items: Iterable[str]) -> list[str]:
+def hash_set_copy_order(items: Iterable[K]) -> list[K]:
     """Iteration order of `new HashSet<>(collection)`: sized up front, max(size / .75 + 1, 16) rounded up to a
     power of two (buckets in order, insertion order within a bucket)."""
     keys = list(items)
@@ -37,7 +49,7 @@ def hash_set_copy_order(items: Iterable[str]) -> list[str]:
     return _ordered(_distinct(keys), capacity)
 
 
-def hash_map_order(keys: Iterable[str]) -> list[str]:
+def hash_map_order(keys: Iterable[K]) -> list[K]:
     """Iteration order of a default `new HashMap<>()` (or `Collectors.toMap`/`toSet`) after putting `keys` in
     order: capacity 16, doubled whenever the size passes three quarters of it."""
     distinct = _distinct(keys)

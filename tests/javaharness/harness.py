@@ -14,13 +14,16 @@ HERE = Path(__file__).parent
 
 
 class JavaHarness:
-    def __init__(self, name: str, out_dir: Path):
-        self.name, self.out_dir = name, out_dir
+    def __init__(self, name: str, out_dir: Path, package: str = ""):
+        """name: the class (tests/javaharness/<name>.java); package: its Java package, if any."""
+        self.name, self.out_dir = f"{package}.{name}" if package else name, out_dir
         self.classpath = f"{out_dir}{os.pathsep}{CONNECT_LIBS}/*"
-        subprocess.run(["javac", "-d", str(out_dir), "-cp", self.classpath, str(HERE / f"{name}.java")],
-                       check=True, capture_output=True, text=True)
+        proc = subprocess.run(["javac", "-d", str(out_dir), "-cp", self.classpath, str(HERE / f"{name}.java")],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise AssertionError(f"javac {name}.java failed:\n{proc.stderr[-4000:]}")
 
-    def run(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def run(self, cases: list[Any]) -> list[Any]:
         proc = subprocess.run(["java", "-cp", self.classpath, self.name], input=json.dumps(cases),
                               capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
