@@ -1,7 +1,8 @@
 """KafkaStatusBackingStore: the state of every connector and task in the cluster, and the topics each connector
 used, in the status topic as Kafka Connect writes them.
 
-  status-connector-<name>        {"state":"RUNNING","trace":null,"worker_id":"host:8083","generation":3}
+  status-connector-<name>        {"state":"RUNNING","trace":null,"worker_id":"host:8083","generation":3,
+                                  "version":"4.1.1"}   (version: the plugin's; null when unknown; since Kafka 4.1)
   status-task-<name>-<n>         the same fields                       null: the task's status is gone
   status-topic-<topic>:connector-<name>
                                  {"topic":{"name":"t","connector":"c","task":0,"discoverTimestamp":1700000000000}}
@@ -39,9 +40,10 @@ class TopicStatus:
 
 
 def status_value(status: Status, generation: int) -> bytes:
-    """STATUS_SCHEMA_V0: state, trace (null when none), worker_id, generation."""
+    """STATUS_SCHEMA_V0 (Kafka 4.1): state, trace (null when none), worker_id, generation, version (null when none)."""
     return encode({"state": status.state.value, "trace": status.trace, "worker_id": status.worker_id,
-                   "generation": status.generation if status.generation is not None else generation})  # type: ignore
+                   "generation": status.generation if status.generation is not None else generation,
+                   "version": status.version})  # type: ignore[return-value]
 
 
 def topic_status_value(status: TopicStatus) -> bytes:
@@ -53,7 +55,9 @@ def parse_status(value: Any) -> Status | None:
     if not isinstance(value, dict):
         return None
     try:
-        return Status(State(value["state"]), str(value["worker_id"]), value.get("trace"), int(value["generation"]))
+        version = value.get("version")
+        return Status(State(value["state"]), str(value["worker_id"]), value.get("trace"), int(value["generation"]),
+                      version if isinstance(version, str) else None)
     except (KeyError, ValueError, TypeError):
         return None
 
