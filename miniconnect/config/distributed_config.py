@@ -168,7 +168,8 @@ class DistributedConfig(WorkerConfig):
     def topic_settings(self, prefix: str) -> dict[str, str]:
         """DistributedConfig.topicSettings: the other `<prefix>*` keys as topic configs (cleanup.policy dropped,
         compaction is always used)."""
-        out = {k: str(v) for k, v in self.with_prefix(prefix).items()}
+        # keys that are worker settings themselves (offset.storage.file.filename, standalone's) are not topic configs
+        out = {k: str(v) for k, v in self.with_prefix(prefix).items() if prefix + k not in self.config_def.keys}
         for key in ("topic", "replication.factor", "partitions", "cleanup.policy"):
             out.pop(key, None)
         return out

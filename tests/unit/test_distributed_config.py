@@ -93,7 +93,7 @@ def test_protocols_and_minus_one_for_broker_defaults() -> None:
 
 def test_topic_settings_and_client_settings() -> None:
     c = DistributedConfig({**REQUIRED, "offset.storage.segment.bytes": "1000000", "offset.storage.cleanup.policy":
-                           "delete", "config.storage.partitions": "4", "security.protocol": "SSL",
+                           "delete", "offset.storage.file.filename": "/tmp/o", "config.storage.partitions": "4", "security.protocol": "SSL",
                            "ssl.truststore.location": "/x", "key.converter": "org.apache.kafka.connect.json.JsonConverter"})
     topics = {t.worker_key: t for t in internal_topics(c)}
     assert topics["offset.storage.topic"].settings == {"segment.bytes": "1000000"}
