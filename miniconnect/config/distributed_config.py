@@ -52,10 +52,7 @@ def _connect_protocol(v: str) -> str | None:
     return None if v.lower() in PROTOCOLS else "Invalid Connect protocol compatibility"
 
 
-_STORAGE_KEYS = ("group.id", "config.storage.topic", "config.storage.replication.factor", "offset.storage.topic",
-                 "offset.storage.partitions", "offset.storage.replication.factor", "status.storage.topic",
-                 "status.storage.partitions", "status.storage.replication.factor", "scheduled.rebalance.max.delay.ms",
-                 "heartbeat.interval.ms", "session.timeout.ms")
+
 
 
 def _distributed_config() -> ConfigDef:
@@ -135,8 +132,7 @@ def _distributed_config() -> ConfigDef:
              "for the inter.worker.signature.algorithm property. The algorithm(s) '[HmacSHA256]' will be used as a "
              "default on JVMs that provide them; on other JVMs, no default is used and a value for this property must "
              "be manually specified in the worker config.")
-    # the common worker keys, without standalone's file stores and with the storage keys above
-    return d.merge(ConfigDef(k for k in WORKER_CONFIG.keys.values() if k.name not in _STORAGE_KEYS))
+    return d.merge(WORKER_CONFIG)  # and the common worker keys
 
 
 DISTRIBUTED_CONFIG: ConfigDef = _distributed_config()

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from ..errors import ConfigError
 from ..runtime.states import State, TaskId
 from .internal_format import decode, encode
-from .kafka_log import KafkaBasedLog
+from .internal_topics import store_log
 from .status import Status
 
 log = logging.getLogger(__name__)
@@ -88,15 +88,10 @@ class KafkaStatusStore:
         self._topics: dict[str, dict[str, TopicStatus]] = {}
         self._queue: asyncio.Queue[tuple[bytes, bytes | None]] | None = None
         self._sender: asyncio.Task | None = None
-        initializer = None
-        if replication_factor is not None:
-            from .internal_topics import PURPOSES, InternalTopic, topic_initializer
-            initializer = topic_initializer(bootstrap_servers, client_config, InternalTopic(
-                topic, "status.storage.topic", PURPOSES["status.storage.topic"], partitions or 5, replication_factor,
-                dict(topic_settings or {})))
-        self._log = KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap_servers, client_config=client_config,
-                                  consumed=self._consume, initializer=initializer,
-                                  producer_config={"enable.idempotence": "false"}, client_id=client_id)
+        self._log = store_log(topic=topic, worker_key="status.storage.topic", bootstrap_servers=bootstrap_servers,
+                              client_config=client_config, consumed=self._consume, partitions=partitions or 5,
+                              replication_factor=replication_factor, topic_settings=topic_settings,
+                              client_id=client_id)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:

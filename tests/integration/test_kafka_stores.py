@@ -174,12 +174,17 @@ def _jvm_props(bootstrap: str, group: str) -> dict[str, str]:
             "offset.flush.interval.ms": "500", "scheduled.rebalance.max.delay.ms": "1000"}
 
 
-async def _raw_records(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes | None]]:
-    """Every record of a topic, as (key, value) bytes, through a KafkaBasedLog of our own."""
+async def _raw_records(bootstrap: str, topic: str, partitions: int = 1) -> list[tuple[bytes | None, bytes | None]]:
+    """Every record of a topic, as (key, value) bytes, through a KafkaBasedLog of our own; each one is in the
+    partition our producer would choose for its key (the JVM's murmur2 partitioner)."""
+    from miniconnect.log.embedded.partitioner import partition_for_key
     from miniconnect.storage.kafka_log import KafkaBasedLog
     out: list[tuple[bytes | None, bytes | None]] = []
-    reader = KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap, client_config={},
-                           consumed=lambda k, v, p, o: out.append((k, v)))
+
+    def consumed(key, value, partition, offset) -> None:
+        assert partition_for_key(key, partitions) == partition, (topic, key)
+        out.append((key, value))
+    reader = KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap, client_config={}, consumed=consumed)
     await reader.start()
     await reader.stop()
     return out
@@ -276,11 +281,11 @@ async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_boo
                 if value is not None:
                     assert encode_(decode(value)) == value, (key, value)
             assert seen == {p for p, _ in encoders}
-            for key, value in await _raw_records(kafka_bootstrap, f"{group}-offsets"):
+            for key, value in await _raw_records(kafka_bootstrap, f"{group}-offsets", 3):
                 connector, partition = ko.parse_offset_key(key)
                 assert ko.offset_key(connector, partition) == key
                 assert value is None or ko.offset_value(decode(value)) == value
-            for key, value in await _raw_records(kafka_bootstrap, f"{group}-status"):
+            for key, value in await _raw_records(kafka_bootstrap, f"{group}-status", 2):
                 k = key.decode()
                 if value is None:
                     continue
