@@ -161,6 +161,21 @@ class KafkaStatusStore:
         self._tasks.setdefault(task.connector, {})[task.task] = status
         self._enqueue(f"{TASK_STATUS_PREFIX}{task.connector}-{task.task}", status_value(status, self.generation))
 
+    def put_connector_safe(self, name: str, status: Status) -> None:
+        """putSafe: written only if no other worker has reported it in a newer generation (a worker that lost the
+        connector in a rebalance must not overwrite the new owner's state)."""
+        if self._can_write_safely(self._connectors.get(name), status):
+            self.put_connector(name, status)
+
+    def put_task_safe(self, task: TaskId, status: Status) -> None:
+        if self._can_write_safely(self.get_task(task), status):
+            self.put_task(task, status)
+
+    def _can_write_safely(self, current: Status | None, status: Status) -> bool:  # CacheEntry.canWriteSafely
+        generation = status.generation if status.generation is not None else self.generation
+        return (current is None or current.worker_id == status.worker_id
+                or (current.generation or 0) <= generation)
+
     def get_task(self, task: TaskId) -> Status | None:
         return self._tasks.get(task.connector, {}).get(task.task)
 

@@ -112,6 +112,13 @@ async def test_offset_and_status_stores_share_state(kafka_bootstrap):
         assert s2.get_connector("c") == Status(State.RUNNING, "w1:8083", None, 4)  # version unknown: null
         assert s2.tasks("c") == [(0, Status(State.FAILED, "w1:8083", "trace\nline", 4))]
         assert s2.topics("c") == ["t1"]
+        s2.generation = 3  # a worker of an older generation must not overwrite the newer owner's status
+        s2.put_task_safe(TaskId("c", 0), Status(State.UNASSIGNED, "w2:8083"))
+        s2.put_connector_safe("c", Status(State.UNASSIGNED, "w1:8083"))  # the same worker may
+        await s2.flush()
+        await s1.refresh()
+        assert s1.get_task(TaskId("c", 0)).state is State.FAILED
+        assert s1.get_connector("c") == Status(State.UNASSIGNED, "w1:8083", None, 3)
         s1.remove_connector("c")
         s1.reset_topics("c")
         await s1.flush()
