@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_worker_config(path: str, overrides: Sequence[str]) -> Any:
+def load_worker_config(path: str, overrides: Sequence[str], distributed: bool = False) -> Any:
+    """WorkerConfig, or DistributedConfig (group.id and the storage topics required) for a distributed worker."""
+    from .config.distributed_config import DistributedConfig
     from .config.properties import load_properties
     from .config.worker_config import WorkerConfig
 
@@ -62,7 +64,7 @@ def load_worker_config(path: str, overrides: Sequence[str]) -> Any:
         if not sep:
             raise SystemExit(f"--override expects KEY=VALUE, got {item!r}")
         props[key.strip()] = value
-    return WorkerConfig(props)
+    return DistributedConfig(props) if distributed else WorkerConfig(props)
 
 
 def make_transport(config: Any) -> Any:
@@ -119,7 +121,7 @@ async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
         await stop.wait()
         log.info("Shutting down")
     finally:
-        await _stop_all(herder, rest, transport, offsets)
+        await _stop_all(rest, herder, offsets, transport)
     return 0
 
 
@@ -140,8 +142,8 @@ async def _until_stopped(coro: Any, stop: asyncio.Event) -> bool:
     return True
 
 
-async def _stop_all(herder: Any, rest: Any, transport: Any, offsets: Any) -> None:
-    for part in (rest, herder, offsets, transport):
+async def _stop_all(*parts: Any) -> None:
+    for part in parts:
         try:
             await part.stop()
         except Exception as e:  # noqa: BLE001 - keep stopping the rest
@@ -149,14 +151,40 @@ async def _stop_all(herder: Any, rest: Any, transport: Any, offsets: Any) -> Non
 
 
 async def run_distributed(config: Any) -> int:
+    """A worker of the Connect cluster named by group.id: configs, offsets and statuses in Kafka's topics."""
     servers = config["bootstrap.servers"]
     if not servers:
         log.error("Distributed mode needs Kafka: set bootstrap.servers in the worker properties "
                   "(or use `miniconnect standalone`, which runs on the embedded log).")
         return 2
-    log.error("Distributed mode is not available yet in this version; use `miniconnect standalone` with "
-              "bootstrap.servers=%s to run on Kafka.", servers)
-    return 2
+    from .plugins import Plugins
+    from .rest.server import RestServer
+    from .runtime.distributed_setup import build_distributed
+
+    plugins = Plugins(config)
+    transport = make_transport(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    herder = rest = offsets = None
+    try:
+        if not await _until_stopped(transport.start(), stop):
+            log.info("Shutting down before Kafka answered")
+            return 0
+        herder, offsets = await build_distributed(config, plugins, transport)
+        rest = RestServer(herder, config)
+        await rest.start()
+        await herder.start()
+        log.info("Ready in %.2f s; REST API at %s", time.monotonic() - STARTED, rest.advertised_url)
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(herder.stopped.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
+        log.info("Shutting down")
+    finally:
+        await _stop_all(*(p for p in (rest, herder, offsets) if p is not None), transport)
+    return 1 if herder is not None and herder.fatal is not None else 0
 
 
 async def run_topics(config: Any, args: argparse.Namespace) -> int:
@@ -195,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)")
     try:
-        config = load_worker_config(args.worker_properties, args.override)
+        config = load_worker_config(args.worker_properties, args.override, args.command == "distributed")
         if args.command == "standalone":
             code = asyncio.run(run_standalone(config, args.connectors))
         elif args.command == "distributed":

@@ -45,3 +45,26 @@ class Conflict(ConnectError):
 
 class RetriableError(ConnectError):
     """A task may retry the operation that raised this (Connect's RetriableException)."""
+
+
+class RequestTargetError(ConnectError):
+    """Another worker must handle this request (Kafka's NotLeaderException / NotAssignedException): the REST
+    layer forwards it to `forward_url`."""
+
+    status = 409
+
+    def __init__(self, message: str, forward_url: str | None):
+        super().__init__(message)
+        self.forward_url = forward_url
+
+
+class RebalanceNeeded(ConnectError):
+    """The worker's view is stale until the coming rebalance (Kafka's RebalanceNeededException, a plain 500 on
+    reads; forwarding endpoints answer 409)."""
+
+    def __init__(self) -> None:
+        super().__init__("Request cannot be completed because a rebalance is expected")
+
+
+class ServiceUnavailable(ConnectError):
+    status = 503

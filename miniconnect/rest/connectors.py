@@ -12,6 +12,7 @@ from ..errors import BadRequest, NotFound
 from ..runtime.herder import OffsetEntries
 from ..runtime.states import TargetState, TaskId
 from . import entities as E
+from .forwarding import forwarded
 from .routing import Route, RestRequest
 
 _INITIAL_STATES = {"RUNNING": TargetState.STARTED, "PAUSED": TargetState.PAUSED, "STOPPED": TargetState.STOPPED}
@@ -228,8 +229,18 @@ async def get_tasks(req: RestRequest) -> Response:
 
 
 async def put_tasks(req: RestRequest) -> Response:
-    """Internal (worker to worker) endpoint; standalone answers 500."""
-    await req.herder.put_task_configs(req.params["connector"], [])
+    """Internal (worker to worker) endpoint: signed with the session key in `sessioned` mode; standalone: 500."""
+    configs: list[dict[str, str]] = []
+    verify = getattr(req.herder, "verify_signature", None)
+    if verify is not None:
+        raw = await req.request.body()
+        verify(raw, req.request.headers)
+        body = await req.json_body()
+        if not isinstance(body, list):
+            raise BadRequest(f"Invalid request body: expected a JSON array of task configurations, got "
+                             f"{_json_type(body)}")
+        configs = [{k: v for k, v in string_map(c, "task configuration").items() if v is not None} for c in body]
+    await req.herder.put_task_configs(req.params["connector"], configs)
     return E.empty_response(204)
 
 
@@ -279,20 +290,22 @@ async def reset_offsets(req: RestRequest) -> Response:
 
 
 ROUTES = [
-    Route("/connectors", {"GET": list_connectors, "POST": create_connector}),
-    Route("/connectors/{connector}", {"GET": get_connector, "DELETE": delete_connector}),
-    Route("/connectors/{connector}/config", {"GET": get_config, "PUT": put_config, "PATCH": patch_config}),
+    Route("/connectors", {"GET": list_connectors, "POST": forwarded(create_connector)}),
+    Route("/connectors/{connector}", {"GET": get_connector, "DELETE": forwarded(delete_connector)}),
+    Route("/connectors/{connector}/config", {"GET": get_config, "PUT": forwarded(put_config),
+                                             "PATCH": forwarded(patch_config)}),
     Route("/connectors/{connector}/status", {"GET": get_status}),
-    Route("/connectors/{connector}/restart", {"POST": restart_connector}),
+    Route("/connectors/{connector}/restart", {"POST": forwarded(restart_connector)}),
     Route("/connectors/{connector}/pause", {"PUT": pause_connector}),
     Route("/connectors/{connector}/resume", {"PUT": resume_connector}),
-    Route("/connectors/{connector}/stop", {"PUT": stop_connector}),
-    Route("/connectors/{connector}/tasks", {"GET": get_tasks, "POST": put_tasks}),
+    Route("/connectors/{connector}/stop", {"PUT": forwarded(stop_connector)}),
+    Route("/connectors/{connector}/tasks", {"GET": get_tasks, "POST": forwarded(put_tasks)}),
     Route("/connectors/{connector}/tasks-config", {"GET": get_tasks_config}),
     Route("/connectors/{connector}/tasks/{task}/status", {"GET": get_task_status}),
-    Route("/connectors/{connector}/tasks/{task}/restart", {"POST": restart_task}),
+    Route("/connectors/{connector}/tasks/{task}/restart", {"POST": forwarded(restart_task)}),
     Route("/connectors/{connector}/topics", {"GET": get_topics}),
     Route("/connectors/{connector}/topics/reset", {"PUT": reset_topics}),
-    Route("/connectors/{connector}/offsets", {"GET": get_offsets, "PATCH": alter_offsets, "DELETE": reset_offsets}),
-    Route("/connectors/{connector}/fence", {"PUT": fence}),
+    Route("/connectors/{connector}/offsets", {"GET": get_offsets, "PATCH": forwarded(alter_offsets),
+                                              "DELETE": forwarded(reset_offsets)}),
+    Route("/connectors/{connector}/fence", {"PUT": forwarded(fence)}),
 ]

@@ -21,6 +21,7 @@ from ..plugins import PluginNotFound
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..storage.status import MemoryStatusStore, Status
 from .loggers import LoggerLevel, Loggers
+from .runner import format_trace
 from .sink_task import sink_group_id
 from .states import State, TargetState, TaskId
 
@@ -72,6 +73,33 @@ class TaskInfo:
 class Created:
     created: bool
     info: ConnectorInfo
+
+
+@dataclass(slots=True)
+class RestartPlan:
+    """Which instances a restart request covers, and the answer showing them RESTARTING (Kafka's RestartPlan)."""
+    answer: ConnectorStateInfo
+    restart_connector: bool
+    tasks: list[TaskId]
+
+
+def patched_config(current: Mapping[str, str], patch: Mapping[str, str | None]) -> dict[str, str]:
+    """ConnectUtils.patchConfig: null removes a key, anything else sets it."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def check_offsets_modifiable(name: str, target: TargetState | None, task_count: int) -> None:
+    """Kafka's precondition for PATCH/DELETE offsets: the connector is STOPPED and has no task configs."""
+    if target != TargetState.STOPPED or task_count:
+        raise BadRequest(f"Connectors must be in the STOPPED state before their offsets can be modified. This "
+                         f"can be done for the specified connector by issuing a 'PUT' request to the "
+                         f"'/connectors/{name}/stop' endpoint")
 
 
 def _offsets_message(hook_result: bool, verb: str) -> str:
@@ -314,6 +342,33 @@ class Herder(ABC):
             raise NotFound(f"No status found for task {task}")
         return TaskStateInfo(task.task, status.state.value, status.worker_id, status.trace)
 
+    def restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> RestartPlan:
+        """AbstractHerder.buildRestartPlan from the current statuses; NotFound without a connector status."""
+        status = self.status.get_connector(name)
+        if status is None:
+            raise NotFound(f"Status for connector {name} not found")
+        restart_connector = not only_failed or status.state == State.FAILED
+        task_states = self.status.tasks(name)
+        restart_ids = [TaskId(name, n) for n, s in task_states
+                       if include_tasks and (not only_failed or s.state == State.FAILED)]
+        answer = ConnectorStateInfo(
+            name,
+            StateInfo(State.RESTARTING.value if restart_connector else status.state.value, status.worker_id,
+                      status.trace),
+            [TaskStateInfo(n, State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
+                           s.worker_id, s.trace) for n, s in task_states],
+            self.connector_type(self.raw_config(name)))
+        return RestartPlan(answer, restart_connector, restart_ids)
+
+    async def generate_task_configs(self, name: str) -> list[dict[str, str]] | None:
+        """The running connector's task configs; None when it failed to give them (it is then FAILED)."""
+        try:
+            return await self.worker.task_configs(name)
+        except Exception as e:  # noqa: BLE001 - the connector fails, the herder goes on
+            log.error("Failed to generate task configs for connector %s", name, exc_info=e)
+            self.on_connector_state(name, State.FAILED, format_trace(e))
+            return None
+
     # -- topic tracking -----------------------------------------------------------------------------
     def connector_active_topics(self, name: str) -> list[str]:
         if not self.config["topic.tracking.enable"]:
@@ -346,6 +401,7 @@ class Herder(ABC):
             return [{"partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition},
                      "offset": {"kafka_offset": offset}} for tp, offset in sorted(committed.items())]
         try:
+            await self.offsets.refresh()  # another worker of a cluster may have written some since
             return [{"partition": p, "offset": o} for p, o in self.offsets.all(name)]
         except Exception as e:
             raise ConnectError(f"Failed to retrieve offsets for source connector {name}") from e
@@ -373,6 +429,7 @@ class Herder(ABC):
             if entries is not None:
                 source_offsets = parse_source_offsets(entries)
             else:
+                await self.offsets.refresh()
                 source_offsets = {partition_key(p): None for p, _ in self.offsets.all(name)}
             result = await self._alter_offsets_hook(name, connector, config, source_offsets)
             if entries is not None:

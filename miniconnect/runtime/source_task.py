@@ -26,6 +26,7 @@ class StoreOffsetReader(OffsetStorageReader):
         self.store, self.connector = store, connector
 
     async def offsets(self, partitions: list[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
+        await self.store.refresh()  # in distributed mode, another worker may have written them since
         return self.store.get(self.connector, partitions)
 
 

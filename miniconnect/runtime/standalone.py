@@ -5,13 +5,13 @@ import asyncio
 import logging
 from typing import Any, Mapping
 
-from ..errors import AlreadyExists, BadRequest, ConnectError, NotFound
+from ..errors import AlreadyExists, ConnectError, NotFound
 from ..log.base import Transport
 from ..storage.configs import FileConfigStore
 from ..storage.offsets import FileOffsetStore
 from ..storage.status import Status
-from .herder import ConnectorInfo, ConnectorStateInfo, Created, Herder, OffsetEntries, StateInfo, TaskInfo, \
-    TaskStateInfo
+from .herder import ConnectorInfo, ConnectorStateInfo, Created, Herder, OffsetEntries, TaskInfo, \
+    check_offsets_modifiable, patched_config
 from .states import State, TargetState, TaskId
 
 log = logging.getLogger(__name__)
@@ -109,13 +109,7 @@ class StandaloneHerder(Herder):
             return Created(created, self.connector_info(name))
 
     async def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
-        current = self._require_config(name)
-        merged = dict(current)
-        for key, value in patch.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
+        merged = patched_config(self._require_config(name), patch)
         return (await self.put_connector_config(name, merged, allow_replace=True)).info
 
     async def delete_connector(self, name: str) -> None:
@@ -177,21 +171,8 @@ class StandaloneHerder(Herder):
         async with self._lock:
             if not self.configs.contains(name):
                 raise NotFound(f"Unknown connector: {name}")
-            status = self.status.get_connector(name)
-            if status is None:
-                raise NotFound(f"Status for connector {name} not found")
-            restart_connector = not only_failed or status.state == State.FAILED
-            tasks = [(n, s) for n, s in self.status.tasks(name)
-                     if include_tasks and (not only_failed or s.state == State.FAILED)]
-            restart_ids = [TaskId(name, n) for n, _ in tasks]
-            # The answer shows the plan: chosen instances RESTARTING, the others as they are now.
-            plan = ConnectorStateInfo(
-                name,
-                StateInfo(State.RESTARTING.value if restart_connector else status.state.value, status.worker_id,
-                          status.trace),
-                [TaskStateInfo(n, State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
-                               s.worker_id, s.trace) for n, s in self.status.tasks(name)],
-                self.connector_type(self.configs.config(name)))
+            plan = self.restart_plan(name, include_tasks, only_failed)
+            restart_connector, restart_ids = plan.restart_connector, plan.tasks
             if restart_connector:
                 await self.worker.stop_connector(name)
                 self.status.put_connector(name, Status(State.RESTARTING, self.worker_id))
@@ -211,7 +192,7 @@ class StandaloneHerder(Herder):
             for tid in restart_ids:
                 if tid.task < len(task_configs):
                     await self.worker.start_task(tid, config, task_configs[tid.task], target)
-            return plan
+            return plan.answer
 
     async def restart_task(self, task: TaskId) -> None:
         async with self._lock:
@@ -228,10 +209,7 @@ class StandaloneHerder(Herder):
     # -- offsets ------------------------------------------------------------------------------------
     def _check_stopped(self, name: str) -> dict[str, str]:
         config = self._require_config(name)
-        if self.configs.target_state(name) != TargetState.STOPPED or self.configs.task_configs(name):
-            raise BadRequest(f"Connectors must be in the STOPPED state before their offsets can be modified. This "
-                             f"can be done for the specified connector by issuing a 'PUT' request to the "
-                             f"'/connectors/{name}/stop' endpoint")
+        check_offsets_modifiable(name, self.configs.target_state(name), len(self.configs.task_configs(name)))
         return config
 
     async def alter_connector_offsets(self, name: str, entries: OffsetEntries) -> str:
@@ -284,12 +262,8 @@ class StandaloneHerder(Herder):
         """Asks the running connector for its task configs; replaces the tasks only if the configs changed."""
         if self.configs.target_state(name) != TargetState.STARTED or not self.worker.is_running(name):
             return
-        try:
-            new = await self.worker.task_configs(name)
-        except Exception as e:  # noqa: BLE001 - the connector fails, the herder goes on
-            log.error("Failed to generate task configs for connector %s", name, exc_info=e)
-            from .runner import format_trace
-            self.on_connector_state(name, State.FAILED, format_trace(e))
+        new = await self.generate_task_configs(name)
+        if new is None:
             return
         if new == self.configs.task_configs(name) and len(self.worker.connector_tasks(name)) == len(new):
             return

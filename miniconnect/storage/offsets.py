@@ -37,6 +37,9 @@ class FileOffsetStore:
     async def stop(self) -> None:
         pass
 
+    async def refresh(self) -> None:
+        """Nothing to catch up with: this process is the file's only writer (the Kafka store reads to the end)."""
+
     def get(self, connector: str, partitions: list[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
         stored = self._data.get(connector, {})
         return {k: stored.get(k) for k in map(partition_key, partitions)}

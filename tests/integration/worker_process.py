@@ -1,4 +1,4 @@
-"""Runs a real `miniconnect standalone` process for end-to-end tests, driven through its REST API."""
+"""Runs a real `miniconnect standalone` or `distributed` process for end-to-end tests, driven through its REST API."""
 from __future__ import annotations
 
 import os
@@ -21,8 +21,10 @@ def free_port() -> int:
 
 class WorkerProcess:
     def __init__(self, workdir: Path, extra: dict[str, str] | None = None, connector_files: list[str] | None = None,
-                 port: int | None = None):
+                 port: int | None = None, mode: str = "standalone"):
         self.workdir = workdir
+        self.mode = mode
+        workdir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.props = workdir / "worker.properties"
         lines = {
@@ -44,7 +46,7 @@ class WorkerProcess:
         log = open(self.log_path, "ab")
         # -P: the caller's working directory does not go on sys.path, where a `miniconnect/` directory (the quick
         # start's /tmp/miniconnect, another checkout) would shadow the installed package
-        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "miniconnect.cli", "standalone", str(self.props),
+        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "miniconnect.cli", self.mode, str(self.props),
                                       *self.connector_files], stdout=log, stderr=subprocess.STDOUT,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         while time.monotonic() - t0 < timeout:
@@ -90,7 +92,7 @@ class WorkerProcess:
         return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
     def rest(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        return httpx.request(method, self.url + path, json=json, timeout=30)
+        return httpx.request(method, self.url + path, json=json, timeout=60)
 
     def wait_for(self, predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
         deadline = time.monotonic() + timeout
@@ -110,3 +112,29 @@ class WorkerProcess:
             states = [t["state"] for t in body["tasks"]]
             return body if body["connector"]["state"] == "RUNNING" and states == ["RUNNING"] * tasks else None
         return self.wait_for(ok, timeout, f"{name} RUNNING with {tasks} tasks")
+
+
+def distributed_worker(workdir: Path, bootstrap: str, group: str, extra: dict[str, str] | None = None,
+                       port: int | None = None) -> WorkerProcess:
+    """A `miniconnect distributed` worker in `group`, with that group's internal topics and a short rebalance
+    delay, advertised at 127.0.0.1:<port>."""
+    port = port or free_port()
+    return WorkerProcess(workdir, {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "config.storage.topic": f"{group}-configs",
+        "offset.storage.topic": f"{group}-offsets",
+        "status.storage.topic": f"{group}-status",
+        "config.storage.replication.factor": "1",
+        "offset.storage.replication.factor": "1",
+        "status.storage.replication.factor": "1",
+        "offset.storage.partitions": "3",
+        "status.storage.partitions": "1",
+        "scheduled.rebalance.max.delay.ms": "5000",
+        "heartbeat.interval.ms": "1000",
+        "session.timeout.ms": "10000",
+        "rest.advertised.host.name": "127.0.0.1",
+        "rest.advertised.port": str(port),
+        "offset.flush.interval.ms": "500",
+        **(extra or {}),
+    }, port=port, mode="distributed")

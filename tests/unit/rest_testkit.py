@@ -127,7 +127,10 @@ class Env:
 
 
 @asynccontextmanager
-async def rest_env(tmp: Path, start: bool = True, **overrides: Any) -> AsyncIterator[Env]:
+async def rest_env(tmp: Path, start: bool = True, herder_factory: Callable[..., Any] = StandaloneHerder,
+                   **overrides: Any) -> AsyncIterator[Env]:
+    """A herder (standalone unless `herder_factory` builds another from config, worker, plugins, transport,
+    offsets) behind the REST app, on the embedded log in `tmp`."""
     config = worker_config(tmp, **overrides)
     plugins = Plugins(config)
     for cls in TEST_CONNECTORS:
@@ -138,7 +141,7 @@ async def rest_env(tmp: Path, start: bool = True, **overrides: Any) -> AsyncIter
     await offsets.start()
     worker = Worker(config, plugins, transport, offsets)
     await worker.start()
-    herder = StandaloneHerder(config, worker, plugins, transport, offsets)
+    herder = herder_factory(config, worker, plugins, transport, offsets)
     app = create_app(herder, config)
     try:
         if start:
