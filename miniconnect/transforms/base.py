@@ -1,0 +1,168 @@
+"""What every single message transform and predicate is: Transformation and Predicate base classes (Kafka's
+org.apache.kafka.connect.transforms API), the key/value operating side of the `$Key`/`$Value` variants, and the
+Requirements checks their error messages come from."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any, ClassVar, Mapping, Sequence
+
+from ..config.configdef import ConfigDef
+from ..data.schema import DataError, Field, Schema, Struct, Type
+
+Record = Any  # a SourceRecord or a SinkRecord: both tuples with key/value/topic/timestamp/headers fields
+
+REPLACE_NULL_WITH_DEFAULT_CONFIG = "replace.null.with.default"
+REPLACE_NULL_WITH_DEFAULT_DOC = ("Whether to replace fields that have a default value and that are null to the default "
+                                 "value. When set to true, the default value is used, otherwise null is used.")
+
+
+class Transformation:
+    """A single message transform. `apply` returns the changed record (a new tuple), the same record, or None to
+    drop it. `apply_batch` may be overridden where a whole batch is cheaper to do at once."""
+
+    class_name: ClassVar[str] = ""
+    config_def: ClassVar[ConfigDef] = ConfigDef()
+
+    def configure(self, props: Mapping[str, Any]) -> None:
+        pass
+
+    def apply(self, record: Record) -> Record | None:
+        raise NotImplementedError
+
+    def apply_batch(self, records: Sequence[Record]) -> list[Record | None]:
+        return list(map(self.apply, records))
+
+    def close(self) -> None:
+        pass
+
+
+class Predicate:
+    """A condition on a record that decides whether a transformation applies (Kafka's Predicate)."""
+
+    class_name: ClassVar[str] = ""
+    config_def: ClassVar[ConfigDef] = ConfigDef()
+
+    def configure(self, props: Mapping[str, Any]) -> None:
+        pass
+
+    def test(self, record: Record) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class KeyOrValue:
+    """The `$Key` / `$Value` side a transform works on: the variants set `side` to "key" or "value"."""
+
+    side: ClassVar[str] = "value"
+
+    def operating_schema(self, record: Record) -> Schema | None:
+        return record.key_schema if self.side == "key" else record.value_schema
+
+    def operating_value(self, record: Record) -> Any:
+        return record.key if self.side == "key" else record.value
+
+    def new_record(self, record: Record, schema: Schema | None, value: Any) -> Record:
+        if self.side == "key":
+            return record._replace(key_schema=schema, key=value)
+        return record._replace(value_schema=schema, value=value)
+
+
+def variants(base: type, package: str = "org.apache.kafka.connect.transforms") -> tuple[type, type]:
+    """The Key and Value subclasses of a key/value transform, named as Kafka names its nested classes."""
+    out = []
+    for side, suffix in (("key", "Key"), ("value", "Value")):
+        cls = type(f"{base.__name__}{suffix}", (base,), {"side": side, "__module__": base.__module__,
+                                                         "class_name": f"{package}.{base.__name__}${suffix}",
+                                                         "__doc__": f"{base.__name__} on the record {side}."})
+        out.append(cls)
+    return out[0], out[1]
+
+
+# -- Requirements (org.apache.kafka.connect.transforms.util.Requirements) --------------------------------------
+def java_class_name(value: Any) -> str:
+    """The Java class Kafka's data API would hold for a Python value, as error messages name it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "java.lang.Boolean"
+    if isinstance(value, int):
+        return "java.lang.Long"
+    if isinstance(value, float):
+        return "java.lang.Double"
+    if isinstance(value, str):
+        return "java.lang.String"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "[B"
+    if isinstance(value, decimal.Decimal):
+        return "java.math.BigDecimal"
+    if isinstance(value, (dt.date, dt.time)):
+        return "java.util.Date"
+    if isinstance(value, dict):
+        return "java.util.HashMap"
+    if isinstance(value, (list, tuple)):
+        return "java.util.ArrayList"
+    if isinstance(value, Struct):
+        return "org.apache.kafka.connect.data.Struct"
+    return type(value).__name__
+
+
+def require_schema(schema: Schema | None, purpose: str) -> Schema:
+    if schema is None:
+        raise DataError(f"Schema required for [{purpose}]")
+    return schema
+
+
+def require_map(value: Any, purpose: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DataError(f"Only Map objects supported in absence of schema for [{purpose}], found: "
+                        f"{java_class_name(value)}")
+    return value
+
+
+def require_struct(value: Any, purpose: str) -> Struct:
+    if not isinstance(value, Struct):
+        raise DataError(f"Only Struct objects supported for [{purpose}], found: {java_class_name(value)}")
+    return value
+
+
+def require_struct_or_null(value: Any, purpose: str) -> Struct | None:
+    return None if value is None else require_struct(value, purpose)
+
+
+def field_value(struct: Struct, field: Field, with_default: bool) -> Any:
+    """Struct.get (the field's default for a null) or Struct.getWithoutDefault."""
+    v = struct.values[field.index]
+    return field.schema.default if v is None and with_default else v
+
+
+def struct_schema(fields: Sequence[tuple[str, Schema]], basics: Schema | None = None) -> Schema:
+    """SchemaBuilder.struct() with SchemaUtil.copySchemaBasics(basics): name, version, doc and parameters, but not
+    optionality or default."""
+    return Schema(Type.STRUCT, name=basics.name if basics else None, version=basics.version if basics else None,
+                  doc=basics.doc if basics else None, parameters=basics.parameters if basics else None,
+                  fields=[Field(n, i, s) for i, (n, s) in enumerate(fields)])
+
+
+def new_struct(schema: Schema, values: Mapping[str, Any]) -> Struct:
+    return Struct(schema, [values.get(f.name) for f in schema.fields])
+
+
+class SchemaCache:
+    """Kafka's LRUCache(16) of updated schemas per input schema."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[Schema, Schema] = {}
+
+    def get(self, schema: Schema) -> Schema | None:
+        return self._entries.get(schema)
+
+    def put(self, schema: Schema, updated: Schema) -> Schema:
+        if len(self._entries) >= 16:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[schema] = updated
+        return updated
