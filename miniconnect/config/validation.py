@@ -4,6 +4,7 @@ and the keys of each transformation and predicate alias)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Mapping
 
 from ..errors import BadRequest, ConfigError
@@ -86,10 +87,57 @@ def topic_creation_def(props: Mapping[str, Any]) -> ConfigDef:
 
 _ALIASES = (("transforms", "Transforms", "transformation", "Transformation"),
             ("predicates", "Predicates", "predicate", "Predicate"))
+_TRANSFORM_IMPLICIT = ConfigDef().define(
+    "predicate", ConfigType.STRING, None, None, Importance.MEDIUM,
+    "The alias of a predicate used to determine whether to apply this transformation."
+).define("negate", ConfigType.BOOLEAN, False, None, Importance.MEDIUM,
+         "Whether the configured predicate should be negated.")
 
 
-def alias_def(props: Mapping[str, Any]) -> ConfigDef:
-    """ConnectorConfig.enrich: a required `<transforms|predicates>.<alias>.type` key for each alias listed."""
+class _Unprefixed:
+    """ConfigDef.embed's validator: the plugin's own validator, given the key name without the alias prefix."""
+
+    def __init__(self, prefix: str, base: Any):
+        self.prefix, self.base = prefix, base
+        self.null_reason = getattr(base, "null_reason", None)
+
+    def __call__(self, name: str, value: Any) -> None:
+        self.base(name[len(self.prefix):], value)
+
+    def __str__(self) -> str:
+        return str(self.base)
+
+
+class _TypeValidator:
+    """The `<alias>.type` key's check (ConnectorConfig.EnrichablePlugin): a transformation's `negate` needs a
+    `predicate`, and the class must be one of the kind."""
+
+    def __init__(self, plugins: Any, kind: str, prefix: str, props: Mapping[str, Any], alias: str):
+        self.plugins, self.kind, self.prefix, self.props, self.alias = plugins, kind, prefix, props, alias
+
+    def __call__(self, name: str, value: Any) -> None:
+        if self.kind == "transformation" and self.prefix + "negate" in self.props \
+                and self.prefix + "predicate" not in self.props:
+            raise ConfigError(message=f"Config '{self.prefix}negate' was provided but there is no config "
+                                      f"'{self.prefix}predicate' defining a predicate to be negated.")
+        if self.plugins is not None and value is not None:
+            _resolve_alias_class(self.plugins, self.kind, name, value)
+
+    def __str__(self) -> str:
+        return f"valid configs for {self.alias} {self.kind}"
+
+
+def _resolve_alias_class(plugins: Any, kind: str, name: str, value: Any) -> type:
+    try:
+        return getattr(plugins, f"resolve_{kind}")(str(value).strip())
+    except Exception:  # noqa: BLE001 - unknown or ambiguous: Kafka's CLASS parse error
+        raise ConfigError(name, value, f"Class {value} could not be found.") from None
+
+
+def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
+    """ConnectorConfig.enrich: for each alias listed, a required `<transforms|predicates>.<alias>.type` key, then
+    the keys of the class it names (for transformations also `predicate` and `negate`), embedded with the alias
+    prefix and group, in ConfigDef.embed's order (sorted by group, order, name)."""
     d = ConfigDef()
     for config, group, kind, base in _ALIASES:
         try:
@@ -97,20 +145,43 @@ def alias_def(props: Mapping[str, Any]) -> ConfigDef:
         except ConfigError:
             continue  # reported on the list key itself
         for alias in dict.fromkeys(aliases or []):
-            d.define(f"{config}.{alias}.type", ConfigType.CLASS, NO_DEFAULT, None, Importance.HIGH,
-                     f"Class for the '{alias}' {kind}.", f"{group}: {alias}", 0, Width.LONG,
+            prefix = f"{config}.{alias}."
+            label = f"{group}: {alias}"
+            d.define(prefix + "type", ConfigType.CLASS, NO_DEFAULT, _TypeValidator(plugins, kind, prefix, props, alias),
+                     Importance.HIGH, f"Class for the '{alias}' {kind}.", label, 0, Width.LONG,
                      f"{base} type for {alias}")
+            value = props.get(prefix + "type")
+            if plugins is None or _is_blank(value):
+                continue
+            try:
+                cls = _resolve_alias_class(plugins, kind, prefix + "type", value)
+            except ConfigError:
+                continue
+            keys = dict(_TRANSFORM_IMPLICIT.keys) if kind == "transformation" else {}
+            for key in cls.config_def.keys.values():
+                keys.setdefault(key.name, key)  # the implicit predicate/negate mask the plugin's own
+            ordered = sorted(keys.values(), key=lambda k: (k.group is not None, k.order_in_group, k.name))
+            for order, key in enumerate(ordered, start=1):
+                d.keys[prefix + key.name] = replace(
+                    key, name=prefix + key.name, group=label + (f": {key.group}" if key.group else ""),
+                    order_in_group=order, display_name=key.display_name or key.name,
+                    validator=_Unprefixed(prefix, key.validator) if key.validator else None,
+                    recommender=None)
     return d
 
 
-def _check_alias_classes(aliases: ConfigDef, values: dict[str, ConfigValue]) -> None:
-    """No transformation or predicate is installed in miniconnect yet: every class named is reported as Connect
-    reports one that is not installed, rather than the records going through untransformed."""
-    for name in aliases.keys:
-        cv = values.get(name)
-        if cv is not None and not cv.errors and not _is_blank(cv.value):
-            cv.errors.append(f"Invalid value {cv.value} for configuration {name}: Class {cv.value} could not be "
-                             f"found (miniconnect has no transformations or predicates yet).")
+def _check_predicate_aliases(props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
+    """A transformation's `predicate` must name a declared predicate alias (Kafka finds out when the task starts,
+    with this message; miniconnect says so before the connector is created)."""
+    try:
+        declared = set(parse_type("predicates", props.get("predicates"), ConfigType.LIST) or [])
+    except ConfigError:
+        return
+    for name, cv in values.items():
+        if name.startswith("transforms.") and name.endswith(".predicate") and cv.value and not cv.errors \
+                and cv.value not in declared:
+            cv.errors.append(f"Invalid value {cv.value} for configuration {name}: Unknown configuration "
+                             f"'predicates.{cv.value}.type'")
 
 
 def _key_info(key: ConfigKey, prefix: str = "") -> dict[str, Any]:
@@ -213,13 +284,13 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     cls = plugins.resolve_connector(str(conn_type))
     connector_type = cls.type
 
-    aliases = alias_def(props)
+    aliases = alias_def(props, plugins)
     config_def = framework_config(connector_type).merge(aliases)
     topic_creation_enabled = True if worker_config is None else bool(_get(worker_config, "topic.creation.enable", True))
     if connector_type == "source" and topic_creation_enabled and uses_topic_creation(props):
         config_def = config_def.merge(topic_creation_def(props))
     values = config_def.validate(props)
-    _check_alias_classes(aliases, values)
+    _check_predicate_aliases(props, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
     converters = _check_converter_classes(plugins, props, values)
