@@ -1,0 +1,180 @@
+"""Transforms and error tolerance end to end through a real worker on the embedded log: a JDBC source (SQLite) keyed
+by ValueToKey + ExtractField$Key with its topic renamed by RegexRouter; a Filter with TopicNameMatches; a sink with
+errors.tolerance=all whose bad records land in a dead letter queue topic with Kafka's error context headers."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from miniconnect.cli import load_worker_config, make_transport
+from worker_process import WorkerProcess
+
+
+async def _read_topic(props: Path, topic: str, want: int) -> list[Any]:
+    transport = make_transport(load_worker_config(str(props), []))
+    await transport.start()
+    try:
+        consumer = transport.consumer("reader", {"auto.offset.reset": "earliest"})
+        await consumer.start()
+        await consumer.subscribe([topic])
+        out: list[Any] = []
+        for _ in range(40):
+            out += await consumer.poll(1000, 250)
+            if len(out) >= want:
+                break
+        await consumer.stop()
+        return out
+    finally:
+        await transport.stop()
+
+
+def _produce(worker: WorkerProcess, topic: str, lines: list[str]) -> None:
+    """The lines as raw record values, through a FileStreamSource with the StringConverter."""
+    src = worker.workdir / f"{topic}.txt"
+    src.write_text("".join(f"{line}\n" for line in lines))
+    r = worker.rest("POST", "/connectors", {"name": f"feed-{topic}", "config": {
+        "connector.class": "FileStreamSource", "file": str(src), "topic": topic,
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "transforms": "tag", "transforms.tag.type": "InsertHeader", "transforms.tag.header": "h",
+        "transforms.tag.value.literal": "v"}})
+    assert r.status_code == 201, r.text
+
+
+def test_jdbc_source_keyed_and_renamed_then_filtered(tmp_path: Path) -> None:
+    db = tmp_path / "src.db"
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    con.executemany("INSERT INTO orders VALUES (?, ?)", [(i, f"n{i}") for i in range(1, 51)])
+    con.close()
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        r = worker.rest("POST", "/connectors", {"name": "src", "config": {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector", "connection.url": f"jdbc:sqlite:{db}",
+            "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "orders",
+            "topic.prefix": "db-", "poll.interval.ms": "100",
+            "transforms": "createKey,extractId,route",
+            "transforms.createKey.type": "org.apache.kafka.connect.transforms.ValueToKey",
+            "transforms.createKey.fields": "id",
+            "transforms.extractId.type": "org.apache.kafka.connect.transforms.ExtractField$Key",
+            "transforms.extractId.field": "id",
+            "transforms.route.type": "RegexRouter", "transforms.route.regex": "db-(.*)",
+            "transforms.route.replacement": "renamed-$1"}})
+        assert r.status_code == 201, r.text
+        # a sink that drops every record of topics matching "renamed-.*" writes nothing; another one keeps them
+        for name, negate in (("dropped", "false"), ("kept", "true")):
+            r = worker.rest("POST", "/connectors", {"name": name, "config": {
+                "connector.class": "FileStreamSink", "topics": "renamed-orders", "file": str(tmp_path / name),
+                "transforms": "drop", "transforms.drop.type": "Filter", "transforms.drop.predicate": "isRenamed",
+                "transforms.drop.negate": negate, "predicates": "isRenamed",
+                "predicates.isRenamed.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+                "predicates.isRenamed.pattern": "renamed-.*"}})
+            assert r.status_code == 201, r.text
+        worker.wait_running("src")
+        worker.wait_for(lambda: (tmp_path / "kept").exists() and
+                        len((tmp_path / "kept").read_text().splitlines()) == 50, what="kept records", timeout=60)
+        # the dropped records' offsets are committed like the others
+        worker.wait_for(lambda: worker.rest("GET", "/connectors/dropped/offsets").json()["offsets"] ==
+                        [{"partition": {"kafka_topic": "renamed-orders", "kafka_partition": 0},
+                          "offset": {"kafka_offset": 50}}], what="dropped records' offsets committed", timeout=60)
+        assert not (tmp_path / "dropped").exists() or (tmp_path / "dropped").read_text() == ""
+        assert worker.stop() == 0
+    finally:
+        worker.stop()
+    records = asyncio.run(_read_topic(worker.props, "renamed-orders", 50))
+    assert [json.loads(r.key) for r in records] == [{"schema": {"type": "int32", "optional": False}, "payload": i}
+                                                    for i in range(1, 51)]
+    assert json.loads(records[0].value)["payload"] == {"id": 1, "name": "n1"}
+    assert "db-orders" not in asyncio.run(_topics(worker.props))
+
+
+async def _topics(props: Path) -> list[str]:
+    from miniconnect import topics
+    transport = make_transport(load_worker_config(str(props), []))
+    await transport.start()
+    try:
+        return [line.split()[0] for line in await topics.list_topics(transport)]
+    finally:
+        await transport.stop()
+
+
+def test_sink_errors_tolerated_into_a_dead_letter_queue(tmp_path: Path) -> None:
+    good = [json.dumps({"schema": {"type": "string", "optional": False}, "payload": str(i)}) for i in range(200)]
+    lines = list(good)
+    bad_at = [3, 50, 51, 120, 199]
+    for n, i in enumerate(bad_at):
+        # bad JSON, and a value that makes the Cast transform fail
+        lines.insert(i + n, "{not json" if n % 2 == 0 else
+                     json.dumps({"schema": {"type": "string", "optional": False}, "payload": "cast me"}))
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        _produce(worker, "in", lines)
+        r = worker.rest("POST", "/connectors", {"name": "sink", "config": {
+            "connector.class": "FileStreamSink", "topics": "in", "file": str(tmp_path / "out.txt"),
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "transforms": "cast", "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+            "transforms.cast.spec": "int32", "transforms.cast.predicate": "notOk", "transforms.cast.negate": "false",
+            "predicates": "notOk", "predicates.notOk.type": "HasHeaderKey", "predicates.notOk.name": "h",
+            "errors.tolerance": "all", "errors.log.enable": "true",
+            "errors.deadletterqueue.topic.name": "dlq", "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true"}})
+        assert r.status_code == 201, r.text
+        worker.wait_for(lambda: (tmp_path / "out.txt").exists() and
+                        len((tmp_path / "out.txt").read_text().splitlines()) >= 200, what="good records", timeout=60)
+        assert (tmp_path / "out.txt").read_text().splitlines() == [str(i) for i in range(200)]
+        worker.wait_running("sink")
+        assert worker.stop() == 0
+    finally:
+        worker.stop()
+    dlq = asyncio.run(_read_topic(worker.props, "dlq", 5))
+    stages = {int(dict(r.headers)["__connect.errors.offset"]): dict(r.headers)["__connect.errors.stage"]
+              for r in dlq}
+    assert stages == {3: b"VALUE_CONVERTER", 51: b"TRANSFORMATION", 53: b"VALUE_CONVERTER", 123: b"TRANSFORMATION",
+                      203: b"VALUE_CONVERTER"}
+    cast = next(r for r in dlq if dict(r.headers)["__connect.errors.offset"] == b"51")
+    assert dict(cast.headers)["__connect.errors.class.name"] == b"org.apache.kafka.connect.transforms.Cast$Value"
+    assert dict(cast.headers)["__connect.errors.exception.message"] == \
+        b"Value (cast me) was out of range for requested data type"
+    first = dlq[0]
+    assert first.value == b"{not json"
+    headers = dict(first.headers)
+    assert headers["h"] == b"v"
+    assert headers["__connect.errors.topic"] == b"in"
+    assert headers["__connect.errors.partition"] == b"0"
+    assert headers["__connect.errors.offset"] == b"3"
+    assert headers["__connect.errors.connector.name"] == b"sink"
+    assert headers["__connect.errors.task.id"] == b"0"
+    assert headers["__connect.errors.stage"] == b"VALUE_CONVERTER"
+    assert headers["__connect.errors.class.name"] == b"org.apache.kafka.connect.json.JsonConverter"
+    assert headers["__connect.errors.exception.class.name"] == b"org.apache.kafka.connect.errors.DataException"
+    assert headers["__connect.errors.exception.message"]
+    assert b"Traceback" in headers["__connect.errors.exception.stacktrace"]
+
+
+def test_sink_transform_failure_fails_the_task_with_tolerance_none(tmp_path: Path) -> None:
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        _produce(worker, "in", [json.dumps({"schema": {"type": "string", "optional": False}, "payload": p})
+                                for p in ("1", "2", "x", "4")])
+        r = worker.rest("POST", "/connectors", {"name": "sink", "config": {
+            "connector.class": "FileStreamSink", "topics": "in", "file": str(tmp_path / "out.txt"),
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "transforms": "cast", "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+            "transforms.cast.spec": "int32"}})
+        assert r.status_code == 201, r.text
+
+        def failed() -> Any:
+            tasks = worker.rest("GET", "/connectors/sink/status").json().get("tasks") or []
+            return tasks and tasks[0]["state"] == "FAILED" and tasks[0]
+        task = worker.wait_for(failed, what="task FAILED", timeout=60)
+        assert "Tolerance exceeded in error handler" in task["trace"]
+        assert "Value (x) was out of range for requested data type" in task["trace"]
+        offsets = worker.rest("GET", "/connectors/sink/offsets").json()["offsets"]
+        assert all(o["offset"]["kafka_offset"] <= 2 for o in offsets)  # nothing past the bad record
+    finally:
+        worker.stop()
