@@ -501,6 +501,8 @@ class SetSchemaMetadata(KeyOrValue, Transformation):
         if value is None and schema is None:
             return record
         schema = require_schema(schema, "updating schema metadata")
+        if schema.type != Type.STRUCT:  # Kafka's new ConnectSchema(..., schema.fields(), ...) fails for these
+            raise DataError("Cannot list fields on non-struct type")
         is_map, is_array = schema.type == Type.MAP, schema.type == Type.ARRAY
         updated = Schema(schema.type, schema.optional, schema.default,
                          self.name if self.name is not None else schema.name,

@@ -76,12 +76,14 @@ class TimestampConverter(KeyOrValue, Transformation):
         if kind == STRING:
             if not isinstance(v, str):
                 raise DataError(f"Expected string timestamp to be a String, but found {_java_class(v)}")
+            if self.format is None:  # Kafka fails the same way (a NullPointerException) without a format
+                raise DataError('Cannot invoke "java.text.SimpleDateFormat.parse(String)" because "config.format" '
+                                'is null')
             try:
-                assert self.format is not None
                 return self.format.parse(v)
-            except (ValueError, AssertionError):
-                pattern = self.format.pattern if self.format else ""
-                raise DataError(f"Could not parse timestamp: value ({v}) does not match pattern ({pattern})") from None
+            except ValueError:
+                raise DataError(f"Could not parse timestamp: value ({v}) does not match pattern "
+                                f"({self.format.pattern})") from None
         if kind == UNIX:
             if not isinstance(v, int) or isinstance(v, bool):
                 raise DataError(f"Expected Unix timestamp to be a Long, but found {_java_class(v)}")
@@ -136,7 +138,8 @@ class TimestampConverter(KeyOrValue, Transformation):
             return STRING
         if schema.type == Type.INT64:
             return UNIX
-        raise ConnectError(f"Schema {schema!r} does not correspond to a known timestamp type format")
+        text = f"Schema{{{schema.name}:{schema.type.name}}}" if schema.name else f"Schema{{{schema.type.name}}}"
+        raise ConnectError(f"Schema {text} does not correspond to a known timestamp type format")
 
     def apply(self, record: Any) -> Any:
         schema = self.operating_schema(record)
