@@ -70,6 +70,26 @@ class KeyOrValue:
         return record._replace(value_schema=schema, value=value)
 
 
+class NullPassingTransform(KeyOrValue, Transformation):
+    """The shape of Kafka's Cast, Flatten, InsertField and ReplaceField: a null key or value passes unchanged, a map
+    without schema goes to apply_schemaless, a value with a schema to apply_with_schema."""
+
+    def apply(self, record: Record) -> Record | None:
+        value = self.operating_value(record)
+        if value is None:
+            return record
+        schema = self.operating_schema(record)
+        if schema is None:
+            return self.apply_schemaless(record, value)
+        return self.apply_with_schema(record, schema, value)
+
+    def apply_schemaless(self, record: Record, value: Any) -> Record | None:
+        raise NotImplementedError
+
+    def apply_with_schema(self, record: Record, schema: Schema, value: Any) -> Record | None:
+        raise NotImplementedError
+
+
 def variants(base: type, package: str = "org.apache.kafka.connect.transforms") -> tuple[type, type]:
     """The Key and Value subclasses of a key/value transform, named as Kafka names its nested classes."""
     out = []

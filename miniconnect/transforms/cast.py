@@ -10,11 +10,11 @@ from typing import Any, Mapping
 
 from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I
 from ..converters.javatext import java_double, java_float, to_float32
-from ..data.schema import (DATE, TIME, TIMESTAMP, DataError, Schema, Type, date_to_days, time_to_millis,
+from ..data.schema import (DATE, TIME, TIMESTAMP, DataError, Schema, Struct, Type, date_to_days, time_to_millis,
                            timestamp_to_millis)
 from ..errors import ConfigError
-from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
-                   Transformation, field_value, java_class_name, require_map, require_struct, struct_schema, variants)
+from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, NullPassingTransform, SchemaCache,
+                   field_value, java_class_name, require_map, require_struct, struct_schema, variants)
 from .timeformat import SimpleDateFormat
 
 _INPUT = (Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.BOOLEAN, Type.STRING,
@@ -237,7 +237,7 @@ def cast_value(schema: Schema | None, value: Any, target: Type) -> Any:
     return _to_string(value, schema)
 
 
-class Cast(KeyOrValue, Transformation):
+class Cast(NullPassingTransform):
     """Cast fields or the entire key or value to a specific type."""
 
     config_def = ConfigDef().define(
@@ -254,19 +254,16 @@ class Cast(KeyOrValue, Transformation):
         self.with_default = c[REPLACE_NULL_WITH_DEFAULT_CONFIG]
         self.cache = SchemaCache()
 
-    def apply(self, record: Any) -> Any:
-        value = self.operating_value(record)
-        if value is None:
-            return record
-        schema = self.operating_schema(record)
-        if schema is None:
-            if self.whole is not None:
-                return self.new_record(record, None, cast_value(None, value, self.whole))
-            value = require_map(value, "cast types")
-            updated = dict(value)
-            for name, target in self.casts.items():
-                updated[name] = cast_value(None, value.get(name), target)  # type: ignore[index]
-            return self.new_record(record, None, updated)
+    def apply_schemaless(self, record: Any, value: Any) -> Any:
+        if self.whole is not None:
+            return self.new_record(record, None, cast_value(None, value, self.whole))
+        value = require_map(value, "cast types")
+        updated = dict(value)
+        for name, target in self.casts.items():
+            updated[name] = cast_value(None, value.get(name), target)  # type: ignore[index]
+        return self.new_record(record, None, updated)
+
+    def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         updated_schema = self.cache.get(schema) or self.cache.put(schema, self._schema(schema))
         if self.whole is not None:
             return self.new_record(record, updated_schema, cast_value(schema, value, self.whole))
@@ -276,7 +273,6 @@ class Cast(KeyOrValue, Transformation):
             v = field_value(struct, f, self.with_default)
             target = self.casts.get(f.name)
             values.append(cast_value(f.schema, v, target) if target is not None else v)
-        from ..data.schema import Struct
         return self.new_record(record, updated_schema, Struct(updated_schema, values))
 
     def _schema(self, schema: Schema) -> Schema:

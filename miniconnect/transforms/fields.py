@@ -11,7 +11,8 @@ from ..data.schema import (OPTIONAL_INT32_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONA
                            INT64_SCHEMA, STRING_SCHEMA, DataError, Schema, Struct, Type, millis_to_timestamp,
                            timestamp_schema)
 from ..errors import ConfigError
-from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
+from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, NullPassingTransform,
+                   SchemaCache,
                    Transformation, field_value, java_class_name, require_map, require_schema, require_struct,
                    require_struct_or_null, struct_schema, variants)
 from .field_path import FIELD_SYNTAX_VERSION_CONFIG, SingleFieldPath, append_syntax_version
@@ -126,7 +127,7 @@ def _insertion_spec(spec: str | None) -> tuple[str, bool] | None:
     return spec, True
 
 
-class InsertField(KeyOrValue, Transformation):
+class InsertField(NullPassingTransform):
     """Insert field(s) using attributes from the record metadata or a configured static value."""
 
     config_def = _replace_null_with_default(
@@ -168,24 +169,21 @@ class InsertField(KeyOrValue, Transformation):
                             f"org.apache.kafka.connect.source.SourceRecord")
         return offset
 
-    def apply(self, record: Any) -> Any:
-        value = self.operating_value(record)
-        if value is None:
-            return record
-        schema = self.operating_schema(record)
-        if schema is None:
-            updated = dict(require_map(value, "field insertion"))
-            if self.topic_field:
-                updated[self.topic_field[0]] = record.topic
-            if self.partition_field and record.kafka_partition is not None:
-                updated[self.partition_field[0]] = record.kafka_partition
-            if self.offset_field:
-                updated[self.offset_field[0]] = self._offset(record)
-            if self.timestamp_field and record.timestamp is not None:
-                updated[self.timestamp_field[0]] = record.timestamp
-            if self.static_field and self.static_value is not None:
-                updated[self.static_field[0]] = self.static_value
-            return self.new_record(record, None, updated)
+    def apply_schemaless(self, record: Any, value: Any) -> Any:
+        updated = dict(require_map(value, "field insertion"))
+        if self.topic_field:
+            updated[self.topic_field[0]] = record.topic
+        if self.partition_field and record.kafka_partition is not None:
+            updated[self.partition_field[0]] = record.kafka_partition
+        if self.offset_field:
+            updated[self.offset_field[0]] = self._offset(record)
+        if self.timestamp_field and record.timestamp is not None:
+            updated[self.timestamp_field[0]] = record.timestamp
+        if self.static_field and self.static_value is not None:
+            updated[self.static_field[0]] = self.static_value
+        return self.new_record(record, None, updated)
+
+    def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         struct = require_struct(value, "field insertion")
         updated_schema = self.cache.get(struct.schema) or self.cache.put(struct.schema, self._schema(struct.schema))
         values = [field_value(struct, f, self.with_default) for f in struct.schema.fields]
@@ -245,7 +243,7 @@ class _RenamesValidator:
         return "list of colon-delimited pairs, e.g. <code>foo:bar,abc:xyz</code>"
 
 
-class ReplaceField(KeyOrValue, Transformation):
+class ReplaceField(NullPassingTransform):
     """Filter or rename fields."""
 
     config_def = _replace_null_with_default(
@@ -268,15 +266,12 @@ class ReplaceField(KeyOrValue, Transformation):
     def _keep(self, name: str) -> bool:
         return name not in self.exclude and (not self.include or name in self.include)
 
-    def apply(self, record: Any) -> Any:
-        value = self.operating_value(record)
-        if value is None:
-            return record
-        schema = self.operating_schema(record)
-        if schema is None:
-            value = require_map(value, "field replacement")
-            return self.new_record(record, None, {self.renames.get(k, k): v for k, v in value.items()
-                                                  if self._keep(k)})
+    def apply_schemaless(self, record: Any, value: Any) -> Any:
+        value = require_map(value, "field replacement")
+        return self.new_record(record, None, {self.renames.get(k, k): v for k, v in value.items()
+                                              if self._keep(k)})
+
+    def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         struct = require_struct(value, "field replacement")
         updated = self.cache.get(struct.schema)
         if updated is None:
@@ -400,7 +395,7 @@ _FLAT_TYPES = {Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type
                Type.BYTES, Type.ARRAY}
 
 
-class Flatten(KeyOrValue, Transformation):
+class Flatten(NullPassingTransform):
     """Flatten a nested data structure, generating names for each field by concatenating the field names at each
     level with a configurable delimiter character."""
 
@@ -415,15 +410,12 @@ class Flatten(KeyOrValue, Transformation):
     def _name(self, prefix: str, name: str) -> str:
         return name if not prefix else prefix + self.delimiter + name
 
-    def apply(self, record: Any) -> Any:
-        value = self.operating_value(record)
-        if value is None:
-            return record
-        schema = self.operating_schema(record)
-        if schema is None:
-            out: dict[str, Any] = {}
-            self._flatten_map(require_map(value, "flattening"), "", out)
-            return self.new_record(record, None, out)
+    def apply_schemaless(self, record: Any, value: Any) -> Any:
+        out: dict[str, Any] = {}
+        self._flatten_map(require_map(value, "flattening"), "", out)
+        return self.new_record(record, None, out)
+
+    def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         struct = require_struct_or_null(value, "flattening")
         updated = self.cache.get(schema)
         if updated is None:
