@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from ..config.configdef import ConfigDef
 from ..data.schema import DataError, Field, Schema, Struct, Type
@@ -53,6 +53,29 @@ class Predicate:
         pass
 
 
+_SETTERS: dict[tuple[type, tuple[str, ...]], Callable[..., Any]] = {}
+
+
+def record_setter(record_type: type, names: tuple[str, ...]) -> Callable[..., Any]:
+    """A function (record, *new values) -> a copy of the record with those fields replaced, built as one tuple
+    (namedtuple._replace costs several times more); made once per record type and field names."""
+    setter = _SETTERS.get((record_type, names))
+    if setter is None:
+        fields: tuple[str, ...] = record_type._fields  # type: ignore[attr-defined]
+        args = [f"v{i}" for i in range(len(names))]
+        items = [args[names.index(f)] if f in names else f"r[{i}]" for i, f in enumerate(fields)]
+        code = f"def setter(r, {', '.join(args)}):\n    return new(cls, ({', '.join(items)},))\n"
+        scope: dict[str, Any] = {"new": tuple.__new__, "cls": record_type}
+        exec(code, scope)  # noqa: S102 - generated from the record type's own field names
+        setter = _SETTERS[(record_type, names)] = scope["setter"]
+    return setter
+
+
+def with_fields(record: Record, **changes: Any) -> Record:
+    """record._replace(**changes), through record_setter."""
+    return record_setter(type(record), tuple(changes))(record, *changes.values())
+
+
 class KeyOrValue:
     """The `$Key` / `$Value` side a transform works on: the variants set `side` to "key" or "value"."""
 
@@ -65,9 +88,8 @@ class KeyOrValue:
         return record.key if self.side == "key" else record.value
 
     def new_record(self, record: Record, schema: Schema | None, value: Any) -> Record:
-        if self.side == "key":
-            return record._replace(key_schema=schema, key=value)
-        return record._replace(value_schema=schema, value=value)
+        names = ("key_schema", "key") if self.side == "key" else ("value_schema", "value")
+        return record_setter(type(record), names)(record, schema, value)
 
 
 class NullPassingTransform(KeyOrValue, Transformation):

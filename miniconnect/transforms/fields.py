@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any, Mapping
+from itertools import repeat
+from operator import attrgetter
+from typing import Any, Mapping, Sequence
 
 from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I, custom, non_empty_string
 from ..data.schema import (OPTIONAL_INT32_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, INT32_SCHEMA,
@@ -12,10 +14,12 @@ from ..data.schema import (OPTIONAL_INT32_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONA
                            timestamp_schema)
 from ..errors import ConfigError
 from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, NullPassingTransform,
-                   SchemaCache,
-                   Transformation, field_value, java_class_name, require_map, require_schema, require_struct,
-                   require_struct_or_null, struct_schema, variants)
+                   SchemaCache, Transformation, field_value, java_class_name, record_setter, require_map,
+                   require_schema, require_struct, require_struct_or_null, struct_schema, variants, with_fields)
 from .field_path import FIELD_SYNTAX_VERSION_CONFIG, SingleFieldPath, append_syntax_version
+
+
+_VALUE, _VALUES = attrgetter("value"), attrgetter("values")
 
 
 def non_empty_list():
@@ -46,7 +50,7 @@ class ValueToKey(Transformation):
         if record.value_schema is None:
             value = require_map(record.value, "copying fields from value to key")
             key = {f: value.get(f) for f in self.fields}
-            return record._replace(key_schema=None, key=key)
+            return with_fields(record, key_schema=None, key=key)
         value = require_struct(record.value, "copying fields from value to key")
         schema = value.schema
         key_schema = self.cache.get(schema)
@@ -59,7 +63,24 @@ class ValueToKey(Transformation):
                 fields.append((name, f.schema))
             key_schema = self.cache.put(schema, struct_schema(fields))
         key = Struct(key_schema, [field_value(value, schema.field(n), self.with_default) for n in self.fields])
-        return record._replace(key_schema=key_schema, key=key)
+        return with_fields(record, key_schema=key_schema, key=key)
+
+    def apply_batch(self, records: Sequence[Any]) -> list[Any]:
+        """The usual batch, Structs of one schema none of whose key fields has a default: keys built by index,
+        records by one tuple each."""
+        first = records[0] if records else None
+        if first is None or not isinstance(first.value, Struct):
+            return list(map(self.apply, records))
+        schema = first.value.schema
+        fields = [schema.field(n) for n in self.fields]
+        if None in fields or any(f.schema.default is not None for f in fields) or \
+                any(r.value.__class__ is not Struct or r.value.schema is not schema for r in records):
+            return list(map(self.apply, records))
+        key_schema = self.apply(first).key_schema
+        index = [f.index for f in fields]
+        rows = [[v[i] for i in index] for v in map(_VALUES, map(_VALUE, records))]
+        setter = record_setter(type(first), ("key_schema", "key"))
+        return list(map(setter, records, repeat(key_schema), Struct.many(key_schema, rows)))
 
 
 # -- ExtractField -----------------------------------------------------------------------------------------------
@@ -74,6 +95,21 @@ class ExtractField(KeyOrValue, Transformation):
         self.original = c["field"]
         self.path = SingleFieldPath(self.original, c[FIELD_SYNTAX_VERSION_CONFIG])
         self.with_default = c[REPLACE_NULL_WITH_DEFAULT_CONFIG]
+
+    def apply_batch(self, records: Sequence[Any]) -> list[Any]:
+        """The usual batch, Structs of one schema and a top-level field without default: values taken by index."""
+        first = records[0] if records else None
+        schema = self.operating_schema(first) if first is not None else None
+        f = self.path.field_from(schema) if schema is not None and len(self.path.steps) == 1 else None
+        if f is None or f.schema.default is not None:
+            return list(map(self.apply, records))
+        values = list(map(self.operating_value, records))
+        if any(v.__class__ is not Struct or v.schema is not schema for v in values):
+            return list(map(self.apply, records))
+        names = ("key_schema", "key") if self.side == "key" else ("value_schema", "value")
+        setter = record_setter(type(first), names)
+        i = f.index
+        return list(map(setter, records, repeat(f.schema), [v.values[i] for v in values]))
 
     def apply(self, record: Any) -> Any:
         schema = self.operating_schema(record)

@@ -12,7 +12,7 @@ from ..converters.javatext import java_double, java_float
 from ..data.schema import Schema, Struct, Type
 from ..errors import ConfigError
 from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
-                   Transformation, field_value, require_map, require_struct, struct_schema, variants)
+                   Transformation, field_value, require_map, require_struct, struct_schema, variants, with_fields)
 from .cast import _big_decimal_str, _date_millis, _DATE_FORMATS
 from .fields import non_empty_list
 
@@ -89,9 +89,9 @@ class DropHeaders(Transformation):
 
     def apply(self, record: Any) -> Any:
         if not record.headers:
-            return record._replace(headers=())
+            return with_fields(record, headers=())
         drop = self.headers
-        return record._replace(headers=[h for h in record.headers if h[0] not in drop])
+        return with_fields(record, headers=[h for h in record.headers if h[0] not in drop])
 
 
 _NON_NULL = custom(lambda v: None, "non-null string")  # ConfigDef.NonNullValidator: null is refused by parsing
@@ -111,7 +111,7 @@ class InsertHeader(Transformation):
         self.header = (c["header"], c["value.literal"].encode())
 
     def apply(self, record: Any) -> Any:
-        return record._replace(headers=[*record.headers, self.header])
+        return with_fields(record, headers=[*record.headers, self.header])
 
 
 class HeaderFrom(KeyOrValue, Transformation):
@@ -149,7 +149,7 @@ class HeaderFrom(KeyOrValue, Transformation):
                 if self.move:
                     updated.pop(name, None)
                 headers.append((header, header_bytes(None, value.get(name))))
-            return self.new_record(record, None, updated)._replace(headers=headers)
+            return with_fields(self.new_record(record, None, updated), headers=headers)
         struct = require_struct(value, purpose)
         if self.move:
             updated_schema = self.cache.get(schema) or self.cache.put(schema, struct_schema(
@@ -162,7 +162,7 @@ class HeaderFrom(KeyOrValue, Transformation):
             f = struct.schema.field(name)
             v = field_value(struct, f, self.with_default) if f is not None else None
             headers.append((header, header_bytes(schema.field(name).schema, v)))  # type: ignore[union-attr]
-        return self.new_record(record, updated_schema, out)._replace(headers=headers)
+        return with_fields(self.new_record(record, updated_schema, out), headers=headers)
 
 
 HeaderFromKey, HeaderFromValue = variants(HeaderFrom)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I
-from .base import Transformation
+from .base import Transformation, record_setter, with_fields
 from .javaregex import compile_java, java_replacement, regex_validator
 
 
@@ -31,7 +31,7 @@ class RegexRouter(Transformation):
             renamed = topic if m is None else self.regex.sub(self.expand, topic, count=1)
             if len(self._topics) < 1000:
                 self._topics[topic] = renamed
-        return record if renamed == topic else record._replace(topic=renamed)
+        return record if renamed == topic else with_fields(record, topic=renamed)
 
     def apply_batch(self, records: Any) -> list[Any]:
         if not records:
@@ -41,7 +41,8 @@ class RegexRouter(Transformation):
             renamed = self.apply(records[0]).topic
             if renamed == first:
                 return list(records)
-            return [r._replace(topic=renamed) for r in records]
+            setter = record_setter(type(records[0]), ("topic",))
+            return [setter(r, renamed) for r in records]
         return list(map(self.apply, records))
 
 

@@ -13,7 +13,7 @@ from ..data.schema import (DATE, INT64_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONAL_S
 from ..errors import ConfigError, ConnectError
 from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
                    Transformation, field_value, java_class_name, require_map, require_struct_or_null, struct_schema,
-                   variants)
+                   variants, with_fields)
 from .timeformat import SimpleDateFormat
 
 STRING, UNIX, DATE_T, TIME_T, TIMESTAMP_T = "string", "unix", "Date", "Time", "Timestamp"
@@ -200,7 +200,8 @@ class TimestampRouter(Transformation):
         if record.timestamp is None:
             raise DataError(f"Timestamp missing on record: {record!r}")
         stamp = self.format.format(record.timestamp)
-        return record._replace(topic=self.topic_format.replace("${topic}", record.topic).replace("${timestamp}", stamp))
+        topic = self.topic_format.replace("${topic}", record.topic).replace("${timestamp}", stamp)
+        return with_fields(record, topic=topic)
 
 
 TimestampConverterKey, TimestampConverterValue = variants(TimestampConverter)

@@ -214,6 +214,8 @@ def run_kafka(cases: list[dict], tmp: Path) -> list[list[dict]]:
 
 
 def run_ours(case: dict, plugins: Plugins) -> list[dict]:
+    """The case's records converted, then transformed as the sink runner does: the chain's batch path (each
+    stage's apply_batch, record by record after a failure), errors collected per record."""
     try:
         transforms = build_chain(plugins, case["config"])
     except Exception as e:  # noqa: BLE001
@@ -221,25 +223,62 @@ def run_ours(case: dict, plugins: Plugins) -> list[dict]:
     kc, vc = JsonConverter(), JsonConverter()
     kc.configure({"schemas.enable": case["schemas"]}, True)
     vc.configure({"schemas.enable": case["schemas"]}, False)
-    out = []
-    for r in case["records"]:
+    out: list[dict] = [{} for _ in case["records"]]
+    converted: list[SinkRecord] = []
+    positions: list[int] = []
+    for i, r in enumerate(case["records"]):
         try:
             ks, k = kc.to_connect_data(r["topic"], None if r["key"] is None else r["key"].encode())
             vs, v = vc.to_connect_data(r["topic"], None if r["value"] is None else r["value"].encode())
-            record = SinkRecord(r["topic"], r["partition"], ks, k, vs, v, r["offset"], r["timestamp"], "CreateTime",
-                                [(h, None if x is None else x.encode()) for h, x in r["headers"]])
-            record = transforms.apply(record) if transforms is not None else record
-            if record is None:
-                out.append({"dropped": True})
-                continue
+        except Exception as e:  # noqa: BLE001
+            out[i] = {"error": str(e)}
+            continue
+        converted.append(SinkRecord(r["topic"], r["partition"], ks, k, vs, v, r["offset"], r["timestamp"],
+                                    "CreateTime", [(h, None if x is None else x.encode()) for h, x in r["headers"]]))
+        positions.append(i)
+
+    def on_error(j: int, transformation: object, error: BaseException) -> None:
+        out[positions[j]] = {"error": str(error)}
+    results = transforms.apply_batch(converted, on_error) if transforms is not None else converted
+    for j, record in enumerate(results):
+        i = positions[j]
+        if "error" in out[i]:
+            continue
+        if record is None:
+            out[i] = {"dropped": True}
+            continue
+        try:
             kb = kc.from_connect_data(record.topic, record.key_schema, record.key)
             vb = vc.from_connect_data(record.topic, record.value_schema, record.value)
-            out.append({"topic": record.topic, "key": None if kb is None else kb.decode(),
-                        "value": None if vb is None else vb.decode(),
-                        "headers": [[h, None if x is None else x.decode()] for h, x in record.headers]})
         except Exception as e:  # noqa: BLE001
-            out.append({"error": str(e)})
+            out[i] = {"error": str(e)}
+            continue
+        out[i] = {"topic": record.topic, "key": None if kb is None else kb.decode(),
+                  "value": None if vb is None else vb.decode(),
+                  "headers": [[h, None if x is None else x.decode()] for h, x in record.headers]}
     return out
+
+
+def test_single_record_path_matches_the_batch_path() -> None:
+    """Kafka applies transforms record by record; the chain's batch path must give the same records."""
+    plugins = Plugins(plugin_path=[])
+    for case in build_cases():
+        transforms = build_chain(plugins, case["config"])
+        if transforms is None:
+            continue
+        vc = JsonConverter()
+        vc.configure({"schemas.enable": case["schemas"]}, False)
+        records = [SinkRecord(r["topic"], 0, None, None, *vc.to_connect_data(r["topic"], None if r["value"] is None
+                                                                            else r["value"].encode()), r["offset"],
+                              r["timestamp"]) for r in case["records"]]
+        for batch_records in (records, [r for r in records if r.value is not None]):  # the latter: fast paths
+            one_by_one = []
+            for r in batch_records:
+                try:
+                    one_by_one.append(transforms.apply(r))
+                except Exception:  # noqa: BLE001
+                    one_by_one.append(None)
+            assert transforms.apply_batch(batch_records, lambda i, t, e: None) == one_by_one, case["name"]
 
 
 def _same(ours: dict, kafka: dict) -> bool:
