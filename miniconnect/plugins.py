@@ -36,6 +36,13 @@ BUILTIN_PLUGINS = {
     "JsonConverter": "miniconnect.converters.json:JsonConverter",
     "StringConverter": "miniconnect.converters.string:StringConverter",
     "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
+    "BooleanConverter": "miniconnect.converters.number:BooleanConverter",
+    "ShortConverter": "miniconnect.converters.number:ShortConverter",
+    "IntegerConverter": "miniconnect.converters.number:IntegerConverter",
+    "LongConverter": "miniconnect.converters.number:LongConverter",
+    "FloatConverter": "miniconnect.converters.number:FloatConverter",
+    "DoubleConverter": "miniconnect.converters.number:DoubleConverter",
+    "SimpleHeaderConverter": "miniconnect.converters.simple_header:SimpleHeaderConverter",
 }
 PLUGIN_TYPES = "sink, source, converter, header_converter, transformation, predicate"
 _SUFFIXES = {"connector": "Connector", "converter": "Converter", "transformation": "Transformation",
@@ -325,7 +332,11 @@ class Plugins:
             for name in sorted(n for n, c in connectors.items() if c.type == ptype):
                 out.append(_info(name, ptype, connectors[name]))
         if not connectors_only:
-            for kind in ("converter", "transformation", "predicate"):
+            converters = self._classes["converter"]
+            for ptype, flag in (("converter", "converter"), ("header_converter", "header_converter")):
+                for name in sorted(n for n, c in converters.items() if getattr(c, flag, ptype == "converter")):
+                    out.append(_info(name, ptype, converters[name]))
+            for kind in ("transformation", "predicate"):
                 classes = self._classes[kind]
                 for name in sorted(classes):
                     out.append(_info(name, kind, classes[name]))

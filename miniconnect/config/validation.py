@@ -99,13 +99,84 @@ class _Unprefixed:
 
     def __init__(self, prefix: str, base: Any):
         self.prefix, self.base = prefix, base
-        self.null_reason = getattr(base, "null_reason", None)
 
     def __call__(self, name: str, value: Any) -> None:
         self.base(name[len(self.prefix):], value)
 
+    def null_error(self, name: str) -> str | None:
+        """What Kafka's validator says when it is run on a missing required value (ConfigDef.validate runs it on
+        null): a validator declares it as `null_message` (whole) or `null_reason` (after "Invalid value null ...")."""
+        message = getattr(self.base, "null_message", None)
+        if message:
+            return message
+        reason = getattr(self.base, "null_reason", None)
+        return f"Invalid value null for configuration {name[len(self.prefix):]}: {reason}" if reason else None
+
     def __str__(self) -> str:
         return str(self.base)
+
+
+_IMPORTANCE_ORDER = {Importance.HIGH: 0, Importance.MEDIUM: 1, Importance.LOW: 2}
+
+
+def _embed_order(key: ConfigKey) -> tuple:
+    """ConfigDef.sortedConfigs: group, order in group, keys without default first, importance, name."""
+    return (key.group is not None, key.order_in_group, key.has_default, _IMPORTANCE_ORDER[key.importance], key.name)
+
+
+def _version_tuple(text: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\-]", text.strip()))
+
+
+def version_matches(spec: str, version: str) -> bool:
+    """A Maven version range ("[4.0,5.0)", "(,4.1]") or a plain version (an exact match), as KIP-891 takes them."""
+    spec = spec.strip()
+    if not spec or spec[0] not in "[(":
+        return _version_tuple(spec) == _version_tuple(version)
+    lo, _, hi = spec[1:-1].partition(",") if "," in spec else (spec[1:-1], "", spec[1:-1])
+    v = _version_tuple(version)
+    if lo.strip() and (v < _version_tuple(lo) or (spec[0] == "(" and v == _version_tuple(lo))):
+        return False
+    if hi.strip() and (v > _version_tuple(hi) or (spec[-1] == ")" and v == _version_tuple(hi))):
+        return False
+    return True
+
+
+def _range_text(spec: str) -> str:
+    spec = spec.strip()
+    return spec if spec[:1] in "[(" else f"[{spec},{spec}]"
+
+
+class _VersionValidator:
+    """`<alias>.plugin.version`: the named class must have a version in the range (one version per class here)."""
+
+    def __init__(self, plugins: Any, kind: str, type_key: str, props: Mapping[str, Any]):
+        self.plugins, self.kind, self.type_key, self.props = plugins, kind, type_key, props
+
+    def __call__(self, name: str, value: Any) -> None:
+        message = _version_error(self.plugins, self.kind, self.type_key, self.props)
+        if message:
+            raise ConfigError(message=message)
+
+    def __str__(self) -> str:
+        return "valid plugin version"
+
+
+def _version_error(plugins: Any, kind: str, type_key: str, props: Mapping[str, Any]) -> str | None:
+    prefix = type_key[:-len("type")]
+    spec = props.get(prefix + "plugin.version")
+    if plugins is None or _is_blank(spec) or _is_blank(props.get(type_key)):
+        return None
+    try:
+        cls = _resolve_alias_class(plugins, kind, type_key, props.get(type_key))
+    except ConfigError:
+        return None
+    from ..plugins import class_name_of, plugin_version
+    version = str(plugin_version(cls))
+    if version_matches(str(spec), version):
+        return None
+    return (f"Plugin {class_name_of(cls)} not found that matches the version range {_range_text(str(spec))}, "
+            f"available versions: [{version}]")
 
 
 class _TypeValidator:
@@ -122,6 +193,9 @@ class _TypeValidator:
                                       f"'{self.prefix}predicate' defining a predicate to be negated.")
         if self.plugins is not None and value is not None:
             _resolve_alias_class(self.plugins, self.kind, name, value)
+            message = _version_error(self.plugins, self.kind, name, self.props)
+            if message:
+                raise ConfigError(message=message)
 
     def __str__(self) -> str:
         return f"valid configs for {self.alias} {self.kind}"
@@ -157,17 +231,33 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
                 cls = _resolve_alias_class(plugins, kind, prefix + "type", value)
             except ConfigError:
                 continue
+            from ..plugins import plugin_version
+            # set directly: define() would run the validator on the default, which depends on the props
+            d.keys[prefix + "plugin.version"] = ConfigKey(
+                prefix + "plugin.version", ConfigType.STRING, str(plugin_version(cls)),
+                _VersionValidator(plugins, kind, prefix + "type", props), Importance.HIGH,
+                f"Version of the '{alias}' {kind}.", label, 1, Width.LONG, f"{base} version for {alias}")
             keys = dict(_TRANSFORM_IMPLICIT.keys) if kind == "transformation" else {}
             for key in cls.config_def.keys.values():
                 keys.setdefault(key.name, key)  # the implicit predicate/negate mask the plugin's own
-            ordered = sorted(keys.values(), key=lambda k: (k.group is not None, k.order_in_group, k.name))
-            for order, key in enumerate(ordered, start=1):
+            for order, key in enumerate(sorted(keys.values(), key=_embed_order), start=2):
                 d.keys[prefix + key.name] = replace(
                     key, name=prefix + key.name, group=label + (f": {key.group}" if key.group else ""),
                     order_in_group=order, display_name=key.display_name or key.name,
                     validator=_Unprefixed(prefix, key.validator) if key.validator else None,
                     recommender=None)
     return d
+
+
+def _add_null_validation_errors(aliases: ConfigDef, props: Mapping[str, Any],
+                                values: dict[str, ConfigValue]) -> None:
+    """Kafka validates a missing required value too (as null): the embedded validators' second error."""
+    for name, key in aliases.keys.items():
+        cv = values.get(name)
+        if cv is not None and name not in props and not key.has_default and isinstance(key.validator, _Unprefixed):
+            message = key.validator.null_error(name)
+            if message:
+                cv.errors.append(message)
 
 
 def _check_predicate_aliases(props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
@@ -291,6 +381,7 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
         config_def = config_def.merge(topic_creation_def(props))
     values = config_def.validate(props)
     _check_predicate_aliases(props, values)
+    _add_null_validation_errors(aliases, props, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
     converters = _check_converter_classes(plugins, props, values)

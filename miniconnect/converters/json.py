@@ -740,6 +740,7 @@ class _Compiled:
 class JsonConverter(Converter):
     class_name = "org.apache.kafka.connect.json.JsonConverter"
     ignores_headers = True
+    header_converter = True
     config_def = _json_config_def()
 
     def __init__(self) -> None:

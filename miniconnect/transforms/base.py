@@ -3,12 +3,11 @@ org.apache.kafka.connect.transforms API), the key/value operating side of the `$
 Requirements checks their error messages come from."""
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 from ..config.configdef import ConfigDef
 from ..data.schema import DataError, Field, Schema, Struct, Type
+from ..data.values import java_class_name
 
 Record = Any  # a SourceRecord or a SinkRecord: both tuples with key/value/topic/timestamp/headers fields
 
@@ -124,33 +123,6 @@ def variants(base: type, package: str = "org.apache.kafka.connect.transforms") -
 
 
 # -- Requirements (org.apache.kafka.connect.transforms.util.Requirements) --------------------------------------
-def java_class_name(value: Any) -> str:
-    """The Java class Kafka's data API would hold for a Python value, as error messages name it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "java.lang.Boolean"
-    if isinstance(value, int):
-        return "java.lang.Long"
-    if isinstance(value, float):
-        return "java.lang.Double"
-    if isinstance(value, str):
-        return "java.lang.String"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "[B"
-    if isinstance(value, decimal.Decimal):
-        return "java.math.BigDecimal"
-    if isinstance(value, (dt.date, dt.time)):
-        return "java.util.Date"
-    if isinstance(value, dict):
-        return "java.util.HashMap"
-    if isinstance(value, (list, tuple)):
-        return "java.util.ArrayList"
-    if isinstance(value, Struct):
-        return "org.apache.kafka.connect.data.Struct"
-    return type(value).__name__
-
-
 def require_schema(schema: Schema | None, purpose: str) -> Schema:
     if schema is None:
         raise DataError(f"Schema required for [{purpose}]")

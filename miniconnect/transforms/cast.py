@@ -10,12 +10,11 @@ from typing import Any, Mapping
 
 from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I
 from ..converters.javatext import java_double, java_float, to_float32
-from ..data.schema import (DATE, TIME, TIMESTAMP, DataError, Schema, Struct, Type, date_to_days, time_to_millis,
-                           timestamp_to_millis)
+from ..data.schema import DATE, TIME, TIMESTAMP, DataError, Schema, Struct, Type
+from ..data.values import big_decimal_str, date_millis, date_text, java_class_name
 from ..errors import ConfigError
 from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, NullPassingTransform, SchemaCache,
-                   field_value, java_class_name, require_map, require_struct, struct_schema, variants)
-from .timeformat import SimpleDateFormat
+                   field_value, require_map, require_struct, struct_schema, variants)
 
 _INPUT = (Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.BOOLEAN, Type.STRING,
           Type.BYTES)
@@ -59,6 +58,8 @@ def parse_spec(mappings: list[str]) -> dict[str | None, Type]:
 
 
 class _SpecValidator:
+    null_message = "Must specify at least one field to cast."
+
     def __call__(self, name: str, value: Any) -> None:
         if not value:
             raise ConfigError(message="Must specify at least one field to cast.")
@@ -153,23 +154,9 @@ def _to_boolean(value: Any) -> bool:
     raise DataError(f"Unexpected type in Cast transformation: class {java_class_name(value)}")
 
 
-_DATE_FORMATS = {n: SimpleDateFormat(p) for n, p in (("time", "HH:mm:ss.SSS'Z'"), ("date", "yyyy-MM-dd"),
-                                                      ("timestamp", "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"))}
-
-
-def _date_millis(value: Any) -> int:
-    if isinstance(value, dt.datetime):
-        return timestamp_to_millis(value)
-    if isinstance(value, dt.date):
-        return date_to_days(value) * 86_400_000
-    return time_to_millis(value)
-
-
 def _to_string(value: Any, schema: Schema | None) -> str:
     if isinstance(value, (dt.date, dt.time)):
-        millis = _date_millis(value)
-        kind = "time" if millis < 86_400_000 else "date" if millis % 86_400_000 == 0 else "timestamp"
-        return _DATE_FORMATS[kind].format(millis)  # Values.dateFormatFor
+        return date_text(value)  # Values.dateFormatFor
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode()
     if isinstance(value, bool):
@@ -177,23 +164,12 @@ def _to_string(value: Any, schema: Schema | None) -> str:
     if isinstance(value, float):
         return java_float(value) if schema is not None and schema.type == Type.FLOAT32 else java_double(value)
     if isinstance(value, decimal.Decimal):
-        return _big_decimal_str(value)
+        return big_decimal_str(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
         return value
     raise DataError(f"Unexpected type in Cast transformation: class {java_class_name(value)}")
-
-
-def _big_decimal_str(d: decimal.Decimal) -> str:
-    """BigDecimal.toString: plain unless the exponent is positive or the adjusted exponent below -6."""
-    sign, digits, exp = d.as_tuple()
-    unscaled = "".join(map(str, digits))
-    adjusted = len(unscaled) - 1 + int(exp)
-    if int(exp) <= 0 and adjusted >= -6:
-        return ("-" if sign else "") + format(abs(d), "f")
-    mantissa = unscaled[0] + ("." + unscaled[1:] if len(unscaled) > 1 else "")
-    return ("-" if sign else "") + mantissa + "E" + ("+" if adjusted > 0 else "") + str(adjusted)
 
 
 def _infer_type(value: Any) -> Type | None:
@@ -227,7 +203,7 @@ def cast_value(schema: Schema | None, value: Any, target: Type) -> Any:
                         f"{_type_list(_INPUT)}")
     if schema is not None and schema.name is not None and target != Type.STRING \
             and schema.name in (DATE, TIME, TIMESTAMP):
-        value = _date_millis(value) // (86_400_000 if schema.name == DATE else 1)
+        value = date_millis(value) // (86_400_000 if schema.name == DATE else 1)
     if target in _BITS:
         return _to_integer(value, target)
     if target in (Type.FLOAT32, Type.FLOAT64):

@@ -89,7 +89,7 @@ def build_chain(plugins: Any, config: Mapping[str, str]) -> TransformationChain 
             transformation = plugins.resolve_transformation(props.pop("type", ""))()
             predicate_alias = props.pop("predicate", None)
             negate = str(props.pop("negate", "false")).strip().lower() == "true"
-            props.pop("version", None)
+            props.pop("plugin.version", None)
             transformation.configure(props)
             predicate = None
             if predicate_alias is not None:
@@ -97,7 +97,7 @@ def build_chain(plugins: Any, config: Mapping[str, str]) -> TransformationChain 
                 if "type" not in pprops:
                     raise ConnectError(f"Unknown configuration 'predicates.{predicate_alias}.type'")
                 predicate = plugins.resolve_predicate(pprops.pop("type"))()
-                pprops.pop("version", None)
+                pprops.pop("plugin.version", None)
                 predicate.configure(pprops)
             stages.append(TransformationStage(transformation, predicate, negate))
         except Exception as e:

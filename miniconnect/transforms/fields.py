@@ -24,7 +24,9 @@ _VALUE, _VALUES = attrgetter("value"), attrgetter("values")
 
 def non_empty_list():
     """Kafka's NonEmptyListValidator."""
-    return custom(lambda v: "Empty list" if not v else None, "non-empty list")
+    validator = custom(lambda v: "Empty list" if not v else None, "non-empty list")
+    validator.null_reason = "Empty list"  # type: ignore[attr-defined]
+    return validator
 
 
 def _replace_null_with_default(d: ConfigDef) -> ConfigDef:

@@ -2,79 +2,15 @@
 Header values are held serialized, as the worker's default header converter (SimpleHeaderConverter) writes them."""
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
 from typing import Any, Mapping
 
 from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I, custom, one_of
-from ..converters.javatext import java_double, java_float
-from ..data.schema import Schema, Struct, Type
+from ..data.schema import Struct
+from ..data.values import convert_to_string_bytes as header_bytes
 from ..errors import ConfigError
 from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
                    Transformation, field_value, require_map, require_struct, struct_schema, variants, with_fields)
-from .cast import _big_decimal_str, _date_millis, _DATE_FORMATS
 from .fields import non_empty_list
-
-
-def _append(out: list[str], value: Any, embedded: bool, schema: Schema | None = None) -> None:
-    """Values.append: the text SimpleHeaderConverter writes for a value."""
-    if value is None:
-        out.append("null")
-    elif isinstance(value, bool):
-        out.append("true" if value else "false")
-    elif isinstance(value, float):
-        out.append(java_float(value) if schema is not None and schema.type == Type.FLOAT32 else java_double(value))
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, decimal.Decimal):
-        out.append(_big_decimal_str(value))
-    elif isinstance(value, str):
-        out.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' if embedded else value)
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        text = base64.b64encode(bytes(value)).decode()
-        out.append(f'"{text}"' if embedded else text)
-    elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, v in enumerate(value):
-            if i:
-                out.append(",")
-            _append(out, v, True, schema.value_schema if schema is not None else None)
-        out.append("]")
-    elif isinstance(value, dict):
-        out.append("{")
-        for i, (k, v) in enumerate(value.items()):
-            if i:
-                out.append(",")
-            _append(out, k, True)
-            out.append(":")
-            _append(out, v, True, schema.value_schema if schema is not None else None)
-        out.append("}")
-    elif isinstance(value, Struct):
-        out.append("{")
-        for i, f in enumerate(value.schema.fields):
-            if i:
-                out.append(",")
-            _append(out, f.name, True)
-            out.append(":")
-            _append(out, value.get(f.name), True, f.schema)
-        out.append("}")
-    elif isinstance(value, (dt.date, dt.time)):
-        millis = _date_millis(value)
-        kind = "time" if millis < 86_400_000 else "date" if millis % 86_400_000 == 0 else "timestamp"
-        text = _DATE_FORMATS[kind].format(millis)
-        out.append(f'"{text}"' if embedded else text)
-    else:
-        out.append(str(value))
-
-
-def header_bytes(schema: Schema | None, value: Any) -> bytes | None:
-    """SimpleHeaderConverter.fromConnectHeader: Values.convertToString of the value, UTF-8; None for null."""
-    if value is None:
-        return None
-    out: list[str] = []
-    _append(out, value, False, schema)
-    return "".join(out).encode()
 
 
 class DropHeaders(Transformation):
@@ -95,6 +31,7 @@ class DropHeaders(Transformation):
 
 
 _NON_NULL = custom(lambda v: None, "non-null string")  # ConfigDef.NonNullValidator: null is refused by parsing
+_NON_NULL.null_reason = "entry must be non null"  # type: ignore[attr-defined]
 
 
 class InsertHeader(Transformation):
@@ -114,6 +51,10 @@ class InsertHeader(Transformation):
         return with_fields(record, headers=[*record.headers, self.header])
 
 
+_OPERATION = one_of("move", "copy", case_sensitive=True)
+_OPERATION.null_reason = "String must be one of: move, copy"  # type: ignore[attr-defined]
+
+
 class HeaderFrom(KeyOrValue, Transformation):
     """Moves or copies fields in the key/value of a record into that record's headers."""
 
@@ -123,7 +64,7 @@ class HeaderFrom(KeyOrValue, Transformation):
                 "Field names in the record whose values are to be copied or moved to headers.")
         .define("headers", T.LIST, NO_DEFAULT, non_empty_list(), I.HIGH,
                 "Header names, in the same order as the field names listed in the fields configuration property.")
-        .define("operation", T.STRING, NO_DEFAULT, one_of("move", "copy", case_sensitive=True), I.HIGH,
+        .define("operation", T.STRING, NO_DEFAULT, _OPERATION, I.HIGH,
                 "Either <code>move</code> if the fields are to be moved to the headers (removed from the key/value), "
                 "or <code>copy</code> if the fields are to be copied to the headers (retained in the key/value).")
         .define(REPLACE_NULL_WITH_DEFAULT_CONFIG, T.BOOLEAN, True, None, I.MEDIUM, REPLACE_NULL_WITH_DEFAULT_DOC))

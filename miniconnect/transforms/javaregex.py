@@ -95,4 +95,7 @@ def regex_validator():
         except re.error as e:
             return f"Invalid regex: {e}"
         return None
-    return custom(check, "valid regex")
+    validator = custom(check, "valid regex")
+    # Kafka's Pattern.compile(null) fails with this NullPointerException text
+    validator.null_reason = 'Invalid regex: Cannot invoke "String.isEmpty()" because "this.pattern" is null'  # type: ignore[attr-defined]
+    return validator

@@ -16,6 +16,7 @@ class _Both:
 
     def __init__(self, *validators: Any):
         self.validators = validators
+        self.null_reason = next((r for r in (getattr(v, "null_reason", None) for v in validators) if r), None)
 
     def __call__(self, name: str, value: Any) -> None:
         for v in self.validators:

@@ -14,11 +14,15 @@ from ..errors import ConfigError, ConnectError
 from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
                    Transformation, field_value, java_class_name, require_map, require_struct_or_null, struct_schema,
                    variants, with_fields)
-from .timeformat import SimpleDateFormat
+from ..data.timeformat import SimpleDateFormat
 
 STRING, UNIX, DATE_T, TIME_T, TIMESTAMP_T = "string", "unix", "Date", "Time", "Timestamp"
 _MS_PER_DAY = 86_400_000
 _PRECISION = {"seconds": 1000, "milliseconds": 1, "microseconds": -1000, "nanoseconds": -1_000_000}
+
+
+_TARGET_TYPES = one_of(STRING, UNIX, DATE_T, TIME_T, TIMESTAMP_T, case_sensitive=True)
+_TARGET_TYPES.null_reason = "String must be one of: string, unix, Date, Time, Timestamp"  # type: ignore[attr-defined]
 
 
 def _schema_for(target: str, optional: bool) -> Schema:
@@ -44,8 +48,7 @@ class TimestampConverter(KeyOrValue, Transformation):
         ConfigDef()
         .define("field", T.STRING, "", None, I.HIGH,
                 "The field containing the timestamp, or empty if the entire value is a timestamp")
-        .define("target.type", T.STRING, NO_DEFAULT, one_of(STRING, UNIX, DATE_T, TIME_T, TIMESTAMP_T,
-                                                            case_sensitive=True), I.HIGH,
+        .define("target.type", T.STRING, NO_DEFAULT, _TARGET_TYPES, I.HIGH,
                 "The desired timestamp representation: string, unix, Date, Time, or Timestamp")
         .define("format", T.STRING, "", None, I.MEDIUM,
                 "A SimpleDateFormat-compatible format for the timestamp. Used to generate the output when type=string "

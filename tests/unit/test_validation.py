@@ -284,11 +284,16 @@ def test_transformation_and_predicate_aliases_are_enriched_with_their_class_keys
         "Transforms: route", "Transformation type for route", True)
     names = [c["definition"]["name"] for c in infos["configs"]
              if c["definition"] and c["definition"]["group"] == "Transforms: route"]
-    assert names == ["transforms.route.type", "transforms.route.negate", "transforms.route.predicate",
-                     "transforms.route.regex", "transforms.route.replacement"]
+    # Kafka 4.1's order: type, plugin.version, then the class's keys and predicate/negate as ConfigDef.sortedConfigs
+    # orders them (no default first, then importance, then name)
+    assert names == ["transforms.route.type", "transforms.route.plugin.version", "transforms.route.regex",
+                     "transforms.route.replacement", "transforms.route.negate", "transforms.route.predicate"]
     regex = entry(infos, "transforms.route.regex")["definition"]
     assert (regex["order"], regex["display_name"], regex["documentation"]) == (
-        3, "regex", "Regular expression to use for matching.")
+        2, "regex", "Regular expression to use for matching.")
+    version = entry(infos, "transforms.route.plugin.version")["definition"]
+    assert (version["display_name"], version["documentation"], version["importance"], version["order"]) == (
+        "Transformation version for route", "Version of the 'route' transformation.", "HIGH", 1)
     assert entry(infos, "predicates.isT.type")["definition"]["group"] == "Predicates: isT"
     assert infos["groups"][:7] == ["Common", "Transforms", "Predicates", "Error Handling", "Transforms: route",
                                    "Transforms: unwrap", "Transforms: key"]
@@ -311,12 +316,29 @@ def test_bad_transform_configs_are_refused_with_kafkas_messages(plugins):
          "transforms.f.predicate", "Invalid value nope for configuration transforms.f.predicate: Unknown "
                                    "configuration 'predicates.nope.type'"),
         ({"transforms": "x"}, "transforms.x.type", 'Missing required configuration "transforms.x.type"'),
+        ({"transforms": "v", "transforms.v.type": "ValueToKey", "transforms.v.plugin.version": "9.9"},
+         "transforms.v.type", "Plugin org.apache.kafka.connect.transforms.ValueToKey not found that matches the "
+                              "version range [9.9,9.9], available versions: ["),
         ({"predicates": "p", "predicates.p.type": "TopicNameMatches"}, "predicates.p.pattern",
          'Missing required configuration "predicates.p.pattern"'),
     ]
     for extra, key, message in cases:
         errs = errors_of(validate_connector_config(plugins, {**base, **extra}))
-        assert list(errs) == [key] and errs[key][0].startswith(message), (extra, errs)
+        assert key in errs and errs[key][0].startswith(message), (extra, errs)
+        assert len(errs) == 1 or key == "transforms.v.type", errs
+    # a missing required value is also run through its validator, as Kafka's ConfigDef.validate does
+    errs = errors_of(validate_connector_config(plugins, {**base, "transforms": "r", "transforms.r.type": "RegexRouter",
+                                                         "predicates": "p", "predicates.p.type": "TopicNameMatches"}))
+    assert errs["transforms.r.regex"] == [
+        'Missing required configuration "transforms.r.regex" which has no default value.',
+        'Invalid value null for configuration regex: Invalid regex: Cannot invoke "String.isEmpty()" because '
+        '"this.pattern" is null']
+    assert errs["predicates.p.pattern"][1].startswith("Invalid value null for configuration pattern: Invalid regex")
+    assert errs["transforms.r.replacement"] == [
+        'Missing required configuration "transforms.r.replacement" which has no default value.']
+    ok_version = {"transforms": "r", "transforms.r.type": "RegexRouter", "transforms.r.regex": "a",
+                  "transforms.r.replacement": "b", "transforms.r.plugin.version": "[0.0.1,99)"}
+    assert validate_connector_config(plugins, {**base, **ok_version})["error_count"] == 0
     ok = {"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "isT", "transforms.f.negate":
           "true", "predicates": "isT", "predicates.isT.type": "TopicNameMatches", "predicates.isT.pattern": "t.*"}
     assert validate_connector_config(plugins, {**base, **ok})["error_count"] == 0
