@@ -53,14 +53,16 @@ class _Originals:
         self.raw = raw
 
     def get(self, coordinates: tuple[str, int, int]) -> Original | None:
+        """The record read at these coordinates; a topic renamed by a transform is found by partition and offset
+        when only one batch holds them."""
         topic, partition, offset = coordinates
-        for batch in self.raw:
-            if batch.topic == topic and batch.partition == partition and batch.offsets[0] <= offset <= \
-                    batch.offsets[-1]:
-                try:
-                    return _original(batch, list(batch.offsets).index(offset))
-                except ValueError:
-                    return None
+        found = [b for b in self.raw if b.partition == partition and b.offsets[0] <= offset <= b.offsets[-1]]
+        exact = [b for b in found if b.topic == topic]
+        for batch in exact or (found if len(found) == 1 else []):
+            try:
+                return _original(batch, list(batch.offsets).index(offset))
+            except ValueError:
+                pass
         return None
 
 
@@ -94,7 +96,7 @@ class SinkTaskRunner(TaskRunner):
 
     def make_context(self) -> SinkTaskContext:
         context = SinkTaskContext(self.id.connector, self.id.task, self.task_config)
-        context.errant_record_reporter = self._report_errant  # type: ignore[attr-defined]
+        context.errant_record_reporter = self._report_errant if self.errors.tolerate_all else None
         return context
 
     def _report_errant(self, record: SinkRecord, error: BaseException) -> None:

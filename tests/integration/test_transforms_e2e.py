@@ -178,3 +178,120 @@ def test_sink_transform_failure_fails_the_task_with_tolerance_none(tmp_path: Pat
         assert all(o["offset"]["kafka_offset"] <= 2 for o in offsets)  # nothing past the bad record
     finally:
         worker.stop()
+
+
+# -- JDBC sink into PostgreSQL: bad records isolated and sent to the DLQ, good ones written ----------------------
+ORDER = {"type": "struct", "name": "orders", "optional": False, "fields": [
+    {"field": "id", "type": "int32", "optional": False}, {"field": "name", "type": "string", "optional": True},
+    {"field": "qty", "type": "int32", "optional": True}]}
+
+
+def _order(i: int, name: Any = None, id_: Any = None) -> str:
+    return json.dumps({"schema": ORDER, "payload": {"id": i if id_ is None else id_,
+                                                   "name": f"n{i}" if name is None else name, "qty": i % 7}})
+
+
+def _jdbc_lines(n: int, bad_every: int) -> tuple[list[str], dict[int, str]]:
+    """n records; every bad_every-th is bad in one of four ways (offset -> the stage Kafka reports it in)."""
+    lines, bad = [], {}
+    for i in range(n):
+        kind = (i // bad_every) % 4 if i % bad_every == bad_every - 1 else None
+        if kind is None:
+            lines.append(_order(i))
+            continue
+        if kind == 0:
+            lines.append("{bad json " + str(i))
+            bad[i] = "VALUE_CONVERTER"
+        elif kind == 1:
+            lines.append(_order(i, id_="not an int"))  # does not fit its own schema
+            bad[i] = "VALUE_CONVERTER"
+        elif kind == 2:
+            lines.append(_order(i, name="x" * 50))  # too long for VARCHAR(10)
+            bad[i] = "TASK_PUT"
+        else:
+            lines.append(json.dumps({"schema": ORDER, "payload": {"id": i, "name": None, "qty": 1}}))  # NOT NULL
+            bad[i] = "TASK_PUT"
+    return lines, bad
+
+
+def _pg_execute(server: Any, sql: str) -> Any:
+    from servers import run_async
+
+    async def run() -> Any:
+        conn = await server.connect()
+        try:
+            return await conn.fetch(sql)
+        finally:
+            await conn.close()
+    return run_async(run)
+
+
+def _jdbc_sink(server: Any, tolerance: str) -> dict[str, str]:
+    return {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", **server.connection_config(),
+            "topics": "orders", "insert.mode": "insert", "auto.create": "false", "max.retries": "0",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter", "errors.tolerance": tolerance,
+            "errors.deadletterqueue.topic.name": "dlq", "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.context.headers.enable": "true"}
+
+
+def test_jdbc_sink_tolerates_bad_records_into_the_dlq(pg_db: Any, tmp_path: Path) -> None:
+    from test_jdbc_sink_e2e import topics_produce
+    _pg_execute(pg_db, "CREATE TABLE orders (id INT PRIMARY KEY, name VARCHAR(10) NOT NULL, qty INT)")
+    lines, bad = _jdbc_lines(100_000, 2000)
+    assert len(bad) == 50
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        topics_produce(worker, "orders", lines)
+        r = worker.rest("POST", "/connectors", {"name": "pg-sink", "config": _jdbc_sink(pg_db, "all")})
+        assert r.status_code == 201, r.text
+        good = 100_000 - 50
+        worker.wait_for(lambda: _pg_execute(pg_db, "SELECT COUNT(*) FROM orders")[0][0] >= good,
+                        what="the good rows", timeout=300)
+        worker.wait_for(lambda: worker.rest("GET", "/connectors/pg-sink/offsets").json()["offsets"] ==
+                        [{"partition": {"kafka_topic": "orders", "kafka_partition": 0},
+                          "offset": {"kafka_offset": 100_000}}], what="all offsets committed", timeout=120)
+        assert worker.rest("GET", "/connectors/pg-sink/status").json()["tasks"][0]["state"] == "RUNNING"
+        assert worker.stop() == 0
+    finally:
+        worker.stop()
+    ids = {r[0] for r in _pg_execute(pg_db, "SELECT id FROM orders")}
+    assert ids == set(range(100_000)) - set(bad)
+    dlq = asyncio.run(_read_topic(worker.props, "dlq", 50))
+    assert len(dlq) == 50
+    seen = {}
+    for record in dlq:
+        h = dict(record.headers)
+        offset = int(h["__connect.errors.offset"])
+        seen[offset] = h["__connect.errors.stage"].decode()
+        assert record.value == lines[offset].encode()  # the bytes as they were read
+        assert h["__connect.errors.topic"] == b"orders" and h["__connect.errors.connector.name"] == b"pg-sink"
+        if seen[offset] == "TASK_PUT":
+            assert h["__connect.errors.class.name"] == b"miniconnect_plugins.jdbc.sink.task.JdbcSinkTask"
+            message = h["__connect.errors.exception.message"].decode()
+            assert "value too long" in message or "null value in column" in message, message
+    assert seen == bad
+
+
+def test_jdbc_sink_fails_at_the_first_bad_record_with_tolerance_none(pg_db: Any, tmp_path: Path) -> None:
+    from test_jdbc_sink_e2e import topics_produce
+    _pg_execute(pg_db, "CREATE TABLE orders (id INT PRIMARY KEY, name VARCHAR(10) NOT NULL, qty INT)")
+    lines = [_order(i) for i in range(20)]
+    lines[12] = _order(12, name="x" * 50)
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        topics_produce(worker, "orders", lines)
+        r = worker.rest("POST", "/connectors", {"name": "pg-sink", "config": _jdbc_sink(pg_db, "none")})
+        assert r.status_code == 201, r.text
+
+        def failed() -> Any:
+            tasks = worker.rest("GET", "/connectors/pg-sink/status").json().get("tasks") or []
+            return tasks and tasks[0]["state"] == "FAILED" and tasks[0]
+        task = worker.wait_for(failed, what="task FAILED", timeout=120)
+        assert "value too long" in task["trace"]
+        offsets = worker.rest("GET", "/connectors/pg-sink/offsets").json()["offsets"]
+        assert all(o["offset"]["kafka_offset"] <= 12 for o in offsets), offsets
+        assert _pg_execute(pg_db, "SELECT COUNT(*) FROM orders")[0][0] <= 12
+    finally:
+        worker.stop()
