@@ -302,9 +302,8 @@ class SinkTaskRunner(TaskRunner):
         """The error path: record by record, a record that does not convert reported and skipped (or the task
         failed, tolerance none)."""
         records, positions = [], []
-        types = batch.types_column()
-        for i, (offset, key, value, ts, headers) in enumerate(zip(batch.offsets, batch.keys, batch.values,
-                                                                  batch.timestamps, batch.headers)):
+        for i, (offset, key, value, ts, ttype, headers) in enumerate(zip(
+                batch.offsets, batch.keys, batch.values, batch.timestamps, batch.types_column(), batch.headers)):
             stage, conv = KEY_CONVERTER, self.key_converter
             try:
                 key_schema, k = conv.to_connect_data(batch.topic, key, headers)
@@ -314,7 +313,7 @@ class SinkTaskRunner(TaskRunner):
                 self.errors.failed(stage, conv.class_name, e, _original(batch, i))
                 continue
             records.append(SinkRecord(batch.topic, batch.partition, key_schema, k, value_schema, v, offset, ts,
-                                      types[i], headers))
+                                      ttype, headers))
             positions.append(i)
         return records if self.chain is None else self._transform(batch, records, positions)
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from miniconnect.cli import load_worker_config, make_transport
 from worker_process import WorkerProcess
@@ -17,11 +20,11 @@ async def _read_topic(props: Path, topic: str, want: int) -> list[Any]:
     transport = make_transport(load_worker_config(str(props), []))
     await transport.start()
     try:
-        consumer = transport.consumer("reader", {"auto.offset.reset": "earliest"})
+        consumer = transport.consumer(f"reader-{uuid.uuid4().hex[:8]}", {"auto.offset.reset": "earliest"})
         await consumer.start()
         await consumer.subscribe([topic])
         out: list[Any] = []
-        for _ in range(40):
+        for _ in range(120):
             out += await consumer.poll(1000, 250)
             if len(out) >= want:
                 break
@@ -101,7 +104,12 @@ async def _topics(props: Path) -> list[str]:
         await transport.stop()
 
 
-def test_sink_errors_tolerated_into_a_dead_letter_queue(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["embedded", "kafka"])
+def test_sink_errors_tolerated_into_a_dead_letter_queue(transport: str, request: pytest.FixtureRequest,
+                                                        tmp_path: Path) -> None:
+    uid = uuid.uuid4().hex[:8]
+    topic, dlq_topic = f"in-{uid}", f"dlq-{uid}"
+    extra = {"bootstrap.servers": request.getfixturevalue("kafka_bootstrap")} if transport == "kafka" else {}
     good = [json.dumps({"schema": {"type": "string", "optional": False}, "payload": str(i)}) for i in range(200)]
     lines = list(good)
     bad_at = [3, 50, 51, 120, 199]
@@ -109,18 +117,18 @@ def test_sink_errors_tolerated_into_a_dead_letter_queue(tmp_path: Path) -> None:
         # bad JSON, and a value that makes the Cast transform fail
         lines.insert(i + n, "{not json" if n % 2 == 0 else
                      json.dumps({"schema": {"type": "string", "optional": False}, "payload": "cast me"}))
-    worker = WorkerProcess(tmp_path)
+    worker = WorkerProcess(tmp_path, extra=extra)
     worker.start()
     try:
-        _produce(worker, "in", lines)
+        _produce(worker, topic, lines)
         r = worker.rest("POST", "/connectors", {"name": "sink", "config": {
-            "connector.class": "FileStreamSink", "topics": "in", "file": str(tmp_path / "out.txt"),
+            "connector.class": "FileStreamSink", "topics": topic, "file": str(tmp_path / "out.txt"),
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "transforms": "cast", "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
             "transforms.cast.spec": "int32", "transforms.cast.predicate": "notOk", "transforms.cast.negate": "false",
             "predicates": "notOk", "predicates.notOk.type": "HasHeaderKey", "predicates.notOk.name": "h",
             "errors.tolerance": "all", "errors.log.enable": "true",
-            "errors.deadletterqueue.topic.name": "dlq", "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.deadletterqueue.topic.name": dlq_topic, "errors.deadletterqueue.topic.replication.factor": "1",
             "errors.deadletterqueue.context.headers.enable": "true"}})
         assert r.status_code == 201, r.text
         worker.wait_for(lambda: (tmp_path / "out.txt").exists() and
@@ -130,7 +138,7 @@ def test_sink_errors_tolerated_into_a_dead_letter_queue(tmp_path: Path) -> None:
         assert worker.stop() == 0
     finally:
         worker.stop()
-    dlq = asyncio.run(_read_topic(worker.props, "dlq", 5))
+    dlq = asyncio.run(_read_topic(worker.props, dlq_topic, 5))
     stages = {int(dict(r.headers)["__connect.errors.offset"]): dict(r.headers)["__connect.errors.stage"]
               for r in dlq}
     assert stages == {3: b"VALUE_CONVERTER", 51: b"TRANSFORMATION", 53: b"VALUE_CONVERTER", 123: b"TRANSFORMATION",
@@ -143,7 +151,7 @@ def test_sink_errors_tolerated_into_a_dead_letter_queue(tmp_path: Path) -> None:
     assert first.value == b"{not json"
     headers = dict(first.headers)
     assert headers["h"] == b"v"
-    assert headers["__connect.errors.topic"] == b"in"
+    assert headers["__connect.errors.topic"] == topic.encode()
     assert headers["__connect.errors.partition"] == b"0"
     assert headers["__connect.errors.offset"] == b"3"
     assert headers["__connect.errors.connector.name"] == b"sink"

@@ -81,3 +81,28 @@ def test_no_transforms_no_chain() -> None:
     from miniconnect.transforms.chain import build_chain
     assert build_chain(Plugins(plugin_path=[]), {"transforms": ""}) is None
     assert build_chain(Plugins(plugin_path=[]), {}) is None
+
+
+def test_a_transformation_and_a_predicate_from_plugin_path(tmp_path: Any) -> None:
+    from miniconnect.plugins import Plugins
+    from miniconnect.transforms.chain import build_chain
+    from miniconnect.data.records import SinkRecord
+    (tmp_path / "my_smts.py").write_text(
+        "from miniconnect.transforms import Predicate, Transformation\n"
+        "class UpperTopic(Transformation):\n"
+        "    class_name = 'com.example.UpperTopic'\n"
+        "    def apply(self, record):\n"
+        "        return record._replace(topic=record.topic.upper())\n"
+        "class IsOdd(Predicate):\n"
+        "    class_name = 'com.example.IsOdd'\n"
+        "    def test(self, record):\n"
+        "        return record.kafka_offset % 2 == 1\n")
+    plugins = Plugins(plugin_path=[str(tmp_path)])
+    infos = {i["class"]: i["type"] for i in plugins.plugin_infos(connectors_only=False)}
+    assert infos["com.example.UpperTopic"] == "transformation" and infos["com.example.IsOdd"] == "predicate"
+    chain = build_chain(plugins, {"transforms": "up", "transforms.up.type": "UpperTopic",
+                                  "transforms.up.predicate": "odd", "predicates": "odd",
+                                  "predicates.odd.type": "com.example.IsOdd"})
+    assert chain is not None
+    records = [SinkRecord("t", 0, None, None, None, i, i) for i in range(4)]
+    assert [r.topic for r in chain.apply_batch(records, lambda i, t, e: None)] == ["t", "T", "t", "T"]

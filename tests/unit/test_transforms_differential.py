@@ -45,6 +45,8 @@ ORDER_SCHEMA = {"type": "struct", "name": "orders", "optional": False, "fields":
     field("epoch", "int64", True), field("when", "string", True),
     field("addr", "struct", True, fields=[field("city", "string", True), field("zip", "int32", True)]),
     field("tags", "array", True, items={"type": "string", "optional": False}),
+    field("attrs", "map", True, keys={"type": "string", "optional": False},
+          values={"type": "int32", "optional": True}),
     field("blob", "bytes", True)]}
 
 
@@ -52,7 +54,8 @@ def order(i: int, **over: Any) -> dict:
     v = {"id": i, "name": f"n{i}", "amount": 1.5 * i, "qty": None if i % 3 == 0 else i * 10, "flag": i % 2 == 0,
          "price": "AfQ=", "day": 19000 + i, "at": 1_700_000_000_123 + i * 86_399_999, "tod": 3_600_000 + i,
          "epoch": 1_700_000_000_000 + i, "when": f"2024-01-0{1 + i % 9} 10:1{i % 10}:00",
-         "addr": {"city": f"c{i}", "zip": 1000 + i} if i % 4 else None, "tags": ["a", f"t{i}"], "blob": "AAE="}
+         "addr": {"city": f"c{i}", "zip": 1000 + i} if i % 4 else None, "tags": ["a", f"t{i}"], "blob": "AAE=",
+         "attrs": {"k": i, "z": None} if i % 2 else None}
     v.update(over)
     return v
 
@@ -102,6 +105,7 @@ def chain(*parts: dict, predicates: dict | None = None) -> dict:
 def _configs_for_schema() -> list[dict]:
     """Transform configs meaningful on the order Structs (most also on the schemaless maps)."""
     c = [
+        {"transforms": ""},  # no transforms: JsonConverter's bytes alone
         chain(tx("a", "ValueToKey", fields="id")),
         chain(tx("a", "ValueToKey", fields="id,name")),
         chain(tx("a", "ValueToKey", fields="id"), tx("b", "ExtractField$Key", field="id")),
