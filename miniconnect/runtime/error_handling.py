@@ -86,17 +86,17 @@ class ErrorHandler:
         self.total_records_skipped += 1
 
     def _describe(self, stage: str, executing_class: str, original: Original | None, record: Any) -> str:
-        """ProcessingContext.toString(includeMessage), as LogReporter writes it."""
+        """ProcessingContext.toString(includeMessage), as LogReporter writes it: the record only with
+        errors.log.include.messages."""
         text = f"Executing stage '{stage}' with class '{executing_class}'"
-        if original is not None:
-            text += f", where consumed record is {{topic='{original.topic}', partition={original.partition}, " \
-                    f"offset={original.offset}"
-            if self.include_messages:
-                text += f", timestamp={original.timestamp}"
+        if self.include_messages and record is not None and original is None:
+            text += f", where source record is = {record!r}"
+        elif self.include_messages and original is not None:
+            text += (f", where consumed record is {{topic='{original.topic}', partition={original.partition}, "
+                     f"offset={original.offset}")
+            if original.timestamp is not None:
+                text += f", timestamp={original.timestamp}, timestampType=CreateTime"
             text += "}"
-        elif record is not None:
-            text += ", where source record is = " + (repr(record) if self.include_messages else
-                                                      f"{{topic='{record.topic}'}}")
         return text + "."
 
     def _dlq_record(self, stage: str, executing_class: str, error: BaseException, o: Original) -> ProducerRecord:
