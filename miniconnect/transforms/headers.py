@@ -2,11 +2,15 @@
 Header values are held serialized, as the worker's default header converter (SimpleHeaderConverter) writes them."""
 from __future__ import annotations
 
+import decimal
+import json
+import re
 from typing import Any, Mapping
 
 from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I, custom, one_of
 from ..data.schema import Struct
-from ..data.values import convert_to_string_bytes as header_bytes
+from ..converters.javatext import java_double, java_float, to_float32
+from ..data.values import convert_to_string_bytes
 from ..errors import ConfigError
 from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
                    Transformation, field_value, require_map, require_struct, struct_schema, variants, with_fields)
@@ -30,6 +34,34 @@ class DropHeaders(Transformation):
         return with_fields(record, headers=[h for h in record.headers if h[0] not in drop])
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def literal_header_text(literal: str) -> str | None:
+    """What InsertHeader's header holds once written: Values.parseString(literal) as SimpleHeaderConverter writes
+    it. Numbers are normalised (integral ones as integers, others as float32 when they fit, as Kafka's parser
+    types them), JSON arrays and objects compacted, the rest trimmed; "null" is a null header."""
+    text = literal.strip()
+    if text == "null":
+        return None
+    if _NUMBER.fullmatch(text):
+        d = decimal.Decimal(text)
+        if d == d.to_integral_value() and (-2**63 <= d < 2**63 or d.as_tuple().exponent == 0):
+            return str(int(d))  # an integer type, or a BigDecimal of scale 0 beyond long
+        f = float(d)
+        try:
+            return java_float(to_float32(f))
+        except OverflowError:
+            return java_double(f)
+    if text[:1] in "[{":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+        return convert_to_string_bytes(None, value).decode()  # type: ignore[union-attr]
+    return text
+
+
 _NON_NULL = custom(lambda v: None, "non-null string")  # ConfigDef.NonNullValidator: null is refused by parsing
 _NON_NULL.null_reason = "entry must be non null"  # type: ignore[attr-defined]
 
@@ -45,7 +77,8 @@ class InsertHeader(Transformation):
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
-        self.header = (c["header"], c["value.literal"].encode())
+        text = literal_header_text(c["value.literal"])
+        self.header = (c["header"], None if text is None else text.encode())
 
     def apply(self, record: Any) -> Any:
         return with_fields(record, headers=[*record.headers, self.header])
@@ -89,7 +122,7 @@ class HeaderFrom(KeyOrValue, Transformation):
             for name, header in zip(self.fields, self.headers):
                 if self.move:
                     updated.pop(name, None)
-                headers.append((header, header_bytes(None, value.get(name))))
+                headers.append((header, convert_to_string_bytes(None, value.get(name))))
             return with_fields(self.new_record(record, None, updated), headers=headers)
         struct = require_struct(value, purpose)
         if self.move:
@@ -102,7 +135,7 @@ class HeaderFrom(KeyOrValue, Transformation):
         for name, header in zip(self.fields, self.headers):
             f = struct.schema.field(name)
             v = field_value(struct, f, self.with_default) if f is not None else None
-            headers.append((header, header_bytes(schema.field(name).schema, v)))  # type: ignore[union-attr]
+            headers.append((header, convert_to_string_bytes(schema.field(name).schema, v)))  # type: ignore[union-attr]
         return with_fields(self.new_record(record, updated_schema, out), headers=headers)
 
 
