@@ -97,5 +97,6 @@ def regex_validator():
         return None
     validator = custom(check, "valid regex")
     # Kafka's Pattern.compile(null) fails with this NullPointerException text
-    validator.null_reason = 'Invalid regex: Cannot invoke "String.isEmpty()" because "this.pattern" is null'  # type: ignore[attr-defined]
+    validator.null_reason = (  # type: ignore[attr-defined]
+        'Invalid regex: Cannot invoke "String.isEmpty()" because "this.pattern" is null')
     return validator

@@ -184,8 +184,10 @@ def _configs_for_schema() -> list[dict]:
                                                           static_value="x", timestamp_field="ts!")),
         chain(tx("a", "TimestampConverter$Value", field="at", target_type="string",
                  format="EEE, d MMM yyyy hh:mm:ss a Z")),
-        chain(tx("a", "TimestampConverter$Value", field="at", target_type="string", format="EEEE MMMM dd yy D HH:mm X")),
-        chain(tx("a", "TimestampConverter$Value", field="at", target_type="string", format="yyyy-MM-dd'T'HH:mm:ss.SSSXXX")),
+        chain(tx("a", "TimestampConverter$Value", field="at", target_type="string",
+                 format="EEEE MMMM dd yy D HH:mm X")),
+        chain(tx("a", "TimestampConverter$Value", field="at", target_type="string",
+                 format="yyyy-MM-dd'T'HH:mm:ss.SSSXXX")),
         chain(tx("a", "TimestampConverter$Value", field="at", target_type="string", format="''yy''-M-d k:m:s.S")),
         chain(tx("a", "TimestampConverter$Value", field="when", target_type="unix", format="yyyy-MM-dd HH:mm")),
         chain(tx("a", "TimestampConverter$Value", field="when", target_type="Date", format="yyyy-MM-dd")),
@@ -223,7 +225,8 @@ def build_cases() -> list[dict]:
              rec("orders", 2, env(None, {"id": 2}), key=env({"type": "string", "optional": True}, "7")),
              rec("orders", 3, None, key=env({"type": "int64", "optional": False}, 300))]
     for config in (chain(tx("a", "Cast$Key", spec="int8")), chain(tx("a", "Cast$Key", spec="string")),
-                   chain(tx("a", "HoistField$Key", field="k")), chain(tx("a", "SetSchemaMetadata$Key", schema_name="K")),
+                   chain(tx("a", "HoistField$Key", field="k")),
+                   chain(tx("a", "SetSchemaMetadata$Key", schema_name="K")),
                    chain(tx("a", "TimestampConverter$Key", target_type="Timestamp"))):
         cases.append({"name": f"keys {config}", "config": config, "schemas": True, "records": keyed})
     return cases
