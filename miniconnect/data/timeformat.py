@@ -133,8 +133,12 @@ class SimpleDateFormat:
             raise ValueError(text)
         g = m.groupdict()
         year = int(g.get("y") or g.get("Y") or 1970)
-        if ("y" in g and len(g["y"] or "") <= 2 and self._count("y") <= 2):
-            year += 2000 if year < 100 else 0  # two-digit years: the century around now, as Java's default
+        if (g.get("y") or g.get("Y")) and self._count("y") + self._count("Y") <= 2 and len(g.get("y") or
+                                                                                         g.get("Y") or "") <= 2:
+            # two-digit years: within 80 years before and 20 after now, as SimpleDateFormat's default start
+            year += 2000
+            if year > dt.date.today().year + 20:
+                year -= 100
         month = 1
         if g.get("M"):
             mt = g["M"]
@@ -158,7 +162,6 @@ class SimpleDateFormat:
             digits = zone[1:].replace(":", "")
             offset = sign * (int(digits[:2]) * 60 + int(digits[2:4] or 0))
         # lenient, as Java's default: out-of-range fields roll over
-        base = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc)
         months = (year - 1) * 12 + month - 1
         base = dt.datetime(months // 12 + 1, months % 12 + 1, 1, tzinfo=dt.timezone.utc)
         if g.get("D") and not g.get("M") and not g.get("d"):
