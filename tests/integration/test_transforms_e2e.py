@@ -46,6 +46,14 @@ def _produce(worker: WorkerProcess, topic: str, lines: list[str]) -> None:
     assert r.status_code == 201, r.text
 
 
+def _wait_failed(worker: WorkerProcess, connector: str) -> dict[str, Any]:
+    """The connector's first task once it is FAILED."""
+    def failed() -> Any:
+        tasks = worker.rest("GET", f"/connectors/{connector}/status").json().get("tasks") or []
+        return tasks and tasks[0]["state"] == "FAILED" and tasks[0]
+    return worker.wait_for(failed, what=f"{connector} task FAILED", timeout=120)
+
+
 def test_jdbc_source_keyed_and_renamed_then_filtered(tmp_path: Path) -> None:
     db = tmp_path / "src.db"
     con = sqlite3.connect(db, isolation_level=None)
@@ -175,11 +183,7 @@ def test_sink_transform_failure_fails_the_task_with_tolerance_none(tmp_path: Pat
             "transforms": "cast", "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
             "transforms.cast.spec": "int32"}})
         assert r.status_code == 201, r.text
-
-        def failed() -> Any:
-            tasks = worker.rest("GET", "/connectors/sink/status").json().get("tasks") or []
-            return tasks and tasks[0]["state"] == "FAILED" and tasks[0]
-        task = worker.wait_for(failed, what="task FAILED", timeout=60)
+        task = _wait_failed(worker, "sink")
         assert "Tolerance exceeded in error handler" in task["trace"]
         assert "Value (x) was out of range for requested data type" in task["trace"]
         offsets = worker.rest("GET", "/connectors/sink/offsets").json()["offsets"]
@@ -292,11 +296,7 @@ def test_jdbc_sink_fails_at_the_first_bad_record_with_tolerance_none(pg_db: Any,
         topics_produce(worker, "orders", lines)
         r = worker.rest("POST", "/connectors", {"name": "pg-sink", "config": _jdbc_sink(pg_db, "none")})
         assert r.status_code == 201, r.text
-
-        def failed() -> Any:
-            tasks = worker.rest("GET", "/connectors/pg-sink/status").json().get("tasks") or []
-            return tasks and tasks[0]["state"] == "FAILED" and tasks[0]
-        task = worker.wait_for(failed, what="task FAILED", timeout=120)
+        task = _wait_failed(worker, "pg-sink")
         assert "value too long" in task["trace"]
         offsets = worker.rest("GET", "/connectors/pg-sink/offsets").json()["offsets"]
         assert all(o["offset"]["kafka_offset"] <= 12 for o in offsets), offsets
