@@ -201,6 +201,15 @@ class _TypeValidator:
         return f"valid configs for {self.alias} {self.kind}"
 
 
+def _class_recommender(plugins: Any, kind: str) -> Any:
+    """EnrichablePlugin.ClassRecommender: every installed class of the kind, by name."""
+    def recommend(name: str, parsed: Mapping[str, Any]) -> list[str]:
+        if plugins is None:
+            return []
+        return [i["class"] for i in plugins.plugin_infos(connectors_only=False) if i["type"] == kind]
+    return recommend
+
+
 def _resolve_alias_class(plugins: Any, kind: str, name: str, value: Any) -> type:
     try:
         return getattr(plugins, f"resolve_{kind}")(str(value).strip())
@@ -223,7 +232,7 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
             label = f"{group}: {alias}"
             d.define(prefix + "type", ConfigType.CLASS, NO_DEFAULT, _TypeValidator(plugins, kind, prefix, props, alias),
                      Importance.HIGH, f"Class for the '{alias}' {kind}.", label, 0, Width.LONG,
-                     f"{base} type for {alias}")
+                     f"{base} type for {alias}", recommender=_class_recommender(plugins, kind))
             value = props.get(prefix + "type")
             if plugins is None or _is_blank(value):
                 continue
@@ -236,7 +245,8 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
             d.keys[prefix + "plugin.version"] = ConfigKey(
                 prefix + "plugin.version", ConfigType.STRING, str(plugin_version(cls)),
                 _VersionValidator(plugins, kind, prefix + "type", props), Importance.HIGH,
-                f"Version of the '{alias}' {kind}.", label, 1, Width.LONG, f"{base} version for {alias}")
+                f"Version of the '{alias}' {kind}.", label, 1, Width.LONG, f"{base} version for {alias}",
+                recommender=lambda name, parsed, v=str(plugin_version(cls)): [v])
             keys = dict(_TRANSFORM_IMPLICIT.keys) if kind == "transformation" else {}
             for key in cls.config_def.keys.values():
                 keys.setdefault(key.name, key)  # the implicit predicate/negate mask the plugin's own

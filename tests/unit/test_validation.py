@@ -295,6 +295,12 @@ def test_transformation_and_predicate_aliases_are_enriched_with_their_class_keys
     assert (version["display_name"], version["documentation"], version["importance"], version["order"]) == (
         "Transformation version for route", "Version of the 'route' transformation.", "HIGH", 1)
     assert entry(infos, "predicates.isT.type")["definition"]["group"] == "Predicates: isT"
+    # the type keys recommend every installed class of their kind (EnrichablePlugin.ClassRecommender)
+    recommended = entry(infos, "transforms.route.type")["value"]["recommended_values"]
+    assert len(recommended) == 26 and "org.apache.kafka.connect.transforms.ValueToKey" in recommended
+    assert entry(infos, "predicates.isT.type")["value"]["recommended_values"] == [
+        "org.apache.kafka.connect.transforms.predicates." + n for n in ("HasHeaderKey", "RecordIsTombstone",
+                                                                        "TopicNameMatches")]
     assert infos["groups"][:7] == ["Common", "Transforms", "Predicates", "Error Handling", "Transforms: route",
                                    "Transforms: unwrap", "Transforms: key"]
     with pytest.raises(BadRequest, match=r"contains the following 7 error\(s\)"):
