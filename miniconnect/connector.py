@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Mapping, NamedTuple
+from typing import Any, Callable, ClassVar, Mapping, NamedTuple
 
 from . import __version__
 from .config.configdef import ConfigDef, ConfigValue
@@ -90,6 +90,9 @@ class SinkTaskContext(TaskContext):
         self.rewinds: dict[TopicPartition, int] = {}
         self.commit_requested = False
         self.retry_timeout_ms: int | None = None
+        # Kafka's errantRecordReporter(): set by the worker when errors.tolerance=all; call it with a record the
+        # task cannot write and the error, then go on with the others (None: fail as usual)
+        self.errant_record_reporter: Callable[[Any, BaseException], None] | None = None
 
     def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Reset the consumer position of these partitions (the next record read is at that offset)."""

@@ -36,9 +36,18 @@ BUILTIN_PLUGINS = {
     "JsonConverter": "miniconnect.converters.json:JsonConverter",
     "StringConverter": "miniconnect.converters.string:StringConverter",
     "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
+    "BooleanConverter": "miniconnect.converters.number:BooleanConverter",
+    "ShortConverter": "miniconnect.converters.number:ShortConverter",
+    "IntegerConverter": "miniconnect.converters.number:IntegerConverter",
+    "LongConverter": "miniconnect.converters.number:LongConverter",
+    "FloatConverter": "miniconnect.converters.number:FloatConverter",
+    "DoubleConverter": "miniconnect.converters.number:DoubleConverter",
+    "SimpleHeaderConverter": "miniconnect.converters.simple_header:SimpleHeaderConverter",
 }
 PLUGIN_TYPES = "sink, source, converter, header_converter, transformation, predicate"
-_SUFFIXES = {"connector": "Connector", "converter": "Converter"}
+_SUFFIXES = {"connector": "Connector", "converter": "Converter", "transformation": "Transformation",
+             "predicate": "Predicate"}
+_KINDS = ("connector", "converter", "transformation", "predicate")
 
 
 class PluginNotFound(ConnectError):
@@ -57,6 +66,11 @@ def _kind(cls: Any) -> str | None:
         return "connector"
     if issubclass(cls, Converter):
         return "converter"
+    from .transforms.base import Predicate, Transformation
+    if issubclass(cls, Transformation) and cls is not Transformation and getattr(cls, "class_name", ""):
+        return "transformation"
+    if issubclass(cls, Predicate) and cls is not Predicate and getattr(cls, "class_name", ""):
+        return "predicate"
     return None
 
 
@@ -93,9 +107,10 @@ class Plugins:
         self._pending_eps: dict[str, Any] | None = None
         self._path_scanned = not self._plugin_path
         self._lock = threading.RLock()
-        self._classes: dict[str, dict[str, type]] = {"connector": {}, "converter": {}}  # class_name -> class
-        self._by_name: dict[str, dict[str, type]] = {"connector": {}, "converter": {}}  # full names and aliases
-        self._ambiguous: dict[str, dict[str, list[str]]] = {"connector": {}, "converter": {}}
+        self._classes: dict[str, dict[str, type]] = {k: {} for k in _KINDS}  # class_name -> class
+        self._by_name: dict[str, dict[str, type]] = {k: {} for k in _KINDS}  # full names and aliases
+        self._ambiguous: dict[str, dict[str, list[str]]] = {k: {} for k in _KINDS}
+        self._transforms_loaded = False
 
     @property
     def _pending(self) -> dict[str, Any]:
@@ -117,7 +132,8 @@ class Plugins:
 
     # -- registration ---------------------------------------------------------------------------------------
     def register(self, cls: type) -> bool:
-        """Adds a Connector or Converter class (also for tests and embedding); False if it is neither."""
+        """Adds a Connector, Converter, Transformation or Predicate class (also for tests and embedding); False if it
+        is none of them."""
         kind = _kind(cls)
         if kind is None:
             return False
@@ -162,7 +178,8 @@ class Plugins:
             log.error("Failed to load plugin %s (%s): %s: %s", ep.name, ep.value, type(e).__name__, e)
             return
         if not self.register(cls):
-            log.warning("Entry point %s (%s) is not a Connector or Converter class; skipped", ep.name, ep.value)
+            log.warning("Entry point %s (%s) is not a Connector, Converter, Transformation or Predicate class; "
+                        "skipped", ep.name, ep.value)
 
     def _load_matching(self, name: str) -> None:
         """Loads the entry points that could be `name`. Convention: an entry point is named after the simple
@@ -178,9 +195,18 @@ class Plugins:
     def load_all(self) -> None:
         """Imports every entry point and scans plugin.path (idempotent). Cheap to call again."""
         with self._lock:
+            self._load_bundled_transforms()
             for key in list(self._pending):
                 self._load_entry_point(key)
             self._scan_plugin_path()
+
+    def _load_bundled_transforms(self) -> None:
+        """Kafka's transformations and predicates, registered the first time one is looked up or listed."""
+        if not self._transforms_loaded:
+            self._transforms_loaded = True
+            from .transforms.registry import PREDICATES, TRANSFORMATIONS
+            for cls in TRANSFORMATIONS + PREDICATES:
+                self.register(cls)
 
     def _scan_plugin_path(self) -> None:
         if not self._path_scanned:
@@ -245,6 +271,8 @@ class Plugins:
 
     # -- resolution -----------------------------------------------------------------------------------------
     def _find(self, kind: str, name: str) -> type | None:
+        if kind in ("transformation", "predicate"):
+            self._load_bundled_transforms()
         cls = self._by_name[kind].get(name)
         if cls is None and name not in self._ambiguous[kind]:
             self._load_matching(name)
@@ -270,6 +298,12 @@ class Plugins:
 
     def resolve_converter(self, name: str) -> type[Converter]:
         return self._resolve("converter", name)
+
+    def resolve_transformation(self, name: str) -> type:
+        return self._resolve("transformation", name)
+
+    def resolve_predicate(self, name: str) -> type:
+        return self._resolve("predicate", name)
 
     def connector_type(self, name: str | None) -> str:
         """"source", "sink", or "unknown" when the class cannot be resolved."""
@@ -299,8 +333,13 @@ class Plugins:
                 out.append(_info(name, ptype, connectors[name]))
         if not connectors_only:
             converters = self._classes["converter"]
-            for name in sorted(converters):
-                out.append(_info(name, "converter", converters[name]))
+            for ptype, flag in (("converter", "converter"), ("header_converter", "header_converter")):
+                for name in sorted(n for n, c in converters.items() if getattr(c, flag, ptype == "converter")):
+                    out.append(_info(name, ptype, converters[name]))
+            for kind in ("transformation", "predicate"):
+                classes = self._classes[kind]
+                for name in sorted(classes):
+                    out.append(_info(name, kind, classes[name]))
         return out
 
     def plugin_config(self, name: str) -> list[dict[str, Any]]:
@@ -310,9 +349,10 @@ class Plugins:
         cls = self._find("connector", name)
         if cls is not None:
             return plugin_config_keys(cls)
-        conv = self._find("converter", name)
-        if conv is not None:
-            return [k.info() for k in conv.config_def.keys.values()]
+        for kind in ("converter", "transformation", "predicate"):
+            found = self._find(kind, name)
+            if found is not None:
+                return [k.info() for k in found.config_def.keys.values()]
         if self._loaded_non_plugin_class(name):
             raise BadRequest(f"Invalid plugin class {name}. Valid types are {PLUGIN_TYPES}.")
         raise NotFound(f"Unknown plugin {name}.")

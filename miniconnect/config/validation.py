@@ -4,6 +4,7 @@ and the keys of each transformation and predicate alias)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Mapping
 
 from ..errors import BadRequest, ConfigError
@@ -86,10 +87,140 @@ def topic_creation_def(props: Mapping[str, Any]) -> ConfigDef:
 
 _ALIASES = (("transforms", "Transforms", "transformation", "Transformation"),
             ("predicates", "Predicates", "predicate", "Predicate"))
+_TRANSFORM_IMPLICIT = ConfigDef().define(
+    "predicate", ConfigType.STRING, None, None, Importance.MEDIUM,
+    "The alias of a predicate used to determine whether to apply this transformation."
+).define("negate", ConfigType.BOOLEAN, False, None, Importance.MEDIUM,
+         "Whether the configured predicate should be negated.")
 
 
-def alias_def(props: Mapping[str, Any]) -> ConfigDef:
-    """ConnectorConfig.enrich: a required `<transforms|predicates>.<alias>.type` key for each alias listed."""
+class _Unprefixed:
+    """ConfigDef.embed's validator: the plugin's own validator, given the key name without the alias prefix."""
+
+    def __init__(self, prefix: str, base: Any):
+        self.prefix, self.base = prefix, base
+
+    def __call__(self, name: str, value: Any) -> None:
+        self.base(name[len(self.prefix):], value)
+
+    def null_error(self, name: str) -> str | None:
+        """What Kafka's validator says when it is run on a missing required value (ConfigDef.validate runs it on
+        null): a validator declares it as `null_message` (whole) or `null_reason` (after "Invalid value null ...")."""
+        message = getattr(self.base, "null_message", None)
+        if message:
+            return message
+        reason = getattr(self.base, "null_reason", None)
+        return f"Invalid value null for configuration {name[len(self.prefix):]}: {reason}" if reason else None
+
+    def __str__(self) -> str:
+        return str(self.base)
+
+
+_IMPORTANCE_ORDER = {Importance.HIGH: 0, Importance.MEDIUM: 1, Importance.LOW: 2}
+
+
+def _embed_order(key: ConfigKey) -> tuple:
+    """ConfigDef.sortedConfigs: group, order in group, keys without default first, importance, name."""
+    return (key.group is not None, key.order_in_group, key.has_default, _IMPORTANCE_ORDER[key.importance], key.name)
+
+
+def _version_tuple(text: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"[.\-]", text.strip()))
+
+
+def version_matches(spec: str, version: str) -> bool:
+    """A Maven version range ("[4.0,5.0)", "(,4.1]") or a plain version (an exact match), as KIP-891 takes them."""
+    spec = spec.strip()
+    if not spec or spec[0] not in "[(":
+        return _version_tuple(spec) == _version_tuple(version)
+    lo, _, hi = spec[1:-1].partition(",") if "," in spec else (spec[1:-1], "", spec[1:-1])
+    v = _version_tuple(version)
+    if lo.strip() and (v < _version_tuple(lo) or (spec[0] == "(" and v == _version_tuple(lo))):
+        return False
+    if hi.strip() and (v > _version_tuple(hi) or (spec[-1] == ")" and v == _version_tuple(hi))):
+        return False
+    return True
+
+
+def _range_text(spec: str) -> str:
+    spec = spec.strip()
+    return spec if spec[:1] in "[(" else f"[{spec},{spec}]"
+
+
+class _VersionValidator:
+    """`<alias>.plugin.version`: the named class must have a version in the range (one version per class here)."""
+
+    def __init__(self, plugins: Any, kind: str, type_key: str, props: Mapping[str, Any]):
+        self.plugins, self.kind, self.type_key, self.props = plugins, kind, type_key, props
+
+    def __call__(self, name: str, value: Any) -> None:
+        message = _version_error(self.plugins, self.kind, self.type_key, self.props)
+        if message:
+            raise ConfigError(message=message)
+
+    def __str__(self) -> str:
+        return "valid plugin version"
+
+
+def _version_error(plugins: Any, kind: str, type_key: str, props: Mapping[str, Any]) -> str | None:
+    prefix = type_key[:-len("type")]
+    spec = props.get(prefix + "plugin.version")
+    if plugins is None or _is_blank(spec) or _is_blank(props.get(type_key)):
+        return None
+    try:
+        cls = _resolve_alias_class(plugins, kind, type_key, props.get(type_key))
+    except ConfigError:
+        return None
+    from ..plugins import class_name_of, plugin_version
+    version = str(plugin_version(cls))
+    if version_matches(str(spec), version):
+        return None
+    return (f"Plugin {class_name_of(cls)} not found that matches the version range {_range_text(str(spec))}, "
+            f"available versions: [{version}]")
+
+
+class _TypeValidator:
+    """The `<alias>.type` key's check (ConnectorConfig.EnrichablePlugin): a transformation's `negate` needs a
+    `predicate`, and the class must be one of the kind."""
+
+    def __init__(self, plugins: Any, kind: str, prefix: str, props: Mapping[str, Any], alias: str):
+        self.plugins, self.kind, self.prefix, self.props, self.alias = plugins, kind, prefix, props, alias
+
+    def __call__(self, name: str, value: Any) -> None:
+        if self.kind == "transformation" and self.prefix + "negate" in self.props \
+                and self.prefix + "predicate" not in self.props:
+            raise ConfigError(message=f"Config '{self.prefix}negate' was provided but there is no config "
+                                      f"'{self.prefix}predicate' defining a predicate to be negated.")
+        if self.plugins is not None and value is not None:
+            _resolve_alias_class(self.plugins, self.kind, name, value)
+            message = _version_error(self.plugins, self.kind, name, self.props)
+            if message:
+                raise ConfigError(message=message)
+
+    def __str__(self) -> str:
+        return f"valid configs for {self.alias} {self.kind}"
+
+
+def _class_recommender(plugins: Any, kind: str) -> Any:
+    """EnrichablePlugin.ClassRecommender: every installed class of the kind, by name."""
+    def recommend(name: str, parsed: Mapping[str, Any]) -> list[str]:
+        if plugins is None:
+            return []
+        return [i["class"] for i in plugins.plugin_infos(connectors_only=False) if i["type"] == kind]
+    return recommend
+
+
+def _resolve_alias_class(plugins: Any, kind: str, name: str, value: Any) -> type:
+    try:
+        return getattr(plugins, f"resolve_{kind}")(str(value).strip())
+    except Exception:  # noqa: BLE001 - unknown or ambiguous: Kafka's CLASS parse error
+        raise ConfigError(name, value, f"Class {value} could not be found.") from None
+
+
+def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
+    """ConnectorConfig.enrich: for each alias listed, a required `<transforms|predicates>.<alias>.type` key, then
+    the keys of the class it names (for transformations also `predicate` and `negate`), embedded with the alias
+    prefix and group, in ConfigDef.embed's order (sorted by group, order, name)."""
     d = ConfigDef()
     for config, group, kind, base in _ALIASES:
         try:
@@ -97,20 +228,60 @@ def alias_def(props: Mapping[str, Any]) -> ConfigDef:
         except ConfigError:
             continue  # reported on the list key itself
         for alias in dict.fromkeys(aliases or []):
-            d.define(f"{config}.{alias}.type", ConfigType.CLASS, NO_DEFAULT, None, Importance.HIGH,
-                     f"Class for the '{alias}' {kind}.", f"{group}: {alias}", 0, Width.LONG,
-                     f"{base} type for {alias}")
+            prefix = f"{config}.{alias}."
+            label = f"{group}: {alias}"
+            d.define(prefix + "type", ConfigType.CLASS, NO_DEFAULT, _TypeValidator(plugins, kind, prefix, props, alias),
+                     Importance.HIGH, f"Class for the '{alias}' {kind}.", label, 0, Width.LONG,
+                     f"{base} type for {alias}", recommender=_class_recommender(plugins, kind))
+            value = props.get(prefix + "type")
+            if plugins is None or _is_blank(value):
+                continue
+            try:
+                cls = _resolve_alias_class(plugins, kind, prefix + "type", value)
+            except ConfigError:
+                continue
+            from ..plugins import plugin_version
+            # set directly: define() would run the validator on the default, which depends on the props
+            d.keys[prefix + "plugin.version"] = ConfigKey(
+                prefix + "plugin.version", ConfigType.STRING, str(plugin_version(cls)),
+                _VersionValidator(plugins, kind, prefix + "type", props), Importance.HIGH,
+                f"Version of the '{alias}' {kind}.", label, 1, Width.LONG, f"{base} version for {alias}",
+                recommender=lambda name, parsed, v=str(plugin_version(cls)): [v])
+            keys = dict(_TRANSFORM_IMPLICIT.keys) if kind == "transformation" else {}
+            for key in cls.config_def.keys.values():
+                keys.setdefault(key.name, key)  # the implicit predicate/negate mask the plugin's own
+            for order, key in enumerate(sorted(keys.values(), key=_embed_order), start=2):
+                d.keys[prefix + key.name] = replace(
+                    key, name=prefix + key.name, group=label + (f": {key.group}" if key.group else ""),
+                    order_in_group=order, display_name=key.display_name or key.name,
+                    validator=_Unprefixed(prefix, key.validator) if key.validator else None,
+                    recommender=None)
     return d
 
 
-def _check_alias_classes(aliases: ConfigDef, values: dict[str, ConfigValue]) -> None:
-    """No transformation or predicate is installed in miniconnect yet: every class named is reported as Connect
-    reports one that is not installed, rather than the records going through untransformed."""
-    for name in aliases.keys:
+def _add_null_validation_errors(aliases: ConfigDef, props: Mapping[str, Any],
+                                values: dict[str, ConfigValue]) -> None:
+    """Kafka validates a missing required value too (as null): the embedded validators' second error."""
+    for name, key in aliases.keys.items():
         cv = values.get(name)
-        if cv is not None and not cv.errors and not _is_blank(cv.value):
-            cv.errors.append(f"Invalid value {cv.value} for configuration {name}: Class {cv.value} could not be "
-                             f"found (miniconnect has no transformations or predicates yet).")
+        if cv is not None and name not in props and not key.has_default and isinstance(key.validator, _Unprefixed):
+            message = key.validator.null_error(name)
+            if message:
+                cv.errors.append(message)
+
+
+def _check_predicate_aliases(props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
+    """A transformation's `predicate` must name a declared predicate alias (Kafka finds out when the task starts,
+    with this message; miniconnect says so before the connector is created)."""
+    try:
+        declared = set(parse_type("predicates", props.get("predicates"), ConfigType.LIST) or [])
+    except ConfigError:
+        return
+    for name, cv in values.items():
+        if name.startswith("transforms.") and name.endswith(".predicate") and cv.value and not cv.errors \
+                and cv.value not in declared:
+            cv.errors.append(f"Invalid value {cv.value} for configuration {name}: Unknown configuration "
+                             f"'predicates.{cv.value}.type'")
 
 
 def _key_info(key: ConfigKey, prefix: str = "") -> dict[str, Any]:
@@ -213,13 +384,14 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     cls = plugins.resolve_connector(str(conn_type))
     connector_type = cls.type
 
-    aliases = alias_def(props)
+    aliases = alias_def(props, plugins)
     config_def = framework_config(connector_type).merge(aliases)
     topic_creation_enabled = True if worker_config is None else bool(_get(worker_config, "topic.creation.enable", True))
     if connector_type == "source" and topic_creation_enabled and uses_topic_creation(props):
         config_def = config_def.merge(topic_creation_def(props))
     values = config_def.validate(props)
-    _check_alias_classes(aliases, values)
+    _check_predicate_aliases(props, values)
+    _add_null_validation_errors(aliases, props, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
     converters = _check_converter_classes(plugins, props, values)

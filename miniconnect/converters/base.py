@@ -15,6 +15,9 @@ class Converter(ABC):
     # True in the body of a class whose own conversion methods never look at headers; inherited values do not count
     # (see reads_headers). Converter's batch methods only pass headers on.
     ignores_headers: ClassVar[bool] = True
+    # What Kafka lists the class as in GET /connector-plugins: a converter, a header converter, or both
+    converter: ClassVar[bool] = True
+    header_converter: ClassVar[bool] = False
 
     @abstractmethod
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:

@@ -12,6 +12,7 @@ from .json import converter_config_def
 class ByteArrayConverter(Converter):
     class_name = "org.apache.kafka.connect.converters.ByteArrayConverter"
     ignores_headers = True
+    header_converter = True
     config_def = converter_config_def()
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:

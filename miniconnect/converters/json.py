@@ -108,6 +108,8 @@ def _node_type(v: Any) -> str:
 
 
 def _java_class(v: Any) -> str:
+    if isinstance(v, (dt.date, dt.time)):
+        return "class java.util.Date"  # what Connect's logical temporal values are in Java
     return f"class {type(v).__module__}.{type(v).__qualname__}" if type(v).__module__ != "builtins" \
         else f"class {type(v).__name__}"
 
@@ -751,6 +753,7 @@ class _Compiled:
 class JsonConverter(Converter):
     class_name = "org.apache.kafka.connect.json.JsonConverter"
     ignores_headers = True
+    header_converter = True
     config_def = _json_config_def()
 
     def __init__(self) -> None:

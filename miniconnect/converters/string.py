@@ -28,6 +28,7 @@ class StringConverter(Converter):
 
     class_name = "org.apache.kafka.connect.storage.StringConverter"
     ignores_headers = True
+    header_converter = True
     config_def = _string_config_def()
 
     def __init__(self) -> None:

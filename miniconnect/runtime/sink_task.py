@@ -13,6 +13,8 @@ from ..converters.base import Converter, reads_headers
 from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..log.base import CommitFailed, RecordBatch, Transport
+from ..transforms.chain import TransformationChain
+from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
 from .runner import TaskRunner, all_null
 from .states import TaskId
 
@@ -36,10 +38,40 @@ class RecordConversionError(ConnectError):
     pass
 
 
+TASK_PUT_STAGE = "TASK_PUT"
+
+
+def _original(batch: RecordBatch, i: int) -> Original:
+    return Original(batch.topic, batch.partition, batch.offsets[i], batch.keys[i], batch.values[i],
+                    batch.timestamps[i], batch.headers[i])
+
+
+class _Originals:
+    """The consumed records of a put(), found by (topic, partition, offset) only when the task reports one."""
+
+    def __init__(self, raw: list[RecordBatch]):
+        self.raw = raw
+
+    def get(self, coordinates: tuple[str, int, int]) -> Original | None:
+        """The record read at these coordinates; a topic renamed by a transform is found by partition and offset
+        when only one batch holds them."""
+        topic, partition, offset = coordinates
+        found = [b for b in self.raw if b.partition == partition and b.offsets[0] <= offset <= b.offsets[-1]]
+        exact = [b for b in found if b.topic == topic]
+        for batch in exact or (found if len(found) == 1 else []):
+            try:
+                return _original(batch, list(batch.offsets).index(offset))
+            except ValueError:
+                pass
+        return None
+
+
 class SinkTaskRunner(TaskRunner):
     def __init__(self, task_id: TaskId, task: SinkTask, task_config: dict[str, str],
                  connector_config: dict[str, str], worker: Any, key_converter: Converter,
-                 value_converter: Converter, transport: Transport, consumer_config: dict[str, Any]):
+                 value_converter: Converter, transport: Transport, consumer_config: dict[str, Any],
+                 chain: TransformationChain | None = None, producer_config: dict[str, Any] | None = None):
+        self.errors = ErrorHandler(task_id, connector_config, sink=True)
         super().__init__(task_id, task, task_config, worker)
         self.task: SinkTask = task
         self.connector_config = connector_config
@@ -56,12 +88,25 @@ class SinkTaskRunner(TaskRunner):
         self.started_consumer = False
         self.closing = False  # set at shutdown: the revoke callback from consumer.stop() has nothing left to do
         self._put: asyncio.Future[None] | None = None  # put() in flight while the next batch is read ahead
+        self._originals = _Originals([])
         self._rebalances = 0  # assignment changes so far
+        self.chain = chain  # None without transforms: the conversion path is then the same as without this feature
+        self.transport = transport
+        self.producer_config = producer_config or {}
 
     def make_context(self) -> SinkTaskContext:
-        return SinkTaskContext(self.id.connector, self.id.task, self.task_config)
+        context = SinkTaskContext(self.id.connector, self.id.task, self.task_config)
+        context.errant_record_reporter = self._report_errant if self.errors.tolerate_all else None
+        return context
+
+    def _report_errant(self, record: SinkRecord, error: BaseException) -> None:
+        """SinkTaskContext.errantRecordReporter(): a record the task could not write (stage TASK_PUT), reported with
+        the bytes it was read as (found again by its offset) and skipped, or failing the task with tolerance none."""
+        self.errors.failed(TASK_PUT_STAGE, type(self.task).__module__ + "." + type(self.task).__qualname__, error,
+                           self._originals.get((record.topic, record.kafka_partition, record.kafka_offset)), record)
 
     async def execute(self) -> None:
+        await self.errors.start(self.transport, self.producer_config)
         await self.consumer.start()
         self.started_consumer = True
         topics = [t.strip() for t in self.connector_config.get("topics", "").split(",") if t.strip()]
@@ -173,7 +218,9 @@ class SinkTaskRunner(TaskRunner):
         return [raw[i] for i in keep], None if records is None else [records[i] for i in keep]
 
     async def _deliver_tracked(self, raw: list[RecordBatch], records: list[SinkRecord]) -> None:
+        self._originals = _Originals(raw)
         await self._deliver(records)
+        await self.errors.flush()  # the DLQ has the failed records before their offsets can be committed
         current = self.current
         for batch in raw:  # a partition's batches come in offset order: the last one's end wins
             current[TopicPartition(batch.topic, batch.partition)] = batch.offsets[-1] + 1
@@ -223,7 +270,7 @@ class SinkTaskRunner(TaskRunner):
 
     def _convert(self, batch: RecordBatch) -> list[SinkRecord]:
         """One partition's records converted with one converter batch call each for keys and values (the null key
-        of keyless records converted once), and built into SinkRecords from the columns."""
+        of keyless records converted once), built into SinkRecords from the columns, then transformed."""
         topic = batch.topic
         if topic not in self.known_topics:
             self.known_topics.add(topic)
@@ -240,11 +287,41 @@ class SinkTaskRunner(TaskRunner):
                 key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
             values = vc.to_connect_batch(topic, batch.values, headers)
         except Exception:
-            self._raise_conversion_error(batch)
-            raise
-        return list(map(new_sink_record, zip(repeat(topic), repeat(batch.partition), key_schemas, key_column,
-                                             map(_FIRST, values), map(_SECOND, values), batch.offsets,
-                                             batch.timestamps, batch.types_column(), batch.headers)))
+            if not self.errors.tolerate_all and not self.errors.dlq_topic and not self.errors.log_enable:
+                self._raise_conversion_error(batch)
+                raise
+            return self._convert_each(batch)
+        records = list(map(new_sink_record, zip(repeat(topic), repeat(batch.partition), key_schemas, key_column,
+                                                map(_FIRST, values), map(_SECOND, values), batch.offsets,
+                                                batch.timestamps, batch.types_column(), batch.headers)))
+        if self.chain is None:
+            return records
+        return self._transform(batch, records, range(len(records)))
+
+    def _convert_each(self, batch: RecordBatch) -> list[SinkRecord]:
+        """The error path: record by record, a record that does not convert reported and skipped (or the task
+        failed, tolerance none)."""
+        records, positions = [], []
+        for i, (offset, key, value, ts, ttype, headers) in enumerate(zip(
+                batch.offsets, batch.keys, batch.values, batch.timestamps, batch.types_column(), batch.headers)):
+            stage, conv = KEY_CONVERTER, self.key_converter
+            try:
+                key_schema, k = conv.to_connect_data(batch.topic, key, headers)
+                stage, conv = VALUE_CONVERTER, self.value_converter
+                value_schema, v = conv.to_connect_data(batch.topic, value, headers)
+            except Exception as e:  # noqa: BLE001 - Kafka tolerates any exception in a converter stage
+                self.errors.failed(stage, conv.class_name, e, _original(batch, i))
+                continue
+            records.append(SinkRecord(batch.topic, batch.partition, key_schema, k, value_schema, v, offset, ts,
+                                      ttype, headers))
+            positions.append(i)
+        return records if self.chain is None else self._transform(batch, records, positions)
+
+    def _transform(self, batch: RecordBatch, records: list[SinkRecord], positions: Any) -> list[SinkRecord]:
+        def on_error(i: int, transformation: Any, error: BaseException) -> None:
+            self.errors.failed(TRANSFORMATION, transformation.class_name, error, _original(batch, positions[i]))
+        assert self.chain is not None
+        return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
 
     def _raise_conversion_error(self, batch: RecordBatch) -> None:
         """Finds the first record that does not convert and names its coordinates."""
@@ -315,4 +392,9 @@ class SinkTaskRunner(TaskRunner):
                 await self.task.close(sorted(self.context.assignment))
         finally:
             self.closing = True
-            await self.consumer.stop()
+            try:
+                await self.consumer.stop()
+            finally:
+                await self.errors.stop()
+                if self.chain is not None:
+                    self.chain.close()

@@ -11,6 +11,8 @@ from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
 from ..log.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
+from ..transforms.chain import TransformationChain
+from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
 from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, headers_column, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
@@ -19,6 +21,10 @@ _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHE
                                             "value", "value_schema", "source_partition"))
 
 log = logging.getLogger(__name__)
+
+
+class _Partial(list):
+    """Converted records of a batch in which some failed to convert (None in their place)."""
 
 
 class StoreOffsetReader(OffsetStorageReader):
@@ -34,7 +40,7 @@ class SourceTaskRunner(TaskRunner):
     def __init__(self, task_id: TaskId, task: SourceTask, task_config: dict[str, str],
                  connector_config: dict[str, str], worker: Any, key_converter: Converter,
                  value_converter: Converter, transport: Transport, offsets: FileOffsetStore,
-                 producer_config: dict[str, Any], topic_creation: Any):
+                 producer_config: dict[str, Any], topic_creation: Any, chain: TransformationChain | None = None):
         self.reader = StoreOffsetReader(offsets, task_id.connector)
         super().__init__(task_id, task, task_config, worker)
         self.task: SourceTask = task
@@ -52,6 +58,8 @@ class SourceTaskRunner(TaskRunner):
         self._flush_lock = asyncio.Lock()
         # SourceTask.commit_record is a no-op unless overridden: skip an await per record when it is not
         self._commits_records = type(task).commit_record is not SourceTask.commit_record
+        self.chain = chain  # None without transforms: polled records then go to the converters as they are
+        self.errors = ErrorHandler(task_id, connector_config, sink=False)
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
@@ -65,10 +73,13 @@ class SourceTaskRunner(TaskRunner):
                     break
                 records = await self.task.poll()
                 if records:
-                    batch = await self._convert(records)
+                    polled = records
+                    if self.chain is not None:
+                        records = self._transform(records)
+                    batch = await self._convert(records) if records else []
                     if in_flight is not None:
                         await in_flight  # keep one batch in flight: poll the next while this one is acked
-                    in_flight = asyncio.create_task(self._send(records, batch))
+                    in_flight = asyncio.create_task(self._send(records, batch, polled))
                 if time.monotonic() - self.last_flush >= self.flush_interval:
                     if in_flight is not None:
                         await in_flight
@@ -80,7 +91,37 @@ class SourceTaskRunner(TaskRunner):
             if in_flight is not None and not in_flight.done():
                 in_flight.cancel()
 
+    def _transform(self, records: list[SourceRecord]) -> list[SourceRecord]:
+        """The chain after poll (Kafka's AbstractWorkerSourceTask): dropped or skipped records are not sent, their
+        offsets still count as processed (see _send)."""
+        def on_error(i: int, transformation: Any, error: BaseException) -> None:
+            self.errors.failed(TRANSFORMATION, transformation.class_name, error, None, records[i])
+        assert self.chain is not None
+        return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
+
     async def _convert(self, records: list[SourceRecord]) -> list[ProducerRecord]:
+        try:
+            return await self._convert_batch(records)
+        except Exception:
+            if not self.errors.tolerate_all:
+                raise
+        out = _Partial()  # the error path: record by record, failures reported and skipped (None in their place)
+        for r in records:
+            try:
+                out += await self._convert_batch([r])
+            except Exception as e:  # noqa: BLE001
+                stage, conv = KEY_CONVERTER, self.key_converter
+                try:
+                    conv.from_connect_data(r.topic, r.key_schema, r.key, r.headers)
+                except Exception:  # noqa: BLE001
+                    pass
+                else:
+                    stage, conv = VALUE_CONVERTER, self.value_converter
+                self.errors.failed(stage, conv.class_name, e, None, r)
+                out.append(None)  # type: ignore[arg-type]
+        return out
+
+    async def _convert_batch(self, records: list[SourceRecord]) -> list[ProducerRecord]:
         topics = set(map(_TOPIC, records))
         for topic in topics - self.known_topics:
             await self._new_topic(topic)
@@ -118,8 +159,19 @@ class SourceTaskRunner(TaskRunner):
         self.known_topics.add(topic)
         self.worker.topic_used(self.id.connector, topic)
 
-    async def _send(self, records: list[SourceRecord], batch: list[ProducerRecord]) -> None:
-        metadata = await self.producer.send_batch(batch)
+    async def _send(self, records: list[SourceRecord], batch: list[ProducerRecord],
+                    polled: list[SourceRecord] | None = None) -> None:
+        """Sends the batch; then the source offsets of every polled record (`polled`, when transforms or errors
+        left out some of `records`) count as acknowledged."""
+        if type(batch) is _Partial:  # records skipped after a conversion error
+            records = [r for r, b in zip(records, batch) if b is not None]
+            batch = [b for b in batch if b is not None]
+        metadata = await self.producer.send_batch(batch) if batch else []
+        if self._commits_records:
+            for r, m in zip(records, metadata):
+                await self.task.commit_record(r, (m.topic, m.partition, m.offset))
+        if polled is not None:
+            records = polled
         acked = self.acked
         partitions = list(map(_SOURCE_PARTITION, records))
         first = partitions[0] if partitions else None
@@ -134,9 +186,6 @@ class SourceTaskRunner(TaskRunner):
                     if sp is not last_partition:  # connectors usually share one partition map per table
                         last_partition, key = sp, partition_key(sp)
                     acked[key] = r.source_offset
-        if self._commits_records:
-            for r, m in zip(records, metadata):
-                await self.task.commit_record(r, (m.topic, m.partition, m.offset))
 
     async def flush_offsets(self) -> None:
         async with self._flush_lock:
@@ -152,3 +201,5 @@ class SourceTaskRunner(TaskRunner):
             await self.flush_offsets()
         finally:
             await self.producer.stop()
+            if self.chain is not None:
+                self.chain.close()

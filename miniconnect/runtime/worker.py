@@ -175,6 +175,8 @@ class Worker:
     def _build_runner(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str]) -> TaskRunner:
         cls = self.plugins.resolve_connector(connector_config.get("connector.class", ""))
         instance = cls.task_class()
+        from ..transforms.chain import build_chain
+        chain = build_chain(self.plugins, connector_config)
         key_conv = converter_for(self.plugins, self.config, connector_config, "key")
         value_conv = converter_for(self.plugins, self.config, connector_config, "value")
         if isinstance(instance, SourceTask):
@@ -182,12 +184,14 @@ class Worker:
                                **_prefixed(connector_config, "producer.override.")}
             return SourceTaskRunner(task, instance, task_config, connector_config, self, key_conv, value_conv,
                                     self.transport, self.offsets, producer_config,
-                                    self._topic_creation(connector_config))
+                                    self._topic_creation(connector_config), chain)
         if isinstance(instance, SinkTask):
             consumer_config = {**self.config.with_prefix("consumer."),
                                **_prefixed(connector_config, "consumer.override.")}
+            producer_config = {**self.config.with_prefix("producer."),
+                               **_prefixed(connector_config, "producer.override.")}
             return SinkTaskRunner(task, instance, task_config, connector_config, self, key_conv, value_conv,
-                                  self.transport, consumer_config)
+                                  self.transport, consumer_config, chain, producer_config)
         raise ConnectError(f"{type(instance).__name__} is neither a SourceTask nor a SinkTask")
 
     def _topic_creation(self, connector_config: dict[str, str]) -> Any:

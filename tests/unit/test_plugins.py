@@ -168,7 +168,16 @@ def test_plugin_infos_order_and_versions():
         {"class": "com.example.AlphaSourceConnector", "type": "source", "version": "1.2.3"},
     ]
     everything = plugins.plugin_infos(connectors_only=False)
-    assert everything[-1]["class"] == "com.example.UpperConverter" and everything[-1]["type"] == "converter"
+    assert [i["type"] for i in everything[3:5]] == ["converter", "transformation"]
+    assert everything[3]["class"] == "com.example.UpperConverter"
+    transforms = [i["class"] for i in everything if i["type"] == "transformation"]
+    predicates = [i["class"] for i in everything if i["type"] == "predicate"]
+    assert len(transforms) == 26 and "org.apache.kafka.connect.transforms.ExtractField$Key" in transforms
+    assert predicates == ["org.apache.kafka.connect.transforms.predicates." + n
+                          for n in ("HasHeaderKey", "RecordIsTombstone", "TopicNameMatches")]
+    assert everything[-1]["type"] == "predicate"
+    assert [k["name"] for k in plugins.plugin_config("ValueToKey")] == ["fields", "replace.null.with.default"]
+    assert [k["name"] for k in plugins.plugin_config("TopicNameMatches")] == ["pattern"]
 
 
 def test_plugin_config_for_connector_and_converter():
@@ -234,7 +243,8 @@ def test_plugin_path_discovers_modules_and_packages_and_skips_broken_ones(tmp_pa
         assert plugins.resolve_converter("Tiny").class_name == "org.example.TinyConverter"
         assert "boom at import" in caplog.text
         # Only classes defined in the scanned modules count: the imported base classes are not plugins.
-        assert [i["class"] for i in plugins.plugin_infos(connectors_only=False)] == [
+        listed = plugins.plugin_infos(connectors_only=False)
+        assert [i["class"] for i in listed if i["type"] not in ("transformation", "predicate")] == [
             "tiny_plugin.TinySourceConnector", "org.example.TinyConverter"]
     finally:
         for name in ("tiny_plugin", "helper_lib", "tinypkg", "tinypkg.conv", "broken_plugin"):

@@ -79,14 +79,12 @@ async def test_create_errors(tmp_path: Path) -> None:
         assert r.status_code == 400 and 'Unrecognized field "extra"' in r.json()["message"]
         r = await c.post("/connectors", json={"name": "y"})
         assert r.status_code == 400 and "'config'" in r.json()["message"]
-        # a transformation is refused as one that is not installed, not ignored (none is, yet)
+        # a transformation that is not installed is refused, not ignored
         r = await c.post("/connectors", json={"name": "t", "config": {
-            **source_config(), "transforms": "route",
-            "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter"}})
+            **source_config(), "transforms": "route", "transforms.route.type": "org.example.Route"}})
         assert r.status_code == 400 and r.json()["message"].startswith(
             "Connector configuration is invalid and contains the following 1 error(s):\nInvalid value "
-            "org.apache.kafka.connect.transforms.RegexRouter for configuration transforms.route.type: Class "
-            "org.apache.kafka.connect.transforms.RegexRouter could not be found")
+            "org.example.Route for configuration transforms.route.type: Class org.example.Route could not be found.")
         assert (await c.get("/connectors")).json() == ["x"]
 
 

@@ -169,3 +169,29 @@ async def test_cors_and_response_headers(tmp_path: Path) -> None:
     async with rest_env(tmp_path / "plain") as env:
         r = await env.client.get("/connectors", headers={"Origin": "http://ui.example"})
         assert "access-control-allow-origin" not in r.headers
+
+
+async def test_transformations_and_predicates_over_rest(tmp_path: Path) -> None:
+    async with rest_env(tmp_path) as env:
+        c = env.client
+        everything = (await c.get("/connector-plugins?connectorsOnly=false")).json()
+        by_type: dict[str, list[str]] = {}
+        for p in everything:
+            by_type.setdefault(p["type"], []).append(p["class"])
+        assert len(by_type["transformation"]) == 26 and len(by_type["predicate"]) == 3
+        assert len(by_type["header_converter"]) == 10
+        assert "org.apache.kafka.connect.transforms.ExtractField$Key" in by_type["transformation"]
+        keys = (await c.get("/connector-plugins/org.apache.kafka.connect.transforms.ExtractField$Key/config")).json()
+        assert [k["name"] for k in keys] == ["field", "field.syntax.version", "replace.null.with.default"]
+        assert keys[1]["default_value"] == "V1"
+        keys = (await c.get("/connector-plugins/TopicNameMatches/config")).json()
+        assert keys[0]["name"] == "pattern" and keys[0]["required"] is True
+        r = await c.put("/connector-plugins/IdleSource/config/validate", json={
+            "connector.class": "IdleSource", "name": "v", "transforms": "route",
+            "transforms.route.type": "RegexRouter", "transforms.route.regex": "[", "transforms.route.replacement": "x"})
+        body = r.json()
+        assert r.status_code == 200 and body["error_count"] == 1
+        regex = next(e for e in body["configs"] if e["definition"] and e["definition"]["name"] ==
+                     "transforms.route.regex")
+        assert regex["definition"]["group"] == "Transforms: route"
+        assert regex["value"]["errors"][0].startswith("Invalid value [ for configuration regex: Invalid regex: ")

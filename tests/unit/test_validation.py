@@ -253,31 +253,98 @@ def test_java_map_str():
     assert java_map_str({}) == "{}"
 
 
-def test_transformation_and_predicate_aliases_need_a_class_none_is_installed(plugins):
-    """ConnectorConfig.enrich: each alias gets a required `<transforms|predicates>.<alias>.type` key. miniconnect
-    has no transformations yet, so a named class is refused as Connect refuses one not installed, instead of the
-    records being written untransformed."""
-    props = {"connector.class": "DemoSink", "name": "s", "topics": "t", "transforms": "route,unwrap",
+def test_transformation_and_predicate_aliases_are_enriched_with_their_class_keys(plugins):
+    """ConnectorConfig.enrich: each alias gets a required `<transforms|predicates>.<alias>.type` key and the keys of
+    the class it names, prefixed, in the alias's group, sorted by name (ConfigDef.embed of sortedConfigs), with the
+    class's own validators and messages (names unprefixed, as Kafka's embedded validators report them)."""
+    props = {"connector.class": "DemoSink", "name": "s", "topics": "t", "transforms": "route,unwrap,key,bad,cast",
              "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
-             "transforms.route.regex": ".*", "predicates": "isT"}
+             "transforms.route.regex": ".*", "predicates": "isT",
+             "transforms.key.type": "ValueToKey", "transforms.key.fields": "",
+             "transforms.bad.type": "org.example.Nope",
+             "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value", "transforms.cast.spec": "a:foo",
+             "transforms.cast.negate": "true"}
     infos = validate_connector_config(plugins, props)
     errs = errors_of(infos)
     assert errs == {
-        "transforms.route.type": ["Invalid value org.apache.kafka.connect.transforms.RegexRouter for configuration "
-                                  "transforms.route.type: Class org.apache.kafka.connect.transforms.RegexRouter "
-                                  "could not be found (miniconnect has no transformations or predicates yet)."],
+        "transforms.route.replacement": ['Missing required configuration "transforms.route.replacement" which has '
+                                         'no default value.'],
         "transforms.unwrap.type": ['Missing required configuration "transforms.unwrap.type" which has no default '
                                    'value.'],
+        "transforms.key.fields": ["Invalid value [] for configuration fields: Empty list"],
+        "transforms.bad.type": ["Invalid value org.example.Nope for configuration transforms.bad.type: Class "
+                                "org.example.Nope could not be found."],
+        "transforms.cast.type": ["Config 'transforms.cast.negate' was provided but there is no config "
+                                 "'transforms.cast.predicate' defining a predicate to be negated."],
+        "transforms.cast.spec": ["Invalid type found in casting spec: foo"],
         "predicates.isT.type": ['Missing required configuration "predicates.isT.type" which has no default value.']}
-    assert infos["error_count"] == 3
+    assert infos["error_count"] == 7
     definition = entry(infos, "transforms.route.type")["definition"]
     assert (definition["group"], definition["display_name"], definition["required"]) == (
         "Transforms: route", "Transformation type for route", True)
+    names = [c["definition"]["name"] for c in infos["configs"]
+             if c["definition"] and c["definition"]["group"] == "Transforms: route"]
+    # Kafka 4.1's order: type, plugin.version, then the class's keys and predicate/negate as ConfigDef.sortedConfigs
+    # orders them (no default first, then importance, then name)
+    assert names == ["transforms.route.type", "transforms.route.plugin.version", "transforms.route.regex",
+                     "transforms.route.replacement", "transforms.route.negate", "transforms.route.predicate"]
+    regex = entry(infos, "transforms.route.regex")["definition"]
+    assert (regex["order"], regex["display_name"], regex["documentation"]) == (
+        2, "regex", "Regular expression to use for matching.")
+    version = entry(infos, "transforms.route.plugin.version")["definition"]
+    assert (version["display_name"], version["documentation"], version["importance"], version["order"]) == (
+        "Transformation version for route", "Version of the 'route' transformation.", "HIGH", 1)
     assert entry(infos, "predicates.isT.type")["definition"]["group"] == "Predicates: isT"
-    assert infos["groups"] == ["Common", "Transforms", "Predicates", "Error Handling", "Transforms: route",
-                               "Transforms: unwrap", "Predicates: isT"]
-    with pytest.raises(BadRequest, match=r"contains the following 3 error\(s\)"):
+    # the type keys recommend every installed class of their kind (EnrichablePlugin.ClassRecommender)
+    recommended = entry(infos, "transforms.route.type")["value"]["recommended_values"]
+    assert len(recommended) == 26 and "org.apache.kafka.connect.transforms.ValueToKey" in recommended
+    assert entry(infos, "predicates.isT.type")["value"]["recommended_values"] == [
+        "org.apache.kafka.connect.transforms.predicates." + n for n in ("HasHeaderKey", "RecordIsTombstone",
+                                                                        "TopicNameMatches")]
+    assert infos["groups"][:7] == ["Common", "Transforms", "Predicates", "Error Handling", "Transforms: route",
+                                   "Transforms: unwrap", "Transforms: key"]
+    with pytest.raises(BadRequest, match=r"contains the following 7 error\(s\)"):
         validate_or_raise(plugins, props)
     # no aliases, no alias keys: an empty list is valid
     plain = {k: v for k, v in props.items() if not k.startswith(("transforms", "predicates"))}
     assert validate_connector_config(plugins, {**plain, "transforms": ""})["error_count"] == 0
+
+
+def test_bad_transform_configs_are_refused_with_kafkas_messages(plugins):
+    base = {"connector.class": "DemoSink", "name": "s", "topics": "t"}
+    cases = [
+        ({"transforms": "r", "transforms.r.type": "RegexRouter", "transforms.r.regex": "(a",
+          "transforms.r.replacement": "x"}, "transforms.r.regex", "Invalid value (a for configuration regex: "
+                                                                  "Invalid regex: "),
+        ({"transforms": "c", "transforms.c.type": "org.apache.kafka.connect.transforms.Cast$Key",
+          "transforms.c.spec": "int33"}, "transforms.c.spec", "Invalid type found in casting spec: int33"),
+        ({"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "nope"},
+         "transforms.f.predicate", "Invalid value nope for configuration transforms.f.predicate: Unknown "
+                                   "configuration 'predicates.nope.type'"),
+        ({"transforms": "x"}, "transforms.x.type", 'Missing required configuration "transforms.x.type"'),
+        ({"transforms": "v", "transforms.v.type": "ValueToKey", "transforms.v.plugin.version": "9.9"},
+         "transforms.v.type", "Plugin org.apache.kafka.connect.transforms.ValueToKey not found that matches the "
+                              "version range [9.9,9.9], available versions: ["),
+        ({"predicates": "p", "predicates.p.type": "TopicNameMatches"}, "predicates.p.pattern",
+         'Missing required configuration "predicates.p.pattern"'),
+    ]
+    for extra, key, message in cases:
+        errs = errors_of(validate_connector_config(plugins, {**base, **extra}))
+        assert key in errs and errs[key][0].startswith(message), (extra, errs)
+        assert len(errs) == 1 or key == "transforms.v.type", errs
+    # a missing required value is also run through its validator, as Kafka's ConfigDef.validate does
+    errs = errors_of(validate_connector_config(plugins, {**base, "transforms": "r", "transforms.r.type": "RegexRouter",
+                                                         "predicates": "p", "predicates.p.type": "TopicNameMatches"}))
+    assert errs["transforms.r.regex"] == [
+        'Missing required configuration "transforms.r.regex" which has no default value.',
+        'Invalid value null for configuration regex: Invalid regex: Cannot invoke "String.isEmpty()" because '
+        '"this.pattern" is null']
+    assert errs["predicates.p.pattern"][1].startswith("Invalid value null for configuration pattern: Invalid regex")
+    assert errs["transforms.r.replacement"] == [
+        'Missing required configuration "transforms.r.replacement" which has no default value.']
+    ok_version = {"transforms": "r", "transforms.r.type": "RegexRouter", "transforms.r.regex": "a",
+                  "transforms.r.replacement": "b", "transforms.r.plugin.version": "[0.0.1,99)"}
+    assert validate_connector_config(plugins, {**base, **ok_version})["error_count"] == 0
+    ok = {"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "isT", "transforms.f.negate":
+          "true", "predicates": "isT", "predicates.isT.type": "TopicNameMatches", "predicates.isT.pattern": "t.*"}
+    assert validate_connector_config(plugins, {**base, **ok})["error_count"] == 0

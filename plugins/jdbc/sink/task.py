@@ -134,7 +134,22 @@ class JdbcSinkTask(SinkTask):
         if not records:
             return
         assert self.cfg is not None and self.writer is not None, "put() before start()"
+        try:
+            await self._write(records)
+        except (RecordError, TableAlterOrCreateError, ConnectError) as e:
+            if self._reporter() is None:
+                raise
+            await self._isolate(records, e)
+        except Exception as e:
+            if self._reporter() is None:
+                await self._failed(e)
+            await self._isolate(records, e)
+        self.remaining_retries = self.cfg.max_retries
+
+    async def _write(self, records: list[SinkRecord]) -> None:
+        """One transaction for the records, rolled back if any of them fails."""
         writer = self.writer
+        assert self.cfg is not None and writer is not None
         try:
             ctx = getattr(self, "context", None)
             await writer.connect(ctx.wait if ctx is not None else None)
@@ -145,17 +160,33 @@ class JdbcSinkTask(SinkTask):
             for seg in segments:
                 await self._write_segment(seg, seg is segments[-1])
             await writer.commit()
-        except (RecordError, TableAlterOrCreateError):
+        except BaseException:
             await self._rollback()
             raise
-        except ConnectError:
-            await self._rollback()
-            raise
-        except Exception as e:
-            await self._rollback()
-            await self._failed(e)
-        else:
-            self.remaining_retries = self.cfg.max_retries
+
+    def _reporter(self) -> Any:
+        """The worker's errant record reporter when bad records are to be reported and skipped (errors.tolerance
+        all), else None: the task then fails on them as before."""
+        ctx = getattr(self, "context", None)
+        return getattr(ctx, "errant_record_reporter", None) if ctx is not None else None
+
+    async def _isolate(self, records: list[SinkRecord], error: BaseException) -> None:
+        """A batch that failed is halved and each half written again, down to the single records that fail:
+        those go to the errant record reporter (then the DLQ) with the database's error; the others are
+        written. A bad record among n costs about 2*log2(n) small transactions."""
+        reporter = self._reporter()
+        if len(records) == 1:
+            log.warning("Record at %s is reported as errant: %s", records[0].coordinates, exception_chain(error))
+            reporter(records[0], error)
+            return
+        mid = len(records) // 2
+        for half in (records[:mid], records[mid:]):
+            try:
+                await self._write(half)
+            except Exception as e:  # noqa: BLE001 - isolated further, reported record by record
+                if self.writer is not None and self.writer.conn is None:
+                    raise  # the connection is gone: not a record's fault
+                await self._isolate(half, e)
 
     async def _rollback(self) -> None:
         try:

@@ -1,0 +1,139 @@
+"""Error tolerance for a task's records, as Kafka's RetryWithToleranceOperator with its LogReporter and
+DeadLetterQueueReporter: a record failing in conversion, transformation or (through the errant record reporter) the
+sink's put is logged if `errors.log.enable`, sent to the DLQ topic (sinks) with the `__connect.errors.*` headers if
+asked, then skipped with `errors.tolerance=all` or fails the task with `none`."""
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, Mapping, NamedTuple
+
+from ..data.schema import DataError
+from ..errors import ConfigError, ConnectError
+from ..log.base import NewTopic, ProducerRecord, Transport
+from .states import TaskId
+
+log = logging.getLogger(__name__)
+
+HEADER_PREFIX = "__connect.errors."
+KEY_CONVERTER, VALUE_CONVERTER, HEADER_CONVERTER = "KEY_CONVERTER", "VALUE_CONVERTER", "HEADER_CONVERTER"
+TRANSFORMATION, TASK_PUT, TASK_POLL = "TRANSFORMATION", "TASK_PUT", "TASK_POLL"
+
+_JAVA_EXCEPTIONS = {DataError: "org.apache.kafka.connect.errors.DataException",
+                    ConfigError: "org.apache.kafka.common.config.ConfigException",
+                    ConnectError: "org.apache.kafka.connect.errors.ConnectException"}
+
+
+class Original(NamedTuple):
+    """The consumed record as it came from Kafka (what the DLQ receives)."""
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: int | None
+    headers: Any
+
+
+def exception_class_name(e: BaseException) -> str:
+    for cls in type(e).__mro__:
+        if cls in _JAVA_EXCEPTIONS:
+            return _JAVA_EXCEPTIONS[cls]
+    return f"{type(e).__module__}.{type(e).__qualname__}"
+
+
+class ErrorHandler:
+    """One per task. `failed` is called on the error path only; nothing here runs for good records."""
+
+    def __init__(self, task_id: TaskId, config: Mapping[str, str], sink: bool):
+        self.task_id = task_id
+        self.tolerate_all = (config.get("errors.tolerance") or "none").strip() == "all"
+        self.log_enable = _bool(config.get("errors.log.enable"))
+        self.include_messages = _bool(config.get("errors.log.include.messages"))
+        self.dlq_topic = (config.get("errors.deadletterqueue.topic.name") or "").strip() if sink else ""
+        self.dlq_replication = int(config.get("errors.deadletterqueue.topic.replication.factor") or 3)
+        self.dlq_headers = _bool(config.get("errors.deadletterqueue.context.headers.enable"))
+        self.pending: list[ProducerRecord] = []
+        self.producer: Any = None
+        # the counters of Kafka's ErrorHandlingMetrics, for the task metrics
+        self.total_record_failures = 0
+        self.total_record_errors = 0
+        self.total_records_skipped = 0
+        self.deadletterqueue_produce_requests = 0
+        self.deadletterqueue_produce_failures = 0
+
+    async def start(self, transport: Transport, producer_config: Mapping[str, Any]) -> None:
+        """DeadLetterQueueReporter.createAndSetup: the DLQ topic (1 partition) created if missing, a producer."""
+        if not self.dlq_topic:
+            return
+        await transport.create_topics([NewTopic(self.dlq_topic, 1, self.dlq_replication)])
+        self.producer = transport.producer(dict(producer_config))
+        await self.producer.start()
+
+    def failed(self, stage: str, executing_class: str, error: BaseException, original: Original | None,
+               record: Any = None) -> None:
+        """One failed record: reported, then skipped (tolerance all) or raised as Kafka's 'Tolerance exceeded'."""
+        self.total_record_failures += 1
+        self.total_record_errors += 1
+        if self.log_enable:
+            log.error("Error encountered in task %s. %s", self.task_id,
+                      self._describe(stage, executing_class, original, record), exc_info=error)
+        if self.dlq_topic and original is not None:
+            self.deadletterqueue_produce_requests += 1
+            self.pending.append(self._dlq_record(stage, executing_class, error, original))
+        if not self.tolerate_all:
+            raise ConnectError("Tolerance exceeded in error handler") from error
+        self.total_records_skipped += 1
+
+    def _describe(self, stage: str, executing_class: str, original: Original | None, record: Any) -> str:
+        """ProcessingContext.toString(includeMessage), as LogReporter writes it: the record only with
+        errors.log.include.messages."""
+        text = f"Executing stage '{stage}' with class '{executing_class}'"
+        if self.include_messages and record is not None and original is None:
+            text += f", where source record is = {record!r}"
+        elif self.include_messages and original is not None:
+            text += (f", where consumed record is {{topic='{original.topic}', partition={original.partition}, "
+                     f"offset={original.offset}")
+            if original.timestamp is not None:
+                text += f", timestamp={original.timestamp}, timestampType=CreateTime"
+            text += "}"
+        return text + "."
+
+    def _dlq_record(self, stage: str, executing_class: str, error: BaseException, o: Original) -> ProducerRecord:
+        headers = list(o.headers or ())
+        if self.dlq_headers:
+            trace = "".join(traceback.format_exception(error))
+            headers += [(HEADER_PREFIX + "topic", o.topic.encode()),
+                        (HEADER_PREFIX + "partition", str(o.partition).encode()),
+                        (HEADER_PREFIX + "offset", str(o.offset).encode()),
+                        (HEADER_PREFIX + "connector.name", self.task_id.connector.encode()),
+                        (HEADER_PREFIX + "task.id", str(self.task_id.task).encode()),
+                        (HEADER_PREFIX + "stage", stage.encode()),
+                        (HEADER_PREFIX + "class.name", executing_class.encode()),
+                        (HEADER_PREFIX + "exception.class.name", exception_class_name(error).encode()),
+                        (HEADER_PREFIX + "exception.message", str(error).encode()),
+                        (HEADER_PREFIX + "exception.stacktrace", trace.encode())]
+        return ProducerRecord(self.dlq_topic, o.key, o.value, None, o.timestamp, headers)
+
+    async def flush(self) -> None:
+        """Sends the DLQ records of failed records; called before the offsets past them are committed."""
+        if not self.pending or self.producer is None:
+            return
+        batch, self.pending = self.pending, []
+        try:
+            await self.producer.send_batch(batch)
+        except Exception as e:  # noqa: BLE001 - as Kafka: a DLQ failure is logged, the task goes on
+            self.deadletterqueue_produce_failures += len(batch)
+            log.error("Could not produce message to dead letter queue. topic=%s", self.dlq_topic, exc_info=e)
+
+    async def stop(self) -> None:
+        try:
+            await self.flush()
+        finally:
+            if self.producer is not None:
+                producer, self.producer = self.producer, None
+                await producer.stop()
+
+
+def _bool(value: Any) -> bool:
+    return str(value or "").strip().lower() == "true"
