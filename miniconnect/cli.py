@@ -182,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)")
+    from .secrets import install_log_masking
+    install_log_masking()
     try:
         config = load_worker_config(args.worker_properties, args.override)
         if args.command == "standalone":

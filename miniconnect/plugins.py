@@ -19,6 +19,7 @@ import threading
 from typing import Any, Iterable, Mapping
 
 from . import __version__
+from .config.providers import ConfigProvider
 from .connector import Connector
 from .converters.base import Converter
 from .errors import BadRequest, ConnectError, NotFound
@@ -36,9 +37,13 @@ BUILTIN_PLUGINS = {
     "JsonConverter": "miniconnect.converters.json:JsonConverter",
     "StringConverter": "miniconnect.converters.string:StringConverter",
     "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
+    "FileConfigProvider": "miniconnect.config.providers:FileConfigProvider",
+    "DirectoryConfigProvider": "miniconnect.config.providers:DirectoryConfigProvider",
+    "EnvVarConfigProvider": "miniconnect.config.providers:EnvVarConfigProvider",
 }
 PLUGIN_TYPES = "sink, source, converter, header_converter, transformation, predicate"
-_SUFFIXES = {"connector": "Connector", "converter": "Converter"}
+_SUFFIXES = {"connector": "Connector", "converter": "Converter", "config_provider": "ConfigProvider"}
+_KINDS = tuple(_SUFFIXES)
 
 
 class PluginNotFound(ConnectError):
@@ -57,6 +62,8 @@ def _kind(cls: Any) -> str | None:
         return "connector"
     if issubclass(cls, Converter):
         return "converter"
+    if issubclass(cls, ConfigProvider) and cls is not ConfigProvider:
+        return "config_provider"
     return None
 
 
@@ -93,9 +100,9 @@ class Plugins:
         self._pending_eps: dict[str, Any] | None = None
         self._path_scanned = not self._plugin_path
         self._lock = threading.RLock()
-        self._classes: dict[str, dict[str, type]] = {"connector": {}, "converter": {}}  # class_name -> class
-        self._by_name: dict[str, dict[str, type]] = {"connector": {}, "converter": {}}  # full names and aliases
-        self._ambiguous: dict[str, dict[str, list[str]]] = {"connector": {}, "converter": {}}
+        self._classes: dict[str, dict[str, type]] = {k: {} for k in _KINDS}  # class_name -> class
+        self._by_name: dict[str, dict[str, type]] = {k: {} for k in _KINDS}  # full names and aliases
+        self._ambiguous: dict[str, dict[str, list[str]]] = {k: {} for k in _KINDS}
 
     @property
     def _pending(self) -> dict[str, Any]:
@@ -117,7 +124,7 @@ class Plugins:
 
     # -- registration ---------------------------------------------------------------------------------------
     def register(self, cls: type) -> bool:
-        """Adds a Connector or Converter class (also for tests and embedding); False if it is neither."""
+        """Adds a Connector, Converter or ConfigProvider class (also for tests and embedding); False otherwise."""
         kind = _kind(cls)
         if kind is None:
             return False
@@ -162,14 +169,15 @@ class Plugins:
             log.error("Failed to load plugin %s (%s): %s: %s", ep.name, ep.value, type(e).__name__, e)
             return
         if not self.register(cls):
-            log.warning("Entry point %s (%s) is not a Connector or Converter class; skipped", ep.name, ep.value)
+            log.warning("Entry point %s (%s) is not a Connector, Converter or ConfigProvider class; skipped", ep.name,
+                        ep.value)
 
     def _load_matching(self, name: str) -> None:
         """Loads the entry points that could be `name`. Convention: an entry point is named after the simple
         class name of its plugin, so every candidate for an alias is found without importing the others.
         plugin.path is scanned first: its class names are unknown until imported."""
         simple = _simple_name(name)
-        wanted = {simple, simple + "Connector", simple + "Converter"}
+        wanted = {simple, simple + "Connector", simple + "Converter", simple + "ConfigProvider"}
         with self._lock:
             self._scan_plugin_path()
             for key in [k for k, ep in self._pending.items() if ep.name in wanted or ep.value.endswith(":" + simple)]:
@@ -262,14 +270,18 @@ class Plugins:
         if name in self._ambiguous[kind]:
             raise ConnectError(f"More than one {kind} matches alias {name}. Please use full package and class "
                                f"name instead. Classes found: {', '.join(self._ambiguous[kind][name])}")
-        raise PluginNotFound(f"Failed to find any class that implements {kind.capitalize()} and which name matches "
-                             f"{name}, available {kind}s are: {', '.join(sorted(self._classes[kind]))}")
+        label = _SUFFIXES[kind]
+        raise PluginNotFound(f"Failed to find any class that implements {label} and which name matches "
+                             f"{name}, available {label.lower()}s are: {', '.join(sorted(self._classes[kind]))}")
 
     def resolve_connector(self, name: str) -> type[Connector]:
         return self._resolve("connector", name)
 
     def resolve_converter(self, name: str) -> type[Converter]:
         return self._resolve("converter", name)
+
+    def resolve_config_provider(self, name: str) -> type[ConfigProvider]:
+        return self._resolve("config_provider", name)
 
     def connector_type(self, name: str | None) -> str:
         """"source", "sink", or "unknown" when the class cannot be resolved."""
