@@ -197,7 +197,7 @@ WORKER_CONFIG: ConfigDef = _worker_config()
 # Prefixed keys that belong to a known consumer (clients, converters, listeners' SSL): never "unknown".
 _KNOWN_PREFIXES = ("producer.", "consumer.", "admin.", "key.converter.", "value.converter.", "header.converter.",
                    "listeners.https.", "admin.listeners.https.", "ssl.", "sasl.", "security.", "config.providers.",
-                   "metrics.", "metric.")
+                   "metrics.", "metric.", "java.security.")
 _logged_unknown: set[str] = set()
 
 
