@@ -4,6 +4,8 @@ dir on a free loopback port, and stops at session end (also on failure).
 - kafka_bootstrap -> "127.0.0.1:PORT" (single KRaft node). Override: MINICONNECT_TEST_KAFKA=host:port
 - pg / mysql -> DbServer for the session server. Override: MINICONNECT_TEST_PG=postgresql://u:pw@host:port/db,
   MINICONNECT_TEST_MYSQL=mysql://u:pw@host:port/db
+- kafka_secure -> KafkaServer with SASL_SSL, SSL (client certificates) and SASL_PLAINTEXT listeners besides
+  PLAINTEXT (`listeners` by protocol, `ca` its certificate authority, users in servers.kafka.SASL_USERS).
 - pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
 Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
 """
@@ -17,9 +19,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import DbServer, db_server, kafka_server, run_async  # noqa: E402
+from servers import DbServer, KafkaServer, db_server, kafka_server, run_async  # noqa: E402
 
-_MARKERS = {"kafka_bootstrap": "kafka", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
+_MARKERS = {"kafka_bootstrap": "kafka", "kafka_secure": "kafka", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
             "mysql_db": "mysql"}
 _startup_times: dict[str, float] = {}
 
@@ -42,6 +44,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
 def kafka_bootstrap() -> str:
     with kafka_server(_startup_times) as bootstrap:
         yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def kafka_secure() -> KafkaServer:
+    server = KafkaServer(secure=True)
+    try:
+        server.start()
+        _startup_times["kafka (secure)"] = server.startup_seconds
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
