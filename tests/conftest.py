@@ -6,6 +6,7 @@ dir on a free loopback port, and stops at session end (also on failure).
   MINICONNECT_TEST_MYSQL=mysql://u:pw@host:port/db
 - kafka_secure -> KafkaServer with SASL_SSL, SSL (client certificates) and SASL_PLAINTEXT listeners besides
   PLAINTEXT (`listeners` by protocol, `ca` its certificate authority, users in servers.kafka.SASL_USERS).
+- pg_tls -> PostgresServer with ssl=on (`server` its DbServer, `ca`, `client` a certificate of role mc_cert).
 - pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
 Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
 """
@@ -19,9 +20,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import DbServer, KafkaServer, db_server, kafka_server, run_async  # noqa: E402
+from servers import DbServer, KafkaServer, PostgresServer, db_server, kafka_server, run_async  # noqa: E402
 
-_MARKERS = {"kafka_bootstrap": "kafka", "kafka_secure": "kafka", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
+_MARKERS = {"kafka_bootstrap": "kafka", "kafka_secure": "kafka", "pg_tls": "postgres", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
             "mysql_db": "mysql"}
 _startup_times: dict[str, float] = {}
 
@@ -52,6 +53,17 @@ def kafka_secure() -> KafkaServer:
     try:
         server.start()
         _startup_times["kafka (secure)"] = server.startup_seconds
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_tls() -> PostgresServer:
+    server = PostgresServer(tls=True)
+    try:
+        server.start()
+        _startup_times["postgresql (tls)"] = server.startup_seconds
         yield server
     finally:
         server.stop()
