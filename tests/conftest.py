@@ -7,6 +7,7 @@ dir on a free loopback port, and stops at session end (also on failure).
 - kafka_secure -> KafkaServer with SASL_SSL, SSL (client certificates) and SASL_PLAINTEXT listeners besides
   PLAINTEXT (`listeners` by protocol, `ca` its certificate authority, users in servers.kafka.SASL_USERS).
 - pg_tls -> PostgresServer with ssl=on (`server` its DbServer, `ca`, `client` a certificate of role mc_cert).
+- mysql_tls -> MariaDbServer with TLS (`server`, `ca`, `client`).
 - pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
 Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
 """
@@ -20,9 +21,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import DbServer, KafkaServer, PostgresServer, db_server, kafka_server, run_async  # noqa: E402
+from servers import DbServer, KafkaServer, MariaDbServer, PostgresServer, db_server, kafka_server, run_async  # noqa: E402
 
-_MARKERS = {"kafka_bootstrap": "kafka", "kafka_secure": "kafka", "pg_tls": "postgres", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
+_MARKERS = {"kafka_bootstrap": "kafka", "kafka_secure": "kafka", "pg_tls": "postgres", "mysql_tls": "mysql", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
             "mysql_db": "mysql"}
 _startup_times: dict[str, float] = {}
 
@@ -64,6 +65,17 @@ def pg_tls() -> PostgresServer:
     try:
         server.start()
         _startup_times["postgresql (tls)"] = server.startup_seconds
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mysql_tls() -> MariaDbServer:
+    server = MariaDbServer(tls=True)
+    try:
+        server.start()
+        _startup_times["mariadb (tls)"] = server.startup_seconds
         yield server
     finally:
         server.stop()

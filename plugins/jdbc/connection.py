@@ -83,7 +83,11 @@ def _reason(e: BaseException | None) -> str:
     if e is None:
         return "stopped"
     text = str(e) or type(e).__name__
-    return f"{type(e).__name__}: {text}" if type(e).__name__ not in text else text
+    text = f"{type(e).__name__}: {text}" if type(e).__name__ not in text else text
+    cause = e.__cause__ or e.__context__
+    if cause is not None and str(cause) and str(cause) not in text:  # aiomysql hides TLS failures in its cause
+        text += f" (caused by {type(cause).__name__}: {cause})"
+    return text
 
 
 async def close_connection(conn: Any) -> None:

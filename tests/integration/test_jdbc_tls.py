@@ -25,7 +25,11 @@ session_loop = pytest.mark.asyncio(loop_scope="session")
 async def _ssl_in_use(url: str, user: str | None, password: str | None) -> bool:
     conn = await open_connection(parse_jdbc_url(url, user, password), attempts=1)
     try:
-        return await conn.fetchval("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        if url.startswith("jdbc:postgresql"):
+            return await conn.fetchval("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        async with conn.cursor() as cur:
+            await cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            return bool((await cur.fetchone())[1])
     finally:
         await close_connection(conn)
 
@@ -61,6 +65,41 @@ async def test_pgjdbc_ssl_parameters(pg_tls, tmp_path: Path) -> None:
     assert await _ssl_in_use(f"{verify}&sslkey={client.p12}&sslpassword={STORE_PASSWORD}", CERT_USER, None)
     with pytest.raises(ConnectError):  # no certificate: pg_hba refuses mc_cert
         await _ssl_in_use(verify, CERT_USER, None)
+
+
+@session_loop
+async def test_mysql_and_mariadb_ssl_parameters(mysql_tls, tmp_path: Path) -> None:
+    db: DbServer = mysql_tls.server
+    ca, ca_p12 = mysql_tls.ca.cert_pem, mysql_tls.ca.truststore_p12
+    pw = (db.user, db.password)
+    for scheme in ("mysql", "mariadb"):
+        base = f"jdbc:{scheme}://127.0.0.1:{db.port}/{db.database}"
+        assert not await _ssl_in_use(base, *pw)
+        assert not await _ssl_in_use(f"{base}?sslMode=DISABLED" if scheme == "mysql" else f"{base}?sslMode=disable",
+                                     *pw)
+    mysql = f"jdbc:mysql://127.0.0.1:{db.port}/{db.database}"
+    mysql_by_name = f"jdbc:mysql://localhost:{db.port}/{db.database}"
+    trust = f"trustCertificateKeyStoreUrl=file:{ca_p12}&trustCertificateKeyStorePassword={STORE_PASSWORD}"
+    assert await _ssl_in_use(f"{mysql}?sslMode=REQUIRED", *pw)
+    assert await _ssl_in_use(f"{mysql}?useSSL=true", *pw)
+    assert await _ssl_in_use(f"{mysql}?sslMode=VERIFY_IDENTITY&{trust}", *pw)
+    assert await _ssl_in_use(f"{mysql_by_name}?sslMode=VERIFY_CA&{trust}", *pw)
+    client = mysql_tls.client
+    assert await _ssl_in_use(f"{mysql}?sslMode=VERIFY_IDENTITY&{trust}&clientCertificateKeyStoreUrl=file:{client.p12}"
+                             f"&clientCertificateKeyStorePassword={STORE_PASSWORD}", *pw)
+    with pytest.raises(ConnectError, match="(?i)certificate|hostname"):
+        await _ssl_in_use(f"{mysql_by_name}?sslMode=VERIFY_IDENTITY&{trust}", *pw)
+    mariadb = f"jdbc:mariadb://127.0.0.1:{db.port}/{db.database}"
+    mariadb_by_name = f"jdbc:mariadb://localhost:{db.port}/{db.database}"
+    assert await _ssl_in_use(f"{mariadb}?sslMode=verify-full&serverSslCert={ca}", *pw)
+    assert await _ssl_in_use(f"{mariadb_by_name}?sslMode=trust", *pw)
+    assert await _ssl_in_use(f"{mariadb_by_name}?useSsl=true&trustServerCertificate=true", *pw)
+    assert await _ssl_in_use(f"{mariadb_by_name}?sslMode=verify-ca&serverSslCert={ca}", *pw)
+    with pytest.raises(ConnectError, match="(?i)certificate|hostname"):
+        await _ssl_in_use(f"{mariadb_by_name}?useSsl=true&serverSslCert={ca}", *pw)
+    other = CertAuthority(tmp_path / "other-ca", "some other CA")
+    with pytest.raises(ConnectError, match="(?i)certificate"):
+        await _ssl_in_use(f"{mariadb}?sslMode=verify-full&serverSslCert={other.cert_pem}", *pw)
 
 
 def test_jdbc_pipeline_over_verify_full(pg_tls, tmp_path: Path) -> None:
