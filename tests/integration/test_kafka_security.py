@@ -133,3 +133,41 @@ def test_filestream_pipeline_over_sasl_ssl(tmp_path: Path, kafka_secure) -> None
     finally:
         worker.stop()
     assert SASL_USERS["connect"] not in worker.log()
+
+
+def test_jdbc_pipeline_over_sasl_ssl(tmp_path: Path, kafka_secure, pg_db) -> None:
+    """PostgreSQL -> Kafka (SASL_SSL, PLAIN for the worker, SCRAM-SHA-256 for the sink's consumer by connector
+    override, the worker's consumer.* credentials being wrong) -> PostgreSQL, the database password from
+    `${file:...}`."""
+    from test_jdbc_source_e2e import sql
+    worker_security = _security(kafka_secure, "SASL_SSL", "PLAIN", **{"sasl.jaas.config": _jaas("PLAIN", "connect")})
+    props = {"bootstrap.servers": kafka_secure.listeners["SASL_SSL"], **worker_security,
+             **{f"{prefix}.{k}": v for prefix in ("producer", "consumer") for k, v in worker_security.items()},
+             "consumer.sasl.jaas.config": _jaas("PLAIN", "connect", "not-the-password"),
+             "config.providers": "file",
+             "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider"}
+    secrets = tmp_path / "db.properties"
+    secrets.write_text(f"password={pg_db.password}\n")
+    sql(pg_db, "CREATE TABLE src (id serial PRIMARY KEY, name text NOT NULL)")
+    db = {**pg_db.connection_config(), "connection.password": f"${{file:{secrets}:password}}"}
+    topic_prefix = f"sec{uuid.uuid4().hex[:6]}_"
+    worker = WorkerProcess(tmp_path, props)
+    worker.start(timeout=60)
+    try:
+        assert worker.rest("PUT", "/connectors/src/config", {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector", "mode": "incrementing",
+            "incrementing.column.name": "id", "table.whitelist": "src", "topic.prefix": topic_prefix,
+            "poll.interval.ms": "200", "producer.override.compression.type": "lz4", **db}).status_code == 201
+        assert worker.rest("PUT", "/connectors/dst/config", {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": f"{topic_prefix}src",
+            "auto.create": "true", "table.name.format": "dst",
+            "consumer.override.sasl.mechanism": "SCRAM-SHA-256",
+            "consumer.override.sasl.jaas.config": _jaas("SCRAM-SHA-256", "alice"), **db}).status_code == 201
+        sql(pg_db, "INSERT INTO src (name) SELECT 'r' || g FROM generate_series(1, 20) g")
+        worker.wait_for(lambda: sql(pg_db, "SELECT to_regclass('dst') IS NOT NULL")[0][0]
+                        and sql(pg_db, "SELECT count(*) FROM dst")[0][0] == 20, 90, "20 rows in dst")
+        assert sql(pg_db, "SELECT count(*) FROM src JOIN dst USING (id, name)")[0][0] == 20
+    finally:
+        worker.stop()
+    log = worker.log()
+    assert SASL_USERS["connect"] not in log and SASL_USERS["alice"] not in log
