@@ -126,7 +126,8 @@ class BasicAuthMiddleware:
             return await self.app(scope, receive, send)
         log.debug("Request failed authentication")
         await send({"type": "http.response.start", "status": 401,
-                    "headers": [(b"content-type", b"text/plain"),
+                    # Kafka 4.1 answers exactly so: the bare text, labelled application/json
+                    "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(UNAUTHORIZED_BODY)).encode())]})
         await send({"type": "http.response.body", "body": UNAUTHORIZED_BODY})
 

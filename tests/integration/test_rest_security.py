@@ -51,7 +51,11 @@ def test_https_basic_auth_pkcs12(tmp_path: Path) -> None:
         verify = {"verify": _ca_ctx(ca.cert_pem)}
         for auth in (None, ("admin", "wrong"), ("nobody", "admin-secret")):
             r = httpx.get(worker.url + "/connectors", auth=auth, timeout=10, **verify)
-            assert (r.status_code, r.text) == (401, DENIED)
+            # as Apache Kafka Connect 4.1's JVM worker answers (checked with its basic-auth-extension jar)
+            assert (r.status_code, r.text, r.headers["content-type"]) == (401, DENIED, "application/json")
+        r = httpx.post(worker.url + "/connectors/x/tasks", json=[], timeout=10, **verify)  # internal: not checked
+        assert r.json() == {"error_code": 500, "message": "Kafka Connect in standalone mode does not support "
+                                                          "externally setting task configurations."}
         r = httpx.get(worker.url + "/connectors", headers={"Authorization": "Basic !!notbase64"}, timeout=10,
                       **verify)
         assert r.status_code == 401
