@@ -48,37 +48,28 @@ def kafka_bootstrap() -> str:
         yield bootstrap
 
 
-@pytest.fixture(scope="session")
-def kafka_secure() -> KafkaServer:
-    server = KafkaServer(secure=True)
+def _running(server, label: str):  # noqa: ANN001, ANN202 - any of the servers/ classes
     try:
         server.start()
-        _startup_times["kafka (secure)"] = server.startup_seconds
+        _startup_times[label] = server.startup_seconds
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_secure() -> KafkaServer:
+    yield from _running(KafkaServer(secure=True), "kafka (secure)")
 
 
 @pytest.fixture(scope="session")
 def pg_tls() -> PostgresServer:
-    server = PostgresServer(tls=True)
-    try:
-        server.start()
-        _startup_times["postgresql (tls)"] = server.startup_seconds
-        yield server
-    finally:
-        server.stop()
+    yield from _running(PostgresServer(tls=True), "postgresql (tls)")
 
 
 @pytest.fixture(scope="session")
 def mysql_tls() -> MariaDbServer:
-    server = MariaDbServer(tls=True)
-    try:
-        server.start()
-        _startup_times["mariadb (tls)"] = server.startup_seconds
-        yield server
-    finally:
-        server.stop()
+    yield from _running(MariaDbServer(tls=True), "mariadb (tls)")
 
 
 @pytest.fixture(scope="session")
