@@ -143,23 +143,21 @@ def _value(v: Any) -> Any:
     return getattr(v, "value", v) if type(v).__name__ == "Password" else v
 
 
-_SASL_MODULES = {"org.apache.kafka.common.security.plain.PlainLoginModule": ("PLAIN",),
-                 "org.apache.kafka.common.security.scram.ScramLoginModule": ("SCRAM-SHA-256", "SCRAM-SHA-512")}
+# Both put username and password in the client's Subject, which is all PLAIN and SCRAM read (Kafka's
+# SaslClientCallbackHandler), so either serves either mechanism, as in the Java client.
+_SASL_MODULES = ("org.apache.kafka.common.security.plain.PlainLoginModule",
+                 "org.apache.kafka.common.security.scram.ScramLoginModule")
 
 
-def _sasl_credentials(jaas: str, mechanism: str) -> dict[str, str]:
-    """sasl_plain_username/password from a Java client's `sasl.jaas.config` (PlainLoginModule for PLAIN,
-    ScramLoginModule for SCRAM-SHA-256/512, as the Java client requires); the password joins the masked secrets."""
+def _sasl_credentials(jaas: str) -> dict[str, str]:
+    """sasl_plain_username/password from a Java client's `sasl.jaas.config`; the password joins the masked
+    secrets."""
     from ..config.jaas import parse_jaas_config
     from ..secrets import remember
     module = parse_jaas_config(jaas)
-    mechanisms = _SASL_MODULES.get(module.name)
-    if mechanisms is None:
+    if module.name not in _SASL_MODULES:
         raise ConnectError(f"Unsupported login module {module.name} in sasl.jaas.config; miniconnect supports "
-                           f"{', '.join(_SASL_MODULES)}")
-    if mechanism not in mechanisms:
-        raise ConnectError(f"sasl.mechanism {mechanism} does not go with login module {module.name} "
-                           f"(expected {' or '.join(mechanisms)})")
+                           f"{' and '.join(_SASL_MODULES)}")
     user, password = module.options.get("username"), module.options.get("password")
     if user is None or password is None:
         raise ConnectError(f"sasl.jaas.config for {module.name} needs username and password options")
@@ -196,10 +194,10 @@ def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[st
             if not cfg.get("sasl.jaas.config"):
                 raise ConnectError(f"{role} configuration sasl.jaas.config is required for sasl.mechanism "
                                    f"{mechanism}")
-            out.update(_sasl_credentials(str(cfg["sasl.jaas.config"]), mechanism))
+            out.update(_sasl_credentials(str(cfg["sasl.jaas.config"])))
         elif mechanism != "GSSAPI":
-            raise ConnectError(f"Unsupported sasl.mechanism {mechanism}: miniconnect supports PLAIN, SCRAM-SHA-256, "
-                               f"SCRAM-SHA-512 and GSSAPI")
+            raise ConnectError(f"Unsupported sasl.mechanism {mechanism}: miniconnect supports PLAIN, SCRAM-SHA-256 "
+                               f"and SCRAM-SHA-512 (GSSAPI is handed to aiokafka as it is)")
     if protocol in ("SSL", "SASL_SSL"):
         from ..config.tls import client_context
         try:

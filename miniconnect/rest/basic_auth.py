@@ -99,11 +99,13 @@ class BasicAuth:
 
 def rest_extensions(config: Any) -> BasicAuth | None:
     """The authentication `rest.extension.classes` asks for (only the basic auth extension is known)."""
-    classes = config["rest.extension.classes"] or []
+    classes = config.get("rest.extension.classes") or []
+    if isinstance(classes, str):
+        classes = [c.strip() for c in classes.split(",") if c.strip()]
     auth = None
     for name in classes:
         if name in (EXTENSION, EXTENSION.rsplit(".", 1)[-1]):
-            auth = BasicAuth.from_jaas(dict(config.originals))
+            auth = BasicAuth.from_jaas(dict(getattr(config, "originals", config)))
         else:
             raise ConfigError("rest.extension.classes", name, f"Class {name} could not be found; miniconnect knows "
                                                               f"{EXTENSION}")

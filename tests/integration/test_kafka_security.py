@@ -104,9 +104,12 @@ async def test_wrong_password_and_bad_settings_fail_clearly(kafka_secure, caplog
     with pytest.raises(Exception):  # noqa: B017 - refused during the handshake, as aiokafka reports it
         await asyncio.wait_for(transport.start(), 60)
     await transport.stop()
-    with pytest.raises(ConnectError, match="does not go with login module"):
+    with pytest.raises(ConnectError, match="Unsupported login module com.example.Login"):
         client_kwargs({"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-256",
-                       "sasl.jaas.config": _jaas("PLAIN")}, _PRODUCER, "producer")
+                       "sasl.jaas.config": 'com.example.Login required username="a" password="b";'},
+                      _PRODUCER, "producer")
+    with pytest.raises(ConnectError, match="Unsupported sasl.mechanism OAUTHBEARER"):
+        client_kwargs({"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}, _PRODUCER, "producer")
     with pytest.raises(ConnectError, match="sasl.jaas.config is required"):
         client_kwargs({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN"}, _PRODUCER, "producer")
 
