@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 
-_TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([{};=])|([^\s{};="]+))', re.S)
-_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*|#[^\n]*", re.S)
+# a quoted string, punctuation, a bare word, or a comment (/* */ and //, as Java's StreamTokenizer skips them)
+_TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([{};=])|(/\*.*?\*/|//[^\n]*)|([^\s{};="]+))', re.S)
 FLAGS = ("required", "requisite", "sufficient", "optional")
 LOGIN_CONFIG_PROPERTY = "java.security.auth.login.config"
 
@@ -24,7 +24,6 @@ class LoginModule:
 
 def _tokens(text: str) -> list[tuple[str, bool]]:
     """(token, quoted) pairs; quoted strings keep `\\"` escapes resolved."""
-    text = _COMMENTS.sub(" ", text)
     out: list[tuple[str, bool]] = []
     pos = 0
     while pos < len(text):
@@ -32,12 +31,12 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
             break
         m = _TOKEN.match(text, pos)
         if not m:
-            raise ConfigError(message=f"Invalid JAAS configuration near: {text[pos:pos + 40]!r}")
+            raise ConfigError(message=f"Invalid JAAS configuration at character {pos} (an unterminated quote?)")
         pos = m.end()
         if m.group(1) is not None:
             out.append((re.sub(r"\\(.)", r"\1", m.group(1)), True))
-        else:
-            out.append((m.group(2) or m.group(3), False))
+        elif m.group(3) is None:
+            out.append((m.group(2) or m.group(4), False))
     return out
 
 
@@ -52,7 +51,7 @@ def _modules(tokens: list[tuple[str, bool]], i: int, end: str | None) -> tuple[l
         options: dict[str, str] = {}
         while i < len(tokens) and tokens[i] != (";", False):
             if i + 2 >= len(tokens) or tokens[i + 1] != ("=", False):
-                raise ConfigError(message=f"Invalid JAAS option near {tokens[i][0]!r} for login module {name}")
+                raise ConfigError(message=f"Invalid JAAS option for login module {name}: expected key=\"value\"")
             options[tokens[i][0]] = tokens[i + 2][0]
             i += 3
         if i >= len(tokens):
