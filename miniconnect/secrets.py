@@ -15,7 +15,10 @@ _URL_SECRET_PARAMS = ("password", "sslpassword", "trustcertificatekeystorepasswo
 _PARAM_SECRET = re.compile(r"([?&;](?:" + "|".join(re.escape(p) for p in _URL_SECRET_PARAMS) + r")=)([^&;\s\"']*)",
                            re.I)
 _USERINFO = re.compile(r"(//[^/@?\s\"']*?:)([^/@?\s\"']+)(@)")
-_MIN_LENGTH = 4  # shorter values would mask ordinary words
+_MIN_LENGTH = 6  # shorter values ("test", "root") would mask ordinary words
+# Kafka clients' PASSWORD-type keys, also under producer./consumer./admin. and the connectors' *.override. prefixes
+CLIENT_PASSWORD_KEYS = ("sasl.jaas.config", "ssl.key.password", "ssl.keystore.password", "ssl.truststore.password",
+                        "ssl.keystore.key", "basic.auth.user.info")
 
 _lock = threading.Lock()
 _known: set[str] = set()
@@ -47,9 +50,11 @@ def remember(values: Iterable[str]) -> None:
         _pattern = re.compile("|".join(re.escape(v) for v in alternatives))
 
 
-def remember_config(config: Mapping[str, Any], password_keys: Iterable[str]) -> None:
-    """Remembers the values of a config's PASSWORD-type keys and the passwords written in its URLs."""
-    values: list[str] = [str(config[k]) for k in password_keys if config.get(k) is not None]
+def remember_config(config: Mapping[str, Any], password_keys: Iterable[str] = ()) -> None:
+    """Remembers the values of a config's PASSWORD-type keys (those named, and Kafka clients' own under any
+    prefix) and the passwords written in its URLs."""
+    keys = set(password_keys) | {k for k in config if k.endswith(CLIENT_PASSWORD_KEYS)}
+    values: list[str] = [str(getattr(config[k], "value", config[k])) for k in keys if config.get(k) is not None]
     for value in config.values():
         values.extend(url_passwords(value))
     remember(values)

@@ -48,7 +48,9 @@ class Worker:
         self.connectors: dict[str, WorkerConnector] = {}
         self.tasks: dict[TaskId, TaskRunner] = {}
         self.graceful_timeout = config["task.shutdown.graceful.timeout.ms"] / 1000
-        self.config_transformer = load_providers(getattr(config, "originals", config), plugins.resolve_config_provider)
+        originals = getattr(config, "originals", config)
+        self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
+        remember_config(originals)
 
     async def start(self) -> None:
         log.info("Worker %s started", self.worker_id)

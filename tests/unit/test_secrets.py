@@ -19,7 +19,8 @@ def test_url_passwords_hidden() -> None:
 
 def test_remembered_secrets_masked_in_log_lines_and_tracebacks() -> None:
     secrets.remember_config({"connection.password": "Zq-unit-secret-91", "connection.url": "jdbc:x://u:Url-pw-77@h/d",
-                             "user": "bob"}, ["connection.password"])
+                             "producer.override.ssl.key.password": "Key-pw-55", "user": "bob", "short": "test"},
+                            ["connection.password", "short"])
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     logger = logging.getLogger("test_secrets_logger")
@@ -28,6 +29,7 @@ def test_remembered_secrets_masked_in_log_lines_and_tracebacks() -> None:
     secrets.install_log_masking(logger)
     try:
         logger.error("driver said %s with %s", "password Zq-unit-secret-91 rejected", "Url-pw-77")
+        logger.error("key Key-pw-55 in a test")  # too short to mask without masking ordinary words: "test" stays
         try:
             raise RuntimeError("connect failed: Zq-unit-secret-91")
         except RuntimeError:
@@ -37,6 +39,7 @@ def test_remembered_secrets_masked_in_log_lines_and_tracebacks() -> None:
     text = out.getvalue()
     assert "Zq-unit-secret-91" not in text and "Url-pw-77" not in text
     assert "driver said password [hidden] rejected with [hidden]" in text
+    assert "key [hidden] in a test" in text
     assert "RuntimeError: connect failed: [hidden]" in text and "failed for bob" in text
 
 
