@@ -1,7 +1,8 @@
 """Config providers and hidden secrets through a real `miniconnect standalone` worker and PostgreSQL: a JDBC source
-and sink whose password comes from `${file:...}` (as connection.password and inside connection.url) move rows; GET
-config and tasks show the placeholders; a third connector fails to connect; then every log line, REST answer and
-status trace is searched for the password: none may contain it."""
+and sink whose password comes from `${file:...}` (as connection.password and inside connection.url) and user from
+`${env:...}` move rows; GET config and tasks show the placeholders; a third connector, its password from a provider
+plugin in plugin.path, fails to connect; then every log line, REST answer and status trace is searched for the
+password: none may contain it."""
 from __future__ import annotations
 
 import json
@@ -24,8 +25,23 @@ def test_file_provider_passwords_and_no_password_anywhere(tmp_path: Path, pg_db:
     secret_file = secret_dir / "db.properties"
     secret_file.write_text(f"pw={password}\n")
     placeholder = f"${{file:{secret_file}:pw}}"
-    worker = WorkerProcess(tmp_path, {"config.providers": "file", "config.providers.file.class": FILE_PROVIDER,
-                                      "config.providers.file.param.allowed.paths": str(secret_dir)})
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "vault_provider.py").write_text(
+        "from miniconnect.config.providers import ConfigData, ConfigProvider\n"
+        "class VaultConfigProvider(ConfigProvider):\n"
+        "    def configure(self, configs):\n"
+        "        self.secret = open(configs['source']).read().split('=', 1)[1].strip()\n"
+        "    def get(self, path, keys=None):\n"
+        "        return ConfigData({k: self.secret for k in keys or ()})\n")
+    worker = WorkerProcess(tmp_path, {"plugin.path": str(plugins), "config.providers": "file,env,vault",
+                                      "config.providers.file.class": FILE_PROVIDER,
+                                      "config.providers.file.param.allowed.paths": str(secret_dir),
+                                      "config.providers.env.class": "EnvVarConfigProvider",
+                                      "config.providers.env.param.allowlist.pattern": "MC_.*",
+                                      "config.providers.vault.class": "VaultConfigProvider",
+                                      "config.providers.vault.param.source": str(secret_file)},
+                           env={"MC_DB_USER": role})
     worker.start()
     answers: list[str] = []
 
@@ -40,10 +56,10 @@ def test_file_provider_passwords_and_no_password_anywhere(tmp_path: Path, pg_db:
                   "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "src",
                   "topic.prefix": "p_", "poll.interval.ms": "200"}
         sink = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-                "connection.url": f"{pg_db.jdbc_url()}?user={role}&password={placeholder}", "topics": "p_src",
-                "auto.create": "true", "table.name.format": "dst"}
-        broken = {**sink, "connection.url": f"{pg_db.jdbc_url('no_such_db')}?user={role}&password={placeholder}",
-                  "connection.password": placeholder, "connection.attempts": "1", "topics": "p_src"}
+                "connection.url": f"{pg_db.jdbc_url()}?user=${{env:MC_DB_USER}}&password={placeholder}",
+                "topics": "p_src", "auto.create": "true", "table.name.format": "dst"}
+        broken = {**sink, "connection.url": f"{pg_db.jdbc_url('no_such_db')}?user={role}&password=${{vault:db:pw}}",
+                  "connection.password": "${vault:db:pw}", "connection.attempts": "1", "topics": "p_src"}
         for name, config in (("src", source), ("dst", sink), ("broken", broken)):
             created = rest("PUT", f"/connectors/{name}/config", config)
             assert created["config"] == {**config, "name": name}  # stored and answered unresolved
@@ -52,7 +68,8 @@ def test_file_provider_passwords_and_no_password_anywhere(tmp_path: Path, pg_db:
                         and sql(pg_db, "SELECT count(*) FROM dst")[0][0] == 3, 60, "3 rows in dst")
 
         assert rest("GET", "/connectors/src/config")["connection.password"] == placeholder
-        assert rest("GET", "/connectors/dst/config")["connection.url"].endswith(f"password={placeholder}")
+        assert rest("GET", "/connectors/dst/config")["connection.url"].endswith(
+            f"user=${{env:MC_DB_USER}}&password={placeholder}")
         for name in ("src", "dst"):
             tasks = rest("GET", f"/connectors/{name}/tasks")
             assert tasks and all(placeholder in json.dumps(t["config"]) for t in tasks)
@@ -62,7 +79,8 @@ def test_file_provider_passwords_and_no_password_anywhere(tmp_path: Path, pg_db:
             return status if status["tasks"] and status["tasks"][0]["state"] == "FAILED" else None
         status = worker.wait_for(broken_failed, 90, "the broken connector's task FAILED")
         trace = status["tasks"][0]["trace"]
-        assert "no_such_db" in trace and "password=[hidden]" in trace
+        assert "no_such_db" in trace and "password=[hidden]" in trace  # resolved by the plugin, then hidden
+        assert 'database "no_such_db" does not exist' in trace
 
         validated = rest("PUT", "/connector-plugins/JdbcSinkConnector/config/validate",
                          {**sink, "connection.url": f"{pg_db.jdbc_url()}?user={role}&password={password}",
