@@ -60,7 +60,7 @@ class RestServer:
     def _ssl(self, prefix: str) -> ssl.SSLContext:
         """SSLUtils.createServerSideSslContextFactory: the listener's `<prefix>ssl.*` keys if there is any, else
         the worker's `ssl.*` keys."""
-        return server_context(with_prefix_all_or_nothing(self.config.originals, prefix))
+        return server_context(with_prefix_all_or_nothing(getattr(self.config, "originals", self.config), prefix))
 
     async def start(self) -> None:
         if self._servers:
