@@ -74,8 +74,11 @@ def make_transport(config: Any) -> Any:
         servers = ",".join(servers)
     if servers:
         from .log.kafka import KafkaTransport
+        # The worker's own security keys reach its admin client (as Connect's, which starts from the top-level
+        # keys); task producers and consumers take only producer.* / consumer.* keys, as in Connect.
+        security = {k: v for k, v in config.originals.items() if k.startswith(("security.", "sasl.", "ssl."))}
         return KafkaTransport(servers, config.with_prefix("producer."), config.with_prefix("consumer."),
-                              config.with_prefix("admin."))
+                              {**security, **config.with_prefix("admin.")})
     from .log.embedded import EmbeddedLog
     retention_bytes = config["embedded.log.retention.bytes"]
     retention_ms = config["embedded.log.retention.ms"]
@@ -222,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)")
+    from .secrets import install_log_masking
+    install_log_masking()
     try:
         config = load_worker_config(args.worker_properties, args.override, args.command == "distributed")
         if args.command == "standalone":

@@ -19,6 +19,7 @@ import threading
 from typing import Any, Iterable, Mapping
 
 from . import __version__
+from .config.providers import ConfigProvider
 from .connector import Connector
 from .converters.base import Converter
 from .errors import BadRequest, ConnectError, NotFound
@@ -43,11 +44,14 @@ BUILTIN_PLUGINS = {
     "FloatConverter": "miniconnect.converters.number:FloatConverter",
     "DoubleConverter": "miniconnect.converters.number:DoubleConverter",
     "SimpleHeaderConverter": "miniconnect.converters.simple_header:SimpleHeaderConverter",
+    "FileConfigProvider": "miniconnect.config.providers:FileConfigProvider",
+    "DirectoryConfigProvider": "miniconnect.config.providers:DirectoryConfigProvider",
+    "EnvVarConfigProvider": "miniconnect.config.providers:EnvVarConfigProvider",
 }
 PLUGIN_TYPES = "sink, source, converter, header_converter, transformation, predicate"
 _SUFFIXES = {"connector": "Connector", "converter": "Converter", "transformation": "Transformation",
-             "predicate": "Predicate"}
-_KINDS = ("connector", "converter", "transformation", "predicate")
+             "predicate": "Predicate", "config_provider": "ConfigProvider"}
+_KINDS = tuple(_SUFFIXES)
 
 
 class PluginNotFound(ConnectError):
@@ -66,6 +70,8 @@ def _kind(cls: Any) -> str | None:
         return "connector"
     if issubclass(cls, Converter):
         return "converter"
+    if issubclass(cls, ConfigProvider) and cls is not ConfigProvider:
+        return "config_provider"
     from .transforms.base import Predicate, Transformation
     if issubclass(cls, Transformation) and cls is not Transformation and getattr(cls, "class_name", ""):
         return "transformation"
@@ -132,8 +138,8 @@ class Plugins:
 
     # -- registration ---------------------------------------------------------------------------------------
     def register(self, cls: type) -> bool:
-        """Adds a Connector, Converter, Transformation or Predicate class (also for tests and embedding); False if it
-        is none of them."""
+        """Adds a Connector, Converter, Transformation, Predicate or ConfigProvider class (also for tests and
+        embedding); False if it is none of them."""
         kind = _kind(cls)
         if kind is None:
             return False
@@ -178,15 +184,15 @@ class Plugins:
             log.error("Failed to load plugin %s (%s): %s: %s", ep.name, ep.value, type(e).__name__, e)
             return
         if not self.register(cls):
-            log.warning("Entry point %s (%s) is not a Connector, Converter, Transformation or Predicate class; "
-                        "skipped", ep.name, ep.value)
+            log.warning("Entry point %s (%s) is not a Connector, Converter, Transformation, Predicate or "
+                        "ConfigProvider class; skipped", ep.name, ep.value)
 
     def _load_matching(self, name: str) -> None:
         """Loads the entry points that could be `name`. Convention: an entry point is named after the simple
         class name of its plugin, so every candidate for an alias is found without importing the others.
         plugin.path is scanned first: its class names are unknown until imported."""
         simple = _simple_name(name)
-        wanted = {simple, simple + "Connector", simple + "Converter"}
+        wanted = {simple, simple + "Connector", simple + "Converter", simple + "ConfigProvider"}
         with self._lock:
             self._scan_plugin_path()
             for key in [k for k, ep in self._pending.items() if ep.name in wanted or ep.value.endswith(":" + simple)]:
@@ -290,8 +296,9 @@ class Plugins:
         if name in self._ambiguous[kind]:
             raise ConnectError(f"More than one {kind} matches alias {name}. Please use full package and class "
                                f"name instead. Classes found: {', '.join(self._ambiguous[kind][name])}")
-        raise PluginNotFound(f"Failed to find any class that implements {kind.capitalize()} and which name matches "
-                             f"{name}, available {kind}s are: {', '.join(sorted(self._classes[kind]))}")
+        label = _SUFFIXES[kind]
+        raise PluginNotFound(f"Failed to find any class that implements {label} and which name matches "
+                             f"{name}, available {label.lower()}s are: {', '.join(sorted(self._classes[kind]))}")
 
     def resolve_connector(self, name: str) -> type[Connector]:
         return self._resolve("connector", name)
@@ -304,6 +311,9 @@ class Plugins:
 
     def resolve_predicate(self, name: str) -> type:
         return self._resolve("predicate", name)
+
+    def resolve_config_provider(self, name: str) -> type[ConfigProvider]:
+        return self._resolve("config_provider", name)
 
     def connector_type(self, name: str | None) -> str:
         """"source", "sink", or "unknown" when the class cannot be resolved."""

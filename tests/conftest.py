@@ -4,6 +4,10 @@ dir on a free loopback port, and stops at session end (also on failure).
 - kafka_bootstrap -> "127.0.0.1:PORT" (single KRaft node). Override: MINICONNECT_TEST_KAFKA=host:port
 - pg / mysql -> DbServer for the session server. Override: MINICONNECT_TEST_PG=postgresql://u:pw@host:port/db,
   MINICONNECT_TEST_MYSQL=mysql://u:pw@host:port/db
+- kafka_secure -> KafkaServer with SASL_SSL, SSL (client certificates) and SASL_PLAINTEXT listeners besides
+  PLAINTEXT (`listeners` by protocol, `ca` its certificate authority, users in servers.kafka.SASL_USERS).
+- pg_tls -> PostgresServer with ssl=on (`server` its DbServer, `ca`, `client` a certificate of role mc_cert).
+- mysql_tls -> MariaDbServer with TLS (`server`, `ca`, `client`).
 - pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
 Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
 """
@@ -17,9 +21,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import DbServer, db_server, kafka_server, run_async  # noqa: E402
+from servers import DbServer, KafkaServer, MariaDbServer, PostgresServer, db_server, kafka_server, run_async  # noqa: E402
 
-_MARKERS = {"kafka_bootstrap": "kafka", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
+_MARKERS = {"kafka_bootstrap": "kafka", "kafka_secure": "kafka", "pg_tls": "postgres", "mysql_tls": "mysql", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
             "mysql_db": "mysql"}
 _startup_times: dict[str, float] = {}
 
@@ -42,6 +46,30 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # no
 def kafka_bootstrap() -> str:
     with kafka_server(_startup_times) as bootstrap:
         yield bootstrap
+
+
+def _running(server, label: str):  # noqa: ANN001, ANN202 - any of the servers/ classes
+    try:
+        server.start()
+        _startup_times[label] = server.startup_seconds
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_secure() -> KafkaServer:
+    yield from _running(KafkaServer(secure=True), "kafka (secure)")
+
+
+@pytest.fixture(scope="session")
+def pg_tls() -> PostgresServer:
+    yield from _running(PostgresServer(tls=True), "postgresql (tls)")
+
+
+@pytest.fixture(scope="session")
+def mysql_tls() -> MariaDbServer:
+    yield from _running(MariaDbServer(tls=True), "mariadb (tls)")
 
 
 @pytest.fixture(scope="session")

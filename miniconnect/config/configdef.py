@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any, Callable, Iterable, Mapping
 
 from ..errors import ConfigError
+from ..secrets import redact_url
 
 
 class ConfigType(str, Enum):
@@ -117,8 +118,8 @@ def render_value(value: Any, type: ConfigType | None = None) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return str(value)
+        return ",".join(redact_url(str(v)) for v in value)
+    return redact_url(str(value))
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any, Iterator, Mapping
 
 from ..errors import ConfigError
 from .configdef import ConfigDef, ConfigType, Importance, at_least, custom
+from .providers import resolve_worker_props
 
 log = logging.getLogger(__name__)
 T, I = ConfigType, Importance
@@ -166,8 +167,17 @@ WORKER_CONFIG: ConfigDef = _worker_config()
 # Prefixed keys that belong to a known consumer (clients, converters, listeners' SSL): never "unknown".
 _KNOWN_PREFIXES = ("producer.", "consumer.", "admin.", "key.converter.", "value.converter.", "header.converter.",
                    "listeners.https.", "admin.listeners.https.", "ssl.", "sasl.", "security.", "config.providers.",
-                   "metrics.", "metric.")
+                   "metrics.", "metric.", "java.security.")
 _logged_unknown: set[str] = set()
+
+
+def _provider_class_resolver(props: Mapping[str, Any]) -> Any:
+    """Finds provider plugins named in the worker's own properties (entry points and plugin.path)."""
+    def resolve(name: str) -> type:
+        from ..plugins import Plugins
+        path = [p.strip() for p in str(props.get("plugin.path") or "").split(",") if p.strip()]
+        return Plugins(plugin_path=path).resolve_config_provider(name)
+    return resolve
 
 
 class WorkerConfig(Mapping[str, Any]):
@@ -176,6 +186,7 @@ class WorkerConfig(Mapping[str, Any]):
 
     def __init__(self, props: Mapping[str, Any], config_def: ConfigDef = WORKER_CONFIG):
         self.config_def = config_def
+        props = resolve_worker_props(props, _provider_class_resolver(props))
         self.originals: dict[str, Any] = dict(props)
         self._values = config_def.parse(props)
         offsets = self._values["offset.storage.file.filename"]

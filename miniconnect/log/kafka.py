@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Sized
 from itertools import count, repeat
@@ -116,7 +115,7 @@ _ADMIN = dict(_COMMON)
 
 # Java settings that have no aiokafka equivalent or that we handle ourselves: ignored without a warning.
 _QUIET = {
-    "bootstrap.servers", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
+    "bootstrap.servers", "sasl.jaas.config", "sasl.login.class", "sasl.client.callback.handler.class", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
     "group.id", "enable.auto.commit", "auto.commit.interval.ms", "buffer.memory", "retries",
     "delivery.timeout.ms", "max.in.flight.requests.per.connection", "max.block.ms", "default.api.timeout.ms",
     "max.poll.records", "send.buffer.bytes", "receive.buffer.bytes", "reconnect.backoff.ms",
@@ -139,31 +138,38 @@ PRODUCER_DEFAULTS = {"acks": "all", "enable_idempotence": True, "linger_ms": 0, 
                      "max_request_size": 1048576}
 CONSUMER_DEFAULTS = {"auto_offset_reset": "earliest", "enable_auto_commit": False}
 
-_JAAS_OPTION = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
-
 
 def _value(v: Any) -> Any:
     return getattr(v, "value", v) if type(v).__name__ == "Password" else v
 
 
-def _ssl_context(cfg: Mapping[str, Any]) -> Any:
-    from aiokafka.helpers import create_ssl_context
+# Both put username and password in the client's Subject, which is all PLAIN and SCRAM read (Kafka's
+# SaslClientCallbackHandler), so either serves either mechanism, as in the Java client.
+_SASL_MODULES = ("org.apache.kafka.common.security.plain.PlainLoginModule",
+                 "org.apache.kafka.common.security.scram.ScramLoginModule")
 
-    def pem(key: str) -> str | None:
-        v = cfg.get(key)
-        return str(_value(v)) if v not in (None, "") else None
 
-    ctx = create_ssl_context(cafile=pem("ssl.truststore.location"), certfile=pem("ssl.keystore.location"),
-                             keyfile=pem("ssl.key.location"), password=pem("ssl.key.password"),
-                             cadata=pem("ssl.truststore.certificates"))
-    if str(cfg.get("ssl.endpoint.identification.algorithm", "https")).strip() == "":
-        ctx.check_hostname = False
-    return ctx
+def _sasl_credentials(jaas: str) -> dict[str, str]:
+    """sasl_plain_username/password from a Java client's `sasl.jaas.config`; the password joins the masked
+    secrets."""
+    from ..config.jaas import parse_jaas_config
+    from ..secrets import remember
+    module = parse_jaas_config(jaas)
+    if module.name not in _SASL_MODULES:
+        raise ConnectError(f"Unsupported login module {module.name} in sasl.jaas.config; miniconnect supports "
+                           f"{' and '.join(_SASL_MODULES)}")
+    user, password = module.options.get("username"), module.options.get("password")
+    if user is None or password is None:
+        raise ConnectError(f"sasl.jaas.config for {module.name} needs username and password options")
+    remember([password])
+    return {"sasl_plain_username": user, "sasl_plain_password": password}
 
 
 def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[str, Callable[[Any], Any]]],
                   role: str) -> dict[str, Any]:
-    """Maps Java-named client settings to aiokafka keyword arguments; warns once about unknown ones."""
+    """Maps Java-named client settings to aiokafka keyword arguments; warns once about unknown ones.
+    Security: `security.protocol` SSL/SASL_SSL get an SSL context from the `ssl.*` keys (PKCS12 or PEM stores),
+    SASL_* get their credentials from `sasl.jaas.config`."""
     cfg = {k: _value(v) for k, v in (config or {}).items() if v is not None}
     out: dict[str, Any] = {}
     for key, raw in cfg.items():
@@ -173,20 +179,31 @@ def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[st
                 out[name] = conv(raw)
             except (TypeError, ValueError) as e:
                 raise ConnectError(f"Invalid value {raw} for {role} configuration {key}: {e}") from None
-        elif key == "sasl.jaas.config":
-            opts = {k: re.sub(r"\\(.)", r"\1", v) for k, v in _JAAS_OPTION.findall(str(raw))}
-            if "username" in opts:
-                out["sasl_plain_username"] = opts["username"]
-            if "password" in opts:
-                out["sasl_plain_password"] = opts["password"]
         elif key.startswith("ssl.") or key in _QUIET:
             continue
         elif key not in _warned:
             _warned.add(key)
             log.warning("Ignoring %s setting %s: not supported by the Kafka client", role, key)
-    if any(k.startswith("ssl.") for k in cfg) and str(cfg.get("security.protocol", "")).upper() in (
-            "SSL", "SASL_SSL"):
-        out["ssl_context"] = _ssl_context(cfg)
+    protocol = out.get("security_protocol", "PLAINTEXT")
+    if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+        raise ConnectError(f"Invalid value {protocol} for {role} configuration security.protocol: String must be "
+                           f"one of: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")
+    if protocol.startswith("SASL_"):
+        mechanism = out.setdefault("sasl_mechanism", "GSSAPI")
+        if mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
+            if not cfg.get("sasl.jaas.config"):
+                raise ConnectError(f"{role} configuration sasl.jaas.config is required for sasl.mechanism "
+                                   f"{mechanism}")
+            out.update(_sasl_credentials(str(cfg["sasl.jaas.config"])))
+        elif mechanism != "GSSAPI":
+            raise ConnectError(f"Unsupported sasl.mechanism {mechanism}: miniconnect supports PLAIN, SCRAM-SHA-256 "
+                               f"and SCRAM-SHA-512 (GSSAPI is handed to aiokafka as it is)")
+    if protocol in ("SSL", "SASL_SSL"):
+        from ..config.tls import client_context
+        try:
+            out["ssl_context"] = client_context(cfg)
+        except ConnectError as e:
+            raise ConnectError(f"Invalid {role} SSL configuration: {e}") from None
     return out
 
 

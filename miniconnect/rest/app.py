@@ -19,6 +19,7 @@ from .. import __version__
 from ..errors import ConfigError
 from . import connectors, loggers, plugins
 from . import entities as E
+from .basic_auth import BasicAuth, BasicAuthMiddleware
 from .routing import Route, RestRequest, Router
 
 HEALTH_TIMEOUT_S = 10.0
@@ -217,9 +218,12 @@ def admin_enabled_on_main(config: Any) -> bool:
     return _get(config, "admin.listeners") is None
 
 
-def create_app(herder: Any, config: Any, admin: bool | None = None, main: bool = True) -> Starlette:
+def create_app(herder: Any, config: Any, admin: bool | None = None, main: bool = True,
+               auth: BasicAuth | None = None) -> Starlette:
     """The REST app. admin: serve /admin/loggers (default: as `admin.listeners` says for the normal
-    listeners); main=False gives an app with only the admin endpoints (for separate admin listeners)."""
+    listeners); main=False gives an app with only the admin endpoints (for separate admin listeners);
+    auth: the REST extension's authentication, checked after CORS and the response headers, as Jersey's
+    filters run inside Jetty's."""
     if admin is None:
         admin = admin_enabled_on_main(config)
     routes: list[Route] = []
@@ -229,6 +233,8 @@ def create_app(herder: Any, config: Any, admin: bool | None = None, main: bool =
         routes += loggers.ROUTES
     router = Router(routes, herder)
     app = Starlette(routes=[StarletteRoute("/{path:path}", _Endpoint(router))])
+    if auth is not None:
+        app.add_middleware(BasicAuthMiddleware, auth=auth)
     rules = parse_header_rules(_get(config, "response.http.headers.config", ""))
     if rules:
         app.add_middleware(ResponseHeaders, rules=rules)

@@ -7,6 +7,7 @@ import orjson
 from starlette.responses import Response
 
 from ..errors import ConnectError
+from ..secrets import mask
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class HttpError(Exception):
 
 
 def error_response(status: int, message: str | None) -> Response:
-    return Response(orjson.dumps({"error_code": status, "message": message}), status,
+    return Response(orjson.dumps({"error_code": status, "message": mask(message) if message else message}), status,
                     media_type="application/json")
 
 

@@ -5,13 +5,15 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 from typing import Any, Iterator
 
 import uvicorn
 
+from ..config.tls import server_context, with_prefix_all_or_nothing
 from ..config.worker_config import parse_listeners
-from ..errors import ConfigError
 from .app import create_app
+from .basic_auth import rest_extensions
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +44,37 @@ class RestServer:
         self._servers: list[tuple[_Server, asyncio.Task[None]]] = []
         self._bound: list[tuple[str, str, int]] = []  # (scheme, host, actual port)
 
-    def _plan(self) -> list[tuple[Any, tuple[str, str, int]]]:
+    def _plan(self) -> list[tuple[Any, tuple[str, str, int], str]]:
+        """(app, listener, prefix of its ssl.* keys) for every listener. Like Kafka's RestServer, REST extensions
+        (authentication) apply to the main listeners only, not to separate admin listeners."""
         listeners = parse_listeners(self.config["listeners"])
         admin_value = self.config["admin.listeners"]
         admin = None if admin_value is None else parse_listeners(admin_value)
-        plan = [(create_app(self.herder, self.config, admin=admin is None), listener) for listener in listeners]
+        main_app = create_app(self.herder, self.config, admin=admin is None, auth=rest_extensions(self.config))
+        plan = [(main_app, listener, "listeners.https.") for listener in listeners]
         if admin:
             admin_app = create_app(self.herder, self.config, admin=True, main=False)
-            plan += [(admin_app, listener) for listener in admin]
+            plan += [(admin_app, listener, "admin.listeners.https.") for listener in admin]
         return plan
+
+    def _ssl(self, prefix: str) -> ssl.SSLContext:
+        """SSLUtils.createServerSideSslContextFactory: the listener's `<prefix>ssl.*` keys if there is any, else
+        the worker's `ssl.*` keys."""
+        return server_context(with_prefix_all_or_nothing(getattr(self.config, "originals", self.config), prefix))
 
     async def start(self) -> None:
         if self._servers:
             return
         try:
-            for app, (scheme, host, port) in self._plan():
-                if scheme != "http":
-                    raise ConfigError(message=f"HTTPS listeners are not supported yet: {scheme}://{host}:{port}")
+            for app, (scheme, host, port), ssl_prefix in self._plan():
+                context = self._ssl(ssl_prefix) if scheme == "https" else None
                 sock = _bind(host or "0.0.0.0", port)
                 actual_port = sock.getsockname()[1]
-                server = _Server(uvicorn.Config(app, lifespan="off", log_config=None, access_log=False,
-                                                server_header=False, date_header=True))
+                config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
+                                        date_header=True)
+                config.load()
+                config.ssl = context  # uvicorn serves TLS with any SSLContext set after load()
+                server = _Server(config)
                 task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),
                                                               name=f"rest-{host}:{actual_port}")
                 self._servers.append((server, task))

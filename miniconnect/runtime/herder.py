@@ -457,8 +457,13 @@ class Herder(ABC):
         return self.plugins.plugin_config(plugin)
 
     def validate_connector_config(self, config: Mapping[str, str | None]) -> dict[str, Any]:
-        """ConfigInfos for /config/validate (200 even with errors)."""
-        return validate_connector_config(self.plugins, dict(config), self.config)
+        """ConfigInfos for /config/validate (200 even with errors), of the config with its variables resolved
+        (AbstractHerder.validateConnectorConfig)."""
+        try:
+            cls = self.plugins.resolve_connector(config.get("connector.class") or "")
+        except ConnectError:
+            cls = None  # reported by the validation itself
+        return validate_connector_config(self.plugins, self.worker.transform(dict(config), cls), self.config)
 
     def _validate_or_raise(self, config: Mapping[str, str | None]) -> None:
         """Create/update: a missing class or an unknown class or any invalid value is a 400."""

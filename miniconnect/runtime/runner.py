@@ -11,6 +11,7 @@ from operator import is_not
 from typing import Any, Callable, Iterable, Sequence
 
 from ..connector import Task, TaskContext
+from ..secrets import mask
 from .states import State, TaskId
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def headers_column(records: Sequence[Any], headers_of: Callable[[Any], Any], wan
 
 
 def format_trace(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc)).rstrip()
+    return mask("".join(traceback.format_exception(exc)).rstrip())
 
 
 class TaskRunner(ABC):

@@ -5,10 +5,13 @@ import asyncio
 import logging
 from typing import Any
 
+from ..config.configdef import ConfigType
+from ..config.providers import load_providers, reverse_transform
 from ..connector import (Connector, ConnectorContext, SinkConnector, SinkTask, SourceConnector,
                          SourceConnectorContext, SourceTask)
 from ..errors import ConnectError
 from ..log.base import Transport
+from ..secrets import remember_config
 from ..storage.offsets import FileOffsetStore
 from .converting import converter_for
 from .runner import TaskRunner, format_trace
@@ -45,6 +48,9 @@ class Worker:
         self.connectors: dict[str, WorkerConnector] = {}
         self.tasks: dict[TaskId, TaskRunner] = {}
         self.graceful_timeout = config["task.shutdown.graceful.timeout.ms"] / 1000
+        originals = getattr(config, "originals", config)
+        self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
+        remember_config(originals)
 
     async def start(self) -> None:
         log.info("Worker %s started", self.worker_id)
@@ -53,6 +59,16 @@ class Worker:
         """Stops every task (flushing offsets and committing positions) and connector, within bounded time."""
         await self.stop_tasks(list(self.tasks))
         await asyncio.gather(*(self.stop_connector(n) for n in list(self.connectors)))
+        self.config_transformer.close()
+
+    def transform(self, config: dict[str, str], connector_class: type | None = None) -> dict[str, str]:
+        """The config with its `${provider:path:key}` variables resolved; only ever handed to a running
+        connector or task, never stored or shown. Its secrets are masked in this process's output from now on."""
+        resolved = self.config_transformer.transform(config)
+        config_def = getattr(connector_class, "config_def", None)
+        keys = [k.name for k in config_def.keys.values() if k.type == ConfigType.PASSWORD] if config_def else []
+        remember_config(resolved, keys)
+        return resolved
 
     # -- reports from runners ----------------------------------------------------------------------
     def report_task(self, task: TaskId, state: State, trace: str | None = None) -> None:
@@ -74,6 +90,7 @@ class Worker:
             else:
                 context = ConnectorContext(name)
             instance.context = context
+            resolved = self.transform(config, cls)
         except Exception as e:
             self.listener.on_connector_state(name, State.FAILED, format_trace(e))
             raise ConnectError(f"Failed to start connector {name}: {e}") from e
@@ -83,7 +100,7 @@ class Worker:
             self.listener.on_connector_state(name, State.STOPPED)
             return
         try:
-            await instance.start(dict(config))
+            await instance.start(resolved)
             wc.started = True
         except Exception as e:
             log.error("Connector %s failed to start", name, exc_info=e)
@@ -140,7 +157,8 @@ class Worker:
                                f"permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; "
                                f"however, this option will be removed in a future release of Kafka Connect.")
         task_class = wc.instance.task_class.class_name
-        return [{"task.class": task_class, **{k: str(v) for k, v in c.items()}} for c in configs]
+        return reverse_transform(wc.config, [{"task.class": task_class, **{k: str(v) for k, v in c.items()}}
+                                             for c in configs])
 
     def connector_tasks(self, name: str) -> list[TaskId]:
         return sorted(t for t in self.tasks if t.connector == name)
@@ -174,6 +192,7 @@ class Worker:
 
     def _build_runner(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str]) -> TaskRunner:
         cls = self.plugins.resolve_connector(connector_config.get("connector.class", ""))
+        connector_config, task_config = self.transform(connector_config, cls), self.transform(task_config, cls)
         instance = cls.task_class()
         from ..transforms.chain import build_chain
         chain = build_chain(self.plugins, connector_config)

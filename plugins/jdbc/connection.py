@@ -10,41 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import ssl as _ssl
 from typing import Any, Awaitable, Callable
 
 from miniconnect.errors import ConnectError
 
+from .tls import mysql_ssl, pg_ssl
 from .url import JdbcUrl
 
 log = logging.getLogger(__name__)
 
 LOGIN_TIMEOUT_S = 40.0  # the Java connector's DriverManager login timeout
-
-
-def _pg_ssl(jdbc: JdbcUrl) -> Any:
-    mode = jdbc.param("sslmode")
-    if mode:
-        return mode.lower()  # asyncpg accepts the libpq names: disable, allow, prefer, require, verify-ca, verify-full
-    if (jdbc.param("ssl") or "").lower() == "true":
-        # pgjdbc's ssl=true means verify-full unless a non-validating factory is named
-        return "require" if "NonValidating" in (jdbc.param("sslfactory") or "") else "verify-full"
-    return None
-
-
-def _mysql_ssl(jdbc: JdbcUrl) -> _ssl.SSLContext | None:
-    mode = (jdbc.param("sslMode") or "").upper()
-    use = (jdbc.param("useSSL") or jdbc.param("useSsl") or jdbc.param("sslMode") and "true" or "").lower()
-    if mode == "DISABLED" or use in ("", "false"):
-        return None
-    ctx = _ssl.create_default_context()
-    verify = mode in ("VERIFY_CA", "VERIFY_IDENTITY") or (jdbc.param("verifyServerCertificate") or "").lower() == "true"
-    if not verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = _ssl.CERT_NONE
-    elif mode == "VERIFY_CA":
-        ctx.check_hostname = False
-    return ctx
 
 
 async def _connect_once(jdbc: JdbcUrl) -> Any:
@@ -58,13 +33,13 @@ async def _connect_once(jdbc: JdbcUrl) -> Any:
         if app:
             settings["application_name"] = app
         return await asyncpg.connect(host=jdbc.host, port=jdbc.port, user=jdbc.user, password=jdbc.password,
-                                     database=jdbc.database, ssl=_pg_ssl(jdbc), timeout=LOGIN_TIMEOUT_S,
+                                     database=jdbc.database, ssl=pg_ssl(jdbc), timeout=LOGIN_TIMEOUT_S,
                                      server_settings=settings or None)
     if jdbc.dialect == "mysql":
         import aiomysql
         return await aiomysql.connect(host=jdbc.host, port=jdbc.port, user=jdbc.user or "",
                                       password=jdbc.password or "", db=jdbc.database, charset="utf8mb4",
-                                      autocommit=False, ssl=_mysql_ssl(jdbc), connect_timeout=LOGIN_TIMEOUT_S)
+                                      autocommit=False, ssl=mysql_ssl(jdbc), connect_timeout=LOGIN_TIMEOUT_S)
     if jdbc.dialect == "sqlite":
         import aiosqlite
         path = jdbc.path or ":memory:"
@@ -108,7 +83,11 @@ def _reason(e: BaseException | None) -> str:
     if e is None:
         return "stopped"
     text = str(e) or type(e).__name__
-    return f"{type(e).__name__}: {text}" if type(e).__name__ not in text else text
+    text = f"{type(e).__name__}: {text}" if type(e).__name__ not in text else text
+    cause = e.__cause__ or e.__context__
+    if cause is not None and str(cause) and str(cause) not in text:  # aiomysql hides TLS failures in its cause
+        text += f" (caused by {type(cause).__name__}: {cause})"
+    return text
 
 
 async def close_connection(conn: Any) -> None:

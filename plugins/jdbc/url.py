@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from miniconnect.errors import ConfigError
+from miniconnect.secrets import redact_url
 
 SUPPORTED = ("jdbc:postgresql", "jdbc:mysql", "jdbc:mariadb", "jdbc:sqlite")
 _DIALECT_OF = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 _DEFAULT_PORT = {"postgresql": 5432, "mysql": 3306}
-_SECRET_PARAMS = {"password", "sslpassword", "trustcertificatekeystorepassword", "clientcertificatekeystorepassword",
-                  "keystorepassword", "truststorepassword"}
 # mysql/mariadb URLs may name a connection mode before the hosts: jdbc:mysql:loadbalance://h1,h2/db
 _MYSQL_MODES = {"loadbalance", "replication", "failover", "sequential", "aurora", "srv"}
 
@@ -141,13 +140,6 @@ def parse_jdbc_url(url: str, user: str | None = None, password: str | None = Non
                    password=password if password is not None else url_password, hosts=hosts, url=text)
 
 
-_PARAM_SECRET = re.compile(r"([?&;](?:" + "|".join(sorted(_SECRET_PARAMS)) + r")=)([^&;]*)", re.I)
-_USERINFO = re.compile(r"(//[^/@?]*?:)([^/@?]*)(@)")
-
-
 def redact(url: str) -> str:
-    """The URL with every password (URL parameter or user:password@ form) replaced by `****`."""
-    if not url:
-        return url or ""
-    out = _PARAM_SECRET.sub(r"\1****", url)
-    return _USERINFO.sub(r"\1****\3", out)
+    """The URL with every password (URL parameter or user:password@ form) replaced by `[hidden]`."""
+    return redact_url(url)

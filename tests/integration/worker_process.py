@@ -21,7 +21,11 @@ def free_port() -> int:
 
 class WorkerProcess:
     def __init__(self, workdir: Path, extra: dict[str, str] | None = None, connector_files: list[str] | None = None,
-                 port: int | None = None, mode: str = "standalone"):
+                 port: int | None = None, mode: str = "standalone", scheme: str = "http",
+                 client: dict[str, Any] | None = None, env: dict[str, str] | None = None):
+        """mode "standalone" or "distributed"; scheme "https" makes the listener https (its ssl keys in `extra`);
+        `client` are httpx arguments for every request (verify=, auth=); `env` is added to the worker's
+        environment."""
         self.workdir = workdir
         self.mode = mode
         workdir.mkdir(parents=True, exist_ok=True)
@@ -31,13 +35,15 @@ class WorkerProcess:
             "offset.storage.file.filename": str(workdir / "connect.offsets"),
             "embedded.log.dir": str(workdir / "log"),
             "offset.flush.interval.ms": "500",
-            "listeners": f"http://127.0.0.1:{self.port}",
+            "listeners": f"{scheme}://127.0.0.1:{self.port}",
             **(extra or {}),
         }
         self.props.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
         self.connector_files = connector_files or []
         self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.client = client or {}
+        self.env = env or {}
         self.log_path = workdir / "worker.log"
 
     def start(self, timeout: float = 20.0) -> float:
@@ -48,12 +54,12 @@ class WorkerProcess:
         # start's /tmp/miniconnect, another checkout) would shadow the installed package
         self.proc = subprocess.Popen([sys.executable, "-P", "-m", "miniconnect.cli", self.mode, str(self.props),
                                       *self.connector_files], stdout=log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/", timeout=0.5).status_code == 200:
+                if httpx.get(self.url + "/", timeout=0.5, **self.client).status_code == 200:
                     return time.monotonic() - t0
             except httpx.HTTPError:
                 pass
@@ -92,7 +98,7 @@ class WorkerProcess:
         return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
     def rest(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        return httpx.request(method, self.url + path, json=json, timeout=60)
+        return httpx.request(method, self.url + path, json=json, timeout=60, **self.client)
 
     def wait_for(self, predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
         deadline = time.monotonic() + timeout

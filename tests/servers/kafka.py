@@ -11,6 +11,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from .proc import ServerProcess, free_port, port_open, remove_tree, server_dir
 
@@ -30,6 +31,13 @@ logger.raft.level = INFO
 # time and footprint matter more than peak throughput.
 _JVM_OPTS = ["-Xms128m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
              "-Djava.awt.headless=true"]
+
+
+def _free_port_besides(taken: set[int]) -> int:
+    port = free_port()
+    while port in taken:
+        port = free_port()
+    return port
 
 
 def _version_key(path: Path) -> tuple:
@@ -57,25 +65,65 @@ def _java() -> str:
     return found
 
 
+# Users of the secure listeners: PLAIN users are in the listeners' JAAS config, SCRAM users are created by
+# `kafka-storage format --add-scram` before the first start.
+SASL_USERS = {"alice": "alice-secret", "connect": "connect-S3cret"}
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
 class KafkaServer:
-    def __init__(self, extra_config: dict[str, str] | None = None) -> None:
+    def __init__(self, extra_config: dict[str, str] | None = None, secure: bool = False) -> None:
+        """secure: also SASL_SSL, SSL (client certificates required) and SASL_PLAINTEXT listeners, with
+        certificates from a throwaway CA (`self.ca`) and the SASL_USERS for PLAIN and SCRAM-SHA-256/512."""
         self.extra_config = extra_config or {}
+        self.secure = secure
         self.dir: Path | None = None
         self.proc: ServerProcess | None = None
         self.bootstrap: str | None = None
+        self.listeners: dict[str, str] = {}  # security protocol -> host:port
+        self.ca: Any = None
         self.startup_seconds = 0.0
+
+    def _secure_properties(self, ports: dict[str, int]) -> dict[str, str]:
+        from .certs import CertAuthority
+        assert self.dir is not None
+        self.ca = CertAuthority(self.dir / "certs")
+        broker = self.ca.issue("broker")
+        plain = "org.apache.kafka.common.security.plain.PlainLoginModule required " + " ".join(
+            f'user_{u}="{p}"' for u, p in SASL_USERS.items()) + ";"
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        props = {
+            "sasl.enabled.mechanisms": "PLAIN," + ",".join(SCRAM_MECHANISMS),
+            "ssl.keystore.type": "PEM", "ssl.keystore.location": str(self.dir / "certs" / "broker-keystore.pem"),
+            "ssl.truststore.type": "PEM", "ssl.truststore.location": str(self.ca.cert_pem),
+            "listener.name.ssl.ssl.client.auth": "required",
+        }
+        (self.dir / "certs" / "broker-keystore.pem").write_bytes(broker.key_pem.read_bytes()
+                                                                 + broker.chain_pem.read_bytes())
+        for name in ("sasl_ssl", "sasl_plaintext"):
+            props[f"listener.name.{name}.plain.sasl.jaas.config"] = plain
+            for m in SCRAM_MECHANISMS:
+                props[f"listener.name.{name}.{m.lower()}.sasl.jaas.config"] = scram
+        return props
 
     def _properties(self, port: int, controller_port: int) -> dict[str, str]:
         assert self.dir is not None
+        ports = {"PLAINTEXT": port}
+        if self.secure:
+            for protocol in ("SASL_SSL", "SSL", "SASL_PLAINTEXT"):
+                ports[protocol] = _free_port_besides({controller_port, *ports.values()})
+        self.listeners = {protocol: f"127.0.0.1:{p}" for protocol, p in ports.items()}
+        listeners = ",".join(f"{protocol}://127.0.0.1:{p}" for protocol, p in ports.items())
         return {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+            "listeners": f"{listeners},CONTROLLER://127.0.0.1:{controller_port}",
+            "advertised.listeners": listeners,
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": ",".join(f"{p}:{p}" for p in ports) + ",CONTROLLER:PLAINTEXT",
+            **(self._secure_properties(ports) if self.secure else {}),
             "log.dirs": str(self.dir / "data"),
             "auto.create.topics.enable": "true",
             "num.partitions": "1",
@@ -110,8 +158,10 @@ class KafkaServer:
         base = [_java(), *_JVM_OPTS, f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
                 "-cp", f"{home / 'libs'}/*"]
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        scram = [arg for m in SCRAM_MECHANISMS for u, p in SASL_USERS.items()
+                 for arg in ("--add-scram", f"{m}=[name={u},password={p}]")] if self.secure else []
         fmt = subprocess.run([*base, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props),
-                              "--standalone"], cwd=self.dir, capture_output=True, text=True, timeout=timeout)
+                              "--standalone", *scram], cwd=self.dir, capture_output=True, text=True, timeout=timeout)
         if fmt.returncode != 0:
             raise RuntimeError(f"kafka storage format failed ({fmt.returncode}):\n{fmt.stdout}\n{fmt.stderr}")
         # SIGKILL at the end: the data dir is thrown away, so a controlled shutdown would only cost time.

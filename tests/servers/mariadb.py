@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from .db import DbServer
 from .proc import ServerProcess, free_port, port_open, remove_tree, run_async, server_dir
@@ -25,7 +26,12 @@ def _find(name: str) -> str:
 
 
 class MariaDbServer:
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
+        """tls: --ssl with a certificate for 127.0.0.1 only, from a throwaway CA (`self.ca`); `self.client` a
+        client certificate."""
+        self.tls = tls
+        self.ca: Any = None
+        self.client: Any = None
         self.dir: Path | None = None
         self.proc: ServerProcess | None = None
         self.server: DbServer | None = None
@@ -42,6 +48,13 @@ class MariaDbServer:
             cwd=self.dir, capture_output=True, text=True)
         if init.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
+        tls_args: list[str] = []
+        if self.tls:
+            from .certs import CertAuthority
+            self.ca = CertAuthority(self.dir / "certs")
+            server = self.ca.issue("server", hosts=("127.0.0.1",))
+            self.client = self.ca.issue("client")
+            tls_args = [f"--ssl-cert={server.cert_pem}", f"--ssl-key={server.key_pem}", f"--ssl-ca={self.ca.cert_pem}"]
         port = free_port()
         # Durability traded for speed: the data lives for one test session.
         self.proc = ServerProcess(
@@ -50,7 +63,7 @@ class MariaDbServer:
              "--bind-address=127.0.0.1", *user, f"--pid-file={self.dir / 'mariadbd.pid'}",
              "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=128M",
              "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--max-connections=300",
-             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"],
+             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci", *tls_args],
             self.dir, stop_signal=signal.SIGTERM)
         self.proc.start()
 

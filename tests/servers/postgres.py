@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from .db import DbServer
 from .proc import ServerProcess, chown_tree, free_port, port_open, remove_tree, run_async, server_dir
@@ -29,8 +30,16 @@ def _bin_dir() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found: run scripts/test-deps.sh")
 
 
+CERT_USER = "mc_cert"  # with tls=True, logs in by client certificate alone (pg_hba `cert`)
+
+
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, tls: bool = False) -> None:
+        """tls: ssl=on with a certificate for 127.0.0.1 only, from a throwaway CA (`self.ca`); `self.client` is a
+        certificate for the role CERT_USER."""
+        self.tls = tls
+        self.ca: Any = None
+        self.client: Any = None
         self.dir: Path | None = None
         self.proc: ServerProcess | None = None
         self.server: DbServer | None = None
@@ -43,6 +52,15 @@ class PostgresServer:
         run_as = "postgres" if os.geteuid() == 0 else None
         pwfile = self.dir / "pw"
         pwfile.write_text(PASSWORD + "\n")
+        tls_args: list[str] = []
+        if self.tls:
+            from .certs import CertAuthority
+            self.ca = CertAuthority(self.dir / "certs")
+            server = self.ca.issue("server", hosts=("127.0.0.1",))
+            self.client = self.ca.issue(CERT_USER)
+            server.key_pem.chmod(0o600)
+            tls_args = ["-c", "ssl=on", "-c", f"ssl_cert_file={server.cert_pem}", "-c", f"ssl_key_file={server.key_pem}",
+                        "-c", f"ssl_ca_file={self.ca.cert_pem}"]
         if run_as:
             chown_tree(self.dir, run_as)
         user_kwargs = dict(user=run_as, group=run_as, extra_groups=[]) if run_as else {}
@@ -52,6 +70,9 @@ class PostgresServer:
             cwd=self.dir, capture_output=True, text=True, **user_kwargs)
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
+        if self.tls:
+            hba = self.dir / "data" / "pg_hba.conf"
+            hba.write_text(f"hostssl all {CERT_USER} 127.0.0.1/32 cert\n" + hba.read_text())
         port = free_port()
         # Durability off: these databases live for one test session.
         self.proc = ServerProcess(
@@ -59,7 +80,7 @@ class PostgresServer:
             [str(bindir / "postgres"), "-D", str(self.dir / "data"), "-p", str(port),
              "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.dir}",
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=200", "-c", "shared_buffers=64MB", "-c", "log_min_messages=warning"],
+             "-c", "max_connections=200", "-c", "shared_buffers=64MB", "-c", "log_min_messages=warning", *tls_args],
             self.dir, user=run_as, stop_signal=signal.SIGINT)
         self.proc.start()
         admin = DbServer("postgresql", "127.0.0.1", port, USER, PASSWORD, "postgres")
@@ -68,6 +89,9 @@ class PostgresServer:
             conn = await admin.connect()
             try:
                 await conn.execute(f"CREATE DATABASE {DATABASE}")
+                if self.tls:
+                    await conn.execute(f"CREATE ROLE {CERT_USER} LOGIN")
+                    await conn.execute(f"GRANT ALL ON DATABASE {DATABASE} TO {CERT_USER}")
             finally:
                 await conn.close()
             return True

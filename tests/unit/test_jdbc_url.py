@@ -53,8 +53,8 @@ def test_unknown_subprotocol_lists_supported():
 
 
 def test_redact_hides_passwords():
-    assert redact("jdbc:postgresql://h/db?user=u&password=pw&ssl=true") == "jdbc:postgresql://h/db?user=u&password=****&ssl=true"
-    assert redact("jdbc:mariadb://bob:pw@h/db") == "jdbc:mariadb://bob:****@h/db"
+    assert redact("jdbc:postgresql://h/db?user=u&password=pw&ssl=true") == "jdbc:postgresql://h/db?user=u&password=[hidden]&ssl=true"
+    assert redact("jdbc:mariadb://bob:pw@h/db") == "jdbc:mariadb://bob:[hidden]@h/db"
     assert "pw" not in redact("jdbc:mysql://h/db;password=pw")
 
 
