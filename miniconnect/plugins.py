@@ -262,8 +262,10 @@ class Plugins:
         if name in self._ambiguous[kind]:
             raise ConnectError(f"More than one {kind} matches alias {name}. Please use full package and class "
                                f"name instead. Classes found: {', '.join(self._ambiguous[kind][name])}")
+        available = sorted(self._classes[kind].items())
+        listed = ", ".join(_plugin_desc(n, c) if kind == "connector" else n for n, c in available)
         raise PluginNotFound(f"Failed to find any class that implements {kind.capitalize()} and which name matches "
-                             f"{name}, available {kind}s are: {', '.join(sorted(self._classes[kind]))}")
+                             f"{name}, available {kind}s are: {listed}")
 
     def resolve_connector(self, name: str) -> type[Connector]:
         return self._resolve("connector", name)
@@ -323,6 +325,13 @@ class Plugins:
         module, _, attr = name.rpartition(".")
         obj = getattr(sys.modules.get(module), attr, None) if module else None
         return inspect.isclass(obj)
+
+
+def _plugin_desc(class_name: str, cls: type) -> str:
+    """Kafka's PluginDesc.toString(), as its "no such connector" message lists the connectors it has."""
+    version = plugin_version(cls)
+    return (f"PluginDesc{{klass=class {class_name}, name='{class_name}', version='{version}', "
+            f"encodedVersion={version}, type={cls.type}, typeName='{cls.type}', location='classpath'}}")
 
 
 def _info(class_name: str, ptype: str, cls: type) -> dict[str, Any]:

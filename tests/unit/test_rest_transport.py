@@ -113,7 +113,8 @@ async def test_root_and_health(tmp_path: Path) -> None:
                                                                                    "and is ready to handle requests."})
         body = (await c.get("/")).json()
         assert list(body) == ["version", "commit", "kafka_cluster_id"]
-        assert body["version"] == "0.1.0" and body["kafka_cluster_id"] == await env.transport.cluster_id()
+        assert body["version"] == "4.1.1-miniconnect-0.1.0"
+        assert body["kafka_cluster_id"] == await env.transport.cluster_id()
 
 
 async def test_loggers(tmp_path: Path) -> None:
