@@ -1,10 +1,12 @@
-"""Runs Apache Kafka Connect's own JVM worker (4.1.1, jars from scripts/test-deps.sh) for differential and
-mixed-cluster tests: `start("standalone"|"distributed", props, connector_files)` returns a running JvmConnect."""
+"""Runs Apache Kafka Connect's own JVM worker (ConnectDistributed or ConnectStandalone 4.1.1) for comparison tests.
+
+The jars come from ~/.cache/miniconnect/connect-4.1.1/libs (scripts/test-deps.sh resolves them); the FileStream
+connectors are on that classpath. Driven through its REST API like worker_process.WorkerProcess.
+"""
 from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -12,109 +14,82 @@ from pathlib import Path
 
 import httpx
 
-from servers.kafka import _java
-from worker_process import free_port
+from worker_process import WorkerProcess, free_port
 
-CONNECT_VERSION = "4.1.1"
-MAIN_CLASSES = {"standalone": "org.apache.kafka.connect.cli.ConnectStandalone",
-                "distributed": "org.apache.kafka.connect.cli.ConnectDistributed"}
-_LOG4J = """\
+LIBS = Path(os.environ.get("MINICONNECT_CONNECT_LIBS", Path.home() / ".cache/miniconnect/connect-4.1.1/libs"))
+LOG4J2 = """status = error
+appender.out.type = Console
+appender.out.name = OUT
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
 rootLogger.level = INFO
-rootLogger.appenderRef.stdout.ref = STDOUT
-appender.stdout.type = Console
-appender.stdout.name = STDOUT
-appender.stdout.layout.type = PatternLayout
-appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.appenderRef.out.ref = OUT
+logger.kafka.name = org.apache.kafka.clients
+logger.kafka.level = WARN
 """
 
 
-def libs_dir() -> Path:
-    return Path(os.environ.get("MINICONNECT_CONNECT_LIBS",
-                               Path.home() / ".cache" / "miniconnect" / f"connect-{CONNECT_VERSION}" / "libs"))
+def connect_libs() -> Path | None:
+    """The directory of Connect's jars, or None when they (or java) are missing."""
+    if shutil.which("java") is None or not (LIBS / "connect-runtime-4.1.1.jar").exists():
+        return None
+    return LIBS
+
+
+class JvmConnectWorker(WorkerProcess):
+    """stop/kill/rest/log/wait_for as WorkerProcess; the process is Connect's JVM worker."""
+
+    def __init__(self, workdir: Path, props: dict[str, str], port: int | None = None, mode: str = "distributed",
+                 connector_files: list[str] | None = None):
+        workdir.mkdir(parents=True, exist_ok=True)
+        port = port or free_port()
+        props = {"listeners": f"http://127.0.0.1:{port}", **props}
+        if mode == "standalone":
+            props.setdefault("offset.storage.file.filename", str(workdir / "jvm.offsets"))
+        self.workdir, self.port, self.mode = workdir, port, mode
+        self.url = f"http://127.0.0.1:{port}"
+        self.props = workdir / "jvm-worker.properties"
+        self.props.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        (workdir / "log4j2.properties").write_text(LOG4J2)
+        self.log_path = workdir / "jvm-worker.log"
+        self.connector_files: list[str] = list(connector_files or [])  # standalone: connector .properties files
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 120.0) -> float:
+        """Starts the JVM and returns the seconds until its REST API answered."""
+        libs = connect_libs()
+        assert libs is not None, "Kafka Connect's jars are missing: run scripts/test-deps.sh"
+        t0 = time.monotonic()
+        out = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            ["java", "-Xmx512m", "-XX:TieredStopAtLevel=1",
+             f"-Dlog4j2.configurationFile={self.workdir}/log4j2.properties", "-cp", f"{libs}/*",
+             f"org.apache.kafka.connect.cli.Connect{self.mode.capitalize()}", str(self.props),
+             *self.connector_files],
+            stdout=out, stderr=subprocess.STDOUT)
+        while time.monotonic() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JVM worker exited with {self.proc.returncode}:\n{self.log()[-5000:]}")
+            try:
+                if httpx.get(self.url + "/connectors", timeout=1).status_code == 200:
+                    return time.monotonic() - t0
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.kill()
+        raise TimeoutError(f"JVM worker did not answer within {timeout} s:\n{self.log()[-5000:]}")
 
 
 def available() -> bool:
-    """Whether the JVM worker's jars were resolved (scripts/test-deps.sh)."""
-    libs = libs_dir()
-    return libs.is_dir() and any(libs.glob("connect-runtime-*.jar"))
-
-
-class JvmConnect:
-    """One JVM Connect worker process; stop() is safe to call twice and after a failed start."""
-
-    def __init__(self, mode: str, props: dict[str, str], connector_files: list[str] | None = None,
-                 workdir: Path | None = None):
-        if mode not in MAIN_CLASSES:
-            raise ValueError(f"mode must be one of {sorted(MAIN_CLASSES)}, not {mode!r}")
-        self.mode = mode
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"jvm-connect-{mode}-"))
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        defaults = {"listeners": self.url,
-                    "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-                    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                    "offset.flush.interval.ms": "500"}
-        if mode == "standalone":
-            defaults["offset.storage.file.filename"] = str(self.workdir / "connect.offsets")
-        self.props = {**defaults, **props}
-        self.props_path = self.workdir / "worker.properties"
-        self.props_path.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
-        (self.workdir / "log4j2.properties").write_text(_LOG4J)
-        self.connector_files = list(connector_files or [])
-        self.log_path = self.workdir / "worker.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        return [_java(), "-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                f"-Dlog4j2.configurationFile={self.workdir / 'log4j2.properties'}",
-                "-cp", f"{libs_dir()}/*", MAIN_CLASSES[self.mode], str(self.props_path), *self.connector_files]
-
-    def start(self, timeout: float = 120.0) -> float:
-        """Starts the JVM and returns the seconds until GET / answered 200 (resources are registered after
-        the herder started, so earlier answers are Jetty's 404s)."""
-        t0 = time.monotonic()
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
-        try:
-            while time.monotonic() - t0 < timeout:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"JVM Connect exited with {self.proc.returncode}:\n{self.log()[-5000:]}")
-                try:
-                    if httpx.get(self.url + "/", timeout=1.0).status_code == 200:
-                        return time.monotonic() - t0
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            raise TimeoutError(f"JVM Connect did not answer within {timeout} s:\n{self.log()[-5000:]}")
-        except BaseException:
-            self.kill()
-            raise
-
-    def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM (Connect's shutdown hook stops connectors and tasks), SIGKILL after `timeout`."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+    """Whether the JVM worker can run here (its jars resolved by scripts/test-deps.sh, a java binary)."""
+    return connect_libs() is not None
 
 
 def start(mode: str = "standalone", props: dict[str, str] | None = None, connector_files: list[str] | None = None,
-          workdir: Path | None = None, timeout: float = 120.0) -> JvmConnect:
-    """A started JVM Connect worker in `mode` with the worker `props` (listeners, converters and, in standalone,
-    the offsets file have defaults)."""
-    worker = JvmConnect(mode, props or {}, connector_files, workdir)
+          workdir: Path | None = None, timeout: float = 120.0) -> JvmConnectWorker:
+    """A started JVM Connect worker ("standalone" or "distributed") with the worker `props` (listeners and, in
+    standalone, the offsets file have defaults): .url, .stop(), .kill(), .log_path."""
+    worker = JvmConnectWorker(workdir or Path(tempfile.mkdtemp(prefix=f"jvm-connect-{mode}-")), props or {},
+                              mode=mode, connector_files=connector_files)
     worker.start(timeout)
     return worker

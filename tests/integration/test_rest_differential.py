@@ -202,7 +202,7 @@ def sides(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Any
               "key.converter": "org.apache.kafka.connect.json.JsonConverter",
               "value.converter": "org.apache.kafka.connect.json.JsonConverter",
               "offset.flush.interval.ms": "500"}
-    jvm = jvm_connect.JvmConnect("standalone", common, workdir=jvm_dir / "worker")
+    jvm = jvm_connect.JvmConnectWorker(jvm_dir / "worker", common, mode="standalone")
     mini = WorkerProcess(mini_dir, {**common})
     try:
         jvm.start()
