@@ -96,23 +96,6 @@ class RestRequest:
             raise BadRequest(f"Invalid JSON in request body at line {e.lineno}, column {e.colno}: {e.msg}") from None
 
 
-_AMBIGUOUS = [(re.compile(r"%2f", re.I), "Ambiguous URI path separator"),
-              (re.compile(r"%25"), "Ambiguous URI path encoding"),
-              (re.compile(r"%5c|\\|%[01][0-9a-f]|%7f", re.I), "Suspicious Path Character")]
-
-
-def path_problem(raw_segments: list[str]) -> str | None:
-    """Why Jetty 12 (Connect 4.x) refuses this raw path with a 400 before any resource sees it, or None:
-    encoded separators, percent signs, backslashes and control characters, and encoded `.`/`..` segments."""
-    for segment in raw_segments:
-        for pattern, reason in _AMBIGUOUS:
-            if pattern.search(segment):
-                return reason
-        if "%" in segment and unquote(segment) in (".", ".."):
-            return "Ambiguous URI path segment"
-    return None
-
-
 def _media_type(value: str) -> str:
     return value.split(";", 1)[0].strip().lower()
 
@@ -156,9 +139,6 @@ class Router:
 
     async def _dispatch(self, request: Request) -> Response:
         segments = self._raw_segments(request)
-        problem = path_problem(segments)
-        if problem:
-            raise BadRequest(problem)
         for route in self.routes:
             params = route.match(segments)
             if params is not None:

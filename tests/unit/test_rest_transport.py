@@ -35,12 +35,10 @@ async def test_framework_errors_and_paths(tmp_path: Path) -> None:
         r = await c.post("/connectors", json={"name": name, "config": source_config()})
         assert r.status_code == 201
         assert r.headers["location"] == "http://testserver/connectors/a/b%20c%3Fd%23e%25f+g%C3%A9"
-        # Connect 4.x (Jetty 12) refuses the encoded '/' and '%' in a path: 400 before any resource
+        # Connect 4.x's Jetty refuses an encoded '/' or '%' in a path (400); here such a name stays addressable
         r = await c.get("/connectors/a%2Fb%20c%3Fd%23e%25f%2Bg%C3%A9/config/")
-        assert r.json() == err(400, "Ambiguous URI path separator")
-        assert (await c.get("/connectors/a%25b")).json() == err(400, "Ambiguous URI path encoding")
-        assert (await c.get("/connectors/a%5Cb")).json() == err(400, "Suspicious Path Character")
-        assert (await c.get("/connectors/a/b%20c%3Fd%23e%25f%2Bg%C3%A9")).status_code == 400
+        assert r.status_code == 200 and r.json()["name"] == name
+        assert (await c.get("/connectors/a/b%20c%3Fd%23e%25f%2Bg%C3%A9")).status_code == 404
         name = "b c?d#e+f;g\u00e9"
         assert (await c.post("/connectors", json={"name": name, "config": source_config()})).status_code == 201
         r = await c.get("/connectors/b%20c%3Fd%23e%2Bf%3Bg%C3%A9/config/")
