@@ -22,6 +22,7 @@ from . import __version__
 from .connector import Connector
 from .converters.base import Converter
 from .errors import BadRequest, ConnectError, NotFound
+from .plugin_versions import check_plugin_version
 
 log = logging.getLogger(__name__)
 
@@ -305,15 +306,17 @@ class Plugins:
                 out.append(_info(name, "converter", converters[name]))
         return out
 
-    def plugin_config(self, name: str) -> list[dict[str, Any]]:
-        """GET /connector-plugins/{name}/config: ConfigKeyInfo list."""
+    def plugin_config(self, name: str, version: str | None = None) -> list[dict[str, Any]]:
+        """GET /connector-plugins/{name}/config[?version=]: ConfigKeyInfo list."""
         from .config.connector_config import plugin_config_keys
         name = (name or "").strip()
         cls = self._find("connector", name)
         if cls is not None:
+            check_plugin_version(cls.class_name, plugin_version(cls), version)
             return plugin_config_keys(cls)
         conv = self._find("converter", name)
         if conv is not None:
+            check_plugin_version(conv.class_name, plugin_version(conv), version)
             return [k.info() for k in conv.config_def.keys.values()]
         if self._loaded_non_plugin_class(name):
             raise BadRequest(f"Invalid plugin class {name}. Valid types are {PLUGIN_TYPES}.")

@@ -8,9 +8,10 @@ import re
 from typing import Any, Mapping
 
 from ..errors import BadRequest, ConfigError
+from ..plugin_versions import check_plugin_version
 from .configdef import (NO_DEFAULT, ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Width, java_str,
                         parse_type)
-from .connector_config import (CONNECTOR_CLASS_CONFIG, CONNECTOR_VERSION_CONFIG, DEFAULT_TOPIC_CREATION_GROUP,
+from .connector_config import (COMMON_CONFIG, CONNECTOR_CLASS_CONFIG, CONNECTOR_VERSION_CONFIG, DEFAULT_TOPIC_CREATION_GROUP,
                                DLQ_TOPIC_NAME_CONFIG, TOPIC_CREATION_GROUPS_CONFIG, TOPICS_CONFIG, TOPICS_REGEX_CONFIG, framework_config,
                                topic_creation_config, uses_topic_creation)
 
@@ -236,6 +237,30 @@ def _converter_version(plugins: Any, name: Any) -> str | None:
         return None
 
 
+def _invalid_version_result(cls: type, conn_type: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """When connector.plugin.version names no version of the connector here, Kafka 4.1's answer
+    (AbstractHerder.invalidVersionedConnectorValidation): only the common framework keys, the error on both
+    connector.class and connector.plugin.version, the converter version keys not visible. Else None."""
+    from ..plugins import plugin_version
+    version, spec = plugin_version(cls), props.get(CONNECTOR_VERSION_CONFIG)
+    if _is_blank(spec):
+        return None
+    try:
+        check_plugin_version(cls.class_name, version, str(spec))
+        return None
+    except BadRequest as e:
+        error = str(e)
+    keys = dict(COMMON_CONFIG.keys)
+    keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(keys[CONNECTOR_VERSION_CONFIG], default=version,
+                                                         recommender=lambda _n, _p: [version])
+    values = ConfigDef(keys.values()).validate(props)
+    for name in (CONNECTOR_CLASS_CONFIG, CONNECTOR_VERSION_CONFIG):
+        values[name].errors.append(error)
+    for _, key in _CONVERTER_KEYS:
+        values[key + ".plugin.version"].visible = False
+    return generate_result(conn_type, keys, list(values.values()), COMMON_CONFIG.groups)
+
+
 def with_plugin_defaults(config_def: ConfigDef, cls: type, plugins: Any, props: Mapping[str, Any],
                          worker_config: Any) -> ConfigDef:
     """Kafka 4.1's ConnectorConfig.enrichedConfigDef for validation: the connector's version, the worker's
@@ -275,6 +300,9 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     topic_creation_enabled = True if worker_config is None else bool(_get(worker_config, "topic.creation.enable", True))
     if connector_type == "source" and topic_creation_enabled and uses_topic_creation(props):
         config_def = config_def.merge(topic_creation_def(props))
+    invalid_version = _invalid_version_result(cls, str(conn_type), props)
+    if invalid_version is not None:
+        return invalid_version
     values = config_def.validate(props)
     _check_alias_classes(aliases, values)
     if connector_type == "sink":

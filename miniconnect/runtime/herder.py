@@ -412,8 +412,8 @@ class Herder(ABC):
     def connector_plugins(self, connectors_only: bool) -> list[dict[str, Any]]:
         return self.plugins.plugin_infos(connectors_only)
 
-    def connector_plugin_config(self, plugin: str) -> list[dict[str, Any]]:
-        return self.plugins.plugin_config(plugin)
+    def connector_plugin_config(self, plugin: str, version: str | None = None) -> list[dict[str, Any]]:
+        return self.plugins.plugin_config(plugin, version)
 
     def validate_connector_config(self, config: Mapping[str, str | None]) -> dict[str, Any]:
         """ConfigInfos for /config/validate (200 even with errors)."""
