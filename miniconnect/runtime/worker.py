@@ -30,7 +30,7 @@ class _NullListener:
 # background: a start() that returns at once (FileStream) is answered as Kafka's standalone worker answers, with
 # its tasks; one that waits on an unreachable system (a JDBC connection with its retries) does not hold the REST
 # request, and the connector then goes RUNNING with its tasks, or FAILED with the error as its trace.
-START_WAIT_S = 0.5
+START_WAIT_S = 0.2
 
 
 class WorkerConnector:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from miniconnect.connector import TopicPartition
 from miniconnect.log.base import NewTopic
-from rest_testkit import IdleSourceConnector, rest_env, sink_config, source_config
+from rest_testkit import IdleSourceConnector, SlowStartSourceConnector, rest_env, sink_config, source_config
 
 JSON = {"Content-Type": "application/json"}
 
@@ -375,3 +375,23 @@ async def test_reconfiguration_request_regenerates_tasks(tmp_path: Path) -> None
             await asyncio.sleep(0.02)
         assert await values() == ["new", "new"]
         await env.wait_state("src", "RUNNING", ["RUNNING", "RUNNING"])
+
+
+async def test_slow_connector_start_goes_on_after_the_answer(tmp_path: Path) -> None:
+    gates, cancelled = SlowStartSourceConnector.gates, SlowStartSourceConnector.cancelled
+    async with rest_env(tmp_path) as env:
+        c = env.client
+        for name in ("slow", "slow-fail", "slow-deleted"):
+            config = {**source_config(), "connector.class": "SlowStartSource",
+                      "fail.start": "true" if name == "slow-fail" else "false"}
+            r = await c.post("/connectors", json={"name": name, "config": config})
+            assert r.status_code == 201 and r.json()["tasks"] == [], r.text  # answered while start() waits
+            assert (await env.status(name))["connector"]["state"] == "UNASSIGNED"
+        gates["slow"].set()
+        await env.wait_state("slow", "RUNNING", ["RUNNING", "RUNNING"])
+        assert len((await c.get("/connectors/slow")).json()["tasks"]) == 2
+        gates["slow-fail"].set()
+        status = await env.wait_state("slow-fail", "FAILED", [])
+        assert "could not reach the system on purpose" in status["connector"]["trace"]
+        assert (await c.delete("/connectors/slow-deleted")).status_code == 204
+        assert "slow-deleted" in cancelled and (await c.get("/connectors/slow-deleted/status")).status_code == 404
