@@ -45,7 +45,8 @@ ALLOWED = {
     # Kafka's standalone herder fails with a NullPointerException (a bug); miniconnect says it is not there
     "restart: unknown": (500, 404, "restarting an unknown connector is a 404 'Connector x not found'"),
 }
-# Compared apart from two more deliberate differences (also in the README): miniconnect has no header converters
+# Compared apart from three more deliberate differences (also in the README): GET /admin/loggers lists Python's
+# loggers here, Log4j's there (not compared); miniconnect has no header converters
 # (GET /connector-plugins?connectorsOnly=false lists none; the version of the worker's SimpleHeaderConverter in
 # validate answers is null), and the plugins each worker has differ (the JDBC connectors here, the converters and
 # transforms of Kafka's classpath there): lists of plugins are compared on the plugins both have.
