@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any, Sequence
 
-from . import __version__
+from . import CONNECT_VERSION, SERVER_VERSION, __version__
 from .errors import ConnectError
 
 log = logging.getLogger("miniconnect")
@@ -19,7 +19,8 @@ STARTED = time.monotonic()
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="miniconnect", description="A light asyncio Kafka Connect worker.")
-    p.add_argument("--version", action="version", version=f"miniconnect {__version__}")
+    p.add_argument("--version", action="version",
+                   version=f"miniconnect {__version__} (Kafka Connect {CONNECT_VERSION}; REST version {SERVER_VERSION})")
     sub = p.add_subparsers(dest="command", required=True)
 
     def worker_args(sp: argparse.ArgumentParser) -> None:

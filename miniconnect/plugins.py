@@ -23,6 +23,7 @@ from .config.providers import ConfigProvider
 from .connector import Connector
 from .converters.base import Converter
 from .errors import BadRequest, ConnectError, NotFound
+from .plugin_versions import check_plugin_version
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +298,10 @@ class Plugins:
             raise ConnectError(f"More than one {kind} matches alias {name}. Please use full package and class "
                                f"name instead. Classes found: {', '.join(self._ambiguous[kind][name])}")
         label = _SUFFIXES[kind]
+        available = sorted(self._classes[kind].items())
+        listed = ", ".join(_plugin_desc(n, c) if kind == "connector" else n for n, c in available)
         raise PluginNotFound(f"Failed to find any class that implements {label} and which name matches "
-                             f"{name}, available {label.lower()}s are: {', '.join(sorted(self._classes[kind]))}")
+                             f"{name}, available {label.lower()}s are: {listed}")
 
     def resolve_connector(self, name: str) -> type[Connector]:
         return self._resolve("connector", name)
@@ -352,16 +355,18 @@ class Plugins:
                     out.append(_info(name, kind, classes[name]))
         return out
 
-    def plugin_config(self, name: str) -> list[dict[str, Any]]:
-        """GET /connector-plugins/{name}/config: ConfigKeyInfo list."""
+    def plugin_config(self, name: str, version: str | None = None) -> list[dict[str, Any]]:
+        """GET /connector-plugins/{name}/config[?version=]: ConfigKeyInfo list."""
         from .config.connector_config import plugin_config_keys
         name = (name or "").strip()
         cls = self._find("connector", name)
         if cls is not None:
+            check_plugin_version(cls.class_name, plugin_version(cls), version)
             return plugin_config_keys(cls)
         for kind in ("converter", "transformation", "predicate"):
             found = self._find(kind, name)
             if found is not None:
+                check_plugin_version(found.class_name, plugin_version(found), version)
                 return [k.info() for k in found.config_def.keys.values()]
         if self._loaded_non_plugin_class(name):
             raise BadRequest(f"Invalid plugin class {name}. Valid types are {PLUGIN_TYPES}.")
@@ -373,6 +378,13 @@ class Plugins:
         module, _, attr = name.rpartition(".")
         obj = getattr(sys.modules.get(module), attr, None) if module else None
         return inspect.isclass(obj)
+
+
+def _plugin_desc(class_name: str, cls: type) -> str:
+    """Kafka's PluginDesc.toString(), as its "no such connector" message lists the connectors it has."""
+    version = plugin_version(cls)
+    return (f"PluginDesc{{klass=class {class_name}, name='{class_name}', version='{version}', "
+            f"encodedVersion={version}, type={cls.type}, typeName='{cls.type}', location='classpath'}}")
 
 
 def _info(class_name: str, ptype: str, cls: type) -> dict[str, Any]:

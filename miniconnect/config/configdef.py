@@ -173,6 +173,10 @@ class ConfigValue:
                 "errors": list(self.errors), "visible": self.visible}
 
 
+class _NullValue(Exception):
+    """A key given as JSON null: no parse error of its own (the herder reports null values it validates)."""
+
+
 class ConfigDef:
     """An ordered set of ConfigKeys. `define` chains, like Kafka's ConfigDef."""
 
@@ -236,15 +240,14 @@ class ConfigDef:
             values[key.name] = cv
             if key.name in props:
                 raw = props[key.name]
-                if raw is None:
-                    cv.errors.append("Null value can not be supplied as the configuration value.")
-                    continue
                 try:
+                    if raw is None:
+                        raise _NullValue()
                     cv.value = parse_type(key.name, raw, key.type)
-                except ConfigError as e:
-                    cv.errors.append(str(e))
-                    cv.value = raw
-                    # Kafka then runs the validator on the null parse result: a Range adds a second error.
+                except (ConfigError, _NullValue) as e:
+                    if isinstance(e, ConfigError):
+                        cv.errors.append(str(e))  # the value stays null, as in Kafka's ConfigDef.parseForValidate
+                    # Kafka then runs the validator on the null value: a Range adds "Value must be non-null".
                     reason = getattr(key.validator, "null_reason", None)
                     if reason:
                         cv.errors.append(str(ConfigError(key.name, "null", reason)))

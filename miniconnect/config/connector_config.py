@@ -2,6 +2,7 @@
 SourceConnectorConfig / TopicCreationConfig declare them (3.9: names, types, defaults, docs, groups, orders)."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -20,6 +21,7 @@ OFFSETS_TOPIC_GROUP = "offsets.topic"
 
 NAME_CONFIG = "name"
 CONNECTOR_CLASS_CONFIG = "connector.class"
+CONNECTOR_VERSION_CONFIG = "connector.plugin.version"  # 4.1 (KIP-891), as each *.converter.plugin.version
 TASKS_MAX_CONFIG = "tasks.max"
 TOPICS_CONFIG = "topics"
 TOPICS_REGEX_CONFIG = "topics.regex"
@@ -105,16 +107,24 @@ def _common_config() -> ConfigDef:
              "Globally unique name to use for this connector.", COMMON_GROUP, next(order), W.MEDIUM, "Connector name")
     d.define(CONNECTOR_CLASS_CONFIG, T.STRING, NO_DEFAULT, None, I.HIGH, _CONNECTOR_CLASS_DOC, COMMON_GROUP,
              next(order), W.LONG, "Connector class")
+    d.define(CONNECTOR_VERSION_CONFIG, T.STRING, None, None, I.MEDIUM, "Version of the connector.", COMMON_GROUP,
+             next(order), W.MEDIUM, "Connector version")
     d.define(TASKS_MAX_CONFIG, T.INT, 1, at_least(1), I.HIGH, "Maximum number of tasks to use for this connector.",
              COMMON_GROUP, next(order), W.SHORT, "Tasks max")
     d.define("tasks.max.enforce", T.BOOLEAN, True, None, I.LOW, _TASKS_MAX_ENFORCE_DOC, COMMON_GROUP, next(order),
              W.SHORT, "Enforce tasks max")
     d.define("key.converter", T.CLASS, None, None, I.LOW, KEY_CONVERTER_CLASS_DOC, COMMON_GROUP, next(order),
              W.SHORT, "Key converter class")
+    d.define("key.converter.plugin.version", T.STRING, None, None, I.LOW, "Version of the key converter.",
+             COMMON_GROUP, next(order), W.SHORT, "Key converter version")
     d.define("value.converter", T.CLASS, None, None, I.LOW, VALUE_CONVERTER_CLASS_DOC, COMMON_GROUP, next(order),
              W.SHORT, "Value converter class")
+    d.define("value.converter.plugin.version", T.STRING, None, None, I.LOW, "Version of the value converter.",
+             COMMON_GROUP, next(order), W.SHORT, "Value converter version")
     d.define("header.converter", T.CLASS, None, None, I.LOW, HEADER_CONVERTER_CLASS_DOC, COMMON_GROUP, next(order),
              W.SHORT, "Header converter class")
+    d.define("header.converter.plugin.version", T.STRING, None, None, I.LOW, "Version of the header converter.",
+             COMMON_GROUP, next(order), W.SHORT, "Header converter version")
     d.define("transforms", T.LIST, [], _unique_aliases("transformation aliases"), I.LOW,
              "Aliases for the transformations to be applied to records.", TRANSFORMS_GROUP, next(order), W.LONG,
              "Transforms")
@@ -263,7 +273,10 @@ def framework_config(connector_type: str) -> ConfigDef:
 def plugin_config_keys(connector_cls: type) -> list[dict[str, Any]]:
     """Body of GET /connector-plugins/{p}/config for a connector: its own keys in definition order, then the
     framework keys it does not define itself."""
+    from ..plugins import plugin_version
     keys: dict[str, ConfigKey] = dict(connector_cls.config_def.keys)
     for name, key in framework_config(getattr(connector_cls, "type", "")).keys.items():
+        if name == CONNECTOR_VERSION_CONFIG:
+            key = dataclasses.replace(key, default=plugin_version(connector_cls))
         keys.setdefault(name, key)
     return [k.info() for k in keys.values()]

@@ -3,24 +3,52 @@ builds ConfigInfos (framework keys, the connector's own validate(), converter ke
 and the keys of each transformation and predicate alias)."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import replace
 from typing import Any, Mapping
 
 from ..errors import BadRequest, ConfigError
+from ..plugin_versions import check_plugin_version
 from .configdef import (NO_DEFAULT, ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Width, java_str,
                         parse_type)
-from .connector_config import (CONNECTOR_CLASS_CONFIG, DEFAULT_TOPIC_CREATION_GROUP, DLQ_TOPIC_NAME_CONFIG,
-                               TOPIC_CREATION_GROUPS_CONFIG, TOPICS_CONFIG, TOPICS_REGEX_CONFIG, framework_config,
+from .connector_config import (COMMON_CONFIG, CONNECTOR_CLASS_CONFIG, CONNECTOR_VERSION_CONFIG, DEFAULT_TOPIC_CREATION_GROUP,
+                               DLQ_TOPIC_NAME_CONFIG, TOPIC_CREATION_GROUPS_CONFIG, TOPICS_CONFIG, TOPICS_REGEX_CONFIG, framework_config,
                                topic_creation_config, uses_topic_creation)
 
 NULL_VALUE_ERROR = "Null value can not be supplied as the configuration value."
 _CONVERTER_KEYS = (("header", "header.converter"), ("key", "key.converter"), ("value", "value.converter"))
 
 
+def java_string_hash(s: str) -> int:
+    """String.hashCode(): 31-polynomial over the UTF-16 code units, as an unsigned 32-bit int."""
+    h = 0
+    data = s.encode("utf-16-be", "surrogatepass")
+    for i in range(0, len(data), 2):
+        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
+    return h
+
+
+def java_hash_map_keys(keys: list[str]) -> list[str]:
+    """The iteration order of a java.util.HashMap copied from a map with these keys in this order
+    (`new HashMap<>(map)`, as Kafka's ConfigTransformer copies a connector config): by bucket, then insertion.
+    The table size is Java 17's for the copy constructor, the smallest power of two >= size / 0.75 + 1."""
+    if not keys:
+        return []
+    capacity = 1
+    while capacity < int(len(keys) / 0.75 + 1.0):
+        capacity <<= 1
+
+    def bucket(key: str) -> int:
+        h = java_string_hash(key)
+        return (h ^ (h >> 16)) & (capacity - 1)
+    return sorted(keys, key=bucket)  # sorted() is stable: insertion order within a bucket
+
+
 def java_map_str(d: Mapping[str, Any]) -> str:
-    """A map as Java's AbstractMap.toString prints it: {k1=v1, k2=v2}."""
-    return "{" + ", ".join(f"{k}={'null' if v is None else v}" for k, v in d.items()) + "}"
+    """A connector config as Kafka prints it in error texts: AbstractMap.toString ({k1=v1, k2=v2}) of the
+    HashMap copy Kafka holds at that point."""
+    return "{" + ", ".join(f"{k}={'null' if d[k] is None else d[k]}" for k in java_hash_map_keys(list(d))) + "}"
 
 
 def _is_blank(s: Any) -> bool:
@@ -372,6 +400,59 @@ def _converter_infos(props: Mapping[str, Any], converters: dict[str, type]) -> l
     return out
 
 
+def _converter_version(plugins: Any, name: Any) -> str | None:
+    from ..plugins import plugin_version
+    try:
+        return plugin_version(plugins.resolve_converter(str(name).strip())) if not _is_blank(name) else None
+    except Exception:  # noqa: BLE001 - an unknown class is reported on its key
+        return None
+
+
+def _invalid_version_result(cls: type, conn_type: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """When connector.plugin.version names no version of the connector here, Kafka 4.1's answer
+    (AbstractHerder.invalidVersionedConnectorValidation): only the common framework keys, the error on both
+    connector.class and connector.plugin.version, the converter version keys not visible. Else None."""
+    from ..plugins import plugin_version
+    version, spec = plugin_version(cls), props.get(CONNECTOR_VERSION_CONFIG)
+    if _is_blank(spec):
+        return None
+    try:
+        check_plugin_version(cls.class_name, version, str(spec))
+        return None
+    except BadRequest as e:
+        error = str(e)
+    keys = dict(COMMON_CONFIG.keys)
+    keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(keys[CONNECTOR_VERSION_CONFIG], default=version,
+                                                         recommender=lambda _n, _p: [version])
+    values = ConfigDef(keys.values()).validate(props)
+    for name in (CONNECTOR_CLASS_CONFIG, CONNECTOR_VERSION_CONFIG):
+        values[name].errors.append(error)
+    for _, key in _CONVERTER_KEYS:
+        values[key + ".plugin.version"].visible = False
+    return generate_result(conn_type, keys, list(values.values()), COMMON_CONFIG.groups)
+
+
+def with_plugin_defaults(config_def: ConfigDef, cls: type, plugins: Any, props: Mapping[str, Any],
+                         worker_config: Any) -> ConfigDef:
+    """Kafka 4.1's ConnectorConfig.enrichedConfigDef for validation: the connector's version, the worker's
+    converters as the defaults of the converter keys, every converter class as their recommended values, and the
+    version of the converter each key names."""
+    from ..plugins import plugin_version
+    converters = sorted(c.class_name for c in plugins.converter_classes())
+    version = plugin_version(cls)
+    keys = dict(config_def.keys)
+    keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(keys[CONNECTOR_VERSION_CONFIG], default=version,
+                                                         recommender=lambda _n, _p: [version])
+    for _, key in _CONVERTER_KEYS:
+        default = None if worker_config is None else _get(worker_config, key, None)
+        keys[key] = dataclasses.replace(keys[key], default=default, recommender=lambda _n, _p: converters)
+        converter_version = _converter_version(plugins, props.get(key) or default)
+        keys[key + ".plugin.version"] = dataclasses.replace(
+            keys[key + ".plugin.version"], default=converter_version,
+            recommender=lambda _n, _p, v=converter_version: [v] if v is not None else [])
+    return ConfigDef(keys.values())
+
+
 def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_config: Any = None) -> dict[str, Any]:
     """The ConfigInfos JSON of PUT /connector-plugins/{p}/config/validate, also run before create and update.
 
@@ -385,10 +466,14 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     connector_type = cls.type
 
     aliases = alias_def(props, plugins)
-    config_def = framework_config(connector_type).merge(aliases)
+    config_def = with_plugin_defaults(framework_config(connector_type), cls, plugins, props, worker_config)
+    config_def = config_def.merge(aliases)
     topic_creation_enabled = True if worker_config is None else bool(_get(worker_config, "topic.creation.enable", True))
     if connector_type == "source" and topic_creation_enabled and uses_topic_creation(props):
         config_def = config_def.merge(topic_creation_def(props))
+    invalid_version = _invalid_version_result(cls, str(conn_type), props)
+    if invalid_version is not None:
+        return invalid_version
     values = config_def.validate(props)
     _check_predicate_aliases(props, values)
     _add_null_validation_errors(aliases, props, values)
@@ -396,7 +481,7 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
         validate_sink_topics(props, values)
     converters = _check_converter_classes(plugins, props, values)
     for k, v in props.items():
-        if v is None and k not in values:
+        if v is None and k not in cls.config_def.keys:  # the connector's own keys may be null (Kafka 4.1)
             _add_error(values, k, None, NULL_VALUE_ERROR)
 
     connector = cls()

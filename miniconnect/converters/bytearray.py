@@ -5,12 +5,14 @@ from typing import Any, Mapping
 
 from ..data.records import Headers
 from ..data.schema import OPTIONAL_BYTES_SCHEMA, DataError, Schema, Type
+from .. import CONNECT_VERSION
 from .base import Converter
 from .json import converter_config_def
 
 
 class ByteArrayConverter(Converter):
     class_name = "org.apache.kafka.connect.converters.ByteArrayConverter"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     ignores_headers = True
     header_converter = True
     config_def = converter_config_def()

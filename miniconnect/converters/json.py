@@ -33,6 +33,7 @@ from ..data.records import Headers
 from ..data.schema import (DATE, DECIMAL, EXACT, TIME, TIMESTAMP, DataError, Field, Schema, Struct, Type, date_to_days,
                            days_to_date, decimal_from_bytes, decimal_scale, decimal_to_bytes, millis_to_time,
                            millis_to_timestamp, time_to_millis, timestamp_to_millis)
+from .. import CONNECT_VERSION
 from .base import Converter
 from .javatext import java_json_double, java_json_float
 from .json_plain import PlainDecoder, RefusedError, astuple, plain_struct_decoder
@@ -752,6 +753,7 @@ class _Compiled:
 
 class JsonConverter(Converter):
     class_name = "org.apache.kafka.connect.json.JsonConverter"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     ignores_headers = True
     header_converter = True
     config_def = _json_config_def()

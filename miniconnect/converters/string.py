@@ -8,6 +8,7 @@ from ..config.configdef import ConfigType, Importance, Width
 from ..data.records import Headers
 from ..data.schema import OPTIONAL_STRING_SCHEMA, DataError, Schema
 from ..errors import ConfigError
+from .. import CONNECT_VERSION
 from .base import Converter
 from .javatext import java_to_string
 from .json import CONVERTER_TYPE_CONFIG, converter_config_def
@@ -27,6 +28,7 @@ class StringConverter(Converter):
     string. Undecodable bytes become U+FFFD and unencodable characters '?', as Java's String/getBytes do."""
 
     class_name = "org.apache.kafka.connect.storage.StringConverter"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     ignores_headers = True
     header_converter = True
     config_def = _string_config_def()

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import __version__
+from .. import SERVER_VERSION
 from ..errors import ConfigError
 from . import connectors, loggers, plugins
 from . import entities as E
@@ -48,7 +48,7 @@ def build_commit() -> str:
 
 
 async def server_info(req: RestRequest) -> Response:
-    return E.json_response({"version": __version__, "commit": build_commit(),
+    return E.json_response({"version": SERVER_VERSION, "commit": build_commit(),
                             "kafka_cluster_id": await req.herder.kafka_cluster_id()})
 
 

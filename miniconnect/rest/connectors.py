@@ -249,11 +249,6 @@ async def fence(req: RestRequest) -> Response:
     return E.empty_response(204)
 
 
-async def get_tasks_config(req: RestRequest) -> Response:
-    configs = req.herder.tasks_config(req.params["connector"])
-    return E.json_response({str(tid): c for tid, c in configs.items()})
-
-
 async def get_task_status(req: RestRequest) -> Response:
     task = TaskId(req.params["connector"], req.task_param())
     return E.json_response(E.task_state(req.herder.task_status(task)))
@@ -300,7 +295,7 @@ ROUTES = [
     Route("/connectors/{connector}/resume", {"PUT": resume_connector}),
     Route("/connectors/{connector}/stop", {"PUT": forwarded(stop_connector)}),
     Route("/connectors/{connector}/tasks", {"GET": get_tasks, "POST": forwarded(put_tasks)}),
-    Route("/connectors/{connector}/tasks-config", {"GET": get_tasks_config}),
+    # /connectors/{connector}/tasks-config was removed in Connect 4.0 (KIP-970): a plain 404 here too
     Route("/connectors/{connector}/tasks/{task}/status", {"GET": get_task_status}),
     Route("/connectors/{connector}/tasks/{task}/restart", {"POST": forwarded(restart_task)}),
     Route("/connectors/{connector}/topics", {"GET": get_topics}),

@@ -29,14 +29,14 @@ def connector_info(i: ConnectorInfo) -> dict[str, Any]:
 
 
 def connector_state(s: StateInfo) -> dict[str, Any]:
-    out: dict[str, Any] = {"state": s.state, "worker_id": s.worker_id}
+    out: dict[str, Any] = {"state": s.state, "worker_id": s.worker_id, "version": s.version}
     if s.trace:
         out["trace"] = s.trace
     return out
 
 
 def task_state(s: TaskStateInfo) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": s.id, "state": s.state, "worker_id": s.worker_id}
+    out: dict[str, Any] = {"id": s.id, "state": s.state, "worker_id": s.worker_id, "version": s.version}
     if s.trace:
         out["trace"] = s.trace
     return out

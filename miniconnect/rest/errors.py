@@ -18,20 +18,22 @@ REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method 
 class HttpError(Exception):
     """A framework-level error (no route, wrong method, wrong media type) with JAX-RS's default message."""
 
-    def __init__(self, status: int, message: str | None = None):
+    def __init__(self, status: int, message: str | None = None, media_type: str | None = None):
         super().__init__(message or f"HTTP {status} {REASONS.get(status, '')}".rstrip())
         self.status = status
+        self.media_type = media_type
 
 
-def error_response(status: int, message: str | None) -> Response:
+def error_response(status: int, message: str | None, media_type: str | None = "application/json") -> Response:
     return Response(orjson.dumps({"error_code": status, "message": mask(message) if message else message}), status,
-                    media_type="application/json")
+                    media_type=media_type)
 
 
 def exception_response(exc: BaseException) -> Response:
     """Connect's ConnectExceptionMapper: the exception's own status, else 500 with its message."""
     if isinstance(exc, HttpError):
-        return error_response(exc.status, str(exc))
+        # Jersey's own 404/405/406/415 come before a resource method was chosen: no media type was negotiated
+        return error_response(exc.status, str(exc), exc.media_type)
     message = str(exc) or None
     if isinstance(exc, ConnectError):
         if exc.status >= 500:

@@ -20,7 +20,7 @@ async def list_plugins(req: RestRequest) -> Response:
 
 
 async def plugin_config(req: RestRequest) -> Response:
-    return E.json_response(req.herder.connector_plugin_config(req.params["plugin"]))
+    return E.json_response(req.herder.connector_plugin_config(req.params["plugin"], req.query.get("version")))
 
 
 async def validate(req: RestRequest) -> Response:

@@ -49,6 +49,7 @@ class Route:
             return None
         params: dict[str, str] = {}
         for want, got in zip(self.segments, raw_segments):
+            got = got.split(";", 1)[0]  # JAX-RS matrix parameters are not part of the segment
             if want.startswith("{"):
                 if not got:
                     return None
@@ -71,7 +72,7 @@ class RestRequest:
         """`{task}` is a Java Integer: anything else is JAX-RS's plain 404."""
         value = self.params["task"]
         if not _JAVA_INT.fullmatch(value) or not -(1 << 31) <= int(value) < (1 << 31):
-            raise HttpError(404)
+            raise HttpError(404, media_type="application/json")  # the resource method was chosen: JSON
         return int(value)
 
     def bool_param(self, name: str, default: bool) -> bool:

@@ -17,7 +17,7 @@ from ..config.validation import invalid_config_message, validate_connector_confi
 from ..connector import SinkConnector, TopicPartition
 from ..errors import BadRequest, ConnectError, Forbidden, NotFound
 from ..log.base import GroupNotEmpty, Transport
-from ..plugins import PluginNotFound
+from ..plugins import PluginNotFound, plugin_version
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..storage.status import MemoryStatusStore, Status
 from .loggers import LoggerLevel, Loggers
@@ -45,6 +45,7 @@ class StateInfo:
     state: str
     worker_id: str
     trace: str | None = None
+    version: str | None = None  # the plugin's version (4.1, KIP-891)
 
 
 @dataclass(slots=True)
@@ -53,6 +54,7 @@ class TaskStateInfo:
     state: str
     worker_id: str
     trace: str | None = None
+    version: str | None = None
 
 
 @dataclass(slots=True)
@@ -274,9 +276,6 @@ class Herder(ABC):
     def task_configs(self, name: str) -> list[TaskInfo]: ...
 
     @abstractmethod
-    def tasks_config(self, name: str) -> dict[TaskId, dict[str, str]]: ...
-
-    @abstractmethod
     async def restart_task(self, task: TaskId) -> None: ...
 
     @abstractmethod
@@ -328,19 +327,36 @@ class Herder(ABC):
         except Exception:  # noqa: BLE001 - a class that cannot be loaded is "unknown"
             return "unknown"
 
+    def _plugin_versions(self, name: str) -> tuple[str | None, str | None]:
+        """The versions of the connector's class and of its task class, as 4.1 reports them in states."""
+        try:
+            cls = self.plugins.resolve_connector((self.raw_config(name) or {}).get("connector.class", ""))
+        except Exception:  # noqa: BLE001 - a class that cannot be loaded has no version
+            return None, None
+        return plugin_version(cls), plugin_version(cls.task_class)
+
+    def add_versions(self, info: ConnectorStateInfo) -> ConnectorStateInfo:
+        connector_version, task_version = self._plugin_versions(info.name)
+        info.connector.version = connector_version
+        for task in info.tasks:
+            task.version = task_version
+        return info
+
     def connector_status(self, name: str) -> ConnectorStateInfo:
         status = self.status.get_connector(name)
         if status is None:
             raise NotFound(f"No status found for connector {name}")
         tasks = [TaskStateInfo(n, s.state.value, s.worker_id, s.trace) for n, s in self.status.tasks(name)]
-        return ConnectorStateInfo(name, StateInfo(status.state.value, status.worker_id, status.trace), tasks,
-                                  self.connector_type(self.raw_config(name)))
+        return self.add_versions(ConnectorStateInfo(name, StateInfo(status.state.value, status.worker_id,
+                                                                    status.trace), tasks,
+                                                    self.connector_type(self.raw_config(name))))
 
     def task_status(self, task: TaskId) -> TaskStateInfo:
         status = self.status.get_task(task)
         if status is None:
             raise NotFound(f"No status found for task {task}")
-        return TaskStateInfo(task.task, status.state.value, status.worker_id, status.trace)
+        return TaskStateInfo(task.task, status.state.value, status.worker_id, status.trace,
+                             self._plugin_versions(task.connector)[1])
 
     def restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> RestartPlan:
         """AbstractHerder.buildRestartPlan from the current statuses; NotFound without a connector status."""
@@ -351,13 +367,13 @@ class Herder(ABC):
         task_states = self.status.tasks(name)
         restart_ids = [TaskId(name, n) for n, s in task_states
                        if include_tasks and (not only_failed or s.state == State.FAILED)]
-        answer = ConnectorStateInfo(
+        answer = self.add_versions(ConnectorStateInfo(
             name,
             StateInfo(State.RESTARTING.value if restart_connector else status.state.value, status.worker_id,
                       status.trace),
             [TaskStateInfo(n, State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
                            s.worker_id, s.trace) for n, s in task_states],
-            self.connector_type(self.raw_config(name)))
+            self.connector_type(self.raw_config(name))))
         return RestartPlan(answer, restart_connector, restart_ids)
 
     async def generate_task_configs(self, name: str) -> list[dict[str, str]] | None:
@@ -453,8 +469,8 @@ class Herder(ABC):
     def connector_plugins(self, connectors_only: bool) -> list[dict[str, Any]]:
         return self.plugins.plugin_infos(connectors_only)
 
-    def connector_plugin_config(self, plugin: str) -> list[dict[str, Any]]:
-        return self.plugins.plugin_config(plugin)
+    def connector_plugin_config(self, plugin: str, version: str | None = None) -> list[dict[str, Any]]:
+        return self.plugins.plugin_config(plugin, version)
 
     def validate_connector_config(self, config: Mapping[str, str | None]) -> dict[str, Any]:
         """ConfigInfos for /config/validate (200 even with errors), of the config with its variables resolved
@@ -470,7 +486,8 @@ class Herder(ABC):
         try:
             infos = self.validate_connector_config(config)
         except PluginNotFound as e:
-            raise BadRequest(str(e)) from e  # Kafka answers 500 here; it is the user's mistake
+            # Kafka 4.1's 400 carries the wrapped exception's Java text
+            raise BadRequest(f"org.apache.kafka.connect.errors.ConnectException: {e}") from e
         message = invalid_config_message(infos)
         if message:
             raise BadRequest(message)

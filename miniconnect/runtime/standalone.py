@@ -84,12 +84,6 @@ class StandaloneHerder(Herder):
         self._require_config(name)
         return [TaskInfo(TaskId(name, i), dict(c)) for i, c in enumerate(self.configs.task_configs(name))]
 
-    def tasks_config(self, name: str) -> dict[TaskId, dict[str, str]]:
-        configs = self.configs.task_configs(name)
-        if not configs:  # standalone quirk: also for an existing connector without tasks
-            raise NotFound(f"Connector {name} not found")
-        return {TaskId(name, i): dict(c) for i, c in enumerate(configs)}
-
     # -- configs ------------------------------------------------------------------------------------
     async def put_connector_config(self, name: str, config: dict[str, str], allow_replace: bool,
                                    initial_state: TargetState | None = None) -> Created:
@@ -197,8 +191,9 @@ class StandaloneHerder(Herder):
     async def restart_task(self, task: TaskId) -> None:
         async with self._lock:
             config = self.configs.config(task.connector)
-            if config is None:  # standalone answers 500 here (Kafka's quirk), not 404
-                raise ConnectError(f"Connector {task.connector} not found")
+            if config is None:  # Kafka's standalone herder goes on to start the task and answers with that 500
+                raise ConnectError(f"Failed to start task {task} since it is not a recognizable type (source or "
+                                   f"sink)")
             task_configs = self.configs.task_configs(task.connector)
             if not 0 <= task.task < len(task_configs):
                 raise NotFound(f"Task {task} not found")

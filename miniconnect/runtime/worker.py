@@ -29,10 +29,21 @@ class _NullListener:
     def on_reconfigure_request(self, connector: str) -> None: ...
 
 
+# How long start_connector waits for a connector's start() before answering and letting it finish in the
+# background: a start() that returns at once (FileStream) is answered as Kafka's standalone worker answers, with
+# its tasks; one that waits on an unreachable system (a JDBC connection with its retries) does not hold the REST
+# request, and the connector then goes RUNNING with its tasks, or FAILED with the error as its trace.
+START_WAIT_S = 0.2
+
+
 class WorkerConnector:
-    def __init__(self, name: str, config: dict[str, str], instance: Connector | None, context: ConnectorContext | None):
+    def __init__(self, name: str, config: dict[str, str], instance: Connector | None, context: ConnectorContext | None,
+                 target: TargetState):
         self.name, self.config, self.instance, self.context = name, config, instance, context
+        self.target = target
         self.started = False
+        self.detached = False  # start_connector stopped waiting: the start reports its outcome itself
+        self.starting: asyncio.Task[None] | None = None
         self.watcher: asyncio.Task[None] | None = None
 
 
@@ -79,7 +90,12 @@ class Worker:
         self.listener.on_topic_used(connector, topic)
 
     # -- connectors ---------------------------------------------------------------------------------
-    async def start_connector(self, name: str, config: dict[str, str], target: TargetState) -> None:
+    async def start_connector(self, name: str, config: dict[str, str], target: TargetState,
+                              wait: float | None = START_WAIT_S) -> bool:
+        """Creates the connector and runs its start(), waiting up to `wait` s (None: until it ends). True when it
+        started (or its target is STOPPED); False when start() still runs: it goes on in the background and then
+        reports RUNNING (or PAUSED) and asks for task configs, or reports FAILED. Raises ConnectError when the
+        connector could not be created or its start() failed within the wait."""
         if name in self.connectors:
             await self.stop_connector(name)
         try:
@@ -94,22 +110,41 @@ class Worker:
         except Exception as e:
             self.listener.on_connector_state(name, State.FAILED, format_trace(e))
             raise ConnectError(f"Failed to start connector {name}: {e}") from e
-        wc = WorkerConnector(name, dict(config), instance, context)
+        wc = WorkerConnector(name, dict(config), instance, context, target)
         self.connectors[name] = wc
         if target == TargetState.STOPPED:
             self.listener.on_connector_state(name, State.STOPPED)
-            return
+            return True
+        wc.starting = asyncio.create_task(self._start_instance(wc, resolved), name=f"connector-start-{name}")
+        if wait is not None:
+            done, _ = await asyncio.wait({wc.starting}, timeout=wait)
+            if not done:
+                wc.detached = True
+                wc.starting.add_done_callback(lambda t: t.cancelled() or t.exception())  # reported as FAILED
+                log.info("Connector %s is still starting; it goes on in the background", name)
+                self.listener.on_connector_state(name, State.UNASSIGNED)  # not started yet, as Connect says
+                return False
+        await wc.starting
+        return True
+
+    async def _start_instance(self, wc: WorkerConnector, config: dict[str, str]) -> None:
+        """Starts the connector with `config` (its config providers resolved)."""
+        assert wc.instance is not None
         try:
-            await instance.start(resolved)
-            wc.started = True
+            await wc.instance.start(config)
         except Exception as e:
-            log.error("Connector %s failed to start", name, exc_info=e)
-            self.listener.on_connector_state(name, State.FAILED, format_trace(e))
-            raise ConnectError(f"Failed to transition connector {name} to state STARTED") from e
-        wc.watcher = asyncio.create_task(self._watch(wc), name=f"connector-{name}")
-        log.info("Connector %s (%s) started%s", name, config.get("connector.class"),
-                 " and paused" if target == TargetState.PAUSED else "")
-        self.listener.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
+            log.error("Connector %s failed to start", wc.name, exc_info=e)
+            if self.connectors.get(wc.name) is wc:
+                self.listener.on_connector_state(wc.name, State.FAILED, format_trace(e))
+            raise ConnectError(f"Failed to transition connector {wc.name} to state STARTED") from e
+        wc.started = True
+        wc.watcher = asyncio.create_task(self._watch(wc), name=f"connector-{wc.name}")
+        paused = wc.target == TargetState.PAUSED
+        log.info("Connector %s (%s) started%s", wc.name, wc.config.get("connector.class"), " and paused" if paused
+                 else "")
+        self.listener.on_connector_state(wc.name, State.PAUSED if paused else State.RUNNING)
+        if wc.detached:  # nobody waits to generate the task configs
+            self.listener.on_reconfigure_request(wc.name)
 
     async def _watch(self, wc: WorkerConnector) -> None:
         """Forwards the connector's reconfiguration requests and background errors to the herder."""
@@ -126,6 +161,9 @@ class Worker:
         wc = self.connectors.pop(name, None)
         if wc is None:
             return
+        if wc.starting is not None and not wc.starting.done():
+            wc.starting.cancel()
+            await asyncio.wait({wc.starting})
         if wc.watcher is not None:
             wc.watcher.cancel()
         if wc.started and wc.instance is not None:
@@ -168,6 +206,8 @@ class Worker:
 
     async def set_target_state(self, name: str, target: TargetState) -> None:
         wc = self.connectors.get(name)
+        if wc is not None:
+            wc.target = target
         for tid in self.connector_tasks(name):
             runner = self.tasks[tid]
             runner.pause() if target == TargetState.PAUSED else runner.resume()

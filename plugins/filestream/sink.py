@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Mapping
 
+from miniconnect import CONNECT_VERSION
 from miniconnect.config.configdef import ConfigDef, ConfigType, Importance
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord
@@ -21,6 +22,7 @@ def _text(value: Any) -> str:
 
 class FileStreamSinkTask(SinkTask):
     class_name = "org.apache.kafka.connect.file.FileStreamSinkTask"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
 
     async def start(self, props: dict[str, str]) -> None:
         self.filename = props.get("file") or None
@@ -41,10 +43,14 @@ class FileStreamSinkTask(SinkTask):
 
 class FileStreamSinkConnector(SinkConnector):
     class_name = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     task_class = FileStreamSinkTask
     config_def = ConfigDef().define("file", ConfigType.STRING, None, None, Importance.HIGH,
                                     "Destination filename. If not specified, the standard output will be used")
 
     async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        cfg = {k: v for k, v in self.props.items() if k == "file"}
-        return [dict(cfg) for _ in range(max_tasks)]
+        return [dict(self.props) for _ in range(max_tasks)]  # the connector's config, as Kafka's gives
+
+    async def alter_offsets(self, connector_config: Mapping[str, str],
+                            offsets: Mapping[TopicPartition, int | None]) -> bool:
+        return True  # nothing kept outside Kafka's consumer offsets (Kafka's FileStreamSinkConnector says the same)

@@ -4,13 +4,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any
+from typing import Any, Mapping
 
+import orjson
+
+from miniconnect import CONNECT_VERSION
 from miniconnect.config.configdef import ConfigDef, ConfigType, Importance, at_least
 from miniconnect.connector import SourceConnector, SourceTask
 from miniconnect.data.records import SourceRecord
 from miniconnect.data.schema import STRING_SCHEMA
-from miniconnect.errors import ConfigError
+from miniconnect.errors import ConnectError
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,7 @@ POSITION_FIELD = "position"
 
 class FileStreamSourceTask(SourceTask):
     class_name = "org.apache.kafka.connect.file.FileStreamSourceTask"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
 
     async def start(self, props: dict[str, str]) -> None:
         self.filename = props.get("file") or None
@@ -86,30 +90,42 @@ class FileStreamSourceTask(SourceTask):
         self.stream = None
 
 
-def _single_topic(name: str, value: Any) -> None:
-    if value is not None and "," in str(value):
-        raise ConfigError(name, value, "'topic' in FileStreamSourceConnector configuration requires definition of a single topic")
-
-
 class FileStreamSourceConnector(SourceConnector):
     class_name = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     task_class = FileStreamSourceTask
     config_def = (ConfigDef()
                   .define("file", ConfigType.STRING, None, None, Importance.HIGH,
                           "Source filename. If not specified, the standard input will be used")
-                  .define("topic", ConfigType.STRING, validator=_single_topic, importance=Importance.HIGH,
+                  .define("topic", ConfigType.STRING, importance=Importance.HIGH,
                           documentation="The topic to publish data to")
                   .define("batch.size", ConfigType.INT, 2000, at_least(1), Importance.LOW,
                           "The maximum number of records the source task can read from the file each time it is polled"))
 
     async def start(self, props: dict[str, str]) -> None:
-        parsed = self.config_def.parse(props)
-        _single_topic("topic", parsed["topic"])
+        self.config_def.parse(props)  # Kafka 4.1 checks no more than this (a "topic" of "a,b" is taken as it is)
         self.props = dict(props)
 
     async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        # Only one input stream makes sense.
-        cfg = {"topic": self.props["topic"], "batch.size": self.props.get("batch.size", "2000")}
-        if self.props.get("file"):
-            cfg["file"] = self.props["file"]
-        return [cfg]
+        # Only one input stream makes sense; the task gets the connector's config, as Kafka's does.
+        return [dict(self.props)]
+
+    async def alter_offsets(self, connector_config: Mapping[str, str],
+                            offsets: Mapping[str, dict[str, Any] | None]) -> bool:
+        """Kafka's FileStreamSourceConnector.alterOffsets: only {"filename": ...} -> {"position": n >= 0}."""
+        if not connector_config.get("file"):
+            raise ConnectError("Offsets cannot be modified if the 'file' configuration is unspecified. This is "
+                               "because stdin is used for input and offsets are not tracked.")
+        for key, offset in offsets.items():
+            if offset is None:
+                continue  # a reset: Kafka's connector checks neither the offset nor the partition
+            if POSITION_FIELD not in offset:
+                raise ConnectError("Offset objects should either be null or contain the key 'position'")
+            position = offset[POSITION_FIELD]
+            if not isinstance(position, int) or isinstance(position, bool):
+                raise ConnectError("The value for the 'position' key in the offset is expected to be a Long value")
+            if position < 0:
+                raise ConnectError("The value for the 'position' key in the offset should be a non-negative value")
+            if FILENAME_FIELD not in orjson.loads(key):  # keys are the offset store's partition JSON
+                raise ConnectError("Partition objects should contain the key 'filename'")
+        return True

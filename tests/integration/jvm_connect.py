@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def connect_libs() -> Path | None:
 class JvmConnectWorker(WorkerProcess):
     """stop/kill/rest/log/wait_for as WorkerProcess; the process is Connect's JVM worker."""
 
-    def __init__(self, workdir: Path, props: dict[str, str], port: int | None = None, mode: str = "distributed"):
+    def __init__(self, workdir: Path, props: dict[str, str], port: int | None = None, mode: str = "distributed",
+                 connector_files: list[str] | None = None):
         workdir.mkdir(parents=True, exist_ok=True)
         port = port or free_port()
         props = {"listeners": f"http://127.0.0.1:{port}", **props}
@@ -50,8 +52,10 @@ class JvmConnectWorker(WorkerProcess):
         self.props.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (workdir / "log4j2.properties").write_text(LOG4J2)
         self.log_path = workdir / "jvm-worker.log"
-        self.connector_files: list[str] = []
+        self.connector_files: list[str] = list(connector_files or [])  # standalone: connector .properties files
         self.proc: subprocess.Popen[bytes] | None = None
+        self.client: dict = {}  # httpx arguments of every request (WorkerProcess.rest)
+        self.env: dict[str, str] = {}
 
     def start(self, timeout: float = 120.0) -> float:
         """Starts the JVM and returns the seconds until its REST API answered."""
@@ -62,7 +66,8 @@ class JvmConnectWorker(WorkerProcess):
         self.proc = subprocess.Popen(
             ["java", "-Xmx512m", "-XX:TieredStopAtLevel=1",
              f"-Dlog4j2.configurationFile={self.workdir}/log4j2.properties", "-cp", f"{libs}/*",
-             f"org.apache.kafka.connect.cli.Connect{self.mode.capitalize()}", str(self.props)],
+             f"org.apache.kafka.connect.cli.Connect{self.mode.capitalize()}", str(self.props),
+             *self.connector_files],
             stdout=out, stderr=subprocess.STDOUT)
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
@@ -75,3 +80,18 @@ class JvmConnectWorker(WorkerProcess):
             time.sleep(0.2)
         self.kill()
         raise TimeoutError(f"JVM worker did not answer within {timeout} s:\n{self.log()[-5000:]}")
+
+
+def available() -> bool:
+    """Whether the JVM worker can run here (its jars resolved by scripts/test-deps.sh, a java binary)."""
+    return connect_libs() is not None
+
+
+def start(mode: str = "standalone", props: dict[str, str] | None = None, connector_files: list[str] | None = None,
+          workdir: Path | None = None, timeout: float = 120.0) -> JvmConnectWorker:
+    """A started JVM Connect worker ("standalone" or "distributed") with the worker `props` (listeners and, in
+    standalone, the offsets file have defaults): .url, .stop(), .kill(), .log_path."""
+    worker = JvmConnectWorker(workdir or Path(tempfile.mkdtemp(prefix=f"jvm-connect-{mode}-")), props or {},
+                              mode=mode, connector_files=connector_files)
+    worker.start(timeout)
+    return worker

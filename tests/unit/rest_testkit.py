@@ -86,7 +86,27 @@ class NoOffsetsSourceConnector(IdleSourceConnector):
         raise NotImplementedError
 
 
-TEST_CONNECTORS = [IdleSourceConnector, NullSinkConnector, BrokenSourceConnector, NoOffsetsSourceConnector]
+class SlowStartSourceConnector(IdleSourceConnector):
+    """start() waits until the test opens its gate (as a JDBC start() waits on an unreachable database), then fails
+    if `fail.start` is true. `gates` and `cancelled` are keyed by connector name."""
+
+    class_name = "test.SlowStartSourceConnector"
+    gates: dict[str, asyncio.Event] = {}
+    cancelled: set[str] = set()
+
+    async def start(self, props: dict[str, str]) -> None:
+        await super().start(props)
+        try:
+            await self.gates.setdefault(props["name"], asyncio.Event()).wait()
+        except asyncio.CancelledError:
+            self.cancelled.add(props["name"])
+            raise
+        if props.get("fail.start") == "true":
+            raise ConnectionRefusedError("could not reach the system on purpose")
+
+
+TEST_CONNECTORS = [IdleSourceConnector, NullSinkConnector, BrokenSourceConnector, NoOffsetsSourceConnector,
+                   SlowStartSourceConnector]
 
 
 def worker_config(tmp: Path, **overrides: Any) -> WorkerConfig:

@@ -184,7 +184,7 @@ def test_plugin_config_for_connector_and_converter():
     plugins, _ = make_plugins(AlphaSourceConnector, BetaSinkConnector, UpperConverter)
     alpha = [k["name"] for k in plugins.plugin_config("AlphaSource")]
     assert alpha[0] == "alpha.url"
-    assert alpha[1:6] == ["name", "connector.class", "tasks.max", "tasks.max.enforce", "key.converter"]
+    assert alpha[1:6] == ["name", "connector.class", "connector.plugin.version", "tasks.max", "tasks.max.enforce"]
     assert "topic.creation.groups" in alpha and "offsets.storage.topic" in alpha and "topics" not in alpha
     beta = plugins.plugin_config("BetaSink")
     names = [k["name"] for k in beta]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from miniconnect.connector import TopicPartition
 from miniconnect.log.base import NewTopic
-from rest_testkit import IdleSourceConnector, rest_env, sink_config, source_config
+from rest_testkit import IdleSourceConnector, SlowStartSourceConnector, rest_env, sink_config, source_config
 
 JSON = {"Content-Type": "application/json"}
 
@@ -35,14 +35,15 @@ async def test_create_get_config_and_list(tmp_path: Path) -> None:
         assert [t["id"] for t in tasks] == body["tasks"]
         assert tasks[1]["config"] == {"task.class": "test.IdleSourceTask", "index": "1", "value": "v",
                                       "fail.task": "false"}
-        r = await c.get("/connectors/src/tasks-config")
-        assert list(r.json()) == ["src-0", "src-1"]
+        r = await c.get("/connectors/src/tasks-config")  # removed in Connect 4.0
+        assert (r.status_code, r.json(), r.headers.get("content-type")) == (404, err(404, "HTTP 404 Not Found"),
+                                                                           None)
         status = await env.wait_state("src", "RUNNING", ["RUNNING", "RUNNING"])
         assert list(status) == ["name", "connector", "tasks", "type"]
-        assert status["connector"] == {"state": "RUNNING", "worker_id": "127.0.0.1:8083"}
-        assert status["tasks"][0] == {"id": 0, "state": "RUNNING", "worker_id": "127.0.0.1:8083"}
+        assert status["connector"] == {"state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "0.1.0"}
+        assert status["tasks"][0] == {"id": 0, "state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "0.1.0"}
         r = await c.get("/connectors/src/tasks/1/status")
-        assert r.json() == {"id": 1, "state": "RUNNING", "worker_id": "127.0.0.1:8083"}
+        assert r.json() == {"id": 1, "state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "0.1.0"}
 
         r = await c.post("/connectors", json={"name": "src", "config": source_config()})
         assert (r.status_code, r.json()) == (409, err(409, "Connector src already exists"))
@@ -58,8 +59,8 @@ async def test_create_errors(tmp_path: Path) -> None:
         assert r.json()["message"].endswith("contains no connector type")
         r = await c.post("/connectors", json={"name": "a", "config": {"connector.class": "Nope"}})
         assert r.status_code == 400
-        assert r.json()["message"].startswith("Failed to find any class that implements Connector and which name "
-                                              "matches Nope")
+        assert r.json()["message"].startswith("org.apache.kafka.connect.errors.ConnectException: Failed to find any "
+                                              "class that implements Connector and which name matches Nope")
         r = await c.post("/connectors", json={"name": "", "config": source_config()})
         assert r.status_code == 400
         assert r.json()["message"].startswith("Connector configuration is invalid and contains the following 1 "
@@ -97,7 +98,7 @@ async def test_broken_connector_is_stored_failed_and_does_not_disturb_others(tmp
         assert sorted((await c.get("/connectors")).json()) == ["bad", "ok"]
         status = await env.wait_state("bad", "FAILED")
         assert "connector start failed on purpose" in status["connector"]["trace"]
-        assert list(status["connector"]) == ["state", "worker_id", "trace"]
+        assert list(status["connector"]) == ["state", "worker_id", "version", "trace"]
         await env.wait_state("ok", "RUNNING", ["RUNNING", "RUNNING"])
 
 
@@ -148,7 +149,7 @@ async def test_unknown_connector_messages(tmp_path: Path) -> None:
             ("GET", "/connectors/x"): err(404, "Connector x not found"),
             ("GET", "/connectors/x/config"): err(404, "Connector x not found"),
             ("GET", "/connectors/x/tasks"): err(404, "Connector x not found"),
-            ("GET", "/connectors/x/tasks-config"): err(404, "Connector x not found"),
+            ("GET", "/connectors/x/tasks-config"): err(404, "HTTP 404 Not Found"),
             ("DELETE", "/connectors/x"): err(404, "Connector x not found"),
             ("GET", "/connectors/x/status"): err(404, "No status found for connector x"),
             ("GET", "/connectors/x/tasks/0/status"): err(404, "No status found for task x-0"),
@@ -157,7 +158,8 @@ async def test_unknown_connector_messages(tmp_path: Path) -> None:
             ("PUT", "/connectors/x/stop"): err(500, "No connector `x` configured"),
             ("POST", "/connectors/x/restart"): err(404, "Connector x not found"),
             ("POST", "/connectors/x/restart?includeTasks=true"): err(404, "Unknown connector: x"),
-            ("POST", "/connectors/x/tasks/0/restart"): err(500, "Connector x not found"),
+            ("POST", "/connectors/x/tasks/0/restart"): err(500, "Failed to start task x-0 since it is not a "
+                                                                 "recognizable type (source or sink)"),
             ("GET", "/connectors/x/offsets"): err(404, "Connector x not found"),
             ("DELETE", "/connectors/x/offsets"): err(404, "Connector x not found"),
             ("GET", "/connectors/x/tasks/abc/status"): err(404, "HTTP 404 Not Found"),
@@ -191,7 +193,6 @@ async def test_pause_resume_stop_and_delete(tmp_path: Path) -> None:
         assert (r.status_code, r.content) == (204, b"")
         await env.wait_state("src", "STOPPED", [])
         assert (await c.get("/connectors/src/tasks")).json() == []
-        assert (await c.get("/connectors/src/tasks-config")).json() == err(404, "Connector src not found")
         assert (await c.put("/connectors/src/stop")).status_code == 204
         assert (await c.put("/connectors/src/pause")).status_code == 202  # STOPPED -> PAUSED
         await env.wait_state("src", "PAUSED", [])
@@ -372,3 +373,23 @@ async def test_reconfiguration_request_regenerates_tasks(tmp_path: Path) -> None
             await asyncio.sleep(0.02)
         assert await values() == ["new", "new"]
         await env.wait_state("src", "RUNNING", ["RUNNING", "RUNNING"])
+
+
+async def test_slow_connector_start_goes_on_after_the_answer(tmp_path: Path) -> None:
+    gates, cancelled = SlowStartSourceConnector.gates, SlowStartSourceConnector.cancelled
+    async with rest_env(tmp_path) as env:
+        c = env.client
+        for name in ("slow", "slow-fail", "slow-deleted"):
+            config = {**source_config(), "connector.class": "SlowStartSource",
+                      "fail.start": "true" if name == "slow-fail" else "false"}
+            r = await c.post("/connectors", json={"name": name, "config": config})
+            assert r.status_code == 201 and r.json()["tasks"] == [], r.text  # answered while start() waits
+            assert (await env.status(name))["connector"]["state"] == "UNASSIGNED"
+        gates["slow"].set()
+        await env.wait_state("slow", "RUNNING", ["RUNNING", "RUNNING"])
+        assert len((await c.get("/connectors/slow")).json()["tasks"]) == 2
+        gates["slow-fail"].set()
+        status = await env.wait_state("slow-fail", "FAILED", [])
+        assert "could not reach the system on purpose" in status["connector"]["trace"]
+        assert (await c.delete("/connectors/slow-deleted")).status_code == 204
+        assert "slow-deleted" in cancelled and (await c.get("/connectors/slow-deleted/status")).status_code == 404

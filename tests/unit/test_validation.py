@@ -90,14 +90,16 @@ def entry(infos, name):
 
 def test_framework_config_defs_match_kafka():
     common = [k.name for k in COMMON_CONFIG.keys.values()]
-    assert common == ["name", "connector.class", "tasks.max", "tasks.max.enforce", "key.converter",
-                      "value.converter", "header.converter", "transforms", "predicates", "config.action.reload",
+    assert common == ["name", "connector.class", "connector.plugin.version", "tasks.max", "tasks.max.enforce",
+                      "key.converter", "key.converter.plugin.version", "value.converter",
+                      "value.converter.plugin.version", "header.converter", "header.converter.plugin.version",
+                      "transforms", "predicates", "config.action.reload",
                       "errors.retry.timeout", "errors.retry.delay.max.ms", "errors.tolerance", "errors.log.enable",
                       "errors.log.include.messages"]
     assert COMMON_CONFIG.keys["tasks.max"].info() == {
         "name": "tasks.max", "type": "INT", "required": False, "default_value": "1", "importance": "HIGH",
         "documentation": "Maximum number of tasks to use for this connector.", "group": "Common", "width": "SHORT",
-        "display_name": "Tasks max", "dependents": [], "order": 3}
+        "display_name": "Tasks max", "dependents": [], "order": 4}
     assert SOURCE_CONFIG.groups == ["Common", "Transforms", "Predicates", "Error Handling", "Topic Creation",
                                     "Exactly Once Support", "offsets.topic"]
     assert list(SINK_CONFIG.keys)[-5:] == ["topics", "topics.regex", "errors.deadletterqueue.topic.name",
@@ -117,7 +119,13 @@ def test_plugin_config_keys_own_keys_first():
 def test_missing_connector_class_is_bad_request(plugins):
     with pytest.raises(BadRequest) as e:
         validate_connector_config(plugins, {"topics": "t", "name": "x"})
-    assert str(e.value) == "Connector config {topics=t, name=x} contains no connector type"
+    # in the order of the java.util.HashMap Kafka prints (checked against Kafka 4.1.1 in the differential test)
+    assert str(e.value) == "Connector config {name=x, topics=t} contains no connector type"
+    with pytest.raises(BadRequest) as e:
+        validate_connector_config(plugins, {"topics": "t", "a": "1", "zz": "2", "tasks.max": "3", "file": "f",
+                                            "k1": "v", "k2": "v", "name": "x"})
+    assert str(e.value) == ("Connector config {zz=2, a=1, file=f, topics=t, tasks.max=3, k1=v, k2=v, name=x} "
+                            "contains no connector type")
 
 
 def test_unknown_connector_class(plugins):

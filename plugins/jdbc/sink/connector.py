@@ -6,6 +6,8 @@ from typing import Any, ClassVar, Mapping
 from miniconnect.config.configdef import ConfigDef, ConfigValue
 from miniconnect.connector import SinkConnector
 
+from ..connection import close_connection, open_connection
+from ..url import parse_jdbc_url
 from .config import CONFIG_DEF, SinkConfig, validate
 from .task import JdbcSinkTask
 
@@ -17,7 +19,11 @@ class JdbcSinkConnector(SinkConnector):
     task_class = JdbcSinkTask
 
     async def start(self, props: dict[str, str]) -> None:
-        SinkConfig.parse(props)  # fail fast on a bad config (e.g. delete.enabled without pk.mode=record_key)
+        cfg = SinkConfig.parse(props)  # fail fast on a bad config (e.g. delete.enabled without pk.mode=record_key)
+        # The first database connection, with connection.attempts and connection.backoff.ms: an unreachable
+        # database fails the connector with that error rather than each task at its first put().
+        jdbc = parse_jdbc_url(cfg.connection_url, cfg.connection_user, cfg.connection_password)
+        await close_connection(await open_connection(jdbc, cfg.connection_attempts, cfg.connection_backoff_ms))
         self.props = dict(props)
 
     async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:

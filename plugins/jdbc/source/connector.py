@@ -35,12 +35,15 @@ class JdbcSourceConnector(SourceConnector):
         self.props = stringify(props)
         cfg = self.cfg = SourceConfig.parse(self.props)
         self.jdbc = cfg.jdbc_url()
-        if cfg.query:
-            if any(cfg.present(k) for k in ("table.whitelist", "table.blacklist", "table.include.list",
-                                            "table.exclude.list")):
-                raise ConfigError(message="query may not be combined with whole-table copying settings.")
-            return
+        if cfg.query and any(cfg.present(k) for k in ("table.whitelist", "table.blacklist", "table.include.list",
+                                                      "table.exclude.list")):
+            raise ConfigError(message="query may not be combined with whole-table copying settings.")
         self.db = SourceDb(self.jdbc, cfg["connection.attempts"], cfg["connection.backoff.ms"], cfg["db.timezone"])
+        # As Confluent's start(): the first connection, with connection.attempts and connection.backoff.ms; an
+        # unreachable database fails the connector with that error. The table monitor reuses the connection.
+        await self.db.connection()
+        if cfg.query:
+            return
         self._monitor = asyncio.create_task(self._watch_tables(), name="jdbc-source-table-monitor")
 
     async def _list(self) -> list[TableId]:
