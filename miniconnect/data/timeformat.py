@@ -55,6 +55,10 @@ def _tokens(pattern: str) -> list[tuple[str, str | int]]:
     return out
 
 
+def _numeric(kind: str, count: str | int) -> bool:
+    return kind in "yYdDuHkKhmsS" or (kind in "ML" and int(count) < 3)
+
+
 class SimpleDateFormat:
     def __init__(self, pattern: str):
         self.pattern = pattern
@@ -127,7 +131,9 @@ class SimpleDateFormat:
     def parse(self, text: str) -> int:
         """Epoch millis of text (UTC); ValueError when it does not match."""
         if self._regex is None:
-            self._regex = re.compile("".join(self._part(k, c) for k, c in self.tokens))
+            nexts = self.tokens[1:] + [("lit", "")]
+            self._regex = re.compile("".join(self._part(k, c, _numeric(*after))
+                                             for (k, c), after in zip(self.tokens, nexts)))
         m = self._regex.match(text)
         if m is None:
             raise ValueError(text)
@@ -175,7 +181,9 @@ class SimpleDateFormat:
     def _count(self, letter: str) -> int:
         return next((int(c) for k, c in self.tokens if k == letter), 0)
 
-    def _part(self, kind: str, count: str | int) -> str:
+    def _part(self, kind: str, count: str | int, abutting: bool = False) -> str:
+        """The regex of one pattern field; a numeric field followed by another takes exactly its count of
+        digits, as SimpleDateFormat parses abutting fields ("yyyyMMdd")."""
         if kind == "lit":
             return re.escape(str(count))
         n = int(count)
@@ -185,7 +193,11 @@ class SimpleDateFormat:
         if kind in "ZX":
             return f"(?P<{kind}>Z|[+-]\\d{{2}}:?\\d{{2}}|[+-]\\d{{2}})"
         name = "M" if kind == "L" else kind
-        width = "{1,}" if n < 3 or kind in "yY" else "{%d,}" % 1
         if kind == "u":
             return "(?:\\d+)"
-        return f"(?P<{name}>-?\\d{width})" if kind in "yY" else f"(?P<{name}>\\d{{1,{max(n, 2) if n > 1 else 9}}})"
+        if abutting and _numeric(kind, n):
+            return f"(?P<{name}>\\d{{{n}}})"
+        if kind in "yY":
+            return f"(?P<{name}>-?\\d+)"
+        # a field written with n > 1 letters takes at most n digits (2 at least), so that adjacent fields split
+        return f"(?P<{name}>\\d{{1,{max(n, 2) if n > 1 else 9}}})"

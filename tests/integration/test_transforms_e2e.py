@@ -54,52 +54,57 @@ def _wait_failed(worker: WorkerProcess, connector: str) -> dict[str, Any]:
     return worker.wait_for(failed, what=f"{connector} task FAILED", timeout=120)
 
 
-def test_jdbc_source_keyed_and_renamed_then_filtered(tmp_path: Path) -> None:
+@pytest.mark.parametrize("transport", ["embedded", "kafka"])
+def test_jdbc_source_keyed_and_renamed_then_filtered(transport: str, request: pytest.FixtureRequest,
+                                                     tmp_path: Path) -> None:
+    uid = uuid.uuid4().hex[:8]
+    renamed, dropped, kept = f"renamed-{uid}-orders", f"dropped-{uid}", f"kept-{uid}"
+    extra = {"bootstrap.servers": request.getfixturevalue("kafka_bootstrap")} if transport == "kafka" else {}
     db = tmp_path / "src.db"
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
     con.executemany("INSERT INTO orders VALUES (?, ?)", [(i, f"n{i}") for i in range(1, 51)])
     con.close()
-    worker = WorkerProcess(tmp_path)
+    worker = WorkerProcess(tmp_path, extra=extra)
     worker.start()
     try:
-        r = worker.rest("POST", "/connectors", {"name": "src", "config": {
+        r = worker.rest("POST", "/connectors", {"name": f"src-{uid}", "config": {
             "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector", "connection.url": f"jdbc:sqlite:{db}",
             "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "orders",
-            "topic.prefix": "db-", "poll.interval.ms": "100",
+            "topic.prefix": f"db{uid}-", "poll.interval.ms": "100",
             "transforms": "createKey,extractId,route",
             "transforms.createKey.type": "org.apache.kafka.connect.transforms.ValueToKey",
             "transforms.createKey.fields": "id",
             "transforms.extractId.type": "org.apache.kafka.connect.transforms.ExtractField$Key",
             "transforms.extractId.field": "id",
-            "transforms.route.type": "RegexRouter", "transforms.route.regex": "db-(.*)",
-            "transforms.route.replacement": "renamed-$1"}})
+            "transforms.route.type": "RegexRouter", "transforms.route.regex": f"db{uid}-(.*)",
+            "transforms.route.replacement": f"renamed-{uid}-$1"}})
         assert r.status_code == 201, r.text
         # a sink that drops every record of topics matching "renamed-.*" writes nothing; another one keeps them
-        for name, negate in (("dropped", "false"), ("kept", "true")):
+        for name, negate in ((dropped, "false"), (kept, "true")):
             r = worker.rest("POST", "/connectors", {"name": name, "config": {
-                "connector.class": "FileStreamSink", "topics": "renamed-orders", "file": str(tmp_path / name),
+                "connector.class": "FileStreamSink", "topics": renamed, "file": str(tmp_path / name),
                 "transforms": "drop", "transforms.drop.type": "Filter", "transforms.drop.predicate": "isRenamed",
                 "transforms.drop.negate": negate, "predicates": "isRenamed",
                 "predicates.isRenamed.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
                 "predicates.isRenamed.pattern": "renamed-.*"}})
             assert r.status_code == 201, r.text
-        worker.wait_running("src")
-        worker.wait_for(lambda: (tmp_path / "kept").exists() and
-                        len((tmp_path / "kept").read_text().splitlines()) == 50, what="kept records", timeout=60)
+        worker.wait_running(f"src-{uid}")
+        worker.wait_for(lambda: (tmp_path / kept).exists() and
+                        len((tmp_path / kept).read_text().splitlines()) == 50, what="kept records", timeout=120)
         # the dropped records' offsets are committed like the others
-        worker.wait_for(lambda: worker.rest("GET", "/connectors/dropped/offsets").json()["offsets"] ==
-                        [{"partition": {"kafka_topic": "renamed-orders", "kafka_partition": 0},
-                          "offset": {"kafka_offset": 50}}], what="dropped records' offsets committed", timeout=60)
-        assert not (tmp_path / "dropped").exists() or (tmp_path / "dropped").read_text() == ""
+        worker.wait_for(lambda: worker.rest("GET", f"/connectors/{dropped}/offsets").json()["offsets"] ==
+                        [{"partition": {"kafka_topic": renamed, "kafka_partition": 0},
+                          "offset": {"kafka_offset": 50}}], what="dropped records' offsets committed", timeout=120)
+        assert not (tmp_path / dropped).exists() or (tmp_path / dropped).read_text() == ""
         assert worker.stop() == 0
     finally:
         worker.stop()
-    records = asyncio.run(_read_topic(worker.props, "renamed-orders", 50))
+    records = asyncio.run(_read_topic(worker.props, renamed, 50))
     assert [json.loads(r.key) for r in records] == [{"schema": {"type": "int32", "optional": False}, "payload": i}
                                                     for i in range(1, 51)]
     assert json.loads(records[0].value)["payload"] == {"id": 1, "name": "n1"}
-    assert "db-orders" not in asyncio.run(_topics(worker.props))
+    assert f"db{uid}-orders" not in asyncio.run(_topics(worker.props))
 
 
 async def _topics(props: Path) -> list[str]:

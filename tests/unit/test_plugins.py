@@ -278,3 +278,31 @@ def test_resolving_filestream_does_not_import_database_drivers():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_transformations_and_predicates_from_entry_points_and_kafkas_names():
+    from miniconnect.transforms import Predicate, Transformation
+
+    class MaskAll(Transformation):
+        class_name = "com.example.MaskAllTransformation"
+
+        def apply(self, record):
+            return record
+
+    class Always(Predicate):
+        class_name = "com.example.AlwaysPredicate"
+
+        def test(self, record):
+            return True
+
+    plugins, _ = make_plugins(MaskAll, Always)
+    assert plugins.resolve_transformation("com.example.MaskAllTransformation") is MaskAll
+    assert plugins.resolve_transformation("MaskAll") is MaskAll  # Kafka's alias: the suffix pruned
+    assert plugins.resolve_predicate("Always") is Always
+    assert plugins.resolve_transformation("ValueToKey").class_name == "org.apache.kafka.connect.transforms.ValueToKey"
+    assert plugins.resolve_transformation(
+        "org.apache.kafka.connect.transforms.ExtractField$Key").class_name.endswith("ExtractField$Key")
+    with pytest.raises(ConnectError, match="More than one transformation matches alias Key"):
+        plugins.resolve_transformation("Key")  # every $Key variant: use the full name, as in Kafka
+    with pytest.raises(PluginNotFound):
+        plugins.resolve_predicate("ValueToKey")
