@@ -185,7 +185,7 @@ class WorkerGroupMember:
             while self.rejoin_needed():
                 if self._client is None:
                     raise ConnectError("The group member is not started")
-                await self._ensure_coordinator()
+                await self._find_coordinator_or_revoke()
                 if self._needs_join_prepare:
                     await self._on_join_prepare()
                     self._needs_join_prepare = False
@@ -201,6 +201,24 @@ class WorkerGroupMember:
                 self._needs_join_prepare = True
                 await self._on_join_complete(protocol, assignment_bytes)
                 return
+
+    async def _find_coordinator_or_revoke(self) -> None:
+        """WorkerCoordinator.poll: a worker that cannot reach the coordinator within a heartbeat interval stops
+        its work (it may no longer be a member), then keeps looking."""
+        if self._coordinator_id is not None:
+            return
+        try:
+            await asyncio.wait_for(self._ensure_coordinator(), self.heartbeat_interval_ms / 1000)
+            return
+        except TimeoutError:
+            pass
+        a = self.assignment
+        if a is not None and not a.failed():
+            log.info("Group coordinator was unreachable for %sms; revoking the previous assignment to avoid running "
+                     "tasks while not a member of the group", self.heartbeat_interval_ms)
+            self.assignment = None
+            await self._listener.on_revoked(a.leader or "", list(a.connectors), list(a.tasks))
+        await self._ensure_coordinator()
 
     async def _ensure_coordinator(self) -> None:
         assert self._client is not None
@@ -338,15 +356,32 @@ class WorkerGroupMember:
 
     # --- heartbeats ----------------------------------------------------------------------------------------
 
+    def _rejoin_now(self) -> None:
+        self._needs_join = True
+        if self._on_rejoin_needed is not None:
+            self._on_rejoin_needed()
+
     async def _heartbeat_loop(self) -> None:
         interval = self.heartbeat_interval_ms / 1000
+        last_ok = time.monotonic()
         while not self._stopped:
             await asyncio.sleep(interval)
             if self._joining or self._needs_join or self.generation == NO_GENERATION:
+                last_ok = time.monotonic()
+                continue
+            if time.monotonic() - last_ok > self.session_timeout_ms / 1000:
+                # The coordinator has expelled us by now: find it again and rejoin (AbstractCoordinator's
+                # heartbeat thread marks the coordinator unknown on session expiry).
+                log.warning("No heartbeat of %s reached group %s's coordinator within the session timeout; rejoining",
+                            self.member_id, self.group_id)
+                self._coordinator_id = None
+                self._rejoin_now()
                 continue
             if self._coordinator_id is None:
                 try:
-                    await self._ensure_coordinator()
+                    await asyncio.wait_for(self._ensure_coordinator(), interval)
+                except TimeoutError:
+                    continue
                 except ConnectError as e:
                     log.error("%s", e)
                     continue
@@ -357,16 +392,12 @@ class WorkerGroupMember:
                 continue
             code = resp.error_code
             if code == _NONE:
+                last_ok = time.monotonic()
                 continue
             log.info("Heartbeat of %s in group %s answered error %s after %.3fs; rejoining", self.member_id,
                      self.group_id, code, time.monotonic() - started)
             if code in (_UNKNOWN_MEMBER_ID, _ILLEGAL_GENERATION):
                 self._reset_generation(lose_member_id=code == _UNKNOWN_MEMBER_ID)
-            elif code == _REBALANCE_IN_PROGRESS:
-                self._needs_join = True
             elif self._coordinator_error(code):
                 continue
-            else:
-                self._needs_join = True
-            if self._on_rejoin_needed is not None:
-                self._on_rejoin_needed()
+            self._rejoin_now()
