@@ -113,6 +113,10 @@ class WorkerGroupMember:
         client = AIOKafkaClient(bootstrap_servers=self.bootstrap_servers, **kwargs)
         try:
             await client.bootstrap()
+        except kerrors.KafkaError as e:
+            await client.close()
+            raise ConnectError(f"Could not reach Kafka at {self.bootstrap_servers} to join group "
+                               f"{self.group_id}: {e}") from e
         except BaseException:
             await client.close()
             raise
@@ -121,7 +125,15 @@ class WorkerGroupMember:
         self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat-{self.group_id}")
 
     async def stop(self) -> None:
-        """Leaves the group (its work moves at once) and closes; safe twice."""
+        """Leaves the group (the coordinator rebalances the others at once) and closes; safe twice."""
+        await self._close(leave=True)
+
+    async def abandon(self) -> None:
+        """Closes without LeaveGroup, as a crashed worker would (the coordinator expels it after the session
+        timeout). For tests and emergencies."""
+        await self._close(leave=False)
+
+    async def _close(self, *, leave: bool) -> None:
         self._stopped = True
         task, self._heartbeat_task = self._heartbeat_task, None
         if task is not None:
@@ -131,7 +143,7 @@ class WorkerGroupMember:
         if client is None:
             return
         try:
-            if self.member_id != UNKNOWN_MEMBER_ID and self._coordinator_id is not None:
+            if leave and self.member_id != UNKNOWN_MEMBER_ID and self._coordinator_id is not None:
                 try:
                     resp = await asyncio.wait_for(client.send(
                         self._coordinator_id, LeaveGroupRequest(self.group_id, self.member_id),
@@ -143,18 +155,6 @@ class WorkerGroupMember:
         finally:
             self._reset_generation(lose_member_id=True)
             self._coordinator_id = None
-            await client.close()
-
-    async def abandon(self) -> None:
-        """Closes without LeaveGroup, as a crashed worker would (the coordinator expels it after the session
-        timeout). For tests and emergencies."""
-        self._stopped = True
-        task, self._heartbeat_task = self._heartbeat_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        client, self._client = self._client, None
-        if client is not None:
             await client.close()
 
     # --- state ---------------------------------------------------------------------------------------------
