@@ -131,7 +131,7 @@ async def _poll(what: str, fetch, check, timeout: float = 120):  # noqa: ANN001,
         await asyncio.sleep(0.3)
 
 
-@pytest.mark.parametrize("protocol, version", [("sessioned", 2), ("compatible", 1)])
+@pytest.mark.parametrize("protocol, version", [("sessioned", 2), ("compatible", 1), ("eager", 0)])
 async def test_jvm_worker_and_python_member_share_one_group(kafka_bootstrap: str, tmp_path: Path, protocol: str,
                                                             version: int) -> None:
     assert (CONNECT_LIBS / "connect-runtime-4.1.1.jar").exists(), "run scripts/test-deps.sh"
