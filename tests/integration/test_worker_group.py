@@ -233,3 +233,20 @@ async def test_an_unreachable_broker_is_named_in_the_error() -> None:
     with pytest.raises(ConnectError, match=f"Could not reach Kafka at 127.0.0.1:{port} to join group g"):
         await member.start()
     await member.stop()
+
+
+async def test_a_member_expelled_for_missed_heartbeats_rejoins_and_keeps_its_work(workers) -> None:  # noqa: ANN001
+    ws = await workers.start_settled(2, delay_ms=30000)
+    stalled = next(w for w in ws if not w.member.is_leader())
+    other = next(w for w in ws if w is not stalled)
+    old_id = stalled.member.member_id
+    heartbeats = stalled.member._heartbeat_task  # a stall: no heartbeat for longer than the session timeout
+    heartbeats.cancel()
+    await asyncio.gather(heartbeats, return_exceptions=True)
+    generation = other.member.generation
+    await eventually("the coordinator expels the silent member",
+                     lambda: other.member.generation > generation and not other.member.rejoin_needed())
+    assert other.assignments[-1][1].delay > 0  # its work is held for it
+    stalled.member._heartbeat_task = asyncio.create_task(stalled.member._heartbeat_loop())
+    await eventually("the expelled member rejoins under a new id, reporting (and keeping) the work it still runs",
+                     lambda: settled(ws) and stalled.member.member_id != old_id and bool(stalled.tasks))
