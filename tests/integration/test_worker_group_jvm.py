@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -18,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from group_worker import GroupWorker, snapshot_of
 from javaharness.harness import CONNECT_LIBS
 from test_worker_group import eventually
+from worker_process import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -34,15 +34,9 @@ logger.clients.level = WARN
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class JvmWorker:
     def __init__(self, workdir: Path, bootstrap: str, group: str, protocol: str):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_topic = f"{group}-configs"
         props = {"bootstrap.servers": bootstrap, "group.id": group, "config.storage.topic": self.config_topic,
