@@ -41,9 +41,10 @@ def test_connector_configs_are_owner_only_and_loose_files_are_tightened(tmp_path
     os.chmod(store, 0o644)
     worker = WorkerProcess(tmp_path, port=worker.port)
     worker.start()
-    try:
+    try:  # the herder loads its stores once the REST server is up: wait for its word
+        worker.wait_for(lambda: f"{store} was readable by group or others (mode 644): changed to 600" in worker.log(),
+                        what="the WARN about the loose config file")
         assert _mode(store) == 0o600
-        assert f"{store} was readable by group or others (mode 644): changed to 600" in worker.log()
     finally:
         worker.stop()
 
