@@ -21,7 +21,8 @@ async def build_distributed(config: Any, plugins: Any, transport: Any) -> tuple[
     from ..storage.kafka_status import KafkaStatusStore
 
     servers = _servers(config)
-    client_config = config.with_prefix("admin.")  # security settings shared by the internal clients
+    from ..config.distributed_config import internal_client_config
+    client_config = internal_client_config(config)  # the worker's top-level security settings, as Kafka's stores use
     await ensure_internal_topics(config)
     offsets = KafkaOffsetStore(bootstrap_servers=servers, client_config=client_config,
                                topic=config["offset.storage.topic"])

@@ -309,26 +309,35 @@ async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_boo
                                                 TargetState.STOPPED)
             new_position = jvm_offsets[0]["offset"]["position"] + 1000
             await offsets.put("src", {partition_key(jvm_offsets[0]["partition"]): {"position": new_position}})
+
+            def jvm_sees_ours() -> None:
+                jvm.wait_for(lambda: jvm.rest("GET", "/connectors/sink-2/status").json()["connector"]["state"]
+                             == "RUNNING", 60, "sink-2 resumed by our target-state record")
+                last: list = []
+
+                def ours_stopped() -> bool:
+                    r = jvm.rest("GET", "/connectors/ours/status")
+                    last[:] = [r.text]
+                    return r.status_code == 200 and r.json()["connector"]["state"] == "STOPPED"
+                try:
+                    jvm.wait_for(ours_stopped, 60, "our connector, STOPPED")
+                except TimeoutError:
+                    raise AssertionError(f"status of ours: {last}") from None
+                assert jvm.rest("GET", "/connectors/ours/config").json() == dict(source, topic=topic + "-ours",
+                                                                                   name="ours")
+                assert offsets_of("src")[0]["offset"] == {"position": new_position}
+            await asyncio.to_thread(jvm_sees_ours)
+
+            # and a connector we delete (the tombstones Kafka writes) is gone from the JVM worker too
+            await configs.remove_connector_config("ours")
+            await asyncio.to_thread(jvm.wait_for, lambda: jvm.rest("GET", "/connectors/ours").status_code == 404, 60,
+                                    "ours deleted")
+            assert sorted(ok(jvm.rest("GET", "/connectors"))) == ["sink-2", "src"]
+            # our status store follows the JVM's reports as they come
+            await _eventually(lambda: status.get_connector("sink-2").state is State.RUNNING, 60)
+            await _eventually(lambda: status.get_connector("ours") is None, 60)
         finally:
             for store in (configs, offsets, status):
                 await store.stop()
-
-        def jvm_sees_ours() -> None:
-            jvm.wait_for(lambda: jvm.rest("GET", "/connectors/sink-2/status").json()["connector"]["state"]
-                         == "RUNNING", 60, "sink-2 resumed by our target-state record")
-            last: list = []
-
-            def ours_stopped() -> bool:
-                r = jvm.rest("GET", "/connectors/ours/status")
-                last[:] = [r.text]
-                return r.status_code == 200 and r.json()["connector"]["state"] == "STOPPED"
-            try:
-                jvm.wait_for(ours_stopped, 60, "our connector, STOPPED")
-            except TimeoutError:
-                raise AssertionError(f"status of ours: {last}") from None
-            assert jvm.rest("GET", "/connectors/ours/config").json() == dict(source, topic=topic + "-ours",
-                                                                               name="ours")
-            assert offsets_of("src")[0]["offset"] == {"position": new_position}
-        await asyncio.to_thread(jvm_sees_ours)
     finally:
         await asyncio.to_thread(jvm.stop)

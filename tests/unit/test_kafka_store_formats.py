@@ -3,7 +3,6 @@ the same values in a Java harness compiled at test time), and read back to the s
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import pytest
 
