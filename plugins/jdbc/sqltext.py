@@ -12,7 +12,8 @@ definition (`query`, `query.suffix`) go in as they are.
 - Strings: quotes doubled. PostgreSQL: a string holding a backslash goes in the `E'...'` form with the backslash
   doubled, which reads the same whatever `standard_conforming_strings` says. MySQL/MariaDB: PyMySQL's backslash
   escapes, or only doubled quotes when the session runs with NO_BACKSLASH_ESCAPES (the writer reads
-  `@@SESSION.sql_mode` when it connects). NUL is refused in PostgreSQL and SQLite literals (neither can hold it).
+  the status flags the server sends with every reply, which follow the session's sql_mode). NUL is refused in
+  PostgreSQL and SQLite literals (neither can hold it).
 - Numbers: integers as they are; decimals must be finite; floats NaN/Infinity are refused (no dialect here has
   a literal for them in every column type). Booleans TRUE/FALSE (PostgreSQL) or 1/0.
 - Bytes: `'\\x..'::bytea` in the E form (PostgreSQL) or `X'..'`. Dates, times and timestamps: quoted ISO text.
@@ -73,6 +74,7 @@ class SqlText:
     kind = ""
     quote_char = '"'
     true, false = "1", "0"
+    no_backslash_escapes = False  # MySQL/MariaDB only: the session's sql_mode has NO_BACKSLASH_ESCAPES
 
     def __init__(self, quote: bool = True):
         self.quote = quote

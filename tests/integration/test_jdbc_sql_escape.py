@@ -156,6 +156,17 @@ def record(schema: Schema, values: list[Any], offset: int = 7) -> SinkRecord:
     return SinkRecord("attack", 3, None, None, schema, Struct(schema, values), offset)
 
 
+async def source_task_config(backend: Backend, **config: str) -> dict[str, str]:
+    """The config a source connector gives its one task: it lists the tables (all but the canaries) itself."""
+    cfg = {**backend.config, "topic.prefix": "t-", "poll.interval.ms": "50", "poll.linger.ms": "100",
+           "table.poll.interval.ms": "60000", "table.blacklist": "v1,v2", **config}
+    connector = await connector_for(cfg)
+    try:
+        return (await connector.task_configs(1))[0]
+    finally:
+        await connector.stop()
+
+
 class Guard:
     """The catalog and the canaries before an attack; `check` asserts only `created` was added. On exit, whatever
     the example left behind is dropped (so a failing example does not spoil the next)."""
@@ -294,16 +305,9 @@ def test_table_and_column_names_sink_then_source(backend: Backend, tmp_path_fact
         assert backend.columns(table) == [column]
 
         async def read() -> list[Any]:
-            cfg = {**backend.config, "mode": "incrementing", "incrementing.column.name": column, "topic.prefix": "t-",
-                   "poll.interval.ms": "50", "poll.linger.ms": "100", "table.poll.interval.ms": "60000",
-               "table.blacklist": "v1,v2"}
-            connector = await connector_for(cfg)
-            try:
-                configs = await connector.task_configs(1)
-            finally:
-                await connector.stop()
+            config = await source_task_config(backend, mode="incrementing", **{"incrementing.column.name": column})
             async with Harness(str(tmp_path_factory.mktemp("offsets") / "o.json")) as h:
-                task = await h.start_task(configs[0])
+                task = await h.start_task(config)
                 got = await h.poll(task, 3, timeout=30, quiet=0.3)  # a repeated read would show
                 assert {r.topic for r in got} == {f"t-{table}"}
                 return [r.value.get(column) for r in got]
@@ -357,16 +361,10 @@ def test_source_with_quote_never_refuses_an_odd_table_name(backend: Backend, tmp
                **{"table.name.format": "odd name;--"}) is None
 
     async def start() -> Exception | None:
-        cfg = {**backend.config, "mode": "bulk", "topic.prefix": "t-", "quote.sql.identifiers": "never",
-               "table.poll.interval.ms": "60000"}
-        connector = await connector_for(cfg)
-        try:
-            configs = await connector.task_configs(1)
-        finally:
-            await connector.stop()
+        config = await source_task_config(backend, mode="bulk", **{"quote.sql.identifiers": "never"})
         async with Harness(str(tmp_path / "o.json")) as h:
             try:
-                await h.start_task(configs[0])
+                await h.start_task(config)
             except ConnectError as e:
                 return e
         return None

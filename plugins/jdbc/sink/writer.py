@@ -43,7 +43,7 @@ class Writer:
 
     def __init__(self, jdbc: JdbcUrl, quote: bool, attempts: int = 3, backoff_ms: int = 10000):
         self.jdbc, self.quote = jdbc, quote
-        self.sql: SqlText = sql_text(self.dialect, quote)
+        self._text = sql_text(self.dialect, quote)
         self.attempts, self.backoff_ms = attempts, backoff_ms
         self.conn: Any = None
         self.default_catalog: str | None = None
@@ -63,6 +63,11 @@ class Writer:
         await close_connection(conn)
 
     # -- names ----------------------------------------------------------------------------------------------
+    @property
+    def sql(self) -> SqlText:
+        """How this writer's names and literals are written (sqltext)."""
+        return self._text
+
     def q(self, name: str) -> str:
         return self.sql.identifier(name)
 
@@ -285,16 +290,26 @@ class PostgresWriter(Writer):
         await self.conn.executemany(sql, rows)
 
 
+_NO_BACKSLASH_ESCAPES = 512  # the server status flag (pymysql.constants.SERVER_STATUS): sql_mode has it
+
+
 class MySqlWriter(Writer):
     dialect = "mysql"
 
     async def _after_connect(self) -> None:
         async with self.conn.cursor() as cur:
-            await cur.execute("SELECT DATABASE(), @@SESSION.sql_mode")
-            self.default_catalog, mode = await cur.fetchone()
+            await cur.execute("SELECT DATABASE()")
+            self.default_catalog = (await cur.fetchone())[0]
         await self.conn.commit()
-        # string literals are escaped for the session's rule: backslash escapes unless NO_BACKSLASH_ESCAPES
-        self.sql = sql_text(self.dialect, self.quote, "NO_BACKSLASH_ESCAPES" in str(mode or "").upper().split(","))
+
+    @property
+    def sql(self) -> SqlText:
+        """String literals follow the session's current rule: the server reports NO_BACKSLASH_ESCAPES in the status
+        flags of every reply (so a session that changes sql_mode is followed), and that decides between
+        backslash escapes and doubled quotes only."""
+        if self.conn is not None:
+            self._text.no_backslash_escapes = bool(self.conn.server_status & _NO_BACKSLASH_ESCAPES)
+        return self._text
 
     async def begin(self) -> None:
         await self.conn.begin()
