@@ -204,7 +204,9 @@ class PostgresWriter(Writer):
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
         self._clean = False
-        # asyncpg quotes COPY names: unquoted identifiers go as PostgreSQL folds them
+        # asyncpg writes the COPY statement, quoting each name with the quote doubled inside (the rule of sqltext;
+        # with quote.sql.identifiers=never the names were checked plain when the plan was made); unquoted
+        # identifiers go as PostgreSQL folds them
         await self.conn.copy_records_to_table(tid.table, records=rows, schema_name=tid.schema,
                                               columns=cols if self.quote else [c.lower() for c in cols])
 
