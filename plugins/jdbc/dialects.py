@@ -2,7 +2,8 @@
 
 Functions take the dialect family as a string ("postgresql" | "mysql" | "sqlite", i.e. `JdbcUrl.dialect`) or a
 `Dialect`. Quoting follows Confluent's connector: `"` for PostgreSQL (and sqlite-jdbc, which reports `"`),
-`` ` `` for MySQL/MariaDB; embedded quote characters are not escaped (Java parity).
+`` ` `` for MySQL/MariaDB; unlike the Java connector, a quote character inside a name is doubled (the escaping
+itself is sqltext's, the one place where names and values become SQL text).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from miniconnect.errors import ConfigError
+
+from .sqltext import sql_text
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,9 @@ def resolve_dialect(url_dialect: str, dialect_name: str | None = None) -> Dialec
 
 
 def quote_identifier(dialect: str | Dialect, name: str, quote: bool = True) -> str:
-    """`"name"` / `` `name` `` (quote.sql.identifiers=always) or the bare name (never)."""
-    if not quote:
-        return name
-    q = get_dialect(dialect).quote
-    return f"{q}{name}{q}"
+    """`"na""me"` / `` `na``me` `` (quote.sql.identifiers=always) or the bare name (never; refused with UnsafeSql
+    unless it is a plain identifier)."""
+    return sql_text(get_dialect(dialect).kind, quote).identifier(name)
 
 
 def current_timestamp_sql(dialect: str | Dialect) -> str:
@@ -106,19 +107,34 @@ class TableId(NamedTuple):
         return self.fqn
 
 
+def _quoted_end(text: str, i: int) -> tuple[str, int]:
+    """The name in the quoted segment starting at text[i] (a doubled quote inside is one quote), and the index
+    after its closing quote."""
+    q = text[i]
+    out, i = [], i + 1
+    while True:
+        end = text.find(q, i)
+        if end < 0:
+            raise ConfigError(message=f"Expecting a closing quote character {q} in '{text}'")
+        out.append(text[i:end])
+        if text.startswith(q, end + 1):
+            out.append(q)
+            i = end + 2
+            continue
+        return "".join(out), end + 1
+
+
 def split_identifier(dialect: str | Dialect, text: str) -> list[str]:
-    """Splits `a.b.c` on dots, honouring quoted segments (`"a.b".c`). Errors like the Java ExpressionBuilder."""
+    """Splits `a.b.c` on dots, honouring quoted segments (`"a.b".c`, `"a""b"`). Errors like the Java
+    ExpressionBuilder."""
     q = get_dialect(dialect).quote
     quotes = {q, '"', "`"}
     parts: list[str] = []
     i, n = 0, len(text)
     while i <= n:
         if i < n and text[i] in quotes:
-            end = text.find(text[i], i + 1)
-            if end < 0:
-                raise ConfigError(message=f"Expecting a closing quote character {text[i]} in '{text}'")
-            parts.append(text[i + 1:end])
-            i = end + 1
+            name, i = _quoted_end(text, i)
+            parts.append(name)
             if i < n and text[i] != ".":
                 raise ConfigError(message=f"Expecting '.' after the quoted segment in '{text}'")
             i += 1
@@ -134,6 +150,22 @@ def split_identifier(dialect: str | Dialect, text: str) -> list[str]:
         if i == n:
             raise ConfigError(message=f"The name '{text}' ends in the delimiter '.'")
     return parts
+
+
+def split_table_list(text: str) -> list[str]:
+    """A comma-separated list of table names as TableId.sql wrote them (commas inside quotes are part of a name);
+    blanks around the commas are dropped, as Kafka's ConfigDef LIST does."""
+    items, start, i, n = [], 0, 0, len(text)
+    while i < n:
+        if text[i] in "\"`":
+            _, i = _quoted_end(text, i)
+            continue
+        if text[i] == ",":
+            items.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    items.append(text[start:].strip())
+    return [t for t in items if t]
 
 
 def parse_table_id(dialect: str | Dialect, text: str) -> TableId:

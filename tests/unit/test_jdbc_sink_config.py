@@ -13,6 +13,7 @@ from miniconnect_plugins.jdbc.sink.config import CONFIG_DEF, SinkConfig
 from miniconnect_plugins.jdbc.sink.ddl import Column, alter_table_sql, create_table_sql, sql_type
 from miniconnect_plugins.jdbc.sink.fields import extract_columns
 from miniconnect_plugins.jdbc.sink.writer import CopyFirst
+from miniconnect_plugins.jdbc.sqltext import sql_text
 
 URL = {"connection.url": "jdbc:sqlite::memory:"}
 UTC = ZoneInfo("UTC")
@@ -89,13 +90,13 @@ def test_pk_modes_read_pk_fields_like_java() -> None:
 def test_ddl_text_per_dialect() -> None:
     cols = [Column("id", INT32_SCHEMA, True), Column("note", OPTIONAL_STRING_SCHEMA, False),
             Column("qty", INT32_SCHEMA.with_(default=42), False)]
-    assert create_table_sql("postgresql", '"orders"', cols, True, UTC) == (
+    assert create_table_sql(sql_text("postgresql"), '"orders"', cols, UTC) == (
         'CREATE TABLE "orders" (\n"id" INT NOT NULL,\n"note" TEXT NULL,\n"qty" INT DEFAULT 42,\nPRIMARY KEY("id"))')
-    assert create_table_sql("mysql", "`orders`", cols[1:], True, UTC) == (
+    assert create_table_sql(sql_text("mysql"), "`orders`", cols[1:], UTC) == (
         "CREATE TABLE `orders` (\n`note` TEXT NULL,\n`qty` INT DEFAULT 42)")
-    assert alter_table_sql("postgresql", '"t"', cols[1:], True, UTC) == [
+    assert alter_table_sql(sql_text("postgresql"), '"t"', cols[1:], UTC) == [
         'ALTER TABLE "t" \nADD "note" TEXT NULL,\nADD "qty" INT DEFAULT 42']
-    assert alter_table_sql("sqlite", '"t"', cols[1:], True, UTC) == [
+    assert alter_table_sql(sql_text("sqlite"), '"t"', cols[1:], UTC) == [
         'ALTER TABLE "t" ADD "note" TEXT NULL', 'ALTER TABLE "t" ADD "qty" INTEGER DEFAULT 42']
     dec = Column("d", decimal_schema(3), False)
     assert [sql_type(d, dec) for d in ("postgresql", "mysql", "sqlite")] == ["DECIMAL", "DECIMAL(65,3)", "NUMERIC"]

@@ -13,6 +13,7 @@ import orjson
 
 from miniconnect.data.schema import DATE, DECIMAL, TIME, TIMESTAMP, Type
 
+from ..sqltext import MySqlBinary, MySqlText
 from .ddl import Column, to_python
 
 Conv = Callable[[Any], Any]
@@ -48,27 +49,13 @@ def _epoch_fraction(nanos: bool, tz: ZoneInfo) -> Conv:
     return conv
 
 
-class MySqlBinary:
-    """BYTES for aiomysql, written as an X'..' literal: aiomysql 0.3 cannot escape bytes with PyMySQL >= 1.1."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: Any):
-        self.data = bytes(data)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MySqlBinary) and other.data == self.data
-
-    def __hash__(self) -> int:
-        return hash(self.data)
-
-
 def _register_mysql_binary() -> None:
     try:
         from pymysql.converters import encoders
     except ImportError:  # pragma: no cover - aiomysql depends on PyMySQL
         return
-    encoders[MySqlBinary] = lambda v, mapping=None: "X'" + v.data.hex() + "'"
+    text = MySqlText()
+    encoders[MySqlBinary] = lambda v, mapping=None: text.literal(v)  # for executemany (UPDATE, DELETE)
 
 
 _register_mysql_binary()

@@ -1,8 +1,9 @@
-"""Connect schema → SQL column types per dialect, DEFAULT literals, and CREATE/ALTER TABLE text (reference 8.6)."""
+"""Connect schema → SQL column types per dialect, DEFAULT literals, and CREATE/ALTER TABLE text (reference 8.6).
+
+Names and literals are written by the writer's SqlText (sqltext: the one place that escapes them)."""
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from miniconnect.data.schema import (DATE, DECIMAL, TIME, TIMESTAMP, Schema, Typ
                                      decimal_scale, millis_to_time, millis_to_timestamp)
 from miniconnect.errors import ConnectError
 
-from ..dialects import quote_identifier
+from ..sqltext import SqlText
 
 
 class TableAlterOrCreateError(ConnectError):
@@ -90,48 +91,36 @@ def to_python(schema: Schema, value: Any) -> Any:
     return value
 
 
-def default_literal(dialect: str, schema: Schema, tz: ZoneInfo) -> str:
+def default_literal(text: SqlText, schema: Schema, tz: ZoneInfo) -> str:
+    """The DEFAULT clause's literal for a schema's default (times at millisecond precision, as Java writes them)."""
     v = to_python(schema, schema.default)
-    if isinstance(v, bool):
-        if dialect == "postgresql":
-            return "TRUE" if v else "FALSE"
-        return "1" if v else "0"
-    if isinstance(v, decimal.Decimal):
-        return format(v, "f")
-    if isinstance(v, (int, float)):
-        return repr(v) if isinstance(v, float) else str(v)
     if isinstance(v, dt.datetime):
         v = v.astimezone(tz) if v.tzinfo else v
-        return f"'{v.strftime('%Y-%m-%d %H:%M:%S')}.{v.microsecond // 1000:03d}'"
-    if isinstance(v, dt.date):
-        return f"'{v.isoformat()}'"
+        return text.string(f"{v.strftime('%Y-%m-%d %H:%M:%S')}.{v.microsecond // 1000:03d}")
     if isinstance(v, dt.time):
-        return f"'{v.strftime('%H:%M:%S')}.{v.microsecond // 1000:03d}'"
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return f"x'{bytes(v).hex()}'" if dialect != "postgresql" else f"'\\x{bytes(v).hex()}'::bytea"
-    if isinstance(v, (list, tuple)) and dialect == "postgresql":
-        return "ARRAY[" + ",".join(f"'{x}'" if isinstance(x, str) else str(x) for x in v) + "]"
-    return f"'{v}'"
+        return text.string(f"{v.strftime('%H:%M:%S')}.{v.microsecond // 1000:03d}")
+    return text.literal(v)
 
 
-def column_spec(dialect: str, col: Column, quote: bool, tz: ZoneInfo) -> str:
-    spec = f"{quote_identifier(dialect, col.name, quote)} {sql_type(dialect, col)}"
+def column_spec(text: SqlText, col: Column, tz: ZoneInfo) -> str:
+    spec = f"{text.identifier(col.name)} {sql_type(text.kind, col)}"
     if col.schema.default is not None:
-        return f"{spec} DEFAULT {default_literal(dialect, col.schema, tz)}"
+        return f"{spec} DEFAULT {default_literal(text, col.schema, tz)}"
     if col.schema.optional and not col.is_key:
         return f"{spec} NULL"
     return f"{spec} NOT NULL"
 
 
-def create_table_sql(dialect: str, table_sql: str, columns: list[Column], quote: bool, tz: ZoneInfo) -> str:
-    parts = [f"\n{column_spec(dialect, c, quote, tz)}" for c in columns]
-    keys = [quote_identifier(dialect, c.name, quote) for c in columns if c.is_key]
+def create_table_sql(text: SqlText, table_sql: str, columns: list[Column], tz: ZoneInfo) -> str:
+    """`table_sql`: the table as the writer renders it (through the same SqlText)."""
+    parts = [f"\n{column_spec(text, c, tz)}" for c in columns]
+    keys = [text.identifier(c.name) for c in columns if c.is_key]
     if keys:
         parts.append(f"\nPRIMARY KEY({','.join(keys)})")
     return f"CREATE TABLE {table_sql} ({','.join(parts)})"
 
 
-def alter_table_sql(dialect: str, table_sql: str, columns: list[Column], quote: bool, tz: ZoneInfo) -> list[str]:
-    if dialect == "sqlite" or len(columns) == 1:
-        return [f"ALTER TABLE {table_sql} ADD {column_spec(dialect, c, quote, tz)}" for c in columns]
-    return [f"ALTER TABLE {table_sql} " + ",".join(f"\nADD {column_spec(dialect, c, quote, tz)}" for c in columns)]
+def alter_table_sql(text: SqlText, table_sql: str, columns: list[Column], tz: ZoneInfo) -> list[str]:
+    if text.kind == "sqlite" or len(columns) == 1:
+        return [f"ALTER TABLE {table_sql} ADD {column_spec(text, c, tz)}" for c in columns]
+    return [f"ALTER TABLE {table_sql} " + ",".join(f"\nADD {column_spec(text, c, tz)}" for c in columns)]

@@ -6,8 +6,10 @@ fields suit each column: a column of strings (the usual JSON payload) is escaped
 on the column joined into one string (PyMySQL's escape_string replacements, or the server's NO_BACKSLASH_ESCAPES
 rule), and quoted by the template; a column of integers goes as it is; any other column (NULLs, floats, dates,
 ...) is made literals first, strings and integers again a column at a time, the rest value by value through the
-connection's own escape. Every literal is the one aiomysql would have sent. Rows are then grouped into statements
-of at most `max_chars` characters, as aiomysql's max_stmt_length does (a larger row goes alone).
+`escape` given (the writer's SqlText.literal). Every literal is the one aiomysql would have sent. Rows are then
+grouped into statements of at most `max_chars` characters, as aiomysql's max_stmt_length does (a larger row goes
+alone). The escaping rule itself is sqltext's (MYSQL_ESCAPES, SqlText.no_backslash_escapes), applied here a
+column at a time.
 """
 from __future__ import annotations
 
@@ -15,9 +17,8 @@ from bisect import bisect_right
 from itertools import accumulate, repeat
 from typing import Any, Callable, Iterator, Sequence
 
-# PyMySQL's escape_string table (pymysql.converters._escape_table): the characters MySQL reads after a backslash
-_ESCAPES = str.maketrans({"\0": "\\0", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\032": "\\Z", '"': '\\"',
-                          "'": "\\'"})
+from ..sqltext import MYSQL_ESCAPES as _ESCAPES
+
 _REPLACEMENTS = tuple((chr(c), e) for c, e in sorted(_ESCAPES.items(), key=lambda ce: ce[0] != ord("\\")))
 _PLAIN_REPLACEMENTS = (("'", "''"),)  # sql_mode NO_BACKSLASH_ESCAPES
 _SEP = "\x01"

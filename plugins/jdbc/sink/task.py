@@ -27,6 +27,7 @@ from miniconnect.data.schema import DATE, DECIMAL, TIME, TIMESTAMP, DataError, S
 from miniconnect.errors import ConnectError, RetriableError
 
 from ..dialects import TableId, resolve_dialect
+from ..sqltext import UnsafeSql
 from ..url import parse_jdbc_url
 from . import binding
 from .config import SinkConfig
@@ -155,7 +156,11 @@ class JdbcSinkTask(SinkTask):
             await writer.connect(ctx.wait if ctx is not None else None)
             segments = self._segments(records)
             for seg_plan in {id(s.plan): s for s in segments}.values():
-                await self._ensure_table(seg_plan.table, seg_plan.plan)
+                try:
+                    await self._ensure_table(seg_plan.table, seg_plan.plan)
+                except UnsafeSql as e:  # a schema default with no safe literal: never sent
+                    first = seg_plan.records[0]
+                    raise RecordError(f"{e} (record at {first.coordinates})", first) from e
             await writer.begin()
             for seg in segments:
                 await self._write_segment(seg, seg is segments[-1])
@@ -383,6 +388,12 @@ class JdbcSinkTask(SinkTask):
             key_row = _tuple_row(key_row)
         plan = Plan(keys, values, sources, ks, vs, row, key_row,
                     create_order(keys, values, vs, cfg.pk_mode == "kafka"), schemaless)
+        # every name this plan can put into SQL is escaped (or refused, naming the record) before anything is sent
+        w = self.writer
+        assert w is not None
+        w.table_sql(st.tid)
+        for c in plan.create:
+            w.q(c.name)
         st.plans[(ks, vs)] = plan
         return plan
 
@@ -404,7 +415,7 @@ class JdbcSinkTask(SinkTask):
                 return
             if not cfg.auto_create:
                 raise TableAlterOrCreateError(f"Table {display} is missing and auto-creation is disabled")
-            sql = create_table_sql(w.dialect, w.table_sql(st.tid), plan.create, cfg.quote_identifiers, self.tz)
+            sql = create_table_sql(w.sql, w.table_sql(st.tid), plan.create, self.tz)
             log.info("Creating table with sql: %s", sql)
             try:
                 await w.execute_ddl(sql)
@@ -431,7 +442,7 @@ class JdbcSinkTask(SinkTask):
                 raise TableAlterOrCreateError(f"Table {display} is missing fields "
                                               f"([{', '.join(c.describe() for c in missing)}]) and auto-evolution "
                                               f"is disabled")
-            for sql in alter_table_sql(w.dialect, w.table_sql(st.tid), missing, cfg.quote_identifiers, self.tz):
+            for sql in alter_table_sql(w.sql, w.table_sql(st.tid), missing, self.tz):
                 log.info("Amending table with sql: %s", sql)
                 try:
                     await w.execute_ddl(sql)

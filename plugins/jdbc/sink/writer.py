@@ -9,6 +9,8 @@ is there yet, which is most batches of insert-mostly streams, that is all it cos
 MySQL/MariaDB: multi-row `INSERT ... VALUES` (upsert: `... ON DUPLICATE KEY UPDATE`), literals made a column at a
 time (see mysql_values).
 SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, which resets other columns).
+Every name and literal in these statements is written by the writer's SqlText (sqltext); row values are bind
+parameters, COPY data, or (MySQL) literals from the same SqlText.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..connection import close_connection, open_connection
-from ..dialects import TableId, parse_table_id, placeholder, quote_identifier
+from ..dialects import TableId, parse_table_id
+from ..sqltext import PARAM, SqlText, sql_text
 from ..url import JdbcUrl
 from .mysql_values import values_statements
 
@@ -40,6 +43,7 @@ class Writer:
 
     def __init__(self, jdbc: JdbcUrl, quote: bool, attempts: int = 3, backoff_ms: int = 10000):
         self.jdbc, self.quote = jdbc, quote
+        self._text = sql_text(self.dialect, quote)
         self.attempts, self.backoff_ms = attempts, backoff_ms
         self.conn: Any = None
         self.default_catalog: str | None = None
@@ -59,15 +63,20 @@ class Writer:
         await close_connection(conn)
 
     # -- names ----------------------------------------------------------------------------------------------
+    @property
+    def sql(self) -> SqlText:
+        """How this writer's names and literals are written (sqltext)."""
+        return self._text
+
     def q(self, name: str) -> str:
-        return quote_identifier(self.dialect, name, self.quote)
+        return self.sql.identifier(name)
 
     def table_id(self, text: str) -> TableId:
         tid = parse_table_id(self.dialect, text)
         return TableId(tid.catalog or self.default_catalog, tid.schema or self.default_schema, tid.table)
 
     def table_sql(self, tid: TableId) -> str:
-        return tid.sql(self.dialect, self.quote)
+        return ".".join(self.sql.identifier(p) for p in tid if p is not None)
 
     def display(self, tid: TableId) -> str:
         """Java's rendering in messages: every part double-quoted."""
@@ -96,16 +105,15 @@ class Writer:
         raise NotImplementedError
 
     def update_sql(self, tid: TableId, keys: list[str], values: list[str]) -> str:
-        sets = ", ".join(f"{self.q(c)} = {placeholder(self.dialect, i + 1)}" for i, c in enumerate(values))
+        sets = ", ".join(f"{self.q(c)} = {PARAM}" for c in values)
         sql = f"UPDATE {self.table_sql(tid)} SET {sets}"
         if keys:
-            sql += " WHERE " + " AND ".join(f"{self.q(c)} = {placeholder(self.dialect, len(values) + i + 1)}"
-                                            for i, c in enumerate(keys))
-        return sql
+            sql += " WHERE " + " AND ".join(f"{self.q(c)} = {PARAM}" for c in keys)
+        return self.sql.params(sql)
 
     def delete_sql(self, tid: TableId, keys: list[str]) -> str:
-        return f"DELETE FROM {self.table_sql(tid)} WHERE " + " AND ".join(
-            f"{self.q(c)} = {placeholder(self.dialect, i + 1)}" for i, c in enumerate(keys))
+        return self.sql.params(f"DELETE FROM {self.table_sql(tid)} WHERE " + " AND ".join(
+            f"{self.q(c)} = {PARAM}" for c in keys))
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raise NotImplementedError
@@ -154,16 +162,14 @@ class PostgresWriter(Writer):
 
     def table_id(self, text: str) -> TableId:
         tid = parse_table_id(self.dialect, text)
-        table = tid.table[:63]
+        # PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1), cut at a character boundary
+        table = tid.table.encode("utf-8", "surrogatepass")[:63].decode("utf-8", "ignore")
         if not self.quote:
             table = table.lower()
         return TableId(None, tid.schema or self.default_schema, table)
 
     def display(self, tid: TableId) -> str:
         return ".".join(f'"{p}"' for p in (self.database, tid.schema, tid.table) if p is not None)
-
-    def q(self, name: str) -> str:
-        return quote_identifier(self.dialect, name, self.quote)
 
     async def begin(self) -> None:
         await self.conn.execute("BEGIN")  # by hand, not asyncpg's Transaction: upsert() may send the COMMIT
@@ -198,7 +204,9 @@ class PostgresWriter(Writer):
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
         self._clean = False
-        # asyncpg quotes COPY names: unquoted identifiers go as PostgreSQL folds them
+        # asyncpg writes the COPY statement, quoting each name with the quote doubled inside (the rule of sqltext;
+        # with quote.sql.identifiers=never the names were checked plain when the plan was made); unquoted
+        # identifiers go as PostgreSQL folds them
         await self.conn.copy_records_to_table(tid.table, records=rows, schema_name=tid.schema,
                                               columns=cols if self.quote else [c.lower() for c in cols])
 
@@ -230,7 +238,7 @@ class PostgresWriter(Writer):
             await self.conn.execute(sql + "; COMMIT")
             self._open = False
         else:
-            await self.conn.execute(f'{sql}; DELETE FROM pg_temp."{stage}"')
+            await self.conn.execute(f"{sql}; DELETE FROM pg_temp.{self.q(stage)}")
 
     async def _copy_new_keys(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]],
                              info: TableInfo) -> bool:
@@ -267,14 +275,16 @@ class PostgresWriter(Writer):
         rest = cols[nkeys:]
         action = ("DO UPDATE SET " + ",".join(f"{q(c)}=EXCLUDED.{q(c)}" for c in rest)) if rest else "DO NOTHING"
         if any(t.endswith("]") for t in types):
-            values = ",".join(f"${i + 1}" for i in range(len(cols)))
-            return None, f"INSERT INTO {self.table_sql(tid)} ({names}) VALUES ({values}) ON CONFLICT ({keys}) {action}"
+            values = ",".join([PARAM] * len(cols))
+            return None, self.sql.params(f"INSERT INTO {self.table_sql(tid)} ({names}) VALUES ({values}) "
+                                         f"ON CONFLICT ({keys}) {action}")
         stage = f"__miniconnect_stage_{len(self._upsert_sql)}"
-        coldefs = ",".join(f'"c{i}" {t}' for i, t in enumerate(types))
-        await self.conn.execute(f'DROP TABLE IF EXISTS pg_temp."{stage}"')
-        await self.conn.execute(f'CREATE TEMP TABLE "{stage}" ({coldefs}) ON COMMIT DELETE ROWS')
-        select = ",".join(f'"c{i}"' for i in range(len(cols)))
-        return stage, (f"INSERT INTO {self.table_sql(tid)} ({names}) SELECT {select} FROM pg_temp.\"{stage}\" "
+        # the types are format_type()'s output, which PostgreSQL itself quotes where a type name needs it
+        coldefs = ",".join(f"{q(f'c{i}')} {t}" for i, t in enumerate(types))
+        await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{q(stage)}")
+        await self.conn.execute(f"CREATE TEMP TABLE {q(stage)} ({coldefs}) ON COMMIT DELETE ROWS")
+        select = ",".join(q(f"c{i}") for i in range(len(cols)))
+        return stage, (f"INSERT INTO {self.table_sql(tid)} ({names}) SELECT {select} FROM pg_temp.{q(stage)} "
                        f"ON CONFLICT ({keys}) {action}")
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -293,6 +303,15 @@ class MySqlWriter(Writer):
             await cur.execute("SELECT DATABASE()")
             self.default_catalog = (await cur.fetchone())[0]
         await self.conn.commit()
+
+    @property
+    def sql(self) -> SqlText:
+        """String literals follow the session's current rule: the server reports NO_BACKSLASH_ESCAPES in the status
+        flags of every reply (so a session that changes sql_mode is followed), and that decides between
+        backslash escapes and doubled quotes only."""
+        if self.conn is not None:
+            self._text.no_backslash_escapes = bool(self.conn.server_status & _NO_BACKSLASH_ESCAPES)
+        return self._text
 
     async def begin(self) -> None:
         await self.conn.begin()
@@ -329,10 +348,10 @@ class MySqlWriter(Writer):
 
     async def _insert_rows(self, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
         """Multi-row statements of at most aiomysql's max_stmt_length characters (see mysql_values)."""
-        conn = self.conn
-        plain_quotes = bool(conn.server_status & _NO_BACKSLASH_ESCAPES)
-        async with conn.cursor() as cur:
-            for sql in values_statements(head, tail, rows, conn.escape, plain_quotes, cur.max_stmt_length):
+        text = self.sql
+        async with self.conn.cursor() as cur:
+            for sql in values_statements(head, tail, rows, text.literal, text.no_backslash_escapes,
+                                         cur.max_stmt_length):
                 await cur.execute(sql)
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
@@ -368,7 +387,7 @@ class SqliteWriter(Writer):
             row = await cur.fetchone()
         if row is None:
             return None
-        async with self.conn.execute(f"PRAGMA table_info({quote_identifier('sqlite', tid.table)})") as cur:
+        async with self.conn.execute(f"PRAGMA table_info({self.sql.identifier(tid.table)})") as cur:
             cols = {r[1]: str(r[2]).lower() for r in await cur.fetchall()}
         return TableInfo(cols, "VIEW" if row[0] == "view" else "TABLE")
 
@@ -376,8 +395,8 @@ class SqliteWriter(Writer):
         await self.conn.execute(sql)
 
     def _insert_sql(self, tid: TableId, cols: list[str]) -> str:
-        return (f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
-                f"VALUES({','.join(['?'] * len(cols))})")
+        return self.sql.params(f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
+                               f"VALUES({','.join([PARAM] * len(cols))})")
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
         await self.executemany(self._insert_sql(tid, cols), rows)

@@ -17,6 +17,7 @@ from miniconnect.errors import ConnectError
 
 from ..connection import close_connection, is_valid, open_connection
 from ..dialects import TableId, get_dialect
+from ..sqltext import UnsafeSql, sql_text
 from ..types import UTC, Column, mysql_column, parse_zone, pg_column, sqlite_column
 from ..url import JdbcUrl
 
@@ -46,6 +47,7 @@ class SourceDb:
         self.jdbc = jdbc
         self.kind = jdbc.dialect
         self.dialect = get_dialect(jdbc.dialect)
+        self.text = sql_text(jdbc.dialect)  # names in catalog reads: always quoted
         self.attempts, self.backoff_ms, self.wait = attempts, backoff_ms, wait
         self.tz = parse_zone(tz)
         self.isolation = isolation
@@ -175,20 +177,22 @@ class SourceDb:
                 "(a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)) "
                 "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d "
                 "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
-                "AND NOT a.attisdropped ORDER BY a.attnum", table.sql("postgresql"))
+                "AND NOT a.attisdropped ORDER BY a.attnum", self._table_sql(table))
             return [pg_column(n, tn, _pg_kind(tt, tc), mod, not nn, bool(ai)) for n, tn, tt, tc, mod, nn, ai in rows]
         if self.kind == "mysql":
             conn = await self.connection()
             async with conn.cursor() as cur:
-                await cur.execute(f"SELECT * FROM {table.sql('mysql')} LIMIT 0")
+                await cur.execute(f"SELECT * FROM {self._table_sql(table)} LIMIT 0")
                 fields = list(cur._result.fields)
             await conn.commit()
             return [mysql_column(f) for f in fields]
-        return await self._sqlite_columns(table.sql("sqlite"))
+        return await self._sqlite_columns(table.table)
 
-    async def _sqlite_columns(self, rendered: str) -> list[Column]:
-        rows = await self._rows(f"PRAGMA table_info({rendered})")
-        name = rendered.strip('"`')
+    def _table_sql(self, table: TableId) -> str:
+        return ".".join(self.text.identifier(p) for p in table if p is not None)
+
+    async def _sqlite_columns(self, name: str) -> list[Column]:
+        rows = await self._rows(f"PRAGMA table_info({self.text.identifier(name)})")
         ddl = await self._scalar("SELECT sql FROM sqlite_master WHERE name = ?", name) or ""
         auto = bool(re.search(r"AUTOINCREMENT", ddl, re.I))
         # an INTEGER PRIMARY KEY is the rowid: never null, whatever PRAGMA's notnull says
@@ -209,7 +213,7 @@ class SourceDb:
                 conn = await self.connection()
                 await conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS __miniconnect_q AS {sql}")
                 try:
-                    cols = await self._sqlite_columns('"__miniconnect_q"')
+                    cols = await self._sqlite_columns("__miniconnect_q")
                 finally:
                     await conn.execute("DROP VIEW IF EXISTS temp.__miniconnect_q")
                 return {c.name: c for c in cols}
@@ -313,10 +317,8 @@ class SourceDb:
         if self.kind == "mysql":
             import aiomysql
             cur = await conn.cursor(aiomysql.SSCursor)
-            if params:
-                await cur.execute(sql.replace("%", "%%").replace("%%s", "%s"), [self._wall(p) for p in params])
-            else:
-                await cur.execute(sql)
+            # always with arguments: PyMySQL then reads `sql` as a format (SqlText.params doubled every other `%`)
+            await cur.execute(sql, [self._wall(p) for p in params])
             columns = [mysql_column(f) for f in cur._result.fields]
 
             async def my_chunks() -> AsyncIterator[list[Any]]:
@@ -331,7 +333,7 @@ class SourceDb:
             return Stream(columns, my_chunks())
         cur = await conn.execute(sql, [self._sqlite_param(p) for p in params])
         if table is not None:
-            columns = await self._sqlite_columns(table.sql("sqlite"))
+            columns = await self._sqlite_columns(table.table)
             by_name = {c.name: c for c in columns}
         else:
             by_name = await self._cached_query_columns(base_query)
@@ -440,6 +442,8 @@ def _pg_kind(typtype: str, typcategory: str) -> str:
 
 def is_transient(exc: BaseException) -> bool:
     """Errors worth a retry on the next poll (Java retries every SQLException except SQLNonTransient)."""
+    if isinstance(exc, UnsafeSql):  # a name that cannot be written into SQL: the next poll cannot change that
+        return False
     if isinstance(exc, (OSError, TimeoutError, ConnectError)):
         return True
     mod = type(exc).__module__

@@ -16,9 +16,10 @@ from typing import Any, Awaitable, Callable
 
 from miniconnect.data.records import SourceRecord, new_source_record
 from miniconnect.data.schema import Schema, Struct
-from miniconnect.errors import ConnectError
+from miniconnect.errors import ConfigError, ConnectError
 
-from ..dialects import TableId, placeholder, quote_identifier
+from ..dialects import TableId
+from ..sqltext import PARAM, sql_text
 from ..types import UTC, Column, TypeMapper, epoch_nanos, to_instant
 from .db import SourceDb
 
@@ -78,6 +79,7 @@ class Querier:
                  mapper: TypeMapper, ts_columns: list[str], inc_column: str, quote: bool, suffix: str,
                  batch_max_rows: int, delay_ms: int, offset: dict[str, Any] | None, bound_by_transactions: bool):
         self.db, self.mode, self.table, self.query = db, mode, table, query
+        self.text = sql_text(db.kind, quote)
         self.topic, self.mapper, self.quote = topic, mapper, quote
         self.ts_columns, self.inc_column = ts_columns, inc_column
         self.suffix = suffix.strip()
@@ -100,15 +102,23 @@ class Querier:
         self._autodetected = False
 
     # -- SQL -------------------------------------------------------------------------------------------------
+    def _table_sql(self) -> str:
+        assert self.table is not None
+        return ".".join(self.text.identifier(p) for p in self.table if p is not None)
+
     def _col(self, name: str) -> str:
-        q = quote_identifier(self.db.dialect, name, self.quote)
-        return f"{self.table.sql(self.db.dialect, self.quote)}.{q}" if self.table is not None else q
+        q = self.text.identifier(name)
+        return f"{self._table_sql()}.{q}" if self.table is not None else q
 
     def build_sql(self) -> tuple[str, str]:
-        """(the statement as the Java connector logs it, with `?`; the same with the driver's placeholders)."""
+        """(the statement as the Java connector logs it, with `?`; the same with the driver's placeholders).
+        Names go through the SqlText (refused when they cannot be written); `query` and `query.suffix` are SQL
+        by definition and go as they are."""
         if self._sql is not None:
             return self._sql
-        base = self.query if self.table is None else f"SELECT * FROM {self.table.sql(self.db.dialect, self.quote)}"
+        if self.query is not None and PARAM in self.query:
+            raise ConfigError(message="The query contains a NUL character")
+        base = self.query if self.table is None else f"SELECT * FROM {self._table_sql()}"
         sfx = f" {self.suffix}" if self.suffix else ""
         mode = self.mode
         if mode in ("timestamp", "timestamp+incrementing"):
@@ -127,7 +137,8 @@ class Querier:
             if mode == "timestamp+incrementing":  # no incrementing column found: timestamp criteria only
                 return f"{base} WHERE {ts} > {ph(1)} AND {ts} < {ph(2)} ORDER BY {ts} ASC{sfx}"
             return f"{base}{sfx}"
-        self._sql = (render(lambda i: "?"), render(lambda i: placeholder(self.db.dialect, i)))
+        sql = render(lambda i: PARAM)
+        self._sql = (sql.replace(PARAM, "?"), self.text.params(sql))
         return self._sql
 
     # -- bounds ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from miniconnect.data.records import SourceRecord
 from miniconnect.errors import ConfigError, ConnectError
 from miniconnect.storage.offsets import partition_key
 
-from ..dialects import TableId, parse_table_id, resolve_dialect
+from ..dialects import TableId, parse_table_id, resolve_dialect, split_table_list
 from ..types import TypeMapper
 from .config import SourceConfig
 from .db import SourceDb, is_transient
@@ -40,7 +40,7 @@ class JdbcSourceTask(SourceTask):
     async def start(self, props: dict[str, str]) -> None:
         cfg = self.cfg = SourceConfig.parse(props)
         query = cfg.query
-        tables_raw = [t for t in cfg["tables"] if t]
+        tables_raw = split_table_list(props.get("tables") or "")  # names may hold commas inside their quotes
         if query and tables_raw:
             raise ConfigError(message="Invalid configuration: a JdbcSourceTask cannot have both a table and a query "
                                       "assigned to it")
@@ -87,6 +87,8 @@ class JdbcSourceTask(SourceTask):
                 offset=offset, bound_by_transactions=jdbc.dialect in ("postgresql", "mysql")))
         if mode in ("timestamp", "timestamp+incrementing") and not any(q.ts_columns for q in self.queriers):
             raise ConfigError(message=f"timestamp.column.name is required in mode {mode}")
+        for q in self.queriers:
+            q.build_sql()  # a name that cannot be written into SQL fails the task here, before any query
         if tables:
             await self._check_columns(tables[0], self.queriers[0])
         buffer = cfg["max.buffer.size"] or 4 * batch
