@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_worker_config(path: str, overrides: Sequence[str]) -> Any:
+def load_worker_config(path: str, overrides: Sequence[str], distributed: bool = False) -> Any:
+    from .config.distributed_config import DistributedConfig
     from .config.properties import load_properties
     from .config.worker_config import WorkerConfig
 
@@ -60,7 +61,7 @@ def load_worker_config(path: str, overrides: Sequence[str]) -> Any:
         if not sep:
             raise SystemExit(f"--override expects KEY=VALUE, got {item!r}")
         props[key.strip()] = value
-    return WorkerConfig(props)
+    return DistributedConfig(props) if distributed else WorkerConfig(props)
 
 
 def make_transport(config: Any) -> Any:
@@ -209,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)")
     try:
-        config = load_worker_config(args.worker_properties, args.override)
+        config = load_worker_config(args.worker_properties, args.override, args.command == "distributed")
         if args.command == "standalone":
             code = asyncio.run(run_standalone(config, args.connectors))
         elif args.command == "distributed":
