@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def load_worker_config(path: str, overrides: Sequence[str], distributed: bool = False) -> Any:
+    """WorkerConfig, or DistributedConfig (group.id and the storage topics required) for a distributed worker."""
     from .config.distributed_config import DistributedConfig
     from .config.properties import load_properties
     from .config.worker_config import WorkerConfig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..distributed.signing import MACS
 from ..errors import ConfigError
 from .configdef import ConfigDef, ConfigType, Importance, NO_DEFAULT, between, custom, one_of
 from .worker_config import WORKER_CONFIG, WorkerConfig
@@ -11,11 +12,8 @@ from .worker_config import WORKER_CONFIG, WorkerConfig
 T, I = ConfigType, Importance
 
 PROTOCOLS = ("eager", "compatible", "sessioned")  # ConnectProtocolCompatibility
-# MAC / KeyGenerator algorithms a JVM offers under these names, mapped to hashlib names (signing uses HMAC).
-MAC_ALGORITHMS = {"HmacSHA1": "sha1", "HmacSHA224": "sha224", "HmacSHA256": "sha256", "HmacSHA384": "sha384",
-                  "HmacSHA512": "sha512", "HmacSHA512/224": "sha512_224", "HmacSHA512/256": "sha512_256",
-                  "HmacSHA3-224": "sha3_224", "HmacSHA3-256": "sha3_256", "HmacSHA3-384": "sha3_384",
-                  "HmacSHA3-512": "sha3_512", "HmacMD5": "md5"}
+# The MAC algorithms the inter-worker signing supports stand for "supported by the worker JVM" in Kafka's checks.
+MAC_ALGORITHMS = MACS
 
 _PARTITIONS_TEXT = "Positive number, or -1 to use the broker's default"
 _RF_TEXT = "Positive number not larger than the number of brokers in the Kafka cluster, or -1 to use the broker's default"
@@ -52,10 +50,7 @@ def _connect_protocol(v: str) -> str | None:
     return None if v.lower() in PROTOCOLS else "Invalid Connect protocol compatibility"
 
 
-_STORAGE_KEYS = ("group.id", "config.storage.topic", "config.storage.replication.factor", "offset.storage.topic",
-                 "offset.storage.partitions", "offset.storage.replication.factor", "status.storage.topic",
-                 "status.storage.partitions", "status.storage.replication.factor", "scheduled.rebalance.max.delay.ms",
-                 "heartbeat.interval.ms", "session.timeout.ms")
+
 
 
 def _distributed_config() -> ConfigDef:
@@ -135,8 +130,7 @@ def _distributed_config() -> ConfigDef:
              "for the inter.worker.signature.algorithm property. The algorithm(s) '[HmacSHA256]' will be used as a "
              "default on JVMs that provide them; on other JVMs, no default is used and a value for this property must "
              "be manually specified in the worker config.")
-    # the common worker keys, without standalone's file stores and with the storage keys above
-    return d.merge(ConfigDef(k for k in WORKER_CONFIG.keys.values() if k.name not in _STORAGE_KEYS))
+    return d.merge(WORKER_CONFIG)  # and the common worker keys
 
 
 DISTRIBUTED_CONFIG: ConfigDef = _distributed_config()
@@ -168,7 +162,8 @@ class DistributedConfig(WorkerConfig):
     def topic_settings(self, prefix: str) -> dict[str, str]:
         """DistributedConfig.topicSettings: the other `<prefix>*` keys as topic configs (cleanup.policy dropped,
         compaction is always used)."""
-        out = {k: str(v) for k, v in self.with_prefix(prefix).items()}
+        # keys that are worker settings themselves (offset.storage.file.filename, standalone's) are not topic configs
+        out = {k: str(v) for k, v in self.with_prefix(prefix).items() if prefix + k not in self.config_def.keys}
         for key in ("topic", "replication.factor", "partitions", "cleanup.policy"):
             out.pop(key, None)
         return out
@@ -200,7 +195,3 @@ def internal_client_config(config: WorkerConfig) -> dict[str, Any]:
     originals; the rest of the worker keys are not client settings."""
     return {k: v for k, v in config.originals.items() if k in _CLIENT_KEYS or k.startswith(_CLIENT_PREFIXES)}
 
-
-def hmac_digest(algorithm: str) -> str:
-    """hashlib name of a JVM MAC algorithm name (HmacSHA256 -> sha256)."""
-    return MAC_ALGORITHMS[algorithm]

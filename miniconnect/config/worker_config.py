@@ -145,37 +145,7 @@ def _worker_config() -> ConfigDef:
     d.define("config.storage.file.filename", T.STRING, None, None, I.MEDIUM,
              "miniconnect, standalone mode: file where connectors created or changed through the REST API are kept "
              "so that they survive a restart. Default: <offset.storage.file.filename>.connectors.json.")
-    # distributed
-    d.define("group.id", T.STRING, None, None, I.HIGH,
-             "A unique string that identifies the Connect cluster group this worker belongs to.")
-    d.define("config.storage.topic", T.STRING, None, None, I.HIGH,
-             "The name of the Kafka topic where connector configurations are stored")
-    d.define("config.storage.replication.factor", T.SHORT, 3, None, I.LOW,
-             "Replication factor used when creating the configuration storage topic")
-    d.define("offset.storage.topic", T.STRING, None, None, I.HIGH,
-             "The name of the Kafka topic where source connector offsets are stored")
-    d.define("offset.storage.partitions", T.INT, 25, None, I.LOW,
-             "The number of partitions used when creating the offset storage topic")
-    d.define("offset.storage.replication.factor", T.SHORT, 3, None, I.LOW,
-             "Replication factor used when creating the offset storage topic")
-    d.define("status.storage.topic", T.STRING, None, None, I.HIGH,
-             "The name of the Kafka topic where connector and task status are stored")
-    d.define("status.storage.partitions", T.INT, 5, None, I.LOW,
-             "The number of partitions used when creating the status storage topic")
-    d.define("status.storage.replication.factor", T.SHORT, 3, None, I.LOW,
-             "Replication factor used when creating the status storage topic")
-    d.define("scheduled.rebalance.max.delay.ms", T.INT, 300000, at_least(0), I.LOW,
-             "The maximum delay that is scheduled in order to wait for the return of one or more departed workers "
-             "before rebalancing and reassigning their connectors and tasks to the group. During this period the "
-             "connectors and tasks of the departed workers remain unassigned")
-    d.define("heartbeat.interval.ms", T.INT, 3000, None, I.HIGH,
-             "The expected time between heartbeats to the group coordinator when using Kafka's group management "
-             "facilities. Heartbeats are used to ensure that the worker's session stays active and to facilitate "
-             "rebalancing when new members join or leave the group.")
-    d.define("session.timeout.ms", T.INT, 10000, None, I.HIGH,
-             "The timeout used to detect worker failures. The worker sends periodic heartbeats to indicate its "
-             "liveness to the broker. If no heartbeats are received by the broker before the expiration of this "
-             "session timeout, then the broker will remove the worker from the group and initiate a rebalance.")
+    # distributed mode's keys: config/distributed_config.py
     # miniconnect's embedded log
     d.define("embedded.log.dir", T.STRING, None, None, I.MEDIUM,
              "miniconnect: directory of the embedded on-disk log used when bootstrap.servers is empty. "

@@ -23,7 +23,7 @@ async def build_distributed(config: Any, plugins: Any, transport: Any) -> tuple[
     from ..config.distributed_config import internal_client_config
 
     servers = _servers(config)
-    client_config = internal_client_config(config)
+    client_config = internal_client_config(config)  # the worker's top-level security settings, as Kafka's stores use
     await ensure_internal_topics(config, transport)
     offsets = KafkaOffsetStore(bootstrap_servers=servers, client_config=client_config,
                                topic=config["offset.storage.topic"])

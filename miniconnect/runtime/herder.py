@@ -401,6 +401,7 @@ class Herder(ABC):
             return [{"partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition},
                      "offset": {"kafka_offset": offset}} for tp, offset in sorted(committed.items())]
         try:
+            await self.offsets.refresh()  # another worker of a cluster may have written some since
             return [{"partition": p, "offset": o} for p, o in self.offsets.all(name)]
         except Exception as e:
             raise ConnectError(f"Failed to retrieve offsets for source connector {name}") from e
@@ -428,6 +429,7 @@ class Herder(ABC):
             if entries is not None:
                 source_offsets = parse_source_offsets(entries)
             else:
+                await self.offsets.refresh()
                 source_offsets = {partition_key(p): None for p, _ in self.offsets.all(name)}
             result = await self._alter_offsets_hook(name, connector, config, source_offsets)
             if entries is not None:

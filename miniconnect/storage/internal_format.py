@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..converters.json import JsonConverter
+from ..converters.json import JsonConverter, jackson_supplementary_escapes
 from ..distributed.java_order import hash_map_order
 
 _CONVERTER = JsonConverter()
@@ -18,7 +18,8 @@ _CONVERTER.configure({"schemas.enable": "false"}, is_key=False)
 
 def encode(value: Any) -> bytes | None:
     """JSON bytes of a plain value (None: a tombstone), byte for byte as Kafka's internal converter writes it."""
-    return _CONVERTER.from_connect_data("", None, value)
+    data = _CONVERTER.from_connect_data("", None, value)
+    return jackson_supplementary_escapes(data) if data is not None and not data.isascii() else data
 
 
 def decode(data: bytes | None) -> Any:

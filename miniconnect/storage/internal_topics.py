@@ -98,3 +98,19 @@ def topic_initializer(bootstrap_servers: str, client_config: Mapping[str, Any] |
         finally:
             await transport.stop()
     return initialize
+
+
+def store_log(*, topic: str, worker_key: str, bootstrap_servers: str, client_config: Mapping[str, Any] | None,
+              consumed: Any, partitions: int, replication_factor: int | None,
+              topic_settings: Mapping[str, str] | None, client_id: str | None) -> Any:
+    """The KafkaBasedLog of one store. With a replication_factor it creates its topic when missing and checks an
+    existing one's cleanup policy on start (else internal_topics.ensure_internal_topics is expected to have done
+    so). Producers without idempotence, as Kafka's stores have them."""
+    from .kafka_log import KafkaBasedLog
+    initializer = None
+    if replication_factor is not None:
+        initializer = topic_initializer(bootstrap_servers, client_config, InternalTopic(
+            topic, worker_key, PURPOSES[worker_key], partitions, replication_factor, dict(topic_settings or {})))
+    return KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap_servers, client_config=client_config,
+                         consumed=consumed, initializer=initializer, producer_config={"enable.idempotence": "false"},
+                         client_id=client_id)

@@ -24,7 +24,7 @@ from ..distributed.state import ClusterConfigState, SessionKey
 from ..errors import ConfigError, ConnectError
 from ..runtime.states import TargetState, TaskId
 from .internal_format import decode, encode
-from .kafka_log import KafkaBasedLog
+from .internal_topics import store_log
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +117,10 @@ class KafkaConfigStore:
         self._started = False
         self._state = ClusterConfigState()
         self._deferred: dict[str, dict[TaskId, dict[str, str]]] = {}
-        initializer = None
-        if replication_factor is not None:
-            from .internal_topics import PURPOSES, InternalTopic, topic_initializer
-            initializer = topic_initializer(bootstrap_servers, client_config, InternalTopic(
-                topic, "config.storage.topic", PURPOSES["config.storage.topic"], 1, replication_factor,
-                dict(topic_settings or {})))
-        self._log = KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap_servers, client_config=client_config,
-                                  consumed=self._consume, initializer=initializer,
-                                  producer_config={"enable.idempotence": "false"}, client_id=client_id)
+        self._log = store_log(topic=topic, worker_key="config.storage.topic", bootstrap_servers=bootstrap_servers,
+                              client_config=client_config, consumed=self._consume, partitions=1,
+                              replication_factor=replication_factor, topic_settings=topic_settings,
+                              client_id=client_id)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:

@@ -14,7 +14,7 @@ import orjson
 
 from ..errors import ConfigError
 from .internal_format import decode, encode, java_map
-from .kafka_log import KafkaBasedLog
+from .internal_topics import store_log
 from .offsets import partition_key
 
 log = logging.getLogger(__name__)
@@ -53,15 +53,10 @@ class KafkaOffsetStore:
             raise ConfigError(message="Offset storage topic must be specified")
         self.topic = topic
         self._data: dict[str, dict[str, dict[str, Any]]] = {}  # connector -> partition_key -> offset
-        initializer = None
-        if replication_factor is not None:
-            from .internal_topics import PURPOSES, InternalTopic, topic_initializer
-            initializer = topic_initializer(bootstrap_servers, client_config, InternalTopic(
-                topic, "offset.storage.topic", PURPOSES["offset.storage.topic"], partitions or 25, replication_factor,
-                dict(topic_settings or {})))
-        self._log = KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap_servers, client_config=client_config,
-                                  consumed=self._consume, initializer=initializer,
-                                  producer_config={"enable.idempotence": "false"}, client_id=client_id)
+        self._log = store_log(topic=topic, worker_key="offset.storage.topic", bootstrap_servers=bootstrap_servers,
+                              client_config=client_config, consumed=self._consume, partitions=partitions or 25,
+                              replication_factor=replication_factor, topic_settings=topic_settings,
+                              client_id=client_id)
 
     async def start(self) -> None:
         log.info("Starting KafkaOffsetBackingStore")

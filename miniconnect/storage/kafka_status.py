@@ -1,7 +1,8 @@
 """KafkaStatusBackingStore: the state of every connector and task in the cluster, and the topics each connector
 used, in the status topic as Kafka Connect writes them.
 
-  status-connector-<name>        {"state":"RUNNING","trace":null,"worker_id":"host:8083","generation":3}
+  status-connector-<name>        {"state":"RUNNING","trace":null,"worker_id":"host:8083","generation":3,
+                                  "version":"4.1.1"}   (version: the plugin's; null when unknown; since Kafka 4.1)
   status-task-<name>-<n>         the same fields                       null: the task's status is gone
   status-topic-<topic>:connector-<name>
                                  {"topic":{"name":"t","connector":"c","task":0,"discoverTimestamp":1700000000000}}
@@ -19,7 +20,7 @@ from typing import Any, Mapping
 from ..errors import ConfigError
 from ..runtime.states import State, TaskId
 from .internal_format import decode, encode
-from .kafka_log import KafkaBasedLog
+from .internal_topics import store_log
 from .status import Status
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,10 @@ class TopicStatus:
 
 
 def status_value(status: Status, generation: int) -> bytes:
-    """STATUS_SCHEMA_V0: state, trace (null when none), worker_id, generation."""
+    """STATUS_SCHEMA_V0 (Kafka 4.1): state, trace (null when none), worker_id, generation, version (null when none)."""
     return encode({"state": status.state.value, "trace": status.trace, "worker_id": status.worker_id,
-                   "generation": status.generation if status.generation is not None else generation})  # type: ignore
+                   "generation": status.generation if status.generation is not None else generation,
+                   "version": status.version})  # type: ignore[return-value]
 
 
 def topic_status_value(status: TopicStatus) -> bytes:
@@ -53,7 +55,9 @@ def parse_status(value: Any) -> Status | None:
     if not isinstance(value, dict):
         return None
     try:
-        return Status(State(value["state"]), str(value["worker_id"]), value.get("trace"), int(value["generation"]))
+        version = value.get("version")
+        return Status(State(value["state"]), str(value["worker_id"]), value.get("trace"), int(value["generation"]),
+                      version if isinstance(version, str) else None)
     except (KeyError, ValueError, TypeError):
         return None
 
@@ -84,15 +88,10 @@ class KafkaStatusStore:
         self._topics: dict[str, dict[str, TopicStatus]] = {}
         self._queue: asyncio.Queue[tuple[bytes, bytes | None]] | None = None
         self._sender: asyncio.Task | None = None
-        initializer = None
-        if replication_factor is not None:
-            from .internal_topics import PURPOSES, InternalTopic, topic_initializer
-            initializer = topic_initializer(bootstrap_servers, client_config, InternalTopic(
-                topic, "status.storage.topic", PURPOSES["status.storage.topic"], partitions or 5, replication_factor,
-                dict(topic_settings or {})))
-        self._log = KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap_servers, client_config=client_config,
-                                  consumed=self._consume, initializer=initializer,
-                                  producer_config={"enable.idempotence": "false"}, client_id=client_id)
+        self._log = store_log(topic=topic, worker_key="status.storage.topic", bootstrap_servers=bootstrap_servers,
+                              client_config=client_config, consumed=self._consume, partitions=partitions or 5,
+                              replication_factor=replication_factor, topic_settings=topic_settings,
+                              client_id=client_id)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -161,6 +160,21 @@ class KafkaStatusStore:
     def put_task(self, task: TaskId, status: Status) -> None:
         self._tasks.setdefault(task.connector, {})[task.task] = status
         self._enqueue(f"{TASK_STATUS_PREFIX}{task.connector}-{task.task}", status_value(status, self.generation))
+
+    def put_connector_safe(self, name: str, status: Status) -> None:
+        """putSafe: written only if no other worker has reported it in a newer generation (a worker that lost the
+        connector in a rebalance must not overwrite the new owner's state)."""
+        if self._can_write_safely(self._connectors.get(name), status):
+            self.put_connector(name, status)
+
+    def put_task_safe(self, task: TaskId, status: Status) -> None:
+        if self._can_write_safely(self.get_task(task), status):
+            self.put_task(task, status)
+
+    def _can_write_safely(self, current: Status | None, status: Status) -> bool:  # CacheEntry.canWriteSafely
+        generation = status.generation if status.generation is not None else self.generation
+        return (current is None or current.worker_id == status.worker_id
+                or (current.generation or 0) <= generation)
 
     def get_task(self, task: TaskId) -> Status | None:
         return self._tasks.get(task.connector, {}).get(task.task)

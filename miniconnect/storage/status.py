@@ -14,6 +14,7 @@ class Status:
     worker_id: str
     trace: str | None = None
     generation: int | None = None  # the group generation the worker reported it in (distributed mode)
+    version: str | None = None  # the connector's or task's plugin version (Kafka 4.1 status records carry it)
 
 
 class MemoryStatusStore:
