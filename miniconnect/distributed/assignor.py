@@ -437,7 +437,7 @@ class IncrementalCooperativeAssignor:
     @staticmethod
     def _serialize(assignments: dict[str, ExtendedAssignment], version: int) -> dict[str, bytes]:
         sessioned = version >= CONNECT_PROTOCOL_V2
-        return {m: serialize_assignment(a, sessioned) or b"" for m, a in assignments.items()}
+        return {m: serialize_assignment(a, sessioned) for m, a in assignments.items()}  # type: ignore[misc]
 
 
 def _balancing(total: int, workers: list[WorkerLoad], allocation: Callable[[WorkerLoad], list]) -> dict[str, list]:

@@ -113,6 +113,10 @@ class WorkerGroupMember:
         client = AIOKafkaClient(bootstrap_servers=self.bootstrap_servers, **kwargs)
         try:
             await client.bootstrap()
+        except kerrors.KafkaError as e:
+            await client.close()
+            raise ConnectError(f"Could not reach Kafka at {self.bootstrap_servers} to join group "
+                               f"{self.group_id}: {e}") from e
         except BaseException:
             await client.close()
             raise
@@ -121,7 +125,15 @@ class WorkerGroupMember:
         self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat-{self.group_id}")
 
     async def stop(self) -> None:
-        """Leaves the group (its work moves at once) and closes; safe twice."""
+        """Leaves the group (the coordinator rebalances the others at once) and closes; safe twice."""
+        await self._close(leave=True)
+
+    async def abandon(self) -> None:
+        """Closes without LeaveGroup, as a crashed worker would (the coordinator expels it after the session
+        timeout). For tests and emergencies."""
+        await self._close(leave=False)
+
+    async def _close(self, *, leave: bool) -> None:
         self._stopped = True
         task, self._heartbeat_task = self._heartbeat_task, None
         if task is not None:
@@ -131,7 +143,7 @@ class WorkerGroupMember:
         if client is None:
             return
         try:
-            if self.member_id != UNKNOWN_MEMBER_ID and self._coordinator_id is not None:
+            if leave and self.member_id != UNKNOWN_MEMBER_ID and self._coordinator_id is not None:
                 try:
                     resp = await asyncio.wait_for(client.send(
                         self._coordinator_id, LeaveGroupRequest(self.group_id, self.member_id),
@@ -143,18 +155,6 @@ class WorkerGroupMember:
         finally:
             self._reset_generation(lose_member_id=True)
             self._coordinator_id = None
-            await client.close()
-
-    async def abandon(self) -> None:
-        """Closes without LeaveGroup, as a crashed worker would (the coordinator expels it after the session
-        timeout). For tests and emergencies."""
-        self._stopped = True
-        task, self._heartbeat_task = self._heartbeat_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        client, self._client = self._client, None
-        if client is not None:
             await client.close()
 
     # --- state ---------------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class WorkerGroupMember:
             while self.rejoin_needed():
                 if self._client is None:
                     raise ConnectError("The group member is not started")
-                await self._ensure_coordinator()
+                await self._find_coordinator_or_revoke()
                 if self._needs_join_prepare:
                     await self._on_join_prepare()
                     self._needs_join_prepare = False
@@ -201,6 +201,24 @@ class WorkerGroupMember:
                 self._needs_join_prepare = True
                 await self._on_join_complete(protocol, assignment_bytes)
                 return
+
+    async def _find_coordinator_or_revoke(self) -> None:
+        """WorkerCoordinator.poll: a worker that cannot reach the coordinator within a heartbeat interval stops
+        its work (it may no longer be a member), then keeps looking."""
+        if self._coordinator_id is not None:
+            return
+        try:
+            await asyncio.wait_for(self._ensure_coordinator(), self.heartbeat_interval_ms / 1000)
+            return
+        except TimeoutError:
+            pass
+        a = self.assignment
+        if a is not None and not a.failed():
+            log.info("Group coordinator was unreachable for %sms; revoking the previous assignment to avoid running "
+                     "tasks while not a member of the group", self.heartbeat_interval_ms)
+            self.assignment = None
+            await self._listener.on_revoked(a.leader or "", list(a.connectors), list(a.tasks))
+        await self._ensure_coordinator()
 
     async def _ensure_coordinator(self) -> None:
         assert self._client is not None
@@ -338,15 +356,32 @@ class WorkerGroupMember:
 
     # --- heartbeats ----------------------------------------------------------------------------------------
 
+    def _rejoin_now(self) -> None:
+        self._needs_join = True
+        if self._on_rejoin_needed is not None:
+            self._on_rejoin_needed()
+
     async def _heartbeat_loop(self) -> None:
         interval = self.heartbeat_interval_ms / 1000
+        last_ok = time.monotonic()
         while not self._stopped:
             await asyncio.sleep(interval)
             if self._joining or self._needs_join or self.generation == NO_GENERATION:
+                last_ok = time.monotonic()
+                continue
+            if time.monotonic() - last_ok > self.session_timeout_ms / 1000:
+                # The coordinator has expelled us by now: find it again and rejoin (AbstractCoordinator's
+                # heartbeat thread marks the coordinator unknown on session expiry).
+                log.warning("No heartbeat of %s reached group %s's coordinator within the session timeout; rejoining",
+                            self.member_id, self.group_id)
+                self._coordinator_id = None
+                self._rejoin_now()
                 continue
             if self._coordinator_id is None:
                 try:
-                    await self._ensure_coordinator()
+                    await asyncio.wait_for(self._ensure_coordinator(), interval)
+                except TimeoutError:
+                    continue
                 except ConnectError as e:
                     log.error("%s", e)
                     continue
@@ -357,16 +392,12 @@ class WorkerGroupMember:
                 continue
             code = resp.error_code
             if code == _NONE:
+                last_ok = time.monotonic()
                 continue
             log.info("Heartbeat of %s in group %s answered error %s after %.3fs; rejoining", self.member_id,
                      self.group_id, code, time.monotonic() - started)
             if code in (_UNKNOWN_MEMBER_ID, _ILLEGAL_GENERATION):
                 self._reset_generation(lose_member_id=code == _UNKNOWN_MEMBER_ID)
-            elif code == _REBALANCE_IN_PROGRESS:
-                self._needs_join = True
             elif self._coordinator_error(code):
                 continue
-            else:
-                self._needs_join = True
-            if self._on_rejoin_needed is not None:
-                self._on_rejoin_needed()
+            self._rejoin_now()

@@ -132,6 +132,8 @@ class _Reader:
 
 
 def _as_map(connectors: list[str], tasks: list[TaskId], connectors_hashed: bool) -> dict[str, list[int]]:
+    """connector -> task numbers (-1: the connector), grouped as Kafka groups them: Assignment.asMap walks
+    `new HashSet<>(connectorIds)` (so Java's hash order), ExtendedAssignment.revokedAsMap the distinct list."""
     out: dict[str, list[int]] = {}
     for c in (hash_set_copy_order(connectors) if connectors_hashed else dict.fromkeys(connectors)):
         out.setdefault(c, []).append(CONNECTOR_TASK)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -13,9 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from group_worker import GroupWorker, snapshot_of
 from miniconnect.distributed.member import GroupError, WorkerGroupMember
+from miniconnect.errors import ConnectError
 from miniconnect.runtime.states import TaskId
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -66,6 +69,14 @@ async def workers(kafka_bootstrap: str, group: str):  # noqa: ANN201
         made.append(w)
         return w
 
+    async def start_settled(n: int, **kw) -> list[GroupWorker]:  # noqa: ANN003
+        ws = [make(f"w{i}", **kw) for i in range(n)]
+        for w in ws:
+            await w.start()
+        await eventually(f"{n} members settle", lambda: settled(ws))
+        return ws
+
+    make.start_settled = start_settled  # type: ignore[attr-defined]
     yield make
     for w in made:
         await w.stop()
@@ -87,24 +98,20 @@ async def test_members_join_share_the_work_and_a_new_member_takes_a_share_withou
     assert all(w.member.owner_url(ALL_TASKS[0]) is None for w in ws if w is not leader)
     assert all(a.leader_url == leader.url for w in ws for _, a in w.assignments)
 
-    starts_before = sum(sum(w.starts.values()) for w in ws)
+    starts_before = [sum(w.starts.values()) for w in ws]
+    revocations_before = [len(w.revocations) for w in ws]
     fourth = workers("w3")
     await fourth.start()
     await eventually("the fourth member gets a share", lambda: settled(ws + [fourth]) and balanced(ws + [fourth]))
     assert fourth.tasks
-    # Only what moved to the newcomer started again; everything else kept running where it was.
-    moved = len(fourth.tasks)
-    assert sum(sum(w.starts.values()) for w in ws + [fourth]) == starts_before + moved
-    assert all(max(w.starts.values(), default=1) == 1 for w in ws)
-    revoked = [t for w in ws for _, ts in w.revocations for t in ts]
+    # Nothing started again on the first three: what stayed kept running; only the surplus moved to the newcomer.
+    assert [sum(w.starts.values()) for w in ws] == starts_before
+    revoked = [t for w, n in zip(ws, revocations_before) for _, ts in w.revocations[n:] for t in ts]
     assert sorted(revoked) == sorted(fourth.tasks)
 
 
 async def test_a_member_that_leaves_hands_back_its_work(workers) -> None:  # noqa: ANN001
-    ws = [workers(f"w{i}", delay_ms=4000) for i in range(3)]
-    for w in ws:
-        await w.start()
-    await eventually("three members settle", lambda: settled(ws))
+    ws = await workers.start_settled(3, delay_ms=4000)
     # A follower leaves with LeaveGroup: the group rebalances at once (no session timeout); Kafka's assignor
     # cannot tell a clean leave from a crash, so its work follows after the scheduled delay.
     follower = next(w for w in ws if not w.member.is_leader())
@@ -130,10 +137,7 @@ async def test_a_member_that_leaves_hands_back_its_work(workers) -> None:  # noq
 
 
 async def test_a_crashed_member_s_work_moves_after_the_session_timeout_and_the_delay(workers) -> None:  # noqa: ANN001
-    ws = [workers(f"w{i}", delay_ms=3000) for i in range(3)]
-    for w in ws:
-        await w.start()
-    await eventually("three members settle", lambda: settled(ws))
+    ws = await workers.start_settled(3, delay_ms=3000)
     victim = next(w for w in ws if not w.member.is_leader())
     lost = set(victim.tasks)
     await victim.crash()
@@ -147,10 +151,7 @@ async def test_a_crashed_member_s_work_moves_after_the_session_timeout_and_the_d
 
 
 async def test_a_killed_member_process_s_work_moves(workers, kafka_bootstrap: str, group: str) -> None:  # noqa: ANN001
-    ws = [workers(f"w{i}", delay_ms=3000) for i in range(2)]
-    for w in ws:
-        await w.start()
-    await eventually("two members settle", lambda: settled(ws))
+    ws = await workers.start_settled(2, delay_ms=3000)
     proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("group_worker.py")), kafka_bootstrap, group,
                              "http://child:8083/", "sessioned", "3000", json.dumps(CONNECTORS)],
                             stdout=subprocess.PIPE, text=True)
@@ -198,7 +199,6 @@ async def test_members_agree_on_the_highest_common_protocol(workers, protocols, 
 
 
 async def test_a_group_id_used_by_a_consumer_group_is_refused(kafka_bootstrap: str, group: str) -> None:
-    from aiokafka import AIOKafkaConsumer
     topic = f"t-{uuid.uuid4().hex[:8]}"
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=group,
                                 session_timeout_ms=30000, heartbeat_interval_ms=1000)
@@ -219,3 +219,34 @@ async def test_a_group_id_used_by_a_consumer_group_is_refused(kafka_bootstrap: s
         if member is not None:
             await member.stop()
         await consumer.stop()
+
+
+async def test_an_unreachable_broker_is_named_in_the_error() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    member = WorkerGroupMember(
+        bootstrap_servers=f"127.0.0.1:{port}", client_config={}, group_id="g", session_timeout_ms=6000,
+        heartbeat_interval_ms=1000, rebalance_timeout_ms=20000, scheduled_rebalance_max_delay_ms=1000,
+        protocol="sessioned", url="http://w:8083/", config_snapshot=lambda: snapshot_of({}),
+        listener=None)  # type: ignore[arg-type]
+    with pytest.raises(ConnectError, match=f"Could not reach Kafka at 127.0.0.1:{port} to join group g"):
+        await member.start()
+    await member.stop()
+
+
+async def test_a_member_expelled_for_missed_heartbeats_rejoins_and_keeps_its_work(workers) -> None:  # noqa: ANN001
+    ws = await workers.start_settled(2, delay_ms=30000)
+    stalled = next(w for w in ws if not w.member.is_leader())
+    other = next(w for w in ws if w is not stalled)
+    old_id = stalled.member.member_id
+    heartbeats = stalled.member._heartbeat_task  # a stall: no heartbeat for longer than the session timeout
+    heartbeats.cancel()
+    await asyncio.gather(heartbeats, return_exceptions=True)
+    generation = other.member.generation
+    await eventually("the coordinator expels the silent member",
+                     lambda: other.member.generation > generation and not other.member.rejoin_needed())
+    assert other.assignments[-1][1].delay > 0  # its work is held for it
+    stalled.member._heartbeat_task = asyncio.create_task(stalled.member._heartbeat_loop())
+    await eventually("the expelled member rejoins under a new id, reporting (and keeping) the work it still runs",
+                     lambda: settled(ws) and stalled.member.member_id != old_id and bool(stalled.tasks))
