@@ -17,11 +17,9 @@ from typing import Any
 
 import pytest
 
-from jvm_connect import JvmConnectWorker, connect_libs
+from jvm_connect import JvmConnectWorker
 from test_distributed import TIMEOUT, _grow, _lines, request, running, status, wait_for
 from worker_process import distributed_worker, free_port
-
-pytestmark = pytest.mark.skipif(not connect_libs(), reason="run scripts/test-deps.sh: Kafka Connect's JVM jars")
 
 STRING = {"key.converter": "org.apache.kafka.connect.storage.StringConverter",
           "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
