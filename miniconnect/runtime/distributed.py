@@ -498,6 +498,8 @@ class DistributedHerder(Herder):
                  "delay: %s", generation, self.member.protocol_version, assignment, assignment.delay)
         self._assignment = assignment
         self._generation = generation
+        if hasattr(self.status, "generation"):
+            self.status.generation = generation  # stamped on the statuses this worker writes, as Kafka does
         self._scheduled_rebalance = _now_ms() + assignment.delay if assignment.delay > 0 else float("inf")
         self._rebalance_resolved = False
         if self._is_leader():
@@ -822,6 +824,20 @@ class DistributedHerder(Herder):
             else:
                 raise self._not_leader("Cannot restart task since it is not assigned to this member")
         await self._submit(restart)
+
+    def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
+        """A failure is written only if no worker of a newer generation owns the connector (AbstractHerder's
+        onFailure uses putSafe); other states as the base herder writes them."""
+        if state == State.FAILED and self.raw_config(connector) is not None:
+            self.status.put_connector_safe(connector, Status(state, self.worker_id, trace))
+        else:
+            super().on_connector_state(connector, state, trace)
+
+    def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None:
+        if state == State.FAILED and self.raw_config(task.connector) is not None:
+            self.status.put_task_safe(task, Status(state, self.worker_id, trace))
+        else:
+            super().on_task_state(task, state, trace)
 
     def on_reconfigure_request(self, connector: str) -> None:
         """The connector asked for new task configs (requestTaskReconfiguration)."""

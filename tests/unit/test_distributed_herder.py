@@ -175,6 +175,9 @@ class GroupOfOne:
 
 
 class Statuses(MemoryStatusStore):
+    put_connector_safe = MemoryStatusStore.put_connector
+    put_task_safe = MemoryStatusStore.put_task
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
