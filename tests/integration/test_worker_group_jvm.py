@@ -16,22 +16,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from group_worker import GroupWorker, snapshot_of
 from javaharness.harness import CONNECT_LIBS
+from jvm_connect import LOG4J2
 from test_worker_group import eventually
 from worker_process import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 TASKS = 4
-LOG4J2 = """status = error
-appender.out.type = Console
-appender.out.name = OUT
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.out.ref = OUT
-logger.clients.name = org.apache.kafka.clients
-logger.clients.level = WARN
-"""
 
 
 class JvmWorker:
