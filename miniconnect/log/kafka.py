@@ -469,8 +469,10 @@ class KafkaConsumer(Consumer):
     def __init__(self, bootstrap_servers: str, group_id: str, config: Mapping[str, Any] | None = None):
         self.bootstrap = bootstrap_servers
         self.group_id = group_id
-        self._kwargs = {**CONSUMER_DEFAULTS, **client_kwargs(config, _CONSUMER, "consumer"),
-                        "enable_auto_commit": False}
+        # Kafka's consumers offer "range" first (partition.assignment.strategy's default): a sink's group can then
+        # hold JVM workers' consumers and ours at once (aiokafka alone offers only "roundrobin")
+        self._kwargs = {**CONSUMER_DEFAULTS, "partition_assignment_strategy": _assignors("RangeAssignor"),
+                        **client_kwargs(config, _CONSUMER, "consumer"), "enable_auto_commit": False}
         self._start_timeout = int((config or {}).get("default.api.timeout.ms", 60000)) / 1000
         self._consumer: AIOKafkaConsumer | None = None
         self._subscription: tuple[list[str] | None, str | None] | None = None

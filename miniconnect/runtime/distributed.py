@@ -498,6 +498,8 @@ class DistributedHerder(Herder):
                  "delay: %s", generation, self.member.protocol_version, assignment, assignment.delay)
         self._assignment = assignment
         self._generation = generation
+        if hasattr(self.status, "generation"):
+            self.status.generation = generation  # stamped on the statuses this worker writes, as Kafka does
         self._scheduled_rebalance = _now_ms() + assignment.delay if assignment.delay > 0 else float("inf")
         self._rebalance_resolved = False
         if self._is_leader():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .distributed import DistributedHerder, _setting
+from .distributed import DistributedHerder
 from .worker import Worker
 
 
@@ -20,10 +20,11 @@ async def build_distributed(config: Any, plugins: Any, transport: Any) -> tuple[
     from ..storage.kafka_offsets import KafkaOffsetStore
     from ..storage.kafka_status import KafkaStatusStore
 
-    servers = _servers(config)
     from ..config.distributed_config import internal_client_config
+
+    servers = _servers(config)
     client_config = internal_client_config(config)  # the worker's top-level security settings, as Kafka's stores use
-    await ensure_internal_topics(config)
+    await ensure_internal_topics(config, transport)
     offsets = KafkaOffsetStore(bootstrap_servers=servers, client_config=client_config,
                                topic=config["offset.storage.topic"])
     await offsets.start()
@@ -39,11 +40,10 @@ async def build_distributed(config: Any, plugins: Any, transport: Any) -> tuple[
     def member(herder: DistributedHerder) -> Any:
         return WorkerGroupMember(
             bootstrap_servers=servers, client_config=client_config, group_id=config["group.id"],
-            session_timeout_ms=int(_setting(config, "session.timeout.ms", 10000)),
-            heartbeat_interval_ms=int(_setting(config, "heartbeat.interval.ms", 3000)),
-            rebalance_timeout_ms=int(_setting(config, "rebalance.timeout.ms", 60000)),
-            scheduled_rebalance_max_delay_ms=int(_setting(config, "scheduled.rebalance.max.delay.ms", 300000)),
-            protocol=str(_setting(config, "connect.protocol", "sessioned")), url=url,
+            session_timeout_ms=config["session.timeout.ms"], heartbeat_interval_ms=config["heartbeat.interval.ms"],
+            rebalance_timeout_ms=config["rebalance.timeout.ms"],
+            scheduled_rebalance_max_delay_ms=config["scheduled.rebalance.max.delay.ms"],
+            protocol=config.connect_protocol, url=url,
             config_snapshot=herder.configs.snapshot, listener=herder, on_rejoin_needed=herder.wakeup)
 
     herder = DistributedHerder(config, worker, plugins, transport, offsets, configs_factory=configs, status=status,

@@ -164,8 +164,6 @@ def test_migration(tmp_path: Path, kafka_bootstrap: str, direction: str) -> None
         before = {n: _offsets(old, n) for n in (source, sink)}
     finally:
         old.stop()
-    with open(src, "a") as f:
-        f.write("".join(f"{i:08d}\n" for i in range(200, 300)))
     new = second("new")
     new.start() if isinstance(new, JvmConnectWorker) else new.start(timeout=60)
     try:
@@ -174,6 +172,8 @@ def test_migration(tmp_path: Path, kafka_bootstrap: str, direction: str) -> None
         wait_for("target states kept", lambda: (s := status(new, sink)) and s["connector"]["state"] == "PAUSED",
                  [new], TIMEOUT)
         assert {n: _offsets(new, n) for n in (source, sink)} == before
+        with open(src, "a") as f:  # the file grows: the new worker's source task continues from the old offset
+            f.write("".join(f"{i:08d}\n" for i in range(200, 300)))
         request(new, "PUT", f"/connectors/{sink}/resume", ok=(202,))
         wait_for("the new lines", lambda: len(_lines(dst)) >= 300, [new])
         time.sleep(1.0)

@@ -32,7 +32,7 @@ class WorkerProcess:
         self.port = port or free_port()
         self.props = workdir / "worker.properties"
         lines = {
-            "offset.storage.file.filename": str(workdir / "connect.offsets"),
+            **({"offset.storage.file.filename": str(workdir / "connect.offsets")} if mode == "standalone" else {}),
             "embedded.log.dir": str(workdir / "log"),
             "offset.flush.interval.ms": "500",
             "listeners": f"{scheme}://127.0.0.1:{self.port}",
