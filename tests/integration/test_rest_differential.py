@@ -176,6 +176,12 @@ def states(connector: str, *tasks: str) -> Callable[[Any], bool]:
     return lambda b: b["connector"]["state"] == connector and [t["state"] for t in b["tasks"]] == list(tasks)
 
 
+def task_config(key: str, value: str | None) -> Callable[[Any], bool]:
+    """The connector's tasks were reconfigured (distributed: after the new connector config was read back, the
+    connector restarted and its new task configs were written and read back)."""
+    return lambda b: bool(b) and all(t["config"].get(key) == value for t in b)
+
+
 def sorted_list(body: Any) -> Any:
     return sorted(body) if isinstance(body, list) else body
 
@@ -350,6 +356,7 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.call("third info", "GET", "/connectors/@third")
     # Kafka's standalone herder also records a FAILED status for the unknown task (a bug): not on @src
     d.call("restart task 7", "POST", "/connectors/@third/tasks/7/restart")
+    d.settle("/connectors/@src/tasks", task_config("batch.size", "200"))
     d.call("source after patch", "GET", "/connectors/@src/tasks")
 
     # -- pause, resume, restart ---------------------------------------------------------------------------
@@ -445,6 +452,7 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.settle("/connectors/@st%20op/status", states("RUNNING", "RUNNING"))
     d.call("patch config: remove key", "PATCH", "/connectors/@st%20op/config", {"batch.size": None})
     d.settle("/connectors/@st%20op/status", states("RUNNING", "RUNNING"))
+    d.settle("/connectors/@st%20op/tasks", task_config("batch.size", None))
     d.call("patched tasks", "GET", "/connectors/@st%20op/tasks")
     d.call("head", "HEAD", "/connectors/@st%20op")
     d.call("options on a connector", "OPTIONS", "/connectors/@st%20op")
