@@ -228,13 +228,20 @@ async def get_tasks(req: RestRequest) -> Response:
     return E.json_response([E.task_info(t) for t in req.herder.task_configs(req.params["connector"])])
 
 
+async def _verify_signature(req: RestRequest) -> bool:
+    """Internal (worker to worker) requests are signed with the session key in `sessioned` mode; False when the
+    herder takes none (standalone)."""
+    verify = getattr(req.herder, "verify_signature", None)
+    if verify is None:
+        return False
+    verify(await req.request.body(), req.request.headers)
+    return True
+
+
 async def put_tasks(req: RestRequest) -> Response:
     """Internal (worker to worker) endpoint: signed with the session key in `sessioned` mode; standalone: 500."""
     configs: list[dict[str, str]] = []
-    verify = getattr(req.herder, "verify_signature", None)
-    if verify is not None:
-        raw = await req.request.body()
-        verify(raw, req.request.headers)
+    if await _verify_signature(req):
         body = await req.json_body()
         if not isinstance(body, list):
             raise BadRequest(f"Invalid request body: expected a JSON array of task configurations, got "
@@ -245,6 +252,8 @@ async def put_tasks(req: RestRequest) -> Response:
 
 
 async def fence(req: RestRequest) -> Response:
+    """Internal endpoint; DistributedHerder.fenceZombieSourceTasks checks the request's signature first."""
+    await _verify_signature(req)
     await req.herder.fence_zombies(req.params["connector"])
     return E.empty_response(204)
 
