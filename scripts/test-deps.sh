@@ -57,30 +57,40 @@ else
   log "python package (editable, this checkout) and test extras present in $VENV"
 fi
 
-# --- Apache Kafka from Maven Central ---------------------------------------------------------------------
-if [ -f "$KAFKA_HOME/.complete" ]; then
-  log "kafka $KAFKA_VERSION present in $KAFKA_HOME"
-else
-  log "resolving kafka $KAFKA_VERSION from Maven Central into $KAFKA_HOME"
-  mkdir -p "$KAFKA_HOME"
-  rm -rf "$KAFKA_HOME/libs"
-  cat >"$KAFKA_HOME/pom.xml" <<POM
+# --- Apache Kafka's jars from Maven Central ----------------------------------------------------------------
+# resolve_jars HOME ARTIFACT_ID GROUP:ARTIFACT...: the artifacts (at $KAFKA_VERSION) and their runtime dependencies,
+# with slf4j and log4j2, copied into HOME/libs; HOME/.complete marks a finished resolution.
+resolve_jars() {
+  local home="$1" name="$2" deps="" ga
+  shift 2
+  for ga in "$@"; do
+    deps="$deps<dependency><groupId>${ga%%:*}</groupId><artifactId>${ga#*:}</artifactId><version>$KAFKA_VERSION</version></dependency>"
+  done
+  mkdir -p "$home"
+  rm -rf "$home/libs"
+  cat >"$home/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>miniconnect.test</groupId>
-  <artifactId>kafka-broker</artifactId>
+  <artifactId>$name</artifactId>
   <version>1</version>
   <packaging>pom</packaging>
   <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-storage</artifactId><version>$KAFKA_VERSION</version></dependency>
+    $deps
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
   </dependencies>
 </project>
 POM
-  (cd "$KAFKA_HOME" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=libs)
+  (cd "$home" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=libs)
+}
+
+if [ -f "$KAFKA_HOME/.complete" ]; then
+  log "kafka $KAFKA_VERSION present in $KAFKA_HOME"
+else
+  log "resolving kafka $KAFKA_VERSION from Maven Central into $KAFKA_HOME"
+  resolve_jars "$KAFKA_HOME" kafka-broker org.apache.kafka:kafka_2.13 org.apache.kafka:kafka-storage
   cat >"$KAFKA_HOME/log4j2.properties" <<'L4J'
 status = warn
 appender.console.type = Console
@@ -102,27 +112,8 @@ if [ -f "$CONNECT_HOME/.complete" ]; then
   log "kafka connect $KAFKA_VERSION present in $CONNECT_HOME"
 else
   log "resolving kafka connect $KAFKA_VERSION from Maven Central into $CONNECT_HOME"
-  mkdir -p "$CONNECT_HOME"
-  rm -rf "$CONNECT_HOME/libs"
-  cat >"$CONNECT_HOME/pom.xml" <<POM
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>miniconnect.test</groupId>
-  <artifactId>kafka-connect</artifactId>
-  <version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-file</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-json</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-transforms</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>2.0.17</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>2.24.3</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
-  </dependencies>
-</project>
-POM
-  (cd "$CONNECT_HOME" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=libs)
+  resolve_jars "$CONNECT_HOME" kafka-connect org.apache.kafka:connect-runtime org.apache.kafka:connect-file \
+    org.apache.kafka:connect-json org.apache.kafka:connect-transforms
   touch "$CONNECT_HOME/.complete"
   log "kafka connect $KAFKA_VERSION: $(ls "$CONNECT_HOME/libs" | wc -l) jars"
 fi
