@@ -11,8 +11,8 @@ import shutil
 import tempfile
 import time
 
-from miniconnect.log.base import NewTopic, ProducerRecord
-from miniconnect.log.embedded import EmbeddedLog
+from miniconnect.transport.base import NewTopic, ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog
 
 BATCH = 500
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from servers import db_server, delete_topics, kafka_server  # noqa: E402
 from worker_process import WorkerProcess  # noqa: E402
 
-from miniconnect.log.base import ProducerRecord  # noqa: E402
+from miniconnect.transport.base import ProducerRecord  # noqa: E402
 
 SCHEMA = ('{"type": "struct", "fields": [{"type": "string", "optional": true, "field": "order_id"}, '
           '{"type": "string", "optional": true, "field": "user_id"}, {"type": "string", "optional": true, "field": '
@@ -94,8 +94,8 @@ async def produce_kafka(bootstrap: str, topic: str, data: list[bytes]) -> float:
 
 
 async def produce_embedded(log_dir: Path, topic: str, data: list[bytes]) -> float:
-    from miniconnect.log.base import NewTopic
-    from miniconnect.log.embedded import EmbeddedLog
+    from miniconnect.transport.base import NewTopic
+    from miniconnect.transport.embedded import EmbeddedLog
     log = EmbeddedLog(str(log_dir), default_partitions=PARTITIONS)
     await log.start()
     t0 = time.perf_counter()

@@ -37,9 +37,9 @@ from miniconnect.connector import TopicPartition  # noqa: E402
 
 def transport_for(bootstrap: str | None, log_dir: Path):
     if bootstrap:
-        from miniconnect.log.kafka import KafkaTransport
+        from miniconnect.transport.kafka import KafkaTransport
         return KafkaTransport(bootstrap)
-    from miniconnect.log.embedded import EmbeddedLog
+    from miniconnect.transport.embedded import EmbeddedLog
     return EmbeddedLog(str(log_dir))
 
 

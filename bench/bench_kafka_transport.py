@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from miniconnect.connector import TopicPartition  # noqa: E402
-from miniconnect.log.base import NewTopic, ProducerRecord  # noqa: E402
-from miniconnect.log.kafka import KafkaTransport  # noqa: E402
+from miniconnect.transport.base import NewTopic, ProducerRecord  # noqa: E402
+from miniconnect.transport.kafka import KafkaTransport  # noqa: E402
 
 
 async def run(bootstrap: str, n: int, batch: int) -> None:

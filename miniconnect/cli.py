@@ -74,13 +74,13 @@ def make_transport(config: Any) -> Any:
     if isinstance(servers, list):
         servers = ",".join(servers)
     if servers:
-        from .log.kafka import KafkaTransport
+        from .transport.kafka import KafkaTransport
         # The worker's own security keys reach its admin client (as Connect's, which starts from the top-level
         # keys); task producers and consumers take only producer.* / consumer.* keys, as in Connect.
         security = {k: v for k, v in config.originals.items() if k.startswith(("security.", "sasl.", "ssl."))}
         return KafkaTransport(servers, config.with_prefix("producer."), config.with_prefix("consumer."),
                               {**security, **config.with_prefix("admin.")})
-    from .log.embedded import EmbeddedLog
+    from .transport.embedded import EmbeddedLog
     retention_bytes = config["embedded.log.retention.bytes"]
     retention_ms = config["embedded.log.retention.ms"]
     return EmbeddedLog(config["embedded.log.dir"],

@@ -4,8 +4,8 @@ from __future__ import annotations
 import uuid
 from typing import Iterable, TextIO
 
-from .log.base import ProducerRecord, Transport
-from .log.embedded.recovery import verify_log
+from .transport.base import ProducerRecord, Transport
+from .transport.embedded.recovery import verify_log
 
 PRODUCE_BATCH = 500
 

@@ -14,7 +14,7 @@ from aiokafka.client import AIOKafkaClient, ConnectionGroup, CoordinationType
 from aiokafka.protocol.group import HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest
 
 from ..errors import ConnectError
-from ..log.kafka import _COMMON, client_kwargs
+from ..transport.kafka import _COMMON, client_kwargs
 from ..runtime.states import TaskId
 from .assignor import AssignmentContext, EagerAssignor, IncrementalCooperativeAssignor, LeaderState
 from .protocol import (ConnectProtocolCompatibility, ExtendedAssignment, ExtendedWorkerState,

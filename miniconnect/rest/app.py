@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import SERVER_VERSION
 from ..errors import ConfigError
-from . import connectors, loggers, plugins
+from . import connector_plugins, connectors, loggers
 from . import entities as E
 from .basic_auth import BasicAuth, BasicAuthMiddleware
 from .routing import Route, RestRequest, Router
@@ -228,7 +228,7 @@ def create_app(herder: Any, config: Any, admin: bool | None = None, main: bool =
         admin = admin_enabled_on_main(config)
     routes: list[Route] = []
     if main:
-        routes += ROOT_ROUTES + connectors.ROUTES + plugins.ROUTES
+        routes += ROOT_ROUTES + connectors.ROUTES + connector_plugins.ROUTES
     if admin:
         routes += loggers.ROUTES
     router = Router(routes, herder)

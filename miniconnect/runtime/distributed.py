@@ -24,7 +24,7 @@ from ..distributed.signing import MACS, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HE
 from ..distributed.state import ClusterConfigState, SessionKey
 from ..errors import AlreadyExists, BadRequest, ConnectError, NotFound, RebalanceNeeded, \
     RequestTargetError, ServiceUnavailable
-from ..log.base import Transport
+from ..transport.base import Transport
 from ..storage.status import Status
 from .herder import ConnectorInfo, ConnectorStateInfo, Created, Herder, OffsetEntries, TaskInfo, \
     check_offsets_modifiable, patched_config

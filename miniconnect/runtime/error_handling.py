@@ -10,7 +10,7 @@ from typing import Any, Mapping, NamedTuple
 
 from ..data.schema import DataError
 from ..errors import ConfigError, ConnectError
-from ..log.base import NewTopic, ProducerRecord, Transport
+from ..transport.base import NewTopic, ProducerRecord, Transport
 from .states import TaskId
 
 log = logging.getLogger(__name__)

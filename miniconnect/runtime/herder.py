@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from ..config.validation import invalid_config_message, validate_connector_config
 from ..connector import SinkConnector, TopicPartition
 from ..errors import BadRequest, ConnectError, Forbidden, NotFound
-from ..log.base import GroupNotEmpty, Transport
+from ..transport.base import GroupNotEmpty, Transport
 from ..plugins import PluginNotFound, plugin_version
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..storage.status import MemoryStatusStore, Status

@@ -12,7 +12,7 @@ from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
 from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
-from ..log.base import CommitFailed, RecordBatch, Transport
+from ..transport.base import CommitFailed, RecordBatch, Transport
 from ..transforms.chain import TransformationChain
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
 from .runner import TaskRunner, all_null

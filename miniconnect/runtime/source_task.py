@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
-from ..log.base import ProducerRecord, Transport, producer_records
+from ..transport.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..transforms.chain import TransformationChain
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler

@@ -6,7 +6,7 @@ import logging
 from typing import Any, Mapping
 
 from ..errors import AlreadyExists, ConnectError, NotFound
-from ..log.base import Transport
+from ..transport.base import Transport
 from ..storage.configs import FileConfigStore
 from ..storage.offsets import FileOffsetStore
 from ..storage.status import Status

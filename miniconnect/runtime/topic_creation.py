@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ..errors import ConfigError
-from ..log.base import NewTopic
+from ..transport.base import NewTopic
 
 PREFIX = "topic.creation."
 GROUPS = PREFIX + "groups"

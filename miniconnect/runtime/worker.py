@@ -10,7 +10,7 @@ from ..config.providers import load_providers, reverse_transform
 from ..connector import (Connector, ConnectorContext, SinkConnector, SinkTask, SourceConnector,
                          SourceConnectorContext, SourceTask)
 from ..errors import ConnectError
-from ..log.base import Transport
+from ..transport.base import Transport
 from ..secrets import remember_config
 from ..storage.offsets import FileOffsetStore
 from .converting import converter_for

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
 from ..errors import ConfigError
-from ..log.base import NewTopic
+from ..transport.base import NewTopic
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ async def ensure_internal_topics(config: Any, transport: Any = None) -> None:
     own = transport is None
     if own:
         from ..config.distributed_config import internal_client_config
-        from ..log.kafka import KafkaTransport
+        from ..transport.kafka import KafkaTransport
         servers = config["bootstrap.servers"]
         client = internal_client_config(config)
         transport = KafkaTransport(",".join(servers) if isinstance(servers, list) else servers,
@@ -90,7 +90,7 @@ def topic_initializer(bootstrap_servers: str, client_config: Mapping[str, Any] |
     """A KafkaBasedLog initializer that creates or checks one internal topic with a short-lived admin client
     (KafkaTopicBasedBackingStore.topicInitializer)."""
     async def initialize() -> None:
-        from ..log.kafka import KafkaTransport
+        from ..transport.kafka import KafkaTransport
         transport = KafkaTransport(bootstrap_servers, admin_config=client_config, startup_timeout_s=60.0)
         await transport.start()
         try:

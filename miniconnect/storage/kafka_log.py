@@ -17,8 +17,8 @@ from aiokafka import TopicPartition as AioTP
 from aiokafka import errors as kerrors
 
 from ..errors import ConnectError
-from ..log.base import ProducerRecord, RecordMetadata
-from ..log.kafka import _CONSUMER, KafkaProducer, _retry, client_kwargs
+from ..transport.base import ProducerRecord, RecordMetadata
+from ..transport.kafka import _CONSUMER, KafkaProducer, _retry, client_kwargs
 
 log = logging.getLogger(__name__)
 

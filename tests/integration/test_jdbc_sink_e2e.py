@@ -145,7 +145,7 @@ def delete_group(bootstrap: str, group: str) -> None:
     async def run() -> None:
         from aiokafka.errors import GroupCoordinatorNotAvailableError
 
-        from miniconnect.log.kafka import GroupNotEmpty, KafkaTransport
+        from miniconnect.transport.kafka import GroupNotEmpty, KafkaTransport
         transport = KafkaTransport(bootstrap)
         await transport.start()
         try:

@@ -12,8 +12,8 @@ import pytest
 from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord
-from miniconnect.log.base import ProducerRecord
-from miniconnect.log.embedded import EmbeddedLog
+from miniconnect.transport.base import ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.runtime.sink_task import PUT_BATCH_POLLS, sink_group_id
 from miniconnect.runtime.states import TargetState, TaskId

@@ -59,7 +59,7 @@ def sql(server: DbServer, *statements: str) -> list[tuple]:
 
 
 async def _kafka(bootstrap: str, fn: Any) -> Any:
-    from miniconnect.log.kafka import KafkaTransport
+    from miniconnect.transport.kafka import KafkaTransport
     transport = KafkaTransport(bootstrap)
     await transport.start()
     try:

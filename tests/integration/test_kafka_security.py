@@ -16,8 +16,8 @@ from servers.kafka import SASL_USERS
 from worker_process import WorkerProcess
 
 from miniconnect.errors import ConnectError
-from miniconnect.log.base import NewTopic, ProducerRecord
-from miniconnect.log.kafka import KafkaTransport, client_kwargs, _PRODUCER
+from miniconnect.transport.base import NewTopic, ProducerRecord
+from miniconnect.transport.kafka import KafkaTransport, client_kwargs, _PRODUCER
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
 

@@ -9,8 +9,8 @@ import pytest
 
 from miniconnect.distributed.state import SessionKey
 from miniconnect.errors import ConfigError
-from miniconnect.log.base import NewTopic
-from miniconnect.log.kafka import KafkaTransport
+from miniconnect.transport.base import NewTopic
+from miniconnect.transport.kafka import KafkaTransport
 from miniconnect.runtime.states import State, TargetState, TaskId
 from miniconnect.storage.internal_topics import InternalTopic, ensure_topic
 from miniconnect.storage.kafka_configs import KafkaConfigStore
@@ -184,7 +184,7 @@ def _jvm_props(bootstrap: str, group: str) -> dict[str, str]:
 async def _raw_records(bootstrap: str, topic: str, partitions: int = 1) -> list[tuple[bytes | None, bytes | None]]:
     """Every record of a topic, as (key, value) bytes, through a KafkaBasedLog of our own; each one is in the
     partition our producer would choose for its key (the JVM's murmur2 partitioner)."""
-    from miniconnect.log.embedded.partitioner import partition_for_key
+    from miniconnect.transport.embedded.partitioner import partition_for_key
     from miniconnect.storage.kafka_log import KafkaBasedLog
     out: list[tuple[bytes | None, bytes | None]] = []
 

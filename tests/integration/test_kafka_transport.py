@@ -8,9 +8,9 @@ from aiokafka import AIOKafkaProducer
 
 from miniconnect.connector import TopicPartition
 from miniconnect.errors import ConnectError, RetriableError
-from miniconnect.log.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
-from miniconnect.log import kafka_fetch, kafka_reader
-from miniconnect.log.kafka import KafkaTransport, client_kwargs, _PRODUCER
+from miniconnect.transport.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
+from miniconnect.transport import kafka_fetch, kafka_reader
+from miniconnect.transport.kafka import KafkaTransport, client_kwargs, _PRODUCER
 
 # The fixtures' clients live on the session loop, so the tests must run there too.
 pytestmark = pytest.mark.asyncio(loop_scope="session")

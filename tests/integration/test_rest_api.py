@@ -9,7 +9,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
 
-from miniconnect.log.embedded import EmbeddedLog  # noqa: E402
+from miniconnect.transport.embedded import EmbeddedLog  # noqa: E402
 from miniconnect.plugins import Plugins  # noqa: E402
 from miniconnect.rest.server import RestServer  # noqa: E402
 from miniconnect.runtime.standalone import StandaloneHerder  # noqa: E402

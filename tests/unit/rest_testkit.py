@@ -11,7 +11,7 @@ import httpx
 from miniconnect.config.configdef import ConfigDef, ConfigType, Importance
 from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
-from miniconnect.log.embedded import EmbeddedLog
+from miniconnect.transport.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.rest.app import create_app
 from miniconnect.runtime.standalone import StandaloneHerder

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from miniconnect.connector import TopicPartition
-from miniconnect.log.base import CommitFailed, GroupNotEmpty, NewTopic, ProducerRecord
-from miniconnect.log.embedded import EmbeddedLog, InvalidTopic, murmur2, partition_for_key
+from miniconnect.transport.base import CommitFailed, GroupNotEmpty, NewTopic, ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog, InvalidTopic, murmur2, partition_for_key
 
 TP = TopicPartition
 
@@ -406,8 +406,8 @@ async def test_retention_by_age_deletes_expired_records_and_offsets_continue(tmp
 
 CHILD = """
 import asyncio, sys
-from miniconnect.log.embedded import EmbeddedLog
-from miniconnect.log.base import ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog
+from miniconnect.transport.base import ProducerRecord
 
 async def main():
     log = EmbeddedLog(sys.argv[1], segment_bytes=int(sys.argv[2]))

@@ -11,9 +11,9 @@ import sys
 import pytest
 
 from miniconnect.connector import TopicPartition
-from miniconnect.log.base import NewTopic, ProducerRecord
-from miniconnect.log.embedded import EmbeddedLog
-from miniconnect.log.embedded.segment import CorruptLog
+from miniconnect.transport.base import NewTopic, ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog
+from miniconnect.transport.embedded.segment import CorruptLog
 
 TOPIC = "lines"
 BATCH = 100  # records per batch
@@ -75,7 +75,7 @@ async def append_one(log: EmbeddedLog) -> int:
 
 def batch_starts(path: str) -> list[int]:
     """Byte positions of the batches of one segment file."""
-    from miniconnect.log.embedded.batch import BATCH as HEADER
+    from miniconnect.transport.embedded.batch import BATCH as HEADER
     data = open(path, "rb").read()
     pos, out = 0, []
     while pos < len(data):

@@ -11,7 +11,7 @@ from miniconnect_plugins.jdbc.source import JdbcSourceConnector
 from miniconnect_plugins.jdbc.source.config import CONFIG_DEF, SourceConfig, validate
 from miniconnect_plugins.jdbc.source.querier import Querier, offset_to_state, state_to_offset
 from miniconnect_plugins.jdbc.source.tables import column_mapping, filter_tables, group_partitions
-from miniconnect_plugins.jdbc.types import Column, TypeMapper, pg_column
+from miniconnect_plugins.jdbc.column_types import Column, TypeMapper, pg_column
 
 
 def test_defaults_and_groups():

@@ -7,8 +7,8 @@ from aiokafka.record.legacy_records import LegacyRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.structs import TopicPartition
 
-from miniconnect.log import kafka_fetch
-from miniconnect.log.base import ConsumerRecord, RecordBatch, batches_of, records_of
+from miniconnect.transport import kafka_fetch
+from miniconnect.transport.base import ConsumerRecord, RecordBatch, batches_of, records_of
 
 TP = TopicPartition("t", 3)
 
@@ -141,7 +141,7 @@ def test_the_stock_iteration_still_works():
 def test_aiokafka_records_make_a_batch_where_the_batch_path_is_not_installed():
     from aiokafka.structs import ConsumerRecord as AioRecord
 
-    from miniconnect.log.kafka import _stock_batch
+    from miniconnect.transport.kafka import _stock_batch
     stock = [AioRecord("t", 3, 10 + i, 1_000 + i, i % 2, b"k" if i else None, b"v%d" % i, None, 1, 2,
                        [("h", b"1")] if i == 2 else ()) for i in range(3)]
     batch = _stock_batch(stock)

@@ -1,7 +1,7 @@
 """aiokafka's log lines as miniconnect lets them through (log/kafka.py _RepeatFilter)."""
 import logging
 
-from miniconnect.log.kafka import _RepeatFilter
+from miniconnect.transport.kafka import _RepeatFilter
 
 
 def _record(level: int, msg: str, *args: object) -> logging.LogRecord:

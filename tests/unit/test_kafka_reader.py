@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from miniconnect.log.kafka_reader import ChunkedReader
+from miniconnect.transport.kafka_reader import ChunkedReader
 
 
 class Transport:

@@ -5,7 +5,7 @@ import asyncio
 from pathlib import Path
 
 from miniconnect.connector import TopicPartition
-from miniconnect.log.base import NewTopic
+from miniconnect.transport.base import NewTopic
 from rest_testkit import IdleSourceConnector, SlowStartSourceConnector, rest_env, sink_config, source_config
 
 JSON = {"Content-Type": "application/json"}

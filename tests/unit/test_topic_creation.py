@@ -2,7 +2,7 @@
 import pytest
 
 from miniconnect.errors import ConfigError
-from miniconnect.log.base import NewTopic
+from miniconnect.transport.base import NewTopic
 from miniconnect.runtime.topic_creation import TopicCreation
 
 BASE = {"topic.creation.default.replication.factor": "3", "topic.creation.default.partitions": "5"}

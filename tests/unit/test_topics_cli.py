@@ -8,8 +8,8 @@ import os
 import pytest
 
 from miniconnect import topics
-from miniconnect.log.base import NewTopic
-from miniconnect.log.embedded import EmbeddedLog
+from miniconnect.transport.base import NewTopic
+from miniconnect.transport.embedded import EmbeddedLog
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from miniconnect.converters.string import StringConverter
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask, TopicPartition
 from miniconnect.data.records import SinkRecord, SourceRecord
 from miniconnect.data.schema import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA
-from miniconnect.log.base import ProducerRecord
-from miniconnect.log.embedded import EmbeddedLog
+from miniconnect.transport.base import ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.runtime.states import State, TargetState, TaskId
 from miniconnect.runtime.worker import Worker

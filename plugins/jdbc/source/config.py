@@ -10,7 +10,7 @@ from miniconnect.config.configdef import (ConfigDef, ConfigType, ConfigValue, Im
 from miniconnect.errors import ConfigError
 
 from ..dialects import DIALECT_NAMES
-from ..types import parse_zone
+from ..column_types import parse_zone
 
 DATABASE, MODE, CONNECTOR = "Database", "Mode", "Connector"
 MODES = ("bulk", "timestamp", "incrementing", "timestamp+incrementing")

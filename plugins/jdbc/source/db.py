@@ -18,7 +18,7 @@ from miniconnect.errors import ConnectError
 from ..connection import close_connection, is_valid, open_connection
 from ..dialects import TableId, get_dialect
 from ..sqltext import UnsafeSql, sql_text
-from ..types import UTC, Column, mysql_column, parse_zone, pg_column, sqlite_column
+from ..column_types import UTC, Column, mysql_column, parse_zone, pg_column, sqlite_column
 from ..url import JdbcUrl
 
 log = logging.getLogger(__name__)

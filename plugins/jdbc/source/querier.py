@@ -20,7 +20,7 @@ from miniconnect.errors import ConfigError, ConnectError
 
 from ..dialects import TableId
 from ..sqltext import PARAM, sql_text
-from ..types import UTC, Column, TypeMapper, epoch_nanos, to_instant
+from ..column_types import UTC, Column, TypeMapper, epoch_nanos, to_instant
 from .db import SourceDb
 
 log = logging.getLogger(__name__)

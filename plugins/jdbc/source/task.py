@@ -12,7 +12,7 @@ from miniconnect.errors import ConfigError, ConnectError
 from miniconnect.storage.offsets import partition_key
 
 from ..dialects import TableId, parse_table_id, resolve_dialect, split_table_list
-from ..types import TypeMapper
+from ..column_types import TypeMapper
 from .config import SourceConfig
 from .db import SourceDb, is_transient
 from .querier import QUERY_PARTITION, Querier
