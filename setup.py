@@ -1,4 +1,5 @@
 """Maps the bundled connectors in plugins/ to the package miniconnect_plugins."""
+
 from setuptools import find_packages, setup
 
 packages = find_packages(include=["miniconnect", "miniconnect.*"])

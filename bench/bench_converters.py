@@ -3,6 +3,7 @@
 Run: python bench/bench_converters.py [N]   (default 200000 records, one core). Work is done in batches of 500, as a
 worker would (results of a batch are dropped before the next); each figure is the best of 3 runs.
 """
+
 from __future__ import annotations
 
 import gc
@@ -13,10 +14,17 @@ import uuid
 from miniconnect.converters.json import JsonConverter
 from miniconnect.data.schema import OPTIONAL_INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, Schema, Struct
 
-ORDERS = Schema.struct([("order_id", OPTIONAL_STRING_SCHEMA), ("user_id", OPTIONAL_STRING_SCHEMA),
-                        ("product_id", OPTIONAL_STRING_SCHEMA), ("qty", OPTIONAL_INT32_SCHEMA),
-                        ("unit_price", OPTIONAL_INT32_SCHEMA), ("total_price", OPTIONAL_INT32_SCHEMA)],
-                       name="orders")
+ORDERS = Schema.struct(
+    [
+        ("order_id", OPTIONAL_STRING_SCHEMA),
+        ("user_id", OPTIONAL_STRING_SCHEMA),
+        ("product_id", OPTIONAL_STRING_SCHEMA),
+        ("qty", OPTIONAL_INT32_SCHEMA),
+        ("unit_price", OPTIONAL_INT32_SCHEMA),
+        ("total_price", OPTIONAL_INT32_SCHEMA),
+    ],
+    name="orders",
+)
 BATCH = 500
 
 
@@ -24,13 +32,24 @@ def make_records(n: int) -> list[Struct]:
     out = []
     for i in range(n):
         qty, price = i % 50 + 1, (i % 7 + 1) * 1000
-        out.append(Struct(ORDERS, [str(uuid.UUID(int=i * 7919)), str(uuid.UUID(int=i * 104729)),
-                                   f"CATALOG-{i % 1000:03d}", qty, price, qty * price]))
+        out.append(
+            Struct(
+                ORDERS,
+                [
+                    str(uuid.UUID(int=i * 7919)),
+                    str(uuid.UUID(int=i * 104729)),
+                    f"CATALOG-{i % 1000:03d}",
+                    qty,
+                    price,
+                    qty * price,
+                ],
+            )
+        )
     return out
 
 
 def batches(items: list) -> list[list]:
-    return [items[i:i + BATCH] for i in range(0, len(items), BATCH)]
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
 def best_rate(label: str, n: int, fn, runs: int = 3) -> float:
@@ -78,8 +97,11 @@ def main() -> None:
     best_rate("decode  to_connect_data", n, decode_each)
     best_rate("decode  to_connect_batch", n, decode_batch)
     spaced = batches([b.replace(b'","', b'", "') for b in encoded[: n // 10]])  # not compact: full-parse path
-    best_rate("decode  non-compact JSON (full parse path)", n // 10,
-              lambda: [sink.to_connect_batch("orders", c) for c in spaced])
+    best_rate(
+        "decode  non-compact JSON (full parse path)",
+        n // 10,
+        lambda: [sink.to_connect_batch("orders", c) for c in spaced],
+    )
     schema, value = sink.to_connect_data("orders", encoded[-1])
     assert schema == ORDERS and value == records[-1], "round trip changed the record"
 

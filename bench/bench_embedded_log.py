@@ -1,7 +1,8 @@
 """Embedded log throughput: durable appends (batches of 500, fsync'd) and reads, plus bytes on disk.
 
-    python bench/bench_embedded_log.py [--records 1000000] [--concurrency 4] [--dir PATH]
+python bench/bench_embedded_log.py [--records 1000000] [--concurrency 4] [--dir PATH]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,10 +20,19 @@ BATCH = 500
 
 def make_batches(topic: str, keyed: bool, distinct: int = 20) -> list[list[ProducerRecord]]:
     # ~100-byte records: a 10-byte key (or none) and a JSON-ish value; reused so the bench measures the log
-    return [[ProducerRecord(topic, b"key-%06d" % (b * BATCH + i) if keyed else None,
-                            (b'{"id":%08d,"name":"customer name","amount":12345.67,"note":"abcdefghijklmnopq"}'
-                             % (b * BATCH + i)).ljust(100, b" "))
-             for i in range(BATCH)] for b in range(distinct)]
+    return [
+        [
+            ProducerRecord(
+                topic,
+                b"key-%06d" % (b * BATCH + i) if keyed else None,
+                (
+                    b'{"id":%08d,"name":"customer name","amount":12345.67,"note":"abcdefghijklmnopq"}' % (b * BATCH + i)
+                ).ljust(100, b" "),
+            )
+            for i in range(BATCH)
+        ]
+        for b in range(distinct)
+    ]
 
 
 async def append(log: EmbeddedLog, topic: str, records: int, concurrency: int, keyed: bool) -> float:
@@ -39,8 +49,10 @@ async def append(log: EmbeddedLog, topic: str, records: int, concurrency: int, k
     t0 = time.perf_counter()
     await asyncio.gather(*(run(p) for p in producers))
     dt = time.perf_counter() - t0
-    print(f"  append {topic}: {n_batches * BATCH / dt:>10,.0f} records/s  ({concurrency} concurrent producer(s), "
-          f"{n_batches} batches, {log._group_commit.rounds - rounds} fsync rounds, {dt:.2f} s)")
+    print(
+        f"  append {topic}: {n_batches * BATCH / dt:>10,.0f} records/s  ({concurrency} concurrent producer(s), "
+        f"{n_batches} batches, {log._group_commit.rounds - rounds} fsync rounds, {dt:.2f} s)"
+    )
     return dt
 
 
@@ -78,8 +90,10 @@ async def main() -> None:
         await append(log, "keyed", args.records // 5, args.concurrency, keyed=True)
         await read(log, "seq", args.records)
         seq_mb = disk_mb(os.path.join(directory, "topics", "seq"))
-        print(f"  disk: {seq_mb:.1f} MB for {args.records:,} records ({seq_mb * 1e6 / args.records:.0f} bytes/record);"
-              f" whole directory {disk_mb(directory):.1f} MB")
+        print(
+            f"  disk: {seq_mb:.1f} MB for {args.records:,} records ({seq_mb * 1e6 / args.records:.0f} bytes/record);"
+            f" whole directory {disk_mb(directory):.1f} MB"
+        )
     finally:
         await log.stop()
     try:

@@ -7,6 +7,7 @@ table created by auto.create; "json" cases also decode each record's seed-format
 (schemas.enable=true) first, as the worker would. Upsert uses pk.mode=record_value, pk.fields=order_id, with 20%
 of the keys repeated (updates of existing rows).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,18 +19,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from servers import db_server  # noqa: E402
+from miniconnect_plugins.jdbc.sink import JdbcSinkTask
+from servers import db_server
 
-from miniconnect.connector import SinkTaskContext  # noqa: E402
-from miniconnect.converters.json import JsonConverter  # noqa: E402
-from miniconnect.data.records import SinkRecord  # noqa: E402
-from miniconnect.data.schema import OPTIONAL_INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, Schema, Struct  # noqa: E402
-from miniconnect_plugins.jdbc.sink import JdbcSinkTask  # noqa: E402
+from miniconnect.connector import SinkTaskContext
+from miniconnect.converters.json import JsonConverter
+from miniconnect.data.records import SinkRecord
+from miniconnect.data.schema import OPTIONAL_INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, Schema, Struct
 
-ORDERS = Schema.struct([("order_id", OPTIONAL_STRING_SCHEMA), ("user_id", OPTIONAL_STRING_SCHEMA),
-                        ("product_id", OPTIONAL_STRING_SCHEMA), ("qty", OPTIONAL_INT32_SCHEMA),
-                        ("unit_price", OPTIONAL_INT32_SCHEMA), ("total_price", OPTIONAL_INT32_SCHEMA)],
-                       name="orders")
+ORDERS = Schema.struct(
+    [
+        ("order_id", OPTIONAL_STRING_SCHEMA),
+        ("user_id", OPTIONAL_STRING_SCHEMA),
+        ("product_id", OPTIONAL_STRING_SCHEMA),
+        ("qty", OPTIONAL_INT32_SCHEMA),
+        ("unit_price", OPTIONAL_INT32_SCHEMA),
+        ("total_price", OPTIONAL_INT32_SCHEMA),
+    ],
+    name="orders",
+)
 
 
 def make_records(n: int, repeat_every: int = 0) -> list[SinkRecord]:
@@ -37,8 +45,17 @@ def make_records(n: int, repeat_every: int = 0) -> list[SinkRecord]:
     for i in range(n):
         k = i - i % 5 if repeat_every and i % 5 == 4 else i  # every 5th record re-uses the previous key
         qty, price = i % 50 + 1, (i % 7 + 1) * 1000
-        v = Struct(ORDERS, [str(uuid.UUID(int=k * 7919 + 1)), str(uuid.UUID(int=i * 104729)),
-                            f"CATALOG-{i % 1000:03d}", qty, price, qty * price])
+        v = Struct(
+            ORDERS,
+            [
+                str(uuid.UUID(int=k * 7919 + 1)),
+                str(uuid.UUID(int=i * 104729)),
+                f"CATALOG-{i % 1000:03d}",
+                qty,
+                price,
+                qty * price,
+            ],
+        )
         out.append(SinkRecord("orders", i % 4, None, None, ORDERS, v, i))
     return out
 
@@ -49,8 +66,9 @@ def encode(records: list[SinkRecord]) -> list[bytes]:
     return [conv.from_connect_data("orders", r.value_schema, r.value) for r in records]
 
 
-async def run_case(label: str, props: dict[str, str], records: list[SinkRecord], put_size: int,
-                   raw: list[bytes] | None, drop: callable) -> None:
+async def run_case(
+    label: str, props: dict[str, str], records: list[SinkRecord], put_size: int, raw: list[bytes] | None, drop: callable
+) -> None:
     await drop()
     task = JdbcSinkTask()
     task.context = SinkTaskContext("bench", 0, props)
@@ -62,11 +80,11 @@ async def run_case(label: str, props: dict[str, str], records: list[SinkRecord],
     for lo in range(0, len(records), put_size):
         if raw is not None:
             chunk = []
-            for j, data in enumerate(raw[lo:lo + put_size], lo):
+            for j, data in enumerate(raw[lo : lo + put_size], lo):
                 s, v = conv.to_connect_data("orders", data)
                 chunk.append(SinkRecord("orders", j % 4, None, None, s, v, j))
         else:
-            chunk = records[lo:lo + put_size]
+            chunk = records[lo : lo + put_size]
         await task.put(chunk)
     await task.flush({})
     secs = time.perf_counter() - t0
@@ -75,8 +93,12 @@ async def run_case(label: str, props: dict[str, str], records: list[SinkRecord],
 
 
 async def bench_db(kind: str, server, n: int, put_size: int, records, upserts, raw, raw_up) -> None:
-    base = {"name": "bench", "topics": "orders", "auto.create": "true", **server.connection_config(
-        scheme="mariadb" if kind == "mysql" else None)}
+    base = {
+        "name": "bench",
+        "topics": "orders",
+        "auto.create": "true",
+        **server.connection_config(scheme="mariadb" if kind == "mysql" else None),
+    }
     q = '"' if kind == "postgresql" else "`"
 
     async def drop() -> None:

@@ -18,6 +18,7 @@ seed message's JsonConverter envelope with unique order ids; upsert is pk.mode=r
 new-key upsert filled, until every row has changed. Each line also gives the worker's CPU per row and its
 resident memory after the case and at its peak so far.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,10 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import orjson
-from contextlib import ExitStack
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -40,11 +41,13 @@ from worker_process import WorkerProcess  # noqa: E402
 
 from miniconnect.transport.base import ProducerRecord  # noqa: E402
 
-SCHEMA = ('{"type": "struct", "fields": [{"type": "string", "optional": true, "field": "order_id"}, '
-          '{"type": "string", "optional": true, "field": "user_id"}, {"type": "string", "optional": true, "field": '
-          '"product_id"}, {"type": "int32", "optional": true, "field": "qty"}, {"type": "int32", "optional": true, '
-          '"field": "unit_price"}, {"type": "int32", "optional": true, "field": "total_price"}], "optional": false, '
-          '"name": "orders"}')
+SCHEMA = (
+    '{"type": "struct", "fields": [{"type": "string", "optional": true, "field": "order_id"}, '
+    '{"type": "string", "optional": true, "field": "user_id"}, {"type": "string", "optional": true, "field": '
+    '"product_id"}, {"type": "int32", "optional": true, "field": "qty"}, {"type": "int32", "optional": true, '
+    '"field": "unit_price"}, {"type": "int32", "optional": true, "field": "total_price"}], "optional": false, '
+    '"name": "orders"}'
+)
 PARTITIONS = 4
 
 
@@ -55,9 +58,13 @@ def values(n: int, spaced: bool, changed: bool = False) -> list[bytes]:
     out = []
     for i in range(n):
         qty, price = i % 50 + 1 + (1000 if changed else 0), (i % 7 + 1) * 1000
-        out.append((f'{{"schema": {SCHEMA}, "payload": {{"order_id": "{uuid.UUID(int=i * 7919 + 1)}", '
-                    f'"user_id": "{uuid.UUID(int=i * 104729)}", "product_id": "CATALOG-{i % 1000:03d}", '
-                    f'"qty": {qty}, "unit_price": {price}, "total_price": {qty * price}}}}}').encode())
+        out.append(
+            (
+                f'{{"schema": {SCHEMA}, "payload": {{"order_id": "{uuid.UUID(int=i * 7919 + 1)}", '
+                f'"user_id": "{uuid.UUID(int=i * 104729)}", "product_id": "CATALOG-{i % 1000:03d}", '
+                f'"qty": {qty}, "unit_price": {price}, "total_price": {qty * price}}}}}'
+            ).encode()
+        )
     if not spaced:
         out = [orjson.dumps(orjson.loads(v)) for v in out]
     return out
@@ -66,6 +73,7 @@ def values(n: int, spaced: bool, changed: bool = False) -> list[bytes]:
 async def produce_kafka(bootstrap: str, topic: str, data: list[bytes]) -> float:
     from aiokafka import AIOKafkaProducer
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -80,7 +88,7 @@ async def produce_kafka(bootstrap: str, topic: str, data: list[bytes]) -> float:
             futures = []
             batch = producer.create_batch()
             p = 0
-            for v in data[lo:lo + 50_000]:
+            for v in data[lo : lo + 50_000]:
                 if batch.append(key=None, value=v, timestamp=None) is None:
                     futures.append(await producer.send_batch(batch, topic, partition=p))
                     p = (p + 1) % PARTITIONS
@@ -96,6 +104,7 @@ async def produce_kafka(bootstrap: str, topic: str, data: list[bytes]) -> float:
 async def produce_embedded(log_dir: Path, topic: str, data: list[bytes]) -> float:
     from miniconnect.transport.base import NewTopic
     from miniconnect.transport.embedded import EmbeddedLog
+
     log = EmbeddedLog(str(log_dir), default_partitions=PARTITIONS)
     await log.start()
     t0 = time.perf_counter()
@@ -105,8 +114,9 @@ async def produce_embedded(log_dir: Path, topic: str, data: list[bytes]) -> floa
         await producer.start()
         try:
             for lo in range(0, len(data), 500):  # 500 per batch, as `topics produce` and source tasks write
-                await producer.send_batch([ProducerRecord(topic, None, v, partition=(lo // 500) % PARTITIONS)
-                                           for v in data[lo:lo + 500]])
+                await producer.send_batch(
+                    [ProducerRecord(topic, None, v, partition=(lo // 500) % PARTITIONS) for v in data[lo : lo + 500]]
+                )
         finally:
             await producer.stop()
     finally:
@@ -115,11 +125,11 @@ async def produce_embedded(log_dir: Path, topic: str, data: list[bytes]) -> floa
 
 
 class Db:
-    def __init__(self, label: str, server) -> None:  # noqa: ANN001
+    def __init__(self, label: str, server) -> None:
         self.label, self.server = label, server
         self.pg = server.kind == "postgresql"
 
-    async def _run(self, sql: str):  # noqa: ANN202
+    async def _run(self, sql: str):
         conn = await self.server.connect()
         try:
             if self.pg:
@@ -144,16 +154,31 @@ class Db:
         return self.server.connection_config(scheme=None if self.pg else "mariadb")
 
 
-def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label: str, tasks: int = 1,
-             table: str | None = None, keep: bool = False) -> str:
+def run_case(
+    worker: WorkerProcess,
+    db: Db,
+    topic: str,
+    n: int,
+    mode: str,
+    label: str,
+    tasks: int = 1,
+    table: str | None = None,
+    keep: bool = False,
+) -> str:
     """One sink connector over the topic until the table holds its n records; with `table`, the rows of that
     table are all updated (mode upsert-existing: the topic holds the same keys with quantities over 1,000)."""
     existing = table is not None
     table = table or f"bench_{uuid.uuid4().hex[:8]}"
     name = f"sink-{table}-{mode}"
     done_sql = f"SELECT COUNT(*) FROM {table}" + (" WHERE qty > 1000" if existing else "")
-    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": str(tasks),
-              "topics": topic, "table.name.format": table, "auto.create": "true", **db.connection()}
+    config = {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "tasks.max": str(tasks),
+        "topics": topic,
+        "table.name.format": table,
+        "auto.create": "true",
+        **db.connection(),
+    }
     if mode.startswith("upsert"):
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
     cpu0 = worker.cpu_seconds()
@@ -177,8 +202,11 @@ def run_case(worker: WorkerProcess, db: Db, topic: str, n: int, mode: str, label
     secs = time.perf_counter() - t0
     cpu = worker.cpu_seconds() - cpu0
     rss, peak = worker.memory_mb()
-    print(f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
-          f"{cpu / n * 1e6:.1f} us/row; RSS {rss:.0f} MB, peak {peak:.0f} MB)", flush=True)
+    print(
+        f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
+        f"{cpu / n * 1e6:.1f} us/row; RSS {rss:.0f} MB, peak {peak:.0f} MB)",
+        flush=True,
+    )
     worker.rest("DELETE", f"/connectors/{name}")
     time.sleep(0.5)
     if not keep:
@@ -194,13 +222,18 @@ async def raw_postgres(db: Db, data: list[bytes], batch: int = 4000) -> None:
     conn = await db.server.connect()
     table = f"bench_raw_{uuid.uuid4().hex[:8]}"
     try:
-        await conn.execute(f"CREATE TABLE {table} (order_id text PRIMARY KEY, user_id text, product_id text, "
-                           "qty int, unit_price int, total_price int)")
-        await conn.execute("CREATE TEMP TABLE bench_stage (c0 text, c1 text, c2 text, c3 int, c4 int, c5 int) "
-                           "ON COMMIT DELETE ROWS")
-        upsert = (f"INSERT INTO {table} SELECT * FROM bench_stage ON CONFLICT (order_id) DO UPDATE SET "
-                  "user_id=EXCLUDED.user_id, product_id=EXCLUDED.product_id, qty=EXCLUDED.qty, "
-                  "unit_price=EXCLUDED.unit_price, total_price=EXCLUDED.total_price")
+        await conn.execute(
+            f"CREATE TABLE {table} (order_id text PRIMARY KEY, user_id text, product_id text, "
+            "qty int, unit_price int, total_price int)"
+        )
+        await conn.execute(
+            "CREATE TEMP TABLE bench_stage (c0 text, c1 text, c2 text, c3 int, c4 int, c5 int) ON COMMIT DELETE ROWS"
+        )
+        upsert = (
+            f"INSERT INTO {table} SELECT * FROM bench_stage ON CONFLICT (order_id) DO UPDATE SET "
+            "user_id=EXCLUDED.user_id, product_id=EXCLUDED.product_id, qty=EXCLUDED.qty, "
+            "unit_price=EXCLUDED.unit_price, total_price=EXCLUDED.total_price"
+        )
         for label in ("insert (COPY)", "upsert (ON CONFLICT), new keys", "upsert (ON CONFLICT), same keys"):
             if label.startswith("upsert, new"):
                 await conn.execute(f"TRUNCATE {table}")
@@ -208,13 +241,15 @@ async def raw_postgres(db: Db, data: list[bytes], batch: int = 4000) -> None:
             for lo in range(0, len(rows), batch):
                 async with conn.transaction():
                     if label.startswith("insert"):
-                        await conn.copy_records_to_table(table, records=rows[lo:lo + batch])
+                        await conn.copy_records_to_table(table, records=rows[lo : lo + batch])
                     else:
-                        await conn.copy_records_to_table("bench_stage", records=rows[lo:lo + batch])
+                        await conn.copy_records_to_table("bench_stage", records=rows[lo : lo + batch])
                         await conn.execute(upsert)
             secs = time.perf_counter() - t0
-            print(f"{'raw asyncpg -> PostgreSQL ' + label:<40} {len(rows) / secs:>10,.0f} rows/s  ({secs:.1f} s)",
-                  flush=True)
+            print(
+                f"{'raw asyncpg -> PostgreSQL ' + label:<40} {len(rows) / secs:>10,.0f} rows/s  ({secs:.1f} s)",
+                flush=True,
+            )
     finally:
         await conn.execute(f"DROP TABLE IF EXISTS {table}")
         await conn.close()
@@ -225,14 +260,21 @@ def main() -> None:
     ap.add_argument("n", nargs="?", type=int, default=1_000_000)
     ap.add_argument("--only", choices=["kafka", "embedded"])
     ap.add_argument("--db", choices=["postgresql", "mariadb"])
-    ap.add_argument("--mode", choices=["insert", "upsert", "upsert-existing"],
-                    help="upsert: new keys into a fresh table; upsert-existing: then each key again, new values")
+    ap.add_argument(
+        "--mode",
+        choices=["insert", "upsert", "upsert-existing"],
+        help="upsert: new keys into a fresh table; upsert-existing: then each key again, new values",
+    )
     ap.add_argument("--override", action="append", default=[])
     ap.add_argument("--tasks", type=int, default=1, help="tasks.max (the seed config and the targets: 1)")
     ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw-driver baseline (PostgreSQL)")
-    ap.add_argument("--start-timeout", type=float, default=20.0, help="seconds for the worker to answer (a worker "
-                    "under valgrind needs minutes)")
+    ap.add_argument(
+        "--start-timeout",
+        type=float,
+        default=20.0,
+        help="seconds for the worker to answer (a worker under valgrind needs minutes)",
+    )
     args = ap.parse_args()
     n = args.n
     extra = dict(o.split("=", 1) for o in args.override)
@@ -245,9 +287,12 @@ def main() -> None:
         modes = [args.mode] if args.mode else ["insert", "upsert-existing"]  # the latter runs upsert first
         data = values(n, args.spaced)
         changed = values(n, args.spaced, changed=True) if "upsert-existing" in modes else []
-        print(f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
-              f"{'spaced' if args.spaced else 'compact'} JSON, {args.tasks} task{'s' if args.tasks > 1 else ''}"
-              f"{', ' + ', '.join(args.override) if args.override else ''}", flush=True)
+        print(
+            f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
+            f"{'spaced' if args.spaced else 'compact'} JSON, {args.tasks} task{'s' if args.tasks > 1 else ''}"
+            f"{', ' + ', '.join(args.override) if args.override else ''}",
+            flush=True,
+        )
         if not args.skip_raw:
             for db in dbs:
                 if db.pg:
@@ -278,10 +323,19 @@ def main() -> None:
                             if mode != "upsert-existing":
                                 run_case(worker, db, topic, n, mode, label + mode, args.tasks)
                                 continue
-                            filled = run_case(worker, db, topic, n, "upsert", label + "upsert, new keys",
-                                              args.tasks, keep=True)
-                            run_case(worker, db, f"{topic}_changed", n, mode, label + "upsert, existing keys",
-                                     args.tasks, table=filled)
+                            filled = run_case(
+                                worker, db, topic, n, "upsert", label + "upsert, new keys", args.tasks, keep=True
+                            )
+                            run_case(
+                                worker,
+                                db,
+                                f"{topic}_changed",
+                                n,
+                                mode,
+                                label + "upsert, existing keys",
+                                args.tasks,
+                                table=filled,
+                            )
                 finally:
                     worker.stop()
                     if transport == "kafka":

@@ -7,6 +7,7 @@ Stages, each over the whole table:
   task     JdbcSourceTask.poll() in incrementing mode until every row came back as a SourceRecord
   task+json  the same, plus JsonConverter.from_connect_batch on every polled batch (what the worker writes)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from servers import db_server  # noqa: E402
+from miniconnect_plugins.jdbc.source import JdbcSourceTask
+from servers import db_server
 
-from miniconnect.connector import OffsetStorageReader, SourceTaskContext  # noqa: E402
-from miniconnect_plugins.jdbc.source import JdbcSourceTask  # noqa: E402
+from miniconnect.connector import OffsetStorageReader, SourceTaskContext
 
 
 class NoOffsets(OffsetStorageReader):
@@ -33,21 +34,29 @@ async def load(server, rows: int) -> None:
     t0 = time.perf_counter()
     if server.kind == "postgresql":
         await conn.execute("DROP TABLE IF EXISTS bench_src")
-        await conn.execute("CREATE TABLE bench_src (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2), "
-                           "created_at timestamp NOT NULL, flag boolean)")
-        await conn.execute("INSERT INTO bench_src SELECT g, 'name-' || g, g % 100000 / 100.0, "
-                           "timestamp '2024-01-01' + g * interval '1 millisecond', g % 2 = 0 "
-                           f"FROM generate_series(1, {rows}) g")
+        await conn.execute(
+            "CREATE TABLE bench_src (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(10,2), "
+            "created_at timestamp NOT NULL, flag boolean)"
+        )
+        await conn.execute(
+            "INSERT INTO bench_src SELECT g, 'name-' || g, g % 100000 / 100.0, "
+            "timestamp '2024-01-01' + g * interval '1 millisecond', g % 2 = 0 "
+            f"FROM generate_series(1, {rows}) g"
+        )
         await conn.execute("VACUUM ANALYZE bench_src")
         await conn.close()
     else:
         async with conn.cursor() as cur:
             await cur.execute("DROP TABLE IF EXISTS bench_src")
-            await cur.execute("CREATE TABLE bench_src (id bigint PRIMARY KEY, name varchar(40) NOT NULL, "
-                              "amount decimal(10,2), created_at datetime(3) NOT NULL, flag tinyint(1))")
-            await cur.execute("INSERT INTO bench_src SELECT seq, CONCAT('name-', seq), (seq % 100000) / 100.0, "
-                              "TIMESTAMPADD(MICROSECOND, seq * 1000, '2024-01-01'), seq % 2 = 0 "
-                              f"FROM seq_1_to_{rows}")
+            await cur.execute(
+                "CREATE TABLE bench_src (id bigint PRIMARY KEY, name varchar(40) NOT NULL, "
+                "amount decimal(10,2), created_at datetime(3) NOT NULL, flag tinyint(1))"
+            )
+            await cur.execute(
+                "INSERT INTO bench_src SELECT seq, CONCAT('name-', seq), (seq % 100000) / 100.0, "
+                "TIMESTAMPADD(MICROSECOND, seq * 1000, '2024-01-01'), seq % 2 = 0 "
+                f"FROM seq_1_to_{rows}"
+            )
         conn.close()
     print(f"  loaded {rows:,} rows in {time.perf_counter() - t0:.1f} s")
 
@@ -63,6 +72,7 @@ async def raw(server, batch: int) -> int:
         await conn.close()
     else:
         import aiomysql
+
         conn = await server.connect()
         cur = await conn.cursor(aiomysql.SSCursor)
         await cur.execute("SELECT * FROM bench_src WHERE id > %s ORDER BY id ASC", (-1,))
@@ -74,15 +84,22 @@ async def raw(server, batch: int) -> int:
 
 
 async def task_run(server, rows: int, batch: int, json: bool) -> int:
-    props = {**server.connection_config(), "mode": "incrementing", "incrementing.column.name": "id",
-             "topic.prefix": "bench-", "batch.max.rows": str(batch), "poll.interval.ms": "600000",
-             "tables.fetched": "true",
-             "tables": '"public"."bench_src"' if server.kind == "postgresql" else f"`{server.database}`.`bench_src`"}
+    props = {
+        **server.connection_config(),
+        "mode": "incrementing",
+        "incrementing.column.name": "id",
+        "topic.prefix": "bench-",
+        "batch.max.rows": str(batch),
+        "poll.interval.ms": "600000",
+        "tables.fetched": "true",
+        "tables": '"public"."bench_src"' if server.kind == "postgresql" else f"`{server.database}`.`bench_src`",
+    }
     task = JdbcSourceTask()
     task.context = SourceTaskContext("bench", 0, props, NoOffsets())
     conv = None
     if json:
         from miniconnect.converters.json import JsonConverter
+
         conv = JsonConverter()
     await task.start(props)
     n = 0
@@ -102,8 +119,11 @@ async def task_run(server, rows: int, batch: int, json: bool) -> int:
 
 async def bench(server, rows: int, batch: int) -> None:
     await load(server, rows)
-    for name, fn in (("raw driver", lambda: raw(server, batch)), ("task", lambda: task_run(server, rows, batch, False)),
-                     ("task+json", lambda: task_run(server, rows, batch, True))):
+    for name, fn in (
+        ("raw driver", lambda: raw(server, batch)),
+        ("task", lambda: task_run(server, rows, batch, False)),
+        ("task+json", lambda: task_run(server, rows, batch, True)),
+    ):
         t0 = time.perf_counter()
         n = await fn()
         secs = time.perf_counter() - t0

@@ -12,6 +12,7 @@ boolean) is loaded once; then
                transport's admin API every 50 ms); also the worker process's CPU seconds over that time, since
                wall-clock figures on a shared machine mostly measure the other processes' load
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,10 @@ from miniconnect.connector import TopicPartition  # noqa: E402
 def transport_for(bootstrap: str | None, log_dir: Path):
     if bootstrap:
         from miniconnect.transport.kafka import KafkaTransport
+
         return KafkaTransport(bootstrap)
     from miniconnect.transport.embedded import EmbeddedLog
+
     return EmbeddedLog(str(log_dir))
 
 
@@ -50,8 +53,14 @@ async def records_in(transport, topic: str) -> int:
     return sum((await transport.end_offsets([TopicPartition(topic, p) for p in range(n)])).values())
 
 
-async def through_worker(server, rows: int, bootstrap: str | None, batch_max_rows: int | None,
-                         worker_props: dict[str, str], connector_props: dict[str, str]) -> tuple[float, float]:
+async def through_worker(
+    server,
+    rows: int,
+    bootstrap: str | None,
+    batch_max_rows: int | None,
+    worker_props: dict[str, str],
+    connector_props: dict[str, str],
+) -> tuple[float, float]:
     with tempfile.TemporaryDirectory(prefix="bench-jdbc-src-") as tmp:
         workdir = Path(tmp)
         extra = {"bootstrap.servers": bootstrap} if bootstrap else {}
@@ -60,9 +69,15 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
         transport = transport_for(bootstrap, workdir / "log")
         await transport.start()
         prefix = f"bench-{uuid.uuid4().hex[:6]}-"
-        config = {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector", **server.connection_config(),
-                  "mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "bench_src",
-                  "topic.prefix": prefix, "tasks.max": "1"}
+        config = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            **server.connection_config(),
+            "mode": "incrementing",
+            "incrementing.column.name": "id",
+            "table.whitelist": "bench_src",
+            "topic.prefix": prefix,
+            "tasks.max": "1",
+        }
         if batch_max_rows:
             config["batch.max.rows"] = str(batch_max_rows)
         config.update(connector_props)
@@ -94,9 +109,16 @@ async def through_worker(server, rows: int, bootstrap: str | None, batch_max_row
         return secs, cpu, peak
 
 
-async def bench(server, rows: int, bootstrap: str | None, transports: list[str], batch_max_rows: int | None,
-                worker_props: dict[str, str], skip_raw: bool = False,
-                connector_props: dict[str, str] | None = None) -> None:
+async def bench(
+    server,
+    rows: int,
+    bootstrap: str | None,
+    transports: list[str],
+    batch_max_rows: int | None,
+    worker_props: dict[str, str],
+    skip_raw: bool = False,
+    connector_props: dict[str, str] | None = None,
+) -> None:
     await load(server, rows)
     if not skip_raw:
         t0 = time.perf_counter()
@@ -104,11 +126,15 @@ async def bench(server, rows: int, bootstrap: str | None, transports: list[str],
         secs = time.perf_counter() - t0
         print(f"  {'raw driver':<22} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s", flush=True)
     for name in transports:
-        secs, cpu, peak = await through_worker(server, rows, bootstrap if name == "kafka" else None, batch_max_rows,
-                                         worker_props, connector_props or {})
+        secs, cpu, peak = await through_worker(
+            server, rows, bootstrap if name == "kafka" else None, batch_max_rows, worker_props, connector_props or {}
+        )
         label = f"worker -> {name}"
-        print(f"  {label:<22} {rows:>9,} rows  {secs:6.2f} s  {rows / secs:>9,.0f} rows/s   (worker CPU {cpu:.1f} s, "
-              f"{rows / cpu:,.0f} rows per CPU-second; peak RSS {peak:.0f} MB)", flush=True)
+        print(
+            f"  {label:<22} {rows:>9,} rows  {secs:6.2f} s  {rows / secs:>9,.0f} rows/s   (worker CPU {cpu:.1f} s, "
+            f"{rows / cpu:,.0f} rows per CPU-second; peak RSS {peak:.0f} MB)",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -118,10 +144,20 @@ def main() -> None:
     ap.add_argument("--only", choices=["pg", "mysql"])
     ap.add_argument("--transport", choices=["kafka", "embedded"])
     ap.add_argument("--batch-max-rows", type=int, help="connector batch.max.rows (default: the connector's, 1000)")
-    ap.add_argument("--worker-prop", action="append", default=[], metavar="KEY=VALUE",
-                    help="an extra worker property (repeatable), e.g. producer.batch.size=65536")
-    ap.add_argument("--connector-prop", action="append", default=[], metavar="KEY=VALUE",
-                    help="an extra connector property (repeatable), e.g. max.buffer.size=1000")
+    ap.add_argument(
+        "--worker-prop",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an extra worker property (repeatable), e.g. producer.batch.size=65536",
+    )
+    ap.add_argument(
+        "--connector-prop",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an extra connector property (repeatable), e.g. max.buffer.size=1000",
+    )
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw driver read")
     args = ap.parse_args()
     worker_props = dict(p.split("=", 1) for p in args.worker_prop)
@@ -129,14 +165,26 @@ def main() -> None:
     transports = [args.transport] if args.transport else ["kafka", "embedded"]
     with ExitStack() as servers:
         bootstrap = servers.enter_context(kafka_server()) if "kafka" in transports else None
-        for kind, db, label, rows in (("pg", "postgresql", "PostgreSQL", args.rows),
-                                      ("mysql", "mysql", "MariaDB", args.mysql_rows)):
+        for kind, db, label, rows in (
+            ("pg", "postgresql", "PostgreSQL", args.rows),
+            ("mysql", "mysql", "MariaDB", args.mysql_rows),
+        ):
             if args.only and args.only != kind:
                 continue
             with db_server(db) as server:
                 print(f"{label} ({rows:,} rows, batch.max.rows={args.batch_max_rows or 'default'})", flush=True)
-                asyncio.run(bench(server, rows, bootstrap, transports, args.batch_max_rows, worker_props,
-                                  args.skip_raw, connector_props))
+                asyncio.run(
+                    bench(
+                        server,
+                        rows,
+                        bootstrap,
+                        transports,
+                        args.batch_max_rows,
+                        worker_props,
+                        args.skip_raw,
+                        connector_props,
+                    )
+                )
 
 
 if __name__ == "__main__":

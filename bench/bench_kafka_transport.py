@@ -3,6 +3,7 @@
 Uses MINICONNECT_TEST_KAFKA=host:port when set, else starts the test harness's single KRaft broker.
 Usage: python bench/bench_kafka_transport.py [RECORDS] [BATCH]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from miniconnect.connector import TopicPartition  # noqa: E402
-from miniconnect.transport.base import NewTopic, ProducerRecord  # noqa: E402
-from miniconnect.transport.kafka import KafkaTransport  # noqa: E402
+from miniconnect.connector import TopicPartition
+from miniconnect.transport.base import NewTopic, ProducerRecord
+from miniconnect.transport.kafka import KafkaTransport
 
 
 async def run(bootstrap: str, n: int, batch: int) -> None:
@@ -30,11 +31,13 @@ async def run(bootstrap: str, n: int, batch: int) -> None:
         await producer.start()
         t0 = time.perf_counter()
         for i in range(0, n, batch):
-            await producer.send_batch(records[i:i + batch])
+            await producer.send_batch(records[i : i + batch])
         secs = time.perf_counter() - t0
         await producer.stop()
-        print(f"produce {n:,} x 100 B, {partitions} partition(s){' keyed' if keyed else ''}, batches of {batch}: "
-              f"{n / secs:,.0f} records/s")
+        print(
+            f"produce {n:,} x 100 B, {partitions} partition(s){' keyed' if keyed else ''}, batches of {batch}: "
+            f"{n / secs:,.0f} records/s"
+        )
         consumer = transport.consumer(f"bench-{topic}", {})
         await consumer.start()
         await consumer.subscribe([topic])
@@ -53,6 +56,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500_000
     batch = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
     from servers import kafka_server
+
     with kafka_server() as bootstrap:
         asyncio.run(run(bootstrap, n, batch))
 

@@ -14,6 +14,7 @@ repository would import the repository's package whatever PYTHONPATH says. To me
 otherwise maps to the installed checkout whatever PYTHONPATH says) go first on the worker's path.
 Servers as for bench_jdbc_sink_kafka.py (MINICONNECT_TEST_* or throwaway ones).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,11 +73,26 @@ def main() -> None:
         counts = []
         for n in (args.small, args.large):
             out = Path(tmp) / f"cachegrind.{n}"
-            env = {**os.environ, "MINICONNECT_CACHEGRIND_OUT": str(out),
-                   "MINICONNECT_CACHE_SIM": "yes" if args.cache_sim else "no",
-                   "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
-            cmd = [sys.executable, str(ROOT / "bench" / "bench_jdbc_sink_kafka.py"), str(n), "--only", args.only,
-                   "--db", args.db, "--mode", args.mode, "--skip-raw", "--start-timeout", "600"]
+            env = {
+                **os.environ,
+                "MINICONNECT_CACHEGRIND_OUT": str(out),
+                "MINICONNECT_CACHE_SIM": "yes" if args.cache_sim else "no",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+            }
+            cmd = [
+                sys.executable,
+                str(ROOT / "bench" / "bench_jdbc_sink_kafka.py"),
+                str(n),
+                "--only",
+                args.only,
+                "--db",
+                args.db,
+                "--mode",
+                args.mode,
+                "--skip-raw",
+                "--start-timeout",
+                "600",
+            ]
             run = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
             if run.returncode != 0 or not out.exists():
                 raise SystemExit(f"{' '.join(cmd)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
@@ -85,12 +101,17 @@ def main() -> None:
         def per(*events: str) -> float:
             return sum(counts[1][e] - counts[0][e] for e in events) / (args.large - args.small)
 
-        print(f"{args.only} -> {args.db} {args.mode}: {per('Ir'):,.0f} instructions per record "
-              f"(worker under cachegrind, {args.small:,} and {args.large:,} records)", flush=True)
+        print(
+            f"{args.only} -> {args.db} {args.mode}: {per('Ir'):,.0f} instructions per record "
+            f"(worker under cachegrind, {args.small:,} and {args.large:,} records)",
+            flush=True,
+        )
         if args.cache_sim:
-            print(f"  data cache misses per record: first level {per('D1mr', 'D1mw'):,.1f} "
-                  f"(reads {per('D1mr'):,.1f}), last level {per('DLmr', 'DLmw'):,.1f} (reads {per('DLmr'):,.1f})",
-                  flush=True)
+            print(
+                f"  data cache misses per record: first level {per('D1mr', 'D1mw'):,.1f} "
+                f"(reads {per('D1mr'):,.1f}), last level {per('DLmr', 'DLmw'):,.1f} (reads {per('DLmr'):,.1f})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Usage: python bench/bench_startup.py [--runs 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,12 +35,17 @@ def rss_mb(pid: int) -> float:
 def start(workdir: Path) -> tuple[subprocess.Popen[bytes], str, float]:
     port = free_port()
     props = workdir / "worker.properties"
-    props.write_text(f"offset.storage.file.filename={workdir}/offsets\nembedded.log.dir={workdir}/log\n"
-                     f"listeners=http://127.0.0.1:{port}\n")
+    props.write_text(
+        f"offset.storage.file.filename={workdir}/offsets\nembedded.log.dir={workdir}/log\n"
+        f"listeners=http://127.0.0.1:{port}\n"
+    )
     url = f"http://127.0.0.1:{port}"
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "miniconnect.cli", "standalone", str(props)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "miniconnect.cli", "standalone", str(props)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     with httpx.Client() as client:
         while True:
             try:
@@ -62,8 +68,10 @@ def main() -> None:
             times.append(secs)
             proc.send_signal(signal.SIGTERM)
             proc.wait(30)
-    print(f"startup to REST answering: median {statistics.median(times):.3f} s, "
-          f"min {min(times):.3f} s, max {max(times):.3f} s over {args.runs} runs")
+    print(
+        f"startup to REST answering: median {statistics.median(times):.3f} s, "
+        f"min {min(times):.3f} s, max {max(times):.3f} s over {args.runs} runs"
+    )
 
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
@@ -73,14 +81,34 @@ def main() -> None:
         with httpx.Client(base_url=url, timeout=30) as client:
             for i in range(5):
                 (work / f"in{i}.txt").write_text("".join(f"line {n}\n" for n in range(1000)))
-                client.post("/connectors", json={"name": f"src-{i}", "config": {
-                    "connector.class": "FileStreamSource", "file": str(work / f"in{i}.txt"), "topic": f"t{i}"}})
-                client.post("/connectors", json={"name": f"sink-{i}", "config": {
-                    "connector.class": "FileStreamSink", "file": str(work / f"out{i}.txt"), "topics": f"t{i}"}})
+                client.post(
+                    "/connectors",
+                    json={
+                        "name": f"src-{i}",
+                        "config": {
+                            "connector.class": "FileStreamSource",
+                            "file": str(work / f"in{i}.txt"),
+                            "topic": f"t{i}",
+                        },
+                    },
+                )
+                client.post(
+                    "/connectors",
+                    json={
+                        "name": f"sink-{i}",
+                        "config": {
+                            "connector.class": "FileStreamSink",
+                            "file": str(work / f"out{i}.txt"),
+                            "topics": f"t{i}",
+                        },
+                    },
+                )
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                done = all((work / f"out{i}.txt").exists() and
-                           len((work / f"out{i}.txt").read_text().splitlines()) >= 1000 for i in range(5))
+                done = all(
+                    (work / f"out{i}.txt").exists() and len((work / f"out{i}.txt").read_text().splitlines()) >= 1000
+                    for i in range(5)
+                )
                 if done:
                     break
                 time.sleep(0.1)
@@ -90,8 +118,10 @@ def main() -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
     print(f"RSS idle: {idle:.1f} MB")
-    print(f"RSS with {len(states)} connectors ({states.count('RUNNING')} RUNNING, 5 file sources + 5 file sinks "
-          f"on the embedded log, 5,000 lines moved): {busy:.1f} MB")
+    print(
+        f"RSS with {len(states)} connectors ({states.count('RUNNING')} RUNNING, 5 file sources + 5 file sinks "
+        f"on the embedded log, 5,000 lines moved): {busy:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Commands: `standalone`, `distributed` and `topics`, like Kafka's connect-*.sh and console tools."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,8 @@ import os
 import signal
 import sys
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import CONNECT_VERSION, SERVER_VERSION, __version__
 from .errors import ConnectError
@@ -19,14 +21,22 @@ STARTED = time.monotonic()
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="miniconnect", description="A light asyncio Kafka Connect worker.")
-    p.add_argument("--version", action="version",
-                   version=f"miniconnect {__version__} (Kafka Connect {CONNECT_VERSION}; REST version {SERVER_VERSION})")
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"miniconnect {__version__} (Kafka Connect {CONNECT_VERSION}; REST version {SERVER_VERSION})",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     def worker_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("worker_properties", help="worker .properties file")
-        sp.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a worker property (repeatable)")
+        sp.add_argument(
+            "--override",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a worker property (repeatable)",
+        )
         sp.add_argument("--log-level", default=os.environ.get("MINICONNECT_LOG_LEVEL", "INFO"))
 
     sa = sub.add_parser("standalone", help="run a standalone worker")
@@ -75,18 +85,26 @@ def make_transport(config: Any) -> Any:
         servers = ",".join(servers)
     if servers:
         from .transport.kafka import KafkaTransport
+
         # The worker's own security keys reach its admin client (as Connect's, which starts from the top-level
         # keys); task producers and consumers take only producer.* / consumer.* keys, as in Connect.
         security = {k: v for k, v in config.originals.items() if k.startswith(("security.", "sasl.", "ssl."))}
-        return KafkaTransport(servers, config.with_prefix("producer."), config.with_prefix("consumer."),
-                              {**security, **config.with_prefix("admin.")})
+        return KafkaTransport(
+            servers,
+            config.with_prefix("producer."),
+            config.with_prefix("consumer."),
+            {**security, **config.with_prefix("admin.")},
+        )
     from .transport.embedded import EmbeddedLog
+
     retention_bytes = config["embedded.log.retention.bytes"]
     retention_ms = config["embedded.log.retention.ms"]
-    return EmbeddedLog(config["embedded.log.dir"],
-                       retention_bytes=retention_bytes if retention_bytes and retention_bytes > 0 else None,
-                       retention_ms=retention_ms if retention_ms and retention_ms > 0 else None,
-                       default_partitions=config["embedded.log.partitions"])
+    return EmbeddedLog(
+        config["embedded.log.dir"],
+        retention_bytes=retention_bytes if retention_bytes and retention_bytes > 0 else None,
+        retention_ms=retention_ms if retention_ms and retention_ms > 0 else None,
+        default_partitions=config["embedded.log.partitions"],
+    )
 
 
 async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
@@ -120,7 +138,7 @@ async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
         for name, cfg in connectors:
             try:
                 await herder.put_connector_config(name, cfg, allow_replace=True)
-            except Exception as e:  # noqa: BLE001 - like Kafka: log and keep the worker up
+            except Exception as e:
                 log.error("Failed to create connector %s from the command line: %s", name, e)
         await stop.wait()
         log.info("Shutting down")
@@ -150,7 +168,7 @@ async def _stop_all(*parts: Any) -> None:
     for part in parts:
         try:
             await part.stop()
-        except Exception as e:  # noqa: BLE001 - keep stopping the rest
+        except Exception as e:
             log.error("Error while stopping %s: %s", type(part).__name__, e)
 
 
@@ -158,8 +176,10 @@ async def run_distributed(config: Any) -> int:
     """A worker of the Connect cluster named by group.id: configs, offsets and statuses in Kafka's topics."""
     servers = config["bootstrap.servers"]
     if not servers:
-        log.error("Distributed mode needs Kafka: set bootstrap.servers in the worker properties "
-                  "(or use `miniconnect standalone`, which runs on the embedded log).")
+        log.error(
+            "Distributed mode needs Kafka: set bootstrap.servers in the worker properties "
+            "(or use `miniconnect standalone`, which runs on the embedded log)."
+        )
         return 2
     from .plugins import Plugins
     from .rest.server import RestServer
@@ -196,8 +216,10 @@ async def run_topics(config: Any, args: argparse.Namespace) -> int:
 
     if args.action == "verify":
         if config["bootstrap.servers"]:
-            log.error("`topics verify` checks the embedded log; this worker config names Kafka (bootstrap.servers), "
-                      "whose brokers check their own logs")
+            log.error(
+                "`topics verify` checks the embedded log; this worker config names Kafka (bootstrap.servers), "
+                "whose brokers check their own logs"
+            )
             return 2
         try:
             return 0 if topics.verify(config["embedded.log.dir"], args.topic, sys.stdout) else 1
@@ -211,9 +233,15 @@ async def run_topics(config: Any, args: argparse.Namespace) -> int:
             for line in await topics.list_topics(transport):
                 print(line)
         elif args.action == "consume":
-            await topics.consume(transport, args.topic, args.from_beginning, sys.stdout,
-                                 max_messages=args.max_messages, timeout_ms=args.timeout_ms,
-                                 print_key=args.print_key)
+            await topics.consume(
+                transport,
+                args.topic,
+                args.from_beginning,
+                sys.stdout,
+                max_messages=args.max_messages,
+                timeout_ms=args.timeout_ms,
+                print_key=args.print_key,
+            )
         else:
             n = await topics.produce(transport, args.topic, sys.stdin, key_separator=args.key_separator)
             print(f"Produced {n} records to {args.topic}", file=sys.stderr)
@@ -224,9 +252,11 @@ async def run_topics(config: Any, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
-                        format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)")
+    logging.basicConfig(
+        level=args.log_level.upper(), stream=sys.stderr, format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)"
+    )
     from .secrets import install_log_masking
+
     install_log_masking()
     try:
         config = load_worker_config(args.worker_properties, args.override, args.command == "distributed")

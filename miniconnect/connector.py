@@ -3,11 +3,13 @@
 A connector is one small module: a Connector subclass that declares `config_def` and `task_class`, and a task
 subclass that implements `poll` (source) or `put` (sink). Everything else has a working default.
 """
+
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, NamedTuple
 
 from . import __version__
 from .config.configdef import ConfigDef, ConfigValue
@@ -45,6 +47,7 @@ class OffsetStorageReader(ABC):
 
     async def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
         from .storage.offsets import partition_key
+
         return (await self.offsets([partition])).get(partition_key(partition))
 
 
@@ -180,6 +183,7 @@ class Connector(ABC):
         super().__init_subclass__(**kw)
         if "class_name" not in cls.__dict__:
             cls.class_name = f"{cls.__module__}.{cls.__qualname__}"
+
     context: ConnectorContext
 
     async def start(self, props: dict[str, str]) -> None:
@@ -201,8 +205,9 @@ class SourceConnector(Connector):
     task_class: ClassVar[type[SourceTask]]
     context: SourceConnectorContext
 
-    async def alter_offsets(self, connector_config: Mapping[str, str],
-                            offsets: Mapping[str, dict[str, Any] | None]) -> bool:
+    async def alter_offsets(
+        self, connector_config: Mapping[str, str], offsets: Mapping[str, dict[str, Any] | None]
+    ) -> bool:
         """Hook for PATCH/DELETE /offsets; True if the connector also altered offsets it keeps itself."""
         return False
 
@@ -211,6 +216,7 @@ class SinkConnector(Connector):
     type = "sink"
     task_class: ClassVar[type[SinkTask]]
 
-    async def alter_offsets(self, connector_config: Mapping[str, str],
-                            offsets: Mapping[TopicPartition, int | None]) -> bool:
+    async def alter_offsets(
+        self, connector_config: Mapping[str, str], offsets: Mapping[TopicPartition, int | None]
+    ) -> bool:
         return False

@@ -1,4 +1,5 @@
 """Exceptions a user can act on; the REST layer maps them to Connect's error body in one place."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Files at rest: owner-only, atomically replaced, durable when written (connector configs hold secrets)."""
+
 from __future__ import annotations
 
 import logging
@@ -49,5 +50,9 @@ def tighten(path: str) -> None:
         return
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         os.chmod(path, PRIVATE_MODE)
-        log.warning("%s was readable by group or others (mode %o): changed to %o, as it may hold connector "
-                    "secrets", path, stat.S_IMODE(st.st_mode), PRIVATE_MODE)
+        log.warning(
+            "%s was readable by group or others (mode %o): changed to %o, as it may hold connector secrets",
+            path,
+            stat.S_IMODE(st.st_mode),
+            PRIVATE_MODE,
+        )

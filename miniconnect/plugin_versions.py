@@ -1,4 +1,5 @@
 """Plugin version requirements as Kafka 4.1 takes them (KIP-891): "latest", one version, or Maven version ranges."""
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,15 @@ def _ranges(spec: str) -> list[tuple[str, str | None, str | None, str]]:
     spec = spec.strip()
     if not spec.startswith(("[", "(")):
         return [("[", spec, spec, "]")]
-    found = [(m.group(1), m.group(2).strip() or None,
-              (m.group(3).strip() or None) if m.group(3) is not None else m.group(2).strip() or None, m.group(4))
-             for m in _RANGE.finditer(spec)]
+    found = [
+        (
+            m.group(1),
+            m.group(2).strip() or None,
+            (m.group(3).strip() or None) if m.group(3) is not None else m.group(2).strip() or None,
+            m.group(4),
+        )
+        for m in _RANGE.finditer(spec)
+    ]
     if not found or _RANGE.sub("", spec).strip(", ") != "":
         raise BadRequest(f"Invalid version range {spec}")
     return found
@@ -48,5 +55,6 @@ def check_plugin_version(class_name: str, version: str | None, spec: str | None)
     ranges = _ranges(spec)
     if version is not None and any(_within(version, *r) for r in ranges):
         return
-    raise BadRequest(f"Plugin {class_name} not found that matches the version range {_text(ranges)}, available "
-                     f"versions: [{version}]")
+    raise BadRequest(
+        f"Plugin {class_name} not found that matches the version range {_text(ranges)}, available versions: [{version}]"
+    )

@@ -6,6 +6,7 @@ resolved (then only the entry points whose name matches that simple name are loa
 needed (`/connector-plugins`, plugin.path scanning, an unknown name). Heavy drivers (sqlalchemy, asyncpg, ...)
 therefore load when the first JDBC connector is created, not when the worker starts.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -16,7 +17,8 @@ import os
 import pkgutil
 import sys
 import threading
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from . import __version__
 from .config.providers import ConfigProvider
@@ -50,8 +52,13 @@ BUILTIN_PLUGINS = {
     "EnvVarConfigProvider": "miniconnect.config.providers:EnvVarConfigProvider",
 }
 PLUGIN_TYPES = "sink, source, converter, header_converter, transformation, predicate"
-_SUFFIXES = {"connector": "Connector", "converter": "Converter", "transformation": "Transformation",
-             "predicate": "Predicate", "config_provider": "ConfigProvider"}
+_SUFFIXES = {
+    "connector": "Connector",
+    "converter": "Converter",
+    "transformation": "Transformation",
+    "predicate": "Predicate",
+    "config_provider": "ConfigProvider",
+}
 _KINDS = tuple(_SUFFIXES)
 
 
@@ -74,6 +81,7 @@ def _kind(cls: Any) -> str | None:
     if issubclass(cls, ConfigProvider) and cls is not ConfigProvider:
         return "config_provider"
     from .transforms.base import Predicate, Transformation
+
     if issubclass(cls, Transformation) and cls is not Transformation and getattr(cls, "class_name", ""):
         return "transformation"
     if issubclass(cls, Predicate) and cls is not Predicate and getattr(cls, "class_name", ""):
@@ -101,8 +109,12 @@ def plugin_version(cls: type) -> str | None:
 class Plugins:
     """The plugins this worker can run. Thread-safe; loading happens at most once per entry point/module."""
 
-    def __init__(self, worker_config: Mapping[str, Any] | None = None, plugin_path: Iterable[str] | None = None,
-                 entry_points: Iterable[Any] | None = None):
+    def __init__(
+        self,
+        worker_config: Mapping[str, Any] | None = None,
+        plugin_path: Iterable[str] | None = None,
+        entry_points: Iterable[Any] | None = None,
+    ):
         if plugin_path is None and worker_config is not None:
             plugin_path = worker_config.get("plugin.path") or []
             if isinstance(plugin_path, str):
@@ -126,12 +138,14 @@ class Plugins:
                 eps = self._entry_points
                 if eps is None:
                     from importlib.metadata import entry_points as _eps
+
                     eps = _eps(group=ENTRY_POINT_GROUP)
                 pending: dict[str, Any] = {}
                 for ep in eps:
                     pending.setdefault(f"{ep.name}={ep.value}", ep)
                 if self._entry_points is None:
                     from importlib.metadata import EntryPoint
+
                     for name, value in BUILTIN_PLUGINS.items():
                         pending.setdefault(f"{name}={value}", EntryPoint(name, value, ENTRY_POINT_GROUP))
                 self._pending_eps = pending
@@ -148,8 +162,14 @@ class Plugins:
             name = class_name_of(cls)
             known = self._classes[kind].get(name)
             if known is not None and known is not cls:
-                log.warning("Plugin %s is provided twice (%s.%s and %s.%s); keeping the first", name,
-                            known.__module__, known.__qualname__, cls.__module__, cls.__qualname__)
+                log.warning(
+                    "Plugin %s is provided twice (%s.%s and %s.%s); keeping the first",
+                    name,
+                    known.__module__,
+                    known.__qualname__,
+                    cls.__module__,
+                    cls.__qualname__,
+                )
                 return True
             self._classes[kind][name] = cls
             self._reindex(kind)
@@ -181,12 +201,16 @@ class Plugins:
             return
         try:
             cls = ep.load()
-        except Exception as e:  # noqa: BLE001 - one broken plugin must not stop the worker
+        except Exception as e:
             log.error("Failed to load plugin %s (%s): %s: %s", ep.name, ep.value, type(e).__name__, e)
             return
         if not self.register(cls):
-            log.warning("Entry point %s (%s) is not a Connector, Converter, Transformation, Predicate or "
-                        "ConfigProvider class; skipped", ep.name, ep.value)
+            log.warning(
+                "Entry point %s (%s) is not a Connector, Converter, Transformation, Predicate or "
+                "ConfigProvider class; skipped",
+                ep.name,
+                ep.value,
+            )
 
     def _load_matching(self, name: str) -> None:
         """Loads the entry points that could be `name`. Convention: an entry point is named after the simple
@@ -212,6 +236,7 @@ class Plugins:
         if not self._transforms_loaded:
             self._transforms_loaded = True
             from .transforms.registry import PREDICATES, TRANSFORMATIONS
+
             for cls in TRANSFORMATIONS + PREDICATES:
                 self.register(cls)
 
@@ -241,13 +266,19 @@ class Plugins:
                 if package is None:
                     continue
                 self._register_module(package)
-                for info in pkgutil.walk_packages([path], prefix=entry + ".",
-                                                  onerror=lambda n: log.error("Failed to import plugin package %s", n)):
+                for info in pkgutil.walk_packages(
+                    [path], prefix=entry + ".", onerror=lambda n: log.error("Failed to import plugin package %s", n)
+                ):
                     try:
                         self._register_module(importlib.import_module(info.name))
-                    except Exception as e:  # noqa: BLE001
-                        log.error("Failed to import plugin module %s from %s: %s: %s", info.name, directory,
-                                  type(e).__name__, e)
+                    except Exception as e:
+                        log.error(
+                            "Failed to import plugin module %s from %s: %s: %s",
+                            info.name,
+                            directory,
+                            type(e).__name__,
+                            e,
+                        )
 
     @staticmethod
     def _import_file(name: str, path: str, package_dir: str | None = None) -> Any:
@@ -258,14 +289,15 @@ class Plugins:
             log.warning("Plugin module %s at %s has the name of an already loaded module; skipped", name, path)
             return None
         spec = importlib.util.spec_from_file_location(
-            name, path, submodule_search_locations=[package_dir] if package_dir else None)
+            name, path, submodule_search_locations=[package_dir] if package_dir else None
+        )
         if spec is None or spec.loader is None:
             return None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
-        except Exception as e:  # noqa: BLE001 - a broken module is logged and skipped
+        except Exception as e:
             sys.modules.pop(name, None)
             log.error("Failed to import plugin module %s: %s: %s", path, type(e).__name__, e)
             return None
@@ -295,13 +327,17 @@ class Plugins:
         if cls is not None:
             return cls
         if name in self._ambiguous[kind]:
-            raise ConnectError(f"More than one {kind} matches alias {name}. Please use full package and class "
-                               f"name instead. Classes found: {', '.join(self._ambiguous[kind][name])}")
+            raise ConnectError(
+                f"More than one {kind} matches alias {name}. Please use full package and class "
+                f"name instead. Classes found: {', '.join(self._ambiguous[kind][name])}"
+            )
         label = _SUFFIXES[kind]
         available = sorted(self._classes[kind].items())
         listed = ", ".join(_plugin_desc(n, c) if kind == "connector" else n for n, c in available)
-        raise PluginNotFound(f"Failed to find any class that implements {label} and which name matches "
-                             f"{name}, available {label.lower()}s are: {listed}")
+        raise PluginNotFound(
+            f"Failed to find any class that implements {label} and which name matches "
+            f"{name}, available {label.lower()}s are: {listed}"
+        )
 
     def resolve_connector(self, name: str) -> type[Connector]:
         return self._resolve("connector", name)
@@ -319,7 +355,7 @@ class Plugins:
         return self._resolve("config_provider", name)
 
     def connector_type(self, name: str | None) -> str:
-        """"source", "sink", or "unknown" when the class cannot be resolved."""
+        """ "source", "sink", or "unknown" when the class cannot be resolved."""
         if not name:
             return "unknown"
         try:
@@ -358,6 +394,7 @@ class Plugins:
     def plugin_config(self, name: str, version: str | None = None) -> list[dict[str, Any]]:
         """GET /connector-plugins/{name}/config[?version=]: ConfigKeyInfo list."""
         from .config.connector_config import plugin_config_keys
+
         name = (name or "").strip()
         cls = self._find("connector", name)
         if cls is not None:
@@ -383,8 +420,10 @@ class Plugins:
 def _plugin_desc(class_name: str, cls: type) -> str:
     """Kafka's PluginDesc.toString(), as its "no such connector" message lists the connectors it has."""
     version = plugin_version(cls)
-    return (f"PluginDesc{{klass=class {class_name}, name='{class_name}', version='{version}', "
-            f"encodedVersion={version}, type={cls.type}, typeName='{cls.type}', location='classpath'}}")
+    return (
+        f"PluginDesc{{klass=class {class_name}, name='{class_name}', version='{version}', "
+        f"encodedVersion={version}, type={cls.type}, typeName='{cls.type}', location='classpath'}}"
+    )
 
 
 def _info(class_name: str, ptype: str, cls: type) -> dict[str, Any]:

@@ -1,24 +1,40 @@
 """Secrets never printed: passwords in URLs are shown as `[hidden]`, and the values of PASSWORD-type keys a running
 connector was given are masked in every log line, trace and error message of this process (a net behind the
 places that already print `[hidden]`, for drivers that echo what they were given)."""
+
 from __future__ import annotations
 
 import logging
 import re
 import threading
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 HIDDEN = "[hidden]"
-_URL_SECRET_PARAMS = ("password", "sslpassword", "trustcertificatekeystorepassword",
-                      "clientcertificatekeystorepassword", "keystorepassword", "truststorepassword",
-                      "sslkeypassword", "ssl.key.password")
-_PARAM_SECRET = re.compile(r"([?&;](?:" + "|".join(re.escape(p) for p in _URL_SECRET_PARAMS) + r")=)([^&;\s\"']*)",
-                           re.I)
+_URL_SECRET_PARAMS = (
+    "password",
+    "sslpassword",
+    "trustcertificatekeystorepassword",
+    "clientcertificatekeystorepassword",
+    "keystorepassword",
+    "truststorepassword",
+    "sslkeypassword",
+    "ssl.key.password",
+)
+_PARAM_SECRET = re.compile(
+    r"([?&;](?:" + "|".join(re.escape(p) for p in _URL_SECRET_PARAMS) + r")=)([^&;\s\"']*)", re.I
+)
 _USERINFO = re.compile(r"(//[^/@?\s\"']*?:)([^/@?\s\"']+)(@)")
 _MIN_LENGTH = 6  # shorter values ("test", "root") would mask ordinary words
 # Kafka clients' PASSWORD-type keys, also under producer./consumer./admin. and the connectors' *.override. prefixes
-CLIENT_PASSWORD_KEYS = ("sasl.jaas.config", "ssl.key.password", "ssl.keystore.password", "ssl.truststore.password",
-                        "ssl.keystore.key", "basic.auth.user.info")
+CLIENT_PASSWORD_KEYS = (
+    "sasl.jaas.config",
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.truststore.password",
+    "ssl.keystore.key",
+    "basic.auth.user.info",
+)
 
 _lock = threading.Lock()
 _known: set[str] = set()

@@ -1,8 +1,10 @@
 """The logic of `miniconnect topics list|consume|produce|verify`, for any Transport (verify: the embedded log)."""
+
 from __future__ import annotations
 
 import uuid
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 from .transport.base import ProducerRecord, Transport
 from .transport.embedded.recovery import verify_log
@@ -20,16 +22,24 @@ def _text(data: bytes | None) -> str:
     return "null" if data is None else data.decode("utf-8", errors="replace")
 
 
-async def consume(transport: Transport, topic: str, from_beginning: bool, out: TextIO,
-                  max_messages: int | None = None, timeout_ms: int | None = None,
-                  print_key: bool = False) -> int:
+async def consume(
+    transport: Transport,
+    topic: str,
+    from_beginning: bool,
+    out: TextIO,
+    max_messages: int | None = None,
+    timeout_ms: int | None = None,
+    print_key: bool = False,
+) -> int:
     """Prints record values (with print_key: "key<TAB>value") one per line, like kafka-console-consumer.
     Without from_beginning only records produced from now on. Stops after max_messages, or once timeout_ms
     passes without a record (None: runs until cancelled). Returns how many records were printed.
 
     Uses a throwaway group that never commits, so a worker's committed positions are never touched."""
-    consumer = transport.consumer(f"miniconnect-console-consumer-{uuid.uuid4().hex[:8]}",
-                                  {"auto.offset.reset": "earliest" if from_beginning else "latest"})
+    consumer = transport.consumer(
+        f"miniconnect-console-consumer-{uuid.uuid4().hex[:8]}",
+        {"auto.offset.reset": "earliest" if from_beginning else "latest"},
+    )
     count = 0
     await consumer.start()
     try:

@@ -11,6 +11,7 @@ dir on a free loopback port, and stops at session end (also on failure).
 - pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
 Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
 """
+
 from __future__ import annotations
 
 import sys
@@ -21,10 +22,18 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers import DbServer, KafkaServer, MariaDbServer, PostgresServer, db_server, kafka_server, run_async  # noqa: E402
+from servers import DbServer, KafkaServer, MariaDbServer, PostgresServer, db_server, kafka_server, run_async
 
-_MARKERS = {"kafka_bootstrap": "kafka", "kafka_secure": "kafka", "pg_tls": "postgres", "mysql_tls": "mysql", "pg": "postgres", "pg_db": "postgres", "mysql": "mysql",
-            "mysql_db": "mysql"}
+_MARKERS = {
+    "kafka_bootstrap": "kafka",
+    "kafka_secure": "kafka",
+    "pg_tls": "postgres",
+    "mysql_tls": "mysql",
+    "pg": "postgres",
+    "pg_db": "postgres",
+    "mysql": "mysql",
+    "mysql_db": "mysql",
+}
 _startup_times: dict[str, float] = {}
 
 
@@ -36,10 +45,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(marker)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if _startup_times:
-        terminalreporter.write_line("server start-up: " + ", ".join(
-            f"{name} {secs:.1f}s" for name, secs in _startup_times.items()))
+        terminalreporter.write_line(
+            "server start-up: " + ", ".join(f"{name} {secs:.1f}s" for name, secs in _startup_times.items())
+        )
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +58,7 @@ def kafka_bootstrap() -> str:
         yield bootstrap
 
 
-def _running(server, label: str):  # noqa: ANN001, ANN202 - any of the servers/ classes
+def _running(server, label: str):
     try:
         server.start()
         _startup_times[label] = server.startup_seconds

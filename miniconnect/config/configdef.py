@@ -1,10 +1,12 @@
 """ConfigDef: each plugin declares its keys once; parsing, defaults, validation and the REST views come from it."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from ..secrets import redact_url
@@ -69,8 +71,11 @@ Validator = Callable[[str, Any], None]
 # A recommender returns the values a UI should offer, given the other parsed values.
 Recommender = Callable[[str, Mapping[str, Any]], list[Any]]
 
-_INT_RANGES = {ConfigType.INT: (-2**31, 2**31 - 1), ConfigType.SHORT: (-2**15, 2**15 - 1),
-               ConfigType.LONG: (-2**63, 2**63 - 1)}
+_INT_RANGES = {
+    ConfigType.INT: (-(2**31), 2**31 - 1),
+    ConfigType.SHORT: (-(2**15), 2**15 - 1),
+    ConfigType.LONG: (-(2**63), 2**63 - 1),
+}
 
 
 def parse_type(name: str, value: Any, type: ConfigType) -> Any:
@@ -168,9 +173,13 @@ class ConfigValue:
     visible: bool = True
 
     def info(self, type: ConfigType | None = None) -> dict[str, Any]:
-        return {"name": self.name, "value": render_value(self.value, type),
-                "recommended_values": [render_value(v) for v in self.recommended_values],
-                "errors": list(self.errors), "visible": self.visible}
+        return {
+            "name": self.name,
+            "value": render_value(self.value, type),
+            "recommended_values": [render_value(v) for v in self.recommended_values],
+            "errors": list(self.errors),
+            "visible": self.visible,
+        }
 
 
 class _NullValue(Exception):
@@ -185,20 +194,43 @@ class ConfigDef:
         for k in keys:
             self.keys[k.name] = k
 
-    def define(self, name: str, type: ConfigType, default: Any = NO_DEFAULT, validator: Validator | None = None,
-               importance: Importance = Importance.MEDIUM, documentation: str = "", group: str | None = None,
-               order_in_group: int = -1, width: Width = Width.NONE, display_name: str | None = None,
-               dependents: list[str] | None = None, recommender: Recommender | None = None,
-               internal: bool = False) -> ConfigDef:
+    def define(
+        self,
+        name: str,
+        type: ConfigType,
+        default: Any = NO_DEFAULT,
+        validator: Validator | None = None,
+        importance: Importance = Importance.MEDIUM,
+        documentation: str = "",
+        group: str | None = None,
+        order_in_group: int = -1,
+        width: Width = Width.NONE,
+        display_name: str | None = None,
+        dependents: list[str] | None = None,
+        recommender: Recommender | None = None,
+        internal: bool = False,
+    ) -> ConfigDef:
         if name in self.keys:
             raise ValueError(f"Configuration {name} is defined twice.")
         if default is not NO_DEFAULT and default is not None:
             default = parse_type(name, default, type)
             if validator is not None:
                 validator(name, default)
-        self.keys[name] = ConfigKey(name, type, default, validator, importance, documentation, group,
-                                    order_in_group, width, display_name, list(dependents or []), recommender,
-                                    internal)
+        self.keys[name] = ConfigKey(
+            name,
+            type,
+            default,
+            validator,
+            importance,
+            documentation,
+            group,
+            order_in_group,
+            width,
+            display_name,
+            list(dependents or []),
+            recommender,
+            internal,
+        )
         return self
 
     def merge(self, other: ConfigDef) -> ConfigDef:
@@ -286,6 +318,7 @@ def java_str(value: Any) -> str:
 
 _NON_NULL = "Value must be non-null"  # Range's complaint when a value did not parse (Kafka validates null then)
 
+
 class _Validator:
     def __init__(self, check: Callable[[Any], str | None], text: str, null_reason: str | None = None):
         self._check, self._text, self.null_reason = check, text, null_reason
@@ -302,27 +335,42 @@ class _Validator:
 
 
 def at_least(minimum: float) -> Validator:
-    return _Validator(lambda v: None if v >= minimum else f"Value must be at least {minimum}", f"[{minimum},...]",
-                      _NON_NULL)
+    return _Validator(
+        lambda v: None if v >= minimum else f"Value must be at least {minimum}", f"[{minimum},...]", _NON_NULL
+    )
 
 
 def between(lo: float, hi: float) -> Validator:
-    return _Validator(lambda v: None if lo <= v <= hi else f"Value must be no more than {hi}"
-                      if v > hi else f"Value must be at least {lo}", f"[{lo},...,{hi}]", _NON_NULL)
+    return _Validator(
+        lambda v: (
+            None if lo <= v <= hi else f"Value must be no more than {hi}" if v > hi else f"Value must be at least {lo}"
+        ),
+        f"[{lo},...,{hi}]",
+        _NON_NULL,
+    )
 
 
 def one_of(*options: str, case_sensitive: bool = False) -> Validator:
     norm = (lambda s: s) if case_sensitive else (lambda s: str(s).lower())
     allowed = {norm(o) for o in options}
     text = f"[{', '.join(options)}]"
-    return _Validator(lambda v: None if norm(v) in allowed else f"String must be one of: {', '.join(options)}"
-                      if case_sensitive else f"String must be one of (case insensitive): {', '.join(options)}", text)
+    return _Validator(
+        lambda v: (
+            None
+            if norm(v) in allowed
+            else f"String must be one of: {', '.join(options)}"
+            if case_sensitive
+            else f"String must be one of (case insensitive): {', '.join(options)}"
+        ),
+        text,
+    )
 
 
 def list_of(*options: str) -> Validator:
     def check(values: list[str]) -> str | None:
         bad = [v for v in values if v not in options]
         return f"Invalid value(s) {', '.join(bad)}; must be one of: {', '.join(options)}" if bad else None
+
     return _Validator(check, f"[{', '.join(options)}]")
 
 
@@ -338,13 +386,13 @@ def non_empty_string_without_control_chars() -> Validator:
         if bad:
             return f"String may not contain control sequences but had the following ASCII chars: {', '.join(bad)}"
         return None
+
     return _Validator(check, "non-empty string without ISO control characters")
 
 
 def matches(pattern: str, text: str | None = None) -> Validator:
     rx = re.compile(pattern)
-    return _Validator(lambda v: None if rx.fullmatch(str(v)) else f"does not match {text or pattern}",
-                      text or pattern)
+    return _Validator(lambda v: None if rx.fullmatch(str(v)) else f"does not match {text or pattern}", text or pattern)
 
 
 def custom(check: Callable[[Any], str | None], text: str) -> Validator:

@@ -1,5 +1,6 @@
 """JAAS configuration text, as Java reads it: login config files (`Name { module flag key="value"; };`) and the
 single-entry `sasl.jaas.config` strings of Kafka clients (`module flag key="value";`)."""
+
 from __future__ import annotations
 
 import os
@@ -51,7 +52,7 @@ def _modules(tokens: list[tuple[str, bool]], i: int, end: str | None) -> tuple[l
         options: dict[str, str] = {}
         while i < len(tokens) and tokens[i] != (";", False):
             if i + 2 >= len(tokens) or tokens[i + 1] != ("=", False):
-                raise ConfigError(message=f"Invalid JAAS option for login module {name}: expected key=\"value\"")
+                raise ConfigError(message=f'Invalid JAAS option for login module {name}: expected key="value"')
             options[tokens[i][0]] = tokens[i + 2][0]
             i += 3
         if i >= len(tokens):
@@ -65,8 +66,11 @@ def parse_jaas_config(text: str) -> LoginModule:
     """A client's `sasl.jaas.config`: exactly one login module (Kafka's JaasConfig rules)."""
     modules, _ = _modules(_tokens(text), 0, None)
     if len(modules) != 1:
-        raise ConfigError("sasl.jaas.config", "[hidden]", "JAAS config property contains "
-                          f"{len(modules)} login modules, should be 1 module")
+        raise ConfigError(
+            "sasl.jaas.config",
+            "[hidden]",
+            f"JAAS config property contains {len(modules)} login modules, should be 1 module",
+        )
     return modules[0]
 
 

@@ -1,4 +1,5 @@
 """Reads worker and connector files: java.util.Properties syntax, and the JSON shapes Connect accepts."""
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,7 @@ def _unescape(s: str) -> str:
         c = s[i]
         i += 1
         if c == "u":
-            hexits = s[i:i + 4]
+            hexits = s[i : i + 4]
             if len(hexits) < 4 or any(h not in "0123456789abcdefABCDEF" for h in hexits):
                 raise ValueError("Malformed \\uxxxx encoding.")
             out.append(chr(int(hexits, 16)))
@@ -123,8 +124,10 @@ def _json_scalar(path: Any, key: str, value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    raise ConfigError(message=f"Connector config file {path}: the value of '{key}' must be a string, number or "
-                              f"boolean, not a JSON {'object' if isinstance(value, dict) else 'array'}")
+    raise ConfigError(
+        message=f"Connector config file {path}: the value of '{key}' must be a string, number or "
+        f"boolean, not a JSON {'object' if isinstance(value, dict) else 'array'}"
+    )
 
 
 def load_connector_file(path: str | os.PathLike) -> tuple[str, dict[str, str]]:
@@ -138,12 +141,14 @@ def load_connector_file(path: str | os.PathLike) -> tuple[str, dict[str, str]]:
         except ValueError as e:
             raise ConfigError(message=f"Connector config file {path} is not valid JSON: {e}") from None
         if not isinstance(data, dict):
-            raise ConfigError(message=f"Connector config file {path} must hold a JSON object, either "
-                                      '{"name": ..., "config": {...}} or a flat map of configs with "name"')
+            raise ConfigError(
+                message=f"Connector config file {path} must hold a JSON object, either "
+                '{"name": ..., "config": {...}} or a flat map of configs with "name"'
+            )
         if "config" in data and isinstance(data.get("config"), dict):
             raw, name = data["config"], data.get("name")
             if name is not None and not isinstance(name, str):
-                raise ConfigError(message=f"Connector config file {path}: \"name\" must be a string")
+                raise ConfigError(message=f'Connector config file {path}: "name" must be a string')
             name = name.strip() if isinstance(name, str) else None
         else:
             raw, name = data, None
@@ -151,13 +156,17 @@ def load_connector_file(path: str | os.PathLike) -> tuple[str, dict[str, str]]:
         if name is None:
             name = config.get("name")
         elif config.get("name") not in (None, name):
-            raise ConfigError(message=f"Connector config file {path}: connector name configuration "
-                                      f"({config['name']}) doesn't match connector name ({name})")
+            raise ConfigError(
+                message=f"Connector config file {path}: connector name configuration "
+                f"({config['name']}) doesn't match connector name ({name})"
+            )
     else:
         config = load_properties(path)
         name = config.get("name")
     if not name:
-        raise ConfigError(message=f"Connector config file {path} does not name the connector: "
-                                  "set \"name\" (properties: name=...; JSON: {\"name\": ..., \"config\": {...}})")
+        raise ConfigError(
+            message=f"Connector config file {path} does not name the connector: "
+            'set "name" (properties: name=...; JSON: {"name": ..., "config": {...}})'
+        )
     config["name"] = name
     return name, config

@@ -4,13 +4,15 @@ environment by the classes named in `config.providers`, as Kafka's ConfigTransfo
 A provider plugin subclasses ConfigProvider (configure, get, close) and is found like any other plugin (entry
 point or plugin.path), by full class name or simple name.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -93,6 +95,7 @@ class FileConfigProvider(_PathProvider):
 
     def get(self, path: str, keys: set[str] | None = None) -> ConfigData:
         from .properties import parse_properties
+
         checked = self._path(path)
         if checked is None:
             return ConfigData()
@@ -154,7 +157,8 @@ class EnvVarConfigProvider(ConfigProvider):
 
 
 BUILTIN_PROVIDERS: dict[str, type[ConfigProvider]] = {
-    cls.class_name: cls for cls in (FileConfigProvider, DirectoryConfigProvider, EnvVarConfigProvider)}
+    cls.class_name: cls for cls in (FileConfigProvider, DirectoryConfigProvider, EnvVarConfigProvider)
+}
 
 
 def has_variables(value: Any) -> bool:
@@ -175,8 +179,11 @@ class ConfigTransformer:
                     wanted.setdefault((m.group(1), m.group(3) or ""), set()).add(m.group(4))
         if not wanted:
             return dict(configs)
-        lookups = {(name, path): provider.get(path, keys).data for (name, path), keys in wanted.items()
-                   if (provider := self.providers.get(name)) is not None}
+        lookups = {
+            (name, path): provider.get(path, keys).data
+            for (name, path), keys in wanted.items()
+            if (provider := self.providers.get(name)) is not None
+        }
 
         def replace(m: re.Match[str]) -> str:
             found = lookups.get((m.group(1), m.group(3) or ""))
@@ -188,7 +195,7 @@ class ConfigTransformer:
         for provider in self.providers.values():
             try:
                 provider.close()
-            except Exception as e:  # noqa: BLE001 - closing is best effort
+            except Exception as e:
                 log.warning("Failed to close config provider: %s", e)
 
 
@@ -214,15 +221,14 @@ def load_providers(props: Mapping[str, Any], resolve: Callable[[str], type] | No
         class_name = str(class_name).strip()
         try:
             cls = BUILTIN_PROVIDERS.get(class_name) or _builtin_alias(class_name) or (resolve and resolve(class_name))
-        except Exception as e:  # noqa: BLE001 - named in the error below
+        except Exception as e:
             log.error("Could not load config provider class %s: %s", class_name, e)
             cls = None
         if cls is None:
-            raise ConfigError(class_key, class_name, "Could not load config provider class or one of its "
-                                                     "dependencies")
+            raise ConfigError(class_key, class_name, "Could not load config provider class or one of its dependencies")
         prefix = f"{CONFIG_PROVIDERS}.{name}.param."
         provider = cls()
-        provider.configure({k[len(prefix):]: v for k, v in props.items() if k.startswith(prefix)})
+        provider.configure({k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix)})
         providers[name] = provider
     return ConfigTransformer(providers)
 

@@ -2,25 +2,31 @@
 trust stores (files, or PEM text in `ssl.keystore.key` / `ssl.keystore.certificate.chain` /
 `ssl.truststore.certificates`), `ssl.client.auth`, `ssl.endpoint.identification.algorithm`,
 `ssl.enabled.protocols`. JKS stores are refused with the keytool command that converts them."""
+
 from __future__ import annotations
 
 import os
 import ssl
 import tempfile
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ConfigError
 
 _JKS_MAGIC = (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce")  # JKS, JCEKS
-_VERSIONS = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3,
-             "TLSv1.1": ssl.TLSVersion.TLSv1_1, "TLSv1": ssl.TLSVersion.TLSv1}
+_VERSIONS = {
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1": ssl.TLSVersion.TLSv1,
+}
 CLIENT_AUTH = {"none": ssl.CERT_NONE, "requested": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
 
 
 def with_prefix_all_or_nothing(props: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     """Kafka's AbstractConfig.valuesWithPrefixAllOrNothing: the `prefix`ed keys (prefix removed) when there is
     any, else the unprefixed ones."""
-    prefixed = {k[len(prefix):]: v for k, v in props.items() if k.startswith(prefix)}
+    prefixed = {k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix)}
     return prefixed if prefixed else dict(props)
 
 
@@ -42,11 +48,14 @@ def _read(location: str, key: str) -> bytes:
 
 def _refuse_jks(data: bytes, location: str, store: str) -> None:
     if data[:4] in _JKS_MAGIC:
-        raise ConfigError(f"ssl.{store}.location", location,
-                          f"{location} is a JKS {store}, which miniconnect cannot read. Convert it to PKCS12 with: "
-                          f"keytool -importkeystore -srckeystore {location} -srcstoretype JKS -destkeystore "
-                          f"{location}.p12 -deststoretype PKCS12 ; then set ssl.{store}.type=PKCS12 and "
-                          f"ssl.{store}.location={location}.p12")
+        raise ConfigError(
+            f"ssl.{store}.location",
+            location,
+            f"{location} is a JKS {store}, which miniconnect cannot read. Convert it to PKCS12 with: "
+            f"keytool -importkeystore -srckeystore {location} -srcstoretype JKS -destkeystore "
+            f"{location}.p12 -deststoretype PKCS12 ; then set ssl.{store}.type=PKCS12 and "
+            f"ssl.{store}.location={location}.p12",
+        )
 
 
 def _is_pem(data: bytes, store_type: str | None) -> bool:
@@ -55,6 +64,7 @@ def _is_pem(data: bytes, store_type: str | None) -> bool:
 
 def _load_pkcs12(data: bytes, password: str | None, key: str) -> Any:
     from cryptography.hazmat.primitives.serialization import pkcs12
+
     try:
         return pkcs12.load_pkcs12(data, password.encode() if password else None)
     except ValueError as e:
@@ -63,6 +73,7 @@ def _load_pkcs12(data: bytes, password: str | None, key: str) -> Any:
 
 def _pem(cert: Any) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding
+
     return cert.public_bytes(Encoding.PEM)
 
 
@@ -97,6 +108,7 @@ def _load_keystore(ctx: ssl.SSLContext, props: Mapping[str, Any]) -> bool:
             pem = data
         else:
             from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
             p12 = _load_pkcs12(data, _s(props, "ssl.keystore.password"), "ssl.keystore.password")
             if p12.key is None or p12.cert is None:
                 raise ConfigError("ssl.keystore.location", location, "The PKCS12 keystore holds no private key")
@@ -114,8 +126,9 @@ def _load_keystore(ctx: ssl.SSLContext, props: Mapping[str, Any]) -> bool:
         try:
             ctx.load_cert_chain(path, password=key_password)
         except (ssl.SSLError, ValueError) as e:
-            raise ConfigError("ssl.keystore.location", location or "[PEM]",
-                              f"Failed to load the key and certificate chain: {e}") from None
+            raise ConfigError(
+                "ssl.keystore.location", location or "[PEM]", f"Failed to load the key and certificate chain: {e}"
+            ) from None
     return True
 
 
@@ -142,8 +155,10 @@ def server_context(props: Mapping[str, Any]) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _protocols(ctx, props)
     if not _load_keystore(ctx, props):
-        raise ConfigError(message="An https listener needs a keystore: set ssl.keystore.location (PKCS12 or PEM) or "
-                                  "ssl.keystore.key and ssl.keystore.certificate.chain")
+        raise ConfigError(
+            message="An https listener needs a keystore: set ssl.keystore.location (PKCS12 or PEM) or "
+            "ssl.keystore.key and ssl.keystore.certificate.chain"
+        )
     auth = (_s(props, "ssl.client.auth") or "none").lower()
     if auth not in CLIENT_AUTH:
         raise ConfigError("ssl.client.auth", auth, "String must be one of: required, requested, none")

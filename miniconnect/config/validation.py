@@ -1,20 +1,41 @@
 """Connector config validation for create, update and /config/validate, shaped as Kafka's AbstractHerder
 builds ConfigInfos (framework keys, the connector's own validate(), converter keys, sink and topic-creation rules,
 and the keys of each transformation and predicate alias)."""
+
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import BadRequest, ConfigError
 from ..plugin_versions import check_plugin_version
-from .configdef import (NO_DEFAULT, ConfigDef, ConfigKey, ConfigType, ConfigValue, Importance, Width, java_str,
-                        parse_type)
-from .connector_config import (COMMON_CONFIG, CONNECTOR_CLASS_CONFIG, CONNECTOR_VERSION_CONFIG, DEFAULT_TOPIC_CREATION_GROUP,
-                               DLQ_TOPIC_NAME_CONFIG, TOPIC_CREATION_GROUPS_CONFIG, TOPICS_CONFIG, TOPICS_REGEX_CONFIG, framework_config,
-                               topic_creation_config, uses_topic_creation)
+from .configdef import (
+    NO_DEFAULT,
+    ConfigDef,
+    ConfigKey,
+    ConfigType,
+    ConfigValue,
+    Importance,
+    Width,
+    java_str,
+    parse_type,
+)
+from .connector_config import (
+    COMMON_CONFIG,
+    CONNECTOR_CLASS_CONFIG,
+    CONNECTOR_VERSION_CONFIG,
+    DEFAULT_TOPIC_CREATION_GROUP,
+    DLQ_TOPIC_NAME_CONFIG,
+    TOPIC_CREATION_GROUPS_CONFIG,
+    TOPICS_CONFIG,
+    TOPICS_REGEX_CONFIG,
+    framework_config,
+    topic_creation_config,
+    uses_topic_creation,
+)
 
 NULL_VALUE_ERROR = "Null value can not be supplied as the configuration value."
 _CONVERTER_KEYS = (("header", "header.converter"), ("key", "key.converter"), ("value", "value.converter"))
@@ -42,6 +63,7 @@ def java_hash_map_keys(keys: list[str]) -> list[str]:
     def bucket(key: str) -> int:
         h = java_string_hash(key)
         return (h ^ (h >> 16)) & (capacity - 1)
+
     return sorted(keys, key=bucket)  # sorted() is stable: insertion order within a bucket
 
 
@@ -79,18 +101,26 @@ def validate_sink_topics(props: Mapping[str, Any], values: dict[str, ConfigValue
         if has_topics:
             listed = list(dict.fromkeys(t for t in parse_type(TOPICS_CONFIG, topics, ConfigType.LIST) if t))
             if dlq in listed:
-                _add_error(values, TOPICS_CONFIG, topics,
-                           f"The DLQ topic '{dlq}' may not be included in the list of topics "
-                           f"('{TOPICS_CONFIG}={java_str(listed)}') consumed by the connector")
+                _add_error(
+                    values,
+                    TOPICS_CONFIG,
+                    topics,
+                    f"The DLQ topic '{dlq}' may not be included in the list of topics "
+                    f"('{TOPICS_CONFIG}={java_str(listed)}') consumed by the connector",
+                )
         if has_regex:
             try:
                 matched = re.fullmatch(str(regex), dlq) is not None
             except re.error:
                 matched = False  # already reported as "Invalid regex" by the key's validator
             if matched:
-                _add_error(values, TOPICS_REGEX_CONFIG, regex,
-                           f"The DLQ topic '{dlq}' may not be matched by the regex for the topics "
-                           f"('{TOPICS_REGEX_CONFIG}={regex}') consumed by the connector")
+                _add_error(
+                    values,
+                    TOPICS_REGEX_CONFIG,
+                    regex,
+                    f"The DLQ topic '{dlq}' may not be matched by the regex for the topics "
+                    f"('{TOPICS_REGEX_CONFIG}={regex}') consumed by the connector",
+                )
 
 
 def topic_creation_def(props: Mapping[str, Any]) -> ConfigDef:
@@ -113,13 +143,29 @@ def topic_creation_def(props: Mapping[str, Any]) -> ConfigDef:
     return d
 
 
-_ALIASES = (("transforms", "Transforms", "transformation", "Transformation"),
-            ("predicates", "Predicates", "predicate", "Predicate"))
-_TRANSFORM_IMPLICIT = ConfigDef().define(
-    "predicate", ConfigType.STRING, None, None, Importance.MEDIUM,
-    "The alias of a predicate used to determine whether to apply this transformation."
-).define("negate", ConfigType.BOOLEAN, False, None, Importance.MEDIUM,
-         "Whether the configured predicate should be negated.")
+_ALIASES = (
+    ("transforms", "Transforms", "transformation", "Transformation"),
+    ("predicates", "Predicates", "predicate", "Predicate"),
+)
+_TRANSFORM_IMPLICIT = (
+    ConfigDef()
+    .define(
+        "predicate",
+        ConfigType.STRING,
+        None,
+        None,
+        Importance.MEDIUM,
+        "The alias of a predicate used to determine whether to apply this transformation.",
+    )
+    .define(
+        "negate",
+        ConfigType.BOOLEAN,
+        False,
+        None,
+        Importance.MEDIUM,
+        "Whether the configured predicate should be negated.",
+    )
+)
 
 
 class _Unprefixed:
@@ -129,7 +175,7 @@ class _Unprefixed:
         self.prefix, self.base = prefix, base
 
     def __call__(self, name: str, value: Any) -> None:
-        self.base(name[len(self.prefix):], value)
+        self.base(name[len(self.prefix) :], value)
 
     def null_error(self, name: str) -> str | None:
         """What Kafka's validator says when it is run on a missing required value (ConfigDef.validate runs it on
@@ -138,7 +184,7 @@ class _Unprefixed:
         if message:
             return message
         reason = getattr(self.base, "null_reason", None)
-        return f"Invalid value null for configuration {name[len(self.prefix):]}: {reason}" if reason else None
+        return f"Invalid value null for configuration {name[len(self.prefix) :]}: {reason}" if reason else None
 
     def __str__(self) -> str:
         return str(self.base)
@@ -191,7 +237,7 @@ class _VersionValidator:
 
 
 def _version_error(plugins: Any, kind: str, type_key: str, props: Mapping[str, Any]) -> str | None:
-    prefix = type_key[:-len("type")]
+    prefix = type_key[: -len("type")]
     spec = props.get(prefix + "plugin.version")
     if plugins is None or _is_blank(spec) or _is_blank(props.get(type_key)):
         return None
@@ -200,11 +246,14 @@ def _version_error(plugins: Any, kind: str, type_key: str, props: Mapping[str, A
     except ConfigError:
         return None
     from ..plugins import class_name_of, plugin_version
+
     version = str(plugin_version(cls))
     if version_matches(str(spec), version):
         return None
-    return (f"Plugin {class_name_of(cls)} not found that matches the version range {_range_text(str(spec))}, "
-            f"available versions: [{version}]")
+    return (
+        f"Plugin {class_name_of(cls)} not found that matches the version range {_range_text(str(spec))}, "
+        f"available versions: [{version}]"
+    )
 
 
 class _TypeValidator:
@@ -215,10 +264,15 @@ class _TypeValidator:
         self.plugins, self.kind, self.prefix, self.props, self.alias = plugins, kind, prefix, props, alias
 
     def __call__(self, name: str, value: Any) -> None:
-        if self.kind == "transformation" and self.prefix + "negate" in self.props \
-                and self.prefix + "predicate" not in self.props:
-            raise ConfigError(message=f"Config '{self.prefix}negate' was provided but there is no config "
-                                      f"'{self.prefix}predicate' defining a predicate to be negated.")
+        if (
+            self.kind == "transformation"
+            and self.prefix + "negate" in self.props
+            and self.prefix + "predicate" not in self.props
+        ):
+            raise ConfigError(
+                message=f"Config '{self.prefix}negate' was provided but there is no config "
+                f"'{self.prefix}predicate' defining a predicate to be negated."
+            )
         if self.plugins is not None and value is not None:
             _resolve_alias_class(self.plugins, self.kind, name, value)
             message = _version_error(self.plugins, self.kind, name, self.props)
@@ -231,17 +285,19 @@ class _TypeValidator:
 
 def _class_recommender(plugins: Any, kind: str) -> Any:
     """EnrichablePlugin.ClassRecommender: every installed class of the kind, by name."""
+
     def recommend(name: str, parsed: Mapping[str, Any]) -> list[str]:
         if plugins is None:
             return []
         return [i["class"] for i in plugins.plugin_infos(connectors_only=False) if i["type"] == kind]
+
     return recommend
 
 
 def _resolve_alias_class(plugins: Any, kind: str, name: str, value: Any) -> type:
     try:
         return getattr(plugins, f"resolve_{kind}")(str(value).strip())
-    except Exception:  # noqa: BLE001 - unknown or ambiguous: Kafka's CLASS parse error
+    except Exception:
         raise ConfigError(name, value, f"Class {value} could not be found.") from None
 
 
@@ -258,9 +314,19 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
         for alias in dict.fromkeys(aliases or []):
             prefix = f"{config}.{alias}."
             label = f"{group}: {alias}"
-            d.define(prefix + "type", ConfigType.CLASS, NO_DEFAULT, _TypeValidator(plugins, kind, prefix, props, alias),
-                     Importance.HIGH, f"Class for the '{alias}' {kind}.", label, 0, Width.LONG,
-                     f"{base} type for {alias}", recommender=_class_recommender(plugins, kind))
+            d.define(
+                prefix + "type",
+                ConfigType.CLASS,
+                NO_DEFAULT,
+                _TypeValidator(plugins, kind, prefix, props, alias),
+                Importance.HIGH,
+                f"Class for the '{alias}' {kind}.",
+                label,
+                0,
+                Width.LONG,
+                f"{base} type for {alias}",
+                recommender=_class_recommender(plugins, kind),
+            )
             value = props.get(prefix + "type")
             if plugins is None or _is_blank(value):
                 continue
@@ -269,26 +335,38 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
             except ConfigError:
                 continue
             from ..plugins import plugin_version
+
             # set directly: define() would run the validator on the default, which depends on the props
             d.keys[prefix + "plugin.version"] = ConfigKey(
-                prefix + "plugin.version", ConfigType.STRING, str(plugin_version(cls)),
-                _VersionValidator(plugins, kind, prefix + "type", props), Importance.HIGH,
-                f"Version of the '{alias}' {kind}.", label, 1, Width.LONG, f"{base} version for {alias}",
-                recommender=lambda name, parsed, v=str(plugin_version(cls)): [v])
+                prefix + "plugin.version",
+                ConfigType.STRING,
+                str(plugin_version(cls)),
+                _VersionValidator(plugins, kind, prefix + "type", props),
+                Importance.HIGH,
+                f"Version of the '{alias}' {kind}.",
+                label,
+                1,
+                Width.LONG,
+                f"{base} version for {alias}",
+                recommender=lambda name, parsed, v=str(plugin_version(cls)): [v],
+            )
             keys = dict(_TRANSFORM_IMPLICIT.keys) if kind == "transformation" else {}
             for key in cls.config_def.keys.values():
                 keys.setdefault(key.name, key)  # the implicit predicate/negate mask the plugin's own
             for order, key in enumerate(sorted(keys.values(), key=_embed_order), start=2):
                 d.keys[prefix + key.name] = replace(
-                    key, name=prefix + key.name, group=label + (f": {key.group}" if key.group else ""),
-                    order_in_group=order, display_name=key.display_name or key.name,
+                    key,
+                    name=prefix + key.name,
+                    group=label + (f": {key.group}" if key.group else ""),
+                    order_in_group=order,
+                    display_name=key.display_name or key.name,
                     validator=_Unprefixed(prefix, key.validator) if key.validator else None,
-                    recommender=None)
+                    recommender=None,
+                )
     return d
 
 
-def _add_null_validation_errors(aliases: ConfigDef, props: Mapping[str, Any],
-                                values: dict[str, ConfigValue]) -> None:
+def _add_null_validation_errors(aliases: ConfigDef, props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
     """Kafka validates a missing required value too (as null): the embedded validators' second error."""
     for name, key in aliases.keys.items():
         cv = values.get(name)
@@ -306,10 +384,16 @@ def _check_predicate_aliases(props: Mapping[str, Any], values: dict[str, ConfigV
     except ConfigError:
         return
     for name, cv in values.items():
-        if name.startswith("transforms.") and name.endswith(".predicate") and cv.value and not cv.errors \
-                and cv.value not in declared:
-            cv.errors.append(f"Invalid value {cv.value} for configuration {name}: Unknown configuration "
-                             f"'predicates.{cv.value}.type'")
+        if (
+            name.startswith("transforms.")
+            and name.endswith(".predicate")
+            and cv.value
+            and not cv.errors
+            and cv.value not in declared
+        ):
+            cv.errors.append(
+                f"Invalid value {cv.value} for configuration {name}: Unknown configuration 'predicates.{cv.value}.type'"
+            )
 
 
 def _key_info(key: ConfigKey, prefix: str = "") -> dict[str, Any]:
@@ -319,8 +403,9 @@ def _key_info(key: ConfigKey, prefix: str = "") -> dict[str, Any]:
     return info
 
 
-def generate_result(conn_type: str, keys: Mapping[str, ConfigKey], values: list[ConfigValue],
-                    groups: list[str]) -> dict[str, Any]:
+def generate_result(
+    conn_type: str, keys: Mapping[str, ConfigKey], values: list[ConfigValue], groups: list[str]
+) -> dict[str, Any]:
     """AbstractHerder.generateResult: values without a definition first, then every defined key (with its
     value if one was validated). A later value of the same name replaces an earlier one."""
     error_count = 0
@@ -349,8 +434,12 @@ def _prefixed_infos(config_def: ConfigDef, values: list[ConfigValue], prefix: st
         if cv.errors:
             error_count += 1
         value = ConfigValue(prefix + cv.name, cv.value, cv.recommended_values, cv.errors, cv.visible)
-        configs.append({"definition": _key_info(key, prefix) if key is not None else None,
-                        "value": value.info(key.type if key is not None else None)})
+        configs.append(
+            {
+                "definition": _key_info(key, prefix) if key is not None else None,
+                "value": value.info(key.type if key is not None else None),
+            }
+        )
     return {"name": "", "error_count": error_count, "groups": groups, "configs": configs}
 
 
@@ -376,9 +465,11 @@ def _check_converter_classes(plugins: Any, props: Mapping[str, Any], values: dic
             continue
         try:
             found[key] = plugins.resolve_converter(str(name).strip())
-        except Exception:  # noqa: BLE001 - unknown or ambiguous: reported on the key
-            cv.errors.append(f"Invalid value {str(name).strip()} for configuration {key}: "
-                             f"Class {str(name).strip()} could not be found.")
+        except Exception:
+            cv.errors.append(
+                f"Invalid value {str(name).strip()} for configuration {key}: "
+                f"Class {str(name).strip()} could not be found."
+            )
     return found
 
 
@@ -390,11 +481,11 @@ def _converter_infos(props: Mapping[str, Any], converters: dict[str, type]) -> l
         if config_def is None:
             continue
         prefix = key + "."
-        options = {k[len(prefix):]: v for k, v in props.items() if k.startswith(prefix)}
+        options = {k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix)}
         options.setdefault("converter.type", kind)
         try:
             values = list(config_def.validate(options).values())
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise BadRequest(f"Failed to validate the {kind} converter configuration: {e}") from e
         out.append(_prefixed_infos(config_def, values, prefix))
     return out
@@ -402,9 +493,10 @@ def _converter_infos(props: Mapping[str, Any], converters: dict[str, type]) -> l
 
 def _converter_version(plugins: Any, name: Any) -> str | None:
     from ..plugins import plugin_version
+
     try:
         return plugin_version(plugins.resolve_converter(str(name).strip())) if not _is_blank(name) else None
-    except Exception:  # noqa: BLE001 - an unknown class is reported on its key
+    except Exception:
         return None
 
 
@@ -413,6 +505,7 @@ def _invalid_version_result(cls: type, conn_type: str, props: Mapping[str, Any])
     (AbstractHerder.invalidVersionedConnectorValidation): only the common framework keys, the error on both
     connector.class and connector.plugin.version, the converter version keys not visible. Else None."""
     from ..plugins import plugin_version
+
     version, spec = plugin_version(cls), props.get(CONNECTOR_VERSION_CONFIG)
     if _is_blank(spec):
         return None
@@ -422,8 +515,9 @@ def _invalid_version_result(cls: type, conn_type: str, props: Mapping[str, Any])
     except BadRequest as e:
         error = str(e)
     keys = dict(COMMON_CONFIG.keys)
-    keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(keys[CONNECTOR_VERSION_CONFIG], default=version,
-                                                         recommender=lambda _n, _p: [version])
+    keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(
+        keys[CONNECTOR_VERSION_CONFIG], default=version, recommender=lambda _n, _p: [version]
+    )
     values = ConfigDef(keys.values()).validate(props)
     for name in (CONNECTOR_CLASS_CONFIG, CONNECTOR_VERSION_CONFIG):
         values[name].errors.append(error)
@@ -432,24 +526,29 @@ def _invalid_version_result(cls: type, conn_type: str, props: Mapping[str, Any])
     return generate_result(conn_type, keys, list(values.values()), COMMON_CONFIG.groups)
 
 
-def with_plugin_defaults(config_def: ConfigDef, cls: type, plugins: Any, props: Mapping[str, Any],
-                         worker_config: Any) -> ConfigDef:
+def with_plugin_defaults(
+    config_def: ConfigDef, cls: type, plugins: Any, props: Mapping[str, Any], worker_config: Any
+) -> ConfigDef:
     """Kafka 4.1's ConnectorConfig.enrichedConfigDef for validation: the connector's version, the worker's
     converters as the defaults of the converter keys, every converter class as their recommended values, and the
     version of the converter each key names."""
     from ..plugins import plugin_version
+
     converters = sorted(c.class_name for c in plugins.converter_classes())
     version = plugin_version(cls)
     keys = dict(config_def.keys)
-    keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(keys[CONNECTOR_VERSION_CONFIG], default=version,
-                                                         recommender=lambda _n, _p: [version])
+    keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(
+        keys[CONNECTOR_VERSION_CONFIG], default=version, recommender=lambda _n, _p: [version]
+    )
     for _, key in _CONVERTER_KEYS:
         default = None if worker_config is None else _get(worker_config, key, None)
         keys[key] = dataclasses.replace(keys[key], default=default, recommender=lambda _n, _p: converters)
         converter_version = _converter_version(plugins, props.get(key) or default)
         keys[key + ".plugin.version"] = dataclasses.replace(
-            keys[key + ".plugin.version"], default=converter_version,
-            recommender=lambda _n, _p, v=converter_version: [v] if v is not None else [])
+            keys[key + ".plugin.version"],
+            default=converter_version,
+            recommender=lambda _n, _p, v=converter_version: [v] if v is not None else [],
+        )
     return ConfigDef(keys.values())
 
 
@@ -514,8 +613,10 @@ def invalid_config_message(infos: Mapping[str, Any]) -> str | None:
         value = entry.get("value")
         if value:
             lines.extend(value.get("errors") or [])
-    lines.append("You can also find the above list of errors at the endpoint "
-                 "`/connector-plugins/{connectorType}/config/validate`")
+    lines.append(
+        "You can also find the above list of errors at the endpoint "
+        "`/connector-plugins/{connectorType}/config/validate`"
+    )
     return "\n".join(lines)
 
 
@@ -528,5 +629,12 @@ def validate_or_raise(plugins: Any, props: Mapping[str, Any], worker_config: Any
     return infos
 
 
-__all__ = ["java_map_str", "validate_connector_config", "invalid_config_message", "validate_or_raise",
-           "validate_sink_topics", "generate_result", "NULL_VALUE_ERROR"]
+__all__ = [
+    "NULL_VALUE_ERROR",
+    "generate_result",
+    "invalid_config_message",
+    "java_map_str",
+    "validate_connector_config",
+    "validate_or_raise",
+    "validate_sink_topics",
+]

@@ -1,11 +1,13 @@
 """Worker configuration: Kafka Connect's worker keys (same names, defaults and docs) plus miniconnect's own
 embedded-log keys, parsed once into typed values."""
+
 from __future__ import annotations
 
 import logging
 import re
 import socket
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from .configdef import ConfigDef, ConfigType, Importance, at_least, custom
@@ -33,7 +35,7 @@ def parse_listeners(value: str | list[str] | None) -> list[tuple[str, str, int]]
             raise ConfigError(message="Listener doesn't have the right format (protocol://hostname:port).")
         scheme = m.group(1).lower()
         if scheme not in ("http", "https"):
-            raise ConfigError(message=f"Listener protocol must be either \"http\" or \"https\", but is {m.group(1)}")
+            raise ConfigError(message=f'Listener protocol must be either "http" or "https", but is {m.group(1)}')
         out.append((scheme, m.group(2), int(m.group(3))))
     return out
 
@@ -54,129 +56,299 @@ def _check_admin_listeners(value: list[str]) -> str | None:
 
 def _worker_config() -> ConfigDef:
     d = ConfigDef()
-    d.define("bootstrap.servers", T.LIST, "", None, I.HIGH,
-             "A list of host/port pairs to use for establishing the initial connection to the Kafka cluster. The "
-             "client will make use of all servers irrespective of which servers are specified here for "
-             "bootstrapping&mdash;this list only impacts the initial hosts used to discover the full set of servers. "
-             "This list should be in the form <code>host1:port1,host2:port2,...</code>. Since these servers are just "
-             "used for the initial connection to discover the full cluster membership (which may change "
-             "dynamically), this list need not contain the full set of servers (you may want more than one, though, "
-             "in case a server is down). miniconnect: leave empty to keep records in the embedded on-disk log "
-             "instead of Kafka.")
-    d.define("key.converter", T.CLASS, JSON_CONVERTER, None, I.HIGH,
-             "Converter class used to convert between Kafka Connect format and the serialized form that is written "
-             "to Kafka. This controls the format of the keys in messages written to or read from Kafka, and since "
-             "this is independent of connectors it allows any connector to work with any serialization format. "
-             "Examples of common formats include JSON and Avro.")
-    d.define("value.converter", T.CLASS, JSON_CONVERTER, None, I.HIGH,
-             "Converter class used to convert between Kafka Connect format and the serialized form that is written "
-             "to Kafka. This controls the format of the values in messages written to or read from Kafka, and since "
-             "this is independent of connectors it allows any connector to work with any serialization format. "
-             "Examples of common formats include JSON and Avro.")
-    d.define("header.converter", T.CLASS, SIMPLE_HEADER_CONVERTER, None, I.LOW,
-             "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is "
-             "written to Kafka. This controls the format of the header values in messages written to or read from "
-             "Kafka, and since this is independent of connectors it allows any connector to work with any "
-             "serialization format. Examples of common formats include JSON and Avro. By default, the "
-             "SimpleHeaderConverter is used to serialize header values to strings and deserialize them by "
-             "inferring the schemas.")
-    d.define("task.shutdown.graceful.timeout.ms", T.LONG, 5000, None, I.LOW,
-             "Amount of time to wait for tasks to shutdown gracefully. This is the total amount of time, not per "
-             "task. All task have shutdown triggered, then they are waited on sequentially.")
-    d.define("offset.flush.interval.ms", T.LONG, 60000, None, I.LOW,
-             "Interval at which to try committing offsets for tasks.")
-    d.define("offset.flush.timeout.ms", T.LONG, 5000, None, I.LOW,
-             "Maximum number of milliseconds to wait for records to flush and partition offset data to be committed "
-             "to offset storage before cancelling the process and restoring the offset data to be committed in a "
-             "future attempt. This property has no effect for source connectors running with exactly-once support.")
-    d.define("plugin.path", T.LIST, None, None, I.LOW,
-             "List of paths separated by commas (,) that contain plugins (connectors, converters, transformations). "
-             "miniconnect: each directory's .py modules and packages are imported and every Connector and Converter "
-             "subclass defined in them is registered.")
-    d.define("listeners", T.LIST, "http://:8083", custom(_check_listeners, "List of comma-separated URLs, ex: "
-                                                                         "http://localhost:8080,https://localhost:8443."),
-             I.LOW,
-             "List of comma-separated URIs the REST API will listen on. The supported protocols are HTTP and HTTPS.\n"
-             " Specify hostname as 0.0.0.0 to bind to all interfaces.\n"
-             " Leave hostname empty to bind to default interface.\n"
-             " Examples of legal listener lists: HTTP://myhost:8083,HTTPS://myhost:8084")
-    d.define("rest.advertised.host.name", T.STRING, None, None, I.LOW,
-             "If this is set, this is the hostname that will be given out to other workers to connect to.")
-    d.define("rest.advertised.port", T.INT, None, None, I.LOW,
-             "If this is set, this is the port that will be given out to other workers to connect to.")
-    d.define("rest.advertised.listener", T.STRING, None, None, I.LOW,
-             "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers to use.")
-    d.define("access.control.allow.origin", T.STRING, "", None, I.LOW,
-             "Value to set the Access-Control-Allow-Origin header to for REST API requests.To enable cross origin "
-             "access, set this to the domain of the application that should be permitted to access the API, or '*' "
-             "to allow access from any domain. The default value only allows access from the domain of the REST API.")
-    d.define("access.control.allow.methods", T.STRING, "", None, I.LOW,
-             "Sets the methods supported for cross origin requests by setting the Access-Control-Allow-Methods "
-             "header. The default value of the Access-Control-Allow-Methods header allows cross origin requests for "
-             "GET, POST and HEAD.")
-    d.define("admin.listeners", T.LIST, None, custom(_check_admin_listeners, "List of comma-separated URLs, ex: "
-                                                                            "http://localhost:8080,https://localhost:8443."),
-             I.LOW,
-             "List of comma-separated URIs the Admin REST API will listen on. The supported protocols are HTTP and "
-             "HTTPS. An empty or blank string will disable this feature. The default behavior is to use the regular "
-             "listener (specified by the 'listeners' property).")
+    d.define(
+        "bootstrap.servers",
+        T.LIST,
+        "",
+        None,
+        I.HIGH,
+        "A list of host/port pairs to use for establishing the initial connection to the Kafka cluster. The "
+        "client will make use of all servers irrespective of which servers are specified here for "
+        "bootstrapping&mdash;this list only impacts the initial hosts used to discover the full set of servers. "
+        "This list should be in the form <code>host1:port1,host2:port2,...</code>. Since these servers are just "
+        "used for the initial connection to discover the full cluster membership (which may change "
+        "dynamically), this list need not contain the full set of servers (you may want more than one, though, "
+        "in case a server is down). miniconnect: leave empty to keep records in the embedded on-disk log "
+        "instead of Kafka.",
+    )
+    d.define(
+        "key.converter",
+        T.CLASS,
+        JSON_CONVERTER,
+        None,
+        I.HIGH,
+        "Converter class used to convert between Kafka Connect format and the serialized form that is written "
+        "to Kafka. This controls the format of the keys in messages written to or read from Kafka, and since "
+        "this is independent of connectors it allows any connector to work with any serialization format. "
+        "Examples of common formats include JSON and Avro.",
+    )
+    d.define(
+        "value.converter",
+        T.CLASS,
+        JSON_CONVERTER,
+        None,
+        I.HIGH,
+        "Converter class used to convert between Kafka Connect format and the serialized form that is written "
+        "to Kafka. This controls the format of the values in messages written to or read from Kafka, and since "
+        "this is independent of connectors it allows any connector to work with any serialization format. "
+        "Examples of common formats include JSON and Avro.",
+    )
+    d.define(
+        "header.converter",
+        T.CLASS,
+        SIMPLE_HEADER_CONVERTER,
+        None,
+        I.LOW,
+        "HeaderConverter class used to convert between Kafka Connect format and the serialized form that is "
+        "written to Kafka. This controls the format of the header values in messages written to or read from "
+        "Kafka, and since this is independent of connectors it allows any connector to work with any "
+        "serialization format. Examples of common formats include JSON and Avro. By default, the "
+        "SimpleHeaderConverter is used to serialize header values to strings and deserialize them by "
+        "inferring the schemas.",
+    )
+    d.define(
+        "task.shutdown.graceful.timeout.ms",
+        T.LONG,
+        5000,
+        None,
+        I.LOW,
+        "Amount of time to wait for tasks to shutdown gracefully. This is the total amount of time, not per "
+        "task. All task have shutdown triggered, then they are waited on sequentially.",
+    )
+    d.define(
+        "offset.flush.interval.ms", T.LONG, 60000, None, I.LOW, "Interval at which to try committing offsets for tasks."
+    )
+    d.define(
+        "offset.flush.timeout.ms",
+        T.LONG,
+        5000,
+        None,
+        I.LOW,
+        "Maximum number of milliseconds to wait for records to flush and partition offset data to be committed "
+        "to offset storage before cancelling the process and restoring the offset data to be committed in a "
+        "future attempt. This property has no effect for source connectors running with exactly-once support.",
+    )
+    d.define(
+        "plugin.path",
+        T.LIST,
+        None,
+        None,
+        I.LOW,
+        "List of paths separated by commas (,) that contain plugins (connectors, converters, transformations). "
+        "miniconnect: each directory's .py modules and packages are imported and every Connector and Converter "
+        "subclass defined in them is registered.",
+    )
+    d.define(
+        "listeners",
+        T.LIST,
+        "http://:8083",
+        custom(_check_listeners, "List of comma-separated URLs, ex: http://localhost:8080,https://localhost:8443."),
+        I.LOW,
+        "List of comma-separated URIs the REST API will listen on. The supported protocols are HTTP and HTTPS.\n"
+        " Specify hostname as 0.0.0.0 to bind to all interfaces.\n"
+        " Leave hostname empty to bind to default interface.\n"
+        " Examples of legal listener lists: HTTP://myhost:8083,HTTPS://myhost:8084",
+    )
+    d.define(
+        "rest.advertised.host.name",
+        T.STRING,
+        None,
+        None,
+        I.LOW,
+        "If this is set, this is the hostname that will be given out to other workers to connect to.",
+    )
+    d.define(
+        "rest.advertised.port",
+        T.INT,
+        None,
+        None,
+        I.LOW,
+        "If this is set, this is the port that will be given out to other workers to connect to.",
+    )
+    d.define(
+        "rest.advertised.listener",
+        T.STRING,
+        None,
+        None,
+        I.LOW,
+        "Sets the advertised listener (HTTP or HTTPS) which will be given to other workers to use.",
+    )
+    d.define(
+        "access.control.allow.origin",
+        T.STRING,
+        "",
+        None,
+        I.LOW,
+        "Value to set the Access-Control-Allow-Origin header to for REST API requests.To enable cross origin "
+        "access, set this to the domain of the application that should be permitted to access the API, or '*' "
+        "to allow access from any domain. The default value only allows access from the domain of the REST API.",
+    )
+    d.define(
+        "access.control.allow.methods",
+        T.STRING,
+        "",
+        None,
+        I.LOW,
+        "Sets the methods supported for cross origin requests by setting the Access-Control-Allow-Methods "
+        "header. The default value of the Access-Control-Allow-Methods header allows cross origin requests for "
+        "GET, POST and HEAD.",
+    )
+    d.define(
+        "admin.listeners",
+        T.LIST,
+        None,
+        custom(
+            _check_admin_listeners, "List of comma-separated URLs, ex: http://localhost:8080,https://localhost:8443."
+        ),
+        I.LOW,
+        "List of comma-separated URIs the Admin REST API will listen on. The supported protocols are HTTP and "
+        "HTTPS. An empty or blank string will disable this feature. The default behavior is to use the regular "
+        "listener (specified by the 'listeners' property).",
+    )
     d.define("response.http.headers.config", T.STRING, "", None, I.LOW, "Rules for REST API HTTP response headers")
-    d.define("rest.extension.classes", T.LIST, "", None, I.LOW,
-             "Comma-separated names of <code>ConnectRestExtension</code> classes, loaded and called in the order "
-             "specified.")
-    d.define("topic.tracking.enable", T.BOOLEAN, True, None, I.LOW,
-             "Enable tracking the set of active topics per connector during runtime.")
-    d.define("topic.tracking.allow.reset", T.BOOLEAN, True, None, I.LOW,
-             "If set to true, it allows user requests to reset the set of active topics per connector.")
-    d.define("topic.creation.enable", T.BOOLEAN, True, None, I.LOW,
-             "Whether to allow automatic creation of topics used by source connectors, when source connectors are "
-             "configured with `topic.creation.` properties. Each task will use an admin client to create its topics "
-             "and will not depend on the Kafka brokers to create topics automatically.")
-    d.define("connector.client.config.override.policy", T.STRING, "All", None, I.MEDIUM,
-             "Class name or alias of implementation of <code>ConnectorClientConfigOverridePolicy</code>. Defines what "
-             "client configurations can be overridden by the connector. The default implementation is `All`, "
-             "meaning connector configurations can override all client properties. The other possible policies in "
-             "the framework include `None` to disallow connectors from overriding client properties, and "
-             "`Principal` to allow connectors to override only client principals.")
-    d.define("config.providers", T.LIST, "", None, I.LOW,
-             "Comma-separated names of <code>ConfigProvider</code> classes, loaded and used in the order specified.")
+    d.define(
+        "rest.extension.classes",
+        T.LIST,
+        "",
+        None,
+        I.LOW,
+        "Comma-separated names of <code>ConnectRestExtension</code> classes, loaded and called in the order specified.",
+    )
+    d.define(
+        "topic.tracking.enable",
+        T.BOOLEAN,
+        True,
+        None,
+        I.LOW,
+        "Enable tracking the set of active topics per connector during runtime.",
+    )
+    d.define(
+        "topic.tracking.allow.reset",
+        T.BOOLEAN,
+        True,
+        None,
+        I.LOW,
+        "If set to true, it allows user requests to reset the set of active topics per connector.",
+    )
+    d.define(
+        "topic.creation.enable",
+        T.BOOLEAN,
+        True,
+        None,
+        I.LOW,
+        "Whether to allow automatic creation of topics used by source connectors, when source connectors are "
+        "configured with `topic.creation.` properties. Each task will use an admin client to create its topics "
+        "and will not depend on the Kafka brokers to create topics automatically.",
+    )
+    d.define(
+        "connector.client.config.override.policy",
+        T.STRING,
+        "All",
+        None,
+        I.MEDIUM,
+        "Class name or alias of implementation of <code>ConnectorClientConfigOverridePolicy</code>. Defines what "
+        "client configurations can be overridden by the connector. The default implementation is `All`, "
+        "meaning connector configurations can override all client properties. The other possible policies in "
+        "the framework include `None` to disallow connectors from overriding client properties, and "
+        "`Principal` to allow connectors to override only client principals.",
+    )
+    d.define(
+        "config.providers",
+        T.LIST,
+        "",
+        None,
+        I.LOW,
+        "Comma-separated names of <code>ConfigProvider</code> classes, loaded and used in the order specified.",
+    )
     # standalone
-    d.define("offset.storage.file.filename", T.STRING, DEFAULT_OFFSETS_FILE, None, I.HIGH,
-             "File to store source connector offsets (standalone mode).")
-    d.define("config.storage.file.filename", T.STRING, None, None, I.MEDIUM,
-             "miniconnect, standalone mode: file where connectors created or changed through the REST API are kept "
-             "so that they survive a restart. Default: <offset.storage.file.filename>.connectors.json.")
+    d.define(
+        "offset.storage.file.filename",
+        T.STRING,
+        DEFAULT_OFFSETS_FILE,
+        None,
+        I.HIGH,
+        "File to store source connector offsets (standalone mode).",
+    )
+    d.define(
+        "config.storage.file.filename",
+        T.STRING,
+        None,
+        None,
+        I.MEDIUM,
+        "miniconnect, standalone mode: file where connectors created or changed through the REST API are kept "
+        "so that they survive a restart. Default: <offset.storage.file.filename>.connectors.json.",
+    )
     # distributed mode's keys: config/distributed_config.py
     # miniconnect's embedded log
-    d.define("embedded.log.dir", T.STRING, None, None, I.MEDIUM,
-             "miniconnect: directory of the embedded on-disk log used when bootstrap.servers is empty. "
-             "Default: <offset.storage.file.filename>.log, a directory beside the offsets file.")
-    d.define("embedded.log.retention.bytes", T.LONG, -1, at_least(-1), I.LOW,
-             "miniconnect: maximum size of each embedded-log partition before old segments are deleted; -1 means "
-             "unbounded.")
-    d.define("embedded.log.retention.ms", T.LONG, 604800000, at_least(-1), I.LOW,
-             "miniconnect: how long the embedded log keeps records before old segments are deleted (default 7 days, "
-             "like Kafka's log.retention.ms); -1 means forever.")
-    d.define("embedded.log.partitions", T.INT, 1, at_least(1), I.LOW,
-             "miniconnect: number of partitions of topics the embedded log creates on first use.")
+    d.define(
+        "embedded.log.dir",
+        T.STRING,
+        None,
+        None,
+        I.MEDIUM,
+        "miniconnect: directory of the embedded on-disk log used when bootstrap.servers is empty. "
+        "Default: <offset.storage.file.filename>.log, a directory beside the offsets file.",
+    )
+    d.define(
+        "embedded.log.retention.bytes",
+        T.LONG,
+        -1,
+        at_least(-1),
+        I.LOW,
+        "miniconnect: maximum size of each embedded-log partition before old segments are deleted; -1 means unbounded.",
+    )
+    d.define(
+        "embedded.log.retention.ms",
+        T.LONG,
+        604800000,
+        at_least(-1),
+        I.LOW,
+        "miniconnect: how long the embedded log keeps records before old segments are deleted (default 7 days, "
+        "like Kafka's log.retention.ms); -1 means forever.",
+    )
+    d.define(
+        "embedded.log.partitions",
+        T.INT,
+        1,
+        at_least(1),
+        I.LOW,
+        "miniconnect: number of partitions of topics the embedded log creates on first use.",
+    )
     return d
 
 
 WORKER_CONFIG: ConfigDef = _worker_config()
 
 # Prefixed keys that belong to a known consumer (clients, converters, listeners' SSL): never "unknown".
-_KNOWN_PREFIXES = ("producer.", "consumer.", "admin.", "key.converter.", "value.converter.", "header.converter.",
-                   "listeners.https.", "admin.listeners.https.", "ssl.", "sasl.", "security.", "config.providers.",
-                   "metrics.", "metric.", "java.security.")
+_KNOWN_PREFIXES = (
+    "producer.",
+    "consumer.",
+    "admin.",
+    "key.converter.",
+    "value.converter.",
+    "header.converter.",
+    "listeners.https.",
+    "admin.listeners.https.",
+    "ssl.",
+    "sasl.",
+    "security.",
+    "config.providers.",
+    "metrics.",
+    "metric.",
+    "java.security.",
+)
 _logged_unknown: set[str] = set()
 
 
 def _provider_class_resolver(props: Mapping[str, Any]) -> Any:
     """Finds provider plugins named in the worker's own properties (entry points and plugin.path)."""
+
     def resolve(name: str) -> type:
         from ..plugins import Plugins
+
         path = [p.strip() for p in str(props.get("plugin.path") or "").split(",") if p.strip()]
         return Plugins(plugin_path=path).resolve_config_provider(name)
+
     return resolve
 
 

@@ -1,8 +1,10 @@
 """The Converter contract: Connect data <-> the bytes stored in the log."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from ..config.configdef import ConfigDef
 from ..data.records import Headers
@@ -24,24 +26,32 @@ class Converter(ABC):
         """configs: the converter's own options, the `key.converter.` / `value.converter.` prefix removed."""
 
     @abstractmethod
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
-                          headers: Headers | None = None) -> bytes | None: ...
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None: ...
 
     @abstractmethod
-    def to_connect_data(self, topic: str, data: bytes | None,
-                        headers: Headers | None = None) -> tuple[Schema | None, Any]: ...
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> tuple[Schema | None, Any]: ...
 
     # -- batch fast paths (optional): converters with per-record setup to amortize override these ----------
     # headers: each record's headers, in order; the runners pass None when no record of the batch has any.
-    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None], values: Sequence[Any],
-                           headers: Sequence[Headers] | None = None) -> list[bytes | None]:
+    def from_connect_batch(
+        self,
+        topic: str,
+        schemas: Sequence[Schema | None],
+        values: Sequence[Any],
+        headers: Sequence[Headers] | None = None,
+    ) -> list[bytes | None]:
         """from_connect_data for many values of one topic (schemas[i] is the schema of values[i]), in order."""
         if headers is not None:
             return [self.from_connect_data(topic, s, v, h) for s, v, h in zip(schemas, values, headers)]
         return [self.from_connect_data(topic, schema, value) for schema, value in zip(schemas, values)]
 
-    def to_connect_batch(self, topic: str, datas: Iterable[bytes | None],
-                         headers: Sequence[Headers] | None = None) -> list[tuple[Schema | None, Any]]:
+    def to_connect_batch(
+        self, topic: str, datas: Iterable[bytes | None], headers: Sequence[Headers] | None = None
+    ) -> list[tuple[Schema | None, Any]]:
         """to_connect_data for many serialized values of one topic, in order."""
         if headers is not None:
             return [self.to_connect_data(topic, data, h) for data, h in zip(datas, headers)]

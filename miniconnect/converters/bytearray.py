@@ -1,11 +1,13 @@
 """ByteArrayConverter: raw bytes pass through unchanged, with Kafka's BYTES-only checks."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
+from .. import CONNECT_VERSION
 from ..data.records import Headers
 from ..data.schema import OPTIONAL_BYTES_SCHEMA, DataError, Schema, Type
-from .. import CONNECT_VERSION
 from .base import Converter
 from .json import converter_config_def
 
@@ -20,8 +22,9 @@ class ByteArrayConverter(Converter):
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         pass  # nothing to configure, as in Kafka
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
-                          headers: Headers | None = None) -> bytes | None:
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
         if schema is not None and schema.type is not Type.BYTES:
             raise DataError(f"Invalid schema type for ByteArrayConverter: {schema.type.name}")
         if value is None or value.__class__ is bytes:
@@ -30,6 +33,7 @@ class ByteArrayConverter(Converter):
             return bytes(value)
         raise DataError(f"ByteArrayConverter is not compatible with objects of type {type(value)}")
 
-    def to_connect_data(self, topic: str, data: bytes | None,
-                        headers: Headers | None = None) -> tuple[Schema | None, Any]:
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> tuple[Schema | None, Any]:
         return OPTIONAL_BYTES_SCHEMA, data

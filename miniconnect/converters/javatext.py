@@ -1,4 +1,5 @@
 """Java's text for numbers and values (Double.toString, Float.toString, Object.toString), so our bytes match Kafka's."""
+
 from __future__ import annotations
 
 import decimal
@@ -91,8 +92,11 @@ def java_to_string(value: Any) -> str:
     if isinstance(value, float):
         return java_double(value)
     if isinstance(value, Struct):
-        parts = [f"{f.name}={java_to_string(value.values[f.index])}" for f in value.schema.fields
-                 if value.values[f.index] is not None]
+        parts = [
+            f"{f.name}={java_to_string(value.values[f.index])}"
+            for f in value.schema.fields
+            if value.values[f.index] is not None
+        ]
         return "Struct{" + ",".join(parts) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(java_to_string(v) for v in value) + "]"

@@ -15,6 +15,7 @@ Known differences from Kafka (Jackson), all at the edges:
   there through Struct.get).
 - schemaless integers beyond 64 bits decode as floats (orjson); map entries keep insertion order.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,16 +25,35 @@ import decimal
 import json as stdjson
 import re
 from collections import OrderedDict
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import orjson
 
+from .. import CONNECT_VERSION
 from ..config.configdef import ConfigDef, ConfigType, Importance, Width, one_of
 from ..data.records import Headers
-from ..data.schema import (DATE, DECIMAL, EXACT, TIME, TIMESTAMP, DataError, Field, Schema, Struct, Type, date_to_days,
-                           days_to_date, decimal_from_bytes, decimal_scale, decimal_to_bytes, millis_to_time,
-                           millis_to_timestamp, time_to_millis, timestamp_to_millis)
-from .. import CONNECT_VERSION
+from ..data.schema import (
+    DATE,
+    DECIMAL,
+    EXACT,
+    TIME,
+    TIMESTAMP,
+    DataError,
+    Field,
+    Schema,
+    Struct,
+    Type,
+    date_to_days,
+    days_to_date,
+    decimal_from_bytes,
+    decimal_scale,
+    decimal_to_bytes,
+    millis_to_time,
+    millis_to_timestamp,
+    time_to_millis,
+    timestamp_to_millis,
+)
 from .base import Converter
 from .javatext import java_json_double, java_json_float
 from .json_plain import PlainDecoder, RefusedError, astuple, plain_struct_decoder
@@ -47,40 +67,89 @@ REPLACE_NULL_WITH_DEFAULT_CONFIG = "replace.null.with.default"
 
 def converter_config_def() -> ConfigDef:
     """Kafka's ConverterConfig.newConfigDef(): the converter.type key every converter has."""
-    return ConfigDef().define(CONVERTER_TYPE_CONFIG, ConfigType.STRING,
-                              validator=one_of("key", "value", "header", case_sensitive=True),
-                              importance=Importance.LOW, documentation="How this converter will be used.")
+    return ConfigDef().define(
+        CONVERTER_TYPE_CONFIG,
+        ConfigType.STRING,
+        validator=one_of("key", "value", "header", case_sensitive=True),
+        importance=Importance.LOW,
+        documentation="How this converter will be used.",
+    )
 
 
 def _json_config_def() -> ConfigDef:
     cd = converter_config_def()
-    cd.define(SCHEMAS_ENABLE_CONFIG, ConfigType.BOOLEAN, True, importance=Importance.HIGH,
-              documentation="Include schemas within each of the serialized values and keys.",
-              group="Schemas", order_in_group=0, width=Width.MEDIUM, display_name="Enable Schemas")
-    cd.define(SCHEMAS_CACHE_SIZE_CONFIG, ConfigType.INT, 1000, importance=Importance.HIGH,
-              documentation="The maximum number of schemas that can be cached in this converter instance.",
-              group="Schemas", order_in_group=1, width=Width.MEDIUM, display_name="Schema Cache Size")
-    cd.define(DECIMAL_FORMAT_CONFIG, ConfigType.STRING, "BASE64", validator=one_of("BASE64", "NUMERIC"),
-              importance=Importance.LOW,
-              documentation="Controls which format this converter will serialize decimals in. This value is case "
-                            "insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
-              group="Serialization", order_in_group=0, width=Width.MEDIUM, display_name="Decimal Format")
-    cd.define(REPLACE_NULL_WITH_DEFAULT_CONFIG, ConfigType.BOOLEAN, True, importance=Importance.LOW,
-              documentation="Whether to replace fields that have a default value and that are null to the default "
-                            "value. When set to true, the default value is used, otherwise null is used.",
-              group="Serialization", order_in_group=1, width=Width.MEDIUM, display_name="Replace null with default")
+    cd.define(
+        SCHEMAS_ENABLE_CONFIG,
+        ConfigType.BOOLEAN,
+        True,
+        importance=Importance.HIGH,
+        documentation="Include schemas within each of the serialized values and keys.",
+        group="Schemas",
+        order_in_group=0,
+        width=Width.MEDIUM,
+        display_name="Enable Schemas",
+    )
+    cd.define(
+        SCHEMAS_CACHE_SIZE_CONFIG,
+        ConfigType.INT,
+        1000,
+        importance=Importance.HIGH,
+        documentation="The maximum number of schemas that can be cached in this converter instance.",
+        group="Schemas",
+        order_in_group=1,
+        width=Width.MEDIUM,
+        display_name="Schema Cache Size",
+    )
+    cd.define(
+        DECIMAL_FORMAT_CONFIG,
+        ConfigType.STRING,
+        "BASE64",
+        validator=one_of("BASE64", "NUMERIC"),
+        importance=Importance.LOW,
+        documentation="Controls which format this converter will serialize decimals in. This value is case "
+        "insensitive and can be either 'BASE64' (default) or 'NUMERIC'",
+        group="Serialization",
+        order_in_group=0,
+        width=Width.MEDIUM,
+        display_name="Decimal Format",
+    )
+    cd.define(
+        REPLACE_NULL_WITH_DEFAULT_CONFIG,
+        ConfigType.BOOLEAN,
+        True,
+        importance=Importance.LOW,
+        documentation="Whether to replace fields that have a default value and that are null to the default "
+        "value. When set to true, the default value is used, otherwise null is used.",
+        group="Serialization",
+        order_in_group=1,
+        width=Width.MEDIUM,
+        display_name="Replace null with default",
+    )
     return cd
 
 
-ENVELOPE_ERROR = ("JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain "
-                  "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in "
-                  "your converter configuration.")
+ENVELOPE_ERROR = (
+    'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain '
+    "additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in "
+    "your converter configuration."
+)
 _DESER_ERROR = "Converting byte[] to Kafka Connect data failed due to serialization error: "
 
 # Connect type <-> the type names in the JSON schema (float32/float64 are "float"/"double" there).
-_JSON_TYPE_NAME = {Type.INT8: "int8", Type.INT16: "int16", Type.INT32: "int32", Type.INT64: "int64",
-                   Type.FLOAT32: "float", Type.FLOAT64: "double", Type.BOOLEAN: "boolean", Type.STRING: "string",
-                   Type.BYTES: "bytes", Type.ARRAY: "array", Type.MAP: "map", Type.STRUCT: "struct"}
+_JSON_TYPE_NAME = {
+    Type.INT8: "int8",
+    Type.INT16: "int16",
+    Type.INT32: "int32",
+    Type.INT64: "int64",
+    Type.FLOAT32: "float",
+    Type.FLOAT64: "double",
+    Type.BOOLEAN: "boolean",
+    Type.STRING: "string",
+    Type.BYTES: "bytes",
+    Type.ARRAY: "array",
+    Type.MAP: "map",
+    Type.STRUCT: "struct",
+}
 _TYPE_BY_JSON_NAME = {v: k for k, v in _JSON_TYPE_NAME.items()}
 _INT_TYPES = (Type.INT8, Type.INT16, Type.INT32, Type.INT64)
 
@@ -111,8 +180,11 @@ def _node_type(v: Any) -> str:
 def _java_class(v: Any) -> str:
     if isinstance(v, (dt.date, dt.time)):
         return "class java.util.Date"  # what Connect's logical temporal values are in Java
-    return f"class {type(v).__module__}.{type(v).__qualname__}" if type(v).__module__ != "builtins" \
+    return (
+        f"class {type(v).__module__}.{type(v).__qualname__}"
+        if type(v).__module__ != "builtins"
         else f"class {type(v).__name__}"
+    )
 
 
 class _NeedExactNumbers(Exception):
@@ -131,7 +203,7 @@ def _is_plain_float(v: float) -> bool:
 Encoder = Callable[[Any], Any]
 BatchEncoder = Callable[[Any, Callable[[bytes | None], None]], None]
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
-_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
@@ -160,15 +232,17 @@ class _Encoders:
         elif schema.optional:
             null_result = None
         else:
+
             def conv_required(v: Any) -> Any:
                 if v is None:
-                    raise DataError("Conversion error: null value for field that is required and has no default "
-                                    "value")
+                    raise DataError("Conversion error: null value for field that is required and has no default value")
                 return conv(v)
+
             return conv_required
 
         def conv_nullable(v: Any) -> Any:
             return null_result if v is None else conv(v)
+
         return conv_nullable
 
     def _non_null(self, schema: Schema) -> Encoder:
@@ -176,34 +250,42 @@ class _Encoders:
         if name == DECIMAL:
             return self._decimal(schema)
         if name == DATE:
+
             def enc_date(v: Any) -> int:
                 if not isinstance(v, dt.date):
                     raise DataError(f"Invalid type for Date, expected date but was {_java_class(v)}")
                 return date_to_days(v)
+
             return enc_date
         if name == TIME:
+
             def enc_time(v: Any) -> int:
                 if isinstance(v, dt.datetime):
                     v = v.time()
                 if not isinstance(v, dt.time):
                     raise DataError(f"Invalid type for Time, expected time but was {_java_class(v)}")
                 return time_to_millis(v)
+
             return enc_time
         if name == TIMESTAMP:
+
             def enc_timestamp(v: Any) -> int:
                 if not isinstance(v, dt.datetime):
                     raise DataError(f"Invalid type for Timestamp, expected datetime but was {_java_class(v)}")
                 return timestamp_to_millis(v)
+
             return enc_timestamp
         t = schema.type
         tname = t.name
         if t in _INT_TYPES:
+
             def enc_int(v: Any) -> int:
                 if v.__class__ is int:
                     return v
                 if isinstance(v, int) and not isinstance(v, bool):
                     return int(v)
                 raise DataError(f"Invalid type for {tname}: {_java_class(v)}")
+
             return enc_int
         if t is Type.FLOAT64 or t is Type.FLOAT32:
             text = java_json_float if t is Type.FLOAT32 else java_json_double
@@ -215,18 +297,23 @@ class _Encoders:
                 if t is Type.FLOAT64 and _is_plain_float(v):
                     return v
                 return _Fragment(text(v))
+
             return enc_float
         if t is Type.BOOLEAN:
+
             def enc_bool(v: Any) -> bool:
                 if v is True or v is False:
                     return v
                 raise DataError(f"Invalid type for {tname}: {_java_class(v)}")
+
             return enc_bool
         if t is Type.STRING:
+
             def enc_str(v: Any) -> str:
                 if isinstance(v, str):
                     return v
                 raise DataError(f"Invalid type for {tname}: {_java_class(v)}")
+
             return enc_str
         if t is Type.BYTES:
             return _enc_bytes
@@ -237,6 +324,7 @@ class _Encoders:
                 if not isinstance(v, (list, tuple, set, frozenset)):
                     raise DataError(f"Invalid type for {tname}: {_java_class(v)}")
                 return [elem(x) for x in v]
+
             return enc_array
         if t is Type.MAP:
             return self._map(schema)
@@ -260,6 +348,7 @@ class _Encoders:
                     v = v.copy_abs()  # BigDecimal has no negative zero
                 return _Fragment(str(v).encode())  # BigDecimal.toString() and Decimal.__str__ agree
             return base64.b64encode(decimal_to_bytes(v, scale)).decode("ascii")
+
         return enc_decimal
 
     def _map(self, schema: Schema) -> Encoder:
@@ -274,20 +363,23 @@ class _Encoders:
             if object_mode:
                 return {_as_text(kenc(k)): venc(x) for k, x in v.items()}
             return [[kenc(k), venc(x)] for k, x in v.items()]
+
         return enc_map
 
     def _struct(self, schema: Schema) -> Encoder:
         """Generates a function that turns a Struct of exactly this schema into a dict, checking each field's type
         inline and handing anything unusual (None, subclasses, nesting) to the field's encoder."""
         env, lines, body = self._struct_code(schema)
-        code = ["def enc_struct(s):",
-                "    if s.__class__ is not Struct and not isinstance(s, Struct):",
-                "        raise DataError(f'Invalid type for STRUCT: {_java_class(s)}')",
-                "    if s.schema is not SCHEMA and s.schema != SCHEMA:",
-                "        raise DataError('Mismatching schema.')",
-                *("    " + line for line in lines),
-                f"    return {body}"]
-        exec("\n".join(code), env)  # noqa: S102 - code built from repr()'d field names only
+        code = [
+            "def enc_struct(s):",
+            "    if s.__class__ is not Struct and not isinstance(s, Struct):",
+            "        raise DataError(f'Invalid type for STRUCT: {_java_class(s)}')",
+            "    if s.schema is not SCHEMA and s.schema != SCHEMA:",
+            "        raise DataError('Mismatching schema.')",
+            *("    " + line for line in lines),
+            f"    return {body}",
+        ]
+        exec("\n".join(code), env)
         return env["enc_struct"]
 
     def struct_batch(self, schema: Schema, prefix: bytes, one: Callable[[Any], bytes | None]) -> BatchEncoder:
@@ -297,26 +389,38 @@ class _Encoders:
         env, lines, body = self._struct_code(schema)
         env.update(one=one, PREFIX=prefix, dumps=_dumps, esc=_jackson_escapes, join=b"".join)
         out = "join((PREFIX, p, b'}'))" if prefix else "p"  # one copy where + makes two
-        code = ["def enc_batch(values, append):",
-                "    for s in values:",
-                "        if s.__class__ is not Struct or s.schema is not SCHEMA:",
-                "            append(one(s))",
-                "            continue",
-                *("        " + line for line in lines),
-                f"        p = dumps({body})",
-                "        if b'\\\\u00' in p:",
-                "            p = esc(p)",
-                f"        append({out})"]
-        exec("\n".join(code), env)  # noqa: S102 - code built from repr()'d field names only
+        code = [
+            "def enc_batch(values, append):",
+            "    for s in values:",
+            "        if s.__class__ is not Struct or s.schema is not SCHEMA:",
+            "            append(one(s))",
+            "            continue",
+            *("        " + line for line in lines),
+            f"        p = dumps({body})",
+            "        if b'\\\\u00' in p:",
+            "            p = esc(p)",
+            f"        append({out})",
+        ]
+        exec("\n".join(code), env)
         return env["enc_batch"]
 
     def _struct_code(self, schema: Schema) -> tuple[dict[str, Any], list[str], str]:
         """The statements that turn `s.values` into locals v0..vN ready for orjson, and the dict literal of them."""
         fields = schema.fields
-        env: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema, "DataError": DataError, "_java_class": _java_class,
-                               "datetime": dt.datetime, "date": dt.date, "Decimal": decimal.Decimal,
-                               "EPOCH_NAIVE": _EPOCH_NAIVE, "EPOCH_UTC": _EPOCH_UTC, "EPOCH_ORDINAL": _EPOCH_ORDINAL,
-                               "EXACT": EXACT, "b64": binascii.b2a_base64}
+        env: dict[str, Any] = {
+            "Struct": Struct,
+            "SCHEMA": schema,
+            "DataError": DataError,
+            "_java_class": _java_class,
+            "datetime": dt.datetime,
+            "date": dt.date,
+            "Decimal": decimal.Decimal,
+            "EPOCH_NAIVE": _EPOCH_NAIVE,
+            "EPOCH_UTC": _EPOCH_UTC,
+            "EPOCH_ORDINAL": _EPOCH_ORDINAL,
+            "EXACT": EXACT,
+            "b64": binascii.b2a_base64,
+        }
         lines: list[str] = []
         if fields:
             lines.append(f"{', '.join(f'v{f.index}' for f in fields)}, = s.values")
@@ -333,24 +437,34 @@ class _Encoders:
                 elif fs.type is Type.BOOLEAN:
                     check = f"{v}.__class__ is not bool"
                 elif fs.type is Type.FLOAT64:
-                    check = f"{v}.__class__ is not float or not (1e-3 <= {v} < 1e7 or -1e7 < {v} <= -1e-3 or {v} == 0.0)"
+                    check = (
+                        f"{v}.__class__ is not float or not (1e-3 <= {v} < 1e7 or -1e7 < {v} <= -1e-3 or {v} == 0.0)"
+                    )
             elif fs.name == TIMESTAMP and fs.type is Type.INT64:
                 # timestamp_to_millis inlined: naive = UTC
-                inline = (f"{v}.__class__ is datetime", [
-                    f"d = {v} - (EPOCH_NAIVE if {v}.tzinfo is None else EPOCH_UTC)",
-                    f"{v} = (d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000"])
+                inline = (
+                    f"{v}.__class__ is datetime",
+                    [
+                        f"d = {v} - (EPOCH_NAIVE if {v}.tzinfo is None else EPOCH_UTC)",
+                        f"{v} = (d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000",
+                    ],
+                )
             elif fs.name == DATE and fs.type is Type.INT32:
                 inline = (f"{v}.__class__ is date", [f"{v} = {v}.toordinal() - EPOCH_ORDINAL"])
             elif fs.name == DECIMAL and fs.type is Type.BYTES and not self.numeric_decimals:
                 # decimal_to_bytes + base64 inlined; inexact (more digits than the scale) and non-finite values
                 # take the field encoder's path
                 env[f"s{i}"] = decimal_scale(fs)
-                inline = (f"{v}.__class__ is Decimal and {v}.is_finite()", [
-                    f"u = {v}.scaleb(s{i}, EXACT)",
-                    "n = int(u)",
-                    f"if n != u: {v} = e{i}({v})",
-                    f"else: {v} = b64(n.to_bytes((n + (n < 0)).bit_length() // 8 + 1, 'big', signed=True), "
-                    f"newline=False).decode()"])
+                inline = (
+                    f"{v}.__class__ is Decimal and {v}.is_finite()",
+                    [
+                        f"u = {v}.scaleb(s{i}, EXACT)",
+                        "n = int(u)",
+                        f"if n != u: {v} = e{i}({v})",
+                        f"else: {v} = b64(n.to_bytes((n + (n < 0)).bit_length() // 8 + 1, 'big', signed=True), "
+                        f"newline=False).decode()",
+                    ],
+                )
             if check:
                 lines.append(f"if {check}: {v} = e{i}({v})")
             elif inline:
@@ -393,7 +507,7 @@ class _Encoders:
 
 # orjson writes control characters as \u001f, Jackson as \u001F. The pattern consumes escaped backslashes first so
 # that a literal backslash followed by "u00.." in a string is left alone.
-_ESCAPES = re.compile(rb'\\\\|\\u00([01][0-9a-f])')
+_ESCAPES = re.compile(rb"\\\\|\\u00([01][0-9a-f])")
 
 
 def _jackson_escapes(json: bytes) -> bytes:
@@ -401,16 +515,18 @@ def _jackson_escapes(json: bytes) -> bytes:
     return _ESCAPES.sub(lambda m: b"\\u00" + m.group(1).upper() if m.group(1) else m.group(0), json)
 
 
-_SUPPLEMENTARY = re.compile(rb'[\xf0-\xf4][\x80-\xbf]{3}')
+_SUPPLEMENTARY = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 def jackson_supplementary_escapes(json: bytes) -> bytes:
     """Jackson writes a character beyond the BMP (an emoji) as its UTF-16 surrogate pair escaped, \\uD83D\\uDE00,
     where orjson writes its UTF-8 bytes. Used where bytes must equal Kafka's (Connect's internal topics); the record
     path does not apply it (see the dist-stores notes)."""
+
     def escape(m: re.Match) -> bytes:
         cp = ord(m.group(0).decode("utf-8")) - 0x10000
         return b"\\u%04X\\u%04X" % (0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF))
+
     return _SUPPLEMENTARY.sub(escape, json)
 
 
@@ -493,7 +609,7 @@ def json_to_schema(js: Any, replace_null_with_default: bool = True) -> Schema | 
     elif stype is Type.STRUCT:
         fields_js = js.get("fields")
         if not isinstance(fields_js, list):
-            raise DataError("Struct schema's \"fields\" argument is not an array.")
+            raise DataError('Struct schema\'s "fields" argument is not an array.')
         fields: list[Field] = []
         seen: set[str] = set()
         for fj in fields_js:
@@ -555,14 +671,18 @@ class _Decoders:
         conv = self._non_null(schema)
         default = schema.default
         if default is not None and self.replace_null:
+
             def dec_default(v: Any) -> Any:
                 return default if v is None else conv(v)
+
             return dec_default
         if schema.type is Type.STRUCT:  # the null check goes inside the generated decoder: one call less per record
             return self._struct(schema, "None" if schema.optional else None)
         if schema.optional:
+
             def dec_optional(v: Any) -> Any:
                 return None if v is None else conv(v)
+
             return dec_optional
         tname = schema.type.name
 
@@ -570,6 +690,7 @@ class _Decoders:
             if v is None:
                 raise DataError(f"Invalid null value for required {tname} field")
             return conv(v)
+
         return dec_required
 
     def _non_null(self, schema: Schema) -> Decoder:
@@ -590,8 +711,11 @@ class _Decoders:
                         return decimal_from_bytes(base64.b64decode(v), scale)
                     except (binascii.Error, ValueError) as e:
                         raise DataError("Invalid bytes for Decimal field") from e
-                raise DataError("Invalid type for Decimal, underlying representation should be numeric or bytes "
-                                f"but was {_node_type(v)}")
+                raise DataError(
+                    "Invalid type for Decimal, underlying representation should be numeric or bytes "
+                    f"but was {_node_type(v)}"
+                )
+
             return dec_decimal
         if name in (DATE, TIME, TIMESTAMP):
             label = {DATE: "Date", TIME: "Time", TIMESTAMP: "Timestamp"}[name]
@@ -601,16 +725,19 @@ class _Decoders:
 
             def dec_temporal(v: Any) -> Any:
                 if v.__class__ is not int or not -limit <= v < limit:
-                    raise DataError(f"Invalid type for {label}, underlying representation should be {kind} but was "
-                                    f"{_node_type(v)}")
+                    raise DataError(
+                        f"Invalid type for {label}, underlying representation should be {kind} but was {_node_type(v)}"
+                    )
                 try:
                     return to_logical(v)
                 except OverflowError as e:
                     raise DataError(f"{label} value {v} is out of range") from e
+
             return dec_temporal
         t = schema.type
         tname = t.name
         if t in _INT_TYPES:
+
             def dec_int(v: Any) -> int:
                 c = v.__class__
                 if c is int:
@@ -618,8 +745,10 @@ class _Decoders:
                 if c is float or c is decimal.Decimal:
                     return int(v)  # Jackson's intValue()/longValue() truncate
                 raise DataError(f"Invalid value for {tname} field: {_node_type(v)}")
+
             return dec_int
         if t is Type.FLOAT32 or t is Type.FLOAT64:
+
             def dec_float(v: Any) -> float:
                 c = v.__class__
                 if c is float:
@@ -627,20 +756,26 @@ class _Decoders:
                 if c is int or c is decimal.Decimal:
                     return float(v)
                 raise DataError(f"Invalid value for {tname} field: {_node_type(v)}")
+
             return dec_float
         if t is Type.BOOLEAN:
+
             def dec_bool(v: Any) -> bool:
                 if v is True or v is False:
                     return v
                 raise DataError(f"Invalid value for {tname} field: {_node_type(v)}")
+
             return dec_bool
         if t is Type.STRING:
+
             def dec_str(v: Any) -> str:
                 if v.__class__ is str:
                     return v
                 raise DataError(f"Invalid value for {tname} field: {_node_type(v)}")
+
             return dec_str
         if t is Type.BYTES:
+
             def dec_bytes(v: Any) -> bytes:
                 if v.__class__ is str:
                     try:
@@ -648,6 +783,7 @@ class _Decoders:
                     except (binascii.Error, ValueError) as e:
                         raise DataError("Invalid bytes field") from e
                 raise DataError("Invalid bytes field")
+
             return dec_bytes
         if t is Type.ARRAY:
             elem = self.get(schema.value_schema) if schema.value_schema is not None else _identity
@@ -656,23 +792,29 @@ class _Decoders:
                 if v.__class__ is not list:
                     raise DataError(f"Arrays should be encoded as JSON arrays, but found {_node_type(v)}")
                 return [elem(x) for x in v]
+
             return dec_array
         if t is Type.MAP:
             ks, vs = schema.key_schema, schema.value_schema
             kdec = self.get(ks) if ks is not None else _identity
             vdec = self.get(vs) if vs is not None else _identity
             if ks is None or ks.type is Type.STRING:
+
                 def dec_object_map(v: Any) -> dict:
                     if v.__class__ is not dict:
-                        raise DataError("Maps with string fields should be encoded as JSON objects, but found "
-                                        f"{_node_type(v)}")
+                        raise DataError(
+                            f"Maps with string fields should be encoded as JSON objects, but found {_node_type(v)}"
+                        )
                     return {k: vdec(x) for k, x in v.items()}
+
                 return dec_object_map
 
             def dec_pair_map(v: Any) -> dict:
                 if v.__class__ is not list:
-                    raise DataError("Maps with non-string fields should be encoded as JSON array of tuples, but "
-                                    f"found {_node_type(v)}")
+                    raise DataError(
+                        "Maps with non-string fields should be encoded as JSON array of tuples, but "
+                        f"found {_node_type(v)}"
+                    )
                 out = {}
                 for entry in v:
                     if entry.__class__ is not list:
@@ -685,6 +827,7 @@ class _Decoders:
                     except TypeError as e:  # an unhashable key (array or struct keys)
                         raise DataError(f"Map key {key!r} cannot be used as a Python dict key") from e
                 return out
+
             return dec_pair_map
         if t is Type.STRUCT:
             return self._struct(schema)
@@ -695,16 +838,22 @@ class _Decoders:
         defaults, logical types, nesting, coercions) goes through the field's decoder. `null` is what a null
         becomes: an expression, or None for a required struct (an error); "" leaves nulls to the caller."""
         fields = schema.fields
-        env: dict[str, Any] = {"Struct": Struct, "SCHEMA": schema, "new": _new_struct, "DataError": DataError,
-                               "_node_type": _node_type}
-        lines = ["def dec_struct(p):",
-                 "    if p.__class__ is not dict:"]
+        env: dict[str, Any] = {
+            "Struct": Struct,
+            "SCHEMA": schema,
+            "new": _new_struct,
+            "DataError": DataError,
+            "_node_type": _node_type,
+        }
+        lines = ["def dec_struct(p):", "    if p.__class__ is not dict:"]
         if null is None:
             lines.append("        if p is None: raise DataError('Invalid null value for required STRUCT field')")
         elif null:
             lines.append(f"        if p is None: return {null}")
-        lines += ["        raise DataError(f'Structs should be encoded as JSON objects, but found {_node_type(p)}')",
-                  "    g = p.get"]
+        lines += [
+            "        raise DataError(f'Structs should be encoded as JSON objects, but found {_node_type(p)}')",
+            "    g = p.get",
+        ]
         for f in fields:
             i, fs = f.index, f.schema
             env[f"d{i}"] = self.get(fs)
@@ -720,11 +869,13 @@ class _Decoders:
                 elif fs.type in (Type.FLOAT32, Type.FLOAT64):
                     check = f"v{i}.__class__ is not float"
             lines.append(f"    if {check}: v{i} = d{i}(v{i})" if check else f"    v{i} = d{i}(v{i})")
-        lines += ["    s = new(Struct)",
-                  "    s.schema = SCHEMA",
-                  f"    s.values = [{', '.join(f'v{f.index}' for f in fields)}]",
-                  "    return s"]
-        exec("\n".join(lines), env)  # noqa: S102 - code built from repr()'d field names only
+        lines += [
+            "    s = new(Struct)",
+            "    s.schema = SCHEMA",
+            f"    s.values = [{', '.join(f'v{f.index}' for f in fields)}]",
+            "    return s",
+        ]
+        exec("\n".join(lines), env)
         return env["dec_struct"]
 
 
@@ -744,7 +895,7 @@ _MAX_PREFIXES = 8  # envelope prefixes tried on the decode fast path (most recen
 class _Compiled:
     """Everything cached for one schema on the encode side."""
 
-    __slots__ = ("prefix", "encode", "batch")
+    __slots__ = ("batch", "encode", "prefix")
 
     def __init__(self, prefix: bytes, encode: Encoder):
         self.prefix, self.encode = prefix, encode
@@ -785,7 +936,7 @@ class JsonConverter(Converter):
     def as_json_schema(self, schema: Schema | None) -> dict[str, Any] | None:
         if schema is None:
             return None
-        return orjson.loads(self._compiled(schema).prefix[len(_ENVELOPE_HEAD):-len(_ENVELOPE_MID)])
+        return orjson.loads(self._compiled(schema).prefix[len(_ENVELOPE_HEAD) : -len(_ENVELOPE_MID)])
 
     def as_connect_schema(self, json_schema: Any) -> Schema | None:
         return json_to_schema(json_schema, self.replace_null_with_default)
@@ -807,16 +958,18 @@ class JsonConverter(Converter):
         self._last_schema, self._last_compiled = schema, c
         return c
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
-                          headers: Headers | None = None) -> bytes | None:
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
         if schema is None:
             if value is None:
                 return None
             try:
                 payload = _dumps(self._encoders.schemaless(value))
             except orjson.JSONEncodeError as e:
-                raise DataError("Converting Kafka Connect data to byte[] failed due to serialization error: "
-                                f"{e}") from e
+                raise DataError(
+                    f"Converting Kafka Connect data to byte[] failed due to serialization error: {e}"
+                ) from e
             if b"\\u00" in payload:
                 payload = _jackson_escapes(payload)
             return _NULL_SCHEMA_PREFIX + payload + b"}" if self.schemas_enable else payload
@@ -829,8 +982,9 @@ class JsonConverter(Converter):
             payload = _jackson_escapes(payload)
         return c.prefix + payload + b"}" if self.schemas_enable else payload  # type: ignore[union-attr]
 
-    def from_connect_batch(self, topic: str, schemas: Sequence[Schema | None], values: Sequence[Any],
-                           headers: Any = None) -> list[bytes | None]:  # JsonConverter ignores headers, as Kafka's
+    def from_connect_batch(
+        self, topic: str, schemas: Sequence[Schema | None], values: Sequence[Any], headers: Any = None
+    ) -> list[bytes | None]:  # JsonConverter ignores headers, as Kafka's
         out: list[bytes | None] = []
         schema = schemas[0] if schemas else None
         if schema is not None and schema.type is Type.STRUCT and schemas.count(schema) == len(schemas):
@@ -838,13 +992,16 @@ class JsonConverter(Converter):
             batch = c.batch  # type: ignore[union-attr]
             if batch is None:
                 batch = c.batch = self._encoders.struct_batch(  # type: ignore[union-attr]
-                    schema, c.prefix if self.schemas_enable else b"",  # type: ignore[union-attr]
-                    lambda v: self.from_connect_data("", schema, v))  # the topic plays no part
+                    schema,
+                    c.prefix if self.schemas_enable else b"",  # type: ignore[union-attr]
+                    lambda v: self.from_connect_data("", schema, v),
+                )  # the topic plays no part
             try:
                 batch(values, out.append)
             except orjson.JSONEncodeError as e:
-                raise DataError("Converting Kafka Connect data to byte[] failed due to serialization error: "
-                                f"{e}") from e
+                raise DataError(
+                    f"Converting Kafka Connect data to byte[] failed due to serialization error: {e}"
+                ) from e
             return out
         append = out.append
         last_schema: Any = object()
@@ -860,16 +1017,18 @@ class JsonConverter(Converter):
             try:
                 payload = _dumps(encode(value))  # type: ignore[misc]
             except orjson.JSONEncodeError as e:
-                raise DataError("Converting Kafka Connect data to byte[] failed due to serialization error: "
-                                f"{e}") from e
+                raise DataError(
+                    f"Converting Kafka Connect data to byte[] failed due to serialization error: {e}"
+                ) from e
             if b"\\u00" in payload:
                 payload = _jackson_escapes(payload)
             append(prefix + payload + b"}" if envelope else payload)
         return out
 
     # -- decode ------------------------------------------------------------------------------------------------
-    def to_connect_data(self, topic: str, data: bytes | None,
-                        headers: Headers | None = None) -> tuple[Schema | None, Any]:
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> tuple[Schema | None, Any]:
         if data is None:
             return None, None
         if data.__class__ is not bytes:
@@ -989,12 +1148,12 @@ def _raw_prefix(data: bytes, schema_json: Any) -> bytes | None:
         except _JSONDecodeError:
             continue
         j = i + len(b'"payload"')
-        while data[j:j + 1] in _JSON_SPACE:
+        while data[j : j + 1] in _JSON_SPACE:
             j += 1
-        if data[j:j + 1] != b":":
+        if data[j : j + 1] != b":":
             return None
         j += 1
-        while data[j:j + 1] in _JSON_SPACE:
+        while data[j : j + 1] in _JSON_SPACE:
             j += 1
         return data[:j]
     return None

@@ -7,9 +7,11 @@ per-field checks (see JsonConverter._decoders). Anything it refuses (a null or m
 an integer, an integer beyond 64 bits, bad JSON or UTF-8) goes to the general decoder, which gives the result or
 the error JsonConverter always gave, so the two paths cannot disagree on a value they both accept.
 """
+
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import msgspec
 
@@ -21,8 +23,16 @@ RefusedError = (ValueError, RecursionError)
 astuple = msgspec.structs.astuple
 
 _INT64 = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]  # beyond: orjson's float, and its rules
-_TYPES: dict[Type, Any] = {Type.STRING: str, Type.BOOLEAN: bool, Type.FLOAT32: float, Type.FLOAT64: float,
-                           Type.INT8: _INT64, Type.INT16: _INT64, Type.INT32: _INT64, Type.INT64: _INT64}
+_TYPES: dict[Type, Any] = {
+    Type.STRING: str,
+    Type.BOOLEAN: bool,
+    Type.FLOAT32: float,
+    Type.FLOAT64: float,
+    Type.INT8: _INT64,
+    Type.INT16: _INT64,
+    Type.INT32: _INT64,
+    Type.INT64: _INT64,
+}
 
 
 def plain_struct_decoder(schema: Schema) -> PlainDecoder | None:

@@ -1,15 +1,25 @@
 """Kafka's primitive converters: BooleanConverter and the NumberConverters (Short, Integer, Long, Float, Double),
 each value as the big-endian bytes of Kafka's serializers; also header converters, as in Kafka."""
+
 from __future__ import annotations
 
 import math
 import struct
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..data.records import Headers
-from ..data.schema import (OPTIONAL_BOOLEAN_SCHEMA, OPTIONAL_FLOAT32_SCHEMA, OPTIONAL_FLOAT64_SCHEMA,
-                           OPTIONAL_INT16_SCHEMA, OPTIONAL_INT32_SCHEMA, OPTIONAL_INT64_SCHEMA, DataError, Schema,
-                           Type)
+from ..data.schema import (
+    OPTIONAL_BOOLEAN_SCHEMA,
+    OPTIONAL_FLOAT32_SCHEMA,
+    OPTIONAL_FLOAT64_SCHEMA,
+    OPTIONAL_INT16_SCHEMA,
+    OPTIONAL_INT32_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    DataError,
+    Schema,
+    Type,
+)
 from ..data.values import java_class_name
 from .base import Converter
 from .json import converter_config_def
@@ -24,8 +34,9 @@ class BooleanConverter(Converter):
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         pass
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
-                          headers: Headers | None = None) -> bytes | None:
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
         if schema is not None and schema.type is not Type.BOOLEAN:
             raise DataError(f"Invalid schema type for BooleanConverter: {schema.type.name}")
         if value is None:
@@ -34,15 +45,18 @@ class BooleanConverter(Converter):
             raise DataError(f"BooleanConverter is not compatible with objects of type class {java_class_name(value)}")
         return b"\x01" if value else b"\x00"
 
-    def to_connect_data(self, topic: str, data: bytes | None,
-                        headers: Headers | None = None) -> tuple[Schema | None, Any]:
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> tuple[Schema | None, Any]:
         if data is None:
             return OPTIONAL_BOOLEAN_SCHEMA, None
         if len(data) != 1:
             raise DataError("Failed to deserialize boolean: Size of data received by BooleanDeserializer is not 1")
         if data[0] not in (0, 1):
-            raise DataError(f"Failed to deserialize boolean: Unexpected byte received by BooleanDeserializer: "
-                            f"{data[0] - 256 if data[0] > 127 else data[0]}")
+            raise DataError(
+                f"Failed to deserialize boolean: Unexpected byte received by BooleanDeserializer: "
+                f"{data[0] - 256 if data[0] > 127 else data[0]}"
+            )
         return OPTIONAL_BOOLEAN_SCHEMA, data[0] == 1
 
 
@@ -68,8 +82,9 @@ class _NumberConverter(Converter):
             raise DataError(f"Failed to serialize to {self.type_name} (was class {java_class_name(value)}): ")
         return value
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
-                          headers: Headers | None = None) -> bytes | None:
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
         if value is None:
             return None
         try:
@@ -77,13 +92,16 @@ class _NumberConverter(Converter):
         except struct.error as e:
             raise DataError(f"Failed to serialize to {self.type_name} (was class {java_class_name(value)}): ") from e
 
-    def to_connect_data(self, topic: str, data: bytes | None,
-                        headers: Headers | None = None) -> tuple[Schema | None, Any]:
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> tuple[Schema | None, Any]:
         if data is None:
             return self.schema, None
         if len(data) != self._codec.size:
-            raise DataError(f"Failed to deserialize {self.type_name}: Size of data received by {self.deserializer} "
-                            f"is not {self._codec.size}")
+            raise DataError(
+                f"Failed to deserialize {self.type_name}: Size of data received by {self.deserializer} "
+                f"is not {self._codec.size}"
+            )
         return self.schema, self._codec.unpack(data)[0]
 
 

@@ -1,14 +1,24 @@
 """SimpleHeaderConverter, Kafka's default header.converter: header values as the text Values.convertToString
 writes, read back with the schema inferred from the text (a subset of Values.parseString: booleans, integers,
 decimals as float64, else the string)."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..data.records import Headers
-from ..data.schema import (BOOLEAN_SCHEMA, FLOAT64_SCHEMA, INT8_SCHEMA, INT16_SCHEMA, INT32_SCHEMA, INT64_SCHEMA,
-                           STRING_SCHEMA, Schema)
+from ..data.schema import (
+    BOOLEAN_SCHEMA,
+    FLOAT64_SCHEMA,
+    INT8_SCHEMA,
+    INT16_SCHEMA,
+    INT32_SCHEMA,
+    INT64_SCHEMA,
+    STRING_SCHEMA,
+    Schema,
+)
 from ..data.values import convert_to_string_bytes
 from .base import Converter
 from .json import converter_config_def
@@ -28,12 +38,14 @@ class SimpleHeaderConverter(Converter):
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         pass
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
-                          headers: Headers | None = None) -> bytes | None:
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
         return convert_to_string_bytes(schema, value)
 
-    def to_connect_data(self, topic: str, data: bytes | None,
-                        headers: Headers | None = None) -> tuple[Schema | None, Any]:
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> tuple[Schema | None, Any]:
         if data is None:
             return None, None
         text = data.decode("utf-8", "replace")

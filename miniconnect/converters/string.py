@@ -1,14 +1,16 @@
 """StringConverter: any value -> its string form in bytes; bytes -> (OPTIONAL_STRING_SCHEMA, str). Kafka's semantics."""
+
 from __future__ import annotations
 
 import codecs
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
+from .. import CONNECT_VERSION
 from ..config.configdef import ConfigType, Importance, Width
 from ..data.records import Headers
 from ..data.schema import OPTIONAL_STRING_SCHEMA, DataError, Schema
 from ..errors import ConfigError
-from .. import CONNECT_VERSION
 from .base import Converter
 from .javatext import java_to_string
 from .json import CONVERTER_TYPE_CONFIG, converter_config_def
@@ -18,9 +20,14 @@ ENCODING_CONFIG = "converter.encoding"
 
 def _string_config_def():
     return converter_config_def().define(
-        ENCODING_CONFIG, ConfigType.STRING, "UTF-8", importance=Importance.HIGH,
+        ENCODING_CONFIG,
+        ConfigType.STRING,
+        "UTF-8",
+        importance=Importance.HIGH,
         documentation="The name of the Java character set to use for encoding strings as byte arrays.",
-        width=Width.MEDIUM, display_name="Encoding")
+        width=Width.MEDIUM,
+        display_name="Encoding",
+    )
 
 
 class StringConverter(Converter):
@@ -47,8 +54,9 @@ class StringConverter(Converter):
             raise ConfigError(ENCODING_CONFIG, encoding, "Unsupported encoding") from None
         self._utf8 = self.encoding == "utf-8"
 
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any,
-                          headers: Headers | None = None) -> bytes | None:
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
         if value is None:
             return None
         if isinstance(value, (bytes, bytearray, memoryview)):
@@ -56,17 +64,21 @@ class StringConverter(Converter):
         text = value if value.__class__ is str else java_to_string(value)
         try:
             return text.encode(self.encoding, "replace")
-        except Exception as e:  # noqa: BLE001 - any codec failure is the user's data problem
+        except Exception as e:
             raise DataError(f"Failed to serialize to a string: {e}") from e
 
-    def to_connect_data(self, topic: str, data: bytes | None,
-                        headers: Headers | None = None) -> tuple[Schema | None, Any]:
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> tuple[Schema | None, Any]:
         if data is None:
             return OPTIONAL_STRING_SCHEMA, None
         try:
-            return OPTIONAL_STRING_SCHEMA, (data.decode() if self._utf8 and data.__class__ is bytes
-                                            else bytes(data).decode(self.encoding, "replace"))
+            return OPTIONAL_STRING_SCHEMA, (
+                data.decode()
+                if self._utf8 and data.__class__ is bytes
+                else bytes(data).decode(self.encoding, "replace")
+            )
         except UnicodeDecodeError:
             return OPTIONAL_STRING_SCHEMA, bytes(data).decode(self.encoding, "replace")
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             raise DataError(f"Failed to deserialize string: {e}") from e

@@ -1,4 +1,5 @@
 """Connect's data model."""
+
 from .records import Headers, SinkRecord, SourceRecord
-from .schema import *  # noqa: F401,F403
+from .schema import *  # noqa: F403
 from .schema import DataError, Field, Schema, Struct, Type

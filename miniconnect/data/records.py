@@ -1,10 +1,12 @@
 """Records as connectors see them: SourceRecord (from a SourceTask) and SinkRecord (to a SinkTask). Both are
 immutable tuples with named fields, like Kafka's records are immutable objects."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from operator import itemgetter
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from .schema import Schema
 
@@ -38,17 +40,40 @@ class SourceRecord(_SourceRecordFields):
 
     __slots__ = ()
 
-    def __new__(cls, source_partition: dict[str, Any] | None, source_offset: dict[str, Any] | None,
-                topic: str, kafka_partition: int | None = None, key_schema: Schema | None = None,
-                key: Any = None, value_schema: Schema | None = None, value: Any = None,
-                timestamp: int | None = None, headers: Sequence[tuple[str, bytes | None]] | None = None
-                ) -> SourceRecord:
-        return tuple.__new__(cls, (source_partition, source_offset, topic, kafka_partition, key_schema, key,
-                                   value_schema, value, timestamp, () if headers is None else headers))
+    def __new__(
+        cls,
+        source_partition: dict[str, Any] | None,
+        source_offset: dict[str, Any] | None,
+        topic: str,
+        kafka_partition: int | None = None,
+        key_schema: Schema | None = None,
+        key: Any = None,
+        value_schema: Schema | None = None,
+        value: Any = None,
+        timestamp: int | None = None,
+        headers: Sequence[tuple[str, bytes | None]] | None = None,
+    ) -> SourceRecord:
+        return tuple.__new__(
+            cls,
+            (
+                source_partition,
+                source_offset,
+                topic,
+                kafka_partition,
+                key_schema,
+                key,
+                value_schema,
+                value,
+                timestamp,
+                () if headers is None else headers,
+            ),
+        )
 
     def __repr__(self) -> str:
-        return (f"SourceRecord(topic={self.topic!r}, partition={self.kafka_partition}, key={self.key!r}, "
-                f"value={self.value!r}, timestamp={self.timestamp}, source_offset={self.source_offset!r})")
+        return (
+            f"SourceRecord(topic={self.topic!r}, partition={self.kafka_partition}, key={self.key!r}, "
+            f"value={self.value!r}, timestamp={self.timestamp}, source_offset={self.source_offset!r})"
+        )
 
 
 new_source_record = partial(tuple.__new__, SourceRecord)  # from one tuple of all ten fields, in C
@@ -72,12 +97,34 @@ class SinkRecord(_SinkRecordFields):
 
     __slots__ = ()
 
-    def __new__(cls, topic: str, kafka_partition: int, key_schema: Schema | None, key: Any,
-                value_schema: Schema | None, value: Any, kafka_offset: int, timestamp: int | None = None,
-                timestamp_type: str = "CreateTime", headers: Sequence[tuple[str, bytes | None]] | None = None
-                ) -> SinkRecord:
-        return tuple.__new__(cls, (topic, kafka_partition, key_schema, key, value_schema, value, kafka_offset,
-                                   timestamp, timestamp_type, () if headers is None else headers))
+    def __new__(
+        cls,
+        topic: str,
+        kafka_partition: int,
+        key_schema: Schema | None,
+        key: Any,
+        value_schema: Schema | None,
+        value: Any,
+        kafka_offset: int,
+        timestamp: int | None = None,
+        timestamp_type: str = "CreateTime",
+        headers: Sequence[tuple[str, bytes | None]] | None = None,
+    ) -> SinkRecord:
+        return tuple.__new__(
+            cls,
+            (
+                topic,
+                kafka_partition,
+                key_schema,
+                key,
+                value_schema,
+                value,
+                kafka_offset,
+                timestamp,
+                timestamp_type,
+                () if headers is None else headers,
+            ),
+        )
 
     @property
     def coordinates(self) -> str:
@@ -85,8 +132,10 @@ class SinkRecord(_SinkRecordFields):
         return f"topic '{self.topic}', partition {self.kafka_partition}, offset {self.kafka_offset}"
 
     def __repr__(self) -> str:
-        return (f"SinkRecord(topic={self.topic!r}, partition={self.kafka_partition}, offset={self.kafka_offset}, "
-                f"key={self.key!r}, value={self.value!r}, timestamp={self.timestamp})")
+        return (
+            f"SinkRecord(topic={self.topic!r}, partition={self.kafka_partition}, offset={self.kafka_offset}, "
+            f"key={self.key!r}, value={self.value!r}, timestamp={self.timestamp})"
+        )
 
 
 new_sink_record = partial(tuple.__new__, SinkRecord)  # from one tuple of all ten fields, in C

@@ -1,10 +1,12 @@
 """Connect's data model: Schema, Field, Struct and the logical types Decimal, Date, Time, Timestamp."""
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 
 class Type(str, Enum):
@@ -38,14 +40,18 @@ SCALE_FIELD = "scale"
 
 
 class Field:
-    __slots__ = ("name", "index", "schema")
+    __slots__ = ("index", "name", "schema")
 
     def __init__(self, name: str, index: int, schema: Schema):
         self.name, self.index, self.schema = name, index, schema
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Field) and self.name == other.name and self.index == other.index
-                and self.schema == other.schema)
+        return (
+            isinstance(other, Field)
+            and self.name == other.name
+            and self.index == other.index
+            and self.schema == other.schema
+        )
 
     def __hash__(self) -> int:
         return hash((self.name, self.index, self.schema))
@@ -57,13 +63,34 @@ class Field:
 class Schema:
     """An immutable Connect schema. Equal schemas hash equal, so they can key caches."""
 
-    __slots__ = ("type", "optional", "default", "name", "version", "doc", "parameters",
-                 "fields", "key_schema", "value_schema", "_by_name", "_hash")
+    __slots__ = (
+        "_by_name",
+        "_hash",
+        "default",
+        "doc",
+        "fields",
+        "key_schema",
+        "name",
+        "optional",
+        "parameters",
+        "type",
+        "value_schema",
+        "version",
+    )
 
-    def __init__(self, type: Type, optional: bool = False, default: Any = None, name: str | None = None,
-                 version: int | None = None, doc: str | None = None,
-                 parameters: Mapping[str, str] | None = None, fields: Iterable[Field] = (),
-                 key_schema: Schema | None = None, value_schema: Schema | None = None):
+    def __init__(
+        self,
+        type: Type,
+        optional: bool = False,
+        default: Any = None,
+        name: str | None = None,
+        version: int | None = None,
+        doc: str | None = None,
+        parameters: Mapping[str, str] | None = None,
+        fields: Iterable[Field] = (),
+        key_schema: Schema | None = None,
+        value_schema: Schema | None = None,
+    ):
         self.type = Type(type)
         self.optional = optional
         self.default = default
@@ -75,16 +102,36 @@ class Schema:
         self.key_schema = key_schema
         self.value_schema = value_schema
         self._by_name = {f.name: f for f in self.fields}
-        self._hash = hash((self.type, self.optional, self.name, self.version, self.fields,
-                           self.key_schema, self.value_schema,
-                           tuple(sorted(self.parameters.items())) if self.parameters else None))
+        self._hash = hash(
+            (
+                self.type,
+                self.optional,
+                self.name,
+                self.version,
+                self.fields,
+                self.key_schema,
+                self.value_schema,
+                tuple(sorted(self.parameters.items())) if self.parameters else None,
+            )
+        )
 
     # -- builders -----------------------------------------------------------------------------
     @staticmethod
-    def struct(fields: Iterable[tuple[str, Schema]], name: str | None = None, optional: bool = False,
-               version: int | None = None, doc: str | None = None) -> Schema:
-        return Schema(Type.STRUCT, optional=optional, name=name, version=version, doc=doc,
-                      fields=[Field(n, i, s) for i, (n, s) in enumerate(fields)])
+    def struct(
+        fields: Iterable[tuple[str, Schema]],
+        name: str | None = None,
+        optional: bool = False,
+        version: int | None = None,
+        doc: str | None = None,
+    ) -> Schema:
+        return Schema(
+            Type.STRUCT,
+            optional=optional,
+            name=name,
+            version=version,
+            doc=doc,
+            fields=[Field(n, i, s) for i, (n, s) in enumerate(fields)],
+        )
 
     @staticmethod
     def array(value_schema: Schema, optional: bool = False, name: str | None = None) -> Schema:
@@ -96,8 +143,21 @@ class Schema:
 
     def with_(self, **changes: Any) -> Schema:
         """A copy with some attributes replaced (optional=True, default=..., ...)."""
-        attrs = {a: getattr(self, a) for a in ("type", "optional", "default", "name", "version", "doc",
-                                               "parameters", "fields", "key_schema", "value_schema")}
+        attrs = {
+            a: getattr(self, a)
+            for a in (
+                "type",
+                "optional",
+                "default",
+                "name",
+                "version",
+                "doc",
+                "parameters",
+                "fields",
+                "key_schema",
+                "value_schema",
+            )
+        }
         attrs.update(changes)
         return Schema(**attrs)
 
@@ -114,11 +174,18 @@ class Schema:
             return True
         if not isinstance(other, Schema) or self._hash != other._hash:
             return False
-        return (self.type == other.type and self.optional == other.optional and self.name == other.name
-                and self.version == other.version and self.doc == other.doc
-                and self.parameters == other.parameters and self.fields == other.fields
-                and self.key_schema == other.key_schema and self.value_schema == other.value_schema
-                and _default_eq(self.default, other.default))
+        return (
+            self.type == other.type
+            and self.optional == other.optional
+            and self.name == other.name
+            and self.version == other.version
+            and self.doc == other.doc
+            and self.parameters == other.parameters
+            and self.fields == other.fields
+            and self.key_schema == other.key_schema
+            and self.value_schema == other.value_schema
+            and _default_eq(self.default, other.default)
+        )
 
     def __hash__(self) -> int:
         return self._hash
@@ -183,7 +250,7 @@ def timestamp_schema(optional: bool = False) -> Schema:
 
 # -- logical type conversions (Python value <-> the primitive Connect stores) ------------------------
 EPOCH_DATE = dt.date(1970, 1, 1)
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 # scaleb rounds to the context's precision (28 digits by default); NUMERIC columns hold up to 1000 digits.
@@ -220,7 +287,9 @@ def time_to_millis(value: dt.time) -> int:
 
 def millis_to_time(millis: int) -> dt.time:
     if not 0 <= millis < 86_400_000:
-        raise DataError(f"Time values must use number of milliseconds greater than 0 and less than 86400000, got {millis}")
+        raise DataError(
+            f"Time values must use number of milliseconds greater than 0 and less than 86400000, got {millis}"
+        )
     s, ms = divmod(millis, 1000)
     m, s = divmod(s, 60)
     h, m = divmod(m, 60)
@@ -310,28 +379,39 @@ _STRUCT = Type.STRUCT
 _new = object.__new__
 
 _PY_TYPES: dict[Type, tuple[type, ...]] = {
-    Type.INT8: (int,), Type.INT16: (int,), Type.INT32: (int,), Type.INT64: (int,),
-    Type.FLOAT32: (float, int), Type.FLOAT64: (float, int), Type.BOOLEAN: (bool,),
-    Type.STRING: (str,), Type.BYTES: (bytes, bytearray, memoryview),
-    Type.ARRAY: (list, tuple), Type.MAP: (dict,), Type.STRUCT: (Struct,),
+    Type.INT8: (int,),
+    Type.INT16: (int,),
+    Type.INT32: (int,),
+    Type.INT64: (int,),
+    Type.FLOAT32: (float, int),
+    Type.FLOAT64: (float, int),
+    Type.BOOLEAN: (bool,),
+    Type.STRING: (str,),
+    Type.BYTES: (bytes, bytearray, memoryview),
+    Type.ARRAY: (list, tuple),
+    Type.MAP: (dict,),
+    Type.STRUCT: (Struct,),
 }
 _LOGICAL_PY: dict[str, tuple[type, ...]] = {
-    DECIMAL: (decimal.Decimal,), DATE: (dt.date,), TIME: (dt.time,), TIMESTAMP: (dt.datetime,),
+    DECIMAL: (decimal.Decimal,),
+    DATE: (dt.date,),
+    TIME: (dt.time,),
+    TIMESTAMP: (dt.datetime,),
 }
 
 
 def validate_value(schema: Schema, value: Any, field: str | None = None) -> None:
     """Raises DataError when value does not fit schema, like ConnectSchema.validateValue."""
-    where = f" for field: \"{field}\"" if field else ""
+    where = f' for field: "{field}"' if field else ""
     if value is None:
         if not schema.optional and schema.default is None:
             raise DataError(f"Invalid value: null used for required field{where}, schema type: {schema.type.name}")
         return
     expected = _LOGICAL_PY.get(schema.name or "") or _PY_TYPES[schema.type]
-    if not isinstance(value, expected) or (schema.type != Type.BOOLEAN and isinstance(value, bool)
-                                          and expected[0] is not bool):
-        raise DataError(f"Invalid Java object for schema with type {schema.type.name}: "
-                        f"{type(value).__name__}{where}")
+    if not isinstance(value, expected) or (
+        schema.type != Type.BOOLEAN and isinstance(value, bool) and expected[0] is not bool
+    ):
+        raise DataError(f"Invalid Java object for schema with type {schema.type.name}: {type(value).__name__}{where}")
     if schema.type == Type.STRUCT and value.schema != schema:
         raise DataError(f"Struct schemas do not match{where}.")
     if schema.type == Type.ARRAY and schema.value_schema is not None:

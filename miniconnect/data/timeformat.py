@@ -1,6 +1,7 @@
 """java.text.SimpleDateFormat patterns in UTC (Locale.ROOT/English names), formatting and parsing epoch millis, for
 TimestampConverter, TimestampRouter and Cast. Covers the letters G y Y M L d D E u a H k K h m s S z Z X and quoted
 text; week-based fields (w, W, F) are refused."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,21 @@ import re
 
 from ..errors import ConfigError
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _LETTERS = set("GyYMLdDEuaHkKhmsSzZX")
 
@@ -65,8 +78,10 @@ class SimpleDateFormat:
         try:
             self.tokens = _tokens(pattern)
         except ValueError as e:
-            raise ConfigError(message=f"TimestampConverter requires a SimpleDateFormat-compatible pattern for string "
-                                      f"timestamps: {pattern}") from e
+            raise ConfigError(
+                message=f"TimestampConverter requires a SimpleDateFormat-compatible pattern for string "
+                f"timestamps: {pattern}"
+            ) from e
         self._regex: re.Pattern[str] | None = None
 
     # -- format ------------------------------------------------------------------------------------------------
@@ -132,15 +147,19 @@ class SimpleDateFormat:
         """Epoch millis of text (UTC); ValueError when it does not match."""
         if self._regex is None:
             nexts = self.tokens[1:] + [("lit", "")]
-            self._regex = re.compile("".join(self._part(k, c, _numeric(*after))
-                                             for (k, c), after in zip(self.tokens, nexts)))
+            self._regex = re.compile(
+                "".join(self._part(k, c, _numeric(*after)) for (k, c), after in zip(self.tokens, nexts))
+            )
         m = self._regex.match(text)
         if m is None:
             raise ValueError(text)
         g = m.groupdict()
         year = int(g.get("y") or g.get("Y") or 1970)
-        if (g.get("y") or g.get("Y")) and self._count("y") + self._count("Y") <= 2 and len(g.get("y") or
-                                                                                         g.get("Y") or "") <= 2:
+        if (
+            (g.get("y") or g.get("Y"))
+            and self._count("y") + self._count("Y") <= 2
+            and len(g.get("y") or g.get("Y") or "") <= 2
+        ):
             # two-digit years: within 80 years before and 20 after now, as SimpleDateFormat's default start
             year += 2000
             if year > dt.date.today().year + 20:
@@ -169,12 +188,11 @@ class SimpleDateFormat:
             offset = sign * (int(digits[:2]) * 60 + int(digits[2:4] or 0))
         # lenient, as Java's default: out-of-range fields roll over
         months = (year - 1) * 12 + month - 1
-        base = dt.datetime(months // 12 + 1, months % 12 + 1, 1, tzinfo=dt.timezone.utc)
+        base = dt.datetime(months // 12 + 1, months % 12 + 1, 1, tzinfo=dt.UTC)
         if g.get("D") and not g.get("M") and not g.get("d"):
-            base = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=int(g["D"]) - 1)
+            base = dt.datetime(year, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=int(g["D"]) - 1)
             day = 1
-        t = base + dt.timedelta(days=day - 1, hours=hour, minutes=minute - offset, seconds=second,
-                                milliseconds=millis)
+        t = base + dt.timedelta(days=day - 1, hours=hour, minutes=minute - offset, seconds=second, milliseconds=millis)
         delta = t - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 

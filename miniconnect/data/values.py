@@ -1,5 +1,6 @@
 """Text of Connect values as Kafka's org.apache.kafka.connect.data.Values writes it (convertToString, used by
 SimpleHeaderConverter and the Cast transform), and the Java class names Kafka's error messages give values."""
+
 from __future__ import annotations
 
 import base64
@@ -50,8 +51,10 @@ def big_decimal_str(d: decimal.Decimal) -> str:
     return ("-" if sign else "") + mantissa + "E" + ("+" if adjusted > 0 else "") + str(adjusted)
 
 
-DATE_FORMATS = {n: SimpleDateFormat(p) for n, p in (("time", "HH:mm:ss.SSS'Z'"), ("date", "yyyy-MM-dd"),
-                                                      ("timestamp", "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"))}
+DATE_FORMATS = {
+    n: SimpleDateFormat(p)
+    for n, p in (("time", "HH:mm:ss.SSS'Z'"), ("date", "yyyy-MM-dd"), ("timestamp", "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"))
+}
 
 
 def date_millis(value: Any) -> int:

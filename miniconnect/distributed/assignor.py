@@ -4,6 +4,7 @@ IncrementalCooperativeAssignor (v1/v2, KIP-415), ported from Kafka 4.1's source.
 Java's hash-based collections decide some tie-breaks there (which worker keeps an extra task, which tasks are
 revoked first); java_order reproduces their iteration order so a Python leader decides as a JVM leader would.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,9 +15,17 @@ from dataclasses import dataclass, field
 
 from ..runtime.states import TaskId
 from .java_order import hash_map_order, hash_set_copy_order
-from .protocol import (CONFIG_MISMATCH, CONNECT_PROTOCOL_V2, NO_ERROR, ConnectProtocolCompatibility,
-                       ExtendedAssignment, ExtendedWorkerState, deserialize_metadata, serialize_assignment,
-                       serialize_assignment_v0)
+from .protocol import (
+    CONFIG_MISMATCH,
+    CONNECT_PROTOCOL_V2,
+    NO_ERROR,
+    ConnectProtocolCompatibility,
+    ExtendedAssignment,
+    ExtendedWorkerState,
+    deserialize_metadata,
+    serialize_assignment,
+    serialize_assignment_v0,
+)
 from .state import ClusterConfigState
 
 log = logging.getLogger(__name__)
@@ -25,15 +34,21 @@ log = logging.getLogger(__name__)
 @dataclass
 class LeaderState:
     """The leader's view of the last full assignment: who owns what (WorkerCoordinator.LeaderState)."""
+
     members: dict[str, ExtendedWorkerState]
     connector_owners: dict[str, str]
     task_owners: dict[TaskId, str]
 
     @classmethod
-    def of(cls, members: dict[str, ExtendedWorkerState], connectors: dict[str, Iterable[str]],
-           tasks: dict[str, Iterable[TaskId]]) -> LeaderState:
-        return cls(members, {c: w for w, cs in connectors.items() for c in cs},
-                   {t: w for w, ts in tasks.items() for t in ts})
+    def of(
+        cls,
+        members: dict[str, ExtendedWorkerState],
+        connectors: dict[str, Iterable[str]],
+        tasks: dict[str, Iterable[TaskId]],
+    ) -> LeaderState:
+        return cls(
+            members, {c: w for w, cs in connectors.items() for c in cs}, {t: w for w, ts in tasks.items() for t in ts}
+        )
 
     def owner_url(self, what: str | TaskId) -> str | None:
         owner = (self.task_owners if isinstance(what, TaskId) else self.connector_owners).get(what)  # type: ignore[call-overload]
@@ -43,6 +58,7 @@ class LeaderState:
 @dataclass
 class AssignmentContext:
     """What the leader's coordinator gives the assignor (Kafka passes the WorkerCoordinator itself)."""
+
     snapshot: ClusterConfigState  # the config snapshot taken when this member built its JoinGroup metadata
     fresh_snapshot: Callable[[], ClusterConfigState]
     generation_id: int
@@ -59,8 +75,10 @@ def _ensure_leader_config(max_offset: int, ctx: AssignmentContext) -> int | None
     if ctx.snapshot.offset < max_offset:
         updated = ctx.fresh_snapshot()
         if updated.offset < max_offset:
-            log.info("Was selected to perform assignments, but do not have latest config found in sync request. "
-                     "Returning an empty configuration to trigger re-sync.")
+            log.info(
+                "Was selected to perform assignments, but do not have latest config found in sync request. "
+                "Returning an empty configuration to trigger re-sync."
+            )
             return None
         ctx.snapshot = updated
         return updated.offset
@@ -77,8 +95,9 @@ def _member_configs(members: list[tuple[str, bytes]]) -> dict[str, ExtendedWorke
 class EagerAssignor:
     """Everything is revoked at each rebalance; the leader deals connectors, then tasks, round robin."""
 
-    def perform_assignment(self, leader_id: str, protocol: str, members: list[tuple[str, bytes]],
-                           ctx: AssignmentContext) -> dict[str, bytes]:
+    def perform_assignment(
+        self, leader_id: str, protocol: str, members: list[tuple[str, bytes]], ctx: AssignmentContext
+    ) -> dict[str, bytes]:
         configs = _member_configs(members)
         max_offset = _max_offset(configs)
         leader_offset = _ensure_leader_config(max_offset, ctx)
@@ -101,11 +120,21 @@ class EagerAssignor:
         return self._serialize(configs, NO_ERROR, leader_id, leader_url, leader_offset, connectors, tasks)
 
     @staticmethod
-    def _serialize(configs: dict[str, ExtendedWorkerState], error: int, leader_id: str, leader_url: str,
-                   offset: int, connectors: dict[str, list[str]], tasks: dict[str, list[TaskId]]) -> dict[str, bytes]:
-        return {m: serialize_assignment_v0(ExtendedAssignment(0, error, leader_id, leader_url, offset,
-                                                              connectors.get(m, []), tasks.get(m, [])))
-                for m in configs}
+    def _serialize(
+        configs: dict[str, ExtendedWorkerState],
+        error: int,
+        leader_id: str,
+        leader_url: str,
+        offset: int,
+        connectors: dict[str, list[str]],
+        tasks: dict[str, list[TaskId]],
+    ) -> dict[str, bytes]:
+        return {
+            m: serialize_assignment_v0(
+                ExtendedAssignment(0, error, leader_id, leader_url, offset, connectors.get(m, []), tasks.get(m, []))
+            )
+            for m in configs
+        }
 
 
 # --- incremental cooperative (v1, v2) ----------------------------------------------------------------------
@@ -114,6 +143,7 @@ class EagerAssignor:
 @dataclass
 class ConnectorsAndTasks:
     """Insertion-ordered sets of connectors and tasks (WorkerCoordinator.ConnectorsAndTasks)."""
+
     connectors: dict[str, None] = field(default_factory=dict)
     tasks: dict[TaskId, None] = field(default_factory=dict)
 
@@ -183,9 +213,13 @@ def _add_all(base: dict[str, ConnectorsAndTasks], to_add: dict[str, ConnectorsAn
 
 def _intersection(ct: ConnectorsAndTasks, assignments: dict[str, ConnectorsAndTasks]) -> dict[str, ConnectorsAndTasks]:
     """Each worker's share of `ct`, in the order Kafka's `new HashSet<>(assigned).retainAll(ct)` leaves it."""
-    return {w: ConnectorsAndTasks.of([c for c in hash_set_copy_order(a.connectors) if c in ct.connectors],
-                                     [t for t in hash_set_copy_order(a.tasks) if t in ct.tasks])
-            for w, a in assignments.items()}
+    return {
+        w: ConnectorsAndTasks.of(
+            [c for c in hash_set_copy_order(a.connectors) if c in ct.connectors],
+            [t for t in hash_set_copy_order(a.tasks) if t in ct.tasks],
+        )
+        for w, a in assignments.items()
+    }
 
 
 class _Backoff:
@@ -223,8 +257,9 @@ class IncrementalCooperativeAssignor:
         self.num_successive_revoking_rebalances = 0
         self._revoking_backoff = _Backoff(0 if max_delay_ms == 0 else 1, 40, max_delay_ms)
 
-    def perform_assignment(self, leader_id: str, protocol: str, members: list[tuple[str, bytes]],
-                           ctx: AssignmentContext) -> dict[str, bytes]:
+    def perform_assignment(
+        self, leader_id: str, protocol: str, members: list[tuple[str, bytes]], ctx: AssignmentContext
+    ) -> dict[str, bytes]:
         configs = _member_configs(members)
         max_offset = _max_offset(configs)
         version = ConnectProtocolCompatibility.from_protocol(protocol).version
@@ -232,39 +267,54 @@ class IncrementalCooperativeAssignor:
         leader_url = configs[leader_id].url
         if leader_offset is None:
             empty = ClusterAssignment({}, {}, {}, {}, {}, {})
-            return self._serialize(self._fill(configs, CONFIG_MISMATCH, leader_id, leader_url, max_offset, empty,
-                                              0, version), version)
+            return self._serialize(
+                self._fill(configs, CONFIG_MISMATCH, leader_id, leader_url, max_offset, empty, 0, version), version
+            )
         member_assignments = {
-            m: ConnectorsAndTasks.of(c.assignment.connectors, c.assignment.tasks) if c.assignment
-            else ConnectorsAndTasks() for m, c in configs.items()}
-        cluster = self.perform_task_assignment(ctx.snapshot, ctx.last_completed_generation_id, ctx.generation_id,
-                                               member_assignments)
+            m: ConnectorsAndTasks.of(c.assignment.connectors, c.assignment.tasks)
+            if c.assignment
+            else ConnectorsAndTasks()
+            for m, c in configs.items()
+        }
+        cluster = self.perform_task_assignment(
+            ctx.snapshot, ctx.last_completed_generation_id, ctx.generation_id, member_assignments
+        )
         ctx.leader_state = LeaderState.of(configs, cluster.all_assigned_connectors, cluster.all_assigned_tasks)
-        return self._serialize(self._fill(configs, NO_ERROR, leader_id, leader_url, leader_offset, cluster,
-                                          self.delay, version), version)
+        return self._serialize(
+            self._fill(configs, NO_ERROR, leader_id, leader_url, leader_offset, cluster, self.delay, version), version
+        )
 
-    def perform_task_assignment(self, snapshot: ClusterConfigState, last_completed_generation_id: int,
-                                current_generation_id: int,
-                                member_assignments: dict[str, ConnectorsAndTasks]) -> ClusterAssignment:
+    def perform_task_assignment(
+        self,
+        snapshot: ClusterConfigState,
+        last_completed_generation_id: int,
+        current_generation_id: int,
+        member_assignments: dict[str, ConnectorsAndTasks],
+    ) -> ClusterAssignment:
         # Iterate members as Kafka's HashMap would, since the order decides tie-breaks below.
         member_assignments = {m: member_assignments[m] for m in hash_map_order(member_assignments)}
         if self.previous_generation_id != last_completed_generation_id:
-            log.debug("Clearing the view of previous assignments due to generation mismatch between previous "
-                      "generation ID %s and last completed generation ID %s",
-                      self.previous_generation_id, last_completed_generation_id)
+            log.debug(
+                "Clearing the view of previous assignments due to generation mismatch between previous "
+                "generation ID %s and last completed generation ID %s",
+                self.previous_generation_id,
+                last_completed_generation_id,
+            )
             self.previous_assignment = ConnectorsAndTasks()
 
         configured_connectors = sorted(snapshot.connectors())
-        configured = ConnectorsAndTasks.of(configured_connectors,
-                                           [t for c in configured_connectors for t in snapshot.tasks(c)])
+        configured = ConnectorsAndTasks.of(
+            configured_connectors, [t for c in configured_connectors for t in snapshot.tasks(c)]
+        )
         active = ConnectorsAndTasks()
         for a in member_assignments.values():
             active.add_all(a)
 
         # A previous revocation did not take effect: reset and be ready to revoke again.
         if not self.previous_revocation.is_empty():
-            if (any(c in active.connectors for c in self.previous_revocation.connectors)
-                    or any(t in active.tasks for t in self.previous_revocation.tasks)):
+            if any(c in active.connectors for c in self.previous_revocation.connectors) or any(
+                t in active.tasks for t in self.previous_revocation.tasks
+            ):
                 self.previous_assignment = active
             self.previous_revocation = ConnectorsAndTasks()
 
@@ -274,9 +324,14 @@ class IncrementalCooperativeAssignor:
         created = _diff(configured, self.previous_assignment, active)
         log.debug("Deleted %s; lost %s; created %s", deleted, lost, created)
 
-        current = [WorkerLoad(w, [c for c in a.connectors if c not in deleted.connectors],
-                              [t for t in a.tasks if t not in deleted.tasks])
-                   for w, a in member_assignments.items()]
+        current = [
+            WorkerLoad(
+                w,
+                [c for c in a.connectors if c not in deleted.connectors],
+                [t for t in a.tasks if t not in deleted.tasks],
+            )
+            for w, a in member_assignments.items()
+        ]
         to_revoke: dict[str, ConnectorsAndTasks] = {}
         deleted_to_revoke = _intersection(deleted, member_assignments)
         _add_all(to_revoke, deleted_to_revoke)
@@ -327,14 +382,25 @@ class IncrementalCooperativeAssignor:
         self.previous_assignment = self._compute_previous_assignment(to_revoke, next_connectors, next_tasks, lost)
         self.previous_generation_id = current_generation_id
         self.previous_members = set(member_assignments)
-        return ClusterAssignment(incremental_connectors, incremental_tasks, revoked_connectors, revoked_tasks,
-                                 _diff_map(next_connectors, revoked_connectors), _diff_map(next_tasks, revoked_tasks))
+        return ClusterAssignment(
+            incremental_connectors,
+            incremental_tasks,
+            revoked_connectors,
+            revoked_tasks,
+            _diff_map(next_connectors, revoked_connectors),
+            _diff_map(next_tasks, revoked_tasks),
+        )
 
-    def _compute_previous_assignment(self, to_revoke: dict[str, ConnectorsAndTasks],
-                                     connectors: dict[str, list[str]], tasks: dict[str, list[TaskId]],
-                                     lost: ConnectorsAndTasks) -> ConnectorsAndTasks:
-        previous = ConnectorsAndTasks.of([c for cs in connectors.values() for c in cs],
-                                         [t for ts in tasks.values() for t in ts])
+    def _compute_previous_assignment(
+        self,
+        to_revoke: dict[str, ConnectorsAndTasks],
+        connectors: dict[str, list[str]],
+        tasks: dict[str, list[TaskId]],
+        lost: ConnectorsAndTasks,
+    ) -> ConnectorsAndTasks:
+        previous = ConnectorsAndTasks.of(
+            [c for cs in connectors.values() for c in cs], [t for ts in tasks.values() for t in ts]
+        )
         for revoked in to_revoke.values():
             for c in revoked.connectors:
                 previous.connectors.pop(c, None)
@@ -354,16 +420,19 @@ class IncrementalCooperativeAssignor:
                 seen_t[t] = seen_t.get(t, 0) + 1
         return ConnectorsAndTasks.of([c for c, n in seen_c.items() if n > 1], [t for t, n in seen_t.items() if n > 1])
 
-    def handle_lost_assignments(self, lost: ConnectorsAndTasks, to_reassign: ConnectorsAndTasks,
-                                complete: list[WorkerLoad]) -> None:
+    def handle_lost_assignments(
+        self, lost: ConnectorsAndTasks, to_reassign: ConnectorsAndTasks, complete: list[WorkerLoad]
+    ) -> None:
         if lost.is_empty() and not self.revoked_in_previous:
             self._reset_delay()
             return
         now = self.now_ms()
         active_members = {w.worker for w in complete}
         if self.scheduled_rebalance <= 0 and active_members >= self.previous_members:
-            log.debug("No worker seems to have departed the group during the rebalance; reassigning missing "
-                      "connectors and tasks as new ones")
+            log.debug(
+                "No worker seems to have departed the group during the rebalance; reassigning missing "
+                "connectors and tasks as new ones"
+            )
             to_reassign.add_all(lost)
             return
         if self.max_delay == 0:
@@ -389,8 +458,10 @@ class IncrementalCooperativeAssignor:
                 self.candidate_workers_for_reassignment.setdefault(w)
             if now < self.scheduled_rebalance:
                 self.delay = self._calculate_delay(now)
-                log.debug("Delayed rebalance in progress. Task reassignment is postponed. New computed rebalance "
-                          "delay: %s", self.delay)
+                log.debug(
+                    "Delayed rebalance in progress. Task reassignment is postponed. New computed rebalance delay: %s",
+                    self.delay,
+                )
             else:
                 self.delay = self.max_delay
                 log.debug("Resetting rebalance delay to the max: %s", self.delay)
@@ -405,8 +476,9 @@ class IncrementalCooperativeAssignor:
         diff = self.scheduled_rebalance - now
         return min(diff, self.max_delay) if diff > 0 else 0
 
-    def _load_balancing_revocations(self, configured: ConnectorsAndTasks,
-                                    workers: list[WorkerLoad]) -> dict[str, ConnectorsAndTasks]:
+    def _load_balancing_revocations(
+        self, configured: ConnectorsAndTasks, workers: list[WorkerLoad]
+    ) -> dict[str, ConnectorsAndTasks]:
         if all(w.is_empty() for w in workers) or configured.is_empty():
             return {}
         result: dict[str, ConnectorsAndTasks] = {}
@@ -425,14 +497,31 @@ class IncrementalCooperativeAssignor:
         _round_robin(workers, tasks, lambda w: w.tasks)
 
     @staticmethod
-    def _fill(configs: dict[str, ExtendedWorkerState], error: int, leader_id: str, leader_url: str, offset: int,
-              cluster: ClusterAssignment, delay: int, version: int) -> dict[str, ExtendedAssignment]:
-        return {m: ExtendedAssignment(version, error, leader_id, leader_url, offset,
-                                      cluster.newly_assigned_connectors.get(m, []),
-                                      cluster.newly_assigned_tasks.get(m, []),
-                                      cluster.newly_revoked_connectors.get(m, []),
-                                      cluster.newly_revoked_tasks.get(m, []), delay)
-                for m in configs}
+    def _fill(
+        configs: dict[str, ExtendedWorkerState],
+        error: int,
+        leader_id: str,
+        leader_url: str,
+        offset: int,
+        cluster: ClusterAssignment,
+        delay: int,
+        version: int,
+    ) -> dict[str, ExtendedAssignment]:
+        return {
+            m: ExtendedAssignment(
+                version,
+                error,
+                leader_id,
+                leader_url,
+                offset,
+                cluster.newly_assigned_connectors.get(m, []),
+                cluster.newly_assigned_tasks.get(m, []),
+                cluster.newly_revoked_connectors.get(m, []),
+                cluster.newly_revoked_tasks.get(m, []),
+                delay,
+            )
+            for m in configs
+        }
 
     @staticmethod
     def _serialize(assignments: dict[str, ExtendedAssignment], version: int) -> dict[str, bytes]:
@@ -461,7 +550,7 @@ def _balancing(total: int, workers: list[WorkerLoad], allocation: Callable[[Work
             cap = minimum + 1
         else:
             cap = minimum
-        result[w.worker] = list(allocation(w)[:size - cap])
+        result[w.worker] = list(allocation(w)[: size - cap])
     return result
 
 

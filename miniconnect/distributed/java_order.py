@@ -1,5 +1,6 @@
 """Java 17's HashMap/HashSet iteration order for strings and task ids, so that what we write and decide matches a
 JVM worker's byte for byte (Kafka builds assignments and picks revocations by iterating hash-based collections)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,10 +1,11 @@
 """A worker's membership in the Connect group on Kafka's group coordinator (Kafka's WorkerGroupMember and
 WorkerCoordinator over AbstractCoordinator): join, sync, heartbeat, leave; the elected leader runs the assignor."""
+
 from __future__ import annotations
 
 import asyncio
-import logging
 import itertools
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -14,11 +15,16 @@ from aiokafka.client import AIOKafkaClient, ConnectionGroup, CoordinationType
 from aiokafka.protocol.group import HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest
 
 from ..errors import ConnectError
-from ..transport.kafka import _COMMON, client_kwargs
 from ..runtime.states import TaskId
+from ..transport.kafka import _COMMON, client_kwargs
 from .assignor import AssignmentContext, EagerAssignor, IncrementalCooperativeAssignor, LeaderState
-from .protocol import (ConnectProtocolCompatibility, ExtendedAssignment, ExtendedWorkerState,
-                       deserialize_assignment, metadata_request)
+from .protocol import (
+    ConnectProtocolCompatibility,
+    ExtendedAssignment,
+    ExtendedWorkerState,
+    deserialize_assignment,
+    metadata_request,
+)
 from .state import ClusterConfigState
 
 log = logging.getLogger(__name__)
@@ -59,11 +65,23 @@ class _RejoinNow(Exception):
 
 
 class WorkerGroupMember:
-    def __init__(self, *, bootstrap_servers: str, client_config: Mapping[str, Any], group_id: str,
-                 session_timeout_ms: int, heartbeat_interval_ms: int, rebalance_timeout_ms: int,
-                 scheduled_rebalance_max_delay_ms: int, protocol: str, url: str,
-                 config_snapshot: Callable[[], ClusterConfigState], listener: RebalanceListener,
-                 retry_backoff_ms: int = 100, on_rejoin_needed: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        client_config: Mapping[str, Any],
+        group_id: str,
+        session_timeout_ms: int,
+        heartbeat_interval_ms: int,
+        rebalance_timeout_ms: int,
+        scheduled_rebalance_max_delay_ms: int,
+        protocol: str,
+        url: str,
+        config_snapshot: Callable[[], ClusterConfigState],
+        listener: RebalanceListener,
+        retry_backoff_ms: int = 100,
+        on_rejoin_needed: Callable[[], None] | None = None,
+    ) -> None:
         """protocol: `connect.protocol` (eager | compatible | sessioned). on_rejoin_needed: called (from the
         heartbeat task) when the group starts a rebalance, so a herder waiting on something else can wake up."""
         self.bootstrap_servers = bootstrap_servers
@@ -91,7 +109,7 @@ class WorkerGroupMember:
         self._leader_state: LeaderState | None = None
         self._join_snapshot: ClusterConfigState | None = None
         self._rejoin_requested = False
-        self._needs_join = True        # AbstractCoordinator.rejoinNeeded
+        self._needs_join = True  # AbstractCoordinator.rejoinNeeded
         self._needs_join_prepare = True
         self._client: AIOKafkaClient | None = None
         self._coordinator_id: int | None = None
@@ -115,8 +133,9 @@ class WorkerGroupMember:
             await client.bootstrap()
         except kerrors.KafkaError as e:
             await client.close()
-            raise ConnectError(f"Could not reach Kafka at {self.bootstrap_servers} to join group "
-                               f"{self.group_id}: {e}") from e
+            raise ConnectError(
+                f"Could not reach Kafka at {self.bootstrap_servers} to join group {self.group_id}: {e}"
+            ) from e
         except BaseException:
             await client.close()
             raise
@@ -145,12 +164,16 @@ class WorkerGroupMember:
         try:
             if leave and self.member_id != UNKNOWN_MEMBER_ID and self._coordinator_id is not None:
                 try:
-                    resp = await asyncio.wait_for(client.send(
-                        self._coordinator_id, LeaveGroupRequest(self.group_id, self.member_id),
-                        group=ConnectionGroup.COORDINATION), timeout=5)
-                    log.info("Member %s left group %s (error code %s)", self.member_id, self.group_id,
-                             resp.error_code)
-                except (kerrors.KafkaError, asyncio.TimeoutError, OSError) as e:
+                    resp = await asyncio.wait_for(
+                        client.send(
+                            self._coordinator_id,
+                            LeaveGroupRequest(self.group_id, self.member_id),
+                            group=ConnectionGroup.COORDINATION,
+                        ),
+                        timeout=5,
+                    )
+                    log.info("Member %s left group %s (error code %s)", self.member_id, self.group_id, resp.error_code)
+                except (TimeoutError, kerrors.KafkaError, OSError) as e:
                     log.warning("Could not leave group %s cleanly: %s", self.group_id, e)
         finally:
             self._reset_generation(lose_member_id=True)
@@ -214,8 +237,11 @@ class WorkerGroupMember:
             pass
         a = self.assignment
         if a is not None and not a.failed():
-            log.info("Group coordinator was unreachable for %sms; revoking the previous assignment to avoid running "
-                     "tasks while not a member of the group", self.heartbeat_interval_ms)
+            log.info(
+                "Group coordinator was unreachable for %sms; revoking the previous assignment to avoid running "
+                "tasks while not a member of the group",
+                self.heartbeat_interval_ms,
+            )
             self.assignment = None
             await self._listener.on_revoked(a.leader or "", list(a.connectors), list(a.tasks))
         await self._ensure_coordinator()
@@ -247,8 +273,12 @@ class WorkerGroupMember:
         try:
             return await self._client.send(self._coordinator_id, request, group=ConnectionGroup.COORDINATION)
         except (kerrors.KafkaError, OSError) as e:
-            log.warning("Request %s to group coordinator %s failed: %s; marking it unknown",
-                        type(request).__name__, self._coordinator_id, e)
+            log.warning(
+                "Request %s to group coordinator %s failed: %s; marking it unknown",
+                type(request).__name__,
+                self._coordinator_id,
+                e,
+            )
             self._coordinator_id = None
             raise _RejoinNow() from e
 
@@ -271,9 +301,17 @@ class WorkerGroupMember:
         protocols = metadata_request(state, self.compatibility)
         self.generation = NO_GENERATION
         while True:
-            resp = await self._send(JoinGroupRequest(
-                self.group_id, self.session_timeout_ms, self.rebalance_timeout_ms, self.member_id, None,
-                PROTOCOL_TYPE, protocols))
+            resp = await self._send(
+                JoinGroupRequest(
+                    self.group_id,
+                    self.session_timeout_ms,
+                    self.rebalance_timeout_ms,
+                    self.member_id,
+                    None,
+                    PROTOCOL_TYPE,
+                    protocols,
+                )
+            )
             code = resp.error_code
             if code == _MEMBER_ID_REQUIRED:  # KIP-394: join again with the id the coordinator gave us
                 self.member_id = resp.member_id
@@ -288,14 +326,21 @@ class WorkerGroupMember:
             raise self._fatal(code, "JoinGroup")
         self.member_id, self.generation, self.leader_id = resp.member_id, resp.generation_id, resp.leader_id
         protocol = resp.group_protocol
-        log.info("Joined group %s at generation %s as %s (leader %s, protocol %s)", self.group_id,
-                 self.generation, self.member_id, self.leader_id, protocol)
+        log.info(
+            "Joined group %s at generation %s as %s (leader %s, protocol %s)",
+            self.group_id,
+            self.generation,
+            self.member_id,
+            self.leader_id,
+            protocol,
+        )
         group_assignment: list[tuple[str, bytes]] = []
         if self.member_id == self.leader_id:
             members = [(m[0], m[-1]) for m in resp.members]
             group_assignment = list(self._on_leader_elected(protocol, members).items())
-        sync = await self._send(SyncGroupRequest(self.group_id, self.generation, self.member_id, None,
-                                                 group_assignment))
+        sync = await self._send(
+            SyncGroupRequest(self.group_id, self.generation, self.member_id, None, group_assignment)
+        )
         code = sync.error_code
         if code == _NONE:
             return sync.member_assignment, protocol
@@ -308,8 +353,10 @@ class WorkerGroupMember:
 
     def _fatal(self, code: int, what: str) -> ConnectError:
         if code == _INCONSISTENT_GROUP_PROTOCOL:
-            return GroupError(f"Group {self.group_id} is already used by members of another protocol type (e.g. a "
-                              f"consumer group): choose a group.id of its own for this Connect cluster")
+            return GroupError(
+                f"Group {self.group_id} is already used by members of another protocol type (e.g. a "
+                f"consumer group): choose a group.id of its own for this Connect cluster"
+            )
         if code == _GROUP_AUTHORIZATION_FAILED:
             return GroupError(f"Not authorized to access group: {self.group_id}")
         if code == _GROUP_MAX_SIZE_REACHED:
@@ -319,10 +366,14 @@ class WorkerGroupMember:
 
     def _on_leader_elected(self, protocol: str, members: list[tuple[str, bytes]]) -> dict[str, bytes]:
         assert self._join_snapshot is not None and self.leader_id is not None
-        ctx = AssignmentContext(self._join_snapshot, self._config_snapshot, self.generation,
-                                self.last_completed_generation)
-        assignor = (self._eager_assignor if ConnectProtocolCompatibility.from_protocol(protocol)
-                    is ConnectProtocolCompatibility.EAGER else self._incremental_assignor)
+        ctx = AssignmentContext(
+            self._join_snapshot, self._config_snapshot, self.generation, self.last_completed_generation
+        )
+        assignor = (
+            self._eager_assignor
+            if ConnectProtocolCompatibility.from_protocol(protocol) is ConnectProtocolCompatibility.EAGER
+            else self._incremental_assignor
+        )
         assignments = assignor.perform_assignment(self.leader_id, protocol, members, ctx)
         self._leader_state = ctx.leader_state
         return assignments
@@ -343,8 +394,7 @@ class WorkerGroupMember:
         self._rejoin_requested = False
         if self._current_protocol is not ConnectProtocolCompatibility.EAGER:
             if new.revoked_connectors or new.revoked_tasks:
-                await self._listener.on_revoked(new.leader or "", list(new.revoked_connectors),
-                                                list(new.revoked_tasks))
+                await self._listener.on_revoked(new.leader or "", list(new.revoked_connectors), list(new.revoked_tasks))
             old = self.assignment
             if old is not None:
                 revoked_c, revoked_t = set(new.revoked_connectors), set(new.revoked_tasks)
@@ -372,8 +422,11 @@ class WorkerGroupMember:
             if time.monotonic() - last_ok > self.session_timeout_ms / 1000:
                 # The coordinator has expelled us by now: find it again and rejoin (AbstractCoordinator's
                 # heartbeat thread marks the coordinator unknown on session expiry).
-                log.warning("No heartbeat of %s reached group %s's coordinator within the session timeout; rejoining",
-                            self.member_id, self.group_id)
+                log.warning(
+                    "No heartbeat of %s reached group %s's coordinator within the session timeout; rejoining",
+                    self.member_id,
+                    self.group_id,
+                )
                 self._coordinator_id = None
                 self._rejoin_now()
                 continue
@@ -394,8 +447,13 @@ class WorkerGroupMember:
             if code == _NONE:
                 last_ok = time.monotonic()
                 continue
-            log.info("Heartbeat of %s in group %s answered error %s after %.3fs; rejoining", self.member_id,
-                     self.group_id, code, time.monotonic() - started)
+            log.info(
+                "Heartbeat of %s in group %s answered error %s after %.3fs; rejoining",
+                self.member_id,
+                self.group_id,
+                code,
+                time.monotonic() - started,
+            )
             if code in (_UNKNOWN_MEMBER_ID, _ILLEGAL_GENERATION):
                 self._reset_generation(lose_member_id=code == _UNKNOWN_MEMBER_ID)
             elif self._coordinator_error(code):

@@ -1,5 +1,6 @@
 """Kafka Connect's group sub-protocols on the wire: worker metadata and assignments, byte for byte as Kafka's
 ConnectProtocol (v0, `default`) and IncrementalCooperativeConnectProtocol (v1 `compatible`, v2 `sessioned`)."""
+
 from __future__ import annotations
 
 import struct
@@ -16,6 +17,7 @@ NO_ERROR, CONFIG_MISMATCH = 0, 1
 
 class ConnectProtocolCompatibility(Enum):
     """`connect.protocol`: the config value, the JoinGroup protocol name and the protocol version."""
+
     EAGER = ("eager", "default", CONNECT_PROTOCOL_V0)
     COMPATIBLE = ("compatible", "compatible", CONNECT_PROTOCOL_V1)
     SESSIONED = ("sessioned", "sessioned", CONNECT_PROTOCOL_V2)
@@ -41,6 +43,7 @@ class ConnectProtocolCompatibility(Enum):
 @dataclass(slots=True)
 class ExtendedAssignment:
     """What the leader hands a worker (Kafka's Assignment / ExtendedAssignment; v0 has no revocations or delay)."""
+
     version: int
     error: int
     leader: str | None
@@ -62,6 +65,7 @@ Assignment = ExtendedAssignment
 @dataclass(slots=True)
 class ExtendedWorkerState:
     """A member's JoinGroup metadata: its REST URL, config offset and (v1/v2) its current assignment."""
+
     url: str
     offset: int
     assignment: ExtendedAssignment | None = None
@@ -112,7 +116,7 @@ class _Reader:
     def raw(self, n: int) -> bytes:
         if n < 0 or self.remaining() < n:
             raise ValueError("Error reading Connect protocol data: not enough bytes")
-        b = bytes(self.data[self.pos:self.pos + n])
+        b = bytes(self.data[self.pos : self.pos + n])
         self.pos += n
         return b
 
@@ -126,7 +130,7 @@ class _Reader:
         n = self.i32()
         return None if n < 0 else self.raw(n)
 
-    def array(self, read_one) -> list | None:  # noqa: ANN001
+    def array(self, read_one) -> list | None:
         n = self.i32()
         return None if n < 0 else [read_one() for _ in range(n)]
 
@@ -135,7 +139,7 @@ def _as_map(connectors: list[str], tasks: list[TaskId], connectors_hashed: bool)
     """connector -> task numbers (-1: the connector), grouped as Kafka groups them: Assignment.asMap walks
     `new HashSet<>(connectorIds)` (so Java's hash order), ExtendedAssignment.revokedAsMap the distinct list."""
     out: dict[str, list[int]] = {}
-    for c in (hash_set_copy_order(connectors) if connectors_hashed else dict.fromkeys(connectors)):
+    for c in hash_set_copy_order(connectors) if connectors_hashed else dict.fromkeys(connectors):
         out.setdefault(c, []).append(CONNECTOR_TASK)
     for t in tasks:
         out.setdefault(t.connector, []).append(t.task)
@@ -170,8 +174,13 @@ def serialize_metadata_v0(state: ExtendedWorkerState) -> bytes:
 
 
 def serialize_assignment_v0(a: ExtendedAssignment) -> bytes:
-    body = (_I16.pack(a.error) + _string(a.leader) + _string(a.leader_url) + _I64.pack(a.offset)
-            + _array(_connector_assignments(_as_map(a.connectors, a.tasks, True))))
+    body = (
+        _I16.pack(a.error)
+        + _string(a.leader)
+        + _string(a.leader_url)
+        + _I64.pack(a.offset)
+        + _array(_connector_assignments(_as_map(a.connectors, a.tasks, True)))
+    )
     return _I16.pack(CONNECT_PROTOCOL_V0) + body
 
 
@@ -183,17 +192,26 @@ def serialize_assignment(a: ExtendedAssignment | None, sessioned: bool) -> bytes
     if a is None:
         return None
     revoked = _as_map(a.revoked_connectors, a.revoked_tasks, False)
-    body = (_I16.pack(a.error) + _string(a.leader) + _string(a.leader_url) + _I64.pack(a.offset)
-            + _array(_connector_assignments(_as_map(a.connectors, a.tasks, True)))
-            + _array(_connector_assignments(revoked)) + _I32.pack(a.delay))
+    body = (
+        _I16.pack(a.error)
+        + _string(a.leader)
+        + _string(a.leader_url)
+        + _I64.pack(a.offset)
+        + _array(_connector_assignments(_as_map(a.connectors, a.tasks, True)))
+        + _array(_connector_assignments(revoked))
+        + _I32.pack(a.delay)
+    )
     return _I16.pack(CONNECT_PROTOCOL_V2 if sessioned else CONNECT_PROTOCOL_V1) + body
 
 
 def serialize_metadata(state: ExtendedWorkerState, sessioned: bool) -> bytes:
     allocation = serialize_assignment(state.assignment, sessioned)
-    return (_I16.pack(CONNECT_PROTOCOL_V2 if sessioned else CONNECT_PROTOCOL_V1) + _string(state.url)
-            + _I64.pack(state.offset)
-            + (_I32.pack(-1) if allocation is None else _I32.pack(len(allocation)) + allocation))
+    return (
+        _I16.pack(CONNECT_PROTOCOL_V2 if sessioned else CONNECT_PROTOCOL_V1)
+        + _string(state.url)
+        + _I64.pack(state.offset)
+        + (_I32.pack(-1) if allocation is None else _I32.pack(len(allocation)) + allocation)
+    )
 
 
 def _version(r: _Reader) -> int:
@@ -224,12 +242,14 @@ def deserialize_assignment(data: bytes | None) -> ExtendedAssignment | None:
     delay = r.i32() if r.remaining() else 0
     connectors, tasks = _split(assigned)
     revoked_connectors, revoked_tasks = _split(revoked)
-    return ExtendedAssignment(version, error, leader, leader_url, offset, connectors, tasks,
-                              revoked_connectors, revoked_tasks, delay)
+    return ExtendedAssignment(
+        version, error, leader, leader_url, offset, connectors, tasks, revoked_connectors, revoked_tasks, delay
+    )
 
 
-def metadata_request(state: ExtendedWorkerState,
-                     compatibility: ConnectProtocolCompatibility) -> list[tuple[str, bytes]]:
+def metadata_request(
+    state: ExtendedWorkerState, compatibility: ConnectProtocolCompatibility
+) -> list[tuple[str, bytes]]:
     """The JoinGroup protocols a worker offers, most preferred first (WorkerCoordinator.metadata)."""
     eager = (ConnectProtocolCompatibility.EAGER.protocol, serialize_metadata_v0(state))
     if compatibility is ConnectProtocolCompatibility.EAGER:

@@ -3,6 +3,7 @@
 The signature is the HMAC of the request body under the session key, base64 in `X-Connect-Authorization`, with
 the JCA name of the MAC in `X-Connect-Request-Signature-Algorithm`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,11 +16,23 @@ from .state import SessionKey
 
 SIGNATURE_HEADER = "X-Connect-Authorization"
 SIGNATURE_ALGORITHM_HEADER = "X-Connect-Request-Signature-Algorithm"
-MACS = {"HmacSHA1": hashlib.sha1, "HmacSHA224": hashlib.sha224, "HmacSHA256": hashlib.sha256,
-        "HmacSHA384": hashlib.sha384, "HmacSHA512": hashlib.sha512, "HmacMD5": hashlib.md5}
+MACS = {
+    "HmacSHA1": hashlib.sha1,
+    "HmacSHA224": hashlib.sha224,
+    "HmacSHA256": hashlib.sha256,
+    "HmacSHA384": hashlib.sha384,
+    "HmacSHA512": hashlib.sha512,
+    "HmacMD5": hashlib.md5,
+}
 # javax.crypto.KeyGenerator's default key size (bytes) per algorithm, used when inter.worker.key.size is unset
-DEFAULT_KEY_BYTES = {"HmacSHA1": 64, "HmacSHA224": 28, "HmacSHA256": 32, "HmacSHA384": 48, "HmacSHA512": 64,
-                     "HmacMD5": 64}
+DEFAULT_KEY_BYTES = {
+    "HmacSHA1": 64,
+    "HmacSHA224": 28,
+    "HmacSHA256": 32,
+    "HmacSHA384": 48,
+    "HmacSHA512": 64,
+    "HmacMD5": 64,
+}
 
 
 def new_session_key(algorithm: str, size_bits: int | None, now_ms: int) -> SessionKey:
@@ -40,8 +53,10 @@ def _mac(key: bytes, algorithm: str, body: bytes) -> bytes:
 
 def signature_headers(key: bytes, algorithm: str, body: bytes | None) -> dict[str, str]:
     """InternalRequestSignature.addToRequest."""
-    return {SIGNATURE_HEADER: base64.b64encode(_mac(key, algorithm, body or b"")).decode(),
-            SIGNATURE_ALGORITHM_HEADER: algorithm}
+    return {
+        SIGNATURE_HEADER: base64.b64encode(_mac(key, algorithm, body or b"")).decode(),
+        SIGNATURE_ALGORITHM_HEADER: algorithm,
+    }
 
 
 def check_signature(key: bytes, algorithm: str, signature: str, body: bytes) -> None:

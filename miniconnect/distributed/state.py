@@ -1,4 +1,5 @@
 """What the config topic says at one offset: Kafka Connect's ClusterConfigState, shared by the herder and assignor."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from ..runtime.states import TargetState, TaskId
 @dataclass(frozen=True, slots=True)
 class SessionKey:
     """The key that signs inter-worker requests in the `sessioned` protocol (the config topic's `session-key`)."""
+
     key: bytes
     algorithm: str
     creation_timestamp: int
@@ -17,6 +19,7 @@ class SessionKey:
 @dataclass(slots=True)
 class ClusterConfigState:
     """A snapshot of the config topic read up to `offset` (-1: nothing read yet)."""
+
     offset: int = -1
     session_key: SessionKey | None = None
     connector_task_counts: dict[str, int] = field(default_factory=dict)

@@ -1,4 +1,5 @@
 """The Starlette app: Connect's REST resources, CORS, configured response headers, admin endpoints."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.responses import Response
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,7 +21,7 @@ from ..errors import ConfigError
 from . import connector_plugins, connectors, loggers
 from . import entities as E
 from .basic_auth import BasicAuth, BasicAuthMiddleware
-from .routing import Route, RestRequest, Router
+from .routing import RestRequest, Route, Router
 
 HEALTH_TIMEOUT_S = 10.0
 
@@ -48,8 +49,9 @@ def build_commit() -> str:
 
 
 async def server_info(req: RestRequest) -> Response:
-    return E.json_response({"version": SERVER_VERSION, "commit": build_commit(),
-                            "kafka_cluster_id": await req.herder.kafka_cluster_id()})
+    return E.json_response(
+        {"version": SERVER_VERSION, "commit": build_commit(), "kafka_cluster_id": await req.herder.kafka_cluster_id()}
+    )
 
 
 async def health(req: RestRequest) -> Response:
@@ -61,10 +63,16 @@ async def health(req: RestRequest) -> Response:
     except TimeoutError:
         if not herder.ready:
             return E.json_response({"status": "starting", "message": "Worker is still starting up."}, 503)
-        return E.json_response({"status": "unhealthy", "message": "Worker was unable to handle this request and may "
-                                "be unable to handle other requests."}, 500)
-    return E.json_response({"status": "healthy",
-                            "message": "Worker has completed startup and is ready to handle requests."})
+        return E.json_response(
+            {
+                "status": "unhealthy",
+                "message": "Worker was unable to handle this request and may be unable to handle other requests.",
+            },
+            500,
+        )
+    return E.json_response(
+        {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}
+    )
 
 
 ROOT_ROUTES = [
@@ -100,9 +108,11 @@ def parse_header_rules(value: str | None) -> list[tuple[str, str, str]]:
     for item in _csv_split(value or ""):
         m = re.fullmatch(r"(set|add|setDate|addDate)\s+([^:\s]+)\s*:\s*(.*)", item, re.S)
         if not m:
-            raise ConfigError("response.http.headers.config", value,
-                              f"Invalid format of header config '{item}'. Expected: '[action] [header name]:"
-                              f"[header value]'")
+            raise ConfigError(
+                "response.http.headers.config",
+                value,
+                f"Invalid format of header config '{item}'. Expected: '[action] [header name]:[header value]'",
+            )
         rules.append((m.group(1), m.group(2), m.group(3).strip()))
     return rules
 
@@ -169,8 +179,11 @@ class CrossOrigin:
         if scope["method"] == "OPTIONS" and request_method is not None:  # pre-flight
             if request_method.decode("latin-1") not in self.methods:
                 return []
-            requested = [h.strip() for h in headers.get(b"access-control-request-headers", b"").decode(
-                "latin-1").split(",") if h.strip()]
+            requested = [
+                h.strip()
+                for h in headers.get(b"access-control-request-headers", b"").decode("latin-1").split(",")
+                if h.strip()
+            ]
             allowed = {h.lower() for h in self.ALLOWED_HEADERS}
             if any(h.lower() not in allowed for h in requested):
                 return []
@@ -218,8 +231,9 @@ def admin_enabled_on_main(config: Any) -> bool:
     return _get(config, "admin.listeners") is None
 
 
-def create_app(herder: Any, config: Any, admin: bool | None = None, main: bool = True,
-               auth: BasicAuth | None = None) -> Starlette:
+def create_app(
+    herder: Any, config: Any, admin: bool | None = None, main: bool = True, auth: BasicAuth | None = None
+) -> Starlette:
     """The REST app. admin: serve /admin/loggers (default: as `admin.listeners` says for the normal
     listeners); main=False gives an app with only the admin endpoints (for separate admin listeners);
     auth: the REST extension's authentication, checked after CORS and the response headers, as Jersey's

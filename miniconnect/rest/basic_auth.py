@@ -2,6 +2,7 @@
 it, the JAAS file (`java.security.auth.login.config`, or `-Djava.security.auth.login.config=` in KAFKA_OPTS) has a
 `KafkaConnect` section naming PropertyFileLoginModule with `file=` a properties file of `user: password` lines.
 The same files a JVM worker uses work here (Kafka's JaasBasicAuthFilter and PropertyFileLoginModule)."""
+
 from __future__ import annotations
 
 import base64
@@ -73,8 +74,10 @@ class BasicAuth:
     def from_jaas(cls, worker_props: dict[str, Any]) -> BasicAuth:
         path = login_config_path(worker_props)
         if not path:
-            raise ConfigError(message=f"{EXTENSION} needs a JAAS file: set java.security.auth.login.config in the "
-                                      f"worker properties or -Djava.security.auth.login.config=<file> in KAFKA_OPTS")
+            raise ConfigError(
+                message=f"{EXTENSION} needs a JAAS file: set java.security.auth.login.config in the "
+                f"worker properties or -Djava.security.auth.login.config=<file> in KAFKA_OPTS"
+            )
         try:
             with open(path, encoding="utf-8") as f:
                 sections = parse_login_file(f.read())
@@ -85,8 +88,10 @@ class BasicAuth:
             raise ConfigError(message=f"No LoginModules configured for {SECTION} in {path}")
         for m in modules:
             if m.name != LOGIN_MODULE:
-                raise ConfigError(message=f"Unsupported login module {m.name} in the {SECTION} section of {path}; "
-                                          f"miniconnect supports {LOGIN_MODULE}")
+                raise ConfigError(
+                    message=f"Unsupported login module {m.name} in the {SECTION} section of {path}; "
+                    f"miniconnect supports {LOGIN_MODULE}"
+                )
         return cls([PropertyFileLogin(m) for m in modules])
 
     def authenticate(self, user: str | None, password: str | None) -> bool:
@@ -107,8 +112,9 @@ def rest_extensions(config: Any) -> BasicAuth | None:
         if name in (EXTENSION, EXTENSION.rsplit(".", 1)[-1]):
             auth = BasicAuth.from_jaas(dict(getattr(config, "originals", config)))
         else:
-            raise ConfigError("rest.extension.classes", name, f"Class {name} could not be found; miniconnect knows "
-                                                              f"{EXTENSION}")
+            raise ConfigError(
+                "rest.extension.classes", name, f"Class {name} could not be found; miniconnect knows {EXTENSION}"
+            )
     return auth
 
 
@@ -127,10 +133,17 @@ class BasicAuthMiddleware:
             scope["user"] = _credentials(header)[0]
             return await self.app(scope, receive, send)
         log.debug("Request failed authentication")
-        await send({"type": "http.response.start", "status": 401,
-                    # Kafka 4.1 answers exactly so: the bare text, labelled application/json
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(UNAUTHORIZED_BODY)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                # Kafka 4.1 answers exactly so: the bare text, labelled application/json
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(UNAUTHORIZED_BODY)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": UNAUTHORIZED_BODY})
 
     @staticmethod

@@ -1,4 +1,5 @@
 """/connector-plugins routes (Connect's ConnectorPluginsResource)."""
+
 from __future__ import annotations
 
 from starlette.responses import Response
@@ -8,7 +9,7 @@ from ..plugins import PluginNotFound
 from . import entities as E
 from .connectors import string_map
 from .errors import java_exception_text
-from .routing import Route, RestRequest
+from .routing import RestRequest, Route
 
 
 def _normalized(plugin: str) -> str:
@@ -34,7 +35,7 @@ async def validate(req: RestRequest) -> Response:
     except (BadRequest, PluginNotFound) as e:
         # Kafka answers these user mistakes (no or unknown connector.class) with 500; we say 400, as on create.
         raise BadRequest(str(e)) from e
-    except Exception as e:  # noqa: BLE001 - Connect does not unwrap here: 500 "<exception class>: <message>"
+    except Exception as e:
         raise ConnectError(java_exception_text(e)) from e
     return E.json_response(infos)
 

@@ -1,11 +1,11 @@
 """/connectors routes (Connect's ConnectorsResource): parse, call the herder, shape the answer."""
+
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
 import orjson
-
 from starlette.responses import Response
 
 from ..errors import BadRequest, NotFound
@@ -13,7 +13,7 @@ from ..runtime.herder import OffsetEntries
 from ..runtime.states import TargetState, TaskId
 from . import entities as E
 from .forwarding import forwarded
-from .routing import Route, RestRequest
+from .routing import RestRequest, Route
 
 _INITIAL_STATES = {"RUNNING": TargetState.STARTED, "PAUSED": TargetState.PAUSED, "STOPPED": TargetState.STOPPED}
 
@@ -45,13 +45,16 @@ def _scalar_str(value: Any) -> str | None:
 def string_map(value: Any, where: str) -> dict[str, str | None]:
     """A JSON object as Map<String, String>; nested objects/arrays are a 400 saying which key."""
     if not isinstance(value, dict):
-        raise BadRequest(f"Invalid {where}: expected a JSON object of configuration keys to string values, "
-                         f"got {_json_type(value)}")
+        raise BadRequest(
+            f"Invalid {where}: expected a JSON object of configuration keys to string values, got {_json_type(value)}"
+        )
     out: dict[str, str | None] = {}
     for k, v in value.items():
         if isinstance(v, (dict, list)):
-            raise BadRequest(f"Invalid {where}: the value of '{k}' is {_json_type(v)}; configuration values must "
-                             f"be strings, numbers, booleans or null")
+            raise BadRequest(
+                f"Invalid {where}: the value of '{k}' is {_json_type(v)}; configuration values must "
+                f"be strings, numbers, booleans or null"
+            )
         out[k] = _scalar_str(v)
     return out
 
@@ -60,8 +63,10 @@ def _check_fields(body: dict[str, Any], known: tuple[str, ...], where: str) -> N
     for key in body:
         if key not in known:
             names = ", ".join(f'"{k}"' for k in known)
-            raise BadRequest(f'Unrecognized field "{key}" in {where}, not marked as ignorable ({len(known)} known '
-                             f'properties: {names})')
+            raise BadRequest(
+                f'Unrecognized field "{key}" in {where}, not marked as ignorable ({len(known)} known '
+                f"properties: {names})"
+            )
 
 
 def _java_trim(s: str) -> str:
@@ -79,8 +84,9 @@ def _put_name(name: str, config: dict[str, str | None]) -> None:
     included = config.get("name")
     if included is not None:
         if included != name:
-            raise BadRequest(f"Connector name configuration ({included}) doesn't match connector name in the URL "
-                             f"({name})")
+            raise BadRequest(
+                f"Connector name configuration ({included}) doesn't match connector name in the URL ({name})"
+            )
     else:
         config["name"] = name
 
@@ -91,8 +97,9 @@ def _location(req: RestRequest, name: str) -> str:
 
 def _parse_offsets(body: Any) -> OffsetEntries:
     if not isinstance(body, dict):
-        raise BadRequest(f"Invalid request body: expected a JSON object with an 'offsets' array, got "
-                         f"{_json_type(body)}")
+        raise BadRequest(
+            f"Invalid request body: expected a JSON object with an 'offsets' array, got {_json_type(body)}"
+        )
     _check_fields(body, ("offsets",), "request body")
     offsets = body.get("offsets")
     if not offsets:
@@ -102,13 +109,17 @@ def _parse_offsets(body: Any) -> OffsetEntries:
     entries: OffsetEntries = []
     for i, item in enumerate(offsets):
         if not isinstance(item, dict):
-            raise BadRequest(f"Invalid offsets[{i}] in request body: expected an object with 'partition' and "
-                             f"'offset', got {_json_type(item)}")
+            raise BadRequest(
+                f"Invalid offsets[{i}] in request body: expected an object with 'partition' and "
+                f"'offset', got {_json_type(item)}"
+            )
         _check_fields(item, ("partition", "offset"), f"offsets[{i}]")
         for key in ("partition", "offset"):
             if item.get(key) is not None and not isinstance(item[key], dict):
-                raise BadRequest(f"Invalid offsets[{i}].{key} in request body: expected an object or null, got "
-                                 f"{_json_type(item[key])}")
+                raise BadRequest(
+                    f"Invalid offsets[{i}].{key} in request body: expected an object or null, got "
+                    f"{_json_type(item[key])}"
+                )
         entries.append((item.get("partition"), item.get("offset")))
     return entries
 
@@ -141,25 +152,28 @@ async def list_connectors(req: RestRequest) -> Response:
 async def create_connector(req: RestRequest) -> Response:
     body = await req.json_body()
     if not isinstance(body, dict):
-        raise BadRequest(f"Invalid request body: expected a JSON object with 'name' and 'config', got "
-                         f"{_json_type(body)}")
+        raise BadRequest(
+            f"Invalid request body: expected a JSON object with 'name' and 'config', got {_json_type(body)}"
+        )
     _check_fields(body, ("name", "config", "initial_state"), "request body")
     raw_name = body.get("name")
     if isinstance(raw_name, (dict, list)):
         raise BadRequest(f"Invalid 'name' in request body: expected a string, got {_json_type(raw_name)}")
     name = _java_trim(_scalar_str(raw_name) or "")
     if body.get("config") is None:
-        raise BadRequest("Missing 'config' in request body: expected a JSON object with the connector's "
-                         "configuration")
+        raise BadRequest("Missing 'config' in request body: expected a JSON object with the connector's configuration")
     config = string_map(body["config"], "'config' in request body")
     initial = body.get("initial_state")
     target = None
     if initial is not None:
-        target = _INITIAL_STATES.get(str(_scalar_str(initial)).upper()) if not isinstance(initial, (dict, list)) \
-            else None
+        target = (
+            _INITIAL_STATES.get(str(_scalar_str(initial)).upper()) if not isinstance(initial, (dict, list)) else None
+        )
         if target is None:
-            raise BadRequest(f"Invalid 'initial_state' in request body: {orjson.dumps(initial).decode()}; expected one of "
-                             f"RUNNING, PAUSED, STOPPED")
+            raise BadRequest(
+                f"Invalid 'initial_state' in request body: {orjson.dumps(initial).decode()}; expected one of "
+                f"RUNNING, PAUSED, STOPPED"
+            )
     _put_name(name, config)
     result = await req.herder.put_connector_config(name, config, allow_replace=False, initial_state=target)
     return E.json_response(E.connector_info(result.info), 201, headers={"Location": _location(req, name)})
@@ -244,8 +258,9 @@ async def put_tasks(req: RestRequest) -> Response:
     if await _verify_signature(req):
         body = await req.json_body()
         if not isinstance(body, list):
-            raise BadRequest(f"Invalid request body: expected a JSON array of task configurations, got "
-                             f"{_json_type(body)}")
+            raise BadRequest(
+                f"Invalid request body: expected a JSON array of task configurations, got {_json_type(body)}"
+            )
         configs = [{k: v for k, v in string_map(c, "task configuration").items() if v is not None} for c in body]
     await req.herder.put_task_configs(req.params["connector"], configs)
     return E.empty_response(204)
@@ -296,8 +311,10 @@ async def reset_offsets(req: RestRequest) -> Response:
 ROUTES = [
     Route("/connectors", {"GET": list_connectors, "POST": forwarded(create_connector)}),
     Route("/connectors/{connector}", {"GET": get_connector, "DELETE": forwarded(delete_connector)}),
-    Route("/connectors/{connector}/config", {"GET": get_config, "PUT": forwarded(put_config),
-                                             "PATCH": forwarded(patch_config)}),
+    Route(
+        "/connectors/{connector}/config",
+        {"GET": get_config, "PUT": forwarded(put_config), "PATCH": forwarded(patch_config)},
+    ),
     Route("/connectors/{connector}/status", {"GET": get_status}),
     Route("/connectors/{connector}/restart", {"POST": forwarded(restart_connector)}),
     Route("/connectors/{connector}/pause", {"PUT": pause_connector}),
@@ -309,7 +326,9 @@ ROUTES = [
     Route("/connectors/{connector}/tasks/{task}/restart", {"POST": forwarded(restart_task)}),
     Route("/connectors/{connector}/topics", {"GET": get_topics}),
     Route("/connectors/{connector}/topics/reset", {"PUT": reset_topics}),
-    Route("/connectors/{connector}/offsets", {"GET": get_offsets, "PATCH": forwarded(alter_offsets),
-                                              "DELETE": forwarded(reset_offsets)}),
+    Route(
+        "/connectors/{connector}/offsets",
+        {"GET": get_offsets, "PATCH": forwarded(alter_offsets), "DELETE": forwarded(reset_offsets)},
+    ),
     Route("/connectors/{connector}/fence", {"PUT": forwarded(fence)}),
 ]

@@ -1,4 +1,5 @@
 """JSON shapes of Connect's REST entities, fields in the order the Java worker writes them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,8 +44,12 @@ def task_state(s: TaskStateInfo) -> dict[str, Any]:
 
 
 def connector_state_info(s: ConnectorStateInfo) -> dict[str, Any]:
-    return {"name": s.name, "connector": connector_state(s.connector), "tasks": [task_state(t) for t in s.tasks],
-            "type": s.type}
+    return {
+        "name": s.name,
+        "connector": connector_state(s.connector),
+        "tasks": [task_state(t) for t in s.tasks],
+        "type": s.type,
+    }
 
 
 def task_info(t: TaskInfo) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """Error mapping in one place: every failure becomes Connect's body {"error_code": N, "message": "..."}."""
+
 from __future__ import annotations
 
 import logging
@@ -11,8 +12,16 @@ from ..secrets import mask
 
 log = logging.getLogger(__name__)
 
-REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-           406: "Not Acceptable", 409: "Conflict", 415: "Unsupported Media Type", 500: "Internal Server Error"}
+REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+}
 
 
 class HttpError(Exception):
@@ -25,8 +34,11 @@ class HttpError(Exception):
 
 
 def error_response(status: int, message: str | None, media_type: str | None = "application/json") -> Response:
-    return Response(orjson.dumps({"error_code": status, "message": mask(message) if message else message}), status,
-                    media_type=media_type)
+    return Response(
+        orjson.dumps({"error_code": status, "message": mask(message) if message else message}),
+        status,
+        media_type=media_type,
+    )
 
 
 def exception_response(exc: BaseException) -> Response:

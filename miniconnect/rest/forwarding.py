@@ -4,10 +4,11 @@ A distributed herder raises RequestTargetError (not the leader, or not running t
 of the worker that can answer; the request is sent there with `?forward=`, at most two hops, and its answer is
 relayed as it is. A stale view (a rebalance is expected) is a 409.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 import httpx
@@ -28,20 +29,28 @@ def forwarded(handler: Handler) -> Handler:
         except RequestTargetError as e:
             return await _forward(req, e)
         except RebalanceNeeded as e:
-            raise Conflict("Cannot complete request momentarily due to stale configuration (typically caused by a "
-                           "concurrent config change)") from e
+            raise Conflict(
+                "Cannot complete request momentarily due to stale configuration (typically caused by a "
+                "concurrent config change)"
+            ) from e
+
     return handle
 
 
 async def _forward(req: RestRequest, error: RequestTargetError) -> Response:
     flag = req.query.get("forward")
     if flag is not None and flag.lower() != "true":
-        log.error("Request '%s %s' failed because it couldn't find the target Connect worker within two hops "
-                  "(between workers).", req.request.method, req.request.url.path)
+        log.error(
+            "Request '%s %s' failed because it couldn't find the target Connect worker within two hops "
+            "(between workers).",
+            req.request.method,
+            req.request.url.path,
+        )
         raise Conflict("Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
     if not error.forward_url:
-        raise Conflict("Cannot complete request momentarily due to no known leader URL, likely because a rebalance "
-                       "was underway.")
+        raise Conflict(
+            "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."
+        )
     raw_path = req.request.scope.get("raw_path") or req.request.url.path.encode()
     path = raw_path.decode("latin-1").split("?", 1)[0]
     # the first worker to handle a user request may forward once more; a forwarded request may not

@@ -1,4 +1,5 @@
 """/admin/loggers routes (Connect's LoggingResource); served only where admin.listeners allows."""
+
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ from ..errors import BadRequest, NotFound
 from ..runtime.loggers import parse_level
 from . import entities as E
 from .connectors import string_map
-from .routing import Route, RestRequest
+from .routing import RestRequest, Route
 
 log = logging.getLogger(__name__)
 

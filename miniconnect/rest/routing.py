@@ -4,11 +4,13 @@ Starlette's own routing matches on the decoded path, where a connector named `a/
 already look like two segments. Also here: optional trailing slash, OPTIONS with Allow, HEAD for every GET,
 405 for a known path with the wrong method, and 415/406 for a wrong request or accepted media type.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import unquote
 
 import orjson
@@ -88,8 +90,9 @@ class RestRequest:
         if "content-type" not in self.request.headers and body:
             raise HttpError(415)
         if not body.strip():
-            raise BadRequest(f"Request body is empty: {self.request.method} {self.request.url.path} expects a JSON "
-                             f"body")
+            raise BadRequest(
+                f"Request body is empty: {self.request.method} {self.request.url.path} expects a JSON body"
+            )
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as e:
@@ -126,7 +129,7 @@ class Router:
     async def __call__(self, request: Request) -> Response:
         try:
             return await self._dispatch(request)
-        except Exception as e:  # noqa: BLE001 - the one place where errors become responses
+        except Exception as e:
             return exception_response(e)
 
     @staticmethod
@@ -147,8 +150,9 @@ class Router:
             raise HttpError(404)
         method = request.method
         if method == "OPTIONS":
-            return Response(", ".join(route.allowed), 200, headers={"Allow": ",".join(route.allowed),
-                                                                     "Content-Type": "text/plain"})
+            return Response(
+                ", ".join(route.allowed), 200, headers={"Allow": ",".join(route.allowed), "Content-Type": "text/plain"}
+            )
         handler = route.methods.get("GET" if method == "HEAD" else method)
         if handler is None:
             raise HttpError(405)

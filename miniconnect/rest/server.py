@@ -1,4 +1,5 @@
 """RestServer: uvicorn servers in the current event loop, one per listener (plus admin listeners)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,8 @@ import contextlib
 import logging
 import socket
 import ssl
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -70,13 +72,15 @@ class RestServer:
                 context = self._ssl(ssl_prefix) if scheme == "https" else None
                 sock = _bind(host or "0.0.0.0", port)
                 actual_port = sock.getsockname()[1]
-                config = uvicorn.Config(app, lifespan="off", log_config=None, access_log=False, server_header=False,
-                                        date_header=True)
+                config = uvicorn.Config(
+                    app, lifespan="off", log_config=None, access_log=False, server_header=False, date_header=True
+                )
                 config.load()
                 config.ssl = context  # uvicorn serves TLS with any SSLContext set after load()
                 server = _Server(config)
-                task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),
-                                                              name=f"rest-{host}:{actual_port}")
+                task = asyncio.get_running_loop().create_task(
+                    server.serve(sockets=[sock]), name=f"rest-{host}:{actual_port}"
+                )
                 self._servers.append((server, task))
                 while not server.started and not task.done():
                     await asyncio.sleep(0.01)
@@ -107,6 +111,6 @@ class RestServer:
         for _, task in servers:
             try:
                 await asyncio.wait_for(task, 10)
-            except (Exception, asyncio.CancelledError) as e:  # noqa: BLE001 - keep stopping the others
+            except (Exception, asyncio.CancelledError) as e:
                 log.debug("REST server stopped with %r", e)
         self._bound.clear()

@@ -1,7 +1,9 @@
 """Builds the key/value converters of a connector: its own `key.converter`/`value.converter`, else the worker's."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..converters.base import Converter
 
@@ -11,7 +13,7 @@ def converter_for(plugins: Any, worker_config: Any, connector_config: Mapping[st
     prefix = f"{kind}.converter"
     if connector_config.get(prefix):
         class_name = connector_config[prefix]
-        options = {k[len(prefix) + 1:]: v for k, v in connector_config.items() if k.startswith(prefix + ".")}
+        options = {k[len(prefix) + 1 :]: v for k, v in connector_config.items() if k.startswith(prefix + ".")}
     else:
         class_name, options = worker_config.converter_config(kind)
     converter = plugins.resolve_converter(class_name)()

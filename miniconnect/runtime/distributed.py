@@ -6,28 +6,52 @@ on_assigned), start the assigned connectors and tasks on the Worker, then run th
 apply config-topic updates. Only the leader writes connector and task configs; other workers answer with a
 RequestTargetError naming the leader's URL and the REST layer forwards the request there.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 import httpx
 import orjson
 
 from ..distributed.member import GroupError
-from ..distributed.signing import MACS, SIGNATURE_ALGORITHM_HEADER, SIGNATURE_HEADER, check_signature, key_bytes, \
-    new_session_key, signature_headers
+from ..distributed.signing import (
+    MACS,
+    SIGNATURE_ALGORITHM_HEADER,
+    SIGNATURE_HEADER,
+    check_signature,
+    key_bytes,
+    new_session_key,
+    signature_headers,
+)
 from ..distributed.state import ClusterConfigState, SessionKey
-from ..errors import AlreadyExists, BadRequest, ConnectError, NotFound, RebalanceNeeded, \
-    RequestTargetError, ServiceUnavailable
-from ..transport.base import Transport
+from ..errors import (
+    AlreadyExists,
+    BadRequest,
+    ConnectError,
+    NotFound,
+    RebalanceNeeded,
+    RequestTargetError,
+    ServiceUnavailable,
+)
 from ..storage.status import Status
-from .herder import ConnectorInfo, ConnectorStateInfo, Created, Herder, OffsetEntries, TaskInfo, \
-    check_offsets_modifiable, patched_config
+from ..transport.base import Transport
+from .herder import (
+    ConnectorInfo,
+    ConnectorStateInfo,
+    Created,
+    Herder,
+    OffsetEntries,
+    TaskInfo,
+    check_offsets_modifiable,
+    patched_config,
+)
 from .states import State, TargetState, TaskId
 
 log = logging.getLogger(__name__)
@@ -54,9 +78,19 @@ class DistributedHerder(Herder):
     """All work happens in one tick loop task, so the herder's state needs no locks: REST calls queue a request
     and await its result; the group member and the config store only set flags and wake the loop."""
 
-    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: Any, *,
-                 configs_factory: Callable[["DistributedHerder"], Any], status: Any,
-                 member_factory: Callable[["DistributedHerder"], Any], url: str):
+    def __init__(
+        self,
+        config: Any,
+        worker: Any,
+        plugins: Any,
+        transport: Transport,
+        offsets: Any,
+        *,
+        configs_factory: Callable[[DistributedHerder], Any],
+        status: Any,
+        member_factory: Callable[[DistributedHerder], Any],
+        url: str,
+    ):
         """The factories get this herder, the listener of the config store and of the group member."""
         super().__init__(config, worker, plugins, transport, offsets)
         self.configs = configs_factory(self)
@@ -98,8 +132,9 @@ class DistributedHerder(Herder):
         self.key_size_bits = int(key_size) if key_size else None
         self.signature_algorithm = str(_setting(config, "inter.worker.signature.algorithm", "HmacSHA256"))
         verification = _setting(config, "inter.worker.verification.algorithms", ["HmacSHA256"])
-        self.verification_algorithms = [v.strip() for v in verification.split(",")] if isinstance(
-            verification, str) else list(verification)
+        self.verification_algorithms = (
+            [v.strip() for v in verification.split(",")] if isinstance(verification, str) else list(verification)
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -129,7 +164,7 @@ class DistributedHerder(Herder):
                     log.info("Herder started")
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - like Kafka: the worker cannot go on without its tick thread
+        except Exception as e:
             log.critical("Uncaught exception in herder work thread, exiting: %s", e, exc_info=e)
             self.fatal = e
         finally:
@@ -152,7 +187,7 @@ class DistributedHerder(Herder):
         for part in (self.member, self.status, self.configs):
             try:
                 await part.stop()
-            except Exception as e:  # noqa: BLE001 - keep stopping the rest
+            except Exception as e:
                 log.error("Error while stopping %s: %s", type(part).__name__, e)
 
     @property
@@ -182,9 +217,12 @@ class DistributedHerder(Herder):
             key = new_session_key(self.key_algorithm, self.key_size_bits, now)
             try:
                 await self.configs.put_session_key(key)
-            except Exception as e:  # noqa: BLE001
-                log.info("Failed to write new session key to config topic; forcing a read to the end of the config "
-                         "topic before possibly retrying: %s", e)
+            except Exception as e:
+                log.info(
+                    "Failed to write new session key to config topic; forcing a read to the end of the config "
+                    "topic before possibly retrying: %s",
+                    e,
+                )
                 self._can_read_configs = False
                 return
         scheduled: float | None = None
@@ -235,12 +273,16 @@ class DistributedHerder(Herder):
         if a.failed():
             needs_rejoin = True
             if self._is_leader():
-                log.warning("Join group completed, but assignment failed and we are the leader. Reading to end of "
-                            "config and retrying.")
+                log.warning(
+                    "Join group completed, but assignment failed and we are the leader. Reading to end of "
+                    "config and retrying."
+                )
                 needs_read = True
             elif self._state.offset < a.offset:
-                log.warning("Join group completed, but assignment failed and we are lagging. Reading to end of "
-                            "config and retrying.")
+                log.warning(
+                    "Join group completed, but assignment failed and we are lagging. Reading to end of "
+                    "config and retrying."
+                )
                 needs_read = True
             else:
                 log.warning("Join group completed, but assignment failed. We were up to date, so just retrying.")
@@ -261,8 +303,11 @@ class DistributedHerder(Herder):
             self.member.request_rejoin()
             return False
         if self._state.offset != a.offset:
-            log.info("Current config state offset %d does not match group assignment %d. Forcing rebalance.",
-                     self._state.offset, a.offset)
+            log.info(
+                "Current config state offset %d does not match group assignment %d. Forcing rebalance.",
+                self._state.offset,
+                a.offset,
+            )
             self.member.request_rejoin()
             return False
         await self._start_work()
@@ -294,8 +339,9 @@ class DistributedHerder(Herder):
             self._can_read_configs = False
             return False
         self._state = self.configs.snapshot()
-        log.info("Finished reading to end of log and updated config snapshot, new config log offset: %d",
-                 self._state.offset)
+        log.info(
+            "Finished reading to end of log and updated config snapshot, new config log offset: %d", self._state.offset
+        )
         return True
 
     async def _start_work(self) -> None:
@@ -317,8 +363,12 @@ class DistributedHerder(Herder):
 
     async def _apply_config_updates(self) -> bool:
         """updateConfigsWith{Eager,IncrementalCooperative} + process*: True when the tick must end (rejoin)."""
-        if not (self._needs_reconfig_rebalance or self._connector_updates or self._target_state_changes
-                or self._task_updates):
+        if not (
+            self._needs_reconfig_rebalance
+            or self._connector_updates
+            or self._target_state_changes
+            or self._task_updates
+        ):
             return False
         self._state = self.configs.snapshot()
         rejoin = False
@@ -338,8 +388,11 @@ class DistributedHerder(Herder):
         owned = set(self._assignment.connectors) if self._assignment is not None else set()
         for name in sorted(connectors & owned):
             remains = self._state.contains(name)
-            log.info("Handling connector-only config update by %s connector %s",
-                     "restarting" if remains else "stopping", name)
+            log.info(
+                "Handling connector-only config update by %s connector %s",
+                "restarting" if remains else "stopping",
+                name,
+            )
             await self.worker.stop_connector(name)
             self._running_targets.pop(name, None)
             if remains:
@@ -349,11 +402,17 @@ class DistributedHerder(Herder):
                 await self._apply_target_state(name)
         if tasks and self.member.protocol_version > 0:
             reconfigured = {t.connector for t in tasks}
-            local = [t for t in (self._assignment.tasks if self._assignment is not None else [])
-                     if t.connector in reconfigured]
+            local = [
+                t
+                for t in (self._assignment.tasks if self._assignment is not None else [])
+                if t.connector in reconfigured
+            ]
             if local:
-                log.info("Handling task config update by stopping tasks %s, which will be restarted after "
-                         "rebalance if still assigned to this worker", [str(t) for t in local])
+                log.info(
+                    "Handling task config update by stopping tasks %s, which will be restarted after "
+                    "rebalance if still assigned to this worker",
+                    [str(t) for t in local],
+                )
                 await self.worker.stop_tasks(local)
                 self._tasks_to_restart.update(local)
         return rejoin
@@ -398,8 +457,9 @@ class DistributedHerder(Herder):
             log.warning("Skipping task %s: its config is not in the config topic snapshot", task)
             return
         log.info("Starting task %s", task)
-        await self.worker.start_task(task, dict(config), dict(task_config),
-                                     self._state.target_state(task.connector) or TargetState.STARTED)
+        await self.worker.start_task(
+            task, dict(config), dict(task_config), self._state.target_state(task.connector) or TargetState.STARTED
+        )
 
     async def _reconfigure(self, name: str) -> None:
         """reconfigureConnector: the running connector's task configs, written by the leader or sent to it."""
@@ -414,7 +474,7 @@ class DistributedHerder(Herder):
         if self._is_leader():
             try:
                 await self._write_task_configs(name, new)
-            except Exception as e:  # noqa: BLE001 - retried with backoff, as Kafka does
+            except Exception as e:
                 log.error("Failed to write task configs of connector %s: %s", name, e)
                 self._retry_reconfigure(name)
             return
@@ -428,6 +488,7 @@ class DistributedHerder(Herder):
         async def later() -> None:
             await asyncio.sleep(delay)
             self.on_reconfigure_request(name)
+
         self._spawn(later(), f"reconfigure-retry-{name}")
 
     def _task_configs_changed(self, name: str, new: list[dict[str, str]]) -> bool:
@@ -444,14 +505,16 @@ class DistributedHerder(Herder):
         Not on the tick loop: waiting for the leader here could keep this worker from the next rebalance."""
         leader = self._leader_url()
         if not leader:
-            log.error("Request to leader to reconfigure connector tasks failed because the URL of the leader's "
-                      "REST interface is empty!")
+            log.error(
+                "Request to leader to reconfigure connector tasks failed because the URL of the leader's "
+                "REST interface is empty!"
+            )
             self._retry_reconfigure(name)
             return
         url = f"{leader.rstrip('/')}/connectors/{_quote(name)}/tasks"
         try:
             await self.internal_request("POST", url, configs)
-        except Exception as e:  # noqa: BLE001 - retried with backoff, as Kafka does
+        except Exception as e:
             log.error("Request to leader to reconfigure connector tasks failed: %s", e)
             self._retry_reconfigure(name)
 
@@ -494,8 +557,13 @@ class DistributedHerder(Herder):
         log.info("Finished stopping tasks in preparation for rebalance")
 
     async def on_assigned(self, assignment: Any, generation: int) -> None:
-        log.info("Joined group at generation %d with protocol version %d and got assignment: %s with rebalance "
-                 "delay: %s", generation, self.member.protocol_version, assignment, assignment.delay)
+        log.info(
+            "Joined group at generation %d with protocol version %d and got assignment: %s with rebalance delay: %s",
+            generation,
+            self.member.protocol_version,
+            assignment,
+            assignment.delay,
+        )
         self._assignment = assignment
         self._generation = generation
         if hasattr(self.status, "generation"):
@@ -569,15 +637,19 @@ class DistributedHerder(Herder):
             return False
         key = self._session_key
         if key is None:
-            log.debug("Internal request signing is enabled but no session key has been distributed yet. "
-                      "Distributing new key now.")
+            log.debug(
+                "Internal request signing is enabled but no session key has been distributed yet. "
+                "Distributing new key now."
+            )
             return True
         if self._key_expiration <= now:
             log.debug("Existing key has expired. Distributing new key now.")
             return True
         if key.algorithm != self.key_algorithm or len(key.key) != key_bytes(self.key_algorithm, self.key_size_bits):
-            log.debug("Previously-distributed key uses different algorithm/key size than required by current "
-                      "worker configuration. Distributing new key now.")
+            log.debug(
+                "Previously-distributed key uses different algorithm/key size than required by current "
+                "worker configuration. Distributing new key now."
+            )
             return True
         return False
 
@@ -592,15 +664,18 @@ class DistributedHerder(Herder):
         if algorithm not in MACS:  # fromHeaders: Mac.getInstance fails first
             raise BadRequest(f"Algorithm {algorithm} not available")
         if algorithm not in self.verification_algorithms:
-            raise BadRequest(f"This worker does not support the '{algorithm}' key signing algorithm used by other "
-                             f"workers. This worker is currently configured to use: "
-                             f"[{', '.join(self.verification_algorithms)}]. Check that all workers' configuration "
-                             f"files permit the same set of signature algorithms, and correct any misconfigured "
-                             f"worker and restart it.")
+            raise BadRequest(
+                f"This worker does not support the '{algorithm}' key signing algorithm used by other "
+                f"workers. This worker is currently configured to use: "
+                f"[{', '.join(self.verification_algorithms)}]. Check that all workers' configuration "
+                f"files permit the same set of signature algorithms, and correct any misconfigured "
+                f"worker and restart it."
+            )
         key = self._session_key
         if key is None:
-            raise ServiceUnavailable("This worker is still starting up and has not been able to read a session key "
-                                     "from the config topic yet")
+            raise ServiceUnavailable(
+                "This worker is still starting up and has not been able to read a session key from the config topic yet"
+            )
         check_signature(key.key, algorithm, signature, body)
 
     # -- requests -------------------------------------------------------------------------------------
@@ -619,7 +694,7 @@ class DistributedHerder(Herder):
             return
         try:
             result = await request.action()
-        except Exception as e:  # noqa: BLE001 - the caller gets the error
+        except Exception as e:
             if not request.future.done():
                 request.future.set_exception(e)
             return
@@ -677,8 +752,9 @@ class DistributedHerder(Herder):
         return {t: dict(self._state.task_configs.get(t, {})) for t in self._state.tasks(name)}
 
     # -- connector configs (leader only) --------------------------------------------------------------
-    async def put_connector_config(self, name: str, config: dict[str, str], allow_replace: bool,
-                                   initial_state: TargetState | None = None) -> Created:
+    async def put_connector_config(
+        self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
+    ) -> Created:
         config = dict(config)
         config.setdefault("name", name)
         self._validate_or_raise(config)  # off the tick loop, as Kafka validates on its own executor
@@ -690,8 +766,10 @@ class DistributedHerder(Herder):
             if not allow_replace and exists:
                 raise AlreadyExists(f"Connector {name} already exists")
             await self.configs.put_connector_config(name, config, initial_state)
-            return Created(not exists, ConnectorInfo(name, config, self._state.tasks(name),
-                                                     self.connector_type(config)))
+            return Created(
+                not exists, ConnectorInfo(name, config, self._state.tasks(name), self.connector_type(config))
+            )
+
         return await self._submit(write)
 
     async def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo:
@@ -702,6 +780,7 @@ class DistributedHerder(Herder):
             if config is None:
                 raise NotFound(f"Connector {name} not found")
             return dict(config)
+
         merged = patched_config(await self._submit(current), patch)
         return (await self.put_connector_config(name, merged, allow_replace=True)).info
 
@@ -712,21 +791,26 @@ class DistributedHerder(Herder):
             if not self._state.contains(name):
                 raise NotFound(f"Connector {name} not found")
             await self.configs.remove_connector_config(name)
+
         await self._submit(delete)
 
     async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
         """Internal endpoint: a follower sends its connector's new task configs (signature checked by REST)."""
+
         async def write() -> None:
             if not self._is_leader():
                 raise self._not_leader("Only the leader may write task configurations.")
             if not self._state.contains(name):
                 raise NotFound(f"Connector {name} not found")
             await self._write_task_configs(name, configs)
+
         await self._submit(write)
 
     async def fence_zombies(self, name: str) -> None:
-        raise ConnectError("Exactly-once source support is not enabled on this worker "
-                           "(exactly.once.source.support is not available in miniconnect)")
+        raise ConnectError(
+            "Exactly-once source support is not enabled on this worker "
+            "(exactly.once.source.support is not available in miniconnect)"
+        )
 
     # -- target states ----------------------------------------------------------------------------------
     async def pause_connector(self, name: str) -> None:
@@ -751,8 +835,11 @@ class DistributedHerder(Herder):
             await self._write_task_configs(name, [])
             await self.configs.put_target_state(name, TargetState.STOPPED)
             if not await self._refresh_config_snapshot(self.sync_timeout_s):
-                log.warning("Failed to read to end of config topic after writing the STOPPED target state for "
-                            "connector %s", name)
+                log.warning(
+                    "Failed to read to end of config topic after writing the STOPPED target state for connector %s",
+                    name,
+                )
+
         await self._submit(stop)
 
     # -- restarts -----------------------------------------------------------------------------------------
@@ -765,14 +852,17 @@ class DistributedHerder(Herder):
                 await self.worker.stop_connector(name)
                 await self._start_connector(name)
             elif self._is_leader():
-                raise RequestTargetError("Cannot restart connector since it is not assigned to this member",
-                                         self.member.owner_url(name))
+                raise RequestTargetError(
+                    "Cannot restart connector since it is not assigned to this member", self.member.owner_url(name)
+                )
             else:
                 raise self._not_leader("Only the leader can process restart requests.")
+
         await self._submit(restart)
 
-    async def restart_connector_and_tasks(self, name: str, include_tasks: bool,
-                                          only_failed: bool) -> ConnectorStateInfo:
+    async def restart_connector_and_tasks(
+        self, name: str, include_tasks: bool, only_failed: bool
+    ) -> ConnectorStateInfo:
         async def restart() -> ConnectorStateInfo:
             self._check_rebalance_needed()
             if not self._is_leader():
@@ -782,6 +872,7 @@ class DistributedHerder(Herder):
             plan = self.restart_plan(name, include_tasks, only_failed)
             await self.configs.put_restart_request(name, only_failed, include_tasks)
             return plan.answer
+
         return await self._submit(restart)
 
     async def _process_restart_requests(self) -> None:
@@ -789,13 +880,15 @@ class DistributedHerder(Herder):
         requests, self._restart_requests = self._restart_requests, {}
         for name, request in requests.items():
             try:
-                plan = self.restart_plan(name, bool(getattr(request, "include_tasks", False)),
-                                         bool(getattr(request, "only_failed", False)))
+                plan = self.restart_plan(
+                    name, bool(getattr(request, "include_tasks", False)), bool(getattr(request, "only_failed", False))
+                )
             except NotFound:
                 continue
             owned_tasks = [t for t in plan.tasks if self._assignment is not None and t in self._assignment.tasks]
-            restart_connector = plan.restart_connector and self._assignment is not None \
-                and name in self._assignment.connectors
+            restart_connector = (
+                plan.restart_connector and self._assignment is not None and name in self._assignment.connectors
+            )
             if restart_connector:
                 await self.worker.stop_connector(name)
                 self.status.put_connector(name, Status(State.RESTARTING, self.worker_id))
@@ -819,10 +912,12 @@ class DistributedHerder(Herder):
                 await self.worker.stop_tasks([task])
                 await self._start_task(task)
             elif self._is_leader():
-                raise RequestTargetError("Cannot restart task since it is not assigned to this member",
-                                         self.member.owner_url(task))
+                raise RequestTargetError(
+                    "Cannot restart task since it is not assigned to this member", self.member.owner_url(task)
+                )
             else:
                 raise self._not_leader("Cannot restart task since it is not assigned to this member")
+
         await self._submit(restart)
 
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
@@ -849,6 +944,7 @@ class DistributedHerder(Herder):
     async def connector_offsets(self, name: str) -> list[dict[str, Any]]:
         async def read() -> list[dict[str, Any]]:
             return await Herder.connector_offsets(self, name)
+
         return await self._submit(read)
 
     async def _modify(self, name: str, entries: OffsetEntries | None) -> str:
@@ -863,6 +959,7 @@ class DistributedHerder(Herder):
                 raise NotFound(f"Connector {name} not found")
             check_offsets_modifiable(name, self._state.target_state(name), self._state.task_count(name))
             return await self._modify_offsets(name, dict(config), entries)
+
         return await self._submit(modify)
 
     async def alter_connector_offsets(self, name: str, entries: OffsetEntries) -> str:
@@ -889,6 +986,7 @@ def _restart_connector(request: Any) -> str:
 
 def _quote(name: str) -> str:
     from urllib.parse import quote
+
     return quote(name, safe="")
 
 

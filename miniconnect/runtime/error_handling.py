@@ -2,11 +2,13 @@
 DeadLetterQueueReporter: a record failing in conversion, transformation or (through the errant record reporter) the
 sink's put is logged if `errors.log.enable`, sent to the DLQ topic (sinks) with the `__connect.errors.*` headers if
 asked, then skipped with `errors.tolerance=all` or fails the task with `none`."""
+
 from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from ..data.schema import DataError
 from ..errors import ConfigError, ConnectError
@@ -19,13 +21,16 @@ HEADER_PREFIX = "__connect.errors."
 KEY_CONVERTER, VALUE_CONVERTER, HEADER_CONVERTER = "KEY_CONVERTER", "VALUE_CONVERTER", "HEADER_CONVERTER"
 TRANSFORMATION, TASK_PUT, TASK_POLL = "TRANSFORMATION", "TASK_PUT", "TASK_POLL"
 
-_JAVA_EXCEPTIONS = {DataError: "org.apache.kafka.connect.errors.DataException",
-                    ConfigError: "org.apache.kafka.common.config.ConfigException",
-                    ConnectError: "org.apache.kafka.connect.errors.ConnectException"}
+_JAVA_EXCEPTIONS = {
+    DataError: "org.apache.kafka.connect.errors.DataException",
+    ConfigError: "org.apache.kafka.common.config.ConfigException",
+    ConnectError: "org.apache.kafka.connect.errors.ConnectException",
+}
 
 
 class Original(NamedTuple):
     """The consumed record as it came from Kafka (what the DLQ receives)."""
+
     topic: str
     partition: int
     offset: int
@@ -70,14 +75,19 @@ class ErrorHandler:
         self.producer = transport.producer(dict(producer_config))
         await self.producer.start()
 
-    def failed(self, stage: str, executing_class: str, error: BaseException, original: Original | None,
-               record: Any = None) -> None:
+    def failed(
+        self, stage: str, executing_class: str, error: BaseException, original: Original | None, record: Any = None
+    ) -> None:
         """One failed record: reported, then skipped (tolerance all) or raised as Kafka's 'Tolerance exceeded'."""
         self.total_record_failures += 1
         self.total_record_errors += 1
         if self.log_enable:
-            log.error("Error encountered in task %s. %s", self.task_id,
-                      self._describe(stage, executing_class, original, record), exc_info=error)
+            log.error(
+                "Error encountered in task %s. %s",
+                self.task_id,
+                self._describe(stage, executing_class, original, record),
+                exc_info=error,
+            )
         if self.dlq_topic and original is not None:
             self.deadletterqueue_produce_requests += 1
             self.pending.append(self._dlq_record(stage, executing_class, error, original))
@@ -92,8 +102,10 @@ class ErrorHandler:
         if self.include_messages and record is not None and original is None:
             text += f", where source record is = {record!r}"
         elif self.include_messages and original is not None:
-            text += (f", where consumed record is {{topic='{original.topic}', partition={original.partition}, "
-                     f"offset={original.offset}")
+            text += (
+                f", where consumed record is {{topic='{original.topic}', partition={original.partition}, "
+                f"offset={original.offset}"
+            )
             if original.timestamp is not None:
                 text += f", timestamp={original.timestamp}, timestampType=CreateTime"
             text += "}"
@@ -103,16 +115,18 @@ class ErrorHandler:
         headers = list(o.headers or ())
         if self.dlq_headers:
             trace = "".join(traceback.format_exception(error))
-            headers += [(HEADER_PREFIX + "topic", o.topic.encode()),
-                        (HEADER_PREFIX + "partition", str(o.partition).encode()),
-                        (HEADER_PREFIX + "offset", str(o.offset).encode()),
-                        (HEADER_PREFIX + "connector.name", self.task_id.connector.encode()),
-                        (HEADER_PREFIX + "task.id", str(self.task_id.task).encode()),
-                        (HEADER_PREFIX + "stage", stage.encode()),
-                        (HEADER_PREFIX + "class.name", executing_class.encode()),
-                        (HEADER_PREFIX + "exception.class.name", exception_class_name(error).encode()),
-                        (HEADER_PREFIX + "exception.message", str(error).encode()),
-                        (HEADER_PREFIX + "exception.stacktrace", trace.encode())]
+            headers += [
+                (HEADER_PREFIX + "topic", o.topic.encode()),
+                (HEADER_PREFIX + "partition", str(o.partition).encode()),
+                (HEADER_PREFIX + "offset", str(o.offset).encode()),
+                (HEADER_PREFIX + "connector.name", self.task_id.connector.encode()),
+                (HEADER_PREFIX + "task.id", str(self.task_id.task).encode()),
+                (HEADER_PREFIX + "stage", stage.encode()),
+                (HEADER_PREFIX + "class.name", executing_class.encode()),
+                (HEADER_PREFIX + "exception.class.name", exception_class_name(error).encode()),
+                (HEADER_PREFIX + "exception.message", str(error).encode()),
+                (HEADER_PREFIX + "exception.stacktrace", trace.encode()),
+            ]
         return ProducerRecord(self.dlq_topic, o.key, o.value, None, o.timestamp, headers)
 
     async def flush(self) -> None:
@@ -122,7 +136,7 @@ class ErrorHandler:
         batch, self.pending = self.pending, []
         try:
             await self.producer.send_batch(batch)
-        except Exception as e:  # noqa: BLE001 - as Kafka: a DLQ failure is logged, the task goes on
+        except Exception as e:
             self.deadletterqueue_produce_failures += len(batch)
             log.error("Could not produce message to dead letter queue. topic=%s", self.dlq_topic, exc_info=e)
 

@@ -4,22 +4,24 @@ Like Kafka's Herder + AbstractHerder: the abstract operations each mode implemen
 restarts, offset changes), and what every mode does the same way (statuses from the status store, topic
 tracking, plugin listing and config validation, loggers, reading offsets).
 """
+
 from __future__ import annotations
 
 import inspect
 import logging
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..config.validation import invalid_config_message, validate_connector_config
 from ..connector import SinkConnector, TopicPartition
 from ..errors import BadRequest, ConnectError, Forbidden, NotFound
-from ..transport.base import GroupNotEmpty, Transport
 from ..plugins import PluginNotFound, plugin_version
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..storage.status import MemoryStatusStore, Status
+from ..transport.base import GroupNotEmpty, Transport
 from .loggers import LoggerLevel, Loggers
 from .runner import format_trace
 from .sink_task import sink_group_id
@@ -80,6 +82,7 @@ class Created:
 @dataclass(slots=True)
 class RestartPlan:
     """Which instances a restart request covers, and the answer showing them RESTARTING (Kafka's RestartPlan)."""
+
     answer: ConnectorStateInfo
     restart_connector: bool
     tasks: list[TaskId]
@@ -99,25 +102,31 @@ def patched_config(current: Mapping[str, str], patch: Mapping[str, str | None]) 
 def check_offsets_modifiable(name: str, target: TargetState | None, task_count: int) -> None:
     """Kafka's precondition for PATCH/DELETE offsets: the connector is STOPPED and has no task configs."""
     if target != TargetState.STOPPED or task_count:
-        raise BadRequest(f"Connectors must be in the STOPPED state before their offsets can be modified. This "
-                         f"can be done for the specified connector by issuing a 'PUT' request to the "
-                         f"'/connectors/{name}/stop' endpoint")
+        raise BadRequest(
+            f"Connectors must be in the STOPPED state before their offsets can be modified. This "
+            f"can be done for the specified connector by issuing a 'PUT' request to the "
+            f"'/connectors/{name}/stop' endpoint"
+        )
 
 
 def _offsets_message(hook_result: bool, verb: str) -> str:
     if hook_result:
         return f"The offsets for this connector have been {verb} successfully"
-    return (f"The Connect framework-managed offsets for this connector have been {verb} successfully. However, if "
-            f"this connector manages offsets externally, they will need to be manually {verb} in the system that "
-            f"the connector uses.")
+    return (
+        f"The Connect framework-managed offsets for this connector have been {verb} successfully. However, if "
+        f"this connector manages offsets externally, they will need to be manually {verb} in the system that "
+        f"the connector uses."
+    )
 
 
 def _zombie_message(name: str, verb: str) -> str:
-    return (f"Failed to {verb} consumer group offsets for connector {name} either because its tasks haven't stopped "
-            f"completely yet or the connector was resumed before the request to {verb} its offsets could be "
-            f"successfully completed. If the connector is in a stopped state, this operation can be safely retried. "
-            f"If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the "
-            f"zombie sink tasks.")
+    return (
+        f"Failed to {verb} consumer group offsets for connector {name} either because its tasks haven't stopped "
+        f"completely yet or the connector was resumed before the request to {verb} its offsets could be "
+        f"successfully completed. If the connector is in a stopped state, this operation can be safely retried. "
+        f"If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the "
+        f"zombie sink tasks."
+    )
 
 
 def _java_str(v: Any) -> str:
@@ -148,17 +157,20 @@ def parse_sink_offsets(entries: OffsetEntries) -> dict[TopicPartition, int | Non
         if partition is None:
             raise BadRequest("The partition for a sink connector offset cannot be null or missing")
         if "kafka_topic" not in partition or "kafka_partition" not in partition:
-            raise BadRequest("The partition for a sink connector offset must contain the keys 'kafka_topic' and "
-                             "'kafka_partition'")
+            raise BadRequest(
+                "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'"
+            )
         if partition["kafka_topic"] is None:
             raise BadRequest("Kafka topic names must be valid strings and may not be null")
         if partition["kafka_partition"] is None:
             raise BadRequest("Kafka partitions must be valid numbers and may not be null")
         number = _parse_java_int(partition["kafka_partition"], 32)
         if number is None:
-            raise BadRequest(f"Failed to parse the following Kafka partition value in the provided offsets: "
-                             f"'{_java_str(partition['kafka_partition'])}'. Partition values for sink connectors "
-                             f"need to be integers.")
+            raise BadRequest(
+                f"Failed to parse the following Kafka partition value in the provided offsets: "
+                f"'{_java_str(partition['kafka_partition'])}'. Partition values for sink connectors "
+                f"need to be integers."
+            )
         tp = TopicPartition(_java_str(partition["kafka_topic"]), number)
         if offset is None:
             parsed[tp] = None  # reset this partition
@@ -167,9 +179,11 @@ def parse_sink_offsets(entries: OffsetEntries) -> dict[TopicPartition, int | Non
             raise BadRequest("The offset for a sink connector should either be null or contain the key 'kafka_offset'")
         value = _parse_java_int(offset["kafka_offset"], 64)
         if value is None:
-            raise BadRequest(f"Failed to parse the following Kafka offset value in the provided offsets: "
-                             f"'{_java_str(offset['kafka_offset'])}'. Offset values for sink connectors need to be "
-                             f"integers.")
+            raise BadRequest(
+                f"Failed to parse the following Kafka offset value in the provided offsets: "
+                f"'{_java_str(offset['kafka_offset'])}'. Offset values for sink connectors need to be "
+                f"integers."
+            )
         parsed[tp] = value
     return parsed
 
@@ -231,7 +245,7 @@ class Herder(ABC):
         if self._cluster_id is None:
             try:
                 self._cluster_id = await self.transport.cluster_id()
-            except Exception as e:  # noqa: BLE001 - the root endpoint still answers
+            except Exception as e:
                 log.warning("Could not look up the cluster id: %s", e)
         return self._cluster_id
 
@@ -247,8 +261,9 @@ class Herder(ABC):
     def connector_config(self, name: str) -> dict[str, str]: ...
 
     @abstractmethod
-    async def put_connector_config(self, name: str, config: dict[str, str], allow_replace: bool,
-                                   initial_state: TargetState | None = None) -> Created: ...
+    async def put_connector_config(
+        self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
+    ) -> Created: ...
 
     @abstractmethod
     async def patch_connector_config(self, name: str, patch: Mapping[str, str | None]) -> ConnectorInfo: ...
@@ -260,8 +275,9 @@ class Herder(ABC):
     async def restart_connector(self, name: str) -> None: ...
 
     @abstractmethod
-    async def restart_connector_and_tasks(self, name: str, include_tasks: bool,
-                                          only_failed: bool) -> ConnectorStateInfo: ...
+    async def restart_connector_and_tasks(
+        self, name: str, include_tasks: bool, only_failed: bool
+    ) -> ConnectorStateInfo: ...
 
     @abstractmethod
     async def pause_connector(self, name: str) -> None: ...
@@ -290,8 +306,7 @@ class Herder(ABC):
 
     async def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
         """Internal endpoint (distributed mode only)."""
-        raise ConnectError("Kafka Connect in standalone mode does not support externally setting task "
-                           "configurations.")
+        raise ConnectError("Kafka Connect in standalone mode does not support externally setting task configurations.")
 
     async def fence_zombies(self, name: str) -> None:
         """Internal endpoint (distributed mode only)."""
@@ -324,14 +339,14 @@ class Herder(ABC):
             return "unknown"
         try:
             return self.plugins.connector_type(config["connector.class"])
-        except Exception:  # noqa: BLE001 - a class that cannot be loaded is "unknown"
+        except Exception:
             return "unknown"
 
     def _plugin_versions(self, name: str) -> tuple[str | None, str | None]:
         """The versions of the connector's class and of its task class, as 4.1 reports them in states."""
         try:
             cls = self.plugins.resolve_connector((self.raw_config(name) or {}).get("connector.class", ""))
-        except Exception:  # noqa: BLE001 - a class that cannot be loaded has no version
+        except Exception:
             return None, None
         return plugin_version(cls), plugin_version(cls.task_class)
 
@@ -347,16 +362,22 @@ class Herder(ABC):
         if status is None:
             raise NotFound(f"No status found for connector {name}")
         tasks = [TaskStateInfo(n, s.state.value, s.worker_id, s.trace) for n, s in self.status.tasks(name)]
-        return self.add_versions(ConnectorStateInfo(name, StateInfo(status.state.value, status.worker_id,
-                                                                    status.trace), tasks,
-                                                    self.connector_type(self.raw_config(name))))
+        return self.add_versions(
+            ConnectorStateInfo(
+                name,
+                StateInfo(status.state.value, status.worker_id, status.trace),
+                tasks,
+                self.connector_type(self.raw_config(name)),
+            )
+        )
 
     def task_status(self, task: TaskId) -> TaskStateInfo:
         status = self.status.get_task(task)
         if status is None:
             raise NotFound(f"No status found for task {task}")
-        return TaskStateInfo(task.task, status.state.value, status.worker_id, status.trace,
-                             self._plugin_versions(task.connector)[1])
+        return TaskStateInfo(
+            task.task, status.state.value, status.worker_id, status.trace, self._plugin_versions(task.connector)[1]
+        )
 
     def restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> RestartPlan:
         """AbstractHerder.buildRestartPlan from the current statuses; NotFound without a connector status."""
@@ -365,22 +386,34 @@ class Herder(ABC):
             raise NotFound(f"Status for connector {name} not found")
         restart_connector = not only_failed or status.state == State.FAILED
         task_states = self.status.tasks(name)
-        restart_ids = [TaskId(name, n) for n, s in task_states
-                       if include_tasks and (not only_failed or s.state == State.FAILED)]
-        answer = self.add_versions(ConnectorStateInfo(
-            name,
-            StateInfo(State.RESTARTING.value if restart_connector else status.state.value, status.worker_id,
-                      status.trace),
-            [TaskStateInfo(n, State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
-                           s.worker_id, s.trace) for n, s in task_states],
-            self.connector_type(self.raw_config(name))))
+        restart_ids = [
+            TaskId(name, n) for n, s in task_states if include_tasks and (not only_failed or s.state == State.FAILED)
+        ]
+        answer = self.add_versions(
+            ConnectorStateInfo(
+                name,
+                StateInfo(
+                    State.RESTARTING.value if restart_connector else status.state.value, status.worker_id, status.trace
+                ),
+                [
+                    TaskStateInfo(
+                        n,
+                        State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
+                        s.worker_id,
+                        s.trace,
+                    )
+                    for n, s in task_states
+                ],
+                self.connector_type(self.raw_config(name)),
+            )
+        )
         return RestartPlan(answer, restart_connector, restart_ids)
 
     async def generate_task_configs(self, name: str) -> list[dict[str, str]] | None:
         """The running connector's task configs; None when it failed to give them (it is then FAILED)."""
         try:
             return await self.worker.task_configs(name)
-        except Exception as e:  # noqa: BLE001 - the connector fails, the herder goes on
+        except Exception as e:
             log.error("Failed to generate task configs for connector %s", name, exc_info=e)
             self.on_connector_state(name, State.FAILED, format_trace(e))
             return None
@@ -414,8 +447,13 @@ class Herder(ABC):
                 committed = await self.transport.committed_offsets(sink_group_id(name, config))
             except Exception as e:
                 raise ConnectError(f"Failed to retrieve consumer group offsets for sink connector {name}") from e
-            return [{"partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition},
-                     "offset": {"kafka_offset": offset}} for tp, offset in sorted(committed.items())]
+            return [
+                {
+                    "partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition},
+                    "offset": {"kafka_offset": offset},
+                }
+                for tp, offset in sorted(committed.items())
+            ]
         try:
             await self.offsets.refresh()  # another worker of a cluster may have written some since
             return [{"partition": p, "offset": o} for p, o in self.offsets.all(name)]
@@ -461,8 +499,10 @@ class Herder(ABC):
             if inspect.isawaitable(result):
                 result = await result
         except NotImplementedError as e:
-            raise ConnectError(f"Failed to modify offsets for connector {name} because it doesn't support external "
-                               f"modification of offsets") from e
+            raise ConnectError(
+                f"Failed to modify offsets for connector {name} because it doesn't support external "
+                f"modification of offsets"
+            ) from e
         return bool(result)
 
     # -- plugins and validation ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Admin loggers (KIP-495/KIP-976) over Python's logging: Log4j level names, prefix updates, last_modified."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The lifecycle shared by source and sink task runners: start, pause/resume, bounded stop, failure traces."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,10 @@ import gc
 import logging
 import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 from operator import is_not
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from ..connector import Task, TaskContext
 from ..secrets import mask
@@ -82,10 +84,14 @@ class TaskRunner(ABC):
             await self.execute()
         except asyncio.CancelledError:
             raise
-        except BaseException as e:  # noqa: BLE001 - any task failure becomes a FAILED state, never a crash
+        except BaseException as e:
             self.failed = True
-            log.error("Task %s threw an uncaught and unrecoverable exception. Task is being killed and will "
-                      "not recover until manually restarted", self.id, exc_info=e)
+            log.error(
+                "Task %s threw an uncaught and unrecoverable exception. Task is being killed and will "
+                "not recover until manually restarted",
+                self.id,
+                exc_info=e,
+            )
             self.report(State.FAILED, format_trace(e))
         finally:
             await self._finish()
@@ -93,11 +99,11 @@ class TaskRunner(ABC):
     async def _finish(self) -> None:
         try:
             await self.shutdown()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log.error("Task %s failed during shutdown", self.id, exc_info=e)
         try:
             await self.task.stop()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log.error("Task %s failed in stop()", self.id, exc_info=e)
 
     def report(self, state: State, trace: str | None = None) -> None:

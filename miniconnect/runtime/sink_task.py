@@ -1,4 +1,5 @@
 """Runs one SinkTask: consume in group connect-<name>, convert, put, and commit positions only after flush."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,8 @@ from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
 from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
-from ..transport.base import CommitFailed, RecordBatch, Transport
 from ..transforms.chain import TransformationChain
+from ..transport.base import CommitFailed, RecordBatch, Transport
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
 from .runner import TaskRunner, all_null
 from .states import TaskId
@@ -42,8 +43,15 @@ TASK_PUT_STAGE = "TASK_PUT"
 
 
 def _original(batch: RecordBatch, i: int) -> Original:
-    return Original(batch.topic, batch.partition, batch.offsets[i], batch.keys[i], batch.values[i],
-                    batch.timestamps[i], batch.headers[i])
+    return Original(
+        batch.topic,
+        batch.partition,
+        batch.offsets[i],
+        batch.keys[i],
+        batch.values[i],
+        batch.timestamps[i],
+        batch.headers[i],
+    )
 
 
 class _Originals:
@@ -67,10 +75,20 @@ class _Originals:
 
 
 class SinkTaskRunner(TaskRunner):
-    def __init__(self, task_id: TaskId, task: SinkTask, task_config: dict[str, str],
-                 connector_config: dict[str, str], worker: Any, key_converter: Converter,
-                 value_converter: Converter, transport: Transport, consumer_config: dict[str, Any],
-                 chain: TransformationChain | None = None, producer_config: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        task_id: TaskId,
+        task: SinkTask,
+        task_config: dict[str, str],
+        connector_config: dict[str, str],
+        worker: Any,
+        key_converter: Converter,
+        value_converter: Converter,
+        transport: Transport,
+        consumer_config: dict[str, Any],
+        chain: TransformationChain | None = None,
+        producer_config: dict[str, Any] | None = None,
+    ):
         self.errors = ErrorHandler(task_id, connector_config, sink=True)
         super().__init__(task_id, task, task_config, worker)
         self.task: SinkTask = task
@@ -80,7 +98,7 @@ class SinkTaskRunner(TaskRunner):
         self.consumer = transport.consumer(sink_group_id(task_id.connector, connector_config), consumer_config)
         self.max_records = int(consumer_config.get("max.poll.records", 500))
         self.max_batch = self.max_records * PUT_BATCH_POLLS
-        self.current: dict[TopicPartition, int] = {}    # next offset to read, per partition, after put()
+        self.current: dict[TopicPartition, int] = {}  # next offset to read, per partition, after put()
         self.committed: dict[TopicPartition, int] = {}
         self.known_topics: set[str] = set()
         self.commit_interval = worker.config["offset.flush.interval.ms"] / 1000
@@ -102,8 +120,13 @@ class SinkTaskRunner(TaskRunner):
     def _report_errant(self, record: SinkRecord, error: BaseException) -> None:
         """SinkTaskContext.errantRecordReporter(): a record the task could not write (stage TASK_PUT), reported with
         the bytes it was read as (found again by its offset) and skipped, or failing the task with tolerance none."""
-        self.errors.failed(TASK_PUT_STAGE, type(self.task).__module__ + "." + type(self.task).__qualname__, error,
-                           self._originals.get((record.topic, record.kafka_partition, record.kafka_offset)), record)
+        self.errors.failed(
+            TASK_PUT_STAGE,
+            type(self.task).__module__ + "." + type(self.task).__qualname__,
+            error,
+            self._originals.get((record.topic, record.kafka_partition, record.kafka_offset)),
+            record,
+        )
 
     async def execute(self) -> None:
         await self.errors.start(self.transport, self.producer_config)
@@ -111,8 +134,9 @@ class SinkTaskRunner(TaskRunner):
         self.started_consumer = True
         topics = [t.strip() for t in self.connector_config.get("topics", "").split(",") if t.strip()]
         pattern = self.connector_config.get("topics.regex") or None
-        await self.consumer.subscribe(topics or None, None if topics else pattern,
-                                      on_assigned=self._on_assigned, on_revoked=self._on_revoked)
+        await self.consumer.subscribe(
+            topics or None, None if topics else pattern, on_assigned=self._on_assigned, on_revoked=self._on_revoked
+        )
         ctx = self.context
         ahead: tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None = None
         while not ctx.stopping.is_set():
@@ -125,14 +149,16 @@ class SinkTaskRunner(TaskRunner):
                 raw = await self._poll()
                 records = None
             if raw:
-                ahead = await self._put_and_read_ahead(raw, records if records is not None else
-                                                       list(map(self._convert, raw)))
+                ahead = await self._put_and_read_ahead(
+                    raw, records if records is not None else list(map(self._convert, raw))
+                )
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
                 ctx.commit_requested = False
                 await self.commit()
 
-    async def _put_and_read_ahead(self, raw: list[RecordBatch], records: list[list[SinkRecord]]
-                                  ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
+    async def _put_and_read_ahead(
+        self, raw: list[RecordBatch], records: list[list[SinkRecord]]
+    ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
         """put() this batch while the next one is polled and converted, so that a sink waiting on its database
         and the worker's decoding overlap. Reading ahead goes on while put() runs and, once it returned, while
         records are there, up to a full batch (see _poll). What was read ahead is kept only for partitions that
@@ -176,14 +202,18 @@ class SinkTaskRunner(TaskRunner):
             self._put = None
         return self._still_wanted(ahead, converted, rebalances) if ahead else None
 
-    async def _convert_sliced(self, batches: list[RecordBatch], converted: list[list[SinkRecord]]
-                              ) -> list[list[SinkRecord]] | None:
+    async def _convert_sliced(
+        self, batches: list[RecordBatch], converted: list[list[SinkRecord]]
+    ) -> list[list[SinkRecord]] | None:
         """Appends the batches' SinkRecords to `converted`, READ_AHEAD_SLICE records between two yields; None when
         a record does not convert (converted again next round, after the batch in flight is safely delivered)."""
         for batch in batches:
             n = len(batch)
-            slices = [batch] if n <= READ_AHEAD_SLICE else \
-                [batch.slice(lo, lo + READ_AHEAD_SLICE) for lo in range(0, n, READ_AHEAD_SLICE)]
+            slices = (
+                [batch]
+                if n <= READ_AHEAD_SLICE
+                else [batch.slice(lo, lo + READ_AHEAD_SLICE) for lo in range(0, n, READ_AHEAD_SLICE)]
+            )
             out: list[SinkRecord] = []
             for part in slices:
                 try:
@@ -194,14 +224,18 @@ class SinkTaskRunner(TaskRunner):
             converted.append(out)
         return converted
 
-    def _still_wanted(self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, rebalances: int
-                      ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
+    def _still_wanted(
+        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, rebalances: int
+    ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
         ctx = self.context
         if not ctx.paused and not ctx.rewinds and self._rebalances == rebalances:
             return raw, records  # the usual case, decided without looking at every record
         assigned = self.consumer.assignment()
-        drop = {tp for tp in (TopicPartition(b.topic, b.partition) for b in raw)
-                if tp not in assigned or tp in ctx.paused or tp in ctx.rewinds}
+        drop = {
+            tp
+            for tp in (TopicPartition(b.topic, b.partition) for b in raw)
+            if tp not in assigned or tp in ctx.paused or tp in ctx.rewinds
+        }
         if not drop:
             return raw, records
         keep = [i for i, b in enumerate(raw) if TopicPartition(b.topic, b.partition) not in drop]
@@ -291,9 +325,23 @@ class SinkTaskRunner(TaskRunner):
                 self._raise_conversion_error(batch)
                 raise
             return self._convert_each(batch)
-        records = list(map(new_sink_record, zip(repeat(topic), repeat(batch.partition), key_schemas, key_column,
-                                                map(_FIRST, values), map(_SECOND, values), batch.offsets,
-                                                batch.timestamps, batch.types_column(), batch.headers)))
+        records = list(
+            map(
+                new_sink_record,
+                zip(
+                    repeat(topic),
+                    repeat(batch.partition),
+                    key_schemas,
+                    key_column,
+                    map(_FIRST, values),
+                    map(_SECOND, values),
+                    batch.offsets,
+                    batch.timestamps,
+                    batch.types_column(),
+                    batch.headers,
+                ),
+            )
+        )
         if self.chain is None:
             return records
         return self._transform(batch, records, range(len(records)))
@@ -302,24 +350,27 @@ class SinkTaskRunner(TaskRunner):
         """The error path: record by record, a record that does not convert reported and skipped (or the task
         failed, tolerance none)."""
         records, positions = [], []
-        for i, (offset, key, value, ts, ttype, headers) in enumerate(zip(
-                batch.offsets, batch.keys, batch.values, batch.timestamps, batch.types_column(), batch.headers)):
+        for i, (offset, key, value, ts, ttype, headers) in enumerate(
+            zip(batch.offsets, batch.keys, batch.values, batch.timestamps, batch.types_column(), batch.headers)
+        ):
             stage, conv = KEY_CONVERTER, self.key_converter
             try:
                 key_schema, k = conv.to_connect_data(batch.topic, key, headers)
                 stage, conv = VALUE_CONVERTER, self.value_converter
                 value_schema, v = conv.to_connect_data(batch.topic, value, headers)
-            except Exception as e:  # noqa: BLE001 - Kafka tolerates any exception in a converter stage
+            except Exception as e:
                 self.errors.failed(stage, conv.class_name, e, _original(batch, i))
                 continue
-            records.append(SinkRecord(batch.topic, batch.partition, key_schema, k, value_schema, v, offset, ts,
-                                      ttype, headers))
+            records.append(
+                SinkRecord(batch.topic, batch.partition, key_schema, k, value_schema, v, offset, ts, ttype, headers)
+            )
             positions.append(i)
         return records if self.chain is None else self._transform(batch, records, positions)
 
     def _transform(self, batch: RecordBatch, records: list[SinkRecord], positions: Any) -> list[SinkRecord]:
         def on_error(i: int, transformation: Any, error: BaseException) -> None:
             self.errors.failed(TRANSFORMATION, transformation.class_name, error, _original(batch, positions[i]))
+
         assert self.chain is not None
         return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
 
@@ -332,7 +383,8 @@ class SinkTaskRunner(TaskRunner):
                 except Exception as e:
                     raise RecordConversionError(
                         f"Failed to convert the {what} of the record at topic '{batch.topic}', partition "
-                        f"{batch.partition}, offset {offset}: {e}") from e
+                        f"{batch.partition}, offset {offset}: {e}"
+                    ) from e
 
     async def _deliver(self, records: list[SinkRecord]) -> None:
         """put(), redelivering the same batch after a RetriableError as Kafka's WorkerSinkTask does."""
@@ -343,8 +395,13 @@ class SinkTaskRunner(TaskRunner):
             except RetriableError as e:
                 wait_ms = self.context.retry_timeout_ms or 1000
                 self.context.retry_timeout_ms = None
-                log.warning("Task %s: retriable error in put(), redelivering %d records in %d ms: %s",
-                            self.id, len(records), wait_ms, e)
+                log.warning(
+                    "Task %s: retriable error in put(), redelivering %d records in %d ms: %s",
+                    self.id,
+                    len(records),
+                    wait_ms,
+                    e,
+                )
                 if await self.context.wait(wait_ms / 1000):
                     raise ConnectError(f"Task {self.id} stopped while retrying: {e}") from e
 

@@ -1,24 +1,37 @@
 """Runs one SourceTask: poll, convert, send to the log, and flush source offsets only for acknowledged records."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
-from ..transport.base import ProducerRecord, Transport, producer_records
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..transforms.chain import TransformationChain
+from ..transport.base import ProducerRecord, Transport, producer_records
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
 from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, headers_column, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
 _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA, _SOURCE_PARTITION = (
-    field_getter(SourceRecord, n) for n in ("topic", "kafka_partition", "timestamp", "headers", "key", "key_schema",
-                                            "value", "value_schema", "source_partition"))
+    field_getter(SourceRecord, n)
+    for n in (
+        "topic",
+        "kafka_partition",
+        "timestamp",
+        "headers",
+        "key",
+        "key_schema",
+        "value",
+        "value_schema",
+        "source_partition",
+    )
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +50,21 @@ class StoreOffsetReader(OffsetStorageReader):
 
 
 class SourceTaskRunner(TaskRunner):
-    def __init__(self, task_id: TaskId, task: SourceTask, task_config: dict[str, str],
-                 connector_config: dict[str, str], worker: Any, key_converter: Converter,
-                 value_converter: Converter, transport: Transport, offsets: FileOffsetStore,
-                 producer_config: dict[str, Any], topic_creation: Any, chain: TransformationChain | None = None):
+    def __init__(
+        self,
+        task_id: TaskId,
+        task: SourceTask,
+        task_config: dict[str, str],
+        connector_config: dict[str, str],
+        worker: Any,
+        key_converter: Converter,
+        value_converter: Converter,
+        transport: Transport,
+        offsets: FileOffsetStore,
+        producer_config: dict[str, Any],
+        topic_creation: Any,
+        chain: TransformationChain | None = None,
+    ):
         self.reader = StoreOffsetReader(offsets, task_id.connector)
         super().__init__(task_id, task, task_config, worker)
         self.task: SourceTask = task
@@ -94,8 +118,10 @@ class SourceTaskRunner(TaskRunner):
     def _transform(self, records: list[SourceRecord]) -> list[SourceRecord]:
         """The chain after poll (Kafka's AbstractWorkerSourceTask): dropped or skipped records are not sent, their
         offsets still count as processed (see _send)."""
+
         def on_error(i: int, transformation: Any, error: BaseException) -> None:
             self.errors.failed(TRANSFORMATION, transformation.class_name, error, None, records[i])
+
         assert self.chain is not None
         return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
 
@@ -109,11 +135,11 @@ class SourceTaskRunner(TaskRunner):
         for r in records:
             try:
                 out += await self._convert_batch([r])
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 stage, conv = KEY_CONVERTER, self.key_converter
                 try:
                     conv.from_connect_data(r.topic, r.key_schema, r.key, r.headers)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
                 else:
                     stage, conv = VALUE_CONVERTER, self.value_converter
@@ -131,15 +157,21 @@ class SourceTaskRunner(TaskRunner):
             headers = headers_column(records, _HEADERS, self.headers_wanted)
             keys = self._null_keys(topic, records) if headers is None else None
             if keys is None:
-                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)),
-                                             headers)
-            values = vc.from_connect_batch(topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)),
-                                           headers)
+                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)), headers)
+            values = vc.from_connect_batch(
+                topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)), headers
+            )
         else:
             keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
             values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]
-        return producer_records(map(_TOPIC, records), keys, values, map(_PARTITION, records),
-                                map(_TIMESTAMP, records), map(_HEADERS, records))
+        return producer_records(
+            map(_TOPIC, records),
+            keys,
+            values,
+            map(_PARTITION, records),
+            map(_TIMESTAMP, records),
+            map(_HEADERS, records),
+        )
 
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch
@@ -154,13 +186,15 @@ class SourceTaskRunner(TaskRunner):
             if new is not None:
                 created = await self.transport.create_topics([new])
                 if created:
-                    log.info("Created topic %s with %d partitions for connector %s", topic, new.partitions,
-                             self.id.connector)
+                    log.info(
+                        "Created topic %s with %d partitions for connector %s", topic, new.partitions, self.id.connector
+                    )
         self.known_topics.add(topic)
         self.worker.topic_used(self.id.connector, topic)
 
-    async def _send(self, records: list[SourceRecord], batch: list[ProducerRecord],
-                    polled: list[SourceRecord] | None = None) -> None:
+    async def _send(
+        self, records: list[SourceRecord], batch: list[ProducerRecord], polled: list[SourceRecord] | None = None
+    ) -> None:
         """Sends the batch; then the source offsets of every polled record (`polled`, when transforms or errors
         left out some of `records`) count as acknowledged."""
         if type(batch) is _Partial:  # records skipped after a conversion error

@@ -1,17 +1,27 @@
 """StandaloneHerder: one worker decides and runs everything; connector configs are kept in a local file."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import AlreadyExists, ConnectError, NotFound
-from ..transport.base import Transport
 from ..storage.configs import FileConfigStore
 from ..storage.offsets import FileOffsetStore
 from ..storage.status import Status
-from .herder import ConnectorInfo, ConnectorStateInfo, Created, Herder, OffsetEntries, TaskInfo, \
-    check_offsets_modifiable, patched_config
+from ..transport.base import Transport
+from .herder import (
+    ConnectorInfo,
+    ConnectorStateInfo,
+    Created,
+    Herder,
+    OffsetEntries,
+    TaskInfo,
+    check_offsets_modifiable,
+    patched_config,
+)
 from .states import State, TargetState, TaskId
 
 log = logging.getLogger(__name__)
@@ -38,7 +48,7 @@ class StandaloneHerder(Herder):
             for name in self.configs.connectors():
                 try:
                     await self._start_stored(name)
-                except Exception as e:  # noqa: BLE001 - one broken connector must not keep the others down
+                except Exception as e:
                     log.error("Failed to start connector %s", name, exc_info=e)
         self._ready = True
         log.info("Standalone herder started with %d connectors", len(self.configs.connectors()))
@@ -85,8 +95,9 @@ class StandaloneHerder(Herder):
         return [TaskInfo(TaskId(name, i), dict(c)) for i, c in enumerate(self.configs.task_configs(name))]
 
     # -- configs ------------------------------------------------------------------------------------
-    async def put_connector_config(self, name: str, config: dict[str, str], allow_replace: bool,
-                                   initial_state: TargetState | None = None) -> Created:
+    async def put_connector_config(
+        self, name: str, config: dict[str, str], allow_replace: bool, initial_state: TargetState | None = None
+    ) -> Created:
         """Validates first, then checks existence (409 unless allow_replace), stores and (re)starts."""
         config = dict(config)
         config.setdefault("name", name)
@@ -160,8 +171,9 @@ class StandaloneHerder(Herder):
             await self.worker.stop_connector(name)
             await self._start_connector(name)
 
-    async def restart_connector_and_tasks(self, name: str, include_tasks: bool,
-                                          only_failed: bool) -> ConnectorStateInfo:
+    async def restart_connector_and_tasks(
+        self, name: str, include_tasks: bool, only_failed: bool
+    ) -> ConnectorStateInfo:
         async with self._lock:
             if not self.configs.contains(name):
                 raise NotFound(f"Unknown connector: {name}")
@@ -192,14 +204,14 @@ class StandaloneHerder(Herder):
         async with self._lock:
             config = self.configs.config(task.connector)
             if config is None:  # Kafka's standalone herder goes on to start the task and answers with that 500
-                raise ConnectError(f"Failed to start task {task} since it is not a recognizable type (source or "
-                                   f"sink)")
+                raise ConnectError(f"Failed to start task {task} since it is not a recognizable type (source or sink)")
             task_configs = self.configs.task_configs(task.connector)
             if not 0 <= task.task < len(task_configs):
                 raise NotFound(f"Task {task} not found")
             await self.worker.stop_tasks([task])
-            await self.worker.start_task(task, config, task_configs[task.task],
-                                         self.configs.target_state(task.connector) or TargetState.STARTED)
+            await self.worker.start_task(
+                task, config, task_configs[task.task], self.configs.target_state(task.connector) or TargetState.STARTED
+            )
 
     # -- offsets ------------------------------------------------------------------------------------
     def _check_stopped(self, name: str) -> dict[str, str]:

@@ -1,4 +1,5 @@
 """Connector and task states, target states and task ids, with Connect's names."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,11 +8,13 @@ and none of its `exclude` ones); the `default` group applies when none matches. 
 replication factor default to the default group's; every other `topic.creation.<group>.<name>` is passed as topic
 config `<name>`. -1 for partitions or replication factor means the broker's default.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from ..transport.base import NewTopic
@@ -63,8 +65,11 @@ class TopicCreationGroup:
     configs: dict[str, str] = field(default_factory=dict)
 
     def matches(self, topic: str) -> bool:
-        return (self.include is not None and self.include.fullmatch(topic) is not None
-                and (self.exclude is None or self.exclude.fullmatch(topic) is None))
+        return (
+            self.include is not None
+            and self.include.fullmatch(topic) is not None
+            and (self.exclude is None or self.exclude.fullmatch(topic) is None)
+        )
 
     def new_topic(self, topic: str) -> NewTopic:
         return NewTopic(topic, self.partitions, self.replication_factor, dict(self.configs))
@@ -93,8 +98,11 @@ class TopicCreation:
     def _group(name: str, cfg: Mapping[str, Any], default_rf: int, default_partitions: int) -> TopicCreationGroup:
         p = f"{PREFIX}{name}."
         include = _list(cfg.get(p + "include")) or ([".*"] if name == DEFAULT_GROUP else [])
-        others = {k[len(p):]: str(v) for k, v in cfg.items()
-                  if k.startswith(p) and v is not None and k[len(p):] not in _STRUCTURAL}
+        others = {
+            k[len(p) :]: str(v)
+            for k, v in cfg.items()
+            if k.startswith(p) and v is not None and k[len(p) :] not in _STRUCTURAL
+        }
         return TopicCreationGroup(
             name=name,
             include=_pattern(p + "include", include),

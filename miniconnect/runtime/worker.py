@@ -1,4 +1,5 @@
 """The Worker runs connectors and tasks; the herder decides which. Failures become states, never crashes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,12 +8,19 @@ from typing import Any
 
 from ..config.configdef import ConfigType
 from ..config.providers import load_providers, reverse_transform
-from ..connector import (Connector, ConnectorContext, SinkConnector, SinkTask, SourceConnector,
-                         SourceConnectorContext, SourceTask)
+from ..connector import (
+    Connector,
+    ConnectorContext,
+    SinkConnector,
+    SinkTask,
+    SourceConnector,
+    SourceConnectorContext,
+    SourceTask,
+)
 from ..errors import ConnectError
-from ..transport.base import Transport
 from ..secrets import remember_config
 from ..storage.offsets import FileOffsetStore
+from ..transport.base import Transport
 from .converting import converter_for
 from .runner import TaskRunner, format_trace
 from .sink_task import SinkTaskRunner
@@ -37,8 +45,14 @@ START_WAIT_S = 0.2
 
 
 class WorkerConnector:
-    def __init__(self, name: str, config: dict[str, str], instance: Connector | None, context: ConnectorContext | None,
-                 target: TargetState):
+    def __init__(
+        self,
+        name: str,
+        config: dict[str, str],
+        instance: Connector | None,
+        context: ConnectorContext | None,
+        target: TargetState,
+    ):
         self.name, self.config, self.instance, self.context = name, config, instance, context
         self.target = target
         self.started = False
@@ -48,8 +62,14 @@ class WorkerConnector:
 
 
 class Worker:
-    def __init__(self, config: Any, plugins: Any, transport: Transport, offsets: FileOffsetStore,
-                 listener: StatusListener | None = None):
+    def __init__(
+        self,
+        config: Any,
+        plugins: Any,
+        transport: Transport,
+        offsets: FileOffsetStore,
+        listener: StatusListener | None = None,
+    ):
         self.config = config
         self.plugins = plugins
         self.transport = transport
@@ -90,8 +110,9 @@ class Worker:
         self.listener.on_topic_used(connector, topic)
 
     # -- connectors ---------------------------------------------------------------------------------
-    async def start_connector(self, name: str, config: dict[str, str], target: TargetState,
-                              wait: float | None = START_WAIT_S) -> bool:
+    async def start_connector(
+        self, name: str, config: dict[str, str], target: TargetState, wait: float | None = START_WAIT_S
+    ) -> bool:
         """Creates the connector and runs its start(), waiting up to `wait` s (None: until it ends). True when it
         started (or its target is STOPPED); False when start() still runs: it goes on in the background and then
         reports RUNNING (or PAUSED) and asks for task configs, or reports FAILED. Raises ConnectError when the
@@ -140,8 +161,9 @@ class Worker:
         wc.started = True
         wc.watcher = asyncio.create_task(self._watch(wc), name=f"connector-{wc.name}")
         paused = wc.target == TargetState.PAUSED
-        log.info("Connector %s (%s) started%s", wc.name, wc.config.get("connector.class"), " and paused" if paused
-                 else "")
+        log.info(
+            "Connector %s (%s) started%s", wc.name, wc.config.get("connector.class"), " and paused" if paused else ""
+        )
         self.listener.on_connector_state(wc.name, State.PAUSED if paused else State.RUNNING)
         if wc.detached:  # nobody waits to generate the task configs
             self.listener.on_reconfigure_request(wc.name)
@@ -169,7 +191,7 @@ class Worker:
         if wc.started and wc.instance is not None:
             try:
                 await asyncio.wait_for(wc.instance.stop(), self.graceful_timeout)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 log.error("Connector %s failed to stop cleanly", name, exc_info=e)
         log.info("Connector %s stopped", name)
 
@@ -189,14 +211,17 @@ class Worker:
         configs = await wc.instance.task_configs(max_tasks)
         enforce = wc.config.get("tasks.max.enforce", "true").lower() != "false"
         if len(configs) > max_tasks and enforce:
-            raise ConnectError(f"The connector {name} has generated {len(configs)} tasks, which is greater than "
-                               f"{max_tasks}, the maximum number of tasks it is configured to create. This "
-                               f"behaviour should be considered a bug and is disallowed. If necessary, it can be "
-                               f"permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; "
-                               f"however, this option will be removed in a future release of Kafka Connect.")
+            raise ConnectError(
+                f"The connector {name} has generated {len(configs)} tasks, which is greater than "
+                f"{max_tasks}, the maximum number of tasks it is configured to create. This "
+                f"behaviour should be considered a bug and is disallowed. If necessary, it can be "
+                f"permitted by reconfiguring the connector with 'tasks.max.enforce' set to false; "
+                f"however, this option will be removed in a future release of Kafka Connect."
+            )
         task_class = wc.instance.task_class.class_name
-        return reverse_transform(wc.config, [{"task.class": task_class, **{k: str(v) for k, v in c.items()}}
-                                             for c in configs])
+        return reverse_transform(
+            wc.config, [{"task.class": task_class, **{k: str(v) for k, v in c.items()}} for c in configs]
+        )
 
     def connector_tasks(self, name: str) -> list[TaskId]:
         return sorted(t for t in self.tasks if t.connector == name)
@@ -215,42 +240,76 @@ class Worker:
             self.listener.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
 
     # -- tasks --------------------------------------------------------------------------------------
-    async def start_task(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str],
-                         target: TargetState) -> None:
+    async def start_task(
+        self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str], target: TargetState
+    ) -> None:
         if task in self.tasks:
             await self.stop_tasks([task])
         try:
             runner = self._build_runner(task, connector_config, task_config)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log.error("Failed to start task %s", task, exc_info=e)
             self.listener.on_task_state(task, State.FAILED, format_trace(e))
             return
         self.tasks[task] = runner
         runner.start(paused=target == TargetState.PAUSED)
-        log.info("Task %s (%s) started%s", task, task_config.get("task.class"),
-                 " and paused" if target == TargetState.PAUSED else "")
+        log.info(
+            "Task %s (%s) started%s",
+            task,
+            task_config.get("task.class"),
+            " and paused" if target == TargetState.PAUSED else "",
+        )
 
     def _build_runner(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str]) -> TaskRunner:
         cls = self.plugins.resolve_connector(connector_config.get("connector.class", ""))
         connector_config, task_config = self.transform(connector_config, cls), self.transform(task_config, cls)
         instance = cls.task_class()
         from ..transforms.chain import build_chain
+
         chain = build_chain(self.plugins, connector_config)
         key_conv = converter_for(self.plugins, self.config, connector_config, "key")
         value_conv = converter_for(self.plugins, self.config, connector_config, "value")
         if isinstance(instance, SourceTask):
-            producer_config = {**self.config.with_prefix("producer."),
-                               **_prefixed(connector_config, "producer.override.")}
-            return SourceTaskRunner(task, instance, task_config, connector_config, self, key_conv, value_conv,
-                                    self.transport, self.offsets, producer_config,
-                                    self._topic_creation(connector_config), chain)
+            producer_config = {
+                **self.config.with_prefix("producer."),
+                **_prefixed(connector_config, "producer.override."),
+            }
+            return SourceTaskRunner(
+                task,
+                instance,
+                task_config,
+                connector_config,
+                self,
+                key_conv,
+                value_conv,
+                self.transport,
+                self.offsets,
+                producer_config,
+                self._topic_creation(connector_config),
+                chain,
+            )
         if isinstance(instance, SinkTask):
-            consumer_config = {**self.config.with_prefix("consumer."),
-                               **_prefixed(connector_config, "consumer.override.")}
-            producer_config = {**self.config.with_prefix("producer."),
-                               **_prefixed(connector_config, "producer.override.")}
-            return SinkTaskRunner(task, instance, task_config, connector_config, self, key_conv, value_conv,
-                                  self.transport, consumer_config, chain, producer_config)
+            consumer_config = {
+                **self.config.with_prefix("consumer."),
+                **_prefixed(connector_config, "consumer.override."),
+            }
+            producer_config = {
+                **self.config.with_prefix("producer."),
+                **_prefixed(connector_config, "producer.override."),
+            }
+            return SinkTaskRunner(
+                task,
+                instance,
+                task_config,
+                connector_config,
+                self,
+                key_conv,
+                value_conv,
+                self.transport,
+                consumer_config,
+                chain,
+                producer_config,
+            )
         raise ConnectError(f"{type(instance).__name__} is neither a SourceTask nor a SinkTask")
 
     def _topic_creation(self, connector_config: dict[str, str]) -> Any:
@@ -269,7 +328,7 @@ class Worker:
 
 
 def _prefixed(config: dict[str, str], prefix: str) -> dict[str, str]:
-    return {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
 
 
-__all__ = ["Worker", "SinkConnector", "SourceConnector"]
+__all__ = ["SinkConnector", "SourceConnector", "Worker"]

@@ -3,6 +3,7 @@
 Kafka's standalone mode keeps these in memory only; we persist them (when `config.storage.file.filename` is
 set) so connectors created through the REST API survive a restart, like they do in distributed mode.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,9 @@ class FileConfigStore:
         raw = await asyncio.to_thread(_read, self.path)
         data = orjson.loads(raw) if raw.strip() else {}
         for name, e in data.get("connectors", {}).items():
-            self._entries[name] = ConnectorEntry(dict(e["config"]), TargetState(e.get("target_state", "STARTED")),
-                                                 [dict(t) for t in e.get("tasks", [])])
+            self._entries[name] = ConnectorEntry(
+                dict(e["config"]), TargetState(e.get("target_state", "STARTED")), [dict(t) for t in e.get("tasks", [])]
+            )
         log.info("Loaded %d connector configs from %s", len(self._entries), self.path)
 
     async def stop(self) -> None:
@@ -68,8 +70,9 @@ class FileConfigStore:
         return e.tasks if e else []
 
     # -- writes (durable when they return) ------------------------------------------------------------
-    async def put_connector_config(self, name: str, config: dict[str, str],
-                                   target_state: TargetState | None = None) -> None:
+    async def put_connector_config(
+        self, name: str, config: dict[str, str], target_state: TargetState | None = None
+    ) -> None:
         """Creates or replaces the config; a new connector starts in `target_state` (default STARTED),
         an existing one keeps its target state unless one is given."""
         e = self._entries.get(name)
@@ -97,9 +100,14 @@ class FileConfigStore:
         if not self.path:
             return
         async with self._lock:  # snapshot under the lock so writes land in the order of the changes
-            data = orjson.dumps({"connectors": {
-                n: {"config": e.config, "target_state": e.target_state.value, "tasks": e.tasks}
-                for n, e in self._entries.items()}})
+            data = orjson.dumps(
+                {
+                    "connectors": {
+                        n: {"config": e.config, "target_state": e.target_state.value, "tasks": e.tasks}
+                        for n, e in self._entries.items()
+                    }
+                }
+            )
             await asyncio.to_thread(write_atomically, self.path, data)
 
 

@@ -5,6 +5,7 @@ maps; a Java HashMap is written in its iteration order, which matters where the 
 (offset keys: KafkaOffsetBackingStore finds a partition's offset by the serialized key). `java_map` puts a dict's
 keys in that order.
 """
+
 from __future__ import annotations
 
 from typing import Any

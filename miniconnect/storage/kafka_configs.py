@@ -13,12 +13,14 @@ Records (keys are plain UTF-8 strings; values the internal JSON converter's, sch
 The reading side follows KafkaConfigBackingStore.ConsumeCallback, including its handling of compaction (a commit
 without all its task configs marks the connector inconsistent).
 """
+
 from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from ..distributed.state import ClusterConfigState, SessionKey
 from ..errors import ConfigError, ConnectError
@@ -42,13 +44,16 @@ READ_WRITE_TOTAL_TIMEOUT_S = 30.0  # KafkaConfigBackingStore.READ_WRITE_TOTAL_TI
 @dataclass(frozen=True, slots=True)
 class RestartRequest:
     """A `restart-connector-<name>` record (KIP-745)."""
+
     connector: str
     only_failed: bool = False
     include_tasks: bool = False
 
     def __str__(self) -> str:
-        return (f"restart request for {{connectorName='{self.connector}', onlyFailed={str(self.only_failed).lower()}, "
-                f"includeTasks={str(self.include_tasks).lower()}}}")
+        return (
+            f"restart request for {{connectorName='{self.connector}', onlyFailed={str(self.only_failed).lower()}, "
+            f"includeTasks={str(self.include_tasks).lower()}}}"
+        )
 
 
 class ConfigUpdateListener(Protocol):
@@ -78,8 +83,13 @@ def commit_value(task_count: int) -> bytes:
 
 
 def session_key_value(key: SessionKey) -> bytes:
-    return encode({"key": base64.b64encode(key.key).decode("ascii"), "algorithm": key.algorithm,
-                   "creation-timestamp": key.creation_timestamp})  # type: ignore[return-value]
+    return encode(
+        {
+            "key": base64.b64encode(key.key).decode("ascii"),
+            "algorithm": key.algorithm,
+            "creation-timestamp": key.creation_timestamp,
+        }
+    )  # type: ignore[return-value]
 
 
 def restart_request_value(request: RestartRequest) -> bytes:
@@ -105,10 +115,18 @@ class KafkaConfigStore:
     """The config topic of a Connect cluster. Writes return once the store has read them back (so a snapshot taken
     after a write shows it), as KafkaConfigBackingStore's do; the herder must be the only writer (the leader)."""
 
-    def __init__(self, *, bootstrap_servers: str, client_config: Mapping[str, Any] | None, topic: str,
-                 worker_id: str = "", listener: ConfigUpdateListener | None = None,
-                 replication_factor: int | None = None, topic_settings: Mapping[str, str] | None = None,
-                 client_id: str | None = None):
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        client_config: Mapping[str, Any] | None,
+        topic: str,
+        worker_id: str = "",
+        listener: ConfigUpdateListener | None = None,
+        replication_factor: int | None = None,
+        topic_settings: Mapping[str, str] | None = None,
+        client_id: str | None = None,
+    ):
         """replication_factor: create the topic when missing (compacted, one partition, config.storage.* settings)
         and check an existing one's cleanup policy; None leaves that to internal_topics.ensure_internal_topics."""
         if not topic or not topic.strip():
@@ -117,10 +135,17 @@ class KafkaConfigStore:
         self._started = False
         self._state = ClusterConfigState()
         self._deferred: dict[str, dict[TaskId, dict[str, str]]] = {}
-        self._log = store_log(topic=topic, worker_key="config.storage.topic", bootstrap_servers=bootstrap_servers,
-                              client_config=client_config, consumed=self._consume, partitions=1,
-                              replication_factor=replication_factor, topic_settings=topic_settings,
-                              client_id=client_id)
+        self._log = store_log(
+            topic=topic,
+            worker_key="config.storage.topic",
+            bootstrap_servers=bootstrap_servers,
+            client_config=client_config,
+            consumed=self._consume,
+            partitions=1,
+            replication_factor=replication_factor,
+            topic_settings=topic_settings,
+            client_id=client_id,
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -129,9 +154,11 @@ class KafkaConfigStore:
         partitions = self._log.partition_count()
         if partitions > 1:
             await self._log.stop()
-            raise ConfigError(message=f"Topic '{self.topic}' supplied via the 'config.storage.topic' property is "
-                                      f"required to have a single partition in order to guarantee consistency of "
-                                      f"connector configurations, but found {partitions} partitions.")
+            raise ConfigError(
+                message=f"Topic '{self.topic}' supplied via the 'config.storage.topic' property is "
+                f"required to have a single partition in order to guarantee consistency of "
+                f"connector configurations, but found {partitions} partitions."
+            )
         self._started = True
         log.info("Started KafkaConfigBackingStore")
 
@@ -143,11 +170,16 @@ class KafkaConfigStore:
     def snapshot(self) -> ClusterConfigState:
         s = self._state
         return ClusterConfigState(
-            offset=s.offset, session_key=s.session_key, connector_task_counts=dict(s.connector_task_counts),
-            connector_configs=dict(s.connector_configs), connector_target_states=dict(s.connector_target_states),
-            task_configs=dict(s.task_configs), inconsistent_connectors=set(s.inconsistent_connectors),
+            offset=s.offset,
+            session_key=s.session_key,
+            connector_task_counts=dict(s.connector_task_counts),
+            connector_configs=dict(s.connector_configs),
+            connector_target_states=dict(s.connector_target_states),
+            task_configs=dict(s.task_configs),
+            inconsistent_connectors=set(s.inconsistent_connectors),
             connector_task_config_generations=dict(s.connector_task_config_generations),
-            connector_task_count_records=dict(s.connector_task_count_records))
+            connector_task_count_records=dict(s.connector_task_count_records),
+        )
 
     def contains(self, name: str) -> bool:
         return name in self._state.connector_configs
@@ -164,8 +196,9 @@ class KafkaConfigStore:
         except TimeoutError as e:
             raise ConnectError(f"Error writing {what} to Kafka") from e
 
-    async def put_connector_config(self, name: str, config: Mapping[str, str],
-                                   target_state: TargetState | None = None) -> None:
+    async def put_connector_config(
+        self, name: str, config: Mapping[str, str], target_state: TargetState | None = None
+    ) -> None:
         """The target state record (when given) goes first, so the connector starts in it."""
         records: list[tuple[str, bytes | None]] = []
         if target_state is not None:
@@ -175,15 +208,18 @@ class KafkaConfigStore:
 
     async def remove_connector_config(self, name: str) -> None:
         """Tombstones for the connector config and its target state (task configs stay, as in Kafka)."""
-        await self._write("connector configuration removal", [(CONNECTOR_PREFIX + name, None),
-                                                               (TARGET_STATE_PREFIX + name, None)])
+        await self._write(
+            "connector configuration removal", [(CONNECTOR_PREFIX + name, None), (TARGET_STATE_PREFIX + name, None)]
+        )
 
     async def put_task_configs(self, name: str, configs: list[Mapping[str, str]]) -> None:
         """One record per task, read back, then the commit record that applies them all at once."""
         await self.refresh(READ_WRITE_TOTAL_TIMEOUT_S)
         if configs:
-            await self._write("task configurations", [
-                (f"{TASK_PREFIX}{name}-{i}", connector_config_value(c)) for i, c in enumerate(configs)])
+            await self._write(
+                "task configurations",
+                [(f"{TASK_PREFIX}{name}-{i}", connector_config_value(c)) for i, c in enumerate(configs)],
+            )
         await self._write("task configurations commit", [(COMMIT_TASKS_PREFIX + name, commit_value(len(configs)))])
 
     async def put_target_state(self, name: str, state: TargetState) -> None:
@@ -208,14 +244,14 @@ class KafkaConfigStore:
         key = key_bytes.decode("utf-8", "replace") if key_bytes is not None else ""
         try:
             value = decode(value_bytes)
-        except Exception as e:  # noqa: BLE001 - Kafka logs and skips a record it cannot convert
+        except Exception as e:
             log.error("Failed to convert config data to Kafka Connect format: %s", e)
             return
         self._state.offset = offset + 1
         if key.startswith(TARGET_STATE_PREFIX):
-            self._target_state(key[len(TARGET_STATE_PREFIX):], value)
+            self._target_state(key[len(TARGET_STATE_PREFIX) :], value)
         elif key.startswith(CONNECTOR_PREFIX):
-            self._connector_config(key[len(CONNECTOR_PREFIX):], value)
+            self._connector_config(key[len(CONNECTOR_PREFIX) :], value)
         elif key.startswith(TASK_PREFIX):
             task = parse_task_key(key)
             if task is None:
@@ -223,14 +259,14 @@ class KafkaConfigStore:
             else:
                 self._task_config(task, value)
         elif key.startswith(COMMIT_TASKS_PREFIX):
-            self._commit(key[len(COMMIT_TASKS_PREFIX):], value)
+            self._commit(key[len(COMMIT_TASKS_PREFIX) :], value)
         elif key.startswith(RESTART_PREFIX):
-            request = _restart_request(key[len(RESTART_PREFIX):], value)
+            request = _restart_request(key[len(RESTART_PREFIX) :], value)
             if request is not None and self._started and self.listener is not None:
                 self.listener.on_restart_request(request)
         elif key.startswith(TASK_COUNT_RECORD_PREFIX):
             if isinstance(value, dict) and isinstance(value.get("task-count"), int):
-                self._state.connector_task_count_records[key[len(TASK_COUNT_RECORD_PREFIX):]] = value["task-count"]
+                self._state.connector_task_count_records[key[len(TASK_COUNT_RECORD_PREFIX) :]] = value["task-count"]
             else:
                 log.error("Ignoring task count record for connector '%s' because it is in the wrong format", key)
         elif key == SESSION_KEY_KEY:
@@ -298,8 +334,10 @@ class KafkaConfigStore:
             self._remove_connector(name)
             return
         if not isinstance(value, dict) or not isinstance(value.get("tasks"), int):
-            log.error("Ignoring connector tasks configuration commit for connector '%s' because it is in the wrong "
-                      "format", name)
+            log.error(
+                "Ignoring connector tasks configuration commit for connector '%s' because it is in the wrong format",
+                name,
+            )
             return
         count = value["tasks"]
         deferred = self._deferred.get(name) or {}
@@ -344,6 +382,8 @@ def _restart_request(name: str, value: Any) -> RestartRequest | None:
         log.error("Ignoring restart request because the value is not a Map")
         return None
     only_failed, include_tasks = value.get("only-failed"), value.get("include-tasks")
-    return RestartRequest(name, only_failed if isinstance(only_failed, bool) else False,
-                          include_tasks if isinstance(include_tasks, bool) else False)
-
+    return RestartRequest(
+        name,
+        only_failed if isinstance(only_failed, bool) else False,
+        include_tasks if isinstance(include_tasks, bool) else False,
+    )

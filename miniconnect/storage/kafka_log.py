@@ -6,11 +6,13 @@ the store through a callback, then keeps following it; `read_to_end()` waits unt
 offsets the broker reported when it was called, which is how a writer knows it has seen its own writes and
 everybody else's before them.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka import TopicPartition as AioTP
@@ -30,10 +32,18 @@ class KafkaBasedLog:
     """start() runs `initializer` (creates or checks the topic), replays the topic through `consumed`, then follows it
     in a background task until stop(). `consumed` runs on the event loop, in offset order per partition."""
 
-    def __init__(self, *, topic: str, bootstrap_servers: str, client_config: Mapping[str, Any] | None,
-                 consumed: Consumed, initializer: Callable[[], Awaitable[None]] | None = None,
-                 producer_config: Mapping[str, Any] | None = None, client_id: str | None = None,
-                 start_timeout_s: float = 60.0):
+    def __init__(
+        self,
+        *,
+        topic: str,
+        bootstrap_servers: str,
+        client_config: Mapping[str, Any] | None,
+        consumed: Consumed,
+        initializer: Callable[[], Awaitable[None]] | None = None,
+        producer_config: Mapping[str, Any] | None = None,
+        client_id: str | None = None,
+        start_timeout_s: float = 60.0,
+    ):
         self.topic = topic
         self.bootstrap = bootstrap_servers
         base = {k: v for k, v in (client_config or {}).items() if v is not None}
@@ -63,8 +73,9 @@ class KafkaBasedLog:
         self._producer = KafkaProducer(self.bootstrap, self._producer_config)
         try:
             await self._producer.start()
-            self._consumer = await _retry(f"reader of {self.topic}", self.bootstrap, self._start_consumer,
-                                          self._start_timeout_s)
+            self._consumer = await _retry(
+                f"reader of {self.topic}", self.bootstrap, self._start_consumer, self._start_timeout_s
+            )
             self._partitions = await self._wait_for_partitions()
             self._consumer.assign(self._partitions)
             await self._consumer.seek_to_beginning(*self._partitions)
@@ -78,8 +89,12 @@ class KafkaBasedLog:
         log.info("Finished reading KafkaBasedLog for topic %s", self.topic)
 
     async def _start_consumer(self) -> AIOKafkaConsumer:
-        c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                             auto_offset_reset="earliest", **self._consumer_kwargs)
+        c = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **self._consumer_kwargs,
+        )
         try:
             await c.start()
         except BaseException:
@@ -97,9 +112,11 @@ class KafkaBasedLog:
             if parts:
                 return [AioTP(self.topic, p) for p in sorted(parts)]
             if asyncio.get_running_loop().time() > deadline:
-                raise ConnectError(f"Could not look up partition metadata for offset backing store topic in allotted "
-                                   f"period. This could indicate a connectivity issue, unavailable topic partitions, or "
-                                   f"if this is your first use of the topic it may have taken too long to create.")
+                raise ConnectError(
+                    "Could not look up partition metadata for offset backing store topic in allotted "
+                    "period. This could indicate a connectivity issue, unavailable topic partitions, or "
+                    "if this is your first use of the topic it may have taken too long to create."
+                )
             await self._consumer._client.force_metadata_update()
             await asyncio.sleep(0.1)
 
@@ -138,7 +155,7 @@ class KafkaBasedLog:
                 for r in records:  # RecordBatch (see log/kafka_fetch) or aiokafka's list of records
                     try:
                         self._consumed(r.key, r.value, r.partition, r.offset)
-                    except Exception:  # noqa: BLE001 - one bad record must not stop the store from following
+                    except Exception:
                         log.exception("Unexpected error in consumer callback for %s", self.topic)
             positions = {tp: await consumer.position(tp) for tp in self._partitions}
             async with self._progress:
@@ -159,13 +176,15 @@ class KafkaBasedLog:
         async def wait() -> None:
             async with self._progress:
                 await self._progress.wait_for(caught_up)
+
         await asyncio.wait_for(wait(), timeout_s)
         if task.done() and not task.cancelled() and task.exception() is not None:
             raise ConnectError(f"KafkaBasedLog for {self.topic} stopped following: {task.exception()!r}")
 
     # -- writing --------------------------------------------------------------------------------------
-    async def send(self, records: list[tuple[bytes | None, bytes | None]],
-                   partition: int | None = None) -> list[RecordMetadata]:
+    async def send(
+        self, records: list[tuple[bytes | None, bytes | None]], partition: int | None = None
+    ) -> list[RecordMetadata]:
         """Appends (key, value) pairs (value None: a tombstone), keyed like Kafka's default partitioner; returns when
         the broker has acknowledged all of them."""
         if self._producer is None:

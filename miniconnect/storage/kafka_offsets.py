@@ -5,10 +5,12 @@ through the internal JSON converter with schemas off. Kafka looks offsets up by 
 written in java.util.HashMap's key order (what a JVM task's HashMap serializes to); reading matches partitions by
 value, so keys written in any order are found.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
@@ -32,10 +34,14 @@ def parse_offset_key(key: bytes | None) -> tuple[str, dict[str, Any]] | None:
     """(connector, partition) of a key, or None when it is not in Connect's format (OffsetUtils.processPartitionKey)."""
     try:
         value = decode(key)
-    except Exception:  # noqa: BLE001
+    except Exception:
         value = None
-    if (not isinstance(value, list) or len(value) != 2 or not isinstance(value[0], str)
-            or not isinstance(value[1], dict)):
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], str)
+        or not isinstance(value[1], dict)
+    ):
         log.warning("Ignoring offset partition key with an unexpected format: %r", key)
         return None
     return value[0], value[1]
@@ -44,19 +50,34 @@ def parse_offset_key(key: bytes | None) -> tuple[str, dict[str, Any]] | None:
 class KafkaOffsetStore:
     """Same methods as FileOffsetStore, backed by the offset topic (shared by every worker of the cluster)."""
 
-    def __init__(self, *, bootstrap_servers: str, client_config: Mapping[str, Any] | None, topic: str,
-                 partitions: int | None = None, replication_factor: int | None = None,
-                 topic_settings: Mapping[str, str] | None = None, client_id: str | None = None):
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        client_config: Mapping[str, Any] | None,
+        topic: str,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        topic_settings: Mapping[str, str] | None = None,
+        client_id: str | None = None,
+    ):
         """partitions/replication_factor: create the topic when missing and check an existing one's cleanup policy
         (None: internal_topics.ensure_internal_topics did)."""
         if not topic or not topic.strip():
             raise ConfigError(message="Offset storage topic must be specified")
         self.topic = topic
         self._data: dict[str, dict[str, dict[str, Any]]] = {}  # connector -> partition_key -> offset
-        self._log = store_log(topic=topic, worker_key="offset.storage.topic", bootstrap_servers=bootstrap_servers,
-                              client_config=client_config, consumed=self._consume, partitions=partitions or 25,
-                              replication_factor=replication_factor, topic_settings=topic_settings,
-                              client_id=client_id)
+        self._log = store_log(
+            topic=topic,
+            worker_key="offset.storage.topic",
+            bootstrap_servers=bootstrap_servers,
+            client_config=client_config,
+            consumed=self._consume,
+            partitions=partitions or 25,
+            replication_factor=replication_factor,
+            topic_settings=topic_settings,
+            client_id=client_id,
+        )
 
     async def start(self) -> None:
         log.info("Starting KafkaOffsetBackingStore")
@@ -82,8 +103,9 @@ class KafkaOffsetStore:
         """offsets: partition key (offsets.partition_key) -> offset, None writes a tombstone. Durable (acknowledged
         by the broker) when this returns; the store sees them once its reader passes them."""
         if offsets:
-            await self._log.send([(offset_key(connector, orjson.loads(k)), offset_value(v))
-                                  for k, v in offsets.items()])
+            await self._log.send(
+                [(offset_key(connector, orjson.loads(k)), offset_value(v)) for k, v in offsets.items()]
+            )
 
     async def delete_connector(self, connector: str) -> None:
         """Tombstones for every partition of the connector."""
@@ -105,7 +127,7 @@ class KafkaOffsetStore:
             return
         try:
             offset_map = decode(value)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log.error("Ignoring offset of %s %s that is not JSON: %s", connector, pkey, e)
             return
         if isinstance(offset_map, dict):

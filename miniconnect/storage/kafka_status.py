@@ -9,13 +9,15 @@ used, in the status topic as Kafka Connect writes them.
 Writes go out in the background in the order they were made (Kafka's store sends without waiting, too); `flush()`
 waits for them. Reads show what the topic says, so statuses reported by other workers appear here.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from ..runtime.states import State, TaskId
@@ -41,14 +43,28 @@ class TopicStatus:
 
 def status_value(status: Status, generation: int) -> bytes:
     """STATUS_SCHEMA_V0 (Kafka 4.1): state, trace (null when none), worker_id, generation, version (null when none)."""
-    return encode({"state": status.state.value, "trace": status.trace, "worker_id": status.worker_id,
-                   "generation": status.generation if status.generation is not None else generation,
-                   "version": status.version})  # type: ignore[return-value]
+    return encode(
+        {
+            "state": status.state.value,
+            "trace": status.trace,
+            "worker_id": status.worker_id,
+            "generation": status.generation if status.generation is not None else generation,
+            "version": status.version,
+        }
+    )  # type: ignore[return-value]
 
 
 def topic_status_value(status: TopicStatus) -> bytes:
-    return encode({"topic": {"name": status.topic, "connector": status.connector, "task": status.task,
-                             "discoverTimestamp": status.discover_timestamp}})  # type: ignore[return-value]
+    return encode(
+        {
+            "topic": {
+                "name": status.topic,
+                "connector": status.connector,
+                "task": status.task,
+                "discoverTimestamp": status.discover_timestamp,
+            }
+        }
+    )  # type: ignore[return-value]
 
 
 def parse_status(value: Any) -> Status | None:
@@ -56,8 +72,13 @@ def parse_status(value: Any) -> Status | None:
         return None
     try:
         version = value.get("version")
-        return Status(State(value["state"]), str(value["worker_id"]), value.get("trace"), int(value["generation"]),
-                      version if isinstance(version, str) else None)
+        return Status(
+            State(value["state"]),
+            str(value["worker_id"]),
+            value.get("trace"),
+            int(value["generation"]),
+            version if isinstance(version, str) else None,
+        )
     except (KeyError, ValueError, TypeError):
         return None
 
@@ -76,9 +97,17 @@ def parse_task_status_key(key: str) -> TaskId | None:
 class KafkaStatusStore:
     """MemoryStatusStore's methods over the status topic; `generation` is stamped on statuses that carry none."""
 
-    def __init__(self, *, bootstrap_servers: str, client_config: Mapping[str, Any] | None, topic: str,
-                 partitions: int | None = None, replication_factor: int | None = None,
-                 topic_settings: Mapping[str, str] | None = None, client_id: str | None = None):
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        client_config: Mapping[str, Any] | None,
+        topic: str,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        topic_settings: Mapping[str, str] | None = None,
+        client_id: str | None = None,
+    ):
         if not topic or not topic.strip():
             raise ConfigError(message="Must specify topic for connector status.")
         self.topic = topic
@@ -88,10 +117,17 @@ class KafkaStatusStore:
         self._topics: dict[str, dict[str, TopicStatus]] = {}
         self._queue: asyncio.Queue[tuple[bytes, bytes | None]] | None = None
         self._sender: asyncio.Task | None = None
-        self._log = store_log(topic=topic, worker_key="status.storage.topic", bootstrap_servers=bootstrap_servers,
-                              client_config=client_config, consumed=self._consume, partitions=partitions or 5,
-                              replication_factor=replication_factor, topic_settings=topic_settings,
-                              client_id=client_id)
+        self._log = store_log(
+            topic=topic,
+            worker_key="status.storage.topic",
+            bootstrap_servers=bootstrap_servers,
+            client_config=client_config,
+            consumed=self._consume,
+            partitions=partitions or 5,
+            replication_factor=replication_factor,
+            topic_settings=topic_settings,
+            client_id=client_id,
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -104,7 +140,7 @@ class KafkaStatusStore:
         if sender is not None:
             try:
                 await asyncio.wait_for(self.flush(), 10.0)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 log.warning("Status updates still unsent when stopping the status store")
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
@@ -137,7 +173,7 @@ class KafkaStatusStore:
                     break
                 except asyncio.CancelledError:
                     raise
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     log.warning("Failed to write %d status updates (attempt %d): %r", len(batch), attempt + 1, e)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 2.0)
@@ -173,8 +209,7 @@ class KafkaStatusStore:
 
     def _can_write_safely(self, current: Status | None, status: Status) -> bool:  # CacheEntry.canWriteSafely
         generation = status.generation if status.generation is not None else self.generation
-        return (current is None or current.worker_id == status.worker_id
-                or (current.generation or 0) <= generation)
+        return current is None or current.worker_id == status.worker_id or (current.generation or 0) <= generation
 
     def get_task(self, task: TaskId) -> Status | None:
         return self._tasks.get(task.connector, {}).get(task.task)
@@ -221,11 +256,11 @@ class KafkaStatusStore:
         key = key_bytes.decode("utf-8", "replace") if key_bytes is not None else ""
         try:
             data = decode(value)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             log.error("Failed to deserialize status record %s: %s", key, e)
             return
         if key.startswith(CONNECTOR_STATUS_PREFIX):
-            name = key[len(CONNECTOR_STATUS_PREFIX):]
+            name = key[len(CONNECTOR_STATUS_PREFIX) :]
             if not name:
                 log.warning("Discarding record with invalid connector status key %s", key)
             elif data is None:
@@ -242,8 +277,12 @@ class KafkaStatusStore:
             elif (status := parse_status(data)) is not None:
                 current = self.get_task(task)
                 # a late UNASSIGNED of an older generation must not hide a RUNNING task (readTaskStatus)
-                if (status.state is State.UNASSIGNED and current is not None and current.state is State.RUNNING
-                        and (current.generation or 0) >= (status.generation or 0)):
+                if (
+                    status.state is State.UNASSIGNED
+                    and current is not None
+                    and current.state is State.RUNNING
+                    and (current.generation or 0) >= (status.generation or 0)
+                ):
                     return
                 self._tasks.setdefault(task.connector, {})[task.task] = status
         elif key.startswith(TOPIC_STATUS_PREFIX):
@@ -252,7 +291,7 @@ class KafkaStatusStore:
             log.warning("Discarding record with invalid key %s", key)
 
     def _read_topic(self, key: str, data: Any) -> None:
-        topic, sep, connector = key[len(TOPIC_STATUS_PREFIX):].partition(TOPIC_STATUS_SEPARATOR)
+        topic, sep, connector = key[len(TOPIC_STATUS_PREFIX) :].partition(TOPIC_STATUS_SEPARATOR)
         if not sep or not topic or not connector:
             log.warning("Discarding record with invalid topic status key %s", key)
             return
@@ -264,8 +303,9 @@ class KafkaStatusStore:
             log.error("Invalid topic status value %r", data)
             return
         try:
-            status = TopicStatus(str(inner["name"]), str(inner["connector"]), int(inner["task"]),
-                                 int(inner["discoverTimestamp"]))
+            status = TopicStatus(
+                str(inner["name"]), str(inner["connector"]), int(inner["task"]), int(inner["discoverTimestamp"])
+            )
         except (KeyError, ValueError, TypeError):
             log.warning("Failed to parse topic status with key %s", key)
             return

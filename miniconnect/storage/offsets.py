@@ -1,9 +1,11 @@
 """Source offsets per connector and source partition, flushed only for records the log has accepted."""
+
 from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 

@@ -1,4 +1,5 @@
 """Status store: the last reported state of every connector and task, and the topics each connector used."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

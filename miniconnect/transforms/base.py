@@ -1,9 +1,11 @@
 """What every single message transform and predicate is: Transformation and Predicate base classes (Kafka's
 org.apache.kafka.connect.transforms API), the key/value operating side of the `$Key`/`$Value` variants, and the
 Requirements checks their error messages come from."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from ..config.configdef import ConfigDef
 from ..data.schema import DataError, Field, Schema, Struct, Type
@@ -12,8 +14,10 @@ from ..data.values import java_class_name
 Record = Any  # a SourceRecord or a SinkRecord: both tuples with key/value/topic/timestamp/headers fields
 
 REPLACE_NULL_WITH_DEFAULT_CONFIG = "replace.null.with.default"
-REPLACE_NULL_WITH_DEFAULT_DOC = ("Whether to replace fields that have a default value and that are null to the default "
-                                 "value. When set to true, the default value is used, otherwise null is used.")
+REPLACE_NULL_WITH_DEFAULT_DOC = (
+    "Whether to replace fields that have a default value and that are null to the default "
+    "value. When set to true, the default value is used, otherwise null is used."
+)
 
 
 class Transformation:
@@ -65,7 +69,7 @@ def record_setter(record_type: type, names: tuple[str, ...]) -> Callable[..., An
         items = [args[names.index(f)] if f in names else f"r[{i}]" for i, f in enumerate(fields)]
         code = f"def setter(r, {', '.join(args)}):\n    return new(cls, ({', '.join(items)},))\n"
         scope: dict[str, Any] = {"new": tuple.__new__, "cls": record_type}
-        exec(code, scope)  # noqa: S102 - generated from the record type's own field names
+        exec(code, scope)
         setter = _SETTERS[(record_type, names)] = scope["setter"]
     return setter
 
@@ -115,9 +119,16 @@ def variants(base: type, package: str = "org.apache.kafka.connect.transforms") -
     """The Key and Value subclasses of a key/value transform, named as Kafka names its nested classes."""
     out = []
     for side, suffix in (("key", "Key"), ("value", "Value")):
-        cls = type(f"{base.__name__}{suffix}", (base,), {"side": side, "__module__": base.__module__,
-                                                         "class_name": f"{package}.{base.__name__}${suffix}",
-                                                         "__doc__": f"{base.__name__} on the record {side}."})
+        cls = type(
+            f"{base.__name__}{suffix}",
+            (base,),
+            {
+                "side": side,
+                "__module__": base.__module__,
+                "class_name": f"{package}.{base.__name__}${suffix}",
+                "__doc__": f"{base.__name__} on the record {side}.",
+            },
+        )
         out.append(cls)
     return out[0], out[1]
 
@@ -131,8 +142,9 @@ def require_schema(schema: Schema | None, purpose: str) -> Schema:
 
 def require_map(value: Any, purpose: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise DataError(f"Only Map objects supported in absence of schema for [{purpose}], found: "
-                        f"{java_class_name(value)}")
+        raise DataError(
+            f"Only Map objects supported in absence of schema for [{purpose}], found: {java_class_name(value)}"
+        )
     return value
 
 
@@ -155,9 +167,14 @@ def field_value(struct: Struct, field: Field, with_default: bool) -> Any:
 def struct_schema(fields: Sequence[tuple[str, Schema]], basics: Schema | None = None) -> Schema:
     """SchemaBuilder.struct() with SchemaUtil.copySchemaBasics(basics): name, version, doc and parameters, but not
     optionality or default."""
-    return Schema(Type.STRUCT, name=basics.name if basics else None, version=basics.version if basics else None,
-                  doc=basics.doc if basics else None, parameters=basics.parameters if basics else None,
-                  fields=[Field(n, i, s) for i, (n, s) in enumerate(fields)])
+    return Schema(
+        Type.STRUCT,
+        name=basics.name if basics else None,
+        version=basics.version if basics else None,
+        doc=basics.doc if basics else None,
+        parameters=basics.parameters if basics else None,
+        fields=[Field(n, i, s) for i, (n, s) in enumerate(fields)],
+    )
 
 
 def new_struct(schema: Schema, values: Mapping[str, Any]) -> Struct:

@@ -1,23 +1,45 @@
 """Cast: fields of a Struct or map, or the whole key or value, to another primitive type, with Java's narrowing
 and text (Kafka's org.apache.kafka.connect.transforms.Cast)."""
+
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import decimal
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I
+from ..config.configdef import NO_DEFAULT, ConfigDef
+from ..config.configdef import ConfigType as T
+from ..config.configdef import Importance as I
 from ..converters.javatext import java_double, java_float, to_float32
 from ..data.schema import DATE, TIME, TIMESTAMP, DataError, Schema, Struct, Type
 from ..data.values import big_decimal_str, date_millis, date_text, java_class_name
 from ..errors import ConfigError
-from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, NullPassingTransform, SchemaCache,
-                   field_value, require_map, require_struct, struct_schema, variants)
+from .base import (
+    REPLACE_NULL_WITH_DEFAULT_CONFIG,
+    REPLACE_NULL_WITH_DEFAULT_DOC,
+    NullPassingTransform,
+    SchemaCache,
+    field_value,
+    require_map,
+    require_struct,
+    struct_schema,
+    variants,
+)
 
-_INPUT = (Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.BOOLEAN, Type.STRING,
-          Type.BYTES)
+_INPUT = (
+    Type.INT8,
+    Type.INT16,
+    Type.INT32,
+    Type.INT64,
+    Type.FLOAT32,
+    Type.FLOAT64,
+    Type.BOOLEAN,
+    Type.STRING,
+    Type.BYTES,
+)
 _OUTPUT = _INPUT[:-1]
 _WHOLE = None  # the key of a whole-value cast in the spec map, as Kafka's WHOLE_VALUE_CAST
 
@@ -32,8 +54,10 @@ def _parse_type(text: str) -> Type:
         raise ConfigError(message=f"Invalid type found in casting spec: {text.strip()}")
     t = Type[name]
     if t not in _OUTPUT:
-        raise ConfigError(message=f"Cast transformation does not support casting to {t.name}; supported types are "
-                                  f"{_type_list(_OUTPUT)}")
+        raise ConfigError(
+            message=f"Cast transformation does not support casting to {t.name}; supported types are "
+            f"{_type_list(_OUTPUT)}"
+        )
     return t
 
 
@@ -52,8 +76,10 @@ def parse_spec(mappings: list[str]) -> dict[str | None, Type]:
         else:
             casts[parts[0].strip()] = _parse_type(parts[1])
     if whole and len(mappings) > 1:
-        raise ConfigError(message="Cast transformations that specify a type to cast the entire value to may only "
-                                  "specify a single cast in their spec")
+        raise ConfigError(
+            message="Cast transformations that specify a type to cast the entire value to may only "
+            "specify a single cast in their spec"
+        )
     return casts
 
 
@@ -79,16 +105,16 @@ def _float_to_long(x: float) -> int:
     if math.isnan(x):
         return 0
     if math.isinf(x):
-        return 2**63 - 1 if x > 0 else -2**63
-    return max(-2**63, min(2**63 - 1, int(x)))
+        return 2**63 - 1 if x > 0 else -(2**63)
+    return max(-(2**63), min(2**63 - 1, int(x)))
 
 
 def _float_to_int(x: float) -> int:
     if math.isnan(x):
         return 0
     if math.isinf(x):
-        return 2**31 - 1 if x > 0 else -2**31
-    return max(-2**31, min(2**31 - 1, int(x)))
+        return 2**31 - 1 if x > 0 else -(2**31)
+    return max(-(2**31), min(2**31 - 1, int(x)))
 
 
 _BITS = {Type.INT8: 8, Type.INT16: 16, Type.INT32: 32, Type.INT64: 64}
@@ -196,13 +222,21 @@ def cast_value(schema: Schema | None, value: Any, target: Type) -> Any:
         return None
     inferred = _infer_type(value) if schema is None else schema.type
     if inferred is None:
-        raise DataError(f"Cast transformation was passed a value of type class {java_class_name(value)} which is not "
-                        f"supported by Connect's data API")
+        raise DataError(
+            f"Cast transformation was passed a value of type class {java_class_name(value)} which is not "
+            f"supported by Connect's data API"
+        )
     if inferred not in _INPUT:
-        raise DataError(f"Cast transformation does not support casting from {inferred.name}; supported types are "
-                        f"{_type_list(_INPUT)}")
-    if schema is not None and schema.name is not None and target != Type.STRING \
-            and schema.name in (DATE, TIME, TIMESTAMP):
+        raise DataError(
+            f"Cast transformation does not support casting from {inferred.name}; supported types are "
+            f"{_type_list(_INPUT)}"
+        )
+    if (
+        schema is not None
+        and schema.name is not None
+        and target != Type.STRING
+        and schema.name in (DATE, TIME, TIMESTAMP)
+    ):
         value = date_millis(value) // (86_400_000 if schema.name == DATE else 1)
     if target in _BITS:
         return _to_integer(value, target)
@@ -216,12 +250,20 @@ def cast_value(schema: Schema | None, value: Any, target: Type) -> Any:
 class Cast(NullPassingTransform):
     """Cast fields or the entire key or value to a specific type."""
 
-    config_def = ConfigDef().define(
-        "spec", T.LIST, NO_DEFAULT, _SpecValidator(), I.HIGH,
-        "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or "
-        "Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, "
-        "float64, boolean, and string. Note that binary fields can only be cast to string."
-    ).define(REPLACE_NULL_WITH_DEFAULT_CONFIG, T.BOOLEAN, True, None, I.MEDIUM, REPLACE_NULL_WITH_DEFAULT_DOC)
+    config_def = (
+        ConfigDef()
+        .define(
+            "spec",
+            T.LIST,
+            NO_DEFAULT,
+            _SpecValidator(),
+            I.HIGH,
+            "List of fields and the type to cast them to of the form field1:type,field2:type to cast fields of Maps or "
+            "Structs. A single type to cast the entire value. Valid types are int8, int16, int32, int64, float32, "
+            "float64, boolean, and string. Note that binary fields can only be cast to string.",
+        )
+        .define(REPLACE_NULL_WITH_DEFAULT_CONFIG, T.BOOLEAN, True, None, I.MEDIUM, REPLACE_NULL_WITH_DEFAULT_DOC)
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -253,8 +295,9 @@ class Cast(NullPassingTransform):
 
     def _schema(self, schema: Schema) -> Schema:
         if self.whole is not None:
-            base = Schema(self.whole, name=schema.name, version=schema.version, doc=schema.doc,
-                          parameters=schema.parameters)
+            base = Schema(
+                self.whole, name=schema.name, version=schema.version, doc=schema.doc, parameters=schema.parameters
+            )
         else:
             fields = []
             for f in schema.fields:

@@ -1,8 +1,10 @@
 """The transformation chain of a connector (Kafka's TransformationChain and TransformationStage): built from the
 connector's `transforms` / `predicates` keys, applied record by record as Kafka does, or a batch at a time."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ..errors import ConnectError
 from .base import Predicate, Record, Transformation
@@ -52,12 +54,12 @@ class TransformationChain:
             batch = [out[i] for i in live] if isinstance(live, list) else out
             try:
                 results = stage.transformation.apply_batch(batch)
-            except Exception:  # noqa: BLE001 - find the failing records one by one
+            except Exception:
                 results = []
                 for i in live:
                     try:
                         results.append(stage.transformation.apply(out[i]))
-                    except Exception as e:  # noqa: BLE001
+                    except Exception as e:
                         on_error(i, stage.transformation, e)
                         results.append(None)
             for i, r in zip(live, results):
@@ -70,7 +72,7 @@ class TransformationChain:
 
 
 def _prefixed(config: Mapping[str, str], prefix: str) -> dict[str, str]:
-    return {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
 
 
 def _aliases(config: Mapping[str, str], key: str) -> list[str]:

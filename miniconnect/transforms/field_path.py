@@ -1,5 +1,6 @@
 """Field paths of KIP-821 (`field.syntax.version` V1: one top-level name; V2: dotted steps with backtick quoting),
 as Kafka's SingleFieldPath reads them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,12 +11,14 @@ from ..errors import ConfigError
 from .base import field_value, require_map, require_struct
 
 FIELD_SYNTAX_VERSION_CONFIG = "field.syntax.version"
-_DOC = ("Defines the version of the syntax to access fields. If set to `V1`, then the field paths are limited to "
-        "access the elements at the root level of the struct or map. If set to `V2`, the syntax will support "
-        "accessing nested elements. To access nested elements, dotted notation is used. If dots are already included "
-        "in the field name, then backtick pairs can be used to wrap field names containing dots. E.g. to access the "
-        "subfield `baz` from a field named \"foo.bar\" in a struct/map the following format can be used to access "
-        "its elements: \"`foo.bar`.baz\".")
+_DOC = (
+    "Defines the version of the syntax to access fields. If set to `V1`, then the field paths are limited to "
+    "access the elements at the root level of the struct or map. If set to `V2`, the syntax will support "
+    "accessing nested elements. To access nested elements, dotted notation is used. If dots are already included "
+    "in the field name, then backtick pairs can be used to wrap field names containing dots. E.g. to access the "
+    'subfield `baz` from a field named "foo.bar" in a struct/map the following format can be used to access '
+    'its elements: "`foo.bar`.baz".'
+)
 
 
 def append_syntax_version(d: ConfigDef) -> ConfigDef:
@@ -23,8 +26,10 @@ def append_syntax_version(d: ConfigDef) -> ConfigDef:
 
 
 def _incomplete(path: str, at: int) -> ConfigError:
-    return ConfigError(message=f"Incomplete backtick pair in path: [{path}], consider adding a backslash before "
-                               f"backtick at position {at} to escape it")
+    return ConfigError(
+        message=f"Incomplete backtick pair in path: [{path}], consider adding a backslash before "
+        f"backtick at position {at} to escape it"
+    )
 
 
 def _steps_v2(path: str) -> list[str]:
@@ -61,7 +66,7 @@ def _steps_v2(path: str) -> list[str]:
                 idx += 1
                 continue
             if escaped:
-                field.append(path[start:idx - 1] + "`")
+                field.append(path[start : idx - 1] + "`")
                 idx += 1
                 start = idx
                 continue

@@ -1,23 +1,52 @@
 """Transforms that reshape a key or value's fields, as Kafka's: ValueToKey, ExtractField, HoistField, InsertField,
 ReplaceField, MaskField, Flatten and SetSchemaMetadata, on Structs (with schema) and maps (schemaless)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 from operator import attrgetter
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I, custom, non_empty_string
-from ..data.schema import (OPTIONAL_INT32_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, INT32_SCHEMA,
-                           INT64_SCHEMA, STRING_SCHEMA, DataError, Schema, Struct, Type, millis_to_timestamp,
-                           timestamp_schema)
+from ..config.configdef import NO_DEFAULT, ConfigDef, custom, non_empty_string
+from ..config.configdef import ConfigType as T
+from ..config.configdef import Importance as I
+from ..data.schema import (
+    INT32_SCHEMA,
+    INT64_SCHEMA,
+    OPTIONAL_INT32_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    DataError,
+    Schema,
+    Struct,
+    Type,
+    millis_to_timestamp,
+    timestamp_schema,
+)
 from ..errors import ConfigError
-from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, NullPassingTransform,
-                   SchemaCache, Transformation, field_value, java_class_name, record_setter, require_map,
-                   require_schema, require_struct, require_struct_or_null, struct_schema, variants, with_fields)
+from .base import (
+    REPLACE_NULL_WITH_DEFAULT_CONFIG,
+    REPLACE_NULL_WITH_DEFAULT_DOC,
+    KeyOrValue,
+    NullPassingTransform,
+    SchemaCache,
+    Transformation,
+    field_value,
+    java_class_name,
+    record_setter,
+    require_map,
+    require_schema,
+    require_struct,
+    require_struct_or_null,
+    struct_schema,
+    variants,
+    with_fields,
+)
 from .field_path import FIELD_SYNTAX_VERSION_CONFIG, SingleFieldPath, append_syntax_version
-
 
 _VALUE, _VALUES = attrgetter("value"), attrgetter("values")
 
@@ -38,9 +67,16 @@ class ValueToKey(Transformation):
     """Replace the record key with a new key formed from a subset of fields in the record value."""
 
     class_name = "org.apache.kafka.connect.transforms.ValueToKey"
-    config_def = _replace_null_with_default(ConfigDef().define(
-        "fields", T.LIST, NO_DEFAULT, non_empty_list(), I.HIGH,
-        "Field names on the record value to extract as the record key."))
+    config_def = _replace_null_with_default(
+        ConfigDef().define(
+            "fields",
+            T.LIST,
+            NO_DEFAULT,
+            non_empty_list(),
+            I.HIGH,
+            "Field names on the record value to extract as the record key.",
+        )
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -75,8 +111,11 @@ class ValueToKey(Transformation):
             return list(map(self.apply, records))
         schema = first.value.schema
         fields = [schema.field(n) for n in self.fields]
-        if None in fields or any(f.schema.default is not None for f in fields) or \
-                any(r.value.__class__ is not Struct or r.value.schema is not schema for r in records):
+        if (
+            None in fields
+            or any(f.schema.default is not None for f in fields)
+            or any(r.value.__class__ is not Struct or r.value.schema is not schema for r in records)
+        ):
             return list(map(self.apply, records))
         key_schema = self.apply(first).key_schema
         index = [f.index for f in fields]
@@ -89,8 +128,11 @@ class ValueToKey(Transformation):
 class ExtractField(KeyOrValue, Transformation):
     """Extract the specified field from a Struct when schema present, or a Map in the case of schemaless data."""
 
-    config_def = _replace_null_with_default(append_syntax_version(ConfigDef().define(
-        "field", T.STRING, NO_DEFAULT, None, I.MEDIUM, "Field name to extract.")))
+    config_def = _replace_null_with_default(
+        append_syntax_version(
+            ConfigDef().define("field", T.STRING, NO_DEFAULT, None, I.MEDIUM, "Field name to extract.")
+        )
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -124,17 +166,23 @@ class ExtractField(KeyOrValue, Transformation):
         field = self.path.field_from(schema)
         if field is None:
             raise ValueError(f"Unknown field: {self.original}")
-        return self.new_record(record, field.schema,
-                               None if struct is None else self.path.value_from_struct(struct, self.with_default))
+        return self.new_record(
+            record, field.schema, None if struct is None else self.path.value_from_struct(struct, self.with_default)
+        )
 
 
 # -- HoistField -------------------------------------------------------------------------------------------------
 class HoistField(KeyOrValue, Transformation):
     """Wrap data using the specified field name in a Struct when schema present, or a Map for schemaless data."""
 
-    config_def = ConfigDef().define("field", T.STRING, NO_DEFAULT, None, I.MEDIUM,
-                                    "Field name for the single field that will be created in the resulting Struct "
-                                    "or Map.")
+    config_def = ConfigDef().define(
+        "field",
+        T.STRING,
+        NO_DEFAULT,
+        None,
+        I.MEDIUM,
+        "Field name for the single field that will be created in the resulting Struct or Map.",
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         self.field = self.config_def.parse(props)["field"]
@@ -150,8 +198,9 @@ class HoistField(KeyOrValue, Transformation):
 
 
 # -- InsertField ------------------------------------------------------------------------------------------------
-_OPTIONALITY_DOC = ("Suffix with <code>!</code> to make this a required field, or <code>?</code> to keep it "
-                    "optional (the default).")
+_OPTIONALITY_DOC = (
+    "Suffix with <code>!</code> to make this a required field, or <code>?</code> to keep it optional (the default)."
+)
 _OPTIONAL_TIMESTAMP = timestamp_schema(optional=True)
 
 
@@ -171,15 +220,23 @@ class InsertField(NullPassingTransform):
     config_def = _replace_null_with_default(
         ConfigDef()
         .define("topic.field", T.STRING, None, None, I.MEDIUM, "Field name for Kafka topic. " + _OPTIONALITY_DOC)
-        .define("partition.field", T.STRING, None, None, I.MEDIUM,
-                "Field name for Kafka partition. " + _OPTIONALITY_DOC)
-        .define("offset.field", T.STRING, None, None, I.MEDIUM,
-                "Field name for Kafka offset - only applicable to sink connectors.<br/>" + _OPTIONALITY_DOC)
-        .define("timestamp.field", T.STRING, None, None, I.MEDIUM,
-                "Field name for record timestamp. " + _OPTIONALITY_DOC)
-        .define("static.field", T.STRING, None, None, I.MEDIUM,
-                "Field name for static data field. " + _OPTIONALITY_DOC)
-        .define("static.value", T.STRING, None, None, I.MEDIUM, "Static field value, if field name configured."))
+        .define(
+            "partition.field", T.STRING, None, None, I.MEDIUM, "Field name for Kafka partition. " + _OPTIONALITY_DOC
+        )
+        .define(
+            "offset.field",
+            T.STRING,
+            None,
+            None,
+            I.MEDIUM,
+            "Field name for Kafka offset - only applicable to sink connectors.<br/>" + _OPTIONALITY_DOC,
+        )
+        .define(
+            "timestamp.field", T.STRING, None, None, I.MEDIUM, "Field name for record timestamp. " + _OPTIONALITY_DOC
+        )
+        .define("static.field", T.STRING, None, None, I.MEDIUM, "Field name for static data field. " + _OPTIONALITY_DOC)
+        .define("static.value", T.STRING, None, None, I.MEDIUM, "Static field value, if field name configured.")
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -190,8 +247,9 @@ class InsertField(NullPassingTransform):
         self.static_field = _insertion_spec(c["static.field"])
         self.static_value = c["static.value"]
         self.with_default = c[REPLACE_NULL_WITH_DEFAULT_CONFIG]
-        if not any((self.topic_field, self.partition_field, self.offset_field, self.timestamp_field,
-                    self.static_field)):
+        if not any(
+            (self.topic_field, self.partition_field, self.offset_field, self.timestamp_field, self.static_field)
+        ):
             raise ConfigError(message="No field insertion configured")
         if self.static_field is not None and self.static_value is None:
             raise ConfigError("static.value", "null", f"No value specified for static field: {self._spec_text()}")
@@ -203,8 +261,9 @@ class InsertField(NullPassingTransform):
     def _offset(self, record: Any) -> int:
         offset = getattr(record, "kafka_offset", None)
         if offset is None:
-            raise DataError(f"Only SinkRecord supported for [field insertion], found: "
-                            f"org.apache.kafka.connect.source.SourceRecord")
+            raise DataError(
+                "Only SinkRecord supported for [field insertion], found: org.apache.kafka.connect.source.SourceRecord"
+            )
         return offset
 
     def apply_schemaless(self, record: Any, value: Any) -> Any:
@@ -241,11 +300,13 @@ class InsertField(NullPassingTransform):
 
     def _schema(self, schema: Schema) -> Schema:
         fields = [(f.name, f.schema) for f in schema.fields]
-        for spec, optional, required in ((self.topic_field, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA),
-                                         (self.partition_field, OPTIONAL_INT32_SCHEMA, INT32_SCHEMA),
-                                         (self.offset_field, OPTIONAL_INT64_SCHEMA, INT64_SCHEMA),
-                                         (self.timestamp_field, _OPTIONAL_TIMESTAMP, timestamp_schema()),
-                                         (self.static_field, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA)):
+        for spec, optional, required in (
+            (self.topic_field, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA),
+            (self.partition_field, OPTIONAL_INT32_SCHEMA, INT32_SCHEMA),
+            (self.offset_field, OPTIONAL_INT64_SCHEMA, INT64_SCHEMA),
+            (self.timestamp_field, _OPTIONAL_TIMESTAMP, timestamp_schema()),
+            (self.static_field, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA),
+        ):
             if spec is not None:
                 fields = [(n, s) for n, s in fields if n != spec[0]] + [(spec[0], optional if spec[1] else required)]
         return struct_schema(fields, schema)
@@ -286,11 +347,19 @@ class ReplaceField(NullPassingTransform):
 
     config_def = _replace_null_with_default(
         ConfigDef()
-        .define("exclude", T.LIST, [], None, I.MEDIUM,
-                "Fields to exclude. This takes precedence over the fields to include.")
-        .define("include", T.LIST, [], None, I.MEDIUM,
-                "Fields to include. If specified, only these fields will be used.")
-        .define("renames", T.LIST, [], _RenamesValidator(), I.MEDIUM, "Field rename mappings."))
+        .define(
+            "exclude",
+            T.LIST,
+            [],
+            None,
+            I.MEDIUM,
+            "Fields to exclude. This takes precedence over the fields to include.",
+        )
+        .define(
+            "include", T.LIST, [], None, I.MEDIUM, "Fields to include. If specified, only these fields will be used."
+        )
+        .define("renames", T.LIST, [], _RenamesValidator(), I.MEDIUM, "Field rename mappings.")
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -306,16 +375,19 @@ class ReplaceField(NullPassingTransform):
 
     def apply_schemaless(self, record: Any, value: Any) -> Any:
         value = require_map(value, "field replacement")
-        return self.new_record(record, None, {self.renames.get(k, k): v for k, v in value.items()
-                                              if self._keep(k)})
+        return self.new_record(record, None, {self.renames.get(k, k): v for k, v in value.items() if self._keep(k)})
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         struct = require_struct(value, "field replacement")
         updated = self.cache.get(struct.schema)
         if updated is None:
-            updated = self.cache.put(struct.schema, struct_schema(
-                [(self.renames.get(f.name, f.name), f.schema) for f in struct.schema.fields if self._keep(f.name)],
-                struct.schema))
+            updated = self.cache.put(
+                struct.schema,
+                struct_schema(
+                    [(self.renames.get(f.name, f.name), f.schema) for f in struct.schema.fields if self._keep(f.name)],
+                    struct.schema,
+                ),
+            )
         src = struct.schema
         values = []
         for f in updated.fields:
@@ -324,8 +396,6 @@ class ReplaceField(NullPassingTransform):
                 raise DataError(f"{self.reverse.get(f.name, f.name)} is not a valid field name")
             values.append(field_value(struct, original, self.with_default))
         return self.new_record(record, updated, Struct(updated, values))
-
-
 
 
 # -- MaskField --------------------------------------------------------------------------------------------------
@@ -383,8 +453,9 @@ def _mask_custom(value: Any, schema: Schema | None, replacement: str) -> Any:
     if isinstance(value, float):
         return _java_number(replacement, "float")
     if isinstance(value, int):
-        kind = schema.type.value if schema is not None and schema.type in (Type.INT8, Type.INT16, Type.INT32) \
-            else "int64"
+        kind = (
+            schema.type.value if schema is not None and schema.type in (Type.INT8, Type.INT16, Type.INT32) else "int64"
+        )
         return _java_number(replacement, kind)
     raise DataError(f"Cannot mask value of type class {java_class_name(value)} with custom replacement.")
 
@@ -395,9 +466,16 @@ class MaskField(KeyOrValue, Transformation):
     config_def = _replace_null_with_default(
         ConfigDef()
         .define("fields", T.LIST, NO_DEFAULT, non_empty_list(), I.HIGH, "Names of fields to mask.")
-        .define("replacement", T.STRING, None, non_empty_string(), I.LOW,
-                "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string "
-                "values only)."))
+        .define(
+            "replacement",
+            T.STRING,
+            None,
+            non_empty_string(),
+            I.LOW,
+            "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string "
+            "values only).",
+        )
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -429,17 +507,33 @@ class MaskField(KeyOrValue, Transformation):
 
 
 # -- Flatten ----------------------------------------------------------------------------------------------------
-_FLAT_TYPES = {Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.BOOLEAN, Type.STRING,
-               Type.BYTES, Type.ARRAY}
+_FLAT_TYPES = {
+    Type.INT8,
+    Type.INT16,
+    Type.INT32,
+    Type.INT64,
+    Type.FLOAT32,
+    Type.FLOAT64,
+    Type.BOOLEAN,
+    Type.STRING,
+    Type.BYTES,
+    Type.ARRAY,
+}
 
 
 class Flatten(NullPassingTransform):
     """Flatten a nested data structure, generating names for each field by concatenating the field names at each
     level with a configurable delimiter character."""
 
-    config_def = ConfigDef().define("delimiter", T.STRING, ".", None, I.MEDIUM,
-                                    "Delimiter to insert between field names from the input record when generating "
-                                    "field names for the output record")
+    config_def = ConfigDef().define(
+        "delimiter",
+        T.STRING,
+        ".",
+        None,
+        I.MEDIUM,
+        "Delimiter to insert between field names from the input record when generating "
+        "field names for the output record",
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         self.delimiter = self.config_def.parse(props)["delimiter"]
@@ -472,11 +566,15 @@ class Flatten(NullPassingTransform):
             elif v is None or isinstance(v, (bool, int, float, str, bytes, list)):
                 out[name] = v
             elif isinstance(v, Struct):
-                raise DataError(f"Flatten transformation does not support class org.apache.kafka.connect.data."
-                                f"Struct for record without schemas (for field {name}).")
+                raise DataError(
+                    f"Flatten transformation does not support class org.apache.kafka.connect.data."
+                    f"Struct for record without schemas (for field {name})."
+                )
             else:
-                raise DataError(f"Flatten transformation was passed a value of type class {java_class_name(v)} "
-                                f"which is not supported by Connect's data API")
+                raise DataError(
+                    f"Flatten transformation was passed a value of type class {java_class_name(v)} "
+                    f"which is not supported by Connect's data API"
+                )
 
     def _flat_schema(self, schema: Schema, prefix: str, out: list, optional: bool, parent_default: Any) -> None:
         for f in schema.fields:
@@ -486,14 +584,28 @@ class Flatten(NullPassingTransform):
             if default is None and isinstance(parent_default, Struct):
                 default = parent_default.get(f.name)
             if f.schema.type in _FLAT_TYPES:
-                out.append((name, Schema(f.schema.type, optional=field_optional, default=default, name=f.schema.name,
-                                         version=f.schema.version, doc=f.schema.doc, parameters=f.schema.parameters,
-                                         value_schema=f.schema.value_schema)))
+                out.append(
+                    (
+                        name,
+                        Schema(
+                            f.schema.type,
+                            optional=field_optional,
+                            default=default,
+                            name=f.schema.name,
+                            version=f.schema.version,
+                            doc=f.schema.doc,
+                            parameters=f.schema.parameters,
+                            value_schema=f.schema.value_schema,
+                        ),
+                    )
+                )
             elif f.schema.type == Type.STRUCT:
                 self._flat_schema(f.schema, name, out, field_optional, default)
             else:
-                raise DataError(f"Flatten transformation does not support {f.schema.type.name} for record with "
-                                f"schemas (for field {name}).")
+                raise DataError(
+                    f"Flatten transformation does not support {f.schema.type.name} for record with "
+                    f"schemas (for field {name})."
+                )
 
     def _flat_values(self, struct: Struct | None, prefix: str, out: dict[str, Any]) -> None:
         if struct is None:
@@ -505,8 +617,10 @@ class Flatten(NullPassingTransform):
             elif f.schema.type == Type.STRUCT:
                 self._flat_values(struct.get(f.name), name, out)
             else:
-                raise DataError(f"Flatten transformation does not support {f.schema.type.name} for record with "
-                                f"schemas (for field {name}).")
+                raise DataError(
+                    f"Flatten transformation does not support {f.schema.type.name} for record with "
+                    f"schemas (for field {name})."
+                )
 
 
 # -- SetSchemaMetadata ------------------------------------------------------------------------------------------
@@ -516,7 +630,8 @@ class SetSchemaMetadata(KeyOrValue, Transformation):
     config_def = _replace_null_with_default(
         ConfigDef()
         .define("schema.name", T.STRING, None, None, I.HIGH, "Schema name to set.")
-        .define("schema.version", T.INT, None, None, I.HIGH, "Schema version to set."))
+        .define("schema.version", T.INT, None, None, I.HIGH, "Schema version to set.")
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -534,11 +649,18 @@ class SetSchemaMetadata(KeyOrValue, Transformation):
         if schema.type != Type.STRUCT:  # Kafka's new ConnectSchema(..., schema.fields(), ...) fails for these
             raise DataError("Cannot list fields on non-struct type")
         is_map, is_array = schema.type == Type.MAP, schema.type == Type.ARRAY
-        updated = Schema(schema.type, schema.optional, schema.default,
-                         self.name if self.name is not None else schema.name,
-                         self.schema_version if self.schema_version is not None else schema.version,
-                         schema.doc, schema.parameters, schema.fields, schema.key_schema if is_map else None,
-                         schema.value_schema if is_map or is_array else None)
+        updated = Schema(
+            schema.type,
+            schema.optional,
+            schema.default,
+            self.name if self.name is not None else schema.name,
+            self.schema_version if self.schema_version is not None else schema.version,
+            schema.doc,
+            schema.parameters,
+            schema.fields,
+            schema.key_schema if is_map else None,
+            schema.value_schema if is_map or is_array else None,
+        )
         if isinstance(value, Struct):
             value = Struct(updated, [field_value(value, f, self.with_default) for f in value.schema.fields])
         return self.new_record(record, updated, value)

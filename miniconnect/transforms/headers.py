@@ -1,19 +1,34 @@
 """Header transforms, as Kafka's: DropHeaders, HeaderFrom (fields moved or copied into headers) and InsertHeader.
 Header values are held serialized, as the worker's default header converter (SimpleHeaderConverter) writes them."""
+
 from __future__ import annotations
 
 import decimal
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I, custom, one_of
-from ..data.schema import Struct
+from ..config.configdef import NO_DEFAULT, ConfigDef, custom, one_of
+from ..config.configdef import ConfigType as T
+from ..config.configdef import Importance as I
 from ..converters.javatext import java_double, java_float, to_float32
+from ..data.schema import Struct
 from ..data.values import convert_to_string_bytes
 from ..errors import ConfigError
-from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
-                   Transformation, field_value, require_map, require_struct, struct_schema, variants, with_fields)
+from .base import (
+    REPLACE_NULL_WITH_DEFAULT_CONFIG,
+    REPLACE_NULL_WITH_DEFAULT_DOC,
+    KeyOrValue,
+    SchemaCache,
+    Transformation,
+    field_value,
+    require_map,
+    require_struct,
+    struct_schema,
+    variants,
+    with_fields,
+)
 from .fields import non_empty_list
 
 
@@ -21,8 +36,9 @@ class DropHeaders(Transformation):
     """Removes one or more headers from each record."""
 
     class_name = "org.apache.kafka.connect.transforms.DropHeaders"
-    config_def = ConfigDef().define("headers", T.LIST, NO_DEFAULT, non_empty_list(), I.HIGH,
-                                    "The name of the headers to be removed.")
+    config_def = ConfigDef().define(
+        "headers", T.LIST, NO_DEFAULT, non_empty_list(), I.HIGH, "The name of the headers to be removed."
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         self.headers = frozenset(self.config_def.parse(props)["headers"])
@@ -46,7 +62,7 @@ def literal_header_text(literal: str) -> str | None:
         return None
     if _NUMBER.fullmatch(text):
         d = decimal.Decimal(text)
-        if d == d.to_integral_value() and (-2**63 <= d < 2**63 or d.as_tuple().exponent == 0):
+        if d == d.to_integral_value() and (-(2**63) <= d < 2**63 or d.as_tuple().exponent == 0):
             return str(int(d))  # an integer type, or a BigDecimal of scale 0 beyond long
         f = float(d)
         try:
@@ -70,10 +86,18 @@ class InsertHeader(Transformation):
     """Add a header to each record."""
 
     class_name = "org.apache.kafka.connect.transforms.InsertHeader"
-    config_def = (ConfigDef()
-                  .define("header", T.STRING, NO_DEFAULT, _NON_NULL, I.HIGH, "The name of the header.")
-                  .define("value.literal", T.STRING, NO_DEFAULT, _NON_NULL, I.HIGH,
-                          "The literal value that is to be set as the header value on all records."))
+    config_def = (
+        ConfigDef()
+        .define("header", T.STRING, NO_DEFAULT, _NON_NULL, I.HIGH, "The name of the header.")
+        .define(
+            "value.literal",
+            T.STRING,
+            NO_DEFAULT,
+            _NON_NULL,
+            I.HIGH,
+            "The literal value that is to be set as the header value on all records.",
+        )
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -93,14 +117,33 @@ class HeaderFrom(KeyOrValue, Transformation):
 
     config_def = (
         ConfigDef()
-        .define("fields", T.LIST, NO_DEFAULT, non_empty_list(), I.HIGH,
-                "Field names in the record whose values are to be copied or moved to headers.")
-        .define("headers", T.LIST, NO_DEFAULT, non_empty_list(), I.HIGH,
-                "Header names, in the same order as the field names listed in the fields configuration property.")
-        .define("operation", T.STRING, NO_DEFAULT, _OPERATION, I.HIGH,
-                "Either <code>move</code> if the fields are to be moved to the headers (removed from the key/value), "
-                "or <code>copy</code> if the fields are to be copied to the headers (retained in the key/value).")
-        .define(REPLACE_NULL_WITH_DEFAULT_CONFIG, T.BOOLEAN, True, None, I.MEDIUM, REPLACE_NULL_WITH_DEFAULT_DOC))
+        .define(
+            "fields",
+            T.LIST,
+            NO_DEFAULT,
+            non_empty_list(),
+            I.HIGH,
+            "Field names in the record whose values are to be copied or moved to headers.",
+        )
+        .define(
+            "headers",
+            T.LIST,
+            NO_DEFAULT,
+            non_empty_list(),
+            I.HIGH,
+            "Header names, in the same order as the field names listed in the fields configuration property.",
+        )
+        .define(
+            "operation",
+            T.STRING,
+            NO_DEFAULT,
+            _OPERATION,
+            I.HIGH,
+            "Either <code>move</code> if the fields are to be moved to the headers (removed from the key/value), "
+            "or <code>copy</code> if the fields are to be copied to the headers (retained in the key/value).",
+        )
+        .define(REPLACE_NULL_WITH_DEFAULT_CONFIG, T.BOOLEAN, True, None, I.MEDIUM, REPLACE_NULL_WITH_DEFAULT_DOC)
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -126,10 +169,13 @@ class HeaderFrom(KeyOrValue, Transformation):
             return with_fields(self.new_record(record, None, updated), headers=headers)
         struct = require_struct(value, purpose)
         if self.move:
-            updated_schema = self.cache.get(schema) or self.cache.put(schema, struct_schema(
-                [(f.name, f.schema) for f in schema.fields if f.name not in self.fields], schema))
-            out: Any = Struct(updated_schema, [field_value(struct, struct.schema.field(f.name), self.with_default)
-                                               for f in updated_schema.fields])
+            updated_schema = self.cache.get(schema) or self.cache.put(
+                schema, struct_schema([(f.name, f.schema) for f in schema.fields if f.name not in self.fields], schema)
+            )
+            out: Any = Struct(
+                updated_schema,
+                [field_value(struct, struct.schema.field(f.name), self.with_default) for f in updated_schema.fields],
+            )
         else:
             updated_schema, out = schema, struct
         for name, header in zip(self.fields, self.headers):

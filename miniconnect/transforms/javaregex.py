@@ -1,9 +1,10 @@
 """java.util.regex patterns and Matcher replacement strings in Python's re: named groups `(?<n>...)`, possessive
 quantifiers and `\\Q...\\E` are translated; `$1` / `${name}` references and `\\` escapes in replacements too."""
+
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..config.configdef import custom
 
@@ -18,10 +19,10 @@ def compile_java(pattern: str) -> re.Pattern[str]:
             if pattern[i + 1] == "Q":
                 end = pattern.find("\\E", i + 2)
                 end = n if end < 0 else end
-                out.append(re.escape(pattern[i + 2:end]))
+                out.append(re.escape(pattern[i + 2 : end]))
                 i = end + 2
                 continue
-            out.append(pattern[i:i + 2])
+            out.append(pattern[i : i + 2])
             i += 2
             continue
         if pattern.startswith("(?<", i) and i + 3 < n and pattern[i + 3] not in "=!":
@@ -61,7 +62,7 @@ def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
                 end = replacement.find("}", i)
                 if end < 0:
                     raise ValueError("named capturing group is missing trailing '}'")
-                parts.append(replacement[i + 1:end])  # type: ignore[arg-type]
+                parts.append(replacement[i + 1 : end])  # type: ignore[arg-type]
                 parts[-1] = ("name", parts[-1])  # type: ignore[assignment]
                 i = end + 1
             elif replacement[i].isdigit():
@@ -84,19 +85,23 @@ def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
                 g = m.group(p[1] if isinstance(p, tuple) else p)  # type: ignore[index]
                 out.append(g or "")
         return "".join(out)
+
     return expand
 
 
 def regex_validator():
     """Kafka's transforms RegexValidator: `Invalid regex: <message>`."""
+
     def check(v: object) -> str | None:
         try:
             compile_java(str(v))
         except re.error as e:
             return f"Invalid regex: {e}"
         return None
+
     validator = custom(check, "valid regex")
     # Kafka's Pattern.compile(null) fails with this NullPointerException text
     validator.null_reason = (  # type: ignore[attr-defined]
-        'Invalid regex: Cannot invoke "String.isEmpty()" because "this.pattern" is null')
+        'Invalid regex: Cannot invoke "String.isEmpty()" because "this.pattern" is null'
+    )
     return validator

@@ -1,11 +1,15 @@
 """Predicates that decide whether a transformation applies, as Kafka's: HasHeaderKey, RecordIsTombstone,
 TopicNameMatches."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I, non_empty_string
+from ..config.configdef import NO_DEFAULT, ConfigDef, non_empty_string
+from ..config.configdef import ConfigType as T
+from ..config.configdef import Importance as I
 from ..errors import ConfigError
 from .base import Predicate
 from .javaregex import compile_java, regex_validator
@@ -53,9 +57,14 @@ class TopicNameMatches(Predicate):
     """A predicate which is true for records with a topic name that matches the configured regular expression."""
 
     class_name = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches"
-    config_def = ConfigDef().define("pattern", T.STRING, NO_DEFAULT, _Both(non_empty_string(), regex_validator()),
-                                    I.MEDIUM,
-                                    "A Java regular expression for matching against the name of a record's topic.")
+    config_def = ConfigDef().define(
+        "pattern",
+        T.STRING,
+        NO_DEFAULT,
+        _Both(non_empty_string(), regex_validator()),
+        I.MEDIUM,
+        "A Java regular expression for matching against the name of a record's topic.",
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         value = self.config_def.parse(props)["pattern"]

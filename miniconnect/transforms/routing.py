@@ -1,9 +1,13 @@
 """Transforms that route or drop records, as Kafka's: RegexRouter (topic renamed by a regex) and Filter."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I
+from ..config.configdef import NO_DEFAULT, ConfigDef
+from ..config.configdef import ConfigType as T
+from ..config.configdef import Importance as I
 from .base import Transformation, record_setter, with_fields
 from .javaregex import compile_java, java_replacement, regex_validator
 
@@ -12,10 +16,11 @@ class RegexRouter(Transformation):
     """Update the record topic using the configured regular expression and replacement string."""
 
     class_name = "org.apache.kafka.connect.transforms.RegexRouter"
-    config_def = (ConfigDef()
-                  .define("regex", T.STRING, NO_DEFAULT, regex_validator(), I.HIGH,
-                          "Regular expression to use for matching.")
-                  .define("replacement", T.STRING, NO_DEFAULT, None, I.HIGH, "Replacement string."))
+    config_def = (
+        ConfigDef()
+        .define("regex", T.STRING, NO_DEFAULT, regex_validator(), I.HIGH, "Regular expression to use for matching.")
+        .define("replacement", T.STRING, NO_DEFAULT, None, I.HIGH, "Replacement string.")
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)

@@ -1,20 +1,53 @@
 """Time-based transforms, as Kafka's: TimestampConverter (between unix epoch numbers, formatted strings and Connect's
 Date/Time/Timestamp) and TimestampRouter (topic named after the record's timestamp)."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..config.configdef import NO_DEFAULT, ConfigDef, ConfigType as T, Importance as I, one_of
-from ..data.schema import (DATE, INT64_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, TIME,
-                           TIMESTAMP, DataError, Schema, Struct, Type, date_schema, date_to_days, days_to_date,
-                           millis_to_time, millis_to_timestamp, time_schema, time_to_millis, timestamp_schema,
-                           timestamp_to_millis)
-from ..errors import ConfigError, ConnectError
-from .base import (REPLACE_NULL_WITH_DEFAULT_CONFIG, REPLACE_NULL_WITH_DEFAULT_DOC, KeyOrValue, SchemaCache,
-                   Transformation, field_value, java_class_name, require_map, require_struct_or_null, struct_schema,
-                   variants, with_fields)
+from ..config.configdef import NO_DEFAULT, ConfigDef, one_of
+from ..config.configdef import ConfigType as T
+from ..config.configdef import Importance as I
+from ..data.schema import (
+    DATE,
+    INT64_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    TIME,
+    TIMESTAMP,
+    DataError,
+    Schema,
+    Struct,
+    Type,
+    date_schema,
+    date_to_days,
+    days_to_date,
+    millis_to_time,
+    millis_to_timestamp,
+    time_schema,
+    time_to_millis,
+    timestamp_schema,
+    timestamp_to_millis,
+)
 from ..data.timeformat import SimpleDateFormat
+from ..errors import ConfigError, ConnectError
+from .base import (
+    REPLACE_NULL_WITH_DEFAULT_CONFIG,
+    REPLACE_NULL_WITH_DEFAULT_DOC,
+    KeyOrValue,
+    SchemaCache,
+    Transformation,
+    field_value,
+    java_class_name,
+    require_map,
+    require_struct_or_null,
+    struct_schema,
+    variants,
+    with_fields,
+)
 
 STRING, UNIX, DATE_T, TIME_T, TIMESTAMP_T = "string", "unix", "Date", "Time", "Timestamp"
 _MS_PER_DAY = 86_400_000
@@ -46,20 +79,44 @@ class TimestampConverter(KeyOrValue, Transformation):
 
     config_def = (
         ConfigDef()
-        .define("field", T.STRING, "", None, I.HIGH,
-                "The field containing the timestamp, or empty if the entire value is a timestamp")
-        .define("target.type", T.STRING, NO_DEFAULT, _TARGET_TYPES, I.HIGH,
-                "The desired timestamp representation: string, unix, Date, Time, or Timestamp")
-        .define("format", T.STRING, "", None, I.MEDIUM,
-                "A SimpleDateFormat-compatible format for the timestamp. Used to generate the output when type=string "
-                "or used to parse the input if the input is a string.")
-        .define("unix.precision", T.STRING, "milliseconds", one_of("nanoseconds", "microseconds", "milliseconds",
-                                                                     "seconds", case_sensitive=True), I.LOW,
-                "The desired Unix precision for the timestamp: seconds, milliseconds, microseconds, or nanoseconds. "
-                "Used to generate the output when type=unix or used to parse the input if the input is a Long.Note: "
-                "This SMT will cause precision loss during conversions from, and to, values with sub-millisecond "
-                "components.")
-        .define(REPLACE_NULL_WITH_DEFAULT_CONFIG, T.BOOLEAN, True, None, I.MEDIUM, REPLACE_NULL_WITH_DEFAULT_DOC))
+        .define(
+            "field",
+            T.STRING,
+            "",
+            None,
+            I.HIGH,
+            "The field containing the timestamp, or empty if the entire value is a timestamp",
+        )
+        .define(
+            "target.type",
+            T.STRING,
+            NO_DEFAULT,
+            _TARGET_TYPES,
+            I.HIGH,
+            "The desired timestamp representation: string, unix, Date, Time, or Timestamp",
+        )
+        .define(
+            "format",
+            T.STRING,
+            "",
+            None,
+            I.MEDIUM,
+            "A SimpleDateFormat-compatible format for the timestamp. Used to generate the output when type=string "
+            "or used to parse the input if the input is a string.",
+        )
+        .define(
+            "unix.precision",
+            T.STRING,
+            "milliseconds",
+            one_of("nanoseconds", "microseconds", "milliseconds", "seconds", case_sensitive=True),
+            I.LOW,
+            "The desired Unix precision for the timestamp: seconds, milliseconds, microseconds, or nanoseconds. "
+            "Used to generate the output when type=unix or used to parse the input if the input is a Long.Note: "
+            "This SMT will cause precision loss during conversions from, and to, values with sub-millisecond "
+            "components.",
+        )
+        .define(REPLACE_NULL_WITH_DEFAULT_CONFIG, T.BOOLEAN, True, None, I.MEDIUM, REPLACE_NULL_WITH_DEFAULT_DOC)
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
@@ -69,8 +126,9 @@ class TimestampConverter(KeyOrValue, Transformation):
         self.precision = _PRECISION[c["unix.precision"]]
         self.with_default = c[REPLACE_NULL_WITH_DEFAULT_CONFIG]
         if self.target == STRING and not pattern.strip():
-            raise ConfigError(message="TimestampConverter requires format option to be specified when using string "
-                                      "timestamps")
+            raise ConfigError(
+                message="TimestampConverter requires format option to be specified when using string timestamps"
+            )
         self.format = SimpleDateFormat(pattern) if pattern.strip() else None
         self.cache = SchemaCache()
 
@@ -80,13 +138,15 @@ class TimestampConverter(KeyOrValue, Transformation):
             if not isinstance(v, str):
                 raise DataError(f"Expected string timestamp to be a String, but found {_java_class(v)}")
             if self.format is None:  # Kafka fails the same way (a NullPointerException) without a format
-                raise DataError('Cannot invoke "java.text.SimpleDateFormat.parse(String)" because "config.format" '
-                                'is null')
+                raise DataError(
+                    'Cannot invoke "java.text.SimpleDateFormat.parse(String)" because "config.format" is null'
+                )
             try:
                 return self.format.parse(v)
             except ValueError:
-                raise DataError(f"Could not parse timestamp: value ({v}) does not match pattern "
-                                f"({self.format.pattern})") from None
+                raise DataError(
+                    f"Could not parse timestamp: value ({v}) does not match pattern ({self.format.pattern})"
+                ) from None
         if kind == UNIX:
             if not isinstance(v, int) or isinstance(v, bool):
                 raise DataError(f"Expected Unix timestamp to be a Long, but found {_java_class(v)}")
@@ -154,13 +214,16 @@ class TimestampConverter(KeyOrValue, Transformation):
             updated[self.field] = self._convert(value.get(self.field), None)
             return self.new_record(record, None, updated)
         if not self.field:
-            return self.new_record(record, _schema_for(self.target, schema.optional),
-                                   self._convert(value, self._kind_of(schema)))
+            return self.new_record(
+                record, _schema_for(self.target, schema.optional), self._convert(value, self._kind_of(schema))
+            )
         struct = require_struct_or_null(value, "converting timestamp formats")
         updated_schema = self.cache.get(schema)
         if updated_schema is None:
-            fields = [(f.name, _schema_for(self.target, f.schema.optional) if f.name == self.field else f.schema)
-                      for f in schema.fields]
+            fields = [
+                (f.name, _schema_for(self.target, f.schema.optional) if f.name == self.field else f.schema)
+                for f in schema.fields
+            ]
             base = struct_schema(fields, schema)
             default = self._apply_struct(schema.default, base) if isinstance(schema.default, Struct) else None
             updated_schema = self.cache.put(schema, base.with_(optional=schema.optional, default=default))
@@ -188,11 +251,24 @@ class TimestampRouter(Transformation):
     class_name = "org.apache.kafka.connect.transforms.TimestampRouter"
     config_def = (
         ConfigDef()
-        .define("topic.format", T.STRING, "${topic}-${timestamp}", None, I.HIGH,
-                "Format string which can contain <code>${topic}</code> and <code>${timestamp}</code> as placeholders "
-                "for the topic and timestamp, respectively.")
-        .define("timestamp.format", T.STRING, "yyyyMMdd", None, I.HIGH,
-                "Format string for the timestamp that is compatible with <code>java.text.SimpleDateFormat</code>."))
+        .define(
+            "topic.format",
+            T.STRING,
+            "${topic}-${timestamp}",
+            None,
+            I.HIGH,
+            "Format string which can contain <code>${topic}</code> and <code>${timestamp}</code> as placeholders "
+            "for the topic and timestamp, respectively.",
+        )
+        .define(
+            "timestamp.format",
+            T.STRING,
+            "yyyyMMdd",
+            None,
+            I.HIGH,
+            "Format string for the timestamp that is compatible with <code>java.text.SimpleDateFormat</code>.",
+        )
+    )
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)

@@ -3,14 +3,16 @@
 The worker only speaks bytes here; converters turn Connect data into bytes before `Producer.send_batch` and
 back after `Consumer.poll`.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import groupby, repeat
 from operator import itemgetter
-from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 from ..connector import TopicPartition
 
@@ -19,6 +21,7 @@ Headers = list[tuple[str, bytes | None]]
 
 class ProducerRecord(NamedTuple):
     """A tuple, so that a batch of them is built in C: see `producer_records`."""
+
     topic: str
     key: bytes | None
     value: bytes | None
@@ -30,9 +33,14 @@ class ProducerRecord(NamedTuple):
 _new_producer_record = partial(tuple.__new__, ProducerRecord)
 
 
-def producer_records(topics: Iterable[str], keys: Iterable[bytes | None], values: Iterable[bytes | None],
-                     partitions: Iterable[int | None], timestamps: Iterable[int | None],
-                     headers: Iterable[Sequence[tuple[str, bytes | None]]]) -> list[ProducerRecord]:
+def producer_records(
+    topics: Iterable[str],
+    keys: Iterable[bytes | None],
+    values: Iterable[bytes | None],
+    partitions: Iterable[int | None],
+    timestamps: Iterable[int | None],
+    headers: Iterable[Sequence[tuple[str, bytes | None]]],
+) -> list[ProducerRecord]:
     """ProducerRecords from columns, without a Python call per record (a third of the per-record constructor)."""
     return list(map(_new_producer_record, zip(topics, keys, values, partitions, timestamps, headers)))
 
@@ -51,13 +59,20 @@ class ConsumerRecord(NamedTuple):
 new_consumer_record = partial(tuple.__new__, ConsumerRecord)  # from one tuple of all fields, in C
 
 
-def consumer_records(topics: Iterable[str], partitions: Iterable[int], offsets: Iterable[int],
-                     timestamps: Iterable[int], keys: Iterable[bytes | None], values: Iterable[bytes | None],
-                     headers: Iterable[Sequence[tuple[str, bytes | None]]],
-                     timestamp_types: Iterable[str]) -> list[ConsumerRecord]:
+def consumer_records(
+    topics: Iterable[str],
+    partitions: Iterable[int],
+    offsets: Iterable[int],
+    timestamps: Iterable[int],
+    keys: Iterable[bytes | None],
+    values: Iterable[bytes | None],
+    headers: Iterable[Sequence[tuple[str, bytes | None]]],
+    timestamp_types: Iterable[str],
+) -> list[ConsumerRecord]:
     """ConsumerRecords from columns, without a Python call per record."""
-    return list(map(new_consumer_record, zip(topics, partitions, offsets, timestamps, keys, values, headers,
-                                              timestamp_types)))
+    return list(
+        map(new_consumer_record, zip(topics, partitions, offsets, timestamps, keys, values, headers, timestamp_types))
+    )
 
 
 _TOPIC_PARTITION = itemgetter(0, 1)
@@ -68,11 +83,19 @@ class RecordBatch:
     """Consumed records of one partition, in offset order, as columns: what a sink runner converts in one go
     without a ConsumerRecord per record. timestamp_types is one type for all records or a list of them."""
 
-    __slots__ = ("topic", "partition", "offsets", "timestamps", "keys", "values", "headers", "timestamp_types")
+    __slots__ = ("headers", "keys", "offsets", "partition", "timestamp_types", "timestamps", "topic", "values")
 
-    def __init__(self, topic: str, partition: int, offsets: list[int], timestamps: list[int],
-                 keys: list[bytes | None], values: list[bytes | None], headers: list[Sequence[tuple[str, bytes | None]]],
-                 timestamp_types: str | list[str]):
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offsets: list[int],
+        timestamps: list[int],
+        keys: list[bytes | None],
+        values: list[bytes | None],
+        headers: list[Sequence[tuple[str, bytes | None]]],
+        timestamp_types: str | list[str],
+    ):
         self.topic, self.partition = topic, partition
         self.offsets, self.timestamps, self.keys, self.values, self.headers = offsets, timestamps, keys, values, headers
         self.timestamp_types = timestamp_types
@@ -86,8 +109,11 @@ class RecordBatch:
         return iter(self.records())
 
     def __repr__(self) -> str:
-        return (f"RecordBatch({self.topic!r}, {self.partition}, offsets {self.offsets[0]}..{self.offsets[-1]})"
-                if self.offsets else f"RecordBatch({self.topic!r}, {self.partition}, empty)")
+        return (
+            f"RecordBatch({self.topic!r}, {self.partition}, offsets {self.offsets[0]}..{self.offsets[-1]})"
+            if self.offsets
+            else f"RecordBatch({self.topic!r}, {self.partition}, empty)"
+        )
 
     def types_column(self) -> Iterable[str]:
         types = self.timestamp_types
@@ -95,12 +121,28 @@ class RecordBatch:
 
     def slice(self, lo: int, hi: int) -> RecordBatch:
         types = self.timestamp_types
-        return RecordBatch(self.topic, self.partition, self.offsets[lo:hi], self.timestamps[lo:hi], self.keys[lo:hi],
-                           self.values[lo:hi], self.headers[lo:hi], types if types.__class__ is str else types[lo:hi])
+        return RecordBatch(
+            self.topic,
+            self.partition,
+            self.offsets[lo:hi],
+            self.timestamps[lo:hi],
+            self.keys[lo:hi],
+            self.values[lo:hi],
+            self.headers[lo:hi],
+            types if types.__class__ is str else types[lo:hi],
+        )
 
     def records(self) -> list[ConsumerRecord]:
-        return consumer_records(repeat(self.topic), repeat(self.partition), self.offsets, self.timestamps, self.keys,
-                                self.values, self.headers, self.types_column())
+        return consumer_records(
+            repeat(self.topic),
+            repeat(self.partition),
+            self.offsets,
+            self.timestamps,
+            self.keys,
+            self.values,
+            self.headers,
+            self.types_column(),
+        )
 
 
 def batches_of(records: Sequence[ConsumerRecord]) -> list[RecordBatch]:
@@ -108,9 +150,18 @@ def batches_of(records: Sequence[ConsumerRecord]) -> list[RecordBatch]:
     out = []
     for (topic, partition), run in groupby(records, _TOPIC_PARTITION):
         rs = list(run)
-        out.append(RecordBatch(topic, partition, list(map(_OFFSET, rs)), list(map(_TIMESTAMP, rs)),
-                               list(map(_KEY, rs)), list(map(_VALUE, rs)), list(map(_HEADERS, rs)),
-                               list(map(_TIMESTAMP_TYPE, rs))))
+        out.append(
+            RecordBatch(
+                topic,
+                partition,
+                list(map(_OFFSET, rs)),
+                list(map(_TIMESTAMP, rs)),
+                list(map(_KEY, rs)),
+                list(map(_VALUE, rs)),
+                list(map(_HEADERS, rs)),
+                list(map(_TIMESTAMP_TYPE, rs)),
+            )
+        )
     return out
 
 
@@ -166,9 +217,13 @@ class Consumer(ABC):
         """Leaves the group (the revoke callback runs first); safe to call twice."""
 
     @abstractmethod
-    async def subscribe(self, topics: list[str] | None = None, pattern: str | None = None,
-                        on_assigned: RebalanceCallback | None = None,
-                        on_revoked: RebalanceCallback | None = None) -> None:
+    async def subscribe(
+        self,
+        topics: list[str] | None = None,
+        pattern: str | None = None,
+        on_assigned: RebalanceCallback | None = None,
+        on_revoked: RebalanceCallback | None = None,
+    ) -> None:
         """Subscribe to topic names or a regex (matched in full against topic names, also ones created later)."""
 
     @abstractmethod

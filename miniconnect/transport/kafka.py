@@ -3,33 +3,48 @@
 Client settings arrive in Kafka's Java naming (`linger.ms`, `sasl.jaas.config`, ...) and are mapped to aiokafka
 keyword arguments here, in one place; settings aiokafka has no equivalent for are logged and ignored.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Sized
+from collections.abc import Awaitable, Callable, Mapping, Sized
 from itertools import count, repeat
-from typing import Any, Awaitable, Callable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka import TopicPartition as AioTP
 from aiokafka import errors as kerrors
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin import NewTopic as AioNewTopic
+from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.commit import OffsetCommitRequest
-from aiokafka.protocol.admin import DeleteGroupsRequest
 from aiokafka.protocol.types import Array, Int16, Int32, Schema, String
 
 from ..connector import TopicPartition
 from ..data.records import field_getter
 from ..errors import ConnectError, RetriableError
-from .base import (CommitFailed, ConsumerRecord, Consumer, GroupNotEmpty, NewTopic, Producer, ProducerRecord,
-                   RebalanceCallback, RecordBatch, RecordMetadata, Transport, records_of,
-                   new_record_metadata as _new_record_metadata)
-from .embedded.partitioner import partition_for_key
 from . import kafka_fetch, kafka_reader
+from .base import (
+    CommitFailed,
+    Consumer,
+    ConsumerRecord,
+    GroupNotEmpty,
+    NewTopic,
+    Producer,
+    ProducerRecord,
+    RebalanceCallback,
+    RecordBatch,
+    RecordMetadata,
+    Transport,
+    records_of,
+)
+from .base import (
+    new_record_metadata as _new_record_metadata,
+)
+from .embedded.partitioner import partition_for_key
 from .kafka_wire import install as _install_produce_encoder
 
 log = logging.getLogger(__name__)
@@ -60,13 +75,17 @@ def _assignors(v: Any) -> tuple:
     from aiokafka.coordinator.assignors.range import RangePartitionAssignor
     from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
     from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+
     names = v if isinstance(v, (list, tuple)) else str(v).split(",")
     out = []
     for name in names:
         simple = name.strip().rsplit(".", 1)[-1]
-        cls = {"RangeAssignor": RangePartitionAssignor, "RoundRobinAssignor": RoundRobinPartitionAssignor,
-               "StickyAssignor": StickyPartitionAssignor,
-               "CooperativeStickyAssignor": StickyPartitionAssignor}.get(simple)
+        cls = {
+            "RangeAssignor": RangePartitionAssignor,
+            "RoundRobinAssignor": RoundRobinPartitionAssignor,
+            "StickyAssignor": StickyPartitionAssignor,
+            "CooperativeStickyAssignor": StickyPartitionAssignor,
+        }.get(simple)
         if cls is None:
             log.warning("Ignoring unsupported partition.assignment.strategy %s", name.strip())
         elif cls not in out:
@@ -115,16 +134,50 @@ _ADMIN = dict(_COMMON)
 
 # Java settings that have no aiokafka equivalent or that we handle ourselves: ignored without a warning.
 _QUIET = {
-    "bootstrap.servers", "sasl.jaas.config", "sasl.login.class", "sasl.client.callback.handler.class", "key.serializer", "value.serializer", "key.deserializer", "value.deserializer",
-    "group.id", "enable.auto.commit", "auto.commit.interval.ms", "buffer.memory", "retries",
-    "delivery.timeout.ms", "max.in.flight.requests.per.connection", "max.block.ms", "default.api.timeout.ms",
-    "max.poll.records", "send.buffer.bytes", "receive.buffer.bytes", "reconnect.backoff.ms",
-    "reconnect.backoff.max.ms", "retry.backoff.max.ms", "interceptor.classes", "metric.reporters",
-    "metrics.num.samples", "metrics.sample.window.ms", "metrics.recording.level", "client.dns.lookup",
-    "partitioner.class", "partitioner.ignore.keys", "partitioner.adaptive.partitioning.enable",
-    "socket.connection.setup.timeout.ms", "socket.connection.setup.timeout.max.ms", "auto.include.jmx.reporter",
-    "ssl.truststore.type", "ssl.keystore.type", "ssl.protocol", "ssl.enabled.protocols", "ssl.keymanager.algorithm",
-    "ssl.trustmanager.algorithm", "ssl.secure.random.implementation", "ssl.provider", "ssl.engine.factory.class",
+    "bootstrap.servers",
+    "sasl.jaas.config",
+    "sasl.login.class",
+    "sasl.client.callback.handler.class",
+    "key.serializer",
+    "value.serializer",
+    "key.deserializer",
+    "value.deserializer",
+    "group.id",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "buffer.memory",
+    "retries",
+    "delivery.timeout.ms",
+    "max.in.flight.requests.per.connection",
+    "max.block.ms",
+    "default.api.timeout.ms",
+    "max.poll.records",
+    "send.buffer.bytes",
+    "receive.buffer.bytes",
+    "reconnect.backoff.ms",
+    "reconnect.backoff.max.ms",
+    "retry.backoff.max.ms",
+    "interceptor.classes",
+    "metric.reporters",
+    "metrics.num.samples",
+    "metrics.sample.window.ms",
+    "metrics.recording.level",
+    "client.dns.lookup",
+    "partitioner.class",
+    "partitioner.ignore.keys",
+    "partitioner.adaptive.partitioning.enable",
+    "socket.connection.setup.timeout.ms",
+    "socket.connection.setup.timeout.max.ms",
+    "auto.include.jmx.reporter",
+    "ssl.truststore.type",
+    "ssl.keystore.type",
+    "ssl.protocol",
+    "ssl.enabled.protocols",
+    "ssl.keymanager.algorithm",
+    "ssl.trustmanager.algorithm",
+    "ssl.secure.random.implementation",
+    "ssl.provider",
+    "ssl.engine.factory.class",
 }
 _warned: set[str] = set()
 _install_produce_encoder()
@@ -134,8 +187,13 @@ kafka_reader.install()
 # send_batch hands aiokafka whole record batches, so lingering would only add latency. A poll's worth of records
 # goes out as one batch of up to ~1 MB (Kafka's default max.message.bytes is 1048588): compared with 256 KiB
 # batches this cut the broker's CPU per record by a third and the worker's by a tenth (bench_jdbc_source_e2e).
-PRODUCER_DEFAULTS = {"acks": "all", "enable_idempotence": True, "linger_ms": 0, "max_batch_size": 1_000_000,
-                     "max_request_size": 1048576}
+PRODUCER_DEFAULTS = {
+    "acks": "all",
+    "enable_idempotence": True,
+    "linger_ms": 0,
+    "max_batch_size": 1_000_000,
+    "max_request_size": 1048576,
+}
 CONSUMER_DEFAULTS = {"auto_offset_reset": "earliest", "enable_auto_commit": False}
 
 
@@ -145,8 +203,10 @@ def _value(v: Any) -> Any:
 
 # Both put username and password in the client's Subject, which is all PLAIN and SCRAM read (Kafka's
 # SaslClientCallbackHandler), so either serves either mechanism, as in the Java client.
-_SASL_MODULES = ("org.apache.kafka.common.security.plain.PlainLoginModule",
-                 "org.apache.kafka.common.security.scram.ScramLoginModule")
+_SASL_MODULES = (
+    "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "org.apache.kafka.common.security.scram.ScramLoginModule",
+)
 
 
 def _sasl_credentials(jaas: str) -> dict[str, str]:
@@ -154,10 +214,13 @@ def _sasl_credentials(jaas: str) -> dict[str, str]:
     secrets."""
     from ..config.jaas import parse_jaas_config
     from ..secrets import remember
+
     module = parse_jaas_config(jaas)
     if module.name not in _SASL_MODULES:
-        raise ConnectError(f"Unsupported login module {module.name} in sasl.jaas.config; miniconnect supports "
-                           f"{' and '.join(_SASL_MODULES)}")
+        raise ConnectError(
+            f"Unsupported login module {module.name} in sasl.jaas.config; miniconnect supports "
+            f"{' and '.join(_SASL_MODULES)}"
+        )
     user, password = module.options.get("username"), module.options.get("password")
     if user is None or password is None:
         raise ConnectError(f"sasl.jaas.config for {module.name} needs username and password options")
@@ -165,8 +228,9 @@ def _sasl_credentials(jaas: str) -> dict[str, str]:
     return {"sasl_plain_username": user, "sasl_plain_password": password}
 
 
-def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[str, Callable[[Any], Any]]],
-                  role: str) -> dict[str, Any]:
+def client_kwargs(
+    config: Mapping[str, Any] | None, table: Mapping[str, tuple[str, Callable[[Any], Any]]], role: str
+) -> dict[str, Any]:
     """Maps Java-named client settings to aiokafka keyword arguments; warns once about unknown ones.
     Security: `security.protocol` SSL/SASL_SSL get an SSL context from the `ssl.*` keys (PKCS12 or PEM stores),
     SASL_* get their credentials from `sasl.jaas.config`."""
@@ -186,20 +250,24 @@ def client_kwargs(config: Mapping[str, Any] | None, table: Mapping[str, tuple[st
             log.warning("Ignoring %s setting %s: not supported by the Kafka client", role, key)
     protocol = out.get("security_protocol", "PLAINTEXT")
     if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
-        raise ConnectError(f"Invalid value {protocol} for {role} configuration security.protocol: String must be "
-                           f"one of: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL")
+        raise ConnectError(
+            f"Invalid value {protocol} for {role} configuration security.protocol: String must be "
+            f"one of: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
+        )
     if protocol.startswith("SASL_"):
         mechanism = out.setdefault("sasl_mechanism", "GSSAPI")
         if mechanism in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
             if not cfg.get("sasl.jaas.config"):
-                raise ConnectError(f"{role} configuration sasl.jaas.config is required for sasl.mechanism "
-                                   f"{mechanism}")
+                raise ConnectError(f"{role} configuration sasl.jaas.config is required for sasl.mechanism {mechanism}")
             out.update(_sasl_credentials(str(cfg["sasl.jaas.config"])))
         elif mechanism != "GSSAPI":
-            raise ConnectError(f"Unsupported sasl.mechanism {mechanism}: miniconnect supports PLAIN, SCRAM-SHA-256 "
-                               f"and SCRAM-SHA-512 (GSSAPI is handed to aiokafka as it is)")
+            raise ConnectError(
+                f"Unsupported sasl.mechanism {mechanism}: miniconnect supports PLAIN, SCRAM-SHA-256 "
+                f"and SCRAM-SHA-512 (GSSAPI is handed to aiokafka as it is)"
+            )
     if protocol in ("SSL", "SASL_SSL"):
         from ..config.tls import client_context
+
         try:
             out["ssl_context"] = client_context(cfg)
         except ConnectError as e:
@@ -243,9 +311,17 @@ class _RepeatFilter(logging.Filter):
 
 _UNKNOWN_TOPIC = "Topic %s not found in cluster metadata"  # aiokafka.cluster's ERROR line
 _REPEATS = _RepeatFilter()
-for _name in ("aiokafka", "aiokafka.conn", "aiokafka.cluster", "aiokafka.admin.client", "aiokafka.producer.producer",
-              "aiokafka.producer.sender", "aiokafka.consumer.consumer", "aiokafka.consumer.fetcher",
-              "aiokafka.consumer.group_coordinator"):
+for _name in (
+    "aiokafka",
+    "aiokafka.conn",
+    "aiokafka.cluster",
+    "aiokafka.admin.client",
+    "aiokafka.producer.producer",
+    "aiokafka.producer.sender",
+    "aiokafka.consumer.consumer",
+    "aiokafka.consumer.fetcher",
+    "aiokafka.consumer.group_coordinator",
+):
     logging.getLogger(_name).addFilter(_REPEATS)
 
 
@@ -260,13 +336,21 @@ async def _retry(what: str, bootstrap: str, fn: Callable[[], Awaitable[T]], time
     while True:
         try:
             return await fn()
-        except (kerrors.KafkaConnectionError, kerrors.KafkaTimeoutError, kerrors.NoBrokersAvailable,
-                kerrors.NodeNotReadyError, kerrors.GroupCoordinatorNotAvailableError,
-                kerrors.CoordinatorNotAvailableError, kerrors.RequestTimedOutError, OSError) as e:
+        except (
+            kerrors.KafkaConnectionError,
+            kerrors.KafkaTimeoutError,
+            kerrors.NoBrokersAvailable,
+            kerrors.NodeNotReadyError,
+            kerrors.GroupCoordinatorNotAvailableError,
+            kerrors.CoordinatorNotAvailableError,
+            kerrors.RequestTimedOutError,
+            OSError,
+        ) as e:
             if deadline is not None and time.monotonic() + delay > deadline:
                 raise RetriableError(f"{what}: Kafka at {bootstrap} unreachable after {timeout_s:g}s: {e!r}") from e
-            log.warning("%s: Kafka at %s not reachable (attempt %d: %r); retrying in %.1fs", what, bootstrap,
-                        attempt, e, delay)
+            log.warning(
+                "%s: Kafka at %s not reachable (attempt %d: %r); retrying in %.1fs", what, bootstrap, attempt, e, delay
+            )
             await asyncio.sleep(delay)
             delay, attempt = min(delay * 2, 4.0), attempt + 1
 
@@ -324,11 +408,19 @@ class KafkaProducer(Producer):
                 append = batch._builder.append  # the C builder itself: BatchBuilder.append adds a call per record
                 if indices.__class__ is range and self._fits_whole(records):
                     # all records, in order, into this one batch: appended by map(), no Python code per record
-                    if None in list(map(append, count(), map(_TIMESTAMP, records), map(_KEY, records),
-                                        map(_VALUE, records), repeat(_NO_HEADERS_LIST))):
+                    if None in list(
+                        map(
+                            append,
+                            count(),
+                            map(_TIMESTAMP, records),
+                            map(_KEY, records),
+                            map(_VALUE, records),
+                            repeat(_NO_HEADERS_LIST),
+                        )
+                    ):
                         raise ConnectError("Internal error: a record batch refused a record it should have held")
                     n = len(records)
-                for i in (() if n else indices):
+                for i in () if n else indices:
                     r = records[i]
                     headers = r.headers
                     if headers.__class__ is not list:  # the C builder takes lists only
@@ -336,21 +428,27 @@ class KafkaProducer(Producer):
                     if append(n, r.timestamp, r.key, r.value, headers) is None:
                         batch._relative_offset = n
                         future = await p.send_batch(batch, topic, partition=part)
-                        pending.append((future, topic, indices[start:start + n], batch.size()))
+                        pending.append((future, topic, indices[start : start + n], batch.size()))
                         batch, start, n = p.create_batch(), start + n, 0
                         append = batch._builder.append
                         if append(0, r.timestamp, r.key, r.value, headers) is None:
-                            raise ConnectError(f"A record for topic {topic} is larger than the producer's "
-                                               f"batch.size / max.request.size")
+                            raise ConnectError(
+                                f"A record for topic {topic} is larger than the producer's "
+                                f"batch.size / max.request.size"
+                            )
                     n += 1
                 batch._relative_offset = n
                 future = await p.send_batch(batch, topic, partition=part)
-                pending.append((future, topic, indices[start:start + n], batch.size()))
+                pending.append((future, topic, indices[start : start + n], batch.size()))
             if len(pending) == 1 and pending[0][2] == range(len(records)):  # one batch: offsets base, base+1, ...
                 future, topic, members, size = pending[0]
                 m = await self._acked(future, topic, members, size)
-                return list(map(_new_record_metadata, zip(repeat(topic), repeat(m.partition),
-                                                          range(m.offset, m.offset + len(records)))))
+                return list(
+                    map(
+                        _new_record_metadata,
+                        zip(repeat(topic), repeat(m.partition), range(m.offset, m.offset + len(records))),
+                    )
+                )
             out: list[RecordMetadata | None] = [None] * len(records)
             for future, topic, members, size in pending:
                 m = await self._acked(future, topic, members, size)
@@ -375,7 +473,8 @@ class KafkaProducer(Producer):
                 f"Kafka refused a batch of {len(members)} records ({size} bytes) for topic {topic} as too "
                 f"large: the topic's max.message.bytes (or the broker's message.max.bytes) is smaller. "
                 f"Set producer.batch.size (worker) or producer.override.batch.size (connector) below it; "
-                f"it is now {self._kwargs['max_batch_size']}.") from e
+                f"it is now {self._kwargs['max_batch_size']}."
+            ) from e
 
     def _fits_whole(self, records: list[ProducerRecord]) -> bool:
         """Whether these records, none with headers, surely fit one batch: values and keys plus the most a record's
@@ -388,8 +487,9 @@ class KafkaProducer(Producer):
             return False
         return size + 32 * len(records) + BATCH_OVERHEAD <= self._kwargs["max_batch_size"]
 
-    async def _partitioned(self, p: AIOKafkaProducer,
-                           records: list[ProducerRecord]) -> dict[tuple[str, int], list[int] | range]:
+    async def _partitioned(
+        self, p: AIOKafkaProducer, records: list[ProducerRecord]
+    ) -> dict[tuple[str, int], list[int] | range]:
         """Record indices per (topic, partition): explicit partition, else murmur2 of the key like Kafka's default
         partitioner, else one partition per call and topic (sticky, round robin across calls)."""
         if not records:
@@ -425,8 +525,9 @@ class KafkaProducer(Producer):
         return by_partition  # type: ignore[return-value]
 
     def _sticky(self, p: AIOKafkaProducer, topic: str) -> int:
-        parts = sorted(p.client.cluster.available_partitions_for_topic(topic)
-                       or p.client.cluster.partitions_for_topic(topic))
+        parts = sorted(
+            p.client.cluster.available_partitions_for_topic(topic) or p.client.cluster.partitions_for_topic(topic)
+        )
         self._round_robin += 1
         return parts[self._round_robin % len(parts)]
 
@@ -435,7 +536,7 @@ class KafkaProducer(Producer):
 
 
 class _Listener(ConsumerRebalanceListener):
-    def __init__(self, consumer: "KafkaConsumer"):
+    def __init__(self, consumer: KafkaConsumer):
         self.consumer = consumer
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
@@ -451,18 +552,28 @@ _NO_HEADERS: Any = ()  # shared by every record without headers (immutable, so n
 _NO_HEADERS_LIST: list = []  # the same for the C batch builder, which takes lists only (and never changes them)
 BATCH_OVERHEAD = 61  # a v2 record batch's header
 _TIMESTAMP, _KEY, _VALUE, _HEADERS = (field_getter(ProducerRecord, n) for n in ("timestamp", "key", "value", "headers"))
-_LOST_MEMBERSHIP = (kerrors.CommitFailedError, kerrors.UnknownMemberIdError, kerrors.IllegalGenerationError,
-                    kerrors.RebalanceInProgressError)
+_LOST_MEMBERSHIP = (
+    kerrors.CommitFailedError,
+    kerrors.UnknownMemberIdError,
+    kerrors.IllegalGenerationError,
+    kerrors.RebalanceInProgressError,
+)
 
 
 def _stock_batch(records: list[Any]) -> RecordBatch:
     """aiokafka's own records of one partition as a RecordBatch (where kafka_fetch is not in place)."""
     types = kafka_fetch.TIMESTAMP_TYPES
     first = records[0]
-    return RecordBatch(first.topic, first.partition, [r.offset for r in records], [r.timestamp for r in records],
-                       [r.key for r in records], [r.value for r in records],
-                       [list(r.headers) if r.headers else _NO_HEADERS for r in records],
-                       [types[r.timestamp_type] for r in records])
+    return RecordBatch(
+        first.topic,
+        first.partition,
+        [r.offset for r in records],
+        [r.timestamp for r in records],
+        [r.key for r in records],
+        [r.value for r in records],
+        [list(r.headers) if r.headers else _NO_HEADERS for r in records],
+        [types[r.timestamp_type] for r in records],
+    )
 
 
 class KafkaConsumer(Consumer):
@@ -471,8 +582,12 @@ class KafkaConsumer(Consumer):
         self.group_id = group_id
         # Kafka's consumers offer "range" first (partition.assignment.strategy's default): a sink's group can then
         # hold JVM workers' consumers and ours at once (aiokafka alone offers only "roundrobin")
-        self._kwargs = {**CONSUMER_DEFAULTS, "partition_assignment_strategy": _assignors("RangeAssignor"),
-                        **client_kwargs(config, _CONSUMER, "consumer"), "enable_auto_commit": False}
+        self._kwargs = {
+            **CONSUMER_DEFAULTS,
+            "partition_assignment_strategy": _assignors("RangeAssignor"),
+            **client_kwargs(config, _CONSUMER, "consumer"),
+            "enable_auto_commit": False,
+        }
         self._start_timeout = int((config or {}).get("default.api.timeout.ms", 60000)) / 1000
         self._consumer: AIOKafkaConsumer | None = None
         self._subscription: tuple[list[str] | None, str | None] | None = None
@@ -512,9 +627,13 @@ class KafkaConsumer(Consumer):
         finally:
             await c.stop()
 
-    async def subscribe(self, topics: list[str] | None = None, pattern: str | None = None,
-                        on_assigned: RebalanceCallback | None = None,
-                        on_revoked: RebalanceCallback | None = None) -> None:
+    async def subscribe(
+        self,
+        topics: list[str] | None = None,
+        pattern: str | None = None,
+        on_assigned: RebalanceCallback | None = None,
+        on_revoked: RebalanceCallback | None = None,
+    ) -> None:
         if not topics and not pattern:
             raise ConnectError("subscribe needs topics or a pattern")
         self.on_assigned, self.on_revoked = on_assigned, on_revoked
@@ -587,17 +706,22 @@ class _OffsetDeleteResponse_v0(Response):
     API_KEY = 47
     API_VERSION = 0
     SCHEMA = Schema(
-        ("error_code", Int16), ("throttle_time_ms", Int32),
-        ("topics", Array(("name", String("utf-8")),
-                         ("partitions", Array(("partition_index", Int32), ("error_code", Int16))))))
+        ("error_code", Int16),
+        ("throttle_time_ms", Int32),
+        (
+            "topics",
+            Array(("name", String("utf-8")), ("partitions", Array(("partition_index", Int32), ("error_code", Int16)))),
+        ),
+    )
 
 
 class _OffsetDeleteRequest_v0(RequestStruct):
     API_KEY = 47
     API_VERSION = 0
     RESPONSE_TYPE = _OffsetDeleteResponse_v0
-    SCHEMA = Schema(("group_id", String("utf-8")),
-                    ("topics", Array(("name", String("utf-8")), ("partitions", Array(Int32)))))
+    SCHEMA = Schema(
+        ("group_id", String("utf-8")), ("topics", Array(("name", String("utf-8")), ("partitions", Array(Int32))))
+    )
 
 
 class _OffsetDeleteRequest(Request[_OffsetDeleteRequest_v0]):
@@ -638,9 +762,15 @@ def _aio_new_topic(t: NewTopic) -> AioNewTopic:
 class KafkaTransport(Transport):
     kind = "kafka"
 
-    def __init__(self, bootstrap_servers: str, producer_config: Mapping[str, Any] | None = None,
-                 consumer_config: Mapping[str, Any] | None = None, admin_config: Mapping[str, Any] | None = None,
-                 *, startup_timeout_s: float | None = None):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        producer_config: Mapping[str, Any] | None = None,
+        consumer_config: Mapping[str, Any] | None = None,
+        admin_config: Mapping[str, Any] | None = None,
+        *,
+        startup_timeout_s: float | None = None,
+    ):
         """startup_timeout_s: how long start() keeps retrying an unreachable cluster (None: until it answers)."""
         self.bootstrap = bootstrap_servers
         self.producer_config = dict(producer_config or {})
@@ -704,6 +834,7 @@ class KafkaTransport(Transport):
     async def describe_topic_configs(self, topic: str) -> dict[str, str]:
         """Effective configs of a topic (an addition to the Transport interface, for checks and tooling)."""
         from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
         responses = await self._require().describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
         out: dict[str, str] = {}
         for resp in responses:
@@ -726,8 +857,10 @@ class KafkaTransport(Transport):
             if code == 0:
                 created.append(name)
             elif code != _TOPIC_ALREADY_EXISTS:
-                raise ConnectError(f"Could not create topic {name}: {kerrors.for_code(code).__name__}"
-                                   f"{': ' + message if message else ''}")
+                raise ConnectError(
+                    f"Could not create topic {name}: {kerrors.for_code(code).__name__}"
+                    f"{': ' + message if message else ''}"
+                )
         await self._await_visible(created)
         return created
 
@@ -748,8 +881,7 @@ class KafkaTransport(Transport):
 
     async def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:
         offsets = await self._require().list_consumer_group_offsets(group_id)
-        return {TopicPartition(tp.topic, tp.partition): om.offset for tp, om in offsets.items()
-                if om.offset >= 0}
+        return {TopicPartition(tp.topic, tp.partition): om.offset for tp, om in offsets.items() if om.offset >= 0}
 
     async def _group_members(self, group_id: str) -> int:
         for resp in await self._require().describe_consumer_groups([group_id]):
@@ -769,15 +901,19 @@ class KafkaTransport(Transport):
         if to_set:
             # A commit outside the group's generation is accepted only while the group is empty.
             topics = [(t, [(tp[1], off, "") for tp, off in items]) for t, items in _by_topic(to_set).items()]
-            req = OffsetCommitRequest(group_id, OffsetCommitRequest.DEFAULT_GENERATION_ID, "",
-                                      OffsetCommitRequest.DEFAULT_RETENTION_TIME, topics)
+            req = OffsetCommitRequest(
+                group_id,
+                OffsetCommitRequest.DEFAULT_GENERATION_ID,
+                "",
+                OffsetCommitRequest.DEFAULT_RETENTION_TIME,
+                topics,
+            )
             resp = await admin._send_request(req, coordinator)
             for topic, partitions in resp.topics:
                 for partition, code in partitions:
                     self._raise_group_error(group_id, code, f"{topic}-{partition}")
         if to_delete:
-            topics = [(t, [p for _, p in items]) for t, items in
-                      _by_topic([(tp, tp[1]) for tp in to_delete]).items()]
+            topics = [(t, [p for _, p in items]) for t, items in _by_topic([(tp, tp[1]) for tp in to_delete]).items()]
             resp = await admin._send_request(_OffsetDeleteRequest(group_id, topics), coordinator)
             if resp.error_code != _GROUP_ID_NOT_FOUND:
                 self._raise_group_error(group_id, resp.error_code, group_id)
@@ -791,8 +927,7 @@ class KafkaTransport(Transport):
             return
         if code in (_NON_EMPTY_GROUP, _GROUP_SUBSCRIBED_TO_TOPIC, _UNKNOWN_MEMBER_ID, _ILLEGAL_GENERATION):
             raise GroupNotEmpty(f"Consumer group {group_id} has active members")
-        raise ConnectError(f"Offset change for {what} in group {group_id} failed: "
-                           f"{kerrors.for_code(code).__name__}")
+        raise ConnectError(f"Offset change for {what} in group {group_id} failed: {kerrors.for_code(code).__name__}")
 
     async def delete_group(self, group_id: str) -> None:
         admin = self._require()

@@ -13,6 +13,7 @@ install() replaces aiokafka's PartitionRecords and FetchResult.getall in the fet
 internals are not the ones this was written against it installs nothing, and KafkaConsumer converts records the
 slow way (see `installed`).
 """
+
 from __future__ import annotations
 
 import sys
@@ -65,9 +66,12 @@ def install() -> bool:
     global installed
     if installed:
         return True
-    if _fetcher is None or not all(hasattr(_fetcher, n) for n in _REQUIRED) \
-            or not all(hasattr(_fetcher.PartitionRecords, n) for n in _REQUIRED_RECORDS) \
-            or not hasattr(_fetcher.FetchResult, "getall"):
+    if (
+        _fetcher is None
+        or not all(hasattr(_fetcher, n) for n in _REQUIRED)
+        or not all(hasattr(_fetcher.PartitionRecords, n) for n in _REQUIRED_RECORDS)
+        or not hasattr(_fetcher.FetchResult, "getall")
+    ):
         return False
     stock_getall = _fetcher.FetchResult.getall
     base = _fetcher.PartitionRecords
@@ -129,7 +133,7 @@ def install() -> bool:
         def _crc_ok(self, batch: Any, start: int, end: int) -> bool:
             view = self._view
             if view is not None and getattr(batch, "magic", 0) >= 2:
-                return crc32c(view[start + _CRC_FROM:end]) == batch.crc
+                return crc32c(view[start + _CRC_FROM : end]) == batch.crc
             return batch.validate_crc()  # v0/v1 message sets, or records built without the fetched bytes
 
         def _load_batch(self) -> bool:
@@ -140,7 +144,7 @@ def install() -> bool:
                 batch = records.next_batch()
                 start = self._pos
                 if view is not None:  # where the batch ends in the fetched bytes: its length field says
-                    self._pos += _LOG_OVERHEAD + int.from_bytes(view[start + _LENGTH_AT:start + _LOG_OVERHEAD], "big")
+                    self._pos += _LOG_OVERHEAD + int.from_bytes(view[start + _LENGTH_AT : start + _LOG_OVERHEAD], "big")
                 if self._check_crcs and not self._crc_ok(batch, start, self._pos):
                     raise _errors.CorruptRecordException(f"Invalid CRC - {self._tp}")
                 if self._isolation_level == read_committed and batch.producer_id is not None:

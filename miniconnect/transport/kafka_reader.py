@@ -8,6 +8,7 @@ per 573-byte record at 4 MiB responses. ChunkedReader keeps the chunks as they c
 install() makes aiokafka's connections use it (the reader's class is switched when aiokafka's protocol is built
 around it); when aiokafka's internals are not the expected ones it installs nothing and aiokafka works as shipped.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -107,8 +108,11 @@ def install() -> bool:
     if installed:
         return True
     protocol = getattr(_conn, "AIOKafkaProtocol", None)
-    if protocol is None or not issubclass(protocol, asyncio.StreamReaderProtocol) \
-            or not all(hasattr(asyncio.StreamReader, n) for n in ("_wait_for_data", "_wakeup_waiter")):
+    if (
+        protocol is None
+        or not issubclass(protocol, asyncio.StreamReaderProtocol)
+        or not all(hasattr(asyncio.StreamReader, n) for n in ("_wait_for_data", "_wakeup_waiter"))
+    ):
         return False
     stock_init = protocol.__init__
 

@@ -6,6 +6,7 @@ about 8% of a JDBC source worker's CPU. This encoder writes the same bytes (test
 and copies each batch once. It replaces `encode` only on the request classes whose schema is exactly the one it
 knows, so another aiokafka version falls back to its own encoder.
 """
+
 from __future__ import annotations
 
 import struct
@@ -47,17 +48,30 @@ def _is_known_schema(schema: Any) -> bool:
     """("transactional_id" String, "required_acks" Int16, "timeout" Int32,
     "topics" [("topic" String, "partitions" [("partition" Int32, "messages" Bytes)])])"""
     try:
-        if not isinstance(schema, Schema) or tuple(schema.names) != ("transactional_id", "required_acks", "timeout",
-                                                                     "topics"):
+        if not isinstance(schema, Schema) or tuple(schema.names) != (
+            "transactional_id",
+            "required_acks",
+            "timeout",
+            "topics",
+        ):
             return False
         tid, acks, timeout, topics = schema.fields
         topic = topics.array_of
         partitions = topic.fields[1].array_of
-        return (isinstance(tid, String) and tid.encoding == "utf-8" and acks is Int16 and timeout is Int32
-                and isinstance(topics, Array) and tuple(topic.names) == ("topic", "partitions")
-                and isinstance(topic.fields[0], String) and topic.fields[0].encoding == "utf-8"
-                and isinstance(topic.fields[1], Array) and tuple(partitions.names) == ("partition", "messages")
-                and partitions.fields[0] is Int32 and partitions.fields[1] is Bytes)
+        return (
+            isinstance(tid, String)
+            and tid.encoding == "utf-8"
+            and acks is Int16
+            and timeout is Int32
+            and isinstance(topics, Array)
+            and tuple(topic.names) == ("topic", "partitions")
+            and isinstance(topic.fields[0], String)
+            and topic.fields[0].encoding == "utf-8"
+            and isinstance(topic.fields[1], Array)
+            and tuple(partitions.names) == ("partition", "messages")
+            and partitions.fields[0] is Int32
+            and partitions.fields[1] is Bytes
+        )
     except (AttributeError, TypeError, ValueError, IndexError):
         return False
 
@@ -67,8 +81,11 @@ def install() -> list[type]:
     changed = []
     for version in range(3, 9):
         cls = getattr(produce, f"ProduceRequest_v{version}", None)
-        if cls is not None and cls.__dict__.get("encode") is not encode_produce_request \
-                and _is_known_schema(getattr(cls, "SCHEMA", None)):
+        if (
+            cls is not None
+            and cls.__dict__.get("encode") is not encode_produce_request
+            and _is_known_schema(getattr(cls, "SCHEMA", None))
+        ):
             cls.encode = encode_produce_request
             changed.append(cls)
     return changed

@@ -1,9 +1,11 @@
 """FileStreamSink: writes each record's value as a line to a file (or stdout); flush makes it durable."""
+
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from miniconnect import CONNECT_VERSION
 from miniconnect.config.configdef import ConfigDef, ConfigType, Importance
@@ -45,12 +47,19 @@ class FileStreamSinkConnector(SinkConnector):
     class_name = "org.apache.kafka.connect.file.FileStreamSinkConnector"
     version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     task_class = FileStreamSinkTask
-    config_def = ConfigDef().define("file", ConfigType.STRING, None, None, Importance.HIGH,
-                                    "Destination filename. If not specified, the standard output will be used")
+    config_def = ConfigDef().define(
+        "file",
+        ConfigType.STRING,
+        None,
+        None,
+        Importance.HIGH,
+        "Destination filename. If not specified, the standard output will be used",
+    )
 
     async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         return [dict(self.props) for _ in range(max_tasks)]  # the connector's config, as Kafka's gives
 
-    async def alter_offsets(self, connector_config: Mapping[str, str],
-                            offsets: Mapping[TopicPartition, int | None]) -> bool:
+    async def alter_offsets(
+        self, connector_config: Mapping[str, str], offsets: Mapping[TopicPartition, int | None]
+    ) -> bool:
         return True  # nothing kept outside Kafka's consumer offsets (Kafka's FileStreamSinkConnector says the same)

@@ -1,10 +1,12 @@
 """FileStreamSource: each line of a file (or stdin) becomes a string record; the offset is the byte position."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
@@ -47,8 +49,9 @@ class FileStreamSourceTask(SourceTask):
         try:
             self.stream = open(self.filename, "rb")
         except FileNotFoundError:
-            log.warning("Couldn't find file %s for FileStreamSourceTask, sleeping to wait for it to be created",
-                        self.filename)
+            log.warning(
+                "Couldn't find file %s for FileStreamSourceTask, sleeping to wait for it to be created", self.filename
+            )
             return False
         self.stream.seek(self.position)
         return True
@@ -57,7 +60,9 @@ class FileStreamSourceTask(SourceTask):
         if not self._open():
             await self.context.wait(1.0)
             return None
-        chunk = await asyncio.to_thread(self.stream.read, 1 << 20) if self.filename is None else self.stream.read(1 << 20)
+        chunk = (
+            await asyncio.to_thread(self.stream.read, 1 << 20) if self.filename is None else self.stream.read(1 << 20)
+        )
         if chunk:
             self.buffer += chunk
         records = self._lines()
@@ -74,13 +79,12 @@ class FileStreamSourceTask(SourceTask):
             nl = buf.find(b"\n", start)
             if nl < 0:
                 break
-            end = nl - 1 if nl > start and buf[nl - 1:nl] == b"\r" else nl
+            end = nl - 1 if nl > start and buf[nl - 1 : nl] == b"\r" else nl
             line = buf[start:end].decode("utf-8", errors="replace")
             self.position += nl + 1 - start
             start = nl + 1
             offset = {POSITION_FIELD: self.position} if self.filename else None
-            records.append(SourceRecord(partition, offset, self.topic, None, None, None, STRING_SCHEMA, line,
-                                        None))
+            records.append(SourceRecord(partition, offset, self.topic, None, None, None, STRING_SCHEMA, line, None))
         self.buffer = buf[start:]
         return records
 
@@ -94,13 +98,26 @@ class FileStreamSourceConnector(SourceConnector):
     class_name = "org.apache.kafka.connect.file.FileStreamSourceConnector"
     version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     task_class = FileStreamSourceTask
-    config_def = (ConfigDef()
-                  .define("file", ConfigType.STRING, None, None, Importance.HIGH,
-                          "Source filename. If not specified, the standard input will be used")
-                  .define("topic", ConfigType.STRING, importance=Importance.HIGH,
-                          documentation="The topic to publish data to")
-                  .define("batch.size", ConfigType.INT, 2000, at_least(1), Importance.LOW,
-                          "The maximum number of records the source task can read from the file each time it is polled"))
+    config_def = (
+        ConfigDef()
+        .define(
+            "file",
+            ConfigType.STRING,
+            None,
+            None,
+            Importance.HIGH,
+            "Source filename. If not specified, the standard input will be used",
+        )
+        .define("topic", ConfigType.STRING, importance=Importance.HIGH, documentation="The topic to publish data to")
+        .define(
+            "batch.size",
+            ConfigType.INT,
+            2000,
+            at_least(1),
+            Importance.LOW,
+            "The maximum number of records the source task can read from the file each time it is polled",
+        )
+    )
 
     async def start(self, props: dict[str, str]) -> None:
         self.config_def.parse(props)  # Kafka 4.1 checks no more than this (a "topic" of "a,b" is taken as it is)
@@ -110,12 +127,15 @@ class FileStreamSourceConnector(SourceConnector):
         # Only one input stream makes sense; the task gets the connector's config, as Kafka's does.
         return [dict(self.props)]
 
-    async def alter_offsets(self, connector_config: Mapping[str, str],
-                            offsets: Mapping[str, dict[str, Any] | None]) -> bool:
+    async def alter_offsets(
+        self, connector_config: Mapping[str, str], offsets: Mapping[str, dict[str, Any] | None]
+    ) -> bool:
         """Kafka's FileStreamSourceConnector.alterOffsets: only {"filename": ...} -> {"position": n >= 0}."""
         if not connector_config.get("file"):
-            raise ConnectError("Offsets cannot be modified if the 'file' configuration is unspecified. This is "
-                               "because stdin is used for input and offsets are not tracked.")
+            raise ConnectError(
+                "Offsets cannot be modified if the 'file' configuration is unspecified. This is "
+                "because stdin is used for input and offsets are not tracked."
+            )
         for key, offset in offsets.items():
             if offset is None:
                 continue  # a reset: Kafka's connector checks neither the offset nor the partition

@@ -5,14 +5,16 @@ report (§5.3–5.5), then `TypeMapper.map` applies the generic rules (§5.1, §
 and a per-value converter (None when the driver's Python value is already what the Struct holds).
 Struct values use Python objects for logical types: Decimal, date, time, datetime (aware, or naive = UTC).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from miniconnect.data import schema as S
@@ -21,17 +23,39 @@ from miniconnect.data.schema import DataError, Schema, Type
 log = logging.getLogger(__name__)
 
 Converter = Callable[[Any], Any]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # Java's short zone ids (ZoneId.SHORT_IDS) that zoneinfo does not know.
-_SHORT_IDS = {"EST": "-05:00", "MST": "-07:00", "HST": "-10:00", "ACT": "Australia/Darwin", "AET": "Australia/Sydney",
-              "AGT": "America/Argentina/Buenos_Aires", "ART": "Africa/Cairo", "AST": "America/Anchorage",
-              "BET": "America/Sao_Paulo", "BST": "Asia/Dhaka", "CAT": "Africa/Harare", "CNT": "America/St_Johns",
-              "CST": "America/Chicago", "CTT": "Asia/Shanghai", "EAT": "Africa/Addis_Ababa", "ECT": "Europe/Paris",
-              "IET": "America/Indiana/Indianapolis", "IST": "Asia/Kolkata", "JST": "Asia/Tokyo",
-              "MIT": "Pacific/Apia", "NET": "Asia/Yerevan", "NST": "Pacific/Auckland", "PLT": "Asia/Karachi",
-              "PNT": "America/Phoenix", "PRT": "America/Puerto_Rico", "PST": "America/Los_Angeles",
-              "SST": "Pacific/Guadalcanal", "VST": "Asia/Ho_Chi_Minh"}
+_SHORT_IDS = {
+    "EST": "-05:00",
+    "MST": "-07:00",
+    "HST": "-10:00",
+    "ACT": "Australia/Darwin",
+    "AET": "Australia/Sydney",
+    "AGT": "America/Argentina/Buenos_Aires",
+    "ART": "Africa/Cairo",
+    "AST": "America/Anchorage",
+    "BET": "America/Sao_Paulo",
+    "BST": "Asia/Dhaka",
+    "CAT": "Africa/Harare",
+    "CNT": "America/St_Johns",
+    "CST": "America/Chicago",
+    "CTT": "Asia/Shanghai",
+    "EAT": "Africa/Addis_Ababa",
+    "ECT": "Europe/Paris",
+    "IET": "America/Indiana/Indianapolis",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "MIT": "Pacific/Apia",
+    "NET": "Asia/Yerevan",
+    "NST": "Pacific/Auckland",
+    "PLT": "Asia/Karachi",
+    "PNT": "America/Phoenix",
+    "PRT": "America/Puerto_Rico",
+    "PST": "America/Los_Angeles",
+    "SST": "Pacific/Guadalcanal",
+    "VST": "Asia/Ho_Chi_Minh",
+}
 
 
 def parse_zone(name: str) -> dt.tzinfo:
@@ -54,15 +78,15 @@ class Column:
     """What the Java driver would tell about a result column."""
 
     name: str
-    jdbc: str                     # BOOLEAN BIT TINYINT SMALLINT INTEGER BIGINT REAL FLOAT DOUBLE NUMERIC DECIMAL
-                                  # CHAR VARCHAR BINARY DATE TIME TIMESTAMP OTHER ARRAY ...
-    type_name: str = ""           # native type name (json, uuid, money, tinyint(1), ...)
+    jdbc: str  # BOOLEAN BIT TINYINT SMALLINT INTEGER BIGINT REAL FLOAT DOUBLE NUMERIC DECIMAL
+    # CHAR VARCHAR BINARY DATE TIME TIMESTAMP OTHER ARRAY ...
+    type_name: str = ""  # native type name (json, uuid, money, tinyint(1), ...)
     precision: int = 0
     scale: int = 0
     signed: bool = True
     nullable: bool | None = None  # None = unknown → optional
     auto_increment: bool = False
-    aware: bool = False           # PostgreSQL timestamptz: values are instants, not wall-clock
+    aware: bool = False  # PostgreSQL timestamptz: values are instants, not wall-clock
 
 
 # -- value conversions -------------------------------------------------------------------------------
@@ -77,6 +101,7 @@ def _rescale(scale: int) -> Converter:
         if not isinstance(v, decimal.Decimal):
             v = decimal.Decimal(str(v))
         return v.quantize(quantum, decimal.ROUND_HALF_UP, S.EXACT)
+
     return conv
 
 
@@ -91,6 +116,7 @@ def _to_int(type_name: str) -> Converter:
         if isinstance(v, (bytes, bytearray)):
             return int.from_bytes(v, "big")
         return int(v)
+
     return conv
 
 
@@ -173,6 +199,7 @@ def _naive_ts(v: Any) -> dt.datetime | None:
 
 def to_instant(tz: dt.tzinfo) -> Converter:
     """Driver timestamp value → aware UTC datetime, zone-less values read as wall-clock in `tz` (db.timezone)."""
+
     def conv(v: Any) -> Any:
         v = _naive_ts(v)
         if v is None:
@@ -180,6 +207,7 @@ def to_instant(tz: dt.tzinfo) -> Converter:
         if v.tzinfo is None:
             return v.replace(tzinfo=tz) if tz is not UTC else v.replace(tzinfo=UTC)
         return v
+
     return conv
 
 
@@ -206,6 +234,7 @@ def _granular(granularity: str, tz: dt.tzinfo) -> tuple[Schema, Schema, Converte
                 return None
             n = epoch_nanos(v) // div
             return str(n) if as_str else n
+
         t = Type.STRING if as_str else Type.INT64
         return Schema(t), Schema(t, optional=True), conv
     if granularity in ("micros_iso_datetime_string", "nanos_iso_datetime_string"):
@@ -218,6 +247,7 @@ def _granular(granularity: str, tz: dt.tzinfo) -> tuple[Schema, Schema, Converte
             local = v.astimezone(tz)
             frac = f"{local.microsecond:06d}" + ("000" if digits == 9 else "")
             return local.strftime("%Y-%m-%dT%H:%M:%S.") + frac
+
         return Schema(Type.STRING), Schema(Type.STRING, optional=True), iso
     return S.timestamp_schema(), S.timestamp_schema(True), (None if tz is UTC else inst)
 
@@ -233,8 +263,13 @@ _PRIMITIVE = {t: (Schema(t), Schema(t, optional=True)) for t in Type if t.is_pri
 class TypeMapper:
     """Maps Columns to (field schema, converter) under numeric.mapping, timestamp.granularity and db.timezone."""
 
-    def __init__(self, numeric_mapping: str = "none", granularity: str = "connect_logical", tz: str = "UTC",
-                 dialect: str = "generic"):
+    def __init__(
+        self,
+        numeric_mapping: str = "none",
+        granularity: str = "connect_logical",
+        tz: str = "UTC",
+        dialect: str = "generic",
+    ):
         self.numeric_mapping = (numeric_mapping or "none").lower()
         self.granularity = granularity or "connect_logical"
         self.tz = parse_zone(tz or "UTC")
@@ -320,15 +355,43 @@ class TypeMapper:
 
 
 # -- per-dialect native type → JDBC category ---------------------------------------------------------------
-_PG_JDBC = {"int2": "SMALLINT", "int4": "INTEGER", "int8": "BIGINT", "oid": "BIGINT", "float4": "REAL",
-            "float8": "DOUBLE", "money": "DOUBLE", "numeric": "NUMERIC", "bool": "BIT", "bit": "BIT",
-            "bpchar": "CHAR", "char": "CHAR", "varchar": "VARCHAR", "text": "VARCHAR", "name": "VARCHAR",
-            "json": "OTHER", "jsonb": "OTHER", "uuid": "OTHER", "xml": "SQLXML", "bytea": "BINARY", "date": "DATE",
-            "time": "TIME", "timetz": "TIME", "timestamp": "TIMESTAMP", "timestamptz": "TIMESTAMP"}
+_PG_JDBC = {
+    "int2": "SMALLINT",
+    "int4": "INTEGER",
+    "int8": "BIGINT",
+    "oid": "BIGINT",
+    "float4": "REAL",
+    "float8": "DOUBLE",
+    "money": "DOUBLE",
+    "numeric": "NUMERIC",
+    "bool": "BIT",
+    "bit": "BIT",
+    "bpchar": "CHAR",
+    "char": "CHAR",
+    "varchar": "VARCHAR",
+    "text": "VARCHAR",
+    "name": "VARCHAR",
+    "json": "OTHER",
+    "jsonb": "OTHER",
+    "uuid": "OTHER",
+    "xml": "SQLXML",
+    "bytea": "BINARY",
+    "date": "DATE",
+    "time": "TIME",
+    "timetz": "TIME",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMP",
+}
 
 
-def pg_column(name: str, type_name: str, type_kind: str, typmod: int = -1, nullable: bool | None = None,
-              auto_increment: bool = False) -> Column:
+def pg_column(
+    name: str,
+    type_name: str,
+    type_kind: str,
+    typmod: int = -1,
+    nullable: bool | None = None,
+    auto_increment: bool = False,
+) -> Column:
     """From asyncpg attribute type info (name, kind) plus pg_attribute's atttypmod and attnotnull."""
     if type_kind == "array" or type_name.startswith("_"):
         jdbc = "ARRAY"
@@ -345,8 +408,9 @@ def pg_column(name: str, type_name: str, type_kind: str, typmod: int = -1, nulla
         precision = 1
     elif type_name == "bit":
         precision = typmod if typmod > 0 else 1
-    return Column(name, jdbc, type_name, precision, scale, True, nullable, auto_increment,
-                  aware=type_name == "timestamptz")
+    return Column(
+        name, jdbc, type_name, precision, scale, True, nullable, auto_increment, aware=type_name == "timestamptz"
+    )
 
 
 _MY_INT = {1: "TINYINT", 2: "SMALLINT", 9: "INTEGER", 3: "INTEGER", 8: "BIGINT"}
@@ -367,8 +431,20 @@ def mysql_column(field: Any) -> Column:
     if t in (0, 246):
         precision = max(0, length - (1 if signed else 0) - (1 if scale > 0 else 0))
         return Column(name, "DECIMAL", "decimal", precision, scale, signed, nullable, auto)
-    simple = {4: "REAL", 5: "DOUBLE", 10: "DATE", 14: "DATE", 13: "DATE", 11: "TIME", 12: "TIMESTAMP",
-              7: "TIMESTAMP", 245: "LONGVARCHAR", 247: "CHAR", 248: "CHAR", 255: "BINARY"}
+    simple = {
+        4: "REAL",
+        5: "DOUBLE",
+        10: "DATE",
+        14: "DATE",
+        13: "DATE",
+        11: "TIME",
+        12: "TIMESTAMP",
+        7: "TIMESTAMP",
+        245: "LONGVARCHAR",
+        247: "CHAR",
+        248: "CHAR",
+        255: "BINARY",
+    }
     if t in simple:
         return Column(name, simple[t], "json" if t == 245 else "", 0, 0, signed, nullable, auto)
     if t == 16:
@@ -380,19 +456,39 @@ def mysql_column(field: Any) -> Column:
     return Column(name, "OTHER", str(t), 0, 0, True, nullable, auto)
 
 
-_SQLITE = {"BOOLEAN": ("BOOLEAN", True), "TINYINT": ("TINYINT", False), "SMALLINT": ("SMALLINT", False),
-           "INT2": ("SMALLINT", False), "INTEGER": ("INTEGER", True), "INT": ("INTEGER", False),
-           "MEDIUMINT": ("INTEGER", False), "BIGINT": ("BIGINT", True), "INT8": ("BIGINT", True),
-           "UNSIGNED BIG INT": ("BIGINT", True), "REAL": ("REAL", True), "DOUBLE": ("DOUBLE", True),
-           "DOUBLE PRECISION": ("DOUBLE", True), "FLOAT": ("FLOAT", True), "NUMERIC": ("NUMERIC", True),
-           "DECIMAL": ("DECIMAL", True), "CHAR": ("CHAR", True), "CHARACTER": ("CHAR", True),
-           "NCHAR": ("NCHAR", True), "VARCHAR": ("VARCHAR", True), "NVARCHAR": ("NVARCHAR", True),
-           "TEXT": ("VARCHAR", True), "CLOB": ("CLOB", True), "BLOB": ("BLOB", True), "BINARY": ("BINARY", True),
-           "DATE": ("DATE", True), "DATETIME": ("DATE", True), "TIMESTAMP": ("TIMESTAMP", True)}
+_SQLITE = {
+    "BOOLEAN": ("BOOLEAN", True),
+    "TINYINT": ("TINYINT", False),
+    "SMALLINT": ("SMALLINT", False),
+    "INT2": ("SMALLINT", False),
+    "INTEGER": ("INTEGER", True),
+    "INT": ("INTEGER", False),
+    "MEDIUMINT": ("INTEGER", False),
+    "BIGINT": ("BIGINT", True),
+    "INT8": ("BIGINT", True),
+    "UNSIGNED BIG INT": ("BIGINT", True),
+    "REAL": ("REAL", True),
+    "DOUBLE": ("DOUBLE", True),
+    "DOUBLE PRECISION": ("DOUBLE", True),
+    "FLOAT": ("FLOAT", True),
+    "NUMERIC": ("NUMERIC", True),
+    "DECIMAL": ("DECIMAL", True),
+    "CHAR": ("CHAR", True),
+    "CHARACTER": ("CHAR", True),
+    "NCHAR": ("NCHAR", True),
+    "VARCHAR": ("VARCHAR", True),
+    "NVARCHAR": ("NVARCHAR", True),
+    "TEXT": ("VARCHAR", True),
+    "CLOB": ("CLOB", True),
+    "BLOB": ("BLOB", True),
+    "BINARY": ("BINARY", True),
+    "DATE": ("DATE", True),
+    "DATETIME": ("DATE", True),
+    "TIMESTAMP": ("TIMESTAMP", True),
+}
 
 
-def sqlite_column(name: str, declared: str, notnull: bool, auto_increment: bool = False,
-                  sample: Any = None) -> Column:
+def sqlite_column(name: str, declared: str, notnull: bool, auto_increment: bool = False, sample: Any = None) -> Column:
     """From PRAGMA table_info's declared type; without a declaration, from the value's storage class."""
     decl = (declared or "").strip().upper()
     base = decl.split("(")[0].strip()
@@ -403,11 +499,21 @@ def sqlite_column(name: str, declared: str, notnull: bool, auto_increment: bool 
     if base in _SQLITE:
         jdbc, signed = _SQLITE[base]
     elif not base:
-        jdbc, signed = ({int: "BIGINT", float: "DOUBLE", str: "VARCHAR", bytes: "BLOB"}.get(type(sample), "NUMERIC"),
-                        True)
+        jdbc, signed = (
+            {int: "BIGINT", float: "DOUBLE", str: "VARCHAR", bytes: "BLOB"}.get(type(sample), "NUMERIC"),
+            True,
+        )
     else:  # SQLite affinity rules for other declarations
         signed = True
-        jdbc = ("BIGINT" if "INT" in base else "VARCHAR" if any(k in base for k in ("CHAR", "CLOB", "TEXT"))
-                else "BLOB" if "BLOB" in base else "DOUBLE" if any(k in base for k in ("REAL", "FLOA", "DOUB"))
-                else "NUMERIC")
+        jdbc = (
+            "BIGINT"
+            if "INT" in base
+            else "VARCHAR"
+            if any(k in base for k in ("CHAR", "CLOB", "TEXT"))
+            else "BLOB"
+            if "BLOB" in base
+            else "DOUBLE"
+            if any(k in base for k in ("REAL", "FLOA", "DOUB"))
+            else "NUMERIC"
+        )
     return Column(name, jdbc, decl.lower(), precision, scale, signed, not notnull, auto_increment)

@@ -5,12 +5,14 @@ between tries, like the Java connector's CachedConnectionProvider; the last fail
 message names the redacted URL and the driver's reason. Returned connections are not in autocommit mode for
 MySQL (the caller commits); asyncpg and aiosqlite are used with explicit transactions by the caller.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from miniconnect.errors import ConnectError
 
@@ -25,6 +27,7 @@ LOGIN_TIMEOUT_S = 40.0  # the Java connector's DriverManager login timeout
 async def _connect_once(jdbc: JdbcUrl) -> Any:
     if jdbc.dialect == "postgresql":
         import asyncpg
+
         settings = {}
         schema = jdbc.param("currentSchema")
         if schema:
@@ -32,16 +35,33 @@ async def _connect_once(jdbc: JdbcUrl) -> Any:
         app = jdbc.param("ApplicationName")
         if app:
             settings["application_name"] = app
-        return await asyncpg.connect(host=jdbc.host, port=jdbc.port, user=jdbc.user, password=jdbc.password,
-                                     database=jdbc.database, ssl=pg_ssl(jdbc), timeout=LOGIN_TIMEOUT_S,
-                                     server_settings=settings or None)
+        return await asyncpg.connect(
+            host=jdbc.host,
+            port=jdbc.port,
+            user=jdbc.user,
+            password=jdbc.password,
+            database=jdbc.database,
+            ssl=pg_ssl(jdbc),
+            timeout=LOGIN_TIMEOUT_S,
+            server_settings=settings or None,
+        )
     if jdbc.dialect == "mysql":
         import aiomysql
-        return await aiomysql.connect(host=jdbc.host, port=jdbc.port, user=jdbc.user or "",
-                                      password=jdbc.password or "", db=jdbc.database, charset="utf8mb4",
-                                      autocommit=False, ssl=mysql_ssl(jdbc), connect_timeout=LOGIN_TIMEOUT_S)
+
+        return await aiomysql.connect(
+            host=jdbc.host,
+            port=jdbc.port,
+            user=jdbc.user or "",
+            password=jdbc.password or "",
+            db=jdbc.database,
+            charset="utf8mb4",
+            autocommit=False,
+            ssl=mysql_ssl(jdbc),
+            connect_timeout=LOGIN_TIMEOUT_S,
+        )
     if jdbc.dialect == "sqlite":
         import aiosqlite
+
         path = jdbc.path or ":memory:"
         uri = path.startswith("file:")
         if not uri and path != ":memory:" and jdbc.param("open_mode", "").lower() == "readonly":
@@ -53,8 +73,9 @@ async def _connect_once(jdbc: JdbcUrl) -> Any:
     raise ConnectError(f"Unsupported database dialect {jdbc.dialect!r}")
 
 
-async def open_connection(jdbc: JdbcUrl, attempts: int = 3, backoff_ms: int = 10000,
-                          wait: Callable[[float], Awaitable[bool]] | None = None) -> Any:
+async def open_connection(
+    jdbc: JdbcUrl, attempts: int = 3, backoff_ms: int = 10000, wait: Callable[[float], Awaitable[bool]] | None = None
+) -> Any:
     """A new raw driver connection: asyncpg.Connection, aiomysql.Connection (autocommit off, utf8mb4) or
     aiosqlite.Connection. Tries `attempts` times, sleeping `backoff_ms` between tries; `wait(seconds)` (e.g. a task
     context's `wait`) replaces the sleep and aborts the retries when it returns True (the task is stopping)."""
@@ -67,16 +88,23 @@ async def open_connection(jdbc: JdbcUrl, attempts: int = 3, backoff_ms: int = 10
             raise
         except Exception as e:  # driver errors, OSError, timeouts: all worth another try
             last = e
-            log.info("Unable to connect to database on attempt %d/%d (%s): %s. %s", attempt, attempts,
-                     jdbc.redacted(), _reason(e), "Will retry." if attempt < attempts else "Giving up.")
+            log.info(
+                "Unable to connect to database on attempt %d/%d (%s): %s. %s",
+                attempt,
+                attempts,
+                jdbc.redacted(),
+                _reason(e),
+                "Will retry." if attempt < attempts else "Giving up.",
+            )
             if attempt < attempts:
                 if wait is not None:
                     if await wait(backoff_ms / 1000):
                         break
                 else:
                     await asyncio.sleep(backoff_ms / 1000)
-    raise ConnectError(f"Could not connect to database {jdbc.redacted()} after {attempts} attempt(s): "
-                       f"{_reason(last)}") from last
+    raise ConnectError(
+        f"Could not connect to database {jdbc.redacted()} after {attempts} attempt(s): {_reason(last)}"
+    ) from last
 
 
 def _reason(e: BaseException | None) -> str:

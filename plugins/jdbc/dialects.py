@@ -5,6 +5,7 @@ Functions take the dialect family as a string ("postgresql" | "mysql" | "sqlite"
 `` ` `` for MySQL/MariaDB; unlike the Java connector, a quote character inside a name is doubled (the escaping
 itself is sqltext's, the one place where names and values become SQL text).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,10 +18,10 @@ from .sqltext import sql_text
 
 @dataclass(frozen=True)
 class Dialect:
-    kind: str             # "postgresql" | "mysql" | "sqlite"
-    java_name: str        # the `dialect.name` value, e.g. "PostgreSqlDatabaseDialect"
-    quote: str            # identifier quote character
-    now_sql: str          # statement returning the database clock (one row, one column)
+    kind: str  # "postgresql" | "mysql" | "sqlite"
+    java_name: str  # the `dialect.name` value, e.g. "PostgreSqlDatabaseDialect"
+    quote: str  # identifier quote character
+    now_sql: str  # statement returning the database clock (one row, one column)
 
     @property
     def name(self) -> str:
@@ -34,10 +35,20 @@ SQLITE = Dialect("sqlite", "SqliteDatabaseDialect", '"', "SELECT strftime('%Y-%m
 _BY_KIND = {d.kind: d for d in (POSTGRESQL, MYSQL, SQLITE)}
 
 # Every value Confluent's `dialect.name` accepts (validator list); only three have an implementation here.
-DIALECT_NAMES = ["", "GenericDatabaseDialect", "Db2DatabaseDialect", "DerbyDatabaseDialect", "OracleDatabaseDialect",
-                 "SqliteDatabaseDialect", "PostgreSqlDatabaseDialect", "MySqlDatabaseDialect",
-                 "SqlServerDatabaseDialect", "SapHanaDatabaseDialect", "SybaseDatabaseDialect",
-                 "VerticaDatabaseDialect"]
+DIALECT_NAMES = [
+    "",
+    "GenericDatabaseDialect",
+    "Db2DatabaseDialect",
+    "DerbyDatabaseDialect",
+    "OracleDatabaseDialect",
+    "SqliteDatabaseDialect",
+    "PostgreSqlDatabaseDialect",
+    "MySqlDatabaseDialect",
+    "SqlServerDatabaseDialect",
+    "SapHanaDatabaseDialect",
+    "SybaseDatabaseDialect",
+    "VerticaDatabaseDialect",
+]
 
 
 def get_dialect(dialect: str | Dialect) -> Dialect:
@@ -57,8 +68,10 @@ def resolve_dialect(url_dialect: str, dialect_name: str | None = None) -> Dialec
     d = by_name.get(dialect_name) or next((v for k, v in by_name.items() if k.lower() == dialect_name.lower()), None)
     if d is None:
         available = ", ".join(n for n in DIALECT_NAMES if n)
-        raise ConfigError(message=f"Unable to find dialect with name '{dialect_name}' in the available dialects: "
-                                  f"[{available}] (this worker implements {', '.join(by_name)})")
+        raise ConfigError(
+            message=f"Unable to find dialect with name '{dialect_name}' in the available dialects: "
+            f"[{available}] (this worker implements {', '.join(by_name)})"
+        )
     return d
 
 
@@ -157,7 +170,7 @@ def split_table_list(text: str) -> list[str]:
     blanks around the commas are dropped, as Kafka's ConfigDef LIST does."""
     items, start, i, n = [], 0, 0, len(text)
     while i < n:
-        if text[i] in "\"`":
+        if text[i] in '"`':
             _, i = _quoted_end(text, i)
             continue
         if text[i] == ",":

@@ -22,6 +22,7 @@ definition (`query`, `query.suffix`) go in as they are.
   where a parameter goes, and `SqlText.params` turns them into the driver's own (`$n`, `%s` with every other `%`
   doubled for PyMySQL's interpolation, `?`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,9 @@ PARAM = "\0"
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")
 # PyMySQL's escape_string table (pymysql.converters._escape_table): the characters MySQL reads after a backslash
-MYSQL_ESCAPES = str.maketrans({"\0": "\\0", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\032": "\\Z", '"': '\\"',
-                               "'": "\\'"})
+MYSQL_ESCAPES = str.maketrans(
+    {"\0": "\\0", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\032": "\\Z", '"': '\\"', "'": "\\'"}
+)
 
 
 class UnsafeSql(ConnectError):
@@ -79,17 +81,24 @@ class SqlText:
     def __init__(self, quote: bool = True):
         self.quote = quote
         # the common classes by exact class, before the isinstance chain (MySQL row values of mixed columns)
-        self._by_class: dict[type, Any] = {type(None): lambda v: "NULL", int: int.__repr__, str: self.string,
-                                           float: self.float_literal, bool: self.literal_any}
+        self._by_class: dict[type, Any] = {
+            type(None): lambda v: "NULL",
+            int: int.__repr__,
+            str: self.string,
+            float: self.float_literal,
+            bool: self.literal_any,
+        }
 
     # -- names ------------------------------------------------------------------------------------------------
     def identifier(self, name: str) -> str:
         _check_text(name, "The identifier")
         if not self.quote:
             if not _PLAIN.match(name):
-                raise UnsafeSql(f"The name {name!r} is not a plain identifier (an ASCII letter or '_', then letters, "
-                                f"digits, '_' or '$') and quote.sql.identifiers=never: it is not written into SQL "
-                                f"unquoted. Rename it or set quote.sql.identifiers=always")
+                raise UnsafeSql(
+                    f"The name {name!r} is not a plain identifier (an ASCII letter or '_', then letters, "
+                    f"digits, '_' or '$') and quote.sql.identifiers=never: it is not written into SQL "
+                    f"unquoted. Rename it or set quote.sql.identifiers=always"
+                )
             return name
         q = self.quote_char
         return q + name.replace(q, q + q) + q

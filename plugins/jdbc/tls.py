@@ -10,6 +10,7 @@ MariaDB (Connector/J 3): `sslMode` disable | trust | verify-ca | verify-full, le
 `keyStorePassword`. PREFERRED and prefer without a CA stay without TLS for MySQL (aiomysql cannot fall back).
 Stores go through miniconnect.config.tls, so JKS is refused with the keytool command that converts it.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ _PG_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 
 
 def _file_url(value: str) -> str:
-    return value[len("file:"):] if value.startswith("file:") else value
+    return value[len("file:") :] if value.startswith("file:") else value
 
 
 def _context(mode: str, props: dict[str, Any]) -> ssl.SSLContext:
@@ -60,6 +61,7 @@ def _pg_key(jdbc: JdbcUrl) -> dict[str, Any]:
         raise ConfigError("connection.url", "[hidden]", f"Could not read the client certificate or key: {e}") from None
     if not key_data.lstrip().startswith(b"-----BEGIN"):  # pgjdbc's default: PKCS8 DER
         from cryptography.hazmat.primitives import serialization as s
+
         try:
             loaded = s.load_der_private_key(key_data, password.encode() if password else None)
         except (ValueError, TypeError) as e:
@@ -95,17 +97,26 @@ def _mysql_mode(jdbc: JdbcUrl) -> str | None:
     mode = (jdbc.param("sslMode") or "").lower().replace("_", "-")
     if jdbc.scheme == "mariadb":
         if mode:
-            return _lookup(jdbc, mode, {"disable": None, "trust": "trust", "verify-ca": "verify-ca",
-                                        "verify-full": "verify-full"})
+            return _lookup(
+                jdbc, mode, {"disable": None, "trust": "trust", "verify-ca": "verify-ca", "verify-full": "verify-full"}
+            )
         if (jdbc.param("useSsl") or jdbc.param("useSSL") or "").lower() != "true":
             return None
         if (jdbc.param("trustServerCertificate") or "").lower() == "true":
             return "trust"
-        return "verify-ca" if (jdbc.param("disableSslHostnameVerification") or "").lower() == "true" \
-            else "verify-full"
+        return "verify-ca" if (jdbc.param("disableSslHostnameVerification") or "").lower() == "true" else "verify-full"
     if mode:
-        return _lookup(jdbc, mode, {"disabled": None, "preferred": None, "required": "trust", "verify-ca": "verify-ca",
-                                    "verify-identity": "verify-full"})
+        return _lookup(
+            jdbc,
+            mode,
+            {
+                "disabled": None,
+                "preferred": None,
+                "required": "trust",
+                "verify-ca": "verify-ca",
+                "verify-identity": "verify-full",
+            },
+        )
     if (jdbc.param("useSSL") or jdbc.param("useSsl") or "").lower() != "true":
         return None
     return "verify-ca" if (jdbc.param("verifyServerCertificate") or "").lower() == "true" else "trust"
@@ -126,15 +137,24 @@ def mysql_ssl(jdbc: JdbcUrl) -> ssl.SSLContext | None:
     trust = jdbc.param("trustCertificateKeyStoreUrl")
     server_cert = jdbc.param("serverSslCert")
     if trust:
-        props.update({"ssl.truststore.location": _file_url(trust),
-                      "ssl.truststore.password": jdbc.param("trustCertificateKeyStorePassword"),
-                      "ssl.truststore.type": jdbc.param("trustCertificateKeyStoreType")})
+        props.update(
+            {
+                "ssl.truststore.location": _file_url(trust),
+                "ssl.truststore.password": jdbc.param("trustCertificateKeyStorePassword"),
+                "ssl.truststore.type": jdbc.param("trustCertificateKeyStoreType"),
+            }
+        )
     elif server_cert:
         key = "ssl.truststore.certificates" if "-----BEGIN" in server_cert else "ssl.truststore.location"
         props[key] = _file_url(server_cert)
     client = jdbc.param("clientCertificateKeyStoreUrl") or jdbc.param("keyStore")
     if client:
         password = jdbc.param("clientCertificateKeyStorePassword") or jdbc.param("keyStorePassword")
-        props.update({"ssl.keystore.location": _file_url(client), "ssl.keystore.password": password,
-                      "ssl.key.password": password})
+        props.update(
+            {
+                "ssl.keystore.location": _file_url(client),
+                "ssl.keystore.password": password,
+                "ssl.key.password": password,
+            }
+        )
     return _context(mode, props)

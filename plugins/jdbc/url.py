@@ -7,6 +7,7 @@ Users paste the `connection.url` they use with Confluent's connector, so the Jav
 Credentials passed as `connection.user` / `connection.password` win over the ones written in the URL.
 `redact()` is the only form of a URL that may be logged or put in an error message.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,17 +28,17 @@ _MYSQL_MODES = {"loadbalance", "replication", "failover", "sequential", "aurora"
 class JdbcUrl:
     """A parsed JDBC URL. `dialect` is the family (mysql covers MariaDB); `scheme` is the subprotocol as written."""
 
-    dialect: str                      # "postgresql" | "mysql" | "sqlite"
-    scheme: str                       # "postgresql" | "mysql" | "mariadb" | "sqlite"
-    host: str | None = None           # first host of the URL (None for sqlite)
+    dialect: str  # "postgresql" | "mysql" | "sqlite"
+    scheme: str  # "postgresql" | "mysql" | "mariadb" | "sqlite"
+    host: str | None = None  # first host of the URL (None for sqlite)
     port: int | None = None
-    database: str | None = None       # database name (None for sqlite)
-    path: str | None = None           # sqlite file path, ":memory:" or a "file:..." URI
-    params: dict[str, str] = field(default_factory=dict)   # URL parameters minus user/password
+    database: str | None = None  # database name (None for sqlite)
+    path: str | None = None  # sqlite file path, ":memory:" or a "file:..." URI
+    params: dict[str, str] = field(default_factory=dict)  # URL parameters minus user/password
     user: str | None = None
     password: str | None = None
     hosts: list[tuple[str, int]] = field(default_factory=list)  # every host:port listed
-    url: str = ""                     # the original text (never log it: use redact())
+    url: str = ""  # the original text (never log it: use redact())
 
     def param(self, name: str, default: str | None = None) -> str | None:
         """A URL parameter by case-insensitive name (Java drivers treat most of them that way)."""
@@ -76,7 +77,7 @@ def _parse_hosts(text: str, default_port: int, url: str) -> list[tuple[str, int]
             continue
         if h.startswith("["):  # IPv6 literal
             end = h.find("]")
-            host, rest = h[1:end], h[end + 1:]
+            host, rest = h[1:end], h[end + 1 :]
             port = int(rest[1:]) if rest.startswith(":") and rest[1:] else default_port
         else:
             host, _, p = h.partition(":")
@@ -100,8 +101,11 @@ def parse_jdbc_url(url: str, user: str | None = None, password: str | None = Non
     scheme, rest = m.group(1).lower(), m.group(2)
     dialect = _DIALECT_OF.get(scheme)
     if dialect is None:
-        raise ConfigError("connection.url", redact(text),
-                          f"Unsupported JDBC subprotocol 'jdbc:{m.group(1)}'; supported: {', '.join(SUPPORTED)}")
+        raise ConfigError(
+            "connection.url",
+            redact(text),
+            f"Unsupported JDBC subprotocol 'jdbc:{m.group(1)}'; supported: {', '.join(SUPPORTED)}",
+        )
     if dialect == "sqlite":
         path, _, query = rest.partition("?")
         params = _parse_params(query)
@@ -109,15 +113,21 @@ def parse_jdbc_url(url: str, user: str | None = None, password: str | None = Non
             raise ConfigError("connection.url", redact(text), "A jdbc:sqlite URL needs a file path or :memory:")
         if path.startswith("file:") and query:  # keep URI parameters on the URI the driver opens
             path = f"{path}?{query}"
-        return JdbcUrl(dialect, scheme, path=path, params=params,
-                       user=user if user is not None else params.pop("user", None),
-                       password=password if password is not None else params.pop("password", None), url=text)
+        return JdbcUrl(
+            dialect,
+            scheme,
+            path=path,
+            params=params,
+            user=user if user is not None else params.pop("user", None),
+            password=password if password is not None else params.pop("password", None),
+            url=text,
+        )
 
     url_user = url_password = None
     if dialect == "mysql":
         mode = re.match(r"([a-z]+):(?=//)", rest)
         if mode and mode.group(1) in _MYSQL_MODES:
-            rest = rest[mode.end():]
+            rest = rest[mode.end() :]
     if rest.startswith("//"):
         authority, slash, tail = rest[2:].partition("/")
         if "?" in authority and not slash:  # jdbc:mysql://host?x=y
@@ -135,9 +145,18 @@ def parse_jdbc_url(url: str, user: str | None = None, password: str | None = Non
     url_user = params.pop("user", url_user)
     url_password = params.pop("password", url_password)
     host, port = hosts[0]
-    return JdbcUrl(dialect, scheme, host=host, port=port, database=unquote(database) or None, params=params,
-                   user=user if user is not None else url_user,
-                   password=password if password is not None else url_password, hosts=hosts, url=text)
+    return JdbcUrl(
+        dialect,
+        scheme,
+        host=host,
+        port=port,
+        database=unquote(database) or None,
+        params=params,
+        user=user if user is not None else url_user,
+        password=password if password is not None else url_password,
+        hosts=hosts,
+        url=text,
+    )
 
 
 def redact(url: str) -> str:

@@ -4,6 +4,7 @@ rejoins after revocations and when the assignment's scheduled delay expires (as 
 Run as a script it is one member in its own process (so a test can SIGKILL it): it prints one JSON line per
 assignment on stdout. Args: bootstrap group url protocol delay_ms connectors-json.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,23 +15,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from miniconnect.distributed.member import WorkerGroupMember  # noqa: E402
-from miniconnect.distributed.protocol import ExtendedAssignment  # noqa: E402
-from miniconnect.distributed.state import ClusterConfigState  # noqa: E402
-from miniconnect.runtime.states import TaskId  # noqa: E402
+from miniconnect.distributed.member import WorkerGroupMember
+from miniconnect.distributed.protocol import ExtendedAssignment
+from miniconnect.distributed.state import ClusterConfigState
+from miniconnect.runtime.states import TaskId
 
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_MS = 1000
 
 
 def snapshot_of(connectors: dict[str, int], offset: int = 3) -> ClusterConfigState:
-    return ClusterConfigState(offset=offset, connector_task_counts=dict(connectors),
-                              connector_configs={c: {} for c in connectors})
+    return ClusterConfigState(
+        offset=offset, connector_task_counts=dict(connectors), connector_configs={c: {} for c in connectors}
+    )
 
 
 class GroupWorker:
-    def __init__(self, bootstrap: str, group: str, url: str, config: dict, *, protocol: str = "sessioned",
-                 delay_ms: int = 4000, on_assigned=None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        bootstrap: str,
+        group: str,
+        url: str,
+        config: dict,
+        *,
+        protocol: str = "sessioned",
+        delay_ms: int = 4000,
+        on_assigned=None,
+    ) -> None:
         self.url = url
         self.config = config  # {"snapshot": ClusterConfigState}, shared by a test's workers
         self.connectors: set[str] = set()
@@ -43,10 +54,19 @@ class GroupWorker:
         self._on_assigned = on_assigned
         self._task: asyncio.Task | None = None
         self.member = WorkerGroupMember(
-            bootstrap_servers=bootstrap, client_config={}, group_id=group, session_timeout_ms=SESSION_TIMEOUT_MS,
-            heartbeat_interval_ms=HEARTBEAT_MS, rebalance_timeout_ms=20000,
-            scheduled_rebalance_max_delay_ms=delay_ms, protocol=protocol, url=url,
-            config_snapshot=lambda: self.config["snapshot"], listener=self, on_rejoin_needed=self._wake.set)
+            bootstrap_servers=bootstrap,
+            client_config={},
+            group_id=group,
+            session_timeout_ms=SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=HEARTBEAT_MS,
+            rebalance_timeout_ms=20000,
+            scheduled_rebalance_max_delay_ms=delay_ms,
+            protocol=protocol,
+            url=url,
+            config_snapshot=lambda: self.config["snapshot"],
+            listener=self,
+            on_rejoin_needed=self._wake.set,
+        )
 
     # RebalanceListener
     async def on_revoked(self, leader: str, connectors: list[str], tasks: list[TaskId]) -> None:
@@ -104,11 +124,26 @@ class GroupWorker:
 
 async def _main(bootstrap: str, group: str, url: str, protocol: str, delay_ms: int, connectors: str) -> None:
     def report(worker: GroupWorker, generation: int, a: ExtendedAssignment) -> None:
-        print(json.dumps({"member_id": worker.member.member_id, "generation": generation,
-                          "tasks": sorted(str(t) for t in worker.tasks)}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "member_id": worker.member.member_id,
+                    "generation": generation,
+                    "tasks": sorted(str(t) for t in worker.tasks),
+                }
+            ),
+            flush=True,
+        )
 
-    worker = GroupWorker(bootstrap, group, url, {"snapshot": snapshot_of(json.loads(connectors))},
-                         protocol=protocol, delay_ms=delay_ms, on_assigned=report)
+    worker = GroupWorker(
+        bootstrap,
+        group,
+        url,
+        {"snapshot": snapshot_of(json.loads(connectors))},
+        protocol=protocol,
+        delay_ms=delay_ms,
+        on_assigned=report,
+    )
     await worker.start()
     await asyncio.Event().wait()
 

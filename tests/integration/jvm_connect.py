@@ -3,6 +3,7 @@
 The jars come from ~/.cache/miniconnect/connect-4.1.1/libs (scripts/test-deps.sh resolves them); the FileStream
 connectors are on that classpath. Driven through its REST API like worker_process.WorkerProcess.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from worker_process import WorkerProcess, free_port
 
 LIBS = Path(os.environ.get("MINICONNECT_CONNECT_LIBS", Path.home() / ".cache/miniconnect/connect-4.1.1/libs"))
@@ -39,8 +39,14 @@ def connect_libs() -> Path | None:
 class JvmConnectWorker(WorkerProcess):
     """stop/kill/rest/log/wait_for as WorkerProcess; the process is Connect's JVM worker."""
 
-    def __init__(self, workdir: Path, props: dict[str, str], port: int | None = None, mode: str = "distributed",
-                 connector_files: list[str] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        props: dict[str, str],
+        port: int | None = None,
+        mode: str = "distributed",
+        connector_files: list[str] | None = None,
+    ):
         workdir.mkdir(parents=True, exist_ok=True)
         port = port or free_port()
         props = {"listeners": f"http://127.0.0.1:{port}", **props}
@@ -64,11 +70,20 @@ class JvmConnectWorker(WorkerProcess):
         t0 = time.monotonic()
         out = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            ["java", "-Xmx512m", "-XX:TieredStopAtLevel=1",
-             f"-Dlog4j2.configurationFile={self.workdir}/log4j2.properties", "-cp", f"{libs}/*",
-             f"org.apache.kafka.connect.cli.Connect{self.mode.capitalize()}", str(self.props),
-             *self.connector_files],
-            stdout=out, stderr=subprocess.STDOUT)
+            [
+                "java",
+                "-Xmx512m",
+                "-XX:TieredStopAtLevel=1",
+                f"-Dlog4j2.configurationFile={self.workdir}/log4j2.properties",
+                "-cp",
+                f"{libs}/*",
+                f"org.apache.kafka.connect.cli.Connect{self.mode.capitalize()}",
+                str(self.props),
+                *self.connector_files,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"JVM worker exited with {self.proc.returncode}:\n{self.log()[-5000:]}")
@@ -87,11 +102,20 @@ def available() -> bool:
     return connect_libs() is not None
 
 
-def start(mode: str = "standalone", props: dict[str, str] | None = None, connector_files: list[str] | None = None,
-          workdir: Path | None = None, timeout: float = 120.0) -> JvmConnectWorker:
+def start(
+    mode: str = "standalone",
+    props: dict[str, str] | None = None,
+    connector_files: list[str] | None = None,
+    workdir: Path | None = None,
+    timeout: float = 120.0,
+) -> JvmConnectWorker:
     """A started JVM Connect worker ("standalone" or "distributed") with the worker `props` (listeners and, in
     standalone, the offsets file have defaults): .url, .stop(), .kill(), .log_path."""
-    worker = JvmConnectWorker(workdir or Path(tempfile.mkdtemp(prefix=f"jvm-connect-{mode}-")), props or {},
-                              mode=mode, connector_files=connector_files)
+    worker = JvmConnectWorker(
+        workdir or Path(tempfile.mkdtemp(prefix=f"jvm-connect-{mode}-")),
+        props or {},
+        mode=mode,
+        connector_files=connector_files,
+    )
     worker.start(timeout)
     return worker

@@ -3,6 +3,7 @@
 Each test has its own group and internal topics on the session broker. FileStream source -> topic -> FileStream
 sink shows that records survive a SIGKILL of the worker that runs them.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,12 +11,12 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
-
 from worker_process import WorkerProcess, distributed_worker
 
 TIMEOUT = 90.0
@@ -29,8 +30,14 @@ def _lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-def request(worker: WorkerProcess, method: str, path: str, json: Any = None, ok: tuple[int, ...] = (200, 201, 202,
-            204), timeout: float = TIMEOUT) -> httpx.Response:
+def request(
+    worker: WorkerProcess,
+    method: str,
+    path: str,
+    json: Any = None,
+    ok: tuple[int, ...] = (200, 201, 202, 204),
+    timeout: float = TIMEOUT,
+) -> httpx.Response:
     """A REST call retried while the cluster rebalances (409, or 500 "a rebalance is expected"), as clients of a
     Connect cluster do."""
     deadline = time.monotonic() + timeout
@@ -133,8 +140,13 @@ def test_three_workers_share_connectors(cluster, tmp_path: Path) -> None:
     target = sorted(files)[0]
     request(w1, "PUT", f"/connectors/{target}/pause", ok=(202,))
     for w in workers:
-        wait_for("paused", lambda w=w: (s := status(w, target)) and s["connector"]["state"] == "PAUSED"
-                 and s["tasks"][0]["state"] == "PAUSED", workers)
+        wait_for(
+            "paused",
+            lambda w=w: (
+                (s := status(w, target)) and s["connector"]["state"] == "PAUSED" and s["tasks"][0]["state"] == "PAUSED"
+            ),
+            workers,
+        )
     request(w2, "PUT", f"/connectors/{target}/resume", ok=(202,))
     wait_for("resumed", lambda: running(w1, target, 1), workers)
 
@@ -151,12 +163,19 @@ def test_three_workers_share_connectors(cluster, tmp_path: Path) -> None:
     # Stop through one worker: STOPPED with no tasks everywhere; offsets can then be read and altered.
     request(w2, "PUT", f"/connectors/{target}/stop", ok=(204,))
     for w in workers:
-        wait_for("stopped", lambda w=w: (s := status(w, target)) and s["connector"]["state"] == "STOPPED"
-                 and s["tasks"] == [], workers)
+        wait_for(
+            "stopped",
+            lambda w=w: (s := status(w, target)) and s["connector"]["state"] == "STOPPED" and s["tasks"] == [],
+            workers,
+        )
     offsets = request(w3, "GET", f"/connectors/{target}/offsets").json()["offsets"]
     assert offsets and offsets[0]["partition"] == {"filename": str(files[target])}
-    r = request(w1, "PATCH", f"/connectors/{target}/offsets", {"offsets": [
-        {"partition": {"filename": str(files[target])}, "offset": {"position": 0}}]})
+    r = request(
+        w1,
+        "PATCH",
+        f"/connectors/{target}/offsets",
+        {"offsets": [{"partition": {"filename": str(files[target])}, "offset": {"position": 0}}]},
+    )
     assert "offsets for this connector have been altered successfully" in r.json()["message"]
     assert request(w2, "GET", f"/connectors/{target}/offsets").json()["offsets"][0]["offset"] == {"position": 0}
     request(w3, "PUT", f"/connectors/{target}/resume", ok=(202,))
@@ -186,9 +205,13 @@ def test_three_workers_share_connectors(cluster, tmp_path: Path) -> None:
     starts = task_starts(workers)
     w4 = cluster(1)[0]
     workers.append(w4)
-    wait_for("the fourth worker gets work", lambda: any(
-        (s := status(w1, n)) and s["tasks"] and s["tasks"][0]["worker_id"] == f"127.0.0.1:{w4.port}"
-        for n in where), workers)
+    wait_for(
+        "the fourth worker gets work",
+        lambda: any(
+            (s := status(w1, n)) and s["tasks"] and s["tasks"][0]["worker_id"] == f"127.0.0.1:{w4.port}" for n in where
+        ),
+        workers,
+    )
     wait_for("all running", lambda: all(running(w1, n, 1) for n in where), workers)
     after = task_starts(workers)
     for n, old in where.items():
@@ -233,8 +256,11 @@ def test_sigkill_moves_tasks_without_losing_records(cluster, tmp_path: Path) -> 
         survivor = next(w for w in workers if w is not victim)
         time.sleep(1.0)  # let an offset flush happen, then kill mid-stream
         victim.kill()
-        wait_for("the source task running on the survivor", lambda: (s := running(survivor, source, 1))
-                 and s["tasks"][0]["worker_id"] == f"127.0.0.1:{survivor.port}", workers)
+        wait_for(
+            "the source task running on the survivor",
+            lambda: (s := running(survivor, source, 1)) and s["tasks"][0]["worker_id"] == f"127.0.0.1:{survivor.port}",
+            workers,
+        )
         wait_for("the sink running", lambda: running(survivor, sink, 1), workers)
         time.sleep(1.0)
     finally:
@@ -252,29 +278,54 @@ def test_sigkill_moves_jdbc_sink_tasks_without_losing_rows(cluster, pg_db, kafka
     """A JDBC sink (2 tasks on 2 workers) into PostgreSQL: one worker is killed mid-stream, its task continues on
     the other from the group's committed positions; every order is in the table, duplicates counted."""
     from test_jdbc_sink_e2e import kafka_produce
-    from test_jdbc_sink_e2e_kill import N, Counter as RowCounter, stream
+    from test_jdbc_sink_e2e_kill import Counter as RowCounter
+    from test_jdbc_sink_e2e_kill import N, stream
 
     topic = f"orders_{_uid()}"
     records = stream(0)
-    kafka_produce(kafka_bootstrap, topic, [v.encode() for _, v in records], [k.encode() for k, _ in records],
-                  partitions=4)
+    kafka_produce(
+        kafka_bootstrap, topic, [v.encode() for _, v in records], [k.encode() for k, _ in records], partitions=4
+    )
     workers = cluster(2)
     name = f"orders-sink-{_uid()}"
-    request(workers[1], "POST", "/connectors", {"name": name, "config": {
-        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "2", "topics": topic,
-        "table.name.format": "orders", "auto.create": "true", **pg_db.connection_config()}}, ok=(201,))
-    spread = wait_for("two tasks on two workers", lambda: (s := running(workers[0], name, 2))
-                      and len({t["worker_id"] for t in s["tasks"]}) == 2, workers)
+    request(
+        workers[1],
+        "POST",
+        "/connectors",
+        {
+            "name": name,
+            "config": {
+                "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+                "tasks.max": "2",
+                "topics": topic,
+                "table.name.format": "orders",
+                "auto.create": "true",
+                **pg_db.connection_config(),
+            },
+        },
+        ok=(201,),
+    )
+    spread = wait_for(
+        "two tasks on two workers",
+        lambda: (s := running(workers[0], name, 2)) and len({t["worker_id"] for t in s["tasks"]}) == 2,
+        workers,
+    )
     assert spread
     counter = RowCounter(pg_db, "orders")
     at_kill = counter.wait_at_least(N // 5, timeout=120)
     victim = workers[0]
     victim.kill()
     survivor = workers[1]
-    wait_for("both tasks on the survivor", lambda: (s := running(survivor, name, 2))
-             and {t["worker_id"] for t in s["tasks"]} == {f"127.0.0.1:{survivor.port}"}, [survivor])
-    survivor.wait_for(lambda: counter.fetch("SELECT COUNT(DISTINCT order_id) FROM orders")[0][0] == N,
-                      timeout=180, what="every order")
+    wait_for(
+        "both tasks on the survivor",
+        lambda: (
+            (s := running(survivor, name, 2)) and {t["worker_id"] for t in s["tasks"]} == {f"127.0.0.1:{survivor.port}"}
+        ),
+        [survivor],
+    )
+    survivor.wait_for(
+        lambda: counter.fetch("SELECT COUNT(DISTINCT order_id) FROM orders")[0][0] == N, timeout=180, what="every order"
+    )
     total = counter.fetch("SELECT COUNT(*) FROM orders")[0][0]
     print(f"JDBC sink SIGKILL failover: {N} orders, none lost ({at_kill} rows at the kill), {total - N} duplicates")
     assert at_kill < N, "the sink finished before the kill: raise N"

@@ -1,4 +1,5 @@
 """Bad input to a distributed worker, on the real broker: each gets an error naming what is wrong."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,6 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
 from servers import run_async
 from test_distributed import wait_for
 from worker_process import distributed_worker
@@ -27,6 +27,7 @@ def test_internal_topic_with_delete_policy_is_refused(tmp_path: Path, kafka_boot
             await admin.create_topics([NewTopic(f"{group}-configs", 1, 1, topic_configs={"cleanup.policy": "delete"})])
         finally:
             await admin.close()
+
     run_async(create)
     worker = distributed_worker(tmp_path, kafka_bootstrap, group)
     try:
@@ -35,8 +36,10 @@ def test_internal_topic_with_delete_policy_is_refused(tmp_path: Path, kafka_boot
         pass  # exited before its REST API answered
     assert worker.proc is not None
     assert worker.proc.wait(60) != 0
-    assert (f"Topic '{group}-configs' supplied via the 'config.storage.topic' property is required to have "
-            f"'cleanup.policy=compact'") in worker.log()
+    assert (
+        f"Topic '{group}-configs' supplied via the 'config.storage.topic' property is required to have "
+        f"'cleanup.policy=compact'"
+    ) in worker.log()
 
 
 def test_unreachable_broker_is_named(tmp_path: Path) -> None:
@@ -62,6 +65,7 @@ def test_group_id_of_a_consumer_group_is_refused(tmp_path: Path, kafka_bootstrap
             await consumer.stop()
 
     import threading
+
     t = threading.Thread(target=lambda: asyncio.run(consume()))
     t.start()
     try:
@@ -73,8 +77,9 @@ def test_group_id_of_a_consumer_group_is_refused(tmp_path: Path, kafka_bootstrap
         assert worker.proc is not None
         wait_for("the worker to give up", lambda: worker.proc.poll() is not None, [worker], 60)
         assert worker.proc.returncode != 0
-        assert f"Group {group} is already used by members of another protocol type (e.g. a consumer group)" \
-            in worker.log()
+        assert (
+            f"Group {group} is already used by members of another protocol type (e.g. a consumer group)" in worker.log()
+        )
     finally:
         stop.set()
         t.join()

@@ -1,5 +1,6 @@
 """Files at rest through a real worker: connector configs owner-only and never torn by a SIGKILL; a damaged
 embedded log is reported by the worker that opens it."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import orjson
-
 from worker_process import WorkerProcess
 
 SECRET = "s3cret-pa55word"
@@ -23,8 +23,13 @@ def _mode(path: Path) -> int:
 
 
 def _config(i: int) -> dict[str, str]:
-    return {"connector.class": "FileStreamSink", "tasks.max": "1", "topics": "t", "file": f"/tmp/nowhere-{i}",
-            "connection.password": SECRET}
+    return {
+        "connector.class": "FileStreamSink",
+        "tasks.max": "1",
+        "topics": "t",
+        "file": f"/tmp/nowhere-{i}",
+        "connection.password": SECRET,
+    }
 
 
 def test_connector_configs_are_owner_only_and_loose_files_are_tightened(tmp_path: Path) -> None:
@@ -42,8 +47,10 @@ def test_connector_configs_are_owner_only_and_loose_files_are_tightened(tmp_path
     worker = WorkerProcess(tmp_path, port=worker.port)
     worker.start()
     try:  # the herder loads its stores once the REST server is up: wait for its word
-        worker.wait_for(lambda: f"{store} was readable by group or others (mode 644): changed to 600" in worker.log(),
-                        what="the WARN about the loose config file")
+        worker.wait_for(
+            lambda: f"{store} was readable by group or others (mode 644): changed to 600" in worker.log(),
+            what="the WARN about the loose config file",
+        )
         assert _mode(store) == 0o600
     finally:
         worker.stop()
@@ -70,6 +77,7 @@ def test_sigkill_during_config_writes_never_leaves_a_torn_file(tmp_path: Path) -
                         client.put(f"{worker.url}/connectors/c/config", json=_config(i))
                     except httpx.HTTPError:
                         return  # the worker is gone
+
         thread = threading.Thread(target=writer, args=(round_ * 100_000,))
         thread.start()
         try:
@@ -86,8 +94,13 @@ def test_sigkill_during_config_writes_never_leaves_a_torn_file(tmp_path: Path) -
 
 
 def _topics(props: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-P", "-m", "miniconnect.cli", "topics", str(props), *args], input=stdin,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "miniconnect.cli", "topics", str(props), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_worker_reports_a_damaged_topic_and_the_reset_it_causes(tmp_path: Path) -> None:
@@ -98,10 +111,21 @@ def test_worker_reports_a_damaged_topic_and_the_reset_it_causes(tmp_path: Path) 
         assert r.returncode == 0, r.stderr
     worker.start()
     try:
-        assert worker.rest("PUT", "/connectors/sink/config", {
-            "connector.class": "FileStreamSink", "tasks.max": "1", "file": str(sink), "topics": "lines",
-            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-            "value.converter": "org.apache.kafka.connect.storage.StringConverter"}).status_code == 201
+        assert (
+            worker.rest(
+                "PUT",
+                "/connectors/sink/config",
+                {
+                    "connector.class": "FileStreamSink",
+                    "tasks.max": "1",
+                    "file": str(sink),
+                    "topics": "lines",
+                    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+                    "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+                },
+            ).status_code
+            == 201
+        )
         worker.wait_for(lambda: sink.exists() and len(sink.read_text().splitlines()) == 2000, what="2000 lines")
     finally:
         assert worker.stop() == 0

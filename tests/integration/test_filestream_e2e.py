@@ -1,4 +1,5 @@
 """End to end through the REST API only: file -> embedded log -> file, across a graceful restart."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,12 +18,25 @@ def test_file_source_to_file_sink_survives_graceful_restart(tmp_path: Path) -> N
     worker = WorkerProcess(tmp_path)
     worker.start()
     try:
-        r = worker.rest("POST", "/connectors", {"name": "file-source", "config": {
-            "connector.class": "FileStreamSource", "tasks.max": "1", "file": str(src), "topic": "lines"}})
+        r = worker.rest(
+            "POST",
+            "/connectors",
+            {
+                "name": "file-source",
+                "config": {"connector.class": "FileStreamSource", "tasks.max": "1", "file": str(src), "topic": "lines"},
+            },
+        )
         assert r.status_code == 201, r.text
-        r = worker.rest("PUT", "/connectors/file-sink/config", {
-            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": "1",
-            "file": str(dst), "topics": "lines"})
+        r = worker.rest(
+            "PUT",
+            "/connectors/file-sink/config",
+            {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "tasks.max": "1",
+                "file": str(dst),
+                "topics": "lines",
+            },
+        )
         assert r.status_code == 201, r.text
         worker.wait_running("file-source")
         worker.wait_running("file-sink")
@@ -41,9 +55,12 @@ def test_file_source_to_file_sink_survives_graceful_restart(tmp_path: Path) -> N
         expected = first + [f"after {i}" for i in range(500)]
         restarted.wait_for(lambda: len(_lines(dst)) >= len(expected), what="all lines after the restart")
         assert _lines(dst) == expected  # nothing lost, nothing written twice, in order
-        expected_offsets = {"offsets": [{"partition": {"filename": str(src)},
-                                         "offset": {"position": src.stat().st_size}}]}
-        restarted.wait_for(lambda: restarted.rest("GET", "/connectors/file-source/offsets").json()
-                           == expected_offsets, what="source offsets flushed")
+        expected_offsets = {
+            "offsets": [{"partition": {"filename": str(src)}, "offset": {"position": src.stat().st_size}}]
+        }
+        restarted.wait_for(
+            lambda: restarted.rest("GET", "/connectors/file-source/offsets").json() == expected_offsets,
+            what="source offsets flushed",
+        )
     finally:
         assert restarted.stop() == 0

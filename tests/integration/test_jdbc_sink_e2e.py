@@ -2,6 +2,7 @@
 connection.* pointed at the test MariaDB, PostgreSQL or SQLite) POSTed to the REST API, the seed message produced to
 topic `orders` (embedded log through `miniconnect topics produce`, Kafka through aiokafka), the table created and
 holding the row."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,11 +16,20 @@ import pytest
 from servers import DbServer, run_async
 from worker_process import WorkerProcess
 
-SEED_CONNECTOR = {"name": "my-order-sink-connect", "config": {
-    "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-    "connection.url": "jdbc:mariadb://localhost:3306/cloudtest", "connection.user": "root",
-    "connection.password": "passwd", "auto.create": "true", "auto.evolve": "true", "delete.enabled": "false",
-    "tasks.max": "1", "topics": "orders"}}
+SEED_CONNECTOR = {
+    "name": "my-order-sink-connect",
+    "config": {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "connection.url": "jdbc:mariadb://localhost:3306/cloudtest",
+        "connection.user": "root",
+        "connection.password": "passwd",
+        "auto.create": "true",
+        "auto.evolve": "true",
+        "delete.enabled": "false",
+        "tasks.max": "1",
+        "topics": "orders",
+    },
+}
 SEED_MESSAGE = (
     '{"schema": {"type": "struct", "fields": [{"type": "string", "optional": true, "field": "order_id"}, '
     '{"type": "string", "optional": true, "field": "user_id"}, {"type": "string", "optional": true, "field": '
@@ -27,17 +37,30 @@ SEED_MESSAGE = (
     '"field": "unit_price"}, {"type": "int32", "optional": true, "field": "total_price"}], "optional": false, '
     '"name": "orders"}, "payload": {"order_id": "887dfd6a-5bb7-4742-90e8-a793808e93f6", "user_id": '
     '"ea45be72-1806-44ae-b528-ebec466d0d61", "product_id": "CATALOG-002", "qty": 20, "unit_price": 2000, '
-    '"total_price": 40000}}')
-SEED_ROW = ("887dfd6a-5bb7-4742-90e8-a793808e93f6", "ea45be72-1806-44ae-b528-ebec466d0d61", "CATALOG-002", 20, 2000,
-            40000)
+    '"total_price": 40000}}'
+)
+SEED_ROW = (
+    "887dfd6a-5bb7-4742-90e8-a793808e93f6",
+    "ea45be72-1806-44ae-b528-ebec466d0d61",
+    "CATALOG-002",
+    20,
+    2000,
+    40000,
+)
 COLUMNS = "order_id, user_id, product_id, qty, unit_price, total_price"
 
 
 class Table:
     """Reads the sink's table `orders` synchronously (the worker runs in another process)."""
 
-    def __init__(self, kind: str, connection: dict[str, str], server: DbServer | None = None,
-                 path: Path | None = None, name: str = "orders"):
+    def __init__(
+        self,
+        kind: str,
+        connection: dict[str, str],
+        server: DbServer | None = None,
+        path: Path | None = None,
+        name: str = "orders",
+    ):
         self.kind, self.connection, self.server, self.path, self.name = kind, connection, server, path, name
 
     def query(self, sql: str) -> list[tuple]:
@@ -60,6 +83,7 @@ class Table:
                     await conn.close()
                 else:
                     conn.close()
+
         return run_async(run)
 
     def exists(self) -> bool:
@@ -68,8 +92,10 @@ class Table:
         elif self.kind == "postgresql":
             sql = f"SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = '{self.name}'"
         else:
-            sql = (f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
-                   f"TABLE_NAME = '{self.name}'")
+            sql = (
+                f"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                f"TABLE_NAME = '{self.name}'"
+            )
         return bool(self.query(sql))
 
     def count(self) -> int:
@@ -111,12 +137,15 @@ def topics_produce(worker: WorkerProcess, topic: str, lines: list[str], key_sepa
     subprocess.run(args, input="".join(f"{line}\n" for line in lines).encode(), check=True, timeout=120)
 
 
-def kafka_produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | None] | None = None,
-                  partitions: int = 1) -> None:
+def kafka_produce(
+    bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | None] | None = None, partitions: int = 1
+) -> None:
     """Creates the topic if needed and sends the records in large batches (aiokafka, acks=all)."""
+
     async def run() -> None:
         from aiokafka import AIOKafkaProducer
         from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         await admin.start()
         try:
@@ -124,8 +153,9 @@ def kafka_produce(bootstrap: str, topic: str, values: list[bytes], keys: list[by
                 await admin.create_topics([NewTopic(topic, partitions, 1)])
         finally:
             await admin.close()
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                                    max_batch_size=1 << 20, compression_type=None)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=1 << 20, compression_type=None
+        )
         await producer.start()
         try:
             futures = []
@@ -138,6 +168,7 @@ def kafka_produce(bootstrap: str, topic: str, values: list[bytes], keys: list[by
             await asyncio.gather(*futures)
         finally:
             await producer.stop()
+
     run_async(run, timeout=600)
 
 
@@ -146,6 +177,7 @@ def delete_group(bootstrap: str, group: str) -> None:
         from aiokafka.errors import GroupCoordinatorNotAvailableError
 
         from miniconnect.transport.kafka import GroupNotEmpty, KafkaTransport
+
         transport = KafkaTransport(bootstrap)
         await transport.start()
         try:
@@ -158,6 +190,7 @@ def delete_group(bootstrap: str, group: str) -> None:
             raise TimeoutError(f"group {group} stayed non-empty")
         finally:
             await transport.stop()
+
     run_async(run)
 
 

@@ -1,6 +1,7 @@
 """How the worker sizes put() batches for sinks such as JDBC (one transaction per put): while records are already
 waiting, a full poll is followed by more non-waiting polls, up to PUT_BATCH_POLLS × max.poll.records; a trickle is
 delivered as it comes. Every record is delivered once, in order, and positions are committed after put()."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,13 +13,13 @@ import pytest
 from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord
-from miniconnect.transport.base import ProducerRecord
-from miniconnect.transport.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.runtime.sink_task import PUT_BATCH_POLLS, sink_group_id
 from miniconnect.runtime.states import TargetState, TaskId
 from miniconnect.runtime.worker import Worker
 from miniconnect.storage.offsets import FileOffsetStore
+from miniconnect.transport.base import ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog
 
 PUTS: list[list[int]] = []
 
@@ -62,9 +63,14 @@ async def eventually(check: Any, timeout: float = 20.0) -> None:
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> Any:
-    config = WorkerConfig({"offset.storage.file.filename": str(tmp_path / "offsets"),
-                           "embedded.log.dir": str(tmp_path / "log"), "offset.flush.interval.ms": "100",
-                           "consumer.max.poll.records": "100"})
+    config = WorkerConfig(
+        {
+            "offset.storage.file.filename": str(tmp_path / "offsets"),
+            "embedded.log.dir": str(tmp_path / "log"),
+            "offset.flush.interval.ms": "100",
+            "consumer.max.poll.records": "100",
+        }
+    )
     plugins = Plugins(config)
     plugins.register(BatchRecordingSink)
     log = EmbeddedLog(str(tmp_path / "log"), default_partitions=1)
@@ -82,13 +88,19 @@ async def setup(tmp_path: Path) -> Any:
 async def produce(log: EmbeddedLog, n: int, start: int = 0) -> None:
     producer = log.producer({})
     await producer.start()
-    await producer.send_batch([ProducerRecord("t", None, str(i).encode(), partition=0) for i in range(start, start + n)])
+    await producer.send_batch(
+        [ProducerRecord("t", None, str(i).encode(), partition=0) for i in range(start, start + n)]
+    )
     await producer.stop()
 
 
 async def run_sink(worker: Worker, **extra: str) -> None:
-    config = {**extra, "connector.class": "BatchRecordingSink", "topics": "t",
-              "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+    config = {
+        **extra,
+        "connector.class": "BatchRecordingSink",
+        "topics": "t",
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+    }
     await worker.start_connector("batches", config, TargetState.STARTED)
     tc = (await worker.task_configs("batches"))[0]
     await worker.start_task(TaskId("batches", 0), config, tc, TargetState.STARTED)

@@ -1,6 +1,7 @@
 """A worker killed with SIGKILL in the middle of a JDBC sink stream (PostgreSQL, MariaDB) loses no row: positions
 are committed only after the rows are in the database, so the restarted worker redelivers whatever was not committed
 (insert mode: at least once, duplicates counted; upsert: exactly one row per key, holding the key's last value)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,11 +16,13 @@ from worker_process import WorkerProcess
 
 N = 50_000
 UPDATES = 5_000  # upsert runs: the first UPDATES keys are sent again at the end, with qty + 1000
-SCHEMA = ('{"type": "struct", "fields": [{"type": "string", "optional": true, "field": "order_id"}, '
-          '{"type": "string", "optional": true, "field": "user_id"}, {"type": "string", "optional": true, "field": '
-          '"product_id"}, {"type": "int32", "optional": true, "field": "qty"}, {"type": "int32", "optional": true, '
-          '"field": "unit_price"}, {"type": "int32", "optional": true, "field": "total_price"}], "optional": false, '
-          '"name": "orders"}')
+SCHEMA = (
+    '{"type": "struct", "fields": [{"type": "string", "optional": true, "field": "order_id"}, '
+    '{"type": "string", "optional": true, "field": "user_id"}, {"type": "string", "optional": true, "field": '
+    '"product_id"}, {"type": "int32", "optional": true, "field": "qty"}, {"type": "int32", "optional": true, '
+    '"field": "unit_price"}, {"type": "int32", "optional": true, "field": "total_price"}], "optional": false, '
+    '"name": "orders"}'
+)
 KEY_SCHEMA = '{"type": "string", "optional": false}'
 
 
@@ -31,9 +34,11 @@ def seed_value(i: int, qty: int | None = None) -> str:
     """The seed message's format, one order per i."""
     qty = i % 50 + 1 if qty is None else qty
     price = (i % 7 + 1) * 1000
-    return (f'{{"schema": {SCHEMA}, "payload": {{"order_id": "{order_id(i)}", "user_id": "{uuid.UUID(int=i * 104729)}", '
-            f'"product_id": "CATALOG-{i % 1000:03d}", "qty": {qty}, "unit_price": {price}, '
-            f'"total_price": {qty * price}}}}}')
+    return (
+        f'{{"schema": {SCHEMA}, "payload": {{"order_id": "{order_id(i)}", "user_id": "{uuid.UUID(int=i * 104729)}", '
+        f'"product_id": "CATALOG-{i % 1000:03d}", "qty": {qty}, "unit_price": {price}, '
+        f'"total_price": {qty * price}}}}}'
+    )
 
 
 def seed_key(i: int) -> str:
@@ -54,14 +59,14 @@ class Counter:
     def __init__(self, server: DbServer, table: str):
         self.server, self.table = server, table
 
-    async def _rows(self, conn, sql: str) -> list[tuple]:  # noqa: ANN001
+    async def _rows(self, conn, sql: str) -> list[tuple]:
         if self.server.kind == "postgresql":
             return [tuple(r) for r in await conn.fetch(sql)]
         async with conn.cursor() as cur:
             await cur.execute(sql)
             return [tuple(r) for r in await cur.fetchall()]
 
-    async def _close(self, conn) -> None:  # noqa: ANN001
+    async def _close(self, conn) -> None:
         if self.server.kind == "postgresql":
             await conn.close()
         else:
@@ -83,6 +88,7 @@ class Counter:
                 raise TimeoutError(f"fewer than {n} rows in {self.table} after {timeout} s")
             finally:
                 await self._close(conn)
+
         return run_async(run, timeout=timeout + 10)
 
     def fetch(self, sql: str) -> list[tuple]:
@@ -92,14 +98,24 @@ class Counter:
                 return await self._rows(conn, sql)
             finally:
                 await self._close(conn)
+
         return run_async(run)
 
 
-@pytest.mark.parametrize("transport,mode,db", [("kafka", "insert", "pg_db"), ("kafka", "upsert", "pg_db"),
-                                               ("embedded", "insert", "pg_db"), ("embedded", "upsert", "pg_db"),
-                                               ("kafka", "insert", "mysql_db"), ("kafka", "upsert", "mysql_db")])
-def test_sigkill_mid_stream_loses_no_row(transport: str, mode: str, db: str, request: pytest.FixtureRequest,
-                                         tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "transport,mode,db",
+    [
+        ("kafka", "insert", "pg_db"),
+        ("kafka", "upsert", "pg_db"),
+        ("embedded", "insert", "pg_db"),
+        ("embedded", "upsert", "pg_db"),
+        ("kafka", "insert", "mysql_db"),
+        ("kafka", "upsert", "mysql_db"),
+    ],
+)
+def test_sigkill_mid_stream_loses_no_row(
+    transport: str, mode: str, db: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     server: DbServer = request.getfixturevalue(db)
     topic = f"orders_{transport}_{mode}_{uuid.uuid4().hex[:6]}"
     records = stream(UPDATES if mode == "upsert" else 0)
@@ -107,14 +123,21 @@ def test_sigkill_mid_stream_loses_no_row(transport: str, mode: str, db: str, req
     if transport == "kafka":
         bootstrap = request.getfixturevalue("kafka_bootstrap")
         extra["bootstrap.servers"] = bootstrap
-        kafka_produce(bootstrap, topic, [v.encode() for _, v in records], [k.encode() for k, _ in records],
-                      partitions=3)
+        kafka_produce(
+            bootstrap, topic, [v.encode() for _, v in records], [k.encode() for k, _ in records], partitions=3
+        )
     worker = WorkerProcess(tmp_path, extra=extra)
     if transport == "embedded":
         topics_produce(worker, topic, [f"{k}\t{v}" for k, v in records], key_separator="\t")
     scheme = "mariadb" if server.kind == "mysql" else None  # jdbc:mariadb:, as in the seed config
-    config = {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "tasks.max": "1", "topics": topic,
-              "table.name.format": "orders", "auto.create": "true", **server.connection_config(scheme=scheme)}
+    config = {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "tasks.max": "1",
+        "topics": topic,
+        "table.name.format": "orders",
+        "auto.create": "true",
+        **server.connection_config(scheme=scheme),
+    }
     if mode == "upsert":
         # record_key on the key's order_id (a string key); record_value would do the same for these records
         config.update({"insert.mode": "upsert", "pk.mode": "record_key", "pk.fields": "order_id"})
@@ -134,11 +157,17 @@ def test_sigkill_mid_stream_loses_no_row(transport: str, mode: str, db: str, req
     restarted.start()
     try:
         restarted.wait_running("orders-sink")
-        restarted.wait_for(lambda: counter.fetch("SELECT COUNT(DISTINCT order_id) FROM orders")[0][0] == N,
-                           timeout=180, what="every order")
+        restarted.wait_for(
+            lambda: counter.fetch("SELECT COUNT(DISTINCT order_id) FROM orders")[0][0] == N,
+            timeout=180,
+            what="every order",
+        )
         if mode == "upsert":  # and every update applied
-            restarted.wait_for(lambda: counter.fetch('SELECT COUNT(*) FROM orders WHERE qty > 1000')[0][0] == UPDATES,
-                               timeout=180, what="the updates")
+            restarted.wait_for(
+                lambda: counter.fetch("SELECT COUNT(*) FROM orders WHERE qty > 1000")[0][0] == UPDATES,
+                timeout=180,
+                what="the updates",
+            )
         # let the worker finish whatever it still has: the count must stay where it is
         time.sleep(1.5)
         total, distinct = counter.fetch("SELECT COUNT(*), COUNT(DISTINCT order_id) FROM orders")[0]

@@ -1,13 +1,16 @@
 """Shared harness for the JDBC source tests: drive JdbcSourceTask directly with a real FileOffsetStore, committing
 each polled batch's offsets the way the worker does after the log accepts the records."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
+
+from miniconnect_plugins.jdbc.source import JdbcSourceConnector, JdbcSourceTask
 
 from miniconnect.connector import OffsetStorageReader, SourceConnectorContext, SourceTaskContext
 from miniconnect.storage.offsets import FileOffsetStore, partition_key
-from miniconnect_plugins.jdbc.source import JdbcSourceConnector, JdbcSourceTask
 
 
 class StoreReader(OffsetStorageReader):
@@ -26,7 +29,7 @@ class Harness:
         self.name = name
         self.tasks: list[JdbcSourceTask] = []
 
-    async def __aenter__(self) -> "Harness":
+    async def __aenter__(self) -> Harness:
         await self.store.start()
         return self
 
@@ -51,8 +54,9 @@ class Harness:
         await self.stop()
         return await self.start_task(config)
 
-    async def poll(self, task: JdbcSourceTask, want: int | None = None, timeout: float = 5.0,
-                   quiet: float = 0.6) -> list[Any]:
+    async def poll(
+        self, task: JdbcSourceTask, want: int | None = None, timeout: float = 5.0, quiet: float = 0.6
+    ) -> list[Any]:
         """Polls until `want` records arrived (then a short quiet period to catch extras) or the timeout."""
         out: list[Any] = []
         loop = asyncio.get_running_loop()

@@ -1,4 +1,5 @@
 """JdbcSourceTask against real PostgreSQL and MariaDB: modes, query mode, restarts, types, seed configs, tasks."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,11 +8,11 @@ import decimal
 import uuid
 
 import pytest
-
-from miniconnect.data import schema as S
 from test_jdbc_source_common import Harness, connector_for, values
 
-UTC = dt.timezone.utc
+from miniconnect.data import schema as S
+
+UTC = dt.UTC
 
 
 class Sql:
@@ -78,7 +79,7 @@ async def test_incrementing_restart_without_loss_or_repeat(server, tmp_path):
         assert recs[0].source_partition == {"protocol": "1", "table": fqn(server, "orders")}
         assert recs[0].topic == "t-orders" and recs[0].value_schema.name == "orders"
         q = '"' if server.kind == "postgresql" else "`"
-        t = f'{q}public{q}.{q}orders{q}' if server.kind == "postgresql" else f"`{server.database}`.`orders`"
+        t = f"{q}public{q}.{q}orders{q}" if server.kind == "postgresql" else f"`{server.database}`.`orders`"
         assert task.queriers[0].build_sql()[0] == f"SELECT * FROM {t} WHERE {t}.{q}id{q} > ? ORDER BY {t}.{q}id{q} ASC"
         task = await h.restart(cfg)
         await db.run("INSERT INTO orders (name) VALUES ('late')")
@@ -91,8 +92,12 @@ async def test_timestamp_incrementing_updates_and_equal_timestamps(server, tmp_p
         await db.run(f"CREATE TABLE ev (id INT PRIMARY KEY, ts {ts_type(server)} NOT NULL, v VARCHAR(10))")
         for i in range(1, 6):
             await db.run(f"INSERT INTO ev VALUES ({i}, '2024-01-02 03:04:05.123456', 'v{i}')")
-        cfg = conf(server, "ev", mode="timestamp+incrementing", **{
-            "incrementing.column.name": "id", "timestamp.column.name": "ts", "batch.max.rows": 2})
+        cfg = conf(
+            server,
+            "ev",
+            mode="timestamp+incrementing",
+            **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "batch.max.rows": 2},
+        )
         task = await h.start_task(cfg)
         recs = await h.poll(task, 5)
         assert values(recs) == [1, 2, 3, 4, 5]
@@ -102,8 +107,10 @@ async def test_timestamp_incrementing_updates_and_equal_timestamps(server, tmp_p
         recs = await h.poll(task, 1)
         assert values(recs) == [2] and recs[0].value.get("v") == "new"
         # restart in the middle of an equal-timestamp group
-        await h.store.put("src", {next(iter(h.store._data["src"])): {
-            "timestamp_nanos": 123456000, "incrementing": 3, "timestamp": ms}})
+        await h.store.put(
+            "src",
+            {next(iter(h.store._data["src"])): {"timestamp_nanos": 123456000, "incrementing": 3, "timestamp": ms}},
+        )
         task = await h.restart(cfg)
         assert values(await h.poll(task, 3)) == [4, 5, 2]
 
@@ -111,8 +118,9 @@ async def test_timestamp_incrementing_updates_and_equal_timestamps(server, tmp_p
 async def test_timestamp_mode_and_delay(server, tmp_path):
     async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
         await db.run(f"CREATE TABLE e (id INT, ts {ts_type(server)} NOT NULL)")
-        await db.run("INSERT INTO e VALUES (1, '2024-01-01 00:00:01'), (2, '2024-01-01 00:00:01'), "
-                     "(3, '2024-01-01 00:00:02')")
+        await db.run(
+            "INSERT INTO e VALUES (1, '2024-01-01 00:00:01'), (2, '2024-01-01 00:00:01'), (3, '2024-01-01 00:00:02')"
+        )
         cfg = conf(server, "e", mode="timestamp", **{"timestamp.column.name": "ts", "batch.max.rows": 1})
         task = await h.start_task(cfg)
         recs = await h.poll(task, 3)
@@ -134,8 +142,13 @@ async def test_bulk_and_query_mode(server, tmp_path):
         recs = await h.poll(task, 4, timeout=3)
         assert values(recs)[:4] == [1, 2, 1, 2] and recs[0].source_partition == {"table": "b"}
         await h.stop()
-        cfg = conf(server, None, mode="incrementing", query="SELECT id, v FROM b",
-                   **{"incrementing.column.name": "id", "topic.prefix": "only-topic"})
+        cfg = conf(
+            server,
+            None,
+            mode="incrementing",
+            query="SELECT id, v FROM b",
+            **{"incrementing.column.name": "id", "topic.prefix": "only-topic"},
+        )
         task = await h.start_task(cfg)
         recs = await h.poll(task, 2)
         assert values(recs) == [1, 2] and recs[0].topic == "only-topic" and recs[0].value_schema.name is None
@@ -147,9 +160,14 @@ async def test_several_tasks_and_include_exclude(server, tmp_path):
         for t in ("t1", "t2", "t3", "other"):
             await db.run(f"CREATE TABLE {t} (id INT PRIMARY KEY)", f"INSERT INTO {t} VALUES (1)")
         schema = "public" if server.kind == "postgresql" else server.database
-        c = await connector_for({**conf(server, None, mode="incrementing"),
-                                 "table.include.list": f"{schema}\\.t.*", "table.exclude.list": ".*t2",
-                                 "incrementing.column.mapping": ".*:id"})
+        c = await connector_for(
+            {
+                **conf(server, None, mode="incrementing"),
+                "table.include.list": f"{schema}\\.t.*",
+                "table.exclude.list": ".*t2",
+                "incrementing.column.mapping": ".*:id",
+            }
+        )
         try:
             cfgs = await c.task_configs(2)
         finally:
@@ -167,8 +185,10 @@ async def test_validate_non_null_on_server(server, tmp_path):
         await db.run(f"CREATE TABLE n (id INT, ts {ts_type(server)} NULL)")
         with pytest.raises(Exception) as e:
             await h.start_task(conf(server, "n", mode="timestamp", **{"timestamp.column.name": "ts"}))
-        assert str(e.value) == (f"Cannot make incremental queries using timestamp columns ts on {fqn(server, 'n')} "
-                                f"because all of these columns are nullable.")
+        assert str(e.value) == (
+            f"Cannot make incremental queries using timestamp columns ts on {fqn(server, 'n')} "
+            f"because all of these columns are nullable."
+        )
 
 
 async def test_postgres_types(pg_db, tmp_path):
@@ -179,10 +199,13 @@ async def test_postgres_types(pg_db, tmp_path):
             b boolean, c char(3), vc varchar(9), tx text, js json, jb jsonb, u uuid, by bytea, dt date, tm time,
             ts timestamp, tz timestamptz, arr int[], iv interval, e mood)""")
         u = uuid.uuid4()
-        await db.run("""INSERT INTO ty (i2,i4,i8,r,d,m,n102,n100,n4,nu,b,c,vc,tx,js,jb,u,by,dt,tm,ts,tz,arr,iv,e) VALUES
+        await db.run(
+            """INSERT INTO ty (i2,i4,i8,r,d,m,n102,n100,n4,nu,b,c,vc,tx,js,jb,u,by,dt,tm,ts,tz,arr,iv,e) VALUES
             (1, 2, 3, 1.5, 2.25, 12.34, 123.45, 1234567890, 12, 183.9382, true, 'ab', 'hello', 'text', '{"a": 1}',
              '{"b": 2}', $1, '\\x0102', '2023-11-14', '01:02:03.456', '2023-11-14 22:13:20.123456',
-             '2023-11-14 22:13:20.123+00', '{1,2}', '1 day', 'ok')""", args=[u])
+             '2023-11-14 22:13:20.123+00', '{1,2}', '1 day', 'ok')""",
+            args=[u],
+        )
         task = await h.start_task(conf(pg_db, "ty", mode="incrementing", **{"incrementing.column.name": "id"}))
         (r,) = await h.poll(task, 1)
         sch = {f.name: f.schema for f in r.value_schema.fields}
@@ -195,8 +218,15 @@ async def test_postgres_types(pg_db, tmp_path):
         assert sch["n100"] == S.decimal_schema(0, True, 10) and sch["n4"] == S.decimal_schema(0, True, 4)
         assert sch["nu"] == S.decimal_schema(127, True, 0)
         assert sch["b"] == S.OPTIONAL_BOOLEAN_SCHEMA and v.get("b") is True
-        for k, want in (("c", "ab "), ("vc", "hello"), ("tx", "text"), ("js", '{"a": 1}'), ("jb", '{"b": 2}'),
-                        ("u", str(u)), ("e", "ok")):
+        for k, want in (
+            ("c", "ab "),
+            ("vc", "hello"),
+            ("tx", "text"),
+            ("js", '{"a": 1}'),
+            ("jb", '{"b": 2}'),
+            ("u", str(u)),
+            ("e", "ok"),
+        ):
             assert sch[k] == S.OPTIONAL_STRING_SCHEMA and v.get(k) == want, k
         assert sch["by"] == S.OPTIONAL_BYTES_SCHEMA and v.get("by") == b"\x01\x02"
         assert sch["dt"] == S.date_schema(True) and S.date_to_days(v.get("dt")) == 19675
@@ -256,24 +286,42 @@ async def test_mariadb_types(mysql_db, tmp_path):
 async def test_seed_configs_verbatim(mysql_db, tmp_path):
     """The two configs of issue 4, pointed at the test server (url, user, password replaced)."""
     seeds = [
-        {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-         "connection.url": "jdbc:mysql://127.0.0.1:3306/testdb", "connection.user": "root",
-         "connection.password": "passwd", "mode": "incrementing", "incrementing.column.name": "id",
-         "table.whitelist": "test", "topic.prefix": "my_connect_", "tasks.max": "3"},
-        {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-         "connection.url": "jdbc:mysql://localhost:3306/kafka_test", "connection.user": "root",
-         "connection.password": "qwer1234", "topic.prefix": "topic_", "poll.interval.ms": 2000,
-         "table.whitelist": "tb_iv_member_join", "mode": "timestamp+incrementing",
-         "incrementing.column.name": "mem_uno", "timestamp.column.name": "mem_join_date",
-         "topic.creation.default.replication.factor": 1, "topic.creation.default.partitions": 1,
-         "validate.non.null": "false"}]
+        {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "connection.url": "jdbc:mysql://127.0.0.1:3306/testdb",
+            "connection.user": "root",
+            "connection.password": "passwd",
+            "mode": "incrementing",
+            "incrementing.column.name": "id",
+            "table.whitelist": "test",
+            "topic.prefix": "my_connect_",
+            "tasks.max": "3",
+        },
+        {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "connection.url": "jdbc:mysql://localhost:3306/kafka_test",
+            "connection.user": "root",
+            "connection.password": "qwer1234",
+            "topic.prefix": "topic_",
+            "poll.interval.ms": 2000,
+            "table.whitelist": "tb_iv_member_join",
+            "mode": "timestamp+incrementing",
+            "incrementing.column.name": "mem_uno",
+            "timestamp.column.name": "mem_join_date",
+            "topic.creation.default.replication.factor": 1,
+            "topic.creation.default.partitions": 1,
+            "validate.non.null": "false",
+        },
+    ]
     async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
-        await db.run("CREATE TABLE test (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(10))",
-                     "INSERT INTO test (msg) VALUES ('a'), ('b')",
-                     "CREATE TABLE tb_iv_member_join (mem_uno BIGINT AUTO_INCREMENT PRIMARY KEY, "
-                     "mem_join_date DATETIME NULL, name VARCHAR(10))",
-                     "INSERT INTO tb_iv_member_join (mem_join_date, name) VALUES ('2024-01-01 10:00:00', 'x'), "
-                     "('2024-01-01 10:00:00', 'y')")
+        await db.run(
+            "CREATE TABLE test (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(10))",
+            "INSERT INTO test (msg) VALUES ('a'), ('b')",
+            "CREATE TABLE tb_iv_member_join (mem_uno BIGINT AUTO_INCREMENT PRIMARY KEY, "
+            "mem_join_date DATETIME NULL, name VARCHAR(10))",
+            "INSERT INTO tb_iv_member_join (mem_join_date, name) VALUES ('2024-01-01 10:00:00', 'x'), "
+            "('2024-01-01 10:00:00', 'y')",
+        )
         for seed, topic in zip(seeds, ("my_connect_test", "topic_tb_iv_member_join")):
             seed = {**seed, **mysql_db.connection_config()}
             c = await connector_for(seed)
@@ -296,25 +344,31 @@ async def test_late_commit_is_not_missed(kind, request, tmp_path):
     now = "clock_timestamp()" if kind == "pg" else "NOW(6)"
     async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
         await db.run(f"CREATE TABLE lc (id {serial(server)}, ts {ts_type(server)} NOT NULL)")
-        cfg = conf(server, "lc", mode="timestamp+incrementing",
-                   **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "poll.interval.ms": 20})
+        cfg = conf(
+            server,
+            "lc",
+            mode="timestamp+incrementing",
+            **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "poll.interval.ms": 20},
+        )
         task = await h.start_task(cfg)
         t1, t2 = await server.connect(), await server.connect()
         seen: list[int] = []
         try:
+
             async def ex(conn, sql):
                 if kind == "pg":
                     await conn.execute(sql)
                 else:
                     async with conn.cursor() as cur:
                         await cur.execute(sql)
+
             await ex(t1, "BEGIN")
-            await ex(t1, f"INSERT INTO lc (ts) VALUES ({now})")          # id 1, earlier timestamp
+            await ex(t1, f"INSERT INTO lc (ts) VALUES ({now})")  # id 1, earlier timestamp
             await asyncio.sleep(0.05)
             await ex(t2, "BEGIN")
-            await ex(t2, f"INSERT INTO lc (ts) VALUES ({now})")          # id 2, later timestamp
+            await ex(t2, f"INSERT INTO lc (ts) VALUES ({now})")  # id 2, later timestamp
             await ex(t2, "COMMIT")
-            seen += values(await h.poll(task, 1, timeout=1.5, quiet=0))   # T2 committed, T1 still open
+            seen += values(await h.poll(task, 1, timeout=1.5, quiet=0))  # T2 committed, T1 still open
             await ex(t1, "COMMIT")
             seen += values(await h.poll(task, 2 - len(seen), timeout=4))
         finally:
@@ -326,12 +380,17 @@ async def test_late_commit_is_not_missed(kind, request, tmp_path):
 async def test_postgres_row_envelope_as_kafka_connect_writes_it(pg_db, tmp_path):
     """Reference §6.3: the JsonConverter bytes of a PostgreSQL row, byte for byte."""
     from miniconnect.converters.json import JsonConverter
+
     async with Sql(pg_db) as db, Harness(str(tmp_path / "o.json")) as h:
-        await db.run("CREATE TABLE orders (id serial PRIMARY KEY, customer varchar(50) NOT NULL, amount numeric(10,2), "
-                     "created_at timestamp NOT NULL, ship_date date, active boolean, doc jsonb, uid uuid)")
-        await db.run("INSERT INTO orders (customer, amount, created_at, ship_date, active, doc, uid) VALUES "
-                     "('alice', 123.45, '2023-11-14 22:13:20.123', '2023-11-14', true, '{\"a\": 1}', "
-                     "'5f0c0000-0000-4000-8000-000000000001')")
+        await db.run(
+            "CREATE TABLE orders (id serial PRIMARY KEY, customer varchar(50) NOT NULL, amount numeric(10,2), "
+            "created_at timestamp NOT NULL, ship_date date, active boolean, doc jsonb, uid uuid)"
+        )
+        await db.run(
+            "INSERT INTO orders (customer, amount, created_at, ship_date, active, doc, uid) VALUES "
+            "('alice', 123.45, '2023-11-14 22:13:20.123', '2023-11-14', true, '{\"a\": 1}', "
+            "'5f0c0000-0000-4000-8000-000000000001')"
+        )
         task = await h.start_task(conf(pg_db, "orders", mode="incrementing", **{"topic.prefix": "pg-"}))
         (r,) = await h.poll(task, 1)
         assert r.topic == "pg-orders"
@@ -348,15 +407,17 @@ async def test_postgres_row_envelope_as_kafka_connect_writes_it(pg_db, tmp_path)
             b'{"type":"string","optional":true,"field":"doc"},{"type":"string","optional":true,"field":"uid"}],'
             b'"optional":false,"name":"orders"},"payload":{"id":1,"customer":"alice","amount":"MDk=",'
             b'"created_at":1700000000123,"ship_date":19675,"active":true,"doc":"{\\"a\\": 1}",'
-            b'"uid":"5f0c0000-0000-4000-8000-000000000001"}}')
+            b'"uid":"5f0c0000-0000-4000-8000-000000000001"}}'
+        )
         assert h.stored() == [({"protocol": "1", "table": "public.orders"}, {"incrementing": 1})]
 
 
 async def test_table_monitor_new_dropped_and_duplicate_tables(pg_db):
     async with Sql(pg_db) as db:
         await db.run("CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT PRIMARY KEY)")
-        c = await connector_for({**conf(pg_db, None, mode="bulk"), "table.blacklist": "public.zzz",
-                                 "table.poll.interval.ms": 100})
+        c = await connector_for(
+            {**conf(pg_db, None, mode="bulk"), "table.blacklist": "public.zzz", "table.poll.interval.ms": 100}
+        )
         try:
             assert [x["tables"] for x in await c.task_configs(4)] == ['"public"."a"', '"public"."b"']
             await db.run("CREATE TABLE c (id INT PRIMARY KEY)")
@@ -381,12 +442,19 @@ async def test_many_writers_committing_out_of_order(kind, request, tmp_path):
     """20 concurrent writers each insert at a different moment and commit after a random pause, while the task
     polls every 20 ms in timestamp+incrementing mode: every row arrives exactly once."""
     import random
+
     server = request.getfixturevalue("pg_db" if kind == "pg" else "mysql_db")
     now = "clock_timestamp()" if kind == "pg" else "NOW(6)"
     async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
         await db.run(f"CREATE TABLE w (id {serial(server)}, ts {ts_type(server)} NOT NULL)")
-        task = await h.start_task(conf(server, "w", mode="timestamp+incrementing", **{
-            "incrementing.column.name": "id", "timestamp.column.name": "ts", "poll.interval.ms": 20}))
+        task = await h.start_task(
+            conf(
+                server,
+                "w",
+                mode="timestamp+incrementing",
+                **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "poll.interval.ms": 20},
+            )
+        )
         rnd = random.Random(4)
 
         async def writer(i: int) -> None:
@@ -416,10 +484,19 @@ async def test_many_writers_committing_out_of_order(kind, request, tmp_path):
 async def test_mariadb_url_isolation_and_query_retries(mysql_db, tmp_path):
     async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
         await db.run("CREATE TABLE m (id INT PRIMARY KEY)", "INSERT INTO m VALUES (1)")
-        cfg = {**conf(mysql_db, "m", mode="incrementing", **{"incrementing.column.name": "id",
-                                                            "transaction.isolation.mode": "READ_COMMITTED",
-                                                            "query.retry.attempts": 2}),
-               "connection.url": mysql_db.jdbc_url(scheme="mariadb")}
+        cfg = {
+            **conf(
+                mysql_db,
+                "m",
+                mode="incrementing",
+                **{
+                    "incrementing.column.name": "id",
+                    "transaction.isolation.mode": "READ_COMMITTED",
+                    "query.retry.attempts": 2,
+                },
+            ),
+            "connection.url": mysql_db.jdbc_url(scheme="mariadb"),
+        }
         task = await h.start_task(cfg)
         assert values(await h.poll(task, 1)) == [1]
         await db.run("DROP TABLE m")
@@ -430,10 +507,15 @@ async def test_mariadb_url_isolation_and_query_retries(mysql_db, tmp_path):
 async def test_timestamp_mode_restart_from_conservative_offset(server, tmp_path):
     async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
         await db.run(f"CREATE TABLE r (id INT, ts {ts_type(server)} NOT NULL)")
-        await db.run("INSERT INTO r VALUES (1, '2024-01-01 00:00:01'), (2, '2024-01-01 00:00:01'), "
-                     "(3, '2024-01-01 00:00:02')")
-        cfg = conf(server, "r", mode="timestamp", **{"timestamp.column.name": "ts", "batch.max.rows": 1,
-                                                     "transaction.isolation.mode": "REPEATABLE_READ"})
+        await db.run(
+            "INSERT INTO r VALUES (1, '2024-01-01 00:00:01'), (2, '2024-01-01 00:00:01'), (3, '2024-01-01 00:00:02')"
+        )
+        cfg = conf(
+            server,
+            "r",
+            mode="timestamp",
+            **{"timestamp.column.name": "ts", "batch.max.rows": 1, "transaction.isolation.mode": "REPEATABLE_READ"},
+        )
         task = await h.start_task(cfg)
         recs = await h.poll(task, 3)
         assert values(recs) == [1, 2, 3]
@@ -450,21 +532,30 @@ async def test_timestamp_mode_restart_from_conservative_offset(server, tmp_path)
 async def test_schema_pattern_narrows_listing(pg_db):
     async with Sql(pg_db) as db:
         await db.run("CREATE SCHEMA sales", "CREATE TABLE sales.orders (id INT)", "CREATE TABLE public.misc (id INT)")
-        c = await connector_for({**conf(pg_db, None, mode="bulk"), "schema.pattern": "sal%",
-                                 "table.include.list": ".*"})
+        c = await connector_for(
+            {**conf(pg_db, None, mode="bulk"), "schema.pattern": "sal%", "table.include.list": ".*"}
+        )
         try:
             assert [x["tables"] for x in await c.task_configs(2)] == ['"sales"."orders"']
         finally:
             await c.stop()
 
 
-async def _delay_bound_is_used(h, server, user: str, caplog, hint: str) -> None:  # noqa: ANN001
+async def _delay_bound_is_used(h, server, user: str, caplog, hint: str) -> None:
     """Table f read by `user`, who cannot see other sessions: the row arrives, bounded by the delay, and the one
     log line about the bound says why, naming `hint` (the privilege that is missing)."""
     import logging
-    cfg = {**conf(server, "f", mode="timestamp+incrementing", **{
-        "incrementing.column.name": "id", "timestamp.column.name": "ts",
-        "timestamp.delay.interval.ms": 100}), "connection.user": user, "connection.password": "pw"}
+
+    cfg = {
+        **conf(
+            server,
+            "f",
+            mode="timestamp+incrementing",
+            **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "timestamp.delay.interval.ms": 100},
+        ),
+        "connection.user": user,
+        "connection.password": "pw",
+    }
     with caplog.at_level(logging.INFO, logger="miniconnect_plugins.jdbc.source.querier"):
         task = await h.start_task(cfg)
         assert values(await h.poll(task, 1)) == [1]
@@ -477,10 +568,12 @@ async def test_bound_falls_back_to_delay_without_privileges(mysql_db, tmp_path, 
     """A user without PROCESS cannot see open transactions: the delay bound is used and the log says so."""
     user = f"np{uuid.uuid4().hex[:8]}"
     async with Sql(mysql_db) as db, Harness(str(tmp_path / "o.json")) as h:
-        await db.run(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'",
-                     f"GRANT ALL ON `{mysql_db.database}`.* TO '{user}'@'%'",
-                     "CREATE TABLE f (id INT PRIMARY KEY, ts DATETIME(6) NOT NULL)",
-                     "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')")
+        await db.run(
+            f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'",
+            f"GRANT ALL ON `{mysql_db.database}`.* TO '{user}'@'%'",
+            "CREATE TABLE f (id INT PRIMARY KEY, ts DATETIME(6) NOT NULL)",
+            "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')",
+        )
         try:
             await _delay_bound_is_used(h, mysql_db, user, caplog, "PROCESS")
         finally:
@@ -493,10 +586,12 @@ async def test_pg_bound_falls_back_to_delay_when_sessions_are_hidden(pg_db, tmp_
     and the log says so (a backend that is merely starting up must not cause this; see the writers test)."""
     user = f"np{uuid.uuid4().hex[:8]}"
     async with Sql(pg_db) as db, Harness(str(tmp_path / "o.json")) as h:  # db: a superuser session, hidden
-        await db.run(f"CREATE ROLE {user} LOGIN PASSWORD 'pw'",
-                     "CREATE TABLE f (id INT PRIMARY KEY, ts TIMESTAMP(6) NOT NULL)",
-                     "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')",
-                     f"GRANT SELECT ON f TO {user}")
+        await db.run(
+            f"CREATE ROLE {user} LOGIN PASSWORD 'pw'",
+            "CREATE TABLE f (id INT PRIMARY KEY, ts TIMESTAMP(6) NOT NULL)",
+            "INSERT INTO f VALUES (1, '2024-01-01 00:00:00')",
+            f"GRANT SELECT ON f TO {user}",
+        )
         try:
             await _delay_bound_is_used(h, pg_db, user, caplog, "pg_read_all_stats")
         finally:
@@ -507,10 +602,18 @@ async def test_pg_bound_falls_back_to_delay_when_sessions_are_hidden(pg_db, tmp_
 async def test_timestamp_initial_current_time_skips_history(server, tmp_path):
     now = "clock_timestamp()" if server.kind == "postgresql" else "NOW(6)"
     async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
-        await db.run(f"CREATE TABLE hi (id INT PRIMARY KEY, ts {ts_type(server)} NOT NULL)",
-                     "INSERT INTO hi VALUES (1, '2020-01-01 00:00:00'), (2, '2021-01-01 00:00:00')")
-        task = await h.start_task(conf(server, "hi", mode="timestamp+incrementing", **{
-            "incrementing.column.name": "id", "timestamp.column.name": "ts", "timestamp.initial": -1}))
+        await db.run(
+            f"CREATE TABLE hi (id INT PRIMARY KEY, ts {ts_type(server)} NOT NULL)",
+            "INSERT INTO hi VALUES (1, '2020-01-01 00:00:00'), (2, '2021-01-01 00:00:00')",
+        )
+        task = await h.start_task(
+            conf(
+                server,
+                "hi",
+                mode="timestamp+incrementing",
+                **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "timestamp.initial": -1},
+            )
+        )
         await asyncio.sleep(0.05)
         await db.run(f"INSERT INTO hi VALUES (3, {now})")
         assert values(await h.poll(task, 1, timeout=4)) == [3]

@@ -1,5 +1,6 @@
 """The seed JDBC source configs through a real worker on Kafka, stopped mid-stream (SIGTERM, or SIGKILL) and started
 again on the same offsets file: every row arrives; after a graceful stop none arrives twice."""
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,19 @@ def load(server: DbServer, table: str, id_col: str, first: int, last: int) -> No
         if table == "test":
             sql(server, f"INSERT INTO test (name) SELECT 'n' || g FROM generate_series({first}, {last}) g")
         else:
-            sql(server, "INSERT INTO tb_iv_member_join (mem_id, mem_join_date) SELECT 'm' || g, "
-                        f"timestamp '2024-01-01' + g * interval '1 millisecond' FROM generate_series({first}, {last}) g")
+            sql(
+                server,
+                "INSERT INTO tb_iv_member_join (mem_id, mem_join_date) SELECT 'm' || g, "
+                f"timestamp '2024-01-01' + g * interval '1 millisecond' FROM generate_series({first}, {last}) g",
+            )
     elif table == "test":
         sql(server, f"INSERT INTO test (name) SELECT CONCAT('n', seq) FROM seq_{first}_to_{last}")
     else:
-        sql(server, "INSERT INTO tb_iv_member_join (mem_id, mem_join_date) SELECT CONCAT('m', seq), "
-                    f"TIMESTAMPADD(MICROSECOND, seq * 1000, '2024-01-01') FROM seq_{first}_to_{last}")
+        sql(
+            server,
+            "INSERT INTO tb_iv_member_join (mem_id, mem_join_date) SELECT CONCAT('m', seq), "
+            f"TIMESTAMPADD(MICROSECOND, seq * 1000, '2024-01-01') FROM seq_{first}_to_{last}",
+        )
 
 
 CASES = {  # kind -> (seed, topic, table, id column)
@@ -38,8 +45,9 @@ CASES = {  # kind -> (seed, topic, table, id column)
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_restart_mid_stream(case: str, sig: int, kafka_bootstrap: str, request: pytest.FixtureRequest,
-                            tmp_path: Path) -> None:
+def test_restart_mid_stream(
+    case: str, sig: int, kafka_bootstrap: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     connector, topic, table, id_col = CASES[case]
     server: DbServer = request.getfixturevalue("mysql_db" if case.startswith("mariadb") else "pg_db")
     pg = server.kind == "postgresql"
@@ -47,8 +55,11 @@ def test_restart_mid_stream(case: str, sig: int, kafka_bootstrap: str, request: 
     if table == "test":
         sql(server, f"CREATE TABLE test (id {serial}, name VARCHAR(32) NOT NULL)")
     else:
-        sql(server, f"CREATE TABLE tb_iv_member_join (mem_uno {serial}, mem_id VARCHAR(20) NOT NULL, "
-                    f"mem_join_date {'TIMESTAMP(3)' if pg else 'DATETIME(3)'} NOT NULL)")
+        sql(
+            server,
+            f"CREATE TABLE tb_iv_member_join (mem_uno {serial}, mem_id VARCHAR(20) NOT NULL, "
+            f"mem_join_date {'TIMESTAMP(3)' if pg else 'DATETIME(3)'} NOT NULL)",
+        )
     load(server, table, id_col, 1, ROWS)
     start = end_offset(kafka_bootstrap, topic)
     name = connector["name"]
@@ -76,10 +87,12 @@ def test_restart_mid_stream(case: str, sig: int, kafka_bootstrap: str, request: 
             assert total == ROWS + MORE and ids == expected, f"{total - ROWS - MORE} repeats after a graceful stop"
         else:
             # at-least-once: repeats only of rows after the last flushed offset, re-sent in order
-            first_repeat = next(i for i in range(1, len(ids)) if ids[i] <= ids[i - 1]) if total > ROWS + MORE \
-                else None
+            first_repeat = next(i for i in range(1, len(ids)) if ids[i] <= ids[i - 1]) if total > ROWS + MORE else None
             assert first_repeat is None or ids[first_repeat:] == sorted(ids[first_repeat:])
-        worker.wait_for(lambda: offsets(worker, name)[0]["offset"]["incrementing"] == expected[-1], 10,
-                        "the last row's offset flushed")
+        worker.wait_for(
+            lambda: offsets(worker, name)[0]["offset"]["incrementing"] == expected[-1],
+            10,
+            "the last row's offset flushed",
+        )
     finally:
         worker.stop()

@@ -1,4 +1,5 @@
 """JdbcSourceTask / JdbcSourceConnector against real SQLite files: every mode, query mode, restarts, tables."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,9 +7,9 @@ import decimal
 import sqlite3
 
 import pytest
+from test_jdbc_source_common import Harness, connector_for, values
 
 from miniconnect.data import schema as S
-from test_jdbc_source_common import Harness, connector_for, values
 
 
 @pytest.fixture
@@ -20,8 +21,12 @@ def db(tmp_path):
 
 
 def base(path: str, **kw) -> dict:
-    cfg = {"connection.url": f"jdbc:sqlite:{path}", "topic.prefix": "sq-", "poll.interval.ms": 50,
-           "poll.linger.ms": 100}
+    cfg = {
+        "connection.url": f"jdbc:sqlite:{path}",
+        "topic.prefix": "sq-",
+        "poll.interval.ms": 50,
+        "poll.linger.ms": 100,
+    }
     cfg.update(kw)
     return cfg
 
@@ -46,7 +51,8 @@ async def test_incrementing_inserts_and_restart(db, tmp_path):
         assert r.value_schema.name == "orders" and not r.value_schema.optional
         assert [f.name for f in r.value_schema.fields] == ["id", "name"]
         assert task.queriers[0].build_sql()[0] == (
-            'SELECT * FROM "orders" WHERE "orders"."id" > ? ORDER BY "orders"."id" ASC')
+            'SELECT * FROM "orders" WHERE "orders"."id" > ? ORDER BY "orders"."id" ASC'
+        )
         con.executemany("INSERT INTO orders (name) VALUES (?)", [("x",), ("y",)])
         assert values(await h.poll(task, 2)) == [6, 7]
         task = await h.restart(cfg)
@@ -73,20 +79,29 @@ async def test_timestamp_incrementing_equal_timestamps_across_batches(db, tmp_pa
     same = "2024-01-02 03:04:05.678"
     con.executemany("INSERT INTO ev VALUES (?, ?, ?)", [(i, same, f"v{i}") for i in range(1, 6)])
     con.execute("INSERT INTO ev VALUES (6, '2024-01-02 03:04:06', 'later')")
-    cfg = cfg_for(path, '"ev"', mode="timestamp+incrementing", **{
-        "incrementing.column.name": "id", "timestamp.column.name": "ts", "batch.max.rows": 2})
+    cfg = cfg_for(
+        path,
+        '"ev"',
+        mode="timestamp+incrementing",
+        **{"incrementing.column.name": "id", "timestamp.column.name": "ts", "batch.max.rows": 2},
+    )
     async with Harness(str(tmp_path / "off.json")) as h:
         task = await h.start_task(cfg)
         recs = await h.poll(task, 6)
         assert values(recs) == [1, 2, 3, 4, 5, 6]
-        ms = int(dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.timezone.utc).timestamp() * 1000)
-        assert recs[2].source_offset == {"timestamp_nanos": 5_678_000_000 % 1_000_000_000, "incrementing": 3,
-                                         "timestamp": ms}
-        assert recs[0].value.get("ts") == dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.timezone.utc)
+        ms = int(dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC).timestamp() * 1000)
+        assert recs[2].source_offset == {
+            "timestamp_nanos": 5_678_000_000 % 1_000_000_000,
+            "incrementing": 3,
+            "timestamp": ms,
+        }
+        assert recs[0].value.get("ts") == dt.datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC)
         assert S.timestamp_to_millis(recs[0].value.get("ts")) == ms
         # stop after a partial read of the equal-timestamp group: restart resumes exactly
-        await h.store.put("src", {
-            '{"protocol":"1","table":"ev"}': {"timestamp_nanos": 678_000_000, "incrementing": 3, "timestamp": ms}})
+        await h.store.put(
+            "src",
+            {'{"protocol":"1","table":"ev"}': {"timestamp_nanos": 678_000_000, "incrementing": 3, "timestamp": ms}},
+        )
         task = await h.restart(cfg)
         assert values(await h.poll(task, 3)) == [4, 5, 6]
         con.execute("UPDATE ev SET ts = '2024-01-02 03:04:07', v = 'upd' WHERE id = 2")
@@ -97,8 +112,13 @@ async def test_timestamp_incrementing_equal_timestamps_across_batches(db, tmp_pa
 async def test_timestamp_mode_conservative_offsets(db, tmp_path):
     path, con = db
     con.execute("CREATE TABLE e (id INTEGER, ts TIMESTAMP NOT NULL)")
-    rows = [(1, "2024-01-01 00:00:01"), (2, "2024-01-01 00:00:01"), (3, "2024-01-01 00:00:02"),
-            (4, "2024-01-01 00:00:02"), (5, "2024-01-01 00:00:03")]
+    rows = [
+        (1, "2024-01-01 00:00:01"),
+        (2, "2024-01-01 00:00:01"),
+        (3, "2024-01-01 00:00:02"),
+        (4, "2024-01-01 00:00:02"),
+        (5, "2024-01-01 00:00:03"),
+    ]
     con.executemany("INSERT INTO e VALUES (?, ?)", rows)
     cfg = cfg_for(path, '"e"', mode="timestamp", **{"timestamp.column.name": "ts", "batch.max.rows": 2})
     async with Harness(str(tmp_path / "off.json")) as h:
@@ -109,7 +129,8 @@ async def test_timestamp_mode_conservative_offsets(db, tmp_path):
         assert [r.source_offset.get("timestamp") for r in recs] == [None, t1, t1, t2, t3]
         assert recs[0].source_offset == {}
         assert task.queriers[0].build_sql()[0] == (
-            'SELECT * FROM "e" WHERE "e"."ts" > ? AND "e"."ts" < ? ORDER BY "e"."ts" ASC')
+            'SELECT * FROM "e" WHERE "e"."ts" > ? AND "e"."ts" < ? ORDER BY "e"."ts" ASC'
+        )
         con.execute("INSERT INTO e VALUES (6, '2024-01-01 00:00:04')")
         assert values(await h.poll(task, 1)) == [6]
 
@@ -117,11 +138,20 @@ async def test_timestamp_mode_conservative_offsets(db, tmp_path):
 async def test_coalesce_of_two_timestamp_columns_and_initial(db, tmp_path):
     path, con = db
     con.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, created TIMESTAMP NOT NULL, updated TIMESTAMP)")
-    con.executemany("INSERT INTO c VALUES (?, ?, ?)", [(1, "2020-01-01 00:00:00", None),
-                                                        (2, "2020-01-01 00:00:00", "2030-01-01 00:00:00"),
-                                                        (3, "2021-06-01 00:00:00", None)])
-    cfg = cfg_for(path, '"c"', mode="timestamp", **{"timestamp.column.name": "updated,created",
-                                                    "timestamp.initial": 1577923200000})  # 2020-01-02
+    con.executemany(
+        "INSERT INTO c VALUES (?, ?, ?)",
+        [
+            (1, "2020-01-01 00:00:00", None),
+            (2, "2020-01-01 00:00:00", "2030-01-01 00:00:00"),
+            (3, "2021-06-01 00:00:00", None),
+        ],
+    )
+    cfg = cfg_for(
+        path,
+        '"c"',
+        mode="timestamp",
+        **{"timestamp.column.name": "updated,created", "timestamp.initial": 1577923200000},
+    )  # 2020-01-02
     async with Harness(str(tmp_path / "off.json")) as h:
         task = await h.start_task(cfg)
         assert 'COALESCE("c"."updated","c"."created") > ?' in task.queriers[0].build_sql()[0]
@@ -132,8 +162,12 @@ async def test_query_mode(db, tmp_path):
     path, con = db
     con.execute("CREATE TABLE q (id INTEGER PRIMARY KEY, amount DECIMAL(10,2), d DATE)")
     con.executemany("INSERT INTO q VALUES (?, ?, ?)", [(1, "12.50", "2023-11-14"), (2, "3.1", "2023-11-15")])
-    cfg = base(path, query="SELECT id, amount, d FROM q", mode="incrementing",
-               **{"incrementing.column.name": "id", "topic.prefix": "qtopic", "tables": "", "tables.fetched": "true"})
+    cfg = base(
+        path,
+        query="SELECT id, amount, d FROM q",
+        mode="incrementing",
+        **{"incrementing.column.name": "id", "topic.prefix": "qtopic", "tables": "", "tables.fetched": "true"},
+    )
     async with Harness(str(tmp_path / "off.json")) as h:
         task = await h.start_task(cfg)
         recs = await h.poll(task, 2)
@@ -143,7 +177,9 @@ async def test_query_mode(db, tmp_path):
         assert task.queriers[0].build_sql()[0] == 'SELECT id, amount, d FROM q WHERE "id" > ? ORDER BY "id" ASC'
         amount = r.value_schema.field("amount").schema
         assert amount == S.decimal_schema(2, True, 10)
-        assert r.value.get("amount") == decimal.Decimal("12.50") and recs[1].value.get("amount") == decimal.Decimal("3.10")
+        assert r.value.get("amount") == decimal.Decimal("12.50") and recs[1].value.get("amount") == decimal.Decimal(
+            "3.10"
+        )
         assert r.value_schema.field("d").schema == S.date_schema(True)
         assert r.value.get("d") == dt.date(2023, 11, 14)
         assert h.stored() == [({"query": "query"}, {"incrementing": 2})]
@@ -151,12 +187,16 @@ async def test_query_mode(db, tmp_path):
 
 async def test_sqlite_type_mapping(db, tmp_path):
     path, con = db
-    con.execute("CREATE TABLE ty (id INTEGER PRIMARY KEY AUTOINCREMENT, b BOOLEAN, ti TINYINT, si SMALLINT, "
-                "i INT, bi BIGINT NOT NULL, r REAL, f FLOAT, n NUMERIC(5,0), dd DECIMAL(6,3), s VARCHAR(10), "
-                "bl BLOB, d DATE, ts TIMESTAMP)")
-    con.execute("INSERT INTO ty (b, ti, si, i, bi, r, f, n, dd, s, bl, d, ts) VALUES "
-                "(1, 7, 300, 70000, 9000000000, 1.5, 2.25, 12345, 1.5, 'hi', x'0102', '2023-11-14', "
-                "'2023-11-14 22:13:20.123')")
+    con.execute(
+        "CREATE TABLE ty (id INTEGER PRIMARY KEY AUTOINCREMENT, b BOOLEAN, ti TINYINT, si SMALLINT, "
+        "i INT, bi BIGINT NOT NULL, r REAL, f FLOAT, n NUMERIC(5,0), dd DECIMAL(6,3), s VARCHAR(10), "
+        "bl BLOB, d DATE, ts TIMESTAMP)"
+    )
+    con.execute(
+        "INSERT INTO ty (b, ti, si, i, bi, r, f, n, dd, s, bl, d, ts) VALUES "
+        "(1, 7, 300, 70000, 9000000000, 1.5, 2.25, 12345, 1.5, 'hi', x'0102', '2023-11-14', "
+        "'2023-11-14 22:13:20.123')"
+    )
     cfg = cfg_for(path, '"ty"', mode="incrementing", **{"numeric.mapping": "best_fit"})
     async with Harness(str(tmp_path / "off.json")) as h:
         task = await h.start_task(cfg)
@@ -182,13 +222,18 @@ async def test_validate_non_null_message(db, tmp_path):
     path, con = db
     con.execute("CREATE TABLE nn (id INTEGER, ts TIMESTAMP)")
     async with Harness(str(tmp_path / "off.json")) as h:
-        with pytest.raises(Exception, match="Cannot make incremental queries using incrementing column id on nn "
-                                            "because this column is nullable."):
+        with pytest.raises(
+            Exception,
+            match="Cannot make incremental queries using incrementing column id on nn because this column is nullable.",
+        ):
             await h.start_task(cfg_for(path, '"nn"', mode="incrementing", **{"incrementing.column.name": "id"}))
         with pytest.raises(Exception, match="Incrementing column: nope does not exist in table 'nn'"):
             await h.start_task(cfg_for(path, '"nn"', mode="incrementing", **{"incrementing.column.name": "nope"}))
-        task = await h.start_task(cfg_for(path, '"nn"', mode="incrementing", **{
-            "incrementing.column.name": "id", "validate.non.null": "false"}))
+        task = await h.start_task(
+            cfg_for(
+                path, '"nn"', mode="incrementing", **{"incrementing.column.name": "id", "validate.non.null": "false"}
+            )
+        )
         assert await task.poll() is None
 
 
@@ -196,8 +241,9 @@ async def test_connector_tables_filters_tasks_and_new_tables(db):
     path, con = db
     for t in ("a", "b", "c", "skip_me"):
         con.execute(f"CREATE TABLE {t} (id INTEGER PRIMARY KEY)")
-    c = await connector_for(base(path, mode="bulk", **{"table.blacklist": "skip_me", "table.poll.interval.ms": 100,
-                                                       "tasks.max": 2}))
+    c = await connector_for(
+        base(path, mode="bulk", **{"table.blacklist": "skip_me", "table.poll.interval.ms": 100, "tasks.max": 2})
+    )
     try:
         cfgs = await c.task_configs(2)
         assert [x["tables"] for x in cfgs] == ['"a","b"', '"c"']
@@ -205,6 +251,7 @@ async def test_connector_tables_filters_tasks_and_new_tables(db):
         assert not c.context.reconfiguration_requested.is_set()
         con.execute("CREATE TABLE d (id INTEGER PRIMARY KEY)")
         import asyncio
+
         await asyncio.wait_for(c.context.reconfiguration_requested.wait(), 5)
         assert [x["tables"] for x in await c.task_configs(3)] == ['"a","b"', '"c"', '"d"']
         c.context.reconfiguration_requested.clear()
@@ -234,8 +281,11 @@ async def test_query_mode_single_task_and_validation(db):
     assert errs["mode"] == ["Query mode must be specified"]
     errs = {k: v.errors for k, v in c.validate(base(path, mode="bulk", query="DELETE FROM x")).items() if v.errors}
     assert "Only SELECT statements are supported" in errs["query"][0]
-    ok = c.validate(base(path, mode="incrementing", **{"table.whitelist": "x", "poll.interval.ms": 2000,
-                                                        "validate.non.null": False}))
+    ok = c.validate(
+        base(
+            path, mode="incrementing", **{"table.whitelist": "x", "poll.interval.ms": 2000, "validate.non.null": False}
+        )
+    )
     assert not any(v.errors for v in ok.values())
 
 

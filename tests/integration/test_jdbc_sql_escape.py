@@ -7,6 +7,7 @@ or row it should not (the catalog and two canary tables are checked around every
 
 The oracle quotes names on its own (`Backend.qi`) and reads values through bind parameters, never through the
 code under test."""
+
 from __future__ import annotations
 
 import itertools
@@ -16,38 +17,82 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from miniconnect_plugins.jdbc.sink import JdbcSinkTask
+from servers import run_async
+from test_jdbc_source_common import Harness, connector_for
 
 from miniconnect.connector import SinkTaskContext
 from miniconnect.converters.json import JsonConverter
 from miniconnect.data.records import SinkRecord
 from miniconnect.data.schema import BYTES_SCHEMA, INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Schema, Struct
 from miniconnect.errors import ConnectError
-from miniconnect_plugins.jdbc.sink import JdbcSinkTask
-from servers import run_async
-
-from test_jdbc_source_common import Harness, connector_for
 
 ISSUE_DEFAULT = "x'); DROP TABLE v1; CREATE TABLE zz1 (b text DEFAULT 'y"
 ISSUE_TABLE = 't" (a int); DROP TABLE v2; CREATE TABLE "zz2'
 ISSUE_TABLE_BACKTICK = "t` (a int); DROP TABLE v2; CREATE TABLE `zz2"
 
 # pieces an attacker would use; hypothesis mixes them with arbitrary text
-PIECES = ["'", "''", '"', "`", "\\", "\\'", ";", "--", "/*", "*/", "#", "\n", "\r", "\t", "\x00", "\x1a", "\x01",
-          "\x7f", " ", "%", "%s", "$1", "?", "(", ")", ",", "é", "中", "😀", "\u2028", "DROP TABLE v1", "E'", "X'"]
-TEXT = st.lists(st.one_of(st.sampled_from(PIECES), st.text(st.characters(codec="utf-8"), max_size=3)),
-                max_size=8).map("".join)
-NAME = st.lists(st.one_of(st.sampled_from(PIECES), st.text(st.characters(codec="utf-8"), min_size=1, max_size=2)),
-                min_size=1, max_size=5).map("".join).filter(lambda s: 0 < len(s) <= 14)
-ATTACK = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PIECES = [
+    "'",
+    "''",
+    '"',
+    "`",
+    "\\",
+    "\\'",
+    ";",
+    "--",
+    "/*",
+    "*/",
+    "#",
+    "\n",
+    "\r",
+    "\t",
+    "\x00",
+    "\x1a",
+    "\x01",
+    "\x7f",
+    " ",
+    "%",
+    "%s",
+    "$1",
+    "?",
+    "(",
+    ")",
+    ",",
+    "é",
+    "中",
+    "😀",
+    "\u2028",
+    "DROP TABLE v1",
+    "E'",
+    "X'",
+]
+TEXT = st.lists(st.one_of(st.sampled_from(PIECES), st.text(st.characters(codec="utf-8"), max_size=3)), max_size=8).map(
+    "".join
+)
+NAME = (
+    st.lists(
+        st.one_of(st.sampled_from(PIECES), st.text(st.characters(codec="utf-8"), min_size=1, max_size=2)),
+        min_size=1,
+        max_size=5,
+    )
+    .map("".join)
+    .filter(lambda s: 0 < len(s) <= 14)
+)
+ATTACK = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 _ids = itertools.count()
 
 
 class Backend:
     """One database: the connector settings, an independent way to query it, and its catalog."""
 
-    def __init__(self, kind: str, config: dict[str, str], server: Any = None, path: str | None = None,
-                 label: str = ""):
+    def __init__(self, kind: str, config: dict[str, str], server: Any = None, path: str | None = None, label: str = ""):
         self.kind, self.config, self.server, self.path, self.label = kind, config, server, path, label or kind
         self.q = "`" if kind == "mysql" else '"'
 
@@ -83,21 +128,39 @@ class Backend:
         if self.kind == "sqlite":
             return {r[0] for r in self.rows("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         if self.kind == "postgresql":
-            return {r[0] for r in self.rows("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
-                                            "c.relnamespace WHERE n.nspname = 'public'")}
-        return {r[0] for r in self.rows("SELECT TABLE_NAME FROM information_schema.TABLES "
-                                        "WHERE TABLE_SCHEMA = DATABASE()")}
+            return {
+                r[0]
+                for r in self.rows(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                    "c.relnamespace WHERE n.nspname = 'public'"
+                )
+            }
+        return {
+            r[0] for r in self.rows("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
+        }
 
     def columns(self, table: str) -> list[str]:
         if self.kind == "sqlite":
             return [r[0] for r in self.rows("SELECT name FROM pragma_table_info(?)", table)]
         if self.kind == "postgresql":
-            return [r[0] for r in self.rows("SELECT attname FROM pg_attribute WHERE attrelid = (SELECT c.oid FROM "
-                                            "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
-                                            "n.nspname = 'public' AND c.relname = $1) AND attnum > 0 AND NOT "
-                                            "attisdropped ORDER BY attnum", table)]
-        return [r[0] for r in self.rows("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-                                        "DATABASE() AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION", table)]
+            return [
+                r[0]
+                for r in self.rows(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = (SELECT c.oid FROM "
+                    "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+                    "n.nspname = 'public' AND c.relname = $1) AND attnum > 0 AND NOT "
+                    "attisdropped ORDER BY attnum",
+                    table,
+                )
+            ]
+        return [
+            r[0]
+            for r in self.rows(
+                "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                "DATABASE() AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+                table,
+            )
+        ]
 
     def canaries(self) -> list[tuple]:
         return self.rows("SELECT 'v1', a FROM v1 UNION ALL SELECT 'v2', a FROM v2")
@@ -135,8 +198,14 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
 
 def put(backend: Backend, records: list[SinkRecord], **overrides: str) -> Exception | None:
     """Puts the records through a fresh JdbcSinkTask; the error it raised, or None."""
-    props = {"name": "attack", "topics": "attack", "auto.create": "true", "auto.evolve": "true",
-             **backend.config, **overrides}
+    props = {
+        "name": "attack",
+        "topics": "attack",
+        "auto.create": "true",
+        "auto.evolve": "true",
+        **backend.config,
+        **overrides,
+    }
 
     async def go() -> Exception | None:
         task = JdbcSinkTask()
@@ -149,6 +218,7 @@ def put(backend: Backend, records: list[SinkRecord], **overrides: str) -> Except
         finally:
             await task.stop()
         return None
+
     return run_async(go)
 
 
@@ -158,8 +228,15 @@ def record(schema: Schema, values: list[Any], offset: int = 7) -> SinkRecord:
 
 async def source_task_config(backend: Backend, **config: str) -> dict[str, str]:
     """The config a source connector gives its one task: it lists the tables (all but the canaries) itself."""
-    cfg = {**backend.config, "topic.prefix": "t-", "poll.interval.ms": "50", "poll.linger.ms": "100",
-           "table.poll.interval.ms": "60000", "table.blacklist": "v1,v2", **config}
+    cfg = {
+        **backend.config,
+        "topic.prefix": "t-",
+        "poll.interval.ms": "50",
+        "poll.linger.ms": "100",
+        "table.poll.interval.ms": "60000",
+        "table.blacklist": "v1,v2",
+        **config,
+    }
     connector = await connector_for(cfg)
     try:
         return (await connector.task_configs(1))[0]
@@ -177,7 +254,7 @@ class Guard:
         self.canaries = backend.canaries()
         assert self.canaries == [("v1", 1), ("v2", 2)]
 
-    def __enter__(self) -> "Guard":
+    def __enter__(self) -> Guard:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -210,8 +287,7 @@ def _default_round_trip(backend: Backend, field: Schema, default: Any) -> None:
         guard.check(table)
         backend.execute(f"INSERT INTO {backend.qi(table)} ({backend.qi('id')}) VALUES (2)")
         marker = {"postgresql": "$1", "mysql": "%s", "sqlite": "?"}[backend.kind]
-        got = backend.rows(f"SELECT {backend.qi('d')} FROM {backend.qi(table)} WHERE {backend.qi('id')} = {marker}",
-                           2)
+        got = backend.rows(f"SELECT {backend.qi('d')} FROM {backend.qi(table)} WHERE {backend.qi('id')} = {marker}", 2)
         assert got == [(default,)], backend.label
         backend.drop(table)
         guard.check()
@@ -283,8 +359,9 @@ def _plain_table_name(name: str) -> bool:
 @example(table=ISSUE_TABLE, column="n")
 @example(table=ISSUE_TABLE_BACKTICK, column="n")
 @example(table="a,b", column="x,y")
-def test_table_and_column_names_sink_then_source(backend: Backend, tmp_path_factory: Any, table: str,
-                                                  column: str) -> None:
+def test_table_and_column_names_sink_then_source(
+    backend: Backend, tmp_path_factory: Any, table: str, column: str
+) -> None:
     """The sink creates the oddly named table (table.name.format) with an oddly named incrementing column; a
     source connector lists it, hands it to its task, which reads the rows with `WHERE column > ?`. (Connect trims
     config strings, so incrementing.column.name cannot name a column with blanks around it.)"""
@@ -311,6 +388,7 @@ def test_table_and_column_names_sink_then_source(backend: Backend, tmp_path_fact
                 got = await h.poll(task, 3, timeout=30, quiet=0.3)  # a repeated read would show
                 assert {r.topic for r in got} == {f"t-{table}"}
                 return [r.value.get(column) for r in got]
+
         assert run_async(read) == [1, 2, 3]
         backend.drop(table)
         guard.check()
@@ -322,43 +400,60 @@ def test_issue_cases_verbatim_through_the_json_converter(backend: Backend) -> No
     with Guard(backend) as guard:
         conv = JsonConverter()
         conv.configure({"schemas.enable": "true"}, False)
-        envelope = ('{"schema": {"type": "struct", "name": "v", "fields": [{"field": "id", "type": "int32"}, '
-                    '{"field": "note", "type": "string", "optional": true, "default": '
-                    + '"x\'); DROP TABLE v1; CREATE TABLE zz1 (b text DEFAULT \'y"' + '}]}, "payload": {"id": 1}}')
+        envelope = (
+            '{"schema": {"type": "struct", "name": "v", "fields": [{"field": "id", "type": "int32"}, '
+            '{"field": "note", "type": "string", "optional": true, "default": '
+            + "\"x'); DROP TABLE v1; CREATE TABLE zz1 (b text DEFAULT 'y\""
+            + '}]}, "payload": {"id": 1}}'
+        )
         schema, value = conv.to_connect_data("attack", envelope.encode())
         assert schema.field("note").schema.default == ISSUE_DEFAULT
-        assert put(backend, [SinkRecord("attack", 0, None, None, schema, value, 0)],
-                   **{"table.name.format": "defaults"}) is None
+        assert (
+            put(backend, [SinkRecord("attack", 0, None, None, schema, value, 0)], **{"table.name.format": "defaults"})
+            is None
+        )
         name = ISSUE_TABLE_BACKTICK if backend.kind == "mysql" else ISSUE_TABLE
         assert put(backend, [record(Schema.struct([("n", INT32_SCHEMA)]), [5])], **{"table.name.format": name}) is None
         guard.check("defaults", name)
         assert "zz1" not in backend.tables() and "zz2" not in backend.tables()
         assert backend.rows(f"SELECT {backend.qi('n')} FROM {backend.qi(name)}") == [(5,)]
         backend.execute(f"INSERT INTO {backend.qi('defaults')} ({backend.qi('id')}) VALUES (2)")
-        assert backend.rows(f"SELECT {backend.qi('note')} FROM {backend.qi('defaults')} WHERE "
-                            f"{backend.qi('id')} = 2") == [(ISSUE_DEFAULT,)]
+        assert backend.rows(
+            f"SELECT {backend.qi('note')} FROM {backend.qi('defaults')} WHERE {backend.qi('id')} = 2"
+        ) == [(ISSUE_DEFAULT,)]
 
 
-@pytest.mark.parametrize("name", ["Weird Name", "a;b", "x\"y", "drop`t", "ümlaut"])
+@pytest.mark.parametrize("name", ["Weird Name", "a;b", 'x"y', "drop`t", "ümlaut"])
 def test_quote_never_refuses_names_that_are_not_plain(backend: Backend, name: str) -> None:
     with Guard(backend) as guard:
         schema = Schema.struct([("id", INT32_SCHEMA), (name, OPTIONAL_STRING_SCHEMA)], name="attack")
         err = put(backend, [record(schema, [1, "v"])], **{"quote.sql.identifiers": "never", "table.name.format": "qn"})
         _refused_clearly(err, repr(name))
         assert "quote.sql.identifiers=never" in str(err)
-        err = put(backend, [record(Schema.struct([("id", INT32_SCHEMA)]), [1])],
-                  **{"quote.sql.identifiers": "never", "table.name.format": name})
+        err = put(
+            backend,
+            [record(Schema.struct([("id", INT32_SCHEMA)]), [1])],
+            **{"quote.sql.identifiers": "never", "table.name.format": name},
+        )
         _refused_clearly(err, repr(name))
         guard.check()
         # plain names still go bare
-        assert put(backend, [record(Schema.struct([("id", INT32_SCHEMA)]), [1])],
-                   **{"quote.sql.identifiers": "never", "table.name.format": "plain_1"}) is None
+        assert (
+            put(
+                backend,
+                [record(Schema.struct([("id", INT32_SCHEMA)]), [1])],
+                **{"quote.sql.identifiers": "never", "table.name.format": "plain_1"},
+            )
+            is None
+        )
         guard.check("plain_1")
 
 
 def test_source_with_quote_never_refuses_an_odd_table_name(backend: Backend, tmp_path: Any) -> None:
-    assert put(backend, [record(Schema.struct([("id", INT32_SCHEMA)]), [1])],
-               **{"table.name.format": "odd name;--"}) is None
+    assert (
+        put(backend, [record(Schema.struct([("id", INT32_SCHEMA)]), [1])], **{"table.name.format": "odd name;--"})
+        is None
+    )
 
     async def start() -> Exception | None:
         config = await source_task_config(backend, mode="bulk", **{"quote.sql.identifiers": "never"})
@@ -368,6 +463,7 @@ def test_source_with_quote_never_refuses_an_odd_table_name(backend: Backend, tmp
             except ConnectError as e:
                 return e
         return None
+
     err = run_async(start)
     assert err is not None and "'odd name;--'" in str(err) and "quote.sql.identifiers=never" in str(err)
 

@@ -2,6 +2,7 @@
 `miniconnect standalone` worker: POST /connectors answers at once (the connector's start() goes on after the
 answer), and the connector goes FAILED with the database error as its trace once connection.attempts are spent,
 with no task started."""
+
 from __future__ import annotations
 
 import time
@@ -13,17 +14,30 @@ from worker_process import WorkerProcess, free_port
 
 ATTEMPTS, BACKOFF_MS = 3, 1000
 CONNECTORS = {
-    "source": {"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector", "mode": "bulk",
-               "table.whitelist": "t", "topic.prefix": "unreachable_"},
-    "sink": {"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "unreachable",
-             "auto.create": "true"},
+    "source": {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+        "mode": "bulk",
+        "table.whitelist": "t",
+        "topic.prefix": "unreachable_",
+    },
+    "sink": {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "topics": "unreachable",
+        "auto.create": "true",
+    },
 }
 
 
 def jdbc_config(kind: str, scheme: str, port: int, attempts: int = ATTEMPTS) -> dict[str, str]:
-    return {**CONNECTORS[kind], "connection.url": f"jdbc:{scheme}://127.0.0.1:{port}/db", "connection.user": "u",
-            "connection.password": "p", "connection.attempts": str(attempts),
-            "connection.backoff.ms": str(BACKOFF_MS), "tasks.max": "1"}
+    return {
+        **CONNECTORS[kind],
+        "connection.url": f"jdbc:{scheme}://127.0.0.1:{port}/db",
+        "connection.user": "u",
+        "connection.password": "p",
+        "connection.attempts": str(attempts),
+        "connection.backoff.ms": str(BACKOFF_MS),
+        "tasks.max": "1",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +54,9 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Any:
     w.stop()
 
 
-@pytest.mark.parametrize("kind,scheme", [("source", "postgresql"), ("sink", "postgresql"), ("source", "mysql"),
-                                         ("sink", "mysql")])
+@pytest.mark.parametrize(
+    "kind,scheme", [("source", "postgresql"), ("sink", "postgresql"), ("source", "mysql"), ("sink", "mysql")]
+)
 def test_unreachable_database_fails_the_connector(worker: WorkerProcess, kind: str, scheme: str) -> None:
     port = free_port()  # nothing listens there: every connection attempt is refused
     name = f"{kind}-{scheme}"
@@ -60,6 +75,7 @@ def test_unreachable_database_fails_the_connector(worker: WorkerProcess, kind: s
     def failed() -> Any:
         body = worker.rest("GET", f"/connectors/{name}/status").json()
         return body if body["connector"]["state"] == "FAILED" else None
+
     # FAILED after ATTEMPTS x BACKOFF_MS; the deadline is generous for a loaded machine
     status = worker.wait_for(failed, ATTEMPTS * BACKOFF_MS / 1000 + 30, f"{name} FAILED")
     trace = status["connector"]["trace"]
@@ -78,8 +94,14 @@ def test_unreachable_database_fails_the_connector(worker: WorkerProcess, kind: s
 def test_reachable_path_unchanged_for_quick_connectors(worker: WorkerProcess, tmp_path: Path) -> None:
     """A connector whose start() returns at once is answered with its tasks, as Kafka's standalone worker does."""
     (tmp_path / "in.txt").write_text("")
-    r = worker.rest("POST", "/connectors", {"name": "quick", "config": {
-        "connector.class": "FileStreamSource", "file": str(tmp_path / "in.txt"), "topic": "quick"}})
+    r = worker.rest(
+        "POST",
+        "/connectors",
+        {
+            "name": "quick",
+            "config": {"connector.class": "FileStreamSource", "file": str(tmp_path / "in.txt"), "topic": "quick"},
+        },
+    )
     assert r.status_code == 201 and r.json()["tasks"] == [{"connector": "quick", "task": 0}], r.text
     worker.wait_running("quick")
     assert worker.rest("DELETE", "/connectors/quick").status_code == 204

@@ -1,5 +1,6 @@
 """The topic-backed stores of distributed mode on a real broker, and against Apache Kafka Connect's JVM worker:
 what one writes the other reads."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,8 +10,6 @@ import pytest
 
 from miniconnect.distributed.state import SessionKey
 from miniconnect.errors import ConfigError
-from miniconnect.transport.base import NewTopic
-from miniconnect.transport.kafka import KafkaTransport
 from miniconnect.runtime.states import State, TargetState, TaskId
 from miniconnect.storage.internal_topics import InternalTopic, ensure_topic
 from miniconnect.storage.kafka_configs import KafkaConfigStore
@@ -18,6 +17,8 @@ from miniconnect.storage.kafka_offsets import KafkaOffsetStore
 from miniconnect.storage.kafka_status import KafkaStatusStore
 from miniconnect.storage.offsets import partition_key
 from miniconnect.storage.status import Status
+from miniconnect.transport.base import NewTopic
+from miniconnect.transport.kafka import KafkaTransport
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -47,8 +48,9 @@ async def test_config_store_round_trip_between_two_stores(kafka_bootstrap):
     topic = _name("configs")
     rec = Recorder()
     a = KafkaConfigStore(bootstrap_servers=kafka_bootstrap, client_config={}, topic=topic, replication_factor=1)
-    b = KafkaConfigStore(bootstrap_servers=kafka_bootstrap, client_config={}, topic=topic, replication_factor=1,
-                         listener=rec)
+    b = KafkaConfigStore(
+        bootstrap_servers=kafka_bootstrap, client_config={}, topic=topic, replication_factor=1, listener=rec
+    )
     await a.start()
     await b.start()
     try:
@@ -82,11 +84,13 @@ async def test_config_store_round_trip_between_two_stores(kafka_bootstrap):
 
 async def test_offset_and_status_stores_share_state(kafka_bootstrap):
     otopic, stopic = _name("offsets"), _name("status")
-    o1 = KafkaOffsetStore(bootstrap_servers=kafka_bootstrap, client_config={}, topic=otopic, partitions=3,
-                          replication_factor=1)
+    o1 = KafkaOffsetStore(
+        bootstrap_servers=kafka_bootstrap, client_config={}, topic=otopic, partitions=3, replication_factor=1
+    )
     o2 = KafkaOffsetStore(bootstrap_servers=kafka_bootstrap, client_config={}, topic=otopic)
-    s1 = KafkaStatusStore(bootstrap_servers=kafka_bootstrap, client_config={}, topic=stopic, partitions=2,
-                          replication_factor=1)
+    s1 = KafkaStatusStore(
+        bootstrap_servers=kafka_bootstrap, client_config={}, topic=stopic, partitions=2, replication_factor=1
+    )
     s2 = KafkaStatusStore(bootstrap_servers=kafka_bootstrap, client_config={}, topic=stopic)
     for store in (o1, o2, s1, s2):
         await store.start()
@@ -94,8 +98,11 @@ async def test_offset_and_status_stores_share_state(kafka_bootstrap):
         p1, p2 = {"filename": "/tmp/a"}, {"table": "t", "protocol": "1"}
         await o1.put("src", {partition_key(p1): {"position": 10}, partition_key(p2): {"id": 5}})
         await o2.refresh()
-        assert o2.get("src", [p1, p2, {"x": 1}]) == {partition_key(p1): {"position": 10},
-                                                      partition_key(p2): {"id": 5}, partition_key({"x": 1}): None}
+        assert o2.get("src", [p1, p2, {"x": 1}]) == {
+            partition_key(p1): {"position": 10},
+            partition_key(p2): {"id": 5},
+            partition_key({"x": 1}): None,
+        }
         await o1.put("src", {partition_key(p1): None})
         await o2.refresh()
         assert o2.all("src") == [(p2, {"id": 5})]
@@ -144,7 +151,8 @@ async def test_internal_topic_with_delete_policy_is_refused_with_kafkas_message(
             "found the topic currently has 'cleanup.policy=delete'. Continuing would likely result in eventually "
             "losing connector and task statuses and problems restarting this Connect cluster in the future. Change "
             "the 'status.storage.topic' property in the Connect worker configurations to use a topic with "
-            "'cleanup.policy=compact'.")
+            "'cleanup.policy=compact'."
+        )
         created = _name("good")
         assert await ensure_topic(t, InternalTopic(created, "offset.storage.topic", "x", 2, 1)) is True
         assert (await t.describe_topic_configs(created))["cleanup.policy"] == "compact"
@@ -170,27 +178,38 @@ async def test_config_topic_with_two_partitions_is_refused(kafka_bootstrap):
 
 # -- against Apache Kafka Connect's own distributed worker ----------------------------------------------------------
 
+
 def _jvm_props(bootstrap: str, group: str) -> dict[str, str]:
-    return {"bootstrap.servers": bootstrap, "group.id": group,
-            "config.storage.topic": f"{group}-configs", "offset.storage.topic": f"{group}-offsets",
-            "status.storage.topic": f"{group}-status", "config.storage.replication.factor": "1",
-            "offset.storage.replication.factor": "1", "status.storage.replication.factor": "1",
-            "offset.storage.partitions": "3", "status.storage.partitions": "2",
-            "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-            "offset.flush.interval.ms": "500", "scheduled.rebalance.max.delay.ms": "1000"}
+    return {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "config.storage.topic": f"{group}-configs",
+        "offset.storage.topic": f"{group}-offsets",
+        "status.storage.topic": f"{group}-status",
+        "config.storage.replication.factor": "1",
+        "offset.storage.replication.factor": "1",
+        "status.storage.replication.factor": "1",
+        "offset.storage.partitions": "3",
+        "status.storage.partitions": "2",
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "offset.flush.interval.ms": "500",
+        "scheduled.rebalance.max.delay.ms": "1000",
+    }
 
 
 async def _raw_records(bootstrap: str, topic: str, partitions: int = 1) -> list[tuple[bytes | None, bytes | None]]:
     """Every record of a topic, as (key, value) bytes, through a KafkaBasedLog of our own; each one is in the
     partition our producer would choose for its key (the JVM's murmur2 partitioner)."""
-    from miniconnect.transport.embedded.partitioner import partition_for_key
     from miniconnect.storage.kafka_log import KafkaBasedLog
+    from miniconnect.transport.embedded.partitioner import partition_for_key
+
     out: list[tuple[bytes | None, bytes | None]] = []
 
     def consumed(key, value, partition, offset) -> None:
         assert partition_for_key(key, partitions) == partition, (topic, key)
         out.append((key, value))
+
     reader = KafkaBasedLog(topic=topic, bootstrap_servers=bootstrap, client_config={}, consumed=consumed)
     await reader.start()
     await reader.stop()
@@ -199,19 +218,31 @@ async def _raw_records(bootstrap: str, topic: str, partitions: int = 1) -> list[
 
 async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_bootstrap, tmp_path):
     from jvm_connect import JvmConnectWorker, connect_libs
-    from miniconnect.storage import kafka_configs as kc, kafka_offsets as ko, kafka_status as ks
+
+    from miniconnect.storage import kafka_configs as kc
+    from miniconnect.storage import kafka_offsets as ko
+    from miniconnect.storage import kafka_status as ks
     from miniconnect.storage.internal_format import decode
+
     assert connect_libs() is not None, "Kafka Connect's jars are missing: run scripts/test-deps.sh"
     group = _name("jvmstores")
     src_file, sink_file = tmp_path / "in.txt", tmp_path / "out.txt"
     src_file.write_text("".join(f"line {i}\n" for i in range(20)))
     topic = _name("lines")
     jvm = JvmConnectWorker(tmp_path / "jvm", _jvm_props(kafka_bootstrap, group))
-    source = {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "tasks.max": "1",
-              "file": str(src_file), "topic": topic,
-              "note": "\u00e9 \u4e2d \U0001F600 \t\n \" \\ / <&> \u0001\u001f \u2028"}  # escapes as Jackson's
-    sink = {"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": "2",
-            "file": str(sink_file), "topics": topic}
+    source = {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "tasks.max": "1",
+        "file": str(src_file),
+        "topic": topic,
+        "note": '\u00e9 \u4e2d \U0001f600 \t\n " \\ / <&> \u0001\u001f \u2028',
+    }  # escapes as Jackson's
+    sink = {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "2",
+        "file": str(sink_file),
+        "topics": topic,
+    }
 
     def ok(r):
         assert r.status_code < 300, r.text
@@ -223,6 +254,7 @@ async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_boo
 
     await asyncio.to_thread(jvm.start)
     try:
+
         def setup() -> None:
             ok(jvm.rest("POST", "/connectors", {"name": "src", "config": source}))
             ok(jvm.rest("POST", "/connectors", {"name": "sink-2", "config": sink}))
@@ -234,18 +266,30 @@ async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_boo
             ok(jvm.rest("PUT", "/connectors/sink-2/pause"))
             ok(jvm.rest("DELETE", "/connectors/gone"))
             ok(jvm.rest("PUT", "/connectors/src/stop"))
-            jvm.wait_for(lambda: jvm.rest("GET", "/connectors/src/status").json()["connector"]["state"] == "STOPPED",
-                         60, "src STOPPED")
-            jvm.wait_for(lambda: jvm.rest("GET", "/connectors/sink-2/status").json()["connector"]["state"]
-                         == "PAUSED", 60, "sink PAUSED")
-            jvm.wait_for(lambda: offsets_of("src") and offsets_of("src")[0]["offset"]["position"] > 0, 60,
-                         "src offsets")
+            jvm.wait_for(
+                lambda: jvm.rest("GET", "/connectors/src/status").json()["connector"]["state"] == "STOPPED",
+                60,
+                "src STOPPED",
+            )
+            jvm.wait_for(
+                lambda: jvm.rest("GET", "/connectors/sink-2/status").json()["connector"]["state"] == "PAUSED",
+                60,
+                "sink PAUSED",
+            )
+            jvm.wait_for(
+                lambda: offsets_of("src") and offsets_of("src")[0]["offset"]["position"] > 0, 60, "src offsets"
+            )
+
         await asyncio.to_thread(setup)
-        rest = {name: {"config": ok(jvm.rest("GET", f"/connectors/{name}/config")),
-                       "tasks": ok(jvm.rest("GET", f"/connectors/{name}/tasks")),
-                       "status": ok(jvm.rest("GET", f"/connectors/{name}/status")),
-                       "topics": ok(jvm.rest("GET", f"/connectors/{name}/topics"))[name]["topics"]}
-                for name in ("src", "sink-2")}
+        rest = {
+            name: {
+                "config": ok(jvm.rest("GET", f"/connectors/{name}/config")),
+                "tasks": ok(jvm.rest("GET", f"/connectors/{name}/tasks")),
+                "status": ok(jvm.rest("GET", f"/connectors/{name}/status")),
+                "topics": ok(jvm.rest("GET", f"/connectors/{name}/topics"))[name]["topics"],
+            }
+            for name in ("src", "sink-2")
+        }
         jvm_offsets = offsets_of("src")
         assert sorted(ok(jvm.rest("GET", "/connectors"))) == ["sink-2", "src"]
 
@@ -258,29 +302,36 @@ async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_boo
             # the JVM's state, read by our stores
             s = configs.snapshot()
             assert s.connectors() == ["sink-2", "src"]
-            assert {n: s.target_state(n) for n in s.connectors()} == {"src": TargetState.STOPPED,
-                                                                      "sink-2": TargetState.PAUSED}
+            assert {n: s.target_state(n) for n in s.connectors()} == {
+                "src": TargetState.STOPPED,
+                "sink-2": TargetState.PAUSED,
+            }
             assert s.session_key is not None and s.session_key.algorithm == "HmacSHA256"
             assert len(s.session_key.key) == 32
             for name in ("src", "sink-2"):
                 assert s.connector_configs[name] == rest[name]["config"]
-                assert [{"id": {"connector": t.connector, "task": t.task}, "config": s.task_configs[t]}
-                        for t in s.tasks(name)] == rest[name]["tasks"]
+                assert [
+                    {"id": {"connector": t.connector, "task": t.task}, "config": s.task_configs[t]}
+                    for t in s.tasks(name)
+                ] == rest[name]["tasks"]
                 st = rest[name]["status"]
                 assert status.get_connector(name).state.value == st["connector"]["state"]
                 assert status.get_connector(name).worker_id == st["connector"]["worker_id"]
                 assert [(n, x.state.value, x.worker_id) for n, x in status.tasks(name)] == [
-                    (t["id"], t["state"], t["worker_id"]) for t in st["tasks"]]
+                    (t["id"], t["state"], t["worker_id"]) for t in st["tasks"]
+                ]
                 assert status.topics(name) == sorted(rest[name]["topics"])
             assert not s.contains("gone") and status.get_connector("gone") is None
             assert [{"partition": p, "offset": o} for p, o in offsets.all("src")] == jvm_offsets
 
             # byte for byte: each record the JVM wrote is what our encoders make of its decoded value
-            encoders = [("connector-", lambda v: kc.connector_config_value(v["properties"])),
-                        ("task-", lambda v: kc.connector_config_value(v["properties"])),
-                        ("target-state-", lambda v: kc.target_state_value(TargetState(v["state.v2"]))),
-                        ("commit-", lambda v: kc.commit_value(v["tasks"])),
-                        ("session-key", lambda v: kc.session_key_value(configs.snapshot().session_key))]
+            encoders = [
+                ("connector-", lambda v: kc.connector_config_value(v["properties"])),
+                ("task-", lambda v: kc.connector_config_value(v["properties"])),
+                ("target-state-", lambda v: kc.target_state_value(TargetState(v["state.v2"]))),
+                ("commit-", lambda v: kc.commit_value(v["tasks"])),
+                ("session-key", lambda v: kc.session_key_value(configs.snapshot().session_key)),
+            ]
             seen = set()
             for key, value in await _raw_records(kafka_bootstrap, f"{group}-configs"):
                 prefix, encode_ = next((p, e) for p, e in encoders if key.decode().startswith(p))
@@ -298,40 +349,52 @@ async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_boo
                     continue
                 if k.startswith("status-topic-"):
                     t = decode(value)["topic"]
-                    assert ks.topic_status_value(ks.TopicStatus(t["name"], t["connector"], t["task"],
-                                                                t["discoverTimestamp"])) == value
+                    assert (
+                        ks.topic_status_value(
+                            ks.TopicStatus(t["name"], t["connector"], t["task"], t["discoverTimestamp"])
+                        )
+                        == value
+                    )
                 else:
                     assert ks.status_value(ks.parse_status(decode(value)), -1) == value, value
 
             # what we write, the JVM worker shows
             await configs.put_target_state("sink-2", TargetState.STARTED)
-            await configs.put_connector_config("ours", dict(source, topic=topic + "-ours", name="ours"),
-                                                TargetState.STOPPED)
+            await configs.put_connector_config(
+                "ours", dict(source, topic=topic + "-ours", name="ours"), TargetState.STOPPED
+            )
             new_position = jvm_offsets[0]["offset"]["position"] + 1000
             await offsets.put("src", {partition_key(jvm_offsets[0]["partition"]): {"position": new_position}})
 
             def jvm_sees_ours() -> None:
-                jvm.wait_for(lambda: jvm.rest("GET", "/connectors/sink-2/status").json()["connector"]["state"]
-                             == "RUNNING", 60, "sink-2 resumed by our target-state record")
+                jvm.wait_for(
+                    lambda: jvm.rest("GET", "/connectors/sink-2/status").json()["connector"]["state"] == "RUNNING",
+                    60,
+                    "sink-2 resumed by our target-state record",
+                )
                 last: list = []
 
                 def ours_stopped() -> bool:
                     r = jvm.rest("GET", "/connectors/ours/status")
                     last[:] = [r.text]
                     return r.status_code == 200 and r.json()["connector"]["state"] == "STOPPED"
+
                 try:
                     jvm.wait_for(ours_stopped, 60, "our connector, STOPPED")
                 except TimeoutError:
                     raise AssertionError(f"status of ours: {last}") from None
-                assert jvm.rest("GET", "/connectors/ours/config").json() == dict(source, topic=topic + "-ours",
-                                                                                   name="ours")
+                assert jvm.rest("GET", "/connectors/ours/config").json() == dict(
+                    source, topic=topic + "-ours", name="ours"
+                )
                 assert offsets_of("src")[0]["offset"] == {"position": new_position}
+
             await asyncio.to_thread(jvm_sees_ours)
 
             # and a connector we delete (the tombstones Kafka writes) is gone from the JVM worker too
             await configs.remove_connector_config("ours")
-            await asyncio.to_thread(jvm.wait_for, lambda: jvm.rest("GET", "/connectors/ours").status_code == 404, 60,
-                                    "ours deleted")
+            await asyncio.to_thread(
+                jvm.wait_for, lambda: jvm.rest("GET", "/connectors/ours").status_code == 404, 60, "ours deleted"
+            )
             assert sorted(ok(jvm.rest("GET", "/connectors"))) == ["sink-2", "src"]
             # our status store follows the JVM's reports as they come
             await _eventually(lambda: status.get_connector("sink-2").state is State.RUNNING, 60)

@@ -1,4 +1,5 @@
 """KafkaTransport against a real broker."""
+
 import asyncio
 import time
 import uuid
@@ -8,9 +9,9 @@ from aiokafka import AIOKafkaProducer
 
 from miniconnect.connector import TopicPartition
 from miniconnect.errors import ConnectError, RetriableError
-from miniconnect.transport.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
 from miniconnect.transport import kafka_fetch, kafka_reader
-from miniconnect.transport.kafka import KafkaTransport, client_kwargs, _PRODUCER
+from miniconnect.transport.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
+from miniconnect.transport.kafka import _PRODUCER, KafkaTransport, client_kwargs
 
 # The fixtures' clients live on the session loop, so the tests must run there too.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -22,8 +23,9 @@ def _name(prefix: str) -> str:
 
 @pytest.fixture
 async def transport(kafka_bootstrap):
-    t = KafkaTransport(kafka_bootstrap, {"linger.ms": "2"}, {"session.timeout.ms": "6000",
-                                                             "heartbeat.interval.ms": "500"}, {})
+    t = KafkaTransport(
+        kafka_bootstrap, {"linger.ms": "2"}, {"session.timeout.ms": "6000", "heartbeat.interval.ms": "500"}, {}
+    )
     await t.start()
     try:
         yield t
@@ -57,8 +59,9 @@ async def test_send_batch_returns_metadata_in_order_and_records_are_consumed(tra
     producer = transport.producer({"compression.type": "gzip"})
     await producer.start()
     try:
-        records = [ProducerRecord(topic, f"k{i % 5}".encode(), f"v{i}".encode(), headers=[("h", b"x")])
-                   for i in range(200)]
+        records = [
+            ProducerRecord(topic, f"k{i % 5}".encode(), f"v{i}".encode(), headers=[("h", b"x")]) for i in range(200)
+        ]
         records.append(ProducerRecord(topic, b"k0", None, partition=2, timestamp=1_700_000_000_000))
         meta = await producer.send_batch(records)
     finally:
@@ -96,6 +99,7 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
     the middle of one, headers and timestamps all come out as from aiokafka's own record-by-record path."""
     assert kafka_fetch.installed  # the aiokafka in use has the internals the batch path was written against
     from aiokafka.consumer import fetcher  # and fetched bytes are kept for the CRC-32C check (aiokafka's default)
+
     assert fetcher.MemoryRecords.__name__ == "KeptMemoryRecords"
     topic = _name("slices")
     await _create(transport, topic)
@@ -103,9 +107,19 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
     await producer.start()
     try:  # one batch of 1000, then one of 500 with headers
         await producer.send_batch([ProducerRecord(topic, None, f"a{i}".encode(), partition=0) for i in range(1000)])
-        await producer.send_batch([ProducerRecord(topic, b"k", f"b{i}".encode(), partition=0, timestamp=1_000 + i,
-                                                  headers=[("n", str(i).encode()), ("empty", None)])
-                                   for i in range(500)])
+        await producer.send_batch(
+            [
+                ProducerRecord(
+                    topic,
+                    b"k",
+                    f"b{i}".encode(),
+                    partition=0,
+                    timestamp=1_000 + i,
+                    headers=[("n", str(i).encode()), ("empty", None)],
+                )
+                for i in range(500)
+            ]
+        )
     finally:
         await producer.stop()
     consumer = await _reader_from_start(transport, topic)
@@ -117,7 +131,9 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
             assert len(chunk) <= 300
             got += chunk
         assert [r.offset for r in got] == list(range(1500))
-        assert [r.value for r in got] == [f"a{i}".encode() for i in range(1000)] + [f"b{i}".encode() for i in range(500)]
+        assert [r.value for r in got] == [f"a{i}".encode() for i in range(1000)] + [
+            f"b{i}".encode() for i in range(500)
+        ]
         last = got[-1]
         assert (last.key, last.timestamp, last.timestamp_type) == (b"k", 1_499, "CreateTime")
         assert list(last.headers) == [("n", b"499"), ("empty", None)] and list(got[0].headers) == []
@@ -140,6 +156,7 @@ async def test_megabyte_responses_come_through_the_chunked_reader_byte_for_byte(
     """Fetch responses of megabytes arrive in many socket chunks; the connections read them with ChunkedReader
     (log/kafka_reader.py), which joins each frame's chunks once: every value comes out exactly as sent."""
     import os
+
     assert kafka_reader.installed
     topic = _name("big")
     await _create(transport, topic, partitions=2)
@@ -148,8 +165,9 @@ async def test_megabyte_responses_come_through_the_chunked_reader_byte_for_byte(
     await producer.start()
     try:
         for lo in range(0, len(values), 250):
-            await producer.send_batch([ProducerRecord(topic, None, v, partition=(lo // 250) % 2)
-                                       for v in values[lo:lo + 250]])
+            await producer.send_batch(
+                [ProducerRecord(topic, None, v, partition=(lo // 250) % 2) for v in values[lo : lo + 250]]
+            )
     finally:
         await producer.stop()
     consumer = await _reader_from_start(transport, topic)
@@ -179,8 +197,10 @@ async def test_log_append_time_and_aborted_transactions_are_honoured(transport, 
             await producer.send_and_wait(topic, b"committed-2", timestamp_ms=1_000)
     finally:
         await producer.stop()
-    for isolation, expected in (("read_committed", [b"committed-1", b"committed-2"]),
-                                ("read_uncommitted", [b"committed-1", b"aborted", b"committed-2"])):
+    for isolation, expected in (
+        ("read_committed", [b"committed-1", b"committed-2"]),
+        ("read_uncommitted", [b"committed-1", b"aborted", b"committed-2"]),
+    ):
         consumer = transport.consumer(_name("g"), {"auto.offset.reset": "earliest", "isolation.level": isolation})
         await consumer.subscribe([topic])
         await consumer.start()
@@ -194,20 +214,31 @@ async def test_log_append_time_and_aborted_transactions_are_honoured(transport, 
         assert all(r.timestamp_type == "LogAppendTime" and r.timestamp > 1_000 for r in got)
 
 
-@pytest.mark.parametrize("batch_size, tombstone, headers", [
-    ("4096", False, False),  # split across producer batches
-    ("1000000", False, False),  # one batch, appended all at once (KafkaProducer._fits_whole)
-    ("1000000", True, False),  # a null value and headers take the record-by-record path
-    ("1000000", False, True),
-])
+@pytest.mark.parametrize(
+    "batch_size, tombstone, headers",
+    [
+        ("4096", False, False),  # split across producer batches
+        ("1000000", False, False),  # one batch, appended all at once (KafkaProducer._fits_whole)
+        ("1000000", True, False),  # a null value and headers take the record-by-record path
+        ("1000000", False, True),
+    ],
+)
 async def test_keyless_batch_keeps_order_in_one_partition(transport, batch_size, tombstone, headers):
     topic = _name("keyless")
     await _create(transport, topic, partitions=2)
     producer = transport.producer({"batch.size": batch_size})
     await producer.start()
     try:
-        records = [ProducerRecord(topic, None, b"%05d" % i + b"x" * 200, timestamp=1_000 + i,
-                                  headers=[("h", b"%d" % i)] if headers else ()) for i in range(300)]
+        records = [
+            ProducerRecord(
+                topic,
+                None,
+                b"%05d" % i + b"x" * 200,
+                timestamp=1_000 + i,
+                headers=[("h", b"%d" % i)] if headers else (),
+            )
+            for i in range(300)
+        ]
         if tombstone:
             records[150] = ProducerRecord(topic, None, None, timestamp=1_150)
         meta = await producer.send_batch(records)
@@ -235,8 +266,11 @@ async def test_batch_over_the_topics_max_message_bytes_fails_with_a_clear_error(
     await producer.start()
     try:
         await producer.send_batch([ProducerRecord(topic, None, b"x" * 500)])  # one small record fits
-        with pytest.raises(ConnectError, match=r"batch of 10 records \(\d+ bytes\) for topic .* too large.*"
-                                               r"max.message.bytes.*producer.batch.size"):
+        with pytest.raises(
+            ConnectError,
+            match=r"batch of 10 records \(\d+ bytes\) for topic .* too large.*"
+            r"max.message.bytes.*producer.batch.size",
+        ):
             await producer.send_batch([ProducerRecord(topic, None, b"x" * 500) for _ in range(10)])
     finally:
         await producer.stop()
@@ -291,8 +325,9 @@ async def test_pattern_subscription_matches_whole_names_including_new_topics(kaf
     await consumer.subscribe(pattern=rf"{prefix}\.[a-z]")
     await consumer.start()
     try:
-        await producer.send_batch([ProducerRecord(f"{prefix}.a", None, b"1"),
-                                   ProducerRecord(f"{prefix}.a-extra.x", None, b"no")])
+        await producer.send_batch(
+            [ProducerRecord(f"{prefix}.a", None, b"1"), ProducerRecord(f"{prefix}.a-extra.x", None, b"no")]
+        )
         got = await _poll_until(consumer, 1)
         await consumer.commit({TopicPartition(f"{prefix}.a", 0): 1})  # the rebalance below resumes there
         await _create(transport, f"{prefix}.b")  # created after subscribing
@@ -318,6 +353,7 @@ async def test_two_members_rebalance_with_callbacks(transport):
         async def revoked(tps):
             await asyncio.sleep(0.05)  # awaited: the rebalance waits for us
             events.append((name, "revoked", frozenset(tps)))
+
         return assigned, revoked
 
     a, b = transport.consumer(group), transport.consumer(group)
@@ -354,8 +390,9 @@ async def test_two_members_rebalance_with_callbacks(transport):
 
 async def test_create_topics_with_partitions_and_config(transport):
     topic = _name("created")
-    new = NewTopic(topic, partitions=3, replication_factor=1,
-                   configs={"cleanup.policy": "compact", "retention.ms": "123456"})
+    new = NewTopic(
+        topic, partitions=3, replication_factor=1, configs={"cleanup.policy": "compact", "retention.ms": "123456"}
+    )
     assert await transport.create_topics([new]) == [topic]
     assert await transport.create_topics([new]) == []  # already exists: fine, nothing created
     assert (await transport.list_topics())[topic] == 3
@@ -408,11 +445,11 @@ async def test_start_waits_for_a_broker_that_comes_up_later(kafka_bootstrap, cap
         await asyncio.gather(pipe(client_reader, broker_writer), pipe(broker_reader, client_writer))
 
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         late_port = s.getsockname()[1]
-    transport = KafkaTransport(f"127.0.0.1:{late_port}", {}, {}, {"request.timeout.ms": "2000"},
-                               startup_timeout_s=60)
+    transport = KafkaTransport(f"127.0.0.1:{late_port}", {}, {}, {"request.timeout.ms": "2000"}, startup_timeout_s=60)
     starting = asyncio.create_task(transport.start())
     await asyncio.sleep(1.5)
     assert not starting.done()
@@ -427,11 +464,31 @@ async def test_start_waits_for_a_broker_that_comes_up_later(kafka_bootstrap, cap
 
 
 async def test_java_client_settings_map_to_aiokafka():
-    kwargs = client_kwargs({"acks": "1", "linger.ms": "10", "batch.size": "32768", "compression.type": "none",
-                            "client.id": "c", "security.protocol": "sasl_plaintext", "sasl.mechanism": "PLAIN",
-                            "sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule '
-                                                'required username="u" password="p\\"w";',
-                            "key.serializer": "x", "no.such.setting": "y"}, _PRODUCER, "producer")
-    assert kwargs == {"acks": 1, "linger_ms": 10, "max_batch_size": 32768, "compression_type": None,
-                      "client_id": "c", "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "PLAIN",
-                      "sasl_plain_username": "u", "sasl_plain_password": 'p"w'}
+    kwargs = client_kwargs(
+        {
+            "acks": "1",
+            "linger.ms": "10",
+            "batch.size": "32768",
+            "compression.type": "none",
+            "client.id": "c",
+            "security.protocol": "sasl_plaintext",
+            "sasl.mechanism": "PLAIN",
+            "sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule "
+            'required username="u" password="p\\"w";',
+            "key.serializer": "x",
+            "no.such.setting": "y",
+        },
+        _PRODUCER,
+        "producer",
+    )
+    assert kwargs == {
+        "acks": 1,
+        "linger_ms": 10,
+        "max_batch_size": 32768,
+        "compression_type": None,
+        "client_id": "c",
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": "u",
+        "sasl_plain_password": 'p"w',
+    }

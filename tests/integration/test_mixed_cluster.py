@@ -6,6 +6,7 @@ of the source files after the JVM worker is killed (its tasks continue on minico
 committed) and started again (it takes a share back). Then migration: a JVM-only cluster stops, miniconnect workers
 carry on with the same group and topics, and the other way round.
 """
+
 from __future__ import annotations
 
 import threading
@@ -16,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from jvm_connect import JvmConnectWorker
 from test_distributed import TIMEOUT, _grow, _lines, request, running, status, wait_for
 from worker_process import distributed_worker, free_port
 
-STRING = {"key.converter": "org.apache.kafka.connect.storage.StringConverter",
-          "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+STRING = {
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+}
 
 
 def _uid() -> str:
@@ -30,29 +32,56 @@ def _uid() -> str:
 
 
 def _group_props(bootstrap: str, group: str, protocol: str) -> dict[str, str]:
-    return {"bootstrap.servers": bootstrap, "group.id": group, "config.storage.topic": f"{group}-configs",
-            "offset.storage.topic": f"{group}-offsets", "status.storage.topic": f"{group}-status",
-            "config.storage.replication.factor": "1", "offset.storage.replication.factor": "1",
-            "status.storage.replication.factor": "1", "offset.storage.partitions": "3",
-            "status.storage.partitions": "1", "scheduled.rebalance.max.delay.ms": "5000",
-            "heartbeat.interval.ms": "1000", "session.timeout.ms": "10000", "offset.flush.interval.ms": "500",
-            "connect.protocol": protocol, "rest.advertised.host.name": "127.0.0.1", **STRING}
+    return {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "config.storage.topic": f"{group}-configs",
+        "offset.storage.topic": f"{group}-offsets",
+        "status.storage.topic": f"{group}-status",
+        "config.storage.replication.factor": "1",
+        "offset.storage.replication.factor": "1",
+        "status.storage.replication.factor": "1",
+        "offset.storage.partitions": "3",
+        "status.storage.partitions": "1",
+        "scheduled.rebalance.max.delay.ms": "5000",
+        "heartbeat.interval.ms": "1000",
+        "session.timeout.ms": "10000",
+        "offset.flush.interval.ms": "500",
+        "connect.protocol": protocol,
+        "rest.advertised.host.name": "127.0.0.1",
+        **STRING,
+    }
 
 
 def _jvm(tmp: Path, bootstrap: str, group: str, protocol: str, port: int | None = None) -> JvmConnectWorker:
     port = port or free_port()
-    return JvmConnectWorker(tmp, {**_group_props(bootstrap, group, protocol), "listeners": f"http://127.0.0.1:{port}",
-                                  "rest.advertised.port": str(port)}, port=port)
+    return JvmConnectWorker(
+        tmp,
+        {
+            **_group_props(bootstrap, group, protocol),
+            "listeners": f"http://127.0.0.1:{port}",
+            "rest.advertised.port": str(port),
+        },
+        port=port,
+    )
 
 
 def _source(src: Path, topic: str) -> dict[str, str]:
-    return {"connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "tasks.max": "1",
-            "file": str(src), "topic": topic}
+    return {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "tasks.max": "1",
+        "file": str(src),
+        "topic": topic,
+    }
 
 
 def _sink(dst: Path, topic: str) -> dict[str, str]:
-    return {"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": "1",
-            "file": str(dst), "topics": topic}
+    return {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "1",
+        "file": str(dst),
+        "topics": topic,
+    }
 
 
 def _task_owner(worker: Any, name: str) -> str | None:
@@ -85,8 +114,9 @@ def test_jvm_and_miniconnect_share_a_cluster(tmp_path: Path, kafka_bootstrap: st
         request(jvm, "POST", "/connectors", {"name": sink, "config": _sink(dst, topic)}, ok=(201,))
         names = sorted([*sources, sink])
         for w in workers:
-            wait_for("both list the connectors", lambda w=w: sorted(w.rest("GET", "/connectors").json()) == names,
-                     workers)
+            wait_for(
+                "both list the connectors", lambda w=w: sorted(w.rest("GET", "/connectors").json()) == names, workers
+            )
             assert request(w, "GET", f"/connectors/{sink}/config").json() == {**_sink(dst, topic), "name": sink}
         owners = {n: wait_for(f"{n} running", lambda n=n: _task_owner(mini, n), workers) for n in names}
         assert set(owners.values()) == ids, owners  # each kind runs part of the tasks
@@ -106,8 +136,12 @@ def test_jvm_and_miniconnect_share_a_cluster(tmp_path: Path, kafka_bootstrap: st
         jvm = _jvm(tmp_path / "jvm2", kafka_bootstrap, group, protocol, port=jvm.port)
         jvm.start()
         workers = [mini, jvm]  # type: ignore[list-item]
-        wait_for("the JVM worker runs tasks again", lambda: any(
-            _task_owner(mini, n) == f"127.0.0.1:{jvm.port}" for n in names), workers, 120)
+        wait_for(
+            "the JVM worker runs tasks again",
+            lambda: any(_task_owner(mini, n) == f"127.0.0.1:{jvm.port}" for n in names),
+            workers,
+            120,
+        )
         time.sleep(1.0)
     finally:
         stops.set()
@@ -123,10 +157,13 @@ def test_jvm_and_miniconnect_share_a_cluster(tmp_path: Path, kafka_bootstrap: st
         def complete() -> bool:
             seen = Counter(map(int, _lines(dst)))
             return all(seen[n] >= c for n, c in want.items())
+
         wait_for("every line of every source in the sink file", complete, [mini], 120)
         seen = Counter(map(int, _lines(dst)))
-        print(f"mixed cluster ({protocol}): {sum(want.values())} lines, "
-              f"{sum(seen.values()) - sum(want.values())} duplicates")
+        print(
+            f"mixed cluster ({protocol}): {sum(want.values())} lines, "
+            f"{sum(seen.values()) - sum(want.values())} duplicates"
+        )
     finally:
         mini.stop()
 
@@ -157,18 +194,26 @@ def test_migration(tmp_path: Path, kafka_bootstrap: str, direction: str) -> None
         wait_for("all 200 lines", lambda: len(_lines(dst)) == 200, [old])
         request(old, "PUT", f"/connectors/{sink}/pause", ok=(202,))
         wait_for("sink paused", lambda: (s := status(old, sink)) and s["connector"]["state"] == "PAUSED", [old])
-        wait_for("source offset at the end", lambda: _offsets(old, source) and _offsets(old, source)[0]["offset"]
-                 == {"position": src.stat().st_size}, [old])
+        wait_for(
+            "source offset at the end",
+            lambda: _offsets(old, source) and _offsets(old, source)[0]["offset"] == {"position": src.stat().st_size},
+            [old],
+        )
         before = {n: _offsets(old, n) for n in (source, sink)}
     finally:
         old.stop()
     new = second("new")
     new.start() if isinstance(new, JvmConnectWorker) else new.start(timeout=60)
     try:
-        wait_for("same connectors", lambda: sorted(new.rest("GET", "/connectors").json()) == sorted([source, sink]),
-                 [new])
-        wait_for("target states kept", lambda: (s := status(new, sink)) and s["connector"]["state"] == "PAUSED",
-                 [new], TIMEOUT)
+        wait_for(
+            "same connectors", lambda: sorted(new.rest("GET", "/connectors").json()) == sorted([source, sink]), [new]
+        )
+        wait_for(
+            "target states kept",
+            lambda: (s := status(new, sink)) and s["connector"]["state"] == "PAUSED",
+            [new],
+            TIMEOUT,
+        )
         assert {n: _offsets(new, n) for n in (source, sink)} == before
         with open(src, "a") as f:  # the file grows: the new worker's source task continues from the old offset
             f.write("".join(f"{i:08d}\n" for i in range(200, 300)))

@@ -1,5 +1,6 @@
 """The REST server on real sockets (uvicorn in this event loop): listeners, admin listeners, and connectors
 created through REST surviving a worker restart through the config store."""
+
 from __future__ import annotations
 
 import sys
@@ -9,13 +10,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
 
-from miniconnect.transport.embedded import EmbeddedLog  # noqa: E402
-from miniconnect.plugins import Plugins  # noqa: E402
-from miniconnect.rest.server import RestServer  # noqa: E402
-from miniconnect.runtime.standalone import StandaloneHerder  # noqa: E402
-from miniconnect.runtime.worker import Worker  # noqa: E402
-from miniconnect.storage.offsets import FileOffsetStore  # noqa: E402
-from rest_testkit import TEST_CONNECTORS, source_config, worker_config  # noqa: E402
+from rest_testkit import TEST_CONNECTORS, source_config, worker_config
+
+from miniconnect.plugins import Plugins
+from miniconnect.rest.server import RestServer
+from miniconnect.runtime.standalone import StandaloneHerder
+from miniconnect.runtime.worker import Worker
+from miniconnect.storage.offsets import FileOffsetStore
+from miniconnect.transport.embedded import EmbeddedLog
 
 
 class Process:
@@ -49,10 +51,14 @@ class Process:
 
 async def _wait_state(client: httpx.AsyncClient, name: str, state: str, tasks: list[str]) -> None:
     import asyncio
+
     for _ in range(250):
         r = await client.get(f"/connectors/{name}/status")
-        if r.status_code == 200 and r.json()["connector"]["state"] == state and \
-                [t["state"] for t in r.json()["tasks"]] == tasks:
+        if (
+            r.status_code == 200
+            and r.json()["connector"]["state"] == state
+            and [t["state"] for t in r.json()["tasks"]] == tasks
+        ):
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{name}: {r.status_code} {r.text}")

@@ -2,20 +2,21 @@
 of the same mode (ConnectStandalone, then ConnectDistributed: a cluster of one each) on the same Kafka broker; every
 answer (status, Content-Type, Location, body) must be equal after masking what must differ, or the difference must
 be on ALLOWED below (and in the README)."""
+
 from __future__ import annotations
 
 import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
-import pytest
-
 import jvm_connect
+import pytest
 from test_mixed_cluster import _group_props
 from worker_process import WorkerProcess, distributed_worker, free_port
 
@@ -37,7 +38,6 @@ ALLOWED = {
     "create: bad initial state": _REQUEST_ERROR,  # Jackson's InvalidFormatException
     # Kafka answers a NullPointerException (500), at times the same 400 as miniconnect
     "create: unknown connector version": _REQUEST_ERROR,
-
     # Jetty 12 refuses a path with an encoded '/' or '%' (400 and its HTML error page), so a connector named a/b
     # cannot be reached there; miniconnect takes such paths, as Connect 3.x did
     "create: name with slash": (400, 201, "a connector name with '/' or '%' can be used in a path"),
@@ -56,10 +56,13 @@ ALLOWED = {
 # GET / : miniconnect's version is Connect's followed by "-miniconnect-<its own version>" (a suffix as in
 # Confluent's "7.5.0-ccs", so clients that parse major.minor.patch gate features as for 4.1.1).
 VERSION_SUFFIX = re.compile(r"-miniconnect-[0-9][0-9A-Za-z.+-]*$")
-SHARED_PLUGINS = {"org.apache.kafka.connect.file.FileStreamSinkConnector",
-                  "org.apache.kafka.connect.file.FileStreamSourceConnector",
-                  "org.apache.kafka.connect.json.JsonConverter", "org.apache.kafka.connect.storage.StringConverter",
-                  "org.apache.kafka.connect.converters.ByteArrayConverter"}
+SHARED_PLUGINS = {
+    "org.apache.kafka.connect.file.FileStreamSinkConnector",
+    "org.apache.kafka.connect.file.FileStreamSourceConnector",
+    "org.apache.kafka.connect.json.JsonConverter",
+    "org.apache.kafka.connect.storage.StringConverter",
+    "org.apache.kafka.connect.converters.ByteArrayConverter",
+}
 JSON = {"Content-Type": "application/json"}
 
 
@@ -114,7 +117,7 @@ _PLUGIN_DESC = re.compile(r"PluginDesc\{klass=class ([^,]+), [^}]*\}(, )?")
 
 
 def _shared_plugin_descs(text: str) -> str:
-    """"No such connector" texts list every connector a worker has: keep the ones both have."""
+    """ "No such connector" texts list every connector a worker has: keep the ones both have."""
     return _PLUGIN_DESC.sub(lambda m: m.group(0) if m.group(1) in SHARED_PLUGINS else "", text)
 
 
@@ -136,13 +139,24 @@ class Differ:
         self.differences: list[str] = []
         self.calls = 0
 
-    def call(self, label: str, method: str, path: str, body: Any = None, raw: str | None = None,
-             headers: dict[str, str] | None = None, shape: Callable[[Any], Any] | None = None) -> Answer:
+    def call(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        raw: str | None = None,
+        headers: dict[str, str] | None = None,
+        shape: Callable[[Any], Any] | None = None,
+    ) -> Answer:
         """The same request to both; records a difference unless ALLOWED. Returns the JVM's answer."""
         answers = []
         for side in (self.jvm, self.mini):
-            content = side.fill(raw) if raw is not None else (
-                side.fill(json.dumps(body)).encode() if body is not None else None)
+            content = (
+                side.fill(raw)
+                if raw is not None
+                else (side.fill(json.dumps(body)).encode() if body is not None else None)
+            )
             hdrs = headers if headers is not None else (JSON if content is not None else {})
             r = side.client.request(method, side.fill(path), content=content, headers=hdrs)
             answers.append(answer(side, r, shape))
@@ -151,8 +165,18 @@ class Differ:
         if jvm == mini:
             return jvm
         allowed = ALLOWED.get(label)
-        if allowed and (jvm.status, mini.status) == allowed[:2] and (mini.status < 400 or (
-                isinstance(mini.body, dict) and mini.body.get("error_code") == mini.status and mini.body.get("message"))):
+        if (
+            allowed
+            and (jvm.status, mini.status) == allowed[:2]
+            and (
+                mini.status < 400
+                or (
+                    isinstance(mini.body, dict)
+                    and mini.body.get("error_code") == mini.status
+                    and mini.body.get("message")
+                )
+            )
+        ):
             return jvm
         self.differences.append(f"[{label}] {method} {path}\n    jvm:  {jvm.show()}\n    mini: {mini.show()}")
         return jvm
@@ -197,8 +221,9 @@ def shared_validate(body: Any) -> Any:
     for entry in body["configs"]:
         name = (entry["definition"] or entry["value"])["name"]
         if name.endswith(".converter") and entry["value"]:
-            entry["value"]["recommended_values"] = [c for c in entry["value"]["recommended_values"]
-                                                    if c in SHARED_PLUGINS]
+            entry["value"]["recommended_values"] = [
+                c for c in entry["value"]["recommended_values"] if c in SHARED_PLUGINS
+            ]
         if name == "header.converter.plugin.version":
             entry["definition"]["default_value"] = "<header converter version>"
             if entry["value"]:
@@ -207,8 +232,12 @@ def shared_validate(body: Any) -> Any:
 
 
 def server_info(body: Any) -> Any:
-    return {**body, "version": VERSION_SUFFIX.sub("", body["version"]), "commit": "<commit>",
-            "kafka_cluster_id": "<cluster>" if body["kafka_cluster_id"] else None}
+    return {
+        **body,
+        "version": VERSION_SUFFIX.sub("", body["version"]),
+        "commit": "<commit>",
+        "kafka_cluster_id": "<cluster>" if body["kafka_cluster_id"] else None,
+    }
 
 
 @pytest.fixture(scope="module", params=["standalone", "distributed"])
@@ -217,16 +246,24 @@ def sides(request: pytest.FixtureRequest, kafka_bootstrap: str, tmp_path_factory
     to start); in distributed mode each is a cluster of one with its own group and internal topics."""
     mode = request.param
     jvm_dir, mini_dir = tmp_path_factory.mktemp(f"jvm-{mode}"), tmp_path_factory.mktemp(f"mini-{mode}")
-    common = {"bootstrap.servers": kafka_bootstrap,
-              "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-              "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-              "offset.flush.interval.ms": "500"}
+    common = {
+        "bootstrap.servers": kafka_bootstrap,
+        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "offset.flush.interval.ms": "500",
+    }
     if mode == "distributed":  # each its own group and internal topics (replication factor 1)
         group = f"diff-{uuid.uuid4().hex[:8]}"
         jvm_port = free_port()
-        jvm = jvm_connect.JvmConnectWorker(jvm_dir / "worker", {
-            **_group_props(kafka_bootstrap, f"{group}-jvm", "sessioned"), **common,
-            "rest.advertised.port": str(jvm_port)}, port=jvm_port)
+        jvm = jvm_connect.JvmConnectWorker(
+            jvm_dir / "worker",
+            {
+                **_group_props(kafka_bootstrap, f"{group}-jvm", "sessioned"),
+                **common,
+                "rest.advertised.port": str(jvm_port),
+            },
+            port=jvm_port,
+        )
         mini = distributed_worker(mini_dir, kafka_bootstrap, f"{group}-mini", common)
     else:
         jvm = jvm_connect.JvmConnectWorker(jvm_dir / "worker", common, mode="standalone")
@@ -247,8 +284,12 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
         (side.dir / "in.txt").write_text("")
     d = Differ(jvm, mini)
     src = {"connector.class": "FileStreamSource", "tasks.max": "1", "file": "%DIR/in.txt", "topic": "@lines"}
-    sink = {"connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": "1",
-            "file": "%DIR/out.txt", "topics": "@lines"}
+    sink = {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "1",
+        "file": "%DIR/out.txt",
+        "topics": "@lines",
+    }
 
     # -- server, plugins ----------------------------------------------------------------------------------
     d.call("root", "GET", "/", shape=server_info)
@@ -259,31 +300,77 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.call("plugins", "GET", "/connector-plugins", shape=shared_plugins)
     d.call("all plugins", "GET", "/connector-plugins?connectorsOnly=false", shape=shared_plugins)
     d.call("plugin config: source", "GET", "/connector-plugins/FileStreamSource/config")
-    d.call("plugin config: sink", "GET",
-           "/connector-plugins/org.apache.kafka.connect.file.FileStreamSinkConnector/config")
+    d.call(
+        "plugin config: sink", "GET", "/connector-plugins/org.apache.kafka.connect.file.FileStreamSinkConnector/config"
+    )
     d.call("plugin config: converter", "GET", "/connector-plugins/JsonConverter/config")
     d.call("plugin config: unknown", "GET", "/connector-plugins/NoSuchPlugin/config")
     for spec in ("latest", "4.1.1", "9.9", "%5B4.0,5.0%29", "%5B4.2,%29", "%28,4.1.1%29", "x.y"):
         d.call(f"plugin config: version {spec}", "GET", f"/connector-plugins/FileStreamSource/config?version={spec}")
     d.call("plugin config: converter version", "GET", "/connector-plugins/JsonConverter/config?version=1.0")
-    d.call("validate: unknown connector version", "PUT", "/connector-plugins/FileStreamSource/config/validate",
-           {**src, "name": "@v", "connector.plugin.version": "9.9"}, shape=shared_validate)
-    d.call("validate: connector version range", "PUT", "/connector-plugins/FileStreamSource/config/validate",
-           {**src, "name": "@v", "connector.plugin.version": "[4.0,5.0)"}, shape=shared_validate)
-    d.call("validate: good sink", "PUT", "/connector-plugins/FileStreamSink/config/validate",
-           {**sink, "name": "@v"}, shape=shared_validate)
-    d.call("validate: bad tasks.max", "PUT", "/connector-plugins/FileStreamSink/config/validate",
-           {**sink, "name": "@v", "tasks.max": "x"}, shape=shared_validate)
-    d.call("validate: null value", "PUT", "/connector-plugins/FileStreamSink/config/validate",
-           {**sink, "name": "@v", "file": None}, shape=shared_validate)
-    d.call("validate: missing name and topic", "PUT", "/connector-plugins/FileStreamSource/config/validate",
-           {"connector.class": "FileStreamSource"}, shape=shared_validate)
-    d.call("validate: type mismatch", "PUT", "/connector-plugins/FileStreamSink/config/validate", src,
-           shape=shared_validate)
-    d.call("validate: no connector.class", "PUT", "/connector-plugins/FileStreamSink/config/validate",
-           {"topics": "t"}, shape=shared_validate)
-    d.call("validate: unknown connector.class", "PUT", "/connector-plugins/Nope/config/validate",
-           {"connector.class": "Nope"}, shape=shared_validate)
+    d.call(
+        "validate: unknown connector version",
+        "PUT",
+        "/connector-plugins/FileStreamSource/config/validate",
+        {**src, "name": "@v", "connector.plugin.version": "9.9"},
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: connector version range",
+        "PUT",
+        "/connector-plugins/FileStreamSource/config/validate",
+        {**src, "name": "@v", "connector.plugin.version": "[4.0,5.0)"},
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: good sink",
+        "PUT",
+        "/connector-plugins/FileStreamSink/config/validate",
+        {**sink, "name": "@v"},
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: bad tasks.max",
+        "PUT",
+        "/connector-plugins/FileStreamSink/config/validate",
+        {**sink, "name": "@v", "tasks.max": "x"},
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: null value",
+        "PUT",
+        "/connector-plugins/FileStreamSink/config/validate",
+        {**sink, "name": "@v", "file": None},
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: missing name and topic",
+        "PUT",
+        "/connector-plugins/FileStreamSource/config/validate",
+        {"connector.class": "FileStreamSource"},
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: type mismatch",
+        "PUT",
+        "/connector-plugins/FileStreamSink/config/validate",
+        src,
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: no connector.class",
+        "PUT",
+        "/connector-plugins/FileStreamSink/config/validate",
+        {"topics": "t"},
+        shape=shared_validate,
+    )
+    d.call(
+        "validate: unknown connector.class",
+        "PUT",
+        "/connector-plugins/Nope/config/validate",
+        {"connector.class": "Nope"},
+        shape=shared_validate,
+    )
 
     # -- create -------------------------------------------------------------------------------------------
     d.call("create source", "POST", "/connectors", {"name": "@src", "config": src})
@@ -294,18 +381,47 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.call("create: unknown field", "POST", "/connectors", {"name": "@x", "config": src, "extra": 1})
     d.call("create: config is an array", "POST", "/connectors", {"name": "@x", "config": ["a"]})
     d.call("create: no connector.class", "POST", "/connectors", {"name": "@x", "config": {"topic": "t", "b": "c"}})
-    d.call("create: no connector.class, more keys", "POST", "/connectors", {"name": "@x", "config": {
-        "topics": "t", "a": "1", "zz": "2", "tasks.max": "3", "file": "f", "k1": "v", "k2": "v", "x.y.z": "w"}})
-    d.call("create: unknown connector.class", "POST", "/connectors",
-           {"name": "@x", "config": {"connector.class": "Nope"}})
-    d.call("create: invalid config", "POST", "/connectors",
-           {"name": "@x", "config": {"connector.class": "FileStreamSource", "tasks.max": "0"}})
+    d.call(
+        "create: no connector.class, more keys",
+        "POST",
+        "/connectors",
+        {
+            "name": "@x",
+            "config": {
+                "topics": "t",
+                "a": "1",
+                "zz": "2",
+                "tasks.max": "3",
+                "file": "f",
+                "k1": "v",
+                "k2": "v",
+                "x.y.z": "w",
+            },
+        },
+    )
+    d.call(
+        "create: unknown connector.class", "POST", "/connectors", {"name": "@x", "config": {"connector.class": "Nope"}}
+    )
+    d.call(
+        "create: invalid config",
+        "POST",
+        "/connectors",
+        {"name": "@x", "config": {"connector.class": "FileStreamSource", "tasks.max": "0"}},
+    )
     d.call("create: two topics", "POST", "/connectors", {"name": "@two", "config": {**src, "topic": "@a,@b"}})
     d.call("delete two topics", "DELETE", "/connectors/@two")
-    d.call("create: unknown connector version", "POST", "/connectors",
-           {"name": "@x", "config": {**src, "connector.plugin.version": "9.9"}})
-    d.call("create: connector version", "POST", "/connectors",
-           {"name": "@versioned", "config": {**src, "connector.plugin.version": "4.1.1"}})
+    d.call(
+        "create: unknown connector version",
+        "POST",
+        "/connectors",
+        {"name": "@x", "config": {**src, "connector.plugin.version": "9.9"}},
+    )
+    d.call(
+        "create: connector version",
+        "POST",
+        "/connectors",
+        {"name": "@versioned", "config": {**src, "connector.plugin.version": "4.1.1"}},
+    )
     d.call("delete versioned", "DELETE", "/connectors/@versioned")
     d.call("create: wrong media type", "POST", "/connectors", raw="{}", headers={"Content-Type": "text/plain"})
     d.call("create sink paused", "POST", "/connectors", {"name": "@sink", "config": sink, "initial_state": "PAUSED"})
@@ -392,8 +508,12 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.call("failed expanded", "GET", "/connectors?expand=status", shape=lambda b: b.get("@bad"))
 
     # -- stop, offsets ------------------------------------------------------------------------------------
-    d.call("offsets while running", "PATCH", "/connectors/@src/offsets",
-           {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"position": 4}}]})
+    d.call(
+        "offsets while running",
+        "PATCH",
+        "/connectors/@src/offsets",
+        {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"position": 4}}]},
+    )
     d.call("stop", "PUT", "/connectors/@src/stop")
     d.settle("/connectors/@src/status", states("STOPPED"))
     d.call("stop sink", "PUT", "/connectors/@sink/stop")
@@ -403,27 +523,59 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.call("stopped tasks", "GET", "/connectors/@src/tasks")
     d.call("stopped tasks-config", "GET", "/connectors/@src/tasks-config")
     d.call("stopped info", "GET", "/connectors/@src")
-    d.call("alter source offsets", "PATCH", "/connectors/@src/offsets",
-           {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"position": 4}}]})
+    d.call(
+        "alter source offsets",
+        "PATCH",
+        "/connectors/@src/offsets",
+        {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"position": 4}}]},
+    )
     d.call("source offsets altered", "GET", "/connectors/@src/offsets")
     d.call("offsets: empty list", "PATCH", "/connectors/@src/offsets", {"offsets": []})
     d.call("offsets: malformed body", "PATCH", "/connectors/@src/offsets", raw='{"offsets": [')
-    d.call("offsets: nested value", "PATCH", "/connectors/@src/offsets",
-           {"offsets": [{"partition": {"filename": {"a": 1}}, "offset": {"position": 4}}]})
-    d.call("source offsets: no position", "PATCH", "/connectors/@src/offsets",
-           {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"pos": 4}}]})
-    d.call("source offsets: negative position", "PATCH", "/connectors/@src/offsets",
-           {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"position": -1}}]})
-    d.call("source offsets: no filename", "PATCH", "/connectors/@src/offsets",
-           {"offsets": [{"partition": {"file": "%DIR/in.txt"}, "offset": None}]})
+    d.call(
+        "offsets: nested value",
+        "PATCH",
+        "/connectors/@src/offsets",
+        {"offsets": [{"partition": {"filename": {"a": 1}}, "offset": {"position": 4}}]},
+    )
+    d.call(
+        "source offsets: no position",
+        "PATCH",
+        "/connectors/@src/offsets",
+        {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"pos": 4}}]},
+    )
+    d.call(
+        "source offsets: negative position",
+        "PATCH",
+        "/connectors/@src/offsets",
+        {"offsets": [{"partition": {"filename": "%DIR/in.txt"}, "offset": {"position": -1}}]},
+    )
+    d.call(
+        "source offsets: no filename",
+        "PATCH",
+        "/connectors/@src/offsets",
+        {"offsets": [{"partition": {"file": "%DIR/in.txt"}, "offset": None}]},
+    )
     lines_0 = {"kafka_topic": "@lines", "kafka_partition": 0}
-    d.call("alter sink offsets", "PATCH", "/connectors/@sink/offsets",
-           {"offsets": [{"partition": lines_0, "offset": {"kafka_offset": 1}}]})
+    d.call(
+        "alter sink offsets",
+        "PATCH",
+        "/connectors/@sink/offsets",
+        {"offsets": [{"partition": lines_0, "offset": {"kafka_offset": 1}}]},
+    )
     d.call("sink offsets altered", "GET", "/connectors/@sink/offsets")
-    d.call("sink offsets: bad partition", "PATCH", "/connectors/@sink/offsets",
-           {"offsets": [{"partition": {**lines_0, "kafka_partition": "x"}, "offset": {"kafka_offset": 1}}]})
-    d.call("sink offsets: no topic", "PATCH", "/connectors/@sink/offsets",
-           {"offsets": [{"partition": {"kafka_partition": 0}, "offset": {"kafka_offset": 1}}]})
+    d.call(
+        "sink offsets: bad partition",
+        "PATCH",
+        "/connectors/@sink/offsets",
+        {"offsets": [{"partition": {**lines_0, "kafka_partition": "x"}, "offset": {"kafka_offset": 1}}]},
+    )
+    d.call(
+        "sink offsets: no topic",
+        "PATCH",
+        "/connectors/@sink/offsets",
+        {"offsets": [{"partition": {"kafka_partition": 0}, "offset": {"kafka_offset": 1}}]},
+    )
     d.call("reset source offsets", "DELETE", "/connectors/@src/offsets")
     d.call("source offsets after reset", "GET", "/connectors/@src/offsets")
     d.call("reset sink offsets", "DELETE", "/connectors/@sink/offsets")
@@ -435,8 +587,12 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
 
     # -- internal endpoints, framework errors, loggers ----------------------------------------------------
     # -- more transitions: created STOPPED, STOPPED -> PAUSED -> STOPPED -> RUNNING, odd names -----------------
-    d.call("create stopped", "POST", "/connectors", {"name": "@st op", "config": {**src, "tasks.max": 1},
-                                                      "initial_state": "STOPPED"})
+    d.call(
+        "create stopped",
+        "POST",
+        "/connectors",
+        {"name": "@st op", "config": {**src, "tasks.max": 1}, "initial_state": "STOPPED"},
+    )
     d.settle("/connectors/@st%20op/status", states("STOPPED"))
     d.call("stopped created info", "GET", "/connectors/@st%20op")
     d.call("stopped put config", "PUT", "/connectors/@st%20op/config", {**src, "batch.size": "7"})
@@ -478,8 +634,7 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.call("loggers: missing level", "PUT", "/admin/loggers/root", {"lvl": "DEBUG"})
     d.call("loggers: bad level", "PUT", "/admin/loggers/root", {"level": "LOUD"})
     d.call("loggers: empty body", "PUT", "/admin/loggers/root", raw="")
-    d.call("loggers: cluster scope", "PUT", "/admin/loggers/org.apache.kafka.connect?scope=cluster",
-           {"level": "INFO"})
+    d.call("loggers: cluster scope", "PUT", "/admin/loggers/org.apache.kafka.connect?scope=cluster", {"level": "INFO"})
 
     # -- delete -------------------------------------------------------------------------------------------
     for name in ("@src", "@sink", "@third", "@bad"):
@@ -491,4 +646,3 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
 
     assert d.calls > 100
     assert not d.differences, f"{len(d.differences)} of {d.calls} answers differ:\n" + "\n".join(d.differences)
-

@@ -1,6 +1,7 @@
 """The REST API over HTTPS with Kafka's BasicAuthSecurityRestExtension files (a JAAS file passed in KAFKA_OPTS naming
 PropertyFileLoginModule and its users file): real worker processes reached with httpx and curl, with and without
 credentials; client certificates (ssl.client.auth=required) with PEM keys given inline; JKS stores refused."""
+
 from __future__ import annotations
 
 import shutil
@@ -38,12 +39,17 @@ def test_https_basic_auth_pkcs12(tmp_path: Path) -> None:
     server = ca.issue("worker")
     jaas = _write_auth_files(tmp_path)
     worker = WorkerProcess(
-        tmp_path, {"listeners.https.ssl.keystore.location": str(server.p12),
-                   "listeners.https.ssl.keystore.password": STORE_PASSWORD,
-                   "listeners.https.ssl.keystore.type": "PKCS12",
-                   "rest.extension.classes": EXTENSION},
-        scheme="https", client={"verify": _ca_ctx(ca.cert_pem), "auth": ("admin", "admin-secret")},
-        env={"KAFKA_OPTS": f"-Xmx256m -Djava.security.auth.login.config={jaas}"})
+        tmp_path,
+        {
+            "listeners.https.ssl.keystore.location": str(server.p12),
+            "listeners.https.ssl.keystore.password": STORE_PASSWORD,
+            "listeners.https.ssl.keystore.type": "PKCS12",
+            "rest.extension.classes": EXTENSION,
+        },
+        scheme="https",
+        client={"verify": _ca_ctx(ca.cert_pem), "auth": ("admin", "admin-secret")},
+        env={"KAFKA_OPTS": f"-Xmx256m -Djava.security.auth.login.config={jaas}"},
+    )
     worker.start()
     try:
         assert worker.rest("GET", "/").json()["version"]
@@ -54,10 +60,11 @@ def test_https_basic_auth_pkcs12(tmp_path: Path) -> None:
             # as Apache Kafka Connect 4.1's JVM worker answers (checked with its basic-auth-extension jar)
             assert (r.status_code, r.text, r.headers["content-type"]) == (401, DENIED, "application/json")
         r = httpx.post(worker.url + "/connectors/x/tasks", json=[], timeout=10, **verify)  # internal: not checked
-        assert r.json() == {"error_code": 500, "message": "Kafka Connect in standalone mode does not support "
-                                                          "externally setting task configurations."}
-        r = httpx.get(worker.url + "/connectors", headers={"Authorization": "Basic !!notbase64"}, timeout=10,
-                      **verify)
+        assert r.json() == {
+            "error_code": 500,
+            "message": "Kafka Connect in standalone mode does not support externally setting task configurations.",
+        }
+        r = httpx.get(worker.url + "/connectors", headers={"Authorization": "Basic !!notbase64"}, timeout=10, **verify)
         assert r.status_code == 401
         assert httpx.get(worker.url + "/", auth=("bob", "b0b pw"), timeout=10, **verify).status_code == 200
         with pytest.raises(httpx.ConnectError):  # the certificate is not trusted without the CA
@@ -66,11 +73,26 @@ def test_https_basic_auth_pkcs12(tmp_path: Path) -> None:
             httpx.get(worker.url.replace("https:", "http:") + "/", timeout=10)
         curl = shutil.which("curl")
         if curl:
+
             def run(*args: str) -> tuple[str, str]:
-                out = subprocess.run([curl, "-s", "--cacert", str(ca.cert_pem), "-w", "\n%{http_code}", *args,
-                                      worker.url + "/connectors"], capture_output=True, text=True, timeout=30)
+                out = subprocess.run(
+                    [
+                        curl,
+                        "-s",
+                        "--cacert",
+                        str(ca.cert_pem),
+                        "-w",
+                        "\n%{http_code}",
+                        *args,
+                        worker.url + "/connectors",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                )
                 body, _, code = out.stdout.rpartition("\n")
                 return code, body
+
             assert run() == ("401", DENIED)
             assert run("-u", "admin:nope") == ("401", DENIED)
             assert run("-u", "admin:admin-secret") == ("200", "[]")
@@ -82,12 +104,18 @@ def test_https_client_certificates_pem_inline(tmp_path: Path) -> None:
     ca = CertAuthority(tmp_path / "ca")
     server, client = ca.issue("worker"), ca.issue("client")
     worker = WorkerProcess(
-        tmp_path, {"ssl.keystore.type": "PEM",
-                   "ssl.keystore.key": server.key_pem.read_text().replace("\n", "\\n"),
-                   "ssl.keystore.certificate.chain": server.chain_pem.read_text().replace("\n", "\\n"),
-                   "ssl.truststore.type": "PEM", "ssl.truststore.location": str(ca.cert_pem),
-                   "ssl.client.auth": "required"},
-        scheme="https", client={"verify": _client_ctx(ca.cert_pem, client.chain_pem, client.key_pem)})
+        tmp_path,
+        {
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.key": server.key_pem.read_text().replace("\n", "\\n"),
+            "ssl.keystore.certificate.chain": server.chain_pem.read_text().replace("\n", "\\n"),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(ca.cert_pem),
+            "ssl.client.auth": "required",
+        },
+        scheme="https",
+        client={"verify": _client_ctx(ca.cert_pem, client.chain_pem, client.key_pem)},
+    )
     worker.start()
     try:
         assert worker.rest("GET", "/").status_code == 200
@@ -111,8 +139,11 @@ def _client_ctx(ca: Path, chain: Path, key: Path) -> ssl.SSLContext:
 def test_jks_refused_with_the_keytool_command(tmp_path: Path) -> None:
     jks = tmp_path / "server.jks"
     jks.write_bytes(b"\xfe\xed\xfe\xed" + b"\0" * 64)
-    with pytest.raises(ConfigError, match=r"is a JKS keystore.*keytool -importkeystore -srckeystore .*server.jks "
-                                          r"-srcstoretype JKS -destkeystore .*server.jks.p12 -deststoretype PKCS12"):
+    with pytest.raises(
+        ConfigError,
+        match=r"is a JKS keystore.*keytool -importkeystore -srckeystore .*server.jks "
+        r"-srcstoretype JKS -destkeystore .*server.jks.p12 -deststoretype PKCS12",
+    ):
         server_context({"ssl.keystore.location": str(jks), "ssl.keystore.password": "x"})
     with pytest.raises(ConfigError, match="is a JKS truststore"):
         client_context({"ssl.truststore.location": str(jks), "ssl.truststore.type": "JKS"})
@@ -125,7 +156,6 @@ def test_keystore_wrong_password_and_missing_keystore(tmp_path: Path) -> None:
         server_context({"ssl.keystore.location": str(server.p12), "ssl.keystore.password": "nope"})
     with pytest.raises(ConfigError, match="An https listener needs a keystore"):
         server_context({})
-    ctx = client_context({"ssl.truststore.location": str(ca.truststore_p12),
-                          "ssl.truststore.password": STORE_PASSWORD})
+    ctx = client_context({"ssl.truststore.location": str(ca.truststore_p12), "ssl.truststore.password": STORE_PASSWORD})
     assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
     assert not client_context({"ssl.endpoint.identification.algorithm": ""}).check_hostname

@@ -1,4 +1,5 @@
 """The real servers the integration tests use answer like the real thing."""
+
 import asyncio
 import uuid
 
@@ -51,8 +52,13 @@ async def test_kafka_accepts_produce_and_consume(kafka_bootstrap):
         await producer.flush()
     finally:
         await producer.stop()
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=f"g-{topic}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"g-{topic}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         values: list[bytes] = []
@@ -67,15 +73,25 @@ async def test_kafka_accepts_produce_and_consume(kafka_bootstrap):
 
 def test_server_urls_parse_into_db_servers():
     from servers import parse_db_url
+
     pg = parse_db_url("postgresql://u%40x:p%3Aw@db.local:6543/app")
     assert (pg.kind, pg.host, pg.port, pg.user, pg.password, pg.database) == (
-        "postgresql", "db.local", 6543, "u@x", "p:w", "app")
+        "postgresql",
+        "db.local",
+        6543,
+        "u@x",
+        "p:w",
+        "app",
+    )
     assert pg.jdbc_url() == "jdbc:postgresql://db.local:6543/app"
     assert pg.dsn("other") == "postgresql://u%40x:p%3Aw@db.local:6543/other"
     my = parse_db_url("mysql://test:test@127.0.0.1/shop")
     assert my.port == 3306 and my.jdbc_url(scheme="mariadb") == "jdbc:mariadb://127.0.0.1:3306/shop"
-    assert my.connection_config() == {"connection.url": "jdbc:mysql://127.0.0.1:3306/shop",
-                                      "connection.user": "test", "connection.password": "test"}
+    assert my.connection_config() == {
+        "connection.url": "jdbc:mysql://127.0.0.1:3306/shop",
+        "connection.user": "test",
+        "connection.password": "test",
+    }
 
 
 def test_server_dirs_of_dead_sessions_are_swept(tmp_path, monkeypatch):
@@ -100,4 +116,5 @@ def test_server_dirs_of_dead_sessions_are_swept(tmp_path, monkeypatch):
     fresh = server_dir("kafka")
     assert (fresh / ".owner-pid").read_text() == str(os.getpid())
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [fresh.name, "miniconnect-pg-live", "miniconnect-mariadb-recent", "other-dir"])
+        [fresh.name, "miniconnect-pg-live", "miniconnect-mariadb-recent", "other-dir"]
+    )

@@ -1,6 +1,7 @@
 """WorkerGroupMember on a real Kafka broker: members join the `connect` group and the leader's assignment spreads
 the work; a member that leaves or dies has its work moved as Kafka moves it (at once, or after
 scheduled.rebalance.max.delay.ms); eager, compatible and sessioned members agree on a protocol."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-
 from group_worker import GroupWorker, snapshot_of
+
 from miniconnect.distributed.member import GroupError, WorkerGroupMember
 from miniconnect.errors import ConnectError
 from miniconnect.runtime.states import TaskId
@@ -60,16 +61,16 @@ def group() -> str:
 
 
 @pytest.fixture
-async def workers(kafka_bootstrap: str, group: str):  # noqa: ANN201
+async def workers(kafka_bootstrap: str, group: str):
     made: list[GroupWorker] = []
     config = {"snapshot": snapshot_of(CONNECTORS)}
 
-    def make(name: str, **kw) -> GroupWorker:  # noqa: ANN003
+    def make(name: str, **kw) -> GroupWorker:
         w = GroupWorker(kafka_bootstrap, group, f"http://{name}:8083/", config, **kw)
         made.append(w)
         return w
 
-    async def start_settled(n: int, **kw) -> list[GroupWorker]:  # noqa: ANN003
+    async def start_settled(n: int, **kw) -> list[GroupWorker]:
         ws = [make(f"w{i}", **kw) for i in range(n)]
         for w in ws:
             await w.start()
@@ -82,7 +83,7 @@ async def workers(kafka_bootstrap: str, group: str):  # noqa: ANN201
         await w.stop()
 
 
-async def test_members_join_share_the_work_and_a_new_member_takes_a_share_without_restarts(workers) -> None:  # noqa: ANN001
+async def test_members_join_share_the_work_and_a_new_member_takes_a_share_without_restarts(workers) -> None:
     ws = [workers(f"w{i}") for i in range(3)]
     for w in ws:
         await w.start()
@@ -110,7 +111,7 @@ async def test_members_join_share_the_work_and_a_new_member_takes_a_share_withou
     assert sorted(revoked) == sorted(fourth.tasks)
 
 
-async def test_a_member_that_leaves_hands_back_its_work(workers) -> None:  # noqa: ANN001
+async def test_a_member_that_leaves_hands_back_its_work(workers) -> None:
     ws = await workers.start_settled(3, delay_ms=4000)
     # A follower leaves with LeaveGroup: the group rebalances at once (no session timeout); Kafka's assignor
     # cannot tell a clean leave from a crash, so its work follows after the scheduled delay.
@@ -119,8 +120,11 @@ async def test_a_member_that_leaves_hands_back_its_work(workers) -> None:  # noq
     left_at = time.monotonic()
     await follower.stop()
     rest = [w for w in ws if w is not follower]
-    await eventually("the rebalance after the leave reports the delay",
-                     lambda: any(a.delay > 0 for w in rest for _, a in w.assignments), timeout=20)
+    await eventually(
+        "the rebalance after the leave reports the delay",
+        lambda: any(a.delay > 0 for w in rest for _, a in w.assignments),
+        timeout=20,
+    )
     assert time.monotonic() - left_at < 5  # well before the 6 s session timeout: LeaveGroup was heard
     delays = [a.delay for w in rest for _, a in w.assignments if a.delay > 0]
     assert 0 < max(delays) <= 4000
@@ -136,25 +140,38 @@ async def test_a_member_that_leaves_hands_back_its_work(workers) -> None:  # noq
     assert all(a.delay == 0 for _, a in survivor.assignments[-1:])
 
 
-async def test_a_crashed_member_s_work_moves_after_the_session_timeout_and_the_delay(workers) -> None:  # noqa: ANN001
+async def test_a_crashed_member_s_work_moves_after_the_session_timeout_and_the_delay(workers) -> None:
     ws = await workers.start_settled(3, delay_ms=3000)
     victim = next(w for w in ws if not w.member.is_leader())
     lost = set(victim.tasks)
     await victim.crash()
     rest = [w for w in ws if w is not victim]
     generation = rest[0].member.generation
-    await eventually("the group notices the crash and schedules the delay",
-                     lambda: any(a.delay > 0 for w in rest for g, a in w.assignments if g > generation))
+    await eventually(
+        "the group notices the crash and schedules the delay",
+        lambda: any(a.delay > 0 for w in rest for g, a in w.assignments if g > generation),
+    )
     assert not lost & {t for w in rest for t in w.tasks}
     await eventually("the lost tasks run again elsewhere", lambda: settled(rest))
     assert lost <= {t for w in rest for t in w.tasks}
 
 
-async def test_a_killed_member_process_s_work_moves(workers, kafka_bootstrap: str, group: str) -> None:  # noqa: ANN001
+async def test_a_killed_member_process_s_work_moves(workers, kafka_bootstrap: str, group: str) -> None:
     ws = await workers.start_settled(2, delay_ms=3000)
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("group_worker.py")), kafka_bootstrap, group,
-                             "http://child:8083/", "sessioned", "3000", json.dumps(CONNECTORS)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("group_worker.py")),
+            kafka_bootstrap,
+            group,
+            "http://child:8083/",
+            "sessioned",
+            "3000",
+            json.dumps(CONNECTORS),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         child_tasks: list[str] = []
 
@@ -166,8 +183,10 @@ async def test_a_killed_member_process_s_work_moves(workers, kafka_bootstrap: st
                 child_tasks[:] = json.loads(line)["tasks"]
 
         reader = asyncio.create_task(read_child())
-        await eventually("the child process takes a share", lambda: bool(child_tasks) and settled(
-            ws, sorted(t for t in ALL_TASKS if str(t) not in child_tasks)))
+        await eventually(
+            "the child process takes a share",
+            lambda: bool(child_tasks) and settled(ws, sorted(t for t in ALL_TASKS if str(t) not in child_tasks)),
+        )
         proc.kill()
         proc.wait(timeout=30)
         await reader
@@ -179,39 +198,57 @@ async def test_a_killed_member_process_s_work_moves(workers, kafka_bootstrap: st
             proc.wait()
 
 
-@pytest.mark.parametrize("protocols, expected_version", [
-    (("sessioned", "compatible"), 1),
-    (("sessioned", "eager"), 0),
-])
-async def test_members_agree_on_the_highest_common_protocol(workers, protocols, expected_version) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "protocols, expected_version",
+    [
+        (("sessioned", "compatible"), 1),
+        (("sessioned", "eager"), 0),
+    ],
+)
+async def test_members_agree_on_the_highest_common_protocol(workers, protocols, expected_version) -> None:
     ws = [workers(f"w{i}", protocol=p) for i, p in enumerate(protocols)]
     for w in ws:
         await w.start()
-    await eventually("members settle", lambda: settled(ws) and all(w.member.protocol_version == expected_version
-                                                                  for w in ws))
+    await eventually(
+        "members settle", lambda: settled(ws) and all(w.member.protocol_version == expected_version for w in ws)
+    )
     assert all(a.version == expected_version for w in ws for _, a in w.assignments[-1:])
     if expected_version == 0:  # eager: a rebalance revokes everything first
         before = [len(w.revocations) for w in ws]
         ws[0].member.request_rejoin()
         ws[0]._wake.set()
-        await eventually("an eager rebalance revokes all", lambda: all(
-            len(w.revocations) > b for w, b in zip(ws, before)) and settled(ws))
+        await eventually(
+            "an eager rebalance revokes all",
+            lambda: all(len(w.revocations) > b for w, b in zip(ws, before)) and settled(ws),
+        )
 
 
 async def test_a_group_id_used_by_a_consumer_group_is_refused(kafka_bootstrap: str, group: str) -> None:
     topic = f"t-{uuid.uuid4().hex[:8]}"
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=group,
-                                session_timeout_ms=30000, heartbeat_interval_ms=1000)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka_bootstrap, group_id=group, session_timeout_ms=30000, heartbeat_interval_ms=1000
+    )
     await consumer.start()
     member = None
     try:
-        await eventually("the consumer joined", lambda: consumer.assignment() is not None
-                         and consumer._coordinator.generation > 0, timeout=60)
+        await eventually(
+            "the consumer joined",
+            lambda: consumer.assignment() is not None and consumer._coordinator.generation > 0,
+            timeout=60,
+        )
         member = WorkerGroupMember(
-            bootstrap_servers=kafka_bootstrap, client_config={}, group_id=group, session_timeout_ms=6000,
-            heartbeat_interval_ms=1000, rebalance_timeout_ms=20000, scheduled_rebalance_max_delay_ms=1000,
-            protocol="sessioned", url="http://w:8083/", config_snapshot=lambda: snapshot_of({}),
-            listener=None)  # type: ignore[arg-type]
+            bootstrap_servers=kafka_bootstrap,
+            client_config={},
+            group_id=group,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+            rebalance_timeout_ms=20000,
+            scheduled_rebalance_max_delay_ms=1000,
+            protocol="sessioned",
+            url="http://w:8083/",
+            config_snapshot=lambda: snapshot_of({}),
+            listener=None,
+        )  # type: ignore[arg-type]
         await member.start()
         with pytest.raises(GroupError, match=f"Group {group} is already used by members of another protocol"):
             await asyncio.wait_for(member.ensure_active(), 60)
@@ -226,16 +263,24 @@ async def test_an_unreachable_broker_is_named_in_the_error() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     member = WorkerGroupMember(
-        bootstrap_servers=f"127.0.0.1:{port}", client_config={}, group_id="g", session_timeout_ms=6000,
-        heartbeat_interval_ms=1000, rebalance_timeout_ms=20000, scheduled_rebalance_max_delay_ms=1000,
-        protocol="sessioned", url="http://w:8083/", config_snapshot=lambda: snapshot_of({}),
-        listener=None)  # type: ignore[arg-type]
+        bootstrap_servers=f"127.0.0.1:{port}",
+        client_config={},
+        group_id="g",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        rebalance_timeout_ms=20000,
+        scheduled_rebalance_max_delay_ms=1000,
+        protocol="sessioned",
+        url="http://w:8083/",
+        config_snapshot=lambda: snapshot_of({}),
+        listener=None,
+    )  # type: ignore[arg-type]
     with pytest.raises(ConnectError, match=f"Could not reach Kafka at 127.0.0.1:{port} to join group g"):
         await member.start()
     await member.stop()
 
 
-async def test_a_member_expelled_for_missed_heartbeats_rejoins_and_keeps_its_work(workers) -> None:  # noqa: ANN001
+async def test_a_member_expelled_for_missed_heartbeats_rejoins_and_keeps_its_work(workers) -> None:
     ws = await workers.start_settled(2, delay_ms=30000)
     stalled = next(w for w in ws if not w.member.is_leader())
     other = next(w for w in ws if w is not stalled)
@@ -244,9 +289,13 @@ async def test_a_member_expelled_for_missed_heartbeats_rejoins_and_keeps_its_wor
     heartbeats.cancel()
     await asyncio.gather(heartbeats, return_exceptions=True)
     generation = other.member.generation
-    await eventually("the coordinator expels the silent member",
-                     lambda: other.member.generation > generation and not other.member.rejoin_needed())
+    await eventually(
+        "the coordinator expels the silent member",
+        lambda: other.member.generation > generation and not other.member.rejoin_needed(),
+    )
     assert other.assignments[-1][1].delay > 0  # its work is held for it
     stalled.member._heartbeat_task = asyncio.create_task(stalled.member._heartbeat_loop())
-    await eventually("the expelled member rejoins under a new id, reporting (and keeping) the work it still runs",
-                     lambda: settled(ws) and stalled.member.member_id != old_id and bool(stalled.tasks))
+    await eventually(
+        "the expelled member rejoins under a new id, reporting (and keeping) the work it still runs",
+        lambda: settled(ws) and stalled.member.member_id != old_id and bool(stalled.tasks),
+    )

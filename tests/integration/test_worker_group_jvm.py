@@ -1,5 +1,6 @@
 """Apache Kafka Connect's JVM worker (ConnectDistributed 4.1.1) and a Python WorkerGroupMember in one group on the
 real broker: each decodes the other's metadata and the other leader's assignment, and they share the tasks."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from group_worker import GroupWorker, snapshot_of
 from javaharness.harness import CONNECT_LIBS
 from jvm_connect import LOG4J2
@@ -30,16 +30,27 @@ class JvmWorker:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_topic = f"{group}-configs"
-        props = {"bootstrap.servers": bootstrap, "group.id": group, "config.storage.topic": self.config_topic,
-                 "offset.storage.topic": f"{group}-offsets", "status.storage.topic": f"{group}-status",
-                 "config.storage.replication.factor": "1", "offset.storage.replication.factor": "1",
-                 "status.storage.replication.factor": "1", "offset.storage.partitions": "1",
-                 "status.storage.partitions": "1", "connect.protocol": protocol,
-                 "scheduled.rebalance.max.delay.ms": "3000", "session.timeout.ms": "6000",
-                 "heartbeat.interval.ms": "1000", "listeners": self.url, "rest.advertised.host.name": "127.0.0.1",
-                 "rest.advertised.port": str(self.port),
-                 "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-                 "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+        props = {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "config.storage.topic": self.config_topic,
+            "offset.storage.topic": f"{group}-offsets",
+            "status.storage.topic": f"{group}-status",
+            "config.storage.replication.factor": "1",
+            "offset.storage.replication.factor": "1",
+            "status.storage.replication.factor": "1",
+            "offset.storage.partitions": "1",
+            "status.storage.partitions": "1",
+            "connect.protocol": protocol,
+            "scheduled.rebalance.max.delay.ms": "3000",
+            "session.timeout.ms": "6000",
+            "heartbeat.interval.ms": "1000",
+            "listeners": self.url,
+            "rest.advertised.host.name": "127.0.0.1",
+            "rest.advertised.port": str(self.port),
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        }
         self.props = workdir / f"worker-{self.port}.properties"
         self.props.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         self.log = workdir / f"worker-{self.port}.log"
@@ -49,10 +60,20 @@ class JvmWorker:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(["java", "-Xmx384m", "-XX:TieredStopAtLevel=1",
-                                          f"-Dlog4j2.configurationFile={self.log4j}", "-cp", f"{CONNECT_LIBS}/*",
-                                          "org.apache.kafka.connect.cli.ConnectDistributed", str(self.props)],
-                                         stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [
+                    "java",
+                    "-Xmx384m",
+                    "-XX:TieredStopAtLevel=1",
+                    f"-Dlog4j2.configurationFile={self.log4j}",
+                    "-cp",
+                    f"{CONNECT_LIBS}/*",
+                    "org.apache.kafka.connect.cli.ConnectDistributed",
+                    str(self.props),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -90,8 +111,10 @@ class JvmWorker:
         return int(generation), {int(t.rsplit("-", 1)[1]) for t in tasks.split(", ") if t}
 
 
-_JOINED = re.compile(r"Joined group at generation (\d+) with protocol version \d+ and got assignment: "
-                     r"Assignment\{.*?, taskIds=\[([^\]]*)\]")
+_JOINED = re.compile(
+    r"Joined group at generation (\d+) with protocol version \d+ and got assignment: "
+    r"Assignment\{.*?, taskIds=\[([^\]]*)\]"
+)
 
 
 async def _config_offset(bootstrap: str, topic: str) -> int:
@@ -105,7 +128,7 @@ async def _config_offset(bootstrap: str, topic: str) -> int:
         await consumer.stop()
 
 
-async def _poll(what: str, fetch, check, timeout: float = 120):  # noqa: ANN001, ANN202
+async def _poll(what: str, fetch, check, timeout: float = 120):
     deadline = time.monotonic() + timeout
     while True:
         value = await fetch()
@@ -117,51 +140,78 @@ async def _poll(what: str, fetch, check, timeout: float = 120):  # noqa: ANN001,
 
 
 @pytest.mark.parametrize("protocol, version", [("sessioned", 2), ("compatible", 1), ("eager", 0)])
-async def test_jvm_worker_and_python_member_share_one_group(kafka_bootstrap: str, tmp_path: Path, protocol: str,
-                                                            version: int) -> None:
+async def test_jvm_worker_and_python_member_share_one_group(
+    kafka_bootstrap: str, tmp_path: Path, protocol: str, version: int
+) -> None:
     assert (CONNECT_LIBS / "connect-runtime-4.1.1.jar").exists(), "run scripts/test-deps.sh"
     group = f"mixed-{uuid.uuid4().hex[:8]}"
     jvm = JvmWorker(tmp_path, kafka_bootstrap, group, protocol)
     python: GroupWorker | None = None
     try:
         jvm.start()
-        await _poll("the JVM worker's REST API", lambda: jvm.get("/connectors"),
-                    lambda r: r is not None and r.status_code == 200)
+        await _poll(
+            "the JVM worker's REST API",
+            lambda: jvm.get("/connectors"),
+            lambda r: r is not None and r.status_code == 200,
+        )
         async with httpx.AsyncClient(timeout=30) as c:
-            r = await c.post(jvm.url + "/connectors", json={"name": "sink", "config": {
-                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
-                "tasks.max": str(TASKS), "topics": f"{group}-data", "file": str(tmp_path / "sink.txt")}})
+            r = await c.post(
+                jvm.url + "/connectors",
+                json={
+                    "name": "sink",
+                    "config": {
+                        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                        "tasks.max": str(TASKS),
+                        "topics": f"{group}-data",
+                        "file": str(tmp_path / "sink.txt"),
+                    },
+                },
+            )
             assert r.status_code == 201, r.text
         await _poll("the JVM runs all tasks", jvm.running_tasks, lambda t: t == set(range(TASKS)))
 
         # The Python member joins a group whose leader is the JVM worker.
         offset = await _config_offset(kafka_bootstrap, jvm.config_topic)
         config = {"snapshot": snapshot_of({"sink": TASKS}, offset=offset)}
-        python = GroupWorker(kafka_bootstrap, group, "http://python:8083/", config, protocol=protocol,
-                             delay_ms=3000)
+        python = GroupWorker(kafka_bootstrap, group, "http://python:8083/", config, protocol=protocol, delay_ms=3000)
         await python.start()
-        await eventually("the JVM leader hands the Python member half the tasks",
-                         lambda: len(python.tasks) == TASKS // 2 and not python.member.rejoin_needed(), 120)
+        await eventually(
+            "the JVM leader hands the Python member half the tasks",
+            lambda: len(python.tasks) == TASKS // 2 and not python.member.rejoin_needed(),
+            120,
+        )
         mine = {t.task for t in python.tasks}
-        await _poll("the JVM keeps the other half", jvm.assignment,
-                    lambda a: a == (python.member.generation, set(range(TASKS)) - mine))
+        await _poll(
+            "the JVM keeps the other half",
+            jvm.assignment,
+            lambda a: a == (python.member.generation, set(range(TASKS)) - mine),
+        )
         _, last = python.assignments[-1]
         assert last.version == version and last.leader_url.rstrip("/") == jvm.url and last.offset == offset
         assert not python.member.is_leader()
 
         # The JVM leaves; the Python member leads and takes everything (a departed leader's work moves at once).
         jvm.stop()
-        await eventually("the Python member runs all tasks as leader", lambda: len(python.tasks) == TASKS
-                         and python.member.is_leader() and not python.member.rejoin_needed(), 60)
+        await eventually(
+            "the Python member runs all tasks as leader",
+            lambda: len(python.tasks) == TASKS and python.member.is_leader() and not python.member.rejoin_needed(),
+            60,
+        )
 
         # The JVM worker comes back as a follower and runs what the Python leader assigns it.
         jvm.start()
-        await eventually("the Python leader gives the JVM worker its share", lambda: len(python.tasks) == TASKS // 2
-                         and not python.member.rejoin_needed(), 120)
+        await eventually(
+            "the Python leader gives the JVM worker its share",
+            lambda: len(python.tasks) == TASKS // 2 and not python.member.rejoin_needed(),
+            120,
+        )
         mine = {t.task for t in python.tasks}
         theirs = set(range(TASKS)) - mine
-        await _poll("the JVM takes what the Python leader assigned it", jvm.assignment,
-                    lambda a: a == (python.member.generation, theirs))
+        await _poll(
+            "the JVM takes what the Python leader assigned it",
+            jvm.assignment,
+            lambda a: a == (python.member.generation, theirs),
+        )
         await _poll("and runs it", jvm.running_tasks, lambda t: t is not None and theirs <= t)
         assert python.member.is_leader()
         assert python.member.owner_url("sink") == (python.url if "sink" in python.connectors else jvm.url + "/")

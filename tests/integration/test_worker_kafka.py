@@ -1,6 +1,7 @@
 """The worker on a real Kafka broker, end to end: a real `miniconnect standalone` process driven through REST.
 
 Each test uses its own topic and connector names, so they share the session broker."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -12,13 +13,13 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-
 from servers import KafkaServer, run_async
 from worker_process import WorkerProcess
 
@@ -44,18 +45,21 @@ def group_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     async def go(admin: AIOKafkaAdminClient) -> dict[tuple[str, int], int]:
         offsets = await admin.list_consumer_group_offsets(group)
         return {(tp.topic, tp.partition): om.offset for tp, om in offsets.items() if om.offset >= 0}
+
     return run_async(lambda: _with_admin(bootstrap, go))
 
 
 def list_groups(bootstrap: str) -> set[str]:
     async def go(admin: AIOKafkaAdminClient) -> set[str]:
         return {g[0] for g in await admin.list_consumer_groups()}
+
     return run_async(lambda: _with_admin(bootstrap, go))
 
 
 def describe_topics(bootstrap: str, topics: list[str]) -> dict[str, int]:
     async def go(admin: AIOKafkaAdminClient) -> dict[str, int]:
         return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(topics) if not t["error_code"]}
+
     return run_async(lambda: _with_admin(bootstrap, go))
 
 
@@ -67,6 +71,7 @@ def topic_configs(bootstrap: str, topic: str) -> dict[str, str]:
                 for entry in resource[4]:
                     out[entry[0]] = entry[1]
         return out
+
     return run_async(lambda: _with_admin(bootstrap, go))
 
 
@@ -86,14 +91,15 @@ def batch_compressions(bootstrap: str, topic: str, partitions: int = 1) -> set[i
                 while (batch := records.next_batch()) is not None:
                     codecs.add(batch.compression_type)
         return codecs
+
     return run_async(lambda: _with_admin(bootstrap, go))
 
 
 def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20) -> list[Any]:
     """Raw records (with their batch attributes) of a topic, read from the beginning without a group."""
+
     async def go() -> list[Any]:
-        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False)
+        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
         await c.start()
         out: list[Any] = []
         try:
@@ -104,6 +110,7 @@ def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20) -> l
         finally:
             await c.stop()
         return out
+
     return run_async(go)
 
 
@@ -117,13 +124,31 @@ def test_file_source_to_file_sink_on_kafka_survives_graceful_restart(tmp_path: P
     worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap, "consumer.max.poll.records": "100"})
     worker.start()
     try:
-        r = worker.rest("POST", "/connectors", {"name": source, "config": {
-            "connector.class": "FileStreamSource", "tasks.max": "1", "file": str(src), "topic": topic,
-            "producer.override.compression.type": "gzip"}})
+        r = worker.rest(
+            "POST",
+            "/connectors",
+            {
+                "name": source,
+                "config": {
+                    "connector.class": "FileStreamSource",
+                    "tasks.max": "1",
+                    "file": str(src),
+                    "topic": topic,
+                    "producer.override.compression.type": "gzip",
+                },
+            },
+        )
         assert r.status_code == 201, r.text
-        r = worker.rest("PUT", f"/connectors/{sink}/config", {
-            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector", "tasks.max": "1",
-            "file": str(dst), "topics": topic})
+        r = worker.rest(
+            "PUT",
+            f"/connectors/{sink}/config",
+            {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "tasks.max": "1",
+                "file": str(dst),
+                "topics": topic,
+            },
+        )
         assert r.status_code == 201, r.text
         worker.wait_running(source)
         worker.wait_running(sink)
@@ -150,22 +175,35 @@ def test_file_source_to_file_sink_on_kafka_survives_graceful_restart(tmp_path: P
         expected = first + [f"after {i}" for i in range(500)]
         restarted.wait_for(lambda: len(_lines(dst)) >= len(expected), what="all lines after the restart")
         assert _lines(dst) == expected  # nothing lost, nothing written twice, in order
-        expected_offsets = {"offsets": [{"partition": {"filename": str(src)},
-                                         "offset": {"position": src.stat().st_size}}]}
-        restarted.wait_for(lambda: restarted.rest("GET", f"/connectors/{source}/offsets").json()
-                           == expected_offsets, what="source offsets flushed")
-        sink_offsets = {"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0},
-                                     "offset": {"kafka_offset": len(expected)}}]}
-        restarted.wait_for(lambda: restarted.rest("GET", f"/connectors/{sink}/offsets").json() == sink_offsets,
-                           what="sink offsets committed")
+        expected_offsets = {
+            "offsets": [{"partition": {"filename": str(src)}, "offset": {"position": src.stat().st_size}}]
+        }
+        restarted.wait_for(
+            lambda: restarted.rest("GET", f"/connectors/{source}/offsets").json() == expected_offsets,
+            what="source offsets flushed",
+        )
+        sink_offsets = {
+            "offsets": [
+                {"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": len(expected)}}
+            ]
+        }
+        restarted.wait_for(
+            lambda: restarted.rest("GET", f"/connectors/{sink}/offsets").json() == sink_offsets,
+            what="sink offsets committed",
+        )
         assert group_offsets(kafka_bootstrap, f"connect-{sink}") == {(topic, 0): len(expected)}
     finally:
         assert restarted.stop() == 0
 
 
 def _cli(props: Path, *args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "miniconnect.cli", "topics", str(props), *args], input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "miniconnect.cli", "topics", str(props), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_topics_cli_and_a_topics_regex_sink_on_kafka(tmp_path: Path, kafka_bootstrap: str) -> None:
@@ -190,58 +228,82 @@ def test_topics_cli_and_a_topics_regex_sink_on_kafka(tmp_path: Path, kafka_boots
     worker.start()
     sink = f"regex-sink-{uid}"
     try:
-        r = worker.rest("PUT", f"/connectors/{sink}/config", {
-            "connector.class": "FileStreamSink", "tasks.max": "1", "file": str(dst),
-            "topics.regex": f"re-{uid}-[ab]", "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-            "consumer.override.max.poll.records": "7"})
+        r = worker.rest(
+            "PUT",
+            f"/connectors/{sink}/config",
+            {
+                "connector.class": "FileStreamSink",
+                "tasks.max": "1",
+                "file": str(dst),
+                "topics.regex": f"re-{uid}-[ab]",
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+                "consumer.override.max.poll.records": "7",
+            },
+        )
         assert r.status_code == 201, r.text
         worker.wait_running(sink)
         worker.wait_for(lambda: len(_lines(dst)) >= 50, what="both matching topics in the sink file")
         expected = {(a, 0): 30, (b, 0): 20}
-        worker.wait_for(lambda: group_offsets(kafka_bootstrap, f"connect-{sink}") == expected,
-                        what="offsets of both topics committed")
+        worker.wait_for(
+            lambda: group_offsets(kafka_bootstrap, f"connect-{sink}") == expected,
+            what="offsets of both topics committed",
+        )
         assert sorted(_lines(dst)) == sorted([f"{a} {i}" for i in range(30)] + [f"{b} {i}" for i in range(20)])
         body = worker.rest("GET", f"/connectors/{sink}/offsets").json()
-        assert sorted((o["partition"]["kafka_topic"], o["offset"]["kafka_offset"]) for o in body["offsets"]) \
-            == [(a, 30), (b, 20)]
+        assert sorted((o["partition"]["kafka_topic"], o["offset"]["kafka_offset"]) for o in body["offsets"]) == [
+            (a, 30),
+            (b, 20),
+        ]
         assert sorted(worker.rest("GET", f"/connectors/{sink}/topics").json()[sink]["topics"]) == [a, b]
     finally:
         assert worker.stop() == 0
 
 
 def test_source_topics_are_created_with_the_configured_partitions_and_configs(
-        tmp_path: Path, kafka_bootstrap: str) -> None:
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
     uid = _uid()
     plain, compacted = f"tc-{uid}-plain", f"tc-{uid}-compacted"
-    creation = {"topic.creation.default.replication.factor": "1", "topic.creation.default.partitions": "3",
-                "topic.creation.groups": "compacted", "topic.creation.compacted.include": r"tc-.*-compacted",
-                "topic.creation.compacted.cleanup.policy": "compact",
-                "topic.creation.compacted.min.compaction.lag.ms": "60000",
-                "value.converter": "org.apache.kafka.connect.storage.StringConverter"}
+    creation = {
+        "topic.creation.default.replication.factor": "1",
+        "topic.creation.default.partitions": "3",
+        "topic.creation.groups": "compacted",
+        "topic.creation.compacted.include": r"tc-.*-compacted",
+        "topic.creation.compacted.cleanup.policy": "compact",
+        "topic.creation.compacted.min.compaction.lag.ms": "60000",
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+    }
     # A worker-level producer setting applies to every source task.
-    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap,
-                                            "producer.compression.type": "gzip"})
+    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": kafka_bootstrap, "producer.compression.type": "gzip"})
     worker.start()
     try:
         for topic in (plain, compacted):
             src = tmp_path / f"{topic}.txt"
             src.write_text("".join(f"k{i}\n" for i in range(10)))
-            r = worker.rest("PUT", f"/connectors/src-{topic}/config", {
-                "connector.class": "FileStreamSource", "file": str(src), "topic": topic, **creation})
+            r = worker.rest(
+                "PUT",
+                f"/connectors/src-{topic}/config",
+                {"connector.class": "FileStreamSource", "file": str(src), "topic": topic, **creation},
+            )
             assert r.status_code == 201, r.text
         for topic in (plain, compacted):
             worker.wait_running(f"src-{topic}")
-        worker.wait_for(lambda: describe_topics(kafka_bootstrap, [plain, compacted]) == {plain: 3, compacted: 3},
-                        what="both topics created with 3 partitions")
+        worker.wait_for(
+            lambda: describe_topics(kafka_bootstrap, [plain, compacted]) == {plain: 3, compacted: 3},
+            what="both topics created with 3 partitions",
+        )
         assert topic_configs(kafka_bootstrap, plain)["cleanup.policy"] == "delete"
         cfg = topic_configs(kafka_bootstrap, compacted)
         assert (cfg["cleanup.policy"], cfg["min.compaction.lag.ms"]) == ("compact", "60000")
         assert "Created topic " + compacted in worker.log()
-        assert sorted(r.value for r in read_topic(kafka_bootstrap, plain, 10)) \
-            == sorted(f"k{i}".encode() for i in range(10))
+        assert sorted(r.value for r in read_topic(kafka_bootstrap, plain, 10)) == sorted(
+            f"k{i}".encode() for i in range(10)
+        )
         # As on Kafka Connect, a compacted topic refuses FileStreamSource's key-less records: the task fails.
-        worker.wait_for(lambda: worker.rest("GET", f"/connectors/src-{compacted}/status").json()["tasks"][0]["state"]
-                        == "FAILED", what="the compacted topic's source task FAILED")
+        worker.wait_for(
+            lambda: worker.rest("GET", f"/connectors/src-{compacted}/status").json()["tasks"][0]["state"] == "FAILED",
+            what="the compacted topic's source task FAILED",
+        )
     finally:
         assert worker.stop() == 0
     assert batch_compressions(kafka_bootstrap, plain, 3) == {1}  # gzip
@@ -280,12 +342,23 @@ def _sink_lines(path: Path) -> tuple[list[str], int]:
 def _pipeline(worker: WorkerProcess, uid: str, src: Path, dst: Path) -> tuple[str, str]:
     source, sink = f"kill-source-{uid}", f"kill-sink-{uid}"
     string = {"value.converter": "org.apache.kafka.connect.storage.StringConverter"}
-    r = worker.rest("PUT", f"/connectors/{source}/config", {
-        "connector.class": "FileStreamSource", "file": str(src), "topic": f"kill-{uid}", "batch.size": "500",
-        **string})
+    r = worker.rest(
+        "PUT",
+        f"/connectors/{source}/config",
+        {
+            "connector.class": "FileStreamSource",
+            "file": str(src),
+            "topic": f"kill-{uid}",
+            "batch.size": "500",
+            **string,
+        },
+    )
     assert r.status_code == 201, r.text
-    r = worker.rest("PUT", f"/connectors/{sink}/config", {
-        "connector.class": "FileStreamSink", "file": str(dst), "topics": f"kill-{uid}", **string})
+    r = worker.rest(
+        "PUT",
+        f"/connectors/{sink}/config",
+        {"connector.class": "FileStreamSink", "file": str(dst), "topics": f"kill-{uid}", **string},
+    )
     assert r.status_code == 201, r.text
     return source, sink
 
@@ -306,8 +379,11 @@ def test_sigkill_mid_stream_loses_no_line(tmp_path: Path, kafka_bootstrap: str) 
     src.touch()
     total = 20000
     # Worker consumer.* settings: the killed member leaves the sink's group after 3 s instead of aiokafka's 10 s.
-    extra = {"bootstrap.servers": kafka_bootstrap, "consumer.session.timeout.ms": "3000",
-             "consumer.heartbeat.interval.ms": "500"}
+    extra = {
+        "bootstrap.servers": kafka_bootstrap,
+        "consumer.session.timeout.ms": "3000",
+        "consumer.heartbeat.interval.ms": "500",
+    }
     worker = WorkerProcess(tmp_path, extra=extra)
     worker.start()
     writer = _Writer(src, total, chunk=50)
@@ -318,8 +394,11 @@ def test_sigkill_mid_stream_loses_no_line(tmp_path: Path, kafka_bootstrap: str) 
         worker.wait_running(sink)
         writer.start()
         # Kill once offsets were committed and records are flowing, while the file still grows.
-        committed = worker.wait_for(lambda: writer.written < total and _committed_line(worker, source, sink),
-                                    timeout=30, what="offsets committed while streaming")
+        committed = worker.wait_for(
+            lambda: writer.written < total and _committed_line(worker, source, sink),
+            timeout=30,
+            what="offsets committed while streaming",
+        )
         # Offsets only grow: `committed` is a lower bound of what was committed at the kill.
         worker.kill()
         assert writer.written < total, "the writer finished before the kill: nothing was mid-stream"
@@ -341,9 +420,11 @@ def test_sigkill_mid_stream_loses_no_line(tmp_path: Path, kafka_bootstrap: str) 
     assert set(lines) == expected  # nothing lost, nothing invented
     counts = Counter(lines)
     duplicates = len(lines) - len(counts)
-    print(f"duplicates after SIGKILL: {duplicates} (of {total} lines; {killed_at} in the sink file at the kill, "
-          f"committed offsets at line {committed}; {torn} torn line(s); "
-          f"kill after {t1 - t0:.1f}s, caught up {t2 - t1:.1f}s later)")
+    print(
+        f"duplicates after SIGKILL: {duplicates} (of {total} lines; {killed_at} in the sink file at the kill, "
+        f"committed offsets at line {committed}; {torn} torn line(s); "
+        f"kill after {t1 - t0:.1f}s, caught up {t2 - t1:.1f}s later)"
+    )
     assert torn <= 1
     assert duplicates < total
     # Lines repeat only after the last committed offsets.
@@ -356,12 +437,14 @@ class _RestartableBroker:
 
     def __init__(self) -> None:
         from servers.proc import free_port
+
         self.port, self.controller_port = free_port(), free_port()
         self.bootstrap = f"127.0.0.1:{self.port}"
         self.server = KafkaServer()
 
     def start(self) -> None:
         import servers.kafka
+
         ports = iter([self.port, self.controller_port])
         pick = servers.kafka.free_port
         servers.kafka.free_port = lambda: next(ports)  # the harness picks its ports itself: hand it ours
@@ -375,14 +458,21 @@ class _RestartableBroker:
 
     def restart(self, timeout: float = 60) -> None:
         from servers.proc import ServerProcess, port_open
+
         old = self.server.proc
         started = old.log_path.read_text(errors="replace").count("Kafka Server started")
         old.stop()
         proc = ServerProcess("kafka", old.args, self.server.dir, stop_signal=signal.SIGKILL)
         self.server.proc = proc
         proc.start()
-        proc.wait_until(lambda: port_open("127.0.0.1", self.port) and proc.log_path.read_text(
-            errors="replace").count("Kafka Server started") > started, timeout, "restarted")
+        proc.wait_until(
+            lambda: (
+                port_open("127.0.0.1", self.port)
+                and proc.log_path.read_text(errors="replace").count("Kafka Server started") > started
+            ),
+            timeout,
+            "restarted",
+        )
 
     def stop(self) -> None:
         self.server.stop()
@@ -401,14 +491,22 @@ def test_broker_down_at_start_and_restarting_mid_stream(tmp_path: Path, kafka_bo
     string = {"value.converter": "org.apache.kafka.connect.storage.StringConverter"}
     source, sink = f"outage-source-{uid}", f"outage-sink-{uid}"
     files = []
-    for name, cfg in ((source, {"connector.class": "FileStreamSource", "file": str(src), "topic": f"o-{uid}"}),
-                      (sink, {"connector.class": "FileStreamSink", "file": str(dst), "topics": f"o-{uid}"})):
+    for name, cfg in (
+        (source, {"connector.class": "FileStreamSource", "file": str(src), "topic": f"o-{uid}"}),
+        (sink, {"connector.class": "FileStreamSink", "file": str(dst), "topics": f"o-{uid}"}),
+    ):
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps({"name": name, "config": {**cfg, **string}}))
         files.append(str(path))
-    worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": broker.bootstrap,
-                                            "consumer.session.timeout.ms": "3000",
-                                            "consumer.heartbeat.interval.ms": "500"}, connector_files=files)
+    worker = WorkerProcess(
+        tmp_path,
+        extra={
+            "bootstrap.servers": broker.bootstrap,
+            "consumer.session.timeout.ms": "3000",
+            "consumer.heartbeat.interval.ms": "500",
+        },
+        connector_files=files,
+    )
     writer = _Writer(src, 8000, chunk=50, pause=0.02, first=first)
     starting = concurrent.futures.ThreadPoolExecutor(1)
     try:
@@ -454,10 +552,14 @@ def test_broker_down_at_start_and_restarting_mid_stream(tmp_path: Path, kafka_bo
 
 def test_sigterm_stops_a_worker_still_waiting_for_kafka(tmp_path: Path) -> None:
     from servers.proc import free_port
+
     worker = WorkerProcess(tmp_path, extra={"bootstrap.servers": f"127.0.0.1:{free_port()}"})
     with worker.log_path.open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "miniconnect.cli", "standalone", str(worker.props)],
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "miniconnect.cli", "standalone", str(worker.props)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         worker.wait_for(lambda: "not reachable" in worker.log(), timeout=30, what="the retry log line")
         proc.send_signal(signal.SIGTERM)

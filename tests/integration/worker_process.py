@@ -1,4 +1,5 @@
 """Runs a real `miniconnect standalone` or `distributed` process for end-to-end tests, driven through its REST API."""
+
 from __future__ import annotations
 
 import os
@@ -20,9 +21,17 @@ def free_port() -> int:
 
 
 class WorkerProcess:
-    def __init__(self, workdir: Path, extra: dict[str, str] | None = None, connector_files: list[str] | None = None,
-                 port: int | None = None, mode: str = "standalone", scheme: str = "http",
-                 client: dict[str, Any] | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        extra: dict[str, str] | None = None,
+        connector_files: list[str] | None = None,
+        port: int | None = None,
+        mode: str = "standalone",
+        scheme: str = "http",
+        client: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+    ):
         """mode "standalone" or "distributed"; scheme "https" makes the listener https (its ssl keys in `extra`);
         `client` are httpx arguments for every request (verify=, auth=); `env` is added to the worker's
         environment."""
@@ -52,9 +61,12 @@ class WorkerProcess:
         log = open(self.log_path, "ab")
         # -P: the caller's working directory does not go on sys.path, where a `miniconnect/` directory (the quick
         # start's /tmp/miniconnect, another checkout) would shadow the installed package
-        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "miniconnect.cli", self.mode, str(self.props),
-                                      *self.connector_files], stdout=log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "miniconnect.cli", self.mode, str(self.props), *self.connector_files],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+        )
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log()}")
@@ -117,30 +129,37 @@ class WorkerProcess:
             body = r.json()
             states = [t["state"] for t in body["tasks"]]
             return body if body["connector"]["state"] == "RUNNING" and states == ["RUNNING"] * tasks else None
+
         return self.wait_for(ok, timeout, f"{name} RUNNING with {tasks} tasks")
 
 
-def distributed_worker(workdir: Path, bootstrap: str, group: str, extra: dict[str, str] | None = None,
-                       port: int | None = None) -> WorkerProcess:
+def distributed_worker(
+    workdir: Path, bootstrap: str, group: str, extra: dict[str, str] | None = None, port: int | None = None
+) -> WorkerProcess:
     """A `miniconnect distributed` worker in `group`, with that group's internal topics and a short rebalance
     delay, advertised at 127.0.0.1:<port>."""
     port = port or free_port()
-    return WorkerProcess(workdir, {
-        "bootstrap.servers": bootstrap,
-        "group.id": group,
-        "config.storage.topic": f"{group}-configs",
-        "offset.storage.topic": f"{group}-offsets",
-        "status.storage.topic": f"{group}-status",
-        "config.storage.replication.factor": "1",
-        "offset.storage.replication.factor": "1",
-        "status.storage.replication.factor": "1",
-        "offset.storage.partitions": "3",
-        "status.storage.partitions": "1",
-        "scheduled.rebalance.max.delay.ms": "5000",
-        "heartbeat.interval.ms": "1000",
-        "session.timeout.ms": "10000",
-        "rest.advertised.host.name": "127.0.0.1",
-        "rest.advertised.port": str(port),
-        "offset.flush.interval.ms": "500",
-        **(extra or {}),
-    }, port=port, mode="distributed")
+    return WorkerProcess(
+        workdir,
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": group,
+            "config.storage.topic": f"{group}-configs",
+            "offset.storage.topic": f"{group}-offsets",
+            "status.storage.topic": f"{group}-status",
+            "config.storage.replication.factor": "1",
+            "offset.storage.replication.factor": "1",
+            "status.storage.replication.factor": "1",
+            "offset.storage.partitions": "3",
+            "status.storage.partitions": "1",
+            "scheduled.rebalance.max.delay.ms": "5000",
+            "heartbeat.interval.ms": "1000",
+            "session.timeout.ms": "10000",
+            "rest.advertised.host.name": "127.0.0.1",
+            "rest.advertised.port": str(port),
+            "offset.flush.interval.ms": "500",
+            **(extra or {}),
+        },
+        port=port,
+        mode="distributed",
+    )

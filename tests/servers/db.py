@@ -1,4 +1,5 @@
 """DbServer: where a database server is and how each client (JDBC URL, asyncpg/aiomysql DSN) reaches it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -22,15 +23,20 @@ class DbServer:
         return f"jdbc:{scheme or self.kind}://{self.host}:{self.port}/{database or self.database}"
 
     def dsn(self, database: str | None = None) -> str:
-        return (f"{self.kind}://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
-                f"@{self.host}:{self.port}/{database or self.database}")
+        return (
+            f"{self.kind}://{quote(self.user, safe='')}:{quote(self.password, safe='')}"
+            f"@{self.host}:{self.port}/{database or self.database}"
+        )
 
     def connection_config(self, database: str | None = None, scheme: str | None = None) -> dict[str, str]:
         """The JDBC connector's connection.* settings for this server."""
-        return {"connection.url": self.jdbc_url(database, scheme), "connection.user": self.user,
-                "connection.password": self.password}
+        return {
+            "connection.url": self.jdbc_url(database, scheme),
+            "connection.user": self.user,
+            "connection.password": self.password,
+        }
 
-    def with_database(self, database: str) -> "DbServer":
+    def with_database(self, database: str) -> DbServer:
         return replace(self, database=database)
 
     async def connect(self, database: str | None = None) -> Any:
@@ -38,11 +44,15 @@ class DbServer:
         db = database or self.database
         if self.kind == "postgresql":
             import asyncpg
-            return await asyncpg.connect(host=self.host, port=self.port, user=self.user,
-                                         password=self.password, database=db)
+
+            return await asyncpg.connect(
+                host=self.host, port=self.port, user=self.user, password=self.password, database=db
+            )
         import aiomysql
-        return await aiomysql.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                                      db=db, autocommit=True)
+
+        return await aiomysql.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, db=db, autocommit=True
+        )
 
 
 def parse_db_url(url: str) -> DbServer:
@@ -51,6 +61,11 @@ def parse_db_url(url: str) -> DbServer:
     kind = {"postgres": "postgresql", "postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}.get(u.scheme)
     if kind is None:
         raise ValueError(f"unsupported database URL scheme in {url!r}")
-    return DbServer(kind=kind, host=u.hostname or "127.0.0.1", port=u.port or _DEFAULT_PORTS[kind],
-                    user=unquote(u.username or ""), password=unquote(u.password or ""),
-                    database=(u.path or "/").lstrip("/") or ("postgres" if kind == "postgresql" else "test"))
+    return DbServer(
+        kind=kind,
+        host=u.hostname or "127.0.0.1",
+        port=u.port or _DEFAULT_PORTS[kind],
+        user=unquote(u.username or ""),
+        password=unquote(u.password or ""),
+        database=(u.path or "/").lstrip("/") or ("postgres" if kind == "postgresql" else "test"),
+    )

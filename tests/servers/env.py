@@ -1,10 +1,11 @@
 """The servers a run uses: the ones named by MINICONNECT_TEST_* if set, else throwaway ones started here and
 stopped on exit. Shared by the pytest fixtures (tests/conftest.py) and the benchmarks (bench/)."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from .db import DbServer, parse_db_url
 from .kafka import KafkaServer

@@ -1,5 +1,6 @@
 """A throwaway single-node Apache Kafka broker in KRaft mode, run from the jars that scripts/test-deps.sh
 resolves from Maven Central into ~/.cache/miniconnect/kafka-<version>/libs. Tuned to start in seconds."""
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,14 @@ logger.raft.level = INFO
 
 # Small heap, serial GC and C1 only: the broker serves test traffic on a small shared machine, so start-up
 # time and footprint matter more than peak throughput.
-_JVM_OPTS = ["-Xms128m", "-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
-             "-Djava.awt.headless=true"]
+_JVM_OPTS = [
+    "-Xms128m",
+    "-Xmx768m",
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:-UsePerfData",
+    "-Djava.awt.headless=true",
+]
 
 
 def _free_port_besides(taken: set[int]) -> int:
@@ -86,20 +93,27 @@ class KafkaServer:
 
     def _secure_properties(self, ports: dict[str, int]) -> dict[str, str]:
         from .certs import CertAuthority
+
         assert self.dir is not None
         self.ca = CertAuthority(self.dir / "certs")
         broker = self.ca.issue("broker")
-        plain = "org.apache.kafka.common.security.plain.PlainLoginModule required " + " ".join(
-            f'user_{u}="{p}"' for u, p in SASL_USERS.items()) + ";"
+        plain = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            + " ".join(f'user_{u}="{p}"' for u, p in SASL_USERS.items())
+            + ";"
+        )
         scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
         props = {
             "sasl.enabled.mechanisms": "PLAIN," + ",".join(SCRAM_MECHANISMS),
-            "ssl.keystore.type": "PEM", "ssl.keystore.location": str(self.dir / "certs" / "broker-keystore.pem"),
-            "ssl.truststore.type": "PEM", "ssl.truststore.location": str(self.ca.cert_pem),
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(self.dir / "certs" / "broker-keystore.pem"),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.ca.cert_pem),
             "listener.name.ssl.ssl.client.auth": "required",
         }
-        (self.dir / "certs" / "broker-keystore.pem").write_bytes(broker.key_pem.read_bytes()
-                                                                 + broker.chain_pem.read_bytes())
+        (self.dir / "certs" / "broker-keystore.pem").write_bytes(
+            broker.key_pem.read_bytes() + broker.chain_pem.read_bytes()
+        )
         for name in ("sasl_ssl", "sasl_plaintext"):
             props[f"listener.name.{name}.plain.sasl.jaas.config"] = plain
             for m in SCRAM_MECHANISMS:
@@ -155,22 +169,53 @@ class KafkaServer:
         props = self.dir / "server.properties"
         props.write_text("".join(f"{k}={v}\n" for k, v in self._properties(port, controller_port).items()))
         (self.dir / "log4j2.properties").write_text(_LOG4J)
-        base = [_java(), *_JVM_OPTS, f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
-                "-cp", f"{home / 'libs'}/*"]
+        base = [
+            _java(),
+            *_JVM_OPTS,
+            f"-Dlog4j2.configurationFile={self.dir / 'log4j2.properties'}",
+            "-cp",
+            f"{home / 'libs'}/*",
+        ]
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        scram = [arg for m in SCRAM_MECHANISMS for u, p in SASL_USERS.items()
-                 for arg in ("--add-scram", f"{m}=[name={u},password={p}]")] if self.secure else []
-        fmt = subprocess.run([*base, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props),
-                              "--standalone", *scram], cwd=self.dir, capture_output=True, text=True, timeout=timeout)
+        scram = (
+            [
+                arg
+                for m in SCRAM_MECHANISMS
+                for u, p in SASL_USERS.items()
+                for arg in ("--add-scram", f"{m}=[name={u},password={p}]")
+            ]
+            if self.secure
+            else []
+        )
+        fmt = subprocess.run(
+            [
+                *base,
+                "kafka.tools.StorageTool",
+                "format",
+                f"--cluster-id={cluster_id}",
+                "-c",
+                str(props),
+                "--standalone",
+                *scram,
+            ],
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if fmt.returncode != 0:
             raise RuntimeError(f"kafka storage format failed ({fmt.returncode}):\n{fmt.stdout}\n{fmt.stderr}")
         # SIGKILL at the end: the data dir is thrown away, so a controlled shutdown would only cost time.
-        self.proc = ServerProcess("kafka", [*base, "kafka.Kafka", str(props)], self.dir,
-                                  stop_signal=signal.SIGKILL)
+        self.proc = ServerProcess("kafka", [*base, "kafka.Kafka", str(props)], self.dir, stop_signal=signal.SIGKILL)
         self.proc.start()
-        self.proc.wait_until(lambda: port_open("127.0.0.1", port)
-                             and "Kafka Server started" in self.proc.log_path.read_text(errors="replace"),
-                             timeout, "started")
+        self.proc.wait_until(
+            lambda: (
+                port_open("127.0.0.1", port)
+                and "Kafka Server started" in self.proc.log_path.read_text(errors="replace")
+            ),
+            timeout,
+            "started",
+        )
         self.bootstrap = f"127.0.0.1:{port}"
         self.startup_seconds = time.monotonic() - t0
         return self.bootstrap
@@ -187,6 +232,7 @@ class KafkaServer:
 async def delete_topics(bootstrap: str, topics: list[str]) -> None:
     """Deletes topics a benchmark wrote (a million records each: left behind, they fill a named server's disk)."""
     from aiokafka.admin import AIOKafkaAdminClient
+
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

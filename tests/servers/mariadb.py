@@ -1,5 +1,6 @@
 """A throwaway MariaDB server: mariadb-install-db + mariadbd from the Debian packages, datadir and socket in a
 temp dir, TCP on 127.0.0.1; users `test`/`test` (all privileges) and root with password `root`."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ ROOT_PASSWORD = "root"
 
 
 def _find(name: str) -> str:
-    found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}")
-                                        if os.access(p, os.X_OK)), None)
+    found = shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
     if not found:
         raise RuntimeError(f"{name} not found: run scripts/test-deps.sh")
     return found
@@ -43,14 +45,25 @@ class MariaDbServer:
         datadir, sock = self.dir / "data", self.dir / "mysqld.sock"
         user = ["--user=root"] if os.geteuid() == 0 else []
         init = subprocess.run(
-            [_find("mariadb-install-db"), "--no-defaults", f"--datadir={datadir}", *user,
-             "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"],
-            cwd=self.dir, capture_output=True, text=True)
+            [
+                _find("mariadb-install-db"),
+                "--no-defaults",
+                f"--datadir={datadir}",
+                *user,
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+            ],
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+        )
         if init.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
         tls_args: list[str] = []
         if self.tls:
             from .certs import CertAuthority
+
             self.ca = CertAuthority(self.dir / "certs")
             server = self.ca.issue("server", hosts=("127.0.0.1",))
             self.client = self.ca.issue("client")
@@ -59,34 +72,52 @@ class MariaDbServer:
         # Durability traded for speed: the data lives for one test session.
         self.proc = ServerProcess(
             "mariadbd",
-            [_find("mariadbd"), "--no-defaults", f"--datadir={datadir}", f"--socket={sock}", f"--port={port}",
-             "--bind-address=127.0.0.1", *user, f"--pid-file={self.dir / 'mariadbd.pid'}",
-             "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=128M",
-             "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0", "--max-connections=300",
-             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci", *tls_args],
-            self.dir, stop_signal=signal.SIGTERM)
+            [
+                _find("mariadbd"),
+                "--no-defaults",
+                f"--datadir={datadir}",
+                f"--socket={sock}",
+                f"--port={port}",
+                "--bind-address=127.0.0.1",
+                *user,
+                f"--pid-file={self.dir / 'mariadbd.pid'}",
+                "--skip-name-resolve",
+                "--skip-log-bin",
+                "--innodb-buffer-pool-size=128M",
+                "--innodb-flush-log-at-trx-commit=0",
+                "--innodb-doublewrite=0",
+                "--max-connections=300",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_general_ci",
+                *tls_args,
+            ],
+            self.dir,
+            stop_signal=signal.SIGTERM,
+        )
         self.proc.start()
 
         async def setup() -> bool:
             import aiomysql
+
             conn = await aiomysql.connect(unix_socket=str(sock), user="root", password="", autocommit=True)
             try:
                 async with conn.cursor() as cur:
-                    for sql in (f"CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'",
-                                f"CREATE USER '{USER}'@'localhost' IDENTIFIED BY '{PASSWORD}'",
-                                f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'%' WITH GRANT OPTION",
-                                f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'localhost' WITH GRANT OPTION",
-                                f"CREATE DATABASE {DATABASE}",
-                                f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{ROOT_PASSWORD}'",
-                                f"ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '{ROOT_PASSWORD}'",
-                                "FLUSH PRIVILEGES"):
+                    for sql in (
+                        f"CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'",
+                        f"CREATE USER '{USER}'@'localhost' IDENTIFIED BY '{PASSWORD}'",
+                        f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'%' WITH GRANT OPTION",
+                        f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'localhost' WITH GRANT OPTION",
+                        f"CREATE DATABASE {DATABASE}",
+                        f"ALTER USER 'root'@'localhost' IDENTIFIED BY '{ROOT_PASSWORD}'",
+                        f"ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '{ROOT_PASSWORD}'",
+                        "FLUSH PRIVILEGES",
+                    ):
                         await cur.execute(sql)
             finally:
                 conn.close()
             return True
 
-        self.proc.wait_until(lambda: sock.exists() and port_open("127.0.0.1", port), timeout,
-                             "accepting connections")
+        self.proc.wait_until(lambda: sock.exists() and port_open("127.0.0.1", port), timeout, "accepting connections")
         run_async(setup, 30)
         self.server = DbServer("mysql", "127.0.0.1", port, USER, PASSWORD, DATABASE)
         self.startup_seconds = time.monotonic() - t0

@@ -1,5 +1,6 @@
 """A throwaway PostgreSQL server: initdb + postgres from the Debian packages, run as the `postgres` system user
 when we are root (postgres refuses to run as root), password auth for a superuser `test`/`test`."""
+
 from __future__ import annotations
 
 import glob
@@ -55,19 +56,44 @@ class PostgresServer:
         tls_args: list[str] = []
         if self.tls:
             from .certs import CertAuthority
+
             self.ca = CertAuthority(self.dir / "certs")
             server = self.ca.issue("server", hosts=("127.0.0.1",))
             self.client = self.ca.issue(CERT_USER)
             server.key_pem.chmod(0o600)
-            tls_args = ["-c", "ssl=on", "-c", f"ssl_cert_file={server.cert_pem}", "-c", f"ssl_key_file={server.key_pem}",
-                        "-c", f"ssl_ca_file={self.ca.cert_pem}"]
+            tls_args = [
+                "-c",
+                "ssl=on",
+                "-c",
+                f"ssl_cert_file={server.cert_pem}",
+                "-c",
+                f"ssl_key_file={server.key_pem}",
+                "-c",
+                f"ssl_ca_file={self.ca.cert_pem}",
+            ]
         if run_as:
             chown_tree(self.dir, run_as)
         user_kwargs = dict(user=run_as, group=run_as, extra_groups=[]) if run_as else {}
         init = subprocess.run(
-            [str(bindir / "initdb"), "-D", str(self.dir / "data"), "-U", USER, "--pwfile", str(pwfile),
-             "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"],
-            cwd=self.dir, capture_output=True, text=True, **user_kwargs)
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.dir / "data"),
+                "-U",
+                USER,
+                "--pwfile",
+                str(pwfile),
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            **user_kwargs,
+        )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed ({init.returncode}):\n{init.stdout}\n{init.stderr}")
         if self.tls:
@@ -77,11 +103,34 @@ class PostgresServer:
         # Durability off: these databases live for one test session.
         self.proc = ServerProcess(
             "postgres",
-            [str(bindir / "postgres"), "-D", str(self.dir / "data"), "-p", str(port),
-             "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.dir}",
-             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=200", "-c", "shared_buffers=64MB", "-c", "log_min_messages=warning", *tls_args],
-            self.dir, user=run_as, stop_signal=signal.SIGINT)
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(self.dir / "data"),
+                "-p",
+                str(port),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={self.dir}",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=64MB",
+                "-c",
+                "log_min_messages=warning",
+                *tls_args,
+            ],
+            self.dir,
+            user=run_as,
+            stop_signal=signal.SIGINT,
+        )
         self.proc.start()
         admin = DbServer("postgresql", "127.0.0.1", port, USER, PASSWORD, "postgres")
 
@@ -96,8 +145,9 @@ class PostgresServer:
                 await conn.close()
             return True
 
-        self.proc.wait_until(lambda: port_open("127.0.0.1", port) and run_async(ready, 10), timeout,
-                             "accepting connections")
+        self.proc.wait_until(
+            lambda: port_open("127.0.0.1", port) and run_async(ready, 10), timeout, "accepting connections"
+        )
         self.server = admin.with_database(DATABASE)
         self.startup_seconds = time.monotonic() - t0
         return self.server

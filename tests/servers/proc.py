@@ -1,4 +1,5 @@
 """Process plumbing shared by the server helpers: free ports, readiness waits, owned child processes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -87,8 +89,16 @@ def run_async(fn: Callable[[], Awaitable[T]], timeout: float = 60) -> T:
 class ServerProcess:
     """A child server process we own: started in its own session, killed when pytest dies, stopped once."""
 
-    def __init__(self, name: str, args: list[str], workdir: Path, *, user: str | None = None,
-                 env: dict[str, str] | None = None, stop_signal: int = signal.SIGTERM) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        workdir: Path,
+        *,
+        user: str | None = None,
+        env: dict[str, str] | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> None:
         self.name = name
         self.args = args
         self.workdir = workdir
@@ -104,9 +114,17 @@ class ServerProcess:
         if self.user is not None:
             kwargs.update(user=self.user, group=self.user, extra_groups=[])
         try:
-            self.proc = subprocess.Popen(self.args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
-                                         preexec_fn=_die_with_parent, **kwargs)
+            self.proc = subprocess.Popen(
+                self.args,
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+                **kwargs,
+            )
         finally:
             log.close()
 
@@ -123,8 +141,10 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while True:
             if not self.alive():
-                raise RuntimeError(f"{self.name} exited with {self.proc and self.proc.returncode} before "
-                                   f"{what}; log tail:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc and self.proc.returncode} before "
+                    f"{what}; log tail:\n{self.log_tail()}"
+                )
             try:
                 if ready():
                     return

@@ -1,22 +1,24 @@
 """Shared by the REST tests: small test connectors and a real worker + StandaloneHerder + app over ASGI."""
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import httpx
 
 from miniconnect.config.configdef import ConfigDef, ConfigType, Importance
 from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
-from miniconnect.transport.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.rest.app import create_app
 from miniconnect.runtime.standalone import StandaloneHerder
 from miniconnect.runtime.worker import Worker
 from miniconnect.storage.offsets import FileOffsetStore
+from miniconnect.transport.embedded import EmbeddedLog
 
 
 class IdleSourceTask(SourceTask):
@@ -40,8 +42,10 @@ class IdleSourceConnector(SourceConnector):
     altered: list[Any] = []
 
     async def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [{"index": str(i), "value": self.props.get("value", "v"),
-                 "fail.task": self.props.get("fail.task", "false")} for i in range(max_tasks)]
+        return [
+            {"index": str(i), "value": self.props.get("value", "v"), "fail.task": self.props.get("fail.task", "false")}
+            for i in range(max_tasks)
+        ]
 
     async def alter_offsets(self, connector_config: Any, offsets: Any) -> bool:
         IdleSourceConnector.altered.append(dict(offsets))
@@ -105,20 +109,34 @@ class SlowStartSourceConnector(IdleSourceConnector):
             raise ConnectionRefusedError("could not reach the system on purpose")
 
 
-TEST_CONNECTORS = [IdleSourceConnector, NullSinkConnector, BrokenSourceConnector, NoOffsetsSourceConnector,
-                   SlowStartSourceConnector]
+TEST_CONNECTORS = [
+    IdleSourceConnector,
+    NullSinkConnector,
+    BrokenSourceConnector,
+    NoOffsetsSourceConnector,
+    SlowStartSourceConnector,
+]
 
 
 def worker_config(tmp: Path, **overrides: Any) -> WorkerConfig:
-    props = {"offset.storage.file.filename": str(tmp / "offsets.json"), "listeners": "http://127.0.0.1:8083",
-             "task.shutdown.graceful.timeout.ms": "2000"}
+    props = {
+        "offset.storage.file.filename": str(tmp / "offsets.json"),
+        "listeners": "http://127.0.0.1:8083",
+        "task.shutdown.graceful.timeout.ms": "2000",
+    }
     props.update({k.replace("_", "."): v for k, v in overrides.items()})
     return WorkerConfig(props)
 
 
 class Env:
-    def __init__(self, config: WorkerConfig, herder: StandaloneHerder, client: httpx.AsyncClient,
-                 transport: EmbeddedLog, offsets: FileOffsetStore):
+    def __init__(
+        self,
+        config: WorkerConfig,
+        herder: StandaloneHerder,
+        client: httpx.AsyncClient,
+        transport: EmbeddedLog,
+        offsets: FileOffsetStore,
+    ):
         self.config, self.herder, self.client, self.transport, self.offsets = config, herder, client, transport, offsets
 
     async def wait_for(self, check: Callable[[], Any], timeout: float = 5.0) -> Any:
@@ -140,15 +158,17 @@ class Env:
         for _ in range(250):
             last = await self.status(name)
             if last.get("connector", {}).get("state") == connector and (
-                    tasks is None or [t["state"] for t in last["tasks"]] == tasks):
+                tasks is None or [t["state"] for t in last["tasks"]] == tasks
+            ):
                 return last
             await asyncio.sleep(0.02)
         raise AssertionError(f"{name} did not reach {connector} {tasks}: {last}")
 
 
 @asynccontextmanager
-async def rest_env(tmp: Path, start: bool = True, herder_factory: Callable[..., Any] = StandaloneHerder,
-                   **overrides: Any) -> AsyncIterator[Env]:
+async def rest_env(
+    tmp: Path, start: bool = True, herder_factory: Callable[..., Any] = StandaloneHerder, **overrides: Any
+) -> AsyncIterator[Env]:
     """A herder (standalone unless `herder_factory` builds another from config, worker, plugins, transport,
     offsets) behind the REST app, on the embedded log in `tmp`."""
     config = worker_config(tmp, **overrides)

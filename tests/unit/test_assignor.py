@@ -1,18 +1,28 @@
 """The leader's assignors: Kafka's IncrementalCooperativeAssignorTest scenarios (join, leave, lost worker with the
 scheduled delay, rebalance to balance), each round also decided by Kafka's own IncrementalCooperativeAssignor (a
 Java harness on Kafka Connect 4.1.1's jars) and required to be identical; and the eager round robin."""
+
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
 
 import pytest
-
 from javaharness.harness import JavaHarness
-from miniconnect.distributed.assignor import (AssignmentContext, ConnectorsAndTasks, EagerAssignor,
-                                              IncrementalCooperativeAssignor)
-from miniconnect.distributed.protocol import (CONFIG_MISMATCH, ExtendedWorkerState, deserialize_assignment,
-                                              serialize_metadata, serialize_metadata_v0)
+
+from miniconnect.distributed.assignor import (
+    AssignmentContext,
+    ConnectorsAndTasks,
+    EagerAssignor,
+    IncrementalCooperativeAssignor,
+)
+from miniconnect.distributed.protocol import (
+    CONFIG_MISMATCH,
+    ExtendedWorkerState,
+    deserialize_assignment,
+    serialize_metadata,
+    serialize_metadata_v0,
+)
 from miniconnect.distributed.state import ClusterConfigState
 from miniconnect.runtime.states import TaskId
 
@@ -20,14 +30,16 @@ MAX_DELAY = 300_000
 
 
 def _snapshot(connectors: dict[str, int], offset: int = 1) -> ClusterConfigState:
-    return ClusterConfigState(offset=offset, connector_task_counts=dict(connectors),
-                              connector_configs={c: {} for c in connectors})
+    return ClusterConfigState(
+        offset=offset, connector_task_counts=dict(connectors), connector_configs={c: {} for c in connectors}
+    )
 
 
 @dataclass
 class Cluster:
     """Workers that apply each assignment as WorkerCoordinator.onJoinComplete does, and every round's inputs and
     outputs, to replay through Kafka's assignor."""
+
     max_delay: int = MAX_DELAY
     now: int = 1_000_000
     connectors: dict[str, int] = field(default_factory=dict)
@@ -42,16 +54,28 @@ class Cluster:
 
     def rebalance(self, *, sync_fails: bool = False) -> dict:
         self.generation += 1
-        self.rounds.append({"now": self.now, "connectors": dict(self.connectors), "generation": self.generation,
-                            "last_completed_generation": self.last_completed,
-                            "members": {w: {"connectors": list(a.connectors),
-                                            "tasks": [[t.connector, t.task] for t in a.tasks]}
-                                        for w, a in self.members.items()}})
+        self.rounds.append(
+            {
+                "now": self.now,
+                "connectors": dict(self.connectors),
+                "generation": self.generation,
+                "last_completed_generation": self.last_completed,
+                "members": {
+                    w: {"connectors": list(a.connectors), "tasks": [[t.connector, t.task] for t in a.tasks]}
+                    for w, a in self.members.items()
+                },
+            }
+        )
         result = self.assignor.perform_task_assignment(
-            _snapshot(self.connectors), self.last_completed, self.generation,
-            {w: ConnectorsAndTasks.of(a.connectors, a.tasks) for w, a in self.members.items()})
-        out = {k: {w: [[v.connector, v.task] if isinstance(v, TaskId) else v for v in vs] for w, vs in m.items()}
-               for k, m in vars(result).items()}
+            _snapshot(self.connectors),
+            self.last_completed,
+            self.generation,
+            {w: ConnectorsAndTasks.of(a.connectors, a.tasks) for w, a in self.members.items()},
+        )
+        out = {
+            k: {w: [[v.connector, v.task] if isinstance(v, TaskId) else v for v in vs] for w, vs in m.items()}
+            for k, m in vars(result).items()
+        }
         out["delay"] = self.assignor.delay
         self.results.append(out)
         if not sync_fails:
@@ -60,7 +84,8 @@ class Cluster:
                 revoked_t = set(result.newly_revoked_tasks.get(w, ()))
                 self.members[w] = ConnectorsAndTasks.of(
                     result.newly_assigned_connectors.get(w, []) + [c for c in a.connectors if c not in revoked_c],
-                    result.newly_assigned_tasks.get(w, []) + [t for t in a.tasks if t not in revoked_t])
+                    result.newly_assigned_tasks.get(w, []) + [t for t in a.tasks if t not in revoked_t],
+                )
             self.last_completed = self.generation
         return out
 
@@ -72,8 +97,10 @@ class Cluster:
         return {w: (len(a.connectors), len(a.tasks)) for w, a in self.members.items()}
 
     def running(self) -> tuple[list[str], list[TaskId]]:
-        return ([c for a in self.members.values() for c in a.connectors],
-                [t for a in self.members.values() for t in a.tasks])
+        return (
+            [c for a in self.members.values() for c in a.connectors],
+            [t for a in self.members.values() for t in a.tasks],
+        )
 
     def assert_all_run_once(self) -> None:
         connectors, tasks = self.running()
@@ -88,8 +115,11 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def kafka_assignor(tmp_path_factory: pytest.TempPathFactory) -> JavaHarness:
-    return JavaHarness("AssignorHarness", tmp_path_factory.mktemp("assignor-harness"),
-                       package="org.apache.kafka.connect.runtime.distributed")
+    return JavaHarness(
+        "AssignorHarness",
+        tmp_path_factory.mktemp("assignor-harness"),
+        package="org.apache.kafka.connect.runtime.distributed",
+    )
 
 
 _clusters: list[Cluster] = []
@@ -170,8 +200,13 @@ def test_the_leader_leaving_moves_its_work_at_once(cluster: Cluster) -> None:
     cluster.join("w1", "w2")
     cluster.rebalance()
     # A new leader has a fresh assignor: nothing "previous" to miss, so the departed work counts as new.
-    successor = Cluster(now=cluster.now, connectors=cluster.connectors, members={"w2": cluster.members["w2"]},
-                        generation=cluster.generation, last_completed=cluster.last_completed)
+    successor = Cluster(
+        now=cluster.now,
+        connectors=cluster.connectors,
+        members={"w2": cluster.members["w2"]},
+        generation=cluster.generation,
+        last_completed=cluster.last_completed,
+    )
     _clusters.append(successor)
     r = successor.rebalance()
     assert r["delay"] == 0
@@ -245,8 +280,10 @@ def test_kafka_s_assignor_decides_every_round_the_same(kafka_assignor: JavaHarne
     for c, kafka_rounds in zip(_clusters, theirs):
         for i, (ours, kafka) in enumerate(zip(c.results, kafka_rounds)):
             if ours != kafka:
-                diff = {k: (ours.get(k), kafka.get(k)) for k in ours.keys() | kafka.keys() if ours.get(k) != kafka.get(k)}
-                raise AssertionError(f"round {i} differs (ours, Kafka's): {diff}\ninputs: {c.rounds[:i + 1]}")
+                diff = {
+                    k: (ours.get(k), kafka.get(k)) for k in ours.keys() | kafka.keys() if ours.get(k) != kafka.get(k)
+                }
+                raise AssertionError(f"round {i} differs (ours, Kafka's): {diff}\ninputs: {c.rounds[: i + 1]}")
             compared += 1
     assert compared >= 250
 
@@ -255,17 +292,24 @@ def test_eager_assignor_deals_connectors_then_tasks_round_robin() -> None:
     members = [(f"w{i}", serialize_metadata_v0(ExtendedWorkerState(f"http://w{i}:8083", 5))) for i in (2, 1, 3)]
     snapshot = _snapshot({"b": 2, "a": 3}, offset=5)
     ctx = AssignmentContext(snapshot, lambda: snapshot, 3, 2)
-    out = {m: deserialize_assignment(b) for m, b in EagerAssignor().perform_assignment("w1", "default", members,
-                                                                                        ctx).items()}
+    out = {
+        m: deserialize_assignment(b)
+        for m, b in EagerAssignor().perform_assignment("w1", "default", members, ctx).items()
+    }
     assert {m: (a.connectors, [str(t) for t in a.tasks]) for m, a in out.items()} == {
-        "w1": (["a"], ["a-1", "b-1"]), "w2": (["b"], ["a-2"]), "w3": ([], ["a-0", "b-0"])}
+        "w1": (["a"], ["a-1", "b-1"]),
+        "w2": (["b"], ["a-2"]),
+        "w3": ([], ["a-0", "b-0"]),
+    }
     assert all(a.leader == "w1" and a.leader_url == "http://w1:8083" and a.offset == 5 for a in out.values())
     assert ctx.leader_state is not None and ctx.leader_state.owner_url(TaskId("b", 1)) == "http://w1:8083"
 
 
 def test_a_leader_behind_the_members_config_answers_config_mismatch() -> None:
-    members = [("w1", serialize_metadata(ExtendedWorkerState("http://w1", 3), True)),
-               ("w2", serialize_metadata(ExtendedWorkerState("http://w2", 9), True))]
+    members = [
+        ("w1", serialize_metadata(ExtendedWorkerState("http://w1", 3), True)),
+        ("w2", serialize_metadata(ExtendedWorkerState("http://w2", 9), True)),
+    ]
     stale = _snapshot({"a": 1}, offset=3)
     ctx = AssignmentContext(stale, lambda: stale, 2, 1)
     out = IncrementalCooperativeAssignor(MAX_DELAY).perform_assignment("w1", "sessioned", members, ctx)

@@ -1,6 +1,7 @@
 """Config providers: Kafka's File, Directory and EnvVar providers with allowed.paths / allowlist.pattern, the
 transformer's `${provider:[path:]key}` syntax, task configs given their placeholders back, worker properties
 resolved (KIP-421), and a provider plugin from plugin.path."""
+
 from __future__ import annotations
 
 import logging
@@ -8,19 +9,29 @@ from pathlib import Path
 
 import pytest
 
-from miniconnect.config.providers import (AllowedPaths, DirectoryConfigProvider, EnvVarConfigProvider,
-                                          FileConfigProvider, load_providers, reverse_transform)
+from miniconnect.config.providers import (
+    AllowedPaths,
+    DirectoryConfigProvider,
+    EnvVarConfigProvider,
+    FileConfigProvider,
+    load_providers,
+    reverse_transform,
+)
 from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.errors import ConfigError
 from miniconnect.plugins import Plugins
 
 
 def _providers(tmp_path: Path, **extra: str):
-    return load_providers({"config.providers": "file,dir,env",
-                           "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
-                           "config.providers.dir.class": "DirectoryConfigProvider",
-                           "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
-                           **extra})
+    return load_providers(
+        {
+            "config.providers": "file,dir,env",
+            "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+            "config.providers.dir.class": "DirectoryConfigProvider",
+            "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+            **extra,
+        }
+    )
 
 
 def test_file_directory_and_env_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,12 +40,26 @@ def test_file_directory_and_env_variables(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "secrets" / "token").write_text("tok\n")
     monkeypatch.setenv("MC_TEST_PW", "from-env")
     t = _providers(tmp_path)
-    out = t.transform({"a": f"${{file:{tmp_path}/db.properties:db.password}}",
-                       "b": f"x-${{file:{tmp_path}/db.properties:user}}-${{env:MC_TEST_PW}}",
-                       "c": f"${{dir:{tmp_path}/secrets:token}}", "d": "${file:" + f"{tmp_path}/db.properties:nope}}",
-                       "e": "${vault:x:y}", "f": "plain", "g": None})
-    assert out == {"a": "s3cret", "b": "x-bob-from-env", "c": "tok\n",
-                   "d": "${file:" + f"{tmp_path}/db.properties:nope}}", "e": "${vault:x:y}", "f": "plain", "g": None}
+    out = t.transform(
+        {
+            "a": f"${{file:{tmp_path}/db.properties:db.password}}",
+            "b": f"x-${{file:{tmp_path}/db.properties:user}}-${{env:MC_TEST_PW}}",
+            "c": f"${{dir:{tmp_path}/secrets:token}}",
+            "d": "${file:" + f"{tmp_path}/db.properties:nope}}",
+            "e": "${vault:x:y}",
+            "f": "plain",
+            "g": None,
+        }
+    )
+    assert out == {
+        "a": "s3cret",
+        "b": "x-bob-from-env",
+        "c": "tok\n",
+        "d": "${file:" + f"{tmp_path}/db.properties:nope}}",
+        "e": "${vault:x:y}",
+        "f": "plain",
+        "g": None,
+    }
 
 
 def test_allowed_paths_and_allowlist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog) -> None:
@@ -44,14 +69,31 @@ def test_allowed_paths_and_allowlist(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (outside / "a.properties").write_text("k=out\n")
     monkeypatch.setenv("MC_OK_1", "one")
     monkeypatch.setenv("MC_NO_1", "two")
-    t = _providers(tmp_path, **{"config.providers.file.param.allowed.paths": str(inside),
-                                "config.providers.env.param.allowlist.pattern": "MC_OK_.*"})
+    t = _providers(
+        tmp_path,
+        **{
+            "config.providers.file.param.allowed.paths": str(inside),
+            "config.providers.env.param.allowlist.pattern": "MC_OK_.*",
+        },
+    )
     escaped = f"${{file:{inside}/../out/a.properties:k}}"
     with caplog.at_level(logging.WARNING):
-        out = t.transform({"a": f"${{file:{inside}/a.properties:k}}", "b": f"${{file:{outside}/a.properties:k}}",
-                           "c": escaped, "d": "${env:MC_OK_1}", "e": "${env:MC_NO_1}"})
-    assert out == {"a": "in", "b": f"${{file:{outside}/a.properties:k}}", "c": escaped, "d": "one",
-                   "e": "${env:MC_NO_1}"}
+        out = t.transform(
+            {
+                "a": f"${{file:{inside}/a.properties:k}}",
+                "b": f"${{file:{outside}/a.properties:k}}",
+                "c": escaped,
+                "d": "${env:MC_OK_1}",
+                "e": "${env:MC_NO_1}",
+            }
+        )
+    assert out == {
+        "a": "in",
+        "b": f"${{file:{outside}/a.properties:k}}",
+        "c": escaped,
+        "d": "one",
+        "e": "${env:MC_NO_1}",
+    }
     assert "is not allowed to be accessed" in caplog.text
     with pytest.raises(ConfigError, match="is not absolute"):
         AllowedPaths("relative/dir")
@@ -81,23 +123,30 @@ def test_direct_provider_calls(tmp_path: Path) -> None:
 
 def test_unknown_provider_class_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="config.providers.x.class: Could not load config provider class"):
-        load_providers({"config.providers": "x", "config.providers.x.class": "com.example.Nope"},
-                       Plugins(entry_points=[]).resolve_config_provider)
+        load_providers(
+            {"config.providers": "x", "config.providers.x.class": "com.example.Nope"},
+            Plugins(entry_points=[]).resolve_config_provider,
+        )
 
 
 def test_task_configs_get_their_placeholders_back() -> None:
     raw = {"connection.password": "${file:/s.properties:pw}", "connection.url": "jdbc:x", "topic": "${env:T}"}
     tasks = [{"connection.password": "resolved", "connection.url": "jdbc:x", "tables": "a"}]
-    assert reverse_transform(raw, tasks) == [{"connection.password": "${file:/s.properties:pw}",
-                                              "connection.url": "jdbc:x", "tables": "a"}]
+    assert reverse_transform(raw, tasks) == [
+        {"connection.password": "${file:/s.properties:pw}", "connection.url": "jdbc:x", "tables": "a"}
+    ]
 
 
 def test_worker_properties_use_their_own_providers(tmp_path: Path) -> None:
     (tmp_path / "w.properties").write_text("port=8099\n")
-    config = WorkerConfig({"config.providers": "file",
-                           "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
-                           "listeners": f"http://127.0.0.1:${{file:{tmp_path}/w.properties:port}}",
-                           "offset.storage.file.filename": str(tmp_path / "offsets")})
+    config = WorkerConfig(
+        {
+            "config.providers": "file",
+            "config.providers.file.class": "org.apache.kafka.common.config.provider.FileConfigProvider",
+            "listeners": f"http://127.0.0.1:${{file:{tmp_path}/w.properties:port}}",
+            "offset.storage.file.filename": str(tmp_path / "offsets"),
+        }
+    )
     assert config.listeners == [("http", "127.0.0.1", 8099)]
 
 
@@ -109,9 +158,16 @@ def test_provider_plugin_from_plugin_path(tmp_path: Path) -> None:
         "    def configure(self, configs):\n"
         "        self.prefix = configs.get('prefix', '')\n"
         "    def get(self, path, keys=None):\n"
-        "        return ConfigData({k: f'{self.prefix}{path}/{k}' for k in keys or ()})\n")
+        "        return ConfigData({k: f'{self.prefix}{path}/{k}' for k in keys or ()})\n"
+    )
     plugins = Plugins(plugin_path=[str(tmp_path)], entry_points=[])
     for name in ("com.example.VaultConfigProvider", "VaultConfigProvider", "Vault"):
-        t = load_providers({"config.providers": "vault", "config.providers.vault.class": name,
-                            "config.providers.vault.param.prefix": "v:"}, plugins.resolve_config_provider)
+        t = load_providers(
+            {
+                "config.providers": "vault",
+                "config.providers.vault.class": name,
+                "config.providers.vault.param.prefix": "v:",
+            },
+            plugins.resolve_config_provider,
+        )
         assert t.transform({"a": "${vault:secret/db:pw}"}) == {"a": "v:secret/db/pw"}

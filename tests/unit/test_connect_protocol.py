@@ -1,22 +1,45 @@
 """The Connect group protocol's bytes equal those of Kafka's own ConnectProtocol and
 IncrementalCooperativeConnectProtocol (a Java harness compiled against Kafka Connect 4.1.1's jars), both ways."""
+
 from __future__ import annotations
 
 import random
 from dataclasses import asdict
 
 import pytest
-
 from javaharness.harness import JavaHarness
+
 from miniconnect.distributed.java_order import hash_map_order, hash_set_copy_order
-from miniconnect.distributed.protocol import (ConnectProtocolCompatibility, ExtendedAssignment, ExtendedWorkerState,
-                                              deserialize_assignment, deserialize_metadata, metadata_request,
-                                              serialize_assignment, serialize_assignment_v0, serialize_metadata,
-                                              serialize_metadata_v0)
+from miniconnect.distributed.protocol import (
+    ConnectProtocolCompatibility,
+    ExtendedAssignment,
+    ExtendedWorkerState,
+    deserialize_assignment,
+    deserialize_metadata,
+    metadata_request,
+    serialize_assignment,
+    serialize_assignment_v0,
+    serialize_metadata,
+    serialize_metadata_v0,
+)
 from miniconnect.runtime.states import TaskId
 
-NAMES = ["jdbc-source", "file-sink", "a", "b", "connector-10", "Zürich-ümlaut", "名前", "emoji-\U0001F600", "",
-         "x" * 300, "orders", "orders-v2", "Aa", "BB"]  # "Aa" and "BB" share Java's String.hashCode
+NAMES = [
+    "jdbc-source",
+    "file-sink",
+    "a",
+    "b",
+    "connector-10",
+    "Zürich-ümlaut",
+    "名前",
+    "emoji-\U0001f600",
+    "",
+    "x" * 300,
+    "orders",
+    "orders-v2",
+    "Aa",
+    "BB",
+]  # "Aa" and "BB" share Java's String.hashCode
 
 
 def _assignment(rng: random.Random, version: int) -> ExtendedAssignment:
@@ -24,12 +47,21 @@ def _assignment(rng: random.Random, version: int) -> ExtendedAssignment:
     connectors = [n for n in names if rng.random() < 0.6]
     tasks = [TaskId(rng.choice(names), rng.randint(0, 40)) for _ in range(rng.randint(0, 40))] if names else []
     revoked_c = [n for n in names if rng.random() < 0.2] if version else []
-    revoked_t = ([TaskId(rng.choice(names), rng.randint(0, 9)) for _ in range(rng.randint(0, 8))]
-                 if names and version else [])
-    return ExtendedAssignment(version, rng.choice([0, 1]), f"connect-1-{rng.randint(0, 999)}",
-                              rng.choice(["http://w1:8083/", "https://h\u00e9:443/"]), rng.randint(-1, 2**40),
-                              connectors, tasks, revoked_c, revoked_t,
-                              rng.choice([0, 1, 300000, 2**31 - 1]) if version else 0)
+    revoked_t = (
+        [TaskId(rng.choice(names), rng.randint(0, 9)) for _ in range(rng.randint(0, 8))] if names and version else []
+    )
+    return ExtendedAssignment(
+        version,
+        rng.choice([0, 1]),
+        f"connect-1-{rng.randint(0, 999)}",
+        rng.choice(["http://w1:8083/", "https://h\u00e9:443/"]),
+        rng.randint(-1, 2**40),
+        connectors,
+        tasks,
+        revoked_c,
+        revoked_t,
+        rng.choice([0, 1, 300000, 2**31 - 1]) if version else 0,
+    )
 
 
 def _json(a: ExtendedAssignment | None) -> dict | None:
@@ -59,8 +91,9 @@ def _cases(seed: int) -> tuple[list[dict], list[bytes]]:
             version = 2 if sessioned else 1
             a = None if i % 5 == 0 else _assignment(rng, version)
             ours.append(serialize_metadata(ExtendedWorkerState(url, offset, a), sessioned))
-            cases.append({"op": "encode_metadata", "url": url, "offset": offset, "assignment": _json(a),
-                          "sessioned": sessioned})
+            cases.append(
+                {"op": "encode_metadata", "url": url, "offset": offset, "assignment": _json(a), "sessioned": sessioned}
+            )
             a = _assignment(rng, version)
             ours.append(serialize_assignment(a, sessioned))
             cases.append({"op": "encode_assignment", "assignment": _json(a), "sessioned": sessioned})
@@ -135,14 +168,22 @@ def test_join_group_protocols_in_kafkas_order(kafka_protocol: JavaHarness) -> No
     for mode in ("eager", "compatible", "sessioned"):
         for a in (None, _assignment(rng, 1)):
             state = ExtendedWorkerState("http://w:8083/", 42, a)
-            ours.append([[name, meta.hex()] for name, meta in
-                         metadata_request(state, ConnectProtocolCompatibility.from_config(mode))])
-            cases.append({"op": "metadata_request", "mode": mode, "url": state.url, "offset": 42,
-                          "assignment": _json(a)})
+            ours.append(
+                [
+                    [name, meta.hex()]
+                    for name, meta in metadata_request(state, ConnectProtocolCompatibility.from_config(mode))
+                ]
+            )
+            cases.append(
+                {"op": "metadata_request", "mode": mode, "url": state.url, "offset": 42, "assignment": _json(a)}
+            )
     for mine, kafka in zip(ours, kafka_protocol.run(cases)):
         assert mine == kafka["protocols"]
-    assert [p for p, _ in metadata_request(ExtendedWorkerState("u", 1), ConnectProtocolCompatibility.SESSIONED)] \
-        == ["sessioned", "compatible", "default"]
+    assert [p for p, _ in metadata_request(ExtendedWorkerState("u", 1), ConnectProtocolCompatibility.SESSIONED)] == [
+        "sessioned",
+        "compatible",
+        "default",
+    ]
 
 
 def test_java_hash_orders() -> None:

@@ -4,25 +4,26 @@ The group and the config topic are stand-ins here (the real ones are tested on t
 tests/integration/test_distributed.py); what is tested is the herder: rebalance handling, the leader writing task
 configs, target states, restarts, offsets preconditions, the 409s and internal-request signatures.
 """
+
 from __future__ import annotations
 
 import asyncio
 import base64
 import hashlib
 import hmac
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import orjson
+from rest_testkit import Env, rest_env, source_config
 
 from miniconnect.distributed.state import ClusterConfigState, SessionKey
 from miniconnect.runtime.distributed import DistributedHerder
 from miniconnect.runtime.states import TargetState, TaskId
 from miniconnect.storage.status import MemoryStatusStore
-
-from rest_testkit import Env, rest_env, source_config
 
 URL = "http://127.0.0.1:8083/"
 
@@ -47,9 +48,14 @@ class ConfigLog:
 
     def snapshot(self) -> ClusterConfigState:
         s = self.state
-        return ClusterConfigState(s.offset, s.session_key, dict(s.connector_task_counts),
-                                  {k: dict(v) for k, v in s.connector_configs.items()},
-                                  dict(s.connector_target_states), dict(s.task_configs))
+        return ClusterConfigState(
+            s.offset,
+            s.session_key,
+            dict(s.connector_task_counts),
+            {k: dict(v) for k, v in s.connector_configs.items()},
+            dict(s.connector_target_states),
+            dict(s.task_configs),
+        )
 
     async def refresh(self, timeout_s: float) -> None:
         while not self.records.empty():
@@ -170,8 +176,9 @@ class GroupOfOne:
             await self.herder.on_revoked(self.member_id, sorted(lost_c), sorted(lost_t))
         self.connectors, self.tasks = connectors, tasks
         self.generation += 1
-        await self.herder.on_assigned(Assignment(0, self.member_id, URL, snap.offset, sorted(connectors),
-                                                 sorted(tasks)), self.generation)
+        await self.herder.on_assigned(
+            Assignment(0, self.member_id, URL, snap.offset, sorted(connectors), sorted(tasks)), self.generation
+        )
 
 
 class Statuses(MemoryStatusStore):
@@ -186,8 +193,18 @@ class Statuses(MemoryStatusStore):
 @asynccontextmanager
 async def cluster_of_one(tmp: Path, protocol_version: int = 2) -> AsyncIterator[Env]:
     def herder(config: Any, worker: Any, plugins: Any, transport: Any, offsets: Any) -> DistributedHerder:
-        return DistributedHerder(config, worker, plugins, transport, offsets, configs_factory=ConfigLog,
-                                 status=Statuses(), member_factory=lambda h: GroupOfOne(h, protocol_version), url=URL)
+        return DistributedHerder(
+            config,
+            worker,
+            plugins,
+            transport,
+            offsets,
+            configs_factory=ConfigLog,
+            status=Statuses(),
+            member_factory=lambda h: GroupOfOne(h, protocol_version),
+            url=URL,
+        )
+
     async with rest_env(tmp, herder_factory=herder) as env:
         await env.wait_for(lambda: env.herder.ready)
         yield env
@@ -226,16 +243,19 @@ async def test_leader_runs_connector_and_writes_task_configs(tmp_path: Path) -> 
         await env.wait_state("a", "RUNNING", ["RUNNING"])
 
         # Offsets may only change once stopped; stopping writes an empty task list first.
-        r = await env.client.patch("/connectors/a/offsets", json={"offsets": [
-            {"partition": {"p": 1}, "offset": {"o": 2}}]})
+        r = await env.client.patch(
+            "/connectors/a/offsets", json={"offsets": [{"partition": {"p": 1}, "offset": {"o": 2}}]}
+        )
         assert r.status_code == 400 and "must be in the STOPPED state" in r.json()["message"]
         assert (await env.client.put("/connectors/a/stop")).status_code == 204
         await env.wait_state("a", "STOPPED", [])
-        r = await env.client.patch("/connectors/a/offsets", json={"offsets": [
-            {"partition": {"p": 1}, "offset": {"o": 2}}]})
+        r = await env.client.patch(
+            "/connectors/a/offsets", json={"offsets": [{"partition": {"p": 1}, "offset": {"o": 2}}]}
+        )
         assert r.status_code == 200, r.text
         assert (await env.client.get("/connectors/a/offsets")).json() == {
-            "offsets": [{"partition": {"p": 1}, "offset": {"o": 2}}]}
+            "offsets": [{"partition": {"p": 1}, "offset": {"o": 2}}]
+        }
         assert (await env.client.put("/connectors/a/resume")).status_code == 202
         await env.wait_state("a", "RUNNING", ["RUNNING"])
 
@@ -272,12 +292,17 @@ async def test_leader_distributes_a_session_key_and_checks_signatures(tmp_path: 
         body = orjson.dumps([{"task.class": "x", "k": "v"}])
         r = await env.client.post("/connectors/a/tasks", content=body, headers={"Content-Type": "application/json"})
         assert r.status_code == 400 and r.json()["message"] == "Internal request missing required signature"
-        bad = {"Content-Type": "application/json", "X-Connect-Authorization": base64.b64encode(b"x" * 32).decode(),
-               "X-Connect-Request-Signature-Algorithm": "HmacSHA256"}
+        bad = {
+            "Content-Type": "application/json",
+            "X-Connect-Authorization": base64.b64encode(b"x" * 32).decode(),
+            "X-Connect-Request-Signature-Algorithm": "HmacSHA256",
+        }
         r = await env.client.post("/connectors/a/tasks", content=body, headers=bad)
         assert r.status_code == 403 and r.json()["message"] == "Internal request contained invalid signature."
-        good = dict(bad, **{"X-Connect-Authorization": base64.b64encode(
-            hmac.new(key.key, body, hashlib.sha256).digest()).decode()})
+        good = dict(
+            bad,
+            **{"X-Connect-Authorization": base64.b64encode(hmac.new(key.key, body, hashlib.sha256).digest()).decode()},
+        )
         r = await env.client.post("/connectors/a/tasks", content=body, headers=good)
         assert r.status_code == 204, r.text
         for _ in range(200):
@@ -285,7 +310,8 @@ async def test_leader_distributes_a_session_key_and_checks_signatures(tmp_path: 
                 break
             await asyncio.sleep(0.02)
         assert (await _retry(env, "GET", "/connectors/a/tasks")).json() == [
-            {"id": {"connector": "a", "task": 0}, "config": {"task.class": "x", "k": "v"}}]
+            {"id": {"connector": "a", "task": 0}, "config": {"task.class": "x", "k": "v"}}
+        ]
 
 
 async def test_compatible_protocol_does_not_sign(tmp_path: Path) -> None:
@@ -295,4 +321,3 @@ async def test_compatible_protocol_does_not_sign(tmp_path: Path) -> None:
         assert env.herder._session_key is None  # type: ignore[attr-defined]
         r = await env.client.post("/connectors/a/tasks", content=b"[]", headers={"Content-Type": "application/json"})
         assert r.status_code == 204
-

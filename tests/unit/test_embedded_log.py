@@ -1,4 +1,5 @@
 """The embedded log: durable topics in a directory, consumer groups in one process, other processes appending."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,16 +46,23 @@ def segment_files(path, topic: str, partition: int = 0) -> list[str]:
 
 # -- records ---------------------------------------------------------------------------------------------------
 
+
 async def test_records_round_trip_in_order_with_dense_offsets(log):
     producer = log.producer()
     await producer.start()
     sent = []
     for b in range(3):
-        batch = [ProducerRecord("orders", f"k{b}-{i}".encode() if i % 3 else None,
-                                None if i == 4 else f"value {b}-{i}".encode(), partition=0,
-                                timestamp=1_700_000_000_000 + i if i % 2 else None,
-                                headers=[("h1", b"x"), ("empty", None)] if i == 2 else [])
-                 for i in range(50)]
+        batch = [
+            ProducerRecord(
+                "orders",
+                f"k{b}-{i}".encode() if i % 3 else None,
+                None if i == 4 else f"value {b}-{i}".encode(),
+                partition=0,
+                timestamp=1_700_000_000_000 + i if i % 2 else None,
+                headers=[("h1", b"x"), ("empty", None)] if i == 2 else [],
+            )
+            for i in range(50)
+        ]
         metas = await producer.send_batch(batch)
         assert [m.offset for m in metas] == list(range(b * 50, b * 50 + 50))
         sent.extend(batch)
@@ -97,9 +105,13 @@ async def test_topic_auto_created_with_default_partitions(tmp_path):
 async def test_create_topics_honours_partitions_and_creates_once(tmp_path):
     log = await open_log(tmp_path, default_partitions=2)
     try:
-        created = await log.create_topics([NewTopic("a", partitions=3, replication_factor=3,
-                                                    configs={"cleanup.policy": "delete"}), NewTopic("b"),
-                                           NewTopic("c", partitions=-1, replication_factor=-1)])
+        created = await log.create_topics(
+            [
+                NewTopic("a", partitions=3, replication_factor=3, configs={"cleanup.policy": "delete"}),
+                NewTopic("b"),
+                NewTopic("c", partitions=-1, replication_factor=-1),
+            ]
+        )
         assert created == ["a", "b", "c"]
         assert await log.create_topics([NewTopic("a", partitions=7)]) == []
         assert await log.list_topics() == {"a": 3, "b": 1, "c": 2}
@@ -121,8 +133,16 @@ KAFKA_MURMUR2 = {
     "abc": 479470107,
 }
 # toPositive(murmur2(key)) as computed by Kafka's partitioner (vectors used by kafka_ex against Kafka)
-KAFKA_POSITIVE = {"rule": 473888304, "monkey": 385264353, "hover": 164653822, "guest": 1235690374,
-                  "necklace": 1631936446, "storm": 393248174, "paint": 493731830, "agony": 989421259}
+KAFKA_POSITIVE = {
+    "rule": 473888304,
+    "monkey": 385264353,
+    "hover": 164653822,
+    "guest": 1235690374,
+    "necklace": 1631936446,
+    "storm": 393248174,
+    "paint": 493731830,
+    "agony": 989421259,
+}
 
 
 def test_murmur2_matches_kafka():
@@ -154,6 +174,7 @@ async def test_null_keys_stick_to_one_partition_per_batch_and_spread(log):
 
 
 # -- durability --------------------------------------------------------------------------------------------------
+
 
 async def test_everything_survives_a_restart(tmp_path):
     log = await open_log(tmp_path)
@@ -242,6 +263,7 @@ async def test_concurrent_sends_share_fsyncs(log):
 
 # -- consumer groups ---------------------------------------------------------------------------------------------
 
+
 async def test_two_consumers_share_partitions_and_rebalance_with_callbacks(log):
     await log.create_topics([NewTopic("s", partitions=4)])
     await log.producer().send_batch([ProducerRecord("s", None, b"%d" % i, partition=i % 4) for i in range(40)])
@@ -254,6 +276,7 @@ async def test_two_consumers_share_partitions_and_rebalance_with_callbacks(log):
         async def revoked(tps):
             await asyncio.sleep(0.05)  # the other member must wait for this
             events.append((name, "revoked", sorted(tps)))
+
         return {"on_assigned": assigned, "on_revoked": revoked}
 
     c1, c2 = log.consumer("sink-group"), log.consumer("sink-group")
@@ -291,8 +314,9 @@ async def test_pattern_subscription_sees_topics_created_later(log):
     consumer = log.consumer("pat")
     await consumer.subscribe(pattern=r"db\..*")
     assert consumer.assignment() == {TP("db.users", 0)}
-    await log.producer().send_batch([ProducerRecord("db.orders", None, b"o1"),
-                                     ProducerRecord("xdb.orders", None, b"no")])
+    await log.producer().send_batch(
+        [ProducerRecord("db.orders", None, b"o1"), ProducerRecord("xdb.orders", None, b"no")]
+    )
     got = await drain(consumer, 1)
     assert [(r.topic, r.value) for r in got] == [("db.orders", b"o1")]
     assert consumer.assignment() == {TP("db.users", 0), TP("db.orders", 0)}
@@ -351,6 +375,7 @@ async def test_waiting_poll_wakes_on_append_without_busy_loop(log):
     async def later():
         await asyncio.sleep(0.05)
         await log.producer().send_batch([ProducerRecord("t", None, b"x")])
+
     task = asyncio.create_task(later())
     t0 = time.monotonic()
     got = await consumer.poll(timeout_ms=5000)
@@ -360,6 +385,7 @@ async def test_waiting_poll_wakes_on_append_without_busy_loop(log):
 
 
 # -- retention ---------------------------------------------------------------------------------------------------
+
 
 async def test_retention_by_size_deletes_old_segments(tmp_path):
     log = await open_log(tmp_path, segment_bytes=2000, retention_bytes=6000)
@@ -434,8 +460,9 @@ async def test_another_process_appends_while_this_one_consumes_and_appends(tmp_p
         child = await asyncio.create_subprocess_exec(sys.executable, "-c", CHILD, str(tmp_path), str(segment_bytes))
         producer = log.producer()
         for b in range(10):
-            await producer.send_batch([ProducerRecord("shared", None, b"int-%d-%d" % (b, i), partition=0)
-                                       for i in range(50)])
+            await producer.send_batch(
+                [ProducerRecord("shared", None, b"int-%d-%d" % (b, i), partition=0) for i in range(50)]
+            )
             await asyncio.sleep(0.02)
         got = await drain(consumer, 1001, timeout=30)
         assert await child.wait() == 0

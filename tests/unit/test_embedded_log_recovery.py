@@ -1,5 +1,6 @@
 """The embedded log checks what it reads: damage is found, reported with its coordinates and cut off (kept aside),
 offsets a group committed are never reused silently, and `topics verify` reports damage without changing it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,9 @@ async def write_log(path, batches: int = BATCHES, segment_bytes: int = 64 * 1024
     producer = log.producer()
     await producer.start()
     for b in range(batches):
-        await producer.send_batch([ProducerRecord(TOPIC, None, f"line {b * BATCH + i}".encode(), partition=0)
-                                   for i in range(BATCH)])
+        await producer.send_batch(
+            [ProducerRecord(TOPIC, None, f"line {b * BATCH + i}".encode(), partition=0) for i in range(BATCH)]
+        )
     await producer.stop()
     return log
 
@@ -76,6 +78,7 @@ async def append_one(log: EmbeddedLog) -> int:
 def batch_starts(path: str) -> list[int]:
     """Byte positions of the batches of one segment file."""
     from miniconnect.transport.embedded.batch import BATCH as HEADER
+
     data = open(path, "rb").read()
     pos, out = 0, []
     while pos < len(data):
@@ -149,7 +152,9 @@ async def test_torn_tail_is_a_warning_and_appends_get_fresh_offsets(tmp_path, ca
     try:
         [warn] = recovery_messages(caplog)
         assert warn.levelno == logging.WARNING
-        assert "incomplete batch" in warn.getMessage() and f"first bad offset {(BATCHES - 1) * BATCH}" in warn.getMessage()
+        assert (
+            "incomplete batch" in warn.getMessage() and f"first bad offset {(BATCHES - 1) * BATCH}" in warn.getMessage()
+        )
         assert os.path.getsize(seg) == last
         assert len(await read_all(log)) == (BATCHES - 1) * BATCH
         assert await append_one(log) == (BATCHES - 1) * BATCH
@@ -235,8 +240,12 @@ async def test_an_intact_log_reopens_without_a_word(tmp_path, caplog):
 def run_verify(tmp_path, *topics: str) -> subprocess.CompletedProcess:
     props = tmp_path / "worker.properties"
     props.write_text(f"embedded.log.dir={tmp_path}\noffset.storage.file.filename={tmp_path / 'offsets'}\n")
-    return subprocess.run([sys.executable, "-P", "-m", "miniconnect.cli", "topics", str(props), "verify", *topics],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "miniconnect.cli", "topics", str(props), "verify", *topics],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def digest(path) -> str:

@@ -1,4 +1,5 @@
 """JAAS text as Java reads it: Kafka clients' sasl.jaas.config and login configuration files."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,10 +9,15 @@ from miniconnect.errors import ConfigError
 
 
 def test_sasl_jaas_config() -> None:
-    m = parse_jaas_config('org.apache.kafka.common.security.scram.ScramLoginModule required\n'
-                          '  username="alice" password="p\\"w;x=y#//z" tokenauth=false; // the end')
-    assert (m.name, m.flag, m.options) == ("org.apache.kafka.common.security.scram.ScramLoginModule", "required",
-                                           {"username": "alice", "password": 'p"w;x=y#//z', "tokenauth": "false"})
+    m = parse_jaas_config(
+        "org.apache.kafka.common.security.scram.ScramLoginModule required\n"
+        '  username="alice" password="p\\"w;x=y#//z" tokenauth=false; // the end'
+    )
+    assert (m.name, m.flag, m.options) == (
+        "org.apache.kafka.common.security.scram.ScramLoginModule",
+        "required",
+        {"username": "alice", "password": 'p"w;x=y#//z', "tokenauth": "false"},
+    )
     with pytest.raises(ConfigError, match="not terminated by semi-colon"):
         parse_jaas_config('a.B required username="x"')
     with pytest.raises(ConfigError, match="control flag"):

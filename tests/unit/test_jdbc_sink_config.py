@@ -1,19 +1,27 @@
 """JDBC sink config keys, validation and DDL text (no database needed)."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from miniconnect.data.schema import (INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Schema, date_schema,
-                                     decimal_schema, timestamp_schema)
-from miniconnect.errors import ConfigError, ConnectError
 from miniconnect_plugins.jdbc.sink import JdbcSinkConnector, JdbcSinkTask
 from miniconnect_plugins.jdbc.sink.config import CONFIG_DEF, SinkConfig
 from miniconnect_plugins.jdbc.sink.ddl import Column, alter_table_sql, create_table_sql, sql_type
 from miniconnect_plugins.jdbc.sink.fields import extract_columns
 from miniconnect_plugins.jdbc.sink.writer import CopyFirst
 from miniconnect_plugins.jdbc.sqltext import sql_text
+
+from miniconnect.data.schema import (
+    INT32_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    Schema,
+    date_schema,
+    decimal_schema,
+    timestamp_schema,
+)
+from miniconnect.errors import ConfigError, ConnectError
 
 URL = {"connection.url": "jdbc:sqlite::memory:"}
 UTC = ZoneInfo("UTC")
@@ -23,10 +31,20 @@ def test_names_and_defaults() -> None:
     assert JdbcSinkConnector.class_name == "io.confluent.connect.jdbc.JdbcSinkConnector"
     assert JdbcSinkTask.class_name == "io.confluent.connect.jdbc.sink.JdbcSinkTask"
     cfg = SinkConfig.parse(URL)
-    assert (cfg.insert_mode, cfg.pk_mode, cfg.batch_size, cfg.max_retries, cfg.retry_backoff_ms) == \
-        ("insert", "none", 3000, 10, 3000)
-    assert (cfg.table_name_format, cfg.db_timezone, cfg.auto_create, cfg.auto_evolve, cfg.delete_enabled) == \
-        ("${topic}", "UTC", False, False, False)
+    assert (cfg.insert_mode, cfg.pk_mode, cfg.batch_size, cfg.max_retries, cfg.retry_backoff_ms) == (
+        "insert",
+        "none",
+        3000,
+        10,
+        3000,
+    )
+    assert (cfg.table_name_format, cfg.db_timezone, cfg.auto_create, cfg.auto_evolve, cfg.delete_enabled) == (
+        "${topic}",
+        "UTC",
+        False,
+        False,
+        False,
+    )
     assert cfg.quote_identifiers and cfg.table_types == ["TABLE"]
     info = {k.name: k.info() for k in CONFIG_DEF.keys.values()}
     assert info["connection.url"]["required"] and info["connection.url"]["group"] == "Connection"
@@ -37,8 +55,16 @@ def test_names_and_defaults() -> None:
 def test_validation_messages() -> None:
     with pytest.raises(ConfigError, match='Missing required configuration "connection.url"'):
         SinkConfig.parse({})
-    v = JdbcSinkConnector().validate({**URL, "insert.mode": "Upsert", "pk.mode": "bogus", "batch.size": "-1",
-                                      "quote.sql.identifiers": "sometimes", "db.timezone": "Mars/Base"})
+    v = JdbcSinkConnector().validate(
+        {
+            **URL,
+            "insert.mode": "Upsert",
+            "pk.mode": "bogus",
+            "batch.size": "-1",
+            "quote.sql.identifiers": "sometimes",
+            "db.timezone": "Mars/Base",
+        }
+    )
     assert v["insert.mode"].errors == ["Invalid value Upsert for configuration insert.mode: Invalid enumerator"]
     assert v["pk.mode"].errors == ["Invalid value bogus for configuration pk.mode: Invalid enumerator"]
     assert "Value must be at least 0" in v["batch.size"].errors[0]
@@ -67,19 +93,23 @@ def test_pk_modes_read_pk_fields_like_java() -> None:
     keys, vals, _ = extract_columns(SinkConfig.parse({**URL, "pk.mode": "kafka"}), "t", None, VALUE)
     assert [c.name for c in keys] == ["__connect_topic", "__connect_partition", "__connect_offset"]
     assert [c.name for c in vals] == ["id", "name", "n"]
-    keys, vals, _ = extract_columns(SinkConfig.parse({**URL, "pk.mode": "kafka", "pk.fields": "t,p,o"}), "t",
-                                    None, VALUE)
+    keys, vals, _ = extract_columns(
+        SinkConfig.parse({**URL, "pk.mode": "kafka", "pk.fields": "t,p,o"}), "t", None, VALUE
+    )
     assert [c.name for c in keys] == ["t", "p", "o"]
     with pytest.raises(ConnectError, match="PK mode for table 't' is KAFKA so there should either be no field"):
         extract_columns(SinkConfig.parse({**URL, "pk.mode": "kafka", "pk.fields": "a,b"}), "t", None, VALUE)
-    keys, vals, _ = extract_columns(SinkConfig.parse({**URL, "pk.mode": "record_value", "pk.fields": "id"}), "t",
-                                    None, VALUE)
+    keys, vals, _ = extract_columns(
+        SinkConfig.parse({**URL, "pk.mode": "record_value", "pk.fields": "id"}), "t", None, VALUE
+    )
     assert [c.name for c in keys] == ["id"] and [c.name for c in vals] == ["name", "n"]
-    keys, _, _ = extract_columns(SinkConfig.parse({**URL, "pk.mode": "record_key", "pk.fields": "k"}), "t",
-                                 STRING_SCHEMA, VALUE)
+    keys, _, _ = extract_columns(
+        SinkConfig.parse({**URL, "pk.mode": "record_key", "pk.fields": "k"}), "t", STRING_SCHEMA, VALUE
+    )
     assert [(c.name, c.is_key) for c in keys] == [("k", True)]
-    with pytest.raises(ConnectError, match="Need exactly one PK column defined since the key schema for records "
-                                           "is a primitive type"):
+    with pytest.raises(
+        ConnectError, match="Need exactly one PK column defined since the key schema for records is a primitive type"
+    ):
         extract_columns(SinkConfig.parse({**URL, "pk.mode": "record_key"}), "t", STRING_SCHEMA, VALUE)
     with pytest.raises(ConnectError, match="record value schema does not contain field: nope"):
         extract_columns(SinkConfig.parse({**URL, "pk.mode": "record_value", "pk.fields": "nope"}), "t", None, VALUE)
@@ -88,16 +118,24 @@ def test_pk_modes_read_pk_fields_like_java() -> None:
 
 
 def test_ddl_text_per_dialect() -> None:
-    cols = [Column("id", INT32_SCHEMA, True), Column("note", OPTIONAL_STRING_SCHEMA, False),
-            Column("qty", INT32_SCHEMA.with_(default=42), False)]
+    cols = [
+        Column("id", INT32_SCHEMA, True),
+        Column("note", OPTIONAL_STRING_SCHEMA, False),
+        Column("qty", INT32_SCHEMA.with_(default=42), False),
+    ]
     assert create_table_sql(sql_text("postgresql"), '"orders"', cols, UTC) == (
-        'CREATE TABLE "orders" (\n"id" INT NOT NULL,\n"note" TEXT NULL,\n"qty" INT DEFAULT 42,\nPRIMARY KEY("id"))')
+        'CREATE TABLE "orders" (\n"id" INT NOT NULL,\n"note" TEXT NULL,\n"qty" INT DEFAULT 42,\nPRIMARY KEY("id"))'
+    )
     assert create_table_sql(sql_text("mysql"), "`orders`", cols[1:], UTC) == (
-        "CREATE TABLE `orders` (\n`note` TEXT NULL,\n`qty` INT DEFAULT 42)")
+        "CREATE TABLE `orders` (\n`note` TEXT NULL,\n`qty` INT DEFAULT 42)"
+    )
     assert alter_table_sql(sql_text("postgresql"), '"t"', cols[1:], UTC) == [
-        'ALTER TABLE "t" \nADD "note" TEXT NULL,\nADD "qty" INT DEFAULT 42']
+        'ALTER TABLE "t" \nADD "note" TEXT NULL,\nADD "qty" INT DEFAULT 42'
+    ]
     assert alter_table_sql(sql_text("sqlite"), '"t"', cols[1:], UTC) == [
-        'ALTER TABLE "t" ADD "note" TEXT NULL', 'ALTER TABLE "t" ADD "qty" INTEGER DEFAULT 42']
+        'ALTER TABLE "t" ADD "note" TEXT NULL',
+        'ALTER TABLE "t" ADD "qty" INTEGER DEFAULT 42',
+    ]
     dec = Column("d", decimal_schema(3), False)
     assert [sql_type(d, dec) for d in ("postgresql", "mysql", "sqlite")] == ["DECIMAL", "DECIMAL(65,3)", "NUMERIC"]
     ts = Column("ts", timestamp_schema(), False)

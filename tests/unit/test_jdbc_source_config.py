@@ -1,17 +1,18 @@
 """JDBC source pieces that need no database: config keys, validation, SQL shapes, offsets, type mapping, grouping."""
+
 import datetime as dt
 import decimal
 
 import pytest
-
-from miniconnect.data import schema as S
-from miniconnect.data.schema import DataError
+from miniconnect_plugins.jdbc.column_types import Column, TypeMapper, pg_column
 from miniconnect_plugins.jdbc.dialects import TableId
 from miniconnect_plugins.jdbc.source import JdbcSourceConnector
 from miniconnect_plugins.jdbc.source.config import CONFIG_DEF, SourceConfig, validate
 from miniconnect_plugins.jdbc.source.querier import Querier, offset_to_state, state_to_offset
 from miniconnect_plugins.jdbc.source.tables import column_mapping, filter_tables, group_partitions
-from miniconnect_plugins.jdbc.column_types import Column, TypeMapper, pg_column
+
+from miniconnect.data import schema as S
+from miniconnect.data.schema import DataError
 
 
 def test_defaults_and_groups():
@@ -50,43 +51,67 @@ def test_validation_messages():
     assert "Invalid time zone" in errors({**base, "table.whitelist": "a", "db.timezone": "Mars/Base"})["db.timezone"][0]
     assert errors({**base, "table.whitelist": "a", "db.timezone": "PST"}) == {}
     assert "topic.prefix" in errors({**base, "table.whitelist": "a", "topic.prefix": "bad prefix"})
-    assert "Unsupported JDBC subprotocol" in errors({**base, "table.whitelist": "a",
-                                                     "connection.url": "jdbc:db2://h/x"})["connection.url"][0]
-    assert "transaction.isolation.mode" in errors({**base, "table.whitelist": "a",
-                                                   "transaction.isolation.mode": "SQL_SERVER_SNAPSHOT"})
+    assert (
+        "Unsupported JDBC subprotocol"
+        in errors({**base, "table.whitelist": "a", "connection.url": "jdbc:db2://h/x"})["connection.url"][0]
+    )
+    assert "transaction.isolation.mode" in errors(
+        {**base, "table.whitelist": "a", "transaction.isolation.mode": "SQL_SERVER_SNAPSHOT"}
+    )
 
 
 class _Db:
     def __init__(self, kind):
         from miniconnect_plugins.jdbc.dialects import get_dialect
+
         self.dialect, self.kind = get_dialect(kind), kind
 
 
 def querier(kind="postgresql", mode="incrementing", table=TableId(None, "public", "orders"), query=None, **kw):
-    args = dict(db=_Db(kind), mode=mode, table=table, query=query, topic="t", mapper=TypeMapper(),
-                ts_columns=["updated_at"], inc_column="id", quote=True, suffix="", batch_max_rows=10, delay_ms=0,
-                offset=None, bound_by_transactions=False)
+    args = dict(
+        db=_Db(kind),
+        mode=mode,
+        table=table,
+        query=query,
+        topic="t",
+        mapper=TypeMapper(),
+        ts_columns=["updated_at"],
+        inc_column="id",
+        quote=True,
+        suffix="",
+        batch_max_rows=10,
+        delay_ms=0,
+        offset=None,
+        bound_by_transactions=False,
+    )
     args.update(kw)
     return Querier(**args)
 
 
 def test_sql_shapes():
     t = '"public"."orders"'
-    assert querier().build_sql() == (f'SELECT * FROM {t} WHERE {t}."id" > ? ORDER BY {t}."id" ASC',
-                                     f'SELECT * FROM {t} WHERE {t}."id" > $1 ORDER BY {t}."id" ASC')
+    assert querier().build_sql() == (
+        f'SELECT * FROM {t} WHERE {t}."id" > ? ORDER BY {t}."id" ASC',
+        f'SELECT * FROM {t} WHERE {t}."id" > $1 ORDER BY {t}."id" ASC',
+    )
     assert querier(mode="timestamp+incrementing").build_sql()[0] == (
         f'SELECT * FROM {t} WHERE {t}."updated_at" < ? AND (({t}."updated_at" = ? AND {t}."id" > ?) OR '
-        f'{t}."updated_at" > ?) ORDER BY {t}."updated_at",{t}."id" ASC')
-    assert querier(mode="timestamp", table=None, query="SELECT * FROM v",
-                   ts_columns=["updated_at", "created_at"]).build_sql()[0] == (
+        f'{t}."updated_at" > ?) ORDER BY {t}."updated_at",{t}."id" ASC'
+    )
+    assert querier(
+        mode="timestamp", table=None, query="SELECT * FROM v", ts_columns=["updated_at", "created_at"]
+    ).build_sql()[0] == (
         'SELECT * FROM v WHERE COALESCE("updated_at","created_at") > ? AND COALESCE("updated_at","created_at") < ? '
-        'ORDER BY COALESCE("updated_at","created_at") ASC')
+        'ORDER BY COALESCE("updated_at","created_at") ASC'
+    )
     assert querier(quote=False).build_sql()[0] == (
-        "SELECT * FROM public.orders WHERE public.orders.id > ? ORDER BY public.orders.id ASC")
+        "SELECT * FROM public.orders WHERE public.orders.id > ? ORDER BY public.orders.id ASC"
+    )
     assert querier(mode="bulk", suffix=" FOR UPDATE ").build_sql()[0] == f"SELECT * FROM {t} FOR UPDATE"
     my = querier("mysql", table=TableId("shop", None, "orders"))
-    assert my.build_sql()[1] == ("SELECT * FROM `shop`.`orders` WHERE `shop`.`orders`.`id` > %s "
-                                 "ORDER BY `shop`.`orders`.`id` ASC")
+    assert my.build_sql()[1] == (
+        "SELECT * FROM `shop`.`orders` WHERE `shop`.`orders`.`id` > %s ORDER BY `shop`.`orders`.`id` ASC"
+    )
     assert my.partition == {"protocol": "1", "table": "shop.orders"}
     assert querier(mode="bulk").partition == {"table": "orders"}
     assert querier(table=None, query="SELECT 1").partition == {"query": "query"}
@@ -101,12 +126,20 @@ def test_offset_maps_round_trip():
     assert offset_to_state({}) == (None, None) and offset_to_state(None) == (None, None)
 
 
-@pytest.mark.parametrize("mode,p,s,want", [
-    ("none", 10, 2, S.decimal_schema(2, True, 10)), ("best_fit", 10, 2, S.OPTIONAL_FLOAT64_SCHEMA),
-    ("best_fit", 10, 0, S.OPTIONAL_INT64_SCHEMA), ("precision_only", 4, 0, S.OPTIONAL_INT16_SCHEMA),
-    ("best_fit", 20, 0, S.decimal_schema(0, True, 20)), ("best_fit", 30, 4, S.decimal_schema(4, True, 30)),
-    ("best_fit_eager_double", 30, 4, S.OPTIONAL_FLOAT64_SCHEMA), ("precision_only", 2, 0, S.OPTIONAL_INT8_SCHEMA),
-    ("none", 0, 0, S.decimal_schema(127, True, 0))])
+@pytest.mark.parametrize(
+    "mode,p,s,want",
+    [
+        ("none", 10, 2, S.decimal_schema(2, True, 10)),
+        ("best_fit", 10, 2, S.OPTIONAL_FLOAT64_SCHEMA),
+        ("best_fit", 10, 0, S.OPTIONAL_INT64_SCHEMA),
+        ("precision_only", 4, 0, S.OPTIONAL_INT16_SCHEMA),
+        ("best_fit", 20, 0, S.decimal_schema(0, True, 20)),
+        ("best_fit", 30, 4, S.decimal_schema(4, True, 30)),
+        ("best_fit_eager_double", 30, 4, S.OPTIONAL_FLOAT64_SCHEMA),
+        ("precision_only", 2, 0, S.OPTIONAL_INT8_SCHEMA),
+        ("none", 0, 0, S.decimal_schema(127, True, 0)),
+    ],
+)
 def test_numeric_mapping(mode, p, s, want):
     col = pg_column("n", "numeric", "scalar", ((p << 16) | s) + 4 if p else -1)
     assert TypeMapper(mode, dialect="postgresql").map(col)[0] == want
@@ -147,9 +180,15 @@ def test_table_filters_grouping_and_mappings():
 
 
 def test_connection_properties_pass_through():
-    cfg = SourceConfig.parse({"connection.url": "jdbc:postgresql://h/db?ApplicationName=x",
-                              "connection.user": "u", "connection.password": "p", "connection.sslmode": "require",
-                              "connection.ApplicationName": "ignored"})
+    cfg = SourceConfig.parse(
+        {
+            "connection.url": "jdbc:postgresql://h/db?ApplicationName=x",
+            "connection.user": "u",
+            "connection.password": "p",
+            "connection.sslmode": "require",
+            "connection.ApplicationName": "ignored",
+        }
+    )
     jdbc = cfg.jdbc_url()
     assert (jdbc.user, jdbc.password) == ("u", "p")
     assert jdbc.param("sslmode") == "require" and jdbc.param("ApplicationName") == "x"

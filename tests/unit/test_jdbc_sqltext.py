@@ -1,12 +1,12 @@
 """plugins/jdbc/sqltext: the one place names and values become SQL text (the database round trips are in
 tests/integration/test_jdbc_sql_escape.py)."""
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 
 import pytest
-
 from miniconnect_plugins.jdbc.dialects import TableId, parse_table_id, split_table_list
 from miniconnect_plugins.jdbc.sqltext import PARAM, UnsafeSql, sql_text
 

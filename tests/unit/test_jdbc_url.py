@@ -1,15 +1,24 @@
 """JDBC URL parsing, redaction, dialect helpers and SQLite connections."""
+
 import pytest
+from miniconnect_plugins.jdbc.connection import close_connection, is_valid, open_connection
+from miniconnect_plugins.jdbc.dialects import (
+    TableId,
+    current_timestamp_sql,
+    parse_table_id,
+    placeholder,
+    quote_identifier,
+    resolve_dialect,
+)
+from miniconnect_plugins.jdbc.url import parse_jdbc_url, redact
 
 from miniconnect.errors import ConfigError, ConnectError
-from miniconnect_plugins.jdbc.connection import close_connection, is_valid, open_connection
-from miniconnect_plugins.jdbc.dialects import (TableId, current_timestamp_sql, parse_table_id, placeholder,
-                                               quote_identifier, resolve_dialect)
-from miniconnect_plugins.jdbc.url import parse_jdbc_url, redact
 
 
 def test_postgresql_url_with_params():
-    u = parse_jdbc_url("jdbc:postgresql://db.example:6543/shop?user=u&password=s3cret&currentSchema=sales&sslmode=require")
+    u = parse_jdbc_url(
+        "jdbc:postgresql://db.example:6543/shop?user=u&password=s3cret&currentSchema=sales&sslmode=require"
+    )
     assert (u.dialect, u.scheme, u.host, u.port, u.database) == ("postgresql", "postgresql", "db.example", 6543, "shop")
     assert (u.user, u.password) == ("u", "s3cret")
     assert u.params == {"currentSchema": "sales", "sslmode": "require"}
@@ -24,9 +33,22 @@ def test_postgresql_short_form_and_default_port():
 
 def test_mysql_and_mariadb():
     u = parse_jdbc_url("jdbc:mysql://127.0.0.1:3306/testdb", "root", "passwd")
-    assert (u.dialect, u.host, u.port, u.database, u.user, u.password) == ("mysql", "127.0.0.1", 3306, "testdb", "root", "passwd")
+    assert (u.dialect, u.host, u.port, u.database, u.user, u.password) == (
+        "mysql",
+        "127.0.0.1",
+        3306,
+        "testdb",
+        "root",
+        "passwd",
+    )
     m = parse_jdbc_url("jdbc:mariadb://bob:pw@h1:3307,h2/db?useSSL=false")
-    assert (m.dialect, m.scheme, m.user, m.password, m.hosts) == ("mysql", "mariadb", "bob", "pw", [("h1", 3307), ("h2", 3306)])
+    assert (m.dialect, m.scheme, m.user, m.password, m.hosts) == (
+        "mysql",
+        "mariadb",
+        "bob",
+        "pw",
+        [("h1", 3307), ("h2", 3306)],
+    )
     assert m.param("usessl") == "false"
     assert parse_jdbc_url("jdbc:mysql:loadbalance://a,b/x").hosts == [("a", 3306), ("b", 3306)]
 
@@ -53,7 +75,10 @@ def test_unknown_subprotocol_lists_supported():
 
 
 def test_redact_hides_passwords():
-    assert redact("jdbc:postgresql://h/db?user=u&password=pw&ssl=true") == "jdbc:postgresql://h/db?user=u&password=[hidden]&ssl=true"
+    assert (
+        redact("jdbc:postgresql://h/db?user=u&password=pw&ssl=true")
+        == "jdbc:postgresql://h/db?user=u&password=[hidden]&ssl=true"
+    )
     assert redact("jdbc:mariadb://bob:pw@h/db") == "jdbc:mariadb://bob:[hidden]@h/db"
     assert "pw" not in redact("jdbc:mysql://h/db;password=pw")
 

@@ -1,4 +1,5 @@
 """Records from fetched batches (log/kafka_fetch.py) without a broker: slicing, fetch positions, v0/v1 sets, CRCs."""
+
 import pytest
 from aiokafka.consumer import fetcher
 from aiokafka.errors import CorruptRecordException
@@ -70,9 +71,12 @@ def test_a_take_over_batches_of_both_timestamp_types_names_each_record():
 
 
 def test_record_batches_from_consumer_records_and_back():
-    records = [ConsumerRecord("a", 0, 5, 1, None, b"x"), ConsumerRecord("a", 0, 6, 2, b"k", b"y"),
-               ConsumerRecord("a", 1, 0, 3, None, b"z", [("h", b"1")], "LogAppendTime"),
-               ConsumerRecord("a", 0, 7, 4, None, None)]
+    records = [
+        ConsumerRecord("a", 0, 5, 1, None, b"x"),
+        ConsumerRecord("a", 0, 6, 2, b"k", b"y"),
+        ConsumerRecord("a", 1, 0, 3, None, b"z", [("h", b"1")], "LogAppendTime"),
+        ConsumerRecord("a", 0, 7, 4, None, None),
+    ]
     batches = batches_of(records)
     assert [(b.topic, b.partition, b.offsets) for b in batches] == [("a", 0, [5, 6]), ("a", 1, [0]), ("a", 0, [7])]
     assert records_of(batches) == records
@@ -85,7 +89,10 @@ def test_message_format_v1_sets_are_read_too():
     pr = _records(bytes(b.build()), 2)
     records, used_up = take(pr, 10)
     assert [(r.offset, r.value, r.timestamp_type) for r in records] == [
-        (2, b"v2", "CreateTime"), (3, b"v3", "CreateTime"), (4, b"v4", "CreateTime")]
+        (2, b"v2", "CreateTime"),
+        (3, b"v3", "CreateTime"),
+        (4, b"v4", "CreateTime"),
+    ]
     assert used_up and pr.next_fetch_offset == 5
 
 
@@ -122,6 +129,7 @@ def test_used_up_records_are_freed_without_the_cyclic_gc():
     """No reference cycle keeps the fetched bytes: aiokafka's unstarted record generator held one."""
     import gc
     import weakref
+
     gc.disable()
     try:
         pr = _records(_v2(0, 5), 0)
@@ -142,9 +150,26 @@ def test_aiokafka_records_make_a_batch_where_the_batch_path_is_not_installed():
     from aiokafka.structs import ConsumerRecord as AioRecord
 
     from miniconnect.transport.kafka import _stock_batch
-    stock = [AioRecord("t", 3, 10 + i, 1_000 + i, i % 2, b"k" if i else None, b"v%d" % i, None, 1, 2,
-                       [("h", b"1")] if i == 2 else ()) for i in range(3)]
+
+    stock = [
+        AioRecord(
+            "t",
+            3,
+            10 + i,
+            1_000 + i,
+            i % 2,
+            b"k" if i else None,
+            b"v%d" % i,
+            None,
+            1,
+            2,
+            [("h", b"1")] if i == 2 else (),
+        )
+        for i in range(3)
+    ]
     batch = _stock_batch(stock)
-    assert batch.records() == [ConsumerRecord("t", 3, 10, 1_000, None, b"v0", (), "CreateTime"),
-                               ConsumerRecord("t", 3, 11, 1_001, b"k", b"v1", (), "LogAppendTime"),
-                               ConsumerRecord("t", 3, 12, 1_002, b"k", b"v2", [("h", b"1")], "CreateTime")]
+    assert batch.records() == [
+        ConsumerRecord("t", 3, 10, 1_000, None, b"v0", (), "CreateTime"),
+        ConsumerRecord("t", 3, 11, 1_001, b"k", b"v1", (), "LogAppendTime"),
+        ConsumerRecord("t", 3, 12, 1_002, b"k", b"v2", [("h", b"1")], "CreateTime"),
+    ]

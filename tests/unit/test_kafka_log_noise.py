@@ -1,4 +1,5 @@
 """aiokafka's log lines as miniconnect lets them through (log/kafka.py _RepeatFilter)."""
+
 import logging
 
 from miniconnect.transport.kafka import _RepeatFilter

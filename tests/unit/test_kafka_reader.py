@@ -1,5 +1,6 @@
 """ChunkedReader (log/kafka_reader.py): frames split across socket chunks at every possible place, flow control,
 end of stream and errors behave as asyncio.StreamReader's readexactly()."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,7 +43,7 @@ async def test_frames_split_anywhere_come_out_whole() -> None:
             i = 0
             while i < len(stream):
                 k = rnd.choice([1, 2, 3, rnd.randint(1, 6000)])
-                r.feed_data(stream[i:i + k])
+                r.feed_data(stream[i : i + k])
                 i += k
                 await asyncio.sleep(0)
             r.feed_eof()
@@ -92,7 +93,7 @@ async def test_a_frame_bigger_than_the_buffer_limit_is_awaited_chunk_by_chunk() 
 
     async def feed() -> None:
         for i in range(0, 1000, 64):
-            r.feed_data(want[i:i + 64])
+            r.feed_data(want[i : i + 64])
             await asyncio.sleep(0)
 
     feeder = asyncio.ensure_future(feed())

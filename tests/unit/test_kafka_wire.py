@@ -1,4 +1,5 @@
 """The one-join ProduceRequest encoder writes exactly aiokafka's bytes."""
+
 import pytest
 from aiokafka.protocol import produce
 
@@ -17,12 +18,15 @@ def test_installed_on_every_known_produce_request_version():
 
 
 @pytest.mark.parametrize("cls", VERSIONS)
-@pytest.mark.parametrize("tid, topics", [
-    (None, []),
-    (None, [("orders", [(0, b"\x00\x01batch")])]),
-    ("tx-é", [("a", [(0, b"x" * 70000), (3, bytearray(b"yy")), (7, memoryview(b"zzz"))]), ("bé", [(1, b"")])]),
-    (None, [("t", [(2, None)])]),
-])
+@pytest.mark.parametrize(
+    "tid, topics",
+    [
+        (None, []),
+        (None, [("orders", [(0, b"\x00\x01batch")])]),
+        ("tx-é", [("a", [(0, b"x" * 70000), (3, bytearray(b"yy")), (7, memoryview(b"zzz"))]), ("bé", [(1, b"")])]),
+        (None, [("t", [(2, None)])]),
+    ],
+)
 def test_same_bytes_as_aiokafka(cls, tid, topics):
     request = cls(transactional_id=tid, required_acks=-1, timeout=30000, topics=topics)
     reference = cls.SCHEMA.encode([request.__dict__[name] for name in cls.SCHEMA.names])  # aiokafka's Struct.encode

@@ -1,5 +1,6 @@
 """Kafka's primitive converters and SimpleHeaderConverter: bytes as Kafka's serializers write them, schemas as
 Kafka's converters return them, and their listing as converters and header converters."""
+
 from __future__ import annotations
 
 import decimal
@@ -7,22 +8,31 @@ import math
 
 import pytest
 
-from miniconnect.converters.number import (BooleanConverter, DoubleConverter, FloatConverter, IntegerConverter,
-                                           LongConverter, ShortConverter)
+from miniconnect.converters.number import (
+    BooleanConverter,
+    DoubleConverter,
+    FloatConverter,
+    IntegerConverter,
+    LongConverter,
+    ShortConverter,
+)
 from miniconnect.converters.simple_header import SimpleHeaderConverter
 from miniconnect.data import schema as S
 from miniconnect.data.schema import DataError, Schema, Struct
 
 
-@pytest.mark.parametrize("cls, value, data, schema", [
-    (ShortConverter, -2, b"\xff\xfe", S.OPTIONAL_INT16_SCHEMA),
-    (IntegerConverter, 258, b"\x00\x00\x01\x02", S.OPTIONAL_INT32_SCHEMA),
-    (LongConverter, -1, b"\xff" * 8, S.OPTIONAL_INT64_SCHEMA),
-    (FloatConverter, 1.5, b"\x3f\xc0\x00\x00", S.OPTIONAL_FLOAT32_SCHEMA),
-    (DoubleConverter, -2.0, b"\xc0\x00\x00\x00\x00\x00\x00\x00", S.OPTIONAL_FLOAT64_SCHEMA),
-    (BooleanConverter, True, b"\x01", S.OPTIONAL_BOOLEAN_SCHEMA),
-    (BooleanConverter, False, b"\x00", S.OPTIONAL_BOOLEAN_SCHEMA),
-])
+@pytest.mark.parametrize(
+    "cls, value, data, schema",
+    [
+        (ShortConverter, -2, b"\xff\xfe", S.OPTIONAL_INT16_SCHEMA),
+        (IntegerConverter, 258, b"\x00\x00\x01\x02", S.OPTIONAL_INT32_SCHEMA),
+        (LongConverter, -1, b"\xff" * 8, S.OPTIONAL_INT64_SCHEMA),
+        (FloatConverter, 1.5, b"\x3f\xc0\x00\x00", S.OPTIONAL_FLOAT32_SCHEMA),
+        (DoubleConverter, -2.0, b"\xc0\x00\x00\x00\x00\x00\x00\x00", S.OPTIONAL_FLOAT64_SCHEMA),
+        (BooleanConverter, True, b"\x01", S.OPTIONAL_BOOLEAN_SCHEMA),
+        (BooleanConverter, False, b"\x00", S.OPTIONAL_BOOLEAN_SCHEMA),
+    ],
+)
 def test_round_trip(cls, value, data, schema):
     conv = cls()
     conv.configure({}, False)
@@ -33,8 +43,11 @@ def test_round_trip(cls, value, data, schema):
 
 
 def test_errors_as_kafka_words_them():
-    with pytest.raises(DataError, match=r"^Failed to deserialize integer: Size of data received by "
-                                        r"IntegerDeserializer is not 4$"):
+    with pytest.raises(
+        DataError,
+        match=r"^Failed to deserialize integer: Size of data received by "
+        r"IntegerDeserializer is not 4$",
+    ):
         IntegerConverter().to_connect_data("t", b"\x00")
     with pytest.raises(DataError, match=r"^Failed to serialize to integer \(was class java.lang.String\): $"):
         IntegerConverter().from_connect_data("t", None, "1")
@@ -66,11 +79,30 @@ def test_listed_like_kafka_4_1():
     """The converter and header converter entries of Kafka 4.1.1's GET /connector-plugins?connectorsOnly=false (as
     its Plugins lists them with no plugin.path)."""
     from miniconnect.plugins import Plugins
+
     infos = Plugins(plugin_path=[]).plugin_infos(connectors_only=False)
     conv = [i["class"].rsplit(".", 1)[1] for i in infos if i["type"] == "converter"]
     header = [i["class"].rsplit(".", 1)[1] for i in infos if i["type"] == "header_converter"]
-    assert conv == ["BooleanConverter", "ByteArrayConverter", "DoubleConverter", "FloatConverter", "IntegerConverter",
-                    "LongConverter", "ShortConverter", "JsonConverter", "StringConverter"]
-    assert header == ["BooleanConverter", "ByteArrayConverter", "DoubleConverter", "FloatConverter",
-                      "IntegerConverter", "LongConverter", "ShortConverter", "JsonConverter",
-                      "SimpleHeaderConverter", "StringConverter"]
+    assert conv == [
+        "BooleanConverter",
+        "ByteArrayConverter",
+        "DoubleConverter",
+        "FloatConverter",
+        "IntegerConverter",
+        "LongConverter",
+        "ShortConverter",
+        "JsonConverter",
+        "StringConverter",
+    ]
+    assert header == [
+        "BooleanConverter",
+        "ByteArrayConverter",
+        "DoubleConverter",
+        "FloatConverter",
+        "IntegerConverter",
+        "LongConverter",
+        "ShortConverter",
+        "JsonConverter",
+        "SimpleHeaderConverter",
+        "StringConverter",
+    ]

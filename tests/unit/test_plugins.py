@@ -1,4 +1,5 @@
 """Plugin discovery and resolution: entry points, plugin.path directories, aliases, REST views."""
+
 import logging
 import sys
 import textwrap
@@ -9,7 +10,7 @@ from miniconnect.config.configdef import ConfigDef, ConfigType, Importance
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
 from miniconnect.converters.base import Converter
 from miniconnect.errors import BadRequest, ConnectError, NotFound
-from miniconnect.plugins import Plugins, PluginNotFound
+from miniconnect.plugins import PluginNotFound, Plugins
 
 
 class _Task(SourceTask):
@@ -124,8 +125,9 @@ def test_unknown_connector_lists_available_ones():
     plugins, _ = make_plugins(AlphaSourceConnector, BetaSinkConnector)
     with pytest.raises(PluginNotFound) as e:
         plugins.resolve_connector("Nope")
-    assert str(e.value).startswith("Failed to find any class that implements Connector and which name matches Nope, "
-                                   "available connectors are: ")
+    assert str(e.value).startswith(
+        "Failed to find any class that implements Connector and which name matches Nope, available connectors are: "
+    )
     assert "com.example.AlphaSourceConnector" in str(e.value) and "com.example.BetaSinkConnector" in str(e.value)
     assert e.value.status == 500 and isinstance(e.value, ConnectError)
 
@@ -134,9 +136,11 @@ def test_ambiguous_alias_is_dropped_but_full_names_work():
     plugins, _ = make_plugins(AlphaSourceConnector, OtherAlphaSourceConnector)
     with pytest.raises(ConnectError) as e:
         plugins.resolve_connector("AlphaSource")
-    assert str(e.value) == ("More than one connector matches alias AlphaSource. Please use full package and class "
-                            "name instead. Classes found: com.example.AlphaSourceConnector, "
-                            "org.other.AlphaSourceConnector")
+    assert str(e.value) == (
+        "More than one connector matches alias AlphaSource. Please use full package and class "
+        "name instead. Classes found: com.example.AlphaSourceConnector, "
+        "org.other.AlphaSourceConnector"
+    )
     with pytest.raises(ConnectError, match="More than one connector matches alias AlphaSourceConnector"):
         plugins.resolve_connector("AlphaSourceConnector")
     assert plugins.resolve_connector("org.other.AlphaSourceConnector") is OtherAlphaSourceConnector
@@ -173,8 +177,10 @@ def test_plugin_infos_order_and_versions():
     transforms = [i["class"] for i in everything if i["type"] == "transformation"]
     predicates = [i["class"] for i in everything if i["type"] == "predicate"]
     assert len(transforms) == 26 and "org.apache.kafka.connect.transforms.ExtractField$Key" in transforms
-    assert predicates == ["org.apache.kafka.connect.transforms.predicates." + n
-                          for n in ("HasHeaderKey", "RecordIsTombstone", "TopicNameMatches")]
+    assert predicates == [
+        "org.apache.kafka.connect.transforms.predicates." + n
+        for n in ("HasHeaderKey", "RecordIsTombstone", "TopicNameMatches")
+    ]
     assert everything[-1]["type"] == "predicate"
     assert [k["name"] for k in plugins.plugin_config("ValueToKey")] == ["fields", "replace.null.with.default"]
     assert [k["name"] for k in plugins.plugin_config("TopicNameMatches")] == ["pattern"]
@@ -197,12 +203,15 @@ def test_plugin_config_errors():
     plugins, _ = make_plugins(AlphaSourceConnector)
     with pytest.raises(NotFound, match=r"^Unknown plugin NoSuch\.$"):
         plugins.plugin_config("NoSuch")
-    with pytest.raises(BadRequest, match=r"^Invalid plugin class collections\.OrderedDict\. Valid types are sink, "
-                                         r"source, converter, header_converter, transformation, predicate\.$"):
+    with pytest.raises(
+        BadRequest,
+        match=r"^Invalid plugin class collections\.OrderedDict\. Valid types are sink, "
+        r"source, converter, header_converter, transformation, predicate\.$",
+    ):
         plugins.plugin_config("collections.OrderedDict")
 
 
-PLUGIN_MODULE = textwrap.dedent('''
+PLUGIN_MODULE = textwrap.dedent("""
     from miniconnect.connector import SourceConnector, SourceTask
     from miniconnect.converters.base import Converter
     from helper_lib import TOPIC
@@ -217,7 +226,7 @@ PLUGIN_MODULE = textwrap.dedent('''
         task_class = TinyTask
         async def task_configs(self, max_tasks):
             return [{"topic": TOPIC}]
-''')
+""")
 
 
 def test_plugin_path_discovers_modules_and_packages_and_skips_broken_ones(tmp_path, caplog):
@@ -227,14 +236,16 @@ def test_plugin_path_discovers_modules_and_packages_and_skips_broken_ones(tmp_pa
     pkg = tmp_path / "tinypkg"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "conv.py").write_text(textwrap.dedent('''
+    (pkg / "conv.py").write_text(
+        textwrap.dedent("""
         from miniconnect.converters.base import Converter
         class TinyConverter(Converter):
             class_name = "org.example.TinyConverter"
             def configure(self, configs, is_key): pass
             def from_connect_data(self, topic, schema, value, headers=None): return b"x"
             def to_connect_data(self, topic, data, headers=None): return None, None
-    '''))
+    """)
+    )
     try:
         plugins = Plugins({"plugin.path": [str(tmp_path)]}, entry_points=[])
         with caplog.at_level(logging.ERROR, logger="miniconnect.plugins"):
@@ -245,7 +256,9 @@ def test_plugin_path_discovers_modules_and_packages_and_skips_broken_ones(tmp_pa
         # Only classes defined in the scanned modules count: the imported base classes are not plugins.
         listed = plugins.plugin_infos(connectors_only=False)
         assert [i["class"] for i in listed if i["type"] not in ("transformation", "predicate")] == [
-            "tiny_plugin.TinySourceConnector", "org.example.TinyConverter"]
+            "tiny_plugin.TinySourceConnector",
+            "org.example.TinyConverter",
+        ]
     finally:
         for name in ("tiny_plugin", "helper_lib", "tinypkg", "tinypkg.conv", "broken_plugin"):
             sys.modules.pop(name, None)
@@ -262,19 +275,24 @@ def test_plugin_path_given_as_comma_string_and_missing_dir_is_skipped(tmp_path, 
 
 def test_bundled_entry_points_resolve_filestream_and_json():
     plugins = Plugins({})
-    assert plugins.resolve_connector("FileStreamSource").class_name == \
-        "org.apache.kafka.connect.file.FileStreamSourceConnector"
+    assert (
+        plugins.resolve_connector("FileStreamSource").class_name
+        == "org.apache.kafka.connect.file.FileStreamSourceConnector"
+    )
     assert plugins.resolve_connector("org.apache.kafka.connect.file.FileStreamSinkConnector").type == "sink"
     assert plugins.resolve_converter("org.apache.kafka.connect.json.JsonConverter").__name__ == "JsonConverter"
 
 
 def test_resolving_filestream_does_not_import_database_drivers():
     import subprocess
-    code = ("import sys\n"
-            "from miniconnect.plugins import Plugins\n"
-            "p = Plugins({})\n"
-            "p.resolve_connector('FileStreamSource'); p.resolve_converter('JsonConverter')\n"
-            "print(sorted(m for m in ('sqlalchemy', 'asyncpg', 'aiomysql', 'aiokafka') if m in sys.modules))\n")
+
+    code = (
+        "import sys\n"
+        "from miniconnect.plugins import Plugins\n"
+        "p = Plugins({})\n"
+        "p.resolve_connector('FileStreamSource'); p.resolve_converter('JsonConverter')\n"
+        "print(sorted(m for m in ('sqlalchemy', 'asyncpg', 'aiomysql', 'aiokafka') if m in sys.modules))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
@@ -300,8 +318,9 @@ def test_transformations_and_predicates_from_entry_points_and_kafkas_names():
     assert plugins.resolve_transformation("MaskAll") is MaskAll  # Kafka's alias: the suffix pruned
     assert plugins.resolve_predicate("Always") is Always
     assert plugins.resolve_transformation("ValueToKey").class_name == "org.apache.kafka.connect.transforms.ValueToKey"
-    assert plugins.resolve_transformation(
-        "org.apache.kafka.connect.transforms.ExtractField$Key").class_name.endswith("ExtractField$Key")
+    assert plugins.resolve_transformation("org.apache.kafka.connect.transforms.ExtractField$Key").class_name.endswith(
+        "ExtractField$Key"
+    )
     with pytest.raises(ConnectError, match="More than one transformation matches alias Key"):
         plugins.resolve_transformation("Key")  # every $Key variant: use the full name, as in Kafka
     with pytest.raises(PluginNotFound):

@@ -1,4 +1,5 @@
 """Properties and connector-file parsing, checked against what java.util.Properties.load reads."""
+
 import json
 
 import pytest
@@ -10,7 +11,16 @@ from miniconnect.errors import ConfigError
 def test_separators_and_whitespace():
     text = "a=1\nb: 2\nc 3\n  d   =   4  \ne\tf\ng = = x\nh ::y\nempty=\nbare\n"
     assert parse_properties(text) == {
-        "a": "1", "b": "2", "c": "3", "d": "4  ", "e": "f", "g": "= x", "h": ":y", "empty": "", "bare": ""}
+        "a": "1",
+        "b": "2",
+        "c": "3",
+        "d": "4  ",
+        "e": "f",
+        "g": "= x",
+        "h": ":y",
+        "empty": "",
+        "bare": "",
+    }
 
 
 def test_comments_and_blank_lines():
@@ -85,12 +95,24 @@ def test_connector_file_properties(tmp_path):
 
 def test_connector_file_json_post_shape(tmp_path):
     p = tmp_path / "c.json"
-    p.write_text(json.dumps({"name": " src ", "config": {"connector.class": "X", "tasks.max": 2,
-                                                         "flag": True, "ratio": 1.5, "off": False}}))
+    p.write_text(
+        json.dumps(
+            {
+                "name": " src ",
+                "config": {"connector.class": "X", "tasks.max": 2, "flag": True, "ratio": 1.5, "off": False},
+            }
+        )
+    )
     name, cfg = load_connector_file(p)
     assert name == "src"
-    assert cfg == {"connector.class": "X", "tasks.max": "2", "flag": "true", "ratio": "1.5", "off": "false",
-                   "name": "src"}
+    assert cfg == {
+        "connector.class": "X",
+        "tasks.max": "2",
+        "flag": "true",
+        "ratio": "1.5",
+        "off": "false",
+        "name": "src",
+    }
 
 
 def test_connector_file_json_put_shape(tmp_path):
@@ -99,13 +121,16 @@ def test_connector_file_json_put_shape(tmp_path):
     assert load_connector_file(p) == ("snk", {"name": "snk", "connector.class": "FileStreamSink", "topics": "t"})
 
 
-@pytest.mark.parametrize("content, fragment", [
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "must hold a JSON object"),
-    (json.dumps({"connector.class": "X"}), "does not name the connector"),
-    (json.dumps({"name": "a", "config": {"nested": {"x": 1}}}), "'nested' must be a string"),
-    (json.dumps({"name": "a", "config": {"name": "b"}}), "doesn't match"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must hold a JSON object"),
+        (json.dumps({"connector.class": "X"}), "does not name the connector"),
+        (json.dumps({"name": "a", "config": {"nested": {"x": 1}}}), "'nested' must be a string"),
+        (json.dumps({"name": "a", "config": {"name": "b"}}), "doesn't match"),
+    ],
+)
 def test_connector_file_json_errors_name_file_and_problem(tmp_path, content, fragment):
     p = tmp_path / "bad.json"
     p.write_text(content)

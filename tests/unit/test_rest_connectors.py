@@ -1,12 +1,14 @@
 """/connectors endpoints through the real app, StandaloneHerder and Worker (embedded log, test connectors)."""
+
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+from rest_testkit import IdleSourceConnector, SlowStartSourceConnector, rest_env, sink_config, source_config
+
 from miniconnect.connector import TopicPartition
 from miniconnect.transport.base import NewTopic
-from rest_testkit import IdleSourceConnector, SlowStartSourceConnector, rest_env, sink_config, source_config
 
 JSON = {"Content-Type": "application/json"}
 
@@ -33,11 +35,14 @@ async def test_create_get_config_and_list(tmp_path: Path) -> None:
         assert (await c.get("/connectors/src/config")).json() == body["config"]
         tasks = (await c.get("/connectors/src/tasks")).json()
         assert [t["id"] for t in tasks] == body["tasks"]
-        assert tasks[1]["config"] == {"task.class": "test.IdleSourceTask", "index": "1", "value": "v",
-                                      "fail.task": "false"}
+        assert tasks[1]["config"] == {
+            "task.class": "test.IdleSourceTask",
+            "index": "1",
+            "value": "v",
+            "fail.task": "false",
+        }
         r = await c.get("/connectors/src/tasks-config")  # removed in Connect 4.0
-        assert (r.status_code, r.json(), r.headers.get("content-type")) == (404, err(404, "HTTP 404 Not Found"),
-                                                                           None)
+        assert (r.status_code, r.json(), r.headers.get("content-type")) == (404, err(404, "HTTP 404 Not Found"), None)
         status = await env.wait_state("src", "RUNNING", ["RUNNING", "RUNNING"])
         assert list(status) == ["name", "connector", "tasks", "type"]
         assert status["connector"] == {"state": "RUNNING", "worker_id": "127.0.0.1:8083", "version": "0.1.0"}
@@ -59,13 +64,17 @@ async def test_create_errors(tmp_path: Path) -> None:
         assert r.json()["message"].endswith("contains no connector type")
         r = await c.post("/connectors", json={"name": "a", "config": {"connector.class": "Nope"}})
         assert r.status_code == 400
-        assert r.json()["message"].startswith("org.apache.kafka.connect.errors.ConnectException: Failed to find any "
-                                              "class that implements Connector and which name matches Nope")
+        assert r.json()["message"].startswith(
+            "org.apache.kafka.connect.errors.ConnectException: Failed to find any "
+            "class that implements Connector and which name matches Nope"
+        )
         r = await c.post("/connectors", json={"name": "", "config": source_config()})
         assert r.status_code == 400
-        assert r.json()["message"].startswith("Connector configuration is invalid and contains the following 1 "
-                                              "error(s):\nInvalid value  for configuration name: String may not "
-                                              "be empty\n")
+        assert r.json()["message"].startswith(
+            "Connector configuration is invalid and contains the following 1 "
+            "error(s):\nInvalid value  for configuration name: String may not "
+            "be empty\n"
+        )
         r = await c.post("/connectors", json={"name": "s", "config": {"connector.class": "NullSink"}})
         assert r.status_code == 400 and "Connector configuration is invalid" in r.json()["message"]
         # validation runs before the existence check: an invalid config for an existing name is 400, not 409
@@ -81,11 +90,17 @@ async def test_create_errors(tmp_path: Path) -> None:
         r = await c.post("/connectors", json={"name": "y"})
         assert r.status_code == 400 and "'config'" in r.json()["message"]
         # a transformation that is not installed is refused, not ignored
-        r = await c.post("/connectors", json={"name": "t", "config": {
-            **source_config(), "transforms": "route", "transforms.route.type": "org.example.Route"}})
+        r = await c.post(
+            "/connectors",
+            json={
+                "name": "t",
+                "config": {**source_config(), "transforms": "route", "transforms.route.type": "org.example.Route"},
+            },
+        )
         assert r.status_code == 400 and r.json()["message"].startswith(
             "Connector configuration is invalid and contains the following 1 error(s):\nInvalid value "
-            "org.example.Route for configuration transforms.route.type: Class org.example.Route could not be found.")
+            "org.example.Route for configuration transforms.route.type: Class org.example.Route could not be found."
+        )
         assert (await c.get("/connectors")).json() == ["x"]
 
 
@@ -129,12 +144,12 @@ async def test_put_and_patch_config(tmp_path: Path) -> None:
         tasks = (await c.get("/connectors/src/tasks")).json()
         assert [t["config"]["value"] for t in tasks] == ["two", "two"]
         r = await c.put("/connectors/src/config", json={**source_config(), "name": "other"})
-        assert r.json() == err(400, "Connector name configuration (other) doesn't match connector name in the URL "
-                                    "(src)")
+        assert r.json() == err(
+            400, "Connector name configuration (other) doesn't match connector name in the URL (src)"
+        )
         r = await c.patch("/connectors/src/config", json={"tasks.max": 1, "value": None, "extra": "x"})
         assert r.status_code == 200
-        assert r.json()["config"] == {"connector.class": "IdleSource", "tasks.max": "1", "name": "src",
-                                      "extra": "x"}
+        assert r.json()["config"] == {"connector.class": "IdleSource", "tasks.max": "1", "name": "src", "extra": "x"}
         assert r.json()["tasks"] == [{"connector": "src", "task": 0}]
         r = await c.patch("/connectors/nope/config", json={"a": "b"})
         assert r.json() == err(404, "Connector nope not found")
@@ -158,15 +173,18 @@ async def test_unknown_connector_messages(tmp_path: Path) -> None:
             ("PUT", "/connectors/x/stop"): err(500, "No connector `x` configured"),
             ("POST", "/connectors/x/restart"): err(404, "Connector x not found"),
             ("POST", "/connectors/x/restart?includeTasks=true"): err(404, "Unknown connector: x"),
-            ("POST", "/connectors/x/tasks/0/restart"): err(500, "Failed to start task x-0 since it is not a "
-                                                                 "recognizable type (source or sink)"),
+            ("POST", "/connectors/x/tasks/0/restart"): err(
+                500, "Failed to start task x-0 since it is not a recognizable type (source or sink)"
+            ),
             ("GET", "/connectors/x/offsets"): err(404, "Connector x not found"),
             ("DELETE", "/connectors/x/offsets"): err(404, "Connector x not found"),
             ("GET", "/connectors/x/tasks/abc/status"): err(404, "HTTP 404 Not Found"),
-            ("POST", "/connectors/x/tasks"): err(500, "Kafka Connect in standalone mode does not support externally "
-                                                      "setting task configurations."),
-            ("PUT", "/connectors/x/fence"): err(500, "Kafka Connect in standalone mode does not support exactly-once "
-                                                     "source connectors."),
+            ("POST", "/connectors/x/tasks"): err(
+                500, "Kafka Connect in standalone mode does not support externally setting task configurations."
+            ),
+            ("PUT", "/connectors/x/fence"): err(
+                500, "Kafka Connect in standalone mode does not support exactly-once source connectors."
+            ),
         }
         for (method, path), body in expected.items():
             r = await c.request(method, path)
@@ -270,11 +288,15 @@ async def test_topics(tmp_path: Path) -> None:
         assert r.json() == err(403, "Topic tracking reset is disabled.")
 
 
-STOPPED_MSG = ("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for "
-               "the specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint")
-FRAMEWORK_ALTERED = ("The Connect framework-managed offsets for this connector have been altered successfully. "
-                     "However, if this connector manages offsets externally, they will need to be manually altered "
-                     "in the system that the connector uses.")
+STOPPED_MSG = (
+    "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for "
+    "the specified connector by issuing a 'PUT' request to the '/connectors/{}/stop' endpoint"
+)
+FRAMEWORK_ALTERED = (
+    "The Connect framework-managed offsets for this connector have been altered successfully. "
+    "However, if this connector manages offsets externally, they will need to be manually altered "
+    "in the system that the connector uses."
+)
 
 
 async def test_source_offsets(tmp_path: Path) -> None:
@@ -283,7 +305,8 @@ async def test_source_offsets(tmp_path: Path) -> None:
         await c.post("/connectors", json={"name": "src", "config": source_config()})
         await env.offsets.put("src", {'{"file":"a"}': {"pos": 3}})
         assert (await c.get("/connectors/src/offsets")).json() == {
-            "offsets": [{"partition": {"file": "a"}, "offset": {"pos": 3}}]}
+            "offsets": [{"partition": {"file": "a"}, "offset": {"pos": 3}}]
+        }
         body = {"offsets": [{"partition": {"file": "b"}, "offset": {"pos": 7}}]}
         r = await c.patch("/connectors/src/offsets", json=body)
         assert r.json() == err(400, STOPPED_MSG.format("src"))
@@ -301,10 +324,12 @@ async def test_source_offsets(tmp_path: Path) -> None:
         r = await c.patch("/connectors/src/offsets", json={"offsets": [{"partition": {"file": "a"}, "offset": None}]})
         assert r.status_code == 200
         assert (await c.get("/connectors/src/offsets")).json()["offsets"] == [
-            {"partition": {"file": "b"}, "offset": {"pos": 7}}]
+            {"partition": {"file": "b"}, "offset": {"pos": 7}}
+        ]
         r = await c.delete("/connectors/src/offsets")
-        assert r.json()["message"].startswith("The Connect framework-managed offsets for this connector have been "
-                                              "reset successfully.")
+        assert r.json()["message"].startswith(
+            "The Connect framework-managed offsets for this connector have been reset successfully."
+        )
         assert (await c.get("/connectors/src/offsets")).json() == {"offsets": []}
         assert (await c.delete("/connectors/src/offsets")).status_code == 200  # idempotent
         await c.put("/connectors/m/config", json=source_config(**{"manages.offsets": "true"}))
@@ -314,8 +339,9 @@ async def test_source_offsets(tmp_path: Path) -> None:
         await c.put("/connectors/n/config", json={"connector.class": "NoOffsetsSource"})
         await c.put("/connectors/n/stop")
         r = await c.patch("/connectors/n/offsets", json=body)
-        assert r.json() == err(500, "Failed to modify offsets for connector n because it doesn't support external "
-                                    "modification of offsets")
+        assert r.json() == err(
+            500, "Failed to modify offsets for connector n because it doesn't support external modification of offsets"
+        )
 
 
 async def test_sink_offsets_and_format_errors(tmp_path: Path) -> None:
@@ -325,29 +351,51 @@ async def test_sink_offsets_and_format_errors(tmp_path: Path) -> None:
         await env.transport.create_topics([NewTopic("t1")])
         await env.transport.alter_committed_offsets("connect-snk", {TopicPartition("t1", 0): 5})
         assert (await c.get("/connectors/snk/offsets")).json() == {
-            "offsets": [{"partition": {"kafka_topic": "t1", "kafka_partition": 0}, "offset": {"kafka_offset": 5}}]}
+            "offsets": [{"partition": {"kafka_topic": "t1", "kafka_partition": 0}, "offset": {"kafka_offset": 5}}]
+        }
         cases = [
-            ({"partition": None, "offset": None}, "The partition for a sink connector offset cannot be null or missing"),
-            ({"partition": {"kafka_topic": "t1"}, "offset": None},
-             "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'"),
-            ({"partition": {"kafka_topic": None, "kafka_partition": 0}, "offset": None},
-             "Kafka topic names must be valid strings and may not be null"),
-            ({"partition": {"kafka_topic": "t1", "kafka_partition": None}, "offset": None},
-             "Kafka partitions must be valid numbers and may not be null"),
-            ({"partition": {"kafka_topic": "t1", "kafka_partition": "x"}, "offset": None},
-             "Failed to parse the following Kafka partition value in the provided offsets: 'x'. Partition values "
-             "for sink connectors need to be integers."),
-            ({"partition": {"kafka_topic": "t1", "kafka_partition": 0}, "offset": {"o": 1}},
-             "The offset for a sink connector should either be null or contain the key 'kafka_offset'"),
-            ({"partition": {"kafka_topic": "t1", "kafka_partition": 0}, "offset": {"kafka_offset": 1.5}},
-             "Failed to parse the following Kafka offset value in the provided offsets: '1.5'. Offset values for "
-             "sink connectors need to be integers."),
+            (
+                {"partition": None, "offset": None},
+                "The partition for a sink connector offset cannot be null or missing",
+            ),
+            (
+                {"partition": {"kafka_topic": "t1"}, "offset": None},
+                "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'",
+            ),
+            (
+                {"partition": {"kafka_topic": None, "kafka_partition": 0}, "offset": None},
+                "Kafka topic names must be valid strings and may not be null",
+            ),
+            (
+                {"partition": {"kafka_topic": "t1", "kafka_partition": None}, "offset": None},
+                "Kafka partitions must be valid numbers and may not be null",
+            ),
+            (
+                {"partition": {"kafka_topic": "t1", "kafka_partition": "x"}, "offset": None},
+                "Failed to parse the following Kafka partition value in the provided offsets: 'x'. Partition values "
+                "for sink connectors need to be integers.",
+            ),
+            (
+                {"partition": {"kafka_topic": "t1", "kafka_partition": 0}, "offset": {"o": 1}},
+                "The offset for a sink connector should either be null or contain the key 'kafka_offset'",
+            ),
+            (
+                {"partition": {"kafka_topic": "t1", "kafka_partition": 0}, "offset": {"kafka_offset": 1.5}},
+                "Failed to parse the following Kafka offset value in the provided offsets: '1.5'. Offset values for "
+                "sink connectors need to be integers.",
+            ),
         ]
         for entry, message in cases:
             r = await c.patch("/connectors/snk/offsets", json={"offsets": [entry]})
             assert r.json() == err(400, message), entry
-        r = await c.patch("/connectors/snk/offsets", json={"offsets": [
-            {"partition": {"kafka_topic": "t1", "kafka_partition": "0"}, "offset": {"kafka_offset": "10"}}]})
+        r = await c.patch(
+            "/connectors/snk/offsets",
+            json={
+                "offsets": [
+                    {"partition": {"kafka_topic": "t1", "kafka_partition": "0"}, "offset": {"kafka_offset": "10"}}
+                ]
+            },
+        )
         assert r.json() == {"message": FRAMEWORK_ALTERED}
         assert await env.transport.committed_offsets("connect-snk") == {TopicPartition("t1", 0): 10}
         r = await c.delete("/connectors/snk/offsets")
@@ -380,8 +428,11 @@ async def test_slow_connector_start_goes_on_after_the_answer(tmp_path: Path) -> 
     async with rest_env(tmp_path) as env:
         c = env.client
         for name in ("slow", "slow-fail", "slow-deleted"):
-            config = {**source_config(), "connector.class": "SlowStartSource",
-                      "fail.start": "true" if name == "slow-fail" else "false"}
+            config = {
+                **source_config(),
+                "connector.class": "SlowStartSource",
+                "fail.start": "true" if name == "slow-fail" else "false",
+            }
             r = await c.post("/connectors", json={"name": name, "config": config})
             assert r.status_code == 201 and r.json()["tasks"] == [], r.text  # answered while start() waits
             assert (await env.status(name))["connector"]["state"] == "UNASSIGNED"

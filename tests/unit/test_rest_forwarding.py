@@ -1,5 +1,6 @@
 """Forwarding to another worker (HerderRequestHandler.completeOrForwardRequest): the 409 answers with Kafka's texts,
 and the hop to the worker named by the herder (a real second app on a loopback port)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,10 +22,12 @@ from miniconnect.rest.routing import Route, Router
 def _app(error: Exception) -> Any:
     async def handler(req: Any) -> Any:
         raise error
+
     router = Router([Route("/connectors", {"POST": forwarded(handler)})], herder=None)
 
     async def endpoint(request: Request) -> Any:
         return await router(request)
+
     return Starlette(routes=[StarletteRoute("/{path:path}", endpoint, methods=["POST"])])
 
 
@@ -35,15 +38,21 @@ async def _post(error: Exception, query: str = "") -> httpx.Response:
 
 async def test_conflict_texts() -> None:
     r = await _post(RequestTargetError("Only the leader can set connector configs.", None))
-    assert r.status_code == 409 and r.json() == {"error_code": 409, "message": (
-        "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.")}
+    assert r.status_code == 409 and r.json() == {
+        "error_code": 409,
+        "message": (
+            "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway."
+        ),
+    }
     r = await _post(RequestTargetError("Only the leader can set connector configs.", "http://x:1/"), "?forward=false")
     assert r.status_code == 409 and r.json()["message"] == (
-        "Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
+        "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+    )
     r = await _post(RebalanceNeeded())
     assert r.status_code == 409 and r.json()["message"] == (
         "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config "
-        "change)")
+        "change)"
+    )
 
 
 async def test_forwards_to_the_named_worker_once_more_at_most() -> None:
@@ -51,13 +60,20 @@ async def test_forwards_to_the_named_worker_once_more_at_most() -> None:
 
     async def leader(request: Request) -> JSONResponse:
         seen.append((request.url.path, request.url.query, await request.body()))
-        return JSONResponse({"name": "a", "config": {}, "tasks": [], "type": "source"}, 201,
-                            headers={"Location": "http://leader/connectors/a"})
+        return JSONResponse(
+            {"name": "a", "config": {}, "tasks": [], "type": "source"},
+            201,
+            headers={"Location": "http://leader/connectors/a"},
+        )
+
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[StarletteRoute("/connectors", leader, methods=["POST"])]),
-                                           log_config=None, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            Starlette(routes=[StarletteRoute("/connectors", leader, methods=["POST"])]), log_config=None, lifespan="off"
+        )
+    )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

@@ -1,5 +1,6 @@
 """HTTP-level behaviour: routing on raw paths, framework errors, body errors, OPTIONS/HEAD, CORS, headers,
 admin listeners, root, health, plugins and loggers."""
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,9 @@ async def test_framework_errors_and_paths(tmp_path: Path) -> None:
         r = await c.get("/connectors/x/restart")
         assert (r.status_code, r.json()) == (405, err(405, "HTTP 405 Method Not Allowed"))
         assert "allow" not in r.headers
-        r = await c.post("/connectors", content=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = await c.post(
+            "/connectors", content=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         assert r.json() == err(415, "HTTP 415 Unsupported Media Type")
         r = await c.post("/connectors", content=b'{"name":"x"}')
         assert r.json() == err(415, "HTTP 415 Unsupported Media Type")
@@ -51,7 +54,9 @@ async def test_framework_errors_and_paths(tmp_path: Path) -> None:
 async def test_body_errors_are_400_with_position(tmp_path: Path) -> None:
     async with rest_env(tmp_path) as env:
         c = env.client
-        r = await c.post("/connectors", content=b'{\n  "name": "x",\n  "config" {}}', headers={"Content-Type": "application/json"})
+        r = await c.post(
+            "/connectors", content=b'{\n  "name": "x",\n  "config" {}}', headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 400
         assert r.json()["message"].startswith("Invalid JSON in request body at line 3, column 12: ")
         r = await c.put("/connectors/x/config", headers={"Content-Type": "application/json"})
@@ -105,8 +110,9 @@ async def test_validate_endpoint(tmp_path: Path) -> None:
         assert r.json() == err(400, "Connector config {topics=t} contains no connector type")
         r = await c.put("/connector-plugins/Nope/config/validate", json={"connector.class": "Nope"})
         assert r.status_code == 400
-        assert r.json()["message"].startswith("Failed to find any class that implements Connector and which name "
-                                              "matches Nope")
+        assert r.json()["message"].startswith(
+            "Failed to find any class that implements Connector and which name matches Nope"
+        )
 
 
 async def test_root_and_health(tmp_path: Path) -> None:
@@ -116,8 +122,10 @@ async def test_root_and_health(tmp_path: Path) -> None:
         assert (r.status_code, r.json()) == (503, {"status": "starting", "message": "Worker is still starting up."})
         await env.herder.start()
         r = await c.get("/health")
-        assert (r.status_code, r.json()) == (200, {"status": "healthy", "message": "Worker has completed startup "
-                                                                                   "and is ready to handle requests."})
+        assert (r.status_code, r.json()) == (
+            200,
+            {"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."},
+        )
         body = (await c.get("/")).json()
         assert list(body) == ["version", "commit", "kafka_cluster_id"]
         assert body["version"] == "4.1.1-miniconnect-0.1.0"
@@ -130,8 +138,12 @@ async def test_loggers(tmp_path: Path) -> None:
     async with rest_env(tmp_path) as env:
         c = env.client
         r = await c.get("/admin/loggers/mc.test.a.b")
-        assert r.json() == {"level": logging.getLevelName(logging.getLogger("mc.test.a.b").getEffectiveLevel())
-                            .replace("WARNING", "WARN"), "last_modified": None}
+        assert r.json() == {
+            "level": logging.getLevelName(logging.getLogger("mc.test.a.b").getEffectiveLevel()).replace(
+                "WARNING", "WARN"
+            ),
+            "last_modified": None,
+        }
         assert (await c.get("/admin/loggers/mc.nope")).json() == err(404, "Logger mc.nope not found.")
         r = await c.put("/admin/loggers/mc.test.a", json={"level": "debug"})
         assert r.status_code == 200 and r.json() == ["mc.test.a", "mc.test.a.b", "mc.test.ab"]
@@ -146,7 +158,8 @@ async def test_loggers(tmp_path: Path) -> None:
         r = await c.put("/admin/loggers/mc.test.a?scope=bogus", json={"level": "ERROR"})
         assert r.status_code == 200
         assert (await c.put("/admin/loggers/x", json={})).json() == err(
-            400, "Desired 'level' parameter was not specified in request.")
+            400, "Desired 'level' parameter was not specified in request."
+        )
         assert (await c.put("/admin/loggers/x", json={"level": "loud"})).json() == err(404, "invalid log level 'loud'.")
         assert (await c.get("/admin/loggers/ROOT")).status_code == 200
         for name in ("mc.test.a", "mc.test.a.b", "mc.test.ab"):
@@ -157,9 +170,11 @@ async def test_loggers(tmp_path: Path) -> None:
 
 
 async def test_cors_and_response_headers(tmp_path: Path) -> None:
-    async with rest_env(tmp_path, access_control_allow_origin="http://ui.example",
-                        response_http_headers_config='set X-Frame-Options: DENY,"add Cache-Control: no-cache, '
-                                                     'no-store"') as env:
+    async with rest_env(
+        tmp_path,
+        access_control_allow_origin="http://ui.example",
+        response_http_headers_config='set X-Frame-Options: DENY,"add Cache-Control: no-cache, no-store"',
+    ) as env:
         c = env.client
         r = await c.get("/connectors", headers={"Origin": "http://ui.example"})
         assert r.headers["access-control-allow-origin"] == "http://ui.example"
@@ -171,8 +186,9 @@ async def test_cors_and_response_headers(tmp_path: Path) -> None:
         assert r.status_code == 404
         assert r.headers["access-control-allow-methods"] == "GET,POST,HEAD"
         assert r.headers["access-control-allow-origin"] == "http://ui.example"
-        r = await c.options("/connectors", headers={"Origin": "http://ui.example",
-                                                    "Access-Control-Request-Method": "DELETE"})
+        r = await c.options(
+            "/connectors", headers={"Origin": "http://ui.example", "Access-Control-Request-Method": "DELETE"}
+        )
         assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
     async with rest_env(tmp_path / "plain") as env:
         r = await env.client.get("/connectors", headers={"Origin": "http://ui.example"})
@@ -194,12 +210,21 @@ async def test_transformations_and_predicates_over_rest(tmp_path: Path) -> None:
         assert keys[1]["default_value"] == "V1"
         keys = (await c.get("/connector-plugins/TopicNameMatches/config")).json()
         assert keys[0]["name"] == "pattern" and keys[0]["required"] is True
-        r = await c.put("/connector-plugins/IdleSource/config/validate", json={
-            "connector.class": "IdleSource", "name": "v", "transforms": "route",
-            "transforms.route.type": "RegexRouter", "transforms.route.regex": "[", "transforms.route.replacement": "x"})
+        r = await c.put(
+            "/connector-plugins/IdleSource/config/validate",
+            json={
+                "connector.class": "IdleSource",
+                "name": "v",
+                "transforms": "route",
+                "transforms.route.type": "RegexRouter",
+                "transforms.route.regex": "[",
+                "transforms.route.replacement": "x",
+            },
+        )
         body = r.json()
         assert r.status_code == 200 and body["error_count"] == 1
-        regex = next(e for e in body["configs"] if e["definition"] and e["definition"]["name"] ==
-                     "transforms.route.regex")
+        regex = next(
+            e for e in body["configs"] if e["definition"] and e["definition"]["name"] == "transforms.route.regex"
+        )
         assert regex["definition"]["group"] == "Transforms: route"
         assert regex["value"]["errors"][0].startswith("Invalid value [ for configuration regex: Invalid regex: ")

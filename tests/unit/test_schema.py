@@ -1,4 +1,5 @@
 """Connect's data model: schemas as cache keys, Struct access and validation, logical type conversions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,13 +7,30 @@ import decimal
 
 import pytest
 
-from miniconnect.data.schema import (INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, DataError, Schema, Struct,
-                                     Type, date_schema, date_to_days, days_to_date, decimal_from_bytes,
-                                     decimal_scale, decimal_schema, decimal_to_bytes, millis_to_time,
-                                     millis_to_timestamp, time_to_millis, timestamp_to_millis, validate_value)
+from miniconnect.data.schema import (
+    INT32_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    DataError,
+    Schema,
+    Struct,
+    Type,
+    date_schema,
+    date_to_days,
+    days_to_date,
+    decimal_from_bytes,
+    decimal_scale,
+    decimal_schema,
+    decimal_to_bytes,
+    millis_to_time,
+    millis_to_timestamp,
+    time_to_millis,
+    timestamp_to_millis,
+    validate_value,
+)
 
 D = decimal.Decimal
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_equal_schemas_are_equal_and_hash_equal():
@@ -23,8 +41,9 @@ def test_equal_schemas_are_equal_and_hash_equal():
     assert a != a.with_(optional=True)
     assert a != a.with_(doc="documented")  # doc is not hashed but still compared
     assert Schema(Type.INT32, default=1) != Schema(Type.INT32, default=2)
-    assert Schema(Type.MAP, key_schema=STRING_SCHEMA, value_schema=Schema.array(INT32_SCHEMA)) == \
-        Schema.map(STRING_SCHEMA, Schema.array(INT32_SCHEMA))
+    assert Schema(Type.MAP, key_schema=STRING_SCHEMA, value_schema=Schema.array(INT32_SCHEMA)) == Schema.map(
+        STRING_SCHEMA, Schema.array(INT32_SCHEMA)
+    )
 
 
 def test_unhashable_defaults_do_not_break_hashing():
@@ -59,19 +78,25 @@ def test_validation_messages():
     validate_value(Schema(Type.FLOAT64), 3)
 
 
-@pytest.mark.parametrize("value, scale, raw", [
-    (D("1.56"), 2, b"\x00\x9c"),  # BigInteger(156).toByteArray() == {0, -100}
-    (D("-1.56"), 2, b"\xff\x64"),
-    (D("0"), 0, b"\x00"),
-    (D("1.27"), 2, b"\x7f"),
-    (D("-1.28"), 2, b"\x80"),
-    (D("-1.29"), 2, b"\xff\x7f"),
-    (D("12345678901234567890.123"), 3, (12345678901234567890123).to_bytes(10, "big", signed=True)),
-    # beyond the default context's 28 digits: nothing may be rounded away (PostgreSQL numeric holds 1000)
-    (D("1234567890123456789012345678901234.56"), 2,
-     (123456789012345678901234567890123456).to_bytes(15, "big", signed=True)),
-    (D("-" + "9" * 60 + "." + "1" * 40), 40, (-int("9" * 60 + "1" * 40)).to_bytes(42, "big", signed=True)),
-])
+@pytest.mark.parametrize(
+    "value, scale, raw",
+    [
+        (D("1.56"), 2, b"\x00\x9c"),  # BigInteger(156).toByteArray() == {0, -100}
+        (D("-1.56"), 2, b"\xff\x64"),
+        (D("0"), 0, b"\x00"),
+        (D("1.27"), 2, b"\x7f"),
+        (D("-1.28"), 2, b"\x80"),
+        (D("-1.29"), 2, b"\xff\x7f"),
+        (D("12345678901234567890.123"), 3, (12345678901234567890123).to_bytes(10, "big", signed=True)),
+        # beyond the default context's 28 digits: nothing may be rounded away (PostgreSQL numeric holds 1000)
+        (
+            D("1234567890123456789012345678901234.56"),
+            2,
+            (123456789012345678901234567890123456).to_bytes(15, "big", signed=True),
+        ),
+        (D("-" + "9" * 60 + "." + "1" * 40), 40, (-int("9" * 60 + "1" * 40)).to_bytes(42, "big", signed=True)),
+    ],
+)
 def test_decimal_bytes_are_javas_big_integer_bytes(value, scale, raw):
     assert decimal_to_bytes(value, scale) == raw
     assert decimal_from_bytes(raw, scale) == value

@@ -1,5 +1,6 @@
 """The source runner's batch shortcuts keep the contract: commit_record still sees every acknowledged record with its
 log position when a task overrides it, keyless records stay keyless, and the GC tuning respects a user's own."""
+
 from __future__ import annotations
 
 import gc
@@ -19,8 +20,14 @@ COMMITTED: list[tuple[Any, tuple[str, int, int] | None]] = []
 class KeylessCommittingTask(CountingSourceTask):
     async def poll(self) -> list[SourceRecord] | None:
         batch = await super().poll()
-        return [SourceRecord(r.source_partition, r.source_offset, r.topic, None, None, None, INT64_SCHEMA, r.value)
-                for r in batch] if batch else batch
+        return (
+            [
+                SourceRecord(r.source_partition, r.source_offset, r.topic, None, None, None, INT64_SCHEMA, r.value)
+                for r in batch
+            ]
+            if batch
+            else batch
+        )
 
     async def commit_record(self, record: SourceRecord, metadata: tuple[str, int, int] | None) -> None:
         COMMITTED.append((record.value, metadata))
@@ -33,8 +40,9 @@ class KeylessCommittingSource(CountingSource):
 async def test_commit_record_sees_each_record_and_keys_stay_null(worker: Worker) -> None:  # noqa: F811
     COMMITTED.clear()
     worker.plugins.register(KeylessCommittingSource)
-    await start_connector(worker, "keyless", {**SOURCE, "connector.class": "KeylessCommittingSource",
-                                              "topic": "keyless", "count": "250"})
+    await start_connector(
+        worker, "keyless", {**SOURCE, "connector.class": "KeylessCommittingSource", "topic": "keyless", "count": "250"}
+    )
     await eventually(lambda: len(COMMITTED) == 250)
     assert COMMITTED == [(n, ("keyless", 0, n)) for n in range(250)]
     consumer = worker.transport.consumer("check-keyless", {})
@@ -47,8 +55,10 @@ async def test_commit_record_sees_each_record_and_keys_stay_null(worker: Worker)
     finally:
         await consumer.stop()
     assert {r.key for r in got} == {None}  # StringConverter: a null key stays null, for every record
-    assert [r.value for r in got[:2]] == [b'{"schema":{"type":"int64","optional":false},"payload":0}',
-                                          b'{"schema":{"type":"int64","optional":false},"payload":1}']
+    assert [r.value for r in got[:2]] == [
+        b'{"schema":{"type":"int64","optional":false},"payload":0}',
+        b'{"schema":{"type":"int64","optional":false},"payload":1}',
+    ]
     assert await worker.transport.end_offsets([TopicPartition("keyless", 0)]) == {TopicPartition("keyless", 0): 250}
 
 

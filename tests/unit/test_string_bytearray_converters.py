@@ -1,4 +1,5 @@
 """StringConverter and ByteArrayConverter behave like Kafka's."""
+
 from __future__ import annotations
 
 import decimal
@@ -7,8 +8,16 @@ import pytest
 
 from miniconnect.converters.bytearray import ByteArrayConverter
 from miniconnect.converters.string import StringConverter
-from miniconnect.data.schema import (BYTES_SCHEMA, INT32_SCHEMA, OPTIONAL_BYTES_SCHEMA, OPTIONAL_STRING_SCHEMA,
-                                     STRING_SCHEMA, DataError, Schema, Struct)
+from miniconnect.data.schema import (
+    BYTES_SCHEMA,
+    INT32_SCHEMA,
+    OPTIONAL_BYTES_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    DataError,
+    Schema,
+    Struct,
+)
 from miniconnect.errors import ConfigError
 
 
@@ -18,11 +27,21 @@ def string_conv(**configs: str) -> StringConverter:
     return c
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("héllo", "héllo".encode()), (42, b"42"), (True, b"true"), (False, b"false"), (1.0, b"1.0"),
-    (1e20, b"1.0E20"), (decimal.Decimal("1.50"), b"1.50"), ([1, None, "a"], b"[1, null, a]"),
-    ({"k": 1, "j": True}, b"{k=1, j=true}"), (b"\x00raw", b"\x00raw"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("héllo", "héllo".encode()),
+        (42, b"42"),
+        (True, b"true"),
+        (False, b"false"),
+        (1.0, b"1.0"),
+        (1e20, b"1.0E20"),
+        (decimal.Decimal("1.50"), b"1.50"),
+        ([1, None, "a"], b"[1, null, a]"),
+        ({"k": 1, "j": True}, b"{k=1, j=true}"),
+        (b"\x00raw", b"\x00raw"),
+    ],
+)
 def test_string_converter_writes_javas_to_string(value, expected):
     assert string_conv().from_connect_data("t", None, value) == expected
 

@@ -1,4 +1,5 @@
 """`miniconnect topics list|consume|produce` against the embedded log."""
+
 from __future__ import annotations
 
 import asyncio

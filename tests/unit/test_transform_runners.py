@@ -1,6 +1,7 @@
 """The runners with transforms and error tolerance on the embedded log: a Python transformation plugin, records it
 fails on skipped (tolerance all) or failing the task (none), dropped records' source offsets still stored, and a
 chain that costs nothing when a connector has none."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,9 +48,19 @@ async def _values(w: Worker, topic: str, n: int) -> list[bytes]:
 
 async def test_source_tolerates_a_failing_transform_and_still_stores_the_offsets(worker: Worker) -> None:  # noqa: F811
     worker.plugins.register(FailEvery)
-    await start_connector(worker, "src", {**SOURCE, "count": "250", "topic": "t", "transforms": "f",
-                                          "transforms.f.type": "com.example.FailEvery", "transforms.f.every": "50",
-                                          "errors.tolerance": "all"})
+    await start_connector(
+        worker,
+        "src",
+        {
+            **SOURCE,
+            "count": "250",
+            "topic": "t",
+            "transforms": "f",
+            "transforms.f.type": "com.example.FailEvery",
+            "transforms.f.every": "50",
+            "errors.tolerance": "all",
+        },
+    )
     await eventually(lambda: worker.offsets.all("src") == [({"source": "t"}, {"n": 250})])
     values = await _values(worker, "t", 245)
     expected = [n + 1000 for n in range(250) if n % 50]
@@ -60,8 +71,18 @@ async def test_source_tolerates_a_failing_transform_and_still_stores_the_offsets
 async def test_source_fails_on_a_failing_transform_with_tolerance_none(worker: Worker) -> None:  # noqa: F811
     listener: Listener = worker.listener  # type: ignore[assignment]
     worker.plugins.register(FailEvery)
-    await start_connector(worker, "src", {**SOURCE, "count": "250", "topic": "t", "transforms": "f",
-                                          "transforms.f.type": "FailEvery", "transforms.f.every": "120"})
+    await start_connector(
+        worker,
+        "src",
+        {
+            **SOURCE,
+            "count": "250",
+            "topic": "t",
+            "transforms": "f",
+            "transforms.f.type": "FailEvery",
+            "transforms.f.every": "120",
+        },
+    )
     await eventually(lambda: listener.tasks.get(TaskId("src", 0), (None,))[0] == State.FAILED)
     trace = listener.tasks[TaskId("src", 0)][1]
     assert "Tolerance exceeded in error handler" in trace and "no multiples of 120: 0" in trace
@@ -69,24 +90,31 @@ async def test_source_fails_on_a_failing_transform_with_tolerance_none(worker: W
 
 
 async def test_filter_drops_records_and_their_offsets_count(worker: Worker) -> None:  # noqa: F811
-    await start_connector(worker, "src", {**SOURCE, "count": "300", "topic": "all-dropped", "transforms": "drop",
-                                          "transforms.drop.type": "Filter"})
+    await start_connector(
+        worker,
+        "src",
+        {**SOURCE, "count": "300", "topic": "all-dropped", "transforms": "drop", "transforms.drop.type": "Filter"},
+    )
     await eventually(lambda: worker.offsets.all("src") == [({"source": "all-dropped"}, {"n": 300})])
     assert await worker.transport.end_offsets([TopicPartition("all-dropped", 0)]) in (
-        {}, {TopicPartition("all-dropped", 0): 0})
+        {},
+        {TopicPartition("all-dropped", 0): 0},
+    )
 
 
 def test_no_transforms_no_chain() -> None:
     from miniconnect.plugins import Plugins
     from miniconnect.transforms.chain import build_chain
+
     assert build_chain(Plugins(plugin_path=[]), {"transforms": ""}) is None
     assert build_chain(Plugins(plugin_path=[]), {}) is None
 
 
 def test_a_transformation_and_a_predicate_from_plugin_path(tmp_path: Any) -> None:
+    from miniconnect.data.records import SinkRecord
     from miniconnect.plugins import Plugins
     from miniconnect.transforms.chain import build_chain
-    from miniconnect.data.records import SinkRecord
+
     (tmp_path / "my_smts.py").write_text(
         "from miniconnect.transforms import Predicate, Transformation\n"
         "class UpperTopic(Transformation):\n"
@@ -96,13 +124,21 @@ def test_a_transformation_and_a_predicate_from_plugin_path(tmp_path: Any) -> Non
         "class IsOdd(Predicate):\n"
         "    class_name = 'com.example.IsOdd'\n"
         "    def test(self, record):\n"
-        "        return record.kafka_offset % 2 == 1\n")
+        "        return record.kafka_offset % 2 == 1\n"
+    )
     plugins = Plugins(plugin_path=[str(tmp_path)])
     infos = {i["class"]: i["type"] for i in plugins.plugin_infos(connectors_only=False)}
     assert infos["com.example.UpperTopic"] == "transformation" and infos["com.example.IsOdd"] == "predicate"
-    chain = build_chain(plugins, {"transforms": "up", "transforms.up.type": "UpperTopic",
-                                  "transforms.up.predicate": "odd", "predicates": "odd",
-                                  "predicates.odd.type": "com.example.IsOdd"})
+    chain = build_chain(
+        plugins,
+        {
+            "transforms": "up",
+            "transforms.up.type": "UpperTopic",
+            "transforms.up.predicate": "odd",
+            "predicates": "odd",
+            "predicates.odd.type": "com.example.IsOdd",
+        },
+    )
     assert chain is not None
     records = [SinkRecord("t", 0, None, None, None, i, i) for i in range(4)]
     assert [r.topic for r in chain.apply_batch(records, lambda i, t, e: None)] == ["t", "T", "t", "T"]

@@ -2,6 +2,7 @@
 Connect 4.1.1's JsonConverter + transformation chain (tests/differential/TransformHarness.java, compiled here against
 ~/.cache/miniconnect/connect-4.1.1/libs) and through miniconnect's; the converter bytes, topics, headers, drops and
 error messages must be the same. Schemaless maps are compared parsed (Kafka's HashMap order is not reproduced)."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ LIBS = Path.home() / ".cache/miniconnect/connect-4.1.1/libs"
 HARNESS = Path(__file__).parent.parent / "differential" / "TransformHarness.java"
 T = "org.apache.kafka.connect.transforms."
 
-pytestmark = pytest.mark.skipif(not LIBS.is_dir() or shutil.which("javac") is None,
-                                reason="Kafka Connect 4.1.1 jars (scripts/test-deps.sh) and a JDK are needed")
+pytestmark = pytest.mark.skipif(
+    not LIBS.is_dir() or shutil.which("javac") is None,
+    reason="Kafka Connect 4.1.1 jars (scripts/test-deps.sh) and a JDK are needed",
+)
 
 
 def env(schema: Any, payload: Any) -> str:
@@ -34,28 +37,52 @@ def field(field_name: str, type_: str, optional: bool = False, **kw: Any) -> dic
     return {"field": field_name, "type": type_, "optional": optional, **kw}
 
 
-ORDER_SCHEMA = {"type": "struct", "name": "orders", "optional": False, "fields": [
-    field("id", "int32"), field("name", "string", True), field("amount", "double", True),
-    field("qty", "int64", True, default=7), field("flag", "boolean", True),
-    field("price", "bytes", True, name="org.apache.kafka.connect.data.Decimal", version=1,
-          parameters={"scale": "2"}),
-    field("day", "int32", True, name="org.apache.kafka.connect.data.Date", version=1),
-    field("at", "int64", True, name="org.apache.kafka.connect.data.Timestamp", version=1),
-    field("tod", "int32", True, name="org.apache.kafka.connect.data.Time", version=1),
-    field("epoch", "int64", True), field("when", "string", True),
-    field("addr", "struct", True, fields=[field("city", "string", True), field("zip", "int32", True)]),
-    field("tags", "array", True, items={"type": "string", "optional": False}),
-    field("attrs", "map", True, keys={"type": "string", "optional": False},
-          values={"type": "int32", "optional": True}),
-    field("blob", "bytes", True)]}
+ORDER_SCHEMA = {
+    "type": "struct",
+    "name": "orders",
+    "optional": False,
+    "fields": [
+        field("id", "int32"),
+        field("name", "string", True),
+        field("amount", "double", True),
+        field("qty", "int64", True, default=7),
+        field("flag", "boolean", True),
+        field(
+            "price", "bytes", True, name="org.apache.kafka.connect.data.Decimal", version=1, parameters={"scale": "2"}
+        ),
+        field("day", "int32", True, name="org.apache.kafka.connect.data.Date", version=1),
+        field("at", "int64", True, name="org.apache.kafka.connect.data.Timestamp", version=1),
+        field("tod", "int32", True, name="org.apache.kafka.connect.data.Time", version=1),
+        field("epoch", "int64", True),
+        field("when", "string", True),
+        field("addr", "struct", True, fields=[field("city", "string", True), field("zip", "int32", True)]),
+        field("tags", "array", True, items={"type": "string", "optional": False}),
+        field(
+            "attrs", "map", True, keys={"type": "string", "optional": False}, values={"type": "int32", "optional": True}
+        ),
+        field("blob", "bytes", True),
+    ],
+}
 
 
 def order(i: int, **over: Any) -> dict:
-    v = {"id": i, "name": f"n{i}", "amount": 1.5 * i, "qty": None if i % 3 == 0 else i * 10, "flag": i % 2 == 0,
-         "price": "AfQ=", "day": 19000 + i, "at": 1_700_000_000_123 + i * 86_399_999, "tod": 3_600_000 + i,
-         "epoch": 1_700_000_000_000 + i, "when": f"2024-01-0{1 + i % 9} 10:1{i % 10}:00",
-         "addr": {"city": f"c{i}", "zip": 1000 + i} if i % 4 else None, "tags": ["a", f"t{i}"], "blob": "AAE=",
-         "attrs": {"k": i, "z": None} if i % 2 else None}
+    v = {
+        "id": i,
+        "name": f"n{i}",
+        "amount": 1.5 * i,
+        "qty": None if i % 3 == 0 else i * 10,
+        "flag": i % 2 == 0,
+        "price": "AfQ=",
+        "day": 19000 + i,
+        "at": 1_700_000_000_123 + i * 86_399_999,
+        "tod": 3_600_000 + i,
+        "epoch": 1_700_000_000_000 + i,
+        "when": f"2024-01-0{1 + i % 9} 10:1{i % 10}:00",
+        "addr": {"city": f"c{i}", "zip": 1000 + i} if i % 4 else None,
+        "tags": ["a", f"t{i}"],
+        "blob": "AAE=",
+        "attrs": {"k": i, "z": None} if i % 2 else None,
+    }
     v.update(over)
     return v
 
@@ -68,17 +95,57 @@ def schema_records(topic: str = "orders") -> list[dict]:
 
 
 def schemaless_records(topic: str = "orders") -> list[dict]:
-    return [rec(topic, 1, env(None, {"id": 1, "name": "a", "amount": 2.5, "epoch": 1_700_000_000_000,
-                                     "when": "2024-01-02 10:11:00", "nested": {"x": 1, "y": {"z": "deep"}},
-                                     "list": [1, 2], "flag": True, "n": None})),
-            rec(topic, 2, env(None, {"id": 2, "name": "b", "amount": -1.0, "epoch": 0, "when": "1999-12-31 23:59:59",
-                                     "nested": {"x": 2, "y": {"z": "q"}}, "list": [], "flag": False, "n": None})),
-            rec(topic, 3, None)]
+    return [
+        rec(
+            topic,
+            1,
+            env(
+                None,
+                {
+                    "id": 1,
+                    "name": "a",
+                    "amount": 2.5,
+                    "epoch": 1_700_000_000_000,
+                    "when": "2024-01-02 10:11:00",
+                    "nested": {"x": 1, "y": {"z": "deep"}},
+                    "list": [1, 2],
+                    "flag": True,
+                    "n": None,
+                },
+            ),
+        ),
+        rec(
+            topic,
+            2,
+            env(
+                None,
+                {
+                    "id": 2,
+                    "name": "b",
+                    "amount": -1.0,
+                    "epoch": 0,
+                    "when": "1999-12-31 23:59:59",
+                    "nested": {"x": 2, "y": {"z": "q"}},
+                    "list": [],
+                    "flag": False,
+                    "n": None,
+                },
+            ),
+        ),
+        rec(topic, 3, None),
+    ]
 
 
 def rec(topic: str, offset: int, value: str | None, key: str | None = None, headers: list | None = None) -> dict:
-    return {"topic": topic, "partition": 0, "offset": offset, "timestamp": 1_700_000_000_000 + offset * 3_600_000,
-            "key": key, "value": value, "headers": headers or [["a", "1"], ["b", "two"]]}
+    return {
+        "topic": topic,
+        "partition": 0,
+        "offset": offset,
+        "timestamp": 1_700_000_000_000 + offset * 3_600_000,
+        "key": key,
+        "value": value,
+        "headers": headers or [["a", "1"], ["b", "two"]],
+    }
 
 
 def tx(alias: str, type_: str, **props: str) -> dict:
@@ -88,8 +155,9 @@ def tx(alias: str, type_: str, **props: str) -> dict:
 
 
 def chain(*parts: dict, predicates: dict | None = None) -> dict:
-    config: dict[str, str] = {"transforms": ",".join(p[next(iter(p))].split(".")[-1].replace("$", "") + str(i)
-                                                     for i, p in enumerate(parts))}
+    config: dict[str, str] = {
+        "transforms": ",".join(p[next(iter(p))].split(".")[-1].replace("$", "") + str(i) for i, p in enumerate(parts))
+    }
     aliases = config["transforms"].split(",")
     for alias, p in zip(aliases, parts):
         for k, v in p.items():
@@ -122,8 +190,18 @@ def _configs_for_schema() -> list[dict]:
         chain(tx("a", "ReplaceField$Value", exclude="blob,tags")),
         chain(tx("a", "ReplaceField$Value", include="id,name", renames="name:full_name")),
         chain(tx("a", "ReplaceField$Value", renames="id:key,amount:total")),
-        chain(tx("a", "InsertField$Value", topic_field="t", partition_field="p!", offset_field="o",
-                 timestamp_field="ts", static_field="s", static_value="v")),
+        chain(
+            tx(
+                "a",
+                "InsertField$Value",
+                topic_field="t",
+                partition_field="p!",
+                offset_field="o",
+                timestamp_field="ts",
+                static_field="s",
+                static_value="v",
+            )
+        ),
         chain(tx("a", "InsertField$Value", topic_field="t!")),
         chain(tx("a", "MaskField$Value", fields="name,amount,flag,qty,tags")),
         chain(tx("a", "MaskField$Value", fields="name,id", replacement="123")),
@@ -144,12 +222,27 @@ def _configs_for_schema() -> list[dict]:
         chain(tx("a", "TimestampConverter$Value", field="at", target_type="Time")),
         chain(tx("a", "TimestampConverter$Value", field="epoch", target_type="Timestamp")),
         chain(tx("a", "TimestampConverter$Value", field="epoch", target_type="unix", unix_precision="seconds")),
-        chain(tx("a", "TimestampConverter$Value", field="epoch", target_type="string", format="yyyyMMdd'T'HHmm",
-                 unix_precision="microseconds")),
-        chain(tx("a", "TimestampConverter$Value", field="when", target_type="Timestamp",
-                 format="yyyy-MM-dd HH:mm:ss")),
-        chain(tx("a", "TimestampConverter$Value", field="when", target_type="unix", format="yyyy-MM-dd HH:mm:ss",
-                 unix_precision="nanoseconds")),
+        chain(
+            tx(
+                "a",
+                "TimestampConverter$Value",
+                field="epoch",
+                target_type="string",
+                format="yyyyMMdd'T'HHmm",
+                unix_precision="microseconds",
+            )
+        ),
+        chain(tx("a", "TimestampConverter$Value", field="when", target_type="Timestamp", format="yyyy-MM-dd HH:mm:ss")),
+        chain(
+            tx(
+                "a",
+                "TimestampConverter$Value",
+                field="when",
+                target_type="unix",
+                format="yyyy-MM-dd HH:mm:ss",
+                unix_precision="nanoseconds",
+            )
+        ),
         chain(tx("a", "TimestampConverter$Value", field="day", target_type="Timestamp")),
         chain(tx("a", "TimestampConverter$Value", field="tod", target_type="string", format="HH:mm")),
         chain(tx("a", "TimestampConverter$Value", field="name", target_type="Date", format="yyyy")),
@@ -165,49 +258,66 @@ def _configs_for_schema() -> list[dict]:
         chain(tx("a", "HeaderFrom$Value", fields="id,amount,flag", headers="x,y,z", operation="move")),
         chain(tx("a", "Filter")),
         chain(tx("a", "Filter", predicate="tomb"), predicates={"tomb": {"type": T + "predicates.RecordIsTombstone"}}),
-        chain(tx("a", "Filter", predicate="tomb", negate="true"),
-              predicates={"tomb": {"type": T + "predicates.RecordIsTombstone"}}),
-        chain(tx("a", "Filter", predicate="hb"),
-              predicates={"hb": {"type": T + "predicates.HasHeaderKey", "name": "b"}}),
-        chain(tx("a", "RegexRouter", regex=".*", replacement="x", predicate="m"),
-              predicates={"m": {"type": T + "predicates.TopicNameMatches", "pattern": "ord.*"}}),
-        chain(tx("a", "ValueToKey", fields="id"), tx("b", "ExtractField$Key", field="id"),
-              tx("c", "RegexRouter", regex="(.*)", replacement="db.$1"),
-              tx("d", "ReplaceField$Value", exclude="blob")),
+        chain(
+            tx("a", "Filter", predicate="tomb", negate="true"),
+            predicates={"tomb": {"type": T + "predicates.RecordIsTombstone"}},
+        ),
+        chain(
+            tx("a", "Filter", predicate="hb"), predicates={"hb": {"type": T + "predicates.HasHeaderKey", "name": "b"}}
+        ),
+        chain(
+            tx("a", "RegexRouter", regex=".*", replacement="x", predicate="m"),
+            predicates={"m": {"type": T + "predicates.TopicNameMatches", "pattern": "ord.*"}},
+        ),
+        chain(
+            tx("a", "ValueToKey", fields="id"),
+            tx("b", "ExtractField$Key", field="id"),
+            tx("c", "RegexRouter", regex="(.*)", replacement="db.$1"),
+            tx("d", "ReplaceField$Value", exclude="blob"),
+        ),
         chain(tx("a", "Flatten$Value"), tx("b", "Cast$Value", spec="addr.zip:string")),
         chain(tx("a", "Cast$Key", spec="int64"), tx("b", "HoistField$Key", field="id")),
         chain(tx("a", "MaskField$Value", fields="amount,name", replacement="9")),
         chain(tx("a", "DropHeaders", headers="a,b,zz")),
         chain(tx("a", "ValueToKey", fields="id,addr"), tx("b", "Flatten$Key", delimiter="-")),
         chain(tx("a", "ValueToKey", fields="id,name"), tx("b", "ReplaceField$Key", renames="name:n")),
-        chain(tx("a", "HoistField$Value", field="v"), tx("b", "InsertField$Value", static_field="s!",
-                                                          static_value="x", timestamp_field="ts!")),
-        chain(tx("a", "TimestampConverter$Value", field="at", target_type="string",
-                 format="EEE, d MMM yyyy hh:mm:ss a Z")),
-        chain(tx("a", "TimestampConverter$Value", field="at", target_type="string",
-                 format="EEEE MMMM dd yy D HH:mm X")),
-        chain(tx("a", "TimestampConverter$Value", field="at", target_type="string",
-                 format="yyyy-MM-dd'T'HH:mm:ss.SSSXXX")),
+        chain(
+            tx("a", "HoistField$Value", field="v"),
+            tx("b", "InsertField$Value", static_field="s!", static_value="x", timestamp_field="ts!"),
+        ),
+        chain(
+            tx("a", "TimestampConverter$Value", field="at", target_type="string", format="EEE, d MMM yyyy hh:mm:ss a Z")
+        ),
+        chain(
+            tx("a", "TimestampConverter$Value", field="at", target_type="string", format="EEEE MMMM dd yy D HH:mm X")
+        ),
+        chain(
+            tx("a", "TimestampConverter$Value", field="at", target_type="string", format="yyyy-MM-dd'T'HH:mm:ss.SSSXXX")
+        ),
         chain(tx("a", "TimestampConverter$Value", field="at", target_type="string", format="''yy''-M-d k:m:s.S")),
         chain(tx("a", "TimestampConverter$Value", field="when", target_type="unix", format="yyyy-MM-dd HH:mm")),
         chain(tx("a", "TimestampConverter$Value", field="when", target_type="Date", format="yyyy-MM-dd")),
         chain(tx("a", "RegexRouter", regex="(?<first>o)r(?<rest>.*)", replacement="${rest}_${first}")),
         chain(tx("a", "RegexRouter", regex="\\Qorders\\E", replacement="lit\\$1")),
         chain(tx("a", "RegexRouter", regex="o(r+)ders?", replacement="$1$0")),
-        chain(tx("a", "InsertHeader", header="l1", value_literal="[1, 2]"),
-              tx("b", "InsertHeader", header="l2", value_literal="1.50"),
-              tx("c", "InsertHeader", header="l3", value_literal=" padded "),
-              tx("d", "InsertHeader", header="l4", value_literal="{\"a\": 1}"),
-              tx("e", "InsertHeader", header="l5", value_literal=" a b "),
-              tx("f", "InsertHeader", header="l6", value_literal="null"),
-              tx("g", "InsertHeader", header="l7", value_literal="1e3"),
-              tx("h", "InsertHeader", header="l8", value_literal="3.4e39"),
-              tx("i", "InsertHeader", header="l9", value_literal="[a, b]"),
-              tx("j", "InsertHeader", header="l10", value_literal="12345678901234567890"),
-              tx("k", "InsertHeader", header="l11", value_literal="2024-01-01")),
-        chain(tx("a", "InsertHeader", header="lit", value_literal="true"),
-              tx("b", "Filter", predicate="lit"), predicates={"lit": {"type": T + "predicates.HasHeaderKey",
-                                                                      "name": "nolit"}}),
+        chain(
+            tx("a", "InsertHeader", header="l1", value_literal="[1, 2]"),
+            tx("b", "InsertHeader", header="l2", value_literal="1.50"),
+            tx("c", "InsertHeader", header="l3", value_literal=" padded "),
+            tx("d", "InsertHeader", header="l4", value_literal='{"a": 1}'),
+            tx("e", "InsertHeader", header="l5", value_literal=" a b "),
+            tx("f", "InsertHeader", header="l6", value_literal="null"),
+            tx("g", "InsertHeader", header="l7", value_literal="1e3"),
+            tx("h", "InsertHeader", header="l8", value_literal="3.4e39"),
+            tx("i", "InsertHeader", header="l9", value_literal="[a, b]"),
+            tx("j", "InsertHeader", header="l10", value_literal="12345678901234567890"),
+            tx("k", "InsertHeader", header="l11", value_literal="2024-01-01"),
+        ),
+        chain(
+            tx("a", "InsertHeader", header="lit", value_literal="true"),
+            tx("b", "Filter", predicate="lit"),
+            predicates={"lit": {"type": T + "predicates.HasHeaderKey", "name": "nolit"}},
+        ),
     ]
     return c
 
@@ -217,27 +327,45 @@ def build_cases() -> list[dict]:
     for config in _configs_for_schema():
         cases.append({"name": f"struct {config}", "config": config, "schemas": True, "records": schema_records()})
         cases.append({"name": f"map {config}", "config": config, "schemas": True, "records": schemaless_records()})
-        cases.append({"name": f"no-envelope {config}", "config": config, "schemas": False,
-                      "records": [{**r, "value": None if r["value"] is None else json.dumps(json.loads(r["value"])
-                                                                                            ["payload"])}
-                                  for r in schemaless_records()]})
-    keyed = [rec("orders", 1, env(None, {"id": 1}), key=env({"type": "int32", "optional": False}, 5)),
-             rec("orders", 2, env(None, {"id": 2}), key=env({"type": "string", "optional": True}, "7")),
-             rec("orders", 3, None, key=env({"type": "int64", "optional": False}, 300))]
-    for config in (chain(tx("a", "Cast$Key", spec="int8")), chain(tx("a", "Cast$Key", spec="string")),
-                   chain(tx("a", "HoistField$Key", field="k")),
-                   chain(tx("a", "SetSchemaMetadata$Key", schema_name="K")),
-                   chain(tx("a", "TimestampConverter$Key", target_type="Timestamp"))):
+        cases.append(
+            {
+                "name": f"no-envelope {config}",
+                "config": config,
+                "schemas": False,
+                "records": [
+                    {**r, "value": None if r["value"] is None else json.dumps(json.loads(r["value"])["payload"])}
+                    for r in schemaless_records()
+                ],
+            }
+        )
+    keyed = [
+        rec("orders", 1, env(None, {"id": 1}), key=env({"type": "int32", "optional": False}, 5)),
+        rec("orders", 2, env(None, {"id": 2}), key=env({"type": "string", "optional": True}, "7")),
+        rec("orders", 3, None, key=env({"type": "int64", "optional": False}, 300)),
+    ]
+    for config in (
+        chain(tx("a", "Cast$Key", spec="int8")),
+        chain(tx("a", "Cast$Key", spec="string")),
+        chain(tx("a", "HoistField$Key", field="k")),
+        chain(tx("a", "SetSchemaMetadata$Key", schema_name="K")),
+        chain(tx("a", "TimestampConverter$Key", target_type="Timestamp")),
+    ):
         cases.append({"name": f"keys {config}", "config": config, "schemas": True, "records": keyed})
     return cases
 
 
 def run_kafka(cases: list[dict], tmp: Path) -> list[list[dict]]:
-    subprocess.run(["javac", "-nowarn", "-cp", f"{LIBS}/*", "-d", str(tmp), str(HARNESS)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["javac", "-nowarn", "-cp", f"{LIBS}/*", "-d", str(tmp), str(HARNESS)], check=True, capture_output=True
+    )
     stdin = "".join(json.dumps({k: c[k] for k in ("config", "schemas", "records")}) + "\n" for c in cases)
-    out = subprocess.run(["java", "-cp", f"{tmp}{os.pathsep}{LIBS}/*", "TransformHarness"], input=stdin.encode(),
-                         capture_output=True, check=True, timeout=300).stdout.decode()
+    out = subprocess.run(
+        ["java", "-cp", f"{tmp}{os.pathsep}{LIBS}/*", "TransformHarness"],
+        input=stdin.encode(),
+        capture_output=True,
+        check=True,
+        timeout=300,
+    ).stdout.decode()
     return [json.loads(line) for line in out.splitlines() if line.startswith("[")]
 
 
@@ -246,7 +374,7 @@ def run_ours(case: dict, plugins: Plugins) -> list[dict]:
     stage's apply_batch, record by record after a failure), errors collected per record."""
     try:
         transforms = build_chain(plugins, case["config"])
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return [{"config_error": str(e)}]
     kc, vc = JsonConverter(), JsonConverter()
     kc.configure({"schemas.enable": case["schemas"]}, True)
@@ -258,15 +386,28 @@ def run_ours(case: dict, plugins: Plugins) -> list[dict]:
         try:
             ks, k = kc.to_connect_data(r["topic"], None if r["key"] is None else r["key"].encode())
             vs, v = vc.to_connect_data(r["topic"], None if r["value"] is None else r["value"].encode())
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             out[i] = {"error": str(e)}
             continue
-        converted.append(SinkRecord(r["topic"], r["partition"], ks, k, vs, v, r["offset"], r["timestamp"],
-                                    "CreateTime", [(h, None if x is None else x.encode()) for h, x in r["headers"]]))
+        converted.append(
+            SinkRecord(
+                r["topic"],
+                r["partition"],
+                ks,
+                k,
+                vs,
+                v,
+                r["offset"],
+                r["timestamp"],
+                "CreateTime",
+                [(h, None if x is None else x.encode()) for h, x in r["headers"]],
+            )
+        )
         positions.append(i)
 
     def on_error(j: int, transformation: object, error: BaseException) -> None:
         out[positions[j]] = {"error": str(error)}
+
     results = transforms.apply_batch(converted, on_error) if transforms is not None else converted
     for j, record in enumerate(results):
         i = positions[j]
@@ -278,12 +419,15 @@ def run_ours(case: dict, plugins: Plugins) -> list[dict]:
         try:
             kb = kc.from_connect_data(record.topic, record.key_schema, record.key)
             vb = vc.from_connect_data(record.topic, record.value_schema, record.value)
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             out[i] = {"error": str(e)}
             continue
-        out[i] = {"topic": record.topic, "key": None if kb is None else kb.decode(),
-                  "value": None if vb is None else vb.decode(),
-                  "headers": [[h, None if x is None else x.decode()] for h, x in record.headers]}
+        out[i] = {
+            "topic": record.topic,
+            "key": None if kb is None else kb.decode(),
+            "value": None if vb is None else vb.decode(),
+            "headers": [[h, None if x is None else x.decode()] for h, x in record.headers],
+        }
     return out
 
 
@@ -296,15 +440,24 @@ def test_single_record_path_matches_the_batch_path() -> None:
             continue
         vc = JsonConverter()
         vc.configure({"schemas.enable": case["schemas"]}, False)
-        records = [SinkRecord(r["topic"], 0, None, None, *vc.to_connect_data(r["topic"], None if r["value"] is None
-                                                                            else r["value"].encode()), r["offset"],
-                              r["timestamp"]) for r in case["records"]]
+        records = [
+            SinkRecord(
+                r["topic"],
+                0,
+                None,
+                None,
+                *vc.to_connect_data(r["topic"], None if r["value"] is None else r["value"].encode()),
+                r["offset"],
+                r["timestamp"],
+            )
+            for r in case["records"]
+        ]
         for batch_records in (records, [r for r in records if r.value is not None]):  # the latter: fast paths
             one_by_one = []
             for r in batch_records:
                 try:
                     one_by_one.append(transforms.apply(r))
-                except Exception:  # noqa: BLE001
+                except Exception:
                     one_by_one.append(None)
             assert transforms.apply_batch(batch_records, lambda i, t, e: None) == one_by_one, case["name"]
 

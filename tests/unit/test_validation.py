@@ -1,15 +1,20 @@
 """Connector config validation: the ConfigInfos of /config/validate and the 400 message of create/update."""
+
 import pytest
 
 from miniconnect.config.configdef import ConfigDef, ConfigType, ConfigValue, Importance, one_of
 from miniconnect.config.connector_config import COMMON_CONFIG, SINK_CONFIG, SOURCE_CONFIG, plugin_config_keys
-from miniconnect.config.validation import (invalid_config_message, java_map_str, validate_connector_config,
-                                           validate_or_raise)
+from miniconnect.config.validation import (
+    invalid_config_message,
+    java_map_str,
+    validate_connector_config,
+    validate_or_raise,
+)
 from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask
 from miniconnect.converters.base import Converter
 from miniconnect.errors import BadRequest, ConnectError
-from miniconnect.plugins import Plugins, PluginNotFound
+from miniconnect.plugins import PluginNotFound, Plugins
 
 
 class _SrcTask(SourceTask):
@@ -31,11 +36,11 @@ class _SinkTask(SinkTask):
 class DemoSourceConnector(SourceConnector):
     class_name = "com.example.DemoSourceConnector"
     task_class = _SrcTask
-    config_def = (ConfigDef()
-                  .define("topic", ConfigType.STRING, importance=Importance.HIGH, documentation="Target topic",
-                          group="Demo")
-                  .define("mode", ConfigType.STRING, "bulk", one_of("bulk", "incrementing"), documentation="Mode",
-                          group="Demo"))
+    config_def = (
+        ConfigDef()
+        .define("topic", ConfigType.STRING, importance=Importance.HIGH, documentation="Target topic", group="Demo")
+        .define("mode", ConfigType.STRING, "bulk", one_of("bulk", "incrementing"), documentation="Mode", group="Demo")
+    )
 
     def validate(self, props):
         values = super().validate(props)
@@ -57,10 +62,11 @@ class DemoSinkConnector(SinkConnector):
 
 class LoudConverter(Converter):
     class_name = "com.example.LoudConverter"
-    config_def = (ConfigDef()
-                  .define("converter.type", ConfigType.STRING, validator=one_of("key", "value", "header"),
-                          documentation="type")
-                  .define("volume", ConfigType.INT, 1, documentation="how loud", group="Loudness"))
+    config_def = (
+        ConfigDef()
+        .define("converter.type", ConfigType.STRING, validator=one_of("key", "value", "header"), documentation="type")
+        .define("volume", ConfigType.INT, 1, documentation="how loud", group="Loudness")
+    )
 
     def configure(self, configs, is_key):
         pass
@@ -90,21 +96,56 @@ def entry(infos, name):
 
 def test_framework_config_defs_match_kafka():
     common = [k.name for k in COMMON_CONFIG.keys.values()]
-    assert common == ["name", "connector.class", "connector.plugin.version", "tasks.max", "tasks.max.enforce",
-                      "key.converter", "key.converter.plugin.version", "value.converter",
-                      "value.converter.plugin.version", "header.converter", "header.converter.plugin.version",
-                      "transforms", "predicates", "config.action.reload",
-                      "errors.retry.timeout", "errors.retry.delay.max.ms", "errors.tolerance", "errors.log.enable",
-                      "errors.log.include.messages"]
+    assert common == [
+        "name",
+        "connector.class",
+        "connector.plugin.version",
+        "tasks.max",
+        "tasks.max.enforce",
+        "key.converter",
+        "key.converter.plugin.version",
+        "value.converter",
+        "value.converter.plugin.version",
+        "header.converter",
+        "header.converter.plugin.version",
+        "transforms",
+        "predicates",
+        "config.action.reload",
+        "errors.retry.timeout",
+        "errors.retry.delay.max.ms",
+        "errors.tolerance",
+        "errors.log.enable",
+        "errors.log.include.messages",
+    ]
     assert COMMON_CONFIG.keys["tasks.max"].info() == {
-        "name": "tasks.max", "type": "INT", "required": False, "default_value": "1", "importance": "HIGH",
-        "documentation": "Maximum number of tasks to use for this connector.", "group": "Common", "width": "SHORT",
-        "display_name": "Tasks max", "dependents": [], "order": 4}
-    assert SOURCE_CONFIG.groups == ["Common", "Transforms", "Predicates", "Error Handling", "Topic Creation",
-                                    "Exactly Once Support", "offsets.topic"]
-    assert list(SINK_CONFIG.keys)[-5:] == ["topics", "topics.regex", "errors.deadletterqueue.topic.name",
-                                          "errors.deadletterqueue.topic.replication.factor",
-                                          "errors.deadletterqueue.context.headers.enable"]
+        "name": "tasks.max",
+        "type": "INT",
+        "required": False,
+        "default_value": "1",
+        "importance": "HIGH",
+        "documentation": "Maximum number of tasks to use for this connector.",
+        "group": "Common",
+        "width": "SHORT",
+        "display_name": "Tasks max",
+        "dependents": [],
+        "order": 4,
+    }
+    assert SOURCE_CONFIG.groups == [
+        "Common",
+        "Transforms",
+        "Predicates",
+        "Error Handling",
+        "Topic Creation",
+        "Exactly Once Support",
+        "offsets.topic",
+    ]
+    assert list(SINK_CONFIG.keys)[-5:] == [
+        "topics",
+        "topics.regex",
+        "errors.deadletterqueue.topic.name",
+        "errors.deadletterqueue.topic.replication.factor",
+        "errors.deadletterqueue.context.headers.enable",
+    ]
     assert SINK_CONFIG.keys["topics"].info()["default_value"] == ""
     assert SOURCE_CONFIG.keys["transaction.boundary"].default == "poll"
     assert SOURCE_CONFIG.keys["exactly.once.support"].default == "requested"
@@ -122,34 +163,53 @@ def test_missing_connector_class_is_bad_request(plugins):
     # in the order of the java.util.HashMap Kafka prints (checked against Kafka 4.1.1 in the differential test)
     assert str(e.value) == "Connector config {name=x, topics=t} contains no connector type"
     with pytest.raises(BadRequest) as e:
-        validate_connector_config(plugins, {"topics": "t", "a": "1", "zz": "2", "tasks.max": "3", "file": "f",
-                                            "k1": "v", "k2": "v", "name": "x"})
-    assert str(e.value) == ("Connector config {zz=2, a=1, file=f, topics=t, tasks.max=3, k1=v, k2=v, name=x} "
-                            "contains no connector type")
+        validate_connector_config(
+            plugins,
+            {"topics": "t", "a": "1", "zz": "2", "tasks.max": "3", "file": "f", "k1": "v", "k2": "v", "name": "x"},
+        )
+    assert str(e.value) == (
+        "Connector config {zz=2, a=1, file=f, topics=t, tasks.max=3, k1=v, k2=v, name=x} contains no connector type"
+    )
 
 
 def test_unknown_connector_class(plugins):
-    with pytest.raises(PluginNotFound, match="Failed to find any class that implements Connector and which name "
-                                             "matches Nope, available connectors are: "):
+    with pytest.raises(
+        PluginNotFound,
+        match="Failed to find any class that implements Connector and which name "
+        "matches Nope, available connectors are: ",
+    ):
         validate_connector_config(plugins, {"connector.class": "Nope", "name": "x"})
 
 
 def test_valid_source_config(plugins):
-    infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "src", "topic": "t",
-                                                "tasks.max": "2"})
+    infos = validate_connector_config(
+        plugins, {"connector.class": "DemoSource", "name": "src", "topic": "t", "tasks.max": "2"}
+    )
     assert infos["name"] == "DemoSource" and infos["error_count"] == 0
-    assert infos["groups"] == ["Common", "Transforms", "Predicates", "Error Handling", "Topic Creation",
-                               "Exactly Once Support", "offsets.topic", "Demo"]
-    assert entry(infos, "tasks.max")["value"] == {"name": "tasks.max", "value": "2", "recommended_values": [],
-                                                  "errors": [], "visible": True}
+    assert infos["groups"] == [
+        "Common",
+        "Transforms",
+        "Predicates",
+        "Error Handling",
+        "Topic Creation",
+        "Exactly Once Support",
+        "offsets.topic",
+        "Demo",
+    ]
+    assert entry(infos, "tasks.max")["value"] == {
+        "name": "tasks.max",
+        "value": "2",
+        "recommended_values": [],
+        "errors": [],
+        "visible": True,
+    }
     assert entry(infos, "topic")["definition"]["group"] == "Demo"
     assert invalid_config_message(infos) is None
     assert validate_or_raise(plugins, {"connector.class": "DemoSource", "name": "src", "topic": "t"}) is not None
 
 
 def test_errors_and_message(plugins):
-    props = {"connector.class": "DemoSource", "name": "", "tasks.max": "0", "mode": "incrementing",
-             "undeclared": None}
+    props = {"connector.class": "DemoSource", "name": "", "tasks.max": "0", "mode": "incrementing", "undeclared": None}
     infos = validate_connector_config(plugins, props)
     errs = errors_of(infos)
     assert errs["name"] == ["Invalid value  for configuration name: String may not be empty"]
@@ -163,8 +223,10 @@ def test_errors_and_message(plugins):
     message = invalid_config_message(infos)
     lines = message.split("\n")
     assert lines[0] == "Connector configuration is invalid and contains the following 5 error(s):"
-    assert lines[-1] == ("You can also find the above list of errors at the endpoint "
-                         "`/connector-plugins/{connectorType}/config/validate`")
+    assert lines[-1] == (
+        "You can also find the above list of errors at the endpoint "
+        "`/connector-plugins/{connectorType}/config/validate`"
+    )
     assert set(lines[1:-1]) == {e for es in errs.values() for e in es}
     with pytest.raises(BadRequest) as e:
         validate_or_raise(plugins, props)
@@ -173,15 +235,20 @@ def test_errors_and_message(plugins):
 
 def test_control_characters_in_name(plugins):
     infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "a\nb\x7f", "topic": "t"})
-    assert errors_of(infos)["name"] == ["Invalid value a\nb\x7f for configuration name: String may not contain "
-                                        "control sequences but had the following ASCII chars: 10, 127"]
+    assert errors_of(infos)["name"] == [
+        "Invalid value a\nb\x7f for configuration name: String may not contain "
+        "control sequences but had the following ASCII chars: 10, 127"
+    ]
 
 
 def test_unparseable_int_reports_like_kafka(plugins):
-    infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "n", "topic": "t",
-                                                "tasks.max": "abc"})
-    assert errors_of(infos)["tasks.max"] == ["Invalid value abc for configuration tasks.max: Not a number of type INT",
-                                             "Invalid value null for configuration tasks.max: Value must be non-null"]
+    infos = validate_connector_config(
+        plugins, {"connector.class": "DemoSource", "name": "n", "topic": "t", "tasks.max": "abc"}
+    )
+    assert errors_of(infos)["tasks.max"] == [
+        "Invalid value abc for configuration tasks.max: Not a number of type INT",
+        "Invalid value null for configuration tasks.max: Value must be non-null",
+    ]
 
 
 def test_sink_needs_topics_or_regex(plugins):
@@ -199,47 +266,77 @@ def test_sink_bad_regex_and_dlq_rules(plugins):
     base = {"connector.class": "DemoSink", "name": "s"}
     errs = errors_of(validate_connector_config(plugins, {**base, "topics.regex": "["}))
     assert errs["topics.regex"][0].startswith("Invalid value [ for configuration topics.regex: Invalid regex: ")
-    errs = errors_of(validate_connector_config(plugins, {**base, "topics": "a, dlq,a",
-                                                        "errors.deadletterqueue.topic.name": "dlq"}))
-    assert errs["topics"] == ["The DLQ topic 'dlq' may not be included in the list of topics ('topics=[a, dlq]') "
-                              "consumed by the connector"]
-    errs = errors_of(validate_connector_config(plugins, {**base, "topics.regex": "d.*",
-                                                        "errors.deadletterqueue.topic.name": "dlq"}))
-    assert errs["topics.regex"] == ["The DLQ topic 'dlq' may not be matched by the regex for the topics "
-                                    "('topics.regex=d.*') consumed by the connector"]
+    errs = errors_of(
+        validate_connector_config(plugins, {**base, "topics": "a, dlq,a", "errors.deadletterqueue.topic.name": "dlq"})
+    )
+    assert errs["topics"] == [
+        "The DLQ topic 'dlq' may not be included in the list of topics ('topics=[a, dlq]') consumed by the connector"
+    ]
+    errs = errors_of(
+        validate_connector_config(plugins, {**base, "topics.regex": "d.*", "errors.deadletterqueue.topic.name": "dlq"})
+    )
+    assert errs["topics.regex"] == [
+        "The DLQ topic 'dlq' may not be matched by the regex for the topics "
+        "('topics.regex=d.*') consumed by the connector"
+    ]
 
 
 def test_topic_creation_groups(plugins):
     base = {"connector.class": "DemoSource", "name": "s", "topic": "t"}
     assert validate_connector_config(plugins, base)["error_count"] == 0  # no topic.creation.* keys: not checked
-    infos = validate_connector_config(plugins, {**base, "topic.creation.default.partitions": "0",
-                                                "topic.creation.groups": "compacted",
-                                                "topic.creation.compacted.include": "c.*"})
+    infos = validate_connector_config(
+        plugins,
+        {
+            **base,
+            "topic.creation.default.partitions": "0",
+            "topic.creation.groups": "compacted",
+            "topic.creation.compacted.include": "c.*",
+        },
+    )
     errs = errors_of(infos)
     assert errs == {
-        "topic.creation.default.replication.factor":
-            ['Missing required configuration "topic.creation.default.replication.factor" which has no default value.'],
-        "topic.creation.default.partitions":
-            ["Invalid value 0 for configuration topic.creation.default.partitions: Value must be -1 or at least 1"]}
+        "topic.creation.default.replication.factor": [
+            'Missing required configuration "topic.creation.default.replication.factor" which has no default value.'
+        ],
+        "topic.creation.default.partitions": [
+            "Invalid value 0 for configuration topic.creation.default.partitions: Value must be -1 or at least 1"
+        ],
+    }
     assert entry(infos, "topic.creation.compacted.include")["value"]["value"] == "c.*"
-    ok = validate_connector_config(plugins, {**base, "topic.creation.default.partitions": "3",
-                                             "topic.creation.default.replication.factor": "-1",
-                                             "topic.creation.groups": "compacted"})
+    ok = validate_connector_config(
+        plugins,
+        {
+            **base,
+            "topic.creation.default.partitions": "3",
+            "topic.creation.default.replication.factor": "-1",
+            "topic.creation.groups": "compacted",
+        },
+    )
     assert ok["error_count"] == 0
     assert entry(ok, "topic.creation.compacted.partitions")["value"]["value"] == "3"  # inherited from default
     # worker with topic.creation.enable=false ignores these keys
     off = WorkerConfig({"topic.creation.enable": "false"})
-    assert validate_connector_config(plugins, {**base, "topic.creation.default.partitions": "0"}, off)[
-        "error_count"] == 0
+    assert (
+        validate_connector_config(plugins, {**base, "topic.creation.default.partitions": "0"}, off)["error_count"] == 0
+    )
 
 
 def test_converter_keys_validated_with_prefix(plugins):
-    infos = validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "n", "topic": "t",
-                                                "value.converter": "Loud", "value.converter.volume": "x",
-                                                "key.converter": "Missing"})
+    infos = validate_connector_config(
+        plugins,
+        {
+            "connector.class": "DemoSource",
+            "name": "n",
+            "topic": "t",
+            "value.converter": "Loud",
+            "value.converter.volume": "x",
+            "key.converter": "Missing",
+        },
+    )
     errs = errors_of(infos)
-    assert errs["key.converter"] == ["Invalid value Missing for configuration key.converter: "
-                                     "Class Missing could not be found."]
+    assert errs["key.converter"] == [
+        "Invalid value Missing for configuration key.converter: Class Missing could not be found."
+    ]
     assert errs["value.converter.volume"] == ["Invalid value x for configuration volume: Not a number of type INT"]
     vol = entry(infos, "value.converter.volume")
     assert vol["definition"]["name"] == "value.converter.volume"
@@ -251,6 +348,7 @@ def test_converter_keys_validated_with_prefix(plugins):
 def test_ambiguous_class_raises(plugins):
     class OtherDemoSourceConnector(DemoSourceConnector):
         class_name = "org.other.DemoSourceConnector"
+
     plugins.register(OtherDemoSourceConnector)
     with pytest.raises(ConnectError, match="More than one connector matches alias DemoSource"):
         validate_connector_config(plugins, {"connector.class": "DemoSource", "name": "x"})
@@ -265,52 +363,94 @@ def test_transformation_and_predicate_aliases_are_enriched_with_their_class_keys
     """ConnectorConfig.enrich: each alias gets a required `<transforms|predicates>.<alias>.type` key and the keys of
     the class it names, prefixed, in the alias's group, sorted by name (ConfigDef.embed of sortedConfigs), with the
     class's own validators and messages (names unprefixed, as Kafka's embedded validators report them)."""
-    props = {"connector.class": "DemoSink", "name": "s", "topics": "t", "transforms": "route,unwrap,key,bad,cast",
-             "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
-             "transforms.route.regex": ".*", "predicates": "isT",
-             "transforms.key.type": "ValueToKey", "transforms.key.fields": "",
-             "transforms.bad.type": "org.example.Nope",
-             "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value", "transforms.cast.spec": "a:foo",
-             "transforms.cast.negate": "true"}
+    props = {
+        "connector.class": "DemoSink",
+        "name": "s",
+        "topics": "t",
+        "transforms": "route,unwrap,key,bad,cast",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": ".*",
+        "predicates": "isT",
+        "transforms.key.type": "ValueToKey",
+        "transforms.key.fields": "",
+        "transforms.bad.type": "org.example.Nope",
+        "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+        "transforms.cast.spec": "a:foo",
+        "transforms.cast.negate": "true",
+    }
     infos = validate_connector_config(plugins, props)
     errs = errors_of(infos)
     assert errs == {
-        "transforms.route.replacement": ['Missing required configuration "transforms.route.replacement" which has '
-                                         'no default value.'],
-        "transforms.unwrap.type": ['Missing required configuration "transforms.unwrap.type" which has no default '
-                                   'value.'],
+        "transforms.route.replacement": [
+            'Missing required configuration "transforms.route.replacement" which has no default value.'
+        ],
+        "transforms.unwrap.type": [
+            'Missing required configuration "transforms.unwrap.type" which has no default value.'
+        ],
         "transforms.key.fields": ["Invalid value [] for configuration fields: Empty list"],
-        "transforms.bad.type": ["Invalid value org.example.Nope for configuration transforms.bad.type: Class "
-                                "org.example.Nope could not be found."],
-        "transforms.cast.type": ["Config 'transforms.cast.negate' was provided but there is no config "
-                                 "'transforms.cast.predicate' defining a predicate to be negated."],
+        "transforms.bad.type": [
+            "Invalid value org.example.Nope for configuration transforms.bad.type: Class "
+            "org.example.Nope could not be found."
+        ],
+        "transforms.cast.type": [
+            "Config 'transforms.cast.negate' was provided but there is no config "
+            "'transforms.cast.predicate' defining a predicate to be negated."
+        ],
         "transforms.cast.spec": ["Invalid type found in casting spec: foo"],
-        "predicates.isT.type": ['Missing required configuration "predicates.isT.type" which has no default value.']}
+        "predicates.isT.type": ['Missing required configuration "predicates.isT.type" which has no default value.'],
+    }
     assert infos["error_count"] == 7
     definition = entry(infos, "transforms.route.type")["definition"]
     assert (definition["group"], definition["display_name"], definition["required"]) == (
-        "Transforms: route", "Transformation type for route", True)
-    names = [c["definition"]["name"] for c in infos["configs"]
-             if c["definition"] and c["definition"]["group"] == "Transforms: route"]
+        "Transforms: route",
+        "Transformation type for route",
+        True,
+    )
+    names = [
+        c["definition"]["name"]
+        for c in infos["configs"]
+        if c["definition"] and c["definition"]["group"] == "Transforms: route"
+    ]
     # Kafka 4.1's order: type, plugin.version, then the class's keys and predicate/negate as ConfigDef.sortedConfigs
     # orders them (no default first, then importance, then name)
-    assert names == ["transforms.route.type", "transforms.route.plugin.version", "transforms.route.regex",
-                     "transforms.route.replacement", "transforms.route.negate", "transforms.route.predicate"]
+    assert names == [
+        "transforms.route.type",
+        "transforms.route.plugin.version",
+        "transforms.route.regex",
+        "transforms.route.replacement",
+        "transforms.route.negate",
+        "transforms.route.predicate",
+    ]
     regex = entry(infos, "transforms.route.regex")["definition"]
     assert (regex["order"], regex["display_name"], regex["documentation"]) == (
-        2, "regex", "Regular expression to use for matching.")
+        2,
+        "regex",
+        "Regular expression to use for matching.",
+    )
     version = entry(infos, "transforms.route.plugin.version")["definition"]
     assert (version["display_name"], version["documentation"], version["importance"], version["order"]) == (
-        "Transformation version for route", "Version of the 'route' transformation.", "HIGH", 1)
+        "Transformation version for route",
+        "Version of the 'route' transformation.",
+        "HIGH",
+        1,
+    )
     assert entry(infos, "predicates.isT.type")["definition"]["group"] == "Predicates: isT"
     # the type keys recommend every installed class of their kind (EnrichablePlugin.ClassRecommender)
     recommended = entry(infos, "transforms.route.type")["value"]["recommended_values"]
     assert len(recommended) == 26 and "org.apache.kafka.connect.transforms.ValueToKey" in recommended
     assert entry(infos, "predicates.isT.type")["value"]["recommended_values"] == [
-        "org.apache.kafka.connect.transforms.predicates." + n for n in ("HasHeaderKey", "RecordIsTombstone",
-                                                                        "TopicNameMatches")]
-    assert infos["groups"][:7] == ["Common", "Transforms", "Predicates", "Error Handling", "Transforms: route",
-                                   "Transforms: unwrap", "Transforms: key"]
+        "org.apache.kafka.connect.transforms.predicates." + n
+        for n in ("HasHeaderKey", "RecordIsTombstone", "TopicNameMatches")
+    ]
+    assert infos["groups"][:7] == [
+        "Common",
+        "Transforms",
+        "Predicates",
+        "Error Handling",
+        "Transforms: route",
+        "Transforms: unwrap",
+        "Transforms: key",
+    ]
     with pytest.raises(BadRequest, match=r"contains the following 7 error\(s\)"):
         validate_or_raise(plugins, props)
     # no aliases, no alias keys: an empty list is valid
@@ -321,38 +461,84 @@ def test_transformation_and_predicate_aliases_are_enriched_with_their_class_keys
 def test_bad_transform_configs_are_refused_with_kafkas_messages(plugins):
     base = {"connector.class": "DemoSink", "name": "s", "topics": "t"}
     cases = [
-        ({"transforms": "r", "transforms.r.type": "RegexRouter", "transforms.r.regex": "(a",
-          "transforms.r.replacement": "x"}, "transforms.r.regex", "Invalid value (a for configuration regex: "
-                                                                  "Invalid regex: "),
-        ({"transforms": "c", "transforms.c.type": "org.apache.kafka.connect.transforms.Cast$Key",
-          "transforms.c.spec": "int33"}, "transforms.c.spec", "Invalid type found in casting spec: int33"),
-        ({"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "nope"},
-         "transforms.f.predicate", "Invalid value nope for configuration transforms.f.predicate: Unknown "
-                                   "configuration 'predicates.nope.type'"),
+        (
+            {
+                "transforms": "r",
+                "transforms.r.type": "RegexRouter",
+                "transforms.r.regex": "(a",
+                "transforms.r.replacement": "x",
+            },
+            "transforms.r.regex",
+            "Invalid value (a for configuration regex: Invalid regex: ",
+        ),
+        (
+            {
+                "transforms": "c",
+                "transforms.c.type": "org.apache.kafka.connect.transforms.Cast$Key",
+                "transforms.c.spec": "int33",
+            },
+            "transforms.c.spec",
+            "Invalid type found in casting spec: int33",
+        ),
+        (
+            {"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "nope"},
+            "transforms.f.predicate",
+            "Invalid value nope for configuration transforms.f.predicate: Unknown configuration 'predicates.nope.type'",
+        ),
         ({"transforms": "x"}, "transforms.x.type", 'Missing required configuration "transforms.x.type"'),
-        ({"transforms": "v", "transforms.v.type": "ValueToKey", "transforms.v.plugin.version": "9.9"},
-         "transforms.v.type", "Plugin org.apache.kafka.connect.transforms.ValueToKey not found that matches the "
-                              "version range [9.9,9.9], available versions: ["),
-        ({"predicates": "p", "predicates.p.type": "TopicNameMatches"}, "predicates.p.pattern",
-         'Missing required configuration "predicates.p.pattern"'),
+        (
+            {"transforms": "v", "transforms.v.type": "ValueToKey", "transforms.v.plugin.version": "9.9"},
+            "transforms.v.type",
+            "Plugin org.apache.kafka.connect.transforms.ValueToKey not found that matches the "
+            "version range [9.9,9.9], available versions: [",
+        ),
+        (
+            {"predicates": "p", "predicates.p.type": "TopicNameMatches"},
+            "predicates.p.pattern",
+            'Missing required configuration "predicates.p.pattern"',
+        ),
     ]
     for extra, key, message in cases:
         errs = errors_of(validate_connector_config(plugins, {**base, **extra}))
         assert key in errs and errs[key][0].startswith(message), (extra, errs)
         assert len(errs) == 1 or key == "transforms.v.type", errs
     # a missing required value is also run through its validator, as Kafka's ConfigDef.validate does
-    errs = errors_of(validate_connector_config(plugins, {**base, "transforms": "r", "transforms.r.type": "RegexRouter",
-                                                         "predicates": "p", "predicates.p.type": "TopicNameMatches"}))
+    errs = errors_of(
+        validate_connector_config(
+            plugins,
+            {
+                **base,
+                "transforms": "r",
+                "transforms.r.type": "RegexRouter",
+                "predicates": "p",
+                "predicates.p.type": "TopicNameMatches",
+            },
+        )
+    )
     assert errs["transforms.r.regex"] == [
         'Missing required configuration "transforms.r.regex" which has no default value.',
         'Invalid value null for configuration regex: Invalid regex: Cannot invoke "String.isEmpty()" because '
-        '"this.pattern" is null']
+        '"this.pattern" is null',
+    ]
     assert errs["predicates.p.pattern"][1].startswith("Invalid value null for configuration pattern: Invalid regex")
     assert errs["transforms.r.replacement"] == [
-        'Missing required configuration "transforms.r.replacement" which has no default value.']
-    ok_version = {"transforms": "r", "transforms.r.type": "RegexRouter", "transforms.r.regex": "a",
-                  "transforms.r.replacement": "b", "transforms.r.plugin.version": "[0.0.1,99)"}
+        'Missing required configuration "transforms.r.replacement" which has no default value.'
+    ]
+    ok_version = {
+        "transforms": "r",
+        "transforms.r.type": "RegexRouter",
+        "transforms.r.regex": "a",
+        "transforms.r.replacement": "b",
+        "transforms.r.plugin.version": "[0.0.1,99)",
+    }
     assert validate_connector_config(plugins, {**base, **ok_version})["error_count"] == 0
-    ok = {"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "isT", "transforms.f.negate":
-          "true", "predicates": "isT", "predicates.isT.type": "TopicNameMatches", "predicates.isT.pattern": "t.*"}
+    ok = {
+        "transforms": "f",
+        "transforms.f.type": "Filter",
+        "transforms.f.predicate": "isT",
+        "transforms.f.negate": "true",
+        "predicates": "isT",
+        "predicates.isT.type": "TopicNameMatches",
+        "predicates.isT.pattern": "t.*",
+    }
     assert validate_connector_config(plugins, {**base, **ok})["error_count"] == 0

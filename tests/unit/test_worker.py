@@ -1,4 +1,5 @@
 """The Worker on the real embedded log: states, offsets only after acks, commits only after flush, isolation."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,16 +10,16 @@ from typing import Any
 import pytest
 
 from miniconnect.config.worker_config import WorkerConfig
-from miniconnect.converters.string import StringConverter
 from miniconnect.connector import SinkConnector, SinkTask, SourceConnector, SourceTask, TopicPartition
+from miniconnect.converters.string import StringConverter
 from miniconnect.data.records import SinkRecord, SourceRecord
 from miniconnect.data.schema import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA
-from miniconnect.transport.base import ProducerRecord
-from miniconnect.transport.embedded import EmbeddedLog
 from miniconnect.plugins import Plugins
 from miniconnect.runtime.states import State, TargetState, TaskId
 from miniconnect.runtime.worker import Worker
 from miniconnect.storage.offsets import FileOffsetStore
+from miniconnect.transport.base import ProducerRecord
+from miniconnect.transport.embedded import EmbeddedLog
 
 SINK_SEEN: list[str] = []
 FLUSHED: list[dict[TopicPartition, int]] = []
@@ -43,8 +44,19 @@ class CountingSourceTask(SourceTask):
         for n in range(self.next, min(self.next + 100, self.limit)):
             key_schema, key = (None, None) if self.keyless else (STRING_SCHEMA, str(n))
             headers = [("h", b"x")] if self.headers and n >= 100 and n % 2 == 0 else None
-            batch.append(SourceRecord({"source": self.topic}, {"n": n + 1}, self.topic, None,
-                                      key_schema, key, INT64_SCHEMA, n, headers=headers))
+            batch.append(
+                SourceRecord(
+                    {"source": self.topic},
+                    {"n": n + 1},
+                    self.topic,
+                    None,
+                    key_schema,
+                    key,
+                    INT64_SCHEMA,
+                    n,
+                    headers=headers,
+                )
+            )
         self.next += len(batch)
         return batch
 
@@ -110,9 +122,14 @@ async def eventually(check: Any, timeout: float = 10.0) -> None:
 
 @pytest.fixture
 async def worker(tmp_path: Path) -> Any:
-    config = WorkerConfig({"offset.storage.file.filename": str(tmp_path / "offsets"),
-                           "embedded.log.dir": str(tmp_path / "log"), "offset.flush.interval.ms": "100",
-                           "task.shutdown.graceful.timeout.ms": "2000"})
+    config = WorkerConfig(
+        {
+            "offset.storage.file.filename": str(tmp_path / "offsets"),
+            "embedded.log.dir": str(tmp_path / "log"),
+            "offset.flush.interval.ms": "100",
+            "task.shutdown.graceful.timeout.ms": "2000",
+        }
+    )
     plugins = Plugins(config)
     plugins.register(CountingSource)
     plugins.register(RecordingSink)
@@ -148,12 +165,19 @@ async def start_connector(w: Worker, name: str, config: dict[str, str]) -> list[
     return ids
 
 
-SOURCE = {"connector.class": "CountingSource", "topic": "numbers", "count": "1000",
-          "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-          "key.converter": "org.apache.kafka.connect.storage.StringConverter"}
-SINK = {"connector.class": "RecordingSink", "topics": "numbers",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter"}
+SOURCE = {
+    "connector.class": "CountingSource",
+    "topic": "numbers",
+    "count": "1000",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+}
+SINK = {
+    "connector.class": "RecordingSink",
+    "topics": "numbers",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+}
 
 
 async def test_source_to_sink_with_offsets_and_commits(worker: Worker) -> None:
@@ -173,10 +197,13 @@ async def test_source_to_sink_with_offsets_and_commits(worker: Worker) -> None:
     assert listener.tasks[TaskId("src", 0)] == (State.RUNNING, None)
 
 
-@pytest.mark.parametrize("key_converter, expected", [
-    ("org.apache.kafka.connect.storage.StringConverter", (OPTIONAL_STRING_SCHEMA, None)),
-    ("org.apache.kafka.connect.json.JsonConverter", (None, None)),
-])
+@pytest.mark.parametrize(
+    "key_converter, expected",
+    [
+        ("org.apache.kafka.connect.storage.StringConverter", (OPTIONAL_STRING_SCHEMA, None)),
+        ("org.apache.kafka.connect.json.JsonConverter", (None, None)),
+    ],
+)
 async def test_keyless_records_get_the_key_converters_null(worker: Worker, key_converter: str, expected: Any) -> None:
     await start_connector(worker, "src", {**SOURCE, "count": "300", "keyless": "true"})
     await start_connector(worker, "sink", {**SINK, "key.converter": key_converter})
@@ -186,6 +213,7 @@ async def test_keyless_records_get_the_key_converters_null(worker: Worker, key_c
 
 class HeaderTagConverter(StringConverter):
     """Appends the names of the record's headers it is given ("-" for none) to every value it converts."""
+
     class_name = "test.HeaderTagConverter"
 
     @staticmethod
@@ -296,8 +324,10 @@ async def test_stop_is_bounded_for_a_task_that_ignores_stop(worker: Worker) -> N
 
 async def test_sink_fails_on_a_record_it_cannot_convert_and_names_it(worker: Worker) -> None:
     listener: Listener = worker.listener  # type: ignore[assignment]
-    await produce(worker, [ProducerRecord("raw", b"k", b'{"schema":null,"payload":1}'),
-                           ProducerRecord("raw", b"k", b'{"not json')])
+    await produce(
+        worker,
+        [ProducerRecord("raw", b"k", b'{"schema":null,"payload":1}'), ProducerRecord("raw", b"k", b'{"not json')],
+    )
     await start_connector(worker, "sink", {**SINK, "topics": "raw"})
     await eventually(lambda: listener.tasks.get(TaskId("sink", 0), (None,))[0] == State.FAILED)
     trace = listener.tasks[TaskId("sink", 0)][1]
@@ -308,6 +338,7 @@ async def test_sink_fails_on_a_record_it_cannot_convert_and_names_it(worker: Wor
 
 class TopicRecordingSinkTask(SinkTask):
     """Keeps (topic, offset, key schema, key, value schema, value) of every record, and whether a put mixed topics."""
+
     seen: list[tuple[Any, ...]] = []
     mixed_puts = 0
 
@@ -316,8 +347,9 @@ class TopicRecordingSinkTask(SinkTask):
 
     async def put(self, records: list[SinkRecord]) -> None:
         TopicRecordingSinkTask.mixed_puts += len({r.topic for r in records}) > 1
-        TopicRecordingSinkTask.seen += [(r.topic, r.kafka_offset, r.key_schema, r.key, r.value_schema, r.value)
-                                        for r in records]
+        TopicRecordingSinkTask.seen += [
+            (r.topic, r.kafka_offset, r.key_schema, r.key, r.value_schema, r.value) for r in records
+        ]
 
 
 class TopicRecordingSink(SinkConnector):
@@ -338,16 +370,24 @@ async def test_a_batch_of_several_topics_converts_each_record_as_alone(worker: W
 
     records = []
     for i in range(400):
-        records.append(ProducerRecord("ta", f'"k{i}"'.encode(), env("n", "int32", i) if i % 3 else env("s", "string",
-                                                                                                        str(i))))
+        records.append(
+            ProducerRecord("ta", f'"k{i}"'.encode(), env("n", "int32", i) if i % 3 else env("s", "string", str(i)))
+        )
         records.append(ProducerRecord("tb", None, env("x", "string", f"b{i}") if i % 2 else env("y", "int64", i)))
     await produce(worker, records)
     worker.plugins.register(TopicRecordingSink)
     TopicRecordingSinkTask.seen, TopicRecordingSinkTask.mixed_puts = [], 0
-    await start_connector(worker, "sink", {"connector.class": "TopicRecordingSink", "topics": "ta,tb",
-                                           "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-                                           "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                                           "key.converter.schemas.enable": "false"})
+    await start_connector(
+        worker,
+        "sink",
+        {
+            "connector.class": "TopicRecordingSink",
+            "topics": "ta,tb",
+            "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "key.converter.schemas.enable": "false",
+        },
+    )
     await eventually(lambda: len(TopicRecordingSinkTask.seen) == 800)
     assert TopicRecordingSinkTask.mixed_puts > 0
     keys, values = JsonConverter(), JsonConverter()
@@ -365,6 +405,7 @@ async def test_a_batch_of_several_topics_converts_each_record_as_alone(worker: W
 class SteeringSinkTask(SinkTask):
     """Slow puts (the runner reads the next batch meanwhile) that rewind once and pause once, like a sink that
     resets its position or applies back-pressure from inside put()."""
+
     seen: list[int] = []
 
     async def start(self, props: dict[str, str]) -> None:
@@ -383,6 +424,7 @@ class SteeringSinkTask(SinkTask):
             async def resume_later() -> None:
                 await asyncio.sleep(0.3)
                 self.context.resume(tp)
+
             asyncio.get_running_loop().create_task(resume_later())
 
 
@@ -401,10 +443,17 @@ async def test_records_read_ahead_during_put_respect_rewinds_and_pauses_from_put
     SteeringSinkTask.seen = []
     worker.plugins.register(SteeringSink)
     await produce(worker, [ProducerRecord("steer", None, str(i).encode()) for i in range(10000)])
-    await start_connector(worker, "steer", {"connector.class": "SteeringSink", "topics": "steer",
-                                            "consumer.override.max.poll.records": "200",
-                                            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-                                            "value.converter.schemas.enable": "false"})
+    await start_connector(
+        worker,
+        "steer",
+        {
+            "connector.class": "SteeringSink",
+            "topics": "steer",
+            "consumer.override.max.poll.records": "200",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+        },
+    )
     # to the rewind (from inside the 2nd put), then from 100 to the end, through the pause (from the 4th)
     seen = SteeringSinkTask.seen
     await eventually(lambda: seen.count(100) == 2 and seen[-1] == 9999, timeout=20)  # to the end, rewound, again
@@ -416,6 +465,7 @@ async def test_records_read_ahead_during_put_respect_rewinds_and_pauses_from_put
 
 class CountingConverter(StringConverter):
     """Counts the values the runner converts, so that a sink can see how far the read-ahead got."""
+
     class_name = "test.CountingConverter"
     converted = 0
 
@@ -427,6 +477,7 @@ class CountingConverter(StringConverter):
 class RoundTripSinkTask(SinkTask):
     """A put() made of many small round trips, like a database transaction; notes how many records the runner had
     converted at each of them."""
+
     steps: list[int] = []
 
     async def start(self, props: dict[str, str]) -> None:
@@ -455,14 +506,19 @@ async def test_read_ahead_leaves_room_for_the_round_trips_of_put(worker: Worker)
     """The next batch is converted in slices while put() runs: each of put()'s round trips waits for at most
     about one slice of conversion, not for the whole read-ahead (a poll that finds records does not yield)."""
     from miniconnect.runtime.sink_task import READ_AHEAD_SLICE
+
     RoundTripSinkTask.steps, CountingConverter.converted = [], 0
     worker.plugins.register(RoundTripSink)
     worker.plugins.register(CountingConverter)
     await produce(worker, [ProducerRecord("trips", None, str(i).encode()) for i in range(12000)])
-    await start_connector(worker, "trips", {"connector.class": "RoundTripSink", "topics": "trips",
-                                            "value.converter": "test.CountingConverter"})
-    await eventually(lambda: CountingConverter.converted >= 12000 and RoundTripSinkTask.steps.count(-1) >= 3,
-                     timeout=20)
+    await start_connector(
+        worker,
+        "trips",
+        {"connector.class": "RoundTripSink", "topics": "trips", "value.converter": "test.CountingConverter"},
+    )
+    await eventually(
+        lambda: CountingConverter.converted >= 12000 and RoundTripSinkTask.steps.count(-1) >= 3, timeout=20
+    )
     steps = RoundTripSinkTask.steps
     jumps = [b - a for a, b in zip(steps, steps[1:]) if a >= 0 and b >= 0]
     assert max(jumps) <= 2 * READ_AHEAD_SLICE, jumps

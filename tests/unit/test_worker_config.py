@@ -1,4 +1,5 @@
 """Worker configuration: Kafka's keys and defaults, miniconnect's derived defaults, accessors."""
+
 import logging
 import socket
 
@@ -33,8 +34,14 @@ def test_paths_derive_from_offsets_file_unless_set():
 
 
 def test_values_are_typed_and_originals_kept():
-    c = WorkerConfig({"offset.flush.interval.ms": "1000", "topic.tracking.enable": "FALSE",
-                      "bootstrap.servers": "a:9092, b:9092", "plugin.path": "/p1,/p2"})
+    c = WorkerConfig(
+        {
+            "offset.flush.interval.ms": "1000",
+            "topic.tracking.enable": "FALSE",
+            "bootstrap.servers": "a:9092, b:9092",
+            "plugin.path": "/p1,/p2",
+        }
+    )
     assert c["offset.flush.interval.ms"] == 1000
     assert c["topic.tracking.enable"] is False
     assert c["bootstrap.servers"] == ["a:9092", "b:9092"] and not c.uses_embedded_log
@@ -43,8 +50,9 @@ def test_values_are_typed_and_originals_kept():
 
 
 def test_bad_values_raise_with_kafka_text():
-    with pytest.raises(ConfigError, match="Invalid value abc for configuration offset.flush.interval.ms: "
-                                          "Not a number of type LONG"):
+    with pytest.raises(
+        ConfigError, match="Invalid value abc for configuration offset.flush.interval.ms: Not a number of type LONG"
+    ):
         WorkerConfig({"offset.flush.interval.ms": "abc"})
     with pytest.raises(ConfigError, match=r"Listener doesn't have the right format \(protocol://hostname:port\)"):
         WorkerConfig({"listeners": "localhost"})
@@ -65,9 +73,16 @@ def test_unknown_keys_kept_and_logged_once(caplog):
 
 
 def test_with_prefix_and_converter_config():
-    c = WorkerConfig({"producer.acks": "all", "producer.linger.ms": "5", "consumer.max.poll.records": "10",
-                      "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-                      "value.converter.encoding": "latin1", "key.converter.schemas.enable": "false"})
+    c = WorkerConfig(
+        {
+            "producer.acks": "all",
+            "producer.linger.ms": "5",
+            "consumer.max.poll.records": "10",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter.encoding": "latin1",
+            "key.converter.schemas.enable": "false",
+        }
+    )
     assert c.with_prefix("producer.") == {"acks": "all", "linger.ms": "5"}
     assert c.with_prefix("consumer.", strip=False) == {"consumer.max.poll.records": "10"}
     assert c.converter_config("value") == ("org.apache.kafka.connect.storage.StringConverter", {"encoding": "latin1"})
@@ -78,7 +93,10 @@ def test_with_prefix_and_converter_config():
 
 def test_parse_listeners():
     assert parse_listeners("http://:8083, HTTPS://host.example:8443,http://[::1]:9000") == [
-        ("http", "", 8083), ("https", "host.example", 8443), ("http", "::1", 9000)]
+        ("http", "", 8083),
+        ("https", "host.example", 8443),
+        ("http", "::1", 9000),
+    ]
     with pytest.raises(ConfigError):
         parse_listeners("ftp://host:21")
 

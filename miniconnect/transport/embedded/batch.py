@@ -1,4 +1,5 @@
 """The embedded log's batch and record layout on disk (see segment.py for the full description)."""
+
 from __future__ import annotations
 
 import struct

@@ -1,4 +1,5 @@
 """Producer and consumer of the embedded log."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,11 +7,11 @@ import logging
 import random
 import re
 import time
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ...connector import TopicPartition
-from ..base import CommitFailed, Consumer, ConsumerRecord, Producer, ProducerRecord, RebalanceCallback, \
-    RecordMetadata
+from ..base import CommitFailed, Consumer, ConsumerRecord, Producer, ProducerRecord, RebalanceCallback, RecordMetadata
 from .partitioner import partition_for_key
 from .segment import Segment, encode_records
 
@@ -134,9 +135,13 @@ class EmbeddedConsumer(Consumer):
             self._member = None
             self._order = []
 
-    async def subscribe(self, topics: list[str] | None = None, pattern: str | None = None,
-                        on_assigned: RebalanceCallback | None = None,
-                        on_revoked: RebalanceCallback | None = None) -> None:
+    async def subscribe(
+        self,
+        topics: list[str] | None = None,
+        pattern: str | None = None,
+        on_assigned: RebalanceCallback | None = None,
+        on_revoked: RebalanceCallback | None = None,
+    ) -> None:
         log = self._log
         log._check_open()
         if self._member is None:
@@ -242,9 +247,18 @@ class EmbeddedConsumer(Consumer):
                 plog.refresh()
                 if pos > plog.end:  # out of range (log truncated): auto.offset.reset, said as Kafka's client does
                     reset = plog.end if self._latest else plog.log_start
-                    logger.warning("Fetch position %d is out of range for partition %s-%d of group %s (log start %d, "
-                                "end %d), resetting offset to %d (auto.offset.reset=%s)", pos, tp.topic, tp.partition,
-                                self._group_id, plog.log_start, plog.end, reset, "latest" if self._latest else "earliest")
+                    logger.warning(
+                        "Fetch position %d is out of range for partition %s-%d of group %s (log start %d, "
+                        "end %d), resetting offset to %d (auto.offset.reset=%s)",
+                        pos,
+                        tp.topic,
+                        tp.partition,
+                        self._group_id,
+                        plog.log_start,
+                        plog.end,
+                        reset,
+                        "latest" if self._latest else "earliest",
+                    )
                     pos = reset
             positions[tp] = pos
             if pos >= plog.end:
@@ -271,8 +285,10 @@ class EmbeddedConsumer(Consumer):
             raise CommitFailed(f"Consumer of group {self._group_id} is not subscribed")
         lost = [tp for tp in offsets if tp not in m.owned]
         if lost:
-            raise CommitFailed(f"Partitions {sorted(lost)} are not assigned to this member of group "
-                               f"{self._group_id} any more (rebalanced)")
+            raise CommitFailed(
+                f"Partitions {sorted(lost)} are not assigned to this member of group "
+                f"{self._group_id} any more (rebalanced)"
+            )
         await self._coord.commit(offsets)
 
     def position(self, tp: TopicPartition) -> int | None:

@@ -4,6 +4,7 @@ Several consumers of one group (a sink connector's tasks) share the partitions o
 Rebalances are cooperative: a member gives up the partitions it loses in its next poll (after its on_revoked
 callback), and only then may another member take them (on_assigned, also run inside that member's poll).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +12,13 @@ import itertools
 import json
 import os
 import re
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from ...connector import TopicPartition
-from ..base import GroupNotEmpty, RebalanceCallback
 from ...files import write_atomically
+from ..base import GroupNotEmpty, RebalanceCallback
+
 
 def group_path(directory: str, group_id: str) -> str:
     return os.path.join(directory, quote(group_id, safe="-_.") + ".json")
@@ -40,7 +42,7 @@ def write_committed(path: str, offsets: Mapping[TopicPartition, int]) -> None:
 
 
 class Member:
-    __slots__ = ("id", "topics", "pattern", "on_assigned", "on_revoked", "owned", "target", "wakeup")
+    __slots__ = ("id", "on_assigned", "on_revoked", "owned", "pattern", "target", "topics", "wakeup")
 
     def __init__(self, member_id: int, wakeup: asyncio.Event):
         self.id = member_id

@@ -6,6 +6,7 @@ Layout:
     topics/<topic>/<p>/*.log       segments of partition p (see segment.py)
     groups/<group>.json            committed positions of a consumer group
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,8 @@ import re
 import shutil
 import time
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from ...connector import TopicPartition
@@ -110,8 +112,14 @@ class EmbeddedLog(Transport):
 
     kind = "embedded"
 
-    def __init__(self, directory: str, retention_bytes: int | None = None, retention_ms: int | None = None,
-                 default_partitions: int = 1, segment_bytes: int = 64 * 1024 * 1024):
+    def __init__(
+        self,
+        directory: str,
+        retention_bytes: int | None = None,
+        retention_ms: int | None = None,
+        default_partitions: int = 1,
+        segment_bytes: int = 64 * 1024 * 1024,
+    ):
         self.directory = os.path.abspath(directory)
         self.retention_bytes = retention_bytes
         self.retention_ms = retention_ms
@@ -142,8 +150,11 @@ class EmbeddedLog(Transport):
         self._cluster_id = self._load_cluster_id()
         self._refresh_topics()
         self._started = True
-        if self.retention_bytes is not None or self.retention_ms is not None or any(
-                "retention.ms" in c or "retention.bytes" in c for c in self._topic_configs.values()):
+        if (
+            self.retention_bytes is not None
+            or self.retention_ms is not None
+            or any("retention.ms" in c or "retention.bytes" in c for c in self._topic_configs.values())
+        ):
             self._retention_task = asyncio.get_running_loop().create_task(self._retention_loop())
 
     async def stop(self) -> None:
@@ -272,10 +283,14 @@ class EmbeddedLog(Transport):
         plog = self._partitions.get((topic, partition))
         if plog is None:
             configs = self._topic_configs.get(topic, {})
-            plog = PartitionLog(os.path.join(self._topics_dir, topic, str(partition)), topic, partition,
-                                _config_int(configs, "segment.bytes", self.segment_bytes) or self.segment_bytes,
-                                _config_int(configs, "retention.bytes", self.retention_bytes),
-                                _config_int(configs, "retention.ms", self.retention_ms))
+            plog = PartitionLog(
+                os.path.join(self._topics_dir, topic, str(partition)),
+                topic,
+                partition,
+                _config_int(configs, "segment.bytes", self.segment_bytes) or self.segment_bytes,
+                _config_int(configs, "retention.bytes", self.retention_bytes),
+                _config_int(configs, "retention.ms", self.retention_ms),
+            )
             self._partitions[(topic, partition)] = plog
             self._warn_committed_beyond_end(plog)
         return plog
@@ -290,10 +305,18 @@ class EmbeddedLog(Transport):
                 continue
             committed = read_committed(os.path.join(self._groups_dir, name)).get(tp)
             if committed is not None and committed > end:
-                log.warning("Consumer group %s has committed offset %d for %s-%d, beyond the log end %d: records "
-                            "appended from now on get offsets %d..%d again, and the group's consumers reset their "
-                            "position by auto.offset.reset when they fetch", unquote(name[:-5]), committed,
-                            plog.topic, plog.partition, end, end, committed - 1)
+                log.warning(
+                    "Consumer group %s has committed offset %d for %s-%d, beyond the log end %d: records "
+                    "appended from now on get offsets %d..%d again, and the group's consumers reset their "
+                    "position by auto.offset.reset when they fetch",
+                    unquote(name[:-5]),
+                    committed,
+                    plog.topic,
+                    plog.partition,
+                    end,
+                    end,
+                    committed - 1,
+                )
 
     # -- retention ----------------------------------------------------------------------------------------------
 
@@ -335,8 +358,7 @@ class EmbeddedLog(Transport):
     def _coordinator(self, group_id: str) -> GroupCoordinator:
         coord = self._coordinators.get(group_id)
         if coord is None:
-            coord = self._coordinators[group_id] = GroupCoordinator(group_id,
-                                                                    group_path(self._groups_dir, group_id))
+            coord = self._coordinators[group_id] = GroupCoordinator(group_id, group_path(self._groups_dir, group_id))
         return coord
 
     async def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:

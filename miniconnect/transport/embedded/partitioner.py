@@ -1,4 +1,5 @@
 """Kafka's default partitioning: murmur2 of the key bytes, so a key lands in the same partition as on Kafka."""
+
 from __future__ import annotations
 
 import struct

@@ -5,6 +5,7 @@ the segment is truncated and every later segment dropped, so the log ends with t
 nothing is deleted: the dropped bytes are moved to the partition's `damaged/` directory, and all of it is logged.
 `check_partition` only reads, so `miniconnect topics ... verify` uses it to report damage without repairing it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,10 @@ class Damage:
 
     def describe(self, topic: str, partition: int) -> str:
         later = f" and {len(self.later_segments)} later segment(s)" if self.later_segments else ""
-        return (f"{topic}-{partition}: {self.reason} in segment {self.segment} at byte {self.position}; "
-                f"first bad offset {self.offset}, {self.dropped_bytes} bytes dropped{later}")
+        return (
+            f"{topic}-{partition}: {self.reason} in segment {self.segment} at byte {self.position}; "
+            f"first bad offset {self.offset}, {self.dropped_bytes} bytes dropped{later}"
+        )
 
 
 def segment_files(directory: str) -> list[str]:
@@ -51,12 +54,18 @@ def check_partition(directory: str) -> tuple[int, Damage | None]:
     for i, path in enumerate(paths):
         base = int(names[i][:-4])
         if expected is not None and base != expected:
-            damage = Damage(path, 0, expected, f"offset gap: the segment starts at offset {base}, the one before "
-                            f"it ends at {expected}", torn=False, drop_segment=True)
+            damage = Damage(
+                path,
+                0,
+                expected,
+                f"offset gap: the segment starts at offset {base}, the one before it ends at {expected}",
+                torn=False,
+                drop_segment=True,
+            )
             return expected, _account(damage, paths[i:])
         end, damage = _check_segment(path, base, last=i == len(paths) - 1)
         if damage is not None:
-            return end, _account(damage, paths[i + 1:])
+            return end, _account(damage, paths[i + 1 :])
         expected = end
     return (expected if expected is not None else 0), None
 
@@ -87,12 +96,14 @@ def _check_segment(path: str, base: int, last: bool) -> tuple[int, Damage | None
                 if length < BATCH_SIZE - 4:
                     return expected, Damage(path, pos, expected, f"invalid batch length {length}", torn=False)
                 if batch_base != expected:
-                    return expected, Damage(path, pos, expected,
-                                            f"batch offset {batch_base} where {expected} was expected", torn=False)
+                    return expected, Damage(
+                        path, pos, expected, f"batch offset {batch_base} where {expected} was expected", torn=False
+                    )
                 if pos + total > end:
-                    return expected, Damage(path, pos, expected, f"incomplete batch ({end - pos} of {total} bytes)",
-                                            torn=last)
-                with memoryview(buf)[pos + 8:pos + total] as body:
+                    return expected, Damage(
+                        path, pos, expected, f"incomplete batch ({end - pos} of {total} bytes)", torn=last
+                    )
+                with memoryview(buf)[pos + 8 : pos + total] as body:
                     good = zlib.crc32(body) == crc
                 if not good:
                     return expected, Damage(path, pos, expected, "CRC mismatch", torn=False)
@@ -124,11 +135,21 @@ def repair(directory: str, topic: str, partition: int, damage: Damage) -> None:
     fsync_dir(directory)
     text = damage.describe(topic, partition)
     if damage.torn:
-        log.warning("Embedded log recovery %s (a write was cut short); the log now ends at offset %d; the dropped "
-                    "bytes are kept in %s", text, damage.offset, keep)
+        log.warning(
+            "Embedded log recovery %s (a write was cut short); the log now ends at offset %d; the dropped "
+            "bytes are kept in %s",
+            text,
+            damage.offset,
+            keep,
+        )
     else:
-        log.error("Embedded log recovery %s; the log is truncated there and now ends at offset %d; the dropped "
-                  "bytes are kept in %s", text, damage.offset, keep)
+        log.error(
+            "Embedded log recovery %s; the log is truncated there and now ends at offset %d; the dropped "
+            "bytes are kept in %s",
+            text,
+            damage.offset,
+            keep,
+        )
 
 
 def verify_log(directory: str, topics: list[str] | None = None) -> list[tuple[str, int, int, Damage | None]]:

@@ -8,13 +8,14 @@ Record: timestamp i64 | key_len i32 (-1: null) | value_len i32 (-1: null) | head
 Offsets are implicit (base_offset + index), so they stay dense. A batch is visible once all its bytes are
 in the file; a writer appends under an exclusive flock of the partition so other processes can append too.
 """
+
 from __future__ import annotations
 
 import fcntl
 import os
 import zlib
 from bisect import bisect_right
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...errors import ConnectError
 from ...files import fsync_dir
@@ -67,8 +68,9 @@ def encode_records(records: Sequence[ProducerRecord], now_ms: int) -> tuple[byte
     return b"".join(parts), max_ts
 
 
-def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end: int, offset: int,
-                 first: int, limit: int) -> int:
+def _decode_into(
+    out: list, topic: str, partition: int, buf: bytes, p: int, end: int, offset: int, first: int, limit: int
+) -> int:
     """Appends the records of one batch body buf[p:end] (offsets from `offset`) that are >= first, at most
     `limit` of them; returns the number appended. The per-record hot path of every read."""
     unpack = REC.unpack_from
@@ -79,12 +81,12 @@ def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end:
         ts, kl, vl, hc = unpack(buf, p)
         p += REC_SIZE
         if kl >= 0:
-            key = buf[p:p + kl]
+            key = buf[p : p + kl]
             p += kl
         else:
             key = None
         if vl >= 0:
-            value = buf[p:p + vl]
+            value = buf[p : p + vl]
             p += vl
         else:
             value = None
@@ -93,12 +95,12 @@ def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end:
             for _ in range(hc):
                 (nl,) = _HKEY.unpack_from(buf, p)
                 p += 2
-                name = buf[p:p + nl].decode()
+                name = buf[p : p + nl].decode()
                 p += nl
                 (hl,) = _HVAL.unpack_from(buf, p)
                 p += 4
                 if hl >= 0:
-                    headers.append((name, buf[p:p + hl]))
+                    headers.append((name, buf[p : p + hl]))
                     p += hl
                 else:
                     headers.append((name, None))
@@ -116,8 +118,20 @@ def _decode_into(out: list, topic: str, partition: int, buf: bytes, p: int, end:
 class Segment:
     """One file of a partition, starting at `base`. `size` and `next_offset` cover complete batches only."""
 
-    __slots__ = ("base", "path", "fd", "size", "next_offset", "max_ts", "_idx_off", "_idx_pos", "_last_idx",
-                 "closed", "_rbuf", "_rbuf_pos")
+    __slots__ = (
+        "_idx_off",
+        "_idx_pos",
+        "_last_idx",
+        "_rbuf",
+        "_rbuf_pos",
+        "base",
+        "closed",
+        "fd",
+        "max_ts",
+        "next_offset",
+        "path",
+        "size",
+    )
 
     def __init__(self, directory: str, base: int, create: bool = False):
         self.base = base
@@ -162,7 +176,7 @@ class Segment:
                         n = len(buf)
                         continue
                     break
-                if validate and zlib.crc32(memoryview(buf)[p + 8:p + total]) != crc:
+                if validate and zlib.crc32(memoryview(buf)[p + 8 : p + total]) != crc:
                     return False
                 self._indexed(base, pos + p)
                 self.next_offset = base + count
@@ -210,10 +224,9 @@ class Segment:
             if p + total > len(buf):  # the batch continues past the buffer
                 buf, bpos, p = os.pread(self.fd, max(total, min(READ_CHUNK, end - pos)), pos), pos, 0
             if base + count > first:
-                if zlib.crc32(memoryview(buf)[p + 8:p + total]) != crc:
+                if zlib.crc32(memoryview(buf)[p + 8 : p + total]) != crc:
                     raise CorruptLog(f"CRC mismatch in {self.path} at byte {pos} (offset {base})")
-                got += _decode_into(out, topic, partition, buf, p + BATCH_SIZE, p + total, base, first,
-                                    limit - got)
+                got += _decode_into(out, topic, partition, buf, p + BATCH_SIZE, p + total, base, first, limit - got)
             pos += total
             scanned += total
         self._rbuf, self._rbuf_pos = buf, bpos
@@ -236,8 +249,15 @@ class Segment:
 class PartitionLog:
     """The segments of one partition, shared by every producer and consumer of this process."""
 
-    def __init__(self, directory: str, topic: str, partition: int, segment_bytes: int,
-                 retention_bytes: int | None, retention_ms: int | None):
+    def __init__(
+        self,
+        directory: str,
+        topic: str,
+        partition: int,
+        segment_bytes: int,
+        retention_bytes: int | None,
+        retention_ms: int | None,
+    ):
         self.dir = directory
         self.topic = topic
         self.partition = partition
@@ -254,7 +274,7 @@ class PartitionLog:
             self.damage = self._recover()
             self._sync_segments(locked=True)
 
-    def _recover(self) -> "Damage | None":
+    def _recover(self) -> Damage | None:
         """Checks every batch of the partition once per process, as Kafka's log recovery does after an unclean
         stop (a process cannot tell whether another one stopped cleanly), and cuts the log at the first bad one."""
         _, damage = check_partition(self.dir)
@@ -264,7 +284,7 @@ class PartitionLog:
 
     # -- locking and syncing with other processes --------------------------------------------------------------
 
-    def locked(self) -> "_Flock":
+    def locked(self) -> _Flock:
         return _Flock(self._lock_fd)
 
     def _sync_segments(self, locked: bool) -> None:
@@ -312,7 +332,8 @@ class PartitionLog:
         if not active.scan(validate=True):
             active.truncate_tail()
         if active.next_offset != active.base and os.path.exists(
-                os.path.join(self.dir, f"{active.next_offset:020d}.log")):
+            os.path.join(self.dir, f"{active.next_offset:020d}.log")
+        ):
             self._sync_segments(locked=True)
 
     def refresh(self) -> None:
@@ -401,9 +422,11 @@ class PartitionLog:
                 try:
                     seg.read_into(out, self.topic, self.partition, offset, max_records - len(out), max_bytes)
                 except CorruptLog as e:
-                    raise CorruptLog(f"Embedded log {self.topic}-{self.partition}: {e}; `miniconnect topics "
-                                     f"WORKER.properties verify {self.topic}` reports the damage, and the "
-                                     f"partition is cut there when the worker opens it next") from None
+                    raise CorruptLog(
+                        f"Embedded log {self.topic}-{self.partition}: {e}; `miniconnect topics "
+                        f"WORKER.properties verify {self.topic}` reports the damage, and the "
+                        f"partition is cut there when the worker opens it next"
+                    ) from None
                 if out:
                     offset = out[-1].offset + 1
                 if offset < seg.next_offset:

@@ -2,11 +2,13 @@
 
 Only columns that need work get a converter, so rows of plain primitives go to the driver untouched.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -17,15 +19,18 @@ from ..sqltext import MySqlBinary, MySqlText
 from .ddl import Column, to_python
 
 Conv = Callable[[Any], Any]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 
 
 def _naive_in(tz: ZoneInfo) -> Conv:
     if tz.key == "UTC":
         return lambda v: v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo is not None else v
-    return lambda v: v.astimezone(tz).replace(tzinfo=None) if v.tzinfo is not None else \
-        v.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+    return lambda v: (
+        v.astimezone(tz).replace(tzinfo=None)
+        if v.tzinfo is not None
+        else v.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+    )
 
 
 def _time_in(tz: ZoneInfo) -> Conv | None:
@@ -46,6 +51,7 @@ def _epoch_fraction(nanos: bool, tz: ZoneInfo) -> Conv:
         n = int(v)
         micros = n // 1000 if nanos else n
         return naive((_EPOCH_NAIVE + dt.timedelta(microseconds=micros)).replace(tzinfo=UTC))
+
     return conv
 
 
@@ -146,8 +152,12 @@ def _to_bool(v: Any) -> bool:
     raise TypeError(f"cannot write {type(v).__name__} value {v!r} into a boolean column")
 
 
-_COERCE = {Type.STRING: (str, _to_text), Type.INT64: (int, _to_int), Type.FLOAT64: (float, _to_float),
-           Type.BOOLEAN: (bool, _to_bool)}
+_COERCE = {
+    Type.STRING: (str, _to_text),
+    Type.INT64: (int, _to_int),
+    Type.FLOAT64: (float, _to_float),
+    Type.BOOLEAN: (bool, _to_bool),
+}
 
 
 def schemaless_converter(dialect: str, t: Type) -> Conv:
@@ -160,4 +170,5 @@ def schemaless_converter(dialect: str, t: Type) -> Conv:
         if type(v) is not exact:
             v = coerce(v)
         return post(v) if post is not None else v
+
     return conv

@@ -1,7 +1,9 @@
 """JdbcSinkConnector: declares the sink's config and hands every task the same config (Kafka spreads partitions)."""
+
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from miniconnect.config.configdef import ConfigDef, ConfigValue
 from miniconnect.connector import SinkConnector

@@ -1,14 +1,26 @@
 """Connect schema → SQL column types per dialect, DEFAULT literals, and CREATE/ALTER TABLE text (reference 8.6).
 
 Names and literals are written by the writer's SqlText (sqltext: the one place that escapes them)."""
+
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from miniconnect.data.schema import (DATE, DECIMAL, TIME, TIMESTAMP, Schema, Type, days_to_date, decimal_from_bytes,
-                                     decimal_scale, millis_to_time, millis_to_timestamp)
+from miniconnect.data.schema import (
+    DATE,
+    DECIMAL,
+    TIME,
+    TIMESTAMP,
+    Schema,
+    Type,
+    days_to_date,
+    decimal_from_bytes,
+    decimal_scale,
+    millis_to_time,
+    millis_to_timestamp,
+)
 from miniconnect.errors import ConnectError
 
 from ..sqltext import SqlText
@@ -26,29 +38,57 @@ class Column(NamedTuple):
 
     def describe(self) -> str:
         """How the Java connector prints a SinkRecordField in its messages."""
-        return (f"SinkRecordField{{schema=Schema{{{_schema_name(self.schema)}}}, name='{self.name}', "
-                f"isPrimaryKey={'true' if self.is_key else 'false'}}}")
+        return (
+            f"SinkRecordField{{schema=Schema{{{_schema_name(self.schema)}}}, name='{self.name}', "
+            f"isPrimaryKey={'true' if self.is_key else 'false'}}}"
+        )
 
 
 def _schema_name(s: Schema) -> str:
     return f"{s.name}:{s.type.name}" if s.name else s.type.name
 
 
-_PG = {Type.INT8: "SMALLINT", Type.INT16: "SMALLINT", Type.INT32: "INT", Type.INT64: "BIGINT",
-       Type.FLOAT32: "REAL", Type.FLOAT64: "DOUBLE PRECISION", Type.BOOLEAN: "BOOLEAN", Type.STRING: "TEXT",
-       Type.BYTES: "BYTEA"}
-_MYSQL = {Type.INT8: "TINYINT", Type.INT16: "SMALLINT", Type.INT32: "INT", Type.INT64: "BIGINT",
-          Type.FLOAT32: "FLOAT", Type.FLOAT64: "DOUBLE", Type.BOOLEAN: "TINYINT", Type.STRING: "TEXT",
-          Type.BYTES: "VARBINARY(1024)"}
-_SQLITE = {Type.INT8: "INTEGER", Type.INT16: "INTEGER", Type.INT32: "INTEGER", Type.INT64: "INTEGER",
-           Type.FLOAT32: "REAL", Type.FLOAT64: "REAL", Type.BOOLEAN: "INTEGER", Type.STRING: "TEXT",
-           Type.BYTES: "BLOB"}
+_PG = {
+    Type.INT8: "SMALLINT",
+    Type.INT16: "SMALLINT",
+    Type.INT32: "INT",
+    Type.INT64: "BIGINT",
+    Type.FLOAT32: "REAL",
+    Type.FLOAT64: "DOUBLE PRECISION",
+    Type.BOOLEAN: "BOOLEAN",
+    Type.STRING: "TEXT",
+    Type.BYTES: "BYTEA",
+}
+_MYSQL = {
+    Type.INT8: "TINYINT",
+    Type.INT16: "SMALLINT",
+    Type.INT32: "INT",
+    Type.INT64: "BIGINT",
+    Type.FLOAT32: "FLOAT",
+    Type.FLOAT64: "DOUBLE",
+    Type.BOOLEAN: "TINYINT",
+    Type.STRING: "TEXT",
+    Type.BYTES: "VARBINARY(1024)",
+}
+_SQLITE = {
+    Type.INT8: "INTEGER",
+    Type.INT16: "INTEGER",
+    Type.INT32: "INTEGER",
+    Type.INT64: "INTEGER",
+    Type.FLOAT32: "REAL",
+    Type.FLOAT64: "REAL",
+    Type.BOOLEAN: "INTEGER",
+    Type.STRING: "TEXT",
+    Type.BYTES: "BLOB",
+}
 _PRIMITIVE = {"postgresql": _PG, "mysql": _MYSQL, "sqlite": _SQLITE}
 # SQLite: DATE/TIME/TIMESTAMP declarations have NUMERIC affinity (so storage is what Java's NUMERIC gives) but
 # let the JDBC source map the columns back to Date/Timestamp.
-_LOGICAL = {"postgresql": {DATE: "DATE", TIME: "TIME", TIMESTAMP: "TIMESTAMP"},
-            "mysql": {DATE: "DATE", TIME: "TIME(3)", TIMESTAMP: "DATETIME(3)"},
-            "sqlite": {DATE: "DATE", TIME: "TIME", TIMESTAMP: "TIMESTAMP"}}
+_LOGICAL = {
+    "postgresql": {DATE: "DATE", TIME: "TIME", TIMESTAMP: "TIMESTAMP"},
+    "mysql": {DATE: "DATE", TIME: "TIME(3)", TIMESTAMP: "DATETIME(3)"},
+    "sqlite": {DATE: "DATE", TIME: "TIME", TIMESTAMP: "TIMESTAMP"},
+}
 _TS_FIELD = {"postgresql": "TIMESTAMP", "mysql": "DATETIME(6)", "sqlite": "TIMESTAMP"}
 
 
@@ -65,13 +105,19 @@ def sql_type(dialect: str, col: Column) -> str:
     if s.type == Type.STRING and dialect == "mysql" and col.is_key:
         # Java's TEXT cannot be a MySQL key ("BLOB/TEXT column used in key specification without a key length")
         return "VARCHAR(255)"
-    if s.type == Type.ARRAY and dialect == "postgresql" and s.value_schema is not None \
-            and s.value_schema.type.is_primitive and not s.value_schema.is_logical:
+    if (
+        s.type == Type.ARRAY
+        and dialect == "postgresql"
+        and s.value_schema is not None
+        and s.value_schema.type.is_primitive
+        and not s.value_schema.is_logical
+    ):
         return _PG[s.value_schema.type] + "[]"
     t = _PRIMITIVE[dialect].get(s.type)
     if t is None:
-        raise TableAlterOrCreateError(f"{s.name} ({s.type.name}) type doesn't have a mapping to the SQL database "
-                                      f"column type")
+        raise TableAlterOrCreateError(
+            f"{s.name} ({s.type.name}) type doesn't have a mapping to the SQL database column type"
+        )
     return t
 
 

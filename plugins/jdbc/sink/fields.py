@@ -4,10 +4,12 @@ A `RecordPlan` is computed once per (key schema, value schema) and turns records
 first, then non-key columns, the column order of INSERT/UPSERT statements. The common shapes (all value fields
 in schema order, optionally behind the Kafka coordinates) are special-cased so a row costs one tuple build.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from operator import attrgetter, itemgetter
-from typing import Any, Callable
+from typing import Any
 
 from miniconnect.data.records import SinkRecord
 from miniconnect.data.schema import INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, Schema, Type
@@ -20,8 +22,9 @@ RowFn = Callable[[SinkRecord], Any]
 VALUE_VALUES: RowFn = attrgetter("value.values")  # the row is the value's fields, in order (see row_builder)
 
 
-def extract_columns(cfg: SinkConfig, table: str, key_schema: Schema | None,
-                    value_schema: Schema | None) -> tuple[list[Column], list[Column], list[tuple[str, Any]]]:
+def extract_columns(
+    cfg: SinkConfig, table: str, key_schema: Schema | None, value_schema: Schema | None
+) -> tuple[list[Column], list[Column], list[tuple[str, Any]]]:
     """(key columns, non-key columns, sources) where sources[i] says where column i's value comes from:
     ("topic"|"partition"|"offset"|"key"|"string", None), ("keyf", index) or ("valf", index)."""
     keys: list[Column] = []
@@ -30,9 +33,11 @@ def extract_columns(cfg: SinkConfig, table: str, key_schema: Schema | None,
     if mode == "kafka":
         names = cfg.pk_fields or DEFAULT_KAFKA_PK_NAMES
         if len(names) != 3:
-            raise ConnectError(f"PK mode for table '{table}' is KAFKA so there should either be no field names "
-                               f"defined for defaults {_jl(DEFAULT_KAFKA_PK_NAMES)} to be applicable, or exactly 3, "
-                               f"defined fields are: {_jl(names)}")
+            raise ConnectError(
+                f"PK mode for table '{table}' is KAFKA so there should either be no field names "
+                f"defined for defaults {_jl(DEFAULT_KAFKA_PK_NAMES)} to be applicable, or exactly 3, "
+                f"defined fields are: {_jl(names)}"
+            )
         for n, s, src in zip(names, (STRING_SCHEMA, INT32_SCHEMA, INT64_SCHEMA), ("topic", "partition", "offset")):
             keys.append(Column(n, s, True))
             sources.append((src, None))
@@ -41,8 +46,10 @@ def extract_columns(cfg: SinkConfig, table: str, key_schema: Schema | None,
             raise ConnectError(f"PK mode for table '{table}' is RECORD_KEY, but record key schema is missing")
         if key_schema.type.is_primitive:
             if len(cfg.pk_fields) != 1:
-                raise ConnectError("Need exactly one PK column defined since the key schema for records is a "
-                                   f"primitive type, defined columns are: {_jl(cfg.pk_fields)}")
+                raise ConnectError(
+                    "Need exactly one PK column defined since the key schema for records is a "
+                    f"primitive type, defined columns are: {_jl(cfg.pk_fields)}"
+                )
             keys.append(Column(cfg.pk_fields[0], key_schema, True))
             sources.append(("key", None))
         elif key_schema.type == Type.STRUCT:
@@ -50,8 +57,10 @@ def extract_columns(cfg: SinkConfig, table: str, key_schema: Schema | None,
             for n in names:
                 f = key_schema.field(n)
                 if f is None:
-                    raise ConnectError(f"PK mode for table '{table}' is RECORD_KEY with configured PK fields "
-                                       f"{_jl(names)}, but record key schema does not contain field: {n}")
+                    raise ConnectError(
+                        f"PK mode for table '{table}' is RECORD_KEY with configured PK fields "
+                        f"{_jl(names)}, but record key schema does not contain field: {n}"
+                    )
                 keys.append(Column(n, f.schema, True))
                 sources.append(("keyf", f.index))
         else:
@@ -65,8 +74,10 @@ def extract_columns(cfg: SinkConfig, table: str, key_schema: Schema | None,
         for n in names:
             f = value_schema.field(n)
             if f is None:
-                raise ConnectError(f"PK mode for table '{table}' is RECORD_VALUE with configured PK fields "
-                                   f"{_jl(names)}, but record value schema does not contain field: {n}")
+                raise ConnectError(
+                    f"PK mode for table '{table}' is RECORD_VALUE with configured PK fields "
+                    f"{_jl(names)}, but record value schema does not contain field: {n}"
+                )
             keys.append(Column(n, f.schema, True))
             sources.append(("valf", f.index))
 
@@ -76,8 +87,10 @@ def extract_columns(cfg: SinkConfig, table: str, key_schema: Schema | None,
         if value_schema.type == Type.STRING:
             name = cfg.string_value_column
             if name in key_names:
-                raise ConnectError(f"The column '{name}' configured in string.output.value.column.name clashes "
-                                   f"with a primary key column of table '{table}'")
+                raise ConnectError(
+                    f"The column '{name}' configured in string.output.value.column.name clashes "
+                    f"with a primary key column of table '{table}'"
+                )
             values.append(Column(name, OPTIONAL_STRING_SCHEMA, False))
             sources.append(("string", None))
         elif value_schema.type == Type.STRUCT:
@@ -99,8 +112,7 @@ def _jl(names: list[str]) -> str:
     return "[" + ", ".join(names) + "]"
 
 
-def create_order(keys: list[Column], values: list[Column], value_schema: Schema | None,
-                 kafka: bool) -> list[Column]:
+def create_order(keys: list[Column], values: list[Column], value_schema: Schema | None, kafka: bool) -> list[Column]:
     """CREATE TABLE column order: Kafka coordinates, value-schema order, then the rest sorted by name."""
     by_name = {c.name: c for c in keys + values}
     out: list[Column] = list(keys[:3]) if kafka else []

@@ -11,11 +11,13 @@ grouped into statements of at most `max_chars` characters, as aiomysql's max_stm
 alone). The escaping rule itself is sqltext's (MYSQL_ESCAPES, SqlText.no_backslash_escapes), applied here a
 column at a time.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate, repeat
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from ..sqltext import MYSQL_ESCAPES as _ESCAPES
 
@@ -42,8 +44,9 @@ def _escaped(col: Sequence[str], no_backslash_escapes: bool) -> Sequence[str]:
     return joined.split(_SEP)
 
 
-def _literals(col: Sequence[Any], kinds: set[type], escape: Callable[[Any], str], no_backslash_escapes: bool
-              ) -> list[str]:
+def _literals(
+    col: Sequence[Any], kinds: set[type], escape: Callable[[Any], str], no_backslash_escapes: bool
+) -> list[str]:
     """The SQL literal of each value of a column that is not all strings or all integers."""
     plain = kinds - {_NONE}
     if plain == _STR:
@@ -57,8 +60,14 @@ def _literals(col: Sequence[Any], kinds: set[type], escape: Callable[[Any], str]
     return list(map(escape, col))
 
 
-def values_statements(prefix: str, suffix: str, rows: Sequence[Sequence[Any]], escape: Callable[[Any], str],
-                      no_backslash_escapes: bool, max_chars: int) -> Iterator[str]:
+def values_statements(
+    prefix: str,
+    suffix: str,
+    rows: Sequence[Sequence[Any]],
+    escape: Callable[[Any], str],
+    no_backslash_escapes: bool,
+    max_chars: int,
+) -> Iterator[str]:
     """`prefix (row),(row),... suffix` statements holding every row once, in order, each of at most max_chars
     characters unless a single row is longer. Every literal is the one `escape` (aiomysql's Connection.escape)
     would write. A column of strings goes into the row template's quotes, a column of integers as it is; other

@@ -3,9 +3,11 @@
 Beyond the Java connector, which rejects such records. Each table keeps the fields seen so far as an all-optional
 Connect struct schema; a record with a new (non-null) key grows it, which the task treats as a schema change.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from miniconnect.data.schema import Schema, Type
 
@@ -42,6 +44,5 @@ class InferredSchema:
                     self.types[k] = t
                     changed = True
         if changed:
-            self.schema = Schema.struct([(k, Schema(t, optional=True)) for k, t in self.types.items()],
-                                        name=self.name)
+            self.schema = Schema.struct([(k, Schema(t, optional=True)) for k, t in self.types.items()], name=self.name)
         return changed

@@ -10,15 +10,17 @@ put() works in three steps so that MySQL's implicitly committing DDL never split
 So everything put() received is durable when it returns (flush() has nothing left to do), and a RetriableError
 (database errors, up to max.retries) makes the worker redeliver exactly the rolled-back batch.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import logging
 import sqlite3
+from collections.abc import Callable
 from itertools import repeat
 from operator import attrgetter, is_, itemgetter
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from miniconnect.connector import SinkTask, TopicPartition
@@ -38,12 +40,21 @@ from .writer import WRITERS, TableInfo, Writer
 
 log = logging.getLogger(__name__)
 
-_TOPIC, _VALUE, _VALUE_SCHEMA, _KEY_SCHEMA = (field_getter(SinkRecord, n) for n in ("topic", "value", "value_schema",
-                                                                                     "key_schema"))
+_TOPIC, _VALUE, _VALUE_SCHEMA, _KEY_SCHEMA = (
+    field_getter(SinkRecord, n) for n in ("topic", "value", "value_schema", "key_schema")
+)
 _SCHEMA, _FIELD_VALUES = attrgetter("schema"), attrgetter("values")  # of a Struct
 _STRUCT = {Struct}
-_JAVA_CLASS = {dict: "HashMap", list: "ArrayList", str: "String", int: "Long", float: "Double", bool: "Boolean",
-               bytes: "byte[]", Struct: "Struct"}
+_JAVA_CLASS = {
+    dict: "HashMap",
+    list: "ArrayList",
+    str: "String",
+    int: "Long",
+    float: "Double",
+    bool: "Boolean",
+    bytes: "byte[]",
+    Struct: "Struct",
+}
 
 
 class RecordError(ConnectError):
@@ -57,19 +68,28 @@ class RecordError(ConnectError):
 class Plan:
     """How records of one (key schema, value schema) are written to one table."""
 
-    def __init__(self, keys: list[Column], values: list[Column], sources: list[tuple[str, Any]],
-                 key_schema: Schema | None, value_schema: Schema | None, row: Callable[[SinkRecord], Any],
-                 key_row: Callable[[SinkRecord], Any] | None, create: list[Column], schemaless: bool = False):
+    def __init__(
+        self,
+        keys: list[Column],
+        values: list[Column],
+        sources: list[tuple[str, Any]],
+        key_schema: Schema | None,
+        value_schema: Schema | None,
+        row: Callable[[SinkRecord], Any],
+        key_row: Callable[[SinkRecord], Any] | None,
+        create: list[Column],
+        schemaless: bool = False,
+    ):
         self.keys, self.values, self.sources = keys, values, sources
         self.key_schema, self.value_schema = key_schema, value_schema
         self.row, self.key_row, self.create = row, key_row, create
         self.schemaless = schemaless
-        self.db_cols: list[str] = []       # table column names (as the table spells them), keys first
+        self.db_cols: list[str] = []  # table column names (as the table spells them), keys first
         self.convs: list[tuple[int, Any, Any]] = []  # (column index, converter or None, default)
         self.key_convs: list[tuple[int, Any, Any]] = []
         self.checks: list[tuple[int, tuple[type, ...]]] = []  # classes allowed per column (MySQL, SQLite)
         self.bound = False
-        self.skip = False                  # deletes against a table that does not exist: nothing to do
+        self.skip = False  # deletes against a table that does not exist: nothing to do
 
 
 class TableState:
@@ -83,7 +103,7 @@ class TableState:
 class Segment:
     """Consecutive records of one table written with one plan; ops[i] is True for a delete."""
 
-    __slots__ = ("table", "plan", "rows", "ops", "records", "has_deletes")
+    __slots__ = ("has_deletes", "ops", "plan", "records", "rows", "table")
 
     def __init__(self, table: TableState, plan: Plan):
         self.table, self.plan = table, plan
@@ -99,8 +119,8 @@ class JdbcSinkTask(SinkTask):
     def __init__(self) -> None:
         self.cfg: SinkConfig | None = None
         self.writer: Writer | None = None
-        self.tables: dict[str, TableState] = {}     # table name → state
-        self.topic_tables: dict[str, str] = {}      # topic → table name
+        self.tables: dict[str, TableState] = {}  # table name → state
+        self.topic_tables: dict[str, str] = {}  # topic → table name
         self.remaining_retries = 0
 
     # -- lifecycle --------------------------------------------------------------------------------------------
@@ -115,13 +135,15 @@ class JdbcSinkTask(SinkTask):
         except Exception:
             raise ConnectError(f"Invalid db.timezone '{cfg.db_timezone}'") from None
         self.nanos = cfg.timestamp_precision_mode == "nanoseconds"
-        self.writer = WRITERS[jdbc.dialect](jdbc, cfg.quote_identifiers, cfg.connection_attempts,
-                                            cfg.connection_backoff_ms)
+        self.writer = WRITERS[jdbc.dialect](
+            jdbc, cfg.quote_identifiers, cfg.connection_attempts, cfg.connection_backoff_ms
+        )
         self.remaining_retries = cfg.max_retries
         self.tables.clear()
         self.topic_tables.clear()
-        log.info("JDBC sink task starting: %s, insert.mode=%s, pk.mode=%s", jdbc.redacted(), cfg.insert_mode,
-                 cfg.pk_mode)
+        log.info(
+            "JDBC sink task starting: %s, insert.mode=%s, pk.mode=%s", jdbc.redacted(), cfg.insert_mode, cfg.pk_mode
+        )
 
     async def stop(self) -> None:
         if self.writer is not None:
@@ -188,7 +210,7 @@ class JdbcSinkTask(SinkTask):
         for half in (records[:mid], records[mid:]):
             try:
                 await self._write(half)
-            except Exception as e:  # noqa: BLE001 - isolated further, reported record by record
+            except Exception as e:
                 if self.writer is not None and self.writer.conn is None:
                     raise  # the connection is gone: not a record's fault
                 await self._isolate(half, e)
@@ -235,10 +257,13 @@ class JdbcSinkTask(SinkTask):
         if seg.has_deletes or vs is None or first.value_schema is not vs or first.key_schema is not ks:
             return False
         values = list(map(_VALUE, rest))
-        if (set(map(_TOPIC, rest)) != {first.topic} or set(map(type, values)) != _STRUCT
-                or not all(map(is_, map(_VALUE_SCHEMA, rest), repeat(vs)))
-                or not all(map(is_, map(_SCHEMA, values), repeat(vs)))
-                or not all(map(is_, map(_KEY_SCHEMA, rest), repeat(ks)))):
+        if (
+            set(map(_TOPIC, rest)) != {first.topic}
+            or set(map(type, values)) != _STRUCT
+            or not all(map(is_, map(_VALUE_SCHEMA, rest), repeat(vs)))
+            or not all(map(is_, map(_SCHEMA, values), repeat(vs)))
+            or not all(map(is_, map(_KEY_SCHEMA, rest), repeat(ks)))
+        ):
             return False
         try:  # the usual row, the value's fields, read from the values already at hand
             rows = list(map(_FIELD_VALUES, values)) if p.row is VALUE_VALUES else list(map(p.row, rest))
@@ -249,8 +274,7 @@ class JdbcSinkTask(SinkTask):
         seg.records += rest
         return True
 
-    def _add_records(self, records: list[SinkRecord], segments: list[Segment], open_seg: dict[str, Segment]
-                     ) -> None:
+    def _add_records(self, records: list[SinkRecord], segments: list[Segment], open_seg: dict[str, Segment]) -> None:
         if not records:
             return
         topic_tables = self.topic_tables
@@ -265,8 +289,12 @@ class JdbcSinkTask(SinkTask):
                 if seg is not None and v is not None:
                     p = seg.plan
                     vs = r.value_schema
-                    if (vs is p.value_schema and r.key_schema is p.key_schema and v.__class__ is Struct
-                            and v.schema is vs):
+                    if (
+                        vs is p.value_schema
+                        and r.key_schema is p.key_schema
+                        and v.__class__ is Struct
+                        and v.schema is vs
+                    ):
                         seg.rows.append(p.row(r))
                         seg.ops.append(False)
                         seg.records.append(r)
@@ -280,15 +308,13 @@ class JdbcSinkTask(SinkTask):
         except ConnectError as e:
             raise RecordError(f"{e} (record at {r.coordinates})", r) from e
         except (AttributeError, TypeError, IndexError, KeyError, DataError) as e:
-            raise RecordError(f"Record at {r.coordinates} is not valid for the sink: {type(e).__name__}: {e}",
-                              r) from e
+            raise RecordError(f"Record at {r.coordinates} is not valid for the sink: {type(e).__name__}: {e}", r) from e
 
     def _table_name(self, topic: str) -> str:
         fmt = self.cfg.table_name_format  # type: ignore[union-attr]
         name = fmt.replace("${topic}", topic)
         if not name.strip():
-            raise ConnectError(f"Destination table name for topic '{topic}' is empty using the format string "
-                               f"'{fmt}'")
+            raise ConnectError(f"Destination table name for topic '{topic}' is empty using the format string '{fmt}'")
         self.topic_tables[topic] = name
         return name
 
@@ -306,12 +332,20 @@ class JdbcSinkTask(SinkTask):
         v, vs, ks = r.value, r.value_schema, r.key_schema
         if cfg.pk_mode == "record_key" or cfg.delete_enabled:
             if r.key is None or ks is None or not (ks.type.is_primitive or ks.type == Type.STRUCT):
-                raise RecordError(self._shape_error(r, "a non-null key and non-null Struct or primitive key "
-                                                       "schema", r.key, ks, "key"), r)
+                raise RecordError(
+                    self._shape_error(
+                        r, "a non-null key and non-null Struct or primitive key schema", r.key, ks, "key"
+                    ),
+                    r,
+                )
         if v is None:
             if not cfg.delete_enabled:
-                raise RecordError(self._shape_error(r, "a non-null Struct or String value and non-null Struct or "
-                                                       "String schema", v, vs, "value"), r)
+                raise RecordError(
+                    self._shape_error(
+                        r, "a non-null Struct or String value and non-null Struct or String schema", v, vs, "value"
+                    ),
+                    r,
+                )
             # a tombstone: same plan as the open segment when the key schema matches, else a keys-only plan
             if seg is not None and seg.plan.key_schema == ks:
                 plan = seg.plan
@@ -326,30 +360,45 @@ class JdbcSinkTask(SinkTask):
             return seg
         if vs is None and isinstance(v, dict):
             if not cfg.auto_create:
-                raise RecordError(self._shape_error(r, "a non-null Struct or String value and non-null Struct or "
-                                                       "String schema", v, vs, "value") +
-                                  " Schemaless (map) values are accepted when auto.create=true.", r)
+                raise RecordError(
+                    self._shape_error(
+                        r, "a non-null Struct or String value and non-null Struct or String schema", v, vs, "value"
+                    )
+                    + " Schemaless (map) values are accepted when auto.create=true.",
+                    r,
+                )
             if st.inferred is None:
                 st.inferred = InferredSchema(None)
             st.inferred.grow(v)
             plan = self._plan(st, ks, st.inferred.schema, schemaless=True)
         else:
             if vs is None or vs.type not in (Type.STRUCT, Type.STRING):
-                raise RecordError(self._shape_error(r, "a non-null Struct or String value and non-null Struct or "
-                                                       "String schema", v, vs, "value"), r)
+                raise RecordError(
+                    self._shape_error(
+                        r, "a non-null Struct or String value and non-null Struct or String schema", v, vs, "value"
+                    ),
+                    r,
+                )
             if vs.type == Type.STRUCT:
                 if not isinstance(v, Struct):
-                    raise RecordError(f"Record at {r.coordinates} has a {type(v).__name__} value for a struct "
-                                      f"schema", r)
+                    raise RecordError(
+                        f"Record at {r.coordinates} has a {type(v).__name__} value for a struct schema", r
+                    )
                 if v.schema is not vs and v.schema != vs:
-                    raise RecordError(f"Record at {r.coordinates}: the value's struct schema does not match the "
-                                      f"record's value schema", r)
+                    raise RecordError(
+                        f"Record at {r.coordinates}: the value's struct schema does not match the "
+                        f"record's value schema",
+                        r,
+                    )
             elif not isinstance(v, str):
                 raise RecordError(f"Record at {r.coordinates} has a {type(v).__name__} value for a string schema", r)
             elif cfg.fields_whitelist or cfg.timestamp_fields:
-                raise RecordError(f"Sink connector '{cfg.connector_name}' is configured with field-level options "
-                                  f"that are not applicable to String values: fields.whitelist, "
-                                  f"timestamp.fields.list (record at {r.coordinates})", r)
+                raise RecordError(
+                    f"Sink connector '{cfg.connector_name}' is configured with field-level options "
+                    f"that are not applicable to String values: fields.whitelist, "
+                    f"timestamp.fields.list (record at {r.coordinates})",
+                    r,
+                )
             plan = self._plan(st, ks, vs)
         if seg is None or seg.plan is not plan:
             seg = Segment(st, plan)
@@ -363,10 +412,12 @@ class JdbcSinkTask(SinkTask):
         assert cfg is not None
         cls = "null" if value is None else _JAVA_CLASS.get(type(value), type(value).__name__)
         sch = "null" if schema is None else schema.type.name
-        return (f"Sink connector '{cfg.connector_name}' is configured with 'delete.enabled="
-                f"{'true' if cfg.delete_enabled else 'false'}' and 'pk.mode={cfg.pk_mode}' and therefore requires "
-                f"records with {needs}, but found record at (topic='{r.topic}',partition={r.kafka_partition},"
-                f"offset={r.kafka_offset},timestamp={r.timestamp}) with a {cls} {what} and {sch} {what} schema.")
+        return (
+            f"Sink connector '{cfg.connector_name}' is configured with 'delete.enabled="
+            f"{'true' if cfg.delete_enabled else 'false'}' and 'pk.mode={cfg.pk_mode}' and therefore requires "
+            f"records with {needs}, but found record at (topic='{r.topic}',partition={r.kafka_partition},"
+            f"offset={r.kafka_offset},timestamp={r.timestamp}) with a {cls} {what} and {sch} {what} schema."
+        )
 
     def _plan(self, st: TableState, ks: Schema | None, vs: Schema | None, schemaless: bool = False) -> Plan:
         plan = st.plans.get((ks, vs))
@@ -386,8 +437,17 @@ class JdbcSinkTask(SinkTask):
         key_row = row_builder(sources[:nkeys], None) if keys else None
         if keys and cfg.delete_enabled and key_row is not None:
             key_row = _tuple_row(key_row)
-        plan = Plan(keys, values, sources, ks, vs, row, key_row,
-                    create_order(keys, values, vs, cfg.pk_mode == "kafka"), schemaless)
+        plan = Plan(
+            keys,
+            values,
+            sources,
+            ks,
+            vs,
+            row,
+            key_row,
+            create_order(keys, values, vs, cfg.pk_mode == "kafka"),
+            schemaless,
+        )
         # every name this plan can put into SQL is escaped (or refused, naming the record) before anything is sent
         w = self.writer
         assert w is not None
@@ -431,17 +491,22 @@ class JdbcSinkTask(SinkTask):
         missing = [c for c in plan.create if st.info.find(c.name) is None]
         if missing and not deletes_only:
             if st.info.kind == "VIEW":
-                raise TableAlterOrCreateError(f"View {display} is missing fields ([{', '.join(c.describe() for c in missing)}]) "
-                                              f"and ALTER VIEW is unsupported")
+                raise TableAlterOrCreateError(
+                    f"View {display} is missing fields ([{', '.join(c.describe() for c in missing)}]) "
+                    f"and ALTER VIEW is unsupported"
+                )
             for c in missing:
                 if (c.is_key or not c.schema.optional) and c.schema.default is None:
                     raise TableAlterOrCreateError(
                         f"Cannot ALTER TABLE {display} to add missing field {c.describe()}, as the field is not "
-                        f"optional and does not have a default value")
+                        f"optional and does not have a default value"
+                    )
             if not cfg.auto_evolve:
-                raise TableAlterOrCreateError(f"Table {display} is missing fields "
-                                              f"([{', '.join(c.describe() for c in missing)}]) and auto-evolution "
-                                              f"is disabled")
+                raise TableAlterOrCreateError(
+                    f"Table {display} is missing fields "
+                    f"([{', '.join(c.describe() for c in missing)}]) and auto-evolution "
+                    f"is disabled"
+                )
             for sql in alter_table_sql(w.sql, w.table_sql(st.tid), missing, self.tz):
                 log.info("Amending table with sql: %s", sql)
                 try:
@@ -451,7 +516,8 @@ class JdbcSinkTask(SinkTask):
                     if st.info is None or any(st.info.find(c.name) is None for c in missing):
                         raise TableAlterOrCreateError(
                             f"Failed to amend TABLE '{display}' to add missing fields: "
-                            f"[{', '.join(c.describe() for c in missing)}]: {exception_chain(e)}") from e
+                            f"[{', '.join(c.describe() for c in missing)}]: {exception_chain(e)}"
+                        ) from e
             st.info = await w.table_info(st.tid)
             assert st.info is not None
             still = [c.name for c in missing if st.info.find(c.name) is None]
@@ -481,9 +547,15 @@ class JdbcSinkTask(SinkTask):
                 plan.convs.append((i, conv, default))
         plan.key_convs = [t for t in plan.convs if t[0] < len(plan.keys)]
         # asyncpg rejects a value of the wrong class; aiomysql and sqlite3 would store it as text: check first
-        plan.checks = [] if (w.dialect == "postgresql" or plan.schemaless) else [
-            (i, _CLASSES[c.schema.name or c.schema.type]) for i, c in enumerate(cols)
-            if not c.timestamp_field and (c.schema.name or c.schema.type) in _CLASSES]
+        plan.checks = (
+            []
+            if (w.dialect == "postgresql" or plan.schemaless)
+            else [
+                (i, _CLASSES[c.schema.name or c.schema.type])
+                for i, c in enumerate(cols)
+                if not c.timestamp_field and (c.schema.name or c.schema.type) in _CLASSES
+            ]
+        )
         plan.bound = True
 
     # -- step 3: DML --------------------------------------------------------------------------------------------
@@ -526,12 +598,15 @@ class JdbcSinkTask(SinkTask):
                     await w.insert(st.tid, plan.db_cols, rows, st.info)
                 elif mode == "upsert":
                     if not keys:
-                        raise ConnectError(f"Write to table '{w.display(st.tid)}' in UPSERT mode requires key field "
-                                           f"names to be known, check the primary key configuration")
+                        raise ConnectError(
+                            f"Write to table '{w.display(st.tid)}' in UPSERT mode requires key field "
+                            f"names to be known, check the primary key configuration"
+                        )
                     await w.upsert(st.tid, plan.db_cols, nkeys, rows, st.info, last and hi == end)
                 else:
-                    await w.executemany(w.update_sql(st.tid, keys, values),
-                                        [tuple(r[nkeys:]) + tuple(r[:nkeys]) for r in rows])
+                    await w.executemany(
+                        w.update_sql(st.tid, keys, values), [tuple(r[nkeys:]) + tuple(r[:nkeys]) for r in rows]
+                    )
             except Exception as e:
                 if _is_data_error(e):
                     raise self._locate(seg, lo, hi, e) from e
@@ -554,24 +629,40 @@ class JdbcSinkTask(SinkTask):
             except Exception as bad:
                 return RecordError(f"Record at {r.coordinates} is not valid for table {table}: {bad}", r)
         first, last = seg.records[lo], seg.records[hi - 1]
-        return RecordError(f"Records from {first.coordinates} to offset {last.kafka_offset} could not be written "
-                           f"to table {table}: {exception_chain(e)}", first)
+        return RecordError(
+            f"Records from {first.coordinates} to offset {last.kafka_offset} could not be written "
+            f"to table {table}: {exception_chain(e)}",
+            first,
+        )
 
 
 _INT = (int,)
 _NONE = type(None)
 _CLASSES: dict[Any, tuple[type, ...]] = {
-    Type.INT8: _INT, Type.INT16: _INT, Type.INT32: _INT, Type.INT64: _INT, Type.FLOAT32: (float, int),
-    Type.FLOAT64: (float, int), Type.BOOLEAN: (bool,), Type.STRING: (str,), Type.BYTES: (bytes, bytearray, memoryview),
-    DECIMAL: (decimal.Decimal,), DATE: (dt.date,), TIME: (dt.time,), TIMESTAMP: (dt.datetime,)}
+    Type.INT8: _INT,
+    Type.INT16: _INT,
+    Type.INT32: _INT,
+    Type.INT64: _INT,
+    Type.FLOAT32: (float, int),
+    Type.FLOAT64: (float, int),
+    Type.BOOLEAN: (bool,),
+    Type.STRING: (str,),
+    Type.BYTES: (bytes, bytearray, memoryview),
+    DECIMAL: (decimal.Decimal,),
+    DATE: (dt.date,),
+    TIME: (dt.time,),
+    TIMESTAMP: (dt.datetime,),
+}
 
 
 def _check(rows: list[Any], checks: list[tuple[int, tuple[type, ...]]]) -> None:
     """A DataError naming the first value (in row order) whose class does not suit its column. The classes of each
     column are collected by C-level maps; only a batch with a wrong one is walked value by value."""
     for i, classes in checks:
-        if any(k is not _NONE and k not in classes and not issubclass(k, classes)
-               for k in set(map(type, map(itemgetter(i), rows)))):
+        if any(
+            k is not _NONE and k not in classes and not issubclass(k, classes)
+            for k in set(map(type, map(itemgetter(i), rows)))
+        ):
             break
     else:
         return
@@ -610,7 +701,7 @@ def _schemaless_row(sources: list[tuple[str, Any]], vs: Schema | None) -> Callab
             getters.append(lambda r, n=name: r.value.get(n))
         else:
             getters.append(row_builder([(kind, i)], None))
-            getters[-1] = (lambda g: (lambda r: g(r)[0]))(getters[-1])
+            getters[-1] = (lambda g: lambda r: g(r)[0])(getters[-1])
     if all(k == "valf" for k, _ in sources):
         names = [vs.fields[i].name for _, i in sources]
         return lambda r: [r.value.get(n) for n in names]
@@ -625,9 +716,11 @@ def _is_data_error(e: BaseException) -> bool:
     mod = type(e).__module__
     if mod.startswith("asyncpg"):
         import asyncpg
+
         return isinstance(e, asyncpg.DataError) and "connection" not in str(e).lower()
     if mod.startswith("pymysql") or mod.startswith("aiomysql"):
         import pymysql
+
         return isinstance(e, pymysql.err.DataError)
     return False
 

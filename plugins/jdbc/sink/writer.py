@@ -12,10 +12,12 @@ SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, 
 Every name and literal in these statements is written by the writer's SqlText (sqltext); row values are bind
 parameters, COPY data, or (MySQL) literals from the same SqlText.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..connection import close_connection, open_connection
 from ..dialects import TableId, parse_table_id
@@ -26,9 +28,9 @@ from .mysql_values import values_statements
 
 @dataclass
 class TableInfo:
-    columns: dict[str, str]          # column name → database type name (lower-case)
-    kind: str                        # "TABLE", "VIEW", "PARTITIONED TABLE"
-    local: bool = False              # PostgreSQL: a table of this database (not a view or foreign table)
+    columns: dict[str, str]  # column name → database type name (lower-case)
+    kind: str  # "TABLE", "VIEW", "PARTITIONED TABLE"
+    local: bool = False  # PostgreSQL: a table of this database (not a view or foreign table)
 
     def find(self, name: str) -> str | None:
         """The table's column matching `name` exactly, else case-insensitively (Java's rule)."""
@@ -98,8 +100,15 @@ class Writer:
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
         raise NotImplementedError
 
-    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo, last: bool = False) -> None:
+    async def upsert(
+        self,
+        tid: TableId,
+        cols: list[str],
+        nkeys: int,
+        rows: Sequence[Sequence[Any]],
+        info: TableInfo,
+        last: bool = False,
+    ) -> None:
         """last: nothing else follows in this transaction, so a writer may commit it with this statement (commit()
         then has nothing left to do)."""
         raise NotImplementedError
@@ -112,8 +121,9 @@ class Writer:
         return self.sql.params(sql)
 
     def delete_sql(self, tid: TableId, keys: list[str]) -> str:
-        return self.sql.params(f"DELETE FROM {self.table_sql(tid)} WHERE " + " AND ".join(
-            f"{self.q(c)} = {PARAM}" for c in keys))
+        return self.sql.params(
+            f"DELETE FROM {self.table_sql(tid)} WHERE " + " AND ".join(f"{self.q(c)} = {PARAM}" for c in keys)
+        )
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raise NotImplementedError
@@ -126,11 +136,12 @@ class CopyFirst:
     violation, is rolled back (to a savepoint) and the batch goes the ON CONFLICT way. After such a failure the next
     1, 2, 4 ... 256 batches of the table skip the try, so a stream of updates pays for one failed COPY in 256
     batches; any other error stops the tries for the table (row-level security, an INSTEAD rule, ...)."""
+
     MAX_SKIP = 256
 
     def __init__(self) -> None:
-        self.skip = 0       # batches to write the ON CONFLICT way before the next try
-        self.backoff = 0    # the last skip, doubled by each failed try, back to 0 after a COPY that worked
+        self.skip = 0  # batches to write the ON CONFLICT way before the next try
+        self.backoff = 0  # the last skip, doubled by each failed try, back to 0 after a COPY that worked
         self.enabled = True
 
     def wanted(self) -> bool:
@@ -192,12 +203,17 @@ class PostgresWriter(Writer):
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
             "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r','p','v','m','f') ORDER BY a.attnum",
-            tid.schema, tid.table)
+            tid.schema,
+            tid.table,
+        )
         if not rows:
             return None
         kind = {"r": "TABLE", "p": "PARTITIONED TABLE", "f": "TABLE"}.get(rows[0]["relkind"], "VIEW")
-        return TableInfo({r["attname"]: r["t"] for r in rows if r["attname"] is not None}, kind,
-                         local=rows[0]["relkind"] in ("r", "p"))
+        return TableInfo(
+            {r["attname"]: r["t"] for r in rows if r["attname"] is not None},
+            kind,
+            local=rows[0]["relkind"] in ("r", "p"),
+        )
 
     async def execute_ddl(self, sql: str) -> None:
         await self.conn.execute(sql)
@@ -207,11 +223,19 @@ class PostgresWriter(Writer):
         # asyncpg writes the COPY statement, quoting each name with the quote doubled inside (the rule of sqltext;
         # with quote.sql.identifiers=never the names were checked plain when the plan was made); unquoted
         # identifiers go as PostgreSQL folds them
-        await self.conn.copy_records_to_table(tid.table, records=rows, schema_name=tid.schema,
-                                              columns=cols if self.quote else [c.lower() for c in cols])
+        await self.conn.copy_records_to_table(
+            tid.table, records=rows, schema_name=tid.schema, columns=cols if self.quote else [c.lower() for c in cols]
+        )
 
-    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo, last: bool = False) -> None:
+    async def upsert(
+        self,
+        tid: TableId,
+        cols: list[str],
+        nkeys: int,
+        rows: Sequence[Sequence[Any]],
+        info: TableInfo,
+        last: bool = False,
+    ) -> None:
         # ON CONFLICT cannot touch a row twice in one statement: keep the last record of each key.
         if nkeys == 1:
             dedup = {r[0]: r for r in rows}
@@ -240,10 +264,12 @@ class PostgresWriter(Writer):
         else:
             await self.conn.execute(f"{sql}; DELETE FROM pg_temp.{self.q(stage)}")
 
-    async def _copy_new_keys(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]],
-                             info: TableInfo) -> bool:
+    async def _copy_new_keys(
+        self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo
+    ) -> bool:
         """Tries the batch as a plain COPY into the table (see CopyFirst); False if it must go the upsert way."""
         from asyncpg import PostgresError, UniqueViolationError
+
         tries = self._copy_first.get(tid)
         if tries is None:
             tries = self._copy_first[tid] = CopyFirst()
@@ -267,8 +293,9 @@ class PostgresWriter(Writer):
         tries.succeeded()
         return True
 
-    async def _prepare_upsert(self, tid: TableId, cols: list[str], nkeys: int,
-                              types: tuple[str, ...]) -> tuple[str | None, str]:
+    async def _prepare_upsert(
+        self, tid: TableId, cols: list[str], nkeys: int, types: tuple[str, ...]
+    ) -> tuple[str | None, str]:
         q = self.q
         names = ",".join(q(c) for c in cols)
         keys = ",".join(q(c) for c in cols[:nkeys])
@@ -276,16 +303,19 @@ class PostgresWriter(Writer):
         action = ("DO UPDATE SET " + ",".join(f"{q(c)}=EXCLUDED.{q(c)}" for c in rest)) if rest else "DO NOTHING"
         if any(t.endswith("]") for t in types):
             values = ",".join([PARAM] * len(cols))
-            return None, self.sql.params(f"INSERT INTO {self.table_sql(tid)} ({names}) VALUES ({values}) "
-                                         f"ON CONFLICT ({keys}) {action}")
+            return None, self.sql.params(
+                f"INSERT INTO {self.table_sql(tid)} ({names}) VALUES ({values}) ON CONFLICT ({keys}) {action}"
+            )
         stage = f"__miniconnect_stage_{len(self._upsert_sql)}"
         # the types are format_type()'s output, which PostgreSQL itself quotes where a type name needs it
         coldefs = ",".join(f"{q(f'c{i}')} {t}" for i, t in enumerate(types))
         await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{q(stage)}")
         await self.conn.execute(f"CREATE TEMP TABLE {q(stage)} ({coldefs}) ON COMMIT DELETE ROWS")
         select = ",".join(q(f"c{i}") for i in range(len(cols)))
-        return stage, (f"INSERT INTO {self.table_sql(tid)} ({names}) SELECT {select} FROM pg_temp.{q(stage)} "
-                       f"ON CONFLICT ({keys}) {action}")
+        return stage, (
+            f"INSERT INTO {self.table_sql(tid)} ({names}) SELECT {select} FROM pg_temp.{q(stage)} "
+            f"ON CONFLICT ({keys}) {action}"
+        )
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._clean = False
@@ -326,14 +356,18 @@ class MySqlWriter(Writer):
     async def table_info(self, tid: TableId) -> TableInfo | None:
         await self.conn.commit()  # metadata outside any old snapshot
         async with self.conn.cursor() as cur:
-            await cur.execute("SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND "
-                              "TABLE_NAME = %s", (tid.catalog, tid.table))
+            await cur.execute(
+                "SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                (tid.catalog, tid.table),
+            )
             row = await cur.fetchone()
             if row is None:
                 return None
-            await cur.execute("SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "
-                              "TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
-                              (tid.catalog, tid.table))
+            await cur.execute(
+                "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE "
+                "TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION",
+                (tid.catalog, tid.table),
+            )
             cols = {r[0]: str(r[1]).lower() for r in await cur.fetchall()}
         await self.conn.commit()
         return TableInfo(cols, "VIEW" if "VIEW" in str(row[0]).upper() else "TABLE")
@@ -350,18 +384,29 @@ class MySqlWriter(Writer):
         """Multi-row statements of at most aiomysql's max_stmt_length characters (see mysql_values)."""
         text = self.sql
         async with self.conn.cursor() as cur:
-            for sql in values_statements(head, tail, rows, text.literal, text.no_backslash_escapes,
-                                         cur.max_stmt_length):
+            for sql in values_statements(
+                head, tail, rows, text.literal, text.no_backslash_escapes, cur.max_stmt_length
+            ):
                 await cur.execute(sql)
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
         await self._insert_rows(self._insert_head(tid, cols), rows)
 
-    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo, last: bool = False) -> None:
+    async def upsert(
+        self,
+        tid: TableId,
+        cols: list[str],
+        nkeys: int,
+        rows: Sequence[Sequence[Any]],
+        info: TableInfo,
+        last: bool = False,
+    ) -> None:
         update = cols[nkeys:] or cols[:nkeys]
-        await self._insert_rows(self._insert_head(tid, cols), rows, " ON DUPLICATE KEY UPDATE " + ",".join(
-            f"{self.q(c)}=VALUES({self.q(c)})" for c in update))
+        await self._insert_rows(
+            self._insert_head(tid, cols),
+            rows,
+            " ON DUPLICATE KEY UPDATE " + ",".join(f"{self.q(c)}=VALUES({self.q(c)})" for c in update),
+        )
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         async with self.conn.cursor() as cur:
@@ -382,8 +427,9 @@ class SqliteWriter(Writer):
             await self.conn.execute("ROLLBACK")
 
     async def table_info(self, tid: TableId) -> TableInfo | None:
-        async with self.conn.execute("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table','view')",
-                                     (tid.table,)) as cur:
+        async with self.conn.execute(
+            "SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table','view')", (tid.table,)
+        ) as cur:
             row = await cur.fetchone()
         if row is None:
             return None
@@ -395,18 +441,28 @@ class SqliteWriter(Writer):
         await self.conn.execute(sql)
 
     def _insert_sql(self, tid: TableId, cols: list[str]) -> str:
-        return self.sql.params(f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
-                               f"VALUES({','.join([PARAM] * len(cols))})")
+        return self.sql.params(
+            f"INSERT INTO {self.table_sql(tid)}({','.join(self.q(c) for c in cols)}) "
+            f"VALUES({','.join([PARAM] * len(cols))})"
+        )
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
         await self.executemany(self._insert_sql(tid, cols), rows)
 
-    async def upsert(self, tid: TableId, cols: list[str], nkeys: int, rows: Sequence[Sequence[Any]],
-                     info: TableInfo, last: bool = False) -> None:
+    async def upsert(
+        self,
+        tid: TableId,
+        cols: list[str],
+        nkeys: int,
+        rows: Sequence[Sequence[Any]],
+        info: TableInfo,
+        last: bool = False,
+    ) -> None:
         keys = ",".join(self.q(c) for c in cols[:nkeys])
         rest = cols[nkeys:]
-        action = "DO UPDATE SET " + ",".join(f"{self.q(c)}=excluded.{self.q(c)}" for c in rest) if rest \
-            else "DO NOTHING"
+        action = (
+            "DO UPDATE SET " + ",".join(f"{self.q(c)}=excluded.{self.q(c)}" for c in rest) if rest else "DO NOTHING"
+        )
         await self.executemany(self._insert_sql(tid, cols) + f" ON CONFLICT ({keys}) {action}", rows)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -1,4 +1,5 @@
 """Confluent's JdbcSourceConnector for PostgreSQL, MySQL/MariaDB and SQLite."""
+
 from .connector import JdbcSourceConnector
 from .task import JdbcSourceTask
 

@@ -1,10 +1,12 @@
 """JdbcSourceConnector: lists and filters tables in the background, splits them among tasks, and asks for a
 reconfiguration whenever the filtered table list changes (new or dropped tables)."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from miniconnect.config.configdef import ConfigValue
 from miniconnect.connector import SourceConnector
@@ -35,8 +37,9 @@ class JdbcSourceConnector(SourceConnector):
         self.props = stringify(props)
         cfg = self.cfg = SourceConfig.parse(self.props)
         self.jdbc = cfg.jdbc_url()
-        if cfg.query and any(cfg.present(k) for k in ("table.whitelist", "table.blacklist", "table.include.list",
-                                                      "table.exclude.list")):
+        if cfg.query and any(
+            cfg.present(k) for k in ("table.whitelist", "table.blacklist", "table.include.list", "table.exclude.list")
+        ):
             raise ConfigError(message="query may not be combined with whole-table copying settings.")
         self.db = SourceDb(self.jdbc, cfg["connection.attempts"], cfg["connection.backoff.ms"], cfg["db.timezone"])
         # As Confluent's start(): the first connection, with connection.attempts and connection.backoff.ms; an
@@ -49,8 +52,14 @@ class JdbcSourceConnector(SourceConnector):
     async def _list(self) -> list[TableId]:
         cfg = self.cfg
         listed = await self.db.list_tables(cfg["catalog.pattern"], cfg["schema.pattern"], cfg["table.types"])
-        return filter_tables(listed, self.jdbc.dialect, cfg["table.whitelist"], cfg["table.blacklist"],
-                             cfg["table.include.list"], cfg["table.exclude.list"])
+        return filter_tables(
+            listed,
+            self.jdbc.dialect,
+            cfg["table.whitelist"],
+            cfg["table.blacklist"],
+            cfg["table.include.list"],
+            cfg["table.exclude.list"],
+        )
 
     async def _watch_tables(self) -> None:
         interval = self.cfg["table.poll.interval.ms"] / 1000
@@ -60,8 +69,7 @@ class JdbcSourceConnector(SourceConnector):
                 check_duplicates(tables)
                 if tables != self.tables:
                     first = self.tables is None
-                    log.info("Tables for connector %s: %s", getattr(self.context, "name", "?"),
-                             [t.fqn for t in tables])
+                    log.info("Tables for connector %s: %s", getattr(self.context, "name", "?"), [t.fqn for t in tables])
                     self.tables = tables
                     self._listed.set()
                     if not first:
@@ -69,8 +77,9 @@ class JdbcSourceConnector(SourceConnector):
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                if type(e).__module__.startswith(("asyncpg", "pymysql", "aiomysql", "sqlite3")) or \
-                        isinstance(e, OSError):
+                if type(e).__module__.startswith(("asyncpg", "pymysql", "aiomysql", "sqlite3")) or isinstance(
+                    e, OSError
+                ):
                     log.warning("Error while listing tables (retrying in %.0f s): %s", interval, e)
                     await self.db.close()
                 else:
@@ -88,16 +97,18 @@ class JdbcSourceConnector(SourceConnector):
             return [{**base, "tables": "", "tables.fetched": "true"}]
         if not self._listed.is_set():
             try:
-                await asyncio.wait_for(self._listed.wait(),
-                                       self.cfg["table.monitoring.startup.polling.limit.ms"] / 1000)
+                await asyncio.wait_for(
+                    self._listed.wait(), self.cfg["table.monitoring.startup.polling.limit.ms"] / 1000
+                )
             except TimeoutError:
                 return [{**base, "tables": "", "tables.fetched": "false"}]
         tables = list(self.tables or [])
         if not tables:
             return [{**base, "tables": "", "tables.fetched": "true"}]
         groups = group_partitions(tables, min(len(tables), max(1, max_tasks)))
-        return [{**base, "tables": ",".join(t.sql(self.jdbc.dialect) for t in g), "tables.fetched": "true"}
-                for g in groups]
+        return [
+            {**base, "tables": ",".join(t.sql(self.jdbc.dialect) for t in g), "tables.fetched": "true"} for g in groups
+        ]
 
     async def stop(self) -> None:
         self._stop.set()

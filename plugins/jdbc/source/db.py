@@ -5,20 +5,22 @@ SQL with dialect placeholders and aware-datetime parameters; it converts the par
 and column type expects (PostgreSQL timestamp vs timestamptz, MySQL wall-clock, SQLite text) and streams rows
 `fetch` at a time through a server-side cursor inside one transaction, committed at the end (reference §3.4).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import logging
 import re
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from miniconnect.errors import ConnectError
 
+from ..column_types import UTC, Column, mysql_column, parse_zone, pg_column, sqlite_column
 from ..connection import close_connection, is_valid, open_connection
 from ..dialects import TableId, get_dialect
 from ..sqltext import UnsafeSql, sql_text
-from ..column_types import UTC, Column, mysql_column, parse_zone, pg_column, sqlite_column
 from ..url import JdbcUrl
 
 log = logging.getLogger(__name__)
@@ -26,8 +28,12 @@ log = logging.getLogger(__name__)
 _PG_KINDS = {"TABLE": "r", "VIEW": "v"}
 _MY_TYPES = {"TABLE": "BASE TABLE", "VIEW": "VIEW", "SYSTEM TABLE": "SYSTEM VIEW"}
 _MY_SYSTEM = ("information_schema", "mysql", "performance_schema", "sys")
-_ISOLATION_SQL = {"READ_UNCOMMITTED": "READ UNCOMMITTED", "READ_COMMITTED": "READ COMMITTED",
-                  "REPEATABLE_READ": "REPEATABLE READ", "SERIALIZABLE": "SERIALIZABLE"}
+_ISOLATION_SQL = {
+    "READ_UNCOMMITTED": "READ UNCOMMITTED",
+    "READ_COMMITTED": "READ COMMITTED",
+    "REPEATABLE_READ": "REPEATABLE READ",
+    "SERIALIZABLE": "SERIALIZABLE",
+}
 
 
 class Stream:
@@ -42,8 +48,15 @@ class Stream:
 
 
 class SourceDb:
-    def __init__(self, jdbc: JdbcUrl, attempts: int = 3, backoff_ms: int = 10000, tz: str = "UTC",
-                 isolation: str = "DEFAULT", wait: Any = None):
+    def __init__(
+        self,
+        jdbc: JdbcUrl,
+        attempts: int = 3,
+        backoff_ms: int = 10000,
+        tz: str = "UTC",
+        isolation: str = "DEFAULT",
+        wait: Any = None,
+    ):
         self.jdbc = jdbc
         self.kind = jdbc.dialect
         self.dialect = get_dialect(jdbc.dialect)
@@ -66,8 +79,9 @@ class SourceDb:
         if self.kind == "postgresql":
             # numeric in text format, parsed by Decimal(): same values and scale as asyncpg's binary decoder,
             # which builds each Decimal digit group by digit group (~0.5-1 us of ~4 us per bench_jdbc_source row)
-            await self.conn.set_type_codec("numeric", schema="pg_catalog", encoder=str, decoder=decimal.Decimal,
-                                           format="text")
+            await self.conn.set_type_codec(
+                "numeric", schema="pg_catalog", encoder=str, decoder=decimal.Decimal, format="text"
+            )
         if not self._isolation_applied:  # Java applies it once, to the first connection only
             self._isolation_applied = True
             await self._apply_isolation()
@@ -94,8 +108,11 @@ class SourceDb:
             else:
                 raise ValueError("not supported")
         except Exception as e:
-            log.warning("Transaction isolation level %s is not supported by the database; using the default (%s)",
-                        self.isolation, e)
+            log.warning(
+                "Transaction isolation level %s is not supported by the database; using the default (%s)",
+                self.isolation,
+                e,
+            )
 
     async def _scalar(self, sql: str, *args: Any) -> Any:
         conn = await self.connection()
@@ -124,8 +141,9 @@ class SourceDb:
             return list(await cur.fetchall())
 
     # -- metadata ----------------------------------------------------------------------------------------
-    async def list_tables(self, catalog_pattern: str | None, schema_pattern: str | None,
-                          types: list[str]) -> list[TableId]:
+    async def list_tables(
+        self, catalog_pattern: str | None, schema_pattern: str | None, types: list[str]
+    ) -> list[TableId]:
         """DatabaseMetaData.getTables(catalog, schema, "%", types) in the driver's order."""
         types = [t.strip().upper() for t in types]
         if self.kind == "postgresql":
@@ -133,10 +151,12 @@ class SourceDb:
             system = "SYSTEM TABLE" in types
             if catalog_pattern == "" or (not kinds and not system):
                 return []
-            sql = ("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                   "ON n.oid = c.relnamespace WHERE ((c.relkind::text = ANY($1::text[]) AND n.nspname NOT IN "
-                   "('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)') OR ($2 AND "
-                   "c.relkind = 'r' AND n.nspname IN ('pg_catalog', 'information_schema')))")
+            sql = (
+                "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE ((c.relkind::text = ANY($1::text[]) AND n.nspname NOT IN "
+                "('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)') OR ($2 AND "
+                "c.relkind = 'r' AND n.nspname IN ('pg_catalog', 'information_schema')))"
+            )
             args: list[Any] = [kinds, system]
             if schema_pattern is not None:
                 sql += " AND n.nspname LIKE $3"
@@ -165,8 +185,11 @@ class SourceDb:
         if not sq_types or catalog_pattern or schema_pattern:
             return []
         marks = ",".join("?" * len(sq_types))
-        rows = await self._rows(f"SELECT name FROM sqlite_master WHERE type IN ({marks}) AND name NOT LIKE "
-                                f"'sqlite\\_%' ESCAPE '\\' ORDER BY type, name", *sq_types)
+        rows = await self._rows(
+            f"SELECT name FROM sqlite_master WHERE type IN ({marks}) AND name NOT LIKE "
+            f"'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
+            *sq_types,
+        )
         return [TableId(None, None, r[0]) for r in rows]
 
     async def table_columns(self, table: TableId) -> list[Column]:
@@ -177,7 +200,9 @@ class SourceDb:
                 "(a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)) "
                 "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_attrdef d "
                 "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = $1::regclass AND a.attnum > 0 "
-                "AND NOT a.attisdropped ORDER BY a.attnum", self._table_sql(table))
+                "AND NOT a.attisdropped ORDER BY a.attnum",
+                self._table_sql(table),
+            )
             return [pg_column(n, tn, _pg_kind(tt, tc), mod, not nn, bool(ai)) for n, tn, tt, tc, mod, nn, ai in rows]
         if self.kind == "mysql":
             conn = await self.connection()
@@ -196,8 +221,15 @@ class SourceDb:
         ddl = await self._scalar("SELECT sql FROM sqlite_master WHERE name = ?", name) or ""
         auto = bool(re.search(r"AUTOINCREMENT", ddl, re.I))
         # an INTEGER PRIMARY KEY is the rowid: never null, whatever PRAGMA's notnull says
-        return [sqlite_column(r[1], r[2], bool(r[3]) or (bool(r[5]) and (r[2] or "").upper() == "INTEGER"),
-                              auto and bool(r[5]) and "INT" in (r[2] or "").upper()) for r in rows]
+        return [
+            sqlite_column(
+                r[1],
+                r[2],
+                bool(r[3]) or (bool(r[5]) and (r[2] or "").upper() == "INTEGER"),
+                auto and bool(r[5]) and "INT" in (r[2] or "").upper(),
+            )
+            for r in rows
+        ]
 
     async def query_columns(self, sql: str) -> dict[str, Column]:
         """Column details of a custom query that the result metadata lacks (PG numeric typmod, SQLite declared
@@ -218,8 +250,12 @@ class SourceDb:
                     await conn.execute("DROP VIEW IF EXISTS temp.__miniconnect_q")
                 return {c.name: c for c in cols}
         except _Rollback as r:
-            return {c.name: Column(c.name, c.jdbc, c.type_name, c.precision, c.scale, c.signed, None,
-                                   c.auto_increment, c.aware) for c in r.cols}
+            return {
+                c.name: Column(
+                    c.name, c.jdbc, c.type_name, c.precision, c.scale, c.signed, None, c.auto_increment, c.aware
+                )
+                for c in r.cols
+            }
         except Exception as e:
             log.debug("Could not describe the query through a view: %s", e)
         return {}
@@ -238,15 +274,24 @@ class SourceDb:
         """(visible, start of the oldest other open transaction or None, why not visible)."""
         try:
             if self.kind == "postgresql":
-                row = (await self._rows(
-                    # Rows hidden for lack of privilege show query '<insufficient privilege>' and NULL state and
-                    # backend_type. A backend still starting up also has state NULL but no transaction yet.
-                    "SELECT min(xact_start) FILTER (WHERE state IS NOT NULL), "
-                    "count(*) FILTER (WHERE query = '<insufficient privilege>') "
-                    "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()"))[0]
+                row = (
+                    await self._rows(
+                        # Rows hidden for lack of privilege show query '<insufficient privilege>' and NULL state and
+                        # backend_type. A backend still starting up also has state NULL but no transaction yet.
+                        "SELECT min(xact_start) FILTER (WHERE state IS NOT NULL), "
+                        "count(*) FILTER (WHERE query = '<insufficient privilege>') "
+                        "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND datname = current_database()"
+                    )
+                )[0]
                 if row[1]:
-                    return False, None, (f"{row[1]} session(s) in pg_stat_activity are not visible to this user "
-                                         f"(grant pg_read_all_stats)")
+                    return (
+                        False,
+                        None,
+                        (
+                            f"{row[1]} session(s) in pg_stat_activity are not visible to this user "
+                            f"(grant pg_read_all_stats)"
+                        ),
+                    )
                 return True, row[0], ""
             if self.kind == "mysql":
                 # Not information_schema.innodb_trx: InnoDB serves it from a cache that is only refreshed when
@@ -295,8 +340,9 @@ class SourceDb:
             if commit:
                 raise
 
-    async def query(self, sql: str, params: list[Any], fetch: int, table: TableId | None,
-                    base_query: str | None = None) -> Stream:
+    async def query(
+        self, sql: str, params: list[Any], fetch: int, table: TableId | None, base_query: str | None = None
+    ) -> Stream:
         """Executes `sql` (dialect placeholders) and returns its columns and a chunk iterator (inside begin/end)."""
         conn = await self.connection()
         if self.kind == "postgresql":
@@ -313,9 +359,11 @@ class SourceDb:
                     yield rows
                     if len(rows) < fetch:
                         return
+
             return Stream(columns, pg_chunks())
         if self.kind == "mysql":
             import aiomysql
+
             cur = await conn.cursor(aiomysql.SSCursor)
             # always with arguments: PyMySQL then reads `sql` as a format (SqlText.params doubled every other `%`)
             await cur.execute(sql, [self._wall(p) for p in params])
@@ -330,6 +378,7 @@ class SourceDb:
                         yield rows
                 finally:
                     await cur.close()
+
             return Stream(columns, my_chunks())
         cur = await conn.execute(sql, [self._sqlite_param(p) for p in params])
         if table is not None:
@@ -339,10 +388,14 @@ class SourceDb:
             by_name = await self._cached_query_columns(base_query)
         first = await cur.fetchmany(fetch)
         names = [d[0] for d in cur.description or ()]
-        columns = [by_name.get(n) or sqlite_column(n, "", False, sample=first[0][i] if first else None)
-                   for i, n in enumerate(names)]
-        columns = [c if c.name == n else Column(n, c.jdbc, c.type_name, c.precision, c.scale, c.signed, c.nullable)
-                   for c, n in zip(columns, names)]
+        columns = [
+            by_name.get(n) or sqlite_column(n, "", False, sample=first[0][i] if first else None)
+            for i, n in enumerate(names)
+        ]
+        columns = [
+            c if c.name == n else Column(n, c.jdbc, c.type_name, c.precision, c.scale, c.signed, c.nullable)
+            for c, n in zip(columns, names)
+        ]
 
         async def sq_chunks() -> AsyncIterator[list[Any]]:
             try:
@@ -352,6 +405,7 @@ class SourceDb:
                     rows = await cur.fetchmany(fetch)
             finally:
                 await cur.close()
+
         return Stream(columns, sq_chunks())
 
     async def _cached_query_columns(self, base: str | None) -> dict[str, Column]:
@@ -370,8 +424,9 @@ class SourceDb:
             details = await self._cached_query_columns(base_query)
         unknown = [a.type.oid for a in attrs if a.type.oid not in self._pg_types and a.type.oid >= 10000]
         if unknown:
-            for oid, tt, tc in await self._rows("SELECT oid::int, typtype::text, typcategory::text FROM pg_type "
-                                                "WHERE oid = ANY($1::oid[])", unknown):
+            for oid, tt, tc in await self._rows(
+                "SELECT oid::int, typtype::text, typcategory::text FROM pg_type WHERE oid = ANY($1::oid[])", unknown
+            ):
                 self._pg_types[oid] = (tt, tc)
         cols = []
         for a in attrs:

@@ -5,22 +5,24 @@ own position; timestamp mode is conservative (a row's timestamp is committed onl
 The upper timestamp bound is the database clock minus `timestamp.delay.interval.ms`, further capped by the start
 of the oldest open transaction when the database shows it (so a late commit of an early row is never skipped).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import logging
+from collections.abc import Awaitable, Callable
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from miniconnect.data.records import SourceRecord, new_source_record
 from miniconnect.data.schema import Schema, Struct
 from miniconnect.errors import ConfigError, ConnectError
 
+from ..column_types import UTC, Column, TypeMapper, epoch_nanos, to_instant
 from ..dialects import TableId
 from ..sqltext import PARAM, sql_text
-from ..column_types import UTC, Column, TypeMapper, epoch_nanos, to_instant
 from .db import SourceDb
 
 log = logging.getLogger(__name__)
@@ -75,9 +77,24 @@ def _compile_row(keep: list[int], convs: list[Any]) -> Callable[[Any], list[Any]
 
 
 class Querier:
-    def __init__(self, *, db: SourceDb, mode: str, table: TableId | None, query: str | None, topic: str,
-                 mapper: TypeMapper, ts_columns: list[str], inc_column: str, quote: bool, suffix: str,
-                 batch_max_rows: int, delay_ms: int, offset: dict[str, Any] | None, bound_by_transactions: bool):
+    def __init__(
+        self,
+        *,
+        db: SourceDb,
+        mode: str,
+        table: TableId | None,
+        query: str | None,
+        topic: str,
+        mapper: TypeMapper,
+        ts_columns: list[str],
+        inc_column: str,
+        quote: bool,
+        suffix: str,
+        batch_max_rows: int,
+        delay_ms: int,
+        offset: dict[str, Any] | None,
+        bound_by_transactions: bool,
+    ):
         self.db, self.mode, self.table, self.query = db, mode, table, query
         self.text = sql_text(db.kind, quote)
         self.topic, self.mapper, self.quote = topic, mapper, quote
@@ -92,7 +109,7 @@ class Querier:
         else:
             self.partition = {"protocol": "1", "table": table.fqn} if table else dict(QUERY_PARTITION)
         self.schema_name = table.table if table else None
-        self.last_update = 0.0   # loop.time() of the end of the last run
+        self.last_update = 0.0  # loop.time() of the end of the last run
         self.failures = 0
         self._sql: tuple[str, str] | None = None
         self._logged_sql: str | None = None
@@ -132,11 +149,14 @@ class Querier:
             if mode == "timestamp":
                 return f"{base} WHERE {ts} > {ph(1)} AND {ts} < {ph(2)} ORDER BY {ts} ASC{sfx}"
             if mode == "timestamp+incrementing" and inc:
-                return (f"{base} WHERE {ts} < {ph(1)} AND (({ts} = {ph(2)} AND {inc} > {ph(3)}) OR {ts} > {ph(4)}) "
-                        f"ORDER BY {ts},{inc} ASC{sfx}")
+                return (
+                    f"{base} WHERE {ts} < {ph(1)} AND (({ts} = {ph(2)} AND {inc} > {ph(3)}) OR {ts} > {ph(4)}) "
+                    f"ORDER BY {ts},{inc} ASC{sfx}"
+                )
             if mode == "timestamp+incrementing":  # no incrementing column found: timestamp criteria only
                 return f"{base} WHERE {ts} > {ph(1)} AND {ts} < {ph(2)} ORDER BY {ts} ASC{sfx}"
             return f"{base}{sfx}"
+
         sql = render(lambda i: PARAM)
         self._sql = (sql.replace(PARAM, "?"), self.text.params(sql))
         return self._sql
@@ -159,12 +179,20 @@ class Querier:
             self._bound_kind = kind
             name = self.table.fqn if self.table else "query"
             if kind == "transactions":
-                log.info("Upper timestamp bound for %s: the start of the oldest open transaction (and database time "
-                         "minus timestamp.delay.interval.ms=%d)", name, self.delay // dt.timedelta(milliseconds=1))
+                log.info(
+                    "Upper timestamp bound for %s: the start of the oldest open transaction (and database time "
+                    "minus timestamp.delay.interval.ms=%d)",
+                    name,
+                    self.delay // dt.timedelta(milliseconds=1),
+                )
             else:
-                log.info("Upper timestamp bound for %s: database time minus timestamp.delay.interval.ms=%d "
-                         "(open transactions not visible: %s)", name, self.delay // dt.timedelta(milliseconds=1),
-                         detail or "not supported")
+                log.info(
+                    "Upper timestamp bound for %s: database time minus timestamp.delay.interval.ms=%d "
+                    "(open transactions not visible: %s)",
+                    name,
+                    self.delay // dt.timedelta(milliseconds=1),
+                    detail or "not supported",
+                )
         return end
 
     def _params(self, end: dt.datetime | None) -> list[Any]:
@@ -193,10 +221,16 @@ class Querier:
         identity = keep == list(range(len(columns))) and all(c is None for c in convs)
         convert = None if identity else _compile_row(keep, convs)
         names = [c.name for c in columns]
-        ts_idx = [self._find(names, n, "Timestamp") for n in self.ts_columns] if self.mode in (
-            "timestamp", "timestamp+incrementing") else []
-        inc_idx = self._find(names, self.inc_column, "Incrementing") if self.inc_column and self.mode in (
-            "incrementing", "timestamp+incrementing") else None
+        ts_idx = (
+            [self._find(names, n, "Timestamp") for n in self.ts_columns]
+            if self.mode in ("timestamp", "timestamp+incrementing")
+            else []
+        )
+        inc_idx = (
+            self._find(names, self.inc_column, "Incrementing")
+            if self.inc_column and self.mode in ("incrementing", "timestamp+incrementing")
+            else None
+        )
         return schema, identity, convert, ts_idx, inc_idx, (columns[inc_idx] if inc_idx is not None else None)
 
     @staticmethod
@@ -227,8 +261,12 @@ class Querier:
 
     async def autodetect(self) -> None:
         """Table mode with an empty incrementing.column.name: the first auto-increment column."""
-        if self._autodetected or self.table is None or self.inc_column or self.mode not in (
-                "incrementing", "timestamp+incrementing"):
+        if (
+            self._autodetected
+            or self.table is None
+            or self.inc_column
+            or self.mode not in ("incrementing", "timestamp+incrementing")
+        ):
             return
         self._autodetected = True
         for c in await self.db.table_columns(self.table):
@@ -237,8 +275,10 @@ class Querier:
                 log.info("Using auto-detected incrementing column %s for %s", c.name, self.table.fqn)
                 break
         else:
-            log.warning("No incrementing column was configured or detected for %s: the whole table will be read on "
-                        "every poll", self.table.fqn)
+            log.warning(
+                "No incrementing column was configured or detected for %s: the whole table will be read on every poll",
+                self.table.fqn,
+            )
         self._sql = None
 
     async def run(self, emit: Callable[[list[SourceRecord]], Awaitable[None]]) -> int:
@@ -253,8 +293,9 @@ class Querier:
         ok = False
         try:
             end = await self.upper_bound() if self.mode in ("timestamp", "timestamp+incrementing") else None
-            stream = await db.query(sql, self._params(end), self.batch, self.table,
-                                    base_query=self.query if self.table is None else None)
+            stream = await db.query(
+                sql, self._params(end), self.batch, self.table, base_query=self.query if self.table is None else None
+            )
             key = tuple(stream.columns)
             if key != self._plan_key:
                 self._plan_key, self._plan = key, self._make_plan(stream.columns)
@@ -297,8 +338,23 @@ class Querier:
                 # built without a Python call per row: zip(zip(keys, values)) feeds dict() one (key, value) pair
                 offsets = map(dict, zip(zip(repeat("incrementing"), incs)))
                 none = repeat(None)
-                out = list(map(new_source_record, zip(repeat(partition), offsets, repeat(topic), none, none, none,
-                                                      repeat(schema), structs, none, repeat(()))))
+                out = list(
+                    map(
+                        new_source_record,
+                        zip(
+                            repeat(partition),
+                            offsets,
+                            repeat(topic),
+                            none,
+                            none,
+                            none,
+                            repeat(schema),
+                            structs,
+                            none,
+                            repeat(()),
+                        ),
+                    )
+                )
             elif mode == "incrementing":  # no incrementing column (query mode without one): last offset repeated
                 offset = {"incrementing": self.inc} if self.inc is not None else {}
                 out = [SourceRecord(partition, offset, topic, None, None, None, schema, s) for s in structs]
@@ -309,8 +365,18 @@ class Querier:
                         self.inc = self._inc_value(r[inc_idx], inc_col)
                         if ts is not None:
                             self.ts_ns = ts
-                        append(SourceRecord(partition, state_to_offset(self.ts_ns, self.inc), topic, None, None, None,
-                                            schema, struct))
+                        append(
+                            SourceRecord(
+                                partition,
+                                state_to_offset(self.ts_ns, self.inc),
+                                topic,
+                                None,
+                                None,
+                                None,
+                                schema,
+                                struct,
+                            )
+                        )
                         continue
                     # timestamp mode: conservative offsets
                     if pending is not None:

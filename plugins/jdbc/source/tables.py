@@ -1,9 +1,11 @@
 """Table selection for the source: legacy white/black lists, include/exclude regexes, per-table column mappings,
 and the contiguous split of tables among tasks (Kafka's ConnectorUtils.groupPartitions)."""
+
 from __future__ import annotations
 
 import re
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 from miniconnect.errors import ConfigError, ConnectError
 
@@ -12,8 +14,14 @@ from ..dialects import TableId
 T = TypeVar("T")
 
 
-def filter_tables(tables: Sequence[TableId], dialect: str, whitelist: list[str], blacklist: list[str],
-                  include: list[str], exclude: list[str]) -> list[TableId]:
+def filter_tables(
+    tables: Sequence[TableId],
+    dialect: str,
+    whitelist: list[str],
+    blacklist: list[str],
+    include: list[str],
+    exclude: list[str],
+) -> list[TableId]:
     """Tables kept by the filters, in listing order without duplicates (reference §3.1)."""
     include = [p for p in include if p]
     exclude = [p for p in exclude if p]
@@ -27,6 +35,7 @@ def filter_tables(tables: Sequence[TableId], dialect: str, whitelist: list[str],
 
         def named(t: TableId, names: set[str]) -> bool:
             return t.fqn in names or t.sql(dialect) in names or t.table in names
+
         if white:
             kept = [t for t in tables if named(t, white)]
         elif black:
@@ -44,12 +53,14 @@ def check_duplicates(tables: Sequence[TableId]) -> None:
             dups.append(f"{seen[t.table].fqn}, {t.fqn}")
         seen.setdefault(t.table, t)
     if dups:
-        raise ConnectError("The connector uses the unqualified table name as the topic name and has detected "
-                           f"duplicate unqualified table names. This could lead to mixed data types in the topic "
-                           f"and downstream processing errors. To prevent such processing errors, the JDBC Source "
-                           f"connector fails to start when it detects duplicate table name configurations. Update "
-                           f"the connector's 'table.whitelist' config to include exactly one table in each of the "
-                           f"tables listed below. [{'; '.join(dups)}]")
+        raise ConnectError(
+            "The connector uses the unqualified table name as the topic name and has detected "
+            f"duplicate unqualified table names. This could lead to mixed data types in the topic "
+            f"and downstream processing errors. To prevent such processing errors, the JDBC Source "
+            f"connector fails to start when it detects duplicate table name configurations. Update "
+            f"the connector's 'table.whitelist' config to include exactly one table in each of the "
+            f"tables listed below. [{'; '.join(dups)}]"
+        )
 
 
 def group_partitions(elements: Sequence[T], num_groups: int) -> list[list[T]]:
@@ -60,7 +71,7 @@ def group_partitions(elements: Sequence[T], num_groups: int) -> list[list[T]]:
     out, i = [], 0
     for g in range(num_groups):
         size = per + (1 if g < leftover else 0)
-        out.append(list(elements[i:i + size]))
+        out.append(list(elements[i : i + size]))
         i += size
     return out
 
@@ -83,10 +94,14 @@ def column_mapping(items: list[str], tables: Sequence[TableId], kind: str, multi
     for t in tables:
         hits = [cols for rx, cols in rules if rx.fullmatch(t.fqn)]
         if not hits:
-            raise ConfigError(message=f"Error while validating {kind} column mappings: Included table '{t.fqn}' does "
-                                      f"not match any of the provided regexes")
+            raise ConfigError(
+                message=f"Error while validating {kind} column mappings: Included table '{t.fqn}' does "
+                f"not match any of the provided regexes"
+            )
         if len(hits) > 1:
-            raise ConfigError(message=f"Error while validating {kind} column mappings: Included table '{t.fqn}' "
-                                      f"matches more than one of the provided regexes")
+            raise ConfigError(
+                message=f"Error while validating {kind} column mappings: Included table '{t.fqn}' "
+                f"matches more than one of the provided regexes"
+            )
         out[t.fqn] = hits[0]
     return out

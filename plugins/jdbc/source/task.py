@@ -1,5 +1,6 @@
 """JdbcSourceTask: a background reader walks the task's queriers by due time and fills a bounded queue of record
 batches; poll() hands those batches to the worker (the 10.8+ design: reading overlaps producing)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,8 @@ from miniconnect.data.records import SourceRecord
 from miniconnect.errors import ConfigError, ConnectError
 from miniconnect.storage.offsets import partition_key
 
-from ..dialects import TableId, parse_table_id, resolve_dialect, split_table_list
 from ..column_types import TypeMapper
+from ..dialects import TableId, parse_table_id, resolve_dialect, split_table_list
 from .config import SourceConfig
 from .db import SourceDb, is_transient
 from .querier import QUERY_PARTITION, Querier
@@ -20,9 +21,11 @@ from .tables import column_mapping
 
 log = logging.getLogger(__name__)
 
-NO_TABLE = ("Task is being killed because it was not assigned a table nor a query to execute. If run in table mode "
-            "please make sure that the tables exist on the database. If the table does exist on the database, we "
-            "recommend using the fully qualified table name.")
+NO_TABLE = (
+    "Task is being killed because it was not assigned a table nor a query to execute. If run in table mode "
+    "please make sure that the tables exist on the database. If the table does exist on the database, we "
+    "recommend using the fully qualified table name."
+)
 
 
 class JdbcSourceTask(SourceTask):
@@ -42,8 +45,9 @@ class JdbcSourceTask(SourceTask):
         query = cfg.query
         tables_raw = split_table_list(props.get("tables") or "")  # names may hold commas inside their quotes
         if query and tables_raw:
-            raise ConfigError(message="Invalid configuration: a JdbcSourceTask cannot have both a table and a query "
-                                      "assigned to it")
+            raise ConfigError(
+                message="Invalid configuration: a JdbcSourceTask cannot have both a table and a query assigned to it"
+            )
         if not query and not tables_raw:
             if not cfg["tables.fetched"]:
                 log.info("The connector has not listed the tables yet; this task idles until it is reconfigured")
@@ -57,10 +61,17 @@ class JdbcSourceTask(SourceTask):
         jdbc = cfg.jdbc_url()
         dialect = resolve_dialect(jdbc.dialect, cfg["dialect.name"])
         if dialect.kind != jdbc.dialect:
-            raise ConfigError(message=f"dialect.name {cfg['dialect.name']} cannot be used with a "
-                                      f"jdbc:{jdbc.scheme} URL")
-        self.db = SourceDb(jdbc, cfg["connection.attempts"], cfg["connection.backoff.ms"], cfg["db.timezone"],
-                           cfg["transaction.isolation.mode"], wait=self.context.wait)
+            raise ConfigError(
+                message=f"dialect.name {cfg['dialect.name']} cannot be used with a jdbc:{jdbc.scheme} URL"
+            )
+        self.db = SourceDb(
+            jdbc,
+            cfg["connection.attempts"],
+            cfg["connection.backoff.ms"],
+            cfg["db.timezone"],
+            cfg["transaction.isolation.mode"],
+            wait=self.context.wait,
+        )
         mapper = TypeMapper(cfg.numeric_mapping, cfg["timestamp.granularity"], cfg["db.timezone"], jdbc.dialect)
         tables = [parse_table_id(jdbc.dialect, t) for t in tables_raw]
         mode = cfg.mode
@@ -73,18 +84,31 @@ class JdbcSourceTask(SourceTask):
         inc_map = column_mapping(cfg["incrementing.column.mapping"], tables, "incrementing", multi=False)
         prefix = cfg["topic.prefix"]
         batch = cfg["batch.max.rows"]
-        for t in (tables or [None]):
+        for t in tables or [None]:
             key = t.fqn if t else None
             ts_cols = ts_map.get(key) if ts_map else [c for c in cfg["timestamp.column.name"] if c]
             inc_col = inc_map.get(key, [""])[0] if inc_map else cfg["incrementing.column.name"]
             offset = offsets.get(key) if incremental else None
             if not offset and initial is not None and mode in ("timestamp", "timestamp+incrementing"):
                 offset = {"timestamp": int(initial)}
-            self.queriers.append(Querier(
-                db=self.db, mode=mode, table=t, query=query or None, topic=prefix + t.table if t else prefix,
-                mapper=mapper, ts_columns=ts_cols or [], inc_column=inc_col or "", quote=cfg.quote,
-                suffix=cfg["query.suffix"], batch_max_rows=batch, delay_ms=cfg["timestamp.delay.interval.ms"],
-                offset=offset, bound_by_transactions=jdbc.dialect in ("postgresql", "mysql")))
+            self.queriers.append(
+                Querier(
+                    db=self.db,
+                    mode=mode,
+                    table=t,
+                    query=query or None,
+                    topic=prefix + t.table if t else prefix,
+                    mapper=mapper,
+                    ts_columns=ts_cols or [],
+                    inc_column=inc_col or "",
+                    quote=cfg.quote,
+                    suffix=cfg["query.suffix"],
+                    batch_max_rows=batch,
+                    delay_ms=cfg["timestamp.delay.interval.ms"],
+                    offset=offset,
+                    bound_by_transactions=jdbc.dialect in ("postgresql", "mysql"),
+                )
+            )
         if mode in ("timestamp", "timestamp+incrementing") and not any(q.ts_columns for q in self.queriers):
             raise ConfigError(message=f"timestamp.column.name is required in mode {mode}")
         for q in self.queriers:
@@ -121,17 +145,20 @@ class JdbcSourceTask(SourceTask):
             if c is None:
                 raise ConnectError(f"Incrementing column: {q.inc_column} does not exist in table '{name}'")
             if self.cfg["validate.non.null"] and c.nullable is not False:
-                raise ConnectError(f"Cannot make incremental queries using incrementing column {q.inc_column} on "
-                                   f"{name} because this column is nullable.")
+                raise ConnectError(
+                    f"Cannot make incremental queries using incrementing column {q.inc_column} on "
+                    f"{name} because this column is nullable."
+                )
         if q.ts_columns and q.mode in ("timestamp", "timestamp+incrementing"):
             missing = [c for c in q.ts_columns if c.lower() not in by_low]
             if missing:
                 raise ConnectError(f"Timestamp columns: {', '.join(missing)} do not exist in table '{name}'")
             if self.cfg["validate.non.null"] and all(by_low[c.lower()].nullable is not False for c in q.ts_columns):
-                raise ConnectError(f"Cannot make incremental queries using timestamp columns "
-                                   f"{','.join(q.ts_columns)} on {name} because all of these columns are nullable.")
-        if self.cfg["validate.non.null"] and q.mode in ("incrementing", "timestamp+incrementing") and \
-                not q.inc_column:
+                raise ConnectError(
+                    f"Cannot make incremental queries using timestamp columns "
+                    f"{','.join(q.ts_columns)} on {name} because all of these columns are nullable."
+                )
+        if self.cfg["validate.non.null"] and q.mode in ("incrementing", "timestamp+incrementing") and not q.inc_column:
             await q.autodetect()
         # release the metadata transaction (MySQL/SQLite keep one open otherwise)
         await self.db.end(commit=True)
@@ -161,8 +188,12 @@ class JdbcSourceTask(SourceTask):
                     name = q.table.fqn if q.table else "query"
                     if 0 < retries <= q.failures:
                         raise ConnectError(f"Failed to query table after retries: {name}: {e}") from e
-                    log.warning("Failed to run query for table %s (attempt %d): %s; retrying after "
-                                "poll.interval.ms", name, q.failures, e)
+                    log.warning(
+                        "Failed to run query for table %s (attempt %d): %s; retrying after poll.interval.ms",
+                        name,
+                        q.failures,
+                        e,
+                    )
                     if self.db is not None and not isinstance(e, ConnectError):
                         await self.db.close()  # reconnects on the next run
                 q.last_update = loop.time()
@@ -187,8 +218,9 @@ class JdbcSourceTask(SourceTask):
         failed = asyncio.ensure_future(self._failed.wait())
         stopping = asyncio.ensure_future(self.context.stopping.wait())
         try:
-            await asyncio.wait({get, failed, stopping}, timeout=self.cfg["poll.linger.ms"] / 1000,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {get, failed, stopping}, timeout=self.cfg["poll.linger.ms"] / 1000, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             failed.cancel()
             stopping.cancel()
