@@ -65,6 +65,13 @@ class TaskContext:
         self.task_id = task_id
         self.config = dict(config)
         self.stopping = asyncio.Event()
+        self.on_wait: Callable[[str | None], None] | None = None  # set by the worker: shows waits in the status
+
+    def report_waiting(self, what: str | None) -> None:
+        """Tells the worker the task is waiting for a resource (a database, a broker), with a text naming it, or
+        that it works again (None). The task stays RUNNING with this text as its status trace meanwhile."""
+        if self.on_wait is not None:
+            self.on_wait(what)
 
     async def wait(self, seconds: float) -> bool:
         """Sleeps up to `seconds`; returns True (early) once the task is being stopped."""
@@ -148,6 +155,10 @@ class SourceTask(Task):
 
 class SinkTask(Task):
     context: SinkTaskContext
+    # True when put() leaves what it was given durable (a database transaction committed) and flush() has nothing
+    # to do: the worker then commits the consumed offsets right after each put() rather than every
+    # offset.flush.interval.ms, so that a crash replays only the batch in flight.
+    commits_on_put: ClassVar[bool] = False
 
     async def open(self, partitions: list[TopicPartition]) -> None:
         """Partitions assigned to this task."""

@@ -129,6 +129,33 @@ def _worker_config() -> ConfigDef:
         "future attempt. This property has no effect for source connectors running with exactly-once support.",
     )
     d.define(
+        "auto.restart.enable",
+        T.BOOLEAN,
+        True,
+        None,
+        I.MEDIUM,
+        "miniconnect: restart FAILED connectors and tasks by themselves, on Strimzi's schedule: the n-th restart in "
+        "a row waits n*(n-1) times auto.restart.backoff.ms (0, 2, 6, 12, 20 ... minutes by default), at most "
+        "auto.restart.backoff.max.ms. A connector or task that ran 10 minutes without failing starts the schedule "
+        "again. Outages (a database, Kafka or the disk unavailable) are retried whatever this says.",
+    )
+    d.define(
+        "auto.restart.backoff.ms",
+        T.LONG,
+        60000,
+        at_least(0),
+        I.LOW,
+        "miniconnect: the unit of the auto-restart schedule (see auto.restart.enable).",
+    )
+    d.define(
+        "auto.restart.backoff.max.ms",
+        T.LONG,
+        3600000,
+        at_least(0),
+        I.LOW,
+        "miniconnect: the longest wait between two auto-restarts.",
+    )
+    d.define(
         "plugin.path",
         T.LIST,
         None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -13,6 +14,7 @@ from operator import is_not
 from typing import Any
 
 from ..connector import Task, TaskContext
+from ..retry import describe, is_retriable
 from ..secrets import mask
 from .states import State, TaskId
 
@@ -59,6 +61,11 @@ class TaskRunner(ABC):
         self.resumed.set()
         self._main: asyncio.Task[None] | None = None
         self.failed = False
+        self.error: BaseException | None = None  # what ended the task, if anything did
+        self.started_at = time.monotonic()
+        self._waiting: str | None = None  # the status trace while waiting for a resource
+        self.context.on_wait = self.waiting
+        self.restart_configs: tuple[Any, ...] = ()  # what the worker started it with, for an auto-restart
 
     @abstractmethod
     def make_context(self) -> TaskContext: ...
@@ -86,15 +93,16 @@ class TaskRunner(ABC):
             raise
         except BaseException as e:
             self.failed = True
-            log.error(
-                "Task %s threw an uncaught and unrecoverable exception. Task is being killed and will "
-                "not recover until manually restarted",
-                self.id,
-                exc_info=e,
-            )
-            self.report(State.FAILED, format_trace(e))
+            self.error = e
+            if is_retriable(e):  # an outage: the worker restarts the task with back-off, the status says why
+                log.warning("Task %s stopped by an outage, to be restarted: %s", self.id, describe(e))
+            else:
+                log.error("Task %s threw an uncaught and unrecoverable exception", self.id, exc_info=e)
+                self.report(State.FAILED, format_trace(e))
         finally:
             await self._finish()
+            if self.error is not None:
+                self.worker.task_ended(self)
 
     async def _finish(self) -> None:
         try:
@@ -108,6 +116,15 @@ class TaskRunner(ABC):
 
     def report(self, state: State, trace: str | None = None) -> None:
         self.worker.report_task(self.id, state, trace)
+
+    def waiting(self, what: str | None) -> None:
+        """While the task waits for a resource it stays RUNNING with `what` as its trace (Connect's status has no
+        waiting state); None: it works again. Reported on changes only."""
+        if what == self._waiting:
+            return
+        self._waiting = what
+        if self.resumed.is_set() and not self.failed:
+            self.report(State.RUNNING, what)
 
     async def wait_if_paused(self) -> bool:
         """Blocks while paused; False when the task is being stopped."""

@@ -13,6 +13,7 @@ from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
 from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
+from ..retry import Backoff, describe, is_retriable
 from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
@@ -28,7 +29,10 @@ PUT_BATCH_POLLS = 8
 PUT_BATCH_BYTES = 16 << 20
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
-READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
+READ_AHEAD_WAIT_MS = 20
+PUT_BACKOFF = Backoff(
+    initial=1.0, maximum=10.0
+)  # redelivery after a RetriableError the task gave no timeout for  # while put() runs, the next batch is read in polls that wait at most this long
 
 
 def sink_group_id(connector: str, connector_config: dict[str, str]) -> str:
@@ -111,6 +115,11 @@ class SinkTaskRunner(TaskRunner):
         self.chain = chain  # None without transforms: the conversion path is then the same as without this feature
         self.transport = transport
         self.producer_config = producer_config or {}
+        kind = type(task)
+        self.prompt_commits = kind.commits_on_put or (
+            kind.flush is SinkTask.flush and kind.pre_commit is SinkTask.pre_commit
+        )
+        self._committer: asyncio.Task[None] | None = None
 
     def make_context(self) -> SinkTaskContext:
         context = SinkTaskContext(self.id.connector, self.id.task, self.task_config)
@@ -154,7 +163,28 @@ class SinkTaskRunner(TaskRunner):
                 )
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
                 ctx.commit_requested = False
+                await self._settle_commit()
                 await self.commit()
+            elif self.prompt_commits and raw:
+                self._commit_soon()
+
+    def _commit_soon(self) -> None:
+        """Commits the delivered positions in the background (see SinkTask.commits_on_put): one commit at a time,
+        positions delivered meanwhile go with the next."""
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_loop(), name=f"commit-{self.id}")
+
+    async def _commit_loop(self) -> None:
+        while any(self.committed.get(tp) != o for tp, o in self.current.items()):
+            before = dict(self.current)
+            await self.commit()
+            if self.current == before:
+                return  # nothing new, or the commit failed (it is tried again after the next put)
+
+    async def _settle_commit(self) -> None:
+        if self._committer is not None:
+            await asyncio.wait([self._committer])
+            self._committer = None
 
     async def _put_and_read_ahead(
         self, raw: list[RecordBatch], records: list[list[SinkRecord]]
@@ -387,23 +417,30 @@ class SinkTaskRunner(TaskRunner):
                     ) from e
 
     async def _deliver(self, records: list[SinkRecord]) -> None:
-        """put(), redelivering the same batch after a RetriableError as Kafka's WorkerSinkTask does."""
+        """put(), redelivering the same batch after a RetriableError as Kafka's WorkerSinkTask does (without limit),
+        after the task's context.timeout() or else with capped exponential back-off; the status trace says so."""
+        attempt = 0
         while True:
             try:
                 await self.task.put(records)
-                return
             except RetriableError as e:
-                wait_ms = self.context.retry_timeout_ms or 1000
+                wait_ms = self.context.retry_timeout_ms
                 self.context.retry_timeout_ms = None
-                log.warning(
-                    "Task %s: retriable error in put(), redelivering %d records in %d ms: %s",
-                    self.id,
-                    len(records),
-                    wait_ms,
-                    e,
+                wait_s = wait_ms / 1000 if wait_ms else PUT_BACKOFF.delay(attempt)
+                attempt += 1
+                what = (
+                    f"Waiting to redeliver {len(records)} records (attempt {attempt}, next in {wait_s:.1f} s): "
+                    f"{describe(e)}"
                 )
-                if await self.context.wait(wait_ms / 1000):
+                log.warning("Task %s: %s", self.id, what)
+                self.waiting(what)
+                if await self.context.wait(wait_s):
                     raise ConnectError(f"Task {self.id} stopped while retrying: {e}") from e
+                continue
+            if attempt:
+                log.info("Task %s: put() succeeded again after %d retries", self.id, attempt)
+                self.waiting(None)
+            return
 
     async def commit(self, partitions: set[TopicPartition] | None = None) -> None:
         """pre_commit (which flushes) and commit what the task says is safe, for the given or all partitions."""
@@ -416,7 +453,9 @@ class SinkTaskRunner(TaskRunner):
         if safe:
             try:
                 await self.consumer.commit(safe)
-            except (CommitFailed, RetriableError) as e:
+            except Exception as e:
+                if not isinstance(e, (CommitFailed, RetriableError)) and not is_retriable(e):
+                    raise
                 # Like Kafka's WorkerSinkTask: the records stay uncommitted and are delivered again after a
                 # rebalance, or committed at the next interval; the task keeps running.
                 log.warning("Task %s: commit of offsets failed (%s); will retry", self.id, e)
@@ -444,6 +483,7 @@ class SinkTaskRunner(TaskRunner):
 
     async def shutdown(self) -> None:
         try:
+            await self._settle_commit()
             if self.started_consumer and not self.failed:
                 await self.commit()
                 await self.task.close(sorted(self.context.assignment))

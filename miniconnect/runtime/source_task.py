@@ -11,6 +11,8 @@ from typing import Any
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
+from ..errors import RetriableError
+from ..retry import Backoff, describe, retry
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..transforms.chain import TransformationChain
 from ..transport.base import ProducerRecord, Transport, producer_records
@@ -34,6 +36,7 @@ _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHE
 )
 
 log = logging.getLogger(__name__)
+SEND_BACKOFF = Backoff(initial=0.5, maximum=10.0)  # resending a batch (or offsets) after an outage
 
 
 class _Partial(list):
@@ -80,6 +83,9 @@ class SourceTaskRunner(TaskRunner):
         self.flush_interval = worker.config["offset.flush.interval.ms"] / 1000
         self.last_flush = time.monotonic()
         self._flush_lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
+        self._flush_error: BaseException | None = None
+        self._poll_failures = 0
         # SourceTask.commit_record is a no-op unless overridden: skip an await per record when it is not
         self._commits_records = type(task).commit_record is not SourceTask.commit_record
         self.chain = chain  # None without transforms: polled records then go to the converters as they are
@@ -95,7 +101,7 @@ class SourceTaskRunner(TaskRunner):
             while not self.context.stopping.is_set():
                 if not await self.wait_if_paused():
                     break
-                records = await self.task.poll()
+                records = await self._poll()
                 if records:
                     polled = records
                     if self.chain is not None:
@@ -104,16 +110,34 @@ class SourceTaskRunner(TaskRunner):
                     if in_flight is not None:
                         await in_flight  # keep one batch in flight: poll the next while this one is acked
                     in_flight = asyncio.create_task(self._send(records, batch, polled))
-                if time.monotonic() - self.last_flush >= self.flush_interval:
-                    if in_flight is not None:
-                        await in_flight
-                        in_flight = None
-                    await self.flush_offsets()
+                elif in_flight is not None and in_flight.done():
+                    await in_flight  # an idle source: its last batch's offsets are committed now
+                    in_flight = None
+                if self._flush_error is not None:
+                    raise self._flush_error
             if in_flight is not None:
                 await in_flight
         finally:
             if in_flight is not None and not in_flight.done():
                 in_flight.cancel()
+
+    async def _poll(self) -> list[SourceRecord] | None:
+        """SourceTask.poll(); after a RetriableError polls again with back-off, as Kafka's AbstractWorkerSourceTask
+        does (its status trace naming the error meanwhile)."""
+        try:
+            records = await self.task.poll()
+        except RetriableError as e:
+            self._poll_failures += 1
+            delay = SEND_BACKOFF.delay(self._poll_failures - 1)
+            what = f"Waiting for the source after a retriable error in poll() (retry in {delay:.1f} s): {describe(e)}"
+            log.warning("Task %s: %s", self.id, what)
+            self.waiting(what)
+            await self.context.wait(delay)
+            return None
+        if self._poll_failures:
+            self._poll_failures = 0
+            self.waiting(None)
+        return records
 
     def _transform(self, records: list[SourceRecord]) -> list[SourceRecord]:
         """The chain after poll (Kafka's AbstractWorkerSourceTask): dropped or skipped records are not sent, their
@@ -200,7 +224,7 @@ class SourceTaskRunner(TaskRunner):
         if type(batch) is _Partial:  # records skipped after a conversion error
             records = [r for r, b in zip(records, batch) if b is not None]
             batch = [b for b in batch if b is not None]
-        metadata = await self.producer.send_batch(batch) if batch else []
+        metadata = await self._send_batch(batch) if batch else []
         if self._commits_records:
             for r, m in zip(records, metadata):
                 await self.task.commit_record(r, (m.topic, m.partition, m.offset))
@@ -220,6 +244,34 @@ class SourceTaskRunner(TaskRunner):
                     if sp is not last_partition:  # connectors usually share one partition map per table
                         last_partition, key = sp, partition_key(sp)
                     acked[key] = r.source_offset
+        self._flush_soon()
+
+    async def _send_batch(self, batch: list[ProducerRecord]) -> list[Any]:
+        """send_batch, the same batch sent again after an outage (a broker restarting, a full disk under the
+        embedded log) until it is acknowledged: nothing is lost, a batch partly written before the failure may be
+        duplicated (at least once)."""
+        return await retry(
+            lambda: self.producer.send_batch(batch),
+            f"the log to take {len(batch)} records of task {self.id}",
+            backoff=SEND_BACKOFF,
+            sleep=self.context.wait,
+            on_wait=self.waiting,
+            logger=log,
+        )
+
+    def _flush_soon(self) -> None:
+        """Commits the acknowledged offsets in the background, at once: a crash replays only the batches in
+        flight. One flush at a time; those acknowledged meanwhile go with the next (offset.flush.interval.ms is
+        the longest a flush may wait for the previous one)."""
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_loop(), name=f"offsets-{self.id}")
+
+    async def _flush_loop(self) -> None:
+        try:
+            while self.acked:
+                await self.flush_offsets()
+        except Exception as e:
+            self._flush_error = e
 
     async def flush_offsets(self) -> None:
         async with self._flush_lock:
@@ -227,11 +279,24 @@ class SourceTaskRunner(TaskRunner):
             if not self.acked:
                 return
             pending, self.acked = self.acked, {}
-            await self.offset_store.put(self.id.connector, pending)
+            try:
+                await retry(
+                    lambda: self.offset_store.put(self.id.connector, pending),
+                    f"the offset store to take the offsets of task {self.id}",
+                    backoff=SEND_BACKOFF,
+                    sleep=self.context.wait,
+                    on_wait=self.waiting,
+                    logger=log,
+                )
+            except BaseException:
+                self.acked = {**pending, **self.acked}  # kept for the next flush: newer offsets win
+                raise
         await self.task.commit()
 
     async def shutdown(self) -> None:
         try:
+            if self._flusher is not None:
+                await asyncio.wait([self._flusher])
             await self.flush_offsets()
         finally:
             await self.producer.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from ..config.configdef import ConfigType
@@ -18,10 +19,12 @@ from ..connector import (
     SourceTask,
 )
 from ..errors import ConnectError
+from ..retry import describe
 from ..secrets import remember_config
 from ..storage.offsets import FileOffsetStore
 from ..transport.base import Transport
 from .converting import converter_for
+from .restarts import Restarter, RestartSchedule
 from .runner import TaskRunner, format_trace
 from .sink_task import SinkTaskRunner
 from .source_task import SourceTaskRunner, StoreOffsetReader
@@ -59,6 +62,7 @@ class WorkerConnector:
         self.detached = False  # start_connector stopped waiting: the start reports its outcome itself
         self.starting: asyncio.Task[None] | None = None
         self.watcher: asyncio.Task[None] | None = None
+        self.started_at = time.monotonic()
 
 
 class Worker:
@@ -79,6 +83,7 @@ class Worker:
         self.connectors: dict[str, WorkerConnector] = {}
         self.tasks: dict[TaskId, TaskRunner] = {}
         self.graceful_timeout = config["task.shutdown.graceful.timeout.ms"] / 1000
+        self.restarter = Restarter(RestartSchedule.from_worker_config(config))
         originals = getattr(config, "originals", config)
         self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
         remember_config(originals)
@@ -88,6 +93,7 @@ class Worker:
 
     async def stop(self) -> None:
         """Stops every task (flushing offsets and committing positions) and connector, within bounded time."""
+        await self.restarter.stop()
         await self.stop_tasks(list(self.tasks))
         await asyncio.gather(*(self.stop_connector(n) for n in list(self.connectors)))
         self.config_transformer.close()
@@ -109,16 +115,64 @@ class Worker:
     def topic_used(self, connector: str, topic: str) -> None:
         self.listener.on_topic_used(connector, topic)
 
+    # -- auto-restarts ------------------------------------------------------------------------------
+    def task_ended(self, runner: TaskRunner) -> None:
+        """A task ended on an error: restarted after an outage with back-off (RUNNING meanwhile, its trace naming
+        the outage), after any other failure on the auto-restart schedule (FAILED meanwhile), or left FAILED."""
+        tid, error = runner.id, runner.error
+        if error is None or self.tasks.get(tid) is not runner:
+            return
+        plan = self.restarter.plan(tid, error, time.monotonic() - runner.started_at)
+        if plan is None:
+            return
+        delay, outage = plan
+        if outage:
+            self.listener.on_task_state(
+                tid, State.RUNNING, f"Waiting for an outage to end (task restarts in {delay:.1f} s): {describe(error)}"
+            )
+        configs = runner.restart_configs
+
+        async def restart() -> None:
+            if self.tasks.get(tid) is runner:
+                await self.start_task(tid, *configs, auto=True)
+
+        self.restarter.start(tid, f"Task {tid}", error, delay, restart)
+
+    def _connector_failed(self, wc: WorkerConnector, error: BaseException) -> None:
+        """As task_ended, for a connector whose start() failed or that raised an error in the background: it is
+        restarted after an outage with back-off, after another failure on the auto-restart schedule."""
+        if self.connectors.get(wc.name) is not wc:
+            return
+        plan = self.restarter.plan(wc.name, error, time.monotonic() - wc.started_at)
+        if plan is None:
+            return
+        # A connector that did not start stays FAILED until it did (unlike a task, nothing of it runs meanwhile)
+        delay, _ = plan
+
+        async def restart() -> None:
+            if self.connectors.get(wc.name) is wc:
+                await self.start_connector(wc.name, wc.config, wc.target, wait=None, auto=True)
+                self.listener.on_reconfigure_request(wc.name)  # its task configs may have changed meanwhile
+
+        self.restarter.start(wc.name, f"Connector {wc.name}", error, delay, restart)
+
     # -- connectors ---------------------------------------------------------------------------------
     async def start_connector(
-        self, name: str, config: dict[str, str], target: TargetState, wait: float | None = START_WAIT_S
+        self,
+        name: str,
+        config: dict[str, str],
+        target: TargetState,
+        wait: float | None = START_WAIT_S,
+        auto: bool = False,
     ) -> bool:
         """Creates the connector and runs its start(), waiting up to `wait` s (None: until it ends). True when it
         started (or its target is STOPPED); False when start() still runs: it goes on in the background and then
         reports RUNNING (or PAUSED) and asks for task configs, or reports FAILED. Raises ConnectError when the
         connector could not be created or its start() failed within the wait."""
         if name in self.connectors:
-            await self.stop_connector(name)
+            await self.stop_connector(name, auto=auto)
+        if not auto:
+            self.restarter.forget(name)
         try:
             cls = self.plugins.resolve_connector(config.get("connector.class", ""))
             instance: Connector = cls()
@@ -157,6 +211,7 @@ class Worker:
             log.error("Connector %s failed to start", wc.name, exc_info=e)
             if self.connectors.get(wc.name) is wc:
                 self.listener.on_connector_state(wc.name, State.FAILED, format_trace(e))
+                self._connector_failed(wc, e)
             raise ConnectError(f"Failed to transition connector {wc.name} to state STARTED") from e
         wc.started = True
         wc.watcher = asyncio.create_task(self._watch(wc), name=f"connector-{wc.name}")
@@ -176,10 +231,13 @@ class Worker:
             wc.context.reconfiguration_requested.clear()
             if wc.context.error is not None:
                 self.listener.on_connector_state(wc.name, State.FAILED, format_trace(wc.context.error))
+                self._connector_failed(wc, wc.context.error)
                 return
             self.listener.on_reconfigure_request(wc.name)
 
-    async def stop_connector(self, name: str) -> None:
+    async def stop_connector(self, name: str, auto: bool = False) -> None:
+        if not auto:
+            self.restarter.forget(name)
         wc = self.connectors.pop(name, None)
         if wc is None:
             return
@@ -241,16 +299,25 @@ class Worker:
 
     # -- tasks --------------------------------------------------------------------------------------
     async def start_task(
-        self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str], target: TargetState
+        self,
+        task: TaskId,
+        connector_config: dict[str, str],
+        task_config: dict[str, str],
+        target: TargetState,
+        auto: bool = False,
     ) -> None:
+        """Starts (or restarts) the task; `auto`: an auto-restart, which keeps the restart schedule going."""
         if task in self.tasks:
-            await self.stop_tasks([task])
+            await self.stop_tasks([task], auto=auto)
+        if not auto:
+            self.restarter.forget(task)
         try:
             runner = self._build_runner(task, connector_config, task_config)
         except Exception as e:
             log.error("Failed to start task %s", task, exc_info=e)
             self.listener.on_task_state(task, State.FAILED, format_trace(e))
             return
+        runner.restart_configs = (connector_config, task_config, target)
         self.tasks[task] = runner
         runner.start(paused=target == TargetState.PAUSED)
         log.info(
@@ -319,7 +386,10 @@ class Worker:
             return None
         return TopicCreation(bool(self.config["topic.creation.enable"]), connector_config)
 
-    async def stop_tasks(self, tasks: list[TaskId]) -> None:
+    async def stop_tasks(self, tasks: list[TaskId], auto: bool = False) -> None:
+        if not auto:
+            for t in tasks:
+                self.restarter.forget(t)
         runners = [self.tasks[t] for t in tasks if t in self.tasks]
         await asyncio.gather(*(r.stop(self.graceful_timeout) for r in runners))
         for t in tasks:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from miniconnect.errors import ConnectError
+from miniconnect.retry import Backoff, ResourceUnavailable, is_retriable, retry
 
 from .tls import mysql_ssl, pg_ssl
 from .url import JdbcUrl
@@ -78,33 +79,26 @@ async def open_connection(
 ) -> Any:
     """A new raw driver connection: asyncpg.Connection, aiomysql.Connection (autocommit off, utf8mb4) or
     aiosqlite.Connection. Tries `attempts` times, sleeping `backoff_ms` between tries; `wait(seconds)` (e.g. a task
-    context's `wait`) replaces the sleep and aborts the retries when it returns True (the task is stopping)."""
+    context's `wait`) replaces the sleep and aborts the retries when it returns True (the task is stopping). The
+    last failure is raised as ResourceUnavailable when it says the database is down or restarting (the worker then
+    retries with back-off), else as a ConnectError."""
     attempts = max(1, int(attempts))
-    last: BaseException | None = None
-    for attempt in range(1, attempts + 1):
-        try:
-            return await _connect_once(jdbc)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # driver errors, OSError, timeouts: all worth another try
-            last = e
-            log.info(
-                "Unable to connect to database on attempt %d/%d (%s): %s. %s",
-                attempt,
-                attempts,
-                jdbc.redacted(),
-                _reason(e),
-                "Will retry." if attempt < attempts else "Giving up.",
-            )
-            if attempt < attempts:
-                if wait is not None:
-                    if await wait(backoff_ms / 1000):
-                        break
-                else:
-                    await asyncio.sleep(backoff_ms / 1000)
-    raise ConnectError(
-        f"Could not connect to database {jdbc.redacted()} after {attempts} attempt(s): {_reason(last)}"
-    ) from last
+    try:
+        return await retry(
+            lambda: _connect_once(jdbc),
+            f"database {jdbc.redacted()}",
+            backoff=Backoff(backoff_ms / 1000, backoff_ms / 1000, jitter=0),  # connection.backoff.ms, as Java's
+            retriable=lambda e: True,  # driver errors, OSError, timeouts: all worth another try
+            attempts=attempts,
+            sleep=wait,
+            logger=log,
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as e:
+        last = e.__cause__ if isinstance(e, ConnectError) and e.__cause__ is not None else e
+        text = f"Could not connect to database {jdbc.redacted()} after {attempts} attempt(s): {_reason(last)}"
+        raise (ResourceUnavailable if is_retriable(last) else ConnectError)(text) from last
 
 
 def _reason(e: BaseException | None) -> str:

@@ -11,6 +11,7 @@ in the file; a writer appends under an exclusive flock of the partition so other
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import zlib
@@ -195,10 +196,14 @@ class Segment:
         crc = zlib.crc32(body, zlib.crc32(_CRC_TAIL.pack(base, count, max_ts)))
         header = BATCH.pack(BATCH_SIZE - 4 + len(body), crc, base, count, max_ts)
         total = BATCH_SIZE + len(body)
-        written = os.writev(self.fd, (header, body))
+        try:
+            written = os.writev(self.fd, (header, body))
+        except OSError:
+            os.ftruncate(self.fd, self.size)  # nothing of a failed batch stays: the next append starts clean
+            raise
         if written != total:  # a short write to a regular file means the disk is full: undo it
             os.ftruncate(self.fd, self.size)
-            raise OSError(f"short write to {self.path}")
+            raise OSError(errno.ENOSPC, f"No space left on device (short write to {self.path})")
         self._indexed(base, self.size)
         self.size += total
         self.next_offset = base + count

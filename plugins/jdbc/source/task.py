@@ -10,6 +10,7 @@ from typing import Any
 from miniconnect.connector import SourceTask
 from miniconnect.data.records import SourceRecord
 from miniconnect.errors import ConfigError, ConnectError
+from miniconnect.retry import describe
 from miniconnect.storage.offsets import partition_key
 
 from ..column_types import TypeMapper
@@ -178,7 +179,10 @@ class JdbcSourceTask(SourceTask):
                     continue
                 try:
                     await q.run(queue.put)
-                    q.failures = 0
+                    if q.failures:
+                        q.failures = 0
+                        if not any(other.failures for other in self.queriers):
+                            self.context.report_waiting(None)
                 except asyncio.CancelledError:
                     raise
                 except Exception as e:
@@ -188,12 +192,9 @@ class JdbcSourceTask(SourceTask):
                     name = q.table.fqn if q.table else "query"
                     if 0 < retries <= q.failures:
                         raise ConnectError(f"Failed to query table after retries: {name}: {e}") from e
-                    log.warning(
-                        "Failed to run query for table %s (attempt %d): %s; retrying after poll.interval.ms",
-                        name,
-                        q.failures,
-                        e,
-                    )
+                    what = f"Failed to run query for table {name} (attempt {q.failures}): {describe(e)}; retrying"
+                    log.warning("%s after poll.interval.ms", what)
+                    self.context.report_waiting(f"Waiting for the database. {what} every {interval:g} s")
                     if self.db is not None and not isinstance(e, ConnectError):
                         await self.db.close()  # reconnects on the next run
                 q.last_update = loop.time()
