@@ -9,6 +9,8 @@ dir on a free loopback port, and stops at session end (also on failure).
 - pg_tls -> PostgresServer with ssl=on (`server` its DbServer, `ca`, `client` a certificate of role mc_cert).
 - mysql_tls -> MariaDbServer with TLS (`server`, `ca`, `client`).
 - pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
+- pg_own / mysql_own / kafka_own -> PostgresServer / MariaDbServer / KafkaServer of one test's own (`server` its DbServer), which it may stop
+  and start again (`halt`, `resume`) without disturbing other tests.
 Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
 """
 
@@ -28,6 +30,9 @@ _MARKERS = {
     "kafka_bootstrap": "kafka",
     "kafka_secure": "kafka",
     "pg_tls": "postgres",
+    "pg_own": "postgres",
+    "kafka_own": "kafka",
+    "mysql_own": "mysql",
     "mysql_tls": "mysql",
     "pg": "postgres",
     "pg_db": "postgres",
@@ -80,6 +85,24 @@ def pg_tls() -> PostgresServer:
 @pytest.fixture(scope="session")
 def mysql_tls() -> MariaDbServer:
     yield from _running(MariaDbServer(tls=True), "mariadb (tls)")
+
+
+@pytest.fixture
+def pg_own() -> PostgresServer:
+    """A PostgreSQL server of the test's own, which it may stop and start again (`halt`, `resume`)."""
+    yield from _running(PostgresServer(), "postgresql (own)")
+
+
+@pytest.fixture
+def mysql_own() -> MariaDbServer:
+    """A MariaDB server of the test's own, which it may stop and start again (`halt`, `resume`)."""
+    yield from _running(MariaDbServer(), "mariadb (own)")
+
+
+@pytest.fixture
+def kafka_own() -> KafkaServer:
+    """A Kafka broker of the test's own (`bootstrap`), which it may stop and start again (`halt`, `resume`)."""
+    yield from _running(KafkaServer(), "kafka (own)")
 
 
 @pytest.fixture(scope="session")

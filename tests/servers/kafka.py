@@ -220,6 +220,27 @@ class KafkaServer:
         self.startup_seconds = time.monotonic() - t0
         return self.bootstrap
 
+    def halt(self) -> None:
+        """Stops the broker as an administrator would (SIGTERM, a controlled shutdown; its data kept); `resume`
+        starts it again on the same ports."""
+        assert self.proc is not None
+        self.proc.stop_signal = signal.SIGTERM
+        try:
+            self.proc.stop(timeout=60)
+        finally:
+            self.proc.stop_signal = signal.SIGKILL
+
+    def resume(self, timeout: float = 120) -> None:
+        assert self.proc is not None
+        proc = self.proc
+        started = proc.log_path.read_text(errors="replace").count("Kafka Server started")
+        proc.start()
+        proc.wait_until(
+            lambda: proc.log_path.read_text(errors="replace").count("Kafka Server started") > started,
+            timeout,
+            "started again",
+        )
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.stop()

@@ -152,6 +152,17 @@ class PostgresServer:
         self.startup_seconds = time.monotonic() - t0
         return self.server
 
+    def halt(self) -> None:
+        """Stops the server as an administrator would (its data kept); `resume` starts it again on the same port."""
+        assert self.proc is not None
+        self.proc.stop()
+
+    def resume(self, timeout: float = 60) -> None:
+        assert self.proc is not None and self.server is not None
+        self.proc.start()
+        port = self.server.port
+        self.proc.wait_until(lambda: port_open("127.0.0.1", port), timeout, "accepting connections again")
+
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.stop()

@@ -155,6 +155,7 @@ class ServerProcess:
             time.sleep(0.05)
 
     def stop(self, timeout: float = 10) -> None:
+        """Stops the process (once; `start` may run it again with the same arguments)."""
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return

@@ -1,0 +1,188 @@
+"""Outages ridden out by a real worker with its default settings: PostgreSQL or MariaDB stopped for 90 s and started
+again under a JDBC sink and under a JDBC source, Kafka's broker restarted under both. Meanwhile the task stays RUNNING
+with a trace naming what it waits for; afterwards it resumes by itself, nothing lost. MINICONNECT_TEST_OUTAGE_S
+shortens the outages for a quick run."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import DbServer, run_async
+from test_jdbc_sink_e2e import topics_produce
+from worker_process import WorkerProcess
+
+OUTAGE_S = float(os.environ.get("MINICONNECT_TEST_OUTAGE_S", "90"))
+SCHEMA = {
+    "type": "struct",
+    "name": "item",
+    "optional": False,
+    "fields": [{"field": "id", "type": "int32", "optional": False}, {"field": "name", "type": "string"}],
+}
+
+
+def values(first: int, last: int) -> list[str]:
+    return [json.dumps({"schema": SCHEMA, "payload": {"id": i, "name": f"item-{i}"}}) for i in range(first, last)]
+
+
+def sql(server: DbServer, statement: str) -> list[tuple]:
+    async def run() -> list[tuple]:
+        conn = await server.connect()
+        try:
+            if server.kind == "postgresql":
+                return [tuple(r) for r in await conn.fetch(statement)]
+            async with conn.cursor() as cur:
+                await cur.execute(statement)
+                rows = [tuple(r) for r in await cur.fetchall()]
+            await conn.commit()
+            return rows
+        finally:
+            await conn.close() if server.kind == "postgresql" else conn.close()
+
+    return run_async(run, 60)
+
+
+def db_counts(server: DbServer, table: str) -> tuple[int, int]:
+    """(rows, distinct ids); (0, 0) before the table exists or while the server is down."""
+    try:
+        return sql(server, f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}")[0]
+    except Exception:
+        return 0, 0
+
+
+def sqlite_counts(path: Path, table: str) -> tuple[int, int]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return con.execute(f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}").fetchone()
+    except sqlite3.OperationalError:
+        return 0, 0
+    finally:
+        con.close()
+
+
+def task_status(worker: WorkerProcess, name: str) -> dict[str, Any]:
+    tasks = worker.rest("GET", f"/connectors/{name}/status").json().get("tasks") or [{}]
+    return tasks[0]
+
+
+def wait_waiting(worker: WorkerProcess, name: str, timeout: float) -> dict[str, Any]:
+    """Waits for the task to show it waits: RUNNING (never FAILED) with a trace naming the wait."""
+
+    def waiting() -> Any:
+        t = task_status(worker, name)
+        assert t.get("state") != "FAILED", t
+        return t if t.get("state") == "RUNNING" and "Waiting" in (t.get("trace") or "") else None
+
+    return worker.wait_for(waiting, timeout, f"{name} RUNNING with a trace naming the wait")
+
+
+def ride_out(worker: WorkerProcess, name: str, halt: Any, resume: Any) -> float:
+    """Stops the resource, checks the task waits for it all along, starts it again; returns when it was back."""
+    halt()
+    t0 = time.monotonic()
+    status = wait_waiting(worker, name, OUTAGE_S + 60)
+    print(f"\n{name} while waiting: {status['trace'][:300]}")
+    while time.monotonic() - t0 < OUTAGE_S:
+        t = task_status(worker, name)
+        assert t.get("state") == "RUNNING", t  # waiting, never FAILED
+        time.sleep(2)
+    resume()
+    return time.monotonic()
+
+
+def jdbc_url(server: DbServer) -> dict[str, str]:
+    scheme = "postgresql" if server.kind == "postgresql" else "mariadb"
+    return {
+        "connection.url": f"jdbc:{scheme}://127.0.0.1:{server.port}/{server.database}",
+        "connection.user": server.user,
+        "connection.password": server.password,
+    }
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+def test_database_outage_under_a_sink(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    own = request.getfixturevalue("pg_own" if kind == "postgresql" else "mysql_own")
+    server: DbServer = own.server
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        config = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+            **jdbc_url(server),
+            "topics": "outage_sink",
+            "auto.create": "true",
+        }
+        assert worker.rest("PUT", "/connectors/sink/config", config).status_code == 201
+        topics_produce(worker, "outage_sink", values(0, 10_000))
+        worker.wait_for(lambda: db_counts(server, "outage_sink")[1] == 10_000, 120, "the first 10,000 rows")
+
+        def halt() -> None:
+            own.halt()
+            topics_produce(worker, "outage_sink", values(10_000, 20_000))  # arrive while the database is down
+
+        back = ride_out(worker, "sink", halt, own.resume)
+        worker.wait_for(lambda: db_counts(server, "outage_sink")[1] == 20_000, 180, "all 20,000 rows")
+        resumed = time.monotonic() - back
+        worker.wait_for(lambda: not task_status(worker, "sink").get("trace"), 30, "the trace cleared")
+        rows, distinct = db_counts(server, "outage_sink")
+        print(
+            f"{kind} sink: {OUTAGE_S:.0f} s outage ridden out, all rows {resumed:.1f} s after the database was back, "
+            f"{rows - distinct} duplicates"
+        )
+        assert task_status(worker, "sink")["state"] == "RUNNING"
+        assert rows - distinct <= 4_000  # at most the batch that was in flight (the put() was rolled back)
+    finally:
+        worker.stop()
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+def test_database_outage_under_a_source(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    own = request.getfixturevalue("pg_own" if kind == "postgresql" else "mysql_own")
+    server: DbServer = own.server
+    serial = "SERIAL PRIMARY KEY" if kind == "postgresql" else "INT AUTO_INCREMENT PRIMARY KEY"
+    sql(server, f"CREATE TABLE items (id {serial}, name VARCHAR(32) NOT NULL)")
+
+    def insert(first: int, last: int) -> None:
+        rows = ", ".join(f"('item-{i}')" for i in range(first, last))
+        sql(server, f"INSERT INTO items (name) VALUES {rows}")
+
+    insert(0, 5_000)
+    target = tmp_path / "copy.db"
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        source = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            **jdbc_url(server),
+            "mode": "incrementing",
+            "incrementing.column.name": "id",
+            "table.whitelist": "items",
+            "topic.prefix": "outage_src_",
+        }
+        sink = {  # the source's records, copied into SQLite to count them
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+            "connection.url": f"jdbc:sqlite:{target}",
+            "topics": "outage_src_items",
+            "auto.create": "true",
+        }
+        assert worker.rest("PUT", "/connectors/source/config", source).status_code == 201
+        assert worker.rest("PUT", "/connectors/copy/config", sink).status_code == 201
+        worker.wait_for(lambda: sqlite_counts(target, "outage_src_items")[1] == 5_000, 120, "the first 5,000 rows")
+        back = ride_out(worker, "source", own.halt, own.resume)
+        insert(5_000, 10_000)
+        worker.wait_for(lambda: sqlite_counts(target, "outage_src_items")[1] == 10_000, 180, "all 10,000 rows")
+        resumed = time.monotonic() - back
+        worker.wait_for(lambda: not task_status(worker, "source").get("trace"), 30, "the trace cleared")
+        rows, distinct = sqlite_counts(target, "outage_src_items")
+        print(
+            f"{kind} source: {OUTAGE_S:.0f} s outage ridden out, new rows {resumed:.1f} s after the database was "
+            f"back, {rows - distinct} duplicates"
+        )
+        assert rows == distinct  # the outage made the source send nothing twice
+    finally:
+        worker.stop()
