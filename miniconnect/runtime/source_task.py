@@ -37,6 +37,8 @@ _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHE
 
 log = logging.getLogger(__name__)
 SEND_BACKOFF = Backoff(initial=0.5, maximum=10.0)  # resending a batch (or offsets) after an outage
+SLOW_ACK_S = 10.0  # a batch not acknowledged after this long shows in the task's status
+_LATE = "Waiting for the log to acknowledge"
 
 
 class _Partial(list):
@@ -250,14 +252,28 @@ class SourceTaskRunner(TaskRunner):
         """send_batch, the same batch sent again after an outage (a broker restarting, a full disk under the
         embedded log) until it is acknowledged: nothing is lost, a batch partly written before the failure may be
         duplicated (at least once)."""
-        return await retry(
-            lambda: self.producer.send_batch(batch),
-            f"the log to take {len(batch)} records of task {self.id}",
-            backoff=SEND_BACKOFF,
-            sleep=self.context.wait,
-            on_wait=self.waiting,
-            logger=log,
-        )
+        # a client that retries by itself (aiokafka while the broker is away) raises nothing: the status names the
+        # wait once an acknowledgement is late
+        late = asyncio.get_running_loop().call_later(SLOW_ACK_S, self._late_ack, len(batch))
+        try:
+            return await retry(
+                lambda: self.producer.send_batch(batch),
+                f"the log to take {len(batch)} records of task {self.id}",
+                backoff=SEND_BACKOFF,
+                sleep=self.context.wait,
+                on_wait=self.waiting,
+                logger=log,
+            )
+        finally:
+            late.cancel()
+            if self._waiting is not None and self._waiting.startswith(_LATE):
+                log.info("Task %s: the log acknowledges records again", self.id)
+                self.waiting(None)
+
+    def _late_ack(self, count: int) -> None:
+        what = f"{_LATE} {count} records, sent {SLOW_ACK_S:g} s ago (the log or Kafka unavailable?)"
+        log.warning("Task %s: %s", self.id, what)
+        self.waiting(what)
 
     def _flush_soon(self) -> None:
         """Commits the acknowledged offsets in the background, at once: a crash replays only the batches in

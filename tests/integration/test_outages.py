@@ -186,3 +186,66 @@ def test_database_outage_under_a_source(kind: str, request: pytest.FixtureReques
         assert rows == distinct  # the outage made the source send nothing twice
     finally:
         worker.stop()
+
+
+def test_kafka_broker_restart_under_a_source_and_a_sink(kafka_own: Any, tmp_path: Path) -> None:
+    """SQLite -> Kafka -> SQLite: the broker stopped (controlled shutdown) while rows keep coming, then started
+    again; both tasks ride it out and every row arrives."""
+    src, dst = tmp_path / "src.db", tmp_path / "dst.db"
+    con = sqlite3.connect(src, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")  # the source's read transaction, held while Kafka is away, blocks no insert
+    con.execute("CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)")
+
+    def insert(n: int) -> None:
+        con.executemany("INSERT INTO items (name) VALUES (?)", ((f"item-{i}",) for i in range(n)))
+
+    insert(5_000)
+    halted = False
+    worker = WorkerProcess(tmp_path / "worker", extra={"bootstrap.servers": kafka_own.bootstrap})
+    worker.start()
+    try:
+        source = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "connection.url": f"jdbc:sqlite:{src}",
+            "mode": "incrementing",
+            "incrementing.column.name": "id",
+            "table.whitelist": "items",
+            "topic.prefix": "broker_",
+            "poll.interval.ms": "200",
+        }
+        sink = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+            "connection.url": f"jdbc:sqlite:{dst}",
+            "topics": "broker_items",
+            "auto.create": "true",
+        }
+        assert worker.rest("PUT", "/connectors/source/config", source).status_code == 201
+        assert worker.rest("PUT", "/connectors/sink/config", sink).status_code == 201
+        worker.wait_for(lambda: sqlite_counts(dst, "broker_items")[1] == 5_000, 120, "the first 5,000 rows")
+        kafka_own.halt()
+        halted = True
+        t0 = time.monotonic()
+        insert(5_000)  # polled while the broker is down
+        outage = min(OUTAGE_S, 30.0)
+        status = wait_waiting(worker, "source", 120)
+        print(f"\nsource while the broker is down: {status['trace'][:300]}")
+        while time.monotonic() - t0 < outage:
+            for name in ("source", "sink"):
+                assert task_status(worker, name).get("state") == "RUNNING", task_status(worker, name)
+            time.sleep(2)
+        kafka_own.resume()
+        halted = False
+        back = time.monotonic()
+        worker.wait_for(lambda: sqlite_counts(dst, "broker_items")[1] == 10_000, 180, "all 10,000 rows")
+        rows, distinct = sqlite_counts(dst, "broker_items")
+        print(
+            f"broker down {back - t0:.0f} s: all rows {time.monotonic() - back:.1f} s after it was back, "
+            f"{rows - distinct} duplicates"
+        )
+        for name in ("source", "sink"):
+            assert task_status(worker, name)["state"] == "RUNNING"
+    finally:
+        if halted:
+            kafka_own.resume()
+        worker.stop()
+        con.close()
