@@ -11,7 +11,7 @@ import decimal
 
 import pytest
 
-from miniconnect.converters import json as jc
+from miniconnect.converters.json import converter as jc
 from miniconnect.converters.json import ENVELOPE_ERROR, JsonConverter
 from miniconnect.data.schema import (
     BOOLEAN_SCHEMA,
@@ -970,7 +970,7 @@ def _outcome(fn, *args):
 
 
 def test_plain_structs_decode_in_c_and_agree_with_the_general_decoder():
-    """Plain struct payloads go through msgspec (json_plain); whatever it refuses goes to the general decoder:
+    """Plain struct payloads go through msgspec (json.plain); whatever it refuses goes to the general decoder:
     values and errors are those of the record-by-record path, which never takes the plain one."""
     c = conv()
     schema_json = jc.orjson.dumps(c.as_json_schema(PLAIN)).decode()
@@ -997,7 +997,7 @@ def test_plain_structs_decode_in_c_and_agree_with_the_general_decoder():
     ],
 )
 def test_structs_with_other_fields_keep_the_general_decoder(field):
-    from miniconnect.converters.json_plain import plain_struct_decoder
+    from miniconnect.converters.json.plain import plain_struct_decoder
 
     assert plain_struct_decoder(Schema.struct([("a", OPTIONAL_STRING_SCHEMA), ("b", field)])) is None
     assert plain_struct_decoder(PLAIN) is not None

@@ -3,7 +3,7 @@
 Hot paths are compiled once per schema and cached: the schema's envelope prefix
 (b'{"schema":<schema json>,"payload":') is serialized once, each value is turned into orjson-ready objects by a
 generated per-schema function, and decoding recognises a known envelope prefix so that only the payload is parsed
-(for plain structs, straight into the field values by msgspec: see json_plain).
+(for plain structs, straight into the field values by msgspec: see json.plain).
 
 Known differences from Kafka (Jackson), all at the edges:
 - doubles are printed like JDK 19+ Double.toString (shortest round-trip digits); older JDKs sometimes print more.
@@ -30,10 +30,10 @@ from typing import Any
 
 import orjson
 
-from .. import CONNECT_VERSION
-from ..config.configdef import ConfigDef, ConfigType, Importance, Width, one_of
-from ..data.records import Headers
-from ..data.schema import (
+from ... import CONNECT_VERSION
+from ...config.configdef import ConfigDef, ConfigType, Importance, Width, one_of
+from ...data.records import Headers
+from ...data.schema import (
     DATE,
     DECIMAL,
     EXACT,
@@ -54,9 +54,9 @@ from ..data.schema import (
     time_to_millis,
     timestamp_to_millis,
 )
-from .base import Converter
-from .javatext import java_json_double, java_json_float
-from .json_plain import PlainDecoder, RefusedError, astuple, plain_struct_decoder
+from ..base import Converter
+from ..javatext import java_json_double, java_json_float
+from .plain import PlainDecoder, RefusedError, astuple, plain_struct_decoder
 
 CONVERTER_TYPE_CONFIG = "converter.type"
 SCHEMAS_ENABLE_CONFIG = "schemas.enable"
@@ -927,7 +927,7 @@ class JsonConverter(Converter):
         self._from_cache: OrderedDict[Schema, _Compiled] = OrderedDict()
         self._last_schema: Schema | None = None
         self._last_compiled: _Compiled | None = None
-        # decode side: serialized schema JSON -> (Schema, decoder, plain decoder or None: see json_plain) (LRU), and
+        # decode side: serialized schema JSON -> (Schema, decoder, plain decoder or None: see json.plain) (LRU), and
         # known envelope prefixes with the same
         self._to_cache: OrderedDict[bytes, tuple[Schema, Decoder, PlainDecoder | None]] = OrderedDict()
         self._prefixes: list[tuple[bytes, int, Schema, Decoder, PlainDecoder | None]] = []
