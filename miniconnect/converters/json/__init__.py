@@ -1,17 +1,6 @@
-"""Kafka's JsonConverter: the converter (converter), its compiled encoders and decoders, the schema <-> JSON mapping."""
+"""Kafka's JsonConverter: the converter, its settings, compiled encoders and decoders, the schema <-> JSON mapping."""
 
-from .converter import (
-    CONVERTER_TYPE_CONFIG,
-    ENVELOPE_ERROR,
-    JsonConverter,
-    converter_config_def,
-    jackson_supplementary_escapes,
-)
+from .converter import ENVELOPE_ERROR, JsonConverter
+from .encoders import jackson_supplementary_escapes
 
-__all__ = [
-    "CONVERTER_TYPE_CONFIG",
-    "ENVELOPE_ERROR",
-    "JsonConverter",
-    "converter_config_def",
-    "jackson_supplementary_escapes",
-]
+__all__ = ["ENVELOPE_ERROR", "JsonConverter", "jackson_supplementary_escapes"]
