@@ -16,7 +16,7 @@ from aiokafka.protocol.group import HeartbeatRequest, JoinGroupRequest, LeaveGro
 
 from ..errors import ConnectError
 from ..runtime.states import TaskId
-from ..transport.kafka import _COMMON, client_kwargs
+from ..transport.kafka.transport import _COMMON, client_kwargs
 from .assignor import AssignmentContext, EagerAssignor, IncrementalCooperativeAssignor, LeaderState
 from .protocol import (
     ConnectProtocolCompatibility,

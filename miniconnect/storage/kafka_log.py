@@ -20,7 +20,7 @@ from aiokafka import errors as kerrors
 
 from ..errors import ConnectError
 from ..transport.base import ProducerRecord, RecordMetadata
-from ..transport.kafka import _CONSUMER, KafkaProducer, _retry, client_kwargs
+from ..transport.kafka.transport import _CONSUMER, KafkaProducer, _retry, client_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class KafkaBasedLog:
                 await asyncio.sleep(0.5)
                 continue
             for records in fetched.values():
-                for r in records:  # RecordBatch (see log/kafka_fetch) or aiokafka's list of records
+                for r in records:  # RecordBatch (see transport/kafka/fetch.py) or aiokafka's list of records
                     try:
                         self._consumed(r.key, r.value, r.partition, r.offset)
                     except Exception:

@@ -18,7 +18,7 @@ from worker_process import WorkerProcess
 
 from miniconnect.errors import ConnectError
 from miniconnect.transport.base import NewTopic, ProducerRecord
-from miniconnect.transport.kafka import _PRODUCER, KafkaTransport, client_kwargs
+from miniconnect.transport.kafka.transport import _PRODUCER, KafkaTransport, client_kwargs
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
 

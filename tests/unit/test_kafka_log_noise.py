@@ -1,8 +1,8 @@
-"""aiokafka's log lines as miniconnect lets them through (log/kafka.py _RepeatFilter)."""
+"""aiokafka's log lines as miniconnect lets them through (transport/kafka _RepeatFilter)."""
 
 import logging
 
-from miniconnect.transport.kafka import _RepeatFilter
+from miniconnect.transport.kafka.transport import _RepeatFilter
 
 
 def _record(level: int, msg: str, *args: object) -> logging.LogRecord:

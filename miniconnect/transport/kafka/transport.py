@@ -23,11 +23,10 @@ from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.commit import OffsetCommitRequest
 from aiokafka.protocol.types import Array, Int16, Int32, Schema, String
 
-from ..connector import TopicPartition
-from ..data.records import field_getter
-from ..errors import ConnectError, RetriableError
-from . import kafka_fetch, kafka_reader
-from .base import (
+from ...connector import TopicPartition
+from ...data.records import field_getter
+from ...errors import ConnectError, RetriableError
+from ..base import (
     CommitFailed,
     Consumer,
     ConsumerRecord,
@@ -41,11 +40,13 @@ from .base import (
     Transport,
     records_of,
 )
-from .base import (
+from ..base import (
     new_record_metadata as _new_record_metadata,
 )
-from .embedded.partitioner import partition_for_key
-from .kafka_wire import install as _install_produce_encoder
+from ..embedded.partitioner import partition_for_key
+from . import fetch as kafka_fetch
+from . import reader as kafka_reader
+from .wire import install as _install_produce_encoder
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -212,8 +213,8 @@ _SASL_MODULES = (
 def _sasl_credentials(jaas: str) -> dict[str, str]:
     """sasl_plain_username/password from a Java client's `sasl.jaas.config`; the password joins the masked
     secrets."""
-    from ..config.jaas import parse_jaas_config
-    from ..secrets import remember
+    from ...config.jaas import parse_jaas_config
+    from ...secrets import remember
 
     module = parse_jaas_config(jaas)
     if module.name not in _SASL_MODULES:
@@ -266,7 +267,7 @@ def client_kwargs(
                 f"and SCRAM-SHA-512 (GSSAPI is handed to aiokafka as it is)"
             )
     if protocol in ("SSL", "SASL_SSL"):
-        from ..config.tls import client_context
+        from ...config.tls import client_context
 
         try:
             out["ssl_context"] = client_context(cfg)
