@@ -20,7 +20,9 @@ from aiokafka import errors as kerrors
 
 from ..errors import ConnectError
 from ..transport.base import ProducerRecord, RecordMetadata
-from ..transport.kafka.transport import _CONSUMER, KafkaProducer, _retry, client_kwargs
+from ..transport.kafka.config import CONSUMER_SETTINGS, client_kwargs
+from ..transport.kafka.outage import _retry
+from ..transport.kafka.producer import KafkaProducer
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class KafkaBasedLog:
         base = {k: v for k, v in (client_config or {}).items() if v is not None}
         if client_id:
             base["client.id"] = client_id
-        self._consumer_kwargs = client_kwargs(base, _CONSUMER, "consumer")
+        self._consumer_kwargs = client_kwargs(base, CONSUMER_SETTINGS, "consumer")
         self._consumer_kwargs.pop("group_instance_id", None)
         self._producer_config = {**base, **(producer_config or {})}
         self._consumed = consumed

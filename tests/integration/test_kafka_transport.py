@@ -10,9 +10,10 @@ from aiokafka import AIOKafkaProducer
 from miniconnect.connector import TopicPartition
 from miniconnect.errors import ConnectError, RetriableError
 from miniconnect.transport.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
+from miniconnect.transport.kafka import KafkaTransport, client_kwargs
 from miniconnect.transport.kafka import fetch as kafka_fetch
 from miniconnect.transport.kafka import reader as kafka_reader
-from miniconnect.transport.kafka.transport import _PRODUCER, KafkaTransport, client_kwargs
+from miniconnect.transport.kafka.config import PRODUCER_SETTINGS
 
 # The fixtures' clients live on the session loop, so the tests must run there too.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -479,7 +480,7 @@ async def test_java_client_settings_map_to_aiokafka():
             "key.serializer": "x",
             "no.such.setting": "y",
         },
-        _PRODUCER,
+        PRODUCER_SETTINGS,
         "producer",
     )
     assert kwargs == {

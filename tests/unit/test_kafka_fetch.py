@@ -149,7 +149,7 @@ def test_the_stock_iteration_still_works():
 def test_aiokafka_records_make_a_batch_where_the_batch_path_is_not_installed():
     from aiokafka.structs import ConsumerRecord as AioRecord
 
-    from miniconnect.transport.kafka.transport import _stock_batch
+    from miniconnect.transport.kafka.consumer import _stock_batch
 
     stock = [
         AioRecord(
