@@ -11,7 +11,7 @@ from miniconnect.connector import SinkConnector
 from ..connection import close_connection, open_connection
 from ..url import parse_jdbc_url
 from .config import CONFIG_DEF, SinkConfig, validate
-from .task import JdbcSinkTask
+from .buffer import JdbcSinkTask
 
 
 class JdbcSinkConnector(SinkConnector):
