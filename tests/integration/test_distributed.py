@@ -287,12 +287,7 @@ def test_sigkill_moves_tasks_without_losing_records(cluster, tmp_path: Path, kaf
     key = json.dumps([source, {"filename": str(src)}], separators=(",", ":")).encode()
     commits = [r for r in read_topic(bootstrap, f"{cluster.group}-offsets") if r.key == key]
     before_kill = [r for r in commits if r.timestamp <= killed_at_ms]
-    assert before_kill, (
-        "the killed worker committed no source offset",
-        key,
-        killed_at_ms,
-        [(r.key, r.timestamp) for r in read_topic(bootstrap, f"{cluster.group}-offsets")][:5],
-    )
+    assert before_kill, "the killed worker committed no source offset"
     committed_line = json.loads(before_kill[-1].value)["position"] // 9  # fixed-width lines of 9 bytes
     in_topic = Counter(int(_payload(r.value)) for r in read_topic(bootstrap, topic))
     replayed = sorted(n for n, c in in_topic.items() if c > 1)
