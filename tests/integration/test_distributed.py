@@ -181,6 +181,9 @@ def test_three_workers_share_connectors(cluster, tmp_path: Path) -> None:
     )
     assert "offsets for this connector have been altered successfully" in r.json()["message"]
     assert request(w2, "GET", f"/connectors/{target}/offsets").json()["offsets"][0]["offset"] == {"position": 0}
+    r = request(w2, "DELETE", f"/connectors/{target}/offsets")
+    assert r.json() == {"message": "The offsets for this connector have been reset successfully"}
+    assert request(w3, "GET", f"/connectors/{target}/offsets").json() == {"offsets": []}
     request(w3, "PUT", f"/connectors/{target}/resume", ok=(202,))
     wait_for("resumed after stop", lambda: running(w2, target, 1), workers)
     wait_for("the rewound file read again", lambda: len(_lines(dst)) == 80, workers)

@@ -53,12 +53,17 @@ def _nothing_written(bootstrap: str, group: str) -> None:
 
 
 def test_unreachable_broker_is_named(tmp_path: Path) -> None:
-    worker = distributed_worker(tmp_path, "127.0.0.1:1", f"bad-{_uid()}")
+    """Each try is logged with the address; after default.api.timeout.ms the worker exits with Kafka's message."""
+    worker = distributed_worker(tmp_path, "127.0.0.1:1", f"bad-{_uid()}", {"default.api.timeout.ms": "3000"})
     try:
-        worker.start(timeout=5)
-    except TimeoutError:
-        pass  # the REST API waits for Kafka; start() killed the worker after its timeout
-    assert "Kafka at 127.0.0.1:1 not reachable" in worker.log()
+        worker.start(timeout=60)
+    except RuntimeError:
+        pass  # exited before its REST API answered
+    assert worker.proc is not None
+    assert worker.proc.wait(60) == 1
+    log = worker.log()
+    assert "Kafka at 127.0.0.1:1 not reachable" in log
+    assert "Failed to connect to and describe Kafka cluster. Check worker's broker connection" in log
 
 
 def test_group_id_of_a_consumer_group_is_refused(tmp_path: Path, kafka_bootstrap: str) -> None:
