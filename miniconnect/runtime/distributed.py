@@ -40,6 +40,7 @@ from ..errors import (
     RequestTargetError,
     ServiceUnavailable,
 )
+from ..retry import Backoff
 from ..storage.status import Status
 from ..transport.base import Transport
 from .herder import (
@@ -55,6 +56,8 @@ from .herder import (
 from .states import State, TargetState, TaskId
 
 log = logging.getLogger(__name__)
+# Kafka's reconfigureConnectorTasksWithExponentialBackoffRetries: 250 ms doubling up to a minute, no jitter
+RECONFIGURE_BACKOFF = Backoff(initial=0.25, maximum=60.0, jitter=0)
 
 FORWARD_TIMEOUT_S = 90.0
 
@@ -111,7 +114,7 @@ class DistributedHerder(Herder):
         self._task_updates: set[TaskId] = set()
         self._restart_requests: dict[str, Any] = {}
         self._reconfigure_requests: set[str] = set()
-        self._reconfigure_backoff: dict[str, float] = {}
+        self._reconfigure_attempts: dict[str, int] = {}  # failed task config writes in a row, per connector
         self._requests: deque[_Request] = deque()
         self._wake = asyncio.Event()
         self._can_read_configs = True
@@ -469,7 +472,7 @@ class DistributedHerder(Herder):
         if new is None:
             return
         if not self._task_configs_changed(name, new):
-            self._reconfigure_backoff.pop(name, None)
+            self._reconfigure_attempts.pop(name, None)
             return
         if self._is_leader():
             try:
@@ -482,8 +485,9 @@ class DistributedHerder(Herder):
 
     def _retry_reconfigure(self, name: str) -> None:
         """reconfigureConnectorTasksWithExponentialBackoffRetries: 250 ms doubling up to a minute."""
-        delay = self._reconfigure_backoff.get(name, 0.125) * 2
-        self._reconfigure_backoff[name] = min(delay, 60.0)
+        attempt = self._reconfigure_attempts.get(name, 0)
+        self._reconfigure_attempts[name] = attempt + 1
+        delay = RECONFIGURE_BACKOFF.delay(attempt)
 
         async def later() -> None:
             await asyncio.sleep(delay)

@@ -43,9 +43,9 @@ def count(path: Path) -> tuple[int, int]:
 
 def test_sigkill_three_times_replays_only_batches_in_flight(tmp_path: Path) -> None:
     src, dst = tmp_path / "src.db", tmp_path / "dst.db"
-    con = sqlite3.connect(src, isolation_level=None)
-    con.execute("CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, qty INTEGER)")
-    con.executemany("INSERT INTO items (name, qty) VALUES (?, ?)", ((f"item-{i}", i % 97) for i in range(ROWS)))
+    with sqlite3.connect(src) as con:  # one transaction
+        con.execute("CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, qty INTEGER)")
+        con.executemany("INSERT INTO items (name, qty) VALUES (?, ?)", ((f"item-{i}", i % 97) for i in range(ROWS)))
     con.close()
     source = {
         "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",

@@ -197,7 +197,9 @@ def test_kafka_broker_restart_under_a_source_and_a_sink(kafka_own: Any, tmp_path
     con.execute("CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)")
 
     def insert(n: int) -> None:
+        con.execute("BEGIN")
         con.executemany("INSERT INTO items (name) VALUES (?)", ((f"item-{i}",) for i in range(n)))
+        con.execute("COMMIT")
 
     insert(5_000)
     halted = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -11,6 +10,7 @@ from typing import TypeVar
 from aiokafka import errors as kerrors
 
 from ...errors import RetriableError
+from ...retry import Backoff, retry
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,28 +63,31 @@ for _name in (
     logging.getLogger(_name).addFilter(_REPEATS)
 
 
+# Kafka cannot be reached (yet): worth another try at start-up
+UNREACHABLE = (
+    kerrors.KafkaConnectionError,
+    kerrors.KafkaTimeoutError,
+    kerrors.NoBrokersAvailable,
+    kerrors.NodeNotReadyError,
+    kerrors.GroupCoordinatorNotAvailableError,
+    kerrors.CoordinatorNotAvailableError,
+    kerrors.RequestTimedOutError,
+    OSError,
+)
+STARTUP_BACKOFF = Backoff(initial=0.5, maximum=4.0, jitter=0.1)  # a broker that comes up is used within seconds
+
+
 async def _retry(what: str, bootstrap: str, fn: Callable[[], Awaitable[T]], timeout_s: float | None) -> T:
-    """Retries `fn` while the cluster cannot be reached, with backoff capped at 4 s (a broker that comes up is
-    used within seconds); gives up after timeout_s (None: never). Other errors propagate at once."""
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    delay, attempt = 0.5, 1
-    while True:
-        try:
-            return await fn()
-        except (
-            kerrors.KafkaConnectionError,
-            kerrors.KafkaTimeoutError,
-            kerrors.NoBrokersAvailable,
-            kerrors.NodeNotReadyError,
-            kerrors.GroupCoordinatorNotAvailableError,
-            kerrors.CoordinatorNotAvailableError,
-            kerrors.RequestTimedOutError,
-            OSError,
-        ) as e:
-            if deadline is not None and time.monotonic() + delay > deadline:
-                raise RetriableError(f"{what}: Kafka at {bootstrap} unreachable after {timeout_s:g}s: {e!r}") from e
-            log.warning(
-                "%s: Kafka at %s not reachable (attempt %d: %r); retrying in %.1fs", what, bootstrap, attempt, e, delay
-            )
-            await asyncio.sleep(delay)
-            delay, attempt = min(delay * 2, 4.0), attempt + 1
+    """Retries `fn` while the cluster cannot be reached, with back-off capped at 4 s; gives up after timeout_s
+    (None: never) with a RetriableError. Other errors propagate at once."""
+    try:
+        return await retry(
+            fn,
+            f"{what}: Kafka at {bootstrap} not reachable",
+            backoff=STARTUP_BACKOFF,
+            retriable=lambda e: isinstance(e, UNREACHABLE),
+            timeout_s=timeout_s,
+            logger=log,
+        )
+    except UNREACHABLE as e:
+        raise RetriableError(f"{what}: Kafka at {bootstrap} unreachable after {timeout_s:g}s: {e!r}") from e

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 class JdbcSinkTask(SinkTask):
     class_name = "io.confluent.connect.jdbc.sink.JdbcSinkTask"
+    commits_on_put = True  # put() commits its transaction: the worker commits the positions right after it
 
     def __init__(self) -> None:
         self.cfg: SinkConfig | None = None
