@@ -70,15 +70,14 @@ class Restarter:
         self, key: Hashable, what: str, error: BaseException, delay: float, restart: Callable[[], Awaitable[None]]
     ) -> None:
         self.cancel(key)
-        log.warning(
-            "%s restarts in %.1f s (restart %d in a row) after: %s", what, delay, self._in_a_row[key], describe(error)
-        )
+        n = self._in_a_row[key]
+        log.warning("Auto-restart of %s in %.1f s (restart %d in a row) after: %s", what, delay, n, describe(error))
 
         async def later() -> None:
             await asyncio.sleep(delay)
             self._pending.pop(key, None)
             self.restarts += 1
-            log.info("Restarting %s (after: %s)", what, describe(error))
+            log.info("Auto-restart of %s now (after: %s)", what, describe(error))
             try:
                 await restart()
             except Exception as e:  # reported as the connector's or task's state by the restart itself

@@ -137,7 +137,7 @@ class Worker:
             if self.tasks.get(tid) is runner:
                 await self.start_task(tid, *configs, auto=True)
 
-        self.restarter.start(tid, f"Task {tid}", error, delay, restart)
+        self.restarter.start(tid, f"task {tid}", error, delay, restart)
 
     def _connector_failed(self, wc: WorkerConnector, error: BaseException) -> None:
         """As task_ended, for a connector whose start() failed or that raised an error in the background: it is
@@ -155,7 +155,7 @@ class Worker:
                 await self.start_connector(wc.name, wc.config, wc.target, wait=None, auto=True)
                 self.listener.on_reconfigure_request(wc.name)  # its task configs may have changed meanwhile
 
-        self.restarter.start(wc.name, f"Connector {wc.name}", error, delay, restart)
+        self.restarter.start(wc.name, f"connector {wc.name}", error, delay, restart)
 
     # -- connectors ---------------------------------------------------------------------------------
     async def start_connector(

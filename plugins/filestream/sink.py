@@ -26,9 +26,12 @@ class FileStreamSinkTask(SinkTask):
     class_name = "org.apache.kafka.connect.file.FileStreamSinkTask"
     version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
 
+    filename: str | None = None
+    stream: Any = None  # stop() after a start() that could not open the file has nothing to close
+
     async def start(self, props: dict[str, str]) -> None:
         self.filename = props.get("file") or None
-        self.stream: Any = open(self.filename, "a", encoding="utf-8") if self.filename else sys.stdout
+        self.stream = open(self.filename, "a", encoding="utf-8") if self.filename else sys.stdout
 
     async def put(self, records: list[SinkRecord]) -> None:
         self.stream.write("".join(_text(r.value) + "\n" for r in records))
