@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from pipelines import copy_sink, items_source, sqlite, sqlite_counts
 from worker_process import WorkerProcess, free_port
 
 from miniconnect.runtime.sink_task import PUT_BATCH_POLLS
@@ -30,40 +31,14 @@ def shipped_worker(tmp_path: Path) -> WorkerProcess:
     return worker
 
 
-def count(path: Path) -> tuple[int, int]:
-    """(rows, distinct ids) in the sink table, 0s before it exists."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        return con.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM items").fetchone()
-    except sqlite3.OperationalError:
-        return 0, 0
-    finally:
-        con.close()
-
-
 def test_sigkill_three_times_replays_only_batches_in_flight(tmp_path: Path) -> None:
     src, dst = tmp_path / "src.db", tmp_path / "dst.db"
     with sqlite3.connect(src) as con:  # one transaction
         con.execute("CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, qty INTEGER)")
         con.executemany("INSERT INTO items (name, qty) VALUES (?, ?)", ((f"item-{i}", i % 97) for i in range(ROWS)))
     con.close()
-    source = {
-        "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-        "connection.url": f"jdbc:sqlite:{src}",
-        "mode": "incrementing",
-        "incrementing.column.name": "id",
-        "table.whitelist": "items",
-        "topic.prefix": "crash_",
-        "batch.max.rows": str(SOURCE_BATCH),
-        "poll.interval.ms": "200",
-    }
-    sink = {
-        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-        "connection.url": f"jdbc:sqlite:{dst}",
-        "topics": "crash_items",
-        "table.name.format": "items",
-        "auto.create": "true",
-    }
+    source = items_source(sqlite(src), "crash_", **{"batch.max.rows": str(SOURCE_BATCH), "poll.interval.ms": "200"})
+    sink = copy_sink(sqlite(dst), "crash_items", **{"table.name.format": "items"})
     worker = shipped_worker(tmp_path)
     worker.start()
     try:
@@ -73,16 +48,20 @@ def test_sigkill_three_times_replays_only_batches_in_flight(tmp_path: Path) -> N
         for _ in range(KILLS):
             # kill while rows are flowing: some thousands more than at the last kill, far from the end
             target = before + 3_000
-            worker.wait_for(lambda t=target: count(dst)[0] >= t, 120, f"{target} rows in the sink")
+            worker.wait_for(lambda t=target: sqlite_counts(dst, "items")[0] >= t, 120, f"{target} rows in the sink")
             assert worker.stop(9) == -9
-            rows, distinct = count(dst)
+            rows, distinct = sqlite_counts(dst, "items")
             assert rows < ROWS, f"not killed mid-stream: {rows} rows"
             before = rows
             worker.start()
-            worker.wait_for(lambda r=rows: count(dst)[1] > r + 1000 or count(dst)[1] == ROWS, 120, "progress")
-        worker.wait_for(lambda: count(dst)[1] == ROWS, 300, f"all {ROWS} ids in the sink")
+            worker.wait_for(
+                lambda r=rows: sqlite_counts(dst, "items")[1] > r + 1000 or sqlite_counts(dst, "items")[1] == ROWS,
+                120,
+                "progress",
+            )
+        worker.wait_for(lambda: sqlite_counts(dst, "items")[1] == ROWS, 300, f"all {ROWS} ids in the sink")
         time.sleep(2)  # anything replayed late would show now
-        rows, distinct = count(dst)
+        rows, distinct = sqlite_counts(dst, "items")
         dupes = rows - distinct
         print(f"\nSIGKILL x{KILLS}: {rows} rows for {distinct} ids, {dupes} duplicates ({dupes / KILLS:.0f} per kill)")
         assert distinct == ROWS  # nothing lost

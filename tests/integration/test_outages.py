@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pipelines import copy_sink, items_source, sqlite, sqlite_counts
 from servers import DbServer, run_async
 from test_jdbc_sink_e2e import topics_produce
 from worker_process import WorkerProcess
@@ -53,16 +54,6 @@ def db_counts(server: DbServer, table: str) -> tuple[int, int]:
         return sql(server, f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}")[0]
     except Exception:
         return 0, 0
-
-
-def sqlite_counts(path: Path, table: str) -> tuple[int, int]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        return con.execute(f"SELECT COUNT(*), COUNT(DISTINCT id) FROM {table}").fetchone()
-    except sqlite3.OperationalError:
-        return 0, 0
-    finally:
-        con.close()
 
 
 def task_status(worker: WorkerProcess, name: str) -> dict[str, Any]:
@@ -111,12 +102,7 @@ def test_database_outage_under_a_sink(kind: str, request: pytest.FixtureRequest,
     worker = WorkerProcess(tmp_path)
     worker.start()
     try:
-        config = {
-            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-            **jdbc_url(server),
-            "topics": "outage_sink",
-            "auto.create": "true",
-        }
+        config = copy_sink(jdbc_url(server), "outage_sink")
         assert worker.rest("PUT", "/connectors/sink/config", config).status_code == 201
         topics_produce(worker, "outage_sink", values(0, 10_000))
         worker.wait_for(lambda: db_counts(server, "outage_sink")[1] == 10_000, 120, "the first 10,000 rows")
@@ -156,20 +142,8 @@ def test_database_outage_under_a_source(kind: str, request: pytest.FixtureReques
     worker = WorkerProcess(tmp_path)
     worker.start()
     try:
-        source = {
-            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-            **jdbc_url(server),
-            "mode": "incrementing",
-            "incrementing.column.name": "id",
-            "table.whitelist": "items",
-            "topic.prefix": "outage_src_",
-        }
-        sink = {  # the source's records, copied into SQLite to count them
-            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-            "connection.url": f"jdbc:sqlite:{target}",
-            "topics": "outage_src_items",
-            "auto.create": "true",
-        }
+        source = items_source(jdbc_url(server), "outage_src_")
+        sink = copy_sink(sqlite(target), "outage_src_items")  # the source's records, copied to count them
         assert worker.rest("PUT", "/connectors/source/config", source).status_code == 201
         assert worker.rest("PUT", "/connectors/copy/config", sink).status_code == 201
         worker.wait_for(lambda: sqlite_counts(target, "outage_src_items")[1] == 5_000, 120, "the first 5,000 rows")
@@ -206,21 +180,8 @@ def test_kafka_broker_restart_under_a_source_and_a_sink(kafka_own: Any, tmp_path
     worker = WorkerProcess(tmp_path / "worker", extra={"bootstrap.servers": kafka_own.bootstrap})
     worker.start()
     try:
-        source = {
-            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-            "connection.url": f"jdbc:sqlite:{src}",
-            "mode": "incrementing",
-            "incrementing.column.name": "id",
-            "table.whitelist": "items",
-            "topic.prefix": "broker_",
-            "poll.interval.ms": "200",
-        }
-        sink = {
-            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-            "connection.url": f"jdbc:sqlite:{dst}",
-            "topics": "broker_items",
-            "auto.create": "true",
-        }
+        source = items_source(sqlite(src), "broker_", **{"poll.interval.ms": "200"})
+        sink = copy_sink(sqlite(dst), "broker_items")
         assert worker.rest("PUT", "/connectors/source/config", source).status_code == 201
         assert worker.rest("PUT", "/connectors/sink/config", sink).status_code == 201
         worker.wait_for(lambda: sqlite_counts(dst, "broker_items")[1] == 5_000, 120, "the first 5,000 rows")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .db import DbServer
-from .proc import ServerProcess, free_port, port_open, remove_tree, run_async, server_dir
+from .proc import Restartable, ServerProcess, free_port, port_open, remove_tree, run_async, server_dir
 
 USER = PASSWORD = DATABASE = "test"
 ROOT_PASSWORD = "root"
@@ -27,7 +27,7 @@ def _find(name: str) -> str:
     return found
 
 
-class MariaDbServer:
+class MariaDbServer(Restartable):
     def __init__(self, tls: bool = False) -> None:
         """tls: --ssl with a certificate for 127.0.0.1 only, from a throwaway CA (`self.ca`); `self.client` a
         client certificate."""
@@ -122,17 +122,6 @@ class MariaDbServer:
         self.server = DbServer("mysql", "127.0.0.1", port, USER, PASSWORD, DATABASE)
         self.startup_seconds = time.monotonic() - t0
         return self.server
-
-    def halt(self) -> None:
-        """Stops the server as an administrator would (its data kept); `resume` starts it again on the same port."""
-        assert self.proc is not None
-        self.proc.stop()
-
-    def resume(self, timeout: float = 60) -> None:
-        assert self.proc is not None and self.server is not None
-        self.proc.start()
-        port = self.server.port
-        self.proc.wait_until(lambda: port_open("127.0.0.1", port), timeout, "accepting connections again")
 
     def stop(self) -> None:
         if self.proc is not None:

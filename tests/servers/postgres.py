@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .db import DbServer
-from .proc import ServerProcess, chown_tree, free_port, port_open, remove_tree, run_async, server_dir
+from .proc import Restartable, ServerProcess, chown_tree, free_port, port_open, remove_tree, run_async, server_dir
 
 USER = PASSWORD = DATABASE = "test"
 
@@ -34,7 +34,7 @@ def _bin_dir() -> Path:
 CERT_USER = "mc_cert"  # with tls=True, logs in by client certificate alone (pg_hba `cert`)
 
 
-class PostgresServer:
+class PostgresServer(Restartable):
     def __init__(self, tls: bool = False) -> None:
         """tls: ssl=on with a certificate for 127.0.0.1 only, from a throwaway CA (`self.ca`); `self.client` is a
         certificate for the role CERT_USER."""
@@ -151,17 +151,6 @@ class PostgresServer:
         self.server = admin.with_database(DATABASE)
         self.startup_seconds = time.monotonic() - t0
         return self.server
-
-    def halt(self) -> None:
-        """Stops the server as an administrator would (its data kept); `resume` starts it again on the same port."""
-        assert self.proc is not None
-        self.proc.stop()
-
-    def resume(self, timeout: float = 60) -> None:
-        assert self.proc is not None and self.server is not None
-        self.proc.start()
-        port = self.server.port
-        self.proc.wait_until(lambda: port_open("127.0.0.1", port), timeout, "accepting connections again")
 
     def stop(self) -> None:
         if self.proc is not None:

@@ -169,6 +169,24 @@ class ServerProcess:
             pass
 
 
+class Restartable:
+    """halt/resume for a database server class that keeps its ServerProcess in `proc` and its DbServer in
+    `server`: stopped as an administrator would (data kept), started again on the same port."""
+
+    proc: ServerProcess | None
+    server: Any
+
+    def halt(self) -> None:
+        assert self.proc is not None
+        self.proc.stop()
+
+    def resume(self, timeout: float = 60) -> None:
+        assert self.proc is not None and self.server is not None
+        self.proc.start()
+        port = self.server.port
+        self.proc.wait_until(lambda: port_open("127.0.0.1", port), timeout, "accepting connections again")
+
+
 def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
