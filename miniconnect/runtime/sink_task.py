@@ -30,6 +30,7 @@ PUT_BATCH_BYTES = 16 << 20
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
 READ_AHEAD_WAIT_MS = 20
+PROMPT_COMMITS_PER_S = 10  # commits right after put() (SinkTask.commits_on_put), spaced at most this often
 PUT_BACKOFF = Backoff(
     initial=1.0, maximum=10.0
 )  # redelivery after a RetriableError the task gave no timeout for  # while put() runs, the next batch is read in polls that wait at most this long
@@ -177,9 +178,12 @@ class SinkTaskRunner(TaskRunner):
     async def _commit_loop(self) -> None:
         while any(self.committed.get(tp) != o for tp, o in self.current.items()):
             before = dict(self.current)
+            started = time.monotonic()
             await self.commit()
             if self.current == before:
                 return  # nothing new, or the commit failed (it is tried again after the next put)
+            # at most PROMPT_COMMITS_PER_S commits: under load, each covers several put()s
+            await self.context.wait(max(0.0, 1 / PROMPT_COMMITS_PER_S - (time.monotonic() - started)))
 
     async def _settle_commit(self) -> None:
         if self._committer is not None:

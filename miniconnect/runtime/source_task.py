@@ -37,6 +37,7 @@ _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHE
 
 log = logging.getLogger(__name__)
 SEND_BACKOFF = Backoff(initial=0.5, maximum=10.0)  # resending a batch (or offsets) after an outage
+PROMPT_FLUSHES_PER_S = 10  # offset flushes right after acknowledgements, spaced at most this often
 SLOW_ACK_S = 10.0  # a batch not acknowledged after this long shows in the task's status
 _LATE = "Waiting for the log to acknowledge"
 
@@ -277,15 +278,17 @@ class SourceTaskRunner(TaskRunner):
 
     def _flush_soon(self) -> None:
         """Commits the acknowledged offsets in the background, at once: a crash replays only the batches in
-        flight. One flush at a time; those acknowledged meanwhile go with the next (offset.flush.interval.ms is
-        the longest a flush may wait for the previous one)."""
+        flight. One flush at a time, at most PROMPT_FLUSHES_PER_S; those acknowledged meanwhile go with the next."""
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_loop(), name=f"offsets-{self.id}")
 
     async def _flush_loop(self) -> None:
         try:
             while self.acked:
+                started = time.monotonic()
                 await self.flush_offsets()
+                if self.acked:  # acknowledged meanwhile: under load, one flush covers several batches
+                    await self.context.wait(max(0.0, 1 / PROMPT_FLUSHES_PER_S - (time.monotonic() - started)))
         except Exception as e:
             self._flush_error = e
 
