@@ -1,0 +1,224 @@
+"""JdbcSinkTask.put_columns: a put() of ColumnBatches written without a Python object per record.
+
+Each batch (one topic) is mapped onto its table's columns with the same plan as records of its schemas (fields.py),
+then written in one transaction:
+  - PostgreSQL: the columns are cast to the table's column types and encoded by pgpq into one binary COPY stream
+    (insert: COPY into the table; upsert: the last row of each key, then the writer's usual COPY-first / stage and
+    INSERT ... ON CONFLICT);
+  - MySQL/MariaDB and SQLite: the columns become the same row tuples the record path builds (to_pylist gives the
+    Struct's values: datetime, date, time, Decimal, bytes, ...), checked, converted and written by the same code.
+Whatever this path does not do the same way (delete.enabled, update mode, timestamp.fields.list, defaults replacing
+nulls, a db.timezone other than UTC with temporal columns, a column type without a binary COPY form, errors.tolerance
+all, a cast that would change a value) makes it return False before anything is written, and any error while
+writing rolls the transaction back and returns False: the runner then converts the batch to SinkRecords and put()
+gives the usual result or error. pyarrow and pgpq are imported on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from miniconnect.data.columns import ColumnBatch
+from miniconnect.data.schema import TIMESTAMP, Type
+
+from .writer import BinaryCopy
+
+if TYPE_CHECKING:
+    from .task import JdbcSinkTask
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """This put has no column form with the record path's result."""
+
+
+async def put_columns(task: JdbcSinkTask, batches: list[ColumnBatch]) -> bool:
+    cfg, writer = task.cfg, task.writer
+    assert cfg is not None and writer is not None, "put_columns() before start()"
+    if (
+        cfg.delete_enabled
+        or cfg.insert_mode not in ("insert", "upsert")
+        or cfg.timestamp_fields
+        or task._reporter() is not None
+    ):
+        return False
+    try:
+        ctx = getattr(task, "context", None)
+        await writer.connect(ctx.wait if ctx is not None else None)  # table names need the default schema
+        units = [_unit(task, b) for b in batches]
+    except Exception as e:  # the record path says what is wrong (a plan it refuses, a database it cannot reach)
+        log.debug("columns refused: %s", e)
+        return False
+    try:
+        for st, plan, _ in units:
+            await task._ensure_table(st, plan)
+        if any(plan.skip for _, plan, _ in units):
+            return False
+        frames = [(st, plan, _frame(task, st, plan, batch)) for st, plan, batch in units]
+        await writer.begin()
+        for i, (st, plan, frame) in enumerate(frames):
+            await _write(task, st, plan, frame, i == len(frames) - 1)
+        await writer.commit()
+    except Exception as e:
+        await task._rollback()
+        log.debug("columns not written, going record by record: %s", e)
+        return False
+    task.remaining_retries = cfg.max_retries
+    return True
+
+
+def _unit(task: JdbcSinkTask, batch: ColumnBatch) -> tuple[Any, Any, ColumnBatch]:
+    cfg = task.cfg
+    assert cfg is not None
+    name = task.topic_tables.get(batch.topic) or task._table_name(batch.topic)
+    st = task._state(name)
+    if cfg.pk_mode == "record_key" and batch.keys is None:
+        raise Refused("record_key without keys")
+    if batch.keys is not None and batch.keys.num_rows and any(c.null_count for c in batch.keys.columns):
+        if cfg.pk_mode == "record_key":
+            raise Refused("null key fields")
+    plan = task._plan(st, batch.key_schema, batch.value_schema)
+    if plan.schemaless or any(default is not None for _, _, default in plan.convs):
+        raise Refused("plan")
+    return st, plan, batch
+
+
+def _source_columns(plan: Any, batch: ColumnBatch) -> list[Any]:
+    """The batch's columns in the plan's column order (keys first), as Connect values."""
+    import pyarrow as pa
+
+    n = len(batch)
+    out = []
+    for kind, i in plan.sources:
+        if kind == "valf":
+            out.append(batch.values.column(i))
+        elif kind == "keyf":
+            out.append(batch.keys.column(i))
+        elif kind == "key":
+            out.append(batch.keys.column(0))
+        elif kind == "topic":
+            out.append(pa.array([batch.topic] * n, pa.string()))
+        elif kind == "partition":
+            out.append(pa.array(batch.partitions, pa.int64()))
+        elif kind == "offset":
+            out.append(pa.array(batch.offsets, pa.int64()))
+        else:
+            raise Refused(kind)
+    return [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in out]
+
+
+def _frame(task: JdbcSinkTask, st: Any, plan: Any, batch: ColumnBatch) -> Any:
+    """What _write writes: an Arrow table of the table's column types (PostgreSQL) or row tuples (others)."""
+    columns = _source_columns(plan, batch)
+    writer = task.writer
+    assert writer is not None
+    if writer.dialect == "postgresql":
+        import pyarrow as pa
+
+        cols = plan.keys + plan.values
+        cast = [_pg_cast(task, c, st.info.columns.get(name, ""), a) for c, name, a in zip(cols, plan.db_cols, columns)]
+        return pa.table(cast, names=[f"c{i}" for i in range(len(cast))])
+    from .task import _check, _convert
+
+    rows = list(zip(*[c.to_pylist() for c in columns]))
+    if plan.checks:
+        _check(rows, plan.checks)
+    return _convert(rows, plan.convs) if plan.convs else rows
+
+
+_PG_INTS = {"smallint": "int16", "integer": "int32", "bigint": "int64"}
+_PG_FLOATS = {"real": "float32", "double precision": "float64"}
+
+
+def _pg_cast(task: JdbcSinkTask, col: Any, db_type: str, values: Any) -> Any:
+    """values cast to the Arrow type pgpq encodes as the column's type, as asyncpg would bind the record path's
+    Python value; Refused where asyncpg would refuse it or the cast could change it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = values.type
+    s = col.schema
+    utc = task.tz.key == "UTC"
+    if pa.types.is_integer(t):
+        if db_type in _PG_INTS:
+            return values.cast(_PG_INTS[db_type])  # safe: out of range raises
+        if db_type in _PG_FLOATS:
+            return values.cast(_PG_FLOATS[db_type])
+        if db_type == "boolean" and s.type is Type.INT8:
+            return pc.not_equal(values, 0)
+    elif pa.types.is_floating(t):
+        if db_type in _PG_FLOATS:
+            return values.cast(_PG_FLOATS[db_type], safe=False)  # float64 -> float32 rounds as asyncpg's float4 does
+    elif pa.types.is_boolean(t):
+        if db_type == "boolean":
+            return values
+        if db_type in _PG_INTS:
+            return values.cast(_PG_INTS[db_type])
+    elif pa.types.is_string(t):
+        if db_type == "text" or db_type.startswith("character varying"):
+            return values
+    elif pa.types.is_binary(t):
+        if db_type == "bytea":
+            return values
+    elif pa.types.is_date32(t):
+        if db_type == "date":
+            return values
+    elif pa.types.is_time32(t):
+        if db_type == "time without time zone" and utc:
+            return values.cast(pa.time64("us"))
+    elif pa.types.is_timestamp(t) and s.name == TIMESTAMP:
+        if db_type == "timestamp with time zone":
+            return values.cast(pa.timestamp("us", tz="UTC"))
+        if db_type == "timestamp without time zone" and utc:
+            return values.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
+    elif pa.types.is_decimal(t):
+        if db_type == "numeric" or db_type.startswith("numeric("):
+            return values
+    raise Refused(f"{t} into {db_type}")
+
+
+async def _write(task: JdbcSinkTask, st: Any, plan: Any, frame: Any, last: bool) -> None:
+    cfg, w = task.cfg, task.writer
+    assert cfg is not None and w is not None
+    nkeys = len(plan.keys)
+    upsert = cfg.insert_mode == "upsert"
+    if upsert and not nkeys:
+        raise Refused("upsert without keys")
+    if w.dialect != "postgresql":
+        size = cfg.batch_size or len(frame) or 1
+        for lo in range(0, len(frame), size):
+            rows = frame[lo : lo + size]
+            if upsert:
+                await w.upsert(st.tid, plan.db_cols, nkeys, rows, st.info, last and lo + size >= len(frame))
+            else:
+                await w.insert(st.tid, plan.db_cols, rows, st.info)
+        return
+    if upsert:
+        frame = _last_per_key(frame, nkeys)
+        await w.upsert(st.tid, plan.db_cols, nkeys, _binary_copy(frame), st.info, last)
+    else:
+        await w.insert(st.tid, plan.db_cols, _binary_copy(frame), st.info)
+
+
+def _last_per_key(frame: Any, nkeys: int) -> Any:
+    """The last row of each key, in the order of those rows (what upserting them one after another leaves)."""
+    import pyarrow as pa
+
+    keys = frame.column_names[:nkeys]
+    indexed = frame.select(keys).append_column("__row", pa.array(range(frame.num_rows), pa.int64()))
+    last = indexed.group_by(keys, use_threads=False).aggregate([("__row", "max")]).column("__row_max")
+    if len(last) == frame.num_rows:
+        return frame
+    return frame.take(last.combine_chunks().sort())
+
+
+def _binary_copy(frame: Any) -> BinaryCopy:
+    import pgpq
+
+    encoder = pgpq.ArrowToPostgresBinaryEncoder(frame.schema)
+    parts = [encoder.write_header()]
+    parts += [encoder.write_batch(b) for b in frame.to_batches()]
+    parts.append(encoder.finish())
+    return BinaryCopy(b"".join(parts))
