@@ -62,7 +62,9 @@ class PayloadColumns:
         """A pyarrow Table of the payloads of `datas`, in order; raises ColumnsRefused."""
         import pyarrow.json as pj
 
-        prefix, n = self.prefix, len(self.prefix)
+        n = len(self.prefix)
+        # a struct's payload must open an object (a bare `null` line would crash the reader): part of the prefix
+        prefix = self.prefix if self.wrap else self.prefix + b"{"
         try:
             payloads = [d[n:-1] for d in datas if d.__class__ is bytes and d.startswith(prefix) and d[-1:] == b"}"]
         except TypeError:
@@ -72,9 +74,8 @@ class PayloadColumns:
         if self.wrap:
             payloads = [b'{"k":' + p + b"}" for p in payloads]
         body = b"\n".join(payloads)
-        # one object a line: every payload opens an object (a bare `null` line would crash the reader) and none holds
-        # a line break, so that row i is record i (checked again by the row count)
-        if body.count(b"\n{") != len(payloads) - 1 or body.count(b"\n") != len(payloads) - 1 or body[:1] != b"{":
+        # one object a line: no payload holds a line break, so that row i is record i (checked again by the row count)
+        if body.count(b"\n") != len(payloads) - 1:
             raise ColumnsRefused("payloads not one JSON object a line")
         if not body.isascii():
             try:

@@ -66,6 +66,9 @@ async def put_columns(task: JdbcSinkTask, batches: list[ColumnBatch]) -> bool:
         log.debug("columns not written, going record by record: %s", e)
         return False
     task.remaining_retries = cfg.max_retries
+    if not getattr(task, "_wrote_columns", False):
+        task._wrote_columns = True  # type: ignore[attr-defined]
+        log.info("JDBC sink task writes batches as columns (%s)", writer.dialect)
     return True
 
 
