@@ -1,0 +1,124 @@
+"""json_columns against JsonConverter.to_connect_data: envelopes of random values of every plain and logical field
+type read as Arrow columns give exactly the Struct values record-by-record decoding gives, or are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from miniconnect.converters.json import JsonConverter
+from miniconnect.converters.json_columns import ColumnsRefused, payload_columns
+from miniconnect.data.schema import (
+    OPTIONAL_BOOLEAN_SCHEMA,
+    OPTIONAL_BYTES_SCHEMA,
+    OPTIONAL_FLOAT32_SCHEMA,
+    OPTIONAL_FLOAT64_SCHEMA,
+    OPTIONAL_INT8_SCHEMA,
+    OPTIONAL_INT16_SCHEMA,
+    OPTIONAL_INT32_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    Schema,
+    Struct,
+    date_schema,
+    decimal_schema,
+    time_schema,
+    timestamp_schema,
+)
+
+SCHEMA = Schema.struct(
+    [
+        ("i8", OPTIONAL_INT8_SCHEMA),
+        ("i16", OPTIONAL_INT16_SCHEMA),
+        ("i32", OPTIONAL_INT32_SCHEMA),
+        ("i64", OPTIONAL_INT64_SCHEMA),
+        ("f32", OPTIONAL_FLOAT32_SCHEMA),
+        ("f64", OPTIONAL_FLOAT64_SCHEMA),
+        ("b", OPTIONAL_BOOLEAN_SCHEMA),
+        ("s", OPTIONAL_STRING_SCHEMA),
+        ("raw", OPTIONAL_BYTES_SCHEMA),
+        ("dec", decimal_schema(4, optional=True)),
+        ("day", date_schema(optional=True)),
+        ("at", time_schema(optional=True)),
+        ("ts", timestamp_schema(optional=True)),
+        ("sp ace\"'\\é", STRING_SCHEMA),
+    ]
+)
+UTC = dt.UTC
+
+
+def maybe(strategy: Any) -> Any:
+    return st.one_of(st.none(), strategy)
+
+
+ROW = st.tuples(
+    maybe(st.integers(-128, 127)),
+    maybe(st.integers(-(2**15), 2**15 - 1)),
+    maybe(st.integers(-(2**31), 2**31 - 1)),
+    maybe(st.integers(-(2**63), 2**63 - 1)),
+    maybe(st.floats(allow_nan=False, allow_infinity=False, width=32)),
+    maybe(st.floats(allow_nan=False, allow_infinity=False)),
+    maybe(st.booleans()),
+    maybe(st.text()),
+    maybe(st.binary(max_size=40)),
+    maybe(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-(10**30), max_value=10**30)),
+    maybe(st.dates()),
+    maybe(st.times().map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))),
+    maybe(st.datetimes(timezones=st.just(UTC)).map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))),
+    st.text(),
+)
+
+
+def converter() -> JsonConverter:
+    conv = JsonConverter()
+    conv.configure({"schemas.enable": "true"}, False)
+    return conv
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=30))
+def test_columns_hold_what_record_by_record_decoding_gives(rows: list[tuple]) -> None:
+    conv = converter()
+    datas = [conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, list(r))) for r in rows]
+    decoded = [conv.to_connect_data("t", d)[1].values for d in datas]
+    prefix = conv._prefixes[0][0]
+    reader = payload_columns(SCHEMA, prefix)
+    assert reader is not None
+    table = reader.read(datas)
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    got = [list(r) for r in zip(*columns)]
+    for want, have in zip(decoded, got, strict=True):
+        for w, h in zip(want, have, strict=True):
+            assert type(w) is type(h) and w == h, (w, h)
+            if isinstance(w, decimal.Decimal):
+                assert w.as_tuple() == h.as_tuple()
+            if isinstance(w, dt.datetime):
+                assert h.utcoffset() == dt.timedelta(0)
+
+
+def test_refuses_what_it_would_read_differently() -> None:
+    conv = converter()
+    good = conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, [None] * 13 + ["x"]))
+    conv.to_connect_data("t", good)
+    reader = payload_columns(SCHEMA, conv._prefixes[0][0])
+    assert reader is not None
+    head = good[: good.index(b'"payload":') + len(b'"payload":')]
+    for payload in [
+        b'{"i32":1.5,"sp ace\\"\'\\\\\\u00e9":"x"}',  # a float for an integer
+        b'{"f64":1e999,"sp ace\\"\'\\\\\\u00e9":"x"}',  # infinite
+        b'{"day":3000000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond Python's dates
+        b'{"at":86400000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond a day
+        b'{"raw":"not base64!","sp ace\\"\'\\\\\\u00e9":"x"}',
+        b"{}",  # the required field missing
+        b"null",
+    ]:
+        try:
+            reader.read([good, head + payload + b"}"])
+        except ColumnsRefused:
+            continue
+        raise AssertionError(f"read {payload!r}")
