@@ -43,18 +43,13 @@ class PayloadColumns:
     state that changes: safe to use from a worker thread."""
 
     def __init__(self, prefix: bytes, schema: Schema):
-        pa = _pa()
         self.prefix, self.schema = prefix, schema
         # a primitive schema (a record key, say) is read as the one field of {"k": payload}
         self.wrap = schema.type is not Type.STRUCT
         self.fields = [Field("k", 0, schema)] if self.wrap else schema.fields
-        fields = []
-        self.kinds: list[str] = []  # per field: how its parsed column becomes the Connect value column
-        for f in self.fields:
-            kind, parsed = _field_kind(f.schema)
-            self.kinds.append(kind)
-            fields.append(pa.field(f.name, parsed))
-        self.parsed_schema = pa.schema(fields)
+        # per field: how its parsed column becomes the Connect value column
+        self.kinds: list[str] = [_field_kind(f.schema) for f in self.fields]
+        self._parsed_schema: Any = None  # made on the first read, in the thread that parses (pyarrow's import too)
         self.required = [not f.schema.optional for f in self.fields]
         self.scales = [decimal_scale(f.schema) if k == "decimal" else 0 for f, k in zip(self.fields, self.kinds)]
 
@@ -83,11 +78,15 @@ class PayloadColumns:
             except UnicodeDecodeError:
                 raise ColumnsRefused("invalid UTF-8") from None
         pa = _pa()
+        if self._parsed_schema is None:
+            self._parsed_schema = pa.schema(
+                [pa.field(f.name, _PARSED_AS[kind](pa)) for f, kind in zip(self.fields, self.kinds)]
+            )
         try:
             table = pj.read_json(
                 pa.BufferReader(body),
                 read_options=pj.ReadOptions(use_threads=False, block_size=max(1 << 20, len(body) + 1)),
-                parse_options=pj.ParseOptions(explicit_schema=self.parsed_schema, unexpected_field_behavior="ignore"),
+                parse_options=pj.ParseOptions(explicit_schema=self._parsed_schema, unexpected_field_behavior="ignore"),
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
             raise ColumnsRefused(str(e)) from None
@@ -104,7 +103,7 @@ class PayloadColumns:
             col = table.column(i).combine_chunks()
             if required and col.null_count:
                 raise ColumnsRefused("null in a required field")
-            if kind in ("int", "plain"):
+            if kind in ("int", "plain", "bool"):
                 pass
             elif kind == "float":
                 if pc.any(pc.is_inf(col)).as_py():
@@ -129,31 +128,44 @@ class PayloadColumns:
         return pa.Table.from_arrays(columns, names=[f.name for f in self.fields])
 
 
-def _field_kind(s: Schema) -> tuple[str, Any]:
-    """(kind, the Arrow type its JSON is parsed as) of a plain field, else ColumnsRefused."""
-    pa = _pa()
+# the Arrow type a field of each kind is parsed as
+_PARSED_AS: dict[str, Any] = {
+    "decimal": lambda pa: pa.string(),
+    "date": lambda pa: pa.int64(),
+    "time": lambda pa: pa.int64(),
+    "timestamp": lambda pa: pa.int64(),
+    "int": lambda pa: pa.int64(),
+    "float": lambda pa: pa.float64(),
+    "bool": lambda pa: pa.bool_(),
+    "plain": lambda pa: pa.string(),
+    "bytes": lambda pa: pa.string(),
+}
+
+
+def _field_kind(s: Schema) -> str:
+    """How a plain field is read (see _PARSED_AS), else ColumnsRefused."""
     if s.default is not None:
         raise ColumnsRefused("field with a default")
     if s.name == DECIMAL and s.type is Type.BYTES:
-        return "decimal", pa.string()
+        return "decimal"
     if s.name in (DATE, TIME) and s.type is Type.INT32:
-        return ("date" if s.name == DATE else "time"), pa.int64()
+        return "date" if s.name == DATE else "time"
     if s.name == TIMESTAMP and s.type is Type.INT64:
-        return "timestamp", pa.int64()
+        return "timestamp"
     if s.name is not None and s.name not in (DATE, TIME, TIMESTAMP, DECIMAL):
         pass  # another named schema: its values are those of its type
     elif s.name is not None:
         raise ColumnsRefused(f"logical type {s.name} on {s.type.name}")
     if s.type in _INTEGERS:
-        return "int", pa.int64()
+        return "int"
     if s.type in (Type.FLOAT32, Type.FLOAT64):
-        return "float", pa.float64()
+        return "float"
     if s.type is Type.BOOLEAN:
-        return "plain", pa.bool_()
+        return "bool"
     if s.type is Type.STRING:
-        return "plain", pa.string()
+        return "plain"
     if s.type is Type.BYTES:
-        return "bytes", pa.string()
+        return "bytes"
     raise ColumnsRefused(f"{s.type.name} field")
 
 
