@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from miniconnect_plugins.jdbc.sink import JdbcSinkTask
-from miniconnect_plugins.jdbc.sink.columnar import put_columns
 from servers import db_server
 
 from miniconnect.connector import SinkTaskContext
@@ -97,7 +96,7 @@ async def run_case(
             batch = [RecordBatch("orders", 0, list(range(lo, lo + n)), [0] * n, [None] * n, part, [()] * n, "")]
             units = reader.plan(batch)
             cols = reader.read(units) if units is not None else None
-            assert cols is not None and await put_columns(task, cols), "the column path refused the batch"
+            assert cols is not None and await task.put_columns(cols), "the column path refused the batch"
             continue
         if raw is not None:
             chunk = []

@@ -1,7 +1,8 @@
 """Consumed RecordBatches -> ColumnBatches (one per topic) for sink tasks that write columns (SinkTask.put_columns).
 
 Split in two so that the parse runs on the other core: `plan` runs on the event loop and learns, from each topic's
-first record, the column reader of its key and value (JsonConverter envelopes: json_columns; StringConverter keys);
+first record, the column reader of its key and value (JsonConverter envelopes: converters/json/columns;
+StringConverter keys);
 `read` is pure and runs in a worker thread (pyarrow releases the GIL while it parses). Either returns None when the
 batch has no column form that gives exactly what record-by-record conversion gives; the runner then converts it as
 before. Set MINICONNECT_SINK_COLUMNS=0 in the worker's environment to turn the column path off.
@@ -14,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..converters.base import Converter
-from ..converters.json_columns import ColumnsRefused, PayloadColumns, payload_columns
+from ..converters.json import JsonConverter
+from ..converters.json.columns import ColumnsRefused
 from ..converters.string import StringConverter
 from ..data.columns import ColumnBatch
 from ..data.schema import Schema
@@ -61,7 +63,6 @@ class ColumnConverter:
 
     def __init__(self, key_converter: Converter, value_converter: Converter):
         self.key_converter, self.value_converter = key_converter, value_converter
-        self._json_readers: dict[tuple[int, bytes], PayloadColumns | None] = {}
 
     def plan(self, raw: list[RecordBatch]) -> list[_Unit] | None:
         """On the event loop: the batch grouped by topic, with the reader of each topic's keys and values."""
@@ -85,23 +86,12 @@ class ColumnConverter:
                     return None
         return list(units.values())
 
-    def _reader(self, converter: Converter, topic: str, first: bytes | None) -> Any:
-        if isinstance(converter, StringConverter):
+    @staticmethod
+    def _reader(converter: Converter, topic: str, first: bytes | None) -> Any:
+        if type(converter) is StringConverter:  # a subclass may convert otherwise
             return _StringColumn(converter, topic)
-        if converter.__class__.__name__ != "JsonConverter" or first is None:
-            return None
-        if not getattr(converter, "schemas_enable", False):
-            return None
-        try:
-            schema, _ = converter.to_connect_data(topic, first)
-        except Exception:
-            return None  # the record path reports it
-        for prefix, _n, known, *_ in getattr(converter, "_prefixes", ()):
-            if known is schema and first.startswith(prefix):
-                key = (id(converter), prefix)
-                if key not in self._json_readers:
-                    self._json_readers[key] = payload_columns(schema, prefix)
-                return self._json_readers[key]
+        if type(converter) is JsonConverter and first is not None:
+            return converter.column_reader(topic, first)
         return None
 
     @staticmethod

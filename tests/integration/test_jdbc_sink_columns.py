@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from miniconnect_plugins.jdbc.sink import JdbcSinkTask
-from miniconnect_plugins.jdbc.sink.columnar import put_columns
 from test_jdbc_sink_db import Db, db_for
 
 from miniconnect.connector import SinkTaskContext
@@ -182,7 +181,7 @@ async def by_columns(db: Db, table: str, raw: list[RecordBatch], string_keys: bo
         return False
     task = await task_for(db, table, **config)
     try:
-        return await put_columns(task, batch)
+        return await task.put_columns(batch)
     finally:
         await task.stop()
 

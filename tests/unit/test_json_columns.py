@@ -1,4 +1,4 @@
-"""json_columns against JsonConverter.to_connect_data: envelopes of random values of every plain and logical field
+"""converters/json/columns against JsonConverter.to_connect_data: envelopes of random values of every plain and logical field
 type read as Arrow columns give exactly the Struct values record-by-record decoding gives, or are refused."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from miniconnect.converters.json import JsonConverter
-from miniconnect.converters.json_columns import ColumnsRefused, payload_columns
+from miniconnect.converters.json.columns import ColumnsRefused
 from miniconnect.data.schema import (
     OPTIONAL_BOOLEAN_SCHEMA,
     OPTIONAL_BYTES_SCHEMA,
@@ -86,8 +86,7 @@ def test_columns_hold_what_record_by_record_decoding_gives(rows: list[tuple]) ->
     conv = converter()
     datas = [conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, list(r))) for r in rows]
     decoded = [conv.to_connect_data("t", d)[1].values for d in datas]
-    prefix = conv._prefixes[0][0]
-    reader = payload_columns(SCHEMA, prefix)
+    reader = conv.column_reader("t", datas[0])
     assert reader is not None
     table = reader.read(datas)
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
@@ -104,8 +103,7 @@ def test_columns_hold_what_record_by_record_decoding_gives(rows: list[tuple]) ->
 def test_refuses_what_it_would_read_differently() -> None:
     conv = converter()
     good = conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, [None] * 13 + ["x"]))
-    conv.to_connect_data("t", good)
-    reader = payload_columns(SCHEMA, conv._prefixes[0][0])
+    reader = conv.column_reader("t", good)
     assert reader is not None
     head = good[: good.index(b'"payload":') + len(b'"payload":')]
     for payload in [

@@ -1,31 +1,32 @@
 """JdbcSinkTask.put_columns: a put() of ColumnBatches written without a Python object per record.
 
-Each batch (one topic) is mapped onto its table's columns with the same plan as records of its schemas (fields.py),
-then written in one transaction:
+Each batch (one topic) is mapped onto its table's columns with the same plan as records of its schemas (the
+RecordBuffer's, bound by the DbStructure), then written in one transaction:
   - PostgreSQL: the columns are cast to the table's column types and encoded by pgpq into one binary COPY stream
     (insert: COPY into the table; upsert: the last row of each key, then the writer's usual COPY-first / stage and
     INSERT ... ON CONFLICT);
   - MySQL/MariaDB and SQLite: the columns become the same row tuples the record path builds (to_pylist gives the
     Struct's values: datetime, date, time, Decimal, bytes, ...), checked, converted and written by the same code.
 Whatever this path does not do the same way (delete.enabled, update mode, timestamp.fields.list, defaults replacing
-nulls, a db.timezone other than UTC with temporal columns, a column type without a binary COPY form, errors.tolerance
-all, a cast that would change a value) makes it return False before anything is written, and any error while
-writing rolls the transaction back and returns False: the runner then converts the batch to SinkRecords and put()
-gives the usual result or error. pyarrow and pgpq are imported on first use.
+nulls, a db.timezone other than UTC with temporal columns, a column type without a binary COPY form, a cast that
+would change a value) makes it return False before anything is written, and any error while writing rolls the
+transaction back and returns False: the runner then converts the batch to SinkRecords and put() gives the usual
+result or error. pyarrow and pgpq are imported on first use.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from miniconnect.data.columns import ColumnBatch
 from miniconnect.data.schema import TIMESTAMP, Type
 
+from .db_writer import JdbcDbWriter
+from .plan import Plan, TableState
+from .rows import check_classes, convert_rows
 from .writer import BinaryCopy
-
-if TYPE_CHECKING:
-    from .task import JdbcSinkTask
 
 log = logging.getLogger(__name__)
 
@@ -34,61 +35,51 @@ class Refused(Exception):
     """This put has no column form with the record path's result."""
 
 
-async def put_columns(task: JdbcSinkTask, batches: list[ColumnBatch]) -> bool:
-    cfg, writer = task.cfg, task.writer
+async def put_columns(db: JdbcDbWriter, batches: list[ColumnBatch], wait: Callable[[float], Any] | None) -> bool:
+    """The batches written in one transaction, as put() would write their records; False, with nothing written,
+    when they must go record by record."""
+    cfg, writer = db.cfg, db.writer
     assert cfg is not None and writer is not None, "put_columns() before start()"
-    if (
-        cfg.delete_enabled
-        or cfg.insert_mode not in ("insert", "upsert")
-        or cfg.timestamp_fields
-        or task._reporter() is not None
-    ):
+    if cfg.delete_enabled or cfg.insert_mode not in ("insert", "upsert") or cfg.timestamp_fields:
         return False
     try:
-        ctx = getattr(task, "context", None)
-        await writer.connect(ctx.wait if ctx is not None else None)  # table names need the default schema
-        units = [_unit(task, b) for b in batches]
+        await writer.connect(wait)  # table names need the default schema
+        units = [_unit(db, b) for b in batches]
     except Exception as e:  # the record path says what is wrong (a plan it refuses, a database it cannot reach)
         log.debug("columns refused: %s", e)
         return False
     try:
         for st, plan, _ in units:
-            await task._ensure_table(st, plan)
-        if any(plan.skip for _, plan, _ in units):
-            return False
-        frames = [(st, plan, _frame(task, st, plan, batch)) for st, plan, batch in units]
+            await db.structure.ensure_table(st, plan)
+        if any(plan.skip or any(d is not None for _, _, d in plan.convs) for _, plan, _ in units):
+            return False  # deletes only, or defaults replacing nulls
+        frames = [(st, plan, _frame(db, st, plan, batch)) for st, plan, batch in units]
         await writer.begin()
         for i, (st, plan, frame) in enumerate(frames):
-            await _write(task, st, plan, frame, i == len(frames) - 1)
+            await _write(db, st, plan, frame, i == len(frames) - 1)
         await writer.commit()
     except Exception as e:
-        await task._rollback()
+        await db._rollback()
         log.debug("columns not written, going record by record: %s", e)
         return False
-    task.remaining_retries = cfg.max_retries
-    if not getattr(task, "_wrote_columns", False):
-        task._wrote_columns = True  # type: ignore[attr-defined]
-        log.info("JDBC sink task writes batches as columns (%s)", writer.dialect)
     return True
 
 
-def _unit(task: JdbcSinkTask, batch: ColumnBatch) -> tuple[Any, Any, ColumnBatch]:
-    cfg = task.cfg
+def _unit(db: JdbcDbWriter, batch: ColumnBatch) -> tuple[TableState, Plan, ColumnBatch]:
+    cfg = db.cfg
     assert cfg is not None
-    name = task.topic_tables.get(batch.topic) or task._table_name(batch.topic)
-    st = task._state(name)
+    st = db.buffer.table_for(batch.topic)
     if cfg.pk_mode == "record_key" and batch.keys is None:
         raise Refused("record_key without keys")
-    if batch.keys is not None and batch.keys.num_rows and any(c.null_count for c in batch.keys.columns):
-        if cfg.pk_mode == "record_key":
-            raise Refused("null key fields")
-    plan = task._plan(st, batch.key_schema, batch.value_schema)
-    if plan.schemaless or any(default is not None for _, _, default in plan.convs):
-        raise Refused("plan")
+    if cfg.pk_mode == "record_key" and any(c.null_count for c in batch.keys.columns):
+        raise Refused("null key fields")
+    plan = db.buffer.plan(st, batch.key_schema, batch.value_schema)
+    if plan.schemaless:
+        raise Refused("schemaless plan")
     return st, plan, batch
 
 
-def _source_columns(plan: Any, batch: ColumnBatch) -> list[Any]:
+def _source_columns(plan: Plan, batch: ColumnBatch) -> list[Any]:
     """The batch's columns in the plan's column order (keys first), as Connect values."""
     import pyarrow as pa
 
@@ -112,30 +103,28 @@ def _source_columns(plan: Any, batch: ColumnBatch) -> list[Any]:
     return [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in out]
 
 
-def _frame(task: JdbcSinkTask, st: Any, plan: Any, batch: ColumnBatch) -> Any:
+def _frame(db: JdbcDbWriter, st: TableState, plan: Plan, batch: ColumnBatch) -> Any:
     """What _write writes: an Arrow table of the table's column types (PostgreSQL) or row tuples (others)."""
     columns = _source_columns(plan, batch)
-    writer = task.writer
-    assert writer is not None
-    if writer.dialect == "postgresql":
+    assert db.writer is not None and st.info is not None
+    if db.writer.dialect == "postgresql":
         import pyarrow as pa
 
+        utc = db.structure.tz.key == "UTC"
         cols = plan.keys + plan.values
-        cast = [_pg_cast(task, c, st.info.columns.get(name, ""), a) for c, name, a in zip(cols, plan.db_cols, columns)]
+        cast = [_pg_cast(c, st.info.columns.get(name, ""), a, utc) for c, name, a in zip(cols, plan.db_cols, columns)]
         return pa.table(cast, names=[f"c{i}" for i in range(len(cast))])
-    from .task import _check, _convert
-
     rows = list(zip(*[c.to_pylist() for c in columns]))
     if plan.checks:
-        _check(rows, plan.checks)
-    return _convert(rows, plan.convs) if plan.convs else rows
+        check_classes(rows, plan.checks)
+    return convert_rows(rows, plan.convs) if plan.convs else rows
 
 
 _PG_INTS = {"smallint": "int16", "integer": "int32", "bigint": "int64"}
 _PG_FLOATS = {"real": "float32", "double precision": "float64"}
 
 
-def _pg_cast(task: JdbcSinkTask, col: Any, db_type: str, values: Any) -> Any:
+def _pg_cast(col: Any, db_type: str, values: Any, utc: bool) -> Any:
     """values cast to the Arrow type pgpq encodes as the column's type, as asyncpg would bind the record path's
     Python value; Refused where asyncpg would refuse it or the cast could change it."""
     import pyarrow as pa
@@ -143,7 +132,6 @@ def _pg_cast(task: JdbcSinkTask, col: Any, db_type: str, values: Any) -> Any:
 
     t = values.type
     s = col.schema
-    utc = task.tz.key == "UTC"
     if pa.types.is_integer(t):
         if db_type in _PG_INTS:
             return values.cast(_PG_INTS[db_type])  # safe: out of range raises
@@ -182,8 +170,8 @@ def _pg_cast(task: JdbcSinkTask, col: Any, db_type: str, values: Any) -> Any:
     raise Refused(f"{t} into {db_type}")
 
 
-async def _write(task: JdbcSinkTask, st: Any, plan: Any, frame: Any, last: bool) -> None:
-    cfg, w = task.cfg, task.writer
+async def _write(db: JdbcDbWriter, st: TableState, plan: Plan, frame: Any, last: bool) -> None:
+    cfg, w = db.cfg, db.writer
     assert cfg is not None and w is not None
     nkeys = len(plan.keys)
     upsert = cfg.insert_mode == "upsert"

@@ -19,7 +19,7 @@ import binascii
 from collections.abc import Sequence
 from typing import Any
 
-from ..data.schema import DATE, DECIMAL, TIME, TIMESTAMP, Field, Schema, Type, decimal_from_bytes, decimal_scale
+from ...data.schema import DATE, DECIMAL, TIME, TIMESTAMP, Field, Schema, Type, decimal_from_bytes, decimal_scale
 
 _INTEGERS = {Type.INT8, Type.INT16, Type.INT32, Type.INT64}
 # Python's datetime/date span (years 1-9999), which to_connect_data's Date and Timestamp values must fit in
