@@ -32,6 +32,9 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
 READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 
+# After a batch went record by record (no column form, or the task refused its columns), the next ones are converted
+# as records ahead of put(), as without the column path; every this many such batches, columns are tried again
+COLUMNS_RETRY_EVERY = 16
 # A batch read ahead: its records, the SinkRecords of each RecordBatch if converted, its columns if read as columns
 Ahead = tuple[list[RecordBatch], list[list[SinkRecord]] | None, list[ColumnBatch] | None]
 
@@ -122,6 +125,7 @@ class SinkTaskRunner(TaskRunner):
             if task.accepts_columns and chain is None and not self.headers_wanted and columns_enabled()
             else None
         )
+        self._by_records = 0  # batches delivered record by record since the last one written as columns
 
     def make_context(self) -> SinkTaskContext:
         context = SinkTaskContext(self.id.connector, self.id.task, self.task_config)
@@ -161,7 +165,7 @@ class SinkTaskRunner(TaskRunner):
                 records, columns = None, None
             if raw:
                 if records is None and columns is None:
-                    if self.columns is not None:
+                    if self._try_columns():
                         columns = await self._read_columns(raw)
                     if columns is None:
                         records = list(map(self._convert, raw))
@@ -182,7 +186,8 @@ class SinkTaskRunner(TaskRunner):
         rebalances = self._rebalances
         ahead: list[RecordBatch] = []
         count = 0
-        converted: list[list[SinkRecord]] | None = [] if self.columns is None else None
+        as_columns = self._try_columns()
+        converted: list[list[SinkRecord]] | None = None if as_columns else []
         read: asyncio.Future[list[ColumnBatch] | None] | None = None
         try:
             try:
@@ -207,7 +212,7 @@ class SinkTaskRunner(TaskRunner):
                         converted = await self._convert_sliced(chunk, converted)
                     if put.done() and got < want:
                         break
-                if self.columns is not None and ahead and not put.done():
+                if as_columns and ahead and not put.done():
                     read = asyncio.ensure_future(self._read_columns(ahead))
             except asyncio.CancelledError:
                 put.cancel()
@@ -225,6 +230,9 @@ class SinkTaskRunner(TaskRunner):
             self._put = None
         return self._still_wanted(ahead, converted, columns_ahead, rebalances) if ahead else None
 
+    def _try_columns(self) -> bool:
+        return self.columns is not None and self._by_records % COLUMNS_RETRY_EVERY == 0
+
     async def _read_columns(self, raw: list[RecordBatch]) -> list[ColumnBatch] | None:
         """The batch as columns, parsed in a worker thread; None when it has no column form (see sink_columns)."""
         assert self.columns is not None
@@ -232,10 +240,12 @@ class SinkTaskRunner(TaskRunner):
             if batch.topic not in self.known_topics:
                 self.known_topics.add(batch.topic)
                 self.worker.topic_used(self.id.connector, batch.topic)
-        units = self.columns.plan(raw)
-        if units is None:
+        try:
+            units = self.columns.plan(raw)
+            return None if units is None else await asyncio.to_thread(self.columns.read, units)
+        except Exception as e:  # the record path is the reference: it converts the batch (or says what is wrong)
+            log.warning("Task %s: batch not read as columns, converting record by record: %r", self.id, e)
             return None
-        return await asyncio.to_thread(self.columns.read, units)
 
     async def _convert_sliced(
         self, batches: list[RecordBatch], converted: list[list[SinkRecord]]
@@ -294,7 +304,10 @@ class SinkTaskRunner(TaskRunner):
         self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: list[ColumnBatch] | None
     ) -> None:
         self._originals = _Originals(raw)
-        if columns is None or not await self.task.put_columns(columns):
+        if columns is not None and await self.task.put_columns(columns):
+            self._by_records = 0
+        else:
+            self._by_records += 1
             await self._deliver(list(chain.from_iterable(records if records is not None else map(self._convert, raw))))
         await self.errors.flush()  # the DLQ has the failed records before their offsets can be committed
         current = self.current

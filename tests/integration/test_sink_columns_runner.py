@@ -16,6 +16,7 @@ from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord
 from miniconnect.plugins import Plugins
+from miniconnect.runtime import sink_task
 from miniconnect.runtime.sink_task import sink_group_id
 from miniconnect.runtime.states import TargetState, TaskId
 from miniconnect.runtime.worker import Worker
@@ -130,16 +131,18 @@ def expected(n: int, partition: int) -> list[tuple[int, str, int]]:
     return [(offset, f"r{i}", i % 50) for offset, i in enumerate(range(partition, n, 2))]
 
 
-async def test_columns_then_records_where_columns_cannot_go(setup: Any) -> None:
+async def test_columns_then_records_where_columns_cannot_go(setup: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch holding the float goes record by record; after such a batch the next ones are converted as records
+    ahead of put(), and every COLUMNS_RETRY_EVERY-th of them tries columns again."""
+    monkeypatch.setattr(sink_task, "COLUMNS_RETRY_EVERY", 2)
     worker, log = setup
     n = 6000
     got = await run(worker, log, n)
     assert got[0] == expected(n, 0) and got[1] == expected(n, 1)  # once each, in order, the same values
-    paths = {path for path, _ in PUTS}
-    assert paths == {"columns", "records"}  # the float qty batches went record by record, the others as columns
-    for path, rows in PUTS:
-        floats = any(id_ == f"r{FLOAT_AT}" for _, _, id_, _ in rows)
-        assert (path == "records") == floats
+    paths = [path for path, _ in PUTS]
+    with_float = next(i for i, (_, rows) in enumerate(PUTS) if any(id_ == f"r{FLOAT_AT}" for _, _, id_, _ in rows))
+    assert paths[0] == "columns" and paths[with_float] == "records"
+    assert "columns" in paths[with_float + 1 :]  # back to columns
 
 
 async def test_a_refused_batch_is_put_as_records(setup: Any) -> None:
