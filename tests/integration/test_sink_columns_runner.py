@@ -10,17 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_jdbc_sink_e2e_batches import Listener, eventually
+from test_jdbc_sink_e2e_batches import embedded_worker, eventually
 
-from miniconnect.config.worker_config import WorkerConfig
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord
-from miniconnect.plugins import Plugins
 from miniconnect.runtime import sink_task
 from miniconnect.runtime.sink_task import sink_group_id
 from miniconnect.runtime.states import TargetState, TaskId
 from miniconnect.runtime.worker import Worker
-from miniconnect.storage.offsets import FileOffsetStore
 from miniconnect.transport.base import ProducerRecord
 from miniconnect.transport.embedded import EmbeddedLog
 
@@ -70,26 +67,9 @@ class ColumnsRecordingSink(SinkConnector):
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> Any:
-    config = WorkerConfig(
-        {
-            "offset.storage.file.filename": str(tmp_path / "offsets"),
-            "embedded.log.dir": str(tmp_path / "log"),
-            "offset.flush.interval.ms": "100",
-            "consumer.max.poll.records": "100",
-        }
-    )
-    plugins = Plugins(config)
-    plugins.register(ColumnsRecordingSink)
-    log = EmbeddedLog(str(tmp_path / "log"), default_partitions=2)
-    offsets = FileOffsetStore(str(tmp_path / "offsets"))
-    await log.start()
-    await offsets.start()
-    worker = Worker(config, plugins, log, offsets, Listener())
-    await worker.start()
-    PUTS.clear()
-    yield worker, log
-    await worker.stop()
-    await log.stop()
+    async with embedded_worker(tmp_path, ColumnsRecordingSink, partitions=2) as started:
+        PUTS.clear()
+        yield started
 
 
 def envelope(i: int) -> bytes:

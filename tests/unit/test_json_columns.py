@@ -13,41 +13,35 @@ from hypothesis import strategies as st
 from miniconnect.converters.json import JsonConverter
 from miniconnect.converters.json.columns import ColumnsRefused
 from miniconnect.data.schema import (
-    OPTIONAL_BOOLEAN_SCHEMA,
-    OPTIONAL_BYTES_SCHEMA,
-    OPTIONAL_FLOAT32_SCHEMA,
-    OPTIONAL_FLOAT64_SCHEMA,
-    OPTIONAL_INT8_SCHEMA,
-    OPTIONAL_INT16_SCHEMA,
-    OPTIONAL_INT32_SCHEMA,
-    OPTIONAL_INT64_SCHEMA,
-    OPTIONAL_STRING_SCHEMA,
     STRING_SCHEMA,
     Schema,
     Struct,
+    Type,
     date_schema,
     decimal_schema,
     time_schema,
     timestamp_schema,
 )
 
+PLAIN = [
+    ("i8", Type.INT8),
+    ("i16", Type.INT16),
+    ("i32", Type.INT32),
+    ("i64", Type.INT64),
+    ("f32", Type.FLOAT32),
+    ("f64", Type.FLOAT64),
+    ("b", Type.BOOLEAN),
+    ("s", Type.STRING),
+    ("raw", Type.BYTES),
+]
+LOGICAL = [
+    ("dec", decimal_schema(4, optional=True)),
+    ("day", date_schema(optional=True)),
+    ("at", time_schema(optional=True)),
+    ("ts", timestamp_schema(optional=True)),
+]
 SCHEMA = Schema.struct(
-    [
-        ("i8", OPTIONAL_INT8_SCHEMA),
-        ("i16", OPTIONAL_INT16_SCHEMA),
-        ("i32", OPTIONAL_INT32_SCHEMA),
-        ("i64", OPTIONAL_INT64_SCHEMA),
-        ("f32", OPTIONAL_FLOAT32_SCHEMA),
-        ("f64", OPTIONAL_FLOAT64_SCHEMA),
-        ("b", OPTIONAL_BOOLEAN_SCHEMA),
-        ("s", OPTIONAL_STRING_SCHEMA),
-        ("raw", OPTIONAL_BYTES_SCHEMA),
-        ("dec", decimal_schema(4, optional=True)),
-        ("day", date_schema(optional=True)),
-        ("at", time_schema(optional=True)),
-        ("ts", timestamp_schema(optional=True)),
-        ("sp ace\"'\\é", STRING_SCHEMA),
-    ]
+    [(name, Schema(t, optional=True)) for name, t in PLAIN] + LOGICAL + [("sp ace\"'\\é", STRING_SCHEMA)]
 )
 UTC = dt.UTC
 
