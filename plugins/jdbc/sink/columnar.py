@@ -45,6 +45,8 @@ async def put_columns(db: JdbcDbWriter, batches: list[ColumnBatch], wait: Callab
     try:
         await writer.connect(wait)  # table names need the default schema
         units = [_unit(db, b) for b in batches]
+        if cfg.insert_mode == "upsert" and len({id(st) for st, _, _ in units}) < len(units):
+            raise Refused("topics upserted into one table: the record path keeps their records' order")
     except Exception as e:  # the record path says what is wrong (a plan it refuses, a database it cannot reach)
         log.debug("columns refused: %s", e)
         return False
