@@ -276,3 +276,25 @@ def test_invalid_utf8_and_required_nulls_are_refused() -> None:
     required = SEED.replace('"optional":true,"field":"qty"', '"optional":false,"field":"qty"')
     units = columns.plan(batches("t", [(required % '{"order_id":"x","qty":2}').encode(), (required % "{}").encode()]))
     assert units is not None and columns.read(units) is None
+
+
+async def test_postgres_refusals_write_nothing_and_records_then_do(pg_db: Any, tmp_path: Any) -> None:
+    """A value PostgreSQL rejects in COPY (a NUL in text) rolls the column transaction back; a column type without a
+    binary COPY form here (jsonb) is refused before anything is sent. put() then does what it always did."""
+    db = Db("postgresql", pg_db.connection_config(), pg_db)
+    schema = Schema.struct([("id", STRING_SCHEMA), ("doc", OPTIONAL_STRING_SCHEMA)], name="doc")
+    good = [Struct(schema, [f"id-{i}", '{"a": %d}' % i]) for i in range(50)]
+    nul = [*good[:10], Struct(schema, ["id-nul", "a\x00b"]), *good[10:]]
+    task = await task_for(db, "docs")
+    try:
+        columns = ColumnConverter(*converters())
+        assert not await task.put_columns(columns.read(columns.plan(batches("t", envelopes(nul)))))  # type: ignore[arg-type]
+        assert await db.rows('SELECT COUNT(*) FROM "docs"') == [(0,)]
+        await db.execute('ALTER TABLE "docs" ALTER COLUMN "doc" TYPE jsonb USING "doc"::jsonb')
+        raw = batches("t", envelopes(good))
+        assert not await task.put_columns(columns.read(columns.plan(raw)))  # type: ignore[arg-type]
+        assert await db.rows('SELECT COUNT(*) FROM "docs"') == [(0,)]
+    finally:
+        await task.stop()
+    await by_records(db, "docs", raw)
+    assert await db.rows('SELECT COUNT(*) FROM "docs"') == [(50,)]
