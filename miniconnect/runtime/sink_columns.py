@@ -19,7 +19,7 @@ from ..converters.json import JsonConverter
 from ..converters.json.columns import ColumnsRefused
 from ..converters.string import StringConverter
 from ..data.columns import ColumnBatch
-from ..data.schema import Schema
+from ..data.schema import Schema, Type
 from ..transport.base import RecordBatch
 from .runner import all_null
 
@@ -78,7 +78,7 @@ class ColumnConverter:
             unit.values += batch.values
         for unit in units.values():
             unit.value_reader = self._reader(self.value_converter, unit.topic, unit.values[0])
-            if unit.value_reader is None or unit.value_reader.schema.type.name != "STRUCT":
+            if unit.value_reader is None or unit.value_reader.schema.type is not Type.STRUCT:
                 return None
             if not all_null(unit.keys):
                 unit.key_reader = self._reader(self.key_converter, unit.topic, next(k for k in unit.keys if k))

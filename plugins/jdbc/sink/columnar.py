@@ -174,7 +174,7 @@ def _pg_cast(col: Any, db_type: str, values: Any, utc: bool) -> Any:
 
 async def _write(db: JdbcDbWriter, st: TableState, plan: Plan, frame: Any, last: bool) -> None:
     cfg, w = db.cfg, db.writer
-    assert cfg is not None and w is not None
+    assert cfg is not None and w is not None and st.info is not None
     nkeys = len(plan.keys)
     upsert = cfg.insert_mode == "upsert"
     if upsert and not nkeys:
@@ -188,11 +188,13 @@ async def _write(db: JdbcDbWriter, st: TableState, plan: Plan, frame: Any, last:
             else:
                 await w.insert(st.tid, plan.db_cols, rows, st.info)
         return
+    # PostgresWriter.insert and upsert take a BinaryCopy where rows go otherwise
     if upsert:
-        frame = _last_per_key(frame, nkeys)
-        await w.upsert(st.tid, plan.db_cols, nkeys, _binary_copy(frame), st.info, last)
+        copy: Any = _binary_copy(_last_per_key(frame, nkeys))
+        await w.upsert(st.tid, plan.db_cols, nkeys, copy, st.info, last)
     else:
-        await w.insert(st.tid, plan.db_cols, _binary_copy(frame), st.info)
+        copy = _binary_copy(frame)
+        await w.insert(st.tid, plan.db_cols, copy, st.info)
 
 
 def _last_per_key(frame: Any, nkeys: int) -> Any:
