@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import subprocess
+import sys
 from typing import Any
 
 from hypothesis import given, settings
@@ -114,3 +116,15 @@ def test_refuses_what_it_would_read_differently() -> None:
         except ColumnsRefused:
             continue
         raise AssertionError(f"read {payload!r}")
+
+
+def test_pyarrow_is_not_imported_at_start_up() -> None:
+    """The worker, the JSON converter and the JDBC sink load without pyarrow or pgpq: the column path imports them
+    when a sink first reads a batch as columns."""
+    code = (
+        "import sys, miniconnect.cli, miniconnect.runtime.worker, miniconnect.converters.json\n"
+        "import miniconnect_plugins.jdbc.sink.task\n"
+        "print(sorted(m for m in ('pyarrow', 'pgpq') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
