@@ -57,7 +57,7 @@ ROW = st.tuples(
     maybe(st.integers(-(2**15), 2**15 - 1)),
     maybe(st.integers(-(2**31), 2**31 - 1)),
     maybe(st.integers(-(2**63), 2**63 - 1)),
-    maybe(st.floats(allow_nan=False, allow_infinity=False, width=32)),
+    maybe(st.floats(-(2.0**126), 2.0**126, width=32)),  # JsonConverter cannot encode floats near FLT_MAX (javatext)
     maybe(st.floats(allow_nan=False, allow_infinity=False)),
     maybe(st.booleans()),
     maybe(st.text()),
