@@ -237,9 +237,7 @@ class SinkTaskRunner(TaskRunner):
         """The batch as columns, parsed in a worker thread; None when it has no column form (see sink_columns)."""
         assert self.columns is not None
         for batch in raw:
-            if batch.topic not in self.known_topics:
-                self.known_topics.add(batch.topic)
-                self.worker.topic_used(self.id.connector, batch.topic)
+            self._note_topic(batch.topic)
         try:
             units = self.columns.plan(raw)
             return None if units is None else await asyncio.to_thread(self.columns.read, units)
@@ -357,13 +355,16 @@ class SinkTaskRunner(TaskRunner):
         self.consumer.pause([tp for tp in ctx.paused if tp in assigned])
         self.consumer.resume([tp for tp in assigned if tp not in ctx.paused])
 
+    def _note_topic(self, topic: str) -> None:
+        if topic not in self.known_topics:
+            self.known_topics.add(topic)
+            self.worker.topic_used(self.id.connector, topic, self.id.task)
+
     def _convert(self, batch: RecordBatch) -> list[SinkRecord]:
         """One partition's records converted with one converter batch call each for keys and values (the null key
         of keyless records converted once), built into SinkRecords from the columns, then transformed."""
         topic = batch.topic
-        if topic not in self.known_topics:
-            self.known_topics.add(topic)
-            self.worker.topic_used(self.id.connector, topic, self.id.task)
+        self._note_topic(topic)
         kc, vc = self.key_converter, self.value_converter
         headers = batch.headers if self.headers_wanted and any(batch.headers) else None
         try:
