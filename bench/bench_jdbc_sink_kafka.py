@@ -3,6 +3,7 @@ PostgreSQL and MariaDB: insert, upsert of new keys, and upsert of the same keys 
 
 Run: python bench/bench_jdbc_sink_kafka.py [N] [--only kafka|embedded] [--db postgresql|mariadb]
      [--mode insert|upsert|upsert-existing] [--override K=V ...] [--skip-raw] [--tasks N]
+     [--paths columns,records] [--rounds R]
      (N defaults to 1,000,000; --override adds worker properties, e.g. consumer.max.poll.records=500)
 Servers: MINICONNECT_TEST_KAFKA=host:port, MINICONNECT_TEST_PG=postgresql://..., MINICONNECT_TEST_MYSQL=mysql://...
 name servers to use; otherwise throwaway ones are started from tests/servers and stopped at the end.
@@ -17,6 +18,9 @@ seed message's JsonConverter envelope with unique order ids; upsert is pk.mode=r
 "upsert, existing keys" then upserts a second topic of the same orders with other quantities onto the table the
 new-key upsert filled, until every row has changed. Each line also gives the worker's CPU per row and its
 resident memory after the case and at its peak so far.
+--paths runs each case once per sink path, a fresh worker each: "columns" (the default: batches parsed as Arrow
+columns and written by put_columns) and "records" (MINICONNECT_SINK_COLUMNS=0: a SinkRecord per record), the paths
+interleaved, --rounds times (default 1).
 """
 
 from __future__ import annotations
@@ -203,8 +207,8 @@ def run_case(
     cpu = worker.cpu_seconds() - cpu0
     rss, peak = worker.memory_mb()
     print(
-        f"{label:<40} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
-        f"{cpu / n * 1e6:.1f} us/row; RSS {rss:.0f} MB, peak {peak:.0f} MB)",
+        f"{label:<50} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
+        f"{cpu / n * 1e5:.2f} CPU-s/100k rows; RSS {rss:.0f} MB, peak {peak:.0f} MB)",
         flush=True,
     )
     worker.rest("DELETE", f"/connectors/{name}")
@@ -255,6 +259,19 @@ async def raw_postgres(db: Db, data: list[bytes], batch: int = 4000) -> None:
         await conn.close()
 
 
+def run_cases(
+    worker: WorkerProcess, dbs: list[Db], modes: list[str], transport: str, path: str, topic: str, n: int, tasks: int
+) -> None:
+    for db in dbs:
+        for mode in modes:
+            label = f"{transport} -> {db.label} {path} "
+            if mode != "upsert-existing":
+                run_case(worker, db, topic, n, mode, label + mode, tasks)
+                continue
+            filled = run_case(worker, db, topic, n, "upsert", label + "upsert, new keys", tasks, keep=True)
+            run_case(worker, db, f"{topic}_changed", n, mode, label + "upsert, existing keys", tasks, table=filled)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=1_000_000)
@@ -269,6 +286,8 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=1, help="tasks.max (the seed config and the targets: 1)")
     ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw-driver baseline (PostgreSQL)")
+    ap.add_argument("--paths", default="columns", help="sink paths to run, interleaved: columns,records")
+    ap.add_argument("--rounds", type=int, default=1, help="how many times each path runs every case")
     ap.add_argument(
         "--start-timeout",
         type=float,
@@ -314,30 +333,19 @@ def main() -> None:
                     for t, d in topics.items():
                         secs += asyncio.run(produce_embedded(workdir / "log", t, d))
                 print(f"{transport}: produced {len(topics) * n:,} records in {secs:.1f} s", flush=True)
-                worker = WorkerProcess(workdir, extra={"offset.flush.interval.ms": "10000", **wextra})
-                worker.start(args.start_timeout)
                 try:
-                    for db in dbs:
-                        for mode in modes:
-                            label = f"{transport} -> {db.label} "
-                            if mode != "upsert-existing":
-                                run_case(worker, db, topic, n, mode, label + mode, args.tasks)
-                                continue
-                            filled = run_case(
-                                worker, db, topic, n, "upsert", label + "upsert, new keys", args.tasks, keep=True
+                    for _ in range(args.rounds):
+                        for path in args.paths.split(","):
+                            env = {"MINICONNECT_SINK_COLUMNS": "0" if path == "records" else "1"}
+                            worker = WorkerProcess(
+                                workdir, extra={"offset.flush.interval.ms": "10000", **wextra}, env=env
                             )
-                            run_case(
-                                worker,
-                                db,
-                                f"{topic}_changed",
-                                n,
-                                mode,
-                                label + "upsert, existing keys",
-                                args.tasks,
-                                table=filled,
-                            )
+                            worker.start(args.start_timeout)
+                            try:
+                                run_cases(worker, dbs, modes, transport, path, topic, n, args.tasks)
+                            finally:
+                                worker.stop()
                 finally:
-                    worker.stop()
                     if transport == "kafka":
                         asyncio.run(delete_topics(bootstrap, list(topics)))
 

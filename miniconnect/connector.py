@@ -170,6 +170,14 @@ class SinkTask(Task):
     async def put(self, records: list[SinkRecord]) -> None:
         """Write the records (or buffer them for flush). Raise RetriableError to get the same batch again."""
 
+    # True in a task that implements put_columns: the runner then offers it each batch as columns first
+    accepts_columns: ClassVar[bool] = False
+
+    async def put_columns(self, batches: list[Any]) -> bool:
+        """Write a batch given as ColumnBatches (miniconnect.data.columns), one per topic, exactly as put() would
+        write the same records; or return False, having written nothing, and the runner calls put() with them."""
+        return False
+
     async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
         """Make everything put() so far durable. current_offsets are the next offsets to read."""
 

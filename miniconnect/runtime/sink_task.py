@@ -11,6 +11,7 @@ from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
+from ..data.columns import ColumnBatch
 from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..retry import Backoff, describe, is_retriable
@@ -18,6 +19,7 @@ from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
 from .runner import TaskRunner, all_null
+from .sink_columns import ColumnConverter, columns_enabled
 from .states import TaskId
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,15 @@ PUT_BATCH_POLLS = 8
 PUT_BATCH_BYTES = 16 << 20
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
-READ_AHEAD_WAIT_MS = 20
+READ_AHEAD_WAIT_MS = 20  # while put() runs, the next batch is read in polls that wait at most this long
 PROMPT_COMMITS_PER_S = 10  # commits right after put() (SinkTask.commits_on_put), spaced at most this often
-PUT_BACKOFF = Backoff(
-    initial=1.0, maximum=10.0
-)  # redelivery after a RetriableError the task gave no timeout for  # while put() runs, the next batch is read in polls that wait at most this long
+PUT_BACKOFF = Backoff(initial=1.0, maximum=10.0)  # redelivery after a RetriableError the task gave no timeout for
+
+# After a batch went record by record (no column form, or the task refused its columns), the next ones are converted
+# as records ahead of put(), as without the column path; every this many such batches, columns are tried again
+COLUMNS_RETRY_EVERY = 16
+# A batch read ahead: its records, the SinkRecords of each RecordBatch if converted, its columns if read as columns
+Ahead = tuple[list[RecordBatch], list[list[SinkRecord]] | None, list[ColumnBatch] | None]
 
 
 def sink_group_id(connector: str, connector_config: dict[str, str]) -> str:
@@ -121,6 +127,13 @@ class SinkTaskRunner(TaskRunner):
             kind.flush is SinkTask.flush and kind.pre_commit is SinkTask.pre_commit
         )
         self._committer: asyncio.Task[None] | None = None
+        # batches go to put_columns() first when the task takes columns and nothing needs a SinkRecord per record
+        self.columns = (
+            ColumnConverter(key_converter, value_converter)
+            if task.accepts_columns and chain is None and not self.headers_wanted and columns_enabled()
+            else None
+        )
+        self._by_records = 0  # batches delivered record by record since the last one written as columns
 
     def make_context(self) -> SinkTaskContext:
         context = SinkTaskContext(self.id.connector, self.id.task, self.task_config)
@@ -148,20 +161,23 @@ class SinkTaskRunner(TaskRunner):
             topics or None, None if topics else pattern, on_assigned=self._on_assigned, on_revoked=self._on_revoked
         )
         ctx = self.context
-        ahead: tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None = None
+        ahead: Ahead | None = None
         while not ctx.stopping.is_set():
             if not await self.wait_if_paused():
                 break
             self._apply_context()
             if ahead is not None:
-                (raw, records), ahead = ahead, None
+                (raw, records, columns), ahead = ahead, None
             else:
                 raw = await self._poll()
-                records = None
+                records, columns = None, None
             if raw:
-                ahead = await self._put_and_read_ahead(
-                    raw, records if records is not None else list(map(self._convert, raw))
-                )
+                if records is None and columns is None:
+                    if self._try_columns():
+                        columns = await self._read_columns(raw)
+                    if columns is None:
+                        records = list(map(self._convert, raw))
+                ahead = await self._put_and_read_ahead(raw, records, columns)
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
                 ctx.commit_requested = False
                 await self._settle_commit()
@@ -191,17 +207,20 @@ class SinkTaskRunner(TaskRunner):
             self._committer = None
 
     async def _put_and_read_ahead(
-        self, raw: list[RecordBatch], records: list[list[SinkRecord]]
-    ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
+        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: list[ColumnBatch] | None
+    ) -> Ahead | None:
         """put() this batch while the next one is polled and converted, so that a sink waiting on its database
         and the worker's decoding overlap. Reading ahead goes on while put() runs and, once it returned, while
         records are there, up to a full batch (see _poll). What was read ahead is kept only for partitions that
-        are still assigned, not paused and not rewound once put() returned (see _still_wanted)."""
-        put = self._put = asyncio.ensure_future(self._deliver_tracked(raw, list(chain.from_iterable(records))))
+        are still assigned, not paused and not rewound once put() returned (see _still_wanted). Batches read as
+        columns are parsed in a worker thread while put() still runs."""
+        put = self._put = asyncio.ensure_future(self._deliver_tracked(raw, records, columns))
         rebalances = self._rebalances
         ahead: list[RecordBatch] = []
         count = 0
-        converted: list[list[SinkRecord]] | None = []
+        as_columns = self._try_columns()
+        converted: list[list[SinkRecord]] | None = None if as_columns else []
+        read: asyncio.Future[list[ColumnBatch] | None] | None = None
         try:
             try:
                 limit = self.max_batch
@@ -225,16 +244,38 @@ class SinkTaskRunner(TaskRunner):
                         converted = await self._convert_sliced(chunk, converted)
                     if put.done() and got < want:
                         break
+                if as_columns and ahead and not put.done():
+                    read = asyncio.ensure_future(self._read_columns(ahead))
             except asyncio.CancelledError:
                 put.cancel()
                 raise
             except BaseException:
                 await asyncio.wait([put])  # the batch in flight still lands (and is tracked) before the error
                 raise
-            await put
+            try:
+                await put
+            finally:
+                if read is not None and not read.done():
+                    await asyncio.wait([read])  # the thread's work is not cancellable: let it end
+            columns_ahead = read.result() if read is not None else None
         finally:
             self._put = None
-        return self._still_wanted(ahead, converted, rebalances) if ahead else None
+        return self._still_wanted(ahead, converted, columns_ahead, rebalances) if ahead else None
+
+    def _try_columns(self) -> bool:
+        return self.columns is not None and self._by_records % COLUMNS_RETRY_EVERY == 0
+
+    async def _read_columns(self, raw: list[RecordBatch]) -> list[ColumnBatch] | None:
+        """The batch as columns, parsed in a worker thread; None when it has no column form (see sink_columns)."""
+        assert self.columns is not None
+        for batch in raw:
+            self._note_topic(batch.topic)
+        try:
+            units = self.columns.plan(raw)
+            return None if units is None else await asyncio.to_thread(self.columns.read, units)
+        except Exception as e:  # the record path is the reference: it converts the batch (or says what is wrong)
+            log.warning("Task %s: batch not read as columns, converting record by record: %r", self.id, e)
+            return None
 
     async def _convert_sliced(
         self, batches: list[RecordBatch], converted: list[list[SinkRecord]]
@@ -259,11 +300,15 @@ class SinkTaskRunner(TaskRunner):
         return converted
 
     def _still_wanted(
-        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, rebalances: int
-    ) -> tuple[list[RecordBatch], list[list[SinkRecord]] | None] | None:
+        self,
+        raw: list[RecordBatch],
+        records: list[list[SinkRecord]] | None,
+        columns: list[ColumnBatch] | None,
+        rebalances: int,
+    ) -> Ahead | None:
         ctx = self.context
         if not ctx.paused and not ctx.rewinds and self._rebalances == rebalances:
-            return raw, records  # the usual case, decided without looking at every record
+            return raw, records, columns  # the usual case, decided without looking at every record
         assigned = self.consumer.assignment()
         drop = {
             tp
@@ -271,7 +316,7 @@ class SinkTaskRunner(TaskRunner):
             if tp not in assigned or tp in ctx.paused or tp in ctx.rewinds
         }
         if not drop:
-            return raw, records
+            return raw, records, columns
         keep = [i for i, b in enumerate(raw) if TopicPartition(b.topic, b.partition) not in drop]
         first: dict[TopicPartition, int] = {}
         for b in raw:
@@ -283,11 +328,17 @@ class SinkTaskRunner(TaskRunner):
                 self.consumer.seek(tp, offset)
         if not keep:
             return None
-        return [raw[i] for i in keep], None if records is None else [records[i] for i in keep]
+        return [raw[i] for i in keep], None if records is None else [records[i] for i in keep], None
 
-    async def _deliver_tracked(self, raw: list[RecordBatch], records: list[SinkRecord]) -> None:
+    async def _deliver_tracked(
+        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: list[ColumnBatch] | None
+    ) -> None:
         self._originals = _Originals(raw)
-        await self._deliver(records)
+        if columns is not None and await self.task.put_columns(columns):
+            self._by_records = 0
+        else:
+            self._by_records += 1
+            await self._deliver(list(chain.from_iterable(records if records is not None else map(self._convert, raw))))
         await self.errors.flush()  # the DLQ has the failed records before their offsets can be committed
         current = self.current
         for batch in raw:  # a partition's batches come in offset order: the last one's end wins
@@ -336,13 +387,16 @@ class SinkTaskRunner(TaskRunner):
         self.consumer.pause([tp for tp in ctx.paused if tp in assigned])
         self.consumer.resume([tp for tp in assigned if tp not in ctx.paused])
 
+    def _note_topic(self, topic: str) -> None:
+        if topic not in self.known_topics:
+            self.known_topics.add(topic)
+            self.worker.topic_used(self.id.connector, topic, self.id.task)
+
     def _convert(self, batch: RecordBatch) -> list[SinkRecord]:
         """One partition's records converted with one converter batch call each for keys and values (the null key
         of keyless records converted once), built into SinkRecords from the columns, then transformed."""
         topic = batch.topic
-        if topic not in self.known_topics:
-            self.known_topics.add(topic)
-            self.worker.topic_used(self.id.connector, topic, self.id.task)
+        self._note_topic(topic)
         kc, vc = self.key_converter, self.value_converter
         headers = batch.headers if self.headers_wanted and any(batch.headers) else None
         try:

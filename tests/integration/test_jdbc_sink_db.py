@@ -124,6 +124,11 @@ class Db:
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def db(request: pytest.FixtureRequest, tmp_path: Any) -> Db:
+    return db_for(request, tmp_path)
+
+
+def db_for(request: pytest.FixtureRequest, tmp_path: Any) -> Db:
+    """The backend named by request.param: a fresh SQLite file, or a fresh database on the session's server."""
     if request.param == "sqlite":
         path = str(tmp_path / "sink.db")
         return Db("sqlite", {"connection.url": f"jdbc:sqlite:{path}"}, path=path)

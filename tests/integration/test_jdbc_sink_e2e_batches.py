@@ -5,6 +5,8 @@ delivered as it comes. Every record is delivered once, in order, and positions a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +63,9 @@ async def eventually(check: Any, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-async def setup(tmp_path: Path) -> Any:
+@asynccontextmanager
+async def embedded_worker(tmp_path: Path, connector: type, partitions: int = 1) -> AsyncIterator[Any]:
+    """An in-process worker on an embedded log (max.poll.records 100, commits every 100 ms) with `connector`."""
     config = WorkerConfig(
         {
             "offset.storage.file.filename": str(tmp_path / "offsets"),
@@ -72,17 +75,25 @@ async def setup(tmp_path: Path) -> Any:
         }
     )
     plugins = Plugins(config)
-    plugins.register(BatchRecordingSink)
-    log = EmbeddedLog(str(tmp_path / "log"), default_partitions=1)
+    plugins.register(connector)
+    log = EmbeddedLog(str(tmp_path / "log"), default_partitions=partitions)
     offsets = FileOffsetStore(str(tmp_path / "offsets"))
     await log.start()
     await offsets.start()
     worker = Worker(config, plugins, log, offsets, Listener())
     await worker.start()
-    PUTS.clear()
-    yield worker, log
-    await worker.stop()
-    await log.stop()
+    try:
+        yield worker, log
+    finally:
+        await worker.stop()
+        await log.stop()
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> Any:
+    async with embedded_worker(tmp_path, BatchRecordingSink) as started:
+        PUTS.clear()
+        yield started
 
 
 async def produce(log: EmbeddedLog, n: int, start: int = 0) -> None:

@@ -1,6 +1,8 @@
 """A worker killed with SIGKILL in the middle of a JDBC sink stream (PostgreSQL, MariaDB) loses no row: positions
 are committed only after the rows are in the database, so the restarted worker redelivers whatever was not committed
-(insert mode: at least once, duplicates counted; upsert: exactly one row per key, holding the key's last value)."""
+(insert mode: at least once, duplicates counted; upsert: exactly one row per key, holding the key's last value).
+These batches go the column path (put_columns, parsed in a worker thread while the previous batch is written); the
+"records" runs turn it off (MINICONNECT_SINK_COLUMNS=0) and go record by record."""
 
 from __future__ import annotations
 
@@ -102,19 +104,25 @@ class Counter:
         return run_async(run)
 
 
+COLUMNS_LOG = "JDBC sink task writes batches as columns"
+
+
 @pytest.mark.parametrize(
-    "transport,mode,db",
+    "transport,mode,db,path",
     [
-        ("kafka", "insert", "pg_db"),
-        ("kafka", "upsert", "pg_db"),
-        ("embedded", "insert", "pg_db"),
-        ("embedded", "upsert", "pg_db"),
-        ("kafka", "insert", "mysql_db"),
-        ("kafka", "upsert", "mysql_db"),
+        ("kafka", "insert", "pg_db", "columns"),
+        ("kafka", "upsert", "pg_db", "columns"),
+        ("embedded", "insert", "pg_db", "columns"),
+        ("embedded", "upsert", "pg_db", "columns"),
+        ("kafka", "insert", "mysql_db", "columns"),
+        ("kafka", "upsert", "mysql_db", "columns"),
+        ("embedded", "upsert", "mysql_db", "columns"),
+        ("kafka", "upsert", "pg_db", "records"),
+        ("embedded", "insert", "mysql_db", "records"),
     ],
 )
 def test_sigkill_mid_stream_loses_no_row(
-    transport: str, mode: str, db: str, request: pytest.FixtureRequest, tmp_path: Path
+    transport: str, mode: str, db: str, path: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     server: DbServer = request.getfixturevalue(db)
     topic = f"orders_{transport}_{mode}_{uuid.uuid4().hex[:6]}"
@@ -126,7 +134,8 @@ def test_sigkill_mid_stream_loses_no_row(
         kafka_produce(
             bootstrap, topic, [v.encode() for _, v in records], [k.encode() for k, _ in records], partitions=3
         )
-    worker = WorkerProcess(tmp_path, extra=extra)
+    env = {"MINICONNECT_SINK_COLUMNS": "1" if path == "columns" else "0"}
+    worker = WorkerProcess(tmp_path, extra=extra, env=env)
     if transport == "embedded":
         topics_produce(worker, topic, [f"{k}\t{v}" for k, v in records], key_separator="\t")
     scheme = "mariadb" if server.kind == "mysql" else None  # jdbc:mariadb:, as in the seed config
@@ -153,7 +162,7 @@ def test_sigkill_mid_stream_loses_no_row(
         worker.stop()
     assert at_kill < N, "the worker finished before it could be killed mid-stream: raise N"
 
-    restarted = WorkerProcess(tmp_path, extra=extra, port=worker.port)
+    restarted = WorkerProcess(tmp_path, extra=extra, port=worker.port, env=env)
     restarted.start()
     try:
         restarted.wait_running("orders-sink")
@@ -184,5 +193,6 @@ def test_sigkill_mid_stream_loses_no_row(
             assert got == expected
         status = restarted.rest("GET", "/connectors/orders-sink/status").json()
         assert [t["state"] for t in status["tasks"]] == ["RUNNING"], status
+        assert (COLUMNS_LOG in restarted.log()) == (path == "columns")
     finally:
         assert restarted.stop() == 0

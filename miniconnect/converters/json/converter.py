@@ -31,6 +31,7 @@ from ...data.records import Headers
 from ...data.schema import DataError, Schema, Struct, Type
 from ..base import CONVERTER_TYPE_CONFIG, Converter
 from . import schema as _schema  # looked up on each (cache-missing) call, so tests can count the calls
+from .columns import PayloadColumns, payload_columns
 from .config import (
     DECIMAL_FORMAT_CONFIG,
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -100,6 +101,7 @@ class JsonConverter(Converter):
         # known envelope prefixes with the same
         self._to_cache: OrderedDict[bytes, tuple[Schema, Decoder, PlainDecoder | None]] = OrderedDict()
         self._prefixes: list[tuple[bytes, int, Schema, Decoder, PlainDecoder | None]] = []
+        self._column_readers: dict[bytes, PayloadColumns | None] = {}  # envelope prefix -> its column reader
 
     # -- public schema helpers (Kafka's asJsonSchema / asConnectSchema) --------------------------------------------
     def as_json_schema(self, schema: Schema | None) -> dict[str, Any] | None:
@@ -221,6 +223,26 @@ class JsonConverter(Converter):
                     except NeedExactNumbers:
                         return schema, dec(_exact_loads(data)["payload"])
         return self._decode_slow(data)
+
+    def column_reader(self, topic: str, data: bytes) -> PayloadColumns | None:
+        """What reads the payloads of envelopes like `data` (the same schema, written the same way) as Arrow columns
+        (see columns), learning the envelope's prefix from `data` if it is new; None when they have no column form
+        or `data` does not convert (to_connect_data then says why)."""
+        if not self.schemas_enable or data.__class__ is not bytes:
+            return None
+        try:
+            schema, _ = self.to_connect_data(topic, data)
+        except Exception:
+            return None
+        for prefix, _n, known, *_ in self._prefixes:
+            if known is schema and data.startswith(prefix):
+                readers = self._column_readers
+                if prefix not in readers:
+                    if len(readers) >= self.cache_size:
+                        readers.clear()
+                    readers[prefix] = payload_columns(schema, prefix)
+                return readers[prefix]
+        return None
 
     def to_connect_batch(self, topic: str, datas: Any, headers: Any = None) -> list[tuple[Schema | None, Any]]:
         if not self.schemas_enable:

@@ -123,6 +123,14 @@ class RecordBuffer:
         except (AttributeError, TypeError, IndexError, KeyError, DataError) as e:
             raise RecordError(f"Record at {r.coordinates} is not valid for the sink: {type(e).__name__}: {e}", r) from e
 
+    def table_for(self, topic: str) -> TableState:
+        """The state of the table a topic's records go to."""
+        return self._state(self.topic_tables.get(topic) or self._table_name(topic))
+
+    def plan(self, st: TableState, ks: Schema | None, vs: Schema | None) -> Plan:
+        """The plan of records with these schemas (Struct or String values) into the table."""
+        return self._plan(st, ks, vs)
+
     def _table_name(self, topic: str) -> str:
         fmt = self.cfg.table_name_format  # type: ignore[union-attr]
         name = fmt.replace("${topic}", topic)

@@ -12,11 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from miniconnect.connector import SinkTask, TopicPartition
+from miniconnect.data.columns import ColumnBatch
 from miniconnect.data.records import SinkRecord
 from miniconnect.errors import ConnectError, RetriableError
 
 from ..dialects import resolve_dialect
 from ..url import parse_jdbc_url
+from .columnar import put_columns
 from .config import SinkConfig
 from .db_writer import JdbcDbWriter
 from .ddl import TableAlterOrCreateError
@@ -29,12 +31,14 @@ log = logging.getLogger(__name__)
 class JdbcSinkTask(SinkTask):
     class_name = "io.confluent.connect.jdbc.sink.JdbcSinkTask"
     commits_on_put = True  # put() commits its transaction: the worker commits the positions right after it
+    accepts_columns = True
 
     def __init__(self) -> None:
         self.cfg: SinkConfig | None = None
         self.writer: Writer | None = None
         self.db: JdbcDbWriter | None = None
         self.remaining_retries = 0
+        self.wrote_columns = False
 
     async def start(self, props: dict[str, str]) -> None:
         cfg = self.cfg = SinkConfig.parse(props)
@@ -78,6 +82,21 @@ class JdbcSinkTask(SinkTask):
                 await self._failed(e)
             await self._isolate(records, e)
         self.remaining_retries = self.cfg.max_retries
+
+    async def put_columns(self, batches: list[ColumnBatch]) -> bool:
+        """The batch written as columns (see columnar); False, nothing written, when it must go record by record
+        (also always with errors.tolerance=all, whose reporting is per record)."""
+        assert self.cfg is not None and self.db is not None, "put_columns() before start()"
+        if not batches or self._reporter() is not None:
+            return False
+        ctx = getattr(self, "context", None)
+        if not await put_columns(self.db, batches, ctx.wait if ctx is not None else None):
+            return False
+        self.remaining_retries = self.cfg.max_retries
+        if not self.wrote_columns:
+            self.wrote_columns = True
+            log.info("JDBC sink task writes batches as columns (%s)", self.db.writer.dialect)  # type: ignore[union-attr]
+        return True
 
     async def _write(self, records: list[SinkRecord]) -> None:
         assert self.db is not None

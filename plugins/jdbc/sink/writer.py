@@ -40,6 +40,12 @@ class TableInfo:
         return next((c for c in self.columns if c.lower() == low), None)
 
 
+class BinaryCopy(bytes):
+    """A PostgreSQL binary COPY stream (header, tuples, trailer) of whole rows in the statement's column order, made
+    from columns (see columnar); PostgresWriter.insert and upsert take it in place of rows. An upsert's rows in it
+    already hold one row per key."""
+
+
 class Writer:
     dialect = ""
 
@@ -223,9 +229,15 @@ class PostgresWriter(Writer):
         # asyncpg writes the COPY statement, quoting each name with the quote doubled inside (the rule of sqltext;
         # with quote.sql.identifiers=never the names were checked plain when the plan was made); unquoted
         # identifiers go as PostgreSQL folds them
-        await self.conn.copy_records_to_table(
-            tid.table, records=rows, schema_name=tid.schema, columns=cols if self.quote else [c.lower() for c in cols]
-        )
+        await self._copy(tid.table, tid.schema, cols if self.quote else [c.lower() for c in cols], rows)
+
+    async def _copy(self, table: str, schema: str | None, cols: list[str] | None, rows: Sequence[Any]) -> None:
+        if isinstance(rows, BinaryCopy):
+            # a memoryview: asyncpg takes bytes for a file name
+            source = memoryview(rows)
+            await self.conn.copy_to_table(table, source=source, schema_name=schema, columns=cols, format="binary")
+        else:
+            await self.conn.copy_records_to_table(table, records=rows, schema_name=schema, columns=cols)
 
     async def upsert(
         self,
@@ -237,12 +249,16 @@ class PostgresWriter(Writer):
         last: bool = False,
     ) -> None:
         # ON CONFLICT cannot touch a row twice in one statement: keep the last record of each key.
-        if nkeys == 1:
+        if isinstance(rows, BinaryCopy):
+            pass
+        elif nkeys == 1:
             dedup = {r[0]: r for r in rows}
+            if len(dedup) != len(rows):
+                rows = list(dedup.values())
         else:
             dedup = {tuple(r[:nkeys]): r for r in rows}
-        if len(dedup) != len(rows):
-            rows = list(dedup.values())
+            if len(dedup) != len(rows):
+                rows = list(dedup.values())
         if info.local and await self._copy_new_keys(tid, cols, rows, info):
             return
         self._clean = False  # whichever way below: the stage is made, or rows are written, in this transaction
@@ -253,11 +269,13 @@ class PostgresWriter(Writer):
             stmt = self._upsert_sql[key] = await self._prepare_upsert(tid, cols, nkeys, types)
         stage, sql = stmt
         if stage is None:  # array columns: bind row by row
+            if isinstance(rows, BinaryCopy):
+                raise TypeError("array columns are bound row by row, not copied")
             await self.conn.executemany(sql, rows)
             return
         # binary COPY into a session temp table (emptied at commit), then one INSERT ... SELECT ... ON CONFLICT,
         # sent with the COMMIT after the transaction's last batch, else with emptying the stage for the next one
-        await self.conn.copy_records_to_table(stage, records=rows)
+        await self._copy(stage, None, None, rows)
         if last and self._open:
             await self.conn.execute(sql + "; COMMIT")
             self._open = False

@@ -1,0 +1,113 @@
+"""Consumed RecordBatches -> ColumnBatches (one per topic) for sink tasks that write columns (SinkTask.put_columns).
+
+Split in two so that the parse runs on the other core: `plan` runs on the event loop and learns, from each topic's
+first record, the column reader of its key and value (JsonConverter envelopes: converters/json/columns;
+StringConverter keys);
+`read` is pure and runs in a worker thread (pyarrow releases the GIL while it parses). Either returns None when the
+batch has no column form that gives exactly what record-by-record conversion gives; the runner then converts it as
+before. Set MINICONNECT_SINK_COLUMNS=0 in the worker's environment to turn the column path off.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..converters.base import Converter
+from ..converters.json import JsonConverter
+from ..converters.json.columns import ColumnsRefused
+from ..converters.string import StringConverter
+from ..data.columns import ColumnBatch
+from ..data.schema import Schema, Type
+from ..transport.base import RecordBatch
+from .runner import all_null
+
+
+def columns_enabled() -> bool:
+    return os.environ.get("MINICONNECT_SINK_COLUMNS", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+class _StringColumn:
+    """StringConverter data as one column "k": the values to_connect_data gives (it needs no state)."""
+
+    def __init__(self, converter: StringConverter, topic: str):
+        self.converter, self.topic = converter, topic
+        self.schema: Schema | None = converter.to_connect_data(topic, b"")[0]
+
+    def read(self, datas: Sequence[Any]) -> Any:
+        import pyarrow as pa
+
+        to = self.converter.to_connect_data
+        return pa.table({"k": pa.array([to(self.topic, d)[1] for d in datas], pa.string())})
+
+
+class _Unit:
+    """One topic's records of a put(): the concatenated columns of its RecordBatches and their readers."""
+
+    __slots__ = ("key_reader", "keys", "offsets", "partitions", "timestamps", "topic", "value_reader", "values")
+
+    def __init__(self, topic: str):
+        self.topic = topic
+        self.partitions: list[int] = []
+        self.offsets: list[int] = []
+        self.timestamps: list[int] = []
+        self.keys: list[bytes | None] = []
+        self.values: list[bytes | None] = []
+        self.key_reader: Any = None
+        self.value_reader: Any = None
+
+
+class ColumnConverter:
+    """The key and value converters of a sink task, reading batches as columns where they can."""
+
+    def __init__(self, key_converter: Converter, value_converter: Converter):
+        self.key_converter, self.value_converter = key_converter, value_converter
+
+    def plan(self, raw: list[RecordBatch]) -> list[_Unit] | None:
+        """On the event loop: the batch grouped by topic, with the reader of each topic's keys and values."""
+        units: dict[str, _Unit] = {}
+        for batch in raw:
+            unit = units.get(batch.topic)
+            if unit is None:
+                unit = units[batch.topic] = _Unit(batch.topic)
+            unit.partitions += [batch.partition] * len(batch)
+            unit.offsets += batch.offsets
+            unit.timestamps += batch.timestamps
+            unit.keys += batch.keys
+            unit.values += batch.values
+        for unit in units.values():
+            unit.value_reader = self._reader(self.value_converter, unit.topic, unit.values[0])
+            if unit.value_reader is None or unit.value_reader.schema.type is not Type.STRUCT:
+                return None
+            if not all_null(unit.keys):
+                unit.key_reader = self._reader(self.key_converter, unit.topic, next(k for k in unit.keys if k))
+                if unit.key_reader is None:
+                    return None
+        return list(units.values())
+
+    @staticmethod
+    def _reader(converter: Converter, topic: str, first: bytes | None) -> Any:
+        if type(converter) is StringConverter:  # a subclass may convert otherwise
+            return _StringColumn(converter, topic)
+        if type(converter) is JsonConverter and first is not None:
+            return converter.column_reader(topic, first)
+        return None
+
+    @staticmethod
+    def read(units: list[_Unit]) -> list[ColumnBatch] | None:
+        """Pure, for a worker thread: the units' ColumnBatches, or None if any record has no column form."""
+        out = []
+        try:
+            for u in units:
+                values = u.value_reader.read(u.values)
+                keys = u.key_reader.read(u.keys) if u.key_reader is not None else None
+                key_schema = u.key_reader.schema if u.key_reader is not None else None
+                out.append(
+                    ColumnBatch(
+                        u.topic, u.partitions, u.offsets, u.timestamps, key_schema, keys, u.value_reader.schema, values
+                    )
+                )
+        except ColumnsRefused:
+            return None
+        return out

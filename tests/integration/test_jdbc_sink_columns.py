@@ -1,0 +1,300 @@
+"""The JDBC sink's column path (put_columns) against its record path (put) on PostgreSQL, MariaDB and SQLite: the same
+JsonConverter envelopes written both ways leave identical rows, for every type the sink maps, NULLs, logical types,
+unicode and hostile names and values, in insert and upsert mode; batches the column path cannot read the same way
+are refused (and then written record by record)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import pytest
+from miniconnect_plugins.jdbc.sink import JdbcSinkTask
+from test_jdbc_sink_db import Db, db_for
+
+from miniconnect.connector import SinkTaskContext
+from miniconnect.converters.json import JsonConverter
+from miniconnect.converters.string import StringConverter
+from miniconnect.data.records import SinkRecord
+from miniconnect.data.schema import (
+    OPTIONAL_BOOLEAN_SCHEMA,
+    OPTIONAL_BYTES_SCHEMA,
+    OPTIONAL_FLOAT32_SCHEMA,
+    OPTIONAL_FLOAT64_SCHEMA,
+    OPTIONAL_INT8_SCHEMA,
+    OPTIONAL_INT16_SCHEMA,
+    OPTIONAL_INT32_SCHEMA,
+    OPTIONAL_INT64_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA,
+    Schema,
+    Struct,
+    date_schema,
+    decimal_schema,
+    time_schema,
+    timestamp_schema,
+)
+from miniconnect.runtime.sink_columns import ColumnConverter
+from miniconnect.transport.base import RecordBatch
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def db(request: pytest.FixtureRequest, tmp_path: Any) -> Db:
+    return db_for(request, tmp_path)
+
+
+HOSTILE = "we\"ird `name`; DROP TABLE x; --'"
+ALL_TYPES = Schema.struct(
+    [
+        ("id", STRING_SCHEMA),
+        ("i8", OPTIONAL_INT8_SCHEMA),
+        ("i16", OPTIONAL_INT16_SCHEMA),
+        ("i32", OPTIONAL_INT32_SCHEMA),
+        ("i64", OPTIONAL_INT64_SCHEMA),
+        ("f32", OPTIONAL_FLOAT32_SCHEMA),
+        ("f64", OPTIONAL_FLOAT64_SCHEMA),
+        ("flag", OPTIONAL_BOOLEAN_SCHEMA),
+        ("text", OPTIONAL_STRING_SCHEMA),
+        ("raw", OPTIONAL_BYTES_SCHEMA),
+        ("amount", decimal_schema(3, optional=True)),
+        ("day", date_schema(optional=True)),
+        ("at", time_schema(optional=True)),
+        ("ts", timestamp_schema(optional=True)),
+        (HOSTILE, OPTIONAL_STRING_SCHEMA),
+    ],
+    name="everything",
+)
+TEXTS = [
+    "plain",
+    "ünïcödé ✓ 😀 𝔘 e\u0301",
+    "quote ' double \" backslash \\ end\\",
+    "'); DROP TABLE everything; --",
+    "tab\tnewline\nreturn\r",
+    "",
+    "\\N",
+    "NULL",
+]
+
+
+def value(i: int) -> Struct:
+    """Row i: every field set, except that row i leaves field i % 15 null (the required id excepted)."""
+    values: list[Any] = [
+        f"id-{i:04d}",
+        (i % 256) - 128,
+        i * 37 - 30000,
+        i * 1_000_003 - 2**31 + 7,
+        (i - 50) * 2**40 + 3,
+        [0.0, -1.5, 3.25, 1e-3, 123456.78][i % 5],
+        [0.0, -0.0, 1e308, -2.2250738585072014e-308, 0.1 + 0.2, 1 / 3][i % 6],
+        i % 3 == 0,
+        TEXTS[i % len(TEXTS)] + str(i),
+        bytes([i % 256, 0, 255, 39, 92]) * (i % 3),
+        decimal.Decimal(i * 1234567 - 500000).scaleb(-3),
+        dt.date(1970, 1, 1) + dt.timedelta(days=(i % 200) * 97 - 20000),
+        dt.time(i % 24, i % 60, (i * 7) % 60, (i % 1000) * 1000),
+        dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=(i % 200) * 987_654_321_123 - 10**13),
+        HOSTILE + TEXTS[(i + 3) % len(TEXTS)],
+    ]
+    if i % 15:
+        values[i % 15] = None
+    return Struct(ALL_TYPES, values)
+
+
+def envelopes(values: list[Struct]) -> list[bytes]:
+    conv = JsonConverter()
+    conv.configure({"schemas.enable": "true"}, False)
+    return [conv.from_connect_data("t", v.schema, v) for v in values]
+
+
+def key_envelopes(ids: list[str]) -> list[bytes]:
+    conv = JsonConverter()
+    conv.configure({"schemas.enable": "true"}, True)
+    return [conv.from_connect_data("t", STRING_SCHEMA, k) for k in ids]
+
+
+def batches(topic: str, values: list[bytes], keys: list[bytes | None] | None = None) -> list[RecordBatch]:
+    """The records as the transport hands them over: two partitions, a RecordBatch per run of 40."""
+    keys = keys or [None] * len(values)
+    out = []
+    for lo in range(0, len(values), 40):
+        n = len(values[lo : lo + 40])
+        out.append(
+            RecordBatch(
+                topic,
+                (lo // 40) % 2,
+                list(range(lo, lo + n)),
+                [1_700_000_000_000] * n,
+                keys[lo : lo + n],
+                values[lo : lo + n],
+                [()] * n,
+                "CreateTime",
+            )
+        )
+    return out
+
+
+def converters(string_keys: bool = False) -> tuple[Any, JsonConverter]:
+    key: Any = StringConverter() if string_keys else JsonConverter()
+    key.configure({"schemas.enable": "true"}, True)
+    value = JsonConverter()
+    value.configure({"schemas.enable": "true"}, False)
+    return key, value
+
+
+async def task_for(db: Db, table: str, **overrides: str) -> JdbcSinkTask:
+    props = {
+        "name": "columns-test",
+        "topics": "t",
+        "auto.create": "true",
+        "table.name.format": table,
+        **db.config,
+        **overrides,
+    }
+    task = JdbcSinkTask()
+    task.context = SinkTaskContext("columns-test", 0, props)
+    await task.start(props)
+    return task
+
+
+async def by_records(db: Db, table: str, raw: list[RecordBatch], string_keys: bool = False, **config: str) -> None:
+    kc, vc = converters(string_keys)
+    records = []
+    for b in raw:
+        for o, k, v in zip(b.offsets, b.keys, b.values):
+            ks, key = kc.to_connect_data(b.topic, k)
+            vs, val = vc.to_connect_data(b.topic, v)
+            records.append(SinkRecord(b.topic, b.partition, ks, key, vs, val, o))
+    task = await task_for(db, table, **config)
+    try:
+        await task.put(records)
+    finally:
+        await task.stop()
+
+
+async def by_columns(db: Db, table: str, raw: list[RecordBatch], string_keys: bool = False, **config: str) -> bool:
+    """put_columns() of the batch read as columns; False when the reader or the task refused it."""
+    columns = ColumnConverter(*converters(string_keys))
+    units = columns.plan(raw)
+    batch = columns.read(units) if units is not None else None
+    if batch is None:
+        return False
+    task = await task_for(db, table, **config)
+    try:
+        return await task.put_columns(batch)
+    finally:
+        await task.stop()
+
+
+async def table_rows(db: Db, table: str, order: str = '"id"') -> list[tuple]:
+    rows = await db.rows(f'SELECT * FROM "{table}" ORDER BY {order}')
+    return [tuple(bytes(v) if isinstance(v, (memoryview, bytearray)) else v for v in r) for r in rows]
+
+
+async def test_every_type_the_same_both_ways(db: Db) -> None:
+    raw = batches("t", envelopes([value(i) for i in range(200)]))
+    await by_records(db, "by_records", raw)
+    assert await by_columns(db, "by_columns", raw)
+    expected = await table_rows(db, "by_records")
+    assert len(expected) == 200
+    assert await table_rows(db, "by_columns") == expected
+    assert await db.columns("by_columns") == await db.columns("by_records")
+
+
+async def test_upsert_the_same_both_ways(db: Db) -> None:
+    """pk.mode record_value: keys repeated within the batch and across batches, the last value wins."""
+    first = [value(i) for i in range(120)]
+    again = [value(i + 1000) for i in range(150)]
+    for v, i in zip(again, range(150)):
+        v.values[0] = f"id-{i % 90:04d}"  # 90 keys, 60 of them twice in this batch
+    config = {"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id"}
+    for part in (first, again):
+        raw = batches("t", envelopes(part))
+        await by_records(db, "up_records", raw, **config)
+        assert await by_columns(db, "up_columns", raw, **config)
+    expected = await table_rows(db, "up_records")
+    assert len(expected) == 120
+    assert await table_rows(db, "up_columns") == expected
+
+
+@pytest.mark.parametrize("string_keys", [False, True])
+async def test_upsert_by_record_key_the_same_both_ways(db: Db, string_keys: bool) -> None:
+    ids = [f"k{i % 70}" for i in range(200)]
+    keys = [k.encode() for k in ids] if string_keys else key_envelopes(ids)
+    raw = batches("t", envelopes([value(i) for i in range(200)]), keys)
+    config = {"insert.mode": "upsert", "pk.mode": "record_key", "pk.fields": "k"}
+    await by_records(db, "key_records", raw, string_keys, **config)
+    assert await by_columns(db, "key_columns", raw, string_keys, **config)
+    expected = await table_rows(db, "key_records", '"k"')
+    assert len(expected) == 70
+    assert await table_rows(db, "key_columns", '"k"') == expected
+
+
+async def test_kafka_coordinates_the_same_both_ways(db: Db) -> None:
+    raw = batches("t", envelopes([value(i) for i in range(90)]))
+    config = {"pk.mode": "kafka", "insert.mode": "upsert"}
+    await by_records(db, "kafka_records", raw, **config)
+    assert await by_columns(db, "kafka_columns", raw, **config)
+    order = '"__connect_partition", "__connect_offset"'
+    assert await table_rows(db, "kafka_columns", order) == await table_rows(db, "kafka_records", order)
+
+
+SEED = (
+    '{"schema":{"type":"struct","fields":[{"type":"string","optional":true,"field":"order_id"},'
+    '{"type":"int32","optional":true,"field":"qty"}],"optional":false,"name":"orders"},"payload":%s}'
+)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"order_id":"a","qty":1.0}',  # a float for an integer: JsonConverter truncates
+        '{"order_id":"a","qty":1e2}',
+        '{"order_id":"a","order_id":"b","qty":1}',  # duplicate key: the last wins
+        '{"order_id":5,"qty":1}',  # a number for a string: an error
+        '{"order_id":"a","qty":99999999999999999999}',
+        "null",  # a null struct
+        '{"order_id":"a"} {"order_id":"b"}',  # two objects in one record
+        '{"order_id":\n"a"}',  # a line break inside the payload
+    ],
+)
+def test_refused_when_record_by_record_could_differ(payload: str) -> None:
+    good = (SEED % '{"order_id":"x","qty":2}').encode()
+    bad = (SEED % payload).encode()
+    columns = ColumnConverter(*converters())
+    units = columns.plan(batches("t", [good, bad, good]))
+    assert units is not None
+    assert columns.read(units) is None
+    assert columns.read(columns.plan(batches("t", [good, good]))) is not None  # type: ignore[arg-type]
+
+
+def test_invalid_utf8_and_required_nulls_are_refused() -> None:
+    good = (SEED % '{"order_id":"x","qty":2}').encode()
+    columns = ColumnConverter(*converters())
+    bad = (SEED % '{"order_id":"\xff","qty":2}').encode("latin-1")
+    assert columns.read(columns.plan(batches("t", [good, bad]))) is None  # type: ignore[arg-type]
+    required = SEED.replace('"optional":true,"field":"qty"', '"optional":false,"field":"qty"')
+    units = columns.plan(batches("t", [(required % '{"order_id":"x","qty":2}').encode(), (required % "{}").encode()]))
+    assert units is not None and columns.read(units) is None
+
+
+async def test_postgres_refusals_write_nothing_and_records_then_do(pg_db: Any, tmp_path: Any) -> None:
+    """A value PostgreSQL rejects in COPY (a NUL in text) rolls the column transaction back; a column type without a
+    binary COPY form here (jsonb) is refused before anything is sent. put() then does what it always did."""
+    db = Db("postgresql", pg_db.connection_config(), pg_db)
+    schema = Schema.struct([("id", STRING_SCHEMA), ("doc", OPTIONAL_STRING_SCHEMA)], name="doc")
+    good = [Struct(schema, [f"id-{i}", '{"a": %d}' % i]) for i in range(50)]
+    nul = [*good[:10], Struct(schema, ["id-nul", "a\x00b"]), *good[10:]]
+    task = await task_for(db, "docs")
+    try:
+        columns = ColumnConverter(*converters())
+        assert not await task.put_columns(columns.read(columns.plan(batches("t", envelopes(nul)))))  # type: ignore[arg-type]
+        assert await db.rows('SELECT COUNT(*) FROM "docs"') == [(0,)]
+        await db.execute('ALTER TABLE "docs" ALTER COLUMN "doc" TYPE jsonb USING "doc"::jsonb')
+        raw = batches("t", envelopes(good))
+        assert not await task.put_columns(columns.read(columns.plan(raw)))  # type: ignore[arg-type]
+        assert await db.rows('SELECT COUNT(*) FROM "docs"') == [(0,)]
+    finally:
+        await task.stop()
+    await by_records(db, "docs", raw)
+    assert await db.rows('SELECT COUNT(*) FROM "docs"') == [(50,)]

@@ -1,0 +1,130 @@
+"""converters/json/columns against JsonConverter.to_connect_data: envelopes of random values of every plain and logical field
+type read as Arrow columns give exactly the Struct values record-by-record decoding gives, or are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import subprocess
+import sys
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from miniconnect.converters.json import JsonConverter
+from miniconnect.converters.json.columns import ColumnsRefused
+from miniconnect.data.schema import (
+    STRING_SCHEMA,
+    Schema,
+    Struct,
+    Type,
+    date_schema,
+    decimal_schema,
+    time_schema,
+    timestamp_schema,
+)
+
+PLAIN = [
+    ("i8", Type.INT8),
+    ("i16", Type.INT16),
+    ("i32", Type.INT32),
+    ("i64", Type.INT64),
+    ("f32", Type.FLOAT32),
+    ("f64", Type.FLOAT64),
+    ("b", Type.BOOLEAN),
+    ("s", Type.STRING),
+    ("raw", Type.BYTES),
+]
+LOGICAL = [
+    ("dec", decimal_schema(4, optional=True)),
+    ("day", date_schema(optional=True)),
+    ("at", time_schema(optional=True)),
+    ("ts", timestamp_schema(optional=True)),
+]
+SCHEMA = Schema.struct(
+    [(name, Schema(t, optional=True)) for name, t in PLAIN] + LOGICAL + [("sp ace\"'\\é", STRING_SCHEMA)]
+)
+UTC = dt.UTC
+
+
+def maybe(strategy: Any) -> Any:
+    return st.one_of(st.none(), strategy)
+
+
+ROW = st.tuples(
+    maybe(st.integers(-128, 127)),
+    maybe(st.integers(-(2**15), 2**15 - 1)),
+    maybe(st.integers(-(2**31), 2**31 - 1)),
+    maybe(st.integers(-(2**63), 2**63 - 1)),
+    maybe(st.floats(-(2.0**126), 2.0**126, width=32)),  # JsonConverter cannot encode floats near FLT_MAX (javatext)
+    maybe(st.floats(allow_nan=False, allow_infinity=False)),
+    maybe(st.booleans()),
+    maybe(st.text()),
+    maybe(st.binary(max_size=40)),
+    maybe(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-(10**30), max_value=10**30)),
+    maybe(st.dates()),
+    maybe(st.times().map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))),
+    maybe(st.datetimes(timezones=st.just(UTC)).map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))),
+    st.text(),
+)
+
+
+def converter() -> JsonConverter:
+    conv = JsonConverter()
+    conv.configure({"schemas.enable": "true"}, False)
+    return conv
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=30))
+def test_columns_hold_what_record_by_record_decoding_gives(rows: list[tuple]) -> None:
+    conv = converter()
+    datas = [conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, list(r))) for r in rows]
+    decoded = [conv.to_connect_data("t", d)[1].values for d in datas]
+    reader = conv.column_reader("t", datas[0])
+    assert reader is not None
+    table = reader.read(datas)
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    got = [list(r) for r in zip(*columns)]
+    for want, have in zip(decoded, got, strict=True):
+        for w, h in zip(want, have, strict=True):
+            assert type(w) is type(h) and w == h, (w, h)
+            if isinstance(w, decimal.Decimal):
+                assert w.as_tuple() == h.as_tuple()
+            if isinstance(w, dt.datetime):
+                assert h.utcoffset() == dt.timedelta(0)
+
+
+def test_refuses_what_it_would_read_differently() -> None:
+    conv = converter()
+    good = conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, [None] * 13 + ["x"]))
+    reader = conv.column_reader("t", good)
+    assert reader is not None
+    head = good[: good.index(b'"payload":') + len(b'"payload":')]
+    for payload in [
+        b'{"i32":1.5,"sp ace\\"\'\\\\\\u00e9":"x"}',  # a float for an integer
+        b'{"f64":1e999,"sp ace\\"\'\\\\\\u00e9":"x"}',  # infinite
+        b'{"day":3000000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond Python's dates
+        b'{"at":86400000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond a day
+        b'{"raw":"not base64!","sp ace\\"\'\\\\\\u00e9":"x"}',
+        b"{}",  # the required field missing
+        b"null",
+    ]:
+        try:
+            reader.read([good, head + payload + b"}"])
+        except ColumnsRefused:
+            continue
+        raise AssertionError(f"read {payload!r}")
+
+
+def test_pyarrow_is_not_imported_at_start_up() -> None:
+    """The worker, the JSON converter and the JDBC sink load without pyarrow or pgpq: the column path imports them
+    when a sink first reads a batch as columns."""
+    code = (
+        "import sys, miniconnect.cli, miniconnect.runtime.worker, miniconnect.converters.json\n"
+        "import miniconnect_plugins.jdbc.sink.task\n"
+        "print(sorted(m for m in ('pyarrow', 'pgpq') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
