@@ -9,12 +9,8 @@ from typing import Any
 
 import orjson
 
+from ..connector import partition_key
 from ..files import tighten, write_atomically
-
-
-def partition_key(partition: Mapping[str, Any]) -> str:
-    """Canonical JSON of a source partition map (sorted keys), used to key offsets."""
-    return orjson.dumps(dict(partition), option=orjson.OPT_SORT_KEYS).decode()
 
 
 class FileOffsetStore:
