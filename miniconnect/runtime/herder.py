@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config.validation import invalid_config_message, validate_connector_config
-from ..connector import SinkConnector, TopicPartition
+from ..connector import SinkConnector, TopicPartition, partition_key
 from ..errors import BadRequest, ConnectError, Forbidden, NotFound
 from ..plugins import PluginNotFound, plugin_version
-from ..storage.offsets import FileOffsetStore, partition_key
+from ..storage.base import OffsetBackingStore, StatusBackingStore
 from ..storage.status import MemoryStatusStore, Status
 from ..transport.base import GroupNotEmpty, Transport
 from .loggers import LoggerLevel, Loggers
@@ -214,13 +214,13 @@ def parse_source_offsets(entries: OffsetEntries) -> dict[str, dict[str, Any] | N
 class Herder(ABC):
     """The operations behind the REST API, and the StatusListener the Worker reports to."""
 
-    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: FileOffsetStore):
+    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: OffsetBackingStore):
         self.config = config
         self.worker = worker
         self.plugins = plugins
         self.transport = transport
         self.offsets = offsets
-        self.status = MemoryStatusStore()
+        self.status: StatusBackingStore = MemoryStatusStore()
         self.loggers = Loggers()
         self._cluster_id: str | None = None
         worker.listener = self

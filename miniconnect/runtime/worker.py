@@ -19,7 +19,7 @@ from ..connector import (
 )
 from ..errors import ConnectError
 from ..secrets import remember_config
-from ..storage.offsets import FileOffsetStore
+from ..storage.base import OffsetBackingStore
 from ..transport.base import Transport
 from .converting import converter_for
 from .runner import TaskRunner, format_trace
@@ -67,7 +67,7 @@ class Worker:
         config: Any,
         plugins: Any,
         transport: Transport,
-        offsets: FileOffsetStore,
+        offsets: OffsetBackingStore,
         listener: StatusListener | None = None,
     ):
         self.config = config

@@ -11,9 +11,10 @@ import orjson
 
 from ..connector import partition_key
 from ..files import tighten, write_atomically
+from .base import OffsetBackingStore
 
 
-class FileOffsetStore:
+class FileOffsetStore(OffsetBackingStore):
     """Standalone mode's `offset.storage.file.filename`: JSON of connector -> partition key -> offset.
 
     Writes go to an owner-only temp file that replaces the old one atomically, so a crash never leaves a torn
