@@ -163,8 +163,8 @@ class ConnectorHarness:
                         f"{len(out)} of {count} records in topic {topic} after {timeout_s:g}s; tasks: {self.task_states}"
                     )
                 for r in await consumer.poll(max_records=count - len(out), timeout_ms=200):
-                    ks, k = key_conv.to_connect_data(r.topic, r.key, r.headers)
-                    vs, v = value_conv.to_connect_data(r.topic, r.value, r.headers)
+                    ks, k = key_conv.to_connect_data(r.topic, r.key, list(r.headers))
+                    vs, v = value_conv.to_connect_data(r.topic, r.value, list(r.headers))
                     out.append(SinkRecord(r.topic, r.partition, ks, k, vs, v, r.offset, r.timestamp, headers=r.headers))
         finally:
             await consumer.stop()
@@ -183,7 +183,7 @@ class ConnectorHarness:
                 raise AssertionError(f"{what} not reached in {timeout_s:g}s; tasks: {self.task_states}")
             await asyncio.sleep(0.05)
 
-    def offsets(self) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    def offsets(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """The source offsets flushed so far: (source partition, source offset) pairs."""
         return self._require().offsets.all(self.name)
 

@@ -24,8 +24,10 @@ from ..storage.status import MemoryStatusStore, Status
 from ..transport.base import GroupNotEmpty, Transport
 from .loggers import LoggerLevel, Loggers
 from .runner import format_trace
+from .seams import PluginRegistry, WorkerSettings
 from .sink_task import sink_group_id
 from .states import State, TargetState, TaskId
+from .worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +216,14 @@ def parse_source_offsets(entries: OffsetEntries) -> dict[str, dict[str, Any] | N
 class Herder(ABC):
     """The operations behind the REST API, and the StatusListener the Worker reports to."""
 
-    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: OffsetBackingStore):
+    def __init__(
+        self,
+        config: WorkerSettings,
+        worker: Worker,
+        plugins: PluginRegistry,
+        transport: Transport,
+        offsets: OffsetBackingStore,
+    ):
         self.config = config
         self.worker = worker
         self.plugins = plugins

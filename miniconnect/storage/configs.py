@@ -38,10 +38,9 @@ class FileConfigStore(ConfigBackingStore):
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        if not self.path or not os.path.exists(self.path):
+        raw = await asyncio.to_thread(_read_private, self.path) if self.path else None
+        if raw is None:
             return
-        tighten(self.path)
-        raw = await asyncio.to_thread(_read, self.path)
         data = orjson.loads(raw) if raw.strip() else {}
         for name, e in data.get("connectors", {}).items():
             self._entries[name] = ConnectorEntry(
@@ -113,6 +112,10 @@ class FileConfigStore(ConfigBackingStore):
             await asyncio.to_thread(write_atomically, self.path, data)
 
 
-def _read(path: str) -> bytes:
+def _read_private(path: str) -> bytes | None:
+    """The file's bytes (None when there is none), after making it owner-only."""
+    if not os.path.exists(path):
+        return None
+    tighten(path)
     with open(path, "rb") as f:
         return f.read()

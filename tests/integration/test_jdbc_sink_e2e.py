@@ -160,7 +160,7 @@ def kafka_produce(
         try:
             futures = []
             ks = keys or [None] * len(values)
-            for i, (k, v) in enumerate(zip(ks, values)):
+            for _i, (k, v) in enumerate(zip(ks, values)):
                 futures.append(await producer.send(topic, v, key=k))
                 if len(futures) >= 20000:
                     await asyncio.gather(*futures)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -271,7 +272,7 @@ async def test_failing_task_is_isolated_and_reports_a_trace(worker: Worker) -> N
     await start_connector(worker, "bad", {**SOURCE, "topic": "other", "fail": "start"})
     await start_connector(worker, "src", SOURCE)
     await eventually(lambda: listener.tasks.get(TaskId("bad", 0), (None,))[0] == State.FAILED)
-    state, trace = listener.tasks[TaskId("bad", 0)]
+    _state, trace = listener.tasks[TaskId("bad", 0)]
     assert trace and "RuntimeError: boom in start" in trace
     await eventually(lambda: worker.offsets.all("src") == [({"source": "numbers"}, {"n": 1000})])
     assert listener.tasks[TaskId("src", 0)][0] == State.RUNNING
@@ -520,6 +521,6 @@ async def test_read_ahead_leaves_room_for_the_round_trips_of_put(worker: Worker)
         lambda: CountingConverter.converted >= 12000 and RoundTripSinkTask.steps.count(-1) >= 3, timeout=20
     )
     steps = RoundTripSinkTask.steps
-    jumps = [b - a for a, b in zip(steps, steps[1:]) if a >= 0 and b >= 0]
+    jumps = [b - a for a, b in itertools.pairwise(steps) if a >= 0 and b >= 0]
     assert max(jumps) <= 2 * READ_AHEAD_SLICE, jumps
     assert sum(jumps) >= 1000  # and the read-ahead did go on while put() ran
