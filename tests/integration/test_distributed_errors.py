@@ -8,8 +8,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from helpers.distributed import wait_for
 from servers import run_async
-from test_distributed import wait_for
 from worker_process import distributed_worker
 
 
