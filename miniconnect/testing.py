@@ -194,7 +194,7 @@ class ConnectorHarness:
     def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None:
         self.task_states[task.task] = (state, trace)
 
-    def on_topic_used(self, connector: str, topic: str) -> None:
+    def on_topic_used(self, connector: str, topic: str, task: int = 0) -> None:
         pass
 
     def on_reconfigure_request(self, connector: str) -> None:

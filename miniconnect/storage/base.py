@@ -120,7 +120,8 @@ class StatusBackingStore(ABC):
         """Forgets the connector's status and its tasks'."""
 
     @abstractmethod
-    def add_topic(self, connector: str, topic: str) -> None: ...
+    def add_topic(self, connector: str, topic: str, task: int = 0) -> None:
+        """The connector's task `task` used `topic` (KIP-558 topic tracking)."""
 
     @abstractmethod
     def topics(self, connector: str) -> list[str]: ...

@@ -97,6 +97,7 @@ class Listener:
         self.connectors: dict[str, tuple[State, str | None]] = {}
         self.tasks: dict[TaskId, tuple[State, str | None]] = {}
         self.topics: set[tuple[str, str]] = set()
+        self.topic_tasks: set[tuple[str, str, int]] = set()
 
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
         self.connectors[connector] = (state, trace)
@@ -104,8 +105,9 @@ class Listener:
     def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None:
         self.tasks[task] = (state, trace)
 
-    def on_topic_used(self, connector: str, topic: str) -> None:
+    def on_topic_used(self, connector: str, topic: str, task: int = 0) -> None:
         self.topics.add((connector, topic))
+        self.topic_tasks.add((connector, topic, task))
 
     def on_reconfigure_request(self, connector: str) -> None:
         pass

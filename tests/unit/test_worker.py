@@ -45,6 +45,7 @@ async def test_source_to_sink_with_offsets_and_commits(worker: Worker) -> None:
     committed = await worker.transport.committed_offsets("connect-sink")
     assert committed[TopicPartition("numbers", 0)] <= 1000
     assert ("src", "numbers") in listener.topics and ("sink", "numbers") in listener.topics
+    assert {("src", "numbers", 0), ("sink", "numbers", 0)} <= listener.topic_tasks  # the reporting task's id
     assert listener.tasks[TaskId("src", 0)] == (State.RUNNING, None)
 
 
