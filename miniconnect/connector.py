@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
+import orjson
+
 from . import __version__
 from .config.configdef import ConfigDef, ConfigValue
 from .data.records import SinkRecord, SourceRecord
@@ -38,6 +40,11 @@ class ConnectorContext:
         self.error = exc
 
 
+def partition_key(partition: Mapping[str, Any]) -> str:
+    """Canonical JSON of a source partition map (sorted keys), used to key offsets."""
+    return orjson.dumps(dict(partition), option=orjson.OPT_SORT_KEYS).decode()
+
+
 class OffsetStorageReader(ABC):
     """Reads the latest flushed source offsets of this connector."""
 
@@ -46,8 +53,6 @@ class OffsetStorageReader(ABC):
         """Offsets keyed by the canonical JSON of each partition map (see `partition_key`)."""
 
     async def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
-        from .storage.offsets import partition_key
-
         return (await self.offsets([partition])).get(partition_key(partition))
 
 

@@ -48,7 +48,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 # The tests must import this checkout, not an older copy installed by `pip install .` (e.g. the quick start).
-installed="$(cd / && "$VENV/bin/python" -c 'import os, miniconnect_plugins, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx, hypothesis; print(os.path.dirname(os.path.dirname(os.path.abspath(miniconnect_plugins.__file__))))' 2>/dev/null || true)"
+installed="$(cd / && "$VENV/bin/python" -c 'import os, miniconnect_plugins, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx, hypothesis, ruff, mypy; print(os.path.dirname(os.path.dirname(os.path.abspath(miniconnect_plugins.__file__))))' 2>/dev/null || true)"
 if [ "$installed" != "$REPO_DIR" ]; then
   log "pip install -e '.[test]' into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true

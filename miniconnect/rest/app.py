@@ -8,7 +8,7 @@ import os
 import re
 import time
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import SERVER_VERSION
 from ..errors import ConfigError
+from ..runtime.herder import Herder
+from ..runtime.seams import WorkerSettings
 from . import connector_plugins, connectors, loggers
 from . import entities as E
 from .basic_auth import BasicAuth, BasicAuthMiddleware
@@ -149,7 +151,7 @@ class CrossOrigin:
     """Adds Access-Control-* headers for allowed origins; pre-flight requests still go to the routes, so an
     OPTIONS on an unknown path is a 404 that carries the CORS headers, as with Connect."""
 
-    ALLOWED_HEADERS = ["X-Requested-With", "Content-Type", "Accept", "Origin"]
+    ALLOWED_HEADERS: ClassVar[list[str]] = ["X-Requested-With", "Content-Type", "Accept", "Origin"]
 
     def __init__(self, app: ASGIApp, origins: str, methods: str | None):
         self.app = app
@@ -232,7 +234,11 @@ def admin_enabled_on_main(config: Any) -> bool:
 
 
 def create_app(
-    herder: Any, config: Any, admin: bool | None = None, main: bool = True, auth: BasicAuth | None = None
+    herder: Herder,
+    config: WorkerSettings,
+    admin: bool | None = None,
+    main: bool = True,
+    auth: BasicAuth | None = None,
 ) -> Starlette:
     """The REST app. admin: serve /admin/loggers (default: as `admin.listeners` says for the normal
     listeners); main=False gives an app with only the admin endpoints (for separate admin listeners);

@@ -82,7 +82,7 @@ class RestServer:
                     server.serve(sockets=[sock]), name=f"rest-{host}:{actual_port}"
                 )
                 self._servers.append((server, task))
-                while not server.started and not task.done():
+                while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn sets a flag, no event)
                     await asyncio.sleep(0.01)
                 if task.done():
                     task.result()  # raises the startup failure

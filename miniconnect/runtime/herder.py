@@ -16,16 +16,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config.validation import invalid_config_message, validate_connector_config
-from ..connector import SinkConnector, TopicPartition
+from ..connector import SinkConnector, TopicPartition, partition_key
 from ..errors import BadRequest, ConnectError, Forbidden, NotFound
 from ..plugins import PluginNotFound
-from ..storage.offsets import FileOffsetStore, partition_key
+from ..storage.base import OffsetBackingStore, StatusBackingStore
 from ..storage.status import MemoryStatusStore, Status
 from ..transport.base import GroupNotEmpty, Transport
 from .loggers import LoggerLevel, Loggers
 from .runner import format_trace
+from .seams import PluginRegistry, WorkerSettings
 from .sink_task import sink_group_id
 from .states import State, TargetState, TaskId
+from .worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +216,20 @@ def parse_source_offsets(entries: OffsetEntries) -> dict[str, dict[str, Any] | N
 class Herder(ABC):
     """The operations behind the REST API, and the StatusListener the Worker reports to."""
 
-    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: FileOffsetStore):
+    def __init__(
+        self,
+        config: WorkerSettings,
+        worker: Worker,
+        plugins: PluginRegistry,
+        transport: Transport,
+        offsets: OffsetBackingStore,
+    ):
         self.config = config
         self.worker = worker
         self.plugins = plugins
         self.transport = transport
         self.offsets = offsets
-        self.status = MemoryStatusStore()
+        self.status: StatusBackingStore = MemoryStatusStore()
         self.loggers = Loggers()
         self._cluster_id: str | None = None
         worker.listener = self

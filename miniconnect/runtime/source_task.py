@@ -8,12 +8,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
+from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext, partition_key
 from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
 from ..errors import RetriableError
 from ..retry import Backoff, describe, retry
-from ..storage.offsets import FileOffsetStore, partition_key
+from ..storage.base import OffsetBackingStore
 from ..transforms.chain import TransformationChain
 from ..transport.base import ProducerRecord, Transport, producer_records
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
@@ -47,7 +47,7 @@ class _Partial(list):
 
 
 class StoreOffsetReader(OffsetStorageReader):
-    def __init__(self, store: FileOffsetStore, connector: str):
+    def __init__(self, store: OffsetBackingStore, connector: str):
         self.store, self.connector = store, connector
 
     async def offsets(self, partitions: list[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
@@ -66,7 +66,7 @@ class SourceTaskRunner(TaskRunner):
         key_converter: Converter,
         value_converter: Converter,
         transport: Transport,
-        offsets: FileOffsetStore,
+        offsets: OffsetBackingStore,
         producer_config: dict[str, Any],
         topic_creation: Any,
         chain: TransformationChain | None = None,

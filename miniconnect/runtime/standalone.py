@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import AlreadyExists, ConnectError, NotFound
+from ..storage.base import OffsetBackingStore
 from ..storage.configs import FileConfigStore
-from ..storage.offsets import FileOffsetStore
 from ..storage.status import Status
 from ..transport.base import Transport
 from .herder import (
@@ -31,7 +31,7 @@ class StandaloneHerder(Herder):
     """Every change runs under one lock, so operations on a connector never interleave; a failure of one
     connector is turned into its FAILED state and never stops another."""
 
-    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: FileOffsetStore):
+    def __init__(self, config: Any, worker: Any, plugins: Any, transport: Transport, offsets: OffsetBackingStore):
         super().__init__(config, worker, plugins, transport, offsets)
         self.configs = FileConfigStore(config["config.storage.file.filename"])
         self._lock = asyncio.Lock()

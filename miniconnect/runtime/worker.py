@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from ..config.configdef import ConfigType
 from ..config.providers import load_providers, reverse_transform
@@ -22,11 +23,12 @@ from ..errors import ConnectError
 from ..plugins import plugin_version
 from ..retry import describe
 from ..secrets import remember_config
-from ..storage.offsets import FileOffsetStore
+from ..storage.base import OffsetBackingStore
 from ..transport.base import Transport
 from .converting import converter_for
 from .restarts import Restarter, RestartSchedule
 from .runner import TaskRunner, format_trace
+from .seams import PluginRegistry, WorkerSettings
 from .sink_task import SinkTaskRunner
 from .source_task import SourceTaskRunner, StoreOffsetReader
 from .states import State, StatusListener, TargetState, TaskId
@@ -69,10 +71,10 @@ class WorkerConnector:
 class Worker:
     def __init__(
         self,
-        config: Any,
-        plugins: Any,
+        config: WorkerSettings,
+        plugins: PluginRegistry,
         transport: Transport,
-        offsets: FileOffsetStore,
+        offsets: OffsetBackingStore,
         listener: StatusListener | None = None,
     ):
         self.config = config
@@ -85,7 +87,8 @@ class Worker:
         self.tasks: dict[TaskId, TaskRunner] = {}
         self.graceful_timeout = config["task.shutdown.graceful.timeout.ms"] / 1000
         self.restarter = Restarter(RestartSchedule.from_worker_config(config))
-        originals = getattr(config, "originals", config)
+        # the settings as given, before parsing (WorkerConfig.originals); a plain mapping serves as its own
+        originals = cast(Mapping[str, Any], getattr(config, "originals", config))
         self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
         remember_config(originals)
 
@@ -99,7 +102,7 @@ class Worker:
         await asyncio.gather(*(self.stop_connector(n) for n in list(self.connectors)))
         self.config_transformer.close()
 
-    def transform(self, config: dict[str, str], connector_class: type | None = None) -> dict[str, str]:
+    def transform(self, config: Mapping[str, str | None], connector_class: type | None = None) -> dict[str, str]:
         """The config with its `${provider:path:key}` variables resolved; only ever handed to a running
         connector or task, never stored or shown. Its secrets are masked in this process's output from now on."""
         resolved = self.config_transformer.transform(config)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import orjson
 
 from ..files import tighten, write_atomically
 from ..runtime.states import TargetState
+from .base import ConfigBackingStore
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ class ConnectorEntry:
     tasks: list[dict[str, str]] = field(default_factory=list)
 
 
-class FileConfigStore:
+class FileConfigStore(ConfigBackingStore):
     """Every change is written to a temp file that atomically replaces the old one (after fsync); the file is
     owner-only (0600), as connector configs hold passwords."""
 
@@ -36,10 +38,9 @@ class FileConfigStore:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        if not self.path or not os.path.exists(self.path):
+        raw = await asyncio.to_thread(_read_private, self.path) if self.path else None
+        if raw is None:
             return
-        tighten(self.path)
-        raw = await asyncio.to_thread(_read, self.path)
         data = orjson.loads(raw) if raw.strip() else {}
         for name, e in data.get("connectors", {}).items():
             self._entries[name] = ConnectorEntry(
@@ -71,7 +72,7 @@ class FileConfigStore:
 
     # -- writes (durable when they return) ------------------------------------------------------------
     async def put_connector_config(
-        self, name: str, config: dict[str, str], target_state: TargetState | None = None
+        self, name: str, config: Mapping[str, str], target_state: TargetState | None = None
     ) -> None:
         """Creates or replaces the config; a new connector starts in `target_state` (default STARTED),
         an existing one keeps its target state unless one is given."""
@@ -88,7 +89,7 @@ class FileConfigStore:
         self._entries[name].target_state = target_state
         await self._save()
 
-    async def put_task_configs(self, name: str, tasks: list[dict[str, str]]) -> None:
+    async def put_task_configs(self, name: str, tasks: Sequence[Mapping[str, str]]) -> None:
         self._entries[name].tasks = [dict(t) for t in tasks]
         await self._save()
 
@@ -111,6 +112,10 @@ class FileConfigStore:
             await asyncio.to_thread(write_atomically, self.path, data)
 
 
-def _read(path: str) -> bytes:
+def _read_private(path: str) -> bytes | None:
+    """The file's bytes (None when there is none), after making it owner-only."""
+    if not os.path.exists(path):
+        return None
+    tighten(path)
     with open(path, "rb") as f:
         return f.read()

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..distributed.state import ClusterConfigState, SessionKey
 from ..errors import ConfigError, ConnectError
 from ..runtime.states import TargetState, TaskId
+from .base import ConfigBackingStore
 from .internal_format import decode, encode
 from .internal_topics import store_log
 
@@ -111,7 +112,7 @@ def parse_task_key(key: str) -> TaskId | None:
         return None
 
 
-class KafkaConfigStore:
+class KafkaConfigStore(ConfigBackingStore):
     """The config topic of a Connect cluster. Writes return once the store has read them back (so a snapshot taken
     after a write shows it), as KafkaConfigBackingStore's do; the herder must be the only writer (the leader)."""
 
@@ -212,7 +213,11 @@ class KafkaConfigStore:
             "connector configuration removal", [(CONNECTOR_PREFIX + name, None), (TARGET_STATE_PREFIX + name, None)]
         )
 
-    async def put_task_configs(self, name: str, configs: list[Mapping[str, str]]) -> None:
+    async def remove_connector(self, name: str) -> None:
+        """ConfigBackingStore's name for remove_connector_config (Kafka's removeConnectorConfig)."""
+        await self.remove_connector_config(name)
+
+    async def put_task_configs(self, name: str, configs: Sequence[Mapping[str, str]]) -> None:
         """One record per task, read back, then the commit record that applies them all at once."""
         await self.refresh(READ_WRITE_TOTAL_TIMEOUT_S)
         if configs:

@@ -20,6 +20,7 @@ from aiokafka import errors as kerrors
 
 from ..errors import ConnectError
 from ..transport.base import ProducerRecord, RecordMetadata
+from ..transport.kafka import patches
 from ..transport.kafka.config import CONSUMER_SETTINGS, client_kwargs
 from ..transport.kafka.outage import _retry
 from ..transport.kafka.producer import KafkaProducer
@@ -70,6 +71,7 @@ class KafkaBasedLog:
         """Creates/checks the topic, reads it to its end (the callback sees every record), then follows it."""
         if self._task is not None:
             return
+        patches.install()
         if self._initializer is not None:
             await self._initializer()
         self._producer = KafkaProducer(self.bootstrap, self._producer_config)

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ..errors import ConfigError
+from .base import OffsetBackingStore
 from .internal_format import decode, encode, java_map
 from .internal_topics import store_log
 from .offsets import partition_key
@@ -47,7 +48,7 @@ def parse_offset_key(key: bytes | None) -> tuple[str, dict[str, Any]] | None:
     return value[0], value[1]
 
 
-class KafkaOffsetStore:
+class KafkaOffsetStore(OffsetBackingStore):
     """Same methods as FileOffsetStore, backed by the offset topic (shared by every worker of the cluster)."""
 
     def __init__(

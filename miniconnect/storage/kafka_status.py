@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..runtime.states import State, TaskId
+from .base import StatusBackingStore
 from .internal_format import decode, encode
 from .internal_topics import store_log
 from .status import Status
@@ -94,7 +95,7 @@ def parse_task_status_key(key: str) -> TaskId | None:
         return None
 
 
-class KafkaStatusStore:
+class KafkaStatusStore(StatusBackingStore):
     """MemoryStatusStore's methods over the status topic; `generation` is stamped on statuses that carry none."""
 
     def __init__(

@@ -9,15 +9,21 @@ from typing import Any
 
 import orjson
 
+from ..connector import partition_key
 from ..files import tighten, write_atomically
+from .base import OffsetBackingStore
 
 
-def partition_key(partition: Mapping[str, Any]) -> str:
-    """Canonical JSON of a source partition map (sorted keys), used to key offsets."""
-    return orjson.dumps(dict(partition), option=orjson.OPT_SORT_KEYS).decode()
+def _read_private(path: str) -> bytes | None:
+    """The file's bytes (None when there is none), after making it owner-only."""
+    if not os.path.exists(path):
+        return None
+    tighten(path)
+    with open(path, "rb") as f:
+        return f.read()
 
 
-class FileOffsetStore:
+class FileOffsetStore(OffsetBackingStore):
     """Standalone mode's `offset.storage.file.filename`: JSON of connector -> partition key -> offset.
 
     Writes go to an owner-only temp file that replaces the old one atomically, so a crash never leaves a torn
@@ -30,10 +36,8 @@ class FileOffsetStore:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        if os.path.exists(self.path):
-            tighten(self.path)
-            with open(self.path, "rb") as f:
-                raw = f.read()
+        raw = await asyncio.to_thread(_read_private, self.path)
+        if raw is not None:
             self._data = orjson.loads(raw) if raw.strip() else {}
 
     async def stop(self) -> None:

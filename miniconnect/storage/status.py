@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..runtime.states import State, TaskId
+from .base import StatusBackingStore
 
 
 @dataclass(slots=True)
@@ -18,13 +19,19 @@ class Status:
     version: str | None = None  # the connector's or task's plugin version (Kafka 4.1 status records carry it)
 
 
-class MemoryStatusStore:
+class MemoryStatusStore(StatusBackingStore):
     """Standalone mode's status backing store: in memory, rebuilt from worker reports after a restart."""
 
     def __init__(self) -> None:
         self._connectors: dict[str, Status] = {}
         self._tasks: dict[str, dict[int, Status]] = {}
         self._topics: dict[str, dict[str, None]] = {}  # dict as an insertion-ordered set
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
 
     # -- connectors and tasks --------------------------------------------------------------------
     def put_connector(self, name: str, status: Status) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Mapping
@@ -31,7 +32,9 @@ class FileStreamSinkTask(SinkTask):
 
     async def start(self, props: dict[str, str]) -> None:
         self.filename = props.get("file") or None
-        self.stream = open(self.filename, "a", encoding="utf-8") if self.filename else sys.stdout
+        self.stream = (
+            await asyncio.to_thread(open, self.filename, "a", encoding="utf-8") if self.filename else sys.stdout
+        )
 
     async def put(self, records: list[SinkRecord]) -> None:
         self.stream.write("".join(_text(r.value) + "\n" for r in records))

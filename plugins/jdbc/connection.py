@@ -68,7 +68,7 @@ async def _connect_once(jdbc: JdbcUrl) -> Any:
         if not uri and path != ":memory:" and jdbc.param("open_mode", "").lower() == "readonly":
             path, uri = f"file:{path}?mode=ro", True
         if not uri and path != ":memory:":
-            path = os.path.expanduser(path)
+            path = os.path.expanduser(path)  # noqa: ASYNC240 (string work, no file is read)
         # isolation_level=None: the caller issues BEGIN/COMMIT itself, so reads never hold a stale snapshot
         return await aiosqlite.connect(path, uri=uri, isolation_level=None)
     raise ConnectError(f"Unsupported database dialect {jdbc.dialect!r}")

@@ -12,70 +12,17 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from helpers.distributed import _grow, _lines, request, running, status, wait_for
 from kafka_topics import committed_offsets, read_topic
 from worker_process import WorkerProcess, distributed_worker
-
-TIMEOUT = 90.0
 
 
 def _uid() -> str:
     return uuid.uuid4().hex[:8]
-
-
-def _lines(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
-
-
-def request(
-    worker: WorkerProcess,
-    method: str,
-    path: str,
-    json: Any = None,
-    ok: tuple[int, ...] = (200, 201, 202, 204),
-    timeout: float = TIMEOUT,
-) -> httpx.Response:
-    """A REST call retried while the cluster rebalances (409, or 500 "a rebalance is expected"), as clients of a
-    Connect cluster do."""
-    deadline = time.monotonic() + timeout
-    while True:
-        r = worker.rest(method, path, json)
-        if r.status_code in ok:
-            return r
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{method} {path} on {worker.url}: {r.status_code} {r.text}\n{worker.log()[-4000:]}")
-        time.sleep(0.3)
-
-
-def wait_for(what: str, predicate: Callable[[], Any], workers: list[WorkerProcess], timeout: float = TIMEOUT) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except (httpx.HTTPError, KeyError, ValueError):
-            value = None
-        if value:
-            return value
-        time.sleep(0.3)
-    logs = "\n".join(f"--- {w.url}\n{w.log()[-3000:]}" for w in workers)
-    raise TimeoutError(f"timed out waiting for {what}\n{logs}")
-
-
-def status(worker: WorkerProcess, name: str) -> dict[str, Any] | None:
-    r = worker.rest("GET", f"/connectors/{name}/status")
-    return r.json() if r.status_code == 200 else None
-
-
-def running(worker: WorkerProcess, name: str, tasks: int) -> dict[str, Any] | None:
-    s = status(worker, name)
-    if s and s["connector"]["state"] == "RUNNING" and [t["state"] for t in s["tasks"]] == ["RUNNING"] * tasks:
-        return s
-    return None
 
 
 def task_starts(workers: list[WorkerProcess]) -> Counter[str]:
@@ -228,19 +175,6 @@ def test_three_workers_share_connectors(cluster, tmp_path: Path) -> None:
             assert now == f"127.0.0.1:{w4.port}" and after[f"{n}-0"] == starts[f"{n}-0"] + 1
 
 
-def _grow(path: Path, stop: threading.Event, width: int = 8) -> list[int]:
-    written: list[int] = []
-    n = 0
-    with open(path, "a") as f:
-        while not stop.is_set():
-            f.write("".join(f"{i:0{width}d}\n" for i in range(n, n + 50)))
-            f.flush()
-            written.extend(range(n, n + 50))
-            n += 50
-            time.sleep(0.02)
-    return written
-
-
 def _payload(value: bytes) -> Any:
     """A JsonConverter value, with or without the schema envelope."""
     decoded = json.loads(value)
@@ -304,9 +238,9 @@ def test_sigkill_moves_tasks_without_losing_records(cluster, tmp_path: Path, kaf
 def test_sigkill_moves_jdbc_sink_tasks_without_losing_rows(cluster, pg_db, kafka_bootstrap: str) -> None:
     """A JDBC sink (2 tasks on 2 workers) into PostgreSQL: one worker is killed mid-stream, its task continues on
     the other from the group's committed positions; every order is in the table, duplicates counted."""
-    from test_jdbc_sink_e2e import kafka_produce
-    from test_jdbc_sink_e2e_kill import Counter as RowCounter
-    from test_jdbc_sink_e2e_kill import N, stream
+    from helpers.jdbc_sink import kafka_produce
+    from helpers.sink_stream import Counter as RowCounter
+    from helpers.sink_stream import N, stream
 
     topic = f"orders_{_uid()}"
     records = stream(0)

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from helpers.distributed import wait_for
 from servers import run_async
-from test_distributed import wait_for
 from worker_process import distributed_worker
 
 
@@ -137,8 +137,8 @@ def test_work_whose_plugin_a_worker_lacks_fails_there_with_the_class_named(
 ) -> None:
     """Two workers, only one has the plugin (in its plugin.path): what is assigned to the other FAILS with a trace
     naming the class, as on a JVM worker; what runs where the plugin is stays RUNNING."""
+    from helpers.distributed import request, status
     from kafka_topics import read_topic
-    from test_distributed import request, status
 
     group = f"noplugin-{_uid()}"
     plugins = tmp_path / "plugins"

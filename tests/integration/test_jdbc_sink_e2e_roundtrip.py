@@ -9,9 +9,9 @@ import decimal
 import struct
 from pathlib import Path
 
+from helpers.jdbc_source import Harness
 from miniconnect_plugins.jdbc.sink import JdbcSinkTask
 from servers import DbServer
-from test_jdbc_source_common import Harness
 
 from miniconnect.connector import SinkTaskContext
 from miniconnect.data.records import SinkRecord

@@ -8,7 +8,7 @@ import decimal
 import uuid
 
 import pytest
-from test_jdbc_source_common import Harness, connector_for, values
+from helpers.jdbc_source import Harness, connector_for, values
 
 from miniconnect.data import schema as S
 

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.source_e2e import SEED_1, SEED_2, TOPIC_1, TOPIC_2, end_offset, offsets, read, seed, sql, wait_end
 from servers import DbServer
-from test_jdbc_source_e2e import SEED_1, SEED_2, TOPIC_1, TOPIC_2, end_offset, offsets, read, seed, sql, wait_end
 from worker_process import WorkerProcess
 
 ROWS, MORE = 100_000, 500

@@ -7,7 +7,7 @@ import decimal
 import sqlite3
 
 import pytest
-from test_jdbc_source_common import Harness, connector_for, values
+from helpers.jdbc_source import Harness, connector_for, values
 
 from miniconnect.data import schema as S
 

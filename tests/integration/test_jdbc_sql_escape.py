@@ -15,11 +15,11 @@ import sqlite3
 from typing import Any
 
 import pytest
+from helpers.jdbc_source import Harness, connector_for
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from miniconnect_plugins.jdbc.sink import JdbcSinkTask
 from servers import run_async
-from test_jdbc_source_common import Harness, connector_for
 
 from miniconnect.connector import SinkTaskContext
 from miniconnect.converters.json import JsonConverter

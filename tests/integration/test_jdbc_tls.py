@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from helpers.source_e2e import sql
 from miniconnect_plugins.jdbc.connection import close_connection, open_connection
 from miniconnect_plugins.jdbc.url import parse_jdbc_url
 from servers import DbServer
 from servers.certs import STORE_PASSWORD, CertAuthority
 from servers.postgres import CERT_USER
-from test_jdbc_source_e2e import sql
 from worker_process import WorkerProcess
 
 from miniconnect.errors import ConnectError

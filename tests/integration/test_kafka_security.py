@@ -197,7 +197,7 @@ def test_jdbc_pipeline_over_sasl_ssl(tmp_path: Path, kafka_secure, pg_db) -> Non
     """PostgreSQL -> Kafka (SASL_SSL, PLAIN for the worker, SCRAM-SHA-256 for the sink's consumer by connector
     override, the worker's consumer.* credentials being wrong) -> PostgreSQL, the database password from
     `${file:...}`."""
-    from test_jdbc_source_e2e import sql
+    from helpers.source_e2e import sql
 
     worker_security = _security(kafka_secure, "SASL_SSL", "PLAIN", **{"sasl.jaas.config": _jaas("PLAIN", "connect")})
     props = {

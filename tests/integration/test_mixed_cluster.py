@@ -17,40 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.distributed import TIMEOUT, _grow, _lines, request, running, status, wait_for
+from helpers.mixed_cluster import STRING, _group_props
 from jvm_connect import JvmConnectWorker
-from test_distributed import TIMEOUT, _grow, _lines, request, running, status, wait_for
 from worker_process import distributed_worker, free_port
-
-STRING = {
-    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-    "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-}
 
 
 def _uid() -> str:
     return uuid.uuid4().hex[:8]
-
-
-def _group_props(bootstrap: str, group: str, protocol: str) -> dict[str, str]:
-    return {
-        "bootstrap.servers": bootstrap,
-        "group.id": group,
-        "config.storage.topic": f"{group}-configs",
-        "offset.storage.topic": f"{group}-offsets",
-        "status.storage.topic": f"{group}-status",
-        "config.storage.replication.factor": "1",
-        "offset.storage.replication.factor": "1",
-        "status.storage.replication.factor": "1",
-        "offset.storage.partitions": "3",
-        "status.storage.partitions": "1",
-        "scheduled.rebalance.max.delay.ms": "5000",
-        "heartbeat.interval.ms": "1000",
-        "session.timeout.ms": "10000",
-        "offset.flush.interval.ms": "500",
-        "connect.protocol": protocol,
-        "rest.advertised.host.name": "127.0.0.1",
-        **STRING,
-    }
 
 
 def _jvm(tmp: Path, bootstrap: str, group: str, protocol: str, port: int | None = None) -> JvmConnectWorker:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import jvm_connect
 import pytest
-from test_mixed_cluster import _group_props
+from helpers.mixed_cluster import _group_props
 from worker_process import WorkerProcess, distributed_worker, free_port
 
 pytestmark = pytest.mark.skipif(not jvm_connect.available(), reason="run scripts/test-deps.sh: no Connect jars")

@@ -10,8 +10,8 @@ import json
 import uuid
 from pathlib import Path
 
+from helpers.source_e2e import sql
 from servers import DbServer
-from test_jdbc_source_e2e import sql
 from worker_process import WorkerProcess
 
 FILE_PROVIDER = "org.apache.kafka.common.config.provider.FileConfigProvider"

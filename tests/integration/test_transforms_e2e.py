@@ -369,7 +369,7 @@ def _jdbc_sink(server: Any, tolerance: str) -> dict[str, str]:
 
 
 def test_jdbc_sink_tolerates_bad_records_into_the_dlq(pg_db: Any, tmp_path: Path) -> None:
-    from test_jdbc_sink_e2e import topics_produce
+    from helpers.jdbc_sink import topics_produce
 
     _pg_execute(pg_db, "CREATE TABLE orders (id INT PRIMARY KEY, name VARCHAR(10) NOT NULL, qty INT)")
     lines, bad = _jdbc_lines(100_000, 2000)
@@ -415,7 +415,7 @@ def test_jdbc_sink_tolerates_bad_records_into_the_dlq(pg_db: Any, tmp_path: Path
 
 
 def test_jdbc_sink_fails_at_the_first_bad_record_with_tolerance_none(pg_db: Any, tmp_path: Path) -> None:
-    from test_jdbc_sink_e2e import topics_produce
+    from helpers.jdbc_sink import topics_produce
 
     _pg_execute(pg_db, "CREATE TABLE orders (id INT PRIMARY KEY, name VARCHAR(10) NOT NULL, qty INT)")
     lines = [_order(i) for i in range(20)]

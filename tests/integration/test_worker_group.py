@@ -11,12 +11,12 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 from group_worker import GroupWorker, snapshot_of
+from helpers.worker_group import eventually
 
 from miniconnect.distributed.member import GroupError, WorkerGroupMember
 from miniconnect.errors import ConnectError
@@ -26,15 +26,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 CONNECTORS = {"alpha": 3, "beta": 3, "gamma": 2}
 ALL_TASKS = sorted(TaskId(c, i) for c, n in CONNECTORS.items() for i in range(n))
-DEADLINE_S = 90
-
-
-async def eventually(what: str, check: Callable[[], bool], timeout: float = DEADLINE_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.1)
 
 
 def settled(workers: list[GroupWorker], tasks: list[TaskId] = ALL_TASKS) -> bool:

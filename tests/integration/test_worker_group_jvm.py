@@ -15,9 +15,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from group_worker import GroupWorker, snapshot_of
+from helpers.worker_group import eventually
 from javaharness.harness import CONNECT_LIBS
 from jvm_connect import LOG4J2
-from test_worker_group import eventually
 from worker_process import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

@@ -149,7 +149,7 @@ def test_ddl_text_per_dialect() -> None:
 def test_copy_first_backs_off_after_conflicts_and_stops_after_other_errors() -> None:
     tries = CopyFirst()
     pattern = []
-    for batch in range(40):
+    for _batch in range(40):
         wanted = tries.wanted()
         pattern.append(wanted)
         if wanted:

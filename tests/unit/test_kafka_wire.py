@@ -3,8 +3,10 @@
 import pytest
 from aiokafka.protocol import produce
 
-from miniconnect.transport import kafka  # noqa: F401  (installs the encoder)
+from miniconnect.transport.kafka import patches
 from miniconnect.transport.kafka.wire import _is_known_schema, encode_produce_request, install
+
+patches.install()  # what a Kafka client's start() does
 
 VERSIONS = [getattr(produce, f"ProduceRequest_v{v}") for v in range(3, 9) if hasattr(produce, f"ProduceRequest_v{v}")]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from test_worker import SOURCE, CountingSource, CountingSourceTask, eventually, start_connector, worker  # noqa: F401
+from helpers.worker import SOURCE, CountingSource, CountingSourceTask, eventually, start_connector
 
 from miniconnect.connector import TopicPartition
 from miniconnect.data.records import SourceRecord
@@ -37,7 +37,7 @@ class KeylessCommittingSource(CountingSource):
     task_class = KeylessCommittingTask
 
 
-async def test_commit_record_sees_each_record_and_keys_stay_null(worker: Worker) -> None:  # noqa: F811
+async def test_commit_record_sees_each_record_and_keys_stay_null(worker: Worker) -> None:
     COMMITTED.clear()
     worker.plugins.register(KeylessCommittingSource)
     await start_connector(

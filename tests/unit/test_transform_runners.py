@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_worker import SOURCE, Listener, eventually, start_connector, worker  # noqa: F401
+from helpers.worker import SOURCE, Listener, eventually, start_connector
 
 from miniconnect.config.configdef import ConfigDef, ConfigType
 from miniconnect.connector import TopicPartition
@@ -46,7 +46,7 @@ async def _values(w: Worker, topic: str, n: int) -> list[bytes]:
         await consumer.stop()
 
 
-async def test_source_tolerates_a_failing_transform_and_still_stores_the_offsets(worker: Worker) -> None:  # noqa: F811
+async def test_source_tolerates_a_failing_transform_and_still_stores_the_offsets(worker: Worker) -> None:
     worker.plugins.register(FailEvery)
     await start_connector(
         worker,
@@ -68,7 +68,7 @@ async def test_source_tolerates_a_failing_transform_and_still_stores_the_offsets
     assert await worker.transport.end_offsets([TopicPartition("t", 0)]) == {TopicPartition("t", 0): 245}
 
 
-async def test_source_fails_on_a_failing_transform_with_tolerance_none(worker: Worker) -> None:  # noqa: F811
+async def test_source_fails_on_a_failing_transform_with_tolerance_none(worker: Worker) -> None:
     listener: Listener = worker.listener  # type: ignore[assignment]
     worker.plugins.register(FailEvery)
     await start_connector(
@@ -89,7 +89,7 @@ async def test_source_fails_on_a_failing_transform_with_tolerance_none(worker: W
     assert worker.offsets.all("src") == []
 
 
-async def test_filter_drops_records_and_their_offsets_count(worker: Worker) -> None:  # noqa: F811
+async def test_filter_drops_records_and_their_offsets_count(worker: Worker) -> None:
     await start_connector(
         worker,
         "src",

@@ -170,7 +170,7 @@ class EmbeddedLog(Transport):
             self._retention_task = None
         for ev in self._waiters:
             ev.set()
-        while self._group_commit._task is not None:  # let an fsync in flight finish before closing files
+        while self._group_commit._task is not None:  # noqa: ASYNC110 (let an fsync in flight finish before closing files)
             await asyncio.sleep(0.001)
         for plog in self._partitions.values():
             plog.close()

@@ -15,6 +15,7 @@ from ...connector import TopicPartition
 from ...errors import ConnectError, RetriableError
 from ..base import CommitFailed, Consumer, ConsumerRecord, RebalanceCallback, RecordBatch, records_of
 from . import fetch as kafka_fetch
+from . import patches
 from .config import CONSUMER_DEFAULTS, CONSUMER_SETTINGS, assignors, client_kwargs
 from .outage import _retry
 from .producer import consume_outcome
@@ -82,6 +83,7 @@ class KafkaConsumer(Consumer):
     async def start(self) -> None:
         if self._consumer is not None:
             return
+        patches.install()
 
         async def attempt() -> AIOKafkaConsumer:
             c = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group_id, **self._kwargs)

@@ -15,6 +15,7 @@ from ...errors import ConnectError
 from ..base import Producer, ProducerRecord, RecordMetadata
 from ..base import new_record_metadata as _new_record_metadata
 from ..embedded.partitioner import partition_for_key
+from . import patches
 from .config import PRODUCER_DEFAULTS, PRODUCER_SETTINGS, client_kwargs
 from .outage import _retry
 
@@ -43,6 +44,7 @@ class KafkaProducer(Producer):
     async def start(self) -> None:
         if self._producer is not None:
             return
+        patches.install()
 
         async def attempt() -> AIOKafkaProducer:
             p = AIOKafkaProducer(bootstrap_servers=self.bootstrap, **self._kwargs)

@@ -19,6 +19,7 @@ from aiokafka.protocol.commit import OffsetCommitRequest
 from ...connector import TopicPartition
 from ...errors import ConnectError
 from ..base import Consumer, GroupNotEmpty, NewTopic, Producer, Transport
+from . import patches
 from .config import ADMIN_SETTINGS, CONSUMER_SETTINGS, client_kwargs
 from .consumer import KafkaConsumer
 from .outage import _retry
@@ -77,6 +78,7 @@ class KafkaTransport(Transport):
     async def start(self) -> None:
         if self._admin is not None:
             return
+        patches.install()
         kwargs = client_kwargs(self.admin_config, ADMIN_SETTINGS, "admin")
 
         async def attempt() -> AIOKafkaAdminClient:

@@ -1,6 +1,6 @@
 """Confluent's JdbcSinkConnector for PostgreSQL, MySQL/MariaDB and SQLite: batched, transactional table writes."""
 
-from .task import JdbcSinkTask
 from .connector import JdbcSinkConnector
+from .task import JdbcSinkTask
 
 __all__ = ["JdbcSinkConnector", "JdbcSinkTask"]
