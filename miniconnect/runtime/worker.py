@@ -134,11 +134,11 @@ class Worker:
             self.listener.on_task_state(
                 tid, State.RUNNING, f"Waiting for an outage to end (task restarts in {delay:.1f} s): {describe(error)}"
             )
-        configs = runner.restart_configs
+        connector_config, task_config, target = runner.restart_configs
 
         async def restart() -> None:
             if self.tasks.get(tid) is runner:
-                await self.start_task(tid, *configs, auto=True)
+                await self.start_task(tid, connector_config, task_config, target, auto=True)
 
         self.restarter.start(tid, f"task {tid}", error, delay, restart)
 

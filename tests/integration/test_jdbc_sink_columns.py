@@ -283,7 +283,7 @@ async def test_postgres_refusals_write_nothing_and_records_then_do(pg_db: Any, t
     binary COPY form here (jsonb) is refused before anything is sent. put() then does what it always did."""
     db = Db("postgresql", pg_db.connection_config(), pg_db)
     schema = Schema.struct([("id", STRING_SCHEMA), ("doc", OPTIONAL_STRING_SCHEMA)], name="doc")
-    good = [Struct(schema, [f"id-{i}", '{"a": %d}' % i]) for i in range(50)]
+    good = [Struct(schema, [f"id-{i}", f'{{"a": {i}}}']) for i in range(50)]
     nul = [*good[:10], Struct(schema, ["id-nul", "a\x00b"]), *good[10:]]
     task = await task_for(db, "docs")
     try:

@@ -16,7 +16,6 @@ from helpers.sink_stream import UPDATES, Counter, N, order_id, stream
 from servers import DbServer
 from worker_process import WorkerProcess
 
-
 COLUMNS_LOG = "JDBC sink task writes batches as columns"
 
 
