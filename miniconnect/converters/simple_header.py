@@ -8,6 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .. import CONNECT_VERSION
+from ..config.configdef import ConfigDef
 from ..data.records import Headers
 from ..data.schema import (
     BOOLEAN_SCHEMA,
@@ -21,7 +23,6 @@ from ..data.schema import (
 )
 from ..data.values import convert_to_string_bytes
 from .base import Converter
-from .json import converter_config_def
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -30,10 +31,11 @@ _INT_SCHEMAS = ((8, INT8_SCHEMA), (16, INT16_SCHEMA), (32, INT32_SCHEMA), (64, I
 
 class SimpleHeaderConverter(Converter):
     class_name = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     ignores_headers = True
     converter = False
     header_converter = True
-    config_def = converter_config_def()
+    config_def = ConfigDef()  # SimpleHeaderConverter.config(): no keys
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         pass
