@@ -138,7 +138,7 @@ def first_difference(jvm: Any, mini: Any, where: str = "body") -> str:
             if jvm.get(k, "<absent>") != mini.get(k, "<absent>"):
                 return first_difference(jvm.get(k, "<absent>"), mini.get(k, "<absent>"), f"{where}.{k}")
     if isinstance(jvm, list) and isinstance(mini, list) and len(jvm) == len(mini):
-        for i, (a, b) in enumerate(zip(jvm, mini)):
+        for i, (a, b) in enumerate(zip(jvm, mini, strict=True)):
             if a != b:
                 return first_difference(a, b, f"{where}[{i}]")
     return f"{where}: jvm {json.dumps(jvm)[:400]} / mini {json.dumps(mini)[:400]}"
