@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
@@ -15,7 +16,14 @@ from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
-from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
+from .error_handling import (
+    KEY_CONVERTER,
+    TRANSFORMATION,
+    VALUE_CONVERTER,
+    ErrorHandler,
+    ErrorPath,
+    Original,
+)
 from .runner import TaskRunner, all_null
 from .states import TaskId
 
@@ -91,6 +99,7 @@ class SinkTaskRunner(TaskRunner):
     ):
         self.errors = ErrorHandler(task_id, connector_config, sink=True)
         super().__init__(task_id, task, task_config, worker)
+        self.errors.stopping = self.context.stopping
         self.task: SinkTask = task
         self.connector_config = connector_config
         self.key_converter, self.value_converter = key_converter, value_converter
@@ -150,7 +159,7 @@ class SinkTaskRunner(TaskRunner):
                 records = None
             if raw:
                 ahead = await self._put_and_read_ahead(
-                    raw, records if records is not None else list(map(self._convert, raw))
+                    raw, records if records is not None else await self._convert_all(raw)
                 )
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
                 ctx.commit_requested = False
@@ -218,7 +227,7 @@ class SinkTaskRunner(TaskRunner):
             for part in slices:
                 try:
                     out += self._convert(part)
-                except RecordConversionError:
+                except (RecordConversionError, ErrorPath):
                     return None
                 await asyncio.sleep(0)
             converted.append(out)
@@ -321,10 +330,10 @@ class SinkTaskRunner(TaskRunner):
                 key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
             values = vc.to_connect_batch(topic, batch.values, headers)
         except Exception:
-            if not self.errors.tolerate_all and not self.errors.dlq_topic and not self.errors.log_enable:
+            if not self.errors.handles_errors:
                 self._raise_conversion_error(batch)
                 raise
-            return self._convert_each(batch)
+            raise ErrorPath from None
         records = list(
             map(
                 new_sink_record,
@@ -344,35 +353,59 @@ class SinkTaskRunner(TaskRunner):
         )
         if self.chain is None:
             return records
-        return self._transform(batch, records, range(len(records)))
+        try:
+            transformed = self.chain.apply_batch(records)
+        except Exception:
+            raise ErrorPath from None
+        return [r for r in transformed if r is not None]
 
-    def _convert_each(self, batch: RecordBatch) -> list[SinkRecord]:
-        """The error path: record by record, a record that does not convert reported and skipped (or the task
-        failed, tolerance none)."""
-        records, positions = [], []
-        for i, (offset, key, value, ts, ttype, headers) in enumerate(
-            zip(batch.offsets, batch.keys, batch.values, batch.timestamps, batch.types_column(), batch.headers)
-        ):
-            stage, conv = KEY_CONVERTER, self.key_converter
+    async def _convert_all(self, raw: list[RecordBatch]) -> list[list[SinkRecord]]:
+        out = []
+        for batch in raw:
             try:
-                key_schema, k = conv.to_connect_data(batch.topic, key, headers)
-                stage, conv = VALUE_CONVERTER, self.value_converter
-                value_schema, v = conv.to_connect_data(batch.topic, value, headers)
-            except Exception as e:
-                self.errors.failed(stage, conv.class_name, e, _original(batch, i))
-                continue
-            records.append(
-                SinkRecord(batch.topic, batch.partition, key_schema, k, value_schema, v, offset, ts, ttype, headers)
+                out.append(self._convert(batch))
+            except ErrorPath:
+                out.append(await self._convert_each(batch))
+        return out
+
+    async def _convert_each(self, batch: RecordBatch) -> list[SinkRecord]:
+        """The error path, as Kafka's WorkerSinkTask.convertAndTransformRecord: record by record, each conversion
+        and transformation through the error handler (retried if retriable, then reported and skipped, or the
+        task failed)."""
+        execute, topic = self.errors.execute, batch.topic
+        kc, vc = self.key_converter, self.value_converter
+        records = []
+        for i, (offset, key, value, ts, ttype, headers) in enumerate(
+            zip(
+                batch.offsets,
+                batch.keys,
+                batch.values,
+                batch.timestamps,
+                batch.types_column(),
+                batch.headers,
+                strict=True,
             )
-            positions.append(i)
-        return records if self.chain is None else self._transform(batch, records, positions)
+        ):
+            original = _original(batch, i)
+            ok, k = await execute(
+                partial(kc.to_connect_data, topic, key, headers), KEY_CONVERTER, kc.class_name, original
+            )
+            if not ok:
+                continue
+            ok, v = await execute(
+                partial(vc.to_connect_data, topic, value, headers), VALUE_CONVERTER, vc.class_name, original
+            )
+            if not ok:
+                continue
+            record: SinkRecord | None = SinkRecord(topic, batch.partition, *k, *v, offset, ts, ttype, headers)
+            if self.chain is not None:
+                record = await self.chain.apply_each(record, partial(self._execute_transformation, original))
+            if record is not None:
+                records.append(record)
+        return records
 
-    def _transform(self, batch: RecordBatch, records: list[SinkRecord], positions: Any) -> list[SinkRecord]:
-        def on_error(i: int, transformation: Any, error: BaseException) -> None:
-            self.errors.failed(TRANSFORMATION, transformation.class_name, error, _original(batch, positions[i]))
-
-        assert self.chain is not None
-        return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
+    def _execute_transformation(self, original: Original, operation: Any, transformation: Any) -> Any:
+        return self.errors.execute(operation, TRANSFORMATION, transformation.class_name, original)
 
     def _raise_conversion_error(self, batch: RecordBatch) -> None:
         """Finds the first record that does not convert and names its coordinates."""

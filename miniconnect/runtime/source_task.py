@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
@@ -84,6 +85,7 @@ class SourceTaskRunner(TaskRunner):
         self._commits_records = type(task).commit_record is not SourceTask.commit_record
         self.chain = chain  # None without transforms: polled records then go to the converters as they are
         self.errors = ErrorHandler(task_id, connector_config, sink=False)
+        self.errors.stopping = self.context.stopping
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
@@ -99,7 +101,7 @@ class SourceTaskRunner(TaskRunner):
                 if records:
                     polled = records
                     if self.chain is not None:
-                        records = self._transform(records)
+                        records = await self._transform(records)
                     batch = await self._convert(records) if records else []
                     if in_flight is not None:
                         await in_flight  # keep one batch in flight: poll the next while this one is acked
@@ -115,36 +117,44 @@ class SourceTaskRunner(TaskRunner):
             if in_flight is not None and not in_flight.done():
                 in_flight.cancel()
 
-    def _transform(self, records: list[SourceRecord]) -> list[SourceRecord]:
+    async def _transform(self, records: list[SourceRecord]) -> list[SourceRecord]:
         """The chain after poll (Kafka's AbstractWorkerSourceTask): dropped or skipped records are not sent, their
-        offsets still count as processed (see _send)."""
-
-        def on_error(i: int, transformation: Any, error: BaseException) -> None:
-            self.errors.failed(TRANSFORMATION, transformation.class_name, error, None, records[i])
-
+        offsets still count as processed (see _send). A failure sends the batch record by record through the error
+        handler (retried if retriable, then skipped or failing the task)."""
         assert self.chain is not None
-        return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
+        try:
+            return [r for r in self.chain.apply_batch(records) if r is not None]
+        except Exception:
+            pass
+        out = []
+        for r in records:
+            transformed = await self.chain.apply_each(r, partial(self._execute_transformation, r))
+            if transformed is not None:
+                out.append(transformed)
+        return out
+
+    def _execute_transformation(self, record: SourceRecord, operation: Any, transformation: Any) -> Any:
+        return self.errors.execute(operation, TRANSFORMATION, transformation.class_name, None, record)
 
     async def _convert(self, records: list[SourceRecord]) -> list[ProducerRecord]:
         try:
             return await self._convert_batch(records)
         except Exception:
-            if not self.errors.tolerate_all:
+            if not self.errors.handles_errors:
                 raise
-        out = _Partial()  # the error path: record by record, failures reported and skipped (None in their place)
+        # the error path, as AbstractWorkerSourceTask.convertTransformedRecord: record by record, each conversion
+        # through the error handler; a skipped record leaves None in its place
+        out = _Partial()
+        execute, kc, vc = self.errors.execute, self.key_converter, self.value_converter
         for r in records:
-            try:
-                out += await self._convert_batch([r])
-            except Exception as e:
-                stage, conv = KEY_CONVERTER, self.key_converter
-                try:
-                    conv.from_connect_data(r.topic, r.key_schema, r.key, r.headers)
-                except Exception:
-                    pass
-                else:
-                    stage, conv = VALUE_CONVERTER, self.value_converter
-                self.errors.failed(stage, conv.class_name, e, None, r)
-                out.append(None)  # type: ignore[arg-type]
+            if r.topic not in self.known_topics:
+                await self._new_topic(r.topic)
+            convert_key = partial(kc.from_connect_data, r.topic, r.key_schema, r.key, r.headers)
+            ok, key = await execute(convert_key, KEY_CONVERTER, kc.class_name, None, r)
+            if ok:
+                convert_value = partial(vc.from_connect_data, r.topic, r.value_schema, r.value, r.headers)
+                ok, value = await execute(convert_value, VALUE_CONVERTER, vc.class_name, None, r)
+            out.append(ProducerRecord(r.topic, key, value, r.kafka_partition, r.timestamp, r.headers) if ok else None)
         return out
 
     async def _convert_batch(self, records: list[SourceRecord]) -> list[ProducerRecord]:
