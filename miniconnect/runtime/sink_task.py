@@ -12,11 +12,13 @@ from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
-from ..data.records import SinkRecord, new_sink_record
+from ..converters.simple_header import SimpleHeaderConverter
+from ..data.records import Header, SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
 from .error_handling import (
+    HEADER_CONVERTER,
     KEY_CONVERTER,
     TRANSFORMATION,
     VALUE_CONVERTER,
@@ -96,6 +98,7 @@ class SinkTaskRunner(TaskRunner):
         consumer_config: dict[str, Any],
         chain: TransformationChain | None = None,
         producer_config: dict[str, Any] | None = None,
+        header_converter: Converter | None = None,
     ):
         self.errors = ErrorHandler(task_id, connector_config, sink=True)
         super().__init__(task_id, task, task_config, worker)
@@ -103,6 +106,7 @@ class SinkTaskRunner(TaskRunner):
         self.task: SinkTask = task
         self.connector_config = connector_config
         self.key_converter, self.value_converter = key_converter, value_converter
+        self.header_converter = header_converter or SimpleHeaderConverter()
         self.headers_wanted = reads_headers(key_converter) or reads_headers(value_converter)
         self.consumer = transport.consumer(sink_group_id(task_id.connector, connector_config), consumer_config)
         self.max_records = int(consumer_config.get("max.poll.records", 500))
@@ -319,7 +323,8 @@ class SinkTaskRunner(TaskRunner):
             self.known_topics.add(topic)
             self.worker.topic_used(self.id.connector, topic)
         kc, vc = self.key_converter, self.value_converter
-        headers = batch.headers if self.headers_wanted and any(batch.headers) else None
+        has_headers = any(batch.headers)
+        headers = batch.headers if self.headers_wanted and has_headers else None
         try:
             if headers is None and all_null(batch.keys):
                 key_schema, key = kc.to_connect_data(topic, None)
@@ -329,6 +334,8 @@ class SinkTaskRunner(TaskRunner):
                 keys = kc.to_connect_batch(topic, batch.keys, headers)
                 key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
             values = vc.to_connect_batch(topic, batch.values, headers)
+            # then the header.converter, as WorkerSinkTask.convertAndTransformRecord
+            connect_headers = [self._connect_headers(topic, h) for h in batch.headers] if has_headers else batch.headers
         except Exception:
             if not self.errors.handles_errors:
                 self._raise_conversion_error(batch)
@@ -347,7 +354,7 @@ class SinkTaskRunner(TaskRunner):
                     batch.offsets,
                     batch.timestamps,
                     batch.types_column(),
-                    batch.headers,
+                    connect_headers,
                 ),
             )
         )
@@ -373,7 +380,7 @@ class SinkTaskRunner(TaskRunner):
         and transformation through the error handler (retried if retriable, then reported and skipped, or the
         task failed)."""
         execute, topic = self.errors.execute, batch.topic
-        kc, vc = self.key_converter, self.value_converter
+        hc, kc, vc = self.header_converter, self.key_converter, self.value_converter
         records = []
         for i, (offset, key, value, ts, ttype, headers) in enumerate(
             zip(
@@ -397,12 +404,27 @@ class SinkTaskRunner(TaskRunner):
             )
             if not ok:
                 continue
+            if headers:
+                convert_headers = partial(self._connect_headers, topic, headers)
+                ok, headers = await execute(convert_headers, HEADER_CONVERTER, hc.class_name, original)
+                if not ok:
+                    continue
             record: SinkRecord | None = SinkRecord(topic, batch.partition, *k, *v, offset, ts, ttype, headers)
             if self.chain is not None:
                 record = await self.chain.apply_each(record, partial(self._execute_transformation, original))
             if record is not None:
                 records.append(record)
         return records
+
+    def _connect_headers(self, topic: str, headers: Any) -> list[Header]:
+        """A record's headers as Connect headers, by the header.converter (WorkerSinkTask.convertHeadersFor)."""
+        if not headers:
+            return []
+        to_connect, out = self.header_converter.to_connect_header, []
+        for key, data in headers:
+            schema, value = to_connect(topic, key, data)
+            out.append(Header(key, value, schema))
+        return out
 
     def _execute_transformation(self, original: Original, operation: Any, transformation: Any) -> Any:
         return self.errors.execute(operation, TRANSFORMATION, transformation.class_name, original)

@@ -11,12 +11,13 @@ from typing import Any
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter, reads_headers
-from ..data.records import SourceRecord, field_getter
+from ..converters.simple_header import SimpleHeaderConverter
+from ..data.records import Header, SourceRecord, field_getter
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..transforms.chain import TransformationChain
 from ..transport.base import ProducerRecord, Transport, producer_records
-from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
-from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, headers_column, relax_gc  # noqa: F401 (re-exported)
+from .error_handling import HEADER_CONVERTER, KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
+from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
 _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA, _SOURCE_PARTITION = (
@@ -65,12 +66,14 @@ class SourceTaskRunner(TaskRunner):
         producer_config: dict[str, Any],
         topic_creation: Any,
         chain: TransformationChain | None = None,
+        header_converter: Converter | None = None,
     ):
         self.reader = StoreOffsetReader(offsets, task_id.connector)
         super().__init__(task_id, task, task_config, worker)
         self.task: SourceTask = task
         self.connector_config = connector_config
         self.key_converter, self.value_converter = key_converter, value_converter
+        self.header_converter = header_converter or SimpleHeaderConverter()
         self.headers_wanted = reads_headers(key_converter) or reads_headers(value_converter)
         self.transport = transport
         self.offset_store = offsets
@@ -145,16 +148,21 @@ class SourceTaskRunner(TaskRunner):
         # the error path, as AbstractWorkerSourceTask.convertTransformedRecord: record by record, each conversion
         # through the error handler; a skipped record leaves None in its place
         out = _Partial()
-        execute, kc, vc = self.errors.execute, self.key_converter, self.value_converter
+        execute, hc, kc, vc = self.errors.execute, self.header_converter, self.key_converter, self.value_converter
         for r in records:
             if r.topic not in self.known_topics:
                 await self._new_topic(r.topic)
-            convert_key = partial(kc.from_connect_data, r.topic, r.key_schema, r.key, r.headers)
-            ok, key = await execute(convert_key, KEY_CONVERTER, kc.class_name, None, r)
+            ok, headers = True, r.headers
+            if headers:
+                convert_headers = partial(self._serialized_headers, r.topic, headers)
+                ok, headers = await execute(convert_headers, HEADER_CONVERTER, hc.class_name, None, r)
             if ok:
-                convert_value = partial(vc.from_connect_data, r.topic, r.value_schema, r.value, r.headers)
+                convert_key = partial(kc.from_connect_data, r.topic, r.key_schema, r.key, headers)
+                ok, key = await execute(convert_key, KEY_CONVERTER, kc.class_name, None, r)
+            if ok:
+                convert_value = partial(vc.from_connect_data, r.topic, r.value_schema, r.value, headers)
                 ok, value = await execute(convert_value, VALUE_CONVERTER, vc.class_name, None, r)
-            out.append(ProducerRecord(r.topic, key, value, r.kafka_partition, r.timestamp, r.headers) if ok else None)
+            out.append(ProducerRecord(r.topic, key, value, r.kafka_partition, r.timestamp, headers) if ok else None)
         return out
 
     async def _convert_batch(self, records: list[SourceRecord]) -> list[ProducerRecord]:
@@ -162,26 +170,38 @@ class SourceTaskRunner(TaskRunner):
         for topic in topics - self.known_topics:
             await self._new_topic(topic)
         kc, vc = self.key_converter, self.value_converter
+        headers: list[Any] = list(map(_HEADERS, records))
+        has_headers = any(headers)
+        if has_headers:  # the header.converter first, as AbstractWorkerSourceTask.convertTransformedRecord
+            headers = [self._serialized_headers(r.topic, h) if h else h for r, h in zip(records, headers, strict=True)]
         if len(topics) == 1:  # the usual case: one converter call per batch
             topic = records[0].topic
-            headers = headers_column(records, _HEADERS, self.headers_wanted)
-            keys = self._null_keys(topic, records) if headers is None else None
+            given = headers if has_headers and self.headers_wanted else None
+            keys = self._null_keys(topic, records) if given is None else None
             if keys is None:
-                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)), headers)
-            values = vc.from_connect_batch(
-                topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)), headers
-            )
+                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)), given)
+            values = vc.from_connect_batch(topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)), given)
         else:
-            keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
-            values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]
+            pairs = zip(records, headers, strict=True)
+            keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, h) for r, h in pairs]
+            pairs = zip(records, headers, strict=True)
+            values = [vc.from_connect_data(r.topic, r.value_schema, r.value, h) for r, h in pairs]
         return producer_records(
-            map(_TOPIC, records),
-            keys,
-            values,
-            map(_PARTITION, records),
-            map(_TIMESTAMP, records),
-            map(_HEADERS, records),
+            map(_TOPIC, records), keys, values, map(_PARTITION, records), map(_TIMESTAMP, records), headers
         )
+
+    def _serialized_headers(self, topic: str, headers: Any) -> list[tuple[str, bytes | None]]:
+        """A record's headers as bytes by the header.converter (AbstractWorkerSourceTask.convertHeaderFor); a plain
+        (key, bytes) pair is already serialized."""
+        hc, out = self.header_converter, []
+        for h in headers:
+            if type(h) is Header:
+                out.append((h.key, hc.from_connect_header(topic, h.key, h.schema, h.value)))
+            elif h[1] is None or isinstance(h[1], (bytes, bytearray)):
+                out.append((h[0], h[1]))
+            else:
+                out.append((h[0], hc.from_connect_header(topic, h[0], None, h[1])))
+        return out
 
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch

@@ -324,7 +324,8 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     d.call("plugin config: predicate", "GET", "/connector-plugins/HasHeaderKey/config")
     for label, converters in (
         ("json", {"header.converter": "org.apache.kafka.connect.json.JsonConverter", "header.converter.x": "1"}),
-        ("json bad option", {"header.converter": "JsonConverter", "header.converter.schemas.enable": "maybe"}),
+        ("json bad option", {"header.converter": "JsonConverter", "header.converter.decimal.format": "TEXT"}),
+        ("json bad boolean", {"header.converter": "JsonConverter", "header.converter.schemas.enable": "maybe"}),
         ("simple", {"header.converter": "org.apache.kafka.connect.storage.SimpleHeaderConverter"}),
         ("string", {"header.converter": "org.apache.kafka.connect.storage.StringConverter"}),
         ("unknown class", {"header.converter": "com.example.NoSuchConverter"}),
