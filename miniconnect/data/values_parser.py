@@ -41,6 +41,8 @@ _TEMPORALS = (  # by the length of the text, as ValueParser.parseAsTemporal
     (10, "date", SimpleDateFormat("yyyy-MM-dd")),
 )
 _JAVA_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_DELIMITER_IN = re.compile(r'[:,{}\[\]"]')
+_JAVA_INTEGER = re.compile(r"[+-]?\d+")
 _JAVA_WHITESPACE = "".join(map(chr, range(33)))  # what Java's String.trim removes
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
 _NUMERIC_ORDER = (Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64)
@@ -52,8 +54,33 @@ def parse_string(text: str | None) -> SchemaAndValue:
         return None, None
     if not text:
         return STRING_SCHEMA, text
+    if _DELIMITER_IN.search(text) is None:  # one token: what most header values are, decided without the parser
+        return _single_token(text)
     parsed = _ValueParser(_Parser(text)).parse(False)
     return (None, None) if parsed is None else parsed
+
+
+def _single_token(text: str) -> SchemaAndValue:
+    """ValueParser.parse(false) of a text without delimiters, as it would go."""
+    token = text.strip(_JAVA_WHITESPACE)
+    if token == "null":
+        return None, None
+    if token in ("true", "false"):
+        return BOOLEAN_SCHEMA, token == "true"
+    if not token:
+        return STRING_SCHEMA, text
+    first = token[0]
+    if first.isdigit() and len(token) == 10:
+        temporal = _as_temporal(token)
+        if temporal is not None:
+            return temporal
+    if first.isdigit() or first in "+-":
+        if len(token) < 19 and _JAVA_INTEGER.fullmatch(token):
+            return _integer(int(token))
+        number = _as_number(token)
+        if number is not None:
+            return number
+    return STRING_SCHEMA, text
 
 
 class _Parser:
@@ -319,11 +346,16 @@ def _as_exact_integer(d: decimal.Decimal) -> SchemaAndValue | None:
     n = int(d)
     if len(str(abs(n))) >= 19 and not _LONG_MIN <= n <= _LONG_MAX:
         return None
-    n = (n + (1 << 63)) % (1 << 64) - (1 << 63)  # BigInteger.longValue: the low 64 bits
-    for bits, schema in ((8, INT8_SCHEMA), (16, INT16_SCHEMA), (32, INT32_SCHEMA)):
-        if -(1 << (bits - 1)) <= n < 1 << (bits - 1):
-            return schema, n
-    return INT64_SCHEMA, n
+    return _integer((n + (1 << 63)) % (1 << 64) - (1 << 63))  # BigInteger.longValue: the low 64 bits
+
+
+def _integer(n: int) -> SchemaAndValue:
+    """The smallest integer type that holds n (a long)."""
+    if -128 <= n < 128:
+        return INT8_SCHEMA, n
+    if -32768 <= n < 32768:
+        return INT16_SCHEMA, n
+    return (INT32_SCHEMA if -(1 << 31) <= n < 1 << 31 else INT64_SCHEMA), n
 
 
 def _as_temporal(token: str | None) -> SchemaAndValue | None:

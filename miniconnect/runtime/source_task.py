@@ -170,8 +170,8 @@ class SourceTaskRunner(TaskRunner):
         for topic in topics - self.known_topics:
             await self._new_topic(topic)
         kc, vc = self.key_converter, self.value_converter
-        headers: list[Any] = list(map(_HEADERS, records))
-        has_headers = any(headers)
+        has_headers = any(map(_HEADERS, records))
+        headers: Any = map(_HEADERS, records)
         if has_headers:  # the header.converter first, as AbstractWorkerSourceTask.convertTransformedRecord
             headers = [self._serialized_headers(r.topic, h) if h else h for r, h in zip(records, headers, strict=True)]
         if len(topics) == 1:  # the usual case: one converter call per batch
@@ -182,6 +182,7 @@ class SourceTaskRunner(TaskRunner):
                 keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)), given)
             values = vc.from_connect_batch(topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)), given)
         else:
+            headers = list(headers)
             pairs = zip(records, headers, strict=True)
             keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, h) for r, h in pairs]
             pairs = zip(records, headers, strict=True)
