@@ -409,7 +409,10 @@ class SinkTaskRunner(TaskRunner):
                 ok, headers = await execute(convert_headers, HEADER_CONVERTER, hc.class_name, original)
                 if not ok:
                     continue
-            record: SinkRecord | None = SinkRecord(topic, batch.partition, *k, *v, offset, ts, ttype, headers)
+            (key_schema, connect_key), (value_schema, connect_value) = k, v
+            record: SinkRecord | None = SinkRecord(
+                topic, batch.partition, key_schema, connect_key, value_schema, connect_value, offset, ts, ttype, headers
+            )
             if self.chain is not None:
                 record = await self.chain.apply_each(record, partial(self._execute_transformation, original))
             if record is not None:

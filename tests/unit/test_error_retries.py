@@ -57,6 +57,13 @@ class FlakyConverter(StringConverter):
         return super().to_connect_data(topic, data, headers)
 
 
+async def _failed_trace(w: Worker, connector: str) -> str:
+    listener: Listener = w.listener  # type: ignore[assignment]
+    task = TaskId(connector, 0)
+    await eventually(lambda: listener.tasks.get(task, (None,))[0] == State.FAILED, timeout=60)
+    return listener.tasks[task][1] or ""
+
+
 def setup_function() -> None:
     FAILED_CALLS.clear()
 
@@ -103,9 +110,7 @@ async def test_source_transform_that_does_not_recover_fails_the_task_after_the_t
         "errors.retry.delay.max.ms": "100",
     }
     await start_connector(worker, "src", config)
-    listener: Listener = worker.listener  # type: ignore[assignment]
-    await eventually(lambda: listener.tasks.get(TaskId("src", 0), (None,))[0] == State.FAILED, timeout=60)
-    trace = listener.tasks[TaskId("src", 0)][1]
+    trace = await _failed_trace(worker, "src")
     assert "Tolerance exceeded in error handler" in trace and "the lookup for 7 is not available yet" in trace
     assert FAILED_CALLS["com.example.FlakyTransform"] >= 2  # retried before giving up
     assert worker.offsets.all("src") == []
@@ -193,9 +198,7 @@ async def test_sink_converter_that_does_not_recover_fails_the_task_with_toleranc
         "errors.retry.delay.max.ms": "100",
     }
     await start_connector(worker, "sink", config)
-    listener: Listener = worker.listener  # type: ignore[assignment]
-    await eventually(lambda: listener.tasks.get(TaskId("sink", 0), (None,))[0] == State.FAILED, timeout=60)
-    trace = listener.tasks[TaskId("sink", 0)][1]
+    trace = await _failed_trace(worker, "sink")
     assert "Tolerance exceeded in error handler" in trace and "the schema service is not reachable" in trace
     committed = await worker.transport.committed_offsets("connect-sink")
     assert committed.get(TopicPartition("numbers", 0), 0) <= 7
