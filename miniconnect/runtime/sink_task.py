@@ -321,7 +321,7 @@ class SinkTaskRunner(TaskRunner):
         topic = batch.topic
         if topic not in self.known_topics:
             self.known_topics.add(topic)
-            self.worker.topic_used(self.id.connector, topic)
+            self.worker.topic_used(self.id.connector, topic, self.id.task)
         kc, vc = self.key_converter, self.value_converter
         has_headers = any(batch.headers)
         headers = batch.headers if self.headers_wanted and has_headers else None
