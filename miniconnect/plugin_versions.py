@@ -48,13 +48,16 @@ def _within(version: str, low_b: str, low: str | None, high: str | None, high_b:
     return True
 
 
-def check_plugin_version(class_name: str, version: str | None, spec: str | None) -> None:
-    """BadRequest with Kafka's text when the plugin's one version does not meet `spec` (None or "latest": any)."""
+def check_plugin_version(class_name: str, version: str | None, spec: str | None, listed: int = 1) -> None:
+    """BadRequest with Kafka's text when the plugin's one version does not meet `spec` (None or "latest": any).
+    `listed`: how many plugin types the class is registered as (Kafka names its version once for each: a
+    converter that is also a header converter twice)."""
     if spec is None or not spec.strip() or spec.strip() == "latest":
         return
     ranges = _ranges(spec)
     if version is not None and any(_within(version, *r) for r in ranges):
         return
     raise BadRequest(
-        f"Plugin {class_name} not found that matches the version range {_text(ranges)}, available versions: [{version}]"
+        f"Plugin {class_name} not found that matches the version range {_text(ranges)}, available versions: "
+        f"[{', '.join([str(version)] * listed)}]"
     )

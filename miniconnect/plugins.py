@@ -373,22 +373,22 @@ class Plugins:
         return list(self._classes["converter"].values())
 
     def plugin_infos(self, connectors_only: bool = True) -> list[dict[str, Any]]:
-        """GET /connector-plugins: sinks then sources (each by class name), then converters if asked."""
+        """GET /connector-plugins: sinks then sources (each by class name), then the other plugins if asked."""
         self.load_all()
         out: list[dict[str, Any]] = []
         connectors = self._classes["connector"]
         for ptype in ("sink", "source"):
             for name in sorted(n for n, c in connectors.items() if c.type == ptype):
                 out.append(_info(name, ptype, connectors[name]))
-        if not connectors_only:
-            converters = self._classes["converter"]
-            for ptype, flag in (("converter", "converter"), ("header_converter", "header_converter")):
-                for name in sorted(n for n, c in converters.items() if getattr(c, flag, ptype == "converter")):
-                    out.append(_info(name, ptype, converters[name]))
+        if not connectors_only:  # in the order of Kafka's ConnectorPluginsResource
             for kind in ("transformation", "predicate"):
                 classes = self._classes[kind]
                 for name in sorted(classes):
                     out.append(_info(name, kind, classes[name]))
+            converters = self._classes["converter"]
+            for ptype, flag in (("converter", "converter"), ("header_converter", "header_converter")):
+                for name in sorted(n for n, c in converters.items() if getattr(c, flag, ptype == "converter")):
+                    out.append(_info(name, ptype, converters[name]))
         return out
 
     def plugin_config(self, name: str, version: str | None = None) -> list[dict[str, Any]]:
@@ -403,7 +403,8 @@ class Plugins:
         for kind in ("converter", "transformation", "predicate"):
             found = self._find(kind, name)
             if found is not None:
-                check_plugin_version(found.class_name, plugin_version(found), version)
+                listed = kind == "converter" and getattr(found, "converter", True) and found.header_converter
+                check_plugin_version(found.class_name, plugin_version(found), version, 2 if listed else 1)
                 return [k.info() for k in found.config_def.keys.values()]
         if self._loaded_non_plugin_class(name):
             raise BadRequest(f"Invalid plugin class {name}. Valid types are {PLUGIN_TYPES}.")

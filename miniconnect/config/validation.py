@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from ..distributed.java_order import hash_map_order
 from ..errors import BadRequest, ConfigError
 from ..plugin_versions import check_plugin_version
 from .configdef import (
@@ -465,7 +466,12 @@ def _check_converter_classes(plugins: Any, props: Mapping[str, Any], values: dic
             continue
         try:
             found[key] = plugins.resolve_converter(str(name).strip())
+            cv.value = found[key].class_name  # the parsed Class, named in full (an alias resolved)
         except Exception:
+            cv.value = None  # a CLASS value that does not parse; then its version is not shown either
+            version_value = values.get(key + ".plugin.version")
+            if version_value is not None:
+                version_value.visible = False
             cv.errors.append(
                 f"Invalid value {str(name).strip()} for configuration {key}: "
                 f"Class {str(name).strip()} could not be found."
@@ -484,9 +490,11 @@ def _converter_infos(props: Mapping[str, Any], converters: dict[str, type]) -> l
         options = {k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix)}
         options.setdefault("converter.type", kind)
         try:
-            values = list(config_def.validate(options).values())
+            validated = config_def.validate(options)
         except Exception as e:
             raise BadRequest(f"Failed to validate the {kind} converter configuration: {e}") from e
+        # ConfigDef.validate lists the values of ConfigDef.validateAll's HashMap, in its order
+        values = [validated[name] for name in hash_map_order(list(validated))]
         out.append(_prefixed_infos(config_def, values, prefix))
     return out
 
@@ -534,15 +542,22 @@ def with_plugin_defaults(
     version of the converter each key names."""
     from ..plugins import plugin_version
 
-    converters = sorted(c.class_name for c in plugins.converter_classes())
+    classes = plugins.converter_classes()
+    # Kafka recommends Converter implementations for key/value and HeaderConverter ones for header.converter
+    recommended = {
+        kind: sorted(c.class_name for c in classes if getattr(c, flag, kind != "header"))
+        for kind, flag in (("key", "converter"), ("value", "converter"), ("header", "header_converter"))
+    }
     version = plugin_version(cls)
     keys = dict(config_def.keys)
     keys[CONNECTOR_VERSION_CONFIG] = dataclasses.replace(
         keys[CONNECTOR_VERSION_CONFIG], default=version, recommender=lambda _n, _p: [version]
     )
-    for _, key in _CONVERTER_KEYS:
+    for kind, key in _CONVERTER_KEYS:
         default = None if worker_config is None else _get(worker_config, key, None)
-        keys[key] = dataclasses.replace(keys[key], default=default, recommender=lambda _n, _p: converters)
+        keys[key] = dataclasses.replace(
+            keys[key], default=default, recommender=lambda _n, _p, names=recommended[kind]: names
+        )
         converter_version = _converter_version(plugins, props.get(key) or default)
         keys[key + ".plugin.version"] = dataclasses.replace(
             keys[key + ".plugin.version"],

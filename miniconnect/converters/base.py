@@ -48,6 +48,13 @@ class Converter(ABC):
         self, topic: str, data: bytes | None, headers: Headers | None = None
     ) -> tuple[Schema | None, Any]: ...
 
+    # -- as a header.converter (Kafka's HeaderConverter): a header value as a record's value would be -----------
+    def from_connect_header(self, topic: str, key: str, schema: Schema | None, value: Any) -> bytes | None:
+        return self.from_connect_data(topic, schema, value)
+
+    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> tuple[Schema | None, Any]:
+        return self.to_connect_data(topic, data)
+
     # -- batch fast paths (optional): converters with per-record setup to amortize override these ----------
     # headers: each record's headers, in order; the runners pass None when no record of the batch has any.
     def from_connect_batch(

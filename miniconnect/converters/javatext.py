@@ -47,9 +47,19 @@ def java_double(x: float) -> str:
     return _java_from_digits(neg, digits, exp)
 
 
+_F32_MAX = 3.4028234663852886e38
+_F32_OVERFLOW = 2.0**128 - 2.0**103  # from here on a double rounds to float32 infinity (half an ulp past the max)
+
+
 def to_float32(x: float) -> float:
-    """The nearest float32, as a Python float (OverflowError beyond float32's range)."""
-    return _pack_f.unpack(_pack_f.pack(x))[0]
+    """The nearest float32, as a Python float (OverflowError beyond float32's range). Doubles just past the largest
+    float32 round to it, as Java's (float) cast does (struct refuses them)."""
+    try:
+        return _pack_f.unpack(_pack_f.pack(x))[0]
+    except OverflowError:
+        if abs(x) < _F32_OVERFLOW:
+            return _F32_MAX if x > 0 else -_F32_MAX
+        raise
 
 
 def java_float(x: float) -> str:
@@ -64,8 +74,11 @@ def java_float(x: float) -> str:
         return repr(f)
     for precision in range(9):  # float32 never needs more than 9 significant digits
         text = f"{f:.{precision}e}"
-        if to_float32(float(text)) == f:
-            break
+        try:
+            if to_float32(float(text)) == f:
+                break
+        except OverflowError:  # rounded up past the largest float32
+            pass
     neg, digits, exp = _split(text)
     return _java_from_digits(neg, digits, exp)
 

@@ -8,6 +8,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from .. import CONNECT_VERSION
 from ..data.records import Headers
 from ..data.schema import (
     OPTIONAL_BOOLEAN_SCHEMA,
@@ -26,6 +27,7 @@ from .base import Converter, converter_config_def
 
 class BooleanConverter(Converter):
     class_name = "org.apache.kafka.connect.converters.BooleanConverter"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     ignores_headers = True
     header_converter = True
     config_def = converter_config_def()
@@ -61,6 +63,8 @@ class BooleanConverter(Converter):
 
 class _NumberConverter(Converter):
     """NumberConverter: `type_name` as in Kafka's messages, `fmt` the struct format of Kafka's serializer."""
+
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
 
     ignores_headers = True
     header_converter = True

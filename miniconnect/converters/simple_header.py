@@ -1,38 +1,30 @@
 """SimpleHeaderConverter, Kafka's default header.converter: header values as the text Values.convertToString
-writes, read back with the schema inferred from the text (a subset of Values.parseString: booleans, integers,
-decimals as float64, else the string)."""
+writes, read back with the schema and value Values.parseString finds in the text."""
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Mapping
 from typing import Any
 
+from .. import CONNECT_VERSION
+from ..config.configdef import ConfigDef
 from ..data.records import Headers
-from ..data.schema import (
-    BOOLEAN_SCHEMA,
-    FLOAT64_SCHEMA,
-    INT8_SCHEMA,
-    INT16_SCHEMA,
-    INT32_SCHEMA,
-    INT64_SCHEMA,
-    STRING_SCHEMA,
-    Schema,
-)
+from ..data.schema import BYTES_SCHEMA, STRING_SCHEMA, Schema
 from ..data.values import convert_to_string_bytes
-from .base import Converter, converter_config_def
+from ..data.values_parser import parse_string
+from .base import Converter
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_INT_SCHEMAS = ((8, INT8_SCHEMA), (16, INT16_SCHEMA), (32, INT32_SCHEMA), (64, INT64_SCHEMA))
+log = logging.getLogger(__name__)
 
 
 class SimpleHeaderConverter(Converter):
     class_name = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+    version = CONNECT_VERSION  # a re-implementation of Kafka's own class reports its version, as Kafka does
     ignores_headers = True
     converter = False
     header_converter = True
-    config_def = converter_config_def()
+    config_def = ConfigDef()  # SimpleHeaderConverter.config(): no keys
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         pass
@@ -45,16 +37,16 @@ class SimpleHeaderConverter(Converter):
     def to_connect_data(
         self, topic: str, data: bytes | None, headers: Headers | None = None
     ) -> tuple[Schema | None, Any]:
+        return self.to_connect_header(topic, "", data)
+
+    def to_connect_header(self, topic: str, key: str, data: bytes | None) -> tuple[Schema | None, Any]:
         if data is None:
             return None, None
-        text = data.decode("utf-8", "replace")
-        if text in ("true", "false"):
-            return BOOLEAN_SCHEMA, text == "true"
-        if _INTEGER.fullmatch(text):
-            n = int(text)
-            for bits, schema in _INT_SCHEMAS:
-                if -(1 << (bits - 1)) <= n < 1 << (bits - 1):
-                    return schema, n
-        elif _NUMBER.fullmatch(text):
-            return FLOAT64_SCHEMA, float(text)
-        return STRING_SCHEMA, text
+        try:
+            text = data.decode("utf-8", "replace")
+            return (STRING_SCHEMA, text) if not text else parse_string(text)
+        except Exception as e:  # as Kafka: a value that does not parse is kept as bytes
+            log.warning(
+                "Failed to deserialize value for header '%s' on topic '%s', so using byte array", key, topic, exc_info=e
+            )
+            return BYTES_SCHEMA, data

@@ -10,7 +10,17 @@ from typing import Any, NamedTuple
 
 from .schema import Schema
 
-Headers = list[tuple[str, bytes | None]]
+Headers = list[tuple[str, bytes | None]]  # as stored in the log: keys and serialized values
+
+
+class Header(NamedTuple):
+    """A Connect header (Kafka's Header) as records carry them: the key, the value and its schema (None: schemaless).
+    The worker's header.converter turns it into bytes when a source record is written and makes it from the bytes
+    read for a sink record. A plain (key, bytes) pair on a source record is taken as already serialized."""
+
+    key: str
+    value: Any
+    schema: Schema | None = None
 
 
 def field_getter(record_type: type, *names: str) -> itemgetter:

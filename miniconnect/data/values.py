@@ -115,8 +115,7 @@ def append_text(out: list[str], value: Any, embedded: bool, schema: Schema | Non
             append_text(out, value.get(f.name), True, f.schema)
         out.append("}")
     elif isinstance(value, (dt.date, dt.time)):
-        text = date_text(value)
-        out.append(f'"{text}"' if embedded else text)
+        out.append(date_text(value))  # not quoted, even inside a list or map (Values.append)
     else:
         out.append(str(value))
 

@@ -8,7 +8,7 @@ import logging
 import time
 import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from itertools import repeat
 from operator import is_not
 from typing import Any
@@ -37,12 +37,6 @@ def relax_gc() -> None:
 def all_null(items: Iterable[Any]) -> bool:
     """Whether every item is None, checked in C (the runners' test for a keyless batch)."""
     return not any(map(is_not, items, repeat(None)))
-
-
-def headers_column(records: Sequence[Any], headers_of: Callable[[Any], Any], wanted: bool) -> list[Any] | None:
-    """The records' headers for a converter batch call: None when the converters ignore headers (`wanted` false, see
-    converters.base.reads_headers) or no record has any."""
-    return list(map(headers_of, records)) if wanted and any(map(headers_of, records)) else None
 
 
 def format_trace(exc: BaseException) -> str:

@@ -5,19 +5,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
+from ..converters.simple_header import SimpleHeaderConverter
 from ..data.columns import ColumnBatch
-from ..data.records import SinkRecord, new_sink_record
+from ..data.records import Header, SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..retry import Backoff, describe, is_retriable
 from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
-from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
+from .error_handling import (
+    HEADER_CONVERTER,
+    KEY_CONVERTER,
+    TRANSFORMATION,
+    VALUE_CONVERTER,
+    ErrorHandler,
+    ErrorPath,
+    Original,
+)
 from .runner import TaskRunner, all_null
 from .sink_columns import ColumnConverter, columns_enabled
 from .states import TaskId
@@ -99,12 +109,15 @@ class SinkTaskRunner(TaskRunner):
         consumer_config: dict[str, Any],
         chain: TransformationChain | None = None,
         producer_config: dict[str, Any] | None = None,
+        header_converter: Converter | None = None,
     ):
         self.errors = ErrorHandler(task_id, connector_config, sink=True)
         super().__init__(task_id, task, task_config, worker)
+        self.errors.stopping = self.context.stopping
         self.task: SinkTask = task
         self.connector_config = connector_config
         self.key_converter, self.value_converter = key_converter, value_converter
+        self.header_converter = header_converter or SimpleHeaderConverter()
         self.headers_wanted = reads_headers(key_converter) or reads_headers(value_converter)
         self.consumer = transport.consumer(sink_group_id(task_id.connector, connector_config), consumer_config)
         self.max_records = int(consumer_config.get("max.poll.records", 500))
@@ -176,7 +189,7 @@ class SinkTaskRunner(TaskRunner):
                     if self._try_columns():
                         columns = await self._read_columns(raw)
                     if columns is None:
-                        records = list(map(self._convert, raw))
+                        records = await self._convert_all(raw)
                 ahead = await self._put_and_read_ahead(raw, records, columns)
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
                 ctx.commit_requested = False
@@ -293,7 +306,7 @@ class SinkTaskRunner(TaskRunner):
             for part in slices:
                 try:
                     out += self._convert(part)
-                except RecordConversionError:
+                except (RecordConversionError, ErrorPath):
                     return None
                 await asyncio.sleep(0)
             converted.append(out)
@@ -338,7 +351,9 @@ class SinkTaskRunner(TaskRunner):
             self._by_records = 0
         else:
             self._by_records += 1
-            await self._deliver(list(chain.from_iterable(records if records is not None else map(self._convert, raw))))
+            if records is None:  # the task refused the columns: the records, through the error handler if needed
+                records = await self._convert_all(raw)
+            await self._deliver(list(chain.from_iterable(records)))
         await self.errors.flush()  # the DLQ has the failed records before their offsets can be committed
         current = self.current
         for batch in raw:  # a partition's batches come in offset order: the last one's end wins
@@ -398,7 +413,8 @@ class SinkTaskRunner(TaskRunner):
         topic = batch.topic
         self._note_topic(topic)
         kc, vc = self.key_converter, self.value_converter
-        headers = batch.headers if self.headers_wanted and any(batch.headers) else None
+        has_headers = any(batch.headers)
+        headers = batch.headers if self.headers_wanted and has_headers else None
         try:
             if headers is None and all_null(batch.keys):
                 key_schema, key = kc.to_connect_data(topic, None)
@@ -408,11 +424,13 @@ class SinkTaskRunner(TaskRunner):
                 keys = kc.to_connect_batch(topic, batch.keys, headers)
                 key_schemas, key_column = map(_FIRST, keys), map(_SECOND, keys)
             values = vc.to_connect_batch(topic, batch.values, headers)
+            # then the header.converter, as WorkerSinkTask.convertAndTransformRecord
+            connect_headers = [self._connect_headers(topic, h) for h in batch.headers] if has_headers else batch.headers
         except Exception:
-            if not self.errors.tolerate_all and not self.errors.dlq_topic and not self.errors.log_enable:
+            if not self.errors.handles_errors:
                 self._raise_conversion_error(batch)
                 raise
-            return self._convert_each(batch)
+            raise ErrorPath from None
         records = list(
             map(
                 new_sink_record,
@@ -426,41 +444,83 @@ class SinkTaskRunner(TaskRunner):
                     batch.offsets,
                     batch.timestamps,
                     batch.types_column(),
-                    batch.headers,
+                    connect_headers,
                 ),
             )
         )
         if self.chain is None:
             return records
-        return self._transform(batch, records, range(len(records)))
+        try:
+            transformed = self.chain.apply_batch(records)
+        except Exception:
+            raise ErrorPath from None
+        return [r for r in transformed if r is not None]
 
-    def _convert_each(self, batch: RecordBatch) -> list[SinkRecord]:
-        """The error path: record by record, a record that does not convert reported and skipped (or the task
-        failed, tolerance none)."""
-        records, positions = [], []
-        for i, (offset, key, value, ts, ttype, headers) in enumerate(
-            zip(batch.offsets, batch.keys, batch.values, batch.timestamps, batch.types_column(), batch.headers)
-        ):
-            stage, conv = KEY_CONVERTER, self.key_converter
+    async def _convert_all(self, raw: list[RecordBatch]) -> list[list[SinkRecord]]:
+        out = []
+        for batch in raw:
             try:
-                key_schema, k = conv.to_connect_data(batch.topic, key, headers)
-                stage, conv = VALUE_CONVERTER, self.value_converter
-                value_schema, v = conv.to_connect_data(batch.topic, value, headers)
-            except Exception as e:
-                self.errors.failed(stage, conv.class_name, e, _original(batch, i))
-                continue
-            records.append(
-                SinkRecord(batch.topic, batch.partition, key_schema, k, value_schema, v, offset, ts, ttype, headers)
+                out.append(self._convert(batch))
+            except ErrorPath:
+                out.append(await self._convert_each(batch))
+        return out
+
+    async def _convert_each(self, batch: RecordBatch) -> list[SinkRecord]:
+        """The error path, as Kafka's WorkerSinkTask.convertAndTransformRecord: record by record, each conversion
+        and transformation through the error handler (retried if retriable, then reported and skipped, or the
+        task failed)."""
+        execute, topic = self.errors.execute, batch.topic
+        hc, kc, vc = self.header_converter, self.key_converter, self.value_converter
+        records = []
+        for i, (offset, key, value, ts, ttype, headers) in enumerate(
+            zip(
+                batch.offsets,
+                batch.keys,
+                batch.values,
+                batch.timestamps,
+                batch.types_column(),
+                batch.headers,
+                strict=True,
             )
-            positions.append(i)
-        return records if self.chain is None else self._transform(batch, records, positions)
+        ):
+            original = _original(batch, i)
+            ok, k = await execute(
+                partial(kc.to_connect_data, topic, key, headers), KEY_CONVERTER, kc.class_name, original
+            )
+            if not ok:
+                continue
+            ok, v = await execute(
+                partial(vc.to_connect_data, topic, value, headers), VALUE_CONVERTER, vc.class_name, original
+            )
+            if not ok:
+                continue
+            if headers:
+                convert_headers = partial(self._connect_headers, topic, headers)
+                ok, headers = await execute(convert_headers, HEADER_CONVERTER, hc.class_name, original)
+                if not ok:
+                    continue
+            (key_schema, connect_key), (value_schema, connect_value) = k, v
+            record: SinkRecord | None = SinkRecord(
+                topic, batch.partition, key_schema, connect_key, value_schema, connect_value, offset, ts, ttype, headers
+            )
+            if self.chain is not None:
+                record = await self.chain.apply_each(record, partial(self._execute_transformation, original))
+            if record is not None:
+                records.append(record)
+        return records
 
-    def _transform(self, batch: RecordBatch, records: list[SinkRecord], positions: Any) -> list[SinkRecord]:
-        def on_error(i: int, transformation: Any, error: BaseException) -> None:
-            self.errors.failed(TRANSFORMATION, transformation.class_name, error, _original(batch, positions[i]))
+    def _connect_headers(self, topic: str, headers: Any) -> list[Header]:
+        """A record's headers as Connect headers, by the header.converter (WorkerSinkTask.convertHeadersFor)."""
+        if not headers:
+            return []
+        to_connect, out = self.header_converter.to_connect_header, []
+        for key, data in headers:
+            schema, value = to_connect(topic, key, data)
+            out.append(Header(key, value, schema))
+        return out
 
-        assert self.chain is not None
-        return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
+    def _execute_transformation(self, original: Original, operation: Any, transformation: Any) -> Any:
+        return self.errors.execute(operation, TRANSFORMATION, transformation.class_name, original)
 
     def _raise_conversion_error(self, batch: RecordBatch) -> None:
         """Finds the first record that does not convert and names its coordinates."""

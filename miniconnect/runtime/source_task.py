@@ -6,18 +6,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext, partition_key
 from ..converters.base import Converter, reads_headers
-from ..data.records import SourceRecord, field_getter
+from ..converters.simple_header import SimpleHeaderConverter
+from ..data.records import Header, SourceRecord, field_getter
 from ..errors import RetriableError
 from ..retry import Backoff, describe, retry
 from ..storage.base import OffsetBackingStore
 from ..transforms.chain import TransformationChain
 from ..transport.base import ProducerRecord, Transport, producer_records
-from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
-from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, headers_column, relax_gc  # noqa: F401 (re-exported)
+from .error_handling import HEADER_CONVERTER, KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
+from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, relax_gc  # noqa: F401 (re-exported)
 from .states import TaskId
 
 _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA, _SOURCE_PARTITION = (
@@ -70,12 +72,14 @@ class SourceTaskRunner(TaskRunner):
         producer_config: dict[str, Any],
         topic_creation: Any,
         chain: TransformationChain | None = None,
+        header_converter: Converter | None = None,
     ):
         self.reader = StoreOffsetReader(offsets, task_id.connector)
         super().__init__(task_id, task, task_config, worker)
         self.task: SourceTask = task
         self.connector_config = connector_config
         self.key_converter, self.value_converter = key_converter, value_converter
+        self.header_converter = header_converter or SimpleHeaderConverter()
         self.headers_wanted = reads_headers(key_converter) or reads_headers(value_converter)
         self.transport = transport
         self.offset_store = offsets
@@ -93,6 +97,7 @@ class SourceTaskRunner(TaskRunner):
         self._commits_records = type(task).commit_record is not SourceTask.commit_record
         self.chain = chain  # None without transforms: polled records then go to the converters as they are
         self.errors = ErrorHandler(task_id, connector_config, sink=False)
+        self.errors.stopping = self.context.stopping
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
@@ -108,7 +113,7 @@ class SourceTaskRunner(TaskRunner):
                 if records:
                     polled = records
                     if self.chain is not None:
-                        records = self._transform(records)
+                        records = await self._transform(records)
                     batch = await self._convert(records) if records else []
                     if in_flight is not None:
                         await in_flight  # keep one batch in flight: poll the next while this one is acked
@@ -142,36 +147,49 @@ class SourceTaskRunner(TaskRunner):
             self.waiting(None)
         return records
 
-    def _transform(self, records: list[SourceRecord]) -> list[SourceRecord]:
+    async def _transform(self, records: list[SourceRecord]) -> list[SourceRecord]:
         """The chain after poll (Kafka's AbstractWorkerSourceTask): dropped or skipped records are not sent, their
-        offsets still count as processed (see _send)."""
-
-        def on_error(i: int, transformation: Any, error: BaseException) -> None:
-            self.errors.failed(TRANSFORMATION, transformation.class_name, error, None, records[i])
-
+        offsets still count as processed (see _send). A failure sends the batch record by record through the error
+        handler (retried if retriable, then skipped or failing the task)."""
         assert self.chain is not None
-        return [r for r in self.chain.apply_batch(records, on_error) if r is not None]
+        try:
+            return [r for r in self.chain.apply_batch(records) if r is not None]
+        except Exception:
+            pass
+        out = []
+        for r in records:
+            transformed = await self.chain.apply_each(r, partial(self._execute_transformation, r))
+            if transformed is not None:
+                out.append(transformed)
+        return out
+
+    def _execute_transformation(self, record: SourceRecord, operation: Any, transformation: Any) -> Any:
+        return self.errors.execute(operation, TRANSFORMATION, transformation.class_name, None, record)
 
     async def _convert(self, records: list[SourceRecord]) -> list[ProducerRecord]:
         try:
             return await self._convert_batch(records)
         except Exception:
-            if not self.errors.tolerate_all:
+            if not self.errors.handles_errors:
                 raise
-        out = _Partial()  # the error path: record by record, failures reported and skipped (None in their place)
+        # the error path, as AbstractWorkerSourceTask.convertTransformedRecord: record by record, each conversion
+        # through the error handler; a skipped record leaves None in its place
+        out = _Partial()
+        execute, hc, kc, vc = self.errors.execute, self.header_converter, self.key_converter, self.value_converter
         for r in records:
-            try:
-                out += await self._convert_batch([r])
-            except Exception as e:
-                stage, conv = KEY_CONVERTER, self.key_converter
-                try:
-                    conv.from_connect_data(r.topic, r.key_schema, r.key, r.headers)
-                except Exception:
-                    pass
-                else:
-                    stage, conv = VALUE_CONVERTER, self.value_converter
-                self.errors.failed(stage, conv.class_name, e, None, r)
-                out.append(None)  # type: ignore[arg-type]
+            if r.topic not in self.known_topics:
+                await self._new_topic(r.topic)
+            ok, headers = True, r.headers
+            if headers:
+                convert_headers = partial(self._serialized_headers, r.topic, headers)
+                ok, headers = await execute(convert_headers, HEADER_CONVERTER, hc.class_name, None, r)
+            if ok:
+                convert_key = partial(kc.from_connect_data, r.topic, r.key_schema, r.key, headers)
+                ok, key = await execute(convert_key, KEY_CONVERTER, kc.class_name, None, r)
+            if ok:
+                convert_value = partial(vc.from_connect_data, r.topic, r.value_schema, r.value, headers)
+                ok, value = await execute(convert_value, VALUE_CONVERTER, vc.class_name, None, r)
+            out.append(ProducerRecord(r.topic, key, value, r.kafka_partition, r.timestamp, headers) if ok else None)
         return out
 
     async def _convert_batch(self, records: list[SourceRecord]) -> list[ProducerRecord]:
@@ -179,26 +197,39 @@ class SourceTaskRunner(TaskRunner):
         for topic in topics - self.known_topics:
             await self._new_topic(topic)
         kc, vc = self.key_converter, self.value_converter
+        has_headers = any(map(_HEADERS, records))
+        headers: Any = map(_HEADERS, records)
+        if has_headers:  # the header.converter first, as AbstractWorkerSourceTask.convertTransformedRecord
+            headers = [self._serialized_headers(r.topic, h) if h else h for r, h in zip(records, headers, strict=True)]
         if len(topics) == 1:  # the usual case: one converter call per batch
             topic = records[0].topic
-            headers = headers_column(records, _HEADERS, self.headers_wanted)
-            keys = self._null_keys(topic, records) if headers is None else None
+            given = headers if has_headers and self.headers_wanted else None
+            keys = self._null_keys(topic, records) if given is None else None
             if keys is None:
-                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)), headers)
-            values = vc.from_connect_batch(
-                topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)), headers
-            )
+                keys = kc.from_connect_batch(topic, list(map(_KEY_SCHEMA, records)), list(map(_KEY, records)), given)
+            values = vc.from_connect_batch(topic, list(map(_VALUE_SCHEMA, records)), list(map(_VALUE, records)), given)
         else:
-            keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, r.headers) for r in records]
-            values = [vc.from_connect_data(r.topic, r.value_schema, r.value, r.headers) for r in records]
+            headers = list(headers)
+            pairs = zip(records, headers, strict=True)
+            keys = [kc.from_connect_data(r.topic, r.key_schema, r.key, h) for r, h in pairs]
+            pairs = zip(records, headers, strict=True)
+            values = [vc.from_connect_data(r.topic, r.value_schema, r.value, h) for r, h in pairs]
         return producer_records(
-            map(_TOPIC, records),
-            keys,
-            values,
-            map(_PARTITION, records),
-            map(_TIMESTAMP, records),
-            map(_HEADERS, records),
+            map(_TOPIC, records), keys, values, map(_PARTITION, records), map(_TIMESTAMP, records), headers
         )
+
+    def _serialized_headers(self, topic: str, headers: Any) -> list[tuple[str, bytes | None]]:
+        """A record's headers as bytes by the header.converter (AbstractWorkerSourceTask.convertHeaderFor); a plain
+        (key, bytes) pair is already serialized."""
+        hc, out = self.header_converter, []
+        for h in headers:
+            if type(h) is Header:
+                out.append((h.key, hc.from_connect_header(topic, h.key, h.schema, h.value)))
+            elif h[1] is None or isinstance(h[1], (bytes, bytearray)):
+                out.append((h[0], h[1]))
+            else:
+                out.append((h[0], hc.from_connect_header(topic, h[0], None, h[1])))
+        return out
 
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch

@@ -349,6 +349,7 @@ class Worker:
         chain = build_chain(self.plugins, connector_config)
         key_conv = converter_for(self.plugins, self.config, connector_config, "key")
         value_conv = converter_for(self.plugins, self.config, connector_config, "value")
+        header_conv = converter_for(self.plugins, self.config, connector_config, "header")
         if isinstance(instance, SourceTask):
             producer_config = {
                 **self.config.with_prefix("producer."),
@@ -367,6 +368,7 @@ class Worker:
                 producer_config,
                 self._topic_creation(connector_config),
                 chain,
+                header_conv,
             )
         if isinstance(instance, SinkTask):
             consumer_config = {
@@ -389,6 +391,7 @@ class Worker:
                 consumer_config,
                 chain,
                 producer_config,
+                header_conv,
             )
         raise ConnectError(f"{type(instance).__name__} is neither a SourceTask nor a SinkTask")
 

@@ -3,7 +3,8 @@ connector's `transforms` / `predicates` keys, applied record by record as Kafka 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from ..errors import ConnectError
@@ -11,6 +12,9 @@ from .base import Predicate, Record, Transformation
 
 # (index of the record in the batch, the stage's transformation, the exception) -> None to skip, or raises
 OnError = Callable[[int, Transformation, BaseException], None]
+# (one stage's operation on one record, the stage's transformation) -> (succeeded, result): the error handler's
+# execute, which retries and tolerates as configured (runtime.error_handling.ErrorHandler.execute)
+Execute = Callable[[Callable[[], Any], Transformation], Awaitable[tuple[bool, Any]]]
 
 
 class TransformationStage:
@@ -40,10 +44,11 @@ class TransformationChain:
                 return None
         return record
 
-    def apply_batch(self, records: Sequence[Record], on_error: OnError) -> list[Record | None]:
+    def apply_batch(self, records: Sequence[Record], on_error: OnError | None = None) -> list[Record | None]:
         """Each record's result in batch order (None: dropped by a transform or skipped after an error). Each stage
         takes the batch in one call (Transformation.apply_batch); a stage that fails on the batch is run again
-        record by record, so that on_error learns which record failed and decides whether the task goes on."""
+        record by record, so that on_error learns which record failed and decides whether the task goes on.
+        Without on_error the failure is raised (the runners then take the batch through apply_each)."""
         out: list[Record | None] = list(records)
         for stage in self.stages:
             live = [i for i, r in enumerate(out) if r is not None] if None in out else range(len(out))
@@ -55,6 +60,8 @@ class TransformationChain:
             try:
                 results = stage.transformation.apply_batch(batch)
             except Exception:
+                if on_error is None:
+                    raise
                 results = []
                 for i in live:
                     try:
@@ -65,6 +72,15 @@ class TransformationChain:
             for i, r in zip(live, results):
                 out[i] = r
         return out
+
+    async def apply_each(self, record: Record, execute: Execute) -> Record | None:
+        """Kafka's TransformationChain.apply for one record: each stage (its predicate too) run through `execute`;
+        None when a stage drops the record or it failed and is skipped."""
+        for stage in self.stages:
+            ok, record = await execute(partial(stage.apply, record), stage.transformation)
+            if not ok or record is None:
+                return None
+        return record
 
     def close(self) -> None:
         for stage in self.stages:

@@ -1,20 +1,17 @@
 """Header transforms, as Kafka's: DropHeaders, HeaderFrom (fields moved or copied into headers) and InsertHeader.
-Header values are held serialized, as the worker's default header converter (SimpleHeaderConverter) writes them."""
+Headers are Connect headers (key, value, schema); the worker's header.converter serializes them."""
 
 from __future__ import annotations
 
-import decimal
-import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..config.configdef import NO_DEFAULT, ConfigDef, custom, one_of
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
-from ..converters.javatext import java_double, java_float, to_float32
+from ..data.records import Header
 from ..data.schema import Struct
-from ..data.values import convert_to_string_bytes
+from ..data.values_parser import parse_string
 from ..errors import ConfigError
 from .base import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -50,34 +47,6 @@ class DropHeaders(Transformation):
         return with_fields(record, headers=[h for h in record.headers if h[0] not in drop])
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def literal_header_text(literal: str) -> str | None:
-    """What InsertHeader's header holds once written: Values.parseString(literal) as SimpleHeaderConverter writes
-    it. Numbers are normalised (integral ones as integers, others as float32 when they fit, as Kafka's parser
-    types them), JSON arrays and objects compacted, the rest trimmed; "null" is a null header."""
-    text = literal.strip()
-    if text == "null":
-        return None
-    if _NUMBER.fullmatch(text):
-        d = decimal.Decimal(text)
-        if d == d.to_integral_value() and (-(2**63) <= d < 2**63 or d.as_tuple().exponent == 0):
-            return str(int(d))  # an integer type, or a BigDecimal of scale 0 beyond long
-        f = float(d)
-        try:
-            return java_float(to_float32(f))
-        except OverflowError:
-            return java_double(f)
-    if text[:1] in "[{":
-        try:
-            value = json.loads(text)
-        except ValueError:
-            return text
-        return convert_to_string_bytes(None, value).decode()  # type: ignore[union-attr]
-    return text
-
-
 _NON_NULL = custom(lambda v: None, "non-null string")  # ConfigDef.NonNullValidator: null is refused by parsing
 _NON_NULL.null_reason = "entry must be non null"  # type: ignore[attr-defined]
 
@@ -101,8 +70,8 @@ class InsertHeader(Transformation):
 
     def configure(self, props: Mapping[str, Any]) -> None:
         c = self.config_def.parse(props)
-        text = literal_header_text(c["value.literal"])
-        self.header = (c["header"], None if text is None else text.encode())
+        schema, value = parse_string(c["value.literal"].strip())  # ConfigDef trims a STRING value
+        self.header = Header(c["header"], value, schema)
 
     def apply(self, record: Any) -> Any:
         return with_fields(record, headers=[*record.headers, self.header])
@@ -165,7 +134,7 @@ class HeaderFrom(KeyOrValue, Transformation):
             for name, header in zip(self.fields, self.headers):
                 if self.move:
                     updated.pop(name, None)
-                headers.append((header, convert_to_string_bytes(None, value.get(name))))
+                headers.append(Header(header, value.get(name)))
             return with_fields(self.new_record(record, None, updated), headers=headers)
         struct = require_struct(value, purpose)
         if self.move:
@@ -181,7 +150,7 @@ class HeaderFrom(KeyOrValue, Transformation):
         for name, header in zip(self.fields, self.headers):
             f = struct.schema.field(name)
             v = field_value(struct, f, self.with_default) if f is not None else None
-            headers.append((header, convert_to_string_bytes(schema.field(name).schema, v)))  # type: ignore[union-attr]
+            headers.append(Header(header, v, schema.field(name).schema))  # type: ignore[union-attr]
         return with_fields(self.new_record(record, updated_schema, out), headers=headers)
 
 

@@ -3,6 +3,7 @@ through miniconnect.plugins)."""
 
 from __future__ import annotations
 
+from .. import CONNECT_VERSION
 from . import cast, fields, headers, predicates, routing, timestamps
 
 TRANSFORMATIONS: list[type] = [
@@ -34,3 +35,6 @@ TRANSFORMATIONS: list[type] = [
     fields.ValueToKey,
 ]
 PREDICATES: list[type] = [predicates.HasHeaderKey, predicates.RecordIsTombstone, predicates.TopicNameMatches]
+
+for _cls in TRANSFORMATIONS + PREDICATES:
+    _cls.version = CONNECT_VERSION  # type: ignore[attr-defined]  # Kafka's own classes report Kafka's version

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from helpers.distributed import _grow, _lines, request, running, status, wait_for
-from kafka_topics import committed_offsets, read_topic
+from helpers.kafka_topics import committed_offsets, read_topic
 from worker_process import WorkerProcess, distributed_worker
 
 

@@ -46,7 +46,7 @@ def test_internal_topic_with_delete_policy_is_refused(tmp_path: Path, kafka_boot
 
 def _nothing_written(bootstrap: str, group: str) -> None:
     """A worker refused at start-up wrote no record to the group's internal topics (Kafka's would write none)."""
-    from kafka_topics import read_topic
+    from helpers.kafka_topics import read_topic
 
     for kind in ("configs", "offsets", "status"):
         assert read_topic(bootstrap, f"{group}-{kind}") == [], kind
@@ -138,7 +138,7 @@ def test_work_whose_plugin_a_worker_lacks_fails_there_with_the_class_named(
     """Two workers, only one has the plugin (in its plugin.path): what is assigned to the other FAILS with a trace
     naming the class, as on a JVM worker; what runs where the plugin is stays RUNNING."""
     from helpers.distributed import request, status
-    from kafka_topics import read_topic
+    from helpers.kafka_topics import read_topic
 
     group = f"noplugin-{_uid()}"
     plugins = tmp_path / "plugins"
@@ -245,7 +245,7 @@ def test_a_herder_stalled_past_the_rebalance_timeout_leaves_the_group_and_rejoin
     """WorkerCoordinator.handlePollTimeoutExpiry: the herder is busy (here in a connector's task_configs) longer
     than rebalance.timeout.ms; the worker logs Kafka's warning naming what it was doing, leaves the group, and
     rejoins when the call returns; the connector then runs."""
-    from test_distributed import request, running
+    from helpers.distributed import request, running
 
     group = f"stall-{_uid()}"
     plugins = tmp_path / "plugins"

@@ -10,8 +10,8 @@ import decimal
 from typing import Any
 
 import pytest
+from helpers.jdbc_sink_db import Db, db_for
 from miniconnect_plugins.jdbc.sink import JdbcSinkTask
-from test_jdbc_sink_db import Db, db_for
 
 from miniconnect.connector import SinkTaskContext
 from miniconnect.converters.json import JsonConverter

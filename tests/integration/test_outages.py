@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.jdbc_sink import topics_produce
 from pipelines import copy_sink, items_source, sqlite, sqlite_counts
 from servers import DbServer, run_async
-from test_jdbc_sink_e2e import topics_produce
 from worker_process import WorkerProcess
 
 OUTAGE_S = float(os.environ.get("MINICONNECT_TEST_OUTAGE_S", "90"))

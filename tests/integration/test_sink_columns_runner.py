@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_jdbc_sink_e2e_batches import embedded_worker, eventually
+from helpers.embedded_worker import embedded_worker, eventually
 
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord

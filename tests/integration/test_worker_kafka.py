@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from helpers.kafka_topics import read_records
 from servers import KafkaServer, run_async
 from worker_process import WorkerProcess
 
@@ -93,25 +93,6 @@ def batch_compressions(bootstrap: str, topic: str, partitions: int = 1) -> set[i
         return codecs
 
     return run_async(lambda: _with_admin(bootstrap, go))
-
-
-def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 20) -> list[Any]:
-    """Raw records (with their batch attributes) of a topic, read from the beginning without a group."""
-
-    async def go() -> list[Any]:
-        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
-        await c.start()
-        out: list[Any] = []
-        try:
-            deadline = time.monotonic() + timeout
-            while len(out) < count and time.monotonic() < deadline:
-                for records in (await c.getmany(timeout_ms=500)).values():
-                    out += records
-        finally:
-            await c.stop()
-        return out
-
-    return run_async(go)
 
 
 def test_file_source_to_file_sink_on_kafka_survives_graceful_restart(tmp_path: Path, kafka_bootstrap: str) -> None:
@@ -296,7 +277,7 @@ def test_source_topics_are_created_with_the_configured_partitions_and_configs(
         cfg = topic_configs(kafka_bootstrap, compacted)
         assert (cfg["cleanup.policy"], cfg["min.compaction.lag.ms"]) == ("compact", "60000")
         assert "Created topic " + compacted in worker.log()
-        assert sorted(r.value for r in read_topic(kafka_bootstrap, plain, 10)) == sorted(
+        assert sorted(r.value for r in read_records(kafka_bootstrap, plain, 10)) == sorted(
             f"k{i}".encode() for i in range(10)
         )
         # As on Kafka Connect, a compacted topic refuses FileStreamSource's key-less records: the task fails.

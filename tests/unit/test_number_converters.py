@@ -70,7 +70,7 @@ def test_simple_header_converter_writes_values_text_and_infers_schemas():
     assert c.to_connect_data("t", b"42") == (S.INT8_SCHEMA, 42)
     assert c.to_connect_data("t", b"70000") == (S.INT32_SCHEMA, 70000)
     assert c.to_connect_data("t", b"true") == (S.BOOLEAN_SCHEMA, True)
-    assert c.to_connect_data("t", b"2.5") == (S.FLOAT64_SCHEMA, 2.5)
+    assert c.to_connect_data("t", b"2.5") == (S.FLOAT32_SCHEMA, 2.5)  # Values.parseString: float32 when it fits
     assert c.to_connect_data("t", b"hello") == (S.STRING_SCHEMA, "hello")
     assert c.to_connect_data("t", None) == (None, None)
 

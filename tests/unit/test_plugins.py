@@ -172,8 +172,13 @@ def test_plugin_infos_order_and_versions():
         {"class": "com.example.AlphaSourceConnector", "type": "source", "version": "1.2.3"},
     ]
     everything = plugins.plugin_infos(connectors_only=False)
-    assert [i["type"] for i in everything[3:5]] == ["converter", "transformation"]
-    assert everything[3]["class"] == "com.example.UpperConverter"
+    # Kafka's order: connectors, transformations, predicates, converters, header converters
+    types = [i["type"] for i in everything]
+    assert types == sorted(
+        types, key=["sink", "source", "transformation", "predicate", "converter", "header_converter"].index
+    )
+    assert [i["class"] for i in everything if i["type"] == "converter"][-1] == "com.example.UpperConverter"
+    assert {i["version"] for i in everything[3:] if i["class"].startswith("org.apache.kafka.")} == {"4.1.1"}
     transforms = [i["class"] for i in everything if i["type"] == "transformation"]
     predicates = [i["class"] for i in everything if i["type"] == "predicate"]
     assert len(transforms) == 26 and "org.apache.kafka.connect.transforms.ExtractField$Key" in transforms
@@ -181,7 +186,7 @@ def test_plugin_infos_order_and_versions():
         "org.apache.kafka.connect.transforms.predicates." + n
         for n in ("HasHeaderKey", "RecordIsTombstone", "TopicNameMatches")
     ]
-    assert everything[-1]["type"] == "predicate"
+    assert everything[-1]["type"] == "converter"
     assert [k["name"] for k in plugins.plugin_config("ValueToKey")] == ["fields", "replace.null.with.default"]
     assert [k["name"] for k in plugins.plugin_config("TopicNameMatches")] == ["pattern"]
 

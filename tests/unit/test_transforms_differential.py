@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from miniconnect.converters.json import JsonConverter
-from miniconnect.data.records import SinkRecord
+from miniconnect.converters.simple_header import SimpleHeaderConverter
+from miniconnect.data.records import Header, SinkRecord
+from miniconnect.data.schema import STRING_SCHEMA
 from miniconnect.plugins import Plugins
 from miniconnect.transforms.chain import build_chain
 
@@ -400,7 +402,7 @@ def run_ours(case: dict, plugins: Plugins) -> list[dict]:
                 r["offset"],
                 r["timestamp"],
                 "CreateTime",
-                [(h, None if x is None else x.encode()) for h, x in r["headers"]],
+                [Header(h, x, STRING_SCHEMA) for h, x in r["headers"]],  # as ConnectHeaders.addString
             )
         )
         positions.append(i)
@@ -426,9 +428,15 @@ def run_ours(case: dict, plugins: Plugins) -> list[dict]:
             "topic": record.topic,
             "key": None if kb is None else kb.decode(),
             "value": None if vb is None else vb.decode(),
-            "headers": [[h, None if x is None else x.decode()] for h, x in record.headers],
+            "headers": [[h.key, _header_text(record.topic, h)] for h in record.headers],
         }
     return out
+
+
+def _header_text(topic: str, header: Header) -> str | None:
+    """As the harness prints a header: SimpleHeaderConverter.fromConnectHeader, as text."""
+    data = SimpleHeaderConverter().from_connect_header(topic, header.key, header.schema, header.value)
+    return None if data is None else data.decode()
 
 
 def test_single_record_path_matches_the_batch_path() -> None:

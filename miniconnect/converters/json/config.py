@@ -39,7 +39,7 @@ def json_config_def() -> ConfigDef:
         DECIMAL_FORMAT_CONFIG,
         ConfigType.STRING,
         "BASE64",
-        validator=one_of("BASE64", "NUMERIC"),
+        validator=one_of("NUMERIC", "BASE64"),  # CaseInsensitiveValidString names its HashSet in this order
         importance=Importance.LOW,
         documentation="Controls which format this converter will serialize decimals in. This value is case "
         "insensitive and can be either 'BASE64' (default) or 'NUMERIC'",

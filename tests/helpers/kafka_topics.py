@@ -4,6 +4,7 @@ check what a worker wrote: internal topics, source topics, duplicates."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -60,3 +61,23 @@ async def _committed(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
 def committed_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     """The consumer group's committed positions, {(topic, partition): offset}."""
     return asyncio.run(_committed(bootstrap, group))
+
+
+def read_records(bootstrap: str, topic: str, count: int, timeout: float = 20) -> list[Any]:
+    """Raw records (with their batch attributes) of a topic, read from the beginning without a group until `count`
+    arrived or `timeout` s passed."""
+
+    async def go() -> list[Any]:
+        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+        await c.start()
+        out: list[Any] = []
+        try:
+            deadline = time.monotonic() + timeout
+            while len(out) < count and time.monotonic() < deadline:
+                for records in (await c.getmany(timeout_ms=500)).values():
+                    out += records
+        finally:
+            await c.stop()
+        return out
+
+    return asyncio.run(go())
