@@ -40,6 +40,7 @@ BUILTIN_PLUGINS = {
     "JsonConverter": "miniconnect.converters.json:JsonConverter",
     "StringConverter": "miniconnect.converters.string:StringConverter",
     "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
+    "AvroConverter": "miniconnect.converters.avro:AvroConverter",
     "BooleanConverter": "miniconnect.converters.number:BooleanConverter",
     "ShortConverter": "miniconnect.converters.number:ShortConverter",
     "IntegerConverter": "miniconnect.converters.number:IntegerConverter",
