@@ -253,7 +253,8 @@ class Registry:
 
     async def delete_version(self, subject: str, version: str | int, permanent: bool = False) -> int:
         async with self.topic.lock:
-            n, v = self.version(subject, version, deleted=permanent)
+            latest = parse_version(version) == -1
+            n, v = self.version(subject, version, deleted=permanent or not latest)
             self._check_unreferenced(subject, [n])
             if permanent:
                 if not v.deleted:

@@ -1,0 +1,22 @@
+"""A Schema Registry served the way the worker serves it (its own thread, the `_schemas` topic of an embedded log in
+a temp dir), for tests that talk to it over HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from miniconnect.schema_registry.server import SchemaRegistryServer
+from miniconnect.transport.embedded import EmbeddedLog
+
+
+@contextmanager
+def running_registry(log_dir: Path, users: dict[str, str] | None = None, **kwargs) -> Iterator[SchemaRegistryServer]:
+    server = SchemaRegistryServer("http://127.0.0.1:0", lambda: EmbeddedLog(str(log_dir)), users=users, **kwargs)
+    asyncio.run(server.start())
+    try:
+        yield server
+    finally:
+        asyncio.run(server.stop())
