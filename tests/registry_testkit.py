@@ -4,6 +4,7 @@ a temp dir), for tests that talk to it over HTTP on loopback."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,3 +21,9 @@ def running_registry(log_dir: Path, users: dict[str, str] | None = None, **kwarg
         yield server
     finally:
         asyncio.run(server.stop())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -88,6 +88,12 @@ def _negative_length(n: int) -> None:
     raise DataError(f"Invalid Avro data: negative length {n}")
 
 
+def _end(size: int, pos: int) -> None:
+    if pos > size:
+        raise DataError(f"Invalid Avro data: the record ends {pos - size} bytes before its datum does (truncated?)")
+    raise DataError(f"Invalid Avro data: {size - pos} bytes after the datum")
+
+
 def _enum_symbol(symbols: Mapping[str, int], value: Any) -> int:
     try:
         return symbols[value]
@@ -104,6 +110,7 @@ _ENV: dict[str, Any] = {
     "_bad_union": _bad_union,
     "_neg": _negative_length,
     "_enum": _enum_symbol,
+    "_end": _end,
     "_uf": struct.Struct("<f").unpack_from,
     "_ud": struct.Struct("<d").unpack_from,
     "_pf": struct.Struct("<f").pack,
@@ -151,7 +158,7 @@ def compile_decoder(avro: Any, named: Mapping[str, Any], connect: Schema) -> Dec
     src.add(0, "def decode(b):", f"    pos = {HEADER_SIZE}")
     out = src.var()
     _read(src, 1, avro, named, connect, out)
-    src.add(1, "if pos != len(b):", "    raise DataError(f'Invalid Avro data: {len(b) - pos} bytes after the datum')")
+    src.add(1, "if pos != len(b):", "    _end(len(b), pos)")
     src.add(1, f"return {out}")
     return src.build("decode")  # type: ignore[no-any-return]
 
@@ -329,7 +336,10 @@ def _write(
                 )
                 _write(src, ind + 1, members[j], named, f.schema, inner, f"{where}.{f.name}")
                 keyword = "elif"
-            src.add(ind, "else:", f"    _null({where!r})")
+            if keyword == "if":
+                src.add(ind, f"_null({where!r})")
+            else:
+                src.add(ind, "else:", f"    _null({where!r})")
             return
         if len(others) != 1:
             raise DataError(f"Cannot write Connect data as the Avro union {avro}: more than one non-null branch")

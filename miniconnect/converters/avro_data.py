@@ -58,6 +58,7 @@ _SIMPLE = {
     Type.INT16: "int",
 }
 _LOGICAL = {DATE: "date", TIME: "time-millis", TIMESTAMP: "timestamp-millis"}
+_LOGICAL_NAMES = (DECIMAL, DATE, TIME, TIMESTAMP)
 _VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -115,6 +116,10 @@ def _from(schema: Schema, cfg: AvroDataConfig, ctx: _FromContext, ignore_optiona
     t = schema.type
     props: dict[str, Any] = {}
     base: Any
+    if t is Type.STRUCT and schema.name == UNION:  # AvroData.isUnionSchema: back to an Avro union
+        members: list[Any] = ["null"] if schema.optional else []
+        members += [_from(f.schema.with_(optional=False), cfg, ctx, True) for f in schema.fields]
+        return members
     if t is Type.STRUCT:
         namespace, name = _named(ctx, schema.name, cfg.scrub_invalid_names)
         full = _full(namespace, name)
@@ -156,6 +161,15 @@ def _from(schema: Schema, cfg: AvroDataConfig, ctx: _FromContext, ignore_optiona
         base = {"type": "enum", "name": name, "symbols": symbols}
         if namespace:
             base["namespace"] = namespace
+    elif t is Type.BYTES and schema.parameters and FIXED_SIZE in schema.parameters:
+        namespace, name = _named(ctx, schema.name if schema.name != DECIMAL else None, cfg.scrub_invalid_names)
+        base = {"type": "fixed", "name": name}
+        if namespace:
+            base["namespace"] = namespace
+        base["size"] = int(schema.parameters[FIXED_SIZE])
+        if schema.name == DECIMAL:
+            base["scale"] = decimal_scale(schema)
+            base["precision"] = int((schema.parameters or {}).get(PRECISION, DEFAULT_PRECISION))
     else:
         base = {"type": _SIMPLE[t]}
         if schema.name == DECIMAL:
@@ -436,6 +450,8 @@ def _to(
             name = schema["name"]
     if name is not None and name.startswith(DEFAULT_SCHEMA_FULL_NAME):
         name = None
+    if version is None and name in _LOGICAL_NAMES:
+        version = 1  # Decimal.builder(), Date.builder() ... give version 1
     out = Schema(
         ctype,
         optional=optional,
