@@ -16,6 +16,7 @@ import json
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import fastavro
@@ -210,6 +211,13 @@ class AvroConverter(Converter):
         values: Sequence[Any],
         headers: Sequence[Headers] | None = None,
     ) -> list[bytes | None]:
+        first = schemas[0] if schemas else None
+        if first is not None and None not in values and all(s is first for s in schemas):
+            header, encode = self._encoder(topic, first)  # the usual batch: one schema object, no tombstones
+            try:
+                return [encode(v, header) for v in values]
+            except Exception:
+                pass  # found again, with the record's message, below
         out: list[bytes | None] = []
         append = out.append
         last: Schema | None = None
@@ -289,6 +297,15 @@ class AvroConverter(Converter):
     def to_connect_batch(
         self, topic: str, datas: Iterable[bytes | None], headers: Sequence[Headers] | None = None
     ) -> list[tuple[Schema | None, Any]]:
+        datas = datas if isinstance(datas, list) else list(datas)
+        if datas and datas[0].__class__ is bytes and len({d[:HEADER_SIZE] for d in datas if d is not None}) == 1:
+            # the usual batch: one schema id, no tombstones: one decoder mapped over it
+            schema, decode = self._decoder(topic, datas[0])  # type: ignore[arg-type]
+            if None not in datas and all(d.__class__ is bytes for d in datas):
+                try:
+                    return list(zip(repeat(schema), map(decode, datas)))
+                except Exception:
+                    pass  # found again, with the record's message, below
         out: list[tuple[Schema | None, Any]] = []
         append = out.append
         last = b""

@@ -101,7 +101,23 @@ def _enum_symbol(symbols: Mapping[str, int], value: Any) -> int:
         raise DataError(f"Enum symbol {value!r} is not one of {list(symbols)}") from None
 
 
+_ZIGZAG1 = tuple((x >> 1) ^ -(x & 1) for x in range(128))  # one-byte varints decoded
+_LENGTH1 = tuple(x >> 1 if x < 128 and not x & 1 else -1 for x in range(256))  # one-byte lengths, -1: not one
+_BRANCH: dict[int, list[bytes]] = {}
+
+
+def branch_table(index: int) -> list[bytes]:
+    """Union branch index + each small int's varint, one lookup for an optional int or a string's length."""
+    table = _BRANCH.get(index)
+    if table is None:
+        head = write_long(index)
+        table = _BRANCH[index] = [head + v for v in _SMALL]
+    return table
+
+
 _ENV: dict[str, Any] = {
+    "_Z": _ZIGZAG1,
+    "_N": _LENGTH1,
     "_long": _read_long,
     "_wlong": write_long,
     "_S": _SMALL,
@@ -163,34 +179,65 @@ def compile_decoder(avro: Any, named: Mapping[str, Any], connect: Schema) -> Dec
     return src.build("decode")  # type: ignore[no-any-return]
 
 
-def _read_int(src: _Source, ind: int, target: str) -> None:
-    x = src.var("x")
+def _at(off: int) -> str:
+    return f"pos + {off}" if off else "pos"
+
+
+def _read_int(src: _Source, ind: int, target: str, off: int = 0) -> None:
+    """A varint at pos + off into target; pos moved past it."""
+    x, y = src.var("x"), src.var("y")
     src.add(
         ind,
-        f"{x} = b[pos]",
+        f"{x} = b[{_at(off)}]",
         f"if {x} < 128:",
-        f"    {target} = ({x} >> 1) ^ -({x} & 1)",
-        "    pos += 1",
+        f"    {target} = _Z[{x}]",
+        f"    pos += {off + 1}",
         "else:",
-        f"    {target}, pos = _long(b, pos)",
+        f"    {y} = b[pos + {off + 1}]",
+        f"    if {y} < 128:",  # two bytes: values up to 8191 in magnitude, inline
+        f"        {y} = {x} & 127 | {y} << 7",
+        f"        {target} = {y} >> 1 ^ -({y} & 1)",
+        f"        pos += {off + 2}",
+        "    else:",
+        f"        {target}, pos = _long(b, {_at(off)})",
     )
 
 
-def _read_len(src: _Source, ind: int, target: str) -> None:
-    _read_int(src, ind, target)
-    src.add(ind, f"if {target} < 0:", f"    _neg({target})")
+def _read_slice(src: _Source, ind: int, target: str, off: int = 0) -> None:
+    """Length-prefixed bytes at pos + off into target; pos moved past them."""
+    n, e = src.var("n"), src.var("e")
+    src.add(
+        ind,
+        f"{n} = _N[b[{_at(off)}]]",
+        f"if {n} >= 0:",
+        f"    {e} = pos + {off + 1} + {n}",
+        f"    {target} = b[pos + {off + 1}:{e}]",
+        "else:",
+        f"    {n}, pos = _long(b, {_at(off)})",
+        f"    if {n} < 0:",
+        f"        _neg({n})",
+        f"    {e} = pos + {n}",
+        f"    {target} = b[pos:{e}]",
+        f"pos = {e}",
+    )
 
 
-def _read(src: _Source, ind: int, avro: Any, named: Mapping[str, Any], connect: Schema, target: str) -> None:
+def _read(
+    src: _Source, ind: int, avro: Any, named: Mapping[str, Any], connect: Schema, target: str, off: int = 0
+) -> None:
+    """Code reading the value at pos + off (off: bytes already looked at, e.g. a union's branch) into target."""
     avro = resolve(avro, named)
     t = avro_type(avro)
     name = connect.name
+    if off and t not in ("int", "long", "string", "bytes"):
+        src.add(ind, f"pos += {off}")
+        off = 0
     if t == "null":
         src.add(ind, f"{target} = None")
     elif t == "boolean":
         src.add(ind, f"{target} = b[pos] == 1", "pos += 1")
     elif t in ("int", "long"):
-        _read_int(src, ind, target)
+        _read_int(src, ind, target, off)
         if name == DATE and t == "int":
             src.add(ind, f"{target} = _days({target})")
         elif name == TIME and t == "int":
@@ -204,10 +251,9 @@ def _read(src: _Source, ind: int, avro: Any, named: Mapping[str, Any], connect: 
     elif t in ("string", "bytes", "fixed"):
         if t == "fixed":
             n = str(int(avro["size"]))
+            src.add(ind, f"{target} = b[pos:pos + {n}]", f"pos += {n}")
         else:
-            n = src.var("n")
-            _read_len(src, ind, n)
-        src.add(ind, f"{target} = b[pos:pos + {n}]", f"pos += {n}")
+            _read_slice(src, ind, target, off)
         if t == "string":
             src.add(ind, f"{target} = {target}.decode()")
         elif name == DECIMAL:
@@ -237,9 +283,8 @@ def _read(src: _Source, ind: int, avro: Any, named: Mapping[str, Any], connect: 
         container, k, v = src.var("m"), src.var("k"), src.var("e")
         src.add(ind, f"{container} = {{}}")
         body = _blocks(src, ind, container)
-        n = src.var("n")
-        _read_len(src, body, n)
-        src.add(body, f"{k} = b[pos:pos + {n}].decode()", f"pos += {n}")
+        _read_slice(src, body, k)
+        src.add(body, f"{k} = {k}.decode()")
         _read(src, body, avro["values"], named, connect.value_schema, v)  # type: ignore[arg-type]
         src.add(body, f"{container}[{k}] = {v}")
         src.add(ind, f"{target} = {container}")
@@ -250,6 +295,24 @@ def _read(src: _Source, ind: int, avro: Any, named: Mapping[str, Any], connect: 
             _read(src, ind, wf["type"], named, cf.schema, v)
             values.append(v)
         src.add(ind, f"{target} = _mk({src.const(connect)}, [{', '.join(values)}])")
+    elif (
+        t == "union"
+        and len(avro if isinstance(avro, list) else avro["type"]) == 2
+        and "null" in (avro if isinstance(avro, list) else avro["type"])
+    ):
+        members = avro if isinstance(avro, list) else avro["type"]
+        x = src.var("x")
+        other = 1 - members.index("null")
+        src.add(ind, f"{x} = b[pos]", f"if {x} == {2 * other}:")  # the branch index, one zigzag byte
+        _read(src, ind + 1, members[other], named, connect, target, 1)
+        src.add(
+            ind,
+            f"elif {x} == {2 * (1 - other)}:",
+            f"    {target} = None",
+            "    pos += 1",
+            "else:",
+            f"    _bad_union({x} >> 1)",
+        )
     elif t == "union":
         members = avro if isinstance(avro, list) else avro["type"]
         i = src.var("i")
@@ -343,6 +406,19 @@ def _write(
             return
         if len(others) != 1:
             raise DataError(f"Cannot write Connect data as the Avro union {avro}: more than one non-null branch")
+        member = resolve(members[others[0]], named)
+        mtype = avro_type(member)
+        plain_int = mtype in ("int", "long") and (connect is None or connect.name is None)
+        if (mtype == "string" or plain_int) and others[0] < 64:
+            table, head = src.const(branch_table(others[0])), src.const(write_long(others[0]))
+            n = v
+            if mtype == "string":
+                x, n = src.var("x"), src.var("n")
+                src.add(ind, f"{x} = {v}.encode()", f"{n} = len({x})")
+            src.add(ind, f"a({table}[{n} + 64] if -64 <= {n} < {_SMALL_MAX + _SMALL_MIN} else {head} + _wlong({n}))")
+            if mtype == "string":
+                src.add(ind, f"a({x})")
+            return
         src.add(ind, f"a({src.const(write_long(others[0]))})")
         _write(src, ind, members[others[0]], named, connect, v, where)
         return
