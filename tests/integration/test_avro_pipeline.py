@@ -9,6 +9,7 @@ import asyncio
 import datetime as dt
 import decimal
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from registry_testkit import free_port
 from servers import DbServer, run_async
 from worker_process import WorkerProcess
 
+from miniconnect.config.properties import load_properties
 from miniconnect.transport.base import ProducerRecord
 from miniconnect.transport.embedded import EmbeddedLog
 
-AVRO = "io.confluent.connect.avro.AvroConverter"
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 SOURCE_TABLE = """CREATE TABLE products (
     id serial PRIMARY KEY, i16 smallint NOT NULL, i64 bigint, r real, d double precision, n numeric(12,3),
     b boolean, t text NOT NULL, v varchar(20), by bytea, day date, tm time(3), ts timestamp(3))"""
@@ -57,18 +59,24 @@ def sql(server: DbServer, *statements: str) -> list[tuple]:
 
 
 def avro_worker(tmp_path: Path, bootstrap: str | None = None) -> tuple[WorkerProcess, str]:
+    """The README's worker file (config/connect-standalone-avro.properties), its ports and directories moved into
+    the test's."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    extra = {
-        "schema.registry.listeners": url,
-        "key.converter": AVRO,
-        "key.converter.schema.registry.url": url,
-        "value.converter": AVRO,
-        "value.converter.schema.registry.url": url,
-    }
+    props = load_properties(str(CONFIG / "connect-standalone-avro.properties"))
+    extra = {k: v.replace("http://localhost:8081", url) for k, v in props.items() if "storage" not in k}
+    extra["schema.registry.listeners"] = url
+    for key in ("listeners", "embedded.log.dir"):
+        extra.pop(key)
     if bootstrap:
         extra["bootstrap.servers"] = bootstrap
+        extra["schema.registry.topic"] = f"_schemas_{uuid.uuid4().hex[:8]}"
     return WorkerProcess(tmp_path, extra=extra), url
+
+
+def config_file(name: str, **changes: str) -> dict[str, str]:
+    """The config of one of the README's connector files (config/avro/), with test settings."""
+    return {**json.loads((CONFIG / "avro" / name).read_text())["config"], **changes}
 
 
 def connector(worker: WorkerProcess, name: str, config: dict[str, Any]) -> None:
@@ -86,40 +94,22 @@ def sink_rows(mysql_db: DbServer, table: str, columns: str) -> list[tuple]:
 @pytest.mark.parametrize("log", ["embedded", "kafka"])
 def test_postgres_to_avro_to_mariadb_with_auto_evolve(log, request, tmp_path, pg_db, mysql_db):
     bootstrap = request.getfixturevalue("kafka_bootstrap") if log == "kafka" else None
-    topic = f"avro_{log}_{tmp_path.name[-6:]}_products".replace("-", "_")
+    # config/avro/jdbc-source-postgres.json's topic.prefix; on the session's Kafka, topics of this test's own
+    prefix = "shop_" if log == "embedded" else f"shop_{uuid.uuid4().hex[:8]}_"
+    topic = f"{prefix}products"
     sql(pg_db, SOURCE_TABLE, f"INSERT INTO products VALUES {', '.join(ROWS)}")
     worker, url = avro_worker(tmp_path, bootstrap)
     worker.start(timeout=60)
     try:
+        source = config_file("jdbc-source-postgres.json", **pg_db.connection_config())
         connector(
             worker,
             "pg-source",
-            {
-                "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-                **pg_db.connection_config(),
-                "mode": "incrementing",
-                "incrementing.column.name": "id",
-                "table.whitelist": "products",
-                "topic.prefix": topic.removesuffix("products"),
-                "poll.interval.ms": "200",
-                "tasks.max": "1",
-            },
+            {**source, "table.whitelist": "products", "topic.prefix": prefix, "poll.interval.ms": "200"},
         )
-        # the seed's sink config, converter keys aside (they come from the worker here)
-        connector(
-            worker,
-            "maria-sink",
-            {
-                "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-                **mysql_db.connection_config(scheme="mariadb"),
-                "auto.create": "true",
-                "auto.evolve": "true",
-                "delete.enabled": "false",
-                "tasks.max": "1",
-                "topics": topic,
-                "table.name.format": "products",
-            },
-        )
+        # the seed's sink config (config/avro/jdbc-sink-mariadb.json), converter keys aside: they come from the worker
+        sink = config_file("jdbc-sink-mariadb.json", **mysql_db.connection_config(scheme="mariadb"))
+        connector(worker, "maria-sink", {**sink, "topics": topic, "table.name.format": "products"})
         columns = "id, i16, i64, r, d, n, b, t, v, `by`, day, tm, ts"
         got = worker.wait_for(lambda: len(rows := sink_rows(mysql_db, "products", columns)) == 3 and rows, 90, "3 rows")
         want = sql(pg_db, f"SELECT {columns.replace('`', '')} FROM products ORDER BY id")
