@@ -14,8 +14,10 @@ from miniconnect.transport.embedded import EmbeddedLog
 
 
 @contextmanager
-def running_registry(log_dir: Path, users: dict[str, str] | None = None, **kwargs) -> Iterator[SchemaRegistryServer]:
-    server = SchemaRegistryServer("http://127.0.0.1:0", lambda: EmbeddedLog(str(log_dir)), users=users, **kwargs)
+def running_registry(
+    log_dir: Path, users: dict[str, str] | None = None, port: int = 0, **kwargs
+) -> Iterator[SchemaRegistryServer]:
+    server = SchemaRegistryServer(f"http://127.0.0.1:{port}", lambda: EmbeddedLog(str(log_dir)), users=users, **kwargs)
     asyncio.run(server.start())
     try:
         yield server

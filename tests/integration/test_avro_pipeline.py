@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from registry_testkit import free_port
+from registry_testkit import free_port, running_registry
 from servers import DbServer, run_async
 from worker_process import WorkerProcess
 
@@ -236,5 +236,48 @@ def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(tmp_path, mysq
         assert "schema for id 32767" in messages[1] and "40403" in messages[1]
         assert "truncated" in messages[2] or "do not match" in messages[2]
         assert {dict(r.headers)["__connect.errors.topic"] for r in dead} == {b"things_dlq"}
+    finally:
+        worker.stop()
+
+
+def test_registry_down_fails_the_source_task_and_nothing_is_lost(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    worker = WorkerProcess(
+        tmp_path,
+        extra={
+            "value.converter": "io.confluent.connect.avro.AvroConverter",
+            "value.converter.schema.registry.url": url,
+            "value.converter.max.retries": "2",
+            "value.converter.retries.wait.ms": "100",
+        },
+    )
+    lines = tmp_path / "in.txt"
+    lines.write_text("one\ntwo\nthree\n")
+    worker.start(timeout=60)
+    try:
+        connector(worker, "lines", {"connector.class": "FileStreamSource", "file": str(lines), "topic": "lines"})
+        trace = worker.wait_for(
+            lambda: (
+                (t := worker.rest("GET", "/connectors/lines/status").json()["tasks"])
+                and t[0]["state"] == "FAILED"
+                and t[0]["trace"]
+            ),
+            60,
+            "the source task FAILED",
+        )
+        assert f"Schema Registry at {url} is unreachable" in trace and "lines-value" in trace
+        assert read_embedded(tmp_path / "log", "lines") == []
+        # the registry comes up: the restarted task sends every line, none lost
+        with running_registry(tmp_path / "registry", port=port):
+            assert worker.rest("POST", "/connectors/lines/tasks/0/restart").status_code in (200, 202, 204)
+            records = worker.wait_for(
+                lambda: len(r := read_embedded(tmp_path / "log", "lines")) == 3 and r, 60, "3 records"
+            )
+            from miniconnect.converters.avro import AvroConverter
+
+            conv = AvroConverter()
+            conv.configure({"schema.registry.url": url}, False)
+            assert [conv.to_connect_data("lines", r.value)[1] for r in records] == ["one", "two", "three"]
     finally:
         worker.stop()
