@@ -172,58 +172,82 @@ def bench_converters(url: str, n: int) -> None:
             )
 
 
-async def bench_sink(url: str, server, n: int) -> None:
-    values = orders(n)
+async def sink_once(name: str, conv, server, raw: list[bytes], n: int) -> float:
     props = {"name": "bench", "topics": "orders", "auto.create": "true", **server.connection_config(scheme="mariadb")}
-    for name, conv in converters(url).items():
-        raw = []
+    conn = await server.connect()
+    async with conn.cursor() as cur:
+        await cur.execute("DROP TABLE IF EXISTS `orders`")
+    conn.close()
+    task = JdbcSinkTask()
+    task.context = SinkTaskContext("bench", 0, props)
+    await task.start(props)
+    gc.collect()
+    t0 = time.perf_counter()
+    for lo in range(0, n, 3000):
+        decoded = conv.to_connect_batch("orders", raw[lo : lo + 3000])
+        await task.put([SinkRecord("orders", 0, None, None, s, v, lo + j) for j, (s, v) in enumerate(decoded)])
+    await task.flush({})
+    secs = time.perf_counter() - t0
+    await task.stop()
+    return secs
+
+
+async def bench_sink(url: str, server, n: int) -> None:
+    """Each converter twice, alternating (json, avro, json, avro): the best of each, on a shared machine."""
+    values = orders(n)
+    convs = converters(url)
+    raws = {}
+    for name, conv in convs.items():
+        raws[name] = []
         for lo in range(0, n, BATCH):
-            raw += conv.from_connect_batch("orders", [ORDERS] * len(values[lo : lo + BATCH]), values[lo : lo + BATCH])
-        conn = await server.connect()
-        async with conn.cursor() as cur:
-            await cur.execute("DROP TABLE IF EXISTS `orders`")
-        conn.close()
-        task = JdbcSinkTask()
-        task.context = SinkTaskContext("bench", 0, props)
-        await task.start(props)
-        gc.collect()
-        t0 = time.perf_counter()
-        for lo in range(0, n, 3000):
-            decoded = conv.to_connect_batch("orders", raw[lo : lo + 3000])
-            await task.put([SinkRecord("orders", 0, None, None, s, v, lo + j) for j, (s, v) in enumerate(decoded)])
-        await task.flush({})
-        secs = time.perf_counter() - t0
-        await task.stop()
+            chunk = values[lo : lo + BATCH]
+            raws[name] += conv.from_connect_batch("orders", [ORDERS] * len(chunk), chunk)
+    best_secs: dict[str, float] = {}
+    for _ in range(2):
+        for name, conv in convs.items():
+            secs = await sink_once(name, conv, server, raws[name], n)
+            best_secs[name] = min(secs, best_secs.get(name, secs))
+    for name, secs in best_secs.items():
         print(f"  MariaDB sink, {name:<5} decode + put  {n / secs:>10,.0f} rows/s")
+
+
+async def source_once(conv, server, n: int) -> float:
+    props = {
+        **server.connection_config(),
+        "mode": "incrementing",
+        "incrementing.column.name": "id",
+        "topic.prefix": "bench-",
+        "batch.max.rows": "1000",
+        "poll.interval.ms": "600000",
+        "tables": '"public"."bench_src"',
+    }
+    task = JdbcSourceTask()
+    task.context = SourceTaskContext("bench", 0, props, NoOffsets())
+    await task.start(props)
+    got = 0
+    gc.collect()
+    t0 = time.perf_counter()
+    while got < n:
+        recs = await task.poll()
+        if recs:
+            got += len(recs)
+            conv.from_connect_batch(recs[0].topic, [r.value_schema for r in recs], [r.value for r in recs])
+    secs = time.perf_counter() - t0
+    task.context.stopping.set()
+    await task.stop()
+    return secs
 
 
 async def bench_source(url: str, server, n: int) -> None:
     await load(server, n)
-    for name, conv in converters(url).items():
-        props = {
-            **server.connection_config(),
-            "mode": "incrementing",
-            "incrementing.column.name": "id",
-            "topic.prefix": "bench-",
-            "batch.max.rows": "1000",
-            "poll.interval.ms": "600000",
-            "tables": '"public"."bench_src"',
-        }
-        task = JdbcSourceTask()
-        task.context = SourceTaskContext("bench", 0, props, NoOffsets())
-        await task.start(props)
-        got = 0
-        gc.collect()
-        t0 = time.perf_counter()
-        while got < n:
-            recs = await task.poll()
-            if recs:
-                got += len(recs)
-                conv.from_connect_batch(recs[0].topic, [r.value_schema for r in recs], [r.value for r in recs])
-        secs = time.perf_counter() - t0
-        task.context.stopping.set()
-        await task.stop()
-        print(f"  PostgreSQL source, {name:<5} poll + encode  {got / secs:>10,.0f} rows/s")
+    convs = converters(url)
+    best_secs: dict[str, float] = {}
+    for _ in range(2):
+        for name, conv in convs.items():
+            secs = await source_once(conv, server, n)
+            best_secs[name] = min(secs, best_secs.get(name, secs))
+    for name, secs in best_secs.items():
+        print(f"  PostgreSQL source, {name:<5} poll + encode  {n / secs:>10,.0f} rows/s")
 
 
 def main() -> None:
