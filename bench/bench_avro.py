@@ -16,13 +16,14 @@ import io
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fastavro
+from bench_converters import ORDERS
+from bench_converters import make_records as orders
 from bench_jdbc_source import NoOffsets, load
 from miniconnect_plugins.jdbc.sink import JdbcSinkTask
 from miniconnect_plugins.jdbc.source import JdbcSourceTask
@@ -35,7 +36,6 @@ from miniconnect.converters.json import JsonConverter
 from miniconnect.data.records import SinkRecord
 from miniconnect.data.schema import (
     INT64_SCHEMA,
-    OPTIONAL_INT32_SCHEMA,
     OPTIONAL_STRING_SCHEMA,
     STRING_SCHEMA,
     Schema,
@@ -45,17 +45,6 @@ from miniconnect.data.schema import (
 )
 
 BATCH = 500
-ORDERS = Schema.struct(
-    [
-        ("order_id", OPTIONAL_STRING_SCHEMA),
-        ("user_id", OPTIONAL_STRING_SCHEMA),
-        ("product_id", OPTIONAL_STRING_SCHEMA),
-        ("qty", OPTIONAL_INT32_SCHEMA),
-        ("unit_price", OPTIONAL_INT32_SCHEMA),
-        ("total_price", OPTIONAL_INT32_SCHEMA),
-    ],
-    name="orders",
-)
 WIDE = Schema.struct(
     [
         ("id", INT64_SCHEMA),
@@ -66,26 +55,6 @@ WIDE = Schema.struct(
     ],
     name="wide",
 )
-
-
-def orders(n: int) -> list[Struct]:
-    out = []
-    for i in range(n):
-        qty, price = i % 50 + 1, (i % 7 + 1) * 1000
-        out.append(
-            Struct(
-                ORDERS,
-                [
-                    str(uuid.UUID(int=i * 7919)),
-                    str(uuid.UUID(int=i * 104729)),
-                    f"CATALOG-{i % 1000:03d}",
-                    qty,
-                    price,
-                    qty * price,
-                ],
-            )
-        )
-    return out
 
 
 def wide(n: int) -> list[Struct]:

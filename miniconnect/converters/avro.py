@@ -213,15 +213,15 @@ class AvroConverter(Converter):
     ) -> list[bytes | None]:
         first = schemas[0] if schemas else None
         if first is not None and None not in values and all(s is first for s in schemas):
-            header, encode = self._encoder(topic, first)  # the usual batch: one schema object, no tombstones
+            head, enc = self._encoder(topic, first)  # the usual batch: one schema object, no tombstones
             try:
-                return [encode(v, header) for v in values]
+                return [enc(v, head) for v in values]
             except Exception:
                 pass  # found again, with the record's message, below
         out: list[bytes | None] = []
         append = out.append
         last: Schema | None = None
-        header, encode = b"", None
+        header, encode = b"", None  # type: ignore[assignment]
         for schema, value in zip(schemas, values, strict=True):
             if value is None or schema is None or schema is not last:
                 append(self.from_connect_data(topic, schema, value))
@@ -300,10 +300,10 @@ class AvroConverter(Converter):
         datas = datas if isinstance(datas, list) else list(datas)
         if datas and datas[0].__class__ is bytes and len({d[:HEADER_SIZE] for d in datas if d is not None}) == 1:
             # the usual batch: one schema id, no tombstones: one decoder mapped over it
-            schema, decode = self._decoder(topic, datas[0])  # type: ignore[arg-type]
+            one_schema, one_decode = self._decoder(topic, datas[0])  # type: ignore[arg-type]
             if None not in datas and all(d.__class__ is bytes for d in datas):
                 try:
-                    return list(zip(repeat(schema), map(decode, datas)))
+                    return list(zip(repeat(one_schema), map(one_decode, datas)))
                 except Exception:
                     pass  # found again, with the record's message, below
         out: list[tuple[Schema | None, Any]] = []

@@ -399,8 +399,8 @@ def _to(
             raise DataError(f"Recursive Avro schema {full} cannot be converted to a Connect schema")
         stack = stack | {full}
         for i, f in enumerate(schema["fields"]):
-            fs = _to(f["type"], named, cfg, False, f.get("default", _NO_DEFAULT), None, stack)
-            fields.append(Field(f["name"], i, fs))
+            field_schema = _to(f["type"], named, cfg, False, f.get("default", _NO_DEFAULT), None, stack)
+            fields.append(Field(f["name"], i, field_schema))
     elif t == "union":
         members = schema if isinstance(schema, list) else schema["type"]
         if len(members) == 2 and "null" in members:

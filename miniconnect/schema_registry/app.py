@@ -48,17 +48,6 @@ def _schema_args(body: dict[str, Any]) -> tuple[Any, str, list[dict[str, Any]]]:
     return body["schema"], body.get("schemaType") or "AVRO", body.get("references") or []
 
 
-def _schema_json(reg: Registry, schema_id: int) -> dict[str, Any]:
-    stored = reg.schema(schema_id)
-    out: dict[str, Any] = {}
-    if stored.schema_type != "AVRO":
-        out["schemaType"] = stored.schema_type
-    if stored.references:
-        out["references"] = stored.references_json()
-    out["schema"] = stored.text
-    return out
-
-
 # -- routes ----------------------------------------------------------------------------------------------------
 async def root(request: Request, reg: Registry) -> Any:
     return {}
@@ -69,7 +58,7 @@ async def schema_types(request: Request, reg: Registry) -> Any:
 
 
 async def schema_by_id(request: Request, reg: Registry) -> Any:
-    return _schema_json(reg, int(request.path_params["id"]))
+    return reg.schema_json(int(request.path_params["id"]))
 
 
 async def raw_schema_by_id(request: Request, reg: Registry) -> Any:

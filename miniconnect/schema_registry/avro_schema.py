@@ -10,9 +10,9 @@ from typing import Any
 import fastavro
 from fastavro.schema import SchemaParseException, UnknownType
 
+from ..converters.avro_data import PRIMITIVES, avro_type, resolve
 from .errors import InvalidSchema
 
-PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
 # Avro's promotions: what a reader of the key accepts from a writer of each value
 _PROMOTIONS = {
     "long": {"int"},
@@ -43,21 +43,6 @@ class ParsedSchema:
         self.canonical = json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
 
 
-def _resolve(schema: Any, named: Mapping[str, Any]) -> Any:
-    if isinstance(schema, str) and schema not in PRIMITIVES:
-        return named[schema]
-    return schema
-
-
-def _type(schema: Any) -> str:
-    if isinstance(schema, list):
-        return "union"
-    if isinstance(schema, dict):
-        t = schema["type"]
-        return t if isinstance(t, str) else "union"
-    return schema
-
-
 def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[str]:
     """Why data written with `writer` cannot be read with `reader` (Avro's schema resolution); [] when it can."""
     out: list[str] = []
@@ -66,8 +51,8 @@ def incompatibilities(reader: ParsedSchema, writer: ParsedSchema) -> list[str]:
 
 
 def _check(r: Any, w: Any, rn: Mapping[str, Any], wn: Mapping[str, Any], path: str, out: list[str], seen: set) -> None:
-    r, w = _resolve(r, rn), _resolve(w, wn)
-    rt, wt = _type(r), _type(w)
+    r, w = resolve(r, rn), resolve(w, wn)
+    rt, wt = avro_type(r), avro_type(w)
     if wt == "union":
         for i, branch in enumerate(w if isinstance(w, list) else w["type"]):
             sub: list[str] = []
@@ -130,4 +115,4 @@ def _short(name: str) -> str:
 
 
 def _name_or_type(schema: Any) -> str:
-    return schema.get("name", schema.get("type")) if isinstance(schema, dict) else str(schema)
+    return str(schema.get("name", schema.get("type"))) if isinstance(schema, dict) else str(schema)

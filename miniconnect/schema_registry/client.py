@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _RETRY_STATUS = {408, 429, 500, 502, 503, 504}
+DOWN_FOR_S = 5.0  # after retries ran out, requests fail at once for this long (the worker's loop waits on retries)
+MISSING_FOR_S = 30.0  # an id the registry does not have is asked for again after this long
 
 
 class RegistryClientError(Exception):
@@ -62,6 +64,9 @@ class SchemaRegistryClient:
         self._versions: dict[tuple[str, int], int] = {}  # (subject, id) -> version
         self._latest: dict[str, dict[str, Any]] = {}
         self.requests = 0  # how many HTTP requests were made (the caches' effect shows in tests)
+        self._down_until = 0.0
+        self._down_error: RegistryClientError | None = None
+        self._missing: dict[int, tuple[float, RegistryClientError]] = {}  # ids the registry does not have, for now
 
     def close(self) -> None:
         self._http.close()
@@ -70,6 +75,8 @@ class SchemaRegistryClient:
     def _request(self, method: str, path: str, body: Any = None) -> Any:
         """One request, trying each URL in turn (Confluent's RestService failover), retried with exponential
         back-off while the registry is unreachable or answers 5xx/408/429."""
+        if time.monotonic() < self._down_until and self._down_error is not None:
+            raise self._down_error  # records after the one that found the registry down fail at once
         content = None if body is None else json.dumps(body).encode()
         attempt = 0
         while True:
@@ -93,6 +100,7 @@ class SchemaRegistryClient:
                     raise last
             assert last is not None
             if attempt >= self.max_retries:
+                self._down_until, self._down_error = time.monotonic() + DOWN_FOR_S, last
                 raise last
             wait = min(self.retries_max_wait_ms, self.retries_wait_ms * 2**attempt) / 1000
             wait *= 0.8 + 0.4 * random.random()
@@ -126,7 +134,15 @@ class SchemaRegistryClient:
     def schema(self, schema_id: int) -> dict[str, Any]:
         found = self._schemas.get(schema_id)
         if found is None:
-            found = self._schemas[schema_id] = self._request("GET", f"/schemas/ids/{schema_id}")
+            missing = self._missing.get(schema_id)
+            if missing is not None and time.monotonic() < missing[0]:
+                raise missing[1]  # many records with an unknown id: one request, not one each
+            try:
+                found = self._schemas[schema_id] = self._request("GET", f"/schemas/ids/{schema_id}")
+            except RegistryClientError as e:
+                if e.status == 404:
+                    self._missing[schema_id] = (time.monotonic() + MISSING_FOR_S, e)
+                raise
         return found
 
     def version_of(self, subject: str, schema_id: int) -> int | None:

@@ -119,15 +119,19 @@ class Registry:
             raise VersionNotFound(f"Version {n} not found.")
         return n, v
 
-    def version_json(self, subject: str, n: int, v: Version) -> dict[str, Any]:
-        stored = self.state.schemas[v.id]
-        out: dict[str, Any] = {"subject": subject, "version": n, "id": v.id}
+    def schema_json(self, schema_id: int, **head: Any) -> dict[str, Any]:
+        """A schema as the API shows it: `head` first, then schemaType (unless AVRO), references, schema."""
+        stored = self.schema(schema_id)
+        out: dict[str, Any] = dict(head)
         if stored.schema_type != "AVRO":
             out["schemaType"] = stored.schema_type
         if stored.references:
             out["references"] = stored.references_json()
         out["schema"] = stored.text
         return out
+
+    def version_json(self, subject: str, n: int, v: Version) -> dict[str, Any]:
+        return self.schema_json(v.id, subject=subject, version=n, id=v.id)
 
     def referenced_by(self, subject: str, version: str | int) -> list[int]:
         n, _ = self.version(subject, version, deleted=True)

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from registry_testkit import free_port, running_registry
-from servers import DbServer, run_async
+from servers import DbServer
+from test_jdbc_source_e2e import sql
 from worker_process import WorkerProcess
 
 from miniconnect.config.properties import load_properties
@@ -34,28 +35,6 @@ ROWS = [
     "(3, 0, -1, 0, 1e300, -0.001, false, 'quote '' and \\ back', '', '\\x'::bytea, '1969-12-31', '00:00:00', "
     "'1969-12-31 23:59:59.999')",
 ]
-
-
-def sql(server: DbServer, *statements: str) -> list[tuple]:
-    async def go() -> list[tuple]:
-        conn = await server.connect()
-        rows: list[tuple] = []
-        try:
-            for s in statements:
-                if server.kind == "postgresql":
-                    rows = [tuple(r) for r in await conn.fetch(s)]
-                else:
-                    async with conn.cursor() as cur:
-                        await cur.execute(s)
-                        rows = [tuple(r) for r in await cur.fetchall()]
-        finally:
-            if server.kind == "postgresql":
-                await conn.close()
-            else:
-                conn.close()
-        return rows
-
-    return run_async(go)
 
 
 def avro_worker(tmp_path: Path, bootstrap: str | None = None) -> tuple[WorkerProcess, str]:

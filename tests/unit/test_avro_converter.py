@@ -374,6 +374,10 @@ def test_bad_input_is_a_clear_error(url):
         ours.to_connect_data("bad", b"\x00\x00")
     with pytest.raises(DataError, match=r"schema for id 99999.*40403"):
         ours.to_connect_data("bad", b"\x00" + (99999).to_bytes(4, "big") + good[5:])
+    asked = ours.client.requests
+    with pytest.raises(DataError, match=r"schema for id 99999.*40403"):
+        ours.to_connect_data("bad", b"\x00" + (99999).to_bytes(4, "big") + good[5:])
+    assert ours.client.requests == asked  # an unknown id is not asked for again record after record
     with pytest.raises(DataError, match="truncated"):
         ours.to_connect_data("bad", good[:-1])
     with pytest.raises(DataError, match="do not match schema id 1"):
@@ -396,6 +400,9 @@ def test_registry_down_is_retried_then_names_the_url(url):
     with pytest.raises(DataError, match=f"Schema Registry at {dead} is unreachable"):
         down.from_connect_data("down", schema, Struct(schema, [1]))
     assert down.client.requests == 3  # the first try and two retries
+    with pytest.raises(DataError, match="unreachable"):  # the next records fail at once: the loop is not held again
+        down.from_connect_data("down", schema, Struct(schema, [2]))
+    assert down.client.requests == 3
     # several URLs: a dead one is skipped
     failover = converter(f"{dead},{url}")
     data = failover.from_connect_data("down", schema, Struct(schema, [1]))
