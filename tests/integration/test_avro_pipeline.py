@@ -5,7 +5,6 @@ Avro of a known schema fail the task naming topic/partition/offset, or go to the
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import decimal
 import json
@@ -16,13 +15,14 @@ from typing import Any
 import httpx
 import pytest
 from registry_testkit import free_port, running_registry
-from servers import DbServer
+from servers import DbServer, run_async
 from test_jdbc_source_e2e import sql
 from worker_process import WorkerProcess
 
 from miniconnect.config.properties import load_properties
-from miniconnect.transport.base import ProducerRecord
+from miniconnect.transport.base import NewTopic, ProducerRecord, Transport
 from miniconnect.transport.embedded import EmbeddedLog
+from miniconnect.transport.kafka import KafkaTransport
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 SOURCE_TABLE = """CREATE TABLE products (
@@ -126,39 +126,49 @@ def test_postgres_to_avro_to_mariadb_with_auto_evolve(log, request, tmp_path, pg
         worker.stop()
 
 
-def produce_embedded(log_dir: Path, topic: str, values: list[bytes]) -> None:
+def log_transport(tmp_path: Path, bootstrap: str | None) -> Transport:
+    """A client of the worker's log: the embedded log's directory (another process's, as the CLI's) or Kafka."""
+    return KafkaTransport(bootstrap) if bootstrap else EmbeddedLog(str(tmp_path / "log"))
+
+
+def produce(tmp_path: Path, bootstrap: str | None, topic: str, values: list[bytes]) -> None:
     async def go() -> None:
-        log = EmbeddedLog(str(log_dir))
+        log = log_transport(tmp_path, bootstrap)
         await log.start()
         try:
+            await log.create_topics([NewTopic(topic, 1, 1)])
             producer = log.producer()
             await producer.start()
             await producer.send_batch([ProducerRecord(topic, None, v, 0) for v in values])
+            await producer.stop()
         finally:
             await log.stop()
 
-    asyncio.run(go())
+    run_async(go)
 
 
-def read_embedded(log_dir: Path, topic: str) -> list[Any]:
+def consume(tmp_path: Path, bootstrap: str | None, topic: str) -> list[Any]:
     async def go() -> list[Any]:
-        log = EmbeddedLog(str(log_dir))
+        log = log_transport(tmp_path, bootstrap)
         await log.start()
         try:
-            consumer = log.consumer(f"check-{topic}", {"auto.offset.reset": "earliest"})
+            consumer = log.consumer(f"check-{uuid.uuid4().hex[:8]}", {"auto.offset.reset": "earliest"})
             await consumer.start()
             await consumer.subscribe([topic])
-            records = await consumer.poll(100, 1000)
+            records = await consumer.poll(100, 3000)
             await consumer.stop()
             return records
         finally:
             await log.stop()
 
-    return asyncio.run(go())
+    return run_async(go)
 
 
-def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(tmp_path, mysql_db):
-    worker, url = avro_worker(tmp_path)
+@pytest.mark.parametrize("log", ["embedded", "kafka"])
+def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(log, request, tmp_path, mysql_db):
+    bootstrap = request.getfixturevalue("kafka_bootstrap") if log == "kafka" else None
+    topic, dlq = (f"things_{uuid.uuid4().hex[:8]}", f"dlq_{uuid.uuid4().hex[:8]}") if bootstrap else ("things", "dlq")
+    worker, url = avro_worker(tmp_path, bootstrap)
     worker.start(timeout=60)
     try:
         # one good record, registered through our converter's registry, then three bad ones
@@ -174,15 +184,15 @@ def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(tmp_path, mysq
             b"\x00\x00\x00\x7f\xff" + good[0][5:],  # unknown schema id
             good[0][:-2],  # truncated
         ]
-        for topic in ("things", "things_dlq"):
-            produce_embedded(tmp_path / "log", topic, [good[0], *bad, good[1]])
+        for name in (topic, f"{topic}_dlq"):
+            produce(tmp_path, bootstrap, name, [good[0], *bad, good[1]])
         sink = {
             "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
             **mysql_db.connection_config(scheme="mariadb"),
             "auto.create": "true",
             "tasks.max": "1",
         }
-        connector(worker, "strict", {**sink, "topics": "things", "table.name.format": "strict_things"})
+        connector(worker, "strict", {**sink, "topics": topic, "table.name.format": "strict_things"})
         trace = worker.wait_for(
             lambda: (
                 (t := worker.rest("GET", "/connectors/strict/status").json()["tasks"])
@@ -192,7 +202,7 @@ def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(tmp_path, mysq
             60,
             "the strict task FAILED",
         )
-        assert "topic 'things', partition 0, offset 1" in trace and "Unknown magic byte" in trace
+        assert f"topic '{topic}', partition 0, offset 1" in trace and "Unknown magic byte" in trace
         assert sink_rows(mysql_db, "strict_things", "id") in ([], [(1,)])  # nothing past the bad record
 
         connector(
@@ -200,21 +210,22 @@ def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(tmp_path, mysq
             "tolerant",
             {
                 **sink,
-                "topics": "things_dlq",
+                "topics": f"{topic}_dlq",
                 "table.name.format": "tolerant_things",
                 "errors.tolerance": "all",
-                "errors.deadletterqueue.topic.name": "dlq",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
                 "errors.deadletterqueue.context.headers.enable": "true",
             },
         )
         worker.wait_for(lambda: sink_rows(mysql_db, "tolerant_things", "id") == [(1,), (2,)], 60, "the good rows")
-        dead = worker.wait_for(lambda: len(r := read_embedded(tmp_path / "log", "dlq")) == 3 and r, 60, "3 in the DLQ")
+        dead = worker.wait_for(lambda: len(r := consume(tmp_path, bootstrap, dlq)) == 3 and r, 60, "3 in the DLQ")
         assert [r.value for r in dead] == bad
         messages = [dict(r.headers)["__connect.errors.exception.message"].decode() for r in dead]
         assert "Unknown magic byte" in messages[0]
         assert "schema for id 32767" in messages[1] and "40403" in messages[1]
         assert "truncated" in messages[2] or "do not match" in messages[2]
-        assert {dict(r.headers)["__connect.errors.topic"] for r in dead} == {b"things_dlq"}
+        assert {dict(r.headers)["__connect.errors.topic"] for r in dead} == {f"{topic}_dlq".encode()}
     finally:
         worker.stop()
 
@@ -246,13 +257,11 @@ def test_registry_down_fails_the_source_task_and_nothing_is_lost(tmp_path):
             "the source task FAILED",
         )
         assert f"Schema Registry at {url} is unreachable" in trace and "lines-value" in trace
-        assert read_embedded(tmp_path / "log", "lines") == []
+        assert consume(tmp_path, None, "lines") == []
         # the registry comes up: the restarted task sends every line, none lost
         with running_registry(tmp_path / "registry", port=port):
             assert worker.rest("POST", "/connectors/lines/tasks/0/restart").status_code in (200, 202, 204)
-            records = worker.wait_for(
-                lambda: len(r := read_embedded(tmp_path / "log", "lines")) == 3 and r, 60, "3 records"
-            )
+            records = worker.wait_for(lambda: len(r := consume(tmp_path, None, "lines")) == 3 and r, 60, "3 records")
             from miniconnect.converters.avro import AvroConverter
 
             conv = AvroConverter()
