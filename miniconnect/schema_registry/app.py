@@ -57,6 +57,22 @@ async def schema_types(request: Request, reg: Registry) -> Any:
     return ["AVRO"]
 
 
+async def contexts(request: Request, reg: Registry) -> Any:
+    return ["."]  # the default context only
+
+
+async def all_schemas(request: Request, reg: Registry) -> Any:
+    """GET /schemas: the latest (or every, latestOnly=false) version of each subject, optionally by prefix."""
+    latest_only = request.query_params.get("latestOnly", "false").lower() == "true"
+    deleted = _flag(request, "deleted")
+    out = []
+    for subject in reg.subjects(deleted, request.query_params.get("subjectPrefix", "")):
+        versions = reg.versions(subject, deleted)
+        for n in versions[-1:] if latest_only else versions:
+            out.append(reg.version_json(subject, *reg.version(subject, n, deleted)))
+    return out
+
+
 async def schema_by_id(request: Request, reg: Registry) -> Any:
     return reg.schema_json(int(request.path_params["id"]))
 
@@ -160,6 +176,8 @@ async def delete_mode(request: Request, reg: Registry) -> Any:
 
 ROUTES: list[tuple[str, Handler, str]] = [
     ("/", root, "GET"),
+    ("/contexts", contexts, "GET"),
+    ("/schemas", all_schemas, "GET"),
     ("/schemas/types", schema_types, "GET"),
     ("/schemas/ids/{id:int}", schema_by_id, "GET"),
     ("/schemas/ids/{id:int}/schema", raw_schema_by_id, "GET"),

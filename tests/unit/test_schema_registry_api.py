@@ -80,6 +80,13 @@ def test_register_read_back_by_id_subject_and_version(http):
     assert http.get("/subjects/users-value/versions/2/schema").json() == json.loads(V2_DEFAULT)
     found = http.post("/subjects/users-value", json={"schema": V1}).json()
     assert (found["id"], found["version"]) == (1, 1)
+    assert [(s["subject"], s["version"]) for s in http.get("/schemas").json()] == [
+        ("other-value", 1),
+        ("users-value", 1),
+        ("users-value", 2),
+    ]
+    assert [s["version"] for s in http.get("/schemas?subjectPrefix=users&latestOnly=true").json()] == [2]
+    assert http.get("/schemas/types").json() == ["AVRO"] and http.get("/contexts").json() == ["."]
 
 
 def test_error_codes(http):
