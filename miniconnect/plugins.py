@@ -41,6 +41,7 @@ BUILTIN_PLUGINS = {
     "StringConverter": "miniconnect.converters.string:StringConverter",
     "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
     "AvroConverter": "miniconnect.converters.avro:AvroConverter",
+    "JsonSchemaConverter": "miniconnect.converters.json_schema:JsonSchemaConverter",
     "BooleanConverter": "miniconnect.converters.number:BooleanConverter",
     "ShortConverter": "miniconnect.converters.number:ShortConverter",
     "IntegerConverter": "miniconnect.converters.number:IntegerConverter",

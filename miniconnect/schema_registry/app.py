@@ -54,7 +54,7 @@ async def root(request: Request, reg: Registry) -> Any:
 
 
 async def schema_types(request: Request, reg: Registry) -> Any:
-    return ["AVRO"]
+    return ["JSON", "AVRO"]
 
 
 async def contexts(request: Request, reg: Registry) -> Any:

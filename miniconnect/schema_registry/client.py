@@ -109,27 +109,29 @@ class SchemaRegistryClient:
             time.sleep(wait)
 
     # -- API ----------------------------------------------------------------------------------------------------
-    def register(self, subject: str, schema: str, normalize: bool = False) -> int:
+    def register(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> int:
         key = (subject, schema)
         schema_id = self._ids.get(key)
         if schema_id is None:
             path = f"/subjects/{_q(subject)}/versions" + ("?normalize=true" if normalize else "")
-            schema_id = int(self._request("POST", path, {"schema": schema})["id"])
+            schema_id = int(self._request("POST", path, _body(schema, schema_type))["id"])
             self._ids[key] = schema_id
         return schema_id
 
-    def lookup(self, subject: str, schema: str, normalize: bool = False) -> dict[str, Any]:
+    def lookup(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> dict[str, Any]:
         """POST /subjects/{subject}: the registered version of this schema ({"id", "version", ...})."""
         path = f"/subjects/{_q(subject)}" + ("?normalize=true" if normalize else "")
-        found = self._request("POST", path, {"schema": schema})
+        found = self._request("POST", path, _body(schema, schema_type))
         self._ids[(subject, schema)] = int(found["id"])
         self._versions[(subject, int(found["id"]))] = int(found["version"])
         return found  # type: ignore[no-any-return]
 
-    def id_of(self, subject: str, schema: str, normalize: bool = False) -> int:
+    def id_of(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> int:
         """The id of an already registered schema (auto.register.schemas=false)."""
         schema_id = self._ids.get((subject, schema))
-        return schema_id if schema_id is not None else int(self.lookup(subject, schema, normalize)["id"])
+        if schema_id is not None:
+            return schema_id
+        return int(self.lookup(subject, schema, normalize, schema_type)["id"])
 
     def schema(self, schema_id: int) -> dict[str, Any]:
         found = self._schemas.get(schema_id)
@@ -145,12 +147,12 @@ class SchemaRegistryClient:
                 raise
         return found
 
-    def version_of(self, subject: str, schema_id: int) -> int | None:
+    def version_of(self, subject: str, schema_id: int, schema_type: str = "AVRO") -> int | None:
         """The version under `subject` of a schema read by id (None if it is not registered there)."""
         key = (subject, schema_id)
         if key not in self._versions:
             try:
-                self.lookup(subject, self.schema(schema_id)["schema"])
+                self.lookup(subject, self.schema(schema_id)["schema"], schema_type=schema_type)
             except RegistryClientError as e:
                 if e.status != 404:
                     raise
@@ -172,6 +174,10 @@ class SchemaRegistryClient:
             out += self.references(found.get("references") or [])
             out.append(found["schema"])
         return out
+
+
+def _body(schema: str, schema_type: str) -> dict[str, Any]:
+    return {"schema": schema} if schema_type == "AVRO" else {"schema": schema, "schemaType": schema_type}
 
 
 def _q(subject: str) -> str:

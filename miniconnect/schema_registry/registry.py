@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from . import json_schema
 from .avro_schema import ParsedSchema, incompatibilities
 from .errors import (
     Incompatible,
@@ -44,7 +45,7 @@ class Registry:
     # -- schemas ------------------------------------------------------------------------------------------------
     def parse(self, text: str, schema_type: str, references: Iterable[dict[str, Any]]) -> tuple[StoredSchema, Any]:
         schema_type = (schema_type or "AVRO").upper()
-        if schema_type != "AVRO":
+        if schema_type not in ("AVRO", "JSON"):
             raise InvalidSchema(f"Invalid schema: schema type {schema_type} is not supported by this registry")
         if not isinstance(text, str):
             raise InvalidSchema("Invalid schema: 'schema' must be a string")
@@ -54,6 +55,9 @@ class Registry:
                 refs.append((str(r["name"]), str(r["subject"]), int(r["version"])))
             except (KeyError, TypeError, ValueError):
                 raise InvalidSchema(f"Invalid schema reference {r}") from None
+        if schema_type == "JSON":
+            doc, canonical = json_schema.parse(text)
+            return StoredSchema(canonical, schema_type, tuple(refs)), doc
         parsed = ParsedSchema(text, self._referenced_types(refs))
         return StoredSchema(parsed.canonical, schema_type, tuple(refs)), parsed
 
@@ -70,8 +74,10 @@ class Registry:
             named.update(ParsedSchema(stored.text, inner).named)
         return named
 
-    def parsed(self, schema_id: int) -> ParsedSchema:
+    def parsed(self, schema_id: int) -> Any:
         stored = self.schema(schema_id)
+        if stored.schema_type == "JSON":
+            return json_schema.parse(stored.text)[0]
         return ParsedSchema(stored.text, self._referenced_types(stored.references))
 
     def schema(self, schema_id: int) -> StoredSchema:
@@ -192,7 +198,7 @@ class Registry:
             await self.topic.write([schema_record(subject, version, schema_id, stored, False)])
             return schema_id
 
-    def _incompatibilities(self, subject: str, new: ParsedSchema, live: dict[int, Version]) -> list[str]:
+    def _incompatibilities(self, subject: str, new: Any, live: dict[int, Version]) -> list[str]:
         level = self.compatibility(subject)
         if level == "NONE" or not live:
             return []
@@ -201,11 +207,15 @@ class Registry:
         out: list[str] = []
         for n in reversed(against):
             old = self.parsed(live[n].id)
+            if isinstance(old, ParsedSchema) != isinstance(new, ParsedSchema):
+                out += [f"SCHEMA_TYPE_CHANGED: version {n} is of another schema type"]
+                continue
+            check = incompatibilities if isinstance(new, ParsedSchema) else json_schema.incompatibilities
             found = []
             if level.startswith(("BACKWARD", "FULL")):
-                found += incompatibilities(new, old)
+                found += check(new, old)
             if level.startswith(("FORWARD", "FULL")):
-                found += incompatibilities(old, new)
+                found += check(old, new)
             if found:
                 out += [*found, f"oldSchemaVersion: {n}", f"oldSchema: '{self.state.schemas[live[n].id].text}'"]
         if out:
