@@ -37,9 +37,9 @@ ROWS = [
 ]
 
 
-def avro_worker(tmp_path: Path, bootstrap: str | None = None) -> tuple[WorkerProcess, str]:
+def avro_worker(tmp_path: Path, bootstrap: str | None = None, converter: str = "") -> tuple[WorkerProcess, str]:
     """The README's worker file (config/connect-standalone-avro.properties), its ports and directories moved into
-    the test's."""
+    the test's; `converter`: another key and value converter class than its AvroConverter."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     props = load_properties(str(CONFIG / "connect-standalone-avro.properties"))
@@ -50,6 +50,8 @@ def avro_worker(tmp_path: Path, bootstrap: str | None = None) -> tuple[WorkerPro
     if bootstrap:
         extra["bootstrap.servers"] = bootstrap
         extra["schema.registry.topic"] = f"_schemas_{uuid.uuid4().hex[:8]}"
+    if converter:
+        extra["key.converter"] = extra["value.converter"] = converter
     return WorkerProcess(tmp_path, extra=extra), url
 
 
@@ -70,14 +72,18 @@ def sink_rows(mysql_db: DbServer, table: str, columns: str) -> list[tuple]:
         return []
 
 
-@pytest.mark.parametrize("log", ["embedded", "kafka"])
-def test_postgres_to_avro_to_mariadb_with_auto_evolve(log, request, tmp_path, pg_db, mysql_db):
+@pytest.mark.parametrize(
+    "log, converter",
+    [("embedded", ""), ("kafka", ""), ("embedded", "io.confluent.connect.json.JsonSchemaConverter")],
+)
+def test_postgres_to_avro_to_mariadb_with_auto_evolve(log, converter, request, tmp_path, pg_db, mysql_db):
+    """(also with JsonSchemaConverter in place of AvroConverter)"""
     bootstrap = request.getfixturevalue("kafka_bootstrap") if log == "kafka" else None
     # config/avro/jdbc-source-postgres.json's topic.prefix; on the session's Kafka, topics of this test's own
     prefix = "shop_" if log == "embedded" else f"shop_{uuid.uuid4().hex[:8]}_"
     topic = f"{prefix}products"
     sql(pg_db, SOURCE_TABLE, f"INSERT INTO products VALUES {', '.join(ROWS)}")
-    worker, url = avro_worker(tmp_path, bootstrap)
+    worker, url = avro_worker(tmp_path, bootstrap, converter)
     worker.start(timeout=60)
     try:
         source = config_file("jdbc-source-postgres.json", **pg_db.connection_config())
@@ -108,8 +114,11 @@ def test_postgres_to_avro_to_mariadb_with_auto_evolve(log, request, tmp_path, pg
         # the records are Confluent-framed Avro of a schema our registry holds
         subjects = httpx.get(f"{url}/subjects").json()
         assert f"{topic}-value" in subjects
-        avro = json.loads(httpx.get(f"{url}/subjects/{topic}-value/versions/latest").json()["schema"])
-        assert avro["type"] == "record" and avro["connect.name"] == "products"
+        registered = json.loads(httpx.get(f"{url}/subjects/{topic}-value/versions/latest").json()["schema"])
+        if converter:
+            assert registered["type"] == "object" and registered["title"] == "products"
+        else:
+            assert registered["type"] == "record" and registered["connect.name"] == "products"
 
         # a column added at the source reaches the sink by auto.evolve
         sql(
