@@ -119,6 +119,15 @@ def registry_client(parsed: Mapping[str, Any], originals: Mapping[str, Any]) -> 
     )
 
 
+def subject_strategy(parsed: Mapping[str, Any], is_key: bool) -> str:
+    """The full class name of the configured key or value subject name strategy (short names accepted)."""
+    key = "key.subject.name.strategy" if is_key else "value.subject.name.strategy"
+    strategy = _STRATEGIES.get(parsed[key].rsplit(".", 1)[-1])
+    if strategy is None:
+        raise ConfigError(key, parsed[key], f"one of {', '.join(_STRATEGIES.values())}")
+    return strategy
+
+
 def subject_name(strategy: str, topic: str, is_key: bool, record_name: str | None) -> str:
     if strategy == TOPIC_NAME_STRATEGY:
         return f"{topic}-{'key' if is_key else 'value'}"
@@ -139,14 +148,7 @@ class AvroConverter(Converter):
         self.data_config = AvroDataConfig(
             parsed["connect.meta.data"], parsed["enhanced.avro.schema.support"], parsed["scrub.invalid.names"]
         )
-        strategy = parsed["key.subject.name.strategy" if is_key else "value.subject.name.strategy"]
-        self.strategy = _STRATEGIES.get(strategy.rsplit(".", 1)[-1])
-        if self.strategy is None:
-            raise ConfigError(
-                "key.subject.name.strategy" if is_key else "value.subject.name.strategy",
-                strategy,
-                f"one of {', '.join(_STRATEGIES.values())}",
-            )
+        self.strategy = subject_strategy(parsed, is_key)
         self.auto_register = parsed["auto.register.schemas"]
         self.use_latest = parsed["use.latest.version"]
         self.normalize = parsed["normalize.schemas"]

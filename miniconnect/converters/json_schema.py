@@ -20,7 +20,7 @@ from ..config.configdef import ConfigDef, ConfigType, Importance, one_of
 from ..data.records import Headers
 from ..data.schema import DataError, Schema
 from ..schema_registry.client import RegistryClientError
-from .avro import _STRATEGIES, MAGIC, registry_client, schema_registry_config_def, subject_name
+from .avro import MAGIC, registry_client, schema_registry_config_def, subject_name, subject_strategy
 from .avro_codec import HEADER_SIZE
 from .base import Converter
 from .json_schema_data import from_connect_schema, to_connect_schema
@@ -56,10 +56,7 @@ class JsonSchemaConverter(Converter):
         parsed = self.config_def.parse(dict(configs))
         self.is_key = is_key
         self.client = registry_client(parsed, configs)
-        key = "key.subject.name.strategy" if is_key else "value.subject.name.strategy"
-        self.strategy = _STRATEGIES.get(parsed[key].rsplit(".", 1)[-1])
-        if self.strategy is None:
-            raise DataError(f"Unknown subject name strategy {parsed[key]}")
+        self.strategy = subject_strategy(parsed, is_key)
         self.auto_register = parsed["auto.register.schemas"]
         self.use_latest = parsed["use.latest.version"]
         self.numeric = parsed["decimal.format"].upper() == "NUMERIC"
@@ -116,8 +113,6 @@ class JsonSchemaConverter(Converter):
             schema_id = int.from_bytes(key, "big")
             try:
                 registered = self.client.schema(schema_id)
-                version = None
-                subject = None
                 document = json.loads(registered["schema"])
                 if registered.get("schemaType", "AVRO") != "JSON":
                     raise DataError(f"Schema {schema_id} is not a JSON schema")
