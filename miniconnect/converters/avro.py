@@ -119,6 +119,21 @@ def registry_client(parsed: Mapping[str, Any], originals: Mapping[str, Any]) -> 
     )
 
 
+def registered_id(converter: Any, subject: str, text: str, schema_type: str, topic: str) -> int:
+    """The id a converter writes for a schema: the subject's latest (use.latest.version), the schema registered
+    (auto.register.schemas) or looked up."""
+    client = converter.client
+    try:
+        if converter.use_latest:
+            return int(client.latest(subject)["id"])
+        if converter.auto_register:
+            return client.register(subject, text, converter.normalize, schema_type)
+        return client.id_of(subject, text, converter.normalize, schema_type)
+    except RegistryClientError as e:
+        verb = "Error registering" if converter.auto_register and not converter.use_latest else "Error retrieving"
+        raise DataError(f"{verb} {schema_type} schema of subject {subject} for topic {topic}: {e}") from e
+
+
 def subject_strategy(parsed: Mapping[str, Any], is_key: bool) -> str:
     """The full class name of the configured key or value subject name strategy (short names accepted)."""
     key = "key.subject.name.strategy" if is_key else "value.subject.name.strategy"
@@ -167,21 +182,11 @@ class AvroConverter(Converter):
         parsed = fastavro.parse_schema(avro, named_schemas=named, _write_hint=False)
         record_name = parsed.get("name") if isinstance(parsed, dict) else None
         subject = subject_name(self.strategy, topic, self.is_key, record_name or _type_name(parsed))  # type: ignore[arg-type]
-        try:
-            if self.use_latest:
-                latest = self.client.latest(subject)
-                schema_id = int(latest["id"])
-                named = {}
-                parsed = self._parse_registered(latest, named)
-            elif self.auto_register:
-                text = json.dumps(avro, separators=(",", ":"), ensure_ascii=False)
-                schema_id = self.client.register(subject, text, self.normalize)
-            else:
-                text = json.dumps(avro, separators=(",", ":"), ensure_ascii=False)
-                schema_id = self.client.id_of(subject, text, self.normalize)
-        except RegistryClientError as e:
-            verb = "Error retrieving" if self.use_latest or not self.auto_register else "Error registering"
-            raise DataError(f"{verb} Avro schema of subject {subject} for topic {topic}: {e}") from e
+        text = json.dumps(avro, separators=(",", ":"), ensure_ascii=False)
+        schema_id = registered_id(self, subject, text, "AVRO", topic)
+        if self.use_latest:
+            named = {}
+            parsed = self._parse_registered(self.client.latest(subject), named)
         found = (MAGIC + schema_id.to_bytes(4, "big"), compile_encoder(parsed, named, schema))
         self._encoders[key] = found
         if len(self._encoders) > self.cache_size:

@@ -20,7 +20,14 @@ from ..config.configdef import ConfigDef, ConfigType, Importance, one_of
 from ..data.records import Headers
 from ..data.schema import DataError, Schema
 from ..schema_registry.client import RegistryClientError
-from .avro import MAGIC, registry_client, schema_registry_config_def, subject_name, subject_strategy
+from .avro import (
+    MAGIC,
+    registered_id,
+    registry_client,
+    schema_registry_config_def,
+    subject_name,
+    subject_strategy,
+)
 from .avro_codec import HEADER_SIZE
 from .base import Converter
 from .json_schema_data import from_connect_schema, to_connect_schema
@@ -59,6 +66,7 @@ class JsonSchemaConverter(Converter):
         self.strategy = subject_strategy(parsed, is_key)
         self.auto_register = parsed["auto.register.schemas"]
         self.use_latest = parsed["use.latest.version"]
+        self.normalize = parsed["normalize.schemas"]
         self.numeric = parsed["decimal.format"].upper() == "NUMERIC"
         self.additional = parsed["object.additional.properties"]
         self.cache_size = max(1, parsed["schemas.cache.config"])
@@ -75,15 +83,7 @@ class JsonSchemaConverter(Converter):
         document = from_connect_schema(schema, self.numeric, self.additional)
         subject = subject_name(self.strategy, topic, self.is_key, schema.name)  # type: ignore[arg-type]
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-        try:
-            if self.use_latest:
-                schema_id = int(self.client.latest(subject)["id"])
-            elif self.auto_register:
-                schema_id = self.client.register(subject, text, schema_type="JSON")
-            else:
-                schema_id = self.client.id_of(subject, text, schema_type="JSON")
-        except RegistryClientError as e:
-            raise DataError(f"Error registering JSON schema of subject {subject} for topic {topic}: {e}") from e
+        schema_id = registered_id(self, subject, text, "JSON", topic)
         header = self._ids[key] = MAGIC + schema_id.to_bytes(4, "big")
         if len(self._ids) > self.cache_size:
             self._ids.popitem(last=False)
