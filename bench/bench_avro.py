@@ -1,4 +1,4 @@
-"""Avro beside JSON, on the same rows: converter records/s (encode and decode, batched as the runners call them),
+"""Avro (and JSON Schema) beside JSON, on the same rows: converter records/s (encode and decode, batched as the runners call them),
 JDBC sink rows/s (decode + put into MariaDB) and JDBC source rows/s (PostgreSQL poll + encode).
 
 Run: python bench/bench_avro.py [N]   (default 200000 rows; a Schema Registry is served in-process on a temp
@@ -33,6 +33,7 @@ from servers import db_server
 from miniconnect.connector import SinkTaskContext, SourceTaskContext
 from miniconnect.converters.avro import AvroConverter
 from miniconnect.converters.json import JsonConverter
+from miniconnect.converters.json_schema import JsonSchemaConverter
 from miniconnect.data.records import SinkRecord
 from miniconnect.data.schema import (
     INT64_SCHEMA,
@@ -90,7 +91,9 @@ def converters(url: str) -> dict[str, object]:
     js.configure({"schemas.enable": "true"}, False)
     av = AvroConverter()
     av.configure({"schema.registry.url": url}, False)
-    return {"json": js, "avro": av}
+    jss = JsonSchemaConverter()
+    jss.configure({"schema.registry.url": url}, False)
+    return {"json": js, "avro": av, "jsonschema": jss}
 
 
 def bench_converters(url: str, n: int) -> None:
@@ -110,7 +113,7 @@ def bench_converters(url: str, n: int) -> None:
                 lambda conv=conv, encoded=encoded, topic=topic: [conv.to_connect_batch(topic, e) for e in encoded]
             )
             size = sum(map(len, encoded[0])) / len(encoded[0])
-            print(f"  {name:<9} encode {n / enc:>10,.0f}/s   decode {n / dec:>10,.0f}/s   {size:.0f} bytes/record")
+            print(f"  {name:<10} encode {n / enc:>10,.0f}/s   decode {n / dec:>10,.0f}/s   {size:.0f} bytes/record")
         if label == "orders":
             avro = fastavro.parse_schema(
                 {
@@ -177,7 +180,7 @@ async def bench_sink(url: str, server, n: int) -> None:
             secs = await sink_once(name, conv, server, raws[name], n)
             best_secs[name] = min(secs, best_secs.get(name, secs))
     for name, secs in best_secs.items():
-        print(f"  MariaDB sink, {name:<5} decode + put  {n / secs:>10,.0f} rows/s")
+        print(f"  MariaDB sink, {name:<10} decode + put  {n / secs:>10,.0f} rows/s")
 
 
 async def source_once(conv, server, n: int) -> float:
@@ -216,7 +219,7 @@ async def bench_source(url: str, server, n: int) -> None:
             secs = await source_once(conv, server, n)
             best_secs[name] = min(secs, best_secs.get(name, secs))
     for name, secs in best_secs.items():
-        print(f"  PostgreSQL source, {name:<5} poll + encode  {n / secs:>10,.0f} rows/s")
+        print(f"  PostgreSQL source, {name:<10} poll + encode  {n / secs:>10,.0f} rows/s")
 
 
 def main() -> None:
