@@ -100,7 +100,7 @@ def bench_converters(url: str, n: int) -> None:
     for label, schema, values in (("orders", ORDERS, orders(n)), ("wide (decimal, timestamp)", WIDE, wide(n))):
         print(f"converter, {n:,} {label} records, batches of {BATCH}")
         for name, conv in converters(url).items():
-            topic = f"bench-{label.split()[0]}"
+            topic = f"bench-{name}-{label.split()[0]}"  # a subject per converter: schema types do not mix
             schemas = [schema] * BATCH
             chunks = [values[lo : lo + BATCH] for lo in range(0, n, BATCH)]
             encoded = [conv.from_connect_batch(topic, schemas[: len(c)], c) for c in chunks]
@@ -156,7 +156,7 @@ async def sink_once(name: str, conv, server, raw: list[bytes], n: int) -> float:
     gc.collect()
     t0 = time.perf_counter()
     for lo in range(0, n, 3000):
-        decoded = conv.to_connect_batch("orders", raw[lo : lo + 3000])
+        decoded = conv.to_connect_batch(f"{name}-orders", raw[lo : lo + 3000])
         await task.put([SinkRecord("orders", 0, None, None, s, v, lo + j) for j, (s, v) in enumerate(decoded)])
     await task.flush({})
     secs = time.perf_counter() - t0
@@ -173,7 +173,7 @@ async def bench_sink(url: str, server, n: int) -> None:
         raws[name] = []
         for lo in range(0, n, BATCH):
             chunk = values[lo : lo + BATCH]
-            raws[name] += conv.from_connect_batch("orders", [ORDERS] * len(chunk), chunk)
+            raws[name] += conv.from_connect_batch(f"{name}-orders", [ORDERS] * len(chunk), chunk)
     best_secs: dict[str, float] = {}
     for _ in range(2):
         for name, conv in convs.items():
@@ -203,7 +203,8 @@ async def source_once(conv, server, n: int) -> float:
         recs = await task.poll()
         if recs:
             got += len(recs)
-            conv.from_connect_batch(recs[0].topic, [r.value_schema for r in recs], [r.value for r in recs])
+            topic = f"{recs[0].topic}-{type(conv).__name__}"
+            conv.from_connect_batch(topic, [r.value_schema for r in recs], [r.value for r in recs])
     secs = time.perf_counter() - t0
     task.context.stopping.set()
     await task.stop()
