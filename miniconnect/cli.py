@@ -107,6 +107,26 @@ def make_transport(config: Any) -> Any:
     )
 
 
+def schema_registry(config: Any) -> Any:
+    """The worker's Schema Registry when `schema.registry.listeners` names any, else None. It has its own
+    client of the log (see schema_registry.server)."""
+    listeners = config["schema.registry.listeners"]
+    if not listeners:
+        return None
+    from .schema_registry.server import SchemaRegistryServer
+
+    users_value = config["schema.registry.basic.auth.users"]
+    users = dict(pair.split(":", 1) for pair in (users_value.value if users_value else "").split(",") if ":" in pair)
+    return SchemaRegistryServer(
+        ",".join(listeners),
+        lambda: make_transport(config),
+        config["schema.registry.topic"],
+        config["schema.registry.topic.replication.factor"],
+        users,
+        config["schema.registry.compatibility.level"].upper(),
+    )
+
+
 async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
     from .config.properties import load_connector_file
     from .plugins import Plugins
@@ -122,6 +142,7 @@ async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
     worker = Worker(config, plugins, transport, offsets)
     herder = StandaloneHerder(config, worker, plugins, transport, offsets)
     rest = RestServer(herder, config)
+    registry = schema_registry(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -130,6 +151,8 @@ async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
         if not await _until_stopped(transport.start(), stop):
             log.info("Shutting down before Kafka answered")
             return 0
+        if registry is not None:
+            await registry.start()
         await offsets.start()
         await worker.start()
         await rest.start()
@@ -143,7 +166,7 @@ async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:
         await stop.wait()
         log.info("Shutting down")
     finally:
-        await _stop_all(rest, herder, offsets, transport)
+        await _stop_all(*(p for p in (rest, herder, registry, offsets) if p is not None), transport)
     return 0
 
 
@@ -195,6 +218,7 @@ async def run_distributed(config: Any) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     herder = rest = offsets = None
+    registry = schema_registry(config)
     try:
         try:
             if not await _until_stopped(transport.start(), stop):
@@ -207,6 +231,8 @@ async def run_distributed(config: Any) -> int:
                 e,
             )
             return 1
+        if registry is not None:
+            await registry.start()
         herder, offsets = await build_distributed(config, plugins, transport)
         rest = RestServer(herder, config)
         await rest.start()
@@ -218,7 +244,7 @@ async def run_distributed(config: Any) -> int:
             w.cancel()
         log.info("Shutting down")
     finally:
-        await _stop_all(*(p for p in (rest, herder, offsets) if p is not None), transport)
+        await _stop_all(*(p for p in (rest, herder, registry, offsets) if p is not None), transport)
     return 1 if herder is not None and herder.fatal is not None else 0
 
 

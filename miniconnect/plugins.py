@@ -40,6 +40,8 @@ BUILTIN_PLUGINS = {
     "JsonConverter": "miniconnect.converters.json:JsonConverter",
     "StringConverter": "miniconnect.converters.string:StringConverter",
     "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
+    "AvroConverter": "miniconnect.converters.avro:AvroConverter",
+    "JsonSchemaConverter": "miniconnect.converters.json_schema:JsonSchemaConverter",
     "BooleanConverter": "miniconnect.converters.number:BooleanConverter",
     "ShortConverter": "miniconnect.converters.number:ShortConverter",
     "IntegerConverter": "miniconnect.converters.number:IntegerConverter",

@@ -341,6 +341,47 @@ def _worker_config() -> ConfigDef:
         I.LOW,
         "miniconnect: number of partitions of topics the embedded log creates on first use.",
     )
+    # miniconnect's Schema Registry (Confluent's REST API, stored in a compacted topic of the log)
+    d.define(
+        "schema.registry.listeners",
+        T.LIST,
+        "",
+        custom(_check_admin_listeners, "Comma-separated http URLs, ex: http://:8081."),
+        I.MEDIUM,
+        "miniconnect: where the worker serves Confluent's Schema Registry API, e.g. http://:8081; empty: not served.",
+    )
+    d.define(
+        "schema.registry.topic",
+        T.STRING,
+        "_schemas",
+        None,
+        I.LOW,
+        "miniconnect: the compacted topic that stores the registry's schemas (Confluent's kafkastore.topic).",
+    )
+    d.define(
+        "schema.registry.topic.replication.factor",
+        T.SHORT,
+        -1,
+        None,
+        I.LOW,
+        "miniconnect: replication factor of the registry's topic when it is created on Kafka; -1: the broker's.",
+    )
+    d.define(
+        "schema.registry.compatibility.level",
+        T.STRING,
+        "BACKWARD",
+        None,
+        I.LOW,
+        "miniconnect: the registry's default compatibility level (Confluent's schema.compatibility.level).",
+    )
+    d.define(
+        "schema.registry.basic.auth.users",
+        T.PASSWORD,
+        None,
+        None,
+        I.LOW,
+        "miniconnect: user:password pairs, comma-separated, that the registry requires (HTTP basic); empty: none.",
+    )
     return d
 
 

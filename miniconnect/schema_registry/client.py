@@ -1,0 +1,184 @@
+"""A synchronous Schema Registry client for the converters (Confluent's CachedSchemaRegistryClient, in small):
+several URLs tried in turn, basic or bearer authentication, TLS from `schema.registry.ssl.*`, retries with back-off
+for a registry that is down, and caches so that each schema costs one request, not one per record."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import time
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
+_RETRY_STATUS = {408, 429, 500, 502, 503, 504}
+DOWN_FOR_S = 5.0  # after retries ran out, requests fail at once for this long (the worker's loop waits on retries)
+MISSING_FOR_S = 30.0  # an id the registry does not have is asked for again after this long
+
+
+class RegistryClientError(Exception):
+    """The registry answered with an error (status, Confluent error code), or could not be reached (status 0)."""
+
+    def __init__(self, message: str, status: int = 0, code: int = 0):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class SchemaRegistryClient:
+    def __init__(
+        self,
+        urls: list[str],
+        *,
+        auth: tuple[str, str] | None = None,
+        bearer_token: str | None = None,
+        ssl_context: Any = None,
+        timeout_s: float = 30.0,
+        max_retries: int = 3,
+        retries_wait_ms: int = 1000,
+        retries_max_wait_ms: int = 20000,
+    ):
+        if not urls:
+            raise ValueError("schema.registry.url is required")
+        self.urls = [u.rstrip("/") for u in urls]
+        headers = {"Accept": CONTENT_TYPE, "Content-Type": CONTENT_TYPE}
+        if bearer_token:
+            headers["Authorization"] = f"Bearer {bearer_token}"
+        elif auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        self._http = httpx.Client(headers=headers, timeout=timeout_s, verify=ssl_context or True)
+        self.max_retries, self.retries_wait_ms, self.retries_max_wait_ms = (
+            max_retries,
+            retries_wait_ms,
+            retries_max_wait_ms,
+        )
+        self._ids: dict[tuple[str, str], int] = {}  # (subject, schema text) -> id
+        self._schemas: dict[int, dict[str, Any]] = {}  # id -> {"schema", "schemaType", "references"}
+        self._versions: dict[tuple[str, int], int] = {}  # (subject, id) -> version
+        self._latest: dict[str, dict[str, Any]] = {}
+        self.requests = 0  # how many HTTP requests were made (the caches' effect shows in tests)
+        self._down_until = 0.0
+        self._down_error: RegistryClientError | None = None
+        self._missing: dict[int, tuple[float, RegistryClientError]] = {}  # ids the registry does not have, for now
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- HTTP ---------------------------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        """One request, trying each URL in turn (Confluent's RestService failover), retried with exponential
+        back-off while the registry is unreachable or answers 5xx/408/429."""
+        if time.monotonic() < self._down_until and self._down_error is not None:
+            raise self._down_error  # records after the one that found the registry down fail at once
+        content = None if body is None else json.dumps(body).encode()
+        attempt = 0
+        while True:
+            last: RegistryClientError | None = None
+            for base in self.urls:
+                self.requests += 1
+                try:
+                    r = self._http.request(method, base + path, content=content)
+                except httpx.HTTPError as e:
+                    last = RegistryClientError(f"Schema Registry at {base} is unreachable: {type(e).__name__}: {e}")
+                    continue
+                if r.status_code < 300:
+                    return r.json()
+                try:
+                    err = r.json()
+                    code, message = int(err.get("error_code", r.status_code)), str(err.get("message", r.text))
+                except (ValueError, AttributeError):
+                    code, message = r.status_code, r.text
+                last = RegistryClientError(f"{message}; error code: {code} (from {base})", r.status_code, code)
+                if r.status_code not in _RETRY_STATUS:
+                    raise last
+            assert last is not None
+            if attempt >= self.max_retries:
+                self._down_until, self._down_error = time.monotonic() + DOWN_FOR_S, last
+                raise last
+            wait = min(self.retries_max_wait_ms, self.retries_wait_ms * 2**attempt) / 1000
+            wait *= 0.8 + 0.4 * random.random()
+            attempt += 1
+            log.warning("%s; retry %d of %d in %.1f s", last, attempt, self.max_retries, wait)
+            time.sleep(wait)
+
+    # -- API ----------------------------------------------------------------------------------------------------
+    def register(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> int:
+        key = (subject, schema)
+        schema_id = self._ids.get(key)
+        if schema_id is None:
+            path = f"/subjects/{_q(subject)}/versions" + ("?normalize=true" if normalize else "")
+            schema_id = int(self._request("POST", path, _body(schema, schema_type))["id"])
+            self._ids[key] = schema_id
+        return schema_id
+
+    def lookup(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> dict[str, Any]:
+        """POST /subjects/{subject}: the registered version of this schema ({"id", "version", ...})."""
+        path = f"/subjects/{_q(subject)}" + ("?normalize=true" if normalize else "")
+        found = self._request("POST", path, _body(schema, schema_type))
+        self._ids[(subject, schema)] = int(found["id"])
+        self._versions[(subject, int(found["id"]))] = int(found["version"])
+        return found  # type: ignore[no-any-return]
+
+    def id_of(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> int:
+        """The id of an already registered schema (auto.register.schemas=false)."""
+        schema_id = self._ids.get((subject, schema))
+        if schema_id is not None:
+            return schema_id
+        return int(self.lookup(subject, schema, normalize, schema_type)["id"])
+
+    def schema(self, schema_id: int) -> dict[str, Any]:
+        found = self._schemas.get(schema_id)
+        if found is None:
+            missing = self._missing.get(schema_id)
+            if missing is not None and time.monotonic() < missing[0]:
+                raise missing[1]  # many records with an unknown id: one request, not one each
+            try:
+                found = self._schemas[schema_id] = self._request("GET", f"/schemas/ids/{schema_id}")
+            except RegistryClientError as e:
+                if e.status == 404:
+                    self._missing[schema_id] = (time.monotonic() + MISSING_FOR_S, e)
+                raise
+        return found
+
+    def version_of(self, subject: str, schema_id: int, schema_type: str = "AVRO") -> int | None:
+        """The version under `subject` of a schema read by id (None if it is not registered there)."""
+        key = (subject, schema_id)
+        if key not in self._versions:
+            try:
+                self.lookup(subject, self.schema(schema_id)["schema"], schema_type=schema_type)
+            except RegistryClientError as e:
+                if e.status != 404:
+                    raise
+                self._versions[key] = None  # type: ignore[assignment]
+        return self._versions[key]
+
+    def latest(self, subject: str) -> dict[str, Any]:
+        found = self._latest.get(subject)
+        if found is None:
+            found = self._latest[subject] = self._request("GET", f"/subjects/{_q(subject)}/versions/latest")
+            self._schemas.setdefault(int(found["id"]), found)
+        return found
+
+    def references(self, refs: list[Mapping[str, Any]]) -> list[str]:
+        """The schema texts of references, depth first (referenced types before those using them)."""
+        out: list[str] = []
+        for r in refs:
+            found = self._request("GET", f"/subjects/{_q(r['subject'])}/versions/{int(r['version'])}")
+            out += self.references(found.get("references") or [])
+            out.append(found["schema"])
+        return out
+
+
+def _body(schema: str, schema_type: str) -> dict[str, Any]:
+    return {"schema": schema} if schema_type == "AVRO" else {"schema": schema, "schemaType": schema_type}
+
+
+def _q(subject: str) -> str:
+    return urllib.parse.quote(subject, safe="")

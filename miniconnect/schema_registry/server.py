@@ -1,0 +1,135 @@
+"""SchemaRegistryServer: Confluent's Schema Registry API served by the worker (`schema.registry.listeners`),
+stored in the `_schemas` topic of the worker's log (embedded or Kafka).
+
+It runs in a thread of its own, with its own event loop and its own client of the log: converters call the
+registry synchronously from the worker's event loop, which must not be the loop that answers them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from ..config.worker_config import parse_listeners
+from .app import create_app
+from .registry import Registry
+from .store import SchemasTopic
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        pass
+
+    def capture_signals(self) -> Any:  # the worker owns SIGINT/SIGTERM
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+class SchemaRegistryServer:
+    """start() returns once the registry has replayed `_schemas` and listens; stop() is safe twice."""
+
+    def __init__(
+        self,
+        listeners: str,
+        make_transport: Callable[[], Any],
+        topic: str = "_schemas",
+        replication_factor: int = 1,
+        users: dict[str, str] | None = None,
+        default_level: str = "BACKWARD",
+    ):
+        self.listeners = parse_listeners(listeners)
+        self.make_transport = make_transport
+        self.topic = topic
+        self.replication_factor = replication_factor
+        self.users = users
+        self.default_level = default_level
+        self.ports: list[int] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    async def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="schema-registry", daemon=True)
+        self._thread.start()
+        await asyncio.get_running_loop().run_in_executor(None, self._ready.wait)
+        if self._error is not None:
+            self._thread.join()
+            self._thread = None
+            raise self._error
+
+    @property
+    def urls(self) -> list[str]:
+        return [
+            f"{scheme}://{host or '127.0.0.1'}:{port}"
+            for (scheme, host, _), port in zip(self.listeners, self.ports, strict=False)
+        ]
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as e:
+            if not self._ready.is_set():
+                self._error = e
+            else:
+                log.exception("Schema registry stopped")
+        finally:
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        transport = self.make_transport()
+        await transport.start()
+        store = SchemasTopic(transport, self.topic, self.replication_factor)
+        servers: list[tuple[_Server, asyncio.Task[None]]] = []
+        try:
+            await store.start()
+            app = create_app(Registry(store, self.default_level), self.users)
+            for scheme, host, port in self.listeners:
+                if scheme != "http":
+                    raise ValueError(f"schema.registry.listeners: only http:// is supported, not {scheme}://")
+                config = uvicorn.Config(
+                    app, host=host or "0.0.0.0", port=port, lifespan="off", log_config=None, access_log=False
+                )
+                server = _Server(config)
+                task = asyncio.create_task(server.serve())
+                while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn sets a flag, no event)
+                    await asyncio.sleep(0.01)
+                if task.done():
+                    task.result()
+                    raise OSError(f"Schema registry could not listen on {host}:{port}")
+                servers.append((server, task))
+                self.ports.append(server.servers[0].sockets[0].getsockname()[1])
+                log.info("Schema registry listening at %s://%s:%d/", scheme, host or "0.0.0.0", self.ports[-1])
+            self._ready.set()
+            await self._stop.wait()
+        finally:
+            for server, _ in servers:
+                server.should_exit = True
+            for _, task in servers:
+                await asyncio.gather(task, return_exceptions=True)
+            await store.stop()
+            await transport.stop()
+
+    async def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(stop.set)
+            except RuntimeError:
+                pass
+        await asyncio.get_running_loop().run_in_executor(None, thread.join, 15)
