@@ -96,8 +96,11 @@ def offline_dialect(jdbc: JdbcUrl) -> Dialect:
 
 
 def sqlalchemy_url(jdbc: JdbcUrl) -> URL:
+    """The URL with connection.user/password, unless it names no host: file databases (DuckDB, SQLite) take no
+    credentials, and their drivers refuse them."""
     assert jdbc.sqlalchemy_url is not None
-    return make_url(jdbc.sqlalchemy_url).set(username=jdbc.user, password=jdbc.password)
+    url = make_url(jdbc.sqlalchemy_url)
+    return url.set(username=jdbc.user, password=jdbc.password) if url.host else url
 
 
 async def connect_generic(jdbc: JdbcUrl, login_timeout_s: float) -> SaConnection:

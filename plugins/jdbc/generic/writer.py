@@ -92,25 +92,38 @@ class SqlAlchemyWriter(Writer):
         return sa.sql.quoted_name(name, self.quote)
 
     async def table_info(self, tid: TableId) -> TableInfo | None:
+        """Reads the table (before the put's writes: a failed catalog query may abort a transaction) and keeps its
+        reflected column types for the statements that write to it."""
         assert self.conn is not None
         self._tables.pop(tid, None)
         self._stmts.clear()
         dialect = self.sa_dialect
 
-        def reflect(c: Connection) -> TableInfo | None:
+        def reflect(c: Connection) -> tuple[TableInfo, sa.Table] | None:
             insp = sa.inspect(c)
             if not insp.has_table(tid.table, schema=tid.schema):
                 return None
             views = set(insp.get_view_names(schema=tid.schema))
+            reflected = reflect_columns(c, tid.table, tid.schema)
             cols = {}
-            for col in reflect_columns(c, tid.table, tid.schema):
+            for col in reflected:
                 try:
                     cols[col.name] = str(col.type.compile(dialect=dialect)).lower()
                 except Exception:
                     cols[col.name] = type(col.type).__name__.lower()
-            return TableInfo(cols, "VIEW" if tid.table in views else "TABLE")
+            table = sa.Table(
+                self._name(tid.table),
+                sa.MetaData(),
+                *[sa.Column(sa.sql.quoted_name(r.name, True), r.type) for r in reflected],
+                schema=self._name(tid.schema),
+            )
+            return TableInfo(cols, "VIEW" if tid.table in views else "TABLE"), table
 
-        return await self.conn.run(reflect)
+        found = await self.conn.run(reflect)
+        if found is None:
+            return None
+        self._tables[tid] = found[1]
+        return found[0]
 
     def _sa_column(self, col: Column, tz: ZoneInfo) -> sa.Column:
         default = None
@@ -163,14 +176,11 @@ class SqlAlchemyWriter(Writer):
 
     # -- DML ------------------------------------------------------------------------------------------------
     async def _table(self, tid: TableId) -> sa.Table:
-        """The table with its reflected column types (cached until table_info reads it again)."""
+        """The table with its reflected column types (table_info read them before any write to it)."""
         t = self._tables.get(tid)
         if t is None:
-            assert self.conn is not None
-            t = await self.conn.run(
-                lambda c: sa.Table(self._name(tid.table), sa.MetaData(), schema=self._name(tid.schema), autoload_with=c)
-            )
-            self._tables[tid] = t
+            await self.table_info(tid)
+            t = self._tables[tid]
         return t
 
     async def _statement(self, key: tuple[Any, ...], tid: TableId, build: Any) -> Statement:
