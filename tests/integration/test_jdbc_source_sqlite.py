@@ -12,8 +12,27 @@ from test_jdbc_source_common import Harness, connector_for, values
 from miniconnect.data import schema as S
 
 
+class DbFile(str):
+    """The database file's path, and the connection.url that opens it."""
+
+    url: str
+
+
+@pytest.fixture(params=["jdbc", "generic"])
+def db(request, tmp_path):
+    """Scenarios that hold for any path: the hand-tuned one, and the same file through SQLAlchemy Core and
+    aiosqlite (the generic dialect)."""
+    path = DbFile(tmp_path / "src.db")
+    path.url = f"sqlite+aiosqlite:///{path}" if request.param == "generic" else f"jdbc:sqlite:{path}"
+    con = sqlite3.connect(path, isolation_level=None)
+    yield path, con
+    con.close()
+
+
 @pytest.fixture
-def db(tmp_path):
+def jdbc_db(tmp_path):
+    """sqlite-jdbc's own view (declared types of query columns, AUTOINCREMENT, tables without a schema): the
+    hand-tuned path only."""
     path = str(tmp_path / "src.db")
     con = sqlite3.connect(path, isolation_level=None)
     yield path, con
@@ -22,7 +41,7 @@ def db(tmp_path):
 
 def base(path: str, **kw) -> dict:
     cfg = {
-        "connection.url": f"jdbc:sqlite:{path}",
+        "connection.url": getattr(path, "url", f"jdbc:sqlite:{path}"),
         "topic.prefix": "sq-",
         "poll.interval.ms": 50,
         "poll.linger.ms": 100,
@@ -158,8 +177,8 @@ async def test_coalesce_of_two_timestamp_columns_and_initial(db, tmp_path):
         assert values(await h.poll(task, 1, timeout=2)) == [3]  # row 2's 2030 is beyond the DB clock
 
 
-async def test_query_mode(db, tmp_path):
-    path, con = db
+async def test_query_mode(jdbc_db, tmp_path):
+    path, con = jdbc_db
     con.execute("CREATE TABLE q (id INTEGER PRIMARY KEY, amount DECIMAL(10,2), d DATE)")
     con.executemany("INSERT INTO q VALUES (?, ?, ?)", [(1, "12.50", "2023-11-14"), (2, "3.1", "2023-11-15")])
     cfg = base(
@@ -185,8 +204,8 @@ async def test_query_mode(db, tmp_path):
         assert h.stored() == [({"query": "query"}, {"incrementing": 2})]
 
 
-async def test_sqlite_type_mapping(db, tmp_path):
-    path, con = db
+async def test_sqlite_type_mapping(jdbc_db, tmp_path):
+    path, con = jdbc_db
     con.execute(
         "CREATE TABLE ty (id INTEGER PRIMARY KEY AUTOINCREMENT, b BOOLEAN, ti TINYINT, si SMALLINT, "
         "i INT, bi BIGINT NOT NULL, r REAL, f FLOAT, n NUMERIC(5,0), dd DECIMAL(6,3), s VARCHAR(10), "
@@ -237,8 +256,8 @@ async def test_validate_non_null_message(db, tmp_path):
         assert await task.poll() is None
 
 
-async def test_connector_tables_filters_tasks_and_new_tables(db):
-    path, con = db
+async def test_connector_tables_filters_tasks_and_new_tables(jdbc_db):
+    path, con = jdbc_db
     for t in ("a", "b", "c", "skip_me"):
         con.execute(f"CREATE TABLE {t} (id INTEGER PRIMARY KEY)")
     c = await connector_for(
@@ -289,8 +308,8 @@ async def test_query_mode_single_task_and_validation(db):
     assert not any(v.errors for v in ok.values())
 
 
-async def test_legacy_v0_offsets_and_views(db, tmp_path):
-    path, con = db
+async def test_legacy_v0_offsets_and_views(jdbc_db, tmp_path):
+    path, con = jdbc_db
     con.execute("CREATE TABLE old (id INTEGER PRIMARY KEY, v TEXT)")
     con.executemany("INSERT INTO old VALUES (?, ?)", [(i, "x") for i in range(1, 5)])
     con.execute("CREATE VIEW old_view AS SELECT * FROM old")
