@@ -34,14 +34,14 @@ def jdbc_column(name: str, t: Any, nullable: bool | None = None, auto_increment:
     if isinstance(t, sa.Boolean):
         jdbc = "BOOLEAN"
     elif isinstance(t, sa.Integer):
-        up = type_name.upper()
+        up = f"{type_name} {type(t).__name__}".upper()  # dialect types (DuckDB's TinyInteger) print as INTEGER
         jdbc = (
             "TINYINT"
             if "TINY" in up
             else "SMALLINT"
-            if isinstance(t, sa.SmallInteger) or up in ("INT2", "SMALLINT")
+            if isinstance(t, sa.SmallInteger) or "INT2" in up
             else "BIGINT"
-            if isinstance(t, sa.BigInteger) or "BIG" in up or up in ("INT8", "LONG", "HUGEINT")
+            if isinstance(t, sa.BigInteger) or any(k in up for k in ("BIG", "HUGE", "INT8", "LONG"))
             else "INTEGER"
         )
     elif isinstance(t, sa.Float):  # before Numeric: Float is one
