@@ -190,13 +190,7 @@ class SqlAlchemyWriter(Writer):
         return st
 
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
-        def build(t: sa.Table) -> Statement:
-            binds = _bind_names(t.c.keys(), len(cols))
-            return Statement(
-                sa.insert(t).values({t.c[c]: sa.bindparam(b) for c, b in zip(cols, binds, strict=True)}), binds
-            )
-
-        await self.executemany(await self._statement(("insert", tid, tuple(cols)), tid, build), rows)
+        await self._insert(tid, cols, rows, sa.insert, None)
 
     async def upsert(
         self,
@@ -211,24 +205,32 @@ class SqlAlchemyWriter(Writer):
         dedup = {tuple(r[:nkeys]): r for r in rows}
         if len(dedup) != len(rows):
             rows = list(dedup.values())
-        insert_of = self._upsert_insert()
+        rest = cols[nkeys:]
+
+        def on_conflict(ins: Any, t: sa.Table) -> Any:
+            if hasattr(ins, "on_conflict_do_update"):
+                keys = [t.c[c] for c in cols[:nkeys]]
+                if rest:
+                    return ins.on_conflict_do_update(index_elements=keys, set_={c: ins.excluded[c] for c in rest})
+                return ins.on_conflict_do_nothing(index_elements=keys)
+            # MySQL / MariaDB
+            return ins.on_duplicate_key_update({c: ins.inserted[c] for c in rest or cols[:nkeys]})
+
+        await self._insert(tid, cols, rows, self._upsert_insert(), on_conflict)
+
+    async def _insert(
+        self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], insert_of: Any, finish: Any
+    ) -> None:
+        """One INSERT executed with the rows as parameter sets: SQLAlchemy sends it as multi-row VALUES pages
+        ("insertmanyvalues") where the dialect allows, else through the driver's executemany."""
 
         def build(t: sa.Table) -> Statement:
             binds = _bind_names(t.c.keys(), len(cols))
             ins = insert_of(t).values({t.c[c]: sa.bindparam(b) for c, b in zip(cols, binds, strict=True)})
-            rest = cols[nkeys:]
-            if hasattr(ins, "on_conflict_do_update"):
-                keys = [t.c[c] for c in cols[:nkeys]]
-                if rest:
-                    stmt = ins.on_conflict_do_update(index_elements=keys, set_={c: ins.excluded[c] for c in rest})
-                else:
-                    stmt = ins.on_conflict_do_nothing(index_elements=keys)
-            else:  # MySQL / MariaDB
-                update = rest or cols[:nkeys]
-                stmt = ins.on_duplicate_key_update({c: ins.inserted[c] for c in update})
-            return Statement(stmt, binds)
+            return Statement(finish(ins, t) if finish else ins, binds)
 
-        await self.executemany(await self._statement(("upsert", tid, tuple(cols), nkeys), tid, build), rows)
+        key = ("insert", tid, tuple(cols), finish is not None)
+        await self.executemany(await self._statement(key, tid, build), rows)
 
     def _upsert_insert(self) -> Any:
         d = self.sa_dialect
