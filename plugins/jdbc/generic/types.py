@@ -71,7 +71,7 @@ def _type_name(t: Any) -> str:
         return type(t).__name__
 
 
-_SAMPLED = [
+_SAMPLED: list[tuple[type | tuple[type, ...], str]] = [
     (bool, "BOOLEAN"),
     (int, "BIGINT"),
     (float, "DOUBLE"),
@@ -93,9 +93,10 @@ def sampled_column(name: str, values: list[Any]) -> Column:
     for cls, jdbc in _SAMPLED:
         if isinstance(v, cls):
             if jdbc == "DECIMAL":  # the scale the driver gives the values (a DECIMAL(p,s) column's s)
-                scale = max(-x.as_tuple().exponent for x in values if isinstance(x, decimal.Decimal))
+                exps = [x.as_tuple().exponent for x in values if isinstance(x, decimal.Decimal)]
+                scale = max(-e for e in exps if isinstance(e, int)) if any(isinstance(e, int) for e in exps) else 0
                 return Column(name, jdbc, "decimal", 0, max(0, scale))
-            aware = jdbc == "TIMESTAMP" and v.tzinfo is not None
+            aware = isinstance(v, dt.datetime) and v.tzinfo is not None
             return Column(name, jdbc, jdbc.lower(), aware=aware)
     return Column(name, "VARCHAR", type(v).__name__.lower())
 

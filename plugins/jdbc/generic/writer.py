@@ -233,21 +233,15 @@ class SqlAlchemyWriter(Writer):
         await self.executemany(await self._statement(key, tid, build), rows)
 
     def _upsert_insert(self) -> Any:
+        from sqlalchemy.dialects import mysql, postgresql, sqlite
+
         d = self.sa_dialect
-        from sqlalchemy.dialects.postgresql.base import PGDialect
-
-        if isinstance(d, PGDialect):  # PostgreSQL and the dialects built on it (DuckDB, CockroachDB, ...)
-            from sqlalchemy.dialects.postgresql import insert
-
-            return insert
+        if isinstance(d, postgresql.base.PGDialect):  # PostgreSQL and the dialects built on it (DuckDB, ...)
+            return postgresql.insert
         if d.name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-
-            return insert
+            return sqlite.insert
         if d.name in ("mysql", "mariadb"):
-            from sqlalchemy.dialects.mysql import insert
-
-            return insert
+            return mysql.insert
         raise UnsafeSql(
             f"insert.mode=upsert is not supported through SQLAlchemy's '{d.name}' dialect (it has no INSERT ... "
             f"ON CONFLICT form); use insert.mode=insert or update"
