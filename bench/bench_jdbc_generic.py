@@ -118,7 +118,12 @@ def main() -> None:
                 '"orders"',
                 file_drop(sq),
             ),
-            ("DuckDB, SQLAlchemy + duckdb-engine", {"connection.url": f"duckdb:///{duck}"}, '"orders"', file_drop(duck)),
+            (
+                "DuckDB, SQLAlchemy + duckdb-engine",
+                {"connection.url": f"duckdb:///{duck}"},
+                '"orders"',
+                file_drop(duck),
+            ),
         ]
         for label, props, table, drop in cases:
             asyncio.run(bench(label, props, table, drop, n, put_size))
