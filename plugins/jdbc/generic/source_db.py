@@ -9,6 +9,7 @@ timestamp upper bound is the database clock minus timestamp.delay.interval.ms.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -24,6 +25,8 @@ from .engine import SaConnection, offline_dialect
 from .reflect import reflect_columns
 from .text import SqlAlchemyText
 from .types import jdbc_column, sampled_column
+
+log = logging.getLogger(__name__)
 
 
 def _like(pattern: str) -> re.Pattern[str]:
@@ -50,9 +53,7 @@ class GenericSourceDb(SourceDb):
         try:
             await self.conn.run(lambda c: c.execution_options(isolation_level=level))  # type: ignore[union-attr]
         except Exception as e:
-            import logging
-
-            logging.getLogger(__name__).warning(
+            log.warning(
                 "Transaction isolation level %s is not supported by the database; using the default (%s)",
                 self.isolation,
                 e,
@@ -175,7 +176,10 @@ class GenericSourceDb(SourceDb):
                         return
                     rows = await conn.run(lambda c: [tuple(r) for r in result.fetchmany(fetch)])
             finally:
-                await conn.run(lambda c: result.close())
+                try:
+                    await conn.run(lambda c: result.close())
+                except Exception as e:  # best effort: a task stopping mid-stream may have closed the connection
+                    log.debug("Ignoring error while closing a result: %s", e)
 
         return Stream(columns, chunks())
 
