@@ -297,7 +297,7 @@ class TypeMapper:
         if self.dialect == "postgresql" and j == "OTHER" and col.type_name in ("json", "jsonb", "uuid"):
             return prim(Type.STRING, None if col.type_name != "uuid" else _to_str)
         if j == "BOOLEAN":
-            return prim(Type.BOOLEAN, _to_bool if self.dialect == "sqlite" else None)
+            return prim(Type.BOOLEAN, _to_bool if self.dialect in ("sqlite", "generic") else None)
         if j == "BIT":  # MySQL BIT(1) arrives as bytes, TINYINT(1) as int
             return _PRIMITIVE[Type.INT8][1 if optional else 0], _to_int("byte")
         if j == "TINYINT":
@@ -326,7 +326,7 @@ class TypeMapper:
             return S.time_schema(optional), _to_time
         if j == "TIMESTAMP":
             req, opt, conv = self._ts
-            if conv is None and self.dialect == "sqlite":
+            if conv is None and self.dialect in ("sqlite", "generic"):  # text, or zone-less wall-clock values
                 conv = to_instant(self.tz)
             return (opt if optional else req), conv
         return None

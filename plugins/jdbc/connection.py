@@ -1,4 +1,5 @@
-"""Opens and closes raw driver connections (asyncpg, aiomysql, aiosqlite) from a parsed JDBC URL, with retries.
+"""Opens and closes raw driver connections (asyncpg, aiomysql, aiosqlite; SQLAlchemy for the generic dialect) from a
+parsed JDBC URL, with retries.
 
 `open_connection` retries `attempts` times (connection.attempts) sleeping `backoff_ms` (connection.backoff.ms)
 between tries, like the Java connector's CachedConnectionProvider; the last failure becomes a ConnectError whose
@@ -71,14 +72,18 @@ async def _connect_once(jdbc: JdbcUrl) -> Any:
             path = os.path.expanduser(path)  # noqa: ASYNC240 (string work, no file is read)
         # isolation_level=None: the caller issues BEGIN/COMMIT itself, so reads never hold a stale snapshot
         return await aiosqlite.connect(path, uri=uri, isolation_level=None)
+    if jdbc.dialect == "generic":
+        from .generic.engine import connect_generic
+
+        return await connect_generic(jdbc, LOGIN_TIMEOUT_S)
     raise ConnectError(f"Unsupported database dialect {jdbc.dialect!r}")
 
 
 async def open_connection(
     jdbc: JdbcUrl, attempts: int = 3, backoff_ms: int = 10000, wait: Callable[[float], Awaitable[bool]] | None = None
 ) -> Any:
-    """A new raw driver connection: asyncpg.Connection, aiomysql.Connection (autocommit off, utf8mb4) or
-    aiosqlite.Connection. Tries `attempts` times, sleeping `backoff_ms` between tries; `wait(seconds)` (e.g. a task
+    """A new raw driver connection: asyncpg.Connection, aiomysql.Connection (autocommit off, utf8mb4),
+    aiosqlite.Connection or a generic.engine.SaConnection. Tries `attempts` times, sleeping `backoff_ms` between tries; `wait(seconds)` (e.g. a task
     context's `wait`) replaces the sleep and aborts the retries when it returns True (the task is stopping). The
     last failure is raised as ResourceUnavailable when it says the database is down or restarting (the worker then
     retries with back-off), else as a ConnectError."""
@@ -140,6 +145,8 @@ async def is_valid(conn: Any, timeout: float = 5.0) -> bool:
     """Connection.isValid(5): a trivial round trip."""
     if conn is None:
         return False
+    if hasattr(conn, "is_valid"):  # generic.engine.SaConnection
+        return bool(await conn.is_valid(timeout))
     try:
         mod = type(conn).__module__
         if mod.startswith("aiomysql"):

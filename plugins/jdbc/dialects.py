@@ -1,6 +1,6 @@
 """SQL dialect facts shared by the JDBC source and sink: identifier quoting, table ids, placeholders, clock SQL.
 
-Functions take the dialect family as a string ("postgresql" | "mysql" | "sqlite", i.e. `JdbcUrl.dialect`) or a
+Functions take the dialect family as a string ("postgresql" | "mysql" | "sqlite" | "generic", i.e. `JdbcUrl.dialect`) or a
 `Dialect`. Quoting follows Confluent's connector: `"` for PostgreSQL (and sqlite-jdbc, which reports `"`),
 `` ` `` for MySQL/MariaDB; unlike the Java connector, a quote character inside a name is doubled (the escaping
 itself is sqltext's, the one place where names and values become SQL text).
@@ -18,7 +18,7 @@ from .sqltext import sql_text
 
 @dataclass(frozen=True)
 class Dialect:
-    kind: str  # "postgresql" | "mysql" | "sqlite"
+    kind: str  # "postgresql" | "mysql" | "sqlite" | "generic" (SQLAlchemy Core, any other database)
     java_name: str  # the `dialect.name` value, e.g. "PostgreSqlDatabaseDialect"
     quote: str  # identifier quote character
     now_sql: str  # statement returning the database clock (one row, one column)
@@ -32,9 +32,11 @@ class Dialect:
 POSTGRESQL = Dialect("postgresql", "PostgreSqlDatabaseDialect", '"', "SELECT CURRENT_TIMESTAMP")
 MYSQL = Dialect("mysql", "MySqlDatabaseDialect", "`", "SELECT CURRENT_TIMESTAMP(6)")
 SQLITE = Dialect("sqlite", "SqliteDatabaseDialect", '"', "SELECT strftime('%Y-%m-%d %H:%M:%f','now')")
-_BY_KIND = {d.kind: d for d in (POSTGRESQL, MYSQL, SQLITE)}
+# SQL text of the generic dialect is written by SQLAlchemy (generic/); `"` is what names in task configs use
+GENERIC = Dialect("generic", "GenericDatabaseDialect", '"', "SELECT CURRENT_TIMESTAMP")
+_BY_KIND = {d.kind: d for d in (POSTGRESQL, MYSQL, SQLITE, GENERIC)}
 
-# Every value Confluent's `dialect.name` accepts (validator list); only three have an implementation here.
+# Every value Confluent's `dialect.name` accepts (validator list); four have an implementation here.
 DIALECT_NAMES = [
     "",
     "GenericDatabaseDialect",

@@ -223,12 +223,21 @@ class SqliteText(SqlText):
     kind = "sqlite"
 
 
+class GenericText(SqlText):
+    """ANSI quoting, for table names passed in task configs; SQL sent to a generic-dialect database is written by
+    SQLAlchemy (generic.text.SqlAlchemyText)."""
+
+    kind = "generic"
+
+
 def sql_text(dialect: str, quote: bool = True, no_backslash_escapes: bool = False) -> SqlText:
-    """The SqlText of a dialect family ("postgresql" | "mysql" | "sqlite")."""
+    """The SqlText of a dialect family ("postgresql" | "mysql" | "sqlite" | "generic")."""
     if dialect == "mysql":
         return MySqlText(quote, no_backslash_escapes)
     if dialect == "postgresql":
         return PostgresText(quote)
     if dialect == "sqlite":
         return SqliteText(quote)
+    if dialect == "generic":
+        return GenericText(quote)
     raise ConnectError(f"Unsupported dialect {dialect!r}")

@@ -4,6 +4,9 @@ Users paste the `connection.url` they use with Confluent's connector, so the Jav
   jdbc:postgresql://host:5432/db?user=u&password=p&currentSchema=s&sslmode=require   (also jdbc:postgresql:db)
   jdbc:mysql://host:3306/db?useSSL=false&serverTimezone=UTC    jdbc:mariadb://u:p@host/db
   jdbc:sqlite:/abs/file.db   jdbc:sqlite:relative.db   jdbc:sqlite::memory:   jdbc:sqlite:file:x.db?mode=ro
+Those four have hand-tuned drivers. Any other database goes through the generic dialect (SQLAlchemy Core, see
+`generic/`): a URL in SQLAlchemy's own form (`duckdb:///x.db`, `postgresql+asyncpg://h/db`) or a jdbc: URL that
+`generic.urls` can translate (`jdbc:duckdb:x.db`, `jdbc:firebirdsql://h/db`, ...).
 Credentials passed as `connection.user` / `connection.password` win over the ones written in the URL.
 `redact()` is the only form of a URL that may be logged or put in an error message.
 """
@@ -28,8 +31,8 @@ _MYSQL_MODES = {"loadbalance", "replication", "failover", "sequential", "aurora"
 class JdbcUrl:
     """A parsed JDBC URL. `dialect` is the family (mysql covers MariaDB); `scheme` is the subprotocol as written."""
 
-    dialect: str  # "postgresql" | "mysql" | "sqlite"
-    scheme: str  # "postgresql" | "mysql" | "mariadb" | "sqlite"
+    dialect: str  # "postgresql" | "mysql" | "sqlite" | "generic"
+    scheme: str  # "postgresql" | "mysql" | "mariadb" | "sqlite", or the SQLAlchemy dialect's name (generic)
     host: str | None = None  # first host of the URL (None for sqlite)
     port: int | None = None
     database: str | None = None  # database name (None for sqlite)
@@ -39,6 +42,7 @@ class JdbcUrl:
     password: str | None = None
     hosts: list[tuple[str, int]] = field(default_factory=list)  # every host:port listed
     url: str = ""  # the original text (never log it: use redact())
+    sqlalchemy_url: str | None = None  # generic dialect: the SQLAlchemy URL, without user and password
 
     def param(self, name: str, default: str | None = None) -> str | None:
         """A URL parameter by case-insensitive name (Java drivers treat most of them that way)."""
@@ -96,16 +100,12 @@ def parse_jdbc_url(url: str, user: str | None = None, password: str | None = Non
     """
     text = (url or "").strip()
     m = re.fullmatch(r"jdbc:([A-Za-z0-9_-]+):(.*)", text, re.S)
-    if not m:
-        raise ConfigError("connection.url", redact(text), f"Not a valid JDBC URL: {redact(text)}")
+    if not m or _DIALECT_OF.get(m.group(1).lower()) is None:
+        from .generic.urls import parse_generic_url  # SQLAlchemy is imported only for a URL that needs it
+
+        return parse_generic_url(text, user, password)
     scheme, rest = m.group(1).lower(), m.group(2)
-    dialect = _DIALECT_OF.get(scheme)
-    if dialect is None:
-        raise ConfigError(
-            "connection.url",
-            redact(text),
-            f"Unsupported JDBC subprotocol 'jdbc:{m.group(1)}'; supported: {', '.join(SUPPORTED)}",
-        )
+    dialect = _DIALECT_OF[scheme]
     if dialect == "sqlite":
         path, _, query = rest.partition("?")
         params = _parse_params(query)

@@ -108,13 +108,22 @@ class Table:
 
 
 def make_table(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Table:
-    """kind: "mariadb" (jdbc:mariadb:), "postgresql" or "sqlite"; a fresh, empty database."""
+    """kind: "mariadb" (jdbc:mariadb:), "postgresql" or "sqlite"; a fresh, empty database. "postgresql+asyncpg"
+    and "sqlite+aiosqlite": the same databases through the generic dialect (SQLAlchemy URLs)."""
     if kind == "sqlite":
         path = tmp_path / "cloudtest.db"
         return Table("sqlite", {"connection.url": f"jdbc:sqlite:{path}"}, path=path)
+    if kind == "sqlite+aiosqlite":
+        path = tmp_path / "cloudtest.db"
+        return Table("sqlite", {"connection.url": f"sqlite+aiosqlite:///{path}"}, path=path)
     if kind == "postgresql":
         server = request.getfixturevalue("pg_db")
         return Table("postgresql", server.connection_config(), server)
+    if kind == "postgresql+asyncpg":
+        server = request.getfixturevalue("pg_db")
+        cfg = server.connection_config()
+        cfg["connection.url"] = cfg["connection.url"].replace("jdbc:postgresql://", "postgresql+asyncpg://")
+        return Table("postgresql", cfg, server)
     server = request.getfixturevalue("mysql_db")
     return Table("mysql", server.connection_config(scheme="mariadb"), server)
 
@@ -156,7 +165,7 @@ def wait_rows(worker: WorkerProcess, table: Table, n: int, timeout: float = 60.0
     worker.wait_for(lambda: table.count() >= n, timeout, f"{n} rows in {table.kind} table {table.name}")
 
 
-@pytest.mark.parametrize("kind", ["mariadb", "postgresql", "sqlite"])
+@pytest.mark.parametrize("kind", ["mariadb", "postgresql", "sqlite", "postgresql+asyncpg", "sqlite+aiosqlite"])
 def test_seed_scenario_on_the_embedded_log(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     table = make_table(kind, request, tmp_path)
     worker = WorkerProcess(tmp_path)

@@ -41,8 +41,24 @@ class Sql:
                     await cur.execute(s, args)
 
 
-@pytest.fixture(params=["pg", "mysql"])
+class ThroughSqlAlchemy:
+    """A server reached through the generic dialect: its connection.url in SQLAlchemy's async form."""
+
+    def __init__(self, server, driver: str):
+        self._server, self._driver = server, driver
+
+    def __getattr__(self, name):
+        return getattr(self._server, name)
+
+    def connection_config(self, *args, **kwargs) -> dict:
+        cfg = self._server.connection_config(*args, **kwargs)
+        return {**cfg, "connection.url": cfg["connection.url"].replace("jdbc:postgresql://", f"{self._driver}://")}
+
+
+@pytest.fixture(params=["pg", "mysql", "pg-generic"])
 def server(request):
+    if request.param == "pg-generic":  # PostgreSQL through SQLAlchemy Core and asyncpg
+        return ThroughSqlAlchemy(request.getfixturevalue("pg_db"), "postgresql+asyncpg")
     return request.getfixturevalue("pg_db" if request.param == "pg" else "mysql_db")
 
 

@@ -12,8 +12,53 @@ from helpers.jdbc_source import Harness, connector_for, values
 from miniconnect.data import schema as S
 
 
+class DbFile(str):
+    """The database file's path, and the connection.url that opens it."""
+
+    url: str
+
+
+class DuckDbCon:
+    """sqlite3's execute/executemany (autocommit, `?` markers) on a DuckDB file, opened through duckdb-engine as the
+    connector opens it (DuckDB shares a file's database in a process only between alike-configured connections)."""
+
+    def __init__(self, path: str):
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(f"duckdb:///{path}", poolclass=sa.pool.NullPool)
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        with self.engine.begin() as c:
+            c.exec_driver_sql(sql, tuple(params) or None)
+
+    def executemany(self, sql: str, rows: list) -> None:
+        with self.engine.begin() as c:
+            c.exec_driver_sql(sql, [tuple(r) for r in rows])
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@pytest.fixture(params=["jdbc", "generic", "generic-duckdb"])
+def db(request, tmp_path):
+    """Scenarios that hold for any path: the hand-tuned one; the same file through SQLAlchemy Core and aiosqlite
+    (the generic dialect); and DuckDB, which only the generic dialect reaches."""
+    if request.param == "generic-duckdb":
+        path = DbFile(tmp_path / "src.duckdb")
+        path.url = f"jdbc:duckdb:{path}"
+        con = DuckDbCon(path)
+    else:
+        path = DbFile(tmp_path / "src.db")
+        path.url = f"sqlite+aiosqlite:///{path}" if request.param == "generic" else f"jdbc:sqlite:{path}"
+        con = sqlite3.connect(path, isolation_level=None)
+    yield path, con
+    con.close()
+
+
 @pytest.fixture
-def db(tmp_path):
+def jdbc_db(tmp_path):
+    """sqlite-jdbc's own view (declared types of query columns, AUTOINCREMENT, tables without a schema): the
+    hand-tuned path only."""
     path = str(tmp_path / "src.db")
     con = sqlite3.connect(path, isolation_level=None)
     yield path, con
@@ -22,7 +67,7 @@ def db(tmp_path):
 
 def base(path: str, **kw) -> dict:
     cfg = {
-        "connection.url": f"jdbc:sqlite:{path}",
+        "connection.url": getattr(path, "url", f"jdbc:sqlite:{path}"),
         "topic.prefix": "sq-",
         "poll.interval.ms": 50,
         "poll.linger.ms": 100,
@@ -37,7 +82,11 @@ def cfg_for(path: str, tables: str, **kw) -> dict:
 
 async def test_incrementing_inserts_and_restart(db, tmp_path):
     path, con = db
-    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)")
+    if isinstance(con, DuckDbCon):  # DuckDB numbers rows from a sequence
+        con.execute("CREATE SEQUENCE orders_id START 1")
+        con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY DEFAULT nextval('orders_id'), name TEXT NOT NULL)")
+    else:
+        con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)")
     con.executemany("INSERT INTO orders (name) VALUES (?)", [(f"n{i}",) for i in range(5)])
     cfg = cfg_for(path, '"orders"', mode="incrementing", **{"incrementing.column.name": "id", "batch.max.rows": 2})
     async with Harness(str(tmp_path / "off.json")) as h:
@@ -158,8 +207,8 @@ async def test_coalesce_of_two_timestamp_columns_and_initial(db, tmp_path):
         assert values(await h.poll(task, 1, timeout=2)) == [3]  # row 2's 2030 is beyond the DB clock
 
 
-async def test_query_mode(db, tmp_path):
-    path, con = db
+async def test_query_mode(jdbc_db, tmp_path):
+    path, con = jdbc_db
     con.execute("CREATE TABLE q (id INTEGER PRIMARY KEY, amount DECIMAL(10,2), d DATE)")
     con.executemany("INSERT INTO q VALUES (?, ?, ?)", [(1, "12.50", "2023-11-14"), (2, "3.1", "2023-11-15")])
     cfg = base(
@@ -185,8 +234,8 @@ async def test_query_mode(db, tmp_path):
         assert h.stored() == [({"query": "query"}, {"incrementing": 2})]
 
 
-async def test_sqlite_type_mapping(db, tmp_path):
-    path, con = db
+async def test_sqlite_type_mapping(jdbc_db, tmp_path):
+    path, con = jdbc_db
     con.execute(
         "CREATE TABLE ty (id INTEGER PRIMARY KEY AUTOINCREMENT, b BOOLEAN, ti TINYINT, si SMALLINT, "
         "i INT, bi BIGINT NOT NULL, r REAL, f FLOAT, n NUMERIC(5,0), dd DECIMAL(6,3), s VARCHAR(10), "
@@ -237,8 +286,8 @@ async def test_validate_non_null_message(db, tmp_path):
         assert await task.poll() is None
 
 
-async def test_connector_tables_filters_tasks_and_new_tables(db):
-    path, con = db
+async def test_connector_tables_filters_tasks_and_new_tables(jdbc_db):
+    path, con = jdbc_db
     for t in ("a", "b", "c", "skip_me"):
         con.execute(f"CREATE TABLE {t} (id INTEGER PRIMARY KEY)")
     c = await connector_for(
@@ -289,8 +338,8 @@ async def test_query_mode_single_task_and_validation(db):
     assert not any(v.errors for v in ok.values())
 
 
-async def test_legacy_v0_offsets_and_views(db, tmp_path):
-    path, con = db
+async def test_legacy_v0_offsets_and_views(jdbc_db, tmp_path):
+    path, con = jdbc_db
     con.execute("CREATE TABLE old (id INTEGER PRIMARY KEY, v TEXT)")
     con.executemany("INSERT INTO old VALUES (?, ?)", [(i, "x") for i in range(1, 5)])
     con.execute("CREATE VIEW old_view AS SELECT * FROM old")
@@ -305,3 +354,56 @@ async def test_legacy_v0_offsets_and_views(db, tmp_path):
         assert [x["tables"] for x in await c.task_configs(3)] == ['"old_view"']
     finally:
         await c.stop()
+
+
+async def test_duckdb_types_listing_and_query_mode_through_the_generic_dialect(tmp_path):
+    """DuckDB's types as its JDBC driver would report them, tables listed with their schema, and a query's column
+    types taken from the values the driver returns."""
+    path = str(tmp_path / "types.duckdb")
+    con = DuckDbCon(path)
+    con.execute(
+        "CREATE TABLE ty (id INTEGER PRIMARY KEY, ti TINYINT, si SMALLINT, bi BIGINT NOT NULL, r REAL, f DOUBLE, "
+        "dd DECIMAL(6,3), s VARCHAR, bl BLOB, b BOOLEAN, d DATE, t TIME, ts TIMESTAMP, tz TIMESTAMPTZ)"
+    )
+    con.execute(
+        "INSERT INTO ty VALUES (1, 7, 300, 9000000000, 1.5, 2.25, 1.5, 'hi', '\\x01\\x02'::BLOB, true, "
+        "'2023-11-14', '12:34:56.789', '2023-11-14 22:13:20.123', '2023-11-14 22:13:20.123+00')"
+    )
+    try:
+        cfg = cfg_for(DbFile(path), '"ty"', mode="incrementing", **{"incrementing.column.name": "id"})
+        cfg["connection.url"] = f"duckdb:///{path}"
+        async with Harness(str(tmp_path / "off.json")) as h:
+            task = await h.start_task(cfg)
+            (r,) = await h.poll(task, 1)
+            sch = {f.name: f.schema for f in r.value_schema.fields}
+            assert sch["id"] == S.INT32_SCHEMA and sch["bi"] == S.INT64_SCHEMA
+            assert sch["ti"] == S.OPTIONAL_INT8_SCHEMA and sch["si"] == S.OPTIONAL_INT16_SCHEMA
+            assert sch["r"] == S.OPTIONAL_FLOAT32_SCHEMA and sch["f"] == S.OPTIONAL_FLOAT64_SCHEMA
+            assert sch["dd"] == S.decimal_schema(3, True, 6) and r.value.get("dd") == decimal.Decimal("1.500")
+            assert sch["s"] == S.OPTIONAL_STRING_SCHEMA and sch["b"] == S.OPTIONAL_BOOLEAN_SCHEMA
+            assert sch["bl"] == S.OPTIONAL_BYTES_SCHEMA and r.value.get("bl") == b"\x01\x02"
+            assert sch["d"] == S.date_schema(True) and r.value.get("d") == dt.date(2023, 11, 14)
+            assert sch["t"] == S.time_schema(True) and r.value.get("t") == dt.time(12, 34, 56, 789000)
+            assert S.timestamp_to_millis(r.value.get("ts")) == 1700000000123
+            assert S.timestamp_to_millis(r.value.get("tz")) == 1700000000123
+            r.value.validate()
+            await h.stop()
+            q = base(
+                DbFile(path),
+                query="SELECT id, dd FROM ty",
+                mode="bulk",
+                **{"tables": "", "tables.fetched": "true", "topic.prefix": "q"},
+            )
+            q["connection.url"] = f"duckdb:///{path}"
+            task = await h.start_task(q)
+            (r, *_) = await h.poll(task, 1)
+            dd = r.value_schema.field("dd").schema
+            assert dd.name == S.DECIMAL and S.decimal_scale(dd) == 3 and r.value.get("dd") == decimal.Decimal("1.500")
+        c = await connector_for({**base(DbFile(path), mode="bulk"), "connection.url": f"duckdb:///{path}"})
+        try:
+            cfgs = await c.task_configs(2)
+        finally:
+            await c.stop()
+        assert [x["tables"] for x in cfgs] == ['"main"."ty"']
+    finally:
+        con.close()

@@ -100,6 +100,8 @@ class Backend:
         return self.q + name.replace(self.q, self.q * 2) + self.q
 
     async def _run(self, sql: str, args: tuple = (), fetch: bool = True) -> list[tuple]:
+        if self.kind == "duckdb":
+            return _duckdb_run(self.path, sql, args, fetch)  # type: ignore[arg-type]
         if self.kind == "sqlite":
             with sqlite3.connect(self.path) as c:  # type: ignore[arg-type]
                 return [tuple(r) for r in c.execute(sql, args).fetchall()]
@@ -118,13 +120,17 @@ class Backend:
             await conn.close() if self.kind == "postgresql" else conn.close()
 
     def rows(self, sql: str, *args: Any) -> list[tuple]:
-        """`sql` with the driver's own markers: `$1` (PostgreSQL), `%s` (MariaDB), `?` (SQLite)."""
+        """`sql` with the driver's own markers: `$1` (PostgreSQL, DuckDB), `%s` (MariaDB), `?` (SQLite)."""
         return run_async(lambda: self._run(sql, args))
 
     def execute(self, sql: str) -> None:
         run_async(lambda: self._run(sql, (), fetch=False))
 
     def tables(self) -> set[str]:
+        if self.kind == "duckdb":
+            return {
+                r[0] for r in self.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+            }
         if self.kind == "sqlite":
             return {r[0] for r in self.rows("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         if self.kind == "postgresql":
@@ -140,6 +146,15 @@ class Backend:
         }
 
     def columns(self, table: str) -> list[str]:
+        if self.kind == "duckdb":
+            return [
+                r[0]
+                for r in self.rows(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND "
+                    "table_name = $1 ORDER BY ordinal_position",
+                    table,
+                )
+            ]
         if self.kind == "sqlite":
             return [r[0] for r in self.rows("SELECT name FROM pragma_table_info(?)", table)]
         if self.kind == "postgresql":
@@ -169,11 +184,40 @@ class Backend:
         self.execute(f"DROP TABLE {self.qi(table)}")
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb", "mariadb-no-backslash-escapes"])
+def _duckdb_run(path: str, sql: str, args: tuple, fetch: bool) -> list[tuple]:
+    """DuckDB through duckdb-engine, as the connector opens it (DuckDB shares a file's database within a process
+    only between connections of the same configuration); `sql` goes to the driver as it is."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"duckdb:///{path}", poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as c:
+            result = c.exec_driver_sql(sql, args or None)
+            return [tuple(r) for r in result.fetchall()] if fetch else []
+    finally:
+        engine.dispose()
+
+
+# The generic dialect (SQLAlchemy Core): DuckDB, and PostgreSQL / SQLite through SQLAlchemy's async drivers
+GENERIC = ["generic-duckdb", "generic-postgresql+asyncpg", "generic-sqlite+aiosqlite"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb", "mariadb-no-backslash-escapes", *GENERIC])
 def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     if request.param == "sqlite":
         path = str(tmp_path / "attack.db")
         b = Backend("sqlite", {"connection.url": f"jdbc:sqlite:{path}"}, path=path)
+    elif request.param == "generic-sqlite+aiosqlite":
+        path = str(tmp_path / "attack.db")
+        b = Backend("sqlite", {"connection.url": f"sqlite+aiosqlite:///{path}"}, path=path, label=request.param)
+    elif request.param == "generic-duckdb":
+        path = str(tmp_path / "attack.duckdb")
+        b = Backend("duckdb", {"connection.url": f"duckdb:///{path}"}, path=path, label=request.param)
+    elif request.param == "generic-postgresql+asyncpg":
+        server = request.getfixturevalue("pg_db")
+        cfg = server.connection_config()
+        cfg["connection.url"] = cfg["connection.url"].replace("jdbc:postgresql://", "postgresql+asyncpg://")
+        b = Backend("postgresql", cfg, server, label=request.param)
     elif request.param == "postgresql":
         server = request.getfixturevalue("pg_db")
         b = Backend("postgresql", server.connection_config(), server)
@@ -286,7 +330,7 @@ def _default_round_trip(backend: Backend, field: Schema, default: Any) -> None:
         assert err is None, f"{backend.label}: {err}"
         guard.check(table)
         backend.execute(f"INSERT INTO {backend.qi(table)} ({backend.qi('id')}) VALUES (2)")
-        marker = {"postgresql": "$1", "mysql": "%s", "sqlite": "?"}[backend.kind]
+        marker = {"postgresql": "$1", "duckdb": "$1", "mysql": "%s", "sqlite": "?"}[backend.kind]
         got = backend.rows(f"SELECT {backend.qi('d')} FROM {backend.qi(table)} WHERE {backend.qi('id')} = {marker}", 2)
         assert got == [(default,)], backend.label
         backend.drop(table)

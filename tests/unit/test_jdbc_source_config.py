@@ -66,6 +66,11 @@ class _Db:
 
         self.dialect, self.kind = get_dialect(kind), kind
 
+    def sql_text(self, quote=True):
+        from miniconnect_plugins.jdbc.sqltext import sql_text
+
+        return sql_text(self.kind, quote)
+
 
 def querier(kind="postgresql", mode="incrementing", table=TableId(None, "public", "orders"), query=None, **kw):
     args = dict(

@@ -48,6 +48,13 @@ def is_data_error(e: BaseException) -> bool:
     if isinstance(e, (sqlite3.InterfaceError, sqlite3.ProgrammingError)) and "bind" in str(e).lower():
         return True
     mod = type(e).__module__
+    if mod.startswith("sqlalchemy"):  # the generic dialect: SQLAlchemy's DataError, or a driver's error inside
+        from sqlalchemy.exc import DataError as SaDataError
+        from sqlalchemy.exc import StatementError
+
+        if isinstance(e, SaDataError):
+            return True
+        return isinstance(e, StatementError) and e.orig is not None and is_data_error(e.orig)
     if mod.startswith("asyncpg"):
         import asyncpg
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from . import binding
 from .config import SinkConfig
-from .ddl import TableAlterOrCreateError, alter_table_sql, create_table_sql
+from .ddl import TableAlterOrCreateError
 from .errors import exception_chain
 from .plan import Plan, TableState
 from .rows import CLASSES
@@ -40,7 +40,7 @@ class DbStructure:
                 return
             if not cfg.auto_create:
                 raise TableAlterOrCreateError(f"Table {display} is missing and auto-creation is disabled")
-            sql = create_table_sql(w.sql, w.table_sql(st.tid), plan.create, self.tz)
+            sql = w.create_table_sql(st.tid, plan.create, self.tz)
             log.info("Creating table with sql: %s", sql)
             try:
                 await w.execute_ddl(sql)
@@ -72,7 +72,7 @@ class DbStructure:
                     f"([{', '.join(c.describe() for c in missing)}]) and auto-evolution "
                     f"is disabled"
                 )
-            for sql in alter_table_sql(w.sql, w.table_sql(st.tid), missing, self.tz):
+            for sql in w.alter_table_sql(st.tid, missing, self.tz):
                 log.info("Amending table with sql: %s", sql)
                 try:
                     await w.execute_ddl(sql)

@@ -9,6 +9,7 @@ is there yet, which is most batches of insert-mostly streams, that is all it cos
 MySQL/MariaDB: multi-row `INSERT ... VALUES` (upsert: `... ON DUPLICATE KEY UPDATE`), literals made a column at a
 time (see mysql_values).
 SQLite: `INSERT ... ON CONFLICT (...) DO UPDATE` (not Java's INSERT OR REPLACE, which resets other columns).
+Any other database: generic.writer.SqlAlchemyWriter (SQLAlchemy Core), built only when a URL selects it.
 Every name and literal in these statements is written by the writer's SqlText (sqltext); row values are bind
 parameters, COPY data, or (MySQL) literals from the same SqlText.
 """
@@ -18,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..connection import close_connection, open_connection
 from ..dialects import TableId, parse_table_id
 from ..sqltext import PARAM, SqlText, sql_text
 from ..url import JdbcUrl
+from .ddl import Column, alter_table_sql, create_table_sql
 from .mysql_values import values_statements
 
 
@@ -101,6 +104,12 @@ class Writer:
 
     async def execute_ddl(self, sql: str) -> None:
         raise NotImplementedError
+
+    def create_table_sql(self, tid: TableId, columns: list[Column], tz: ZoneInfo) -> str:
+        return create_table_sql(self.sql, self.table_sql(tid), columns, tz)
+
+    def alter_table_sql(self, tid: TableId, columns: list[Column], tz: ZoneInfo) -> list[str]:
+        return alter_table_sql(self.sql, self.table_sql(tid), columns, tz)
 
     # -- DML ------------------------------------------------------------------------------------------------
     async def insert(self, tid: TableId, cols: list[str], rows: Sequence[Sequence[Any]], info: TableInfo) -> None:
@@ -487,4 +496,15 @@ class SqliteWriter(Writer):
         await self.conn.executemany(sql, rows)
 
 
-WRITERS = {"postgresql": PostgresWriter, "mysql": MySqlWriter, "sqlite": SqliteWriter}
+def _generic_writer(*args: Any, **kwargs: Any) -> Writer:
+    from ..generic.writer import SqlAlchemyWriter  # SQLAlchemy only when a URL selects the generic dialect
+
+    return SqlAlchemyWriter(*args, **kwargs)
+
+
+WRITERS: dict[str, Any] = {
+    "postgresql": PostgresWriter,
+    "mysql": MySqlWriter,
+    "sqlite": SqliteWriter,
+    "generic": _generic_writer,
+}

@@ -14,7 +14,7 @@ from miniconnect.errors import ConfigError
 
 from ..dialects import TableId
 from .config import CONFIG_DEF, SourceConfig, stringify, validate
-from .db import SourceDb
+from .db import SourceDb, is_driver_error, source_db
 from .tables import check_duplicates, filter_tables, group_partitions
 from .task import JdbcSourceTask
 
@@ -41,7 +41,7 @@ class JdbcSourceConnector(SourceConnector):
             cfg.present(k) for k in ("table.whitelist", "table.blacklist", "table.include.list", "table.exclude.list")
         ):
             raise ConfigError(message="query may not be combined with whole-table copying settings.")
-        self.db = SourceDb(self.jdbc, cfg["connection.attempts"], cfg["connection.backoff.ms"], cfg["db.timezone"])
+        self.db = source_db(self.jdbc, cfg["connection.attempts"], cfg["connection.backoff.ms"], cfg["db.timezone"])
         # As Confluent's start(): the first connection, with connection.attempts and connection.backoff.ms; an
         # unreachable database fails the connector with that error. The table monitor reuses the connection.
         await self.db.connection()
@@ -77,9 +77,7 @@ class JdbcSourceConnector(SourceConnector):
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                if type(e).__module__.startswith(("asyncpg", "pymysql", "aiomysql", "sqlite3")) or isinstance(
-                    e, OSError
-                ):
+                if is_driver_error(e) or isinstance(e, OSError):
                     log.warning("Error while listing tables (retrying in %.0f s): %s", interval, e)
                     await self.db.close()
                 else:

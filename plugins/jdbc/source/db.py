@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from miniconnect.errors import ConnectError
@@ -20,7 +20,7 @@ from miniconnect.errors import ConnectError
 from ..column_types import UTC, Column, mysql_column, parse_zone, pg_column, sqlite_column
 from ..connection import close_connection, is_valid, open_connection
 from ..dialects import TableId, get_dialect
-from ..sqltext import UnsafeSql, sql_text
+from ..sqltext import SqlText, UnsafeSql, sql_text
 from ..url import JdbcUrl
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,10 @@ class SourceDb:
         self.conn: Any = None
         self._isolation_applied = False
         self._pg_types: dict[int, tuple[str, str]] = {}
+
+    def sql_text(self, quote: bool = True) -> SqlText:
+        """How the queriers write names and bind markers for this database."""
+        return sql_text(self.kind, quote)
 
     # -- connection ------------------------------------------------------------------------------------
     async def connection(self) -> Any:
@@ -341,9 +345,16 @@ class SourceDb:
                 raise
 
     async def query(
-        self, sql: str, params: list[Any], fetch: int, table: TableId | None, base_query: str | None = None
+        self,
+        sql: str,
+        params: list[Any],
+        fetch: int,
+        table: TableId | None,
+        base_query: str | None = None,
+        ts_columns: Sequence[str] = (),
     ) -> Stream:
-        """Executes `sql` (dialect placeholders) and returns its columns and a chunk iterator (inside begin/end)."""
+        """Executes `sql` (dialect placeholders) and returns its columns and a chunk iterator (inside begin/end).
+        `ts_columns`: the columns the timestamp parameters compare with (the generic dialect binds by them)."""
         conn = await self.connection()
         if self.kind == "postgresql":
             stmt = await conn.prepare(sql)
@@ -501,5 +512,21 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, (OSError, TimeoutError, ConnectError)):
         return True
-    mod = type(exc).__module__
-    return mod.startswith(("asyncpg", "pymysql", "aiomysql", "sqlite3"))
+    return is_driver_error(exc)
+
+
+DRIVER_MODULES = ("asyncpg", "pymysql", "aiomysql", "sqlite3", "sqlalchemy", "duckdb")
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """An error raised by a database driver (or SQLAlchemy, for the generic dialect)."""
+    return type(exc).__module__.startswith(DRIVER_MODULES)
+
+
+def source_db(jdbc: JdbcUrl, *args: Any, **kwargs: Any) -> SourceDb:
+    """The SourceDb for a URL: the generic dialect's (SQLAlchemy, imported only then) or the hand-tuned one."""
+    if jdbc.dialect == "generic":
+        from ..generic.source_db import GenericSourceDb
+
+        return GenericSourceDb(jdbc, *args, **kwargs)
+    return SourceDb(jdbc, *args, **kwargs)

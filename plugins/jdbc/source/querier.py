@@ -22,7 +22,7 @@ from miniconnect.errors import ConfigError, ConnectError
 
 from ..column_types import UTC, Column, TypeMapper, epoch_nanos, to_instant
 from ..dialects import TableId
-from ..sqltext import PARAM, sql_text
+from ..sqltext import PARAM
 from .db import SourceDb
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class Querier:
         bound_by_transactions: bool,
     ):
         self.db, self.mode, self.table, self.query = db, mode, table, query
-        self.text = sql_text(db.kind, quote)
+        self.text = db.sql_text(quote)
         self.topic, self.mapper, self.quote = topic, mapper, quote
         self.ts_columns, self.inc_column = ts_columns, inc_column
         self.suffix = suffix.strip()
@@ -294,7 +294,12 @@ class Querier:
         try:
             end = await self.upper_bound() if self.mode in ("timestamp", "timestamp+incrementing") else None
             stream = await db.query(
-                sql, self._params(end), self.batch, self.table, base_query=self.query if self.table is None else None
+                sql,
+                self._params(end),
+                self.batch,
+                self.table,
+                base_query=self.query if self.table is None else None,
+                ts_columns=self.ts_columns if end is not None else (),
             )
             key = tuple(stream.columns)
             if key != self._plan_key:

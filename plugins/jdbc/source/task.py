@@ -16,7 +16,7 @@ from miniconnect.storage.offsets import partition_key
 from ..column_types import TypeMapper
 from ..dialects import TableId, parse_table_id, resolve_dialect, split_table_list
 from .config import SourceConfig
-from .db import SourceDb, is_transient
+from .db import SourceDb, is_transient, source_db
 from .querier import QUERY_PARTITION, Querier
 from .tables import column_mapping
 
@@ -65,7 +65,7 @@ class JdbcSourceTask(SourceTask):
             raise ConfigError(
                 message=f"dialect.name {cfg['dialect.name']} cannot be used with a jdbc:{jdbc.scheme} URL"
             )
-        self.db = SourceDb(
+        self.db = source_db(
             jdbc,
             cfg["connection.attempts"],
             cfg["connection.backoff.ms"],
