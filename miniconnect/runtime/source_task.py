@@ -6,9 +6,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from itertools import repeat
 from typing import Any
 
-from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
+from ..connector import EncodedRecords, OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
 from ..storage.offsets import FileOffsetStore, partition_key
@@ -84,6 +85,9 @@ class SourceTaskRunner(TaskRunner):
         self._commits_records = type(task).commit_record is not SourceTask.commit_record
         self.chain = chain  # None without transforms: polled records then go to the converters as they are
         self.errors = ErrorHandler(task_id, connector_config, sink=False)
+        # Records the task serializes itself skip transforms, conversion and commit_record: only when none applies
+        if chain is None and not self._commits_records:
+            self.context.value_envelope = value_converter.json_struct_envelope
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
@@ -98,9 +102,12 @@ class SourceTaskRunner(TaskRunner):
                 records = await self.task.poll()
                 if records:
                     polled = records
-                    if self.chain is not None:
-                        records = self._transform(records)
-                    batch = await self._convert(records) if records else []
+                    if type(records) is EncodedRecords:
+                        batch = await self._encoded(records)
+                    else:
+                        if self.chain is not None:
+                            records = self._transform(records)
+                        batch = await self._convert(records) if records else []
                     if in_flight is not None:
                         await in_flight  # keep one batch in flight: poll the next while this one is acked
                     in_flight = asyncio.create_task(self._send(records, batch, polled))
@@ -173,6 +180,13 @@ class SourceTaskRunner(TaskRunner):
             map(_HEADERS, records),
         )
 
+    async def _encoded(self, records: EncodedRecords) -> list[ProducerRecord]:
+        topic = records.topic
+        if topic not in self.known_topics:
+            await self._new_topic(topic)
+        key = self.key_converter.from_connect_data(topic, None, None)
+        return producer_records(repeat(topic), repeat(key), records.values, repeat(None), repeat(None), repeat(()))
+
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch
         instead of once per record; None when some record has a key or key schema."""
@@ -193,10 +207,17 @@ class SourceTaskRunner(TaskRunner):
         self.worker.topic_used(self.id.connector, topic)
 
     async def _send(
-        self, records: list[SourceRecord], batch: list[ProducerRecord], polled: list[SourceRecord] | None = None
+        self,
+        records: list[SourceRecord] | EncodedRecords,
+        batch: list[ProducerRecord],
+        polled: list[SourceRecord] | EncodedRecords | None = None,
     ) -> None:
         """Sends the batch; then the source offsets of every polled record (`polled`, when transforms or errors
         left out some of `records`) count as acknowledged."""
+        if type(records) is EncodedRecords:
+            await self.producer.send_batch(batch)
+            self.acked[partition_key(records.source_partition)] = records.source_offset
+            return
         if type(batch) is _Partial:  # records skipped after a conversion error
             records = [r for r, b in zip(records, batch) if b is not None]
             batch = [b for b in batch if b is not None]

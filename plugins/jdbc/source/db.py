@@ -346,9 +346,7 @@ class SourceDb:
         """Executes `sql` (dialect placeholders) and returns its columns and a chunk iterator (inside begin/end)."""
         conn = await self.connection()
         if self.kind == "postgresql":
-            stmt = await conn.prepare(sql)
-            params = [self._pg_param(p, t.name) for p, t in zip(params, stmt.get_parameters())]
-            columns = await self._pg_columns(stmt, table, base_query)
+            stmt, params, columns = await self._pg_prepare(sql, params, table, base_query)
             cursor = await stmt.cursor(*params)
 
             async def pg_chunks() -> AsyncIterator[list[Any]]:
@@ -407,6 +405,20 @@ class SourceDb:
                 await cur.close()
 
         return Stream(columns, sq_chunks())
+
+    async def describe(
+        self, sql: str, params: list[Any], table: TableId | None, base_query: str | None = None
+    ) -> tuple[list[Column], list[Any]]:
+        """PostgreSQL: the result columns of `sql` and its parameters as the statement's types want them."""
+        _, params, columns = await self._pg_prepare(sql, params, table, base_query)
+        return columns, params
+
+    async def _pg_prepare(
+        self, sql: str, params: list[Any], table: TableId | None, base_query: str | None
+    ) -> tuple[Any, list[Any], list[Column]]:
+        stmt = await (await self.connection()).prepare(sql)
+        params = [self._pg_param(p, t.name) for p, t in zip(params, stmt.get_parameters())]
+        return stmt, params, await self._pg_columns(stmt, table, base_query)
 
     async def _cached_query_columns(self, base: str | None) -> dict[str, Column]:
         cache = self.__dict__.setdefault("_qcols", {})
