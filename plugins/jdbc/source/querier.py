@@ -443,10 +443,12 @@ class Querier:
             first = await anext(batches, None)
             if first is None:
                 return 0
-            plan = self._columns.get(key) or self._column_plan(first.schema, envelope)
-            self._columns[key] = plan
+            plan = self._columns.get(key)
             if plan is None:
-                return None
+                plan = self._columns[key] = self._column_plan(first.schema, envelope)
+                if plan is None:
+                    return None
+                log.info("Reading %s as Arrow columns (ADBC) and encoding its records from them", self.topic)
             return await self._emit_columns(plan, first, batches, emit)
         finally:
             await batches.aclose()
