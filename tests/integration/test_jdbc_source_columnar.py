@@ -9,12 +9,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from miniconnect_plugins.jdbc.source import JdbcSourceTask
+from miniconnect_plugins.jdbc.source import JdbcSourceTask, querier
 
 from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
 from miniconnect.converters.json import JsonConverter
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True)
+def columns_for_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tables are small: take the columnar path for them all the same, in batches of batch.max.rows so that
+    the offsets of many batch ends are compared."""
+    monkeypatch.setattr(querier, "COLUMNAR_MIN_ROWS", 0)
+    monkeypatch.setattr(querier, "COLUMNAR_CHUNK", 1)
+
 
 TYPES = """
     id bigint PRIMARY KEY, s smallint, i integer, t text, v varchar(20), c char(3), b boolean, d double precision,

@@ -406,6 +406,15 @@ class SourceDb:
 
         return Stream(columns, sq_chunks())
 
+    async def estimated_rows(self, table: TableId) -> int | None:
+        """PostgreSQL's planner estimate of the table's rows (pg_class.reltuples); None when unknown."""
+        if self.kind != "postgresql":
+            return None
+        n = await self._scalar(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass", self._table_sql(table)
+        )
+        return n if n is not None and n >= 0 else None
+
     async def describe(
         self, sql: str, params: list[Any], table: TableId | None, base_query: str | None = None
     ) -> tuple[list[Column], list[Any]]:

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 QUERY_PARTITION = {"query": "query"}
+# Runs of fewer rows read rows: columns pay for their set-up (and the libraries' memory) on larger reads only
+COLUMNAR_MIN_ROWS = 10_000
+COLUMNAR_CHUNK = 10_000
 _INT = {int}
 
 
@@ -123,6 +126,7 @@ class Querier:
         self.arrow: Any = None  # ArrowReader
         self.envelope: Callable[[str, Any], tuple[bytes, bytes] | None] | None = None
         self._columns: dict[tuple[Column, ...], Any] = {}  # result shape -> ColumnPlan, or None: rows only
+        self._many: bool | None = None  # see _expect_many
         self._autodetected = False
 
     # -- SQL -------------------------------------------------------------------------------------------------
@@ -313,10 +317,11 @@ class Querier:
         try:
             end = await self.upper_bound() if self.mode in ("timestamp", "timestamp+incrementing") else None
             params, base = self._params(end), self.query if self.table is None else None
-            if self.arrow is not None:
+            if self.arrow is not None and await self._expect_many():
                 count = await self._run_columns(sql, params, base, emit)
                 if count is not None:
                     ok = True
+                    self._many = count >= COLUMNAR_MIN_ROWS
                     return count
             stream = await db.query(sql, params, self.batch, self.table, base_query=base)
             key = tuple(stream.columns)
@@ -324,6 +329,7 @@ class Querier:
                 self._plan_key, self._plan = key, self._make_plan(stream.columns)
             count = await self._emit_rows(stream, emit)
             ok = True
+            self._many = count >= COLUMNAR_MIN_ROWS
             return count
         finally:
             await db.end(commit=ok)
@@ -423,6 +429,14 @@ class Querier:
         return count
 
     # -- columns → encoded records (PostgreSQL through ADBC) ------------------------------------------------------
+    async def _expect_many(self) -> bool:
+        """Whether this run likely reads enough rows for columns to pay: the last run's count, or before the first
+        one the table's estimated size (unknown, e.g. never analyzed, or a query: yes)."""
+        if self._many is None:
+            estimate = await self.db.estimated_rows(self.table) if self.table is not None else None
+            self._many = estimate is None or estimate >= COLUMNAR_MIN_ROWS
+        return self._many
+
     async def _run_columns(
         self, sql: str, params: list[Any], base: str | None, emit: Callable[[Any], Awaitable[None]]
     ) -> int | None:
@@ -465,12 +479,14 @@ class Querier:
 
     async def _emit_columns(self, plan: Any, first: Any, batches: Any, emit: Callable[[Any], Awaitable[None]]) -> int:
         """Encodes each batch on a worker thread (polars runs outside the GIL) while the event loop produces the
-        previous ones; emits EncodedRecords of batch.max.rows with the offset the row path gives their last row."""
+        previous ones; emits EncodedRecords of up to COLUMNAR_CHUNK rows (or batch.max.rows, if more), with the
+        offset the row path gives their last row. The worker keeps one batch in flight: larger ones than the row
+        path's keep the producer busy."""
         from .columns import epoch_micros
 
         loop = asyncio.get_running_loop()
         _, _, _, ts_idx, inc_idx, inc_col = self._plan
-        topic, partition, mode, size = self.topic, self.partition, self.mode, max(1, self.batch)
+        topic, partition, mode, size = self.topic, self.partition, self.mode, max(COLUMNAR_CHUNK, self.batch)
         conservative = mode == "timestamp" or (mode == "timestamp+incrementing" and inc_idx is None)
         committable = state_to_offset(self.ts_ns, None) if self.ts_ns is not None else {}
         pending: tuple[bytes, int | None] | None = None  # timestamp mode: the last row, sent with the next one
