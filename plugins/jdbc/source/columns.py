@@ -20,21 +20,16 @@ import polars as pl
 import pyarrow as pa
 
 from miniconnect.converters.javatext import java_json_double
+from miniconnect.converters.json.encoders import jackson_escapes
 from miniconnect.data.schema import DATE, DECIMAL, TIMESTAMP, Schema, Type, decimal_scale, decimal_to_bytes
 
 log = logging.getLogger(__name__)
 
 _INT_TYPES = {Type.INT8, Type.INT16, Type.INT32, Type.INT64}
-# orjson writes control characters as \u001f, Jackson (and JsonConverter) as \u001F
-_ESCAPES = re.compile(rb"\\\\|\\u00([01][0-9a-f])")
 _THRESHOLDS = np.array([1 << (8 * k - 1) for k in range(1, 8)], dtype=np.int64)
 _BYTE_POS = np.arange(8)
 
 Fragment = Callable[[pa.Array], pl.Series]  # one column of a batch -> the JSON text of each value ("null" for null)
-
-
-def _jackson_escapes(json: bytes) -> bytes:
-    return _ESCAPES.sub(lambda m: b"\\u00" + m.group(1).upper() if m.group(1) else m.group(0), json)
 
 
 def _series(col: pa.Array) -> pl.Series:
@@ -186,7 +181,7 @@ class ColumnPlan:
         out = pl.select(pl.concat_str(parts))[:, 0]
         payloads = out.cast(pl.Binary).to_list()
         if bool(out.str.contains("\\u00", literal=True).any()):
-            payloads = [_jackson_escapes(v) for v in payloads]
+            payloads = [jackson_escapes(v) for v in payloads]  # \u001f -> \u001F
         head, tail = self.head, self.tail
         if not head:
             return payloads
