@@ -82,11 +82,15 @@ class ArrowReader:
         except Exception:
             await self.close()  # a broken connection is re-opened on the next run
             raise
+        done = False
         try:
             while (batch := await self._run(next_batch, reader)) is not None:
                 yield batch
+            done = True
         finally:
             await self._run(cur.close)
+            if not done:  # failed or left mid-COPY: a fresh connection for the next run
+                await self.close()
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None

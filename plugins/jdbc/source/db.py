@@ -523,4 +523,4 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, (OSError, TimeoutError, ConnectError)):
         return True
     mod = type(exc).__module__
-    return mod.startswith(("asyncpg", "pymysql", "aiomysql", "sqlite3"))
+    return mod.startswith(("asyncpg", "pymysql", "aiomysql", "sqlite3", "adbc_driver_manager"))
