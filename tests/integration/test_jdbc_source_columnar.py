@@ -5,7 +5,8 @@ NULLs, logical types and unicode; columns the columnar path cannot express keep 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any
 
 import pytest
@@ -49,24 +50,33 @@ class NoOffsets(OffsetStorageReader):
         return {}
 
 
+async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIterator[Any]:
+    """A started task's non-empty polls for up to two minutes; columnar when `conv` gives it the envelope."""
+    task = JdbcSourceTask()
+    task.context = SourceTaskContext("src", 0, config, NoOffsets())
+    if conv is not None:
+        task.context.value_envelope = conv.json_struct_envelope
+    await task.start(config)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while loop.time() < deadline:
+            batch = await task.poll()
+            if batch:
+                yield batch
+    finally:
+        task.context.stopping.set()
+        await task.stop()
+
+
 async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[list[bytes], list[tuple[int, Any]]]:
     """Every value the task sends (JsonConverter with schemas) and (records so far, source offset) after each poll."""
     conv = JsonConverter()
-    task = JdbcSourceTask()
-    task.context = SourceTaskContext("src", 0, config, NoOffsets())
-    if columnar:
-        task.context.value_envelope = conv.json_struct_envelope
-    await task.start(config)
     values: list[bytes] = []
     marks: list[tuple[int, Any]] = []
     encoded = 0
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while len(values) < want and loop.time() < deadline:
-            batch = await task.poll()
-            if not batch:
-                continue
+    async with aclosing(polls(config, conv if columnar else None)) as batches:
+        async for batch in batches:
             if type(batch) is EncodedRecords:
                 encoded += 1
                 values += batch.values
@@ -76,9 +86,8 @@ async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[l
                     batch[0].topic, [r.value_schema for r in batch], [r.value for r in batch]
                 )
                 marks += [(len(values) - len(batch) + i + 1, r.source_offset) for i, r in enumerate(batch)]
-    finally:
-        task.context.stopping.set()
-        await task.stop()
+            if len(values) >= want:
+                break
     assert (encoded > 0) == columnar
     return values, marks
 
@@ -170,17 +179,8 @@ async def test_inexpressible_columns_keep_the_row_path(pg_db) -> None:
     config = source_config(pg_db, "odd", mode="incrementing", **{"incrementing.column.name": "id"})
     rows, _ = await read_all(config, columnar=False, want=1)
     conv = JsonConverter()
-    task = JdbcSourceTask()
-    task.context = SourceTaskContext("src", 0, config, NoOffsets())
-    task.context.value_envelope = conv.json_struct_envelope
-    await task.start(config)
-    try:
-        batch = None
-        while not batch:
-            batch = await task.poll()
-    finally:
-        task.context.stopping.set()
-        await task.stop()
+    async with aclosing(polls(config, conv)) as batches:
+        batch = await anext(batches)
     assert type(batch) is list
     assert conv.from_connect_batch(batch[0].topic, [r.value_schema for r in batch], [r.value for r in batch]) == rows
 
@@ -195,30 +195,19 @@ async def test_columnar_read_cut_off_is_retried(pg_db) -> None:
         await conn.execute(f"INSERT INTO cut SELECT g, 'name-' || g FROM generate_series(1, {n}) g")
         config = source_config(pg_db, "cut", mode="incrementing", **{"incrementing.column.name": "id"})
         config["poll.interval.ms"] = "100"
-        conv = JsonConverter()
-        task = JdbcSourceTask()
-        task.context = SourceTaskContext("src", 0, config, NoOffsets())
-        task.context.value_envelope = conv.json_struct_envelope
-        await task.start(config)
         ids: list[int] = []
         terminated = 0
-        try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 120
-            while len(ids) < n and loop.time() < deadline:
-                batch = await task.poll()
-                if not batch:
-                    continue
+        async with aclosing(polls(config, JsonConverter())) as batches:
+            async for batch in batches:
                 assert type(batch) is EncodedRecords
                 ids += [int(v.rsplit(b'"id":', 1)[1].split(b",", 1)[0]) for v in batch.values]
                 if not terminated:
                     terminated = await conn.fetchval(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'COPY%' AND state = 'active' "
-                        "AND pid <> pg_backend_pid()"
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'COPY%' "
+                        "AND state = 'active' AND pid <> pg_backend_pid()"
                     )
-        finally:
-            task.context.stopping.set()
-            await task.stop()
+                if len(ids) >= n:
+                    break
     finally:
         await conn.close()
     assert terminated == 1
