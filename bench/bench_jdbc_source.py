@@ -6,6 +6,8 @@ Stages, each over the whole table:
   raw      the driver alone: server-side cursor (asyncpg) / SSCursor (aiomysql), batch rows per fetch
   task     JdbcSourceTask.poll() in incrementing mode until every row came back as a SourceRecord
   task+json  the same, plus JsonConverter.from_connect_batch on every polled batch (what the worker writes)
+  columnar   the task with the worker's value envelope: PostgreSQL read through ADBC as Arrow batches and the
+             JsonConverter bytes encoded from columns (EncodedRecords); the bytes the worker writes
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from miniconnect_plugins.jdbc.source import JdbcSourceTask
 from servers import db_server
 
-from miniconnect.connector import OffsetStorageReader, SourceTaskContext
+from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
 
 
 class NoOffsets(OffsetStorageReader):
@@ -83,7 +85,7 @@ async def raw(server, batch: int) -> int:
     return n
 
 
-async def task_run(server, rows: int, batch: int, json: bool) -> int:
+async def task_run(server, rows: int, batch: int, json: bool, columnar: bool = False) -> int:
     props = {
         **server.connection_config(),
         "mode": "incrementing",
@@ -97,10 +99,12 @@ async def task_run(server, rows: int, batch: int, json: bool) -> int:
     task = JdbcSourceTask()
     task.context = SourceTaskContext("bench", 0, props, NoOffsets())
     conv = None
-    if json:
+    if json or columnar:
         from miniconnect.converters.json import JsonConverter
 
         conv = JsonConverter()
+    if columnar:
+        task.context.value_envelope = conv.json_struct_envelope
     await task.start(props)
     n = 0
     try:
@@ -108,6 +112,10 @@ async def task_run(server, rows: int, batch: int, json: bool) -> int:
             recs = await task.poll()
             if not recs:
                 continue
+            if type(recs) is EncodedRecords:
+                n += len(recs.values)
+                continue
+            assert not columnar or server.kind != "postgresql", "the columnar path did not apply"
             n += len(recs)
             if conv is not None:
                 conv.from_connect_batch(recs[0].topic, [r.value_schema for r in recs], [r.value for r in recs])
@@ -123,11 +131,12 @@ async def bench(server, rows: int, batch: int) -> None:
         ("raw driver", lambda: raw(server, batch)),
         ("task", lambda: task_run(server, rows, batch, False)),
         ("task+json", lambda: task_run(server, rows, batch, True)),
+        ("columnar", lambda: task_run(server, rows, batch, False, columnar=True)),
     ):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         n = await fn()
-        secs = time.perf_counter() - t0
-        print(f"  {name:<11} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s")
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"  {name:<11} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s  {cpu / n * 1e5:5.2f} CPU-s/100k")
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ Starts throwaway PostgreSQL / MariaDB / Kafka from tests/servers unless MINICONN
 MINICONNECT_TEST_KAFKA point at yours. Per database: the table bench_src (bigint id, text, numeric(10,2), timestamp,
 boolean) is loaded once; then
   raw driver   server-side cursor (asyncpg) / SSCursor (aiomysql), 1000 rows per fetch, rows discarded
-  worker       a JdbcSourceConnector (mode incrementing, JsonConverter) POSTed to a fresh worker process; the time
+  worker       a JdbcSourceConnector (mode incrementing, JsonConverter) POSTed to a fresh worker process (--paths:
+               the columnar read, the row path, or both interleaved); the time
                from the POST until the topic's end offset reaches the row count (end offsets read through the
                transport's admin API every 50 ms); also the worker process's CPU seconds over that time, since
                wall-clock figures on a shared machine mostly measure the other processes' load
@@ -60,11 +61,16 @@ async def through_worker(
     batch_max_rows: int | None,
     worker_props: dict[str, str],
     connector_props: dict[str, str],
-) -> tuple[float, float]:
+    columnar: bool = True,
+) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory(prefix="bench-jdbc-src-") as tmp:
         workdir = Path(tmp)
         extra = {"bootstrap.servers": bootstrap} if bootstrap else {}
-        worker = WorkerProcess(workdir, extra={**extra, "offset.flush.interval.ms": "10000", **worker_props})
+        worker = WorkerProcess(
+            workdir,
+            extra={**extra, "offset.flush.interval.ms": "10000", **worker_props},
+            env={} if columnar else {"MINICONNECT_JDBC_COLUMNAR": "off"},
+        )
         worker.start()
         transport = transport_for(bootstrap, workdir / "log")
         await transport.start()
@@ -118,6 +124,8 @@ async def bench(
     worker_props: dict[str, str],
     skip_raw: bool = False,
     connector_props: dict[str, str] | None = None,
+    paths: tuple[str, ...] = ("columnar",),
+    repeat: int = 1,
 ) -> None:
     await load(server, rows)
     if not skip_raw:
@@ -125,11 +133,17 @@ async def bench(
         n = await raw(server, 1000)
         secs = time.perf_counter() - t0
         print(f"  {'raw driver':<22} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s", flush=True)
-    for name in transports:
+    for name, path in [(t, p) for _ in range(repeat) for t in transports for p in paths]:  # interleaved
         secs, cpu, peak = await through_worker(
-            server, rows, bootstrap if name == "kafka" else None, batch_max_rows, worker_props, connector_props or {}
+            server,
+            rows,
+            bootstrap if name == "kafka" else None,
+            batch_max_rows,
+            worker_props,
+            connector_props or {},
+            columnar=path == "columnar",
         )
-        label = f"worker -> {name}"
+        label = f"{path} -> {name}"
         print(
             f"  {label:<22} {rows:>9,} rows  {secs:6.2f} s  {rows / secs:>9,.0f} rows/s   (worker CPU {cpu:.1f} s, "
             f"{rows / cpu:,.0f} rows per CPU-second; peak RSS {peak:.0f} MB)",
@@ -159,6 +173,12 @@ def main() -> None:
         help="an extra connector property (repeatable), e.g. max.buffer.size=1000",
     )
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw driver read")
+    ap.add_argument(
+        "--paths",
+        default="columnar",
+        help="comma-separated: columnar (the default path) and/or rows (MINICONNECT_JDBC_COLUMNAR=off), interleaved",
+    )
+    ap.add_argument("--repeat", type=int, default=1, help="run every case this many times, interleaved")
     args = ap.parse_args()
     worker_props = dict(p.split("=", 1) for p in args.worker_prop)
     connector_props = dict(p.split("=", 1) for p in args.connector_prop)
@@ -183,6 +203,8 @@ def main() -> None:
                         worker_props,
                         args.skip_raw,
                         connector_props,
+                        tuple(args.paths.split(",")),
+                        args.repeat,
                     )
                 )
 

@@ -93,6 +93,20 @@ class SourceTaskContext(TaskContext):
     def __init__(self, connector: str, task_id: int, config: Mapping[str, str], offset_reader: OffsetStorageReader):
         super().__init__(connector, task_id, config)
         self.offset_storage_reader = offset_reader
+        # Set by the worker when it can send EncodedRecords as they are (no transforms, the value converter takes
+        # JSON struct payloads): (topic, value schema) -> the bytes around a payload, or None for this schema.
+        self.value_envelope: Callable[[str, Any], tuple[bytes, bytes] | None] | None = None
+
+
+class EncodedRecords(NamedTuple):
+    """Source records a task already serialized (a columnar read): one topic, null keys, no headers, no Kafka
+    partition or timestamp, all of one source partition; `source_offset` is the offset of the last record, all that
+    the worker commits once they are acknowledged. A SourceTask.poll may return it in place of a list of records."""
+
+    topic: str
+    source_partition: Mapping[str, Any]
+    source_offset: Mapping[str, Any] | None
+    values: list[bytes]
 
 
 class SinkTaskContext(TaskContext):
@@ -147,9 +161,10 @@ class SourceTask(Task):
     context: SourceTaskContext
 
     @abstractmethod
-    async def poll(self) -> list[SourceRecord] | None:
+    async def poll(self) -> list[SourceRecord] | EncodedRecords | None:
         """The next batch; return None or [] when there is nothing yet (after waiting a little with
-        `self.context.wait(...)`, which returns True early when the task is being stopped)."""
+        `self.context.wait(...)`, which returns True early when the task is being stopped). EncodedRecords only
+        when `context.value_envelope` is set."""
 
     async def commit(self) -> None:
         """Offsets up to the last acknowledged records were flushed."""

@@ -55,6 +55,12 @@ class Converter(ABC):
     def to_connect_header(self, topic: str, key: str, data: bytes | None) -> tuple[Schema | None, Any]:
         return self.to_connect_data(topic, data)
 
+    def json_struct_envelope(self, topic: str, schema: Schema) -> tuple[bytes, bytes] | None:
+        """(head, tail) such that head + payload + tail is what from_connect_data writes for a Struct of `schema`,
+        when the payload is that Struct's compact JSON as JsonConverter writes it; None when this converter does
+        not take payloads written elsewhere (then sources hand over records)."""
+        return None
+
     # -- batch fast paths (optional): converters with per-record setup to amortize override these ----------
     # headers: each record's headers, in order; the runners pass None when no record of the batch has any.
     def from_connect_batch(

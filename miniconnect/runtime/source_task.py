@@ -7,9 +7,10 @@ import logging
 import time
 from collections.abc import Mapping
 from functools import partial
+from itertools import repeat
 from typing import Any
 
-from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext, partition_key
+from ..connector import EncodedRecords, OffsetStorageReader, SourceTask, SourceTaskContext, partition_key
 from ..converters.base import Converter, reads_headers
 from ..converters.simple_header import SimpleHeaderConverter
 from ..data.records import Header, SourceRecord, field_getter
@@ -98,6 +99,9 @@ class SourceTaskRunner(TaskRunner):
         self.chain = chain  # None without transforms: polled records then go to the converters as they are
         self.errors = ErrorHandler(task_id, connector_config, sink=False)
         self.errors.stopping = self.context.stopping
+        # Records the task serializes itself skip transforms, conversion and commit_record: only when none applies
+        if chain is None and not self._commits_records:
+            self.context.value_envelope = value_converter.json_struct_envelope
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
@@ -112,9 +116,12 @@ class SourceTaskRunner(TaskRunner):
                 records = await self._poll()
                 if records:
                     polled = records
-                    if self.chain is not None:
-                        records = await self._transform(records)
-                    batch = await self._convert(records) if records else []
+                    if type(records) is EncodedRecords:
+                        batch = await self._encoded(records)
+                    else:
+                        if self.chain is not None:
+                            records = await self._transform(records)
+                        batch = await self._convert(records) if records else []
                     if in_flight is not None:
                         await in_flight  # keep one batch in flight: poll the next while this one is acked
                     in_flight = asyncio.create_task(self._send(records, batch, polled))
@@ -231,6 +238,13 @@ class SourceTaskRunner(TaskRunner):
                 out.append((h[0], hc.from_connect_header(topic, h[0], None, h[1])))
         return out
 
+    async def _encoded(self, records: EncodedRecords) -> list[ProducerRecord]:
+        topic = records.topic
+        if topic not in self.known_topics:
+            await self._new_topic(topic)
+        key = self.key_converter.from_connect_data(topic, None, None)
+        return producer_records(repeat(topic), repeat(key), records.values, repeat(None), repeat(None), repeat(()))
+
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch
         instead of once per record; None when some record has a key or key schema."""
@@ -251,10 +265,18 @@ class SourceTaskRunner(TaskRunner):
         self.worker.topic_used(self.id.connector, topic, self.id.task)
 
     async def _send(
-        self, records: list[SourceRecord], batch: list[ProducerRecord], polled: list[SourceRecord] | None = None
+        self,
+        records: list[SourceRecord] | EncodedRecords,
+        batch: list[ProducerRecord],
+        polled: list[SourceRecord] | EncodedRecords | None = None,
     ) -> None:
         """Sends the batch; then the source offsets of every polled record (`polled`, when transforms or errors
         left out some of `records`) count as acknowledged."""
+        if type(records) is EncodedRecords:
+            await self._send_batch(batch)
+            self.acked[partition_key(records.source_partition)] = records.source_offset
+            self._flush_soon()
+            return
         if type(batch) is _Partial:  # records skipped after a conversion error
             records = [r for r, b in zip(records, batch) if b is not None]
             batch = [b for b in batch if b is not None]

@@ -39,6 +39,9 @@ def connect_libs() -> Path | None:
 class JvmConnectWorker(WorkerProcess):
     """stop/kill/rest/log/wait_for as WorkerProcess; the process is Connect's JVM worker."""
 
+    # quick start-up for tests; bench/bench_vs_jvm.py runs it with Kafka's own script defaults instead
+    java_options: tuple[str, ...] = ("-Xmx512m", "-XX:TieredStopAtLevel=1")
+
     def __init__(
         self,
         workdir: Path,
@@ -72,8 +75,7 @@ class JvmConnectWorker(WorkerProcess):
         self.proc = subprocess.Popen(
             [
                 "java",
-                "-Xmx512m",
-                "-XX:TieredStopAtLevel=1",
+                *self.java_options,
                 f"-Dlog4j2.configurationFile={self.workdir}/log4j2.properties",
                 "-cp",
                 f"{libs}/*",

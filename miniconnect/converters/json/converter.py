@@ -129,6 +129,19 @@ class JsonConverter(Converter):
         self._last_schema, self._last_compiled = schema, c
         return c
 
+    def json_struct_envelope(self, topic: str, schema: Schema) -> tuple[bytes, bytes] | None:
+        """The envelope around a struct's compact JSON payload (the columnar JDBC source writes the payload); None
+        where the payload would not be the plain JSON of the fields (NUMERIC decimals, defaults, a subclass)."""
+        if (
+            schema is None
+            or schema.type is not Type.STRUCT
+            or self.decimal_format != "BASE64"
+            or type(self).from_connect_data is not JsonConverter.from_connect_data
+            or any(f.schema.default is not None for f in schema.fields)
+        ):
+            return None
+        return (self._compiled(schema).prefix, b"}") if self.schemas_enable else (b"", b"")
+
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
     ) -> bytes | None:

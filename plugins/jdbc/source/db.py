@@ -357,9 +357,7 @@ class SourceDb:
         `ts_columns`: the columns the timestamp parameters compare with (the generic dialect binds by them)."""
         conn = await self.connection()
         if self.kind == "postgresql":
-            stmt = await conn.prepare(sql)
-            params = [self._pg_param(p, t.name) for p, t in zip(params, stmt.get_parameters())]
-            columns = await self._pg_columns(stmt, table, base_query)
+            stmt, params, columns = await self._pg_prepare(sql, params, table, base_query)
             cursor = await stmt.cursor(*params)
 
             async def pg_chunks() -> AsyncIterator[list[Any]]:
@@ -418,6 +416,29 @@ class SourceDb:
                 await cur.close()
 
         return Stream(columns, sq_chunks())
+
+    async def estimated_rows(self, table: TableId) -> int | None:
+        """PostgreSQL's planner estimate of the table's rows (pg_class.reltuples); None when unknown."""
+        if self.kind != "postgresql":
+            return None
+        n = await self._scalar(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass", self._table_sql(table)
+        )
+        return n if n is not None and n >= 0 else None
+
+    async def describe(
+        self, sql: str, params: list[Any], table: TableId | None, base_query: str | None = None
+    ) -> tuple[list[Column], list[Any]]:
+        """PostgreSQL: the result columns of `sql` and its parameters as the statement's types want them."""
+        _, params, columns = await self._pg_prepare(sql, params, table, base_query)
+        return columns, params
+
+    async def _pg_prepare(
+        self, sql: str, params: list[Any], table: TableId | None, base_query: str | None
+    ) -> tuple[Any, list[Any], list[Column]]:
+        stmt = await (await self.connection()).prepare(sql)
+        params = [self._pg_param(p, t.name) for p, t in zip(params, stmt.get_parameters())]
+        return stmt, params, await self._pg_columns(stmt, table, base_query)
 
     async def _cached_query_columns(self, base: str | None) -> dict[str, Column]:
         cache = self.__dict__.setdefault("_qcols", {})
@@ -515,7 +536,7 @@ def is_transient(exc: BaseException) -> bool:
     return is_driver_error(exc)
 
 
-DRIVER_MODULES = ("asyncpg", "pymysql", "aiomysql", "sqlite3", "sqlalchemy", "duckdb")
+DRIVER_MODULES = ("asyncpg", "pymysql", "aiomysql", "sqlite3", "sqlalchemy", "duckdb", "adbc_driver_manager")
 
 
 def is_driver_error(exc: BaseException) -> bool:

@@ -8,6 +8,7 @@ of the oldest open transaction when the database shows it (so a late commit of a
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import decimal
 import logging
@@ -16,6 +17,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+from miniconnect.connector import EncodedRecords
 from miniconnect.data.records import SourceRecord, new_source_record
 from miniconnect.data.schema import Schema, Struct
 from miniconnect.errors import ConfigError, ConnectError
@@ -29,6 +31,9 @@ log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 QUERY_PARTITION = {"query": "query"}
+# Runs of fewer rows read rows: columns pay for their set-up (and the libraries' memory) on larger reads only
+COLUMNAR_MIN_ROWS = 10_000
+COLUMNAR_CHUNK = 10_000
 _INT = {int}
 
 
@@ -116,6 +121,12 @@ class Querier:
         self._bound_kind: str | None = None
         self._plan_key: tuple[Column, ...] | None = None
         self._plan: Any = None
+        self._param_sql = ""
+        # columnar reads (PostgreSQL through ADBC), set by the task when the worker takes EncodedRecords
+        self.arrow: Any = None  # ArrowReader
+        self.envelope: Callable[[str, Any], tuple[bytes, bytes] | None] | None = None
+        self._columns: dict[tuple[Column, ...], Any] = {}  # result shape -> ColumnPlan, or None: rows only
+        self._many: bool | None = None  # see _expect_many
         self._autodetected = False
 
     # -- SQL -------------------------------------------------------------------------------------------------
@@ -158,8 +169,19 @@ class Querier:
             return f"{base}{sfx}"
 
         sql = render(lambda i: PARAM)
+        self._param_sql = sql
         self._sql = (sql.replace(PARAM, "?"), self.text.params(sql))
         return self._sql
+
+    def literal_sql(self, params: list[Any]) -> str:
+        """The statement with its parameters written as literals (through the SqlText), for a reader that streams
+        only statements without parameters (COPY)."""
+        self.build_sql()
+        parts = self._param_sql.split(PARAM)
+        out = [parts[0]]
+        for text, value in zip(parts[1:], params, strict=True):
+            out += [self.text.literal(value), text]
+        return "".join(out)
 
     # -- bounds ---------------------------------------------------------------------------------------------
     async def upper_bound(self) -> dt.datetime:
@@ -218,6 +240,7 @@ class Querier:
             keep.append(i)
             convs.append(mapped[1])
         schema = Schema.struct(fields, name=self.schema_name)
+        self._fields = (keep, convs)
         identity = keep == list(range(len(columns))) and all(c is None for c in convs)
         convert = None if identity else _compile_row(keep, convs)
         names = [c.name for c in columns]
@@ -293,12 +316,19 @@ class Querier:
         ok = False
         try:
             end = await self.upper_bound() if self.mode in ("timestamp", "timestamp+incrementing") else None
+            params, base = self._params(end), self.query if self.table is None else None
+            if self.arrow is not None and await self._expect_many():
+                count = await self._run_columns(sql, params, base, emit)
+                if count is not None:
+                    ok = True
+                    self._many = count >= COLUMNAR_MIN_ROWS
+                    return count
             stream = await db.query(
                 sql,
-                self._params(end),
+                params,
                 self.batch,
                 self.table,
-                base_query=self.query if self.table is None else None,
+                base_query=base,
                 ts_columns=self.ts_columns if end is not None else (),
             )
             key = tuple(stream.columns)
@@ -306,6 +336,7 @@ class Querier:
                 self._plan_key, self._plan = key, self._make_plan(stream.columns)
             count = await self._emit_rows(stream, emit)
             ok = True
+            self._many = count >= COLUMNAR_MIN_ROWS
             return count
         finally:
             await db.end(commit=ok)
@@ -403,3 +434,150 @@ class Querier:
                 committable = state_to_offset(p_ts, None)
             await emit([SourceRecord(partition, committable, topic, None, None, None, schema, p_struct)])
         return count
+
+    # -- columns → encoded records (PostgreSQL through ADBC) ------------------------------------------------------
+    async def _expect_many(self) -> bool:
+        """Whether this run likely reads enough rows for columns to pay: the last run's count, or before the first
+        one the table's estimated size (unknown, e.g. never analyzed, or a query: yes)."""
+        if self._many is None:
+            estimate = await self.db.estimated_rows(self.table) if self.table is not None else None
+            self._many = estimate is None or estimate >= COLUMNAR_MIN_ROWS
+        return self._many
+
+    async def _run_columns(
+        self, sql: str, params: list[Any], base: str | None, emit: Callable[[Any], Awaitable[None]]
+    ) -> int | None:
+        """The run through Arrow batches, or None when this result shape needs the row path (nothing emitted)."""
+        columns, bound = await self.db.describe(sql, params, self.table, base)
+        key = tuple(columns)
+        if key != self._plan_key:
+            self._plan_key, self._plan = key, self._make_plan(columns)
+        if key in self._columns and self._columns[key] is None:
+            return None
+        assert self.envelope is not None
+        envelope = self.envelope(self.topic, self._plan[0])
+        if envelope is None:
+            self._columns[key] = None
+            return None
+        batches = self.arrow.batches(self.literal_sql(bound))
+        try:
+            first = await anext(batches, None)
+            if first is None:
+                return 0
+            plan = self._columns.get(key)
+            if plan is None:
+                plan = self._columns[key] = self._column_plan(first.schema, envelope)
+                if plan is None:
+                    return None
+                log.info("Reading %s as Arrow columns (ADBC) and encoding its records from them", self.topic)
+            return await self._emit_columns(plan, first, batches, emit)
+        finally:
+            await batches.aclose()
+
+    def _column_plan(self, arrow: Any, envelope: tuple[bytes, bytes]) -> Any:
+        from .columns import ColumnPlan, is_integer, is_timestamp
+
+        schema, _, _, ts_idx, inc_idx, _ = self._plan
+        if any(not is_timestamp(arrow.field(i).type) for i in ts_idx):
+            return None
+        if inc_idx is not None and not is_integer(arrow.field(inc_idx).type):
+            return None
+        return ColumnPlan.build(schema, *self._fields, arrow, *envelope)
+
+    async def _emit_columns(self, plan: Any, first: Any, batches: Any, emit: Callable[[Any], Awaitable[None]]) -> int:
+        """Encodes each batch on a worker thread (polars runs outside the GIL) while the event loop produces the
+        previous ones; emits EncodedRecords of up to COLUMNAR_CHUNK rows (or batch.max.rows, if more), with the
+        offset the row path gives their last row. The worker keeps one batch in flight: larger ones than the row
+        path's keep the producer busy."""
+        from .columns import epoch_micros
+
+        loop = asyncio.get_running_loop()
+        _, _, _, ts_idx, inc_idx, inc_col = self._plan
+        topic, partition, mode, size = self.topic, self.partition, self.mode, max(COLUMNAR_CHUNK, self.batch)
+        conservative = mode == "timestamp" or (mode == "timestamp+incrementing" and inc_idx is None)
+        committable = state_to_offset(self.ts_ns, None) if self.ts_ns is not None else {}
+        pending: tuple[bytes, int | None] | None = None  # timestamp mode: the last row, sent with the next one
+        count = 0
+        batch = first
+        while batch is not None:
+            n = batch.num_rows
+            next_batch = asyncio.ensure_future(anext(batches, None))  # fetch (its own thread) beside the encoding
+            try:
+                values = await loop.run_in_executor(None, plan.encode, batch)
+                offsets: Callable[[int], Any]
+                if mode == "bulk":
+                    offsets = _constant(None)
+                elif mode == "incrementing" and inc_idx is not None:
+                    incs = self._column_incs(batch, inc_idx, inc_col)
+                    self.inc = incs[-1] if n else self.inc
+                    offsets = _incrementing(incs)
+                elif mode == "incrementing":
+                    offsets = _constant({"incrementing": self.inc} if self.inc is not None else {})
+                elif not conservative:  # timestamp+incrementing: each row's own (timestamp, incrementing)
+                    incs = self._column_incs(batch, inc_idx, inc_col)
+                    ts = epoch_micros(batch, ts_idx).forward_fill().to_list()
+                    before = self.ts_ns
+                    offsets = _ts_incrementing(ts, incs, before)
+                    last_ts = ts[-1] if n else None
+                    if last_ts is not None:
+                        self.ts_ns = last_ts * 1000
+                    if n:
+                        self.inc = incs[-1]
+                else:  # timestamp: a row's timestamp is committable once a later one follows (see _emit_rows)
+                    ts = epoch_micros(batch, ts_idx).to_list()
+                    if pending is not None:
+                        values.insert(0, pending[0])
+                        ts.insert(0, pending[1])
+                    pending = (values.pop(), ts[-1])
+                    last = [v for v in ts if v is not None]
+                    if last:
+                        self.ts_ns = last[-1] * 1000
+                    offsets, committable = _conservative(ts, committable)
+                for start in range(0, len(values), size):
+                    end = min(start + size, len(values))
+                    await emit(EncodedRecords(topic, partition, offsets(end - 1), values[start:end]))
+                count += n
+            except BaseException:
+                next_batch.cancel()
+                raise
+            batch = await next_batch
+        if pending is not None:
+            if pending[1] is not None:
+                committable = state_to_offset(pending[1] * 1000, None)
+            await emit(EncodedRecords(topic, partition, committable, [pending[0]]))
+        return count
+
+    def _column_incs(self, batch: Any, idx: int, col: Column) -> list[int]:
+        arrow = batch.column(idx)
+        if arrow.null_count:
+            raise ConnectError(f"Null value for incrementing column of type: {col.jdbc}")
+        return arrow.to_pylist()
+
+
+def _constant(offset: Any) -> Callable[[int], Any]:
+    return lambda i: offset
+
+
+def _incrementing(incs: list[int]) -> Callable[[int], Any]:
+    return lambda i: {"incrementing": incs[i]}
+
+
+def _ts_incrementing(ts: list[int | None], incs: list[int], before: int | None) -> Callable[[int], Any]:
+    def offset(i: int) -> dict[str, Any]:
+        t = ts[i]
+        return state_to_offset(t * 1000 if t is not None else before, incs[i])
+
+    return offset
+
+
+def _conservative(ts: list[int | None], committable: dict[str, Any]) -> tuple[Callable[[int], Any], dict[str, Any]]:
+    """Offsets of the emitted rows 0..len(ts)-2 (row i leaves when row i+1 is read): a timestamp becomes committable
+    when the next row's is later. Returns them and the committable offset after the last emitted row."""
+    marks: list[dict[str, Any]] = []
+    current = committable
+    for i in range(1, len(ts)):
+        prev, now = ts[i - 1], ts[i]
+        if prev is not None and now is not None and now > prev:
+            current = state_to_offset(prev * 1000, None)
+        marks.append(current)
+    return marks.__getitem__, current

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
-from miniconnect.connector import SourceTask
+from miniconnect.connector import EncodedRecords, SourceTask
 from miniconnect.data.records import SourceRecord
 from miniconnect.errors import ConfigError, ConnectError
 from miniconnect.retry import describe
 from miniconnect.storage.offsets import partition_key
 
-from ..column_types import TypeMapper
+from ..column_types import UTC, TypeMapper
 from ..dialects import TableId, parse_table_id, resolve_dialect, split_table_list
 from .config import SourceConfig
 from .db import SourceDb, is_transient, source_db
@@ -22,6 +23,7 @@ from .tables import column_mapping
 
 log = logging.getLogger(__name__)
 
+COLUMNAR_ENV = "MINICONNECT_JDBC_COLUMNAR"  # 0/false/off: read rows even where columns apply (comparisons)
 NO_TABLE = (
     "Task is being killed because it was not assigned a table nor a query to execute. If run in table mode "
     "please make sure that the tables exist on the database. If the table does exist on the database, we "
@@ -35,7 +37,8 @@ class JdbcSourceTask(SourceTask):
     def __init__(self) -> None:
         self.db: SourceDb | None = None
         self.queriers: list[Querier] = []
-        self._queue: asyncio.Queue[list[SourceRecord]] | None = None
+        self._queue: asyncio.Queue[list[SourceRecord] | EncodedRecords] | None = None
+        self.arrow: Any = None  # ArrowReader of the columnar path, when it applies
         self._reader: asyncio.Task | None = None
         self._error: BaseException | None = None
         self._failed = asyncio.Event()
@@ -112,6 +115,7 @@ class JdbcSourceTask(SourceTask):
             )
         if mode in ("timestamp", "timestamp+incrementing") and not any(q.ts_columns for q in self.queriers):
             raise ConfigError(message=f"timestamp.column.name is required in mode {mode}")
+        self._columnar(jdbc, mapper)
         for q in self.queriers:
             q.build_sql()  # a name that cannot be written into SQL fails the task here, before any query
         if tables:
@@ -119,6 +123,22 @@ class JdbcSourceTask(SourceTask):
         buffer = cfg["max.buffer.size"] or 4 * batch
         self._queue = asyncio.Queue(max(1, buffer // batch))
         self._reader = asyncio.create_task(self._read_loop(), name=f"jdbc-source-reader-{self.context.task_id}")
+
+    def _columnar(self, jdbc: Any, mapper: TypeMapper) -> None:
+        """Columnar reads (PostgreSQL through ADBC, values encoded from columns) where they give the row path's
+        bytes: the worker takes encoded records, timestamps are UTC, no isolation level to apply."""
+        envelope = getattr(self.context, "value_envelope", None)
+        if os.environ.get(COLUMNAR_ENV, "").lower() in ("0", "false", "off"):
+            envelope = None
+        if envelope is None or mapper.tz is not UTC or self.cfg["transaction.isolation.mode"] not in ("DEFAULT", ""):
+            return
+        from .arrow_reader import ArrowReader, available
+
+        if not available(jdbc):
+            return
+        self.arrow = ArrowReader(jdbc)
+        for q in self.queriers:
+            q.arrow, q.envelope = self.arrow, envelope
 
     async def _stored_offsets(self, tables: list[TableId] | None) -> dict[str | None, dict[str, Any]]:
         """V1 partition first, then the legacy V0 `{"table": bare}`; query mode `{"query":"query"}`."""
@@ -204,7 +224,7 @@ class JdbcSourceTask(SourceTask):
             self._error = e
             self._failed.set()
 
-    async def poll(self) -> list[SourceRecord] | None:
+    async def poll(self) -> list[SourceRecord] | EncodedRecords | None:
         if self._error is not None:
             raise self._error
         queue = self._queue
@@ -246,3 +266,5 @@ class JdbcSourceTask(SourceTask):
                 pass
         if self.db is not None:
             await self.db.close()
+        if self.arrow is not None:
+            await self.arrow.stop()
