@@ -13,6 +13,8 @@ from operator import is_not
 from typing import Any
 
 from ..connector import Task, TaskContext
+from ..metrics.groups import TaskMetrics
+from ..metrics.stats import DEFAULT_WINDOW, MetricWindow
 from ..secrets import mask
 from .states import State, TaskId
 
@@ -43,11 +45,19 @@ def headers_column(records: Sequence[Any], headers_of: Callable[[Any], Any], wan
     return list(map(headers_of, records)) if wanted and any(map(headers_of, records)) else None
 
 
+def worker_metrics_window(worker: Any) -> MetricWindow:
+    """The worker's sampling settings (metrics.sample.window.ms, metrics.num.samples) for a task's sensors."""
+    metrics = getattr(worker, "metrics", None)
+    return getattr(metrics, "window", DEFAULT_WINDOW)
+
+
 def format_trace(exc: BaseException) -> str:
     return mask("".join(traceback.format_exception(exc)).rstrip())
 
 
 class TaskRunner(ABC):
+    metrics: TaskMetrics
+
     def __init__(self, task_id: TaskId, task: Task, task_config: dict[str, str], worker: Any):
         self.id = task_id
         self.task = task

@@ -13,10 +13,11 @@ from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
 from ..data.records import SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
+from ..metrics.groups import SinkTaskMetrics
 from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler, Original
-from .runner import TaskRunner, all_null
+from .runner import TaskRunner, all_null, worker_metrics_window
 from .states import TaskId
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ class SinkTaskRunner(TaskRunner):
         producer_config: dict[str, Any] | None = None,
     ):
         self.errors = ErrorHandler(task_id, connector_config, sink=True)
+        self.metrics = SinkTaskMetrics(task_id, worker_metrics_window(worker))
         super().__init__(task_id, task, task_config, worker)
         self.task: SinkTask = task
         self.connector_config = connector_config
@@ -181,6 +183,7 @@ class SinkTaskRunner(TaskRunner):
                         if put.done():
                             break
                         continue
+                    self.metrics.record_read(got)
                     if not ahead:
                         limit = self._batch_limit(chunk)
                     ahead += chunk
@@ -253,11 +256,14 @@ class SinkTaskRunner(TaskRunner):
 
     async def _deliver_tracked(self, raw: list[RecordBatch], records: list[SinkRecord]) -> None:
         self._originals = _Originals(raw)
+        started = time.monotonic()
         await self._deliver(records)
+        self.metrics.record_put(len(records), (time.monotonic() - started) * 1000)
         await self.errors.flush()  # the DLQ has the failed records before their offsets can be committed
         current = self.current
         for batch in raw:  # a partition's batches come in offset order: the last one's end wins
             current[TopicPartition(batch.topic, batch.partition)] = batch.offsets[-1] + 1
+        self.metrics.record_active(current, self.committed)
 
     async def _settle_put(self) -> bool:
         """Waits for a put() in flight (rebalance callbacks run inside the read-ahead poll); False if it failed."""
@@ -273,6 +279,7 @@ class SinkTaskRunner(TaskRunner):
         raw = await self.consumer.poll_batches(want, 500)
         got = count = sum(map(len, raw))
         if count < want or self.max_batch <= want:
+            self.metrics.record_read(count)
             return raw
         limit = self._batch_limit(raw)
         raw = list(raw)
@@ -282,6 +289,7 @@ class SinkTaskRunner(TaskRunner):
             got = sum(map(len, last))
             count += got
             raw += last
+        self.metrics.record_read(count)
         return raw
 
     def _batch_limit(self, first: list[RecordBatch]) -> int:
@@ -407,7 +415,7 @@ class SinkTaskRunner(TaskRunner):
 
     async def commit(self, partitions: set[TopicPartition] | None = None) -> None:
         """pre_commit (which flushes) and commit what the task says is safe, for the given or all partitions."""
-        self.last_commit = time.monotonic()
+        started = self.last_commit = time.monotonic()
         current = {tp: o for tp, o in self.current.items() if partitions is None or tp in partitions}
         if not current:
             return
@@ -420,13 +428,18 @@ class SinkTaskRunner(TaskRunner):
                 # Like Kafka's WorkerSinkTask: the records stay uncommitted and are delivered again after a
                 # rebalance, or committed at the next interval; the task keeps running.
                 log.warning("Task %s: commit of offsets failed (%s); will retry", self.id, e)
+                self.metrics.record_commit((time.monotonic() - started) * 1000, False)
                 return
             self.committed.update(safe)
+            self.metrics.record_active(self.current, self.committed)
+        # nothing new to commit counts as a completed commit, as in WorkerSinkTask.commitOffsets
+        self.metrics.record_commit((time.monotonic() - started) * 1000, True)
 
     async def _on_assigned(self, partitions: list[TopicPartition]) -> None:
         self._rebalances += 1
         await self._settle_put()
         self.context.assignment.update(partitions)
+        self.metrics.partition_count = len(self.context.assignment)
         await self.task.open(list(partitions))
 
     async def _on_revoked(self, partitions: list[TopicPartition]) -> None:
@@ -440,6 +453,8 @@ class SinkTaskRunner(TaskRunner):
             self.current.pop(tp, None)
             self.committed.pop(tp, None)
         self.context.assignment.difference_update(partitions)
+        self.metrics.partition_count = len(self.context.assignment)
+        self.metrics.record_active(self.current, self.committed)
         await self.task.close(list(partitions))
 
     async def shutdown(self) -> None:

@@ -11,11 +11,19 @@ from typing import Any
 from ..connector import OffsetStorageReader, SourceTask, SourceTaskContext
 from ..converters.base import Converter, reads_headers
 from ..data.records import SourceRecord, field_getter
+from ..metrics.groups import SourceTaskMetrics
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..transforms.chain import TransformationChain
 from ..transport.base import ProducerRecord, Transport, producer_records
 from .error_handling import KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
-from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, headers_column, relax_gc  # noqa: F401 (re-exported)
+from .runner import (  # noqa: F401 (GC_GEN0_THRESHOLD, relax_gc re-exported)
+    GC_GEN0_THRESHOLD,
+    TaskRunner,
+    all_null,
+    headers_column,
+    relax_gc,
+    worker_metrics_window,
+)
 from .states import TaskId
 
 _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA, _SOURCE_PARTITION = (
@@ -66,6 +74,7 @@ class SourceTaskRunner(TaskRunner):
         chain: TransformationChain | None = None,
     ):
         self.reader = StoreOffsetReader(offsets, task_id.connector)
+        self.metrics = SourceTaskMetrics(task_id, worker_metrics_window(worker))
         super().__init__(task_id, task, task_config, worker)
         self.task: SourceTask = task
         self.connector_config = connector_config
@@ -95,7 +104,11 @@ class SourceTaskRunner(TaskRunner):
             while not self.context.stopping.is_set():
                 if not await self.wait_if_paused():
                     break
+                started = time.monotonic()
                 records = await self.task.poll()
+                if records is not None:  # per batch, as AbstractWorkerSourceTask.recordPollReturned
+                    self.metrics.record_poll(len(records), (time.monotonic() - started) * 1000)
+                    self.metrics.record_batch(len(records))
                 if records:
                     polled = records
                     if self.chain is not None:
@@ -201,6 +214,7 @@ class SourceTaskRunner(TaskRunner):
             records = [r for r, b in zip(records, batch) if b is not None]
             batch = [b for b in batch if b is not None]
         metadata = await self.producer.send_batch(batch) if batch else []
+        self.metrics.record_write(len(polled if polled is not None else records), len(batch))
         if self._commits_records:
             for r, m in zip(records, metadata):
                 await self.task.commit_record(r, (m.topic, m.partition, m.offset))
@@ -223,11 +237,17 @@ class SourceTaskRunner(TaskRunner):
 
     async def flush_offsets(self) -> None:
         async with self._flush_lock:
-            self.last_flush = time.monotonic()
+            started = self.last_flush = time.monotonic()
             if not self.acked:
+                self.metrics.record_commit(0.0, True)  # nothing new is a successful commit, as in WorkerSourceTask
                 return
             pending, self.acked = self.acked, {}
-            await self.offset_store.put(self.id.connector, pending)
+            try:
+                await self.offset_store.put(self.id.connector, pending)
+            except BaseException:
+                self.metrics.record_commit((time.monotonic() - started) * 1000, False)
+                raise
+            self.metrics.record_commit((time.monotonic() - started) * 1000, True)
         await self.task.commit()
 
     async def shutdown(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from ..config.configdef import ConfigType
@@ -18,6 +19,8 @@ from ..connector import (
     SourceTask,
 )
 from ..errors import ConnectError
+from ..metrics.groups import WorkerMetrics
+from ..metrics.stats import MetricWindow
 from ..secrets import remember_config
 from ..storage.offsets import FileOffsetStore
 from ..transport.base import Transport
@@ -74,7 +77,9 @@ class Worker:
         self.plugins = plugins
         self.transport = transport
         self.offsets = offsets
-        self.listener: StatusListener = listener or _NullListener()
+        self.metrics = WorkerMetrics(listener or _NullListener(), _metric_window(config))
+        self.metrics.tasks = lambda: self.tasks
+        self.started_at_ms = time.time() * 1000
         self.worker_id: str = config.worker_id_host_port()
         self.connectors: dict[str, WorkerConnector] = {}
         self.tasks: dict[TaskId, TaskRunner] = {}
@@ -82,6 +87,15 @@ class Worker:
         originals = getattr(config, "originals", config)
         self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
         remember_config(originals)
+
+    @property
+    def listener(self) -> StatusListener:
+        """The herder's listener behind the metrics' wrapper, which sees every report first."""
+        return self.metrics
+
+    @listener.setter
+    def listener(self, listener: StatusListener | None) -> None:
+        self.metrics.delegate = listener or _NullListener()
 
     async def start(self) -> None:
         log.info("Worker %s started", self.worker_id)
@@ -119,6 +133,8 @@ class Worker:
         connector could not be created or its start() failed within the wait."""
         if name in self.connectors:
             await self.stop_connector(name)
+        if target != TargetState.STOPPED:
+            self.metrics.connector_starting(name)
         try:
             cls = self.plugins.resolve_connector(config.get("connector.class", ""))
             instance: Connector = cls()
@@ -183,6 +199,7 @@ class Worker:
         wc = self.connectors.pop(name, None)
         if wc is None:
             return
+        self.metrics.connector_removed(name)
         if wc.starting is not None and not wc.starting.done():
             wc.starting.cancel()
             await asyncio.wait({wc.starting})
@@ -249,6 +266,7 @@ class Worker:
             runner = self._build_runner(task, connector_config, task_config)
         except Exception as e:
             log.error("Failed to start task %s", task, exc_info=e)
+            self.metrics.task_start_failed()
             self.listener.on_task_state(task, State.FAILED, format_trace(e))
             return
         self.tasks[task] = runner
@@ -325,6 +343,14 @@ class Worker:
         for t in tasks:
             if self.tasks.pop(t, None) is not None:
                 log.info("Task %s stopped", t)
+
+
+def _metric_window(config: Any) -> MetricWindow:
+    """metrics.sample.window.ms and metrics.num.samples, Kafka's defaults when the config does not define them."""
+    try:
+        return MetricWindow(config["metrics.sample.window.ms"], config["metrics.num.samples"])
+    except (KeyError, TypeError):
+        return MetricWindow()
 
 
 def _prefixed(config: dict[str, str], prefix: str) -> dict[str, str]:

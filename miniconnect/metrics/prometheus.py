@@ -1,0 +1,201 @@
+"""The worker's metrics in Prometheus text format, under the names the JMX exporter gives Kafka Connect's MBeans.
+
+Names follow the rules of confluentinc/jmx-monitoring-stacks (`shared-assets/jmx-exporter/kafka_connect.yml`,
+read by its Grafana dashboard `kafka-connect-cluster.json`): `kafka.connect:type=<group>,connector=c,task=t`
+attribute `<attr>` becomes `kafka_connect_<group>_<attr>{connector="c",task="t"}` with `-` as `_`; the worker's
+own group carries `connector="aggregate"`; string attributes (statuses, classes, versions) become a label of a
+sample worth 1. Attributes ending in `-total` are counters, everything else gauges; averages and maxima are NaN
+until something was recorded, as Kafka reports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client.core import Metric
+
+from .. import SERVER_VERSION
+from ..runtime.states import State
+from .groups import SinkTaskMetrics, SourceTaskMetrics, TaskMetrics, WorkerMetrics
+from .stats import now_ms
+
+PREFIX = "kafka_connect_"
+_TASK_STATES = ("running", "paused", "failed", "unassigned", "destroyed", "restarting")
+
+
+class _Families:
+    """Samples gathered per metric name during one scrape."""
+
+    def __init__(self) -> None:
+        self.families: dict[str, Metric] = {}
+
+    def add(self, group: str, attr: str, labels: dict[str, str], value: float) -> None:
+        name = PREFIX + f"{group}_{attr}".replace("-", "_").replace(".", "_")
+        counter = name.endswith("_total")
+        family_name = name[: -len("_total")] if counter else name
+        family = self.families.get(family_name)
+        if family is None:
+            family = Metric(family_name, f"Kafka Connect {group} {attr}", "counter" if counter else "gauge")
+            self.families[family_name] = family
+        family.add_sample(name, labels, float(value))
+
+
+def _status(state: Any) -> str:
+    return (state.value if isinstance(state, State) else str(state or "unassigned")).lower()
+
+
+class ConnectCollector:
+    """A prometheus_client collector reading the herder's worker (and the distributed herder's rebalances)."""
+
+    def __init__(self, herder: Any):
+        self.herder = herder
+
+    def collect(self) -> Iterator[Metric]:
+        f = _Families()
+        worker = self.herder.worker
+        now = now_ms()
+        self._app(f, worker)
+        self._worker(f, worker)
+        self._rebalance(f, getattr(self.herder, "rebalance_metrics", None), now)
+        self._connectors(f, worker)
+        for task_id, runner in sorted(worker.tasks.items()):
+            labels = {"connector": task_id.connector, "task": str(task_id.task)}
+            metrics = getattr(runner, "metrics", None)
+            if isinstance(metrics, TaskMetrics):
+                self._task(f, metrics, labels, now)
+            errors = getattr(runner, "errors", None)
+            if errors is not None:
+                self._errors(f, errors, labels)
+        yield from f.families.values()
+
+    def _app(self, f: _Families, worker: Any) -> None:
+        """app-info: `kafka_connect_app` as jmx_exporter 1.x names the `kafka_connect_app_info` rule's samples."""
+        client = {"client_id": worker.worker_id}
+        family = f.families[PREFIX + "app"] = Metric(PREFIX + "app", "Kafka Connect app-info", "gauge")
+        for key, value in (
+            ("version", SERVER_VERSION),
+            ("commit_id", _commit()),
+            ("start_time_ms", str(int(worker.started_at_ms))),
+        ):
+            family.add_sample(PREFIX + "app", {**client, key: value}, 1.0)
+
+    def _worker(self, f: _Families, worker: Any) -> None:
+        wm: WorkerMetrics = worker.metrics
+        group, agg = "connect-worker-metrics", {"connector": "aggregate"}
+        f.add(group, "connector-count", agg, len(worker.connectors))
+        f.add(group, "task-count", agg, len(worker.tasks))
+        for kind, results in (("connector", wm.connector_results), ("task", wm.task_results)):
+            attempts, successes, failures = wm.startup_totals(results)
+            f.add(group, f"{kind}-startup-attempts-total", agg, attempts)
+            f.add(group, f"{kind}-startup-success-total", agg, successes)
+            f.add(group, f"{kind}-startup-failure-total", agg, failures)
+            f.add(group, f"{kind}-startup-success-percentage", agg, results.frequency(True))
+            f.add(group, f"{kind}-startup-failure-percentage", agg, results.frequency(False))
+        for connector in sorted({t.connector for t in worker.tasks}):
+            states = [_status(s) for s in wm.task_states(connector)]
+            labels = {"connector": connector}
+            f.add(group, "connector-total-task-count", labels, len(states))
+            for state in _TASK_STATES:
+                f.add(group, f"connector-{state}-task-count", labels, states.count(state))
+
+    def _rebalance(self, f: _Families, rm: Any, now: float) -> None:
+        if rm is None:
+            return
+        group = "connect-worker-rebalance-metrics"
+        f.add(group, "connect-protocol", {"connect_protocol": rm.protocol()}, 1)
+        f.add(group, "leader-name", {"leader_name": rm.leader() or ""}, 1)
+        f.add(group, "epoch", {}, rm.epoch())
+        f.add(group, "completed-rebalances-total", {}, rm.completed.total)
+        f.add(group, "rebalancing", {}, 1.0 if rm.rebalancing else 0.0)
+        f.add(group, "rebalance-max-time-ms", {}, rm.time.max(now))
+        f.add(group, "rebalance-avg-time-ms", {}, rm.time.avg(now))
+        last = rm.last_completed
+        f.add(group, "time-since-last-rebalance-ms", {}, float("inf") if last is None else now - last)
+
+    def _connectors(self, f: _Families, worker: Any) -> None:
+        states = worker.metrics.connector_states
+        for name, wc in sorted(worker.connectors.items()):
+            labels = {"connector": name}
+            cls = type(wc.instance) if wc.instance is not None else None
+            class_name = getattr(cls, "class_name", None) or wc.config.get("connector.class", "")
+            family = f.families.setdefault(
+                PREFIX + "connector_metrics", Metric(PREFIX + "connector_metrics", "Kafka Connect connector", "gauge")
+            )
+            for key, value in (
+                ("status", _status(states.get(name))),
+                ("connector_class", class_name),
+                ("connector_type", worker.connector_type(wc.config.get("connector.class", ""))),
+                ("connector_version", str(getattr(cls, "version", None) or SERVER_VERSION.split("-")[-1])),
+            ):
+                family.add_sample(PREFIX + "connector_metrics", {**labels, key: value}, 1.0)
+
+    def _task(self, f: _Families, m: TaskMetrics, labels: dict[str, str], now: float) -> None:
+        group = "connector-task-metrics"
+        f.add(group, "status", {**labels, "status": _status(m.state.state)}, 1)
+        f.add(group, "running-ratio", labels, m.state.ratio(State.RUNNING, now))
+        f.add(group, "pause-ratio", labels, m.state.ratio(State.PAUSED, now))
+        f.add(group, "offset-commit-max-time-ms", labels, m.commit_time.max(now))
+        f.add(group, "offset-commit-avg-time-ms", labels, m.commit_time.avg(now))
+        f.add(group, "batch-size-max", labels, m.batch_size.max(now))
+        f.add(group, "batch-size-avg", labels, m.batch_size.avg(now))
+        f.add(group, "offset-commit-failure-percentage", labels, m.commit_results.frequency(False, now))
+        f.add(group, "offset-commit-success-percentage", labels, m.commit_results.frequency(True, now))
+        if isinstance(m, SourceTaskMetrics):
+            group = "source-task-metrics"
+            f.add(group, "source-record-poll-rate", labels, m.poll.rate(now))
+            f.add(group, "source-record-poll-total", labels, m.poll.total)
+            f.add(group, "source-record-write-rate", labels, m.write.rate(now))
+            f.add(group, "source-record-write-total", labels, m.write.total)
+            f.add(group, "poll-batch-max-time-ms", labels, m.poll_time.max(now))
+            f.add(group, "poll-batch-avg-time-ms", labels, m.poll_time.avg(now))
+            f.add(group, "source-record-active-count", labels, m.active_count)
+            f.add(group, "source-record-active-count-max", labels, m.active.max(now))
+            f.add(group, "source-record-active-count-avg", labels, m.active.avg(now))
+        elif isinstance(m, SinkTaskMetrics):
+            group = "sink-task-metrics"
+            f.add(group, "sink-record-read-rate", labels, m.read.rate(now))
+            f.add(group, "sink-record-read-total", labels, m.read.total)
+            f.add(group, "sink-record-send-rate", labels, m.send.rate(now))
+            f.add(group, "sink-record-send-total", labels, m.send.total)
+            f.add(group, "sink-record-active-count", labels, m.active_count)
+            f.add(group, "sink-record-active-count-max", labels, m.active.max(now))
+            f.add(group, "sink-record-active-count-avg", labels, m.active.avg(now))
+            f.add(group, "partition-count", labels, m.partition_count)
+            f.add(group, "offset-commit-seq-no", labels, m.commit_seq_no)
+            f.add(group, "offset-commit-completion-rate", labels, m.commit_completion.rate(now))
+            f.add(group, "offset-commit-completion-total", labels, m.commit_completion.total)
+            f.add(group, "offset-commit-skip-rate", labels, m.commit_skip.rate(now))
+            f.add(group, "offset-commit-skip-total", labels, m.commit_skip.total)
+            f.add(group, "put-batch-max-time-ms", labels, m.put_time.max(now))
+            f.add(group, "put-batch-avg-time-ms", labels, m.put_time.avg(now))
+
+    def _errors(self, f: _Families, e: Any, labels: dict[str, str]) -> None:
+        group = "task-error-metrics"
+        f.add(group, "total-record-failures", labels, e.total_record_failures)
+        f.add(group, "total-record-errors", labels, e.total_record_errors)
+        f.add(group, "total-records-skipped", labels, e.total_records_skipped)
+        f.add(group, "total-retries", labels, e.total_retries)
+        f.add(group, "total-errors-logged", labels, e.total_errors_logged)
+        f.add(group, "deadletterqueue-produce-requests", labels, e.deadletterqueue_produce_requests)
+        f.add(group, "deadletterqueue-produce-failures", labels, e.deadletterqueue_produce_failures)
+        f.add(group, "last-error-timestamp", labels, e.last_error_timestamp)
+
+
+def _commit() -> str:
+    from ..rest.app import build_commit
+
+    return build_commit()
+
+
+def metrics_registry(herder: Any) -> CollectorRegistry:
+    """A registry of its own per REST app (never the global one): Connect's groups and the process's CPU/memory."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ConnectCollector(herder))
+    ProcessCollector(registry=registry)
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)

@@ -1,0 +1,199 @@
+"""GET /metrics of a real worker scraped while a JDBC source -> embedded log -> JDBC sink pipeline runs against the
+test PostgreSQL: parsed with prometheus_client's parser, the record counts match the rows moved, and the names are
+those the Confluent jmx-monitoring-stacks Grafana dashboard (kafka-connect-cluster.json) queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from servers import DbServer, run_async
+from worker_process import WorkerProcess, free_port
+
+ROWS = 1500
+
+# Every Kafka Connect metric the dashboard's panels and variables query (JVM and Kafka-client network metrics
+# aside): the names must be there for its panels to show anything.
+DASHBOARD_NAMES = [
+    "kafka_connect_app",
+    "kafka_connect_connect_worker_metrics_connector_count",
+    "kafka_connect_connect_worker_metrics_task_count",
+    "kafka_connect_connect_worker_metrics_connector_startup_failure_total",
+    "kafka_connect_connect_worker_metrics_connector_startup_success_total",
+    "kafka_connect_connect_worker_metrics_task_startup_failure_total",
+    "kafka_connect_connect_worker_metrics_task_startup_success_total",
+    "kafka_connect_connect_worker_metrics_connector_total_task_count",
+    "kafka_connect_connect_worker_metrics_connector_running_task_count",
+    "kafka_connect_connect_worker_metrics_connector_paused_task_count",
+    "kafka_connect_connect_worker_metrics_connector_failed_task_count",
+    "kafka_connect_connect_worker_metrics_connector_unassigned_task_count",
+    "kafka_connect_connect_worker_metrics_connector_destroyed_task_count",
+    "kafka_connect_connector_metrics",
+    "kafka_connect_connector_task_metrics_batch_size_avg",
+    "kafka_connect_connector_task_metrics_batch_size_max",
+    "kafka_connect_connector_task_metrics_offset_commit_avg_time_ms",
+    "kafka_connect_connector_task_metrics_offset_commit_success_percentage",
+    "kafka_connect_connector_task_metrics_running_ratio",
+    "kafka_connect_connector_task_metrics_pause_ratio",
+    "kafka_connect_sink_task_metrics_offset_commit_completion_rate",
+    "kafka_connect_sink_task_metrics_offset_commit_skip_rate",
+    "kafka_connect_sink_task_metrics_partition_count",
+    "kafka_connect_sink_task_metrics_put_batch_avg_time_ms",
+    "kafka_connect_sink_task_metrics_put_batch_max_time_ms",
+    "kafka_connect_sink_task_metrics_sink_record_active_count_avg",
+    "kafka_connect_sink_task_metrics_sink_record_active_count_max",
+    "kafka_connect_sink_task_metrics_sink_record_read_rate",
+    "kafka_connect_sink_task_metrics_sink_record_send_rate",
+    "kafka_connect_source_task_metrics_poll_batch_avg_time_ms",
+    "kafka_connect_source_task_metrics_poll_batch_max_time_ms",
+    "kafka_connect_source_task_metrics_source_record_active_count_avg",
+    "kafka_connect_source_task_metrics_source_record_active_count_max",
+    "kafka_connect_source_task_metrics_source_record_poll_rate",
+    "kafka_connect_source_task_metrics_source_record_write_rate",
+    "kafka_connect_task_error_metrics_deadletterqueue_produce_failures",
+    "kafka_connect_task_error_metrics_deadletterqueue_produce_requests",
+    "kafka_connect_task_error_metrics_total_errors_logged",
+    "kafka_connect_task_error_metrics_total_record_errors",
+    "kafka_connect_task_error_metrics_total_record_failures",
+    "kafka_connect_task_error_metrics_total_records_skipped",
+    "kafka_connect_task_error_metrics_total_retries",
+    "process_cpu_seconds_total",
+]
+
+
+def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """Sample name -> [(labels, value)], as Prometheus would store them."""
+    r = httpx.get(url + "/metrics", timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain; version=")
+    out: dict[str, list[tuple[dict[str, str], float]]] = {}
+    for family in text_string_to_metric_families(r.text):
+        for s in family.samples:
+            out.setdefault(s.name, []).append((s.labels, s.value))
+    return out
+
+
+def value(samples: dict[str, Any], name: str, **labels: str) -> float:
+    matches = [v for ls, v in samples.get(name, []) if all(ls.get(k) == w for k, w in labels.items())]
+    assert len(matches) == 1, f"{name}{labels}: {samples.get(name)}"
+    return matches[0]
+
+
+def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Path) -> None:
+    async def setup() -> None:
+        con = await pg_db.connect()
+        try:
+            await con.execute("CREATE TABLE orders (id SERIAL PRIMARY KEY, item TEXT NOT NULL, qty INT NOT NULL)")
+            await con.execute(
+                f"INSERT INTO orders (item, qty) SELECT 'item-' || g, g FROM generate_series(1, {ROWS}) g"
+            )
+        finally:
+            await con.close()
+
+    run_async(setup)
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        source = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            **pg_db.connection_config(),
+            "mode": "incrementing",
+            "incrementing.column.name": "id",
+            "table.whitelist": "orders",
+            "topic.prefix": "m_",
+            "poll.interval.ms": "200",
+            "batch.max.rows": "400",
+            "tasks.max": "1",
+        }
+        sink = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+            **pg_db.connection_config(),
+            "topics": "m_orders",
+            "table.name.format": "orders_copy",
+            "auto.create": "true",
+            "insert.mode": "insert",
+            "tasks.max": "1",
+        }
+        assert worker.rest("PUT", "/connectors/src/config", source).status_code == 201
+        assert worker.rest("PUT", "/connectors/snk/config", sink).status_code == 201
+        worker.wait_running("src")
+        worker.wait_running("snk")
+
+        async def copied() -> int:
+            con = await pg_db.connect()
+            try:
+                return await con.fetchval("SELECT count(*) FROM orders_copy")
+            except Exception:
+                return 0
+            finally:
+                await con.close()
+
+        worker.wait_for(lambda: run_async(copied) == ROWS, 60, f"{ROWS} rows in orders_copy")
+        src, snk = {"connector": "src", "task": "0"}, {"connector": "snk", "task": "0"}
+        # the sink's counters follow put(); the offsets commit (and its metrics) follow within the flush interval
+        m = worker.wait_for(
+            lambda: (s := scrape(worker.url))
+            and value(s, "kafka_connect_sink_task_metrics_sink_record_send_total", **snk) == ROWS
+            and value(s, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **snk) > 0
+            and s,
+            30,
+            "the sink's metrics to count every row",
+        )
+        assert value(m, "kafka_connect_source_task_metrics_source_record_poll_total", **src) == ROWS
+        assert value(m, "kafka_connect_source_task_metrics_source_record_write_total", **src) == ROWS
+        assert value(m, "kafka_connect_sink_task_metrics_sink_record_read_total", **snk) == ROWS
+        assert value(m, "kafka_connect_source_task_metrics_source_record_poll_rate", **src) > 0
+        assert value(m, "kafka_connect_sink_task_metrics_sink_record_send_rate", **snk) > 0
+        assert value(m, "kafka_connect_connector_task_metrics_batch_size_max", **src) == 400
+        assert value(m, "kafka_connect_sink_task_metrics_partition_count", **snk) == 1
+        assert value(m, "kafka_connect_sink_task_metrics_sink_record_active_count", **snk) == 0
+        assert value(m, "kafka_connect_connector_task_metrics_status", status="running", **src) == 1
+        assert value(m, "kafka_connect_connector_task_metrics_offset_commit_success_percentage", **snk) == 1.0
+        assert value(m, "kafka_connect_connector_task_metrics_running_ratio", **snk) == 1.0
+        assert value(m, "kafka_connect_task_error_metrics_total_record_errors", **snk) == 0
+        agg = {"connector": "aggregate"}
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_count", **agg) == 2
+        assert value(m, "kafka_connect_connect_worker_metrics_task_count", **agg) == 2
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_startup_success_total", **agg) == 2
+        assert value(m, "kafka_connect_connect_worker_metrics_task_startup_success_total", **agg) == 2
+        assert value(m, "kafka_connect_connect_worker_metrics_task_startup_success_percentage", **agg) == 1.0
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_running_task_count", connector="snk") == 1
+        assert value(m, "kafka_connect_connector_metrics", connector="src", status="running") == 1
+        assert value(
+            m,
+            "kafka_connect_connector_metrics",
+            connector="snk",
+            connector_class="io.confluent.connect.jdbc.JdbcSinkConnector",
+        )
+        assert value(m, "kafka_connect_connector_metrics", connector="snk", connector_type="sink") == 1
+        missing = [n for n in DASHBOARD_NAMES if n not in m]
+        assert not missing, missing
+
+        # pausing shows in the task's status and pause ratio
+        assert worker.rest("PUT", "/connectors/snk/pause").status_code == 202
+        paused = worker.wait_for(
+            lambda: (s := scrape(worker.url))
+            and value(s, "kafka_connect_connector_task_metrics_pause_ratio", **snk) > 0
+            and s,
+            30,
+            "the sink's pause ratio",
+        )
+        assert value(paused, "kafka_connect_connector_task_metrics_status", status="paused", **snk) == 1
+        assert value(paused, "kafka_connect_connector_metrics", connector="snk", status="paused") == 1
+    finally:
+        worker.stop()
+
+
+def test_metrics_on_a_listener_of_their_own(tmp_path: Path) -> None:
+    port = free_port()
+    worker = WorkerProcess(tmp_path, {"metrics.listeners": f"http://127.0.0.1:{port}"})
+    worker.start()
+    try:
+        assert worker.rest("GET", "/metrics").status_code == 404  # not on the REST listener any more
+        m = scrape(f"http://127.0.0.1:{port}")
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_count", connector="aggregate") == 0
+        assert httpx.get(f"http://127.0.0.1:{port}/connectors", timeout=10).status_code == 404
+    finally:
+        worker.stop()
