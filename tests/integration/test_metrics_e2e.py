@@ -134,10 +134,12 @@ def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Pa
         src, snk = {"connector": "src", "task": "0"}, {"connector": "snk", "task": "0"}
         # the sink's counters follow put(); the offsets commit (and its metrics) follow within the flush interval
         m = worker.wait_for(
-            lambda: (s := scrape(worker.url))
-            and value(s, "kafka_connect_sink_task_metrics_sink_record_send_total", **snk) == ROWS
-            and value(s, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **snk) > 0
-            and s,
+            lambda: (
+                (s := scrape(worker.url))
+                and value(s, "kafka_connect_sink_task_metrics_sink_record_send_total", **snk) == ROWS
+                and value(s, "kafka_connect_sink_task_metrics_offset_commit_completion_total", **snk) > 0
+                and s
+            ),
             30,
             "the sink's metrics to count every row",
         )
@@ -174,9 +176,11 @@ def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Pa
         # pausing shows in the task's status and pause ratio
         assert worker.rest("PUT", "/connectors/snk/pause").status_code == 202
         paused = worker.wait_for(
-            lambda: (s := scrape(worker.url))
-            and value(s, "kafka_connect_connector_task_metrics_pause_ratio", **snk) > 0
-            and s,
+            lambda: (
+                (s := scrape(worker.url))
+                and value(s, "kafka_connect_connector_task_metrics_pause_ratio", **snk) > 0
+                and s
+            ),
             30,
             "the sink's pause ratio",
         )
