@@ -13,6 +13,7 @@ from operator import is_not
 from typing import Any
 
 from ..connector import Task, TaskContext
+from ..logcontext import connector_context, set_task_context
 from ..metrics.groups import TaskMetrics
 from ..metrics.stats import DEFAULT_WINDOW, MetricWindow
 from ..secrets import mask
@@ -87,6 +88,7 @@ class TaskRunner(ABC):
         self._main = asyncio.create_task(self._run(), name=f"task-{self.id}")
 
     async def _run(self) -> None:
+        set_task_context(self.id.connector, self.id.task)  # this asyncio task's log lines: [name|task-N]
         try:
             relax_gc()
             await self.task.start(dict(self.task_config))
@@ -160,6 +162,7 @@ class TaskRunner(ABC):
             return
         done, _ = await asyncio.wait({self._main}, timeout=timeout)
         if not done:
-            log.warning("Graceful stop of task %s failed within %.1f s; cancelling it", self.id, timeout)
+            with connector_context(self.id.connector, self.id.task):
+                log.warning("Graceful stop of task %s failed within %.1f s; cancelling it", self.id, timeout)
             self._main.cancel()
             await asyncio.wait({self._main}, timeout=max(timeout, 1.0))

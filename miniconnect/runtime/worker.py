@@ -19,6 +19,7 @@ from ..connector import (
     SourceTask,
 )
 from ..errors import ConnectError
+from ..logcontext import connector_context, set_connector_context
 from ..metrics.groups import WorkerMetrics
 from ..metrics.stats import MetricWindow
 from ..secrets import remember_config
@@ -167,6 +168,7 @@ class Worker:
     async def _start_instance(self, wc: WorkerConnector, config: dict[str, str]) -> None:
         """Starts the connector with `config` (its config providers resolved)."""
         assert wc.instance is not None
+        set_connector_context(wc.name)  # this asyncio task (and what the connector starts in it): [name|worker]
         try:
             await wc.instance.start(config)
         except Exception as e:
@@ -187,6 +189,7 @@ class Worker:
     async def _watch(self, wc: WorkerConnector) -> None:
         """Forwards the connector's reconfiguration requests and background errors to the herder."""
         assert wc.context is not None
+        set_connector_context(wc.name)
         while True:
             await wc.context.reconfiguration_requested.wait()
             wc.context.reconfiguration_requested.clear()
@@ -205,12 +208,13 @@ class Worker:
             await asyncio.wait({wc.starting})
         if wc.watcher is not None:
             wc.watcher.cancel()
-        if wc.started and wc.instance is not None:
-            try:
-                await asyncio.wait_for(wc.instance.stop(), self.graceful_timeout)
-            except Exception as e:
-                log.error("Connector %s failed to stop cleanly", name, exc_info=e)
-        log.info("Connector %s stopped", name)
+        with connector_context(name):
+            if wc.started and wc.instance is not None:
+                try:
+                    await asyncio.wait_for(wc.instance.stop(), self.graceful_timeout)
+                except Exception as e:
+                    log.error("Connector %s failed to stop cleanly", name, exc_info=e)
+            log.info("Connector %s stopped", name)
 
     def is_running(self, name: str) -> bool:
         wc = self.connectors.get(name)
@@ -225,7 +229,8 @@ class Worker:
         if wc is None or wc.instance is None or not wc.started:
             raise ConnectError(f"Connector {name} is not running")
         max_tasks = int(wc.config.get("tasks.max", "1"))
-        configs = await wc.instance.task_configs(max_tasks)
+        with connector_context(name):
+            configs = await wc.instance.task_configs(max_tasks)
         enforce = wc.config.get("tasks.max.enforce", "true").lower() != "false"
         if len(configs) > max_tasks and enforce:
             raise ConnectError(
