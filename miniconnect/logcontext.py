@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, ClassVar
 
 TEXT_FORMAT = "[%(asctime)s] %(levelname)s %(connector_context)s%(message)s (%(name)s)"
 FORMATS = ("text", "json")
@@ -74,7 +74,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line for log shippers: time (ISO 8601 UTC, ms), level (Log4j's names), logger,
     message, connector and task when the line comes from one, exception text when there is one."""
 
-    LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+    LEVELS: ClassVar[dict[str, str]] = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
