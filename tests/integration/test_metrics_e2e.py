@@ -4,13 +4,14 @@ those the Confluent jmx-monitoring-stacks Grafana dashboard (kafka-connect-clust
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from servers import DbServer, run_async
-from worker_process import WorkerProcess, free_port
+from worker_process import WorkerProcess, distributed_worker, free_port
 
 ROWS = 1500
 
@@ -73,6 +74,12 @@ def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float]]]:
         for s in family.samples:
             out.setdefault(s.name, []).append((s.labels, s.value))
     return out
+
+
+def find(samples: dict[str, Any], name: str, **labels: str) -> float | None:
+    """The one sample's value, None while the metric is not there (yet)."""
+    matches = [v for ls, v in samples.get(name, []) if all(ls.get(k) == w for k, w in labels.items())]
+    return matches[0] if len(matches) == 1 else None
 
 
 def value(samples: dict[str, Any], name: str, **labels: str) -> float:
@@ -201,3 +208,67 @@ def test_metrics_on_a_listener_of_their_own(tmp_path: Path) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/connectors", timeout=10).status_code == 404
     finally:
         worker.stop()
+
+
+def test_rebalance_metrics_of_a_distributed_worker(kafka_bootstrap: str, tmp_path: Path) -> None:
+    group = f"metrics-{uuid.uuid4().hex[:8]}"
+    first = distributed_worker(tmp_path / "w1", kafka_bootstrap, group)
+    second = distributed_worker(tmp_path / "w2", kafka_bootstrap, group)
+    first.start(60)
+    try:
+        rebalance = "kafka_connect_connect_worker_rebalance_metrics_"
+        m = first.wait_for(
+            lambda: (s := scrape(first.url)) and value(s, rebalance + "completed_rebalances_total") >= 1 and s,
+            60,
+            "a first completed rebalance",
+        )
+        assert value(m, rebalance + "epoch") >= 1
+        assert value(m, rebalance + "rebalancing") == 0
+        assert value(m, rebalance + "time_since_last_rebalance_ms") >= 0
+        assert value(m, rebalance + "rebalance_max_time_ms") >= 0
+        assert value(m, rebalance + "leader_name", leader_name=first.url + "/") == 1
+        assert value(m, rebalance + "connect_protocol", connect_protocol="SESSIONED") == 1
+        completed = value(m, rebalance + "completed_rebalances_total")
+        source = {
+            "connector.class": "FileStreamSource",
+            "file": str(tmp_path / "in.txt"),
+            "topic": f"{group}-lines",
+            "tasks.max": "1",
+        }
+        (tmp_path / "in.txt").write_text("".join(f"line {i}\n" for i in range(50)))
+        assert first.rest("PUT", "/connectors/lines/config", source).status_code == 201
+        first.wait_for(
+            lambda: (
+                find(
+                    scrape(first.url),
+                    "kafka_connect_source_task_metrics_source_record_write_total",
+                    connector="lines",
+                    task="0",
+                )
+                == 50
+            ),
+            60,
+            "50 records written",
+        )
+
+        second.start(60)  # joining makes the group rebalance: the first worker counts it
+        m = first.wait_for(
+            lambda: (
+                (s := scrape(first.url))
+                and value(s, rebalance + "completed_rebalances_total") > completed
+                and value(s, rebalance + "rebalancing") == 0
+                and s
+            ),
+            90,
+            "the rebalance after the second worker joined",
+        )
+        assert value(m, rebalance + "epoch") >= 2
+        theirs = second.wait_for(
+            lambda: (s := scrape(second.url)) and value(s, rebalance + "completed_rebalances_total") >= 1 and s,
+            60,
+            "the second worker's first rebalance",
+        )
+        assert value(theirs, rebalance + "leader_name", leader_name=first.url + "/") == 1
+    finally:
+        second.stop()
+        first.stop()
