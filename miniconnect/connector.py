@@ -14,6 +14,7 @@ from typing import Any, ClassVar, NamedTuple
 from . import __version__
 from .config.configdef import ConfigDef, ConfigValue
 from .data.records import SinkRecord, SourceRecord
+from .metrics.plugin import PluginMetrics
 
 
 class TopicPartition(NamedTuple):
@@ -65,6 +66,7 @@ class TaskContext:
         self.task_id = task_id
         self.config = dict(config)
         self.stopping = asyncio.Event()
+        self.metrics = PluginMetrics()  # the task's own gauges, served on GET /metrics
 
     async def wait(self, seconds: float) -> bool:
         """Sleeps up to `seconds`; returns True (early) once the task is being stopped."""

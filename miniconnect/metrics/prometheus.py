@@ -68,6 +68,10 @@ class ConnectCollector:
             errors = getattr(runner, "errors", None)
             if errors is not None:
                 self._errors(f, errors, labels)
+            plugin = getattr(getattr(runner, "context", None), "metrics", None)
+            if plugin is not None:
+                for group, attr, extra, v in plugin.samples():
+                    f.add(group, attr, {**labels, **extra}, v)
         yield from f.families.values()
 
     def _app(self, f: _Families, worker: Any) -> None:

@@ -91,8 +91,8 @@ class Worker:
 
     @property
     def listener(self) -> StatusListener:
-        """The herder's listener behind the metrics' wrapper, which sees every report first."""
-        return self.metrics
+        """The herder's listener; the worker reports through self.metrics, which records and forwards to it."""
+        return self.metrics.delegate
 
     @listener.setter
     def listener(self, listener: StatusListener | None) -> None:
@@ -119,10 +119,10 @@ class Worker:
     # -- reports from runners ----------------------------------------------------------------------
     def report_task(self, task: TaskId, state: State, trace: str | None = None) -> None:
         if task in self.tasks:
-            self.listener.on_task_state(task, state, trace)
+            self.metrics.on_task_state(task, state, trace)
 
     def topic_used(self, connector: str, topic: str) -> None:
-        self.listener.on_topic_used(connector, topic)
+        self.metrics.on_topic_used(connector, topic)
 
     # -- connectors ---------------------------------------------------------------------------------
     async def start_connector(
@@ -146,12 +146,12 @@ class Worker:
             instance.context = context
             resolved = self.transform(config, cls)
         except Exception as e:
-            self.listener.on_connector_state(name, State.FAILED, format_trace(e))
+            self.metrics.on_connector_state(name, State.FAILED, format_trace(e))
             raise ConnectError(f"Failed to start connector {name}: {e}") from e
         wc = WorkerConnector(name, dict(config), instance, context, target)
         self.connectors[name] = wc
         if target == TargetState.STOPPED:
-            self.listener.on_connector_state(name, State.STOPPED)
+            self.metrics.on_connector_state(name, State.STOPPED)
             return True
         wc.starting = asyncio.create_task(self._start_instance(wc, resolved), name=f"connector-start-{name}")
         if wait is not None:
@@ -160,7 +160,7 @@ class Worker:
                 wc.detached = True
                 wc.starting.add_done_callback(lambda t: t.cancelled() or t.exception())  # reported as FAILED
                 log.info("Connector %s is still starting; it goes on in the background", name)
-                self.listener.on_connector_state(name, State.UNASSIGNED)  # not started yet, as Connect says
+                self.metrics.on_connector_state(name, State.UNASSIGNED)  # not started yet, as Connect says
                 return False
         await wc.starting
         return True
@@ -174,7 +174,7 @@ class Worker:
         except Exception as e:
             log.error("Connector %s failed to start", wc.name, exc_info=e)
             if self.connectors.get(wc.name) is wc:
-                self.listener.on_connector_state(wc.name, State.FAILED, format_trace(e))
+                self.metrics.on_connector_state(wc.name, State.FAILED, format_trace(e))
             raise ConnectError(f"Failed to transition connector {wc.name} to state STARTED") from e
         wc.started = True
         wc.watcher = asyncio.create_task(self._watch(wc), name=f"connector-{wc.name}")
@@ -182,9 +182,9 @@ class Worker:
         log.info(
             "Connector %s (%s) started%s", wc.name, wc.config.get("connector.class"), " and paused" if paused else ""
         )
-        self.listener.on_connector_state(wc.name, State.PAUSED if paused else State.RUNNING)
+        self.metrics.on_connector_state(wc.name, State.PAUSED if paused else State.RUNNING)
         if wc.detached:  # nobody waits to generate the task configs
-            self.listener.on_reconfigure_request(wc.name)
+            self.metrics.on_reconfigure_request(wc.name)
 
     async def _watch(self, wc: WorkerConnector) -> None:
         """Forwards the connector's reconfiguration requests and background errors to the herder."""
@@ -194,9 +194,9 @@ class Worker:
             await wc.context.reconfiguration_requested.wait()
             wc.context.reconfiguration_requested.clear()
             if wc.context.error is not None:
-                self.listener.on_connector_state(wc.name, State.FAILED, format_trace(wc.context.error))
+                self.metrics.on_connector_state(wc.name, State.FAILED, format_trace(wc.context.error))
                 return
-            self.listener.on_reconfigure_request(wc.name)
+            self.metrics.on_reconfigure_request(wc.name)
 
     async def stop_connector(self, name: str) -> None:
         wc = self.connectors.pop(name, None)
@@ -259,7 +259,7 @@ class Worker:
             runner = self.tasks[tid]
             runner.pause() if target == TargetState.PAUSED else runner.resume()
         if wc is not None and wc.started:
-            self.listener.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
+            self.metrics.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
 
     # -- tasks --------------------------------------------------------------------------------------
     async def start_task(
@@ -272,7 +272,7 @@ class Worker:
         except Exception as e:
             log.error("Failed to start task %s", task, exc_info=e)
             self.metrics.task_start_failed()
-            self.listener.on_task_state(task, State.FAILED, format_trace(e))
+            self.metrics.on_task_state(task, State.FAILED, format_trace(e))
             return
         self.tasks[task] = runner
         runner.start(paused=target == TargetState.PAUSED)

@@ -177,6 +177,14 @@ def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Pa
             connector_class="io.confluent.connect.jdbc.JdbcSinkConnector",
         )
         assert value(m, "kafka_connect_connector_metrics", connector="snk", connector_type="sink") == 1
+        # the JDBC source's own gauges, per table
+        jdbc = "kafka_connect_jdbc_source_task_metrics_"
+        [(table_labels, rows)] = m[jdbc + "rows_total"]
+        assert rows == ROWS and table_labels["connector"] == "src" and "orders" in table_labels["table"]
+        assert value(m, jdbc + "last_incrementing_offset", **table_labels) == ROWS
+        worker.wait_for(  # the queries after the last rows find nothing new
+            lambda: find(scrape(worker.url), jdbc + "last_poll_rows", **table_labels) == 0, 30, "an empty poll"
+        )
         missing = [n for n in DASHBOARD_NAMES if n not in m]
         assert not missing, missing
 
