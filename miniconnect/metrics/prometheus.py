@@ -10,7 +10,7 @@ until something was recorded, as Kafka reports them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
@@ -44,6 +44,37 @@ class _Families:
 
 def _status(state: Any) -> str:
     return (state.value if isinstance(state, State) else str(state or "unassigned")).lower()
+
+
+# (attribute, how to read it from the group's sensors at `now`)
+_SOURCE: list[tuple[str, Callable[[Any, float], float]]] = [
+    ("source-record-poll-rate", lambda m, now: m.poll.rate(now)),
+    ("source-record-poll-total", lambda m, now: m.poll.total),
+    ("source-record-write-rate", lambda m, now: m.write.rate(now)),
+    ("source-record-write-total", lambda m, now: m.write.total),
+    ("poll-batch-max-time-ms", lambda m, now: m.poll_time.max(now)),
+    ("poll-batch-avg-time-ms", lambda m, now: m.poll_time.avg(now)),
+    ("source-record-active-count", lambda m, now: m.active_count),
+    ("source-record-active-count-max", lambda m, now: m.active.max(now)),
+    ("source-record-active-count-avg", lambda m, now: m.active.avg(now)),
+]
+_SINK: list[tuple[str, Callable[[Any, float], float]]] = [
+    ("sink-record-read-rate", lambda m, now: m.read.rate(now)),
+    ("sink-record-read-total", lambda m, now: m.read.total),
+    ("sink-record-send-rate", lambda m, now: m.send.rate(now)),
+    ("sink-record-send-total", lambda m, now: m.send.total),
+    ("sink-record-active-count", lambda m, now: m.active_count),
+    ("sink-record-active-count-max", lambda m, now: m.active.max(now)),
+    ("sink-record-active-count-avg", lambda m, now: m.active.avg(now)),
+    ("partition-count", lambda m, now: m.partition_count),
+    ("offset-commit-seq-no", lambda m, now: m.commit_seq_no),
+    ("offset-commit-completion-rate", lambda m, now: m.commit_completion.rate(now)),
+    ("offset-commit-completion-total", lambda m, now: m.commit_completion.total),
+    ("offset-commit-skip-rate", lambda m, now: m.commit_skip.rate(now)),
+    ("offset-commit-skip-total", lambda m, now: m.commit_skip.total),
+    ("put-batch-max-time-ms", lambda m, now: m.put_time.max(now)),
+    ("put-batch-avg-time-ms", lambda m, now: m.put_time.avg(now)),
+]
 
 
 class ConnectCollector:
@@ -147,33 +178,11 @@ class ConnectCollector:
         f.add(group, "offset-commit-failure-percentage", labels, m.commit_results.frequency(False, now))
         f.add(group, "offset-commit-success-percentage", labels, m.commit_results.frequency(True, now))
         if isinstance(m, SourceTaskMetrics):
-            group = "source-task-metrics"
-            f.add(group, "source-record-poll-rate", labels, m.poll.rate(now))
-            f.add(group, "source-record-poll-total", labels, m.poll.total)
-            f.add(group, "source-record-write-rate", labels, m.write.rate(now))
-            f.add(group, "source-record-write-total", labels, m.write.total)
-            f.add(group, "poll-batch-max-time-ms", labels, m.poll_time.max(now))
-            f.add(group, "poll-batch-avg-time-ms", labels, m.poll_time.avg(now))
-            f.add(group, "source-record-active-count", labels, m.active_count)
-            f.add(group, "source-record-active-count-max", labels, m.active.max(now))
-            f.add(group, "source-record-active-count-avg", labels, m.active.avg(now))
+            for attr, read in _SOURCE:
+                f.add("source-task-metrics", attr, labels, read(m, now))
         elif isinstance(m, SinkTaskMetrics):
-            group = "sink-task-metrics"
-            f.add(group, "sink-record-read-rate", labels, m.read.rate(now))
-            f.add(group, "sink-record-read-total", labels, m.read.total)
-            f.add(group, "sink-record-send-rate", labels, m.send.rate(now))
-            f.add(group, "sink-record-send-total", labels, m.send.total)
-            f.add(group, "sink-record-active-count", labels, m.active_count)
-            f.add(group, "sink-record-active-count-max", labels, m.active.max(now))
-            f.add(group, "sink-record-active-count-avg", labels, m.active.avg(now))
-            f.add(group, "partition-count", labels, m.partition_count)
-            f.add(group, "offset-commit-seq-no", labels, m.commit_seq_no)
-            f.add(group, "offset-commit-completion-rate", labels, m.commit_completion.rate(now))
-            f.add(group, "offset-commit-completion-total", labels, m.commit_completion.total)
-            f.add(group, "offset-commit-skip-rate", labels, m.commit_skip.rate(now))
-            f.add(group, "offset-commit-skip-total", labels, m.commit_skip.total)
-            f.add(group, "put-batch-max-time-ms", labels, m.put_time.max(now))
-            f.add(group, "put-batch-avg-time-ms", labels, m.put_time.avg(now))
+            for attr, read in _SINK:
+                f.add("sink-task-metrics", attr, labels, read(m, now))
 
     def _errors(self, f: _Families, e: Any, labels: dict[str, str]) -> None:
         group = "task-error-metrics"

@@ -76,6 +76,8 @@ class _Originals:
 
 
 class SinkTaskRunner(TaskRunner):
+    metrics: SinkTaskMetrics
+
     def __init__(
         self,
         task_id: TaskId,

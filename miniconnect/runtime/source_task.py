@@ -58,6 +58,8 @@ class StoreOffsetReader(OffsetStorageReader):
 
 
 class SourceTaskRunner(TaskRunner):
+    metrics: SourceTaskMetrics
+
     def __init__(
         self,
         task_id: TaskId,
