@@ -280,3 +280,86 @@ def test_rebalance_metrics_of_a_distributed_worker(kafka_bootstrap: str, tmp_pat
     finally:
         second.stop()
         first.stop()
+
+
+def test_task_error_metrics_count_tolerated_records(tmp_path: Path) -> None:
+    lines = [f'{{"n": {i}}}' if i % 4 else f"not json {i}" for i in range(12)]  # 3 of 12 are not JSON
+    (tmp_path / "in.txt").write_text("".join(line + "\n" for line in lines))
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        source = {
+            "connector.class": "FileStreamSource",
+            "file": str(tmp_path / "in.txt"),
+            "topic": "errs",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        }
+        sink = {
+            "connector.class": "FileStreamSink",
+            "file": str(tmp_path / "out.txt"),
+            "topics": "errs",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "errors.tolerance": "all",
+            "errors.log.enable": "true",
+            "errors.deadletterqueue.topic.name": "errs-dlq",
+            "errors.deadletterqueue.topic.replication.factor": "1",
+        }
+        assert worker.rest("PUT", "/connectors/src/config", source).status_code == 201
+        assert worker.rest("PUT", "/connectors/snk/config", sink).status_code == 201
+        snk = {"connector": "snk", "task": "0"}
+        errors = "kafka_connect_task_error_metrics_"
+        m = worker.wait_for(
+            lambda: (
+                (s := scrape(worker.url))
+                and find(s, "kafka_connect_sink_task_metrics_sink_record_read_total", **snk) == 12
+                and find(s, errors + "deadletterqueue_produce_requests", **snk) == 3
+                and s
+            ),
+            30,
+            "12 records read, 3 of them sent to the DLQ",
+        )
+        assert value(m, "kafka_connect_sink_task_metrics_sink_record_send_total", **snk) == 9
+        assert value(m, errors + "total_record_errors", **snk) == 3
+        assert value(m, errors + "total_record_failures", **snk) == 3
+        assert value(m, errors + "total_records_skipped", **snk) == 3
+        assert value(m, errors + "total_errors_logged", **snk) == 3
+        assert value(m, errors + "deadletterqueue_produce_failures", **snk) == 0
+        assert value(m, errors + "last_error_timestamp", **snk) > 1.7e12
+        assert value(m, errors + "total_record_errors", connector="src", task="0") == 0
+    finally:
+        worker.stop()
+
+
+def test_connector_startup_failures_are_counted(tmp_path: Path) -> None:
+    worker = WorkerProcess(tmp_path)
+    worker.start()
+    try:
+        unreachable = {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+            "connection.url": f"jdbc:postgresql://127.0.0.1:{free_port()}/nowhere",
+            "connection.user": "u",
+            "connection.password": "p",
+            "connection.attempts": "2",  # start() outlasts the POST: the connector fails in the background
+            "connection.backoff.ms": "1000",
+            "mode": "bulk",
+            "table.whitelist": "t",
+            "topic.prefix": "x_",
+        }
+        assert worker.rest("POST", "/connectors", {"name": "down", "config": unreachable}).status_code == 201
+        agg = {"connector": "aggregate"}
+        m = worker.wait_for(
+            lambda: (
+                (s := scrape(worker.url))
+                and find(s, "kafka_connect_connect_worker_metrics_connector_startup_failure_total", **agg) == 1
+                and s
+            ),
+            60,
+            "the failed start to be counted",
+        )
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_startup_attempts_total", **agg) == 1
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_startup_success_total", **agg) == 0
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_startup_failure_percentage", **agg) == 1.0
+        assert value(m, "kafka_connect_connector_metrics", connector="down", status="failed") == 1
+    finally:
+        worker.stop()
