@@ -100,7 +100,7 @@ async def main() -> None:
         reopened = EmbeddedLog(directory)
         await reopened.start()
         t0 = time.perf_counter()
-        reopened._partition("seq", 0)  # log recovery: every batch's header and CRC checked once per process
+        reopened.partition("seq", 0)  # log recovery: every batch's header and CRC checked once per process
         dt = time.perf_counter() - t0
         await reopened.stop()
         print(f"  reopen seq (recovery check): {dt:.3f} s for {seq_mb:.1f} MB ({seq_mb / dt:,.0f} MB/s)")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import CONNECT_VERSION, SERVER_VERSION, __version__
-from .errors import ConnectError
+from .errors import ConnectError, RetriableError
 
 log = logging.getLogger("miniconnect")
 STARTED = time.monotonic()
@@ -187,15 +187,26 @@ async def run_distributed(config: Any) -> int:
 
     plugins = Plugins(config)
     transport = make_transport(config)
+    # A distributed worker gives up on a cluster it cannot reach as Kafka's does: ConnectUtils.lookupKafkaClusterId
+    # waits for the admin client's default.api.timeout.ms (60 s), then the worker exits.
+    transport.startup_timeout_s = int(config.originals.get("default.api.timeout.ms", 60000)) / 1000
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     herder = rest = offsets = None
     try:
-        if not await _until_stopped(transport.start(), stop):
-            log.info("Shutting down before Kafka answered")
-            return 0
+        try:
+            if not await _until_stopped(transport.start(), stop):
+                log.info("Shutting down before Kafka answered")
+                return 0
+        except RetriableError as e:
+            log.error(
+                "Failed to connect to and describe Kafka cluster. Check worker's broker connection and security "
+                "properties. (%s)",
+                e,
+            )
+            return 1
         herder, offsets = await build_distributed(config, plugins, transport)
         rest = RestServer(herder, config)
         await rest.start()

@@ -6,9 +6,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ..config.configdef import ConfigDef
+from ..config.configdef import ConfigDef, ConfigType, Importance, one_of
 from ..data.records import Headers
 from ..data.schema import Schema
+
+CONVERTER_TYPE_CONFIG = "converter.type"
+
+
+def converter_config_def() -> ConfigDef:
+    """Kafka's ConverterConfig.newConfigDef(): the converter.type key every converter has."""
+    return ConfigDef().define(
+        CONVERTER_TYPE_CONFIG,
+        ConfigType.STRING,
+        validator=one_of("key", "value", "header", case_sensitive=True),
+        importance=Importance.LOW,
+        documentation="How this converter will be used.",
+    )
 
 
 class Converter(ABC):

@@ -8,8 +8,7 @@ from typing import Any
 from .. import CONNECT_VERSION
 from ..data.records import Headers
 from ..data.schema import OPTIONAL_BYTES_SCHEMA, DataError, Schema, Type
-from .base import Converter
-from .json import converter_config_def
+from .base import Converter, converter_config_def
 
 
 class ByteArrayConverter(Converter):

@@ -21,8 +21,7 @@ from ..data.schema import (
     Type,
 )
 from ..data.values import java_class_name
-from .base import Converter
-from .json import converter_config_def
+from .base import Converter, converter_config_def
 
 
 class BooleanConverter(Converter):

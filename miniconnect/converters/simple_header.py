@@ -20,8 +20,7 @@ from ..data.schema import (
     Schema,
 )
 from ..data.values import convert_to_string_bytes
-from .base import Converter
-from .json import converter_config_def
+from .base import Converter, converter_config_def
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

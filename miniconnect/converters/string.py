@@ -11,9 +11,8 @@ from ..config.configdef import ConfigType, Importance, Width
 from ..data.records import Headers
 from ..data.schema import OPTIONAL_STRING_SCHEMA, DataError, Schema
 from ..errors import ConfigError
-from .base import Converter
+from .base import CONVERTER_TYPE_CONFIG, Converter, converter_config_def
 from .javatext import java_to_string
-from .json import CONVERTER_TYPE_CONFIG, converter_config_def
 
 ENCODING_CONFIG = "converter.encoding"
 

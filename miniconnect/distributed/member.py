@@ -16,7 +16,7 @@ from aiokafka.protocol.group import HeartbeatRequest, JoinGroupRequest, LeaveGro
 
 from ..errors import ConnectError
 from ..runtime.states import TaskId
-from ..transport.kafka import _COMMON, client_kwargs
+from ..transport.kafka.config import COMMON_SETTINGS, client_kwargs
 from .assignor import AssignmentContext, EagerAssignor, IncrementalCooperativeAssignor, LeaderState
 from .protocol import (
     ConnectProtocolCompatibility,
@@ -123,7 +123,7 @@ class WorkerGroupMember:
     async def start(self) -> None:
         if self._client is not None:
             return
-        kwargs = client_kwargs(self.client_config, _COMMON, "worker")
+        kwargs = client_kwargs(self.client_config, COMMON_SETTINGS, "worker")
         kwargs.setdefault("client_id", f"connect-{next(_CLIENT_IDS)}")  # member ids read connect-<n>-<uuid>, as Kafka's
         # The coordinator holds a JoinGroup until every member rejoined, up to the rebalance timeout
         # (Kafka's AbstractCoordinator gives JoinGroup rebalance.timeout.ms + 5 s).

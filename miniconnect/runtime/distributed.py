@@ -937,13 +937,15 @@ class DistributedHerder(Herder):
         """A failure is written only if no worker of a newer generation owns the connector (AbstractHerder's
         onFailure uses putSafe); other states as the base herder writes them."""
         if state == State.FAILED and self.raw_config(connector) is not None:
-            self.status.put_connector_safe(connector, Status(state, self.worker_id, trace))
+            self.status.put_connector_safe(
+                connector, self.reported(state, trace, self.worker.connector_version(connector))
+            )
         else:
             super().on_connector_state(connector, state, trace)
 
     def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None:
         if state == State.FAILED and self.raw_config(task.connector) is not None:
-            self.status.put_task_safe(task, Status(state, self.worker_id, trace))
+            self.status.put_task_safe(task, self.reported(state, trace, self.worker.task_version(task)))
         else:
             super().on_task_state(task, state, trace)
 

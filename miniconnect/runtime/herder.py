@@ -18,7 +18,7 @@ from typing import Any
 from ..config.validation import invalid_config_message, validate_connector_config
 from ..connector import SinkConnector, TopicPartition
 from ..errors import BadRequest, ConnectError, Forbidden, NotFound
-from ..plugins import PluginNotFound, plugin_version
+from ..plugins import PluginNotFound
 from ..storage.offsets import FileOffsetStore, partition_key
 from ..storage.status import MemoryStatusStore, Status
 from ..transport.base import GroupNotEmpty, Transport
@@ -320,12 +320,17 @@ class Herder(ABC):
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
         if self.raw_config(connector) is None:
             return  # a late report about a deleted connector
-        self.status.put_connector(connector, Status(state, self.worker_id, trace))
+        self.status.put_connector(connector, self.reported(state, trace, self.worker.connector_version(connector)))
 
     def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None:
         if self.raw_config(task.connector) is None:
             return
-        self.status.put_task(task, Status(state, self.worker_id, trace))
+        self.status.put_task(task, self.reported(state, trace, self.worker.task_version(task)))
+
+    def reported(self, state: State, trace: str | None, version: str | None) -> Status:
+        """A status as this worker writes it: with the version of the plugin instance it runs (AbstractHerder's
+        onStartup/onFailure/... take Worker.connectorVersion/taskVersion: null when none is running)."""
+        return Status(state, self.worker_id, trace, version=version)
 
     def on_topic_used(self, connector: str, topic: str) -> None:
         if self.config["topic.tracking.enable"] and self.raw_config(connector) is not None:
@@ -342,42 +347,24 @@ class Herder(ABC):
         except Exception:
             return "unknown"
 
-    def _plugin_versions(self, name: str) -> tuple[str | None, str | None]:
-        """The versions of the connector's class and of its task class, as 4.1 reports them in states."""
-        try:
-            cls = self.plugins.resolve_connector((self.raw_config(name) or {}).get("connector.class", ""))
-        except Exception:
-            return None, None
-        return plugin_version(cls), plugin_version(cls.task_class)
-
-    def add_versions(self, info: ConnectorStateInfo) -> ConnectorStateInfo:
-        connector_version, task_version = self._plugin_versions(info.name)
-        info.connector.version = connector_version
-        for task in info.tasks:
-            task.version = task_version
-        return info
-
     def connector_status(self, name: str) -> ConnectorStateInfo:
         status = self.status.get_connector(name)
         if status is None:
             raise NotFound(f"No status found for connector {name}")
-        tasks = [TaskStateInfo(n, s.state.value, s.worker_id, s.trace) for n, s in self.status.tasks(name)]
-        return self.add_versions(
-            ConnectorStateInfo(
-                name,
-                StateInfo(status.state.value, status.worker_id, status.trace),
-                tasks,
-                self.connector_type(self.raw_config(name)),
-            )
+        # Versions as the worker that runs each one reported them (null where it could not load the plugin).
+        tasks = [TaskStateInfo(n, s.state.value, s.worker_id, s.trace, s.version) for n, s in self.status.tasks(name)]
+        return ConnectorStateInfo(
+            name,
+            StateInfo(status.state.value, status.worker_id, status.trace, status.version),
+            tasks,
+            self.connector_type(self.raw_config(name)),
         )
 
     def task_status(self, task: TaskId) -> TaskStateInfo:
         status = self.status.get_task(task)
         if status is None:
             raise NotFound(f"No status found for task {task}")
-        return TaskStateInfo(
-            task.task, status.state.value, status.worker_id, status.trace, self._plugin_versions(task.connector)[1]
-        )
+        return TaskStateInfo(task.task, status.state.value, status.worker_id, status.trace, status.version)
 
     def restart_plan(self, name: str, include_tasks: bool, only_failed: bool) -> RestartPlan:
         """AbstractHerder.buildRestartPlan from the current statuses; NotFound without a connector status."""
@@ -389,23 +376,25 @@ class Herder(ABC):
         restart_ids = [
             TaskId(name, n) for n, s in task_states if include_tasks and (not only_failed or s.state == State.FAILED)
         ]
-        answer = self.add_versions(
-            ConnectorStateInfo(
-                name,
-                StateInfo(
-                    State.RESTARTING.value if restart_connector else status.state.value, status.worker_id, status.trace
-                ),
-                [
-                    TaskStateInfo(
-                        n,
-                        State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
-                        s.worker_id,
-                        s.trace,
-                    )
-                    for n, s in task_states
-                ],
-                self.connector_type(self.raw_config(name)),
-            )
+        answer = ConnectorStateInfo(
+            name,
+            StateInfo(
+                State.RESTARTING.value if restart_connector else status.state.value,
+                status.worker_id,
+                status.trace,
+                status.version,
+            ),
+            [
+                TaskStateInfo(
+                    n,
+                    State.RESTARTING.value if TaskId(name, n) in restart_ids else s.state.value,
+                    s.worker_id,
+                    s.trace,
+                    s.version,
+                )
+                for n, s in task_states
+            ],
+            self.connector_type(self.raw_config(name)),
         )
         return RestartPlan(answer, restart_connector, restart_ids)
 

@@ -22,6 +22,7 @@ from ..errors import ConnectError
 from ..logcontext import connector_context, set_connector_context
 from ..metrics.groups import WorkerMetrics
 from ..metrics.stats import MetricWindow
+from ..plugins import plugin_version
 from ..secrets import remember_config
 from ..storage.offsets import FileOffsetStore
 from ..transport.base import Transport
@@ -223,6 +224,15 @@ class Worker:
     def connector_instance(self, name: str) -> Connector | None:
         wc = self.connectors.get(name)
         return wc.instance if wc else None
+
+    def connector_version(self, name: str) -> str | None:
+        """The version of the connector instance this worker runs under `name`; None when none is loaded."""
+        wc = self.connectors.get(name)
+        return plugin_version(type(wc.instance)) if wc is not None and wc.instance is not None else None
+
+    def task_version(self, task: TaskId) -> str | None:
+        runner = self.tasks.get(task)
+        return plugin_version(type(runner.task)) if runner is not None else None
 
     async def task_configs(self, name: str) -> list[dict[str, str]]:
         wc = self.connectors.get(name)

@@ -20,7 +20,9 @@ from aiokafka import errors as kerrors
 
 from ..errors import ConnectError
 from ..transport.base import ProducerRecord, RecordMetadata
-from ..transport.kafka import _CONSUMER, KafkaProducer, _retry, client_kwargs
+from ..transport.kafka.config import CONSUMER_SETTINGS, client_kwargs
+from ..transport.kafka.outage import _retry
+from ..transport.kafka.producer import KafkaProducer
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class KafkaBasedLog:
         base = {k: v for k, v in (client_config or {}).items() if v is not None}
         if client_id:
             base["client.id"] = client_id
-        self._consumer_kwargs = client_kwargs(base, _CONSUMER, "consumer")
+        self._consumer_kwargs = client_kwargs(base, CONSUMER_SETTINGS, "consumer")
         self._consumer_kwargs.pop("group_instance_id", None)
         self._producer_config = {**base, **(producer_config or {})}
         self._consumed = consumed
@@ -152,7 +154,7 @@ class KafkaBasedLog:
                 await asyncio.sleep(0.5)
                 continue
             for records in fetched.values():
-                for r in records:  # RecordBatch (see log/kafka_fetch) or aiokafka's list of records
+                for r in records:  # RecordBatch (see transport/kafka/fetch.py) or aiokafka's list of records
                     try:
                         self._consumed(r.key, r.value, r.partition, r.offset)
                     except Exception:

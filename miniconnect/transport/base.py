@@ -105,7 +105,7 @@ class RecordBatch:
 
     def __iter__(self) -> Iterator[ConsumerRecord]:
         """The records one by one (for code that gets these from aiokafka's getmany in a worker process, where
-        kafka_fetch replaced its lists of records)."""
+        kafka/fetch.py replaced its lists of records)."""
         return iter(self.records())
 
     def __repr__(self) -> str:

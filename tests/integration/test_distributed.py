@@ -6,6 +6,7 @@ sink shows that records survive a SIGKILL of the worker that runs them.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from kafka_topics import committed_offsets, read_topic
 from worker_process import WorkerProcess, distributed_worker
 
 TIMEOUT = 90.0
@@ -96,6 +98,7 @@ def cluster(tmp_path: Path, kafka_bootstrap: str):
             started.append(w)
         return new
 
+    add.group = group  # type: ignore[attr-defined]
     yield add
     for w in started:
         w.stop()
@@ -178,6 +181,9 @@ def test_three_workers_share_connectors(cluster, tmp_path: Path) -> None:
     )
     assert "offsets for this connector have been altered successfully" in r.json()["message"]
     assert request(w2, "GET", f"/connectors/{target}/offsets").json()["offsets"][0]["offset"] == {"position": 0}
+    r = request(w2, "DELETE", f"/connectors/{target}/offsets")
+    assert r.json() == {"message": "The offsets for this connector have been reset successfully"}
+    assert request(w3, "GET", f"/connectors/{target}/offsets").json() == {"offsets": []}
     request(w3, "PUT", f"/connectors/{target}/resume", ok=(202,))
     wait_for("resumed after stop", lambda: running(w2, target, 1), workers)
     wait_for("the rewound file read again", lambda: len(_lines(dst)) == 80, workers)
@@ -235,7 +241,13 @@ def _grow(path: Path, stop: threading.Event, width: int = 8) -> list[int]:
     return written
 
 
-def test_sigkill_moves_tasks_without_losing_records(cluster, tmp_path: Path) -> None:
+def _payload(value: bytes) -> Any:
+    """A JsonConverter value, with or without the schema envelope."""
+    decoded = json.loads(value)
+    return decoded["payload"] if isinstance(decoded, dict) and "payload" in decoded else decoded
+
+
+def test_sigkill_moves_tasks_without_losing_records(cluster, tmp_path: Path, kafka_bootstrap: str) -> None:
     workers = cluster(2)
     uid = _uid()
     src, dst, topic = tmp_path / "in.txt", tmp_path / "out.txt", f"kill-{uid}"
@@ -256,6 +268,7 @@ def test_sigkill_moves_tasks_without_losing_records(cluster, tmp_path: Path) -> 
         survivor = next(w for w in workers if w is not victim)
         time.sleep(1.0)  # let an offset flush happen, then kill mid-stream
         victim.kill()
+        killed_at_ms = time.time() * 1000
         wait_for(
             "the source task running on the survivor",
             lambda: (s := running(survivor, source, 1)) and s["tasks"][0]["worker_id"] == f"127.0.0.1:{survivor.port}",
@@ -270,8 +283,22 @@ def test_sigkill_moves_tasks_without_losing_records(cluster, tmp_path: Path) -> 
     wait_for("every line in the sink file", lambda: set(map(int, _lines(dst))) >= set(written), workers, 120)
     seen = Counter(map(int, _lines(dst)))
     duplicates = sum(c - 1 for c in seen.values())
-    print(f"SIGKILL failover: {len(written)} lines, none lost, {duplicates} duplicates")
     assert set(seen) == set(written)
+
+    # The source's duplicates in the topic are only lines after the last offset the killed worker committed.
+    bootstrap = kafka_bootstrap
+    key = json.dumps([source, {"filename": str(src)}], separators=(",", ":")).encode()
+    commits = [r for r in read_topic(bootstrap, f"{cluster.group}-offsets") if r.key == key]
+    before_kill = [r for r in commits if r.timestamp <= killed_at_ms]
+    assert before_kill, "the killed worker committed no source offset"
+    committed_line = json.loads(before_kill[-1].value)["position"] // 9  # fixed-width lines of 9 bytes
+    in_topic = Counter(int(_payload(r.value)) for r in read_topic(bootstrap, topic))
+    replayed = sorted(n for n, c in in_topic.items() if c > 1)
+    assert all(n >= committed_line for n in replayed), (committed_line, replayed[:5])
+    print(
+        f"SIGKILL failover: {len(written)} lines, none lost; {len(replayed)} lines replayed by the source, all after "
+        f"its last committed offset (line {committed_line}); {duplicates} duplicates in the sink file"
+    )
 
 
 def test_sigkill_moves_jdbc_sink_tasks_without_losing_rows(cluster, pg_db, kafka_bootstrap: str) -> None:
@@ -283,9 +310,13 @@ def test_sigkill_moves_jdbc_sink_tasks_without_losing_rows(cluster, pg_db, kafka
 
     topic = f"orders_{_uid()}"
     records = stream(0)
-    kafka_produce(
-        kafka_bootstrap, topic, [v.encode() for _, v in records], [k.encode() for k, _ in records], partitions=4
-    )
+
+    def produce(part: list[tuple[str, str]]) -> None:
+        kafka_produce(
+            kafka_bootstrap, topic, [v.encode() for _, v in part], [k.encode() for k, _ in part], partitions=4
+        )
+
+    produce(records[: N // 5])
     workers = cluster(2)
     name = f"orders-sink-{_uid()}"
     request(
@@ -311,10 +342,23 @@ def test_sigkill_moves_jdbc_sink_tasks_without_losing_rows(cluster, pg_db, kafka
         workers,
     )
     assert spread
+
+    # The rest arrives while the tasks run, so that the kill lands mid-stream.
+    def trickle() -> None:
+        for i in range(N // 5, N, 2500):
+            produce(records[i : i + 2500])
+            time.sleep(0.2)
+
+    producer = threading.Thread(target=trickle)
+    producer.start()
     counter = RowCounter(pg_db, "orders")
-    at_kill = counter.wait_at_least(N // 5, timeout=120)
-    victim = workers[0]
-    victim.kill()
+    try:
+        at_kill = counter.wait_at_least(2 * N // 5, timeout=120)
+        committed = committed_offsets(kafka_bootstrap, f"connect-{name}")
+        victim = workers[0]
+        victim.kill()
+    finally:
+        producer.join()
     survivor = workers[1]
     wait_for(
         "both tasks on the survivor",
@@ -329,3 +373,9 @@ def test_sigkill_moves_jdbc_sink_tasks_without_losing_rows(cluster, pg_db, kafka
     total = counter.fetch("SELECT COUNT(*) FROM orders")[0][0]
     print(f"JDBC sink SIGKILL failover: {N} orders, none lost ({at_kill} rows at the kill), {total - N} duplicates")
     assert at_kill < N, "the sink finished before the kill: raise N"
+
+    # Rows written twice come only from records after the positions the group had committed before the kill.
+    where = {_payload(r.value)["order_id"]: (r.partition, r.offset) for r in read_topic(kafka_bootstrap, topic)}
+    twice = [row[0] for row in counter.fetch("SELECT order_id FROM orders GROUP BY order_id HAVING COUNT(*) > 1")]
+    early = [o for o in twice if where[o][1] < committed.get((topic, where[o][0]), 0)]
+    assert not early, f"rows duplicated from before the committed offsets {committed}: {early[:5]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -40,15 +41,29 @@ def test_internal_topic_with_delete_policy_is_refused(tmp_path: Path, kafka_boot
         f"Topic '{group}-configs' supplied via the 'config.storage.topic' property is required to have "
         f"'cleanup.policy=compact'"
     ) in worker.log()
+    _nothing_written(kafka_bootstrap, group)
+
+
+def _nothing_written(bootstrap: str, group: str) -> None:
+    """A worker refused at start-up wrote no record to the group's internal topics (Kafka's would write none)."""
+    from kafka_topics import read_topic
+
+    for kind in ("configs", "offsets", "status"):
+        assert read_topic(bootstrap, f"{group}-{kind}") == [], kind
 
 
 def test_unreachable_broker_is_named(tmp_path: Path) -> None:
-    worker = distributed_worker(tmp_path, "127.0.0.1:1", f"bad-{_uid()}")
+    """Each try is logged with the address; after default.api.timeout.ms the worker exits with Kafka's message."""
+    worker = distributed_worker(tmp_path, "127.0.0.1:1", f"bad-{_uid()}", {"default.api.timeout.ms": "3000"})
     try:
-        worker.start(timeout=5)
-    except TimeoutError:
-        pass  # the REST API waits for Kafka; start() killed the worker after its timeout
-    assert "Kafka at 127.0.0.1:1 not reachable" in worker.log()
+        worker.start(timeout=60)
+    except RuntimeError:
+        pass  # exited before its REST API answered
+    assert worker.proc is not None
+    assert worker.proc.wait(60) == 1
+    log = worker.log()
+    assert "Kafka at 127.0.0.1:1 not reachable" in log
+    assert "Failed to connect to and describe Kafka cluster. Check worker's broker connection" in log
 
 
 def test_group_id_of_a_consumer_group_is_refused(tmp_path: Path, kafka_bootstrap: str) -> None:
@@ -80,6 +95,107 @@ def test_group_id_of_a_consumer_group_is_refused(tmp_path: Path, kafka_bootstrap
         assert (
             f"Group {group} is already used by members of another protocol type (e.g. a consumer group)" in worker.log()
         )
+        _nothing_written(kafka_bootstrap, group)
     finally:
         stop.set()
         t.join()
+
+
+TICK_PLUGIN = '''
+"""A source connector only one worker of the test cluster has: one record per second per task."""
+from miniconnect.config.configdef import ConfigDef
+from miniconnect.connector import SourceConnector, SourceTask
+
+
+class TickTask(SourceTask):
+    class_name = "example.TickTask"
+
+    async def start(self, props):
+        self.topic = props["topic"]
+
+    async def poll(self):
+        await self.context.wait(1.0)
+        return None
+
+
+class TickConnector(SourceConnector):
+    class_name = "example.TickConnector"
+    version = "1.0"
+    task_class = TickTask
+    config_def = ConfigDef()
+
+    async def start(self, props):
+        self.props = dict(props)
+
+    async def task_configs(self, max_tasks):
+        return [dict(self.props) for _ in range(max_tasks)]
+'''
+
+
+def test_work_whose_plugin_a_worker_lacks_fails_there_with_the_class_named(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    """Two workers, only one has the plugin (in its plugin.path): what is assigned to the other FAILS with a trace
+    naming the class, as on a JVM worker; what runs where the plugin is stays RUNNING."""
+    from kafka_topics import read_topic
+    from test_distributed import request, status
+
+    group = f"noplugin-{_uid()}"
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "tick.py").write_text(TICK_PLUGIN)
+    has = distributed_worker(tmp_path / "has", kafka_bootstrap, group, {"plugin.path": str(plugins)})
+    lacks = distributed_worker(tmp_path / "lacks", kafka_bootstrap, group)
+    workers = [has, lacks]
+    try:
+        for w in workers:
+            w.start(timeout=60)
+        names = [f"tick-{i}-{_uid()}" for i in range(3)]
+        config = {"connector.class": "example.TickConnector", "tasks.max": "2", "topic": f"t-{group}"}
+        # The worker without the plugin refuses to validate it, as Kafka's does; the one with it accepts.
+        r = lacks.rest("POST", "/connectors", {"name": names[0], "config": config})
+        assert r.status_code == 400 and "example.TickConnector" in r.json()["message"], r.text
+        for name in names:
+            request(has, "POST", "/connectors", {"name": name, "config": config}, ok=(201,))
+        lacks_id = f"127.0.0.1:{lacks.port}"
+
+        def settled() -> list[dict[str, Any]] | None:
+            out = []
+            for name in names:
+                s = status(has, name)
+                if not s or s["connector"]["state"] not in ("RUNNING", "FAILED"):
+                    return None
+                if s["connector"]["state"] == "RUNNING" and (
+                    len(s["tasks"]) != 2 or any(t["state"] not in ("RUNNING", "FAILED") for t in s["tasks"])
+                ):
+                    return None
+                out.append(s)
+            return out
+
+        statuses = wait_for("every connector and task RUNNING or FAILED", settled, workers, 90)
+        units = [s["connector"] for s in statuses] + [t for s in statuses for t in s["tasks"]]
+        on_lacking = [u for u in units if u["worker_id"] == lacks_id]
+        assert on_lacking, f"the assignor gave the second worker nothing: {statuses}"
+        for unit in units:
+            if unit["worker_id"] == lacks_id:
+                assert unit["state"] == "FAILED", unit
+                assert "example.TickConnector" in unit["trace"], unit["trace"]
+            else:
+                assert unit["state"] == "RUNNING", unit
+        # Every worker answers the same states and versions (from the status topic); the type comes from the local
+        # plugins, so a worker without the plugin says "unknown", as Kafka's AbstractHerder.connectorType does.
+        for name, s in zip(names, statuses, strict=True):
+            assert status(lacks, name) == {**s, "type": "unknown"}
+        # Nothing beyond Kafka's own records reached the internal topics: connector/task configs, commits and
+        # target states, the session key; statuses; no offsets (the tasks produced nothing).
+        keys = {r.key.decode() for r in read_topic(kafka_bootstrap, f"{group}-configs")}
+        allowed = {"session-key"} | {
+            k
+            for n in names
+            for k in (f"connector-{n}", f"target-state-{n}", f"commit-{n}", f"task-{n}-0", f"task-{n}-1")
+        }
+        assert keys <= allowed, keys - allowed
+        assert read_topic(kafka_bootstrap, f"{group}-offsets") == []
+    finally:
+        for w in workers:
+            w.stop()

@@ -176,7 +176,8 @@ def delete_group(bootstrap: str, group: str) -> None:
     async def run() -> None:
         from aiokafka.errors import GroupCoordinatorNotAvailableError
 
-        from miniconnect.transport.kafka import GroupNotEmpty, KafkaTransport
+        from miniconnect.transport.base import GroupNotEmpty
+        from miniconnect.transport.kafka import KafkaTransport
 
         transport = KafkaTransport(bootstrap)
         await transport.start()

@@ -18,7 +18,8 @@ from worker_process import WorkerProcess
 
 from miniconnect.errors import ConnectError
 from miniconnect.transport.base import NewTopic, ProducerRecord
-from miniconnect.transport.kafka import _PRODUCER, KafkaTransport, client_kwargs
+from miniconnect.transport.kafka import KafkaTransport, client_kwargs
+from miniconnect.transport.kafka.config import PRODUCER_SETTINGS
 
 session_loop = pytest.mark.asyncio(loop_scope="session")
 
@@ -136,13 +137,13 @@ async def test_wrong_password_and_bad_settings_fail_clearly(kafka_secure, caplog
                 "sasl.mechanism": "SCRAM-SHA-256",
                 "sasl.jaas.config": 'com.example.Login required username="a" password="b";',
             },
-            _PRODUCER,
+            PRODUCER_SETTINGS,
             "producer",
         )
     with pytest.raises(ConnectError, match="Unsupported sasl.mechanism OAUTHBEARER"):
-        client_kwargs({"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}, _PRODUCER, "producer")
+        client_kwargs({"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}, PRODUCER_SETTINGS, "producer")
     with pytest.raises(ConnectError, match="sasl.jaas.config is required"):
-        client_kwargs({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN"}, _PRODUCER, "producer")
+        client_kwargs({"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN"}, PRODUCER_SETTINGS, "producer")
 
 
 def test_filestream_pipeline_over_sasl_ssl(tmp_path: Path, kafka_secure) -> None:

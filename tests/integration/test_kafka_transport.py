@@ -9,9 +9,11 @@ from aiokafka import AIOKafkaProducer
 
 from miniconnect.connector import TopicPartition
 from miniconnect.errors import ConnectError, RetriableError
-from miniconnect.transport import kafka_fetch, kafka_reader
 from miniconnect.transport.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
-from miniconnect.transport.kafka import _PRODUCER, KafkaTransport, client_kwargs
+from miniconnect.transport.kafka import KafkaTransport, client_kwargs
+from miniconnect.transport.kafka import fetch as kafka_fetch
+from miniconnect.transport.kafka import reader as kafka_reader
+from miniconnect.transport.kafka.config import PRODUCER_SETTINGS
 
 # The fixtures' clients live on the session loop, so the tests must run there too.
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -95,7 +97,7 @@ async def test_send_batch_returns_metadata_in_order_and_records_are_consumed(tra
 
 
 async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_record(transport):
-    """The consumer hands out records batch by batch (log/kafka_fetch.py): polls smaller than a batch, a seek into
+    """The consumer hands out records batch by batch (transport/kafka/fetch.py): polls smaller than a batch, a seek into
     the middle of one, headers and timestamps all come out as from aiokafka's own record-by-record path."""
     assert kafka_fetch.installed  # the aiokafka in use has the internals the batch path was written against
     from aiokafka.consumer import fetcher  # and fetched bytes are kept for the CRC-32C check (aiokafka's default)
@@ -154,7 +156,7 @@ async def test_consumer_slices_whole_batches_without_losing_or_repeating_a_recor
 
 async def test_megabyte_responses_come_through_the_chunked_reader_byte_for_byte(transport):
     """Fetch responses of megabytes arrive in many socket chunks; the connections read them with ChunkedReader
-    (log/kafka_reader.py), which joins each frame's chunks once: every value comes out exactly as sent."""
+    (transport/kafka/reader.py), which joins each frame's chunks once: every value comes out exactly as sent."""
     import os
 
     assert kafka_reader.installed
@@ -478,7 +480,7 @@ async def test_java_client_settings_map_to_aiokafka():
             "key.serializer": "x",
             "no.such.setting": "y",
         },
-        _PRODUCER,
+        PRODUCER_SETTINGS,
         "producer",
     )
     assert kwargs == {

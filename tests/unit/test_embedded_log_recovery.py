@@ -52,12 +52,12 @@ async def reopen(path, **kw) -> EmbeddedLog:
     """The log as a worker opens it again; a partition is recovered when first used, as here."""
     log = EmbeddedLog(str(path), **kw)
     await log.start()
-    log._partition(TOPIC, 0)
+    log.partition(TOPIC, 0)
     return log
 
 
 async def read_all(log: EmbeddedLog) -> list[str]:
-    plog = log._partition(TOPIC, 0)
+    plog = log.partition(TOPIC, 0)
     out = []
     offset = plog.log_start
     while offset < plog.end:
@@ -217,7 +217,7 @@ async def test_damage_found_while_reading_names_the_partition(tmp_path):
         with open(seg, "r+b") as f:  # damaged under a running worker: the read fails loudly, nothing is skipped
             f.seek(pos)
             f.write(b"\xff\xff")
-        plog = log._partition(TOPIC, 0)
+        plog = log.partition(TOPIC, 0)
         plog.segments[-1]._rbuf = b""
         with pytest.raises(CorruptLog, match=f"{TOPIC}-0: CRC mismatch in {seg}.*offset {5 * BATCH}.*verify"):
             plog.read(0, 100_000)

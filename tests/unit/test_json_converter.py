@@ -11,8 +11,9 @@ import decimal
 
 import pytest
 
-from miniconnect.converters import json as jc
 from miniconnect.converters.json import ENVELOPE_ERROR, JsonConverter
+from miniconnect.converters.json import converter as jc
+from miniconnect.converters.json import schema as jschema
 from miniconnect.data.schema import (
     BOOLEAN_SCHEMA,
     BYTES_SCHEMA,
@@ -636,8 +637,8 @@ def test_schemas_disabled_reads_and_writes_plain_json():
 # -- caches, batches, config ---------------------------------------------------------------------------------------
 def test_schema_is_serialized_once_and_equal_schemas_share_the_bytes(monkeypatch):
     calls = []
-    real = jc.schema_to_json
-    monkeypatch.setattr(jc, "schema_to_json", lambda s, e: calls.append(s) or real(s, e))
+    real = jschema.schema_to_json
+    monkeypatch.setattr(jschema, "schema_to_json", lambda s, e: calls.append(s) or real(s, e))
     c = conv()
     first = c.from_connect_data("t", ORDERS, ORDER)
     assert calls[0] == ORDERS and len(calls) == 7  # the struct, then its 6 fields
@@ -653,8 +654,8 @@ def test_schema_is_serialized_once_and_equal_schemas_share_the_bytes(monkeypatch
 
 def test_schema_cache_size_bounds_the_cache_but_output_stays_the_same(monkeypatch):
     calls = []
-    real = jc.schema_to_json
-    monkeypatch.setattr(jc, "schema_to_json", lambda s, e: calls.append(s) or real(s, e))
+    real = jschema.schema_to_json
+    monkeypatch.setattr(jschema, "schema_to_json", lambda s, e: calls.append(s) or real(s, e))
     c = conv(schemas_cache_size=1)
     a = c.from_connect_data("t", INT32_SCHEMA, 1)
     c.from_connect_data("t", STRING_SCHEMA, "x")
@@ -664,10 +665,10 @@ def test_schema_cache_size_bounds_the_cache_but_output_stays_the_same(monkeypatc
 
 def test_parsed_schemas_are_cached_by_their_json_text(monkeypatch):
     calls = []
-    real = jc.json_to_schema
+    real = jschema.json_to_schema
     # count top-level parses only (struct fields are parsed by recursive calls)
     monkeypatch.setattr(
-        jc,
+        jschema,
         "json_to_schema",
         lambda js, r=True: (isinstance(js, dict) and "field" not in js and calls.append(js)) or real(js, r),
     )
@@ -970,7 +971,7 @@ def _outcome(fn, *args):
 
 
 def test_plain_structs_decode_in_c_and_agree_with_the_general_decoder():
-    """Plain struct payloads go through msgspec (json_plain); whatever it refuses goes to the general decoder:
+    """Plain struct payloads go through msgspec (json.plain); whatever it refuses goes to the general decoder:
     values and errors are those of the record-by-record path, which never takes the plain one."""
     c = conv()
     schema_json = jc.orjson.dumps(c.as_json_schema(PLAIN)).decode()
@@ -997,7 +998,7 @@ def test_plain_structs_decode_in_c_and_agree_with_the_general_decoder():
     ],
 )
 def test_structs_with_other_fields_keep_the_general_decoder(field):
-    from miniconnect.converters.json_plain import plain_struct_decoder
+    from miniconnect.converters.json.plain import plain_struct_decoder
 
     assert plain_struct_decoder(Schema.struct([("a", OPTIONAL_STRING_SCHEMA), ("b", field)])) is None
     assert plain_struct_decoder(PLAIN) is not None

@@ -1,4 +1,4 @@
-"""Records from fetched batches (log/kafka_fetch.py) without a broker: slicing, fetch positions, v0/v1 sets, CRCs."""
+"""Records from fetched batches (transport/kafka/fetch.py) without a broker: slicing, fetch positions, v0/v1 sets, CRCs."""
 
 import pytest
 from aiokafka.consumer import fetcher
@@ -8,8 +8,8 @@ from aiokafka.record.legacy_records import LegacyRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
 from aiokafka.structs import TopicPartition
 
-from miniconnect.transport import kafka_fetch
 from miniconnect.transport.base import ConsumerRecord, RecordBatch, batches_of, records_of
+from miniconnect.transport.kafka import fetch as kafka_fetch
 
 TP = TopicPartition("t", 3)
 
@@ -149,7 +149,7 @@ def test_the_stock_iteration_still_works():
 def test_aiokafka_records_make_a_batch_where_the_batch_path_is_not_installed():
     from aiokafka.structs import ConsumerRecord as AioRecord
 
-    from miniconnect.transport.kafka import _stock_batch
+    from miniconnect.transport.kafka.consumer import _stock_batch
 
     stock = [
         AioRecord(

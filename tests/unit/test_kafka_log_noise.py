@@ -1,8 +1,8 @@
-"""aiokafka's log lines as miniconnect lets them through (log/kafka.py _RepeatFilter)."""
+"""aiokafka's log lines as miniconnect lets them through (transport/kafka/outage.py RepeatFilter)."""
 
 import logging
 
-from miniconnect.transport.kafka import _RepeatFilter
+from miniconnect.transport.kafka.outage import RepeatFilter
 
 
 def _record(level: int, msg: str, *args: object) -> logging.LogRecord:
@@ -10,7 +10,7 @@ def _record(level: int, msg: str, *args: object) -> logging.LogRecord:
 
 
 def test_a_topic_missing_from_metadata_is_a_warning_and_repeats_are_counted():
-    f = _RepeatFilter(window_s=60)
+    f = RepeatFilter(window_s=60)
     first = _record(logging.ERROR, "Topic %s not found in cluster metadata", "orders")
     assert f.filter(first) and (first.levelno, first.levelname) == (logging.WARNING, "WARNING")
     assert not f.filter(_record(logging.ERROR, "Topic %s not found in cluster metadata", "orders"))

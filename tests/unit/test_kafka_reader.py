@@ -1,4 +1,4 @@
-"""ChunkedReader (log/kafka_reader.py): frames split across socket chunks at every possible place, flow control,
+"""ChunkedReader (transport/kafka/reader.py): frames split across socket chunks at every possible place, flow control,
 end of stream and errors behave as asyncio.StreamReader's readexactly()."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from miniconnect.transport.kafka_reader import ChunkedReader
+from miniconnect.transport.kafka.reader import ChunkedReader
 
 
 class Transport:

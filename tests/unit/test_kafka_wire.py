@@ -4,7 +4,7 @@ import pytest
 from aiokafka.protocol import produce
 
 from miniconnect.transport import kafka  # noqa: F401  (installs the encoder)
-from miniconnect.transport.kafka_wire import _is_known_schema, encode_produce_request, install
+from miniconnect.transport.kafka.wire import _is_known_schema, encode_produce_request, install
 
 VERSIONS = [getattr(produce, f"ProduceRequest_v{v}") for v in range(3, 9) if hasattr(produce, f"ProduceRequest_v{v}")]
 

@@ -8,15 +8,13 @@ import random
 import re
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ...connector import TopicPartition
 from ..base import CommitFailed, Consumer, ConsumerRecord, Producer, ProducerRecord, RebalanceCallback, RecordMetadata
+from .group import GroupCoordinator
 from .partitioner import partition_for_key
-from .segment import Segment, encode_records
-
-if TYPE_CHECKING:
-    from .log import EmbeddedLog
+from .segment import PartitionLog, Segment, encode_records
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +22,36 @@ POLL_INTERVAL = 0.15  # how often a waiting consumer looks for data appended by 
 TOPIC_REFRESH = 1.0  # how often it looks for topics created by another process
 
 
+class PartitionedLog(Protocol):
+    """What producers and consumers use of the log that owns the partitions and groups (EmbeddedLog)."""
+
+    @property
+    def is_open(self) -> bool: ...
+
+    @property
+    def topics(self) -> Mapping[str, int]: ...
+
+    def check_open(self) -> None: ...
+
+    def ensure_topic(self, name: str) -> int: ...
+
+    def refresh_topics(self) -> bool: ...
+
+    def partition(self, topic: str, partition: int) -> PartitionLog: ...
+
+    async def sync(self, segments: list[Segment]) -> None: ...
+
+    def notify(self) -> None: ...
+
+    def add_waiter(self, wakeup: asyncio.Event) -> None: ...
+
+    def remove_waiter(self, wakeup: asyncio.Event) -> None: ...
+
+    def coordinator(self, group_id: str) -> GroupCoordinator: ...
+
+
 class EmbeddedProducer(Producer):
-    def __init__(self, log: EmbeddedLog, config: Mapping[str, Any] | None = None):
+    def __init__(self, log: PartitionedLog, config: Mapping[str, Any] | None = None):
         self._log = log
         self._sticky: dict[str, int] = {}
 
@@ -46,7 +72,7 @@ class EmbeddedProducer(Producer):
         if not records:
             return []
         log = self._log
-        log._check_open()
+        log.check_open()
         now = int(time.time() * 1000)
         groups: dict[tuple[str, int], list[int]] = {}
         counts: dict[str, int] = {}
@@ -61,7 +87,7 @@ class EmbeddedProducer(Producer):
             if topic != cur_topic:
                 n = counts.get(topic)  # type: ignore[assignment]
                 if n is None:
-                    n = counts[topic] = log._ensure_topic(topic)
+                    n = counts[topic] = log.ensure_topic(topic)
                 sticky_p = sticky.get(topic)
             p = r.partition
             if p is None:
@@ -84,24 +110,24 @@ class EmbeddedProducer(Producer):
         if len(groups) == 1:
             ((topic, p),) = groups
             body, max_ts = encode_records(records, now)
-            base, seg = log._partition(topic, p).append(body, len(records), max_ts, now)
+            base, seg = log.partition(topic, p).append(body, len(records), max_ts, now)
             metas = [RecordMetadata(topic, p, off) for off in range(base, base + len(records))]
             segments.append(seg)
         else:
             metas = [None] * len(records)  # type: ignore[list-item]
             for (topic, p), idx in groups.items():
                 body, max_ts = encode_records([records[i] for i in idx], now)
-                base, seg = log._partition(topic, p).append(body, len(idx), max_ts, now)
+                base, seg = log.partition(topic, p).append(body, len(idx), max_ts, now)
                 for off, i in enumerate(idx, base):
                     metas[i] = RecordMetadata(topic, p, off)
                 segments.append(seg)
-        await log._group_commit.sync(segments)
-        log._notify()
+        await log.sync(segments)
+        log.notify()
         return metas
 
 
 class EmbeddedConsumer(Consumer):
-    def __init__(self, log: EmbeddedLog, group_id: str, config: Mapping[str, Any] | None = None):
+    def __init__(self, log: PartitionedLog, group_id: str, config: Mapping[str, Any] | None = None):
         config = config or {}
         self._log = log
         self._group_id = group_id
@@ -117,7 +143,7 @@ class EmbeddedConsumer(Consumer):
         self._stopped = False
 
     async def start(self) -> None:
-        self._log._check_open()
+        self._log.check_open()
 
     async def stop(self) -> None:
         if self._stopped:
@@ -130,8 +156,8 @@ class EmbeddedConsumer(Consumer):
             if m.owned and m.on_revoked is not None:
                 await m.on_revoked(sorted(m.owned))
         finally:
-            coord.leave(m, self._log._topics)
-            self._log._waiters.discard(self._wakeup)
+            coord.leave(m, self._log.topics)
+            self._log.remove_waiter(self._wakeup)
             self._member = None
             self._order = []
 
@@ -143,19 +169,19 @@ class EmbeddedConsumer(Consumer):
         on_revoked: RebalanceCallback | None = None,
     ) -> None:
         log = self._log
-        log._check_open()
+        log.check_open()
         if self._member is None:
-            self._coord = log._coordinator(self._group_id)
+            self._coord = log.coordinator(self._group_id)
             self._member = self._coord.new_member(self._wakeup)
-            log._waiters.add(self._wakeup)
+            log.add_waiter(self._wakeup)
         m = self._member
         m.topics = frozenset(topics or ())
         m.pattern = re.compile(pattern) if pattern is not None else None
         m.on_assigned = on_assigned
         m.on_revoked = on_revoked
-        if pattern is not None or not m.topics.issubset(log._topics):
-            log._refresh_topics()
-        self._coord.join(m, log._topics)
+        if pattern is not None or not m.topics.issubset(log.topics):
+            log.refresh_topics()
+        self._coord.join(m, log.topics)
         await self._sync_group()  # alone in its group a member owns its partitions (and positions) right away
 
     # -- group membership ---------------------------------------------------------------------------------------
@@ -188,7 +214,7 @@ class EmbeddedConsumer(Consumer):
         committed = self._coord.committed.get(tp) if self._coord is not None else None
         if committed is not None:
             return committed
-        plog = self._log._partition(tp.topic, tp.partition)
+        plog = self._log.partition(tp.topic, tp.partition)
         plog.refresh()
         return plog.end if self._latest else plog.log_start
 
@@ -198,7 +224,7 @@ class EmbeddedConsumer(Consumer):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ms / 1000
         while True:
-            if not self._log._started:  # the log is shutting down under us
+            if not self._log.is_open:  # the log is shutting down under us
                 return []
             self._wakeup.clear()  # before looking, so an append during the fetch still wakes the wait below
             await self._sync_group()
@@ -217,10 +243,10 @@ class EmbeddedConsumer(Consumer):
         """Data, segments and topics written by another process (a `topics produce` CLI) become visible."""
         log = self._log
         for tp in self._order:
-            log._partition(tp.topic, tp.partition).refresh()
+            log.partition(tp.topic, tp.partition).refresh()
         if now - self._last_topic_refresh >= TOPIC_REFRESH:
             self._last_topic_refresh = now
-            log._refresh_topics()
+            log.refresh_topics()
 
     def _fetch(self, max_records: int) -> list[ConsumerRecord]:
         order = self._order
@@ -237,7 +263,7 @@ class EmbeddedConsumer(Consumer):
             tp = order[(start + k) % n]
             if tp in paused:
                 continue
-            plog = log._partition(tp.topic, tp.partition)
+            plog = log.partition(tp.topic, tp.partition)
             pos = positions.get(tp)
             if pos is None:
                 pos = self._initial_position(tp)

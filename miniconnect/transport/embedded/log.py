@@ -148,7 +148,7 @@ class EmbeddedLog(Transport):
             os.makedirs(d, exist_ok=True)
         self._lock = _DirLock(os.path.join(self.directory, ".lock"))
         self._cluster_id = self._load_cluster_id()
-        self._refresh_topics()
+        self.refresh_topics()
         self._started = True
         if (
             self.retention_bytes is not None
@@ -179,9 +179,31 @@ class EmbeddedLog(Transport):
             self._lock.close()
             self._lock = None
 
-    def _check_open(self) -> None:
+    # -- what producers and consumers use (client.PartitionedLog) --------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self._started
+
+    @property
+    def topics(self) -> Mapping[str, int]:
+        """Topic name -> partition count, as this process knows them (refresh_topics() looks for new ones)."""
+        return self._topics
+
+    def check_open(self) -> None:
         if not self._started:
             raise ConnectError("The embedded log is not started")
+
+    async def sync(self, segments: list[Segment]) -> None:
+        """Makes the appends to these segments durable (one fsync round shared by concurrent producers)."""
+        await self._group_commit.sync(segments)
+
+    def add_waiter(self, wakeup: asyncio.Event) -> None:
+        """`wakeup` is set whenever records are appended (see notify)."""
+        self._waiters.add(wakeup)
+
+    def remove_waiter(self, wakeup: asyncio.Event) -> None:
+        self._waiters.discard(wakeup)
 
     def _load_cluster_id(self) -> str:
         path = os.path.join(self.directory, "meta.json")
@@ -210,13 +232,13 @@ class EmbeddedLog(Transport):
     def consumer(self, group_id: str, config: Mapping[str, Any] | None = None) -> Consumer:
         return EmbeddedConsumer(self, group_id, config)
 
-    def _notify(self) -> None:
+    def notify(self) -> None:
         for ev in self._waiters:
             ev.set()
 
     # -- topics -------------------------------------------------------------------------------------------------
 
-    def _refresh_topics(self) -> bool:
+    def refresh_topics(self) -> bool:
         """Loads topics created by other processes; rebalances groups when there are new ones."""
         changed = False
         for name in os.listdir(self._topics_dir):
@@ -240,7 +262,7 @@ class EmbeddedLog(Transport):
         for coord in self._coordinators.values():
             coord.rebalance(self._topics)
 
-    def _ensure_topic(self, name: str) -> int:
+    def ensure_topic(self, name: str) -> int:
         """Partition count of `name`, creating it with default_partitions first (auto.create.topics.enable)."""
         n = self._topics.get(name)
         if n is None:
@@ -279,7 +301,7 @@ class EmbeddedLog(Transport):
             self._retention_task = asyncio.get_running_loop().create_task(self._retention_loop())
         return True
 
-    def _partition(self, topic: str, partition: int) -> PartitionLog:
+    def partition(self, topic: str, partition: int) -> PartitionLog:
         plog = self._partitions.get((topic, partition))
         if plog is None:
             configs = self._topic_configs.get(topic, {})
@@ -326,7 +348,7 @@ class EmbeddedLog(Transport):
         deleted = 0
         for topic, n in list(self._topics.items()):
             for p in range(n):
-                deleted += self._partition(topic, p).enforce_retention(now)
+                deleted += self.partition(topic, p).enforce_retention(now)
         return deleted
 
     async def _retention_loop(self) -> None:
@@ -337,17 +359,17 @@ class EmbeddedLog(Transport):
     # -- admin --------------------------------------------------------------------------------------------------
 
     async def cluster_id(self) -> str | None:
-        self._check_open()
+        self.check_open()
         return self._cluster_id
 
     async def list_topics(self) -> dict[str, int]:
-        self._check_open()
-        self._refresh_topics()
+        self.check_open()
+        self.refresh_topics()
         return dict(sorted(self._topics.items()))
 
     async def create_topics(self, topics: list[NewTopic]) -> list[str]:
-        self._check_open()
-        self._refresh_topics()
+        self.check_open()
+        self.refresh_topics()
         created = []
         for t in topics:
             partitions = self.default_partitions if t.partitions == -1 else t.partitions  # -1: broker default
@@ -355,27 +377,27 @@ class EmbeddedLog(Transport):
                 created.append(t.name)
         return created
 
-    def _coordinator(self, group_id: str) -> GroupCoordinator:
+    def coordinator(self, group_id: str) -> GroupCoordinator:
         coord = self._coordinators.get(group_id)
         if coord is None:
             coord = self._coordinators[group_id] = GroupCoordinator(group_id, group_path(self._groups_dir, group_id))
         return coord
 
     async def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:
-        self._check_open()
+        self.check_open()
         coord = self._coordinators.get(group_id)
         if coord is not None:
             return dict(coord.committed)
         return read_committed(group_path(self._groups_dir, group_id))
 
     async def alter_committed_offsets(self, group_id: str, offsets: Mapping[TopicPartition, int | None]) -> None:
-        self._check_open()
-        coord = self._coordinator(group_id)
+        self.check_open()
+        coord = self.coordinator(group_id)
         coord.ensure_empty()
         await coord.commit(offsets)
 
     async def delete_group(self, group_id: str) -> None:
-        self._check_open()
+        self.check_open()
         coord = self._coordinators.get(group_id)
         if coord is not None:
             coord.ensure_empty()
@@ -387,26 +409,26 @@ class EmbeddedLog(Transport):
 
     async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         """Next offset of each partition; partitions that do not exist are left out."""
-        self._check_open()
+        self.check_open()
         out: dict[TopicPartition, int] = {}
         for tp in partitions:
             n = self._topics.get(tp.topic)
-            if n is None and self._refresh_topics():
+            if n is None and self.refresh_topics():
                 n = self._topics.get(tp.topic)
             if n is None or not 0 <= tp.partition < n:
                 continue
-            plog = self._partition(tp.topic, tp.partition)
+            plog = self.partition(tp.topic, tp.partition)
             plog.refresh()
             out[tp] = plog.end
         return out
 
     async def beginning_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
         """Log start offset of each existing partition (moves up as retention deletes segments)."""
-        self._check_open()
+        self.check_open()
         out: dict[TopicPartition, int] = {}
         for tp in partitions:
             if 0 <= tp.partition < self._topics.get(tp.topic, 0):
-                plog = self._partition(tp.topic, tp.partition)
+                plog = self.partition(tp.topic, tp.partition)
                 plog.refresh()
                 out[tp] = plog.log_start
         return out

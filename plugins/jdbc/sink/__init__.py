@@ -1,6 +1,6 @@
 """Confluent's JdbcSinkConnector for PostgreSQL, MySQL/MariaDB and SQLite: batched, transactional table writes."""
 
-from .connector import JdbcSinkConnector
 from .task import JdbcSinkTask
+from .connector import JdbcSinkConnector
 
 __all__ = ["JdbcSinkConnector", "JdbcSinkTask"]

@@ -10,8 +10,8 @@ from miniconnect.connector import SinkConnector
 
 from ..connection import close_connection, open_connection
 from ..url import parse_jdbc_url
-from .config import CONFIG_DEF, SinkConfig, validate
 from .task import JdbcSinkTask
+from .config import CONFIG_DEF, SinkConfig, validate
 
 
 class JdbcSinkConnector(SinkConnector):

@@ -22,7 +22,7 @@ from typing import Any
 
 from crc32c import crc32c
 
-from .base import RecordBatch
+from ..base import RecordBatch
 
 try:
     import aiokafka.errors as _errors

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from ..data.schema import Schema, Type
+from ...data.schema import Schema, Type
 
 PlainDecoder = Callable[[bytes], Any]  # -> an object whose field values astuple() gives
 # msgspec.DecodeError and ValidationError are ValueErrors, so is bad UTF-8; very deep nesting is a RecursionError
