@@ -125,8 +125,17 @@ def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Pa
         }
         assert worker.rest("PUT", "/connectors/src/config", source).status_code == 201
         assert worker.rest("PUT", "/connectors/snk/config", sink).status_code == 201
+        upsert = {
+            **sink,
+            "table.name.format": "orders_upsert",
+            "insert.mode": "upsert",
+            "pk.mode": "record_value",
+            "pk.fields": "id",
+        }
+        assert worker.rest("PUT", "/connectors/ups/config", upsert).status_code == 201
         worker.wait_running("src")
         worker.wait_running("snk")
+        worker.wait_running("ups")
 
         async def copied() -> int:
             con = await pg_db.connect()
@@ -163,10 +172,10 @@ def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Pa
         assert value(m, "kafka_connect_connector_task_metrics_running_ratio", **snk) == 1.0
         assert value(m, "kafka_connect_task_error_metrics_total_record_errors", **snk) == 0
         agg = {"connector": "aggregate"}
-        assert value(m, "kafka_connect_connect_worker_metrics_connector_count", **agg) == 2
-        assert value(m, "kafka_connect_connect_worker_metrics_task_count", **agg) == 2
-        assert value(m, "kafka_connect_connect_worker_metrics_connector_startup_success_total", **agg) == 2
-        assert value(m, "kafka_connect_connect_worker_metrics_task_startup_success_total", **agg) == 2
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_count", **agg) == 3
+        assert value(m, "kafka_connect_connect_worker_metrics_task_count", **agg) == 3
+        assert value(m, "kafka_connect_connect_worker_metrics_connector_startup_success_total", **agg) == 3
+        assert value(m, "kafka_connect_connect_worker_metrics_task_startup_success_total", **agg) == 3
         assert value(m, "kafka_connect_connect_worker_metrics_task_startup_success_percentage", **agg) == 1.0
         assert value(m, "kafka_connect_connect_worker_metrics_connector_running_task_count", connector="snk") == 1
         assert value(m, "kafka_connect_connector_metrics", connector="src", status="running") == 1
@@ -185,6 +194,15 @@ def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Pa
         worker.wait_for(  # the queries after the last rows find nothing new
             lambda: find(scrape(worker.url), jdbc + "last_poll_rows", **table_labels) == 0, 30, "an empty poll"
         )
+        # the JDBC sinks count the rows they committed per table and statement kind
+        written = "kafka_connect_jdbc_sink_task_metrics_rows_written_total"
+        assert value(m, written, table="orders_copy", statement="insert", **snk) == ROWS
+        worker.wait_for(
+            lambda: find(scrape(worker.url), written, connector="ups", task="0", table="orders_upsert") == ROWS,
+            60,
+            "the upserts to be counted",
+        )
+        assert value(scrape(worker.url), written, connector="ups", statement="upsert") == ROWS
         missing = [n for n in DASHBOARD_NAMES if n not in m]
         assert not missing, missing
 
