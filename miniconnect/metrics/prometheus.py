@@ -10,13 +10,14 @@ until something was recorded, as Kafka reports them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import Metric
 
 from .. import SERVER_VERSION
+from ..plugins import plugin_version
 from ..runtime.states import State
 from .groups import SinkTaskMetrics, SourceTaskMetrics, TaskMetrics, WorkerMetrics
 from .stats import now_ms
@@ -40,6 +41,15 @@ class _Families:
             family = Metric(family_name, f"Kafka Connect {group} {attr}", "counter" if counter else "gauge")
             self.families[family_name] = family
         family.add_sample(name, labels, float(value))
+
+    def info(self, name: str, labels: dict[str, str], items: Iterable[tuple[str, Any]]) -> None:
+        """String attributes as one gauge family: a sample worth 1 per attribute, its value in a label."""
+        family = self.families.get(name)
+        if family is None:
+            family = self.families[name] = Metric(name, f"Kafka Connect {name[len(PREFIX) :]}", "gauge")
+        for key, value in items:
+            if value is not None:
+                family.add_sample(name, {**labels, key: str(value)}, 1.0)
 
 
 def _status(state: Any) -> str:
@@ -96,6 +106,7 @@ class ConnectCollector:
             metrics = getattr(runner, "metrics", None)
             if isinstance(metrics, TaskMetrics):
                 self._task(f, metrics, labels, now)
+                self._task_info(f, worker, runner, labels)
             errors = getattr(runner, "errors", None)
             if errors is not None:
                 self._errors(f, errors, labels)
@@ -107,14 +118,11 @@ class ConnectCollector:
 
     def _app(self, f: _Families, worker: Any) -> None:
         """app-info: `kafka_connect_app` as jmx_exporter 1.x names the `kafka_connect_app_info` rule's samples."""
-        client = {"client_id": worker.worker_id}
-        family = f.families[PREFIX + "app"] = Metric(PREFIX + "app", "Kafka Connect app-info", "gauge")
-        for key, value in (
-            ("version", SERVER_VERSION),
-            ("commit_id", _commit()),
-            ("start_time_ms", str(int(worker.started_at_ms))),
-        ):
-            family.add_sample(PREFIX + "app", {**client, key: value}, 1.0)
+        f.info(
+            PREFIX + "app",
+            {"client_id": worker.worker_id},
+            [("version", SERVER_VERSION), ("commit_id", _commit()), ("start_time_ms", int(worker.started_at_ms))],
+        )
 
     def _worker(self, f: _Families, worker: Any) -> None:
         wm: WorkerMetrics = worker.metrics
@@ -151,20 +159,25 @@ class ConnectCollector:
 
     def _connectors(self, f: _Families, worker: Any) -> None:
         states = worker.metrics.connector_states
-        for name, wc in sorted(worker.connectors.items()):
-            labels = {"connector": name}
-            cls = type(wc.instance) if wc.instance is not None else None
-            class_name = getattr(cls, "class_name", None) or wc.config.get("connector.class", "")
-            family = f.families.setdefault(
-                PREFIX + "connector_metrics", Metric(PREFIX + "connector_metrics", "Kafka Connect connector", "gauge")
+        for name in sorted(worker.connectors):
+            f.info(
+                PREFIX + "connector_metrics",
+                {"connector": name},
+                [("status", _status(states.get(name))), *_connector_info(worker, name)],
             )
-            for key, value in (
-                ("status", _status(states.get(name))),
-                ("connector_class", class_name),
-                ("connector_type", worker.connector_type(wc.config.get("connector.class", ""))),
-                ("connector_version", str(getattr(cls, "version", None) or SERVER_VERSION.split("-")[-1])),
-            ):
-                family.add_sample(PREFIX + "connector_metrics", {**labels, key: value}, 1.0)
+
+    def _task_info(self, f: _Families, worker: Any, runner: Any, labels: dict[str, str]) -> None:
+        """connector-task-metrics' string attributes (Kafka 4.1, KIP-891), each a gauge with its value in a label:
+        `kafka_connect_connector_task_metrics_task_class{connector, task, task_class}` 1."""
+        group = PREFIX + "connector_task_metrics_"
+        items = [
+            *_connector_info(worker, labels["connector"]),
+            *_plugin_info("task", runner.task),
+            *_plugin_info("key_converter", getattr(runner, "key_converter", None)),
+            *_plugin_info("value_converter", getattr(runner, "value_converter", None)),
+        ]
+        for key, value in items:
+            f.info(group + key, labels, [(key, value)])
 
     def _task(self, f: _Families, m: TaskMetrics, labels: dict[str, str], now: float) -> None:
         group = "connector-task-metrics"
@@ -194,6 +207,30 @@ class ConnectCollector:
         f.add(group, "deadletterqueue-produce-requests", labels, e.deadletterqueue_produce_requests)
         f.add(group, "deadletterqueue-produce-failures", labels, e.deadletterqueue_produce_failures)
         f.add(group, "last-error-timestamp", labels, e.last_error_timestamp)
+
+
+def _plugin_info(kind: str, plugin: Any) -> list[tuple[str, Any]]:
+    if plugin is None:
+        return []
+    cls = type(plugin)
+    return [
+        (f"{kind}_class", getattr(cls, "class_name", None) or cls.__qualname__),
+        (f"{kind}_version", plugin_version(cls)),
+    ]
+
+
+def _connector_info(worker: Any, name: str) -> list[tuple[str, Any]]:
+    """connector_class, connector_type, connector_version of a connector this worker runs."""
+    wc = worker.connectors.get(name)
+    if wc is None:
+        return []
+    configured = wc.config.get("connector.class", "")
+    cls = type(wc.instance) if wc.instance is not None else None
+    return [
+        ("connector_class", getattr(cls, "class_name", None) or configured),
+        ("connector_type", worker.connector_type(configured)),
+        ("connector_version", plugin_version(cls) if cls is not None else None),
+    ]
 
 
 def _commit() -> str:

@@ -186,6 +186,17 @@ def test_metrics_count_the_rows_of_a_jdbc_pipeline(pg_db: DbServer, tmp_path: Pa
             connector_class="io.confluent.connect.jdbc.JdbcSinkConnector",
         )
         assert value(m, "kafka_connect_connector_metrics", connector="snk", connector_type="sink") == 1
+        # Kafka 4.1's string attributes of a task (KIP-891)
+        task_info = "kafka_connect_connector_task_metrics_"
+        assert value(m, task_info + "task_class", task_class="io.confluent.connect.jdbc.sink.JdbcSinkTask", **snk)
+        assert value(m, task_info + "connector_type", connector_type="source", **src) == 1
+        assert value(
+            m,
+            task_info + "value_converter_class",
+            value_converter_class="org.apache.kafka.connect.json.JsonConverter",
+            **snk,
+        )
+        assert find(m, task_info + "task_version", **src) == 1
         # the JDBC source's own gauges, per table
         jdbc = "kafka_connect_jdbc_source_task_metrics_"
         [(table_labels, rows)] = m[jdbc + "rows_total"]
