@@ -55,6 +55,9 @@ class RebalanceListener(Protocol):
 
     async def on_assigned(self, assignment: ExtendedAssignment, generation: int) -> None: ...
 
+    def on_poll_timeout_expiry(self) -> None:
+        """The herder stayed away from its poll longer than rebalance.timeout.ms; the member leaves the group."""
+
 
 class GroupError(ConnectError):
     """The group coordinator refused this worker for a reason retrying cannot fix."""
@@ -117,6 +120,7 @@ class WorkerGroupMember:
         self._heartbeat_task: asyncio.Task | None = None
         self._joining = False  # between JoinGroup and SyncGroup's answer: no heartbeats then
         self._stopped = False
+        self._last_poll = time.monotonic()
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -162,23 +166,41 @@ class WorkerGroupMember:
         if client is None:
             return
         try:
-            if leave and self.member_id != UNKNOWN_MEMBER_ID and self._coordinator_id is not None:
-                try:
-                    resp = await asyncio.wait_for(
-                        client.send(
-                            self._coordinator_id,
-                            LeaveGroupRequest(self.group_id, self.member_id),
-                            group=ConnectionGroup.COORDINATION,
-                        ),
-                        timeout=5,
-                    )
-                    log.info("Member %s left group %s (error code %s)", self.member_id, self.group_id, resp.error_code)
-                except (TimeoutError, kerrors.KafkaError, OSError) as e:
-                    log.warning("Could not leave group %s cleanly: %s", self.group_id, e)
+            if leave:
+                await self._leave(client, "the consumer is being closed")
         finally:
             self._reset_generation(lose_member_id=True)
             self._coordinator_id = None
             await client.close()
+
+    async def _leave(self, client: AIOKafkaClient, reason: str) -> None:
+        """AbstractCoordinator.maybeLeaveGroup: LeaveGroup if this member has an id and knows its coordinator."""
+        if self.member_id == UNKNOWN_MEMBER_ID or self._coordinator_id is None:
+            return
+        log.info(
+            "Member %s sending LeaveGroup request to coordinator %s due to %s",
+            self.member_id,
+            self._coordinator_id,
+            reason,
+        )
+        try:
+            resp = await asyncio.wait_for(
+                client.send(
+                    self._coordinator_id,
+                    LeaveGroupRequest(self.group_id, self.member_id),
+                    group=ConnectionGroup.COORDINATION,
+                ),
+                timeout=5,
+            )
+            log.info("Member %s left group %s (error code %s)", self.member_id, self.group_id, resp.error_code)
+        except (TimeoutError, kerrors.KafkaError, OSError) as e:
+            log.warning("Could not leave group %s cleanly: %s", self.group_id, e)
+
+    def poll_heartbeat(self) -> None:
+        """The herder is at its poll (between ticks, or waiting for work): resets the poll timer, as
+        AbstractCoordinator.pollHeartbeat does. Away from it longer than rebalance.timeout.ms (a connector's
+        start or task_configs hanging on its database), the member leaves the group so that others take over."""
+        self._last_poll = time.monotonic()
 
     # --- state ---------------------------------------------------------------------------------------------
 
@@ -204,6 +226,7 @@ class WorkerGroupMember:
 
     async def ensure_active(self) -> None:
         """Joins and syncs if needed; returns once an assignment for the current generation reached the listener."""
+        self.poll_heartbeat()
         async with self._lock:
             while self.rejoin_needed():
                 if self._client is None:
@@ -418,6 +441,14 @@ class WorkerGroupMember:
             await asyncio.sleep(interval)
             if self._joining or self._needs_join or self.generation == NO_GENERATION:
                 last_ok = time.monotonic()
+                continue
+            if time.monotonic() - self._last_poll > self.rebalance_timeout_ms / 1000 and self._client is not None:
+                # WorkerCoordinator.handlePollTimeoutExpiry: tell the herder, then leave; it rejoins at its next poll.
+                expired = getattr(self._listener, "on_poll_timeout_expiry", None)
+                if expired is not None:
+                    expired()
+                await self._leave(self._client, "worker poll timeout has expired.")
+                self._reset_generation(lose_member_id=True)
                 continue
             if time.monotonic() - last_ok > self.session_timeout_ms / 1000:
                 # The coordinator has expelled us by now: find it again and rejoin (AbstractCoordinator's

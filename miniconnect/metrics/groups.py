@@ -179,8 +179,8 @@ class WorkerMetrics:
                 self.task_results.record(0.0)
         self.delegate.on_task_state(task, state, trace)
 
-    def on_topic_used(self, connector: str, topic: str) -> None:
-        self.delegate.on_topic_used(connector, topic)
+    def on_topic_used(self, connector: str, topic: str, task: int = 0) -> None:
+        self.delegate.on_topic_used(connector, topic, task)
 
     def on_reconfigure_request(self, connector: str) -> None:
         self.delegate.on_reconfigure_request(connector)

@@ -13,7 +13,8 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,7 @@ class DistributedHerder(Herder):
         self._state = ClusterConfigState()
         self._assignment: Any = None
         self._generation = -1
+        self._current_stage: str | None = None
         self._running_connectors: set[str] = set()
         self._running_tasks: set[TaskId] = set()
         self._running_targets: dict[str, TargetState] = {}
@@ -214,6 +216,7 @@ class DistributedHerder(Herder):
 
     # -- the tick loop --------------------------------------------------------------------------------
     async def _tick(self) -> None:
+        self.member.poll_heartbeat()
         if not self._can_read_configs:
             if await self._read_config_to_end(self.sync_timeout_s):
                 self._can_read_configs = True
@@ -263,6 +266,7 @@ class DistributedHerder(Herder):
         poll = 0.2  # how often to notice that the member needs to rejoin (its heartbeat found a rebalance)
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         while not self._wake.is_set() and not self.member.rejoin_needed() and not self._stopping:
+            self.member.poll_heartbeat()
             left = poll if deadline is None else min(poll, deadline - time.monotonic())
             if left <= 0:
                 break
@@ -271,6 +275,25 @@ class DistributedHerder(Herder):
             except TimeoutError:
                 pass
         self._wake.clear()
+
+    @contextmanager
+    def _stage(self, description: str) -> Iterator[None]:
+        """What the tick loop is doing (Kafka's TickThreadStage), named if the poll timeout expires meanwhile."""
+        self._current_stage = description
+        try:
+            yield
+        finally:
+            self._current_stage = None
+
+    def on_poll_timeout_expiry(self) -> None:
+        log.warning(
+            "worker poll timeout has expired. The last known action being performed by the worker is : %s and may "
+            "contribute to the timeout. Please review the last action (if known) for any corrective actions. One of "
+            "the ways of addressing this can be increasing the rebalance.timeout.ms configuration value. Please note "
+            "that rebalance.timeout.ms also controls the maximum allowed time for each worker to join the group once "
+            "a rebalance has begun so the set value should not be very high",
+            self._current_stage or "not known",
+        )
 
     def wakeup(self) -> None:
         """member.wakeup(): something for the tick loop to do (a request, a config update, a rebalance)."""
@@ -454,7 +477,8 @@ class DistributedHerder(Herder):
             return
         log.info("Starting connector %s", name)
         try:
-            await self.worker.start_connector(name, dict(config), target)
+            with self._stage(f"starting connector {name}"):
+                await self.worker.start_connector(name, dict(config), target)
         except ConnectError as e:  # the FAILED state with its trace was reported
             log.error("Couldn't instantiate connector %s: %s", name, e)
             return
@@ -477,7 +501,8 @@ class DistributedHerder(Herder):
         """reconfigureConnector: the running connector's task configs, written by the leader or sent to it."""
         if self._state.target_state(name) != TargetState.STARTED or not self.worker.is_running(name):
             return
-        new = await self.generate_task_configs(name)
+        with self._stage(f"generating task configs for connector {name}"):
+            new = await self.generate_task_configs(name)
         if new is None:
             return
         if not self._task_configs_changed(name, new):
@@ -555,10 +580,11 @@ class DistributedHerder(Herder):
             log.info("Wasn't able to resume work after last rebalance, can skip stopping connectors and tasks")
             return
         log.info("Rebalance started; stopping %d connectors and %d tasks", len(connectors), len(tasks))
-        await self.worker.stop_tasks(list(tasks))
-        for name in connectors:
-            await self.worker.stop_connector(name)
-            self._running_targets.pop(name, None)
+        with self._stage(f"stopping {len(connectors)} connectors and {len(tasks)} tasks for a rebalance"):
+            await self.worker.stop_tasks(list(tasks))
+            for name in connectors:
+                await self.worker.stop_connector(name)
+                self._running_targets.pop(name, None)
         self._running_connectors.difference_update(connectors)
         self._running_tasks.difference_update(tasks)
         flush = getattr(self.status, "flush", None)

@@ -332,9 +332,9 @@ class Herder(ABC):
         onStartup/onFailure/... take Worker.connectorVersion/taskVersion: null when none is running)."""
         return Status(state, self.worker_id, trace, version=version)
 
-    def on_topic_used(self, connector: str, topic: str) -> None:
+    def on_topic_used(self, connector: str, topic: str, task: int = 0) -> None:
         if self.config["topic.tracking.enable"] and self.raw_config(connector) is not None:
-            self.status.add_topic(connector, topic)
+            self.status.add_topic(connector, topic, task)
 
     def on_reconfigure_request(self, connector: str) -> None:
         """Mode specific: regenerate the connector's task configs."""

@@ -318,7 +318,7 @@ class SinkTaskRunner(TaskRunner):
         topic = batch.topic
         if topic not in self.known_topics:
             self.known_topics.add(topic)
-            self.worker.topic_used(self.id.connector, topic)
+            self.worker.topic_used(self.id.connector, topic, self.id.task)
         kc, vc = self.key_converter, self.value_converter
         headers = batch.headers if self.headers_wanted and any(batch.headers) else None
         try:

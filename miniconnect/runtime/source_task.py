@@ -205,7 +205,7 @@ class SourceTaskRunner(TaskRunner):
                         "Created topic %s with %d partitions for connector %s", topic, new.partitions, self.id.connector
                     )
         self.known_topics.add(topic)
-        self.worker.topic_used(self.id.connector, topic)
+        self.worker.topic_used(self.id.connector, topic, self.id.task)
 
     async def _send(
         self, records: list[SourceRecord], batch: list[ProducerRecord], polled: list[SourceRecord] | None = None

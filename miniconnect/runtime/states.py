@@ -38,8 +38,9 @@ class StatusListener(Protocol):
 
     def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None: ...
 
-    def on_topic_used(self, connector: str, topic: str) -> None:
-        """A task produced to or consumed from this topic for the first time (topic tracking, KIP-558)."""
+    def on_topic_used(self, connector: str, topic: str, task: int = 0) -> None:
+        """Task `task` of the connector produced to or consumed from this topic for the first time (topic
+        tracking, KIP-558)."""
 
     def on_reconfigure_request(self, connector: str) -> None:
         """The connector asked for its task configs to be generated again."""

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 class _NullListener:
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None: ...
     def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None: ...
-    def on_topic_used(self, connector: str, topic: str) -> None: ...
+    def on_topic_used(self, connector: str, topic: str, task: int = 0) -> None: ...
     def on_reconfigure_request(self, connector: str) -> None: ...
 
 
@@ -122,8 +122,8 @@ class Worker:
         if task in self.tasks:
             self.metrics.on_task_state(task, state, trace)
 
-    def topic_used(self, connector: str, topic: str) -> None:
-        self.metrics.on_topic_used(connector, topic)
+    def topic_used(self, connector: str, topic: str, task: int = 0) -> None:
+        self.metrics.on_topic_used(connector, topic, task)
 
     # -- connectors ---------------------------------------------------------------------------------
     async def start_connector(

@@ -57,7 +57,7 @@ class MemoryStatusStore:
         self._topics.pop(name, None)
 
     # -- topic tracking (KIP-558) -----------------------------------------------------------------
-    def add_topic(self, connector: str, topic: str) -> None:
+    def add_topic(self, connector: str, topic: str, task: int = 0) -> None:
         self._topics.setdefault(connector, {})[topic] = None
 
     def topics(self, connector: str) -> list[str]:

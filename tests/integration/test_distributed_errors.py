@@ -199,3 +199,78 @@ def test_work_whose_plugin_a_worker_lacks_fails_there_with_the_class_named(
     finally:
         for w in workers:
             w.stop()
+
+
+STALL_PLUGIN = '''
+"""A source connector whose first task_configs() hangs (as one waiting on an unresponsive database would)."""
+import asyncio
+
+from miniconnect.config.configdef import ConfigDef
+from miniconnect.connector import SourceConnector, SourceTask
+
+STALLED = []
+
+
+class IdleTask(SourceTask):
+    class_name = "example.IdleTask"
+
+    async def start(self, props):
+        pass
+
+    async def poll(self):
+        await self.context.wait(1.0)
+        return None
+
+
+class StallConnector(SourceConnector):
+    class_name = "example.StallConnector"
+    version = "1.0"
+    task_class = IdleTask
+    config_def = ConfigDef()
+
+    async def start(self, props):
+        self.props = dict(props)
+
+    async def task_configs(self, max_tasks):
+        if not STALLED:
+            STALLED.append(True)
+            await asyncio.sleep(float(self.props["stall.s"]))
+        return [dict(self.props)]
+'''
+
+
+def test_a_herder_stalled_past_the_rebalance_timeout_leaves_the_group_and_rejoins(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    """WorkerCoordinator.handlePollTimeoutExpiry: the herder is busy (here in a connector's task_configs) longer
+    than rebalance.timeout.ms; the worker logs Kafka's warning naming what it was doing, leaves the group, and
+    rejoins when the call returns; the connector then runs."""
+    from test_distributed import request, running
+
+    group = f"stall-{_uid()}"
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "stall.py").write_text(STALL_PLUGIN)
+    worker = distributed_worker(
+        tmp_path, kafka_bootstrap, group, {"plugin.path": str(plugins), "rebalance.timeout.ms": "3000"}
+    )
+    try:
+        worker.start(timeout=60)
+        name = f"stall-{_uid()}"
+        config = {"connector.class": "example.StallConnector", "tasks.max": "1", "stall.s": "8"}
+        request(worker, "POST", "/connectors", {"name": name, "config": config}, ok=(201,))
+        wait_for(
+            "the worker to leave on the poll timeout",
+            lambda: "due to worker poll timeout has expired." in worker.log(),
+            [worker],
+            60,
+        )
+        log = worker.log()
+        assert (
+            "worker poll timeout has expired. The last known action being performed by the worker is : generating "
+            f"task configs for connector {name}"
+        ) in log
+        wait_for("the connector running after the rejoin", lambda: running(worker, name, 1), [worker], 90)
+        assert worker.proc is not None and worker.proc.poll() is None
+    finally:
+        worker.stop()

@@ -382,7 +382,7 @@ async def test_stores_read_what_the_jvm_worker_wrote_and_it_reads_ours(kafka_boo
                 try:
                     jvm.wait_for(ours_stopped, 60, "our connector, STOPPED")
                 except TimeoutError:
-                    raise AssertionError(f"status of ours: {last}") from None
+                    raise AssertionError(f"status of ours: {last}\n{jvm.log()[-8000:]}") from None
                 assert jvm.rest("GET", "/connectors/ours/config").json() == dict(
                     source, topic=topic + "-ours", name="ours"
                 )

@@ -98,6 +98,7 @@ class Listener:
         self.connectors: dict[str, tuple[State, str | None]] = {}
         self.tasks: dict[TaskId, tuple[State, str | None]] = {}
         self.topics: set[tuple[str, str]] = set()
+        self.topic_tasks: set[tuple[str, str, int]] = set()
 
     def on_connector_state(self, connector: str, state: State, trace: str | None = None) -> None:
         self.connectors[connector] = (state, trace)
@@ -105,8 +106,9 @@ class Listener:
     def on_task_state(self, task: TaskId, state: State, trace: str | None = None) -> None:
         self.tasks[task] = (state, trace)
 
-    def on_topic_used(self, connector: str, topic: str) -> None:
+    def on_topic_used(self, connector: str, topic: str, task: int = 0) -> None:
         self.topics.add((connector, topic))
+        self.topic_tasks.add((connector, topic, task))
 
     def on_reconfigure_request(self, connector: str) -> None:
         pass
@@ -194,6 +196,7 @@ async def test_source_to_sink_with_offsets_and_commits(worker: Worker) -> None:
     committed = await worker.transport.committed_offsets("connect-sink")
     assert committed[TopicPartition("numbers", 0)] <= 1000
     assert ("src", "numbers") in listener.topics and ("sink", "numbers") in listener.topics
+    assert {("src", "numbers", 0), ("sink", "numbers", 0)} <= listener.topic_tasks  # the reporting task's id
     assert listener.tasks[TaskId("src", 0)] == (State.RUNNING, None)
 
 
