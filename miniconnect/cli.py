@@ -289,14 +289,17 @@ async def run_topics(config: Any, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), stream=sys.stderr, format="[%(asctime)s] %(levelname)s %(message)s (%(name)s)"
-    )
-    from .secrets import install_log_masking
+    from .logcontext import ENV_VAR, configure_logging
 
-    install_log_masking()
+    log_format = os.environ.get(ENV_VAR, "").strip().lower()
+    try:
+        configure_logging(args.log_level, log_format or "text")
+    except ValueError as e:
+        sys.exit(f"{ENV_VAR}: {e}")
     try:
         config = load_worker_config(args.worker_properties, args.override, args.command == "distributed")
+        if not log_format and config["log.format"] != "text":
+            configure_logging(args.log_level, config["log.format"])
         if args.command == "standalone":
             code = asyncio.run(run_standalone(config, args.connectors))
         elif args.command == "distributed":

@@ -16,6 +16,7 @@ import orjson
 from . import __version__
 from .config.configdef import ConfigDef, ConfigValue
 from .data.records import SinkRecord, SourceRecord
+from .metrics.plugin import PluginMetrics
 
 
 class TopicPartition(NamedTuple):
@@ -70,6 +71,7 @@ class TaskContext:
         self.task_id = task_id
         self.config = dict(config)
         self.stopping = asyncio.Event()
+        self.metrics = PluginMetrics()  # the task's own gauges, served on GET /metrics
         self.on_wait: Callable[[str | None], None] | None = None  # set by the worker: shows waits in the status
 
     def report_waiting(self, what: str | None) -> None:

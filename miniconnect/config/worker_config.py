@@ -232,6 +232,35 @@ def _worker_config() -> ConfigDef:
         "HTTPS. An empty or blank string will disable this feature. The default behavior is to use the regular "
         "listener (specified by the 'listeners' property).",
     )
+    d.define(
+        "metrics.listeners",
+        T.LIST,
+        None,
+        custom(_check_admin_listeners, "List of comma-separated URLs, ex: http://localhost:9404."),
+        I.LOW,
+        "miniconnect: where GET /metrics (Prometheus text) is served. Unset: on the REST listeners; an empty "
+        "string: nowhere; URLs: only there (HTTPS keys under metrics.listeners.https., else the worker's ssl.*).",
+    )
+    d.define(
+        "metrics.sample.window.ms",
+        T.LONG,
+        30000,
+        at_least(1),
+        I.LOW,
+        "The window of time a metrics sample is computed over.",
+    )
+    d.define(
+        "metrics.num.samples", T.INT, 2, at_least(1), I.LOW, "The number of samples maintained to compute metrics."
+    )
+    d.define(
+        "log.format",
+        T.STRING,
+        "text",
+        custom(lambda v: None if v in ("text", "json") else "must be text or json", "text or json"),
+        I.LOW,
+        "miniconnect: `json` writes one JSON object per log line (for log shippers); the environment variable "
+        "MINICONNECT_LOG_FORMAT overrides it.",
+    )
     d.define("response.http.headers.config", T.STRING, "", None, I.LOW, "Rules for REST API HTTP response headers")
     d.define(
         "rest.extension.classes",
@@ -397,6 +426,7 @@ _KNOWN_PREFIXES = (
     "header.converter.",
     "listeners.https.",
     "admin.listeners.https.",
+    "metrics.listeners.https.",
     "ssl.",
     "sasl.",
     "security.",

@@ -23,6 +23,7 @@ from ..runtime.seams import WorkerSettings
 from . import connector_plugins, connectors, loggers
 from . import entities as E
 from .basic_auth import BasicAuth, BasicAuthMiddleware
+from .metrics import metrics_route
 from .routing import RestRequest, Route, Router
 
 HEALTH_TIMEOUT_S = 10.0
@@ -233,26 +234,37 @@ def admin_enabled_on_main(config: Any) -> bool:
     return _get(config, "admin.listeners") is None
 
 
+def metrics_enabled_on_main(config: Any) -> bool:
+    """metrics.listeners unset: GET /metrics on the normal listeners; "" or URLs: not there."""
+    return _get(config, "metrics.listeners") is None
+
+
 def create_app(
     herder: Herder,
     config: WorkerSettings,
     admin: bool | None = None,
     main: bool = True,
     auth: BasicAuth | None = None,
+    metrics: bool | None = None,
 ) -> Starlette:
     """The REST app. admin: serve /admin/loggers (default: as `admin.listeners` says for the normal
     listeners); main=False gives an app with only the admin endpoints (for separate admin listeners);
+    metrics: serve GET /metrics (default: as `metrics.listeners` says for the normal listeners);
     auth: the REST extension's authentication, checked after CORS and the response headers, as Jersey's
     filters run inside Jetty's."""
     if admin is None:
         admin = admin_enabled_on_main(config)
+    if metrics is None:
+        metrics = main and metrics_enabled_on_main(config)
     routes: list[Route] = []
     if main:
         routes += ROOT_ROUTES + connectors.ROUTES + connector_plugins.ROUTES
     if admin:
         routes += loggers.ROUTES
     router = Router(routes, herder)
-    app = Starlette(routes=[StarletteRoute("/{path:path}", _Endpoint(router))])
+    # /metrics is plain text for Prometheus, outside Connect's JSON routing (which answers 406 to text/plain)
+    extra = [metrics_route(herder)] if metrics else []
+    app = Starlette(routes=[*extra, StarletteRoute("/{path:path}", _Endpoint(router))])
     if auth is not None:
         app.add_middleware(BasicAuthMiddleware, auth=auth)
     rules = parse_header_rules(_get(config, "response.http.headers.config", ""))

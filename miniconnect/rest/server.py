@@ -38,7 +38,8 @@ def _bind(host: str, port: int) -> socket.socket:
 
 class RestServer:
     """Serves the REST API on every `listeners` entry (default http://:8083, all interfaces); admin endpoints
-    follow `admin.listeners` (unset: on the normal listeners, "": nowhere, URLs: only there)."""
+    follow `admin.listeners` and GET /metrics `metrics.listeners` (unset: on the normal listeners, "": nowhere,
+    URLs: only there)."""
 
     def __init__(self, herder: Any, config: Any):
         self.herder = herder
@@ -57,6 +58,10 @@ class RestServer:
         if admin:
             admin_app = create_app(self.herder, self.config, admin=True, main=False)
             plan += [(admin_app, listener, "admin.listeners.https.") for listener in admin]
+        metrics_value = self.config["metrics.listeners"]
+        if metrics_value:  # GET /metrics only, on listeners of its own
+            metrics_app = create_app(self.herder, self.config, admin=False, main=False, metrics=True)
+            plan += [(metrics_app, listener, "metrics.listeners.https.") for listener in parse_listeners(metrics_value)]
         return plan
 
     def _ssl(self, prefix: str) -> ssl.SSLContext:

@@ -41,6 +41,7 @@ from ..errors import (
     RequestTargetError,
     ServiceUnavailable,
 )
+from ..metrics.groups import RebalanceMetrics
 from ..retry import Backoff
 from ..storage.status import Status
 from ..transport.base import Transport
@@ -54,6 +55,7 @@ from .herder import (
     check_offsets_modifiable,
     patched_config,
 )
+from .runner import worker_metrics_window
 from .states import State, TargetState, TaskId
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ class _Request:
     at: float
     action: Callable[[], Awaitable[Any]]
     future: asyncio.Future[Any] = field(repr=False)
+
+
+_PROTOCOL_NAMES = {0: "EAGER", 1: "COMPATIBLE", 2: "SESSIONED"}  # ConnectProtocolCompatibility by version
 
 
 def _setting(config: Any, key: str, default: Any) -> Any:
@@ -133,6 +138,12 @@ class DistributedHerder(Herder):
         self.unsync_backoff_s = int(_setting(config, "worker.unsync.backoff.ms", 300000)) / 1000
         self.key_ttl_ms = int(_setting(config, "inter.worker.key.ttl.ms", 3600000))
         self.key_algorithm = str(_setting(config, "inter.worker.key.generation.algorithm", "HmacSHA256"))
+        self.rebalance_metrics = RebalanceMetrics(
+            lambda: _PROTOCOL_NAMES.get(self.member.protocol_version, "SESSIONED"),
+            self._leader_url,
+            lambda: self._generation,
+            worker_metrics_window(worker),
+        )
         key_size = _setting(config, "inter.worker.key.size", None)
         self.key_size_bits = int(key_size) if key_size else None
         self.signature_algorithm = str(_setting(config, "inter.worker.signature.algorithm", "HmacSHA256"))
@@ -337,6 +348,7 @@ class DistributedHerder(Herder):
             self.member.request_rejoin()
             return False
         await self._start_work()
+        self.rebalance_metrics.succeeded()
         self._rebalance_resolved = True
         if a.revoked_connectors or a.revoked_tasks:
             a.revoked_connectors.clear()
@@ -600,6 +612,7 @@ class DistributedHerder(Herder):
             self.status.generation = generation  # stamped on the statuses this worker writes, as Kafka does
         self._scheduled_rebalance = _now_ms() + assignment.delay if assignment.delay > 0 else float("inf")
         self._rebalance_resolved = False
+        self.rebalance_metrics.started()
         if self._is_leader():
             self._forget_deleted_statuses()
         self.wakeup()

@@ -83,6 +83,9 @@ class ErrorHandler:
         self.total_retries = 0
         self.deadletterqueue_produce_requests = 0
         self.deadletterqueue_produce_failures = 0
+        self.total_retries = 0  # converter and transform failures are not retried (see the README)
+        self.total_errors_logged = 0
+        self.last_error_timestamp = 0  # ms since the epoch, 0 before the first error
 
     async def start(self, transport: Transport, producer_config: Mapping[str, Any]) -> None:
         """DeadLetterQueueReporter.createAndSetup: the DLQ topic (1 partition) created if missing, a producer."""
@@ -146,7 +149,9 @@ class ErrorHandler:
         """One failed record: reported, then skipped (tolerance all) or raised as Kafka's 'Tolerance exceeded'."""
         self.total_record_failures += 1
         self.total_record_errors += 1
+        self.last_error_timestamp = int(time.time() * 1000)
         if self.log_enable:
+            self.total_errors_logged += 1
             log.error(
                 "Error encountered in task %s. %s",
                 self.task_id,

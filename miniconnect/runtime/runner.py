@@ -14,6 +14,9 @@ from operator import is_not
 from typing import Any
 
 from ..connector import Task, TaskContext
+from ..logcontext import connector_context, set_task_context
+from ..metrics.groups import TaskMetrics
+from ..metrics.stats import DEFAULT_WINDOW, MetricWindow
 from ..retry import describe, is_retriable
 from ..secrets import mask
 from .states import State, TaskId
@@ -39,11 +42,19 @@ def all_null(items: Iterable[Any]) -> bool:
     return not any(map(is_not, items, repeat(None)))
 
 
+def worker_metrics_window(worker: Any) -> MetricWindow:
+    """The worker's sampling settings (metrics.sample.window.ms, metrics.num.samples) for a task's sensors."""
+    metrics = getattr(worker, "metrics", None)
+    return getattr(metrics, "window", DEFAULT_WINDOW)
+
+
 def format_trace(exc: BaseException) -> str:
     return mask("".join(traceback.format_exception(exc)).rstrip())
 
 
 class TaskRunner(ABC):
+    metrics: TaskMetrics
+
     def __init__(self, task_id: TaskId, task: Task, task_config: dict[str, str], worker: Any):
         self.id = task_id
         self.task = task
@@ -78,6 +89,7 @@ class TaskRunner(ABC):
         self._main = asyncio.create_task(self._run(), name=f"task-{self.id}")
 
     async def _run(self) -> None:
+        set_task_context(self.id.connector, self.id.task)  # this asyncio task's log lines: [name|task-N]
         try:
             relax_gc()
             await self.task.start(dict(self.task_config))
@@ -161,6 +173,7 @@ class TaskRunner(ABC):
             return
         done, _ = await asyncio.wait({self._main}, timeout=timeout)
         if not done:
-            log.warning("Graceful stop of task %s failed within %.1f s; cancelling it", self.id, timeout)
+            with connector_context(self.id.connector, self.id.task):
+                log.warning("Graceful stop of task %s failed within %.1f s; cancelling it", self.id, timeout)
             self._main.cancel()
             await asyncio.wait({self._main}, timeout=max(timeout, 1.0))

@@ -16,6 +16,7 @@ from ..converters.simple_header import SimpleHeaderConverter
 from ..data.columns import ColumnBatch
 from ..data.records import Header, SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
+from ..metrics.groups import SinkTaskMetrics
 from ..retry import Backoff, describe, is_retriable
 from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
@@ -28,7 +29,7 @@ from .error_handling import (
     ErrorPath,
     Original,
 )
-from .runner import TaskRunner, all_null
+from .runner import TaskRunner, all_null, worker_metrics_window
 from .sink_columns import ColumnConverter, columns_enabled
 from .states import TaskId
 
@@ -96,6 +97,8 @@ class _Originals:
 
 
 class SinkTaskRunner(TaskRunner):
+    metrics: SinkTaskMetrics
+
     def __init__(
         self,
         task_id: TaskId,
@@ -112,6 +115,7 @@ class SinkTaskRunner(TaskRunner):
         header_converter: Converter | None = None,
     ):
         self.errors = ErrorHandler(task_id, connector_config, sink=True)
+        self.metrics = SinkTaskMetrics(task_id, worker_metrics_window(worker))
         super().__init__(task_id, task, task_config, worker)
         self.errors.stopping = self.context.stopping
         self.task: SinkTask = task
@@ -247,6 +251,7 @@ class SinkTaskRunner(TaskRunner):
                         if put.done():
                             break
                         continue
+                    self.metrics.record_read(got)
                     if not ahead:
                         limit = self._batch_limit(chunk)
                     ahead += chunk
@@ -347,6 +352,7 @@ class SinkTaskRunner(TaskRunner):
         self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: list[ColumnBatch] | None
     ) -> None:
         self._originals = _Originals(raw)
+        started = time.monotonic()
         if columns is not None and await self.task.put_columns(columns):
             self._by_records = 0
         else:
@@ -354,10 +360,12 @@ class SinkTaskRunner(TaskRunner):
             if records is None:  # the task refused the columns: the records, through the error handler if needed
                 records = await self._convert_all(raw)
             await self._deliver(list(chain.from_iterable(records)))
+        self.metrics.record_put(sum(map(len, raw)), (time.monotonic() - started) * 1000)
         await self.errors.flush()  # the DLQ has the failed records before their offsets can be committed
         current = self.current
         for batch in raw:  # a partition's batches come in offset order: the last one's end wins
             current[TopicPartition(batch.topic, batch.partition)] = batch.offsets[-1] + 1
+        self.metrics.record_active(current, self.committed)
 
     async def _settle_put(self) -> bool:
         """Waits for a put() in flight (rebalance callbacks run inside the read-ahead poll); False if it failed."""
@@ -373,6 +381,7 @@ class SinkTaskRunner(TaskRunner):
         raw = await self.consumer.poll_batches(want, 500)
         got = count = sum(map(len, raw))
         if count < want or self.max_batch <= want:
+            self.metrics.record_read(count)
             return raw
         limit = self._batch_limit(raw)
         raw = list(raw)
@@ -382,6 +391,7 @@ class SinkTaskRunner(TaskRunner):
             got = sum(map(len, last))
             count += got
             raw += last
+        self.metrics.record_read(count)
         return raw
 
     def _batch_limit(self, first: list[RecordBatch]) -> int:
@@ -562,7 +572,7 @@ class SinkTaskRunner(TaskRunner):
 
     async def commit(self, partitions: set[TopicPartition] | None = None) -> None:
         """pre_commit (which flushes) and commit what the task says is safe, for the given or all partitions."""
-        self.last_commit = time.monotonic()
+        started = self.last_commit = time.monotonic()
         current = {tp: o for tp, o in self.current.items() if partitions is None or tp in partitions}
         if not current:
             return
@@ -577,13 +587,18 @@ class SinkTaskRunner(TaskRunner):
                 # Like Kafka's WorkerSinkTask: the records stay uncommitted and are delivered again after a
                 # rebalance, or committed at the next interval; the task keeps running.
                 log.warning("Task %s: commit of offsets failed (%s); will retry", self.id, e)
+                self.metrics.record_commit((time.monotonic() - started) * 1000, False)
                 return
             self.committed.update(safe)
+            self.metrics.record_active(self.current, self.committed)
+        # nothing new to commit counts as a completed commit, as in WorkerSinkTask.commitOffsets
+        self.metrics.record_commit((time.monotonic() - started) * 1000, True)
 
     async def _on_assigned(self, partitions: list[TopicPartition]) -> None:
         self._rebalances += 1
         await self._settle_put()
         self.context.assignment.update(partitions)
+        self.metrics.partition_count = len(self.context.assignment)
         await self.task.open(list(partitions))
 
     async def _on_revoked(self, partitions: list[TopicPartition]) -> None:
@@ -597,6 +612,8 @@ class SinkTaskRunner(TaskRunner):
             self.current.pop(tp, None)
             self.committed.pop(tp, None)
         self.context.assignment.difference_update(partitions)
+        self.metrics.partition_count = len(self.context.assignment)
+        self.metrics.record_active(self.current, self.committed)
         await self.task.close(list(partitions))
 
     async def shutdown(self) -> None:

@@ -15,12 +15,19 @@ from ..converters.base import Converter, reads_headers
 from ..converters.simple_header import SimpleHeaderConverter
 from ..data.records import Header, SourceRecord, field_getter
 from ..errors import RetriableError
+from ..metrics.groups import SourceTaskMetrics
 from ..retry import Backoff, describe, retry
 from ..storage.base import OffsetBackingStore
 from ..transforms.chain import TransformationChain
 from ..transport.base import ProducerRecord, Transport, producer_records
 from .error_handling import HEADER_CONVERTER, KEY_CONVERTER, TRANSFORMATION, VALUE_CONVERTER, ErrorHandler
-from .runner import GC_GEN0_THRESHOLD, TaskRunner, all_null, relax_gc  # noqa: F401 (re-exported)
+from .runner import (  # noqa: F401 (GC_GEN0_THRESHOLD, relax_gc re-exported)
+    GC_GEN0_THRESHOLD,
+    TaskRunner,
+    all_null,
+    relax_gc,
+    worker_metrics_window,
+)
 from .states import TaskId
 
 _TOPIC, _PARTITION, _TIMESTAMP, _HEADERS, _KEY, _KEY_SCHEMA, _VALUE, _VALUE_SCHEMA, _SOURCE_PARTITION = (
@@ -59,6 +66,8 @@ class StoreOffsetReader(OffsetStorageReader):
 
 
 class SourceTaskRunner(TaskRunner):
+    metrics: SourceTaskMetrics
+
     def __init__(
         self,
         task_id: TaskId,
@@ -76,6 +85,7 @@ class SourceTaskRunner(TaskRunner):
         header_converter: Converter | None = None,
     ):
         self.reader = StoreOffsetReader(offsets, task_id.connector)
+        self.metrics = SourceTaskMetrics(task_id, worker_metrics_window(worker))
         super().__init__(task_id, task, task_config, worker)
         self.task: SourceTask = task
         self.connector_config = connector_config
@@ -113,7 +123,11 @@ class SourceTaskRunner(TaskRunner):
             while not self.context.stopping.is_set():
                 if not await self.wait_if_paused():
                     break
+                started = time.monotonic()
                 records = await self._poll()
+                if records is not None:  # per batch, as AbstractWorkerSourceTask.recordPollReturned
+                    self.metrics.record_poll(len(records), (time.monotonic() - started) * 1000)
+                    self.metrics.record_batch(len(records))
                 if records:
                     polled = records
                     if type(records) is EncodedRecords:
@@ -274,6 +288,7 @@ class SourceTaskRunner(TaskRunner):
         left out some of `records`) count as acknowledged."""
         if type(records) is EncodedRecords:
             await self._send_batch(batch)
+            self.metrics.record_write(len(records), len(batch))
             self.acked[partition_key(records.source_partition)] = records.source_offset
             self._flush_soon()
             return
@@ -281,6 +296,7 @@ class SourceTaskRunner(TaskRunner):
             records = [r for r, b in zip(records, batch) if b is not None]
             batch = [b for b in batch if b is not None]
         metadata = await self._send_batch(batch) if batch else []
+        self.metrics.record_write(len(polled if polled is not None else records), len(batch))
         if self._commits_records:
             for r, m in zip(records, metadata):
                 await self.task.commit_record(r, (m.topic, m.partition, m.offset))
@@ -347,8 +363,9 @@ class SourceTaskRunner(TaskRunner):
 
     async def flush_offsets(self) -> None:
         async with self._flush_lock:
-            self.last_flush = time.monotonic()
+            started = self.last_flush = time.monotonic()
             if not self.acked:
+                self.metrics.record_commit(0.0, True)  # nothing new is a successful commit, as in WorkerSourceTask
                 return
             pending, self.acked = self.acked, {}
             try:
@@ -362,7 +379,9 @@ class SourceTaskRunner(TaskRunner):
                 )
             except BaseException:
                 self.acked = {**pending, **self.acked}  # kept for the next flush: newer offsets win
+                self.metrics.record_commit((time.monotonic() - started) * 1000, False)
                 raise
+            self.metrics.record_commit((time.monotonic() - started) * 1000, True)
         await self.task.commit()
 
     async def shutdown(self) -> None:

@@ -20,6 +20,9 @@ from ..connector import (
     SourceTask,
 )
 from ..errors import ConnectError
+from ..logcontext import connector_context, set_connector_context
+from ..metrics.groups import WorkerMetrics
+from ..metrics.stats import MetricWindow
 from ..plugins import plugin_version
 from ..retry import describe
 from ..secrets import remember_config
@@ -81,7 +84,9 @@ class Worker:
         self.plugins = plugins
         self.transport = transport
         self.offsets = offsets
-        self.listener: StatusListener = listener or _NullListener()
+        self.metrics = WorkerMetrics(listener or _NullListener(), _metric_window(config))
+        self.metrics.tasks = lambda: self.tasks
+        self.started_at_ms = time.time() * 1000
         self.worker_id: str = config.worker_id_host_port()
         self.connectors: dict[str, WorkerConnector] = {}
         self.tasks: dict[TaskId, TaskRunner] = {}
@@ -91,6 +96,15 @@ class Worker:
         originals = cast(Mapping[str, Any], getattr(config, "originals", config))
         self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
         remember_config(originals)
+
+    @property
+    def listener(self) -> StatusListener:
+        """The herder's listener; the worker reports through self.metrics, which records and forwards to it."""
+        return cast(StatusListener, self.metrics.delegate)
+
+    @listener.setter
+    def listener(self, listener: StatusListener | None) -> None:
+        self.metrics.delegate = listener or _NullListener()
 
     async def start(self) -> None:
         log.info("Worker %s started", self.worker_id)
@@ -114,10 +128,10 @@ class Worker:
     # -- reports from runners ----------------------------------------------------------------------
     def report_task(self, task: TaskId, state: State, trace: str | None = None) -> None:
         if task in self.tasks:
-            self.listener.on_task_state(task, state, trace)
+            self.metrics.on_task_state(task, state, trace)
 
     def topic_used(self, connector: str, topic: str, task: int = 0) -> None:
-        self.listener.on_topic_used(connector, topic, task)
+        self.metrics.on_topic_used(connector, topic, task)
 
     # -- auto-restarts ------------------------------------------------------------------------------
     def task_ended(self, runner: TaskRunner) -> None:
@@ -131,7 +145,7 @@ class Worker:
             return
         delay, outage = plan
         if outage:
-            self.listener.on_task_state(
+            self.metrics.on_task_state(
                 tid, State.RUNNING, f"Waiting for an outage to end (task restarts in {delay:.1f} s): {describe(error)}"
             )
         connector_config, task_config, target = runner.restart_configs
@@ -156,7 +170,7 @@ class Worker:
         async def restart() -> None:
             if self.connectors.get(wc.name) is wc:
                 await self.start_connector(wc.name, wc.config, wc.target, wait=None, auto=True)
-                self.listener.on_reconfigure_request(wc.name)  # its task configs may have changed meanwhile
+                self.metrics.on_reconfigure_request(wc.name)  # its task configs may have changed meanwhile
 
         self.restarter.start(wc.name, f"connector {wc.name}", error, delay, restart)
 
@@ -177,6 +191,8 @@ class Worker:
             await self.stop_connector(name, auto=auto)
         if not auto:
             self.restarter.forget(name)
+        if target != TargetState.STOPPED:
+            self.metrics.connector_starting(name)
         try:
             cls = self.plugins.resolve_connector(config.get("connector.class", ""))
             instance: Connector = cls()
@@ -187,12 +203,12 @@ class Worker:
             instance.context = context
             resolved = self.transform(config, cls)
         except Exception as e:
-            self.listener.on_connector_state(name, State.FAILED, format_trace(e))
+            self.metrics.on_connector_state(name, State.FAILED, format_trace(e))
             raise ConnectError(f"Failed to start connector {name}: {e}") from e
         wc = WorkerConnector(name, dict(config), instance, context, target)
         self.connectors[name] = wc
         if target == TargetState.STOPPED:
-            self.listener.on_connector_state(name, State.STOPPED)
+            self.metrics.on_connector_state(name, State.STOPPED)
             return True
         wc.starting = asyncio.create_task(self._start_instance(wc, resolved), name=f"connector-start-{name}")
         if wait is not None:
@@ -201,7 +217,7 @@ class Worker:
                 wc.detached = True
                 wc.starting.add_done_callback(lambda t: t.cancelled() or t.exception())  # reported as FAILED
                 log.info("Connector %s is still starting; it goes on in the background", name)
-                self.listener.on_connector_state(name, State.UNASSIGNED)  # not started yet, as Connect says
+                self.metrics.on_connector_state(name, State.UNASSIGNED)  # not started yet, as Connect says
                 return False
         await wc.starting
         return True
@@ -209,12 +225,13 @@ class Worker:
     async def _start_instance(self, wc: WorkerConnector, config: dict[str, str]) -> None:
         """Starts the connector with `config` (its config providers resolved)."""
         assert wc.instance is not None
+        set_connector_context(wc.name)  # this asyncio task (and what the connector starts in it): [name|worker]
         try:
             await wc.instance.start(config)
         except Exception as e:
             log.error("Connector %s failed to start", wc.name, exc_info=e)
             if self.connectors.get(wc.name) is wc:
-                self.listener.on_connector_state(wc.name, State.FAILED, format_trace(e))
+                self.metrics.on_connector_state(wc.name, State.FAILED, format_trace(e))
                 self._connector_failed(wc, e)
             raise ConnectError(f"Failed to transition connector {wc.name} to state STARTED") from e
         wc.started = True
@@ -223,21 +240,22 @@ class Worker:
         log.info(
             "Connector %s (%s) started%s", wc.name, wc.config.get("connector.class"), " and paused" if paused else ""
         )
-        self.listener.on_connector_state(wc.name, State.PAUSED if paused else State.RUNNING)
+        self.metrics.on_connector_state(wc.name, State.PAUSED if paused else State.RUNNING)
         if wc.detached:  # nobody waits to generate the task configs
-            self.listener.on_reconfigure_request(wc.name)
+            self.metrics.on_reconfigure_request(wc.name)
 
     async def _watch(self, wc: WorkerConnector) -> None:
         """Forwards the connector's reconfiguration requests and background errors to the herder."""
         assert wc.context is not None
+        set_connector_context(wc.name)
         while True:
             await wc.context.reconfiguration_requested.wait()
             wc.context.reconfiguration_requested.clear()
             if wc.context.error is not None:
-                self.listener.on_connector_state(wc.name, State.FAILED, format_trace(wc.context.error))
+                self.metrics.on_connector_state(wc.name, State.FAILED, format_trace(wc.context.error))
                 self._connector_failed(wc, wc.context.error)
                 return
-            self.listener.on_reconfigure_request(wc.name)
+            self.metrics.on_reconfigure_request(wc.name)
 
     async def stop_connector(self, name: str, auto: bool = False) -> None:
         if not auto:
@@ -245,17 +263,19 @@ class Worker:
         wc = self.connectors.pop(name, None)
         if wc is None:
             return
+        self.metrics.connector_removed(name)
         if wc.starting is not None and not wc.starting.done():
             wc.starting.cancel()
             await asyncio.wait({wc.starting})
         if wc.watcher is not None:
             wc.watcher.cancel()
-        if wc.started and wc.instance is not None:
-            try:
-                await asyncio.wait_for(wc.instance.stop(), self.graceful_timeout)
-            except Exception as e:
-                log.error("Connector %s failed to stop cleanly", name, exc_info=e)
-        log.info("Connector %s stopped", name)
+        with connector_context(name):
+            if wc.started and wc.instance is not None:
+                try:
+                    await asyncio.wait_for(wc.instance.stop(), self.graceful_timeout)
+                except Exception as e:
+                    log.error("Connector %s failed to stop cleanly", name, exc_info=e)
+            log.info("Connector %s stopped", name)
 
     def is_running(self, name: str) -> bool:
         wc = self.connectors.get(name)
@@ -279,7 +299,8 @@ class Worker:
         if wc is None or wc.instance is None or not wc.started:
             raise ConnectError(f"Connector {name} is not running")
         max_tasks = int(wc.config.get("tasks.max", "1"))
-        configs = await wc.instance.task_configs(max_tasks)
+        with connector_context(name):
+            configs = await wc.instance.task_configs(max_tasks)
         enforce = wc.config.get("tasks.max.enforce", "true").lower() != "false"
         if len(configs) > max_tasks and enforce:
             raise ConnectError(
@@ -308,7 +329,7 @@ class Worker:
             runner = self.tasks[tid]
             runner.pause() if target == TargetState.PAUSED else runner.resume()
         if wc is not None and wc.started:
-            self.listener.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
+            self.metrics.on_connector_state(name, State.PAUSED if target == TargetState.PAUSED else State.RUNNING)
 
     # -- tasks --------------------------------------------------------------------------------------
     async def start_task(
@@ -328,7 +349,8 @@ class Worker:
             runner = self._build_runner(task, connector_config, task_config)
         except Exception as e:
             log.error("Failed to start task %s", task, exc_info=e)
-            self.listener.on_task_state(task, State.FAILED, format_trace(e))
+            self.metrics.task_start_failed()
+            self.metrics.on_task_state(task, State.FAILED, format_trace(e))
             return
         runner.restart_configs = (connector_config, task_config, target)
         self.tasks[task] = runner
@@ -411,6 +433,14 @@ class Worker:
         for t in tasks:
             if self.tasks.pop(t, None) is not None:
                 log.info("Task %s stopped", t)
+
+
+def _metric_window(config: Any) -> MetricWindow:
+    """metrics.sample.window.ms and metrics.num.samples, Kafka's defaults when the config does not define them."""
+    try:
+        return MetricWindow(config["metrics.sample.window.ms"], config["metrics.num.samples"])
+    except (KeyError, TypeError):
+        return MetricWindow()
 
 
 def _prefixed(config: dict[str, str], prefix: str) -> dict[str, str]:

@@ -33,6 +33,10 @@ class JdbcDbWriter:
         self.writer: Writer | None = writer
         self.buffer = RecordBuffer(cfg, writer)
         self.structure = DbStructure(cfg, writer, tz, nanos)
+        # rows committed per (table, statement kind: insert, upsert, update, delete), for the task's metrics;
+        # counted per statement into the open transaction's tally, added up once it committed
+        self.rows_written: dict[tuple[str, str], int] = {}
+        self._tally: dict[tuple[str, str], int] = {}
 
     def forget_tables(self) -> None:
         """Table metadata and plans are read again (after a failure they may be stale)."""
@@ -42,6 +46,7 @@ class JdbcDbWriter:
         """One transaction for the records, rolled back if any of them fails."""
         writer = self.writer
         assert self.cfg is not None and writer is not None
+        self._tally = {}
         try:
             await writer.connect(wait)
             segments = self.buffer.batches(records)
@@ -55,6 +60,9 @@ class JdbcDbWriter:
             for seg in segments:
                 await self._write_segment(seg, seg is segments[-1])
             await writer.commit()
+            written = self.rows_written
+            for key, n in self._tally.items():
+                written[key] = written.get(key, 0) + n
         except BaseException:
             await self._rollback()
             raise
@@ -87,6 +95,8 @@ class JdbcDbWriter:
         size = cfg.batch_size or (end - start) or 1
         nkeys = len(plan.keys)
         keys, values = plan.db_cols[:nkeys], plan.db_cols[nkeys:]
+        tally = self._tally
+        counted = (st.name, "delete" if delete else cfg.insert_mode)
         for lo in range(start, end, size):
             hi = min(end, lo + size)
             rows = seg.rows[lo:hi] if (lo, hi) != (0, len(seg.rows)) else seg.rows
@@ -95,6 +105,7 @@ class JdbcDbWriter:
                     if plan.key_convs:
                         rows = convert_rows(rows, plan.key_convs)
                     await w.executemany(w.delete_sql(st.tid, keys), rows)
+                    tally[counted] = tally.get(counted, 0) + len(rows)
                     continue
                 if plan.checks:
                     check_classes(rows, plan.checks)
@@ -114,6 +125,7 @@ class JdbcDbWriter:
                     await w.executemany(
                         w.update_sql(st.tid, keys, values), [tuple(r[nkeys:]) + tuple(r[:nkeys]) for r in rows]
                     )
+                tally[counted] = tally.get(counted, 0) + len(rows)
             except Exception as e:
                 if is_data_error(e):
                     raise locate(seg, lo, hi, e, w.display(st.tid)) from e

@@ -56,6 +56,14 @@ class JdbcSinkTask(SinkTask):
         )
         self.remaining_retries = cfg.max_retries
         self.db = JdbcDbWriter(cfg, self.writer, self.tz, self.nanos)
+        metrics = getattr(getattr(self, "context", None), "metrics", None)
+        if metrics is not None:  # rows committed per table and statement kind, read at each scrape
+            db = self.db
+            metrics.add_gauge(
+                "jdbc-sink-task-metrics",
+                "rows-written-total",
+                lambda: [({"table": t, "statement": kind}, n) for (t, kind), n in list(db.rows_written.items())],
+            )
         log.info(
             "JDBC sink task starting: %s, insert.mode=%s, pk.mode=%s", jdbc.redacted(), cfg.insert_mode, cfg.pk_mode
         )

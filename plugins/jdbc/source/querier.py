@@ -116,6 +116,9 @@ class Querier:
         self.schema_name = table.table if table else None
         self.last_update = 0.0  # loop.time() of the end of the last run
         self.failures = 0
+        self.last_rows = 0  # rows returned by the last run, and by all runs (the task's metrics)
+        self.rows_total = 0
+        self.name = table.fqn if table else "query"
         self._sql: tuple[str, str] | None = None
         self._logged_sql: str | None = None
         self._bound_kind: str | None = None
@@ -199,7 +202,7 @@ class Querier:
                 detail = why
         if kind != self._bound_kind:
             self._bound_kind = kind
-            name = self.table.fqn if self.table else "query"
+            name = self.name
             if kind == "transactions":
                 log.info(
                     "Upper timestamp bound for %s: the start of the oldest open transaction (and database time "

@@ -120,6 +120,7 @@ class JdbcSourceTask(SourceTask):
             q.build_sql()  # a name that cannot be written into SQL fails the task here, before any query
         if tables:
             await self._check_columns(tables[0], self.queriers[0])
+        self._register_metrics()
         buffer = cfg["max.buffer.size"] or 4 * batch
         self._queue = asyncio.Queue(max(1, buffer // batch))
         self._reader = asyncio.create_task(self._read_loop(), name=f"jdbc-source-reader-{self.context.task_id}")
@@ -139,6 +140,21 @@ class JdbcSourceTask(SourceTask):
         self.arrow = ArrowReader(jdbc)
         for q in self.queriers:
             q.arrow, q.envelope = self.arrow, envelope
+
+    def _register_metrics(self) -> None:
+        """Per table, read at scrape time: rows returned in all and by the last query, the offset reached."""
+        metrics = getattr(self.context, "metrics", None)
+        if metrics is None:
+            return
+        group, queriers = "jdbc-source-task-metrics", self.queriers
+
+        def per_table(read: Any) -> Any:
+            return lambda: [({"table": q.name}, v) for q in queriers if (v := read(q)) is not None]
+
+        metrics.add_gauge(group, "rows-total", per_table(lambda q: q.rows_total))
+        metrics.add_gauge(group, "last-poll-rows", per_table(lambda q: q.last_rows))
+        metrics.add_gauge(group, "last-incrementing-offset", per_table(lambda q: _number(q.inc)))
+        metrics.add_gauge(group, "last-timestamp-ms", per_table(lambda q: None if q.ts_ns is None else q.ts_ns / 1e6))
 
     async def _stored_offsets(self, tables: list[TableId] | None) -> dict[str | None, dict[str, Any]]:
         """V1 partition first, then the legacy V0 `{"table": bare}`; query mode `{"query":"query"}`."""
@@ -198,7 +214,8 @@ class JdbcSourceTask(SourceTask):
                         return
                     continue
                 try:
-                    await q.run(queue.put)
+                    q.last_rows = await q.run(queue.put)
+                    q.rows_total += q.last_rows
                     if q.failures:
                         q.failures = 0
                         if not any(other.failures for other in self.queriers):
@@ -209,7 +226,7 @@ class JdbcSourceTask(SourceTask):
                     if not is_transient(e) or isinstance(e, ConfigError):
                         raise
                     q.failures += 1
-                    name = q.table.fqn if q.table else "query"
+                    name = q.name
                     if 0 < retries <= q.failures:
                         raise ConnectError(f"Failed to query table after retries: {name}: {e}") from e
                     what = f"Failed to run query for table {name} (attempt {q.failures}): {describe(e)}; retrying"
@@ -268,3 +285,11 @@ class JdbcSourceTask(SourceTask):
             await self.db.close()
         if self.arrow is not None:
             await self.arrow.stop()
+
+
+def _number(value: Any) -> float | None:
+    """An incrementing offset as a gauge value (None when the column is not numeric)."""
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
