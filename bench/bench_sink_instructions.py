@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import site as pysite
 import subprocess
 import sys
 import tempfile
@@ -27,8 +28,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SITECUSTOMIZE = """
-import os, sys
-if "standalone" in sys.argv and not os.environ.get("MINICONNECT_UNDER_VALGRIND"):
+import os, site, sys
+if os.environ.get("MINICONNECT_UNDER_VALGRIND"):
+    # The virtual environment's packages (valgrind runs its base interpreter), ahead of the system's own ones
+    # (an older orjson there lacks what the converters use), right after this directory (--tree's checkout).
+    before = list(sys.path)
+    for d in {site_dirs!r}:
+        site.addsitedir(d)
+    added = [p for p in sys.path if p not in before]
+    at = before.index(os.path.dirname(os.path.abspath(__file__))) + 1
+    sys.path[:] = before[:at] + added + before[at:]
+elif "standalone" in sys.argv:
     os.environ["MINICONNECT_UNDER_VALGRIND"] = "1"
     os.execv({valgrind!r}, ["valgrind", "--tool=cachegrind", "--cache-sim=" + os.environ["MINICONNECT_CACHE_SIM"],
                             "--cachegrind-out-file=" + os.environ["MINICONNECT_CACHEGRIND_OUT"],
@@ -63,7 +73,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-instr-") as tmp:
         site = Path(tmp) / "site"
         site.mkdir()
-        (site / "sitecustomize.py").write_text(SITECUSTOMIZE.format(valgrind=valgrind, python=python))
+        (site / "sitecustomize.py").write_text(
+            SITECUSTOMIZE.format(valgrind=valgrind, python=python, site_dirs=pysite.getsitepackages())
+        )
         if args.tree is not None:
             tree = args.tree.resolve()
             for name, target in (("miniconnect", tree / "miniconnect"), ("miniconnect_plugins", tree / "plugins")):
