@@ -136,6 +136,8 @@ class ConnectCollector:
             f.add(group, f"{kind}-startup-failure-total", agg, failures)
             f.add(group, f"{kind}-startup-success-percentage", agg, results.frequency(True))
             f.add(group, f"{kind}-startup-failure-percentage", agg, results.frequency(False))
+        # miniconnect's own: connectors and tasks restarted by the worker after a failure (Kafka has no auto-restart)
+        f.add(group, "auto-restart-total", agg, worker.restarter.restarts)
         for connector in sorted({t.connector for t in worker.tasks}):
             states = [_status(s) for s in wm.task_states(connector)]
             labels = {"connector": connector}

@@ -39,6 +39,13 @@ def test_failed_task_restarts_by_itself(tmp_path: Path) -> None:
         assert sink_task(worker)["state"] == "RUNNING"
         log = worker.log()
         assert "Auto-restart of task sink-0 in" in log and "No such file or directory" in log  # names the failure
+        metrics = worker.rest("GET", "/metrics").text
+        restarts = next(
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("kafka_connect_connect_worker_metrics_auto_restart_total")
+        )
+        assert restarts >= 1, metrics
     finally:
         worker.stop()
 
