@@ -83,7 +83,6 @@ class ErrorHandler:
         self.total_retries = 0
         self.deadletterqueue_produce_requests = 0
         self.deadletterqueue_produce_failures = 0
-        self.total_retries = 0  # converter and transform failures are not retried (see the README)
         self.total_errors_logged = 0
         self.last_error_timestamp = 0  # ms since the epoch, 0 before the first error
 
