@@ -355,12 +355,15 @@ class SinkTaskRunner(TaskRunner):
         started = time.monotonic()
         if columns is not None and await self.task.put_columns(columns):
             self._by_records = 0
+            sent = sum(map(len, raw))
         else:
             self._by_records += 1
             if records is None:  # the task refused the columns: the records, through the error handler if needed
                 records = await self._convert_all(raw)
-            await self._deliver(list(chain.from_iterable(records)))
-        self.metrics.record_put(sum(map(len, raw)), (time.monotonic() - started) * 1000)
+            flat = list(chain.from_iterable(records))  # without the records errors left out
+            await self._deliver(flat)
+            sent = len(flat)
+        self.metrics.record_put(sent, (time.monotonic() - started) * 1000)
         await self.errors.flush()  # the DLQ has the failed records before their offsets can be committed
         current = self.current
         for batch in raw:  # a partition's batches come in offset order: the last one's end wins

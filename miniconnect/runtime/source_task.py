@@ -126,8 +126,9 @@ class SourceTaskRunner(TaskRunner):
                 started = time.monotonic()
                 records = await self._poll()
                 if records is not None:  # per batch, as AbstractWorkerSourceTask.recordPollReturned
-                    self.metrics.record_poll(len(records), (time.monotonic() - started) * 1000)
-                    self.metrics.record_batch(len(records))
+                    count = len(records.values) if type(records) is EncodedRecords else len(records)
+                    self.metrics.record_poll(count, (time.monotonic() - started) * 1000)
+                    self.metrics.record_batch(count)
                 if records:
                     polled = records
                     if type(records) is EncodedRecords:
@@ -288,7 +289,7 @@ class SourceTaskRunner(TaskRunner):
         left out some of `records`) count as acknowledged."""
         if type(records) is EncodedRecords:
             await self._send_batch(batch)
-            self.metrics.record_write(len(records), len(batch))
+            self.metrics.record_write(len(records.values), len(batch))
             self.acked[partition_key(records.source_partition)] = records.source_offset
             self._flush_soon()
             return

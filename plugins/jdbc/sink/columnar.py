@@ -60,6 +60,9 @@ async def put_columns(db: JdbcDbWriter, batches: list[ColumnBatch], wait: Callab
         for i, (st, plan, frame) in enumerate(frames):
             await _write(db, st, plan, frame, i == len(frames) - 1)
         await writer.commit()
+        written = db.rows_written  # the rows-written-total gauge, as the record path counts once committed
+        for st, _, frame in frames:
+            written[(st.name, cfg.insert_mode)] = written.get((st.name, cfg.insert_mode), 0) + len(frame)
     except Exception as e:
         await db._rollback()
         log.debug("columns not written, going record by record: %s", e)
