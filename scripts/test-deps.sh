@@ -49,10 +49,14 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 # The tests must import this checkout, not an older copy installed by `pip install .` (e.g. the quick start).
 installed="$(cd / && "$VENV/bin/python" -c 'import os, miniconnect_plugins, aiokafka, asyncpg, aiomysql, pytest, pytest_asyncio, pytest_timeout, httpx, hypothesis, ruff, mypy; print(os.path.dirname(os.path.dirname(os.path.abspath(miniconnect_plugins.__file__))))' 2>/dev/null || true)"
-if [ "$installed" != "$REPO_DIR" ]; then
+# A changed pyproject.toml (a new dependency pulled with the code) installs again: its hash is stamped in .venv.
+stamp="$VENV/.miniconnect-pyproject.sha256"
+want="$(sha256sum "$REPO_DIR/pyproject.toml" | cut -d' ' -f1)"
+if [ "$installed" != "$REPO_DIR" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "pip install -e '.[test]' into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   "$VENV/bin/python" -m pip install -q -e "$REPO_DIR[test]"
+  echo "$want" >"$stamp"
 else
   log "python package (editable, this checkout) and test extras present in $VENV"
 fi
