@@ -15,6 +15,7 @@ until every row changed), source cases until the topic holds every row. CPU seco
   sink insert        N envelope records (Kafka's JsonConverter bytes) from a 4-partition topic into a new table
   sink insert (JVM, reWriteBatchedInserts=true)   the same, the PostgreSQL driver rewriting batches into multi-row
   sink upsert new / existing keys   pk.mode=record_value; then a topic of the same keys with other values
+  (sink cases also as mini-log: the same records appended to the worker's embedded log first, untimed)
   source incrementing / bulk        an N-row table (id, name, amount double, created timestamp) into a topic
   MariaDB sink insert / source incrementing   the same on MariaDB (jdbc:mysql URLs for both workers)
   start-up           process start until REST answers; RSS with 10 JDBC source connectors running and idle
@@ -45,7 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_jdbc_sink_kafka import Db, produce_kafka, values  # noqa: E402
+from bench_jdbc_sink_kafka import Db, produce_embedded, produce_kafka, values  # noqa: E402
 from bench_jdbc_source_e2e import records_in, transport_for  # noqa: E402
 from jvm_connect import JvmConnectWorker, connect_libs  # noqa: E402
 from servers import db_server, delete_topics, kafka_server  # noqa: E402
@@ -59,6 +60,7 @@ CLASSES = {
     "jvm": ("io.aiven.connect.jdbc.JdbcSinkConnector", "io.aiven.connect.jdbc.JdbcSourceConnector"),
     "mini": ("io.confluent.connect.jdbc.JdbcSinkConnector", "io.confluent.connect.jdbc.JdbcSourceConnector"),
 }
+CLASSES["mini-log"] = CLASSES["mini"]
 
 
 class ScriptJvm(JvmConnectWorker):
@@ -209,8 +211,13 @@ def timed(worker: WorkerProcess, name: str, config: dict[str, str], done, n: int
     return Result(n, secs, worker.cpu_seconds() - cpu0, worker.memory_mb()[1])
 
 
-def sink_case(worker, impl: str, db: Db, topic: str, n: int, mode: str, table: str, url_extra: str = "") -> Result:
+def sink_case(
+    worker, impl: str, db: Db, topic: str, n: int, mode: str, table: str, url_extra: str = "", data=None
+) -> Result:
+    """mini-log: the records are first appended to the worker's embedded log (not timed)."""
     existing = mode == "upsert-existing"
+    if impl == "mini-log":
+        asyncio.run(produce_embedded(worker.workdir / "log", topic, data))
     config = {
         "connector.class": CLASSES[impl][0],
         "tasks.max": "1",
@@ -339,10 +346,11 @@ def main() -> None:
         if maria is not None:
             asyncio.run(load_source(maria.server, "src_rows", n))
         data = values(n, spaced=False)
+        datas = {"new": data, "changed": values(n, spaced=False, changed=True) if "sink" in only else []}
         topics = {"new": f"vs-{uuid.uuid4().hex[:6]}", "changed": f"vs-{uuid.uuid4().hex[:6]}"}
         if only & {"sink", "mariadb"}:
             asyncio.run(produce_kafka(bootstrap, topics["new"], data))
-            asyncio.run(produce_kafka(bootstrap, topics["changed"], values(n, spaced=False, changed=True)))
+            asyncio.run(produce_kafka(bootstrap, topics["changed"], datas["changed"]))
         print("ceilings:", flush=True)
         ceiling = asyncio.run(ceilings(pg.server, bootstrap, "src_rows", data, n))
         for name, rate in ceiling.items():
@@ -371,7 +379,7 @@ def main() -> None:
             order = ("jvm", "mini") if run % 2 else ("mini", "jvm")  # who goes first alternates
             if "sink" in only:
                 for label, mode, topic, extra, impls in (
-                    ("PG sink insert", "insert", "new", "", order),
+                    ("PG sink insert", "insert", "new", "", (*order, "mini-log")),
                     (
                         "PG sink insert, JVM reWriteBatchedInserts",
                         "insert",
@@ -386,22 +394,24 @@ def main() -> None:
                             label,
                             impl,
                             lambda w, impl=impl, table=table, mode=mode, topic=topic, extra=extra: sink_case(
-                                w, impl, pg, topics[topic], n, mode, table, extra
+                                w, impl, pg, topics[topic], n, mode, table, extra, datas[topic]
                             ),
                         )
                         pg.drop(table)
-                for impl in order:
+                for impl in (*order, "mini-log"):
                     table = f"t_{uuid.uuid4().hex[:8]}"
                     case(
                         "PG sink upsert, new keys",
                         impl,
-                        lambda w, impl=impl, table=table: sink_case(w, impl, pg, topics["new"], n, "upsert", table),
+                        lambda w, impl=impl, table=table: sink_case(
+                            w, impl, pg, topics["new"], n, "upsert", table, data=datas["new"]
+                        ),
                     )
                     case(
                         "PG sink upsert, existing keys",
                         impl,
                         lambda w, impl=impl, table=table: sink_case(
-                            w, impl, pg, topics["changed"], n, "upsert-existing", table
+                            w, impl, pg, topics["changed"], n, "upsert-existing", table, data=datas["changed"]
                         ),
                     )
                     pg.drop(table)
