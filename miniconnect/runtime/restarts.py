@@ -56,6 +56,9 @@ class Restarter:
         self.restarts = 0  # auto-restarts done by this worker (connectors and tasks), for the metrics
         self._in_a_row: dict[Hashable, int] = {}
         self._pending: dict[Hashable, asyncio.Task[None]] = {}
+        # Restarts under way (no longer pending): stop() cancels them too, else one could start a task again on a
+        # worker that has just stopped.
+        self._running: set[asyncio.Task[None]] = set()
 
     def plan(self, key: Hashable, error: BaseException, ran_s: float) -> tuple[float, bool] | None:
         """(delay, outage) for the next restart of `key` after `error`, or None when it stays FAILED."""
@@ -75,15 +78,21 @@ class Restarter:
 
         async def later() -> None:
             await asyncio.sleep(delay)
-            self._pending.pop(key, None)
+            if self._pending.get(key) is not current:
+                return
+            del self._pending[key]
+            self._running.add(current)
             self.restarts += 1
             log.info("Auto-restart of %s now (after: %s)", what, describe(error))
             try:
                 await restart()
             except Exception as e:  # reported as the connector's or task's state by the restart itself
                 log.error("Restart of %s failed: %s", what, describe(e))
+            finally:
+                self._running.discard(current)
 
-        self._pending[key] = asyncio.get_running_loop().create_task(later(), name=f"restart-{key}")
+        current = asyncio.get_running_loop().create_task(later(), name=f"restart-{key}")
+        self._pending[key] = current
 
     def cancel(self, key: Hashable) -> None:
         t = self._pending.pop(key, None)
@@ -96,8 +105,9 @@ class Restarter:
         self._in_a_row.pop(key, None)
 
     async def stop(self) -> None:
-        pending = list(self._pending.values())
+        pending = [*self._pending.values(), *self._running]
         self._pending.clear()
+        self._running.clear()
         for t in pending:
             t.cancel()
         if pending:

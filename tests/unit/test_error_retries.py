@@ -31,11 +31,11 @@ class FlakyTransform(Transformation):
 
     def configure(self, props: Any) -> None:
         c = self.config_def.parse(props)
-        self.value, self.times = c["value"], c["times"]
+        self.value, self.times, self.calls = c["value"], c["times"], FAILED_CALLS
 
     def apply(self, record: Any) -> Any:
-        if record.value == self.value and (self.times < 0 or FAILED_CALLS[self.class_name] < self.times):
-            FAILED_CALLS[self.class_name] += 1
+        if record.value == self.value and (self.times < 0 or self.calls[self.class_name] < self.times):
+            self.calls[self.class_name] += 1
             raise RetriableError(f"the lookup for {record.value} is not available yet")
         return record._replace(value=record.value + 1000)
 
@@ -48,11 +48,11 @@ class FlakyConverter(StringConverter):
 
     def configure(self, configs: Any, is_key: bool) -> None:
         super().configure({}, is_key)
-        self.times = int(configs.get("flaky.times", 2))
+        self.times, self.calls = int(configs.get("flaky.times", 2)), FAILED_CALLS
 
     def to_connect_data(self, topic: str, data: bytes | None, headers: Any = None) -> Any:
-        if data == b"7" and (self.times < 0 or FAILED_CALLS[self.class_name] < self.times):
-            FAILED_CALLS[self.class_name] += 1
+        if data == b"7" and (self.times < 0 or self.calls[self.class_name] < self.times):
+            self.calls[self.class_name] += 1
             raise RetriableError("the schema service is not reachable")
         return super().to_connect_data(topic, data, headers)
 
@@ -65,7 +65,10 @@ async def _failed_trace(w: Worker, connector: str) -> str:
 
 
 def setup_function() -> None:
-    FAILED_CALLS.clear()
+    """A new count per test: an instance a previous test left behind (the session's event loop runs on) counts
+    into its own test's Counter, which it took at configure()."""
+    global FAILED_CALLS
+    FAILED_CALLS = Counter()
 
 
 def test_back_off_doubles_from_300_ms_then_is_random_below_the_maximum() -> None:

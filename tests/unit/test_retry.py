@@ -148,3 +148,22 @@ async def test_restarter_plans_outages_apart_and_counts_restarts() -> None:
     await asyncio.wait_for(done.wait(), 5)
     await asyncio.sleep(0)
     assert r.restarts == 1
+
+
+async def test_stop_cancels_a_restart_under_way() -> None:
+    """A restart already running when the worker stops is cancelled and awaited: it cannot start the task again on
+    a worker that has stopped (seen as a task of one test still running during the next)."""
+    r = Restarter(RestartSchedule(True, 60.0, 3600.0))
+    r.plan("t", ValueError("bad"), ran_s=1)
+    began, finished = asyncio.Event(), []
+
+    async def restart() -> None:
+        began.set()
+        await asyncio.sleep(30)  # the task's start, still under way
+        finished.append(True)
+
+    r.start("t", "Task t", ValueError("bad"), 0.0, restart)
+    await asyncio.wait_for(began.wait(), 5)
+    await asyncio.wait_for(r.stop(), 5)
+    await asyncio.sleep(0.05)
+    assert finished == [] and all(t.get_name() != "restart-t" or t.done() for t in asyncio.all_tasks())
