@@ -8,10 +8,31 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any
 
-from miniconnect_plugins.jdbc.source import JdbcSourceTask
+import pytest
+from miniconnect_plugins.jdbc.source import JdbcSourceTask, querier
 
 from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
 from miniconnect.converters.json import JsonConverter
+
+# every source mode over a table with columns id and ts (not null), ts2 (nullable)
+MODES = {
+    "bulk": {"mode": "bulk"},
+    "incrementing": {"mode": "incrementing", "incrementing.column.name": "id"},
+    "timestamp": {"mode": "timestamp", "timestamp.column.name": "ts"},
+    "timestamp-coalesce": {"mode": "timestamp", "timestamp.column.name": "ts2,ts"},
+    "timestamp+incrementing": {
+        "mode": "timestamp+incrementing",
+        "timestamp.column.name": "ts",
+        "incrementing.column.name": "id",
+    },
+}
+
+
+def columns_for_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test tables are small: take the columnar path for them all the same, in batches of batch.max.rows so that
+    the offsets of many batch ends are compared."""
+    monkeypatch.setattr(querier, "COLUMNAR_MIN_ROWS", 0)
+    monkeypatch.setattr(querier, "COLUMNAR_CHUNK", 1)
 
 
 class NoOffsets(OffsetStorageReader):

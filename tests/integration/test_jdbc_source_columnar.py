@@ -7,8 +7,7 @@ from __future__ import annotations
 from contextlib import aclosing
 
 import pytest
-from helpers.columnar_source import polls, read_all, same_records
-from miniconnect_plugins.jdbc.source import querier
+from helpers.columnar_source import MODES, columns_for_small_tables, polls, read_all, same_records
 
 from miniconnect.connector import EncodedRecords
 from miniconnect.converters.json import JsonConverter
@@ -17,11 +16,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(autouse=True)
-def columns_for_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tables are small: take the columnar path for them all the same, in batches of batch.max.rows so that
-    the offsets of many batch ends are compared."""
-    monkeypatch.setattr(querier, "COLUMNAR_MIN_ROWS", 0)
-    monkeypatch.setattr(querier, "COLUMNAR_CHUNK", 1)
+def small_tables_as_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    columns_for_small_tables(monkeypatch)
 
 
 TYPES = """
@@ -65,17 +61,7 @@ def source_config(pg_db, table: str, **extra: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(
-    "mode",
-    [
-        {"mode": "bulk"},
-        {"mode": "incrementing", "incrementing.column.name": "id"},
-        {"mode": "timestamp", "timestamp.column.name": "ts"},
-        {"mode": "timestamp", "timestamp.column.name": "ts2,ts"},
-        {"mode": "timestamp+incrementing", "timestamp.column.name": "ts", "incrementing.column.name": "id"},
-    ],
-    ids=["bulk", "incrementing", "timestamp", "timestamp-coalesce", "timestamp+incrementing"],
-)
+@pytest.mark.parametrize("mode", MODES.values(), ids=MODES.keys())
 async def test_columnar_matches_rows(pg_db, mode: dict[str, str]) -> None:
     await create(pg_db, "types", TYPES, ROWS)
     values = await same_records(source_config(pg_db, "types", **mode), len(ROWS))

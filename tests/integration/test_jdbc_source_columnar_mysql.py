@@ -9,8 +9,8 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
-from helpers.columnar_source import polls, read_all, same_records
-from miniconnect_plugins.jdbc.source import mysql_arrow, querier
+from helpers.columnar_source import MODES, columns_for_small_tables, polls, read_all, same_records
+from miniconnect_plugins.jdbc.source import mysql_arrow
 
 from miniconnect.connector import EncodedRecords
 from miniconnect.converters.json import JsonConverter
@@ -19,11 +19,8 @@ pytestmark = pytest.mark.mysql
 
 
 @pytest.fixture(autouse=True)
-def columns_for_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tables are small: take the columnar path for them all the same, in batches of batch.max.rows so that
-    the offsets of many batch ends are compared."""
-    monkeypatch.setattr(querier, "COLUMNAR_MIN_ROWS", 0)
-    monkeypatch.setattr(querier, "COLUMNAR_CHUNK", 1)
+def small_tables_as_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    columns_for_small_tables(monkeypatch)
 
 
 TYPES = """
@@ -82,23 +79,15 @@ def source_config(db: Any, table: str | None, **extra: str) -> dict[str, str]:
     return config
 
 
-@pytest.mark.parametrize(
-    "mode",
-    [
-        {"mode": "bulk"},
-        {"mode": "incrementing", "incrementing.column.name": "id"},
-        {"mode": "timestamp", "timestamp.column.name": "ts"},
-        {"mode": "timestamp", "timestamp.column.name": "ts2,ts"},
-        {"mode": "timestamp+incrementing", "timestamp.column.name": "ts", "incrementing.column.name": "id"},
-        {
-            "mode": "timestamp+incrementing",
-            "timestamp.column.name": "tz",
-            "incrementing.column.name": "id",
-            "validate.non.null": "false",
-        },
-    ],
-    ids=["bulk", "incrementing", "timestamp", "timestamp-coalesce", "timestamp+incrementing", "timestamp-column"],
-)
+TZ_MODE = {
+    "mode": "timestamp+incrementing",
+    "timestamp.column.name": "tz",
+    "incrementing.column.name": "id",
+    "validate.non.null": "false",
+}
+
+
+@pytest.mark.parametrize("mode", [*MODES.values(), TZ_MODE], ids=[*MODES.keys(), "timestamp-column"])
 async def test_columnar_matches_rows(mysql_db, mode: dict[str, str]) -> None:
     await create(mysql_db, "types", TYPES, ROWS)
     want = 3 if mode.get("timestamp.column.name") == "tz" else len(ROWS)  # rows 1, 2, 4: a NULL tz is not read
