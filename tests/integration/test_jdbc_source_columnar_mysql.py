@@ -240,3 +240,17 @@ async def test_columnar_read_cut_off_is_retried(mysql_db) -> None:
         conn.close()
     assert killed == 1
     assert ids == list(range(1, n + 1))
+
+
+@pytest.mark.parametrize("mode", [MODES["bulk"], MODES["timestamp"]], ids=["bulk", "timestamp"])
+async def test_large_unpaged_results_keep_the_row_path(
+    mysql_db, mode: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """connectorx would hold a whole bulk or timestamp-mode result in memory: a table over the limit reads rows."""
+    monkeypatch.setattr(mysql_arrow.MySqlArrowReader, "whole_rows", len(ROWS) - 1)
+    await create(mysql_db, "types", TYPES, ROWS)
+    config = source_config(mysql_db, "types", **mode)
+    rows, _ = await read_all(config, columnar=False, want=len(ROWS))
+    batch, values = await first_poll(config)
+    assert type(batch) is list
+    assert values == rows[: len(values)]

@@ -56,7 +56,8 @@ class ThreadedReader:
 
     name = ""
     page_rows = 0  # > 0: read keyset-ordered results in pages of this many rows (see Querier._pages)
-    whole_bytes: int | None = None  # other results: only from tables up to this size (None: any)
+    whole_rows: int | None = None  # other results: only from tables up to this many rows and bytes (None: any)
+    whole_bytes = 0
 
     def __init__(self, jdbc: JdbcUrl):
         self.jdbc = jdbc

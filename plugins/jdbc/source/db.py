@@ -421,7 +421,7 @@ class SourceDb:
         """The table's estimated rows (PostgreSQL's pg_class.reltuples, InnoDB's TABLE_ROWS); None when unknown
         (InnoDB's 0 may be statistics not yet updated after a load)."""
         if self.kind == "mysql":
-            stats = await self._mysql_stats(table)
+            stats = await self.table_stats(table)
             return stats[0] if stats and stats[0] else None
         if self.kind != "postgresql":
             return None
@@ -430,13 +430,12 @@ class SourceDb:
         )
         return n if n is not None and n >= 0 else None
 
-    async def data_bytes(self, table: TableId) -> int | None:
-        """MySQL: the table's data size (information_schema DATA_LENGTH); None when unknown."""
-        stats = await self._mysql_stats(table) if self.kind == "mysql" else None
-        return stats[1] if stats else None
-
-    async def _mysql_stats(self, table: TableId) -> tuple[int, int] | None:
-        """(TABLE_ROWS, DATA_LENGTH), read inside the querier's transaction (not committed here)."""
+    async def table_stats(self, table: TableId) -> tuple[int, int] | None:
+        """MySQL: the table's estimated (rows, data bytes) from information_schema (TABLE_ROWS, DATA_LENGTH: MariaDB
+        keeps the first current, the second may lag a load; MySQL 8 caches both), read inside the querier's
+        transaction (not committed here); None elsewhere."""
+        if self.kind != "mysql":
+            return None
         async with (await self.connection()).cursor() as cur:
             await cur.execute(
                 "SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = "

@@ -3,7 +3,7 @@ own; and says which result columns it reads as the row path does (the others kee
 
 connectorx reads the whole result on a thread of its own into an unbounded queue of batches, faster than they are
 encoded: the querier bounds the memory by reading keyset-ordered results in pages of `page_rows` (LIMIT), and reads
-the other results (bulk, timestamp mode) this way only when the table is known to be small enough.
+the other results (bulk, timestamp mode) this way only when the table is known to be small enough (WHOLE_*).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 BATCH_ROWS = 10_000
 PAGE_ROWS = 100_000
-WHOLE_BYTES = 256 << 20  # tables up to this size (information_schema DATA_LENGTH) may be read in one result
+# tables up to this size (information_schema's estimates, and the last run's rows) may be read in one result
+WHOLE_ROWS, WHOLE_BYTES = 1_000_000, 256 << 20
 
 # result columns connectorx reads into the Arrow types columns.py encodes as the row path does; TIME (negative and
 # >24 h values abort the read), FLOAT (FLOAT32), YEAR, BIT(n), binary strings and MySQL's JSON keep the row path
@@ -53,7 +54,7 @@ class MySqlArrowReader(ThreadedReader):
 
     name = "connectorx"
     page_rows = PAGE_ROWS
-    whole_bytes = WHOLE_BYTES
+    whole_rows, whole_bytes = WHOLE_ROWS, WHOLE_BYTES
 
     def __init__(self, jdbc: JdbcUrl):
         super().__init__(jdbc)

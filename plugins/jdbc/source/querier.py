@@ -478,10 +478,10 @@ class Querier:
             return None
         _, _, _, ts_idx, inc_idx, _ = self._plan
         paged = reader.page_rows and inc_idx is not None and self.mode in ("incrementing", "timestamp+incrementing")
-        if reader.whole_bytes is not None and not paged:
-            size = await self.db.data_bytes(self.table) if self.table is not None else None
-            if size is None or size > reader.whole_bytes:
-                return None  # the whole result would be held in memory
+        if reader.whole_rows is not None and not paged:  # the whole result is held in memory: small tables only
+            stats = await self.db.table_stats(self.table) if self.table is not None else None
+            if stats is None or max(stats[0], self.last_rows) > reader.whole_rows or stats[1] > reader.whole_bytes:
+                return None
         batches = (
             self._pages(bound, select, ts_idx, inc_idx) if paged else reader.batches(self.literal_sql(bound, select))
         )
