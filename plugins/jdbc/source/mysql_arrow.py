@@ -44,9 +44,8 @@ def _url(jdbc: JdbcUrl) -> str:
     password = quote(jdbc.password or "", safe="")
     # prefer_socket=false: the mysql crate would otherwise move a loopback connection to the server's Unix socket,
     # where another account (user@localhost) may apply
-    return (
-        f"mysql://{user}:{password}@{jdbc.host}:{jdbc.port}/{quote(jdbc.database or '', safe='')}?prefer_socket=false"
-    )
+    host = f"[{jdbc.host}]" if ":" in (jdbc.host or "") else jdbc.host
+    return f"mysql://{user}:{password}@{host}:{jdbc.port}/{quote(jdbc.database or '', safe='')}?prefer_socket=false"
 
 
 class MySqlArrowReader(ThreadedReader):
