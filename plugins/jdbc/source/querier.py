@@ -513,7 +513,8 @@ class Querier:
     async def _pages(self, params: list[Any], select: str, ts_idx: list[int], inc_idx: int) -> AsyncIterator[Any]:
         """A keyset-ordered result (incrementing, timestamp+incrementing) as successive reads of page_rows rows,
         each starting after the last row of the previous one: the rows of the one statement, in its order, with
-        at most a page held in memory."""
+        at most a page held in memory. Exact when the incrementing column is strictly increasing, as the mode
+        requires (rows sharing the value that ends a page would be skipped, as they are between two polls)."""
         from .columns import epoch_micros
 
         size = self.arrow.page_rows
