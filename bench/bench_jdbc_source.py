@@ -6,8 +6,9 @@ Stages, each over the whole table:
   raw      the driver alone: server-side cursor (asyncpg) / SSCursor (aiomysql), batch rows per fetch
   task     JdbcSourceTask.poll() in incrementing mode until every row came back as a SourceRecord
   task+json  the same, plus JsonConverter.from_connect_batch on every polled batch (what the worker writes)
-  columnar   the task with the worker's value envelope: PostgreSQL read through ADBC as Arrow batches and the
-             JsonConverter bytes encoded from columns (EncodedRecords); the bytes the worker writes
+  columnar   the task with the worker's value envelope: PostgreSQL read through ADBC, MariaDB through connectorx, as
+             Arrow batches and the JsonConverter bytes encoded from columns (EncodedRecords); the bytes the worker
+             writes
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ async def task_run(server, rows: int, batch: int, json: bool, columnar: bool = F
             if type(recs) is EncodedRecords:
                 n += len(recs.values)
                 continue
-            assert not columnar or server.kind != "postgresql", "the columnar path did not apply"
+            assert not columnar, "the columnar path did not apply"
             n += len(recs)
             if conv is not None:
                 conv.from_connect_batch(recs[0].topic, [r.value_schema for r in recs], [r.value for r in recs])

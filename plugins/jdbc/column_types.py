@@ -117,6 +117,7 @@ def _to_int(type_name: str) -> Converter:
             return int.from_bytes(v, "big")
         return int(v)
 
+    conv.keeps_ints = True  # type: ignore[attr-defined]  # ints pass unchanged (the columnar path reads that)
     return conv
 
 
@@ -446,7 +447,8 @@ def mysql_column(field: Any) -> Column:
         255: "BINARY",
     }
     if t in simple:
-        return Column(name, simple[t], "json" if t == 245 else "", 0, 0, signed, nullable, auto)
+        type_name = {245: "json", 13: "year"}.get(t, "")
+        return Column(name, simple[t], type_name, 0, 0, signed, nullable, auto)
     if t == 16:
         return Column(name, "BIT" if length <= 1 else "VARBINARY", "bit", length, 0, True, nullable, auto)
     if t in (249, 250, 251, 252):

@@ -4,26 +4,20 @@ NULLs, logical types and unicode; columns the columnar path cannot express keep 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
-from typing import Any
 
 import pytest
-from miniconnect_plugins.jdbc.source import JdbcSourceTask, querier
+from helpers.columnar_source import MODES, columns_for_small_tables, polls, read_all, same_records
 
-from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
+from miniconnect.connector import EncodedRecords
 from miniconnect.converters.json import JsonConverter
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(autouse=True)
-def columns_for_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tables are small: take the columnar path for them all the same, in batches of batch.max.rows so that
-    the offsets of many batch ends are compared."""
-    monkeypatch.setattr(querier, "COLUMNAR_MIN_ROWS", 0)
-    monkeypatch.setattr(querier, "COLUMNAR_CHUNK", 1)
+def small_tables_as_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    columns_for_small_tables(monkeypatch)
 
 
 TYPES = """
@@ -43,53 +37,6 @@ ROWS = [
     "7, 8, 8, 'eight', 'v', 'v', false, -0.0, -129, NULL, NULL, '2024-01-03 00:00:00', NULL, NULL",
     "8, 9, 9, 'nine', 'v', 'v', false, 0.30000000000000004, 327.67, NULL, NULL, '2024-01-03 00:00:00', NULL, NULL",
 ]
-
-
-class NoOffsets(OffsetStorageReader):
-    async def offsets(self, partitions: list[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
-        return {}
-
-
-async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIterator[Any]:
-    """A started task's non-empty polls for up to two minutes; columnar when `conv` gives it the envelope."""
-    task = JdbcSourceTask()
-    task.context = SourceTaskContext("src", 0, config, NoOffsets())
-    if conv is not None:
-        task.context.value_envelope = conv.json_struct_envelope
-    await task.start(config)
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 120
-        while loop.time() < deadline:
-            batch = await task.poll()
-            if batch:
-                yield batch
-    finally:
-        task.context.stopping.set()
-        await task.stop()
-
-
-async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[list[bytes], list[tuple[int, Any]]]:
-    """Every value the task sends (JsonConverter with schemas) and (records so far, source offset) after each poll."""
-    conv = JsonConverter()
-    values: list[bytes] = []
-    marks: list[tuple[int, Any]] = []
-    encoded = 0
-    async with aclosing(polls(config, conv if columnar else None)) as batches:
-        async for batch in batches:
-            if type(batch) is EncodedRecords:
-                encoded += 1
-                values += batch.values
-                marks.append((len(values), batch.source_offset))
-            else:
-                values += conv.from_connect_batch(
-                    batch[0].topic, [r.value_schema for r in batch], [r.value for r in batch]
-                )
-                marks += [(len(values) - len(batch) + i + 1, r.source_offset) for i, r in enumerate(batch)]
-            if len(values) >= want:
-                break
-    assert (encoded > 0) == columnar
-    return values, marks
 
 
 async def create(pg_db, table: str, columns: str, rows: list[str]) -> None:
@@ -114,29 +61,7 @@ def source_config(pg_db, table: str, **extra: str) -> dict[str, str]:
     }
 
 
-async def same_records(config: dict[str, str], want: int) -> list[bytes]:
-    rows, row_marks = await read_all(config, columnar=False, want=want)
-    cols, col_marks = await read_all(config, columnar=True, want=want)
-    assert len(rows) == want
-    assert cols == rows
-    by_count = dict(row_marks)
-    for count, offset in col_marks:  # each columnar batch ends on a record: the row path's offset there
-        assert by_count[count] == offset, count
-    assert col_marks[-1] == row_marks[-1]
-    return cols
-
-
-@pytest.mark.parametrize(
-    "mode",
-    [
-        {"mode": "bulk"},
-        {"mode": "incrementing", "incrementing.column.name": "id"},
-        {"mode": "timestamp", "timestamp.column.name": "ts"},
-        {"mode": "timestamp", "timestamp.column.name": "ts2,ts"},
-        {"mode": "timestamp+incrementing", "timestamp.column.name": "ts", "incrementing.column.name": "id"},
-    ],
-    ids=["bulk", "incrementing", "timestamp", "timestamp-coalesce", "timestamp+incrementing"],
-)
+@pytest.mark.parametrize("mode", MODES.values(), ids=MODES.keys())
 async def test_columnar_matches_rows(pg_db, mode: dict[str, str]) -> None:
     await create(pg_db, "types", TYPES, ROWS)
     values = await same_records(source_config(pg_db, "types", **mode), len(ROWS))

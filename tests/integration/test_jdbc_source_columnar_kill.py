@@ -1,5 +1,5 @@
-"""A worker killed with SIGKILL while the columnar JDBC source (PostgreSQL) streams a table, on Kafka and on the
-embedded log, then restarted on the same offsets: every row is in the topic, in order, and the only duplicates are
+"""A worker killed with SIGKILL while the columnar JDBC source (PostgreSQL through ADBC, MariaDB through connectorx)
+streams a table, on Kafka and on the embedded log, then restarted on the same offsets: every row is in the topic, in order, and the only duplicates are
 the rows after the offset committed before the kill (no offset is committed before its records are acknowledged)."""
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from pathlib import Path
 
 import orjson
 import pytest
+from helpers.source_e2e import sql
 from servers import DbServer, run_async
-from test_jdbc_source_e2e import sql
 from worker_process import WorkerProcess
 
 from miniconnect.connector import TopicPartition
 from miniconnect.storage.offsets import FileOffsetStore
 
-pytestmark = pytest.mark.postgres
-
 ROWS, MORE = 400_000, 1_000
-NAME, TOPIC = "columnar", "col-kill_src"
+NAME = "columnar"
 
 
 def transport(bootstrap: str | None, log_dir: Path):
@@ -34,20 +32,20 @@ def transport(bootstrap: str | None, log_dir: Path):
     return EmbeddedLog(str(log_dir))
 
 
-def count(bootstrap: str | None, log_dir: Path) -> int:
+def count(bootstrap: str | None, log_dir: Path, topic: str) -> int:
     async def go() -> int:
         t = transport(bootstrap, log_dir)
         await t.start()
         try:
-            n = (await t.list_topics()).get(TOPIC)
-            return sum((await t.end_offsets([TopicPartition(TOPIC, p) for p in range(n)])).values()) if n else 0
+            n = (await t.list_topics()).get(topic)
+            return sum((await t.end_offsets([TopicPartition(topic, p) for p in range(n)])).values()) if n else 0
         finally:
             await t.stop()
 
     return run_async(go)
 
 
-def ids_in_topic(bootstrap: str | None, log_dir: Path, n: int) -> list[int]:
+def ids_in_topic(bootstrap: str | None, log_dir: Path, topic: str, n: int) -> list[int]:
     """The `id` of every record in the topic (one partition), in log order."""
 
     async def go() -> list[int]:
@@ -56,7 +54,7 @@ def ids_in_topic(bootstrap: str | None, log_dir: Path, n: int) -> list[int]:
         consumer = t.consumer(f"check-{time.monotonic_ns()}", {"auto.offset.reset": "earliest"})
         await consumer.start()
         try:
-            await consumer.subscribe([TOPIC])
+            await consumer.subscribe([topic])
             out: list[int] = []
             while len(out) < n:
                 out += [orjson.loads(r.value)["payload"]["id"] for r in await consumer.poll(50_000, 1000)]
@@ -82,21 +80,34 @@ def committed(path: Path) -> int | None:
     return asyncio.run(go())
 
 
+def insert(db: DbServer, first: int, last: int) -> None:
+    if db.kind == "postgresql":
+        sql(db, f"INSERT INTO kill_src SELECT g, 'name-' || g, g / 7.0 FROM generate_series({first}, {last}) g")
+    else:
+        sql(db, f"INSERT INTO kill_src SELECT seq, CONCAT('name-', seq), seq / 7.0 FROM seq_{first}_to_{last}")
+
+
 @pytest.mark.parametrize("where", ["kafka", "embedded"])
-def test_sigkill_mid_stream(where: str, pg_db: DbServer, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "database", [pytest.param("pg_db", marks=pytest.mark.postgres), pytest.param("mysql_db", marks=pytest.mark.mysql)]
+)
+def test_sigkill_mid_stream(where: str, database: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     bootstrap = request.getfixturevalue("kafka_bootstrap") if where == "kafka" else None
-    sql(pg_db, "CREATE TABLE kill_src (id bigint PRIMARY KEY, name text NOT NULL, amount double precision)")
-    sql(pg_db, f"INSERT INTO kill_src SELECT g, 'name-' || g, g / 7.0 FROM generate_series(1, {ROWS}) g")
+    db: DbServer = request.getfixturevalue(database)
+    prefix = f"col-{db.kind}-"  # one topic per database: the Kafka broker is the session's
+    topic = prefix + "kill_src"
+    sql(db, "CREATE TABLE kill_src (id bigint PRIMARY KEY, name varchar(40) NOT NULL, amount double precision)")
+    insert(db, 1, ROWS)
     extra = {"bootstrap.servers": bootstrap} if bootstrap else {}
     worker = WorkerProcess(tmp_path, extra={**extra, "offset.flush.interval.ms": "200"})
     log_dir, offsets_file = tmp_path / "log", tmp_path / "connect.offsets"
     config = {
         "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
-        **pg_db.connection_config(),
+        **db.connection_config(),
         "mode": "incrementing",
         "incrementing.column.name": "id",
         "table.whitelist": "kill_src",
-        "topic.prefix": "col-",
+        "topic.prefix": prefix,
         "batch.max.rows": "500",
         "poll.interval.ms": "200",
     }
@@ -106,21 +117,18 @@ def test_sigkill_mid_stream(where: str, pg_db: DbServer, request: pytest.Fixture
         worker.wait_for(lambda: committed(offsets_file), 120, "a first offset flush")
         assert worker.stop(signal.SIGKILL) == -signal.SIGKILL
         at_kill = committed(offsets_file)
-        sent = count(bootstrap, log_dir)
+        sent = count(bootstrap, log_dir, topic)
         assert at_kill is not None and 0 < sent < ROWS, f"not killed mid-stream: {sent} records"
         assert at_kill <= sent, "an offset was committed before its records were in the topic"
-        sql(
-            pg_db,
-            f"INSERT INTO kill_src SELECT g, 'name-' || g, g / 7.0 FROM generate_series({ROWS + 1}, {ROWS + MORE}) g",
-        )
+        insert(db, ROWS + 1, ROWS + MORE)
 
         worker.start()  # the same offsets file and config: the connector resumes after its committed offset
-        worker.wait_for(lambda: count(bootstrap, log_dir) >= sent + ROWS + MORE - at_kill, 300, "every row")
+        worker.wait_for(lambda: count(bootstrap, log_dir, topic) >= sent + ROWS + MORE - at_kill, 300, "every row")
         time.sleep(1.0)  # one more poll: nothing further may come
-        total = count(bootstrap, log_dir)
-        ids = ids_in_topic(bootstrap, log_dir, total)
+        total = count(bootstrap, log_dir, topic)
+        ids = ids_in_topic(bootstrap, log_dir, topic, total)
         # what was sent before the kill, then everything after the committed offset, once, in order
         assert ids == list(range(1, sent + 1)) + list(range(at_kill + 1, ROWS + MORE + 1))
-        assert f"Reading {TOPIC} as Arrow columns" in worker.log()  # the columnar path, not the row path
+        assert f"Reading {topic} as Arrow columns" in worker.log()  # the columnar path, not the row path
     finally:
         worker.stop()

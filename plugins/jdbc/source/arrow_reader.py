@@ -10,6 +10,8 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from miniconnect.errors import ConnectError
+
 from ..tls import pg_ssl
 from ..url import JdbcUrl
 
@@ -39,14 +41,60 @@ def _conninfo(jdbc: JdbcUrl) -> str:
     return " ".join(f"{k}={q(v)}" for k, v in parts.items() if v is not None)
 
 
-class ArrowReader:
-    """One autocommit ADBC connection (so that it never shows as an open transaction to the timestamp bound) used
-    from one worker thread."""
+class ReadFailed(ConnectError):
+    """A columnar read failed; `unreadable`: on the data itself (a value the library cannot convert, e.g. a MySQL
+    zero date), so that this result shape goes back to the row path."""
+
+    def __init__(self, message: str, unreadable: bool):
+        super().__init__(message)
+        self.unreadable = unreadable
+
+
+class ThreadedReader:
+    """What the columnar readers share: one worker thread for the driver's blocking calls, and the querier's hooks
+    (`name`, `select_list`, `page_rows`)."""
+
+    name = ""
+    page_rows = 0  # > 0: read keyset-ordered results in pages of this many rows (see Querier._pages)
+    whole_rows: int | None = None  # other results: only from tables up to this many rows and bytes (None: any)
+    whole_bytes = 0
 
     def __init__(self, jdbc: JdbcUrl):
         self.jdbc = jdbc
-        self._conn: Any = None
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jdbc-source-arrow")
+
+    def select_list(self, columns: list[Any], text: Any, table_mode: bool) -> str | None:
+        """The select list that reads these result columns (`*`: as they are), or None for the row path."""
+        return "*"
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def close(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        await self.close()
+        self._pool.shutdown(wait=False)
+
+
+def next_batch(reader: Any) -> Any:
+    """The reader's next record batch, None at the end."""
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
+
+
+class ArrowReader(ThreadedReader):
+    """One autocommit ADBC connection (so that it never shows as an open transaction to the timestamp bound) used
+    from one worker thread."""
+
+    name = "ADBC"
+
+    def __init__(self, jdbc: JdbcUrl):
+        super().__init__(jdbc)
+        self._conn: Any = None
 
     def _connect(self) -> Any:
         if self._conn is None:
@@ -54,9 +102,6 @@ class ArrowReader:
 
             self._conn = adbc.connect(_conninfo(self.jdbc), autocommit=True)
         return self._conn
-
-    async def _run(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def batches(self, sql: str) -> AsyncIterator[Any]:
         """The batches of `sql` (no parameters: literals are in the text, so that libpq streams it with COPY)."""
@@ -70,12 +115,6 @@ class ArrowReader:
             except BaseException:
                 cur.close()
                 raise
-
-        def next_batch(reader: Any) -> Any:
-            try:
-                return reader.read_next_batch()
-            except StopIteration:
-                return None
 
         try:
             cur, reader = await self._run(start)
@@ -99,7 +138,3 @@ class ArrowReader:
                 await self._run(conn.close)
             except Exception as e:  # already broken
                 log.debug("Closing the ADBC connection: %s", e)
-
-    async def stop(self) -> None:
-        await self.close()
-        self._pool.shutdown(wait=False)

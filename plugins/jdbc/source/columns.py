@@ -120,8 +120,8 @@ def _fragment(field: Schema, conv: Any, arrow: pa.DataType) -> Fragment | None:
     name, t = field.name, field.type
     if name == DATE:
         return _dates if pa.types.is_date32(arrow) else None
-    if conv is not None:  # a per-value conversion the row path applies: only it knows the result
-        return None
+    if conv is not None and not (getattr(conv, "keeps_ints", False) and pa.types.is_integer(arrow)):
+        return None  # a per-value conversion the row path applies: only it knows the result
     if name == TIMESTAMP:
         return _timestamps if pa.types.is_timestamp(arrow) else None
     if name == DECIMAL:

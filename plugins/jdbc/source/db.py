@@ -418,7 +418,11 @@ class SourceDb:
         return Stream(columns, sq_chunks())
 
     async def estimated_rows(self, table: TableId) -> int | None:
-        """PostgreSQL's planner estimate of the table's rows (pg_class.reltuples); None when unknown."""
+        """The table's estimated rows (PostgreSQL's pg_class.reltuples, InnoDB's TABLE_ROWS); None when unknown
+        (InnoDB's 0 may be statistics not yet updated after a load)."""
+        if self.kind == "mysql":
+            stats = await self.table_stats(table)
+            return stats[0] if stats and stats[0] else None
         if self.kind != "postgresql":
             return None
         n = await self._scalar(
@@ -426,10 +430,40 @@ class SourceDb:
         )
         return n if n is not None and n >= 0 else None
 
+    async def table_stats(self, table: TableId) -> tuple[int, int] | None:
+        """MySQL: the table's estimated (rows, data bytes) from information_schema (TABLE_ROWS, DATA_LENGTH: MariaDB
+        keeps the first current, the second may lag a load; MySQL 8 caches both), read inside the querier's
+        transaction (not committed here); None elsewhere."""
+        if self.kind != "mysql":
+            return None
+        async with (await self.connection()).cursor() as cur:
+            await cur.execute(
+                "SELECT TABLE_ROWS, DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                "COALESCE(%s, DATABASE()) AND TABLE_NAME = %s",
+                (table.catalog, table.table),
+            )
+            row = await cur.fetchone()
+        return (int(row[0] or 0), int(row[1] or 0)) if row else None
+
     async def describe(
         self, sql: str, params: list[Any], table: TableId | None, base_query: str | None = None
-    ) -> tuple[list[Column], list[Any]]:
-        """PostgreSQL: the result columns of `sql` and its parameters as the statement's types want them."""
+    ) -> tuple[list[Column], list[Any]] | None:
+        """The result columns of `sql` and its parameters as the statement's types want them, without reading a row
+        (PostgreSQL: a prepared statement; MySQL: the statement with LIMIT 0). None when the statement cannot take
+        the LIMIT (e.g. a query with its own): the row path reads it."""
+        if self.kind == "mysql":
+            import pymysql
+
+            wall = [self._wall(p) for p in params]
+            conn = await self.connection()
+            try:
+                async with conn.cursor() as cur:
+                    await cur.execute(sql + " LIMIT 0", wall)
+                    fields = list(cur._result.fields)
+            except pymysql.err.ProgrammingError as e:
+                log.debug("The statement cannot be described with LIMIT 0: %s", e)
+                return None
+            return [mysql_column(f) for f in fields], wall
         _, params, columns = await self._pg_prepare(sql, params, table, base_query)
         return columns, params
 

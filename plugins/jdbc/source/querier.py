@@ -12,7 +12,8 @@ import asyncio
 import datetime as dt
 import decimal
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -30,6 +31,7 @@ from .db import SourceDb
 log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 QUERY_PARTITION = {"query": "query"}
 # Runs of fewer rows read rows: columns pay for their set-up (and the libraries' memory) on larger reads only
 COLUMNAR_MIN_ROWS = 10_000
@@ -176,11 +178,14 @@ class Querier:
         self._sql = (sql.replace(PARAM, "?"), self.text.params(sql))
         return self._sql
 
-    def literal_sql(self, params: list[Any]) -> str:
+    def literal_sql(self, params: list[Any], select: str = "*") -> str:
         """The statement with its parameters written as literals (through the SqlText), for a reader that streams
-        only statements without parameters (COPY)."""
+        only statements without parameters (COPY, connectorx); in table mode with `select` as its select list."""
         self.build_sql()
-        parts = self._param_sql.split(PARAM)
+        sql = self._param_sql
+        if select != "*" and self.table is not None:
+            sql = f"SELECT {select}" + sql[len("SELECT *") :]
+        parts = sql.split(PARAM)
         out = [parts[0]]
         for text, value in zip(parts[1:], params, strict=True):
             out += [self.text.literal(value), text]
@@ -451,7 +456,15 @@ class Querier:
         self, sql: str, params: list[Any], base: str | None, emit: Callable[[Any], Awaitable[None]]
     ) -> int | None:
         """The run through Arrow batches, or None when this result shape needs the row path (nothing emitted)."""
-        columns, bound = await self.db.describe(sql, params, self.table, base)
+        from .arrow_reader import ReadFailed
+
+        reader = self.arrow
+        if reader.page_rows and self.suffix:  # no LIMIT can follow a suffix (pages, the description)
+            return None
+        described = await self.db.describe(sql, params, self.table, base)
+        if described is None:
+            return None
+        columns, bound = described
         key = tuple(columns)
         if key != self._plan_key:
             self._plan_key, self._plan = key, self._make_plan(columns)
@@ -459,12 +472,27 @@ class Querier:
             return None
         assert self.envelope is not None
         envelope = self.envelope(self.topic, self._plan[0])
-        if envelope is None:
+        select = reader.select_list(columns, self.db.text, self.table is not None) if envelope is not None else None
+        if envelope is None or select is None:
             self._columns[key] = None
             return None
-        batches = self.arrow.batches(self.literal_sql(bound))
+        _, _, _, ts_idx, inc_idx, _ = self._plan
+        paged = reader.page_rows and inc_idx is not None and self.mode in ("incrementing", "timestamp+incrementing")
+        if reader.whole_rows is not None and not paged:  # the whole result is held in memory: small tables only
+            stats = await self.db.table_stats(self.table) if self.table is not None else None
+            if stats is None or max(stats[0], self.last_rows) > reader.whole_rows or stats[1] > reader.whole_bytes:
+                return None
+        batches = (
+            self._pages(bound, select, ts_idx, inc_idx) if paged else reader.batches(self.literal_sql(bound, select))
+        )
         try:
-            first = await anext(batches, None)
+            try:
+                first = await anext(batches, None)
+            except ReadFailed as e:  # nothing emitted yet: this run reads rows
+                if e.unreadable:
+                    self._columns[key] = None
+                log.warning("%s; reading %s row by row", e, self.topic)
+                return None
             if first is None:
                 return 0
             plan = self._columns.get(key)
@@ -472,10 +500,40 @@ class Querier:
                 plan = self._columns[key] = self._column_plan(first.schema, envelope)
                 if plan is None:
                     return None
-                log.info("Reading %s as Arrow columns (ADBC) and encoding its records from them", self.topic)
-            return await self._emit_columns(plan, first, batches, emit)
+                log.info("Reading %s as Arrow columns (%s) and encoding its records from them", self.topic, reader.name)
+            try:
+                return await self._emit_columns(plan, first, batches, emit)
+            except ReadFailed as e:  # the next run (after poll.interval.ms) resumes after the last emitted row
+                if e.unreadable:
+                    self._columns[key] = None
+                raise
         finally:
             await batches.aclose()
+
+    async def _pages(self, params: list[Any], select: str, ts_idx: list[int], inc_idx: int) -> AsyncIterator[Any]:
+        """A keyset-ordered result (incrementing, timestamp+incrementing) as successive reads of page_rows rows,
+        each starting after the last row of the previous one: the rows of the one statement, in its order, with
+        at most a page held in memory. Exact when the incrementing column is strictly increasing, as the mode
+        requires (rows sharing the value that ends a page would be skipped, as they are between two polls)."""
+        from .columns import epoch_micros
+
+        size = self.arrow.page_rows
+        while True:
+            count, last = 0, None
+            async with aclosing(self.arrow.batches(f"{self.literal_sql(params, select)} LIMIT {size}")) as page:
+                async for batch in page:
+                    count += batch.num_rows
+                    last = batch if batch.num_rows else last
+                    yield batch
+            if count < size or last is None:
+                return
+            inc = last.column(inc_idx)[-1].as_py()
+            if self.mode == "incrementing":
+                params = [inc]
+            else:  # [end, begin, last incrementing, begin]: begin the last row's timestamp, as the row path binds
+                micros = epoch_micros(last.slice(last.num_rows - 1), ts_idx)[0]
+                begin = EPOCH_NAIVE + dt.timedelta(microseconds=micros)
+                params = [params[0], begin, inc, begin]
 
     def _column_plan(self, arrow: Any, envelope: tuple[bytes, bytes]) -> Any:
         from .columns import ColumnPlan, is_integer, is_timestamp

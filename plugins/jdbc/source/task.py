@@ -126,19 +126,25 @@ class JdbcSourceTask(SourceTask):
         self._reader = asyncio.create_task(self._read_loop(), name=f"jdbc-source-reader-{self.context.task_id}")
 
     def _columnar(self, jdbc: Any, mapper: TypeMapper) -> None:
-        """Columnar reads (PostgreSQL through ADBC, values encoded from columns) where they give the row path's
-        bytes: the worker takes encoded records, timestamps are UTC, no isolation level to apply."""
+        """Columnar reads (PostgreSQL through ADBC, MySQL/MariaDB through connectorx; values encoded from columns)
+        where they give the row path's bytes: the worker takes encoded records, timestamps are UTC, no isolation
+        level to apply."""
         envelope = getattr(self.context, "value_envelope", None)
         if os.environ.get(COLUMNAR_ENV, "").lower() in ("0", "false", "off"):
             envelope = None
         if envelope is None or mapper.tz is not UTC or self.cfg["transaction.isolation.mode"] not in ("DEFAULT", ""):
             return
-        from .arrow_reader import ArrowReader, available
+        if jdbc.dialect == "mysql":
+            from . import mysql_arrow
 
-        if not available(jdbc):
-            return
-        self.arrow = ArrowReader(jdbc)
-        for q in self.queriers:
+            if mysql_arrow.available(jdbc):
+                self.arrow = mysql_arrow.MySqlArrowReader(jdbc)
+        else:
+            from . import arrow_reader
+
+            if arrow_reader.available(jdbc):
+                self.arrow = arrow_reader.ArrowReader(jdbc)
+        for q in self.queriers if self.arrow is not None else ():
             q.arrow, q.envelope = self.arrow, envelope
 
     def _register_metrics(self) -> None:

@@ -1,0 +1,95 @@
+"""Shared by the columnar JDBC source tests: run a JdbcSourceTask on its row path and on its columnar path (the
+worker's value envelope given) and compare the value bytes and the source offsets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
+from typing import Any
+
+import pytest
+from miniconnect_plugins.jdbc.source import JdbcSourceTask, querier
+
+from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
+from miniconnect.converters.json import JsonConverter
+
+# every source mode over a table with columns id and ts (not null), ts2 (nullable)
+MODES = {
+    "bulk": {"mode": "bulk"},
+    "incrementing": {"mode": "incrementing", "incrementing.column.name": "id"},
+    "timestamp": {"mode": "timestamp", "timestamp.column.name": "ts"},
+    "timestamp-coalesce": {"mode": "timestamp", "timestamp.column.name": "ts2,ts"},
+    "timestamp+incrementing": {
+        "mode": "timestamp+incrementing",
+        "timestamp.column.name": "ts",
+        "incrementing.column.name": "id",
+    },
+}
+
+
+def columns_for_small_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test tables are small: take the columnar path for them all the same, in batches of batch.max.rows so that
+    the offsets of many batch ends are compared."""
+    monkeypatch.setattr(querier, "COLUMNAR_MIN_ROWS", 0)
+    monkeypatch.setattr(querier, "COLUMNAR_CHUNK", 1)
+
+
+class NoOffsets(OffsetStorageReader):
+    async def offsets(self, partitions: list[Mapping[str, Any]]) -> dict[str, dict[str, Any] | None]:
+        return {}
+
+
+async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIterator[Any]:
+    """A started task's non-empty polls for up to two minutes; columnar when `conv` gives it the envelope."""
+    task = JdbcSourceTask()
+    task.context = SourceTaskContext("src", 0, config, NoOffsets())
+    if conv is not None:
+        task.context.value_envelope = conv.json_struct_envelope
+    await task.start(config)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 120
+        while loop.time() < deadline:
+            batch = await task.poll()
+            if batch:
+                yield batch
+    finally:
+        task.context.stopping.set()
+        await task.stop()
+
+
+async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[list[bytes], list[tuple[int, Any]]]:
+    """Every value the task sends (JsonConverter with schemas) and (records so far, source offset) after each poll."""
+    conv = JsonConverter()
+    values: list[bytes] = []
+    marks: list[tuple[int, Any]] = []
+    encoded = 0
+    async with aclosing(polls(config, conv if columnar else None)) as batches:
+        async for batch in batches:
+            if type(batch) is EncodedRecords:
+                encoded += 1
+                values += batch.values
+                marks.append((len(values), batch.source_offset))
+            else:
+                values += conv.from_connect_batch(
+                    batch[0].topic, [r.value_schema for r in batch], [r.value for r in batch]
+                )
+                marks += [(len(values) - len(batch) + i + 1, r.source_offset) for i, r in enumerate(batch)]
+            if len(values) >= want:
+                break
+    assert (encoded > 0) == columnar
+    return values, marks
+
+
+async def same_records(config: dict[str, str], want: int) -> list[bytes]:
+    """The columnar path's values equal the row path's, and its offsets the row path's at the same record."""
+    rows, row_marks = await read_all(config, columnar=False, want=want)
+    cols, col_marks = await read_all(config, columnar=True, want=want)
+    assert len(rows) == want
+    assert cols == rows
+    by_count = dict(row_marks)
+    for count, offset in col_marks:  # each columnar batch ends on a record: the row path's offset there
+        assert by_count[count] == offset, count
+    assert col_marks[-1] == row_marks[-1]
+    return cols
