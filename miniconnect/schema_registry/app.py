@@ -102,14 +102,21 @@ async def register(request: Request, reg: Registry) -> Any:
     body = await _body(request)
     schema, kind, refs = _schema_args(body)
     schema_id = await reg.register(
-        request.path_params["subject"], schema, kind, refs, body.get("id"), body.get("version")
+        request.path_params["subject"],
+        schema,
+        kind,
+        refs,
+        body.get("id"),
+        body.get("version"),
+        _flag(request, "normalize"),
     )
     return {"id": schema_id}
 
 
 async def lookup(request: Request, reg: Registry) -> Any:
     schema, kind, refs = _schema_args(await _body(request))
-    return reg.lookup(request.path_params["subject"], schema, kind, refs, _flag(request, "deleted"))
+    subject = request.path_params["subject"]
+    return reg.lookup(subject, schema, kind, refs, _flag(request, "deleted"), _flag(request, "normalize"))
 
 
 async def delete_subject(request: Request, reg: Registry) -> Any:
