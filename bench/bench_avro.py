@@ -44,6 +44,7 @@ from miniconnect.data.schema import (
     decimal_schema,
     timestamp_schema,
 )
+from miniconnect.schema_registry.pending import converted, sleep
 
 BATCH = 500
 WIDE = Schema.struct(
@@ -156,7 +157,9 @@ async def sink_once(name: str, conv, server, raw: list[bytes], n: int) -> float:
     gc.collect()
     t0 = time.perf_counter()
     for lo in range(0, n, 3000):
-        decoded = conv.to_connect_batch(f"{name}-orders", raw[lo : lo + 3000])
+        batch = raw[lo : lo + 3000]
+        # as the runners call converters: registry requests off the loop (the first batch's schema)
+        decoded = await converted(lambda b=batch: conv.to_connect_batch(f"{name}-orders", b), "bench", sleep)
         await task.put([SinkRecord("orders", 0, None, None, s, v, lo + j) for j, (s, v) in enumerate(decoded)])
     await task.flush({})
     secs = time.perf_counter() - t0
@@ -173,7 +176,11 @@ async def bench_sink(url: str, server, n: int) -> None:
         raws[name] = []
         for lo in range(0, n, BATCH):
             chunk = values[lo : lo + BATCH]
-            raws[name] += conv.from_connect_batch(f"{name}-orders", [ORDERS] * len(chunk), chunk)
+            raws[name] += await converted(
+                lambda c=chunk, n=name, v=conv: v.from_connect_batch(f"{n}-orders", [ORDERS] * len(c), c),
+                "bench",
+                sleep,
+            )
     best_secs: dict[str, float] = {}
     for _ in range(2):
         for name, conv in convs.items():
@@ -204,7 +211,13 @@ async def source_once(conv, server, n: int) -> float:
         if recs:
             got += len(recs)
             topic = f"{recs[0].topic}-{type(conv).__name__}"
-            conv.from_connect_batch(topic, [r.value_schema for r in recs], [r.value for r in recs])
+            await converted(
+                lambda t=topic, rs=recs: conv.from_connect_batch(
+                    t, [r.value_schema for r in rs], [r.value for r in rs]
+                ),
+                "bench",
+                sleep,
+            )
     secs = time.perf_counter() - t0
     task.context.stopping.set()
     await task.stop()

@@ -117,6 +117,9 @@ def schema_registry(config: Any) -> Any:
 
     users_value = config["schema.registry.basic.auth.users"]
     users = dict(pair.split(":", 1) for pair in (users_value.value if users_value else "").split(",") if ":" in pair)
+    originals = getattr(config, "originals", config)
+    # https listeners: the `schema.registry.ssl.*` keys (Confluent's registry takes `ssl.*`), else the worker's
+    ssl_props = {k[len("schema.registry.") :]: v for k, v in originals.items() if k.startswith("schema.registry.ssl.")}
     return SchemaRegistryServer(
         ",".join(listeners),
         lambda: make_transport(config),
@@ -124,6 +127,8 @@ def schema_registry(config: Any) -> Any:
         config["schema.registry.topic.replication.factor"],
         users,
         config["schema.registry.compatibility.level"].upper(),
+        ssl_props or {k: v for k, v in originals.items() if k.startswith("ssl.")},
+        config["schema.registry.leader.url"] or "",
     )
 
 

@@ -27,6 +27,7 @@ from .plugins import Plugins
 from .runtime.converting import converter_for
 from .runtime.states import State, TargetState, TaskId
 from .runtime.worker import Worker
+from .schema_registry.pending import converted, sleep
 from .storage.offsets import FileOffsetStore
 from .transport.base import ProducerRecord
 from .transport.embedded import EmbeddedLog
@@ -128,15 +129,19 @@ class ConnectorHarness:
         key_conv = converter_for(worker.plugins, worker.config, self.config, "key")
         value_conv = converter_for(worker.plugins, worker.config, self.config, "value")
         keys = keys if keys is not None else [None] * len(values)
-        records = [
-            ProducerRecord(
-                topic,
-                key_conv.from_connect_data(topic, key_schema, k),
-                value_conv.from_connect_data(topic, schema, v),
-                partition,
-            )
-            for k, v in zip(keys, values, strict=True)
-        ]
+
+        def serialize() -> list[ProducerRecord]:
+            return [
+                ProducerRecord(
+                    topic,
+                    key_conv.from_connect_data(topic, key_schema, k),
+                    value_conv.from_connect_data(topic, schema, v),
+                    partition,
+                )
+                for k, v in zip(keys, values, strict=True)
+            ]
+
+        records = await converted(serialize, f"records for topic {topic}", sleep)
         producer = worker.transport.producer()
         await producer.start()
         try:
@@ -163,8 +168,14 @@ class ConnectorHarness:
                         f"{len(out)} of {count} records in topic {topic} after {timeout_s:g}s; tasks: {self.task_states}"
                     )
                 for r in await consumer.poll(max_records=count - len(out), timeout_ms=200):
-                    ks, k = key_conv.to_connect_data(r.topic, r.key, list(r.headers))
-                    vs, v = value_conv.to_connect_data(r.topic, r.value, list(r.headers))
+
+                    def deserialize(r: Any = r) -> tuple[Any, ...]:
+                        return (
+                            *key_conv.to_connect_data(r.topic, r.key, list(r.headers)),
+                            *value_conv.to_connect_data(r.topic, r.value, list(r.headers)),
+                        )
+
+                    ks, k, vs, v = await converted(deserialize, f"a record of topic {r.topic}", sleep)
                     out.append(SinkRecord(r.topic, r.partition, ks, k, vs, v, r.offset, r.timestamp, headers=r.headers))
         finally:
             await consumer.stop()

@@ -375,9 +375,10 @@ def _worker_config() -> ConfigDef:
         "schema.registry.listeners",
         T.LIST,
         "",
-        custom(_check_admin_listeners, "Comma-separated http URLs, ex: http://:8081."),
+        custom(_check_admin_listeners, "Comma-separated http or https URLs, ex: http://:8081."),
         I.MEDIUM,
-        "miniconnect: where the worker serves Confluent's Schema Registry API, e.g. http://:8081; empty: not served.",
+        "miniconnect: where the worker serves Confluent's Schema Registry API, e.g. http://:8081 or https://:8081 "
+        "(its keystore in schema.registry.ssl.*, else the worker's ssl.*); empty: not served.",
     )
     d.define(
         "schema.registry.topic",
@@ -404,6 +405,16 @@ def _worker_config() -> ConfigDef:
         "miniconnect: the registry's default compatibility level (Confluent's schema.compatibility.level).",
     )
     d.define(
+        "schema.registry.leader.url",
+        T.STRING,
+        "",
+        None,
+        I.LOW,
+        "miniconnect: when several workers serve one schema.registry.topic, the URL of the one that writes it (its "
+        "own is empty); the others follow the topic and forward writes there, as Confluent's followers forward to "
+        "their leader. Empty: this worker writes the topic.",
+    )
+    d.define(
         "schema.registry.basic.auth.users",
         T.PASSWORD,
         None,
@@ -427,6 +438,7 @@ _KNOWN_PREFIXES = (
     "listeners.https.",
     "admin.listeners.https.",
     "metrics.listeners.https.",
+    "schema.registry.ssl.",
     "ssl.",
     "sasl.",
     "security.",

@@ -61,6 +61,7 @@ def schema_registry_config_def() -> ConfigDef:
     cd.define("key.subject.name.strategy", T.STRING, TOPIC_NAME_STRATEGY, importance=Imp.MEDIUM, documentation="")
     cd.define("value.subject.name.strategy", T.STRING, TOPIC_NAME_STRATEGY, importance=Imp.MEDIUM, documentation="")
     cd.define("schemas.cache.config", T.INT, 1000, importance=Imp.LOW, documentation="Size of the schema cache")
+    # a worker's tasks wait for a registry that is down without limit, off their event loop (schema_registry/pending)
     cd.define("max.retries", T.INT, 3, importance=Imp.LOW, documentation="Retries of a registry request")
     cd.define("retries.wait.ms", T.INT, 1000, importance=Imp.LOW, documentation="First wait between retries")
     cd.define("retries.max.wait.ms", T.INT, 20000, importance=Imp.LOW, documentation="Longest wait between retries")

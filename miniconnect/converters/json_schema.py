@@ -3,7 +3,8 @@ io.confluent.connect.json.JsonSchemaConverter (magic byte 0, the 4-byte schema i
 
 Schemas map as JsonSchemaData maps them (json_schema_data.py); payloads are JsonConverter's JSON without envelope
 (json_schema_values.py). Like AvroConverter, each schema is registered once and each id fetched once.
-Not done: JSON Schema `$ref`s to other subjects (references), `use.optional.for.nonrequired`,
+`$ref`s to other subjects (the schema's references, by name) are resolved when reading (json_schema_refs.py).
+Not done: `use.optional.for.nonrequired`,
 `generalized.sum.type.support`; payloads are not validated against the schema (Confluent's `json.fail.invalid.schema`
 is false by default too)."""
 
@@ -31,6 +32,7 @@ from .avro import (
 from .avro_codec import HEADER_SIZE
 from .base import Converter
 from .json_schema_data import from_connect_schema, to_connect_schema
+from .json_schema_refs import inline_references
 from .json_schema_values import SchemaDecoders, SchemaEncoders
 
 
@@ -116,6 +118,9 @@ class JsonSchemaConverter(Converter):
                 document = json.loads(registered["schema"])
                 if registered.get("schemaType", "AVRO") != "JSON":
                     raise DataError(f"Schema {schema_id} is not a JSON schema")
+                if registered.get("references"):
+                    texts = self.client.references_by_name(registered["references"])
+                    document = inline_references(document, {n: json.loads(t) for n, t in texts.items()})
                 title = document.get("title") if isinstance(document, dict) else None
                 subject = subject_name(self.strategy, topic, self.is_key, title)  # type: ignore[arg-type]
                 version = self.client.version_of(subject, schema_id, schema_type="JSON")

@@ -18,6 +18,7 @@ from ..data.records import Header, SinkRecord, new_sink_record
 from ..errors import ConnectError, RetriableError
 from ..metrics.groups import SinkTaskMetrics
 from ..retry import Backoff, describe, is_retriable
+from ..schema_registry.pending import converted
 from ..transforms.chain import TransformationChain
 from ..transport.base import CommitFailed, RecordBatch, Transport
 from .error_handling import (
@@ -62,6 +63,10 @@ class RecordConversionError(ConnectError):
 
 
 TASK_PUT_STAGE = "TASK_PUT"
+
+
+def _where(batch: RecordBatch) -> str:
+    return f"the records at topic '{batch.topic}', partition {batch.partition}, from offset {batch.offsets[0]}"
 
 
 def _original(batch: RecordBatch, i: int) -> Original:
@@ -310,7 +315,7 @@ class SinkTaskRunner(TaskRunner):
             out: list[SinkRecord] = []
             for part in slices:
                 try:
-                    out += self._convert(part)
+                    out += await self._converted(part)
                 except (RecordConversionError, ErrorPath):
                     return None
                 await asyncio.sleep(0)
@@ -469,11 +474,15 @@ class SinkTaskRunner(TaskRunner):
             raise ErrorPath from None
         return [r for r in transformed if r is not None]
 
+    def _converted(self, batch: RecordBatch) -> Any:
+        """_convert(batch), after the Schema Registry requests it needs were made off the event loop."""
+        return converted(partial(self._convert, batch), _where(batch), self.context.wait, self.waiting)
+
     async def _convert_all(self, raw: list[RecordBatch]) -> list[list[SinkRecord]]:
         out = []
         for batch in raw:
             try:
-                out.append(self._convert(batch))
+                out.append(await self._converted(batch))
             except ErrorPath:
                 out.append(await self._convert_each(batch))
         return out
@@ -482,7 +491,7 @@ class SinkTaskRunner(TaskRunner):
         """The error path, as Kafka's WorkerSinkTask.convertAndTransformRecord: record by record, each conversion
         and transformation through the error handler (retried if retriable, then reported and skipped, or the
         task failed)."""
-        execute, topic = self.errors.execute, batch.topic
+        topic, wait, waiting = batch.topic, self.context.wait, self.waiting
         hc, kc, vc = self.header_converter, self.key_converter, self.value_converter
         records = []
         for i, (offset, key, value, ts, ttype, headers) in enumerate(
@@ -497,6 +506,11 @@ class SinkTaskRunner(TaskRunner):
             )
         ):
             original = _original(batch, i)
+            where = f"the record at topic '{topic}', partition {batch.partition}, offset {offset}"
+
+            def execute(operation: Any, *args: Any, where: str = where) -> Any:
+                return converted(partial(self.errors.execute, operation, *args), where, wait, waiting)
+
             ok, k = await execute(
                 partial(kc.to_connect_data, topic, key, headers), KEY_CONVERTER, kc.class_name, original
             )

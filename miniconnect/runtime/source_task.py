@@ -17,6 +17,7 @@ from ..data.records import Header, SourceRecord, field_getter
 from ..errors import RetriableError
 from ..metrics.groups import SourceTaskMetrics
 from ..retry import Backoff, describe, retry
+from ..schema_registry.pending import converted
 from ..storage.base import OffsetBackingStore
 from ..transforms.chain import TransformationChain
 from ..transport.base import ProducerRecord, Transport, producer_records
@@ -189,15 +190,25 @@ class SourceTaskRunner(TaskRunner):
         return self.errors.execute(operation, TRANSFORMATION, transformation.class_name, None, record)
 
     async def _convert(self, records: list[SourceRecord]) -> list[ProducerRecord]:
+        """The records serialized; the Schema Registry requests this needs are made off the event loop (see
+        schema_registry.pending), waiting while the registry is down."""
+        wait, waiting = self.context.wait, self.waiting
         try:
-            return await self._convert_batch(records)
+            where = f"the records of task {self.id} for topic '{records[0].topic}'"
+            return await converted(partial(self._convert_batch, records), where, wait, waiting)
         except Exception:
-            if not self.errors.handles_errors:
+            if not self.errors.handles_errors or self.context.stopping.is_set():
                 raise
         # the error path, as AbstractWorkerSourceTask.convertTransformedRecord: record by record, each conversion
         # through the error handler; a skipped record leaves None in its place
         out = _Partial()
-        execute, hc, kc, vc = self.errors.execute, self.header_converter, self.key_converter, self.value_converter
+        hc, kc, vc = self.header_converter, self.key_converter, self.value_converter
+
+        def execute(operation: Any, *args: Any) -> Any:
+            return converted(
+                partial(self.errors.execute, operation, *args), f"a record of task {self.id}", wait, waiting
+            )
+
         for r in records:
             if r.topic not in self.known_topics:
                 await self._new_topic(r.topic)

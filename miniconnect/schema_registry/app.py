@@ -102,14 +102,21 @@ async def register(request: Request, reg: Registry) -> Any:
     body = await _body(request)
     schema, kind, refs = _schema_args(body)
     schema_id = await reg.register(
-        request.path_params["subject"], schema, kind, refs, body.get("id"), body.get("version")
+        request.path_params["subject"],
+        schema,
+        kind,
+        refs,
+        body.get("id"),
+        body.get("version"),
+        _flag(request, "normalize"),
     )
     return {"id": schema_id}
 
 
 async def lookup(request: Request, reg: Registry) -> Any:
     schema, kind, refs = _schema_args(await _body(request))
-    return reg.lookup(request.path_params["subject"], schema, kind, refs, _flag(request, "deleted"))
+    subject = request.path_params["subject"]
+    return reg.lookup(subject, schema, kind, refs, _flag(request, "deleted"), _flag(request, "normalize"))
 
 
 async def delete_subject(request: Request, reg: Registry) -> Any:
@@ -208,8 +215,13 @@ ROUTES: list[tuple[str, Handler, str]] = [
 ]
 
 
-def create_app(registry: Registry, users: dict[str, str] | None = None) -> Starlette:
-    """users: basic-auth user -> password; None or empty: no authentication."""
+# the routes that change the registry: a follower forwards them to the leader (see forwarding.py)
+WRITES = {register, delete_subject, delete_version, put_config, delete_config, put_mode, delete_mode}
+
+
+def create_app(registry: Registry, users: dict[str, str] | None = None, forwarder: Any = None) -> Starlette:
+    """users: basic-auth user -> password; None or empty: no authentication. forwarder: a LeaderForwarder when
+    another registry writes the topic."""
 
     def authorized(request: Request) -> bool:
         if not users:
@@ -228,6 +240,16 @@ def create_app(registry: Registry, users: dict[str, str] | None = None) -> Starl
             try:
                 if not authorized(request):
                     raise Unauthorized("Unauthorized")
+                if forwarder is None:
+                    return reply(await handler(request, registry))
+                if handler in WRITES:
+                    return await forwarder.forward(request)  # type: ignore[no-any-return]
+                try:
+                    return reply(await handler(request, registry))
+                except RegistryError as e:
+                    if e.status != 404:
+                        raise
+                await forwarder.catch_up()  # written through another registry a moment ago?
                 return reply(await handler(request, registry))
             except RegistryError as e:
                 return reply(e.body(), e.status)

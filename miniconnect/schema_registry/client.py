@@ -1,6 +1,9 @@
 """A synchronous Schema Registry client for the converters (Confluent's CachedSchemaRegistryClient, in small):
 several URLs tried in turn, basic or bearer authentication, TLS from `schema.registry.ssl.*`, retries with back-off
-for a registry that is down, and caches so that each schema costs one request, not one per record."""
+for a registry that is down, and caches so that each schema costs one request, not one per record.
+
+On an event loop it never waits: a request its caches cannot answer raises SchemaNotCached, whose fetch() a thread
+runs (see pending.py); the answer is kept for the call made again on the loop."""
 
 from __future__ import annotations
 
@@ -15,12 +18,13 @@ from typing import Any
 
 import httpx
 
+from .pending import SchemaNotCached, on_event_loop
+
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 _RETRY_STATUS = {408, 429, 500, 502, 503, 504}
-DOWN_FOR_S = 5.0  # after retries ran out, requests fail at once for this long (the worker's loop waits on retries)
-MISSING_FOR_S = 30.0  # an id the registry does not have is asked for again after this long
+REFUSED_FOR_S = 30.0  # a request the registry refused (unknown id, incompatible schema) is made again after this long
 
 
 class RegistryClientError(Exception):
@@ -29,6 +33,11 @@ class RegistryClientError(Exception):
     def __init__(self, message: str, status: int = 0, code: int = 0):
         super().__init__(message)
         self.status, self.code = status, code
+
+    @property
+    def retriable(self) -> bool:
+        """The registry is down or overloaded, rather than refusing the request."""
+        return self.status == 0 or self.status in _RETRY_STATUS
 
 
 class SchemaRegistryClient:
@@ -63,21 +72,57 @@ class SchemaRegistryClient:
         self._schemas: dict[int, dict[str, Any]] = {}  # id -> {"schema", "schemaType", "references"}
         self._versions: dict[tuple[str, int], int] = {}  # (subject, id) -> version
         self._latest: dict[str, dict[str, Any]] = {}
+        self._subject_versions: dict[tuple[str, int], dict[str, Any]] = {}  # (subject, version) -> schema
         self.requests = 0  # how many HTTP requests were made (the caches' effect shows in tests)
-        self._down_until = 0.0
-        self._down_error: RegistryClientError | None = None
-        self._missing: dict[int, tuple[float, RegistryClientError]] = {}  # ids the registry does not have, for now
+        # answers fetched off the loop, for the same request made again on it (taken once)
+        self._fetched: dict[tuple[str, str, bytes | None], Any] = {}
+        # requests the registry refused, refused again at once for REFUSED_FOR_S: many records of an unknown id or
+        # of an incompatible schema cost one request, not one each
+        self._refused: dict[tuple[str, str, bytes | None], tuple[float, RegistryClientError]] = {}
 
     def close(self) -> None:
         self._http.close()
 
     # -- HTTP ---------------------------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: Any = None) -> Any:
-        """One request, trying each URL in turn (Confluent's RestService failover), retried with exponential
-        back-off while the registry is unreachable or answers 5xx/408/429."""
-        if time.monotonic() < self._down_until and self._down_error is not None:
-            raise self._down_error  # records after the one that found the registry down fail at once
+        """One request's answer: from a fetch made off the loop, else (on the loop) SchemaNotCached, else made here
+        with retries (see _attempts)."""
         content = None if body is None else json.dumps(body).encode()
+        key = (method, path, content)
+        if key in self._fetched:
+            return self._fetched.pop(key)
+        refused = self._refused.get(key)
+        if refused is not None:
+            if time.monotonic() < refused[0]:
+                raise refused[1]
+            del self._refused[key]
+        if on_event_loop():
+            raise SchemaNotCached(
+                lambda: self._fetch(key),
+                f"{method} {path}",
+                self.retries_wait_ms,
+                self.retries_max_wait_ms,
+            )
+        try:
+            return self._attempts(method, path, content, self.max_retries)
+        except RegistryClientError as e:
+            if not e.retriable:
+                self._refused[key] = (time.monotonic() + REFUSED_FOR_S, e)
+            raise
+
+    def _fetch(self, key: tuple[str, str, bytes | None]) -> None:
+        """In a thread: one try of each URL; the answer (or the registry's refusal) is kept for the call made again on
+        the loop; raises while the registry cannot be reached (the caller waits and fetches again)."""
+        try:
+            self._fetched[key] = self._attempts(*key, 0)
+        except RegistryClientError as e:
+            if e.retriable:
+                raise
+            self._refused[key] = (time.monotonic() + REFUSED_FOR_S, e)
+
+    def _attempts(self, method: str, path: str, content: bytes | None, retries: int) -> Any:
+        """The request, trying each URL in turn (Confluent's RestService failover), tried again `retries` times with
+        exponential back-off while the registry is unreachable or answers 5xx/408/429."""
         attempt = 0
         while True:
             last: RegistryClientError | None = None
@@ -96,16 +141,15 @@ class SchemaRegistryClient:
                 except (ValueError, AttributeError):
                     code, message = r.status_code, r.text
                 last = RegistryClientError(f"{message}; error code: {code} (from {base})", r.status_code, code)
-                if r.status_code not in _RETRY_STATUS:
+                if not last.retriable:
                     raise last
             assert last is not None
-            if attempt >= self.max_retries:
-                self._down_until, self._down_error = time.monotonic() + DOWN_FOR_S, last
+            if attempt >= retries:
                 raise last
             wait = min(self.retries_max_wait_ms, self.retries_wait_ms * 2**attempt) / 1000
             wait *= 0.8 + 0.4 * random.random()
             attempt += 1
-            log.warning("%s; retry %d of %d in %.1f s", last, attempt, self.max_retries, wait)
+            log.warning("%s; retry %d of %d in %.1f s", last, attempt, retries, wait)
             time.sleep(wait)
 
     # -- API ----------------------------------------------------------------------------------------------------
@@ -136,15 +180,7 @@ class SchemaRegistryClient:
     def schema(self, schema_id: int) -> dict[str, Any]:
         found = self._schemas.get(schema_id)
         if found is None:
-            missing = self._missing.get(schema_id)
-            if missing is not None and time.monotonic() < missing[0]:
-                raise missing[1]  # many records with an unknown id: one request, not one each
-            try:
-                found = self._schemas[schema_id] = self._request("GET", f"/schemas/ids/{schema_id}")
-            except RegistryClientError as e:
-                if e.status == 404:
-                    self._missing[schema_id] = (time.monotonic() + MISSING_FOR_S, e)
-                raise
+            found = self._schemas[schema_id] = self._request("GET", f"/schemas/ids/{schema_id}")
         return found
 
     def version_of(self, subject: str, schema_id: int, schema_type: str = "AVRO") -> int | None:
@@ -170,10 +206,26 @@ class SchemaRegistryClient:
         """The schema texts of references, depth first (referenced types before those using them)."""
         out: list[str] = []
         for r in refs:
-            found = self._request("GET", f"/subjects/{_q(r['subject'])}/versions/{int(r['version'])}")
+            found = self._subject_version(str(r["subject"]), int(r["version"]))
             out += self.references(found.get("references") or [])
             out.append(found["schema"])
         return out
+
+    def references_by_name(self, refs: list[Mapping[str, Any]]) -> dict[str, str]:
+        """The schema texts of references and of theirs, by the names schemas refer to them with."""
+        out: dict[str, str] = {}
+        for r in refs:
+            found = self._subject_version(str(r["subject"]), int(r["version"]))
+            out.update(self.references_by_name(found.get("references") or []))
+            out[str(r["name"])] = found["schema"]
+        return out
+
+    def _subject_version(self, subject: str, version: int) -> dict[str, Any]:
+        found = self._subject_versions.get((subject, version))
+        if found is None:
+            found = self._request("GET", f"/subjects/{_q(subject)}/versions/{version}")
+            self._subject_versions[(subject, version)] = found
+        return found
 
 
 def _body(schema: str, schema_type: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import json_schema
+from .avro_normalize import normalized
 from .avro_schema import ParsedSchema, incompatibilities
 from .errors import (
     Incompatible,
@@ -43,7 +44,10 @@ class Registry:
         return self.topic.state
 
     # -- schemas ------------------------------------------------------------------------------------------------
-    def parse(self, text: str, schema_type: str, references: Iterable[dict[str, Any]]) -> tuple[StoredSchema, Any]:
+    def parse(
+        self, text: str, schema_type: str, references: Iterable[dict[str, Any]], normalize: bool = False
+    ) -> tuple[StoredSchema, Any]:
+        """normalize: Avro schemas in their normalized text (avro_normalize.py); JSON schemas are kept as written."""
         schema_type = (schema_type or "AVRO").upper()
         if schema_type not in ("AVRO", "JSON"):
             raise InvalidSchema(f"Invalid schema: schema type {schema_type} is not supported by this registry")
@@ -56,9 +60,15 @@ class Registry:
             except (KeyError, TypeError, ValueError):
                 raise InvalidSchema(f"Invalid schema reference {r}") from None
         if schema_type == "JSON":
+            for _name, subject, version in refs:
+                self._reference(subject, version)
             doc, canonical = json_schema.parse(text)
             return StoredSchema(canonical, schema_type, tuple(refs)), doc
-        parsed = ParsedSchema(text, self._referenced_types(refs))
+        named = self._referenced_types(refs)
+        if normalize:
+            ParsedSchema(text, named)  # refused as written, before normalizing
+            text = normalized(text, named)
+        parsed = ParsedSchema(text, named)
         return StoredSchema(parsed.canonical, schema_type, tuple(refs)), parsed
 
     def _referenced_types(self, refs: Iterable[tuple[str, str, int]], depth: int = 0) -> dict[str, Any]:
@@ -66,13 +76,16 @@ class Registry:
         if depth > 32:
             raise InvalidSchema("Invalid schema: references nest too deeply (a cycle?)")
         for _name, subject, version in refs:
-            v = self.state.subjects.get(subject, {}).get(version)
-            if v is None:
-                raise InvalidSchema(f"Invalid schema: reference to subject {subject} version {version} not found")
-            stored = self.state.schemas[v.id]
+            stored = self.state.schemas[self._reference(subject, version).id]
             inner = self._referenced_types(stored.references, depth + 1)
             named.update(ParsedSchema(stored.text, inner).named)
         return named
+
+    def _reference(self, subject: str, version: int) -> Version:
+        v: Version | None = self.state.subjects.get(subject, {}).get(version)
+        if v is None:
+            raise InvalidSchema(f"Invalid schema: reference to subject {subject} version {version} not found")
+        return v
 
     def parsed(self, schema_id: int) -> Any:
         stored = self.schema(schema_id)
@@ -151,14 +164,29 @@ class Registry:
         )
 
     def lookup(
-        self, subject: str, text: str, schema_type: str, references: Iterable[dict[str, Any]], deleted: bool = False
+        self,
+        subject: str,
+        text: str,
+        schema_type: str,
+        references: Iterable[dict[str, Any]],
+        deleted: bool = False,
+        normalize: bool = False,
     ) -> dict[str, Any]:
         vs = self._versions(subject, deleted)
-        stored, _ = self.parse(text, schema_type, references)
+        stored, _ = self.parse(text, schema_type, references, normalize)
         for n, v in sorted(vs.items(), reverse=True):
-            if self.state.schemas[v.id] == stored:
+            if self._same(self.state.schemas[v.id], stored, normalize):
                 return self.version_json(subject, n, v)
         raise SchemaNotFound("Schema not found")
+
+    def _same(self, registered: StoredSchema, candidate: StoredSchema, normalize: bool) -> bool:
+        """Whether a registered schema is the candidate: as written, or both normalized (normalize=true)."""
+        if registered == candidate:
+            return True
+        if not normalize or registered.schema_type != "AVRO" or candidate.schema_type != "AVRO":
+            return False
+        refs = [{"name": n, "subject": s, "version": v} for n, s, v in registered.references]
+        return self.parse(registered.text, "AVRO", refs, True)[0] == candidate
 
     async def register(
         self,
@@ -168,18 +196,19 @@ class Registry:
         references: Iterable[dict[str, Any]],
         schema_id: int | None = None,
         version: int | None = None,
+        normalize: bool = False,
     ) -> int:
         mode = self.mode(subject)
         if mode.startswith("READONLY"):
             raise NotPermitted(f"Subject {subject} is in read-only mode")
         if (schema_id is not None or version is not None) and mode != "IMPORT":
             raise NotPermitted(f"Subject {subject} is not in import mode")
-        stored, parsed = self.parse(text, schema_type, references)
+        stored, parsed = self.parse(text, schema_type, references, normalize)
         async with self.topic.lock:
             versions = self.state.subjects.get(subject, {})
             live = {n: v for n, v in versions.items() if not v.deleted}
             for v in live.values():
-                if self.state.schemas[v.id] == stored:
+                if self._same(self.state.schemas[v.id], stored, normalize):
                     return v.id
             if mode != "IMPORT":
                 errors = self._incompatibilities(subject, parsed, live)

@@ -1,21 +1,23 @@
-"""SchemaRegistryServer: Confluent's Schema Registry API served by the worker (`schema.registry.listeners`),
-stored in the `_schemas` topic of the worker's log (embedded or Kafka).
+"""SchemaRegistryServer: Confluent's Schema Registry API served by the worker (`schema.registry.listeners`, http or
+https with the `schema.registry.ssl.*` keys), stored in the `_schemas` topic of the worker's log (embedded or Kafka).
 
-It runs in a thread of its own, with its own event loop and its own client of the log: converters call the
-registry synchronously from the worker's event loop, which must not be the loop that answers them."""
+It runs in a thread of its own, with its own event loop and its own client of the log, so that the worker's loop
+and its tasks' registry requests (made in threads, see pending.py) do not wait for each other."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import uvicorn
 
+from ..config.tls import server_context
 from ..config.worker_config import parse_listeners
 from .app import create_app
+from .forwarding import LeaderForwarder
 from .registry import Registry
 from .store import SchemasTopic
 
@@ -43,8 +45,14 @@ class SchemaRegistryServer:
         replication_factor: int = 1,
         users: dict[str, str] | None = None,
         default_level: str = "BACKWARD",
+        ssl_props: Mapping[str, Any] | None = None,
+        leader_url: str = "",
     ):
+        """ssl_props: the `ssl.*` keys of https listeners (as the REST listeners take them), also trusted when
+        forwarding to an https leader. leader_url: the registry that writes the topic, when not this one."""
+        self.leader_url = leader_url
         self.listeners = parse_listeners(listeners)
+        self.ssl_props = dict(ssl_props or {})
         self.make_transport = make_transport
         self.topic = topic
         self.replication_factor = replication_factor
@@ -93,15 +101,16 @@ class SchemaRegistryServer:
         await transport.start()
         store = SchemasTopic(transport, self.topic, self.replication_factor)
         servers: list[tuple[_Server, asyncio.Task[None]]] = []
+        forwarder = LeaderForwarder(self.leader_url, store, self.ssl_props) if self.leader_url else None
         try:
             await store.start()
-            app = create_app(Registry(store, self.default_level), self.users)
+            app = create_app(Registry(store, self.default_level), self.users, forwarder)
             for scheme, host, port in self.listeners:
-                if scheme != "http":
-                    raise ValueError(f"schema.registry.listeners: only http:// is supported, not {scheme}://")
                 config = uvicorn.Config(
                     app, host=host or "0.0.0.0", port=port, lifespan="off", log_config=None, access_log=False
                 )
+                config.load()
+                config.ssl = server_context(self.ssl_props) if scheme == "https" else None  # as rest/server.py
                 server = _Server(config)
                 task = asyncio.create_task(server.serve())
                 while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn sets a flag, no event)
@@ -119,6 +128,8 @@ class SchemaRegistryServer:
                 server.should_exit = True
             for _, task in servers:
                 await asyncio.gather(task, return_exceptions=True)
+            if forwarder is not None:
+                await forwarder.stop()
             await store.stop()
             await transport.stop()
 

@@ -7,7 +7,9 @@ Record keys and values follow Confluent Schema Registry's (and Karapace's) `_sch
                                                               "schemaType"?, "references"?}  (null: hard delete)
   {"keytype":"CONFIG","subject":S|null,"magic":0}         -> {"compatibilityLevel": L}     (null: reset)
   {"keytype":"MODE","subject":S|null,"magic":0}           -> {"mode": M}                   (null: reset)
-One writer per topic: the worker that serves the registry (the state is read once, at start).
+Every registry serving a topic keeps following it (so each sees the others' writes); one of them writes it (the
+others forward their writes, see forwarding.py). A write returns once the registry has read it back, as Confluent's
+KafkaStore waits for its own offset: state changes only by what the topic says, in the topic's order.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from ..connector import TopicPartition
 from ..transport.base import NewTopic, ProducerRecord, Transport
 
 log = logging.getLogger(__name__)
+
+WRITE_READ_BACK_S = 60.0  # a write not read back by then fails (the registry answers 500)
 
 LEVELS = (
     "NONE",
@@ -118,34 +122,29 @@ def schema_record(subject: str, version: int, schema_id: int, stored: StoredSche
 
 
 class SchemasTopic:
-    """The `_schemas` topic on a transport (the embedded log or Kafka): replayed into a RegistryState at start,
-    appended to (and the append applied) by write()."""
+    """The `_schemas` topic on a transport (the embedded log or Kafka): replayed into a RegistryState at start and
+    followed until stop(); write() appends and returns once the records were read back (and applied)."""
 
     def __init__(self, transport: Transport, topic: str, replication_factor: int = 1):
         self.transport, self.topic, self.replication_factor = transport, topic, replication_factor
         self.state = RegistryState()
         self.producer = transport.producer({"acks": "all"})
         self.lock = asyncio.Lock()  # one write (and its id choice) at a time
+        self.position = 0  # the offset after the last record applied
+        self._progress = asyncio.Condition()
+        self._consumer: Any = None
+        self._follower: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.transport.create_topics(
             [NewTopic(self.topic, 1, self.replication_factor, {"cleanup.policy": "compact"})]
         )
         await self.producer.start()
-        tp = TopicPartition(self.topic, 0)
-        end = (await self.transport.end_offsets([tp])).get(tp, 0)
-        if end:
-            consumer = self.transport.consumer(f"_schemas-reader-{uuid.uuid4()}", {"auto.offset.reset": "earliest"})
-            await consumer.start()
-            try:
-                await consumer.subscribe([self.topic])
-                seen = -1
-                while seen < end - 1:
-                    for r in await consumer.poll(5000, 1000):
-                        self.state.apply(r.key, r.value)
-                        seen = r.offset
-            finally:
-                await consumer.stop()
+        self._consumer = self.transport.consumer(f"_schemas-reader-{uuid.uuid4()}", {"auto.offset.reset": "earliest"})
+        await self._consumer.start()
+        await self._consumer.subscribe([self.topic])
+        self._follower = asyncio.create_task(self._follow(), name=f"follow-{self.topic}")
+        await self.read_to_end()
         log.info(
             "Schema registry read %d schemas of %d subjects from topic %s",
             len(self.state.schemas),
@@ -153,11 +152,62 @@ class SchemasTopic:
             self.topic,
         )
 
+    async def _follow(self) -> None:
+        while True:
+            try:
+                records = await self._consumer.poll(5000, 1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # the log away for a while: keep following (KafkaBasedLog.poll does the same)
+                log.error("Error reading %s: %r", self.topic, e)
+                await asyncio.sleep(0.5)
+                continue
+            for r in records:
+                try:
+                    self.state.apply(r.key, r.value)
+                except (ValueError, KeyError, TypeError, AttributeError) as e:
+                    log.error(
+                        "Skipping a record of %s at offset %d that is not a registry record: %r",
+                        self.topic,
+                        r.offset,
+                        e,
+                    )
+            if records:
+                async with self._progress:
+                    self.position = records[-1].offset + 1
+                    self._progress.notify_all()
+
+    async def read_to_end(self, timeout_s: float | None = None) -> None:
+        """Returns once every record written before this call has been applied."""
+        tp = TopicPartition(self.topic, 0)
+        await self._wait_for((await self.transport.end_offsets([tp])).get(tp, 0), timeout_s)
+
+    async def _wait_for(self, end: int, timeout_s: float | None) -> None:
+        follower = self._follower
+        assert follower is not None, "start() first"
+
+        async def wait() -> None:
+            async with self._progress:
+                await self._progress.wait_for(lambda: self.position >= end or follower.done())
+
+        await asyncio.wait_for(wait(), timeout_s)
+        if follower.done():
+            raise RuntimeError(f"The registry stopped following topic {self.topic}")
+
     async def stop(self) -> None:
-        await self.producer.stop()
+        follower, self._follower = self._follower, None
+        if follower is not None:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
+        try:
+            await self.producer.stop()
+        finally:
+            consumer, self._consumer = self._consumer, None
+            if consumer is not None:
+                await consumer.stop()
 
     async def write(self, records: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> None:
-        """Appends the records (acknowledged by the log before this returns), then applies them."""
+        """Appends the records (acknowledged by the log), and returns once they were read back and applied."""
         encoded = [
             (
                 json.dumps(k, separators=(",", ":")).encode(),
@@ -165,6 +215,5 @@ class SchemasTopic:
             )
             for k, v in records
         ]
-        await self.producer.send_batch([ProducerRecord(self.topic, k, v, 0) for k, v in encoded])
-        for k, v in encoded:
-            self.state.apply(k, v)
+        written = await self.producer.send_batch([ProducerRecord(self.topic, k, v, 0) for k, v in encoded])
+        await self._wait_for(written[-1].offset + 1, WRITE_READ_BACK_S)
