@@ -9,7 +9,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from itertools import repeat
-from operator import itemgetter
+from operator import countOf, itemgetter
 from typing import Any, Protocol
 
 from ...connector import TopicPartition
@@ -117,12 +117,11 @@ class EmbeddedProducer(Producer):
         n = len(records)
         first = records[0]
         topic = first.topic
-        if list(map(_TOPIC, records)).count(topic) != n:
+        if countOf(map(_TOPIC, records), topic) != n:
             return None
         count = self._log.ensure_topic(topic)
-        partitions = list(map(_PARTITION, records))
         p = first.partition
-        if partitions.count(p) != n:
+        if countOf(map(_PARTITION, records), p) != n:
             return None
         if p is not None:
             if not 0 <= p < count:
@@ -130,7 +129,7 @@ class EmbeddedProducer(Producer):
             return topic, p
         if count == 1:
             return topic, 0
-        if list(map(_KEY, records)).count(None) != n:
+        if countOf(map(_KEY, records), None) != n:
             return None
         return topic, self._sticky_partition(topic, count)
 

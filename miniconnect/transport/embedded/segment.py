@@ -14,11 +14,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import struct
 import threading
 import zlib
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import chain, repeat
+from itertools import repeat
+from operator import countOf, itemgetter
 
 from ...errors import ConnectError
 from ...files import fsync_dir
@@ -28,6 +30,8 @@ from .recovery import Damage, check_partition, repair
 
 INDEX_INTERVAL = 4096  # bytes between sparse index entries (like Kafka's index.interval.bytes)
 READ_CHUNK = 1 << 20
+_KEY, _VALUE, _TIMESTAMP, _HEADERS = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)  # of a ProducerRecord
+_TS_KEY, _VALUE_HC = struct.Struct(">qi"), struct.Struct(">iH")  # REC in two parts
 SCAN_CHUNK = 4 << 20
 
 
@@ -39,43 +43,51 @@ def encode_records(records: Sequence[ProducerRecord], now_ms: int) -> tuple[byte
     """The records' body of a batch and its max timestamp."""
     if not records:
         return b"", -1
-    _, keys, values, _, timestamps, headers = zip(*records)
-    encoded = _encode_columns(keys, values, timestamps, headers, now_ms)
+    encoded = _encode_columns(records, now_ms)
     return encoded if encoded is not None else _encode_rows(records, now_ms)
 
 
-def _encode_columns(
-    keys: Sequence[bytes | None],
-    values: Sequence[bytes | None],
-    timestamps: Sequence[int | None],
-    headers: Sequence[object],
-    now_ms: int,
-) -> tuple[bytes, int] | None:
-    """The body from the batch's columns, without Python code per record (the usual batch: no headers, no
+def _encode_columns(records: Sequence[ProducerRecord], now_ms: int) -> tuple[bytes, int] | None:
+    """The body from the batch's columns, without Python code per record, for the usual batch (no headers, no
     tombstones, every key or none, every timestamp or none); None for other batches. The same bytes as
     _encode_rows."""
-    n = len(values)
-    if any(headers) or None in values:
+    n = len(records)
+    if any(map(_HEADERS, records)):
         return None
-    no_keys = keys.count(None)
+    values = list(map(_VALUE, records))
+    if not all(values) and countOf(values, None):  # all(): the cheap look, true without empty values
+        return None
+    no_keys = countOf(map(_KEY, records), None)
+    no_ts = countOf(map(_TIMESTAMP, records), None)
+    if no_keys == n and no_ts == n:  # a source's batch: one prefix for every record
+        parts = [_TS_KEY.pack(now_ms, -1)] * (3 * n)
+        parts[1::3] = list(map(_VALUE_HC.pack, map(len, values), repeat(0)))
+        parts[2::3] = values
+        return b"".join(parts), max(now_ms, -1)  # slices of a list join faster than chained iterators
     if no_keys == n:
         key_lens: Iterable[int] = repeat(-1)
+        keys: list[bytes | None] = []
     elif no_keys == 0:
+        keys = list(map(_KEY, records))
         key_lens = map(len, keys)  # type: ignore[arg-type]
     else:
         return None
-    no_ts = timestamps.count(None)
     if no_ts == n:
-        ts: Iterable[int | None] = repeat(now_ms)
-        max_ts = max(now_ms, -1)
+        ts: Iterable[int] = repeat(now_ms)
+        max_ts = now_ms
     elif no_ts == 0:
-        ts = timestamps
-        max_ts = max(max(timestamps), -1)  # type: ignore[type-var]
+        ts = list(map(_TIMESTAMP, records))
+        max_ts = max(ts)
     else:
         return None
-    heads = map(REC.pack, ts, key_lens, map(len, values), repeat(0))  # type: ignore[arg-type]
-    parts = zip(heads, values) if no_keys == n else zip(heads, keys, values)
-    return b"".join(chain.from_iterable(parts)), max_ts  # type: ignore[arg-type]
+    heads = list(map(REC.pack, ts, key_lens, map(len, values), repeat(0)))
+    if not keys:
+        parts = [b""] * (2 * n)
+        parts[0::2], parts[1::2] = heads, values
+    else:
+        parts = [b""] * (3 * n)
+        parts[0::3], parts[1::3], parts[2::3] = heads, keys, values
+    return b"".join(parts), max(max_ts, -1)
 
 
 def _encode_rows(records: Sequence[ProducerRecord], now_ms: int) -> tuple[bytes, int]:
