@@ -7,19 +7,33 @@ import logging
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from itertools import repeat
+from operator import countOf, itemgetter
 from typing import Any, Protocol
 
 from ...connector import TopicPartition
-from ..base import CommitFailed, Consumer, ConsumerRecord, Producer, ProducerRecord, RebalanceCallback, RecordMetadata
+from ..base import (
+    CommitFailed,
+    Consumer,
+    ConsumerRecord,
+    Producer,
+    ProducerRecord,
+    RebalanceCallback,
+    RecordBatch,
+    RecordMetadata,
+    new_record_metadata,
+    records_of,
+)
 from .group import GroupCoordinator
 from .partitioner import partition_for_key
-from .segment import PartitionLog, Segment, encode_records
+from .segment import PartitionLog, Segment
 
 logger = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.15  # how often a waiting consumer looks for data appended by another process
 TOPIC_REFRESH = 1.0  # how often it looks for topics created by another process
+_TOPIC, _KEY, _PARTITION = itemgetter(0), itemgetter(1), itemgetter(3)  # of a ProducerRecord
 
 
 class PartitionedLog(Protocol):
@@ -38,6 +52,10 @@ class PartitionedLog(Protocol):
     def refresh_topics(self) -> bool: ...
 
     def partition(self, topic: str, partition: int) -> PartitionLog: ...
+
+    async def append(
+        self, batches: list[tuple[PartitionLog, Sequence[ProducerRecord]]], now_ms: int
+    ) -> list[tuple[int, Segment]]: ...
 
     async def sync(self, segments: list[Segment]) -> None: ...
 
@@ -74,6 +92,50 @@ class EmbeddedProducer(Producer):
         log = self._log
         log.check_open()
         now = int(time.time() * 1000)
+        target = self._one_partition(records)
+        if target is not None:  # the usual batch, decided without Python code per record
+            topic, p = target
+            ((base, seg),) = await log.append([(log.partition(topic, p), records)], now)
+            await log.sync([seg])
+            log.notify()
+            return list(map(new_record_metadata, zip(repeat(topic), repeat(p), range(base, base + len(records)))))
+        groups = self._groups(records)
+        appended = await log.append(
+            [(log.partition(topic, p), [records[i] for i in idx]) for (topic, p), idx in groups.items()], now
+        )
+        metas: list[RecordMetadata] = [None] * len(records)  # type: ignore[list-item]
+        for ((topic, p), idx), (base, _) in zip(groups.items(), appended):
+            for off, i in enumerate(idx, base):
+                metas[i] = RecordMetadata(topic, p, off)
+        await log.sync([seg for _, seg in appended])
+        log.notify()
+        return metas
+
+    def _one_partition(self, records: list[ProducerRecord]) -> tuple[str, int] | None:
+        """(topic, partition) when every record goes to the same one: one topic, and one given partition or none
+        given and no keys (the sticky partition) or a topic of one partition. None otherwise."""
+        n = len(records)
+        first = records[0]
+        topic = first.topic
+        if countOf(map(_TOPIC, records), topic) != n:
+            return None
+        count = self._log.ensure_topic(topic)
+        p = first.partition
+        if countOf(map(_PARTITION, records), p) != n:
+            return None
+        if p is not None:
+            if not 0 <= p < count:
+                raise ValueError(f"Partition {p} of topic {topic} does not exist ({count} partitions)")
+            return topic, p
+        if count == 1:
+            return topic, 0
+        if countOf(map(_KEY, records), None) != n:
+            return None
+        return topic, self._sticky_partition(topic, count)
+
+    def _groups(self, records: list[ProducerRecord]) -> dict[tuple[str, int], list[int]]:
+        """The indexes of the records going to each (topic, partition), in input order."""
+        log = self._log
         groups: dict[tuple[str, int], list[int]] = {}
         counts: dict[str, int] = {}
         sticky: dict[str, int] = {}
@@ -106,24 +168,7 @@ class EmbeddedProducer(Producer):
                     cur = groups[(topic, p)] = []
                 cur_topic, cur_p = topic, p
             cur.append(i)
-        segments: list[Segment] = []
-        if len(groups) == 1:
-            ((topic, p),) = groups
-            body, max_ts = encode_records(records, now)
-            base, seg = log.partition(topic, p).append(body, len(records), max_ts, now)
-            metas = [RecordMetadata(topic, p, off) for off in range(base, base + len(records))]
-            segments.append(seg)
-        else:
-            metas = [None] * len(records)  # type: ignore[list-item]
-            for (topic, p), idx in groups.items():
-                body, max_ts = encode_records([records[i] for i in idx], now)
-                base, seg = log.partition(topic, p).append(body, len(idx), max_ts, now)
-                for off, i in enumerate(idx, base):
-                    metas[i] = RecordMetadata(topic, p, off)
-                segments.append(seg)
-        await log.sync(segments)
-        log.notify()
-        return metas
+        return groups
 
 
 class EmbeddedConsumer(Consumer):
@@ -221,6 +266,10 @@ class EmbeddedConsumer(Consumer):
     # -- fetching -----------------------------------------------------------------------------------------------
 
     async def poll(self, max_records: int = 500, timeout_ms: int = 1000) -> list[ConsumerRecord]:
+        return records_of(await self.poll_batches(max_records, timeout_ms))
+
+    async def poll_batches(self, max_records: int = 500, timeout_ms: int = 1000) -> list[RecordBatch]:
+        """Read as columns straight from the segments: no ConsumerRecord per record."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ms / 1000
         while True:
@@ -228,9 +277,9 @@ class EmbeddedConsumer(Consumer):
                 return []
             self._wakeup.clear()  # before looking, so an append during the fetch still wakes the wait below
             await self._sync_group()
-            records = self._fetch(max_records)
-            if records:
-                return records
+            batches = self._fetch(max_records)
+            if batches:
+                return batches
             remaining = deadline - loop.time()
             if remaining <= 0 or self._stopped:
                 return []
@@ -248,7 +297,7 @@ class EmbeddedConsumer(Consumer):
             self._last_topic_refresh = now
             log.refresh_topics()
 
-    def _fetch(self, max_records: int) -> list[ConsumerRecord]:
+    def _fetch(self, max_records: int) -> list[RecordBatch]:
         order = self._order
         n = len(order)
         if not n:
@@ -256,7 +305,8 @@ class EmbeddedConsumer(Consumer):
         log = self._log
         positions = self._positions
         paused = self._paused
-        out: list[ConsumerRecord] = []
+        out: list[RecordBatch] = []
+        got = 0
         start = self._rr % n  # fairness: start at the next partition each poll
         self._rr += 1
         for k in range(n):
@@ -289,14 +339,12 @@ class EmbeddedConsumer(Consumer):
             positions[tp] = pos
             if pos >= plog.end:
                 continue
-            recs = plog.read(pos, max_records - len(out))
-            if recs:
-                positions[tp] = recs[-1].offset + 1
-                if out:
-                    out.extend(recs)
-                else:
-                    out = recs
-                if len(out) >= max_records:
+            cols = plog.read_columns(pos, max_records - got)
+            if cols:
+                positions[tp] = cols.next_offset
+                out.append(cols.batch(tp.topic, tp.partition))
+                got += len(cols)
+                if got >= max_records:
                     break
         return out
 

@@ -19,13 +19,14 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
 
 from ...connector import TopicPartition
 from ...errors import BadRequest, ConnectError
-from ..base import Consumer, NewTopic, Producer, Transport
+from ..base import Consumer, NewTopic, Producer, ProducerRecord, Transport
 from .client import EmbeddedConsumer, EmbeddedProducer
 from .group import GroupCoordinator, group_path, read_committed
 from .segment import PartitionLog, Segment, fsync_dir
@@ -77,6 +78,14 @@ class GroupCommit:
             self._task = None
             if self._next is not None:
                 self._start()
+
+
+def _append_all(batches: list[tuple[PartitionLog, Sequence[ProducerRecord]]], now_ms: int) -> list[tuple[int, Segment]]:
+    return [plog.append_records(records, now_ms) for plog, records in batches]
+
+
+def _nothing() -> None:
+    pass
 
 
 def _fsync_all(segments: set[Segment]) -> None:
@@ -135,6 +144,7 @@ class EmbeddedLog(Transport):
         self._waiters: set[asyncio.Event] = set()
         self._group_commit = GroupCommit()
         self._lock: _DirLock | None = None
+        self._writer: ThreadPoolExecutor | None = None
         self._cluster_id: str | None = None
         self._retention_task: asyncio.Task[None] | None = None
         self._started = False
@@ -147,6 +157,7 @@ class EmbeddedLog(Transport):
         for d in (self.directory, self._topics_dir, self._groups_dir, self._tmp_dir):
             os.makedirs(d, exist_ok=True)
         self._lock = _DirLock(os.path.join(self.directory, ".lock"))
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="embedded-log-writer")
         self._cluster_id = self._load_cluster_id()
         self.refresh_topics()
         self._started = True
@@ -170,6 +181,10 @@ class EmbeddedLog(Transport):
             self._retention_task = None
         for ev in self._waiters:
             ev.set()
+        if self._writer is not None:  # appends already handed to the writer end before the files close
+            writer, self._writer = self._writer, None
+            await asyncio.get_running_loop().run_in_executor(writer, _nothing)
+            writer.shutdown(wait=False)
         while self._group_commit._task is not None:  # noqa: ASYNC110 (let an fsync in flight finish before closing files)
             await asyncio.sleep(0.001)
         for plog in self._partitions.values():
@@ -193,6 +208,16 @@ class EmbeddedLog(Transport):
     def check_open(self) -> None:
         if not self._started:
             raise ConnectError("The embedded log is not started")
+
+    async def append(
+        self, batches: list[tuple[PartitionLog, Sequence[ProducerRecord]]], now_ms: int
+    ) -> list[tuple[int, Segment]]:
+        """Encodes and appends each batch to its partition; returns (base offset, segment to sync) of each. In the
+        writer thread, so that the event loop goes on meanwhile (the CRC and the write release the GIL): one
+        thread, taking the calls in order, keeps the order of batches sent to one partition."""
+        if self._writer is None:
+            raise ConnectError("The embedded log is not started")
+        return await asyncio.get_running_loop().run_in_executor(self._writer, _append_all, batches, now_ms)
 
     async def sync(self, segments: list[Segment]) -> None:
         """Makes the appends to these segments durable (one fsync round shared by concurrent producers)."""

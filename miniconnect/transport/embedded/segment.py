@@ -14,18 +14,24 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import struct
+import threading
 import zlib
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import repeat
+from operator import countOf, itemgetter
 
 from ...errors import ConnectError
 from ...files import fsync_dir
-from ..base import ConsumerRecord, ProducerRecord, new_consumer_record
+from ..base import ConsumerRecord, ProducerRecord, RecordBatch
 from .batch import _CRC_TAIL, _HKEY, _HVAL, BATCH, BATCH_SIZE, REC, REC_SIZE
 from .recovery import Damage, check_partition, repair
 
 INDEX_INTERVAL = 4096  # bytes between sparse index entries (like Kafka's index.interval.bytes)
 READ_CHUNK = 1 << 20
+_KEY, _VALUE, _TIMESTAMP, _HEADERS = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)  # of a ProducerRecord
+_TS_KEY, _VALUE_HC = struct.Struct(">qi"), struct.Struct(">iH")  # REC in two parts
 SCAN_CHUNK = 4 << 20
 
 
@@ -35,6 +41,57 @@ class CorruptLog(ConnectError):
 
 def encode_records(records: Sequence[ProducerRecord], now_ms: int) -> tuple[bytes, int]:
     """The records' body of a batch and its max timestamp."""
+    if not records:
+        return b"", -1
+    encoded = _encode_columns(records, now_ms)
+    return encoded if encoded is not None else _encode_rows(records, now_ms)
+
+
+def _encode_columns(records: Sequence[ProducerRecord], now_ms: int) -> tuple[bytes, int] | None:
+    """The body from the batch's columns, without Python code per record, for the usual batch (no headers, no
+    tombstones, every key or none, every timestamp or none); None for other batches. The same bytes as
+    _encode_rows."""
+    n = len(records)
+    if any(map(_HEADERS, records)):
+        return None
+    values = list(map(_VALUE, records))
+    if not all(values) and countOf(values, None):  # all(): the cheap look, true without empty values
+        return None
+    no_keys = countOf(map(_KEY, records), None)
+    no_ts = countOf(map(_TIMESTAMP, records), None)
+    if no_keys == n and no_ts == n:  # a source's batch: one prefix for every record
+        parts = [_TS_KEY.pack(now_ms, -1)] * (3 * n)
+        parts[1::3] = list(map(_VALUE_HC.pack, map(len, values), repeat(0)))
+        parts[2::3] = values
+        return b"".join(parts), max(now_ms, -1)  # slices of a list join faster than chained iterators
+    if no_keys == n:
+        key_lens: Iterable[int] = repeat(-1)
+        keys: list[bytes | None] = []
+    elif no_keys == 0:
+        keys = list(map(_KEY, records))
+        key_lens = map(len, keys)  # type: ignore[arg-type]
+    else:
+        return None
+    if no_ts == n:
+        ts: Iterable[int] = repeat(now_ms)
+        max_ts = now_ms
+    elif no_ts == 0:
+        ts = list(map(_TIMESTAMP, records))
+        max_ts = max(ts)
+    else:
+        return None
+    heads = list(map(REC.pack, ts, key_lens, map(len, values), repeat(0)))
+    if not keys:
+        parts = [b""] * (2 * n)
+        parts[0::2], parts[1::2] = heads, values
+    else:
+        parts = [b""] * (3 * n)
+        parts[0::3], parts[1::3], parts[2::3] = heads, keys, values
+    return b"".join(parts), max(max_ts, -1)
+
+
+def _encode_rows(records: Sequence[ProducerRecord], now_ms: int) -> tuple[bytes, int]:
+    """encode_records for any batch, record by record."""
     parts: list[bytes] = []
     append = parts.append
     pack = REC.pack
@@ -69,28 +126,87 @@ def encode_records(records: Sequence[ProducerRecord], now_ms: int) -> tuple[byte
     return b"".join(parts), max_ts
 
 
-def _decode_into(
-    out: list, topic: str, partition: int, buf: bytes, p: int, end: int, offset: int, first: int, limit: int
-) -> int:
+class ReadColumns:
+    """Records read from one partition, from offset `first` on (offsets are dense), as RecordBatch columns."""
+
+    __slots__ = ("first", "headers", "keys", "timestamps", "values")
+
+    def __init__(self, first: int):
+        self.first = first
+        self.timestamps: list[int] = []
+        self.keys: list[bytes | None] = []
+        self.values: list[bytes | None] = []
+        self.headers: list[Sequence[tuple[str, bytes | None]]] = []
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def next_offset(self) -> int:
+        return self.first + len(self.values)
+
+    def batch(self, topic: str, partition: int) -> RecordBatch:
+        first = self.first
+        return RecordBatch(
+            topic,
+            partition,
+            list(range(first, first + len(self.values))),
+            self.timestamps,
+            self.keys,
+            self.values,
+            self.headers,
+            "CreateTime",
+        )
+
+
+def _decode_into(cols: ReadColumns, buf: bytes, p: int, end: int, offset: int, first: int, limit: int) -> int:
     """Appends the records of one batch body buf[p:end] (offsets from `offset`) that are >= first, at most
-    `limit` of them; returns the number appended. The per-record hot path of every read."""
+    `limit` of them, to the columns; returns the number appended. The per-record hot path of every read."""
     unpack = REC.unpack_from
-    append = out.append
-    record = new_consumer_record
+    add_ts, add_key, add_value, add_headers = (
+        cols.timestamps.append,
+        cols.keys.append,
+        cols.values.append,
+        cols.headers.append,
+    )
+    if offset < first:  # skip what was read already: walk the lengths only
+        while p < end and offset < first:
+            _, kl, vl, hc = unpack(buf, p)
+            p += REC_SIZE + max(kl, 0) + max(vl, 0)
+            for _ in range(hc):
+                (nl,) = _HKEY.unpack_from(buf, p)
+                p += 2 + nl
+                (hl,) = _HVAL.unpack_from(buf, p)
+                p += 4 + max(hl, 0)
+            offset += 1
     n = 0
-    while p < end:
+    while p < end and n < limit:  # records without key and headers (a source's): two columns to fill
+        ts, kl, vl, hc = unpack(buf, p)
+        if kl >= 0 or hc:
+            break
+        p += REC_SIZE
+        if vl >= 0:
+            add_value(buf[p : p + vl])
+            p += vl
+        else:
+            add_value(None)
+        add_ts(ts)
+        n += 1
+    cols.keys.extend(repeat(None, n))
+    cols.headers.extend(repeat((), n))
+    while p < end and n < limit:
         ts, kl, vl, hc = unpack(buf, p)
         p += REC_SIZE
         if kl >= 0:
-            key = buf[p : p + kl]
+            add_key(buf[p : p + kl])
             p += kl
         else:
-            key = None
+            add_key(None)
         if vl >= 0:
-            value = buf[p : p + vl]
+            add_value(buf[p : p + vl])
             p += vl
         else:
-            value = None
+            add_value(None)
         if hc:
             headers = []
             for _ in range(hc):
@@ -105,14 +221,11 @@ def _decode_into(
                     p += hl
                 else:
                     headers.append((name, None))
+            add_headers(headers)
         else:
-            headers = ()
-        if offset >= first:
-            append(record((topic, partition, offset, ts, key, value, headers, "CreateTime")))
-            n += 1
-            if n >= limit:
-                break
-        offset += 1
+            add_headers(())
+        add_ts(ts)
+        n += 1
     return n
 
 
@@ -151,8 +264,8 @@ class Segment:
 
     def _indexed(self, base: int, pos: int) -> None:
         if pos - self._last_idx >= INDEX_INTERVAL:
+            self._idx_pos.append(pos)  # before the offset: a reader in another thread bisects _idx_off
             self._idx_off.append(base)
-            self._idx_pos.append(pos)
             self._last_idx = pos
 
     def scan(self, validate: bool) -> bool:
@@ -180,11 +293,11 @@ class Segment:
                 if validate and zlib.crc32(memoryview(buf)[p + 8 : p + total]) != crc:
                     return False
                 self._indexed(base, pos + p)
+                p += total
+                self.size = pos + p  # before next_offset: a reader that sees the offset finds the bytes
                 self.next_offset = base + count
                 if max_ts > self.max_ts:
                     self.max_ts = max_ts
-                p += total
-                self.size = pos + p
             if p == 0:
                 return False  # fewer bytes than a batch header: torn or in flight
             pos += p
@@ -211,7 +324,7 @@ class Segment:
             self.max_ts = max_ts
         return base
 
-    def read_into(self, out: list, topic: str, partition: int, first: int, limit: int, max_bytes: int) -> int:
+    def read_into(self, cols: ReadColumns, first: int, limit: int, max_bytes: int) -> int:
         """Appends records with offset >= first (at most `limit`); returns how many. Reads go through a chunk
         buffer kept between calls, so a consumer polling 500 records at a time costs one pread per chunk."""
         i = bisect_right(self._idx_off, first) - 1
@@ -231,7 +344,7 @@ class Segment:
             if base + count > first:
                 if zlib.crc32(memoryview(buf)[p + 8 : p + total]) != crc:
                     raise CorruptLog(f"CRC mismatch in {self.path} at byte {pos} (offset {base})")
-                got += _decode_into(out, topic, partition, buf, p + BATCH_SIZE, p + total, base, first, limit - got)
+                got += _decode_into(cols, buf, p + BATCH_SIZE, p + total, base, first, limit - got)
             pos += total
             scanned += total
         self._rbuf, self._rbuf_pos = buf, bpos
@@ -252,7 +365,12 @@ class Segment:
 
 
 class PartitionLog:
-    """The segments of one partition, shared by every producer and consumer of this process."""
+    """The segments of one partition, shared by every producer and consumer of this process.
+
+    Appends run in the log's writer thread (EmbeddedLog.append), reads on the event loop. What changes the
+    partition's state (append, refresh, retention) holds `_mutex`; reads take no lock: they see the segment list
+    and its bases as one tuple that is replaced, never changed in place, a segment's size before its next offset,
+    and segments dropped by an append stay open until the event loop closes them (`_close_retired`)."""
 
     def __init__(
         self,
@@ -271,13 +389,30 @@ class PartitionLog:
         self.retention_ms = retention_ms
         os.makedirs(directory, exist_ok=True)
         self._lock_fd = os.open(os.path.join(directory, ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-        self.segments: list[Segment] = []
-        self._bases: list[int] = []
+        self._mutex = threading.Lock()
+        self._view: tuple[list[Segment], list[int]] = ([], [])  # the segments and their base offsets
         self._names: list[str] = []
+        self._retired: list[Segment] = []
         self.closed = False
         with self.locked():
             self.damage = self._recover()
             self._sync_segments(locked=True)
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self._view[0]
+
+    def _set_segments(self, segs: list[Segment]) -> None:
+        self._view = (segs, [s.base for s in segs])
+
+    def _retire(self, seg: Segment) -> None:
+        self._retired.append(seg)
+
+    def _close_retired(self) -> None:
+        """Closes the segments the writer thread dropped (event loop only, where reads run)."""
+        retired = self._retired
+        while retired:
+            retired.pop().close()
 
     def _recover(self) -> Damage | None:
         """Checks every batch of the partition once per process, as Kafka's log recovery does after an unclean
@@ -296,8 +431,9 @@ class PartitionLog:
         """Brings the segment list and the active segment's size up to date with the files on disk.
         Holding the lock, a torn tail (a writer crashed mid-batch) is cut off."""
         names = sorted(n for n in os.listdir(self.dir) if n.endswith(".log"))
-        if names != self._names or not self.segments:
-            known = {s.base: s for s in self.segments}
+        current = self.segments
+        if names != self._names or not current:
+            known = {s.base: s for s in current}
             segs = []
             for name in names:
                 base = int(name[:-4])
@@ -309,31 +445,32 @@ class PartitionLog:
                         continue
                 segs.append(seg)
             for seg in known.values():
-                seg.close()
+                self._retire(seg)
             for seg in segs[:-1]:
                 seg.scan(validate=False)  # older segments are complete (rolled after an fsync)
             if not segs:
                 if not locked:
                     self._names = []
                     return
-                segs = [Segment(self.dir, self.segments[-1].next_offset if self.segments else 0, create=True)]
+                segs = [Segment(self.dir, current[-1].next_offset if current else 0, create=True)]
                 fsync_dir(self.dir)
                 names = [os.path.basename(segs[0].path)]
-            self.segments = segs
-            self._bases = [s.base for s in segs]
+            self._set_segments(segs)
             self._names = names
-        if self.segments:
-            active = self.segments[-1]
+        segs = self.segments
+        if segs:
+            active = segs[-1]
             if not active.scan(validate=locked) and locked:
                 active.truncate_tail()
 
     def _sync_for_append(self) -> None:
         """The cheap form of _sync_segments for the hot path (lock held): batches another process appended to
         the active segment, and a full resync only when a segment starting at its end exists (it rolled)."""
-        if not self.segments:
+        segs = self.segments
+        if not segs:
             self._sync_segments(locked=True)
             return
-        active = self.segments[-1]
+        active = segs[-1]
         if not active.scan(validate=True):
             active.truncate_tail()
         if active.next_offset != active.base and os.path.exists(
@@ -343,23 +480,32 @@ class PartitionLog:
 
     def refresh(self) -> None:
         """Notices batches and segments written by other processes (unlocked: complete batches only)."""
-        self._sync_segments(locked=False)
+        with self._mutex:
+            self._sync_segments(locked=False)
+        self._close_retired()
 
     # -- positions ----------------------------------------------------------------------------------------------
 
     @property
     def log_start(self) -> int:
-        return self.segments[0].base if self.segments else 0
+        segs = self.segments
+        return segs[0].base if segs else 0
 
     @property
     def end(self) -> int:
-        return self.segments[-1].next_offset if self.segments else 0
+        segs = self.segments
+        return segs[-1].next_offset if segs else 0
 
     # -- append -------------------------------------------------------------------------------------------------
 
+    def append_records(self, records: Sequence[ProducerRecord], now_ms: int) -> tuple[int, Segment]:
+        """Encodes and appends one batch of records (the writer thread's whole job for them)."""
+        body, max_ts = encode_records(records, now_ms)
+        return self.append(body, len(records), max_ts, now_ms)
+
     def append(self, body: bytes, count: int, max_ts: int, now_ms: int) -> tuple[int, Segment]:
-        """Appends one batch; returns its base offset and the segment to fsync."""
-        with self.locked():
+        """Appends one batch; returns its base offset and the segment to fsync. Runs in the writer thread."""
+        with self._mutex, self.locked():
             self._sync_for_append()
             active = self.segments[-1]
             if active.size >= self.segment_bytes:
@@ -374,9 +520,8 @@ class PartitionLog:
         old.fsync()  # older segments are trusted without a CRC scan on open
         seg = Segment(self.dir, old.next_offset, create=True)
         fsync_dir(self.dir)
-        self.segments.append(seg)
-        self._bases.append(seg.base)
-        self._names.append(os.path.basename(seg.path))
+        self._set_segments([*self.segments, seg])
+        self._names = [*self._names, os.path.basename(seg.path)]
         return seg
 
     # -- retention ----------------------------------------------------------------------------------------------
@@ -385,63 +530,74 @@ class PartitionLog:
         """Deletes whole old segments beyond the size or age bound; returns how many."""
         if self.retention_bytes is None and self.retention_ms is None:
             return 0
-        with self.locked():
+        with self._mutex, self.locked():
             self._sync_segments(locked=True)
-            return self._enforce_retention(now_ms)
+            deleted = self._enforce_retention(now_ms)
+        self._close_retired()
+        return deleted
 
     def _enforce_retention(self, now_ms: int) -> int:
         deleted = 0
-        segs = self.segments
         if self.retention_ms is not None:
             cutoff = now_ms - self.retention_ms
-            while segs and segs[0].size and segs[0].max_ts < cutoff:
-                if len(segs) == 1:
+            while self.segments and self.segments[0].size and self.segments[0].max_ts < cutoff:
+                if len(self.segments) == 1:
                     self._roll()  # every record is expired: start an empty segment, as Kafka rolls
                 self._delete_oldest()
                 deleted += 1
         if self.retention_bytes is not None:
+            segs = self.segments
             total = sum(s.size for s in segs)
             while len(segs) > 1 and total - segs[0].size >= self.retention_bytes:
                 total -= segs[0].size
                 self._delete_oldest()
+                segs = self.segments
                 deleted += 1
         return deleted
 
     def _delete_oldest(self) -> None:
-        seg = self.segments.pop(0)
-        self._bases.pop(0)
-        self._names.pop(0)
+        seg = self.segments[0]
+        self._set_segments(self.segments[1:])
+        self._names = self._names[1:]
         os.unlink(seg.path)
-        seg.close()
+        self._retire(seg)
 
     # -- read ---------------------------------------------------------------------------------------------------
 
     def read(self, offset: int, max_records: int, max_bytes: int = READ_CHUNK) -> list[ConsumerRecord]:
         """Records from `offset` (>= log_start) on, at most max_records, roughly at most max_bytes."""
-        out: list[ConsumerRecord] = []
-        segs = self.segments
-        i = max(bisect_right(self._bases, offset) - 1, 0)
-        while i < len(segs) and len(out) < max_records:
+        return self.read_columns(offset, max_records, max_bytes).batch(self.topic, self.partition).records()
+
+    def read_columns(self, offset: int, max_records: int, max_bytes: int = READ_CHUNK) -> ReadColumns:
+        """read(), as the columns of a RecordBatch."""
+        if self._retired:
+            self._close_retired()
+        segs, bases = self._view
+        if segs and offset < segs[0].base:  # retention in the writer thread went past it meanwhile
+            offset = segs[0].base
+        cols = ReadColumns(offset)
+        i = max(bisect_right(bases, offset) - 1, 0)
+        while i < len(segs) and len(cols) < max_records:
             seg = segs[i]
             if offset < seg.next_offset:
                 try:
-                    seg.read_into(out, self.topic, self.partition, offset, max_records - len(out), max_bytes)
+                    seg.read_into(cols, offset, max_records - len(cols), max_bytes)
                 except CorruptLog as e:
                     raise CorruptLog(
                         f"Embedded log {self.topic}-{self.partition}: {e}; `miniconnect topics "
                         f"WORKER.properties verify {self.topic}` reports the damage, and the "
                         f"partition is cut there when the worker opens it next"
                     ) from None
-                if out:
-                    offset = out[-1].offset + 1
+                offset = cols.next_offset
                 if offset < seg.next_offset:
                     break  # max_bytes reached inside this segment
             i += 1
-        return out
+        return cols
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self._close_retired()
             for seg in self.segments:
                 seg.close()
             os.close(self._lock_fd)
