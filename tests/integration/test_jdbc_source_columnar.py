@@ -5,14 +5,17 @@ NULLs, logical types and unicode; columns the columnar path cannot express keep 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from typing import Any
 
 import pytest
 from miniconnect_plugins.jdbc.source import JdbcSourceTask, querier
+from registry_testkit import running_registry
 
 from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
+from miniconnect.converters.avro import AvroConverter
+from miniconnect.converters.base import Converter
 from miniconnect.converters.json import JsonConverter
 
 pytestmark = pytest.mark.postgres
@@ -50,12 +53,14 @@ class NoOffsets(OffsetStorageReader):
         return {}
 
 
-async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIterator[Any]:
-    """A started task's non-empty polls for up to two minutes; columnar when `conv` gives it the envelope."""
+async def polls(config: dict[str, str], conv: Converter | None) -> AsyncIterator[Any]:
+    """A started task's non-empty polls for up to two minutes; columnar when `conv` takes values written elsewhere
+    (as the worker offers them: a JSON envelope, an Avro header)."""
     task = JdbcSourceTask()
     task.context = SourceTaskContext("src", 0, config, NoOffsets())
     if conv is not None:
         task.context.value_envelope = conv.json_struct_envelope
+        task.context.value_avro_header = conv.avro_struct_header
     await task.start(config)
     try:
         loop = asyncio.get_running_loop()
@@ -69,9 +74,12 @@ async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIter
         await task.stop()
 
 
-async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[list[bytes], list[tuple[int, Any]]]:
-    """Every value the task sends (JsonConverter with schemas) and (records so far, source offset) after each poll."""
-    conv = JsonConverter()
+async def read_all(
+    config: dict[str, str], columnar: bool, want: int, conv: Converter | None = None
+) -> tuple[list[bytes], list[tuple[int, Any]]]:
+    """Every value the task sends (JsonConverter with schemas unless `conv`) and (records so far, source offset)
+    after each poll."""
+    conv = conv or JsonConverter()
     values: list[bytes] = []
     marks: list[tuple[int, Any]] = []
     encoded = 0
@@ -114,9 +122,9 @@ def source_config(pg_db, table: str, **extra: str) -> dict[str, str]:
     }
 
 
-async def same_records(config: dict[str, str], want: int) -> list[bytes]:
-    rows, row_marks = await read_all(config, columnar=False, want=want)
-    cols, col_marks = await read_all(config, columnar=True, want=want)
+async def same_records(config: dict[str, str], want: int, conv: Callable[[], Converter] | None = None) -> list[bytes]:
+    rows, row_marks = await read_all(config, columnar=False, want=want, conv=conv() if conv else None)
+    cols, col_marks = await read_all(config, columnar=True, want=want, conv=conv() if conv else None)
     assert len(rows) == want
     assert cols == rows
     by_count = dict(row_marks)
@@ -142,6 +150,59 @@ async def test_columnar_matches_rows(pg_db, mode: dict[str, str]) -> None:
     values = await same_records(source_config(pg_db, "types", **mode), len(ROWS))
     assert b"\\u001F" in b"".join(values)  # control characters escaped as Jackson does
     assert "😀".encode() in b"".join(values)
+
+
+@pytest.fixture(scope="module")
+def avro(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """AvroConverters on the Schema Registry the worker serves."""
+    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
+
+        def make() -> AvroConverter:
+            conv = AvroConverter()
+            conv.configure({"schema.registry.url": server.urls[0]}, False)
+            return conv
+
+        yield make
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {"mode": "bulk"},
+        {"mode": "incrementing", "incrementing.column.name": "id"},
+        {"mode": "timestamp", "timestamp.column.name": "ts2,ts"},
+        {"mode": "timestamp+incrementing", "timestamp.column.name": "ts", "incrementing.column.name": "id"},
+    ],
+    ids=["bulk", "incrementing", "timestamp-coalesce", "timestamp+incrementing"],
+)
+async def test_avro_columnar_matches_rows(pg_db, avro, mode: dict[str, str]) -> None:
+    """AvroConverter: the datums built per column are the bytes of the row path's records, framed with the id of
+    the schema the row path registers."""
+    await create(pg_db, "types", TYPES, ROWS)
+    values = await same_records(source_config(pg_db, "types", **mode), len(ROWS), avro)
+    assert all(v[:1] == b"\x00" for v in values)
+    assert "😀".encode() in b"".join(values)
+    conv = avro()
+    decoded = [conv.to_connect_data("col-types", v)[1] for v in values]
+    assert sorted(r.get("id") for r in decoded) == list(range(1, len(ROWS) + 1))
+    assert "plain" in [r.get("t") for r in decoded]
+
+
+async def test_avro_columnar_many_batches(pg_db, avro) -> None:
+    conn = await pg_db.connect()
+    try:
+        await conn.execute(
+            "CREATE TABLE many (id bigint PRIMARY KEY, name text, amount numeric(10,2), at timestamp NOT NULL)"
+        )
+        await conn.execute(
+            "INSERT INTO many SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE 'name-' || repeat('é', g % 90) END, "
+            "(g % 1000 - 500) / 7.0, timestamp '2024-01-01' + (g / 3) * interval '1 second' "
+            "FROM generate_series(1, 40000) g"
+        )
+    finally:
+        await conn.close()
+    config = source_config(pg_db, "many", mode="incrementing", **{"incrementing.column.name": "id"})
+    await same_records({**config, "batch.max.rows": "997"}, 40000, avro)
 
 
 async def test_columnar_many_batches(pg_db) -> None:

@@ -81,63 +81,100 @@ def _dates(col: pa.Array) -> pl.Series:
     return _series(col).cast(pl.Int32).cast(pl.String).fill_null("null")
 
 
+def _decimal_shape(scale: int) -> re.Pattern[str]:
+    """The text of a numeric of this scale that decimal_bytes reads."""
+    return re.compile(rf"^-?[0-9]+\.[0-9]{{{scale}}}$" if scale else r"^-?[0-9]+$")
+
+
+def decimal_bytes(s: pl.Series, scale: int, precision: int) -> pa.Array | None:
+    """Connect's Decimal of numeric text (ADBC's) as the unscaled value's minimal two's-complement bytes, as
+    decimal_to_bytes gives them (nulls as empty bytes); None when a value needs the slow path (more than 18 digits,
+    or text of another scale)."""
+    if precision > 18 or not bool(s.str.contains(_decimal_shape(scale).pattern).fill_null(True).all()):
+        return None
+    n = s.str.replace(".", "", literal=True).cast(pl.Int64).fill_null(0).to_numpy()
+    m = n ^ (n >> 63)  # |n + 1| for negatives: what bit_length() sees for two's complement
+    length = 1 + (m[:, None] >= _THRESHOLDS[None, :]).sum(axis=1)
+    big = n.astype(">i8").view(np.uint8).reshape(-1, 8)
+    data = big[_BYTE_POS[None, :] >= (8 - length)[:, None]]
+    offsets = np.zeros(len(n) + 1, dtype=np.int32)
+    np.cumsum(length, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), len(n), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def decimal_bytes_slow(texts: list[str | None], scale: int) -> list[bytes | None]:
+    return [None if t is None else decimal_to_bytes(decimal.Decimal(t), scale) for t in texts]
+
+
 def _decimals(scale: int, precision: int) -> Fragment:
     """Connect's Decimal as JsonConverter's BASE64: the unscaled value's minimal two's-complement bytes."""
-    shape = re.compile(rf"^-?[0-9]+\.[0-9]{{{scale}}}$" if scale else r"^-?[0-9]+$")
-
-    def slow(texts: list[str | None]) -> pl.Series:
-        return pl.Series(
-            values=[
-                "null" if t is None else f'"{base64.b64encode(decimal_to_bytes(decimal.Decimal(t), scale)).decode()}"'
-                for t in texts
-            ],
-            dtype=pl.String,
-        )
 
     def fragment(col: pa.Array) -> pl.Series:
         s = _series(col)
-        if precision > 18 or not bool(s.str.contains(shape.pattern).fill_null(True).all()):
-            return slow(s.to_list())
-        nulls = s.is_null()
-        n = s.str.replace(".", "", literal=True).cast(pl.Int64).fill_null(0).to_numpy()
-        m = n ^ (n >> 63)  # |n + 1| for negatives: what bit_length() sees for two's complement
-        length = 1 + (m[:, None] >= _THRESHOLDS[None, :]).sum(axis=1)
-        big = n.astype(">i8").view(np.uint8).reshape(-1, 8)
-        data = big[_BYTE_POS[None, :] >= (8 - length)[:, None]]
-        offsets = np.zeros(len(n) + 1, dtype=np.int32)
-        np.cumsum(length, out=offsets[1:])
-        raw = pa.Array.from_buffers(pa.binary(), len(n), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        raw = decimal_bytes(s, scale, precision)
+        if raw is None:
+            return pl.Series(
+                values=[
+                    "null" if b is None else f'"{base64.b64encode(b).decode()}"'
+                    for b in decimal_bytes_slow(s.to_list(), scale)
+                ],
+                dtype=pl.String,
+            )
         b64 = pl.Series(values=raw).bin.encode("base64")
-        return pl.select(pl.when(nulls).then(pl.lit("null")).otherwise(pl.lit('"') + b64 + pl.lit('"')))[:, 0]
+        return pl.select(pl.when(s.is_null()).then(pl.lit("null")).otherwise(pl.lit('"') + b64 + pl.lit('"')))[:, 0]
 
     return fragment
 
 
-def _fragment(field: Schema, conv: Any, arrow: pa.DataType) -> Fragment | None:
-    """The column's JSON text builder, or None when the plan cannot express this column."""
+def column_kind(field: Schema, conv: Any, arrow: pa.DataType) -> str | None:
+    """How a column of this Arrow type becomes the field's values as the row path makes them ("date", "timestamp",
+    "decimal", "int", "string", "bool", "double"), or None when only the row path knows."""
     if isinstance(arrow, pa.BaseExtensionType):
         arrow = arrow.storage_type
     name, t = field.name, field.type
     if name == DATE:
-        return _dates if pa.types.is_date32(arrow) else None
+        return "date" if pa.types.is_date32(arrow) else None
     if conv is not None:  # a per-value conversion the row path applies: only it knows the result
         return None
     if name == TIMESTAMP:
-        return _timestamps if pa.types.is_timestamp(arrow) else None
+        return "timestamp" if pa.types.is_timestamp(arrow) else None
     if name == DECIMAL:
         precision = int((field.parameters or {}).get("connect.decimal.precision", 0) or 0)
-        return _decimals(decimal_scale(field), precision) if pa.types.is_string(arrow) and precision else None
+        return "decimal" if pa.types.is_string(arrow) and precision else None
     if name is not None:
         return None
     if t in _INT_TYPES and pa.types.is_integer(arrow):
-        return _ints
+        return "int"
     if t is Type.STRING and (pa.types.is_string(arrow) or pa.types.is_large_string(arrow)):
-        return _strings
+        return "string"
     if t is Type.BOOLEAN and pa.types.is_boolean(arrow):
-        return _bools
+        return "bool"
     if t is Type.FLOAT64 and pa.types.is_float64(arrow):
-        return _doubles
+        return "double"
     return None
+
+
+def decimal_params(field: Schema) -> tuple[int, int]:
+    """(scale, precision) of a Decimal field."""
+    return decimal_scale(field), int((field.parameters or {}).get("connect.decimal.precision", 0) or 0)
+
+
+_JSON_FRAGMENTS: dict[str, Fragment] = {
+    "date": _dates,
+    "timestamp": _timestamps,
+    "int": _ints,
+    "string": _strings,
+    "bool": _bools,
+    "double": _doubles,
+}
+
+
+def _fragment(field: Schema, conv: Any, arrow: pa.DataType) -> Fragment | None:
+    """The column's JSON text builder, or None when the plan cannot express this column."""
+    kind = column_kind(field, conv, arrow)
+    if kind == "decimal":
+        return _decimals(*decimal_params(field))
+    return _JSON_FRAGMENTS[kind] if kind is not None else None
 
 
 class ColumnPlan:
