@@ -116,7 +116,7 @@ class AvroColumns:
         body = b"".join([d[HEADER_SIZE:] for d in datas])
         block = b"".join((self.file_header, write_long(len(datas)), write_long(len(body)), body, _SYNC))
         try:
-            table = pl.read_avro(io.BytesIO(block)).to_arrow()
+            table = pl.read_avro(io.BytesIO(block)).to_arrow(compat_level=pl.CompatLevel.newest())
         except (Exception, pl.exceptions.PanicException) as e:  # a panic: polars read past a datum's end
             raise ColumnsRefused(f"not read: {e}") from None
         if table.num_rows != len(datas) or table.num_columns != len(self.columns):
@@ -130,6 +130,8 @@ class AvroColumns:
         out = []
         for c, col in zip(self.columns, table.columns, strict=True):
             col = col.combine_chunks()
+            if c.avro in ("string", "bytes"):  # views (what polars holds, handed over without a copy) -> offsets
+                col = col.cast(pa.string() if c.avro == "string" else pa.binary())
             if c.null_branch is not None:  # polars takes any branch but null's for the value: only 0 and 1 are
                 nulls = col.is_null().to_numpy(zero_copy_only=False)
                 branch = np.where(nulls, c.null_branch, 1 - c.null_branch) * 2  # as one zigzag byte
