@@ -31,6 +31,7 @@ from .avro_data import avro_type, resolve
 
 _PLAIN = {"int", "long", "float", "double", "boolean", "string", "bytes"}
 _FIXED_SIZE = {"float": 4, "double": 8, "boolean": 1}
+_VARINT_LIMITS = [1 << (7 * k) for k in range(1, 10)]  # a varint of 7k+1 bits or more takes k+1 bytes
 _SYNC = b"miniconnect-avro"  # the container's 16-byte sync marker: any bytes do, the block is ours
 
 
@@ -132,12 +133,13 @@ class AvroColumns:
             col = col.combine_chunks()
             if c.avro in ("string", "bytes"):  # views (what polars holds, handed over without a copy) -> offsets
                 col = col.cast(pa.string() if c.avro == "string" else pa.binary())
+            nulls = None
             if c.null_branch is not None:  # polars takes any branch but null's for the value: only 0 and 1 are
                 nulls = col.is_null().to_numpy(zero_copy_only=False)
                 branch = np.where(nulls, c.null_branch, 1 - c.null_branch) * 2  # as one zigzag byte
                 if not np.array_equal(raw[np.minimum(at, len(raw) - 1)], branch):
                     raise ColumnsRefused("a union branch other than the value's")
-            at += _encoded_sizes(c, col)
+            at += _encoded_sizes(c, col, nulls)
             out.append(_connect_column(c, col))
         if not np.array_equal(at, np.cumsum(lengths)):
             raise ColumnsRefused("a datum is not the size of its values")
@@ -145,33 +147,29 @@ class AvroColumns:
 
 
 def _varint_sizes(z: Any) -> Any:
-    """Bytes of the varint of each unsigned 64-bit value."""
+    """Bytes of the varint of each unsigned 64-bit value: 1 + how many of 2^7, 2^14, ... it reaches."""
     import numpy as np
 
-    sizes = np.ones(len(z), np.int64)
-    for k in range(1, 10):
-        sizes += z >= np.uint64(1 << (7 * k))
-    return sizes
+    return np.searchsorted(np.array(_VARINT_LIMITS, np.uint64), z, side="right") + 1  # uint64 both: exact
 
 
-def _encoded_sizes(c: _Column, col: Any) -> Any:
-    """The Avro binary size of each value of the column as written canonically (the union branch included)."""
+def _encoded_sizes(c: _Column, col: Any, nulls: Any) -> Any:
+    """The Avro binary size of each value of the column as written canonically (`nulls`: the union's null rows, or
+    None when the field is not a union; its branch byte is counted)."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     n = len(col)
     if c.avro in _FIXED_SIZE:
         sizes = np.full(n, _FIXED_SIZE[c.avro], np.int64)
     elif c.avro in ("int", "long"):
-        v = col.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        v = (col.fill_null(0) if col.null_count else col).to_numpy(zero_copy_only=False).astype(np.int64)
         sizes = _varint_sizes(((v << 1) ^ (v >> 63)).view(np.uint64))
-    else:  # string, bytes: the length's varint, then the bytes
-        lengths = pc.binary_length(col).cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    else:  # string, bytes (offsets of 32 bits): the length's varint, then the bytes
+        offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
+        lengths = np.diff(offsets).astype(np.int64)
         sizes = _varint_sizes((lengths << 1).view(np.uint64)) + lengths
-    if c.null_branch is None:
+    if nulls is None:
         return sizes
-    nulls = col.is_null().to_numpy(zero_copy_only=False)
     return np.where(nulls, 0, sizes) + 1  # branch indexes 0 and 1 are one byte each
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 from helpers.jdbc_sink_db import Db, db_for
 from helpers.sink_columns import ALL_TYPES, batches, table_rows, value, write_by_columns, write_by_records
 from registry_testkit import running_registry
 
 from miniconnect.converters.avro import AvroConverter
+from miniconnect.converters.avro_codec import write_long
+from miniconnect.converters.avro_columns import _varint_sizes
 from miniconnect.data.schema import (
     OPTIONAL_INT32_SCHEMA,
     STRING_SCHEMA,
@@ -100,6 +103,13 @@ async def test_upsert_by_record_key_the_same_both_ways(db: Db, registry_url: str
     expected = await table_rows(db, "key_records", '"k"')
     assert len(expected) == 70
     assert await table_rows(db, "key_columns", '"k"') == expected
+
+
+def test_size_check_counts_varints_as_avro_writes_them() -> None:
+    edges = [0, 1, -1, 63, -64, 64, -65, 2**62, 2**63 - 1, -(2**63)]
+    edges += [s * (1 << (7 * k)) + d for k in range(1, 9) for s in (1, -1) for d in (-1, 0, 1)]
+    v = np.array(edges, np.int64)
+    assert _varint_sizes(((v << 1) ^ (v >> 63)).view(np.uint64)).tolist() == [len(write_long(e)) for e in edges]
 
 
 SMALL = Schema.struct([("id", STRING_SCHEMA), ("qty", OPTIONAL_INT32_SCHEMA)], name="small")
