@@ -12,7 +12,6 @@ a querier with any other column stays on the row path, which writes the same byt
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +21,7 @@ import pyarrow.compute as pc
 
 from miniconnect.data.schema import DataError, Schema
 
-from .columns import _series, column_kind, decimal_bytes, decimal_bytes_slow, decimal_params
-
-log = logging.getLogger(__name__)
+from .columns import _series, column_builders, decimal_bytes, decimal_bytes_slow
 
 Encoder = Callable[[pa.Array], pa.Array]  # a column -> the Avro binary of each non-null value (binary, no nulls)
 
@@ -107,13 +104,6 @@ _ENCODERS: dict[str, Encoder] = {
 }
 
 
-def _field_encoder(field: Schema, conv: Any, arrow: pa.DataType) -> Encoder | None:
-    kind = column_kind(field, conv, arrow)
-    if kind == "decimal":
-        return _decimals(*decimal_params(field))
-    return _ENCODERS[kind] if kind is not None else None
-
-
 class AvroColumnPlan:
     """One result shape: which batch columns make the datum, and how each is encoded."""
 
@@ -126,19 +116,8 @@ class AvroColumnPlan:
         cls, schema: Schema, keep: list[int], convs: list[Any], arrow: pa.Schema, header: bytes
     ) -> AvroColumnPlan | None:
         """None when a field has no columnar form (the querier then reads rows)."""
-        encoders = []
-        for f, i, conv in zip(schema.fields, keep, convs, strict=True):
-            enc = _field_encoder(f.schema, conv, arrow.field(i).type)
-            if enc is None:
-                log.info(
-                    "Column %s (%s) has no columnar form: %s is read row by row",
-                    f.name,
-                    arrow.field(i).type,
-                    schema.name,
-                )
-                return None
-            encoders.append(enc)
-        if not encoders:
+        encoders = column_builders(schema, keep, convs, arrow, _ENCODERS, _decimals)
+        if encoders is None:
             return None
         return cls(keep, encoders, schema, header)
 

@@ -11,7 +11,7 @@ import base64
 import decimal
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -169,12 +169,26 @@ _JSON_FRAGMENTS: dict[str, Fragment] = {
 }
 
 
-def _fragment(field: Schema, conv: Any, arrow: pa.DataType) -> Fragment | None:
-    """The column's JSON text builder, or None when the plan cannot express this column."""
-    kind = column_kind(field, conv, arrow)
-    if kind == "decimal":
-        return _decimals(*decimal_params(field))
-    return _JSON_FRAGMENTS[kind] if kind is not None else None
+def column_builders(
+    schema: Schema,
+    keep: list[int],
+    convs: list[Any],
+    arrow: pa.Schema,
+    builders: Mapping[str, Any],
+    decimals: Callable[[int, int], Any],
+) -> list[Any] | None:
+    """Per field of the schema, what encodes its column: builders[kind], or decimals(scale, precision) for a Decimal
+    (see column_kind); None when a field has no columnar form (the querier then reads rows)."""
+    out = []
+    for f, i, conv in zip(schema.fields, keep, convs, strict=True):
+        kind = column_kind(f.schema, conv, arrow.field(i).type)
+        if kind is None:
+            log.info(
+                "Column %s (%s) has no columnar form: %s is read row by row", f.name, arrow.field(i).type, schema.name
+            )
+            return None
+        out.append(decimals(*decimal_params(f.schema)) if kind == "decimal" else builders[kind])
+    return out or None
 
 
 class ColumnPlan:
@@ -189,18 +203,9 @@ class ColumnPlan:
         cls, schema: Schema, keep: list[int], convs: list[Any], arrow: pa.Schema, head: bytes, tail: bytes
     ) -> ColumnPlan | None:
         """None when a field has no columnar form (the querier then reads rows)."""
-        fragments = []
-        for f, i, conv in zip(schema.fields, keep, convs, strict=True):
-            frag = _fragment(f.schema, conv, arrow.field(i).type)
-            if frag is None:
-                log.info(
-                    "Column %s (%s) has no columnar form: %s is read row by row",
-                    f.name,
-                    arrow.field(i).type,
-                    schema.name,
-                )
-                return None
-            fragments.append(frag)
+        fragments = column_builders(schema, keep, convs, arrow, _JSON_FRAGMENTS, _decimals)
+        if fragments is None:
+            return None
         names = [orjson.dumps(f.name).decode() for f in schema.fields]
         if not names:
             return None
