@@ -98,6 +98,8 @@ class SourceTaskContext(TaskContext):
         # Set by the worker when it can send EncodedRecords as they are (no transforms, the value converter takes
         # JSON struct payloads): (topic, value schema) -> the bytes around a payload, or None for this schema.
         self.value_envelope: Callable[[str, Any], tuple[bytes, bytes] | None] | None = None
+        # Likewise for a value converter that takes Avro datums: (topic, value schema) -> the bytes before a datum
+        self.value_avro_header: Callable[[str, Any], bytes | None] | None = None
 
 
 class EncodedRecords(NamedTuple):
@@ -166,7 +168,7 @@ class SourceTask(Task):
     async def poll(self) -> list[SourceRecord] | EncodedRecords | None:
         """The next batch; return None or [] when there is nothing yet (after waiting a little with
         `self.context.wait(...)`, which returns True early when the task is being stopped). EncodedRecords only
-        when `context.value_envelope` is set."""
+        when `context.value_envelope` or `context.value_avro_header` is set."""
 
     async def commit(self) -> None:
         """Offsets up to the last acknowledged records were flushed."""

@@ -24,11 +24,12 @@ import fastavro
 from ..config.configdef import ConfigDef, ConfigType, Importance
 from ..config.tls import client_context
 from ..data.records import Headers
-from ..data.schema import DataError, Schema
+from ..data.schema import DataError, Schema, Type
 from ..errors import ConfigError
 from ..schema_registry.client import RegistryClientError, SchemaRegistryClient
 from .avro_codec import HEADER_SIZE, Decoder, Encoder, compile_decoder, compile_encoder
-from .avro_data import AvroDataConfig, avro_type, from_connect_schema, resolve, to_connect_schema
+from .avro_columns import AvroColumns, avro_columns
+from .avro_data import ENUM, FIXED_SIZE, AvroDataConfig, avro_type, from_connect_schema, resolve, to_connect_schema
 from .base import Converter
 
 TOPIC_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
@@ -171,6 +172,7 @@ class AvroConverter(Converter):
         self.cache_size = max(1, parsed["schemas.cache.config"])
         self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Encoder]] = OrderedDict()
         self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Decoder]] = OrderedDict()
+        self._column_readers: OrderedDict[tuple[str, bytes], AvroColumns | None] = OrderedDict()
 
     # -- Connect -> Avro ----------------------------------------------------------------------------------------
     def _encoder(self, topic: str, schema: Schema) -> tuple[bytes, Encoder]:
@@ -193,6 +195,30 @@ class AvroConverter(Converter):
         if len(self._encoders) > self.cache_size:
             self._encoders.popitem(last=False)
         return found
+
+    def avro_struct_header(self, topic: str, schema: Schema) -> bytes | None:
+        """The magic byte and schema id before the datum of a Struct of `schema` (registered as from_connect_data
+        registers it), when that datum is the plain encoding of its fields that the JDBC source's columnar path
+        writes (plugins/jdbc/source/avro_columns): the Avro schema AvroData makes of `schema`, not the latest
+        version; fields without defaults, fixed-size bytes or enums (the plan refuses the types it cannot write).
+        None otherwise (then sources hand over records)."""
+        if (
+            schema is None
+            or schema.type is not Type.STRUCT
+            or self.use_latest
+            or type(self).from_connect_data is not AvroConverter.from_connect_data
+        ):
+            return None
+        for f in schema.fields:  # what from_connect_schema writes otherwise: [T, "null"], a fixed, an enum
+            s = f.schema
+            if s.default is not None:
+                return None
+            if s.parameters and (FIXED_SIZE in s.parameters or (self.data_config.enhanced and ENUM in s.parameters)):
+                return None
+        try:
+            return self._encoder(topic, schema)[0]
+        except DataError:
+            return None  # the record path fails with it
 
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
@@ -282,6 +308,26 @@ class AvroConverter(Converter):
         self._decoders[key] = found
         if len(self._decoders) > self.cache_size:
             self._decoders.popitem(last=False)
+        return found
+
+    def column_reader(self, topic: str, data: bytes) -> AvroColumns | None:
+        """What reads records of the schema id of `data` (a record of `topic`) as Arrow columns with the values
+        to_connect_data gives (see avro_columns); None when they have no column form, or the id cannot be read
+        (then the record path says why)."""
+        if data.__class__ is not bytes or len(data) < HEADER_SIZE or data[0] != 0:
+            return None
+        key = (topic, data[:HEADER_SIZE])
+        if key in self._column_readers:
+            return self._column_readers[key]
+        try:
+            schema, _ = self._decoder(topic, data)
+            named: dict[str, Any] = {}
+            parsed = self._parse_registered(self.client.schema(int.from_bytes(key[1][1:], "big")), named)
+        except (DataError, RegistryClientError):
+            return None
+        found = self._column_readers[key] = avro_columns(key[1], parsed, named, schema)
+        if len(self._column_readers) > self.cache_size:
+            self._column_readers.popitem(last=False)
         return found
 
     def to_connect_data(

@@ -61,6 +61,12 @@ class Converter(ABC):
         not take payloads written elsewhere (then sources hand over records)."""
         return None
 
+    def avro_struct_header(self, topic: str, schema: Schema) -> bytes | None:
+        """The bytes before the Avro binary datum that from_connect_data writes for a Struct of `schema`, when that
+        datum is the plain encoding of the fields written elsewhere (see AvroConverter); None when this converter
+        does not take datums written elsewhere."""
+        return None
+
     # -- batch fast paths (optional): converters with per-record setup to amortize override these ----------
     # headers: each record's headers, in order; the runners pass None when no record of the batch has any.
     def from_connect_batch(

@@ -113,6 +113,7 @@ class SourceTaskRunner(TaskRunner):
         # Records the task serializes itself skip transforms, conversion and commit_record: only when none applies
         if chain is None and not self._commits_records:
             self.context.value_envelope = value_converter.json_struct_envelope
+            self.context.value_avro_header = value_converter.avro_struct_header
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)

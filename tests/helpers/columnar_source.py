@@ -4,7 +4,7 @@ worker's value envelope given) and compare the value bytes and the source offset
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from typing import Any
 
@@ -12,7 +12,9 @@ import pytest
 from miniconnect_plugins.jdbc.source import JdbcSourceTask, querier
 
 from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
+from miniconnect.converters.base import Converter
 from miniconnect.converters.json import JsonConverter
+from miniconnect.schema_registry.pending import converted, sleep
 
 # every source mode over a table with columns id and ts (not null), ts2 (nullable)
 MODES = {
@@ -40,12 +42,14 @@ class NoOffsets(OffsetStorageReader):
         return {}
 
 
-async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIterator[Any]:
-    """A started task's non-empty polls for up to two minutes; columnar when `conv` gives it the envelope."""
+async def polls(config: dict[str, str], conv: Converter | None) -> AsyncIterator[Any]:
+    """A started task's non-empty polls for up to two minutes; columnar when `conv` takes values written elsewhere
+    (as the worker offers them: a JSON envelope, an Avro header)."""
     task = JdbcSourceTask()
     task.context = SourceTaskContext("src", 0, config, NoOffsets())
     if conv is not None:
         task.context.value_envelope = conv.json_struct_envelope
+        task.context.value_avro_header = conv.avro_struct_header
     await task.start(config)
     try:
         loop = asyncio.get_running_loop()
@@ -59,9 +63,12 @@ async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIter
         await task.stop()
 
 
-async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[list[bytes], list[tuple[int, Any]]]:
-    """Every value the task sends (JsonConverter with schemas) and (records so far, source offset) after each poll."""
-    conv = JsonConverter()
+async def read_all(
+    config: dict[str, str], columnar: bool, want: int, conv: Converter | None = None
+) -> tuple[list[bytes], list[tuple[int, Any]]]:
+    """Every value the task sends (JsonConverter with schemas unless `conv`) and (records so far, source offset)
+    after each poll."""
+    conv = conv or JsonConverter()
     values: list[bytes] = []
     marks: list[tuple[int, Any]] = []
     encoded = 0
@@ -72,8 +79,12 @@ async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[l
                 values += batch.values
                 marks.append((len(values), batch.source_offset))
             else:
-                values += conv.from_connect_batch(
-                    batch[0].topic, [r.value_schema for r in batch], [r.value for r in batch]
+                values += await converted(  # as the source runner converts: registry requests off the loop
+                    lambda b=batch: conv.from_connect_batch(
+                        b[0].topic, [r.value_schema for r in b], [r.value for r in b]
+                    ),
+                    "the test's records",
+                    sleep,
                 )
                 marks += [(len(values) - len(batch) + i + 1, r.source_offset) for i, r in enumerate(batch)]
             if len(values) >= want:
@@ -82,10 +93,11 @@ async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[l
     return values, marks
 
 
-async def same_records(config: dict[str, str], want: int) -> list[bytes]:
-    """The columnar path's values equal the row path's, and its offsets the row path's at the same record."""
-    rows, row_marks = await read_all(config, columnar=False, want=want)
-    cols, col_marks = await read_all(config, columnar=True, want=want)
+async def same_records(config: dict[str, str], want: int, conv: Callable[[], Converter] | None = None) -> list[bytes]:
+    """The columnar path's values equal the row path's (JsonConverter unless `conv` makes another converter), and its
+    offsets the row path's at the same record."""
+    rows, row_marks = await read_all(config, columnar=False, want=want, conv=conv() if conv else None)
+    cols, col_marks = await read_all(config, columnar=True, want=want, conv=conv() if conv else None)
     assert len(rows) == want
     assert cols == rows
     by_count = dict(row_marks)

@@ -5,12 +5,16 @@ NULLs, logical types and unicode; columns the columnar path cannot express keep 
 from __future__ import annotations
 
 from contextlib import aclosing
+from typing import Any
 
 import pytest
 from helpers.columnar_source import MODES, columns_for_small_tables, polls, read_all, same_records
+from registry_testkit import running_registry
 
 from miniconnect.connector import EncodedRecords
+from miniconnect.converters.avro import AvroConverter
 from miniconnect.converters.json import JsonConverter
+from miniconnect.schema_registry.pending import converted, sleep
 
 pytestmark = pytest.mark.postgres
 
@@ -67,6 +71,59 @@ async def test_columnar_matches_rows(pg_db, mode: dict[str, str]) -> None:
     values = await same_records(source_config(pg_db, "types", **mode), len(ROWS))
     assert b"\\u001F" in b"".join(values)  # control characters escaped as Jackson does
     assert "😀".encode() in b"".join(values)
+
+
+@pytest.fixture(scope="module")
+def avro(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """AvroConverters on the Schema Registry the worker serves."""
+    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
+
+        def make() -> AvroConverter:
+            conv = AvroConverter()
+            conv.configure({"schema.registry.url": server.urls[0]}, False)
+            return conv
+
+        yield make
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {"mode": "bulk"},
+        {"mode": "incrementing", "incrementing.column.name": "id"},
+        {"mode": "timestamp", "timestamp.column.name": "ts2,ts"},
+        {"mode": "timestamp+incrementing", "timestamp.column.name": "ts", "incrementing.column.name": "id"},
+    ],
+    ids=["bulk", "incrementing", "timestamp-coalesce", "timestamp+incrementing"],
+)
+async def test_avro_columnar_matches_rows(pg_db, avro, mode: dict[str, str]) -> None:
+    """AvroConverter: the datums built per column are the bytes of the row path's records, framed with the id of
+    the schema the row path registers."""
+    await create(pg_db, "types", TYPES, ROWS)
+    values = await same_records(source_config(pg_db, "types", **mode), len(ROWS), avro)
+    assert all(v[:1] == b"\x00" for v in values)
+    assert "😀".encode() in b"".join(values)
+    conv = avro()
+    decoded = await converted(lambda: [conv.to_connect_data("col-types", v)[1] for v in values], "the test", sleep)
+    assert sorted(r.get("id") for r in decoded) == list(range(1, len(ROWS) + 1))
+    assert "plain" in [r.get("t") for r in decoded]
+
+
+async def test_avro_columnar_many_batches(pg_db, avro) -> None:
+    conn = await pg_db.connect()
+    try:
+        await conn.execute(
+            "CREATE TABLE many (id bigint PRIMARY KEY, name text, amount numeric(10,2), at timestamp NOT NULL)"
+        )
+        await conn.execute(
+            "INSERT INTO many SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE 'name-' || repeat('é', g % 90) END, "
+            "(g % 1000 - 500) / 7.0, timestamp '2024-01-01' + (g / 3) * interval '1 second' "
+            "FROM generate_series(1, 40000) g"
+        )
+    finally:
+        await conn.close()
+    config = source_config(pg_db, "many", mode="incrementing", **{"incrementing.column.name": "id"})
+    await same_records({**config, "batch.max.rows": "997"}, 40000, avro)
 
 
 async def test_columnar_many_batches(pg_db) -> None:

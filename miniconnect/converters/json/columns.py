@@ -19,17 +19,10 @@ import binascii
 from collections.abc import Sequence
 from typing import Any
 
+from ...data.columns import ColumnsRefused, decimal_column, temporal_column
 from ...data.schema import DATE, DECIMAL, TIME, TIMESTAMP, Field, Schema, Type, decimal_from_bytes, decimal_scale
 
 _INTEGERS = {Type.INT8, Type.INT16, Type.INT32, Type.INT64}
-# Python's datetime/date span (years 1-9999), which to_connect_data's Date and Timestamp values must fit in
-_MIN_DAYS, _MAX_DAYS = -719_162, 2_932_896
-_MIN_MILLIS, _MAX_MILLIS = _MIN_DAYS * 86_400_000, (_MAX_DAYS + 1) * 86_400_000 - 1
-_DAY_MILLIS = 86_400_000
-
-
-class ColumnsRefused(Exception):
-    """The batch cannot be read as columns with the same result as record by record."""
 
 
 def _pa() -> Any:
@@ -109,21 +102,13 @@ class PayloadColumns:
                 if pc.any(pc.is_inf(col)).as_py():
                     raise ColumnsRefused("infinite float")
             elif kind in ("date", "time", "timestamp"):
-                lo, hi, target = {
-                    "date": (_MIN_DAYS, _MAX_DAYS, pa.date32()),
-                    "time": (0, _DAY_MILLIS - 1, pa.time32("ms")),
-                    "timestamp": (_MIN_MILLIS, _MAX_MILLIS, pa.timestamp("ms", tz="UTC")),
-                }[kind]
-                bounds = pc.min_max(col).as_py()
-                if bounds["min"] is not None and (bounds["min"] < lo or bounds["max"] > hi):
-                    raise ColumnsRefused(f"{kind} out of range")
-                col = (col.cast(pa.int32()) if kind != "timestamp" else col).view(target)
+                col = temporal_column(kind, col)
             elif kind == "bytes":
                 col = pa.array(_each(col, _b64), pa.binary())
             else:  # decimal
                 scale = self.scales[i]
                 values = _each(col, lambda v, s=scale: decimal_from_bytes(_b64(v), s))
-                col = _decimal_array(pa, values, scale)
+                col = decimal_column(values, scale)
             columns.append(col)
         return pa.Table.from_arrays(columns, names=[f.name for f in self.fields])
 
@@ -178,17 +163,6 @@ def _b64(v: str) -> bytes:
 
 def _each(col: Any, fn: Any) -> list[Any]:
     return [None if v is None else fn(v) for v in col.to_pylist()]
-
-
-def _decimal_array(pa: Any, values: list[Any], scale: int) -> Any:
-    digits = max((len(v.as_tuple().digits) for v in values if v is not None), default=1)
-    precision = max(digits, scale, 1)
-    if precision > 76 or scale < 0:
-        raise ColumnsRefused("decimal beyond Arrow's decimal256")
-    try:
-        return pa.array(values, pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        raise ColumnsRefused("decimal") from None
 
 
 def payload_columns(schema: Schema | None, prefix: bytes) -> PayloadColumns | None:

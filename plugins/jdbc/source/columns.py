@@ -11,7 +11,7 @@ import base64
 import decimal
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -81,63 +81,114 @@ def _dates(col: pa.Array) -> pl.Series:
     return _series(col).cast(pl.Int32).cast(pl.String).fill_null("null")
 
 
+def _decimal_shape(scale: int) -> re.Pattern[str]:
+    """The text of a numeric of this scale that decimal_bytes reads."""
+    return re.compile(rf"^-?[0-9]+\.[0-9]{{{scale}}}$" if scale else r"^-?[0-9]+$")
+
+
+def decimal_bytes(s: pl.Series, scale: int, precision: int) -> pa.Array | None:
+    """Connect's Decimal of numeric text (ADBC's) as the unscaled value's minimal two's-complement bytes, as
+    decimal_to_bytes gives them (nulls as empty bytes); None when a value needs the slow path (more than 18 digits,
+    or text of another scale)."""
+    if precision > 18 or not bool(s.str.contains(_decimal_shape(scale).pattern).fill_null(True).all()):
+        return None
+    n = s.str.replace(".", "", literal=True).cast(pl.Int64).fill_null(0).to_numpy()
+    m = n ^ (n >> 63)  # |n + 1| for negatives: what bit_length() sees for two's complement
+    length = 1 + (m[:, None] >= _THRESHOLDS[None, :]).sum(axis=1)
+    big = n.astype(">i8").view(np.uint8).reshape(-1, 8)
+    data = big[_BYTE_POS[None, :] >= (8 - length)[:, None]]
+    offsets = np.zeros(len(n) + 1, dtype=np.int32)
+    np.cumsum(length, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), len(n), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def decimal_bytes_slow(texts: list[str | None], scale: int) -> list[bytes | None]:
+    return [None if t is None else decimal_to_bytes(decimal.Decimal(t), scale) for t in texts]
+
+
 def _decimals(scale: int, precision: int) -> Fragment:
     """Connect's Decimal as JsonConverter's BASE64: the unscaled value's minimal two's-complement bytes."""
-    shape = re.compile(rf"^-?[0-9]+\.[0-9]{{{scale}}}$" if scale else r"^-?[0-9]+$")
-
-    def slow(texts: list[str | None]) -> pl.Series:
-        return pl.Series(
-            values=[
-                "null" if t is None else f'"{base64.b64encode(decimal_to_bytes(decimal.Decimal(t), scale)).decode()}"'
-                for t in texts
-            ],
-            dtype=pl.String,
-        )
 
     def fragment(col: pa.Array) -> pl.Series:
         s = _series(col)
-        if precision > 18 or not bool(s.str.contains(shape.pattern).fill_null(True).all()):
-            return slow(s.to_list())
-        nulls = s.is_null()
-        n = s.str.replace(".", "", literal=True).cast(pl.Int64).fill_null(0).to_numpy()
-        m = n ^ (n >> 63)  # |n + 1| for negatives: what bit_length() sees for two's complement
-        length = 1 + (m[:, None] >= _THRESHOLDS[None, :]).sum(axis=1)
-        big = n.astype(">i8").view(np.uint8).reshape(-1, 8)
-        data = big[_BYTE_POS[None, :] >= (8 - length)[:, None]]
-        offsets = np.zeros(len(n) + 1, dtype=np.int32)
-        np.cumsum(length, out=offsets[1:])
-        raw = pa.Array.from_buffers(pa.binary(), len(n), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        raw = decimal_bytes(s, scale, precision)
+        if raw is None:
+            return pl.Series(
+                values=[
+                    "null" if b is None else f'"{base64.b64encode(b).decode()}"'
+                    for b in decimal_bytes_slow(s.to_list(), scale)
+                ],
+                dtype=pl.String,
+            )
         b64 = pl.Series(values=raw).bin.encode("base64")
-        return pl.select(pl.when(nulls).then(pl.lit("null")).otherwise(pl.lit('"') + b64 + pl.lit('"')))[:, 0]
+        return pl.select(pl.when(s.is_null()).then(pl.lit("null")).otherwise(pl.lit('"') + b64 + pl.lit('"')))[:, 0]
 
     return fragment
 
 
-def _fragment(field: Schema, conv: Any, arrow: pa.DataType) -> Fragment | None:
-    """The column's JSON text builder, or None when the plan cannot express this column."""
+def column_kind(field: Schema, conv: Any, arrow: pa.DataType) -> str | None:
+    """How a column of this Arrow type becomes the field's values as the row path makes them ("date", "timestamp",
+    "decimal", "int", "string", "bool", "double"), or None when only the row path knows."""
     if isinstance(arrow, pa.BaseExtensionType):
         arrow = arrow.storage_type
     name, t = field.name, field.type
     if name == DATE:
-        return _dates if pa.types.is_date32(arrow) else None
+        return "date" if pa.types.is_date32(arrow) else None
     if conv is not None and not (getattr(conv, "keeps_ints", False) and pa.types.is_integer(arrow)):
         return None  # a per-value conversion the row path applies: only it knows the result
     if name == TIMESTAMP:
-        return _timestamps if pa.types.is_timestamp(arrow) else None
+        return "timestamp" if pa.types.is_timestamp(arrow) else None
     if name == DECIMAL:
         precision = int((field.parameters or {}).get("connect.decimal.precision", 0) or 0)
-        return _decimals(decimal_scale(field), precision) if pa.types.is_string(arrow) and precision else None
+        return "decimal" if pa.types.is_string(arrow) and precision else None
     if name is not None:
         return None
     if t in _INT_TYPES and pa.types.is_integer(arrow):
-        return _ints
+        return "int"
     if t is Type.STRING and (pa.types.is_string(arrow) or pa.types.is_large_string(arrow)):
-        return _strings
+        return "string"
     if t is Type.BOOLEAN and pa.types.is_boolean(arrow):
-        return _bools
+        return "bool"
     if t is Type.FLOAT64 and pa.types.is_float64(arrow):
-        return _doubles
+        return "double"
     return None
+
+
+def decimal_params(field: Schema) -> tuple[int, int]:
+    """(scale, precision) of a Decimal field."""
+    return decimal_scale(field), int((field.parameters or {}).get("connect.decimal.precision", 0) or 0)
+
+
+_JSON_FRAGMENTS: dict[str, Fragment] = {
+    "date": _dates,
+    "timestamp": _timestamps,
+    "int": _ints,
+    "string": _strings,
+    "bool": _bools,
+    "double": _doubles,
+}
+
+
+def column_builders(
+    schema: Schema,
+    keep: list[int],
+    convs: list[Any],
+    arrow: pa.Schema,
+    builders: Mapping[str, Any],
+    decimals: Callable[[int, int], Any],
+) -> list[Any] | None:
+    """Per field of the schema, what encodes its column: builders[kind], or decimals(scale, precision) for a Decimal
+    (see column_kind); None when a field has no columnar form (the querier then reads rows)."""
+    out = []
+    for f, i, conv in zip(schema.fields, keep, convs, strict=True):
+        kind = column_kind(f.schema, conv, arrow.field(i).type)
+        if kind is None:
+            log.info(
+                "Column %s (%s) has no columnar form: %s is read row by row", f.name, arrow.field(i).type, schema.name
+            )
+            return None
+        out.append(decimals(*decimal_params(f.schema)) if kind == "decimal" else builders[kind])
+    return out or None
 
 
 class ColumnPlan:
@@ -152,18 +203,9 @@ class ColumnPlan:
         cls, schema: Schema, keep: list[int], convs: list[Any], arrow: pa.Schema, head: bytes, tail: bytes
     ) -> ColumnPlan | None:
         """None when a field has no columnar form (the querier then reads rows)."""
-        fragments = []
-        for f, i, conv in zip(schema.fields, keep, convs, strict=True):
-            frag = _fragment(f.schema, conv, arrow.field(i).type)
-            if frag is None:
-                log.info(
-                    "Column %s (%s) has no columnar form: %s is read row by row",
-                    f.name,
-                    arrow.field(i).type,
-                    schema.name,
-                )
-                return None
-            fragments.append(frag)
+        fragments = column_builders(schema, keep, convs, arrow, _JSON_FRAGMENTS, _decimals)
+        if fragments is None:
+            return None
         names = [orjson.dumps(f.name).decode() for f in schema.fields]
         if not names:
             return None

@@ -22,6 +22,7 @@ from miniconnect.connector import EncodedRecords
 from miniconnect.data.records import SourceRecord, new_source_record
 from miniconnect.data.schema import Schema, Struct
 from miniconnect.errors import ConfigError, ConnectError
+from miniconnect.schema_registry.pending import SchemaNotCached
 
 from ..column_types import UTC, Column, TypeMapper, epoch_nanos, to_instant
 from ..dialects import TableId
@@ -130,6 +131,7 @@ class Querier:
         # columnar reads (PostgreSQL through ADBC), set by the task when the worker takes EncodedRecords
         self.arrow: Any = None  # ArrowReader
         self.envelope: Callable[[str, Any], tuple[bytes, bytes] | None] | None = None
+        self.avro_header: Callable[[str, Any], bytes | None] | None = None
         self._columns: dict[tuple[Column, ...], Any] = {}  # result shape -> ColumnPlan, or None: rows only
         self._many: bool | None = None  # see _expect_many
         self._autodetected = False
@@ -470,10 +472,17 @@ class Querier:
             self._plan_key, self._plan = key, self._make_plan(columns)
         if key in self._columns and self._columns[key] is None:
             return None
-        assert self.envelope is not None
-        envelope = self.envelope(self.topic, self._plan[0])
-        select = reader.select_list(columns, self.db.text, self.table is not None) if envelope is not None else None
-        if envelope is None or select is None:
+        try:
+            encoding = self._encoding(self._plan[0])
+        except SchemaNotCached as pending:  # the converter registers the schema: off the event loop
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, pending.fetch)
+                encoding = self._encoding(self._plan[0])
+            except (Exception, SchemaNotCached) as e:  # this run reads rows; the runner converts them with
+                log.info("Reading %s row by row this time: %s", self.topic, e)  # the registry's back-off
+                return None
+        select = reader.select_list(columns, self.db.text, self.table is not None) if encoding is not None else None
+        if encoding is None or select is None:
             self._columns[key] = None
             return None
         _, _, _, ts_idx, inc_idx, _ = self._plan
@@ -497,7 +506,7 @@ class Querier:
                 return 0
             plan = self._columns.get(key)
             if plan is None:
-                plan = self._columns[key] = self._column_plan(first.schema, envelope)
+                plan = self._columns[key] = self._column_plan(first.schema, encoding)
                 if plan is None:
                     return None
                 log.info("Reading %s as Arrow columns (%s) and encoding its records from them", self.topic, reader.name)
@@ -535,7 +544,16 @@ class Querier:
                 begin = EPOCH_NAIVE + dt.timedelta(microseconds=micros)
                 params = [params[0], begin, inc, begin]
 
-    def _column_plan(self, arrow: Any, envelope: tuple[bytes, bytes]) -> Any:
+    def _encoding(self, schema: Any) -> tuple[bytes, ...] | None:
+        """How the value converter takes values written here: (head, tail) around a JSON payload, or (header,)
+        before an Avro datum; None: it takes records only."""
+        envelope = self.envelope(self.topic, schema) if self.envelope is not None else None
+        if envelope is not None:
+            return envelope
+        header = self.avro_header(self.topic, schema) if self.avro_header is not None else None
+        return (header,) if header is not None else None
+
+    def _column_plan(self, arrow: Any, encoding: tuple[bytes, ...]) -> Any:
         from .columns import ColumnPlan, is_integer, is_timestamp
 
         schema, _, _, ts_idx, inc_idx, _ = self._plan
@@ -543,7 +561,11 @@ class Querier:
             return None
         if inc_idx is not None and not is_integer(arrow.field(inc_idx).type):
             return None
-        return ColumnPlan.build(schema, *self._fields, arrow, *envelope)
+        if len(encoding) == 1:
+            from .avro_columns import AvroColumnPlan
+
+            return AvroColumnPlan.build(schema, *self._fields, arrow, encoding[0])
+        return ColumnPlan.build(schema, *self._fields, arrow, *encoding)
 
     async def _emit_columns(self, plan: Any, first: Any, batches: Any, emit: Callable[[Any], Awaitable[None]]) -> int:
         """Encodes each batch on a worker thread (polars runs outside the GIL) while the event loop produces the

@@ -130,9 +130,12 @@ class JdbcSourceTask(SourceTask):
         where they give the row path's bytes: the worker takes encoded records, timestamps are UTC, no isolation
         level to apply."""
         envelope = getattr(self.context, "value_envelope", None)
+        avro_header = getattr(self.context, "value_avro_header", None)
         if os.environ.get(COLUMNAR_ENV, "").lower() in ("0", "false", "off"):
-            envelope = None
-        if envelope is None or mapper.tz is not UTC or self.cfg["transaction.isolation.mode"] not in ("DEFAULT", ""):
+            envelope = avro_header = None
+        if envelope is None and avro_header is None:
+            return
+        if mapper.tz is not UTC or self.cfg["transaction.isolation.mode"] not in ("DEFAULT", ""):
             return
         if jdbc.dialect == "mysql":
             from . import mysql_arrow
@@ -145,7 +148,7 @@ class JdbcSourceTask(SourceTask):
             if arrow_reader.available(jdbc):
                 self.arrow = arrow_reader.ArrowReader(jdbc)
         for q in self.queriers if self.arrow is not None else ():
-            q.arrow, q.envelope = self.arrow, envelope
+            q.arrow, q.envelope, q.avro_header = self.arrow, envelope, avro_header
 
     def _register_metrics(self) -> None:
         """Per table, read at scrape time: rows returned in all and by the last query, the offset reached."""
