@@ -1,4 +1,4 @@
-"""Avro (and JSON Schema) beside JSON, on the same rows: converter records/s (encode and decode, batched as the runners call them),
+"""Avro (and JSON Schema, Protobuf) beside JSON, on the same rows: converter records/s (encode and decode, batched as the runners call them),
 JDBC sink rows/s (decode + put into MariaDB) and JDBC source rows/s (PostgreSQL poll + encode).
 
 Run: python bench/bench_avro.py [N]   (default 200000 rows; a Schema Registry is served in-process on a temp
@@ -34,6 +34,7 @@ from miniconnect.connector import SinkTaskContext, SourceTaskContext
 from miniconnect.converters.avro import AvroConverter
 from miniconnect.converters.json import JsonConverter
 from miniconnect.converters.json_schema import JsonSchemaConverter
+from miniconnect.converters.protobuf import ProtobufConverter
 from miniconnect.data.records import SinkRecord
 from miniconnect.data.schema import (
     INT64_SCHEMA,
@@ -93,7 +94,9 @@ def converters(url: str) -> dict[str, object]:
     av.configure({"schema.registry.url": url}, False)
     jss = JsonSchemaConverter()
     jss.configure({"schema.registry.url": url}, False)
-    return {"json": js, "avro": av, "jsonschema": jss}
+    pb = ProtobufConverter()
+    pb.configure({"schema.registry.url": url}, False)
+    return {"json": js, "avro": av, "jsonschema": jss, "protobuf": pb}
 
 
 def bench_converters(url: str, n: int) -> None:

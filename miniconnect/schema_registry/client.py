@@ -63,6 +63,7 @@ class SchemaRegistryClient:
         self._schemas: dict[int, dict[str, Any]] = {}  # id -> {"schema", "schemaType", "references"}
         self._versions: dict[tuple[str, int], int] = {}  # (subject, id) -> version
         self._latest: dict[str, dict[str, Any]] = {}
+        self._by_version: dict[tuple[str, int], dict[str, Any]] = {}
         self.requests = 0  # how many HTTP requests were made (the caches' effect shows in tests)
         self._down_until = 0.0
         self._down_error: RegistryClientError | None = None
@@ -164,6 +165,14 @@ class SchemaRegistryClient:
         if found is None:
             found = self._latest[subject] = self._request("GET", f"/subjects/{_q(subject)}/versions/latest")
             self._schemas.setdefault(int(found["id"]), found)
+        return found
+
+    def subject_version(self, subject: str, version: int) -> dict[str, Any]:
+        """GET /subjects/{subject}/versions/{version}, cached (a registered version does not change)."""
+        key = (subject, int(version))
+        found = self._by_version.get(key)
+        if found is None:
+            found = self._by_version[key] = self._request("GET", f"/subjects/{_q(subject)}/versions/{int(version)}")
         return found
 
     def references(self, refs: list[Mapping[str, Any]]) -> list[str]:
