@@ -14,7 +14,7 @@ recursive messages; `use.latest.version` writes the latest id with the descripto
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..config.configdef import ConfigDef, ConfigType, Importance
@@ -217,6 +217,28 @@ class ProtobufConverter(Converter):
                 f"Failed to deserialize data for topic {topic} to Protobuf: the record's bytes do not match schema "
                 f"id {int.from_bytes(data[1:5], 'big')} ({type(e).__name__}: {e})"
             ) from e
+
+    def to_connect_batch(
+        self, topic: str, datas: Iterable[bytes | None], headers: Sequence[Headers] | None = None
+    ) -> list[tuple[Schema | None, Any]]:
+        out: list[tuple[Schema | None, Any]] = []
+        append = out.append
+        head = b"-"  # the framing of the last record read (first message of its schema): the next ones reuse it
+        schema: Any = None
+        cls: Any = None
+        read: Any = None
+        for data in datas:
+            if data.__class__ is bytes and data[:6] == head:  # type: ignore[index]
+                try:
+                    append((schema, read(cls.FromString(data[6:]))))  # type: ignore[index]
+                    continue
+                except Exception:
+                    pass  # found again, with the record's message, below
+            append(self.to_connect_data(topic, data))
+            if data.__class__ is bytes and data[5:6] == b"\x00":  # type: ignore[index]
+                head = data[:6]  # type: ignore[index]
+                schema, cls, read, _ = self._decoder(topic, data)  # type: ignore[arg-type]
+        return out
 
 
 def _references(registered: Mapping[str, Any]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from google.protobuf import descriptor_pb2 as pb
@@ -64,6 +65,10 @@ def message_class(schema: ProtoSchema, message: str) -> Any:
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(message.lstrip(".")))
 
 
+def _identity(v: Any) -> Any:
+    return v
+
+
 # -- Connect -> Protobuf ----------------------------------------------------------------------------------------
 def _put_decimal(sub: Any, v: decimal.Decimal) -> None:
     sign, digits, exponent = v.as_tuple()
@@ -117,7 +122,7 @@ def _scalar(schema: Schema) -> Callable[[Any], Any] | None:
     if schema.type is Type.BYTES and schema.name != DECIMAL:
         return lambda v: v if v.__class__ is bytes else bytes(v)
     if schema.type.is_primitive and schema.name not in _LOGICAL_PUT:
-        return lambda v: v
+        return _identity
     return None
 
 
@@ -211,6 +216,8 @@ class Encoders:
                     fill_elem(rep.add(), x)
 
             return put_messages
+        if scalar is _identity:
+            return setattr  # the common case, without a Python frame per field
         if scalar is not None:
             conv = scalar
             return lambda msg, name, v: setattr(msg, name, conv(v))
@@ -273,10 +280,6 @@ def _get_timestamp(sub: Any) -> dt.datetime:
     return millis_to_timestamp(sub.seconds * 1000 + sub.nanos // 1_000_000)
 
 
-def _identity(v: Any) -> Any:
-    return v
-
-
 _LOGICAL_GET = {DECIMAL: _get_decimal, DATE: _get_date, TIME: _get_time, TIMESTAMP: _get_timestamp}
 
 
@@ -290,6 +293,7 @@ class Decoders:
         by_name = {f.name: f for f in m.field}
         oneofs = iter(real_oneofs(m))
         getters: list[Read] = []
+        plain: list[str] = []  # fields read as they are (the usual flat record): one attrgetter for them all
         for field in schema.fields:
             fs = field.schema
             if fs.type is Type.STRUCT and (fs.name or "").startswith(UNION):
@@ -297,6 +301,11 @@ class Decoders:
                 continue
             pf = by_name[field.name]
             getters.append(self._getter(fs, pf, proto2))
+            if isinstance(getters[-1], attrgetter):
+                plain.append(pf.name)
+        if len(plain) == len(getters) > 1:
+            get_all = attrgetter(*plain)
+            return lambda msg: Struct(schema, list(get_all(msg)))
 
         def read(msg: Any) -> Struct:
             return Struct(schema, [g(msg) for g in getters])
@@ -352,5 +361,5 @@ class Decoders:
         if pf.type == F.TYPE_MESSAGE or has_optional_keyword(pf, proto2):
             return lambda msg: conv(getattr(msg, name)) if msg.HasField(name) else None
         if conv is _identity:
-            return lambda msg: getattr(msg, name)
+            return attrgetter(name)
         return lambda msg: conv(getattr(msg, name))

@@ -119,10 +119,20 @@ class SchemaRegistryClient:
             self._ids[key] = schema_id
         return schema_id
 
-    def lookup(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> dict[str, Any]:
+    def lookup(
+        self,
+        subject: str,
+        schema: str,
+        normalize: bool = False,
+        schema_type: str = "AVRO",
+        references: list[Any] | None = None,
+    ) -> dict[str, Any]:
         """POST /subjects/{subject}: the registered version of this schema ({"id", "version", ...})."""
         path = f"/subjects/{_q(subject)}" + ("?normalize=true" if normalize else "")
-        found = self._request("POST", path, _body(schema, schema_type))
+        body = _body(schema, schema_type)
+        if references:
+            body["references"] = references
+        found = self._request("POST", path, body)
         self._ids[(subject, schema)] = int(found["id"])
         self._versions[(subject, int(found["id"]))] = int(found["version"])
         return found  # type: ignore[no-any-return]
@@ -153,7 +163,8 @@ class SchemaRegistryClient:
         key = (subject, schema_id)
         if key not in self._versions:
             try:
-                self.lookup(subject, self.schema(schema_id)["schema"], schema_type=schema_type)
+                found = self.schema(schema_id)
+                self.lookup(subject, found["schema"], schema_type=schema_type, references=found.get("references"))
             except RegistryClientError as e:
                 if e.status != 404:
                     raise

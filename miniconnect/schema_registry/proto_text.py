@@ -688,7 +688,9 @@ def _group_extensions(fields: Any) -> list[list[pb.FieldDescriptorProto]]:
 def _options(options: Any) -> list[str]:
     out = []
     for fdesc, value in options.ListFields():
-        if fdesc.message_type is not None or fdesc.label == F.LABEL_REPEATED:
+        # FieldDescriptor.label is gone in protobuf 7 (is_repeated replaces it)
+        repeated = fdesc.is_repeated if hasattr(fdesc, "is_repeated") else fdesc.label == F.LABEL_REPEATED
+        if fdesc.message_type is not None or repeated:
             continue
         if fdesc.type == F.TYPE_STRING:
             out.append(f"{fdesc.name} = {_quote(value)}")
