@@ -71,14 +71,13 @@ def _identity(v: Any) -> Any:
 
 # -- Connect -> Protobuf ----------------------------------------------------------------------------------------
 def _put_decimal(sub: Any, v: decimal.Decimal) -> None:
-    sign, digits, exponent = v.as_tuple()
+    t = v.as_tuple()
+    exponent = t.exponent
     if not isinstance(exponent, int):
         raise DataError(f"Decimal value {v} is not finite")
-    unscaled = int("".join(map(str, digits)) or "0")
-    if sign:
-        unscaled = -unscaled
+    unscaled = int(v.scaleb(-exponent, EXACT))  # BigDecimal's unscaled value, precision and scale
     sub.value = unscaled.to_bytes((unscaled + (unscaled < 0)).bit_length() // 8 + 1, "big", signed=True)
-    sub.precision = len(digits)
+    sub.precision = len(t.digits)
     sub.scale = -exponent
     sub.SetInParent()
 
