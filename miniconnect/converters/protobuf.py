@@ -228,16 +228,16 @@ class ProtobufConverter(Converter):
         cls: Any = None
         read: Any = None
         for data in datas:
-            if data.__class__ is bytes and data[:6] == head:  # type: ignore[index]
+            if data.__class__ is bytes and data[:6] == head:
                 try:
-                    append((schema, read(cls.FromString(data[6:]))))  # type: ignore[index]
+                    append((schema, read(cls.FromString(data[6:]))))
                     continue
                 except Exception:
                     pass  # found again, with the record's message, below
             append(self.to_connect_data(topic, data))
-            if data.__class__ is bytes and data[5:6] == b"\x00":  # type: ignore[index]
-                head = data[:6]  # type: ignore[index]
-                schema, cls, read, _ = self._decoder(topic, data)  # type: ignore[arg-type]
+            if data.__class__ is bytes and data[5:6] == b"\x00":
+                head = data[:6]
+                schema, cls, read, _ = self._decoder(topic, data)
         return out
 
 

@@ -100,7 +100,7 @@ def _put_timestamp(sub: Any, v: dt.datetime) -> None:
     sub.SetInParent()
 
 
-_LOGICAL_PUT = {DECIMAL: _put_decimal, DATE: _put_date, TIME: _put_time, TIMESTAMP: _put_timestamp}
+_LOGICAL_PUT: dict[str, Fill] = {DECIMAL: _put_decimal, DATE: _put_date, TIME: _put_time, TIMESTAMP: _put_timestamp}
 
 
 def _scalar(schema: Schema) -> Callable[[Any], Any] | None:
@@ -183,7 +183,7 @@ class Encoders:
         if scalar is not None:
             return scalar, None
         if schema.name in _LOGICAL_PUT:
-            return None, _LOGICAL_PUT[schema.name]  # type: ignore[index]
+            return None, _LOGICAL_PUT[schema.name]
         if schema.type is Type.STRUCT:
             return None, self.struct(schema, type_name)
         raise DataError(f"Unsupported schema {schema!r} for a Protobuf message field")
@@ -279,7 +279,7 @@ def _get_timestamp(sub: Any) -> dt.datetime:
     return millis_to_timestamp(sub.seconds * 1000 + sub.nanos // 1_000_000)
 
 
-_LOGICAL_GET = {DECIMAL: _get_decimal, DATE: _get_date, TIME: _get_time, TIMESTAMP: _get_timestamp}
+_LOGICAL_GET: dict[str, Read] = {DECIMAL: _get_decimal, DATE: _get_date, TIME: _get_time, TIMESTAMP: _get_timestamp}
 
 
 class Decoders:
@@ -329,7 +329,7 @@ class Decoders:
     def _value(self, schema: Schema, type_name: str) -> Read:
         """One field value (a scalar or a submessage) -> Connect."""
         if schema.name in _LOGICAL_GET:
-            return _LOGICAL_GET[schema.name]  # type: ignore[index]
+            return _LOGICAL_GET[schema.name]
         if type_name in UNWRAPPED and schema.type is not Type.STRUCT:
             return lambda sub: sub.value
         params = schema.parameters or {}

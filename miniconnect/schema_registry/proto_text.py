@@ -507,6 +507,7 @@ def meta_option(params: Mapping[str, str]) -> pb.FieldOptions:
 def _fields(data: bytes) -> Iterator[tuple[int, int, Any]]:
     """(number, wire type, value) of a serialized message: varints as ints, length-delimited as bytes."""
     i, n = 0, len(data)
+    value: Any
     while i < n:
         key, i = read_varint(data, i)
         number, wire = key >> 3, key & 7
