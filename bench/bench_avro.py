@@ -1,4 +1,4 @@
-"""Avro (and JSON Schema) beside JSON, on the same rows: converter records/s (encode and decode, batched as the runners call them),
+"""Avro (and JSON Schema, Protobuf) beside JSON, on the same rows: converter records/s (encode and decode, batched as the runners call them),
 JDBC sink rows/s and CPU-s/100k rows (decode + put into PostgreSQL and MariaDB) and JDBC source rows/s and
 CPU-s/100k rows (PostgreSQL poll + encode), each by the record path and by the column path (what the worker takes
 where it applies: the sink's put_columns, the source's EncodedRecords built from Arrow columns).
@@ -36,6 +36,7 @@ from miniconnect.connector import EncodedRecords, SinkTaskContext, SourceTaskCon
 from miniconnect.converters.avro import AvroConverter
 from miniconnect.converters.json import JsonConverter
 from miniconnect.converters.json_schema import JsonSchemaConverter
+from miniconnect.converters.protobuf import ProtobufConverter
 from miniconnect.converters.string import StringConverter
 from miniconnect.data.records import SinkRecord
 from miniconnect.data.schema import (
@@ -99,7 +100,9 @@ def converters(url: str) -> dict[str, object]:
     av.configure({"schema.registry.url": url}, False)
     jss = JsonSchemaConverter()
     jss.configure({"schema.registry.url": url}, False)
-    return {"json": js, "avro": av, "jsonschema": jss}
+    pb = ProtobufConverter()
+    pb.configure({"schema.registry.url": url}, False)
+    return {"json": js, "avro": av, "jsonschema": jss, "protobuf": pb}
 
 
 def bench_converters(url: str, n: int) -> None:

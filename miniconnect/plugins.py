@@ -42,6 +42,7 @@ BUILTIN_PLUGINS = {
     "ByteArrayConverter": "miniconnect.converters.bytearray:ByteArrayConverter",
     "AvroConverter": "miniconnect.converters.avro:AvroConverter",
     "JsonSchemaConverter": "miniconnect.converters.json_schema:JsonSchemaConverter",
+    "ProtobufConverter": "miniconnect.converters.protobuf:ProtobufConverter",
     "BooleanConverter": "miniconnect.converters.number:BooleanConverter",
     "ShortConverter": "miniconnect.converters.number:ShortConverter",
     "IntegerConverter": "miniconnect.converters.number:IntegerConverter",

@@ -54,7 +54,7 @@ async def root(request: Request, reg: Registry) -> Any:
 
 
 async def schema_types(request: Request, reg: Registry) -> Any:
-    return ["JSON", "AVRO"]
+    return ["JSON", "PROTOBUF", "AVRO"]
 
 
 async def contexts(request: Request, reg: Registry) -> Any:
@@ -73,12 +73,20 @@ async def all_schemas(request: Request, reg: Registry) -> Any:
     return out
 
 
+def _serialized(request: Request) -> bool:
+    return request.query_params.get("format", "") == "serialized"
+
+
 async def schema_by_id(request: Request, reg: Registry) -> Any:
-    return reg.schema_json(int(request.path_params["id"]))
+    return reg.schema_json(int(request.path_params["id"]), _serialized(request))
+
+
+def _raw(stored: Any) -> Any:
+    return stored.text if stored.schema_type == "PROTOBUF" else json.loads(stored.text)
 
 
 async def raw_schema_by_id(request: Request, reg: Registry) -> Any:
-    return json.loads(reg.schema(int(request.path_params["id"])).text)
+    return _raw(reg.schema(int(request.path_params["id"])))
 
 
 async def subjects_by_id(request: Request, reg: Registry) -> Any:
@@ -126,13 +134,13 @@ async def delete_subject(request: Request, reg: Registry) -> Any:
 async def get_version(request: Request, reg: Registry) -> Any:
     subject = request.path_params["subject"]
     n, v = reg.version(subject, request.path_params["version"], _flag(request, "deleted"))
-    return reg.version_json(subject, n, v)
+    return reg.version_json(subject, n, v, _serialized(request))
 
 
 async def raw_version(request: Request, reg: Registry) -> Any:
     subject = request.path_params["subject"]
     _, v = reg.version(subject, request.path_params["version"], _flag(request, "deleted"))
-    return json.loads(reg.schema(v.id).text)
+    return _raw(reg.schema(v.id))
 
 
 async def referenced_by(request: Request, reg: Registry) -> Any:

@@ -162,10 +162,20 @@ class SchemaRegistryClient:
             self._ids[key] = schema_id
         return schema_id
 
-    def lookup(self, subject: str, schema: str, normalize: bool = False, schema_type: str = "AVRO") -> dict[str, Any]:
+    def lookup(
+        self,
+        subject: str,
+        schema: str,
+        normalize: bool = False,
+        schema_type: str = "AVRO",
+        references: list[Any] | None = None,
+    ) -> dict[str, Any]:
         """POST /subjects/{subject}: the registered version of this schema ({"id", "version", ...})."""
         path = f"/subjects/{_q(subject)}" + ("?normalize=true" if normalize else "")
-        found = self._request("POST", path, _body(schema, schema_type))
+        body = _body(schema, schema_type)
+        if references:
+            body["references"] = references
+        found = self._request("POST", path, body)
         self._ids[(subject, schema)] = int(found["id"])
         self._versions[(subject, int(found["id"]))] = int(found["version"])
         return found  # type: ignore[no-any-return]
@@ -188,7 +198,8 @@ class SchemaRegistryClient:
         key = (subject, schema_id)
         if key not in self._versions:
             try:
-                self.lookup(subject, self.schema(schema_id)["schema"], schema_type=schema_type)
+                found = self.schema(schema_id)
+                self.lookup(subject, found["schema"], schema_type=schema_type, references=found.get("references"))
             except RegistryClientError as e:
                 if e.status != 404:
                     raise
@@ -202,11 +213,19 @@ class SchemaRegistryClient:
             self._schemas.setdefault(int(found["id"]), found)
         return found
 
+    def subject_version(self, subject: str, version: int) -> dict[str, Any]:
+        """GET /subjects/{subject}/versions/{version}, cached (a registered version does not change)."""
+        key = (subject, int(version))
+        found = self._subject_versions.get(key)
+        if found is None:
+            found = self._subject_versions[key] = self._request("GET", f"/subjects/{_q(subject)}/versions/{key[1]}")
+        return found
+
     def references(self, refs: list[Mapping[str, Any]]) -> list[str]:
         """The schema texts of references, depth first (referenced types before those using them)."""
         out: list[str] = []
         for r in refs:
-            found = self._subject_version(str(r["subject"]), int(r["version"]))
+            found = self.subject_version(str(r["subject"]), int(r["version"]))
             out += self.references(found.get("references") or [])
             out.append(found["schema"])
         return out
@@ -215,17 +234,10 @@ class SchemaRegistryClient:
         """The schema texts of references and of theirs, by the names schemas refer to them with."""
         out: dict[str, str] = {}
         for r in refs:
-            found = self._subject_version(str(r["subject"]), int(r["version"]))
+            found = self.subject_version(str(r["subject"]), int(r["version"]))
             out.update(self.references_by_name(found.get("references") or []))
             out[str(r["name"])] = found["schema"]
         return out
-
-    def _subject_version(self, subject: str, version: int) -> dict[str, Any]:
-        found = self._subject_versions.get((subject, version))
-        if found is None:
-            found = self._request("GET", f"/subjects/{_q(subject)}/versions/{version}")
-            self._subject_versions[(subject, version)] = found
-        return found
 
 
 def _body(schema: str, schema_type: str) -> dict[str, Any]:

@@ -49,7 +49,7 @@ class Registry:
     ) -> tuple[StoredSchema, Any]:
         """normalize: Avro schemas in their normalized text (avro_normalize.py); JSON schemas are kept as written."""
         schema_type = (schema_type or "AVRO").upper()
-        if schema_type not in ("AVRO", "JSON"):
+        if schema_type not in ("AVRO", "JSON", "PROTOBUF"):
             raise InvalidSchema(f"Invalid schema: schema type {schema_type} is not supported by this registry")
         if not isinstance(text, str):
             raise InvalidSchema("Invalid schema: 'schema' must be a string")
@@ -64,6 +64,9 @@ class Registry:
                 self._reference(subject, version)
             doc, canonical = json_schema.parse(text)
             return StoredSchema(canonical, schema_type, tuple(refs)), doc
+        if schema_type == "PROTOBUF":
+            proto = self._parse_proto(text, refs)
+            return StoredSchema(proto.canonical, schema_type, tuple(refs)), proto
         named = self._referenced_types(refs)
         if normalize:
             ParsedSchema(text, named)  # refused as written, before normalizing
@@ -87,10 +90,26 @@ class Registry:
             raise InvalidSchema(f"Invalid schema: reference to subject {subject} version {version} not found")
         return v
 
+    def _parse_proto(self, text: str, refs: Iterable[tuple[str, str, int]]) -> Any:
+        """A Protobuf schema with its imports: the well-known ones built in, the others from references."""
+        from .protobuf_schema import ParsedProto
+
+        def fetch(key: str) -> tuple[str, dict[str, str]]:
+            subject, _, version = key.rpartition("\x00")
+            v = self.state.subjects.get(subject, {}).get(int(version))
+            if v is None:
+                raise InvalidSchema(f"Invalid schema: reference to subject {subject} version {version} not found")
+            stored = self.state.schemas[v.id]
+            return stored.text, {n: f"{s}\x00{rv}" for n, s, rv in stored.references}
+
+        return ParsedProto(text, {n: f"{s}\x00{v}" for n, s, v in refs}, fetch)
+
     def parsed(self, schema_id: int) -> Any:
         stored = self.schema(schema_id)
         if stored.schema_type == "JSON":
             return json_schema.parse(stored.text)[0]
+        if stored.schema_type == "PROTOBUF":
+            return self._parse_proto(stored.text, stored.references)
         return ParsedSchema(stored.text, self._referenced_types(stored.references))
 
     def schema(self, schema_id: int) -> StoredSchema:
@@ -138,8 +157,9 @@ class Registry:
             raise VersionNotFound(f"Version {n} not found.")
         return n, v
 
-    def schema_json(self, schema_id: int, **head: Any) -> dict[str, Any]:
-        """A schema as the API shows it: `head` first, then schemaType (unless AVRO), references, schema."""
+    def schema_json(self, schema_id: int, serialized: bool = False, **head: Any) -> dict[str, Any]:
+        """A schema as the API shows it: `head` first, then schemaType (unless AVRO), references, schema (with
+        `serialized`, a Protobuf schema as the base64 of its FileDescriptorProto, `?format=serialized`)."""
         stored = self.schema(schema_id)
         out: dict[str, Any] = dict(head)
         if stored.schema_type != "AVRO":
@@ -147,10 +167,12 @@ class Registry:
         if stored.references:
             out["references"] = stored.references_json()
         out["schema"] = stored.text
+        if serialized and stored.schema_type == "PROTOBUF":
+            out["schema"] = self.parsed(schema_id).serialized()
         return out
 
-    def version_json(self, subject: str, n: int, v: Version) -> dict[str, Any]:
-        return self.schema_json(v.id, subject=subject, version=n, id=v.id)
+    def version_json(self, subject: str, n: int, v: Version, serialized: bool = False) -> dict[str, Any]:
+        return self.schema_json(v.id, serialized, subject=subject, version=n, id=v.id)
 
     def referenced_by(self, subject: str, version: str | int) -> list[int]:
         n, _ = self.version(subject, version, deleted=True)
@@ -236,10 +258,10 @@ class Registry:
         out: list[str] = []
         for n in reversed(against):
             old = self.parsed(live[n].id)
-            if isinstance(old, ParsedSchema) != isinstance(new, ParsedSchema):
+            if type(old) is not type(new) and not (isinstance(old, dict | bool) and isinstance(new, dict | bool)):
                 out += [f"SCHEMA_TYPE_CHANGED: version {n} is of another schema type"]
                 continue
-            check = incompatibilities if isinstance(new, ParsedSchema) else json_schema.incompatibilities
+            check = _checks(new)
             found = []
             if level.startswith(("BACKWARD", "FULL")):
                 found += check(new, old)
@@ -372,6 +394,16 @@ class Registry:
         async with self.topic.lock:
             await self.topic.write([({"keytype": "MODE", "subject": subject, "magic": 0}, None)])
         return old
+
+
+def _checks(parsed: Any) -> Any:
+    if isinstance(parsed, ParsedSchema):
+        return incompatibilities
+    if isinstance(parsed, dict | bool):
+        return json_schema.incompatibilities
+    from .protobuf_schema import incompatibilities as proto_incompatibilities
+
+    return proto_incompatibilities
 
 
 def parse_version(version: str | int) -> int:

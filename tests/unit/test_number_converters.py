@@ -77,8 +77,8 @@ def test_simple_header_converter_writes_values_text_and_infers_schemas():
 
 def test_listed_like_kafka_4_1():
     """The converter and header converter entries of Kafka 4.1.1's GET /connector-plugins?connectorsOnly=false (as
-    its Plugins lists them with no plugin.path), plus Confluent's AvroConverter and JsonSchemaConverter (converters, not header
-    converters), which miniconnect bundles."""
+    its Plugins lists them with no plugin.path), plus Confluent's AvroConverter, JsonSchemaConverter and ProtobufConverter
+    (converters, not header converters), which miniconnect bundles."""
     from miniconnect.plugins import Plugins
 
     infos = Plugins(plugin_path=[]).plugin_infos(connectors_only=False)
@@ -87,6 +87,7 @@ def test_listed_like_kafka_4_1():
     assert conv == [
         "AvroConverter",
         "JsonSchemaConverter",
+        "ProtobufConverter",
         "BooleanConverter",
         "ByteArrayConverter",
         "DoubleConverter",

@@ -86,7 +86,7 @@ def test_register_read_back_by_id_subject_and_version(http):
         ("users-value", 2),
     ]
     assert [s["version"] for s in http.get("/schemas?subjectPrefix=users&latestOnly=true").json()] == [2]
-    assert http.get("/schemas/types").json() == ["JSON", "AVRO"] and http.get("/contexts").json() == ["."]
+    assert http.get("/schemas/types").json() == ["JSON", "PROTOBUF", "AVRO"] and http.get("/contexts").json() == ["."]
 
 
 def test_error_codes(http):
