@@ -14,6 +14,7 @@ from miniconnect_plugins.jdbc.source import JdbcSourceTask, querier
 
 from miniconnect.connector import EncodedRecords, OffsetStorageReader, SourceTaskContext
 from miniconnect.converters.json import JsonConverter
+from miniconnect.data.value_column import ValueColumn
 
 pytestmark = pytest.mark.postgres
 
@@ -50,12 +51,14 @@ class NoOffsets(OffsetStorageReader):
         return {}
 
 
-async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIterator[Any]:
-    """A started task's non-empty polls for up to two minutes; columnar when `conv` gives it the envelope."""
+async def polls(config: dict[str, str], conv: JsonConverter | None, value_columns: bool = False) -> AsyncIterator[Any]:
+    """A started task's non-empty polls for up to two minutes; columnar when `conv` gives it the envelope (values as
+    a ValueColumn if `value_columns`, as for the Kafka transport)."""
     task = JdbcSourceTask()
     task.context = SourceTaskContext("src", 0, config, NoOffsets())
     if conv is not None:
         task.context.value_envelope = conv.json_struct_envelope
+        task.context.value_columns = value_columns
     await task.start(config)
     try:
         loop = asyncio.get_running_loop()
@@ -69,17 +72,23 @@ async def polls(config: dict[str, str], conv: JsonConverter | None) -> AsyncIter
         await task.stop()
 
 
-async def read_all(config: dict[str, str], columnar: bool, want: int) -> tuple[list[bytes], list[tuple[int, Any]]]:
+async def read_all(
+    config: dict[str, str], columnar: bool, want: int, value_columns: bool = False
+) -> tuple[list[bytes], list[tuple[int, Any]]]:
     """Every value the task sends (JsonConverter with schemas) and (records so far, source offset) after each poll."""
     conv = JsonConverter()
     values: list[bytes] = []
     marks: list[tuple[int, Any]] = []
     encoded = 0
-    async with aclosing(polls(config, conv if columnar else None)) as batches:
+    async with aclosing(polls(config, conv if columnar else None, value_columns)) as batches:
         async for batch in batches:
             if type(batch) is EncodedRecords:
                 encoded += 1
-                values += batch.values
+                if type(batch.values) is ValueColumn:
+                    assert value_columns
+                    values += batch.values.to_list()
+                else:
+                    values += batch.values
                 marks.append((len(values), batch.source_offset))
             else:
                 values += conv.from_connect_batch(
@@ -116,13 +125,14 @@ def source_config(pg_db, table: str, **extra: str) -> dict[str, str]:
 
 async def same_records(config: dict[str, str], want: int) -> list[bytes]:
     rows, row_marks = await read_all(config, columnar=False, want=want)
-    cols, col_marks = await read_all(config, columnar=True, want=want)
     assert len(rows) == want
-    assert cols == rows
     by_count = dict(row_marks)
-    for count, offset in col_marks:  # each columnar batch ends on a record: the row path's offset there
-        assert by_count[count] == offset, count
-    assert col_marks[-1] == row_marks[-1]
+    for value_columns in (False, True):
+        cols, col_marks = await read_all(config, columnar=True, want=want, value_columns=value_columns)
+        assert cols == rows
+        for count, offset in col_marks:  # each columnar batch ends on a record: the row path's offset there
+            assert by_count[count] == offset, count
+        assert col_marks[-1] == row_marks[-1]
     return cols
 
 

@@ -138,8 +138,9 @@ class JdbcSourceTask(SourceTask):
         if not available(jdbc):
             return
         self.arrow = ArrowReader(jdbc)
+        columns = getattr(self.context, "value_columns", False)
         for q in self.queriers:
-            q.arrow, q.envelope = self.arrow, envelope
+            q.arrow, q.envelope, q.value_columns = self.arrow, envelope, columns
 
     def _register_metrics(self) -> None:
         """Per table, read at scrape time: rows returned in all and by the last query, the offset reached."""
