@@ -33,7 +33,7 @@ _MAX_VARINT = 5  # 32-bit lengths and deltas, zigzag-encoded
 class RecordSet:
     """One batch's records after HEADER.size bytes left for its header; `size` the batch's bytes."""
 
-    buffer: bytearray
+    buffer: memoryview | bytearray
     count: int
     attributes: int
     timestamp: int
@@ -43,7 +43,7 @@ class RecordSet:
     def size(self) -> int:
         return len(self.buffer)
 
-    def take(self) -> bytearray:
+    def take(self) -> memoryview | bytearray:
         """The buffer for a batch to write its header into: this one the first time, a copy for a batch sent again
         (an earlier one may still hold the first)."""
         if self.claimed:
@@ -100,7 +100,8 @@ def _batch_starts(lengths: Any, batch_size: int) -> list[int]:
 
 
 def _prefixes(lengths: Any, deltas: Any) -> Any:
-    """Each record's bytes before its value, as a pyarrow large_binary array."""
+    """Each record's bytes before its value, as a pyarrow large_binary array; a batch's first record's start with
+    room for the batch header, so that each batch lies in one piece of the framed buffer."""
     import numpy as np
     import pyarrow as pa
 
@@ -109,11 +110,19 @@ def _prefixes(lengths: Any, deltas: Any) -> Any:
     record_len, record_len_used = _varints(2 * body)
     delta, delta_used = _varints(2 * deltas)
     value_len, value_len_used = _varints(2 * lengths)
+    header = np.zeros((n, HEADER.size), dtype=np.uint8)
     fixed = np.zeros((n, 2), dtype=np.uint8)  # attributes, timestamp delta
     null_key = np.ones((n, 1), dtype=np.uint8)  # zigzag(-1)
-    matrix = np.concatenate([record_len, fixed, delta, null_key, value_len], axis=1)
+    matrix = np.concatenate([header, record_len, fixed, delta, null_key, value_len], axis=1)
     used = np.concatenate(
-        [record_len_used, np.ones((n, 2), dtype=bool), delta_used, np.ones((n, 1), dtype=bool), value_len_used],
+        [
+            np.broadcast_to((deltas == 0)[:, None], (n, HEADER.size)),
+            record_len_used,
+            np.ones((n, 2), dtype=bool),
+            delta_used,
+            np.ones((n, 1), dtype=bool),
+            value_len_used,
+        ],
         axis=1,
     )
     offsets = np.zeros(n + 1, dtype=np.int64)
@@ -143,17 +152,15 @@ def record_sets(values: ValueColumn, batch_size: int, compression: str | None, t
         )
     )
     record_offsets, data = framed.offsets_and_data()
-    view = memoryview(data)
-    codec = CODECS[compression] if compression else 0
+    view = memoryview(data).cast("B")  # Arrow made this buffer for us alone: the headers are written into it
     out = []
     for start, end in pairwise(starts):
-        records = view[record_offsets[start] : record_offsets[end]]
+        batch: memoryview | bytearray = view[record_offsets[start] : record_offsets[end]]
         attributes = 0
-        if codec:  # as aiokafka's C builder: compressed whatever the result's size
-            records, attributes = memoryview(_compress(compression, records)), codec  # type: ignore[arg-type]
-        buffer = bytearray(HEADER.size + len(records))
-        buffer[HEADER.size :] = records
-        out.append(RecordSet(buffer, end - start, attributes, timestamp_ms))
+        if compression:  # as aiokafka's C builder: compressed whatever the result's size
+            compressed = _compress(compression, batch[HEADER.size :])  # type: ignore[index]
+            batch, attributes = bytearray(HEADER.size) + compressed, CODECS[compression]
+        out.append(RecordSet(batch, end - start, attributes, timestamp_ms))
     return out
 
 
@@ -176,7 +183,7 @@ class PrebuiltBatch:
     def __init__(self, records: RecordSet):
         self._records = records
         self._state = (-1, -1, 0)  # no producer id, epoch, sequence: what aiokafka's BatchBuilder starts with
-        self._buffer: bytearray | None = None
+        self._buffer: memoryview | bytearray | None = None
 
     def append(self, **_: Any) -> None:
         return None  # full: aiokafka then starts a batch of its own
@@ -196,7 +203,7 @@ class PrebuiltBatch:
     def _set_producer_state(self, producer_id: int, producer_epoch: int, base_sequence: int) -> None:
         self._state = (producer_id, producer_epoch, base_sequence)
 
-    def _build(self) -> bytearray:
+    def _build(self) -> memoryview | bytearray:
         if self._buffer is None:
             r = self._records
             buffer = r.take()
