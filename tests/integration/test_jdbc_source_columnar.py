@@ -79,13 +79,13 @@ async def read_all(
     conv = JsonConverter()
     values: list[bytes] = []
     marks: list[tuple[int, Any]] = []
-    encoded = 0
+    encoded = columns = 0
     async with aclosing(polls(config, conv if columnar else None, value_columns)) as batches:
         async for batch in batches:
             if type(batch) is EncodedRecords:
                 encoded += 1
                 if type(batch.values) is ValueColumn:
-                    assert value_columns
+                    columns += 1
                     values += batch.values.to_list()
                 else:
                     values += batch.values
@@ -98,6 +98,8 @@ async def read_all(
             if len(values) >= want:
                 break
     assert (encoded > 0) == columnar
+    # values as a column when asked, except in timestamp mode (each batch's last row waits for the next one)
+    assert (columns > 0) == (columnar and value_columns and config["mode"] != "timestamp")
     return values, marks
 
 
