@@ -3,6 +3,7 @@ beside raw reading of the same table with the driver.
 
 Usage: python bench/bench_jdbc_source_e2e.py [--rows N] [--mysql-rows N] [--only pg|mysql]
                                              [--transport kafka|embedded] [--batch-max-rows N]
+                                             [--paths columnar,rows] [--repeat N] [--baseline DIR]
 Starts throwaway PostgreSQL / MariaDB / Kafka from tests/servers unless MINICONNECT_TEST_PG / MINICONNECT_TEST_MYSQL /
 MINICONNECT_TEST_KAFKA point at yours. Per database: the table bench_src (bigint id, text, numeric(10,2), timestamp,
 boolean) is loaded once; then
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -62,6 +64,7 @@ async def through_worker(
     worker_props: dict[str, str],
     connector_props: dict[str, str],
     columnar: bool = True,
+    code: str | None = None,
 ) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory(prefix="bench-jdbc-src-") as tmp:
         workdir = Path(tmp)
@@ -69,7 +72,10 @@ async def through_worker(
         worker = WorkerProcess(
             workdir,
             extra={**extra, "offset.flush.interval.ms": "10000", **worker_props},
-            env={} if columnar else {"MINICONNECT_JDBC_COLUMNAR": "off"},
+            env={
+                **({} if columnar else {"MINICONNECT_JDBC_COLUMNAR": "off"}),
+                **({"PYTHONPATH": code} if code else {}),
+            },
         )
         worker.start()
         transport = transport_for(bootstrap, workdir / "log")
@@ -126,6 +132,7 @@ async def bench(
     connector_props: dict[str, str] | None = None,
     paths: tuple[str, ...] = ("columnar",),
     repeat: int = 1,
+    baseline: str | None = None,
 ) -> None:
     await load(server, rows)
     if not skip_raw:
@@ -133,7 +140,9 @@ async def bench(
         n = await raw(server, 1000)
         secs = time.perf_counter() - t0
         print(f"  {'raw driver':<22} {n:>9,} rows  {secs:6.2f} s  {n / secs:>9,.0f} rows/s", flush=True)
-    for name, path in [(t, p) for _ in range(repeat) for t in transports for p in paths]:  # interleaved
+    codes = [None, baseline] if baseline else [None]
+    cases = [(t, p, c) for _ in range(repeat) for t in transports for p in paths for c in codes]
+    for name, path, code in cases:  # interleaved
         secs, cpu, peak = await through_worker(
             server,
             rows,
@@ -142,11 +151,12 @@ async def bench(
             worker_props,
             connector_props or {},
             columnar=path == "columnar",
+            code=code,
         )
-        label = f"{path} -> {name}"
+        label = f"{path} -> {name}{' (baseline)' if code else ''}"
         print(
             f"  {label:<22} {rows:>9,} rows  {secs:6.2f} s  {rows / secs:>9,.0f} rows/s   (worker CPU {cpu:.1f} s, "
-            f"{rows / cpu:,.0f} rows per CPU-second; peak RSS {peak:.0f} MB)",
+            f"{cpu / rows * 1e5:.2f} CPU-s/100k rows; peak RSS {peak:.0f} MB; load average {os.getloadavg()[0]:.1f})",
             flush=True,
         )
 
@@ -179,6 +189,12 @@ def main() -> None:
         help="comma-separated: columnar (the default path) and/or rows (MINICONNECT_JDBC_COLUMNAR=off), interleaved",
     )
     ap.add_argument("--repeat", type=int, default=1, help="run every case this many times, interleaved")
+    ap.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also run each case with the worker importing miniconnect from DIR (another checkout, with a "
+        "`miniconnect_plugins` link to its plugins/), interleaved: before and after a change in one run",
+    )
     args = ap.parse_args()
     worker_props = dict(p.split("=", 1) for p in args.worker_prop)
     connector_props = dict(p.split("=", 1) for p in args.connector_prop)
@@ -205,6 +221,7 @@ def main() -> None:
                         connector_props,
                         tuple(args.paths.split(",")),
                         args.repeat,
+                        args.baseline,
                     )
                 )
 

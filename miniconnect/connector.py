@@ -16,6 +16,7 @@ import orjson
 from . import __version__
 from .config.configdef import ConfigDef, ConfigValue
 from .data.records import SinkRecord, SourceRecord
+from .data.value_column import ValueColumn
 from .metrics.plugin import PluginMetrics
 
 
@@ -100,17 +101,21 @@ class SourceTaskContext(TaskContext):
         self.value_envelope: Callable[[str, Any], tuple[bytes, bytes] | None] | None = None
         # Likewise for a value converter that takes Avro datums: (topic, value schema) -> the bytes before a datum
         self.value_avro_header: Callable[[str, Any], bytes | None] | None = None
+        # Set by the worker when its transport frames records from a ValueColumn itself (Kafka): EncodedRecords may
+        # then carry their values as one.
+        self.value_columns = False
 
 
 class EncodedRecords(NamedTuple):
     """Source records a task already serialized (a columnar read): one topic, null keys, no headers, no Kafka
     partition or timestamp, all of one source partition; `source_offset` is the offset of the last record, all that
-    the worker commits once they are acknowledged. A SourceTask.poll may return it in place of a list of records."""
+    the worker commits once they are acknowledged. A SourceTask.poll may return it in place of a list of records.
+    `values` is a list of bytes, or a ValueColumn when `context.value_columns` is set."""
 
     topic: str
     source_partition: Mapping[str, Any]
     source_offset: Mapping[str, Any] | None
-    values: list[bytes]
+    values: list[bytes] | ValueColumn
 
 
 class SinkTaskContext(TaskContext):

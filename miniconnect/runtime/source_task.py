@@ -14,6 +14,7 @@ from ..connector import EncodedRecords, OffsetStorageReader, SourceTask, SourceT
 from ..converters.base import Converter, reads_headers
 from ..converters.simple_header import SimpleHeaderConverter
 from ..data.records import Header, SourceRecord, field_getter
+from ..data.value_column import ValueColumn
 from ..errors import RetriableError
 from ..metrics.groups import SourceTaskMetrics
 from ..retry import Backoff, describe, retry
@@ -114,6 +115,8 @@ class SourceTaskRunner(TaskRunner):
         if chain is None and not self._commits_records:
             self.context.value_envelope = value_converter.json_struct_envelope
             self.context.value_avro_header = value_converter.avro_struct_header
+            # a transport that frames records from a column of values (Kafka) takes them as one (see _encoded)
+            self.context.value_columns = getattr(self.producer, "frames_values", False)
 
     def make_context(self) -> SourceTaskContext:
         return SourceTaskContext(self.id.connector, self.id.task, self.task_config, self.reader)
@@ -265,12 +268,19 @@ class SourceTaskRunner(TaskRunner):
                 out.append((h[0], hc.from_connect_header(topic, h[0], None, h[1])))
         return out
 
-    async def _encoded(self, records: EncodedRecords) -> list[ProducerRecord]:
+    async def _encoded(self, records: EncodedRecords) -> list[ProducerRecord] | Any:
+        """The records to send: framed by the producer (on its thread, while the batch before is on its way) when
+        it takes a column of values, else one ProducerRecord each."""
         topic = records.topic
         if topic not in self.known_topics:
             await self._new_topic(topic)
         key = self.key_converter.from_connect_data(topic, None, None)
-        return producer_records(repeat(topic), repeat(key), records.values, repeat(None), repeat(None), repeat(()))
+        values = records.values
+        if type(values) is ValueColumn:
+            if key is None and getattr(self.producer, "frames_values", False):
+                return await self.producer.prepare_values(topic, values)  # type: ignore[attr-defined]
+            values = values.to_list()
+        return producer_records(repeat(topic), repeat(key), values, repeat(None), repeat(None), repeat(()))
 
     def _null_keys(self, topic: str, records: list[SourceRecord]) -> list[bytes | None] | None:
         """Keyless batches (JDBC source, FileStream): the key converter's answer for a null key, once per batch
@@ -331,7 +341,7 @@ class SourceTaskRunner(TaskRunner):
                     acked[key] = r.source_offset
         self._flush_soon()
 
-    async def _send_batch(self, batch: list[ProducerRecord]) -> list[Any]:
+    async def _send_batch(self, batch: list[ProducerRecord] | Any) -> list[Any] | None:
         """send_batch, the same batch sent again after an outage (a broker restarting, a full disk under the
         embedded log) until it is acknowledged: nothing is lost, a batch partly written before the failure may be
         duplicated (at least once)."""
@@ -339,8 +349,9 @@ class SourceTaskRunner(TaskRunner):
         # wait once an acknowledgement is late
         late = asyncio.get_running_loop().call_later(SLOW_ACK_S, self._late_ack, len(batch))
         try:
+            send = self.producer.send_batch if isinstance(batch, list) else self.producer.send_prepared  # type: ignore
             return await retry(
-                lambda: self.producer.send_batch(batch),
+                lambda: send(batch),
                 f"the log to take {len(batch)} records of task {self.id}",
                 backoff=SEND_BACKOFF,
                 sleep=self.context.wait,

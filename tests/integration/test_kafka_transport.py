@@ -8,6 +8,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from miniconnect.connector import TopicPartition
+from miniconnect.data.value_column import ValueColumn
 from miniconnect.errors import ConnectError, RetriableError
 from miniconnect.transport.base import GroupNotEmpty, NewTopic, ProducerRecord, RecordBatch, records_of
 from miniconnect.transport.kafka import KafkaTransport, client_kwargs
@@ -259,6 +260,48 @@ async def test_keyless_batch_keeps_order_in_one_partition(transport, batch_size,
     assert [r.offset for r in got] == [m.offset for m in meta]
     assert [r.timestamp for r in got] == list(range(1_000, 1_300))
     assert [list(r.headers) for r in got] == [list(r.headers) for r in records]
+
+
+@pytest.mark.parametrize(
+    "batch_size, compression",
+    [("4096", None), ("1000000", None), ("16384", "gzip"), ("1000000", "zstd")],
+)
+async def test_prepared_values_arrive_in_order_as_keyless_records(transport, batch_size, compression):
+    """Values framed off the loop (prepare_values) by the idempotent producer: one call's records in one partition,
+    in order, each batch's sequence following the last (the broker refuses a gap); sending a prepared set again
+    (what a retry after an outage does) sends the same records again."""
+    topic = _name("prepared")
+    await _create(transport, topic, partitions=2)
+    config = {"batch.size": batch_size, **({"compression.type": compression} if compression else {})}
+    producer = transport.producer(config)
+    await producer.start()
+    values = [b"%05d" % i + b"x" * (i % 300) for i in range(2_000)]
+    column = ValueColumn.from_list(values)
+    try:
+        first = await producer.prepare_values(topic, column[:1_200])
+        second = await producer.prepare_values(topic, column[1_200:])
+        assert (len(first), len(second)) == (1_200, 800)
+        for prepared in (first, first, second):
+            await producer.send_prepared(prepared)
+    finally:
+        await producer.stop()
+    consumer = transport.consumer(_name("g"))
+    await consumer.subscribe([topic])
+    await consumer.start()
+    try:
+        got = await _poll_until(consumer, 3_200)
+    finally:
+        await consumer.stop()
+    assert len(got) == 3_200
+    by_partition: dict[int, list] = {}
+    for r in got:
+        by_partition.setdefault(r.partition, []).append(r)
+    for rs in by_partition.values():
+        assert [r.offset for r in rs] == list(range(rs[0].offset, rs[0].offset + len(rs)))
+        assert all(r.key is None and not list(r.headers) for r in rs)
+    # calls go round the partitions: the first and third call in one (in that order), the second in the other
+    runs = sorted(([r.value for r in rs] for rs in by_partition.values()), key=len)
+    assert runs == [values[:1_200], values]
 
 
 async def test_batch_over_the_topics_max_message_bytes_fails_with_a_clear_error(transport):

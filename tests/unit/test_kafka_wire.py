@@ -33,3 +33,37 @@ def test_same_bytes_as_aiokafka(cls, tid, topics):
     request = cls(transactional_id=tid, required_acks=-1, timeout=30000, topics=topics)
     reference = cls.SCHEMA.encode([request.__dict__[name] for name in cls.SCHEMA.names])  # aiokafka's Struct.encode
     assert request.encode() == reference
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.written.append(bytes(data))
+
+
+async def _framed(send, request) -> bytes:
+    from aiokafka.conn import AIOKafkaConnection
+
+    c = AIOKafkaConnection("localhost", 9092, client_id="mini-é")
+    c._writer = _Writer()
+    c._versions = {0: (3, 8)}  # ProduceRequest up to v8
+    c._correlation_id = 41
+    pending = send(c, request)
+    pending.close()  # the response is not awaited here
+    return b"".join(c._writer.written)
+
+
+@pytest.mark.parametrize(
+    "tid, topics",
+    [(None, [("orders", [(0, b"\x00\x01batch" * 1000)])]), ("tx", [("a", [(1, bytearray(b"yy")), (2, b"z")])])],
+)
+async def test_produce_frames_are_the_bytes_aiokafka_writes(tid, topics):
+    from aiokafka.conn import AIOKafkaConnection
+
+    from miniconnect.transport.kafka import wire
+
+    assert AIOKafkaConnection.send is wire.send_produce
+    request = produce.ProduceRequest(transactional_id=tid, required_acks=-1, timeout=30000, topics=topics)
+    assert await _framed(wire.send_produce, request) == await _framed(wire._original_send, request)

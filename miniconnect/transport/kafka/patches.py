@@ -42,6 +42,12 @@ def install() -> None:
             "produce requests are encoded by aiokafka (slower)",
             version,
         )
+    if not wire.install_send():
+        log.warning(
+            "aiokafka %s: its connection's send is not the one the produce framer expects (transport/kafka/wire.py); "
+            "produce requests are copied twice more (slower)",
+            version,
+        )
     if not fetch.install():
         log.warning(
             "aiokafka %s: the fetcher internals the batch path needs are missing (transport/kafka/fetch.py); "

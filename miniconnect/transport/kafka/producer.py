@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import time
 from collections.abc import Mapping, Sized
 from itertools import count, repeat
 from typing import Any
@@ -11,11 +13,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kerrors
 
 from ...data.records import field_getter
+from ...data.value_column import ValueColumn
 from ...errors import ConnectError
 from ..base import Producer, ProducerRecord, RecordMetadata
 from ..base import new_record_metadata as _new_record_metadata
 from ..embedded.partitioner import partition_for_key
 from . import patches
+from .batches import PrebuiltBatch, RecordSet, record_sets
 from .config import PRODUCER_DEFAULTS, PRODUCER_SETTINGS, client_kwargs
 from .outage import _retry
 
@@ -29,7 +33,21 @@ def consume_outcome(f: asyncio.Future) -> None:
         f.exception()  # retrieved: no "exception was never retrieved" noise for the records after a failure
 
 
+class PreparedValues:
+    """Records of one topic framed ahead of sending (prepare_values): what send_prepared sends, as often as asked."""
+
+    __slots__ = ("sets", "topic")
+
+    def __init__(self, topic: str, sets: list[RecordSet]):
+        self.topic, self.sets = topic, sets
+
+    def __len__(self) -> int:
+        return sum(s.count for s in self.sets)
+
+
 class KafkaProducer(Producer):
+    frames_values = True  # prepare_values/send_prepared: keyless records framed from a ValueColumn off the loop
+
     def __init__(self, bootstrap_servers: str, config: Mapping[str, Any] | None = None):
         self.bootstrap = bootstrap_servers
         kwargs = {**PRODUCER_DEFAULTS, **client_kwargs(config, PRODUCER_SETTINGS, "producer")}
@@ -40,6 +58,7 @@ class KafkaProducer(Producer):
         self._producer: AIOKafkaProducer | None = None
         self._ready_topics: set[str] = set()
         self._round_robin = 0
+        self._framer: concurrent.futures.ThreadPoolExecutor | None = None
 
     async def start(self) -> None:
         if self._producer is not None:
@@ -59,8 +78,51 @@ class KafkaProducer(Producer):
 
     async def stop(self) -> None:
         p, self._producer = self._producer, None
+        framer, self._framer = self._framer, None
+        if framer is not None:
+            framer.shutdown(wait=False)
         if p is not None:
             await p.stop()  # flushes pending batches
+
+    async def prepare_values(self, topic: str, values: ValueColumn) -> PreparedValues:
+        """Frames keyless, headerless records of these values into record batches on a thread of the producer's
+        own (numpy and Arrow outside the GIL), so that the event loop meanwhile sends what it framed before."""
+        if self._framer is None:
+            self._framer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="kafka-framer")
+        sets = await asyncio.get_running_loop().run_in_executor(
+            self._framer,
+            record_sets,
+            values,
+            self._kwargs["max_batch_size"],
+            self._kwargs.get("compression_type"),
+            int(time.time() * 1000),
+        )
+        return PreparedValues(topic, sets)
+
+    async def send_prepared(self, prepared: PreparedValues) -> None:
+        """Sends prepared records to one partition (the sticky choice of send_batch for keyless records), in
+        order; returns once every batch is acknowledged."""
+        p = self._producer
+        if p is None:
+            raise ConnectError("producer is not started")
+        topic = prepared.topic
+        if topic not in self._ready_topics:
+            await p.client._wait_on_metadata(topic)
+            self._ready_topics.add(topic)
+        partition = self._sticky(p, topic)
+        pending: list[tuple[asyncio.Future, RecordSet]] = []
+        try:
+            for records in prepared.sets:
+                pending.append((await p.send_batch(PrebuiltBatch(records), topic, partition=partition), records))
+            for future, records in pending:
+                await self._acked(future, topic, range(records.count), records.size)
+        except BaseException:
+            for future, _ in pending:
+                if not future.done():
+                    future.add_done_callback(consume_outcome)
+                else:
+                    consume_outcome(future)
+            raise
 
     async def send_batch(self, records: list[ProducerRecord]) -> list[RecordMetadata]:
         """Builds one record batch per partition (aiokafka's BatchBuilder) instead of one send() per record,

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from miniconnect.data.schema import DataError, Schema
+from miniconnect.data.value_column import ValueColumn
 
 from .columns import _series, column_builders, decimal_bytes, decimal_bytes_slow
 
@@ -121,8 +122,8 @@ class AvroColumnPlan:
             return None
         return cls(keep, encoders, schema, header)
 
-    def encode(self, batch: pa.RecordBatch) -> list[bytes]:
-        """The record bytes of every row of the batch, in order."""
+    def encode(self, batch: pa.RecordBatch, as_column: bool = False) -> list[bytes] | ValueColumn:
+        """The record bytes of every row of the batch, in order: a list, or a ValueColumn if `as_column`."""
         parts = [self.header]
         for f, i, enc in zip(self.schema.fields, self.keep, self.encoders, strict=True):
             col = batch.column(i)
@@ -136,4 +137,7 @@ class AvroColumnPlan:
             elif col.null_count:
                 raise DataError(f'Invalid value: null used for required field: "{f.name}"')
             parts.append(values)
-        return pc.binary_join_element_wise(*parts, _EMPTY).to_pylist()  # type: ignore[no-any-return]
+        joined = pc.binary_join_element_wise(*parts, _EMPTY)
+        if as_column:
+            return ValueColumn(joined.cast(pa.large_binary()))
+        return joined.to_pylist()  # type: ignore[no-any-return]

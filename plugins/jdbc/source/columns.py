@@ -18,10 +18,12 @@ import numpy as np
 import orjson
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from miniconnect.converters.javatext import java_json_double
 from miniconnect.converters.json.encoders import jackson_escapes
 from miniconnect.data.schema import DATE, DECIMAL, TIMESTAMP, Schema, Type, decimal_scale, decimal_to_bytes
+from miniconnect.data.value_column import ValueColumn
 
 log = logging.getLogger(__name__)
 
@@ -214,23 +216,33 @@ class ColumnPlan:
         literals.append("}")
         return cls(keep, fragments, literals, head, tail)
 
-    def encode(self, batch: pa.RecordBatch) -> list[bytes]:
-        """The value bytes of every row of the batch, in order."""
+    def encode(self, batch: pa.RecordBatch, as_column: bool = False) -> list[bytes] | ValueColumn:
+        """The value bytes of every row of the batch, in order: a list, or a ValueColumn if `as_column`."""
         parts: list[Any] = []
         for lit, i, frag in zip(self.literals, self.keep, self.fragments, strict=False):
             parts += [pl.lit(lit), frag(batch.column(i))]
         parts.append(pl.lit(self.literals[-1]))
         out = pl.select(pl.concat_str(parts))[:, 0]
-        payloads = out.cast(pl.Binary).to_list()
-        if bool(out.str.contains("\\u00", literal=True).any()):
-            payloads = [jackson_escapes(v) for v in payloads]  # \u001f -> \u001F
         head, tail = self.head, self.tail
-        if not head:
-            return payloads
-        # the envelope joined here, not in polars: the schema is often most of the bytes, and one copy of each
-        # value costs less than two more columns of them
-        join = b"".join
-        return [join((head, p, tail)) for p in payloads]
+        if bool(out.str.contains("\\u00", literal=True).any()):
+            payloads = [jackson_escapes(v) for v in out.cast(pl.Binary).to_list()]  # \u001f -> \u001F
+        elif as_column:
+            # the envelope joined by Arrow (C++, outside the GIL): one copy of each value into one buffer
+            column = out.to_arrow().cast(pa.large_binary())
+            if head or tail:
+                empty = pa.scalar(b"", pa.large_binary())
+                column = pc.binary_join_element_wise(
+                    pa.scalar(head, pa.large_binary()), column, pa.scalar(tail, pa.large_binary()), empty
+                )
+            return ValueColumn(column)
+        else:
+            payloads = out.cast(pl.Binary).to_list()
+        if head:
+            # the envelope joined here, not in polars: the schema is often most of the bytes, and one copy of each
+            # value costs less than two more columns of them
+            join = b"".join
+            payloads = [join((head, p, tail)) for p in payloads]
+        return ValueColumn.from_list(payloads) if as_column else payloads
 
 
 def epoch_micros(batch: pa.RecordBatch, columns: list[int]) -> pl.Series:

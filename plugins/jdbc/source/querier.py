@@ -132,6 +132,7 @@ class Querier:
         self.arrow: Any = None  # ArrowReader
         self.envelope: Callable[[str, Any], tuple[bytes, bytes] | None] | None = None
         self.avro_header: Callable[[str, Any], bytes | None] | None = None
+        self.value_columns = False  # the worker takes values as a ValueColumn
         self._columns: dict[tuple[Column, ...], Any] = {}  # result shape -> ColumnPlan, or None: rows only
         self._many: bool | None = None  # see _expect_many
         self._autodetected = False
@@ -578,6 +579,7 @@ class Querier:
         _, _, _, ts_idx, inc_idx, inc_col = self._plan
         topic, partition, mode, size = self.topic, self.partition, self.mode, max(COLUMNAR_CHUNK, self.batch)
         conservative = mode == "timestamp" or (mode == "timestamp+incrementing" and inc_idx is None)
+        as_column = self.value_columns and not conservative  # timestamp mode holds back each batch's last row
         committable = state_to_offset(self.ts_ns, None) if self.ts_ns is not None else {}
         pending: tuple[bytes, int | None] | None = None  # timestamp mode: the last row, sent with the next one
         count = 0
@@ -586,7 +588,7 @@ class Querier:
             n = batch.num_rows
             next_batch = asyncio.ensure_future(anext(batches, None))  # fetch (its own thread) beside the encoding
             try:
-                values = await loop.run_in_executor(None, plan.encode, batch)
+                values = await loop.run_in_executor(None, plan.encode, batch, as_column)
                 offsets: Callable[[int], Any]
                 if mode == "bulk":
                     offsets = _constant(None)
@@ -630,22 +632,33 @@ class Querier:
             await emit(EncodedRecords(topic, partition, committable, [pending[0]]))
         return count
 
-    def _column_incs(self, batch: Any, idx: int, col: Column) -> list[int]:
+    def _column_incs(self, batch: Any, idx: int, col: Column) -> Any:
+        """The incrementing column, each value read as a Python int only when asked (at chunk ends)."""
         arrow = batch.column(idx)
         if arrow.null_count:
             raise ConnectError(f"Null value for incrementing column of type: {col.jdbc}")
-        return arrow.to_pylist()
+        return _PyValues(arrow)
+
+
+class _PyValues:
+    __slots__ = ("array",)
+
+    def __init__(self, array: Any):
+        self.array = array
+
+    def __getitem__(self, i: int) -> Any:
+        return self.array[i].as_py()
 
 
 def _constant(offset: Any) -> Callable[[int], Any]:
     return lambda i: offset
 
 
-def _incrementing(incs: list[int]) -> Callable[[int], Any]:
+def _incrementing(incs: Any) -> Callable[[int], Any]:
     return lambda i: {"incrementing": incs[i]}
 
 
-def _ts_incrementing(ts: list[int | None], incs: list[int], before: int | None) -> Callable[[int], Any]:
+def _ts_incrementing(ts: list[int | None], incs: Any, before: int | None) -> Callable[[int], Any]:
     def offset(i: int) -> dict[str, Any]:
         t = ts[i]
         return state_to_offset(t * 1000 if t is not None else before, incs[i])

@@ -147,8 +147,9 @@ class JdbcSourceTask(SourceTask):
 
             if arrow_reader.available(jdbc):
                 self.arrow = arrow_reader.ArrowReader(jdbc)
+        columns = getattr(self.context, "value_columns", False)
         for q in self.queriers if self.arrow is not None else ():
-            q.arrow, q.envelope, q.avro_header = self.arrow, envelope, avro_header
+            q.arrow, q.envelope, q.avro_header, q.value_columns = self.arrow, envelope, avro_header, columns
 
     def _register_metrics(self) -> None:
         """Per table, read at scrape time: rows returned in all and by the last query, the offset reached."""
