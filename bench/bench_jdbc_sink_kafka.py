@@ -57,12 +57,12 @@ SCHEMA = (
 PARTITIONS = 4
 
 
-def values(n: int, spaced: bool, changed: bool = False) -> list[bytes]:
+def values(n: int, spaced: bool, changed: bool = False, start: int = 0) -> list[bytes]:
     """The seed message's envelope, one order per record: compact as Kafka's JsonConverter writes it, or spaced
     exactly like the seed message (as Python's json.dumps writes it). changed: the same orders with other
-    quantities (over 1,000), for upserts onto existing keys."""
+    quantities (over 1,000), for upserts onto existing keys. start: the first order's number."""
     out = []
-    for i in range(n):
+    for i in range(start, start + n):
         qty, price = i % 50 + 1 + (1000 if changed else 0), (i % 7 + 1) * 1000
         out.append(
             (

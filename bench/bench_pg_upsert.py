@@ -25,10 +25,12 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
+import orjson
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_jdbc_sink_kafka import process_tree_cpu
+from bench_jdbc_sink_kafka import process_tree_cpu, values
 from servers import db_server
 
 COLS = ["order_id", "user_id", "product_id", "qty", "unit_price", "total_price"]
@@ -36,20 +38,8 @@ STAGE = "bench_stage"
 
 
 def rows(lo: int, hi: int, changed: bool = False) -> list[tuple]:
-    out = []
-    for i in range(lo, hi):
-        qty, price = i % 50 + 1 + (1000 if changed else 0), (i % 7 + 1) * 1000
-        out.append(
-            (
-                str(uuid.UUID(int=i * 7919 + 1)),
-                str(uuid.UUID(int=i * 104729)),
-                f"CATALOG-{i % 1000:03d}",
-                qty,
-                price,
-                qty * price,
-            )
-        )
-    return out
+    """Orders lo..hi-1 as the sink's columns (the payloads of bench_jdbc_sink_kafka's records)."""
+    return [tuple(orjson.loads(v)["payload"].values()) for v in values(hi - lo, False, changed, lo)]
 
 
 def ways(t: str) -> dict[str, str]:
