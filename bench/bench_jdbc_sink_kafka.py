@@ -16,8 +16,9 @@ sink alone: a `miniconnect standalone` process gets the connector through POST /
 table created by auto.create) and the clock runs from the POST until the table holds all N rows. Values are the
 seed message's JsonConverter envelope with unique order ids; upsert is pk.mode=record_value, pk.fields=order_id.
 "upsert, existing keys" then upserts a second topic of the same orders with other quantities onto the table the
-new-key upsert filled, until every row has changed. Each line also gives the worker's CPU per row and its
-resident memory after the case and at its peak so far.
+new-key upsert filled, until every row has changed. Each line also gives the worker's CPU per row, the database
+server's (every process of the PostgreSQL cluster, or mariadbd; the bench's own COUNT(*) polls included) and the
+worker's resident memory after the case and at its peak so far.
 --paths runs each case once per sink path, a fresh worker each: "columns" (the default: batches parsed as Arrow
 columns and written by put_columns) and "records" (MINICONNECT_SINK_COLUMNS=0: a SinkRecord per record), the paths
 interleaved, --rounds times (default 1).
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -55,12 +57,12 @@ SCHEMA = (
 PARTITIONS = 4
 
 
-def values(n: int, spaced: bool, changed: bool = False) -> list[bytes]:
+def values(n: int, spaced: bool, changed: bool = False, start: int = 0) -> list[bytes]:
     """The seed message's envelope, one order per record: compact as Kafka's JsonConverter writes it, or spaced
     exactly like the seed message (as Python's json.dumps writes it). changed: the same orders with other
-    quantities (over 1,000), for upserts onto existing keys."""
+    quantities (over 1,000), for upserts onto existing keys. start: the first order's number."""
     out = []
-    for i in range(n):
+    for i in range(start, start + n):
         qty, price = i % 50 + 1 + (1000 if changed else 0), (i % 7 + 1) * 1000
         out.append(
             (
@@ -128,10 +130,45 @@ async def produce_embedded(log_dir: Path, topic: str, data: list[bytes]) -> floa
     return time.perf_counter() - t0
 
 
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds of a process (every thread), the children it has reaped, and its children alive now."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid:
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        elif int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Db:
     def __init__(self, label: str, server) -> None:
         self.label, self.server = label, server
         self.pg = server.kind == "postgresql"
+        self._server_pid: int | None = None
+
+    async def _pid(self) -> int | None:
+        """The server's process: PostgreSQL's postmaster (the parent of this session's backend), or mariadbd."""
+        if self.pg:
+            backend = await self._run("SELECT pg_backend_pid()")
+            return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return int(Path(await self._run("SELECT @@pid_file")).read_text())
+
+    def server_cpu(self) -> float:
+        """CPU seconds the database server has used so far (every process of a PostgreSQL cluster: backends, WAL
+        writer, autovacuum...); NaN when it is not a process of this machine."""
+        try:
+            if self._server_pid is None:
+                self._server_pid = asyncio.run(self._pid())
+            return process_tree_cpu(self._server_pid)
+        except (OSError, ValueError, TypeError):
+            return float("nan")
 
     async def _run(self, sql: str):
         conn = await self.server.connect()
@@ -185,7 +222,7 @@ def run_case(
     }
     if mode.startswith("upsert"):
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
-    cpu0 = worker.cpu_seconds()
+    cpu0, db_cpu0 = worker.cpu_seconds(), db.server_cpu()
     t0 = time.perf_counter()
     r = worker.rest("POST", "/connectors", {"name": name, "config": config})
     assert r.status_code == 201, r.text
@@ -204,11 +241,11 @@ def run_case(
         remaining = (n - count) * elapsed / count if count else 1.0
         time.sleep(min(1.0, max(0.05, remaining / 2)))
     secs = time.perf_counter() - t0
-    cpu = worker.cpu_seconds() - cpu0
+    cpu, db_cpu = worker.cpu_seconds() - cpu0, db.server_cpu() - db_cpu0
     rss, peak = worker.memory_mb()
     print(
         f"{label:<50} {n / secs:>10,.0f} rows/s  ({secs:.1f} s; worker CPU {cpu:.1f} s = "
-        f"{cpu / n * 1e5:.2f} CPU-s/100k rows; RSS {rss:.0f} MB, peak {peak:.0f} MB)",
+        f"{cpu / n * 1e5:.2f} CPU-s/100k rows, database {db_cpu / n * 1e5:.2f}; RSS {rss:.0f} MB, peak {peak:.0f} MB)",
         flush=True,
     )
     worker.rest("DELETE", f"/connectors/{name}")

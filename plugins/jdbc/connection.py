@@ -50,6 +50,8 @@ async def _connect_once(jdbc: JdbcUrl) -> Any:
     if jdbc.dialect == "mysql":
         import aiomysql
 
+        from .mysql_decoders import DECODERS
+
         return await aiomysql.connect(
             host=jdbc.host,
             port=jdbc.port,
@@ -60,6 +62,7 @@ async def _connect_once(jdbc: JdbcUrl) -> Any:
             autocommit=False,
             ssl=mysql_ssl(jdbc),
             connect_timeout=LOGIN_TIMEOUT_S,
+            conv=DECODERS,
         )
     if jdbc.dialect == "sqlite":
         import aiosqlite

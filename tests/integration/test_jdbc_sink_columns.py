@@ -105,6 +105,62 @@ async def test_kafka_coordinates_the_same_both_ways(db: Db) -> None:
     assert await table_rows(db, "kafka_columns", order) == await table_rows(db, "kafka_records", order)
 
 
+async def test_upsert_leaves_what_inserting_each_keys_last_record_leaves(db: Db) -> None:
+    """Upserts onto existing and new keys, repeated within a put, by both paths: the table ends as an insert of only
+    the last record of each key leaves it, in every column type (NULLs replacing values and values NULLs)."""
+    first = [value(i) for i in range(100)]
+    again = [value(i + 500) for i in range(160)]
+    for j, v in enumerate(again):
+        v.values[0] = f"id-{(j * 7) % 130:04d}"  # 100 keys already there, 30 new; 30 of them twice in the put
+    last = {v.values[0]: v for v in first + again}
+    config = {"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "id", "batch.size": "50"}
+    for part in (first, again):
+        raw = batches("t", envelopes(part))
+        await by_records(db, "last_records", raw, **config)
+        assert await by_columns(db, "last_columns", raw, **config)
+    await by_records(db, "last_expected", batches("t", envelopes(list(last.values()))))
+    expected = await table_rows(db, "last_expected")
+    assert len(expected) == 130
+    assert await table_rows(db, "last_records") == expected
+    assert await table_rows(db, "last_columns") == expected
+
+
+async def test_upsert_of_redelivered_kafka_coordinates(db: Db) -> None:
+    """pk.mode kafka (a three-column key): a put that redelivers the coordinates of an earlier one with other values,
+    and new ones after them, leaves the later values, by both paths."""
+    config = {"pk.mode": "kafka", "insert.mode": "upsert"}
+    later = batches("t", envelopes([value(i + 300) for i in range(130)]))
+    for raw in (batches("t", envelopes([value(i) for i in range(90)])), later):
+        await by_records(db, "redelivered_records", raw, **config)
+        assert await by_columns(db, "redelivered_columns", raw, **config)
+    await by_records(db, "redelivered_expected", later, **config)
+    order = '"__connect_partition", "__connect_offset"'
+    expected = await table_rows(db, "redelivered_expected", order)
+    assert len(expected) == 130
+    assert await table_rows(db, "redelivered_records", order) == expected
+    assert await table_rows(db, "redelivered_columns", order) == expected
+
+
+async def test_postgres_upsert_matches_keys_as_the_unique_index_does(pg_db: Any) -> None:
+    """A key column with a case-insensitive collation of its own: an upsert of "K1" updates the row of "k1", as the
+    unique index finds it, by both paths."""
+    db = Db("postgresql", pg_db.connection_config(), pg_db)
+    await db.execute(
+        "CREATE COLLATION IF NOT EXISTS \"ci\" (provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
+    )
+    config = {"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"}
+    for table, by in (("ci_records", by_records), ("ci_columns", by_columns)):
+        await db.execute(f'CREATE TABLE "{table}" ("order_id" text COLLATE "ci" PRIMARY KEY, "qty" int)')
+        await by_records(
+            db, table, batches("t", [(SEED % f'{{"order_id":"k{i}","qty":{i}}}').encode() for i in range(60)])
+        )
+        keys = [f"K{i}" if i % 2 else f"k{i}" for i in range(90)]
+        changed = [(SEED % f'{{"order_id":"{k}","qty":{i + 1000}}}').encode() for i, k in enumerate(keys)]
+        assert await by(db, table, batches("t", changed), **config) is not False
+        rows = await table_rows(db, table, '"qty"')
+        assert rows == [(f"k{i}" if i < 60 else keys[i], i + 1000) for i in range(90)]
+
+
 SEED = (
     '{"schema":{"type":"struct","fields":[{"type":"string","optional":true,"field":"order_id"},'
     '{"type":"int32","optional":true,"field":"qty"}],"optional":false,"name":"orders"},"payload":%s}'
