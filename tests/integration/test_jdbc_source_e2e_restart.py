@@ -39,7 +39,7 @@ def load(server: DbServer, table: str, id_col: str, first: int, last: int) -> No
 
 CASES = {  # kind -> (seed, topic, table, id column, rows: enough for the stop to land mid-stream on the columnar read)
     "mariadb-incrementing": (SEED_1, TOPIC_1, "test", "id", 400_000),
-    "postgresql-timestamp+incrementing": (SEED_2, TOPIC_2, "tb_iv_member_join", "mem_uno", 100_000),
+    "postgresql-timestamp+incrementing": (SEED_2, TOPIC_2, "tb_iv_member_join", "mem_uno", 400_000),
 }
 
 
