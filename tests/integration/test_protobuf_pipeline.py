@@ -10,7 +10,8 @@ import datetime as dt
 import decimal
 
 import httpx
-from helpers.registry_pipeline import connector, consume, failed_trace, produce, registry_worker, sink_rows
+from helpers.log_records import consume, produce
+from helpers.registry_pipeline import connector, failed_trace, registry_worker, sink_rows
 from helpers.source_e2e import sql
 
 PROTOBUF = "io.confluent.connect.protobuf.ProtobufConverter"
@@ -105,7 +106,7 @@ def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(tmp_path, mysq
             good[0][:5] + b"\x01" + good[0][6:],  # corrupt message-index list (count -1)
         ]
         for name in ("things", "things_dlq"):
-            produce(tmp_path / "log", name, [good[0], *bad, good[1]])
+            produce(tmp_path, None, name, [good[0], *bad, good[1]])
         sink = {
             "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
             **mysql_db.connection_config(scheme="mariadb"),
@@ -131,7 +132,7 @@ def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(tmp_path, mysq
             },
         )
         worker.wait_for(lambda: sink_rows(mysql_db, "tolerant_things", "id") == [(1,), (2,)], 60, "the good rows")
-        dead = worker.wait_for(lambda: len(r := consume(tmp_path / "log", "dlq")) == 3 and r, 60, "3 in the DLQ")
+        dead = worker.wait_for(lambda: len(r := consume(tmp_path, None, "dlq")) == 3 and r, 60, "3 in the DLQ")
         assert [r.value for r in dead] == bad
         headers = [dict(r.headers) for r in dead]
         messages = [h["__connect.errors.exception.message"].decode() for h in headers]
