@@ -145,6 +145,17 @@ def subject_strategy(parsed: Mapping[str, Any], is_key: bool) -> str:
     return strategy
 
 
+def configure_registry(converter: Any, parsed: Mapping[str, Any], originals: Mapping[str, Any], is_key: bool) -> None:
+    """The settings every schema-registry converter (Avro, JSON Schema, Protobuf) takes from Confluent's common keys."""
+    converter.is_key = is_key
+    converter.client = registry_client(parsed, originals)
+    converter.strategy = subject_strategy(parsed, is_key)
+    converter.auto_register = parsed["auto.register.schemas"]
+    converter.use_latest = parsed["use.latest.version"]
+    converter.normalize = parsed["normalize.schemas"]
+    converter.cache_size = max(1, parsed["schemas.cache.config"])
+
+
 def subject_name(strategy: str, topic: str, is_key: bool, record_name: str | None) -> str:
     if strategy == TOPIC_NAME_STRATEGY:
         return f"{topic}-{'key' if is_key else 'value'}"
@@ -160,16 +171,10 @@ class AvroConverter(Converter):
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         parsed = self.config_def.parse(dict(configs))
-        self.is_key = is_key
-        self.client = registry_client(parsed, configs)
+        configure_registry(self, parsed, configs, is_key)
         self.data_config = AvroDataConfig(
             parsed["connect.meta.data"], parsed["enhanced.avro.schema.support"], parsed["scrub.invalid.names"]
         )
-        self.strategy = subject_strategy(parsed, is_key)
-        self.auto_register = parsed["auto.register.schemas"]
-        self.use_latest = parsed["use.latest.version"]
-        self.normalize = parsed["normalize.schemas"]
-        self.cache_size = max(1, parsed["schemas.cache.config"])
         self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Encoder]] = OrderedDict()
         self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Decoder]] = OrderedDict()
         self._column_readers: OrderedDict[tuple[str, bytes], AvroColumns | None] = OrderedDict()

@@ -23,11 +23,10 @@ from ..data.schema import DataError, Schema
 from ..schema_registry.client import RegistryClientError
 from .avro import (
     MAGIC,
+    configure_registry,
     registered_id,
-    registry_client,
     schema_registry_config_def,
     subject_name,
-    subject_strategy,
 )
 from .avro_codec import HEADER_SIZE
 from .base import Converter
@@ -63,15 +62,9 @@ class JsonSchemaConverter(Converter):
 
     def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
         parsed = self.config_def.parse(dict(configs))
-        self.is_key = is_key
-        self.client = registry_client(parsed, configs)
-        self.strategy = subject_strategy(parsed, is_key)
-        self.auto_register = parsed["auto.register.schemas"]
-        self.use_latest = parsed["use.latest.version"]
-        self.normalize = parsed["normalize.schemas"]
+        configure_registry(self, parsed, configs, is_key)
         self.numeric = parsed["decimal.format"].upper() == "NUMERIC"
         self.additional = parsed["object.additional.properties"]
-        self.cache_size = max(1, parsed["schemas.cache.config"])
         self._encoders = SchemaEncoders(self.numeric, True)
         self._decoders = SchemaDecoders(True)
         self._ids: OrderedDict[tuple[str, Schema], bytes] = OrderedDict()

@@ -21,7 +21,7 @@ from ..config.configdef import ConfigDef, ConfigType, Importance
 from ..data.records import Headers
 from ..data.schema import DataError, Schema
 from ..schema_registry.client import RegistryClientError
-from .avro import MAGIC, registered_id, registry_client, schema_registry_config_def, subject_name, subject_strategy
+from .avro import MAGIC, configure_registry, registered_id, schema_registry_config_def, subject_name
 from .base import Converter
 
 _DATA_KEYS = {
@@ -85,13 +85,7 @@ class ProtobufConverter(Converter):
         from .protobuf_data import ProtobufDataConfig
 
         parsed = self.config_def.parse(dict(configs))
-        self.is_key = is_key
-        self.client = registry_client(parsed, configs)
-        self.strategy = subject_strategy(parsed, is_key)
-        self.auto_register = parsed["auto.register.schemas"]
-        self.use_latest = parsed["use.latest.version"]
-        self.normalize = parsed["normalize.schemas"]
-        self.cache_size = max(1, parsed["schemas.cache.config"])
+        configure_registry(self, parsed, configs, is_key)
         self.data_config = ProtobufDataConfig(**{attr: parsed[key] for key, (attr, _, _) in _DATA_KEYS.items()})
         self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Any, Any]] = OrderedDict()
         self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Any, Any]] = OrderedDict()
