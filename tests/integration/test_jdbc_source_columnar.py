@@ -194,3 +194,36 @@ async def test_columnar_read_cut_off_is_retried(pg_db) -> None:
         await conn.close()
     assert terminated == 1
     assert ids == list(range(1, n + 1))
+
+
+async def test_columnar_timestamp_read_cut_off_loses_no_row(pg_db) -> None:
+    """Timestamp mode holds back each batch's last row until a later timestamp follows: when the COPY connection
+    dies mid-stream, the retry resumes from the last emitted timestamp, so that held-back row is read again rather
+    than skipped (duplicates only)."""
+    n = 300_000
+    conn = await pg_db.connect()
+    try:
+        await conn.execute("CREATE TABLE cut_ts (id bigint PRIMARY KEY, at timestamp NOT NULL)")
+        await conn.execute(
+            f"INSERT INTO cut_ts SELECT g, timestamp '2024-01-01' + g * interval '1 second' "
+            f"FROM generate_series(1, {n}) g"
+        )
+        config = source_config(pg_db, "cut_ts", mode="timestamp", **{"timestamp.column.name": "at"})
+        config["poll.interval.ms"] = "100"
+        ids: set[int] = set()
+        terminated = 0
+        async with aclosing(polls(config, JsonConverter())) as batches:
+            async for batch in batches:
+                assert type(batch) is EncodedRecords
+                ids.update(int(v.rsplit(b'"id":', 1)[1].split(b",", 1)[0]) for v in batch.values)
+                if not terminated:
+                    terminated = await conn.fetchval(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'COPY%' "
+                        "AND state = 'active' AND pid <> pg_backend_pid()"
+                    )
+                if len(ids) >= n:
+                    break
+    finally:
+        await conn.close()
+    assert terminated >= 1
+    assert sorted(ids) == list(range(1, n + 1))

@@ -545,6 +545,48 @@ async def test_timestamp_mode_restart_from_conservative_offset(server, tmp_path)
         assert values(await h.poll(task, 1)) == [3]
 
 
+class _FailsOnce:
+    """The task's database with one read failing after its first chunk (a connection lost mid-result)."""
+
+    def __init__(self, db):
+        self.db, self.failed = db, False
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+    async def query(self, *args, **kwargs):
+        stream = await self.db.query(*args, **kwargs)
+        if self.failed:
+            return stream
+        self.failed = True
+        chunks = stream.chunks
+
+        async def first_then_fail():
+            async for rows in chunks():
+                yield rows
+                raise ConnectionResetError("the connection dropped mid-result (test)")
+
+        stream.chunks = first_then_fail
+        return stream
+
+
+async def test_timestamp_mode_read_failing_mid_result_loses_no_row(server, tmp_path, monkeypatch):
+    """Timestamp mode holds back each chunk's last row until a later timestamp follows; a read that fails after a
+    chunk must resume from what was emitted, not from the held-back row (which the retry would otherwise skip)."""
+    monkeypatch.setenv("MINICONNECT_JDBC_COLUMNAR", "off")
+    async with Sql(server) as db, Harness(str(tmp_path / "o.json")) as h:
+        await db.run(f"CREATE TABLE f (id INT, ts {ts_type(server)} NOT NULL)")
+        await db.run("INSERT INTO f VALUES " + ", ".join(f"({i}, '2024-01-01 00:00:{i:02d}')" for i in range(1, 8)))
+        cfg = conf(server, "f", mode="timestamp", **{"timestamp.column.name": "ts", "batch.max.rows": 3})
+        task = await h.start_task(cfg)
+        task.db = _FailsOnce(task.db)
+        for q in task.queriers:
+            q.db = task.db
+        got = values(await h.poll(task, 7, timeout=15))
+        assert task.db.failed
+        assert sorted(set(got)) == list(range(1, 8)), got  # row 3 (held back when the read failed) is not skipped
+
+
 async def test_schema_pattern_narrows_listing(pg_db):
     async with Sql(pg_db) as db:
         await db.run("CREATE SCHEMA sales", "CREATE TABLE sales.orders (id INT)", "CREATE TABLE public.misc (id INT)")

@@ -430,10 +430,9 @@ class Querier:
                         p_struct, p_ts = pending
                         if ts is not None and p_ts is not None and ts > p_ts:
                             committable = state_to_offset(p_ts, None)
+                            self.ts_ns = p_ts  # what is emitted: a failed read resumes here, never past `pending`
                         append(SourceRecord(partition, committable, topic, None, None, None, schema, p_struct))
                     pending = (struct, ts)
-                    if ts is not None:
-                        self.ts_ns = ts
             if pending is not None and not out and len(rows) == 0:
                 break
             count += len(rows)
@@ -443,6 +442,7 @@ class Querier:
             p_struct, p_ts = pending
             if p_ts is not None:
                 committable = state_to_offset(p_ts, None)
+                self.ts_ns = p_ts
             await emit([SourceRecord(partition, committable, topic, None, None, None, schema, p_struct)])
         return count
 
@@ -614,10 +614,9 @@ class Querier:
                         values.insert(0, pending[0])
                         ts.insert(0, pending[1])
                     pending = (values.pop(), ts[-1])
-                    last = [v for v in ts if v is not None]
-                    if last:
-                        self.ts_ns = last[-1] * 1000
                     offsets, committable = _conservative(ts, committable)
+                    if committable:  # what is emitted: a failed read resumes here, never past `pending`
+                        self.ts_ns = offset_to_state(committable)[0]
                 for start in range(0, len(values), size):
                     end = min(start + size, len(values))
                     await emit(EncodedRecords(topic, partition, offsets(end - 1), values[start:end]))
@@ -628,7 +627,8 @@ class Querier:
             batch = await next_batch
         if pending is not None:
             if pending[1] is not None:
-                committable = state_to_offset(pending[1] * 1000, None)
+                self.ts_ns = pending[1] * 1000
+                committable = state_to_offset(self.ts_ns, None)
             await emit(EncodedRecords(topic, partition, committable, [pending[0]]))
         return count
 
