@@ -35,6 +35,11 @@ class SchemaNotCached(BaseException):
         self.backoff = Backoff(initial=wait_ms / 1000, maximum=max(wait_ms, max_wait_ms) / 1000)
 
 
+async def fetched(pending: SchemaNotCached) -> None:
+    """Makes the request `pending` needs in the registry's own threads (raises while the registry cannot be reached)."""
+    await asyncio.get_running_loop().run_in_executor(_IO, pending.fetch)
+
+
 def on_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
@@ -62,7 +67,7 @@ async def converted(
                 result = await result
         except SchemaNotCached as pending:
             try:
-                await asyncio.get_running_loop().run_in_executor(_IO, pending.fetch)
+                await fetched(pending)
             except Exception as e:
                 delay = pending.backoff.delay(failures)
                 failures += 1

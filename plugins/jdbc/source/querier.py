@@ -22,7 +22,7 @@ from miniconnect.connector import EncodedRecords
 from miniconnect.data.records import SourceRecord, new_source_record
 from miniconnect.data.schema import Schema, Struct
 from miniconnect.errors import ConfigError, ConnectError
-from miniconnect.schema_registry.pending import SchemaNotCached
+from miniconnect.schema_registry.pending import SchemaNotCached, fetched
 
 from ..column_types import UTC, Column, TypeMapper, epoch_nanos, to_instant
 from ..dialects import TableId
@@ -477,7 +477,7 @@ class Querier:
             encoding = self._encoding(self._plan[0])
         except SchemaNotCached as pending:  # the converter registers the schema: off the event loop
             try:
-                await asyncio.get_running_loop().run_in_executor(None, pending.fetch)
+                await fetched(pending)
                 encoding = self._encoding(self._plan[0])
             except (Exception, SchemaNotCached) as e:  # this run reads rows; the runner converts them with
                 log.info("Reading %s row by row this time: %s", self.topic, e)  # the registry's back-off
