@@ -4,7 +4,7 @@ Each batch (one topic) is mapped onto its table's columns with the same plan as 
 RecordBuffer's, bound by the DbStructure), then written in one transaction:
   - PostgreSQL: the columns are cast to the table's column types and encoded by pgpq into one binary COPY stream
     (insert: COPY into the table; upsert: the last row of each key, then the writer's usual COPY-first / stage and
-    INSERT ... ON CONFLICT);
+    INSERT ... ON CONFLICT; a large put split by key over the lanes' connections, see lanes);
   - MySQL/MariaDB and SQLite: the columns become the same row tuples the record path builds (to_pylist gives the
     Struct's values: datetime, date, time, Decimal, bytes, ...), checked, converted and written by the same code.
 Whatever this path does not do the same way (delete.enabled, update mode, timestamp.fields.list, defaults replacing
@@ -24,6 +24,7 @@ from miniconnect.data.columns import ColumnBatch
 from miniconnect.data.schema import TIMESTAMP, Type
 
 from .db_writer import JdbcDbWriter
+from .lanes import lane_indexes
 from .plan import Plan, TableState
 from .rows import check_classes, convert_rows
 from .writer import BinaryCopy
@@ -56,13 +57,13 @@ async def put_columns(db: JdbcDbWriter, batches: list[ColumnBatch], wait: Callab
         if any(plan.skip or any(d is not None for _, _, d in plan.convs) for _, plan, _ in units):
             return False  # deletes only, or defaults replacing nulls
         frames = [(st, plan, _frame(db, st, plan, batch)) for st, plan, batch in units]
-        await writer.begin()
-        for i, (st, plan, frame) in enumerate(frames):
-            await _write(db, st, plan, frame, i == len(frames) - 1)
-        await writer.commit()
-        written = db.rows_written  # the rows-written-total gauge, as the record path counts once committed
-        for st, _, frame in frames:
-            written[(st.name, cfg.insert_mode)] = written.get((st.name, cfg.insert_mode), 0) + len(frame)
+        if not await _write_lanes(db, frames, wait):
+            await writer.begin()
+            for i, (st, plan, frame) in enumerate(frames):
+                await _write(db, st, plan, frame, i == len(frames) - 1)
+            await writer.commit()
+        # the rows-written-total gauge, as the record path counts once committed
+        db.count([{(st.name, cfg.insert_mode): len(frame)} for st, _, frame in frames])
     except Exception as e:
         await db._rollback()
         log.debug("columns not written, going record by record: %s", e)
@@ -198,6 +199,47 @@ async def _write(db: JdbcDbWriter, st: TableState, plan: Plan, frame: Any, last:
     else:
         copy = _binary_copy(frame)
         await w.insert(st.tid, plan.db_cols, copy, st.info)
+
+
+async def _write_lanes(db: JdbcDbWriter, frames: list[Any], wait: Callable[[float], Any] | None) -> bool:
+    """PostgreSQL upserts split by key over the lanes' connections and written (see lanes); False when the put is
+    not split (then nothing was written)."""
+    lanes = db.lanes
+    if not lanes.wanted(sum(len(f) for _, _, f in frames)) or any(not plan.keys for _, plan, _ in frames):
+        return False
+    writers = await lanes.writers(wait)
+    n = len(writers)
+    if n < 2:
+        return False
+    parts: list[list[tuple[TableState, Plan, Any]]] = [[] for _ in writers]
+    for st, plan, frame in frames:
+        frame = _last_per_key(frame, len(plan.keys))
+        split = _split_frame(frame, len(plan.keys), n)
+        if split is None:
+            return False
+        for i, part in enumerate(split):
+            if part.num_rows:
+                parts[i].append((st, plan, part))
+
+    async def work(i: int, w: Any) -> None:
+        for st, plan, part in parts[i]:
+            await w.upsert(st.tid, plan.db_cols, len(plan.keys), _binary_copy(part), st.info, False)
+
+    await lanes.run(writers, work)
+    return True
+
+
+def _split_frame(frame: Any, nkeys: int, n: int) -> list[Any] | None:
+    """The frame's rows by lane of their key (lanes.lane_indexes); None when a key cannot be hashed."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = [frame.column(i).to_pylist() for i in range(nkeys)]
+    lanes = lane_indexes(cols[0] if nkeys == 1 else list(zip(*cols)), n)
+    if lanes is None:
+        return None
+    index = pa.array(lanes, pa.int16())
+    return [frame.filter(pc.equal(index, i)) for i in range(n)]
 
 
 def _last_per_key(frame: Any, nkeys: int) -> Any:
