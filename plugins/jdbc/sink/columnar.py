@@ -24,7 +24,6 @@ from miniconnect.data.columns import ColumnBatch
 from miniconnect.data.schema import TIMESTAMP, Type
 
 from .db_writer import JdbcDbWriter
-from .lanes import lane_indexes
 from .plan import Plan, TableState
 from .rows import check_classes, convert_rows
 from .writer import BinaryCopy
@@ -213,11 +212,7 @@ async def _write_lanes(db: JdbcDbWriter, frames: list[Any], wait: Callable[[floa
         return False
     parts: list[list[tuple[TableState, Plan, Any]]] = [[] for _ in writers]
     for st, plan, frame in frames:
-        frame = _last_per_key(frame, len(plan.keys))
-        split = _split_frame(frame, len(plan.keys), n)
-        if split is None:
-            return False
-        for i, part in enumerate(split):
+        for i, part in enumerate(_split_frame(_last_per_key(frame, len(plan.keys)), n)):
             if part.num_rows:
                 parts[i].append((st, plan, part))
 
@@ -229,17 +224,11 @@ async def _write_lanes(db: JdbcDbWriter, frames: list[Any], wait: Callable[[floa
     return True
 
 
-def _split_frame(frame: Any, nkeys: int, n: int) -> list[Any] | None:
-    """The frame's rows by lane of their key (lanes.lane_indexes); None when a key cannot be hashed."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    cols = [frame.column(i).to_pylist() for i in range(nkeys)]
-    lanes = lane_indexes(cols[0] if nkeys == 1 else list(zip(*cols)), n)
-    if lanes is None:
-        return None
-    index = pa.array(lanes, pa.int16())
-    return [frame.filter(pc.equal(index, i)) for i in range(n)]
+def _split_frame(frame: Any, n: int) -> list[Any]:
+    """n slices of a frame holding one row per key (no copy): each key is in one slice, which is all the lanes need
+    (a put's frames are of distinct tables, see put_columns)."""
+    size = -(-frame.num_rows // n)
+    return [frame.slice(i * size, size) for i in range(n)]
 
 
 def _last_per_key(frame: Any, nkeys: int) -> Any:
