@@ -45,7 +45,7 @@ class JdbcDbWriter:
         self.buffer.tables.clear()
 
     async def write(self, records: list[SinkRecord], wait: Callable[[float], Any] | None) -> None:
-        """One transaction for the records, rolled back if any of them fails."""
+        """One transaction for the records, rolled back if any of them fails (split by key: one per lane, see lanes)."""
         writer = self.writer
         assert self.cfg is not None and writer is not None
         try:
