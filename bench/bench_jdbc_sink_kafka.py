@@ -2,7 +2,8 @@
 PostgreSQL and MariaDB: insert, upsert of new keys, and upsert of the same keys again with new values.
 
 Run: python bench/bench_jdbc_sink_kafka.py [N] [--only kafka|embedded] [--db postgresql|mariadb]
-     [--mode insert|upsert|upsert-existing] [--override K=V ...] [--skip-raw] [--tasks N]
+     [--mode insert|upsert|upsert-existing] [--override K=V ...] [--connector K=V ...] [--skip-raw]
+     [--tasks N]
      [--paths columns,records] [--rounds R]
      (N defaults to 1,000,000; --override adds worker properties, e.g. consumer.max.poll.records=500)
 Servers: MINICONNECT_TEST_KAFKA=host:port, MINICONNECT_TEST_PG=postgresql://..., MINICONNECT_TEST_MYSQL=mysql://...
@@ -195,6 +196,9 @@ class Db:
         return self.server.connection_config(scheme=None if self.pg else "mariadb")
 
 
+CONNECTOR_EXTRA: dict[str, str] = {}  # --connector K=V
+
+
 def run_case(
     worker: WorkerProcess,
     db: Db,
@@ -222,6 +226,7 @@ def run_case(
     }
     if mode.startswith("upsert"):
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
+    config.update(CONNECTOR_EXTRA)
     cpu0, db_cpu0 = worker.cpu_seconds(), db.server_cpu()
     t0 = time.perf_counter()
     r = worker.rest("POST", "/connectors", {"name": name, "config": config})
@@ -320,6 +325,7 @@ def main() -> None:
         help="upsert: new keys into a fresh table; upsert-existing: then each key again, new values",
     )
     ap.add_argument("--override", action="append", default=[])
+    ap.add_argument("--connector", action="append", default=[], help="K=V added to the connector's config")
     ap.add_argument("--tasks", type=int, default=1, help="tasks.max (the seed config and the targets: 1)")
     ap.add_argument("--spaced", action="store_true", help="values spaced exactly like the seed message")
     ap.add_argument("--skip-raw", action="store_true", help="skip the raw-driver baseline (PostgreSQL)")
@@ -334,6 +340,7 @@ def main() -> None:
     args = ap.parse_args()
     n = args.n
     extra = dict(o.split("=", 1) for o in args.override)
+    CONNECTOR_EXTRA.update(o.split("=", 1) for o in args.connector)
     with ExitStack() as servers:
         dbs = []
         for label, kind in (("PostgreSQL", "postgresql"), ("MariaDB", "mysql")):
@@ -346,7 +353,7 @@ def main() -> None:
         print(
             f"{n:,} seed-format records ({sum(map(len, data)) / n:.0f} bytes each), {PARTITIONS} partitions, "
             f"{'spaced' if args.spaced else 'compact'} JSON, {args.tasks} task{'s' if args.tasks > 1 else ''}"
-            f"{', ' + ', '.join(args.override) if args.override else ''}",
+            f"{', ' + ', '.join(args.override + args.connector) if args.override or args.connector else ''}",
             flush=True,
         )
         if not args.skip_raw:

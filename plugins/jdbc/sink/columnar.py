@@ -4,7 +4,7 @@ Each batch (one topic) is mapped onto its table's columns with the same plan as 
 RecordBuffer's, bound by the DbStructure), then written in one transaction:
   - PostgreSQL: the columns are cast to the table's column types and encoded by pgpq into one binary COPY stream
     (insert: COPY into the table; upsert: the last row of each key, then the writer's usual COPY-first / stage and
-    INSERT ... ON CONFLICT);
+    INSERT ... ON CONFLICT; a large put split by key over the lanes' connections, see lanes);
   - MySQL/MariaDB and SQLite: the columns become the same row tuples the record path builds (to_pylist gives the
     Struct's values: datetime, date, time, Decimal, bytes, ...), checked, converted and written by the same code.
 Whatever this path does not do the same way (delete.enabled, update mode, timestamp.fields.list, defaults replacing
@@ -56,13 +56,13 @@ async def put_columns(db: JdbcDbWriter, batches: list[ColumnBatch], wait: Callab
         if any(plan.skip or any(d is not None for _, _, d in plan.convs) for _, plan, _ in units):
             return False  # deletes only, or defaults replacing nulls
         frames = [(st, plan, _frame(db, st, plan, batch)) for st, plan, batch in units]
-        await writer.begin()
-        for i, (st, plan, frame) in enumerate(frames):
-            await _write(db, st, plan, frame, i == len(frames) - 1)
-        await writer.commit()
-        written = db.rows_written  # the rows-written-total gauge, as the record path counts once committed
-        for st, _, frame in frames:
-            written[(st.name, cfg.insert_mode)] = written.get((st.name, cfg.insert_mode), 0) + len(frame)
+        if not await _write_lanes(db, frames, wait):
+            await writer.begin()
+            for i, (st, plan, frame) in enumerate(frames):
+                await _write(db, st, plan, frame, i == len(frames) - 1)
+            await writer.commit()
+        # the rows-written-total gauge, as the record path counts once committed
+        db.count([{(st.name, cfg.insert_mode): len(frame)} for st, _, frame in frames])
     except Exception as e:
         await db._rollback()
         log.debug("columns not written, going record by record: %s", e)
@@ -198,6 +198,37 @@ async def _write(db: JdbcDbWriter, st: TableState, plan: Plan, frame: Any, last:
     else:
         copy = _binary_copy(frame)
         await w.insert(st.tid, plan.db_cols, copy, st.info)
+
+
+async def _write_lanes(db: JdbcDbWriter, frames: list[Any], wait: Callable[[float], Any] | None) -> bool:
+    """PostgreSQL upserts split by key over the lanes' connections and written (see lanes); False when the put is
+    not split (then nothing was written)."""
+    lanes = db.lanes
+    if not lanes.wanted(sum(len(f) for _, _, f in frames)) or any(not plan.keys for _, plan, _ in frames):
+        return False
+    writers = await lanes.writers(wait)
+    n = len(writers)
+    if n < 2:
+        return False
+    parts: list[list[tuple[TableState, Plan, Any]]] = [[] for _ in writers]
+    for st, plan, frame in frames:
+        for i, part in enumerate(_split_frame(_last_per_key(frame, len(plan.keys)), n)):
+            if part.num_rows:
+                parts[i].append((st, plan, part))
+
+    async def work(i: int, w: Any) -> None:
+        for st, plan, part in parts[i]:
+            await w.upsert(st.tid, plan.db_cols, len(plan.keys), _binary_copy(part), st.info, False)
+
+    await lanes.run(writers, work)
+    return True
+
+
+def _split_frame(frame: Any, n: int) -> list[Any]:
+    """n slices of a frame holding one row per key (no copy): each key is in one slice, which is all the lanes need
+    (a put's frames are of distinct tables, see put_columns)."""
+    size = -(-frame.num_rows // n)
+    return [frame.slice(i * size, size) for i in range(n)]
 
 
 def _last_per_key(frame: Any, nkeys: int) -> Any:

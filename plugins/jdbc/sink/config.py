@@ -428,6 +428,17 @@ def _config_def() -> ConfigDef:
         internal=True,
         documentation="Whether to trim record values out of logged SQL errors.",
     )
+    d.define(
+        "upsert.connections",
+        ConfigType.INT,
+        2,
+        validator=at_least(1),
+        importance=Importance.LOW,
+        internal=True,
+        documentation="miniconnect only: PostgreSQL upserts of a put of at least 1000 records are split by key "
+        "over this many connections (one transaction each, all committed before the put returns), so that as "
+        "many server processes write at once. 1 writes through one connection.",
+    )
     return d
 
 
@@ -464,6 +475,7 @@ class SinkConfig:
     quote_identifiers: bool
     max_retries: int
     retry_backoff_ms: int
+    upsert_connections: int = 1
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> SinkConfig:
@@ -499,6 +511,7 @@ class SinkConfig:
             quote_identifiers=v["quote.sql.identifiers"].lower() == "always",
             max_retries=v["max.retries"],
             retry_backoff_ms=v["retry.backoff.ms"],
+            upsert_connections=v["upsert.connections"],
         )
 
 

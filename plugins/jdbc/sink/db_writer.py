@@ -3,7 +3,8 @@ committing DDL never splits a data transaction:
   1. the RecordBuffer turns the records into per-table batches (nothing is written if one does not fit);
   2. the DbStructure creates or evolves the tables for every schema seen;
   3. one transaction writes every batch, in runs of upserts/deletes that keep record order, at most
-     `batch.size` rows per statement, then commits; any failure rolls it back."""
+     `batch.size` rows per statement, then commits; any failure rolls it back. A PostgreSQL upsert put is split by
+     key over several connections, one transaction each, all committed before the put returns (see lanes)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..sqltext import UnsafeSql
 from .buffer import RecordBuffer
 from .config import SinkConfig
 from .errors import RecordError, is_data_error, locate
+from .lanes import Lanes, split_segments
 from .plan import TableBatch
 from .rows import check_classes, convert_rows
 from .structure import DbStructure
@@ -36,17 +38,16 @@ class JdbcDbWriter:
         # rows committed per (table, statement kind: insert, upsert, update, delete), for the task's metrics;
         # counted per statement into the open transaction's tally, added up once it committed
         self.rows_written: dict[tuple[str, str], int] = {}
-        self._tally: dict[tuple[str, str], int] = {}
+        self.lanes = Lanes(writer, cfg.upsert_connections if cfg.insert_mode == "upsert" else 1)
 
     def forget_tables(self) -> None:
         """Table metadata and plans are read again (after a failure they may be stale)."""
         self.buffer.tables.clear()
 
     async def write(self, records: list[SinkRecord], wait: Callable[[float], Any] | None) -> None:
-        """One transaction for the records, rolled back if any of them fails."""
+        """One transaction for the records, rolled back if any of them fails (split by key: one per lane, see lanes)."""
         writer = self.writer
         assert self.cfg is not None and writer is not None
-        self._tally = {}
         try:
             await writer.connect(wait)
             segments = self.buffer.batches(records)
@@ -56,16 +57,49 @@ class JdbcDbWriter:
                 except UnsafeSql as e:  # a schema default with no safe literal: never sent
                     first = seg_plan.records[0]
                     raise RecordError(f"{e} (record at {first.coordinates})", first) from e
-            await writer.begin()
-            for seg in segments:
-                await self._write_segment(seg, seg is segments[-1])
-            await writer.commit()
-            written = self.rows_written
-            for key, n in self._tally.items():
-                written[key] = written.get(key, 0) + n
+            tallies = await self._write_lanes(segments, len(records), wait)
+            if tallies is None:
+                tally: dict[tuple[str, str], int] = {}
+                await writer.begin()
+                for seg in segments:
+                    await self._write_segment(seg, seg is segments[-1], writer, tally)
+                await writer.commit()
+                tallies = [tally]
+            self.count(tallies)
         except BaseException:
             await self._rollback()
             raise
+
+    async def _write_lanes(
+        self, segments: list[TableBatch], rows: int, wait: Callable[[float], Any] | None
+    ) -> list[dict[tuple[str, str], int]] | None:
+        """The segments split by key over the lanes and written (see lanes); None when the put is not split."""
+        if not self.lanes.wanted(rows):
+            return None
+        writers = await self.lanes.writers(wait)
+        parts = split_segments(segments, len(writers)) if len(writers) > 1 else None
+        if parts is None:
+            return None
+        tallies: list[dict[tuple[str, str], int]] = [{} for _ in writers]
+
+        async def work(i: int, w: Writer) -> None:
+            for seg in parts[i]:
+                await self._write_segment(seg, False, w, tallies[i])
+
+        await self.lanes.run(writers, work)
+        return tallies
+
+    def count(self, tallies: list[dict[tuple[str, str], int]]) -> None:
+        """Committed rows into the rows-written-total gauge."""
+        written = self.rows_written
+        for tally in tallies:
+            for key, n in tally.items():
+                written[key] = written.get(key, 0) + n
+
+    async def close(self) -> None:
+        await self.lanes.close()
+        if self.writer is not None:
+            await self.writer.close()
 
     async def _rollback(self) -> None:
         try:
@@ -74,28 +108,30 @@ class JdbcDbWriter:
         except Exception as e:
             log.debug("rollback failed: %s", e)
 
-    async def _write_segment(self, seg: TableBatch, last: bool) -> None:
-        """last: the put's last segment, whose last statement may commit the transaction (see Writer.upsert)."""
+    async def _write_segment(self, seg: TableBatch, last: bool, w: Writer, tally: dict[tuple[str, str], int]) -> None:
+        """last: the put's last segment, whose last statement may commit the transaction (see Writer.upsert).
+        Rows written are counted into tally."""
         plan = seg.plan
         if plan.skip:
             return
         if not seg.has_deletes:
-            await self._write_run(seg, 0, len(seg.rows), False, last)
+            await self._write_run(seg, 0, len(seg.rows), False, last, w, tally)
             return
         ops = seg.ops
         start = 0
         for i in range(1, len(ops) + 1):
             if i == len(ops) or ops[i] != ops[start]:
-                await self._write_run(seg, start, i, ops[start], last and i == len(ops))
+                await self._write_run(seg, start, i, ops[start], last and i == len(ops), w, tally)
                 start = i
 
-    async def _write_run(self, seg: TableBatch, start: int, end: int, delete: bool, last: bool) -> None:
-        cfg, w, plan, st = self.cfg, self.writer, seg.plan, seg.table
-        assert cfg is not None and w is not None and st.info is not None
+    async def _write_run(
+        self, seg: TableBatch, start: int, end: int, delete: bool, last: bool, w: Writer, tally: dict[Any, int]
+    ) -> None:
+        cfg, plan, st = self.cfg, seg.plan, seg.table
+        assert cfg is not None and st.info is not None
         size = cfg.batch_size or (end - start) or 1
         nkeys = len(plan.keys)
         keys, values = plan.db_cols[:nkeys], plan.db_cols[nkeys:]
-        tally = self._tally
         counted = (st.name, "delete" if delete else cfg.insert_mode)
         for lo in range(start, end, size):
             hi = min(end, lo + size)

@@ -69,7 +69,9 @@ class JdbcSinkTask(SinkTask):
         )
 
     async def stop(self) -> None:
-        if self.writer is not None:
+        if self.db is not None:
+            await self.db.close()
+        elif self.writer is not None:
             await self.writer.close()
 
     async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
@@ -139,9 +141,11 @@ class JdbcSinkTask(SinkTask):
         """A database error: retry through the worker (RetriableError) until max.retries, then fail the task."""
         assert self.cfg is not None and self.writer is not None
         msg = exception_chain(e)
-        await self.writer.close()
         if self.db is not None:
-            self.db.forget_tables()  # metadata may be stale after whatever happened: read it again
+            await self.db.close()
+            self.db.forget_tables()
+        else:
+            await self.writer.close()  # metadata may be stale after whatever happened: read it again
         if self.remaining_retries > 0:
             self.remaining_retries -= 1
             log.warning("Write of records failed, remaining retries=%d: %s", self.remaining_retries, msg)
