@@ -12,11 +12,10 @@ import logging
 import mmap
 import os
 import shutil
-import zlib
 from dataclasses import dataclass, field
 
 from ...files import fsync_dir
-from .batch import BATCH, BATCH_SIZE
+from .batch import BATCH, BATCH_SIZE, crc32
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ def _check_segment(path: str, base: int, last: bool) -> tuple[int, Damage | None
                         path, pos, expected, f"incomplete batch ({end - pos} of {total} bytes)", torn=last
                     )
                 with memoryview(buf)[pos + 8 : pos + total] as body:
-                    good = zlib.crc32(body) == crc
+                    good = crc32(body) == crc
                 if not good:
                     return expected, Damage(path, pos, expected, "CRC mismatch", torn=False)
                 expected = batch_base + count

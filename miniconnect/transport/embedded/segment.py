@@ -16,7 +16,6 @@ import fcntl
 import os
 import struct
 import threading
-import zlib
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import repeat
@@ -25,7 +24,7 @@ from operator import countOf, itemgetter
 from ...errors import ConnectError
 from ...files import fsync_dir
 from ..base import ConsumerRecord, ProducerRecord, RecordBatch
-from .batch import _CRC_TAIL, _HKEY, _HVAL, BATCH, BATCH_SIZE, REC, REC_SIZE
+from .batch import _CRC_TAIL, _HKEY, _HVAL, BATCH, BATCH_SIZE, REC, REC_SIZE, crc32
 from .recovery import Damage, check_partition, repair
 
 INDEX_INTERVAL = 4096  # bytes between sparse index entries (like Kafka's index.interval.bytes)
@@ -33,6 +32,7 @@ READ_CHUNK = 1 << 20
 _KEY, _VALUE, _TIMESTAMP, _HEADERS = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)  # of a ProducerRecord
 _TS_KEY, _VALUE_HC = struct.Struct(">qi"), struct.Struct(">iH")  # REC in two parts
 SCAN_CHUNK = 4 << 20
+HEADERS_CHUNK = 16 << 10  # a scan without CRC checks reads this much from each batch on (small batches: many)
 
 
 class CorruptLog(ConnectError):
@@ -273,8 +273,9 @@ class Segment:
         last good batch are not a good batch: a torn tail (or, unlocked, a batch still being written)."""
         end = os.fstat(self.fd).st_size
         pos = self.size
+        chunk = SCAN_CHUNK if validate else HEADERS_CHUNK
         while pos < end:
-            buf = os.pread(self.fd, min(SCAN_CHUNK, end - pos), pos)
+            buf = os.pread(self.fd, min(chunk, end - pos), pos)
             p = 0
             n = len(buf)
             while p + BATCH_SIZE <= n:
@@ -282,7 +283,10 @@ class Segment:
                 total = 4 + length
                 if length < BATCH_SIZE - 4 or base != self.next_offset:
                     return False
-                if p + total > n:
+                if not validate:  # the header is all it needs: the next pread starts at the next batch
+                    if pos + p + total > end:
+                        return False
+                elif p + total > n:
                     if p == 0:
                         if pos + total > end:
                             return False
@@ -290,7 +294,7 @@ class Segment:
                         n = len(buf)
                         continue
                     break
-                if validate and zlib.crc32(memoryview(buf)[p + 8 : p + total]) != crc:
+                if validate and crc32(memoryview(buf)[p + 8 : p + total]) != crc:
                     return False
                 self._indexed(base, pos + p)
                 p += total
@@ -306,7 +310,7 @@ class Segment:
     def append(self, body: bytes, count: int, max_ts: int) -> int:
         """Writes one batch (caller holds the partition lock and has refreshed); returns its base offset."""
         base = self.next_offset
-        crc = zlib.crc32(body, zlib.crc32(_CRC_TAIL.pack(base, count, max_ts)))
+        crc = crc32(body, crc32(_CRC_TAIL.pack(base, count, max_ts)))
         header = BATCH.pack(BATCH_SIZE - 4 + len(body), crc, base, count, max_ts)
         total = BATCH_SIZE + len(body)
         try:
@@ -342,7 +346,7 @@ class Segment:
             if p + total > len(buf):  # the batch continues past the buffer
                 buf, bpos, p = os.pread(self.fd, max(total, min(READ_CHUNK, end - pos)), pos), pos, 0
             if base + count > first:
-                if zlib.crc32(memoryview(buf)[p + 8 : p + total]) != crc:
+                if crc32(memoryview(buf)[p + 8 : p + total]) != crc:
                     raise CorruptLog(f"CRC mismatch in {self.path} at byte {pos} (offset {base})")
                 got += _decode_into(cols, buf, p + BATCH_SIZE, p + total, base, first, limit - got)
             pos += total
@@ -396,7 +400,7 @@ class PartitionLog:
         self.closed = False
         with self.locked():
             self.damage = self._recover()
-            self._sync_segments(locked=True)
+            self._sync_segments(locked=True, recovered=True)
 
     @property
     def segments(self) -> list[Segment]:
@@ -427,9 +431,10 @@ class PartitionLog:
     def locked(self) -> _Flock:
         return _Flock(self._lock_fd)
 
-    def _sync_segments(self, locked: bool) -> None:
+    def _sync_segments(self, locked: bool, recovered: bool = False) -> None:
         """Brings the segment list and the active segment's size up to date with the files on disk.
-        Holding the lock, a torn tail (a writer crashed mid-batch) is cut off."""
+        Holding the lock, a torn tail (a writer crashed mid-batch) is cut off. `recovered`: recovery has just
+        checked every batch under this lock, so their CRCs are not computed a second time."""
         names = sorted(n for n in os.listdir(self.dir) if n.endswith(".log"))
         current = self.segments
         if names != self._names or not current:
@@ -460,7 +465,7 @@ class PartitionLog:
         segs = self.segments
         if segs:
             active = segs[-1]
-            if not active.scan(validate=locked) and locked:
+            if not active.scan(validate=locked and not recovered) and locked:
                 active.truncate_tail()
 
     def _sync_for_append(self) -> None:
