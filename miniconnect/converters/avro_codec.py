@@ -294,7 +294,8 @@ def _read(
             v = src.var()
             _read(src, ind, wf["type"], named, cf.schema, v)
             values.append(v)
-        src.add(ind, f"{target} = _mk({src.const(connect)}, [{', '.join(values)}])")
+        # a tuple, as JsonConverter's: the collector stops tracking one that holds only strings and numbers
+        src.add(ind, f"{target} = _mk({src.const(connect)}, {_tuple(values)})")
     elif (
         t == "union"
         and len(avro if isinstance(avro, list) else avro["type"]) == 2
@@ -332,12 +333,17 @@ def _read(
                 _read(src, ind + 1, m, named, field.schema, v)
                 slots = ["None"] * len(connect.fields)
                 slots[field.index] = v
-                src.add(ind + 1, f"{target} = _mk({src.const(connect)}, [{', '.join(slots)}])")
+                src.add(ind + 1, f"{target} = _mk({src.const(connect)}, {_tuple(slots)})")
             else:
                 _read(src, ind + 1, m, named, connect, target)
         src.add(ind, "else:", f"    _bad_union({i})")
     else:
         raise DataError(f"Unsupported Avro type {t}")
+
+
+def _tuple(items: list[str]) -> str:
+    """Source of a tuple of the expressions."""
+    return f"({', '.join(items)},)" if items else "()"
 
 
 def _blocks(src: _Source, ind: int, container: str) -> int:
