@@ -35,6 +35,7 @@ from .avro_data import UNION, avro_type, default_from_json, is_map_entry, resolv
 
 HEADER_SIZE = 5
 Decoder = Callable[[bytes], Any]
+BatchDecoder = Callable[[list[bytes]], list[tuple[Schema, Any]]]
 Encoder = Callable[[Any, bytes], bytes]
 
 
@@ -183,6 +184,19 @@ def compile_decoder(avro: Any, named: Mapping[str, Any], connect: Schema) -> Dec
     src.add(1, "if pos != len(b):", "    _end(len(b), pos)")
     src.add(1, f"return {out}")
     return src.build("decode")  # type: ignore[no-any-return]
+
+
+def compile_batch_decoder(avro: Any, named: Mapping[str, Any], connect: Schema) -> BatchDecoder:
+    """compile_decoder's code in a loop: framed records (header included, all of this schema) -> [(connect, the
+    Connect value)], one call a batch instead of one a record. Raises as compile_decoder's decoder does."""
+    src = _Source()
+    src.add(0, "def decode_batch(datas):", "    out = []", "    a = out.append", "    for b in datas:")
+    src.add(2, f"pos = {HEADER_SIZE}")
+    out = src.var()
+    _read(src, 2, avro, named, connect, out)
+    src.add(2, "if pos != len(b):", "    _end(len(b), pos)", f"a(({src.const(connect)}, {out}))")
+    src.add(1, "return out")
+    return src.build("decode_batch")  # type: ignore[no-any-return]
 
 
 def _at(off: int) -> str:

@@ -326,6 +326,27 @@ def test_registry_asked_once_per_schema_not_per_record(url):
     assert reader.client.requests == 2
 
 
+def test_batches_decode_as_records_do(url):
+    """One batch-decoder call for the usual batch (one schema id, no tombstones); anything else record by record,
+    with the record's own error."""
+    ours = converter(url)
+    rows = [everything(i) for i in range(50)]
+    datas = ours.from_connect_batch("batch", [ALL] * 50, rows)
+    other = ours.from_connect_data("batch-other", INT32_SCHEMA, 5)
+    one_by_one = [ours.to_connect_data("batch", d) for d in datas]
+    assert ours.to_connect_batch("batch", datas) == one_by_one
+    assert ours.to_connect_batch("batch", iter(datas)) == one_by_one
+    mixed = [datas[0], None, datas[1], bytearray(datas[2])]
+    assert ours.to_connect_batch("batch", mixed) == [one_by_one[0], (None, None), *one_by_one[1:3]]
+    assert [v for _, v in ours.to_connect_batch("batch-other", [other, other])] == [5, 5]
+    for bad in (datas[10] + b"\x00", datas[10][:-1], datas[10][:5] + b"\x09" + datas[10][6:]):
+        with pytest.raises(DataError) as record_error:
+            ours.to_connect_data("batch", bad)
+        with pytest.raises(DataError) as batch_error:
+            ours.to_connect_batch("batch", [*datas[:10], bad, *datas[11:]])
+        assert str(batch_error.value) == str(record_error.value)
+
+
 def test_keys_with_primitive_schemas(url):
     keys = converter(url, is_key=True)
     data = keys.from_connect_data("k", STRING_SCHEMA, "key-1")
