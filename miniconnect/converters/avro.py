@@ -30,9 +30,11 @@ from ..schema_registry.client import RegistryClientError, SchemaRegistryClient
 from .avro_codec import (
     HEADER_SIZE,
     BatchDecoder,
+    BatchEncoder,
     Decoder,
     Encoder,
     compile_batch_decoder,
+    compile_batch_encoder,
     compile_decoder,
     compile_encoder,
 )
@@ -184,12 +186,14 @@ class AvroConverter(Converter):
         self.data_config = AvroDataConfig(
             parsed["connect.meta.data"], parsed["enhanced.avro.schema.support"], parsed["scrub.invalid.names"]
         )
-        self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Encoder]] = OrderedDict()
+        self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Encoder, BatchEncoder]] = OrderedDict()
         self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Decoder, BatchDecoder]] = OrderedDict()
         self._column_readers: OrderedDict[tuple[str, bytes], AvroColumns | None] = OrderedDict()
 
     # -- Connect -> Avro ----------------------------------------------------------------------------------------
-    def _encoder(self, topic: str, schema: Schema) -> tuple[bytes, Encoder]:
+    def _encoder(self, topic: str, schema: Schema) -> tuple[bytes, Encoder, BatchEncoder]:
+        """The header (magic byte, schema id) of records of `schema` on `topic`, their encoder and batch encoder
+        (registered and compiled once per schema)."""
         key = (topic, schema)
         found = self._encoders.get(key)
         if found is not None:
@@ -204,7 +208,11 @@ class AvroConverter(Converter):
         if self.use_latest:
             named = {}
             parsed = self._parse_registered(self.client.latest(subject), named)
-        found = (MAGIC + schema_id.to_bytes(4, "big"), compile_encoder(parsed, named, schema))
+        found = (
+            MAGIC + schema_id.to_bytes(4, "big"),
+            compile_encoder(parsed, named, schema),
+            compile_batch_encoder(parsed, named, schema),
+        )
         self._encoders[key] = found
         if len(self._encoders) > self.cache_size:
             self._encoders.popitem(last=False)
@@ -241,7 +249,7 @@ class AvroConverter(Converter):
             return None
         if schema is None:
             raise DataError(f"AvroConverter needs a schema to write a value of topic {topic}; got a schemaless value")
-        header, encode = self._encoder(topic, schema)
+        header, encode, _ = self._encoder(topic, schema)
         try:
             return encode(value, header)
         except DataError as e:
@@ -260,11 +268,11 @@ class AvroConverter(Converter):
         headers: Sequence[Headers] | None = None,
     ) -> list[bytes | None]:
         first = schemas[0] if schemas else None
-        if first is not None and None not in values and all(s is first for s in schemas):
-            head, enc = self._encoder(topic, first)  # the usual batch: one schema object, no tombstones
+        if first is not None and schemas.count(first) == len(schemas):  # the usual batch: one schema
+            head, _, encode_batch = self._encoder(topic, first)
             try:
-                return [enc(v, head) for v in values]
-            except Exception:
+                return encode_batch(values, head)  # type: ignore[return-value]
+            except Exception:  # a tombstone (None has no .values), a value that does not fit
                 pass  # found again, with the record's message, below
         out: list[bytes | None] = []
         append = out.append
@@ -275,7 +283,7 @@ class AvroConverter(Converter):
                 append(self.from_connect_data(topic, schema, value))
                 if value is not None and schema is not None:
                     last = schema
-                    header, encode = self._encoder(topic, schema)
+                    header, encode, _ = self._encoder(topic, schema)
                 continue
             try:
                 append(encode(value, header))  # type: ignore[misc]

@@ -8,13 +8,18 @@ per-call overhead makes it several times slower per record than this code and th
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..data.schema import (
     DATE,
     DECIMAL,
+    EPOCH,
+    EPOCH_DATE,
+    EXACT,
     TIME,
     TIMESTAMP,
     DataError,
@@ -36,6 +41,7 @@ from .avro_data import UNION, avro_type, default_from_json, is_map_entry, resolv
 HEADER_SIZE = 5
 Decoder = Callable[[bytes], Any]
 BatchDecoder = Callable[[list[bytes]], list[tuple[Schema, Any]]]
+BatchEncoder = Callable[[Sequence[Any], bytes], list[bytes]]
 Encoder = Callable[[Any, bytes], bytes]
 
 
@@ -139,6 +145,12 @@ _ENV: dict[str, Any] = {
     "_pf": struct.Struct("<f").pack,
     "_pd": struct.Struct("<d").pack,
     "_d2b": decimal_to_bytes,
+    "_Decimal": decimal.Decimal,
+    "_EXACT": EXACT,
+    "_EPOCH": EPOCH,
+    "_EPOCH_NAIVE": EPOCH.replace(tzinfo=None),
+    "_EPOCH_DATE": EPOCH_DATE,
+    "_date": datetime.date,
     "_b2d": decimal_from_bytes,
     "_days": days_to_date,
     "_todays": date_to_days,
@@ -389,6 +401,11 @@ def _blocks(src: _Source, ind: int, container: str) -> int:
 
 
 # -- encoding ---------------------------------------------------------------------------------------------------
+def compile_batch_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None) -> BatchEncoder:
+    """compile_encoder's code in a loop: (Connect values, header bytes) -> [header + datum], one call a batch."""
+    return _flat_encoder(avro, named, connect, True) or parts_encoder(avro, named, connect, True)
+
+
 def compile_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None) -> Encoder:
     """(Connect value, header bytes) -> header + the Avro binary datum of `avro`. Struct fields are matched to the
     Avro record's fields by name (so an Avro schema other than the one made from `connect`, e.g. the registry's
@@ -396,16 +413,33 @@ def compile_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None)
     return _flat_encoder(avro, named, connect) or parts_encoder(avro, named, connect)
 
 
-def parts_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None) -> Encoder:
-    """compile_encoder's general form: the datum's pieces appended to a list, then joined."""
+def parts_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None, batch: bool = False) -> Any:
+    """compile_encoder's general form: the datum's pieces appended to a list, then joined (`batch`: in a loop over
+    a batch's values, as compile_batch_encoder)."""
     src = _Source()
-    src.add(0, "def encode(v, head):", "    parts = [head]", "    a = parts.append")
-    _write(src, 1, avro, named, connect, "v", "value")
-    src.add(1, 'return b"".join(parts)')
-    return src.build("encode")  # type: ignore[no-any-return]
+    ind = _encode_head(src, batch)
+    src.add(ind, "parts = [head]", "a = parts.append")
+    _write(src, ind, avro, named, connect, "v", "value")
+    src.add(ind, 'o(b"".join(parts))' if batch else 'return b"".join(parts)')
+    return _encode_end(src, batch)
 
 
-def _flat_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None) -> Encoder | None:
+def _encode_head(src: _Source, batch: bool) -> int:
+    """The encoder's first lines; returns the indentation of the code for one value `v`."""
+    if not batch:
+        src.add(0, "def encode(v, head):")
+        return 1
+    src.add(0, "def encode_batch(values, head):", "    out = []", "    o = out.append", "    for v in values:")
+    return 2
+
+
+def _encode_end(src: _Source, batch: bool) -> Any:
+    if batch:
+        src.add(1, "return out")
+    return src.build("encode_batch" if batch else "encode")
+
+
+def _flat_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None, batch: bool = False) -> Any:
     """The encoder of a record whose fields are each written as one or two pieces of bytes (primitives, logical
     types on them, unions of null and one of them): the pieces are kept in variables and joined once, a fifth less
     work a record than appending them to a list as _write's code does. None for other schemas."""
@@ -413,25 +447,29 @@ def _flat_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None) -
     if avro_type(record) not in ("record", "error") or connect is None or connect.type is not Type.STRUCT:
         return None
     src = _Source()
-    src.add(0, "def encode(v, head):", "    f = v.values")
+    ind = _encode_head(src, batch)
+    src.add(ind, "f = v.values")
     pieces = ["head"]
     for af in record["fields"]:
         cf = connect.field(af["name"])
         if cf is None:
             return None
         fv = src.var()
-        src.add(1, f"{fv} = f[{cf.index}]")
+        src.add(ind, f"{fv} = f[{cf.index}]")
         if cf.schema.default is not None:
-            src.add(1, f"if {fv} is None:", f"    {fv} = {src.const(cf.schema.default)}")
-        got = _flat_field(src, af["type"], named, cf.schema, fv, af["name"])
+            src.add(ind, f"if {fv} is None:", f"    {fv} = {src.const(cf.schema.default)}")
+        got = _flat_field(src, ind, af["type"], named, cf.schema, fv, af["name"])
         if got is None:
             return None
         pieces += got
-    src.add(1, f'return b"".join(({", ".join(pieces)},))')
-    return src.build("encode")  # type: ignore[no-any-return]
+    joined = f'b"".join(({", ".join(pieces)},))'
+    src.add(ind, f"o({joined})" if batch else f"return {joined}")
+    return _encode_end(src, batch)
 
 
-def _flat_field(src: _Source, avro: Any, named: Mapping[str, Any], connect: Schema, v: str, where: str) -> Any:
+def _flat_field(
+    src: _Source, ind: int, avro: Any, named: Mapping[str, Any], connect: Schema, v: str, where: str
+) -> Any:
     """Code setting the variables (returned) that hold the bytes of field value `v`, as _write writes them; None
     when the field's type is not one of _flat_encoder's."""
     avro = resolve(avro, named)
@@ -446,30 +484,49 @@ def _flat_field(src: _Source, avro: Any, named: Mapping[str, Any], connect: Sche
     if connect.type in (Type.STRUCT, Type.ARRAY, Type.MAP):  # Connect's Union struct, say
         return None
     head = write_long(branch) if branch is not None else b""
+
+    def long_of(x: str) -> str:  # source of the branch index (if any) and the varint of x, for larger values
+        return f"{src.const(head)} + _wlong({x})" if head else f"_wlong({x})"
+
     code: list[str] = []
     if t in ("int", "long"):
         w = v
-        convert = {DATE: "_todays", TIME: "_tomtime", TIMESTAMP: "_tomts"}.get(name)  # type: ignore[arg-type]
-        if convert is not None:
+        if name in (DATE, TIME, TIMESTAMP):
             w = src.var("w")
-            code.append(f"{w} = {convert}({v})")
+            if name == TIMESTAMP:  # timestamp_to_millis inlined, as JsonConverter's encoder does
+                d = src.var("d")
+                code += [
+                    f"{d} = {v} - (_EPOCH_NAIVE if {v}.tzinfo is None else _EPOCH)",
+                    f"{w} = ({d}.days * 86400 + {d}.seconds) * 1000 + {d}.microseconds // 1000",
+                ]
+            elif name == DATE:  # date_to_days inlined for dates (a datetime is cut to its date first)
+                code.append(f"{w} = ({v} - _EPOCH_DATE).days if {v}.__class__ is _date else _todays({v})")
+            else:
+                code.append(f"{w} = _tomtime({v})")
         table, p = src.const(branch_table(branch) if branch is not None else _SMALL), src.var("p")
-        code.append(
-            f"{p} = {table}[{w} + 64] if -64 <= {w} < {_SMALL_MAX + _SMALL_MIN} else {src.const(head)} + _wlong({w})"
-        )
+        code.append(f"{p} = {table}[{w} + 64] if -64 <= {w} < {_SMALL_MAX + _SMALL_MIN} else " + long_of(w))
         pieces = [p]
     elif t in ("string", "bytes"):
         x, n, p = src.var("x"), src.var("n"), src.var("p")
         if t == "string":
             code.append(f"{x} = {v}.encode()")
-        elif name == DECIMAL:
-            code.append(f"{x} = _d2b({v}, {decimal_scale(connect)})")
+        elif name == DECIMAL:  # decimal_to_bytes inlined for exact values: scaled, it is an integer
+            u, scale = src.var("u"), decimal_scale(connect)
+            code += [
+                f"if {v}.__class__ is _Decimal:",
+                f"    {u} = {v}.scaleb({scale}, _EXACT)",
+                f"    {n} = int({u})",
+                f"    {x} = {n}.to_bytes(({n} + ({n} < 0)).bit_length() // 8 + 1, 'big', signed=True) "
+                f"if {n} == {u} else _d2b({v}, {scale})",
+                "else:",
+                f"    {x} = _d2b({v}, {scale})",
+            ]
         else:
             code.append(f"{x} = {v} if {v}.__class__ is bytes else bytes({v})")
         table = src.const(branch_table(branch) if branch is not None else _SMALL)
         code += [
             f"{n} = len({x})",
-            f"{p} = {table}[{n} + 64] if {n} < {_SMALL_MAX + _SMALL_MIN} else {src.const(head)} + _wlong({n})",
+            f"{p} = {table}[{n} + 64] if {n} < {_SMALL_MAX + _SMALL_MIN} else " + long_of(n),
         ]
         pieces = [p, x]
     elif t in ("boolean", "float", "double"):
@@ -480,10 +537,10 @@ def _flat_field(src: _Source, avro: Any, named: Mapping[str, Any], connect: Sche
     else:
         return None
     if branch is None:
-        src.add(1, f"if {v} is None:", f"    _null({where!r})", *code)
+        src.add(ind, f"if {v} is None:", f"    _null({where!r})", *code)
     else:
         null = [f"    {pieces[0]} = {src.const(write_long(1 - branch))}"] + [f"    {x} = b''" for x in pieces[1:]]
-        src.add(1, f"if {v} is None:", *null, "else:", *["    " + line for line in code])
+        src.add(ind, f"if {v} is None:", *null, "else:", *["    " + line for line in code])
     return pieces
 
 

@@ -11,7 +11,13 @@ from typing import Any
 import fastavro
 import pytest
 
-from miniconnect.converters.avro_codec import compile_decoder, compile_encoder, parts_encoder, write_long
+from miniconnect.converters.avro_codec import (
+    compile_batch_encoder,
+    compile_decoder,
+    compile_encoder,
+    parts_encoder,
+    write_long,
+)
 from miniconnect.converters.avro_data import from_connect_schema
 from miniconnect.data.schema import (
     BOOLEAN_SCHEMA,
@@ -141,3 +147,52 @@ def test_varints_of_every_length() -> None:
         data = write_long(v)
         z = (v << 1) ^ (v >> 63)
         assert _read_long(data, 0) == (v, len(data)) and len(data) == max(1, (z.bit_length() + 6) // 7)
+
+
+NESTED = Schema.struct([("id", INT64_SCHEMA), ("inner", FLAT), ("tags", Schema.array(STRING_SCHEMA))], name="nested")
+
+
+@pytest.mark.parametrize("schema", [FLAT, NESTED], ids=["flat", "nested"])
+def test_batch_encoders_write_what_the_record_encoders_write(schema: Schema) -> None:
+    named: dict[str, Any] = {}
+    parsed = fastavro.parse_schema(from_connect_schema(schema), named_schemas=named, _write_hint=False)
+    one, batch = compile_encoder(parsed, named, schema), compile_batch_encoder(parsed, named, schema)
+    values = [row(i) if schema is FLAT else Struct(NESTED, [i, row(i), ["a"] * (i % 3)]) for i in range(60)]
+    assert batch(values, b"\x00head") == [one(v, b"\x00head") for v in values]
+    assert batch([], b"") == []
+    with pytest.raises(AttributeError):  # a tombstone: the converter encodes that batch record by record
+        batch([values[0], None], b"")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ts", dt.datetime(2024, 5, 6, 7, 8, 9, 123456)),  # naive: UTC
+        ("ts", dt.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=dt.timezone(dt.timedelta(hours=-5)))),
+        ("day", dt.datetime(2024, 5, 6, 23, 59, tzinfo=dt.UTC)),  # a datetime for a date: its date
+        ("amount", decimal.Decimal("1.005")),  # more digits than the scale: rounded half up
+        ("amount", decimal.Decimal("-0.00")),
+        ("amount", decimal.Decimal("1E+30")),
+    ],
+)
+def test_logical_values_the_flat_encoder_inlines_are_written_as_before(field: str, value: Any) -> None:
+    flat, general, _, _ = codecs(FLAT)
+    v = row(3)
+    v.put(field, value)
+    assert flat(v, b"") == general(v, b"")
+
+
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [("amount", decimal.Decimal("NaN")), ("amount", decimal.Decimal("Infinity")), ("amount", 5), ("day", "2024")],
+)
+def test_odd_logical_values_fail_as_before(field: str, bad: Any) -> None:
+    flat, general, _, _ = codecs(FLAT)
+    v = row(3)
+    v.put(field, bad)
+    errors = []
+    for encode in (flat, general):
+        with pytest.raises(Exception) as e:
+            encode(v, b"")
+        errors.append((type(e.value), str(e.value)))
+    assert errors[0] == errors[1]

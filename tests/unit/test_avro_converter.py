@@ -339,6 +339,11 @@ def test_batches_decode_as_records_do(url):
     mixed = [datas[0], None, datas[1], bytearray(datas[2])]
     assert ours.to_connect_batch("batch", mixed) == [one_by_one[0], (None, None), *one_by_one[1:3]]
     assert [v for _, v in ours.to_connect_batch("batch-other", [other, other])] == [5, 5]
+    # and encoding: one batch-encoder call, or record by record (tombstones)
+    assert ours.from_connect_batch("batch", [ALL] * 50, rows) == datas
+    assert ours.from_connect_batch("batch", [ALL] * 3, [rows[0], None, rows[2]]) == [datas[0], None, datas[2]]
+    with pytest.raises(DataError, match="does not fit the schema"):
+        ours.from_connect_batch("batch", [ALL] * 2, [rows[0], Struct(ALL, ["x"] * len(ALL.fields))])
     for bad in (datas[10] + b"\x00", datas[10][:-1], datas[10][:5] + b"\x09" + datas[10][6:]):
         with pytest.raises(DataError) as record_error:
             ours.to_connect_data("batch", bad)
