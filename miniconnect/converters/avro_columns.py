@@ -14,8 +14,8 @@ its decoded values (for all fields at once, as one numpy matrix) and compared wi
 any union branch but null's as the value, so each optional field's branch byte is checked too: a datum with trailing
 bytes, a truncated one, a varint written longer than needed or a union branch out of range refuses the batch, as
 does a header of another schema id or whatever the reader rejects (invalid UTF-8). The caller then converts it
-record by record, which raises the record's own error. (Not caught: an "int" varint beyond 32 bits whose low 32 bits
-happen to need as many bytes, which no Avro writer writes and which the record path reads as the larger number.)
+record by record, which raises the record's own error. (Not caught: an "int" varint beyond 32 bits, which no Avro
+writer writes and which the record path reads as the larger number.)
 polars, pyarrow and numpy are imported on first use.
 """
 
