@@ -123,7 +123,7 @@ def bench_converters(url: str, n: int) -> None:
             )
             size = sum(map(len, encoded[0])) / len(encoded[0])
             print(f"  {name:<10} encode {n / enc:>10,.0f}/s   decode {n / dec:>10,.0f}/s   {size:.0f} bytes/record")
-            if name != "jsonschema":  # the sink's column path: each batch read into Arrow columns at once
+            if name in COLUMNS:  # the sink's column path: each batch read into Arrow columns at once
                 cols = best(lambda conv=conv, encoded=encoded, topic=topic: read_columns(conv, topic, encoded))
                 print(f"  {name:<10} decode to columns {n / cols:>10,.0f}/s")
         if label == "orders":
@@ -157,6 +157,7 @@ def bench_converters(url: str, n: int) -> None:
 
 
 PATHS = ("records", "columns")  # the sink's and source's record path, and their column path where it applies
+COLUMNS = ("json", "avro")  # the converters that have a column path (JSON Schema and Protobuf have none)
 
 
 async def sink_once(name: str, conv, server, raw: list[bytes], n: int, path: str) -> tuple[float, float]:
@@ -219,8 +220,8 @@ def read_columns(conv, topic: str, encoded: list[list[bytes]]) -> None:
 
 
 def runs_of(convs: dict[str, object]) -> list[tuple[str, str]]:
-    """(converter, path) pairs: the column path for the converters that have one (JSON Schema has none)."""
-    return [(name, path) for name in convs for path in PATHS if path == "records" or name != "jsonschema"]
+    """(converter, path) pairs: the column path for the converters that have one."""
+    return [(name, path) for name in convs for path in PATHS if path == "records" or name in COLUMNS]
 
 
 async def bench_sink(url: str, server, n: int) -> None:

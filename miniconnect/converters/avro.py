@@ -27,7 +27,17 @@ from ..data.records import Headers
 from ..data.schema import DataError, Schema, Type
 from ..errors import ConfigError
 from ..schema_registry.client import RegistryClientError, SchemaRegistryClient
-from .avro_codec import HEADER_SIZE, Decoder, Encoder, compile_decoder, compile_encoder
+from .avro_codec import (
+    HEADER_SIZE,
+    BatchDecoder,
+    BatchEncoder,
+    Decoder,
+    Encoder,
+    compile_batch_decoder,
+    compile_batch_encoder,
+    compile_decoder,
+    compile_encoder,
+)
 from .avro_columns import AvroColumns, avro_columns
 from .avro_data import ENUM, FIXED_SIZE, AvroDataConfig, avro_type, from_connect_schema, resolve, to_connect_schema
 from .base import Converter
@@ -37,6 +47,7 @@ RECORD_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.RecordNameStrateg
 TOPIC_RECORD_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"
 _STRATEGIES = {s.rsplit(".", 1)[-1]: s for s in (TOPIC_NAME_STRATEGY, RECORD_NAME_STRATEGY, TOPIC_RECORD_NAME_STRATEGY)}
 MAGIC = b"\x00"
+_BYTES = {bytes}
 
 
 def schema_registry_config_def() -> ConfigDef:
@@ -175,12 +186,14 @@ class AvroConverter(Converter):
         self.data_config = AvroDataConfig(
             parsed["connect.meta.data"], parsed["enhanced.avro.schema.support"], parsed["scrub.invalid.names"]
         )
-        self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Encoder]] = OrderedDict()
-        self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Decoder]] = OrderedDict()
+        self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Encoder, BatchEncoder]] = OrderedDict()
+        self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Decoder, BatchDecoder]] = OrderedDict()
         self._column_readers: OrderedDict[tuple[str, bytes], AvroColumns | None] = OrderedDict()
 
     # -- Connect -> Avro ----------------------------------------------------------------------------------------
-    def _encoder(self, topic: str, schema: Schema) -> tuple[bytes, Encoder]:
+    def _encoder(self, topic: str, schema: Schema) -> tuple[bytes, Encoder, BatchEncoder]:
+        """The header (magic byte, schema id) of records of `schema` on `topic`, their encoder and batch encoder
+        (registered and compiled once per schema)."""
         key = (topic, schema)
         found = self._encoders.get(key)
         if found is not None:
@@ -195,7 +208,11 @@ class AvroConverter(Converter):
         if self.use_latest:
             named = {}
             parsed = self._parse_registered(self.client.latest(subject), named)
-        found = (MAGIC + schema_id.to_bytes(4, "big"), compile_encoder(parsed, named, schema))
+        found = (
+            MAGIC + schema_id.to_bytes(4, "big"),
+            compile_encoder(parsed, named, schema),
+            compile_batch_encoder(parsed, named, schema),
+        )
         self._encoders[key] = found
         if len(self._encoders) > self.cache_size:
             self._encoders.popitem(last=False)
@@ -232,7 +249,7 @@ class AvroConverter(Converter):
             return None
         if schema is None:
             raise DataError(f"AvroConverter needs a schema to write a value of topic {topic}; got a schemaless value")
-        header, encode = self._encoder(topic, schema)
+        header, encode, _ = self._encoder(topic, schema)
         try:
             return encode(value, header)
         except DataError as e:
@@ -251,11 +268,11 @@ class AvroConverter(Converter):
         headers: Sequence[Headers] | None = None,
     ) -> list[bytes | None]:
         first = schemas[0] if schemas else None
-        if first is not None and None not in values and all(s is first for s in schemas):
-            head, enc = self._encoder(topic, first)  # the usual batch: one schema object, no tombstones
+        if first is not None and schemas.count(first) == len(schemas):  # the usual batch: one schema
+            head, _, encode_batch = self._encoder(topic, first)
             try:
-                return [enc(v, head) for v in values]
-            except Exception:
+                return encode_batch(values, head)  # type: ignore[return-value]
+            except Exception:  # a tombstone (None has no .values), a value that does not fit
                 pass  # found again, with the record's message, below
         out: list[bytes | None] = []
         append = out.append
@@ -266,7 +283,7 @@ class AvroConverter(Converter):
                 append(self.from_connect_data(topic, schema, value))
                 if value is not None and schema is not None:
                     last = schema
-                    header, encode = self._encoder(topic, schema)
+                    header, encode, _ = self._encoder(topic, schema)
                 continue
             try:
                 append(encode(value, header))  # type: ignore[misc]
@@ -281,6 +298,12 @@ class AvroConverter(Converter):
         return fastavro.parse_schema(json.loads(found["schema"]), named_schemas=named, _write_hint=False)
 
     def _decoder(self, topic: str, data: bytes) -> tuple[Schema, Decoder]:
+        schema, decode, _ = self._decoders_of(topic, data)
+        return schema, decode
+
+    def _decoders_of(self, topic: str, data: bytes) -> tuple[Schema, Decoder, BatchDecoder]:
+        """The Connect schema of the record's schema id, its decoder and its batch decoder (fetched and compiled
+        once per id)."""
         if len(data) < HEADER_SIZE or data[0] != 0:
             raise DataError(
                 f"Failed to deserialize data for topic {topic} to Avro: Unknown magic byte! (the record does not "
@@ -309,7 +332,7 @@ class AvroConverter(Converter):
                 f"{'key' if self.is_key else 'value'} schema for id {schema_id}: {e}"
             ) from e
         connect = to_connect_schema(parsed, named, self.data_config, version)
-        found = (connect, compile_decoder(parsed, named, connect))
+        found = (connect, compile_decoder(parsed, named, connect), compile_batch_decoder(parsed, named, connect))
         self._decoders[key] = found
         if len(self._decoders) > self.cache_size:
             self._decoders.popitem(last=False)
@@ -357,14 +380,17 @@ class AvroConverter(Converter):
         self, topic: str, datas: Iterable[bytes | None], headers: Sequence[Headers] | None = None
     ) -> list[tuple[Schema | None, Any]]:
         datas = datas if isinstance(datas, list) else list(datas)
-        if datas and datas[0].__class__ is bytes and len({d[:HEADER_SIZE] for d in datas if d is not None}) == 1:
-            # the usual batch: one schema id, no tombstones: one decoder mapped over it
-            one_schema, one_decode = self._decoder(topic, datas[0])  # type: ignore[arg-type]
-            if None not in datas and all(d.__class__ is bytes for d in datas):
-                try:
-                    return list(zip(repeat(one_schema), map(one_decode, datas)))
-                except Exception:
-                    pass  # found again, with the record's message, below
+        first = datas[0] if datas else None
+        if (
+            first.__class__ is bytes
+            and set(map(type, datas)) == _BYTES
+            and all(map(bytes.startswith, datas, repeat(first[:HEADER_SIZE])))  # type: ignore[index]
+        ):  # the usual batch: one schema id, no tombstones: its batch decoder, one call
+            decode_batch = self._decoders_of(topic, first)[2]  # type: ignore[arg-type]
+            try:
+                return decode_batch(datas)  # type: ignore[arg-type,return-value]
+            except Exception:
+                pass  # found again, with the record's message, below
         out: list[tuple[Schema | None, Any]] = []
         append = out.append
         last = b""

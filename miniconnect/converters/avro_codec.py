@@ -8,13 +8,18 @@ per-call overhead makes it several times slower per record than this code and th
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..data.schema import (
     DATE,
     DECIMAL,
+    EPOCH,
+    EPOCH_DATE,
+    EXACT,
     TIME,
     TIMESTAMP,
     DataError,
@@ -35,6 +40,8 @@ from .avro_data import UNION, avro_type, default_from_json, is_map_entry, resolv
 
 HEADER_SIZE = 5
 Decoder = Callable[[bytes], Any]
+BatchDecoder = Callable[[list[bytes]], list[tuple[Schema, Any]]]
+BatchEncoder = Callable[[Sequence[Any], bytes], list[bytes]]
 Encoder = Callable[[Any, bytes], bytes]
 
 
@@ -57,6 +64,10 @@ def write_long(n: int) -> bytes:
     if not -(1 << 63) <= n < (1 << 63):
         raise DataError(f"Value {n} does not fit in an Avro long")
     n = (n << 1) ^ (n >> 63)
+    if n < 0x200000:  # up to three bytes (values within +-2^20), without a loop
+        if n < 0x4000:
+            return bytes((n & 0x7F | 0x80, n >> 7)) if n > 0x7F else bytes((n,))
+        return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14))
     out = bytearray()
     while n > 127:
         out.append((n & 0x7F) | 0x80)
@@ -122,6 +133,8 @@ _ENV: dict[str, Any] = {
     "_wlong": write_long,
     "_S": _SMALL,
     "_mk": _new_struct,
+    "_new": object.__new__,
+    "_Struct": Struct,
     "_null": _null,
     "_bad_union": _bad_union,
     "_neg": _negative_length,
@@ -132,6 +145,12 @@ _ENV: dict[str, Any] = {
     "_pf": struct.Struct("<f").pack,
     "_pd": struct.Struct("<d").pack,
     "_d2b": decimal_to_bytes,
+    "_Decimal": decimal.Decimal,
+    "_EXACT": EXACT,
+    "_EPOCH": EPOCH,
+    "_EPOCH_NAIVE": EPOCH.replace(tzinfo=None),
+    "_EPOCH_DATE": EPOCH_DATE,
+    "_date": datetime.date,
     "_b2d": decimal_from_bytes,
     "_days": days_to_date,
     "_todays": date_to_days,
@@ -179,13 +198,26 @@ def compile_decoder(avro: Any, named: Mapping[str, Any], connect: Schema) -> Dec
     return src.build("decode")  # type: ignore[no-any-return]
 
 
+def compile_batch_decoder(avro: Any, named: Mapping[str, Any], connect: Schema) -> BatchDecoder:
+    """compile_decoder's code in a loop: framed records (header included, all of this schema) -> [(connect, the
+    Connect value)], one call a batch instead of one a record. Raises as compile_decoder's decoder does."""
+    src = _Source()
+    src.add(0, "def decode_batch(datas):", "    out = []", "    a = out.append", "    for b in datas:")
+    src.add(2, f"pos = {HEADER_SIZE}")
+    out = src.var()
+    _read(src, 2, avro, named, connect, out)
+    src.add(2, "if pos != len(b):", "    _end(len(b), pos)", f"a(({src.const(connect)}, {out}))")
+    src.add(1, "return out")
+    return src.build("decode_batch")  # type: ignore[no-any-return]
+
+
 def _at(off: int) -> str:
     return f"pos + {off}" if off else "pos"
 
 
 def _read_int(src: _Source, ind: int, target: str, off: int = 0) -> None:
     """A varint at pos + off into target; pos moved past it."""
-    x, y = src.var("x"), src.var("y")
+    x, y, z = src.var("x"), src.var("y"), src.var("z")
     src.add(
         ind,
         f"{x} = b[{_at(off)}]",
@@ -199,7 +231,13 @@ def _read_int(src: _Source, ind: int, target: str, off: int = 0) -> None:
         f"        {target} = {y} >> 1 ^ -({y} & 1)",
         f"        pos += {off + 2}",
         "    else:",
-        f"        {target}, pos = _long(b, {_at(off)})",
+        f"        {z} = b[pos + {off + 2}]",
+        f"        if {z} < 128:",  # three bytes: up to 2^20, inline too
+        f"            {z} = {x} & 127 | ({y} & 127) << 7 | {z} << 14",
+        f"            {target} = {z} >> 1 ^ -({z} & 1)",
+        f"            pos += {off + 3}",
+        "        else:",
+        f"            {target}, pos = _long(b, {_at(off)})",
     )
 
 
@@ -294,7 +332,13 @@ def _read(
             v = src.var()
             _read(src, ind, wf["type"], named, cf.schema, v)
             values.append(v)
-        src.add(ind, f"{target} = _mk({src.const(connect)}, [{', '.join(values)}])")
+        # a tuple, as JsonConverter's: the collector stops tracking one that holds only strings and numbers
+        src.add(
+            ind,
+            f"{target} = _new(_Struct)",
+            f"{target}.schema = {src.const(connect)}",
+            f"{target}.values = {_tuple(values)}",
+        )
     elif (
         t == "union"
         and len(avro if isinstance(avro, list) else avro["type"]) == 2
@@ -332,12 +376,17 @@ def _read(
                 _read(src, ind + 1, m, named, field.schema, v)
                 slots = ["None"] * len(connect.fields)
                 slots[field.index] = v
-                src.add(ind + 1, f"{target} = _mk({src.const(connect)}, [{', '.join(slots)}])")
+                src.add(ind + 1, f"{target} = _mk({src.const(connect)}, {_tuple(slots)})")
             else:
                 _read(src, ind + 1, m, named, connect, target)
         src.add(ind, "else:", f"    _bad_union({i})")
     else:
         raise DataError(f"Unsupported Avro type {t}")
+
+
+def _tuple(items: list[str]) -> str:
+    """Source of a tuple of the expressions."""
+    return f"({', '.join(items)},)" if items else "()"
 
 
 def _blocks(src: _Source, ind: int, container: str) -> int:
@@ -352,15 +401,147 @@ def _blocks(src: _Source, ind: int, container: str) -> int:
 
 
 # -- encoding ---------------------------------------------------------------------------------------------------
+def compile_batch_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None) -> BatchEncoder:
+    """compile_encoder's code in a loop: (Connect values, header bytes) -> [header + datum], one call a batch."""
+    return _flat_encoder(avro, named, connect, True) or parts_encoder(avro, named, connect, True)
+
+
 def compile_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None) -> Encoder:
     """(Connect value, header bytes) -> header + the Avro binary datum of `avro`. Struct fields are matched to the
     Avro record's fields by name (so an Avro schema other than the one made from `connect`, e.g. the registry's
     latest version, works when the names agree); a missing Connect field takes the Avro field's default."""
+    return _flat_encoder(avro, named, connect) or parts_encoder(avro, named, connect)
+
+
+def parts_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None, batch: bool = False) -> Any:
+    """compile_encoder's general form: the datum's pieces appended to a list, then joined (`batch`: in a loop over
+    a batch's values, as compile_batch_encoder)."""
     src = _Source()
-    src.add(0, "def encode(v, head):", "    parts = [head]", "    a = parts.append")
-    _write(src, 1, avro, named, connect, "v", "value")
-    src.add(1, 'return b"".join(parts)')
-    return src.build("encode")  # type: ignore[no-any-return]
+    ind = _encode_head(src, batch)
+    src.add(ind, "parts = [head]", "a = parts.append")
+    _write(src, ind, avro, named, connect, "v", "value")
+    src.add(ind, 'o(b"".join(parts))' if batch else 'return b"".join(parts)')
+    return _encode_end(src, batch)
+
+
+def _encode_head(src: _Source, batch: bool) -> int:
+    """The encoder's first lines; returns the indentation of the code for one value `v`."""
+    if not batch:
+        src.add(0, "def encode(v, head):")
+        return 1
+    src.add(0, "def encode_batch(values, head):", "    out = []", "    o = out.append", "    for v in values:")
+    return 2
+
+
+def _encode_end(src: _Source, batch: bool) -> Any:
+    if batch:
+        src.add(1, "return out")
+    return src.build("encode_batch" if batch else "encode")
+
+
+def _flat_encoder(avro: Any, named: Mapping[str, Any], connect: Schema | None, batch: bool = False) -> Any:
+    """The encoder of a record whose fields are each written as one or two pieces of bytes (primitives, logical
+    types on them, unions of null and one of them): the pieces are kept in variables and joined once, a fifth less
+    work a record than appending them to a list as _write's code does. None for other schemas."""
+    record = resolve(avro, named)
+    if avro_type(record) not in ("record", "error") or connect is None or connect.type is not Type.STRUCT:
+        return None
+    src = _Source()
+    ind = _encode_head(src, batch)
+    src.add(ind, "f = v.values")
+    pieces = ["head"]
+    for af in record["fields"]:
+        cf = connect.field(af["name"])
+        if cf is None:
+            return None
+        fv = src.var()
+        src.add(ind, f"{fv} = f[{cf.index}]")
+        if cf.schema.default is not None:
+            src.add(ind, f"if {fv} is None:", f"    {fv} = {src.const(cf.schema.default)}")
+        got = _flat_field(src, ind, af["type"], named, cf.schema, fv, af["name"])
+        if got is None:
+            return None
+        pieces += got
+    joined = f'b"".join(({", ".join(pieces)},))'
+    src.add(ind, f"o({joined})" if batch else f"return {joined}")
+    return _encode_end(src, batch)
+
+
+def _flat_field(
+    src: _Source, ind: int, avro: Any, named: Mapping[str, Any], connect: Schema, v: str, where: str
+) -> Any:
+    """Code setting the variables (returned) that hold the bytes of field value `v`, as _write writes them; None
+    when the field's type is not one of _flat_encoder's."""
+    avro = resolve(avro, named)
+    branch = None
+    if avro_type(avro) == "union":
+        members = avro if isinstance(avro, list) else avro["type"]
+        if len(members) != 2 or "null" not in members:
+            return None
+        branch = 1 - members.index("null")
+        avro = resolve(members[branch], named)
+    t, name = avro_type(avro), connect.name
+    if connect.type in (Type.STRUCT, Type.ARRAY, Type.MAP):  # Connect's Union struct, say
+        return None
+    head = write_long(branch) if branch is not None else b""
+
+    def long_of(x: str) -> str:  # source of the branch index (if any) and the varint of x, for larger values
+        return f"{src.const(head)} + _wlong({x})" if head else f"_wlong({x})"
+
+    code: list[str] = []
+    if t in ("int", "long"):
+        w = v
+        if name in (DATE, TIME, TIMESTAMP):
+            w = src.var("w")
+            if name == TIMESTAMP:  # timestamp_to_millis inlined, as JsonConverter's encoder does
+                d = src.var("d")
+                code += [
+                    f"{d} = {v} - (_EPOCH_NAIVE if {v}.tzinfo is None else _EPOCH)",
+                    f"{w} = ({d}.days * 86400 + {d}.seconds) * 1000 + {d}.microseconds // 1000",
+                ]
+            elif name == DATE:  # date_to_days inlined for dates (a datetime is cut to its date first)
+                code.append(f"{w} = ({v} - _EPOCH_DATE).days if {v}.__class__ is _date else _todays({v})")
+            else:
+                code.append(f"{w} = _tomtime({v})")
+        table, p = src.const(branch_table(branch) if branch is not None else _SMALL), src.var("p")
+        code.append(f"{p} = {table}[{w} + 64] if -64 <= {w} < {_SMALL_MAX + _SMALL_MIN} else " + long_of(w))
+        pieces = [p]
+    elif t in ("string", "bytes"):
+        x, n, p = src.var("x"), src.var("n"), src.var("p")
+        if t == "string":
+            code.append(f"{x} = {v}.encode()")
+        elif name == DECIMAL:  # decimal_to_bytes inlined for exact values: scaled, it is an integer
+            u, scale = src.var("u"), decimal_scale(connect)
+            code += [
+                f"if {v}.__class__ is _Decimal:",
+                f"    {u} = {v}.scaleb({scale}, _EXACT)",
+                f"    {n} = int({u})",
+                f"    {x} = {n}.to_bytes(({n} + ({n} < 0)).bit_length() // 8 + 1, 'big', signed=True) "
+                f"if {n} == {u} else _d2b({v}, {scale})",
+                "else:",
+                f"    {x} = _d2b({v}, {scale})",
+            ]
+        else:
+            code.append(f"{x} = {v} if {v}.__class__ is bytes else bytes({v})")
+        table = src.const(branch_table(branch) if branch is not None else _SMALL)
+        code += [
+            f"{n} = len({x})",
+            f"{p} = {table}[{n} + 64] if {n} < {_SMALL_MAX + _SMALL_MIN} else " + long_of(n),
+        ]
+        pieces = [p, x]
+    elif t in ("boolean", "float", "double"):
+        b, p = src.var("b"), src.var("p")
+        value = {"boolean": f'b"\\x01" if {v} else b"\\x00"', "float": f"_pf({v})", "double": f"_pd({v})"}[t]
+        code += [f"{b} = {src.const(head)}", f"{p} = {value}"]
+        pieces = [b, p]
+    else:
+        return None
+    if branch is None:
+        src.add(ind, f"if {v} is None:", f"    _null({where!r})", *code)
+    else:
+        null = [f"    {pieces[0]} = {src.const(write_long(1 - branch))}"] + [f"    {x} = b''" for x in pieces[1:]]
+        src.add(ind, f"if {v} is None:", *null, "else:", *["    " + line for line in code])
+    return pieces
 
 
 def _write_int(src: _Source, ind: int, value: str) -> None:

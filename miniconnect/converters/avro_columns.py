@@ -1,6 +1,7 @@
 """AvroConverter records of one schema id -> Arrow columns in one read, for sinks that write columns instead of a
-Struct per record: the datums (the 5-byte header stripped) are wrapped into an in-memory Avro object container file
-(the writer schema in its header, one uncompressed block) that polars' Avro reader (Rust) decodes at once.
+Struct per record: the records, headers and all, are wrapped into an in-memory Avro object container file (one
+uncompressed block) that polars' Avro reader (Rust) decodes at once; its writer schema reads each record's 5-byte
+header (magic byte and schema id) as a fixed field before the record's own fields.
 
 Only flat records are read this way (or a primitive schema, as the one column "k"): fields of type int, long, float,
 double, boolean, string or bytes, each optionally in a union with null, with Connect's Date, Time, Timestamp and
@@ -9,12 +10,13 @@ types or names; the columns are then made what to_connect_data gives (see Column
 float64, Date date32, Time time32[ms], Timestamp timestamp[ms, UTC], Decimal decimal128/256, strings, binary.
 
 polars does not check that each datum ends where the next begins, so every row's encoded size is computed back from
-its decoded values and compared with its datum's length, and it reads any union branch but null's as the value, so
-each optional field's branch byte is checked too: a datum with trailing bytes, a truncated one, a varint written
-longer than needed or a union branch out of range refuses the batch, as does whatever the reader rejects (invalid
-UTF-8). The caller then converts it record by record, which raises the record's own error. (Not caught: an "int"
-varint beyond 32 bits, which no Avro writer writes and which the record path reads as the larger number.) polars, pyarrow and
-numpy are imported on first use.
+its decoded values (for all fields at once, as one numpy matrix) and compared with its record's length, and it reads
+any union branch but null's as the value, so each optional field's branch byte is checked too: a datum with trailing
+bytes, a truncated one, a varint written longer than needed or a union branch out of range refuses the batch, as
+does a header of another schema id or whatever the reader rejects (invalid UTF-8). The caller then converts it
+record by record, which raises the record's own error. (Not caught: an "int" varint beyond 32 bits, which no Avro
+writer writes and which the record path reads as the larger number.)
+polars, pyarrow and numpy are imported on first use.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def _column(avro: Any, named: Mapping[str, Any], connect: Schema) -> _Column:
 
 class AvroColumns:
     """Reads the records of one schema id (`header`: magic byte + id) into an Arrow table, one column per field of
-    `schema`. Holds no state that changes: safe to use from a worker thread."""
+    `schema`. Holds no state that changes after the first read: safe to use from a worker thread."""
 
     def __init__(self, header: bytes, avro: Any, named: Mapping[str, Any], schema: Schema):
         self.header, self.schema = header, schema
@@ -90,60 +92,122 @@ class AvroColumns:
             self.names = ["k"]
         if not self.columns:
             raise ColumnsRefused("a record without fields")
-        reader = {
-            "type": "record",
-            "name": "r",
-            "fields": [{"name": f"c{i}", "type": c.reader_type()} for i, c in enumerate(self.columns)],
-        }
-        meta = {"avro.schema": json.dumps(reader).encode(), "avro.codec": b"null"}
+        fields = [{"name": "h", "type": {"type": "fixed", "name": "h", "size": HEADER_SIZE}}]
+        fields += [{"name": f"c{i}", "type": c.reader_type()} for i, c in enumerate(self.columns)]
+        meta = {"avro.schema": json.dumps({"type": "record", "name": "r", "fields": fields}).encode()}
+        meta["avro.codec"] = b"null"
         self.file_header = b"".join(
             [b"Obj\x01", write_long(len(meta))]
             + [write_long(len(k)) + k.encode() + write_long(len(v)) + v for k, v in meta.items()]
             + [b"\x00", _SYNC]
         )
+        self._shape: _Shape | None = None  # numpy's constants, made on the first read (in the reading thread)
 
     def read(self, datas: Sequence[Any]) -> Any:
         """A pyarrow Table of the values of `datas`, in order; raises ColumnsRefused."""
-        import numpy as np
-        import polars as pl
         import pyarrow as pa
 
-        header = self.header
+        _, arrays = self._checked(datas)
+        return pa.Table.from_arrays([_connect_column(c, a) for c, a in zip(self.columns, arrays)], names=self.names)
+
+    def _checked(self, datas: Sequence[Any]) -> tuple[Any, list[Any]]:
+        """polars' frame of `datas` (column "h": the headers) and its value columns as Arrow arrays, every record
+        checked to be exactly its values as Avro writes them; raises ColumnsRefused."""
+        import numpy as np
+        import polars as pl
+
+        n = len(datas)
         try:
-            if not all(d[:HEADER_SIZE] == header for d in datas) or not all(d.__class__ is bytes for d in datas):
-                raise ColumnsRefused("not all records of this schema id")
-        except TypeError:
+            lengths = np.fromiter(map(len, datas), np.int64, n)
+            head = self.file_header + write_long(n) + write_long(int(lengths.sum()))
+            block = b"".join([head, *datas, _SYNC])
+        except TypeError:  # a tombstone (None) or something else than bytes
             raise ColumnsRefused("a null record") from None
-        body = b"".join([d[HEADER_SIZE:] for d in datas])
-        block = b"".join((self.file_header, write_long(len(datas)), write_long(len(body)), body, _SYNC))
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if n else 0
+        if not n or len(block) != len(head) + total + len(_SYNC) or lengths.min() <= HEADER_SIZE:
+            raise ColumnsRefused("not records of bytes")
+        shape = self._shape or self._make_shape()
+        raw = np.frombuffer(block, np.uint8, total, len(head))  # the records, one after the other
+        starts = ends - lengths
         try:
-            table = pl.read_avro(io.BytesIO(block)).to_arrow(compat_level=pl.CompatLevel.newest())
+            frame = pl.read_avro(io.BytesIO(block))
+            table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
         except (Exception, pl.exceptions.PanicException) as e:  # a panic: polars read past a datum's end
             raise ColumnsRefused(f"not read: {e}") from None
-        if table.num_rows != len(datas) or table.num_columns != len(self.columns):
+        if table.num_rows != n or table.num_columns != len(self.columns) + 1:
             raise ColumnsRefused("row count")
-        lengths = np.fromiter(map(len, datas), np.int64, len(datas)) - HEADER_SIZE
-        at = np.zeros(len(datas), np.int64)  # each row's next field, as an offset into body
-        np.cumsum(lengths[:-1], out=at[1:])
-        raw = np.frombuffer(body, np.uint8)
-        if not len(raw):
-            raise ColumnsRefused("empty datums")
-        out = []
-        for c, col in zip(self.columns, table.columns, strict=True):
-            col = col.combine_chunks()
-            if c.avro in ("string", "bytes"):  # views (what polars holds, handed over without a copy) -> offsets
-                col = col.cast(pa.string() if c.avro == "string" else pa.binary())
-            nulls = None
-            if c.null_branch is not None:  # polars takes any branch but null's for the value: only 0 and 1 are
-                nulls = col.is_null().to_numpy(zero_copy_only=False)
-                branch = np.where(nulls, c.null_branch, 1 - c.null_branch) * 2  # as one zigzag byte
-                if not np.array_equal(raw[np.minimum(at, len(raw) - 1)], branch):
-                    raise ColumnsRefused("a union branch other than the value's")
-            at += _encoded_sizes(c, col, nulls)
-            out.append(_connect_column(c, col))
-        if not np.array_equal(at, np.cumsum(lengths)):
+        headers = table.column(0).combine_chunks()  # binary views of 16 bytes: the length 5, then the bytes inline
+        if headers.type != shape.header_type:
+            raise ColumnsRefused(f"polars gave {headers.type} for the header")
+        views = np.frombuffer(headers.buffers()[1], np.uint8, 16 * n, 16 * headers.offset).reshape(n, 16)
+        if headers.null_count or not (views[:, : 4 + HEADER_SIZE] == shape.header_view).all():
+            raise ColumnsRefused("not all records of this schema id")
+        arrays = [col.chunk(0) if col.num_chunks == 1 else col.combine_chunks() for col in table.columns[1:]]
+        m = len(arrays)
+        varint = np.zeros((n, m), np.int64)  # the number whose zigzag varint each field writes (a string's length)
+        extra = np.zeros((n, m), np.int64)  # the bytes after that varint (a string's)
+        nulls = np.zeros((n, m), np.bool_) if shape.unions.size else None
+        for i, (c, a) in enumerate(zip(self.columns, arrays)):
+            if a.type != shape.arrow_types[i]:
+                raise ColumnsRefused(f"polars gave {a.type} for Avro {c.avro}")
+            buffers = a.buffers()
+            if c.avro in ("int", "long"):
+                dtype = shape.int_types[i]
+                varint[:, i] = np.frombuffer(buffers[1], dtype, n, a.offset * dtype.itemsize)
+            elif c.avro in ("string", "bytes"):  # views of 16 bytes: the length, then the bytes or where they are
+                varint[:, i] = extra[:, i] = np.frombuffer(buffers[1], np.int32, 4 * n, a.offset * 16)[::4]
+            if nulls is not None and c.null_branch is not None and a.null_count:
+                valid = np.unpackbits(np.frombuffer(buffers[0], np.uint8), count=a.offset + n, bitorder="little")
+                nulls[:, i] = valid[a.offset :] == 0
+        sizes = _varint_sizes(((varint << 1) ^ (varint >> 63)).view(np.uint64)) + extra + shape.fixed_extra
+        if nulls is not None:
+            sizes[nulls] = 0
+            sizes += shape.branch_byte  # union branch indexes 0 and 1 are one byte each
+        ends_at = np.cumsum(sizes, axis=1)  # where each field ends, from the end of the record's header
+        if not (ends_at[:, -1] == lengths - HEADER_SIZE).all():
             raise ColumnsRefused("a datum is not the size of its values")
-        return pa.Table.from_arrays(out, names=self.names)
+        # now each field starts inside its record; polars reads any branch but null's as the value: check them
+        if nulls is not None:
+            u = shape.unions
+            at = (starts + HEADER_SIZE)[:, None] + ends_at[:, u] - sizes[:, u]
+            if not (raw[at] == np.where(nulls[:, u], shape.null_byte, shape.value_byte)).all():
+                raise ColumnsRefused("a union branch other than the value's")
+        return frame, arrays
+
+    def _make_shape(self) -> _Shape:
+        self._shape = _Shape(self.header, self.columns)
+        return self._shape
+
+
+class _Shape:
+    """The numpy and Arrow constants of a reader's checks."""
+
+    def __init__(self, header: bytes, columns: list[_Column]):
+        import numpy as np
+        import pyarrow as pa
+
+        self.header_view = np.frombuffer(HEADER_SIZE.to_bytes(4, "little") + header, np.uint8)  # a view's start
+        self.header_type = pa.binary_view()
+        self.arrow_types = [_ARROW_TYPES[c.avro](pa) for c in columns]
+        self.int_types = [np.dtype(np.int32 if c.avro == "int" else np.int64) for c in columns]
+        self.fixed_extra = np.array([_FIXED_SIZE.get(c.avro, 1) - 1 for c in columns], np.int64)
+        self.branch_byte = np.array([c.null_branch is not None for c in columns], np.int64)
+        self.unions = np.array([i for i, c in enumerate(columns) if c.null_branch is not None], np.intp)
+        branches = [columns[i].null_branch for i in self.unions]
+        self.null_byte = np.array([2 * b for b in branches], np.uint8)  # as one zigzag byte
+        self.value_byte = np.array([2 * (1 - b) for b in branches], np.uint8)
+
+
+_ARROW_TYPES: dict[str, Any] = {  # what polars' reader gives for each Avro type
+    "int": lambda pa: pa.int32(),
+    "long": lambda pa: pa.int64(),
+    "float": lambda pa: pa.float32(),
+    "double": lambda pa: pa.float64(),
+    "boolean": lambda pa: pa.bool_(),
+    "string": lambda pa: pa.string_view(),
+    "bytes": lambda pa: pa.binary_view(),
+}
 
 
 def _varint_sizes(z: Any) -> Any:
@@ -153,36 +217,16 @@ def _varint_sizes(z: Any) -> Any:
     return np.searchsorted(np.array(_VARINT_LIMITS, np.uint64), z, side="right") + 1  # uint64 both: exact
 
 
-def _encoded_sizes(c: _Column, col: Any, nulls: Any) -> Any:
-    """The Avro binary size of each value of the column as written canonically (`nulls`: the union's null rows, or
-    None when the field is not a union; its branch byte is counted)."""
-    import numpy as np
-
-    n = len(col)
-    if c.avro in _FIXED_SIZE:
-        sizes = np.full(n, _FIXED_SIZE[c.avro], np.int64)
-    elif c.avro in ("int", "long"):
-        v = (col.fill_null(0) if col.null_count else col).to_numpy(zero_copy_only=False).astype(np.int64)
-        sizes = _varint_sizes(((v << 1) ^ (v >> 63)).view(np.uint64))
-    else:  # string, bytes (offsets of 32 bits): the length's varint, then the bytes
-        offsets = np.frombuffer(col.buffers()[1], np.int32, n + 1, col.offset * 4)
-        lengths = np.diff(offsets).astype(np.int64)
-        sizes = _varint_sizes((lengths << 1).view(np.uint64)) + lengths
-    if nulls is None:
-        return sizes
-    return np.where(nulls, 0, sizes) + 1  # branch indexes 0 and 1 are one byte each
-
-
 def _connect_column(c: _Column, col: Any) -> Any:
     """The column as the Connect values to_connect_data gives (see ColumnBatch)."""
     import pyarrow as pa
 
     kind = c.kind
-    if kind in ("int", "long"):
+    if kind == "int":
         return col.cast(pa.int64())
     if kind == "float":
         return col.cast(pa.float64())  # exact: the record path widens the float too
-    if kind in ("double", "boolean"):
+    if kind in ("long", "double", "boolean"):
         return col
     if kind == "string":
         return col.cast(pa.string())
@@ -190,12 +234,43 @@ def _connect_column(c: _Column, col: Any) -> Any:
         return col.cast(pa.binary())
     if kind in ("date", "time", "timestamp"):
         return temporal_column(kind, col)
+    small = _small_decimals(col, c.scale)
+    if small is not None:
+        return small
     scale = c.scale  # decimal: the unscaled value's two's complement bytes
     try:
         values = [None if v is None else decimal_from_bytes(v, scale) for v in col.to_pylist()]
     except (ValueError, ArithmeticError) as e:
         raise ColumnsRefused(f"decimal: {e}") from None
     return decimal_column(values, scale)
+
+
+def _small_decimals(col: Any, scale: int) -> Any:
+    """Decimals of up to 8 bytes each (unscaled values within int64: most) as decimal_column makes them, with numpy
+    instead of a Decimal per value; None for others. `col`: binary views, which hold up to 12 bytes inline."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(col)
+    if col.offset or not 0 <= scale <= 38 or n == 0:
+        return None
+    views = np.frombuffer(col.buffers()[1], np.uint8, 16 * n).reshape(n, 16)
+    lengths = views[:, :4].copy().view(np.int32).ravel()
+    valid = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else np.ones(n, np.bool_)
+    lengths = np.where(valid, lengths, 1)
+    if lengths.max() > 8:
+        return None
+    # the bytes read as a big-endian int64 from the left, then shifted right (keeping the sign) by the bytes missing
+    left = views[:, 4:12].copy().view(">i8").ravel().astype(np.int64)
+    unscaled = np.where(lengths > 0, left >> (64 - 8 * np.maximum(lengths, 1)), 0)
+    unscaled = np.where(valid, unscaled, 0)
+    biggest = max(int(unscaled.max()), -int(unscaled.min()))
+    precision = max(len(str(biggest)), scale, 1)
+    data = np.empty((n, 2), np.int64)  # decimal128: 16 bytes little-endian, the high half the sign
+    data[:, 0] = unscaled
+    data[:, 1] = unscaled >> 63
+    validity = col.buffers()[0] if col.null_count else None
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), n, [validity, pa.py_buffer(data)], col.null_count)
 
 
 def avro_columns(header: bytes, avro: Any, named: Mapping[str, Any], schema: Schema) -> AvroColumns | None:

@@ -7,6 +7,7 @@ by record, which says what is wrong)."""
 from __future__ import annotations
 
 import asyncio
+import decimal
 from typing import Any
 
 import numpy as np
@@ -18,12 +19,14 @@ from registry_testkit import running_registry
 from miniconnect.converters.avro import AvroConverter
 from miniconnect.converters.avro_codec import write_long
 from miniconnect.converters.avro_columns import _varint_sizes
+from miniconnect.data.columns import decimal_column
 from miniconnect.data.schema import (
     OPTIONAL_INT32_SCHEMA,
     STRING_SCHEMA,
     DataError,
     Schema,
     Struct,
+    decimal_schema,
 )
 from miniconnect.runtime.sink_columns import ColumnConverter
 
@@ -149,3 +152,39 @@ def test_nested_schemas_stay_on_the_record_path(registry_url: str) -> None:
     nested = Schema.struct([("id", STRING_SCHEMA), ("inner", SMALL)], name="nested")
     data = encoded(registry_url, [Struct(nested, ["a", Struct(SMALL, ["b", 1])])], topic="nested")
     assert ColumnConverter(avro(registry_url, True), avro(registry_url)).plan(batches("nested", data)) is None
+
+
+def test_records_that_lend_each_other_a_byte_are_refused(registry_url: str) -> None:
+    """The batch's bytes are all there, the boundary between two records is not where their values put it."""
+    good = encoded(registry_url, [Struct(SMALL, [f"r{i}", i]) for i in range(3)], topic="small")
+    assert read(registry_url, good, topic="small") is not None
+    moved = [good[0] + good[1][5:6], good[1][:5] + good[1][6:], good[2]]
+    assert read(registry_url, moved, topic="small") is None
+    conv = avro(registry_url)
+    for bad in moved[:2]:
+        with pytest.raises(DataError):
+            conv.to_connect_data("small", bad)
+
+
+DECIMALS = Schema.struct([("id", STRING_SCHEMA), ("amount", decimal_schema(4, optional=True))], name="decimals")
+EDGES = [0, 1, -1, 127, -128, 128, -129, 2**31, -(2**31) - 1, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 10**30]
+
+
+@pytest.mark.parametrize(
+    "unscaled",
+    [EDGES, EDGES[:11], [None, None], [None, 5, None, -70000], [2**127 - 1, -(2**127)]],
+    ids=["up-to-13-bytes", "up-to-8-bytes", "all-null", "some-null", "16-bytes"],
+)
+def test_decimals_as_columns_as_records_give_them(registry_url: str, unscaled: list[int | None]) -> None:
+    """Decimals of up to 8 bytes are read with numpy, longer ones a Decimal each: both give what the record path
+    gives, in the decimal128/256 type decimal_column makes of those values."""
+    values = [None if u is None else decimal.Decimal(u).scaleb(-4) for u in unscaled]
+    data = encoded(registry_url, [Struct(DECIMALS, [f"d{i}", v]) for i, v in enumerate(values)], topic="decimals")
+    got = read(registry_url, data, topic="decimals")
+    assert got is not None
+    conv = avro(registry_url)
+    expected = [conv.to_connect_data("decimals", d)[1].get("amount") for d in data]
+    assert expected == values
+    column = got[0].values.column("amount")
+    assert column.to_pylist() == expected
+    assert column.type == decimal_column(expected, 4).type
