@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # put() batches: a full poll is followed by further non-waiting polls while records are already there, up to this
 # many polls' worth of records or bytes. Sinks that write one transaction per put() (JDBC) get far fewer, larger
 # transactions under load, and nothing waits for records that have not arrived, so latency stays that of one poll.
-PUT_BATCH_POLLS = 8
+PUT_BATCH_POLLS = 32
 PUT_BATCH_BYTES = 16 << 20
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on

@@ -119,6 +119,7 @@ async def test_columns_then_records_where_columns_cannot_go(setup: Any, monkeypa
     """The batch holding the float goes record by record; after such a batch the next ones are converted as records
     ahead of put(), and every COLUMNS_RETRY_EVERY-th of them tries columns again."""
     monkeypatch.setattr(sink_task, "COLUMNS_RETRY_EVERY", 2)
+    monkeypatch.setattr(sink_task, "PUT_BATCH_POLLS", 8)  # put() batches of 4,000: the float's is not the first
     worker, log = setup
     n = 6000
     got = await run(worker, log, n)
@@ -129,7 +130,8 @@ async def test_columns_then_records_where_columns_cannot_go(setup: Any, monkeypa
     assert "columns" in paths[with_float + 1 :]  # back to columns
 
 
-async def test_a_refused_batch_is_put_as_records(setup: Any) -> None:
+async def test_a_refused_batch_is_put_as_records(setup: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sink_task, "PUT_BATCH_POLLS", 8)  # put() batches of 4,000: several in 4,000 records
     worker, log = setup
     n = 4000
     got = await run(worker, log, n, **{"refuse.every": "2"})
@@ -176,7 +178,7 @@ async def test_the_next_batch_is_read_while_the_one_before_is_parsed(
     monkeypatch.setattr(ColumnConverter, "plan", plan)
     monkeypatch.setattr(ColumnConverter, "read", staticmethod(read))
     worker, log = setup
-    n = 20000  # several put() batches of max.poll.records x PUT_BATCH_POLLS
+    n = 4 * 500 * sink_task.PUT_BATCH_POLLS  # four put() batches of max.poll.records (500) x PUT_BATCH_POLLS
     got = await run(worker, log, n)
     assert got[0] == expected(n, 0) and got[1] == expected(n, 1)
     assert waited == [True]
