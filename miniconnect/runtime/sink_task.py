@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # put() batches: a full poll is followed by further non-waiting polls while records are already there, up to this
 # many polls' worth of records or bytes. Sinks that write one transaction per put() (JDBC) get far fewer, larger
 # transactions under load, and nothing waits for records that have not arrived, so latency stays that of one poll.
-PUT_BATCH_POLLS = 8
+PUT_BATCH_POLLS = 32
 PUT_BATCH_BYTES = 16 << 20
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 READ_AHEAD_SLICE = 100  # records converted between two chances for put() to go on
@@ -50,8 +50,10 @@ PUT_BACKOFF = Backoff(initial=1.0, maximum=10.0)  # redelivery after a Retriable
 # After a batch went record by record (no column form, or the task refused its columns), the next ones are converted
 # as records ahead of put(), as without the column path; every this many such batches, columns are tried again
 COLUMNS_RETRY_EVERY = 16
-# A batch read ahead: its records, the SinkRecords of each RecordBatch if converted, its columns if read as columns
-Ahead = tuple[list[RecordBatch], list[list[SinkRecord]] | None, list[ColumnBatch] | None]
+# A batch read ahead: its records, the SinkRecords of each RecordBatch if converted, and, if read as columns, the
+# parse of its columns, still running in a worker thread while the batch before is written
+Columns = asyncio.Future[list[ColumnBatch] | None]
+Ahead = tuple[list[RecordBatch], list[list[SinkRecord]] | None, Columns | None]
 
 
 def sink_group_id(connector: str, connector_config: dict[str, str]) -> str:
@@ -196,8 +198,8 @@ class SinkTaskRunner(TaskRunner):
             if raw:
                 if records is None and columns is None:
                     if self._try_columns():
-                        columns = await self._read_columns(raw)
-                    if columns is None:
+                        columns = asyncio.ensure_future(self._read_columns(raw))
+                    else:
                         records = await self._convert_all(raw)
                 ahead = await self._put_and_read_ahead(raw, records, columns)
             if ctx.commit_requested or time.monotonic() - self.last_commit >= self.commit_interval:
@@ -229,20 +231,21 @@ class SinkTaskRunner(TaskRunner):
             self._committer = None
 
     async def _put_and_read_ahead(
-        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: list[ColumnBatch] | None
+        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: Columns | None
     ) -> Ahead | None:
         """put() this batch while the next one is polled and converted, so that a sink waiting on its database
         and the worker's decoding overlap. Reading ahead goes on while put() runs and, once it returned, while
         records are there, up to a full batch (see _poll). What was read ahead is kept only for partitions that
-        are still assigned, not paused and not rewound once put() returned (see _still_wanted). Batches read as
-        columns are parsed in a worker thread while put() still runs."""
+        are still assigned, not paused and not rewound once put() returned (see _still_wanted). A batch read as
+        columns is parsed in a worker thread from the moment it is read: the parse goes on while this put() ends
+        and the next put() awaits it, so the thread parses while the event loop fetches and writes."""
         put = self._put = asyncio.ensure_future(self._deliver_tracked(raw, records, columns))
         rebalances = self._rebalances
         ahead: list[RecordBatch] = []
         count = 0
         as_columns = self._try_columns()
         converted: list[list[SinkRecord]] | None = None if as_columns else []
-        read: asyncio.Future[list[ColumnBatch] | None] | None = None
+        read: Columns | None = None
         try:
             try:
                 limit = self.max_batch
@@ -267,7 +270,7 @@ class SinkTaskRunner(TaskRunner):
                         converted = await self._convert_sliced(chunk, converted)
                     if put.done() and got < want:
                         break
-                if as_columns and ahead and not put.done():
+                if as_columns and ahead:
                     read = asyncio.ensure_future(self._read_columns(ahead))
             except asyncio.CancelledError:
                 put.cancel()
@@ -277,13 +280,13 @@ class SinkTaskRunner(TaskRunner):
                 raise
             try:
                 await put
-            finally:
+            except BaseException:
                 if read is not None and not read.done():
                     await asyncio.wait([read])  # the thread's work is not cancellable: let it end
-            columns_ahead = read.result() if read is not None else None
+                raise
         finally:
             self._put = None
-        return self._still_wanted(ahead, converted, columns_ahead, rebalances) if ahead else None
+        return self._still_wanted(ahead, converted, read, rebalances) if ahead else None
 
     def _try_columns(self) -> bool:
         return self.columns is not None and self._by_records % COLUMNS_RETRY_EVERY == 0
@@ -326,7 +329,7 @@ class SinkTaskRunner(TaskRunner):
         self,
         raw: list[RecordBatch],
         records: list[list[SinkRecord]] | None,
-        columns: list[ColumnBatch] | None,
+        columns: Columns | None,
         rebalances: int,
     ) -> Ahead | None:
         ctx = self.context
@@ -349,16 +352,18 @@ class SinkTaskRunner(TaskRunner):
         for tp, offset in first.items():
             if tp in assigned and tp not in ctx.rewinds:  # paused: read again from here once resumed
                 self.consumer.seek(tp, offset)
+        # the columns of the whole batch, if parsing, are left to their thread: the kept part is converted afresh
         if not keep:
             return None
         return [raw[i] for i in keep], None if records is None else [records[i] for i in keep], None
 
     async def _deliver_tracked(
-        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: list[ColumnBatch] | None
+        self, raw: list[RecordBatch], records: list[list[SinkRecord]] | None, columns: Columns | None
     ) -> None:
         self._originals = _Originals(raw)
+        parsed = await columns if columns is not None else None
         started = time.monotonic()
-        if columns is not None and await self.task.put_columns(columns):
+        if parsed is not None and await self.task.put_columns(parsed):
             self._by_records = 0
             sent = sum(map(len, raw))
         else:

@@ -6,6 +6,9 @@ partition's in order, with the same values either way, and positions are committ
 from __future__ import annotations
 
 import asyncio
+import itertools
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from helpers.embedded_worker import embedded_worker, eventually
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
 from miniconnect.data.records import SinkRecord
 from miniconnect.runtime import sink_task
+from miniconnect.runtime.sink_columns import ColumnConverter
 from miniconnect.runtime.sink_task import sink_group_id
 from miniconnect.runtime.states import TargetState, TaskId
 from miniconnect.runtime.worker import Worker
@@ -115,6 +119,7 @@ async def test_columns_then_records_where_columns_cannot_go(setup: Any, monkeypa
     """The batch holding the float goes record by record; after such a batch the next ones are converted as records
     ahead of put(), and every COLUMNS_RETRY_EVERY-th of them tries columns again."""
     monkeypatch.setattr(sink_task, "COLUMNS_RETRY_EVERY", 2)
+    monkeypatch.setattr(sink_task, "PUT_BATCH_POLLS", 8)  # put() batches of 4,000: the float's is not the first
     worker, log = setup
     n = 6000
     got = await run(worker, log, n)
@@ -125,7 +130,8 @@ async def test_columns_then_records_where_columns_cannot_go(setup: Any, monkeypa
     assert "columns" in paths[with_float + 1 :]  # back to columns
 
 
-async def test_a_refused_batch_is_put_as_records(setup: Any) -> None:
+async def test_a_refused_batch_is_put_as_records(setup: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sink_task, "PUT_BATCH_POLLS", 8)  # put() batches of 4,000: several in 4,000 records
     worker, log = setup
     n = 4000
     got = await run(worker, log, n, **{"refuse.every": "2"})
@@ -140,3 +146,40 @@ async def test_turned_off_by_the_environment(setup: Any, monkeypatch: pytest.Mon
     got = await run(worker, log, n)
     assert got[0] == expected(n, 0) and got[1] == expected(n, 1)
     assert {path for path, _ in PUTS} == {"records"}
+
+
+async def test_the_next_batch_is_read_while_the_one_before_is_parsed(
+    setup: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parse of a batch read ahead runs in its thread while the runner goes on: the put() that waits for it
+    reads the batch after it meanwhile. Here the parse of the second batch waits until the third one is planned
+    (plan runs on the event loop when a batch has been read); a runner that waited for that parse before reading
+    further would plan nothing more, and the parse would go on only after its deadline."""
+    monkeypatch.setattr(sys.modules[__name__], "FLOAT_AT", -1)  # every batch has a column form
+    plans = 0
+    third_planned = threading.Event()
+    waited: list[bool] = []
+    stock_plan, stock_read = ColumnConverter.plan, ColumnConverter.read
+
+    def plan(self: ColumnConverter, raw: list[Any]) -> Any:
+        nonlocal plans
+        plans += 1
+        if plans == 3:
+            third_planned.set()
+        return stock_plan(self, raw)
+
+    reads = itertools.count(1)
+
+    def read(units: list[Any]) -> Any:
+        if next(reads) == 2:  # the parse of the first batch read ahead
+            waited.append(third_planned.wait(30))
+        return stock_read(units)
+
+    monkeypatch.setattr(ColumnConverter, "plan", plan)
+    monkeypatch.setattr(ColumnConverter, "read", staticmethod(read))
+    worker, log = setup
+    n = 4 * 500 * sink_task.PUT_BATCH_POLLS  # four put() batches of max.poll.records (500) x PUT_BATCH_POLLS
+    got = await run(worker, log, n)
+    assert got[0] == expected(n, 0) and got[1] == expected(n, 1)
+    assert waited == [True]
+    assert {path for path, _ in PUTS} == {"columns"}
