@@ -6,10 +6,11 @@ binary.
 Schemas map as Confluent's ProtobufData maps them (protobuf_data.py), values through python `protobuf`'s message
 classes (protobuf_codec.py); `protobuf` is imported when the first converter is configured, not at start-up. Like
 AvroConverter, each Connect schema is registered once and each (schema id, message index) resolved once.
-Supported ProtobufDataConfig keys: optional.for.nullables, wrapper.for.nullables, wrapper.for.raw.primitives,
-generate.index.for.unions, enhanced.protobuf.schema.support, int.for.enums. Not done: flatten.unions,
-generate.struct.for.nulls, scrub.invalid.names, generalized.sum.type.support, Connect defaults (proto3 has none),
-recursive messages; `use.latest.version` writes the latest id with the descriptor derived from the Connect schema."""
+Supported ProtobufDataConfig keys: optional.for.nullables, optional.for.proto2, wrapper.for.nullables,
+wrapper.for.raw.primitives, generate.index.for.unions, flatten.unions, generate.struct.for.nulls,
+enhanced.protobuf.schema.support, int.for.enums, scrub.invalid.names, ignore.default.for.nullables. Not done:
+generalized.sum.type.support, Connect defaults (proto3 has none), recursive messages; `use.latest.version` writes the
+latest id with the descriptor derived from the Connect schema."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ _DATA_KEYS = {
     "generate.index.for.unions": ("generate_index_for_unions", True, "Suffix union field names with an index"),
     "enhanced.protobuf.schema.support": ("enhanced_schema_support", False, "Full names for messages and enums"),
     "int.for.enums": ("int_for_enums", False, "Enums as int32 instead of strings"),
+    "scrub.invalid.names": ("scrub_invalid_names", False, "Names made valid Protobuf names"),
+    "optional.for.proto2": ("optional_for_proto2", True, "Unset proto2 optional fields read as null"),
+    "generate.struct.for.nulls": ("generate_struct_for_nulls", False, "Unset messages read as their defaults"),
+    "flatten.unions": ("flatten_unions", False, "Oneof members read as fields of the message"),
+    "ignore.default.for.nullables": ("ignore_default_for_nullables", False, "A null is written as null"),
 }
 
 

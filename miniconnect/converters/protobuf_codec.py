@@ -38,6 +38,7 @@ from .protobuf_data import (
     ProtoSchema,
     Types,
     has_optional_keyword,
+    in_real_oneof,
     is_map,
     real_oneofs,
 )
@@ -133,17 +134,22 @@ class Encoders:
         """A filler of a message from a Struct of `schema`."""
         m = self.types.messages[message]
         by_name = {f.name: f for f in m.field}
+        scrub = self.config.scrub
+        keep_nulls = self.config.ignore_default_for_nullables  # Struct.getWithoutDefault: no default for a null
         steps: list[tuple[int, str, Setter, Any]] = []
         for i, field in enumerate(schema.fields):
             fs = field.schema
+            default = None if keep_nulls else fs.default
             if fs.type is Type.STRUCT and (fs.name or "").startswith(UNION):
-                members = [(mf.name, self._setter(mf.schema, by_name[mf.name])) for mf in fs.fields]
-                steps.append((i, "", self._union(members), fs.default))
+                names = [scrub(mf.name) for mf in fs.fields]
+                members = [(n, self._setter(mf.schema, by_name[n])) for n, mf in zip(names, fs.fields)]
+                steps.append((i, "", self._union(members), default))
                 continue
-            pf = by_name.get(field.name)
+            name = scrub(field.name)
+            pf = by_name.get(name)
             if pf is None:
-                raise DataError(f"Cannot find field with name {field.name}")
-            steps.append((i, field.name, self._setter(fs, pf), fs.default))
+                raise DataError(f"Cannot find field with name {name}")
+            steps.append((i, name, self._setter(fs, pf), default))
 
         def fill(msg: Any, value: Any) -> None:
             if value.__class__ is not Struct:
@@ -261,7 +267,10 @@ class Encoders:
 
 # -- Protobuf -> Connect ----------------------------------------------------------------------------------------
 def _get_decimal(sub: Any) -> decimal.Decimal:
-    return decimal.Decimal(int.from_bytes(sub.value, "big", signed=True)).scaleb(-sub.scale, EXACT)
+    unscaled = sub.value
+    if not unscaled:  # new BigInteger(new byte[0]) throws: an unset Decimal (generate.struct.for.nulls) is an error
+        raise DataError("confluent.type.Decimal without a value (Zero length BigInteger)")
+    return decimal.Decimal(int.from_bytes(unscaled, "big", signed=True)).scaleb(-sub.scale, EXACT)
 
 
 def _get_date(sub: Any) -> dt.date:
@@ -357,7 +366,12 @@ class Decoders:
             conv = self._value(schema.value_schema, pf.type_name)
             return lambda msg: [conv(x) for x in getattr(msg, name)]
         conv = self._value(schema, pf.type_name)
-        if pf.type == F.TYPE_MESSAGE or has_optional_keyword(pf, proto2):
+        # ProtobufData.setStructField: an unset message or `optional` field is null, or with generate.struct.for.nulls
+        # its default; the members of a oneof read as fields (flatten.unions) are null but for the one set
+        if in_real_oneof(pf) or (
+            not self.config.generate_struct_for_nulls
+            and (pf.type == F.TYPE_MESSAGE or has_optional_keyword(pf, proto2 and self.config.optional_for_proto2))
+        ):
             return lambda msg: conv(getattr(msg, name)) if msg.HasField(name) else None
         if conv is _identity:
             return attrgetter(name)

@@ -6,7 +6,9 @@ int16 are int32 with `connect.type` in the field's `confluent.field_meta`, Decim
 `google.protobuf.Timestamp`, a primitive at the root a `google.protobuf.*Value` wrapper, unions (oneofs) structs
 named `io.confluent.connect.protobuf.Union.<oneof>`, enums strings with their symbols in the parameters.
 Nullable fields: plain proto3 fields by default (a null primitive is read back as the type's default, as with
-Confluent), proto3 `optional` with `optional.for.nullables`, wrapper messages with `wrapper.for.nullables`."""
+Confluent), proto3 `optional` with `optional.for.nullables`, wrapper messages with `wrapper.for.nullables`.
+`scrub.invalid.names` makes Connect names valid Protobuf names (scrub_name); `flatten.unions` reads a oneof's members
+as fields of the message itself."""
 
 from __future__ import annotations
 
@@ -102,6 +104,38 @@ class ProtobufDataConfig:
     generate_index_for_unions: bool = True
     enhanced_schema_support: bool = False
     int_for_enums: bool = False
+    scrub_invalid_names: bool = False
+    optional_for_proto2: bool = True
+    generate_struct_for_nulls: bool = False
+    flatten_unions: bool = False
+    ignore_default_for_nullables: bool = False
+
+    def scrub(self, name: str) -> str:
+        return scrub_name(name) if self.scrub_invalid_names else name
+
+
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_URL_SAFE = _NAME_CHARS | frozenset(".-*")
+
+
+def scrub_name(name: str) -> str:
+    """ProtobufData.doScrubName: a name that is not [A-Za-z][A-Za-z0-9_]* is URL-encoded as Java's URLEncoder does
+    (UTF-8, space as '+'), prefixed with 'x' if it then starts with a digit or '_', and every character left that is
+    not a letter, digit or '_' replaced by '_'."""
+    if not name or (_NAME_CHARS.issuperset(name) and not "0" <= name[0] <= "9" and name[0] != "_"):
+        return name
+    parts = []
+    for ch in name:
+        if ch in _URL_SAFE:
+            parts.append(ch)
+        elif ch == " ":
+            parts.append("+")
+        else:
+            parts.extend(f"%{b:02X}" for b in ch.encode("utf-8", "replace"))
+    encoded = "".join(parts)
+    if "0" <= encoded[0] <= "9" or encoded[0] == "_":
+        encoded = "x" + encoded
+    return "".join(ch if ch in _NAME_CHARS else "_" for ch in encoded)
 
 
 @dataclass
@@ -126,8 +160,7 @@ def from_connect_schema(schema: Schema, config: ProtobufDataConfig) -> ProtoSche
         index = [m.name for m in fd.message_type].index(wrapper)
         return ProtoSchema(fd, {}, f".google.protobuf.{wrapper}", [index])
     builder = _FromConnect(config)
-    full = builder.name_or_default(schema.name)
-    package, _, name = full.rpartition(".")
+    package, _, name = ".".join(map(config.scrub, builder.name_or_default(schema.name).split("."))).rpartition(".")
     fd = pb.FileDescriptorProto(name="default", syntax="proto3")
     if package:
         fd.package = package
@@ -153,7 +186,7 @@ class _FromConnect:
         return f"{DEFAULT_NAME}{self.count}"
 
     def unqualified(self, name: str | None) -> str:
-        return self.name_or_default(name).rsplit(".", 1)[-1]
+        return self.config.scrub(self.name_or_default(name).rsplit(".", 1)[-1])
 
     def dep(self, file_name: str) -> None:
         if file_name not in self.deps:
@@ -171,7 +204,7 @@ class _FromConnect:
                 n = int(tag)
             else:
                 n, number = number, number + 1
-            f = self.field(m, inner, field.schema, field.name, n, False, children)
+            f = self.field(m, inner, field.schema, self.config.scrub(field.name), n, False, children)
             if f is not None and f.proto3_optional:
                 optionals.append(f)
         for f in optionals:
@@ -217,7 +250,8 @@ class _FromConnect:
                 m.oneof_decl.add(name=oneof_name)
                 for member in elem.fields:
                     tag = (member.schema.parameters or {}).get(TAG)
-                    g = self.field(m, inner, member.schema, member.name, int(tag) if tag else 0, True, children)
+                    number = int(tag) if tag else 0
+                    g = self.field(m, inner, member.schema, self.config.scrub(member.name), number, True, children)
                     if g is not None:
                         g.oneof_index = index
                 return None
@@ -342,6 +376,10 @@ def is_map(f: pb.FieldDescriptorProto, types: Types) -> bool:
     )
 
 
+def in_real_oneof(f: pb.FieldDescriptorProto) -> bool:
+    return f.HasField("oneof_index") and not f.proto3_optional
+
+
 def has_optional_keyword(f: pb.FieldDescriptorProto, proto2: bool) -> bool:
     return f.proto3_optional or (proto2 and f.label == F.LABEL_OPTIONAL and not f.HasField("oneof_index"))
 
@@ -372,6 +410,11 @@ def _struct(
     proto2 = types.proto2[message]
     fields: list[Field] = []
     for index in real_oneofs(m):
+        if config.flatten_unions:  # the members as fields of their own (ProtobufData.toConnectSchema)
+            for f in m.field:
+                if f.HasField("oneof_index") and f.oneof_index == index:
+                    fields.append(Field(f.name, len(fields), _field(types, f, config, True, proto2, seen)))
+            continue
         members = [
             Field(f.name, i, _field(types, f, config, True, proto2, seen))
             for i, f in enumerate(x for x in m.field if x.HasField("oneof_index") and x.oneof_index == index)
