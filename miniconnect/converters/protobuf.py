@@ -16,14 +16,21 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config.configdef import ConfigDef, ConfigType, Importance
+from ..data.columns import ColumnsRefused
 from ..data.records import Headers
 from ..data.schema import DataError, Schema
 from ..schema_registry.client import RegistryClientError
 from .avro import MAGIC, configure_registry, registered_id, schema_registry_config_def, subject_name
 from .base import Converter
+
+if TYPE_CHECKING:
+    from .protobuf_columns import ProtobufColumns
+
+_COLUMNS_FROM = 16  # batches this long or longer are read as columns where the message is flat (numpy's set-up
+# costs more than it saves below)
 
 _DATA_KEYS = {
     "optional.for.nullables": ("optional_for_nullables", False, "Nullable fields as proto3 `optional` fields"),
@@ -94,7 +101,7 @@ class ProtobufConverter(Converter):
         configure_registry(self, parsed, configs, is_key)
         self.data_config = ProtobufDataConfig(**{attr: parsed[key] for key, (attr, _, _) in _DATA_KEYS.items()})
         self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Any, Any]] = OrderedDict()
-        self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Any, Any]] = OrderedDict()
+        self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Any, Any, ProtobufColumns | None]] = OrderedDict()
 
     # -- Connect -> Protobuf ------------------------------------------------------------------------------------
     def _encoder(self, topic: str, schema: Schema) -> tuple[bytes, Any, Any]:
@@ -146,7 +153,9 @@ class ProtobufConverter(Converter):
         found = self.client.subject_version(subject, int(version))
         return found["schema"], _references(found)
 
-    def _decoder(self, topic: str, data: bytes) -> tuple[Schema, Any, Any, int]:
+    def _decoder(self, topic: str, data: bytes) -> tuple[Schema, Any, Any, ProtobufColumns | None, int]:
+        """The Connect schema, message class, reader and column reader (flat messages) of the record `data`, and
+        where its message starts."""
         if len(data) < 6 or data[0] != 0:
             raise DataError(
                 f"Failed to deserialize data for topic {topic} to Protobuf: Unknown magic byte! (the record does not "
@@ -165,6 +174,7 @@ class ProtobufConverter(Converter):
             return (*found, start)
         from ..schema_registry.proto_text import ProtoSyntaxError, load
         from .protobuf_codec import Decoders, message_class
+        from .protobuf_columns import protobuf_columns
         from .protobuf_data import ProtoSchema, Types, message_at, to_connect_schema
 
         schema_id = int.from_bytes(data[1:5], "big")
@@ -194,7 +204,7 @@ class ProtobufConverter(Converter):
             read = Decoders(types, self.data_config).struct(connect, message)
         else:
             read = _unwrap_primitive
-        found = (connect, cls, read)
+        found = (connect, cls, read, protobuf_columns(data[:start], connect, types, message, self.data_config))
         self._decoders[key] = found
         if len(self._decoders) > self.cache_size:
             self._decoders.popitem(last=False)
@@ -207,7 +217,7 @@ class ProtobufConverter(Converter):
             return None, None
         if data.__class__ is not bytes:
             data = bytes(data)
-        schema, cls, read, start = self._decoder(topic, data)
+        schema, cls, read, _, start = self._decoder(topic, data)
         try:
             return schema, read(cls.FromString(data[start:]))
         except DataError as e:
@@ -221,6 +231,14 @@ class ProtobufConverter(Converter):
     def to_connect_batch(
         self, topic: str, datas: Iterable[bytes | None], headers: Sequence[Headers] | None = None
     ) -> list[tuple[Schema | None, Any]]:
+        datas = datas if isinstance(datas, list) else list(datas)
+        if len(datas) >= _COLUMNS_FROM and datas[0].__class__ is bytes:
+            try:
+                first, _, _, columns, _ = self._decoder(topic, datas[0])
+                if columns is not None:
+                    return [(first, value) for value in columns.structs(datas)]
+            except (DataError, ColumnsRefused):
+                pass  # read record by record: a record's error is raised with its own message
         out: list[tuple[Schema | None, Any]] = []
         append = out.append
         head = b"-"  # the framing of the last record read (first message of its schema): the next ones reuse it
@@ -237,8 +255,19 @@ class ProtobufConverter(Converter):
             append(self.to_connect_data(topic, data))
             if data.__class__ is bytes and data[5:6] == b"\x00":
                 head = data[:6]
-                schema, cls, read, _ = self._decoder(topic, data)
+                schema, cls, read, _, _ = self._decoder(topic, data)
         return out
+
+    def column_reader(self, topic: str, data: bytes) -> ProtobufColumns | None:
+        """What reads records of the schema id and message of `data` (a record of `topic`) as Arrow columns with the
+        values to_connect_data gives (see protobuf_columns); None for messages that are not flat, or when the id
+        cannot be read (then the record path says why)."""
+        if data.__class__ is not bytes:
+            return None
+        try:
+            return self._decoder(topic, data)[3]
+        except DataError:
+            return None
 
 
 def _references(registered: Mapping[str, Any]) -> dict[str, str]:

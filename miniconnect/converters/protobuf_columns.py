@@ -1,0 +1,244 @@
+"""ProtobufConverter records of one schema id and message -> Arrow columns in one vectorized read (numpy), for sinks
+that write columns and for the record path's batches: the Protobuf binary of flat proto3 messages is decoded field
+by field for all records at once, instead of a message object and an attribute read per field per record.
+
+Only flat messages are read this way: every Connect field a proto3 scalar (int32/64, uint32/64, sint32/64,
+fixed32/64, sfixed32/64, bool, float, double, string, bytes), neither repeated nor an enum, message or oneof
+group. The reader expects each record's fields in field-number order, each at most once, as every Protobuf
+serializer writes them (upb, Java, Go): a record with fields out of order, repeated, unknown, of another wire type,
+a varint longer than 10 bytes, a length past the record's end or a string that is not UTF-8 refuses the batch,
+which is then converted record by record (that raises the record's own error). An absent field is its type's
+default, or null where to_connect_data reads null (proto3 `optional`, unless generate.struct.for.nulls). Columns
+are what to_connect_data gives (see ColumnBatch): integers int64, floats float64, bool, string, binary.
+numpy and pyarrow are imported on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf import descriptor_pb2 as pb
+
+from ..data.columns import ColumnsRefused
+from ..data.schema import Schema, Struct, Type
+from .protobuf_data import UNION, ProtobufDataConfig, Types, has_optional_keyword
+
+F = pb.FieldDescriptorProto
+_VARINT = {F.TYPE_INT32, F.TYPE_INT64, F.TYPE_UINT32, F.TYPE_UINT64, F.TYPE_SINT32, F.TYPE_SINT64, F.TYPE_BOOL}
+_FIXED = {
+    F.TYPE_FIXED32: 4,
+    F.TYPE_SFIXED32: 4,
+    F.TYPE_FLOAT: 4,
+    F.TYPE_FIXED64: 8,
+    F.TYPE_SFIXED64: 8,
+    F.TYPE_DOUBLE: 8,
+}
+_WIRE = {**dict.fromkeys(_VARINT, 0), F.TYPE_STRING: 2, F.TYPE_BYTES: 2}
+_WIRE.update({t: 5 if size == 4 else 1 for t, size in _FIXED.items()})
+_PAD = 16  # zero bytes after the records: a varint read at a record's last byte stays inside the buffer
+
+
+class _Column:
+    __slots__ = ("name", "nullable", "number", "tag", "type")
+
+    def __init__(self, name: str, type_: int, number: int, nullable: bool):
+        self.name, self.type, self.number, self.nullable = name, type_, number, nullable
+        tag = (number << 3) | _WIRE[type_]
+        self.tag = bytes([tag]) if tag < 0x80 else bytes([(tag & 0x7F) | 0x80, tag >> 7])
+        if tag >= 1 << 14:
+            raise ColumnsRefused("a field number beyond 2047")
+
+
+class ProtobufColumns:
+    """Reads records that start with `prefix` (magic byte, schema id, message-index list) into an Arrow table, one
+    column per field of `schema`. Holds no state that changes: safe to use from a worker thread."""
+
+    def __init__(self, prefix: bytes, schema: Schema, types: Types, message: str, config: ProtobufDataConfig):
+        if schema.type is not Type.STRUCT or not schema.fields or types.proto2[message]:
+            raise ColumnsRefused("not a flat proto3 message")
+        self.prefix, self.schema = prefix, schema
+        by_name = {f.name: f for f in types.messages[message].field}
+        columns = []
+        for field in schema.fields:
+            pf = by_name.get(field.name)
+            fs = field.schema
+            if pf is None or fs.type is Type.STRUCT or (fs.name or "").startswith(UNION):
+                raise ColumnsRefused(f"field {field.name} is not a scalar")
+            if pf.type not in _WIRE or pf.label == F.LABEL_REPEATED or fs.type in (Type.ARRAY, Type.MAP):
+                raise ColumnsRefused(f"field {field.name} is not a plain scalar")
+            in_oneof = pf.HasField("oneof_index") and not pf.proto3_optional
+            nullable = in_oneof or (not config.generate_struct_for_nulls and has_optional_keyword(pf, False))
+            columns.append(_Column(field.name, pf.type, pf.number, nullable))
+        self.columns = sorted(columns, key=lambda c: c.number)  # the order serializers write them in
+        self.names = [c.name for c in columns]
+
+    def read(self, datas: Sequence[Any]) -> Any:
+        """A pyarrow Table of the values of `datas`, in order; raises ColumnsRefused."""
+        import numpy as np
+        import pyarrow as pa
+
+        n = len(datas)
+        k = len(self.prefix)
+        prefix = self.prefix
+        try:
+            if not all(d.__class__ is bytes for d in datas) or not all(d[:k] == prefix for d in datas):
+                raise ColumnsRefused("not all records of this schema id and message")
+        except TypeError:
+            raise ColumnsRefused("a null record") from None
+        if not n:
+            raise ColumnsRefused("no records")
+        body = b"".join([d[k:] for d in datas])
+        buf = np.frombuffer(body + bytes(_PAD), np.uint8)
+        ends = np.cumsum(np.fromiter(map(len, datas), np.int64, n) - k)
+        pos = np.zeros(n, np.int64)
+        pos[1:] = ends[:-1]
+        arrays: dict[str, Any] = {}
+        for c in self.columns:
+            present = pos < ends
+            for i, b in enumerate(c.tag):
+                present &= buf[pos + i] == b
+            rows = np.flatnonzero(present)
+            at = pos[rows] + len(c.tag)
+            if c.type in _FIXED:
+                size = _FIXED[c.type]
+                raw = buf[at[:, None] + np.arange(size)].copy().view("<u4" if size == 4 else "<u8").ravel()
+                dtype = {
+                    F.TYPE_FIXED32: np.uint32,
+                    F.TYPE_SFIXED32: np.int32,
+                    F.TYPE_FLOAT: np.float32,
+                    F.TYPE_FIXED64: np.uint64,
+                    F.TYPE_SFIXED64: np.int64,
+                    F.TYPE_DOUBLE: np.float64,
+                }[c.type]
+                values: Any = raw.view(dtype)
+                new = at + size
+            elif c.type in _VARINT:
+                raw, new = _varints(buf, at)
+                values = _integers(c.type, raw)
+            else:
+                length, start = _varints(buf, at)
+                if (length > (1 << 31)).any():
+                    raise ColumnsRefused("a length beyond 2 GiB")
+                new = start + length.astype(np.int64)
+                values = (start, new)
+            if (new > ends[rows]).any():
+                raise ColumnsRefused("a field past its record's end")
+            pos[rows] = new
+            arrays[c.name] = _column(c, n, rows, values, body)
+        if not np.array_equal(pos, ends):
+            raise ColumnsRefused("fields out of order, repeated or unknown")
+        return pa.Table.from_arrays([arrays[name] for name in self.names], names=self.names)
+
+    def structs(self, datas: Sequence[Any]) -> list[Struct]:
+        """The Structs to_connect_data gives for `datas`; raises ColumnsRefused."""
+        import pyarrow as pa
+
+        columns = [
+            col.to_pylist()
+            if col.null_count or pa.types.is_binary(col.type) or pa.types.is_string(col.type)
+            # numpy's tolist: the same Python ints, floats and bools, much faster
+            else col.to_numpy().tolist()
+            for col in self.read(datas).columns
+        ]
+        return Struct.many(self.schema, map(list, zip(*columns, strict=True)))
+
+
+def _varints(buf: Any, at: Any) -> tuple[Any, Any]:
+    """The unsigned 64-bit varints that start at `at`, and where each ends: byte k of all the varints still going
+    at once (most are one or two bytes long)."""
+    import numpy as np
+
+    first = buf[at]
+    values = (first & 0x7F).astype(np.uint64)
+    going = np.flatnonzero(first >= 0x80)
+    ends = at + 1
+    k = 1
+    while len(going):
+        if k == 10:
+            raise ColumnsRefused("a varint longer than 10 bytes")
+        b = buf[at[going] + k]
+        if k == 9 and (b > 1).any():
+            raise ColumnsRefused("a varint beyond 64 bits")
+        values[going] |= (b & 0x7F).astype(np.uint64) << np.uint64(7 * k)
+        ends[going] += 1
+        going = going[b >= 0x80]
+        k += 1
+    return values, ends
+
+
+def _integers(type_: int, raw: Any) -> Any:
+    """Varints as the field's type reads them (python protobuf: int32 the low 32 bits, sint zigzag decoded)."""
+    import numpy as np
+
+    if type_ == F.TYPE_BOOL:
+        return raw != 0
+    if type_ == F.TYPE_INT32:
+        return raw.astype(np.uint32).view(np.int32)
+    if type_ == F.TYPE_UINT32:
+        return raw.astype(np.uint32)
+    if type_ == F.TYPE_SINT32:
+        low = raw.astype(np.uint32)
+        return ((low >> np.uint32(1)) ^ (np.uint32(0) - (low & np.uint32(1)))).view(np.int32)
+    if type_ == F.TYPE_SINT64:
+        return ((raw >> np.uint64(1)) ^ (np.uint64(0) - (raw & np.uint64(1)))).view(np.int64)
+    if type_ == F.TYPE_UINT64:
+        return raw
+    return raw.view(np.int64)
+
+
+def _column(c: _Column, n: int, rows: Any, values: Any, body: bytes) -> Any:
+    """The Arrow column of the values found at `rows` (the others absent: the default, or null)."""
+    import numpy as np
+    import pyarrow as pa
+
+    mask = None
+    if c.nullable:
+        mask = np.ones(n, bool)
+        mask[rows] = False
+    if c.type in (F.TYPE_STRING, F.TYPE_BYTES):
+        start, end = values
+        lengths = np.zeros(n, np.int64)
+        lengths[rows] = end - start
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        if offsets[-1] >= 1 << 31:
+            raise ColumnsRefused("a column beyond 2 GiB")
+        total = int(offsets[-1])
+        src = np.zeros(n, np.int64)
+        src[rows] = start
+        index = np.repeat(src - offsets[:-1], lengths) + np.arange(total)
+        data = np.frombuffer(body, np.uint8)[index]
+        validity = None if mask is None else pa.py_buffer(np.packbits(~mask, bitorder="little"))
+        type_ = pa.string() if c.type == F.TYPE_STRING else pa.binary()
+        col = pa.Array.from_buffers(
+            type_,
+            n,
+            [validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)],
+            null_count=0 if mask is None else int(mask.sum()),
+        )
+        if c.type == F.TYPE_STRING:
+            try:
+                col.validate(full=True)  # UTF-8: the record path refuses a string that is not
+            except pa.ArrowInvalid:
+                raise ColumnsRefused("a string that is not UTF-8") from None
+        return col
+    if values.dtype == np.uint64 and (values >= np.uint64(1 << 63)).any():
+        raise ColumnsRefused("a uint64 beyond int64")
+    if values.dtype.kind == "b":
+        full = np.zeros(n, bool)
+    elif values.dtype.kind == "f":
+        full = np.zeros(n, np.float64)
+    else:
+        full = np.zeros(n, np.int64)
+    full[rows] = values
+    return pa.array(full, mask=mask)
+
+
+def protobuf_columns(
+    prefix: bytes, schema: Schema, types: Types, message: str, config: ProtobufDataConfig
+) -> ProtobufColumns | None:
+    """The column reader of a flat proto3 message, else None."""
+    try:
+        return ProtobufColumns(prefix, schema, types, message, config)
+    except ColumnsRefused:
+        return None

@@ -1,0 +1,173 @@
+"""ProtobufConverter's column reader (flat proto3 messages decoded for a whole batch at once) against its record path
+(python protobuf's upb parser, a message per record), on records Confluent's ProtobufSerializer wrote: every scalar
+type with edge values, absent fields, proto3 `optional` nulls, flattened oneofs, two-byte tags; the batches
+to_connect_batch reads by columns give what to_connect_data gives record by record; what the column reader cannot
+read exactly (fields out of order, repeated or unknown, a cut record, invalid UTF-8, a uint64 beyond int64) is
+refused and read record by record, with the record's own error."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+from helpers.protobuf_client import converter, ctx, message_class
+from registry_testkit import running_registry
+
+from miniconnect.data.columns import ColumnsRefused
+from miniconnect.data.schema import DataError
+from miniconnect.schema_registry import proto_text
+
+ROW = """
+syntax = "proto3";
+package colt;
+message Row {
+  int32 i32 = 1; int64 i64 = 2; uint32 u32 = 3; uint64 u64 = 4; sint32 s32 = 5; sint64 s64 = 6;
+  fixed32 fx32 = 7; fixed64 fx64 = 8; sfixed32 sf32 = 9; sfixed64 sf64 = 10; bool flag = 11;
+  float fl = 12; double db = 13; string text = 14; bytes raw = 15;
+  optional string note = 16; optional int64 maybe = 17; int64 far = 2000;
+}
+"""
+PAY = """
+syntax = "proto3";
+message Pay { string id = 1; oneof how { string card = 2; int64 voucher = 3; } }
+"""
+I32, I64 = (-(2**31), 2**31 - 1), (-(2**63), 2**63 - 1)
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
+        yield server.urls[0]
+
+
+def written(url: str, text: str, name: str, topic: str, rows: list[dict]) -> list[bytes]:
+    fd, _ = proto_text.load(text, {})
+    cls = message_class(fd, name)
+    serializer = ProtobufSerializer(cls, SchemaRegistryClient({"url": url}), {})
+    return [serializer(cls(**r), ctx(topic)) for r in rows]
+
+
+def edge(rng: random.Random, lo: int, hi: int) -> int:
+    return (
+        rng.choice([0, 1, -1, lo, hi, rng.randint(lo, hi), rng.randint(-300, 300)])
+        if lo < 0
+        else rng.choice([0, 1, hi, 127, 128, 16383, 16384, rng.randint(0, hi)])
+    )
+
+
+def random_rows(n: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        r = {
+            "i32": edge(rng, *I32),
+            "i64": edge(rng, *I64),
+            "u32": edge(rng, -1, 2**32 - 1) % 2**32,
+            "u64": edge(rng, 0, 2**63 - 1),
+            "s32": edge(rng, *I32),
+            "s64": edge(rng, *I64),
+            "fx32": rng.choice([0, 2**32 - 1, rng.randint(0, 2**32 - 1)]),
+            "fx64": rng.choice([0, 2**63 - 1, rng.randint(0, 2**63 - 1)]),
+            "sf32": edge(rng, *I32),
+            "sf64": edge(rng, *I64),
+            "flag": rng.random() < 0.5,
+            "fl": rng.choice([0.0, -0.0, 1.5, -3.25e38, math.inf, rng.uniform(-1e6, 1e6)]),
+            "db": rng.choice([0.0, -1.7976931348623157e308, math.inf, 5e-324, rng.uniform(-1e300, 1e300)]),
+            "text": rng.choice(["", "plain", "ünïcode ✓ 世界 \U0001f600", "x" * rng.randint(100, 400)]),
+            "raw": bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 200]))),
+            "far": i,
+        }
+        if rng.random() < 0.6:
+            r["note"] = rng.choice(["", "n", "é" * 3])
+        if rng.random() < 0.6:
+            r["maybe"] = rng.choice([0, -5, 2**40])
+        out.append(r)
+    return out
+
+
+def records(conv, topic: str, datas: list[bytes]) -> list:
+    return [conv.to_connect_data(topic, d) for d in datas]
+
+
+def test_columns_give_what_records_give(url):
+    datas = written(url, ROW, "Row", "rows", random_rows(400))
+    conv = converter(url)
+    reader = conv.column_reader("rows", datas[0])
+    assert reader is not None
+    table = reader.read(datas)
+    expected = records(conv, "rows", datas)
+    assert table.to_pylist() == [s.as_dict() for _, s in expected]
+    types = {f.name: str(f.type) for f in table.schema}
+    assert types["i32"] == types["u64"] == types["fx32"] == "int64" and types["fl"] == "double"
+    assert types["flag"] == "bool" and types["text"] == "string" and types["raw"] == "binary"
+    assert table.column("note").null_count > 0 and table.column("text").null_count == 0
+    batch = conv.to_connect_batch("rows", datas)
+    assert [(s, v.values) for s, v in batch] == [(s, v.values) for s, v in expected]
+    assert all(s is batch[0][0] for s, _ in batch)
+    gen = converter(url, **{"generate.struct.for.nulls": "true"})  # an absent optional: its default
+    assert gen.to_connect_batch("rows", datas) == [(s, v) for s, v in records(gen, "rows", datas)]
+
+
+def test_flattened_oneofs_are_columns(url):
+    rows = [
+        {"id": f"p{i}", **({"card": f"c{i}"} if i % 3 == 0 else {"voucher": i} if i % 3 == 1 else {})}
+        for i in range(60)
+    ]
+    datas = written(url, PAY, "Pay", "pay", rows)
+    assert converter(url).column_reader("pay", datas[0]) is None  # a union struct: record by record
+    flat = converter(url, **{"flatten.unions": "true"})
+    table = flat.column_reader("pay", datas[0]).read(datas)
+    assert table.to_pylist() == [s.as_dict() for _, s in records(flat, "pay", datas)]
+    assert table.to_pylist()[:3] == [
+        {"card": "c0", "voucher": None, "id": "p0"},
+        {"card": None, "voucher": 1, "id": "p1"},
+        {"card": None, "voucher": None, "id": "p2"},
+    ]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+HEAD = 6  # magic byte, schema id, the message-index list [0]
+SPOILED = {
+    # python protobuf reads these, the column reader cannot: refused, and read record by record
+    "out-of-order": (lambda d: d[:HEAD] + _varint(2000 << 3) + _varint(9) + d[HEAD:], None),  # field 2000 first
+    "unknown-field": (lambda d: d + b"\xf8\x01\x05", None),  # field 31, varint 5
+    "repeated-field": (lambda d: d + b"\x08\x09", None),  # i32 again: the last one wins
+    "uint64-beyond-int64": (lambda d: d + b"\x20" + _varint(2**64 - 1), None),
+    # and these the record path refuses with the record's error
+    "cut": (lambda d: d[:-1], DataError),
+    "invalid-utf8": (lambda d: d + b"\x72\x02\xff\xfe", DataError),  # text = b"\xff\xfe"
+}
+
+
+@pytest.mark.parametrize("spoil", list(SPOILED))
+def test_refused_and_read_record_by_record(url, spoil):
+    rows = random_rows(40, seed=3)
+    for r in rows:
+        r.pop("far")  # the last field on the wire is then raw (15) or an optional one
+    datas = written(url, ROW, "Row", "spoiled", rows)
+    conv = converter(url)
+    make, error = SPOILED[spoil]
+    bad = make(datas[5])
+    spoiled = [*datas[:5], bad, *datas[6:]]
+    reader = conv.column_reader("spoiled", datas[0])
+    reader.read(datas)  # the unspoiled batch reads
+    with pytest.raises(ColumnsRefused):
+        reader.read(spoiled)
+    if error is None:
+        assert conv.to_connect_batch("spoiled", spoiled) == records(conv, "spoiled", spoiled)
+    else:
+        with pytest.raises(error, match="Protobuf"):
+            conv.to_connect_data("spoiled", bad)
+        with pytest.raises(error, match="Protobuf"):
+            conv.to_connect_batch("spoiled", spoiled)
