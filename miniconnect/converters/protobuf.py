@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config.configdef import ConfigDef, ConfigType, Importance
-from ..data.columns import ColumnsRefused
 from ..data.records import Headers
 from ..data.schema import DataError, Schema
 from ..schema_registry.client import RegistryClientError
@@ -28,9 +27,6 @@ from .base import Converter
 
 if TYPE_CHECKING:
     from .protobuf_columns import ProtobufColumns
-
-_COLUMNS_FROM = 16  # batches this long or longer are read as columns where the message is flat (numpy's set-up
-# costs more than it saves below)
 
 _DATA_KEYS = {
     "optional.for.nullables": ("optional_for_nullables", False, "Nullable fields as proto3 `optional` fields"),
@@ -231,14 +227,6 @@ class ProtobufConverter(Converter):
     def to_connect_batch(
         self, topic: str, datas: Iterable[bytes | None], headers: Sequence[Headers] | None = None
     ) -> list[tuple[Schema | None, Any]]:
-        datas = datas if isinstance(datas, list) else list(datas)
-        if len(datas) >= _COLUMNS_FROM and datas[0].__class__ is bytes:
-            try:
-                first, _, _, columns, _ = self._decoder(topic, datas[0])
-                if columns is not None:
-                    return [(first, value) for value in columns.structs(datas)]
-            except (DataError, ColumnsRefused):
-                pass  # read record by record: a record's error is raised with its own message
         out: list[tuple[Schema | None, Any]] = []
         append = out.append
         head = b"-"  # the framing of the last record read (first message of its schema): the next ones reuse it

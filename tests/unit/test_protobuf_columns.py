@@ -1,9 +1,9 @@
 """ProtobufConverter's column reader (flat proto3 messages decoded for a whole batch at once) against its record path
 (python protobuf's upb parser, a message per record), on records Confluent's ProtobufSerializer wrote: every scalar
-type with edge values, absent fields, proto3 `optional` nulls, flattened oneofs, two-byte tags; the batches
-to_connect_batch reads by columns give what to_connect_data gives record by record; what the column reader cannot
-read exactly (fields out of order, repeated or unknown, a cut record, invalid UTF-8, a uint64 beyond int64) is
-refused and read record by record, with the record's own error."""
+type with edge values, absent fields, proto3 `optional` nulls, flattened oneofs, two-byte tags: the columns hold
+what to_connect_data gives record by record; what the column reader cannot read exactly (fields out of order,
+repeated or unknown, a cut record, invalid UTF-8, a uint64 beyond int64) is refused, and the sink runner then reads
+the batch record by record, which raises the record's own error."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from helpers.protobuf_client import converter, ctx, message_class
+from helpers.sink_columns import batches
 from registry_testkit import running_registry
 
+from miniconnect.converters.string import StringConverter
 from miniconnect.data.columns import ColumnsRefused
 from miniconnect.data.schema import DataError
+from miniconnect.runtime.sink_columns import ColumnConverter
 from miniconnect.schema_registry import proto_text
 
 ROW = """
@@ -104,11 +107,14 @@ def test_columns_give_what_records_give(url):
     assert types["i32"] == types["u64"] == types["fx32"] == "int64" and types["fl"] == "double"
     assert types["flag"] == "bool" and types["text"] == "string" and types["raw"] == "binary"
     assert table.column("note").null_count > 0 and table.column("text").null_count == 0
-    batch = conv.to_connect_batch("rows", datas)
-    assert [(s, v.values) for s, v in batch] == [(s, v.values) for s, v in expected]
-    assert all(s is batch[0][0] for s, _ in batch)
+    assert reader.schema == expected[0][0]
     gen = converter(url, **{"generate.struct.for.nulls": "true"})  # an absent optional: its default
-    assert gen.to_connect_batch("rows", datas) == [(s, v) for s, v in records(gen, "rows", datas)]
+    assert gen.column_reader("rows", datas[0]).read(datas).to_pylist() == [
+        s.as_dict() for _, s in records(gen, "rows", datas)
+    ]
+    columns = ColumnConverter(StringConverter(), conv)  # as the sink runner reads a batch
+    units = columns.plan(batches("rows", datas))
+    assert units is not None and columns.read(units)[0].values == table
 
 
 def test_flattened_oneofs_are_columns(url):
@@ -164,10 +170,10 @@ def test_refused_and_read_record_by_record(url, spoil):
     reader.read(datas)  # the unspoiled batch reads
     with pytest.raises(ColumnsRefused):
         reader.read(spoiled)
+    columns = ColumnConverter(StringConverter(), conv)
+    assert columns.read(columns.plan(batches("spoiled", spoiled))) is None  # the runner goes record by record
     if error is None:
-        assert conv.to_connect_batch("spoiled", spoiled) == records(conv, "spoiled", spoiled)
+        assert conv.to_connect_data("spoiled", bad)[1] is not None
     else:
         with pytest.raises(error, match="Protobuf"):
             conv.to_connect_data("spoiled", bad)
-        with pytest.raises(error, match="Protobuf"):
-            conv.to_connect_batch("spoiled", spoiled)
