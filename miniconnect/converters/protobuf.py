@@ -8,9 +8,9 @@ classes (protobuf_codec.py); `protobuf` is imported when the first converter is 
 AvroConverter, each Connect schema is registered once and each (schema id, message index) resolved once.
 Supported ProtobufDataConfig keys: optional.for.nullables, optional.for.proto2, wrapper.for.nullables,
 wrapper.for.raw.primitives, generate.index.for.unions, flatten.unions, generate.struct.for.nulls,
-enhanced.protobuf.schema.support, int.for.enums, scrub.invalid.names, ignore.default.for.nullables. Not done:
-generalized.sum.type.support, Connect defaults (proto3 has none), recursive messages; `use.latest.version` writes the
-latest id with the descriptor derived from the Connect schema."""
+enhanced.protobuf.schema.support, int.for.enums, scrub.invalid.names, ignore.default.for.nullables,
+generalized.sum.type.support. Not done: Connect defaults (proto3 has none), recursive messages; `use.latest.version`
+writes the latest id with the descriptor derived from the Connect schema."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ _DATA_KEYS = {
     "generate.struct.for.nulls": ("generate_struct_for_nulls", False, "Unset messages read as their defaults"),
     "flatten.unions": ("flatten_unions", False, "Oneof members read as fields of the message"),
     "ignore.default.for.nullables": ("ignore_default_for_nullables", False, "A null is written as null"),
+    "generalized.sum.type.support": ("generalized_sum_type_support", False, "Connect's Enum and Union names"),
 }
 
 

@@ -31,15 +31,15 @@ from ..data.schema import (
     timestamp_to_millis,
 )
 from .protobuf_data import (
-    ENUM,
-    UNION,
     UNWRAPPED,
     ProtobufDataConfig,
     ProtoSchema,
     Types,
     has_optional_keyword,
     in_real_oneof,
+    is_enum,
     is_map,
+    is_union,
     real_oneofs,
 )
 
@@ -104,19 +104,19 @@ def _put_timestamp(sub: Any, v: dt.datetime) -> None:
 _LOGICAL_PUT: dict[str, Fill] = {DECIMAL: _put_decimal, DATE: _put_date, TIME: _put_time, TIMESTAMP: _put_timestamp}
 
 
-def _scalar(schema: Schema) -> Callable[[Any], Any] | None:
+def _scalar(schema: Schema, config: ProtobufDataConfig) -> Callable[[Any], Any] | None:
     """How a Connect value becomes a scalar field's value (None: it is a message)."""
-    params = schema.parameters or {}
-    if ENUM in params and schema.type in (Type.STRING, Type.INT32):
+    if is_enum(schema):
         if schema.type is Type.INT32:
             return int
-        symbols = {k[len(ENUM) + 1 :]: int(v) for k, v in params.items() if k.startswith(ENUM + ".")}
+        symbols = config.enum_symbols(schema)
+        enum = (schema.parameters or {}).get(config.enum_key)
 
         def symbol(v: str) -> int:
             try:
                 return symbols[v]
             except KeyError:
-                raise DataError(f"{v!r} is not a symbol of enum {params[ENUM]}") from None
+                raise DataError(f"{v!r} is not a symbol of enum {enum}") from None
 
         return symbol
     if schema.type is Type.BYTES and schema.name != DECIMAL:
@@ -140,7 +140,7 @@ class Encoders:
         for i, field in enumerate(schema.fields):
             fs = field.schema
             default = None if keep_nulls else fs.default
-            if fs.type is Type.STRUCT and (fs.name or "").startswith(UNION):
+            if is_union(fs):
                 names = [scrub(mf.name) for mf in fs.fields]
                 members = [(n, self._setter(mf.schema, by_name[n])) for n, mf in zip(names, fs.fields)]
                 steps.append((i, "", self._union(members), default))
@@ -178,7 +178,7 @@ class Encoders:
 
     def _element(self, schema: Schema, type_name: str) -> tuple[Callable[[Any], Any] | None, Fill | None]:
         """(scalar conversion, None) or (None, message filler) for one value of `schema`."""
-        scalar = _scalar(schema)
+        scalar = _scalar(schema, self.config)
         if type_name in UNWRAPPED and scalar is not None:
 
             def wrapped(sub: Any, v: Any) -> None:
@@ -304,7 +304,7 @@ class Decoders:
         plain: list[str] = []  # fields read as they are (the usual flat record): one attrgetter for them all
         for field in schema.fields:
             fs = field.schema
-            if fs.type is Type.STRUCT and (fs.name or "").startswith(UNION):
+            if is_union(fs):
                 getters.append(self._union(fs, m.oneof_decl[next(oneofs)].name, by_name))
                 continue
             pf = by_name[field.name]
@@ -341,9 +341,8 @@ class Decoders:
             return _LOGICAL_GET[schema.name]
         if type_name in UNWRAPPED and schema.type is not Type.STRUCT:
             return lambda sub: sub.value
-        params = schema.parameters or {}
-        if ENUM in params and schema.type is Type.STRING:
-            names = {int(v): k[len(ENUM) + 1 :] for k, v in params.items() if k.startswith(ENUM + ".")}
+        if is_enum(schema) and schema.type is Type.STRING:
+            names = {v: k for k, v in self.config.enum_symbols(schema).items()}
             return lambda n: names.get(n) or str(n)
         if schema.type is Type.STRUCT:
             return self.struct(schema, type_name)

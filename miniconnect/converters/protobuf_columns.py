@@ -23,7 +23,7 @@ from google.protobuf import descriptor_pb2 as pb
 
 from ..data.columns import ColumnsRefused
 from ..data.schema import Schema, Type
-from .protobuf_data import UNION, ProtobufDataConfig, Types, has_optional_keyword
+from .protobuf_data import ProtobufDataConfig, Types, has_optional_keyword
 
 F = pb.FieldDescriptorProto
 _VARINT = {F.TYPE_INT32, F.TYPE_INT64, F.TYPE_UINT32, F.TYPE_UINT64, F.TYPE_SINT32, F.TYPE_SINT64, F.TYPE_BOOL}
@@ -64,7 +64,7 @@ class ProtobufColumns:
         for field in schema.fields:
             pf = by_name.get(field.name)
             fs = field.schema
-            if pf is None or fs.type is Type.STRUCT or (fs.name or "").startswith(UNION):
+            if pf is None or fs.type is Type.STRUCT:
                 raise ColumnsRefused(f"field {field.name} is not a scalar")
             if pf.type not in _WIRE or pf.label == F.LABEL_REPEATED or fs.type in (Type.ARRAY, Type.MAP):
                 raise ColumnsRefused(f"field {field.name} is not a plain scalar")

@@ -26,6 +26,8 @@ TAG = f"{NAMESPACE}.Tag"
 PROTO_TYPE = f"{NAMESPACE}.Type"
 ENUM = f"{NAMESPACE}.Enum"
 UNION = f"{NAMESPACE}.Union"
+GENERALIZED_ENUM = "org.apache.kafka.connect.data.Enum"  # ConnectEnum / ConnectUnion.LOGICAL_PARAMETER:
+GENERALIZED_UNION = "org.apache.kafka.connect.data.Union"  # the names with generalized.sum.type.support
 WRAPPER_MARK = f"{NAMESPACE}.Wrapper"
 CONNECT_TYPE = "connect.type"
 PRECISION = "connect.decimal.precision"
@@ -109,9 +111,31 @@ class ProtobufDataConfig:
     generate_struct_for_nulls: bool = False
     flatten_unions: bool = False
     ignore_default_for_nullables: bool = False
+    generalized_sum_type_support: bool = False
 
     def scrub(self, name: str) -> str:
         return scrub_name(name) if self.scrub_invalid_names else name
+
+    @property
+    def enum_key(self) -> str:
+        """The parameter that names an enum, and (with a dot) prefixes its symbols' numbers."""
+        return GENERALIZED_ENUM if self.generalized_sum_type_support else ENUM
+
+    def enum_symbols(self, schema: Schema) -> dict[str, int]:
+        prefix = self.enum_key + "."
+        return {k[len(prefix) :]: int(v) for k, v in (schema.parameters or {}).items() if k.startswith(prefix)}
+
+
+def is_union(schema: Schema) -> bool:
+    """A Connect struct that stands for a oneof (ProtobufData.isUnionSchema)."""
+    return schema.type is Type.STRUCT and (
+        (schema.name or "").startswith(UNION) or GENERALIZED_UNION in (schema.parameters or {})
+    )
+
+
+def is_enum(schema: Schema) -> bool:
+    params = schema.parameters or {}
+    return schema.type in (Type.STRING, Type.INT32) and (ENUM in params or GENERALIZED_ENUM in params)
 
 
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
@@ -244,8 +268,12 @@ class _FromConnect:
             self.dep(file_name)
             f.type, f.type_name = F.TYPE_MESSAGE, type_name
         elif elem.type is Type.STRUCT:
-            if (elem.name or "").startswith(UNION):
-                oneof_name = self.unqualified(elem.name[len(UNION) + 1 :])  # type: ignore[index]
+            if is_union(elem):
+                generalized = (elem.parameters or {}).get(GENERALIZED_UNION)
+                if self.config.generalized_sum_type_support and generalized:
+                    oneof_name = generalized
+                else:
+                    oneof_name = self.unqualified((elem.name or "")[len(UNION) + 1 :])
                 index = len(m.oneof_decl)
                 m.oneof_decl.add(name=oneof_name)
                 for member in elem.fields:
@@ -274,14 +302,12 @@ class _FromConnect:
                 g = self.field(e, f"{inner}.{entry}", s, fname, i, False, set())
                 assert g is not None
             f.type, f.type_name = F.TYPE_MESSAGE, f"{inner}.{entry}"
-        elif ENUM in params_in and elem.type in (Type.STRING, Type.INT32):
+        elif is_enum(elem):
             enum_name = self.unqualified(elem.name)
             if not any(e.name == enum_name for e in m.enum_type):
                 e = m.enum_type.add(name=enum_name)
-                prefix = ENUM + "."
-                for k, v in params_in.items():
-                    if k.startswith(prefix):
-                        e.value.add(name=k[len(prefix) :], number=int(v))
+                for symbol, number in self.config.enum_symbols(elem).items():
+                    e.value.add(name=symbol, number=number)
             f.type, f.type_name = F.TYPE_ENUM, f"{inner}.{enum_name}"
         elif wrap:
             wrapper = _WRAPPERS[elem.type]
@@ -421,7 +447,12 @@ def _struct(
         ]
         oneof = m.oneof_decl[index].name
         union_name = f"{message.lstrip('.')}.{oneof}" if config.enhanced_schema_support else oneof
-        union = Schema(Type.STRUCT, optional=True, name=f"{UNION}.{union_name}", fields=members)
+        if config.generalized_sum_type_support:
+            union = Schema(
+                Type.STRUCT, optional=True, name=oneof, parameters={GENERALIZED_UNION: oneof}, fields=members
+            )
+        else:
+            union = Schema(Type.STRUCT, optional=True, name=f"{UNION}.{union_name}", fields=members)
         fields.append(Field(union_field_name(m, index, config), len(fields), union))
     for f in m.field:
         if f.HasField("oneof_index") and not f.proto3_optional:
@@ -461,9 +492,9 @@ def _field(
         e = types.enums[f.type_name]
         ctype = Type.INT32 if config.int_for_enums else Type.STRING
         name = f.type_name.lstrip(".") if config.enhanced_schema_support else e.name
-        params[ENUM] = e.name
+        params[config.enum_key] = e.name
         for v in e.value:
-            params[f"{ENUM}.{v.name}"] = str(v.number)
+            params[f"{config.enum_key}.{v.name}"] = str(v.number)
     elif f.type == F.TYPE_MESSAGE:
         full = f.type_name
         if full == DECIMAL_TYPE:

@@ -203,3 +203,44 @@ def test_ignore_default_for_nullables(url):
         cls = registered_class(url, "noted-value", "Noted")
         record = ProtobufDeserializer(cls, {}, schema_registry_client=client)(data, ctx("noted"))
         assert (record.HasField("note"), record.note) == want
+
+
+SUM = """
+syntax = "proto3";
+message Sum {
+  Color color = 1;
+  oneof pick { string word = 2; int64 number = 3; }
+  enum Color { RED = 0; GREEN = 1; BLUE = 5; }
+}
+"""
+
+
+def test_generalized_sum_type_support(url):
+    data, _ = serialized(url, SUM, "Sum", "sum", color=5, number=9)
+    schema, value = converter(url, **{"generalized.sum.type.support": "true"}).to_connect_data("sum", data)
+    f = {x.name: x.schema for x in schema.fields}
+    assert f["color"].name == "Color" and f["color"].type is Type.STRING
+    assert f["color"].parameters == {
+        "org.apache.kafka.connect.data.Enum": "Color",
+        "org.apache.kafka.connect.data.Enum.RED": "0",
+        "org.apache.kafka.connect.data.Enum.GREEN": "1",
+        "org.apache.kafka.connect.data.Enum.BLUE": "5",
+        TAG: "1",
+    }
+    assert f["pick_0"].name == "pick" and f["pick_0"].parameters == {"org.apache.kafka.connect.data.Union": "pick"}
+    assert value.values[0].values == [None, 9] and value.values[1] == "BLUE"
+    # written back from these Connect names, Confluent's deserializer reads the same message
+    ours = converter(url, **{"generalized.sum.type.support": "true"})
+    again = ours.from_connect_data("sum-copy", schema, value)
+    text = httpx.get(f"{url}/subjects/sum-copy-value/versions/latest").json()["schema"]
+    assert "oneof pick {" in text and "BLUE = 5;" in text
+    client = SchemaRegistryClient({"url": url})
+    back = ProtobufDeserializer(registered_class(url, "sum-copy-value", "Sum"), {}, schema_registry_client=client)(
+        again, ctx("sum-copy")
+    )
+    assert (back.color, back.number, back.WhichOneof("pick")) == (5, 9, "number")
+    assert again[6:] == data[6:]
+    # without the option, the same record has Confluent's own Protobuf names
+    schema, _ = converter(url).to_connect_data("sum", data)
+    assert schema.field("pick_0").schema.name == "io.confluent.connect.protobuf.Union.pick"
+    assert "io.confluent.connect.protobuf.Enum.BLUE" in schema.field("color").schema.parameters
