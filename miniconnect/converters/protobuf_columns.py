@@ -21,9 +21,9 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2 as pb
 
-from ..data.columns import ColumnsRefused
-from ..data.schema import Schema, Type
-from .protobuf_data import ProtobufDataConfig, Types, has_optional_keyword
+from ..data.columns import ColumnsRefused, temporal_column
+from ..data.schema import DATE, TIME, TIMESTAMP, Schema, Type
+from .protobuf_data import DATE_TYPE, TIME_TYPE, TIMESTAMP_TYPE, ProtobufDataConfig, Types, has_optional_keyword
 
 F = pb.FieldDescriptorProto
 _VARINT = {F.TYPE_INT32, F.TYPE_INT64, F.TYPE_UINT32, F.TYPE_UINT64, F.TYPE_SINT32, F.TYPE_SINT64, F.TYPE_BOOL}
@@ -35,16 +35,34 @@ _FIXED = {
     F.TYPE_SFIXED64: 8,
     F.TYPE_DOUBLE: 8,
 }
-_WIRE = {**dict.fromkeys(_VARINT, 0), F.TYPE_STRING: 2, F.TYPE_BYTES: 2}
+_WIRE = {**dict.fromkeys(_VARINT, 0), F.TYPE_STRING: 2, F.TYPE_BYTES: 2, F.TYPE_MESSAGE: 2}
 _WIRE.update({t: 5 if size == 4 else 1 for t, size in _FIXED.items()})
+_FIXED_DTYPES = {
+    F.TYPE_FIXED32: "<u4",
+    F.TYPE_SFIXED32: "<i4",
+    F.TYPE_FLOAT: "<f4",
+    F.TYPE_FIXED64: "<u8",
+    F.TYPE_SFIXED64: "<i8",
+    F.TYPE_DOUBLE: "<f8",
+}
+# Connect's logical types as messages (protobuf_data's mapping): the columns' kind, and the submessage's fields
+_LOGICAL = {(TIMESTAMP_TYPE, TIMESTAMP): "timestamp", (DATE_TYPE, DATE): "date", (TIME_TYPE, TIME): "time"}
+_PARTS = {
+    "timestamp": [("seconds", F.TYPE_INT64), ("nanos", F.TYPE_INT32)],
+    "date": [("year", F.TYPE_INT32), ("month", F.TYPE_INT32), ("day", F.TYPE_INT32)],
+    "time": [("hours", F.TYPE_INT32), ("minutes", F.TYPE_INT32), ("seconds", F.TYPE_INT32), ("nanos", F.TYPE_INT32)],
+}
 _PAD = 16  # zero bytes after the records: a varint read at a record's last byte stays inside the buffer
 
 
 class _Column:
-    __slots__ = ("name", "nullable", "number", "tag", "type")
+    """One field: its scalar type (TYPE_MESSAGE for a logical type: `kind` and the submessage's own fields)."""
 
-    def __init__(self, name: str, type_: int, number: int, nullable: bool):
+    __slots__ = ("kind", "name", "nullable", "number", "parts", "tag", "type")
+
+    def __init__(self, name: str, type_: int, number: int, nullable: bool, kind: str = "", parts: list[_Column] = []):  # noqa: B006
         self.name, self.type, self.number, self.nullable = name, type_, number, nullable
+        self.kind, self.parts = kind, parts
         tag = (number << 3) | _WIRE[type_]
         self.tag = bytes([tag]) if tag < 0x80 else bytes([(tag & 0x7F) | 0x80, tag >> 7])
         if tag >= 1 << 14:
@@ -68,9 +86,14 @@ class ProtobufColumns:
                 raise ColumnsRefused(f"field {field.name} is not a scalar")
             if pf.type not in _WIRE or pf.label == F.LABEL_REPEATED or fs.type in (Type.ARRAY, Type.MAP):
                 raise ColumnsRefused(f"field {field.name} is not a plain scalar")
+            kind = _LOGICAL.get((pf.type_name, fs.name or ""), "") if pf.type == F.TYPE_MESSAGE else ""
+            if pf.type == F.TYPE_MESSAGE and not kind:
+                raise ColumnsRefused(f"field {field.name} is a message")
             in_oneof = pf.HasField("oneof_index") and not pf.proto3_optional
-            nullable = in_oneof or (not config.generate_struct_for_nulls and has_optional_keyword(pf, False))
-            columns.append(_Column(field.name, pf.type, pf.number, nullable))
+            optional = pf.type == F.TYPE_MESSAGE or has_optional_keyword(pf, False)
+            nullable = in_oneof or (not config.generate_struct_for_nulls and optional)
+            parts = [_Column(name, t, i, False) for i, (name, t) in enumerate(_PARTS.get(kind, ()), 1)]
+            columns.append(_Column(field.name, pf.type, pf.number, nullable, kind, parts))
         self.columns = sorted(columns, key=lambda c: c.number)  # the order serializers write them in
         self.names = [c.name for c in columns]
 
@@ -92,44 +115,72 @@ class ProtobufColumns:
         body = b"".join([d[k:] for d in datas])
         buf = np.frombuffer(body + bytes(_PAD), np.uint8)
         ends = np.cumsum(np.fromiter(map(len, datas), np.int64, n) - k)
-        pos = np.zeros(n, np.int64)
-        pos[1:] = ends[:-1]
-        arrays: dict[str, Any] = {}
-        for c in self.columns:
-            present = pos < ends
-            for i, b in enumerate(c.tag):
-                present &= buf[pos + i] == b
-            rows = np.flatnonzero(present)
-            at = pos[rows] + len(c.tag)
-            if c.type in _FIXED:
-                size = _FIXED[c.type]
-                raw = buf[at[:, None] + np.arange(size)].copy().view("<u4" if size == 4 else "<u8").ravel()
-                dtype = {
-                    F.TYPE_FIXED32: np.uint32,
-                    F.TYPE_SFIXED32: np.int32,
-                    F.TYPE_FLOAT: np.float32,
-                    F.TYPE_FIXED64: np.uint64,
-                    F.TYPE_SFIXED64: np.int64,
-                    F.TYPE_DOUBLE: np.float64,
-                }[c.type]
-                values: Any = raw.view(dtype)
-                new = at + size
-            elif c.type in _VARINT:
-                raw, new = _varints(buf, at)
-                values = _integers(c.type, raw)
-            else:
-                length, start = _varints(buf, at)
-                if (length > (1 << 31)).any():
-                    raise ColumnsRefused("a length beyond 2 GiB")
-                new = start + length.astype(np.int64)
-                values = (start, new)
-            if (new > ends[rows]).any():
-                raise ColumnsRefused("a field past its record's end")
-            pos[rows] = new
-            arrays[c.name] = _column(c, n, rows, values, body)
-        if not np.array_equal(pos, ends):
-            raise ColumnsRefused("fields out of order, repeated or unknown")
-        return pa.Table.from_arrays([arrays[name] for name in self.names], names=self.names)
+        starts = np.zeros(n, np.int64)
+        starts[1:] = ends[:-1]
+        found = _decode(buf, starts, ends, self.columns)
+        arrays = [_column(c, n, *found[c.name], body) for c in self.columns]
+        by_name = dict(zip([c.name for c in self.columns], arrays, strict=True))
+        return pa.Table.from_arrays([by_name[name] for name in self.names], names=self.names)
+
+
+def _decode(buf: Any, pos: Any, ends: Any, columns: list[_Column]) -> dict[str, tuple[Any, Any]]:
+    """Each column's (rows where it is present, its values there) for the messages at [pos, ends) of `buf`: the
+    fields in the columns' order, each at most once, nothing else."""
+    import numpy as np
+
+    pos = pos.copy()
+    found = {}
+    for c in columns:
+        present = pos < ends
+        for i, b in enumerate(c.tag):
+            present &= buf[pos + i] == b
+        rows = np.flatnonzero(present)
+        at = pos[rows] + len(c.tag)
+        if c.type in _FIXED:
+            size = _FIXED[c.type]
+            raw = buf[at[:, None] + np.arange(size)].copy().view("<u4" if size == 4 else "<u8").ravel()
+            values: Any = raw.view(_FIXED_DTYPES[c.type])
+            new = at + size
+        elif c.type in _VARINT:
+            raw, new = _varints(buf, at)
+            values = _integers(c.type, raw)
+        else:
+            length, start = _varints(buf, at)
+            if (length > (1 << 31)).any():
+                raise ColumnsRefused("a length beyond 2 GiB")
+            new = start + length.astype(np.int64)
+            values = (start, new) if not c.kind else _logical(c, _decode(buf, start, new, c.parts), len(rows))
+        if (new > ends[rows]).any():
+            raise ColumnsRefused("a field past its message's end")
+        pos[rows] = new
+        found[c.name] = (rows, values)
+    if not np.array_equal(pos, ends):
+        raise ColumnsRefused("fields out of order, repeated or unknown")
+    return found
+
+
+def _logical(c: _Column, parts: dict[str, tuple[Any, Any]], n: int) -> Any:
+    """Timestamp, Date or TimeOfDay submessages (their fields `parts`, absent ones 0) as the milliseconds or days
+    to_connect_data's values stand for; ColumnsRefused where it raises (a date that does not exist)."""
+    import numpy as np
+
+    v = {p.name: np.zeros(n, np.int64) for p in c.parts}
+    for name, (rows, values) in parts.items():
+        v[name][rows] = values
+    if c.kind == "timestamp":
+        if (np.abs(v["seconds"]) > 10**15).any():
+            raise ColumnsRefused("a timestamp beyond Python's datetime")
+        return v["seconds"] * 1000 + v["nanos"] // 1_000_000
+    if c.kind == "time":
+        return ((v["hours"] * 60 + v["minutes"]) * 60 + v["seconds"]) * 1000 + v["nanos"] // 1_000_000
+    y, m, d = v["year"], v["month"], v["day"]
+    if ((y < 1) | (y > 9999) | (m < 1) | (m > 12) | (d < 1)).any():
+        raise ColumnsRefused("not a date")
+    months = (y - 1970) * 12 + m - 1
+    days = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + d - 1
+    if (days >= (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)).any():
+        raise ColumnsRefused("a day beyond its month")
+    return days
 
 
 def _varints(buf: Any, at: Any) -> tuple[Any, Any]:
@@ -184,6 +235,12 @@ def _column(c: _Column, n: int, rows: Any, values: Any, body: bytes) -> Any:
     if c.nullable:
         mask = np.ones(n, bool)
         mask[rows] = False
+    if c.kind:  # absent (with generate.struct.for.nulls): the default submessage's value
+        full = np.zeros(n, np.int64)
+        if mask is None and len(rows) < n:
+            full[:] = _logical(c, {}, 1)[0]
+        full[rows] = values
+        return temporal_column(c.kind, pa.array(full, mask=mask))
     if c.type in (F.TYPE_STRING, F.TYPE_BYTES):
         start, end = values
         lengths = np.zeros(n, np.int64)

@@ -1,6 +1,7 @@
 """ProtobufConverter's column reader (flat proto3 messages decoded for a whole batch at once) against its record path
 (python protobuf's upb parser, a message per record), on records Confluent's ProtobufSerializer wrote: every scalar
-type with edge values, absent fields, proto3 `optional` nulls, flattened oneofs, two-byte tags: the columns hold
+type with edge values, Timestamp/Date/TimeOfDay submessages, absent fields, proto3 `optional` nulls, flattened
+oneofs, two-byte tags: the columns hold
 what to_connect_data gives record by record; what the column reader cannot read exactly (fields out of order,
 repeated or unknown, a cut record, invalid UTF-8, a uint64 beyond int64) is refused, and the sink runner then reads
 the batch record by record, which raises the record's own error."""
@@ -115,6 +116,63 @@ def test_columns_give_what_records_give(url):
     columns = ColumnConverter(StringConverter(), conv)  # as the sink runner reads a batch
     units = columns.plan(batches("rows", datas))
     assert units is not None and columns.read(units)[0].values == table
+
+
+TEMPORAL = """
+syntax = "proto3";
+import "google/protobuf/timestamp.proto";
+import "google/type/date.proto";
+import "google/type/timeofday.proto";
+message When {
+  string id = 1;
+  google.protobuf.Timestamp ts = 2;
+  google.type.Date day = 3;
+  google.type.TimeOfDay at = 4;
+}
+"""
+
+
+def test_timestamps_dates_and_times_are_columns(url):
+    rng = random.Random(11)
+    rows = []
+    for i in range(120):
+        r: dict = {"id": f"w{i}"}
+        if i % 4:
+            r["ts"] = {
+                "seconds": rng.choice([0, -1, 1700000000, -62135596800, 253402300799]),
+                "nanos": rng.choice([0, 999_999_999, 5_000_000]),
+            }
+        if i % 5:
+            r["day"] = {
+                "year": rng.choice([1, 1970, 2024, 9999]),
+                "month": rng.choice([1, 2, 12]),
+                "day": rng.choice([1, 28, 31]),
+            }
+            if r["day"]["month"] == 2 and r["day"]["day"] == 31:
+                r["day"]["day"] = 29 if r["day"]["year"] == 2024 else 28
+        if i % 3:
+            r["at"] = {"hours": i % 24, "minutes": i % 60, "seconds": (i * 7) % 60, "nanos": (i % 1000) * 1_000_000}
+        rows.append(r)
+    datas = written(url, TEMPORAL, "When", "when", rows)
+    for config in ({}, {"generate.struct.for.nulls": "true"}):
+        conv = converter(url, **config)
+        reader = conv.column_reader("when", datas[0])
+        assert reader is not None
+        if config:  # an unset Date is no date: the record path fails on it, the columns are refused
+            with pytest.raises(ColumnsRefused):
+                reader.read(datas)
+            with pytest.raises(DataError):
+                conv.to_connect_data("when", datas[0])
+            continue
+        table = reader.read(datas)
+        assert table.to_pylist() == [s.as_dict() for _, s in records(conv, "when", datas)]
+        assert [str(f.type) for f in table.schema] == ["string", "timestamp[ms, tz=UTC]", "date32[day]", "time32[ms]"]
+    # a date that does not exist, read by the record path's error
+    bad = written(url, TEMPORAL, "When", "when", [{"id": "x", "day": {"year": 2023, "month": 2, "day": 29}}])
+    with pytest.raises(ColumnsRefused):
+        converter(url).column_reader("when", datas[0]).read([*datas[:3], *bad])
+    with pytest.raises(DataError):
+        converter(url).to_connect_data("when", bad[0])
 
 
 def test_flattened_oneofs_are_columns(url):
