@@ -5,13 +5,16 @@ path keeps python protobuf's parser: building the Structs from these columns mea
 and value objects, not the parse, dominate it.)
 
 Only flat messages are read this way: every Connect field a proto3 scalar (int32/64, uint32/64, sint32/64,
-fixed32/64, sfixed32/64, bool, float, double, string, bytes), neither repeated nor an enum, message or oneof
-group. The reader expects each record's fields in field-number order, each at most once, as every Protobuf
-serializer writes them (upb, Java, Go): a record with fields out of order, repeated, unknown, of another wire type,
-a varint longer than 10 bytes, a length past the record's end or a string that is not UTF-8 refuses the batch,
-which is then converted record by record (that raises the record's own error). An absent field is its type's
-default, or null where to_connect_data reads null (proto3 `optional`, unless generate.struct.for.nulls). Columns
-are what to_connect_data gives (see ColumnBatch): integers int64, floats float64, bool, string, binary.
+fixed32/64, sfixed32/64, bool, float, double, string, bytes) or Connect's Timestamp, Date or Time (the
+google.protobuf.Timestamp, google.type.Date and google.type.TimeOfDay submessages, decoded the same way), neither
+repeated nor an enum, another message (Decimal included: each value carries its own scale) or a oneof group. The
+reader expects each message's fields in field-number order, each at most once, as every Protobuf serializer writes
+them (upb, Java, Go): fields out of order, repeated, unknown, of another wire type, a varint longer than 10 bytes, a
+length past the message's end, a string that is not UTF-8 or a date that does not exist refuse the batch, which is
+then converted record by record (that raises the record's own error). An absent field is its type's default, or
+null where to_connect_data reads null (proto3 `optional` and messages, unless generate.struct.for.nulls). Columns
+are what to_connect_data gives (see ColumnBatch): integers int64, floats float64, bool, string, binary, date32,
+time32[ms], timestamp[ms, UTC].
 numpy and pyarrow are imported on first use."""
 
 from __future__ import annotations
