@@ -1,6 +1,6 @@
 """The JDBC sink's column path for ProtobufConverter records (a flat message of one schema id decoded for the whole
 batch at once) against its record path, with the real Schema Registry the worker serves: the same records written
-both ways leave identical rows on PostgreSQL and SQLite, for every scalar type, Date, Time and Timestamp (as
+both ways leave identical rows on PostgreSQL, MariaDB and SQLite, for every scalar type, Date, Time and Timestamp (as
 google.type.Date, google.type.TimeOfDay, google.protobuf.Timestamp submessages), NULLs (proto3 `optional`), unicode
 and a field name Protobuf only takes scrubbed; messages with other submessages stay on the record path."""
 
@@ -29,7 +29,7 @@ def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield server.urls[0]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def db(request: pytest.FixtureRequest, tmp_path: Any) -> Db:
     return db_for(request, tmp_path)
 
