@@ -7,7 +7,8 @@ and value objects, not the parse, dominate it.)
 Only flat messages are read this way: every Connect field a proto3 scalar (int32/64, uint32/64, sint32/64,
 fixed32/64, sfixed32/64, bool, float, double, string, bytes) or Connect's Timestamp, Date or Time (the
 google.protobuf.Timestamp, google.type.Date and google.type.TimeOfDay submessages, decoded the same way), neither
-repeated nor an enum, another message (Decimal included: each value carries its own scale) or a oneof group. The
+repeated nor an enum, another message or a oneof group; Decimal too (confluent.type.Decimal), when every value
+has the schema's scale (each carries its own). The
 reader expects each message's fields in field-number order, each at most once, as every Protobuf serializer writes
 them (upb, Java, Go): fields out of order, repeated, unknown, of another wire type, a varint longer than 10 bytes, a
 length past the message's end, a string that is not UTF-8 or a date that does not exist refuse the batch, which is
@@ -19,14 +20,23 @@ numpy and pyarrow are imported on first use."""
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf import descriptor_pb2 as pb
 
-from ..data.columns import ColumnsRefused, temporal_column
-from ..data.schema import DATE, TIME, TIMESTAMP, Schema, Type
-from .protobuf_data import DATE_TYPE, TIME_TYPE, TIMESTAMP_TYPE, ProtobufDataConfig, Types, has_optional_keyword
+from ..data.columns import ColumnsRefused, decimal_column, temporal_column
+from ..data.schema import DATE, DECIMAL, EXACT, TIME, TIMESTAMP, DataError, Schema, Type, decimal_scale
+from .protobuf_data import (
+    DATE_TYPE,
+    DECIMAL_TYPE,
+    TIME_TYPE,
+    TIMESTAMP_TYPE,
+    ProtobufDataConfig,
+    Types,
+    has_optional_keyword,
+)
 
 F = pb.FieldDescriptorProto
 _VARINT = {F.TYPE_INT32, F.TYPE_INT64, F.TYPE_UINT32, F.TYPE_UINT64, F.TYPE_SINT32, F.TYPE_SINT64, F.TYPE_BOOL}
@@ -49,8 +59,14 @@ _FIXED_DTYPES = {
     F.TYPE_DOUBLE: "<f8",
 }
 # Connect's logical types as messages (protobuf_data's mapping): the columns' kind, and the submessage's fields
-_LOGICAL = {(TIMESTAMP_TYPE, TIMESTAMP): "timestamp", (DATE_TYPE, DATE): "date", (TIME_TYPE, TIME): "time"}
+_LOGICAL = {
+    (TIMESTAMP_TYPE, TIMESTAMP): "timestamp",
+    (DATE_TYPE, DATE): "date",
+    (TIME_TYPE, TIME): "time",
+    (DECIMAL_TYPE, DECIMAL): "decimal",
+}
 _PARTS = {
+    "decimal": [("value", F.TYPE_BYTES), ("precision", F.TYPE_UINT32), ("scale", F.TYPE_INT32)],
     "timestamp": [("seconds", F.TYPE_INT64), ("nanos", F.TYPE_INT32)],
     "date": [("year", F.TYPE_INT32), ("month", F.TYPE_INT32), ("day", F.TYPE_INT32)],
     "time": [("hours", F.TYPE_INT32), ("minutes", F.TYPE_INT32), ("seconds", F.TYPE_INT32), ("nanos", F.TYPE_INT32)],
@@ -61,11 +77,11 @@ _PAD = 16  # zero bytes after the records: a varint read at a record's last byte
 class _Column:
     """One field: its scalar type (TYPE_MESSAGE for a logical type: `kind` and the submessage's own fields)."""
 
-    __slots__ = ("kind", "name", "nullable", "number", "parts", "tag", "type")
+    __slots__ = ("kind", "name", "nullable", "number", "parts", "scale", "tag", "type")
 
     def __init__(self, name: str, type_: int, number: int, nullable: bool, kind: str = "", parts: list[_Column] = []):  # noqa: B006
         self.name, self.type, self.number, self.nullable = name, type_, number, nullable
-        self.kind, self.parts = kind, parts
+        self.kind, self.parts, self.scale = kind, parts, 0
         tag = (number << 3) | _WIRE[type_]
         self.tag = bytes([tag]) if tag < 0x80 else bytes([(tag & 0x7F) | 0x80, tag >> 7])
         if tag >= 1 << 14:
@@ -97,6 +113,8 @@ class ProtobufColumns:
             nullable = in_oneof or (not config.generate_struct_for_nulls and optional)
             parts = [_Column(name, t, i, False) for i, (name, t) in enumerate(_PARTS.get(kind, ()), 1)]
             columns.append(_Column(field.name, pf.type, pf.number, nullable, kind, parts))
+            if kind == "decimal":
+                columns[-1].scale = decimal_scale(fs)
         self.columns = sorted(columns, key=lambda c: c.number)  # the order serializers write them in
         self.names = [c.name for c in columns]
 
@@ -152,7 +170,7 @@ def _decode(buf: Any, pos: Any, ends: Any, columns: list[_Column]) -> dict[str, 
             if (length > (1 << 31)).any():
                 raise ColumnsRefused("a length beyond 2 GiB")
             new = start + length.astype(np.int64)
-            values = (start, new) if not c.kind else _logical(c, _decode(buf, start, new, c.parts), len(rows))
+            values = (start, new) if not c.kind else _logical(c, _decode(buf, start, new, c.parts), len(rows), buf)
         if (new > ends[rows]).any():
             raise ColumnsRefused("a field past its message's end")
         pos[rows] = new
@@ -162,14 +180,28 @@ def _decode(buf: Any, pos: Any, ends: Any, columns: list[_Column]) -> dict[str, 
     return found
 
 
-def _logical(c: _Column, parts: dict[str, tuple[Any, Any]], n: int) -> Any:
+def _logical(c: _Column, parts: dict[str, tuple[Any, Any]], n: int, buf: Any = None) -> Any:
     """Timestamp, Date or TimeOfDay submessages (their fields `parts`, absent ones 0) as the milliseconds or days
-    to_connect_data's values stand for; ColumnsRefused where it raises (a date that does not exist)."""
+    to_connect_data's values stand for, Decimal ones as Decimals; ColumnsRefused where it raises (a date that does
+    not exist, a Decimal without a value) or gives what a column of the schema's scale cannot hold."""
     import numpy as np
 
-    v = {p.name: np.zeros(n, np.int64) for p in c.parts}
+    v = {p.name: np.zeros(n, np.int64) for p in c.parts if p.type != F.TYPE_BYTES}
     for name, (rows, values) in parts.items():
-        v[name][rows] = values
+        if name in v:
+            v[name][rows] = values
+    if c.kind == "decimal":
+        rows, (start, end) = parts.get("value", ((), ((), ())))
+        if len(rows) < n:
+            raise ColumnsRefused("a Decimal without a value")
+        if (v["scale"] != c.scale).any():
+            raise ColumnsRefused("a Decimal of another scale than the schema's")
+        data = buf.base if isinstance(buf.base, bytes) else buf.tobytes()  # the records' bytes
+        scale = -c.scale
+        return [
+            decimal.Decimal(int.from_bytes(data[a:b], "big", signed=True)).scaleb(scale, EXACT)
+            for a, b in zip(start.tolist(), end.tolist(), strict=True)
+        ]
     if c.kind == "timestamp":
         if (np.abs(v["seconds"]) > 10**15).any():
             raise ColumnsRefused("a timestamp beyond Python's datetime")
@@ -238,6 +270,13 @@ def _column(c: _Column, n: int, rows: Any, values: Any, body: bytes) -> Any:
     if c.nullable:
         mask = np.ones(n, bool)
         mask[rows] = False
+    if c.kind == "decimal":
+        if mask is None and len(rows) < n:
+            raise ColumnsRefused("an unset Decimal")  # read as its default message, which the record path refuses
+        decimals: list[Any] = [None] * n
+        for r, d in zip(rows.tolist(), values, strict=True):
+            decimals[r] = d
+        return decimal_column(decimals, c.scale)
     if c.kind:  # absent (with generate.struct.for.nulls): the default submessage's value
         full = np.zeros(n, np.int64)
         if mask is None and len(rows) < n:
@@ -289,5 +328,5 @@ def protobuf_columns(
     """The column reader of a flat proto3 message, else None."""
     try:
         return ProtobufColumns(prefix, schema, types, message, config)
-    except ColumnsRefused:
+    except (ColumnsRefused, DataError):
         return None

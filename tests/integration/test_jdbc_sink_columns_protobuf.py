@@ -1,7 +1,7 @@
 """The JDBC sink's column path for ProtobufConverter records (a flat message of one schema id decoded for the whole
 batch at once) against its record path, with the real Schema Registry the worker serves: the same records written
-both ways leave identical rows on PostgreSQL, MariaDB and SQLite, for every scalar type, Date, Time and Timestamp (as
-google.type.Date, google.type.TimeOfDay, google.protobuf.Timestamp submessages), NULLs (proto3 `optional`), unicode
+both ways leave identical rows on PostgreSQL, MariaDB and SQLite, for every scalar type, Decimal, Date, Time and Timestamp
+(confluent.type.Decimal, google.type.Date, google.type.TimeOfDay, google.protobuf.Timestamp submessages), NULLs (proto3 `optional`), unicode
 and a field name Protobuf only takes scrubbed; messages with other submessages stay on the record path."""
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from miniconnect.converters.protobuf import ProtobufConverter
 from miniconnect.converters.string import StringConverter
 from miniconnect.data.schema import Schema, Struct
 
-# every type but Decimal (whose confluent.type.Decimal messages carry their own scale: record by record)
-FLAT = Schema.struct([(f.name, f.schema) for f in ALL_TYPES.fields if f.name != "amount"], name="flat")
+FLAT = Schema.struct([(f.name, f.schema) for f in ALL_TYPES.fields], name="flat")
 CONFIG = {"optional.for.nullables": "true", "scrub.invalid.names": "true"}
 
 

@@ -1,6 +1,6 @@
 """ProtobufConverter's column reader (flat proto3 messages decoded for a whole batch at once) against its record path
 (python protobuf's upb parser, a message per record), on records Confluent's ProtobufSerializer wrote: every scalar
-type with edge values, Timestamp/Date/TimeOfDay submessages, absent fields, proto3 `optional` nulls, flattened
+type with edge values, Decimal/Timestamp/Date/TimeOfDay submessages, absent fields, proto3 `optional` nulls, flattened
 oneofs, two-byte tags: the columns hold
 what to_connect_data gives record by record; what the column reader cannot read exactly (fields out of order,
 repeated or unknown, a cut record, invalid UTF-8, a uint64 beyond int64) is refused, and the sink runner then reads
@@ -8,6 +8,7 @@ the batch record by record, which raises the record's own error."""
 
 from __future__ import annotations
 
+import decimal
 import math
 import random
 
@@ -20,7 +21,7 @@ from registry_testkit import running_registry
 
 from miniconnect.converters.string import StringConverter
 from miniconnect.data.columns import ColumnsRefused
-from miniconnect.data.schema import DataError
+from miniconnect.data.schema import STRING_SCHEMA, DataError, Schema, Struct, decimal_schema
 from miniconnect.runtime.sink_columns import ColumnConverter
 from miniconnect.schema_registry import proto_text
 
@@ -173,6 +174,22 @@ def test_timestamps_dates_and_times_are_columns(url):
         converter(url).column_reader("when", datas[0]).read([*datas[:3], *bad])
     with pytest.raises(DataError):
         converter(url).to_connect_data("when", bad[0])
+
+
+def test_decimals_of_the_schemas_scale_are_columns(url):
+    schema = Schema.struct([("id", STRING_SCHEMA), ("amount", decimal_schema(2, optional=True))], name="Priced")
+    values = [decimal.Decimal(f"{v}E-2") for v in (0, 1, -1, 12345, -(10**30), 10**37, 255, -256, 32768)]
+    conv = converter(url, **{"optional.for.nullables": "true"})
+    datas = [conv.from_connect_data("priced", schema, Struct(schema, [f"p{i}", v])) for i, v in enumerate(values)]
+    datas += [conv.from_connect_data("priced", schema, Struct(schema, ["null", None]))]
+    table = conv.column_reader("priced", datas[0]).read(datas)
+    assert table.to_pylist() == [s.as_dict() for _, s in records(conv, "priced", datas)]
+    assert str(table.schema.field("amount").type).startswith("decimal128(") and table.column("amount").null_count == 1
+    # a value written with another scale (Decimal("1.5") in a scale-2 schema) reads as it is, record by record
+    other = conv.from_connect_data("priced", schema, Struct(schema, ["x", decimal.Decimal("1.5")]))
+    with pytest.raises(ColumnsRefused):
+        conv.column_reader("priced", datas[0]).read([*datas, other])
+    assert conv.to_connect_data("priced", other)[1].values[1].as_tuple().exponent == -1
 
 
 def test_flattened_oneofs_are_columns(url):
