@@ -125,7 +125,9 @@ def bench_converters(url: str, n: int) -> None:
             print(f"  {name:<10} encode {n / enc:>10,.0f}/s   decode {n / dec:>10,.0f}/s   {size:.0f} bytes/record")
             if name != "jsonschema":  # the sink's column path: each batch read into Arrow columns at once
                 if not read_columns(conv, topic, encoded[:1]):
-                    print(f"  {name:<10} decode to columns: no column form (Protobuf: nested messages, or Decimals of another scale)")
+                    print(
+                        f"  {name:<10} decode to columns: no column form (Protobuf: nested messages, or Decimal scales)"
+                    )
                     continue
                 cols = best(lambda conv=conv, encoded=encoded, topic=topic: read_columns(conv, topic, encoded))
                 print(f"  {name:<10} decode to columns {n / cols:>10,.0f}/s")
