@@ -6,16 +6,17 @@ binary.
 Schemas map as Confluent's ProtobufData maps them (protobuf_data.py), values through python `protobuf`'s message
 classes (protobuf_codec.py); `protobuf` is imported when the first converter is configured, not at start-up. Like
 AvroConverter, each Connect schema is registered once and each (schema id, message index) resolved once.
-Supported ProtobufDataConfig keys: optional.for.nullables, wrapper.for.nullables, wrapper.for.raw.primitives,
-generate.index.for.unions, enhanced.protobuf.schema.support, int.for.enums. Not done: flatten.unions,
-generate.struct.for.nulls, scrub.invalid.names, generalized.sum.type.support, Connect defaults (proto3 has none),
-recursive messages; `use.latest.version` writes the latest id with the descriptor derived from the Connect schema."""
+Supported ProtobufDataConfig keys: optional.for.nullables, optional.for.proto2, wrapper.for.nullables,
+wrapper.for.raw.primitives, generate.index.for.unions, flatten.unions, generate.struct.for.nulls,
+enhanced.protobuf.schema.support, int.for.enums, scrub.invalid.names, ignore.default.for.nullables,
+generalized.sum.type.support. Not done: Connect defaults (proto3 has none), recursive messages; `use.latest.version`
+writes the latest id with the descriptor derived from the Connect schema."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config.configdef import ConfigDef, ConfigType, Importance
 from ..data.records import Headers
@@ -24,6 +25,9 @@ from ..schema_registry.client import RegistryClientError
 from .avro import MAGIC, configure_registry, registered_id, schema_registry_config_def, subject_name
 from .base import Converter
 
+if TYPE_CHECKING:
+    from .protobuf_columns import ProtobufColumns
+
 _DATA_KEYS = {
     "optional.for.nullables": ("optional_for_nullables", False, "Nullable fields as proto3 `optional` fields"),
     "wrapper.for.nullables": ("wrapper_for_nullables", False, "Nullable fields as google.protobuf wrapper messages"),
@@ -31,6 +35,12 @@ _DATA_KEYS = {
     "generate.index.for.unions": ("generate_index_for_unions", True, "Suffix union field names with an index"),
     "enhanced.protobuf.schema.support": ("enhanced_schema_support", False, "Full names for messages and enums"),
     "int.for.enums": ("int_for_enums", False, "Enums as int32 instead of strings"),
+    "scrub.invalid.names": ("scrub_invalid_names", False, "Names made valid Protobuf names"),
+    "optional.for.proto2": ("optional_for_proto2", True, "Unset proto2 optional fields read as null"),
+    "generate.struct.for.nulls": ("generate_struct_for_nulls", False, "Unset messages read as their defaults"),
+    "flatten.unions": ("flatten_unions", False, "Oneof members read as fields of the message"),
+    "ignore.default.for.nullables": ("ignore_default_for_nullables", False, "A null is written as null"),
+    "generalized.sum.type.support": ("generalized_sum_type_support", False, "Connect's Enum and Union names"),
 }
 
 
@@ -88,7 +98,7 @@ class ProtobufConverter(Converter):
         configure_registry(self, parsed, configs, is_key)
         self.data_config = ProtobufDataConfig(**{attr: parsed[key] for key, (attr, _, _) in _DATA_KEYS.items()})
         self._encoders: OrderedDict[tuple[str, Schema], tuple[bytes, Any, Any]] = OrderedDict()
-        self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Any, Any]] = OrderedDict()
+        self._decoders: OrderedDict[tuple[str, bytes], tuple[Schema, Any, Any, ProtobufColumns | None]] = OrderedDict()
 
     # -- Connect -> Protobuf ------------------------------------------------------------------------------------
     def _encoder(self, topic: str, schema: Schema) -> tuple[bytes, Any, Any]:
@@ -140,7 +150,9 @@ class ProtobufConverter(Converter):
         found = self.client.subject_version(subject, int(version))
         return found["schema"], _references(found)
 
-    def _decoder(self, topic: str, data: bytes) -> tuple[Schema, Any, Any, int]:
+    def _decoder(self, topic: str, data: bytes) -> tuple[Schema, Any, Any, ProtobufColumns | None, int]:
+        """The Connect schema, message class, reader and column reader (flat messages) of the record `data`, and
+        where its message starts."""
         if len(data) < 6 or data[0] != 0:
             raise DataError(
                 f"Failed to deserialize data for topic {topic} to Protobuf: Unknown magic byte! (the record does not "
@@ -159,6 +171,7 @@ class ProtobufConverter(Converter):
             return (*found, start)
         from ..schema_registry.proto_text import ProtoSyntaxError, load
         from .protobuf_codec import Decoders, message_class
+        from .protobuf_columns import protobuf_columns
         from .protobuf_data import ProtoSchema, Types, message_at, to_connect_schema
 
         schema_id = int.from_bytes(data[1:5], "big")
@@ -188,7 +201,7 @@ class ProtobufConverter(Converter):
             read = Decoders(types, self.data_config).struct(connect, message)
         else:
             read = _unwrap_primitive
-        found = (connect, cls, read)
+        found = (connect, cls, read, protobuf_columns(data[:start], connect, types, message, self.data_config))
         self._decoders[key] = found
         if len(self._decoders) > self.cache_size:
             self._decoders.popitem(last=False)
@@ -201,7 +214,7 @@ class ProtobufConverter(Converter):
             return None, None
         if data.__class__ is not bytes:
             data = bytes(data)
-        schema, cls, read, start = self._decoder(topic, data)
+        schema, cls, read, _, start = self._decoder(topic, data)
         try:
             return schema, read(cls.FromString(data[start:]))
         except DataError as e:
@@ -231,8 +244,19 @@ class ProtobufConverter(Converter):
             append(self.to_connect_data(topic, data))
             if data.__class__ is bytes and data[5:6] == b"\x00":
                 head = data[:6]
-                schema, cls, read, _ = self._decoder(topic, data)
+                schema, cls, read, _, _ = self._decoder(topic, data)
         return out
+
+    def column_reader(self, topic: str, data: bytes) -> ProtobufColumns | None:
+        """What reads records of the schema id and message of `data` (a record of `topic`) as Arrow columns with the
+        values to_connect_data gives (see protobuf_columns); None for messages that are not flat, or when the id
+        cannot be read (then the record path says why)."""
+        if data.__class__ is not bytes:
+            return None
+        try:
+            return self._decoder(topic, data)[3]
+        except DataError:
+            return None
 
 
 def _references(registered: Mapping[str, Any]) -> dict[str, str]:

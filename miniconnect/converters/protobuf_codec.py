@@ -31,14 +31,15 @@ from ..data.schema import (
     timestamp_to_millis,
 )
 from .protobuf_data import (
-    ENUM,
-    UNION,
     UNWRAPPED,
     ProtobufDataConfig,
     ProtoSchema,
     Types,
     has_optional_keyword,
+    in_real_oneof,
+    is_enum,
     is_map,
+    is_union,
     real_oneofs,
 )
 
@@ -103,19 +104,19 @@ def _put_timestamp(sub: Any, v: dt.datetime) -> None:
 _LOGICAL_PUT: dict[str, Fill] = {DECIMAL: _put_decimal, DATE: _put_date, TIME: _put_time, TIMESTAMP: _put_timestamp}
 
 
-def _scalar(schema: Schema) -> Callable[[Any], Any] | None:
+def _scalar(schema: Schema, config: ProtobufDataConfig) -> Callable[[Any], Any] | None:
     """How a Connect value becomes a scalar field's value (None: it is a message)."""
-    params = schema.parameters or {}
-    if ENUM in params and schema.type in (Type.STRING, Type.INT32):
+    if is_enum(schema):
         if schema.type is Type.INT32:
             return int
-        symbols = {k[len(ENUM) + 1 :]: int(v) for k, v in params.items() if k.startswith(ENUM + ".")}
+        symbols = config.enum_symbols(schema)
+        enum = (schema.parameters or {}).get(config.enum_key)
 
         def symbol(v: str) -> int:
             try:
                 return symbols[v]
             except KeyError:
-                raise DataError(f"{v!r} is not a symbol of enum {params[ENUM]}") from None
+                raise DataError(f"{v!r} is not a symbol of enum {enum}") from None
 
         return symbol
     if schema.type is Type.BYTES and schema.name != DECIMAL:
@@ -133,17 +134,22 @@ class Encoders:
         """A filler of a message from a Struct of `schema`."""
         m = self.types.messages[message]
         by_name = {f.name: f for f in m.field}
+        scrub = self.config.scrub
+        keep_nulls = self.config.ignore_default_for_nullables  # Struct.getWithoutDefault: no default for a null
         steps: list[tuple[int, str, Setter, Any]] = []
         for i, field in enumerate(schema.fields):
             fs = field.schema
-            if fs.type is Type.STRUCT and (fs.name or "").startswith(UNION):
-                members = [(mf.name, self._setter(mf.schema, by_name[mf.name])) for mf in fs.fields]
-                steps.append((i, "", self._union(members), fs.default))
+            default = None if keep_nulls else fs.default
+            if is_union(fs):
+                names = [scrub(mf.name) for mf in fs.fields]
+                members = [(n, self._setter(mf.schema, by_name[n])) for n, mf in zip(names, fs.fields)]
+                steps.append((i, "", self._union(members), default))
                 continue
-            pf = by_name.get(field.name)
+            name = scrub(field.name)
+            pf = by_name.get(name)
             if pf is None:
-                raise DataError(f"Cannot find field with name {field.name}")
-            steps.append((i, field.name, self._setter(fs, pf), fs.default))
+                raise DataError(f"Cannot find field with name {name}")
+            steps.append((i, name, self._setter(fs, pf), default))
 
         def fill(msg: Any, value: Any) -> None:
             if value.__class__ is not Struct:
@@ -172,7 +178,7 @@ class Encoders:
 
     def _element(self, schema: Schema, type_name: str) -> tuple[Callable[[Any], Any] | None, Fill | None]:
         """(scalar conversion, None) or (None, message filler) for one value of `schema`."""
-        scalar = _scalar(schema)
+        scalar = _scalar(schema, self.config)
         if type_name in UNWRAPPED and scalar is not None:
 
             def wrapped(sub: Any, v: Any) -> None:
@@ -261,7 +267,10 @@ class Encoders:
 
 # -- Protobuf -> Connect ----------------------------------------------------------------------------------------
 def _get_decimal(sub: Any) -> decimal.Decimal:
-    return decimal.Decimal(int.from_bytes(sub.value, "big", signed=True)).scaleb(-sub.scale, EXACT)
+    unscaled = sub.value
+    if not unscaled:  # new BigInteger(new byte[0]) throws: an unset Decimal (generate.struct.for.nulls) is an error
+        raise DataError("confluent.type.Decimal without a value (Zero length BigInteger)")
+    return decimal.Decimal(int.from_bytes(unscaled, "big", signed=True)).scaleb(-sub.scale, EXACT)
 
 
 def _get_date(sub: Any) -> dt.date:
@@ -295,7 +304,7 @@ class Decoders:
         plain: list[str] = []  # fields read as they are (the usual flat record): one attrgetter for them all
         for field in schema.fields:
             fs = field.schema
-            if fs.type is Type.STRUCT and (fs.name or "").startswith(UNION):
+            if is_union(fs):
                 getters.append(self._union(fs, m.oneof_decl[next(oneofs)].name, by_name))
                 continue
             pf = by_name[field.name]
@@ -332,9 +341,8 @@ class Decoders:
             return _LOGICAL_GET[schema.name]
         if type_name in UNWRAPPED and schema.type is not Type.STRUCT:
             return lambda sub: sub.value
-        params = schema.parameters or {}
-        if ENUM in params and schema.type is Type.STRING:
-            names = {int(v): k[len(ENUM) + 1 :] for k, v in params.items() if k.startswith(ENUM + ".")}
+        if is_enum(schema) and schema.type is Type.STRING:
+            names = {v: k for k, v in self.config.enum_symbols(schema).items()}
             return lambda n: names.get(n) or str(n)
         if schema.type is Type.STRUCT:
             return self.struct(schema, type_name)
@@ -357,7 +365,12 @@ class Decoders:
             conv = self._value(schema.value_schema, pf.type_name)
             return lambda msg: [conv(x) for x in getattr(msg, name)]
         conv = self._value(schema, pf.type_name)
-        if pf.type == F.TYPE_MESSAGE or has_optional_keyword(pf, proto2):
+        # ProtobufData.setStructField: an unset message or `optional` field is null, or with generate.struct.for.nulls
+        # its default; the members of a oneof read as fields (flatten.unions) are null but for the one set
+        if in_real_oneof(pf) or (
+            not self.config.generate_struct_for_nulls
+            and (pf.type == F.TYPE_MESSAGE or has_optional_keyword(pf, proto2 and self.config.optional_for_proto2))
+        ):
             return lambda msg: conv(getattr(msg, name)) if msg.HasField(name) else None
         if conv is _identity:
             return attrgetter(name)

@@ -6,7 +6,9 @@ int16 are int32 with `connect.type` in the field's `confluent.field_meta`, Decim
 `google.protobuf.Timestamp`, a primitive at the root a `google.protobuf.*Value` wrapper, unions (oneofs) structs
 named `io.confluent.connect.protobuf.Union.<oneof>`, enums strings with their symbols in the parameters.
 Nullable fields: plain proto3 fields by default (a null primitive is read back as the type's default, as with
-Confluent), proto3 `optional` with `optional.for.nullables`, wrapper messages with `wrapper.for.nullables`."""
+Confluent), proto3 `optional` with `optional.for.nullables`, wrapper messages with `wrapper.for.nullables`.
+`scrub.invalid.names` makes Connect names valid Protobuf names (scrub_name); `flatten.unions` reads a oneof's members
+as fields of the message itself."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ TAG = f"{NAMESPACE}.Tag"
 PROTO_TYPE = f"{NAMESPACE}.Type"
 ENUM = f"{NAMESPACE}.Enum"
 UNION = f"{NAMESPACE}.Union"
+GENERALIZED_ENUM = "org.apache.kafka.connect.data.Enum"  # ConnectEnum / ConnectUnion.LOGICAL_PARAMETER:
+GENERALIZED_UNION = "org.apache.kafka.connect.data.Union"  # the names with generalized.sum.type.support
 WRAPPER_MARK = f"{NAMESPACE}.Wrapper"
 CONNECT_TYPE = "connect.type"
 PRECISION = "connect.decimal.precision"
@@ -102,6 +106,60 @@ class ProtobufDataConfig:
     generate_index_for_unions: bool = True
     enhanced_schema_support: bool = False
     int_for_enums: bool = False
+    scrub_invalid_names: bool = False
+    optional_for_proto2: bool = True
+    generate_struct_for_nulls: bool = False
+    flatten_unions: bool = False
+    ignore_default_for_nullables: bool = False
+    generalized_sum_type_support: bool = False
+
+    def scrub(self, name: str) -> str:
+        return scrub_name(name) if self.scrub_invalid_names else name
+
+    @property
+    def enum_key(self) -> str:
+        """The parameter that names an enum, and (with a dot) prefixes its symbols' numbers."""
+        return GENERALIZED_ENUM if self.generalized_sum_type_support else ENUM
+
+    def enum_symbols(self, schema: Schema) -> dict[str, int]:
+        prefix = self.enum_key + "."
+        return {k[len(prefix) :]: int(v) for k, v in (schema.parameters or {}).items() if k.startswith(prefix)}
+
+
+def is_union(schema: Schema) -> bool:
+    """A Connect struct that stands for a oneof (ProtobufData.isUnionSchema)."""
+    return schema.type is Type.STRUCT and (
+        (schema.name or "").startswith(UNION) or GENERALIZED_UNION in (schema.parameters or {})
+    )
+
+
+def is_enum(schema: Schema) -> bool:
+    params = schema.parameters or {}
+    return schema.type in (Type.STRING, Type.INT32) and (ENUM in params or GENERALIZED_ENUM in params)
+
+
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_URL_SAFE = _NAME_CHARS | frozenset(".-*")
+
+
+def scrub_name(name: str) -> str:
+    """ProtobufData.doScrubName: a name that is not [A-Za-z][A-Za-z0-9_]* is URL-encoded as Java's URLEncoder does
+    (UTF-8, space as '+'), prefixed with 'x' if it then starts with a digit or '_', and every character left that is
+    not a letter, digit or '_' replaced by '_'."""
+    if not name or (_NAME_CHARS.issuperset(name) and not "0" <= name[0] <= "9" and name[0] != "_"):
+        return name
+    parts = []
+    for ch in name:
+        if ch in _URL_SAFE:
+            parts.append(ch)
+        elif ch == " ":
+            parts.append("+")
+        else:
+            parts.extend(f"%{b:02X}" for b in ch.encode("utf-8", "replace"))
+    encoded = "".join(parts)
+    if "0" <= encoded[0] <= "9" or encoded[0] == "_":
+        encoded = "x" + encoded
+    return "".join(ch if ch in _NAME_CHARS else "_" for ch in encoded)
 
 
 @dataclass
@@ -126,8 +184,7 @@ def from_connect_schema(schema: Schema, config: ProtobufDataConfig) -> ProtoSche
         index = [m.name for m in fd.message_type].index(wrapper)
         return ProtoSchema(fd, {}, f".google.protobuf.{wrapper}", [index])
     builder = _FromConnect(config)
-    full = builder.name_or_default(schema.name)
-    package, _, name = full.rpartition(".")
+    package, _, name = ".".join(map(config.scrub, builder.name_or_default(schema.name).split("."))).rpartition(".")
     fd = pb.FileDescriptorProto(name="default", syntax="proto3")
     if package:
         fd.package = package
@@ -153,7 +210,7 @@ class _FromConnect:
         return f"{DEFAULT_NAME}{self.count}"
 
     def unqualified(self, name: str | None) -> str:
-        return self.name_or_default(name).rsplit(".", 1)[-1]
+        return self.config.scrub(self.name_or_default(name).rsplit(".", 1)[-1])
 
     def dep(self, file_name: str) -> None:
         if file_name not in self.deps:
@@ -171,7 +228,7 @@ class _FromConnect:
                 n = int(tag)
             else:
                 n, number = number, number + 1
-            f = self.field(m, inner, field.schema, field.name, n, False, children)
+            f = self.field(m, inner, field.schema, self.config.scrub(field.name), n, False, children)
             if f is not None and f.proto3_optional:
                 optionals.append(f)
         for f in optionals:
@@ -211,13 +268,18 @@ class _FromConnect:
             self.dep(file_name)
             f.type, f.type_name = F.TYPE_MESSAGE, type_name
         elif elem.type is Type.STRUCT:
-            if (elem.name or "").startswith(UNION):
-                oneof_name = self.unqualified(elem.name[len(UNION) + 1 :])  # type: ignore[index]
+            if is_union(elem):
+                generalized = (elem.parameters or {}).get(GENERALIZED_UNION)
+                if self.config.generalized_sum_type_support and generalized:
+                    oneof_name = generalized
+                else:
+                    oneof_name = self.unqualified((elem.name or "")[len(UNION) + 1 :])
                 index = len(m.oneof_decl)
                 m.oneof_decl.add(name=oneof_name)
                 for member in elem.fields:
                     tag = (member.schema.parameters or {}).get(TAG)
-                    g = self.field(m, inner, member.schema, member.name, int(tag) if tag else 0, True, children)
+                    number = int(tag) if tag else 0
+                    g = self.field(m, inner, member.schema, self.config.scrub(member.name), number, True, children)
                     if g is not None:
                         g.oneof_index = index
                 return None
@@ -240,14 +302,12 @@ class _FromConnect:
                 g = self.field(e, f"{inner}.{entry}", s, fname, i, False, set())
                 assert g is not None
             f.type, f.type_name = F.TYPE_MESSAGE, f"{inner}.{entry}"
-        elif ENUM in params_in and elem.type in (Type.STRING, Type.INT32):
+        elif is_enum(elem):
             enum_name = self.unqualified(elem.name)
             if not any(e.name == enum_name for e in m.enum_type):
                 e = m.enum_type.add(name=enum_name)
-                prefix = ENUM + "."
-                for k, v in params_in.items():
-                    if k.startswith(prefix):
-                        e.value.add(name=k[len(prefix) :], number=int(v))
+                for symbol, number in self.config.enum_symbols(elem).items():
+                    e.value.add(name=symbol, number=number)
             f.type, f.type_name = F.TYPE_ENUM, f"{inner}.{enum_name}"
         elif wrap:
             wrapper = _WRAPPERS[elem.type]
@@ -342,6 +402,10 @@ def is_map(f: pb.FieldDescriptorProto, types: Types) -> bool:
     )
 
 
+def in_real_oneof(f: pb.FieldDescriptorProto) -> bool:
+    return f.HasField("oneof_index") and not f.proto3_optional
+
+
 def has_optional_keyword(f: pb.FieldDescriptorProto, proto2: bool) -> bool:
     return f.proto3_optional or (proto2 and f.label == F.LABEL_OPTIONAL and not f.HasField("oneof_index"))
 
@@ -372,13 +436,23 @@ def _struct(
     proto2 = types.proto2[message]
     fields: list[Field] = []
     for index in real_oneofs(m):
+        if config.flatten_unions:  # the members as fields of their own (ProtobufData.toConnectSchema)
+            for f in m.field:
+                if f.HasField("oneof_index") and f.oneof_index == index:
+                    fields.append(Field(f.name, len(fields), _field(types, f, config, True, proto2, seen)))
+            continue
         members = [
             Field(f.name, i, _field(types, f, config, True, proto2, seen))
             for i, f in enumerate(x for x in m.field if x.HasField("oneof_index") and x.oneof_index == index)
         ]
         oneof = m.oneof_decl[index].name
         union_name = f"{message.lstrip('.')}.{oneof}" if config.enhanced_schema_support else oneof
-        union = Schema(Type.STRUCT, optional=True, name=f"{UNION}.{union_name}", fields=members)
+        if config.generalized_sum_type_support:
+            union = Schema(
+                Type.STRUCT, optional=True, name=oneof, parameters={GENERALIZED_UNION: oneof}, fields=members
+            )
+        else:
+            union = Schema(Type.STRUCT, optional=True, name=f"{UNION}.{union_name}", fields=members)
         fields.append(Field(union_field_name(m, index, config), len(fields), union))
     for f in m.field:
         if f.HasField("oneof_index") and not f.proto3_optional:
@@ -418,9 +492,9 @@ def _field(
         e = types.enums[f.type_name]
         ctype = Type.INT32 if config.int_for_enums else Type.STRING
         name = f.type_name.lstrip(".") if config.enhanced_schema_support else e.name
-        params[ENUM] = e.name
+        params[config.enum_key] = e.name
         for v in e.value:
-            params[f"{ENUM}.{v.name}"] = str(v.number)
+            params[f"{config.enum_key}.{v.name}"] = str(v.number)
     elif f.type == F.TYPE_MESSAGE:
         full = f.type_name
         if full == DECIMAL_TYPE:

@@ -2,7 +2,8 @@
 
 Split in two so that the parse runs on the other core: `plan` runs on the event loop and learns, from each topic's
 first record, the column reader of its key and value (JsonConverter envelopes: converters/json/columns;
-AvroConverter records of one schema id: converters/avro_columns; StringConverter keys);
+AvroConverter records of one schema id: converters/avro_columns; ProtobufConverter records of one flat message:
+converters/protobuf_columns; StringConverter keys);
 `read` is pure and runs in a worker thread (pyarrow and polars release the GIL while they parse). Either returns None when the
 batch has no column form that gives exactly what record-by-record conversion gives; the runner then converts it as
 before. Set MINICONNECT_SINK_COLUMNS=0 in the worker's environment to turn the column path off.
@@ -92,12 +93,13 @@ class ColumnConverter:
             return _StringColumn(converter, topic)
         if type(converter) is JsonConverter and first is not None:
             return converter.column_reader(topic, first)
-        if type(converter).__name__ == "AvroConverter" and first is not None:
-            from ..converters.avro import AvroConverter  # imported already: the converter is one
+        if type(converter).__name__ in ("AvroConverter", "ProtobufConverter") and first is not None:
+            from ..converters.avro import AvroConverter  # imported already: the converter is one of them
+            from ..converters.protobuf import ProtobufConverter
 
-            if type(converter) is AvroConverter:
+            if type(converter) in (AvroConverter, ProtobufConverter):
                 try:
-                    return converter.column_reader(topic, first)
+                    return converter.column_reader(topic, first)  # type: ignore[attr-defined]
                 except SchemaNotCached:  # this batch goes record by record: the runner asks the registry off
                     return None  # the loop, and the next batch finds the schema cached
         return None
