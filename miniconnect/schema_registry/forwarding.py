@@ -1,6 +1,7 @@
 """Several registries on one `_schemas` topic: every one follows the topic and answers reads; writes go to one of
-them, the leader (`schema.registry.leader.url`), as Confluent's followers forward writes to their elected leader
-(RestService calls from its KafkaSchemaRegistry.forward*RequestToLeader). A single writer keeps ids and versions
+them, the leader, as Confluent's followers forward writes to their elected leader (RestService calls from its
+KafkaSchemaRegistry.forward*RequestToLeader). The leader is elected in a Kafka group (election.py), or named by
+`schema.registry.leader.url`. A single writer keeps ids and versions
 unique: it picks them from a state that holds every record before its own write.
 
 A follower answers a forwarded write once it has read the leader's record back, so that a client reading from it
@@ -18,28 +19,71 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..config.tls import client_context
+from .election import DUPLICATE_URLS, ElectionResult, RegistryIdentity
 from .store import SchemasTopic
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 REQUEST_FORWARDING_FAILED = 50003  # Confluent's Errors.REQUEST_FORWARDING_FAILED_ERROR_CODE
+UNKNOWN_LEADER = 50004  # Errors.UNKNOWN_LEADER_ERROR_CODE
 _PASSED_HEADERS = ("authorization", "content-type", "accept")
 FORWARDED = "x-miniconnect-forwarded"  # set on forwarded requests: a follower does not forward them again
 READ_BACK_S = 30.0
 
 
 class LeaderForwarder:
-    """Forwards write requests to the leader (on the registry's event loop)."""
+    """Forwards write requests to the leader (on the registry's event loop). `leads()`: this registry writes."""
 
-    def __init__(self, leader_url: str, store: SchemasTopic, ssl_props: Mapping[str, Any] | None = None):
-        self.leader = leader_url.rstrip("/")
+    def __init__(self, store: SchemasTopic, ssl_props: Mapping[str, Any] | None = None, leader_url: str = ""):
+        """leader_url: the static leader (schema.registry.leader.url); empty: set_leader tells, election by
+        election."""
         self.store = store
-        tls = client_context(ssl_props) if ssl_props and leader_url.startswith("https:") else True
-        self._client = httpx.AsyncClient(timeout=60.0, verify=tls)
+        self.leader: str | None = leader_url.rstrip("/") or None  # another registry that writes the topic
+        self._leading = False
+        self._why_no_leader = "No leader has been elected yet"
+        self._ssl_props = ssl_props
+        self._clients: dict[str, httpx.AsyncClient] = {}  # by the leader's scheme
+
+    def leads(self) -> bool:
+        return self._leading
+
+    async def set_leader(self, result: ElectionResult, me: RegistryIdentity) -> None:
+        """An election's result (KafkaSchemaRegistry.setLeader): a new leader reads the topic to its end before
+        it writes, so that it picks ids and versions after every record an earlier leader wrote."""
+        self.leader, self._leading = None, False
+        identity = result.leader_identity
+        if result.error == DUPLICATE_URLS:
+            self._why_no_leader = (
+                "The schema registry group contained multiple members advertising the same URL: give each "
+                "registry a routable, unique URL (schema.registry.host.name, schema.registry.listeners)"
+            )
+        elif identity is None:
+            self._why_no_leader = "No leader-eligible schema registry is in the group: writes cannot be served"
+        elif identity == me:
+            await self.store.read_to_end()
+            self._leading = True
+        else:
+            self.leader = identity.url
+
+    def revoke(self) -> None:
+        """A rebalance started: no leader until the next election."""
+        self.leader, self._leading = None, False
+        self._why_no_leader = "The schema registry group is electing a leader"
 
     async def stop(self) -> None:
-        await self._client.aclose()
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+    def _client(self, url: str) -> httpx.AsyncClient:
+        scheme = url.partition(":")[0]
+        if scheme not in self._clients:
+            tls = client_context(self._ssl_props) if self._ssl_props and scheme == "https" else True
+            self._clients[scheme] = httpx.AsyncClient(timeout=60.0, verify=tls)
+        return self._clients[scheme]
 
     async def forward(self, request: Request) -> Response:
+        if self.leader is None:
+            return _error(UNKNOWN_LEADER, f"Leader not known: {self._why_no_leader}")
         if request.headers.get(FORWARDED):
             message = f"A write was forwarded to this registry, which forwards writes to {self.leader} itself"
             return _error(REQUEST_FORWARDING_FAILED, message + ": schema.registry.leader.url must name the leader")
@@ -47,7 +91,7 @@ class LeaderForwarder:
         headers = {k: v for k, v in request.headers.items() if k.lower() in _PASSED_HEADERS}
         headers[FORWARDED] = "true"
         try:
-            answer = await self._client.request(request.method, url, content=await request.body(), headers=headers)
+            answer = await self._client(url).request(request.method, url, content=await request.body(), headers=headers)
         except httpx.HTTPError as e:
             message = f"Error while forwarding the request to the leader {self.leader}: {type(e).__name__}: {e}"
             return _error(REQUEST_FORWARDING_FAILED, message)
