@@ -1,14 +1,15 @@
 """JSON Schema documents in the registry: parsed (a JSON object or boolean) with the documents its references name,
 canonical and normalized text, and the compatibility rules the registry checks between two of them (a subset of
 Confluent's JsonSchemaDiff: type changes with integer -> number widening, properties a closed reader does not have,
-properties a reader requires that the writer did not, union members, array items, enums), following `$ref`s into
-the document's own definitions and into other subjects' schemas through its references."""
+properties a reader requires that the writer did not, union members, array items, enums, limits and patterns),
+following `$ref`s into the document's own definitions and into other subjects' schemas through its references."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote, urljoin
 
@@ -158,17 +159,17 @@ def _types(node: _Node) -> set[str] | None:
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+    return _JSON_TYPES.get(type(value), "object")
+
+
+_JSON_TYPES: dict[type, str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+}
 
 
 def _branch(node: _Node, json_type: str) -> _Node:
@@ -199,10 +200,14 @@ def _check(reader: _Node, writer: _Node, path: str, out: list[str], seen: set[tu
             out.append(f"TYPE_CHANGED at '{path}': {sorted(missing)} no longer accepted")
             return
     _enums(reader, writer, path, out)
+    bounded: set[tuple[int, int]] = set()
     for t in sorted(wt or ()):
         r, w = _branch(reader, t), _branch(writer, t)
         if not (isinstance(r.schema, dict) and isinstance(w.schema, dict)):
             continue
+        if (id(r.schema), id(w.schema)) not in bounded:
+            bounded.add((id(r.schema), id(w.schema)))
+            _bounds(r.schema, w.schema, path, out)
         if t == "object":
             _objects(r, w, path, out, seen)
         elif t == "array" and "items" in r.schema and "items" in w.schema:
@@ -220,6 +225,41 @@ def _enums(reader: _Node, writer: _Node, path: str, out: list[str]) -> None:
     dropped = [v for v in wenum if v not in renum]
     if dropped:
         out.append(f"ENUM_ARRAY_NARROWED at '{path}': {dropped} no longer accepted")
+
+
+# Upper and lower limits (String-, Number-, Array- and ObjectSchemaDiff): a reader adding one, or tightening the
+# writer's, may refuse what the writer allowed (..._ADDED, ..._DECREASED / ..._INCREASED are not compatible).
+_UPPER = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties", "maxContains")
+_LOWER = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties", "minContains")
+
+
+def _difference(keyword: str, change: str) -> str:
+    return "".join(f"_{c}" if c.isupper() else c.upper() for c in keyword) + "_" + change
+
+
+def _bounds(reader: dict[str, Any], writer: dict[str, Any], path: str, out: list[str]) -> None:
+    def number(schema: dict[str, Any], key: str) -> float | None:
+        v = schema.get(key)  # draft 4's boolean exclusiveMaximum/Minimum modify maximum/minimum: not a limit
+        return v if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+    for keyword, upper in [(k, True) for k in _UPPER] + [(k, False) for k in _LOWER]:
+        r, w = number(reader, keyword), number(writer, keyword)
+        if r is None:
+            continue
+        if w is None:
+            out.append(f"{_difference(keyword, 'ADDED')} at '{path}': {r}")
+        elif (r < w) if upper else (r > w):
+            out.append(f"{_difference(keyword, 'DECREASED' if upper else 'INCREASED')} at '{path}': {w} -> {r}")
+    rp, wp = reader.get("pattern"), writer.get("pattern")
+    if isinstance(rp, str) and rp != wp:
+        out.append(f"PATTERN_{'ADDED' if wp is None else 'CHANGED'} at '{path}': {rp}")
+    rm, wm = number(reader, "multipleOf"), number(writer, "multipleOf")
+    if rm is not None and rm != wm:
+        reduced = wm is not None and rm != 0 and (Decimal(str(wm)) % Decimal(str(rm))) == 0
+        if not reduced:  # MULTIPLE_OF_REDUCED (the writer's a multiple of the reader's) is the compatible change
+            out.append(f"MULTIPLE_OF_{'ADDED' if wm is None else 'CHANGED'} at '{path}': {wm} -> {rm}")
+    if reader.get("uniqueItems") is True and writer.get("uniqueItems") is not True:
+        out.append(f"UNIQUE_ITEMS_ADDED at '{path}'")
 
 
 def _objects(reader: _Node, writer: _Node, path: str, out: list[str], seen: set[tuple[int, int]]) -> None:

@@ -51,16 +51,6 @@ def leaders(urls: list[str], probe: str) -> list[str]:
     return [u for u in urls if register(u, f"{probe}-value", record("Probe", "p"), FORWARDED).status_code == 200]
 
 
-def poll(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def describe(bootstrap: str, group: str) -> Any:
     async def run() -> Any:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -85,7 +75,7 @@ def test_registries_elect_a_leader_in_a_kafka_group(tmp_path: Path, kafka_bootst
         urls = [a_url, b_url, c_url]
         # Confluent's rule: the eligible member with the smallest URL leads; every member learns it
         expected = min(a_url, b_url)
-        assert poll(lambda: leaders(urls, f"probe-{time.monotonic_ns()}") == [expected], 60, "one leader")
+        assert c.wait_for(lambda: leaders(urls, f"probe-{time.monotonic_ns()}") == [expected], 60, "one leader")
 
         # the group on the broker, as Confluent's registries form it: protocol type sr, subprotocol v0, JSON
         described = describe(kafka_bootstrap, group)
@@ -116,7 +106,9 @@ def test_registries_elect_a_leader_in_a_kafka_group(tmp_path: Path, kafka_bootst
         # the leader killed: the group expels it, elects the other eligible member, and writes go on
         leader, survivor = (a, b_url) if expected == a_url else (b, a_url)
         leader.kill()
-        assert poll(lambda: leaders([survivor, c_url], f"after-{time.monotonic_ns()}") == [survivor], 90, "failover")
+        assert c.wait_for(
+            lambda: leaders([survivor, c_url], f"after-{time.monotonic_ns()}") == [survivor], 90, "failover"
+        )
         more = []
         for i, url in enumerate([survivor, c_url] * 3):
             r = register(url, f"s{i % 4}-value", record(f"After{i}", "x", *(f"g{j}" for j in range(i))))
@@ -138,7 +130,7 @@ def test_registries_elect_a_leader_in_a_kafka_group(tmp_path: Path, kafka_bootst
 
         # no eligible member left: the ineligible one serves reads and says why it cannot write
         {a_url: a, b_url: b}[survivor].stop()
-        r = poll(
+        r = c.wait_for(
             lambda: (
                 (r := register(c_url, "late-value", record("Late", "a"))).status_code == 500
                 and r.json()["error_code"] == 50004

@@ -76,7 +76,7 @@ def test_compatibility_follows_refs_into_other_subjects(client: SchemaRegistryCl
     assert "TYPE_CHANGED" in refused(client, "city-value", pointer)
 
 
-def test_recursive_schemas_and_enums(client: SchemaRegistryClient) -> None:
+def test_recursive_schemas_enums_limits_and_patterns(client: SchemaRegistryClient) -> None:
     def node(**value: Any) -> dict[str, Any]:
         return obj({"value": value, "next": {"$ref": "#"}})
 
@@ -86,6 +86,30 @@ def test_recursive_schemas_and_enums(client: SchemaRegistryClient) -> None:
     client.register_schema("enum-value", js(obj({"c": {"enum": ["red", "green"]}})))
     client.register_schema("enum-value", js(obj({"c": {"enum": ["red", "green", "blue"]}})))
     assert "ENUM_ARRAY_NARROWED" in refused(client, "enum-value", js(obj({"c": {"enum": ["red", "blue"]}})))
+    # limits: a reader may loosen the writer's, not add or tighten one (Confluent's COMPATIBLE_CHANGES_STRICT)
+    base = {
+        "s": {"type": "string", "maxLength": 10},
+        "n": {"type": "number"},
+        "t": {"type": "string"},
+        "a": {"type": "array", "items": {"type": "string"}},
+    }
+    client.register_schema("limits-value", js(obj(base)))
+    loosened = {**base, "s": {"type": "string", "maxLength": 20}}
+    client.register_schema("limits-value", js(obj(loosened)))
+    tight = {
+        "s": ({"type": "string", "maxLength": 5}, "MAX_LENGTH_DECREASED"),
+        "n": ({"type": "number", "exclusiveMinimum": 0}, "EXCLUSIVE_MINIMUM_ADDED"),
+        "t": ({"type": "string", "pattern": "^a"}, "PATTERN_ADDED"),
+        "a": ({"type": "array", "items": {"type": "string"}, "uniqueItems": True}, "UNIQUE_ITEMS_ADDED"),
+    }
+    for name, (schema, difference) in tight.items():
+        assert difference in refused(client, "limits-value", js(obj({**loosened, name: schema}))), name
+    # multipleOf: reduced (the old one a multiple of the new) is compatible, another one is not
+    client.register_schema("multiple-value", js(obj({"n": {"type": "number", "multipleOf": 1.5}})))
+    assert "MULTIPLE_OF_CHANGED" in refused(
+        client, "multiple-value", js(obj({"n": {"type": "number", "multipleOf": 2}}))
+    )
+    client.register_schema("multiple-value", js(obj({"n": {"type": "number", "multipleOf": 0.5}})))
 
 
 def test_normalize_json_schemas(client: SchemaRegistryClient) -> None:
