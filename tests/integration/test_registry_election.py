@@ -1,12 +1,13 @@
 """Three workers' registries on one `_schemas` topic on real Kafka elect their leader in a Kafka group, as Confluent's
 Schema Registry does (protocol type "sr", JSON identities, the eligible member with the smallest URL leads): the
 leader takes writes, the others forward to it, and when the leader is killed another takes over. Ids stay unique and
-no acknowledged write is lost."""
+no acknowledged write is lost, also of those made while the leader dies."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -105,16 +106,42 @@ def test_registries_elect_a_leader_in_a_kafka_group(tmp_path: Path, kafka_bootst
 
         # the leader killed: the group expels it, elects the other eligible member, and writes go on
         leader, survivor = (a, b_url) if expected == a_url else (b, a_url)
-        leader.kill()
-        assert c.wait_for(
-            lambda: leaders([survivor, c_url], f"after-{time.monotonic_ns()}") == [survivor], 90, "failover"
-        )
+        acked: list[tuple[int, str]] = []  # writes acknowledged while the leader dies and the group elects another
+        done = threading.Event()
+
+        def keep_writing() -> None:
+            i = 0
+            while not done.is_set():
+                schema = record(f"During{i}", "d")
+                try:
+                    r = register((survivor, c_url)[i % 2], "during-value", schema)
+                except httpx.HTTPError:
+                    r = None
+                if r is not None and r.status_code == 200:
+                    acked.append((r.json()["id"], schema))
+                i += 1
+
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        try:
+            c.wait_for(lambda: len(acked) >= 3, 60, "writes before the kill")
+            leader.kill()
+            assert c.wait_for(
+                lambda: leaders([survivor, c_url], f"after-{time.monotonic_ns()}") == [survivor], 90, "failover"
+            )
+            before = len(acked)
+            c.wait_for(lambda: len(acked) >= before + 3, 60, "writes after the failover")
+        finally:
+            done.set()
+            writer.join()
         more = []
         for i, url in enumerate([survivor, c_url] * 3):
             r = register(url, f"s{i % 4}-value", record(f"After{i}", "x", *(f"g{j}" for j in range(i))))
             assert r.status_code == 200, r.text
             more.append(r.json()["id"])
         assert not set(more) & set(ids) and len(set(more)) == len(more)
+        acked_ids = [schema_id for schema_id, _ in acked]
+        assert len(set(acked_ids)) == len(acked_ids) and not (set(ids) | set(more)) & set(acked_ids)
 
         # nothing acknowledged was lost: both survivors hold every schema, versions without gaps
         for url in (survivor, c_url):
@@ -127,6 +154,9 @@ def test_registries_elect_a_leader_in_a_kafka_group(tmp_path: Path, kafka_bootst
                 versions = httpx.get(f"{url}/subjects/s{n}-value/versions", timeout=10).json()
                 assert versions == list(range(1, len(versions) + 1))
             assert sum(len(httpx.get(f"{url}/subjects/s{n}-value/versions", timeout=10).json()) for n in range(4)) == 24
+            for schema_id, schema in acked:
+                r = httpx.get(f"{url}/schemas/ids/{schema_id}", timeout=10)
+                assert r.status_code == 200 and json.loads(r.json()["schema"]) == json.loads(schema), r.text
 
         # no eligible member left: the ineligible one serves reads and says why it cannot write
         {a_url: a, b_url: b}[survivor].stop()
