@@ -101,7 +101,7 @@ class LeaderElector(GroupMember):
         self,
         identity: RegistryIdentity,
         on_elected: Callable[[ElectionResult], Awaitable[None]],
-        on_revoked: Callable[[], None],
+        on_revoked: Callable[[], Awaitable[None]],
         **group: Any,
     ) -> None:
         """group: GroupMember's keyword arguments (bootstrap_servers, client_config, group_id, timeouts)."""
@@ -162,7 +162,7 @@ class LeaderElector(GroupMember):
     async def on_join_prepare(self) -> None:
         if self.result is not None:
             self.result = None
-            self._on_revoked()
+            await self._on_revoked()
 
     async def on_join_complete(self, protocol: str, assignment: bytes) -> None:
         result = ElectionResult.from_bytes(assignment)
@@ -173,4 +173,4 @@ class LeaderElector(GroupMember):
     async def on_coordinator_unreachable(self) -> None:
         if self.result is not None:  # maybe no longer a member: stop writing as the leader
             self.result = None
-            self._on_revoked()
+            await self._on_revoked()

@@ -20,11 +20,11 @@ from starlette.responses import Response
 
 from ..config.tls import client_context
 from .election import DUPLICATE_URLS, ElectionResult, RegistryIdentity
+from .errors import UnknownLeader
 from .store import SchemasTopic
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 REQUEST_FORWARDING_FAILED = 50003  # Confluent's Errors.REQUEST_FORWARDING_FAILED_ERROR_CODE
-UNKNOWN_LEADER = 50004  # Errors.UNKNOWN_LEADER_ERROR_CODE
 _PASSED_HEADERS = ("authorization", "content-type", "accept")
 FORWARDED = "x-miniconnect-forwarded"  # set on forwarded requests: a follower does not forward them again
 READ_BACK_S = 30.0
@@ -40,6 +40,8 @@ class LeaderForwarder:
         self.leader: str | None = leader_url.rstrip("/") or None  # another registry that writes the topic
         self._leading = False
         self._why_no_leader = "No leader has been elected yet"
+        if not leader_url:  # elected: writes reach the topic only while this registry is the leader
+            store.not_writable = lambda: None if self._leading else f"Leader not known: {self._why_no_leader}"
         self._ssl_props = ssl_props
         self._clients: dict[str, httpx.AsyncClient] = {}  # by the leader's scheme
 
@@ -64,10 +66,13 @@ class LeaderForwarder:
         else:
             self.leader = identity.url
 
-    def revoke(self) -> None:
-        """A rebalance started: no leader until the next election."""
+    async def revoke(self) -> None:
+        """A rebalance started: no leader until the next election. Returns once a write in flight here is in the
+        topic, so that the next leader reads it before choosing ids."""
         self.leader, self._leading = None, False
         self._why_no_leader = "The schema registry group is electing a leader"
+        async with self.store.lock:
+            pass
 
     async def stop(self) -> None:
         clients, self._clients = self._clients, {}
@@ -83,7 +88,7 @@ class LeaderForwarder:
 
     async def forward(self, request: Request) -> Response:
         if self.leader is None:
-            return _error(UNKNOWN_LEADER, f"Leader not known: {self._why_no_leader}")
+            return _error(UnknownLeader.code, f"Leader not known: {self._why_no_leader}")
         if request.headers.get(FORWARDED):
             message = f"A write was forwarded to this registry, which forwards writes to {self.leader} itself"
             return _error(REQUEST_FORWARDING_FAILED, message + ": schema.registry.leader.url must name the leader")
