@@ -154,7 +154,8 @@ class SchemaRegistryServer:
         assert self.election is not None
         group = dict(self.election)
         scheme, host, _ = self.listeners[0]
-        advertised = group.pop("host_name", "") or host or socket.getfqdn()
+        # Confluent's host.name defaults to this machine's name; a wildcard listener address is not one to reach
+        advertised = group.pop("host_name", "") or (host if host not in ("", "0.0.0.0", "::") else socket.getfqdn())
         me = RegistryIdentity(advertised, self.ports[0], bool(group.pop("leader_eligibility", True)), scheme)
         elected = asyncio.Event()
 
@@ -167,7 +168,10 @@ class SchemaRegistryServer:
         try:
             await asyncio.wait_for(elected.wait(), FIRST_ELECTION_S)
         except TimeoutError:
-            log.warning("No schema registry leader elected in group %s yet; writes wait for one", elector.group_id)
+            log.warning(
+                "No schema registry leader elected in group %s yet; writes are refused (50004) until one is",
+                elector.group_id,
+            )
         return elector
 
     async def stop(self) -> None:
