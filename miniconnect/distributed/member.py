@@ -4,7 +4,7 @@ WorkerCoordinator): Connect's sub-protocol over group.py's join/sync/heartbeat; 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..errors import ConnectError
@@ -44,32 +44,17 @@ class WorkerGroupMember(GroupMember):
     def __init__(
         self,
         *,
-        bootstrap_servers: str,
-        client_config: Mapping[str, Any],
-        group_id: str,
-        session_timeout_ms: int,
-        heartbeat_interval_ms: int,
-        rebalance_timeout_ms: int,
         scheduled_rebalance_max_delay_ms: int,
         protocol: str,
         url: str,
         config_snapshot: Callable[[], ClusterConfigState],
         listener: RebalanceListener,
-        retry_backoff_ms: int = 100,
-        on_rejoin_needed: Callable[[], None] | None = None,
+        **group: Any,
     ) -> None:
-        """protocol: `connect.protocol` (eager | compatible | sessioned). on_rejoin_needed: called (from the
-        heartbeat task) when the group starts a rebalance, so a herder waiting on something else can wake up."""
-        super().__init__(
-            bootstrap_servers=bootstrap_servers,
-            client_config=client_config,
-            group_id=group_id,
-            session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=heartbeat_interval_ms,
-            rebalance_timeout_ms=rebalance_timeout_ms,
-            retry_backoff_ms=retry_backoff_ms,
-            on_rejoin_needed=on_rejoin_needed,
-        )
+        """protocol: `connect.protocol` (eager | compatible | sessioned). group: GroupMember's keyword arguments
+        (bootstrap_servers, client_config, group_id, timeouts; on_rejoin_needed wakes the herder when the group
+        starts a rebalance)."""
+        super().__init__(**group)
         self.url = url
         self.compatibility = ConnectProtocolCompatibility.from_config(protocol)
         self._config_snapshot = config_snapshot
