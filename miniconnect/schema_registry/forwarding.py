@@ -1,8 +1,8 @@
 """Several registries on one `_schemas` topic: every one follows the topic and answers reads; writes go to one of
 them, the leader, as Confluent's followers forward writes to their elected leader (RestService calls from its
 KafkaSchemaRegistry.forward*RequestToLeader). The leader is elected in a Kafka group (election.py), or named by
-`schema.registry.leader.url`. A single writer keeps ids and versions
-unique: it picks them from a state that holds every record before its own write.
+`schema.registry.leader.url`. A single writer keeps ids and versions unique: it picks them from a state that holds
+every record before its own write.
 
 A follower answers a forwarded write once it has read the leader's record back, so that a client reading from it
 next (a converter registering, then a sink decoding by id) finds what it wrote; a read of something it does not
