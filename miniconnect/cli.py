@@ -129,7 +129,27 @@ def schema_registry(config: Any) -> Any:
         config["schema.registry.compatibility.level"].upper(),
         ssl_props or {k: v for k, v in originals.items() if k.startswith("ssl.")},
         config["schema.registry.leader.url"] or "",
+        _registry_election(config),
     )
+
+
+def _registry_election(config: Any) -> dict[str, Any] | None:
+    """On Kafka, the group in which the registries elect their leader (schema_registry.election)."""
+    servers = config["bootstrap.servers"]
+    if not servers:
+        return None
+    from .config.distributed_config import internal_client_config
+
+    return {
+        "bootstrap_servers": ",".join(servers) if isinstance(servers, list) else servers,
+        "client_config": internal_client_config(config),
+        "group_id": config["schema.registry.group.id"],
+        "session_timeout_ms": config["schema.registry.group.session.timeout.ms"],
+        "heartbeat_interval_ms": config["schema.registry.group.heartbeat.interval.ms"],
+        "rebalance_timeout_ms": config["schema.registry.group.rebalance.timeout.ms"],
+        "host_name": config["schema.registry.host.name"],
+        "leader_eligibility": config["schema.registry.leader.eligibility"],
+    }
 
 
 async def run_standalone(config: Any, connector_files: Sequence[str]) -> int:

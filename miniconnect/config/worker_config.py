@@ -412,8 +412,41 @@ def _worker_config() -> ConfigDef:
         I.LOW,
         "miniconnect: when several workers serve one schema.registry.topic, the URL of the one that writes it (its "
         "own is empty); the others follow the topic and forward writes there, as Confluent's followers forward to "
-        "their leader. Empty: this worker writes the topic.",
+        "their leader. Empty: on Kafka the leader is elected in schema.registry.group.id; on the embedded log this "
+        "worker writes the topic.",
     )
+    d.define(
+        "schema.registry.group.id",
+        T.STRING,
+        "schema-registry",
+        None,
+        I.LOW,
+        "miniconnect: on Kafka without schema.registry.leader.url, the Kafka group (protocol type sr) in which the "
+        "registries sharing schema.registry.topic elect their leader, as Confluent's schema.registry.group.id.",
+    )
+    d.define(
+        "schema.registry.leader.eligibility",
+        T.BOOLEAN,
+        True,
+        None,
+        I.LOW,
+        "miniconnect: whether this registry may be elected leader (Confluent's leader.eligibility).",
+    )
+    d.define(
+        "schema.registry.host.name",
+        T.STRING,
+        "",
+        None,
+        I.LOW,
+        "miniconnect: the host the other registries reach this one at (Confluent's host.name); empty: the "
+        "listener's host, else this machine's name.",
+    )
+    for key, default, doc in (
+        ("session.timeout.ms", 10000, "the registry group's session timeout (Confluent's kafkagroup.*)"),
+        ("heartbeat.interval.ms", 3000, "the registry group's heartbeat interval (Confluent's kafkagroup.*)"),
+        ("rebalance.timeout.ms", 300000, "the registry group's rebalance timeout (Confluent's kafkagroup.*)"),
+    ):
+        d.define(f"schema.registry.group.{key}", T.INT, default, at_least(1), I.LOW, f"miniconnect: {doc}.")
     d.define(
         "schema.registry.basic.auth.users",
         T.PASSWORD,

@@ -229,7 +229,7 @@ WRITES = {register, delete_subject, delete_version, put_config, delete_config, p
 
 def create_app(registry: Registry, users: dict[str, str] | None = None, forwarder: Any = None) -> Starlette:
     """users: basic-auth user -> password; None or empty: no authentication. forwarder: a LeaderForwarder when
-    another registry writes the topic."""
+    several registries share the topic (one of them, maybe this one, writes it)."""
 
     def authorized(request: Request) -> bool:
         if not users:
@@ -250,7 +250,7 @@ def create_app(registry: Registry, users: dict[str, str] | None = None, forwarde
                     raise Unauthorized("Unauthorized")
                 if forwarder is None:
                     return reply(await handler(request, registry))
-                if handler in WRITES:
+                if handler in WRITES and not forwarder.leads():
                     return await forwarder.forward(request)  # type: ignore[no-any-return]
                 try:
                     return reply(await handler(request, registry))

@@ -1,7 +1,8 @@
 """Several registries on one `_schemas` topic: every one follows the topic and answers reads; writes go to one of
-them, the leader (`schema.registry.leader.url`), as Confluent's followers forward writes to their elected leader
-(RestService calls from its KafkaSchemaRegistry.forward*RequestToLeader). A single writer keeps ids and versions
-unique: it picks them from a state that holds every record before its own write.
+them, the leader, as Confluent's followers forward writes to their elected leader (RestService calls from its
+KafkaSchemaRegistry.forward*RequestToLeader). The leader is elected in a Kafka group (election.py), or named by
+`schema.registry.leader.url`. A single writer keeps ids and versions unique: it picks them from a state that holds
+every record before its own write.
 
 A follower answers a forwarded write once it has read the leader's record back, so that a client reading from it
 next (a converter registering, then a sink decoding by id) finds what it wrote; a read of something it does not
@@ -18,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..config.tls import client_context
+from .election import DUPLICATE_URLS, ElectionResult, RegistryIdentity
+from .errors import UnknownLeader
 from .store import SchemasTopic
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -28,18 +31,64 @@ READ_BACK_S = 30.0
 
 
 class LeaderForwarder:
-    """Forwards write requests to the leader (on the registry's event loop)."""
+    """Forwards write requests to the leader (on the registry's event loop). `leads()`: this registry writes."""
 
-    def __init__(self, leader_url: str, store: SchemasTopic, ssl_props: Mapping[str, Any] | None = None):
-        self.leader = leader_url.rstrip("/")
+    def __init__(self, store: SchemasTopic, ssl_props: Mapping[str, Any] | None = None, leader_url: str = ""):
+        """leader_url: the static leader (schema.registry.leader.url); empty: set_leader tells, election by
+        election."""
         self.store = store
-        tls = client_context(ssl_props) if ssl_props and leader_url.startswith("https:") else True
-        self._client = httpx.AsyncClient(timeout=60.0, verify=tls)
+        self.leader: str | None = leader_url.rstrip("/") or None  # another registry that writes the topic
+        self._leading = False
+        self._why_no_leader = "No leader has been elected yet"
+        if not leader_url:  # elected: writes reach the topic only while this registry is the leader
+            store.not_writable = lambda: None if self._leading else f"Leader not known: {self._why_no_leader}"
+        self._ssl_props = ssl_props
+        self._clients: dict[str, httpx.AsyncClient] = {}  # by the leader's scheme
+
+    def leads(self) -> bool:
+        return self._leading
+
+    async def set_leader(self, result: ElectionResult, me: RegistryIdentity) -> None:
+        """An election's result (KafkaSchemaRegistry.setLeader): a new leader reads the topic to its end before
+        it writes, so that it picks ids and versions after every record an earlier leader wrote."""
+        self.leader, self._leading = None, False
+        identity = result.leader_identity
+        if result.error == DUPLICATE_URLS:
+            self._why_no_leader = (
+                "The schema registry group contained multiple members advertising the same URL: give each "
+                "registry a routable, unique URL (schema.registry.host.name, schema.registry.listeners)"
+            )
+        elif identity is None:
+            self._why_no_leader = "No leader-eligible schema registry is in the group: writes cannot be served"
+        elif identity == me:
+            await self.store.read_to_end()
+            self._leading = True
+        else:
+            self.leader = identity.url
+
+    async def revoke(self) -> None:
+        """A rebalance started: no leader until the next election. Returns once a write in flight here is in the
+        topic, so that the next leader reads it before choosing ids."""
+        self.leader, self._leading = None, False
+        self._why_no_leader = "The schema registry group is electing a leader"
+        async with self.store.lock:
+            pass
 
     async def stop(self) -> None:
-        await self._client.aclose()
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+    def _client(self, url: str) -> httpx.AsyncClient:
+        scheme = url.partition(":")[0]
+        if scheme not in self._clients:
+            tls = client_context(self._ssl_props) if self._ssl_props and scheme == "https" else True
+            self._clients[scheme] = httpx.AsyncClient(timeout=60.0, verify=tls)
+        return self._clients[scheme]
 
     async def forward(self, request: Request) -> Response:
+        if self.leader is None:
+            return _error(UnknownLeader.code, f"Leader not known: {self._why_no_leader}")
         if request.headers.get(FORWARDED):
             message = f"A write was forwarded to this registry, which forwards writes to {self.leader} itself"
             return _error(REQUEST_FORWARDING_FAILED, message + ": schema.registry.leader.url must name the leader")
@@ -47,7 +96,7 @@ class LeaderForwarder:
         headers = {k: v for k, v in request.headers.items() if k.lower() in _PASSED_HEADERS}
         headers[FORWARDED] = "true"
         try:
-            answer = await self._client.request(request.method, url, content=await request.body(), headers=headers)
+            answer = await self._client(url).request(request.method, url, content=await request.body(), headers=headers)
         except httpx.HTTPError as e:
             message = f"Error while forwarding the request to the leader {self.leader}: {type(e).__name__}: {e}"
             return _error(REQUEST_FORWARDING_FAILED, message)

@@ -47,7 +47,7 @@ class Registry:
     def parse(
         self, text: str, schema_type: str, references: Iterable[dict[str, Any]], normalize: bool = False
     ) -> tuple[StoredSchema, Any]:
-        """normalize: Avro schemas in their normalized text (avro_normalize.py); JSON schemas are kept as written."""
+        """normalize: Avro schemas in their normalized text (avro_normalize.py), JSON schemas with sorted keys."""
         schema_type = (schema_type or "AVRO").upper()
         if schema_type not in ("AVRO", "JSON", "PROTOBUF"):
             raise InvalidSchema(f"Invalid schema: schema type {schema_type} is not supported by this registry")
@@ -60,10 +60,12 @@ class Registry:
             except (KeyError, TypeError, ValueError):
                 raise InvalidSchema(f"Invalid schema reference {r}") from None
         if schema_type == "JSON":
-            for _name, subject, version in refs:
-                self._reference(subject, version)
-            doc, canonical = json_schema.parse(text)
-            return StoredSchema(canonical, schema_type, tuple(refs)), doc
+            if normalize:  # JsonSchema.normalize(): references sorted by subject and version, without repeats
+                refs = sorted(dict.fromkeys(refs), key=lambda r: (r[1], r[2]))
+            doc, canonical = json_schema.parse(text, normalize)
+            parsed_json = json_schema.JsonDocument(doc, self._referenced_json(refs))
+            parsed_json.check_refs()
+            return StoredSchema(canonical, schema_type, tuple(refs)), parsed_json
         if schema_type == "PROTOBUF":
             proto = self._parse_proto(text, refs)
             return StoredSchema(proto.canonical, schema_type, tuple(refs)), proto
@@ -83,6 +85,20 @@ class Registry:
             inner = self._referenced_types(stored.references, depth + 1)
             named.update(ParsedSchema(stored.text, inner).named)
         return named
+
+    def _referenced_json(
+        self, refs: Iterable[tuple[str, str, int]], depth: int = 0
+    ) -> dict[str, json_schema.JsonDocument]:
+        """Reference name -> the referenced JSON schema, with its own references."""
+        if depth > 32:
+            raise InvalidSchema("Invalid schema: references nest too deeply (a cycle?)")
+        out = {}
+        for name, subject, version in refs:
+            stored = self.state.schemas[self._reference(subject, version).id]
+            out[name] = json_schema.JsonDocument(
+                json_schema.parse(stored.text)[0], self._referenced_json(stored.references, depth + 1)
+            )
+        return out
 
     def _reference(self, subject: str, version: int) -> Version:
         v: Version | None = self.state.subjects.get(subject, {}).get(version)
@@ -107,7 +123,7 @@ class Registry:
     def parsed(self, schema_id: int) -> Any:
         stored = self.schema(schema_id)
         if stored.schema_type == "JSON":
-            return json_schema.parse(stored.text)[0]
+            return json_schema.JsonDocument(json_schema.parse(stored.text)[0], self._referenced_json(stored.references))
         if stored.schema_type == "PROTOBUF":
             return self._parse_proto(stored.text, stored.references)
         return ParsedSchema(stored.text, self._referenced_types(stored.references))
@@ -205,10 +221,11 @@ class Registry:
         """Whether a registered schema is the candidate: as written, or both normalized (normalize=true)."""
         if registered == candidate:
             return True
-        if not normalize or registered.schema_type != "AVRO" or candidate.schema_type != "AVRO":
+        kind = registered.schema_type
+        if not normalize or kind != candidate.schema_type or kind not in ("AVRO", "JSON"):
             return False
         refs = [{"name": n, "subject": s, "version": v} for n, s, v in registered.references]
-        return self.parse(registered.text, "AVRO", refs, True)[0] == candidate
+        return self.parse(registered.text, kind, refs, True)[0] == candidate
 
     async def register(
         self,
@@ -258,7 +275,7 @@ class Registry:
         out: list[str] = []
         for n in reversed(against):
             old = self.parsed(live[n].id)
-            if type(old) is not type(new) and not (isinstance(old, dict | bool) and isinstance(new, dict | bool)):
+            if type(old) is not type(new):
                 out += [f"SCHEMA_TYPE_CHANGED: version {n} is of another schema type"]
                 continue
             check = _checks(new)
@@ -399,7 +416,7 @@ class Registry:
 def _checks(parsed: Any) -> Any:
     if isinstance(parsed, ParsedSchema):
         return incompatibilities
-    if isinstance(parsed, dict | bool):
+    if isinstance(parsed, json_schema.JsonDocument):
         return json_schema.incompatibilities
     from .protobuf_schema import incompatibilities as proto_incompatibilities
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,11 +18,14 @@ import uvicorn
 from ..config.tls import server_context
 from ..config.worker_config import parse_listeners
 from .app import create_app
+from .election import ElectionResult, LeaderElector, RegistryIdentity
 from .forwarding import LeaderForwarder
 from .registry import Registry
 from .store import SchemasTopic
 
 log = logging.getLogger(__name__)
+
+FIRST_ELECTION_S = 30.0
 
 
 class _Server(uvicorn.Server):
@@ -47,10 +51,15 @@ class SchemaRegistryServer:
         default_level: str = "BACKWARD",
         ssl_props: Mapping[str, Any] | None = None,
         leader_url: str = "",
+        election: Mapping[str, Any] | None = None,
     ):
         """ssl_props: the `ssl.*` keys of https listeners (as the REST listeners take them), also trusted when
-        forwarding to an https leader. leader_url: the registry that writes the topic, when not this one."""
+        forwarding to an https leader. leader_url: the registry that writes the topic, when not this one.
+        election: on Kafka without a leader_url, the leader is elected in a group: GroupMember's keyword
+        arguments, with `host_name` (advertised to the others; empty: the listener's host, else this machine's
+        name) and `leader_eligibility`."""
         self.leader_url = leader_url
+        self.election = dict(election) if election and not leader_url else None
         self.listeners = parse_listeners(listeners)
         self.ssl_props = dict(ssl_props or {})
         self.make_transport = make_transport
@@ -101,7 +110,10 @@ class SchemaRegistryServer:
         await transport.start()
         store = SchemasTopic(transport, self.topic, self.replication_factor)
         servers: list[tuple[_Server, asyncio.Task[None]]] = []
-        forwarder = LeaderForwarder(self.leader_url, store, self.ssl_props) if self.leader_url else None
+        forwarder = (
+            LeaderForwarder(store, self.ssl_props, self.leader_url) if self.leader_url or self.election else None
+        )
+        elector: LeaderElector | None = None
         try:
             await store.start()
             app = create_app(Registry(store, self.default_level), self.users, forwarder)
@@ -121,9 +133,13 @@ class SchemaRegistryServer:
                 servers.append((server, task))
                 self.ports.append(server.servers[0].sockets[0].getsockname()[1])
                 log.info("Schema registry listening at %s://%s:%d/", scheme, host or "0.0.0.0", self.ports[-1])
+            if forwarder is not None and self.election is not None:
+                elector = await self._elect(forwarder)
             self._ready.set()
             await self._stop.wait()
         finally:
+            if elector is not None:
+                await elector.stop()
             for server, _ in servers:
                 server.should_exit = True
             for _, task in servers:
@@ -132,6 +148,31 @@ class SchemaRegistryServer:
                 await forwarder.stop()
             await store.stop()
             await transport.stop()
+
+    async def _elect(self, forwarder: LeaderForwarder) -> LeaderElector:
+        """Joins the registries' group; returns after the first election, or FIRST_ELECTION_S (writes wait)."""
+        assert self.election is not None
+        group = dict(self.election)
+        scheme, host, _ = self.listeners[0]
+        # Confluent's host.name defaults to this machine's name; a wildcard listener address is not one to reach
+        advertised = group.pop("host_name", "") or (host if host not in ("", "0.0.0.0", "::") else socket.getfqdn())
+        me = RegistryIdentity(advertised, self.ports[0], bool(group.pop("leader_eligibility", True)), scheme)
+        elected = asyncio.Event()
+
+        async def on_elected(result: ElectionResult) -> None:
+            await forwarder.set_leader(result, me)
+            elected.set()
+
+        elector = LeaderElector(me, on_elected, forwarder.revoke, **group)
+        await elector.start()
+        try:
+            await asyncio.wait_for(elected.wait(), FIRST_ELECTION_S)
+        except TimeoutError:
+            log.warning(
+                "No schema registry leader elected in group %s yet; writes are refused (50004) until one is",
+                elector.group_id,
+            )
+        return elector
 
     async def stop(self) -> None:
         thread, self._thread = self._thread, None

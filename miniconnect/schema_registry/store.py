@@ -18,11 +18,13 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..connector import TopicPartition
 from ..transport.base import NewTopic, ProducerRecord, Transport
+from .errors import UnknownLeader
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,8 @@ class SchemasTopic:
         self._progress = asyncio.Condition()
         self._consumer: Any = None
         self._follower: asyncio.Task[None] | None = None
+        # None, or why this registry may not write now (it is not the elected leader): write() refuses then
+        self.not_writable: Callable[[], str | None] | None = None
 
     async def start(self) -> None:
         await self.transport.create_topics(
@@ -208,6 +212,9 @@ class SchemasTopic:
 
     async def write(self, records: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> None:
         """Appends the records (acknowledged by the log), and returns once they were read back and applied."""
+        why = self.not_writable() if self.not_writable is not None else None
+        if why is not None:
+            raise UnknownLeader(why)
         encoded = [
             (
                 json.dumps(k, separators=(",", ":")).encode(),
