@@ -354,10 +354,15 @@ class RoundTripSink(OneTaskSink):
     task_class = RoundTripSinkTask
 
 
-async def test_read_ahead_leaves_room_for_the_round_trips_of_put(worker: Worker) -> None:
+async def test_read_ahead_leaves_room_for_the_round_trips_of_put(
+    worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The next batch is converted in slices while put() runs: each of put()'s round trips waits for at most
     about one slice of conversion, not for the whole read-ahead (a poll that finds records does not yield)."""
+    from miniconnect.runtime import sink_task
     from miniconnect.runtime.sink_task import READ_AHEAD_SLICE
+
+    monkeypatch.setattr(sink_task, "PUT_BATCH_POLLS", 8)  # put() batches of 4,000: several in 12,000 records
 
     RoundTripSinkTask.steps, CountingConverter.converted = [], 0
     worker.plugins.register(RoundTripSink)
