@@ -17,7 +17,7 @@ import urllib.parse
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import Any
+from typing import Any, TypeVar
 
 import fastavro
 
@@ -156,6 +156,18 @@ def subject_strategy(parsed: Mapping[str, Any], is_key: bool) -> str:
     return strategy
 
 
+T = TypeVar("T")
+
+
+def remember(cache: OrderedDict[Any, T], key: Any, value: T, limit: int) -> T:
+    """Stores `value` under `key` in a converter's schema cache, dropping the oldest entry past `limit`
+    (schemas.cache.config)."""
+    cache[key] = value
+    if len(cache) > limit:
+        cache.popitem(last=False)
+    return value
+
+
 def configure_registry(converter: Any, parsed: Mapping[str, Any], originals: Mapping[str, Any], is_key: bool) -> None:
     """The settings every schema-registry converter (Avro, JSON Schema, Protobuf) takes from Confluent's common keys."""
     converter.is_key = is_key
@@ -213,10 +225,7 @@ class AvroConverter(Converter):
             compile_encoder(parsed, named, schema),
             compile_batch_encoder(parsed, named, schema),
         )
-        self._encoders[key] = found
-        if len(self._encoders) > self.cache_size:
-            self._encoders.popitem(last=False)
-        return found
+        return remember(self._encoders, key, found, self.cache_size)
 
     def avro_struct_header(self, topic: str, schema: Schema) -> bytes | None:
         """The magic byte and schema id before the datum of a Struct of `schema` (registered as from_connect_data
@@ -333,10 +342,7 @@ class AvroConverter(Converter):
             ) from e
         connect = to_connect_schema(parsed, named, self.data_config, version)
         found = (connect, compile_decoder(parsed, named, connect), compile_batch_decoder(parsed, named, connect))
-        self._decoders[key] = found
-        if len(self._decoders) > self.cache_size:
-            self._decoders.popitem(last=False)
-        return found
+        return remember(self._decoders, key, found, self.cache_size)
 
     def column_reader(self, topic: str, data: bytes) -> AvroColumns | None:
         """What reads records of the schema id of `data` (a record of `topic`) as Arrow columns with the values
@@ -353,10 +359,7 @@ class AvroConverter(Converter):
             parsed = self._parse_registered(self.client.schema(int.from_bytes(key[1][1:], "big")), named)
         except (DataError, RegistryClientError):
             return None
-        found = self._column_readers[key] = avro_columns(key[1], parsed, named, schema)
-        if len(self._column_readers) > self.cache_size:
-            self._column_readers.popitem(last=False)
-        return found
+        return remember(self._column_readers, key, avro_columns(key[1], parsed, named, schema), self.cache_size)
 
     def to_connect_data(
         self, topic: str, data: bytes | None, headers: Headers | None = None

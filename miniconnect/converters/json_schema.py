@@ -25,6 +25,7 @@ from .avro import (
     MAGIC,
     configure_registry,
     registered_id,
+    remember,
     schema_registry_config_def,
     subject_name,
 )
@@ -79,10 +80,7 @@ class JsonSchemaConverter(Converter):
         subject = subject_name(self.strategy, topic, self.is_key, schema.name)  # type: ignore[arg-type]
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
         schema_id = registered_id(self, subject, text, "JSON", topic)
-        header = self._ids[key] = MAGIC + schema_id.to_bytes(4, "big")
-        if len(self._ids) > self.cache_size:
-            self._ids.popitem(last=False)
-        return header
+        return remember(self._ids, key, MAGIC + schema_id.to_bytes(4, "big"), self.cache_size)
 
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
@@ -122,9 +120,7 @@ class JsonSchemaConverter(Converter):
                     f"Failed to deserialize data for topic {topic} to JSON schema: Error retrieving JSON schema for "
                     f"id {schema_id}: {e}"
                 ) from e
-            schema = self._schemas[key] = to_connect_schema(document, version)
-            if len(self._schemas) > self.cache_size:
-                self._schemas.popitem(last=False)
+            schema = remember(self._schemas, key, to_connect_schema(document, version), self.cache_size)
         return schema
 
     def to_connect_data(

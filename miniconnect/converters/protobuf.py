@@ -22,7 +22,7 @@ from ..config.configdef import ConfigDef, ConfigType, Importance
 from ..data.records import Headers
 from ..data.schema import DataError, Schema
 from ..schema_registry.client import RegistryClientError
-from .avro import MAGIC, configure_registry, registered_id, schema_registry_config_def, subject_name
+from .avro import MAGIC, configure_registry, registered_id, remember, schema_registry_config_def, subject_name
 from .base import Converter
 
 if TYPE_CHECKING:
@@ -119,10 +119,7 @@ class ProtobufConverter(Converter):
         else:
             fill = _wrap_primitive(schema)
         found = (MAGIC + schema_id.to_bytes(4, "big") + write_indexes(proto.indexes), cls, fill)
-        self._encoders[key] = found
-        if len(self._encoders) > self.cache_size:
-            self._encoders.popitem(last=False)
-        return found
+        return remember(self._encoders, key, found, self.cache_size)
 
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
@@ -202,10 +199,7 @@ class ProtobufConverter(Converter):
         else:
             read = _unwrap_primitive
         found = (connect, cls, read, protobuf_columns(data[:start], connect, types, message, self.data_config))
-        self._decoders[key] = found
-        if len(self._decoders) > self.cache_size:
-            self._decoders.popitem(last=False)
-        return (*found, start)
+        return (*remember(self._decoders, key, found, self.cache_size), start)
 
     def to_connect_data(
         self, topic: str, data: bytes | None, headers: Headers | None = None
