@@ -11,6 +11,8 @@ dir on a free loopback port, and stops at session end (also on failure).
 - pg_db / mysql_db -> DbServer pointing at a fresh empty database, dropped after the test.
 - pg_own / mysql_own / kafka_own -> PostgresServer / MariaDbServer / KafkaServer of one test's own (`server` its DbServer), which it may stop
   and start again (`halt`, `resume`) without disturbing other tests.
+- registry_url -> the URL of a Schema Registry as the worker serves it (tests/registry_testkit.py, on an embedded
+  log in a temp dir), one per test module.
 Tests using them are marked `kafka`, `postgres`, `mysql` automatically (`-m "not kafka"` deselects them).
 """
 
@@ -24,6 +26,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from registry_testkit import running_registry
 from servers import DbServer, KafkaServer, MariaDbServer, PostgresServer, db_server, kafka_server, run_async
 
 _MARKERS = {
@@ -151,3 +154,9 @@ def pg_db(pg: DbServer) -> DbServer:
 @pytest.fixture
 def mysql_db(mysql: DbServer) -> DbServer:
     yield from _fresh_database(mysql)
+
+
+@pytest.fixture(scope="module")
+def registry_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
+        yield server.urls[0]

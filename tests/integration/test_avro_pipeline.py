@@ -5,34 +5,29 @@ Avro of a known schema fail the task naming topic/partition/offset, or go to the
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from helpers.log_records import consume, produce
+from helpers.log_records import consume
+from helpers.registry_pipeline import (
+    ROWS,
+    SOURCE_TABLE,
+    assert_column_added_reaches_the_sink,
+    assert_rows_copied,
+    bad_records_fail_or_go_to_the_dlq,
+    connector,
+)
+from helpers.source_e2e import sql
 from registry_testkit import free_port, running_registry
-from servers import DbServer
-from test_jdbc_source_e2e import sql
 from worker_process import WorkerProcess
 
 from miniconnect.config.properties import load_properties
+from miniconnect.converters.avro import AvroConverter
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
-SOURCE_TABLE = """CREATE TABLE products (
-    id serial PRIMARY KEY, i16 smallint NOT NULL, i64 bigint, r real, d double precision, n numeric(12,3),
-    b boolean, t text NOT NULL, v varchar(20), by bytea, day date, tm time(3), ts timestamp(3))"""
-ROWS = [
-    "(1, -32768, 9223372036854775807, 1.5, -2.25, 123456789.123, true, 'héllo, 世界 \U0001f600', 'v', "
-    "'\\x00ff10'::bytea, '2023-11-14', '12:34:56.789', '2023-11-14 22:13:20.123')",
-    "(2, 7, NULL, NULL, NULL, NULL, NULL, '', NULL, NULL, NULL, NULL, NULL)",
-    "(3, 0, -1, 0, 1e300, -0.001, false, 'quote '' and \\ back', '', '\\x'::bytea, '1969-12-31', '00:00:00', "
-    "'1969-12-31 23:59:59.999')",
-]
 
 
 def avro_worker(tmp_path: Path, bootstrap: str | None = None, converter: str = "") -> tuple[WorkerProcess, str]:
@@ -58,18 +53,6 @@ def config_file(name: str, **changes: str) -> dict[str, str]:
     return {**json.loads((CONFIG / "avro" / name).read_text())["config"], **changes}
 
 
-def connector(worker: WorkerProcess, name: str, config: dict[str, Any]) -> None:
-    r = worker.rest("POST", "/connectors", {"name": name, "config": config})
-    assert r.status_code == 201, r.text
-
-
-def sink_rows(mysql_db: DbServer, table: str, columns: str) -> list[tuple]:
-    try:
-        return sql(mysql_db, f"SELECT {columns} FROM `{table}` ORDER BY id")
-    except Exception:
-        return []
-
-
 @pytest.mark.parametrize(
     "log, converter",
     [("embedded", ""), ("kafka", ""), ("embedded", "io.confluent.connect.json.JsonSchemaConverter")],
@@ -93,21 +76,7 @@ def test_postgres_to_avro_to_mariadb_with_auto_evolve(log, converter, request, t
         # the seed's sink config (config/avro/jdbc-sink-mariadb.json), converter keys aside: they come from the worker
         sink = config_file("jdbc-sink-mariadb.json", **mysql_db.connection_config(scheme="mariadb"))
         connector(worker, "maria-sink", {**sink, "topics": topic, "table.name.format": "products"})
-        columns = "id, i16, i64, r, d, n, b, t, v, `by`, day, tm, ts"
-        got = worker.wait_for(lambda: len(rows := sink_rows(mysql_db, "products", columns)) == 3 and rows, 90, "3 rows")
-        want = sql(pg_db, f"SELECT {columns.replace('`', '')} FROM products ORDER BY id")
-        for g, w in zip(got, want, strict=True):
-            assert (g[0], g[1], g[2]) == (w[0], w[1], w[2])
-            assert g[3] == w[3] or (g[3] is not None and abs(g[3] - w[3]) < 1e-6)
-            assert g[4] == w[4]
-            assert g[5] == w[5]  # numeric(12,3) -> Decimal, exactly
-            assert (None if g[6] is None else bool(g[6])) == w[6]
-            assert (g[7], g[8]) == (w[7], w[8])
-            assert (None if g[9] is None else bytes(g[9])) == (None if w[9] is None else bytes(w[9]))
-            assert g[10] == w[10]
-            assert (None if g[11] is None else (dt.datetime.min + g[11]).time()) == w[11]
-            assert g[12] == w[12]
-        assert got[0][5] == decimal.Decimal("123456789.123") and got[0][7] == "héllo, 世界 \U0001f600"
+        assert_rows_copied(worker, pg_db, mysql_db)
 
         # the records are Confluent-framed Avro of a schema our registry holds
         subjects = httpx.get(f"{url}/subjects").json()
@@ -118,14 +87,7 @@ def test_postgres_to_avro_to_mariadb_with_auto_evolve(log, converter, request, t
         else:
             assert registered["type"] == "record" and registered["connect.name"] == "products"
 
-        # a column added at the source reaches the sink by auto.evolve
-        sql(
-            pg_db,
-            "ALTER TABLE products ADD COLUMN note text",
-            "INSERT INTO products (id, i16, t, note) VALUES (4, 4, 'four', 'new')",
-        )
-        worker.wait_for(lambda: sink_rows(mysql_db, "products", "id, note")[-1:] == [(4, "new")], 90, "the evolved row")
-        assert sink_rows(mysql_db, "products", "id, note")[:3] == [(1, None), (2, None), (3, None)]
+        assert_column_added_reaches_the_sink(worker, pg_db, mysql_db)
         assert httpx.get(f"{url}/subjects/{topic}-value/versions").json() == [1, 2]
         status = worker.rest("GET", "/connectors/maria-sink/status").json()
         assert [t["state"] for t in status["tasks"]] == ["RUNNING"]
@@ -140,61 +102,13 @@ def test_bad_records_fail_the_task_or_go_to_the_dead_letter_queue(log, request, 
     worker, url = avro_worker(tmp_path, bootstrap)
     worker.start(timeout=60)
     try:
-        # one good record, registered through our converter's registry, then three bad ones
-        from miniconnect.converters.avro import AvroConverter
-        from miniconnect.data.schema import INT32_SCHEMA, STRING_SCHEMA, Schema, Struct
-
         conv = AvroConverter()
         conv.configure({"schema.registry.url": url}, False)
-        schema = Schema.struct([("id", INT32_SCHEMA), ("name", STRING_SCHEMA)], name="things")
-        good = [conv.from_connect_data("things", schema, Struct(schema, [i, f"n{i}"])) for i in (1, 2)]
-        bad = [
-            b"\x01" + good[0][1:],  # wrong magic byte
-            b"\x00\x00\x00\x7f\xff" + good[0][5:],  # unknown schema id
-            good[0][:-2],  # truncated
-        ]
-        for name in (topic, f"{topic}_dlq"):
-            produce(tmp_path, bootstrap, name, [good[0], *bad, good[1]])
-        sink = {
-            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
-            **mysql_db.connection_config(scheme="mariadb"),
-            "auto.create": "true",
-            "tasks.max": "1",
-        }
-        connector(worker, "strict", {**sink, "topics": topic, "table.name.format": "strict_things"})
-        trace = worker.wait_for(
-            lambda: (
-                (t := worker.rest("GET", "/connectors/strict/status").json()["tasks"])
-                and t[0]["state"] == "FAILED"
-                and t[0]["trace"]
-            ),
-            60,
-            "the strict task FAILED",
-        )
-        assert f"topic '{topic}', partition 0, offset 1" in trace and "Unknown magic byte" in trace
-        assert sink_rows(mysql_db, "strict_things", "id") in ([], [(1,)])  # nothing past the bad record
-
-        connector(
-            worker,
-            "tolerant",
-            {
-                **sink,
-                "topics": f"{topic}_dlq",
-                "table.name.format": "tolerant_things",
-                "errors.tolerance": "all",
-                "errors.deadletterqueue.topic.name": dlq,
-                "errors.deadletterqueue.topic.replication.factor": "1",
-                "errors.deadletterqueue.context.headers.enable": "true",
-            },
-        )
-        worker.wait_for(lambda: sink_rows(mysql_db, "tolerant_things", "id") == [(1,), (2,)], 60, "the good rows")
-        dead = worker.wait_for(lambda: len(r := consume(tmp_path, bootstrap, dlq)) == 3 and r, 60, "3 in the DLQ")
-        assert [r.value for r in dead] == bad
-        messages = [dict(r.headers)["__connect.errors.exception.message"].decode() for r in dead]
-        assert "Unknown magic byte" in messages[0]
-        assert "schema for id 32767" in messages[1] and "40403" in messages[1]
-        assert "truncated" in messages[2] or "do not match" in messages[2]
-        assert {dict(r.headers)["__connect.errors.topic"] for r in dead} == {f"{topic}_dlq".encode()}
+        truncated = bad_records_fail_or_go_to_the_dlq(
+            worker, tmp_path, bootstrap, mysql_db, conv, lambda good: good[:-2], topic, dlq
+        )[2]
+        message = truncated["__connect.errors.exception.message"].decode()
+        assert "truncated" in message or "do not match" in message
     finally:
         worker.stop()
 

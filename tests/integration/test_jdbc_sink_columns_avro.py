@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from helpers.jdbc_sink_db import Db, db_for
 from helpers.sink_columns import ALL_TYPES, batches, table_rows, value, write_by_columns, write_by_records
-from registry_testkit import running_registry
 
 from miniconnect.converters.avro import AvroConverter
 from miniconnect.converters.avro_codec import write_long
@@ -29,12 +28,6 @@ from miniconnect.data.schema import (
     decimal_schema,
 )
 from miniconnect.runtime.sink_columns import ColumnConverter
-
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
-        yield server.urls[0]
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])

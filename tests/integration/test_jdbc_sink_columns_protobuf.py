@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from helpers.jdbc_sink_db import Db, db_for
 from helpers.sink_columns import ALL_TYPES, batches, table_rows, value, write_by_columns, write_by_records
-from registry_testkit import running_registry
 
 from miniconnect.converters.protobuf import ProtobufConverter
 from miniconnect.converters.string import StringConverter
@@ -20,12 +19,6 @@ from miniconnect.data.schema import Schema, Struct
 
 FLAT = Schema.struct([(f.name, f.schema) for f in ALL_TYPES.fields], name="flat")
 CONFIG = {"optional.for.nullables": "true", "scrub.invalid.names": "true"}
-
-
-@pytest.fixture(scope="module")
-def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
-        yield server.urls[0]
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])

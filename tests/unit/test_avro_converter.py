@@ -14,16 +14,11 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from helpers.every_type import COLLECTIONS, SCALARS, collection_values, plain, scalar_values
 from registry_testkit import free_port, running_registry
 
 from miniconnect.converters.avro import AvroConverter
 from miniconnect.data.schema import (
-    BOOLEAN_SCHEMA,
-    BYTES_SCHEMA,
-    FLOAT32_SCHEMA,
-    FLOAT64_SCHEMA,
-    INT8_SCHEMA,
-    INT16_SCHEMA,
     INT32_SCHEMA,
     INT64_SCHEMA,
     OPTIONAL_INT32_SCHEMA,
@@ -33,40 +28,17 @@ from miniconnect.data.schema import (
     Schema,
     Struct,
     Type,
-    date_schema,
-    decimal_schema,
-    time_schema,
-    timestamp_schema,
 )
 from miniconnect.plugins import Plugins
 
 UTC = dt.UTC
-ADDRESS = Schema.struct([("city", STRING_SCHEMA), ("zip", OPTIONAL_STRING_SCHEMA)], name="com.acme.Address")
 ALL = Schema.struct(
     [
-        ("i8", INT8_SCHEMA),
-        ("i16", INT16_SCHEMA),
-        ("i32", INT32_SCHEMA),
-        ("i64", INT64_SCHEMA),
-        ("f32", FLOAT32_SCHEMA),
-        ("f64", FLOAT64_SCHEMA),
-        ("b", BOOLEAN_SCHEMA),
-        ("s", STRING_SCHEMA),
-        ("by", BYTES_SCHEMA),
-        ("dec", decimal_schema(3)),
-        ("dec_p", decimal_schema(2, optional=True, precision=10)),
-        ("d", date_schema()),
-        ("t", time_schema()),
-        ("ts", timestamp_schema()),
-        ("opt", OPTIONAL_STRING_SCHEMA),
+        *SCALARS,
         ("opt_i", OPTIONAL_INT32_SCHEMA),
         ("with_default", Schema(Type.STRING, optional=True, default="dflt")),
         ("int_default", Schema(Type.INT64, default=42)),
-        ("arr", Schema.array(STRING_SCHEMA)),
-        ("arr_structs", Schema.array(ADDRESS)),
-        ("m", Schema.map(STRING_SCHEMA, INT64_SCHEMA)),
-        ("m_int_keys", Schema.map(INT32_SCHEMA, STRING_SCHEMA)),
-        ("home", ADDRESS.with_(optional=True)),
+        *COLLECTIONS,
         ("unnamed", Schema.struct([("x", INT32_SCHEMA)])),
     ],
     name="com.acme.Everything",
@@ -76,63 +48,22 @@ ALL = Schema.struct(
 
 
 def everything(i: int, nulls: bool = False) -> Struct:
-    addr = Struct(ADDRESS, ["Zürich", None if nulls else "8001"])
     return Struct(
         ALL,
         [
-            -128 if nulls else 127,
-            -32768,
-            -(2**31),
-            2**63 - 1 - i,
-            1.5,
-            -1.7976931348623157e308,
-            not nulls,
-            "héllo, 世界 \U0001f600" if not nulls else "",
-            bytes(range(256)) if not nulls else b"",
-            decimal.Decimal("-123.456") + i,
-            None if nulls else decimal.Decimal("12345678.90"),
-            dt.date(1969, 12, 31) if nulls else dt.date(9999, 12, 31),
-            dt.time(23, 59, 59, 999000),
-            dt.datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=UTC),
-            None if nulls else "x",
+            *scalar_values(i, nulls),
             None if nulls else -7,
             None,
             None,
-            [] if nulls else ["a", "b"],
-            [] if nulls else [addr, addr],
-            {} if nulls else {"k": 1, "ü": -2},
-            {} if nulls else {1: "one", -5: "minus five"},
-            None if nulls else addr,
+            *collection_values(nulls),
             Struct(ALL.field("unnamed").schema, [i]),
         ],
     )
 
 
-def plain(value: object) -> object:
-    """Struct values as nested lists (a struct read back has the optional schema of its field, as in Connect)."""
-    if isinstance(value, Struct):
-        return [plain(v) for v in value.values]
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
-        yield server
-
-
-@pytest.fixture
-def url(registry):
-    return registry.urls[0]
-
-
-def converter(url: str, is_key: bool = False, **config: object) -> AvroConverter:
+def converter(registry_url: str, is_key: bool = False, **config: object) -> AvroConverter:
     c = AvroConverter()
-    c.configure({"schema.registry.url": url, **config}, is_key)
+    c.configure({"schema.registry.url": registry_url, **config}, is_key)
     return c
 
 
@@ -151,9 +82,9 @@ def test_registered_as_a_converter_plugin():
     assert "schema.registry.url" in [k["name"] for k in plugins.plugin_config("AvroConverter")]
 
 
-def test_every_connect_type_read_by_confluents_deserializer_and_written_back_byte_for_byte(url):
-    ours = converter(url)
-    client = SchemaRegistryClient({"url": url})
+def test_every_connect_type_read_by_confluents_deserializer_and_written_back_byte_for_byte(registry_url):
+    ours = converter(registry_url)
+    client = SchemaRegistryClient({"url": registry_url})
     theirs = AvroDeserializer(client)
     for i, nulls in ((0, False), (1, True)):
         value = everything(i, nulls)
@@ -178,11 +109,11 @@ def test_every_connect_type_read_by_confluents_deserializer_and_written_back_byt
         assert plain(back)[:16] == plain(value)[:16] and plain(back)[18:] == plain(value)[18:]
 
 
-def test_schema_is_avro_data_mapping(url):
-    ours = converter(url)
+def test_schema_is_avro_data_mapping(registry_url):
+    ours = converter(registry_url)
     data = ours.from_connect_data("mapping", ALL, everything(0))
     schema_id = int.from_bytes(data[1:5], "big")
-    avro = json.loads(httpx.get(f"{url}/schemas/ids/{schema_id}").json()["schema"])
+    avro = json.loads(httpx.get(f"{registry_url}/schemas/ids/{schema_id}").json()["schema"])
     assert (avro["type"], avro["name"], avro["namespace"]) == ("record", "Everything", "com.acme")
     assert avro["connect.version"] == 3 and avro["connect.doc"] == "all of Connect's types"
     assert avro["connect.name"] == "com.acme.Everything"
@@ -213,8 +144,8 @@ def test_schema_is_avro_data_mapping(url):
     assert fields["home"]["type"] == ["null", "com.acme.Address"]  # defined once, then named
 
 
-def test_records_written_by_confluents_serializer_read_into_connect_values(url):
-    client = SchemaRegistryClient({"url": url})
+def test_records_written_by_confluents_serializer_read_into_connect_values(registry_url):
+    client = SchemaRegistryClient({"url": registry_url})
     writer = {
         "type": "record",
         "name": "Order",
@@ -256,7 +187,7 @@ def test_records_written_by_confluents_serializer_read_into_connect_values(url):
         "either": 5,
     }
     data = serializer(order, ctx("orders"))
-    schema, value = converter(url).to_connect_data("orders", data)
+    schema, value = converter(registry_url).to_connect_data("orders", data)
     assert schema.name == "shop.Order" and schema.version == 1  # the registry's version of the subject
     assert [f.name for f in schema.fields] == [f["name"] for f in writer["fields"]]
     f = {x.name: x.schema for x in schema.fields}
@@ -273,14 +204,14 @@ def test_records_written_by_confluents_serializer_read_into_connect_values(url):
     assert [list(line.values) for line in v["lines"]] == [["A-1", 2], ["B-2", 1]]
     assert list(v["either"].values) == [None, 5]
     # written back by us with the schema read: Confluent's deserializer gets the order again
-    again = converter(url).from_connect_data("orders-copy", schema, value)
+    again = converter(registry_url).from_connect_data("orders-copy", schema, value)
     back = AvroDeserializer(client)(again, ctx("orders-copy"))
     assert {k: back[k] for k in order if k != "either"} == {k: order[k] for k in order if k != "either"}
     assert back["either"] == {"string": None, "long": 5} or back["either"] == 5
 
 
-def test_evolved_schemas_both_ways(url):
-    client = SchemaRegistryClient({"url": url})
+def test_evolved_schemas_both_ways(registry_url):
+    client = SchemaRegistryClient({"url": registry_url})
     v1 = {
         "type": "record",
         "name": "User",
@@ -296,7 +227,7 @@ def test_evolved_schemas_both_ways(url):
             (v3, {"id": 3, "email": "c@x"}),
         )
     ]
-    ours = converter(url)
+    ours = converter(registry_url)
     read = [ours.to_connect_data("users", d) for d in datas]
     assert [s.version for s, _ in read] == [1, 2, 3]
     assert [[f.name for f in s.fields] for s, _ in read] == [["id", "old"], ["id", "old", "email"], ["id", "email"]]
@@ -313,12 +244,12 @@ def test_evolved_schemas_both_ways(url):
         ours.from_connect_data("accts", required, Struct(required, [3, "m"]))
 
 
-def test_registry_asked_once_per_schema_not_per_record(url):
-    ours = converter(url)
+def test_registry_asked_once_per_schema_not_per_record(registry_url):
+    ours = converter(registry_url)
     rows = [everything(i) for i in range(200)]
     datas = ours.from_connect_batch("cached", [ALL] * 200, rows)
     assert ours.client.requests == 1  # the registration
-    reader = converter(url)
+    reader = converter(registry_url)
     values = reader.to_connect_batch("cached", datas)
     assert reader.client.requests == 2  # the schema by id, and its version under the subject
     assert [v.values[3] for _, v in values] == [r.values[3] for r in rows]
@@ -326,10 +257,10 @@ def test_registry_asked_once_per_schema_not_per_record(url):
     assert reader.client.requests == 2
 
 
-def test_batches_decode_as_records_do(url):
+def test_batches_decode_as_records_do(registry_url):
     """One batch-decoder call for the usual batch (one schema id, no tombstones); anything else record by record,
     with the record's own error."""
-    ours = converter(url)
+    ours = converter(registry_url)
     rows = [everything(i) for i in range(50)]
     datas = ours.from_connect_batch("batch", [ALL] * 50, rows)
     other = ours.from_connect_data("batch-other", INT32_SCHEMA, 5)
@@ -352,28 +283,28 @@ def test_batches_decode_as_records_do(url):
         assert str(batch_error.value) == str(record_error.value)
 
 
-def test_keys_with_primitive_schemas(url):
-    keys = converter(url, is_key=True)
+def test_keys_with_primitive_schemas(registry_url):
+    keys = converter(registry_url, is_key=True)
     data = keys.from_connect_data("k", STRING_SCHEMA, "key-1")
-    assert AvroDeserializer(SchemaRegistryClient({"url": url}))(data, ctx("k", key=True)) == "key-1"
-    assert httpx.get(f"{url}/subjects/k-key/versions/latest").json()["schema"] == '"string"'
+    assert AvroDeserializer(SchemaRegistryClient({"url": registry_url}))(data, ctx("k", key=True)) == "key-1"
+    assert httpx.get(f"{registry_url}/subjects/k-key/versions/latest").json()["schema"] == '"string"'
     assert keys.to_connect_data("k", data) == (Schema(Type.STRING, version=1), "key-1")
     assert keys.from_connect_data("k", None, None) is None and keys.to_connect_data("k", None) == (None, None)
 
 
-def test_subject_name_strategies_and_registration_options(url):
+def test_subject_name_strategies_and_registration_options(registry_url):
     schema = Schema.struct([("a", INT32_SCHEMA)], name="com.acme.Thing")
     record_name = converter(
-        url, **{"value.subject.name.strategy": "io.confluent.kafka.serializers.subject.RecordNameStrategy"}
+        registry_url, **{"value.subject.name.strategy": "io.confluent.kafka.serializers.subject.RecordNameStrategy"}
     )
     record_name.from_connect_data("t1", schema, Struct(schema, [1]))
-    topic_record = converter(url, **{"value.subject.name.strategy": "TopicRecordNameStrategy"})
+    topic_record = converter(registry_url, **{"value.subject.name.strategy": "TopicRecordNameStrategy"})
     topic_record.from_connect_data("t1", schema, Struct(schema, [1]))
-    subjects = httpx.get(f"{url}/subjects").json()
+    subjects = httpx.get(f"{registry_url}/subjects").json()
     assert "com.acme.Thing" in subjects and "t1-com.acme.Thing" in subjects
     unregistered = Schema.struct([("zz", INT32_SCHEMA)], name="Never")
     with pytest.raises(DataError, match="error code: 40401"):
-        converter(url, **{"auto.register.schemas": "false"}).from_connect_data(
+        converter(registry_url, **{"auto.register.schemas": "false"}).from_connect_data(
             "t2", unregistered, Struct(unregistered, [1])
         )
     # use.latest.version writes with the latest registered schema (here one with an extra field that has a default)
@@ -383,15 +314,17 @@ def test_subject_name_strategies_and_registration_options(url):
         "namespace": "com.acme",
         "fields": [{"name": "a", "type": "int"}, {"name": "extra", "type": "string", "default": "E"}],
     }
-    latest_id = httpx.post(f"{url}/subjects/t3-value/versions", json={"schema": json.dumps(latest_schema)}).json()["id"]
-    latest = converter(url, **{"use.latest.version": "true", "auto.register.schemas": "false"})
+    latest_id = httpx.post(
+        f"{registry_url}/subjects/t3-value/versions", json={"schema": json.dumps(latest_schema)}
+    ).json()["id"]
+    latest = converter(registry_url, **{"use.latest.version": "true", "auto.register.schemas": "false"})
     data = latest.from_connect_data("t3", schema, Struct(schema, [5]))
     assert int.from_bytes(data[1:5], "big") == latest_id
-    assert AvroDeserializer(SchemaRegistryClient({"url": url}))(data, ctx("t3")) == {"a": 5, "extra": "E"}
+    assert AvroDeserializer(SchemaRegistryClient({"url": registry_url}))(data, ctx("t3")) == {"a": 5, "extra": "E"}
 
 
-def test_bad_input_is_a_clear_error(url):
-    ours = converter(url)
+def test_bad_input_is_a_clear_error(registry_url):
+    ours = converter(registry_url)
     schema = Schema.struct([("a", INT32_SCHEMA), ("s", STRING_SCHEMA)], name="Bad")
     good = ours.from_connect_data("bad", schema, Struct(schema, [1, "x"]))
     with pytest.raises(DataError, match="Unknown magic byte"):
@@ -419,7 +352,7 @@ def test_bad_input_is_a_clear_error(url):
         ours.to_connect_batch("bad", [good, b"\x07" + good[1:]])
 
 
-def test_registry_down_is_retried_then_names_the_url(url):
+def test_registry_down_is_retried_then_names_the_url(registry_url):
     dead = f"http://127.0.0.1:{free_port()}"
     schema = Schema.struct([("a", INT32_SCHEMA)], name="Down")
     down = converter(dead, **{"max.retries": "2", "retries.wait.ms": "10"})
@@ -432,7 +365,7 @@ def test_registry_down_is_retried_then_names_the_url(url):
         down.from_connect_data("down", schema, Struct(schema, [2]))
     assert down.client.requests == 6
     # several URLs: a dead one is skipped
-    failover = converter(f"{dead},{url}")
+    failover = converter(f"{dead},{registry_url}")
     data = failover.from_connect_data("down", schema, Struct(schema, [1]))
     assert list(failover.to_connect_data("down", data)[1].values) == [1]
 

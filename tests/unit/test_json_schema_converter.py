@@ -14,7 +14,6 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
-from registry_testkit import running_registry
 
 from miniconnect.converters.json_schema import JsonSchemaConverter
 from miniconnect.data.schema import (
@@ -88,15 +87,9 @@ VALUE = Struct(
 )
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
-        yield server.urls[0]
-
-
-def converter(url: str, **config: object) -> JsonSchemaConverter:
+def converter(registry_url: str, **config: object) -> JsonSchemaConverter:
     c = JsonSchemaConverter()
-    c.configure({"schema.registry.url": url, **config}, False)
+    c.configure({"schema.registry.url": registry_url, **config}, False)
     return c
 
 
@@ -110,10 +103,10 @@ def test_registered_as_a_converter_plugin():
     assert plugins.resolve_converter("JsonSchemaConverter") is JsonSchemaConverter
 
 
-def test_every_connect_type_both_ways_byte_for_byte(url):
-    ours = converter(url)
+def test_every_connect_type_both_ways_byte_for_byte(registry_url):
+    ours = converter(registry_url)
     data = ours.from_connect_data("everything", ALL, VALUE)
-    client = SchemaRegistryClient({"url": url})
+    client = SchemaRegistryClient({"url": registry_url})
     record = JSONDeserializer(None, schema_registry_client=client)(data, ctx("everything"))  # validates too
     assert record["s"] == "héllo, 世界 \U0001f600" and record["by"] == "AP8=" and record["dec"] == "+y4="
     assert record["d"] == -1 and record["t"] == 86399999 and record["ts"] == 1700000000123
@@ -136,11 +129,13 @@ def test_every_connect_type_both_ways_byte_for_byte(url):
     assert value.values[:17] == VALUE.values[:17] and value.values[17].values == ["Zürich", None]
     assert schema.field("dec").schema.name == "org.apache.kafka.connect.data.Decimal"
     assert (
-        converter(url, **{"decimal.format": "NUMERIC"}).from_connect_data("numeric", ALL, VALUE).count(b'"dec":-12.34')
+        converter(registry_url, **{"decimal.format": "NUMERIC"})
+        .from_connect_data("numeric", ALL, VALUE)
+        .count(b'"dec":-12.34')
     )
 
 
-def test_plain_json_schemas_written_by_confluents_serializer(url):
+def test_plain_json_schemas_written_by_confluents_serializer(registry_url):
     person = {
         "type": "object",
         "title": "Person",
@@ -153,11 +148,11 @@ def test_plain_json_schemas_written_by_confluents_serializer(url):
         },
         "required": ["name"],
     }
-    client = SchemaRegistryClient({"url": url})
+    client = SchemaRegistryClient({"url": registry_url})
     data = JSONSerializer(json.dumps(person), client)(
         {"name": "Ada", "age": 36, "score": 9.5, "tags": ["x"], "nick": None}, ctx("people")
     )
-    schema, value = converter(url).to_connect_data("people", data)
+    schema, value = converter(registry_url).to_connect_data("people", data)
     assert schema.name == "Person" and schema.version == 1
     types = {f.name: (f.schema.type, f.schema.optional) for f in schema.fields}
     assert types == {
@@ -170,13 +165,13 @@ def test_plain_json_schemas_written_by_confluents_serializer(url):
     assert value.values == ["Ada", 36, 9.5, ["x"], None]
 
 
-def test_registry_checks_json_schema_compatibility(url):
+def test_registry_checks_json_schema_compatibility(registry_url):
     v1 = {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}
     added_optional = {**v1, "properties": {**v1["properties"], "note": {"type": "string"}}}
     added_required = {**added_optional, "required": ["id", "note"]}
     changed = {"type": "object", "properties": {"id": {"type": "string"}}}
     post = lambda doc: httpx.post(  # noqa: E731
-        f"{url}/subjects/evolving/versions", json={"schema": json.dumps(doc), "schemaType": "JSON"}
+        f"{registry_url}/subjects/evolving/versions", json={"schema": json.dumps(doc), "schemaType": "JSON"}
     )
     assert post(v1).status_code == 200
     assert post(added_optional).status_code == 200
@@ -185,12 +180,12 @@ def test_registry_checks_json_schema_compatibility(url):
     assert "TYPE_CHANGED" in post(changed).json()["message"]
     widened = {**added_optional, "properties": {**added_optional["properties"], "id": {"type": "number"}}}
     assert post(widened).status_code == 200  # integer -> number
-    avro = httpx.post(f"{url}/subjects/evolving/versions", json={"schema": '"string"'})
+    avro = httpx.post(f"{registry_url}/subjects/evolving/versions", json={"schema": '"string"'})
     assert avro.status_code == 409 and "SCHEMA_TYPE_CHANGED" in avro.json()["message"]
 
 
-def test_bad_input(url):
-    ours = converter(url)
+def test_bad_input(registry_url):
+    ours = converter(registry_url)
     schema = Schema.struct([("a", INT32_SCHEMA)], name="Bad")
     good = ours.from_connect_data("bad", schema, Struct(schema, [1]))
     with pytest.raises(DataError, match="Unknown magic byte"):

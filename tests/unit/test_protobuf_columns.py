@@ -17,7 +17,6 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 from helpers.protobuf_client import converter, ctx, message_class
 from helpers.sink_columns import batches
-from registry_testkit import running_registry
 
 from miniconnect.converters.string import StringConverter
 from miniconnect.data.columns import ColumnsRefused
@@ -42,16 +41,10 @@ message Pay { string id = 1; oneof how { string card = 2; int64 voucher = 3; } }
 I32, I64 = (-(2**31), 2**31 - 1), (-(2**63), 2**63 - 1)
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
-        yield server.urls[0]
-
-
-def written(url: str, text: str, name: str, topic: str, rows: list[dict]) -> list[bytes]:
+def written(registry_url: str, text: str, name: str, topic: str, rows: list[dict]) -> list[bytes]:
     fd, _ = proto_text.load(text, {})
     cls = message_class(fd, name)
-    serializer = ProtobufSerializer(cls, SchemaRegistryClient({"url": url}), {})
+    serializer = ProtobufSerializer(cls, SchemaRegistryClient({"url": registry_url}), {})
     return [serializer(cls(**r), ctx(topic)) for r in rows]
 
 
@@ -97,9 +90,9 @@ def records(conv, topic: str, datas: list[bytes]) -> list:
     return [conv.to_connect_data(topic, d) for d in datas]
 
 
-def test_columns_give_what_records_give(url):
-    datas = written(url, ROW, "Row", "rows", random_rows(400))
-    conv = converter(url)
+def test_columns_give_what_records_give(registry_url):
+    datas = written(registry_url, ROW, "Row", "rows", random_rows(400))
+    conv = converter(registry_url)
     reader = conv.column_reader("rows", datas[0])
     assert reader is not None
     table = reader.read(datas)
@@ -110,7 +103,7 @@ def test_columns_give_what_records_give(url):
     assert types["flag"] == "bool" and types["text"] == "string" and types["raw"] == "binary"
     assert table.column("note").null_count > 0 and table.column("text").null_count == 0
     assert reader.schema == expected[0][0]
-    gen = converter(url, **{"generate.struct.for.nulls": "true"})  # an absent optional: its default
+    gen = converter(registry_url, **{"generate.struct.for.nulls": "true"})  # an absent optional: its default
     assert gen.column_reader("rows", datas[0]).read(datas).to_pylist() == [
         s.as_dict() for _, s in records(gen, "rows", datas)
     ]
@@ -133,7 +126,7 @@ message When {
 """
 
 
-def test_timestamps_dates_and_times_are_columns(url):
+def test_timestamps_dates_and_times_are_columns(registry_url):
     rng = random.Random(11)
     rows = []
     for i in range(120):
@@ -154,9 +147,9 @@ def test_timestamps_dates_and_times_are_columns(url):
         if i % 3:
             r["at"] = {"hours": i % 24, "minutes": i % 60, "seconds": (i * 7) % 60, "nanos": (i % 1000) * 1_000_000}
         rows.append(r)
-    datas = written(url, TEMPORAL, "When", "when", rows)
+    datas = written(registry_url, TEMPORAL, "When", "when", rows)
     for config in ({}, {"generate.struct.for.nulls": "true"}):
-        conv = converter(url, **config)
+        conv = converter(registry_url, **config)
         reader = conv.column_reader("when", datas[0])
         assert reader is not None
         if config:  # an unset Date is no date: the record path fails on it, the columns are refused
@@ -169,17 +162,17 @@ def test_timestamps_dates_and_times_are_columns(url):
         assert table.to_pylist() == [s.as_dict() for _, s in records(conv, "when", datas)]
         assert [str(f.type) for f in table.schema] == ["string", "timestamp[ms, tz=UTC]", "date32[day]", "time32[ms]"]
     # a date that does not exist, read by the record path's error
-    bad = written(url, TEMPORAL, "When", "when", [{"id": "x", "day": {"year": 2023, "month": 2, "day": 29}}])
+    bad = written(registry_url, TEMPORAL, "When", "when", [{"id": "x", "day": {"year": 2023, "month": 2, "day": 29}}])
     with pytest.raises(ColumnsRefused):
-        converter(url).column_reader("when", datas[0]).read([*datas[:3], *bad])
+        converter(registry_url).column_reader("when", datas[0]).read([*datas[:3], *bad])
     with pytest.raises(DataError):
-        converter(url).to_connect_data("when", bad[0])
+        converter(registry_url).to_connect_data("when", bad[0])
 
 
-def test_decimals_of_the_schemas_scale_are_columns(url):
+def test_decimals_of_the_schemas_scale_are_columns(registry_url):
     schema = Schema.struct([("id", STRING_SCHEMA), ("amount", decimal_schema(2, optional=True))], name="Priced")
     values = [decimal.Decimal(f"{v}E-2") for v in (0, 1, -1, 12345, -(10**30), 10**37, 255, -256, 32768)]
-    conv = converter(url, **{"optional.for.nullables": "true"})
+    conv = converter(registry_url, **{"optional.for.nullables": "true"})
     datas = [conv.from_connect_data("priced", schema, Struct(schema, [f"p{i}", v])) for i, v in enumerate(values)]
     datas += [conv.from_connect_data("priced", schema, Struct(schema, ["null", None]))]
     table = conv.column_reader("priced", datas[0]).read(datas)
@@ -192,14 +185,14 @@ def test_decimals_of_the_schemas_scale_are_columns(url):
     assert conv.to_connect_data("priced", other)[1].values[1].as_tuple().exponent == -1
 
 
-def test_flattened_oneofs_are_columns(url):
+def test_flattened_oneofs_are_columns(registry_url):
     rows = [
         {"id": f"p{i}", **({"card": f"c{i}"} if i % 3 == 0 else {"voucher": i} if i % 3 == 1 else {})}
         for i in range(60)
     ]
-    datas = written(url, PAY, "Pay", "pay", rows)
-    assert converter(url).column_reader("pay", datas[0]) is None  # a union struct: record by record
-    flat = converter(url, **{"flatten.unions": "true"})
+    datas = written(registry_url, PAY, "Pay", "pay", rows)
+    assert converter(registry_url).column_reader("pay", datas[0]) is None  # a union struct: record by record
+    flat = converter(registry_url, **{"flatten.unions": "true"})
     table = flat.column_reader("pay", datas[0]).read(datas)
     assert table.to_pylist() == [s.as_dict() for _, s in records(flat, "pay", datas)]
     assert table.to_pylist()[:3] == [
@@ -225,12 +218,12 @@ SPOILED = {
 
 
 @pytest.mark.parametrize("spoil", list(SPOILED))
-def test_refused_and_read_record_by_record(url, spoil):
+def test_refused_and_read_record_by_record(registry_url, spoil):
     rows = random_rows(40, seed=3)
     for r in rows:
         r.pop("far")  # the last field on the wire is then raw (15) or an optional one
-    datas = written(url, ROW, "Row", "spoiled", rows)
-    conv = converter(url)
+    datas = written(registry_url, ROW, "Row", "spoiled", rows)
+    conv = converter(registry_url)
     make, error = SPOILED[spoil]
     bad = make(datas[5])
     spoiled = [*datas[:5], bad, *datas[6:]]

@@ -17,17 +17,11 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from google.protobuf import descriptor_pb2
+from helpers.every_type import COLLECTIONS, SCALARS, collection_values, plain, scalar_values
 from helpers.protobuf_client import converter, ctx, message_class, registered_class
-from registry_testkit import running_registry
 
 from miniconnect.converters.protobuf import ProtobufConverter
 from miniconnect.data.schema import (
-    BOOLEAN_SCHEMA,
-    BYTES_SCHEMA,
-    FLOAT32_SCHEMA,
-    FLOAT64_SCHEMA,
-    INT8_SCHEMA,
-    INT16_SCHEMA,
     INT32_SCHEMA,
     INT64_SCHEMA,
     OPTIONAL_INT64_SCHEMA,
@@ -37,9 +31,6 @@ from miniconnect.data.schema import (
     Schema,
     Struct,
     Type,
-    date_schema,
-    decimal_schema,
-    time_schema,
     timestamp_schema,
 )
 from miniconnect.plugins import Plugins
@@ -47,83 +38,27 @@ from miniconnect.schema_registry import proto_text
 
 UTC = dt.UTC
 TAG = "io.confluent.connect.protobuf.Tag"
-ADDRESS = Schema.struct([("city", STRING_SCHEMA), ("zip", OPTIONAL_STRING_SCHEMA)], name="com.acme.Address")
 ALL = Schema.struct(
     [
-        ("i8", INT8_SCHEMA),
-        ("i16", INT16_SCHEMA),
-        ("i32", INT32_SCHEMA),
-        ("i64", INT64_SCHEMA),
-        ("f32", FLOAT32_SCHEMA),
-        ("f64", FLOAT64_SCHEMA),
-        ("b", BOOLEAN_SCHEMA),
-        ("s", STRING_SCHEMA),
-        ("by", BYTES_SCHEMA),
-        ("dec", decimal_schema(3)),
-        ("dec_p", decimal_schema(2, optional=True, precision=10)),
-        ("d", date_schema()),
-        ("t", time_schema()),
-        ("ts", timestamp_schema()),
-        ("opt", OPTIONAL_STRING_SCHEMA),
+        *SCALARS,
         ("opt_i", OPTIONAL_INT64_SCHEMA),
         ("opt_ts", timestamp_schema(optional=True)),
-        ("arr", Schema.array(STRING_SCHEMA)),
-        ("arr_structs", Schema.array(ADDRESS)),
-        ("m", Schema.map(STRING_SCHEMA, INT64_SCHEMA)),
-        ("m_int_keys", Schema.map(INT32_SCHEMA, STRING_SCHEMA)),
-        ("home", ADDRESS.with_(optional=True)),
+        *COLLECTIONS,
     ],
     name="com.acme.Everything",
 )
 
 
 def everything(i: int, nulls: bool = False) -> Struct:
-    addr = Struct(ADDRESS, ["Zürich", None if nulls else "8001"])
     return Struct(
         ALL,
         [
-            -128 if nulls else 127,
-            -32768,
-            -(2**31),
-            2**63 - 1 - i,
-            1.5,
-            -1.7976931348623157e308,
-            not nulls,
-            "héllo, 世界 \U0001f600" if not nulls else "",
-            bytes(range(256)) if not nulls else b"",
-            decimal.Decimal("-123.456") + i,
-            None if nulls else decimal.Decimal("12345678.90"),
-            dt.date(1969, 12, 31) if nulls else dt.date(9999, 12, 31),
-            dt.time(23, 59, 59, 999000),
-            dt.datetime(1969, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
-            if nulls
-            else dt.datetime(2023, 11, 14, 22, 13, 20, 123000, tzinfo=UTC),
-            None if nulls else "x",
+            *scalar_values(i, nulls),
             None if nulls else -7,
             None if nulls else dt.datetime(2000, 1, 1, tzinfo=UTC),
-            [] if nulls else ["a", "b"],
-            [] if nulls else [addr, addr],
-            {} if nulls else {"k": 1, "ü": -2},
-            {} if nulls else {1: "one", -5: "minus five"},
-            None if nulls else addr,
+            *collection_values(nulls),
         ],
     )
-
-
-def plain(value: object) -> object:
-    if isinstance(value, Struct):
-        return [plain(v) for v in value.values]
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
-        yield server.urls[0]
 
 
 def test_registered_as_a_converter_plugin():
@@ -136,15 +71,15 @@ def test_registered_as_a_converter_plugin():
     assert "schema.registry.url" in keys and "optional.for.nullables" in keys
 
 
-def test_every_connect_type_read_by_confluents_deserializer_and_written_back_byte_for_byte(url):
-    ours = converter(url)
-    client = SchemaRegistryClient({"url": url})
+def test_every_connect_type_read_by_confluents_deserializer_and_written_back_byte_for_byte(registry_url):
+    ours = converter(registry_url)
+    client = SchemaRegistryClient({"url": registry_url})
     cls = None
     for i, nulls in ((0, False), (1, True)):
         value = everything(i, nulls)
         data = ours.from_connect_data("everything", ALL, value)
         assert data[:1] == b"\x00" and data[5:6] == b"\x00"  # magic, id, the message-index list [0]
-        cls = cls or registered_class(url, "everything-value", "Everything")
+        cls = cls or registered_class(registry_url, "everything-value", "Everything")
         record = ProtobufDeserializer(cls, {}, schema_registry_client=client)(data, ctx("everything"))
         assert (record.i8, record.i16, record.i32, record.i64) == tuple(value.values[:4])
         assert (record.f32, record.f64, record.b) == (1.5, -1.7976931348623157e308, not nulls)
@@ -170,10 +105,10 @@ def test_every_connect_type_read_by_confluents_deserializer_and_written_back_byt
         assert schema.version == 1 and schema.name == "Everything"
 
 
-def test_schema_is_protobuf_data_mapping(url):
-    data = converter(url).from_connect_data("mapping", ALL, everything(0))
+def test_schema_is_protobuf_data_mapping(registry_url):
+    data = converter(registry_url).from_connect_data("mapping", ALL, everything(0))
     schema_id = int.from_bytes(data[1:5], "big")
-    found = httpx.get(f"{url}/schemas/ids/{schema_id}").json()
+    found = httpx.get(f"{registry_url}/schemas/ids/{schema_id}").json()
     assert found["schemaType"] == "PROTOBUF"
     text = found["schema"]
     assert 'syntax = "proto3";' in text and "package com.acme;" in text and "message Everything {" in text
@@ -203,7 +138,7 @@ def test_schema_is_protobuf_data_mapping(url):
         assert line in text, line
     assert '{ key: "precision", value: "10" }' in text
     # the schema read back as ProtobufData reads it: optional fields tagged with their numbers
-    schema, _ = converter(url).to_connect_data("mapping", data)
+    schema, _ = converter(registry_url).to_connect_data("mapping", data)
     f = {x.name: x.schema for x in schema.fields}
     assert f["i8"] == Schema(Type.INT8, optional=True, parameters={TAG: "1"})
     assert f["dec_p"].parameters == {"scale": "2", "connect.decimal.precision": "10", TAG: "11"}
@@ -212,7 +147,7 @@ def test_schema_is_protobuf_data_mapping(url):
     assert f["arr_structs"].value_schema.name == "Address"
 
 
-def test_records_written_by_confluents_serializer_read_into_connect_values(url):
+def test_records_written_by_confluents_serializer_read_into_connect_values(registry_url):
     text = """
     syntax = "proto3";
     package shop;
@@ -238,7 +173,7 @@ def test_records_written_by_confluents_serializer_read_into_connect_values(url):
     """
     fd, _ = proto_text.load(text, {})
     order_cls = message_class(fd, "Order")
-    client = SchemaRegistryClient({"url": url})
+    client = SchemaRegistryClient({"url": registry_url})
     order = order_cls(id=7, state=1, delta=-3, count=4000000000, big=2**64 - 1, note="ünïcode ✓", voucher=5)
     order.tags["gift"] = "yes"
     order.lines.add(sku="A-1", qty=2)
@@ -247,7 +182,7 @@ def test_records_written_by_confluents_serializer_read_into_connect_values(url):
     order.day.year, order.day.month, order.day.day = 2024, 2, 29
     order.amount.value, order.amount.precision, order.amount.scale = (1999).to_bytes(2, "big"), 4, 2
     data = ProtobufSerializer(order_cls, client, {})(order, ctx("orders"))
-    schema, value = converter(url).to_connect_data("orders", data)
+    schema, value = converter(registry_url).to_connect_data("orders", data)
     assert schema.name == "Order" and schema.version == 1
     assert [f.name for f in schema.fields] == [
         "pay_0", "id", "state", "delta", "count", "big", "note", "tags", "lines", "when", "day", "amount",
@@ -265,36 +200,36 @@ def test_records_written_by_confluents_serializer_read_into_connect_values(url):
     assert v["when"] == dt.datetime(2024, 2, 29, 12, 0, 0, 5000, tzinfo=UTC)
     assert v["day"] == dt.date(2024, 2, 29) and v["amount"] == decimal.Decimal("19.99")
     # written back by us with the schema read: Confluent's deserializer reads the same order from our bytes
-    again = converter(url).from_connect_data("orders-copy", schema, value)
+    again = converter(registry_url).from_connect_data("orders-copy", schema, value)
     back = ProtobufDeserializer(order_cls, {}, schema_registry_client=client)(again, ctx("orders-copy"))
     assert back == order
 
 
-def test_optional_for_nullables_keeps_nulls(url):
-    ours = converter(url, **{"optional.for.nullables": "true"})
+def test_optional_for_nullables_keeps_nulls(registry_url):
+    ours = converter(registry_url, **{"optional.for.nullables": "true"})
     data = ours.from_connect_data("nullable", ALL, everything(1, nulls=True))
-    text = httpx.get(f"{url}/subjects/nullable-value/versions/latest").json()["schema"]
+    text = httpx.get(f"{registry_url}/subjects/nullable-value/versions/latest").json()["schema"]
     assert "optional string opt = 15;" in text and "optional int64 opt_i = 16;" in text
     _, back = ours.to_connect_data("nullable", data)
     assert plain(back) == plain(everything(1, nulls=True))
-    cls = registered_class(url, "nullable-value", "Everything")
-    record = ProtobufDeserializer(cls, {}, schema_registry_client=SchemaRegistryClient({"url": url}))(
+    cls = registered_class(registry_url, "nullable-value", "Everything")
+    record = ProtobufDeserializer(cls, {}, schema_registry_client=SchemaRegistryClient({"url": registry_url}))(
         data, ctx("nullable")
     )
     assert not record.HasField("opt") and not record.HasField("opt_i")
 
 
-def test_wrapper_for_nullables(url):
-    ours = converter(url, **{"wrapper.for.nullables": "true"})
+def test_wrapper_for_nullables(registry_url):
+    ours = converter(registry_url, **{"wrapper.for.nullables": "true"})
     schema = Schema.struct([("id", INT64_SCHEMA), ("note", OPTIONAL_STRING_SCHEMA), ("n", OPTIONAL_INT64_SCHEMA)])
     data = [ours.from_connect_data("wrapped", schema, Struct(schema, v)) for v in ([1, "x", 5], [2, None, None])]
-    text = httpx.get(f"{url}/subjects/wrapped-value/versions/latest").json()["schema"]
+    text = httpx.get(f"{registry_url}/subjects/wrapped-value/versions/latest").json()["schema"]
     assert ".google.protobuf.StringValue note = 2;" in text and ".google.protobuf.Int64Value n = 3;" in text
     assert [ours.to_connect_data("wrapped", d)[1].values for d in data] == [[1, "x", 5], [2, None, None]]
 
 
-def test_evolved_schemas_both_ways(url):
-    client = SchemaRegistryClient({"url": url})
+def test_evolved_schemas_both_ways(registry_url):
+    client = SchemaRegistryClient({"url": registry_url})
     v1 = 'syntax = "proto3"; message User { int64 id = 1; string old = 2; }'
     v2 = 'syntax = "proto3"; message User { int64 id = 1; string old = 2; string email = 3; }'
     c1, c2 = (message_class(proto_text.load(t, {})[0], "User") for t in (v1, v2))
@@ -302,7 +237,7 @@ def test_evolved_schemas_both_ways(url):
         ProtobufSerializer(c1, client, {})(c1(id=1, old="a"), ctx("users")),
         ProtobufSerializer(c2, client, {})(c2(id=2, old="b", email="b@x"), ctx("users")),
     ]
-    ours = converter(url)
+    ours = converter(registry_url)
     read = [ours.to_connect_data("users", d) for d in datas]
     assert [s.version for s, _ in read] == [1, 2]
     assert [[f.name for f in s.fields] for s, _ in read] == [["id", "old"], ["id", "old", "email"]]
@@ -314,20 +249,20 @@ def test_evolved_schemas_both_ways(url):
     ours.from_connect_data("accts", base, Struct(base, [1]))
     data = ours.from_connect_data("accts", added, Struct(added, [2, "n"]))
     assert client.get_latest_version("accts-value").version == 2
-    cls = registered_class(url, "accts-value", "Acct")
+    cls = registered_class(registry_url, "accts-value", "Acct")
     record = ProtobufDeserializer(cls, {}, schema_registry_client=client)(data, ctx("accts"))
     assert (record.id, record.note) == (2, "n")
     with pytest.raises(DataError, match=r"FIELD_SCALAR_KIND_CHANGED.*error code: 409"):
         ours.from_connect_data("accts", changed, Struct(changed, ["3", "m"]))
 
 
-def test_registry_protobuf_compatibility_rules(url):
+def test_registry_protobuf_compatibility_rules(registry_url):
     def check(old: str, new: str) -> list[str]:
         subject = f"compat-{uuid.uuid4().hex[:8]}"
-        r = httpx.post(f"{url}/subjects/{subject}/versions", json={"schema": old, "schemaType": "PROTOBUF"})
+        r = httpx.post(f"{registry_url}/subjects/{subject}/versions", json={"schema": old, "schemaType": "PROTOBUF"})
         assert r.status_code == 200, r.text
         r = httpx.post(
-            f"{url}/compatibility/subjects/{subject}/versions/latest",
+            f"{registry_url}/compatibility/subjects/{subject}/versions/latest",
             params={"verbose": "true"},
             json={"schema": new, "schemaType": "PROTOBUF"},
         )
@@ -341,14 +276,14 @@ def test_registry_protobuf_compatibility_rules(url):
     assert any("FIELD_NUMERIC_LABEL_CHANGED" in m for m in check(base, base.replace("repeated int32", "int32")))
     assert any("PACKAGE_CHANGED" in m for m in check(base, base.replace("package p;", "package q;")))
     assert any("MESSAGE_REMOVED" in m for m in check(base, base.replace("message M", "message N")))
-    assert httpx.get(f"{url}/schemas/types").json() == ["JSON", "PROTOBUF", "AVRO"]
-    bad = httpx.post(f"{url}/subjects/broken/versions", json={"schema": "message {", "schemaType": "PROTOBUF"})
+    assert httpx.get(f"{registry_url}/schemas/types").json() == ["JSON", "PROTOBUF", "AVRO"]
+    bad = httpx.post(f"{registry_url}/subjects/broken/versions", json={"schema": "message {", "schemaType": "PROTOBUF"})
     assert bad.status_code == 422 and bad.json()["error_code"] == 42201
 
 
-def test_references_and_serialized_format(url):
+def test_references_and_serialized_format(registry_url):
     common = 'syntax = "proto3"; package common; message Money { string currency = 1; int64 cents = 2; }'
-    r = httpx.post(f"{url}/subjects/common.proto/versions", json={"schema": common, "schemaType": "PROTOBUF"})
+    r = httpx.post(f"{registry_url}/subjects/common.proto/versions", json={"schema": common, "schemaType": "PROTOBUF"})
     assert r.status_code == 200, r.text
     text = (
         'syntax = "proto3"; package shop; import "common.proto"; import "google/protobuf/timestamp.proto"; '
@@ -359,12 +294,12 @@ def test_references_and_serialized_format(url):
         "schemaType": "PROTOBUF",
         "references": [{"name": "common.proto", "subject": "common.proto", "version": 1}],
     }
-    r = httpx.post(f"{url}/subjects/invoices-value/versions", json=body)
+    r = httpx.post(f"{registry_url}/subjects/invoices-value/versions", json=body)
     assert r.status_code == 200, r.text
-    without = httpx.post(f"{url}/subjects/other/versions", json={"schema": text, "schemaType": "PROTOBUF"})
+    without = httpx.post(f"{registry_url}/subjects/other/versions", json={"schema": text, "schemaType": "PROTOBUF"})
     assert without.status_code == 422 and "common.proto" in without.json()["message"]
     # ?format=serialized: the FileDescriptorProto, as Confluent's Python deserializer asks for it
-    found = httpx.get(f"{url}/schemas/ids/{r.json()['id']}", params={"format": "serialized"}).json()
+    found = httpx.get(f"{registry_url}/schemas/ids/{r.json()['id']}", params={"format": "serialized"}).json()
     fd = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(found["schema"]))
     assert list(fd.dependency) == ["common.proto", "google/protobuf/timestamp.proto"]
     assert fd.message_type[0].field[0].type_name == ".common.Money"
@@ -375,20 +310,20 @@ def test_references_and_serialized_format(url):
     invoice = invoice_cls()
     invoice.total.currency, invoice.total.cents = "EUR", 1250
     invoice.at.seconds = 86400
-    client = SchemaRegistryClient({"url": url})
+    client = SchemaRegistryClient({"url": registry_url})
     data = ProtobufSerializer(invoice_cls, client, {"auto.register.schemas": False, "use.latest.version": True})(
         invoice, ctx("invoices")
     )
-    _, value = converter(url).to_connect_data("invoices", data)
+    _, value = converter(registry_url).to_connect_data("invoices", data)
     assert value.values[0].values == ["EUR", 1250] and value.values[1] == dt.datetime(1970, 1, 2, tzinfo=UTC)
 
 
-def test_registry_asked_once_per_schema_not_per_record(url):
-    ours = converter(url)
+def test_registry_asked_once_per_schema_not_per_record(registry_url):
+    ours = converter(registry_url)
     rows = [everything(i) for i in range(200)]
     datas = ours.from_connect_batch("cached", [ALL] * 200, rows)
     assert ours.client.requests == 1  # the registration
-    reader = converter(url)
+    reader = converter(registry_url)
     values = reader.to_connect_batch("cached", datas)
     assert reader.client.requests == 2  # the schema by id, and its version under the subject
     assert [v.values[3] for _, v in values] == [r.values[3] for r in rows]
@@ -396,18 +331,18 @@ def test_registry_asked_once_per_schema_not_per_record(url):
     assert reader.client.requests == 2
 
 
-def test_keys_with_primitive_schemas_are_wrapper_messages(url):
-    keys = converter(url, is_key=True)
+def test_keys_with_primitive_schemas_are_wrapper_messages(registry_url):
+    keys = converter(registry_url, is_key=True)
     data = keys.from_connect_data("k", STRING_SCHEMA, "key-1")
-    text = httpx.get(f"{url}/subjects/k-key/versions/latest").json()["schema"]
+    text = httpx.get(f"{registry_url}/subjects/k-key/versions/latest").json()["schema"]
     assert "package google.protobuf;" in text and "message StringValue {" in text
     assert data[5:7] == b"\x02\x0e"  # the message-index list [7]: StringValue is wrappers.proto's 8th message
     assert keys.to_connect_data("k", data) == (Schema(Type.STRING, version=1), "key-1")
     assert keys.from_connect_data("k", None, None) is None and keys.to_connect_data("k", None) == (None, None)
 
 
-def test_bad_input_is_a_clear_error(url):
-    ours = converter(url)
+def test_bad_input_is_a_clear_error(registry_url):
+    ours = converter(registry_url)
     schema = Schema.struct([("a", INT32_SCHEMA), ("s", STRING_SCHEMA)], name="Bad")
     good = ours.from_connect_data("bad", schema, Struct(schema, [1, "x"]))
     with pytest.raises(DataError, match="Unknown magic byte"):
@@ -432,6 +367,6 @@ def test_bad_input_is_a_clear_error(url):
         ours.from_connect_data("bad", schema, Struct(schema, ["not an int", "x"]))
     with pytest.raises(DataError, match="Unknown magic byte"):
         ours.to_connect_batch("bad", [good, b"\x07" + good[1:]])
-    avro = httpx.post(f"{url}/subjects/avro-one/versions", json={"schema": '"string"'}).json()["id"]
+    avro = httpx.post(f"{registry_url}/subjects/avro-one/versions", json={"schema": '"string"'}).json()["id"]
     with pytest.raises(DataError, match="not Protobuf"):
         ours.to_connect_data("bad", b"\x00" + avro.to_bytes(4, "big") + b"\x00")

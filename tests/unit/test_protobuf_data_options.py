@@ -13,7 +13,6 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from helpers.protobuf_client import converter, ctx, message_class, registered_class
-from registry_testkit import running_registry
 
 from miniconnect.converters.protobuf_data import scrub_name
 from miniconnect.data.schema import (
@@ -31,17 +30,11 @@ from miniconnect.schema_registry import proto_text
 TAG = "io.confluent.connect.protobuf.Tag"
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    with running_registry(tmp_path_factory.mktemp("registry") / "log") as server:
-        yield server.urls[0]
-
-
-def serialized(url: str, text: str, name: str, topic: str, **fields: object) -> tuple[bytes, type]:
+def serialized(registry_url: str, text: str, name: str, topic: str, **fields: object) -> tuple[bytes, type]:
     """A record as Confluent's ProtobufSerializer writes it (its schema auto-registered), and its class."""
     fd, _ = proto_text.load(text, {})
     cls = message_class(fd, name)
-    data = ProtobufSerializer(cls, SchemaRegistryClient({"url": url}), {})(cls(**fields), ctx(topic))
+    data = ProtobufSerializer(cls, SchemaRegistryClient({"url": registry_url}), {})(cls(**fields), ctx(topic))
     return data, cls
 
 
@@ -65,7 +58,7 @@ def test_scrub_name_as_confluents_do_scrub_name():
         assert scrub_name(name) == want, name
 
 
-def test_scrub_invalid_names_registers_valid_names_confluent_reads(url):
+def test_scrub_invalid_names_registers_valid_names_confluent_reads(registry_url):
     home = Schema.struct([("street name", STRING_SCHEMA)], name="acme.Home-Address", optional=True)
     schema = Schema.struct(
         [("1st", INT64_SCHEMA), ("first-name", OPTIONAL_STRING_SCHEMA), ("ok", OPTIONAL_INT64_SCHEMA), ("home", home)],
@@ -73,10 +66,10 @@ def test_scrub_invalid_names_registers_valid_names_confluent_reads(url):
     )
     value = Struct(schema, [7, "Ann", None, Struct(home, ["Rue 1"])])
     with pytest.raises(DataError):  # not scrubbed: the registry refuses the .proto
-        converter(url).from_connect_data("unscrubbed", schema, value)
-    ours = converter(url, **{"scrub.invalid.names": "true"})
+        converter(registry_url).from_connect_data("unscrubbed", schema, value)
+    ours = converter(registry_url, **{"scrub.invalid.names": "true"})
     data = ours.from_connect_data("scrubbed", schema, value)
-    text = httpx.get(f"{url}/subjects/scrubbed-value/versions/latest").json()["schema"]
+    text = httpx.get(f"{registry_url}/subjects/scrubbed-value/versions/latest").json()["schema"]
     for line in (
         "package com.acme_corp;",
         "message Bad_Name {",
@@ -87,8 +80,8 @@ def test_scrub_invalid_names_registers_valid_names_confluent_reads(url):
         "string street_name = 1;",
     ):
         assert line in text.replace(".com.acme_corp.Bad_Name.", ""), line
-    cls = registered_class(url, "scrubbed-value", "Bad_Name")
-    record = ProtobufDeserializer(cls, {}, schema_registry_client=SchemaRegistryClient({"url": url}))(
+    cls = registered_class(registry_url, "scrubbed-value", "Bad_Name")
+    record = ProtobufDeserializer(cls, {}, schema_registry_client=SchemaRegistryClient({"url": registry_url}))(
         data, ctx("scrubbed")
     )
     assert (record.x1st, record.first_name, record.ok, record.home.street_name) == (7, "Ann", 0, "Rue 1")
@@ -111,11 +104,11 @@ message Order {
 """
 
 
-def test_flatten_unions_reads_oneof_members_as_fields(url):
-    data, cls = serialized(url, ORDER, "Order", "flat", id=7, voucher=5, note="n")
-    schema, value = converter(url).to_connect_data("flat", data)
+def test_flatten_unions_reads_oneof_members_as_fields(registry_url):
+    data, cls = serialized(registry_url, ORDER, "Order", "flat", id=7, voucher=5, note="n")
+    schema, value = converter(registry_url).to_connect_data("flat", data)
     assert [f.name for f in schema.fields] == ["pay_0", "id", "note"]
-    flat = converter(url, **{"flatten.unions": "true"})
+    flat = converter(registry_url, **{"flatten.unions": "true"})
     schema, value = flat.to_connect_data("flat", data)
     assert [f.name for f in schema.fields] == ["card", "voucher", "gift", "id", "note"]
     f = {x.name: x.schema for x in schema.fields}
@@ -123,7 +116,7 @@ def test_flatten_unions_reads_oneof_members_as_fields(url):
     assert f["voucher"] == Schema(Type.INT64, optional=True, parameters={TAG: "3"})
     assert f["gift"].type is Type.STRUCT and f["gift"].optional and f["gift"].name == "Gift"
     assert value.values == [None, 5, None, 7, "n"]  # only the member set has a value
-    client = SchemaRegistryClient({"url": url})
+    client = SchemaRegistryClient({"url": registry_url})
     gift = cls(id=8)
     setattr(gift.gift, "from", "Bo")  # a message member of the oneof
     got = flat.to_connect_data("flat", ProtobufSerializer(cls, client, {})(gift, ctx("flat")))[1].values
@@ -131,11 +124,11 @@ def test_flatten_unions_reads_oneof_members_as_fields(url):
     # written back from the flattened schema (as ProtobufData.fromConnectSchema does: members are plain fields
     # with their tags), Confluent's deserializer reads the same numbers
     again = flat.from_connect_data("flat-copy", schema, value)
-    text = httpx.get(f"{url}/subjects/flat-copy-value/versions/latest").json()["schema"]
+    text = httpx.get(f"{registry_url}/subjects/flat-copy-value/versions/latest").json()["schema"]
     assert "oneof" not in text and "int64 voucher = 3;" in text
-    back = ProtobufDeserializer(registered_class(url, "flat-copy-value", "Order"), {}, schema_registry_client=client)(
-        again, ctx("flat-copy")
-    )
+    back = ProtobufDeserializer(
+        registered_class(registry_url, "flat-copy-value", "Order"), {}, schema_registry_client=client
+    )(again, ctx("flat-copy"))
     assert (back.id, back.voucher, back.card, back.note) == (7, 5, "", "n")
 
 
@@ -155,20 +148,20 @@ message Row {
 """
 
 
-def test_generate_struct_for_nulls_reads_unset_messages_as_defaults(url):
-    data, _ = serialized(url, NULLS, "Row", "nulls", id=1)
-    assert converter(url).to_connect_data("nulls", data)[1].values == [1, None, None, None, None]
-    gen = converter(url, **{"generate.struct.for.nulls": "true"})
+def test_generate_struct_for_nulls_reads_unset_messages_as_defaults(registry_url):
+    data, _ = serialized(registry_url, NULLS, "Row", "nulls", id=1)
+    assert converter(registry_url).to_connect_data("nulls", data)[1].values == [1, None, None, None, None]
+    gen = converter(registry_url, **{"generate.struct.for.nulls": "true"})
     schema, value = gen.to_connect_data("nulls", data)
     assert schema.field("inner").schema.optional and schema.field("note").schema.optional  # the schema is the same
     assert value.values[0] == 1 and value.values[2:4] == ["", dt.datetime(1970, 1, 1, tzinfo=dt.UTC)]
     assert value.values[4].values == [0]  # Int64Value as the message it is, without wrapper.for.nullables
     inner = value.values[1]
     assert inner.values[:2] == ["", 0] and inner.values[2].values == [False]
-    wrapped = converter(url, **{"generate.struct.for.nulls": "true", "wrapper.for.nullables": "true"})
+    wrapped = converter(registry_url, **{"generate.struct.for.nulls": "true", "wrapper.for.nullables": "true"})
     assert wrapped.to_connect_data("nulls", data)[1].values[4] == 0  # an unset wrapper: its default value
     # a set field reads as without the option
-    data2, _ = serialized(url, NULLS, "Row", "nulls", id=2, note="x", inner={"a": "y", "b": 3})
+    data2, _ = serialized(registry_url, NULLS, "Row", "nulls", id=2, note="x", inner={"a": "y", "b": 3})
     assert gen.to_connect_data("nulls", data2)[1].values[1].values[:2] == ["y", 3]
     assert gen.to_connect_data("nulls", data2)[1].values[2] == "x"
 
@@ -183,24 +176,30 @@ message Legacy {
 """
 
 
-def test_optional_for_proto2(url):
-    data, _ = serialized(url, PROTO2, "Legacy", "legacy", id=1)
-    assert converter(url).to_connect_data("legacy", data)[1].values == [1, None, None]  # unset: null (the default)
-    old = converter(url, **{"optional.for.proto2": "false"})  # Confluent's earlier behaviour: the field defaults
+def test_optional_for_proto2(registry_url):
+    data, _ = serialized(registry_url, PROTO2, "Legacy", "legacy", id=1)
+    assert converter(registry_url).to_connect_data("legacy", data)[1].values == [
+        1,
+        None,
+        None,
+    ]  # unset: null (the default)
+    old = converter(
+        registry_url, **{"optional.for.proto2": "false"}
+    )  # Confluent's earlier behaviour: the field defaults
     assert old.to_connect_data("legacy", data)[1].values == [1, 0, "none"]
-    data2, _ = serialized(url, PROTO2, "Legacy", "legacy", id=2, count=0, label="")
-    assert converter(url).to_connect_data("legacy", data2)[1].values == [2, 0, ""]  # set to the default: kept
+    data2, _ = serialized(registry_url, PROTO2, "Legacy", "legacy", id=2, count=0, label="")
+    assert converter(registry_url).to_connect_data("legacy", data2)[1].values == [2, 0, ""]  # set to the default: kept
 
 
-def test_ignore_default_for_nullables(url):
+def test_ignore_default_for_nullables(registry_url):
     noted = Schema(Type.STRING, optional=True, default="unknown")
     schema = Schema.struct([("id", INT64_SCHEMA), ("note", noted)], name="Noted")
     value = Struct(schema, [1, None])
-    client = SchemaRegistryClient({"url": url})
+    client = SchemaRegistryClient({"url": registry_url})
     for config, want in (({}, (True, "unknown")), ({"ignore.default.for.nullables": "true"}, (False, ""))):
-        ours = converter(url, **{"optional.for.nullables": "true", **config})
+        ours = converter(registry_url, **{"optional.for.nullables": "true", **config})
         data = ours.from_connect_data("noted", schema, value)
-        cls = registered_class(url, "noted-value", "Noted")
+        cls = registered_class(registry_url, "noted-value", "Noted")
         record = ProtobufDeserializer(cls, {}, schema_registry_client=client)(data, ctx("noted"))
         assert (record.HasField("note"), record.note) == want
 
@@ -215,9 +214,9 @@ message Sum {
 """
 
 
-def test_generalized_sum_type_support(url):
-    data, _ = serialized(url, SUM, "Sum", "sum", color=5, number=9)
-    schema, value = converter(url, **{"generalized.sum.type.support": "true"}).to_connect_data("sum", data)
+def test_generalized_sum_type_support(registry_url):
+    data, _ = serialized(registry_url, SUM, "Sum", "sum", color=5, number=9)
+    schema, value = converter(registry_url, **{"generalized.sum.type.support": "true"}).to_connect_data("sum", data)
     f = {x.name: x.schema for x in schema.fields}
     assert f["color"].name == "Color" and f["color"].type is Type.STRING
     assert f["color"].parameters == {
@@ -230,17 +229,17 @@ def test_generalized_sum_type_support(url):
     assert f["pick_0"].name == "pick" and f["pick_0"].parameters == {"org.apache.kafka.connect.data.Union": "pick"}
     assert value.values[0].values == [None, 9] and value.values[1] == "BLUE"
     # written back from these Connect names, Confluent's deserializer reads the same message
-    ours = converter(url, **{"generalized.sum.type.support": "true"})
+    ours = converter(registry_url, **{"generalized.sum.type.support": "true"})
     again = ours.from_connect_data("sum-copy", schema, value)
-    text = httpx.get(f"{url}/subjects/sum-copy-value/versions/latest").json()["schema"]
+    text = httpx.get(f"{registry_url}/subjects/sum-copy-value/versions/latest").json()["schema"]
     assert "oneof pick {" in text and "BLUE = 5;" in text
-    client = SchemaRegistryClient({"url": url})
-    back = ProtobufDeserializer(registered_class(url, "sum-copy-value", "Sum"), {}, schema_registry_client=client)(
-        again, ctx("sum-copy")
-    )
+    client = SchemaRegistryClient({"url": registry_url})
+    back = ProtobufDeserializer(
+        registered_class(registry_url, "sum-copy-value", "Sum"), {}, schema_registry_client=client
+    )(again, ctx("sum-copy"))
     assert (back.color, back.number, back.WhichOneof("pick")) == (5, 9, "number")
     assert again[6:] == data[6:]
     # without the option, the same record has Confluent's own Protobuf names
-    schema, _ = converter(url).to_connect_data("sum", data)
+    schema, _ = converter(registry_url).to_connect_data("sum", data)
     assert schema.field("pick_0").schema.name == "io.confluent.connect.protobuf.Union.pick"
     assert "io.confluent.connect.protobuf.Enum.BLUE" in schema.field("color").schema.parameters
