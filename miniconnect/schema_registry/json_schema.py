@@ -200,6 +200,7 @@ def _check(reader: _Node, writer: _Node, path: str, out: list[str], seen: set[tu
             out.append(f"TYPE_CHANGED at '{path}': {sorted(missing)} no longer accepted")
             return
     _enums(reader, writer, path, out)
+    _combined(reader, writer, path, out, seen)
     bounded: set[tuple[int, int]] = set()
     for t in sorted(wt or ()):
         r, w = _branch(reader, t), _branch(writer, t)
@@ -264,13 +265,88 @@ def _bounds(reader: dict[str, Any], writer: dict[str, Any], path: str, out: list
 
 def _objects(reader: _Node, writer: _Node, path: str, out: list[str], seen: set[tuple[int, int]]) -> None:
     rprops, wprops = reader.get("properties") or {}, writer.get("properties") or {}
-    closed = reader.get("additionalProperties") is False
+    radd, wadd = reader.get("additionalProperties"), writer.get("additionalProperties")
     for name, w in wprops.items():
         if name in rprops:
             _check(reader.at(rprops[name]), writer.at(w), f"{path}/properties/{name}", out, seen)
-        elif closed:
+        elif radd is False:
             out.append(f"PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL at '{path}/properties/{name}'")
+        elif isinstance(radd, dict) and _refuses(reader.at(radd), writer.at(w), path, seen):
+            out.append(f"PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL at '{path}/properties/{name}'")
+    if isinstance(wadd, dict):  # a property the reader adds must take what the writer's additionalProperties took
+        for name, r in rprops.items():
+            if name not in wprops and _refuses(reader.at(r), writer.at(wadd), path, seen):
+                out.append(f"PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL at '{path}/properties/{name}'")
+    if radd is False and wadd is not False:
+        out.append(f"ADDITIONAL_PROPERTIES_REMOVED at '{path}/additionalProperties'")
+    elif isinstance(radd, dict):
+        if isinstance(wadd, dict):
+            _check(reader.at(radd), writer.at(wadd), f"{path}/additionalProperties", out, seen)
+        elif wadd is not False:
+            out.append(f"ADDITIONAL_PROPERTIES_NARROWED at '{path}/additionalProperties'")
     required_before = set(writer.get("required") or ())
     for name in reader.get("required") or ():
         if name not in required_before:
             out.append(f"REQUIRED_PROPERTY_ADDED at '{path}/properties/{name}'")
+    _dependencies(reader, writer, path, out, seen)
+
+
+def _dependencies(reader: _Node, writer: _Node, path: str, out: list[str], seen: set[tuple[int, int]]) -> None:
+    """DependencyDiff: a reader may drop a dependency or names from one, not add either; dependent schemas compared
+    as schemas (draft 4-7 `dependencies`, 2019-09 `dependentRequired` / `dependentSchemas`)."""
+    rarrays, rschemas = _dependency_forms(reader)
+    warrays, wschemas = _dependency_forms(writer)
+    for name, names in rarrays.items():
+        at = f"{path}/dependencies/{name}"
+        if name not in warrays:
+            out.append(f"DEPENDENCY_ARRAY_ADDED at '{at}': {names}")
+        elif not set(names) <= set(warrays[name]):
+            kind = "EXTENDED" if set(warrays[name]) <= set(names) else "CHANGED"
+            out.append(f"DEPENDENCY_ARRAY_{kind} at '{at}': {warrays[name]} -> {names}")
+    for name, schema in rschemas.items():
+        at = f"{path}/dependencies/{name}"
+        if name not in wschemas:
+            out.append(f"DEPENDENCY_SCHEMA_ADDED at '{at}'")
+        else:
+            _check(reader.at(schema), writer.at(wschemas[name]), at, out, seen)
+
+
+def _dependency_forms(node: _Node) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    arrays = {k: v for k, v in (node.get("dependentRequired") or {}).items() if isinstance(v, list)}
+    schemas = {k: v for k, v in (node.get("dependentSchemas") or {}).items() if isinstance(v, dict | bool)}
+    for k, v in (node.get("dependencies") or {}).items():
+        if isinstance(v, list):
+            arrays[k] = v
+        elif isinstance(v, dict | bool):
+            schemas[k] = v
+    return arrays, schemas
+
+
+def _refuses(reader: _Node, writer: _Node, path: str, seen: set[tuple[int, int]]) -> bool:
+    """Whether `reader` may refuse a document `writer` takes (the reasons are the caller's to name)."""
+    found: list[str] = []
+    _check(reader, writer, path, found, seen)
+    return bool(found)
+
+
+def _combined(reader: _Node, writer: _Node, path: str, out: list[str], seen: set[tuple[int, int]]) -> None:
+    """`not` and `allOf` (NotSchemaDiff, CombinedSchemaDiff). A reader's `not X` refuses what X takes: the writer's
+    `not Y` must then take all X takes (X within Y). Each subschema of a reader's allOf must take what one of the
+    writer's subschemas (with the writer's other keywords) takes, or the writer itself if it has no allOf: more
+    subschemas in the reader narrow it (PRODUCT_TYPE_EXTENDED)."""
+    rnot, wnot = reader.get("not"), writer.get("not")
+    if rnot is not None:
+        if wnot is None or _refuses(writer.at(wnot), reader.at(rnot), f"{path}/not", seen):
+            out.append(f"NOT_TYPE_EXTENDED at '{path}/not'")
+    rall = reader.get("allOf")
+    if isinstance(rall, list):
+        wall = writer.get("allOf")
+        rest = {k: v for k, v in writer.schema.items() if k != "allOf"} if isinstance(writer.schema, dict) else {}
+        if isinstance(wall, list):  # a writer's document is valid for each subschema with the keywords beside them
+            candidates = [writer.at({**rest, **w} if isinstance(w, dict) else w) for w in wall]
+        else:
+            candidates = [writer]
+        for i, r in enumerate(rall):
+            if not any(not _refuses(reader.at(r), w, f"{path}/allOf/{i}", seen) for w in candidates):
+                kind = "PRODUCT_TYPE_EXTENDED" if len(rall) > len(wall or ()) else "COMBINED_TYPE_SUBSCHEMAS_CHANGED"
+                out.append(f"{kind} at '{path}/allOf/{i}'")

@@ -139,3 +139,79 @@ def test_normalize_json_schemas(client: SchemaRegistryClient) -> None:
         ("b.json", "b-sub", 1),
     ]
     assert client.register_schema("refs-value", js(both, refs[:2][::-1]), normalize_schemas=True) == rid
+
+
+def test_additional_properties_as_schemas(client: SchemaRegistryClient) -> None:
+    def ints(**more: Any) -> dict[str, Any]:
+        return {"type": "object", "additionalProperties": {"type": "integer"}, **more}
+
+    # a map's values may widen, not narrow
+    client.register_schema("map-value", js(ints()))
+    client.register_schema("map-value", js({"type": "object", "additionalProperties": {"type": "number"}}))
+    assert "TYPE_CHANGED" in refused(client, "map-value", js(ints(title="again")))  # not version 1's text
+    # an open object may not close, nor take a schema for what it left open
+    client.register_schema("open-value", js(obj({"a": {"type": "string"}})))
+    assert "ADDITIONAL_PROPERTIES_REMOVED" in refused(
+        client, "open-value", js(obj({"a": {"type": "string"}}, additionalProperties=False))
+    )
+    assert "ADDITIONAL_PROPERTIES_NARROWED" in refused(
+        client, "open-value", js(obj({"a": {"type": "string"}}, additionalProperties={"type": "string"}))
+    )
+    # a property removed must be taken by the reader's additionalProperties; one added must take the writer's
+    client.register_schema("partial-value", js(obj({"a": {"type": "string"}}, additionalProperties={"type": "string"})))
+    assert "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" in refused(
+        client, "partial-value", js(obj({}, additionalProperties={"type": "integer"}))
+    )
+    assert "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" in refused(
+        client,
+        "partial-value",
+        js(obj({"a": {"type": "string"}, "b": {"type": "integer"}}, additionalProperties={"type": "string"})),
+    )
+    client.register_schema(
+        "partial-value",
+        js(obj({"a": {"type": "string"}, "b": {"type": "string"}}, additionalProperties={"type": "string"})),
+    )
+    client.register_schema("partial-value", js(obj({}, additionalProperties={"type": "string"})))
+
+
+def test_dependencies(client: SchemaRegistryClient) -> None:
+    client.register_schema("deps-value", js(obj({}, dependencies={"a": ["b", "c"], "n": {"type": "object"}})))
+    client.register_schema("deps-value", js(obj({}, dependencies={"a": ["b"], "n": {"type": "object"}})))  # fewer
+    for dependencies, difference in [
+        ({"a": ["b", "c"], "n": {"type": "object"}}, "DEPENDENCY_ARRAY_EXTENDED"),
+        ({"a": ["c"], "n": {"type": "object"}}, "DEPENDENCY_ARRAY_CHANGED"),
+        ({"a": ["b"], "x": ["a"], "n": {"type": "object"}}, "DEPENDENCY_ARRAY_ADDED"),
+        ({"a": ["b"], "n": {"type": "object"}, "m": {"required": ["a"]}}, "DEPENDENCY_SCHEMA_ADDED"),
+        ({"a": ["b"], "n": {"type": "array"}}, "TYPE_CHANGED"),
+    ]:
+        refusal = refused(client, "deps-value", js(obj({}, dependencies=dependencies, title=difference)))
+        assert difference in refusal, refusal
+    # draft 2019-09's names for the same two forms
+    client.register_schema("dependent-value", js(obj({}, dependentRequired={"a": ["b"]})))
+    assert "DEPENDENCY_ARRAY_EXTENDED" in refused(
+        client, "dependent-value", js(obj({}, dependentRequired={"a": ["b", "c"]}))
+    )
+    assert "DEPENDENCY_SCHEMA_ADDED" in refused(
+        client,
+        "dependent-value",
+        js(obj({}, dependentRequired={"a": ["b"]}, dependentSchemas={"a": {"required": ["z"]}})),
+    )
+
+
+def test_not_and_all_of(client: SchemaRegistryClient) -> None:
+    client.register_schema("not-value", js({"not": {"type": ["string", "integer"]}}))
+    client.register_schema("not-value", js({"not": {"type": "string"}}))  # refuses less
+    assert "NOT_TYPE_EXTENDED" in refused(client, "not-value", js({"not": {"type": ["string", "boolean"]}}))
+    client.register_schema("plain-value", js(obj({"a": {"type": "string"}})))
+    assert "NOT_TYPE_EXTENDED" in refused(
+        client, "plain-value", js(obj({"a": {"type": "string"}}, **{"not": {"required": ["a"]}}))
+    )
+    a, b = {"properties": {"a": {"type": "string"}}}, {"required": ["a"]}
+    client.register_schema("all-value", js({"type": "object", "allOf": [a, b]}))
+    client.register_schema("all-value", js({"type": "object", "allOf": [a]}))  # fewer subschemas: takes more
+    assert "PRODUCT_TYPE_EXTENDED" in refused(
+        client, "all-value", js({"type": "object", "allOf": [a, b], "title": "t"})
+    )
+    assert "COMBINED_TYPE_SUBSCHEMAS_CHANGED" in refused(
+        client, "all-value", js({"type": "object", "allOf": [{"properties": {"a": {"type": "integer"}}}]})
+    )
