@@ -149,6 +149,7 @@ def _registry_election(config: Any) -> dict[str, Any] | None:
         "rebalance_timeout_ms": config["schema.registry.group.rebalance.timeout.ms"],
         "host_name": config["schema.registry.host.name"],
         "leader_eligibility": config["schema.registry.leader.eligibility"],
+        "sticky": config["schema.registry.leader.election.sticky"],
     }
 
 

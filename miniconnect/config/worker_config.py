@@ -433,6 +433,17 @@ def _worker_config() -> ConfigDef:
         "miniconnect: whether this registry may be elected leader (Confluent's leader.eligibility).",
     )
     d.define(
+        "schema.registry.leader.election.sticky",
+        T.BOOLEAN,
+        False,
+        None,
+        I.LOW,
+        "miniconnect: Confluent's leader.election.sticky. true: the registry leader keeps its leadership, and keeps "
+        "taking writes, through a rebalance of the registries' group while it is still a member; false: a "
+        "rebalance pauses writes (50003/50004 answers, retried by clients) until the eligible registry with the "
+        "smallest URL is elected.",
+    )
+    d.define(
         "schema.registry.host.name",
         T.STRING,
         "",

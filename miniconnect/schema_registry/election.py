@@ -9,7 +9,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..distributed.group import GroupMember
@@ -30,25 +30,32 @@ class RegistryIdentity:
     port: int
     leader_eligibility: bool = True
     scheme: str = "http"
+    leader: bool = field(default=False, compare=False)  # the sticky election's "I lead now", not part of who it is
 
     @property
     def url(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}"
 
     def to_json(self) -> dict[str, Any]:
-        # Jackson's order (creator properties first); "leader" is the sticky election's flag, never set here
+        # Jackson's order (creator properties first)
         return {
             "host": self.host,
             "port": self.port,
             "master_eligibility": self.leader_eligibility,
             "scheme": self.scheme,
             "version": IDENTITY_VERSION,
-            "leader": False,
+            "leader": self.leader,
         }
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> RegistryIdentity:
-        return cls(value["host"], int(value["port"]), bool(value["master_eligibility"]), value.get("scheme") or "http")
+        return cls(
+            value["host"],
+            int(value["port"]),
+            bool(value["master_eligibility"]),
+            value.get("scheme") or "http",
+            bool(value.get("leader", False)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +86,16 @@ class ElectionResult:
         )
 
 
-def elect(members: list[tuple[str, bytes]]) -> ElectionResult:
-    """SchemaRegistryCoordinator.onLeaderElected (not sticky): the eligible member with the smallest URL leads;
-    members advertising one URL twice cannot forward to each other (DUPLICATE_URLS)."""
+def elect(members: list[tuple[str, bytes]], sticky: bool = False) -> ElectionResult:
+    """SchemaRegistryCoordinator.onLeaderElected: the eligible member with the smallest URL leads; with `sticky`
+    (leader.election.sticky) the one eligible member saying it leads now stays leader (several saying so: the smallest
+    URL again). Members advertising one URL twice cannot forward to each other (DUPLICATE_URLS)."""
     identities = {member: RegistryIdentity.from_json(json.loads(metadata)) for member, metadata in members}
     eligible = sorted((i.url, m) for m, i in identities.items() if i.leader_eligibility)
     leader = eligible[0][1] if eligible else None
+    leading = [m for _, m in eligible if identities[m].leader]
+    if sticky and len(leading) == 1:
+        leader = leading[0]
     urls = {i.url for i in identities.values()}
     error = DUPLICATE_URLS if len(urls) != len(identities) else NO_ERROR
     return ElectionResult(error, leader, identities[leader] if leader is not None else None)
@@ -92,7 +103,9 @@ def elect(members: list[tuple[str, bytes]]) -> ElectionResult:
 
 class LeaderElector(GroupMember):
     """KafkaGroupLeaderElector: stays in the group until stop(), and hands every election's result to
-    `on_elected` (awaited before the member answers the group again)."""
+    `on_elected` (awaited before the member answers the group again). Not `sticky`, a rebalance revokes the leader
+    (`on_revoked`: writes wait) until the new assignment names one; `sticky`, the leader keeps writing through the
+    rebalance and stays leader unless it left the group, as Confluent's leader.election.sticky=true."""
 
     protocol_type = PROTOCOL_TYPE
     client_id_prefix = "sr"
@@ -102,12 +115,14 @@ class LeaderElector(GroupMember):
         identity: RegistryIdentity,
         on_elected: Callable[[ElectionResult], Awaitable[None]],
         on_revoked: Callable[[], Awaitable[None]],
+        sticky: bool = False,
         **group: Any,
     ) -> None:
         """group: GroupMember's keyword arguments (bootstrap_servers, client_config, group_id, timeouts)."""
         self._wakeup = asyncio.Event()
         super().__init__(on_rejoin_needed=self._wakeup.set, **group)
         self.identity = identity
+        self.sticky = sticky
         self._on_elected = on_elected
         self._on_revoked = on_revoked
         self.result: ElectionResult | None = None
@@ -149,10 +164,16 @@ class LeaderElector(GroupMember):
         return super().rejoin_needed() or self.result is None
 
     def metadata(self) -> list[tuple[str, bytes]]:
-        return [(SUBPROTOCOL_V0, json.dumps(self.identity.to_json(), separators=(",", ":")).encode())]
+        identity = replace(self.identity, leader=self.sticky and self.leading())
+        return [(SUBPROTOCOL_V0, json.dumps(identity.to_json(), separators=(",", ":")).encode())]
+
+    def leading(self) -> bool:
+        """Whether the last election named this member the leader."""
+        chosen = self.result.leader_identity if self.result is not None else None
+        return chosen is not None and chosen == self.identity
 
     def on_leader_elected(self, protocol: str, members: list[tuple[str, bytes]]) -> dict[str, bytes]:
-        result = elect(members)
+        result = elect(members, self.sticky)
         log.info(
             "Schema registry group %s: leader %s of %d members", self.group_id, result.leader_identity, len(members)
         )
@@ -160,6 +181,8 @@ class LeaderElector(GroupMember):
         return {member: data for member, _ in members}
 
     async def on_join_prepare(self) -> None:
+        if self.sticky:  # the leader writes on until the new assignment says otherwise
+            return
         if self.result is not None:
             self.result = None
             await self._on_revoked()

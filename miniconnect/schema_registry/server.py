@@ -57,7 +57,7 @@ class SchemaRegistryServer:
         forwarding to an https leader. leader_url: the registry that writes the topic, when not this one.
         election: on Kafka without a leader_url, the leader is elected in a group: GroupMember's keyword
         arguments, with `host_name` (advertised to the others; empty: the listener's host, else this machine's
-        name) and `leader_eligibility`."""
+        name), `leader_eligibility` and `sticky` (leader.election.sticky)."""
         self.leader_url = leader_url
         self.election = dict(election) if election and not leader_url else None
         self.listeners = parse_listeners(listeners)
@@ -163,7 +163,8 @@ class SchemaRegistryServer:
             await forwarder.set_leader(result, me)
             elected.set()
 
-        elector = LeaderElector(me, on_elected, forwarder.revoke, **group)
+        sticky = bool(group.pop("sticky", False))
+        elector = LeaderElector(me, on_elected, forwarder.revoke, sticky, **group)
         await elector.start()
         try:
             await asyncio.wait_for(elected.wait(), FIRST_ELECTION_S)

@@ -15,8 +15,8 @@ from miniconnect.schema_registry.election import (
 )
 
 
-def member(host: str, port: int, eligible: bool = True, scheme: str = "http") -> bytes:
-    return json.dumps(RegistryIdentity(host, port, eligible, scheme).to_json()).encode()
+def member(host: str, port: int, eligible: bool = True, scheme: str = "http", leader: bool = False) -> bytes:
+    return json.dumps(RegistryIdentity(host, port, eligible, scheme, leader).to_json()).encode()
 
 
 def test_the_eligible_member_with_the_smallest_url_leads() -> None:
@@ -56,3 +56,15 @@ def test_identities_and_assignments_read_as_jackson_writes_them() -> None:
     }
     assert ElectionResult.from_bytes(result.to_bytes()) == result
     assert result.leader_identity is not None and result.leader_identity.url == "https://sr-1:8443"
+
+
+def test_sticky_election_keeps_the_one_member_that_leads() -> None:
+    members = [("m1", member("a", 1)), ("m2", member("b", 2, leader=True)), ("m3", member("c", 3))]
+    assert elect(members, sticky=True).leader == "m2"
+    assert elect(members).leader == "m1"  # not sticky: the flag is ignored
+    # two saying they lead (a split brain healing), or an ineligible one saying so: the smallest URL again
+    assert elect([*members, ("m4", member("d", 4, leader=True))], sticky=True).leader == "m1"
+    assert elect([("m1", member("a", 1)), ("m2", member("b", 2, False, leader=True))], sticky=True).leader == "m1"
+    # the flag is the member's state, not who it is: an identity equals itself leading or not
+    assert RegistryIdentity("b", 2, leader=True) == RegistryIdentity("b", 2)
+    assert json.loads(member("b", 2, leader=True))["leader"] is True
