@@ -4,9 +4,10 @@ Split in two so that the parse runs on the other core: `plan` runs on the event 
 first record, the column reader of its key and value (JsonConverter envelopes: converters/json/columns;
 AvroConverter records of one schema id: converters/avro_columns; ProtobufConverter records of one flat message:
 converters/protobuf_columns; StringConverter keys);
-`read` is pure and runs in a worker thread (pyarrow and polars release the GIL while they parse). Either returns None when the
-batch has no column form that gives exactly what record-by-record conversion gives; the runner then converts it as
-before. Set MINICONNECT_SINK_COLUMNS=0 in the worker's environment to turn the column path off.
+`read` is pure and runs in a worker thread (pyarrow and polars release the GIL while they parse; it also joins the
+batches' columns, which the event loop then need not do). Either returns None when the batch has no column form that
+gives exactly what record-by-record conversion gives; the runner then converts it as before. Set
+MINICONNECT_SINK_COLUMNS=0 in the worker's environment to turn the column path off.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..data.columns import ColumnBatch, ColumnsRefused
 from ..data.schema import Schema, Type
 from ..schema_registry.pending import SchemaNotCached
 from ..transport.base import RecordBatch
-from .runner import all_null
+from .runner import no_keys
 
 
 def columns_enabled() -> bool:
@@ -44,19 +45,22 @@ class _StringColumn:
 
 
 class _Unit:
-    """One topic's records of a put(): the concatenated columns of its RecordBatches and their readers."""
+    """One topic's records of a put(): its RecordBatches and the readers of their keys and values. The batches'
+    columns are joined in `read`, off the event loop."""
 
-    __slots__ = ("key_reader", "keys", "offsets", "partitions", "timestamps", "topic", "value_reader", "values")
+    __slots__ = ("batches", "key_reader", "topic", "value_reader")
 
     def __init__(self, topic: str):
         self.topic = topic
-        self.partitions: list[int] = []
-        self.offsets: list[int] = []
-        self.timestamps: list[int] = []
-        self.keys: list[bytes | None] = []
-        self.values: list[bytes | None] = []
+        self.batches: list[RecordBatch] = []
         self.key_reader: Any = None
         self.value_reader: Any = None
+
+    def column(self, name: str) -> list[Any]:
+        out: list[Any] = []
+        for batch in self.batches:
+            out += getattr(batch, name)
+        return out
 
 
 class ColumnConverter:
@@ -69,20 +73,19 @@ class ColumnConverter:
         """On the event loop: the batch grouped by topic, with the reader of each topic's keys and values."""
         units: dict[str, _Unit] = {}
         for batch in raw:
-            unit = units.get(batch.topic)
-            if unit is None:
-                unit = units[batch.topic] = _Unit(batch.topic)
-            unit.partitions += [batch.partition] * len(batch)
-            unit.offsets += batch.offsets
-            unit.timestamps += batch.timestamps
-            unit.keys += batch.keys
-            unit.values += batch.values
+            if batch.offsets:
+                unit = units.get(batch.topic)
+                if unit is None:
+                    unit = units[batch.topic] = _Unit(batch.topic)
+                unit.batches.append(batch)
         for unit in units.values():
-            unit.value_reader = self._reader(self.value_converter, unit.topic, unit.values[0])
+            unit.value_reader = self._reader(self.value_converter, unit.topic, unit.batches[0].values[0])
             if unit.value_reader is None or unit.value_reader.schema.type is not Type.STRUCT:
                 return None
-            if not all_null(unit.keys):
-                unit.key_reader = self._reader(self.key_converter, unit.topic, next(k for k in unit.keys if k))
+            keyed = [b for b in unit.batches if not no_keys(b.keys)]
+            if keyed:
+                first = next(k for b in keyed for k in b.keys if k)
+                unit.key_reader = self._reader(self.key_converter, unit.topic, first)
                 if unit.key_reader is None:
                     return None
         return list(units.values())
@@ -110,12 +113,16 @@ class ColumnConverter:
         out = []
         try:
             for u in units:
-                values = u.value_reader.read(u.values)
-                keys = u.key_reader.read(u.keys) if u.key_reader is not None else None
+                values = u.value_reader.read(u.column("values"))
+                keys = u.key_reader.read(u.column("keys")) if u.key_reader is not None else None
                 key_schema = u.key_reader.schema if u.key_reader is not None else None
+                partitions: list[int] = []
+                for batch in u.batches:
+                    partitions += [batch.partition] * len(batch)
+                offsets, timestamps = u.column("offsets"), u.column("timestamps")
                 out.append(
                     ColumnBatch(
-                        u.topic, u.partitions, u.offsets, u.timestamps, key_schema, keys, u.value_reader.schema, values
+                        u.topic, partitions, offsets, timestamps, key_schema, keys, u.value_reader.schema, values
                     )
                 )
         except ColumnsRefused:

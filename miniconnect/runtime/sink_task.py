@@ -30,7 +30,7 @@ from .error_handling import (
     ErrorPath,
     Original,
 )
-from .runner import TaskRunner, all_null, worker_metrics_window
+from .runner import TaskRunner, no_keys, worker_metrics_window
 from .sink_columns import ColumnConverter, columns_enabled
 from .states import TaskId
 
@@ -439,7 +439,7 @@ class SinkTaskRunner(TaskRunner):
         has_headers = any(batch.headers)
         headers = batch.headers if self.headers_wanted and has_headers else None
         try:
-            if headers is None and all_null(batch.keys):
+            if headers is None and no_keys(batch.keys):
                 key_schema, key = kc.to_connect_data(topic, None)
                 key_schemas: Any = repeat(key_schema)
                 key_column: Any = repeat(key)

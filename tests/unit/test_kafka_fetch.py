@@ -50,6 +50,21 @@ def test_take_slices_batches_and_tracks_the_fetch_position():
     assert list(first[0].headers) == []
 
 
+def test_records_without_headers_share_one_empty_tuple_and_the_others_keep_theirs():
+    b = DefaultRecordBatchBuilder(2, 0, 0, -1, -1, -1, 10**6)
+    for i in range(4):
+        b.append(i, 1_000 + i, None, b"v%d" % i, [])
+    bare = b.build()
+    batch, _ = _records(bytes(bare) + _v2(4, 3), 0).take(100)
+    assert batch.headers[:4] == [kafka_fetch.NO_HEADERS] * 4 and all(
+        h is kafka_fetch.NO_HEADERS for h in batch.headers[:4]
+    )
+    # a batch with headers on some records: aiokafka's own decoding of each, empty ones included
+    stock = list(MemoryRecords(_v2(4, 3)).next_batch())
+    assert batch.headers[4:] == [r.headers for r in stock] == [[], [("h", b"1")], [("h", b"2")]]
+    assert batch.offsets == list(range(7)) and batch.values == [b"v%d" % i for i in range(7)]
+
+
 def test_a_fetch_from_inside_a_batch_starts_at_the_position():
     records, used_up = take(_records(_v2(0, 5) + _v2(5, 5), 7), 100)
     assert [r.offset for r in records] == [7, 8, 9] and used_up

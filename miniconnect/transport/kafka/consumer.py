@@ -36,7 +36,6 @@ class _Listener(ConsumerRebalanceListener):
             await self.consumer.on_assigned([TopicPartition(tp.topic, tp.partition) for tp in assigned])
 
 
-_NO_HEADERS: Any = ()  # shared by every record without headers (immutable, so no list per record)
 _LOST_MEMBERSHIP = (
     kerrors.CommitFailedError,
     kerrors.UnknownMemberIdError,
@@ -56,7 +55,7 @@ def _stock_batch(records: list[Any]) -> RecordBatch:
         [r.timestamp for r in records],
         [r.key for r in records],
         [r.value for r in records],
-        [list(r.headers) if r.headers else _NO_HEADERS for r in records],
+        [list(r.headers) if r.headers else kafka_fetch.NO_HEADERS for r in records],
         [types[r.timestamp_type] for r in records],
     )
 

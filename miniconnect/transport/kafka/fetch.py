@@ -17,6 +17,7 @@ slow way (see `installed`).
 from __future__ import annotations
 
 import sys
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
@@ -33,6 +34,7 @@ except ImportError:  # pragma: no cover - aiokafka is a dependency
 _LENGTH_AT, _CRC_FROM, _LOG_OVERHEAD = 8, 21, 12  # a v2 batch: length field, CRC-covered part, offset + length
 
 TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
+NO_HEADERS: Any = ()  # the headers of every record without any
 _OFFSET = attrgetter("offset")
 _TIMESTAMP = attrgetter("timestamp")
 _KEY = attrgetter("key")
@@ -51,7 +53,10 @@ def _extend(batch: RecordBatch, chunk: list[Any], types: str | list[str]) -> Non
     batch.timestamps += map(_TIMESTAMP, chunk)
     batch.keys += map(_KEY, chunk)
     batch.values += map(_VALUE, chunk)
-    batch.headers += map(_HEADERS, chunk)
+    headers = list(map(_HEADERS, chunk))
+    # records without headers share one empty tuple (as consumer._stock_batch gives them): aiokafka's list per
+    # record would live as long as the batch, a tracked object the cyclic GC walks over and over
+    batch.headers += headers if any(headers) else repeat(NO_HEADERS, len(chunk))
     have = batch.timestamp_types
     if not n:
         batch.timestamp_types = types if types.__class__ is str else list(types)

@@ -250,4 +250,4 @@ def _binary_copy(frame: Any) -> BinaryCopy:
     parts = [encoder.write_header()]
     parts += [encoder.write_batch(b) for b in frame.to_batches()]
     parts.append(encoder.finish())
-    return BinaryCopy(b"".join(parts))
+    return BinaryCopy(parts)
