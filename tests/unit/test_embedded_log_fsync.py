@@ -139,3 +139,17 @@ async def test_retention_rolls_and_deletes_in_the_writer_thread_while_the_loop_r
     finally:
         held.release()
         await log.stop()
+
+
+async def test_a_stopped_log_started_again_syncs_sends(tmp_path):
+    log = EmbeddedLog(str(tmp_path))
+    await log.start()
+    await log.producer().send_batch([ProducerRecord("t", None, b"before", partition=0)])
+    await log.stop()
+    await log.start()
+    try:
+        assert [
+            m.offset for m in await log.producer().send_batch([ProducerRecord("t", None, b"after", partition=0)])
+        ] == [1]
+    finally:
+        await log.stop()

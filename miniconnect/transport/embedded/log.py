@@ -171,6 +171,7 @@ class EmbeddedLog(Transport):
             os.makedirs(d, exist_ok=True)
         self._lock = _DirLock(os.path.join(self.directory, ".lock"))
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="embedded-log-writer")
+        self._group_commit = GroupCommit()  # a stopped log's one refuses to sync
         self._cluster_id = self._load_cluster_id()
         self.refresh_topics()
         self._started = True
