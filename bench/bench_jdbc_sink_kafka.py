@@ -154,12 +154,18 @@ class Db:
         self.pg = server.kind == "postgresql"
         self._server_pid: int | None = None
 
-    async def _pid(self) -> int | None:
-        """The server's process: PostgreSQL's postmaster (the parent of this session's backend), or mariadbd."""
-        if self.pg:
-            backend = await self._run("SELECT pg_backend_pid()")
+    async def _pid(self) -> int:
+        """The server's process: PostgreSQL's postmaster (the parent of this session's backend), or mariadbd.
+        The backend's parent is read while its session is open: a closed session's backend exits, at times
+        before /proc was read (then every case printed "nan" for the database)."""
+        if not self.pg:
+            return int(Path(await self._run("SELECT @@pid_file")).read_text())
+        conn = await self.server.connect()
+        try:
+            backend = await conn.fetchval("SELECT pg_backend_pid()")
             return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        return int(Path(await self._run("SELECT @@pid_file")).read_text())
+        finally:
+            await conn.close()
 
     def server_cpu(self) -> float:
         """CPU seconds the database server has used so far (every process of a PostgreSQL cluster: backends, WAL

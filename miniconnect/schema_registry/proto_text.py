@@ -802,7 +802,11 @@ def _meta_text(meta: Mapping[str, Any]) -> str:
     if "doc" in meta:
         parts.append(f"doc: {_quote(meta['doc'])}")
     if meta.get("params"):
-        entries = ", ".join(f"{{ key: {_quote(k)}, value: {_quote(v)} }}" for k, v in meta["params"].items())
+        # Sorted: params is a map<string, string>, and once a module registers confluent.field_meta in protobuf's
+        # pool (confluent_kafka's meta_pb2 does), FieldOptions hold it as a map serialized in an order that varies
+        # between processes and parses: the canonical text of one schema changed, and a registry lookup of a
+        # schema by its own registered text said 40403 (decimals: precision and scale)
+        entries = ", ".join(f"{{ key: {_quote(k)}, value: {_quote(v)} }}" for k, v in sorted(meta["params"].items()))
         parts.append(f"params: [{entries}]")
     if meta.get("tags"):
         parts.append(f"tags: [{', '.join(_quote(t) for t in meta['tags'])}]")

@@ -414,14 +414,14 @@ async def test_retention_by_age_deletes_expired_records_and_offsets_continue(tmp
         producer = log.producer()
         for i in range(20):
             await producer.send_batch([ProducerRecord("t", None, b"y" * 100, timestamp=old + i)])
-        log.enforce_retention()
+        await log.enforce_retention()
         assert await log.beginning_offsets([TP("t", 0)]) == {TP("t", 0): 20}
         metas = await producer.send_batch([ProducerRecord("t", None, b"fresh")])
         assert metas[0].offset == 20
         consumer = log.consumer("c")
         await consumer.subscribe(topics=["t"])
         assert [(r.offset, r.value) for r in await drain(consumer, 1)] == [(20, b"fresh")]
-        log.enforce_retention()
+        await log.enforce_retention()
         assert await log.beginning_offsets([TP("t", 0)]) == {TP("t", 0): 20}
         await consumer.stop()
     finally:

@@ -281,6 +281,32 @@ def test_registry_protobuf_compatibility_rules(registry_url):
     assert bad.status_code == 422 and bad.json()["error_code"] == 42201
 
 
+def test_field_meta_params_have_one_canonical_order(registry_url):
+    """A field's confluent.field_meta params are a map: its canonical text lists them sorted, whatever the order
+    written and whether protobuf's pool knows the extension (confluent_kafka's meta_pb2 registers it, and then kept
+    them in an order that changed from one parse to the next: a lookup of a schema by its own text failed)."""
+    from confluent_kafka.schema_registry.confluent import meta_pb2  # noqa: F401 (registers confluent.field_meta)
+
+    def schema(keys: list[str]) -> str:
+        params = ", ".join(f'{{ key: "{k}", value: "{k}-value" }}' for k in keys)
+        return (
+            'syntax = "proto3"; package p; import "confluent/meta.proto"; '
+            f"message M {{ int32 f = 1 [(confluent.field_meta) = {{ params: [{params}] }}]; }}"
+        )
+
+    keys = [f"k{i}" for i in range(8)]
+    subject = f"meta-order-{uuid.uuid4().hex[:8]}"
+    r = httpx.post(
+        f"{registry_url}/subjects/{subject}/versions", json={"schema": schema(keys[::-1]), "schemaType": "PROTOBUF"}
+    )
+    assert r.status_code == 200, r.text
+    stored = httpx.get(f"{registry_url}/schemas/ids/{r.json()['id']}").json()["schema"]
+    assert [stored.index(f'"{k}"') for k in keys] == sorted(stored.index(f'"{k}"') for k in keys)
+    for text in (stored, schema(keys), schema(keys[::-1]), stored):
+        found = httpx.post(f"{registry_url}/subjects/{subject}", json={"schema": text, "schemaType": "PROTOBUF"})
+        assert (found.status_code, found.json().get("version")) == (200, 1), found.text
+
+
 def test_references_and_serialized_format(registry_url):
     common = 'syntax = "proto3"; package common; message Money { string currency = 1; int64 cents = 2; }'
     r = httpx.post(f"{registry_url}/subjects/common.proto/versions", json={"schema": common, "schemaType": "PROTOBUF"})

@@ -48,9 +48,12 @@ class GroupCommit:
         self._pending: set[Segment] = set()
         self._next: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
         self.rounds = 0  # fsync rounds done (each covers every segment written since the previous one)
 
     async def sync(self, segments: list[Segment]) -> None:
+        if self._closed:  # its segments are closed or about to be: an fsync could no longer vouch for them
+            raise ConnectError("The embedded log was stopped before these records were synced to disk")
         self._pending.update(segments)
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
@@ -58,6 +61,12 @@ class GroupCommit:
         if self._task is None:
             self._start()
         await asyncio.shield(fut)  # a cancelled caller must not cancel the fsync others wait for
+
+    async def close(self) -> None:
+        """Refuses new callers and returns once the rounds already asked for are done (the log stops next)."""
+        self._closed = True
+        while (task := self._task) is not None:
+            await asyncio.wait([task])
 
     def _start(self) -> None:
         segments, fut = self._pending, self._next
@@ -91,6 +100,10 @@ def _nothing() -> None:
 def _fsync_all(segments: set[Segment]) -> None:
     for seg in segments:
         seg.fsync()
+
+
+def _enforce_all(plogs: list[PartitionLog], now_ms: int) -> int:
+    return sum(plog.enforce_retention(now_ms) for plog in plogs)
 
 
 class _DirLock:
@@ -158,6 +171,7 @@ class EmbeddedLog(Transport):
             os.makedirs(d, exist_ok=True)
         self._lock = _DirLock(os.path.join(self.directory, ".lock"))
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="embedded-log-writer")
+        self._group_commit = GroupCommit()  # a stopped log's one refuses to sync
         self._cluster_id = self._load_cluster_id()
         self.refresh_topics()
         self._started = True
@@ -185,8 +199,7 @@ class EmbeddedLog(Transport):
             writer, self._writer = self._writer, None
             await asyncio.get_running_loop().run_in_executor(writer, _nothing)
             writer.shutdown(wait=False)
-        while self._group_commit._task is not None:  # noqa: ASYNC110 (let an fsync in flight finish before closing files)
-            await asyncio.sleep(0.001)
+        await self._group_commit.close()  # the fsync rounds asked for end before the files close
         for plog in self._partitions.values():
             plog.close()
         self._partitions.clear()
@@ -367,19 +380,26 @@ class EmbeddedLog(Transport):
 
     # -- retention ----------------------------------------------------------------------------------------------
 
-    def enforce_retention(self) -> int:
-        """Deletes the expired segments of every partition now; returns how many. Runs every 30 s anyway."""
+    async def enforce_retention(self) -> int:
+        """Deletes the expired segments of every partition now; returns how many. Runs every 30 s anyway. In the
+        writer thread, after the appends handed to it: the loop neither waits for an append's partition lock nor
+        for the fsync of a time-based roll."""
+        if self._writer is None:
+            raise ConnectError("The embedded log is not started")
         now = int(time.time() * 1000)
-        deleted = 0
-        for topic, n in list(self._topics.items()):
-            for p in range(n):
-                deleted += self.partition(topic, p).enforce_retention(now)
+        plogs = [self.partition(topic, p) for topic, n in list(self._topics.items()) for p in range(n)]
+        deleted = await asyncio.get_running_loop().run_in_executor(self._writer, _enforce_all, plogs, now)
+        for plog in plogs:
+            plog._close_retired()
         return deleted
 
     async def _retention_loop(self) -> None:
         while True:
             await asyncio.sleep(RETENTION_CHECK_S)
-            self.enforce_retention()
+            try:
+                await self.enforce_retention()
+            except Exception:  # a full or failing disk now must not end retention for the process's lifetime
+                log.exception("Embedded log retention failed; retrying in %s s", RETENTION_CHECK_S)
 
     # -- admin --------------------------------------------------------------------------------------------------
 

@@ -233,11 +233,13 @@ class Segment:
     """One file of a partition, starting at `base`. `size` and `next_offset` cover complete batches only."""
 
     __slots__ = (
+        "_guard",
         "_idx_off",
         "_idx_pos",
         "_last_idx",
         "_rbuf",
         "_rbuf_pos",
+        "_syncing",
         "base",
         "closed",
         "fd",
@@ -259,6 +261,8 @@ class Segment:
         self._idx_pos: list[int] = []
         self._last_idx = -INDEX_INTERVAL
         self.closed = False
+        self._guard = threading.Lock()  # the descriptor's life against fsync() in another thread
+        self._syncing = 0
         self._rbuf = b""
         self._rbuf_pos = 0
 
@@ -359,13 +363,31 @@ class Segment:
         os.fsync(self.fd)
 
     def fsync(self) -> None:
-        if not self.closed:
+        """Any thread. A close() meanwhile (retention, on the event loop) leaves the descriptor to this call to
+        close, so the fsync never meets a closed or reused descriptor; a segment closed before is skipped (it
+        was deleted, or the log stopped after its last fsync round)."""
+        with self._guard:
+            if self.closed:
+                return
+            self._syncing += 1
+        try:
             os.fdatasync(self.fd)  # data and file size; an mtime update is not worth a journal write
+        finally:
+            with self._guard:
+                self._syncing -= 1
+                last = self.closed and not self._syncing
+            if last:
+                os.close(self.fd)
 
     def close(self) -> None:
-        if not self.closed:
+        """Closes the file now, or when the fsync in flight ends: the caller never waits for one."""
+        with self._guard:
+            if self.closed:
+                return
             self.closed = True
-            os.close(self.fd)
+            if self._syncing:
+                return
+        os.close(self.fd)
 
 
 class PartitionLog:
@@ -532,14 +554,14 @@ class PartitionLog:
     # -- retention ----------------------------------------------------------------------------------------------
 
     def enforce_retention(self, now_ms: int) -> int:
-        """Deletes whole old segments beyond the size or age bound; returns how many."""
+        """Deletes whole old segments beyond the size or age bound; returns how many. Runs in the writer thread
+        (it may roll and fsync, and waits for an append in progress): the event loop closes the deleted
+        segments afterwards (`_close_retired`)."""
         if self.retention_bytes is None and self.retention_ms is None:
             return 0
         with self._mutex, self.locked():
             self._sync_segments(locked=True)
-            deleted = self._enforce_retention(now_ms)
-        self._close_retired()
-        return deleted
+            return self._enforce_retention(now_ms)
 
     def _enforce_retention(self, now_ms: int) -> int:
         deleted = 0

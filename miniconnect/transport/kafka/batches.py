@@ -133,7 +133,9 @@ def _prefixes(lengths: Any, deltas: Any) -> Any:
 
 def record_sets(values: ValueColumn, batch_size: int, compression: str | None, timestamp_ms: int) -> list[RecordSet]:
     """The values as keyless, headerless records in batches below batch_size bytes (uncompressed, as aiokafka
-    counts), each compressed if `compression` names a codec. Runs on a worker thread."""
+    counts), each compressed if `compression` names a codec. Runs on a worker thread. Every record gets
+    `timestamp_ms`, the time of sending: the values are EncodedRecords, which carry no timestamp, and WorkerSourceTask
+    leaves a null one to the producer, which stamps it at send (records with their own take the record path)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
