@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from .keys import pg_key
 from .plan import TableBatch
 from .writer import Writer
 
@@ -54,9 +55,15 @@ class Lanes:
             return [main]
         return [main, *self.extra]
 
-    async def run(self, writers: list[Writer], work: Callable[[int, Writer], Awaitable[None]]) -> None:
-        """work(i, writer) for every lane in its own transaction, all at once; returns when all committed, else
-        raises the first lane's error once every lane has finished (see above)."""
+    async def run(
+        self,
+        writers: list[Writer],
+        work: Callable[[int, Writer], Awaitable[None]],
+        committed: Callable[[int], None],
+    ) -> None:
+        """work(i, writer) for every lane in its own transaction, all at once, and committed(i) once lane i
+        committed (so that what a lane committed is counted even when another lane fails); returns when all
+        committed, else raises the first lane's error once every lane has finished (see above)."""
 
         async def write(i: int, w: Writer) -> None:
             try:
@@ -66,6 +73,7 @@ class Lanes:
             except BaseException:
                 await _rollback(w)
                 raise
+            committed(i)
 
         results = await asyncio.gather(*(write(i, w) for i, w in enumerate(writers)), return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
@@ -88,9 +96,10 @@ async def _rollback(w: Writer) -> None:
 
 
 def lane_indexes(keys: Sequence[Any], n: int) -> list[int] | None:
-    """The lane of each key (a value, or a tuple of a composite key's values); None when a key cannot be hashed."""
+    """The lane of each key (a value, or a tuple of a composite key's values), the same for keys PostgreSQL holds
+    equal (NaN, see keys); None when a key cannot be hashed."""
     try:
-        return [hash(k) % n for k in keys]
+        return [hash(k) % n for k in map(pg_key, keys)]
     except TypeError:
         return None
 
