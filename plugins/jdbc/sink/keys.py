@@ -4,10 +4,18 @@ Python's NaN equals nothing, not even itself, and hashes by identity. -0.0 == 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 NAN = ("NaN",)  # stands for every NaN: hashable, equal to itself
+_NAN_TYPES = ("double precision", "real", "numeric")
+
+
+def nan_possible(db_types: Iterable[str]) -> bool:
+    """Whether key columns of these PostgreSQL types can hold NaN (else keys need no pg_key, which costs a call per
+    row)."""
+    return any(t.startswith(_NAN_TYPES) for t in db_types)
 
 
 def pg_key(key: Any) -> Any:

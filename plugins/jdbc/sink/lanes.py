@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from .keys import pg_key
+from .keys import nan_possible, pg_key
 from .plan import TableBatch
 from .writer import Writer
 
@@ -95,11 +95,11 @@ async def _rollback(w: Writer) -> None:
         await w.close()
 
 
-def lane_indexes(keys: Sequence[Any], n: int) -> list[int] | None:
+def lane_indexes(keys: Sequence[Any], n: int, nan: bool = True) -> list[int] | None:
     """The lane of each key (a value, or a tuple of a composite key's values), the same for keys PostgreSQL holds
-    equal (NaN, see keys); None when a key cannot be hashed."""
+    equal (NaN, see keys; nan=False: the key columns cannot hold one); None when a key cannot be hashed."""
     try:
-        return [hash(k) % n for k in map(pg_key, keys)]
+        return [hash(k) % n for k in (map(pg_key, keys) if nan else keys)]
     except TypeError:
         return None
 
@@ -115,7 +115,9 @@ def split_segments(segments: list[TableBatch], n: int) -> list[list[TableBatch]]
             return None
         # an upsert's row and a delete's key row both start with the key columns' values (plan.sources)
         keys = [r[0] for r in seg.rows] if nkeys == 1 else [tuple(r[:nkeys]) for r in seg.rows]
-        lanes = lane_indexes(keys, n)
+        info = seg.table.info
+        nan = info is None or nan_possible(info.columns.get(info.find(c) or c, "") for c in seg.plan.db_cols[:nkeys])
+        lanes = lane_indexes(keys, n, nan)
         if lanes is None:
             return None
         split = [TableBatch(seg.table, seg.plan) for _ in range(n)]
