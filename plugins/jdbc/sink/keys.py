@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .writer import TableInfo
 
 NAN = ("NaN",)  # stands for every NaN: hashable, equal to itself
 _NAN_TYPES = ("double precision", "real", "numeric")
 
 
-def nan_possible(db_types: Iterable[str]) -> bool:
-    """Whether key columns of these PostgreSQL types can hold NaN (else keys need no pg_key, which costs a call per
-    row)."""
-    return any(t.startswith(_NAN_TYPES) for t in db_types)
+def nan_possible(info: TableInfo | None, key_columns: Iterable[str]) -> bool:
+    """Whether the table's key columns can hold NaN (double precision, real, numeric; unknown: maybe); if not, keys
+    need no pg_key, which costs a call per row."""
+    if info is None:
+        return True
+    return any(info.columns.get(info.find(c) or c, "").startswith(_NAN_TYPES) for c in key_columns)
 
 
 def pg_key(key: Any) -> Any:

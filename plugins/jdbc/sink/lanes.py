@@ -115,9 +115,7 @@ def split_segments(segments: list[TableBatch], n: int) -> list[list[TableBatch]]
             return None
         # an upsert's row and a delete's key row both start with the key columns' values (plan.sources)
         keys = [r[0] for r in seg.rows] if nkeys == 1 else [tuple(r[:nkeys]) for r in seg.rows]
-        info = seg.table.info
-        nan = info is None or nan_possible(info.columns.get(info.find(c) or c, "") for c in seg.plan.db_cols[:nkeys])
-        lanes = lane_indexes(keys, n, nan)
+        lanes = lane_indexes(keys, n, nan_possible(seg.table.info, seg.plan.db_cols[:nkeys]))
         if lanes is None:
             return None
         split = [TableBatch(seg.table, seg.plan) for _ in range(n)]

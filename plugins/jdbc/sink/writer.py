@@ -265,7 +265,7 @@ class PostgresWriter(Writer):
         # ON CONFLICT cannot touch a row twice in one statement: keep the last record of each key (keys as
         # PostgreSQL compares them: two NaN keys are one)
         if not isinstance(rows, BinaryCopy):
-            if nan_possible(info.columns.get(info.find(c) or c, "") for c in cols[:nkeys]):
+            if nan_possible(info, cols[:nkeys]):
                 dedup = {pg_key(r[0] if nkeys == 1 else tuple(r[:nkeys])): r for r in rows}
             elif nkeys == 1:
                 dedup = {r[0]: r for r in rows}
