@@ -1,11 +1,14 @@
 """PostgreSQL upserts split by key over several connections (plugins/jdbc/sink/lanes): against the real server, a put
 written over two connections leaves exactly what one connection leaves (record path with tombstones interleaved,
 column path with every type and several tables per put), a commit failing on one lane after the other committed is
-repaired by redelivering the put, and a second connection the server refuses leaves the task on one."""
+repaired by redelivering the put (rows-written-total counting what each lane committed), a second connection the
+server refuses leaves the task on one, and float keys that PostgreSQL holds equal (NaN, -0.0 and 0.0) go as one
+key."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import uuid
 from typing import Any
@@ -18,8 +21,16 @@ from miniconnect_plugins.jdbc.sink.lanes import MIN_ROWS
 
 from miniconnect.connector import SinkTaskContext
 from miniconnect.converters.json import JsonConverter
+from miniconnect.data.columns import ColumnBatch
 from miniconnect.data.records import SinkRecord
-from miniconnect.data.schema import INT32_SCHEMA, OPTIONAL_INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, Schema, Struct
+from miniconnect.data.schema import (
+    FLOAT64_SCHEMA,
+    INT32_SCHEMA,
+    OPTIONAL_INT32_SCHEMA,
+    OPTIONAL_STRING_SCHEMA,
+    Schema,
+    Struct,
+)
 from miniconnect.runtime.sink_columns import ColumnConverter
 
 KEY = Schema.struct([("id", INT32_SCHEMA)], name="key")
@@ -179,8 +190,13 @@ async def test_a_commit_failing_on_one_connection_is_repaired_by_redelivery(db: 
         updated = {k for k, q in rows.items() if q >= 5000}
         assert 7 not in rows
         assert updated and len(updated) < 799  # one lane committed the put's rows, the other none
+        assert task.db is not None
+        first_put = len(first) - sum(r.key.values[0] == 7 for r in first)
+        committed = sum(r.key.values[0] in updated for r in records)  # the committed lane's records
+        assert sum(task.db.rows_written.values()) == first_put + committed
         await db.execute('DROP TRIGGER seven ON "items_fail"')
         await task.put(records)  # the redelivery
+        assert sum(task.db.rows_written.values()) == first_put + committed + len(records)
     finally:
         await task.stop()
     assert sorted(await db.rows('SELECT "id", "name", "qty" FROM "items_fail"')) == last_per_key(first + records)
@@ -228,3 +244,76 @@ async def test_a_lane_waiting_for_the_others_row_does_not_hang(db: Db) -> None:
         await task.stop()
     rows = dict((r[0], r[1]) for r in await db.rows('SELECT "id", "name" FROM "items_unique"'))
     assert rows[1] == "n4000" and rows[2] == "n0" and len(rows) == 2 + len(ids)
+
+
+FKEY = Schema.struct([("k", FLOAT64_SCHEMA)], name="fkey")
+FITEM = Schema.struct([("k", FLOAT64_SCHEMA), ("qty", INT32_SCHEMA)], name="fitem")
+
+
+def float_keys(n: int) -> list[float]:
+    """n float keys: 300 ordinary ones, and every 7th a NaN (a new object each, every other with its sign bit set),
+    every 11th -0.0 or 0.0: keys that PostgreSQL's unique index holds equal though Python's hash and Arrow's
+    grouping tell them apart."""
+    keys = []
+    for i in range(n):
+        if i % 7 == 0:
+            keys.append(float("nan") if i % 2 else -float("nan"))
+        elif i % 11 == 0:
+            keys.append(-0.0 if i % 2 else 0.0)
+        else:
+            keys.append(float(i % 300) + 0.5)
+    return keys
+
+
+def last_qty_per_float_key(keys: list[float], qtys: list[int]) -> list[tuple[str, int]]:
+    last = {("nan" if math.isnan(k) else repr(k + 0.0)): q for k, q in zip(keys, qtys)}
+    return sorted(last.items())
+
+
+async def float_rows(db: Db, table: str) -> list[tuple[str, int]]:
+    rows = await db.rows(f'SELECT "k", "qty" FROM "{table}"')
+    return sorted(("nan" if math.isnan(k) else repr(k + 0.0), q) for k, q in rows)
+
+
+async def test_nan_and_signed_zero_keys_are_one_key_each_on_the_record_path(db: Db) -> None:
+    """Records keyed by NaN (each its own float object, hashed by identity) and by -0.0 / 0.0 are upserted over two
+    connections as PostgreSQL compares the keys: one row each, with the last record's value."""
+    keys = float_keys(6000)
+    records = [
+        SinkRecord("items", 0, FKEY, Struct(FKEY, [k]), FITEM, Struct(FITEM, [k, o]), o) for o, k in enumerate(keys)
+    ]
+    task = await started(db, "items_float", 2, **{"delete.enabled": "false"})
+    try:
+        for lo in range(0, len(records), 3000):
+            await task.put(records[lo : lo + 3000])
+        assert await lanes_used(task) == 2
+    finally:
+        await task.stop()
+    expected = last_qty_per_float_key(keys, list(range(len(keys))))
+    assert len(expected) == 302
+    assert await float_rows(db, "items_float") == expected
+
+
+async def test_nan_and_signed_zero_keys_are_one_key_each_on_the_column_path(db: Db) -> None:
+    """The same keys as Arrow columns, the NaNs with and without their sign bit and -0.0 next to 0.0: the put is
+    written as columns over two connections (not refused), one row per key as PostgreSQL compares them."""
+    import pyarrow as pa
+
+    keys = float_keys(3000)
+    for round_, qty in enumerate((0, 10_000)):
+        qtys = [qty + i for i in range(len(keys))]
+        values = pa.table({"k": pa.array(keys, pa.float64()), "qty": pa.array(qtys, pa.int32())})
+        n = len(keys)
+        batch = ColumnBatch("t", [0] * n, list(range(n)), [0] * n, None, None, FITEM, values)
+        task = await task_for(
+            db,
+            "items_float_columns",
+            **{"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "k", "upsert.connections": "2"},
+        )
+        try:
+            assert await task.put_columns([batch]), f"round {round_}: the column path refused the put"
+            assert await lanes_used(task) == 2
+            assert task.db is not None and sum(task.db.rows_written.values()) == n
+        finally:
+            await task.stop()
+        assert await float_rows(db, "items_float_columns") == last_qty_per_float_key(keys, qtys)

@@ -61,8 +61,8 @@ async def put_columns(db: JdbcDbWriter, batches: list[ColumnBatch], wait: Callab
             for i, (st, plan, frame) in enumerate(frames):
                 await _write(db, st, plan, frame, i == len(frames) - 1)
             await writer.commit()
-        # the rows-written-total gauge, as the record path counts once committed
-        db.count([{(st.name, cfg.insert_mode): len(frame)} for st, _, frame in frames])
+            # the rows-written-total gauge, as the record path counts once committed
+            db.count(_tally(cfg.insert_mode, [(st, len(frame)) for st, _, frame in frames]))
     except Exception as e:
         await db._rollback()
         log.debug("columns not written, going record by record: %s", e)
@@ -211,8 +211,13 @@ async def _write_lanes(db: JdbcDbWriter, frames: list[Any], wait: Callable[[floa
     if n < 2:
         return False
     parts: list[list[tuple[TableState, Plan, Any]]] = [[] for _ in writers]
+    # rows-written-total counts records, as the record path does: each lane's rows once it committed, and the
+    # records that an upsert of a later record of their key replaced (never written) once every lane committed
+    replaced: list[tuple[TableState, int]] = []
     for st, plan, frame in frames:
-        for i, part in enumerate(_split_frame(_last_per_key(frame, len(plan.keys)), n)):
+        last = _last_per_key(frame, len(plan.keys))
+        replaced.append((st, len(frame) - len(last)))
+        for i, part in enumerate(_split_frame(last, n)):
             if part.num_rows:
                 parts[i].append((st, plan, part))
 
@@ -220,8 +225,20 @@ async def _write_lanes(db: JdbcDbWriter, frames: list[Any], wait: Callable[[floa
         for st, plan, part in parts[i]:
             await w.upsert(st.tid, plan.db_cols, len(plan.keys), _binary_copy(part), st.info, False)
 
-    await lanes.run(writers, work)
+    def committed(i: int) -> None:
+        db.count(_tally("upsert", [(st, part.num_rows) for st, _, part in parts[i]]))
+
+    await lanes.run(writers, work, committed)
+    db.count(_tally("upsert", replaced))
     return True
+
+
+def _tally(mode: str, rows: list[tuple[TableState, int]]) -> dict[tuple[str, str], int]:
+    """Rows per (table, statement kind), for JdbcDbWriter.count."""
+    out: dict[tuple[str, str], int] = {}
+    for st, n in rows:
+        out[(st.name, mode)] = out.get((st.name, mode), 0) + n
+    return out
 
 
 def _split_frame(frame: Any, n: int) -> list[Any]:
@@ -232,11 +249,20 @@ def _split_frame(frame: Any, n: int) -> list[Any]:
 
 
 def _last_per_key(frame: Any, nkeys: int) -> Any:
-    """The last row of each key, in the order of those rows (what upserting them one after another leaves)."""
+    """The last row of each key, in the order of those rows (what upserting them one after another leaves); keys
+    equal as PostgreSQL compares them are one key: Arrow holds a NaN with its sign bit apart from the others and
+    -0.0 apart from 0.0."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     keys = frame.column_names[:nkeys]
-    indexed = frame.select(keys).append_column("__row", pa.array(range(frame.num_rows), pa.int64()))
+    cols = []
+    for name in keys:
+        col = frame.column(name)
+        if pa.types.is_floating(col.type):  # x + 0.0 is 0.0 for -0.0; every NaN becomes the same one
+            col = pc.if_else(pc.is_nan(col), pa.scalar(float("nan"), col.type), pc.add(col, pa.scalar(0.0, col.type)))
+        cols.append(col)
+    indexed = pa.table([*cols, pa.array(range(frame.num_rows), pa.int64())], names=[*keys, "__row"])
     last = indexed.group_by(keys, use_threads=False).aggregate([("__row", "max")]).column("__row_max")
     if len(last) == frame.num_rows:
         return frame

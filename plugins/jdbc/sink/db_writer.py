@@ -57,44 +57,40 @@ class JdbcDbWriter:
                 except UnsafeSql as e:  # a schema default with no safe literal: never sent
                     first = seg_plan.records[0]
                     raise RecordError(f"{e} (record at {first.coordinates})", first) from e
-            tallies = await self._write_lanes(segments, len(records), wait)
-            if tallies is None:
+            if not await self._write_lanes(segments, len(records), wait):
                 tally: dict[tuple[str, str], int] = {}
                 await writer.begin()
                 for seg in segments:
                     await self._write_segment(seg, seg is segments[-1], writer, tally)
                 await writer.commit()
-                tallies = [tally]
-            self.count(tallies)
+                self.count(tally)
         except BaseException:
             await self._rollback()
             raise
 
-    async def _write_lanes(
-        self, segments: list[TableBatch], rows: int, wait: Callable[[float], Any] | None
-    ) -> list[dict[tuple[str, str], int]] | None:
-        """The segments split by key over the lanes and written (see lanes); None when the put is not split."""
+    async def _write_lanes(self, segments: list[TableBatch], rows: int, wait: Callable[[float], Any] | None) -> bool:
+        """The segments split by key over the lanes and written, each lane's rows counted once it committed (see
+        lanes); False when the put is not split (then nothing was written)."""
         if not self.lanes.wanted(rows):
-            return None
+            return False
         writers = await self.lanes.writers(wait)
         parts = split_segments(segments, len(writers)) if len(writers) > 1 else None
         if parts is None:
-            return None
+            return False
         tallies: list[dict[tuple[str, str], int]] = [{} for _ in writers]
 
         async def work(i: int, w: Writer) -> None:
             for seg in parts[i]:
                 await self._write_segment(seg, False, w, tallies[i])
 
-        await self.lanes.run(writers, work)
-        return tallies
+        await self.lanes.run(writers, work, lambda i: self.count(tallies[i]))
+        return True
 
-    def count(self, tallies: list[dict[tuple[str, str], int]]) -> None:
+    def count(self, tally: dict[tuple[str, str], int]) -> None:
         """Committed rows into the rows-written-total gauge."""
         written = self.rows_written
-        for tally in tallies:
-            for key, n in tally.items():
-                written[key] = written.get(key, 0) + n
+        for key, n in tally.items():
+            written[key] = written.get(key, 0) + n
 
     async def close(self) -> None:
         await self.lanes.close()

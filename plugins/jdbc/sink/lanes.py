@@ -23,6 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from .keys import nan_possible, pg_key
 from .plan import TableBatch
 from .writer import Writer
 
@@ -54,9 +55,15 @@ class Lanes:
             return [main]
         return [main, *self.extra]
 
-    async def run(self, writers: list[Writer], work: Callable[[int, Writer], Awaitable[None]]) -> None:
-        """work(i, writer) for every lane in its own transaction, all at once; returns when all committed, else
-        raises the first lane's error once every lane has finished (see above)."""
+    async def run(
+        self,
+        writers: list[Writer],
+        work: Callable[[int, Writer], Awaitable[None]],
+        committed: Callable[[int], None],
+    ) -> None:
+        """work(i, writer) for every lane in its own transaction, all at once, and committed(i) once lane i
+        committed (so that what a lane committed is counted even when another lane fails); returns when all
+        committed, else raises the first lane's error once every lane has finished (see above)."""
 
         async def write(i: int, w: Writer) -> None:
             try:
@@ -66,6 +73,7 @@ class Lanes:
             except BaseException:
                 await _rollback(w)
                 raise
+            committed(i)
 
         results = await asyncio.gather(*(write(i, w) for i, w in enumerate(writers)), return_exceptions=True)
         failed = [r for r in results if isinstance(r, BaseException)]
@@ -87,10 +95,11 @@ async def _rollback(w: Writer) -> None:
         await w.close()
 
 
-def lane_indexes(keys: Sequence[Any], n: int) -> list[int] | None:
-    """The lane of each key (a value, or a tuple of a composite key's values); None when a key cannot be hashed."""
+def lane_indexes(keys: Sequence[Any], n: int, nan: bool = True) -> list[int] | None:
+    """The lane of each key (a value, or a tuple of a composite key's values), the same for keys PostgreSQL holds
+    equal (NaN, see keys; nan=False: the key columns cannot hold one); None when a key cannot be hashed."""
     try:
-        return [hash(k) % n for k in keys]
+        return [hash(k) % n for k in (map(pg_key, keys) if nan else keys)]
     except TypeError:
         return None
 
@@ -106,7 +115,7 @@ def split_segments(segments: list[TableBatch], n: int) -> list[list[TableBatch]]
             return None
         # an upsert's row and a delete's key row both start with the key columns' values (plan.sources)
         keys = [r[0] for r in seg.rows] if nkeys == 1 else [tuple(r[:nkeys]) for r in seg.rows]
-        lanes = lane_indexes(keys, n)
+        lanes = lane_indexes(keys, n, nan_possible(seg.table.info, seg.plan.db_cols[:nkeys]))
         if lanes is None:
             return None
         split = [TableBatch(seg.table, seg.plan) for _ in range(n)]

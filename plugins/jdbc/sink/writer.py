@@ -30,6 +30,7 @@ from ..dialects import TableId, parse_table_id
 from ..sqltext import PARAM, SqlText, sql_text
 from ..url import JdbcUrl
 from .ddl import Column, alter_table_sql, create_table_sql
+from .keys import nan_possible, pg_key
 from .mysql_values import values_statements
 
 
@@ -265,15 +266,15 @@ class PostgresWriter(Writer):
         info: TableInfo,
         last: bool = False,
     ) -> None:
-        # ON CONFLICT cannot touch a row twice in one statement: keep the last record of each key.
-        if isinstance(rows, BinaryCopy):
-            pass
-        elif nkeys == 1:
-            dedup = {r[0]: r for r in rows}
-            if len(dedup) != len(rows):
-                rows = list(dedup.values())
-        else:
-            dedup = {tuple(r[:nkeys]): r for r in rows}
+        # ON CONFLICT cannot touch a row twice in one statement: keep the last record of each key (keys as
+        # PostgreSQL compares them: two NaN keys are one)
+        if not isinstance(rows, BinaryCopy):
+            if nan_possible(info, cols[:nkeys]):
+                dedup = {pg_key(r[0] if nkeys == 1 else tuple(r[:nkeys])): r for r in rows}
+            elif nkeys == 1:
+                dedup = {r[0]: r for r in rows}
+            else:
+                dedup = {tuple(r[:nkeys]): r for r in rows}
             if len(dedup) != len(rows):
                 rows = list(dedup.values())
         if info.local and await self._copy_new_keys(tid, cols, rows, info):
