@@ -15,7 +15,8 @@ until every row changed), source cases until the topic holds every row. CPU seco
   sink insert        N envelope records (Kafka's JsonConverter bytes) from a 4-partition topic into a new table
   sink insert (JVM, reWriteBatchedInserts=true)   the same, the PostgreSQL driver rewriting batches into multi-row
   sink upsert new / existing keys   pk.mode=record_value; then a topic of the same keys with other values
-  (sink cases also as mini-log: the same records appended to the worker's embedded log first, untimed)
+  (sink cases also as mini-log: the same records, appended once at the start to the embedded log that every
+   mini-log worker opens, as the Kafka topics are produced once)
   source incrementing / bulk        an N-row table (id, name, amount double, created timestamp) into a topic
   MariaDB sink insert / source incrementing   the same on MariaDB (jdbc:mysql URLs for both workers)
   start-up           process start until REST answers; RSS with 10 JDBC source connectors running and idle
@@ -116,7 +117,9 @@ def aiven_plugin(anchor: Path | None) -> Path:
     return plugin.parent
 
 
-def start_worker(impl: str, workdir: Path, bootstrap: str, plugins: Path) -> tuple[WorkerProcess, float]:
+def start_worker(
+    impl: str, workdir: Path, bootstrap: str, plugins: Path, log_dir: Path | None = None
+) -> tuple[WorkerProcess, float]:
     props = {
         "bootstrap.servers": bootstrap,
         "key.converter": JSON,
@@ -127,8 +130,9 @@ def start_worker(impl: str, workdir: Path, bootstrap: str, plugins: Path) -> tup
     if impl == "jvm":
         worker: WorkerProcess = ScriptJvm(workdir, {**props, "plugin.path": str(plugins)}, mode="standalone")
         return worker, worker.start(180)
-    if impl == "mini-log":  # miniconnect on its embedded log (in workdir/log) instead of Kafka
+    if impl == "mini-log":  # miniconnect on its embedded log (log_dir, shared by the runs) instead of Kafka
         del props["bootstrap.servers"]
+        props["embedded.log.dir"] = str(log_dir)
     worker = WorkerProcess(workdir, extra=props)
     return worker, worker.start(60)
 
@@ -190,13 +194,21 @@ class Result:
         return self.cpu / self.rows * 1e5
 
 
-def timed(worker: WorkerProcess, name: str, config: dict[str, str], done, n: int, label: str) -> Result:
+def timed(worker: WorkerProcess, name: str, config: dict[str, str], done, n: int, label: str, finished=None) -> Result:
+    """`done()` counts what is done so far; `finished()`, if given, says whether all is done at a cost that does not
+    grow with the work done, and is asked every 0.1 s instead (done() then only every 10 s, to notice a stall)."""
     cpu0 = worker.cpu_seconds()
     t0 = time.perf_counter()
     r = worker.rest("POST", "/connectors", {"name": name, "config": config})
     assert r.status_code == 201, r.text
     last, last_change = -1, time.monotonic()
     while True:
+        if finished is not None:
+            counted = time.monotonic()
+            while time.monotonic() - counted < 10:
+                if finished():
+                    return Result(n, time.perf_counter() - t0, worker.cpu_seconds() - cpu0, worker.memory_mb()[1])
+                time.sleep(0.1)
         count = done()
         if count >= n:
             break
@@ -211,13 +223,8 @@ def timed(worker: WorkerProcess, name: str, config: dict[str, str], done, n: int
     return Result(n, secs, worker.cpu_seconds() - cpu0, worker.memory_mb()[1])
 
 
-def sink_case(
-    worker, impl: str, db: Db, topic: str, n: int, mode: str, table: str, url_extra: str = "", data=None
-) -> Result:
-    """mini-log: the records are first appended to the worker's embedded log (not timed)."""
+def sink_case(worker, impl: str, db: Db, topic: str, n: int, mode: str, table: str, url_extra: str = "") -> Result:
     existing = mode == "upsert-existing"
-    if impl == "mini-log":
-        asyncio.run(produce_embedded(worker.workdir / "log", topic, data))
     config = {
         "connector.class": CLASSES[impl][0],
         "tasks.max": "1",
@@ -230,10 +237,20 @@ def sink_case(
     if mode.startswith("upsert"):
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
     done_sql = f"SELECT COUNT(*) FROM {table}" + (" WHERE qty > 1000" if existing else "")
-    return timed(worker, f"sink-{uuid.uuid4().hex[:6]}", config, lambda: db.count(done_sql), n, f"{impl} sink {mode}")
+    # every row changed: a COUNT(*) of a 1M-row table full of dead versions costs PostgreSQL 100-200 ms of a core
+    # each time, a share of the CPU that a sink using both cores would otherwise have; the first row not changed
+    # yet is found after a few rows until the very end
+    finished = (
+        (lambda: db.count(f"SELECT (NOT EXISTS (SELECT 1 FROM {table} WHERE qty <= 1000))::int") == 1)
+        if existing
+        else None
+    )
+    return timed(
+        worker, f"sink-{uuid.uuid4().hex[:6]}", config, lambda: db.count(done_sql), n, f"{impl} sink {mode}", finished
+    )
 
 
-def source_case(worker, impl: str, db: Db, bootstrap: str, table: str, n: int, mode: str) -> Result:
+def source_case(worker, impl: str, db: Db, bootstrap: str, table: str, n: int, mode: str, log_dir: Path) -> Result:
     prefix = f"src-{uuid.uuid4().hex[:6]}-"
     config = {
         "connector.class": CLASSES["jvm" if impl == "jvm" else "mini"][1],
@@ -248,7 +265,6 @@ def source_case(worker, impl: str, db: Db, bootstrap: str, table: str, n: int, m
         config["incrementing.column.name"] = "id"
     topic = prefix + table
     kafka = None if impl == "mini-log" else bootstrap
-    log_dir = worker.workdir / "log"
     try:
         return timed(
             worker, f"source-{prefix}", config, lambda: asyncio.run(topic_count(kafka, log_dir, topic)), n, impl + mode
@@ -336,6 +352,7 @@ def main() -> None:
         flush=True,
     )
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="bench-vs-jvm-") as tmp:
+        log_dir = Path(tmp) / "log"  # the embedded log of every mini-log worker
         bootstrap = stack.enter_context(kafka_server())
         pg = Db("PostgreSQL", stack.enter_context(db_server("postgresql")))
         maria = Db("MariaDB", stack.enter_context(db_server("mysql"))) if "mariadb" in only else None
@@ -351,6 +368,9 @@ def main() -> None:
         if only & {"sink", "mariadb"}:
             asyncio.run(produce_kafka(bootstrap, topics["new"], data))
             asyncio.run(produce_kafka(bootstrap, topics["changed"], datas["changed"]))
+            # the embedded log's copies too, once, as the Kafka topics: each mini-log worker reads this log
+            for key, topic in topics.items():
+                asyncio.run(produce_embedded(log_dir, topic, datas[key]))
         print("ceilings:", flush=True)
         ceiling = asyncio.run(ceilings(pg.server, bootstrap, "src_rows", data, n))
         for name, rate in ceiling.items():
@@ -361,7 +381,7 @@ def main() -> None:
             nonlocal run_id
             run_id += 1
             workdir = Path(tmp) / f"{run_id:03d}-{impl}"
-            worker, up = start_worker(impl, workdir, bootstrap, plugins)
+            worker, up = start_worker(impl, workdir, bootstrap, plugins, log_dir)
             startup[impl].append(up)
             try:
                 r = fn(worker)
@@ -376,10 +396,13 @@ def main() -> None:
 
         for run in range(1, args.runs + 1):
             print(f"run {run}:", flush=True)
-            order = ("jvm", "mini") if run % 2 else ("mini", "jvm")  # who goes first alternates
+            # who goes first alternates, the embedded log included: a case late in a run meets the database's
+            # checkpoints and autovacuum of the cases before it
+            every = ("jvm", "mini", "mini-log") if run % 2 else ("mini-log", "mini", "jvm")
+            order = tuple(i for i in every if i != "mini-log")
             if "sink" in only:
                 for label, mode, topic, extra, impls in (
-                    ("PG sink insert", "insert", "new", "", (*order, "mini-log")),
+                    ("PG sink insert", "insert", "new", "", every),
                     (
                         "PG sink insert, JVM reWriteBatchedInserts",
                         "insert",
@@ -394,34 +417,34 @@ def main() -> None:
                             label,
                             impl,
                             lambda w, impl=impl, table=table, mode=mode, topic=topic, extra=extra: sink_case(
-                                w, impl, pg, topics[topic], n, mode, table, extra, datas[topic]
+                                w, impl, pg, topics[topic], n, mode, table, extra
                             ),
                         )
                         pg.drop(table)
-                for impl in (*order, "mini-log"):
+                for impl in every:
                     table = f"t_{uuid.uuid4().hex[:8]}"
                     case(
                         "PG sink upsert, new keys",
                         impl,
-                        lambda w, impl=impl, table=table: sink_case(
-                            w, impl, pg, topics["new"], n, "upsert", table, data=datas["new"]
-                        ),
+                        lambda w, impl=impl, table=table: sink_case(w, impl, pg, topics["new"], n, "upsert", table),
                     )
                     case(
                         "PG sink upsert, existing keys",
                         impl,
                         lambda w, impl=impl, table=table: sink_case(
-                            w, impl, pg, topics["changed"], n, "upsert-existing", table, data=datas["changed"]
+                            w, impl, pg, topics["changed"], n, "upsert-existing", table
                         ),
                     )
                     pg.drop(table)
             if "source" in only:
                 for mode in ("incrementing", "bulk"):
-                    for impl in (*order, "mini-log"):
+                    for impl in every:
                         case(
                             f"PG source {mode}",
                             impl,
-                            lambda w, impl=impl, mode=mode: source_case(w, impl, pg, bootstrap, "src_rows", n, mode),
+                            lambda w, impl=impl, mode=mode: source_case(
+                                w, impl, pg, bootstrap, "src_rows", n, mode, log_dir
+                            ),
                         )
             if maria is not None:
                 for impl in order:
@@ -435,12 +458,14 @@ def main() -> None:
                     case(
                         "MariaDB source incrementing",
                         impl,
-                        lambda w, impl=impl: source_case(w, impl, maria, bootstrap, "src_rows", n, "incrementing"),
+                        lambda w, impl=impl: source_case(
+                            w, impl, maria, bootstrap, "src_rows", n, "incrementing", log_dir
+                        ),
                     )
             if "startup" in only:
                 for impl in order:
                     workdir = Path(tmp) / f"idle-{run}-{impl}"
-                    worker, up = start_worker(impl, workdir, bootstrap, plugins)
+                    worker, up = start_worker(impl, workdir, bootstrap, plugins, log_dir)
                     startup[impl].append(up)
                     try:
                         idle_rss[impl].append(idle_connectors(worker, impl, pg, "src_small"))
