@@ -42,13 +42,14 @@ from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_jdbc_sink_kafka import Db, produce_embedded, produce_kafka, values  # noqa: E402
+from bench_jdbc_sink_kafka import Db, all_changed, produce_embedded, produce_kafka, values, wait_done  # noqa: E402
 from bench_jdbc_source_e2e import records_in, transport_for  # noqa: E402
 from jvm_connect import JvmConnectWorker, connect_libs  # noqa: E402
 from servers import db_server, delete_topics, kafka_server  # noqa: E402
@@ -200,30 +201,16 @@ class Result:
 
 
 def timed(worker: WorkerProcess, name: str, config: dict[str, str], done, n: int, label: str, finished=None) -> Result:
-    """`done()` counts what is done so far; `finished()`, if given, says whether all is done at a cost that does not
-    grow with the work done, and is asked every 0.1 s instead (done() then only every 10 s, to notice a stall)."""
+    """From POST /connectors until done() counts n, or finished() (see wait_done)."""
     cpu0 = worker.cpu_seconds()
     t0 = time.perf_counter()
     r = worker.rest("POST", "/connectors", {"name": name, "config": config})
     assert r.status_code == 201, r.text
-    last, last_change = -1, time.monotonic()
-    while True:
-        if finished is not None:
-            counted = time.monotonic()
-            while time.monotonic() - counted < 10:
-                if finished():
-                    return Result(n, time.perf_counter() - t0, worker.cpu_seconds() - cpu0, worker.memory_mb()[1])
-                time.sleep(0.1)
-        count = done()
-        if count >= n:
-            break
-        if count != last:
-            last, last_change = count, time.monotonic()
-        elif time.monotonic() - last_change > 120:
-            raise SystemExit(f"{label}: stuck at {count:,} of {n:,}\n{worker.log()[-4000:]}")
-        elapsed = time.perf_counter() - t0  # look again after about half the estimated remaining time
-        remaining = (n - count) * elapsed / count if count > 0 else 1.0
-        time.sleep(min(1.0, max(0.05, remaining / 2)))
+
+    def stuck(count: int) -> NoReturn:
+        raise SystemExit(f"{label}: stuck at {count:,} of {n:,}\n{worker.log()[-4000:]}")
+
+    wait_done(done, n, stuck, finished, stall_s=120)
     secs = time.perf_counter() - t0
     return Result(n, secs, worker.cpu_seconds() - cpu0, worker.memory_mb()[1])
 
@@ -242,14 +229,7 @@ def sink_case(worker, impl: str, db: Db, topic: str, n: int, mode: str, table: s
     if mode.startswith("upsert"):
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
     done_sql = f"SELECT COUNT(*) FROM {table}" + (" WHERE qty > 1000" if existing else "")
-    # every row changed: a COUNT(*) of a 1M-row table full of dead versions costs PostgreSQL 100-200 ms of a core
-    # each time, a share of the CPU that a sink using both cores would otherwise have; the first row not changed
-    # yet is found after a few rows until the very end
-    finished = (
-        (lambda: db.count(f"SELECT (NOT EXISTS (SELECT 1 FROM {table} WHERE qty <= 1000))::int") == 1)
-        if existing
-        else None
-    )
+    finished = (lambda: all_changed(db, table)) if existing else None
     return timed(
         worker, f"sink-{uuid.uuid4().hex[:6]}", config, lambda: db.count(done_sql), n, f"{impl} sink {mode}", finished
     )
