@@ -3,6 +3,7 @@ embedded log's directory (the worker's `<workdir>/log`, shared between processes
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -52,3 +53,13 @@ def consume(workdir: Path, bootstrap: str | None, topic: str) -> list[Any]:
             await log.stop()
 
     return run_async(go)
+
+
+async def drain(consumer: Any, n: int, timeout: float = 10.0) -> list[Any]:
+    """Polls a consumer until n records arrived (or fails after timeout)."""
+    out: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < n:
+        assert time.monotonic() < deadline, f"got {len(out)} of {n} records"
+        out.extend(await consumer.poll(max_records=1000, timeout_ms=200))
+    return out

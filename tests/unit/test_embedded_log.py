@@ -8,6 +8,7 @@ import sys
 import time
 
 import pytest
+from helpers.log_records import drain
 
 from miniconnect.connector import TopicPartition
 from miniconnect.transport.base import CommitFailed, GroupNotEmpty, NewTopic, ProducerRecord
@@ -27,16 +28,6 @@ async def log(tmp_path):
     log = await open_log(tmp_path / "log")
     yield log
     await log.stop()
-
-
-async def drain(consumer, n: int, timeout: float = 10.0) -> list:
-    """Polls until n records arrived (or fails after timeout)."""
-    out: list = []
-    deadline = time.monotonic() + timeout
-    while len(out) < n:
-        assert time.monotonic() < deadline, f"got {len(out)} of {n} records"
-        out.extend(await consumer.poll(max_records=1000, timeout_ms=200))
-    return out
 
 
 def segment_files(path, topic: str, partition: int = 0) -> list[str]:

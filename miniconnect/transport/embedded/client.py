@@ -13,6 +13,7 @@ from operator import countOf, itemgetter
 from typing import Any, Protocol
 
 from ...connector import TopicPartition
+from ...data.value_column import ValueColumn
 from ..base import (
     CommitFailed,
     Consumer,
@@ -54,7 +55,7 @@ class PartitionedLog(Protocol):
     def partition(self, topic: str, partition: int) -> PartitionLog: ...
 
     async def append(
-        self, batches: list[tuple[PartitionLog, Sequence[ProducerRecord]]], now_ms: int
+        self, batches: list[tuple[PartitionLog, Sequence[ProducerRecord] | ValueColumn]], now_ms: int
     ) -> list[tuple[int, Segment]]: ...
 
     async def sync(self, segments: list[Segment]) -> None: ...
@@ -68,7 +69,22 @@ class PartitionedLog(Protocol):
     def coordinator(self, group_id: str) -> GroupCoordinator: ...
 
 
+class PreparedValues:
+    """Keyless, headerless records of one topic from a ValueColumn (prepare_values), framed by the log's writer
+    thread as it appends them (send_prepared)."""
+
+    __slots__ = ("topic", "values")
+
+    def __init__(self, topic: str, values: ValueColumn):
+        self.topic, self.values = topic, values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 class EmbeddedProducer(Producer):
+    frames_values = True  # prepare_values/send_prepared: keyless records framed from a ValueColumn off the loop
+
     def __init__(self, log: PartitionedLog, config: Mapping[str, Any] | None = None):
         self._log = log
         self._sticky: dict[str, int] = {}
@@ -85,6 +101,23 @@ class EmbeddedProducer(Producer):
         p = random.randrange(n) if p is None else (p + 1) % n
         self._sticky[topic] = p
         return p
+
+    async def prepare_values(self, topic: str, values: ValueColumn) -> PreparedValues:
+        return PreparedValues(topic, values)
+
+    async def send_prepared(self, prepared: PreparedValues) -> None:
+        """Appends the records to one partition (the sticky choice of send_batch for keyless records) as one
+        batch; returns once it is durable."""
+        if not len(prepared):
+            return
+        log = self._log
+        log.check_open()
+        topic = prepared.topic
+        count = log.ensure_topic(topic)
+        p = 0 if count == 1 else self._sticky_partition(topic, count)
+        ((_, seg),) = await log.append([(log.partition(topic, p), prepared.values)], int(time.time() * 1000))
+        await log.sync([seg])
+        log.notify()
 
     async def send_batch(self, records: list[ProducerRecord]) -> list[RecordMetadata]:
         if not records:

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from ...connector import TopicPartition
+from ...data.value_column import ValueColumn
 from ...errors import BadRequest, ConnectError
 from ..base import Consumer, NewTopic, Producer, ProducerRecord, Transport
 from .client import EmbeddedConsumer, EmbeddedProducer
@@ -89,7 +90,9 @@ class GroupCommit:
                 self._start()
 
 
-def _append_all(batches: list[tuple[PartitionLog, Sequence[ProducerRecord]]], now_ms: int) -> list[tuple[int, Segment]]:
+def _append_all(
+    batches: list[tuple[PartitionLog, Sequence[ProducerRecord] | ValueColumn]], now_ms: int
+) -> list[tuple[int, Segment]]:
     return [plog.append_records(records, now_ms) for plog, records in batches]
 
 
@@ -223,9 +226,9 @@ class EmbeddedLog(Transport):
             raise ConnectError("The embedded log is not started")
 
     async def append(
-        self, batches: list[tuple[PartitionLog, Sequence[ProducerRecord]]], now_ms: int
+        self, batches: list[tuple[PartitionLog, Sequence[ProducerRecord] | ValueColumn]], now_ms: int
     ) -> list[tuple[int, Segment]]:
-        """Encodes and appends each batch to its partition; returns (base offset, segment to sync) of each. In the
+        """Encodes and appends each batch (records, or the values of keyless ones) to its partition; returns (base offset, segment to sync) of each. In the
         writer thread, so that the event loop goes on meanwhile (the CRC and the write release the GIL): one
         thread, taking the calls in order, keeps the order of batches sent to one partition."""
         if self._writer is None:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import countOf, itemgetter
 
+from ...data.value_column import ValueColumn
 from ...errors import ConnectError
 from ...files import fsync_dir
 from ..base import ConsumerRecord, ProducerRecord, RecordBatch
@@ -32,6 +33,7 @@ READ_CHUNK = 1 << 20
 _KEY, _VALUE, _TIMESTAMP, _HEADERS = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)  # of a ProducerRecord
 _TS_KEY, _VALUE_HC = struct.Struct(">qi"), struct.Struct(">iH")  # REC in two parts
 SCAN_CHUNK = 4 << 20
+_REC_DTYPE = [("ts", ">i8"), ("kl", ">i4"), ("vl", ">i4"), ("hc", ">u2")]  # REC as numpy packs it: 18 bytes
 HEADERS_CHUNK = 16 << 10  # a scan without CRC checks reads this much from each batch on (small batches: many)
 
 
@@ -88,6 +90,26 @@ def _encode_columns(records: Sequence[ProducerRecord], now_ms: int) -> tuple[byt
         parts = [b""] * (3 * n)
         parts[0::3], parts[1::3], parts[2::3] = heads, keys, values
     return b"".join(parts), max(max_ts, -1)
+
+
+def encode_value_column(values: ValueColumn, now_ms: int) -> memoryview:
+    """The body of a batch of keyless, headerless records of these values, all stamped now_ms (encode_records'
+    bytes), framed by Arrow without a Python object per record: each record's REC header joined to its value."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    offsets, _ = values.offsets_and_data()
+    n = len(values)
+    heads = np.empty(n, dtype=_REC_DTYPE)
+    heads["ts"], heads["kl"], heads["vl"], heads["hc"] = now_ms, -1, np.diff(offsets), 0
+    prefixes = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), n, [None, pa.py_buffer(np.arange(0, REC_SIZE * (n + 1), REC_SIZE)), pa.py_buffer(heads)]
+    )
+    empty = pa.scalar(b"", pa.large_binary())
+    framed = ValueColumn(pc.binary_join_element_wise(prefixes, values.array, empty, empty))
+    record_offsets, data = framed.offsets_and_data()
+    return memoryview(data).cast("B")[record_offsets[0] : record_offsets[-1]]
 
 
 def _encode_rows(records: Sequence[ProducerRecord], now_ms: int) -> tuple[bytes, int]:
@@ -311,7 +333,7 @@ class Segment:
             pos += p
         return True
 
-    def append(self, body: bytes, count: int, max_ts: int) -> int:
+    def append(self, body: bytes | memoryview, count: int, max_ts: int) -> int:
         """Writes one batch (caller holds the partition lock and has refreshed); returns its base offset."""
         base = self.next_offset
         crc = crc32(body, crc32(_CRC_TAIL.pack(base, count, max_ts)))
@@ -525,12 +547,15 @@ class PartitionLog:
 
     # -- append -------------------------------------------------------------------------------------------------
 
-    def append_records(self, records: Sequence[ProducerRecord], now_ms: int) -> tuple[int, Segment]:
-        """Encodes and appends one batch of records (the writer thread's whole job for them)."""
-        body, max_ts = encode_records(records, now_ms)
+    def append_records(self, records: Sequence[ProducerRecord] | ValueColumn, now_ms: int) -> tuple[int, Segment]:
+        """Encodes and appends one batch of records, or of keyless records of a ValueColumn's values (the writer
+        thread's whole job for them)."""
+        if type(records) is ValueColumn:
+            return self.append(encode_value_column(records, now_ms), len(records), now_ms, now_ms)
+        body, max_ts = encode_records(records, now_ms)  # type: ignore[arg-type]
         return self.append(body, len(records), max_ts, now_ms)
 
-    def append(self, body: bytes, count: int, max_ts: int, now_ms: int) -> tuple[int, Segment]:
+    def append(self, body: bytes | memoryview, count: int, max_ts: int, now_ms: int) -> tuple[int, Segment]:
         """Appends one batch; returns its base offset and the segment to fsync. Runs in the writer thread."""
         with self._mutex, self.locked():
             self._sync_for_append()
