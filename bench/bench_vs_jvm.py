@@ -371,7 +371,10 @@ def main() -> None:
             try:
                 r = fn(worker)
             finally:
-                worker.stop()
+                try:
+                    worker.stop()
+                except subprocess.TimeoutExpired:  # stop() killed it; the case was measured before
+                    print(f"  ({impl} worker still running 30 s after SIGTERM: killed)", flush=True)
             results[label][impl].append(r)
             print(
                 f"  {label:<44} {impl:<4} {r.rate:>9,.0f} rows/s  {r.cpu_per_100k:5.2f} CPU-s/100k  "
