@@ -13,5 +13,6 @@ BATCH_SIZE = BATCH.size  # 28
 _CRC_TAIL = struct.Struct(">qIq")  # base_offset, count, max_timestamp: covered by the crc with the body
 REC = struct.Struct(">qiiH")
 REC_SIZE = REC.size  # 18
+REC_DTYPE = [("ts", ">i8"), ("kl", ">i4"), ("vl", ">i4"), ("hc", ">u2")]  # REC as a numpy record: the same 18 bytes
 _HKEY = struct.Struct(">H")
 _HVAL = struct.Struct(">i")

@@ -95,8 +95,10 @@ class EmbeddedProducer(Producer):
     async def stop(self) -> None:
         pass  # send_batch returns only once durable: nothing is buffered
 
-    def _sticky_partition(self, topic: str, n: int) -> int:
+    def _keyless_partition(self, topic: str, n: int) -> int:
         # Kafka's sticky partitioner: records without key fill one partition per batch, then move on
+        if n == 1:
+            return 0
         p = self._sticky.get(topic)
         p = random.randrange(n) if p is None else (p + 1) % n
         self._sticky[topic] = p
@@ -113,8 +115,7 @@ class EmbeddedProducer(Producer):
         log = self._log
         log.check_open()
         topic = prepared.topic
-        count = log.ensure_topic(topic)
-        p = 0 if count == 1 else self._sticky_partition(topic, count)
+        p = self._keyless_partition(topic, log.ensure_topic(topic))
         ((_, seg),) = await log.append([(log.partition(topic, p), prepared.values)], int(time.time() * 1000))
         await log.sync([seg])
         log.notify()
@@ -160,11 +161,9 @@ class EmbeddedProducer(Producer):
             if not 0 <= p < count:
                 raise ValueError(f"Partition {p} of topic {topic} does not exist ({count} partitions)")
             return topic, p
-        if count == 1:
-            return topic, 0
-        if countOf(map(_KEY, records), None) != n:
+        if count != 1 and countOf(map(_KEY, records), None) != n:
             return None
-        return topic, self._sticky_partition(topic, count)
+        return topic, self._keyless_partition(topic, count)
 
     def _groups(self, records: list[ProducerRecord]) -> dict[tuple[str, int], list[int]]:
         """The indexes of the records going to each (topic, partition), in input order."""
@@ -189,7 +188,7 @@ class EmbeddedProducer(Producer):
                 key = r.key
                 if key is None:
                     if sticky_p is None:
-                        sticky_p = sticky[topic] = self._sticky_partition(topic, n)
+                        sticky_p = sticky[topic] = self._keyless_partition(topic, n)
                     p = sticky_p
                 else:
                     p = partition_for_key(key, n)

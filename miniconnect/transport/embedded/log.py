@@ -228,9 +228,10 @@ class EmbeddedLog(Transport):
     async def append(
         self, batches: list[tuple[PartitionLog, Sequence[ProducerRecord] | ValueColumn]], now_ms: int
     ) -> list[tuple[int, Segment]]:
-        """Encodes and appends each batch (records, or the values of keyless ones) to its partition; returns (base offset, segment to sync) of each. In the
-        writer thread, so that the event loop goes on meanwhile (the CRC and the write release the GIL): one
-        thread, taking the calls in order, keeps the order of batches sent to one partition."""
+        """Encodes and appends each batch (records, or the values of keyless ones) to its partition; returns (base
+        offset, segment to sync) of each. In the writer thread, so that the event loop goes on meanwhile (the CRC
+        and the write release the GIL): one thread, taking the calls in order, keeps the order of batches sent to one
+        partition."""
         if self._writer is None:
             raise ConnectError("The embedded log is not started")
         return await asyncio.get_running_loop().run_in_executor(self._writer, _append_all, batches, now_ms)

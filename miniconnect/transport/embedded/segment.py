@@ -25,7 +25,7 @@ from ...data.value_column import ValueColumn
 from ...errors import ConnectError
 from ...files import fsync_dir
 from ..base import ConsumerRecord, ProducerRecord, RecordBatch
-from .batch import _CRC_TAIL, _HKEY, _HVAL, BATCH, BATCH_SIZE, REC, REC_SIZE, crc32
+from .batch import _CRC_TAIL, _HKEY, _HVAL, BATCH, BATCH_SIZE, REC, REC_DTYPE, REC_SIZE, crc32
 from .recovery import Damage, check_partition, repair
 
 INDEX_INTERVAL = 4096  # bytes between sparse index entries (like Kafka's index.interval.bytes)
@@ -33,7 +33,6 @@ READ_CHUNK = 1 << 20
 _KEY, _VALUE, _TIMESTAMP, _HEADERS = itemgetter(1), itemgetter(2), itemgetter(4), itemgetter(5)  # of a ProducerRecord
 _TS_KEY, _VALUE_HC = struct.Struct(">qi"), struct.Struct(">iH")  # REC in two parts
 SCAN_CHUNK = 4 << 20
-_REC_DTYPE = [("ts", ">i8"), ("kl", ">i4"), ("vl", ">i4"), ("hc", ">u2")]  # REC as numpy packs it: 18 bytes
 HEADERS_CHUNK = 16 << 10  # a scan without CRC checks reads this much from each batch on (small batches: many)
 
 
@@ -101,7 +100,7 @@ def encode_value_column(values: ValueColumn, now_ms: int) -> memoryview:
 
     offsets, _ = values.offsets_and_data()
     n = len(values)
-    heads = np.empty(n, dtype=_REC_DTYPE)
+    heads = np.empty(n, dtype=REC_DTYPE)
     heads["ts"], heads["kl"], heads["vl"], heads["hc"] = now_ms, -1, np.diff(offsets), 0
     prefixes = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), n, [None, pa.py_buffer(np.arange(0, REC_SIZE * (n + 1), REC_SIZE)), pa.py_buffer(heads)]
