@@ -23,6 +23,7 @@ import fastavro
 
 from ..config.configdef import ConfigDef, ConfigType, Importance
 from ..config.tls import client_context
+from ..data.columns import ColumnsRefused
 from ..data.records import Headers
 from ..data.schema import DataError, Schema, Type
 from ..errors import ConfigError
@@ -48,6 +49,9 @@ TOPIC_RECORD_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.TopicRecord
 _STRATEGIES = {s.rsplit(".", 1)[-1]: s for s in (TOPIC_NAME_STRATEGY, RECORD_NAME_STRATEGY, TOPIC_RECORD_NAME_STRATEGY)}
 MAGIC = b"\x00"
 _BYTES = {bytes}
+# batches of at least this many records are read by polars (when their schema has a column form): below it, the
+# generated decoder is faster (bench/bench_avro.py prints both)
+COLUMN_BATCH = 256
 
 
 def schema_registry_config_def() -> ConfigDef:
@@ -384,6 +388,13 @@ class AvroConverter(Converter):
     ) -> list[tuple[Schema | None, Any]]:
         datas = datas if isinstance(datas, list) else list(datas)
         first = datas[0] if datas else None
+        if len(datas) >= COLUMN_BATCH and first.__class__ is bytes:  # polars' Avro reader, checked, if it can
+            reader = self.column_reader(topic, first)  # type: ignore[arg-type]
+            if reader is not None and reader.plain:
+                try:
+                    return reader.records(datas)
+                except ColumnsRefused:
+                    pass  # read by the generated decoder, which raises with the record's message if need be
         if (
             first.__class__ is bytes
             and set(map(type, datas)) == _BYTES

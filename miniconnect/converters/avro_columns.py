@@ -1,5 +1,5 @@
 """AvroConverter records of one schema id -> Arrow columns in one read, for sinks that write columns instead of a
-Struct per record: the records, headers and all, are wrapped into an in-memory Avro object container file (one
+Struct per record (and, for fields of plain types, the record path's values of a large batch): the records, headers and all, are wrapped into an in-memory Avro object container file (one
 uncompressed block) that polars' Avro reader (Rust) decodes at once; its writer schema reads each record's 5-byte
 header (magic byte and schema id) as a fixed field before the record's own fields.
 
@@ -24,10 +24,22 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from ..data.columns import ColumnsRefused, decimal_column, temporal_column
-from ..data.schema import DATE, DECIMAL, TIME, TIMESTAMP, DataError, Schema, Type, decimal_from_bytes, decimal_scale
+from ..data.schema import (
+    DATE,
+    DECIMAL,
+    TIME,
+    TIMESTAMP,
+    DataError,
+    Schema,
+    Struct,
+    Type,
+    decimal_from_bytes,
+    decimal_scale,
+)
 from .avro_codec import HEADER_SIZE, write_long
 from .avro_data import avro_type, resolve
 
@@ -92,6 +104,8 @@ class AvroColumns:
             self.names = ["k"]
         if not self.columns:
             raise ColumnsRefused("a record without fields")
+        # polars' values are the record path's as they are (a float32 widened alike) for these kinds
+        self.plain = all(c.kind == c.avro for c in self.columns)
         fields = [{"name": "h", "type": {"type": "fixed", "name": "h", "size": HEADER_SIZE}}]
         fields += [{"name": f"c{i}", "type": c.reader_type()} for i, c in enumerate(self.columns)]
         meta = {"avro.schema": json.dumps({"type": "record", "name": "r", "fields": fields}).encode()}
@@ -103,6 +117,17 @@ class AvroColumns:
         )
         self._shape: _Shape | None = None  # numpy's constants, made on the first read (in the reading thread)
 
+    def records(self, datas: Sequence[Any]) -> list[tuple[Schema, Any]]:
+        """to_connect_batch's answer for `datas`: (schema, value) of each record, the values taken from polars'
+        columns (for fields of plain types only: the logical ones are refused); raises ColumnsRefused."""
+        if not self.plain:
+            raise ColumnsRefused("a field of a logical type")
+        frame, _ = self._checked(datas)
+        columns = [s.to_list() for s in frame.get_columns()[1:]]
+        schema = self.schema
+        values = Struct.many(schema, zip(*columns)) if self.names != ["k"] else columns[0]
+        return list(zip(repeat(schema), values))
+
     def read(self, datas: Sequence[Any]) -> Any:
         """A pyarrow Table of the values of `datas`, in order; raises ColumnsRefused."""
         import pyarrow as pa
@@ -110,9 +135,11 @@ class AvroColumns:
         _, arrays = self._checked(datas)
         return pa.Table.from_arrays([_connect_column(c, a) for c, a in zip(self.columns, arrays)], names=self.names)
 
-    def _checked(self, datas: Sequence[Any]) -> tuple[Any, list[Any]]:
+    def _checked(self, datas: Sequence[Any], headers_checked: bool = False) -> tuple[Any, list[Any]]:
         """polars' frame of `datas` (column "h": the headers) and its value columns as Arrow arrays, every record
-        checked to be exactly its values as Avro writes them; raises ColumnsRefused."""
+        checked to be exactly its values as Avro writes them (and to start with this reader's header, unless the
+        caller has checked that); raises ColumnsRefused. Fields are rows of the check's matrices: numpy works along
+        the records."""
         import numpy as np
         import polars as pl
 
@@ -128,50 +155,59 @@ class AvroColumns:
         if not n or len(block) != len(head) + total + len(_SYNC) or lengths.min() <= HEADER_SIZE:
             raise ColumnsRefused("not records of bytes")
         shape = self._shape or self._make_shape()
-        raw = np.frombuffer(block, np.uint8, total, len(head))  # the records, one after the other
-        starts = ends - lengths
         try:
             frame = pl.read_avro(io.BytesIO(block))
-            table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
         except (Exception, pl.exceptions.PanicException) as e:  # a panic: polars read past a datum's end
             raise ColumnsRefused(f"not read: {e}") from None
-        if table.num_rows != n or table.num_columns != len(self.columns) + 1:
+        series = frame.get_columns()
+        if frame.height != n or len(series) != len(self.columns) + 1:
             raise ColumnsRefused("row count")
-        headers = table.column(0).combine_chunks()  # binary views of 16 bytes: the length 5, then the bytes inline
-        if headers.type != shape.header_type:
-            raise ColumnsRefused(f"polars gave {headers.type} for the header")
-        views = np.frombuffer(headers.buffers()[1], np.uint8, 16 * n, 16 * headers.offset).reshape(n, 16)
-        if headers.null_count or not (views[:, : 4 + HEADER_SIZE] == shape.header_view).all():
-            raise ColumnsRefused("not all records of this schema id")
-        arrays = [col.chunk(0) if col.num_chunks == 1 else col.combine_chunks() for col in table.columns[1:]]
+        newest = shape.compat_level
+        if not headers_checked:
+            headers = series[0].to_arrow(compat_level=newest)  # views of 16 bytes: the length 5, the bytes inline
+            if headers.type != shape.header_type:
+                raise ColumnsRefused(f"polars gave {headers.type} for the header")
+            # as two little-endian uint64 a view: the length and 4 bytes, then the last byte (and zeros or not)
+            views = np.frombuffer(headers.buffers()[1], "<u8", 2 * n, 16 * headers.offset)
+            if (
+                headers.null_count
+                or not (views[::2] == shape.header_words[0]).all()
+                or not ((views[1::2] & np.uint64(0xFF)) == shape.header_words[1]).all()
+            ):
+                raise ColumnsRefused("not all records of this schema id")
+        arrays = [s.to_arrow(compat_level=newest) for s in series[1:]]
         m = len(arrays)
-        varint = np.zeros((n, m), np.int64)  # the number whose zigzag varint each field writes (a string's length)
-        extra = np.zeros((n, m), np.int64)  # the bytes after that varint (a string's)
-        nulls = np.zeros((n, m), np.bool_) if shape.unions.size else None
+        varint = np.zeros((m, n), np.int64)  # the number whose zigzag varint each field writes (a string's length)
+        extra = np.zeros((m, n), np.int64)  # the bytes after that varint (a string's)
+        nulls = np.zeros((m, n), np.bool_) if shape.unions.size else None
         for i, (c, a) in enumerate(zip(self.columns, arrays)):
             if a.type != shape.arrow_types[i]:
                 raise ColumnsRefused(f"polars gave {a.type} for Avro {c.avro}")
             buffers = a.buffers()
             if c.avro in ("int", "long"):
                 dtype = shape.int_types[i]
-                varint[:, i] = np.frombuffer(buffers[1], dtype, n, a.offset * dtype.itemsize)
+                varint[i] = np.frombuffer(buffers[1], dtype, n, a.offset * dtype.itemsize)
             elif c.avro in ("string", "bytes"):  # views of 16 bytes: the length, then the bytes or where they are
-                varint[:, i] = extra[:, i] = np.frombuffer(buffers[1], np.int32, 4 * n, a.offset * 16)[::4]
+                varint[i] = extra[i] = np.frombuffer(buffers[1], np.int32, 4 * n, a.offset * 16)[::4]
             if nulls is not None and c.null_branch is not None and a.null_count:
                 valid = np.unpackbits(np.frombuffer(buffers[0], np.uint8), count=a.offset + n, bitorder="little")
-                nulls[:, i] = valid[a.offset :] == 0
+                nulls[i] = valid[a.offset :] == 0
         sizes = _varint_sizes(((varint << 1) ^ (varint >> 63)).view(np.uint64)) + extra + shape.fixed_extra
         if nulls is not None:
             sizes[nulls] = 0
             sizes += shape.branch_byte  # union branch indexes 0 and 1 are one byte each
-        ends_at = np.cumsum(sizes, axis=1)  # where each field ends, from the end of the record's header
-        if not (ends_at[:, -1] == lengths - HEADER_SIZE).all():
+        starts = np.empty((m, n), np.int64)  # where each field starts in the block's records (a row at a time:
+        end = ends - lengths + HEADER_SIZE  # numpy's cumsum along 6 rows is slower)
+        for i in range(m):
+            starts[i] = end
+            end = end + sizes[i]
+        if not (end == ends).all():
             raise ColumnsRefused("a datum is not the size of its values")
         # now each field starts inside its record; polars reads any branch but null's as the value: check them
         if nulls is not None:
             u = shape.unions
-            at = (starts + HEADER_SIZE)[:, None] + ends_at[:, u] - sizes[:, u]
-            if not (raw[at] == np.where(nulls[:, u], shape.null_byte, shape.value_byte)).all():
+            raw = np.frombuffer(block, np.uint8, total, len(head))  # the records, one after the other
+            if not (raw[starts[u]] == np.where(nulls[u], shape.null_byte, shape.value_byte)).all():
                 raise ColumnsRefused("a union branch other than the value's")
         return frame, arrays
 
@@ -185,18 +221,21 @@ class _Shape:
 
     def __init__(self, header: bytes, columns: list[_Column]):
         import numpy as np
+        import polars as pl
         import pyarrow as pa
 
-        self.header_view = np.frombuffer(HEADER_SIZE.to_bytes(4, "little") + header, np.uint8)  # a view's start
+        start = HEADER_SIZE.to_bytes(4, "little") + header  # a view's first 9 bytes
+        self.header_words = np.frombuffer(start[:8], "<u8")[0], np.uint64(start[8])
         self.header_type = pa.binary_view()
         self.arrow_types = [_ARROW_TYPES[c.avro](pa) for c in columns]
         self.int_types = [np.dtype(np.int32 if c.avro == "int" else np.int64) for c in columns]
-        self.fixed_extra = np.array([_FIXED_SIZE.get(c.avro, 1) - 1 for c in columns], np.int64)
-        self.branch_byte = np.array([c.null_branch is not None for c in columns], np.int64)
+        self.fixed_extra = np.array([[_FIXED_SIZE.get(c.avro, 1) - 1] for c in columns], np.int64)
+        self.branch_byte = np.array([[c.null_branch is not None] for c in columns], np.int64)
         self.unions = np.array([i for i, c in enumerate(columns) if c.null_branch is not None], np.intp)
         branches = [columns[i].null_branch for i in self.unions]
-        self.null_byte = np.array([2 * b for b in branches], np.uint8)  # as one zigzag byte
-        self.value_byte = np.array([2 * (1 - b) for b in branches], np.uint8)
+        self.null_byte = np.array([[2 * b] for b in branches], np.uint8)  # as one zigzag byte
+        self.value_byte = np.array([[2 * (1 - b)] for b in branches], np.uint8)
+        self.compat_level = pl.CompatLevel.newest()  # string and binary views: no copy out of polars
 
 
 _ARROW_TYPES: dict[str, Any] = {  # what polars' reader gives for each Avro type
@@ -211,10 +250,17 @@ _ARROW_TYPES: dict[str, Any] = {  # what polars' reader gives for each Avro type
 
 
 def _varint_sizes(z: Any) -> Any:
-    """Bytes of the varint of each unsigned 64-bit value: 1 + how many of 2^7, 2^14, ... it reaches."""
+    """Bytes of the varint of each unsigned 64-bit value: 1 + how many of 2^7, 2^14, ... it reaches (only the
+    limits below the largest value are compared: most values take a byte or two)."""
     import numpy as np
 
-    return np.searchsorted(np.array(_VARINT_LIMITS, np.uint64), z, side="right") + 1  # uint64 both: exact
+    sizes = np.ones(z.shape, np.int64)
+    top = int(z.max()) if z.size else 0
+    for limit in _VARINT_LIMITS:
+        if limit > top:
+            break
+        sizes += z >= np.uint64(limit)  # uint64 both: exact
+    return sizes
 
 
 def _connect_column(c: _Column, col: Any) -> Any:
