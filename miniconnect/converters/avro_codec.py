@@ -68,6 +68,21 @@ def write_long(n: int) -> bytes:
         if n < 0x4000:
             return bytes((n & 0x7F | 0x80, n >> 7)) if n > 0x7F else bytes((n,))
         return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14))
+    if n < 1 << 42:  # four to six bytes (a timestamp's millis take six), without a loop either
+        if n < 1 << 28:
+            return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80, n >> 21))
+        if n < 1 << 35:
+            return bytes((n & 0x7F | 0x80, n >> 7 & 0x7F | 0x80, n >> 14 & 0x7F | 0x80, n >> 21 & 0x7F | 0x80, n >> 28))
+        return bytes(
+            (
+                n & 0x7F | 0x80,
+                n >> 7 & 0x7F | 0x80,
+                n >> 14 & 0x7F | 0x80,
+                n >> 21 & 0x7F | 0x80,
+                n >> 28 & 0x7F | 0x80,
+                n >> 35,
+            )
+        )
     out = bytearray()
     while n > 127:
         out.append((n & 0x7F) | 0x80)

@@ -125,7 +125,8 @@ def test_flat_records_are_written_as_the_general_encoder_writes_them() -> None:
 def test_varints_of_every_length() -> None:
     from miniconnect.converters.avro_codec import _read_long
 
-    for v in [*range(-70_000, 70_000, 7), 2**20 - 1, 2**20, -(2**20), -(2**20) - 1, 2**63 - 1, -(2**63)]:
+    edges = [s * (1 << b) + d for b in range(20, 63) for s in (1, -1) for d in (-1, 0, 1)]  # each length's ends
+    for v in [*range(-70_000, 70_000, 7), *edges, 1_700_000_000_123, 2**63 - 1, -(2**63)]:
         data = write_long(v)
         z = (v << 1) ^ (v >> 63)
         assert _read_long(data, 0) == (v, len(data)) and len(data) == max(1, (z.bit_length() + 6) // 7)
