@@ -10,7 +10,8 @@ client's CPU and the whole server's CPU (every process of the cluster: backends,
 rows: on a shared machine the CPU is the steadier figure. Ways: onconflict (the sink's statement), onconflict-sorted
 (the stage read in key order), update-insert (UPDATE ... FROM the stage RETURNING the keys, then INSERT ... ON
 CONFLICT of the others, one statement), update-insert-nohash (the same with SET LOCAL enable_hashjoin = off),
-update;insert (two statements, the insert's NOT EXISTS against the table), merge (PostgreSQL 15+). --explain prints
+update;insert (two statements, the insert's NOT EXISTS against the table), merge (PostgreSQL 15+), unnest (no
+stage: the columns bound as arrays and unnested by the INSERT ... ON CONFLICT). --explain prints
 each statement's plan for the first batch.
 """
 
@@ -71,6 +72,11 @@ def ways(t: str) -> dict[str, str]:
             f"WHERE NOT EXISTS (SELECT FROM {t} WHERE {t}.order_id = s.c0) {on_conflict}"
         ),
         "update-insert-nohash": "SET LOCAL enable_hashjoin = off; " + update_insert,
+        # no stage: the batch's columns bound as arrays, unnested by the statement (run_way's special case)
+        "unnest": (
+            f"INSERT INTO {t} ({names}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], "
+            f"$5::int[], $6::int[]) {on_conflict}"
+        ),
         "merge": (
             f"MERGE INTO {t} USING pg_temp.{STAGE} s ON {t}.order_id = s.c0 WHEN MATCHED THEN UPDATE SET "
             f"{from_stage} WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({svals})"
@@ -98,7 +104,7 @@ async def run_way(server, way: str, n: int, batch: int, explain: bool) -> None:
         sql = ways(t)[way]
         for label, lo0, changed in (("existing keys", 0, True), ("new keys", n, False)):
             batches = [rows(lo, min(lo0 + n, lo + batch), changed) for lo in range(lo0, lo0 + n, batch)]
-            if explain:
+            if explain and way != "unnest":
                 await conn.execute("BEGIN")
                 await conn.copy_records_to_table(STAGE, records=batches[0])
                 for stmt in sql.split("; "):
@@ -109,6 +115,10 @@ async def run_way(server, way: str, n: int, batch: int, explain: bool) -> None:
                 await conn.execute("ROLLBACK")
             cpu0, scpu0, t0 = time.process_time(), process_tree_cpu(postmaster), time.perf_counter()
             for b in batches:
+                if way == "unnest":
+                    async with conn.transaction():
+                        await conn.execute(sql, *map(list, zip(*b)))
+                    continue
                 await conn.execute("BEGIN")
                 await conn.copy_records_to_table(STAGE, records=b)
                 await conn.execute(sql + "; COMMIT")
