@@ -95,7 +95,8 @@ class AvroColumns:
     def __init__(self, header: bytes, avro: Any, named: Mapping[str, Any], schema: Schema):
         self.header, self.schema = header, schema
         record = resolve(avro, named)
-        if avro_type(record) == "record" and schema.type is Type.STRUCT:
+        self.struct = avro_type(record) == "record" and schema.type is Type.STRUCT
+        if self.struct:
             pairs = list(zip(record["fields"], schema.fields, strict=True))
             self.columns = [_column(af["type"], named, cf.schema) for af, cf in pairs]
             self.names = [cf.name for cf in schema.fields]
@@ -125,7 +126,7 @@ class AvroColumns:
         frame, _ = self._checked(datas)
         columns = [s.to_list() for s in frame.get_columns()[1:]]
         schema = self.schema
-        values = Struct.many(schema, zip(*columns)) if self.names != ["k"] else columns[0]
+        values = Struct.many(schema, zip(*columns)) if self.struct else columns[0]
         return list(zip(repeat(schema), values))
 
     def read(self, datas: Sequence[Any]) -> Any:

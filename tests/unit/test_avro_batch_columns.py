@@ -142,6 +142,15 @@ def test_keys_of_a_primitive_schema(registry_url: str, read_by_polars: list[str]
     assert read_by_polars == ["read"]
 
 
+def test_a_record_of_one_field_named_like_the_key_column(registry_url: str, read_by_polars: list[str]) -> None:
+    schema = Schema.struct([("k", STRING_SCHEMA)], name="k")
+    ours = converter(registry_url)
+    datas = ours.from_connect_batch("one", [schema] * N, [Struct(schema, [f"v{i}"]) for i in range(N)])
+    decoded = ours.to_connect_batch("one", datas)
+    assert exactly(decoded) == exactly([ours.to_connect_data("one", d) for d in datas])
+    assert decoded[1][1].values == ("v1",) and read_by_polars == ["read"]
+
+
 def test_logical_types_stay_with_the_generated_decoder(registry_url: str, read_by_polars: list[str]) -> None:
     schema = Schema.struct([("id", INT32_SCHEMA), ("day", date_schema())], name="days")
     ours = converter(registry_url)
