@@ -181,6 +181,7 @@ class AvroColumns:
         varint = np.zeros((m, n), np.int64)  # the number whose zigzag varint each field writes (a string's length)
         extra = np.zeros((m, n), np.int64)  # the bytes after that varint (a string's)
         nulls = np.zeros((m, n), np.bool_) if shape.unions.size else None
+        any_null = False
         for i, (c, a) in enumerate(zip(self.columns, arrays)):
             if a.type != shape.arrow_types[i]:
                 raise ColumnsRefused(f"polars gave {a.type} for Avro {c.avro}")
@@ -193,10 +194,11 @@ class AvroColumns:
             if nulls is not None and c.null_branch is not None and a.null_count:
                 valid = np.unpackbits(np.frombuffer(buffers[0], np.uint8), count=a.offset + n, bitorder="little")
                 nulls[i] = valid[a.offset :] == 0
+                any_null = True
+        # a field's bytes: its union branch (indexes 0 and 1 take one byte), varint, and what follows the varint
         sizes = _varint_sizes(((varint << 1) ^ (varint >> 63)).view(np.uint64)) + extra + shape.fixed_extra
-        if nulls is not None:
-            sizes[nulls] = 0
-            sizes += shape.branch_byte  # union branch indexes 0 and 1 are one byte each
+        if any_null:
+            sizes[nulls] = 1  # a null: its branch index only
         starts = np.empty((m, n), np.int64)  # where each field starts in the block's records (a row at a time:
         end = ends - lengths + HEADER_SIZE  # numpy's cumsum along 6 rows is slower)
         for i in range(m):
@@ -208,7 +210,8 @@ class AvroColumns:
         if nulls is not None:
             u = shape.unions
             raw = np.frombuffer(block, np.uint8, total, len(head))  # the records, one after the other
-            if not (raw[starts[u]] == np.where(nulls[u], shape.null_byte, shape.value_byte)).all():
+            expected = np.where(nulls[u], shape.null_byte, shape.value_byte) if any_null else shape.value_byte
+            if not (raw[starts[u]] == expected).all():
                 raise ColumnsRefused("a union branch other than the value's")
         return frame, arrays
 
@@ -230,8 +233,8 @@ class _Shape:
         self.header_type = pa.binary_view()
         self.arrow_types = [_ARROW_TYPES[c.avro](pa) for c in columns]
         self.int_types = [np.dtype(np.int32 if c.avro == "int" else np.int64) for c in columns]
-        self.fixed_extra = np.array([[_FIXED_SIZE.get(c.avro, 1) - 1] for c in columns], np.int64)
-        self.branch_byte = np.array([[c.null_branch is not None] for c in columns], np.int64)
+        branch = np.array([[c.null_branch is not None] for c in columns], np.int64)
+        self.fixed_extra = np.array([[_FIXED_SIZE.get(c.avro, 1) - 1] for c in columns], np.int64) + branch
         self.unions = np.array([i for i, c in enumerate(columns) if c.null_branch is not None], np.intp)
         branches = [columns[i].null_branch for i in self.unions]
         self.null_byte = np.array([[2 * b] for b in branches], np.uint8)  # as one zigzag byte
