@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers.log_records import consume
+from helpers.log_records import consume, produce
 from helpers.registry_pipeline import (
     ROWS,
     SOURCE_TABLE,
@@ -26,6 +26,7 @@ from worker_process import WorkerProcess
 
 from miniconnect.config.properties import load_properties
 from miniconnect.converters.avro import AvroConverter
+from miniconnect.data.schema import FLOAT64_SCHEMA, INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, Schema, Struct
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -152,3 +153,62 @@ def test_registry_down_holds_the_source_task_and_nothing_is_lost(tmp_path):
             assert [conv.to_connect_data("lines", r.value)[1] for r in records] == ["one", "two", "three"]
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize("log", ["embedded", "kafka"])
+def test_transformed_records_in_large_batches(log, request, tmp_path, pg_db):
+    """A transform keeps the sink on the record path, where batches of 256 records or more of a flat Avro schema are
+    read by polars (checked); a record with a byte after its datum, in the third batch, goes to the dead letter
+    queue with the record path's message and every other row arrives, renamed."""
+    bootstrap = request.getfixturevalue("kafka_bootstrap") if log == "kafka" else None
+    suffix = uuid.uuid4().hex[:8]
+    topic, dlq, table = f"orders_{suffix}", f"orders_dlq_{suffix}", f"orders_{suffix}"
+    worker, url = avro_worker(tmp_path, bootstrap)
+    worker.start(timeout=60)
+    try:
+        conv = AvroConverter()
+        conv.configure({"schema.registry.url": url}, False)
+        schema = Schema.struct(
+            [("id", INT32_SCHEMA), ("name", OPTIONAL_STRING_SCHEMA), ("price", FLOAT64_SCHEMA)], name="orders"
+        )
+        values = [Struct(schema, [i, None if i % 5 == 0 else f"n{i} 'é\\", i / 4]) for i in range(1200)]
+        records = conv.from_connect_batch(topic, [schema] * len(values), values)
+        bad = records[1000] + b"\x00"
+        produce(tmp_path, bootstrap, topic, [*records[:1000], bad, *records[1001:]])
+        connector(
+            worker,
+            "renaming-sink",
+            {
+                "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+                **pg_db.connection_config(),
+                "topics": topic,
+                "table.name.format": table,
+                "auto.create": "true",
+                "tasks.max": "1",
+                "transforms": "rename",
+                "transforms.rename.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+                "transforms.rename.renames": "name:label",
+                "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            },
+        )
+        count = f'SELECT COUNT(*) FROM "{table}"'
+        worker.wait_for(lambda: _rows(pg_db, count) == [(1199,)], 90, "1199 rows")
+        rows = _rows(pg_db, f'SELECT id, label, price FROM "{table}" ORDER BY id')
+        assert rows == [(i, None if i % 5 == 0 else f"n{i} 'é\\", i / 4) for i in range(1200) if i != 1000]
+        dead = worker.wait_for(lambda: (r := consume(tmp_path, bootstrap, dlq)) and r, 60, "the dead letter")
+        assert [r.value for r in dead] == [bad]
+        headers = dict(dead[0].headers)
+        assert headers["__connect.errors.offset"] == b"1000"
+        assert "bytes after the datum" in headers["__connect.errors.exception.message"].decode()
+    finally:
+        worker.stop()
+
+
+def _rows(server, query: str) -> list[tuple]:
+    try:
+        return sql(server, query)
+    except Exception:  # the table is not there yet
+        return []
