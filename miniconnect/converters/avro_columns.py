@@ -1,7 +1,8 @@
 """AvroConverter records of one schema id -> Arrow columns in one read, for sinks that write columns instead of a
-Struct per record (and, for fields of plain types, the record path's values of a large batch): the records, headers and all, are wrapped into an in-memory Avro object container file (one
-uncompressed block) that polars' Avro reader (Rust) decodes at once; its writer schema reads each record's 5-byte
-header (magic byte and schema id) as a fixed field before the record's own fields.
+Struct per record, and (fields of plain types only) the record path's values of a large batch, made from those
+columns: the records, headers and all, are wrapped into an in-memory Avro object container file (one uncompressed
+block) that polars' Avro reader (Rust) decodes at once; its writer schema reads each record's 5-byte header (magic
+byte and schema id) as a fixed field before the record's own fields.
 
 Only flat records are read this way (or a primitive schema, as the one column "k"): fields of type int, long, float,
 double, boolean, string or bytes, each optionally in a union with null, with Connect's Date, Time, Timestamp and
@@ -136,11 +137,10 @@ class AvroColumns:
         _, arrays = self._checked(datas)
         return pa.Table.from_arrays([_connect_column(c, a) for c, a in zip(self.columns, arrays)], names=self.names)
 
-    def _checked(self, datas: Sequence[Any], headers_checked: bool = False) -> tuple[Any, list[Any]]:
+    def _checked(self, datas: Sequence[Any]) -> tuple[Any, list[Any]]:
         """polars' frame of `datas` (column "h": the headers) and its value columns as Arrow arrays, every record
-        checked to be exactly its values as Avro writes them (and to start with this reader's header, unless the
-        caller has checked that); raises ColumnsRefused. Fields are rows of the check's matrices: numpy works along
-        the records."""
+        checked to start with this reader's header and to be exactly its values as Avro writes them; raises
+        ColumnsRefused. Fields are rows of the check's matrices: numpy works along the records."""
         import numpy as np
         import polars as pl
 
@@ -164,18 +164,17 @@ class AvroColumns:
         if frame.height != n or len(series) != len(self.columns) + 1:
             raise ColumnsRefused("row count")
         newest = shape.compat_level
-        if not headers_checked:
-            headers = series[0].to_arrow(compat_level=newest)  # views of 16 bytes: the length 5, the bytes inline
-            if headers.type != shape.header_type:
-                raise ColumnsRefused(f"polars gave {headers.type} for the header")
-            # as two little-endian uint64 a view: the length and 4 bytes, then the last byte (and zeros or not)
-            views = np.frombuffer(headers.buffers()[1], "<u8", 2 * n, 16 * headers.offset)
-            if (
-                headers.null_count
-                or not (views[::2] == shape.header_words[0]).all()
-                or not ((views[1::2] & np.uint64(0xFF)) == shape.header_words[1]).all()
-            ):
-                raise ColumnsRefused("not all records of this schema id")
+        headers = series[0].to_arrow(compat_level=newest)  # views of 16 bytes: the length 5, then the bytes inline
+        if headers.type != shape.header_type:
+            raise ColumnsRefused(f"polars gave {headers.type} for the header")
+        # a view as two little-endian uint64: the length and 4 bytes, then the last byte (and zeros or not)
+        views = np.frombuffer(headers.buffers()[1], "<u8", 2 * n, 16 * headers.offset)
+        if (
+            headers.null_count
+            or not (views[::2] == shape.header_words[0]).all()
+            or not ((views[1::2] & np.uint64(0xFF)) == shape.header_words[1]).all()
+        ):
+            raise ColumnsRefused("not all records of this schema id")
         arrays = [s.to_arrow(compat_level=newest) for s in series[1:]]
         m = len(arrays)
         varint = np.zeros((m, n), np.int64)  # the number whose zigzag varint each field writes (a string's length)
