@@ -124,8 +124,8 @@ class AvroColumns:
         columns (for fields of plain types only: the logical ones are refused); raises ColumnsRefused."""
         if not self.plain:
             raise ColumnsRefused("a field of a logical type")
-        frame, _ = self._checked(datas)
-        columns = [s.to_list() for s in frame.get_columns()[1:]]
+        series, _ = self._checked(datas)
+        columns = [s.to_list() for s in series]
         schema = self.schema
         values = Struct.many(schema, zip(*columns)) if self.struct else columns[0]
         return list(zip(repeat(schema), values))
@@ -137,9 +137,9 @@ class AvroColumns:
         _, arrays = self._checked(datas)
         return pa.Table.from_arrays([_connect_column(c, a) for c, a in zip(self.columns, arrays)], names=self.names)
 
-    def _checked(self, datas: Sequence[Any]) -> tuple[Any, list[Any]]:
-        """polars' frame of `datas` (column "h": the headers) and its value columns as Arrow arrays, every record
-        checked to start with this reader's header and to be exactly its values as Avro writes them; raises
+    def _checked(self, datas: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+        """polars' value columns of `datas` (the headers' column left out), as Series and as Arrow arrays, every
+        record checked to start with this reader's header and to be exactly its values as Avro writes them; raises
         ColumnsRefused. Fields are rows of the check's matrices: numpy works along the records."""
         import numpy as np
         import polars as pl
@@ -212,7 +212,7 @@ class AvroColumns:
             expected = np.where(nulls[u], shape.null_byte, shape.value_byte) if any_null else shape.value_byte
             if not (raw[starts[u]] == expected).all():
                 raise ColumnsRefused("a union branch other than the value's")
-        return frame, arrays
+        return series[1:], arrays
 
     def _make_shape(self) -> _Shape:
         self._shape = _Shape(self.header, self.columns)
