@@ -222,8 +222,9 @@ async def _write_lanes(db: JdbcDbWriter, frames: list[Any], wait: Callable[[floa
                 parts[i].append((st, plan, part))
 
     async def work(i: int, w: Any) -> None:
-        for st, plan, part in parts[i]:
-            await w.upsert(st.tid, plan.db_cols, len(plan.keys), _binary_copy(part), st.info, False)
+        mine = parts[i]
+        for j, (st, plan, part) in enumerate(mine, 1):  # the lane's last statement carries its COMMIT
+            await w.upsert(st.tid, plan.db_cols, len(plan.keys), _binary_copy(part), st.info, j == len(mine))
 
     def committed(i: int) -> None:
         db.count(_tally("upsert", [(st, part.num_rows) for st, _, part in parts[i]]))

@@ -80,8 +80,9 @@ class JdbcDbWriter:
         tallies: list[dict[tuple[str, str], int]] = [{} for _ in writers]
 
         async def work(i: int, w: Writer) -> None:
-            for seg in parts[i]:
-                await self._write_segment(seg, False, w, tallies[i])
+            mine = parts[i]
+            for j, seg in enumerate(mine, 1):  # the lane's last statement carries its COMMIT
+                await self._write_segment(seg, j == len(mine), w, tallies[i])
 
         await self.lanes.run(writers, work, lambda i: self.count(tallies[i]))
         return True
