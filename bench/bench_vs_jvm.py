@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_jdbc_sink_kafka import Db, all_changed, produce_embedded, produce_kafka, values, wait_done  # noqa: E402
+from bench_jdbc_sink_kafka import AllChanged, Db, produce_embedded, produce_kafka, values, wait_done  # noqa: E402
 from bench_jdbc_source_e2e import records_in, transport_for  # noqa: E402
 from jvm_connect import JvmConnectWorker, connect_libs  # noqa: E402
 from servers import db_server, delete_topics, kafka_server  # noqa: E402
@@ -229,7 +229,7 @@ def sink_case(worker, impl: str, db: Db, topic: str, n: int, mode: str, table: s
     if mode.startswith("upsert"):
         config.update({"insert.mode": "upsert", "pk.mode": "record_value", "pk.fields": "order_id"})
     done_sql = f"SELECT COUNT(*) FROM {table}" + (" WHERE qty > 1000" if existing else "")
-    finished = (lambda: all_changed(db, table)) if existing else None
+    finished = AllChanged(db, table) if existing else None
     return timed(
         worker, f"sink-{uuid.uuid4().hex[:6]}", config, lambda: db.count(done_sql), n, f"{impl} sink {mode}", finished
     )
