@@ -128,3 +128,38 @@ def test_pyarrow_is_not_imported_at_start_up() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_envelopes_are_cut_apart_exactly_or_refused() -> None:
+    """Each envelope must be the schema's prefix, its payload and the closing brace: a value holding the prefix's
+    text or a line break is read as it is, and an envelope of another schema (first, in the middle, last), a payload
+    over two lines, a record without its closing brace, an empty record or a null refuses the batch."""
+    conv = converter()
+    small = Schema.struct([("s", STRING_SCHEMA)])
+
+    def envelope(s: str) -> bytes:
+        return conv.from_connect_data("t", small, Struct(small, [s]))
+
+    tricky = ['}\n{"schema"', "x}", '"payload":{', "\\", "é"]
+    datas = [envelope(s) for s in tricky]
+    reader = conv.column_reader("t", datas[0])
+    assert reader is not None
+    assert reader.read(datas).column(0).to_pylist() == tricky
+    head = datas[0][: datas[0].index(b'"payload":') + len(b'"payload":')]
+    other = conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, [None] * 13 + ["x"]))
+    ok = envelope("a")
+    for bad in (
+        [other, ok, ok],
+        [ok, other, ok],
+        [ok, ok, other],
+        [ok, head + b'{\n"s":"b"}}', ok],
+        [ok, head + b'{"s":"b"}', ok],
+        [ok, head + b'{"s":"b"}'],
+        [ok, b"", ok],
+        [ok, None, ok],
+    ):
+        try:
+            reader.read(bad)
+        except ColumnsRefused:
+            continue
+        raise AssertionError(f"read {bad!r}")
