@@ -123,9 +123,7 @@ REWRITE = "reWriteBatchedInserts=true"  # pgjdbc: a batch of one INSERT becomes 
 TUNED = ", JVM reWriteBatchedInserts"  # label suffix of the JVM cases run with REWRITE
 
 
-def start_worker(
-    impl: str, workdir: Path, bootstrap: str, plugins: Path, log_dir: Path | None = None
-) -> tuple[WorkerProcess, float]:
+def start_worker(impl: str, workdir: Path, bootstrap: str, plugins: Path, log_dir: Path) -> tuple[WorkerProcess, float]:
     props = {
         "bootstrap.servers": bootstrap,
         "key.converter": JSON,
