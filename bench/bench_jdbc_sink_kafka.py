@@ -186,32 +186,34 @@ class Db:
         except (OSError, ValueError, TypeError):
             return float("nan")
 
+    async def _value(self, conn, sql: str):
+        """The query's first value on conn."""
+        if self.pg:
+            return await conn.fetchval(sql)
+        async with conn.cursor() as cur:
+            await cur.execute(sql)
+            row = await cur.fetchone()
+            return row[0] if row else None
+
+    async def _close(self, conn) -> None:
+        await conn.close() if self.pg else conn.close()
+
     async def _run(self, sql: str):
         conn = await self.server.connect()
         try:
-            if self.pg:
-                return await conn.fetchval(sql)
-            async with conn.cursor() as cur:
-                await cur.execute(sql)
-                row = await cur.fetchone()
-                return row[0] if row else None
+            return await self._value(conn, sql)
         finally:
-            await conn.close() if self.pg else conn.close()
+            await self._close(conn)
 
     async def _poll(self, sql: str):
         if self._poll_conn is None:
             self._poll_conn = await self.server.connect()
         conn = self._poll_conn
         try:
-            if self.pg:
-                return await conn.fetchval(sql)
-            async with conn.cursor() as cur:
-                await cur.execute(sql)
-                row = await cur.fetchone()
-                return row[0] if row else None
+            return await self._value(conn, sql)
         except Exception:
             self._poll_conn = None
-            await conn.close() if self.pg else conn.close()
+            await self._close(conn)
             raise
 
     def count(self, sql: str) -> int:
