@@ -9,6 +9,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from miniconnect.converters.json import JsonConverter
 from miniconnect.converters.json.columns import ColumnsRefused
 from miniconnect.data.schema import (
     STRING_SCHEMA,
+    DataError,
     Schema,
     Struct,
     Type,
@@ -105,6 +107,8 @@ def test_refuses_what_it_would_read_differently() -> None:
     for payload in [
         b'{"i32":1.5,"sp ace\\"\'\\\\\\u00e9":"x"}',  # a float for an integer
         b'{"f64":1e999,"sp ace\\"\'\\\\\\u00e9":"x"}',  # infinite
+        b'{"f64":NaN,"sp ace\\"\'\\\\\\u00e9":"x"}',  # not JSON: the reader takes it
+        b'{"f32":-Infinity,"sp ace\\"\'\\\\\\u00e9":"x"}',
         b'{"day":3000000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond Python's dates
         b'{"at":86400000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond a day
         b'{"raw":"not base64!","sp ace\\"\'\\\\\\u00e9":"x"}',
@@ -132,8 +136,8 @@ def test_pyarrow_is_not_imported_at_start_up() -> None:
 
 def test_envelopes_are_cut_apart_exactly_or_refused() -> None:
     """Each envelope must be the schema's prefix, its payload and the closing brace: a value holding the prefix's
-    text or a line break is read as it is, and an envelope of another schema (first, in the middle, last), a payload
-    over two lines, a record without its closing brace, an empty record or a null refuses the batch."""
+    text or a line break and a payload over two lines are read as they are, and an envelope of another schema
+    (first, in the middle, last), a record without its closing brace, an empty record or a null refuses the batch."""
     conv = converter()
     small = Schema.struct([("s", STRING_SCHEMA)])
 
@@ -146,13 +150,15 @@ def test_envelopes_are_cut_apart_exactly_or_refused() -> None:
     assert reader is not None
     assert reader.read(datas).column(0).to_pylist() == tricky
     head = datas[0][: datas[0].index(b'"payload":') + len(b'"payload":')]
+    spanning = [datas[0], head + b'{\n"s":\n"b"\n}}', head + b'{"s":"c"}\n}']
+    assert [conv.to_connect_data("t", d)[1].values[0] for d in spanning] == ['}\n{"schema"', "b", "c"]
+    assert reader.read(spanning).column(0).to_pylist() == ['}\n{"schema"', "b", "c"]
     other = conv.from_connect_data("t", SCHEMA, Struct(SCHEMA, [None] * 13 + ["x"]))
     ok = envelope("a")
     for bad in (
         [other, ok, ok],
         [ok, other, ok],
         [ok, ok, other],
-        [ok, head + b'{\n"s":"b"}}', ok],
         [ok, head + b'{"s":"b"}', ok],
         [ok, head + b'{"s":"b"}'],
         [ok, b"", ok],
@@ -163,3 +169,35 @@ def test_envelopes_are_cut_apart_exactly_or_refused() -> None:
         except ColumnsRefused:
             continue
         raise AssertionError(f"read {bad!r}")
+
+
+def test_rows_are_the_records_payloads_even_where_lines_run_together() -> None:
+    """The JSON reader reads its lines as one stream: an unclosed payload takes in the next line and a payload of two
+    objects gives two rows. Such records, whose row count still adds up, are refused, not read shifted."""
+    conv = converter()
+    pair = Schema.struct([("a", Schema(Type.INT64, optional=True)), ("b", Schema(Type.INT64, optional=True))])
+    ok = conv.from_connect_data("t", pair, Struct(pair, [0, 0]))
+    head = ok[: ok.index(b'"payload":') + len(b'"payload":')]
+    reader = conv.column_reader("t", ok)
+    assert reader is not None
+    unclosed, swallowed, two = (head + p + b"}" for p in (b'{"a":1,"x":', b'{"y":2}}', b'{"a":5}{"a":6}'))
+    for d in (unclosed, swallowed, two):
+        with pytest.raises(DataError):
+            conv.to_connect_data("t", d)
+    for bad in ([ok, unclosed, swallowed, two], [unclosed, swallowed, two, ok], [two, ok, unclosed, swallowed]):
+        try:
+            reader.read(bad)
+        except ColumnsRefused:
+            continue
+        raise AssertionError(f"read {bad!r}")
+    # a field named as the line numbers' key, and primitive payloads
+    hashed = Schema.struct([("#", Schema(Type.INT64, optional=True)), ("##", STRING_SCHEMA)])
+    datas = [conv.from_connect_data("t", hashed, Struct(hashed, [i, str(i)])) for i in (7, None, -1)]
+    reader = conv.column_reader("t", datas[0])
+    assert reader is not None
+    assert reader.read(datas).to_pylist() == [{"#": 7, "##": "7"}, {"#": None, "##": "None"}, {"#": -1, "##": "-1"}]
+    primitive = Schema(Type.INT64, optional=True)
+    datas = [conv.from_connect_data("t", primitive, v) for v in (3, None, 4)]
+    reader = conv.column_reader("t", datas[0])
+    assert reader is not None
+    assert reader.read(datas).column(0).to_pylist() == [3, None, 4]

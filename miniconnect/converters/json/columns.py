@@ -4,10 +4,14 @@ columns instead of a Struct per record.
 The batch's envelopes must all start with the same known `{"schema":S,"payload":` prefix (the bytes JsonConverter
 itself remembers for S); only the payloads are parsed, joined one a line, against an explicit Arrow schema made from
 S. Anything this parse could read differently from JsonConverter.to_connect_data is refused (None), and the caller
-converts the batch record by record as before: a payload that is not one JSON object on one line, a value of another
+converts the batch record by record as before: a payload that is not one JSON object, a value of another
 JSON type than its field's (a float for an integer, a number for a string, ...), a duplicate key, a null in a
-required field, invalid UTF-8, an infinite float, a logical value out of Java's or Python's range, and schemas with
-nested, array, map or defaulted fields. What is accepted gives the values to_connect_data gives, as columns:
+required field, invalid UTF-8, an infinite float or a NaN, a logical value out of Java's or Python's range, and
+schemas with nested, array, map or defaulted fields.
+The payloads are joined one a line, but the JSON reader parses its one block as a stream of objects (a line break is
+whitespace to it, so a payload may span lines), and an unclosed payload would take in the next line, a payload of
+two objects give two rows: each line opens with the key ROW and its line's number, and the rows must carry 0..n-1
+in order, so that row i is record i's payload. What is accepted gives the values to_connect_data gives, as columns:
 integers int64, floats float64, Date date32, Time time32[ms], Timestamp timestamp[ms, UTC], Decimal decimal128/256
 (from the base64 two's complement bytes), bytes binary. pyarrow is imported on first use, not at start-up.
 """
@@ -23,6 +27,7 @@ from ...data.columns import ColumnsRefused, decimal_column, temporal_column
 from ...data.schema import DATE, DECIMAL, TIME, TIMESTAMP, Field, Schema, Type, decimal_from_bytes, decimal_scale
 
 _INTEGERS = {Type.INT8, Type.INT16, Type.INT32, Type.INT64}
+ROW = "#"  # the line number's key (lengthened while a field has the name)
 
 
 def _pa() -> Any:
@@ -45,26 +50,33 @@ class PayloadColumns:
         self._parsed_schema: Any = None  # made on the first read, in the thread that parses (pyarrow's import too)
         self.required = [not f.schema.optional for f in self.fields]
         self.scales = [decimal_scale(f.schema) if k == "decimal" else 0 for f, k in zip(self.fields, self.kinds)]
+        names = {f.name for f in self.fields}
+        self.row = next(ROW * k for k in range(1, len(names) + 2) if ROW * k not in names)
+        # what opens line i (the payload's own "{" is cut off with the prefix), made as far as a batch has needed
+        self._open = b'{"%s":%%d,' % self.row.encode() + (b'"k":' if self.wrap else b"")
+        self._lines: list[bytes] = []
 
     def read(self, datas: Sequence[Any]) -> Any:
         """A pyarrow Table of the payloads of `datas`, in order; raises ColumnsRefused."""
+        import numpy as np
         import pyarrow.json as pj
 
-        n = len(self.prefix)
         # a struct's payload must open an object (a bare `null` line would crash the reader): part of the prefix
         prefix = self.prefix if self.wrap else self.prefix + b"{"
+        n = len(prefix)
+        end = None if self.wrap else -1  # a primitive's line is closed by the envelope's brace, a struct's by its own
         try:
-            payloads = [d[n:-1] for d in datas if d.__class__ is bytes and d.startswith(prefix) and d[-1:] == b"}"]
+            payloads = [d[n:end] for d in datas if d.__class__ is bytes and d.startswith(prefix) and d[-1:] == b"}"]
         except TypeError:
             raise ColumnsRefused("not bytes") from None
-        if len(payloads) != len(datas):
+        count = len(payloads)
+        if count != len(datas):
             raise ColumnsRefused("not all envelopes of this schema")
-        if self.wrap:
-            payloads = [b'{"k":' + p + b"}" for p in payloads]
-        body = b"\n".join(payloads)
-        # one object a line: no payload holds a line break, so that row i is record i (checked again by the row count)
-        if body.count(b"\n") != len(payloads) - 1:
-            raise ColumnsRefused("payloads not one JSON object a line")
+        lines = self._lines_opening(count)
+        parts: list[bytes] = [b""] * (2 * count)
+        parts[::2] = lines[:count]
+        parts[1::2] = payloads
+        body = b"".join(parts)
         if not body.isascii():
             try:
                 body.decode("utf-8")
@@ -74,6 +86,7 @@ class PayloadColumns:
         if self._parsed_schema is None:
             self._parsed_schema = pa.schema(
                 [pa.field(f.name, _PARSED_AS[kind](pa)) for f, kind in zip(self.fields, self.kinds)]
+                + [pa.field(self.row, pa.int64())]
             )
         try:
             table = pj.read_json(
@@ -83,9 +96,20 @@ class PayloadColumns:
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
             raise ColumnsRefused(str(e)) from None
-        if table.num_rows != len(payloads):
+        if table.num_rows != count:
             raise ColumnsRefused("row count")
+        rows = table.column(len(self.fields))
+        if rows.null_count or not (rows.to_numpy() == np.arange(count)).all():
+            raise ColumnsRefused("a payload not one JSON object")
         return self._connect_columns(table)
+
+    def _lines_opening(self, count: int) -> list[bytes]:
+        """What opens each of `count` lines: `{"ROW":i,` (and `"k":` for a primitive), after a line break but the
+        first."""
+        lines = self._lines
+        if len(lines) < count:
+            lines += [(b"\n" if i else b"") + self._open % i for i in range(len(lines), count)]
+        return lines
 
     def _connect_columns(self, table: Any) -> Any:
         import pyarrow.compute as pc
@@ -98,9 +122,9 @@ class PayloadColumns:
                 raise ColumnsRefused("null in a required field")
             if kind in ("int", "plain", "bool"):
                 pass
-            elif kind == "float":
-                if pc.any(pc.is_inf(col)).as_py():
-                    raise ColumnsRefused("infinite float")
+            elif kind == "float":  # JSON has neither, but the reader takes NaN and Infinity
+                if pc.any(pc.invert(pc.is_finite(col))).as_py():
+                    raise ColumnsRefused("infinite float or NaN")
             elif kind in ("date", "time", "timestamp"):
                 col = temporal_column(kind, col)
             elif kind == "bytes":
