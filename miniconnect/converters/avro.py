@@ -13,6 +13,7 @@ record."""
 from __future__ import annotations
 
 import json
+import struct
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -267,7 +268,7 @@ class AvroConverter(Converter):
             return encode(value, header)
         except DataError as e:
             raise DataError(f"Failed to serialize Avro data from topic {topic}: {e}") from e
-        except (TypeError, ValueError, AttributeError, KeyError, OverflowError, IndexError) as e:
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError, IndexError, struct.error) as e:
             raise DataError(
                 f"Failed to serialize Avro data from topic {topic}: a value does not fit the schema "
                 f"({type(e).__name__}: {e})"
@@ -377,7 +378,7 @@ class AvroConverter(Converter):
             return schema, decode(data)
         except DataError as e:
             raise DataError(f"Failed to deserialize data for topic {topic} to Avro: {e}") from e
-        except (IndexError, ValueError, TypeError, KeyError, OverflowError) as e:
+        except (IndexError, ValueError, TypeError, KeyError, OverflowError, struct.error) as e:
             raise DataError(
                 f"Failed to deserialize data for topic {topic} to Avro: the record's bytes do not match schema id "
                 f"{int.from_bytes(data[1:5], 'big')} ({type(e).__name__}: {e})"

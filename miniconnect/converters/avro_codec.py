@@ -46,6 +46,7 @@ Encoder = Callable[[Any, bytes], bytes]
 
 
 def _read_long(b: bytes, pos: int) -> tuple[int, int]:
+    """A long's varint, as Java's BinaryDecoder reads it: at most 10 bytes, the bits past the 64th dropped."""
     x = b[pos]
     pos += 1
     n = x & 0x7F
@@ -56,7 +57,25 @@ def _read_long(b: bytes, pos: int) -> tuple[int, int]:
         n |= (x & 0x7F) << shift
         shift += 7
         if shift > 70:
-            raise DataError("Invalid Avro data: a varint longer than 10 bytes")
+            raise DataError("Invalid Avro data: a varint longer than 10 bytes (invalid long encoding)")
+    n &= 0xFFFF_FFFF_FFFF_FFFF
+    return (n >> 1) ^ -(n & 1), pos
+
+
+def _read_int32(b: bytes, pos: int) -> tuple[int, int]:
+    """An int's varint, as Java's BinaryDecoder reads it: at most 5 bytes, the bits past the 32nd dropped."""
+    x = b[pos]
+    pos += 1
+    n = x & 0x7F
+    shift = 7
+    while x > 127:
+        if shift == 35:
+            raise DataError("Invalid Avro data: an int's varint longer than 5 bytes (invalid int encoding)")
+        x = b[pos]
+        pos += 1
+        n |= (x & 0x7F) << shift
+        shift += 7
+    n &= 0xFFFF_FFFF
     return (n >> 1) ^ -(n & 1), pos
 
 
@@ -145,6 +164,7 @@ _ENV: dict[str, Any] = {
     "_Z": _ZIGZAG1,
     "_N": _LENGTH1,
     "_long": _read_long,
+    "_int": _read_int32,
     "_wlong": write_long,
     "_S": _SMALL,
     "_mk": _new_struct,
@@ -230,8 +250,9 @@ def _at(off: int) -> str:
     return f"pos + {off}" if off else "pos"
 
 
-def _read_int(src: _Source, ind: int, target: str, off: int = 0) -> None:
-    """A varint at pos + off into target; pos moved past it."""
+def _read_int(src: _Source, ind: int, target: str, off: int = 0, reader: str = "_long") -> None:
+    """A varint at pos + off into target; pos moved past it. reader: what reads one of 4 bytes or more (_int for an
+    Avro int)."""
     x, y, z = src.var("x"), src.var("y"), src.var("z")
     src.add(
         ind,
@@ -252,7 +273,7 @@ def _read_int(src: _Source, ind: int, target: str, off: int = 0) -> None:
         f"            {target} = {z} >> 1 ^ -({z} & 1)",
         f"            pos += {off + 3}",
         "        else:",
-        f"            {target}, pos = _long(b, {_at(off)})",
+        f"            {target}, pos = {reader}(b, {_at(off)})",
     )
 
 
@@ -290,7 +311,7 @@ def _read(
     elif t == "boolean":
         src.add(ind, f"{target} = b[pos] == 1", "pos += 1")
     elif t in ("int", "long"):
-        _read_int(src, ind, target, off)
+        _read_int(src, ind, target, off, "_int" if t == "int" else "_long")
         if name == DATE and t == "int":
             src.add(ind, f"{target} = _days({target})")
         elif name == TIME and t == "int":

@@ -15,8 +15,8 @@ its decoded values (for all fields at once, as one numpy matrix) and compared wi
 any union branch but null's as the value, so each optional field's branch byte is checked too: a datum with trailing
 bytes, a truncated one, a varint written longer than needed or a union branch out of range refuses the batch, as
 does a header of another schema id or whatever the reader rejects (invalid UTF-8). The caller then converts it
-record by record, which raises the record's own error. (Not caught: an "int" varint beyond 32 bits, which no Avro
-writer writes and which the record path reads as the larger number.)
+record by record, which raises the record's own error. An int's or a long's varint with bits past its 32 or 64 (Java's
+decoder and the record path drop them) refuses the batch too.
 polars, pyarrow and numpy are imported on first use.
 """
 
@@ -195,7 +195,8 @@ class AvroColumns:
                 nulls[i] = valid[a.offset :] == 0
                 any_null = True
         # a field's bytes: its union branch (indexes 0 and 1 take one byte), varint, and what follows the varint
-        sizes = _varint_sizes(((varint << 1) ^ (varint >> 63)).view(np.uint64)) + extra + shape.fixed_extra
+        varint_sizes = _varint_sizes(((varint << 1) ^ (varint >> 63)).view(np.uint64))
+        sizes = varint_sizes + extra + shape.fixed_extra
         if any_null:
             sizes[nulls] = 1  # a null: its branch index only
         starts = np.empty((m, n), np.int64)  # where each field starts in the block's records (a row at a time:
@@ -205,10 +206,18 @@ class AvroColumns:
             end = end + sizes[i]
         if not (end == ends).all():
             raise ColumnsRefused("a datum is not the size of its values")
-        # now each field starts inside its record; polars reads any branch but null's as the value: check them
+        # now each field starts inside its record
+        raw = np.frombuffer(block, np.uint8, total, len(head))  # the records, one after the other
+        # an int's 5-byte varint or a long's 10-byte one may carry bits past the 32nd or 64th, which Java's decoder
+        # (and the record path) drop, and polars may not: its last byte must hold none
+        widest = varint_sizes == shape.widest  # (an int or long field's only: others' widest is 0)
+        if widest.any():
+            last = (starts + shape.branch + varint_sizes - 1)[widest]
+            if (raw[last] > np.broadcast_to(shape.widest_top, widest.shape)[widest]).any():
+                raise ColumnsRefused("a varint with bits past its type's")
+        # polars reads any branch but null's as the value: check them
         if nulls is not None:
             u = shape.unions
-            raw = np.frombuffer(block, np.uint8, total, len(head))  # the records, one after the other
             expected = np.where(nulls[u], shape.null_byte, shape.value_byte) if any_null else shape.value_byte
             if not (raw[starts[u]] == expected).all():
                 raise ColumnsRefused("a union branch other than the value's")
@@ -233,7 +242,11 @@ class _Shape:
         self.arrow_types = [_ARROW_TYPES[c.avro](pa) for c in columns]
         self.int_types = [np.dtype(np.int32 if c.avro == "int" else np.int64) for c in columns]
         branch = np.array([[c.null_branch is not None] for c in columns], np.int64)
+        self.branch = branch
         self.fixed_extra = np.array([[_FIXED_SIZE.get(c.avro, 1) - 1] for c in columns], np.int64) + branch
+        # an int's varint at 5 bytes, a long's at 10: their last byte holds bits 28-31 (so up to 0x0F), bit 63 (0x01)
+        self.widest = np.array([[{"int": 5, "long": 10}.get(c.avro, 0)] for c in columns], np.int64)
+        self.widest_top = np.array([[0x0F if c.avro == "int" else 0x01] for c in columns], np.uint8)
         self.unions = np.array([i for i, c in enumerate(columns) if c.null_branch is not None], np.intp)
         branches = [columns[i].null_branch for i in self.unions]
         self.null_byte = np.array([[2 * b] for b in branches], np.uint8)  # as one zigzag byte

@@ -207,3 +207,44 @@ def test_records_polars_reads_alike_but_avro_writes_otherwise(registry_url: str,
         assert exactly(batch[:at] + batch[at + 1 :]) == exactly(others)
     refused = [seen for seen in read_by_polars if seen != "read"]
     assert refused == ["refused: a datum is not the size of its values", "refused: a null record"]
+
+
+def test_varints_past_their_types_bits_read_as_javas_decoder_reads_them(
+    registry_url: str, read_by_polars: list[str]
+) -> None:
+    """Java's BinaryDecoder reads an int from at most 5 bytes and a long from at most 10, dropping the bits past the
+    32nd and 64th: so does the record path. polars may read such a varint otherwise, so the checked read refuses it
+    and the batch is read record by record."""
+    schema = Schema.struct([("i", INT32_SCHEMA), ("l", INT64_SCHEMA)], name="com.acme.Wide")
+    ours = converter(registry_url)
+    good = ours.from_connect_data("wide", schema, Struct(schema, [2**31 - 1, 2**63 - 1]))
+    head, i_max, l_max = good[:5], bytes.fromhex("feffffff0f"), bytes.fromhex("feffffffffffffffff01")
+    assert good == head + i_max + l_max
+    for datum, values in (
+        (bytes.fromhex("feffffff7f") + l_max, (2**31 - 1, 2**63 - 1)),  # bits 32-34 set: dropped
+        (i_max + bytes.fromhex("feffffffffffffffff7f"), (2**31 - 1, 2**63 - 1)),  # bits 64-69 set
+        (bytes.fromhex("ffffffff7f") + bytes.fromhex("ffffffffffffffffff03"), (-(2**31), -(2**63))),
+    ):
+        assert ours.to_connect_data("wide", head + datum)[1].values == values
+        batch = [good] * (N - 1) + [head + datum]
+        assert [v.values for _, v in ours.to_connect_batch("wide", batch)] == [(2**31 - 1, 2**63 - 1)] * (N - 1) + [
+            values
+        ]
+        assert read_by_polars.pop().startswith("refused")
+    for datum, error in (
+        (bytes.fromhex("ffffffff8f01") + l_max, "invalid int encoding"),  # an int of 6 bytes
+        (i_max + bytes.fromhex("ffffffffffffffffff8101"), "invalid long encoding"),  # a long of 11
+    ):
+        with pytest.raises(DataError, match=error):
+            ours.to_connect_data("wide", head + datum)
+
+
+def test_a_datum_cut_inside_a_float_or_double_is_a_data_error(registry_url: str) -> None:
+    schema = Schema.struct([("f", FLOAT32_SCHEMA), ("d", FLOAT64_SCHEMA)], name="com.acme.Floats")
+    ours = converter(registry_url)
+    good = ours.from_connect_data("floats", schema, Struct(schema, [1.5, 2.5]))
+    for cut in (good[:7], good[:-3]):
+        with pytest.raises(DataError, match="do not match schema id"):
+            ours.to_connect_data("floats", cut)
+        with pytest.raises(DataError, match="do not match schema id"):
+            ours.to_connect_batch("floats", [good, cut])
