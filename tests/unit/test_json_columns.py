@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import random
 import subprocess
 import sys
 from typing import Any
@@ -109,6 +110,7 @@ def test_refuses_what_it_would_read_differently() -> None:
         b'{"f64":1e999,"sp ace\\"\'\\\\\\u00e9":"x"}',  # infinite
         b'{"f64":NaN,"sp ace\\"\'\\\\\\u00e9":"x"}',  # not JSON: the reader takes it
         b'{"f32":-Infinity,"sp ace\\"\'\\\\\\u00e9":"x"}',
+        b'{"f64":-0.0,"f32":-0 ,"sp ace\\"\'\\\\\\u00e9":"x"}',  # the integer -0: 0.0 record by record
         b'{"day":3000000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond Python's dates
         b'{"at":86400000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond a day
         b'{"raw":"not base64!","sp ace\\"\'\\\\\\u00e9":"x"}',
@@ -201,3 +203,74 @@ def test_rows_are_the_records_payloads_even_where_lines_run_together() -> None:
     reader = conv.column_reader("t", datas[0])
     assert reader is not None
     assert reader.read(datas).column(0).to_pylist() == [3, None, 4]
+
+
+def test_negative_zero_is_read_as_the_record_path_reads_it() -> None:
+    conv = converter()
+    pair = Schema.struct([("x", Schema(Type.FLOAT64, optional=True)), ("s", STRING_SCHEMA)])
+    datas = [conv.from_connect_data("t", pair, Struct(pair, [x, "a"])) for x in (-0.0, 0.0, None)]
+    reader = conv.column_reader("t", datas[0])
+    assert reader is not None
+    xs = reader.read(datas).column(0).to_pylist()
+    assert [repr(x) for x in xs] == ["-0.0", "0.0", "None"]
+    head = datas[0][: datas[0].index(b'"payload":') + len(b'"payload":')]
+    integer = head + b'{"x":-0,"s":"a"}}'
+    assert repr(conv.to_connect_data("t", integer)[1].values[0]) == "0.0"
+    with pytest.raises(ColumnsRefused):
+        reader.read([*datas, integer])
+
+
+def test_numbers_strings_and_spacing_of_any_spelling_read_as_record_by_record() -> None:
+    """Payloads as other JSON writers spell them (numbers with exponents, fractions, leading zeros, beyond double's
+    range or int64's; string escapes, surrogates, control characters; spaces, tabs and CRLF between tokens): each is
+    either refused or read exactly as to_connect_data reads it, and what fails record by record is refused."""
+    rng = random.Random(5)
+    conv = converter()
+    fields = [("d", Type.FLOAT64), ("f", Type.FLOAT32), ("l", Type.INT64), ("s", Type.INT16), ("t", Type.STRING)]
+    schema = Schema.struct([(name, Schema(t, optional=True)) for name, t in fields])
+    good = conv.from_connect_data("t", schema, Struct(schema, [0.5, None, None, None, None]))
+    head = good[: good.index(b'"payload":') + len(b'"payload":')]
+    reader = conv.column_reader("t", good)
+    assert reader is not None
+
+    def number() -> str:
+        whole = rng.choice(["0", "1", "00", "9007199254740993", "12345678901234567890", str(rng.randrange(10**12))])
+        fraction = rng.choice(["", "", ".", ".5", "." + str(rng.randrange(10**20)).zfill(3)])
+        exponent = rng.choice(["", "", "e", "E+5", "e-5", f"e{rng.randint(-400, 400)}"])
+        return rng.choice(["", "-"]) + whole + fraction + exponent
+
+    def text() -> str:
+        pieces = [
+            "a",
+            "\\u00e9",
+            "\\ud83d\\ude00",
+            "\\ud800",
+            "\\u0000",
+            "\\n",
+            '\\"',
+            "\\/",
+            "é",
+            "\x7f",
+            "\\x41",
+            "\t",
+        ]
+        return '"' + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 5))) + '"'
+
+    read = 0
+    for _ in range(3000):
+        name, _t = rng.choice(fields)
+        gap = rng.choice(["", " ", "\t", "\r\n "])
+        payload = f'{{{gap}"{name}"{gap}:{gap}{text() if name == "t" else number()}{gap}}}'.encode()
+        datum = head + payload + b"}"
+        try:
+            want: Any = conv.to_connect_data("t", datum)[1].values
+        except DataError:
+            want = None
+        try:
+            got = list(reader.read([good, datum]).to_pylist()[1].values())
+        except ColumnsRefused:
+            continue
+        assert want is not None, payload
+        assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in want], payload
+        read += 1
+    assert read > 1000
