@@ -320,11 +320,11 @@ def _small_decimals(col: Any, scale: int) -> Any:
     lengths = views[:, :4].copy().view(np.int32).ravel()
     valid = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else np.ones(n, np.bool_)
     lengths = np.where(valid, lengths, 1)
-    if lengths.max() > 8:
+    if lengths.max() > 8 or lengths.min() == 0:  # none: refused on the other path, as the record path refuses it
         return None
     # the bytes read as a big-endian int64 from the left, then shifted right (keeping the sign) by the bytes missing
     left = views[:, 4:12].copy().view(">i8").ravel().astype(np.int64)
-    unscaled = np.where(lengths > 0, left >> (64 - 8 * np.maximum(lengths, 1)), 0)
+    unscaled = left >> (64 - 8 * lengths)
     unscaled = np.where(valid, unscaled, 0)
     biggest = max(int(unscaled.max()), -int(unscaled.min()))
     precision = max(len(str(biggest)), scale, 1)

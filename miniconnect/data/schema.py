@@ -268,6 +268,10 @@ def decimal_to_bytes(value: decimal.Decimal, scale: int) -> bytes:
 
 
 def decimal_from_bytes(data: bytes, scale: int) -> decimal.Decimal:
+    """The Decimal of an unscaled value's two's complement bytes; ValueError for none (Java's BigInteger refuses them,
+    and Connect's Decimal.toLogical with it)."""
+    if not data:
+        raise ValueError("Zero length BigInteger")
     return decimal.Decimal(int.from_bytes(data, "big", signed=True)).scaleb(-scale, EXACT)
 
 

@@ -6,6 +6,7 @@ values or its error, word for word."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ from miniconnect.data.schema import (
     Schema,
     Struct,
     date_schema,
+    decimal_schema,
 )
 
 N = COLUMN_BATCH + 45
@@ -248,3 +250,19 @@ def test_a_datum_cut_inside_a_float_or_double_is_a_data_error(registry_url: str)
             ours.to_connect_data("floats", cut)
         with pytest.raises(DataError, match="do not match schema id"):
             ours.to_connect_batch("floats", [good, cut])
+
+
+def test_a_decimal_of_no_bytes_is_a_data_error(registry_url: str) -> None:
+    """Java's BigInteger refuses zero bytes, and so Connect's Decimal.toLogical: the record path raises, the column
+    read refuses the batch."""
+    schema = Schema.struct([("id", INT32_SCHEMA), ("d", decimal_schema(2, optional=True))], name="com.acme.Dec")
+    ours = converter(registry_url)
+    good = ours.from_connect_data("dec", schema, Struct(schema, [1, decimal.Decimal("1.25")]))
+    assert good.endswith(b"\x02\x02\x7d")  # the union's branch, one byte, 125
+    empty = good[:-2] + b"\x00"
+    with pytest.raises(DataError, match="Zero length BigInteger"):
+        ours.to_connect_data("dec", empty)
+    reader = ours.column_reader("dec", good)
+    assert reader is not None and reader.read([good] * 3).column(1).to_pylist() == [decimal.Decimal("1.25")] * 3
+    with pytest.raises(ColumnsRefused):
+        reader.read([good, empty, good])

@@ -114,6 +114,7 @@ def test_refuses_what_it_would_read_differently() -> None:
         b'{"day":3000000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond Python's dates
         b'{"at":86400000,"sp ace\\"\'\\\\\\u00e9":"x"}',  # beyond a day
         b'{"raw":"not base64!","sp ace\\"\'\\\\\\u00e9":"x"}',
+        b'{"dec":"","sp ace\\"\'\\\\\\u00e9":"x"}',  # a Decimal of no bytes: an error record by record
         b"{}",  # the required field missing
         b"null",
     ]:
@@ -122,6 +123,8 @@ def test_refuses_what_it_would_read_differently() -> None:
         except ColumnsRefused:
             continue
         raise AssertionError(f"read {payload!r}")
+    with pytest.raises(DataError, match="Invalid bytes for Decimal field"):
+        conv.to_connect_data("t", head + b'{"dec":"","sp ace\\"\'\\\\\\u00e9":"x"}}')
 
 
 def test_pyarrow_is_not_imported_at_start_up() -> None:

@@ -140,7 +140,7 @@ class PayloadColumns:
                 col = pa.array(_each(col, _b64), pa.binary())
             else:  # decimal
                 scale = self.scales[i]
-                values = _each(col, lambda v, s=scale: decimal_from_bytes(_b64(v), s))
+                values = _each(col, lambda v, s=scale: _decimal(_b64(v), s))
                 col = decimal_column(values, scale)
             columns.append(col)
         return pa.Table.from_arrays(columns, names=[f.name for f in self.fields])
@@ -192,6 +192,13 @@ def _b64(v: str) -> bytes:
         return base64.b64decode(v)
     except (binascii.Error, ValueError):
         raise ColumnsRefused("invalid base64") from None
+
+
+def _decimal(raw: bytes, scale: int) -> Any:
+    try:
+        return decimal_from_bytes(raw, scale)
+    except ValueError:  # no bytes
+        raise ColumnsRefused("invalid Decimal bytes") from None
 
 
 def _each(col: Any, fn: Any) -> list[Any]:
