@@ -158,6 +158,20 @@ def require_struct_or_null(value: Any, purpose: str) -> Struct | None:
     return None if value is None else require_struct(value, purpose)
 
 
+def fields_of(schema: Schema) -> tuple[Field, ...]:
+    """schema.fields(), as Kafka's ConnectSchema answers it for a schema that is not a struct."""
+    if schema.type is not Type.STRUCT:
+        raise DataError("Cannot list fields on non-struct type")
+    return schema.fields
+
+
+def field_of(schema: Schema, name: str) -> Field | None:
+    """schema.field(name), as Kafka's ConnectSchema answers it for a schema that is not a struct."""
+    if schema.type is not Type.STRUCT:
+        raise DataError("Cannot look up fields on non-struct type")
+    return schema.field(name)
+
+
 def field_value(struct: Struct, field: Field, with_default: bool) -> Any:
     """Struct.get (the field's default for a null) or Struct.getWithoutDefault."""
     v = struct.values[field.index]
@@ -166,7 +180,11 @@ def field_value(struct: Struct, field: Field, with_default: bool) -> Any:
 
 def struct_schema(fields: Sequence[tuple[str, Schema]], basics: Schema | None = None) -> Schema:
     """SchemaBuilder.struct() with SchemaUtil.copySchemaBasics(basics): name, version, doc and parameters, but not
-    optionality or default."""
+    optionality or default; a name given twice is SchemaBuilder.field's error."""
+    if len({n for n, _ in fields}) != len(fields):
+        seen: set[str] = set()
+        twice = next(n for n, _ in fields if n in seen or seen.add(n))  # type: ignore[func-returns-value]
+        raise DataError(f"Cannot create field because of field name duplication {twice}")
     return Schema(
         Type.STRUCT,
         name=basics.name if basics else None,

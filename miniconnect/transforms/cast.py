@@ -23,6 +23,7 @@ from .base import (
     NullPassingTransform,
     SchemaCache,
     field_value,
+    fields_of,
     require_map,
     require_struct,
     struct_schema,
@@ -300,7 +301,7 @@ class Cast(NullPassingTransform):
             )
         else:
             fields = []
-            for f in schema.fields:
+            for f in fields_of(schema):
                 target = self.casts.get(f.name)
                 if target is None:
                     fields.append((f.name, f.schema))

@@ -8,7 +8,7 @@ from typing import Any
 from ..config.configdef import ConfigDef, ConfigType, Importance, one_of
 from ..data.schema import Field, Schema, Struct
 from ..errors import ConfigError
-from .base import field_value, require_map, require_struct
+from .base import field_of, field_value, require_map, require_struct
 
 FIELD_SYNTAX_VERSION_CONFIG = "field.syntax.version"
 _DOC = (
@@ -88,11 +88,11 @@ class SingleFieldPath:
             return None
         current = schema
         for step in self.steps[:-1]:
-            f = current.field(step)
+            f = field_of(current, step)
             if f is None:
                 return None
             current = f.schema
-        return current.field(self.steps[-1])
+        return field_of(current, self.steps[-1])
 
     def value_from_struct(self, struct: Struct | None, with_default: bool = True) -> Any:
         current = struct

@@ -27,6 +27,7 @@ from ..data.schema import (
     millis_to_timestamp,
     timestamp_schema,
 )
+from ..distributed.java_order import hash_map_order
 from ..errors import ConfigError
 from .base import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,
@@ -307,8 +308,8 @@ class InsertField(NullPassingTransform):
             (self.timestamp_field, _OPTIONAL_TIMESTAMP, timestamp_schema()),
             (self.static_field, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA),
         ):
-            if spec is not None:
-                fields = [(n, s) for n, s in fields if n != spec[0]] + [(spec[0], optional if spec[1] else required)]
+            if spec is not None:  # a name the value has already: SchemaBuilder's duplication error, as Kafka's
+                fields.append((spec[0], optional if spec[1] else required))
         return struct_schema(fields, schema)
 
 
@@ -375,7 +376,10 @@ class ReplaceField(NullPassingTransform):
 
     def apply_schemaless(self, record: Any, value: Any) -> Any:
         value = require_map(value, "field replacement")
-        return self.new_record(record, None, {self.renames.get(k, k): v for k, v in value.items() if self._keep(k)})
+        out = {self.renames.get(k, k): v for k, v in value.items() if self._keep(k)}
+        if len(out) < sum(map(self._keep, value)):  # two names became one: the last one Kafka's HashMap yields wins
+            out = {self.renames.get(k, k): value[k] for k in hash_map_order(value) if self._keep(k)}
+        return self.new_record(record, None, out)
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         struct = require_struct(value, "field replacement")

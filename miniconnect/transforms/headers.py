@@ -10,7 +10,7 @@ from ..config.configdef import NO_DEFAULT, ConfigDef, custom, one_of
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
 from ..data.records import Header
-from ..data.schema import Struct
+from ..data.schema import DataError, Struct
 from ..data.values_parser import parse_string
 from ..errors import ConfigError
 from .base import (
@@ -150,8 +150,15 @@ class HeaderFrom(KeyOrValue, Transformation):
         for name, header in zip(self.fields, self.headers):
             f = struct.schema.field(name)
             v = field_value(struct, f, self.with_default) if f is not None else None
-            headers.append(Header(header, v, schema.field(name).schema))  # type: ignore[union-attr]
+            field = schema.field(name)
+            if field is None:  # Kafka dereferences it all the same: its NullPointerException's text
+                raise DataError(_NO_FIELD)
+            headers.append(Header(header, v, field.schema))
         return with_fields(self.new_record(record, updated_schema, out), headers=headers)
 
 
+_NO_FIELD = (
+    'Cannot invoke "org.apache.kafka.connect.data.Field.schema()" because the return value of '
+    '"org.apache.kafka.connect.data.Schema.field(String)" is null'
+)
 HeaderFromKey, HeaderFromValue = variants(HeaderFrom)

@@ -41,6 +41,7 @@ from .base import (
     SchemaCache,
     Transformation,
     field_value,
+    fields_of,
     java_class_name,
     require_map,
     require_struct_or_null,
@@ -187,7 +188,14 @@ class TimestampConverter(KeyOrValue, Transformation):
                 kind = STRING
             else:
                 raise DataError(f"TimestampConverter does not support {_java_class(v)} objects as timestamps")
-        return self._to_type(self._to_raw(kind, v))
+        millis = self._to_raw(kind, v)
+        try:
+            return self._to_type(millis)
+        except (OverflowError, ValueError):  # Java's Date goes on past the years 1 to 9999 that datetime holds
+            raise DataError(
+                f"Timestamp of {millis} ms since the epoch is outside the years 1 to 9999 that miniconnect's dates "
+                "and times hold"
+            ) from None
 
     @staticmethod
     def _kind_of(schema: Schema) -> str:
@@ -222,7 +230,7 @@ class TimestampConverter(KeyOrValue, Transformation):
         if updated_schema is None:
             fields = [
                 (f.name, _schema_for(self.target, f.schema.optional) if f.name == self.field else f.schema)
-                for f in schema.fields
+                for f in fields_of(schema)
             ]
             base = struct_schema(fields, schema)
             default = self._apply_struct(schema.default, base) if isinstance(schema.default, Struct) else None
