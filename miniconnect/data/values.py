@@ -12,13 +12,25 @@ from ..converters.javatext import java_double, java_float
 from .schema import Schema, Struct, Type, date_to_days, time_to_millis, timestamp_to_millis
 from .timeformat import SimpleDateFormat
 
+_NUMBER_CLASSES = {
+    "INT8": "java.lang.Byte",
+    "INT16": "java.lang.Short",
+    "INT32": "java.lang.Integer",
+    "INT64": "java.lang.Long",
+    "FLOAT32": "java.lang.Float",
+    "FLOAT64": "java.lang.Double",
+}
 
-def java_class_name(value: Any) -> str:
-    """The Java class Kafka's data API would hold for a Python value, as error messages name it."""
+
+def java_class_name(value: Any, schema: Schema | None = None) -> str:
+    """The Java class Kafka's data API would hold for a Python value, as error messages name it; with the value's
+    schema, a number's class is its type's (an int16 a Short)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "java.lang.Boolean"
+    if isinstance(value, (int, float)) and schema is not None and schema.type.name in _NUMBER_CLASSES:
+        return _NUMBER_CLASSES[schema.type.name]
     if isinstance(value, int):
         return "java.lang.Long"
     if isinstance(value, float):

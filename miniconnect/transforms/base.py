@@ -148,14 +148,15 @@ def require_map(value: Any, purpose: str) -> dict[str, Any]:
     return value
 
 
-def require_struct(value: Any, purpose: str) -> Struct:
+def require_struct(value: Any, purpose: str, schema: Schema | None = None) -> Struct:
+    """Requirements.requireStruct; `schema`, the value's, names a number's Java class as Kafka does."""
     if not isinstance(value, Struct):
-        raise DataError(f"Only Struct objects supported for [{purpose}], found: {java_class_name(value)}")
+        raise DataError(f"Only Struct objects supported for [{purpose}], found: {java_class_name(value, schema)}")
     return value
 
 
-def require_struct_or_null(value: Any, purpose: str) -> Struct | None:
-    return None if value is None else require_struct(value, purpose)
+def require_struct_or_null(value: Any, purpose: str, schema: Schema | None = None) -> Struct | None:
+    return None if value is None else require_struct(value, purpose, schema)
 
 
 def fields_of(schema: Schema) -> tuple[Field, ...]:

@@ -286,7 +286,7 @@ class Cast(NullPassingTransform):
         updated_schema = self.cache.get(schema) or self.cache.put(schema, self._schema(schema))
         if self.whole is not None:
             return self.new_record(record, updated_schema, cast_value(schema, value, self.whole))
-        struct = require_struct(value, "cast types")
+        struct = require_struct(value, "cast types", schema)
         values = []
         for f in struct.schema.fields:
             v = field_value(struct, f, self.with_default)

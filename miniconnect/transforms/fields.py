@@ -90,7 +90,7 @@ class ValueToKey(Transformation):
             value = require_map(record.value, "copying fields from value to key")
             key = {f: value.get(f) for f in self.fields}
             return with_fields(record, key_schema=None, key=key)
-        value = require_struct(record.value, "copying fields from value to key")
+        value = require_struct(record.value, "copying fields from value to key", record.value_schema)
         schema = value.schema
         key_schema = self.cache.get(schema)
         if key_schema is None:
@@ -163,7 +163,7 @@ class ExtractField(KeyOrValue, Transformation):
             if value is None:
                 return self.new_record(record, None, None)
             return self.new_record(record, None, self.path.value_from_map(require_map(value, "field extraction")))
-        struct = require_struct_or_null(value, "field extraction")
+        struct = require_struct_or_null(value, "field extraction", schema)
         field = self.path.field_from(schema)
         if field is None:
             raise ValueError(f"Unknown field: {self.original}")
@@ -282,7 +282,7 @@ class InsertField(NullPassingTransform):
         return self.new_record(record, None, updated)
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
-        struct = require_struct(value, "field insertion")
+        struct = require_struct(value, "field insertion", schema)
         updated_schema = self.cache.get(struct.schema) or self.cache.put(struct.schema, self._schema(struct.schema))
         values = [field_value(struct, f, self.with_default) for f in struct.schema.fields]
         values += [None] * (len(updated_schema.fields) - len(values))
@@ -382,7 +382,7 @@ class ReplaceField(NullPassingTransform):
         return self.new_record(record, None, out)
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
-        struct = require_struct(value, "field replacement")
+        struct = require_struct(value, "field replacement", schema)
         updated = self.cache.get(struct.schema)
         if updated is None:
             updated = self.cache.put(
@@ -435,7 +435,7 @@ def _java_number(text: str, kind: str) -> Any:
     try:
         d = decimal.Decimal(text.strip())
     except decimal.InvalidOperation:
-        raise DataError(f"Unable to convert {text} (class java.lang.String) to number") from None
+        raise DataError(f"Unable to convert {text} (class java.lang.String) to a number") from None
     if kind == "float":
         return float(d)
     n = int(d)
@@ -452,7 +452,7 @@ def _mask_custom(value: Any, schema: Schema | None, replacement: str) -> Any:
     if isinstance(value, decimal.Decimal):
         try:
             return decimal.Decimal(replacement)
-        except decimal.InvalidOperation:
+        except decimal.InvalidOperation:  # MaskField's own text (Values.convertTo... says "to a number")
             raise DataError(f"Unable to convert {replacement} (class java.lang.String) to number") from None
     if isinstance(value, float):
         return _java_number(replacement, "float")
@@ -502,7 +502,7 @@ class MaskField(KeyOrValue, Transformation):
             for name in self.fields:
                 updated[name] = self._masked(value.get(name), None)
             return self.new_record(record, None, updated)
-        struct = require_struct(value, "mask fields")
+        struct = require_struct(value, "mask fields", schema)
         values = []
         for f in struct.schema.fields:
             v = field_value(struct, f, self.with_default)
@@ -552,7 +552,7 @@ class Flatten(NullPassingTransform):
         return self.new_record(record, None, out)
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
-        struct = require_struct_or_null(value, "flattening")
+        struct = require_struct_or_null(value, "flattening", schema)
         updated = self.cache.get(schema)
         if updated is None:
             fields: list[tuple[str, Schema]] = []

@@ -136,7 +136,7 @@ class HeaderFrom(KeyOrValue, Transformation):
                     updated.pop(name, None)
                 headers.append(Header(header, value.get(name)))
             return with_fields(self.new_record(record, None, updated), headers=headers)
-        struct = require_struct(value, purpose)
+        struct = require_struct(value, purpose, schema)
         if self.move:
             updated_schema = self.cache.get(schema) or self.cache.put(
                 schema, struct_schema([(f.name, f.schema) for f in schema.fields if f.name not in self.fields], schema)

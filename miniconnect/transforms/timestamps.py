@@ -225,7 +225,7 @@ class TimestampConverter(KeyOrValue, Transformation):
             return self.new_record(
                 record, _schema_for(self.target, schema.optional), self._convert(value, self._kind_of(schema))
             )
-        struct = require_struct_or_null(value, "converting timestamp formats")
+        struct = require_struct_or_null(value, "converting timestamp formats", schema)
         updated_schema = self.cache.get(schema)
         if updated_schema is None:
             fields = [
