@@ -4,7 +4,6 @@ SourceConnectorConfig / TopicCreationConfig declare them (3.9: names, types, def
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from .configdef import (
@@ -20,6 +19,7 @@ from .configdef import (
     non_empty_string_without_control_chars,
     one_of,
 )
+from .javaregex import regex_validator
 
 T, I, W = ConfigType, Importance, Width
 
@@ -110,19 +110,6 @@ _ERRORS_LOG_INCLUDE_MESSAGES_DOC = (
 
 def _unique_aliases(kind: str):
     return custom(lambda v: "Duplicate alias provided." if len(v) > len(set(v)) else None, f"unique {kind}")
-
-
-def regex_validator():
-    """Kafka's RegexValidator (Python's re syntax stands in for java.util.regex)."""
-
-    def check(v: Any) -> str | None:
-        try:
-            re.compile(str(v))
-        except re.error as e:
-            return f"Invalid regex: {e}"
-        return None
-
-    return custom(check, "valid regex")
 
 
 def _common_config() -> ConfigDef:
@@ -378,7 +365,7 @@ def _sink_config() -> ConfigDef:
         TOPICS_REGEX_CONFIG,
         T.STRING,
         "",
-        regex_validator(),
+        regex_validator(null_fails=False),
         I.HIGH,
         "Regular expression giving topics to consume. Under the hood, the regex is compiled to a "
         "<code>java.util.regex.Pattern</code>. Only one of topics or topics.regex should be specified.",

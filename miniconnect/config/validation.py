@@ -37,6 +37,7 @@ from .connector_config import (
     topic_creation_config,
     uses_topic_creation,
 )
+from .javaregex import compile_java
 
 NULL_VALUE_ERROR = "Null value can not be supplied as the configuration value."
 _CONVERTER_KEYS = (("header", "header.converter"), ("key", "key.converter"), ("value", "value.converter"))
@@ -111,7 +112,7 @@ def validate_sink_topics(props: Mapping[str, Any], values: dict[str, ConfigValue
                 )
         if has_regex:
             try:
-                matched = re.fullmatch(str(regex), dlq) is not None
+                matched = compile_java(str(regex)).fullmatch(dlq) is not None
             except re.error:
                 matched = False  # already reported as "Invalid regex" by the key's validator
             if matched:

@@ -10,9 +10,9 @@ from typing import Any
 from ..config.configdef import NO_DEFAULT, ConfigDef, non_empty_string
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
+from ..config.javaregex import compile_java, regex_validator
 from ..errors import ConfigError
 from .base import Predicate
-from .javaregex import compile_java, regex_validator
 
 
 class _Both:

@@ -8,8 +8,8 @@ from typing import Any
 from ..config.configdef import NO_DEFAULT, ConfigDef
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
+from ..config.javaregex import compile_java, java_replacement, regex_validator
 from .base import Transformation, record_setter, with_fields
-from .javaregex import compile_java, java_replacement, regex_validator
 
 
 class RegexRouter(Transformation):

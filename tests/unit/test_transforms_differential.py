@@ -779,3 +779,80 @@ def test_random_schemas_and_values_match_kafka(tmp_path: Path) -> None:
                 failures.append(f"{case['name']} {case['records'][i]['value']}\n  kafka: {k}\n  ours:  {o}")
     assert compared == 750
     assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
+
+
+# -- random Java regexes ----------------------------------------------------------------------------------------
+_ATOMS = [
+    *"abordes.",
+    "\\.",
+    "\\d",
+    "\\w",
+    "\\s",
+    "\\D",
+    "[a-z]",
+    "[^a-c]",
+    "[a-z&&[^e]]",
+    "[a-c[x-z]]",
+    "\\p{Lower}",
+    "\\p{Alpha}",
+    "\\p{L}",
+    "\\P{Digit}",
+    "\\Qor.d\\E",
+    "_",
+    "-",
+    "\\b",
+    "^",
+    "$",
+    "\\A",
+    "\\z",
+    "[.]",
+    "[\\w-]",
+    "\\x41",
+    "\\u0061",
+    "\\-",
+]
+_QUANTIFIERS = ["", "", "", "*", "+", "?", "{2}", "{1,3}", "*?", "+?", "*+", "++", "{0,}"]
+_REPLACEMENTS = ["x", "$1", "$0", "${g1}", "$1-$2", "\\$1", "a\\\\b", "${g0}_$0", "", "pre_$0_post", "$10", "$9"]
+_TOPICS = ["orders", "db.orders", "ORD-2024", "a", "o", "order_s", "x.y.z", "Orders1", "__x"]
+
+
+def _random_regex(rng: random.Random, depth: int = 0) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        if depth < 2 and rng.random() < 0.2:
+            opener = rng.choice(["(", "(?:", f"(?<g{rng.randint(0, 9)}>", "(?i)(", "(?=", "(?!"])
+            alternatives = _random_regex(rng, depth + 1)
+            if rng.random() < 0.3:
+                alternatives += "|" + _random_regex(rng, depth + 1)
+            parts.append(opener + alternatives + ")" + rng.choice(_QUANTIFIERS))
+        else:
+            parts.append(rng.choice(_ATOMS) + rng.choice(_QUANTIFIERS))
+    return "".join(parts)
+
+
+def test_random_regexes_route_as_kafkas(tmp_path: Path) -> None:
+    """RegexRouter with random Java regexes (classes with && and nesting, \\p{..} families, named groups, inline
+    flags, possessive and zero-width repeats) and replacements, on topic names: the same topics or the same errors.
+    Patterns Java refuses must be refused here too (their messages are Java's own, and are not compared)."""
+    rng = random.Random(20261205)
+    cases = []
+    for n in range(300):
+        config = chain(tx("a", "RegexRouter", regex=_random_regex(rng), replacement=rng.choice(_REPLACEMENTS)))
+        records = [rec(t, i, None) for i, t in enumerate(rng.sample(_TOPICS, 4))]
+        cases.append({"name": f"regex {n} {config}", "config": config, "schemas": False, "records": records})
+    kafka = run_kafka(cases, tmp_path)
+    plugins = Plugins(plugin_path=[])
+    failures, compared = [], 0
+    for case, expected in zip(cases, kafka, strict=True):
+        ours = run_ours(case, plugins)
+        if "config_error" in expected[0] or "config_error" in ours[0]:
+            compared += 1
+            if not ("config_error" in expected[0] and "config_error" in ours[0]):
+                failures.append(f"{case['name']}:\n  kafka: {expected[0]}\n  ours:  {ours[0]}")
+            continue
+        for i, (o, k) in enumerate(zip(ours, expected, strict=True)):
+            compared += 1
+            if not _same(o, k):
+                failures.append(f"{case['name']} topic {case['records'][i]['topic']!r}:\n  kafka: {k}\n  ours:  {o}")
+    assert compared > 900
+    assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
