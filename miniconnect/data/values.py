@@ -91,7 +91,8 @@ def append_text(out: list[str], value: Any, embedded: bool, schema: Schema | Non
     elif isinstance(value, bool):
         out.append("true" if value else "false")
     elif isinstance(value, float):
-        out.append(java_float(value) if schema is not None and schema.type == Type.FLOAT32 else java_double(value))
+        float32 = value.__class__ is not float or (schema is not None and schema.type == Type.FLOAT32)  # JavaFloat
+        out.append(java_float(value) if float32 else java_double(value))
     elif isinstance(value, int):
         out.append(str(value))
     elif isinstance(value, decimal.Decimal):
@@ -113,7 +114,7 @@ def append_text(out: list[str], value: Any, embedded: bool, schema: Schema | Non
         for i, (k, v) in enumerate(value.items()):
             if i:
                 out.append(",")
-            append_text(out, k, True)
+            append_text(out, k, True, schema.key_schema if schema is not None else None)
             out.append(":")
             append_text(out, v, True, schema.value_schema if schema is not None else None)
         out.append("}")

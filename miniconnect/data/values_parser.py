@@ -5,6 +5,7 @@ other tokens is the number, out-of-range integers become Decimals."""
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import math
 import re
@@ -13,6 +14,7 @@ from typing import Any
 
 from .schema import (
     BOOLEAN_SCHEMA,
+    DATE,
     FLOAT32_SCHEMA,
     FLOAT64_SCHEMA,
     INT8_SCHEMA,
@@ -20,6 +22,8 @@ from .schema import (
     INT32_SCHEMA,
     INT64_SCHEMA,
     STRING_SCHEMA,
+    TIME,
+    TIMESTAMP,
     DataError,
     Schema,
     Type,
@@ -45,6 +49,7 @@ _DELIMITER_IN = re.compile(r'[:,{}\[\]"]')
 _JAVA_INTEGER = re.compile(r"[+-]?\d+")
 _JAVA_WHITESPACE = "".join(map(chr, range(33)))  # what Java's String.trim removes
 _LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+_DAY = 86_400_000
 _NUMERIC_ORDER = (Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64)
 
 
@@ -221,7 +226,7 @@ class _ValueParser:
                 raise DataError(f"Unable to parse an empty array element: {p.original}")
             element = self.parse(True)
             merger.merge(element)
-            result.append(None if element is None else element[1])
+            result.append(_own(element))
             position = p.mark()
             if p.can_consume("]"):
                 p.rewind_to(position)
@@ -251,7 +256,10 @@ class _ValueParser:
             if not p.can_consume(":"):
                 raise DataError(f"Map entry is missing ':' at {p.pos} in {p.original}")
             value = self.parse(True)
-            result[_hashable(key[1])] = None if value is None else value[1]
+            k = _hashable(_own(key))
+            if k in result and next(x for x in result if x == k).__class__ is not k.__class__:
+                raise DataError("map keys Java holds apart and Python equal (false and 0, 1 and 1.0)")
+            result[k] = _own(value)
             p.can_consume(",")
             keys.merge(key)
             values.merge(value)
@@ -299,25 +307,92 @@ def _merge_schemas(previous: Schema, new: Schema) -> Schema | None:
 
 
 def _align(schema: Schema, value: Any) -> Any:
-    """Values.convertTo(schema, null, value) for what a parsed list or map can hold: numbers widened; a null
-    where the common schema requires a value fails (the text is then a string)."""
+    """Values.convertTo(schema, null, value) for what a parsed list or map can hold: numbers widened; a number
+    made the common Timestamp, Date or Time (as Java's Date of those millis); a temporal value for a numeric common
+    schema, or a null where it requires a value, fails (the text is then a string)."""
     if value is None:
         if not schema.optional:
             raise DataError("Unable to convert a null value to a schema that requires a value")
         return value
-    if schema.name is not None or isinstance(value, bool):
+    name, t = schema.name, schema.type
+    if name in (TIMESTAMP, DATE, TIME):
+        if isinstance(value, (dt.date, dt.time)):
+            return value  # no schema to convert from: as it is
+        n = _as_long(value)
+        if name == TIMESTAMP:
+            return millis_to_timestamp(n)
+        n = _int32(n)
+        if name == DATE:
+            return millis_to_timestamp(n * _DAY)  # a java.util.Date of those days' millis
+        if not 0 <= n <= _DAY:
+            raise DataError("Time values must use number of milliseconds greater than 0 and less than 86400000")
+        return millis_to_time(n % _DAY) if n < _DAY else millis_to_timestamp(n)
+    if name is not None or isinstance(value, bool) or t not in _NUMERIC_ORDER:
         return value
-    if schema.type in (Type.INT8, Type.INT16, Type.INT32, Type.INT64) and isinstance(value, (int, float)):
-        return int(value)
-    if schema.type == Type.FLOAT32 and isinstance(value, (int, float)):
-        return _float32(float(value))
-    if schema.type == Type.FLOAT64 and isinstance(value, (int, float)):
-        return float(value)
+    if t in (Type.FLOAT32, Type.FLOAT64):
+        d = float(_as_double(value))
+        return _float32(d) if t == Type.FLOAT32 else d
+    return _as_long(value)
+
+
+def _as_long(value: Any) -> int:
+    """Values.asLong without a schema: a number's longValue, else Java's error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)):
+        raise DataError(f"Unable to convert {value} to a number")
+    if isinstance(value, float):
+        if math.isnan(value):
+            return 0
+        if math.isinf(value):
+            return _LONG_MAX if value > 0 else _LONG_MIN
+        return max(_LONG_MIN, min(_LONG_MAX, int(value)))  # (long) of a double saturates
+    return (int(value) + (1 << 63)) % (1 << 64) - (1 << 63)  # BigDecimal.longValue: the low 64 bits
+
+
+def _as_double(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, decimal.Decimal)):
+        raise DataError(f"Unable to convert {value} to a number")
+    return float(value)
+
+
+def _int32(n: int) -> int:
+    return (n + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+class JavaFloat(float):
+    """A float32 that keeps its type where no common schema says it (a list or map of mixed elements), so that it is
+    written as Java writes a Float (`0.001`, not the double `0.0010000000474974513`)."""
+
+    __slots__ = ()
+
+
+def _own(parsed: SchemaAndValue | None) -> Any:
+    """A parsed element's value with its float32s (in it, at any depth) marked as such: a common schema, when there
+    is one, says it again; when there is none, the mark does."""
+    return None if parsed is None else _marked(parsed[0], parsed[1])
+
+
+def _marked(schema: Schema | None, value: Any) -> Any:
+    if schema is None or value is None:
+        return value
+    if schema.type == Type.FLOAT32:
+        return JavaFloat(value) if value.__class__ is float else value
+    if schema.type == Type.ARRAY and schema.value_schema is not None:
+        return [_marked(schema.value_schema, v) for v in value]
+    if schema.type == Type.MAP and (schema.key_schema is not None or schema.value_schema is not None):
+        return {_marked(schema.key_schema, k): _marked(schema.value_schema, v) for k, v in value.items()}
     return value
 
 
 def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    """A map key as a dict holds it: a list as a tuple; a map (Java's HashMap takes one) cannot be, and fails the
+    map's parse (the text is then a string)."""
+    if isinstance(value, list):
+        value = tuple(value)
+    try:
+        hash(value)
+    except TypeError:
+        raise DataError("a map or a list holding one as a map key") from None
+    return value
 
 
 def _as_number(token: str) -> SchemaAndValue | None:

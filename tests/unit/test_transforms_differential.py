@@ -856,3 +856,47 @@ def test_random_regexes_route_as_kafkas(tmp_path: Path) -> None:
                 failures.append(f"{case['name']} topic {case['records'][i]['topic']!r}:\n  kafka: {k}\n  ours:  {o}")
     assert compared > 900
     assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
+
+
+# -- header literals (Values.parseString) -----------------------------------------------------------------------
+_SCALARS = [
+    *["1", "-1", "0", "127", "128", "32768", "9223372036854775808", "1.5", "-0.0", "1e3", "1E400", "3.4e39", "1.00"],
+    *["true", "false", "TRUE", "null", '"q"', "'s'", "a b", " x ", "2024-01-02", "10:11:12.123"],
+    *["2024-01-02T10:11:12.123Z", "2024-01-02 10:11:12", "12:00:00.000Z", "-", "+5", ".5", "5.", "0x10", "NaN"],
+    *['"a,b"', "\\", "é", "[", "]", "{", ":", ",", '""', "''", "1_000", "07", "1.0e-3"],
+]
+_KEYS = ['"q"', "'s'", "a b", "1", "-1", "127", "2024-01-02", "12:00:00.000Z", '"a,b"', "07"]
+
+
+def _literal(rng: random.Random, depth: int = 0) -> str:
+    r = rng.random()
+    if depth < 2 and r < 0.15:
+        return "[" + rng.choice([",", ", "]).join(_literal(rng, depth + 1) for _ in range(rng.randint(0, 3))) + "]"
+    if depth < 2 and r < 0.3:
+        keys = rng.sample(_KEYS, rng.randint(0, 2))  # scalars Java and Python both hold apart
+        return "{" + ", ".join(f"{k}:{_literal(rng, depth + 1)}" for k in keys) + "}"
+    return rng.choice(_SCALARS)
+
+
+def test_header_literals_parse_and_print_as_kafkas(tmp_path: Path) -> None:
+    """InsertHeader literals through Values.parseString and SimpleHeaderConverter's text: scalars of every kind,
+    lists and maps of mixed elements (widened to a common schema, aligned to it, or kept as they are), temporal
+    values made from numbers, and whatever does not parse kept as the string. Left out: maps and lists as map keys,
+    and keys Python holds equal (false and 0), which are read as strings here (Kafka's HashMap takes them)."""
+    rng = random.Random(20261205)
+    cases = []
+    for _ in range(200):
+        literals = [_literal(rng) for _ in range(5)]
+        parts = [tx(chr(97 + j), "InsertHeader", header=f"h{j}", value_literal=lit) for j, lit in enumerate(literals)]
+        cases.append(
+            {"name": f"literals {literals}", "config": chain(*parts), "schemas": False, "records": [rec("t", 0, None)]}
+        )
+    kafka = run_kafka(cases, tmp_path)
+    plugins = Plugins(plugin_path=[])
+    failures = [
+        f"{case['name']}:\n  kafka: {k}\n  ours:  {o}"
+        for case, expected in zip(cases, kafka, strict=True)
+        for o, k in zip(run_ours(case, plugins), expected, strict=True)
+        if o != k
+    ]
+    assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
