@@ -78,6 +78,14 @@ _INT_RANGES = {
 }
 
 
+_JAVA_BLANKS = "".join(map(chr, range(33)))
+
+
+def java_trim(text: str) -> str:
+    """String.trim(): what is at most U+0020 at both ends goes."""
+    return text.strip(_JAVA_BLANKS)
+
+
 def parse_type(name: str, value: Any, type: ConfigType) -> Any:
     """Turns a raw value (usually a string) into the declared type, with Kafka's error texts."""
     if value is None:
@@ -91,9 +99,9 @@ def parse_type(name: str, value: Any, type: ConfigType) -> Any:
                 return s == "true"
             raise ConfigError(name, value, "Expected value to be either true or false")
         if type == ConfigType.PASSWORD:
-            return value if isinstance(value, Password) else Password(str(value))
+            return value if isinstance(value, Password) else Password(java_trim(str(value)))
         if type in (ConfigType.STRING, ConfigType.CLASS):
-            return str(value).strip() if type == ConfigType.CLASS else str(value)
+            return java_trim(str(value))  # as Kafka's: a properties file's trailing blanks are not the value's
         if type in _INT_RANGES:
             if isinstance(value, bool):
                 raise ValueError

@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..errors import ConfigError
-
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MONTHS = [
     "January",
@@ -68,6 +66,14 @@ def _tokens(pattern: str) -> list[tuple[str, str | int]]:
     return out
 
 
+def _week_year(t: dt.datetime) -> int:
+    """Calendar.getWeekYear with the weeks of an English default locale (Kafka workers' usual one): weeks start on
+    Sunday and the week holding January 1st is the first, so the last days of December may be next year's."""
+    to_saturday = 6 if t.weekday() == 6 else 5 - t.weekday()  # Python's weeks start on Monday
+    to_new_year = (dt.date(t.year, 12, 31) - t.date()).days + 1
+    return t.year + 1 if to_saturday >= to_new_year else t.year
+
+
 def _numeric(kind: str, count: str | int) -> bool:
     return kind in "yYdDuHkKhmsS" or (kind in "ML" and int(count) < 3)
 
@@ -75,13 +81,7 @@ def _numeric(kind: str, count: str | int) -> bool:
 class SimpleDateFormat:
     def __init__(self, pattern: str):
         self.pattern = pattern
-        try:
-            self.tokens = _tokens(pattern)
-        except ValueError as e:
-            raise ConfigError(
-                message=f"TimestampConverter requires a SimpleDateFormat-compatible pattern for string "
-                f"timestamps: {pattern}"
-            ) from e
+        self.tokens = _tokens(pattern)  # ValueError: Java's IllegalArgumentException (its text)
         self._regex: re.Pattern[str] | None = None
 
     # -- format ------------------------------------------------------------------------------------------------
@@ -104,7 +104,8 @@ class SimpleDateFormat:
         if kind == "G":
             return "AD" if t.year > 0 else "BC"
         if kind in "yY":
-            return self._num(t.year % 100, 2) if n == 2 else self._num(t.year, n)
+            year = t.year if kind == "y" else _week_year(t)
+            return self._num(year % 100, 2) if n == 2 else self._num(year, n)
         if kind in "ML":
             if n >= 4:
                 return _MONTHS[t.month - 1]

@@ -10,6 +10,7 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
+from ..config.configdef import java_trim
 from ..config.javaregex import java_to_python
 from ..connector import SinkTask, SinkTaskContext, TopicPartition
 from ..converters.base import Converter, reads_headers
@@ -181,7 +182,7 @@ class SinkTaskRunner(TaskRunner):
         await self.consumer.start()
         self.started_consumer = True
         topics = [t.strip() for t in self.connector_config.get("topics", "").split(",") if t.strip()]
-        regex = self.connector_config.get("topics.regex") or None
+        regex = java_trim(self.connector_config.get("topics.regex") or "") or None
         pattern = java_to_python(regex) if regex else None  # validated as a Java regex: see the config's key
         await self.consumer.subscribe(
             topics or None, None if topics else pattern, on_assigned=self._on_assigned, on_revoked=self._on_revoked

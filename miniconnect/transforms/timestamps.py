@@ -130,7 +130,13 @@ class TimestampConverter(KeyOrValue, Transformation):
             raise ConfigError(
                 message="TimestampConverter requires format option to be specified when using string timestamps"
             )
-        self.format = SimpleDateFormat(pattern) if pattern.strip() else None
+        try:
+            self.format = SimpleDateFormat(pattern) if pattern.strip() else None
+        except ValueError as e:  # Kafka's ConfigException(name, value): the message stands where the key's name goes
+            raise ConfigError(
+                message=f"Invalid value java.lang.IllegalArgumentException: {e} for configuration TimestampConverter "
+                f"requires a SimpleDateFormat-compatible pattern for string timestamps: {pattern}"
+            ) from None
         self.cache = SchemaCache()
 
     # -- the translators: to epoch millis and back ---------------------------------------------------------------

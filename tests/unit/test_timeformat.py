@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 
 from miniconnect.data.timeformat import SimpleDateFormat
-from miniconnect.errors import ConfigError
 
 
 def millis(*args: int) -> int:
@@ -40,5 +39,9 @@ def test_format_and_refusals() -> None:
     assert SimpleDateFormat("D k K").format(t) == "69 19 7"
     with pytest.raises(ValueError):
         SimpleDateFormat("yyyy-MM-dd").parse("not a date")
-    with pytest.raises(ConfigError, match="SimpleDateFormat-compatible pattern"):
+    with pytest.raises(ValueError, match="^Illegal pattern character 'q'$"):  # Java's IllegalArgumentException
         SimpleDateFormat("yyyy-qq")
+    # week years as an English default locale counts them: the week of January 1st is the new year's first
+    assert SimpleDateFormat("YYYY yyyy E").format(millis(2023, 12, 31, 23, 59, 59)) == "2024 2023 Sun"
+    assert SimpleDateFormat("YY yy").format(millis(2023, 12, 30)) == "23 23"
+    assert SimpleDateFormat("YYYY").format(millis(1969, 12, 31)) == "1970"

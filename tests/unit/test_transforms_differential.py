@@ -900,3 +900,49 @@ def test_header_literals_parse_and_print_as_kafkas(tmp_path: Path) -> None:
         if o != k
     ]
     assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
+
+
+# -- random SimpleDateFormat patterns ---------------------------------------------------------------------------
+def _date_pattern(rng: random.Random) -> str:
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        r = rng.random()
+        if r < 0.7:
+            letter = rng.choice("GyYMLdDEuaHkKhmsSzZX")
+            out.append(letter * (min(rng.randint(1, 5), 3) if letter == "X" else rng.randint(1, 5)))
+        elif r < 0.85:
+            out.append(rng.choice(["-", ":", " ", "/", ".", ","]))
+        else:
+            out.append(rng.choice(["'x'", "''", "'o''clock'"]))
+    return "".join(out)
+
+
+def test_random_date_patterns_format_as_kafkas(tmp_path: Path) -> None:
+    """TimestampConverter to strings with random SimpleDateFormat patterns (every letter we take, 1 to 5 times,
+    literals, quotes, blanks at the ends, which Kafka's ConfigDef trims) on timestamps from 1970 to 9999."""
+    rng = random.Random(20261205)
+    schema = {"type": "struct", "optional": False, "fields": [field("at", "int64", True, **_TIMESTAMP)]}
+    stamps = [0, 1, 86399999, 1700000000123, 951782400000, 253402300799999, -1, 1703980800000, 1704067199999]
+    cases = []
+    for _ in range(150):
+        pattern = _date_pattern(rng)
+        config = chain(tx("a", "TimestampConverter$Value", field="at", target_type="string", format=pattern))
+        records = [rec("t", i, env(schema, {"at": s})) for i, s in enumerate(rng.sample(stamps, 3))]
+        cases.append({"name": f"pattern {pattern!r}", "config": config, "schemas": True, "records": records})
+    kafka = run_kafka(cases, tmp_path)
+    plugins = Plugins(plugin_path=[])
+
+    def unwrapped(o: dict) -> dict:  # the chain names the cause as Kafka's ConnectException(e) does; the harness not
+        text = o.get("config_error", "")
+        return {"config_error": text.split(": ", 1)[1]} if text.startswith("ConfigError: ") else o
+
+    failures = [
+        f"{case['name']} {case['records'][i]['value'][-30:]}:\n  kafka: {k}\n  ours:  {o}"
+        for case, expected in zip(cases, kafka, strict=True)
+        for i, (o, k) in enumerate(zip(run_ours(case, plugins), expected, strict=True))
+        if not _same(unwrapped(o), k)
+    ]
+    assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
+
+
+_TIMESTAMP = {"name": "org.apache.kafka.connect.data.Timestamp", "version": 1}
