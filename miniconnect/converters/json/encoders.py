@@ -29,6 +29,7 @@ from ...data.schema import (
     time_to_millis,
     timestamp_to_millis,
 )
+from ...data.values import java_class_name
 from ..javatext import java_json_double, java_json_float
 
 _dumps = orjson.dumps
@@ -38,14 +39,17 @@ _Fragment = orjson.Fragment
 INT_TYPES = (Type.INT8, Type.INT16, Type.INT32, Type.INT64)
 
 
-def _java_class(v: Any) -> str:
-    if isinstance(v, (dt.date, dt.time)):
-        return "class java.util.Date"  # what Connect's logical temporal values are in Java
-    return (
-        f"class {type(v).__module__}.{type(v).__qualname__}"
-        if type(v).__module__ != "builtins"
-        else f"class {type(v).__name__}"
-    )
+def _java_class(v: Any, schema: Schema | None = None) -> str:
+    """`class <the Java class Connect would hold>`, as Kafka's error texts name a value (a number by its schema)."""
+    return "class " + java_class_name(v, schema)
+
+
+_LOGICAL_TYPES = {  # a logical name: the type it stands on, the Java class Kafka's converter expects
+    DECIMAL: (Type.BYTES, "BigDecimal"),
+    DATE: (Type.INT32, "Date"),
+    TIME: (Type.INT32, "Date"),
+    TIMESTAMP: (Type.INT64, "Date"),
+}
 
 
 def _is_plain_float(v: float) -> bool:
@@ -100,13 +104,22 @@ class Encoders:
 
     def _non_null(self, schema: Schema) -> Encoder:
         name = schema.name
+        logical = _LOGICAL_TYPES.get(name)  # type: ignore[arg-type]
+        if logical is not None and schema.type is not logical[0]:  # a Cast kept the name on another type
+
+            def enc_mismatch(v: Any) -> Any:
+                raise DataError(
+                    f"Invalid type for {name.rsplit('.', 1)[1]}, expected {logical[1]} but was {_java_class(v, schema)}"
+                )
+
+            return enc_mismatch
         if name == DECIMAL:
             return self._decimal(schema)
         if name == DATE:
 
             def enc_date(v: Any) -> int:
                 if not isinstance(v, dt.date):
-                    raise DataError(f"Invalid type for Date, expected date but was {_java_class(v)}")
+                    raise DataError(f"Invalid type for Date, expected Date but was {_java_class(v, schema)}")
                 return date_to_days(v)
 
             return enc_date
@@ -116,7 +129,7 @@ class Encoders:
                 if isinstance(v, dt.datetime):
                     v = v.time()
                 if not isinstance(v, dt.time):
-                    raise DataError(f"Invalid type for Time, expected time but was {_java_class(v)}")
+                    raise DataError(f"Invalid type for Time, expected Date but was {_java_class(v, schema)}")
                 return time_to_millis(v)
 
             return enc_time
@@ -124,7 +137,7 @@ class Encoders:
 
             def enc_timestamp(v: Any) -> int:
                 if not isinstance(v, dt.datetime):
-                    raise DataError(f"Invalid type for Timestamp, expected datetime but was {_java_class(v)}")
+                    raise DataError(f"Invalid type for Timestamp, expected Date but was {_java_class(v, schema)}")
                 return timestamp_to_millis(v)
 
             return enc_timestamp
@@ -193,7 +206,7 @@ class Encoders:
             if isinstance(v, int) and not isinstance(v, bool):
                 v = decimal.Decimal(v)
             elif not isinstance(v, decimal.Decimal):
-                raise DataError(f"Invalid type for Decimal, expected Decimal but was {_java_class(v)}")
+                raise DataError(f"Invalid type for Decimal, expected BigDecimal but was {_java_class(v, schema)}")
             if not v.is_finite():
                 raise DataError(f"Decimal value {v} cannot be represented in JSON")
             if numeric:
