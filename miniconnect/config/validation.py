@@ -330,11 +330,23 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
                 recommender=_class_recommender(plugins, kind),
             )
             value = props.get(prefix + "type")
-            if plugins is None or _is_blank(value):
-                continue
             try:
+                if plugins is None or _is_blank(value):
+                    raise ConfigError(prefix + "type", value, "no class")
                 cls = _resolve_alias_class(plugins, kind, prefix + "type", value)
-            except ConfigError:
+            except ConfigError:  # Kafka still lists the version key, without a default or a recommendation
+                d.keys[prefix + "plugin.version"] = ConfigKey(
+                    prefix + "plugin.version",
+                    ConfigType.STRING,
+                    None,
+                    None,
+                    Importance.HIGH,
+                    f"Version of the '{alias}' {kind}.",
+                    label,
+                    1,
+                    Width.LONG,
+                    f"{base} version for {alias}",
+                )
                 continue
             from ..plugins import plugin_version
 
@@ -366,6 +378,14 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
                     recommender=None,
                 )
     return d
+
+
+def _unparsed_alias_classes(aliases: ConfigDef, values: dict[str, ConfigValue]) -> None:
+    """An alias's class that cannot be found has no value, as a CLASS key that fails to parse has none in Kafka."""
+    for name in aliases.keys:
+        cv = values.get(name)
+        if name.endswith(".type") and cv is not None and any(e.endswith(" could not be found.") for e in cv.errors):
+            cv.value = None
 
 
 def _add_null_validation_errors(aliases: ConfigDef, props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
@@ -463,9 +483,11 @@ def _check_converter_classes(plugins: Any, props: Mapping[str, Any], values: dic
     for _, key in _CONVERTER_KEYS:
         name = props.get(key)
         cv = values.get(key)
-        if _is_blank(name) or cv is None or cv.errors:
+        if name is None or cv is None or cv.errors:
             continue
         try:
+            if _is_blank(name):  # Class.forName("") fails as an unknown name does
+                raise LookupError(key)
             found[key] = plugins.resolve_converter(str(name).strip())
             cv.value = found[key].class_name  # the parsed Class, named in full (an alias resolved)
         except Exception:
@@ -473,6 +495,8 @@ def _check_converter_classes(plugins: Any, props: Mapping[str, Any], values: dic
             version_value = values.get(key + ".plugin.version")
             if version_value is not None:
                 version_value.visible = False
+                version_value.value = None
+                version_value.recommended_values = []
             cv.errors.append(
                 f"Invalid value {str(name).strip()} for configuration {key}: "
                 f"Class {str(name).strip()} could not be found."
@@ -559,7 +583,8 @@ def with_plugin_defaults(
         keys[key] = dataclasses.replace(
             keys[key], default=default, recommender=lambda _n, _p, names=recommended[kind]: names
         )
-        converter_version = _converter_version(plugins, props.get(key) or default)
+        named = props.get(key)
+        converter_version = _converter_version(plugins, default if named is None else named)  # "" names no class
         keys[key + ".plugin.version"] = dataclasses.replace(
             keys[key + ".plugin.version"],
             default=converter_version,
@@ -592,6 +617,7 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     values = config_def.validate(props)
     _check_predicate_aliases(props, values)
     _add_null_validation_errors(aliases, props, values)
+    _unparsed_alias_classes(aliases, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
     converters = _check_converter_classes(plugins, props, values)

@@ -51,8 +51,12 @@ def _type_list(types: tuple[Type, ...]) -> str:
 
 def _parse_type(text: str) -> Type:
     name = text.strip().upper()
-    if name not in Type.__members__:
-        raise ConfigError(message=f"Invalid type found in casting spec: {text.strip()}")
+    if name not in Type.__members__:  # Kafka's ConfigException(name, value) with Type.valueOf's exception as value
+        raise ConfigError(
+            message="Invalid value java.lang.IllegalArgumentException: No enum constant "
+            f"org.apache.kafka.connect.data.Schema.Type.{name} for configuration Invalid type found in casting spec: "
+            f"{text.strip()}"
+        )
     t = Type[name]
     if t not in _OUTPUT:
         raise ConfigError(

@@ -6,6 +6,7 @@ be on ALLOWED below (and in the README)."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 import uuid
@@ -686,3 +687,71 @@ def test_same_answers_as_kafka_connect(sides: tuple[Side, Side]) -> None:
 
     assert d.calls > 100
     assert not d.differences, f"{len(d.differences)} of {d.calls} answers differ:\n" + "\n".join(d.differences)
+
+
+# -- random validations ---------------------------------------------------------------------------------------
+_T = "org.apache.kafka.connect.transforms."
+_TRANSFORM_TYPES = [
+    *["ValueToKey", "ExtractField$Value", "RegexRouter", "TimestampConverter$Value", "Cast$Value", "MaskField$Value"],
+    *["ReplaceField$Value", "InsertField$Value", "HoistField$Key", "Filter", "Flatten$Value", "HeaderFrom$Value"],
+    *["InsertHeader", "DropHeaders", "TimestampRouter", "SetSchemaMetadata$Value", "NoSuch"],
+]
+_TRANSFORM_PROPS = [
+    *["fields", "field", "regex", "replacement", "target.type", "format", "spec", "renames", "exclude", "include"],
+    *["topic.field", "static.field", "static.value", "headers", "operation", "header", "value.literal", "negate"],
+    *["timestamp.format", "topic.format", "schema.name", "schema.version", "unix.precision", "delimiter"],
+    *["field.syntax.version", "replace.null.with.default", "whitelist"],
+]
+_PROP_VALUES = [
+    *["", " ", "x", " x ", "a,b", "a, ,b", "1", "-1", "abc", "true", " true ", "TRUE", "null", "(?<n>x)", "\\p{L}+"],
+    *["yyyy-MM-dd", "T", "int8", "f:int8", "f:nope", "a:b,c", "copy", "move", "Timestamp", "unix", "string", "V1"],
+    *["V2", "milliseconds", "2147483648", "1.5", "${topic}-x"],
+]
+_CONNECTOR_VALUES = {  # none names an unknown predicate alias or an invalid regex (README: deliberate differences)
+    "tasks.max": ["1", " 2 ", "0", "-1", "x", "", "2147483648"],
+    "topics": ["t", " t ", "a,b", "", ",", "a,,b"],
+    "topics.regex": ["", "t.*", " t.* ", "(?<g>t)"],
+    "errors.tolerance": ["none", "all", "ALL", " all ", "x"],
+    "errors.retry.timeout": ["0", "-1", "x", " 5 "],
+    "errors.log.enable": ["true", "maybe", " false "],
+    "key.converter": [
+        "org.apache.kafka.connect.json.JsonConverter",
+        "org.apache.kafka.connect.storage.StringConverter",
+    ],
+    "header.converter": ["org.apache.kafka.connect.storage.SimpleHeaderConverter", "x", ""],
+    "errors.deadletterqueue.topic.name": ["", "dlq", "t"],
+    "file": ["%DIR/out.txt", " %DIR/x "],
+    "predicates": ["", "p", "p,p"],
+    "predicates.p.type": [_T + "predicates.TopicNameMatches", _T + "predicates.HasHeaderKey", "nope"],
+    "predicates.p.pattern": ["a", " a "],
+    "predicates.p.name": ["h", ""],
+}
+
+
+def test_random_validations_answer_as_kafka_connect(sides: tuple[Side, Side]) -> None:
+    """PUT .../config/validate with random sink configs: typed keys with bad, blank and padded values, converters,
+    DLQ and topic keys, predicates, and up to two transforms of any type (or an unknown one) with any keys."""
+    jvm, mini = sides
+    d = Differ(jvm, mini)
+    rng = random.Random(20261205)
+    for n in range(120):
+        config: dict[str, str] = {"connector.class": "FileStreamSink", "name": "v"}
+        for key in rng.sample(list(_CONNECTOR_VALUES), rng.randint(1, 4)):
+            config[key] = rng.choice(_CONNECTOR_VALUES[key])
+        if rng.random() < 0.7:
+            aliases = [rng.choice(["a", "b", " c"]) for _ in range(rng.randint(1, 2))]
+            config["transforms"] = ",".join(aliases)
+            for alias in {a.strip() for a in aliases}:
+                config[f"transforms.{alias}.type"] = _T + rng.choice(_TRANSFORM_TYPES)
+                for prop in rng.sample(_TRANSFORM_PROPS, rng.randint(0, 3)):
+                    config[f"transforms.{alias}.{prop}"] = rng.choice(_PROP_VALUES)
+        if "topics" not in config and "topics.regex" not in config:
+            config["topics"] = "t"
+        d.call(
+            f"validate: random {n}",
+            "PUT",
+            "/connector-plugins/FileStreamSink/config/validate",
+            config,
+            shape=shared_validate,
+        )
+    assert not d.differences, f"{len(d.differences)} of {d.calls} answers differ:\n" + "\n".join(d.differences[:5])

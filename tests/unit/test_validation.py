@@ -396,7 +396,10 @@ def test_transformation_and_predicate_aliases_are_enriched_with_their_class_keys
             "Config 'transforms.cast.negate' was provided but there is no config "
             "'transforms.cast.predicate' defining a predicate to be negated."
         ],
-        "transforms.cast.spec": ["Invalid type found in casting spec: foo"],
+        "transforms.cast.spec": [
+            "Invalid value java.lang.IllegalArgumentException: No enum constant "
+            "org.apache.kafka.connect.data.Schema.Type.FOO for configuration Invalid type found in casting spec: foo"
+        ],
         "predicates.isT.type": ['Missing required configuration "predicates.isT.type" which has no default value.'],
     }
     assert infos["error_count"] == 7
@@ -478,7 +481,8 @@ def test_bad_transform_configs_are_refused_with_kafkas_messages(plugins):
                 "transforms.c.spec": "int33",
             },
             "transforms.c.spec",
-            "Invalid type found in casting spec: int33",
+            "Invalid value java.lang.IllegalArgumentException: No enum constant "
+            "org.apache.kafka.connect.data.Schema.Type.INT33 for configuration Invalid type found in casting spec: int33",
         ),
         (
             {"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "nope"},
