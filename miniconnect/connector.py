@@ -253,6 +253,16 @@ class SourceConnector(Connector):
     task_class: ClassVar[type[SourceTask]]
     context: SourceConnectorContext
 
+    def exactly_once_support(self, connector_config: Mapping[str, str]) -> str | None:
+        """SourceConnector.exactlyOnceSupport: "SUPPORTED", "UNSUPPORTED", or None when the connector cannot tell
+        (Kafka's default). Asked by a distributed worker's validation of `exactly.once.support=required`."""
+        return None
+
+    def can_define_transaction_boundaries(self, connector_config: Mapping[str, str]) -> str | None:
+        """SourceConnector.canDefineTransactionBoundaries: "SUPPORTED" or "UNSUPPORTED" (Kafka's default). Asked
+        by a distributed worker's validation of `transaction.boundary=connector`."""
+        return "UNSUPPORTED"
+
     async def alter_offsets(
         self, connector_config: Mapping[str, str], offsets: Mapping[str, dict[str, Any] | None]
     ) -> bool:

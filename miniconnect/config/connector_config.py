@@ -468,7 +468,7 @@ def _source_config() -> ConfigDef:
         "exactly.once.support",
         T.STRING,
         "requested",
-        one_of("requested", "required"),
+        one_of("REQUIRED", "REQUESTED"),  # CaseInsensitiveValidString: upper case, in its HashSet's order
         I.MEDIUM,
         _EXACTLY_ONCE_SUPPORT_DOC,
         EXACTLY_ONCE_SUPPORT_GROUP,
@@ -480,7 +480,7 @@ def _source_config() -> ConfigDef:
         "transaction.boundary",
         T.STRING,
         "poll",
-        one_of("poll", "interval", "connector"),
+        one_of("INTERVAL", "POLL", "CONNECTOR"),  # the same
         I.MEDIUM,
         _TRANSACTION_BOUNDARY_DOC,
         EXACTLY_ONCE_SUPPORT_GROUP,
@@ -492,7 +492,7 @@ def _source_config() -> ConfigDef:
         "transaction.boundary.interval.ms",
         T.LONG,
         None,
-        at_least(0),
+        custom(lambda v: "Value must be at least 0" if v is not None and v < 0 else None, "[0,...]"),  # null: unset
         I.LOW,
         _TRANSACTION_BOUNDARY_INTERVAL_DOC,
         EXACTLY_ONCE_SUPPORT_GROUP,
@@ -521,93 +521,6 @@ SOURCE_CONFIG: ConfigDef = _source_config()
 
 
 # -- topic creation (KIP-158): topic.creation.<group>.{include,exclude,replication.factor,partitions} ----------
-_INCLUDE_DOC = (
-    "A list of strings that represent regular expressions that may match topic names. This list is used to include "
-    "topics that match their values and apply this group's specific configuration to the topics that match this "
-    "inclusion list. $alias applies to any group defined in topic.creation.groups but not the default"
-)
-_EXCLUDE_DOC = (
-    "A list of strings that represent regular expressions that may match topic names. This list is used to exclude "
-    "topics that match their values and refrain from applying this group's specific configuration to the topics "
-    "that match this exclusion list. $alias applies to any group defined in topic.creation.groups but not the "
-    "default. Note that exclusion rules have precedent and override any inclusion rules for topics. "
-)
-_REPLICATION_FACTOR_DOC = (
-    "The replication factor for new topics created for this connector. This value must not be larger than the "
-    "number of brokers in the Kafka cluster, or otherwise an error will be thrown when the connector will attempt "
-    "to create a topic. For the default group this configuration is required. For any other group defined in "
-    "topic.creation.groups this config is optional and if it's missing it gets the value the default group"
-)
-_PARTITIONS_DOC = (
-    "The number of partitions new topics created for this connector. For the default group this configuration is "
-    "required. For any other group defined in topic.creation.groups this config is optional and if it's missing it "
-    "gets the value the default group"
-)
-_MINUS_ONE_OR_POSITIVE = custom(
-    lambda v: None if v == -1 or v >= 1 else "Value must be -1 or at least 1", "-1 or [1,...]"
-)
-
-
-def topic_creation_config(group: str, replication_factor: Any = NO_DEFAULT, partitions: Any = NO_DEFAULT) -> ConfigDef:
-    """The keys of one topic creation group, with their full `topic.creation.<group>.` names. The default group
-    includes every topic and requires replication.factor and partitions; other groups inherit them from it."""
-    prefix = f"{TOPIC_CREATION_PREFIX}{group}."
-    label = f"{TOPIC_CREATION_GROUP}: {group}"
-    include_default = ".*" if group == DEFAULT_TOPIC_CREATION_GROUP else []
-    d = ConfigDef()
-    d.define(
-        prefix + "include",
-        T.LIST,
-        include_default,
-        None,
-        I.LOW,
-        _INCLUDE_DOC,
-        label,
-        1,
-        W.LONG,
-        f"Inclusion Topic Pattern for {group}",
-    )
-    d.define(
-        prefix + "exclude",
-        T.LIST,
-        [],
-        None,
-        I.LOW,
-        _EXCLUDE_DOC,
-        label,
-        2,
-        W.LONG,
-        f"Exclusion Topic Pattern for {group}",
-    )
-    d.define(
-        prefix + "replication.factor",
-        T.INT,
-        replication_factor,
-        _MINUS_ONE_OR_POSITIVE,
-        I.LOW,
-        _REPLICATION_FACTOR_DOC,
-        label,
-        3,
-        W.LONG,
-        f"Replication Factor for Topics in {group}",
-    )
-    d.define(
-        prefix + "partitions",
-        T.INT,
-        partitions,
-        _MINUS_ONE_OR_POSITIVE,
-        I.LOW,
-        _PARTITIONS_DOC,
-        label,
-        4,
-        W.LONG,
-        f"Partition Count for Topics in {group}",
-    )
-    return d
-
-
-def uses_topic_creation(props: dict[str, Any]) -> bool:
-    return any(k.startswith(TOPIC_CREATION_PREFIX) for k in props)
 
 
 def framework_config(connector_type: str) -> ConfigDef:

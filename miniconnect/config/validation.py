@@ -28,14 +28,10 @@ from .connector_config import (
     COMMON_CONFIG,
     CONNECTOR_CLASS_CONFIG,
     CONNECTOR_VERSION_CONFIG,
-    DEFAULT_TOPIC_CREATION_GROUP,
     DLQ_TOPIC_NAME_CONFIG,
-    TOPIC_CREATION_GROUPS_CONFIG,
     TOPICS_CONFIG,
     TOPICS_REGEX_CONFIG,
     framework_config,
-    topic_creation_config,
-    uses_topic_creation,
 )
 from .javaregex import compile_java
 
@@ -123,26 +119,6 @@ def validate_sink_topics(props: Mapping[str, Any], values: dict[str, ConfigValue
                     f"The DLQ topic '{dlq}' may not be matched by the regex for the topics "
                     f"('{TOPICS_REGEX_CONFIG}={regex}') consumed by the connector",
                 )
-
-
-def topic_creation_def(props: Mapping[str, Any]) -> ConfigDef:
-    """The `topic.creation.<group>.*` keys for the default group and each group of topic.creation.groups;
-    other groups inherit replication.factor and partitions from the default group."""
-    d = topic_creation_config(DEFAULT_TOPIC_CREATION_GROUP)
-    defaults = d.validate(props)
-    inherited = []
-    for key in ("replication.factor", "partitions"):
-        cv = defaults[f"topic.creation.{DEFAULT_TOPIC_CREATION_GROUP}.{key}"]
-        inherited.append(cv.value if not cv.errors and cv.value is not None else None)
-    try:
-        groups = parse_type(TOPIC_CREATION_GROUPS_CONFIG, props.get(TOPIC_CREATION_GROUPS_CONFIG), ConfigType.LIST)
-    except ConfigError:
-        groups = []
-    for group in dict.fromkeys(groups or []):
-        if group == DEFAULT_TOPIC_CREATION_GROUP or not group:
-            continue  # "default" always exists and need not be listed
-        d = d.merge(topic_creation_config(group, *inherited))
-    return d
 
 
 _ALIASES = (
@@ -608,9 +584,8 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     aliases = alias_def(props, plugins)
     config_def = with_plugin_defaults(framework_config(connector_type), cls, plugins, props, worker_config)
     config_def = config_def.merge(aliases)
-    topic_creation_enabled = True if worker_config is None else bool(_get(worker_config, "topic.creation.enable", True))
-    if connector_type == "source" and topic_creation_enabled and uses_topic_creation(props):
-        config_def = config_def.merge(topic_creation_def(props))
+    # Kafka 4.1 validates topic.creation.groups only; the groups' keys are read (and refused) when the connector
+    # starts (runtime/topic_creation.py), so a validation lists them no more than Kafka's does
     invalid_version = _invalid_version_result(cls, str(conn_type), props)
     if invalid_version is not None:
         return invalid_version
@@ -620,6 +595,10 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     _unparsed_alias_classes(aliases, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
+    elif connector_type == "source" and worker_config is not None and _get(worker_config, "group.id", None):
+        # a distributed worker's checks (a standalone one has no exactly-once source support to ask about)
+        eos = _get(worker_config, "exactly.once.source.support", "disabled") == "enabled"
+        validate_exactly_once_keys(cls, props, values, eos)
     converters = _check_converter_classes(plugins, props, values)
     for k, v in props.items():
         if v is None and k not in cls.config_def.keys:  # the connector's own keys may be null (Kafka 4.1)
@@ -660,6 +639,56 @@ def invalid_config_message(infos: Mapping[str, Any]) -> str | None:
         "`/connector-plugins/{connectorType}/config/validate`"
     )
     return "\n".join(lines)
+
+
+_NO_PREFLIGHT = (
+    "The connector does not implement the API required for preflight validation of exactly-once source support. "
+    "Please consult the documentation for the connector to determine whether it supports exactly-once semantics, "
+    'and then consider reconfiguring the connector to use the value "requested" for this property (which will '
+    "disable this preflight check and allow the connector to be created)."
+)
+
+
+def _unexpected(e: Exception) -> str:
+    message = str(e).strip()
+    return "An unexpected error occurred during validation" + (f": {message}" if message else "")
+
+
+def validate_exactly_once_keys(cls: type, props: Mapping[str, Any], values: dict[str, ConfigValue], eos: bool) -> None:
+    """DistributedHerder.validateSourceConnectorConfig: `exactly.once.support=required` needs the worker's support
+    (`eos`) and the connector's word; `transaction.boundary=connector` the connector's ability to define them."""
+    raw = {k: v for k, v in props.items() if v is not None}
+    support = values.get("exactly.once.support")
+    if support is not None and not support.errors and str(support.value).lower() == "required":
+        if not eos:
+            support.errors.append("This worker does not have exactly-once source support enabled.")
+        try:
+            answer = cls().exactly_once_support(raw)
+            if answer is None:
+                support.errors.append(_NO_PREFLIGHT)
+            elif answer != "SUPPORTED":
+                support.errors.append(
+                    "The connector does not support exactly-once semantics with the provided configuration."
+                )
+        except Exception as e:
+            support.errors.append(_unexpected(e))
+    boundary = values.get("transaction.boundary")
+    if boundary is not None and not boundary.errors and str(boundary.value).lower() == "connector":
+        try:
+            answer = cls().can_define_transaction_boundaries(raw)
+            if answer is None:
+                boundary.errors.append(
+                    "This connector has returned a null value from its canDefineTransactionBoundaries method, which "
+                    "is not permitted. The connector will be treated as if it cannot define its own transaction "
+                    "boundaries, and cannot be configured with 'transaction.boundary' set to 'CONNECTOR'."
+                )
+            elif answer != "SUPPORTED":
+                boundary.errors.append(
+                    "The connector does not support connector-defined transaction boundaries with the given "
+                    "configuration. Please reconfigure it to use a different transaction boundary definition."
+                )
+        except Exception as e:
+            boundary.errors.append(_unexpected(e))
 
 
 def validate_or_raise(plugins: Any, props: Mapping[str, Any], worker_config: Any = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from miniconnect import CONNECT_VERSION
-from miniconnect.config.configdef import ConfigDef, ConfigType, Importance, at_least
+from miniconnect.config.configdef import ConfigDef, ConfigType, Importance, non_empty_string
 from miniconnect.connector import SourceConnector, SourceTask
 from miniconnect.data.records import SourceRecord
 from miniconnect.data.schema import STRING_SCHEMA
@@ -30,7 +30,7 @@ class FileStreamSourceTask(SourceTask):
     async def start(self, props: dict[str, str]) -> None:
         self.filename = props.get("file") or None
         self.topic = props["topic"]
-        self.batch_size = int(props.get("batch.size", "2000"))
+        self.batch_size = max(1, int(props.get("batch.size", "2000")))  # Kafka returns after one record when <= 0
         self.position = 0
         self.buffer = b""
         self.stream: Any = None
@@ -108,16 +108,28 @@ class FileStreamSourceConnector(SourceConnector):
             Importance.HIGH,
             "Source filename. If not specified, the standard input will be used",
         )
-        .define("topic", ConfigType.STRING, importance=Importance.HIGH, documentation="The topic to publish data to")
+        .define(
+            "topic",
+            ConfigType.STRING,
+            validator=non_empty_string(),
+            importance=Importance.HIGH,
+            documentation="The topic to publish data to",
+        )
         .define(
             "batch.size",
             ConfigType.INT,
             2000,
-            at_least(1),
+            None,  # Kafka's FileStreamSourceConnector takes any int here
             Importance.LOW,
             "The maximum number of records the source task can read from the file each time it is polled",
         )
     )
+
+    def exactly_once_support(self, connector_config: Mapping[str, str]) -> str | None:
+        """Kafka's: exactly once when reading a file (only appended to), not standard input; a config that does not
+        parse raises (the validation names it)."""
+        filename = self.config_def.parse(connector_config)["file"]
+        return "SUPPORTED" if filename else "UNSUPPORTED"
 
     async def start(self, props: dict[str, str]) -> None:
         self.config_def.parse(props)  # Kafka 4.1 checks no more than this (a "topic" of "a,b" is taken as it is)

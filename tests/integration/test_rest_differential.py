@@ -728,6 +728,48 @@ _CONNECTOR_VALUES = {  # none names an unknown predicate alias or an invalid reg
 }
 
 
+_SOURCE_VALUES = {  # no client overrides: Kafka lists them with the client's definitions (README)
+    "tasks.max": ["1", "x"],
+    "topic": ["t", " t ", "", "a,b"],
+    "file": ["%DIR/in.txt", ""],
+    "batch.size": ["10", "-1", "x", " 5 "],
+    "topic.creation.groups": ["", "g", "g,h", " g "],
+    "topic.creation.default.replication.factor": ["1", "-1", "0", "x", "", "-2"],
+    "topic.creation.default.partitions": ["1", "-1", "0", "x", ""],
+    "topic.creation.g.include": ["a.*", "", "["],
+    "topic.creation.g.exclude": ["b", ""],
+    "topic.creation.g.replication.factor": ["2", "x"],
+    "topic.creation.default.cleanup.policy": ["compact", "x"],
+    "exactly.once.support": ["requested", "required", "x", ""],
+    "transaction.boundary": ["poll", "connector", "interval", "x"],
+    "transaction.boundary.interval.ms": ["1000", "-1", "x"],
+    "offsets.storage.topic": ["", "off"],
+    "errors.tolerance": ["all", "none"],
+    "value.converter": ["org.apache.kafka.connect.json.JsonConverter", "x"],
+    "value.converter.schemas.enable": ["maybe", "false"],
+}
+
+
+def test_random_source_validations_answer_as_kafka_connect(sides: tuple[Side, Side]) -> None:
+    """The same for source configs: topic creation groups (listed, not validated, as Kafka 4.1), exactly-once and
+    transaction keys, offsets topic, converters and their own keys."""
+    jvm, mini = sides
+    d = Differ(jvm, mini)
+    rng = random.Random(20261206)
+    for n in range(80):
+        config = {"connector.class": "FileStreamSource", "name": "v"}
+        for key in rng.sample(list(_SOURCE_VALUES), rng.randint(1, 5)):
+            config[key] = rng.choice(_SOURCE_VALUES[key])
+        d.call(
+            f"validate: random source {n}",
+            "PUT",
+            "/connector-plugins/FileStreamSource/config/validate",
+            config,
+            shape=shared_validate,
+        )
+    assert not d.differences, f"{len(d.differences)} of {d.calls} answers differ:\n" + "\n".join(d.differences[:5])
+
+
 def test_random_validations_answer_as_kafka_connect(sides: tuple[Side, Side]) -> None:
     """PUT .../config/validate with random sink configs: typed keys with bad, blank and padded values, converters,
     DLQ and topic keys, predicates, and up to two transforms of any type (or an unknown one) with any keys."""
