@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from miniconnect_plugins.jdbc.sink import JdbcSinkTask
 from servers import run_async
 
+from miniconnect.config.configdef import java_trim
 from miniconnect.connector import SinkTaskContext
 from miniconnect.converters.json import JsonConverter
 from miniconnect.data.records import SinkRecord
@@ -395,11 +396,17 @@ def test_field_names_round_trip(backend: Backend, name: str) -> None:
 def _plain_table_name(name: str) -> bool:
     """table.name.format is `[catalog.][schema.]table` with optionally quoted parts: names without dots, quotes
     first or blanks around are plain table names (others are parsed, and tested, as such)."""
-    return "." not in name and name[:1] not in ('"', "`") and name == name.strip() and "${" not in name
+    return "." not in name and name[:1] not in ('"', "`") and name == _trimmed(name) and "${" not in name
+
+
+def _trimmed(name: str) -> str:
+    """What a config value of this name becomes: Connect trims strings as Java's String.trim (any character up to
+    U+0020 at the ends, control characters too) and then Python's blanks are no value's either."""
+    return java_trim(name).strip()
 
 
 @ATTACK
-@given(table=NAME.filter(_plain_table_name), column=NAME.filter(lambda c: c == c.strip()))
+@given(table=NAME.filter(_plain_table_name), column=NAME.filter(lambda c: c == _trimmed(c)))
 @example(table=ISSUE_TABLE, column="n")
 @example(table=ISSUE_TABLE_BACKTICK, column="n")
 @example(table="a,b", column="x,y")
