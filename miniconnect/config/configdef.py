@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -86,17 +87,66 @@ def java_trim(text: str) -> str:
     return text.strip(_JAVA_BLANKS)
 
 
+# What Java's Integer/Short/Long.parseInt accept: a sign, then decimal digits (Character.digit: any Unicode Nd digit)
+_JAVA_INTEGER = re.compile(r"[+-]?\d+")
+# Double.parseDouble's grammar (Double.valueOf's javadoc), after String.trim: ASCII digits only, Java's suffixes
+_DIGITS = r"[0-9]+"
+_JAVA_DOUBLE = re.compile(
+    rf"[+-]?(?:NaN|Infinity|(?:(?:{_DIGITS}\.?(?:{_DIGITS})?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
+    rf"|0[xX](?:[0-9a-fA-F]+\.?|[0-9a-fA-F]*\.[0-9a-fA-F]+)[pP][+-]?{_DIGITS})[fFdD]?)",
+    re.ASCII,
+)
+_LIST_SEPARATOR = re.compile(r"[ \t\n\x0b\f\r]*,[ \t\n\x0b\f\r]*")  # Java's "\\s*,\\s*"
+
+
+def java_equals_ignore_case(text: str, ascii_word: str) -> bool:
+    """String.equalsIgnoreCase against an ASCII word: chars equal once upper-cased one by one (so a long s,
+    U+017F, is an s)."""
+    return len(text) == len(ascii_word) and all(
+        a == b or a.upper() == b.upper() for a, b in zip(text, ascii_word, strict=True)
+    )
+
+
+def java_parse_long(text: str) -> int:
+    """Long.parseLong (ValueError where Java throws NumberFormatException); the range is the caller's."""
+    if not _JAVA_INTEGER.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
+
+def java_parse_double(text: str) -> float:
+    """Double.parseDouble (ValueError where Java throws NumberFormatException)."""
+    text = java_trim(text)
+    if not _JAVA_DOUBLE.fullmatch(text):
+        raise ValueError(text)
+    if text.endswith("NaN"):
+        return math.nan  # whatever its sign, as Java's
+    if text[-1] in "fFdD":  # a suffix: no digit of a matched number ends so
+        text = text[:-1]
+    if text.lstrip("+-")[:2] not in ("0x", "0X"):
+        return float(text)
+    try:
+        return float.fromhex(text)
+    except OverflowError:  # Java rounds to infinity
+        return -math.inf if text[0] == "-" else math.inf
+
+
 def parse_type(name: str, value: Any, type: ConfigType) -> Any:
-    """Turns a raw value (usually a string) into the declared type, with Kafka's error texts."""
+    """Turns a raw value (usually a string) into the declared type as Kafka's ConfigDef.parseType does: strings
+    trimmed as String.trim trims them, numbers read by Java's parsers, lists split at commas with Java's blanks
+    around them; Kafka's error texts."""
     if value is None:
         return None
+    trimmed = java_trim(value) if isinstance(value, str) else None
     try:
         if type == ConfigType.BOOLEAN:
             if isinstance(value, bool):
                 return value
-            s = str(value).strip().lower()
-            if s in ("true", "false"):
-                return s == "true"
+            if trimmed is not None:
+                if java_equals_ignore_case(trimmed, "true"):
+                    return True
+                if java_equals_ignore_case(trimmed, "false"):
+                    return False
             raise ConfigError(name, value, "Expected value to be either true or false")
         if type == ConfigType.PASSWORD:
             return value if isinstance(value, Password) else Password(java_trim(str(value)))
@@ -105,19 +155,21 @@ def parse_type(name: str, value: Any, type: ConfigType) -> Any:
         if type in _INT_RANGES:
             if isinstance(value, bool):
                 raise ValueError
-            n = value if isinstance(value, int) else int(str(value).strip())
+            n = value if isinstance(value, int) else java_parse_long(java_trim(str(value)))
             lo, hi = _INT_RANGES[type]
             if not lo <= n <= hi:
                 raise ValueError
             return n
         if type == ConfigType.DOUBLE:
-            return float(value) if isinstance(value, (int, float)) else float(str(value).strip())
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value) if isinstance(value, (int, float)) else java_parse_double(str(value))
         if type == ConfigType.LIST:
             if isinstance(value, (list, tuple)):
                 return [str(v) for v in value]
-            s = str(value).strip()
-            return [p.strip() for p in s.split(",")] if s else []
-    except (ValueError, TypeError):
+            s = java_trim(str(value))
+            return _LIST_SEPARATOR.split(s) if s else []
+    except (ValueError, TypeError, OverflowError):
         raise ConfigError(name, value, f"Not a number of type {type.value}") from None
     raise ConfigError(name, value, f"Unknown type {type}")
 

@@ -4,14 +4,12 @@ single-entry `sasl.jaas.config` strings of Kafka clients (`module flag key="valu
 from __future__ import annotations
 
 import os
-import re
 import shlex
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
+from .java_tokenizer import EOF, EOL, NUMBER, WORD, Token, tokenize
 
-# a quoted string, punctuation, a bare word, or a comment (/* */ and //, as Java's StreamTokenizer skips them)
-_TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([{};=])|(/\*.*?\*/|//[^\n]*)|([^\s{};="]+))', re.S)
 FLAGS = ("required", "requisite", "sufficient", "optional")
 LOGIN_CONFIG_PROPERTY = "java.security.auth.login.config"
 
@@ -23,48 +21,51 @@ class LoginModule:
     options: dict[str, str] = field(default_factory=dict)
 
 
-def _tokens(text: str) -> list[tuple[str, bool]]:
-    """(token, quoted) pairs; quoted strings keep `\\"` escapes resolved."""
-    out: list[tuple[str, bool]] = []
-    pos = 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        m = _TOKEN.match(text, pos)
-        if not m:
-            raise ConfigError(message=f"Invalid JAAS configuration at character {pos} (an unterminated quote?)")
-        pos = m.end()
-        if m.group(1) is not None:
-            out.append((re.sub(r"\\(.)", r"\1", m.group(1)), True))
-        elif m.group(3) is None:
-            out.append((m.group(2) or m.group(4), False))
-    return out
+def _flag(text: str | None, error: str) -> str:
+    flag = (text or "").upper().lower()  # Java's toUpperCase: a dotless i is an I
+    if flag not in FLAGS:
+        raise ConfigError(message=error)
+    return flag
 
 
-def _modules(tokens: list[tuple[str, bool]], i: int, end: str | None) -> tuple[list[LoginModule], int]:
-    modules: list[LoginModule] = []
-    while i < len(tokens) and (end is None or tokens[i] != (end, False)):
-        name, _ = tokens[i]
-        if i + 1 >= len(tokens) or tokens[i + 1][0].lower() not in FLAGS:
-            raise ConfigError(message=f"Login module control flag is not available in the JAAS config for {name}")
-        flag = tokens[i + 1][0].lower()
-        i += 2
-        options: dict[str, str] = {}
-        while i < len(tokens) and tokens[i] != (";", False):
-            if i + 2 >= len(tokens) or tokens[i + 1] != ("=", False):
-                raise ConfigError(message=f'Invalid JAAS option for login module {name}: expected key="value"')
-            options[tokens[i][0]] = tokens[i + 2][0]
-            i += 3
-        if i >= len(tokens):
-            raise ConfigError(message=f"JAAS config entry not terminated by semi-colon for login module {name}")
-        modules.append(LoginModule(name, flag, options))
-        i += 1
-    return modules, i
+def _key_name(token: Token) -> str:
+    """The option key as an error names it: a quoted one is not echoed (it may be a misplaced secret)."""
+    return token.text if token.kind == WORD else "a quoted string" if token.text is not None else repr(token.kind)
 
 
 def parse_jaas_config(text: str) -> LoginModule:
-    """A client's `sasl.jaas.config`: exactly one login module (Kafka's JaasConfig rules)."""
-    modules, _ = _modules(_tokens(text), 0, None)
+    """A client's `sasl.jaas.config`: exactly one login module, read as Kafka's JaasConfig reads it (Java's
+    StreamTokenizer: `-`, `_` and `$` in words, single or double quotes, comments; a value is a word or a quoted
+    string). An option whose key is not one (a number, say) is left out: Kafka keys it null, which no module reads."""
+    tokens = tokenize(text, word_chars="-_$")
+    modules: list[LoginModule] = []
+    i = 0
+    while tokens[i].kind != EOF:
+        name = tokens[i].text
+        i += 1
+        if tokens[i].kind == EOF:
+            raise ConfigError(message="Login module control flag not specified in JAAS config")
+        flag_token = tokens[i]
+        if flag_token.text is None:
+            raise ConfigError(message="Login module control flag is not available in the JAAS config")
+        flag = _flag(flag_token.text, f"Invalid login module control flag '{flag_token.text}' in JAAS config")
+        options: dict[str, str] = {}
+        i += 1
+        while tokens[i].kind not in (EOF, ";"):
+            key = tokens[i]
+            if tokens[i + 1].kind != "=" or tokens[i + 2].text is None:
+                raise ConfigError(message=f"Value not specified for key '{_key_name(key)}' in JAAS config")
+            if key.text is not None:
+                options[key.text] = tokens[i + 2].text  # type: ignore[assignment]
+            i += 3
+        if tokens[i].kind != ";":
+            raise ConfigError(message="JAAS config entry not terminated by semi-colon")
+        i += 1
+        if not name:
+            raise ConfigError(message="Login module name not specified in JAAS config")
+        modules.append(LoginModule(name, flag, options))
+    if not modules:
+        raise ConfigError(message="JAAS config property does not contain any login modules")
     if len(modules) != 1:
         raise ConfigError(
             "sasl.jaas.config",
@@ -75,19 +76,51 @@ def parse_jaas_config(text: str) -> LoginModule:
 
 
 def parse_login_file(text: str) -> dict[str, list[LoginModule]]:
-    """A JAAS login configuration file: its sections by name."""
-    tokens = _tokens(text)
-    sections: dict[str, list[LoginModule]] = {}
+    """A JAAS login configuration file, its sections by name, read as the JDK's ConfigFile reads it (double quotes
+    only; `$`, `_`, `-` and `*` in words; `Name { module flag key=value ...; ... };`, the `;` after `}` required, a
+    name given once). Java's `${property}` expansion in values is not done."""
+    tokens = [t for t in tokenize(text, word_chars="$_-*", eol_significant=True) if t.kind != EOL]
     i = 0
-    while i < len(tokens):
-        if i + 1 >= len(tokens) or tokens[i + 1] != ("{", False):
-            raise ConfigError(message=f"Invalid JAAS login configuration: expected '{{' after {tokens[i][0]!r}")
-        name = tokens[i][0]
-        modules, i = _modules(tokens, i + 2, "}")
-        i += 1  # "}"
-        if i < len(tokens) and tokens[i] == (";", False):
+
+    def expected(what: str) -> ConfigError:
+        found = tokens[i]
+        if found.kind == EOF:
+            return ConfigError(message=f"Invalid JAAS login configuration: expected [{what}], read [end of file]")
+        shown = found.text if found.kind == WORD else found.kind if found.text is None and found.kind != NUMBER else ""
+        return ConfigError(message=f"Invalid JAAS login configuration: expected [{what}], found [{shown}]")
+
+    def match(what: str) -> str | None:
+        nonlocal i
+        token = tokens[i]
+        if what in ("{", "}", ";", "="):
+            if token.kind != what:
+                raise expected(what)
+        elif token.kind not in (WORD, '"'):
+            raise expected(what)
+        i += 1
+        return token.text
+
+    sections: dict[str, list[LoginModule]] = {}
+    while tokens[i].kind != EOF:
+        name = tokens[i].text
+        i += 1
+        match("{")
+        modules: list[LoginModule] = []
+        while tokens[i].kind != "}":
+            module = match("module class name")
+            flag = _flag(match("controlFlag"), "Invalid JAAS login configuration: invalid control flag")
+            options: dict[str, str] = {}
+            while tokens[i].kind != ";":
+                key = match("option key")
+                match("=")
+                options[key] = match("option value")  # type: ignore[index,assignment]
             i += 1
-        sections.setdefault(name, []).extend(modules)
+            modules.append(LoginModule(module, flag, options))  # type: ignore[arg-type]
+        match("}")
+        match(";")
+        if name in sections:
+            raise ConfigError(message=f"Invalid JAAS login configuration: can not specify multiple entries for {name}")
+        sections[name] = modules  # type: ignore[index]
     return sections
 
 

@@ -4,38 +4,57 @@ from __future__ import annotations
 
 import json
 import os
-import re
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ConfigError
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 _WS = " \t\f"  # the whitespace Properties.load skips (not \v, not unicode spaces)
 _ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
 
 
-def _logical_lines(text: str):
-    """Natural lines joined across backslash continuations, comments and blank lines dropped."""
-    lines = _NEWLINE.split(text)
-    i, n = 0, len(lines)
+def _logical_lines(text: str) -> Iterator[str]:
+    """The logical lines of java.util.Properties.LineReader (JDK 9+): natural lines joined across an odd number of
+    trailing backslashes, with the next line's leading whitespace skipped; blank lines and comments dropped. A line
+    is a comment when `#` or `!` is its first character after whitespace while the logical line is still empty,
+    so also right after a continuation of an empty line."""
+    n = len(text)
+    i = 0
+    line: list[str] = []
+    skip_white, appended_begin, backslash = True, False, False
     while i < n:
-        line = lines[i].lstrip(_WS)
+        c = text[i]
         i += 1
-        # Only the first natural line of a logical line can be a comment; a comment never continues.
-        if not line or line[0] in "#!":
+        if skip_white:
+            if c in _WS or (not appended_begin and c in "\r\n"):
+                continue
+            skip_white = appended_begin = False
+        if not line and c in "#!":  # a comment: the rest of the natural line, never continued
+            while i < n and text[i] not in "\r\n":
+                i += 1
+            skip_white = True
             continue
-        parts = []
-        while True:
-            trailing = len(line) - len(line.rstrip("\\"))
-            if trailing % 2 == 0:
-                parts.append(line)
-                break
-            parts.append(line[:-1])  # odd backslash count: the last one joins the next line
-            if i >= n:  # a continuation at end of input is simply dropped, like Java's LineReader
-                break
-            line = lines[i].lstrip(_WS)
+        if c not in "\r\n":
+            line.append(c)
+            backslash = not backslash if c == "\\" else False
+            continue
+        if not line:
+            skip_white = True
+            continue
+        if i >= n:  # the input ends with this line break
+            break
+        if not backslash:
+            yield "".join(line)
+            line, skip_white = [], True
+            continue
+        line.pop()  # a backslash before the line break joins the next line, which starts after its whitespace
+        skip_white, appended_begin, backslash = True, True, False
+        if c == "\r" and text[i] == "\n":
             i += 1
-        yield "".join(parts)
+    if line:  # the end of the input: Java reads what is left as a line, even if only a backslash was
+        if backslash:
+            line.pop()
+        yield "".join(line)
 
 
 def _unescape(s: str) -> str:
@@ -43,6 +62,7 @@ def _unescape(s: str) -> str:
         return s
     out: list[str] = []
     i, n = 0, len(s)
+    surrogates = False
     while i < n:
         c = s[i]
         i += 1
@@ -55,11 +75,15 @@ def _unescape(s: str) -> str:
             hexits = s[i : i + 4]
             if len(hexits) < 4 or any(h not in "0123456789abcdefABCDEF" for h in hexits):
                 raise ValueError("Malformed \\uxxxx encoding.")
-            out.append(chr(int(hexits, 16)))
+            unit = int(hexits, 16)
+            surrogates = surrogates or 0xD800 <= unit <= 0xDFFF
+            out.append(chr(unit))
             i += 4
         else:
             out.append(_ESCAPES.get(c, c))
-    return "".join(out)
+    text = "".join(out)
+    # Java's String is UTF-16: an escaped surrogate pair (`\\uD83D\\uDE00`, as native2ascii writes) is one character
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass") if surrogates else text
 
 
 def _split_key_value(line: str) -> tuple[str, str]:

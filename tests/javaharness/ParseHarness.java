@@ -1,0 +1,133 @@
+// Runs text through the parsers of java.util.Properties and Apache Kafka's ConfigDef, ConfigTransformer and
+// JaasConfig, for tests/unit/test_parsers_differential.py. Reads a JSON list of cases on stdin, writes one answer each:
+//   {"kind": "props", "text": T}                 -> {"map": {k: v}} or {"error": message}
+//   {"kind": "parse", "type": TYPE, "value": V}  -> {"value": parsed} (DOUBLE: {"bits": raw long bits}) or {"error"}
+//   {"kind": "transform", "configs": {k: v}}     -> {"configs": {k: v}}, providers "p" and "q" as TestProvider
+//   {"kind": "jaas", "text": T}                  -> {"modules": [[name, flag, {options}]]} or {"error": message}
+//   {"kind": "jaasfile", "text": T, "names": [N]} -> {"sections": {N: modules}} for the names it has, or {"error"}
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.StringReader;
+import java.util.*;
+import javax.security.auth.login.AppConfigurationEntry;
+import org.apache.kafka.common.config.ConfigData;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigTransformer;
+import org.apache.kafka.common.config.provider.ConfigProvider;
+import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.common.security.JaasContext;
+
+public class ParseHarness {
+    static final ObjectMapper M = new ObjectMapper();
+
+    /** Values "<name>|<path>|<key>" for every key but those starting with "x" (left out: unresolved). */
+    public static class TestProvider implements ConfigProvider {
+        final String name;
+        TestProvider(String name) { this.name = name; }
+        public void configure(Map<String, ?> configs) {}
+        public ConfigData get(String path) { return new ConfigData(new HashMap<>()); }
+        public ConfigData get(String path, Set<String> keys) {
+            Map<String, String> data = new HashMap<>();
+            for (String k : keys) if (!k.startsWith("x")) data.put(k, name + "|" + path + "|" + k);
+            return new ConfigData(data);
+        }
+        public void close() {}
+    }
+
+    static ObjectNode error(Throwable e) {
+        ObjectNode out = M.createObjectNode();
+        out.put("error", String.valueOf(e.getMessage()));
+        out.put("class", e.getClass().getName());
+        return out;
+    }
+
+    /** [name, flag, {options}]; an option keyed null (Kafka's for a key that is a number) is left out. */
+    static void module(ArrayNode modules, AppConfigurationEntry e) {
+        ArrayNode m = modules.addArray();
+        m.add(e.getLoginModuleName());
+        String flag = e.getControlFlag().toString();
+        m.add(flag.substring(flag.lastIndexOf(' ') + 1));
+        ObjectNode opts = m.addObject();
+        for (Map.Entry<String, ?> o : e.getOptions().entrySet())
+            if (o.getKey() != null) opts.put(o.getKey(), String.valueOf(o.getValue()));
+    }
+
+    static ObjectNode answer(JsonNode c) {
+        ObjectNode out = M.createObjectNode();
+        String kind = c.get("kind").asText();
+        try {
+            switch (kind) {
+                case "props": {
+                    Properties p = new Properties();
+                    p.load(new StringReader(c.get("text").asText()));
+                    ObjectNode map = out.putObject("map");
+                    for (String k : p.stringPropertyNames()) map.put(k, p.getProperty(k));
+                    return out;
+                }
+                case "parse": {
+                    ConfigDef.Type type = ConfigDef.Type.valueOf(c.get("type").asText());
+                    Object v = ConfigDef.parseType("k", c.get("value").asText(), type);
+                    if (v instanceof Double) out.put("bits", Long.toString(Double.doubleToRawLongBits((Double) v)));
+                    else if (v instanceof List) {
+                        ArrayNode l = out.putArray("value");
+                        for (Object x : (List<?>) v) l.add(String.valueOf(x));
+                    } else if (v instanceof Password) out.put("value", ((Password) v).value());
+                    else if (v instanceof Boolean) out.put("value", (Boolean) v);
+                    else if (v instanceof Number) out.put("value", ((Number) v).longValue());
+                    else out.put("value", String.valueOf(v));
+                    return out;
+                }
+                case "transform": {
+                    Map<String, ConfigProvider> providers = new HashMap<>();
+                    providers.put("p", new TestProvider("p"));
+                    providers.put("q", new TestProvider("q"));
+                    Map<String, String> configs = new LinkedHashMap<>();
+                    c.get("configs").fields().forEachRemaining(e -> configs.put(e.getKey(), e.getValue().asText()));
+                    Map<String, String> data = new ConfigTransformer(providers).transform(configs).data();
+                    ObjectNode map = out.putObject("configs");
+                    for (Map.Entry<String, String> e : data.entrySet()) map.put(e.getKey(), e.getValue());
+                    return out;
+                }
+                case "jaas": {
+                    Map<String, Object> configs = new HashMap<>();
+                    configs.put("sasl.jaas.config", new Password(c.get("text").asText()));
+                    JaasContext context = JaasContext.loadClientContext(configs);
+                    ArrayNode modules = out.putArray("modules");
+                    for (AppConfigurationEntry e : context.configurationEntries()) module(modules, e);
+                    return out;
+                }
+                case "jaasfile": {
+                    java.nio.file.Path file = java.nio.file.Files.createTempFile("jaas", ".conf");
+                    try {
+                        java.nio.file.Files.writeString(file, c.get("text").asText());
+                        com.sun.security.auth.login.ConfigFile config = new com.sun.security.auth.login.ConfigFile(file.toUri());
+                        ObjectNode sections = out.putObject("sections");
+                        for (JsonNode name : c.get("names")) {
+                            AppConfigurationEntry[] entries = config.getAppConfigurationEntry(name.asText());
+                            if (entries == null) continue;
+                            ArrayNode modules = sections.putArray(name.asText());
+                            for (AppConfigurationEntry e : entries) module(modules, e);
+                        }
+                    } finally {
+                        java.nio.file.Files.delete(file);
+                    }
+                    return out;
+                }
+                default:
+                    throw new IllegalArgumentException("unknown kind " + kind);
+            }
+        } catch (Exception e) {
+            return error(e);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        M.getFactory().enable(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature());
+        JsonNode cases = M.readTree(System.in);  // (escaped output keeps lone surrogates, which UTF-8 cannot)
+        ArrayNode out = M.createArrayNode();
+        for (JsonNode c : cases) out.add(answer(c));
+        System.out.println(M.writeValueAsString(out));
+    }
+}

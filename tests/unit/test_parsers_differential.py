@@ -1,0 +1,244 @@
+"""The text parsers under every worker and connector config, against the JVM's own (tests/javaharness/ParseHarness):
+java.util.Properties.load, Kafka's ConfigDef.parseType, ConfigTransformer (`${provider:path:key}`), JaasConfig
+(`sasl.jaas.config`) and the JDK's JAAS login file parser, on generated text and on the cases they once differed."""
+
+from __future__ import annotations
+
+import random
+import struct
+from typing import Any
+
+import pytest
+from javaharness.harness import JavaHarness
+
+from miniconnect.config.configdef import ConfigType, Password, parse_type
+from miniconnect.config.jaas import parse_jaas_config, parse_login_file
+from miniconnect.config.properties import parse_properties
+from miniconnect.config.providers import ConfigData, ConfigProvider, ConfigTransformer
+from miniconnect.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def java(tmp_path_factory: pytest.TempPathFactory) -> JavaHarness:
+    return JavaHarness("ParseHarness", tmp_path_factory.mktemp("parse-harness"))
+
+
+def _compare(java: JavaHarness, cases: list[dict[str, Any]], ours: list[dict[str, Any]], same_errors: bool) -> None:
+    """Each case answered alike: the same value, or an error on both sides (with Kafka's text if same_errors)."""
+    theirs = java.run(cases)
+    differences = []
+    for case, o, t in zip(cases, ours, theirs, strict=True):
+        t = {k: v for k, v in t.items() if k != "class"}
+        if "error" in o and "error" in t and not same_errors:
+            continue
+        if o != t:
+            differences.append(f"{case!r}\n  ours {o!r}\n  java {t!r}")
+    assert not differences, f"{len(differences)} of {len(cases)} differ:\n" + "\n".join(differences[:20])
+
+
+# -- java.util.Properties ---------------------------------------------------------------------------------------
+PROPERTY_PIECES = [*"ab=: \t\f\\\n\r#!u0f9", "\\u0041", "\\u00e9", "\\uZZ", "\u00a0", "\u2028", "\x0b", "é", "\\\n"]
+PROPERTY_PIECES += ["\\\r\n", "\r\n", "\\uD83D\\uDE00", "\\uD83D"]
+PROPERTIES_ONCE_APART = [
+    "\\\n#comment\nk=v",  # a comment right after an empty line's continuation
+    "\\\n!x\\\n\\ ",  # ... which does not continue: the next line is the escaped blank key
+    "a=1\n\\\n",  # a lone backslash line before the end is no entry
+    "\\\n\n\\\r\n\f",
+    "k=\\uD83D\\uDE00 \\uD83D",  # an escaped surrogate pair is one character, a lone one stays
+    ":v\n\\\r\n",
+    "\\",  # a lone backslash at the very end: Java reads the empty key
+]
+
+
+def _ours_properties(text: str) -> dict[str, Any]:
+    try:
+        return {"map": parse_properties(text)}
+    except ValueError as e:
+        return {"error": str(e)}
+
+
+def test_properties_are_read_as_java_reads_them(java: JavaHarness) -> None:
+    rnd = random.Random(20261205)
+    texts = PROPERTIES_ONCE_APART + [
+        "".join(rnd.choice(PROPERTY_PIECES) for _ in range(rnd.randint(0, 30))) for _ in range(3000)
+    ]
+    cases = [{"kind": "props", "text": t} for t in texts]
+    _compare(java, cases, [_ours_properties(t) for t in texts], same_errors=True)
+
+
+# -- ConfigDef.parseType ----------------------------------------------------------------------------------------
+VALUE_PIECES = [*"0123456789+-_. eEdDfFxXpP,", "NaN", "Infinity", "nan", "inf", "true", "TRUE", "false", "falſe"]
+VALUE_PIECES += ["\u00a0", "\u0661", "\t", "\n", "0x", "0X1", "p-", "\u2003", "\x1f", "ſ", "9999999999", "2147483648"]
+VALUE_PIECES += ["32768", "-9223372036854775808", "9223372036854775808", "\x00", "a", "F"]
+VALUES_ONCE_APART = [
+    ("INT", "1_0"),  # Python's int() reads underscores and Unicode blanks; Integer.parseInt does not
+    ("INT", "\u00a05"),
+    ("INT", "\u0661\u0662"),  # ... both read Unicode digits
+    ("LONG", "+7"),
+    ("DOUBLE", "1d"),  # Java's suffixes, hexadecimal floats, NaN and Infinity (but not nan or inf)
+    ("DOUBLE", "0x1.8p3f"),
+    ("DOUBLE", "0X1deP32768"),
+    ("DOUBLE", "-NaN"),
+    ("DOUBLE", "inf"),
+    ("DOUBLE", "\u0661"),
+    ("DOUBLE", "1_0.5"),
+    ("BOOLEAN", "falſe"),  # equalsIgnoreCase: a long s is an s
+    ("BOOLEAN", "true\u00a0"),
+    ("LIST", "a\u00a0, b\x1f ,c,"),  # split at commas with Java's \s around them, after String.trim
+    ("LIST", "\u2003"),
+]
+TYPES = ["BOOLEAN", "STRING", "INT", "SHORT", "LONG", "DOUBLE", "LIST", "PASSWORD"]
+
+
+def _ours_parsed(type_name: str, value: str) -> dict[str, Any]:
+    try:
+        parsed = parse_type("k", value, ConfigType[type_name])
+    except ConfigError as e:
+        return {"error": str(e)}
+    if isinstance(parsed, float):
+        return {"bits": str(struct.unpack("<q", struct.pack("<d", parsed))[0])}
+    return {"value": parsed.value if isinstance(parsed, Password) else parsed}
+
+
+def test_config_values_are_parsed_as_kafkas_configdef_parses_them(java: JavaHarness) -> None:
+    rnd = random.Random(1205)
+    pairs = VALUES_ONCE_APART + [
+        (rnd.choice(TYPES), "".join(rnd.choice(VALUE_PIECES) for _ in range(rnd.randint(0, 6)))) for _ in range(12000)
+    ]
+    cases = [{"kind": "parse", "type": t, "value": v} for t, v in pairs]
+    _compare(java, cases, [_ours_parsed(t, v) for t, v in pairs], same_errors=True)
+
+
+# -- ConfigTransformer ------------------------------------------------------------------------------------------
+class _Provider(ConfigProvider):
+    """The harness's TestProvider: "<name>|<path>|<key>" for every key not starting with x."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def get(self, path: str, keys: set[str] | None = None) -> ConfigData:
+        return ConfigData({k: f"{self.name}|{path}|{k}" for k in keys or () if not k.startswith("x")})
+
+
+def test_config_variables_are_replaced_as_kafkas_config_transformer_does(java: JavaHarness) -> None:
+    rnd = random.Random(5)
+    pieces = [*"${}:pqx ab\\", "${", "${p:", "${q:", "::", "${p:a}", "${p:path:key}", "${r:a}", "${p:x}"]
+    configs = [
+        {f"k{i}": "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8))) for i in range(rnd.randint(1, 3))}
+        for _ in range(3000)
+    ]
+    transformer = ConfigTransformer({"p": _Provider("p"), "q": _Provider("q")})
+    ours = [{"configs": transformer.transform(c)} for c in configs]
+    _compare(java, [{"kind": "transform", "configs": c} for c in configs], ours, same_errors=True)
+
+
+# -- JAAS -------------------------------------------------------------------------------------------------------
+JAAS_PIECES = ["org.apache.kafka.common.security.plain.PlainLoginModule", " ", "required", "optional", "REQUIRED"]
+JAAS_PIECES += ["sufficient", "requisite", "bad", "username", "=", '"alice"', '"a\\"b"', "'x'", ";", "\n", "/* c */"]
+JAAS_PIECES += [
+    "// c\n",
+    "key_1",
+    "$x",
+    "-k",
+    "9",
+    "1.5",
+    '"',
+    "a.b",
+    "é",
+    "{",
+    "}",
+    '"\\n"',
+    '"\\101"',
+    "#",
+    "/",
+    "\\",
+]
+JAAS_ONCE_APART = [
+    'a.B required username=alice password="s";',  # a word is a value too
+    'a.B required username=} password="s";',  # ... an ordinary character is not
+    '-ka.B required username="u";',  # "-" before a letter is a character of its own, not a word's
+    '9a.B required username="u";',  # a number, then a word
+    'a.B required user/* c */name="alice";',
+    "a.B required user='x' pass='y';",  # single quotes quote too
+    '"\\101" required username="u";',  # octal escapes
+    'a.B requıred username="u";',  # the flag upper-cased as Java does: a dotless i is an I
+    'a.B required 1.5="s" username="u";',  # a number as key: Kafka keys it null
+    '; required username="u";',  # no module name
+    'a.B required username="u" / password="p";',  # a lone slash comments out the rest of the line
+]
+
+
+def _ours_jaas(text: str) -> dict[str, Any]:
+    try:
+        m = parse_jaas_config(text)
+    except ConfigError as e:
+        return {"error": str(e)}
+    return {"modules": [[m.name, m.flag, m.options]]}
+
+
+def _jaas_text(rnd: random.Random) -> str:
+    if rnd.random() < 0.5:
+        return " ".join(rnd.choice(JAAS_PIECES) for _ in range(rnd.randint(1, 12)))
+    tokens = [JAAS_PIECES[0], " required ", "username", "=", '"alice"', " ", "password", "=", '"s"', ";"]
+    for _ in range(rnd.randint(1, 3)):
+        i = rnd.randrange(len(tokens))
+        op = rnd.random()
+        if op < 0.4:
+            tokens.insert(i, rnd.choice(JAAS_PIECES))
+        elif op < 0.7:
+            tokens.pop(i)
+        else:
+            tokens[i] = rnd.choice(JAAS_PIECES)
+    return "".join(tokens)
+
+
+def test_sasl_jaas_config_is_read_as_kafkas_jaas_config_reads_it(java: JavaHarness) -> None:
+    rnd = random.Random(6)
+    texts = JAAS_ONCE_APART + [_jaas_text(rnd) for _ in range(3000)]
+    _compare(java, [{"kind": "jaas", "text": t} for t in texts], [_ours_jaas(t) for t in texts], same_errors=False)
+
+
+FILE_PIECES = ["KafkaServer", "Other", "{", "}", ";", " ", "\n", "x.Y", "required", "optional", "bad", "k", "="]
+FILE_PIECES += ['"v"', "'q'", "v2", "9", "/* c */", "// c\n", "*", "$a", "-", '"', "é", "\\"]
+FILE_BASE = ["KafkaServer", " {", "\n  x.Y", " required", " k", "=", '"v"', " k2", "=", "w", ";", "\n", "}", ";", "\n"]
+FILE_BASE += ["Other", "{", "a.B", " optional", ";", "}", ";"]
+FILES_ONCE_APART = [
+    "A { x.Y required; }",  # the ";" after "}" is required
+    "A { x.Y required; }; A { z.W optional; };",  # a name given twice
+    "A { x.Y required k='v'; };",  # double quotes only
+    "A { x.Y required k=v*w; };",  # "*" is a word character here
+    "A { };",
+]
+
+
+def _file_text(rnd: random.Random) -> str:
+    tokens = list(FILE_BASE)
+    for _ in range(rnd.randint(0, 3)):
+        i = rnd.randrange(len(tokens))
+        op = rnd.random()
+        if op < 0.4:
+            tokens.insert(i, rnd.choice(FILE_PIECES))
+        elif op < 0.7:
+            tokens.pop(i)
+        else:
+            tokens[i] = rnd.choice(FILE_PIECES)
+    return "".join(tokens)
+
+
+def test_jaas_login_files_are_read_as_the_jdk_reads_them(java: JavaHarness) -> None:
+    rnd = random.Random(7)
+    texts = FILES_ONCE_APART + [_file_text(rnd) for _ in range(1500)]
+    cases, ours = [], []
+    for text in texts:
+        names = {"A", "KafkaServer", "Other", *(p for p in FILE_PIECES if p.strip())}
+        try:
+            sections = parse_login_file(text)
+            names |= {k for k in sections if k is not None}
+            # the JDK answers an empty section as none
+            ours.append(
+                {"sections": {k: [[m.name, m.flag, m.options] for m in v] for k, v in sections.items() if k and v}}
+            )
+        except ConfigError as e:
+            ours.append({"error": str(e)})
+        cases.append({"kind": "jaasfile", "text": text, "names": sorted(names)})
+    _compare(java, cases, ours, same_errors=False)
