@@ -14,6 +14,7 @@ from ..data.schema import BYTES_SCHEMA, STRING_SCHEMA, Schema
 from ..data.values import convert_to_string_bytes
 from ..data.values_parser import parse_string
 from .base import Converter
+from .charsets import java_utf8_decode
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class SimpleHeaderConverter(Converter):
         if data is None:
             return None, None
         try:
-            text = data.decode("utf-8", "replace")
+            text = java_utf8_decode(data)  # new String(data, UTF_8): Java's replacements of malformed bytes
             return (STRING_SCHEMA, text) if not text else parse_string(text)
         except Exception as e:  # as Kafka: a value that does not parse is kept as bytes
             log.warning(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +11,7 @@ from ..data.records import Headers
 from ..data.schema import OPTIONAL_STRING_SCHEMA, DataError, Schema
 from ..errors import ConfigError
 from .base import CONVERTER_TYPE_CONFIG, Converter, converter_config_def
+from .charsets import java_charset
 from .javatext import java_to_string
 
 ENCODING_CONFIG = "converter.encoding"
@@ -48,10 +48,10 @@ class StringConverter(Converter):
         parsed = self.config_def.parse(props)
         encoding = parsed[ENCODING_CONFIG]
         try:
-            self.encoding = codecs.lookup(encoding).name
+            self.charset = java_charset(encoding)
         except LookupError:
             raise ConfigError(ENCODING_CONFIG, encoding, "Unsupported encoding") from None
-        self._utf8 = self.encoding == "utf-8"
+        self._utf8 = self.charset.name == "UTF-8"
 
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
@@ -62,7 +62,7 @@ class StringConverter(Converter):
             return bytes(value)  # already bytes: pass them through rather than print "b'...'"
         text = value if value.__class__ is str else java_to_string(value)
         try:
-            return text.encode(self.encoding, "replace")
+            return text.encode() if self._utf8 and text.isascii() else self.charset.encode(text)
         except Exception as e:
             raise DataError(f"Failed to serialize to a string: {e}") from e
 
@@ -73,11 +73,9 @@ class StringConverter(Converter):
             return OPTIONAL_STRING_SCHEMA, None
         try:
             return OPTIONAL_STRING_SCHEMA, (
-                data.decode()
-                if self._utf8 and data.__class__ is bytes
-                else bytes(data).decode(self.encoding, "replace")
+                data.decode() if self._utf8 and data.__class__ is bytes else self.charset.decode(bytes(data))
             )
         except UnicodeDecodeError:
-            return OPTIONAL_STRING_SCHEMA, bytes(data).decode(self.encoding, "replace")
+            return OPTIONAL_STRING_SCHEMA, self.charset.decode(bytes(data))
         except Exception as e:
             raise DataError(f"Failed to deserialize string: {e}") from e

@@ -4,6 +4,7 @@
 //   {"kind": "parse", "type": TYPE, "value": V}  -> {"value": parsed} (DOUBLE: {"bits": raw long bits}) or {"error"}
 //   {"kind": "transform", "configs": {k: v}}     -> {"configs": {k: v}}, providers "p" and "q" as TestProvider
 //   {"kind": "jaas", "text": T}                  -> {"modules": [[name, flag, {options}]]} or {"error": message}
+//   {"kind": "string", "encoding": E, "decode": base64 | "encode": T} -> StringConverter's {"value": T} | {"b64"}
 //   {"kind": "jaasfile", "text": T, "names": [N]} -> {"sections": {N: modules}} for the names it has, or {"error"}
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -112,6 +113,19 @@ public class ParseHarness {
                         }
                     } finally {
                         java.nio.file.Files.delete(file);
+                    }
+                    return out;
+                }
+                case "string": {
+                    org.apache.kafka.connect.storage.StringConverter conv = new org.apache.kafka.connect.storage.StringConverter();
+                    Map<String, Object> configs = new HashMap<>();
+                    configs.put("converter.encoding", c.get("encoding").asText());
+                    conv.configure(configs, false);
+                    if (c.has("decode")) {
+                        byte[] data = Base64.getDecoder().decode(c.get("decode").asText());
+                        out.put("value", (String) conv.toConnectData("t", data).value());
+                    } else if (c.has("encode")) {
+                        out.put("b64", Base64.getEncoder().encodeToString(conv.fromConnectData("t", null, c.get("encode").asText())));
                     }
                     return out;
                 }

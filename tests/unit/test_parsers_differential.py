@@ -1,9 +1,11 @@
 """The text parsers under every worker and connector config, against the JVM's own (tests/javaharness/ParseHarness):
 java.util.Properties.load, Kafka's ConfigDef.parseType, ConfigTransformer (`${provider:path:key}`), JaasConfig
-(`sasl.jaas.config`) and the JDK's JAAS login file parser, on generated text and on the cases they once differed."""
+(`sasl.jaas.config`), the JDK's JAAS login file parser, and StringConverter's character sets, on generated text and on
+the cases they once differed."""
 
 from __future__ import annotations
 
+import base64
 import random
 import struct
 from typing import Any
@@ -15,6 +17,7 @@ from miniconnect.config.configdef import ConfigType, Password, parse_type
 from miniconnect.config.jaas import parse_jaas_config, parse_login_file
 from miniconnect.config.properties import parse_properties
 from miniconnect.config.providers import ConfigData, ConfigProvider, ConfigTransformer
+from miniconnect.converters.string import StringConverter
 from miniconnect.errors import ConfigError
 
 
@@ -242,3 +245,56 @@ def test_jaas_login_files_are_read_as_the_jdk_reads_them(java: JavaHarness) -> N
             ours.append({"error": str(e)})
         cases.append({"kind": "jaasfile", "text": text, "names": sorted(names)})
     _compare(java, cases, ours, same_errors=False)
+
+
+# -- StringConverter's converter.encoding -----------------------------------------------------------------------
+ENCODINGS = ["UTF-8", "utf8", "UTF-16", "UTF-16BE", "UTF-16LE", "ISO-8859-1", "latin1", "US-ASCII", "ascii"]
+ENCODINGS += ["windows-1252", "Cp1252", "UTF-32", "UTF-32LE", "X-UTF-32BE-BOM", "x-UTF-16LE-BOM", "UnicodeBig"]
+ENCODINGS += ["cp437", "KOI8-R"]
+NAMES_JAVA_REFUSES = ["utf_8", "u8", "latin-1", "utf-8-sig", "rot13", "base64", "nonsense", ""]
+BYTES = [0x00, 0x41, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xFF, 0xFE, 0xED, 0xA0, 0xD8, 0x3D, 0xDC]
+BYTES += [0xE0, 0xF4, 0x90, 0xF5, 0xC0, 0xC1, 0x8F, 0xBF]
+CHARS = ["a", "é", "€", "😀", "\ud83d", "\ude00", "\x00", "ÿ", "日", "\u0100", "\ufeff", "\u00a0"]
+STRINGS_ONCE_APART = [
+    ("UTF-16", "encode", "a"),  # a big-endian mark, then big-endian units (Python: its machine's order)
+    ("UTF-32", "encode", "a"),  # no mark at all
+    ("UTF-16", "encode", "\ud83d"),  # an unpaired surrogate is U+FFFD's bytes, not "?"
+    ("UTF-16", "decode", b"\x00a"),  # no mark: big-endian
+    ("UTF-8", "decode", b"\xed\xa0\x80"),  # a surrogate's three bytes: one U+FFFD
+    ("UTF-8", "decode", b"\xe2\x82"),
+    ("UTF-16BE", "decode", b"\xd8\x3d\x00a"),  # an unpaired high surrogate takes the unit after it along
+    ("UTF-32", "decode", b"\x00\x00\xd8\x3d\x00\x00\xde\x00"),  # surrogate code points pair up as in Java
+]
+
+
+def _ours_string(case: dict[str, Any]) -> dict[str, Any]:
+    converter = StringConverter()
+    try:
+        converter.configure({"converter.encoding": case["encoding"]}, False)
+    except ConfigError as e:
+        return {"error": str(e)}
+    if "decode" in case:
+        return {"value": converter.to_connect_data("t", base64.b64decode(case["decode"]))[1]}
+    if "encode" in case:
+        return {"b64": base64.b64encode(converter.from_connect_data("t", None, case["encode"]) or b"").decode()}
+    return {}
+
+
+def test_string_converter_charsets_are_javas(java: JavaHarness) -> None:
+    """Names as Charset.forName takes them; bytes as String.getBytes writes them and new String(bytes) reads them,
+    malformed input and unpaired surrogates included (the CJK charsets, served by Python's codecs, are not compared:
+    their replacements of malformed bytes differ)."""
+    rnd = random.Random(9)
+    cases: list[dict[str, Any]] = [{"kind": "string", "encoding": e} for e in ENCODINGS + NAMES_JAVA_REFUSES]
+    for encoding, op, value in STRINGS_ONCE_APART:
+        text = base64.b64encode(value).decode() if isinstance(value, bytes) else value
+        cases.append({"kind": "string", "encoding": encoding, op: text})
+    for _ in range(6000):
+        encoding = rnd.choice(ENCODINGS)
+        if rnd.random() < 0.5:
+            data = bytes(rnd.choice([*BYTES, rnd.randrange(256)]) for _ in range(rnd.randint(0, 8)))
+            cases.append({"kind": "string", "encoding": encoding, "decode": base64.b64encode(data).decode()})
+        else:
+            text = "".join(rnd.choice(CHARS) for _ in range(rnd.randint(0, 5)))
+            cases.append({"kind": "string", "encoding": encoding, "encode": text})
+    _compare(java, cases, [_ours_string(c) for c in cases], same_errors=False)

@@ -317,7 +317,8 @@ def test_written_bytes_match_kafkas(kafka_converter: JavaHarness) -> None:
 
 
 def test_read_schemas_and_values_match_kafkas(kafka_converter: JavaHarness) -> None:
-    cases = [text.encode() for text in READS] + [None, b"\xff\xfe not utf-8"]
+    malformed = [b"\xff\xfe not utf-8", b"\xed\xa0\x80x", b"ab\xe2\x82", b"\xf0\x9f\x98", b"\xe0\x80\x80[1]"]
+    cases = [text.encode() for text in READS] + [None, *malformed]  # Java replaces malformed UTF-8 its own way
     kafka = kafka_converter.run([{"read": _b64(c)} for c in cases])
     differences = []
     for data, k in zip(cases, kafka, strict=True):
