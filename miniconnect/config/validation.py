@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from ..distributed.java_order import hash_map_order
+from ..data.javahash import hash_map_copy_order, hash_map_order
 from ..errors import BadRequest, ConfigError
 from ..plugin_versions import check_plugin_version
 from .configdef import (
@@ -39,36 +39,10 @@ NULL_VALUE_ERROR = "Null value can not be supplied as the configuration value."
 _CONVERTER_KEYS = (("header", "header.converter"), ("key", "key.converter"), ("value", "value.converter"))
 
 
-def java_string_hash(s: str) -> int:
-    """String.hashCode(): 31-polynomial over the UTF-16 code units, as an unsigned 32-bit int."""
-    h = 0
-    data = s.encode("utf-16-be", "surrogatepass")
-    for i in range(0, len(data), 2):
-        h = (31 * h + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
-    return h
-
-
-def java_hash_map_keys(keys: list[str]) -> list[str]:
-    """The iteration order of a java.util.HashMap copied from a map with these keys in this order
-    (`new HashMap<>(map)`, as Kafka's ConfigTransformer copies a connector config): by bucket, then insertion.
-    The table size is Java 17's for the copy constructor, the smallest power of two >= size / 0.75 + 1."""
-    if not keys:
-        return []
-    capacity = 1
-    while capacity < int(len(keys) / 0.75 + 1.0):
-        capacity <<= 1
-
-    def bucket(key: str) -> int:
-        h = java_string_hash(key)
-        return (h ^ (h >> 16)) & (capacity - 1)
-
-    return sorted(keys, key=bucket)  # sorted() is stable: insertion order within a bucket
-
-
 def java_map_str(d: Mapping[str, Any]) -> str:
     """A connector config as Kafka prints it in error texts: AbstractMap.toString ({k1=v1, k2=v2}) of the
     HashMap copy Kafka holds at that point."""
-    return "{" + ", ".join(f"{k}={'null' if d[k] is None else d[k]}" for k in java_hash_map_keys(list(d))) + "}"
+    return "{" + ", ".join(f"{k}={'null' if d[k] is None else d[k]}" for k in hash_map_copy_order(d)) + "}"
 
 
 def _is_blank(s: Any) -> bool:

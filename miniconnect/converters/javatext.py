@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import struct as _struct
 from typing import Any
 
-from ..data.schema import Struct
+from ..data.javahash import hash_map_order, value_hash
+from ..data.schema import Schema, Struct, Type
 
 _pack_f = _struct.Struct("<f")
 
@@ -94,8 +96,33 @@ def java_json_float(x: float) -> bytes:
     return f'"{text}"'.encode() if text[-1] in "Ny" else text.encode()
 
 
-def java_to_string(value: Any) -> str:
-    """Object.toString() of the Java value Connect would hold: true/false, 1.0E20, [a, b], {k=v}, Struct{a=1,b=x}."""
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_EPOCH_DAY = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def java_date_string(moment: datetime.datetime) -> str:
+    """java.util.Date.toString() ("EEE MMM dd HH:mm:ss zzz yyyy") in this process's time zone, as a JVM on this
+    machine prints it in its default one."""
+    local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)).astimezone()
+    return (
+        f"{_DAYS[local.weekday()]} {_MONTHS[local.month - 1]} {local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {local.tzname()} {local.year}"
+    )
+
+
+def _as_moment(value: datetime.date | datetime.time) -> datetime.datetime:
+    """The instant of the java.util.Date that Connect holds for a Date, Time or Timestamp value."""
+    if isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day, tzinfo=datetime.UTC)
+    return datetime.datetime.combine(_EPOCH_DAY.date(), value.replace(tzinfo=None), datetime.UTC)
+
+
+def java_to_string(value: Any, schema: Schema | None = None) -> str:
+    """Object.toString() of the Java value Connect would hold: true/false, 1.0E20 (a float32 as a Float), [a, b],
+    {k=v} in HashMap order, Struct{a=1,b=x}, a Date's "Thu Jan 01 00:00:00 UTC 1970", a byte array's [B@..."""
     if value is None:
         return "null"
     if isinstance(value, str):
@@ -103,16 +130,26 @@ def java_to_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return java_double(value)
+        return java_float(value) if schema is not None and schema.type is Type.FLOAT32 else java_double(value)
     if isinstance(value, Struct):
         parts = [
-            f"{f.name}={java_to_string(value.values[f.index])}"
+            f"{f.name}={java_to_string(value.values[f.index], f.schema)}"
             for f in value.schema.fields
             if value.values[f.index] is not None
         ]
         return "Struct{" + ",".join(parts) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(java_to_string(v) for v in value) + "]"
+        items = schema.value_schema if schema is not None and schema.type is Type.ARRAY else None
+        return "[" + ", ".join(java_to_string(v, items) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{java_to_string(k)}={java_to_string(v)}" for k, v in value.items()) + "}"
+        keys = values = None
+        if schema is not None and schema.type is Type.MAP:
+            keys, values = schema.key_schema, schema.value_schema
+        bits = 32 if keys is not None and keys.type in (Type.INT8, Type.INT16, Type.INT32) else 64
+        order = hash_map_order(value, lambda k: value_hash(k, bits))
+        return "{" + ", ".join(f"{java_to_string(k, keys)}={java_to_string(value[k], values)}" for k in order) + "}"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return java_date_string(_as_moment(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"[B@{id(value) & 0x7FFFFFFF:x}"  # Java prints the array's identity hash: nothing to match
     return str(value)

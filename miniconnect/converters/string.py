@@ -60,7 +60,7 @@ class StringConverter(Converter):
             return None
         if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value)  # already bytes: pass them through rather than print "b'...'"
-        text = value if value.__class__ is str else java_to_string(value)
+        text = value if value.__class__ is str else java_to_string(value, schema)
         try:
             return text.encode() if self._utf8 and text.isascii() else self.charset.encode(text)
         except Exception as e:

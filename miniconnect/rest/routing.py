@@ -17,6 +17,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..data.javahash import string_hash
 from ..errors import BadRequest
 from .errors import HttpError, exception_response
 
@@ -26,9 +27,7 @@ _JAVA_INT = re.compile(r"[+-]?[0-9]+")
 
 def _java_hash_bucket(s: str) -> int:
     """Bucket of `s` in a default-sized java.util.HashSet: Jersey lists allowed methods in that order."""
-    h = 0
-    for c in s:
-        h = (31 * h + ord(c)) & 0xFFFFFFFF
+    h = string_hash(s)
     return (h ^ (h >> 16)) & 15
 
 

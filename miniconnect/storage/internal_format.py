@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..converters.json import JsonConverter, jackson_supplementary_escapes
-from ..distributed.java_order import hash_map_order
+from ..data.javahash import hash_map_order
 
 _CONVERTER = JsonConverter()
 _CONVERTER.configure({"schemas.enable": "false"}, is_key=False)

@@ -13,6 +13,7 @@ from typing import Any
 from ..config.configdef import NO_DEFAULT, ConfigDef, custom, non_empty_string
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
+from ..data.javahash import hash_map_order
 from ..data.schema import (
     INT32_SCHEMA,
     INT64_SCHEMA,
@@ -27,7 +28,6 @@ from ..data.schema import (
     millis_to_timestamp,
     timestamp_schema,
 )
-from ..distributed.java_order import hash_map_order
 from ..errors import ConfigError
 from .base import (
     REPLACE_NULL_WITH_DEFAULT_CONFIG,

@@ -47,6 +47,11 @@ public class TransformHarness {
             valueConverter.configure(convConfig, false);
             ArrayNode results = mapper.createArrayNode();
             List<Object[]> stages = new ArrayList<>();
+            org.apache.kafka.connect.storage.StringConverter stringOutput = null;
+            if (c.has("string_output")) {  // the values written by a StringConverter instead (Java's toString)
+                stringOutput = new org.apache.kafka.connect.storage.StringConverter();
+                stringOutput.configure(Collections.emptyMap(), false);
+            }
             try {
                 for (String alias : config.getOrDefault("transforms", "").split(",")) {
                     alias = alias.trim();
@@ -97,7 +102,8 @@ public class TransformHarness {
                     } else {
                         out.put("topic", record.topic());
                         byte[] ko = keyConverter.fromConnectData(record.topic(), record.keySchema(), record.key());
-                        byte[] vo = valueConverter.fromConnectData(record.topic(), record.valueSchema(), record.value());
+                        byte[] vo = (stringOutput != null ? stringOutput : valueConverter)
+                            .fromConnectData(record.topic(), record.valueSchema(), record.value());
                         out.put("key", ko == null ? null : new String(ko, StandardCharsets.UTF_8));
                         out.put("value", vo == null ? null : new String(vo, StandardCharsets.UTF_8));
                         ArrayNode hs = out.putArray("headers");

@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from miniconnect.converters.json import JsonConverter
 from miniconnect.converters.simple_header import SimpleHeaderConverter
+from miniconnect.converters.string import StringConverter
 from miniconnect.data.records import Header, SinkRecord
 from miniconnect.data.schema import STRING_SCHEMA
 from miniconnect.plugins import Plugins
@@ -387,7 +389,8 @@ def run_kafka(cases: list[dict], tmp: Path) -> list[list[dict]]:
     subprocess.run(
         ["javac", "-nowarn", "-cp", f"{LIBS}/*", "-d", str(tmp), str(HARNESS)], check=True, capture_output=True
     )
-    stdin = "".join(json.dumps({k: c[k] for k in ("config", "schemas", "records")}) + "\n" for c in cases)
+    keys = ("config", "schemas", "records", "string_output")
+    stdin = "".join(json.dumps({k: c[k] for k in keys if k in c}) + "\n" for c in cases)
     out = subprocess.run(
         ["java", "-cp", f"{tmp}{os.pathsep}{LIBS}/*", "TransformHarness"],
         input=stdin.encode(),
@@ -447,7 +450,9 @@ def run_ours(case: dict, plugins: Plugins) -> list[dict]:
             continue
         try:
             kb = kc.from_connect_data(record.topic, record.key_schema, record.key)
-            vb = vc.from_connect_data(record.topic, record.value_schema, record.value)
+            vb = (StringConverter() if case.get("string_output") else vc).from_connect_data(
+                record.topic, record.value_schema, record.value
+            )
         except Exception as e:
             out[i] = {"error": str(e)}
             continue
@@ -776,6 +781,51 @@ def test_random_schemas_and_values_match_kafka(tmp_path: Path) -> None:
             compared += 1
             known = OUT_OF_YEARS in o.get("error", "") or MISMATCHED_SCALE in k.get("error", "")
             if not _same(o, k) and not known:
+                failures.append(f"{case['name']} {case['records'][i]['value']}\n  kafka: {k}\n  ours:  {o}")
+    assert compared == 750
+    assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
+
+
+def _rand_json(depth: int = 0) -> Any:
+    """A schemaless JSON value: what JsonConverter gives as maps, lists, numbers, booleans, strings."""
+    r = _RNG.random()
+    if depth < 2 and r < 0.2:
+        return {
+            _RNG.choice(["a", "b", "id", "name", "x", "Aa", "BB", "10", "9"]): _rand_json(depth + 1) for _ in range(4)
+        }
+    if depth < 2 and r < 0.35:
+        return [_rand_json(depth + 1) for _ in range(_RNG.randint(0, 3))]
+    # (no -0.0: Jackson reads JSON floats as BigDecimal, which has no negative zero; we keep it, see the README)
+    return _RNG.choice([None, True, False, 0, -1, 2**31, 2**63 - 1, 1.5, 0.0, 1e21, 1e-7, 100.0, "", "a b", "é"])
+
+
+def test_values_print_as_kafkas_string_converter_prints_them(tmp_path: Path) -> None:
+    """StringConverter writes a value's Java toString(): Structs, lists, maps (HashMap order), floats, decimals,
+    dates, bytes."""
+    _RNG.seed(1204)
+    cases = []
+    for n in range(150):
+        s = _rand_record_schema()
+        records = [rec("t", i, json.dumps({"schema": s, "payload": _rand_value(s)})) for i in range(3)]
+        cases.append({"name": f"schema {n}", "config": {}, "schemas": True, "records": records, "string_output": True})
+    for n in range(100):
+        records = [rec("t", i, json.dumps(_rand_json())) for i in range(3)]
+        cases.append(
+            {"name": f"schemaless {n}", "config": {}, "schemas": False, "records": records, "string_output": True}
+        )
+    kafka = run_kafka(cases, tmp_path)
+    plugins = Plugins(plugin_path=[])
+    failures, compared = [], 0
+
+    def identity_free(out: dict) -> dict:  # a byte array prints its identity hash
+        value = out.get("value")
+        return out | {"value": re.sub(r"\[B@[0-9a-f]+", "[B@", value)} if isinstance(value, str) else out
+
+    for case, expected in zip(cases, kafka, strict=True):
+        for i, (o, k) in enumerate(zip(run_ours(case, plugins), expected, strict=True)):
+            compared += 1
+            o, k = identity_free(o), identity_free(k)
+            if not _same(o, k) and OUT_OF_YEARS not in o.get("error", ""):
                 failures.append(f"{case['name']} {case['records'][i]['value']}\n  kafka: {k}\n  ours:  {o}")
     assert compared == 750
     assert not failures, f"{len(failures)} differences:\n" + "\n".join(failures[:10])
