@@ -11,16 +11,8 @@ from typing import Any
 from miniconnect import CONNECT_VERSION
 from miniconnect.config.configdef import ConfigDef, ConfigType, Importance
 from miniconnect.connector import SinkConnector, SinkTask, TopicPartition
+from miniconnect.converters.javatext import java_to_string
 from miniconnect.data.records import SinkRecord
-
-
-def _text(value: Any) -> str:
-    """Java's String.valueOf: null prints as "null"."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class FileStreamSinkTask(SinkTask):
@@ -33,11 +25,14 @@ class FileStreamSinkTask(SinkTask):
     async def start(self, props: dict[str, str]) -> None:
         self.filename = props.get("file") or None
         self.stream = (
-            await asyncio.to_thread(open, self.filename, "a", encoding="utf-8") if self.filename else sys.stdout
+            await asyncio.to_thread(open, self.filename, "a", encoding="utf-8", errors="replace")
+            if self.filename
+            else sys.stdout
         )
 
     async def put(self, records: list[SinkRecord]) -> None:
-        self.stream.write("".join(_text(r.value) + "\n" for r in records))
+        # PrintStream.println(value): String.valueOf, so a Struct is Struct{a=1}, a map {k=v}, a Date Java's
+        self.stream.write("".join(java_to_string(r.value, r.value_schema) + "\n" for r in records))
 
     async def flush(self, current_offsets: dict[TopicPartition, int]) -> None:
         self.stream.flush()
