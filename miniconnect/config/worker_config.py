@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .configdef import ConfigDef, ConfigType, Importance, at_least, custom
+from .http_headers import HeaderRulesValidator
 from .providers import resolve_worker_props
 
 log = logging.getLogger(__name__)
@@ -261,7 +262,14 @@ def _worker_config() -> ConfigDef:
         "miniconnect: `json` writes one JSON object per log line (for log shippers); the environment variable "
         "MINICONNECT_LOG_FORMAT overrides it.",
     )
-    d.define("response.http.headers.config", T.STRING, "", None, I.LOW, "Rules for REST API HTTP response headers")
+    d.define(
+        "response.http.headers.config",
+        T.STRING,
+        "",
+        HeaderRulesValidator(),
+        I.LOW,
+        "Rules for REST API HTTP response headers",
+    )
     d.define(
         "rest.extension.classes",
         T.LIST,

@@ -17,7 +17,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import SERVER_VERSION
-from ..errors import ConfigError
+from ..config.http_headers import parse_header_rules
 from ..runtime.herder import Herder
 from ..runtime.seams import WorkerSettings
 from . import connector_plugins, connectors, loggers
@@ -85,41 +85,6 @@ ROOT_ROUTES = [
 
 
 # -- response headers (response.http.headers.config) -------------------------------------------------------
-def _csv_split(value: str) -> list[str]:
-    """Jetty's StringUtil.csvSplit: commas separate items unless inside double quotes."""
-    items, buf, quoted, escaped = [], [], False, False
-    for c in value:
-        if escaped:
-            buf.append(c)
-            escaped = False
-        elif quoted and c == "\\":
-            escaped = True
-        elif c == '"':
-            quoted = not quoted
-        elif c == "," and not quoted:
-            items.append("".join(buf).strip())
-            buf = []
-        else:
-            buf.append(c)
-    items.append("".join(buf).strip())
-    return [i for i in items if i]
-
-
-def parse_header_rules(value: str | None) -> list[tuple[str, str, str]]:
-    """`[set|add|setDate|addDate] Name: value, ...` as (action, name, value); ConfigError when malformed."""
-    rules = []
-    for item in _csv_split(value or ""):
-        m = re.fullmatch(r"(set|add|setDate|addDate)\s+([^:\s]+)\s*:\s*(.*)", item, re.S)
-        if not m:
-            raise ConfigError(
-                "response.http.headers.config",
-                value,
-                f"Invalid format of header config '{item}'. Expected: '[action] [header name]:[header value]'",
-            )
-        rules.append((m.group(1), m.group(2), m.group(3).strip()))
-    return rules
-
-
 class ResponseHeaders:
     """Applies the configured header rules to every response (Jetty's HeaderFilter)."""
 
@@ -138,7 +103,7 @@ class ResponseHeaders:
                     if action.endswith("Date"):
                         value = email.utils.formatdate(time.time() + int(value) / 1000, usegmt=True)
                     raw = name.lower().encode("latin-1")
-                    if action.startswith("set"):
+                    if not action.startswith("add"):  # Jetty's HeaderFilter: any other action sets
                         headers = [h for h in headers if h[0].lower() != raw]
                     headers.append((name.encode("latin-1"), value.encode("latin-1")))
                 message = {**message, "headers": headers}

@@ -129,6 +129,43 @@ public class ParseHarness {
                     }
                     return out;
                 }
+                case "configkeys": {  // a worker config class's ConfigDef (private): its keys
+                    Class<?> cls = Class.forName(c.get("class").asText());
+                    ConfigDef def;
+                    if (c.has("field")) {
+                        java.lang.reflect.Field f = cls.getDeclaredField(c.get("field").asText());
+                        f.setAccessible(true);
+                        def = (ConfigDef) f.get(null);
+                    } else {  // DistributedConfig.config(Crypto.SYSTEM)
+                        Class<?> crypto = Class.forName("org.apache.kafka.connect.runtime.distributed.Crypto");
+                        java.lang.reflect.Method m = cls.getDeclaredMethod("config", crypto);
+                        m.setAccessible(true);
+                        def = (ConfigDef) m.invoke(null, crypto.getField("SYSTEM").get(null));
+                    }
+                    ObjectNode keys = out.putObject("keys");
+                    for (ConfigDef.ConfigKey k : def.configKeys().values()) {
+                        ObjectNode key = keys.putObject(k.name);
+                        key.put("type", k.type.name());
+                        key.put("default", k.hasDefault() ? ConfigDef.convertToString(k.defaultValue, k.type) : "<none>");
+                        key.put("importance", k.importance.name());
+                        key.put("validator", k.validator == null ? null : k.validator.toString());
+                    }
+                    return out;
+                }
+                case "workerconfig": {  // a worker's config from properties: parsed values, or the error
+                    Map<String, String> props = new HashMap<>();
+                    c.get("props").fields().forEachRemaining(e -> props.put(e.getKey(), e.getValue().asText()));
+                    org.apache.kafka.common.config.AbstractConfig config = c.get("distributed").asBoolean()
+                        ? new org.apache.kafka.connect.runtime.distributed.DistributedConfig(props)
+                        : new org.apache.kafka.connect.runtime.standalone.StandaloneConfig(props);
+                    ObjectNode values = out.putObject("values");
+                    for (JsonNode name : c.get("names")) {
+                        Object v = config.values().get(name.asText());
+                        ConfigDef.Type type = config.typeOf(name.asText());
+                        values.put(name.asText(), v == null ? null : type == ConfigDef.Type.PASSWORD ? ((Password) v).value() : ConfigDef.convertToString(v, type));
+                    }
+                    return out;
+                }
                 default:
                     throw new IllegalArgumentException("unknown kind " + kind);
             }

@@ -1,7 +1,7 @@
 """The text parsers under every worker and connector config, against the JVM's own (tests/javaharness/ParseHarness):
 java.util.Properties.load, Kafka's ConfigDef.parseType, ConfigTransformer (`${provider:path:key}`), JaasConfig
-(`sasl.jaas.config`), the JDK's JAAS login file parser, and StringConverter's character sets, on generated text and on
-the cases they once differed."""
+(`sasl.jaas.config`), the JDK's JAAS login file parser, StringConverter's character sets and the worker configs' key
+definitions and values, on generated text and on the cases they once differed."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from javaharness.harness import JavaHarness
 
-from miniconnect.config.configdef import ConfigType, Password, parse_type
+from miniconnect.config.configdef import ConfigType, Password, parse_type, render_value
+from miniconnect.config.distributed_config import DISTRIBUTED_CONFIG, DistributedConfig
 from miniconnect.config.jaas import parse_jaas_config, parse_login_file
 from miniconnect.config.properties import parse_properties
 from miniconnect.config.providers import ConfigData, ConfigProvider, ConfigTransformer
+from miniconnect.config.worker_config import WORKER_CONFIG, WorkerConfig
 from miniconnect.converters.string import StringConverter
 from miniconnect.errors import ConfigError
 
@@ -298,3 +300,108 @@ def test_string_converter_charsets_are_javas(java: JavaHarness) -> None:
             text = "".join(rnd.choice(CHARS) for _ in range(rnd.randint(0, 5)))
             cases.append({"kind": "string", "encoding": encoding, "encode": text})
     _compare(java, cases, [_ours_string(c) for c in cases], same_errors=False)
+
+
+# -- worker configs ---------------------------------------------------------------------------------------------
+WORKER_CLASSES = {
+    "distributed": ("org.apache.kafka.connect.runtime.distributed.DistributedConfig", DISTRIBUTED_CONFIG),
+    "standalone": ("org.apache.kafka.connect.runtime.standalone.StandaloneConfig", WORKER_CONFIG),
+}
+# What differs on purpose in the keys both define (README): a worker without bootstrap.servers runs on the embedded
+# log, converters default to JsonConverter, standalone offsets default to a file; a sample window of 0 is refused
+# (Kafka's Rate divides by it); listeners are checked when read (Kafka: when the server starts); exactly-once source
+# support is not implemented; class names are resolved when the worker starts
+DEFINITIONS_APART = {
+    "bootstrap.servers": "default",
+    "key.converter": "default",
+    "value.converter": "default",
+    "offset.storage.file.filename": "default",
+    "metrics.sample.window.ms": "validator",
+    "exactly.once.source.support": "validator",
+}
+VALUES_APART = {"metrics.sample.window.ms", "listeners", "admin.listeners", "exactly.once.source.support"}
+WORKER_VALUES = ["", " ", "0", "-1", "1", "abc", "true", "TRUE", "1.5", "x,y", "http://:8083", "2147483648"]
+WORKER_VALUES += ["sessioned", "eager", "compatible", "HmacSHA256", "All", "None", "Principal", "PLAINTEXT"]
+WORKER_VALUES += ["add X-A:b", 'set "X:a,b"', "bogus rule", "SET X:1", "set X", "set X:a:b", "set X Y:1", "nope X:1"]
+WORKER_VALUES += [
+    '"set X:a, b" , add Y:2',
+    "set X:1,,add Y:2",
+    'set X:1, "add Y:\\"q\\"" x',
+    "set X:\u00a01",
+    "set\u2003X:1",
+]
+WORKER_BASE = {
+    "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "bootstrap.servers": "localhost:9092",
+}
+DISTRIBUTED_BASE = {
+    "group.id": "g",
+    "config.storage.topic": "c",
+    "offset.storage.topic": "o",
+    "status.storage.topic": "s",
+}
+
+
+def _default_text(key: Any) -> str | None:
+    if not key.has_default:
+        return "<none>"
+    if key.type is ConfigType.PASSWORD:
+        return None if key.default is None else "[hidden]"
+    return render_value(key.default, key.type)
+
+
+@pytest.mark.parametrize("mode", ["distributed", "standalone"])
+def test_worker_config_keys_are_defined_as_kafkas(java: JavaHarness, mode: str) -> None:
+    """Each key both workers define has Kafka's type, default, importance and validator."""
+    java_class, ours = WORKER_CLASSES[mode]
+    (theirs,) = java.run(
+        [{"kind": "configkeys", "class": java_class} | ({"field": "CONFIG"} if mode == "standalone" else {})]
+    )
+    shared = sorted(set(theirs["keys"]) & set(ours.keys))
+    assert len(shared) >= (45 if mode == "distributed" else 25)
+    differences = []
+    for name in shared:
+        t, o = theirs["keys"][name], ours.keys[name]
+        found = {
+            "type": (t["type"], o.type.value),
+            "default": (t["default"], _default_text(o)),
+            "importance": (t["importance"], o.importance.value),
+            "validator": (t["validator"], None if o.validator is None else str(o.validator)),
+        }
+        differences += [
+            f"{name} {what}: kafka {k!r} ours {m!r}"
+            for what, (k, m) in found.items()
+            if k != m and DEFINITIONS_APART.get(name) != what
+        ]
+    assert not differences, "\n".join(differences)
+
+
+@pytest.mark.parametrize("mode", ["distributed", "standalone"])
+def test_worker_config_values_are_taken_or_refused_as_kafkas(java: JavaHarness, mode: str) -> None:
+    java_class, ours = WORKER_CLASSES[mode]
+    (theirs,) = java.run(
+        [{"kind": "configkeys", "class": java_class} | ({"field": "CONFIG"} if mode == "standalone" else {})]
+    )
+    config_class = DistributedConfig if mode == "distributed" else WorkerConfig
+    base = WORKER_BASE | (DISTRIBUTED_BASE if mode == "distributed" else {"offset.storage.file.filename": "/tmp/x"})
+    names = [
+        n
+        for n in sorted(set(theirs["keys"]) & set(ours.keys))
+        if n not in VALUES_APART and ours.keys[n].type is not ConfigType.CLASS
+    ]
+    cases, answers = [], []
+    for name in names:
+        for value in WORKER_VALUES:
+            props = base | {name: value}
+            cases.append(
+                {"kind": "workerconfig", "distributed": mode == "distributed", "props": props, "names": [name]}
+            )
+            try:
+                parsed, key = config_class(props)[name], ours.keys[name]
+            except ConfigError as e:
+                answers.append({"error": str(e)})
+                continue
+            shown = parsed.value if isinstance(parsed, Password) else render_value(parsed, key.type)
+            answers.append({"values": {name: shown}})
+    _compare(java, cases, answers, same_errors=False)
