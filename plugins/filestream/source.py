@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -13,11 +14,13 @@ import orjson
 from miniconnect import CONNECT_VERSION
 from miniconnect.config.configdef import ConfigDef, ConfigType, Importance, non_empty_string
 from miniconnect.connector import SourceConnector, SourceTask
+from miniconnect.converters.charsets import java_utf8_decode
 from miniconnect.data.records import SourceRecord
 from miniconnect.data.schema import STRING_SCHEMA
 from miniconnect.errors import ConnectError
 
 log = logging.getLogger(__name__)
+_LINE_END = re.compile(rb"\r\n?|\n")  # Kafka's FileStreamSourceTask ends lines at \n, \r\n and a lone \r
 
 FILENAME_FIELD = "filename"
 POSITION_FIELD = "position"
@@ -76,13 +79,12 @@ class FileStreamSourceTask(SourceTask):
         start = 0
         partition = {FILENAME_FIELD: self.filename} if self.filename else None
         while len(records) < self.batch_size:
-            nl = buf.find(b"\n", start)
-            if nl < 0:
-                break
-            end = nl - 1 if nl > start and buf[nl - 1 : nl] == b"\r" else nl
-            line = buf[start:end].decode("utf-8", errors="replace")
-            self.position += nl + 1 - start
-            start = nl + 1
+            found = _LINE_END.search(buf, start)
+            if found is None or (found.end() == len(buf) and found.group() == b"\r"):
+                break  # no line end yet, or a "\r" that a "\n" may still follow: Kafka's task waits too
+            line = java_utf8_decode(buf[start : found.start()])
+            self.position += found.end() - start
+            start = found.end()
             offset = {POSITION_FIELD: self.position} if self.filename else None
             records.append(SourceRecord(partition, offset, self.topic, None, None, None, STRING_SCHEMA, line, None))
         self.buffer = buf[start:]
