@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,44 +89,54 @@ def _described(record: Any, connector: str) -> dict[str, Any]:
     return {"key": record.key, "value": record.value, "timestamp": record.timestamp, "headers": headers}
 
 
-def test_dead_letter_queue_records_match_kafka_connect(kafka_bootstrap: str, tmp_path: Path) -> None:
-    topic = f"dlq-in-{uuid.uuid4().hex[:8]}"
-    asyncio.run(_produce(kafka_bootstrap, topic))
+@pytest.fixture(scope="module")
+def workers(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, WorkerProcess]]:
+    """Kafka's standalone worker and ours, on one broker, for the module's tests."""
+    tmp = tmp_path_factory.mktemp("records-differential")
     common = {
         "bootstrap.servers": kafka_bootstrap,
         "key.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "offset.flush.interval.ms": "500",
     }
-    jvm = jvm_connect.JvmConnectWorker(tmp_path / "jvm", common, mode="standalone")
-    mini = WorkerProcess(tmp_path / "mini", common)
-    sides: dict[str, Any] = {}
+    jvm = jvm_connect.JvmConnectWorker(tmp / "jvm", common, mode="standalone")
+    mini = WorkerProcess(tmp / "mini", common)
     try:
         jvm.start()
         mini.start(timeout=60)
-        for side, worker in (("jvm", jvm), ("mini", mini)):
-            name, dlq, out = f"dlq-{side}", f"{topic}-dlq-{side}", tmp_path / f"{side}.txt"
-            answer = worker.rest("POST", "/connectors", {"name": name, "config": _connector(topic, dlq, out)})
-            assert answer.status_code == 201, answer.text
-            sides[side] = (name, dlq, out)
-        expected_dlq = 10  # records 1-6, 8 (its key: a JSON null is no envelope), 10, 13 and 14
-        deadline = time.monotonic() + 60
-        for side, (name, dlq, out) in sides.items():
-            got = read_topic(kafka_bootstrap, dlq)
-            while len(got) < expected_dlq and time.monotonic() < deadline:
-                time.sleep(0.5)
-                got = read_topic(kafka_bootstrap, dlq)
-            sides[side] = (name, [_described(r, name) for r in got], out)
-        while time.monotonic() < deadline and not all(
-            o.exists() and len(o.read_text().splitlines()) >= 5 for _, _, o in sides.values()
-        ):
-            time.sleep(0.2)
-        status = {
-            side: w.rest("GET", f"/connectors/dlq-{side}/status").json() for side, w in (("jvm", jvm), ("mini", mini))
-        }
+        yield jvm, mini
     finally:
         mini.stop()
         jvm.stop()
+
+
+def test_dead_letter_queue_records_match_kafka_connect(
+    kafka_bootstrap: str, workers: tuple[Any, WorkerProcess], tmp_path: Path
+) -> None:
+    topic = f"dlq-in-{uuid.uuid4().hex[:8]}"
+    asyncio.run(_produce(kafka_bootstrap, topic))
+    jvm, mini = workers
+    sides: dict[str, Any] = {}
+    for side, worker in (("jvm", jvm), ("mini", mini)):
+        name, dlq, out = f"dlq-{side}", f"{topic}-dlq-{side}", tmp_path / f"{side}.txt"
+        answer = worker.rest("POST", "/connectors", {"name": name, "config": _connector(topic, dlq, out)})
+        assert answer.status_code == 201, answer.text
+        sides[side] = (name, dlq, out)
+    expected_dlq = 10  # records 1-6, 8 (its key: a JSON null is no envelope), 10, 13 and 14
+    deadline = time.monotonic() + 60
+    for side, (name, dlq, out) in sides.items():
+        got = read_topic(kafka_bootstrap, dlq)
+        while len(got) < expected_dlq and time.monotonic() < deadline:
+            time.sleep(0.5)
+            got = read_topic(kafka_bootstrap, dlq)
+        sides[side] = (name, [_described(r, name) for r in got], out)
+    while time.monotonic() < deadline and not all(
+        o.exists() and len(o.read_text().splitlines()) >= 5 for _, _, o in sides.values()
+    ):
+        time.sleep(0.2)
+    status = {
+        side: w.rest("GET", f"/connectors/dlq-{side}/status").json() for side, w in (("jvm", jvm), ("mini", mini))
+    }
     (_, jvm_dlq, jvm_out), (_, mini_dlq, mini_out) = sides["jvm"], sides["mini"]
     assert [t["state"] for t in status["mini"]["tasks"]] == [t["state"] for t in status["jvm"]["tasks"]] == ["RUNNING"]
     assert len(jvm_dlq) == expected_dlq, jvm_dlq
@@ -155,34 +166,23 @@ def _lines_and_offsets(worker: Any, bootstrap: str, name: str, topic: str, count
     return [(r.key, r.value) for r in got], offsets
 
 
-def test_file_source_records_and_offsets_match_kafka_connect(kafka_bootstrap: str, tmp_path: Path) -> None:
-    common = {
-        "bootstrap.servers": kafka_bootstrap,
-        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "offset.flush.interval.ms": "500",
-    }
-    jvm = jvm_connect.JvmConnectWorker(tmp_path / "jvm", common, mode="standalone")
-    mini = WorkerProcess(tmp_path / "mini", common)
+def test_file_source_records_and_offsets_match_kafka_connect(
+    kafka_bootstrap: str, workers: tuple[Any, WorkerProcess], tmp_path: Path
+) -> None:
+    jvm, mini = workers
     results = {}
-    try:
-        jvm.start()
-        mini.start(timeout=60)
-        for side, worker in (("jvm", jvm), ("mini", mini)):
-            source = tmp_path / f"{side}-in.txt"  # the offsets name the file: the same name on both sides
-            source.write_bytes(SOURCE_TEXT)
-            topic = f"lines-{side}-{uuid.uuid4().hex[:8]}"
-            config = {"connector.class": "FileStreamSource", "tasks.max": "1", "file": str(source), "topic": topic}
-            answer = worker.rest("POST", "/connectors", {"name": "lines", "config": config})
-            assert answer.status_code == 201, answer.text
-            results[side] = (worker, topic, source)
-        results = {
-            side: _lines_and_offsets(worker, kafka_bootstrap, "lines", topic, 10)
-            for side, (worker, topic, source) in results.items()
-        }
-    finally:
-        mini.stop()
-        jvm.stop()
+    for side, worker in (("jvm", jvm), ("mini", mini)):
+        source = tmp_path / f"{side}-in.txt"  # the offsets name the file: the same name on both sides
+        source.write_bytes(SOURCE_TEXT)
+        topic = f"lines-{side}-{uuid.uuid4().hex[:8]}"
+        config = {"connector.class": "FileStreamSource", "tasks.max": "1", "file": str(source), "topic": topic}
+        answer = worker.rest("POST", "/connectors", {"name": "lines", "config": config})
+        assert answer.status_code == 201, answer.text
+        results[side] = (worker, topic, source)
+    results = {
+        side: _lines_and_offsets(worker, kafka_bootstrap, "lines", topic, 10)
+        for side, (worker, topic, source) in results.items()
+    }
     (jvm_records, jvm_offsets), (mini_records, mini_offsets) = results["jvm"], results["mini"]
     assert len(jvm_records) == 10, jvm_records
     assert mini_records == jvm_records

@@ -181,20 +181,28 @@ def _ours_jaas(text: str) -> dict[str, Any]:
     return {"modules": [[m.name, m.flag, m.options]]}
 
 
-def _jaas_text(rnd: random.Random) -> str:
-    if rnd.random() < 0.5:
-        return " ".join(rnd.choice(JAAS_PIECES) for _ in range(rnd.randint(1, 12)))
-    tokens = [JAAS_PIECES[0], " required ", "username", "=", '"alice"', " ", "password", "=", '"s"', ";"]
-    for _ in range(rnd.randint(1, 3)):
+def _mutated(rnd: random.Random, base: list[str], pieces: list[str], least: int, most: int) -> str:
+    """`base` joined after `least` to `most` random pieces were inserted, dropped or put in place of others."""
+    tokens = list(base)
+    for _ in range(rnd.randint(least, most)):
         i = rnd.randrange(len(tokens))
         op = rnd.random()
         if op < 0.4:
-            tokens.insert(i, rnd.choice(JAAS_PIECES))
+            tokens.insert(i, rnd.choice(pieces))
         elif op < 0.7:
             tokens.pop(i)
         else:
-            tokens[i] = rnd.choice(JAAS_PIECES)
+            tokens[i] = rnd.choice(pieces)
     return "".join(tokens)
+
+
+JAAS_BASE = [JAAS_PIECES[0], " required ", "username", "=", '"alice"', " ", "password", "=", '"s"', ";"]
+
+
+def _jaas_text(rnd: random.Random) -> str:
+    if rnd.random() < 0.5:
+        return " ".join(rnd.choice(JAAS_PIECES) for _ in range(rnd.randint(1, 12)))
+    return _mutated(rnd, JAAS_BASE, JAAS_PIECES, 1, 3)
 
 
 def test_sasl_jaas_config_is_read_as_kafkas_jaas_config_reads_it(java: JavaHarness) -> None:
@@ -216,23 +224,9 @@ FILES_ONCE_APART = [
 ]
 
 
-def _file_text(rnd: random.Random) -> str:
-    tokens = list(FILE_BASE)
-    for _ in range(rnd.randint(0, 3)):
-        i = rnd.randrange(len(tokens))
-        op = rnd.random()
-        if op < 0.4:
-            tokens.insert(i, rnd.choice(FILE_PIECES))
-        elif op < 0.7:
-            tokens.pop(i)
-        else:
-            tokens[i] = rnd.choice(FILE_PIECES)
-    return "".join(tokens)
-
-
 def test_jaas_login_files_are_read_as_the_jdk_reads_them(java: JavaHarness) -> None:
     rnd = random.Random(7)
-    texts = FILES_ONCE_APART + [_file_text(rnd) for _ in range(1500)]
+    texts = FILES_ONCE_APART + [_mutated(rnd, FILE_BASE, FILE_PIECES, 0, 3) for _ in range(1500)]
     cases, ours = [], []
     for text in texts:
         names = {"A", "KafkaServer", "Other", *(p for p in FILE_PIECES if p.strip())}
