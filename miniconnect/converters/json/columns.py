@@ -6,7 +6,7 @@ itself remembers for S); only the payloads are parsed, joined one a line, agains
 S. Anything this parse could read differently from JsonConverter.to_connect_data is refused (None), and the caller
 converts the batch record by record as before: a payload that is not one JSON object, a value of another
 JSON type than its field's (a float for an integer, a number for a string, ...), a duplicate key, a null in a
-required field, invalid UTF-8, an infinite float, a NaN, the integer -0 for a float, a logical value out of Java's or Python's range, and
+required field, invalid UTF-8, an infinite float, a NaN, a logical value out of Java's or Python's range, and
 schemas with nested, array, map or defaulted fields.
 The payloads are joined one a line, but the JSON reader parses its one block as a stream of objects (a line break is
 whitespace to it, so a payload may span lines), and an unclosed payload would take in the next line, a payload of
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +29,6 @@ from ...data.schema import DATE, DECIMAL, TIME, TIMESTAMP, Field, Schema, Type, 
 _INTEGERS = {Type.INT8, Type.INT16, Type.INT32, Type.INT64}
 ROW = "#"  # the line number's key (lengthened while a field has the name)
 _NEGATIVE_ZERO = 1 << 63  # -0.0's bits
-_INTEGER_ZERO = re.compile(rb"-0\s*[,}]")  # the integer -0 as a value (or such text in a string)
 
 
 def _pa() -> Any:
@@ -129,11 +127,10 @@ class PayloadColumns:
             elif kind == "float":  # JSON has neither, but the reader takes NaN and Infinity
                 if pc.any(pc.invert(pc.is_finite(col))).as_py():
                     raise ColumnsRefused("infinite float or NaN")
-                # the integer -0 is 0.0 to JsonConverter (as to Jackson) and -0.0 to the reader, as -0.0 is: where a
-                # negative zero was read, the payloads must not hold the integer
+                # JsonConverter reads a negative zero as 0.0 (as Kafka's, whose parser has none), the reader as -0.0
                 bits = np.frombuffer(col.buffers()[1], np.uint64, len(col), 8 * col.offset)
-                if (bits == _NEGATIVE_ZERO).any() and _INTEGER_ZERO.search(body):
-                    raise ColumnsRefused("the integer -0 for a float")
+                if (bits == _NEGATIVE_ZERO).any():
+                    col = pc.add(col, pa.scalar(0.0))
             elif kind in ("date", "time", "timestamp"):
                 col = temporal_column(kind, col)
             elif kind == "bytes":

@@ -41,7 +41,15 @@ from .config import (
 )
 from .decoders import Decoder, Decoders, NeedExactNumbers
 from .encoders import BatchEncoder, Encoder, Encoders, jackson_escapes
-from .plain import PlainDecoder, RefusedError, astuple, plain_struct_decoder
+from .plain import (
+    PlainDecoder,
+    RefusedError,
+    astuple,
+    float_fields,
+    plain_struct_decoder,
+    positive_zeros,
+    unsigned_zeros,
+)
 
 ENVELOPE_ERROR = (
     'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not contain '
@@ -221,7 +229,7 @@ class JsonConverter(Converter):
             if not data:
                 return None, None
             try:
-                return None, _loads(data)
+                return None, positive_zeros(_loads_wide(data), data)
             except _JSONDecodeError as e:
                 raise DataError(_DESER_ERROR) from e  # Kafka's text; the parser's is the cause
         if data[-1:] == b"}":
@@ -264,11 +272,16 @@ class JsonConverter(Converter):
         append = out.append
         new = _new_struct
         prefix, n, schema, dec, plain = b"\x00", 0, None, None, None
+        floats: tuple[int, ...] = ()
         for data in datas:
             if data.__class__ is bytes and data.startswith(prefix) and data[-1:] == b"}":
                 if plain is not None:
                     try:
                         values = astuple(plain(data[n:-1]))
+                        for i in floats:  # a zero may be a negative one, which Kafka reads as 0.0
+                            if values[i] == 0.0:
+                                values = unsigned_zeros(values)
+                                break
                         s = new(Struct)
                         s.schema, s.values = schema, values
                         append((schema, s))
@@ -284,20 +297,21 @@ class JsonConverter(Converter):
             append(self.to_connect_data(topic, data))
             if self._prefixes:
                 prefix, n, schema, dec, plain = self._prefixes[0]
+                floats = float_fields(schema)
         return out
 
     def _decode_slow(self, data: bytes) -> tuple[Schema | None, Any]:
         if not data:
             raise DataError(ENVELOPE_ERROR)
         try:
-            env = _loads(data)
+            env = _loads_wide(data)
         except _JSONDecodeError as e:
             raise DataError(_DESER_ERROR) from e  # Kafka's text; the parser's is the cause
         if env.__class__ is not dict or len(env) != 2 or "schema" not in env or "payload" not in env:
             raise DataError(ENVELOPE_ERROR)
         js = env["schema"]
         if js is None:
-            return None, env["payload"]
+            return None, positive_zeros(env["payload"], data)
         key = _dumps(js)
         cache = self._to_cache
         entry = cache.get(key)
@@ -361,6 +375,24 @@ def _raw_prefix(data: bytes, schema_json: Any) -> bytes | None:
             j += 1
         return data[:j]
     return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"Non-standard token '{name}'")
+
+
+def _loads_wide(data: bytes) -> Any:
+    """orjson's parse, but a number beyond a double's range (which orjson refuses) is read as Jackson's
+    BigDecimal.doubleValue() reads it: +-Infinity."""
+    try:
+        return _loads(data)
+    except _JSONDecodeError as e:
+        if "infinity" not in str(e):
+            raise
+        try:
+            return stdjson.loads(data, parse_constant=_refuse_constant)
+        except ValueError:
+            raise e from None
 
 
 def _exact_loads(data: bytes) -> Any:

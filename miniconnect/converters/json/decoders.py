@@ -143,7 +143,10 @@ class Decoders:
                 if c is int:
                     return v
                 if c is float or c is decimal.Decimal:
-                    return int(v)  # Jackson's intValue()/longValue() truncate
+                    try:
+                        return int(v)  # Jackson's intValue()/longValue() truncate
+                    except OverflowError:  # 1e400: Kafka's BigDecimal takes it (and wraps it), a double cannot
+                        raise DataError(f"Invalid value for {tname} field: a number beyond a double's range") from None
                 raise DataError(f"Invalid value for {tname} field: {_node_type(v)}")
 
             return dec_int
@@ -152,9 +155,9 @@ class Decoders:
             def dec_float(v: Any) -> float:
                 c = v.__class__
                 if c is float:
-                    return v
+                    return v + 0.0  # Kafka reads -0.0 as 0.0 (BigDecimal has no negative zero)
                 if c is int or c is decimal.Decimal:
-                    return float(v)
+                    return float(v) + 0.0
                 raise DataError(f"Invalid value for {tname} field: {_node_type(v)}")
 
             return dec_float
@@ -266,8 +269,9 @@ class Decoders:
                     check = f"v{i}.__class__ is not int"
                 elif fs.type is Type.BOOLEAN:
                     check = f"v{i}.__class__ is not bool"
-                elif fs.type in (Type.FLOAT32, Type.FLOAT64):
-                    check = f"v{i}.__class__ is not float"
+                elif fs.type in (Type.FLOAT32, Type.FLOAT64):  # -0.0 + 0.0 is 0.0, as Kafka reads it
+                    lines.append(f"    v{i} = v{i} + 0.0 if v{i}.__class__ is float else d{i}(v{i})")
+                    continue
             lines.append(f"    if {check}: v{i} = d{i}(v{i})" if check else f"    v{i} = d{i}(v{i})")
         lines += [
             "    s = new(Struct)",

@@ -10,12 +10,47 @@ the error JsonConverter always gave, so the two paths cannot disagree on a value
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
 
 from ...data.schema import Schema, Type
+
+# a JSON number that is a negative zero (-0, -0.0, -0e5): Jackson reads floats as BigDecimal, which has no sign for
+# zero, so Kafka's JsonConverter reads them all as 0.0 (text such as "x-0," in a string matches too: harmless)
+NEGATIVE_ZERO = re.compile(rb"-0(?:\.0+)?(?:[eE][-+]?[0-9]+)?(?![0-9.eE])")
+
+
+def _unsigned(v: Any) -> Any:
+    c = v.__class__
+    if c is float:
+        return v + 0.0  # -0.0 + 0.0 is 0.0
+    if c is list:
+        return [_unsigned(x) for x in v]
+    if c is dict:
+        return {k: _unsigned(x) for k, x in v.items()}
+    return v
+
+
+def positive_zeros(value: Any, data: bytes) -> Any:
+    """A parsed schemaless value with its negative zeros made 0.0, as Kafka reads them (looked for only where the
+    JSON text `data` holds one)."""
+    return _unsigned(value) if b"-0" in data and NEGATIVE_ZERO.search(data) else value
+
+
+def float_fields(schema: Schema | None) -> tuple[int, ...]:
+    """The indexes of a struct schema's float fields, whose decoded values may be a negative zero."""
+    if schema is None or schema.type is not Type.STRUCT:
+        return ()
+    return tuple(f.index for f in schema.fields if f.schema.type in (Type.FLOAT32, Type.FLOAT64))
+
+
+def unsigned_zeros(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Field values with any -0.0 made 0.0, as Kafka reads JSON (its parser has no negative zero)."""
+    return tuple(v + 0.0 if v.__class__ is float else v for v in values)
+
 
 PlainDecoder = Callable[[bytes], Any]  # -> an object whose field values astuple() gives
 # msgspec.DecodeError and ValidationError are ValueErrors, so is bad UTF-8; very deep nesting is a RecursionError
