@@ -165,7 +165,6 @@ class _Unicode:
         return _java_utf32_decode(data, codec.endswith("be"))
 
 
-# Java's name -> (its aliases, how it is done: a Python codec name or a _Unicode)
 _US_ASCII = "ANSI_X3.4-1968 cp367 csASCII iso-ir-6 ASCII iso_646.irv:1983 ANSI_X3.4-1986 ascii7 default"
 _US_ASCII += " ISO_646.irv:1991 ISO646-US IBM367 646 us"
 _LATIN_1 = "819 ISO8859-1 l1 ISO_8859-1:1987 ISO_8859-1 8859_1 iso-ir-100 latin1 cp819 ISO8859_1 IBM819 ISO_8859_1"
