@@ -115,8 +115,7 @@ def java_parse_long(text: str) -> int:
 
 
 def java_parse_double(text: str) -> float:
-    """Double.parseDouble (ValueError where Java throws NumberFormatException)."""
-    text = java_trim(text)
+    """Double.parseDouble of a trimmed text (ValueError where Java throws NumberFormatException)."""
     if not _JAVA_DOUBLE.fullmatch(text):
         raise ValueError(text)
     if text.endswith("NaN"):
@@ -137,25 +136,25 @@ def parse_type(name: str, value: Any, type: ConfigType) -> Any:
     around them; Kafka's error texts."""
     if value is None:
         return None
-    trimmed = java_trim(value) if isinstance(value, str) else None
+    text = java_trim(str(value))  # String.trim, as Kafka trims every string value first
     try:
         if type == ConfigType.BOOLEAN:
             if isinstance(value, bool):
                 return value
-            if trimmed is not None:
-                if java_equals_ignore_case(trimmed, "true"):
+            if isinstance(value, str):
+                if java_equals_ignore_case(text, "true"):
                     return True
-                if java_equals_ignore_case(trimmed, "false"):
+                if java_equals_ignore_case(text, "false"):
                     return False
             raise ConfigError(name, value, "Expected value to be either true or false")
         if type == ConfigType.PASSWORD:
-            return value if isinstance(value, Password) else Password(java_trim(str(value)))
+            return value if isinstance(value, Password) else Password(text)
         if type in (ConfigType.STRING, ConfigType.CLASS):
-            return java_trim(str(value))  # as Kafka's: a properties file's trailing blanks are not the value's
+            return text  # as Kafka's: a properties file's trailing blanks are not the value's
         if type in _INT_RANGES:
             if isinstance(value, bool):
                 raise ValueError
-            n = value if isinstance(value, int) else java_parse_long(java_trim(str(value)))
+            n = value if isinstance(value, int) else java_parse_long(text)
             lo, hi = _INT_RANGES[type]
             if not lo <= n <= hi:
                 raise ValueError
@@ -163,12 +162,11 @@ def parse_type(name: str, value: Any, type: ConfigType) -> Any:
         if type == ConfigType.DOUBLE:
             if isinstance(value, bool):
                 raise ValueError
-            return float(value) if isinstance(value, (int, float)) else java_parse_double(str(value))
+            return float(value) if isinstance(value, (int, float)) else java_parse_double(text)
         if type == ConfigType.LIST:
             if isinstance(value, (list, tuple)):
                 return [str(v) for v in value]
-            s = java_trim(str(value))
-            return _LIST_SEPARATOR.split(s) if s else []
+            return _LIST_SEPARATOR.split(text) if text else []
     except (ValueError, TypeError, OverflowError):
         raise ConfigError(name, value, f"Not a number of type {type.value}") from None
     raise ConfigError(name, value, f"Unknown type {type}")

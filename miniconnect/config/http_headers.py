@@ -77,8 +77,9 @@ def csv_split(value: str) -> list[str]:
     return items
 
 
-def _check_rule(rule: str) -> None:
-    """WorkerConfig.validateHttpResponseHeaderConfig, with its texts."""
+def _check_rule(rule: str) -> tuple[str, str, str]:
+    """WorkerConfig.validateHttpResponseHeaderConfig, with its texts; the rule as (action, name, value), as
+    Jetty's HeaderFilter reads it."""
     tokens = _BLANKS.split(java_trim(rule), maxsplit=1)
     if len(tokens) != 2:
         raise ConfigError(
@@ -98,6 +99,7 @@ def _check_rule(rule: str) -> None:
     name = java_trim(pair[0])
     if not name or _BLANKS.search(name):
         raise ConfigError(message=f"Invalid header name '{name}'. The '[header name]' cannot contain whitespace")
+    return action, name, java_trim(java_trim(header).split(":", 1)[1])
 
 
 class HeaderRulesValidator:
@@ -118,10 +120,4 @@ class HeaderRulesValidator:
 
 def parse_header_rules(value: str | None) -> list[tuple[str, str, str]]:
     """The rules as (action, name, value), as Jetty's HeaderFilter reads them once checked; ConfigError if not."""
-    rules = []
-    for rule in csv_split(value or ""):
-        _check_rule(rule)
-        action, header = _BLANKS.split(java_trim(rule), maxsplit=1)
-        name, text = java_trim(header).split(":", 1)
-        rules.append((java_trim(action), java_trim(name), java_trim(text)))
-    return rules
+    return [_check_rule(rule) for rule in csv_split(value or "")]

@@ -129,8 +129,7 @@ def _java_utf32_decode(data: bytes, big: bool) -> str:
         pass
     n = len(data) // 4
     points = struct.unpack(f"{'>' if big else '<'}{n}I", data[: 4 * n])
-    text = "".join(chr(p) if p <= 0x10FFFF else _REPL for p in points) + (_REPL if len(data) % 4 else "")
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return _paired("".join(chr(p) if p <= 0x10FFFF else _REPL for p in points) + (_REPL if len(data) % 4 else ""))
 
 
 @dataclass(frozen=True, slots=True)

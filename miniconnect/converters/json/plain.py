@@ -37,7 +37,7 @@ def _unsigned(v: Any) -> Any:
 def positive_zeros(value: Any, data: bytes) -> Any:
     """A parsed schemaless value with its negative zeros made 0.0, as Kafka reads them (looked for only where the
     JSON text `data` holds one)."""
-    return _unsigned(value) if b"-0" in data and NEGATIVE_ZERO.search(data) else value
+    return _unsigned(value) if NEGATIVE_ZERO.search(data) else value
 
 
 def float_fields(schema: Schema | None) -> tuple[int, ...]:
