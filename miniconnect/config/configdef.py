@@ -180,6 +180,10 @@ def render_value(value: Any, type: ConfigType | None = None) -> str | None:
         return Password.HIDDEN
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        from ..converters.javatext import java_double
+
+        return java_double(value)  # Double.toString: 1.0E10, not 1e+10
     if isinstance(value, (list, tuple)):
         return ",".join(redact_url(str(v)) for v in value)
     return redact_url(str(value))
