@@ -26,13 +26,18 @@ _PARAM_SECRET = re.compile(
 )
 _USERINFO = re.compile(r"(//[^/@?\s\"']*?:)([^/@?\s\"']+)(@)")
 _MIN_LENGTH = 6  # shorter values ("test", "root") would mask ordinary words
-# Kafka clients' PASSWORD-type keys, also under producer./consumer./admin. and the connectors' *.override. prefixes
+# Kafka clients' PASSWORD-type keys (every one of config/client_configs.json's, a test checks), also under
+# producer./consumer./admin. and the connectors' *.override. prefixes; and the Schema Registry client's credentials
 CLIENT_PASSWORD_KEYS = (
     "sasl.jaas.config",
+    "sasl.oauthbearer.assertion.private.key.passphrase",
+    "sasl.oauthbearer.client.credentials.client.secret",
     "ssl.key.password",
-    "ssl.keystore.password",
-    "ssl.truststore.password",
+    "ssl.keystore.certificate.chain",
     "ssl.keystore.key",
+    "ssl.keystore.password",
+    "ssl.truststore.certificates",
+    "ssl.truststore.password",
     "basic.auth.user.info",
 )
 
