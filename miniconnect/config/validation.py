@@ -13,6 +13,14 @@ from typing import Any
 from ..data.javahash import hash_map_copy_order, hash_map_order
 from ..errors import BadRequest, ConfigError
 from ..plugin_versions import check_plugin_version
+from .client_overrides import (
+    PREFIXES,
+    client_config_def,
+    override_policy,
+    parsed_overrides,
+    uses_clients,
+    worker_setting,
+)
 from .configdef import (
     NO_DEFAULT,
     ConfigDef,
@@ -415,6 +423,24 @@ def _prefixed_infos(config_def: ConfigDef, values: list[ConfigValue], prefix: st
     return {"name": "", "error_count": error_count, "groups": groups, "configs": configs}
 
 
+def _client_infos(connector_type: str, props: Mapping[str, Any], worker_config: Any) -> list[dict[str, Any]]:
+    """AbstractHerder.validateClientOverrides for each client the connector's tasks create: one entry per override,
+    with its client key's definition and the worker's override policy's verdict. A value the client cannot parse is
+    that key's error (Kafka answers 500)."""
+    policy = override_policy(worker_setting(worker_config, "connector.client.config.override.policy", "All"))
+    infos = []
+    for client in uses_clients(connector_type, props, worker_config):
+        parsed, errors = parsed_overrides(props, client)
+        if not parsed:
+            continue  # Kafka's ConfigInfos of no overrides adds nothing
+        values = policy.validate(parsed)
+        for v in values:
+            if v.name in errors:
+                v.errors.insert(0, errors[v.name])
+        infos.append(_prefixed_infos(client_config_def(client), values, PREFIXES[client]))
+    return infos
+
+
 def _merge(conn_type: str, *infos: dict[str, Any] | None) -> dict[str, Any]:
     error_count, groups, configs = 0, [], []
     for info in infos:
@@ -529,7 +555,7 @@ def with_plugin_defaults(
         keys[CONNECTOR_VERSION_CONFIG], default=version, recommender=lambda _n, _p: [version]
     )
     for kind, key in _CONVERTER_KEYS:
-        default = None if worker_config is None else _get(worker_config, key, None)
+        default = None if worker_config is None else worker_setting(worker_config, key, None)
         keys[key] = dataclasses.replace(
             keys[key], default=default, recommender=lambda _n, _p, names=recommended[kind]: names
         )
@@ -569,9 +595,9 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     _unparsed_alias_classes(aliases, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
-    elif connector_type == "source" and worker_config is not None and _get(worker_config, "group.id", None):
+    elif connector_type == "source" and worker_config is not None and worker_setting(worker_config, "group.id", None):
         # a distributed worker's checks (a standalone one has no exactly-once source support to ask about)
-        eos = _get(worker_config, "exactly.once.source.support", "disabled") == "enabled"
+        eos = worker_setting(worker_config, "exactly.once.source.support", "disabled") == "enabled"
         validate_exactly_once_keys(cls, props, values, eos)
     converters = _check_converter_classes(plugins, props, values)
     for k, v in props.items():
@@ -588,14 +614,8 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     groups.extend(g for g in cls.config_def.groups if g not in groups)
     own_values = list(own.values()) if isinstance(own, Mapping) else list(own)
     connector_info = generate_result(str(conn_type), keys, list(values.values()) + own_values, groups)
-    return _merge(str(conn_type), connector_info, *_converter_infos(props, converters))
-
-
-def _get(config: Any, key: str, default: Any) -> Any:
-    try:
-        return config[key]
-    except (KeyError, TypeError):
-        return default
+    client_infos = _client_infos(connector_type, props, worker_config)
+    return _merge(str(conn_type), connector_info, *client_infos, *_converter_infos(props, converters))
 
 
 def invalid_config_message(infos: Mapping[str, Any]) -> str | None:

@@ -75,6 +75,20 @@ def hash_map_order(keys: Iterable[K], hash_of: Callable[[K], int | None] = value
     return _ordered(distinct, capacity, hash_of)
 
 
+def hash_map_presized_order(
+    keys: Iterable[K],
+    initial_capacity: int,
+    hash_of: Callable[[K], int | None] = value_hash,  # type: ignore[assignment]
+) -> list[K]:
+    """Iteration order of `new HashMap<>(initialCapacity)` after putting `keys` in order: the capacity is the
+    power of two from initialCapacity on, doubled whenever the size passes three quarters of it."""
+    distinct = list(dict.fromkeys(keys))
+    capacity = _power_of_two(max(initial_capacity, 1))
+    while len(distinct) > capacity * 0.75:
+        capacity <<= 1
+    return _ordered(distinct, capacity, hash_of)
+
+
 def hash_set_copy_order(keys: Iterable[K], hash_of: Callable[[K], int | None] = value_hash) -> list[K]:  # type: ignore[assignment]
     """Iteration order of `new HashSet<>(collection)`: sized up front, max(size / .75 + 1, 16) rounded up to a
     power of two."""

@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, cast
 
+from ..config.client_overrides import check_overrides, override_policy, uses_clients, worker_setting
 from ..config.configdef import ConfigType
 from ..config.providers import load_providers, reverse_transform
 from ..connector import (
@@ -92,6 +93,7 @@ class Worker:
         self.tasks: dict[TaskId, TaskRunner] = {}
         self.graceful_timeout = config["task.shutdown.graceful.timeout.ms"] / 1000
         self.restarter = Restarter(RestartSchedule.from_worker_config(config))
+        self.override_policy = override_policy(worker_setting(config, "connector.client.config.override.policy", "All"))
         # the settings as given, before parsing (WorkerConfig.originals); a plain mapping serves as its own
         originals = cast(Mapping[str, Any], getattr(config, "originals", config))
         self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
@@ -365,6 +367,7 @@ class Worker:
     def _build_runner(self, task: TaskId, connector_config: dict[str, str], task_config: dict[str, str]) -> TaskRunner:
         cls = self.plugins.resolve_connector(connector_config.get("connector.class", ""))
         connector_config, task_config = self.transform(connector_config, cls), self.transform(task_config, cls)
+        check_overrides(self.override_policy, connector_config, uses_clients(cls.type, connector_config, self.config))
         instance = cls.task_class()
         from ..transforms.chain import build_chain
 

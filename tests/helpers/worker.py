@@ -155,14 +155,16 @@ SINK = {
 
 
 @contextlib.asynccontextmanager
-async def started_worker(tmp_path: Path) -> AsyncIterator[Worker]:
-    """A started Worker with CountingSource and RecordingSink registered, its log and offsets under tmp_path."""
+async def started_worker(tmp_path: Path, **settings: str) -> AsyncIterator[Worker]:
+    """A started Worker with CountingSource and RecordingSink registered, its log and offsets under tmp_path;
+    `settings`: more worker properties."""
     config = WorkerConfig(
         {
             "offset.storage.file.filename": str(tmp_path / "offsets"),
             "embedded.log.dir": str(tmp_path / "log"),
             "offset.flush.interval.ms": "100",
             "task.shutdown.graceful.timeout.ms": "2000",
+            **settings,
         }
     )
     plugins = Plugins(config)

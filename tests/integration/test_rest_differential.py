@@ -281,7 +281,8 @@ def sides(request: pytest.FixtureRequest, kafka_bootstrap: str, tmp_path_factory
             port=jvm_port,
         )
         mini = distributed_worker(mini_dir, kafka_bootstrap, f"{group}-mini", common)
-    else:
+    else:  # the standalone pair refuses client overrides but the principal's (distributed: All, Kafka's default)
+        common["connector.client.config.override.policy"] = "Principal"
         jvm = jvm_connect.JvmConnectWorker(jvm_dir / "worker", common, mode="standalone")
         mini = WorkerProcess(mini_dir, common)
     try:
@@ -725,10 +726,25 @@ _CONNECTOR_VALUES = {  # none names an unknown predicate alias or an invalid reg
     "predicates.p.type": [_T + "predicates.TopicNameMatches", _T + "predicates.HasHeaderKey", "nope"],
     "predicates.p.pattern": ["a", " a "],
     "predicates.p.name": ["h", ""],
+    # client overrides, listed with the client's key definitions and the policy's verdict; values the client cannot
+    # parse are left out (Kafka answers 500, miniconnect that key's error: README)
+    "consumer.override.max.poll.records": ["7", " 8 "],
+    "consumer.override.auto.offset.reset": ["earliest", "x"],  # validators are not run on overrides
+    "consumer.override.bootstrap.servers": ["a:1, b:2", ""],
+    "consumer.override.check.crcs": [" TRUE ", "false"],
+    "consumer.override.ssl.key.password": ["secret"],
+    "consumer.override.sasl.mechanism": ["PLAIN"],
+    "consumer.override.security.protocol": [" SASL_SSL "],
+    "consumer.override.key.deserializer": ["org.apache.kafka.common.serialization.StringDeserializer"],
+    "consumer.override.nope": ["1"],
+    "producer.override.batch.size": ["5"],  # listed only with a dead letter queue topic
+    "producer.override.retry.backoff.ms": [" 100 "],
+    "admin.override.request.timeout.ms": ["1000"],
+    "admin.override.sasl.jaas.config": ["x"],
 }
 
 
-_SOURCE_VALUES = {  # no client overrides: Kafka lists them with the client's definitions (README)
+_SOURCE_VALUES = {
     "tasks.max": ["1", "x"],
     "topic": ["t", " t ", "", "a,b"],
     "file": ["%DIR/in.txt", ""],
@@ -747,6 +763,13 @@ _SOURCE_VALUES = {  # no client overrides: Kafka lists them with the client's de
     "errors.tolerance": ["all", "none"],
     "value.converter": ["org.apache.kafka.connect.json.JsonConverter", "x"],
     "value.converter.schemas.enable": ["maybe", "false"],
+    "producer.override.linger.ms": ["5", " 6 "],
+    "producer.override.compression.type": ["lz4"],
+    "producer.override.sasl.mechanism": ["PLAIN"],
+    "producer.override.buffer.memory": ["33554432"],
+    "admin.override.retries": ["3"],
+    "consumer.override.max.poll.records": ["7"],  # listed where the source's offsets have clients of their own
+    "consumer.override.isolation.level": ["read_committed"],
 }
 
 
@@ -758,7 +781,7 @@ def test_random_source_validations_answer_as_kafka_connect(sides: tuple[Side, Si
     rng = random.Random(20261206)
     for n in range(80):
         config = {"connector.class": "FileStreamSource", "name": "v"}
-        for key in rng.sample(list(_SOURCE_VALUES), rng.randint(1, 5)):
+        for key in rng.sample(list(_SOURCE_VALUES), rng.randint(1, 7)):
             config[key] = rng.choice(_SOURCE_VALUES[key])
         d.call(
             f"validate: random source {n}",
@@ -778,7 +801,7 @@ def test_random_validations_answer_as_kafka_connect(sides: tuple[Side, Side]) ->
     rng = random.Random(20261205)
     for n in range(120):
         config: dict[str, str] = {"connector.class": "FileStreamSink", "name": "v"}
-        for key in rng.sample(list(_CONNECTOR_VALUES), rng.randint(1, 4)):
+        for key in rng.sample(list(_CONNECTOR_VALUES), rng.randint(1, 6)):
             config[key] = rng.choice(_CONNECTOR_VALUES[key])
         if rng.random() < 0.7:
             aliases = [rng.choice(["a", "b", " c"]) for _ in range(rng.randint(1, 2))]
@@ -797,3 +820,30 @@ def test_random_validations_answer_as_kafka_connect(sides: tuple[Side, Side]) ->
             shape=shared_validate,
         )
     assert not d.differences, f"{len(d.differences)} of {d.calls} answers differ:\n" + "\n".join(d.differences[:5])
+
+
+def test_client_overrides_are_taken_or_refused_as_kafka_connect(sides: tuple[Side, Side]) -> None:
+    """Creating a connector with client overrides: the standalone pair's Principal policy refuses all but the
+    principal's keys (400, Kafka's message listing them), the distributed pair's All takes them (201)."""
+    jvm, mini = sides
+    d = Differ(jvm, mini)
+    config = {
+        "connector.class": "FileStreamSink",
+        "topics": "@t-overrides",
+        "file": "%DIR/overrides.txt",
+        "consumer.override.max.poll.records": "7",
+        "consumer.override.sasl.mechanism": "PLAIN",
+        "consumer.override.it's; DROP TABLE x": "'\\",
+        "errors.deadletterqueue.topic.name": "@dlq-overrides",
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "producer.override.linger.ms": "5",
+        "admin.override.security.protocol": "PLAINTEXT",
+    }
+    created = d.call("create: client overrides", "POST", "/connectors", {"name": "@overrides", "config": config})
+    standalone = jvm.prefix.startswith("jvms")
+    assert created.status == (400 if standalone else 201), created.show()
+    if standalone:
+        assert "The 'Principal' policy does not allow 'max.poll.records'" in created.body["message"]
+    d.call("created with overrides", "GET", "/connectors/@overrides/config")
+    d.call("delete: client overrides", "DELETE", "/connectors/@overrides")
+    assert not d.differences, "\n".join(d.differences)

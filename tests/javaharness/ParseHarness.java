@@ -152,6 +152,51 @@ public class ParseHarness {
                     }
                     return out;
                 }
+                case "clientkeys": {  // a client's ConfigDef (ProducerConfig.configDef() ...): every key, in order
+                    Class<?> cls = Class.forName(c.get("class").asText());
+                    ConfigDef def = (ConfigDef) cls.getMethod("configDef").invoke(null);
+                    ArrayNode keys = out.putArray("keys");
+                    for (ConfigDef.ConfigKey k : def.configKeys().values()) {
+                        ObjectNode key = keys.addObject();
+                        key.put("name", k.name);
+                        key.put("type", k.type.name());
+                        if (k.hasDefault()) key.put("default", ConfigDef.convertToString(k.defaultValue, k.type));
+                        key.put("importance", k.importance.name());
+                        key.put("documentation", k.documentation);
+                        key.put("group", k.group);
+                        key.put("order", k.orderInGroup);
+                        key.put("width", k.width.name());
+                        key.put("display_name", k.displayName);
+                        ArrayNode dependents = key.putArray("dependents");
+                        for (String d : k.dependents) dependents.add(d);
+                    }
+                    return out;
+                }
+                case "clientparse": {  // AbstractHerder.validateClientOverrides' parse of one override value
+                    Class<?> cls = Class.forName(c.get("class").asText());
+                    ConfigDef def = (ConfigDef) cls.getMethod("configDef").invoke(null);
+                    String name = c.get("name").asText();
+                    ConfigDef.ConfigKey key = def.configKeys().get(name);
+                    Object parsed = ConfigDef.parseType(name, c.get("value").asText(), key.type);
+                    out.put("value", ConfigDef.convertToString(parsed, key.type));
+                    return out;
+                }
+                case "policy": {  // a ConnectorClientConfigOverridePolicy's verdict on client overrides
+                    org.apache.kafka.connect.connector.policy.ConnectorClientConfigOverridePolicy policy =
+                        (org.apache.kafka.connect.connector.policy.ConnectorClientConfigOverridePolicy)
+                            Class.forName(c.get("class").asText()).getDeclaredConstructor().newInstance();
+                    policy.configure(new HashMap<>());
+                    Map<String, Object> props = new java.util.LinkedHashMap<>();
+                    c.get("props").fields().forEachRemaining(e -> props.put(e.getKey(), e.getValue().asText()));
+                    ArrayNode values = out.putArray("values");
+                    for (org.apache.kafka.common.config.ConfigValue v : policy.validate(
+                            new org.apache.kafka.connect.connector.policy.ConnectorClientConfigRequest(
+                                "c", org.apache.kafka.connect.health.ConnectorType.SINK, null, props,
+                                org.apache.kafka.connect.connector.policy.ConnectorClientConfigRequest.ClientType.CONSUMER))) {
+                        values.add(v.toString());
+                    }
+                    return out;
+                }
                 case "workerconfig": {  // a worker's config from properties: parsed values, or the error
                     Map<String, String> props = new HashMap<>();
                     c.get("props").fields().forEachRemaining(e -> props.put(e.getKey(), e.getValue().asText()));
