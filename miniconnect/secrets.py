@@ -26,7 +26,7 @@ _PARAM_SECRET = re.compile(
 )
 _USERINFO = re.compile(r"(//[^/@?\s\"']*?:)([^/@?\s\"']+)(@)")
 _MIN_LENGTH = 6  # shorter values ("test", "root") would mask ordinary words
-# Kafka clients' PASSWORD-type keys (every one of config/client_configs.json's, a test checks), also under
+# Kafka clients' PASSWORD-type keys (every client's in config/kafka_keys.json, a test checks), also under
 # producer./consumer./admin. and the connectors' *.override. prefixes; and the Schema Registry client's credentials
 CLIENT_PASSWORD_KEYS = (
     "sasl.jaas.config",

@@ -3,30 +3,17 @@ worker takes them: the worker's `connector.client.config.override.policy` (All, 
 each one, `config/validate` lists them with the clients' own key definitions (AbstractHerder.validateClientOverrides),
 and a task whose overrides the policy refuses fails to start (Worker.connectorClientConfigOverrides).
 
-The definitions are Kafka's ProducerConfig, ConsumerConfig and AdminClientConfig, read from Kafka's classes into
-client_configs.json by scripts/gen_client_configs.py."""
+The definitions are Kafka's ProducerConfig, ConsumerConfig and AdminClientConfig (see kafka_keys)."""
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from ..data.javahash import hash_map_copy_order, hash_map_order, hash_map_presized_order
 from ..errors import ConfigError, ConnectError
-from .configdef import (
-    NO_DEFAULT,
-    ConfigDef,
-    ConfigKey,
-    ConfigType,
-    ConfigValue,
-    Importance,
-    Width,
-    java_trim,
-    parse_type,
-)
+from .configdef import ConfigType, ConfigValue, java_trim, parse_type
+from .kafka_keys import client_config_def
 
 PRODUCER, CONSUMER, ADMIN = "producer", "consumer", "admin"
 PREFIXES = {PRODUCER: "producer.override.", CONSUMER: "consumer.override.", ADMIN: "admin.override."}
@@ -89,30 +76,6 @@ def override_policy(name: str | None) -> OverridePolicy:
             f"available policies are: {names}"
         )
     return policy
-
-
-@functools.cache
-def client_config_def(client: str) -> ConfigDef:
-    """Kafka's ConfigDef of the producer, consumer or admin client (keys in its order)."""
-    data = json.loads((Path(__file__).parent / "client_configs.json").read_text(encoding="utf-8"))
-    definitions = data["definitions"]
-    return ConfigDef(_key(definitions[i]) for i in data["clients"][client])
-
-
-def _key(d: dict[str, Any]) -> ConfigKey:
-    type_ = ConfigType(d["type"])
-    return ConfigKey(
-        d["name"],
-        type_,
-        parse_type(d["name"], d["default"], type_) if "default" in d else NO_DEFAULT,
-        importance=Importance(d["importance"]),
-        documentation=d["documentation"],
-        group=d["group"],
-        order_in_group=d["order"],
-        width=Width(d["width"]),
-        display_name=d["display_name"],
-        dependents=list(d["dependents"]),
-    )
 
 
 def overrides(props: Mapping[str, Any], client: str) -> dict[str, Any]:

@@ -412,10 +412,11 @@ def between(lo: float, hi: float) -> Validator:
     )
 
 
-def one_of(*options: str, case_sensitive: bool = False) -> Validator:
+def one_of(*options: str, case_sensitive: bool = False, text: str | None = None) -> Validator:
+    """ValidString (case_sensitive) or CaseInsensitiveValidString; `text`: its description, if not the list."""
     norm = (lambda s: s) if case_sensitive else (lambda s: str(s).lower())
     allowed = {norm(o) for o in options}
-    text = f"[{', '.join(options)}]"
+    text = text or f"[{', '.join(options)}]"
     return _Validator(
         lambda v: (
             None

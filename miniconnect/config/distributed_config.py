@@ -9,6 +9,7 @@ from typing import Any
 from ..distributed.signing import MACS
 from ..errors import ConfigError
 from .configdef import NO_DEFAULT, ConfigDef, ConfigType, Importance, between, custom, one_of
+from .kafka_keys import with_kafka_keys
 from .worker_config import WORKER_CONFIG, WorkerConfig
 
 T, I = ConfigType, Importance
@@ -60,7 +61,9 @@ def _connect_protocol(v: str) -> str | None:
     return None if v.lower() in PROTOCOLS else "Invalid Connect protocol compatibility"
 
 
-def _distributed_config() -> ConfigDef:
+def distributed_keys() -> ConfigDef:
+    """The distributed worker's own keys, as written out here (DISTRIBUTED_CONFIG adds the common ones and those
+    read from Kafka's classes)."""
     d = ConfigDef()
     d.define(
         "group.id",
@@ -265,10 +268,10 @@ def _distributed_config() -> ConfigDef:
         "default on JVMs that provide them; on other JVMs, no default is used and a value for this property must "
         "be manually specified in the worker config.",
     )
-    return d.merge(WORKER_CONFIG)  # and the common worker keys
+    return d
 
 
-DISTRIBUTED_CONFIG: ConfigDef = _distributed_config()
+DISTRIBUTED_CONFIG: ConfigDef = with_kafka_keys(distributed_keys().merge(WORKER_CONFIG), "distributed")
 
 
 class DistributedConfig(WorkerConfig):

@@ -15,7 +15,6 @@ from ..errors import BadRequest, ConfigError
 from ..plugin_versions import check_plugin_version
 from .client_overrides import (
     PREFIXES,
-    client_config_def,
     override_policy,
     parsed_overrides,
     uses_clients,
@@ -42,6 +41,7 @@ from .connector_config import (
     framework_config,
 )
 from .javaregex import compile_java
+from .kafka_keys import client_config_def
 
 NULL_VALUE_ERROR = "Null value can not be supplied as the configuration value."
 _CONVERTER_KEYS = (("header", "header.converter"), ("key", "key.converter"), ("value", "value.converter"))

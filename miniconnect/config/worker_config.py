@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import ConfigError
 from .configdef import ConfigDef, ConfigType, Importance, at_least, custom
 from .http_headers import HeaderRulesValidator
+from .kafka_keys import with_kafka_keys
 from .providers import resolve_worker_props
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ def _check_admin_listeners(value: list[str]) -> str | None:
     return None if not value else _check_listeners(value)  # "" means "disabled", which is valid
 
 
-def _worker_config() -> ConfigDef:
+def worker_keys() -> ConfigDef:
+    """The common worker keys, as written out here (WORKER_CONFIG adds those read from Kafka's classes)."""
     d = ConfigDef()
     d.define(
         "bootstrap.servers",
@@ -477,7 +479,7 @@ def _worker_config() -> ConfigDef:
     return d
 
 
-WORKER_CONFIG: ConfigDef = _worker_config()
+WORKER_CONFIG: ConfigDef = with_kafka_keys(worker_keys(), "standalone")
 
 # Prefixed keys that belong to a known consumer (clients, converters, listeners' SSL): never "unknown".
 _KNOWN_PREFIXES = (

@@ -44,6 +44,46 @@ public class ParseHarness {
         return out;
     }
 
+    /** A ConfigKey as AbstractHerder.convertConfigKey shows it. */
+    static ObjectNode definition(ObjectNode key, ConfigDef.ConfigKey k) {
+        key.put("name", k.name);
+        key.put("type", k.type.name());
+        if (k.hasDefault()) key.put("default", ConfigDef.convertToString(k.defaultValue, k.type));
+        key.put("importance", k.importance.name());
+        key.put("documentation", k.documentation);
+        key.put("group", k.group);
+        key.put("order", k.orderInGroup);
+        key.put("width", k.width.name());
+        key.put("display_name", k.displayName);
+        ArrayNode dependents = key.putArray("dependents");
+        for (String d : k.dependents) dependents.add(d);
+        return key;
+    }
+
+    /** A validator as data: a Range's bounds, a ValidString's or CaseInsensitiveValidString's strings (in their
+     * iteration order), else its class; with its toString. */
+    static ObjectNode validator(ConfigDef.Validator v) throws Exception {
+        if (v == null) return null;
+        ObjectNode out = M.createObjectNode();
+        out.put("text", v.toString());
+        String kind = v.getClass().getSimpleName();
+        out.put("kind", kind);
+        if (v instanceof ConfigDef.Range) {
+            for (String bound : new String[] {"min", "max"}) {
+                java.lang.reflect.Field f = ConfigDef.Range.class.getDeclaredField(bound);
+                f.setAccessible(true);
+                Number n = (Number) f.get(v);
+                if (n != null) out.put(bound, n.toString());
+            }
+        } else if (v instanceof ConfigDef.ValidString || v instanceof ConfigDef.CaseInsensitiveValidString) {
+            java.lang.reflect.Field f = v.getClass().getDeclaredField("validStrings");
+            f.setAccessible(true);
+            ArrayNode values = out.putArray("values");
+            for (Object o : (java.util.Collection<?>) f.get(v)) values.add(String.valueOf(o));
+        }
+        return out;
+    }
+
     /** [name, flag, {options}]; an option keyed null (Kafka's for a key that is a number) is left out. */
     static void module(ArrayNode modules, AppConfigurationEntry e) {
         ArrayNode m = modules.addArray();
@@ -143,12 +183,15 @@ public class ParseHarness {
                         def = (ConfigDef) m.invoke(null, crypto.getField("SYSTEM").get(null));
                     }
                     ObjectNode keys = out.putObject("keys");
+                    ArrayNode definitions = out.putArray("definitions");  // as clientkeys lists them, validators too
                     for (ConfigDef.ConfigKey k : def.configKeys().values()) {
                         ObjectNode key = keys.putObject(k.name);
                         key.put("type", k.type.name());
                         key.put("default", k.hasDefault() ? ConfigDef.convertToString(k.defaultValue, k.type) : "<none>");
                         key.put("importance", k.importance.name());
                         key.put("validator", k.validator == null ? null : k.validator.toString());
+                        ObjectNode d = definition(definitions.addObject(), k);
+                        d.set("validator", validator(k.validator));
                     }
                     return out;
                 }
@@ -156,20 +199,7 @@ public class ParseHarness {
                     Class<?> cls = Class.forName(c.get("class").asText());
                     ConfigDef def = (ConfigDef) cls.getMethod("configDef").invoke(null);
                     ArrayNode keys = out.putArray("keys");
-                    for (ConfigDef.ConfigKey k : def.configKeys().values()) {
-                        ObjectNode key = keys.addObject();
-                        key.put("name", k.name);
-                        key.put("type", k.type.name());
-                        if (k.hasDefault()) key.put("default", ConfigDef.convertToString(k.defaultValue, k.type));
-                        key.put("importance", k.importance.name());
-                        key.put("documentation", k.documentation);
-                        key.put("group", k.group);
-                        key.put("order", k.orderInGroup);
-                        key.put("width", k.width.name());
-                        key.put("display_name", k.displayName);
-                        ArrayNode dependents = key.putArray("dependents");
-                        for (String d : k.dependents) dependents.add(d);
-                    }
+                    for (ConfigDef.ConfigKey k : def.configKeys().values()) definition(keys.addObject(), k);
                     return out;
                 }
                 case "clientparse": {  // AbstractHerder.validateClientOverrides' parse of one override value
