@@ -1,5 +1,5 @@
-"""Avro (and JSON Schema, Protobuf) beside JSON, on the same rows: converter records/s (encode and decode, batched as the runners call them),
-JDBC sink rows/s and CPU-s/100k rows (decode + put into PostgreSQL and MariaDB) and JDBC source rows/s and
+"""Avro (and JSON Schema, Protobuf) beside JSON, on the same rows: converter records/s (encode and decode, batched
+as the runners call them: a poll's records, and the sink runner's read-ahead slices while put() runs), JDBC sink rows/s and CPU-s/100k rows (decode + put into PostgreSQL and MariaDB) and JDBC source rows/s and
 CPU-s/100k rows (PostgreSQL poll + encode), each by the record path and by the column path (what the worker takes
 where it applies: the sink's put_columns, the source's EncodedRecords built from Arrow columns).
 
@@ -50,6 +50,7 @@ from miniconnect.data.schema import (
     timestamp_schema,
 )
 from miniconnect.runtime.sink_columns import ColumnConverter
+from miniconnect.runtime.sink_task import READ_AHEAD_SLICE
 from miniconnect.schema_registry.pending import converted, sleep
 from miniconnect.transport.base import RecordBatch
 
@@ -129,6 +130,10 @@ def bench_converters(url: str, n: int) -> None:
             dec = best(lambda conv=conv, encoded=encoded, topic=topic: _each(conv.to_connect_batch, topic, encoded))
             size = sum(map(len, encoded[0])) / len(encoded[0])
             print(f"  {name:<10} encode {n / enc:>10,.0f}/s   decode {n / dec:>10,.0f}/s   {size:.0f} bytes/record")
+            # while put() runs, the sink runner reads ahead and converts in slices of READ_AHEAD_SLICE records
+            slices = [e[lo : lo + READ_AHEAD_SLICE] for e in encoded for lo in range(0, len(e), READ_AHEAD_SLICE)]
+            sliced = best(lambda conv=conv, slices=slices, topic=topic: _each(conv.to_connect_batch, topic, slices))
+            print(f"  {name:<10} decode in the read-ahead's slices of {READ_AHEAD_SLICE} {n / sliced:>10,.0f}/s")
             if name == "avro":  # the record path's decode without polars' checked read, for batches below its size
                 threshold, avro_module.COLUMN_BATCH = avro_module.COLUMN_BATCH, sys.maxsize
                 try:
