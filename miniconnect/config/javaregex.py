@@ -6,7 +6,11 @@ nested classes, unions and `&&` intersections (a class that Python's `[...]` can
 one character); POSIX and Unicode category classes `\\p{Lower}`, `\\p{Punct}`, `\\p{L}`, `\\p{Lu}`, `\\P{...}`
 (categories from Python's unicodedata); `\\h`, `\\v`, `\\R`, `\\z`, `\\Z`, `\\e`, `\\x{...}`; inline flags in the
 middle of a pattern (`a(?i)b`: Python takes global flags only at the start, so they become a scoped group to the end
-of the enclosing one); quantifiers on zero-width items (`^*`), which Java allows. Possessive quantifiers and atomic
+of the enclosing one); quantifiers on zero-width items (`^*`), which Java allows, and on nothing (`{2}` first, or
+after another quantifier: Java reads an empty atom there); back references as Java's Pattern.ref reads them (`\\11`
+is group 11 only if that many groups were opened before it, else group 1 and a `1`), a reference to a group not
+closed before it as what never matches (as in Java for a group that does not exist; for one still open or further
+on, Java can match it in a later pass of an enclosing loop, this cannot). Possessive quantifiers and atomic
 groups are Python's own (3.11+). Like Java's defaults, `\\d`, `\\w`, `\\s`, `\\b` and case-insensitivity are ASCII
 only (the pattern is one `(?a:...)` group). What has no Python form (`\\G`, `\\X`, scripts and blocks such as `\\p{IsLatin}`,
 the java* classes, the d/u/U flags' effects beyond ASCII) raises re.error, as an invalid pattern does.
@@ -124,6 +128,10 @@ class _Translator:
         self.top: list[str] = []  # scoped-flag groups opened at the top level
         self.atom: int | None = None  # where the last atom starts in out
         self.zero_width = False
+        self.opened = 0  # capturing groups opened so far (Java's capturingGroupCount - 1)
+        self.numbers: list[int | None] = []  # per open group: its number if capturing
+        self.closed: set[int] = set()
+        self.names: dict[str, int] = {}  # named groups opened so far, by name: their numbers
 
     def error(self, message: str) -> re.error:
         return re.error(message, self.p, self.i)
@@ -173,6 +181,9 @@ class _Translator:
         p = self.p
         m = re.match(r"(?:[*+?]|\{\d+(?:,\d*)?\})[?+]?", p[self.i :])
         assert m is not None
+        if self.atom is None and p[self.i] == "{":  # Java reads an empty atom before it: it repeats nothing
+            self._atom(len(self.out), False)
+            self.out.append("(?:)")
         if self.atom is None:
             raise self.error(f"Dangling meta character '{p[self.i]}'")
         if self.zero_width:  # Java repeats a zero-width item; Python wants it in a group first
@@ -190,7 +201,7 @@ class _Translator:
             self.i += len(flags.group(0))
             if flags.group(3) == ":":
                 self.out.append(f"(?{spec}:" if spec else "(?:")
-                self.groups.append((start, [], False))
+                self._push((start, [], False))
             elif spec:  # (?i) to the end of the enclosing group: a scoped group closed with it
                 self.out.append(f"(?{spec}:")
                 (self.groups[-1][1] if self.groups else self.top).append(spec)
@@ -201,23 +212,33 @@ class _Translator:
                 raise self.error("capturing group name does not start with a Latin letter")
             self.out.append(f"(?P<{m.group(1)}>")
             self.i += len(m.group(0))
-            self.groups.append((start, [], False))
+            self._push((start, [], False), capturing=True)
+            self.names.setdefault(m.group(1), self.opened)
             return
         for opener in ("(?:", "(?>", "(?=", "(?!", "(?<=", "(?<!"):
             if p.startswith(opener, self.i):
                 self.out.append(opener)
                 self.i += len(opener)
-                self.groups.append((start, [], opener in ("(?=", "(?!", "(?<=", "(?<!")))
+                self._push((start, [], opener in ("(?=", "(?!", "(?<=", "(?<!")))
                 return
         if p.startswith("(?", self.i):
             raise self.error("Unknown inline modifier")
         self.out.append("(")
         self.i += 1
-        self.groups.append((start, [], False))
+        self._push((start, [], False), capturing=True)
+
+    def _push(self, group: tuple[int, list[str], bool], capturing: bool = False) -> None:
+        if capturing:
+            self.opened += 1
+        self.groups.append(group)
+        self.numbers.append(self.opened if capturing else None)
 
     def _close(self) -> None:
         if not self.groups:
             raise self.error("Unmatched closing ')'")
+        number = self.numbers.pop()
+        if number is not None:
+            self.closed.add(number)
         start, specs, zero_width = self.groups.pop()
         self.out.append(")" * (len(specs) + 1))
         self.i += 1
@@ -252,17 +273,21 @@ class _Translator:
             m = re.match(r"\\k<([a-zA-Z][a-zA-Z0-9]*)>", p[i:])
             if m is None:
                 raise self.error("\\k is not followed by '<' for named capturing group")
-            self.out.append(f"(?P={m.group(1)})")
+            if m.group(1) not in self.names:
+                raise self.error(f"named capturing group <{m.group(1)}> does not exist")
+            # a group still open has not matched yet: in Java the reference fails
+            self.out.append(f"(?P={m.group(1)})" if self.names[m.group(1)] in self.closed else "(?!)")
             self.i += len(m.group(0))
             self._atom(start, False)
             return
         if e in "GXNK":
             raise self.error(f"\\{e} has no Python form here")
-        if e.isdigit() and e != "0":  # a back reference
-            m = re.match(r"\\(\d+)", p[i:])
-            assert m is not None
-            self.out.append(f"(?:\\{m.group(1)})")
-            self.i += len(m.group(0))
+        if e.isdigit() and e != "0":  # a back reference: Java's Pattern.ref reads digits while they name a group
+            number, self.i = int(e), i + 2
+            while self.i < len(p) and p[self.i].isdigit() and number * 10 + int(p[self.i]) <= self.opened:
+                number, self.i = number * 10 + int(p[self.i]), self.i + 1
+            # a group not set yet (one that does not exist, is still open or comes later) never matches in Java
+            self.out.append(f"(?:\\{number})" if number in self.closed else "(?!)")
             self._atom(start, False)
             return
         content, negated, self.i = _class_escape(p, i)
@@ -393,8 +418,8 @@ def _class_escape(p: str, i: int) -> tuple[str, bool, int]:
         if i + 2 >= len(p):
             raise re.error("Illegal control escape sequence", p, i)
         return _in_class(chr(ord(p[i + 2]) ^ 64)), False, i + 3
-    if e.isalpha():
-        raise re.error(f"Illegal/unsupported escape sequence \\{e}", p, i)
+    if e.isalpha() or e in "123456789":  # a back reference has no place in a class
+        raise re.error("Illegal/unsupported escape sequence", p, i)
     return _in_class(e), False, i + 2
 
 

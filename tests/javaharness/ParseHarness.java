@@ -227,6 +227,12 @@ public class ParseHarness {
                     }
                     return out;
                 }
+                case "regex": {  // Pattern.compile (else PatternSyntaxException's message), then matches() of each input
+                    java.util.regex.Pattern pattern = java.util.regex.Pattern.compile(c.get("pattern").asText());
+                    ArrayNode matches = out.putArray("matches");
+                    for (JsonNode input : c.get("inputs")) matches.add(pattern.matcher(input.asText()).matches());
+                    return out;
+                }
                 case "workerconfig": {  // a worker's config from properties: parsed values, or the error
                     Map<String, String> props = new HashMap<>();
                     c.get("props").fields().forEachRemaining(e -> props.put(e.getKey(), e.getValue().asText()));

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 import struct
 from typing import Any
 
@@ -16,6 +17,7 @@ from javaharness.harness import JavaHarness
 from miniconnect.config.configdef import ConfigType, Password, parse_type, render_value
 from miniconnect.config.distributed_config import DISTRIBUTED_CONFIG, DistributedConfig
 from miniconnect.config.jaas import parse_jaas_config, parse_login_file
+from miniconnect.config.javaregex import compile_java
 from miniconnect.config.properties import parse_properties
 from miniconnect.config.providers import ConfigData, ConfigProvider, ConfigTransformer
 from miniconnect.config.worker_config import WORKER_CONFIG, WorkerConfig
@@ -399,3 +401,41 @@ def test_worker_config_values_are_taken_or_refused_as_kafkas(java: JavaHarness, 
             shown = parsed.value if isinstance(parsed, Password) else render_value(parsed, key.type)
             answers.append({"values": {name: shown}})
     _compare(java, cases, answers, same_errors=False)
+
+
+# -- java.util.regex --------------------------------------------------------------------------------------------
+REGEX_PIECES = [*"ab()[]{}*+?|^$.\\-&:<>=!,0123dws", "\\p{L}", "(?<n>", "(?:", "[a-", "{1,", "\\Q", "\\E", "\\x"]
+REGEX_PIECES += ["\\u", "\\k<n>", "(?i", "&&", "\\1", "\\2", "\\12", "(a)", "(b)", "{2}", "\\31"]
+REGEX_INPUTS = ["", "a", "b", "aa", "ab", "ba", "aaa", "abab", "{2}", "a1", "a2", "}", "-"]
+REGEXES_ONCE_APART = [
+    "{2}",  # Java repeats an empty atom before a leading quantifier; it was refused here
+    "a*{2}",
+    "{1,}.}",
+    "\\1",  # a group that does not exist never matches; it was refused here
+    "(a)\\1",
+    "(a)\\11",  # 11 names no group: \1 and a literal 1
+    "(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)\\11",  # it does here
+    "(a\\1)",  # an open group has not matched yet
+    "\\2(a)(b)",
+    "(?<n>a)\\k<n>\\1",
+]
+
+
+def _ours_regex(pattern: str) -> dict[str, Any]:
+    try:
+        compiled = compile_java(pattern)
+    except re.error:
+        return {"error": "refused"}
+    return {"matches": [compiled.fullmatch(s) is not None for s in REGEX_INPUTS]}
+
+
+def test_regexes_are_taken_or_refused_and_match_as_javas(java: JavaHarness) -> None:
+    """java.util.regex.Pattern on generated patterns (every metacharacter, classes, groups, back references,
+    quantifiers where Java reads an empty atom): taken or refused alike, and matches() alike on short inputs.
+    (Error messages are not compared: the README says so.)"""
+    rng = random.Random(20261205)
+    patterns = REGEXES_ONCE_APART + [
+        "".join(rng.choice(REGEX_PIECES) for _ in range(rng.randint(1, 7))) for _ in range(4000)
+    ]
+    cases = [{"kind": "regex", "pattern": p, "inputs": REGEX_INPUTS} for p in patterns]
+    _compare(java, cases, [_ours_regex(p) for p in patterns], same_errors=False)
