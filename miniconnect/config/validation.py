@@ -224,23 +224,27 @@ class _TypeValidator:
         self.plugins, self.kind, self.prefix, self.props, self.alias = plugins, kind, prefix, props, alias
 
     def __call__(self, name: str, value: Any) -> None:
-        if (
-            self.kind == "transformation"
-            and self.prefix + "negate" in self.props
-            and self.prefix + "predicate" not in self.props
-        ):
-            raise ConfigError(
-                message=f"Config '{self.prefix}negate' was provided but there is no config "
-                f"'{self.prefix}predicate' defining a predicate to be negated."
-            )
-        if self.plugins is not None and value is not None:
+        if self.plugins is not None and value is not None:  # a class not found: Kafka's parse error, before these
             _resolve_alias_class(self.plugins, self.kind, name, value)
+        negate = _negate_error(self.kind, self.prefix, self.props)
+        if negate:
+            raise ConfigError(message=negate)
+        if self.plugins is not None and value is not None:
             message = _version_error(self.plugins, self.kind, name, self.props)
             if message:
                 raise ConfigError(message=message)
 
     def __str__(self) -> str:
         return f"valid configs for {self.alias} {self.kind}"
+
+
+def _negate_error(kind: str, prefix: str, props: Mapping[str, Any]) -> str | None:
+    if kind == "transformation" and prefix + "negate" in props and prefix + "predicate" not in props:
+        return (
+            f"Config '{prefix}negate' was provided but there is no config '{prefix}predicate' defining a predicate "
+            "to be negated."
+        )
+    return None
 
 
 def _class_recommender(plugins: Any, kind: str) -> Any:
@@ -338,12 +342,17 @@ def alias_def(props: Mapping[str, Any], plugins: Any = None) -> ConfigDef:
     return d
 
 
-def _unparsed_alias_classes(aliases: ConfigDef, values: dict[str, ConfigValue]) -> None:
-    """An alias's class that cannot be found has no value, as a CLASS key that fails to parse has none in Kafka."""
+def _unparsed_alias_classes(aliases: ConfigDef, props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
+    """An alias's class that cannot be found has no value, as a CLASS key that fails to parse has none in Kafka,
+    and Kafka's validator then reports a transformation's `negate` without `predicate` as well."""
     for name in aliases.keys:
         cv = values.get(name)
         if name.endswith(".type") and cv is not None and any(e.endswith(" could not be found.") for e in cv.errors):
             cv.value = None
+            prefix = name[: -len("type")]
+            negate = _negate_error("transformation" if prefix.startswith("transforms.") else "predicate", prefix, props)
+            if negate:
+                cv.errors.append(negate)
 
 
 def _add_null_validation_errors(aliases: ConfigDef, props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
@@ -592,7 +601,7 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     values = config_def.validate(props)
     _check_predicate_aliases(props, values)
     _add_null_validation_errors(aliases, props, values)
-    _unparsed_alias_classes(aliases, values)
+    _unparsed_alias_classes(aliases, props, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
     elif connector_type == "source" and worker_config is not None and worker_setting(worker_config, "group.id", None):

@@ -524,3 +524,19 @@ def test_bad_transform_configs_are_refused_with_kafkas_messages(plugins):
         "predicates.isT.pattern": "t.*",
     }
     assert validate_connector_config(plugins, {**base, **ok})["error_count"] == 0
+
+
+def test_unknown_transformation_class_and_negate_without_predicate_are_both_reported(plugins):
+    """Kafka: the class's parse error, then the `.type` validator's negate error, on a null value."""
+    infos = validate_connector_config(
+        plugins,
+        {"connector.class": "DemoSink", "name": "x", "topics": "t", "transforms": "b"}
+        | {"transforms.b.type": "NoSuch", "transforms.b.negate": "x"},
+    )
+    entry = next(c["value"] for c in infos["configs"] if c["value"] and c["value"]["name"] == "transforms.b.type")
+    assert entry["value"] is None
+    assert entry["errors"] == [
+        "Invalid value NoSuch for configuration transforms.b.type: Class NoSuch could not be found.",
+        "Config 'transforms.b.negate' was provided but there is no config 'transforms.b.predicate' defining a "
+        "predicate to be negated.",
+    ]
