@@ -80,6 +80,9 @@ def _property(name: str, pattern: str, at: int) -> str:
         if name.startswith(prefix) and name[len(prefix) :] in _categories():
             name = name[len(prefix) :]
     found = _categories().get(name)
+    key, eq, value = name.partition("=")
+    if found is None and eq and key not in ("gc", "general_category"):  # Java's name=value form
+        raise re.error(f"Unknown Unicode property {{name=<{key}>, value=<{value}>}}", pattern, at)
     if found is None:
         raise re.error(f"Unknown character property name {{{name}}}", pattern, at)
     return found
@@ -163,6 +166,10 @@ class _Translator:
                 self.i += 1
                 self._atom(start, True)
             elif c == "{":
+                counted = re.match(r"\{\d+(?:,\d*)?", p[self.i :])
+                if counted:  # Java's closure: the character that ends the count is not its '}'
+                    self.i += len(counted.group(0))
+                    raise self.error("Unclosed counted closure")
                 raise self.error("Illegal repetition")
             else:
                 start = len(self.out)
@@ -186,6 +193,10 @@ class _Translator:
             self.out.append("(?:)")
         if self.atom is None:
             raise self.error(f"Dangling meta character '{p[self.i]}'")
+        counts = re.match(r"\{(\d+),(\d+)\}", m.group(0))
+        if counts and int(counts.group(2)) < int(counts.group(1)):
+            self.i += len(counts.group(0)) - 1
+            raise self.error("Illegal repetition range")
         if self.zero_width:  # Java repeats a zero-width item; Python wants it in a group first
             self.out[self.atom :] = ["(?:", *self.out[self.atom :], ")"]
         self.out.append(m.group(0))
@@ -205,11 +216,16 @@ class _Translator:
             elif spec:  # (?i) to the end of the enclosing group: a scoped group closed with it
                 self.out.append(f"(?{spec}:")
                 (self.groups[-1][1] if self.groups else self.top).append(spec)
+            self.atom = None  # nothing to repeat after flags
             return
         if p.startswith("(?<", self.i) and p[self.i + 3 : self.i + 4] not in ("=", "!"):
             m = re.match(r"\(\?<([a-zA-Z][a-zA-Z0-9]*)>", p[self.i :])
             if m is None:
-                raise self.error("capturing group name does not start with a Latin letter")
+                self.i += 3
+                raise self._group_name_error()
+            if m.group(1) in self.names:
+                self.i += len(m.group(0)) - 1
+                raise self.error(f"Named capturing group <{m.group(1)}> is already defined")
             self.out.append(f"(?P<{m.group(1)}>")
             self.i += len(m.group(0))
             self._push((start, [], False), capturing=True)
@@ -227,7 +243,17 @@ class _Translator:
         self.i += 1
         self._push((start, [], False), capturing=True)
 
+    def _group_name_error(self) -> re.error:
+        """Java's groupname() on the name at self.i, which it refuses: where and why."""
+        p = self.p
+        if not (self.i < len(p) and p[self.i].isascii() and p[self.i].isalpha()):
+            return self.error("capturing group name does not start with a Latin letter")
+        while self.i < len(p) and p[self.i].isascii() and p[self.i].isalnum():
+            self.i += 1
+        return self.error("named capturing group is missing trailing '>'")
+
     def _push(self, group: tuple[int, list[str], bool], capturing: bool = False) -> None:
+        self.atom = None  # a quantifier right after the opening is Java's dangling one
         if capturing:
             self.opened += 1
         self.groups.append(group)
@@ -246,7 +272,10 @@ class _Translator:
 
     def _escape(self) -> None:
         p, i, start = self.p, self.i, len(self.out)
-        if i + 1 >= len(p):
+        if i + 1 >= len(p):  # Java reads past the end: an open group is reported first
+            if self.groups:
+                self.i = len(p) + 1
+                raise self.error("Unclosed group")
             raise self.error("Unexpected internal error")
         e = p[i + 1]
         if e == "Q":
@@ -272,8 +301,13 @@ class _Translator:
         if e == "k":
             m = re.match(r"\\k<([a-zA-Z][a-zA-Z0-9]*)>", p[i:])
             if m is None:
-                raise self.error("\\k is not followed by '<' for named capturing group")
+                self.i = i + 2
+                if not p.startswith("<", self.i):
+                    raise self.error("\\k is not followed by '<' for named capturing group")
+                self.i += 1
+                raise self._group_name_error()
             if m.group(1) not in self.names:
+                self.i = i + len(m.group(0)) - 1
                 raise self.error(f"named capturing group <{m.group(1)}> does not exist")
             # a group still open has not matched yet: in Java the reference fails
             self.out.append(f"(?P={m.group(1)})" if self.names[m.group(1)] in self.closed else "(?!)")
@@ -307,6 +341,9 @@ class _Translator:
             if self.i >= n:
                 raise self.error("Unclosed character class")
             c = p[self.i]
+            if c == "\\" and self.i + 1 >= n:
+                self.i = n + 1
+                raise self.error("Unclosed character class")
             if c == "]" and not first:
                 self.i += 1
                 return cls
@@ -314,6 +351,9 @@ class _Translator:
             if c == "[":
                 current.others.append(self._class())
             elif p.startswith("&&", self.i):
+                if not (cls.intersect or cls.contents or cls.others) and p[self.i + 2 : self.i + 3] in ("]", "&"):
+                    self.i += 1  # nothing on either side of the first &&
+                    raise self.error("Bad class syntax")
                 self.i += 2
                 current = _Class()
                 cls.intersect.append(current)
@@ -331,12 +371,19 @@ class _Translator:
                     current.others.append(other)
                     self.i = after
                     continue
+                if low is not None and p.startswith("-", after) and after + 1 >= n:
+                    self.i = n  # Java reads the range's end past the pattern
+                    raise self.error("Illegal character range")
                 if low is not None and p.startswith("-", after) and after + 1 < n and p[after + 1] not in "][":
                     self.i = after + 1
-                    high, high_content, hneg, after2 = self._class_char()
-                    if high is None or hneg:
+                    if p[self.i] == "\\" and self.i + 1 >= n:
+                        self.i = n
                         raise self.error("Illegal character range")
-                    if high < low:
+                    if p.startswith(("\\p", "\\P"), self.i):  # Java takes no family as a range's end
+                        raise self.error("Illegal/unsupported escape sequence")
+                    high, high_content, hneg, after2 = self._class_char()
+                    if high is None or hneg or high < low:
+                        self.i = after2 - 1  # Java names the range's last character
                         raise self.error("Illegal character range")
                     current.contents.append(f"{low_content}-{high_content}")
                     self.i = after2
@@ -388,11 +435,13 @@ def _class_escape(p: str, i: int) -> tuple[str, bool, int]:
         if p.startswith("{", i + 2):
             end = p.find("}", i + 3)
             if end < 0:
-                raise re.error("Unclosed character family", p, i)
+                raise re.error("Unclosed character family", p, len(p))
             name, after = p[i + 3 : end], end + 1
-        else:
-            name, after = p[i + 2 : i + 3], i + 3
-        return _property(name, p, i), e == "P", after
+        elif i + 2 < len(p):  # a one-letter name
+            name, after = p[i + 2], i + 3
+        else:  # Java reads the pattern's terminating 0 as the name
+            raise re.error("Unknown character property name {\x00}", p, i + 2)
+        return _property(name, p, after - 1), e == "P", after  # Java names its last character
     if e in _SAME:
         return "\\" + e, False, i + 2
     if e in "hH" or e in "vV":
@@ -401,6 +450,9 @@ def _class_escape(p: str, i: int) -> tuple[str, bool, int]:
         return _ESCAPES[e], False, i + 2
     if e == "x":
         m = re.match(r"\\x(\{[0-9a-fA-F]+\}|[0-9a-fA-F]{2})", p[i:])
+        braced = re.match(r"\\x\{[0-9a-fA-F]+", p[i:])
+        if m is None and braced:  # Java: digits in braces, then not the closing one
+            raise re.error("Unclosed hexadecimal escape sequence", p, i + len(braced.group(0)))
         if m is None:
             raise re.error("Illegal hexadecimal escape sequence", p, i)
         return _in_class(_literal(m.group(0))), False, i + len(m.group(0))
@@ -435,12 +487,98 @@ def _py_flags(java: str) -> str:
 
 def java_to_python(pattern: str) -> str:
     """The Python re source of a java.util.regex pattern (see the module's text); re.error where it has none."""
-    return _Translator(pattern).run()
+    return _Translator(remove_qe_quoting(pattern)).run()
+
+
+def remove_qe_quoting(p: str) -> str:
+    """Pattern.RemoveQEQuoting: the pattern with each `\\Q...\\E` written as escaped characters, as Java parses it
+    (and counts the indexes of its errors in)."""
+    start = p.find("\\Q")
+    while start > 0 and _escaped(p, start):
+        start = p.find("\\Q", start + 1)
+    if start < 0:
+        return p
+    out, i, n = [p[:start]], start + 2, len(p)
+    quoting = begin = True
+    while i < n:
+        c = p[i]
+        i += 1
+        if not c.isascii() or c.isalpha():
+            out.append(c)
+        elif c.isdigit():
+            out.append("\\x3" + c if begin else c)  # not read as part of an escape before the quote
+        elif c != "\\":
+            out.append("\\" + c if quoting else c)
+        elif quoting:
+            if p.startswith("E", i):
+                i += 1
+                quoting = False
+            else:
+                out.append("\\\\")
+        elif p.startswith("Q", i):
+            i += 1
+            quoting = begin = True
+            continue
+        else:
+            out.append(p[i - 1 : i + 1])
+            i += 1
+        begin = False
+    return "".join(out)
+
+
+def _escaped(p: str, at: int) -> bool:
+    """Whether the backslash at p[at] is the second of an escaped one (Java scans escapes two characters at a
+    time)."""
+    i = 0
+    while i < at:
+        i += 2 if p[i] == "\\" else 1
+    return i != at
 
 
 def compile_java(pattern: str) -> re.Pattern[str]:
-    """Compiles a Java regex; re.error (with Python's message) when it is not valid."""
-    return re.compile(java_to_python(pattern))
+    """Compiles a Java regex; re.error when it is not valid, its text PatternSyntaxException's: what is wrong, near
+    which index, the pattern and a caret under that index."""
+    unquoted = remove_qe_quoting(pattern)
+    try:
+        source = _Translator(unquoted).run()
+    except re.error as e:
+        raise re.error(java_error_text(e.msg, pattern, _java_index(e.msg, unquoted, e.pos or 0))) from None
+    return re.compile(source)
+
+
+def java_error_text(desc: str, pattern: str, index: int) -> str:
+    """PatternSyntaxException.getMessage()."""
+    text = f"{desc} near index {index}\n{pattern}" if index >= 0 else f"{desc}\n{pattern}"
+    if 0 <= index < len(pattern):
+        text += "\n" + "".join("\t" if c == "\t" else " " for c in pattern[:index]) + "^"
+    return text
+
+
+_HEX = "0123456789abcdefABCDEF"
+
+
+def _java_index(desc: str, p: str, at: int) -> int:
+    """The index Java's parser names for the error the translator found at `at` (Pattern.error: the cursor less
+    one, the cursor standing after the character it last read)."""
+    if desc in ("Illegal/unsupported escape sequence", "Illegal repetition", "Unexpected internal error"):
+        return at + 1
+    if desc in ("Unmatched closing ')'", "Unclosed character class"):
+        return at - 1
+    if desc == "Illegal octal escape sequence":
+        return at + 2
+    if desc == "Illegal hexadecimal escape sequence" and p[at + 2 : at + 3] == "{":
+        return at + 2
+    if desc == "Illegal hexadecimal escape sequence":  # \x then a digit that is not hex, or a second one
+        return at + 3 if p[at + 2 : at + 3] in tuple(_HEX) else at + 2
+    if desc == "Illegal Unicode escape sequence":  # \u then up to four hex digits, up to the first that is not
+        n = 0
+        while n < 4 and p[at + 2 + n : at + 3 + n] in tuple(_HEX):
+            n += 1
+        return at + 2 + n
+    if desc == "Unknown inline modifier":  # the first character after (? and its flags
+        m = re.match(r"\(\?[idmsuxUc]*(?:-[idmsuxUc]*)?", p[at:])
+        return at + (len(m.group(0)) if m else 2)
+    return at
 
 
 def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:

@@ -707,8 +707,9 @@ _PROP_VALUES = [
     *["", " ", "x", " x ", "a,b", "a, ,b", "1", "-1", "abc", "true", " true ", "TRUE", "null", "(?<n>x)", "\\p{L}+"],
     *["yyyy-MM-dd", "T", "int8", "f:int8", "f:nope", "a:b,c", "copy", "move", "Timestamp", "unix", "string", "V1"],
     *["V2", "milliseconds", "2147483648", "1.5", "${topic}-x"],
+    *["[", "(a", "a{3,1}", "\\Q(", "x\\", "\\p{Nope}"],  # regexes Java refuses: the same messages
 ]
-_CONNECTOR_VALUES = {  # none names an unknown predicate alias or an invalid regex (README: deliberate differences)
+_CONNECTOR_VALUES = {  # none names an unknown predicate alias or an invalid topics.regex (README: deliberate differences)
     "tasks.max": ["1", " 2 ", "0", "-1", "x", "", "2147483648"],
     "topics": ["t", " t ", "a,b", "", ",", "a,,b"],
     "topics.regex": ["", "t.*", " t.* ", "(?<g>t)"],
@@ -724,7 +725,7 @@ _CONNECTOR_VALUES = {  # none names an unknown predicate alias or an invalid reg
     "file": ["%DIR/out.txt", " %DIR/x "],
     "predicates": ["", "p", "p,p"],
     "predicates.p.type": [_T + "predicates.TopicNameMatches", _T + "predicates.HasHeaderKey", "nope"],
-    "predicates.p.pattern": ["a", " a "],
+    "predicates.p.pattern": ["a", " a ", "(?<1>a)"],
     "predicates.p.name": ["h", ""],
     # client overrides, listed with the client's key definitions and the policy's verdict; values the client cannot
     # parse are left out (Kafka answers 500, miniconnect that key's error: README)

@@ -405,7 +405,7 @@ def test_worker_config_values_are_taken_or_refused_as_kafkas(java: JavaHarness, 
 
 # -- java.util.regex --------------------------------------------------------------------------------------------
 REGEX_PIECES = [*"ab()[]{}*+?|^$.\\-&:<>=!,0123dws", "\\p{L}", "(?<n>", "(?:", "[a-", "{1,", "\\Q", "\\E", "\\x"]
-REGEX_PIECES += ["\\u", "\\k<n>", "(?i", "&&", "\\1", "\\2", "\\12", "(a)", "(b)", "{2}", "\\31"]
+REGEX_PIECES += ["\\u", "\\k<n>", "(?i", "&&", "\\1", "\\2", "\\12", "(a)", "(b)", "{2}", "\\31", "\\k<", "\\p", "\\P="]
 REGEX_INPUTS = ["", "a", "b", "aa", "ab", "ba", "aaa", "abab", "{2}", "a1", "a2", "}", "-"]
 REGEXES_ONCE_APART = [
     "{2}",  # Java repeats an empty atom before a leading quantifier; it was refused here
@@ -418,24 +418,29 @@ REGEXES_ONCE_APART = [
     "(a\\1)",  # an open group has not matched yet
     "\\2(a)(b)",
     "(?<n>a)\\k<n>\\1",
+    "\\Q12\\E",  # Java's indexes count in the pattern with its quoting removed
+    "a(\\Q",
+    "[&&]",
+    "a{3,1}",
+    "\ta\t[",  # the caret line keeps tabs
 ]
 
 
 def _ours_regex(pattern: str) -> dict[str, Any]:
     try:
         compiled = compile_java(pattern)
-    except re.error:
-        return {"error": "refused"}
+    except re.error as e:
+        return {"error": str(e)}
     return {"matches": [compiled.fullmatch(s) is not None for s in REGEX_INPUTS]}
 
 
 def test_regexes_are_taken_or_refused_and_match_as_javas(java: JavaHarness) -> None:
     """java.util.regex.Pattern on generated patterns (every metacharacter, classes, groups, back references,
-    quantifiers where Java reads an empty atom): taken or refused alike, and matches() alike on short inputs.
-    (Error messages are not compared: the README says so.)"""
+    quantifiers where Java reads an empty atom, quoting): taken or refused alike, with PatternSyntaxException's
+    message (what, near which index, the pattern, a caret), and matches() alike on short inputs."""
     rng = random.Random(20261205)
     patterns = REGEXES_ONCE_APART + [
         "".join(rng.choice(REGEX_PIECES) for _ in range(rng.randint(1, 7))) for _ in range(4000)
     ]
     cases = [{"kind": "regex", "pattern": p, "inputs": REGEX_INPUTS} for p in patterns]
-    _compare(java, cases, [_ours_regex(p) for p in patterns], same_errors=False)
+    _compare(java, cases, [_ours_regex(p) for p in patterns], same_errors=True)
