@@ -1,19 +1,21 @@
 """java.util.regex patterns and Matcher replacement strings in Python's re, wherever Connect takes a regex
 (RegexRouter, TopicNameMatches, a sink's `topics.regex`).
 
-java_to_python translates a pattern's source: `\\Q...\\E`; named groups `(?<n>...)`; character classes with Java's
-nested classes, unions and `&&` intersections (a class that Python's `[...]` cannot say becomes lookaheads that match
-one character); POSIX and Unicode category classes `\\p{Lower}`, `\\p{Punct}`, `\\p{L}`, `\\p{Lu}`, `\\P{...}`
-(categories from Python's unicodedata); `\\h`, `\\v`, `\\R`, `\\z`, `\\Z`, `\\e`, `\\x{...}`; inline flags in the
-middle of a pattern (`a(?i)b`: Python takes global flags only at the start, so they become a scoped group to the end
-of the enclosing one); quantifiers on zero-width items (`^*`), which Java allows, and on nothing (`{2}` first, or
-after another quantifier: Java reads an empty atom there); back references as Java's Pattern.ref reads them (`\\11`
-is group 11 only if that many groups were opened before it, else group 1 and a `1`), a reference to a group not
-closed before it as what never matches (as in Java for a group that does not exist; for one still open or further
-on, Java can match it in a later pass of an enclosing loop, this cannot). Possessive quantifiers and atomic
-groups are Python's own (3.11+). Like Java's defaults, `\\d`, `\\w`, `\\s`, `\\b` and case-insensitivity are ASCII
-only (the pattern is one `(?a:...)` group). What has no Python form (`\\G`, `\\X`, scripts and blocks such as `\\p{IsLatin}`,
-the java* classes, the d/u/U flags' effects beyond ASCII) raises re.error, as an invalid pattern does.
+java_to_python translates a pattern's source (its `\\Q...\\E` first written as escapes, as Java does); named groups
+`(?<n>...)`; character classes with Java's nested classes, unions and `&&` intersections (a class that Python's
+`[...]` cannot say becomes lookaheads that match one character); POSIX and Unicode category classes `\\p{Lower}`,
+`\\p{Punct}`, `\\p{L}`, `\\p{Lu}`, `\\P{...}` (categories from Python's unicodedata); `\\h`, `\\v`, `\\R`, `\\z`,
+`\\Z`, `\\e`, `\\x{...}`; inline flags in the middle of a pattern (`a(?i)b`: Python takes global flags only at the
+start, so they become a scoped group to the end of the enclosing one); quantifiers on zero-width items (`^*`), which
+Java allows, and on nothing (`{2}` first, or after another quantifier: Java reads an empty atom there); back
+references as Java's Pattern.ref reads them (`\\11` is group 11 only if that many groups were opened before it, else
+group 1 and a `1`), a reference to a group not closed before it as what never matches (as in Java for a group that
+does not exist; for one still open or further on, Java can match it in a later pass of an enclosing loop, this
+cannot). Possessive quantifiers and atomic groups are Python's own (3.11+). Like Java's defaults, `\\d`, `\\w`,
+`\\s`, `\\b` and case-insensitivity are ASCII only (the pattern is one `(?a:...)` group). What has no Python form
+(`\\G`, `\\X`, scripts and blocks such as `\\p{IsLatin}`, the java* classes, the d/u/U flags' effects beyond ASCII)
+raises re.error, as an invalid pattern does.
+compile_java raises re.error with PatternSyntaxException's message for a pattern Java refuses.
 """
 
 from __future__ import annotations
@@ -277,17 +279,7 @@ class _Translator:
                 self.i = len(p) + 1
                 raise self.error("Unclosed group")
             raise self.error("Unexpected internal error")
-        e = p[i + 1]
-        if e == "Q":
-            end = p.find("\\E", i + 2)
-            end = len(p) if end < 0 else end
-            text = p[i + 2 : end]
-            self.i = end + 2
-            if text:  # a quantifier after it takes its last character
-                self.out.append(re.escape(text[:-1]))
-                self.out.append(re.escape(text[-1]))
-                self._atom(len(self.out) - 1, False)
-            return
+        e = p[i + 1]  # (no \\Q here: remove_qe_quoting has written its text as escapes)
         if e in _ZERO_WIDTH_ESCAPES:
             self.out.append({"z": "\\Z", "Z": "(?=\\n?\\Z)"}.get(e, "\\" + e))
             self.i += 2
@@ -357,11 +349,6 @@ class _Translator:
                 self.i += 2
                 current = _Class()
                 cls.intersect.append(current)
-            elif c == "\\" and p.startswith("\\Q", self.i):
-                end = p.find("\\E", self.i + 2)
-                end = n if end < 0 else end
-                current.contents.append(re.escape(p[self.i + 2 : end]).replace("]", "\\]"))
-                self.i = end + 2
             else:
                 low, low_content, negated, after = self._class_char()
                 if negated:  # \P{...}, \D ... complemented: Python's [^...] inside a union is a nested class
