@@ -64,6 +64,23 @@ def _add_error(values: dict[str, ConfigValue], name: str, value: Any, message: s
     cv.errors.append(message)
 
 
+def validate_sink_group_id(props: Mapping[str, Any], values: dict[str, ConfigValue], worker_group: str) -> None:
+    """DistributedHerder.validateSinkConnectorGroupId: a sink's consumers must not join the workers' own group, by
+    `consumer.override.group.id` (listed, with no definition) or by the default `connect-<name>`."""
+    key = "consumer.override.group.id"
+    if key in props:
+        cv = values.setdefault(key, ConfigValue(key, props[key]))
+        if props[key] == worker_group:
+            cv.errors.append(f"Consumer group {props[key]} conflicts with Connect worker group {worker_group}")
+        return
+    name = values.get("name")
+    if name is not None and worker_group == f"connect-{java_str(name.value)}":
+        name.errors.append(
+            f"Consumer group for sink connector named {java_str(name.value)} conflicts with Connect worker group "
+            f"{worker_group}"
+        )
+
+
 def validate_sink_topics(props: Mapping[str, Any], values: dict[str, ConfigValue]) -> None:
     """SinkConnectorConfig.validate: exactly one of topics / topics.regex, and the DLQ topic not consumed."""
     topics, regex = props.get(TOPICS_CONFIG), props.get(TOPICS_REGEX_CONFIG)
@@ -418,7 +435,7 @@ def _prefixed_infos(config_def: ConfigDef, values: list[ConfigValue], prefix: st
     error_count, groups, configs = 0, [], []
     for cv in values:
         key = config_def.keys.get(cv.name)
-        if key is not None and key.group and key.group not in groups:
+        if key is not None and key.group is not None and key.group not in groups:  # "" too, as in Kafka
             groups.append(key.group)
         if cv.errors:
             error_count += 1
@@ -604,6 +621,9 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     _unparsed_alias_classes(aliases, props, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
+        worker_group = worker_setting(worker_config, "group.id", None)
+        if worker_group is not None:
+            validate_sink_group_id(props, values, str(worker_group))
     elif connector_type == "source" and worker_config is not None and worker_setting(worker_config, "group.id", None):
         # a distributed worker's checks (a standalone one has no exactly-once source support to ask about)
         eos = worker_setting(worker_config, "exactly.once.source.support", "disabled") == "enabled"

@@ -21,6 +21,8 @@ import pytest
 from helpers.mixed_cluster import _group_props
 from worker_process import WorkerProcess, distributed_worker, free_port
 
+from miniconnect.config.kafka_keys import client_config_def
+
 pytestmark = pytest.mark.skipif(not jvm_connect.available(), reason="run scripts/test-deps.sh: no Connect jars")
 
 # Deliberate differences, by step label -> (JVM status, miniconnect status, why). Kept in step with the README's
@@ -847,4 +849,18 @@ def test_client_overrides_are_taken_or_refused_as_kafka_connect(sides: tuple[Sid
         assert "The 'Principal' policy does not allow 'max.poll.records'" in created.body["message"]
     d.call("created with overrides", "GET", "/connectors/@overrides/config")
     d.call("delete: client overrides", "DELETE", "/connectors/@overrides")
+    # many overrides: the HashMaps Kafka copies them through grow, and their order with them
+    many = {"connector.class": "FileStreamSink", "name": "v", "topics": "t"}
+    values = {"INT": "1", "LONG": "2", "SHORT": "3", "DOUBLE": "0.5", "BOOLEAN": "true", "STRING": "x", "LIST": "a,b"}
+    for key in list(client_config_def("consumer").keys.values())[:60]:
+        if key.type.value in values:
+            many[f"consumer.override.{key.name}"] = values[key.type.value]
+    assert len(many) > 40
+    d.call(
+        "validate: many overrides",
+        "PUT",
+        "/connector-plugins/FileStreamSink/config/validate",
+        many,
+        shape=shared_validate,
+    )
     assert not d.differences, "\n".join(d.differences)

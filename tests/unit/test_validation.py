@@ -540,3 +540,35 @@ def test_unknown_transformation_class_and_negate_without_predicate_are_both_repo
         "Config 'transforms.b.negate' was provided but there is no config 'transforms.b.predicate' defining a "
         "predicate to be negated.",
     ]
+
+
+def test_a_distributed_sink_may_not_join_the_workers_group(plugins):
+    """DistributedHerder.validateSinkConnectorGroupId; a standalone worker has no group to protect."""
+    distributed = {"group.id": "connect-cluster"}
+    sink = {"connector.class": "DemoSink", "topics": "t"}
+
+    def entry(infos, name):
+        return next(c for c in infos["configs"] if c["value"] and c["value"]["name"] == name)
+
+    infos = validate_connector_config(plugins, sink | {"name": "cluster"}, distributed)
+    assert entry(infos, "name")["value"]["errors"] == [
+        "Consumer group for sink connector named cluster conflicts with Connect worker group connect-cluster"
+    ]
+    infos = validate_connector_config(
+        plugins, sink | {"name": "s", "consumer.override.group.id": "connect-cluster"}, distributed
+    )
+    first = infos["configs"][0]  # a value with no definition is listed first
+    assert first["definition"] is None and first["value"]["name"] == "consumer.override.group.id"
+    assert first["value"]["errors"] == [
+        "Consumer group connect-cluster conflicts with Connect worker group connect-cluster"
+    ]
+    assert infos["error_count"] == 1
+    infos = validate_connector_config(plugins, sink | {"name": "s", "consumer.override.group.id": "mine"}, distributed)
+    assert infos["configs"][0]["value"] == {
+        "name": "consumer.override.group.id",
+        "value": "mine",
+        "recommended_values": [],
+        "errors": [],
+        "visible": True,
+    }
+    assert validate_connector_config(plugins, sink | {"name": "cluster"}, {})["error_count"] == 0
