@@ -14,6 +14,7 @@ from ..data.javahash import hash_map_copy_order, hash_map_order, hash_map_presiz
 from ..errors import ConfigError, ConnectError
 from .configdef import ConfigType, ConfigValue, java_trim, parse_type
 from .kafka_keys import client_config_def
+from .worker_config import worker_group, worker_setting
 
 PRODUCER, CONSUMER, ADMIN = "producer", "consumer", "admin"
 PREFIXES = {PRODUCER: "producer.override.", CONSUMER: "consumer.override.", ADMIN: "admin.override."}
@@ -78,6 +79,11 @@ def override_policy(name: str | None) -> OverridePolicy:
     return policy
 
 
+def worker_policy(worker_config: Any) -> OverridePolicy:
+    """The policy of a worker config (All where it names none)."""
+    return override_policy(worker_setting(worker_config, "connector.client.config.override.policy", "All"))
+
+
 def overrides(props: Mapping[str, Any], client: str) -> dict[str, Any]:
     """The connector's overrides of one client, prefix removed, in the order Kafka's validation lists them: the
     connector config goes through the HashMaps of ConfigTransformer (a copy), Utils.castToStringObjectMap
@@ -114,20 +120,11 @@ def parsed_overrides(props: Mapping[str, Any], client: str) -> tuple[dict[str, A
     return parsed, errors
 
 
-def worker_setting(worker_config: Any, key: str, default: Any) -> Any:
-    """A worker config's value, or `default` where the config (or a test's plain mapping) has none."""
-    try:
-        return worker_config[key]
-    except (KeyError, TypeError):
-        return default
-
-
 def uses_clients(connector_type: str, props: Mapping[str, Any], worker_config: Any) -> list[str]:
     """AbstractHerder.connectorUses{Producer,Consumer,Admin}, and DistributedHerder's: a source's offsets have
     clients of their own where a distributed worker has exactly-once source support or the source names an offsets
     topic. The clients' names, in the order Kafka lists their overrides."""
-    distributed = worker_setting(worker_config, "group.id", None) is not None
-    separate_offsets_clients = distributed and (
+    separate_offsets_clients = worker_group(worker_config) is not None and (
         worker_setting(worker_config, "exactly.once.source.support", "disabled") == "enabled"
         or bool(java_trim(str(props.get("offsets.storage.topic") or "")))
     )

@@ -13,13 +13,7 @@ from typing import Any
 from ..data.javahash import hash_map_copy_order, hash_map_order
 from ..errors import BadRequest, ConfigError
 from ..plugin_versions import check_plugin_version
-from .client_overrides import (
-    PREFIXES,
-    override_policy,
-    parsed_overrides,
-    uses_clients,
-    worker_setting,
-)
+from .client_overrides import PREFIXES, parsed_overrides, uses_clients, worker_policy
 from .configdef import (
     NO_DEFAULT,
     ConfigDef,
@@ -42,6 +36,7 @@ from .connector_config import (
 )
 from .javaregex import compile_java
 from .kafka_keys import client_config_def
+from .worker_config import worker_group, worker_setting
 
 NULL_VALUE_ERROR = "Null value can not be supplied as the configuration value."
 _CONVERTER_KEYS = (("header", "header.converter"), ("key", "key.converter"), ("value", "value.converter"))
@@ -64,20 +59,20 @@ def _add_error(values: dict[str, ConfigValue], name: str, value: Any, message: s
     cv.errors.append(message)
 
 
-def validate_sink_group_id(props: Mapping[str, Any], values: dict[str, ConfigValue], worker_group: str) -> None:
+def validate_sink_group_id(props: Mapping[str, Any], values: dict[str, ConfigValue], group: str) -> None:
     """DistributedHerder.validateSinkConnectorGroupId: a sink's consumers must not join the workers' own group, by
     `consumer.override.group.id` (listed, with no definition) or by the default `connect-<name>`."""
     key = "consumer.override.group.id"
     if key in props:
         cv = values.setdefault(key, ConfigValue(key, props[key]))
-        if props[key] == worker_group:
-            cv.errors.append(f"Consumer group {props[key]} conflicts with Connect worker group {worker_group}")
+        if props[key] == group:
+            cv.errors.append(f"Consumer group {props[key]} conflicts with Connect worker group {group}")
         return
     name = values.get("name")
-    if name is not None and worker_group == f"connect-{java_str(name.value)}":
+    if name is not None and group == f"connect-{java_str(name.value)}":
         name.errors.append(
             f"Consumer group for sink connector named {java_str(name.value)} conflicts with Connect worker group "
-            f"{worker_group}"
+            f"{group}"
         )
 
 
@@ -241,12 +236,13 @@ class _TypeValidator:
         self.plugins, self.kind, self.prefix, self.props, self.alias = plugins, kind, prefix, props, alias
 
     def __call__(self, name: str, value: Any) -> None:
-        if self.plugins is not None and value is not None:  # a class not found: Kafka's parse error, before these
+        named = self.plugins is not None and value is not None
+        if named:  # a class not found: Kafka's parse error, before the others
             _resolve_alias_class(self.plugins, self.kind, name, value)
         negate = _negate_error(self.kind, self.prefix, self.props)
         if negate:
             raise ConfigError(message=negate)
-        if self.plugins is not None and value is not None:
+        if named:
             message = _version_error(self.plugins, self.kind, name, self.props)
             if message:
                 raise ConfigError(message=message)
@@ -453,7 +449,7 @@ def _client_infos(connector_type: str, props: Mapping[str, Any], worker_config: 
     """AbstractHerder.validateClientOverrides for each client the connector's tasks create: one entry per override,
     with its client key's definition and the worker's override policy's verdict. A value the client cannot parse is
     that key's error (Kafka answers 500)."""
-    policy = override_policy(worker_setting(worker_config, "connector.client.config.override.policy", "All"))
+    policy = worker_policy(worker_config)
     infos = []
     for client in uses_clients(connector_type, props, worker_config):
         parsed, errors = parsed_overrides(props, client)
@@ -621,10 +617,10 @@ def validate_connector_config(plugins: Any, props: Mapping[str, Any], worker_con
     _unparsed_alias_classes(aliases, props, values)
     if connector_type == "sink":
         validate_sink_topics(props, values)
-        worker_group = worker_setting(worker_config, "group.id", None)
-        if worker_group is not None:
-            validate_sink_group_id(props, values, str(worker_group))
-    elif connector_type == "source" and worker_config is not None and worker_setting(worker_config, "group.id", None):
+        group = worker_group(worker_config)
+        if group is not None:
+            validate_sink_group_id(props, values, group)
+    elif connector_type == "source" and worker_group(worker_config):
         # a distributed worker's checks (a standalone one has no exactly-once source support to ask about)
         eos = worker_setting(worker_config, "exactly.once.source.support", "disabled") == "enabled"
         validate_exactly_once_keys(cls, props, values, eos)

@@ -504,6 +504,20 @@ _KNOWN_PREFIXES = (
 _logged_unknown: set[str] = set()
 
 
+def worker_setting(worker_config: Any, key: str, default: Any) -> Any:
+    """A worker config's value, or `default` where the config (or a test's plain mapping) has none."""
+    try:
+        return worker_config[key]
+    except (KeyError, TypeError):
+        return default
+
+
+def worker_group(worker_config: Any) -> str | None:
+    """A distributed worker's group.id; None for a standalone worker."""
+    group = worker_setting(worker_config, "group.id", None)
+    return None if group is None else str(group)
+
+
 def _provider_class_resolver(props: Mapping[str, Any]) -> Any:
     """Finds provider plugins named in the worker's own properties (entry points and plugin.path)."""
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, cast
 
-from ..config.client_overrides import check_overrides, override_policy, uses_clients, worker_setting
+from ..config.client_overrides import check_overrides, uses_clients, worker_policy
 from ..config.configdef import ConfigType
 from ..config.providers import load_providers, reverse_transform
 from ..connector import (
@@ -93,7 +93,7 @@ class Worker:
         self.tasks: dict[TaskId, TaskRunner] = {}
         self.graceful_timeout = config["task.shutdown.graceful.timeout.ms"] / 1000
         self.restarter = Restarter(RestartSchedule.from_worker_config(config))
-        self.override_policy = override_policy(worker_setting(config, "connector.client.config.override.policy", "All"))
+        self.override_policy = worker_policy(config)
         # the settings as given, before parsing (WorkerConfig.originals); a plain mapping serves as its own
         originals = cast(Mapping[str, Any], getattr(config, "originals", config))
         self.config_transformer = load_providers(originals, plugins.resolve_config_provider)
