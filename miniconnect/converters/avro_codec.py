@@ -112,6 +112,10 @@ def write_long(n: int) -> bytes:
 
 _SMALL_MIN, _SMALL_MAX = -64, 8192
 _SMALL = [write_long(i) for i in range(_SMALL_MIN, _SMALL_MAX)]  # varints of small ints, looked up not computed
+# a zigzag value's varint by 14-bit groups: the last group's bytes (_LAST), and a group's two bytes when more follow
+# (_MORE); a long up to 2^41 in magnitude (a timestamp's millis) is then three lookups, not a call to write_long
+_LAST = [bytes((z,)) if z < 128 else bytes((z & 127 | 128, z >> 7)) for z in range(1 << 14)]
+_MORE = [bytes((z & 127 | 128, z >> 7 | 128)) for z in range(1 << 14)]
 
 
 def _new_struct(schema: Schema, values: list[Any]) -> Struct:
@@ -167,6 +171,8 @@ _ENV: dict[str, Any] = {
     "_int": _read_int32,
     "_wlong": write_long,
     "_S": _SMALL,
+    "_L": _LAST,
+    "_M": _MORE,
     "_mk": _new_struct,
     "_new": object.__new__,
     "_Struct": Struct,
@@ -539,8 +545,22 @@ def _flat_field(
                 code.append(f"{w} = ({v} - _EPOCH_DATE).days if {v}.__class__ is _date else _todays({v})")
             else:
                 code.append(f"{w} = _tomtime({v})")
-        table, p = src.const(branch_table(branch) if branch is not None else _SMALL), src.var("p")
-        code.append(f"{p} = {table}[{w} + 64] if -64 <= {w} < {_SMALL_MAX + _SMALL_MIN} else " + long_of(w))
+        table, p, z = src.const(branch_table(branch) if branch is not None else _SMALL), src.var("p"), src.var("z")
+        then = f"{src.const(head)} + " if head else ""
+        code += [
+            f"if -64 <= {w} < {_SMALL_MAX + _SMALL_MIN}:",
+            f"    {p} = {table}[{w} + 64]",
+            "else:",  # the zigzag value; a w past a long's range gives one of 2^64 or more: write_long refuses it
+            f"    {z} = ({w} << 1) ^ ({w} >> 63)",
+            f"    if {z} < 16384:",
+            f"        {p} = {then}_L[{z}]",
+            f"    elif {z} < 268435456:",
+            f"        {p} = {then}_M[{z} & 16383] + _L[{z} >> 14]",
+            f"    elif {z} < 4398046511104:",
+            f"        {p} = {then}_M[{z} & 16383] + _M[{z} >> 14 & 16383] + _L[{z} >> 28]",
+            "    else:",
+            f"        {p} = {long_of(w)}",
+        ]
         pieces = [p]
     elif t in ("string", "bytes"):
         x, n, p = src.var("x"), src.var("n"), src.var("p")

@@ -132,6 +132,29 @@ def test_varints_of_every_length() -> None:
         assert _read_long(data, 0) == (v, len(data)) and len(data) == max(1, (z.bit_length() + 6) // 7)
 
 
+def test_the_flat_encoder_writes_longs_of_every_length_as_write_long_does() -> None:
+    """Its 14-bit group tables (up to 2^41 in magnitude), required and optional fields, and write_long past them;
+    past a long's range both encoders refuse the value alike."""
+    flat, general, _, _ = codecs(FLAT)
+    edges = [s * (1 << b) + d for b in range(5, 64) for s in (1, -1) for d in (-1, 0, 1)]
+    for value in [*range(-20_000, 20_000, 3), *edges, 1_700_000_000_123]:
+        v = row(5)
+        v.put("o64", value)
+        if -(2**63) <= value < 2**63:
+            v.put("i64", value)
+            assert flat(v, b"") == general(v, b""), value
+            continue
+        for field in ("i64", "o64"):
+            w = row(5)
+            w.put(field, value)
+            errors = []
+            for encode in (flat, general):
+                with pytest.raises(Exception) as e:
+                    encode(w, b"")
+                errors.append((type(e.value), str(e.value)))
+            assert errors[0] == errors[1], (field, value)
+
+
 NESTED = Schema.struct([("id", INT64_SCHEMA), ("inner", FLAT), ("tags", Schema.array(STRING_SCHEMA))], name="nested")
 
 
