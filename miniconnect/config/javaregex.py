@@ -15,7 +15,8 @@ cannot). Possessive quantifiers and atomic groups are Python's own (3.11+). Like
 `\\s`, `\\b` and case-insensitivity are ASCII only (the pattern is one `(?a:...)` group). What has no Python form
 (`\\G`, `\\X`, scripts and blocks such as `\\p{IsLatin}`, the java* classes, the d/u/U flags' effects beyond ASCII)
 raises re.error, as an invalid pattern does.
-compile_java raises re.error with PatternSyntaxException's message for a pattern Java refuses.
+compile_java raises re.error with PatternSyntaxException's message for a pattern Java refuses: each error is raised
+with the index Java names (the translator reads the pattern as Pattern does, and says where its cursor stood).
 """
 
 from __future__ import annotations
@@ -138,8 +139,10 @@ class _Translator:
         self.closed: set[int] = set()
         self.names: dict[str, int] = {}  # named groups opened so far, by name: their numbers
 
-    def error(self, message: str) -> re.error:
-        return re.error(message, self.p, self.i)
+    def error(self, message: str, at: int | None = None) -> re.error:
+        """PatternSyntaxException's description and index: `at`, else self.i (where Java's cursor stands, less one:
+        the character it read last)."""
+        return re.error(message, self.p, self.i if at is None else at)
 
     def run(self) -> str:
         p, n = self.p, len(self.p)
@@ -172,7 +175,7 @@ class _Translator:
                 if counted:  # Java's closure: the character that ends the count is not its '}'
                     self.i += len(counted.group(0))
                     raise self.error("Unclosed counted closure")
-                raise self.error("Illegal repetition")
+                raise self.error("Illegal repetition", self.i + 1)
             else:
                 start = len(self.out)
                 self.out.append(re.escape(c) if c == "}" else c)
@@ -239,8 +242,9 @@ class _Translator:
                 self.i += len(opener)
                 self._push((start, [], opener in ("(?=", "(?!", "(?<=", "(?<!")))
                 return
-        if p.startswith("(?", self.i):
-            raise self.error("Unknown inline modifier")
+        if p.startswith("(?", self.i):  # Java names the first character after (? and its flags
+            m = re.match(r"\(\?[idmsuxUc]*(?:-[idmsuxUc]*)?", p[self.i :])
+            raise self.error("Unknown inline modifier", self.i + (len(m.group(0)) if m else 2))
         self.out.append("(")
         self.i += 1
         self._push((start, [], False), capturing=True)
@@ -263,7 +267,7 @@ class _Translator:
 
     def _close(self) -> None:
         if not self.groups:
-            raise self.error("Unmatched closing ')'")
+            raise self.error("Unmatched closing ')'", self.i - 1)
         number = self.numbers.pop()
         if number is not None:
             self.closed.add(number)
@@ -278,7 +282,7 @@ class _Translator:
             if self.groups:
                 self.i = len(p) + 1
                 raise self.error("Unclosed group")
-            raise self.error("Unexpected internal error")
+            raise self.error("Unexpected internal error", i + 1)
         e = p[i + 1]  # (no \\Q here: remove_qe_quoting has written its text as escapes)
         if e in _ZERO_WIDTH_ESCAPES:
             self.out.append({"z": "\\Z", "Z": "(?=\\n?\\Z)"}.get(e, "\\" + e))
@@ -331,11 +335,10 @@ class _Translator:
         first = True
         while True:
             if self.i >= n:
-                raise self.error("Unclosed character class")
+                raise self.error("Unclosed character class", n - 1)
             c = p[self.i]
             if c == "\\" and self.i + 1 >= n:
-                self.i = n + 1
-                raise self.error("Unclosed character class")
+                raise self.error("Unclosed character class", n)
             if c == "]" and not first:
                 self.i += 1
                 return cls
@@ -367,7 +370,7 @@ class _Translator:
                         self.i = n
                         raise self.error("Illegal character range")
                     if p.startswith(("\\p", "\\P"), self.i):  # Java takes no family as a range's end
-                        raise self.error("Illegal/unsupported escape sequence")
+                        raise self.error("Illegal/unsupported escape sequence", self.i + 1)
                     high, high_content, hneg, after2 = self._class_char()
                     if high is None or hneg or high < low:
                         self.i = after2 - 1  # Java names the range's last character
@@ -416,7 +419,7 @@ def _literal(text: str) -> str:
 def _class_escape(p: str, i: int) -> tuple[str, bool, int]:
     """The escape at p[i] as Python class contents: (contents, complemented, where it ends)."""
     if i + 1 >= len(p):
-        raise re.error("Unexpected internal error", p, i)
+        raise re.error("Unexpected internal error", p, i + 1)
     e = p[i + 1]
     if e in "pP":
         if p.startswith("{", i + 2):
@@ -440,26 +443,32 @@ def _class_escape(p: str, i: int) -> tuple[str, bool, int]:
         braced = re.match(r"\\x\{[0-9a-fA-F]+", p[i:])
         if m is None and braced:  # Java: digits in braces, then not the closing one
             raise re.error("Unclosed hexadecimal escape sequence", p, i + len(braced.group(0)))
-        if m is None:
-            raise re.error("Illegal hexadecimal escape sequence", p, i)
+        if m is None:  # \x{ and no hex digit, or \x then a digit that is not hex or a second one that is not
+            raise re.error(
+                "Illegal hexadecimal escape sequence", p, i + 3 if p[i + 2 : i + 3] in _HEX_DIGITS else i + 2
+            )
         return _in_class(_literal(m.group(0))), False, i + len(m.group(0))
     if e == "u":
         m = re.match(r"\\u[0-9a-fA-F]{4}", p[i:])
-        if m is None:
-            raise re.error("Illegal Unicode escape sequence", p, i)
+        if m is None:  # Java names the first character that is not one of four hex digits
+            digits = re.match(r"[0-9a-fA-F]{0,4}", p[i + 2 :])
+            raise re.error("Illegal Unicode escape sequence", p, i + 2 + len(digits.group(0)) if digits else i + 2)
         return _in_class(_literal(m.group(0))), False, i + 6
     if e == "0":
         m = re.match(r"\\0([0-3]?[0-7]{1,2}|[0-7])", p[i:])
         if m is None:
-            raise re.error("Illegal octal escape sequence", p, i)
+            raise re.error("Illegal octal escape sequence", p, i + 2)
         return _in_class(_literal(m.group(0))), False, i + len(m.group(0))
     if e == "c":
         if i + 2 >= len(p):
             raise re.error("Illegal control escape sequence", p, i)
         return _in_class(chr(ord(p[i + 2]) ^ 64)), False, i + 3
     if e.isalpha() or e in "123456789":  # a back reference has no place in a class
-        raise re.error("Illegal/unsupported escape sequence", p, i)
+        raise re.error("Illegal/unsupported escape sequence", p, i + 1)
     return _in_class(e), False, i + 2
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 def _in_class(ch: str) -> str:
@@ -529,7 +538,7 @@ def compile_java(pattern: str) -> re.Pattern[str]:
     try:
         source = _Translator(unquoted).run()
     except re.error as e:
-        raise re.error(java_error_text(e.msg, pattern, _java_index(e.msg, unquoted, e.pos or 0))) from None
+        raise re.error(java_error_text(e.msg, pattern, e.pos or 0)) from None
     return re.compile(source)
 
 
@@ -539,33 +548,6 @@ def java_error_text(desc: str, pattern: str, index: int) -> str:
     if 0 <= index < len(pattern):
         text += "\n" + "".join("\t" if c == "\t" else " " for c in pattern[:index]) + "^"
     return text
-
-
-_HEX = "0123456789abcdefABCDEF"
-
-
-def _java_index(desc: str, p: str, at: int) -> int:
-    """The index Java's parser names for the error the translator found at `at` (Pattern.error: the cursor less
-    one, the cursor standing after the character it last read)."""
-    if desc in ("Illegal/unsupported escape sequence", "Illegal repetition", "Unexpected internal error"):
-        return at + 1
-    if desc in ("Unmatched closing ')'", "Unclosed character class"):
-        return at - 1
-    if desc == "Illegal octal escape sequence":
-        return at + 2
-    if desc == "Illegal hexadecimal escape sequence" and p[at + 2 : at + 3] == "{":
-        return at + 2
-    if desc == "Illegal hexadecimal escape sequence":  # \x then a digit that is not hex, or a second one
-        return at + 3 if p[at + 2 : at + 3] in tuple(_HEX) else at + 2
-    if desc == "Illegal Unicode escape sequence":  # \u then up to four hex digits, up to the first that is not
-        n = 0
-        while n < 4 and p[at + 2 + n : at + 3 + n] in tuple(_HEX):
-            n += 1
-        return at + 2 + n
-    if desc == "Unknown inline modifier":  # the first character after (? and its flags
-        m = re.match(r"\(\?[idmsuxUc]*(?:-[idmsuxUc]*)?", p[at:])
-        return at + (len(m.group(0)) if m else 2)
-    return at
 
 
 def java_replacement(replacement: str) -> Callable[[re.Match[str]], str]:
