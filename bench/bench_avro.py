@@ -186,7 +186,8 @@ PATHS = ("records", "columns")  # the sink's and source's record path, and their
 
 async def sink_once(name: str, conv, server, raw: list[bytes], n: int, path: str) -> tuple[float, float]:
     """Wall and CPU seconds to write the rows as the worker's sink runner does: a batch read as columns and given to
-    put_columns() (path "columns", where the converter has a column reader), else converted record by record."""
+    put_columns() (path "columns", where the converter has a column reader), else converted to records in the
+    read-ahead's slices (READ_AHEAD_SLICE records each) and given to put()."""
     scheme = "mariadb" if server.kind != "postgresql" else None
     topic = f"{name}-orders"  # the subject the rows were registered under
     props = {
@@ -221,8 +222,12 @@ async def sink_once(name: str, conv, server, raw: list[bytes], n: int, path: str
             if read is not None and await task.put_columns(read):
                 by_columns += k
                 continue
-        # as the runners call converters: registry requests off the loop (the first batch's schema)
-        decoded = await converted(lambda c=chunk: conv.to_connect_batch(topic, c), "bench", sleep)
+        # as the sink runner converts under load, while the put before runs: in read-ahead slices, registry requests
+        # off the loop (the first batch's schema)
+        decoded = []
+        for at in range(0, len(chunk), READ_AHEAD_SLICE):
+            part = chunk[at : at + READ_AHEAD_SLICE]
+            decoded += await converted(lambda c=part: conv.to_connect_batch(topic, c), "bench", sleep)
         await task.put([SinkRecord(topic, 0, None, None, s, v, lo + j) for j, (s, v) in enumerate(decoded)])
     await task.flush({})
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
