@@ -49,6 +49,7 @@ from miniconnect.data.schema import (
     decimal_schema,
     timestamp_schema,
 )
+from miniconnect.runtime.runner import relax_gc
 from miniconnect.runtime.sink_columns import ColumnConverter
 from miniconnect.runtime.sink_task import READ_AHEAD_SLICE
 from miniconnect.schema_registry.pending import converted, sleep
@@ -341,6 +342,7 @@ async def bench_source(url: str, server, n: int) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    relax_gc()  # the collector's threshold as a worker's task runners set it
     with tempfile.TemporaryDirectory() as tmp, running_registry(Path(tmp) / "log") as registry:
         url = registry.urls[0]
         bench_converters(url, n)
