@@ -7,7 +7,7 @@ import decimal
 import struct as _struct
 from typing import Any
 
-from ..data.javahash import hash_map_order, value_hash
+from ..data.javahash import java_keys
 from ..data.schema import Schema, Struct, Type
 
 _pack_f = _struct.Struct("<f")
@@ -146,7 +146,7 @@ def java_to_string(value: Any, schema: Schema | None = None) -> str:
         if schema is not None and schema.type is Type.MAP:
             keys, values = schema.key_schema, schema.value_schema
         bits = 32 if keys is not None and keys.type in (Type.INT8, Type.INT16, Type.INT32) else 64
-        order = hash_map_order(value, lambda k: value_hash(k, bits))
+        order = java_keys(value, bits)
         return "{" + ", ".join(f"{java_to_string(k, keys)}={java_to_string(value[k], values)}" for k in order) + "}"
     if isinstance(value, (datetime.date, datetime.time)):
         return java_date_string(_as_moment(value))

@@ -4,8 +4,9 @@ write in a hash-ordered collection's order matches a JVM worker's byte for byte.
 from __future__ import annotations
 
 import datetime
+import functools
 import struct
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -100,3 +101,102 @@ def hash_map_copy_order(keys: Iterable[K], hash_of: Callable[[K], int | None] = 
     """Iteration order of `new HashMap<>(map)`: the smallest power of two >= size / 0.75 + 1 (no minimum)."""
     distinct = list(dict.fromkeys(keys))
     return _ordered(distinct, _power_of_two(int(len(distinct) / 0.75 + 1.0)), hash_of) if distinct else []
+
+
+# -- maps in the iteration order a JVM worker's map has ------------------------------------------------------------
+# A plain dict stands for a java.util.HashMap its items were put into in the dict's order (what Kafka's JsonConverter
+# reads, and what most Java code builds): it is written, printed and copied in that HashMap's order (java_keys). A
+# JavaMap is a dict already in its Java map's order: what the transformations build as Kafka's build their HashMap (a
+# copy is pre-sized, on Java 17, to the smallest power of two >= size / 0.75 + 1, `new HashMap<>(n)` to the one >= n;
+# either doubles whenever the size passes three quarters of the capacity) or LinkedHashMap, and what the internal
+# topics' records hold.
+V = TypeVar("V")
+
+
+class JavaMap(dict):  # type: ignore[type-arg]
+    """A dict whose order is its Java map's iteration order (see above)."""
+
+    __slots__ = ()
+
+
+def java_order(d: dict[K, V], int_bits: int = 64) -> dict[K, V]:
+    """`d` in the iteration order a JVM worker's map of it has: a JavaMap's own, a HashMap's for any other dict."""
+    return d if d.__class__ is JavaMap else in_hash_map_order(d, int_bits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _order_of(keys: tuple[Any, ...], capacity: int, int_bits: int) -> tuple[Any, ...]:
+    return tuple(_ordered(list(keys), capacity, lambda k: value_hash(k, int_bits)))
+
+
+def _grown(capacity: int, size: int) -> int:
+    while size > capacity * 0.75:
+        capacity <<= 1
+    return capacity
+
+
+def _in_java_order(d: dict[K, V], capacity: int, int_bits: int = 64) -> dict[K, V]:
+    keys = tuple(d)
+    order = _order_of(keys, _grown(capacity, len(d)), int_bits)
+    return d if order == keys else {k: d[k] for k in order}
+
+
+# keys put in a default HashMap in this order -> the map's order (None: the same)
+_ORDERS: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+_UNSEEN = object()
+
+
+def hash_map_keys(d: dict[K, V], int_bits: int = 64) -> Iterable[K]:
+    """The keys of `d` in the iteration order of a `new HashMap<>()` that its items were put into in order
+    (integer keys hashed as Integers with int_bits <= 32, else as Longs): `d` itself when that is its order."""
+    if len(d) < 2:
+        return d
+    if int_bits != 64:
+        return _order_of(tuple(d), _grown(16, len(d)), int_bits)
+    keys = tuple(d)
+    found = _ORDERS.get(keys, _UNSEEN)
+    if found is _UNSEEN:  # the records of a topic mostly have the same keys: worked out once
+        order = _order_of(keys, _grown(16, len(keys)), 64)
+        found = None if order == keys else order
+        if len(_ORDERS) < 65536:
+            _ORDERS[keys] = found
+    return d if found is None else found  # type: ignore[return-value]
+
+
+def in_hash_map_order(d: dict[K, V], int_bits: int = 64) -> dict[K, V]:
+    """`d` in the iteration order of a `new HashMap<>()` that its items were put into in order."""
+    keys = hash_map_keys(d, int_bits)
+    return d if keys is d else {k: d[k] for k in keys}
+
+
+def java_keys(d: dict[K, V], int_bits: int = 64) -> Iterable[K]:
+    """The keys of `d` in the iteration order a JVM worker's map of it has (see java_order)."""
+    return d if d.__class__ is JavaMap else hash_map_keys(d, int_bits)
+
+
+def java_hash_map(items: Iterable[tuple[K, V]], initial_capacity: int | None = None) -> dict[K, V]:
+    """`new HashMap<>()` (or `new HashMap<>(initial_capacity)`) after putting `items` in order."""
+    d = dict(items)
+    return JavaMap(_in_java_order(d, 16 if initial_capacity is None else _power_of_two(max(initial_capacity, 1))))
+
+
+# (source keys, in a JavaMap's order or not, put keys) -> the copy's order after the puts
+_COPIES: dict[tuple[tuple[Any, ...], bool, tuple[Any, ...]], tuple[Any, ...]] = {}
+
+
+def java_hash_map_copy(source: Mapping[K, V], puts: Mapping[K, V] | None = None) -> dict[K, V]:
+    """`new HashMap<>(source)` (copied in `source`'s iteration order, see java_order) after putting `puts` in
+    order."""
+    merged = dict(source)
+    if puts:
+        merged.update(puts)
+    cache_key = (tuple(source), source.__class__ is JavaMap, tuple(puts) if puts else ())
+    order = _COPIES.get(cache_key)
+    if order is None:  # the records of a topic mostly have the same keys: worked out once
+        first = list(java_keys(source)) if isinstance(source, dict) else list(source)  # type: ignore[arg-type]
+        keys = first + [k for k in cache_key[2] if k not in source]
+        capacity = _power_of_two(int(len(first) / 0.75 + 1.0)) if first else 16
+        order = _order_of(tuple(keys), _grown(capacity, len(keys)), 64)
+        if len(_COPIES) < 65536:
+            _COPIES[cache_key] = order
+    return JavaMap({k: merged[k] for k in order})

@@ -11,21 +11,32 @@ from __future__ import annotations
 from typing import Any
 
 from ..converters.json import JsonConverter, jackson_supplementary_escapes
-from ..data.javahash import hash_map_order
+from ..data.javahash import JavaMap, hash_map_order
 
 _CONVERTER = JsonConverter()
 _CONVERTER.configure({"schemas.enable": "false"}, is_key=False)
 
 
 def encode(value: Any) -> bytes | None:
-    """JSON bytes of a plain value (None: a tombstone), byte for byte as Kafka's internal converter writes it."""
-    data = _CONVERTER.from_connect_data("", None, value)
+    """JSON bytes of a plain value (None: a tombstone), byte for byte as Kafka's internal converter writes it: its
+    dicts in their own order (java_map orders those that Kafka holds in a HashMap)."""
+    data = _CONVERTER.from_connect_data("", None, _as_given(value))
     return jackson_supplementary_escapes(data) if data is not None and not data.isascii() else data
 
 
 def decode(data: bytes | None) -> Any:
     """The plain value of a record's bytes (None for a tombstone); DataError if they are not JSON."""
     return _CONVERTER.to_connect_data("", data)[1]
+
+
+def _as_given(value: Any) -> Any:
+    """Every dict in `value` a JavaMap, so that JsonConverter writes it in its order (a plain dict stands for a
+    HashMap filled in that order)."""
+    if isinstance(value, dict):
+        return JavaMap({k: _as_given(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_as_given(v) for v in value]
+    return value
 
 
 def java_map(value: Any) -> Any:

@@ -14,6 +14,7 @@ from ..config.configdef import NO_DEFAULT, ConfigDef
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
 from ..converters.javatext import java_double, java_float, to_float32
+from ..data.javahash import java_hash_map_copy
 from ..data.schema import DATE, TIME, TIMESTAMP, DataError, Schema, Struct, Type
 from ..data.values import big_decimal_str, date_millis, date_text, java_class_name
 from ..errors import ConfigError
@@ -281,10 +282,8 @@ class Cast(NullPassingTransform):
         if self.whole is not None:
             return self.new_record(record, None, cast_value(None, value, self.whole))
         value = require_map(value, "cast types")
-        updated = dict(value)
-        for name, target in self.casts.items():
-            updated[name] = cast_value(None, value.get(name), target)  # type: ignore[index]
-        return self.new_record(record, None, updated)
+        casts = {name: cast_value(None, value.get(name), target) for name, target in self.casts.items()}
+        return self.new_record(record, None, java_hash_map_copy(value, casts))
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         updated_schema = self.cache.get(schema) or self.cache.put(schema, self._schema(schema))

@@ -13,7 +13,7 @@ from typing import Any
 from ..config.configdef import NO_DEFAULT, ConfigDef, custom, non_empty_string
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
-from ..data.javahash import hash_map_order
+from ..data.javahash import JavaMap, java_hash_map, java_hash_map_copy, java_order
 from ..data.schema import (
     INT32_SCHEMA,
     INT64_SCHEMA,
@@ -88,7 +88,7 @@ class ValueToKey(Transformation):
     def apply(self, record: Any) -> Any:
         if record.value_schema is None:
             value = require_map(record.value, "copying fields from value to key")
-            key = {f: value.get(f) for f in self.fields}
+            key = java_hash_map(((f, value.get(f)) for f in self.fields), len(self.fields))
             return with_fields(record, key_schema=None, key=key)
         value = require_struct(record.value, "copying fields from value to key", record.value_schema)
         schema = value.schema
@@ -268,18 +268,19 @@ class InsertField(NullPassingTransform):
         return offset
 
     def apply_schemaless(self, record: Any, value: Any) -> Any:
-        updated = dict(require_map(value, "field insertion"))
+        value = require_map(value, "field insertion")
+        puts: dict[str, Any] = {}
         if self.topic_field:
-            updated[self.topic_field[0]] = record.topic
+            puts[self.topic_field[0]] = record.topic
         if self.partition_field and record.kafka_partition is not None:
-            updated[self.partition_field[0]] = record.kafka_partition
+            puts[self.partition_field[0]] = record.kafka_partition
         if self.offset_field:
-            updated[self.offset_field[0]] = self._offset(record)
+            puts[self.offset_field[0]] = self._offset(record)
         if self.timestamp_field and record.timestamp is not None:
-            updated[self.timestamp_field[0]] = record.timestamp
+            puts[self.timestamp_field[0]] = record.timestamp
         if self.static_field and self.static_value is not None:
-            updated[self.static_field[0]] = self.static_value
-        return self.new_record(record, None, updated)
+            puts[self.static_field[0]] = self.static_value
+        return self.new_record(record, None, java_hash_map_copy(value, puts))
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         struct = require_struct(value, "field insertion", schema)
@@ -376,10 +377,8 @@ class ReplaceField(NullPassingTransform):
 
     def apply_schemaless(self, record: Any, value: Any) -> Any:
         value = require_map(value, "field replacement")
-        out = {self.renames.get(k, k): v for k, v in value.items() if self._keep(k)}
-        if len(out) < sum(map(self._keep, value)):  # two names became one: the last one Kafka's HashMap yields wins
-            out = {self.renames.get(k, k): value[k] for k in hash_map_order(value) if self._keep(k)}
-        return self.new_record(record, None, out)
+        out = [(self.renames.get(k, k), v) for k, v in java_order(value).items() if self._keep(k)]
+        return self.new_record(record, None, java_hash_map(out, len(value)))
 
     def apply_with_schema(self, record: Any, schema: Schema, value: Any) -> Any:
         struct = require_struct(value, "field replacement", schema)
@@ -498,10 +497,9 @@ class MaskField(KeyOrValue, Transformation):
         schema = self.operating_schema(record)
         value = self.operating_value(record)
         if schema is None:
-            updated = dict(require_map(value, "mask fields"))
-            for name in self.fields:
-                updated[name] = self._masked(value.get(name), None)
-            return self.new_record(record, None, updated)
+            value = require_map(value, "mask fields")
+            masked = {name: self._masked(value.get(name), None) for name in self.fields}
+            return self.new_record(record, None, java_hash_map_copy(value, masked))
         struct = require_struct(value, "mask fields", schema)
         values = []
         for f in struct.schema.fields:
@@ -547,7 +545,7 @@ class Flatten(NullPassingTransform):
         return name if not prefix else prefix + self.delimiter + name
 
     def apply_schemaless(self, record: Any, value: Any) -> Any:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = JavaMap()  # Kafka's: a LinkedHashMap
         self._flatten_map(require_map(value, "flattening"), "", out)
         return self.new_record(record, None, out)
 
@@ -563,7 +561,7 @@ class Flatten(NullPassingTransform):
         return self.new_record(record, updated, Struct(updated, [values.get(f.name) for f in updated.fields]))
 
     def _flatten_map(self, value: dict, prefix: str, out: dict[str, Any]) -> None:
-        for k, v in value.items():
+        for k, v in java_order(value).items():  # into a LinkedHashMap, as the maps' entries come
             name = self._name(prefix, k)
             if isinstance(v, dict):
                 self._flatten_map(v, name, out)

@@ -9,6 +9,7 @@ from typing import Any
 from ..config.configdef import NO_DEFAULT, ConfigDef, custom, one_of
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
+from ..data.javahash import java_hash_map_copy
 from ..data.records import Header
 from ..data.schema import DataError, Struct
 from ..data.values_parser import parse_string
@@ -130,7 +131,7 @@ class HeaderFrom(KeyOrValue, Transformation):
         purpose = "header " + ("move" if self.move else "copy")
         if schema is None:
             value = require_map(value, purpose)
-            updated = dict(value)
+            updated = java_hash_map_copy(value)
             for name, header in zip(self.fields, self.headers):
                 if self.move:
                     updated.pop(name, None)

@@ -10,6 +10,7 @@ from typing import Any
 from ..config.configdef import NO_DEFAULT, ConfigDef, one_of
 from ..config.configdef import ConfigType as T
 from ..config.configdef import Importance as I
+from ..data.javahash import java_hash_map_copy
 from ..data.schema import (
     DATE,
     INT64_SCHEMA,
@@ -224,9 +225,9 @@ class TimestampConverter(KeyOrValue, Transformation):
         if schema is None:
             if value is None or not self.field:
                 return self.new_record(record, None, self._convert(value, None))
-            updated = dict(require_map(value, "converting timestamp formats"))
-            updated[self.field] = self._convert(value.get(self.field), None)
-            return self.new_record(record, None, updated)
+            value = require_map(value, "converting timestamp formats")
+            converted = self._convert(value.get(self.field), None)
+            return self.new_record(record, None, java_hash_map_copy(value, {self.field: converted}))
         if not self.field:
             return self.new_record(
                 record, _schema_for(self.target, schema.optional), self._convert(value, self._kind_of(schema))

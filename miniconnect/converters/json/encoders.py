@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from ...data.javahash import java_keys
 from ...data.schema import (
     DATE,
     DECIMAL,
@@ -222,13 +223,15 @@ class Encoders:
         kenc = self.get(ks) if ks is not None else self.schemaless
         venc = self.get(vs) if vs is not None else self.schemaless
         object_mode = ks is not None and ks.type is Type.STRING
+        bits = 32 if ks is not None and ks.type in (Type.INT8, Type.INT16, Type.INT32) else 64
 
         def enc_map(v: Any) -> Any:
             if not isinstance(v, Mapping):
                 raise DataError(f"Invalid type for MAP: {_java_class(v)}")
+            keys = java_keys(v, bits) if isinstance(v, dict) else v  # in its Java map's order, as Kafka's writes it
             if object_mode:
-                return {_as_text(kenc(k)): venc(x) for k, x in v.items()}
-            return [[kenc(k), venc(x)] for k, x in v.items()]
+                return {_as_text(kenc(k)): venc(v[k]) for k in keys}
+            return [[kenc(k), venc(v[k])] for k in keys]
 
         return enc_map
 
@@ -353,9 +356,10 @@ class Encoders:
         if c is float:
             return v if _is_plain_float(v) else _Fragment(java_json_double(v))
         if c is dict or isinstance(v, Mapping):
+            keys = java_keys(v) if isinstance(v, dict) else v  # in its Java map's order, as Kafka's writes it
             if all(isinstance(k, str) for k in v):
-                return {k: self.schemaless(x) for k, x in v.items()}
-            return [[self.schemaless(k), self.schemaless(x)] for k, x in v.items()]
+                return {k: self.schemaless(v[k]) for k in keys}
+            return [[self.schemaless(k), self.schemaless(v[k])] for k in keys]
         if c is list or isinstance(v, (list, tuple)):
             return [self.schemaless(x) for x in v]
         if isinstance(v, (bytes, bytearray, memoryview)):
