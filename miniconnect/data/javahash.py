@@ -124,7 +124,7 @@ def java_order(d: dict[K, V], int_bits: int = 64) -> dict[K, V]:
     return d if d.__class__ is JavaMap else in_hash_map_order(d, int_bits)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _order_of(keys: tuple[Any, ...], capacity: int, int_bits: int) -> tuple[Any, ...]:
     return tuple(_ordered(list(keys), capacity, lambda k: value_hash(k, int_bits)))
 
@@ -141,6 +141,7 @@ def _in_java_order(d: dict[K, V], capacity: int, int_bits: int = 64) -> dict[K, 
     return d if order == keys else {k: d[k] for k in order}
 
 
+_CACHED = 4096  # key sets remembered at most (per cache)
 # keys put in a default HashMap in this order -> the map's order (None: the same)
 _ORDERS: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
 _UNSEEN = object()
@@ -158,8 +159,9 @@ def hash_map_keys(d: dict[K, V], int_bits: int = 64) -> Iterable[K]:
     if found is _UNSEEN:  # the records of a topic mostly have the same keys: worked out once
         order = _order_of(keys, _grown(16, len(keys)), 64)
         found = None if order == keys else order
-        if len(_ORDERS) < 65536:
-            _ORDERS[keys] = found
+        if len(_ORDERS) >= _CACHED:  # maps keyed by data (ids, say): start afresh rather than grow
+            _ORDERS.clear()
+        _ORDERS[keys] = found
     return d if found is None else found  # type: ignore[return-value]
 
 
@@ -197,6 +199,7 @@ def java_hash_map_copy(source: Mapping[K, V], puts: Mapping[K, V] | None = None)
         keys = first + [k for k in cache_key[2] if k not in source]
         capacity = _power_of_two(int(len(first) / 0.75 + 1.0)) if first else 16
         order = _order_of(tuple(keys), _grown(capacity, len(keys)), 64)
-        if len(_COPIES) < 65536:
-            _COPIES[cache_key] = order
+        if len(_COPIES) >= _CACHED:
+            _COPIES.clear()
+        _COPIES[cache_key] = order
     return JavaMap({k: merged[k] for k in order})
