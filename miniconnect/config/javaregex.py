@@ -444,15 +444,14 @@ def _class_escape(p: str, i: int) -> tuple[str, bool, int]:
         if m is None and braced:  # Java: digits in braces, then not the closing one
             raise re.error("Unclosed hexadecimal escape sequence", p, i + len(braced.group(0)))
         if m is None:  # \x{ and no hex digit, or \x then a digit that is not hex or a second one that is not
-            raise re.error(
-                "Illegal hexadecimal escape sequence", p, i + 3 if p[i + 2 : i + 3] in _HEX_DIGITS else i + 2
-            )
+            first = p[i + 2 : i + 3]
+            raise re.error("Illegal hexadecimal escape sequence", p, i + 3 if first and first in _HEX else i + 2)
         return _in_class(_literal(m.group(0))), False, i + len(m.group(0))
     if e == "u":
         m = re.match(r"\\u[0-9a-fA-F]{4}", p[i:])
         if m is None:  # Java names the first character that is not one of four hex digits
-            digits = re.match(r"[0-9a-fA-F]{0,4}", p[i + 2 :])
-            raise re.error("Illegal Unicode escape sequence", p, i + 2 + len(digits.group(0)) if digits else i + 2)
+            four = p[i + 2 : i + 6]
+            raise re.error("Illegal Unicode escape sequence", p, i + 2 + len(four) - len(four.lstrip(_HEX)))
         return _in_class(_literal(m.group(0))), False, i + 6
     if e == "0":
         m = re.match(r"\\0([0-3]?[0-7]{1,2}|[0-7])", p[i:])
@@ -468,7 +467,7 @@ def _class_escape(p: str, i: int) -> tuple[str, bool, int]:
     return _in_class(e), False, i + 2
 
 
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_HEX = "0123456789abcdefABCDEF"
 
 
 def _in_class(ch: str) -> str:

@@ -135,12 +135,6 @@ def _grown(capacity: int, size: int) -> int:
     return capacity
 
 
-def _in_java_order(d: dict[K, V], capacity: int, int_bits: int = 64) -> dict[K, V]:
-    keys = tuple(d)
-    order = _order_of(keys, _grown(capacity, len(d)), int_bits)
-    return d if order == keys else {k: d[k] for k in order}
-
-
 _CACHED = 4096  # key sets remembered at most (per cache)
 # keys put in a default HashMap in this order -> the map's order (None: the same)
 _ORDERS: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
@@ -179,7 +173,8 @@ def java_keys(d: dict[K, V], int_bits: int = 64) -> Iterable[K]:
 def java_hash_map(items: Iterable[tuple[K, V]], initial_capacity: int | None = None) -> dict[K, V]:
     """`new HashMap<>()` (or `new HashMap<>(initial_capacity)`) after putting `items` in order."""
     d = dict(items)
-    return JavaMap(_in_java_order(d, 16 if initial_capacity is None else _power_of_two(max(initial_capacity, 1))))
+    capacity = 16 if initial_capacity is None else _power_of_two(max(initial_capacity, 1))
+    return JavaMap({k: d[k] for k in _order_of(tuple(d), _grown(capacity, len(d)), 64)})
 
 
 # (source keys, in a JavaMap's order or not, put keys) -> the copy's order after the puts

@@ -132,6 +132,16 @@ def test_varints_of_every_length() -> None:
         assert _read_long(data, 0) == (v, len(data)) and len(data) == max(1, (z.bit_length() + 6) // 7)
 
 
+def _errors(encoders: tuple[Any, ...], value: Struct) -> list[tuple[type, str]]:
+    """What each encoder raises for `value` (each must raise): the exception's type and message."""
+    errors = []
+    for encode in encoders:
+        with pytest.raises(Exception) as e:
+            encode(value, b"")
+        errors.append((type(e.value), str(e.value)))
+    return errors
+
+
 def test_the_flat_encoder_writes_longs_of_every_length_as_write_long_does() -> None:
     """Its 14-bit group tables (up to 2^41 in magnitude), required and optional fields, and write_long past them;
     past a long's range both encoders refuse the value alike."""
@@ -147,12 +157,8 @@ def test_the_flat_encoder_writes_longs_of_every_length_as_write_long_does() -> N
         for field in ("i64", "o64"):
             w = row(5)
             w.put(field, value)
-            errors = []
-            for encode in (flat, general):
-                with pytest.raises(Exception) as e:
-                    encode(w, b"")
-                errors.append((type(e.value), str(e.value)))
-            assert errors[0] == errors[1], (field, value)
+            flat_error, general_error = _errors((flat, general), w)
+            assert flat_error == general_error, (field, value)
 
 
 NESTED = Schema.struct([("id", INT64_SCHEMA), ("inner", FLAT), ("tags", Schema.array(STRING_SCHEMA))], name="nested")
@@ -206,9 +212,5 @@ def test_a_value_that_does_not_fit_fails_as_in_the_general_encoder(field: str, b
     flat, general, _, _ = codecs(FLAT)
     v = row(3)
     v.put(field, bad)
-    errors = []
-    for encode in (flat, general):
-        with pytest.raises(Exception) as e:
-            encode(v, b"")
-        errors.append((type(e.value), str(e.value)))
-    assert errors[0] == errors[1]
+    flat_error, general_error = _errors((flat, general), v)
+    assert flat_error == general_error
